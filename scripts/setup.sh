@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian machine (as root) to a working berth: system packages, npm
+# dependencies, the build, `berth` on PATH, and the host quirks the OCI runtime needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+PACKAGES=(
+  busybox-static zstd attr uidmap fuse-overlayfs iptables
+  crun runc conmon podman skopeo buildah
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# crun 1.8 refuses to run while the cgroup2 "unified" mount of a hybrid cgroup v1 host holds a
+# controller (hugetlb here); mounting hugetlb as v1 takes it away. runc does not care.
+if [ -d /sys/fs/cgroup/unified ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mountpoint -q /sys/fs/cgroup/hugetlb || mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || true
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+npm run build --silent
+ln -sf "$PWD/bin/berth" /usr/local/bin/berth
+echo "berth $(./bin/berth version --format '{{.Version}}') installed at /usr/local/bin/berth"

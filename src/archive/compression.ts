@@ -1,0 +1,140 @@
+import { pipeline, PassThrough, Readable, type Duplex } from 'node:stream';
+import { constants as zlibConstants, createGunzip, createGzip } from 'node:zlib';
+import { BerthError } from '../util/errors.js';
+import { ProcessDuplex } from './_process.js';
+
+/** The layer compressions berth reads and writes. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** Bytes autoDecompress looks at; the longest magic (xz) is 6. */
+const PEEK_BYTES = 6;
+
+function startsWith(head: Uint8Array, magic: readonly number[]): boolean {
+  return head.length >= magic.length && magic.every((b, i) => head[i] === b);
+}
+
+/**
+ * The compression of a blob from its first bytes (at least 6 for a sure answer). bzip2 and xz are
+ * recognised only to refuse them with a clear message (ARCHIVE_INVALID): OCI layers use neither.
+ */
+export function detectCompression(head: Uint8Array): Compression {
+  if (startsWith(head, [0x1f, 0x8b])) return 'gzip';
+  if (startsWith(head, [0x28, 0xb5, 0x2f, 0xfd])) return 'zstd';
+  // A zstd stream may also begin with a skippable frame (magic 0x184D2A50..5F, little-endian).
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
+  if (startsWith(head, [0x42, 0x5a, 0x68])) {
+    throw new BerthError('ARCHIVE_INVALID', 'bzip2-compressed data is not supported (only gzip and zstd are)');
+  }
+  if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) {
+    throw new BerthError('ARCHIVE_INVALID', 'xz-compressed data is not supported (only gzip and zstd are)');
+  }
+  return 'none';
+}
+
+/**
+ * A stream that decompresses what is written to it. zstd runs the `zstd` binary: a failure of it
+ * surfaces as an ARCHIVE_INVALID stream error carrying zstd's own message, and destroying the
+ * stream kills the process.
+ */
+export function decompressStream(kind: Compression): Duplex {
+  switch (kind) {
+    case 'gzip':
+      return gzipErrors(createGunzip());
+    case 'zstd':
+      return new ProcessDuplex('zstd', ['-d', '-c', '-q'], 'zstd decompression');
+    case 'none':
+      return new PassThrough();
+  }
+}
+
+/**
+ * A stream that compresses what is written to it. `level` is 1-9 for gzip (default 6), 1-19 for
+ * zstd (default 3). zstd runs single-threaded so the same input always gives the same bytes.
+ */
+export function compressStream(kind: Compression, level?: number): Duplex {
+  switch (kind) {
+    case 'gzip':
+      return createGzip({ level: level ?? zlibConstants.Z_DEFAULT_COMPRESSION });
+    case 'zstd':
+      return new ProcessDuplex('zstd', ['-c', '-q', `-${level ?? 3}`], 'zstd compression');
+    case 'none':
+      return new PassThrough();
+  }
+}
+
+/** zlib's errors ("incorrect header check") say nothing of gzip: give them context and a code. */
+function gzipErrors(gunzip: Duplex): Duplex {
+  const destroy = gunzip.destroy.bind(gunzip);
+  gunzip.destroy = (err?: Error) => {
+    if (err && !(err instanceof BerthError)) {
+      err = new BerthError('ARCHIVE_INVALID', `gzip decompression failed: ${err.message}`, { cause: err });
+    }
+    return destroy(err);
+  };
+  return gunzip;
+}
+
+/**
+ * Looks at the first bytes of `input` and returns its decompressed content (or `input` itself
+ * when it is not compressed). Errors of `input` surface on the returned stream, and destroying the
+ * returned stream destroys `input`. Rejects for bzip2 and xz.
+ */
+export async function autoDecompress(input: Readable): Promise<Readable> {
+  const { head, ended } = await peek(input, PEEK_BYTES);
+  const kind = detectCompression(head);
+  // Once 'end' has been emitted nothing can be put back: replay the bytes from a new stream.
+  const source = ended ? Readable.from(head.length > 0 ? [head] : [], { objectMode: false }) : input;
+  if (!ended && head.length > 0) input.unshift(head);
+  if (kind === 'none') return source;
+  const out = decompressStream(kind);
+  pipeline(source, out, () => {
+    // pipeline has already destroyed `out` with any error, which is where the consumer sees it.
+  });
+  return out;
+}
+
+/**
+ * Reads at least `n` bytes (fewer at the end of the stream) without switching it to flowing. The
+ * listeners stay on for the whole peek: 'end' can come in the same tick as the last 'readable'.
+ */
+async function peek(input: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let ended = input.readableEnded;
+  let closed = false;
+  let error: unknown;
+  let wake: (() => void) | undefined;
+  const onReadable = (): void => wake?.();
+  const onEnd = (): void => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (e: unknown): void => {
+    error = e;
+    wake?.();
+  };
+  const onClose = (): void => {
+    closed = true;
+    wake?.();
+  };
+  input.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
+  try {
+    while (length < n && !ended) {
+      if (error !== undefined) throw error;
+      const chunk = input.read() as Buffer | string | null;
+      if (chunk !== null) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        chunks.push(buf);
+        length += buf.length;
+        continue;
+      }
+      if (ended) break;
+      if (closed) throw input.errored ?? new BerthError('IO', 'stream closed before its end');
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    input.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
+  }
+  return { head: Buffer.concat(chunks), ended };
+}

@@ -1,0 +1,139 @@
+import { constants, type BigIntStats } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { BerthError } from '../util/errors.js';
+import { printable } from './_paths.js';
+import { encodeHeader, END_OF_ARCHIVE, padding, type WriteHeader } from './_tar-writer.js';
+import { isOverlayXattr, readXattrs, type XattrTable } from './_xattrs.js';
+
+export interface TarOptions {
+  /**
+   * Clamp every mtime to at most this many seconds since the epoch (SOURCE_DATE_EPOCH style), so
+   * that rebuilding the same content gives the same layer whenever its files were written.
+   */
+  timestamp?: number;
+  /** Leave out the entry at this relative path (no leading slash) and, for a directory, all below it. */
+  exclude?: (path: string) => boolean;
+}
+
+/**
+ * An uncompressed tar of an overlay upperdir, in the layer format: a 0:0 character device becomes
+ * a `.wh.NAME` whiteout, a directory with `trusted.overlay.opaque=y` (or `user.overlay.opaque=y`)
+ * is followed by its `.wh..wh..opq` marker, files hard-linked together become tar hard links,
+ * xattrs become `SCHILY.xattr.*` PAX records (overlayfs's own attributes left out). Names are sorted,
+ * there are no user/group names nor access times, and mtimes are whole seconds: the same tree gives
+ * the same bytes. Sockets are skipped. An upperdir written with overlay's metacopy or redirect_dir
+ * features cannot be diffed this way and fails with LAYER_INVALID.
+ *
+ * The tree must not change while it is read. Errors surface as stream errors.
+ */
+export function diffDirectory(dir: string, opts: TarOptions = {}): Readable {
+  return Readable.from(generate(dir, opts, true), { objectMode: false });
+}
+
+/** An uncompressed tar of a plain root file system (import/export): devices stay devices, no whiteouts. */
+export function tarDirectory(dir: string, opts: TarOptions = {}): Readable {
+  return Readable.from(generate(dir, opts, false), { objectMode: false });
+}
+
+interface Walk {
+  root: string;
+  opts: TarOptions;
+  whiteouts: boolean;
+  xattrs: XattrTable;
+  /** "dev:ino" of a multiply-linked file to the path it was first written under. */
+  links: Map<string, string>;
+}
+
+const CHUNK = 256 * 1024;
+
+async function* generate(dir: string, opts: TarOptions, whiteouts: boolean): AsyncGenerator<Buffer> {
+  const root = resolve(dir);
+  const walk: Walk = { root, opts, whiteouts, xattrs: await readXattrs(root), links: new Map() };
+  yield* walkDir(walk, '');
+  yield END_OF_ARCHIVE;
+}
+
+async function* walkDir(w: Walk, rel: string): AsyncGenerator<Buffer> {
+  const names = (await readdir(rel === '' ? w.root : join(w.root, rel))).sort();
+  for (const name of names) {
+    const child = rel === '' ? name : `${rel}/${name}`;
+    if (w.opts.exclude?.(child)) continue;
+    const st = await lstat(join(w.root, child), { bigint: true });
+    yield* entry(w, child, st);
+    if (st.isDirectory()) yield* walkDir(w, child);
+  }
+}
+
+function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
+  // glibc's gnu_dev_major / gnu_dev_minor
+  return {
+    devmajor: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n)),
+    devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n)),
+  };
+}
+
+async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buffer> {
+  const seconds = Number(st.mtimeNs / 1_000_000_000n);
+  const mtime = w.opts.timestamp !== undefined ? Math.min(seconds, w.opts.timestamp) : seconds;
+  const base = { name: rel, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime };
+  const all = w.xattrs.get(rel);
+  if (w.whiteouts && all) {
+    for (const k of ['metacopy', 'redirect']) {
+      if (all.has(`trusted.overlay.${k}`) || all.has(`user.overlay.${k}`)) {
+        throw new BerthError('LAYER_INVALID', `cannot diff "${printable(rel)}": it uses overlayfs ${k}, which a layer cannot represent`);
+      }
+    }
+  }
+  const xattrs = new Map([...(all ?? [])].filter(([k]) => !isOverlayXattr(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const h: WriteHeader = { ...base, type: 'file', xattrs };
+
+  if (st.isDirectory()) {
+    yield encodeHeader({ ...h, type: 'dir' });
+    const opaque = all?.get('trusted.overlay.opaque') ?? all?.get('user.overlay.opaque');
+    if (w.whiteouts && opaque?.toString() === 'y') {
+      // As docker and containers/storage write it: a regular file with the directory's owner and times.
+      yield encodeHeader({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', mode: base.mode & 0o777 });
+    }
+  } else if (st.isFile()) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1n ? w.links.get(key) : undefined;
+    if (first !== undefined) {
+      yield encodeHeader({ ...h, type: 'link', linkname: first });
+      return;
+    }
+    if (st.nlink > 1n) w.links.set(key, rel);
+    const size = Number(st.size);
+    yield encodeHeader({ ...h, size });
+    yield* content(join(w.root, rel), rel, size);
+  } else if (st.isSymbolicLink()) {
+    yield encodeHeader({ ...h, type: 'symlink', linkname: await readlink(join(w.root, rel)) });
+  } else if (st.isCharacterDevice() && w.whiteouts && st.rdev === 0n) {
+    const i = rel.lastIndexOf('/');
+    const name = `${rel.slice(0, i + 1)}.wh.${rel.slice(i + 1)}`;
+    yield encodeHeader({ ...base, name, type: 'file', mode: 0o600 });
+  } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+    yield encodeHeader({ ...h, type: st.isCharacterDevice() ? 'char' : 'block', ...devNumbers(st.rdev) });
+  } else if (st.isFIFO()) {
+    yield encodeHeader({ ...h, type: 'fifo' });
+  }
+  // Sockets are left out, as docker does: they mean nothing outside a running process.
+}
+
+async function* content(path: string, rel: string, size: number): AsyncGenerator<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    let left = size;
+    while (left > 0) {
+      const buf = Buffer.allocUnsafe(Math.min(left, CHUNK));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) throw new BerthError('IO', `"${printable(rel)}" shrank while it was being archived`);
+      left -= bytesRead;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+  yield padding(size);
+}

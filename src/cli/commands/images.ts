@@ -1,0 +1,189 @@
+import { withStore } from '../../engine/engine.js';
+import { imageConfig, repoAndTag, repoDigests } from '../../engine/images.js';
+import type { ImageRecord } from '../../store/images.js';
+import { findImage } from '../../store/lookup.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { formatOutput } from '../output/format.js';
+import { createdAgo, humanSize } from '../output/units.js';
+
+interface ImagesOptions {
+  all?: boolean;
+  digests?: boolean;
+  filter: string[];
+  format?: string;
+  trunc: boolean;
+  noheading?: boolean;
+  quiet?: boolean;
+  sort: string;
+}
+
+/** One row per name, as podman prints them (a nameless image is one `<none>` row). */
+interface ImageRow {
+  ID: string;
+  Repository: string;
+  Tag: string;
+  Digest: string;
+  CreatedSince: string;
+  CreatedAt: string;
+  Size: string;
+  Containers: number;
+  Dangling: boolean;
+  Labels: Record<string, string>;
+  ReadOnly: boolean;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** reference= matches the whole name or its familiar tail, as podman's filter does. */
+function matchesReference(image: ImageRecord, pattern: string): boolean {
+  const withTag = pattern.includes(':') && !pattern.includes('@') ? pattern : null;
+  return image.names.some((name) => {
+    const { repository, tag } = repoAndTag(name);
+    const candidates = [name, repository];
+    const parts = repository.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const tail = parts.slice(i).join('/');
+      candidates.push(tail, `${tail}:${tag}`);
+    }
+    const re = globToRegExp(pattern);
+    return candidates.some((c) => re.test(c)) || (withTag !== null && re.test(`${repository}:${tag}`));
+  });
+}
+
+async function applyFilters(images: ImageRecord[], filters: string[], labelsOf: (i: ImageRecord) => Promise<Record<string, string>>): Promise<ImageRecord[]> {
+  let out = images;
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw new BerthError('USAGE', `invalid filter "${f}": expected KEY=VALUE`);
+    const key = f.slice(0, eq);
+    const value = f.slice(eq + 1);
+    switch (key) {
+      case 'reference':
+        out = out.filter((i) => matchesReference(i, value));
+        break;
+      case 'dangling':
+        if (value !== 'true' && value !== 'false') throw new BerthError('USAGE', `invalid filter "${f}": dangling takes true or false`);
+        out = out.filter((i) => (i.names.length === 0) === (value === 'true'));
+        break;
+      case 'id':
+        out = out.filter((i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, '')));
+        break;
+      case 'before':
+      case 'since': {
+        const ref = findImage(images, value);
+        if (!ref) throw new BerthError('IMAGE_UNKNOWN', `${value}: image not known`);
+        const t = Date.parse(ref.created);
+        out = out.filter((i) => (key === 'before' ? Date.parse(i.created) < t : Date.parse(i.created) > t));
+        break;
+      }
+      case 'label': {
+        const [k, v] = value.split('=', 2) as [string, string | undefined];
+        const kept: ImageRecord[] = [];
+        for (const i of out) {
+          const labels = await labelsOf(i);
+          if (k in labels && (v === undefined || labels[k] === v)) kept.push(i);
+        }
+        out = kept;
+        break;
+      }
+      default:
+        throw new BerthError('USAGE', `invalid filter "${key}": supported are reference, dangling, id, before, since, label`);
+    }
+  }
+  return out;
+}
+
+export async function run(g: GlobalOptions, name: string | undefined, opts: ImagesOptions): Promise<void> {
+  await withStore(engineOptions(g), async (store) => {
+    const all = await store.images();
+    const configs = new Map<string, Awaited<ReturnType<typeof imageConfig>>>();
+    const configOf = async (i: ImageRecord) => {
+      let c = configs.get(i.id);
+      if (!c) {
+        c = await imageConfig(store, i);
+        configs.set(i.id, c);
+      }
+      return c;
+    };
+    const labelsOf = async (i: ImageRecord) => ((await configOf(i)).config?.Labels as Record<string, string> | undefined) ?? {};
+    const filters = [...opts.filter, ...(name ? [`reference=${name}`] : [])];
+    let images = await applyFilters(all, filters, labelsOf);
+    images = sortImages(images, opts.sort);
+    const now = Date.now();
+    const rows: ImageRow[] = [];
+    for (const i of images) {
+      const names = i.names.length > 0 ? i.names : ['<none>:<none>'];
+      for (const n of names) {
+        const { repository, tag } = n === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : repoAndTag(n);
+        rows.push({
+          ID: opts.trunc ? i.id.slice(7, 19) : i.id,
+          Repository: repository,
+          Tag: tag,
+          Digest: i.digests[0] ?? '',
+          CreatedSince: createdAgo(new Date(i.created), now),
+          CreatedAt: i.created,
+          Size: humanSize(i.size),
+          Containers: 0,
+          Dangling: i.names.length === 0,
+          Labels: await labelsOf(i),
+          ReadOnly: false,
+        });
+      }
+    }
+    if (opts.quiet) {
+      const ids = [...new Set(images.map((i) => (opts.trunc ? i.id.slice(7, 19) : i.id)))];
+      if (ids.length) process.stdout.write(`${ids.join('\n')}\n`);
+      return;
+    }
+    const digestCol = opts.digests ? '\t{{.Digest}}' : '';
+    const text = formatOutput(opts.format, rows, {
+      defaultTable: `table {{.Repository}}\t{{.Tag}}${digestCol}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`,
+      headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', Size: 'SIZE' },
+      json: () => images.map((i) => podmanJson(i, configs)),
+      ...(opts.noheading ? { noHeading: true } : {}),
+    });
+    process.stdout.write(text);
+  });
+}
+
+function sortImages(images: ImageRecord[], by: string): ImageRecord[] {
+  const sorted = [...images];
+  switch (by) {
+    case 'created':
+      return sorted.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+    case 'id':
+      return sorted.sort((a, b) => a.id.localeCompare(b.id));
+    case 'repository':
+    case 'tag':
+      return sorted.sort((a, b) => (a.names[0] ?? '~').localeCompare(b.names[0] ?? '~'));
+    case 'size':
+      return sorted.sort((a, b) => a.size - b.size);
+    default:
+      throw new BerthError('USAGE', `invalid sort "${by}": choose created, id, repository, size or tag`);
+  }
+}
+
+/** podman images --format json's shape. */
+function podmanJson(i: ImageRecord, configs: Map<string, { config?: { Labels?: unknown } }>): object {
+  return {
+    Id: i.id.slice(7),
+    ParentId: '',
+    RepoTags: i.names.filter((n) => !n.includes('@')),
+    RepoDigests: repoDigests(i),
+    Size: i.size,
+    SharedSize: 0,
+    VirtualSize: i.size,
+    Labels: configs.get(i.id)?.config?.Labels ?? null,
+    Containers: 0,
+    Names: i.names,
+    Digest: i.digests[0] ?? '',
+    Digests: i.digests,
+    History: i.names,
+    Created: Math.floor(Date.parse(i.created) / 1000),
+    CreatedAt: i.created,
+  };
+}

@@ -1,0 +1,31 @@
+import { importImage } from '../../engine/archive.js';
+import { withStore } from '../../engine/engine.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { engineOptions, progressWriter, type GlobalOptions } from '../context.js';
+
+interface ImportOptions {
+  change: string[];
+  message?: string;
+  os?: string;
+  arch?: string;
+  variant?: string;
+  quiet?: boolean;
+}
+
+export async function run(g: GlobalOptions, path: string, reference: string | undefined, opts: ImportOptions): Promise<void> {
+  const host = hostPlatform();
+  const platform = {
+    os: opts.os ?? host.os,
+    architecture: opts.arch ?? host.architecture,
+    ...(opts.variant ? { variant: opts.variant } : opts.arch ? {} : host.variant ? { variant: host.variant } : {}),
+  };
+  const record = await withStore(engineOptions(g), (store) =>
+    importImage(store, path === '-' ? process.stdin : path, reference, {
+      changes: opts.change,
+      ...(opts.message ? { message: opts.message } : {}),
+      platform,
+      ...(progressWriter(opts.quiet) ? { onProgress: progressWriter(opts.quiet)! } : {}),
+    }),
+  );
+  process.stdout.write(`${record.id}\n`);
+}

@@ -1,0 +1,33 @@
+import { BerthError, ExitCode } from '../util/errors.js';
+
+export interface GlobalOptions {
+  root?: string;
+  runroot?: string;
+  logLevel: string;
+}
+
+export function engineOptions(g: GlobalOptions): { root?: string; runRoot?: string } {
+  return { ...(g.root ? { root: g.root } : {}), ...(g.runroot ? { runRoot: g.runroot } : {}) };
+}
+
+/** One line on stderr, as podman prints it, and the exit code to leave with. */
+export function reportError(e: unknown): number {
+  if (e instanceof BerthError) {
+    process.stderr.write(`Error: ${e.message}\n`);
+    if (process.env.BERTH_DEBUG && e.cause) process.stderr.write(`${String((e.cause as Error).stack ?? e.cause)}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && typeof err.code === 'string' && err.syscall) {
+    process.stderr.write(`Error: ${err.message}\n`);
+  } else {
+    process.stderr.write(`Error: internal error: ${err?.stack ?? String(e)}\n`);
+  }
+  return ExitCode.engine;
+}
+
+/** Progress lines go to stderr, as podman's do, so stdout stays clean for IDs and archives. */
+export function progressWriter(quiet: boolean | undefined): ((msg: string) => void) | undefined {
+  if (quiet) return undefined;
+  return (msg) => process.stderr.write(`${msg}\n`);
+}

@@ -1,0 +1,199 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { GlobalOptions } from './context.js';
+
+/**
+ * The berth command line. Commands are declared here and their code is loaded only when one
+ * runs (each is its own bundle chunk), so a short command pays for nothing else.
+ */
+const program = new Command('berth')
+  .description('A daemonless container engine')
+  .option('--root <dir>', 'storage root directory (default /var/lib/berth, or BERTH_ROOT)')
+  .option('--runroot <dir>', 'storage state directory (default /run/berth)')
+  .addOption(new Option('--log-level <level>', 'log messages at and above this level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+  .enablePositionalOptions()
+  .showSuggestionAfterError()
+  .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
+  .exitOverride();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
+type Handler = (globals: GlobalOptions, ...args: any[]) => Promise<number | void>;
+
+/** Wires a command to `commands/<file>.ts`, imported on first use. */
+function lazy(load: () => Promise<{ run: Handler }>) {
+  return async (...args: unknown[]) => {
+    const cmd = args.at(-1) as Command;
+    const { run } = await load();
+    const code = await run(program.opts<GlobalOptions>(), ...args.slice(0, -1));
+    if (typeof code === 'number') process.exitCode = code;
+    void cmd;
+  };
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function imagesCommand(name: string) {
+  return new Command(name)
+    .description('List images in local storage')
+    .argument('[image]', 'show only images matching this name')
+    .option('-a, --all', 'show all images, including intermediate ones')
+    .option('--digests', 'show digests')
+    .option('-f, --filter <filter>', 'filter output (reference=, dangling=, before=, since=, label=, id=)', collect, [])
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('--no-trunc', 'do not truncate output')
+    .option('-n, --noheading', 'do not print column headings')
+    .option('-q, --quiet', 'display only image IDs')
+    .option('--sort <field>', 'sort by created, id, repository, size or tag', 'created')
+    .action(lazy(() => import('./commands/images.js')));
+}
+
+function rmiCommand(name: string) {
+  return new Command(name)
+    .description('Remove one or more images from local storage')
+    .argument('[images...]')
+    .option('-a, --all', 'remove all images')
+    .option('-f, --force', 'force removal of the image')
+    .option('-i, --ignore', 'ignore errors if a specified image does not exist')
+    .action(lazy(() => import('./commands/rmi.js')));
+}
+
+function inspectCommand(name: string) {
+  return new Command(name)
+    .description('Display the configuration of an image')
+    .argument('<images...>')
+    .option('-f, --format <format>', 'format the output using a Go template, or json')
+    .action(lazy(() => import('./commands/inspect.js')));
+}
+
+function historyCommand(name: string) {
+  return new Command(name)
+    .description('Show history of a specified image')
+    .argument('<image>')
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('-H, --human', 'display sizes and dates in human readable format', true)
+    .option('--no-trunc', 'do not truncate the output')
+    .option('-q, --quiet', 'display the numeric IDs only')
+    .action(lazy(() => import('./commands/history.js')));
+}
+
+function tagCommand(name: string) {
+  return new Command(name)
+    .description('Add an additional name to a local image')
+    .argument('<image>')
+    .argument('<targets...>')
+    .action(lazy(() => import('./commands/tag.js')));
+}
+
+function untagCommand(name: string) {
+  return new Command(name)
+    .description('Remove a name from a local image')
+    .argument('<image>')
+    .argument('[names...]')
+    .action(lazy(async () => ({ run: (await import('./commands/tag.js')).runUntag })));
+}
+
+function importCommand(name: string) {
+  return new Command(name)
+    .description('Import a tarball to create a filesystem image')
+    .argument('<path>', 'tarball file, or - for stdin')
+    .argument('[reference]')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)', collect, [])
+    .option('-m, --message <message>', 'commit message for the imported image')
+    .option('--os <os>', 'set the OS of the imported image')
+    .option('--arch <arch>', 'set the architecture of the imported image')
+    .option('--variant <variant>', 'set the variant of the imported image')
+    .option('-q, --quiet', 'suppress output')
+    .action(lazy(() => import('./commands/import.js')));
+}
+
+function saveCommand(name: string) {
+  return new Command(name)
+    .description('Save image(s) to an archive')
+    .argument('<images...>')
+    .addOption(new Option('--format <format>', 'archive format').choices(['docker-archive', 'oci-archive', 'oci-dir', 'docker-dir']).default('docker-archive'))
+    .option('-o, --output <file>', 'write to a file (default: stdout)')
+    .option('-m, --multi-image-archive', 'accepted for podman compatibility: several images always go into one archive')
+    .option('--compress', 'accepted for podman compatibility')
+    .option('-q, --quiet', 'suppress output')
+    .action(lazy(() => import('./commands/save.js')));
+}
+
+function loadCommand(name: string) {
+  return new Command(name)
+    .description('Load image(s) from a tar archive')
+    .option('-i, --input <file>', 'read from a tar archive file (default: stdin)')
+    .option('-q, --quiet', 'suppress the progress output')
+    .option('--platform <os/arch[/variant]>', 'platform to select from an archive holding an index')
+    .action(lazy(() => import('./commands/load.js')));
+}
+
+function pruneCommand(name: string) {
+  return new Command(name)
+    .description('Remove unused images')
+    .option('-a, --all', 'remove all images not in use by containers, not just dangling ones')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(lazy(() => import('./commands/prune.js')));
+}
+
+const image = new Command('image').description('Manage images');
+image.addCommand(imagesCommand('list').alias('ls'));
+image.addCommand(inspectCommand('inspect'));
+image.addCommand(historyCommand('history'));
+image.addCommand(rmiCommand('rm'));
+image.addCommand(tagCommand('tag'));
+image.addCommand(untagCommand('untag'));
+image.addCommand(importCommand('import'));
+image.addCommand(saveCommand('save'));
+image.addCommand(loadCommand('load'));
+image.addCommand(pruneCommand('prune'));
+
+const system = new Command('system').description('Manage berth');
+system.addCommand(
+  new Command('df')
+    .description('Show berth disk usage')
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('-v, --verbose', 'show detailed information on disk usage')
+    .action(lazy(() => import('./commands/df.js'))),
+);
+system.addCommand(infoCommand('info'));
+
+function infoCommand(name: string) {
+  return new Command(name)
+    .description('Display berth system information')
+    .option('-f, --format <format>', 'change the output format to json or a Go template')
+    .action(lazy(() => import('./commands/info.js')));
+}
+
+program.addCommand(imagesCommand('images'));
+program.addCommand(image);
+program.addCommand(rmiCommand('rmi'));
+program.addCommand(tagCommand('tag'));
+program.addCommand(untagCommand('untag'));
+program.addCommand(inspectCommand('inspect'));
+program.addCommand(historyCommand('history'));
+program.addCommand(importCommand('import'));
+program.addCommand(saveCommand('save'));
+program.addCommand(loadCommand('load'));
+program.addCommand(system);
+program.addCommand(infoCommand('info'));
+program.addCommand(
+  new Command('version')
+    .description('Display the berth version information')
+    .option('-f, --format <format>', 'change the output format to json or a Go template')
+    .action(lazy(() => import('./commands/version.js'))),
+);
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version print and exit 0; usage errors are engine errors, as in podman
+      process.exitCode = e.exitCode === 0 ? 0 : 125;
+      return;
+    }
+    const { reportError } = await import('./context.js');
+    process.exitCode = reportError(e);
+  }
+}
+
+await main();

@@ -1,0 +1,128 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, rename, stat } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { autoDecompress } from '../archive/compression.js';
+import { digestOf } from '../oci/digest.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { hostPlatform, type Platform } from '../oci/platform.js';
+import { applyChanges, type ContainerConfig } from '../image/changes.js';
+import type { Image, NamedImage } from '../image/image.js';
+import type { ImageRecord } from '../store/images.js';
+import { requireImage, storedName } from '../store/lookup.js';
+import type { Store } from '../store/store.js';
+import { isDockerArchive, readDockerArchive, writeDockerArchive } from '../transports/docker-archive.js';
+import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../transports/files.js';
+import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
+import { readStoreImage, writeStoreImage } from '../transports/store.js';
+import { BerthError } from '../util/errors.js';
+
+export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
+
+/** `load`: every image of a docker-archive, oci-archive (gzip or not, file or stdin) or OCI layout directory. */
+export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: (m: string) => void } = {}): Promise<ImageRecord[]> {
+  const isDir = typeof input === 'string' && (await stat(input).catch(() => undefined))?.isDirectory();
+  const files: ArchiveFiles = isDir ? new DirectoryFiles(input as string) : await openTarArchive(input, () => store.tmp.path('load'));
+  let images: NamedImage[];
+  if (await isDockerArchive(files)) images = await readDockerArchive(files);
+  else if (await isOciLayout(files)) images = await readOciLayout(files, opts.platform ? { platform: opts.platform } : {});
+  else throw new BerthError('ARCHIVE_INVALID', `${typeof input === 'string' ? input : 'stdin'}: not a docker-archive or oci-archive (no manifest.json, no index.json)`);
+  const records: ImageRecord[] = [];
+  for (const named of images) records.push(await writeStoreImage(store, named, opts.onProgress));
+  return records;
+}
+
+/** `save`: images (by name or ID) into one archive or layout. */
+export async function saveImages(store: Store, inputs: string[], format: SaveFormat, out: { path?: string; stream?: Writable }): Promise<void> {
+  const records = await store.images();
+  const named: NamedImage[] = [];
+  for (const input of inputs) {
+    const record = requireImage(records, input);
+    const byName = record.names.find((n) => n === storedName(input)) ?? record.names.find((n) => namesMatch(n, input));
+    named.push({ image: await readStoreImage(store, record), names: byName ? [byName] : [...record.names] });
+  }
+  if (format === 'oci-dir') {
+    if (!out.path) throw new BerthError('USAGE', 'saving an oci-dir needs --output DIR');
+    await writeOciDir(named, out.path);
+    return;
+  }
+  const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
+  if (!out.path) {
+    await write(named, out.stream ?? process.stdout);
+    return;
+  }
+  // Written beside the target and renamed, so a failed save leaves no half archive behind.
+  const tmp = `${out.path}.berth-tmp-${process.pid}`;
+  try {
+    await write(named, createWriteStream(tmp));
+    await rename(tmp, out.path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+function namesMatch(stored: string, input: string): boolean {
+  return stored.endsWith(`/${input}`) || stored.endsWith(`/${input}:latest`) || stored.endsWith(`/library/${input}:latest`);
+}
+
+export interface ImportOptions {
+  changes?: string[];
+  message?: string;
+  platform?: Platform;
+  onProgress?: (m: string) => void;
+}
+
+/** `import`: a rootfs tarball (any compression, file or stdin) becomes a one-layer image. */
+export async function importImage(store: Store, input: string | Readable, name: string | undefined, opts: ImportOptions = {}): Promise<ImageRecord> {
+  // A bad name must fail before any byte is read or stored.
+  const names = name ? [storedName(name)] : [];
+  const source = typeof input === 'string' ? createReadStream(input) : input;
+  let layer;
+  try {
+    layer = await store.blobs.put(await autoDecompress(source));
+  } catch (e) {
+    throw new BerthError('ARCHIVE_INVALID', `cannot read ${typeof input === 'string' ? input : 'stdin'}: ${(e as Error).message}`, { cause: e });
+  }
+  const created = new Date().toISOString();
+  const platform = opts.platform ?? hostPlatform();
+  const config = {
+    created,
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    config: applyChanges({} as ContainerConfig, opts.changes ?? []),
+    rootfs: { type: 'layers', diff_ids: [layer.digest] },
+    history: [{ created, created_by: `/bin/sh -c #(nop) ADD file:${layer.digest.slice(7)} in /`, comment: opts.message ?? 'imported from tarball' }],
+  };
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = digestOf(configBytes);
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBytes.length },
+      layers: [{ mediaType: MediaType.OciLayer, digest: layer.digest, size: layer.size }],
+    }),
+  );
+  const image: Image = {
+    manifest: { bytes: manifestBytes, mediaType: MediaType.OciManifest, digest: digestOf(manifestBytes) },
+    config: { bytes: configBytes, digest: configDigest, mediaType: MediaType.OciConfig },
+    layers: [
+      {
+        digest: layer.digest,
+        size: layer.size,
+        mediaType: MediaType.OciLayer,
+        diffID: layer.digest,
+        uncompressedSize: layer.size,
+        blob: async () => store.blobs.open(layer.digest),
+        tar: async () => store.blobs.open(layer.digest),
+      },
+    ],
+  };
+  try {
+    return await writeStoreImage(store, { image, names }, opts.onProgress);
+  } catch (e) {
+    // The layer blob alone would be garbage: only an image makes it reachable.
+    await store.collectGarbage({ candidates: { layers: [], blobs: [layer.digest] } });
+    throw e;
+  }
+}

@@ -1,0 +1,140 @@
+import { parseImageConfig, type ImageConfig } from '../oci/manifest.js';
+import { parseNormalizedNamed, referenceName } from '../oci/reference.js';
+import type { ImageRecord } from '../store/images.js';
+import { requireImage, storedName } from '../store/lookup.js';
+import type { Store } from '../store/store.js';
+import { BerthError } from '../util/errors.js';
+
+export function repoAndTag(name: string): { repository: string; tag: string } {
+  const at = name.indexOf('@');
+  if (at >= 0) return { repository: name.slice(0, at), tag: '<none>' };
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return { repository: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repository: name, tag: '<none>' };
+}
+
+export function repoDigests(image: ImageRecord): string[] {
+  const repos = [...new Set(image.names.map((n) => repoAndTag(n).repository))];
+  return repos.flatMap((r) => image.digests.map((d) => `${r}@${d}`));
+}
+
+export async function imageConfig(store: Store, image: ImageRecord): Promise<ImageConfig> {
+  return parseImageConfig(await store.blobs.read(image.id));
+}
+
+/** Adds names to an image; a name held by another image moves here. */
+export async function tagImage(store: Store, source: string, targets: string[]): Promise<void> {
+  const names = targets.map(storedName);
+  await store.updateImages((images) => {
+    const image = requireImage(images, source);
+    for (const other of images) if (other !== image) other.names = other.names.filter((n) => !names.includes(n));
+    for (const n of names) if (!image.names.includes(n)) image.names.push(n);
+  });
+}
+
+/** Removes names from an image (all of them when none are given); the image itself stays. */
+export async function untagImage(store: Store, source: string, targets: string[]): Promise<void> {
+  await store.updateImages((images) => {
+    const image = requireImage(images, source);
+    if (targets.length === 0) {
+      image.names = [];
+      return;
+    }
+    for (const t of targets) {
+      const name = resolveOwnName(image, t);
+      if (!name) throw new BerthError('IMAGE_UNKNOWN', `${t}: tag not known`);
+      image.names = image.names.filter((n) => n !== name);
+    }
+  });
+}
+
+function resolveOwnName(image: ImageRecord, input: string): string | undefined {
+  const candidates = [storedName(input)];
+  try {
+    const ref = parseNormalizedNamed(input);
+    candidates.push(`${referenceName(ref)}:${ref.tag ?? 'latest'}`);
+  } catch {
+    /* the localhost/ candidate alone */
+  }
+  return image.names.find((n) => candidates.includes(n));
+}
+
+export interface RemoveResult {
+  untagged: string[];
+  deleted: string[];
+}
+
+/**
+ * `rmi`: an image named by one of several names loses that name only (unless forced); an image
+ * named by ID, or by its last name, is deleted with the layers and blobs no other image uses.
+ */
+export async function removeImages(store: Store, inputs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RemoveResult> {
+  const result: RemoveResult = { untagged: [], deleted: [] };
+  const removed: ImageRecord[] = [];
+  const errors: BerthError[] = [];
+  await store.updateImages((images) => {
+    const targets = opts.all ? [...images.map((i) => i.id)] : inputs;
+    for (const input of targets) {
+      let image: ImageRecord;
+      try {
+        image = requireImage(images, input);
+      } catch (e) {
+        if (e instanceof BerthError) {
+          errors.push(e);
+          continue;
+        }
+        throw e;
+      }
+      const byName = resolveOwnName(image, input);
+      if (byName && image.names.length > 1 && !opts.force) {
+        image.names = image.names.filter((n) => n !== byName);
+        result.untagged.push(byName);
+        continue;
+      }
+      if (!byName && image.names.length > 1 && !opts.force && !opts.all) {
+        errors.push(new BerthError('IMAGE_IN_USE', `unable to delete image "${image.id.slice(7)}" by ID with more than one tag (${image.names.join(', ')}): please force removal`));
+        continue;
+      }
+      result.untagged.push(...image.names);
+      images.splice(images.indexOf(image), 1);
+      removed.push(image);
+      result.deleted.push(image.id);
+    }
+  });
+  if (removed.length > 0) {
+    await store.collectGarbage({
+      candidates: {
+        layers: removed.flatMap((i) => i.layers),
+        blobs: removed.flatMap((i) => [i.id, i.manifestDigest, ...i.digests, ...(i.indexDigest ? [i.indexDigest] : []), ...i.layerBlobs]),
+      },
+    });
+  }
+  if (errors.length > 0) {
+    const first = errors[0]!;
+    throw new BerthError(first.code, errors.map((e) => e.message).join('\n'));
+  }
+  return result;
+}
+
+/** `image prune`: dangling images (no name), or with `all` every image. Then unreferenced leftovers. */
+export async function pruneImages(store: Store, opts: { all?: boolean } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+  const removed: ImageRecord[] = [];
+  await store.updateImages((images) => {
+    for (const image of [...images]) {
+      if (opts.all || image.names.length === 0) {
+        images.splice(images.indexOf(image), 1);
+        removed.push(image);
+      }
+    }
+  });
+  // Everything unreferenced, not just what the pruned images held: this also sweeps what a
+  // killed command left published but unrecorded. The grace period spares concurrent loads.
+  const gc = await store.collectGarbage({ graceMs: 10 * 60_000 });
+  const targeted = await store.collectGarbage({
+    candidates: {
+      layers: removed.flatMap((i) => i.layers),
+      blobs: removed.flatMap((i) => [i.id, i.manifestDigest, ...i.digests, ...(i.indexDigest ? [i.indexDigest] : []), ...i.layerBlobs]),
+    },
+  });
+  return { deleted: removed.map((i) => i.id), reclaimed: gc.bytes + targeted.bytes };
+}

@@ -1,0 +1,119 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestingStream, digestOf, parseDigest, type Algorithm } from '../oci/digest.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+import type { TempSpace } from './tmp.js';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/**
+ * Content-addressed blobs under blobs/ALGO/HEX. A blob is written to temp space while its digest
+ * is computed, and renamed into place only when it matches: a reader never sees a partial or
+ * wrong blob, and identical content is stored once.
+ */
+export class BlobStore {
+  constructor(
+    readonly dir: string,
+    private readonly tmp: TempSpace,
+  ) {}
+
+  path(digest: string): string {
+    const d = parseDigest(digest);
+    return join(this.dir, d.algorithm, d.hex);
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    try {
+      const st = await stat(this.path(digest));
+      return { digest, size: st.size };
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await this.stat(digest)) !== undefined;
+  }
+
+  open(digest: string): Readable {
+    return createReadStream(this.path(digest));
+  }
+
+  async read(digest: string): Promise<Buffer> {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(this.path(digest));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('IO', `blob ${digest} is missing from the store`, { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Streams `input` into the store. With `expected`, the content must hash to it (and have that
+   * size) or nothing is kept.
+   */
+  async put(input: Readable, expected?: { digest?: string; size?: number }, algorithm?: Algorithm): Promise<BlobInfo> {
+    const algo = algorithm ?? (expected?.digest ? parseDigest(expected.digest).algorithm : 'sha256');
+    const tmpPath = await this.tmp.path('blob');
+    const hasher = new DigestingStream(algo);
+    const out = createWriteStream(tmpPath);
+    try {
+      await pipeline(input, hasher, out);
+      return await this.publish(tmpPath, hasher.digest, hasher.size, expected);
+    } finally {
+      await rm(tmpPath, { force: true });
+    }
+  }
+
+  async putBytes(data: Uint8Array, expectedDigest?: string): Promise<BlobInfo> {
+    const digest = digestOf(data, expectedDigest ? parseDigest(expectedDigest).algorithm : 'sha256');
+    if (expectedDigest && digest !== expectedDigest) {
+      throw new BerthError('DIGEST_MISMATCH', `content does not match its digest: expected ${expectedDigest}, got ${digest}`);
+    }
+    if (await this.has(digest)) return { digest, size: data.length };
+    const tmpPath = await this.tmp.path('blob');
+    const fh = await open(tmpPath, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      return await this.publish(tmpPath, digest, data.length, undefined, true);
+    } finally {
+      await rm(tmpPath, { force: true });
+    }
+  }
+
+  /** Verifies a finished temp file and renames it into place. */
+  async publish(tmpPath: string, digest: string, size: number, expected?: { digest?: string; size?: number }, synced = false): Promise<BlobInfo> {
+    if (expected?.digest && expected.digest !== digest) {
+      throw new BerthError('DIGEST_MISMATCH', `content does not match its digest: expected ${expected.digest}, got ${digest}`);
+    }
+    if (expected?.size !== undefined && expected.size >= 0 && expected.size !== size) {
+      throw new BerthError('SIZE_MISMATCH', `blob ${digest} has ${size} bytes, expected ${expected.size}`);
+    }
+    const final = this.path(digest);
+    if (!synced) {
+      const fh = await open(tmpPath, 'r+');
+      await fh.sync();
+      await fh.close();
+    }
+    await mkdir(join(final, '..'), { recursive: true });
+    await rename(tmpPath, final);
+    return { digest, size };
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+}

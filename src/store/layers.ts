@@ -1,0 +1,135 @@
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { applyLayer } from '../archive/apply.js';
+import { parseDigest } from '../oci/digest.js';
+import { errnoCode } from '../util/errors.js';
+import type { TempSpace } from './tmp.js';
+
+/** An unpacked layer: layers/CHAIN/diff is its content, ready to be an overlay lowerdir. */
+export interface LayerRecord {
+  chainID: string;
+  diffID: string;
+  parent?: string;
+  /** Bytes of unpacked content. */
+  size: number;
+  /** Bytes of the uncompressed tar (what diffID hashes): archives need it before they can stream the layer. */
+  tarSize: number;
+  created: string;
+}
+
+/** A layer unpacked in temp space, not yet visible. */
+export interface StagedLayer {
+  dir: string;
+  diffID: string;
+  size: number;
+  tarSize: number;
+}
+
+/**
+ * Layers unpacked once each, keyed by chain ID. Each is unpacked alone (overlay whiteouts keep it
+ * independent of its parents), in temp space, then published by renaming its whole directory into
+ * place: a layer directory with layer.json is complete, anything else is not there.
+ */
+export class LayerStore {
+  constructor(
+    readonly dir: string,
+    private readonly tmp: TempSpace,
+  ) {}
+
+  layerDir(chainID: string): string {
+    return join(this.dir, parseDigest(chainID).hex);
+  }
+
+  diffDir(chainID: string): string {
+    return join(this.layerDir(chainID), 'diff');
+  }
+
+  async get(chainID: string): Promise<LayerRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.layerDir(chainID), 'layer.json'), 'utf8')) as LayerRecord;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async list(): Promise<LayerRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+    const records = await Promise.all(names.map((n) => this.get(`sha256:${n}`).catch(() => undefined)));
+    return records.filter((r): r is LayerRecord => r !== undefined);
+  }
+
+  /** Unpacks an uncompressed layer tar into temp space. Nothing is kept if it fails. */
+  async stage(tar: Readable): Promise<StagedLayer> {
+    const dir = await this.tmp.make('layer');
+    try {
+      await mkdir(join(dir, 'diff'));
+      const counted = countBytes(tar);
+      const { diffID, size } = await applyLayer(counted.stream, join(dir, 'diff'));
+      return { dir, diffID, size, tarSize: counted.bytes() };
+    } catch (e) {
+      tar.destroy();
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Makes a staged layer visible as CHAIN. If another process published it first, ours is dropped. */
+  async publish(staged: StagedLayer, chainID: string, parent: string | undefined): Promise<LayerRecord> {
+    const record: LayerRecord = {
+      chainID,
+      diffID: staged.diffID,
+      ...(parent ? { parent } : {}),
+      size: staged.size,
+      tarSize: staged.tarSize,
+      created: new Date().toISOString(),
+    };
+    await writeFile(join(staged.dir, 'layer.json'), JSON.stringify(record));
+    await mkdir(this.dir, { recursive: true });
+    try {
+      await rename(staged.dir, this.layerDir(chainID));
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      await rm(staged.dir, { recursive: true, force: true });
+      return (await this.get(chainID)) ?? record;
+    }
+    return record;
+  }
+
+  async discard(staged: StagedLayer): Promise<void> {
+    await rm(staged.dir, { recursive: true, force: true });
+  }
+
+  /** Removes a layer: first renamed out of sight (atomic), then deleted. */
+  async remove(chainID: string): Promise<void> {
+    const doomed = await this.tmp.path('rm-layer');
+    try {
+      await rename(this.layerDir(chainID), doomed);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return;
+      throw e;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+}
+
+/** Passes a stream through, counting its bytes. */
+function countBytes(input: Readable): { stream: Readable; bytes: () => number } {
+  let n = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  input.on('error', (e) => counter.destroy(e));
+  return { stream: input.pipe(counter), bytes: () => n };
+}

@@ -1,0 +1,43 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTokenAlive, processToken } from '../util/process.js';
+
+/**
+ * Temp space inside the store (same filesystem, so finished work is published with a rename).
+ * Each process works under tmp/PID-START/; on open, directories of processes that are gone (killed
+ * with -9, or a crash) are removed. Live processes' work is left alone.
+ */
+export class TempSpace {
+  constructor(readonly dir: string) {}
+
+  private get mine(): string {
+    return join(this.dir, processToken());
+  }
+
+  async make(prefix: string): Promise<string> {
+    await mkdir(this.mine, { recursive: true });
+    return mkdtemp(join(this.mine, `${prefix}-`));
+  }
+
+  /** A fresh path inside this process's temp space (not created). */
+  async path(name: string): Promise<string> {
+    await mkdir(this.mine, { recursive: true });
+    return join(this.mine, `${name}-${Math.random().toString(36).slice(2, 10)}`);
+  }
+
+  async cleanStale(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    await Promise.all(
+      entries.filter((e) => !isTokenAlive(e)).map((e) => rm(join(this.dir, e), { recursive: true, force: true })),
+    );
+  }
+
+  async cleanMine(): Promise<void> {
+    await rm(this.mine, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,136 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { autoDecompress, detectCompression } from '../archive/compression.js';
+import { indexTar, type TarIndexEntry } from '../archive/tar-index.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+
+/**
+ * Read access to the files of an image archive or layout, whether it is a directory or a tar file
+ * read in place through its header index: the archive readers do not care which.
+ */
+export interface ArchiveFiles {
+  readonly description: string;
+  size(name: string): Promise<number | undefined>;
+  readFile(name: string): Promise<Buffer>;
+  open(name: string): Readable;
+}
+
+export class DirectoryFiles implements ArchiveFiles {
+  constructor(readonly dir: string) {}
+  get description(): string {
+    return this.dir;
+  }
+  async size(name: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.resolve(name))).size;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  }
+  async readFile(name: string): Promise<Buffer> {
+    try {
+      return await readFile(this.resolve(name));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('ARCHIVE_INVALID', `${this.dir}: ${name} is missing`);
+      throw e;
+    }
+  }
+  open(name: string): Readable {
+    return createReadStream(this.resolve(name));
+  }
+  private resolve(name: string): string {
+    const clean = posix.normalize(name);
+    if (clean.startsWith('..') || posix.isAbsolute(clean)) throw new BerthError('PATH_ESCAPE', `${this.dir}: "${name}" points outside the layout`);
+    return join(this.dir, clean);
+  }
+}
+
+export class TarFiles implements ArchiveFiles {
+  private constructor(
+    readonly path: string,
+    private readonly entries: Map<string, TarIndexEntry>,
+  ) {}
+
+  static async open(path: string): Promise<TarFiles> {
+    return new TarFiles(path, await indexTar(path));
+  }
+
+  get description(): string {
+    return this.path;
+  }
+
+  private entry(name: string, seen = 0): TarIndexEntry | undefined {
+    const e = this.entries.get(posix.normalize(name).replace(/^\.\//, ''));
+    if (!e || seen > 8) return e;
+    // docker save's legacy layout links <id>/layer.tar to ../<diffid>.tar
+    if (e.type === 'symlink') return this.entry(posix.join(posix.dirname(e.name), e.linkname), seen + 1);
+    if (e.type === 'link') return this.entry(e.linkname, seen + 1);
+    return e;
+  }
+
+  async size(name: string): Promise<number | undefined> {
+    return this.entry(name)?.size;
+  }
+
+  async readFile(name: string): Promise<Buffer> {
+    const e = this.require(name);
+    const buf = Buffer.alloc(e.size);
+    const fh = await open(this.path, 'r');
+    try {
+      await fh.read(buf, 0, e.size, e.offset);
+    } finally {
+      await fh.close();
+    }
+    return buf;
+  }
+
+  open(name: string): Readable {
+    const e = this.require(name);
+    if (e.size === 0) return createReadStream(this.path, { start: 0, end: -1 });
+    return createReadStream(this.path, { start: e.offset, end: e.offset + e.size - 1 });
+  }
+
+  private require(name: string): TarIndexEntry {
+    const e = this.entry(name);
+    if (!e) throw new BerthError('ARCHIVE_INVALID', `${this.path}: archive has no ${name}`);
+    return e;
+  }
+}
+
+/**
+ * Opens a tar archive for reading in place. A compressed archive, or one that is not a regular
+ * file (stdin, a pipe), is first copied, decompressed, into `spoolPath`: random access needs a file.
+ */
+export async function openTarArchive(input: string | Readable, spoolPath: () => Promise<string>): Promise<TarFiles> {
+  if (typeof input === 'string') {
+    let st;
+    try {
+      st = await stat(input);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('ARCHIVE_INVALID', `${input}: no such file`);
+      throw e;
+    }
+    if (st.isFile()) {
+      const head = Buffer.alloc(8);
+      const fh = await open(input, 'r');
+      try {
+        await fh.read(head, 0, 8, 0);
+      } finally {
+        await fh.close();
+      }
+      if (detectCompression(head) === 'none') return TarFiles.open(input);
+    }
+  }
+  const spool = await spoolPath();
+  const source = typeof input === 'string' ? createReadStream(input) : input;
+  try {
+    await pipeline(await autoDecompress(source), createWriteStream(spool));
+  } catch (e) {
+    throw new BerthError('ARCHIVE_INVALID', `cannot read archive: ${(e as Error).message}`, { cause: e });
+  }
+  return TarFiles.open(spool);
+}

@@ -1,0 +1,188 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarStream from 'tar-stream';
+import { autoDecompress } from '../archive/compression.js';
+import { digestOf, parseDigest } from '../oci/digest.js';
+import { MediaType } from '../oci/mediatypes.js';
+import { parseImageConfig, parseManifest, toOciManifest, type Descriptor, type ImageIndex } from '../oci/manifest.js';
+import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
+import { formatReference, parseNormalizedNamed, withDefaultTag } from '../oci/reference.js';
+import type { Image, Layer, ManifestBlob, NamedImage } from '../image/image.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BerthError } from '../util/errors.js';
+import { addStream } from './docker-archive.js';
+import type { ArchiveFiles } from './files.js';
+
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
+
+export async function isOciLayout(files: ArchiveFiles): Promise<boolean> {
+  return (await files.size('oci-layout')) !== undefined && (await files.size('index.json')) !== undefined;
+}
+
+function blobPath(digest: string): string {
+  const d = parseDigest(digest);
+  return `blobs/${d.algorithm}/${d.hex}`;
+}
+
+async function readBlobVerified(files: ArchiveFiles, desc: { digest: string; size?: number }): Promise<Buffer> {
+  const bytes = await files.readFile(blobPath(desc.digest));
+  if (digestOf(bytes, parseDigest(desc.digest).algorithm) !== desc.digest) {
+    throw new BerthError('DIGEST_MISMATCH', `${files.description}: blob ${desc.digest} does not match its digest`);
+  }
+  return bytes;
+}
+
+/** The name an index entry carries: a full reference as podman writes, or a bare tag as skopeo may. */
+function refName(desc: Descriptor): string | undefined {
+  const name = desc.annotations?.[REF_NAME];
+  if (!name) return undefined;
+  try {
+    return formatReference(withDefaultTag(parseNormalizedNamed(name)));
+  } catch {
+    return undefined; // a bare tag ("latest") names no repository: the image loads untagged
+  }
+}
+
+/**
+ * Reads the images of an OCI image layout (a directory or an oci-archive). Each entry of
+ * index.json is one image; a nested index is resolved for `platform` (default: this host's).
+ * `only` picks the entries whose ref.name annotation equals it.
+ */
+export async function readOciLayout(files: ArchiveFiles, opts: { platform?: Platform; only?: string } = {}): Promise<NamedImage[]> {
+  const indexBytes = await files.readFile('index.json');
+  const top = parseManifest(indexBytes);
+  if (top.kind !== 'index') throw new BerthError('ARCHIVE_INVALID', `${files.description}: index.json is not an image index`);
+  let entries = top.index.manifests;
+  if (opts.only !== undefined) entries = entries.filter((d) => d.annotations?.[REF_NAME] === opts.only);
+  if (entries.length === 0) {
+    throw new BerthError('ARCHIVE_INVALID', `${files.description}: ${opts.only === undefined ? 'index.json lists no images' : `no image named "${opts.only}"`}`);
+  }
+  const out: NamedImage[] = [];
+  for (const entry of entries) {
+    let manifestDesc: Descriptor = entry;
+    let index: ManifestBlob | undefined;
+    let bytes = await readBlobVerified(files, entry);
+    let parsed = parseManifest(bytes, entry.mediaType);
+    if (parsed.kind === 'index') {
+      index = { bytes, mediaType: parsed.mediaType, digest: entry.digest };
+      manifestDesc = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
+      bytes = await readBlobVerified(files, manifestDesc);
+      parsed = parseManifest(bytes, manifestDesc.mediaType);
+      if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${files.description}: nested indexes are not supported`);
+    }
+    const manifest = parsed.manifest;
+    const configBytes = await readBlobVerified(files, manifest.config);
+    const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
+    if (diffIDs.length !== manifest.layers.length) {
+      throw new BerthError('MANIFEST_INVALID', `${files.description}: manifest ${manifestDesc.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
+    }
+    const layers: Layer[] = manifest.layers.map((d, i) => ({
+      digest: d.digest,
+      size: d.size,
+      mediaType: d.mediaType,
+      diffID: diffIDs[i]!,
+      blob: async () => files.open(blobPath(d.digest)),
+      tar: async () => autoDecompress(files.open(blobPath(d.digest))),
+    }));
+    const name = refName(entry);
+    out.push({
+      image: {
+        manifest: { bytes, mediaType: parsed.mediaType, digest: manifestDesc.digest },
+        ...(index ? { index } : {}),
+        config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+        layers,
+      },
+      names: name ? [name] : [],
+    });
+  }
+  return out;
+}
+
+/** The image as OCI: a Docker schema2 manifest is converted (which gives it a new digest). */
+function asOci(image: Image): { manifest: ManifestBlob; configMediaType: string } {
+  if (image.manifest.mediaType === MediaType.OciManifest) return { manifest: image.manifest, configMediaType: image.config.mediaType };
+  const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('INTERNAL', 'expected an image manifest');
+  const bytes = Buffer.from(JSON.stringify(toOciManifest(parsed.manifest)));
+  return { manifest: { bytes, mediaType: MediaType.OciManifest, digest: digestOf(bytes) }, configMediaType: MediaType.OciConfig };
+}
+
+interface LayoutEntry {
+  path: string;
+  size: number;
+  body: () => Promise<Readable | Buffer>;
+}
+
+function layoutEntries(images: NamedImage[]): { entries: LayoutEntry[]; index: Buffer } {
+  const entries = new Map<string, LayoutEntry>();
+  const descriptors: Descriptor[] = [];
+  for (const { image, names } of images) {
+    const { manifest } = asOci(image);
+    for (const layer of image.layers) {
+      entries.set(blobPath(layer.digest), { path: blobPath(layer.digest), size: layer.size, body: () => layer.blob() });
+    }
+    entries.set(blobPath(image.config.digest), { path: blobPath(image.config.digest), size: image.config.bytes.length, body: async () => image.config.bytes });
+    entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, body: async () => manifest.bytes });
+    const desc: Descriptor = { mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.bytes.length };
+    if (names.length === 0) descriptors.push(desc);
+    for (const n of names) descriptors.push({ ...desc, annotations: { [REF_NAME]: n } });
+  }
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: descriptors }));
+  return { entries: [...entries.values()], index };
+}
+
+/** Writes an oci-archive (a tar of an OCI layout), streaming blobs in. */
+export async function writeOciArchive(images: NamedImage[], out: Writable): Promise<void> {
+  const pack = tarStream.pack();
+  const done = pipeline(pack, out);
+  const mtime = new Date(0);
+  try {
+    const { entries, index } = layoutEntries(images);
+    pack.entry({ name: 'oci-layout', mode: 0o644, mtime }, OCI_LAYOUT);
+    for (const e of entries) {
+      const body = await e.body();
+      if (Buffer.isBuffer(body)) pack.entry({ name: e.path, size: e.size, mode: 0o644, mtime }, body);
+      else await addStream(pack, { name: e.path, size: e.size, mode: 0o644, mtime }, body as Readable);
+    }
+    pack.entry({ name: 'index.json', mode: 0o644, mtime }, index);
+    pack.finalize();
+  } catch (e) {
+    pack.destroy(e as Error);
+  }
+  await done;
+}
+
+/**
+ * Writes images into an OCI layout directory, adding to what is there (as skopeo does): blobs
+ * already present are kept, index.json entries with the same ref.name are replaced.
+ */
+export async function writeOciDir(images: NamedImage[], dir: string): Promise<void> {
+  const { entries, index } = layoutEntries(images);
+  await mkdir(join(dir, 'blobs'), { recursive: true });
+  await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
+  for (const e of entries) {
+    const target = join(dir, e.path);
+    const exists = await readFile(target).then(() => true, () => false);
+    if (exists) continue;
+    await mkdir(join(target, '..'), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}`;
+    const body = await e.body();
+    if (Buffer.isBuffer(body)) await writeFile(tmp, body);
+    else await pipeline(body as Readable, createWriteStream(tmp));
+    await rename(tmp, target);
+  }
+  let existing: Descriptor[] = [];
+  try {
+    existing = (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex).manifests ?? [];
+  } catch {
+    existing = [];
+  }
+  const added = (JSON.parse(index.toString('utf8')) as ImageIndex).manifests;
+  const addedNames = new Set(added.map((d) => d.annotations?.[REF_NAME]).filter(Boolean));
+  const kept = existing.filter((d) => !addedNames.has(d.annotations?.[REF_NAME]));
+  await writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [...kept, ...added] }));
+}

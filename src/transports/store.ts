@@ -1,0 +1,153 @@
+import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import { autoDecompress } from '../archive/compression.js';
+import { chainIDs, digestOf } from '../oci/digest.js';
+import { parseImageConfig, parseManifest } from '../oci/manifest.js';
+import type { Image, Layer, NamedImage } from '../image/image.js';
+import type { ImageRecord } from '../store/images.js';
+import type { Store } from '../store/store.js';
+import { BerthError } from '../util/errors.js';
+
+/** How many layers a local copy unpacks at once: unpacking is disk and CPU bound (2 cores here). */
+const LOCAL_LAYER_CONCURRENCY = 2;
+
+/** Reads an image of the store as the transport-neutral Image. */
+export async function readStoreImage(store: Store, record: ImageRecord): Promise<Image> {
+  const manifestBytes = await store.blobs.read(record.manifestDigest);
+  const parsed = parseManifest(manifestBytes, record.manifestMediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_INVALID', `image ${record.id}: stored manifest is an index`);
+  const configBytes = await store.blobs.read(record.id);
+  const config = parseImageConfig(configBytes);
+  const diffIDs = config.rootfs.diff_ids;
+  const layers: Layer[] = await Promise.all(
+    parsed.manifest.layers.map(async (desc, i) => {
+      const layerRecord = record.layers[i] ? await store.layers.get(record.layers[i]!) : undefined;
+      const blobDigest = desc.digest;
+      const open = async (): Promise<Readable> => {
+        if (!(await store.blobs.has(blobDigest))) throw new BerthError('IO', `layer blob ${blobDigest} of image ${record.id} is missing from the store`);
+        return store.blobs.open(blobDigest);
+      };
+      return {
+        digest: desc.digest,
+        size: desc.size,
+        mediaType: desc.mediaType,
+        diffID: diffIDs[i]!,
+        ...(layerRecord ? { uncompressedSize: layerRecord.tarSize } : {}),
+        blob: open,
+        tar: async () => autoDecompress(await open()),
+      };
+    }),
+  );
+  const index = record.indexDigest
+    ? { bytes: await store.blobs.read(record.indexDigest), digest: record.indexDigest, mediaType: parseManifest(await store.blobs.read(record.indexDigest)).mediaType }
+    : undefined;
+  return {
+    manifest: { bytes: manifestBytes, digest: record.manifestDigest, mediaType: parsed.mediaType },
+    ...(index ? { index } : {}),
+    config: { bytes: configBytes, digest: record.id, mediaType: parsed.manifest.config.mediaType },
+    layers,
+  };
+}
+
+/**
+ * Stores an image: blobs verified against their digests, each layer unpacked once (skipped when
+ * already there), then the record written under the lock. Names move to this image from any
+ * image that held them, as `podman tag` and `podman load` do.
+ */
+export async function writeStoreImage(store: Store, { image, names }: NamedImage, onProgress?: (msg: string) => void): Promise<ImageRecord> {
+  if (digestOf(image.config.bytes) !== image.config.digest) {
+    throw new BerthError('DIGEST_MISMATCH', `image config does not match its digest ${image.config.digest}`);
+  }
+  if (digestOf(image.manifest.bytes, image.manifest.digest.startsWith('sha512:') ? 'sha512' : 'sha256') !== image.manifest.digest) {
+    throw new BerthError('DIGEST_MISMATCH', `image manifest does not match its digest ${image.manifest.digest}`);
+  }
+  const config = parseImageConfig(image.config.bytes);
+  const diffIDs = config.rootfs.diff_ids;
+  if (diffIDs.length !== image.layers.length) {
+    throw new BerthError('MANIFEST_INVALID', `image ${image.config.digest}: manifest lists ${image.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
+  }
+  const chain = chainIDs(diffIDs);
+
+  for (let attempt = 0; ; attempt++) {
+    await putLayers(store, image, chain, onProgress);
+    await store.blobs.putBytes(image.config.bytes, image.config.digest);
+    await store.blobs.putBytes(image.manifest.bytes, image.manifest.digest);
+    if (image.index) await store.blobs.putBytes(image.index.bytes, image.index.digest);
+    const record = await store.updateImages(async (images) => {
+      // A concurrent rmi may have swept a layer we found present: check under the lock.
+      for (let i = 0; i < chain.length; i++) {
+        if (!(await store.layers.get(chain[i]!)) || !(await store.blobs.has(image.layers[i]!.digest))) return undefined;
+      }
+      return upsertImage(images, image, chain, await layerSize(store, chain), names);
+    });
+    if (record) return record;
+    if (attempt >= 2) throw new BerthError('IO', 'layers kept disappearing while the image was stored (concurrent removal)', { temporary: true });
+  }
+}
+
+async function putLayers(store: Store, image: Image, chain: string[], onProgress?: (msg: string) => void): Promise<void> {
+  const limit = pLimit(LOCAL_LAYER_CONCURRENCY);
+  await Promise.all(
+    image.layers.map((layer, i) =>
+      limit(async () => {
+        const chainID = chain[i]!;
+        const haveBlob = await store.blobs.has(layer.digest);
+        const haveLayer = (await store.layers.get(chainID)) !== undefined;
+        if (haveBlob && haveLayer) {
+          onProgress?.(`Copying blob ${short(layer.digest)} skipped: already exists`);
+          return;
+        }
+        onProgress?.(`Copying blob ${short(layer.digest)}`);
+        if (!haveBlob) await store.blobs.put(await layer.blob(), { digest: layer.digest, size: layer.size });
+        if (haveLayer) return;
+        // Unpack from the stored (already verified) blob, never from unverified bytes.
+        const staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
+        if (staged.diffID !== layer.diffID) {
+          await store.layers.discard(staged);
+          throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
+        }
+        await store.layers.publish(staged, chainID, i > 0 ? chain[i - 1] : undefined);
+      }),
+    ),
+  );
+}
+
+async function layerSize(store: Store, chain: string[]): Promise<number> {
+  let size = 0;
+  for (const c of chain) size += (await store.layers.get(c))?.size ?? 0;
+  return size;
+}
+
+function short(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+}
+
+/** Adds or merges an image record and moves `names` onto it. Mutates `images`. */
+export function upsertImage(images: ImageRecord[], image: Image, chain: string[], size: number, names: string[]): ImageRecord {
+  const config = parseImageConfig(image.config.bytes);
+  for (const other of images) {
+    if (other.id !== image.config.digest) other.names = other.names.filter((n) => !names.includes(n));
+  }
+  let record = images.find((i) => i.id === image.config.digest);
+  if (!record) {
+    record = {
+      id: image.config.digest,
+      names: [],
+      digests: [],
+      manifestDigest: image.manifest.digest,
+      manifestMediaType: image.manifest.mediaType,
+      ...(image.index ? { indexDigest: image.index.digest } : {}),
+      layers: chain,
+      layerBlobs: image.layers.map((l) => l.digest),
+      size,
+      created: config.created ?? new Date(0).toISOString(),
+      added: new Date().toISOString(),
+    };
+    images.push(record);
+  }
+  for (const n of names) if (!record.names.includes(n)) record.names.push(n);
+  for (const d of [image.manifest.digest, ...(image.index ? [image.index.digest] : [])]) {
+    if (!record.digests.includes(d)) record.digests.push(d);
+  }
+  return record;
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
+ * when it does not exist. Together with the PID it names a process uniquely, so that a lock or a
+ * temp directory left by a dead process is not mistaken for one of a new process with a reused PID.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let selfToken: string | undefined;
+
+/** `PID-STARTTIME` of this process. */
+export function processToken(): string {
+  selfToken ??= `${process.pid}-${processStartTime(process.pid) ?? '0'}`;
+  return selfToken;
+}
+
+/** Whether the process named by a token from processToken() is still running. */
+export function isTokenAlive(token: string): boolean {
+  const [pid, start] = token.split('-');
+  if (!pid || !start) return false;
+  return processStartTime(Number(pid)) === start;
+}
