@@ -21,7 +21,7 @@ export class ProcessDuplex extends Duplex {
   private stderr = '';
   private exited = false;
 
-  constructor(command: string, args: string[], private readonly what: string) {
+  constructor(command: string, args: string[], what: string) {
     super();
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const child = this.child;
@@ -47,7 +47,8 @@ export class ProcessDuplex extends Duplex {
         this.push(null);
         return;
       }
-      const detail = lastLine(this.stderr) || (signal ? `killed by ${signal}` : `exit status ${code}`);
+      // zstd prefixes its messages with the input's name, "/*stdin*\\ :", which says nothing here.
+      const detail = lastLine(this.stderr).replace(/^\/\*stdin\*\\ ?: ?/, '') || (signal ? `killed by ${signal}` : `exit status ${code}`);
       this.destroy(new BerthError('ARCHIVE_INVALID', `${what} failed: ${detail}`));
     });
   }

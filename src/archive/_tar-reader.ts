@@ -68,7 +68,9 @@ function number(block: Buffer, start: number, len: number, field: string): numbe
 }
 
 function checksumOk(block: Buffer): boolean {
-  const stored = number(block, 148, 8, 'checksum');
+  const field = block.toString('latin1', 148, 156).replace(/\0.*$/s, '').trim();
+  if (!/^[0-7]+$/.test(field)) return false;
+  const stored = parseInt(field, 8);
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {

@@ -106,3 +106,6 @@ export function childrenNamed(command: string): number[] {
 
 /** security.capability v2 granting cap_setuid (bit 7) and cap_net_bind_service (bit 10), effective. */
 export const CAPABILITY_HEX = '0100000280040000000000000000000000000000';
+
+/** Unpacking with ownership, device nodes and trusted.* xattrs needs root: a skip reason otherwise. */
+export const needsRoot: string | false = process.getuid?.() === 0 ? false : 'needs root (chown, mknod, trusted.* xattrs)';

@@ -59,6 +59,7 @@ function decodeValue(v: string): Buffer {
  */
 export async function readXattrs(dir: string): Promise<XattrTable> {
   const root = resolve(dir);
+  const prefix = root.endsWith('/') ? root : `${root}/`;
   const table: XattrTable = new Map();
   const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', root], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,7 +80,7 @@ export async function readXattrs(dir: string): Promise<XattrTable> {
     for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
       if (line.startsWith('# file: ')) {
         const path = unquoteAttrText(line.slice(8));
-        const rel = path === root ? '' : path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
+        const rel = path === root ? '' : path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
         current = undefined;
         if (rel === undefined) continue;
         current = new Map();

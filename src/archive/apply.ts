@@ -1,7 +1,24 @@
-import { constants } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink, type FileHandle } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { ancestors, baseOf, entryPath, parentOf, printable, shellQuote, symlinkClimbsOut } from './_paths.js';
 import { lastLine, run } from './_process.js';
@@ -29,7 +46,13 @@ export interface ApplyResult {
  * Nothing is ever written outside `dir`: absolute names, ".." climbing out, entries under a symlink,
  * hard links to outside, and relative symlinks climbing above the root are refused (PATH_ESCAPE).
  * Device nodes and xattrs, which Node cannot make, are created at the end by one `sh` (mknod) run
- * and one `setfattr` run. On failure it rejects with a BerthError (LAYER_INVALID, PATH_ESCAPE, IO,
+ * and one `setfattr` run; xattrs the file system or user cannot hold (ENOTSUP, EPERM) are skipped,
+ * as containers/storage does, and overlayfs's own (`trusted.overlay.*`) are never taken from a tar.
+ * Like docker: PAX global headers and top-level aufs metadata (`.wh..wh.plnk`) are ignored, bytes
+ * after the end-of-archive marker are hashed but not read as entries, and a tar that ends on an
+ * entry boundary without the marker is accepted. GNU sparse files are refused (LAYER_INVALID).
+ *
+ * On failure it rejects with a BerthError (LAYER_INVALID, PATH_ESCAPE, IO,
  * or the input stream's own error) after destroying `tar` and waiting for any process it started;
  * the caller removes `dir`, which may hold part of the layer.
  */
@@ -67,8 +90,17 @@ interface DirMeta {
 
 const O_CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const OPAQUE = 'trusted.overlay.opaque';
+/** Body chunks up to this size are written synchronously; bigger ones go to the thread pool. */
+const SYNC_WRITE_MAX = 128 * 1024;
+const writeAsync = promisify(write);
 
-/** The state of one layer being unpacked. Paths are relative to the root ("" is the root). */
+/**
+ * The state of one layer being unpacked. Paths are relative to the root ("" is the root).
+ *
+ * Metadata system calls (open, mkdir, chown, utimes...) are synchronous: each takes microseconds,
+ * while a round trip through libuv's thread pool costs tens, which made unpacking many small
+ * files several times slower. The event loop still runs between chunks of input.
+ */
 class LayerWriter {
   size = 0;
   /** Directories known to be real directories, made or checked by us: never symlinks. */
@@ -91,23 +123,25 @@ class LayerWriter {
 
   async add(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const rel = entryPath(h.name);
+    // aufs metadata at the top (.wh..wh.plnk, .wh..wh.aufs): skipped, as docker does.
+    if (rel.startsWith('.wh..wh.') && rel !== '.wh..wh..opq') return;
     try {
       const base = baseOf(rel);
-      if (base.startsWith('.wh.')) return await this.whiteout(rel, h);
+      if (base.startsWith('.wh.')) return this.whiteout(rel, h);
       if (rel === '') {
         if (h.type !== 'dir') throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" names the root but is not a directory`);
       } else {
-        await this.ensureParents(rel, h.name);
+        this.ensureParents(rel, h.name);
       }
       switch (h.type) {
         case 'file':
           await this.file(rel, h, body);
           break;
         case 'dir':
-          await this.dir(rel, h);
+          this.dir(rel, h);
           break;
         case 'symlink':
-          await this.symlink(rel, h);
+          this.symlink(rel, h);
           break;
         case 'link':
           await this.hardlink(rel, h);
@@ -115,7 +149,7 @@ class LayerWriter {
         case 'char':
         case 'block':
         case 'fifo':
-          await this.node(rel, h);
+          this.node(rel, h);
           break;
       }
       for (const [name, value] of h.xattrs) {
@@ -131,27 +165,27 @@ class LayerWriter {
   }
 
   /** Makes sure every ancestor of `rel` is a real directory, creating missing ones. */
-  private async ensureParents(rel: string, name: string): Promise<void> {
+  private ensureParents(rel: string, name: string): void {
     for (const p of ancestors(rel)) {
       if (this.dirs.has(p)) continue;
       if (this.nodes.has(p)) throw notDir(name, p);
-      try {
-        const st = await lstat(this.abs(p));
-        if (st.isSymbolicLink()) throw new BerthError('PATH_ESCAPE', `layer entry "${printable(name)}" goes through the symlink "${printable(p)}"`);
-        if (!st.isDirectory()) throw notDir(name, p);
-      } catch (e) {
-        if (errnoCode(e) !== 'ENOENT') throw e;
-        await mkdir(this.abs(p), 0o755);
+      const st = lstatSync(this.abs(p), { throwIfNoEntry: false });
+      if (st === undefined) {
+        mkdirSync(this.abs(p), 0o755);
         this.dirMeta.set(p, { mode: 0o755 });
+      } else if (st.isSymbolicLink()) {
+        throw new BerthError('PATH_ESCAPE', `layer entry "${printable(name)}" goes through the symlink "${printable(p)}"`);
+      } else if (!st.isDirectory()) {
+        throw notDir(name, p);
       }
       this.dirs.add(p);
     }
   }
 
   /** Removes whatever is at `rel` (made earlier in this layer) and forgets what was pending for it. */
-  private async remove(rel: string): Promise<void> {
+  private remove(rel: string): void {
     const wasDir = this.dirs.has(rel);
-    if (!this.nodes.delete(rel)) await rm(this.abs(rel), { recursive: true, force: true });
+    if (!this.nodes.delete(rel)) rmSync(this.abs(rel), { recursive: true, force: true });
     for (const table of [this.dirs, this.nodes, this.xattrs, this.dirMeta, this.opaque]) {
       table.delete(rel);
       if (!wasDir) continue;
@@ -160,77 +194,79 @@ class LayerWriter {
   }
 
   /** Runs `make`; if something is already at `rel`, removes it and runs `make` again. */
-  private async create<T>(rel: string, make: () => Promise<T>): Promise<T> {
-    if (this.nodes.has(rel)) await this.remove(rel);
+  private create<T>(rel: string, make: () => T): T {
+    if (this.nodes.has(rel)) this.remove(rel);
     try {
-      return await make();
+      return make();
     } catch (e) {
       if (errnoCode(e) !== 'EEXIST') throw e;
     }
-    await this.remove(rel);
+    this.remove(rel);
     return make();
   }
 
-  private async whiteout(rel: string, h: TarHeader): Promise<void> {
+  private whiteout(rel: string, h: TarHeader): void {
     const parent = parentOf(rel);
     const base = baseOf(rel);
-    await this.ensureParents(rel, h.name);
+    this.ensureParents(rel, h.name);
     if (base === '.wh..wh..opq') {
       this.opaque.add(parent);
       return;
     }
-    if (base.startsWith('.wh..wh.')) return; // aufs metadata (.wh..wh.plnk and the like)
+    if (base.startsWith('.wh..wh.')) return; // aufs metadata
     const name = base.slice('.wh.'.length);
     if (name === '' || name === '.' || name === '..') throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is not a valid whiteout`);
-    const target = parent === '' ? name : `${parent}/${name}`;
-    await this.node(target, { ...h, type: 'char', mode: 0, devmajor: 0, devminor: 0 });
+    this.node(parent === '' ? name : `${parent}/${name}`, { ...h, type: 'char', mode: 0, devmajor: 0, devminor: 0 });
   }
 
   private async file(rel: string, h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-    const fh = await this.create(rel, () => open(this.abs(rel), O_CREATE_FILE, 0o600));
+    const fd = this.create(rel, () => openSync(this.abs(rel), O_CREATE_FILE, 0o600));
     try {
       let written = 0;
       for await (const chunk of body) {
-        await writeAll(fh, chunk);
+        for (let off = 0; off < chunk.length; ) {
+          const len = chunk.length - off;
+          off += len <= SYNC_WRITE_MAX ? writeSync(fd, chunk, off, len) : (await writeAsync(fd, chunk, off, len)).bytesWritten;
+        }
         written += chunk.length;
       }
       if (written !== h.size) throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is truncated`);
-      if (!this.ignoreOwnership) await fh.chown(h.uid, h.gid);
-      await fh.chmod(h.mode); // after chown, which clears setuid/setgid
-      await fh.utimes(h.atime ?? h.mtime, h.mtime);
+      if (!this.ignoreOwnership) fchownSync(fd, h.uid, h.gid);
+      fchmodSync(fd, h.mode); // after chown, which clears setuid/setgid
+      futimesSync(fd, h.atime ?? h.mtime, h.mtime);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     this.size += h.size;
   }
 
-  private async dir(rel: string, h: TarHeader): Promise<void> {
+  private dir(rel: string, h: TarHeader): void {
     const path = this.abs(rel);
-    if (this.nodes.has(rel)) await this.remove(rel);
+    if (this.nodes.has(rel)) this.remove(rel);
     try {
-      await mkdir(path, 0o700);
+      mkdirSync(path, 0o700);
     } catch (e) {
       if (errnoCode(e) !== 'EEXIST') throw e;
       // An existing directory only gets new metadata; anything else is replaced.
-      if (!(await lstat(path)).isDirectory()) {
-        await this.remove(rel);
-        await mkdir(path, 0o700);
+      if (!lstatSync(path).isDirectory()) {
+        this.remove(rel);
+        mkdirSync(path, 0o700);
       }
     }
     this.dirs.add(rel);
-    if (!this.ignoreOwnership) await lchown(path, h.uid, h.gid);
+    if (!this.ignoreOwnership) lchownSync(path, h.uid, h.gid);
     this.dirMeta.set(rel, { mode: h.mode, atime: h.atime ?? h.mtime, mtime: h.mtime });
   }
 
-  private async symlink(rel: string, h: TarHeader): Promise<void> {
+  private symlink(rel: string, h: TarHeader): void {
     if (h.linkname === '') throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is a symlink with an empty target`);
     if (symlinkClimbsOut(rel, h.linkname)) {
       throw new BerthError('PATH_ESCAPE', `layer entry "${printable(h.name)}" is a symlink to "${printable(h.linkname)}", which climbs above the layer root`);
     }
     const path = this.abs(rel);
-    await this.create(rel, () => symlink(h.linkname, path));
-    if (!this.ignoreOwnership) await lchown(path, h.uid, h.gid);
-    await lutimes(path, h.atime ?? h.mtime, h.mtime);
+    this.create(rel, () => symlinkSync(h.linkname, path));
+    if (!this.ignoreOwnership) lchownSync(path, h.uid, h.gid);
+    lutimesSync(path, h.atime ?? h.mtime, h.mtime);
   }
 
   private async hardlink(rel: string, h: TarHeader): Promise<void> {
@@ -252,19 +288,14 @@ class LayerWriter {
     if (target === '' || !ancestors(target).every((p) => this.dirs.has(p))) throw notEarlier();
     if (target === rel) return;
     if (this.nodes.has(target)) await this.makeNodes();
-    try {
-      if ((await lstat(this.abs(target))).isDirectory()) {
-        throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is a hard link to the directory "${printable(h.linkname)}"`);
-      }
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw notEarlier();
-      throw e;
-    }
-    await this.create(rel, () => link(this.abs(target), this.abs(rel)));
+    const st = lstatSync(this.abs(target), { throwIfNoEntry: false });
+    if (st === undefined) throw notEarlier();
+    if (st.isDirectory()) throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is a hard link to the directory "${printable(h.linkname)}"`);
+    this.create(rel, () => linkSync(this.abs(target), this.abs(rel)));
   }
 
-  private async node(rel: string, h: TarHeader): Promise<void> {
-    if (this.nodes.has(rel) || (await exists(this.abs(rel)))) await this.remove(rel);
+  private node(rel: string, h: TarHeader): void {
+    if (this.nodes.has(rel) || lstatSync(this.abs(rel), { throwIfNoEntry: false }) !== undefined) this.remove(rel);
     const kind = h.type === 'char' ? 'c' : h.type === 'block' ? 'b' : 'p';
     const atime = h.atime ?? h.mtime;
     this.nodes.set(rel, { kind, major: h.devmajor, minor: h.devminor, mode: h.mode, uid: h.uid, gid: h.gid, atime, mtime: h.mtime });
@@ -282,9 +313,9 @@ class LayerWriter {
     if (r.code !== 0) throw new BerthError('IO', `cannot create device nodes: ${lastLine(r.stderr) || `sh exit status ${r.code}`}`);
     for (const [rel, n] of this.nodes) {
       const path = this.abs(rel);
-      if (!this.ignoreOwnership) await lchown(path, n.uid, n.gid);
-      await chmod(path, n.mode);
-      await lutimes(path, n.atime, n.mtime);
+      if (!this.ignoreOwnership) lchownSync(path, n.uid, n.gid);
+      chmodSync(path, n.mode);
+      lutimesSync(path, n.atime, n.mtime);
     }
     this.nodes.clear();
   }
@@ -297,8 +328,8 @@ class LayerWriter {
     await setXattrs(this.root, this.xattrs, true);
     for (const [rel, m] of this.dirMeta) {
       const path = this.abs(rel);
-      await chmod(path, m.mode);
-      if (m.mtime !== undefined) await lutimes(path, m.atime ?? m.mtime, m.mtime);
+      chmodSync(path, m.mode);
+      if (m.mtime !== undefined) lutimesSync(path, m.atime ?? m.mtime, m.mtime);
     }
   }
 }
@@ -307,17 +338,3 @@ function notDir(name: string, p: string): BerthError {
   return new BerthError('LAYER_INVALID', `layer entry "${printable(name)}" is under "${printable(p)}", which is not a directory`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return false;
-    throw e;
-  }
-}
-
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  let off = 0;
-  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-}

@@ -1,5 +1,4 @@
-import { constants, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { BerthError } from '../util/errors.js';
@@ -47,6 +46,8 @@ interface Walk {
 }
 
 const CHUNK = 256 * 1024;
+/** Files up to this size go out in one chunk with their header. */
+const SMALL = 64 * 1024;
 
 async function* generate(dir: string, opts: TarOptions, whiteouts: boolean): AsyncGenerator<Buffer> {
   const root = resolve(dir);
@@ -55,12 +56,16 @@ async function* generate(dir: string, opts: TarOptions, whiteouts: boolean): Asy
   yield END_OF_ARCHIVE;
 }
 
+/**
+ * Depth first, names sorted. File system calls are synchronous: each takes microseconds, a thread
+ * pool round trip tens, and a tree has many small files; the event loop runs between chunks.
+ */
 async function* walkDir(w: Walk, rel: string): AsyncGenerator<Buffer> {
-  const names = (await readdir(rel === '' ? w.root : join(w.root, rel))).sort();
+  const names = readdirSync(rel === '' ? w.root : join(w.root, rel)).sort();
   for (const name of names) {
     const child = rel === '' ? name : `${rel}/${name}`;
     if (w.opts.exclude?.(child)) continue;
-    const st = await lstat(join(w.root, child), { bigint: true });
+    const st = lstatSync(join(w.root, child), { bigint: true });
     yield* entry(w, child, st);
     if (st.isDirectory()) yield* walkDir(w, child);
   }
@@ -105,10 +110,15 @@ async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buf
     }
     if (st.nlink > 1n) w.links.set(key, rel);
     const size = Number(st.size);
-    yield encodeHeader({ ...h, size });
-    yield* content(join(w.root, rel), rel, size);
+    const header = encodeHeader({ ...h, size });
+    if (size <= SMALL) {
+      yield Buffer.concat([header, readSmall(join(w.root, rel), rel, size), padding(size)]);
+    } else {
+      yield header;
+      yield* content(join(w.root, rel), rel, size);
+    }
   } else if (st.isSymbolicLink()) {
-    yield encodeHeader({ ...h, type: 'symlink', linkname: await readlink(join(w.root, rel)) });
+    yield encodeHeader({ ...h, type: 'symlink', linkname: readlinkSync(join(w.root, rel)) });
   } else if (st.isCharacterDevice() && w.whiteouts && st.rdev === 0n) {
     const i = rel.lastIndexOf('/');
     const name = `${rel.slice(0, i + 1)}.wh.${rel.slice(i + 1)}`;
@@ -121,19 +131,39 @@ async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buf
   // Sockets are left out, as docker does: they mean nothing outside a running process.
 }
 
+function shrank(rel: string): BerthError {
+  return new BerthError('IO', `"${printable(rel)}" shrank while it was being archived`);
+}
+
+/** Exactly `size` bytes of a small file (more are ignored: the header is written already). */
+function readSmall(path: string, rel: string, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, buf, off, size - off, null);
+      if (n === 0) throw shrank(rel);
+      off += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
 async function* content(path: string, rel: string, size: number): AsyncGenerator<Buffer> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     let left = size;
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(left, CHUNK));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) throw new BerthError('IO', `"${printable(rel)}" shrank while it was being archived`);
-      left -= bytesRead;
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) throw shrank(rel);
+      left -= n;
+      yield n === buf.length ? buf : buf.subarray(0, n);
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
   yield padding(size);
 }

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tarStream from 'tar-stream';
-import { berth, busyboxRootfs, tempDir, type RunResult } from '../testing/cli.js';
+import { berth, busyboxRootfs, PROGRESS_LINE, tempDir, type RunResult } from '../testing/cli.js';
 import { snapshotStore } from '../testing/snapshot.js';
 
 async function tarOf(entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string }[]): Promise<Buffer> {
@@ -20,7 +20,7 @@ async function tarOf(entries: { name: string; body?: string; type?: 'file' | 'sy
 /** One line on stderr naming the problem, exit code 125, and the store exactly as before. */
 function assertRefused(r: RunResult, before: string[], after: string[], pattern: RegExp): void {
   assert.equal(r.code, 125, `exit code: ${r.code}\n${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
+  const lines = r.stderr.trim().split('\n').filter((l) => !PROGRESS_LINE.test(l));
   assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
   assert.match(lines[0]!, /^Error: /);
   assert.match(lines[0]!, pattern);

@@ -8,6 +8,12 @@ import { berth, busyboxRootfs, ok, podmanArgs, run, tempDir } from '../testing/c
  * archives podman saves load into berth with the same image ID and layers; OCI layouts pass
  * between berth and skopeo both ways.
  */
+/**
+ * podman's default nofile and nproc limits (1048576, and the host's) are refused here: without
+ * CAP_SYS_RESOURCE crun may not set rlimits at or above this machine's hard limits, so ask for less.
+ */
+const RUN_QUIRKS = ['--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096'];
+
 describe('interop with podman and skopeo', () => {
   const tmp = tempDir();
   const root = join(tmp.path, 'store');
@@ -39,7 +45,7 @@ describe('interop with podman and skopeo', () => {
       await podman(['load', '-i', archive]);
       const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', 'localhost/bb-berth:latest'])).stdout.trim();
       assert.equal(`sha256:${id}`, berthId);
-      const out = await podman(['run', '--rm', '--network', 'none', 'localhost/bb-berth:latest', 'sh', '-c', 'echo hello from $(uname -s)']);
+      const out = await podman(['run', '--rm', '--network', 'none', ...RUN_QUIRKS, 'localhost/bb-berth:latest', 'sh', '-c', 'echo hello from $(uname -s)']);
       assert.equal(out.stdout, 'hello from Linux\n');
       await podman(['rmi', 'localhost/bb-berth:latest']);
     });

@@ -100,8 +100,11 @@ export type ParsedManifest =
  */
 export function guessManifestMediaType(data: Uint8Array | string): string {
   const decoded = decodeJSON(data);
-  if ('error' in decoded || !isObject(decoded.value)) return '';
-  const doc = decoded.value;
+  return 'error' in decoded ? '' : guess(decoded.value);
+}
+
+function guess(doc: unknown): string {
+  if (!isObject(doc)) return '';
   const mediaType = doc.mediaType ?? '';
   const version = doc.schemaVersion ?? 0;
   if (typeof mediaType !== 'string' || typeof version !== 'number') return '';
@@ -147,8 +150,15 @@ export function parseManifest(bytes: Uint8Array, declaredMediaType?: string): Pa
   let mediaType: string;
   if (isManifestMediaType(declared) || isIndexMediaType(declared)) mediaType = declared;
   else if (isSchema1MediaType(declared)) throw new BerthError('MANIFEST_UNSUPPORTED', SCHEMA1);
-  else if (GENERIC_TYPES.has(declared)) mediaType = guessManifestMediaType(bytes);
-  else throw new BerthError('MANIFEST_UNSUPPORTED', `unsupported manifest media type "${declaredMediaType}"`);
+  else if (!GENERIC_TYPES.has(declared)) throw new BerthError('MANIFEST_UNSUPPORTED', `unsupported manifest media type "${declaredMediaType}"`);
+  else if (isObject(doc) && typeof doc.mediaType === 'string' && doc.mediaType !== '') {
+    // the document names its own type: take it if berth knows it
+    if (isSchema1MediaType(doc.mediaType)) throw new BerthError('MANIFEST_UNSUPPORTED', SCHEMA1);
+    if (!isManifestMediaType(doc.mediaType) && !isIndexMediaType(doc.mediaType)) {
+      throw new BerthError('MANIFEST_UNSUPPORTED', `unsupported manifest media type "${doc.mediaType}"`);
+    }
+    mediaType = doc.mediaType;
+  } else mediaType = guess(doc);
   if (!isManifestMediaType(mediaType) && !isIndexMediaType(mediaType)) throw new BerthError('MANIFEST_UNSUPPORTED', unrecognised(doc));
   const kind = isIndexMediaType(mediaType) ? 'index' : 'manifest';
 
@@ -157,9 +167,10 @@ export function parseManifest(bytes: Uint8Array, declaredMediaType?: string): Pa
       throw new BerthError('MANIFEST_INVALID', `invalid manifest: it says its mediaType is "${doc.mediaType}" but it was given as "${mediaType}"`);
     }
     const allowed = ALLOWED_FIELDS[kind];
-    const foreign = Object.keys(doc).filter((k) => FORMAT_FIELDS.some((f) => f === k.toLowerCase() && !allowed.includes(f)));
+    const foreign = Object.keys(doc).filter((k) => FORMAT_FIELDS.some((f) => f.toLowerCase() === k.toLowerCase() && !allowed.includes(f)));
     if (foreign.length > 0) {
-      throw new BerthError('MANIFEST_INVALID', `invalid manifest: a ${describe(mediaType)} cannot have ${foreign.map((f) => `"${f}"`).join(', ')}`);
+      const what = describe(mediaType);
+      throw new BerthError('MANIFEST_INVALID', `invalid manifest: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} cannot have ${foreign.map((f) => `"${f}"`).join(', ')}`);
     }
   }
   const issues = validate(kind, doc, { allowEmptyLayers: true });

@@ -130,8 +130,9 @@ function fixtureDocuments(): { name: string; kind: SchemaKind; text: string }[] 
     const text = readFileSync(path, 'utf8');
     const p = parse(text);
     const doc = p?.doc as Record<string, unknown> | undefined;
-    const guessed: SchemaKind =
-      kind ?? (/config/.test(basename(path)) || (doc && 'rootfs' in doc) ? 'config' : doc && 'manifests' in doc ? 'index' : doc && 'imageLayoutVersion' in doc ? 'layout' : 'manifest');
+    const has = (k: string) => typeof doc === 'object' && doc !== null && k in doc;
+    const byContent = has('rootfs') ? 'config' : has('manifests') ? 'index' : has('imageLayoutVersion') ? 'layout' : has('schemaVersion') ? 'manifest' : undefined;
+    const guessed: SchemaKind = kind ?? byContent ?? (/config/.test(basename(path)) ? 'config' : 'manifest');
     out.push({ name: path.slice(path.indexOf('containers-image')), kind: guessed, text });
   };
   for (const dir of ['manifest/fixtures', 'internal/manifest/testdata', 'internal/image/fixtures']) {

@@ -10,6 +10,9 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Progress lines (podman's "Copying blob ...") may come before an error, on stderr as podman prints them. */
+export const PROGRESS_LINE = /^(Copying|Writing|Getting|Storing) /;
+
 export const berthBin = join(repoRoot, 'bin', 'berth');
 
 /** Runs the berth CLI from this checkout against a given store root. */

@@ -1,7 +1,7 @@
 import { withStore } from '../../engine/engine.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
-import { humanSize } from '../output/units.js';
+import { goHumanSize as humanSize } from '../output/units.js';
 
 /** `system df`: shared layers count once, as podman counts them. */
 export async function run(g: GlobalOptions, opts: { format?: string }): Promise<void> {

@@ -5,7 +5,7 @@ import { findImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
-import { createdAgo, humanSize } from '../output/units.js';
+import { createdAgo, goTime, humanSize } from '../output/units.js';
 
 interface ImagesOptions {
   all?: boolean;
@@ -125,7 +125,7 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
           Tag: tag,
           Digest: i.digests[0] ?? '',
           CreatedSince: createdAgo(new Date(i.created), now),
-          CreatedAt: i.created,
+          CreatedAt: goTime(i.created),
           Size: humanSize(i.size),
           Containers: 0,
           Dangling: i.names.length === 0,

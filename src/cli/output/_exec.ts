@@ -7,7 +7,7 @@
  */
 import { BUILTINS, type Func, type FuncContext, truth } from './_funcs.js';
 import { goQuote, goString, goTypeName } from './_gofmt.js';
-import type { Arg, Cmd, Node, Pipe } from './_parse.js';
+import type { Arg, Cmd, ControlNode, Node, Pipe } from './_parse.js';
 
 const MISSING = Symbol('missing');
 type Final = unknown | typeof MISSING;
@@ -28,6 +28,13 @@ export interface ExecOptions {
   header?: (field: string) => string;
   /** Objects to treat as Go structs (unknown fields are errors). */
   structs: WeakSet<object>;
+}
+
+/** How an error names a struct-like value's type: its class, or plain `struct`. */
+function structName(o: object): string {
+  if (o instanceof Date) return 'time.Time';
+  const ctor = (Object.getPrototypeOf(o) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return ctor && ctor !== 'Object' ? ctor : 'struct';
 }
 
 function argString(a: Arg): string {
@@ -120,25 +127,37 @@ export class Executor {
     }
   }
 
-  private range(dot: unknown, n: Extract<Node, { kind: 'range' }>): void {
+  private range(dot: unknown, n: ControlNode): void {
     const mark = this.vars.length;
     const v = this.pipe(dot, { ...n.pipe, decl: [] });
-    let items: [unknown, unknown][];
-    if (Array.isArray(v)) items = v.map((e, i) => [i, e]);
-    else if (v instanceof Map) items = [...v.keys()].sort().map((k) => [k, v.get(k)]);
-    else if (v === undefined || v === null) items = [];
-    else if (typeof v === 'string' && this.ctx.header) items = [[0, v]];
-    else if (typeof v === 'number' && Number.isInteger(v)) {
+    let items: Iterable<[unknown, unknown]>;
+    let count: number;
+    if (Array.isArray(v)) {
+      items = v.map((e, i) => [i, e]);
+      count = v.length;
+    } else if (v instanceof Map) {
+      items = [...v.keys()].sort().map((k) => [k, v.get(k)]);
+      count = v.size;
+    } else if (v === undefined || v === null) {
+      items = [];
+      count = 0;
+    } else if (typeof v === 'string' && this.ctx.header) {
+      items = [[0, v]];
+      count = 1;
+    } else if (typeof v === 'number' && Number.isInteger(v)) {
       if (n.pipe.decl.length > 1) this.fail(n.pos, pipeString(n.pipe), `can't use ${v} to iterate over more than one variable`);
-      items = Array.from({ length: Math.max(0, v) }, (_, i) => [i, i]);
+      count = Math.max(0, v);
+      items = (function* () {
+        for (let i = 0; i < count; i++) yield [i, i] as [number, number];
+      })();
     } else if (typeof v === 'object' && !(v instanceof Date)) {
-      items = Object.keys(v)
-        .sort()
-        .map((k) => [k, (v as Record<string, unknown>)[k]]);
+      const keys = Object.keys(v).sort();
+      items = keys.map((k) => [k, (v as Record<string, unknown>)[k]]);
+      count = keys.length;
     } else {
       return this.fail(n.pos, pipeString(n.pipe), `range can't iterate over ${goString(v)}`);
     }
-    if (items.length === 0) {
+    if (count === 0) {
       if (n.elseList) this.walk(dot, n.elseList);
       return;
     }
@@ -163,7 +182,7 @@ export class Executor {
     for (const c of p.cmds) value = this.cmd(dot, c, value);
     for (const name of p.decl) {
       if (p.assign) {
-        const v = [...this.vars].reverse().find((x) => x.name === name);
+        const v = this.lookup(name);
         if (!v) this.fail(p.pos, name, `undefined variable: ${name}`);
         v.value = value;
       } else {
@@ -201,9 +220,15 @@ export class Executor {
   }
 
   private variable(a: Extract<Arg, { kind: 'var' }>): unknown {
-    const v = [...this.vars].reverse().find((x) => x.name === a.name);
+    const v = this.lookup(a.name);
     if (!v) this.fail(a.pos, a.name, `undefined variable: ${a.name}`);
     return v.value;
+  }
+
+  /** The innermost variable of that name. */
+  private lookup(name: string): { name: string; value: unknown } | undefined {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i];
+    return undefined;
   }
 
   private arg(dot: unknown, a: Arg): unknown {
@@ -260,7 +285,7 @@ export class Executor {
         if (hasArgs) this.fail(node.pos, at, `${name} has arguments but cannot be invoked as function`);
         return v;
       }
-      if (this.isStruct(obj)) this.fail(node.pos, at, `can't evaluate field ${name} in type ${goTypeName(obj) === 'map[string]interface {}' ? 'struct' : goTypeName(obj)}`);
+      if (this.isStruct(obj)) this.fail(node.pos, at, `can't evaluate field ${name} in type ${structName(obj)}`);
       if (hasArgs) this.fail(node.pos, at, `${name} is not a method but has arguments`);
       return undefined;
     }

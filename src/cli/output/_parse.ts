@@ -1,8 +1,9 @@
 /**
  * Parser for the Go text/template language as podman's --format uses it: text, actions with
  * pipelines, `{{- -}}` trimming, comments, if/else if/range/with/else/end, break/continue and
- * variables. Positions are byte offsets into the source, as Go reports them in errors.
+ * variables. Positions are offsets into the source, which errors report as Go does.
  */
+import { goQuote } from './_gofmt.js';
 
 export type Arg =
   | { kind: 'field'; chain: string[]; pos: number }
@@ -24,18 +25,26 @@ export interface Pipe {
   pos: number;
 }
 
-export type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'action'; pipe: Pipe; pos: number }
-  | { kind: 'if' | 'with' | 'range'; pipe: Pipe; list: Node[]; elseList: Node[] | null; pos: number }
-  | { kind: 'break' | 'continue'; pos: number };
+export interface ControlNode {
+  kind: 'if' | 'with' | 'range';
+  pipe: Pipe;
+  list: Node[];
+  elseList: Node[] | null;
+  pos: number;
+}
+
+export type Node = { kind: 'text'; text: string } | { kind: 'action'; pipe: Pipe; pos: number } | ControlNode | { kind: 'break' | 'continue'; pos: number };
 
 export class TemplateSyntaxError extends Error {}
 
-type Tok =
-  | { t: 'field' | 'var' | 'ident'; v: string; pos: number; sp: boolean }
-  | { t: 'str' | 'num' | 'char'; v: unknown; pos: number; sp: boolean }
-  | { t: 'dot' | '|' | '(' | ')' | ',' | ':=' | '='; pos: number; sp: boolean };
+/** A token inside an action; `sp` tells whether space came before it, `raw` is its source text. */
+type Tok = (
+  | { t: 'field' | 'var' | 'ident'; v: string }
+  | { t: 'str' | 'num' | 'char'; v: unknown }
+  | { t: 'dot' | '|' | '(' | ')' | ',' | ':=' | '=' }
+) & { pos: number; sp: boolean; raw?: string };
+
+const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'break', 'continue', 'define', 'template', 'block', 'nil', 'true', 'false', '.']);
 
 interface Action {
   toks: Tok[];
@@ -60,6 +69,8 @@ function unescape(body: string, fail: (m: string) => never): string {
 
 export class Parser {
   private i = 0;
+  /** Set by a `-}}`: trim the whitespace that starts the next text. */
+  private trimNext = false;
   private vars: string[] = ['$'];
 
   constructor(
@@ -97,11 +108,6 @@ export class Parser {
         return { toks, pos: start, comment: false };
       }
       if (SPACE.test(c)) {
-        if (s.startsWith('-}}', this.i + 1)) {
-          this.i += 1;
-          sp = true;
-          continue;
-        }
         this.i++;
         sp = true;
         continue;
@@ -162,12 +168,12 @@ export class Parser {
         push({ t: c as '|', pos, sp });
         this.i++;
       } else {
-        this.fail(`unexpected ${JSON.stringify(c)} in command`, pos);
+        const cp = c.codePointAt(0)!;
+        this.fail(`unrecognized character in action: U+${cp.toString(16).toUpperCase().padStart(4, '0')} '${c}'`, pos);
       }
+      toks[toks.length - 1]!.raw = s.slice(pos, this.i);
     }
   }
-
-  private trimNext = false;
 
   /** Splits the source into text and actions, applying `{{-` and `-}}` trimming. */
   private *segments(): Generator<{ text: string } | Action> {
@@ -268,8 +274,11 @@ export class Parser {
     return { kind: word, pipe, list, elseList, pos };
   }
 
+  /** A token as Go's parser names it in errors: `<keyword>`, else its quoted text. */
   private describe(t: Tok): string {
-    return 'v' in t ? `<${t.t === 'field' ? '.' : ''}${String(t.v)}>` : `<${t.t}>`;
+    const raw = t.raw ?? '';
+    if (KEYWORDS.has(raw)) return `<${raw}>`;
+    return raw.length > 10 ? `${goQuote(raw.slice(0, 10))}...` : goQuote(raw);
   }
 
   private parsePipe(toks: Tok[], pos: number, context: string): Pipe {

@@ -151,11 +151,26 @@ export interface ReportOptions extends TemplateOptions {
  */
 export function renderReport(format: string, rows: readonly unknown[], options: ReportOptions = {}): string {
   const table = hasTable(format) || options.origin === 'podman';
-  let text: string;
-  if (hasTable(format)) text = `{{range .}}${normalizeFormat(format)}{{end -}}`;
-  else if (options.origin === 'podman') text = normalizeFormat(format);
-  else text = enforceRange(normalizeFormat(format));
-  const tmpl = Template.parse(text, options);
+  // As podman does: parse the normalized format and, if that fails (a `\n` inside a quoted
+  // string such as `{{printf "\n"}}` became a real newline), parse the format as given.
+  let normalized: string;
+  let raw: string;
+  if (hasTable(format)) {
+    normalized = `{{range .}}${normalizeFormat(format)}{{end -}}`;
+    raw = `{{range .}}${format.slice('table '.length)}{{end -}}`;
+  } else if (options.origin === 'podman') {
+    normalized = normalizeFormat(format);
+    raw = format;
+  } else {
+    normalized = enforceRange(normalizeFormat(format));
+    raw = enforceRange(format);
+  }
+  let tmpl: Template;
+  try {
+    tmpl = Template.parse(normalized, options);
+  } catch {
+    tmpl = Template.parse(raw, options);
+  }
   if (!table) return tmpl.execute(rows);
   const headers = options.headers ?? {};
   const header = (field: string) => (Object.hasOwn(headers, field) ? headers[field]!.toUpperCase() : defaultHeader(field));

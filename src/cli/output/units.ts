@@ -50,18 +50,13 @@ export function bytesSize(bytes: number): string {
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const WEEK = 7 * DAY;
-const MONTH = 30 * DAY;
-const YEAR = 365 * DAY;
-const MAX_DURATION = 9_223_372_036_854.775; // 2^63-1 ns
+const MAX_DURATION = 9_223_372_036_854.775; // Go's largest Duration, 2^63-1 ns
 
-/** Go's int(float64(d)/float64(unit) + 0.5): round half up, truncating toward zero. */
-function roundIn(ms: number, unit: number): number {
-  return Math.trunc(ms / unit + 0.5);
-}
-
-/** go-units `HumanDuration`, e.g. `Less than a second`, `About a minute`, `3 hours`, `2 weeks`. */
+/**
+ * go-units `HumanDuration` as released (v0.5.0), e.g. `Less than a second`, `About a minute`,
+ * `3 hours`, `2 weeks`. Days, weeks, months (30 days) and years (365 days) are whole divisions
+ * of the rounded hour count, so `2 weeks + 6 days` is still `2 weeks`.
+ */
 export function humanDuration(ms: number): string {
   // An unreadable time reads as Go's zero time, whose age saturates at the largest Duration.
   if (Number.isNaN(ms)) ms = MAX_DURATION;
@@ -72,13 +67,13 @@ export function humanDuration(ms: number): string {
   const minutes = Math.trunc(ms / MINUTE);
   if (minutes === 1) return 'About a minute';
   if (minutes < 60) return `${minutes} minutes`;
-  const hours = roundIn(ms, HOUR);
+  const hours = Math.trunc(ms / HOUR + 0.5);
   if (hours === 1) return 'About an hour';
   if (hours < 48) return `${hours} hours`;
-  if (ms < 2 * WEEK) return `${roundIn(ms, DAY)} days`;
-  if (ms < 2 * MONTH) return `${roundIn(ms, WEEK)} weeks`;
-  if (ms < 2 * YEAR) return `${roundIn(ms, MONTH)} months`;
-  return `${roundIn(ms, YEAR)} years`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(Math.trunc(ms / HOUR) / 24) / 365)} years`;
 }
 
 /** podman's CREATED column: `HumanDuration(time.Since(created)) + " ago"`. */

@@ -1,0 +1,170 @@
+# Shared helpers for the bench/*.sh scripts. Sourced, never run on its own.
+#
+# Every script makes its own scratch directory (BENCH_TMP) and removes it, and every podman
+# store it made, on exit (normal or not). Timings use bash's $EPOCHREALTIME (microseconds, no
+# extra process), so each figure is the wall time of one `berth`/`podman` process, fork+exec
+# included, the same for both tools.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+BERTH=${BERTH:-$REPO_DIR/bin/berth}
+PODMAN=${PODMAN:-podman}
+# Scratch space: on the same disk as the stores (ext4 here), not tmpfs, so I/O is real I/O.
+BENCH_TMPBASE=${BENCH_TMPBASE:-/var/tmp}
+
+BENCH_TMP=$(mktemp -d "$BENCH_TMPBASE/berth-bench.XXXXXX")
+PODMAN_STORES=()
+
+bench_cleanup() {
+  local d
+  for d in "${PODMAN_STORES[@]+"${PODMAN_STORES[@]}"}"; do
+    [ -d "$d" ] || continue
+    pm "$d" system reset -f >/dev/null 2>&1 || true
+    rm -rf "$d"
+  done
+  rm -rf "$BENCH_TMP"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+
+# The podman command line for a throwaway store under DIR, in the array PM (for wrappers such as
+# /usr/bin/time, which cannot run a shell function): pm_argv DIR; "${PM[@]}" ARGS...
+pm_argv() {
+  local d=$1
+  mkdir -p "$d/tmp"
+  PM=(env TMPDIR="$d/tmp" "$PODMAN" --root "$d/root" --runroot "$d/run" --storage-driver overlay
+    --cgroup-manager cgroupfs --events-backend file --tmpdir "$d/tmp")
+}
+
+# podman on a throwaway store under DIR: pm DIR ARGS...
+pm() {
+  local PM
+  pm_argv "$1"
+  shift
+  "${PM[@]}" "$@"
+}
+
+# A fresh podman store directory in $PM_DIR, registered for removal at exit (or by pm_drop).
+# Not called as $(pm_new): the registration must happen in this shell.
+pm_new() {
+  PM_DIR=$(mktemp -d "$BENCH_TMP/podman.XXXXXX")
+  PODMAN_STORES+=("$PM_DIR")
+}
+
+pm_drop() {
+  pm "$1" system reset -f >/dev/null 2>&1 || true
+  rm -rf "$1"
+}
+
+# berth on a store under DIR: bt DIR ARGS...
+bt() {
+  local d=$1
+  shift
+  "$BERTH" --root "$d/root" --runroot "$d/run" "$@"
+}
+
+bt_new() { mktemp -d "$BENCH_TMP/berth.XXXXXX"; }
+
+# Waits for dist/ to be built by the other engineers (bin/berth fails with module-not-found meanwhile).
+wait_for_berth() {
+  local i out
+  for i in $(seq 1 "${BERTH_WAIT_TRIES:-10}"); do
+    if out=$("$BERTH" version 2>&1); then return 0; fi
+    if grep -q -e ERR_MODULE_NOT_FOUND -e 'Cannot find module' <<<"$out"; then
+      log "berth is not built yet (module not found); waiting 30 s ($i)"
+      sleep 30
+      continue
+    fi
+    log "berth version failed: $out"
+    return 1
+  done
+  log "berth still not built; giving up"
+  return 1
+}
+
+# time_ms CMD...: runs CMD (stdout/stderr to $BENCH_TMP/last.out/.err), prints its wall time in ms.
+# A failing command aborts the benchmark with its stderr.
+time_ms() {
+  local t0 t1 rc=0
+  t0=$EPOCHREALTIME
+  "$@" >"$BENCH_TMP/last.out" 2>"$BENCH_TMP/last.err" || rc=$?
+  t1=$EPOCHREALTIME
+  if [ "$rc" -ne 0 ]; then
+    log "FAILED ($rc): $*"
+    cat "$BENCH_TMP/last.err" >&2
+    return "$rc"
+  fi
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
+}
+
+# peak_rss_kb FILE: reads what `/usr/bin/time -f %M -o FILE` wrote.
+peak_rss_kb() { tail -n 1 "$1"; }
+
+# Statistics of numbers (one per argument): median, min, max.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
+maximum() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+kb_to_mb() { awk -v k="$1" 'BEGIN { printf "%.0f\n", k / 1024 }'; }
+ratio() { awk -v p="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", p / b; else print "n/a" }'; }
+
+# summary LABEL VALUES...: "LABEL  median X ms (min Y, max Z, n=N)"
+summary() {
+  local label=$1
+  shift
+  printf '%-22s median %9s ms   (min %s, max %s, n=%d)\n' "$label" "$(median "$@")" "$(minimum "$@")" "$(maximum "$@")" "$#"
+}
+
+machine_info() {
+  echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "nproc:   $(nproc)"
+  echo "cpu:     $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+  echo "memory:  $(free -h | awk '/^Mem:/ { print $2 " total, " $7 " available" }')"
+  echo "disk:    $(df -T "$BENCH_TMPBASE" | awk 'NR == 2 { print $2 " (" $1 ")" }') for $BENCH_TMPBASE"
+  echo "kernel:  $(uname -r)"
+  echo "node:    $(node --version)"
+  echo "podman:  $("$PODMAN" --version)"
+  echo "berth:   $("$BERTH" version --format '{{.Version}}' 2>/dev/null || echo '?') ($(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -u -r "$REPO_DIR/dist" +%Y-%m-%dT%H:%MZ 2>/dev/null || echo '?'))"
+}
+
+# A deterministic ~SIZE_MB docker-archive at PATH with two layers: SIZE_MB/2 of incompressible
+# bytes (AES-256-CTR keystream from a fixed key) and SIZE_MB/2 of text (lines of words from a
+# fixed list, chosen by a seeded PRNG). Tagged localhost/bench:latest. Same bytes every time.
+make_big_archive() {
+  local out=$1 size_mb=${2:-200} work
+  local half=$((size_mb / 2))
+  work=$(mktemp -d "$BENCH_TMP/archive.XXXXXX")
+  mkdir -p "$work/l1/data" "$work/l2/text" "$work/out"
+  # (head closes the pipe early: the writer's SIGPIPE is expected, hence the `|| true`s)
+  { openssl enc -aes-256-ctr -nosalt -pass pass:berth-bench -pbkdf2 -in /dev/zero 2>/dev/null || true; } |
+    head -c $((half * 1024 * 1024)) >"$work/l1/data/random.bin"
+  { awk -v bytes=$((half * 1024 * 1024)) 'BEGIN {
+      n = split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu container layer image registry manifest digest overlay storage engine podman berth", w, " ")
+      srand(42); total = 0
+      while (total < bytes) {
+        k = 4 + int(rand() * 9); line = ""
+        for (i = 0; i < k; i++) line = line w[1 + int(rand() * n)] " "
+        line = line int(rand() * 100000)
+        print line; total += length(line) + 1
+      }
+    }' || true; } | head -c $((half * 1024 * 1024)) >"$work/l2/text/words.txt"
+  touch -d @1700000000 "$work/l1/data/random.bin" "$work/l2/text/words.txt" "$work/l1/data" "$work/l2/text"
+  local tar_opts=(--sort=name --owner=0 --group=0 --numeric-owner --mtime=@1700000000 --format=gnu)
+  tar "${tar_opts[@]}" -C "$work/l1" -cf "$work/layer1.tar" data
+  tar "${tar_opts[@]}" -C "$work/l2" -cf "$work/layer2.tar" text
+  rm -rf "$work/l1" "$work/l2"
+  local d1 d2 cfg cfgd
+  d1=$(sha256sum "$work/layer1.tar" | cut -d' ' -f1)
+  d2=$(sha256sum "$work/layer2.tar" | cut -d' ' -f1)
+  mv "$work/layer1.tar" "$work/out/$d1.tar"
+  mv "$work/layer2.tar" "$work/out/$d2.tar"
+  cfg=$(printf '{"architecture":"amd64","os":"linux","created":"2023-11-14T22:13:20Z","config":{"Cmd":["/bin/sh"],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]},"history":[{"created":"2023-11-14T22:13:20Z","created_by":"bench: random layer"},{"created":"2023-11-14T22:13:20Z","created_by":"bench: text layer"}]}' "$d1" "$d2")
+  cfgd=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$cfg" >"$work/out/$cfgd.json"
+  printf '[{"Config":"%s.json","RepoTags":["localhost/bench:latest"],"Layers":["%s.tar","%s.tar"]}]' "$cfgd" "$d1" "$d2" >"$work/out/manifest.json"
+  tar "${tar_opts[@]}" -C "$work/out" -cf "$out" manifest.json "$cfgd.json" "$d1.tar" "$d2.tar"
+  rm -rf "$work"
+}
