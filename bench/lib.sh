@@ -9,10 +9,20 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+BERTH_GIVEN=${BERTH:-}
 BERTH=${BERTH:-$REPO_DIR/bin/berth}
 PODMAN=${PODMAN:-podman}
 # Scratch space: on the same disk as the stores (ext4 here), not tmpfs, so I/O is real I/O.
 BENCH_TMPBASE=${BENCH_TMPBASE:-/var/tmp}
+
+# NODE_EXTRA_CA_CERTS makes every node process parse that PEM bundle at startup: ~55 ms here with
+# Debian's 140-certificate bundle (this sandbox sets it globally), far more than berth's own startup
+# cost. Local image commands make no TLS connection, so it is unset unless BENCH_KEEP_NODE_ENV=1,
+# for `node -e 0` and berth alike. NODE_OPTIONS likewise (e.g. --require hooks).
+if [ "${BENCH_KEEP_NODE_ENV:-0}" != 1 ]; then
+  BENCH_UNSET_ENV=$(env | grep -o -e '^NODE_EXTRA_CA_CERTS' -e '^NODE_OPTIONS' | tr '\n' ' ' || true)
+  unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
+fi
 
 BENCH_TMP=$(mktemp -d "$BENCH_TMPBASE/berth-bench.XXXXXX")
 PODMAN_STORES=()
@@ -69,11 +79,33 @@ bt() {
 
 bt_new() { mktemp -d "$BENCH_TMP/berth.XXXXXX"; }
 
-# Waits for dist/ to be built by the other engineers (bin/berth fails with module-not-found meanwhile).
-wait_for_berth() {
-  local i out
-  for i in $(seq 1 "${BERTH_WAIT_TRIES:-10}"); do
-    if out=$("$BERTH" version 2>&1); then return 0; fi
+# Waits for dist/ to be built by the other engineers (bin/berth fails with module-not-found while
+# they rebuild), then, unless BERTH was given or BERTH_SNAPSHOT=0, copies bin/berth and dist/cli
+# (the self-contained esbuild bundle the CLI runs) into the scratch directory and benchmarks that
+# copy: a rebuild in the middle of a run then cannot break it or mix two builds' figures.
+prepare_berth() {
+  local i out before after snap
+  for i in $(seq 1 "${BERTH_WAIT_TRIES:-20}"); do
+    if out=$("$BERTH" version 2>&1); then
+      if [ -n "${BERTH_GIVEN:-}" ] || [ "${BERTH_SNAPSHOT:-1}" = 0 ]; then return 0; fi
+      snap=$BENCH_TMP/berth-build
+      rm -rf "$snap"
+      mkdir -p "$snap/bin" "$snap/dist"
+      before=$(ls -l --time-style=+%s.%N "$REPO_DIR/dist/cli" 2>/dev/null | sha256sum)
+      cp "$REPO_DIR/bin/berth" "$snap/bin/berth"
+      cp -r "$REPO_DIR/dist/cli" "$snap/dist/cli" 2>/dev/null || true
+      ln -s "$REPO_DIR/node_modules" "$snap/node_modules"
+      after=$(ls -l --time-style=+%s.%N "$REPO_DIR/dist/cli" 2>/dev/null | sha256sum)
+      if [ "$before" = "$after" ] && [ -f "$snap/dist/cli/berth.mjs" ] && "$snap/bin/berth" version >/dev/null 2>&1; then
+        BERTH_BUILT=$(date -u -r "$snap/dist/cli/berth.mjs" +%Y-%m-%dT%H:%M:%SZ)
+        BERTH=$snap/bin/berth
+        log "berth: benchmarking a snapshot of dist/cli built $BERTH_BUILT"
+        return 0
+      fi
+      log "dist/cli changed while it was copied (a rebuild?); retrying in 30 s"
+      sleep 30
+      continue
+    fi
     if grep -q -e ERR_MODULE_NOT_FOUND -e 'Cannot find module' <<<"$out"; then
       log "berth is not built yet (module not found); waiting 30 s ($i)"
       sleep 30
@@ -125,9 +157,9 @@ machine_info() {
   echo "memory:  $(free -h | awk '/^Mem:/ { print $2 " total, " $7 " available" }')"
   echo "disk:    $(df -T "$BENCH_TMPBASE" | awk 'NR == 2 { print $2 " (" $1 ")" }') for $BENCH_TMPBASE"
   echo "kernel:  $(uname -r)"
-  echo "node:    $(node --version)"
+  echo "node:    $(node --version)${BENCH_UNSET_ENV:+ (unset for the runs: $BENCH_UNSET_ENV)}"
   echo "podman:  $("$PODMAN" --version)"
-  echo "berth:   $("$BERTH" version --format '{{.Version}}' 2>/dev/null || echo '?') ($(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist built $(date -u -r "$REPO_DIR/dist" +%Y-%m-%dT%H:%MZ 2>/dev/null || echo '?'))"
+  echo "berth:   $("$BERTH" version --format '{{.Version}}' 2>/dev/null || echo '?') ($(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist/cli built ${BERTH_BUILT:-$(date -u -r "$REPO_DIR/dist/cli/berth.mjs" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo '?')})"
 }
 
 # A deterministic ~SIZE_MB docker-archive at PATH with two layers: SIZE_MB/2 of incompressible

@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-200}
-wait_for_berth
+prepare_berth
 
 ARCHIVE=$BENCH_TMP/bench.tar
 log "load: generating a ${SIZE_MB} MB docker-archive..."

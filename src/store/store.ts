@@ -39,6 +39,7 @@ export class Store {
     const store = new Store(opts.root, opts.runRoot);
     await mkdir(join(opts.root, 'tmp'), { recursive: true, mode: 0o700 });
     await store.tmp.cleanStale();
+    await store.lock.sweepLeftovers();
     return store;
   }
 

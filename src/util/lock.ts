@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, errnoCode } from './errors.js';
@@ -21,13 +22,9 @@ export class DirLock {
     const deadline = Date.now() + timeoutMs;
     let delay = 2;
     for (;;) {
-      try {
-        await mkdir(this.path);
-        await writeFile(`${this.path}/owner`, processToken());
+      if (await this.tryTake()) {
         this.held = 1;
         return;
-      } catch (e) {
-        if (errnoCode(e) !== 'EEXIST') throw e;
       }
       await this.breakIfStale();
       if (Date.now() > deadline) {
@@ -38,12 +35,44 @@ export class DirLock {
     }
   }
 
+  /**
+   * The lock directory is made complete (owner file inside) under a private name and renamed into
+   * place, so that nobody ever sees a lock without its owner and mistakes it for a dead one.
+   */
+  private async tryTake(): Promise<boolean> {
+    const candidate = `${this.path}.take-${randomBytes(6).toString('hex')}`;
+    await mkdir(candidate);
+    await writeFile(`${candidate}/owner`, processToken());
+    try {
+      await rename(candidate, this.path);
+      return true;
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      return false;
+    } finally {
+      await rm(candidate, { recursive: true, force: true });
+    }
+  }
+
   async release(): Promise<void> {
     if (this.held === 0) return;
     if (--this.held > 0) return;
     const doomed = `${this.path}.released-${randomBytes(4).toString('hex')}`;
     await rename(this.path, doomed);
     await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Removes what a process killed mid-take or mid-release left beside the lock. */
+  async sweepLeftovers(): Promise<void> {
+    const dir = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!name.startsWith(prefix)) continue;
+      const owner = await readFile(join(dir, name, 'owner'), 'utf8').catch(() => '');
+      if (owner !== '' && isTokenAlive(owner.trim()) && name.includes('.take-')) continue;
+      await rm(join(dir, name), { recursive: true, force: true });
+    }
   }
 
   async with<T>(fn: () => Promise<T>): Promise<T> {
@@ -60,15 +89,8 @@ export class DirLock {
     try {
       owner = (await readFile(`${this.path}/owner`, 'utf8')).trim();
     } catch (e) {
-      // The owner file is written right after mkdir; give a live owner a moment before judging.
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      owner = '';
-      await sleep(20);
-      try {
-        owner = (await readFile(`${this.path}/owner`, 'utf8')).trim();
-      } catch {
-        /* still none: the owner died between mkdir and write */
-      }
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return; // released meanwhile
+      throw e;
     }
     if (owner !== '' && isTokenAlive(owner)) return;
     const doomed = `${this.path}.stale-${randomBytes(4).toString('hex')}`;

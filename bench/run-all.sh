@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every benchmark, one after the other (they would disturb each other's timings in
+# parallel), and prints the machine first. The per-benchmark knobs (RUNS, SIZE_MB, IMAGES) pass
+# through the environment, but RUNS applies to all, so leave it unset for the defaults.
+#
+#   bash bench/run-all.sh 2>bench.log | tee bench.out
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+prepare_berth
+echo "== machine"
+machine_info
+# All four run the same snapshot of the build (BERTH given: they take none of their own).
+status=0
+for b in startup images load rmi; do
+  echo
+  BERTH=$BERTH BENCH_TMPBASE=$BENCH_TMPBASE bash "$BENCH_DIR/$b.sh" || { status=$?; echo "!! $b failed (exit $status)"; }
+done
+exit "$status"

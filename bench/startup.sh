@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# startup: a cold `berth version` (a new process each time; files in the page cache) against a bare
+# `node -e 0`, the floor any Node CLI pays, and `podman version` for reference. The target is
+# berth within 30 ms of node. The three commands alternate, RUNS times each, after one untimed
+# warm-up each.
+#
+#   bash bench/startup.sh          # N=30 runs per command
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RUNS=${RUNS:-30}
+prepare_berth
+
+d=$(bt_new)
+pm_new
+pm_argv "$PM_DIR"
+berth_cmd=("$BERTH" --root "$d/root" --runroot "$d/run" version)
+node_cmd=(node -e 0)
+podman_cmd=("${PM[@]}" version)
+
+time_ms "${berth_cmd[@]}" >/dev/null
+time_ms "${node_cmd[@]}" >/dev/null
+time_ms "${podman_cmd[@]}" >/dev/null
+
+berth_ms=() node_ms=() podman_ms=()
+for i in $(seq 1 "$RUNS"); do
+  node_ms+=("$(time_ms "${node_cmd[@]}")")
+  berth_ms+=("$(time_ms "${berth_cmd[@]}")")
+  podman_ms+=("$(time_ms "${podman_cmd[@]}")")
+done
+
+b=$(median "${berth_ms[@]}")
+n=$(median "${node_ms[@]}")
+p=$(median "${podman_ms[@]}")
+over=$(awk -v b="$b" -v n="$n" 'BEGIN { printf "%.1f\n", b - n }')
+echo "== startup: new process each run, n=$RUNS"
+summary "node -e 0" "${node_ms[@]}"
+summary "berth version" "${berth_ms[@]}"
+summary "podman version" "${podman_ms[@]}"
+echo "berth - node           ${over} ms   (target: <= 30 ms: $(awk -v o="$over" 'BEGIN { print (o <= 30 ? "met" : "NOT met") }'))"
+echo "ratio podman/berth     $(ratio "$p" "$b")"
