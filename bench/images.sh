@@ -46,7 +46,7 @@ done
 
 b=$(median "${berth_ms[@]}")
 p=$(median "${podman_ms[@]}")
-echo "== images: $IMAGES distinct imported images, n=$RUNS"
+echo "== images: $IMAGES distinct imported images, n=$RUNS (load average before: $LOAD_BEFORE)"
 summary "berth images" "${berth_ms[@]}"
 summary "podman images" "${podman_ms[@]}"
 echo "ratio podman/berth     $(ratio "$p" "$b")"

@@ -39,6 +39,9 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The 1/5/15-minute load averages when the script started: other work on the machine shows here.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
 log() { printf '%s\n' "$*" >&2; }
 
 # The podman command line for a throwaway store under DIR, in the array PM (for wrappers such as

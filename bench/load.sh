@@ -5,10 +5,14 @@
 #
 #   bash bench/load.sh            # N=5 runs per tool
 #   RUNS=3 SIZE_MB=400 bash bench/load.sh
+#
+# Then one more berth load of a RSS_SCALE_MB (default 800; 0 to skip) archive of the same shape:
+# if the peak RSS does not grow with the archive, layers are streamed, not held in memory.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-200}
+RSS_SCALE_MB=${RSS_SCALE_MB:-800}
 prepare_berth
 
 ARCHIVE=$BENCH_TMP/bench.tar
@@ -40,9 +44,20 @@ done
 
 b=$(median "${berth_ms[@]}")
 p=$(median "${podman_ms[@]}")
-echo "== load: ${SIZE_MB} MB docker-archive (2 layers: random + text), fresh store per run, n=$RUNS"
+echo "== load: ${SIZE_MB} MB docker-archive (2 layers: random + text), fresh store per run, n=$RUNS (load average before: $LOAD_BEFORE)"
 summary "berth load -i" "${berth_ms[@]}"
 summary "podman load -i" "${podman_ms[@]}"
 echo "ratio podman/berth     $(ratio "$p" "$b")"
 echo "peak RSS berth         median $(kb_to_mb "$(median "${berth_rss[@]}")") MB   (max $(kb_to_mb "$(maximum "${berth_rss[@]}")") MB)"
 echo "peak RSS podman        median $(kb_to_mb "$(median "${podman_rss[@]}")") MB   (max $(kb_to_mb "$(maximum "${podman_rss[@]}")") MB)"
+
+if [ "$RSS_SCALE_MB" -gt 0 ]; then
+  rm -f "$ARCHIVE"
+  log "load: generating a ${RSS_SCALE_MB} MB docker-archive for the memory check..."
+  make_big_archive "$ARCHIVE" "$RSS_SCALE_MB"
+  d=$(bt_new)
+  sync
+  ms=$(time_ms /usr/bin/time -f %M -o "$BENCH_TMP/rss" "$BERTH" --root "$d/root" --runroot "$d/run" load -i "$ARCHIVE")
+  echo "peak RSS berth, ${RSS_SCALE_MB} MB archive: $(kb_to_mb "$(peak_rss_kb "$BENCH_TMP/rss")") MB   (one run, $ms ms)"
+  rm -rf "$d" "$ARCHIVE"
+fi

@@ -44,7 +44,7 @@ done
 
 b=$(median "${berth_ms[@]}")
 p=$(median "${podman_ms[@]}")
-echo "== rmi: ${SIZE_MB} MB two-layer image, loaded fresh (untimed) before each run, n=$RUNS"
+echo "== rmi: ${SIZE_MB} MB two-layer image, loaded fresh (untimed) before each run, n=$RUNS (load average before: $LOAD_BEFORE)"
 summary "berth rmi" "${berth_ms[@]}"
 summary "podman rmi" "${podman_ms[@]}"
 echo "ratio podman/berth     $(ratio "$p" "$b")"

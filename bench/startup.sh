@@ -32,7 +32,7 @@ b=$(median "${berth_ms[@]}")
 n=$(median "${node_ms[@]}")
 p=$(median "${podman_ms[@]}")
 over=$(awk -v b="$b" -v n="$n" 'BEGIN { printf "%.1f\n", b - n }')
-echo "== startup: new process each run, n=$RUNS"
+echo "== startup: new process each run, n=$RUNS (load average before: $LOAD_BEFORE)"
 summary "node -e 0" "${node_ms[@]}"
 summary "berth version" "${berth_ms[@]}"
 summary "podman version" "${podman_ms[@]}"

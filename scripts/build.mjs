@@ -16,6 +16,7 @@ await build({
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   sourcemap: 'linked',
+  minify: true,
   // CJS dependencies bundled into ESM need a require().
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -39,7 +39,9 @@ async function readBlobVerified(files: ArchiveFiles, desc: { digest: string; siz
 /** The name an index entry carries: a full reference as podman writes, or a bare tag as skopeo may. */
 function refName(desc: Descriptor): string | undefined {
   const name = desc.annotations?.[REF_NAME];
-  if (!name) return undefined;
+  // The OCI convention is a bare tag ("latest", "3.18"); podman writes a full name. Only a
+  // value with a repository part can name an image.
+  if (!name || !/[/:]/.test(name)) return undefined;
   try {
     return formatReference(withDefaultTag(parseNormalizedNamed(name)));
   } catch {
