@@ -25,9 +25,3 @@ export function reportError(e: unknown): number {
   }
   return ExitCode.engine;
 }
-
-/** Progress lines go to stderr, as podman's do, so stdout stays clean for IDs and archives. */
-export function progressWriter(quiet: boolean | undefined): ((msg: string) => void) | undefined {
-  if (quiet) return undefined;
-  return (msg) => process.stderr.write(`${msg}\n`);
-}

@@ -15,11 +15,12 @@ import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../transports
 import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { BerthError } from '../util/errors.js';
+import type { ProgressSink } from '../util/progress.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 
 /** `load`: every image of a docker-archive, oci-archive (gzip or not, file or stdin) or OCI layout directory. */
-export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: (m: string) => void } = {}): Promise<ImageRecord[]> {
+export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: ProgressSink } = {}): Promise<ImageRecord[]> {
   const isDir = typeof input === 'string' && (await stat(input).catch(() => undefined))?.isDirectory();
   const files: ArchiveFiles = isDir ? new DirectoryFiles(input as string) : await openTarArchive(input, () => store.tmp.path('load'));
   let images: NamedImage[];
@@ -68,7 +69,7 @@ export interface ImportOptions {
   changes?: string[];
   message?: string;
   platform?: Platform;
-  onProgress?: (m: string) => void;
+  onProgress?: ProgressSink;
 }
 
 /** `import`: a rootfs tarball (any compression, file or stdin) becomes a one-layer image. */

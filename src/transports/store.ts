@@ -7,6 +7,7 @@ import type { Image, Layer, NamedImage } from '../image/image.js';
 import type { ImageRecord } from '../store/images.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { countProgress, type ProgressSink } from '../util/progress.js';
 
 /** How many layers a local copy unpacks at once: unpacking is disk and CPU bound (2 cores here). */
 const LOCAL_LAYER_CONCURRENCY = 2;
@@ -54,7 +55,7 @@ export async function readStoreImage(store: Store, record: ImageRecord): Promise
  * already there), then the record written under the lock. Names move to this image from any
  * image that held them, as `podman tag` and `podman load` do.
  */
-export async function writeStoreImage(store: Store, { image, names }: NamedImage, onProgress?: (msg: string) => void): Promise<ImageRecord> {
+export async function writeStoreImage(store: Store, { image, names }: NamedImage, onProgress?: ProgressSink): Promise<ImageRecord> {
   if (digestOf(image.config.bytes) !== image.config.digest) {
     throw new BerthError('DIGEST_MISMATCH', `image config does not match its digest ${image.config.digest}`);
   }
@@ -70,7 +71,9 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
 
   for (let attempt = 0; ; attempt++) {
     await putLayers(store, image, chain, onProgress);
+    onProgress?.({ type: 'config', digest: image.config.digest });
     await store.blobs.putBytes(image.config.bytes, image.config.digest);
+    onProgress?.({ type: 'manifest' });
     await store.blobs.putBytes(image.manifest.bytes, image.manifest.digest);
     if (image.index) await store.blobs.putBytes(image.index.bytes, image.index.digest);
     const record = await store.updateImages(async (images) => {
@@ -85,7 +88,7 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
   }
 }
 
-async function putLayers(store: Store, image: Image, chain: string[], onProgress?: (msg: string) => void): Promise<void> {
+async function putLayers(store: Store, image: Image, chain: string[], onProgress?: ProgressSink): Promise<void> {
   const limit = pLimit(LOCAL_LAYER_CONCURRENCY);
   await Promise.all(
     image.layers.map((layer, i) =>
@@ -94,11 +97,16 @@ async function putLayers(store: Store, image: Image, chain: string[], onProgress
         const haveBlob = await store.blobs.has(layer.digest);
         const haveLayer = (await store.layers.get(chainID)) !== undefined;
         if (haveBlob && haveLayer) {
-          onProgress?.(`Copying blob ${short(layer.digest)} skipped: already exists`);
+          onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
           return;
         }
-        onProgress?.(`Copying blob ${short(layer.digest)}`);
-        if (!haveBlob) await store.blobs.put(await layer.blob(), { digest: layer.digest, size: layer.size });
+        onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
+        if (!haveBlob) {
+          const source = await layer.blob();
+          const counted = source.pipe(countProgress(layer.digest, onProgress));
+          source.on('error', (e) => counted.destroy(e));
+          await store.blobs.put(counted, { digest: layer.digest, size: layer.size });
+        }
         if (haveLayer) return;
         // Unpack from the stored (already verified) blob, never from unverified bytes.
         const staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
@@ -107,6 +115,7 @@ async function putLayers(store: Store, image: Image, chain: string[], onProgress
           throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
         }
         await store.layers.publish(staged, chainID, i > 0 ? chain[i - 1] : undefined);
+        onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
       }),
     ),
   );
@@ -116,10 +125,6 @@ async function layerSize(store: Store, chain: string[]): Promise<number> {
   let size = 0;
   for (const c of chain) size += (await store.layers.get(c))?.size ?? 0;
   return size;
-}
-
-function short(digest: string): string {
-  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 }
 
 /** Adds or merges an image record and moves `names` onto it. Mutates `images`. */

@@ -1,7 +1,8 @@
 import { importImage } from '../../engine/archive.js';
 import { withStore } from '../../engine/engine.js';
 import { hostPlatform } from '../../oci/platform.js';
-import { engineOptions, progressWriter, type GlobalOptions } from '../context.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { progressReporter } from '../progress.js';
 
 interface ImportOptions {
   change: string[];
@@ -19,13 +20,14 @@ export async function run(g: GlobalOptions, path: string, reference: string | un
     architecture: opts.arch ?? host.architecture,
     ...(opts.variant ? { variant: opts.variant } : opts.arch ? {} : host.variant ? { variant: host.variant } : {}),
   };
+  const progress = await progressReporter(opts.quiet);
   const record = await withStore(engineOptions(g), (store) =>
     importImage(store, path === '-' ? process.stdin : path, reference, {
       changes: opts.change,
       ...(opts.message ? { message: opts.message } : {}),
       platform,
-      ...(progressWriter(opts.quiet) ? { onProgress: progressWriter(opts.quiet)! } : {}),
+      ...(progress.sink ? { onProgress: progress.sink } : {}),
     }),
-  );
+  ).finally(progress.stop);
   process.stdout.write(`${record.id}\n`);
 }

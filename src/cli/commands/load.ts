@@ -2,17 +2,18 @@ import { loadImages } from '../../engine/archive.js';
 import { withStore } from '../../engine/engine.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { BerthError } from '../../util/errors.js';
-import { engineOptions, progressWriter, type GlobalOptions } from '../context.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { progressReporter } from '../progress.js';
 
 export async function run(g: GlobalOptions, opts: { input?: string; quiet?: boolean; platform?: string }): Promise<void> {
   if (!opts.input && process.stdin.isTTY) throw new BerthError('USAGE', 'no archive given: use -i FILE or pipe one to stdin');
-  const onProgress = progressWriter(opts.quiet);
+  const progress = await progressReporter(opts.quiet);
   const records = await withStore(engineOptions(g), (store) =>
     loadImages(store, opts.input ?? process.stdin, {
       ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
-      ...(onProgress ? { onProgress } : {}),
+      ...(progress.sink ? { onProgress: progress.sink } : {}),
     }),
-  );
+  ).finally(progress.stop);
   const lines = records.flatMap((r) => (r.names.length ? r.names : [r.id]).map((n) => `Loaded image: ${n}`));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
