@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { snapshotStore } from '../testing/snapshot.js';
 async function tarOf(entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string }[]): Promise<Buffer> {
   const pack = tarStream.pack();
   for (const e of entries) {
-    pack.entry({ name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}), mode: 0o644 }, e.body ?? '');
+    pack.entry({ name: e.name, type: e.type ?? 'file', ...(e.linkname ? { linkname: e.linkname } : {}), mode: 0o644 }, Buffer.from(e.body ?? '', 'latin1'));
   }
   pack.finalize();
   const chunks: Buffer[] = [];
@@ -86,6 +87,21 @@ describe('bad input is refused with one line, exit 125 and no change to the stor
       await refused(['import', f, 'evil'], /escape|outside|symlink|link/);
     });
   }
+
+  it('an archive whose layer escapes the root, on a store that already has images', async () => {
+    const layer = await tarOf([{ name: 'ok', body: 'fine' }, { name: '../evil', body: 'x' }]);
+    const diffID = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffID] } }));
+    const configHex = createHash('sha256').update(config).digest('hex');
+    const archive = await tarOf([
+      { name: 'layer.tar', body: layer.toString('latin1') },
+      { name: `${configHex}.json`, body: config.toString() },
+      { name: 'manifest.json', body: JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ['evil:1'], Layers: ['layer.tar'] }]) },
+    ]);
+    const f = join(tmp.path, 'evil-archive.tar');
+    writeFileSync(f, archive);
+    await refused(['load', '-i', f], /escapes the layer root/);
+  });
 
   it('unknown images', async () => {
     await refused(['rmi', 'nothere'], /nothere/);

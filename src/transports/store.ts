@@ -1,10 +1,11 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { autoDecompress } from '../archive/compression.js';
 import { chainIDs, digestOf } from '../oci/digest.js';
 import { parseImageConfig, parseManifest } from '../oci/manifest.js';
 import type { Image, Layer, NamedImage } from '../image/image.js';
 import type { ImageRecord } from '../store/images.js';
+import type { StagedLayer } from '../store/layers.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { countProgress, type ProgressSink } from '../util/progress.js';
@@ -69,8 +70,19 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
   }
   const chain = chainIDs(diffIDs);
 
+  const added: Added = { blobs: [], layers: [] };
+  try {
+    return await recordImage(store, image, chain, names, added, onProgress);
+  } catch (e) {
+    // Take back what this write added and no image uses: a failed load leaves the store as it was.
+    await store.collectGarbage({ candidates: added }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function recordImage(store: Store, image: Image, chain: string[], names: string[], added: Added, onProgress?: ProgressSink): Promise<ImageRecord> {
   for (let attempt = 0; ; attempt++) {
-    await putLayers(store, image, chain, onProgress);
+    await putLayers(store, image, chain, added, onProgress);
     onProgress?.({ type: 'config', digest: image.config.digest });
     await store.blobs.putBytes(image.config.bytes, image.config.digest);
     onProgress?.({ type: 'manifest' });
@@ -88,7 +100,13 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
   }
 }
 
-async function putLayers(store: Store, image: Image, chain: string[], onProgress?: ProgressSink): Promise<void> {
+/** What a write added to the store, so that a failed write can take it back out. */
+interface Added {
+  blobs: string[];
+  layers: string[];
+}
+
+async function putLayers(store: Store, image: Image, chain: string[], added: Added, onProgress?: ProgressSink): Promise<void> {
   const limit = pLimit(LOCAL_LAYER_CONCURRENCY);
   await Promise.all(
     image.layers.map((layer, i) =>
@@ -101,24 +119,66 @@ async function putLayers(store: Store, image: Image, chain: string[], onProgress
           return;
         }
         onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
+        let staged: StagedLayer | undefined;
         if (!haveBlob) {
-          const source = await layer.blob();
-          const counted = source.pipe(countProgress(layer.digest, onProgress));
-          source.on('error', (e) => counted.destroy(e));
-          await store.blobs.put(counted, { digest: layer.digest, size: layer.size });
+          staged = await copyBlob(store, layer, !haveLayer, onProgress);
+          added.blobs.push(layer.digest);
+        } else {
+          staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
         }
-        if (haveLayer) return;
-        // Unpack from the stored (already verified) blob, never from unverified bytes.
-        const staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
-        if (staged.diffID !== layer.diffID) {
-          await store.layers.discard(staged);
-          throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
+        if (staged) {
+          if (staged.diffID !== layer.diffID) {
+            await store.layers.discard(staged);
+            throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
+          }
+          // Published only now: the blob's digest and the tar's diff ID have both been checked.
+          await store.layers.publish(staged, chainID, i > 0 ? chain[i - 1] : undefined);
+          added.layers.push(chainID);
         }
-        await store.layers.publish(staged, chainID, i > 0 ? chain[i - 1] : undefined);
         onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
       }),
     ),
   );
+}
+
+/**
+ * Streams a layer blob into the store and, when `unpack`, into a staged layer at the same time:
+ * one read of the source, the writing and the unpacking overlapping. Nothing becomes visible
+ * unless the blob matches its digest; the staged layer is published by the caller after its diff
+ * ID is checked.
+ */
+async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?: ProgressSink): Promise<StagedLayer | undefined> {
+  const source = await layer.blob();
+  const counted = source.pipe(countProgress(layer.digest, onProgress));
+  source.on('error', (e) => counted.destroy(e));
+  if (!unpack) {
+    await store.blobs.put(counted, { digest: layer.digest, size: layer.size });
+    return undefined;
+  }
+  const toBlob = new PassThrough();
+  const toTar = new PassThrough();
+  counted.on('error', (e) => {
+    toBlob.destroy(e);
+    toTar.destroy(e);
+  });
+  counted.pipe(toBlob);
+  counted.pipe(toTar);
+  const blob = store.blobs.put(toBlob, { digest: layer.digest, size: layer.size }).catch((e: unknown) => {
+    toTar.destroy(e as Error);
+    throw e;
+  });
+  const staged = autoDecompress(toTar)
+    .then((tar) => store.layers.stage(tar))
+    .catch((e: unknown) => {
+      toBlob.destroy(e as Error);
+      throw e;
+    });
+  const [b, st] = await Promise.allSettled([blob, staged]);
+  if (b.status === 'fulfilled' && st.status === 'fulfilled') return st.value;
+  if (st.status === 'fulfilled') await store.layers.discard(st.value);
+  if (b.status === 'fulfilled') await store.collectGarbage({ candidates: { layers: [], blobs: [layer.digest] } });
+  // A digest mismatch explains a broken tar too: report it first.
+  throw b.status === 'rejected' ? b.reason : (st as PromiseRejectedResult).reason;
 }
 
 async function layerSize(store: Store, chain: string[]): Promise<number> {
