@@ -163,6 +163,19 @@ function infoCommand(name: string) {
     .action(lazy(() => import('./commands/info.js')));
 }
 
+const registry = new Command('registry').description('Run and manage a registry of your own');
+registry.addCommand(
+  new Command('serve')
+    .description('Serve an OCI distribution registry (loopback only until access control lands)')
+    .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits] manifest_bytes, [tls] cert, key)')
+    .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
+    .option('--storage <dir>', 'storage directory (default <root>/registry)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate')
+    .option('--tls-key <file>', 'the certificate\'s private key')
+    .option('--manifest-bytes <n>', 'largest manifest accepted (default 4 MiB)')
+    .action(lazy(() => import('./commands/registry-serve.js'))),
+);
+
 program.addCommand(imagesCommand('images'));
 program.addCommand(image);
 program.addCommand(rmiCommand('rmi'));
@@ -174,6 +187,7 @@ program.addCommand(importCommand('import'));
 program.addCommand(saveCommand('save'));
 program.addCommand(loadCommand('load'));
 program.addCommand(system);
+program.addCommand(registry);
 program.addCommand(infoCommand('info'));
 program.addCommand(
   new Command('version')

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { berth, berthBin, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('berth registry serve (CLI)', () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  it('serves on loopback, takes an image from skopeo, and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      let ready = false;
+      for (let i = 0; i < 50 && !ready; i++) {
+        ready = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(ready, 'registry did not come up');
+      const rootfs = join(tmp.path, 'busybox.tar');
+      await busyboxRootfs(rootfs);
+      assert.equal((await berth(join(tmp.path, 'store'), ['import', '-q', rootfs, 'bb'])).code, 0);
+      const layout = join(tmp.path, 'layout');
+      assert.equal((await berth(join(tmp.path, 'store'), ['save', '--format', 'oci-dir', '-o', layout, 'bb'])).code, 0);
+      await ok('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:localhost/bb:latest`, `docker://127.0.0.1:${port}/team/bb:1`]);
+      const tags = (await (await fetch(`http://127.0.0.1:${port}/v2/team/bb/tags/list`)).json()) as { tags: string[] };
+      assert.deepEqual(tags.tags, ['1']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+
+  it('refuses a non-loopback address while it has no access control', async () => {
+    const r = await berth(join(tmp.path, 'store'), ['registry', 'serve', '--addr', '0.0.0.0:5999']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: refusing to listen on 0\.0\.0\.0:5999/);
+  });
+});

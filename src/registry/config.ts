@@ -1,0 +1,90 @@
+// The registry's TOML config file, and how flags override it.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'smol-toml';
+import { BerthError } from '../util/errors.js';
+
+/**
+ * ```toml
+ * [http]
+ * addr = "127.0.0.1:5000"
+ * [storage]
+ * path = "/var/lib/berth/registry"   # relative paths are relative to the config file
+ * [limits]
+ * manifest_bytes = 4194304
+ * [tls]
+ * cert = "server.crt"
+ * key = "server.key"
+ * ```
+ */
+export interface RegistryConfig {
+  addr?: string;
+  storage?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  manifestBytes?: number;
+}
+
+const SECTIONS: Record<string, string[]> = { http: ['addr'], storage: ['path'], limits: ['manifest_bytes'], tls: ['cert', 'key'] };
+
+function bad(file: string, why: string): BerthError {
+  return new BerthError('USAGE', `registry config ${file}: ${why}`);
+}
+
+/** Reads a registry config file; unknown sections or keys and wrong types are refused, so that typos show. */
+export async function loadRegistryConfig(file: string): Promise<RegistryConfig> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new BerthError('USAGE', `registry config ${file}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  for (const [section, value] of Object.entries(doc)) {
+    const keys = SECTIONS[section];
+    if (!keys) throw bad(file, `unknown section [${section}]`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(file, `[${section}] must be a table`);
+    for (const key of Object.keys(value)) if (!keys.includes(key)) throw bad(file, `unknown key "${key}" in [${section}]`);
+  }
+  const get = (section: string, key: string): unknown => (doc[section] as Record<string, unknown> | undefined)?.[key];
+  const str = (section: string, key: string): string | undefined => {
+    const v = get(section, key);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw bad(file, `${section}.${key} must be a non-empty string`);
+    return v;
+  };
+  const path = (section: string, key: string): string | undefined => {
+    const v = str(section, key);
+    return v === undefined ? undefined : resolve(dirname(file), v);
+  };
+  const config: RegistryConfig = {};
+  const addr = str('http', 'addr');
+  if (addr !== undefined) config.addr = addr;
+  const storage = path('storage', 'path');
+  if (storage !== undefined) config.storage = storage;
+  const cert = path('tls', 'cert');
+  const key = path('tls', 'key');
+  if ((cert === undefined) !== (key === undefined)) throw bad(file, '[tls] needs both cert and key');
+  if (cert !== undefined && key !== undefined) Object.assign(config, { tlsCert: cert, tlsKey: key });
+  const limit = get('limits', 'manifest_bytes');
+  if (limit !== undefined) {
+    const n = typeof limit === 'bigint' ? Number(limit) : limit;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw bad(file, 'limits.manifest_bytes must be a positive integer');
+    config.manifestBytes = n;
+  }
+  return config;
+}
+
+/** The config file's settings with every flag that was given taking precedence. */
+export function mergeRegistryConfig(file: RegistryConfig, flags: RegistryConfig): RegistryConfig {
+  const out: RegistryConfig = { ...file };
+  for (const [k, v] of Object.entries(flags) as [keyof RegistryConfig, unknown][]) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** host and port of "host:port", ":port" (every interface) or "[v6]:port". */
+export function parseAddr(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new BerthError('USAGE', `invalid listen address "${addr}": expected host:port`);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!), port };
+}

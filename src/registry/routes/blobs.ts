@@ -1,0 +1,68 @@
+// Blobs: HEAD and GET (with a single Range) of a blob linked into the repository, and DELETE (unlink).
+import { Readable } from 'node:stream';
+import { RegistryError } from '../errors.js';
+import { checkDigest } from '../names.js';
+import type { ByteRange } from '../storage/types.js';
+import { empty, type Handler } from './_http.js';
+
+function unknownBlob(digest: string): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the repository`, { detail: { digest } });
+}
+
+/**
+ * A `Range: bytes=…` header against a blob of `size` bytes: undefined for none (or one this server does not
+ * take, such as several ranges, which then gets the whole blob), RANGE_INVALID when it cannot be satisfied.
+ */
+export function parseRangeHeader(header: string | undefined, size: number): ByteRange | undefined {
+  if (header === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw new RegistryError('RANGE_INVALID', `range ${header} is empty`);
+    start = Math.max(size - suffix, 0);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined; // syntactically invalid: ignored, as RFC 9110 says
+  }
+  if (start >= size || end < start) throw new RegistryError('RANGE_INVALID', `range ${header} is outside the blob (${size} bytes)`);
+  return { start, end };
+}
+
+export const getBlob: Handler = async (c, { storage, target }) => {
+  const digest = checkDigest(target.ref!);
+  const info = await storage.links.stat(target.name, digest);
+  if (!info) throw unknownBlob(digest);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    ETag: `"${digest}"`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'max-age=31536000',
+  };
+  if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(info.size) } });
+  let range: ByteRange | undefined;
+  try {
+    range = parseRangeHeader(c.req.header('range'), info.size);
+  } catch (e) {
+    if (e instanceof RegistryError) throw new RegistryError('RANGE_INVALID', e.message, { headers: { 'Content-Range': `bytes */${info.size}` } });
+    throw e;
+  }
+  const { size, stream } = await storage.blobs.open(digest, range);
+  const web = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
+  if (!range) return new Response(web, { status: 200, headers: { ...headers, 'Content-Length': String(size) } });
+  return new Response(web, {
+    status: 206,
+    headers: { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` },
+  });
+};
+
+export const deleteBlob: Handler = async (_c, { storage, target }) => {
+  const digest = checkDigest(target.ref!);
+  if (!(await storage.links.unlink(target.name, digest))) throw unknownBlob(digest);
+  return empty(202);
+};

@@ -1,0 +1,135 @@
+// The filesystem storage backend: one directory holds the whole registry (layout in _fs-paths.ts).
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RegistryError } from '../errors.js';
+import { FsManifests, FsTags } from './_fs-manifests.js';
+import { byCodeUnit, exists, fileSize, FsPaths, paginate } from './_fs-paths.js';
+import { FsUploads } from './_fs-uploads.js';
+import type { BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRequest, RegistryStorage } from './types.js';
+import type { Readable } from 'node:stream';
+import { errnoCode } from '../../util/errors.js';
+
+/** Files in tmp/ older than this are leftovers of a crash (or a killed writer) and are removed on open. */
+const TMP_GRACE_MS = 60 * 60 * 1000;
+
+class FsBlobs implements BlobStore {
+  constructor(private readonly paths: FsPaths) {}
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const size = await fileSize(this.paths.blob(digest));
+    return size === undefined ? undefined : { digest, size };
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<{ size: number; stream: Readable }> {
+    let fh;
+    try {
+      fh = await open(this.paths.blob(digest), 'r');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
+      throw e;
+    }
+    const { size } = await fh.stat();
+    if (range && (range.start < 0 || range.end < range.start || range.end >= size)) {
+      await fh.close();
+      throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} (${size} bytes)`, { detail: { size } });
+    }
+    return { size, stream: fh.createReadStream(range ? { start: range.start, end: range.end } : {}) };
+  }
+
+  async delete(digest: string): Promise<boolean> {
+    const path = this.paths.blob(digest);
+    if (!(await exists(path))) return false;
+    await rm(path, { force: true });
+    return true;
+  }
+}
+
+class FsLinks implements LinkStore {
+  constructor(
+    private readonly paths: FsPaths,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async link(repository: string, digest: string): Promise<BlobInfo> {
+    const info = await this.blobs.stat(digest);
+    if (!info) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
+    const path = this.paths.link(repository, digest);
+    await mkdir(join(path, '..'), { recursive: true });
+    await (await open(path, 'a')).close(); // an empty file: it either exists or not
+    return info;
+  }
+
+  async stat(repository: string, digest: string): Promise<BlobInfo | undefined> {
+    if (!(await exists(this.paths.link(repository, digest)))) return undefined;
+    return this.blobs.stat(digest);
+  }
+
+  async unlink(repository: string, digest: string): Promise<boolean> {
+    const path = this.paths.link(repository, digest);
+    if (!(await exists(path))) return false;
+    await rm(path, { force: true });
+    return true;
+  }
+}
+
+/** A registry stored under one directory. */
+export class FsStorage implements RegistryStorage {
+  readonly blobs: BlobStore;
+  readonly uploads: FsUploads;
+  readonly links: LinkStore;
+  readonly manifests: FsManifests;
+  readonly tags: FsTags;
+  private readonly paths: FsPaths;
+
+  private constructor(root: string) {
+    this.paths = new FsPaths(root);
+    this.blobs = new FsBlobs(this.paths);
+    this.links = new FsLinks(this.paths, this.blobs);
+    this.uploads = new FsUploads(this.paths, this.links);
+    this.manifests = new FsManifests(this.paths);
+    this.tags = new FsTags(this.paths, this.manifests, (name) => this.hasRepository(name));
+  }
+
+  /** Opens (creating if needed) the registry at `root`, removing temp files a crash left behind. */
+  static async open(root: string): Promise<FsStorage> {
+    const s = new FsStorage(root);
+    for (const dir of [s.paths.tmp(), s.paths.uploads(), s.paths.repositories(), join(root, 'blobs')]) await mkdir(dir, { recursive: true });
+    const now = Date.now();
+    for (const name of await readdir(s.paths.tmp())) {
+      const p = join(s.paths.tmp(), name);
+      const st = await stat(p).catch(() => undefined);
+      if (st && now - st.mtimeMs > TMP_GRACE_MS) await rm(p, { recursive: true, force: true });
+    }
+    return s;
+  }
+
+  async hasRepository(repository: string): Promise<boolean> {
+    const dir = this.paths.repository(repository);
+    return (await exists(join(dir, '_layers'))) || (await exists(join(dir, '_manifests')));
+  }
+
+  async repositories(page?: PageRequest): Promise<Page<string>> {
+    const found: string[] = [];
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (e) {
+        if (errnoCode(e) === 'ENOENT') return;
+        throw e;
+      }
+      if (entries.some((e) => e.isDirectory() && (e.name === '_layers' || e.name === '_manifests'))) found.push(prefix);
+      for (const e of entries) {
+        if (e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')) await walk(join(dir, e.name), prefix === '' ? e.name : `${prefix}/${e.name}`);
+      }
+    };
+    await walk(this.paths.repositories(), '');
+    return paginate(found.filter((n) => n !== '').sort(byCodeUnit), page);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function openFsStorage(root: string): Promise<FsStorage> {
+  return FsStorage.open(root);
+}

@@ -1,0 +1,118 @@
+// The storage a registry serves from, split by noun. Every backend (filesystem now, S3 later) runs
+// the shared suite in storage.case.ts. Failures are RegistryErrors with the spec's codes.
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../../oci/manifest.js';
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/** An inclusive byte range, as HTTP writes it. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Set when more items follow: the last item of this page, to pass as `last` for the next. */
+  next?: string;
+}
+
+export interface PageRequest {
+  /** At most this many items (undefined: all). */
+  n?: number;
+  /** Only items sorting after this one. */
+  last?: string;
+}
+
+/** Content-addressed blobs, stored once per registry whatever repositories link them. */
+export interface BlobStore {
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** The blob's bytes, or the given range of them; BLOB_UNKNOWN if absent, RANGE_INVALID if the range is outside it. */
+  open(digest: string, range?: ByteRange): Promise<{ size: number; stream: Readable }>;
+  /** Removes the blob itself (for garbage collection); false if it was not there. */
+  delete(digest: string): Promise<boolean>;
+}
+
+export interface UploadStatus {
+  id: string;
+  repository: string;
+  /** Bytes received so far. */
+  size: number;
+}
+
+/**
+ * Upload sessions: bytes are appended in order, then finished with a digest that is verified before the
+ * blob is published (atomically) and linked into the session's repository. Nothing of an unfinished or
+ * failed upload is ever visible as a blob.
+ */
+export interface UploadStore {
+  create(repository: string): Promise<UploadStatus>;
+  /** BLOB_UPLOAD_UNKNOWN if there is no such session for this repository. */
+  status(repository: string, id: string): Promise<UploadStatus>;
+  /**
+   * Appends `data` at `offset`, which must be the current size (RANGE_INVALID otherwise, or while another
+   * append to the session runs). If `data` fails midway the session is put back to its previous size.
+   */
+  append(repository: string, id: string, offset: number, data: Readable): Promise<UploadStatus>;
+  /** Verifies the content against `digest` (DIGEST_INVALID on mismatch, session dropped), publishes and links it. */
+  finish(repository: string, id: string, digest: string): Promise<BlobInfo>;
+  cancel(repository: string, id: string): Promise<void>;
+}
+
+/** Which registry blobs a repository may serve. */
+export interface LinkStore {
+  /** BLOB_UNKNOWN if the registry does not hold the blob. */
+  link(repository: string, digest: string): Promise<BlobInfo>;
+  /** The blob if it is linked into the repository (and present). */
+  stat(repository: string, digest: string): Promise<BlobInfo | undefined>;
+  unlink(repository: string, digest: string): Promise<boolean>;
+}
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface PutManifestOptions {
+  /** The digest the caller computed (and so the algorithm); computed as sha256 when absent. */
+  digest?: string;
+  /** For a manifest with a `subject`: the subject's digest and this manifest's descriptor in the referrers list. */
+  referrer?: { subject: string; descriptor: Descriptor };
+}
+
+/** Manifests of a repository, kept as the exact bytes received, with their media type. */
+export interface ManifestStore {
+  put(repository: string, bytes: Uint8Array, mediaType: string, opts?: PutManifestOptions): Promise<StoredManifest>;
+  stat(repository: string, digest: string): Promise<StoredManifest | undefined>;
+  get(repository: string, digest: string): Promise<{ manifest: StoredManifest; bytes: Buffer } | undefined>;
+  /** Removes the manifest, the tags that point at it and its referrers entry; false if it was not there. */
+  delete(repository: string, digest: string): Promise<boolean>;
+  /** Descriptors of the manifests in the repository whose subject is `subject`, sorted by digest. */
+  referrers(repository: string, subject: string): Promise<Descriptor[]>;
+}
+
+export interface TagStore {
+  /** Points `tag` at a manifest of the repository (MANIFEST_UNKNOWN if it is not one). */
+  set(repository: string, tag: string, digest: string): Promise<void>;
+  get(repository: string, tag: string): Promise<string | undefined>;
+  delete(repository: string, tag: string): Promise<boolean>;
+  /** Tags in lexical order; undefined if the repository is unknown. */
+  list(repository: string, page?: PageRequest): Promise<Page<string> | undefined>;
+}
+
+export interface RegistryStorage {
+  readonly blobs: BlobStore;
+  readonly uploads: UploadStore;
+  readonly links: LinkStore;
+  readonly manifests: ManifestStore;
+  readonly tags: TagStore;
+  /** Repository names in lexical order. */
+  repositories(page?: PageRequest): Promise<Page<string>>;
+  /** True once anything (a blob link, a manifest) was stored in the repository. */
+  hasRepository(repository: string): Promise<boolean>;
+  close(): Promise<void>;
+}
