@@ -20,7 +20,7 @@ BENCH_TMPBASE=${BENCH_TMPBASE:-/var/tmp}
 # cost. Local image commands make no TLS connection, so it is unset unless BENCH_KEEP_NODE_ENV=1,
 # for `node -e 0` and berth alike. NODE_OPTIONS likewise (e.g. --require hooks).
 if [ "${BENCH_KEEP_NODE_ENV:-0}" != 1 ]; then
-  BENCH_UNSET_ENV=$(env | grep -o -e '^NODE_EXTRA_CA_CERTS' -e '^NODE_OPTIONS' | tr '\n' ' ' || true)
+  BENCH_UNSET_ENV=$(env | grep -o -e '^NODE_EXTRA_CA_CERTS' -e '^NODE_OPTIONS' | paste -sd, - || true)
   unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
 fi
 
@@ -97,6 +97,7 @@ prepare_berth() {
       before=$(ls -l --time-style=+%s.%N "$REPO_DIR/dist/cli" 2>/dev/null | sha256sum)
       cp "$REPO_DIR/bin/berth" "$snap/bin/berth"
       cp -r "$REPO_DIR/dist/cli" "$snap/dist/cli" 2>/dev/null || true
+      cp "$REPO_DIR/package.json" "$snap/package.json" # bin/berth is read as an ES module there
       ln -s "$REPO_DIR/node_modules" "$snap/node_modules"
       after=$(ls -l --time-style=+%s.%N "$REPO_DIR/dist/cli" 2>/dev/null | sha256sum)
       if [ "$before" = "$after" ] && [ -f "$snap/dist/cli/berth.mjs" ] && "$snap/bin/berth" version >/dev/null 2>&1; then

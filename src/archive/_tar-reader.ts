@@ -103,20 +103,22 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
 
 export class TarReader {
   private readonly it: AsyncIterator<Buffer | string>;
-  private readonly hash = createHash('sha256');
+  private readonly hash: ReturnType<typeof createHash> | undefined;
   private buf: Buffer = EMPTY;
   private remaining = 0;
   private eof = false;
   /** Bytes pulled from the input so far. */
   bytes = 0;
 
-  constructor(input: Readable) {
+  /** `hash: false` when the caller hashes the same bytes itself. */
+  constructor(input: Readable, opts: { hash?: boolean } = {}) {
     this.it = input[Symbol.asyncIterator]();
+    this.hash = opts.hash === false ? undefined : createHash('sha256');
   }
 
-  /** The sha256 of everything read; call after drain(). */
-  digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
+  /** The sha256 of everything read (undefined when not hashing); call after drain(). */
+  digest(): string | undefined {
+    return this.hash ? `sha256:${this.hash.digest('hex')}` : undefined;
   }
 
   /** Stops reading and destroys the input (which kills any process feeding it). */
@@ -133,7 +135,7 @@ export class TarReader {
         return false;
       }
       const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-      this.hash.update(chunk);
+      this.hash?.update(chunk);
       this.bytes += chunk.length;
       this.buf = chunk;
     }

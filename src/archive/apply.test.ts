@@ -17,13 +17,13 @@ describe('applyLayer', { skip: needsRoot }, () => {
   before(async () => ({ dir: base, cleanup } = await tempDir()));
   after(() => cleanup());
 
-  async function apply(tar: Buffer, opts = {}): Promise<{ dir: string; diffID: string; size: number }> {
+  async function apply(tar: Buffer, opts = {}): Promise<{ dir: string; diffID: string | undefined; size: number }> {
     const dir = join(base, `layer${n++}`);
     await mkdir(dir);
     return { dir, ...(await applyLayer(streamOf(tar, 1000), dir, opts)) };
   }
 
-  async function applyEntries(entries: TestEntry[], opts = {}): Promise<{ dir: string; diffID: string; size: number; tar: Buffer }> {
+  async function applyEntries(entries: TestEntry[], opts = {}): Promise<{ dir: string; diffID: string | undefined; size: number; tar: Buffer }> {
     const tar = await tarOf(entries);
     return { tar, ...(await apply(tar, opts)) };
   }

@@ -28,11 +28,16 @@ import { isOverlayXattr, setXattrs, type XattrTable } from './_xattrs.js';
 export interface ApplyOptions {
   /** Leave files owned by the current user instead of the tar's uid/gid (rootless). */
   ignoreOwnership?: boolean;
+  /**
+   * Do not hash the tar: the caller hashes these very bytes itself (an uncompressed layer stored as
+   * a blob while it is unpacked has its diff ID as its digest), so the work is not done twice.
+   */
+  skipDiffID?: boolean;
 }
 
 export interface ApplyResult {
-  /** sha256 of every byte of the uncompressed tar read from the stream. */
-  diffID: string;
+  /** sha256 of every byte of the uncompressed tar read from the stream; undefined with skipDiffID. */
+  diffID: string | undefined;
   /** Bytes of regular-file content unpacked (each hard-linked file counted once). */
   size: number;
 }
@@ -57,7 +62,7 @@ export interface ApplyResult {
  * the caller removes `dir`, which may hold part of the layer.
  */
 export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const reader = new TarReader(tar);
+  const reader = new TarReader(tar, { hash: !opts.skipDiffID });
   const layer = new LayerWriter(dir, opts.ignoreOwnership ?? false);
   try {
     for await (const entry of reader.entries()) await layer.add(entry.header, entry.body);

@@ -80,17 +80,22 @@ function gzipErrors(gunzip: Duplex): Duplex {
  * returned stream destroys `input`. Rejects for bzip2 and xz.
  */
 export async function autoDecompress(input: Readable): Promise<Readable> {
+  return (await detectAndDecompress(input)).stream;
+}
+
+/** autoDecompress(), also telling which compression it found. */
+export async function detectAndDecompress(input: Readable): Promise<{ stream: Readable; compression: Compression }> {
   const { head, ended } = await peek(input, PEEK_BYTES);
   const kind = detectCompression(head);
   // Once 'end' has been emitted nothing can be put back: replay the bytes from a new stream.
   const source = ended ? Readable.from(head.length > 0 ? [head] : [], { objectMode: false }) : input;
   if (!ended && head.length > 0) input.unshift(head);
-  if (kind === 'none') return source;
+  if (kind === 'none') return { stream: source, compression: kind };
   const out = decompressStream(kind);
   pipeline(source, out, () => {
     // pipeline has already destroyed `out` with any error, which is where the consumer sees it.
   });
-  return out;
+  return { stream: out, compression: kind };
 }
 
 /**

@@ -1,9 +1,8 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { applyLayer } from '../archive/apply.js';
 import { parseDigest } from '../oci/digest.js';
-import { errnoCode } from '../util/errors.js';
+import { BerthError, errnoCode } from '../util/errors.js';
 import type { TempSpace } from './tmp.js';
 
 /** An unpacked layer: layers/CHAIN/diff is its content, ready to be an overlay lowerdir. */
@@ -66,14 +65,21 @@ export class LayerStore {
     return records.filter((r): r is LayerRecord => r !== undefined);
   }
 
-  /** Unpacks an uncompressed layer tar into temp space. Nothing is kept if it fails. */
-  async stage(tar: Readable): Promise<StagedLayer> {
+  /**
+   * Unpacks an uncompressed layer tar into temp space. Nothing is kept if it fails. With
+   * `diffID`, the caller hashes these same bytes itself (a blob stored as it is unpacked) and the
+   * promise gives the result: the tar is not hashed twice.
+   */
+  async stage(tar: Readable, opts: { diffID?: Promise<string> } = {}): Promise<StagedLayer> {
     const dir = await this.tmp.make('layer');
     try {
       await mkdir(join(dir, 'diff'));
       const counted = countBytes(tar);
-      const { diffID, size } = await applyLayer(counted.stream, join(dir, 'diff'));
-      return { dir, diffID, size, tarSize: counted.bytes() };
+      const { applyLayer } = await import('../archive/apply.js');
+      const applied = await applyLayer(counted.stream, join(dir, 'diff'), { skipDiffID: opts.diffID !== undefined });
+      const diffID = opts.diffID ? await opts.diffID : applied.diffID;
+      if (diffID === undefined) throw new BerthError('INTERNAL', 'layer unpacked without a diff ID');
+      return { dir, diffID, size: applied.size, tarSize: counted.bytes() };
     } catch (e) {
       tar.destroy();
       await rm(dir, { recursive: true, force: true });
@@ -108,16 +114,19 @@ export class LayerStore {
     await rm(staged.dir, { recursive: true, force: true });
   }
 
-  /** Removes a layer: first renamed out of sight (atomic), then deleted. */
-  async remove(chainID: string): Promise<void> {
+  /**
+   * Takes a layer out of sight in one rename (into temp space) and returns where it went, for the
+   * caller to delete, possibly after releasing the store lock; undefined if it was not there.
+   */
+  async detach(chainID: string): Promise<string | undefined> {
     const doomed = await this.tmp.path('rm-layer');
     try {
       await rename(this.layerDir(chainID), doomed);
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return;
+      if (errnoCode(e) === 'ENOENT') return undefined;
       throw e;
     }
-    await rm(doomed, { recursive: true, force: true });
+    return doomed;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
@@ -67,28 +67,26 @@ export class Store {
    * (so that a concurrent load, which publishes blobs before it records its image, is not robbed).
    */
   async collectGarbage(opts: { candidates?: { layers: string[]; blobs: string[] }; graceMs?: number } = {}): Promise<{ layers: number; blobs: number; bytes: number }> {
-    return this.lock.with(async () => {
+    const result = { layers: 0, blobs: 0, bytes: 0 };
+    // Under the lock, what goes is only renamed into temp space (cheap, atomic); the slow part,
+    // deleting the files, runs after the lock is released and in parallel.
+    const doomed: string[] = [];
+    await this.lock.with(async () => {
       const images = await this.index.read();
       const liveLayers = new Set(images.flatMap((i) => i.layers));
       const liveBlobs = new Set(images.flatMap((i) => [i.id, i.manifestDigest, ...(i.indexDigest ? [i.indexDigest] : []), ...i.layerBlobs]));
       const grace = opts.graceMs ?? 0;
       const now = Date.now();
-      let layerCandidates: string[];
-      let blobCandidates: string[];
-      if (opts.candidates) {
-        layerCandidates = opts.candidates.layers;
-        blobCandidates = opts.candidates.blobs;
-      } else {
-        layerCandidates = (await this.layers.list()).map((l) => l.chainID);
-        blobCandidates = await this.allBlobs();
-      }
-      const result = { layers: 0, blobs: 0, bytes: 0 };
+      const layerCandidates = opts.candidates?.layers ?? (await this.layers.list()).map((l) => l.chainID);
+      const blobCandidates = opts.candidates?.blobs ?? (await this.allBlobs());
       for (const chainID of new Set(layerCandidates)) {
         if (liveLayers.has(chainID)) continue;
         const rec = await this.layers.get(chainID);
         if (!rec) continue;
         if (grace > 0 && now - Date.parse(rec.created) < grace) continue;
-        await this.layers.remove(chainID);
+        const path = await this.layers.detach(chainID);
+        if (!path) continue;
+        doomed.push(path);
         result.layers++;
         result.bytes += rec.size;
       }
@@ -97,12 +95,15 @@ export class Store {
         const st = await stat(this.blobs.path(digest)).catch(() => undefined);
         if (!st) continue;
         if (grace > 0 && now - st.mtimeMs < grace) continue;
-        await rm(this.blobs.path(digest), { force: true });
+        const path = await this.tmp.path('rm-blob');
+        await rename(this.blobs.path(digest), path);
+        doomed.push(path);
         result.blobs++;
         result.bytes += st.size;
       }
-      return result;
     });
+    await Promise.all(doomed.map((p) => rm(p, { recursive: true, force: true })));
+    return result;
   }
 
   async allBlobs(): Promise<string[]> {

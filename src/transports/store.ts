@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import pLimit from 'p-limit';
-import { autoDecompress } from '../archive/compression.js';
+import { autoDecompress, detectAndDecompress } from '../archive/compression.js';
 import { chainIDs, digestOf } from '../oci/digest.js';
 import { parseImageConfig, parseManifest } from '../oci/manifest.js';
 import type { Image, Layer, NamedImage } from '../image/image.js';
@@ -167,8 +167,9 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
     toTar.destroy(e as Error);
     throw e;
   });
-  const staged = autoDecompress(toTar)
-    .then((tar) => store.layers.stage(tar))
+  const staged = detectAndDecompress(toTar)
+    // An uncompressed blob's digest is its diff ID: hash the bytes once, for the blob.
+    .then(({ stream, compression }) => store.layers.stage(stream, compression === 'none' ? { diffID: blob.then((b) => b.digest) } : {}))
     .catch((e: unknown) => {
       toBlob.destroy(e as Error);
       throw e;

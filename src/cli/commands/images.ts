@@ -113,6 +113,8 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
     const filters = [...opts.filter, ...(name ? [`reference=${name}`] : [])];
     let images = await applyFilters(all, filters, labelsOf);
     images = sortImages(images, opts.sort);
+    // Labels live in each image's config, one file read per image: only when something shows them.
+    const wantLabels = opts.format !== undefined && (opts.format === 'json' || opts.format.includes('Labels') || opts.format.includes('json'));
     const now = Date.now();
     const rows: ImageRow[] = [];
     for (const i of images) {
@@ -129,7 +131,7 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
           Size: humanSize(i.size),
           Containers: 0,
           Dangling: i.names.length === 0,
-          Labels: await labelsOf(i),
+          Labels: wantLabels ? await labelsOf(i) : {},
           ReadOnly: false,
         });
       }
