@@ -166,14 +166,27 @@ function infoCommand(name: string) {
 const registry = new Command('registry').description('Run and manage a registry of your own');
 registry.addCommand(
   new Command('serve')
-    .description('Serve an OCI distribution registry (loopback only until access control lands)')
-    .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits] manifest_bytes, [tls] cert, key)')
+    .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
+    .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc])')
+    .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
     .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
     .option('--storage <dir>', 'storage directory (default <root>/registry)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate')
     .option('--tls-key <file>', 'the certificate\'s private key')
     .option('--manifest-bytes <n>', 'largest manifest accepted (default 4 MiB)')
     .action(lazy(() => import('./commands/registry-serve.js'))),
+);
+registry.addCommand(
+  new Command('gc')
+    .description('Remove blobs no manifest references (and with --delete-untagged, untagged manifests) and abandoned uploads')
+    .option('--config <file>', 'registry config file (its [storage] path and [gc] settings)')
+    .option('--storage <dir>', 'storage directory (default <root>/registry)')
+    .option('--delete-untagged', 'also remove manifests no tag, index or live subject holds')
+    .option('--dry-run', 'report what would be removed, remove nothing')
+    .option('--grace <duration>', 'keep blobs and manifests used within this long (default 1h; 0 only when no push runs)')
+    .option('--upload-max-age <duration>', 'remove upload sessions idle this long (default 24h)')
+    .option('--format <format>', 'json for a machine-readable report')
+    .action(lazy(() => import('./commands/registry-gc.js'))),
 );
 
 program.addCommand(imagesCommand('images'));

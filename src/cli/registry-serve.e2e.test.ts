@@ -39,10 +39,26 @@ describe('berth registry serve (CLI)', () => {
       await ok('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:localhost/bb:latest`, `docker://127.0.0.1:${port}/team/bb:1`]);
       const tags = (await (await fetch(`http://127.0.0.1:${port}/v2/team/bb/tags/list`)).json()) as { tags: string[] };
       assert.deepEqual(tags.tags, ['1']);
+      // Delete the manifest, leaving its blobs unreferenced for gc below.
+      const head = await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/1`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const digest = head.headers.get('docker-content-digest');
+      assert.match(digest ?? '', /^sha256:/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/${digest}`, { method: 'DELETE' })).status, 202);
     } finally {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0);
+    const storage = join(tmp.path, 'store', 'registry');
+    const dry = await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--dry-run', '--format', 'json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal((JSON.parse(dry.stdout) as { blobsRemoved: string[] }).blobsRemoved.length, 3); // config, layer and the manifest itself
+    const gc = await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--format', 'json']);
+    assert.equal(gc.code, 0, gc.stderr);
+    const report = JSON.parse(gc.stdout) as { blobsRemoved: string[]; bytesFreed: number };
+    assert.equal(report.blobsRemoved.length, 3); // config, layer and the manifest itself
+    assert.ok(report.bytesFreed > 1_000_000);
+    const again = JSON.parse((await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--format', 'json'])).stdout) as { blobsRemoved: string[] };
+    assert.deepEqual(again.blobsRemoved, []);
   });
 
   it('refuses a non-loopback address while it has no access control', async () => {

@@ -1,6 +1,6 @@
 // The registry as a Hono app: every /v2/ request is first resolved to a target (repository, kind,
 // reference, action), then passes the configured middleware (where auth will go), then its handler.
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { errnoCode, isBerthError } from '../util/errors.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { checkName } from './names.js';
@@ -18,6 +18,8 @@ export interface RegistryAppOptions {
   limits?: Partial<RegistryLimits>;
   /** Run for every /v2/ request after its target is known (c.var.target) and before its handler: auth goes here. */
   middleware?: MiddlewareHandler<RegistryEnv>[];
+  /** Routes outside /v2/, such as the built-in token endpoint. */
+  routes?: { path: string; methods: string[]; handler: (c: Context) => Response | Promise<Response> }[];
   /** Told about errors that are not the client's (500s). */
   onInternalError?: (e: unknown) => void;
 }
@@ -98,6 +100,7 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
     await next();
     c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
   });
+  for (const r of opts.routes ?? []) app.on(r.methods, r.path, (c) => r.handler(c));
   app.use('/v2/*', async (c, next) => {
     const target = resolveTarget(c.req.method, new URL(c.req.url).pathname);
     if (!target) return c.notFound();

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { BerthError } from '../util/errors.js';
+import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.js';
 
 /**
  * ```toml
@@ -15,7 +16,13 @@ import { BerthError } from '../util/errors.js';
  * [tls]
  * cert = "server.crt"
  * key = "server.key"
+ * [gc]
+ * interval = "1h"          # collect garbage online this often (default: never; SIGUSR1 runs one now)
+ * grace = "1h"             # keep blobs and manifests used this recently (default 1h)
+ * upload_max_age = "24h"   # remove upload sessions idle this long
+ * delete_untagged = false  # also remove manifests no tag, index or live subject holds
  * ```
+ * and [auth], [auth.token], [[access]] as auth/config.ts describes.
  */
 export interface RegistryConfig {
   addr?: string;
@@ -23,9 +30,26 @@ export interface RegistryConfig {
   tlsCert?: string;
   tlsKey?: string;
   manifestBytes?: number;
+  auth?: AuthConfig;
+  gc?: GcConfig;
 }
 
-const SECTIONS: Record<string, string[]> = { http: ['addr'], storage: ['path'], limits: ['manifest_bytes'], tls: ['cert', 'key'] };
+export interface GcConfig {
+  intervalMs?: number;
+  graceMs?: number;
+  uploadMaxAgeMs?: number;
+  deleteUntagged?: boolean;
+}
+
+const SECTIONS: Record<string, string[]> = {
+  http: ['addr'],
+  storage: ['path'],
+  limits: ['manifest_bytes'],
+  tls: ['cert', 'key'],
+  gc: ['interval', 'grace', 'upload_max_age', 'delete_untagged'],
+};
+/** Sections parsed elsewhere (auth/config.ts), with their own checks. */
+const OTHER_SECTIONS = ['auth', 'access'];
 
 function bad(file: string, why: string): BerthError {
   return new BerthError('USAGE', `registry config ${file}: ${why}`);
@@ -40,6 +64,7 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
     throw new BerthError('USAGE', `registry config ${file}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   for (const [section, value] of Object.entries(doc)) {
+    if (OTHER_SECTIONS.includes(section)) continue;
     const keys = SECTIONS[section];
     if (!keys) throw bad(file, `unknown section [${section}]`);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(file, `[${section}] must be a table`);
@@ -70,6 +95,34 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
     const n = typeof limit === 'bigint' ? Number(limit) : limit;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw bad(file, 'limits.manifest_bytes must be a positive integer');
     config.manifestBytes = n;
+  }
+  const auth = parseAuthConfig(doc, file);
+  if (auth) config.auth = auth;
+  const gc = doc['gc'] as Record<string, unknown> | undefined;
+  if (gc) {
+    const duration = (key: string): number | undefined => {
+      if (gc[key] === undefined) return undefined;
+      try {
+        return parseDuration(gc[key], `gc.${key}`);
+      } catch (e) {
+        throw bad(file, (e as Error).message);
+      }
+    };
+    const g: GcConfig = {};
+    const interval = duration('interval');
+    if (interval !== undefined) {
+      if (interval < 1000) throw bad(file, 'gc.interval must be at least 1s');
+      g.intervalMs = interval;
+    }
+    const grace = duration('grace');
+    if (grace !== undefined) g.graceMs = grace;
+    const maxAge = duration('upload_max_age');
+    if (maxAge !== undefined) g.uploadMaxAgeMs = maxAge;
+    if (gc['delete_untagged'] !== undefined) {
+      if (typeof gc['delete_untagged'] !== 'boolean') throw bad(file, 'gc.delete_untagged must be true or false');
+      g.deleteUntagged = gc['delete_untagged'];
+    }
+    config.gc = g;
   }
   return config;
 }

@@ -1,6 +1,8 @@
 // The registry server's public face: what `berth registry serve` and tests use.
 export { createRegistryApp, resolveTarget, type RegistryAppOptions, type RegistryEnv, type RegistryLimits, type RegistryTarget } from './app.js';
-export { loadRegistryConfig, mergeRegistryConfig, parseAddr, type RegistryConfig } from './config.js';
+export { loadRegistryConfig, mergeRegistryConfig, parseAddr, type GcConfig, type RegistryConfig } from './config.js';
+export { collectGarbage, formatGcReport, GcRunner, type GcOptions, type GcReport } from './gc.js';
+export * from './auth/index.js';
 export { RegistryError, isRegistryError, type RegistryErrorCode } from './errors.js';
 export { startRegistry, type RegistryServerOptions, type RunningRegistry } from './server.js';
 export { openFsStorage, FsStorage } from './storage/fs.js';

@@ -32,7 +32,7 @@ describe('registry config and server', () => {
       const file = join(dir, 'bad.toml');
       for (const [text, why] of [
         ['[http]\nadress = "x"\n', /unknown key "adress" in \[http\]/],
-        ['[auth]\n', /unknown section \[auth\]/],
+        ['[authz]\n', /unknown section \[authz\]/],
         ['[tls]\ncert = "c.pem"\n', /needs both cert and key/],
         ['[limits]\nmanifest_bytes = -1\n', /positive integer/],
         ['[http\n', /registry config/],

@@ -6,7 +6,10 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { createRegistryApp, type RegistryEnv, type RegistryLimits } from './app.js';
-import { parseAddr } from './config.js';
+import { createAccessControl } from './auth/access.js';
+import type { AuthConfig } from './auth/config.js';
+import { parseAddr, type GcConfig } from './config.js';
+import { GcRunner, type GcOptions, type GcReport } from './gc.js';
 import { openFsStorage } from './storage/fs.js';
 import type { RegistryStorage } from './storage/types.js';
 
@@ -20,8 +23,14 @@ export interface RegistryServerOptions {
   tlsKey?: string;
   limits?: Partial<RegistryLimits>;
   middleware?: MiddlewareHandler<RegistryEnv>[];
+  /** Access control; without it the registry is open to whoever reaches it. */
+  auth?: AuthConfig;
+  /** Online garbage collection: periodic with intervalMs, else only when gc() is called. */
+  gc?: GcConfig;
   /** Where to report internal errors (default: console.error). */
   onInternalError?: (e: unknown) => void;
+  /** Told about each periodic collection (default: a summary line on stderr when something was removed). */
+  onGc?: (report: GcReport | Error) => void;
 }
 
 export interface RunningRegistry {
@@ -30,17 +39,21 @@ export interface RunningRegistry {
   host: string;
   port: number;
   storage: RegistryStorage;
-  /** Stops listening, drops open connections and closes the storage. */
+  /** Collects garbage now, while serving (one collection at a time). */
+  gc(opts?: GcOptions): Promise<GcReport>;
+  /** Stops listening, drops open connections, waits for a collection in progress and closes the storage. */
   close(): Promise<void>;
 }
 
 export async function startRegistry(opts: RegistryServerOptions): Promise<RunningRegistry> {
   const { host, port } = parseAddr(opts.addr ?? '127.0.0.1:5000');
   const storage = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
+  const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
   const app = createRegistryApp({
     storage,
     limits: opts.limits,
-    middleware: opts.middleware,
+    middleware: [...(access ? [access.middleware] : []), ...(opts.middleware ?? [])],
+    routes: access?.tokenEndpoint ? [{ path: '/token', methods: ['GET', 'POST'], handler: access.tokenEndpoint }] : [],
     onInternalError: opts.onInternalError ?? ((e) => console.error('registry: internal error:', e)),
   });
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined;
@@ -56,17 +69,37 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   // Large blobs over slow links take longer than Node's default 5 minutes per request.
   server.requestTimeout = 0;
   const bound = (server.address() as AddressInfo).port;
+  const g = opts.gc ?? {};
+  const gc = new GcRunner(storage, {
+    ...(g.graceMs !== undefined ? { graceMs: g.graceMs } : {}),
+    ...(g.uploadMaxAgeMs !== undefined ? { uploadMaxAgeMs: g.uploadMaxAgeMs } : {}),
+    ...(g.deleteUntagged !== undefined ? { deleteUntagged: g.deleteUntagged } : {}),
+    pruneLinks: false,
+  });
+  const onGc =
+    opts.onGc ??
+    ((r: GcReport | Error) => {
+      if (r instanceof Error) console.error('registry: garbage collection failed:', r);
+      else if (r.blobsRemoved.length + r.manifestsRemoved.length + r.uploadsRemoved.length > 0) {
+        console.error(`registry: gc removed ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs, ${r.uploadsRemoved.length} uploads (${r.bytesFreed} bytes)`);
+      }
+    });
+  const timer = g.intervalMs === undefined ? undefined : setInterval(() => void gc.run().then(onGc, (e: unknown) => onGc(e instanceof Error ? e : new Error(String(e)))), g.intervalMs);
+  timer?.unref();
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     url: `${tls ? 'https' : 'http'}://${urlHost}:${bound}`,
     host,
     port: bound,
     storage,
+    gc: (o) => gc.run(o),
     async close() {
+      if (timer) clearInterval(timer);
       await new Promise<void>((ok) => {
         server.close(() => ok());
         server.closeAllConnections();
       });
+      await gc.idle();
       await storage.close();
     },
   };

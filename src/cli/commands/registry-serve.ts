@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { resolveStorePaths } from '../../engine/engine.js';
-import { loadRegistryConfig, mergeRegistryConfig, parseAddr, startRegistry } from '../../registry/index.js';
+import { formatGcReport, loadRegistryConfig, mergeRegistryConfig, parseAddr, startRegistry, type AuthConfig } from '../../registry/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
@@ -11,13 +11,14 @@ interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   manifestBytes?: string;
+  htpasswd?: string;
 }
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** `berth registry serve`: runs until SIGINT/SIGTERM. */
+/** `berth registry serve`: runs until SIGINT/SIGTERM; SIGUSR1 collects garbage now. */
 export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   const file = opts.config ? await loadRegistryConfig(opts.config) : {};
   const cfg = mergeRegistryConfig(file, {
@@ -27,11 +28,16 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(opts.tlsKey ? { tlsKey: opts.tlsKey } : {}),
     ...(opts.manifestBytes ? { manifestBytes: Number(opts.manifestBytes) } : {}),
   });
+  let auth: AuthConfig | undefined = cfg.auth;
+  if (opts.htpasswd) auth = { catalog: auth?.catalog ?? ['*'], access: auth?.access ?? [], ...auth, htpasswd: opts.htpasswd };
   const addr = cfg.addr ?? '127.0.0.1:5000';
-  // No access control exists yet: an open registry is only safe where only this machine reaches it.
   const { host } = parseAddr(addr);
-  if (!isLoopback(host)) {
-    throw new BerthError('USAGE', `refusing to listen on ${addr}: without access control the registry serves only loopback addresses`);
+  // An open registry is only safe where only this machine reaches it.
+  if (!auth && !isLoopback(host)) {
+    throw new BerthError('USAGE', `refusing to listen on ${addr} without access control: configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`);
+  }
+  if (auth && (auth.htpasswd || auth.token) && !isLoopback(host) && !cfg.tlsCert) {
+    process.stderr.write(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`);
   }
   const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
   const server = await startRegistry({
@@ -40,12 +46,22 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(cfg.tlsCert ? { tlsCert: cfg.tlsCert } : {}),
     ...(cfg.tlsKey ? { tlsKey: cfg.tlsKey } : {}),
     ...(cfg.manifestBytes ? { limits: { manifestBytes: cfg.manifestBytes } } : {}),
+    ...(auth ? { auth } : {}),
+    ...(cfg.gc ? { gc: cfg.gc } : {}),
   });
-  process.stderr.write(`berth registry listening on ${server.url} (storage ${storage})\n`);
+  process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
+  const collect = () => {
+    server.gc().then(
+      (r) => process.stderr.write(formatGcReport(r)),
+      (e: unknown) => process.stderr.write(`registry: garbage collection failed: ${(e as Error).message}\n`),
+    );
+  };
+  process.on('SIGUSR1', collect);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.off('SIGUSR1', collect);
   await server.close();
 }

@@ -1,15 +1,15 @@
 // Manifests, tags and referrers of a repository on the filesystem. A manifest's bytes are a blob like any
 // other; the repository holds a revision file naming its media type (and subject, to undo the referrers
 // entry on delete). Every file is written whole and renamed into place.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOf, parseDigest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { errnoCode } from '../../util/errors.js';
 import { RegistryError } from '../errors.js';
-import { byCodeUnit, exists, fileSize, paginate, publish, type FsPaths } from './_fs-paths.js';
-import type { ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
+import { byCodeUnit, exists, fileSize, paginate, publish, touchBlob, type FsPaths } from './_fs-paths.js';
+import type { ManifestEntry, ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
 
 interface Revision {
   mediaType: string;
@@ -50,7 +50,8 @@ export class FsManifests implements ManifestStore {
       throw new RegistryError('DIGEST_INVALID', `manifest has digest ${digest}, not ${opts.digest}`, { detail: { digest: opts.digest } });
     }
     const blob = this.paths.blob(digest);
-    if ((await fileSize(blob)) !== bytes.length) {
+    // An existing blob is touched, so that garbage collection running now leaves it be (or it is written anew).
+    if ((await fileSize(blob)) !== bytes.length || !(await touchBlob(blob))) {
       const tmp = await this.paths.tmpFile();
       await writeFile(tmp, bytes);
       await publish(tmp, blob);
@@ -94,6 +95,22 @@ export class FsManifests implements ManifestStore {
     }
     await rm(path, { force: true });
     return true;
+  }
+
+  async list(repository: string): Promise<ManifestEntry[]> {
+    const dir = join(this.paths.repository(repository), '_manifests', 'revisions');
+    const out: ManifestEntry[] = [];
+    for (const algorithm of await list(dir)) {
+      for (const hex of await list(join(dir, algorithm))) {
+        const path = join(dir, algorithm, hex);
+        const [rev, st] = await Promise.all([readJSON<Revision>(path).catch(() => undefined), stat(path).catch(() => undefined)]);
+        if (!rev || !st) continue;
+        const entry: ManifestEntry = { digest: `${algorithm}:${hex}`, mediaType: rev.mediaType, size: rev.size, modified: st.mtimeMs };
+        if (rev.subject !== undefined) entry.subject = rev.subject;
+        out.push(entry);
+      }
+    }
+    return out;
   }
 
   async referrers(repository: string, subject: string): Promise<Descriptor[]> {

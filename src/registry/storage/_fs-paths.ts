@@ -1,6 +1,6 @@
 // Where the filesystem backend keeps things, and small helpers shared by its parts.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseDigest } from '../../oci/digest.js';
 import { errnoCode } from '../../util/errors.js';
@@ -116,4 +116,35 @@ export function paginate(sorted: string[], page: PageRequest = {}): Page<string>
 
 export function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Blobs touched within this long are not touched again by a mere check (a pull must not write on every GET). */
+export const TOUCH_AFTER_MS = 10_000;
+
+/**
+ * Marks a blob as just used (its mtime is now), so that garbage collection's grace period protects it while
+ * a push that relies on it finishes; false if it is gone.
+ */
+export async function touchBlob(path: string, ifOlderThanMs = 0): Promise<boolean> {
+  try {
+    if (ifOlderThanMs > 0) {
+      const st = await stat(path);
+      if (Date.now() - st.mtimeMs < ifOlderThanMs) return true;
+    }
+    const now = new Date();
+    await utimes(path, now, now);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return false;
+    throw e;
+  }
+}
+
+export async function names(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => !n.startsWith('.'));
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return [];
+    throw e;
+  }
 }

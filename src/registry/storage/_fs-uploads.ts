@@ -2,7 +2,7 @@
 // renames the file into blobs/, so a blob is either absent or whole and verified.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -114,8 +114,26 @@ export class FsUploads implements UploadStore {
   }
 
   async cancel(repository: string, id: string): Promise<void> {
-    await this.status(repository, id);
+    await this.status(repository, id).catch((e: unknown) => {
+      // A session whose info.json is broken can still be cancelled by garbage collection, which names no repository.
+      if (repository !== '') throw e;
+    });
     await this.drop(id);
+  }
+
+  async list(): Promise<(UploadStatus & { modified: number })[]> {
+    const out: (UploadStatus & { modified: number })[] = [];
+    for (const id of await readdir(this.paths.uploads()).catch(() => [] as string[])) {
+      if (!ID_RE.test(id)) continue;
+      const dir = this.paths.upload(id);
+      const info = await readFile(join(dir, 'info.json'), 'utf8').then((t) => JSON.parse(t) as { repository?: unknown }).catch(() => undefined);
+      const data = await stat(join(dir, 'data')).catch(() => undefined);
+      const modified = data?.mtimeMs ?? (await stat(dir).catch(() => undefined))?.mtimeMs;
+      if (modified === undefined) continue;
+      // A session being appended to right now counts as fresh, whatever its file says.
+      out.push({ id, repository: typeof info?.repository === 'string' ? info.repository : '', size: data?.size ?? 0, modified: this.busy.has(id) ? Date.now() : modified });
+    }
+    return out;
   }
 
   private async drop(id: string): Promise<void> {

@@ -1,11 +1,11 @@
 // The filesystem storage backend: one directory holds the whole registry (layout in _fs-paths.ts).
-import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from '../errors.js';
 import { FsManifests, FsTags } from './_fs-manifests.js';
-import { byCodeUnit, exists, fileSize, FsPaths, paginate } from './_fs-paths.js';
+import { byCodeUnit, exists, fileSize, FsPaths, names, paginate, touchBlob, TOUCH_AFTER_MS } from './_fs-paths.js';
 import { FsUploads } from './_fs-uploads.js';
-import type { BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRequest, RegistryStorage } from './types.js';
+import type { BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRequest, RegistryStorage } from './types.js';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../../util/errors.js';
 
@@ -36,10 +36,45 @@ class FsBlobs implements BlobStore {
     return { size, stream: fh.createReadStream(range ? { start: range.start, end: range.end } : {}) };
   }
 
-  async delete(digest: string): Promise<boolean> {
+  async *list(): AsyncIterable<BlobEntry> {
+    const root = join(this.paths.root, 'blobs');
+    for (const algorithm of await names(root)) {
+      for (const prefix of await names(join(root, algorithm))) {
+        for (const hex of await names(join(root, algorithm, prefix))) {
+          const st = await stat(join(root, algorithm, prefix, hex)).catch(() => undefined);
+          if (st?.isFile()) yield { digest: `${algorithm}:${hex}`, size: st.size, modified: st.mtimeMs };
+        }
+      }
+    }
+  }
+
+  /**
+   * With `unusedSince`: the blob is renamed away first, then its mtime looked at again, so that a link or
+   * check that touched it in between (see touchBlob) puts it back; one that comes after finds it gone.
+   */
+  async delete(digest: string, opts: { unusedSince?: number } = {}): Promise<boolean> {
     const path = this.paths.blob(digest);
-    if (!(await exists(path))) return false;
-    await rm(path, { force: true });
+    const before = await stat(path).catch(() => undefined);
+    if (!before) return false;
+    const since = opts.unusedSince;
+    if (since === undefined) {
+      await rm(path, { force: true });
+      return true;
+    }
+    if (before.mtimeMs >= since) return false;
+    const trash = `${await this.paths.tmpFile()}-gc`;
+    try {
+      await rename(path, trash);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return false;
+      throw e;
+    }
+    const after = await stat(trash);
+    if (after.mtimeMs >= since) {
+      await rename(trash, path);
+      return false;
+    }
+    await rm(trash, { force: true });
     return true;
   }
 }
@@ -56,12 +91,22 @@ class FsLinks implements LinkStore {
     const path = this.paths.link(repository, digest);
     await mkdir(join(path, '..'), { recursive: true });
     await (await open(path, 'a')).close(); // an empty file: it either exists or not
+    if (!(await touchBlob(this.paths.blob(digest)))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
     return info;
   }
 
   async stat(repository: string, digest: string): Promise<BlobInfo | undefined> {
     if (!(await exists(this.paths.link(repository, digest)))) return undefined;
+    // A manifest push checks its blobs this way: they must outlive the grace period from now.
+    if (!(await touchBlob(this.paths.blob(digest), TOUCH_AFTER_MS))) return undefined;
     return this.blobs.stat(digest);
+  }
+
+  async list(repository: string): Promise<string[]> {
+    const dir = join(this.paths.repository(repository), '_layers');
+    const out: string[] = [];
+    for (const algorithm of await names(dir)) for (const hex of await names(join(dir, algorithm))) out.push(`${algorithm}:${hex}`);
+    return out;
   }
 
   async unlink(repository: string, digest: string): Promise<boolean> {

@@ -215,4 +215,26 @@ export function storageSuite(backend: string, open: StorageFactory): void {
       assert.deepEqual(await s.repositories({ n: 3, last: 'a/c/d' }), { items: ['b'] });
     }));
   });
+
+  describe(`${backend} storage: what garbage collection needs`, () => {
+    it('lists blobs, links, manifests and uploads, and deletes a blob only if unused since', withStorage(async (s) => {
+      const cfg = await putBlob(s, 'r', '{}');
+      const m = imageManifest(cfg, 2, []);
+      const stored = await s.manifests.put('r', m, MediaType.OciManifest);
+      const blobs: string[] = [];
+      for await (const b of s.blobs.list()) {
+        blobs.push(b.digest);
+        assert.ok(b.modified > Date.now() - 60_000 && b.size > 0);
+      }
+      assert.deepEqual(blobs.sort(), [cfg, stored.digest].sort());
+      assert.deepEqual(await s.links.list('r'), [cfg]);
+      const [entry] = await s.manifests.list('r');
+      assert.equal(entry?.digest, stored.digest);
+      const u = await s.uploads.create('r');
+      assert.deepEqual((await s.uploads.list()).map((x) => [x.id, x.repository, x.size]), [[u.id, 'r', 0]]);
+      assert.equal(await s.blobs.delete(cfg, { unusedSince: Date.now() - 60_000 }), false, 'used within the last minute');
+      assert.equal(await s.blobs.delete(cfg, { unusedSince: Date.now() + 60_000 }), true);
+      assert.equal(await s.blobs.stat(cfg), undefined);
+    }));
+  });
 }

@@ -27,13 +27,24 @@ export interface PageRequest {
   last?: string;
 }
 
+/** A blob as garbage collection sees it. */
+export interface BlobEntry extends BlobInfo {
+  /** When the blob was last written, linked, or checked for a manifest (ms since the epoch): the grace period counts from here. */
+  modified: number;
+}
+
 /** Content-addressed blobs, stored once per registry whatever repositories link them. */
 export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
+  /** Every blob of the registry, in no particular order. */
+  list(): AsyncIterable<BlobEntry>;
   /** The blob's bytes, or the given range of them; BLOB_UNKNOWN if absent, RANGE_INVALID if the range is outside it. */
   open(digest: string, range?: ByteRange): Promise<{ size: number; stream: Readable }>;
-  /** Removes the blob itself (for garbage collection); false if it was not there. */
-  delete(digest: string): Promise<boolean>;
+  /**
+   * Removes the blob itself (for garbage collection); false if it was not there. With `unusedSince`, only
+   * a blob that nothing wrote, linked or checked since then is removed, atomically with respect to those.
+   */
+  delete(digest: string, opts?: { unusedSince?: number }): Promise<boolean>;
 }
 
 export interface UploadStatus {
@@ -60,6 +71,8 @@ export interface UploadStore {
   /** Verifies the content against `digest` (DIGEST_INVALID on mismatch, session dropped), publishes and links it. */
   finish(repository: string, id: string, digest: string): Promise<BlobInfo>;
   cancel(repository: string, id: string): Promise<void>;
+  /** Every upload session, with when it last received data (ms since the epoch). */
+  list(): Promise<(UploadStatus & { modified: number })[]>;
 }
 
 /** Which registry blobs a repository may serve. */
@@ -69,12 +82,22 @@ export interface LinkStore {
   /** The blob if it is linked into the repository (and present). */
   stat(repository: string, digest: string): Promise<BlobInfo | undefined>;
   unlink(repository: string, digest: string): Promise<boolean>;
+  /** Digests of every blob linked into the repository (present or not). */
+  list(repository: string): Promise<string[]>;
 }
 
 export interface StoredManifest {
   digest: string;
   mediaType: string;
   size: number;
+}
+
+/** A manifest revision as garbage collection sees it. */
+export interface ManifestEntry extends StoredManifest {
+  /** The subject's digest, for a referrer. */
+  subject?: string;
+  /** When the manifest was last put (ms since the epoch). */
+  modified: number;
 }
 
 export interface PutManifestOptions {
@@ -93,6 +116,8 @@ export interface ManifestStore {
   delete(repository: string, digest: string): Promise<boolean>;
   /** Descriptors of the manifests in the repository whose subject is `subject`, sorted by digest. */
   referrers(repository: string, subject: string): Promise<Descriptor[]>;
+  /** Every manifest of the repository, in no particular order. */
+  list(repository: string): Promise<ManifestEntry[]>;
 }
 
 export interface TagStore {

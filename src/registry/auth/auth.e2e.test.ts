@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import tar from 'tar-stream';
+import { digestOf } from '../../oci/digest.js';
+import { MediaType } from '../../oci/mediatypes.js';
+import { hasCommand, ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
+import { USERS, withAuthRegistry } from './_testing.js';
+
+async function layerTar(): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, 'hello from behind the berth registry auth\n');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A one-image OCI layout tagged `tag`; the manifest digest. */
+async function writeLayout(dir: string, tag: string): Promise<string> {
+  const raw = await layerTar();
+  const layer = gzipSync(raw);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(raw)] } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
+      layers: [{ mediaType: MediaType.OciLayerGzip, digest: digestOf(layer), size: layer.length }],
+    }),
+  );
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const b of [layer, config, manifest]) await writeFile(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const entry = { mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } };
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] }));
+  return digestOf(manifest);
+}
+
+const alice = `alice:${USERS.alice}`;
+const bob = `bob:${USERS.bob}`;
+
+describe('registry access control end to end', () => {
+  for (const token of [true, false]) {
+    it(`skopeo copies with --dest-creds and --src-creds (${token ? 'token' : 'basic'} auth)`, { skip: !hasCommand('skopeo') }, () =>
+      withAuthRegistry({ token }, async ({ registry, dir }) => {
+        const host = registry.url.replace(/^http:\/\//, '');
+        const src = join(dir, 'layout');
+        const digest = await writeLayout(src, 'v1');
+        const copy = (args: string[]) => run('skopeo', ['copy', '--quiet', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', ...args]);
+        assert.equal((await copy(['--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/private/img:v1`])).code, 0);
+        assert.equal((await copy(['--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/public/img:v1`])).code, 0);
+        const denied = await copy(['--dest-creds', bob, `oci:${src}:v1`, `docker://${host}/private/img:v2`]);
+        assert.notEqual(denied.code, 0);
+        assert.match(denied.stderr, /denied|unauthorized|forbidden|authentication required/i);
+        assert.notEqual((await copy(['--dest-creds', 'alice:wrong', `oci:${src}:v1`, `docker://${host}/private/img:v3`])).code, 0);
+
+        const out = join(dir, 'out');
+        await ok('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--src-creds', alice, `docker://${host}/private/img:v1`, `oci:${out}:back`]);
+        const inspect = (ref: string, creds: string[] = []) => run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${host}/${ref}`]);
+        assert.equal(digestOf((await inspect('public/img:v1')).stdout), digest, 'anonymous pull of a public repository');
+        assert.notEqual((await inspect('private/img:v1')).code, 0, 'no anonymous pull of a private one');
+        assert.notEqual((await inspect('private/img:v1', ['--creds', bob])).code, 0);
+        assert.equal(digestOf((await inspect('private/img:v1', ['--creds', alice])).stdout), digest);
+      }),
+    );
+  }
+
+  it('podman pushes and pulls with --creds against the token server', { skip: !hasCommand('podman') }, async () => {
+    const tmp = tempDir('berth-reg-auth-e2e-');
+    try {
+      await withAuthRegistry({ token: true }, async ({ registry }) => {
+        const host = registry.url.replace(/^http:\/\//, '');
+        const podman = (args: string[]) => run('podman', [...podmanArgs(tmp.path), ...args]);
+        const rootfs = join(tmp.path, 'rootfs.tar');
+        await writeFile(rootfs, await layerTar());
+        assert.equal((await podman(['import', rootfs, 'localhost/auth-e2e:v1'])).code, 0);
+        const ref = `${host}/private/podman:v1`;
+        const anonymous = await podman(['push', '--quiet', '--tls-verify=false', 'localhost/auth-e2e:v1', `docker://${ref}`]);
+        assert.notEqual(anonymous.code, 0, 'an anonymous push is refused');
+        const pushed = await podman(['push', '--quiet', '--tls-verify=false', '--creds', alice, 'localhost/auth-e2e:v1', `docker://${ref}`]);
+        assert.equal(pushed.code, 0, pushed.stderr);
+        assert.notEqual((await podman(['pull', '--quiet', '--tls-verify=false', '--creds', bob, ref])).code, 0, 'bob may not pull private');
+        const pulled = await podman(['pull', '--quiet', '--tls-verify=false', '--creds', alice, ref]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+      });
+    } finally {
+      if (hasCommand('podman')) await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
+      tmp.cleanup();
+    }
+  });
+});
