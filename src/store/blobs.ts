@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestingStream, digestOf, parseDigest, type Algorithm } from '../oci/digest.js';
+import { publishFile } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import type { TempSpace } from './tmp.js';
 
@@ -47,7 +48,6 @@ export class BlobStore {
   }
 
   async read(digest: string): Promise<Buffer> {
-    const { readFile } = await import('node:fs/promises');
     try {
       return await readFile(this.path(digest));
     } catch (e) {
@@ -102,14 +102,7 @@ export class BlobStore {
     if (expected?.size !== undefined && expected.size >= 0 && expected.size !== size) {
       throw new BerthError('SIZE_MISMATCH', `blob ${digest} has ${size} bytes, expected ${expected.size}`);
     }
-    const final = this.path(digest);
-    if (!synced) {
-      const fh = await open(tmpPath, 'r+');
-      await fh.sync();
-      await fh.close();
-    }
-    await mkdir(join(final, '..'), { recursive: true });
-    await rename(tmpPath, final);
+    await publishFile(tmpPath, this.path(digest), { synced });
     return { digest, size };
   }
 

@@ -1,4 +1,4 @@
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 
@@ -35,4 +35,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw e;
   }
   await fsyncDir(dirname(path));
+}
+
+/**
+ * Makes a finished temp file visible at `to`: fsync its data, rename it into place (creating the
+ * directory), fsync the directory. On failure the temp file is removed.
+ */
+export async function publishFile(from: string, to: string, opts: { synced?: boolean } = {}): Promise<void> {
+  if (!opts.synced) {
+    const fh = await open(from, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+  await mkdir(dirname(to), { recursive: true });
+  try {
+    await rename(from, to);
+  } catch (e) {
+    await rm(from, { force: true });
+    throw e;
+  }
+  await fsyncDir(dirname(to));
 }
