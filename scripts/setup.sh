@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
+# What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes and conmon) and what its tests
+# and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
+# openssl, GNU time).
 PACKAGES=(
-  busybox-static zstd attr uidmap fuse-overlayfs iptables
-  crun runc conmon podman skopeo buildah
+  busybox-static zstd attr uidmap fuse-overlayfs iptables tar
+  crun runc conmon podman skopeo buildah docker-registry
+  apache2-utils openssl time
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,3 +33,8 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; 
 npm run build --silent
 ln -sf "$PWD/bin/berth" /usr/local/bin/berth
 echo "berth $(./bin/berth version --format '{{.Version}}') installed at /usr/local/bin/berth"
+
+# The main job, so that one command shows everything works (BERTH_SETUP_ONLY=1 skips it).
+if [ "${BERTH_SETUP_ONLY:-0}" != 1 ]; then
+  bash scripts/demo.sh
+fi

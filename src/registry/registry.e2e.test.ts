@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
 import { digestOf } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
-import { hasCommand, ok, podmanArgs, run, tempDir } from '../testing/cli.js';
+import { ok, podmanArgs, run, tempDir } from '../testing/cli.js';
 import { startRegistry, type RunningRegistry } from './server.js';
 
 /** A one-file layer tar, made with tar-stream. */
@@ -52,11 +52,11 @@ describe('registry end to end with skopeo and podman', () => {
   });
   after(async () => {
     await registry?.close();
-    if (hasCommand('podman')) await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
+    await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
     tmp.cleanup();
   });
 
-  it('skopeo copies an OCI layout in and back out with the same manifest digest', { skip: !hasCommand('skopeo') }, async () => {
+  it('skopeo copies an OCI layout in and back out with the same manifest digest', async () => {
     const src = join(tmp.path, 'layout-in');
     const digest = await writeLayout(src, 'v1');
     await ok('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${host}/e2e/skopeo/img:v1`]);
@@ -73,7 +73,7 @@ describe('registry end to end with skopeo and podman', () => {
     assert.deepEqual(await readFile(join(out, 'blobs', 'sha256', digest.slice(7))), await readFile(join(src, 'blobs', 'sha256', digest.slice(7))));
   });
 
-  it('podman pushes an image and pulls it back', { skip: !hasCommand('podman') }, async () => {
+  it('podman pushes an image and pulls it back', async () => {
     const podman = (args: string[]) => ok('podman', [...podmanArgs(tmp.path), ...args]);
     const rootfs = join(tmp.path, 'rootfs.tar');
     await writeFile(rootfs, await layerTar());

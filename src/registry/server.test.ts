@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { hasCommand, ok } from '../testing/cli.js';
+import { ok } from '../testing/cli.js';
 import { loadRegistryConfig, mergeRegistryConfig, parseAddr } from './config.js';
 import { startRegistry } from './server.js';
 
@@ -50,7 +50,7 @@ describe('registry config and server', () => {
     assert.throws(() => parseAddr('h:99999'), /host:port/);
   });
 
-  it('serves over TLS with the given certificate', { skip: !hasCommand('openssl') }, () =>
+  it('serves over TLS with the given certificate', () =>
     withDir(async (dir) => {
       const cert = join(dir, 'cert.pem');
       const key = join(dir, 'key.pem');

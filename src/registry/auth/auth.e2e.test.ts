@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import tar from 'tar-stream';
 import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
-import { hasCommand, ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
+import { ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
 import { USERS, withAuthRegistry } from './_testing.js';
 
 async function layerTar(): Promise<Buffer> {
@@ -44,7 +44,7 @@ const bob = `bob:${USERS.bob}`;
 
 describe('registry access control end to end', () => {
   for (const token of [true, false]) {
-    it(`skopeo copies with --dest-creds and --src-creds (${token ? 'token' : 'basic'} auth)`, { skip: !hasCommand('skopeo') }, () =>
+    it(`skopeo copies with --dest-creds and --src-creds (${token ? 'token' : 'basic'} auth)`, () =>
       withAuthRegistry({ token }, async ({ registry, dir }) => {
         const host = registry.url.replace(/^http:\/\//, '');
         const src = join(dir, 'layout');
@@ -68,7 +68,7 @@ describe('registry access control end to end', () => {
     );
   }
 
-  it('podman pushes and pulls with --creds against the token server', { skip: !hasCommand('podman') }, async () => {
+  it('podman pushes and pulls with --creds against the token server', async () => {
     const tmp = tempDir('berth-reg-auth-e2e-');
     try {
       await withAuthRegistry({ token: true }, async ({ registry }) => {
@@ -87,7 +87,7 @@ describe('registry access control end to end', () => {
         assert.equal(pulled.code, 0, pulled.stderr);
       });
     } finally {
-      if (hasCommand('podman')) await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
+      await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
       tmp.cleanup();
     }
   });
