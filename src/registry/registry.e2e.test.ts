@@ -1,45 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import tar from 'tar-stream';
 import { digestOf } from '../oci/digest.js';
-import { MediaType } from '../oci/mediatypes.js';
 import { ok, podmanArgs, run, tempDir } from '../testing/cli.js';
+import { oneFileLayer, writeTestLayout } from '../testing/oci-layout.js';
 import { startRegistry, type RunningRegistry } from './server.js';
 
-/** A one-file layer tar, made with tar-stream. */
-async function layerTar(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, 'hello from the berth registry\n');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Writes a tiny OCI layout (one image, tagged `tag`) into `dir`; the manifest's digest. */
-async function writeLayout(dir: string, tag: string): Promise<string> {
-  const raw = await layerTar();
-  const layer = gzipSync(raw);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [digestOf(raw)] } }));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: MediaType.OciLayerGzip, digest: digestOf(layer), size: layer.length }],
-      annotations: { 'org.example.test': 'berth-registry-e2e' },
-    }),
-  );
-  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-  for (const b of [layer, config, manifest]) await writeFile(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const entry = { mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } };
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] }));
-  return digestOf(manifest);
-}
+const writeLayout = (dir: string, tag: string) => writeTestLayout(dir, tag, { text: 'hello from the berth registry\n', config: { Cmd: ['/hello'] }, annotations: { 'org.example.test': 'berth-registry-e2e' } });
 
 describe('registry end to end with skopeo and podman', () => {
   const tmp = tempDir('berth-reg-e2e-');
@@ -76,7 +44,7 @@ describe('registry end to end with skopeo and podman', () => {
   it('podman pushes an image and pulls it back', async () => {
     const podman = (args: string[]) => ok('podman', [...podmanArgs(tmp.path), ...args]);
     const rootfs = join(tmp.path, 'rootfs.tar');
-    await writeFile(rootfs, await layerTar());
+    await writeFile(rootfs, await oneFileLayer('hello from the berth registry\n'));
     await podman(['import', '--change', 'CMD ["/hello"]', rootfs, 'localhost/e2e-podman:v1']);
     const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', 'localhost/e2e-podman:v1'])).stdout.trim();
     const ref = `${host}/e2e/podman/img:v1`;

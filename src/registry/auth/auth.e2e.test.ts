@@ -1,43 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import tar from 'tar-stream';
 import { digestOf } from '../../oci/digest.js';
-import { MediaType } from '../../oci/mediatypes.js';
 import { ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
+import { oneFileLayer, writeTestLayout } from '../../testing/oci-layout.js';
 import { USERS, withAuthRegistry } from './_testing.js';
 
-async function layerTar(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, 'hello from behind the berth registry auth\n');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** A one-image OCI layout tagged `tag`; the manifest digest. */
-async function writeLayout(dir: string, tag: string): Promise<string> {
-  const raw = await layerTar();
-  const layer = gzipSync(raw);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(raw)] } }));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: MediaType.OciLayerGzip, digest: digestOf(layer), size: layer.length }],
-    }),
-  );
-  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-  for (const b of [layer, config, manifest]) await writeFile(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const entry = { mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } };
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] }));
-  return digestOf(manifest);
-}
+const writeLayout = (dir: string, tag: string) => writeTestLayout(dir, tag, { text: 'hello from behind the berth registry auth\n' });
 
 const alice = `alice:${USERS.alice}`;
 const bob = `bob:${USERS.bob}`;
@@ -75,7 +45,7 @@ describe('registry access control end to end', () => {
         const host = registry.url.replace(/^http:\/\//, '');
         const podman = (args: string[]) => run('podman', [...podmanArgs(tmp.path), ...args]);
         const rootfs = join(tmp.path, 'rootfs.tar');
-        await writeFile(rootfs, await layerTar());
+        await writeFile(rootfs, await oneFileLayer('hello from behind the berth registry auth\n'));
         assert.equal((await podman(['import', rootfs, 'localhost/auth-e2e:v1'])).code, 0);
         const ref = `${host}/private/podman:v1`;
         const anonymous = await podman(['push', '--quiet', '--tls-verify=false', 'localhost/auth-e2e:v1', `docker://${ref}`]);
