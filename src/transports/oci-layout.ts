@@ -105,12 +105,12 @@ export async function readOciLayout(files: ArchiveFiles, opts: { platform?: Plat
 }
 
 /** The image as OCI: a Docker schema2 manifest is converted (which gives it a new digest). */
-function asOci(image: Image): { manifest: ManifestBlob; configMediaType: string } {
-  if (image.manifest.mediaType === MediaType.OciManifest) return { manifest: image.manifest, configMediaType: image.config.mediaType };
+function asOci(image: Image): ManifestBlob {
+  if (image.manifest.mediaType === MediaType.OciManifest) return image.manifest;
   const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
   if (parsed.kind !== 'manifest') throw new BerthError('INTERNAL', 'expected an image manifest');
   const bytes = Buffer.from(JSON.stringify(toOciManifest(parsed.manifest)));
-  return { manifest: { bytes, mediaType: MediaType.OciManifest, digest: digestOf(bytes) }, configMediaType: MediaType.OciConfig };
+  return { bytes, mediaType: MediaType.OciManifest, digest: digestOf(bytes) };
 }
 
 interface LayoutEntry {
@@ -123,7 +123,7 @@ function layoutEntries(images: NamedImage[]): { entries: LayoutEntry[]; index: B
   const entries = new Map<string, LayoutEntry>();
   const descriptors: Descriptor[] = [];
   for (const { image, names } of images) {
-    const { manifest } = asOci(image);
+    const manifest = asOci(image);
     for (const layer of image.layers) {
       entries.set(blobPath(layer.digest), { path: blobPath(layer.digest), size: layer.size, body: () => layer.blob() });
     }
