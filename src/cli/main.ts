@@ -209,6 +209,62 @@ program.addCommand(
     .action(lazy(() => import('./commands/version.js'))),
 );
 
+// Registry client commands: the registry flags are podman's.
+const tlsVerifyOption = () => new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)');
+program.addCommand(
+  new Command('pull')
+    .description('Pull an image from a registry')
+    .argument('<names...>')
+    .option('--all-tags', 'pull every tagged image in the repository')
+    .option('--platform <os/arch[/variant]>', 'the platform to choose from an image index')
+    .option('--os <os>', 'the OS to choose from an image index')
+    .option('--arch <arch>', 'the architecture to choose from an image index')
+    .option('--variant <variant>', 'the architecture variant to choose from an image index')
+    .option('-q, --quiet', 'suppress progress output')
+    .addOption(tlsVerifyOption())
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+    .option('--creds <user:password>', 'credentials to use with the registry')
+    .action(lazy(() => import('./commands/pull.js'))),
+);
+program.addCommand(
+  new Command('push')
+    .description('Push an image to a registry')
+    .argument('<image>')
+    .argument('[destination]')
+    .option('-f, --format <format>', 'manifest format: oci or v2s2 (default: the image\'s own)')
+    .option('--digestfile <file>', 'write the digest of the pushed manifest to this file')
+    .option('-q, --quiet', 'suppress progress output')
+    .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
+    .addOption(tlsVerifyOption())
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+    .option('--creds <user:password>', 'credentials to use with the registry')
+    .action(lazy(() => import('./commands/push.js'))),
+);
+program.addCommand(
+  new Command('login')
+    .description('Log in to a container registry')
+    .argument('[registry]')
+    .option('-u, --username <name>', 'user name')
+    .option('-p, --password <password>', 'password')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--get-login', 'print the user name stored for the registry')
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+    .addOption(tlsVerifyOption())
+    .option('-v, --verbose', 'accepted for podman compatibility')
+    .action(lazy(() => import('./commands/login.js'))),
+);
+program.addCommand(
+  new Command('logout')
+    .description('Log out of a container registry')
+    .argument('[registry]')
+    .option('-a, --all', 'remove the credentials of every registry')
+    .option('--authfile <path>', 'path of the authentication file')
+    .action(lazy(() => import('./commands/logout.js'))),
+);
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);

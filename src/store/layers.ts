@@ -74,8 +74,8 @@ export class LayerStore {
     const dir = await this.tmp.make('layer');
     try {
       await mkdir(join(dir, 'diff'));
-      const counted = countBytes(tar);
       const { applyLayer } = await import('../archive/apply.js');
+      const counted = countBytes(tar);
       const applied = await applyLayer(counted.stream, join(dir, 'diff'), { skipDiffID: opts.diffID !== undefined });
       const diffID = opts.diffID ? await opts.diffID : applied.diffID;
       if (diffID === undefined) throw new BerthError('INTERNAL', 'layer unpacked without a diff ID');
@@ -140,5 +140,12 @@ function countBytes(input: Readable): { stream: Readable; bytes: () => number } 
     },
   });
   input.on('error', (e) => counter.destroy(e));
+  // An input that failed before we got here (while the stage was being set up) has already
+  // emitted its 'error': pass that on, or the unpacking waits forever for data that never comes.
+  // (A no-op listener: the consumer, attached next, learns of it from the stream's errored state.)
+  if (input.errored || (input.destroyed && !input.readableEnded)) {
+    counter.on('error', () => undefined);
+    counter.destroy((input.errored as Error | null) ?? new BerthError('IO', 'the layer stream was closed before it ended'));
+  }
   return { stream: input.pipe(counter), bytes: () => n };
 }

@@ -161,15 +161,22 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
     toBlob.destroy(e);
     toTar.destroy(e);
   });
+  // The promises below report every failure; a source that fails after the tar reader is done
+  // (a digest checked at the end of a download) must not be an unhandled 'error' event.
+  toBlob.on('error', () => undefined);
+  toTar.on('error', () => undefined);
   counted.pipe(toBlob);
   counted.pipe(toTar);
   const blob = store.blobs.put(toBlob, { digest: layer.digest, size: layer.size }).catch((e: unknown) => {
     toTar.destroy(e as Error);
     throw e;
   });
+  // An uncompressed blob's digest is its diff ID: hash the bytes once, for the blob. (Handled here
+  // too: when staging fails first nobody awaits it, and its rejection must not go unhandled.)
+  const blobDigest = blob.then((b) => b.digest);
+  blobDigest.catch(() => undefined);
   const staged = detectAndDecompress(toTar)
-    // An uncompressed blob's digest is its diff ID: hash the bytes once, for the blob.
-    .then(({ stream, compression }) => store.layers.stage(stream, compression === 'none' ? { diffID: blob.then((b) => b.digest) } : {}))
+    .then(({ stream, compression }) => store.layers.stage(stream, compression === 'none' ? { diffID: blobDigest } : {}))
     .catch((e: unknown) => {
       toBlob.destroy(e as Error);
       throw e;

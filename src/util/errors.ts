@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'PATH_ESCAPE'
   | 'PLATFORM_UNAVAILABLE'
   | 'LOCKED'
+  | 'UNAUTHORIZED'
   | 'USAGE'
   | 'IO'
   | 'INTERNAL';

@@ -1,0 +1,116 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { getCredentials, normalizeLoginKey, setCredentials, validateAuthKey } from '../../config/auth.js';
+import { searchRegistries } from '../../config/registries.js';
+import { registriesConf, RegistryClient } from '../../transports/docker/index.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
+import type { GlobalOptions } from '../context.js';
+import { parseTlsVerify } from './_registry-opts.js';
+
+export interface LoginFlags {
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  getLogin?: boolean;
+  authfile?: string;
+  certDir?: string;
+  tlsVerify?: boolean | string;
+  verbose?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Asks on the terminal; `secret` keeps the answer from being echoed. */
+async function prompt(question: string, secret: boolean): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.question(question, resolve);
+      muted = secret;
+    });
+  } finally {
+    rl.close();
+    if (secret) process.stderr.write('\n');
+  }
+}
+
+/** The registry to log into: the argument, else the first unqualified-search registry (as podman). */
+async function target(registry: string | undefined): Promise<{ key: string; host: string }> {
+  let input = registry;
+  if (!input) {
+    input = searchRegistries(await registriesConf())[0];
+    if (!input) throw new BerthError('USAGE', 'no registry given and no unqualified-search registries are configured');
+  }
+  const key = normalizeLoginKey(input);
+  return { key, host: validateAuthKey(key).registry };
+}
+
+/** `berth login [REGISTRY]`: verifies the credentials with the registry, then stores them. */
+export async function run(_g: GlobalOptions, registry: string | undefined, opts: LoginFlags): Promise<void> {
+  const { key, host } = await target(registry);
+  const conf = await registriesConf();
+  const authOpts = { ...(opts.authfile ? { authfile: opts.authfile } : {}), credentialHelpers: conf.credentialHelpers };
+  if (opts.getLogin) {
+    const creds = await getCredentials(key, authOpts);
+    if (!creds || creds.username === '') throw new BerthError('USAGE', `not logged into ${key}`);
+    process.stdout.write(`${creds.username}\n`);
+    return;
+  }
+  if (opts.password !== undefined && opts.passwordStdin) throw new BerthError('USAGE', '--password and --password-stdin are mutually exclusive');
+  const tlsVerify = parseTlsVerify(opts.tlsVerify);
+  const clientOpts = { registriesConf: conf, ...(tlsVerify !== undefined ? { tlsVerify } : {}), ...(opts.certDir ? { certDir: opts.certDir } : {}) };
+  const tty = Boolean(process.stdin.isTTY);
+
+  if (opts.username === undefined && opts.password === undefined && !opts.passwordStdin) {
+    // podman: stored credentials that still work need no new login.
+    const stored = await getCredentials(key, authOpts).catch(() => undefined);
+    if (stored && stored.username !== '') {
+      const client = await RegistryClient.open(host, { ...clientOpts, creds: { username: stored.username, password: stored.password } });
+      try {
+        await client.checkAuth();
+        process.stdout.write(`Authenticating with existing credentials for ${key}\nExisting credentials are valid. Already logged in to ${key}\n`);
+        return;
+      } catch {
+        // fall through to asking
+      } finally {
+        client.close();
+      }
+    }
+  }
+  let username = opts.username;
+  if (username === undefined) {
+    if (!tty || opts.passwordStdin) throw new BerthError('USAGE', 'a username is needed: use --username (there is no terminal to ask on)');
+    username = (await prompt('Username: ', false)).trim();
+  }
+  if (username === '') throw new BerthError('USAGE', 'the username must not be empty');
+  let password = opts.password;
+  if (opts.passwordStdin) password = await readStdin();
+  if (password === undefined) {
+    if (!tty) throw new BerthError('USAGE', 'a password is needed: use --password-stdin (there is no terminal to ask on)');
+    password = await prompt('Password: ', true);
+  }
+  if (password === '') throw new BerthError('USAGE', 'the password must not be empty');
+
+  const client = await RegistryClient.open(host, { ...clientOpts, creds: { username, password } });
+  try {
+    await client.checkAuth();
+  } catch (e) {
+    const why = isBerthError(e, 'UNAUTHORIZED') ? 'invalid username/password' : (e as Error).message;
+    throw new BerthError(isBerthError(e) ? e.code : 'IO', `logging into "${key}": ${why}`, { cause: e });
+  } finally {
+    client.close();
+  }
+  await setCredentials(key, username, password, authOpts);
+  process.stdout.write('Login Succeeded!\n');
+}

@@ -1,0 +1,60 @@
+import { withStore } from '../../engine/engine.js';
+import { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
+import { pullImages } from '../../transports/docker/index.js';
+import type { ProgressSink } from '../../util/progress.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { progressReporter } from '../progress.js';
+import { registryOptions, type RegistryFlags } from './_registry-opts.js';
+
+export interface PullFlags extends RegistryFlags {
+  platform?: string;
+  os?: string;
+  arch?: string;
+  variant?: string;
+  allTags?: boolean;
+  quiet?: boolean;
+}
+
+function platformOf(opts: PullFlags): Platform | undefined {
+  if (opts.platform) return parsePlatform(opts.platform);
+  if (!opts.os && !opts.arch && !opts.variant) return undefined;
+  const host = hostPlatform();
+  return {
+    os: opts.os ?? host.os,
+    architecture: opts.arch ?? host.architecture,
+    ...(opts.variant ? { variant: opts.variant } : !opts.arch && host.variant ? { variant: host.variant } : {}),
+  };
+}
+
+/** `berth pull NAME...`: podman's lines on stderr, the image ID (hex, as podman prints it) on stdout. */
+export async function run(g: GlobalOptions, names: string[], opts: PullFlags): Promise<void> {
+  const platform = platformOf(opts);
+  const progress = await progressReporter(opts.quiet);
+  const say = (line: string) => (opts.quiet ? undefined : process.stderr.write(`${line}\n`));
+  let started = false;
+  const sink: ProgressSink | undefined = progress.sink
+    ? (e) => {
+        if (!started) say('Getting image source signatures');
+        started = true;
+        progress.sink!(e);
+      }
+    : undefined;
+  const ids: string[] = [];
+  await withStore(engineOptions(g), async (store) => {
+    for (const name of names) {
+      started = false;
+      const records = await pullImages(store, name, {
+        ...registryOptions(opts),
+        ...(platform ? { platform } : {}),
+        ...(opts.allTags ? { allTags: true } : {}),
+        ...(sink ? { onProgress: sink } : {}),
+        onTrying: (ref) => {
+          started = false;
+          say(`Trying to pull ${ref}...`);
+        },
+      });
+      for (const r of records) if (!ids.includes(r.id)) ids.push(r.id);
+    }
+  }).finally(progress.stop);
+  process.stdout.write(ids.map((id) => `${id.replace(/^sha256:/, '')}\n`).join(''));
+}

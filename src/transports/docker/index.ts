@@ -1,0 +1,8 @@
+// The docker:// transport: a distribution-spec registry client, reading and writing Images, pull and push.
+export { parseWWWAuthenticate, repositoryScope, Authenticator, type Challenge } from './auth.js';
+export { RegistryClient, MANIFEST_ACCEPT, apiHost, loadCertDir, type RegistryOptions } from './client.js';
+export { openBlob, readBlob, blobExists, mountBlob, uploadBlob, DEFAULT_CHUNK_SIZE } from './blobs.js';
+export { readRegistryImage, listRegistryTags, manifestReference, type ReadOptions } from './reader.js';
+export { writeRegistryImage, manifestAs, type WriteOptions, type PushFormat } from './writer.js';
+export { pullImages, pushImage, registriesConf, stripDockerTransport, type PullOptions, type PushOptions } from './copy.js';
+export { nextLink } from './_http.js';

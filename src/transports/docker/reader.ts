@@ -1,0 +1,68 @@
+/** `docker://` as a source: a registry image read as the transport-neutral Image. */
+import { autoDecompress } from '../../archive/compression.js';
+import { parseImageConfig, parseManifest, type ImageIndex } from '../../oci/manifest.js';
+import { hostPlatform, selectFromIndex, type Platform } from '../../oci/platform.js';
+import { formatReference, type ImageReference } from '../../oci/reference.js';
+import type { Image, Layer, ManifestBlob } from '../../image/image.js';
+import { BerthError } from '../../util/errors.js';
+import { openBlob, readBlob } from './blobs.js';
+import { RegistryClient, type RegistryOptions } from './client.js';
+
+export interface ReadOptions extends RegistryOptions {
+  /** The platform to take from an index (default: this host's, linux/amd64 here). */
+  platform?: Platform;
+  /** A client to reuse (several reads from one registry share its tokens and connections). */
+  client?: RegistryClient;
+}
+
+/** The reference part a registry takes in a manifest URL: the digest when there is one, else the tag. */
+export function manifestReference(ref: ImageReference): string {
+  return ref.digest ?? ref.tag ?? 'latest';
+}
+
+/**
+ * Reads `ref` from its registry. An index is resolved for the platform and kept (its bytes are
+ * the image's `index`); the config is fetched and checked against the manifest; layers open lazily
+ * as verified streams.
+ */
+export async function readRegistryImage(ref: ImageReference, opts: ReadOptions = {}): Promise<Image> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  const repo = ref.path;
+  let manifest: ManifestBlob = await client.getManifest(repo, manifestReference(ref));
+  let index: ManifestBlob | undefined;
+  let parsed = parseManifest(manifest.bytes, manifest.mediaType);
+  if (parsed.kind === 'index') {
+    index = { ...manifest, mediaType: parsed.mediaType };
+    const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
+    manifest = await client.getManifest(repo, chosen.digest);
+    parsed = parseManifest(manifest.bytes, manifest.mediaType || chosen.mediaType);
+    if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${formatReference(ref)}: nested image indexes are not supported`);
+  }
+  manifest = { ...manifest, mediaType: parsed.mediaType };
+  const m = parsed.manifest;
+  const configBytes = await readBlob(client, repo, m.config.digest, m.config.size);
+  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
+  if (diffIDs.length !== m.layers.length) {
+    throw new BerthError('MANIFEST_INVALID', `${formatReference(ref)}: the manifest lists ${m.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
+  }
+  const layers: Layer[] = m.layers.map((d, i) => ({
+    digest: d.digest,
+    size: d.size,
+    mediaType: d.mediaType,
+    diffID: diffIDs[i]!,
+    blob: () => openBlob(client, repo, d.digest, d.size),
+    tar: async () => autoDecompress(await openBlob(client, repo, d.digest, d.size)),
+  }));
+  return {
+    manifest,
+    ...(index ? { index } : {}),
+    config: { bytes: configBytes, digest: m.config.digest, mediaType: m.config.mediaType },
+    layers,
+  };
+}
+
+/** Every tag of `ref`'s repository (`pull --all-tags`). */
+export async function listRegistryTags(ref: ImageReference, opts: ReadOptions = {}): Promise<string[]> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  return client.listTags(ref.path);
+}

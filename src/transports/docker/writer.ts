@@ -1,0 +1,120 @@
+/** `docker://` as a destination: pushes an Image's layers, config and manifest to a registry. */
+import { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import { digestOf } from '../../oci/digest.js';
+import { MediaType } from '../../oci/mediatypes.js';
+import { parseManifest, toDockerManifest, toOciManifest } from '../../oci/manifest.js';
+import { formatReference, type ImageReference } from '../../oci/reference.js';
+import type { Image, Layer, ManifestBlob } from '../../image/image.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
+import { countProgress, type ProgressSink } from '../../util/progress.js';
+import { blobExists, mountBlob, uploadBlob } from './blobs.js';
+import { RegistryClient, type RegistryOptions } from './client.js';
+
+export type PushFormat = 'oci' | 'v2s2';
+
+export interface WriteOptions extends RegistryOptions {
+  /** Manifest format to write; default: the image's own, converted only if the registry refuses it. */
+  format?: PushFormat;
+  /** Layers uploaded at once (default 6, as containers/image). */
+  concurrency?: number;
+  /** Blobs above this size go up in PATCH chunks of it. */
+  chunkSize?: number;
+  onProgress?: ProgressSink;
+  /** Other repositories of the same registry that may hold the blobs: tried as mount sources. */
+  mountFrom?: string[];
+  client?: RegistryClient;
+}
+
+const DEFAULT_CONCURRENCY = 6;
+
+/** The image's manifest in `format` (the same bytes when it already is). Config bytes never change. */
+export function manifestAs(image: Image, format: PushFormat): ManifestBlob {
+  const want = format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
+  if (image.manifest.mediaType === want) return image.manifest;
+  const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('INTERNAL', 'expected an image manifest');
+  const converted = format === 'oci' ? toOciManifest(parsed.manifest) : toDockerManifest(parsed.manifest);
+  const bytes = Buffer.from(JSON.stringify(converted));
+  return { bytes, mediaType: want, digest: digestOf(bytes) };
+}
+
+function formatOf(mediaType: string): PushFormat {
+  return mediaType === MediaType.DockerManifest ? 'v2s2' : 'oci';
+}
+
+/**
+ * Pushes `image` to `ref` (a tag, or a digest that must match what is written). Blobs the
+ * repository has are skipped, blobs a sibling repository has are mounted, the rest uploaded, up
+ * to `concurrency` at once; then the config and the manifest. Returns the manifest's digest.
+ */
+export async function writeRegistryImage(ref: ImageReference, image: Image, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, { ...opts, push: true }, `${ref.domain}/${ref.path}`));
+  const repo = ref.path;
+  const progress = opts.onProgress;
+  let manifest = manifestAs(image, opts.format ?? formatOf(image.manifest.mediaType));
+
+  const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const mountFrom = (opts.mountFrom ?? []).filter((r) => r !== repo);
+  await Promise.all(image.layers.map((layer) => limit(() => pushLayer(client, repo, layer, mountFrom, opts))));
+
+  progress?.({ type: 'config', digest: image.config.digest });
+  if (!(await blobExists(client, repo, image.config.digest))) {
+    await uploadBlob(client, repo, { digest: image.config.digest, size: image.config.bytes.length }, Readable.from([image.config.bytes]));
+  }
+
+  progress?.({ type: 'manifest' });
+  const target = (m: ManifestBlob): string => {
+    if (ref.digest && ref.digest !== m.digest) {
+      throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: the manifest to write has digest ${m.digest}, not the one named`);
+    }
+    return ref.tag ?? ref.digest ?? 'latest';
+  };
+  try {
+    await client.putManifest(repo, target(manifest), manifest);
+  } catch (e) {
+    // A registry that refuses this manifest type may take the other (when the user chose none).
+    if (opts.format || !(isBerthError(e, 'MANIFEST_UNSUPPORTED') || isBerthError(e, 'MANIFEST_INVALID'))) throw e;
+    const other = manifestAs(image, formatOf(manifest.mediaType) === 'oci' ? 'v2s2' : 'oci');
+    try {
+      await client.putManifest(repo, target(other), other);
+    } catch {
+      throw e;
+    }
+    manifest = other;
+  }
+  return { digest: manifest.digest, mediaType: manifest.mediaType };
+}
+
+async function pushLayer(client: RegistryClient, repo: string, layer: Layer, mountFrom: string[], opts: WriteOptions): Promise<void> {
+  const progress = opts.onProgress;
+  if (await blobExists(client, repo, layer.digest)) {
+    progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
+    return;
+  }
+  for (const from of mountFrom) {
+    if (await mountBlob(client, repo, layer.digest, from)) {
+      progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
+      return;
+    }
+  }
+  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
+  for (let attempt = 1; ; attempt++) {
+    const source = await layer.blob();
+    const counted = source.pipe(countProgress(layer.digest, progress));
+    source.on('error', (e) => counted.destroy(e));
+    try {
+      await uploadBlob(client, repo, layer, counted, opts.chunkSize ? { chunkSize: opts.chunkSize } : {});
+      break;
+    } catch (e) {
+      source.destroy();
+      // A broken connection restarts the whole blob once; anything else is final.
+      if (attempt >= 2 || !(isBerthError(e) ? e.temporary : isNetworkError(e))) throw e;
+    }
+  }
+  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+}
+
+function isNetworkError(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && 'code' in e && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(String((e as { code: unknown }).code));
+}
