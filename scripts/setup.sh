@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-# What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes and conmon) and what its tests
+# What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, slirp4netns, catatonit
+# for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
 # openssl, GNU time).
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
-  crun runc conmon podman skopeo buildah docker-registry
+  crun runc conmon slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
   apache2-utils openssl time
 )
 missing=()

@@ -1,4 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
+import { addContainerCommands } from './container-commands.js';
+import { addVolumeCommands } from './volume-commands.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -264,6 +266,9 @@ program.addCommand(
     .option('--authfile <path>', 'path of the authentication file')
     .action(lazy(() => import('./commands/logout.js'))),
 );
+
+addContainerCommands(program, lazy);
+addVolumeCommands(program, lazy);
 
 async function main(): Promise<void> {
   try {

@@ -1,7 +1,7 @@
 import { parseImageConfig, type ImageConfig } from '../oci/manifest.js';
 import { parseNormalizedNamed, referenceName } from '../oci/reference.js';
 import type { ImageRecord } from '../store/images.js';
-import { requireImage, storedName } from '../store/lookup.js';
+import { findImage, requireImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 
@@ -72,6 +72,14 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
   const result: RemoveResult = { untagged: [], deleted: [] };
   const removed: ImageRecord[] = [];
   const errors: BerthError[] = [];
+  if (opts.force) {
+    // podman's rmi -f removes the containers made from the image first.
+    const images = await store.images();
+    const ids = new Set(opts.all ? images.map((i) => i.id) : inputs.map((n) => findImage(images, n)?.id).filter((x): x is string => x !== undefined));
+    const { removeContainer } = await import('./containers/lifecycle.js');
+    for (const c of await store.containers()) if (ids.has(c.image)) await removeContainer(store, c.id, { force: true });
+  }
+  const containers = await store.containers();
   await store.updateImages((images) => {
     const targets = opts.all ? [...images.map((i) => i.id)] : inputs;
     for (const input of targets) {
@@ -93,6 +101,11 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
       }
       if (!byName && image.names.length > 1 && !opts.force && !opts.all) {
         errors.push(new BerthError('IMAGE_IN_USE', `unable to delete image "${image.id.slice(7)}" by ID with more than one tag (${image.names.join(', ')}): please force removal`));
+        continue;
+      }
+      const user = containers.find((c) => c.image === image.id);
+      if (user) {
+        errors.push(new BerthError('IMAGE_IN_USE', `image used by ${user.id}: image is in use by a container: consider listing external containers and force-removing image`));
         continue;
       }
       result.untagged.push(...image.names);
@@ -119,8 +132,10 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
 /** `image prune`: dangling images (no name), or with `all` every image. Then unreferenced leftovers. */
 export async function pruneImages(store: Store, opts: { all?: boolean } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
   const removed: ImageRecord[] = [];
+  const inUse = new Set((await store.containers()).map((c) => c.image));
   await store.updateImages((images) => {
     for (const image of [...images]) {
+      if (inUse.has(image.id)) continue;
       if (opts.all || image.names.length === 0) {
         images.splice(images.indexOf(image), 1);
         removed.push(image);

@@ -2,7 +2,9 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
+import { ContainerIndexFile, type ContainerRecord } from './containers.js';
 import { ImageIndexFile, type ImageRecord } from './images.js';
+import { VolumeIndexFile, type VolumeRecord } from './volumes.js';
 import { LayerStore } from './layers.js';
 import { TempSpace } from './tmp.js';
 
@@ -23,6 +25,8 @@ export class Store {
   readonly tmp: TempSpace;
   readonly lock: DirLock;
   private readonly index: ImageIndexFile;
+  private readonly containerIndex: ContainerIndexFile;
+  private readonly volumeIndex: VolumeIndexFile;
 
   private constructor(
     readonly root: string,
@@ -33,6 +37,8 @@ export class Store {
     this.layers = new LayerStore(join(root, 'layers'), this.tmp);
     this.lock = new DirLock(join(root, 'store.lock'));
     this.index = new ImageIndexFile(join(root, 'images.json'));
+    this.containerIndex = new ContainerIndexFile(join(root, 'containers.json'));
+    this.volumeIndex = new VolumeIndexFile(join(root, 'volumes.json'));
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
@@ -49,6 +55,47 @@ export class Store {
 
   images(): Promise<ImageRecord[]> {
     return this.index.read();
+  }
+
+  containers(): Promise<ContainerRecord[]> {
+    return this.containerIndex.read();
+  }
+
+  /** A container's own files: its writable layer, its bundle, its logs. */
+  containerDir(id: string): string {
+    return join(this.root, 'containers', id);
+  }
+
+  /** Read-modify-write of the container records under the store lock. */
+  async updateContainers<T>(fn: (containers: ContainerRecord[]) => Promise<T> | T): Promise<T> {
+    return this.lock.with(async () => {
+      const containers = await this.containerIndex.read();
+      const result = await fn(containers);
+      await this.containerIndex.write(containers);
+      return result;
+    });
+  }
+
+  volumes(): Promise<VolumeRecord[]> {
+    return this.volumeIndex.read();
+  }
+
+  /** Where a volume's directory lives; its content is in `_data` below it, as podman lays it out. */
+  volumeDir(name: string): string {
+    return join(this.root, 'volumes', name);
+  }
+
+  /**
+   * Read-modify-write of the volume records under the store lock, with the container records
+   * read in the same critical section (a volume in use must not vanish under a starting container).
+   */
+  async updateVolumes<T>(fn: (volumes: VolumeRecord[], containers: readonly ContainerRecord[]) => Promise<T> | T): Promise<T> {
+    return this.lock.with(async () => {
+      const volumes = await this.volumeIndex.read();
+      const result = await fn(volumes, await this.containerIndex.read());
+      await this.volumeIndex.write(volumes);
+      return result;
+    });
   }
 
   /** Read-modify-write of the image records under the store lock. */
@@ -73,7 +120,8 @@ export class Store {
     const doomed: string[] = [];
     await this.lock.with(async () => {
       const images = await this.index.read();
-      const liveLayers = new Set(images.flatMap((i) => i.layers));
+      // A container's layers stay while it exists, even if its image record were gone.
+      const liveLayers = new Set([...images.flatMap((i) => i.layers), ...(await this.containerIndex.read()).flatMap((c) => c.layers)]);
       const liveBlobs = new Set(images.flatMap((i) => [i.id, i.manifestDigest, ...(i.indexDigest ? [i.indexDigest] : []), ...i.layerBlobs]));
       const grace = opts.graceMs ?? 0;
       const now = Date.now();

@@ -75,8 +75,8 @@ export class DirLock {
     }
   }
 
-  async with<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  async with<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    await this.acquire(timeoutMs);
     try {
       return await fn();
     } finally {

@@ -1,0 +1,89 @@
+import type { CreateOptions } from '../../engine/containers/create.js';
+import { BerthError } from '../../util/errors.js';
+import { registryOptions, type RegistryFlags } from './_registry-opts.js';
+
+/** The flags `run` and `create` share, as commander hands them over. */
+export interface CreateFlags extends RegistryFlags {
+  name?: string;
+  env: string[];
+  envFile: string[];
+  entrypoint?: string;
+  user?: string;
+  workdir?: string;
+  hostname?: string;
+  interactive?: boolean;
+  tty?: boolean;
+  label: string[];
+  annotation: string[];
+  rm?: boolean;
+  replace?: boolean;
+  restart?: string;
+  runtime?: string;
+  network?: string;
+  net?: string;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
+  privileged?: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  readOnly?: boolean;
+  init?: boolean;
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: string;
+  ulimit: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+  pull?: string;
+  quiet?: boolean;
+}
+
+export function createOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
+  let stopTimeout: number | undefined;
+  if (f.stopTimeout !== undefined) {
+    stopTimeout = Number(f.stopTimeout);
+    if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new BerthError('USAGE', `invalid --stop-timeout "${f.stopTimeout}": must be a whole number of seconds`);
+  }
+  const opt = <K extends keyof CreateOptions>(key: K, value: CreateOptions[K] | undefined) => (value === undefined ? {} : { [key]: value });
+  return {
+    image,
+    command,
+    env: f.env,
+    envFile: f.envFile,
+    labels: f.label,
+    annotations: f.annotation,
+    volumes: f.volume,
+    mounts: f.mount,
+    tmpfs: f.tmpfs,
+    capAdd: f.capAdd,
+    capDrop: f.capDrop,
+    securityOpt: f.securityOpt,
+    ulimits: f.ulimit,
+    tty: f.tty ?? false,
+    stdin: f.interactive ?? false,
+    autoRemove: f.rm ?? false,
+    privileged: f.privileged ?? false,
+    readOnly: f.readOnly ?? false,
+    init: f.init ?? false,
+    replace: f.replace ?? false,
+    ...opt('name', f.name),
+    ...opt('entrypoint', f.entrypoint),
+    ...opt('user', f.user),
+    ...opt('workdir', f.workdir),
+    ...opt('hostname', f.hostname),
+    ...opt('restart', f.restart),
+    ...opt('runtime', f.runtime),
+    ...opt('network', f.network ?? f.net),
+    ...opt('memory', f.memory),
+    ...opt('cpus', f.cpus),
+    ...opt('pidsLimit', f.pidsLimit),
+    ...opt('stopSignal', f.stopSignal),
+    ...opt('stopTimeout', stopTimeout),
+    ...opt('pull', f.pull),
+    pullOptions: registryOptions(f),
+    createCommand: ['berth', ...process.argv.slice(2)],
+    ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),
+  };
+}

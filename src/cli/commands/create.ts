@@ -1,0 +1,15 @@
+import { createContainer } from '../../engine/containers/create.js';
+import { removeContainer } from '../../engine/containers/lifecycle.js';
+import { withStore } from '../../engine/engine.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { createOptions, type CreateFlags } from './_create-opts.js';
+import { useSelfAsExitCommand } from './_self.js';
+
+/** `berth create IMAGE [COMMAND...]`: prints the new container's ID. */
+export async function run(g: GlobalOptions, image: string, command: string[], f: CreateFlags): Promise<void> {
+  useSelfAsExitCommand();
+  await withStore(engineOptions(g), async (store) => {
+    const c = await createContainer(store, createOptions(image, command, f), (id) => removeContainer(store, id, { force: true }).then(() => undefined));
+    process.stdout.write(`${c.id}\n`);
+  });
+}

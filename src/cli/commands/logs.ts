@@ -1,0 +1,79 @@
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getContainer } from '../../engine/containers/lifecycle.js';
+import { containerPaths } from '../../engine/containers/paths.js';
+import { withStore } from '../../engine/engine.js';
+import { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+
+interface LogsFlags {
+  follow?: boolean;
+  tail?: string;
+  since?: string;
+  until?: string;
+  timestamps?: boolean;
+  names?: boolean;
+}
+
+/** A time given as RFC 3339, Unix seconds, or a duration before now (10m, 1h30m, 45s). */
+export function parseTime(v: string, now = Date.now()): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const dur = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(v);
+  if (dur && v !== '') return now - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000 - Number(dur[4] ?? 0);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new BerthError('USAGE', `invalid time "${v}": use RFC 3339, Unix seconds or a duration like 10m`);
+  return t;
+}
+
+export async function run(g: GlobalOptions, names: string[], f: LogsFlags): Promise<void> {
+  const tail = f.tail === undefined ? -1 : Number(f.tail);
+  if (!Number.isInteger(tail)) throw new BerthError('USAGE', `invalid --tail "${f.tail}"`);
+  const since = f.since ? parseTime(f.since) : undefined;
+  const until = f.until ? parseTime(f.until) : undefined;
+  await withStore(engineOptions(g), async (store) => {
+    for (const name of names) {
+      const c = await getContainer(store, name);
+      const prefix = f.names || names.length > 1 ? `${c.name} ` : '';
+      const write = (entries: LogEntry[]) => {
+        for (const e of entries) {
+          const t = Date.parse(e.time);
+          if (since !== undefined && t < since) continue;
+          if (until !== undefined && t > until) continue;
+          const line = `${prefix}${f.timestamps ? `${e.time} ` : ''}${e.text}${e.full ? '\n' : ''}`;
+          (e.stream === 'stderr' ? process.stderr : process.stdout).write(line);
+        }
+      };
+      const path = containerPaths(store, c.id).log;
+      const fh = await open(path, 'r').catch(() => undefined);
+      if (!fh) continue; // never started: no log yet
+      try {
+        let pos = 0;
+        let rest = '';
+        const readMore = async (): Promise<LogEntry[]> => {
+          const out: LogEntry[] = [];
+          for (;;) {
+            const buf = Buffer.alloc(1 << 16);
+            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+            if (bytesRead === 0) return out;
+            pos += bytesRead;
+            const parsed = parseLogChunk(rest + buf.subarray(0, bytesRead).toString('utf8'));
+            rest = parsed.rest;
+            out.push(...parsed.entries);
+          }
+        };
+        write(tailEntries(await readMore(), tail));
+        if (!f.follow) continue;
+        for (;;) {
+          const running = (await getContainer(store, c.id).catch(() => undefined))?.state.status;
+          const more = await readMore();
+          write(more);
+          if (running !== 'running' && running !== 'paused' && running !== 'stopping') break;
+          if (more.length === 0) await sleep(100);
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  });
+}

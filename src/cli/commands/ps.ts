@@ -1,0 +1,146 @@
+import { syncContainers } from '../../engine/containers/state.js';
+import { withStore } from '../../engine/engine.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { formatOutput } from '../output/format.js';
+import { createdAgo, goTime, humanDuration } from '../output/units.js';
+
+interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  trunc: boolean;
+  noheading?: boolean;
+  latest?: boolean;
+  last?: string;
+  size?: boolean;
+  filter: string[];
+  format?: string;
+}
+
+/** podman's STATUS column. */
+export function statusText(c: ContainerRecord, now = Date.now()): string {
+  switch (c.state.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))} (paused)`;
+    case 'stopping':
+      return 'Stopping';
+    case 'removing':
+      return 'Removing';
+    case 'exited':
+      return `Exited (${c.state.exitCode}) ${createdAgo(c.state.finishedAt ?? c.created, now)}`;
+    default:
+      return 'Created';
+  }
+}
+
+function matches(c: ContainerRecord, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq <= 0) throw new BerthError('USAGE', `invalid filter "${filter}": expected KEY=VALUE`);
+  const key = filter.slice(0, eq);
+  const value = filter.slice(eq + 1);
+  switch (key) {
+    case 'status': {
+      const known = ['created', 'running', 'paused', 'exited', 'stopping', 'removing', 'stopped', 'unknown'];
+      if (!known.includes(value)) throw new BerthError('USAGE', `${value} is not a valid status`);
+      return c.state.status === (value === 'stopped' ? 'exited' : value);
+    }
+    case 'name':
+      return new RegExp(value).test(c.name);
+    case 'id':
+      return c.id.startsWith(value);
+    case 'ancestor':
+      return c.imageName === value || c.imageName.startsWith(`${value}:`) || c.imageName.endsWith(`/${value}`) || c.imageName.includes(`/${value}:`) || c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
+    case 'label': {
+      const [k, v] = value.split(/=(.*)/s, 2) as [string, string?];
+      return k in c.config.labels && (v === undefined || c.config.labels[k] === v);
+    }
+    case 'exited':
+      return c.state.status === 'exited' && String(c.state.exitCode) === value;
+    default:
+      throw new BerthError('USAGE', `invalid filter "${key}": supported are status, name, id, ancestor, label, exited`);
+  }
+}
+
+/** podman ps --format json's shape. */
+function podmanJson(c: ContainerRecord): object {
+  const command = [...c.config.entrypoint, ...c.config.command];
+  return {
+    AutoRemove: c.config.autoRemove,
+    Command: command,
+    CreatedAt: createdAgo(c.created),
+    Exited: c.state.status === 'exited',
+    ExitedAt: c.state.finishedAt ? Math.floor(Date.parse(c.state.finishedAt) / 1000) : -62135596800,
+    ExitCode: c.state.exitCode,
+    Id: c.id,
+    Image: c.imageName,
+    ImageID: c.image.replace(/^sha256:/, ''),
+    IsInfra: false,
+    Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
+    Mounts: [],
+    Names: [c.name],
+    Namespaces: {},
+    Networks: [],
+    Pid: c.state.pid,
+    Pod: '',
+    PodName: '',
+    Ports: null,
+    Restarts: c.state.restartCount,
+    Size: null,
+    StartedAt: c.state.startedAt ? Math.floor(Date.parse(c.state.startedAt) / 1000) : -62135596800,
+    State: c.state.status,
+    Status: statusText(c),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+  };
+}
+
+export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
+  await withStore(engineOptions(g), async (store) => {
+    let list = (await syncContainers(store)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+    if (!f.all && !f.latest && !f.last && f.filter.length === 0) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
+    for (const filter of f.filter) list = list.filter((c) => matches(c, filter));
+    if (f.latest) list = list.slice(0, 1);
+    if (f.last !== undefined) list = list.slice(0, Number(f.last));
+    if (f.quiet) {
+      if (list.length) process.stdout.write(`${list.map((c) => (f.trunc ? c.id.slice(0, 12) : c.id)).join('\n')}\n`);
+      return;
+    }
+    const now = Date.now();
+    const rows = list.map((c) => {
+      const command = [...c.config.entrypoint, ...c.config.command].join(' ');
+      return {
+        ID: f.trunc ? c.id.slice(0, 12) : c.id,
+        Image: c.imageName,
+        ImageID: c.image.replace(/^sha256:/, ''),
+        Command: f.trunc && command.length > 17 ? `${command.slice(0, 17)}...` : command,
+        CreatedHuman: createdAgo(c.created, now),
+        Created: createdAgo(c.created, now),
+        CreatedAt: goTime(c.created),
+        Status: statusText(c, now),
+        State: c.state.status,
+        Ports: '',
+        Names: c.name,
+        Labels: c.config.labels,
+        Mounts: '',
+        Networks: c.config.network.mode,
+        Pid: c.state.pid,
+        ExitCode: c.state.exitCode,
+        Exited: c.state.status === 'exited',
+        AutoRemove: c.config.autoRemove,
+        Restarts: c.state.restartCount,
+        RunningFor: createdAgo(c.created, now),
+      };
+    });
+    process.stdout.write(
+      formatOutput(f.format, rows, {
+        defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+        headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
+        json: () => list.map(podmanJson),
+        ...(f.noheading ? { noHeading: true } : {}),
+        name: 'ps',
+      }),
+    );
+  });
+}

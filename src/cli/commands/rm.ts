@@ -1,0 +1,66 @@
+import { removeContainer } from '../../engine/containers/lifecycle.js';
+import { findContainer } from '../../engine/containers/lookup.js';
+import { syncContainers } from '../../engine/containers/state.js';
+import { withStore } from '../../engine/engine.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+
+interface RmFlags {
+  all?: boolean;
+  force?: boolean;
+  ignore?: boolean;
+  volumes?: boolean;
+  time?: string;
+}
+
+/** `berth rm`: prints what it removed, as podman does (the name as given, or the ID with --all). */
+export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promise<void> {
+  if (!f.all && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one name or id');
+  const timeout = f.time === undefined ? undefined : Number(f.time);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
+  await withStore(engineOptions(g), async (store) => {
+    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : names;
+    let failed: unknown;
+    for (const name of targets) {
+      try {
+        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}) });
+        process.stdout.write(`${name}\n`);
+      } catch (e) {
+        if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) continue;
+        if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
+        failed = e;
+      }
+    }
+    if (failed) throw failed;
+  });
+}
+
+/** `berth container prune`: removes every container that is not running. */
+export async function runPrune(g: GlobalOptions, f: { filter: string[] }): Promise<void> {
+  await withStore(engineOptions(g), async (store) => {
+    let candidates = (await syncContainers(store)).filter((c) => c.state.status === 'exited' || c.state.status === 'created');
+    for (const filter of f.filter) {
+      const [key, value = ''] = filter.split(/=(.*)/s, 2) as [string, string?];
+      if (key === 'label') {
+        const [k, v] = value.split(/=(.*)/s, 2) as [string, string?];
+        candidates = candidates.filter((c) => k in c.config.labels && (v === undefined || c.config.labels[k] === v));
+      } else if (key === 'until') {
+        const t = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+        if (Number.isNaN(t)) throw new BerthError('USAGE', `invalid until filter "${value}"`);
+        candidates = candidates.filter((c) => Date.parse(c.created) < t);
+      } else {
+        throw new BerthError('USAGE', `invalid filter "${key}": supported are label and until`);
+      }
+    }
+    for (const c of candidates) {
+      await removeContainer(store, c.id, { force: false }).catch((e: unknown) => {
+        if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
+      });
+      process.stdout.write(`${c.id}\n`);
+    }
+  });
+}
+
+export async function runExists(g: GlobalOptions, name: string): Promise<number> {
+  return withStore(engineOptions(g), async (store) => (findContainer(await store.containers(), name) ? 0 : 1));
+}

@@ -1,0 +1,73 @@
+import { rm } from 'node:fs/promises';
+import { createContainer } from '../../engine/containers/create.js';
+import { getContainer, killContainer, removeContainer, startContainer } from '../../engine/containers/lifecycle.js';
+import { containerPaths } from '../../engine/containers/paths.js';
+import { waitForExitFile } from '../../engine/containers/state.js';
+import { withStore } from '../../engine/engine.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { attachTerminal } from './_attach.js';
+import { createOptions, type CreateFlags } from './_create-opts.js';
+import { useSelfAsExitCommand } from './_self.js';
+
+interface RunFlags extends CreateFlags {
+  detach?: boolean;
+  sigProxy?: boolean | string;
+}
+
+const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/**
+ * `berth run`: create, start, and (without -d) stay attached until the container exits, leaving
+ * with its exit code. The container's stdio is held by conmon, so it outlives this process.
+ */
+export async function run(g: GlobalOptions, image: string, command: string[], f: RunFlags): Promise<number> {
+  useSelfAsExitCommand();
+  return withStore(engineOptions(g), async (store) => {
+    const opts = createOptions(image, command, f);
+    const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
+    const paths = containerPaths(store, created.id);
+    if (f.detach) {
+      try {
+        await startContainer(store, created.id);
+      } catch (e) {
+        if (created.config.autoRemove) await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
+        throw e;
+      }
+      process.stdout.write(`${created.id}\n`);
+      return 0;
+    }
+    let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
+    // Handlers go in before the container starts: its first output can reach the caller, and the
+    // caller signal us, before start returns (Node's own SIGUSR1 action would open a debugger).
+    const proxy = !created.config.tty && f.sigProxy !== false && f.sigProxy !== 'false';
+    let started = false;
+    const pending: NodeJS.Signals[] = [];
+    const forward = (sig: NodeJS.Signals) => {
+      if (!started) pending.push(sig);
+      else void killContainer(store, created.id, sig).catch(() => undefined);
+    };
+    if (proxy) for (const s of PROXIED) process.on(s, forward);
+    try {
+      await startContainer(store, created.id, {
+        beforeStart: async () => {
+          attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty });
+        },
+      });
+    } catch (e) {
+      if (proxy) for (const s of PROXIED) process.off(s, forward);
+      attached?.detach();
+      if (created.config.autoRemove) await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
+      throw e;
+    }
+    started = true;
+    for (const sig of pending.splice(0)) forward(sig);
+    await attached!.done;
+    const code = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, created.id)).state.exitCode;
+    if (proxy) for (const s of PROXIED) process.off(s, forward);
+    if (created.config.autoRemove) {
+      await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
+      await rm(paths.exitFile, { force: true });
+    }
+    return code;
+  });
+}

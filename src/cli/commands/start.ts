@@ -1,0 +1,53 @@
+import { getContainer, startContainer } from '../../engine/containers/lifecycle.js';
+import { containerPaths } from '../../engine/containers/paths.js';
+import { waitForExitFile } from '../../engine/containers/state.js';
+import { withStore } from '../../engine/engine.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { attachTerminal } from './_attach.js';
+import { useSelfAsExitCommand } from './_self.js';
+
+/** `berth start [-a] [-i] CONTAINER...`: prints each name as given; with -a stays attached to one. */
+export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean }): Promise<number> {
+  useSelfAsExitCommand();
+  if ((f.attach || f.interactive) && names.length > 1) throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
+  return withStore(engineOptions(g), async (store) => {
+    if (!(f.attach || f.interactive)) {
+      let failed: unknown;
+      for (const name of names) {
+        try {
+          await startContainer(store, name);
+          process.stdout.write(`${name}\n`);
+        } catch (e) {
+          if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
+          failed = e;
+        }
+      }
+      if (failed) throw failed;
+      return 0;
+    }
+    const c = await getContainer(store, names[0]!);
+    const paths = containerPaths(store, c.id);
+    let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
+    await startContainer(store, c.id, {
+      beforeStart: async () => {
+        attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty });
+      },
+    });
+    if (!attached) throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
+    await attached.done;
+    return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+  });
+}
+
+/** `berth attach CONTAINER`: joins a running container's stdio until it exits. */
+export async function runAttach(g: GlobalOptions, name: string, f: { stdin?: boolean }): Promise<number> {
+  return withStore(engineOptions(g), async (store) => {
+    const c = await getContainer(store, name);
+    if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `you can only attach to running containers: container state improper`);
+    const paths = containerPaths(store, c.id);
+    const attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: f.stdin !== false && c.config.stdin, tty: c.config.tty });
+    await attached.done;
+    return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+  });
+}

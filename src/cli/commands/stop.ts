@@ -1,0 +1,109 @@
+import {
+  cleanupContainer,
+  killContainer,
+  pauseContainer,
+  renameContainer,
+  startContainer,
+  stopContainer,
+  unpauseContainer,
+  waitContainer,
+} from '../../engine/containers/lifecycle.js';
+import { syncContainers } from '../../engine/containers/state.js';
+import type { Store } from '../../store/store.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { withStore } from '../../engine/engine.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { useSelfAsExitCommand } from './_self.js';
+
+function parseSeconds(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new BerthError('USAGE', `invalid time "${v}": must be a whole number of seconds`);
+  return n;
+}
+
+/**
+ * Applies an operation to each named container (or all that `pick` selects with --all), printing
+ * what podman prints for each; one failure does not stop the others, and the last is the error.
+ */
+async function each(
+  g: GlobalOptions,
+  names: string[],
+  opts: { all?: boolean; ignore?: boolean; pick?: (c: ContainerRecord) => boolean },
+  fn: (store: Store, name: string) => Promise<string | undefined>,
+): Promise<void> {
+  if (!opts.all && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one container name or ID');
+  await withStore(engineOptions(g), async (store) => {
+    const targets = opts.all ? (await syncContainers(store)).filter(opts.pick ?? (() => true)).map((c) => c.id) : names;
+    let failed: unknown;
+    for (const name of targets) {
+      try {
+        const line = await fn(store, name);
+        if (line !== undefined) process.stdout.write(`${line}\n`);
+      } catch (e) {
+        if (opts.ignore && isBerthError(e, 'CONTAINER_UNKNOWN')) continue;
+        if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
+        failed = e;
+      }
+    }
+    if (failed) throw failed;
+  });
+}
+
+const live = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'paused';
+
+export async function run(g: GlobalOptions, names: string[], f: { all?: boolean; ignore?: boolean; time?: string }): Promise<void> {
+  useSelfAsExitCommand();
+  const timeout = parseSeconds(f.time);
+  await each(g, names, { ...f, pick: live }, async (store, name) => {
+    await stopContainer(store, name, timeout === undefined ? {} : { timeout });
+    return name;
+  });
+}
+
+export async function runRestart(g: GlobalOptions, names: string[], f: { all?: boolean; running?: boolean; time?: string }): Promise<void> {
+  useSelfAsExitCommand();
+  const timeout = parseSeconds(f.time);
+  await each(g, names, { ...(f.all ? { all: true } : {}), pick: f.running ? live : () => true }, async (store, name) => {
+    const stopped = await stopContainer(store, name, timeout === undefined ? {} : { timeout });
+    const started = await startContainer(store, stopped.id);
+    return started.id;
+  });
+}
+
+export async function runKill(g: GlobalOptions, names: string[], f: { all?: boolean; signal: string }): Promise<void> {
+  await each(g, names, { ...f, pick: live }, async (store, name) => {
+    await killContainer(store, name, f.signal);
+    return name;
+  });
+}
+
+export async function runWait(g: GlobalOptions, names: string[], f: { condition: string[]; ignore?: boolean }): Promise<void> {
+  const known = ['created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing'];
+  for (const c of f.condition) if (!known.includes(c)) throw new BerthError('USAGE', `invalid condition "${c}": must be one of ${known.join(', ')}`);
+  await each(g, names, { ...(f.ignore ? { ignore: true } : {}) }, async (store, name) => String(await waitContainer(store, name, f.condition.length ? f.condition : undefined)));
+}
+
+export async function runPause(g: GlobalOptions, names: string[], f: { all?: boolean }): Promise<void> {
+  await each(g, names, { ...f, pick: (c) => c.state.status === 'running' }, async (store, name) => (await pauseContainer(store, name)).id);
+}
+
+export async function runUnpause(g: GlobalOptions, names: string[], f: { all?: boolean }): Promise<void> {
+  await each(g, names, { ...f, pick: (c) => c.state.status === 'paused' }, async (store, name) => (await unpauseContainer(store, name)).id);
+}
+
+export async function runRename(g: GlobalOptions, name: string, newName: string): Promise<void> {
+  const { validateName } = await import('../../engine/containers/names.js');
+  await withStore(engineOptions(g), (store) => renameContainer(store, name, validateName(newName)));
+}
+
+/** conmon's exit command: records the exit and releases what the container held. */
+export async function runCleanup(g: GlobalOptions, name: string): Promise<void> {
+  useSelfAsExitCommand();
+  await withStore(engineOptions(g), async (store) => {
+    await cleanupContainer(store, name).catch((e: unknown) => {
+      if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
+    });
+  });
+}

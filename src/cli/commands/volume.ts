@@ -1,0 +1,115 @@
+import { removeContainer } from '../../engine/containers/lifecycle.js';
+import { withStore } from '../../engine/engine.js';
+import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, volumeUsers } from '../../engine/volumes.js';
+import type { VolumeRecord } from '../../store/volumes.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { formatOutput } from '../output/format.js';
+
+/** `key=value` list → record (a bare key has an empty value), for --label and --opt. */
+function keyValues(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq === 0) throw new BerthError('USAGE', `invalid "${item}": the key is empty`);
+    if (eq === -1) out[item] = '';
+    else out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `berth volume create [NAME]`: prints the name, as podman does. */
+export async function runCreate(g: GlobalOptions, name: string | undefined, f: { label: string[]; opt: string[]; driver?: string; ignore?: boolean }): Promise<void> {
+  if (f.driver && f.driver !== 'local') throw new BerthError('USAGE', `volume driver "${f.driver}" is not supported: only local`);
+  await withStore(engineOptions(g), async (store) => {
+    const v = await createVolume(store, name, { labels: keyValues(f.label), options: keyValues(f.opt), ...(f.ignore ? { ignoreIfExists: true } : {}) });
+    process.stdout.write(`${v.name}\n`);
+  });
+}
+
+type VolumeFilter = (v: VolumeRecord, inUse: boolean) => boolean;
+
+/** podman's volume filters: name, label, dangling, driver (several filters must all match). */
+function parseFilters(filters: string[]): VolumeFilter[] {
+  return filters.map((filter) => {
+    const eq = filter.indexOf('=');
+    const key = eq === -1 ? filter : filter.slice(0, eq);
+    const value = eq === -1 ? '' : filter.slice(eq + 1);
+    switch (key) {
+      case 'name':
+        return (v) => v.name.includes(value);
+      case 'label': {
+        const [k = '', want] = value.split(/=(.*)/s, 2) as [string?, string?];
+        return (v) => k in v.labels && (want === undefined || v.labels[k] === want);
+      }
+      case 'dangling':
+        if (!['true', 'false', '1', '0'].includes(value)) throw new BerthError('USAGE', `invalid dangling filter "${value}": must be true or false`);
+        return (_v, inUse) => inUse === (value === 'false' || value === '0');
+      case 'driver':
+        return () => value === 'local';
+      case 'anonymous':
+        return (v) => v.anonymous === (value === 'true' || value === '1');
+      default:
+        throw new BerthError('USAGE', `invalid volume filter "${key}": supported are name, label, dangling, driver and anonymous`);
+    }
+  });
+}
+
+export async function runList(g: GlobalOptions, f: { quiet?: boolean; format?: string; filter: string[]; noheading?: boolean }): Promise<void> {
+  const filters = parseFilters(f.filter);
+  await withStore(engineOptions(g), async (store) => {
+    const containers = await store.containers();
+    const volumes = (await store.volumes()).filter((v) => filters.every((fn) => fn(v, volumeUsers(containers, v.name).length > 0)));
+    if (f.quiet) {
+      process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''));
+      return;
+    }
+    const rows = volumes.map((v) => inspectVolume(store, v, containers));
+    process.stdout.write(formatOutput(f.format, rows, {
+      defaultTable: 'table {{.Driver}}\t{{.Name}}',
+      headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', CreatedAt: 'CREATED AT' },
+      ...(f.noheading ? { noHeading: true } : {}),
+      name: 'volume ls',
+    }));
+  });
+}
+
+export async function runInspect(g: GlobalOptions, names: string[], f: { all?: boolean; format?: string }): Promise<void> {
+  if (!f.all && names.length === 0) throw new BerthError('USAGE', 'provide one or more volume names or use --all');
+  await withStore(engineOptions(g), async (store) => {
+    const [volumes, containers] = await Promise.all([store.volumes(), store.containers()]);
+    const targets = f.all ? volumes : names.map((n) => findVolume(volumes, n) ?? n);
+    const missing = targets.filter((t): t is string => typeof t === 'string');
+    const found = targets.filter((t): t is VolumeRecord => typeof t !== 'string').map((v) => inspectVolume(store, v, containers));
+    if (!f.format || f.format === 'json') process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+    else process.stdout.write(formatOutput(f.format, found, { defaultTable: '', headers: {}, name: 'volume inspect' }));
+    if (missing.length > 0) throw new BerthError('VOLUME_UNKNOWN', missing.map((m) => `no such volume ${m}`).join('\n'));
+  });
+}
+
+export async function runRemove(g: GlobalOptions, names: string[], f: { all?: boolean; force?: boolean; time?: string }): Promise<void> {
+  if (!f.all && names.length === 0) throw new BerthError('USAGE', 'provide one or more volume names or use --all');
+  const timeout = f.time === undefined ? undefined : Number(f.time);
+  await withStore(engineOptions(g), async (store) => {
+    const targets = f.all ? (await store.volumes()).map((v) => v.name) : names;
+    const removed = await removeVolumes(store, targets, {
+      force: f.force ?? false,
+      removeContainer: async (id) => {
+        await removeContainer(store, id, { force: true, ...(timeout !== undefined ? { timeout } : {}) });
+      },
+    });
+    process.stdout.write(removed.map((n) => `${n}\n`).join(''));
+  });
+}
+
+export async function runPrune(g: GlobalOptions, f: { filter: string[] }): Promise<void> {
+  const filters = parseFilters(f.filter);
+  await withStore(engineOptions(g), async (store) => {
+    const removed = await pruneVolumes(store, (v) => filters.every((fn) => fn(v, false)));
+    process.stdout.write(removed.map((n) => `${n}\n`).join(''));
+  });
+}
+
+export async function runExists(g: GlobalOptions, name: string): Promise<number> {
+  return withStore(engineOptions(g), async (store) => ((await store.volumes()).some((v) => v.name === name) ? 0 : 1));
+}

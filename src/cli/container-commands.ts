@@ -1,0 +1,242 @@
+import { Command, Option } from 'commander';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
+type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** The flags `run` and `create` share, as podman names them. */
+function withCreateFlags(cmd: Command): Command {
+  return cmd
+    // Everything after the image is the container's command, flags included.
+    .passThroughOptions()
+    .argument('<image>')
+    .argument('[command...]')
+    .option('--name <name>', 'assign a name to the container')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (KEY alone takes the host\'s value)', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file', collect, [])
+    .option('--entrypoint <cmd>', 'override the image\'s entrypoint (a string, or a JSON array)')
+    .option('-u, --user <user[:group]>', 'user (name or UID) to run as')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-h, --hostname <name>', 'container host name')
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('-l, --label <key=value>', 'set a label', collect, [])
+    .option('--annotation <key=value>', 'add an annotation to the OCI spec', collect, [])
+    .option('--rm', 'remove the container when it exits')
+    .option('--replace', 'replace an existing container of the same name')
+    .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
+    .option('--runtime <runtime>', 'OCI runtime: crun (default), runc or a path')
+    .option('--network <mode>', 'network: slirp4netns (default), none or host')
+    .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
+    .option('-v, --volume <spec>', 'bind mount a volume: NAME:/path, /host:/path[:ro,z] or /path', collect, [])
+    .option('--mount <spec>', 'attach a mount: type=bind|volume|tmpfs,...', collect, [])
+    .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect, [])
+    .option('--privileged', 'give the container all capabilities and devices, no seccomp')
+    .option('--cap-add <cap>', 'add a capability (or ALL)', collect, [])
+    .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect, [])
+    .option('--security-opt <opt>', 'no-new-privileges, seccomp=unconfined|FILE, label=disable', collect, [])
+    .option('--read-only', 'mount the root file system read-only')
+    .option('--init', 'run an init inside the container that forwards signals and reaps processes')
+    .option('-m, --memory <limit>', 'memory limit (e.g. 512m, 1g)')
+    .option('--cpus <n>', 'number of CPUs')
+    .option('--pids-limit <n>', 'process limit (-1 for none)')
+    .option('--ulimit <name=soft[:hard]>', 'ulimit options', collect, [])
+    .option('--stop-signal <signal>', 'signal to stop the container')
+    .option('--stop-timeout <seconds>', 'seconds to wait before killing the container on stop')
+    .addOption(new Option('--pull <policy>', 'pull the image: missing, always, never, newer').default('missing'))
+    .option('-q, --quiet', 'suppress the pull output')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates when pulling')
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates for the registry')
+    .option('--creds <user:password>', 'credentials for the registry');
+}
+
+function psCommand(name: string, lazy: Lazy) {
+  return new Command(name)
+    .description('List containers')
+    .option('-a, --all', 'show all containers, not only running ones')
+    .option('-q, --quiet', 'print only container IDs')
+    .option('--no-trunc', 'do not truncate output')
+    .option('-n, --noheading', 'do not print column headings')
+    .option('-l, --latest', 'show the latest container created')
+    .option('--last <n>', 'show the n last created containers')
+    .option('-s, --size', 'show the containers\' sizes')
+    .option('-f, --filter <filter>', 'filter output (status=, name=, id=, ancestor=, label=, exited=)', collect, [])
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .action(lazy(() => import('./commands/ps.js')));
+}
+
+function rmCommand(name: string, lazy: Lazy) {
+  return new Command(name)
+    .description('Remove one or more containers')
+    .argument('[containers...]')
+    .option('-a, --all', 'remove all containers')
+    .option('-f, --force', 'stop and remove running containers')
+    .option('-i, --ignore', 'ignore errors when a container does not exist')
+    .option('-v, --volumes', 'remove the anonymous volumes of the container')
+    .option('-t, --time <seconds>', 'seconds to wait for a running container to stop before killing it')
+    .action(lazy(() => import('./commands/rm.js')));
+}
+
+function inspectContainerCommand(name: string, lazy: Lazy) {
+  return new Command(name)
+    .description('Display the configuration of a container')
+    .argument('<containers...>')
+    .option('-f, --format <format>', 'format the output using a Go template, or json')
+    .option('-s, --size', 'show the container\'s size')
+    .action(lazy(async () => ({ run: (await import('./commands/container-inspect.js')).run })));
+}
+
+/** Declares the container commands, both at the top level (`berth run`) and under `berth container`. */
+export function addContainerCommands(program: Command, lazy: Lazy): void {
+  const container = new Command('container').description('Manage containers').enablePositionalOptions();
+  const both = (make: (name: string) => Command, name: string, alias?: string) => {
+    program.addCommand(make(name));
+    const sub = make(name);
+    if (alias) sub.alias(alias);
+    container.addCommand(sub);
+  };
+  both((n) => withCreateFlags(new Command(n).description('Run a command in a new container'))
+    .option('-d, --detach', 'run in the background and print the container ID')
+    .option('--sig-proxy [bool]', 'forward signals to the container (default true without a TTY)')
+    .action(lazy(() => import('./commands/run.js'))), 'run');
+  both((n) => withCreateFlags(new Command(n).description('Create but do not start a container')).action(lazy(() => import('./commands/create.js'))), 'create');
+  both((n) => new Command(n)
+    .description('Start one or more containers')
+    .argument('<containers...>')
+    .option('-a, --attach', 'attach to the container\'s output')
+    .option('-i, --interactive', 'attach the container\'s stdin')
+    .action(lazy(() => import('./commands/start.js'))), 'start');
+  both((n) => new Command(n)
+    .description('Stop one or more containers')
+    .argument('[containers...]')
+    .option('-a, --all', 'stop all running containers')
+    .option('-i, --ignore', 'ignore errors when a container does not exist')
+    .option('-t, --time <seconds>', 'seconds to wait before killing the container')
+    .action(lazy(() => import('./commands/stop.js'))), 'stop');
+  both((n) => new Command(n)
+    .description('Restart one or more containers')
+    .argument('[containers...]')
+    .option('-a, --all', 'restart all containers')
+    .option('--running', 'restart only running containers')
+    .option('-t, --time <seconds>', 'seconds to wait before killing the container')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runRestart }))), 'restart');
+  both((n) => new Command(n)
+    .description('Send a signal to one or more containers')
+    .argument('[containers...]')
+    .option('-a, --all', 'signal all running containers')
+    .option('-s, --signal <signal>', 'signal to send', 'KILL')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runKill }))), 'kill');
+  both((n) => rmCommand(n, lazy), 'rm');
+  both((n) => psCommand(n, lazy), 'ps', 'list');
+  container.commands.at(-1)!.alias('ls');
+  both((n) => new Command(n)
+    .description('Fetch the logs of a container')
+    .argument('<containers...>')
+    .option('-f, --follow', 'follow the log output')
+    .option('--tail <n>', 'output the last n lines (-1 for all)')
+    .option('--since <time>', 'show logs since a timestamp or duration (e.g. 10m)')
+    .option('--until <time>', 'show logs until a timestamp or duration')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('-n, --names', 'prefix each line with the container name')
+    .action(lazy(() => import('./commands/logs.js'))), 'logs');
+  both((n) => new Command(n)
+    .description('Block until containers stop, then print their exit codes')
+    .argument('<containers...>')
+    .option('--condition <state>', 'state to wait for (default stopped)', collect, [])
+    .option('-i, --ignore', 'ignore containers that do not exist')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runWait }))), 'wait');
+  both((n) => new Command(n)
+    .description('Run a process in a running container')
+    .passThroughOptions()
+    .argument('<container>')
+    .argument('<command...>')
+    .option('-i, --interactive', 'keep stdin open')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
+    .option('-d, --detach', 'run the process in the background')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file', collect, [])
+    .option('-u, --user <user[:group]>', 'user to run as')
+    .option('-w, --workdir <dir>', 'working directory')
+    .option('--privileged', 'give the process all capabilities')
+    .action(lazy(() => import('./commands/exec.js'))), 'exec');
+  both((n) => new Command(n)
+    .description('Attach to a running container')
+    .argument('<container>')
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--sig-proxy [bool]', 'forward signals to the container')
+    .action(lazy(async () => ({ run: (await import('./commands/start.js')).runAttach }))), 'attach');
+  both((n) => new Command(n).description('Pause all processes in containers').argument('[containers...]').option('-a, --all', 'pause all running containers')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runPause }))), 'pause');
+  both((n) => new Command(n).description('Unpause the processes in containers').argument('[containers...]').option('-a, --all', 'unpause all paused containers')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runUnpause }))), 'unpause');
+  both((n) => new Command(n).description('Rename a container').argument('<container>').argument('<name>')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runRename }))), 'rename');
+  both((n) => new Command(n)
+    .description('Display the running processes of a container')
+    .argument('<container>')
+    .argument('[descriptors...]')
+    .action(lazy(async () => ({ run: (await import('./commands/top.js')).run }))), 'top');
+  both((n) => new Command(n)
+    .description('Display resource use of containers')
+    .argument('[containers...]')
+    .option('-a, --all', 'show all containers')
+    .option('--no-stream', 'print one sample and exit')
+    .option('--no-trunc', 'do not truncate output')
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .action(lazy(async () => ({ run: (await import('./commands/top.js')).runStats }))), 'stats');
+  both((n) => new Command(n)
+    .description('Copy files between a container and the local file system (- for a tar stream)')
+    .argument('<source>')
+    .argument('<destination>')
+    .option('-a, --archive', 'keep owners (default true)', true)
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).run }))), 'cp');
+  both((n) => new Command(n)
+    .description('Export a container\'s file system as a tar archive')
+    .argument('<container>')
+    .option('-o, --output <file>', 'write to a file (default: stdout)')
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runExport }))), 'export');
+  both((n) => new Command(n)
+    .description('Show the changes to a container\'s file system')
+    .argument('<container>')
+    .option('--format <format>', 'json, or a Go template')
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runDiff }))), 'diff');
+  both((n) => new Command(n)
+    .description('Mount a container\'s root file system and print where')
+    .argument('[containers...]')
+    .option('--no-trunc', 'do not truncate IDs')
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runMount }))), 'mount');
+  both((n) => new Command(n)
+    .description('Unmount a container\'s root file system')
+    .argument('[containers...]')
+    .option('-a, --all', 'unmount all containers')
+    .option('-f, --force', 'unmount even when mounted several times')
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runUnmount }))), 'unmount');
+  program.commands.at(-1)!.alias('umount');
+  container.commands.at(-1)!.alias('umount');
+  both((n) => new Command(n)
+    .description('Create a new image from a container\'s changes')
+    .argument('<container>')
+    .argument('[image]')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image config', collect, [])
+    .option('-m, --message <message>', 'commit message')
+    .option('-a, --author <author>', 'author of the image')
+    .option('-p, --pause [bool]', 'pause the container while committing (default true)')
+    .addOption(new Option('-f, --format <format>', 'image format').choices(['oci', 'docker']).default('oci'))
+    .option('-q, --quiet', 'print only the image ID')
+    .option('--squash', 'accepted for podman compatibility')
+    .action(lazy(async () => ({ run: (await import('./commands/commit.js')).run }))), 'commit');
+  container.addCommand(inspectContainerCommand('inspect', lazy));
+  container.addCommand(new Command('prune')
+    .description('Remove all stopped containers')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .option('--filter <filter>', 'label= or until=', collect, [])
+    .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runPrune }))));
+  container.addCommand(new Command('exists').description('Exit 0 if the container exists, 1 if not').argument('<container>')
+    .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runExists }))));
+  // conmon calls this when a container exits: hidden, as podman's is.
+  container.addCommand(new Command('cleanup').description('Clean up after a container exited').argument('<container>').option('--rm', 'remove the container')
+    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runCleanup }))), { hidden: true });
+  program.addCommand(container);
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+
+// What a container may see and do: namespaces, the capability set, seccomp, masked paths, the
+// read-only root, and the cgroup and rlimit limits that podman's flags set.
+
+const NONE = ['--network', 'none'];
+const status = (out: string, field: string) => new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(out)?.[1];
+
+describe('containers: isolation', () => {
+  let env: ContainerEnv;
+  before(async () => (env = await containerEnv()));
+  after(() => env?.cleanup());
+
+  it('sees its own pid 1, its own processes only and its own mount table', async () => {
+    const r = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'echo $$; ps -o pid,comm | tail -n +2 | wc -l; cat /proc/mounts']);
+    const [pid, count, ...mounts] = r.stdout.trim().split('\n');
+    assert.equal(pid, '1');
+    // sh, ps, tail, wc: nothing of the host's hundred-odd processes.
+    assert.ok(Number(count) <= 4, r.stdout);
+    assert.match(mounts[0]!, /^overlay \/ overlay /);
+    // No mount point of the host's (its store, its /work, its /tmp) appears inside.
+    const points = mounts.map((m) => m.split(' ')[1]!);
+    assert.ok(!points.some((p) => p.startsWith('/tmp/') || p.startsWith('/work') || p.startsWith(env.root)), points.join(' '));
+    assert.ok(mounts.some((m) => / \/proc proc /.test(m)) && mounts.some((m) => / \/dev\/pts devpts /.test(m)) && mounts.some((m) => / \/dev\/shm tmpfs /.test(m)));
+  });
+
+  it('cannot change the image layers another container sees', async () => {
+    await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'echo hacked > /etc/passwd; rm /bin/ls; chmod 000 /etc/group']);
+    const r = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'grep -c root /etc/passwd; grep -c hacked /etc/passwd; test -e /bin/ls && echo ls-there; stat -c %a /etc/group']);
+    assert.equal(r.stdout, '1\n0\nls-there\n644\n');
+    for (const layer of readdirSync(join(env.root, 'layers')).filter((l) => !l.startsWith('.'))) {
+      const passwd = join(env.root, 'layers', layer, 'diff', 'etc', 'passwd');
+      try {
+        assert.doesNotMatch(readFileSync(passwd, 'utf8'), /hacked/);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  });
+
+  it("has podman's default capabilities, seccomp filter and masked paths", async () => {
+    const r = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'cat /proc/self/status; echo ---; cat /proc/kcore | wc -c; (echo x > /proc/sys/kernel/hostname) 2>&1; echo write=$?']);
+    const [st, rest] = r.stdout.split('---\n') as [string, string];
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP
+    assert.equal(status(st, 'CapEff'), '00000000800405fb');
+    assert.equal(status(st, 'CapBnd'), '00000000800405fb');
+    assert.equal(status(st, 'Seccomp'), '2');
+    assert.equal(status(st, 'NoNewPrivs'), '0');
+    assert.match(rest, /^0\n/, 'kcore is masked');
+    assert.match(rest, /Read-only file system/);
+  });
+
+  it('--cap-drop, --cap-add, --privileged, no-new-privileges and seccomp=unconfined', async () => {
+    const drop = await env.berth(['run', '--rm', ...NONE, '--cap-drop', 'chown', 'busybox', 'sh', '-c', 'touch /f; chown 1:1 /f']);
+    assert.notEqual(drop.code, 0);
+    assert.match(drop.stderr + drop.stdout, /Operation not permitted/);
+    const add = await env.ok(['run', '--rm', ...NONE, '--cap-add', 'NET_ADMIN', '--cap-drop', 'ALL', 'busybox', 'grep', 'CapEff', '/proc/self/status']);
+    assert.equal(status(add.stdout, 'CapEff'), '0000000000001000');
+    const priv = await env.ok(['run', '--rm', ...NONE, '--privileged', 'busybox', 'sh', '-c', 'cat /proc/self/status; ls /dev/null /dev/kmsg']);
+    assert.equal(status(priv.stdout, 'Seccomp'), '0');
+    // Every capability berth itself may have (this VM withholds CAP_SYS_RESOURCE from root).
+    assert.equal(status(priv.stdout, 'CapEff'), status(readFileSync('/proc/self/status', 'utf8'), 'CapBnd'));
+    assert.match(priv.stdout, /\/dev\/kmsg/);
+    const nnp = await env.ok(['run', '--rm', ...NONE, '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined', 'busybox', 'cat', '/proc/self/status']);
+    assert.equal(status(nnp.stdout, 'NoNewPrivs'), '1');
+    assert.equal(status(nnp.stdout, 'Seccomp'), '0');
+  });
+
+  it('a seccomp profile from a file blocks the syscalls it names', async () => {
+    const profile = join(env.dir, 'no-mkdir.json');
+    writeFileSync(profile, JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }, { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] }],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    }));
+    const blocked = await env.berth(['run', '--rm', ...NONE, '--security-opt', `seccomp=${profile}`, 'busybox', 'mkdir', '/newdir']);
+    assert.equal(blocked.code, 1);
+    assert.match(blocked.stderr, /Operation not permitted/);
+    await env.ok(['run', '--rm', ...NONE, 'busybox', 'mkdir', '/newdir']);
+    const bad = await env.berth(['run', '--rm', ...NONE, '--security-opt', `seccomp=${join(env.dir, 'missing.json')}`, 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /reading seccomp profile .*missing\.json/);
+  });
+
+  it('--read-only keeps the root read-only and /tmp, /run writable', async () => {
+    const r = await env.berth(['run', '--rm', ...NONE, '--read-only', 'busybox', 'sh', '-c', 'touch /tmp/a /run/b && echo tmp-ok; touch /etc/x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /tmp-ok/);
+    assert.match(r.stderr, /Read-only file system/);
+  });
+
+  it('a memory limit that is exceeded ends in the OOM kill, seen by inspect', async () => {
+    const r = await env.berth(['run', '--name', 'oom', ...NONE, '--memory', '16m', 'busybox', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; dd if=/dev/zero of=/dev/null bs=64M count=1']);
+    assert.equal(r.code, 137, r.stderr);
+    assert.match(r.stdout, /^16777216\n/);
+    const state = JSON.parse((await env.ok(['container', 'inspect', '--format', '{{json .State}}', 'oom'])).stdout) as { OOMKilled: boolean; ExitCode: number };
+    assert.equal(state.OOMKilled, true);
+    assert.equal(state.ExitCode, 137);
+  });
+
+  it('--pids-limit stops forks beyond it; --cpus sets the CFS quota', async () => {
+    const r = await env.berth(['run', '--rm', ...NONE, '--pids-limit', '8', '--cpus', '0.5', 'busybox', 'sh', '-c',
+      'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait']);
+    assert.match(r.stdout, /^8\n50000\n/);
+    assert.match(r.stderr, /can't fork|Resource temporarily unavailable/);
+  });
+
+  it('--ulimit sets the process limits; without it, open files get the host hard limit', async () => {
+    const set = await env.ok(['run', '--rm', ...NONE, '--ulimit', 'nofile=512:1024', '--ulimit', 'nproc=77', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u']);
+    assert.equal(set.stdout, '512\n1024\n77\n');
+    const hard = /^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1];
+    const dflt = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'ulimit -Hn']);
+    assert.equal(dflt.stdout.trim(), String(Math.min(Number(hard), 1_048_576)));
+    const bad = await env.berth(['run', '--rm', ...NONE, '--ulimit', 'nofile=9:8', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /soft limit 9 is above hard limit 8/);
+  });
+
+  it('--init runs an init as pid 1 that reaps and forwards; --env-file sets variables', async () => {
+    const envFile = join(env.dir, 'vars.env');
+    writeFileSync(envFile, '# settings\nGREETING=hello world\nEMPTY=\n');
+    const r = await env.ok(['run', '--rm', ...NONE, '--init', '--env-file', envFile, '-e', 'EXTRA=1', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; echo "$GREETING|$EMPTY|$EXTRA"']);
+    const [cmdline, vars] = r.stdout.split('\n');
+    assert.match(cmdline!, /^\/run\/berth-init -- sh -c/);
+    assert.equal(vars, 'hello world||1');
+  });
+});

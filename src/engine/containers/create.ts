@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import type { ContainerConfig } from '../../oci/manifest.js';
+import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
+import { parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit } from '../../runtime/options.js';
+import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
+import { findImage } from '../../store/lookup.js';
+import type { Store } from '../../store/store.js';
+import { pullImages, type PullOptions } from '../../transports/docker/index.js';
+import { BerthError } from '../../util/errors.js';
+import { imageConfig } from '../images.js';
+import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
+import { findContainer } from './lookup.js';
+import { parseContainerMounts, type MountSpec } from './mount-spec.js';
+import { generateName, validateName } from './names.js';
+import { containerPaths } from './paths.js';
+
+export interface CreateOptions {
+  image: string;
+  /** Replaces the image's Cmd. */
+  command?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd unless a command is given): a string or a JSON array. */
+  entrypoint?: string;
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+  hostname?: string;
+  labels?: string[];
+  annotations?: string[];
+  autoRemove?: boolean;
+  restart?: string;
+  runtime?: string;
+  network?: string;
+  volumes?: string[];
+  mounts?: string[];
+  tmpfs?: string[];
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  securityOpt?: string[];
+  readOnly?: boolean;
+  init?: boolean;
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: string;
+  ulimits?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** Remove a container of the same name first. */
+  replace?: boolean;
+  /** missing (default), always, never, newer */
+  pull?: string;
+  pullOptions?: PullOptions;
+  createCommand?: string[];
+  /** Called before an image is pulled, with the name (to print podman's lines). */
+  onPull?: (name: string) => void;
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Docker's rules for the process: --entrypoint replaces Entrypoint and clears Cmd; a command replaces Cmd. */
+export function processArgs(image: ContainerConfig, opts: { entrypoint?: string; command?: string[] }): { entrypoint: string[]; command: string[] } {
+  let entrypoint = image.Entrypoint ?? [];
+  let command = image.Cmd ?? [];
+  if (opts.entrypoint !== undefined) {
+    entrypoint = parseEntrypoint(opts.entrypoint);
+    command = [];
+  }
+  if (opts.command && opts.command.length > 0) command = opts.command;
+  return { entrypoint, command };
+}
+
+function parseEntrypoint(value: string): string[] {
+  if (value === '') return [];
+  if (value.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
+    } catch {
+      // not JSON: one word, as docker takes it
+    }
+  }
+  return [value];
+}
+
+/** The environment: the image's, then --env-file, then -e; a bare KEY takes the caller's value. */
+export async function mergeEnv(image: string[], envFiles: string[], env: string[], opts: { tty: boolean; hostname: string }): Promise<string[]> {
+  const out = new Map<string, string>();
+  const put = (entry: string) => {
+    const eq = entry.indexOf('=');
+    if (eq === -1) {
+      const host = process.env[entry];
+      if (host !== undefined) out.set(entry, host);
+      return;
+    }
+    out.set(entry.slice(0, eq), entry.slice(eq + 1));
+  };
+  put(DEFAULT_PATH);
+  image.forEach(put);
+  for (const file of envFiles) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new BerthError('USAGE', `reading env file ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    parseEnvFile(text).forEach(put);
+  }
+  env.forEach(put);
+  if (!out.has('container')) out.set('container', 'berth');
+  if (opts.tty && !out.has('TERM')) out.set('TERM', 'xterm');
+  if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
+  return [...out].map(([k, v]) => `${k}=${v}`);
+}
+
+function parseLabels(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list) {
+    const eq = l.indexOf('=');
+    if (eq === -1) out[l] = '';
+    else out[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  return out;
+}
+
+export function parseRestartPolicy(value: string | undefined): ContainerSpecConfig['restartPolicy'] {
+  if (!value || value === 'no') return { name: 'no', maxRetries: 0 };
+  const [name, count] = value.split(':');
+  if (name === 'on-failure') {
+    const n = count === undefined ? 0 : Number(count);
+    if (!Number.isInteger(n) || n < 0) throw new BerthError('USAGE', `invalid restart policy retry count "${count}": must be a non-negative integer`);
+    return { name, maxRetries: n };
+  }
+  if ((name === 'always' || name === 'unless-stopped') && count === undefined) return { name, maxRetries: 0 };
+  throw new BerthError('USAGE', `invalid restart policy "${value}": must be no, on-failure[:max-retries], always or unless-stopped`);
+}
+
+function parseNetwork(value: string | undefined): ContainerSpecConfig['network'] {
+  const mode = value ?? 'slirp4netns';
+  if (mode === 'none' || mode === 'host' || mode === 'slirp4netns') return { mode };
+  if (mode === 'bridge' || mode === 'private') return { mode: 'slirp4netns' };
+  throw new BerthError('USAGE', `network "${mode}" is not supported yet: use none, host or slirp4netns`);
+}
+
+/**
+ * The container's mounts: the user's, then an anonymous volume for each of the image's VOLUMEs
+ * that the user did not mount over (as docker and podman do).
+ */
+function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unknown> | null | undefined): MountSpec[] {
+  const specs = parseContainerMounts(
+    { volumes: opts.volumes ?? [], mounts: opts.mounts ?? [], tmpfs: opts.tmpfs ?? [] },
+    { anonymousName: anonymousVolumeName },
+  );
+  for (const path of Object.keys(imageVolumes ?? {})) {
+    const destination = path.replace(/\/+$/, '') || '/';
+    if (specs.some((m) => m.destination === destination)) continue;
+    specs.push({ type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
+  }
+  return specs;
+}
+
+/** Resolves the image, pulling it when it is not here (podman's --pull=missing), and returns its record. */
+async function resolveImage(store: Store, opts: CreateOptions) {
+  const policy = opts.pull ?? 'missing';
+  if (!['missing', 'always', 'never', 'newer'].includes(policy)) throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
+  let image = findImage(await store.images(), opts.image);
+  if ((image && policy !== 'always') || policy === 'never') {
+    if (!image) throw new BerthError('IMAGE_UNKNOWN', `${opts.image}: image not known`);
+    return image;
+  }
+  opts.onPull?.(opts.image);
+  const pulled = await pullImages(store, opts.image, opts.pullOptions ?? {});
+  image = pulled[0];
+  if (!image) throw new BerthError('IMAGE_UNKNOWN', `${opts.image}: image not known`);
+  return image;
+}
+
+/**
+ * Creates a container: its record (name reserved under the store lock, so two creates with one
+ * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
+ * start's work, so a create killed half way leaves a record that rm can always remove.
+ */
+export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+  const image = await resolveImage(store, opts);
+  const config = (await imageConfig(store, image)).config ?? {};
+  const { entrypoint, command } = processArgs(config, opts);
+  if (entrypoint.length + command.length === 0) {
+    throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
+  }
+  const id = randomBytes(32).toString('hex');
+  const hostname = opts.hostname ?? id.slice(0, 12);
+  const tty = opts.tty ?? false;
+  const spec: ContainerSpecConfig = {
+    entrypoint,
+    command,
+    env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
+    user: opts.user ?? config.User ?? '',
+    workdir: opts.workdir ?? (config.WorkingDir || '/'),
+    tty,
+    stdin: opts.stdin ?? false,
+    hostname,
+    labels: { ...(config.Labels ?? {}), ...parseLabels(opts.labels ?? []) },
+    annotations: parseLabels(opts.annotations ?? []),
+    stopSignal: opts.stopSignal ?? config.StopSignal ?? 'SIGTERM',
+    stopTimeout: opts.stopTimeout ?? 10,
+    runtime: opts.runtime ?? 'crun',
+    network: parseNetwork(opts.network),
+    volumes: opts.volumes ?? [],
+    mounts: opts.mounts ?? [],
+    tmpfs: opts.tmpfs ?? [],
+    mountSpecs: containerMounts(opts, config.Volumes),
+    privileged: opts.privileged ?? false,
+    capAdd: parseCapabilities(opts.capAdd ?? []),
+    capDrop: parseCapabilities(opts.capDrop ?? []),
+    securityOpt: opts.securityOpt ?? [],
+    readOnly: opts.readOnly ?? false,
+    init: opts.init ?? false,
+    ...(opts.memory !== undefined ? { memory: parseMemory(opts.memory) } : {}),
+    ...(opts.cpus !== undefined ? { cpus: parseCpus(opts.cpus) } : {}),
+    ...(opts.pidsLimit !== undefined ? { pidsLimit: parsePidsLimit(opts.pidsLimit) } : {}),
+    ulimits: opts.ulimits ?? [],
+    autoRemove: opts.autoRemove ?? false,
+    restartPolicy: parseRestartPolicy(opts.restart),
+    createCommand: opts.createCommand ?? [],
+  };
+  // Fail now, at create, on what start would refuse later.
+  parseSecurityOpts(spec.securityOpt);
+  spec.ulimits.forEach(parseUlimit);
+  effectiveCapabilities(spec);
+  if (spec.autoRemove && spec.restartPolicy.name !== 'no') {
+    throw new BerthError('USAGE', 'the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"');
+  }
+  const wanted = opts.name === undefined ? undefined : validateName(opts.name);
+  if (wanted && opts.replace && removeExisting) {
+    const existing = findContainer(await store.containers(), wanted);
+    if (existing && existing.name === wanted) await removeExisting(existing.id);
+  }
+  const paths = containerPaths(store, id);
+  await mkdir(paths.bundle, { recursive: true });
+  try {
+    return await store.updateContainers(async (containers) => {
+      const taken = new Set(containers.map((c) => c.name));
+      if (wanted && taken.has(wanted)) {
+        const holder = containers.find((c) => c.name === wanted)!;
+        throw new BerthError('CONTAINER_EXISTS', `creating container storage: the container name "${wanted}" is already in use by ${holder.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
+      }
+      // Under the same lock as the record, so a volume cannot be removed before its user exists.
+      await ensureVolumes(store, spec.mountSpecs.flatMap((m) => (m.type === 'volume' ? [{ name: m.name, anonymous: m.anonymous }] : [])));
+      const record: ContainerRecord = {
+        id,
+        name: wanted ?? generateName(taken),
+        image: image.id,
+        imageName: image.names[0] ?? opts.image,
+        layers: image.layers,
+        created: new Date().toISOString(),
+        config: spec,
+        state: newContainerState(),
+      };
+      containers.push(record);
+      return record;
+    });
+  } catch (e) {
+    await rm(paths.dir, { recursive: true, force: true });
+    throw e;
+  }
+}

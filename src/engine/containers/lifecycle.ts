@@ -1,0 +1,273 @@
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { startMonitor } from '../../runtime/conmon.js';
+import { OciRuntime } from '../../runtime/oci-runtime.js';
+import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import { unmountOverlay } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { DirLock } from '../../util/lock.js';
+import { requireContainer } from './lookup.js';
+import { startSlirp, stopHelpers } from './network.js';
+import { containerPaths, runRootOf } from './paths.js';
+import { prepareBundle } from './prepare.js';
+import { observedState, syncContainers, waitForExitFile } from './state.js';
+import { removeAnonymousVolumes } from '../volumes.js';
+
+/**
+ * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart
+ * policy). The CLI sets it to itself; a library user may point it at the berth CLI.
+ */
+export const berthCommand: { argv: string[] } = { argv: ['berth'] };
+
+function exitCommand(store: Store, id: string): string[] {
+  return [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
+}
+
+/** One lifecycle operation at a time per container (start, stop, cleanup, rm), across processes. */
+export async function withContainerLock<T>(store: Store, id: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new DirLock(containerPaths(store, id).lock);
+  await mkdir(store.containerDir('.'), { recursive: true });
+  return lock.with(fn, 5 * 60_000);
+}
+
+/** The container's record, with its state checked against conmon's exit file. */
+export async function getContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  const all = await syncContainers(store);
+  return requireContainer(all, nameOrId);
+}
+
+async function setState(store: Store, id: string, patch: Partial<ContainerState>): Promise<ContainerRecord> {
+  return store.updateContainers((all) => {
+    const c = all.find((x) => x.id === id);
+    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${id} found: no such container`);
+    c.state = { ...c.state, ...patch };
+    return { ...c };
+  });
+}
+
+export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
+  return OciRuntime.resolve(c.config.runtime, runRootOf(store));
+}
+
+export interface StartHooks {
+  /** Runs after the container exists and before its process starts: where an attach connects, so no output is missed. */
+  beforeStart?: (c: ContainerRecord) => Promise<void>;
+}
+
+/**
+ * Starts a created or exited container: mounts its root, writes its bundle, has conmon create it
+ * through the runtime, sets up its network, then starts its process. A start that fails undoes
+ * what it did and leaves the container as it was, with the error recorded.
+ */
+export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
+  const found = await getContainer(store, nameOrId);
+  return withContainerLock(store, found.id, async () => {
+    const c = await getContainer(store, found.id);
+    if (c.state.status === 'running') return c;
+    if (c.state.status === 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.id} is paused: unpause it instead: container state improper`);
+    const paths = containerPaths(store, c.id);
+    const runtime = runtimeFor(store, c);
+    await Promise.all([mkdir(paths.run, { recursive: true }), mkdir(paths.exitDir, { recursive: true }), mkdir(paths.socketDir, { recursive: true }), mkdir(paths.persist, { recursive: true })]);
+    await rm(paths.exitFile, { force: true });
+    await runtime.delete(c.id, true);
+    const helpers: number[] = [];
+    try {
+      await prepareBundle(store, c, paths);
+      await setState(store, c.id, { mounted: true });
+      const { pid } = await startMonitor({
+        id: c.id,
+        name: c.name,
+        runtime,
+        bundle: paths.bundle,
+        pidFile: paths.pidFile,
+        conmonPidFile: paths.conmonPidFile,
+        logPath: paths.log,
+        exitDir: paths.exitDir,
+        persistDir: paths.persist,
+        socketDir: paths.socketDir,
+        tty: c.config.tty,
+        stdin: c.config.stdin,
+        exitCommand: exitCommand(store, c.id),
+      });
+      const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
+      if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
+      await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
+      await hooks.beforeStart?.(c);
+      await runtime.start(c.id);
+      return await setState(store, c.id, {
+        status: 'running',
+        pid,
+        conmonPid,
+        startedAt: new Date().toISOString(),
+        finishedAt: undefined,
+        exitCode: 0,
+        oomKilled: false,
+        stoppedByUser: false,
+        helpers,
+        error: undefined,
+      });
+    } catch (e) {
+      stopHelpers(helpers);
+      await runtime.delete(c.id, true).catch(() => undefined);
+      await unmountOverlay(paths.overlay).catch(() => undefined);
+      await setState(store, c.id, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], error: (e as Error).message });
+      throw e;
+    }
+  });
+}
+
+/** Waits (polling conmon's exit file) until the container's process has ended. */
+async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  if (timeoutMs <= 0) return (await observedState(store, c)) !== undefined;
+  return (await waitForExitFile(containerPaths(store, c.id).exitFile, timeoutMs)) !== undefined;
+}
+
+/**
+ * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does.
+ * Stopping one that is not running is not an error.
+ */
+export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number } = {}): Promise<ContainerRecord> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') return c;
+  await setState(store, c.id, { stoppedByUser: true, status: c.state.status === 'paused' ? 'paused' : 'stopping' });
+  const runtime = runtimeFor(store, c);
+  const timeout = opts.timeout ?? c.config.stopTimeout;
+  if (c.state.status === 'paused') {
+    await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
+    await runtime.resume(c.id).catch(() => undefined);
+  } else if (timeout > 0) {
+    await runtime.kill(c.id, c.config.stopSignal).catch(() => undefined);
+  }
+  if (!(await awaitExit(store, c, timeout * 1000))) {
+    await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
+    if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
+  }
+  return cleanupContainer(store, c.id, { fromStop: true });
+}
+
+/** Sends a signal to a running container's main process. */
+export async function killContainer(store: Store, nameOrId: string, signal = 'KILL'): Promise<ContainerRecord> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status !== 'running' && c.state.status !== 'paused') {
+    throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
+  }
+  await setState(store, c.id, { stoppedByUser: true });
+  await runtimeFor(store, c).kill(c.id, normalizeSignal(signal));
+  return c;
+}
+
+export function normalizeSignal(signal: string): string {
+  const s = signal.toUpperCase().replace(/^SIG/, '');
+  if (/^\d+$/.test(s)) return s;
+  return s;
+}
+
+/**
+ * After the container's process has ended (conmon's exit command, or stop): records the exit,
+ * releases the runtime's state, the network helper and the root mount; then --rm removes the
+ * container and a restart policy starts it again. Idempotent: stop and conmon may both call it.
+ */
+export async function cleanupContainer(store: Store, id: string, opts: { fromStop?: boolean } = {}): Promise<ContainerRecord> {
+  const outcome = await withContainerLock(store, id, async () => {
+    const c = await getContainer(store, id);
+    if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') return { c, next: 'none' as const };
+    const paths = containerPaths(store, c.id);
+    stopHelpers(c.state.helpers);
+    await runtimeFor(store, c).delete(c.id, true).catch(() => undefined);
+    await unmountOverlay(paths.overlay);
+    const updated = await setState(store, c.id, { mounted: false, helpers: [] });
+    if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
+    const policy = c.config.restartPolicy;
+    const restart =
+      !opts.fromStop &&
+      !c.state.stoppedByUser &&
+      c.state.startedAt !== undefined &&
+      (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && c.state.exitCode !== 0 && (policy.maxRetries === 0 || c.state.restartCount < policy.maxRetries)));
+    if (restart) await setState(store, c.id, { restartCount: c.state.restartCount + 1 });
+    return { c: updated, next: restart ? ('restart' as const) : ('none' as const) };
+  });
+  if (outcome.next === 'remove') {
+    await removeContainer(store, id, { force: true, keepExitFile: true, volumes: true }).catch(() => undefined);
+  } else if (outcome.next === 'restart') {
+    return startContainer(store, id);
+  }
+  return outcome.c;
+}
+
+/**
+ * Removes a container: its runtime state, its mount, its writable layer and its record. Each step
+ * tolerates what an interrupted earlier attempt already did, so a kill -9 at any point leaves a
+ * container that rm removes.
+ */
+export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean } = {}): Promise<string> {
+  const c = await getContainer(store, nameOrId);
+  if ((c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') && !opts.force) {
+    throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
+  }
+  if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') {
+    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0 });
+  }
+  await withContainerLock(store, c.id, async () => {
+    const current = (await store.containers()).find((x) => x.id === c.id);
+    if (!current) return;
+    const paths = containerPaths(store, c.id);
+    await setState(store, c.id, { status: 'removing' });
+    stopHelpers(current.state.helpers);
+    await runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
+    await unmountOverlay(paths.overlay);
+    const doomed = await store.tmp.path('rm-container');
+    await rename(paths.dir, doomed).catch(() => undefined);
+    await store.updateContainers((all) => {
+      const i = all.findIndex((x) => x.id === c.id);
+      if (i >= 0) all.splice(i, 1);
+    });
+    await Promise.all([
+      rm(doomed, { recursive: true, force: true }),
+      rm(paths.run, { recursive: true, force: true }),
+      opts.keepExitFile ? undefined : rm(paths.exitFile, { force: true }),
+      opts.volumes ? removeAnonymousVolumes(store, current) : undefined,
+    ]);
+  });
+  await rm(containerPaths(store, c.id).lock, { recursive: true, force: true }).catch(() => undefined);
+  return c.id;
+}
+
+export async function pauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not running, can't pause: container state improper`);
+  await runtimeFor(store, c).pause(c.id);
+  return setState(store, c.id, { status: 'paused' });
+}
+
+export async function unpauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not paused, can't unpause: container state improper`);
+  await runtimeFor(store, c).resume(c.id);
+  return setState(store, c.id, { status: 'running' });
+}
+
+/** Waits until the container reaches one of the states (default: not running) and returns its exit code. */
+export async function waitContainer(store: Store, nameOrId: string, conditions: string[] = ['stopped', 'exited']): Promise<number> {
+  const first = await getContainer(store, nameOrId);
+  const wanted = new Set(conditions.map((s) => (s === 'stopped' ? 'exited' : s)));
+  let delay = 20;
+  for (;;) {
+    const all = await syncContainers(store);
+    const c = all.find((x) => x.id === first.id);
+    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${first.id} found: no such container`);
+    if (wanted.has(c.state.status)) return c.state.exitCode;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+export async function renameContainer(store: Store, nameOrId: string, newName: string): Promise<void> {
+  const c = await getContainer(store, nameOrId);
+  await store.updateContainers((all) => {
+    if (all.some((x) => x.name === newName && x.id !== c.id)) {
+      throw new BerthError('CONTAINER_EXISTS', `the container name "${newName}" is already in use by another container: that name is already in use`);
+    }
+    const rec = all.find((x) => x.id === c.id);
+    if (rec) rec.name = newName;
+  });
+}

@@ -1,0 +1,19 @@
+import type { ContainerRecord } from '../../store/containers.js';
+import { BerthError } from '../../util/errors.js';
+
+/** A container by name, full ID or unique ID prefix, as podman finds them. */
+export function findContainer(containers: readonly ContainerRecord[], input: string): ContainerRecord | undefined {
+  const byName = containers.find((c) => c.name === input || c.name === input.replace(/^\//, ''));
+  if (byName) return byName;
+  const id = input.replace(/^sha256:/, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(id)) return undefined;
+  const matches = containers.filter((c) => c.id.startsWith(id));
+  if (matches.length > 1) throw new BerthError('USAGE', `more than one result for container "${input}": container already exists`);
+  return matches[0];
+}
+
+export function requireContainer(containers: readonly ContainerRecord[], input: string): ContainerRecord {
+  const c = findContainer(containers, input);
+  if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${input}" found: no such container`);
+  return c;
+}

@@ -1,0 +1,85 @@
+import { chown, mkdir } from 'node:fs/promises';
+import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js';
+import { findExecutable } from '../../runtime/oci-runtime.js';
+import { parseSecurityOpts, type SecurityOptions } from '../../runtime/options.js';
+import { convertProfile, defaultProfile, loadProfile, type OciSeccomp } from '../../runtime/seccomp.js';
+import { effectiveCapabilities } from '../../runtime/capabilities.js';
+import { buildRuntimeSpec, serializeSpec } from '../../runtime/spec.js';
+import { resolveUser } from '../../runtime/user.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { mountOverlay } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { BerthError } from '../../util/errors.js';
+import { writeEtcFiles } from './network.js';
+import type { ContainerPaths } from './paths.js';
+import { resolveContainerMounts } from './mounts.js';
+import { resolveInRoot, rootReader } from './rootfs-path.js';
+
+/** Where --init finds its init: podman's catatonit, or tini. */
+function initBinary(): string {
+  const found = findExecutable('catatonit') ?? findExecutable('tini') ?? findExecutable('tini-static');
+  if (!found) throw new BerthError('USAGE', '--init needs catatonit or tini: install one (apt install catatonit)');
+  return found;
+}
+
+/** The container's seccomp filter: none when privileged or unconfined, else the profile with its capability rules applied. */
+async function seccompFor(c: ContainerRecord, security: SecurityOptions, available: readonly string[]): Promise<OciSeccomp | undefined> {
+  if (c.config.privileged || security.seccomp === 'unconfined') return undefined;
+  const profile = security.seccomp === 'default' ? await defaultProfile() : await loadProfile(security.seccomp);
+  return convertProfile(profile, { capabilities: effectiveCapabilities(c.config, available) });
+}
+
+/**
+ * Everything the runtime needs before `create`: the root file system mounted (image layers shared
+ * as overlay lowerdirs, the container's own upperdir on top), volumes and bind mounts resolved,
+ * /etc files written, and the bundle's config.json.
+ */
+export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  await mkdir(paths.bundle, { recursive: true });
+  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
+  const [mounts] = await Promise.all([resolveContainerMounts(store, c, paths), writeEtcFiles(c, paths)]);
+  const rootfs = paths.overlay.merged;
+  const security = parseSecurityOpts(c.config.securityOpt);
+  const hostCaps = await hostCapabilities();
+  const [user, seccomp, limits, devices] = await Promise.all([
+    resolveUser(rootReader(rootfs), c.config.user),
+    seccompFor(c, security, hostCaps.bounding),
+    hostLimits(),
+    c.config.privileged ? hostDevices() : Promise.resolve([]),
+  ]);
+  // Docker makes a missing working directory, owned by the user the process runs as.
+  const workdir = await resolveInRoot(rootfs, c.config.workdir);
+  await mkdir(workdir, { recursive: true }).then(async (made) => {
+    if (made) await chown(workdir, user.uid, user.gid);
+  });
+  const spec = buildRuntimeSpec({
+    rootfs,
+    args: [...c.config.entrypoint, ...c.config.command],
+    env: c.config.env,
+    user,
+    workdir: c.config.workdir,
+    terminal: c.config.tty,
+    hostname: c.config.hostname,
+    privileged: c.config.privileged,
+    capAdd: c.config.capAdd,
+    capDrop: c.config.capDrop,
+    security,
+    ...(seccomp ? { seccomp } : {}),
+    readOnly: c.config.readOnly,
+    mounts,
+    resources: {
+      ...(c.config.memory !== undefined ? { memory: c.config.memory } : {}),
+      ...(c.config.cpus !== undefined ? { cpus: c.config.cpus } : {}),
+      ...(c.config.pidsLimit !== undefined ? { pidsLimit: c.config.pidsLimit } : {}),
+    },
+    ulimits: c.config.ulimits,
+    ...(c.config.init ? { init: { hostPath: initBinary() } } : {}),
+    network: { mode: c.config.network.mode === 'slirp4netns' ? 'private' : c.config.network.mode },
+    etcFiles: { hosts: paths.hosts, resolvConf: paths.resolvConf, hostname: paths.hostname },
+    cgroupsPath: `/berth/berth-${c.id}`,
+    annotations: c.config.annotations,
+    host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE'), devices, capabilities: hostCaps.bounding },
+  });
+  await writeFileAtomic(paths.config, serializeSpec(spec));
+}

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { containerPaths, runRootOf } from './paths.js';
+
+const LIVE = new Set(['running', 'paused', 'stopping']);
+
+/** What conmon wrote when the container ended: its exit code and when. */
+export async function readExitFile(path: string): Promise<{ code: number; at: string } | undefined> {
+  try {
+    const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    const code = Number.parseInt(text.trim(), 10);
+    return { code: Number.isNaN(code) ? -1 : code, at: st.mtime.toISOString() };
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The true state of a container whose record says it runs: conmon's exit file (the container
+ * ended, by itself or killed from outside), or neither the container nor its monitor alive (both
+ * killed) means it has exited. Returns the new state, or undefined when the record is right.
+ */
+export async function observedState(store: Store, c: ContainerRecord): Promise<ContainerState | undefined> {
+  if (!LIVE.has(c.state.status)) return undefined;
+  const exit = await readExitFile(containerPaths(store, c.id).exitFile);
+  if (exit) return { ...c.state, status: 'exited', exitCode: exit.code, finishedAt: exit.at, oomKilled: await oomKilled(store, c), pid: 0, conmonPid: 0 };
+  if (!alive(c.state.pid) && !alive(c.state.conmonPid)) {
+    return { ...c.state, status: 'exited', exitCode: c.state.exitCode || -1, finishedAt: new Date().toISOString(), pid: 0, conmonPid: 0 };
+  }
+  return undefined;
+}
+
+async function oomKilled(store: Store, c: ContainerRecord): Promise<boolean> {
+  return existsSync(join(containerPaths(store, c.id).persist, 'oom'));
+}
+
+/** Records what `observedState` sees for every container, under the lock, and returns the records. */
+export async function syncContainers(store: Store): Promise<ContainerRecord[]> {
+  await refreshAfterReboot(store);
+  const containers = await store.containers();
+  const changes = new Map<string, ContainerState>();
+  for (const c of containers) {
+    const s = await observedState(store, c);
+    if (s) changes.set(c.id, s);
+  }
+  if (changes.size === 0) return containers;
+  return store.updateContainers((all) => {
+    for (const c of all) {
+      const s = changes.get(c.id);
+      if (s && LIVE.has(c.state.status)) c.state = s;
+    }
+    return all.map((c) => ({ ...c }));
+  });
+}
+
+/**
+ * The run root is a tmpfs: when its marker is gone the machine has restarted, and containers
+ * recorded as running, paused or mounted are not. They are marked exited and unmounted (the
+ * kernel forgot the mounts), as podman's refresh does.
+ */
+export async function refreshAfterReboot(store: Store): Promise<void> {
+  const marker = join(runRootOf(store), 'alive');
+  if (existsSync(marker)) return;
+  await store.updateContainers((all) => {
+    for (const c of all) {
+      if (LIVE.has(c.state.status)) {
+        c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, finishedAt: c.state.finishedAt ?? new Date().toISOString(), helpers: [] };
+      }
+      c.state.mounted = false;
+    }
+  });
+  await mkdir(runRootOf(store), { recursive: true });
+  await writeFile(marker, `${Date.now()}\n`);
+}
+
+/** Waits for conmon's exit file; resolves with the code, or undefined at the deadline. */
+export async function waitForExitFile(path: string, timeoutMs = Infinity): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    const exit = await readExitFile(path);
+    if (exit) return exit.code;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+    delay = Math.min(delay * 2, 100);
+  }
+}

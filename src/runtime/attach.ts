@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { basename, dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { BerthError } from '../util/errors.js';
+
+/**
+ * conmon's attach socket is SOCK_SEQPACKET, which Node cannot open, and each packet's first byte
+ * says which stream it carries. Perl (always on Debian: perl-base is essential) bridges it: every
+ * packet is written to our pipe as [stream][length][bytes], so the framing survives the pipe;
+ * what we write to its stdin goes to the container's stdin.
+ */
+const BRIDGE = String.raw`
+use strict; use Socket;
+my ($dir, $name) = @ARGV;
+chdir($dir) or die "chdir $dir: $!\n";
+socket(my $s, AF_UNIX, SOCK_SEQPACKET, 0) or die "socket: $!\n";
+connect($s, pack_sockaddr_un($name)) or die "connect $dir/$name: $!\n";
+binmode STDOUT; binmode STDIN; $| = 1;
+syswrite(STDOUT, pack('CN', 0, 0));
+my $child = fork();
+if ($child == 0) { my $b; while (sysread(STDIN, $b, 32768)) { send($s, $b, 0) or last; } shutdown($s, 1); exit 0; }
+my $b;
+while (defined(recv($s, $b, 65536, 0)) && length($b) > 0) { syswrite(STDOUT, pack('CN', ord($b), length($b) - 1) . substr($b, 1)) or last; }
+kill 'TERM', $child; exit 0;
+`;
+
+/** conmon's stream numbers on the attach socket; 0 is the bridge's own "connected". */
+const CONNECTED = 0;
+const STDOUT = 2;
+const STDERR = 3;
+
+export interface Attachment extends EventEmitter<{ stdout: [Buffer]; stderr: [Buffer]; end: []; connected: [] }> {
+  stdin: Writable;
+  close(): void;
+  /** Resolves once the socket is connected (or rejects with the reason it could not be). */
+  ready: Promise<void>;
+}
+
+export function attachSocket(socketPath: string): Attachment {
+  // Connected by a relative name from its directory: a socket's path may not exceed 108 bytes.
+  const child: ChildProcess = spawn('perl', ['-e', BRIDGE, dirname(socketPath), basename(socketPath)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const events = new EventEmitter() as Attachment;
+  let pending: Buffer = Buffer.alloc(0);
+  let errText = '';
+  child.stderr!.on('data', (c: Buffer) => (errText += c.toString('utf8')));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= 5) {
+      const len = pending.readUInt32BE(1);
+      if (pending.length < 5 + len) break;
+      const stream = pending[0];
+      const data = pending.subarray(5, 5 + len);
+      pending = pending.subarray(5 + len);
+      if (stream === CONNECTED) events.emit('connected');
+      else if (stream === STDOUT) events.emit('stdout', data);
+      else if (stream === STDERR) events.emit('stderr', data);
+    }
+  });
+  events.stdin = child.stdin!;
+  child.stdin!.on('error', () => undefined);
+  events.ready = new Promise<void>((resolve, reject) => {
+    events.once('connected', resolve);
+    child.once('exit', (code) => reject(new BerthError('IO', `attaching to the container: ${errText.trim() || `bridge exited ${code}`}`)));
+    child.once('error', (e) => reject(new BerthError('IO', `attaching to the container: ${e.message}`, { cause: e })));
+  });
+  child.stdout!.on('end', () => events.emit('end'));
+  events.close = () => child.kill('SIGTERM');
+  return events;
+}

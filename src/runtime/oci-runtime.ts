@@ -1,0 +1,123 @@
+import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, basename } from 'node:path';
+import { promisify } from 'node:util';
+import { BerthError, ExitCode } from '../util/errors.js';
+
+const exec = promisify(execFile);
+
+export interface RuntimeState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+}
+
+/** Finds an executable on PATH (plus the sbin directories, where Debian puts runc). */
+export function findExecutable(name: string): string | undefined {
+  if (name.includes('/')) return canRun(name) ? name : undefined;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/libexec/podman'];
+  for (const dir of dirs) {
+    if (dir && canRun(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function canRun(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An OCI runtime (crun, runc or one given by path) driven through its command line, with its
+ * state kept under berth's run root so that berth's containers never mix with podman's.
+ */
+export class OciRuntime {
+  readonly name: string;
+
+  constructor(
+    readonly path: string,
+    readonly stateRoot: string,
+  ) {
+    this.name = basename(path);
+  }
+
+  static resolve(spec: string, runRoot: string): OciRuntime {
+    const path = findExecutable(spec);
+    if (!path) throw new BerthError('USAGE', `OCI runtime "${spec}" not found: install crun or runc, or give --runtime a path`, { exitCode: ExitCode.engine });
+    return new OciRuntime(path, join(runRoot, 'runtime', basename(path)));
+  }
+
+  /** Arguments that go before the subcommand (conmon passes them as --runtime-arg). */
+  get globalArgs(): string[] {
+    return ['--root', this.stateRoot];
+  }
+
+  private async call(args: string[]): Promise<string> {
+    try {
+      const { stdout } = await exec(this.path, [...this.globalArgs, ...args], { maxBuffer: 16 << 20 });
+      return stdout;
+    } catch (e) {
+      const stderr = String((e as { stderr?: string }).stderr ?? '').trim();
+      throw new BerthError('INTERNAL', `${this.name} ${args[0]}: ${lastLine(stderr) || (e as Error).message}`, { cause: e });
+    }
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    try {
+      return JSON.parse(await this.call(['state', id])) as RuntimeState;
+    } catch {
+      return undefined;
+    }
+  }
+
+  start(id: string): Promise<string> {
+    return this.call(['start', id]);
+  }
+
+  /** Sends a signal to the container's init process (or, with all, to every process in it). */
+  async kill(id: string, signal: string, all = false): Promise<void> {
+    await this.call(['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.call(['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.call(['resume', id]);
+  }
+
+  /** Forgets the container; `force` also kills what still runs. A container it does not know is fine. */
+  async delete(id: string, force = false): Promise<void> {
+    try {
+      await this.call(['delete', ...(force ? ['--force'] : []), id]);
+    } catch (e) {
+      if (/does not exist|not exist|no such/i.test((e as Error).message)) return;
+      throw e;
+    }
+  }
+
+  /** PIDs of every process in the container (runtime `ps`). */
+  async pids(id: string): Promise<number[]> {
+    const out = await this.call(['ps', '--format', 'json', id]);
+    return (JSON.parse(out) as number[] | null) ?? [];
+  }
+
+  /** Runs a process in the container, in the foreground, with the given stdio. */
+  execProcess(id: string, processJsonPath: string, opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string }): ChildProcess {
+    const args = [...this.globalArgs, 'exec', '--process', processJsonPath, ...(opts.tty ? ['--tty'] : []), ...(opts.detach ? ['--detach'] : []), ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id];
+    return spawn(this.path, args, { stdio: opts.stdio });
+  }
+}
+
+function lastLine(s: string): string {
+  const lines = s.split('\n').filter(Boolean);
+  const line = lines.at(-1) ?? '';
+  // runc logs as logfmt (level=error msg="..."), crun as plain text.
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(line);
+  return m ? m[1]!.replace(/\\"/g, '"') : line;
+}

@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic.js';
+import { errnoCode } from '../util/errors.js';
+
+/** Podman's container states, as `ps` and `inspect` print them. */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing';
+
+/** A mount besides the root, parsed from -v, --mount, --tmpfs and the image's VOLUMEs. */
+export type ContainerMount =
+  | { type: 'bind'; source: string; destination: string; options: string[] }
+  | { type: 'volume'; name: string; anonymous: boolean; destination: string; options: string[]; noCopy: boolean }
+  | { type: 'tmpfs'; destination: string; options: string[] };
+
+/** How a container runs: fixed when it is created (a rename changes only the record's name). */
+export interface ContainerSpecConfig {
+  /** The process: the image's Entrypoint/Cmd with the user's overrides applied. */
+  entrypoint: string[];
+  command: string[];
+  env: string[];
+  user: string;
+  workdir: string;
+  tty: boolean;
+  stdin: boolean;
+  hostname: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  stopSignal: string;
+  stopTimeout: number;
+  runtime: string;
+  network: { mode: 'none' | 'host' | 'slirp4netns' };
+  /** `-v`, `--mount` and `--tmpfs` as given (for inspect), and what they parsed to. */
+  volumes: string[];
+  mounts: string[];
+  tmpfs: string[];
+  mountSpecs: ContainerMount[];
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  securityOpt: string[];
+  readOnly: boolean;
+  init: boolean;
+  memory?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  ulimits: string[];
+  autoRemove: boolean;
+  restartPolicy: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
+  /** The command line that created it, for inspect's CreateCommand. */
+  createCommand: string[];
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  conmonPid: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode: number;
+  oomKilled: boolean;
+  restartCount: number;
+  /** Set by stop/kill so that a restart policy does not bring it back, as docker does. */
+  stoppedByUser: boolean;
+  /** The rootfs overlay is mounted (counted by berth mount / running). */
+  mounted: boolean;
+  /** Helper processes of the running container (slirp4netns). */
+  helpers: number[];
+  error?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** The image ID and the name it was asked for by. */
+  image: string;
+  imageName: string;
+  /** Chain IDs of the image's layers, bottom first (the overlay's lowerdirs). */
+  layers: string[];
+  created: string;
+  config: ContainerSpecConfig;
+  state: ContainerState;
+}
+
+interface ContainersFile {
+  version: 1;
+  containers: ContainerRecord[];
+}
+
+/**
+ * The container records, one JSON file rewritten whole (atomically) under the store lock, like
+ * the image records: a reader sees either the old file or the new one.
+ */
+export class ContainerIndexFile {
+  constructor(readonly path: string) {}
+
+  async read(): Promise<ContainerRecord[]> {
+    try {
+      return (JSON.parse(await readFile(this.path, 'utf8')) as ContainersFile).containers;
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  /** Caller holds the store lock. */
+  async write(containers: ContainerRecord[]): Promise<void> {
+    const file: ContainersFile = { version: 1, containers };
+    await writeFileAtomic(this.path, JSON.stringify(file));
+  }
+}
+
+export function newContainerState(): ContainerState {
+  return { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] };
+}

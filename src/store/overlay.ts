@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, readlink, rename, symlink } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { BerthError, errnoCode } from '../util/errors.js';
+
+const run = promisify(execFile);
+
+/** Where a container's copy-on-write root lives: upper (its changes), work (overlay's), merged (the mount). */
+export interface OverlayDirs {
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+export function overlayDirs(containerDir: string): OverlayDirs {
+  return { upper: join(containerDir, 'diff'), work: join(containerDir, 'work'), merged: join(containerDir, 'merged') };
+}
+
+/**
+ * A short, stable name for a layer directory under ROOT/l/. The kernel takes at most one page of
+ * mount options; with 64-hex paths that is some 40 layers, with these links several hundred
+ * (overlay itself stops at 500). The mount runs with ROOT as its working directory so that the
+ * lowerdir entries can be relative.
+ */
+async function shortLink(root: string, layerDiffDir: string): Promise<string> {
+  const name = createHash('sha256').update(layerDiffDir).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x');
+  const link = join(root, 'l', name);
+  const target = relative(join(root, 'l'), layerDiffDir);
+  const current = await readlink(link).catch(() => undefined);
+  if (current === target) return join('l', name);
+  await mkdir(join(root, 'l'), { recursive: true });
+  const tmp = `${link}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  await symlink(target, tmp);
+  await rename(tmp, link);
+  return join('l', name);
+}
+
+export async function isMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+/** Mounts the overlay: lower layers top first, as overlayfs wants them. Already mounted is fine. */
+export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: OverlayDirs): Promise<void> {
+  if (await isMounted(dirs.merged)) return;
+  await Promise.all([mkdir(dirs.upper, { recursive: true }), mkdir(dirs.work, { recursive: true }), mkdir(dirs.merged, { recursive: true })]);
+  const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
+  if (lowers.length === 0) {
+    // overlay needs a lower layer; an image with no layers (FROM scratch, nothing added) gets an empty one.
+    const empty = join(root, 'l', 'empty');
+    await mkdir(empty, { recursive: true });
+    lowers.push(join('l', 'empty'));
+  }
+  const options = `lowerdir=${lowers.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged], { cwd: root });
+  } catch (e) {
+    const stderr = (e as { stderr?: string }).stderr?.trim();
+    throw new BerthError('IO', `mounting the container's root file system: ${stderr || (e as Error).message}`, { cause: e });
+  }
+}
+
+export async function unmountOverlay(dirs: OverlayDirs): Promise<void> {
+  for (let attempt = 0; await isMounted(dirs.merged); attempt++) {
+    try {
+      await run('umount', attempt < 3 ? [dirs.merged] : ['-l', dirs.merged]);
+    } catch (e) {
+      if (attempt >= 5) throw new BerthError('IO', `unmounting ${dirs.merged}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+}

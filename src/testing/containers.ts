@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { berthBin, busyboxRootfs, ok, run, tempDir, type RunResult } from './cli.js';
+
+export interface ContainerEnv {
+  dir: string;
+  root: string;
+  runRoot: string;
+  /** berth with this env's --root and --runroot. */
+  berth(args: string[], opts?: { input?: Buffer | string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  /** Like berth(), failing the test on a non-zero exit. */
+  ok(args: string[], opts?: { input?: Buffer | string }): Promise<RunResult>;
+  cleanup(): void;
+}
+
+/**
+ * A store and run root of its own with a `busybox` image (CMD sh) imported, for tests that run
+ * containers. Cleanup removes every container (killing what runs), then unmounts and deletes.
+ */
+export async function containerEnv(): Promise<ContainerEnv> {
+  const t = tempDir('berth-ctr-');
+  const root = join(t.path, 'root');
+  const runRoot = join(t.path, 'run');
+  const args = (a: string[]) => ['--root', root, '--runroot', runRoot, ...a];
+  const env: ContainerEnv = {
+    dir: t.path,
+    root,
+    runRoot,
+    berth: (a, opts = {}) => run(berthBin, args(a), opts),
+    ok: (a, opts = {}) => ok(berthBin, args(a), opts),
+    cleanup: () => {
+      spawnSync(berthBin, args(['rm', '-a', '-f', '-t', '0']), { stdio: 'ignore' });
+      // Anything a failed test left behind: conmon and the container's processes under this root.
+      spawnSync('sh', ['-c', `pkill -9 -f -- "${runRoot}" ; true`]);
+      t.cleanup();
+    },
+  };
+  const tarball = join(t.path, 'busybox.tar');
+  await busyboxRootfs(tarball);
+  await env.ok(['import', '--change', 'CMD ["sh"]', tarball, 'busybox']);
+  return env;
+}
