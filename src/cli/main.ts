@@ -196,7 +196,12 @@ program.addCommand(image);
 program.addCommand(rmiCommand('rmi'));
 program.addCommand(tagCommand('tag'));
 program.addCommand(untagCommand('untag'));
-program.addCommand(inspectCommand('inspect'));
+program.addCommand(new Command('inspect')
+  .description('Display the configuration of containers, images or volumes')
+  .argument('<names...>')
+  .option('-f, --format <format>', 'format the output using a Go template, or json')
+  .addOption(new Option('-t, --type <type>', 'the kind of object to look for').choices(['all', 'container', 'image', 'volume']).default('all'))
+  .action(lazy(async () => ({ run: (await import('./commands/inspect.js')).runAny }))));
 program.addCommand(historyCommand('history'));
 program.addCommand(importCommand('import'));
 program.addCommand(saveCommand('save'));

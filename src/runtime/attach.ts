@@ -8,14 +8,22 @@ import { BerthError } from '../util/errors.js';
  * conmon's attach socket is SOCK_SEQPACKET, which Node cannot open, and each packet's first byte
  * says which stream it carries. Perl (always on Debian: perl-base is essential) bridges it: every
  * packet is written to our pipe as [stream][length][bytes], so the framing survives the pipe;
- * what we write to its stdin goes to the container's stdin.
+ * what we write to its stdin goes to the container's stdin. It may be started before conmon has
+ * made the socket (so that its own start-up overlaps conmon's): it retries while the socket is
+ * missing or refuses (a previous run's), up to the wait it is given.
  */
 const BRIDGE = String.raw`
-use strict; use Socket;
-my ($dir, $name) = @ARGV;
+use strict; use Socket; use Errno qw(ENOENT ECONNREFUSED); use Time::HiRes qw(time sleep);
+my ($dir, $name, $wait) = @ARGV;
 chdir($dir) or die "chdir $dir: $!\n";
-socket(my $s, AF_UNIX, SOCK_SEQPACKET, 0) or die "socket: $!\n";
-connect($s, pack_sockaddr_un($name)) or die "connect $dir/$name: $!\n";
+my $deadline = time + $wait;
+my $s;
+for (;;) {
+  socket($s, AF_UNIX, SOCK_SEQPACKET, 0) or die "socket: $!\n";
+  last if connect($s, pack_sockaddr_un($name));
+  die "connect $dir/$name: $!\n" if time > $deadline || ($! != ENOENT && $! != ECONNREFUSED);
+  close($s); sleep(0.002);
+}
 binmode STDOUT; binmode STDIN; $| = 1;
 syswrite(STDOUT, pack('CN', 0, 0));
 my $child = fork();
@@ -37,9 +45,10 @@ export interface Attachment extends EventEmitter<{ stdout: [Buffer]; stderr: [Bu
   ready: Promise<void>;
 }
 
-export function attachSocket(socketPath: string): Attachment {
+/** Connects to conmon's attach socket, waiting up to `waitMs` for it to appear (0: it must be there). */
+export function attachSocket(socketPath: string, waitMs = 0): Attachment {
   // Connected by a relative name from its directory: a socket's path may not exceed 108 bytes.
-  const child: ChildProcess = spawn('perl', ['-e', BRIDGE, dirname(socketPath), basename(socketPath)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('perl', ['-e', BRIDGE, dirname(socketPath), basename(socketPath), String(waitMs / 1000)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const events = new EventEmitter() as Attachment;
   let pending: Buffer = Buffer.alloc(0);
   let errText = '';

@@ -20,6 +20,8 @@ export interface MonitorOptions {
   stdin: boolean;
   /** Run once the container has exited: berth's own cleanup (records the exit, unmounts, --rm, restart). */
   exitCommand: string[];
+  /** Seconds conmon waits before the exit command: a foreground run cleans up itself, this is its fallback. */
+  exitDelaySeconds?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     ...opts.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
     ...(opts.tty ? ['-t'] : []),
     ...(opts.stdin ? ['-i'] : []),
-    ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', '0'] : []),
+    ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', String(opts.exitDelaySeconds ?? 0)] : []),
   ];
   const child = spawn(conmon, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join, basename } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, ExitCode } from '../util/errors.js';
@@ -91,8 +91,15 @@ export class OciRuntime {
     await this.call(['resume', id]);
   }
 
+  /** Whether the runtime holds state for the container (its state directory exists under our root). */
+  knows(id: string): boolean {
+    return existsSync(join(this.stateRoot, id));
+  }
+
   /** Forgets the container; `force` also kills what still runs. A container it does not know is fine. */
   async delete(id: string, force = false): Promise<void> {
+    // Nothing to forget: skip a process spawn on every start and every cleanup that follows one.
+    if (!this.knows(id)) return;
     try {
       await this.call(['delete', ...(force ? ['--force'] : []), id]);
     } catch (e) {

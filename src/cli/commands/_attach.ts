@@ -4,6 +4,8 @@ import { attachSocket, type Attachment } from '../../runtime/attach.js';
 
 export interface AttachOptions {
   attachSocket: string;
+  /** A connection opened early (see attachSocket's wait), else one is opened now. */
+  attachment?: Attachment;
   ctl: string;
   stdin: boolean;
   tty: boolean;
@@ -15,7 +17,7 @@ export interface AttachOptions {
  * passed on through conmon's ctl fifo (message 1: resize).
  */
 export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promise<void>; detach: () => void }> {
-  const a: Attachment = attachSocket(opts.attachSocket);
+  const a: Attachment = opts.attachment ?? attachSocket(opts.attachSocket);
   await a.ready;
   a.on('stdout', (d) => process.stdout.write(d));
   a.on('stderr', (d) => process.stderr.write(d));

@@ -1,6 +1,6 @@
 import { withStore } from '../../engine/engine.js';
 import { inspectImage } from '../../engine/inspect.js';
-import { requireImage } from '../../store/lookup.js';
+import { findImage, requireImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
@@ -24,5 +24,52 @@ export async function run(g: GlobalOptions, names: string[], opts: { format?: st
       process.stdout.write(formatOutput(opts.format, found as unknown as object[], { defaultTable: '', headers: {} }));
     }
     if (missing.length > 0) throw new BerthError('IMAGE_UNKNOWN', missing.map((m) => `${m}: image not known`).join('\n'));
+  });
+}
+
+/**
+ * The top-level `berth inspect`: each name is looked up as podman does with --type all, first as a
+ * container, then an image, then a volume; the objects come out in one JSON array.
+ */
+export async function runAny(g: GlobalOptions, names: string[], opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume' }): Promise<void> {
+  const [{ syncContainers }, { findContainer }, { inspectContainer }, { findVolume, inspectVolume }] = await Promise.all([
+    import('../../engine/containers/state.js'),
+    import('../../engine/containers/lookup.js'),
+    import('../../engine/containers/inspect.js'),
+    import('../../engine/volumes.js'),
+  ]);
+  await withStore(engineOptions(g), async (store) => {
+    const want = (kind: string) => opts.type === 'all' || opts.type === kind;
+    const [containers, images, volumes] = await Promise.all([
+      want('container') || want('volume') ? syncContainers(store) : Promise.resolve([]),
+      want('image') ? store.images() : Promise.resolve([]),
+      want('volume') ? store.volumes() : Promise.resolve([]),
+    ]);
+    const found: object[] = [];
+    const missing: string[] = [];
+    for (const n of names) {
+      const c = want('container') ? findContainer(containers, n) : undefined;
+      if (c) {
+        found.push(await inspectContainer(store, c));
+        continue;
+      }
+      const image = want('image') ? findImage(images, n) : undefined;
+      if (image) {
+        found.push(await inspectImage(store, image));
+        continue;
+      }
+      const volume = want('volume') ? findVolume(volumes, n) : undefined;
+      if (volume) {
+        found.push(inspectVolume(store, volume, containers));
+        continue;
+      }
+      missing.push(n);
+    }
+    if (!opts.format || opts.format === 'json') process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
+    else process.stdout.write(formatOutput(opts.format, found, { defaultTable: '', headers: {}, name: 'inspect' }));
+    if (missing.length > 0) {
+      const what = opts.type === 'all' ? 'object' : opts.type;
+      throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map((m) => `no such ${what} ${m}`).join('\n'));
+    }
   });
 }

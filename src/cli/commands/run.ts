@@ -1,10 +1,13 @@
+import { trace } from '../../util/trace.js';
 import { rm } from 'node:fs/promises';
 import { createContainer } from '../../engine/containers/create.js';
-import { getContainer, killContainer, removeContainer, startContainer } from '../../engine/containers/lifecycle.js';
+import { cleanupContainer, getContainer, killContainer, removeContainer, startContainer } from '../../engine/containers/lifecycle.js';
 import { containerPaths } from '../../engine/containers/paths.js';
 import { waitForExitFile } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
+import { isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { attachSocket } from '../../runtime/attach.js';
 import { attachTerminal } from './_attach.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
@@ -14,6 +17,9 @@ interface RunFlags extends CreateFlags {
   sigProxy?: boolean | string;
 }
 
+/** How long conmon holds back its cleanup call for a container whose run stays in the foreground. */
+const FOREGROUND_CLEANUP_FALLBACK_S = 5;
+
 const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /**
@@ -22,9 +28,11 @@ const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
  */
 export async function run(g: GlobalOptions, image: string, command: string[], f: RunFlags): Promise<number> {
   useSelfAsExitCommand();
+  trace('run: begin');
   return withStore(engineOptions(g), async (store) => {
     const opts = createOptions(image, command, f);
     const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
+    trace('run: created');
     const paths = containerPaths(store, created.id);
     if (f.detach) {
       try {
@@ -47,27 +55,38 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
       else void killContainer(store, created.id, sig).catch(() => undefined);
     };
     if (proxy) for (const s of PROXIED) process.on(s, forward);
+    // The attach bridge starts now and connects as soon as conmon has made its socket, so its own
+    // start-up overlaps the container's creation.
+    const early = attachSocket(paths.attachSocket, 60_000);
+    early.ready.catch(() => undefined);
     try {
       await startContainer(store, created.id, {
+        cleanupFallbackSeconds: FOREGROUND_CLEANUP_FALLBACK_S,
         beforeStart: async () => {
-          attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty });
+          attached = await attachTerminal({ attachSocket: paths.attachSocket, attachment: early, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty });
         },
       });
     } catch (e) {
       if (proxy) for (const s of PROXIED) process.off(s, forward);
+      early.close();
       attached?.detach();
       if (created.config.autoRemove) await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
     started = true;
+    trace('run: started');
     for (const sig of pending.splice(0)) forward(sig);
     await attached!.done;
+    trace('run: output ended');
     const code = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, created.id)).state.exitCode;
+    trace('run: exit code read');
     if (proxy) for (const s of PROXIED) process.off(s, forward);
-    if (created.config.autoRemove) {
-      await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
-      await rm(paths.exitFile, { force: true });
-    }
+    // podman's foreground run cleans up itself (unmount, --rm, restart policy); conmon's call is the fallback.
+    await cleanupContainer(store, created.id).catch((e: unknown) => {
+      if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
+    });
+    if (created.config.autoRemove) await rm(paths.exitFile, { force: true });
+    trace('run: cleaned up');
     return code;
   });
 }

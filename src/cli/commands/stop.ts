@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   cleanupContainer,
   killContainer,
@@ -101,6 +103,8 @@ export async function runRename(g: GlobalOptions, name: string, newName: string)
 /** conmon's exit command: records the exit and releases what the container held. */
 export async function runCleanup(g: GlobalOptions, name: string): Promise<void> {
   useSelfAsExitCommand();
+  // conmon may call back late (a foreground run delays it): a store removed meanwhile is left gone.
+  if (g.root && !existsSync(join(g.root, 'containers.json'))) return;
   await withStore(engineOptions(g), async (store) => {
     await cleanupContainer(store, name).catch((e: unknown) => {
       if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;

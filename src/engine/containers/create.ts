@@ -6,7 +6,7 @@ import { parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts
 import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
-import { pullImages, type PullOptions } from '../../transports/docker/index.js';
+import type { PullOptions } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import { imageConfig } from '../images.js';
 import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
@@ -173,6 +173,8 @@ async function resolveImage(store: Store, opts: CreateOptions) {
     return image;
   }
   opts.onPull?.(opts.image);
+  // The registry client loads only when a pull is needed: most runs find the image here.
+  const { pullImages } = await import('../../transports/docker/index.js');
   const pulled = await pullImages(store, opts.image, opts.pullOptions ?? {});
   image = pulled[0];
   if (!image) throw new BerthError('IMAGE_UNKNOWN', `${opts.image}: image not known`);

@@ -1,3 +1,4 @@
+import { trace } from '../../util/trace.js';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { startMonitor } from '../../runtime/conmon.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
@@ -52,6 +53,12 @@ export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
 export interface StartHooks {
   /** Runs after the container exists and before its process starts: where an attach connects, so no output is missed. */
   beforeStart?: (c: ContainerRecord) => Promise<void>;
+  /**
+   * The caller stays until the container exits and cleans up itself (a foreground run): conmon's
+   * own cleanup call is held back this long, as a fallback should the caller be killed, instead of
+   * racing the caller for the container's lock at the moment it exits.
+   */
+  cleanupFallbackSeconds?: number;
 }
 
 /**
@@ -70,10 +77,12 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     await Promise.all([mkdir(paths.run, { recursive: true }), mkdir(paths.exitDir, { recursive: true }), mkdir(paths.socketDir, { recursive: true }), mkdir(paths.persist, { recursive: true })]);
     await rm(paths.exitFile, { force: true });
     await runtime.delete(c.id, true);
+    trace('start: locked, dirs made');
     const helpers: number[] = [];
     try {
       await prepareBundle(store, c, paths);
       await setState(store, c.id, { mounted: true });
+      trace('start: bundle prepared');
       const { pid } = await startMonitor({
         id: c.id,
         name: c.name,
@@ -88,24 +97,35 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         tty: c.config.tty,
         stdin: c.config.stdin,
         exitCommand: exitCommand(store, c.id),
+        ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
       });
+      trace('start: conmon reported the container created');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
       await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
       await hooks.beforeStart?.(c);
-      await runtime.start(c.id);
-      return await setState(store, c.id, {
-        status: 'running',
-        pid,
-        conmonPid,
-        startedAt: new Date().toISOString(),
-        finishedAt: undefined,
-        exitCode: 0,
-        oomKilled: false,
-        stoppedByUser: false,
-        helpers,
-        error: undefined,
-      });
+      trace('start: attached');
+      // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
+      const [started, recorded] = await Promise.allSettled([
+        runtime.start(c.id),
+        setState(store, c.id, {
+          status: 'running',
+          pid,
+          conmonPid,
+          startedAt: new Date().toISOString(),
+          finishedAt: undefined,
+          exitCode: 0,
+          oomKilled: false,
+          stoppedByUser: false,
+          helpers,
+          error: undefined,
+        }),
+      ]);
+      // Both settled before either failure is handled, so the undo below is the last state written.
+      if (started.status === 'rejected') throw started.reason;
+      if (recorded.status === 'rejected') throw recorded.reason;
+      trace('start: runtime started');
+      return recorded.value;
     } catch (e) {
       stopHelpers(helpers);
       await runtime.delete(c.id, true).catch(() => undefined);
@@ -173,8 +193,9 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
     if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') return { c, next: 'none' as const };
     const paths = containerPaths(store, c.id);
     stopHelpers(c.state.helpers);
-    await runtimeFor(store, c).delete(c.id, true).catch(() => undefined);
-    await unmountOverlay(paths.overlay);
+    // The process is gone: the runtime's state and the root mount can go at the same time.
+    await Promise.all([runtimeFor(store, c).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
+    trace('cleanup: runtime state deleted, unmounted');
     const updated = await setState(store, c.id, { mounted: false, helpers: [] });
     if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     const policy = c.config.restartPolicy;
@@ -213,8 +234,8 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     const paths = containerPaths(store, c.id);
     await setState(store, c.id, { status: 'removing' });
     stopHelpers(current.state.helpers);
-    await runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
-    await unmountOverlay(paths.overlay);
+    await Promise.all([runtimeFor(store, current).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
+    trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');
     await rename(paths.dir, doomed).catch(() => undefined);
     await store.updateContainers((all) => {
@@ -229,6 +250,7 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     ]);
   });
   await rm(containerPaths(store, c.id).lock, { recursive: true, force: true }).catch(() => undefined);
+  trace('rm: done');
   return c.id;
 }
 

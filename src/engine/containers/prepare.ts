@@ -1,3 +1,4 @@
+import { trace } from '../../util/trace.js';
 import { chown, mkdir } from 'node:fs/promises';
 import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js';
 import { findExecutable } from '../../runtime/oci-runtime.js';
@@ -37,22 +38,33 @@ async function seccompFor(c: ContainerRecord, security: SecurityOptions, availab
  */
 export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths): Promise<void> {
   await mkdir(paths.bundle, { recursive: true });
-  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
-  const [mounts] = await Promise.all([resolveContainerMounts(store, c, paths), writeEtcFiles(c, paths)]);
-  const rootfs = paths.overlay.merged;
   const security = parseSecurityOpts(c.config.securityOpt);
-  const hostCaps = await hostCapabilities();
-  const [user, seccomp, limits, devices] = await Promise.all([
+  // What does not need the root mounted is read while mount runs.
+  const hostSide = (async () => {
+    const hostCaps = await hostCapabilities();
+    const [seccomp, limits, devices] = await Promise.all([
+      seccompFor(c, security, hostCaps.bounding),
+      hostLimits(),
+      c.config.privileged ? hostDevices() : Promise.resolve([]),
+      writeEtcFiles(c, paths),
+    ]);
+    return { hostCaps, seccomp, limits, devices };
+  })();
+  hostSide.catch(() => undefined);
+  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
+  trace('prepare: mounted');
+  const rootfs = paths.overlay.merged;
+  const [mounts, user, { hostCaps, seccomp, limits, devices }] = await Promise.all([
+    resolveContainerMounts(store, c, paths),
     resolveUser(rootReader(rootfs), c.config.user),
-    seccompFor(c, security, hostCaps.bounding),
-    hostLimits(),
-    c.config.privileged ? hostDevices() : Promise.resolve([]),
+    hostSide,
   ]);
   // Docker makes a missing working directory, owned by the user the process runs as.
   const workdir = await resolveInRoot(rootfs, c.config.workdir);
   await mkdir(workdir, { recursive: true }).then(async (made) => {
     if (made) await chown(workdir, user.uid, user.gid);
   });
+  trace('prepare: user, seccomp, limits');
   const spec = buildRuntimeSpec({
     rootfs,
     args: [...c.config.entrypoint, ...c.config.command],

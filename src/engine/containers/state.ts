@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { basename, dirname, join } from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { containerPaths, runRootOf } from './paths.js';
@@ -12,6 +11,8 @@ const LIVE = new Set(['running', 'paused', 'stopping']);
 export async function readExitFile(path: string): Promise<{ code: number; at: string } | undefined> {
   try {
     const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    // Caught between conmon's open and its write: not there yet.
+    if (text.trim() === '') return undefined;
     const code = Number.parseInt(text.trim(), 10);
     return { code: Number.isNaN(code) ? -1 : code, at: st.mtime.toISOString() };
   } catch {
@@ -87,15 +88,39 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
   await writeFile(marker, `${Date.now()}\n`);
 }
 
-/** Waits for conmon's exit file; resolves with the code, or undefined at the deadline. */
+/**
+ * Waits for conmon's exit file; resolves with the code, or undefined at the deadline. Woken by
+ * inotify on the exits directory (a foreground run's exit is seen at once), with a slow poll
+ * behind it in case the watch cannot be set or misses the rename.
+ */
 export async function waitForExitFile(path: string, timeoutMs = Infinity): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  for (;;) {
-    const exit = await readExitFile(path);
-    if (exit) return exit.code;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
-    delay = Math.min(delay * 2, 100);
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, name) => {
+      if (name === null || name === basename(path)) wake?.();
+    });
+    watcher.on('error', () => undefined);
+  } catch {
+    // no watch (the directory is missing, or inotify is exhausted): polling alone
+  }
+  try {
+    for (;;) {
+      const exit = await readExitFile(path);
+      if (exit) return exit.code;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(100, left));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    watcher?.close();
   }
 }
