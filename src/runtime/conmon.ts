@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BerthError, ExitCode } from '../util/errors.js';
 import { findExecutable, type OciRuntime } from './oci-runtime.js';
@@ -57,6 +58,8 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', String(opts.exitDelaySeconds ?? 0)] : []),
   ];
   const child = spawn(conmon, args, {
+    // conmon writes some files (an `oom` marker) relative to where it runs: the bundle, as podman has it.
+    cwd: opts.bundle,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     detached: true,
@@ -101,4 +104,21 @@ export function runtimeCreateError(reason: string): BerthError {
     return new BerthError('USAGE', `${clean}: OCI permission denied`, { exitCode: ExitCode.cannotInvoke });
   }
   return new BerthError('INTERNAL', clean || 'the OCI runtime failed to create the container');
+}
+
+/**
+ * Ends a container's conmon that is only waiting out its exit delay (the container has exited and
+ * its caller cleaned up): its held-back cleanup call would only start another process to find
+ * nothing to do. The PID is checked against the container's ID, so a reused PID is left alone.
+ */
+export async function dismissMonitor(pid: number, id: string): Promise<void> {
+  if (pid <= 0) return;
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const at = cmdline.indexOf('-c');
+    if (!cmdline[0]?.endsWith('conmon') || at === -1 || cmdline[at + 1] !== id) return;
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

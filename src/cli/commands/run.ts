@@ -8,6 +8,7 @@ import { withStore } from '../../engine/engine.js';
 import { isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachSocket } from '../../runtime/attach.js';
+import { dismissMonitor } from '../../runtime/conmon.js';
 import { attachTerminal } from './_attach.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
@@ -45,6 +46,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
       return 0;
     }
     let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
+    let conmonPid = 0;
     // Handlers go in before the container starts: its first output can reach the caller, and the
     // caller signal us, before start returns (Node's own SIGUSR1 action would open a debugger).
     const proxy = !created.config.tty && f.sigProxy !== false && f.sigProxy !== 'false';
@@ -60,12 +62,12 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     const early = attachSocket(paths.attachSocket, 60_000);
     early.ready.catch(() => undefined);
     try {
-      await startContainer(store, created.id, {
+      ({ conmonPid } = (await startContainer(store, created.id, {
         cleanupFallbackSeconds: FOREGROUND_CLEANUP_FALLBACK_S,
         beforeStart: async () => {
           attached = await attachTerminal({ attachSocket: paths.attachSocket, attachment: early, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty });
         },
-      });
+      })).state);
     } catch (e) {
       if (proxy) for (const s of PROXIED) process.off(s, forward);
       early.close();
@@ -86,6 +88,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
       if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
     });
     if (created.config.autoRemove) await rm(paths.exitFile, { force: true });
+    await dismissMonitor(conmonPid, created.id);
     trace('run: cleaned up');
     return code;
   });
