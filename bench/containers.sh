@@ -24,6 +24,8 @@ pm_new
 pm "$PM_DIR" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
 pm_argv "$PM_DIR"
 B=("$BERTH" --root "$bd/root" --runroot "$bd/run")
+# berth's containers go too, whatever happens (a failed step leaves them running otherwise).
+trap '"${B[@]}" rm -af -t 0 >/dev/null 2>&1 || true; pkill -9 -f -- "$bd/" || true; bench_cleanup' EXIT
 
 # Untimed first use (cgroup parents, lazy directories).
 "${B[@]}" run --rm --network none busybox true

@@ -95,6 +95,19 @@ describe('volumes and mounts', () => {
     assert.equal((await env.ok(['volume', 'ls', '-q', '--filter', 'anonymous=true'])).stdout, '');
   });
 
+  it('berth inspect finds a container, then an image, then a volume; --type narrows it', async () => {
+    await env.ok(['create', '--name', 'looked-up', ...NONE, '-v', 'seen:/s', 'busybox', 'true']);
+    const all = JSON.parse((await env.ok(['inspect', 'looked-up', 'busybox', 'seen'])).stdout) as Record<string, unknown>[];
+    assert.equal(all.length, 3);
+    assert.equal((all[0]!.Config as { Hostname: string }).Hostname.length, 12, 'a container');
+    assert.ok(Array.isArray(all[1]!.RepoTags), 'an image');
+    assert.equal(all[2]!.Mountpoint, join(env.root, 'volumes', 'seen', '_data'));
+    const missing = await env.berth(['inspect', '--type', 'image', 'looked-up']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /no such image looked-up/);
+    await env.ok(['rm', 'looked-up']);
+  });
+
   it('volume rm -f removes the containers that use it', async () => {
     await env.ok(['create', '--name', 'holder', ...NONE, '-v', 'held:/h', 'busybox', 'true']);
     assert.equal((await env.ok(['volume', 'rm', '-f', 'held'])).stdout, 'held\n');

@@ -40,7 +40,9 @@ export class DirLock {
    * place, so that nobody ever sees a lock without its owner and mistakes it for a dead one.
    */
   private async tryTake(): Promise<boolean> {
-    const candidate = `${this.path}.take-${randomBytes(6).toString('hex')}`;
+    // The owner is in the name too: a sweep by another process must know this candidate is live
+    // before its owner file exists.
+    const candidate = `${this.path}.take-${processToken()}-${randomBytes(6).toString('hex')}`;
     await mkdir(candidate);
     await writeFile(`${candidate}/owner`, processToken());
     try {
@@ -69,8 +71,12 @@ export class DirLock {
     const prefix = `${basename(this.path)}.`;
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!name.startsWith(prefix)) continue;
-      const owner = await readFile(join(dir, name, 'owner'), 'utf8').catch(() => '');
-      if (owner !== '' && isTokenAlive(owner.trim()) && name.includes('.take-')) continue;
+      const rest = name.slice(prefix.length);
+      if (rest.startsWith('take-')) {
+        // take-PID-START-RANDOM: left alone while that process lives (it is between mkdir and rename).
+        const [pid, start] = rest.slice('take-'.length).split('-');
+        if (isTokenAlive(`${pid}-${start}`)) continue;
+      }
       await rm(join(dir, name), { recursive: true, force: true });
     }
   }

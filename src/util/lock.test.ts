@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { DirLock } from './lock.js';
+import { processToken } from './process.js';
+
+describe('DirLock', () => {
+  test('a sweep spares a live process\'s half-made take (no owner file yet) and removes a dead one\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+    try {
+      const lock = new DirLock(join(dir, 'store.lock'));
+      const live = join(dir, `store.lock.take-${processToken()}-aaaa`);
+      const dead = join(dir, 'store.lock.take-999999999-1-bbbb');
+      const released = join(dir, 'store.lock.released-cccc');
+      for (const d of [live, dead, released]) mkdirSync(d);
+      await lock.sweepLeftovers();
+      assert.ok(existsSync(live));
+      assert.ok(!existsSync(dead));
+      assert.ok(!existsSync(released));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('many concurrent takers, each sweeping as a store open does, all get the lock in turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+    try {
+      let inside = 0;
+      let max = 0;
+      await Promise.all(Array.from({ length: 20 }, async () => {
+        const lock = new DirLock(join(dir, 'store.lock'));
+        await lock.sweepLeftovers();
+        await lock.with(async () => {
+          max = Math.max(max, ++inside);
+          await new Promise((r) => setTimeout(r, 1));
+          inside--;
+        });
+      }));
+      assert.equal(max, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
