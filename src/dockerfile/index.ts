@@ -11,3 +11,4 @@ export {
   type LexOptions,
   type WordExpansion,
 } from './shell.js';
+export { PatternMatcher, readDockerignore } from './dockerignore.js';
