@@ -36,7 +36,6 @@ export function goQuote(s: string): string {
     const named = NAMED_ESCAPES[c];
     if (named !== undefined) out += named;
     else if (c < 0x20 || c === 0x7f) out += '\\x' + hex(c, 2);
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // a lone surrogate: not valid UTF-8 in Go either
     else if (c < 0x7f || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch) || c === 0x20) out += ch;
     else if (c <= 0xffff) out += '\\u' + hex(c, 4);
     else out += '\\U' + hex(c, 8);
