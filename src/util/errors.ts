@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'LOCKED'
   | 'UNAUTHORIZED'
   | 'USAGE'
+  | 'DOCKERFILE_INVALID'
   | 'IO'
   | 'INTERNAL';
 
