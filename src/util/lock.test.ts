@@ -24,6 +24,28 @@ describe('DirLock', () => {
     }
   });
 
+  test('concurrent with() calls on one instance take turns; a nested call in the same flow re-enters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+    try {
+      const lock = new DirLock(join(dir, 'store.lock'));
+      let inside = 0;
+      let max = 0;
+      let nested = 0;
+      await Promise.all(Array.from({ length: 10 }, () => lock.with(async () => {
+        max = Math.max(max, ++inside);
+        await new Promise((r) => setTimeout(r, 2));
+        await lock.with(async () => {
+          nested++;
+        });
+        inside--;
+      })));
+      assert.equal(max, 1);
+      assert.equal(nested, 10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('many concurrent takers, each sweeping as a store open does, all get the lock in turn', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
     try {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,10 @@ import { isTokenAlive, processToken } from './process.js';
  */
 export class DirLock {
   private held = 0;
+  /** Marks the async flow that holds the lock through with(). */
+  private readonly flow = new AsyncLocalStorage<boolean>();
+  /** The in-process queue of with() callers. */
+  private queue: Promise<void> = Promise.resolve();
   constructor(readonly path: string) {}
 
   async acquire(timeoutMs = 60_000): Promise<void> {
@@ -81,12 +86,27 @@ export class DirLock {
     }
   }
 
+  /**
+   * Runs fn holding the lock. Within one process, concurrent callers take turns (the directory
+   * alone cannot tell two async flows of the same process apart), while a call nested inside fn's
+   * own flow (an update of volumes during an update of containers) re-enters at once.
+   */
   async with<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
-    await this.acquire(timeoutMs);
+    if (this.flow.getStore() === true) return fn();
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => (endTurn = resolve));
+    const previous = this.queue;
+    this.queue = previous.then(() => turn);
+    await previous;
     try {
-      return await fn();
+      await this.acquire(timeoutMs);
+      try {
+        return await this.flow.run(true, fn);
+      } finally {
+        await this.release();
+      }
     } finally {
-      await this.release();
+      endTurn();
     }
   }
 

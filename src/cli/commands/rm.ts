@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 import { removeContainer } from '../../engine/containers/lifecycle.js';
 import { findContainer } from '../../engine/containers/lookup.js';
 import { syncContainers } from '../../engine/containers/state.js';
@@ -21,16 +23,19 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
   await withStore(engineOptions(g), async (store) => {
     const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : names;
     let failed: unknown;
-    for (const name of targets) {
+    // Several at once, as podman does: most of a removal is waiting (for the process to die, for
+    // the runtime, for umount); each container has its own lock and the store lock is held briefly.
+    const limit = pLimit(Math.max(2, availableParallelism() * 2));
+    await Promise.all(targets.map((name) => limit(async () => {
       try {
         await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}) });
         process.stdout.write(`${name}\n`);
       } catch (e) {
-        if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) continue;
+        if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
         if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
         failed = e;
       }
-    }
+    })));
     if (failed) throw failed;
   });
 }
