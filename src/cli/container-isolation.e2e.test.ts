@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import tarStream from 'tar-stream';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 
@@ -8,6 +10,40 @@ import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 // read-only root, and the cgroup and rlimit limits that podman's flags set.
 
 const NONE = ['--network', 'none'];
+
+/** A tar made in memory from name → content entries. */
+async function tarOf(entries: [string, string | Buffer][]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  for (const [name, content] of entries) pack.entry({ name, mtime: new Date(0), mode: 0o644 }, content);
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A docker-archive of `count` layers on top of the busybox rootfs tarball, layer i adding /l/fi:
+ * enough lowerdirs that their full paths would not fit in one mount call's options.
+ */
+async function manyLayerArchive(busyboxTar: Buffer, count: number): Promise<Buffer> {
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const layers = [busyboxTar];
+  for (let i = 0; i < count; i++) layers.push(await tarOf([[`l/f${i}`, `${i}\n`]]));
+  const ids = layers.map(sha);
+  const config = Buffer.from(JSON.stringify({
+    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
+    rootfs: { type: 'layers', diff_ids: ids.map((d) => `sha256:${d}`) },
+  }));
+  const configName = `${sha(config)}.json`;
+  const manifest = [{ Config: configName, RepoTags: ['localhost/many:latest'], Layers: ids.map((d) => `${d}.tar`) }];
+  return tarOf([
+    ['manifest.json', JSON.stringify(manifest)],
+    [configName, config],
+    ...layers.map((l, i): [string, Buffer] => [`${ids[i]}.tar`, l]),
+  ]);
+}
 const status = (out: string, field: string) => new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(out)?.[1];
 
 describe('containers: isolation', () => {
@@ -118,6 +154,17 @@ describe('containers: isolation', () => {
     const bad = await env.berth(['run', '--rm', ...NONE, '--ulimit', 'nofile=9:8', 'busybox', 'true']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /soft limit 9 is above hard limit 8/);
+  });
+
+  it('runs an image of 200 layers (more lowerdirs than one mount call could name by full path)', async () => {
+    const { busyboxRootfs } = await import('../testing/cli.js');
+    const bb = join(env.dir, 'bb-rootfs.tar');
+    await busyboxRootfs(bb);
+    const archive = join(env.dir, 'many.tar');
+    writeFileSync(archive, await manyLayerArchive(readFileSync(bb), 200));
+    await env.ok(['load', '-q', '-i', archive]);
+    const r = await env.ok(['run', '--rm', ...NONE, 'many', 'sh', '-c', 'ls /l | wc -l; cat /l/f0 /l/f199']);
+    assert.equal(r.stdout, '200\n0\n199\n');
   });
 
   it('--init runs an init as pid 1 that reaps and forwards; --env-file sets variables', async () => {
