@@ -1,7 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic.js';
-import { errnoCode } from '../util/errors.js';
-
 /** Podman's container states, as `ps` and `inspect` print them. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing';
 
@@ -80,33 +76,6 @@ export interface ContainerRecord {
   state: ContainerState;
 }
 
-interface ContainersFile {
-  version: 1;
-  containers: ContainerRecord[];
-}
-
-/**
- * The container records, one JSON file rewritten whole (atomically) under the store lock, like
- * the image records: a reader sees either the old file or the new one.
- */
-export class ContainerIndexFile {
-  constructor(readonly path: string) {}
-
-  async read(): Promise<ContainerRecord[]> {
-    try {
-      return (JSON.parse(await readFile(this.path, 'utf8')) as ContainersFile).containers;
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-  }
-
-  /** Caller holds the store lock. */
-  async write(containers: ContainerRecord[]): Promise<void> {
-    const file: ContainersFile = { version: 1, containers };
-    await writeFileAtomic(this.path, JSON.stringify(file));
-  }
-}
 
 export function newContainerState(): ContainerState {
   return { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] };

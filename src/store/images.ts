@@ -1,7 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../util/atomic.js';
-import { errnoCode } from '../util/errors.js';
-
 /** One image: its ID is its config digest, as in podman and docker. */
 export interface ImageRecord {
   id: string;
@@ -26,31 +22,3 @@ export interface ImageRecord {
   added: string;
 }
 
-interface ImagesFile {
-  version: 1;
-  images: ImageRecord[];
-}
-
-/**
- * The image records, one small JSON file rewritten whole (atomically) under the store lock.
- * Readers need no lock: a rename replaces the file at once.
- */
-export class ImageIndexFile {
-  constructor(readonly path: string) {}
-
-  async read(): Promise<ImageRecord[]> {
-    try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as ImagesFile;
-      return parsed.images;
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
-  }
-
-  /** Caller holds the store lock. */
-  async write(images: ImageRecord[]): Promise<void> {
-    const file: ImagesFile = { version: 1, images };
-    await writeFileAtomic(this.path, JSON.stringify(file));
-  }
-}

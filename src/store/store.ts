@@ -2,9 +2,10 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
-import { ContainerIndexFile, type ContainerRecord } from './containers.js';
-import { ImageIndexFile, type ImageRecord } from './images.js';
-import { VolumeIndexFile, type VolumeRecord } from './volumes.js';
+import type { ContainerRecord } from './containers.js';
+import type { ImageRecord } from './images.js';
+import { RecordFile } from './record-file.js';
+import type { VolumeRecord } from './volumes.js';
 import { LayerStore } from './layers.js';
 import { TempSpace } from './tmp.js';
 
@@ -24,9 +25,9 @@ export class Store {
   readonly layers: LayerStore;
   readonly tmp: TempSpace;
   readonly lock: DirLock;
-  private readonly index: ImageIndexFile;
-  private readonly containerIndex: ContainerIndexFile;
-  private readonly volumeIndex: VolumeIndexFile;
+  private readonly index: RecordFile<ImageRecord>;
+  private readonly containerIndex: RecordFile<ContainerRecord>;
+  private readonly volumeIndex: RecordFile<VolumeRecord>;
 
   private constructor(
     readonly root: string,
@@ -36,9 +37,9 @@ export class Store {
     this.blobs = new BlobStore(join(root, 'blobs'), this.tmp);
     this.layers = new LayerStore(join(root, 'layers'), this.tmp);
     this.lock = new DirLock(join(root, 'store.lock'));
-    this.index = new ImageIndexFile(join(root, 'images.json'));
-    this.containerIndex = new ContainerIndexFile(join(root, 'containers.json'));
-    this.volumeIndex = new VolumeIndexFile(join(root, 'volumes.json'));
+    this.index = new RecordFile<ImageRecord>(join(root, 'images.json'), 'images');
+    this.containerIndex = new RecordFile<ContainerRecord>(join(root, 'containers.json'), 'containers');
+    this.volumeIndex = new RecordFile<VolumeRecord>(join(root, 'volumes.json'), 'volumes');
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
