@@ -197,11 +197,26 @@ program.addCommand(rmiCommand('rmi'));
 program.addCommand(tagCommand('tag'));
 program.addCommand(untagCommand('untag'));
 program.addCommand(new Command('inspect')
-  .description('Display the configuration of containers, images or volumes')
+  .description('Display the configuration of containers, images or volumes; of a registry image with docker://REF (as skopeo)')
   .argument('<names...>')
   .option('-f, --format <format>', 'format the output using a Go template, or json')
   .addOption(new Option('-t, --type <type>', 'the kind of object to look for').choices(['all', 'container', 'image', 'volume']).default('all'))
+  .option('--raw', 'docker://: the manifest or index exactly as the registry serves it')
+  .option('--config', 'docker://: the image config')
+  .option('-n, --no-tags', 'docker://: leave out the repository\'s tags')
+  .option('--tls-verify [bool]', 'docker://: require HTTPS and verify certificates (default true)')
+  .option('--authfile <path>', 'docker://: path of the authentication file')
+  .option('--cert-dir <dir>', 'docker://: certificates for the registry')
+  .option('--creds <user:password>', 'docker://: credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/inspect.js')).runAny }))));
+program.addCommand(new Command('list-tags')
+  .description('List the tags of a repository in a registry (docker://REPO, as skopeo)')
+  .argument('<repository>')
+  .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
+  .option('--authfile <path>', 'path of the authentication file')
+  .option('--cert-dir <dir>', 'certificates for the registry')
+  .option('--creds <user:password>', 'credentials for the registry')
+  .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))));
 program.addCommand(historyCommand('history'));
 program.addCommand(importCommand('import'));
 program.addCommand(saveCommand('save'));

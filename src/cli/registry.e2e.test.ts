@@ -120,6 +120,30 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     assert.doesNotMatch(mounted.stderr, /Copying blob [0-9a-f]{12}\n/);
   });
 
+  it('inspect docker:// and list-tags answer as skopeo does, without pulling', async () => {
+    for (const tag of ['1', '2']) assert.equal((await berth(root, ['push', '-q', 'bb', `${plain.host}/berth/remote:${tag}`])).code, 0);
+    const ref = `docker://${plain.host}/berth/remote:1`;
+    const fresh = join(tmp.path, 'remote-inspect');
+    const mine = JSON.parse((await berth(fresh, ['inspect', ref])).stdout) as Record<string, unknown>;
+    const theirs = JSON.parse((await ok('skopeo', ['inspect', '--tls-verify=false', ref])).stdout) as Record<string, unknown>;
+    // Every field this skopeo prints (Debian's 1.9 has no LayersData yet; newer ones do, as berth).
+    for (const key of Object.keys(theirs).filter((k) => k !== 'RepoTags')) assert.deepEqual(mine[key], theirs[key], key);
+    assert.deepEqual(mine.LayersData, (mine.Layers as string[]).map((d) => ({ MIMEType: 'application/vnd.oci.image.layer.v1.tar', Digest: d, Size: (mine.LayersData as { Size: number }[])[0]!.Size, Annotations: null })));
+    assert.deepEqual([...(mine.RepoTags as string[])].sort(), [...(theirs.RepoTags as string[])].sort());
+    const raw = await berth(fresh, ['inspect', '--raw', ref]);
+    assert.equal(raw.stdout, (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', ref])).stdout);
+    const config = JSON.parse((await berth(fresh, ['inspect', '--config', ref])).stdout) as unknown;
+    assert.deepEqual(config, JSON.parse((await ok('skopeo', ['inspect', '--config', '--tls-verify=false', ref])).stdout));
+    const tags = JSON.parse((await berth(fresh, ['list-tags', `docker://${plain.host}/berth/remote`])).stdout) as { Repository: string; Tags: string[] };
+    const skopeoTags = JSON.parse((await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${plain.host}/berth/remote`])).stdout) as { Repository: string; Tags: string[] };
+    assert.deepEqual(tags, skopeoTags);
+    // Nothing was pulled.
+    assert.ok(!existsSync(join(fresh, 'images.json')) || (JSON.parse(readFileSync(join(fresh, 'images.json'), 'utf8')) as { images: unknown[] }).images.length === 0);
+    const missing = await berth(fresh, ['inspect', `docker://${plain.host}/berth/absent:1`]);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /absent/);
+  });
+
   it('pushes as Docker schema 2 on request, and pulls every tag with --all-tags', async () => {
     const push = await berth(root, ['push', '--format', 'v2s2', 'bb', `${plain.host}/berth/tags:v2s2`]);
     assert.equal(push.code, 0, push.stderr);

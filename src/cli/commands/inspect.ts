@@ -4,6 +4,7 @@ import { findImage, requireImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
+import type { RegistryFlags } from './_registry-opts.js';
 
 export async function run(g: GlobalOptions, names: string[], opts: { format?: string }): Promise<void> {
   await withStore(engineOptions(g), async (store) => {
@@ -31,7 +32,14 @@ export async function run(g: GlobalOptions, names: string[], opts: { format?: st
  * The top-level `berth inspect`: each name is looked up as podman does with --type all, first as a
  * container, then an image, then a volume; the objects come out in one JSON array.
  */
-export async function runAny(g: GlobalOptions, names: string[], opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume' }): Promise<void> {
+export async function runAny(g: GlobalOptions, names: string[], opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume'; raw?: boolean; config?: boolean; tags?: boolean } & RegistryFlags): Promise<void> {
+  // With a transport it is skopeo's inspect, of one image in a registry.
+  if (/^[a-z][a-z0-9-]*:\/\//.test(names[0] ?? '')) {
+    if (names.length > 1) throw new BerthError('USAGE', 'inspect of a docker:// reference takes exactly one name');
+    const { runRemoteInspect } = await import('./remote-inspect.js');
+    return runRemoteInspect(g, names[0]!, { ...opts, ...(opts.tags === false ? { noTags: true } : {}) });
+  }
+  if (opts.raw || opts.config) throw new BerthError('USAGE', '--raw and --config apply to docker:// references only');
   const [{ syncContainers }, { findContainer }, { inspectContainer }, { findVolume, inspectVolume }] = await Promise.all([
     import('../../engine/containers/state.js'),
     import('../../engine/containers/lookup.js'),
