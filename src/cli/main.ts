@@ -217,6 +217,14 @@ program.addCommand(new Command('list-tags')
   .option('--cert-dir <dir>', 'certificates for the registry')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))));
+program.addCommand(new Command('delete')
+  .description('Delete an image from a registry (docker://REF, by tag or digest, as skopeo)')
+  .argument('<image>')
+  .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
+  .option('--authfile <path>', 'path of the authentication file')
+  .option('--cert-dir <dir>', 'certificates for the registry')
+  .option('--creds <user:password>', 'credentials for the registry')
+  .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))));
 program.addCommand(historyCommand('history'));
 program.addCommand(importCommand('import'));
 program.addCommand(saveCommand('save'));

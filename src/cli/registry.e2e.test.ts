@@ -142,6 +142,14 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     const missing = await berth(fresh, ['inspect', `docker://${plain.host}/berth/absent:1`]);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /absent/);
+    // delete by tag removes the manifest (and so every tag on it), as skopeo delete does.
+    assert.equal((await berth(fresh, ['delete', ref])).code, 0);
+    const gone = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', ref]);
+    assert.notEqual(gone.code, 0);
+    assert.deepEqual((JSON.parse((await berth(fresh, ['list-tags', `docker://${plain.host}/berth/remote`])).stdout) as { Tags: string[] }).Tags, []);
+    const again = await berth(fresh, ['delete', ref]);
+    assert.equal(again.code, 125);
+    assert.match(again.stderr, /manifest unknown/);
   });
 
   it('pushes as Docker schema 2 on request, and pulls every tag with --all-tags', async () => {

@@ -1,5 +1,5 @@
 import { parseReference } from '../../oci/reference.js';
-import { inspectRegistryImage, listRegistryTags } from '../../transports/docker/index.js';
+import { deleteRegistryImage, inspectRegistryImage, listRegistryTags } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
@@ -45,4 +45,10 @@ export async function runListTags(_g: GlobalOptions, name: string, f: RegistryFl
   if (ref.tag || ref.digest) throw new BerthError('USAGE', `${name}: list-tags takes a repository, without a tag or digest`);
   const tags = await listRegistryTags(ref, registryOptions(f));
   process.stdout.write(`${JSON.stringify({ Repository: `${ref.domain}/${ref.path}`, Tags: tags }, null, 4)}\n`);
+}
+
+/** `berth delete docker://REF`: skopeo delete. */
+export async function runDelete(_g: GlobalOptions, name: string, f: RegistryFlags): Promise<void> {
+  const ref = registryReference(name);
+  await deleteRegistryImage(ref, registryOptions(f));
 }

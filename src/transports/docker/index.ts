@@ -3,7 +3,7 @@ export { parseWWWAuthenticate, repositoryScope, Authenticator, type Challenge } 
 export { RegistryClient, MANIFEST_ACCEPT, apiHost, loadCertDir, type RegistryOptions } from './client.js';
 export { openBlob, readBlob, blobExists, mountBlob, uploadBlob, DEFAULT_CHUNK_SIZE } from './blobs.js';
 export { readRegistryImage, listRegistryTags, manifestReference, type ReadOptions } from './reader.js';
-export { inspectRegistryImage, type RemoteImage, type RemoteImageInfo, type RemoteInspectOptions } from './inspect.js';
+export { deleteRegistryImage, inspectRegistryImage, type RemoteImage, type RemoteImageInfo, type RemoteInspectOptions } from './inspect.js';
 export { writeRegistryImage, manifestAs, type WriteOptions, type PushFormat } from './writer.js';
 export { pullImages, pushImage, registriesConf, stripDockerTransport, type PullOptions, type PushOptions } from './copy.js';
 export { nextLink } from './_http.js';

@@ -75,3 +75,19 @@ export async function inspectRegistryImage(ref: ImageReference, opts: RemoteInsp
     },
   };
 }
+
+/**
+ * skopeo delete: removes the manifest a reference names. A tag is resolved to its digest first
+ * (the registry API deletes by digest, so every tag on that manifest goes with it, as in skopeo).
+ */
+export async function deleteRegistryImage(ref: ImageReference, opts: ReadOptions = {}): Promise<string> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  let digest = ref.digest;
+  if (!digest) {
+    const head = await client.headManifest(ref.path, manifestReference(ref));
+    if (!head) throw new BerthError('IMAGE_UNKNOWN', `${ref.domain}/${ref.path}:${manifestReference(ref)}: manifest unknown`);
+    digest = head.digest ?? (await client.getManifest(ref.path, manifestReference(ref))).digest;
+  }
+  await client.deleteManifest(ref.path, digest);
+  return digest;
+}
