@@ -152,6 +152,41 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     assert.match(again.stderr, /manifest unknown/);
   });
 
+  it('copy moves an image between a registry, OCI layouts, archives and the store, digests kept', async () => {
+    const reg = `docker://${plain.host}/berth/copy:1`;
+    assert.equal((await berth(root, ['push', '-q', 'bb', reg.slice('docker://'.length)])).code, 0);
+    const rawAtRegistry = (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', reg])).stdout;
+    const scratch = join(tmp.path, 'copy-store');
+    const layout = join(tmp.path, 'layout');
+    const copy = (...args: string[]) => berth(scratch, ['copy', '-q', '--tls-verify=false', ...args]);
+    // registry -> OCI layout: the manifest bytes are the registry's (skopeo reads the layout).
+    assert.equal((await copy(reg, `oci:${layout}:v1`)).code, 0);
+    assert.equal((await ok('skopeo', ['inspect', '--raw', `oci:${layout}:v1`])).stdout, rawAtRegistry);
+    // layout -> another repository, with --preserve-digests: the same digest arrives.
+    const back = `docker://${plain.host}/berth/copied:1`;
+    const digestFile = join(tmp.path, 'copied.digest');
+    const pushed = await copy('--preserve-digests', '--digestfile', digestFile, `oci:${layout}:v1`, back);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const digestOf = async (r: string) => (JSON.parse((await ok('skopeo', ['inspect', '--tls-verify=false', r])).stdout) as { Digest: string }).Digest;
+    assert.equal(await digestOf(back), await digestOf(reg));
+    assert.equal(readFileSync(digestFile, 'utf8'), await digestOf(reg));
+    // registry -> oci-archive -> the store, and the store -> docker-archive -> berth load: one image ID all along.
+    const archive = join(tmp.path, 'copy.oci.tar');
+    assert.equal((await copy(reg, `oci-archive:${archive}:v1`)).code, 0);
+    assert.equal((await copy(`oci-archive:${archive}:v1`, 'berth:localhost/from-archive:1')).code, 0);
+    const dockerArchive = join(tmp.path, 'copy.docker.tar');
+    assert.equal((await copy('berth:localhost/from-archive:1', `docker-archive:${dockerArchive}:localhost/again:1`)).code, 0);
+    const loaded = await berth(join(tmp.path, 'copy-load'), ['load', '-q', '-i', dockerArchive]);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    const ids = JSON.parse((await berth(scratch, ['images', '--format', 'json'])).stdout) as { Id: string; Names: string[] }[];
+    assert.equal(ids.find((i) => i.Names?.includes('localhost/from-archive:1'))?.Id, id.slice(7));
+    // skopeo takes what berth wrote.
+    await ok('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${plain.host}/berth/by-skopeo:1`]);
+    const bad = await copy(reg, `dir:${join(tmp.path, 'd')}`);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /unknown transport "dir"/);
+  });
+
   it('pushes as Docker schema 2 on request, and pulls every tag with --all-tags', async () => {
     const push = await berth(root, ['push', '--format', 'v2s2', 'bb', `${plain.host}/berth/tags:v2s2`]);
     assert.equal(push.code, 0, push.stderr);
