@@ -202,6 +202,9 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
     if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') return { c, next: 'none' as const };
     const paths = containerPaths(store, c.id);
     stopHelpers(c.state.helpers);
+    // An --rm container goes whole: removal releases the runtime state and the mount itself,
+    // overlapping them with the rest of its work.
+    if (c.config.autoRemove && !opts.fromStop) return { c, next: 'remove' as const };
     // The process is gone: the runtime's state and the root mount can go at the same time.
     await Promise.all([runtimeFor(store, c).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
     trace('cleanup: runtime state deleted, unmounted');
@@ -243,7 +246,10 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     const paths = containerPaths(store, c.id);
     await setState(store, c.id, { status: 'removing' });
     stopHelpers(current.state.helpers);
-    await Promise.all([runtimeFor(store, current).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
+    // The mount must be gone before the directory under it goes; the runtime's own state (and the
+    // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it.
+    const runtimeGone = runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
+    await unmountOverlay(paths.overlay);
     trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');
     await rename(paths.dir, doomed).catch(() => undefined);
@@ -252,6 +258,7 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
       if (i >= 0) all.splice(i, 1);
     });
     await Promise.all([
+      runtimeGone,
       rm(doomed, { recursive: true, force: true }),
       rm(paths.run, { recursive: true, force: true }),
       opts.keepExitFile ? undefined : rm(paths.exitFile, { force: true }),
