@@ -1,0 +1,2 @@
+export { buildImage, type BuildOptions } from './build.js';
+export type { ImageFormat } from './image.js';

@@ -1,0 +1,85 @@
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { diffDirectory } from '../archive/diff.js';
+import { createContainer } from '../engine/containers/create.js';
+import { cleanupContainer, removeContainer, startContainer } from '../engine/containers/lifecycle.js';
+import { containerPaths } from '../engine/containers/paths.js';
+import { waitForExitFile } from '../engine/containers/state.js';
+import { parseLogChunk } from '../runtime/k8s-log.js';
+import type { Store } from '../store/store.js';
+import { BerthError } from '../util/errors.js';
+
+export interface RunStep {
+  image: string;
+  argv: string[];
+  /** The build args in scope and the image's Env (later wins): the process's environment. */
+  env: string[];
+  user: string;
+  workdir: string;
+  network: string;
+  /** Where the command's output goes as it runs. */
+  output?: (text: string) => void;
+}
+
+/**
+ * Files the runtime makes in the root as mount points (bind-mounted /etc files), which are not the
+ * command's work and stay out of the layer, as buildah leaves them out.
+ */
+const MOUNT_STUBS = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname', 'run/.containerenv']);
+
+/**
+ * Runs one RUN command in a container of `image` and hands its changes (the upperdir) to `commit`
+ * as a layer tar while the container still exists. A non-zero exit fails with the code and the
+ * command's last output.
+ */
+export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Readable) => Promise<T>): Promise<T> {
+  const c = await createContainer(store, {
+    image: step.image,
+    entrypoint: JSON.stringify(step.argv),
+    command: [],
+    env: step.env,
+    user: step.user,
+    workdir: step.workdir || '/',
+    network: step.network,
+    pull: 'never',
+  });
+  const paths = containerPaths(store, c.id);
+  try {
+    await startContainer(store, c.id);
+    let offset = 0;
+    let rest = '';
+    let tail = '';
+    const pump = async () => {
+      const fh = await open(paths.log, 'r').catch(() => undefined);
+      if (!fh) return;
+      try {
+        for (;;) {
+          const buf = Buffer.alloc(64 * 1024);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+          if (bytesRead === 0) break;
+          offset += bytesRead;
+          const { entries, rest: r } = parseLogChunk(rest + buf.subarray(0, bytesRead).toString('utf8'));
+          rest = r;
+          const text = entries.map((e) => e.text + (e.full ? '\n' : '')).join('');
+          tail = (tail + text).slice(-4000);
+          step.output?.(text);
+        }
+      } finally {
+        await fh.close();
+      }
+    };
+    let code: number | undefined;
+    while (code === undefined) {
+      code = await waitForExitFile(paths.exitFile, 100);
+      await pump();
+    }
+    await cleanupContainer(store, c.id);
+    if (code !== 0) {
+      const shown = step.argv.join(' ');
+      throw new BerthError('USAGE', `building: while running runtime: exit status ${code}: RUN ${shown}${tail ? `\n${tail.trimEnd()}` : ''}`, { exitCode: code });
+    }
+    return await commit(diffDirectory(paths.overlay.upper, { exclude: (p) => MOUNT_STUBS.has(p) }));
+  } finally {
+    await removeContainer(store, c.id, { force: true, volumes: true }).catch(() => undefined);
+  }
+}
