@@ -147,11 +147,12 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
               {
                 image: state.imageId,
                 argv,
+                label: ins.original,
                 env: [...argEnv, ...(state.config.Env ?? [])],
                 user: state.config.User ?? '',
                 workdir: state.config.WorkingDir ?? '/',
                 network: network === 'default' ? 'none' : network,
-                output: out,
+                ...(opts.out ? { output: opts.out } : {}),
               },
               (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format }),
             );

@@ -17,6 +17,8 @@ export interface RunStep {
   user: string;
   workdir: string;
   network: string;
+  /** The instruction as written, for the error. */
+  label: string;
   /** Where the command's output goes as it runs. */
   output?: (text: string) => void;
 }
@@ -75,8 +77,9 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     }
     await cleanupContainer(store, c.id);
     if (code !== 0) {
-      const shown = step.argv.join(' ');
-      throw new BerthError('USAGE', `building: while running runtime: exit status ${code}: RUN ${shown}${tail ? `\n${tail.trimEnd()}` : ''}`, { exitCode: code });
+      // The output went to the caller as it came; a quiet build shows its end with the error.
+      const shown = step.output === undefined && tail ? `\n${tail.trimEnd()}` : '';
+      throw new BerthError('USAGE', `building at STEP "${step.label}": while running runtime: exit status ${code}${shown}`, { exitCode: code });
     }
     return await commit(diffDirectory(paths.overlay.upper, { exclude: (p) => MOUNT_STUBS.has(p) }));
   } finally {
