@@ -134,6 +134,17 @@ describe('berth build', { timeout: 300_000 }, () => {
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'cached'])).stdout, 'changed\n');
     assert.notEqual((await env.ok(['run', '--rm', '--network', 'none', 'cached', 'cat', '/stamp'])).stdout, firstStamp);
 
+    // The steps' images are intermediate: listed only with --all.
+    const stepIds = [...changed.stdout.matchAll(/^--> ([0-9a-f]{11})$/gm)].map((m) => m[1]!);
+    const finalShort = lastLine(changed.stdout).slice(0, 11);
+    const listed = (await env.ok(['images', '--format', '{{.ID}}'])).stdout;
+    const listedAll = (await env.ok(['images', '-a', '--format', '{{.ID}}'])).stdout;
+    assert.ok(listed.includes(finalShort));
+    for (const step of stepIds.filter((s) => s !== finalShort)) {
+      assert.ok(!listed.includes(step), `intermediate ${step} hidden`);
+      assert.ok(listedAll.includes(step), `intermediate ${step} listed with -a`);
+    }
+
     const nocache = await env.ok(['build', '--no-cache', '-t', 'cached', dir]);
     assert.doesNotMatch(nocache.stdout, /Using cache/);
   });
@@ -202,6 +213,17 @@ describe('berth build', { timeout: 300_000 }, () => {
     assert.equal(info['ManifestType'], 'application/vnd.docker.distribution.manifest.v2+json');
     assert.deepEqual(info['Config'].Entrypoint, ['echo']);
     assert.deepEqual(info['Config'].Cmd, ['x']);
+  });
+
+  it('runs the base image’s ONBUILD triggers in the child build and does not pass them on', async () => {
+    const base = context(env, 'onbuild-base', { Containerfile: 'FROM busybox\nONBUILD COPY marker.txt /marker.txt\nONBUILD RUN echo triggered > /triggered\n' });
+    await env.ok(['build', '-t', 'onbuild-base', base]);
+    assert.deepEqual((await inspect(env, 'onbuild-base'))['Config'].OnBuild, ['COPY marker.txt /marker.txt', 'RUN echo triggered > /triggered']);
+    const child = context(env, 'onbuild-child', { 'marker.txt': 'from the child context\n', Containerfile: 'FROM onbuild-base\nCMD ["cat", "/marker.txt", "/triggered"]\n' });
+    const r = await env.ok(['build', '-t', 'onbuild-child', child]);
+    assert.match(r.stdout, /^ONBUILD RUN echo triggered/m);
+    assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'onbuild-child'])).stdout, 'from the child context\ntriggered\n');
+    assert.ok(!(await inspect(env, 'onbuild-child'))['Config'].OnBuild);
   });
 
   it('ADD unpacks a local tar archive', async () => {

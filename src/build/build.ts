@@ -3,7 +3,7 @@ import { join, posix, resolve } from 'node:path';
 import { diffDirectory } from '../archive/diff.js';
 import { rootReader } from '../engine/containers/rootfs-path.js';
 import { tagImage } from '../engine/images.js';
-import { envFromList, processWord, processWords, type Instruction } from '../dockerfile/index.js';
+import { envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ImageRecord } from '../store/images.js';
@@ -100,7 +100,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       }
     }
     const id = await make();
-    await cache.record(k, id);
+    await cache.record(k, id, parent);
     out(`--> ${short(id)}\n`);
     return id;
   };
@@ -111,10 +111,19 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     const total = stage.instructions.length + 1;
     out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
     const state = await startStage(store, stage, plan.stages, results, cached, format);
+    // The base image's ONBUILD triggers run first, and are not passed on.
+    const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
+    if (triggers.length > 0) {
+      state.config.OnBuild = null;
+      for (const trigger of parseDockerfile(triggers.join('\n')).instructions) {
+        out(`${prefix}ONBUILD ${trigger.original}\n`);
+        await runInstruction(trigger);
+      }
+    }
     for (const [i, ins] of stage.instructions.entries()) {
       out(`${prefix}STEP ${i + 2}/${total}: ${ins.original}\n`);
       const isLast = si === plan.needed.length - 1 && i === stage.instructions.length - 1;
-      if (isLast && opts.tags?.length) out(`COMMIT ${storedName(opts.tags[0]!)}\n`);
+      if (isLast) out(opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n');
       await runInstruction(ins);
     }
     results.set(stage.index, state.imageId);

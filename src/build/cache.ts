@@ -7,8 +7,8 @@ import { errnoCode } from '../util/errors.js';
 
 interface CacheFile {
   version: 1;
-  /** Step key to the ID of the image that step made. */
-  entries: Record<string, string>;
+  /** Step key to the image that step made and the image it started from. */
+  entries: Record<string, { image: string; parent: string }>;
 }
 
 /**
@@ -39,18 +39,27 @@ export class BuildCache {
 
   /** The image a step made before, if it is still in the store. */
   async lookup(key: string): Promise<string | undefined> {
-    const id = (await this.read()).entries[key];
+    const id = (await this.read()).entries[key]?.image;
     if (!id) return undefined;
     return (await this.store.images()).some((i) => i.id === id) ? id : undefined;
   }
 
-  async record(key: string, imageId: string): Promise<void> {
+  /**
+   * Images that a cached step started from and whose result is still here: podman's intermediate
+   * images, which `images` hides without --all when they have no name.
+   */
+  async parents(): Promise<Set<string>> {
+    const live = new Set((await this.store.images()).map((i) => i.id));
+    return new Set(Object.values((await this.read()).entries).flatMap((e) => (live.has(e.image) ? [e.parent] : [])));
+  }
+
+  async record(key: string, imageId: string, parentId: string): Promise<void> {
     await this.store.lock.with(async () => {
       const file = await this.read();
       const live = new Set((await this.store.images()).map((i) => i.id));
-      const entries: Record<string, string> = {};
-      for (const [k, v] of Object.entries(file.entries)) if (live.has(v)) entries[k] = v;
-      entries[key] = imageId;
+      const entries: CacheFile['entries'] = {};
+      for (const [k, v] of Object.entries(file.entries)) if (typeof v === 'object' && live.has(v.image)) entries[k] = v;
+      entries[key] = { image: imageId, parent: parentId };
       await writeFileAtomic(this.path, JSON.stringify({ version: 1, entries } satisfies CacheFile));
     });
   }

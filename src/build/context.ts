@@ -16,12 +16,18 @@ export interface BuildContext {
 }
 
 /**
- * Reads the ignore file: `<Dockerfile>.dockerignore` next to the Dockerfile wins over the
- * context's `.dockerignore`, as BuildKit and buildah choose.
+ * Reads the ignore file: `<Dockerfile>.containerignore` or `.dockerignore` next to the Dockerfile
+ * wins over the context's `.containerignore`, then `.dockerignore`, as buildah chooses.
  */
 export async function loadContext(dir: string, dockerfile: string): Promise<BuildContext> {
   let patterns: string[] = [];
-  for (const candidate of [join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`), join(dir, '.dockerignore')]) {
+  const candidates = [
+    join(dirname(dockerfile), `${basename(dockerfile)}.containerignore`),
+    join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`),
+    join(dir, '.containerignore'),
+    join(dir, '.dockerignore'),
+  ];
+  for (const candidate of candidates) {
     try {
       patterns = readDockerignore(await readFile(candidate, 'utf8'));
       break;
