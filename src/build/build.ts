@@ -32,6 +32,8 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: none (default), host. */
   network?: string;
+  /** Stops the build: a running RUN is killed, no further step starts. */
+  signal?: AbortSignal;
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
   out?: (text: string) => void;
 }
@@ -88,6 +90,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const results = new Map<number, string>();
   const multi = plan.needed.length > 1;
 
+  /** podman's `COMMIT name` line, printed once the last step has run, before its image ID. */
+  let commitLine: string | undefined;
+  const printCommit = () => {
+    if (commitLine !== undefined) out(commitLine);
+    commitLine = undefined;
+  };
+
   /** Runs one step through the cache: `key` names what it does, `make` makes its image. */
   const cached = async (parent: string, key: string, make: () => Promise<string>): Promise<string> => {
     const k = BuildCache.key(parent, `${format}\n${key}`);
@@ -95,12 +104,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       const hit = await cache.lookup(k);
       if (hit) {
         out(`--> Using cache ${full(hit)}\n`);
+        printCommit();
         out(`--> ${short(hit)}\n`);
         return hit;
       }
     }
     const id = await make();
     await cache.record(k, id, parent);
+    printCommit();
     out(`--> ${short(id)}\n`);
     return id;
   };
@@ -120,10 +131,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         await runInstruction(trigger);
       }
     }
+    const commitText = opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n';
+    if (si === plan.needed.length - 1 && stage.instructions.length === 0) commitLine = commitText;
     for (const [i, ins] of stage.instructions.entries()) {
+      opts.signal?.throwIfAborted();
       out(`${prefix}STEP ${i + 2}/${total}: ${ins.original}\n`);
       const isLast = si === plan.needed.length - 1 && i === stage.instructions.length - 1;
-      if (isLast) out(opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n');
+      if (isLast) commitLine = commitText;
       await runInstruction(ins);
     }
     results.set(stage.index, state.imageId);
@@ -162,6 +176,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 workdir: state.config.WorkingDir ?? '/',
                 network: network === 'default' ? 'none' : network,
                 ...(opts.out ? { output: opts.out } : {}),
+                ...(opts.signal ? { signal: opts.signal } : {}),
               },
               (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format }),
             );
@@ -251,6 +266,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     last = await cached(parent, `--label ${JSON.stringify(labels)}`, async () => {
       return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format })).id;
     });
+  }
+  if (commitLine !== undefined) {
+    printCommit();
+    out(`--> ${short(last)}\n`);
   }
   const unused = [...buildArgs.keys()].filter((k) => !consumed.has(k));
   if (unused.length) out(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]\n`);

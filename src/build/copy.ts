@@ -46,7 +46,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
     if (!st.isDirectory() && plan.extractArchives && (await isArchive(source.path))) {
       const hostDir = await resolveInRoot(root, destDir);
       try {
-        await run('tar', ['-x', '-f', source.path, '-C', hostDir, '--no-same-permissions']);
+        await run('tar', ['-x', '-f', source.path, '-C', hostDir]);
       } catch (e) {
         throw new BerthError('IO', `ADD: extracting ${source.rel}: ${(e as { stderr?: string }).stderr?.trim() ?? (e as Error).message}`, { cause: e });
       }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { diffDirectory } from '../archive/diff.js';
 import { createContainer } from '../engine/containers/create.js';
-import { cleanupContainer, removeContainer, startContainer } from '../engine/containers/lifecycle.js';
+import { cleanupContainer, killContainer, removeContainer, startContainer } from '../engine/containers/lifecycle.js';
 import { containerPaths } from '../engine/containers/paths.js';
 import { waitForExitFile } from '../engine/containers/state.js';
 import { parseLogChunk } from '../runtime/k8s-log.js';
@@ -21,6 +21,8 @@ export interface RunStep {
   label: string;
   /** Where the command's output goes as it runs. */
   output?: (text: string) => void;
+  /** Aborting kills the command (the build then fails and the container is removed). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,8 +48,12 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     pull: 'never',
   });
   const paths = containerPaths(store, c.id);
+  const abort = () => void killContainer(store, c.id, 'KILL').catch(() => undefined);
   try {
+    step.signal?.throwIfAborted();
     await startContainer(store, c.id);
+    step.signal?.addEventListener('abort', abort);
+    if (step.signal?.aborted) abort();
     let offset = 0;
     let rest = '';
     let tail = '';
@@ -76,13 +82,15 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
       await pump();
     }
     await cleanupContainer(store, c.id);
+    step.signal?.throwIfAborted();
     if (code !== 0) {
       // The output went to the caller as it came; a quiet build shows its end with the error.
       const shown = step.output === undefined && tail ? `\n${tail.trimEnd()}` : '';
-      throw new BerthError('USAGE', `building at STEP "${step.label}": while running runtime: exit status ${code}${shown}`, { exitCode: code });
+      throw new BerthError('BUILD_FAILED', `building at STEP "${step.label}": while running runtime: exit status ${code}${shown}`, { exitCode: code });
     }
     return await commit(diffDirectory(paths.overlay.upper, { exclude: (p) => MOUNT_STUBS.has(p) }));
   } finally {
+    step.signal?.removeEventListener('abort', abort);
     await removeContainer(store, c.id, { force: true, volumes: true }).catch(() => undefined);
   }
 }

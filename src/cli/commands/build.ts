@@ -35,8 +35,14 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
   const format = f.format;
   if (f.network !== undefined && !['none', 'host'].includes(f.network)) throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
+  // Ctrl-C stops the build cleanly: the RUN in progress is killed and its container removed.
+  const aborter = new AbortController();
+  const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await withStore(engineOptions(g), async (store) => {
     const record = await buildImage(store, {
+      signal: aborter.signal,
       contextDir: context ?? '.',
       ...(f.file !== undefined ? { file: f.file } : {}),
       tags: f.tag,
