@@ -226,6 +226,31 @@ describe('berth build', { timeout: 300_000 }, () => {
     assert.ok(!(await inspect(env, 'onbuild-child'))['Config'].OnBuild);
   });
 
+  it('runs RUN here-documents as scripts or shell input and writes COPY here-documents as files', async () => {
+    const dir = context(env, 'heredoc', {
+      Containerfile: [
+        'FROM busybox',
+        'ARG WHO=builder',
+        'RUN <<EOF',
+        'echo one > /script',
+        'echo two >> /script',
+        'EOF',
+        'RUN cat <<A > /a && cat <<-B > /b',
+        'hello $WHO',
+        'A',
+        '\tindented',
+        '\tB',
+        'COPY <<CONF /etc/app.conf',
+        'user=$WHO',
+        'CONF',
+        '',
+      ].join('\n'),
+    });
+    await env.ok(['build', '-t', 'heredoc', dir]);
+    const r = await env.ok(['run', '--rm', '--network', 'none', 'heredoc', 'cat', '/script', '/a', '/b', '/etc/app.conf']);
+    assert.equal(r.stdout, 'one\ntwo\nhello builder\nindented\nuser=builder\n');
+  });
+
   it('ADD unpacks a local tar archive', async () => {
     const dir = context(env, 'add', { 'payload/inner/f.txt': 'unpacked\n', Containerfile: 'FROM busybox\nADD payload.tar.gz /opt/\nCMD ["sh"]\n' });
     const { spawnSync } = await import('node:child_process');

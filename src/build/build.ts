@@ -1,9 +1,10 @@
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { diffDirectory } from '../archive/diff.js';
 import { rootReader } from '../engine/containers/rootfs-path.js';
 import { tagImage } from '../engine/images.js';
-import { envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
+import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import { resolveUser } from '../runtime/user.js';
 import type { ImageRecord } from '../store/images.js';
@@ -146,7 +147,9 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     async function runInstruction(ins: Instruction): Promise<void> {
       const expandEnv = () => lookupOf(new Map([...state.args, ...envFromList(state.config.Env ?? [])]));
       const expand = (w: string) => processWord(w, expandEnv(), lex);
-      if (ins.heredocs.length > 0) throw new BerthError('DOCKERFILE_INVALID', `heredocs are not supported yet (line ${ins.startLine})`);
+      if (ins.heredocs.length > 0 && ins.keyword !== 'run' && ins.keyword !== 'copy' && ins.keyword !== 'add') {
+        throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} takes no here-document (line ${ins.startLine})`);
+      }
       switch (ins.keyword) {
         case 'arg':
           checkFlags(ins, []);
@@ -160,7 +163,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           return;
         case 'run': {
           checkFlags(ins, ['network']);
-          const argv = ins.json ? ins.args : [...shellOf(state.config), ins.args.join(' ')];
+          const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
           const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}`;
@@ -217,8 +220,27 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
             sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
           } else {
-            ctxSources = srcWords.flatMap((s) => contextSources(ctx, s));
-            sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources, ctx)}`;
+            // Here-documents become files of their own, named after their delimiter.
+            const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
+            const docOf = (raw: string) => {
+              const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
+              return m ? docs.get(m[2]!) : undefined;
+            };
+            const docWords = ins.args.slice(0, -1).map(docOf);
+            const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
+            const docSources: CopySource[] = [];
+            let docKey = '';
+            for (const h of docWords) {
+              if (!h) continue;
+              let content = h.chomp ? chompHeredocContent(h.content) : h.content;
+              if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
+              await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
+              docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
+              docKey += `${h.name}\0${content}\0`;
+            }
+            const ctxWords = srcWords.filter((_, i) => !docWords[i]);
+            ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
+            sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
           }
           const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
           state.imageId = await cached(state.imageId, key, async () => {
@@ -278,6 +300,19 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   if (!record) throw new BerthError('IO', `the built image ${last} disappeared from the store`);
   for (const t of opts.tags ?? []) out(`Successfully tagged ${storedName(t)}\n`);
   return record;
+}
+
+/**
+ * A shell-form RUN with here-documents, as BuildKit runs it: a RUN that is only `<<EOF` runs the
+ * body as its script; otherwise the shell gets the command line followed by the bodies and their
+ * delimiters, and does the redirections itself.
+ */
+function heredocScript(ins: Instruction): string {
+  const cmd = ins.args.join(' ');
+  const only = ins.heredocs.length === 1 ? ins.heredocs[0]! : undefined;
+  const m = /^\d*<<(-?)(["']?)(.+)\2$/s.exec(cmd.trim());
+  if (only && m && m[3] === only.name) return only.chomp ? chompHeredocContent(only.content) : only.content;
+  return `${cmd}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`;
 }
 
 function shellOf(config: ContainerConfig): string[] {
