@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { diffDirectory } from '../archive/diff.js';
-import { rootReader } from '../engine/containers/rootfs-path.js';
 import { tagImage } from '../engine/images.js';
 import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
-import { resolveUser } from '../runtime/user.js';
 import type { ImageRecord } from '../store/images.js';
 import { findImage, storedName } from '../store/lookup.js';
-import { mountOverlay, unmountOverlay } from '../store/overlay.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
-import { copyInto, type CopyPlan } from './copy.js';
+import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
 import { baseImage, commitStep, type ImageFormat } from './image.js';
 import { applyMetadata, isMetadata } from './metadata.js';
 import { runStep } from './run.js';
@@ -343,63 +340,6 @@ async function startStage(
   return { imageId, config: structuredClone(config.config ?? {}), args: new Map(), cmdSet: false };
 }
 
-/** `--chown=user[:group]`: numbers as they are, names from the image's own passwd and group files. */
-async function ownerOf(root: string, spec: string): Promise<{ uid: number; gid: number }> {
-  const [u = '', g] = spec.split(':', 2);
-  if (/^\d+$/.test(u) && (g === undefined || /^\d+$/.test(g))) return { uid: Number(u), gid: Number(g ?? u) };
-  const user = await resolveUser(rootReader(root), spec);
-  return { uid: user.uid, gid: user.gid };
-}
 
-/** The sources of a COPY --from, inside the source image's mounted root (globs on the last component). */
-async function imageSources(root: string, words: string[]): Promise<CopySource[]> {
-  const { lstat, readdir } = await import('node:fs/promises');
-  const { resolveInRoot } = await import('../engine/containers/rootfs-path.js');
-  const out: CopySource[] = [];
-  for (const w of words) {
-    const clean = posix.normalize(`/${w}`);
-    const base = posix.basename(clean);
-    if (/[*?[]/.test(base)) {
-      const dir = await resolveInRoot(root, posix.dirname(clean));
-      const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-      const names = (await readdir(dir).catch(() => [])).filter((n) => re.test(n)).sort();
-      if (names.length === 0) throw new BerthError('IO', `building: no source files were specified: "${w}" matches nothing`);
-      for (const n of names) out.push({ path: join(dir, n), rel: posix.join(posix.dirname(clean), n).slice(1), isDir: false });
-      continue;
-    }
-    const path = await resolveInRoot(root, clean);
-    const st = await lstat(path).catch(() => undefined);
-    if (!st) throw new BerthError('IO', `building: copier: stat: "${clean}": no such file or directory`);
-    out.push({ path, rel: clean.slice(1), isDir: st.isDirectory() });
-  }
-  return out;
-}
 
-/**
- * Mounts `imageId`'s layers with a fresh upperdir (and the COPY --from image's, read through its
- * own overlay), lets `fill` write into the root, and returns the upperdir: the layer's content.
- */
-async function copyLayer(store: Store, imageId: string, sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
-  const dir = await store.tmp.make('build-copy');
-  const images = await store.images();
-  const layersOf = (id: string) => (images.find((i) => i.id === id)?.layers ?? []).map((c) => store.layers.diffDir(c));
-  const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
-  const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
-  try {
-    await mountOverlay(store.root, layersOf(imageId), target);
-    try {
-      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source);
-      await fill(target.merged, sourceImage ? source.merged : undefined);
-    } finally {
-      if (sourceImage) await unmountOverlay(source);
-      await unmountOverlay(target);
-    }
-    // overlay leaves its work dir in the upper's filesystem: only `diff` is the layer.
-    await mkdir(target.upper, { recursive: true });
-    return { dir, upper: target.upper };
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
-  }
-}
 

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveInRoot } from '../engine/containers/rootfs-path.js';
+import { resolveInRoot, rootReader } from '../engine/containers/rootfs-path.js';
+import { resolveUser } from '../runtime/user.js';
+import { mountOverlay, unmountOverlay } from '../store/overlay.js';
+import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { walkSource, type BuildContext, type CopySource } from './context.js';
 
@@ -120,5 +123,63 @@ async function isArchive(path: string): Promise<boolean> {
     return bytesRead >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar';
   } finally {
     await fh.close();
+  }
+}
+
+/** `--chown=user[:group]`: numbers as they are, names from the image's own passwd and group files. */
+export async function ownerOf(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [u = '', g] = spec.split(':', 2);
+  if (/^\d+$/.test(u) && (g === undefined || /^\d+$/.test(g))) return { uid: Number(u), gid: Number(g ?? u) };
+  const user = await resolveUser(rootReader(root), spec);
+  return { uid: user.uid, gid: user.gid };
+}
+
+/** The sources of a COPY --from, inside the source image's mounted root (globs on the last component). */
+export async function imageSources(root: string, words: string[]): Promise<CopySource[]> {
+  const out: CopySource[] = [];
+  for (const w of words) {
+    const clean = posix.normalize(`/${w}`);
+    const base = posix.basename(clean);
+    if (/[*?[]/.test(base)) {
+      const dir = await resolveInRoot(root, posix.dirname(clean));
+      const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const names = (await readdir(dir).catch(() => [])).filter((n) => re.test(n)).sort();
+      if (names.length === 0) throw new BerthError('IO', `building: no source files were specified: "${w}" matches nothing`);
+      for (const n of names) out.push({ path: join(dir, n), rel: posix.join(posix.dirname(clean), n).slice(1), isDir: false });
+      continue;
+    }
+    const path = await resolveInRoot(root, clean);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) throw new BerthError('IO', `building: copier: stat: "${clean}": no such file or directory`);
+    out.push({ path, rel: clean.slice(1), isDir: st.isDirectory() });
+  }
+  return out;
+}
+
+/**
+ * Mounts `imageId`'s layers with a fresh upperdir (and the COPY --from image's, read through its
+ * own overlay), lets `fill` write into the root, and returns the upperdir: the layer's content.
+ */
+export async function copyLayer(store: Store, imageId: string, sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
+  const dir = await store.tmp.make('build-copy');
+  const images = await store.images();
+  const layersOf = (id: string) => (images.find((i) => i.id === id)?.layers ?? []).map((c) => store.layers.diffDir(c));
+  const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
+  const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
+  try {
+    await mountOverlay(store.root, layersOf(imageId), target);
+    try {
+      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source);
+      await fill(target.merged, sourceImage ? source.merged : undefined);
+    } finally {
+      if (sourceImage) await unmountOverlay(source);
+      await unmountOverlay(target);
+    }
+    // overlay leaves its work dir in the upper's filesystem: only `diff` is the layer.
+    await mkdir(target.upper, { recursive: true });
+    return { dir, upper: target.upper };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
   }
 }
