@@ -27,6 +27,7 @@ it('plans stages: global ARGs expand FROM, the target needs only its dependencie
   assert.throws(() => planBuild(DF, { buildArgs: new Map(), target: 'nope' }), /target "nope" was not found/);
   assert.throws(() => planBuild('RUN true\nFROM busybox\n', { buildArgs: new Map() }), /before the first FROM/);
   assert.throws(() => planBuild('FROM busybox AS a\nFROM busybox AS A\n', { buildArgs: new Map() }), /duplicate stage name/);
+  assert.throws(() => planBuild('FROM busybox\nRUN true\nFOO bar\n', { buildArgs: new Map() }), /unknown instruction: FOO \(line 3\)/);
 });
 
 it('applies metadata instructions as docker does', () => {

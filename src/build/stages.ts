@@ -24,6 +24,9 @@ export interface BuildPlan {
   escapeToken: string;
 }
 
+/** Every instruction; an unknown one fails the build before any step runs. */
+const KNOWN = new Set(['from', 'run', 'copy', 'add', 'arg', 'env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
+
 /** The build args BuildKit declares itself (usable after `ARG NAME` without a value). */
 export function automaticArgs(): Map<string, string> {
   const p = hostPlatform();
@@ -58,6 +61,7 @@ export function planBuild(text: string, opts: { buildArgs: ReadonlyMap<string, s
   const globalArgs = new Map<string, string | undefined>();
   const stages: Stage[] = [];
   for (const ins of df.instructions) {
+    if (!KNOWN.has(ins.keyword)) throw new BerthError('DOCKERFILE_INVALID', `unknown instruction: ${ins.value.toUpperCase()} (line ${ins.startLine})`);
     if (ins.keyword === 'from') {
       const scope = new Map([...automaticArgs(), ...globalArgs]);
       const words = ins.args;
