@@ -48,6 +48,23 @@ function imagesCommand(name: string) {
     .action(lazy(() => import('./commands/images.js')));
 }
 
+function buildCommand(name: string) {
+  return new Command(name)
+    .description('Build an image using instructions from Containerfiles')
+    .argument('[context]', 'the build context directory', '.')
+    .option('-t, --tag <name>', 'name of the image to build (repeatable)', collect, [])
+    .option('-f, --file <path>', 'the Containerfile or Dockerfile to build (default CONTEXT/Containerfile or CONTEXT/Dockerfile)')
+    .option('--build-arg <arg=value>', 'a value for an ARG (repeatable)', collect, [])
+    .option('--label <key=value>', 'set a label on the image (repeatable)', collect, [])
+    .option('--iidfile <file>', 'write the image ID to this file')
+    .option('--format <format>', 'the manifest and config format: oci or docker', 'oci')
+    .option('--no-cache', 'do not use existing cached images for the steps')
+    .option('--target <stage>', 'build this stage and what it needs, and stop')
+    .option('-q, --quiet', 'print only the image ID')
+    .option('--network <mode>', 'the network of RUN steps: none (default) or host')
+    .action(lazy(() => import('./commands/build.js')));
+}
+
 function rmiCommand(name: string) {
   return new Command(name)
     .description('Remove one or more images from local storage')
@@ -139,6 +156,7 @@ function pruneCommand(name: string) {
 const image = new Command('image').description('Manage images');
 image.addCommand(imagesCommand('list').alias('ls'));
 image.addCommand(inspectCommand('inspect'));
+image.addCommand(buildCommand('build'));
 image.addCommand(historyCommand('history'));
 image.addCommand(rmiCommand('rm'));
 image.addCommand(tagCommand('tag'));
@@ -193,6 +211,7 @@ registry.addCommand(
 
 program.addCommand(imagesCommand('images'));
 program.addCommand(image);
+program.addCommand(buildCommand('build'));
 program.addCommand(rmiCommand('rmi'));
 program.addCommand(tagCommand('tag'));
 program.addCommand(untagCommand('untag'));

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'USAGE'
   | 'DOCKERFILE_INVALID'
+  | 'BUILD_FAILED'
   | 'IO'
   | 'INTERNAL';
 

@@ -1,3 +1,4 @@
+import { BuildCache } from '../../build/cache.js';
 import { withStore } from '../../engine/engine.js';
 import { imageConfig, repoAndTag, repoDigests } from '../../engine/images.js';
 import type { ImageRecord } from '../../store/images.js';
@@ -112,6 +113,11 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
     const labelsOf = async (i: ImageRecord) => ((await configOf(i)).config?.Labels as Record<string, string> | undefined) ?? {};
     const filters = [...opts.filter, ...(name ? [`reference=${name}`] : [])];
     let images = await applyFilters(all, filters, labelsOf);
+    if (!opts.all) {
+      // Intermediate images (a build's steps, each the parent of a later one) show only with --all.
+      const parents = await new BuildCache(store).parents();
+      images = images.filter((i) => i.names.length > 0 || !parents.has(i.id));
+    }
     images = sortImages(images, opts.sort);
     // Labels live in each image's config, one file read per image: only when something shows them.
     const wantLabels = opts.format !== undefined && (opts.format === 'json' || opts.format.includes('Labels') || opts.format.includes('json'));

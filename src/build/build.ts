@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
+import { diffDirectory } from '../archive/diff.js';
+import { tagImage } from '../engine/images.js';
+import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
+import type { ContainerConfig } from '../oci/manifest.js';
+import type { ImageRecord } from '../store/images.js';
+import { findImage, storedName } from '../store/lookup.js';
+import type { Store } from '../store/store.js';
+import { BerthError } from '../util/errors.js';
+import { BuildCache } from './cache.js';
+import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
+import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
+import { baseImage, commitStep, type ImageFormat } from './image.js';
+import { applyMetadata, isMetadata } from './metadata.js';
+import { runStep } from './run.js';
+import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
+
+export interface BuildOptions {
+  contextDir: string;
+  /** The Dockerfile; default Containerfile, then Dockerfile, in the context. */
+  file?: string;
+  tags?: string[];
+  buildArgs?: ReadonlyMap<string, string>;
+  /** `--label K=V`, set on the final image. */
+  labels?: string[];
+  target?: string;
+  noCache?: boolean;
+  format?: ImageFormat;
+  /** RUN's network: none (default), host. */
+  network?: string;
+  /** Stops the build: a running RUN is killed, no further step starts. */
+  signal?: AbortSignal;
+  /** Progress and RUN output, as podman prints it; nothing when undefined. */
+  out?: (text: string) => void;
+}
+
+/** What one stage is doing: the image so far, its config, the ARGs in scope. */
+interface StageState {
+  imageId: string;
+  config: ContainerConfig;
+  args: Map<string, string | undefined>;
+  cmdSet: boolean;
+}
+
+async function findDockerfile(contextDir: string, file: string | undefined): Promise<string> {
+  if (file !== undefined) return resolve(file);
+  for (const name of ['Containerfile', 'Dockerfile']) {
+    const p = join(contextDir, name);
+    if (await access(p).then(() => true, () => false)) return p;
+  }
+  throw new BerthError('USAGE', `no Containerfile or Dockerfile specified or found in context directory, ${contextDir}: no such file or directory`);
+}
+
+/** Resolves an image of the store by name, pulling it when it is not here (podman's --pull=missing). */
+async function resolveBase(store: Store, name: string): Promise<string> {
+  const found = findImage(await store.images(), name);
+  if (found) return found.id;
+  const { pullImages } = await import('../transports/docker/index.js');
+  const pulled = await pullImages(store, name, {});
+  if (!pulled[0]) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
+  return pulled[0].id;
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
+const full = (id: string) => id.replace(/^sha256:/, '');
+
+/**
+ * `berth build`: runs the stages the target needs, each step as its own image (an intermediate
+ * image without names), reusing a step's earlier image when its key matches, and names the target
+ * stage's last image. Returns the record of the image built.
+ */
+export async function buildImage(store: Store, opts: BuildOptions): Promise<ImageRecord> {
+  const contextDir = resolve(opts.contextDir);
+  const file = await findDockerfile(contextDir, opts.file);
+  const text = await readFile(file, 'utf8').catch((e: unknown) => {
+    throw new BerthError('USAGE', `reading ${file}: ${(e as Error).message}`, { cause: e });
+  });
+  const buildArgs = opts.buildArgs ?? new Map<string, string>();
+  const plan = planBuild(text, { buildArgs, ...(opts.target !== undefined ? { target: opts.target } : {}) });
+  const ctx = await loadContext(contextDir, file);
+  const cache = new BuildCache(store);
+  const out = opts.out ?? (() => undefined);
+  const format = opts.format ?? 'oci';
+  const lex = { escapeToken: plan.escapeToken };
+  const consumed = new Set<string>([...plan.globalArgs.keys()]);
+  const results = new Map<number, string>();
+  const multi = plan.needed.length > 1;
+
+  /** podman's `COMMIT name` line, printed once the last step has run, before its image ID. */
+  let commitLine: string | undefined;
+  const printCommit = () => {
+    if (commitLine !== undefined) out(commitLine);
+    commitLine = undefined;
+  };
+
+  /** Runs one step through the cache: `key` names what it does, `make` makes its image. */
+  const cached = async (parent: string, key: string, make: () => Promise<string>): Promise<string> => {
+    const k = BuildCache.key(parent, `${format}\n${key}`);
+    if (!opts.noCache) {
+      const hit = await cache.lookup(k);
+      if (hit) {
+        out(`--> Using cache ${full(hit)}\n`);
+        printCommit();
+        out(`--> ${short(hit)}\n`);
+        return hit;
+      }
+    }
+    const id = await make();
+    await cache.record(k, id, parent);
+    printCommit();
+    out(`--> ${short(id)}\n`);
+    return id;
+  };
+
+  let last = '';
+  for (const [si, stage] of plan.needed.entries()) {
+    const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
+    const total = stage.instructions.length + 1;
+    out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
+    const state = await startStage(store, stage, plan.stages, results, cached, format);
+    // The base image's ONBUILD triggers run first, and are not passed on.
+    const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
+    if (triggers.length > 0) {
+      state.config.OnBuild = null;
+      for (const trigger of parseDockerfile(triggers.join('\n')).instructions) {
+        out(`${prefix}ONBUILD ${trigger.original}\n`);
+        await runInstruction(trigger);
+      }
+    }
+    const commitText = opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n';
+    if (si === plan.needed.length - 1 && stage.instructions.length === 0) commitLine = commitText;
+    for (const [i, ins] of stage.instructions.entries()) {
+      opts.signal?.throwIfAborted();
+      out(`${prefix}STEP ${i + 2}/${total}: ${ins.original}\n`);
+      const isLast = si === plan.needed.length - 1 && i === stage.instructions.length - 1;
+      if (isLast) commitLine = commitText;
+      await runInstruction(ins);
+    }
+    results.set(stage.index, state.imageId);
+    last = state.imageId;
+
+    async function runInstruction(ins: Instruction): Promise<void> {
+      const expandEnv = () => lookupOf(new Map([...state.args, ...envFromList(state.config.Env ?? [])]));
+      const expand = (w: string) => processWord(w, expandEnv(), lex);
+      if (ins.heredocs.length > 0 && ins.keyword !== 'run' && ins.keyword !== 'copy' && ins.keyword !== 'add') {
+        throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} takes no here-document (line ${ins.startLine})`);
+      }
+      switch (ins.keyword) {
+        case 'arg':
+          checkFlags(ins, []);
+          for (const word of ins.args) {
+            const { name, value } = splitArg(word);
+            consumed.add(name);
+            const given = buildArgs.get(name);
+            const global = plan.globalArgs.get(name) ?? automaticArgs().get(name);
+            state.args.set(name, given ?? (value !== undefined ? expand(value) : global));
+          }
+          return;
+        case 'run': {
+          checkFlags(ins, ['network']);
+          const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
+          const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+          const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
+          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}`;
+          state.imageId = await cached(state.imageId, key, async () => {
+            const record = await runStep(
+              store,
+              {
+                image: state.imageId,
+                argv,
+                label: ins.original,
+                env: [...argEnv, ...(state.config.Env ?? [])],
+                user: state.config.User ?? '',
+                workdir: state.config.WorkingDir ?? '/',
+                network: network === 'default' ? 'none' : network,
+                ...(opts.out ? { output: opts.out } : {}),
+                ...(opts.signal ? { signal: opts.signal } : {}),
+              },
+              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format }),
+            );
+            return record.id;
+          });
+          return;
+        }
+        case 'copy':
+        case 'add': {
+          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link']);
+          const words = ins.args.map(expand);
+          if (words.length < 2) throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} requires at least two arguments (line ${ins.startLine})`);
+          const destWord = words.at(-1)!;
+          const srcWords = words.slice(0, -1);
+          if (ins.keyword === 'add' && srcWords.some((s) => /^[a-z]+:\/\//i.test(s))) {
+            throw new BerthError('DOCKERFILE_INVALID', `ADD from a URL is not supported yet (line ${ins.startLine})`);
+          }
+          const workdir = state.config.WorkingDir || '/';
+          const joined = posix.isAbsolute(destWord) ? destWord : posix.join(workdir, destWord);
+          const dest = (destWord.endsWith('/') || destWord === '.') && !joined.endsWith('/') ? `${joined}/` : joined;
+          const chown = flagValue(ins, 'chown');
+          const chmodWord = flagValue(ins, 'chmod');
+          const chownSpec = chown === undefined ? undefined : expand(chown);
+          let mode: number | undefined;
+          if (chmodWord !== undefined) {
+            mode = Number.parseInt(expand(chmodWord), 8);
+            if (!/^[0-7]{3,4}$/.test(expand(chmodWord))) throw new BerthError('DOCKERFILE_INVALID', `invalid --chmod=${chmodWord}: an octal mode is expected (line ${ins.startLine})`);
+          }
+          const fromWord = flagValue(ins, 'from');
+          const fromRef = fromWord === undefined ? undefined : expand(fromWord);
+          const flags = `${chownSpec !== undefined ? `--chown=${chownSpec} ` : ''}${chmodWord !== undefined ? `--chmod=${mode!.toString(8)} ` : ''}`;
+          let sourceKey: string;
+          let sourceImage: string | undefined;
+          let ctxSources: CopySource[] | undefined;
+          if (fromRef !== undefined) {
+            const dep = findStage(plan.stages, fromRef, stage.index);
+            sourceImage = dep ? results.get(dep.index) : await resolveBase(store, fromRef);
+            if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
+            sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
+          } else {
+            // Here-documents become files of their own, named after their delimiter.
+            const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
+            const docOf = (raw: string) => {
+              const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
+              return m ? docs.get(m[2]!) : undefined;
+            };
+            const docWords = ins.args.slice(0, -1).map(docOf);
+            const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
+            const docSources: CopySource[] = [];
+            let docKey = '';
+            for (const h of docWords) {
+              if (!h) continue;
+              let content = h.chomp ? chompHeredocContent(h.content) : h.content;
+              if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
+              await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
+              docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
+              docKey += `${h.name}\0${content}\0`;
+            }
+            const ctxWords = srcWords.filter((_, i) => !docWords[i]);
+            ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
+            sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
+          }
+          const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
+          state.imageId = await cached(state.imageId, key, async () => {
+            const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
+              const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
+              const sources = ctxSources ?? (await imageSources(sourceRoot!, srcWords));
+              const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
+              await copyInto(root, p);
+            });
+            try {
+              const record = await commitStep(store, state.imageId, {
+                config: state.config,
+                layer: diffDirectory(layer.upper),
+                history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
+                format,
+              });
+              return record.id;
+            } finally {
+              await rm(layer.dir, { recursive: true, force: true });
+            }
+          });
+          return;
+        }
+        default: {
+          if (!isMetadata(ins.keyword)) throw new BerthError('DOCKERFILE_INVALID', `unknown instruction: ${ins.value.toUpperCase()} (line ${ins.startLine})`);
+          const { config, description } = applyMetadata(state.config, ins, expand, (w) => processWords(w, expandEnv(), lex), state);
+          state.config = config;
+          state.imageId = await cached(state.imageId, description, async () => {
+            const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format });
+            return record.id;
+          });
+        }
+      }
+    }
+  }
+
+  if (opts.labels?.length) {
+    const parent = last;
+    const { config } = await baseImage(store, parent);
+    const labels = { ...(config.config?.Labels ?? {}) };
+    for (const l of opts.labels) {
+      const eq = l.indexOf('=');
+      labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+    }
+    last = await cached(parent, `--label ${JSON.stringify(labels)}`, async () => {
+      return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format })).id;
+    });
+  }
+  if (commitLine !== undefined) {
+    printCommit();
+    out(`--> ${short(last)}\n`);
+  }
+  const unused = [...buildArgs.keys()].filter((k) => !consumed.has(k));
+  if (unused.length) out(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]\n`);
+  if (opts.tags?.length) await tagImage(store, last, opts.tags);
+  const record = (await store.images()).find((i) => i.id === last);
+  if (!record) throw new BerthError('IO', `the built image ${last} disappeared from the store`);
+  for (const t of opts.tags ?? []) out(`Successfully tagged ${storedName(t)}\n`);
+  return record;
+}
+
+/**
+ * A shell-form RUN with here-documents, as BuildKit runs it: a RUN that is only `<<EOF` runs the
+ * body as its script; otherwise the shell gets the command line followed by the bodies and their
+ * delimiters, and does the redirections itself.
+ */
+function heredocScript(ins: Instruction): string {
+  const cmd = ins.args.join(' ');
+  const only = ins.heredocs.length === 1 ? ins.heredocs[0]! : undefined;
+  const m = /^\d*<<(-?)(["']?)(.+)\2$/s.exec(cmd.trim());
+  if (only && m && m[3] === only.name) return only.chomp ? chompHeredocContent(only.content) : only.content;
+  return `${cmd}\n${ins.heredocs.map((h) => `${h.content}${h.name}\n`).join('')}`;
+}
+
+function shellOf(config: ContainerConfig): string[] {
+  const shell = config.Shell;
+  return Array.isArray(shell) && shell.length > 0 ? (shell as string[]) : ['/bin/sh', '-c'];
+}
+
+/** The stage's first image: another stage's result, an image of the store, or scratch. */
+async function startStage(
+  store: Store,
+  stage: Stage,
+  stages: readonly Stage[],
+  results: ReadonlyMap<number, string>,
+  cached: (parent: string, key: string, make: () => Promise<string>) => Promise<string>,
+  format: ImageFormat,
+): Promise<StageState> {
+  const dep = findStage(stages, stage.base, stage.index);
+  let imageId: string;
+  if (dep) {
+    imageId = results.get(dep.index)!;
+  } else if (stage.base === 'scratch') {
+    // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
+    imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format })).id);
+  } else {
+    imageId = await resolveBase(store, stage.base);
+  }
+  const { config } = await baseImage(store, imageId);
+  return { imageId, config: structuredClone(config.config ?? {}), args: new Map(), cmdSet: false };
+}
+
+
+
+

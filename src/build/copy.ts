@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { basename, join, posix } from 'node:path';
+import { promisify } from 'node:util';
+import { resolveInRoot, rootReader } from '../engine/containers/rootfs-path.js';
+import { resolveUser } from '../runtime/user.js';
+import { mountOverlay, unmountOverlay } from '../store/overlay.js';
+import type { Store } from '../store/store.js';
+import { BerthError } from '../util/errors.js';
+import { walkSource, type BuildContext, type CopySource } from './context.js';
+
+const run = promisify(execFile);
+
+export interface CopyPlan {
+  sources: CopySource[];
+  /** The context the sources come from (its exclusions apply below a directory source). */
+  ctx?: BuildContext;
+  /** Absolute path in the image; a trailing `/` makes it a directory. */
+  dest: string;
+  /** Owner of what is copied; undefined keeps the source's (COPY --from) or root's (context). */
+  owner?: { uid: number; gid: number };
+  /** --chmod: mode for every copied file and directory. */
+  mode?: number;
+  /** ADD: a local tar archive is unpacked into the destination instead of copied. */
+  extractArchives?: boolean;
+}
+
+/**
+ * Copies the sources into a mounted root as COPY and ADD do: a directory's content goes into the
+ * destination, a single file may be renamed, several sources need a directory. Every path inside
+ * the root is resolved as the container would see it, so a symlink in the image cannot send a file
+ * outside it.
+ */
+export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
+  const destPath = posix.normalize(plan.dest);
+  const single = plan.sources.length === 1 ? plan.sources[0]! : undefined;
+  const singleIsFile = single !== undefined && !(await lstat(single.path)).isDirectory();
+  let destIsDir = plan.dest.endsWith('/') || !singleIsFile;
+  if (!destIsDir) {
+    const existing = await lstat(await resolveInRoot(root, destPath)).catch(() => undefined);
+    if (existing?.isDirectory()) destIsDir = true;
+  }
+  const owner = plan.owner ?? (plan.ctx ? { uid: 0, gid: 0 } : undefined);
+  const destDir = destIsDir ? destPath : posix.dirname(destPath);
+  await mkdirInRoot(root, destDir, owner ?? { uid: 0, gid: 0 });
+
+  for (const source of plan.sources) {
+    const st = await lstat(source.path);
+    if (!st.isDirectory() && plan.extractArchives && (await isArchive(source.path))) {
+      const hostDir = await resolveInRoot(root, destDir);
+      try {
+        await run('tar', ['-x', '-f', source.path, '-C', hostDir]);
+      } catch (e) {
+        throw new BerthError('IO', `ADD: extracting ${source.rel}: ${(e as { stderr?: string }).stderr?.trim() ?? (e as Error).message}`, { cause: e });
+      }
+      continue;
+    }
+    const base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, basename(source.path)) : destPath;
+    for (const entry of await walkSource(source, plan.ctx)) {
+      if (st.isDirectory() && entry.rel === '') continue; // the destination directory keeps its own metadata
+      await copyEntry(root, entry.path, entry.rel === '' ? base : posix.join(base, entry.rel), owner, plan.mode);
+    }
+  }
+}
+
+async function copyEntry(root: string, from: string, to: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined): Promise<void> {
+  const st = await lstat(from);
+  const host = join(await resolveInRoot(root, posix.dirname(to)), basename(to));
+  const existing = await lstat(host).catch(() => undefined);
+  const uid = owner?.uid ?? st.uid;
+  const gid = owner?.gid ?? st.gid;
+  if (st.isDirectory()) {
+    if (existing && !existing.isDirectory()) await rm(host, { force: true });
+    if (!existing?.isDirectory()) await mkdir(host);
+    await lchown(host, uid, gid);
+    await chmod(host, mode ?? st.mode & 0o7777);
+    await utimes(host, st.atime, st.mtime);
+    return;
+  }
+  if (existing) {
+    if (existing.isDirectory()) throw new BerthError('IO', `cannot replace directory ${to} with a file`);
+    await rm(host, { force: true });
+  }
+  if (st.isSymbolicLink()) {
+    await symlink(await readlink(from), host);
+    await lchown(host, uid, gid);
+    await lutimes(host, st.atime, st.mtime);
+  } else if (st.isFile()) {
+    await copyFile(from, host);
+    await lchown(host, uid, gid);
+    await chmod(host, mode ?? st.mode & 0o7777);
+    await utimes(host, st.atime, st.mtime);
+  }
+  // Sockets, fifos and devices are not copied, as BuildKit skips them in a context.
+}
+
+/** Makes a directory inside the root; the components it creates belong to `owner`. */
+async function mkdirInRoot(root: string, dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  let current = '/';
+  for (const part of dir.split('/').filter(Boolean)) {
+    current = posix.join(current, part);
+    const host = await resolveInRoot(root, current);
+    const st = await lstat(host).catch(() => undefined);
+    if (st?.isDirectory()) continue;
+    if (st) throw new BerthError('IO', `${current} exists in the image and is not a directory`);
+    await mkdir(host, { mode: 0o755 });
+    await chmod(host, 0o755);
+    await lchown(host, owner.uid, owner.gid);
+  }
+}
+
+/** gzip, bzip2, xz or zstd magic, or a tar's `ustar` at 257: what ADD unpacks. */
+async function isArchive(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(263);
+    const { bytesRead } = await fh.read(buf, 0, 263, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b[0] === 0x1f && b[1] === 0x8b) return true;
+    if (b.subarray(0, 3).toString('latin1') === 'BZh') return true;
+    if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true;
+    if (b.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return true;
+    return bytesRead >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `--chown=user[:group]`: numbers as they are, names from the image's own passwd and group files. */
+export async function ownerOf(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [u = '', g] = spec.split(':', 2);
+  if (/^\d+$/.test(u) && (g === undefined || /^\d+$/.test(g))) return { uid: Number(u), gid: Number(g ?? u) };
+  const user = await resolveUser(rootReader(root), spec);
+  return { uid: user.uid, gid: user.gid };
+}
+
+/** The sources of a COPY --from, inside the source image's mounted root (globs on the last component). */
+export async function imageSources(root: string, words: string[]): Promise<CopySource[]> {
+  const out: CopySource[] = [];
+  for (const w of words) {
+    const clean = posix.normalize(`/${w}`);
+    const base = posix.basename(clean);
+    if (/[*?[]/.test(base)) {
+      const dir = await resolveInRoot(root, posix.dirname(clean));
+      const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const names = (await readdir(dir).catch(() => [])).filter((n) => re.test(n)).sort();
+      if (names.length === 0) throw new BerthError('IO', `building: no source files were specified: "${w}" matches nothing`);
+      for (const n of names) out.push({ path: join(dir, n), rel: posix.join(posix.dirname(clean), n).slice(1), isDir: false });
+      continue;
+    }
+    const path = await resolveInRoot(root, clean);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) throw new BerthError('IO', `building: copier: stat: "${clean}": no such file or directory`);
+    out.push({ path, rel: clean.slice(1), isDir: st.isDirectory() });
+  }
+  return out;
+}
+
+/**
+ * Mounts `imageId`'s layers with a fresh upperdir (and the COPY --from image's, read through its
+ * own overlay), lets `fill` write into the root, and returns the upperdir: the layer's content.
+ */
+export async function copyLayer(store: Store, imageId: string, sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
+  const dir = await store.tmp.make('build-copy');
+  const images = await store.images();
+  const layersOf = (id: string) => (images.find((i) => i.id === id)?.layers ?? []).map((c) => store.layers.diffDir(c));
+  const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
+  const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
+  try {
+    await mountOverlay(store.root, layersOf(imageId), target);
+    try {
+      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source);
+      await fill(target.merged, sourceImage ? source.merged : undefined);
+    } finally {
+      if (sourceImage) await unmountOverlay(source);
+      await unmountOverlay(target);
+    }
+    // overlay leaves its work dir in the upper's filesystem: only `diff` is the layer.
+    await mkdir(target.upper, { recursive: true });
+    return { dir, upper: target.upper };
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}
