@@ -187,6 +187,24 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     assert.match(bad.stderr, /unknown transport "dir"/);
   });
 
+  it('sync copies every tag of a repository, or what a YAML file lists, to a registry or OCI layouts', async () => {
+    for (const tag of ['a', 'b', 'c']) assert.equal((await berth(root, ['push', '-q', 'bb', `${plain.host}/src/synced:${tag}`])).code, 0);
+    const scratch = join(tmp.path, 'sync-store');
+    const all = await berth(scratch, ['sync', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false', `${plain.host}/src/synced`, `${plain.host}/mirror`]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stderr, /Synced 3 images/);
+    const tags = JSON.parse((await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${plain.host}/mirror/synced`])).stdout) as { Tags: string[] };
+    assert.deepEqual(tags.Tags.sort(), ['a', 'b', 'c']);
+    const yamlFile = join(tmp.path, 'sync.yml');
+    writeFileSync(yamlFile, `${plain.host}:\n  tls-verify: false\n  images:\n    src/synced:\n      - a\n  images-by-tag-regex:\n    src/synced: ^[bc]$\n`);
+    const layouts = join(tmp.path, 'layouts');
+    const fromYaml = await berth(scratch, ['sync', '-q', '--src', 'yaml', '--dest', 'oci', yamlFile, layouts]);
+    assert.equal(fromYaml.code, 0, fromYaml.stderr);
+    const index = JSON.parse(readFileSync(join(layouts, 'synced', 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+    assert.deepEqual(index.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort(), ['a', 'b', 'c']);
+    await ok('skopeo', ['inspect', `oci:${join(layouts, 'synced')}:b`]);
+  });
+
   it('pushes as Docker schema 2 on request, and pulls every tag with --all-tags', async () => {
     const push = await berth(root, ['push', '--format', 'v2s2', 'bb', `${plain.host}/berth/tags:v2s2`]);
     assert.equal(push.code, 0, push.stderr);

@@ -16,3 +16,15 @@ test('skopeo-style transport references', () => {
   assert.throws(() => parseTransportRef('dir:/x'), /unknown transport "dir"/);
   assert.throws(() => parseTransportRef('oci:'), /a path is needed/);
 });
+
+test('skopeo sync YAML: all tags, listed tags, tag regexes, per-registry TLS and credentials', async () => {
+  const { parseSyncYaml } = await import('./sync.js');
+  const sources = parseSyncYaml('reg.example:5000:\n  tls-verify: false\n  credentials:\n    username: u\n    password: p\n  images:\n    team/app: []\n    base:\n      - "1.0"\n  images-by-tag-regex:\n    team/web: ^v1\\.\n');
+  assert.equal(sources.length, 3);
+  assert.equal(sources[0]!.ref.path, 'team/app');
+  assert.equal(sources[0]!.tags, undefined);
+  assert.deepEqual(sources[1]!.tags, ['1.0']);
+  assert.ok(sources[2]!.tagPattern?.test('v1.2') && !sources[2]!.tagPattern.test('v2.0'));
+  assert.deepEqual(sources[0]!.options, { tlsVerify: false, creds: { username: 'u', password: 'p' } });
+  assert.throws(() => parseSyncYaml('- a\n- b'), /expected a mapping|bad/);
+});

@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { withStore } from '../../engine/engine.js';
+import { parseSyncYaml, syncImages, type SyncSource } from '../../engine/sync.js';
+import { parseNormalizedNamed } from '../../oci/reference.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { registryOptions } from './_registry-opts.js';
+
+interface SyncFlags {
+  src: string;
+  dest: string;
+  scoped?: boolean;
+  srcTlsVerify?: boolean | string;
+  destTlsVerify?: boolean | string;
+  srcCreds?: string;
+  destCreds?: string;
+  srcAuthfile?: string;
+  destAuthfile?: string;
+  srcCertDir?: string;
+  destCertDir?: string;
+  preserveDigests?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * `berth sync --src docker|yaml --dest docker|oci SOURCE DESTINATION`: skopeo sync. SOURCE is a
+ * repository (every tag), a repository:tag, or (yaml) skopeo's sync file. With `--dest oci` each
+ * repository becomes an OCI layout under DESTINATION, its tags as ref names (skopeo writes dir: trees).
+ */
+export async function run(g: GlobalOptions, source: string, destination: string, f: SyncFlags): Promise<void> {
+  if (!['docker', 'yaml'].includes(f.src)) throw new BerthError('USAGE', `--src ${f.src}: use docker or yaml`);
+  if (!['docker', 'oci'].includes(f.dest)) throw new BerthError('USAGE', `--dest ${f.dest}: use docker or oci`);
+  const srcOptions = registryOptions({
+    ...(f.srcTlsVerify !== undefined ? { tlsVerify: f.srcTlsVerify } : {}),
+    ...(f.srcCreds ? { creds: f.srcCreds } : {}),
+    ...(f.srcAuthfile ? { authfile: f.srcAuthfile } : {}),
+    ...(f.srcCertDir ? { certDir: f.srcCertDir } : {}),
+  });
+  const destOptions = registryOptions({
+    ...(f.destTlsVerify !== undefined ? { tlsVerify: f.destTlsVerify } : {}),
+    ...(f.destCreds ? { creds: f.destCreds } : {}),
+    ...(f.destAuthfile ? { authfile: f.destAuthfile } : {}),
+    ...(f.destCertDir ? { certDir: f.destCertDir } : {}),
+  });
+  let sources: SyncSource[];
+  if (f.src === 'yaml') {
+    let text: string;
+    try {
+      text = await readFile(source, 'utf8');
+    } catch (e) {
+      throw new BerthError('USAGE', `reading ${source}: ${(e as Error).message}`, { cause: e });
+    }
+    sources = parseSyncYaml(text, srcOptions);
+  } else {
+    sources = [{ ref: parseNormalizedNamed(source.replace(/^docker:\/\//, '')), options: srcOptions }];
+  }
+  await withStore(engineOptions(g), async (store) => {
+    const count = await syncImages(store, sources, {
+      destination: destination.replace(/^docker:\/\//, ''),
+      destKind: f.dest as 'docker' | 'oci',
+      destOptions,
+      ...(f.scoped ? { scoped: true } : {}),
+      ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(f.quiet ? {} : { onImage: (from: string, to: string) => process.stderr.write(`Copied ${from} to ${to}\n`) }),
+    });
+    if (!f.quiet) process.stderr.write(`Synced ${count} image${count === 1 ? '' : 's'}\n`);
+  });
+}
