@@ -40,8 +40,10 @@ export async function withContainerLock<T>(store: Store, id: string, fn: () => P
 
 /** The container's record, with its state checked against conmon's exit file. */
 export async function getContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
-  const all = await syncContainers(store);
-  return requireContainer(all, nameOrId);
+  // Only the one asked for is checked: a store with hundreds of running containers costs nothing more.
+  const wanted = requireContainer(await store.containers(), nameOrId);
+  const all = await syncContainers(store, (c) => c.id === wanted.id);
+  return requireContainer(all, wanted.id);
 }
 
 async function setState(store: Store, id: string, patch: Partial<ContainerState>): Promise<ContainerRecord> {
@@ -109,8 +111,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       trace('start: conmon reported the container created');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
-      await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
-      await hooks.beforeStart?.(c);
+      if (hooks.beforeStart) {
+        // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
+        await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
+        await hooks.beforeStart(c);
+      }
       trace('start: attached');
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
       const [started, recorded] = await Promise.allSettled([

@@ -49,15 +49,18 @@ async function oomKilled(store: Store, c: ContainerRecord): Promise<boolean> {
   return existsSync(join(containerPaths(store, c.id).persist, 'oom'));
 }
 
-/** Records what `observedState` sees for every container, under the lock, and returns the records. */
-export async function syncContainers(store: Store): Promise<ContainerRecord[]> {
+/**
+ * Records what `observedState` sees for every container (or those `which` picks), under the lock,
+ * and returns all the records.
+ */
+export async function syncContainers(store: Store, which: (c: ContainerRecord) => boolean = () => true): Promise<ContainerRecord[]> {
   await refreshAfterReboot(store);
   const containers = await store.containers();
   const changes = new Map<string, ContainerState>();
-  for (const c of containers) {
+  await Promise.all(containers.filter(which).map(async (c) => {
     const s = await observedState(store, c);
     if (s) changes.set(c.id, s);
-  }
+  }));
   if (changes.size === 0) return containers;
   return store.updateContainers((all) => {
     for (const c of all) {
