@@ -71,6 +71,18 @@ describe('containers: run, exit codes and output', () => {
     assert.equal(out, '/dev/pts/0\r\n40 100\r\n');
   });
 
+  it('passes a resize of the caller\'s terminal on to the container\'s', async () => {
+    // The terminal is resized from outside while the container sleeps; its second stty sees it.
+    const cmd = `stty rows 40 cols 100; (sleep 1.5; stty rows 50 cols 120 < /dev/tty) & ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none busybox sh -c 'stty size; sleep 3; stty size'`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    child.stdin.end();
+    assert.equal(code, 0, out);
+    assert.equal(out, '40 100\r\n50 120\r\n');
+  });
+
   it('passes signals sent to a foreground run to the container', async () => {
     const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
