@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
 
+/** Declares a top-level command (and the aliases that name it) without building it yet. */
+export type Define = (name: string, make: () => Command, aliases?: string[]) => void;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
 type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
 
@@ -89,13 +92,20 @@ function inspectContainerCommand(name: string, lazy: Lazy) {
 }
 
 /** Declares the container commands, both at the top level (`berth run`) and under `berth container`. */
-export function addContainerCommands(program: Command, lazy: Lazy): void {
-  const container = new Command('container').description('Manage containers').enablePositionalOptions();
-  const both = (make: (name: string) => Command, name: string, alias?: string) => {
-    program.addCommand(make(name));
-    const sub = make(name);
-    if (alias) sub.alias(alias);
-    container.addCommand(sub);
+export function addContainerCommands(define: Define, lazy: Lazy): void {
+  const subcommands: (() => Command)[] = [];
+  /** At the top level and under `container`; aliases as podman has them at each place. */
+  const both = (make: (name: string) => Command, name: string, aliases: { top?: string[]; sub?: string[] } = {}) => {
+    define(name, () => {
+      const top = make(name);
+      for (const a of aliases.top ?? []) top.alias(a);
+      return top;
+    }, aliases.top);
+    subcommands.push(() => {
+      const sub = make(name);
+      for (const a of aliases.sub ?? []) sub.alias(a);
+      return sub;
+    });
   };
   both((n) => withCreateFlags(new Command(n).description('Run a command in a new container'))
     .option('-d, --detach', 'run in the background and print the container ID')
@@ -129,8 +139,7 @@ export function addContainerCommands(program: Command, lazy: Lazy): void {
     .option('-s, --signal <signal>', 'signal to send', 'KILL')
     .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runKill }))), 'kill');
   both((n) => rmCommand(n, lazy), 'rm');
-  both((n) => psCommand(n, lazy), 'ps', 'list');
-  container.commands.at(-1)!.alias('ls');
+  both((n) => psCommand(n, lazy), 'ps', { sub: ['list', 'ls'] });
   both((n) => new Command(n)
     .description('Fetch the logs of a container')
     .argument('<containers...>')
@@ -212,9 +221,7 @@ export function addContainerCommands(program: Command, lazy: Lazy): void {
     .argument('[containers...]')
     .option('-a, --all', 'unmount all containers')
     .option('-f, --force', 'unmount even when mounted several times')
-    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runUnmount }))), 'unmount');
-  program.commands.at(-1)!.alias('umount');
-  container.commands.at(-1)!.alias('umount');
+    .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runUnmount }))), 'unmount', { top: ['umount'], sub: ['umount'] });
   both((n) => new Command(n)
     .description('Create a new image from a container\'s changes')
     .argument('<container>')
@@ -227,16 +234,20 @@ export function addContainerCommands(program: Command, lazy: Lazy): void {
     .option('-q, --quiet', 'print only the image ID')
     .option('--squash', 'accepted for podman compatibility')
     .action(lazy(async () => ({ run: (await import('./commands/commit.js')).run }))), 'commit');
-  container.addCommand(inspectContainerCommand('inspect', lazy));
-  container.addCommand(new Command('prune')
-    .description('Remove all stopped containers')
-    .option('-f, --force', 'do not prompt for confirmation')
-    .option('--filter <filter>', 'label= or until=', collect, [])
-    .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runPrune }))));
-  container.addCommand(new Command('exists').description('Exit 0 if the container exists, 1 if not').argument('<container>')
-    .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runExists }))));
-  // conmon calls this when a container exits: hidden, as podman's is.
-  container.addCommand(new Command('cleanup').description('Clean up after a container exited').argument('<container>').option('--rm', 'remove the container')
-    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runCleanup }))), { hidden: true });
-  program.addCommand(container);
+  define('container', () => {
+    const container = new Command('container').description('Manage containers').enablePositionalOptions();
+    for (const make of subcommands) container.addCommand(make());
+    container.addCommand(inspectContainerCommand('inspect', lazy));
+    container.addCommand(new Command('prune')
+      .description('Remove all stopped containers')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .option('--filter <filter>', 'label= or until=', collect, [])
+      .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runPrune }))));
+    container.addCommand(new Command('exists').description('Exit 0 if the container exists, 1 if not').argument('<container>')
+      .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runExists }))));
+    // conmon calls this when a container exits: hidden, as podman's is.
+    container.addCommand(new Command('cleanup').description('Clean up after a container exited').argument('<container>').option('--rm', 'remove the container')
+      .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runCleanup }))), { hidden: true });
+    return container;
+  });
 }

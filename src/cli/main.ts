@@ -17,6 +17,34 @@ const program = new Command('berth')
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
   .exitOverride();
 
+/**
+ * Each top-level command's declaration, made only when needed: building commander's whole tree
+ * took ~20 ms of every start. The command being run is declared alone; help, an alias or a
+ * mistyped name declares them all (in this order) so commander lists and suggests as before.
+ */
+const declarations = new Map<string, () => Command>();
+function command(name: string, make: () => Command, aliases: string[] = []): void {
+  for (const n of [name, ...aliases]) declarations.set(n, make);
+}
+
+/** The first word that is not a global option or its value: the command's name. */
+function commandWord(argv: string[]): string | undefined {
+  const withValue = new Set(['--root', '--runroot', '--log-level']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (withValue.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+function declare(argv: string[]): void {
+  const word = commandWord(argv);
+  const only = word === undefined ? undefined : declarations.get(word);
+  if (only) program.addCommand(only());
+  else for (const make of new Set(declarations.values())) program.addCommand(make());
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
 type Handler = (globals: GlobalOptions, ...args: any[]) => Promise<number | void>;
 
@@ -153,28 +181,34 @@ function pruneCommand(name: string) {
     .action(lazy(() => import('./commands/prune.js')));
 }
 
-const image = new Command('image').description('Manage images');
-image.addCommand(imagesCommand('list').alias('ls'));
-image.addCommand(inspectCommand('inspect'));
-image.addCommand(buildCommand('build'));
-image.addCommand(historyCommand('history'));
-image.addCommand(rmiCommand('rm'));
-image.addCommand(tagCommand('tag'));
-image.addCommand(untagCommand('untag'));
-image.addCommand(importCommand('import'));
-image.addCommand(saveCommand('save'));
-image.addCommand(loadCommand('load'));
-image.addCommand(pruneCommand('prune'));
+function imageGroup(): Command {
+  const image = new Command('image').description('Manage images');
+  image.addCommand(imagesCommand('list').alias('ls'));
+  image.addCommand(inspectCommand('inspect'));
+  image.addCommand(buildCommand('build'));
+  image.addCommand(historyCommand('history'));
+  image.addCommand(rmiCommand('rm'));
+  image.addCommand(tagCommand('tag'));
+  image.addCommand(untagCommand('untag'));
+  image.addCommand(importCommand('import'));
+  image.addCommand(saveCommand('save'));
+  image.addCommand(loadCommand('load'));
+  image.addCommand(pruneCommand('prune'));
+  return image;
+}
 
-const system = new Command('system').description('Manage berth');
-system.addCommand(
-  new Command('df')
-    .description('Show berth disk usage')
-    .option('--format <format>', 'pretty-print with a Go template, or json')
-    .option('-v, --verbose', 'show detailed information on disk usage')
-    .action(lazy(() => import('./commands/df.js'))),
-);
-system.addCommand(infoCommand('info'));
+function systemGroup(): Command {
+  const system = new Command('system').description('Manage berth');
+  system.addCommand(
+    new Command('df')
+      .description('Show berth disk usage')
+      .option('--format <format>', 'pretty-print with a Go template, or json')
+      .option('-v, --verbose', 'show detailed information on disk usage')
+      .action(lazy(() => import('./commands/df.js'))),
+  );
+  system.addCommand(infoCommand('info'));
+  return system;
+}
 
 function infoCommand(name: string) {
   return new Command(name)
@@ -183,39 +217,42 @@ function infoCommand(name: string) {
     .action(lazy(() => import('./commands/info.js')));
 }
 
-const registry = new Command('registry').description('Run and manage a registry of your own');
-registry.addCommand(
-  new Command('serve')
-    .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
-    .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc])')
-    .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
-    .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
-    .option('--storage <dir>', 'storage directory (default <root>/registry)')
-    .option('--tls-cert <file>', 'serve HTTPS with this certificate')
-    .option('--tls-key <file>', 'the certificate\'s private key')
-    .option('--manifest-bytes <n>', 'largest manifest accepted (default 4 MiB)')
-    .action(lazy(() => import('./commands/registry-serve.js'))),
-);
-registry.addCommand(
-  new Command('gc')
-    .description('Remove blobs no manifest references (and with --delete-untagged, untagged manifests) and abandoned uploads')
-    .option('--config <file>', 'registry config file (its [storage] path and [gc] settings)')
-    .option('--storage <dir>', 'storage directory (default <root>/registry)')
-    .option('--delete-untagged', 'also remove manifests no tag, index or live subject holds')
-    .option('--dry-run', 'report what would be removed, remove nothing')
-    .option('--grace <duration>', 'keep blobs and manifests used within this long (default 1h; 0 only when no push runs)')
-    .option('--upload-max-age <duration>', 'remove upload sessions idle this long (default 24h)')
-    .option('--format <format>', 'json for a machine-readable report')
-    .action(lazy(() => import('./commands/registry-gc.js'))),
-);
+function registryGroup(): Command {
+  const registry = new Command('registry').description('Run and manage a registry of your own');
+  registry.addCommand(
+    new Command('serve')
+      .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
+      .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc])')
+      .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
+      .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
+      .option('--storage <dir>', 'storage directory (default <root>/registry)')
+      .option('--tls-cert <file>', 'serve HTTPS with this certificate')
+      .option('--tls-key <file>', 'the certificate\'s private key')
+      .option('--manifest-bytes <n>', 'largest manifest accepted (default 4 MiB)')
+      .action(lazy(() => import('./commands/registry-serve.js'))),
+  );
+  registry.addCommand(
+    new Command('gc')
+      .description('Remove blobs no manifest references (and with --delete-untagged, untagged manifests) and abandoned uploads')
+      .option('--config <file>', 'registry config file (its [storage] path and [gc] settings)')
+      .option('--storage <dir>', 'storage directory (default <root>/registry)')
+      .option('--delete-untagged', 'also remove manifests no tag, index or live subject holds')
+      .option('--dry-run', 'report what would be removed, remove nothing')
+      .option('--grace <duration>', 'keep blobs and manifests used within this long (default 1h; 0 only when no push runs)')
+      .option('--upload-max-age <duration>', 'remove upload sessions idle this long (default 24h)')
+      .option('--format <format>', 'json for a machine-readable report')
+      .action(lazy(() => import('./commands/registry-gc.js'))),
+  );
+  return registry;
+}
 
-program.addCommand(imagesCommand('images'));
-program.addCommand(image);
-program.addCommand(buildCommand('build'));
-program.addCommand(rmiCommand('rmi'));
-program.addCommand(tagCommand('tag'));
-program.addCommand(untagCommand('untag'));
-program.addCommand(new Command('inspect')
+command('images', () => imagesCommand('images'));
+command('image', () => imageGroup());
+command('build', () => buildCommand('build'));
+command('rmi', () => rmiCommand('rmi'));
+command('tag', () => tagCommand('tag'));
+command('untag', () => untagCommand('untag'));
+command('inspect', () => new Command('inspect')
   .description('Display the configuration of containers, images or volumes; of a registry image with docker://REF (as skopeo)')
   .argument('<names...>')
   .option('-f, --format <format>', 'format the output using a Go template, or json')
@@ -228,7 +265,7 @@ program.addCommand(new Command('inspect')
   .option('--cert-dir <dir>', 'docker://: certificates for the registry')
   .option('--creds <user:password>', 'docker://: credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/inspect.js')).runAny }))));
-program.addCommand(new Command('list-tags')
+command('list-tags', () => new Command('list-tags')
   .description('List the tags of a repository in a registry (docker://REPO, as skopeo)')
   .argument('<repository>')
   .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
@@ -236,7 +273,7 @@ program.addCommand(new Command('list-tags')
   .option('--cert-dir <dir>', 'certificates for the registry')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))));
-program.addCommand(new Command('copy')
+command('copy', () => new Command('copy')
   .description('Copy an image between transports: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], berth:NAME (as skopeo)')
   .argument('<source>')
   .argument('<destination>')
@@ -254,7 +291,7 @@ program.addCommand(new Command('copy')
   .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
   .option('-q, --quiet', 'suppress the progress lines')
   .action(lazy(() => import('./commands/copy.js'))));
-program.addCommand(new Command('sync')
+command('sync', () => new Command('sync')
   .description('Copy every tag of repositories to a registry, or to OCI layouts (as skopeo sync)')
   .argument('<source>', 'a repository or repository:tag (--src docker), or a sync YAML file (--src yaml)')
   .argument('<destination>', 'a registry/namespace (--dest docker) or a directory (--dest oci)')
@@ -272,7 +309,7 @@ program.addCommand(new Command('sync')
   .option('--preserve-digests', 'fail rather than change a manifest')
   .option('-q, --quiet', 'no progress lines')
   .action(lazy(() => import('./commands/sync.js'))));
-program.addCommand(new Command('delete')
+command('delete', () => new Command('delete')
   .description('Delete an image from a registry (docker://REF, by tag or digest, as skopeo)')
   .argument('<image>')
   .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
@@ -280,24 +317,21 @@ program.addCommand(new Command('delete')
   .option('--cert-dir <dir>', 'certificates for the registry')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))));
-program.addCommand(historyCommand('history'));
-program.addCommand(importCommand('import'));
-program.addCommand(saveCommand('save'));
-program.addCommand(loadCommand('load'));
-program.addCommand(system);
-program.addCommand(registry);
-program.addCommand(infoCommand('info'));
-program.addCommand(
-  new Command('version')
+command('history', () => historyCommand('history'));
+command('import', () => importCommand('import'));
+command('save', () => saveCommand('save'));
+command('load', () => loadCommand('load'));
+command('system', () => systemGroup());
+command('registry', () => registryGroup());
+command('info', () => infoCommand('info'));
+command('version', () => new Command('version')
     .description('Display the berth version information')
     .option('-f, --format <format>', 'change the output format to json or a Go template')
-    .action(lazy(() => import('./commands/version.js'))),
-);
+    .action(lazy(() => import('./commands/version.js'))),);
 
 // Registry client commands: the registry flags are podman's.
 const tlsVerifyOption = () => new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)');
-program.addCommand(
-  new Command('pull')
+command('pull', () => new Command('pull')
     .description('Pull an image from a registry')
     .argument('<names...>')
     .option('--all-tags', 'pull every tagged image in the repository')
@@ -310,10 +344,8 @@ program.addCommand(
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
-    .action(lazy(() => import('./commands/pull.js'))),
-);
-program.addCommand(
-  new Command('push')
+    .action(lazy(() => import('./commands/pull.js'))),);
+command('push', () => new Command('push')
     .description('Push an image to a registry')
     .argument('<image>')
     .argument('[destination]')
@@ -325,10 +357,8 @@ program.addCommand(
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
-    .action(lazy(() => import('./commands/push.js'))),
-);
-program.addCommand(
-  new Command('login')
+    .action(lazy(() => import('./commands/push.js'))),);
+command('login', () => new Command('login')
     .description('Log in to a container registry')
     .argument('[registry]')
     .option('-u, --username <name>', 'user name')
@@ -339,22 +369,20 @@ program.addCommand(
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .addOption(tlsVerifyOption())
     .option('-v, --verbose', 'accepted for podman compatibility')
-    .action(lazy(() => import('./commands/login.js'))),
-);
-program.addCommand(
-  new Command('logout')
+    .action(lazy(() => import('./commands/login.js'))),);
+command('logout', () => new Command('logout')
     .description('Log out of a container registry')
     .argument('[registry]')
     .option('-a, --all', 'remove the credentials of every registry')
     .option('--authfile <path>', 'path of the authentication file')
-    .action(lazy(() => import('./commands/logout.js'))),
-);
+    .action(lazy(() => import('./commands/logout.js'))),);
 
-addContainerCommands(program, lazy);
-addVolumeCommands(program, lazy);
+addContainerCommands(command, lazy);
+addVolumeCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {
+    declare(process.argv.slice(2));
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { Define } from './container-commands.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
 type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
@@ -7,7 +8,8 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 const verb = (name: keyof typeof import('./commands/volume.js')) => async () => ({ run: (await import('./commands/volume.js'))[name] });
 
 /** `berth volume ...`, podman's verbs and flags. */
-export function addVolumeCommands(program: Command, lazy: Lazy): void {
+export function addVolumeCommands(define: Define, lazy: Lazy): void {
+  define('volume', () => {
   const volume = new Command('volume').description('Manage volumes');
   volume.addCommand(new Command('create').description('Create a volume').argument('[name]')
     .option('-l, --label <key=value>', 'set a label', collect, [])
@@ -36,5 +38,6 @@ export function addVolumeCommands(program: Command, lazy: Lazy): void {
     .action(lazy(verb('runPrune'))));
   volume.addCommand(new Command('exists').description('Exit 0 if the volume exists, 1 if not').argument('<name>')
     .action(lazy(verb('runExists'))));
-  program.addCommand(volume);
+  return volume;
+  });
 }
