@@ -1,0 +1,31 @@
+// The distribution-spec conformance suite, mirrored: its four workflows in its order (pull, push,
+// content discovery, content management) against one registry on 127.0.0.1 over a temp directory.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import { startRegistry, type RunningRegistry } from '../server.js';
+import { discoveryWorkflow } from './discovery.js';
+import { managementWorkflow } from './management.js';
+import { pullWorkflow } from './pull.js';
+import { pushWorkflow } from './push.js';
+import { setBaseUrl } from './setup.js';
+
+describe('OCI Distribution Conformance Tests', () => {
+  let dir = '';
+  let registry: RunningRegistry | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
+    registry = await startRegistry({ addr: '127.0.0.1:0', storage: join(dir, 'storage') });
+    setBaseUrl(registry.url);
+  });
+  after(async () => {
+    await registry?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  pullWorkflow();
+  pushWorkflow();
+  discoveryWorkflow();
+  managementWorkflow();
+});
