@@ -1,5 +1,6 @@
 // The distribution-spec conformance suite, mirrored: its four workflows in its order (pull, push,
-// content discovery, content management) against one registry on 127.0.0.1 over a temp directory.
+// content discovery, content management) against one registry on 127.0.0.1 over a temp directory;
+// once as the Go suite runs by default, once with OCI_DELETE_MANIFEST_BEFORE_BLOBS=false.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +10,28 @@ import { discoveryWorkflow } from './discovery.js';
 import { managementWorkflow } from './management.js';
 import { pullWorkflow } from './pull.js';
 import { pushWorkflow } from './push.js';
-import { setBaseUrl } from './setup.js';
+import { setBaseUrl, type WorkflowOptions } from './setup.js';
 
-describe('OCI Distribution Conformance Tests', () => {
-  let dir = '';
-  let registry: RunningRegistry | undefined;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
-    registry = await startRegistry({ addr: '127.0.0.1:0', storage: join(dir, 'storage') });
-    setBaseUrl(registry.url);
-  });
-  after(async () => {
-    await registry?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+function suite(title: string, opts: WorkflowOptions): void {
+  describe(title, () => {
+    let dir = '';
+    let registry: RunningRegistry | undefined;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
+      registry = await startRegistry({ addr: '127.0.0.1:0', storage: join(dir, 'storage') });
+      setBaseUrl(registry.url);
+    });
+    after(async () => {
+      await registry?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
 
-  pullWorkflow();
-  pushWorkflow();
-  discoveryWorkflow();
-  managementWorkflow();
-});
+    pullWorkflow(opts);
+    pushWorkflow(opts);
+    discoveryWorkflow(opts);
+    managementWorkflow(opts);
+  });
+}
+
+suite('OCI Distribution Conformance Tests', { deleteManifestBeforeBlobs: true });
+suite('OCI Distribution Conformance Tests (blobs deleted before manifests)', { deleteManifestBeforeBlobs: false });

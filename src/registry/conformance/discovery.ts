@@ -6,7 +6,7 @@ import { MediaType } from '../../oci/mediatypes.js';
 import {
   ANNOTATION_KEY, annotationValues, ARTIFACT_TYPE_A, assert2xx, assertStatus, configs, DUMMY_DIGEST, emptyJSON, layer, manifests, NAME,
   pushBlob, putManifest, refBlobA, refBlobB, refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact,
-  refsManifestBConfigArtifact, refsManifestBLayerArtifact, refsManifestCLayerArtifact, send, tagsOf, TEST_TAG, type Reply,
+  refsManifestBConfigArtifact, refsManifestBLayerArtifact, refsManifestCLayerArtifact, send, tagsOf, TEST_TAG, type Reply, type WorkflowOptions,
 } from './setup.js';
 
 interface Index {
@@ -26,7 +26,7 @@ function assertAnnotated(index: Index): void {
   }
 }
 
-export function discoveryWorkflow(): void {
+export function discoveryWorkflow(opts: WorkflowOptions): void {
   describe('Content Discovery', () => {
     let numTags = 4;
     let tagList: string[] = [];
@@ -124,28 +124,35 @@ export function discoveryWorkflow(): void {
     });
 
     describe('Teardown', () => {
-      it('Delete created manifest & associated tags', async () => {
-        for (const ref of [
-          refsIndexArtifact.digest, manifests[2]!.digest, manifests[4]!.digest, refsManifestAConfigArtifact.digest,
-          refsManifestALayerArtifact.digest, TEST_TAG, refsManifestBConfigArtifact.digest, refsManifestBLayerArtifact.digest,
-          refsManifestCLayerArtifact.digest,
-        ]) {
-          assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref}`), ['2xx', 405, 404]);
-        }
-      });
+      const deleteAll = (): void => {
+        it('Delete created manifest & associated tags', async () => {
+          for (const ref of [
+            refsIndexArtifact.digest, manifests[2]!.digest, manifests[4]!.digest, refsManifestAConfigArtifact.digest,
+            refsManifestALayerArtifact.digest, TEST_TAG, refsManifestBConfigArtifact.digest, refsManifestBLayerArtifact.digest,
+            refsManifestCLayerArtifact.digest,
+          ]) {
+            assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref}`), ['2xx', 405, 404]);
+          }
+        });
+      };
+      if (opts.deleteManifestBeforeBlobs) deleteAll();
       it('Delete config blob created in tests', async () => {
         assertStatus(await send('DELETE', `/v2/${NAME}/blobs/${configs[2]!.digest}`), ['2xx', 405]);
       });
       it('Delete layer blob created in setup', async () => {
         assertStatus(await send('DELETE', `/v2/${NAME}/blobs/${layer.digest}`), ['2xx', 405]);
       });
+      if (!opts.deleteManifestBeforeBlobs) deleteAll();
       it('References teardown', async () => {
-        for (const ref of [refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact, manifests[4]!, refsManifestBConfigArtifact, refsManifestBLayerArtifact]) {
-          assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref.digest}`), ['2xx', 405, 404]);
-        }
+        const referrers = [refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact, manifests[4]!, refsManifestBConfigArtifact, refsManifestBLayerArtifact];
+        const deleteManifests = async (): Promise<void> => {
+          for (const ref of referrers) assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref.digest}`), ['2xx', 405, 404]);
+        };
+        if (opts.deleteManifestBeforeBlobs) await deleteManifests();
         for (const b of [configs[4]!, refBlobA, refBlobB, emptyJSON]) {
           assertStatus(await send('DELETE', `/v2/${NAME}/blobs/${b.digest}`), ['2xx', 405, 404]);
         }
+        if (!opts.deleteManifestBeforeBlobs) await deleteManifests();
       });
     });
   });

@@ -2,9 +2,9 @@
 // deleting tags, manifests and blobs, and what is served after.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assert2xx, assertStatus, configs, layer, manifests, NAME, pushBlob, putManifest, send, tagsOf } from './setup.js';
+import { assert2xx, assertStatus, configs, layer, manifests, NAME, pushBlob, putManifest, send, tagsOf, type WorkflowOptions } from './setup.js';
 
-export function managementWorkflow(): void {
+export function managementWorkflow(_opts: WorkflowOptions): void {
   describe('Content Management', () => {
     const defaultTagName = 'tagtest0';
     let tagToDelete = '';

@@ -4,12 +4,12 @@ import { describe, it } from 'node:test';
 import { MediaType } from '../../oci/mediatypes.js';
 import {
   assert2xx, assertErrorBody, assertStatus, configs, DUMMY_DIGEST, INVALID_MANIFEST, layer, manifests, NAME, NONEXISTENT_MANIFEST,
-  pushBlob, putManifest, send, TEST_TAG,
+  pushBlob, putManifest, send, TEST_TAG, type WorkflowOptions,
 } from './setup.js';
 
 const accept = { Accept: MediaType.OciManifest };
 
-export function pullWorkflow(): void {
+export function pullWorkflow(opts: WorkflowOptions): void {
   describe('Pull', () => {
     let tag = '';
 
@@ -89,11 +89,14 @@ export function pullWorkflow(): void {
     });
 
     describe('Teardown', () => {
-      for (const i of [0, 1]) {
-        it(`Delete manifest[${i}] created in setup`, async () => {
-          assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${manifests[i]!.digest}`), ['2xx', 405]);
-        });
-      }
+      const deleteManifests = (): void => {
+        for (const i of [0, 1]) {
+          it(`Delete manifest[${i}] created in setup`, async () => {
+            assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${manifests[i]!.digest}`), ['2xx', 405]);
+          });
+        }
+      };
+      if (opts.deleteManifestBeforeBlobs) deleteManifests();
       for (const i of [0, 1]) {
         it(`Delete config[${i}] blob created in setup`, async () => {
           assertStatus(await send('DELETE', `/v2/${NAME}/blobs/${configs[i]!.digest}`), ['2xx', 404, 405]);
@@ -102,6 +105,7 @@ export function pullWorkflow(): void {
       it('Delete layer blob created in setup', async () => {
         assertStatus(await send('DELETE', `/v2/${NAME}/blobs/${layer.digest}`), ['2xx', 404, 405]);
       });
+      if (!opts.deleteManifestBeforeBlobs) deleteManifests();
     });
   });
 }

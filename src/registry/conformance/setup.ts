@@ -139,6 +139,11 @@ export const refsIndexArtifact = referrer(
   'test index',
 );
 
+/** The Go suite's settings that change which requests are made (OCI_DELETE_MANIFEST_BEFORE_BLOBS). */
+export interface WorkflowOptions {
+  deleteManifestBeforeBlobs: boolean;
+}
+
 // ---- the client ----
 
 export interface Reply {
