@@ -1,0 +1,37 @@
+// The distribution-spec conformance suite, mirrored: its four workflows in its order (pull, push,
+// content discovery, content management) against one registry on 127.0.0.1 over a temp directory;
+// once as the Go suite runs by default, once with OCI_DELETE_MANIFEST_BEFORE_BLOBS=false.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import { startRegistry, type RunningRegistry } from '../server.js';
+import { discoveryWorkflow } from './discovery.js';
+import { managementWorkflow } from './management.js';
+import { pullWorkflow } from './pull.js';
+import { pushWorkflow } from './push.js';
+import { setBaseUrl, type WorkflowOptions } from './setup.js';
+
+function suite(title: string, opts: WorkflowOptions): void {
+  describe(title, () => {
+    let dir = '';
+    let registry: RunningRegistry | undefined;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
+      registry = await startRegistry({ addr: '127.0.0.1:0', storage: join(dir, 'storage') });
+      setBaseUrl(registry.url);
+    });
+    after(async () => {
+      await registry?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    pullWorkflow(opts);
+    pushWorkflow(opts);
+    discoveryWorkflow(opts);
+    managementWorkflow(opts);
+  });
+}
+
+suite('OCI Distribution Conformance Tests', { deleteManifestBeforeBlobs: true });
+suite('OCI Distribution Conformance Tests (blobs deleted before manifests)', { deleteManifestBeforeBlobs: false });
