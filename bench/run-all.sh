@@ -9,9 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 prepare_berth
 echo "== machine"
 machine_info
-# All four run the same snapshot of the build (BERTH given: they take none of their own).
+# All of them run the same snapshot of the build (BERTH given: they take none of their own).
 status=0
-for b in startup images load rmi run containers; do
+for b in startup images load rmi run containers registry; do
   echo
   BERTH=$BERTH BENCH_TMPBASE=$BENCH_TMPBASE bash "$BENCH_DIR/$b.sh" || { status=$?; echo "!! $b failed (exit $status)"; }
 done

@@ -8,11 +8,11 @@ export DEBIAN_FRONTEND=noninteractive
 # What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, slirp4netns, catatonit
 # for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
-# openssl, GNU time).
+# openssl, GNU time, wrk for the registry benchmark).
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
   crun runc conmon slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
-  apache2-utils openssl time
+  apache2-utils openssl time wrk
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
