@@ -30,6 +30,13 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: none (default), host. */
   network?: string;
+  /** `--timestamp`: seconds since the epoch for every created time and every file's mtime. */
+  timestamp?: number;
+  /**
+   * SOURCE_DATE_EPOCH (the environment, `--source-date-epoch` or the build arg): created times are
+   * set to it and the layers' mtimes clamped to it.
+   */
+  sourceDateEpoch?: number;
   /** Stops the build: a running RUN is killed, no further step starts. */
   signal?: AbortSignal;
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
@@ -63,6 +70,8 @@ async function resolveBase(store: Store, name: string): Promise<string> {
   return pulled[0].id;
 }
 
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
 const full = (id: string) => id.replace(/^sha256:/, '');
 
@@ -84,7 +93,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const out = opts.out ?? (() => undefined);
   const format = opts.format ?? 'oci';
   const lex = { escapeToken: plan.escapeToken };
-  const consumed = new Set<string>([...plan.globalArgs.keys()]);
+  const consumed = new Set<string>([...plan.globalArgs.keys(), 'SOURCE_DATE_EPOCH']);
+  const epochArg = buildArgs.get('SOURCE_DATE_EPOCH');
+  if (epochArg !== undefined && !/^\d+$/.test(epochArg)) throw new BerthError('USAGE', `SOURCE_DATE_EPOCH: "${epochArg}" is not a number of seconds`);
+  const epoch = opts.timestamp ?? opts.sourceDateEpoch ?? (epochArg !== undefined ? Number(epochArg) : undefined);
+  const created = epoch === undefined ? undefined : new Date(epoch * 1000);
+  const times = opts.timestamp !== undefined ? { mtime: opts.timestamp } : epoch !== undefined ? { timestamp: epoch } : {};
+  const when = created ? { created } : {};
+  const timesKey = opts.timestamp !== undefined ? `timestamp ${opts.timestamp}` : epoch !== undefined ? `epoch ${epoch}` : '';
   const results = new Map<number, string>();
   const multi = plan.needed.length > 1;
 
@@ -97,7 +113,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
 
   /** Runs one step through the cache: `key` names what it does, `make` makes its image. */
   const cached = async (parent: string, key: string, make: () => Promise<string>): Promise<string> => {
-    const k = BuildCache.key(parent, `${format}\n${key}`);
+    const k = BuildCache.key(parent, `${format}${timesKey ? ` ${timesKey}` : ''}\n${key}`);
     if (!opts.noCache) {
       const hit = await cache.lookup(k);
       if (hit) {
@@ -119,7 +135,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
     const total = stage.instructions.length + 1;
     out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
-    const state = await startStage(store, stage, plan.stages, results, cached, format);
+    const state = await startStage(store, stage, plan.stages, results, cached, format, created);
     // The base image's ONBUILD triggers run first, and are not passed on.
     const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
     if (triggers.length > 0) {
@@ -175,10 +191,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 user: state.config.User ?? '',
                 workdir: state.config.WorkingDir ?? '/',
                 network: network === 'default' ? 'none' : network,
+                times,
                 ...(opts.out ? { output: opts.out } : {}),
                 ...(opts.signal ? { signal: opts.signal } : {}),
               },
-              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format }),
+              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
             );
             return record.id;
           });
@@ -250,9 +267,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             try {
               const record = await commitStep(store, state.imageId, {
                 config: state.config,
-                layer: diffDirectory(layer.upper),
+                layer: diffDirectory(layer.upper, times),
                 history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
                 format,
+                ...when,
               });
               return record.id;
             } finally {
@@ -264,9 +282,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         default: {
           if (!isMetadata(ins.keyword)) throw new BerthError('DOCKERFILE_INVALID', `unknown instruction: ${ins.value.toUpperCase()} (line ${ins.startLine})`);
           const { config, description } = applyMetadata(state.config, ins, expand, (w) => processWords(w, expandEnv(), lex), state);
+          if (ins.keyword === 'healthcheck' && format === 'oci') {
+            // The OCI config has no healthcheck: podman warns and leaves it out.
+            out('[Warning] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n');
+            delete config.Healthcheck;
+          }
           state.config = config;
           state.imageId = await cached(state.imageId, description, async () => {
-            const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format });
+            const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format, ...when });
             return record.id;
           });
         }
@@ -283,7 +306,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
     }
     last = await cached(parent, `--label ${JSON.stringify(labels)}`, async () => {
-      return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format })).id;
+      return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format, ...when })).id;
     });
   }
   if (commitLine !== undefined) {
@@ -325,6 +348,7 @@ async function startStage(
   results: ReadonlyMap<number, string>,
   cached: (parent: string, key: string, make: () => Promise<string>) => Promise<string>,
   format: ImageFormat,
+  created: Date | undefined,
 ): Promise<StageState> {
   const dep = findStage(stages, stage.base, stage.index);
   let imageId: string;
@@ -332,12 +356,15 @@ async function startStage(
     imageId = results.get(dep.index)!;
   } else if (stage.base === 'scratch') {
     // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
-    imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format })).id);
+    imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format, ...(created ? { created } : {}) })).id);
   } else {
     imageId = await resolveBase(store, stage.base);
   }
   const { config } = await baseImage(store, imageId);
-  return { imageId, config: structuredClone(config.config ?? {}), args: new Map(), cmdSet: false };
+  const run: ContainerConfig = structuredClone(config.config ?? {});
+  // As buildah (imagebuilder's FromImage): a base without PATH gets the default one, first.
+  if (!(run.Env ?? []).some((e) => e.startsWith('PATH='))) run.Env = [`PATH=${DEFAULT_PATH}`, ...(run.Env ?? [])];
+  return { imageId, config: run, args: new Map(), cmdSet: false };
 }
 
 

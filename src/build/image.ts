@@ -20,6 +20,8 @@ export interface StepResult {
   history?: HistoryEntry;
   format: ImageFormat;
   names?: string[];
+  /** The image's and the history entry's creation time; now when undefined. */
+  created?: Date;
 }
 
 /** The config and layers of an image of the store, or of `scratch` (none) when `id` is undefined. */
@@ -44,7 +46,7 @@ export async function baseImage(store: Store, id: string | undefined): Promise<{
  */
 export async function commitStep(store: Store, baseId: string | undefined, step: StepResult): Promise<ImageRecord> {
   const base = await baseImage(store, baseId);
-  const created = new Date().toISOString();
+  const created = (step.created ?? new Date()).toISOString();
   const blob = step.layer ? await store.blobs.put(step.layer) : undefined;
   const config: ImageConfig = {
     ...base.config,

@@ -16,6 +16,15 @@ interface BuildFlags {
   target?: string;
   quiet?: boolean;
   network?: string;
+  timestamp?: string;
+  sourceDateEpoch?: string;
+}
+
+/** Seconds since the epoch, as --timestamp and SOURCE_DATE_EPOCH take them. */
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new BerthError('USAGE', `${flag}: "${value}" is not a number of seconds since the epoch`);
+  return Number(value);
 }
 
 /** `--build-arg K=V`, or a bare `K` taking the caller's value (and ignored when it has none), as podman does. */
@@ -35,6 +44,9 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
   const format = f.format;
   if (f.network !== undefined && !['none', 'host'].includes(f.network)) throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
+  const timestamp = seconds('--timestamp', f.timestamp);
+  // podman takes SOURCE_DATE_EPOCH from the environment when the flag is not given.
+  const sourceDateEpoch = seconds('--source-date-epoch', f.sourceDateEpoch ?? process.env['SOURCE_DATE_EPOCH']);
   // Ctrl-C stops the build cleanly: the RUN in progress is killed and its container removed.
   const aborter = new AbortController();
   const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
@@ -52,6 +64,8 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
       noCache: f.cache === false,
       format,
       ...(f.network !== undefined ? { network: f.network } : {}),
+      ...(timestamp !== undefined ? { timestamp } : {}),
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
       ...(f.quiet ? {} : { out: (text: string) => process.stdout.write(text) }),
     });
     const id = record.id.replace(/^sha256:/, '');
