@@ -14,6 +14,8 @@ import { contextSources, hashSources, loadContext, type CopySource } from './con
 import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
 import { baseImage, commitStep, type ImageFormat } from './image.js';
 import { applyMetadata, isMetadata } from './metadata.js';
+import { exportImage, squashDiffs, type BuildOutput } from './output.js';
+import { runMounts } from './mounts.js';
 import { runStep } from './run.js';
 import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
 
@@ -37,6 +39,12 @@ export interface BuildOptions {
    * set to it and the layers' mtimes clamped to it.
    */
   sourceDateEpoch?: number;
+  /** `--squash` / `--layers=false`: the final stage's own steps become one layer over its base. */
+  squash?: boolean;
+  /** `-o`: also write the final image's file system here. */
+  output?: BuildOutput;
+  /** `--secret id=ID,src=FILE`: ID to the file a `RUN --mount=type=secret,id=ID` sees. */
+  secrets?: ReadonlyMap<string, string>;
   /** Stops the build: a running RUN is killed, no further step starts. */
   signal?: AbortSignal;
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
@@ -131,11 +139,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   };
 
   let last = '';
+  let finalBase = '';
   for (const [si, stage] of plan.needed.entries()) {
     const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
     const total = stage.instructions.length + 1;
     out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
     const state = await startStage(store, stage, plan.stages, results, cached, format, created);
+    finalBase = state.imageId;
     // The base image's ONBUILD triggers run first, and are not passed on.
     const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
     if (triggers.length > 0) {
@@ -175,11 +185,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           }
           return;
         case 'run': {
-          checkFlags(ins, ['network']);
+          checkFlags(ins, ['network', 'mount']);
+          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map());
           const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
-          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}`;
+          // A secret's or cache's content is not part of the key: only where it is mounted.
+          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}`;
           state.imageId = await cached(state.imageId, key, async () => {
             const record = await runStep(
               store,
@@ -192,6 +204,9 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 workdir: state.config.WorkingDir ?? '/',
                 network: network === 'default' ? 'none' : network,
                 times,
+                volumes: mounts.volumes,
+                tmpfs: mounts.tmpfs,
+                exclude: mounts.stubs,
                 ...(opts.out ? { output: opts.out } : {}),
                 ...(opts.signal ? { signal: opts.signal } : {}),
               },
@@ -309,6 +324,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format, ...when })).id;
     });
   }
+  if (opts.squash && last !== finalBase) {
+    const squashed = await squashImage(store, finalBase, last, format, times, created);
+    commitLine ??= '';
+    last = squashed;
+  }
   if (commitLine !== undefined) {
     printCommit();
     out(`--> ${short(last)}\n`);
@@ -316,6 +336,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const unused = [...buildArgs.keys()].filter((k) => !consumed.has(k));
   if (unused.length) out(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]\n`);
   if (opts.tags?.length) await tagImage(store, last, opts.tags);
+  if (opts.output) await exportImage(store, last, opts.output);
   const record = (await store.images()).find((i) => i.id === last);
   if (!record) throw new BerthError('IO', `the built image ${last} disappeared from the store`);
   for (const t of opts.tags ?? []) out(`Successfully tagged ${storedName(t)}\n`);
@@ -370,3 +391,29 @@ async function startStage(
 
 
 
+
+/**
+ * --squash: one layer holding every change the stage made over its base (the layers merged as
+ * overlayfs stacks them), under the final config; the base's layers stay as they are.
+ */
+async function squashImage(store: Store, base: string, top: string, format: ImageFormat, times: { timestamp?: number; mtime?: number }, created: Date | undefined): Promise<string> {
+  const images = await store.images();
+  const baseLayers = images.find((i) => i.id === base)?.layers ?? [];
+  const topLayers = images.find((i) => i.id === top)?.layers ?? [];
+  const ownLayers = topLayers.slice(baseLayers.length).map((c) => store.layers.diffDir(c));
+  const { config } = await baseImage(store, top);
+  const dir = await store.tmp.make('build-squash');
+  try {
+    await squashDiffs(ownLayers, join(dir, 'diff'));
+    const record = await commitStep(store, base, {
+      config: config.config ?? {},
+      layer: diffDirectory(join(dir, 'diff'), times),
+      history: { created_by: '/bin/sh -c #(nop) squashed build steps' },
+      format,
+      ...(created ? { created } : {}),
+    });
+    return record.id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -25,6 +25,10 @@ export interface RunStep {
   signal?: AbortSignal;
   /** How the layer's mtimes are clamped or set (--timestamp, SOURCE_DATE_EPOCH). */
   times?: Pick<TarOptions, 'timestamp' | 'mtime'>;
+  /** `-v` style binds and tmpfs targets (RUN --mount), and the mount points they leave, kept out of the layer. */
+  volumes?: string[];
+  tmpfs?: string[];
+  exclude?: string[];
 }
 
 /**
@@ -48,7 +52,10 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     workdir: step.workdir || '/',
     network: step.network,
     pull: 'never',
+    ...(step.volumes?.length ? { volumes: step.volumes } : {}),
+    ...(step.tmpfs?.length ? { tmpfs: step.tmpfs } : {}),
   });
+  const stubs = new Set([...MOUNT_STUBS, ...(step.exclude ?? [])]);
   const paths = containerPaths(store, c.id);
   const abort = () => void killContainer(store, c.id, 'KILL').catch(() => undefined);
   try {
@@ -90,7 +97,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
       const shown = step.output === undefined && tail ? `\n${tail.trimEnd()}` : '';
       throw new BerthError('BUILD_FAILED', `building at STEP "${step.label}": while running runtime: exit status ${code}${shown}`, { exitCode: code });
     }
-    return await commit(diffDirectory(paths.overlay.upper, { ...step.times, exclude: (p) => MOUNT_STUBS.has(p) }));
+    return await commit(diffDirectory(paths.overlay.upper, { ...step.times, exclude: (p) => stubs.has(p) }));
   } finally {
     step.signal?.removeEventListener('abort', abort);
     await removeContainer(store, c.id, { force: true, volumes: true }).catch(() => undefined);
