@@ -402,13 +402,19 @@ async function squashImage(store: Store, base: string, top: string, format: Imag
   const topLayers = images.find((i) => i.id === top)?.layers ?? [];
   const ownLayers = topLayers.slice(baseLayers.length).map((c) => store.layers.diffDir(c));
   const { config } = await baseImage(store, top);
+  const { config: baseConfig } = await baseImage(store, base);
+  // podman keeps every step's history entry, all empty but the last, which carries the one layer.
+  const steps = (config.history ?? []).slice((baseConfig.history ?? []).length);
+  const last = steps.pop() ?? { created_by: '/bin/sh -c #(nop) squashed' };
+  const { empty_layer: _, ...lastEntry } = last;
   const dir = await store.tmp.make('build-squash');
   try {
-    await squashDiffs(ownLayers, join(dir, 'diff'));
+    await squashDiffs(ownLayers, join(dir, 'diff'), baseLayers.map((c) => store.layers.diffDir(c)), store.root);
     const record = await commitStep(store, base, {
       config: config.config ?? {},
       layer: diffDirectory(join(dir, 'diff'), times),
-      history: { created_by: '/bin/sh -c #(nop) squashed build steps' },
+      priorHistory: steps.map((h) => ({ ...h, empty_layer: true })),
+      history: lastEntry,
       format,
       ...(created ? { created } : {}),
     });

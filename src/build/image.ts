@@ -20,6 +20,8 @@ export interface StepResult {
   history?: HistoryEntry;
   format: ImageFormat;
   names?: string[];
+  /** Entries to add before `history`, as they are (--squash keeps the steps' own, each empty_layer). */
+  priorHistory?: HistoryEntry[];
   /** The image's and the history entry's creation time; now when undefined. */
   created?: Date;
 }
@@ -53,7 +55,7 @@ export async function commitStep(store: Store, baseId: string | undefined, step:
     created,
     config: step.config,
     rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...(blob ? [blob.digest] : [])] },
-    history: [...(base.config.history ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
+    history: [...(base.config.history ?? []), ...(step.priorHistory ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
   };
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDigest = digestOf(configBytes);

@@ -63,14 +63,16 @@ export async function exportImage(store: Store, imageId: string, output: BuildOu
  * see them stacked: a whiteout or an opaque directory drops what the lower ones had there, a file
  * replaces, directories merge. `into` then diffs into the single layer of --squash.
  */
-export async function squashDiffs(layers: string[], into: string): Promise<void> {
+export async function squashDiffs(layers: string[], into: string, baseLayers: string[], storeRoot: string): Promise<void> {
   await mkdir(into, { recursive: true });
+  const whiteouts: string[] = [];
   for (const layer of layers) {
     // First drop what this layer hides or replaces, then copy it over (cp keeps devices and xattrs).
     const walk = async (rel: string) => {
       for (const name of await readdir(join(layer, rel))) {
         const r = rel === '' ? name : `${rel}/${name}`;
         const st = await lstat(join(layer, r));
+        if (st.isCharacterDevice() && st.rdev === 0) whiteouts.push(r);
         const there = await lstat(join(into, r)).catch(() => undefined);
         if (!there) continue;
         const opaque = st.isDirectory() && (await isOpaque(join(layer, r)));
@@ -83,6 +85,21 @@ export async function squashDiffs(layers: string[], into: string): Promise<void>
     };
     await walk('');
     await run('cp', ['-a', `${layer}/.`, into]);
+  }
+  // A whiteout of what the base never had (made and removed by the build) is dropped, as podman's
+  // single commit never sees it.
+  if (whiteouts.length === 0) return;
+  const dirs = { upper: `${into}.base-upper`, work: `${into}.base-work`, merged: `${into}.base` };
+  await mountOverlay(storeRoot, baseLayers, dirs);
+  try {
+    for (const r of new Set(whiteouts)) {
+      const inCombined = await lstat(join(into, r)).catch(() => undefined);
+      const inBase = await lstat(join(dirs.merged, r)).catch(() => undefined);
+      if (inCombined?.isCharacterDevice() && inCombined.rdev === 0 && !inBase) await rm(join(into, r), { force: true });
+    }
+  } finally {
+    await unmountOverlay(dirs);
+    await Promise.all([dirs.upper, dirs.work, dirs.merged].map((d) => rm(d, { recursive: true, force: true })));
   }
 }
 

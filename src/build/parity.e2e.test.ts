@@ -28,7 +28,10 @@ const CONTAINERFILE = [
   '',
 ].join('\n');
 
-/** One entry of a layer as compared: no times; the mode's permission bits only (Go's tar adds the type bits). */
+/**
+ * One entry of a layer as compared: no times; the mode's permission bits only (Go's tar adds the
+ * type bits); a whiteout's mode not at all (containers/storage writes 0, moby and berth 0600).
+ */
 interface Entry {
   name: string;
   type: string;
@@ -47,7 +50,7 @@ async function layerEntries(path: string): Promise<Entry[]> {
       const h = createHash('sha256');
       for await (const chunk of e) h.update(chunk as Buffer);
       const hd = e.header;
-      out.push({ name: hd.name.replace(/\/$/, ''), type: hd.type ?? 'file', mode: (hd.mode ?? 0) & 0o7777, uid: hd.uid ?? 0, gid: hd.gid ?? 0, linkname: hd.linkname ?? '', content: hd.type === 'file' ? h.digest('hex') : '' });
+      out.push({ name: hd.name.replace(/\/$/, ''), type: hd.type ?? 'file', mode: /(^|\/)\.wh\./.test(hd.name) ? 0 : (hd.mode ?? 0) & 0o7777, uid: hd.uid ?? 0, gid: hd.gid ?? 0, linkname: hd.linkname ?? '', content: hd.type === 'file' ? h.digest('hex') : '' });
     }
   })();
   const raw = readFileSync(path);
@@ -124,4 +127,26 @@ describe('berth build and podman build give the same image', { timeout: 300_000,
       }
     });
   }
+
+  it('--squash: the same single layer over the base and the same history shape', async () => {
+    const dir = join(env.dir, 'ctx-squash');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.txt'), 'a\n');
+    writeFileSync(join(dir, 'Containerfile'), 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo b > /b.txt && rm /bin/true && mkdir -p /d/e\nRUN rm /a.txt && echo c > /d/e/c\nENV X=1\n');
+    await env.ok(['build', '-q', '--squash', '-t', 'squashed', dir]);
+    await ok('podman', [...podman, 'build', '-q', '--squash', '-t', 'squashed', dir]);
+    const berthArchive = join(env.dir, 'berth-squash.tar');
+    const podmanArchive = join(env.dir, 'podman-squash.tar');
+    await env.ok(['save', '-o', berthArchive, 'squashed']);
+    await ok('podman', [...podman, 'save', '-o', podmanArchive, 'squashed']);
+    const b = await readArchive(berthArchive);
+    const p = await readArchive(podmanArchive);
+    assert.equal(b.layers.length, 2);
+    assert.equal(p.layers.length, 2);
+    const theirs = p.layers[1]!.filter((e) => !(STUB.has(e.name) && (e.type === 'directory' || e.content === createHash('sha256').digest('hex'))));
+    assert.deepEqual(b.layers[1], theirs);
+    const shape = (h: { empty_layer?: boolean }[]) => h.map((e) => e.empty_layer === true);
+    assert.deepEqual(shape(b.config.history), shape(p.config.history));
+    assert.deepEqual(b.config.config.Env, p.config.config.Env);
+  });
 });
