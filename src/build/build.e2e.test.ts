@@ -279,7 +279,8 @@ describe('berth build', { timeout: 300_000 }, () => {
     assert.equal(mtimes.stdout, '0\n0\n0\n');
 
     const epoch = '1700000000';
-    const viaEnv = await id([], { env: { SOURCE_DATE_EPOCH: epoch } });
+    const viaEnv = await id(['-t', 'repro-epoch'], { env: { SOURCE_DATE_EPOCH: epoch } });
+    assert.equal(new Date((await inspect(env, 'repro-epoch'))['Created']).getTime(), Number(epoch) * 1000);
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal(await id(['--build-arg', `SOURCE_DATE_EPOCH=${epoch}`]), viaEnv);
     assert.notEqual(viaEnv, first);

@@ -179,7 +179,8 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           for (const word of ins.args) {
             const { name, value } = splitArg(word);
             consumed.add(name);
-            const given = buildArgs.get(name);
+            // SOURCE_DATE_EPOCH from the environment or --source-date-epoch is an ARG value too, as podman gives it.
+            const given = buildArgs.get(name) ?? (name === 'SOURCE_DATE_EPOCH' && epoch !== undefined && opts.timestamp === undefined ? String(epoch) : undefined);
             const global = plan.globalArgs.get(name) ?? automaticArgs().get(name);
             state.args.set(name, given ?? (value !== undefined ? expand(value) : global));
           }
