@@ -12,6 +12,8 @@ export interface TarOptions {
    * that rebuilding the same content gives the same layer whenever its files were written.
    */
   timestamp?: number;
+  /** Set every mtime to this many seconds since the epoch (buildah's --timestamp); wins over `timestamp`. */
+  mtime?: number;
   /** Leave out the entry at this relative path (no leading slash) and, for a directory, all below it. */
   exclude?: (path: string) => boolean;
 }
@@ -81,7 +83,7 @@ function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
 
 async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buffer> {
   const seconds = Number(st.mtimeNs / 1_000_000_000n);
-  const mtime = w.opts.timestamp !== undefined ? Math.min(seconds, w.opts.timestamp) : seconds;
+  const mtime = w.opts.mtime ?? (w.opts.timestamp !== undefined ? Math.min(seconds, w.opts.timestamp) : seconds);
   const base = { name: rel, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime };
   const all = w.xattrs.get(rel);
   if (w.whiteouts && all) {

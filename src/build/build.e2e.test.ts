@@ -258,4 +258,34 @@ describe('berth build', { timeout: 300_000 }, () => {
     await env.ok(['build', '-t', 'add', dir]);
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'add', 'cat', '/opt/inner/f.txt'])).stdout, 'unpacked\n');
   });
+
+  it('gives the same image twice with --timestamp, and with SOURCE_DATE_EPOCH', async () => {
+    const dir = context(env, 'repro', {
+      'a.txt': 'a\n',
+      Containerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo made > /made && mkdir /d\nENV X=1\nCMD ["cat", "/made"]\n',
+    });
+    const id = async (args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) => {
+      const r = await env.berth(['build', '-q', '--no-cache', ...args, dir], opts);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const first = await id(['--timestamp', '0', '-t', 'repro']);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(await id(['--timestamp', '0']), first);
+    const info = await inspect(env, 'repro');
+    assert.equal(new Date(info['Created']).getTime(), 0);
+    assert.ok((info['History'] as { created?: string }[]).slice(1).every((h) => h.created !== undefined && new Date(h.created).getTime() === 0));
+    const mtimes = await env.ok(['run', '--rm', '--network', 'none', 'repro', 'stat', '-c', '%Y', '/a.txt', '/made', '/d']);
+    assert.equal(mtimes.stdout, '0\n0\n0\n');
+
+    const epoch = '1700000000';
+    const viaEnv = await id(['-t', 'repro-epoch'], { env: { SOURCE_DATE_EPOCH: epoch } });
+    assert.equal(new Date((await inspect(env, 'repro-epoch'))['Created']).getTime(), Number(epoch) * 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(await id(['--build-arg', `SOURCE_DATE_EPOCH=${epoch}`]), viaEnv);
+    assert.notEqual(viaEnv, first);
+    const withoutTime = await id([]);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.notEqual(await id([]), withoutTime, 'without a timestamp the created time differs');
+  });
 });

@@ -14,6 +14,8 @@ import { contextSources, hashSources, loadContext, type CopySource } from './con
 import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
 import { baseImage, commitStep, type ImageFormat } from './image.js';
 import { applyMetadata, isMetadata } from './metadata.js';
+import { exportImage, squashDiffs, type BuildOutput } from './output.js';
+import { runMounts } from './mounts.js';
 import { runStep } from './run.js';
 import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
 
@@ -30,6 +32,19 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: none (default), host. */
   network?: string;
+  /** `--timestamp`: seconds since the epoch for every created time and every file's mtime. */
+  timestamp?: number;
+  /**
+   * SOURCE_DATE_EPOCH (the environment, `--source-date-epoch` or the build arg): created times are
+   * set to it and the layers' mtimes clamped to it.
+   */
+  sourceDateEpoch?: number;
+  /** `--squash` / `--layers=false`: the final stage's own steps become one layer over its base. */
+  squash?: boolean;
+  /** `-o`: also write the final image's file system here. */
+  output?: BuildOutput;
+  /** `--secret id=ID,src=FILE`: ID to the file a `RUN --mount=type=secret,id=ID` sees. */
+  secrets?: ReadonlyMap<string, string>;
   /** Stops the build: a running RUN is killed, no further step starts. */
   signal?: AbortSignal;
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
@@ -63,6 +78,8 @@ async function resolveBase(store: Store, name: string): Promise<string> {
   return pulled[0].id;
 }
 
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
 const full = (id: string) => id.replace(/^sha256:/, '');
 
@@ -84,7 +101,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const out = opts.out ?? (() => undefined);
   const format = opts.format ?? 'oci';
   const lex = { escapeToken: plan.escapeToken };
-  const consumed = new Set<string>([...plan.globalArgs.keys()]);
+  const consumed = new Set<string>([...plan.globalArgs.keys(), 'SOURCE_DATE_EPOCH']);
+  const epochArg = buildArgs.get('SOURCE_DATE_EPOCH');
+  if (epochArg !== undefined && !/^\d+$/.test(epochArg)) throw new BerthError('USAGE', `SOURCE_DATE_EPOCH: "${epochArg}" is not a number of seconds`);
+  const epoch = opts.timestamp ?? opts.sourceDateEpoch ?? (epochArg !== undefined ? Number(epochArg) : undefined);
+  const created = epoch === undefined ? undefined : new Date(epoch * 1000);
+  const times = opts.timestamp !== undefined ? { mtime: opts.timestamp } : epoch !== undefined ? { timestamp: epoch } : {};
+  const when = created ? { created } : {};
+  const timesKey = opts.timestamp !== undefined ? `timestamp ${opts.timestamp}` : epoch !== undefined ? `epoch ${epoch}` : '';
   const results = new Map<number, string>();
   const multi = plan.needed.length > 1;
 
@@ -97,7 +121,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
 
   /** Runs one step through the cache: `key` names what it does, `make` makes its image. */
   const cached = async (parent: string, key: string, make: () => Promise<string>): Promise<string> => {
-    const k = BuildCache.key(parent, `${format}\n${key}`);
+    const k = BuildCache.key(parent, `${format}${timesKey ? ` ${timesKey}` : ''}\n${key}`);
     if (!opts.noCache) {
       const hit = await cache.lookup(k);
       if (hit) {
@@ -115,11 +139,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   };
 
   let last = '';
+  let finalBase = '';
   for (const [si, stage] of plan.needed.entries()) {
     const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
     const total = stage.instructions.length + 1;
     out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
-    const state = await startStage(store, stage, plan.stages, results, cached, format);
+    const state = await startStage(store, stage, plan.stages, results, cached, format, created);
+    finalBase = state.imageId;
     // The base image's ONBUILD triggers run first, and are not passed on.
     const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
     if (triggers.length > 0) {
@@ -153,17 +179,20 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           for (const word of ins.args) {
             const { name, value } = splitArg(word);
             consumed.add(name);
-            const given = buildArgs.get(name);
+            // SOURCE_DATE_EPOCH from the environment or --source-date-epoch is an ARG value too, as podman gives it.
+            const given = buildArgs.get(name) ?? (name === 'SOURCE_DATE_EPOCH' && epoch !== undefined && opts.timestamp === undefined ? String(epoch) : undefined);
             const global = plan.globalArgs.get(name) ?? automaticArgs().get(name);
             state.args.set(name, given ?? (value !== undefined ? expand(value) : global));
           }
           return;
         case 'run': {
-          checkFlags(ins, ['network']);
+          checkFlags(ins, ['network', 'mount']);
+          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map());
           const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
-          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}`;
+          // A secret's or cache's content is not part of the key: only where it is mounted.
+          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}`;
           state.imageId = await cached(state.imageId, key, async () => {
             const record = await runStep(
               store,
@@ -175,10 +204,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 user: state.config.User ?? '',
                 workdir: state.config.WorkingDir ?? '/',
                 network: network === 'default' ? 'none' : network,
+                times,
+                volumes: mounts.volumes,
+                tmpfs: mounts.tmpfs,
+                exclude: mounts.stubs,
                 ...(opts.out ? { output: opts.out } : {}),
                 ...(opts.signal ? { signal: opts.signal } : {}),
               },
-              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format }),
+              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
             );
             return record.id;
           });
@@ -250,9 +283,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             try {
               const record = await commitStep(store, state.imageId, {
                 config: state.config,
-                layer: diffDirectory(layer.upper),
+                layer: diffDirectory(layer.upper, times),
                 history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
                 format,
+                ...when,
               });
               return record.id;
             } finally {
@@ -264,9 +298,14 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         default: {
           if (!isMetadata(ins.keyword)) throw new BerthError('DOCKERFILE_INVALID', `unknown instruction: ${ins.value.toUpperCase()} (line ${ins.startLine})`);
           const { config, description } = applyMetadata(state.config, ins, expand, (w) => processWords(w, expandEnv(), lex), state);
+          if (ins.keyword === 'healthcheck' && format === 'oci') {
+            // The OCI config has no healthcheck: podman warns and leaves it out.
+            out('[Warning] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n');
+            delete config.Healthcheck;
+          }
           state.config = config;
           state.imageId = await cached(state.imageId, description, async () => {
-            const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format });
+            const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format, ...when });
             return record.id;
           });
         }
@@ -283,8 +322,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
     }
     last = await cached(parent, `--label ${JSON.stringify(labels)}`, async () => {
-      return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format })).id;
+      return (await commitStep(store, parent, { config: { ...(config.config ?? {}), Labels: labels }, format, ...when })).id;
     });
+  }
+  if (opts.squash && last !== finalBase) {
+    const squashed = await squashImage(store, finalBase, last, format, times, created);
+    commitLine ??= '';
+    last = squashed;
   }
   if (commitLine !== undefined) {
     printCommit();
@@ -293,6 +337,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const unused = [...buildArgs.keys()].filter((k) => !consumed.has(k));
   if (unused.length) out(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]\n`);
   if (opts.tags?.length) await tagImage(store, last, opts.tags);
+  if (opts.output) await exportImage(store, last, opts.output);
   const record = (await store.images()).find((i) => i.id === last);
   if (!record) throw new BerthError('IO', `the built image ${last} disappeared from the store`);
   for (const t of opts.tags ?? []) out(`Successfully tagged ${storedName(t)}\n`);
@@ -325,6 +370,7 @@ async function startStage(
   results: ReadonlyMap<number, string>,
   cached: (parent: string, key: string, make: () => Promise<string>) => Promise<string>,
   format: ImageFormat,
+  created: Date | undefined,
 ): Promise<StageState> {
   const dep = findStage(stages, stage.base, stage.index);
   let imageId: string;
@@ -332,14 +378,49 @@ async function startStage(
     imageId = results.get(dep.index)!;
   } else if (stage.base === 'scratch') {
     // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
-    imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format })).id);
+    imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format, ...(created ? { created } : {}) })).id);
   } else {
     imageId = await resolveBase(store, stage.base);
   }
   const { config } = await baseImage(store, imageId);
-  return { imageId, config: structuredClone(config.config ?? {}), args: new Map(), cmdSet: false };
+  const run: ContainerConfig = structuredClone(config.config ?? {});
+  // As buildah (imagebuilder's FromImage): a base without PATH gets the default one, first.
+  if (!(run.Env ?? []).some((e) => e.startsWith('PATH='))) run.Env = [`PATH=${DEFAULT_PATH}`, ...(run.Env ?? [])];
+  return { imageId, config: run, args: new Map(), cmdSet: false };
 }
 
 
 
 
+
+/**
+ * --squash: one layer holding every change the stage made over its base (the layers merged as
+ * overlayfs stacks them), under the final config; the base's layers stay as they are.
+ */
+async function squashImage(store: Store, base: string, top: string, format: ImageFormat, times: { timestamp?: number; mtime?: number }, created: Date | undefined): Promise<string> {
+  const images = await store.images();
+  const baseLayers = images.find((i) => i.id === base)?.layers ?? [];
+  const topLayers = images.find((i) => i.id === top)?.layers ?? [];
+  const ownLayers = topLayers.slice(baseLayers.length).map((c) => store.layers.diffDir(c));
+  const { config } = await baseImage(store, top);
+  const { config: baseConfig } = await baseImage(store, base);
+  // podman keeps every step's history entry, all empty but the last, which carries the one layer.
+  const steps = (config.history ?? []).slice((baseConfig.history ?? []).length);
+  const last = steps.pop() ?? { created_by: '/bin/sh -c #(nop) squashed' };
+  const { empty_layer: _, ...lastEntry } = last;
+  const dir = await store.tmp.make('build-squash');
+  try {
+    await squashDiffs(ownLayers, join(dir, 'diff'), baseLayers.map((c) => store.layers.diffDir(c)), store.root);
+    const record = await commitStep(store, base, {
+      config: config.config ?? {},
+      layer: diffDirectory(join(dir, 'diff'), times),
+      priorHistory: steps.map((h) => ({ ...h, empty_layer: true })),
+      history: lastEntry,
+      format,
+      ...(created ? { created } : {}),
+    });
+    return record.id;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

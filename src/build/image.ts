@@ -20,6 +20,10 @@ export interface StepResult {
   history?: HistoryEntry;
   format: ImageFormat;
   names?: string[];
+  /** Entries to add before `history`, as they are (--squash keeps the steps' own, each empty_layer). */
+  priorHistory?: HistoryEntry[];
+  /** The image's and the history entry's creation time; now when undefined. */
+  created?: Date;
 }
 
 /** The config and layers of an image of the store, or of `scratch` (none) when `id` is undefined. */
@@ -44,14 +48,14 @@ export async function baseImage(store: Store, id: string | undefined): Promise<{
  */
 export async function commitStep(store: Store, baseId: string | undefined, step: StepResult): Promise<ImageRecord> {
   const base = await baseImage(store, baseId);
-  const created = new Date().toISOString();
+  const created = (step.created ?? new Date()).toISOString();
   const blob = step.layer ? await store.blobs.put(step.layer) : undefined;
   const config: ImageConfig = {
     ...base.config,
     created,
     config: step.config,
     rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...(blob ? [blob.digest] : [])] },
-    history: [...(base.config.history ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
+    history: [...(base.config.history ?? []), ...(step.priorHistory ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
   };
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDigest = digestOf(configBytes);

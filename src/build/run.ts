@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { diffDirectory } from '../archive/diff.js';
+import { diffDirectory, type TarOptions } from '../archive/diff.js';
 import { createContainer } from '../engine/containers/create.js';
 import { cleanupContainer, killContainer, removeContainer, startContainer } from '../engine/containers/lifecycle.js';
 import { containerPaths } from '../engine/containers/paths.js';
@@ -23,6 +23,12 @@ export interface RunStep {
   output?: (text: string) => void;
   /** Aborting kills the command (the build then fails and the container is removed). */
   signal?: AbortSignal;
+  /** How the layer's mtimes are clamped or set (--timestamp, SOURCE_DATE_EPOCH). */
+  times?: Pick<TarOptions, 'timestamp' | 'mtime'>;
+  /** `-v` style binds and tmpfs targets (RUN --mount), and the mount points they leave, kept out of the layer. */
+  volumes?: string[];
+  tmpfs?: string[];
+  exclude?: string[];
 }
 
 /**
@@ -46,7 +52,10 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     workdir: step.workdir || '/',
     network: step.network,
     pull: 'never',
+    ...(step.volumes?.length ? { volumes: step.volumes } : {}),
+    ...(step.tmpfs?.length ? { tmpfs: step.tmpfs } : {}),
   });
+  const stubs = new Set([...MOUNT_STUBS, ...(step.exclude ?? [])]);
   const paths = containerPaths(store, c.id);
   const abort = () => void killContainer(store, c.id, 'KILL').catch(() => undefined);
   try {
@@ -88,7 +97,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
       const shown = step.output === undefined && tail ? `\n${tail.trimEnd()}` : '';
       throw new BerthError('BUILD_FAILED', `building at STEP "${step.label}": while running runtime: exit status ${code}${shown}`, { exitCode: code });
     }
-    return await commit(diffDirectory(paths.overlay.upper, { exclude: (p) => MOUNT_STUBS.has(p) }));
+    return await commit(diffDirectory(paths.overlay.upper, { ...step.times, exclude: (p) => stubs.has(p) }));
   } finally {
     step.signal?.removeEventListener('abort', abort);
     await removeContainer(store, c.id, { force: true, volumes: true }).catch(() => undefined);

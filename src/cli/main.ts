@@ -90,6 +90,12 @@ function buildCommand(name: string) {
     .option('--target <stage>', 'build this stage and what it needs, and stop')
     .option('-q, --quiet', 'print only the image ID')
     .option('--network <mode>', 'the network of RUN steps: none (default) or host')
+    .option('-o, --output <spec>', 'also write the image\'s file system: type=local,dest=DIR or type=tar,dest=FILE')
+    .option('--squash', 'squash the build\'s own layers into one')
+    .option('--layers <bool>', 'cache intermediate images (false: no cache, one layer for the build\'s steps)')
+    .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)', collect, [])
+    .option('--timestamp <seconds>', 'set created times and every file mtime in the new layers to this time (seconds since the epoch)')
+    .option('--source-date-epoch <seconds>', 'set created times to this time and clamp mtimes in the new layers to it (default $SOURCE_DATE_EPOCH)')
     .action(lazy(() => import('./commands/build.js')));
 }
 

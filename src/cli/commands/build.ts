@@ -1,4 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOutput } from '../../build/output.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { buildImage } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
@@ -16,6 +21,19 @@ interface BuildFlags {
   target?: string;
   quiet?: boolean;
   network?: string;
+  timestamp?: string;
+  output?: string;
+  squash?: boolean;
+  layers?: string;
+  secret: string[];
+  sourceDateEpoch?: string;
+}
+
+/** Seconds since the epoch, as --timestamp and SOURCE_DATE_EPOCH take them. */
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw new BerthError('USAGE', `${flag}: "${value}" is not a number of seconds since the epoch`);
+  return Number(value);
 }
 
 /** `--build-arg K=V`, or a bare `K` taking the caller's value (and ignored when it has none), as podman does. */
@@ -35,6 +53,43 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
   const format = f.format;
   if (f.network !== undefined && !['none', 'host'].includes(f.network)) throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
+  const timestamp = seconds('--timestamp', f.timestamp);
+  // podman takes SOURCE_DATE_EPOCH from the environment when the flag is not given.
+  const sourceDateEpoch = seconds('--source-date-epoch', f.sourceDateEpoch ?? process.env['SOURCE_DATE_EPOCH']);
+  const secrets = new Map<string, string>();
+  for (const spec of f.secret) {
+    const fields = new Map(spec.split(',').map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)] as const));
+    const id = fields.get('id');
+    const src = fields.get('src') ?? fields.get('source') ?? (fields.get('env') !== undefined ? undefined : id);
+    if (!id || !src) throw new BerthError('USAGE', `invalid --secret "${spec}": id=ID,src=FILE is expected`);
+    secrets.set(id, src);
+  }
+  if (f.layers !== undefined && !['true', 'false'].includes(f.layers)) throw new BerthError('USAGE', `invalid --layers "${f.layers}": true or false`);
+  const noLayers = f.layers === 'false';
+  // `-` as the context or the file: read from stdin into temp space (a tar, or a lone Dockerfile).
+  if (context === '-' && f.file === '-') throw new BerthError('USAGE', 'the context and the Containerfile cannot both come from stdin');
+  const scratch = context === '-' || f.file === '-' ? await mkdtemp(join(tmpdir(), 'berth-build-')) : undefined;
+  let contextDir = context ?? '.';
+  let file = f.file;
+  try {
+    if (scratch && f.file === '-') {
+      file = join(scratch, 'Containerfile');
+      await writeFile(file, await readStdin());
+    }
+    if (scratch && context === '-') {
+      contextDir = join(scratch, 'context');
+      await mkdirp(contextDir);
+      const input = await readStdin();
+      const isTar = (input[0] === 0x1f && input[1] === 0x8b) || input.subarray(257, 262).toString('latin1') === 'ustar';
+      if (isTar) await untar(input, contextDir);
+      else await writeFile(join(contextDir, 'Containerfile'), input);
+    }
+    await buildWith(contextDir, file);
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+
+  async function buildWith(contextDir: string, file: string | undefined): Promise<void> {
   // Ctrl-C stops the build cleanly: the RUN in progress is killed and its container removed.
   const aborter = new AbortController();
   const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
@@ -43,19 +98,45 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   await withStore(engineOptions(g), async (store) => {
     const record = await buildImage(store, {
       signal: aborter.signal,
-      contextDir: context ?? '.',
-      ...(f.file !== undefined ? { file: f.file } : {}),
+      contextDir,
+      ...(file !== undefined ? { file } : {}),
       tags: f.tag,
       buildArgs: buildArgs(f.buildArg),
       labels: f.label,
       ...(f.target !== undefined ? { target: f.target } : {}),
-      noCache: f.cache === false,
+      noCache: f.cache === false || noLayers,
+      squash: f.squash === true || noLayers,
+      secrets,
+      ...(f.output !== undefined ? { output: parseOutput(f.output) } : {}),
       format,
       ...(f.network !== undefined ? { network: f.network } : {}),
+      ...(timestamp !== undefined ? { timestamp } : {}),
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
       ...(f.quiet ? {} : { out: (text: string) => process.stdout.write(text) }),
     });
     const id = record.id.replace(/^sha256:/, '');
     if (f.iidfile) await writeFile(f.iidfile, record.id);
     process.stdout.write(`${id}\n`);
+  });
+}
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function mkdirp(dir: string): Promise<void> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+}
+
+/** Unpacks a (possibly compressed) tar context; tar refuses names that climb out with its defaults. */
+async function untar(input: Buffer, dir: string): Promise<void> {
+  const archive = join(dir, '..', 'context.tar');
+  await writeFile(archive, input);
+  await promisify(execFile)('tar', ['-x', '--no-same-owner', '-f', archive, '-C', dir]).catch((e: unknown) => {
+    throw new BerthError('USAGE', `reading the context from stdin: ${(e as { stderr?: string }).stderr?.trim() ?? (e as Error).message}`, { cause: e });
   });
 }
