@@ -9,6 +9,8 @@ import type { BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRe
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../../util/errors.js';
 
+const BLOB_READ_CHUNK = 1 << 20;
+
 /** Files in tmp/ older than this are leftovers of a crash (or a killed writer) and are removed on open. */
 const TMP_GRACE_MS = 60 * 60 * 1000;
 
@@ -33,7 +35,9 @@ class FsBlobs implements BlobStore {
       await fh.close();
       throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} (${size} bytes)`, { detail: { size } });
     }
-    return { size, stream: fh.createReadStream(range ? { start: range.start, end: range.end } : {}) };
+    // 1 MiB reads: each chunk crosses a web stream and the HTTP writer, and with Node's default
+    // 64 KiB a 200 MB blob is 3,200 trips through that machinery instead of 200.
+    return { size, stream: fh.createReadStream({ highWaterMark: BLOB_READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) }) };
   }
 
   async *list(): AsyncIterable<BlobEntry> {
