@@ -60,15 +60,6 @@ p_rows=$("${PM[@]}" ps -aq | wc -l)
 "${PM[@]}" rm -af >/dev/null
 
 # 3. RUNNING containers at once.
-monitor_kb() { # PIDS... -> "rss pss" summed from smaps_rollup (kB)
-  local rss=0 pss=0 p r s
-  for p in "$@"; do
-    r=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
-    s=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
-    rss=$((rss + r)) pss=$((pss + s))
-  done
-  echo "$rss $pss"
-}
 t0=$EPOCHREALTIME
 for i in $(seq 1 "$RUNNING"); do "${B[@]}" run -d --network none busybox sleep 600 >/dev/null; done
 b_start=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) }')

@@ -140,6 +140,17 @@ time_ms() {
 # peak_rss_kb FILE: reads what `/usr/bin/time -f %M -o FILE` wrote.
 peak_rss_kb() { tail -n 1 "$1"; }
 
+# monitor_kb PIDS...: "RSS PSS" in kB, summed over the processes (from /proc/PID/smaps_rollup).
+monitor_kb() {
+  local rss=0 pss=0 p r s
+  for p in "$@"; do
+    r=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
+    s=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
+    rss=$((rss + r)) pss=$((pss + s))
+  done
+  echo "$rss $pss"
+}
+
 # Statistics of numbers (one per argument): median, min, max.
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }

@@ -34,16 +34,6 @@ for i in $(seq 1 "$RUNS"); do
   log "run $i/$RUNS: berth ${berth_ms[-1]} ms, podman ${podman_ms[-1]} ms"
 done
 
-# Memory: the monitors of N sleeping containers, read from /proc (kB).
-monitor_kb() { # PIDS... -> "rss pss"
-  local rss=0 pss=0 p r s
-  for p in "$@"; do
-    r=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")
-    s=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")
-    rss=$((rss + r)) pss=$((pss + s))
-  done
-  echo "$rss $pss"
-}
 for i in $(seq 1 "$CONTAINERS"); do
   "$BERTH" --root "$bd/root" --runroot "$bd/run" run -d --network none busybox sleep 600 >/dev/null
   "${PM[@]}" run -d --network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 busybox sleep 600 >/dev/null
