@@ -4,7 +4,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { errnoCode, isBerthError } from '../util/errors.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { checkName } from './names.js';
-import { DEFAULT_LIMITS, json, type Handler, type RegistryEnv, type RegistryLimits, type RegistryTarget } from './routes/_http.js';
+import { API_VERSION, DEFAULT_LIMITS, json, type Handler, type RegistryEnv, type RegistryLimits, type RegistryTarget } from './routes/_http.js';
 import { deleteBlob, getBlob } from './routes/blobs.js';
 import { listCatalog, listReferrers, listTags } from './routes/listing.js';
 import { deleteManifest, getManifest, putManifest } from './routes/manifests.js';
@@ -98,7 +98,7 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
 
   app.use('*', async (c, next) => {
     await next();
-    c.res.headers.set('Docker-Distribution-API-Version', 'registry/2.0');
+    c.res.headers.set('Docker-Distribution-API-Version', API_VERSION);
   });
   for (const r of opts.routes ?? []) app.on(r.methods, r.path, (c) => r.handler(c));
   app.use('/v2/*', async (c, next) => {

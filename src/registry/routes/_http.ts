@@ -93,3 +93,6 @@ export function nextLink(path: string, n: number | undefined, next: string | und
   q.set('last', next);
   return { Link: `<${path}?${q.toString()}>; rel="next"` };
 }
+
+/** The header every answer carries, as distribution sends it. */
+export const API_VERSION = 'registry/2.0';

@@ -1,9 +1,11 @@
 // Blobs: HEAD and GET (with a single Range) of a blob linked into the repository, and DELETE (unlink).
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { RegistryError } from '../errors.js';
 import { checkDigest } from '../names.js';
 import type { ByteRange } from '../storage/types.js';
-import { empty, type Handler } from './_http.js';
+import { API_VERSION, empty, type Handler } from './_http.js';
 
 function unknownBlob(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the repository`, { detail: { digest } });
@@ -53,13 +55,25 @@ export const getBlob: Handler = async (c, { storage, target }) => {
     throw e;
   }
   const { size, stream } = await storage.blobs.open(digest, range);
-  const web = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
-  if (!range) return new Response(web, { status: 200, headers: { ...headers, 'Content-Length': String(size) } });
-  return new Response(web, {
-    status: 206,
-    headers: { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` },
-  });
+  const status = range ? 206 : 200;
+  const bodyHeaders = range
+    ? { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` }
+    : { ...headers, 'Content-Length': String(size) };
+  // Under the Node server the file goes straight into the socket: through a web stream, each
+  // chunk of a large blob cost more than reading it (a third of distribution's rate at 200 MB).
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing) return sendStream(outgoing, status, { ...bodyHeaders, 'Docker-Distribution-API-Version': API_VERSION }, stream);
+  return new Response(Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, { status, headers: bodyHeaders });
 };
+
+/** Writes the response itself, with back-pressure; a client gone or a read failing ends both sides. */
+function sendStream(outgoing: ServerResponse, status: number, headers: Record<string, string>, stream: Readable): Response {
+  outgoing.writeHead(status, headers);
+  stream.on('error', (e) => outgoing.destroy(e));
+  outgoing.on('close', () => stream.destroy());
+  stream.pipe(outgoing);
+  return RESPONSE_ALREADY_SENT;
+}
 
 export const deleteBlob: Handler = async (_c, { storage, target }) => {
   const digest = checkDigest(target.ref!);
