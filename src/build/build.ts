@@ -2,17 +2,18 @@ import { createHash } from 'node:crypto';
 import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { diffDirectory } from '../archive/diff.js';
+import { findOrPullImage } from '../engine/containers/create.js';
 import { tagImage } from '../engine/images.js';
 import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import type { ImageRecord } from '../store/images.js';
-import { findImage, storedName } from '../store/lookup.js';
+import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
 import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
-import { baseImage, commitStep, type ImageFormat } from './image.js';
+import { baseImage, commitStep, type ImageFormat } from '../engine/image-commit.js';
 import { applyMetadata, isMetadata } from './metadata.js';
 import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
@@ -66,16 +67,6 @@ async function findDockerfile(contextDir: string, file: string | undefined): Pro
     if (await access(p).then(() => true, () => false)) return p;
   }
   throw new BerthError('USAGE', `no Containerfile or Dockerfile specified or found in context directory, ${contextDir}: no such file or directory`);
-}
-
-/** Resolves an image of the store by name, pulling it when it is not here (podman's --pull=missing). */
-async function resolveBase(store: Store, name: string): Promise<string> {
-  const found = findImage(await store.images(), name);
-  if (found) return found.id;
-  const { pullImages } = await import('../transports/docker/index.js');
-  const pulled = await pullImages(store, name, {});
-  if (!pulled[0]) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
-  return pulled[0].id;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -246,7 +237,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           let ctxSources: CopySource[] | undefined;
           if (fromRef !== undefined) {
             const dep = findStage(plan.stages, fromRef, stage.index);
-            sourceImage = dep ? results.get(dep.index) : await resolveBase(store, fromRef);
+            sourceImage = dep ? results.get(dep.index) : (await findOrPullImage(store, fromRef)).id;
             if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
             sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
           } else {
@@ -380,7 +371,7 @@ async function startStage(
     // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
     imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format, ...(created ? { created } : {}) })).id);
   } else {
-    imageId = await resolveBase(store, stage.base);
+    imageId = (await findOrPullImage(store, stage.base)).id;
   }
   const { config } = await baseImage(store, imageId);
   const run: ContainerConfig = structuredClone(config.config ?? {});

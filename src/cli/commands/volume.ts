@@ -3,19 +3,15 @@ import { withStore } from '../../engine/engine.js';
 import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, volumeUsers } from '../../engine/volumes.js';
 import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
+import { parseKeyValues } from '../../util/key-values.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 
-/** `key=value` list → record (a bare key has an empty value), for --label and --opt. */
+/** --label and --opt: an empty key is refused, as podman refuses it. */
 function keyValues(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq === 0) throw new BerthError('USAGE', `invalid "${item}": the key is empty`);
-    if (eq === -1) out[item] = '';
-    else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
+  const empty = list.find((item) => item.startsWith('='));
+  if (empty !== undefined) throw new BerthError('USAGE', `invalid "${empty}": the key is empty`);
+  return parseKeyValues(list);
 }
 
 /** `berth volume create [NAME]`: prints the name, as podman does. */

@@ -5,9 +5,11 @@ import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabili
 import { parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit } from '../../runtime/options.js';
 import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
+import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
 import type { PullOptions } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
+import { parseKeyValues } from '../../util/key-values.js';
 import { imageConfig } from '../images.js';
 import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
 import { findContainer } from './lookup.js';
@@ -117,16 +119,6 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 
-function parseLabels(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of list) {
-    const eq = l.indexOf('=');
-    if (eq === -1) out[l] = '';
-    else out[l.slice(0, eq)] = l.slice(eq + 1);
-  }
-  return out;
-}
-
 export function parseRestartPolicy(value: string | undefined): ContainerSpecConfig['restartPolicy'] {
   if (!value || value === 'no') return { name: 'no', maxRetries: 0 };
   const [name, count] = value.split(':');
@@ -163,21 +155,24 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
   return specs;
 }
 
-/** Resolves the image, pulling it when it is not here (podman's --pull=missing), and returns its record. */
-async function resolveImage(store: Store, opts: CreateOptions) {
+/**
+ * An image of the store by name, pulled when the policy asks (podman's --pull: missing by default,
+ * always, never, newer), for run/create and a build's FROM alike.
+ */
+export async function findOrPullImage(store: Store, name: string, opts: { pull?: string; pullOptions?: PullOptions; onPull?: (name: string) => void } = {}): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(policy)) throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
-  let image = findImage(await store.images(), opts.image);
+  let image = findImage(await store.images(), name);
   if ((image && policy !== 'always') || policy === 'never') {
-    if (!image) throw new BerthError('IMAGE_UNKNOWN', `${opts.image}: image not known`);
+    if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
     return image;
   }
-  opts.onPull?.(opts.image);
+  opts.onPull?.(name);
   // The registry client loads only when a pull is needed: most runs find the image here.
   const { pullImages } = await import('../../transports/docker/index.js');
-  const pulled = await pullImages(store, opts.image, opts.pullOptions ?? {});
+  const pulled = await pullImages(store, name, opts.pullOptions ?? {});
   image = pulled[0];
-  if (!image) throw new BerthError('IMAGE_UNKNOWN', `${opts.image}: image not known`);
+  if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
   return image;
 }
 
@@ -187,7 +182,7 @@ async function resolveImage(store: Store, opts: CreateOptions) {
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
-  const image = await resolveImage(store, opts);
+  const image = await findOrPullImage(store, opts.image, opts);
   const config = (await imageConfig(store, image)).config ?? {};
   const { entrypoint, command } = processArgs(config, opts);
   if (entrypoint.length + command.length === 0) {
@@ -205,8 +200,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     tty,
     stdin: opts.stdin ?? false,
     hostname,
-    labels: { ...(config.Labels ?? {}), ...parseLabels(opts.labels ?? []) },
-    annotations: parseLabels(opts.annotations ?? []),
+    labels: { ...(config.Labels ?? {}), ...parseKeyValues(opts.labels ?? []) },
+    annotations: parseKeyValues(opts.annotations ?? []),
     stopSignal: opts.stopSignal ?? config.StopSignal ?? 'SIGTERM',
     stopTimeout: opts.stopTimeout ?? 10,
     runtime: opts.runtime ?? 'crun',

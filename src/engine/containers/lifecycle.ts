@@ -190,10 +190,9 @@ export async function killContainer(store: Store, nameOrId: string, signal = 'KI
   return c;
 }
 
+/** `sigterm`, `SIGTERM` and `TERM` all name TERM for the runtime; a number stays a number. */
 export function normalizeSignal(signal: string): string {
-  const s = signal.toUpperCase().replace(/^SIG/, '');
-  if (/^\d+$/.test(s)) return s;
-  return s;
+  return signal.toUpperCase().replace(/^SIG/, '');
 }
 
 /**

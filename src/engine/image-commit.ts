@@ -24,6 +24,8 @@ export interface StepResult {
   priorHistory?: HistoryEntry[];
   /** The image's and the history entry's creation time; now when undefined. */
   created?: Date;
+  /** The image config's author (`commit --author`). */
+  author?: string;
 }
 
 /** The config and layers of an image of the store, or of `scratch` (none) when `id` is undefined. */
@@ -42,17 +44,18 @@ export async function baseImage(store: Store, id: string | undefined): Promise<{
 }
 
 /**
- * A new image over `baseId` (or scratch): the step's layer (stored as an uncompressed blob, so its
+ * A new image over `baseId` (or scratch), as a build step and `commit` make one: the step's layer (stored as an uncompressed blob, so its
  * digest is its diff ID) on top of the base's layers, the new run config and one history entry.
  * It is stored without names unless `names` are given: intermediate images are the build cache.
  */
-export async function commitStep(store: Store, baseId: string | undefined, step: StepResult): Promise<ImageRecord> {
-  const base = await baseImage(store, baseId);
+export async function commitStep(store: Store, baseId: string | undefined, step: StepResult, readBase?: Awaited<ReturnType<typeof baseImage>>): Promise<ImageRecord> {
+  const base = readBase ?? (await baseImage(store, baseId));
   const created = (step.created ?? new Date()).toISOString();
   const blob = step.layer ? await store.blobs.put(step.layer) : undefined;
   const config: ImageConfig = {
     ...base.config,
     created,
+    ...(step.author ? { author: step.author } : {}),
     config: step.config,
     rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...(blob ? [blob.digest] : [])] },
     history: [...(base.config.history ?? []), ...(step.priorHistory ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
