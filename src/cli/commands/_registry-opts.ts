@@ -36,3 +36,29 @@ export function registryOptions(f: RegistryFlags): { tlsVerify?: boolean; authfi
     ...(creds ? { creds } : {}),
   };
 }
+
+/** skopeo's per-end flags (--src-tls-verify, --dest-creds, ...), with the unprefixed ones for both ends. */
+export interface TwoEndedRegistryFlags extends Pick<RegistryFlags, 'tlsVerify' | 'authfile'> {
+  srcTlsVerify?: boolean | string;
+  destTlsVerify?: boolean | string;
+  srcAuthfile?: string;
+  destAuthfile?: string;
+  srcCreds?: string;
+  destCreds?: string;
+  srcCertDir?: string;
+  destCertDir?: string;
+}
+
+/** RegistryOptions for one end of a copy or sync: its own flag when given, else the shared one. */
+export function endRegistryOptions(f: TwoEndedRegistryFlags, end: 'src' | 'dest'): ReturnType<typeof registryOptions> {
+  const tlsVerify = f[`${end}TlsVerify`] ?? f.tlsVerify;
+  const authfile = f[`${end}Authfile`] ?? f.authfile;
+  const creds = f[`${end}Creds`];
+  const certDir = f[`${end}CertDir`];
+  return registryOptions({
+    ...(tlsVerify !== undefined ? { tlsVerify } : {}),
+    ...(authfile ? { authfile } : {}),
+    ...(creds ? { creds } : {}),
+    ...(certDir ? { certDir } : {}),
+  });
+}

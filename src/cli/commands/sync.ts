@@ -4,20 +4,12 @@ import { parseSyncYaml, syncImages, type SyncSource } from '../../engine/sync.js
 import { parseNormalizedNamed } from '../../oci/reference.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
-import { registryOptions } from './_registry-opts.js';
+import { endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
 
-interface SyncFlags {
+interface SyncFlags extends TwoEndedRegistryFlags {
   src: string;
   dest: string;
   scoped?: boolean;
-  srcTlsVerify?: boolean | string;
-  destTlsVerify?: boolean | string;
-  srcCreds?: string;
-  destCreds?: string;
-  srcAuthfile?: string;
-  destAuthfile?: string;
-  srcCertDir?: string;
-  destCertDir?: string;
   preserveDigests?: boolean;
   quiet?: boolean;
 }
@@ -30,18 +22,8 @@ interface SyncFlags {
 export async function run(g: GlobalOptions, source: string, destination: string, f: SyncFlags): Promise<void> {
   if (!['docker', 'yaml'].includes(f.src)) throw new BerthError('USAGE', `--src ${f.src}: use docker or yaml`);
   if (!['docker', 'oci'].includes(f.dest)) throw new BerthError('USAGE', `--dest ${f.dest}: use docker or oci`);
-  const srcOptions = registryOptions({
-    ...(f.srcTlsVerify !== undefined ? { tlsVerify: f.srcTlsVerify } : {}),
-    ...(f.srcCreds ? { creds: f.srcCreds } : {}),
-    ...(f.srcAuthfile ? { authfile: f.srcAuthfile } : {}),
-    ...(f.srcCertDir ? { certDir: f.srcCertDir } : {}),
-  });
-  const destOptions = registryOptions({
-    ...(f.destTlsVerify !== undefined ? { tlsVerify: f.destTlsVerify } : {}),
-    ...(f.destCreds ? { creds: f.destCreds } : {}),
-    ...(f.destAuthfile ? { authfile: f.destAuthfile } : {}),
-    ...(f.destCertDir ? { certDir: f.destCertDir } : {}),
-  });
+  const srcOptions = endRegistryOptions(f, 'src');
+  const destOptions = endRegistryOptions(f, 'dest');
   let sources: SyncSource[];
   if (f.src === 'yaml') {
     let text: string;
