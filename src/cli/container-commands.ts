@@ -88,7 +88,11 @@ function inspectContainerCommand(name: string, lazy: Lazy) {
     .argument('<containers...>')
     .option('-f, --format <format>', 'format the output using a Go template, or json')
     .option('-s, --size', 'show the container\'s size')
-    .action(lazy(async () => ({ run: (await import('./commands/container-inspect.js')).run })));
+    // The top-level inspect, narrowed to containers (the same output and errors).
+    .action(lazy(async () => {
+      const { runAny } = await import('./commands/inspect.js');
+      return { run: (g: Parameters<typeof runAny>[0], names: string[], opts: { format?: string }) => runAny(g, names, { ...opts, type: 'container' }) };
+    }));
 }
 
 /** Declares the container commands, both at the top level (`berth run`) and under `berth container`. */

@@ -73,7 +73,9 @@ describe('containers: run, exit codes and output', () => {
 
   it('passes a resize of the caller\'s terminal on to the container\'s', async () => {
     // The terminal is resized from outside while the container sleeps; its second stty sees it.
-    const cmd = `stty rows 40 cols 100; (sleep 1.5; stty rows 50 cols 120 < /dev/tty) & ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none busybox sh -c 'stty size; sleep 3; stty size'`;
+    // One TIOCSWINSZ, as a terminal emulator resizes (stty rows/cols would make two, a signal each).
+    const resize = `perl -e 'my $w = pack("S4", 50, 120, 0, 0); ioctl(STDIN, 0x5414, $w) or die "resize: $!"' < /dev/tty`;
+    const cmd = `stty rows 40 cols 100; (sleep 1.5; ${resize}) & ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none busybox sh -c 'stty size; sleep 3; stty size'`;
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
