@@ -4,7 +4,7 @@ import { parseNormalizedNamed, type ImageReference } from '../oci/reference.js';
 import type { Store } from '../store/store.js';
 import { listRegistryTags, type RegistryOptions } from '../transports/docker/index.js';
 import { BerthError } from '../util/errors.js';
-import { copyImage } from './copy.js';
+import { copyImage, type MultiArch } from './copy.js';
 
 /**
  * skopeo sync: every tag of repositories (or the tags a YAML file lists) copied to a registry or,
@@ -70,6 +70,8 @@ export interface SyncOptions {
   /** Keep the source's whole repository path under the destination (skopeo's --scoped), not only its last part. */
   scoped?: boolean;
   preserveDigests?: boolean;
+  /** skopeo sync's --all (or --multi-arch): copy indexes whole. */
+  multiArch?: MultiArch;
   onImage?: (from: string, to: string) => void;
 }
 
@@ -85,7 +87,7 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
       const to = opts.destKind === 'docker'
         ? `docker://${opts.destination.replace(/\/+$/, '')}/${repoName}:${tag}`
         : `oci:${join(opts.destination, repoName)}:${tag}`;
-      await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}) });
+      await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}), ...(opts.multiArch ? { multiArch: opts.multiArch } : {}) });
       opts.onImage?.(from, to);
       copied++;
     }

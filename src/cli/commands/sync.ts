@@ -11,6 +11,7 @@ interface SyncFlags extends TwoEndedRegistryFlags {
   dest: string;
   scoped?: boolean;
   preserveDigests?: boolean;
+  all?: boolean;
   quiet?: boolean;
 }
 
@@ -43,6 +44,7 @@ export async function run(g: GlobalOptions, source: string, destination: string,
       destOptions,
       ...(f.scoped ? { scoped: true } : {}),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(f.all ? { multiArch: 'all' as const } : {}),
       ...(f.quiet ? {} : { onImage: (from: string, to: string) => process.stderr.write(`Copied ${from} to ${to}\n`) }),
     });
     if (!f.quiet) process.stderr.write(`Synced ${count} image${count === 1 ? '' : 's'}\n`);
