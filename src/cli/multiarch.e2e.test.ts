@@ -116,6 +116,11 @@ describe('image indexes and layer compression against a registry', { timeout: 60
       [MediaType.OciManifest, digestOf(children['arm64']!)],
     ]);
 
+    // --multi-arch index-only writes the index alone: its children are already in the repository.
+    const indexOnly = await copy('--multi-arch', 'index-only', `oci:${layout}:multi`, `docker://${reg.host}/x:index-only`);
+    assert.equal(indexOnly.code, 0, indexOnly.stderr);
+    assert.equal((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/x:index-only`])).stdout, index.toString());
+
     // A docker-archive or the store cannot hold an index: one clear line, before anything is read.
     for (const target of [`docker-archive:${join(tmp.path, 'x.tar')}`, 'berth:localhost/x:multi']) {
       const refused = await copy('--all', dest, target);
@@ -169,6 +174,13 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     assert.equal(gzManifest.config.digest, id);
     const gzBlob = Buffer.from(await (await fetch(`http://${reg.host}/v2/berth/gz/blobs/${gzManifest.layers[0]!.digest}`)).arrayBuffer());
     assert.deepEqual([...gzBlob.subarray(0, 2)], [0x1f, 0x8b]);
+
+    // --force-compression=false keeps a layer the registry already holds as it is (here: uncompressed, as stored).
+    assert.equal((await berth(root, ['push', '-q', '--tls-verify=false', 'bb', `${reg.host}/berth/kept:plain`])).code, 0);
+    const kept = await berth(root, ['push', '-q', '--tls-verify=false', '--compression-format', 'zstd', '--force-compression=false', 'bb', `${reg.host}/berth/kept:zstd`]);
+    assert.equal(kept.code, 0, kept.stderr);
+    const keptManifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/berth/kept:zstd`])).stdout) as { layers: { mediaType: string }[] };
+    assert.deepEqual(keptManifest.layers.map((l) => l.mediaType), [MediaType.OciLayer]);
 
     // Docker schema 2 has no zstd type: asking for both is refused.
     const v2s2 = await berth(root, ['push', '-q', '--tls-verify=false', '--format', 'v2s2', '--compression-format', 'zstd', 'bb', `${reg.host}/berth/zstd:2`]);
