@@ -21,7 +21,11 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
  * An OCI layout holding one index (ref name `tag`) of linux/amd64 and linux/arm64: both children share the
  * busybox layer (gzip); the arm64 one only says arm64 in its config. index.json is written as berth writes it.
  */
-function writeIndexLayout(dir: string, tar: Buffer, tag: string): { index: Buffer; children: Record<string, Buffer> } {
+function writeIndexLayout(dir: string, tar: Buffer, tag: string, format: 'oci' | 'docker' = 'oci'): { index: Buffer; children: Record<string, Buffer> } {
+  const docker = format === 'docker';
+  const types = docker
+    ? { manifest: MediaType.DockerManifest, config: MediaType.DockerConfig, layer: MediaType.DockerLayerGzip, index: MediaType.DockerManifestList }
+    : { manifest: MediaType.OciManifest, config: MediaType.OciConfig, layer: MediaType.OciLayerGzip, index: MediaType.OciIndex };
   const layer = gzipSync(tar);
   const blobs: Buffer[] = [layer];
   const children: Record<string, Buffer> = {};
@@ -30,20 +34,20 @@ function writeIndexLayout(dir: string, tar: Buffer, tag: string): { index: Buffe
     const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } }));
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2,
-      mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: MediaType.OciLayerGzip, digest: digestOf(layer), size: layer.length }],
+      mediaType: types.manifest,
+      config: { mediaType: types.config, digest: digestOf(config), size: config.length },
+      layers: [{ mediaType: types.layer, digest: digestOf(layer), size: layer.length }],
     }));
     blobs.push(config, manifest);
     children[architecture] = manifest;
-    entries.push({ mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, platform: { architecture, os: 'linux' } });
+    entries.push({ mediaType: types.manifest, digest: digestOf(manifest), size: manifest.length, platform: { architecture, os: 'linux' } });
   }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: entries }));
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: types.index, manifests: entries }));
   blobs.push(index);
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   for (const b of blobs) writeFileSync(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MediaType.OciIndex, digest: digestOf(index), size: index.length, annotations: { [REF_NAME]: tag } }] }));
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: types.index, digest: digestOf(index), size: index.length, annotations: { [REF_NAME]: tag } }] }));
   return { index, children };
 }
 
@@ -187,6 +191,29 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     assert.equal(v2s2.code, 125);
     assert.equal(ERROR_LINES(v2s2.stderr).length, 1, v2s2.stderr);
     assert.match(v2s2.stderr, /no zstd layer type/);
+  });
+
+  it('copy --all keeps a Docker manifest list in a registry, and makes it an OCI index in a layout', async () => {
+    const layout = join(tmp.path, 'list-src');
+    const { index, children } = writeIndexLayout(layout, tar, 'list', 'docker');
+    const dest = `docker://${reg.host}/x:list`;
+    const copy = (...args: string[]) => berth(join(tmp.path, 'copy-store'), ['copy', '-q', '--tls-verify=false', ...args]);
+    const up = await copy('--all', '--preserve-digests', `oci:${layout}:list`, dest);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', dest])).stdout, index.toString());
+    // An OCI layout holds OCI manifests only: --preserve-digests refuses, without it the list is converted.
+    const out = join(tmp.path, 'list-back');
+    const refused = await copy('--all', '--preserve-digests', dest, `oci:${out}:list`);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /--preserve-digests/);
+    assert.equal((await copy('--all', dest, `oci:${out}:list`)).code, 0);
+    const converted = JSON.parse((await ok('skopeo', ['inspect', '--raw', `oci:${out}:list`])).stdout) as { mediaType: string; manifests: { mediaType: string; digest: string; platform: { architecture: string } }[] };
+    assert.equal(converted.mediaType, MediaType.OciIndex);
+    assert.deepEqual(converted.manifests.map((m) => [m.mediaType, m.platform.architecture]), [[MediaType.OciManifest, 'amd64'], [MediaType.OciManifest, 'arm64']]);
+    for (const m of converted.manifests) assert.ok(!Object.values(children).some((c) => digestOf(c) === m.digest));
+    // skopeo reads the converted arm64 child, and its config (the image ID) is the source's.
+    const cfg = JSON.parse((await ok('skopeo', ['inspect', '--config', '--override-arch', 'arm64', `oci:${out}:list`])).stdout) as { architecture: string };
+    assert.equal(cfg.architecture, 'arm64');
   });
 
   it('copy --all --dest-compress-format zstd rewrites every child and the index', async () => {

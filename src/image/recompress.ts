@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
 import { digestOf } from '../oci/digest.js';
-import { layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
+import { isLayerMediaType, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
 import { parseManifest, withLayers, type LayerReplacement } from '../oci/manifest.js';
 import { BerthError } from '../util/errors.js';
 import type { Image, Layer } from './image.js';
@@ -57,7 +57,8 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   const replacements = await Promise.all(
     image.layers.map((layer) =>
       limit(async (): Promise<{ r: LayerReplacement; path: string } | undefined> => {
-        if (layerCompression(layer.mediaType) === opts.compression) return undefined;
+        // Not a filesystem layer (an attestation's in-toto statement, say): copied as it is.
+        if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
         if (await opts.keep?.(layer)) return undefined;
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
         const hash = createHash('sha256');
