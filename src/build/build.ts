@@ -10,6 +10,7 @@ import type { ImageRecord } from '../store/images.js';
 import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
 import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
@@ -261,9 +262,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             }
             const ctxWords = srcWords.filter((_, i) => !docWords[i]);
             ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
+            trace('build: hashing COPY sources');
             sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
           }
           const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
+          trace('build: COPY sources hashed');
           state.imageId = await cached(state.imageId, key, async () => {
             const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
               const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
@@ -271,6 +274,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
               const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
               await copyInto(root, p);
             });
+            trace('build: COPY layer filled');
             try {
               const record = await commitStep(store, state.imageId, {
                 config: state.config,

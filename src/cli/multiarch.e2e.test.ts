@@ -110,6 +110,17 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     const skopeoIndex = JSON.parse(readFileSync(join(bySkopeo, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
     assert.deepEqual(skopeoIndex.manifests.map((m) => [m.digest, m.annotations[REF_NAME]]), [[digestOf(index), 'multi']]);
 
+    // dir: with --all holds the index and each child's manifest as skopeo writes them, file for file.
+    const dirOurs = join(tmp.path, 'multi-dir-berth');
+    const dirTheirs = join(tmp.path, 'multi-dir-skopeo');
+    assert.equal((await copy('--all', dest, `dir:${dirOurs}`)).code, 0);
+    await ok('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', dest, `dir:${dirTheirs}`]);
+    assert.deepEqual(readdirSync(dirOurs).sort(), readdirSync(dirTheirs).sort());
+    for (const f of readdirSync(dirTheirs)) assert.ok(readFileSync(join(dirOurs, f)).equals(readFileSync(join(dirTheirs, f))), f);
+    const fromDir = await copy('--all', '--preserve-digests', `dir:${dirTheirs}`, `docker://${reg.host}/x:from-dir`);
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    assert.equal((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/x:from-dir`])).stdout, index.toString());
+
     // Without --all one platform is taken: the host's, or the one --override-arch names.
     const one = join(tmp.path, 'one');
     assert.equal((await copy(dest, `oci:${one}:amd`)).code, 0);

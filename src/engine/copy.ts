@@ -10,6 +10,7 @@ import { findImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { readDockerArchive, writeDockerArchive } from '../transports/docker-archive.js';
 import { readRegistryImage, readRegistryIndex, writeRegistryImage, writeRegistryIndex, type RegistryOptions } from '../transports/docker/index.js';
+import { readDirImage, readDirIndex, writeDirImage, writeDirIndex } from '../transports/dir.js';
 import { DirectoryFiles, openTarArchive } from '../transports/files.js';
 import { readOciLayout, readOciLayoutIndex, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
@@ -23,11 +24,13 @@ import { BerthError } from '../util/errors.js';
  *   oci:DIR[:REF]                an OCI layout directory (REF: the org.opencontainers.image.ref.name)
  *   oci-archive:FILE[:REF]       a tar of an OCI layout
  *   docker-archive:FILE[:REF]    docker save's format (REF: a RepoTag in it, or the name to write)
+ *   dir:DIR                      skopeo's directory of loose files (manifest.json and blobs by digest)
  *   berth:NAME                   berth's own store (containers-storage:NAME is taken to mean it too)
  */
 export type TransportRef =
   | { transport: 'docker'; ref: ImageReference }
   | { transport: 'oci' | 'oci-archive' | 'docker-archive'; path: string; name?: string }
+  | { transport: 'dir'; path: string }
   | { transport: 'berth'; name: string };
 
 export function parseTransportRef(input: string): TransportRef {
@@ -49,12 +52,15 @@ export function parseTransportRef(input: string): TransportRef {
       if (path === '') throw new BerthError('USAGE', `${input}: a path is needed after ${transport}:`);
       return { transport, path, ...(name ? { name } : {}) };
     }
+    case 'dir':
+      if (rest === '') throw new BerthError('USAGE', `${input}: a path is needed after dir:`);
+      return { transport: 'dir', path: rest };
     case 'berth':
     case 'containers-storage':
       if (rest === '') throw new BerthError('USAGE', `${input}: an image name is needed after ${transport}:`);
       return { transport: 'berth', name: rest };
     default:
-      throw new BerthError('USAGE', `${input}: unknown transport "${transport}": use docker://, oci:, oci-archive:, docker-archive: or berth:`);
+      throw new BerthError('USAGE', `${input}: unknown transport "${transport}": use docker://, oci:, oci-archive:, docker-archive:, dir: or berth:`);
   }
 }
 
@@ -102,6 +108,8 @@ async function readSource(store: Store, src: TransportRef, opts: CopyOptions): P
       const read = await readOciLayout(files, { ...(src.name ? { only: src.name } : {}), ...(opts.platform ? { platform: opts.platform } : {}) });
       return pick(read, undefined, src.name ? `${src.path}:${src.name}` : src.path);
     }
+    case 'dir':
+      return readDirImage(src.path, opts.platform ? { platform: opts.platform } : {});
     case 'docker-archive':
       return pick(await readDockerArchive(await openTarArchive(src.path, () => store.tmp.path('copy'))), src.name, src.path);
     case 'berth': {
@@ -135,6 +143,8 @@ async function readSourceAll(store: Store, src: TransportRef, opts: CopyOptions)
       const files = src.transport === 'oci' ? new DirectoryFiles(src.path) : await openTarArchive(src.path, () => store.tmp.path('copy'));
       return readOciLayoutIndex(files, src.name ? { only: src.name } : {});
     }
+    case 'dir':
+      return readDirIndex(src.path);
     default:
       return (await readSource(store, src, opts)).image;
   }
@@ -190,6 +200,9 @@ async function copyIndex(store: Store, source: ImageIndexBundle, dst: TransportR
     case 'oci-archive':
       await writeFileTransport(dst.path, (out) => writeOciArchive([named], out as never));
       break;
+    case 'dir':
+      await writeDirIndex(bundle, dst.path);
+      break;
     default:
       throw new BerthError('INTERNAL', `no index writer for ${dst.transport}`);
   }
@@ -222,6 +235,9 @@ async function copyOne(store: Store, source: Image, dst: TransportRef, to: strin
       break;
     case 'docker-archive':
       await writeFileTransport(dst.path, (out) => writeDockerArchive([{ image, names: dst.name ? [storedName(dst.name)] : [] }], out as never));
+      break;
+    case 'dir':
+      await writeDirImage(image, dst.path);
       break;
     case 'berth':
       await writeStoreImage(store, { image, names: [storedName(dst.name)] });

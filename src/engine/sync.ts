@@ -8,7 +8,7 @@ import { copyImage, type MultiArch } from './copy.js';
 
 /**
  * skopeo sync: every tag of repositories (or the tags a YAML file lists) copied to a registry or,
- * where skopeo writes `dir:` trees, to one OCI layout per repository (tags as ref names).
+ * to directories: skopeo's `dir:` trees (one per image) or one OCI layout per repository (tags as ref names).
  */
 
 export interface SyncSource {
@@ -65,7 +65,8 @@ export function parseSyncYaml(text: string, base: RegistryOptions = {}): SyncSou
 
 export interface SyncOptions {
   destination: string;
-  destKind: 'docker' | 'oci';
+  /** docker: DESTINATION/REPO:TAG in a registry; oci: one layout per repository, tags as ref names; dir: a skopeo dir: tree per image, DESTINATION/REPO:TAG. */
+  destKind: 'docker' | 'oci' | 'dir';
   destOptions: RegistryOptions;
   /** Keep the source's whole repository path under the destination (skopeo's --scoped), not only its last part. */
   scoped?: boolean;
@@ -86,7 +87,9 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
       const from = `docker://${src.ref.domain}/${src.ref.path}:${tag}`;
       const to = opts.destKind === 'docker'
         ? `docker://${opts.destination.replace(/\/+$/, '')}/${repoName}:${tag}`
-        : `oci:${join(opts.destination, repoName)}:${tag}`;
+        : opts.destKind === 'dir'
+          ? `dir:${join(opts.destination, `${repoName}:${tag}`)}`
+          : `oci:${join(opts.destination, repoName)}:${tag}`;
       await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}), ...(opts.multiArch ? { multiArch: opts.multiArch } : {}) });
       opts.onImage?.(from, to);
       copied++;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -218,7 +218,8 @@ export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: stri
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
   for (const e of entries) {
     const target = join(dir, e.path);
-    const exists = await readFile(target).then(() => true, () => false);
+    // Present already: a layout's blobs are named by digest (checked by access, never read whole).
+    const exists = await access(target).then(() => true, () => false);
     if (exists) continue;
     await mkdir(join(target, '..'), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}`;
