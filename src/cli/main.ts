@@ -96,6 +96,7 @@ function buildCommand(name: string) {
     .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)', collect, [])
     .option('--timestamp <seconds>', 'set created times and every file mtime in the new layers to this time (seconds since the epoch)')
     .option('--source-date-epoch <seconds>', 'set created times to this time and clamp mtimes in the new layers to it (default $SOURCE_DATE_EPOCH)')
+    .option('--jobs <n>', 'how many independent stages may build at once (default: the number of CPUs; 1 builds them one by one)')
     .action(lazy(() => import('./commands/build.js')));
 }
 
