@@ -257,9 +257,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
       }
     };
     try {
-      const state = await step(1, stage.from.original, (outcome) =>
-        startStage(store, stage, plan.stages, results, (parent, key, make) => cached(parent, key, make, say, outcome), format, created),
-      );
+      const state = await step(1, stage.from.original, async (outcome) => {
+        const started = await startStage(store, stage, plan.stages, results, (parent, key, make) => cached(parent, key, make, say, outcome), format, created);
+        outcome.id ??= started.imageId;
+        return started;
+      });
       if (stage === plan.target) finalBase = state.imageId;
       // The base image's ONBUILD triggers run first, and are not passed on.
       const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
