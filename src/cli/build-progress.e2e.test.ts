@@ -61,7 +61,9 @@ describe('berth build on a terminal', { timeout: 300_000 }, () => {
     assert.ok(step2 > 0, lines.join('\n'));
     assert.equal(at(/^STEP 1\/3: FROM busybox$/), 0, lines.join('\n'));
     assert.ok(at(/^hello-from-run$/) > step2, 'the RUN output follows its step');
-    assert.ok(at(/^--> [0-9a-f]{11} \(done \d+\.\ds\)$/) > at(/^hello-from-run$/));
+    const runDone = lines.findIndex((l, i) => i > step2 && /^--> [0-9a-f]{11} \(done \d+\.\ds\)$/.test(l));
+    assert.ok(runDone > at(/^hello-from-run$/), lines.join('\n'));
+    assert.match(lines[1]!, /^--> [0-9a-f]{11} \(done \d+\.\ds\)$/, 'FROM shows its base image');
     assert.ok(at(/^STEP 3\/3: ENV A=1$/) > step2);
     assert.ok(!lines.some((l) => / running \d/.test(l)), `no live line is left: ${lines.join('\n')}`);
     assert.match(lines.at(-1)!, /^[0-9a-f]{64}$/);
@@ -70,6 +72,7 @@ describe('berth build on a terminal', { timeout: 300_000 }, () => {
     assert.equal(again.code, 0, again.raw);
     const cachedLines = screen(again.raw);
     assert.equal(cachedLines.filter((l) => /^--> [0-9a-f]{11} \(cached\)$/.test(l)).length, 2, cachedLines.join('\n'));
+    assert.equal(cachedLines.filter((l) => /\(done /.test(l)).length, 1, 'only FROM, which is no cached step');
     assert.ok(!cachedLines.includes('hello-from-run'));
     assert.equal(cachedLines.at(-1), lines.at(-1), 'the same image');
   });
