@@ -96,6 +96,7 @@ function buildCommand(name: string) {
     .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)', collect, [])
     .option('--timestamp <seconds>', 'set created times and every file mtime in the new layers to this time (seconds since the epoch)')
     .option('--source-date-epoch <seconds>', 'set created times to this time and clamp mtimes in the new layers to it (default $SOURCE_DATE_EPOCH)')
+    .option('--jobs <n>', 'how many independent stages may build at once (default: the number of CPUs; 1 builds them one by one)')
     .action(lazy(() => import('./commands/build.js')));
 }
 
@@ -203,6 +204,18 @@ function imageGroup(): Command {
   return image;
 }
 
+function builderGroup(): Command {
+  const builder = new Command('builder').description('Manage the build cache');
+  builder.addCommand(
+    new Command('prune')
+      .description('Remove the build cache: intermediate images no tagged image needs, and RUN cache mounts')
+      .option('-a, --all', 'also forget every cached step, so that the next build runs each again')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .action(lazy(() => import('./commands/builder-prune.js'))),
+  );
+  return builder;
+}
+
 function systemGroup(): Command {
   const system = new Command('system').description('Manage berth');
   system.addCommand(
@@ -255,6 +268,7 @@ function registryGroup(): Command {
 command('images', () => imagesCommand('images'));
 command('image', () => imageGroup());
 command('build', () => buildCommand('build'));
+command('builder', () => builderGroup());
 command('rmi', () => rmiCommand('rmi'));
 command('tag', () => tagCommand('tag'));
 command('untag', () => untagCommand('untag'));
