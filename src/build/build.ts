@@ -17,6 +17,7 @@ import { baseImage, commitStep, type ImageFormat } from '../engine/image-commit.
 import { applyMetadata, isMetadata } from './metadata.js';
 import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
+import { downloadUrl, isRemoteSource, parseChecksum } from './remote.js';
 import { runStep } from './run.js';
 import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
 
@@ -210,13 +211,20 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         }
         case 'copy':
         case 'add': {
-          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link']);
+          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link', 'checksum']);
           const words = ins.args.map(expand);
           if (words.length < 2) throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} requires at least two arguments (line ${ins.startLine})`);
           const destWord = words.at(-1)!;
-          const srcWords = words.slice(0, -1);
+          const allSrcWords = words.slice(0, -1);
+          const urlWords = ins.keyword === 'add' ? allSrcWords.filter(isRemoteSource) : [];
+          const srcWords = allSrcWords.filter((w) => !urlWords.includes(w));
+          const checksumWord = flagValue(ins, 'checksum');
+          const checksum = checksumWord === undefined ? undefined : parseChecksum(expand(checksumWord), ins.startLine);
+          if (checksum !== undefined && (urlWords.length !== 1 || srcWords.length > 0)) {
+            throw new BerthError('DOCKERFILE_INVALID', `ADD --checksum needs exactly one URL source (line ${ins.startLine})`);
+          }
           if (ins.keyword === 'add' && srcWords.some((s) => /^[a-z]+:\/\//i.test(s))) {
-            throw new BerthError('DOCKERFILE_INVALID', `ADD from a URL is not supported yet (line ${ins.startLine})`);
+            throw new BerthError('DOCKERFILE_INVALID', `ADD: only http and https URLs can be fetched: ${srcWords.find((s) => /^[a-z]+:\/\//i.test(s))} (line ${ins.startLine})`);
           }
           const workdir = state.config.WorkingDir || '/';
           const joined = posix.isAbsolute(destWord) ? destWord : posix.join(workdir, destWord);
@@ -235,55 +243,70 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           let sourceKey: string;
           let sourceImage: string | undefined;
           let ctxSources: CopySource[] | undefined;
-          if (fromRef !== undefined) {
-            const dep = findStage(plan.stages, fromRef, stage.index);
-            sourceImage = dep ? results.get(dep.index) : (await findOrPullImage(store, fromRef)).id;
-            if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
-            sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
-          } else {
-            // Here-documents become files of their own, named after their delimiter.
-            const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
-            const docOf = (raw: string) => {
-              const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
-              return m ? docs.get(m[2]!) : undefined;
-            };
-            const docWords = ins.args.slice(0, -1).map(docOf);
-            const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
-            const docSources: CopySource[] = [];
-            let docKey = '';
-            for (const h of docWords) {
-              if (!h) continue;
-              let content = h.chomp ? chompHeredocContent(h.content) : h.content;
-              if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
-              await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
-              docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
-              docKey += `${h.name}\0${content}\0`;
+          // A URL is fetched before the cache is asked: its content's digest is part of the key.
+          const downloadDir = urlWords.length > 0 ? await store.tmp.make('build-add') : undefined;
+          try {
+            const downloads: CopySource[] = [];
+            let urlKey = '';
+            for (const u of urlWords) {
+              const d = await downloadUrl(u, downloadDir!, checksum);
+              downloads.push({ path: d.path, rel: d.name, name: d.name, isDir: false, noExtract: true });
+              urlKey += ` ${u} ${d.digest}`;
             }
-            const ctxWords = srcWords.filter((_, i) => !docWords[i]);
-            ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
-            sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
-          }
-          const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
-          state.imageId = await cached(state.imageId, key, async () => {
-            const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
-              const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
-              const sources = ctxSources ?? (await imageSources(sourceRoot!, srcWords));
-              const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
-              await copyInto(root, p);
-            });
-            try {
-              const record = await commitStep(store, state.imageId, {
-                config: state.config,
-                layer: diffDirectory(layer.upper, times),
-                history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
-                format,
-                ...when,
+            if (fromRef !== undefined) {
+              const dep = findStage(plan.stages, fromRef, stage.index);
+              sourceImage = dep ? results.get(dep.index) : (await findOrPullImage(store, fromRef)).id;
+              if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
+              sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
+            } else {
+              // Here-documents become files of their own, named after their delimiter.
+              const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
+              const docOf = (raw: string) => {
+                const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
+                return m ? docs.get(m[2]!) : undefined;
+              };
+              const docWords = ins.args.slice(0, -1).filter((_, i) => !urlWords.includes(allSrcWords[i]!)).map(docOf);
+              const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
+              const docSources: CopySource[] = [];
+              let docKey = '';
+              for (const h of docWords) {
+                if (!h) continue;
+                let content = h.chomp ? chompHeredocContent(h.content) : h.content;
+                if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
+                await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
+                docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
+                docKey += `${h.name}\0${content}\0`;
+              }
+              const ctxWords = srcWords.filter((_, i) => !docWords[i]);
+              const fromCtx = ctxWords.flatMap((s) => contextSources(ctx, s));
+              ctxSources = [...fromCtx, ...docSources, ...downloads];
+              const urls = urlKey ? ` url${urlKey}` : '';
+              sourceKey = `context ${JSON.stringify(srcWords)}${urls} ${await hashSources(fromCtx, ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
+            }
+            const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
+            state.imageId = await cached(state.imageId, key, async () => {
+              const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
+                const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
+                const sources = ctxSources ?? (await imageSources(sourceRoot!, srcWords));
+                const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
+                await copyInto(root, p);
               });
-              return record.id;
-            } finally {
-              await rm(layer.dir, { recursive: true, force: true });
-            }
-          });
+              try {
+                const record = await commitStep(store, state.imageId, {
+                  config: state.config,
+                  layer: diffDirectory(layer.upper, times),
+                  history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
+                  format,
+                  ...when,
+                });
+                return record.id;
+              } finally {
+                await rm(layer.dir, { recursive: true, force: true });
+              }
+            });
+          } finally {
+            if (downloadDir) await rm(downloadDir, { recursive: true, force: true });
+          }
           return;
         }
         default: {

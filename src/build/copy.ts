@@ -46,7 +46,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
 
   for (const source of plan.sources) {
     const st = await lstat(source.path);
-    if (!st.isDirectory() && plan.extractArchives && (await isArchive(source.path))) {
+    if (!st.isDirectory() && plan.extractArchives && !source.noExtract && (await isArchive(source.path))) {
       const hostDir = await resolveInRoot(root, destDir);
       try {
         await run('tar', ['-x', '-f', source.path, '-C', hostDir]);
@@ -55,7 +55,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       }
       continue;
     }
-    const base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, basename(source.path)) : destPath;
+    const base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, source.name ?? basename(source.path)) : destPath;
     for (const entry of await walkSource(source, plan.ctx)) {
       if (st.isDirectory() && entry.rel === '') continue; // the destination directory keeps its own metadata
       await copyEntry(root, entry.path, entry.rel === '' ? base : posix.join(base, entry.rel), owner, plan.mode);
