@@ -77,6 +77,57 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
     assert.equal(await runIn('add-url', 'cat /dl/hello.txt /renamed.txt'), 'changed\nchanged\n');
   });
 
+  it('COPY/ADD --parents keep the source paths (from the /./ pivot), --exclude leaves out what its patterns match, both in the key', async () => {
+    const dir = context(env, 'parents', {
+      'x/a.txt': 'xa\n',
+      'y/a.txt': 'ya\n',
+      'y/keep/b.txt': 'yb\n',
+      'app/src/main.txt': 'main\n',
+      'app/src/skip.md': 'skip\n',
+      'app/README.md': 'readme\n',
+      'app/node_modules/dep/x.js': 'x\n',
+      Containerfile: [
+        'FROM busybox',
+        'ARG EX=*.md',
+        'COPY --parents x/a.txt y/a.txt /p/',
+        'COPY --parents ./y/./keep/b.txt /pivot/',
+        'COPY --exclude=$EX --exclude=node_modules app /e/',
+        'COPY --exclude=y* --parents */a.txt /g/',
+        'COPY --exclude=**/*.md --exclude=!README.md app /neg/',
+        'ADD --parents --exclude=**/*.md app/src /add/',
+        'COPY --from=busybox --parents /etc/./passwd /img/',
+        '',
+      ].join('\n'),
+    });
+    await env.ok(['build', '-q', '-t', 'parents', dir]);
+    const listing = 'cd / && find p pivot e g neg add img -type f | sort';
+    assert.equal(
+      await runIn('parents', listing),
+      [
+        'add/app/src/main.txt',
+        'e/src/main.txt',
+        'e/src/skip.md', // as in .dockerignore, *.md matches at the top only
+        'g/x/a.txt',
+        'img/passwd',
+        'neg/README.md',
+        'neg/node_modules/dep/x.js',
+        'neg/src/main.txt',
+        'p/x/a.txt',
+        'p/y/a.txt',
+        'pivot/keep/b.txt',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(await runIn('parents', 'cat /p/y/a.txt /pivot/keep/b.txt; stat -c %a /p/y'), 'ya\nyb\n755\n');
+
+    // The same build hits the cache; another exclude pattern does not.
+    const again = await env.ok(['build', '-t', 'parents', dir]);
+    assert.equal(again.stdout.match(/Using cache/g)?.length, 7); // every COPY and ADD (ARG makes no image)
+    const other = await env.ok(['build', '-t', 'parents-txt', '--build-arg', 'EX=*.txt', dir]);
+    assert.match(other.stdout, /STEP 5\/9: COPY --exclude=\$EX[^\n]*\n(?!--> Using cache)/);
+    assert.equal(await runIn('parents-txt', 'cd /e && find . -type f | sort'), './README.md\n./src/main.txt\n./src/skip.md\n');
+  });
+
   it('ADD --checksum verifies the download; a mismatch or an HTTP error fails with one clear line and no image', async () => {
     const body = Buffer.from('checked content\n');
     served.set('/checked.txt', { body });

@@ -12,14 +12,14 @@ import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
-import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
+import { copyInto, copyLayer, imageSources, keepParents, ownerOf, type CopyPlan } from './copy.js';
 import { baseImage, commitStep, type ImageFormat } from '../engine/image-commit.js';
 import { applyMetadata, isMetadata } from './metadata.js';
 import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
 import { downloadUrl, isRemoteSource, parseChecksum } from './remote.js';
 import { runStep } from './run.js';
-import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
+import { automaticArgs, checkFlags, findStage, flagValue, flagValues, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -211,7 +211,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         }
         case 'copy':
         case 'add': {
-          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link', 'checksum']);
+          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'] : ['chown', 'chmod', 'link', 'checksum', 'parents', 'exclude']);
           const words = ins.args.map(expand);
           if (words.length < 2) throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} requires at least two arguments (line ${ins.startLine})`);
           const destWord = words.at(-1)!;
@@ -239,7 +239,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           }
           const fromWord = flagValue(ins, 'from');
           const fromRef = fromWord === undefined ? undefined : expand(fromWord);
-          const flags = `${chownSpec !== undefined ? `--chown=${chownSpec} ` : ''}${chmodWord !== undefined ? `--chmod=${mode!.toString(8)} ` : ''}`;
+          const parentsWord = flagValue(ins, 'parents');
+          if (parentsWord !== undefined && !['true', 'false'].includes(parentsWord)) throw new BerthError('DOCKERFILE_INVALID', `invalid --parents=${parentsWord}: true or false (line ${ins.startLine})`);
+          const parents = parentsWord === 'true';
+          const excludes = flagValues(ins, 'exclude').map(expand);
+          const flags = `${chownSpec !== undefined ? `--chown=${chownSpec} ` : ''}${chmodWord !== undefined ? `--chmod=${mode!.toString(8)} ` : ''}${parents ? '--parents ' : ''}${excludes.map((e) => `--exclude=${JSON.stringify(e)} `).join('')}`;
           let sourceKey: string;
           let sourceImage: string | undefined;
           let ctxSources: CopySource[] | undefined;
@@ -278,7 +282,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 docKey += `${h.name}\0${content}\0`;
               }
               const ctxWords = srcWords.filter((_, i) => !docWords[i]);
-              const fromCtx = ctxWords.flatMap((s) => contextSources(ctx, s));
+              const fromCtx = ctxWords.flatMap((s) => (parents ? keepParents(contextSources(ctx, s), s) : contextSources(ctx, s)));
               ctxSources = [...fromCtx, ...docSources, ...downloads];
               const urls = urlKey ? ` url${urlKey}` : '';
               sourceKey = `context ${JSON.stringify(srcWords)}${urls} ${await hashSources(fromCtx, ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
@@ -287,8 +291,18 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             state.imageId = await cached(state.imageId, key, async () => {
               const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
                 const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
-                const sources = ctxSources ?? (await imageSources(sourceRoot!, srcWords));
-                const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
+                const fromImage = async () => (await Promise.all(srcWords.map(async (w) => (parents ? keepParents(await imageSources(sourceRoot!, [w]), w) : imageSources(sourceRoot!, [w]))))).flat();
+                const sources = ctxSources ?? (await fromImage());
+                const p: CopyPlan = {
+                  sources,
+                  dest,
+                  ...(owner ? { owner } : {}),
+                  ...(mode !== undefined ? { mode } : {}),
+                  ...(ctxSources ? { ctx } : {}),
+                  extractArchives: ins.keyword === 'add',
+                  parents,
+                  exclude: excludes,
+                };
                 await copyInto(root, p);
               });
               try {

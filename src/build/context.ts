@@ -70,6 +70,8 @@ export interface CopySource {
   isDir: boolean;
   /** The name it takes in a destination directory (default: the last component of `path`). */
   name?: string;
+  /** --parents: the path kept below the destination (relative to the `/./` pivot, or the root). */
+  keep?: string;
   /** ADD never unpacks this one (a downloaded URL). */
   noExtract?: boolean;
 }

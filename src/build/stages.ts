@@ -139,6 +139,11 @@ export function flagValue(ins: Instruction, name: string): string | undefined {
   return out;
 }
 
+/** Every value of a repeatable `--name=value` flag, in order. */
+export function flagValues(ins: Instruction, name: string): string[] {
+  return ins.flags.filter((f) => f.startsWith(`--${name}=`)).map((f) => f.slice(name.length + 3));
+}
+
 /** Refuses flags an instruction does not take (or that berth does not do yet). */
 export function checkFlags(ins: Instruction, allowed: readonly string[]): void {
   for (const f of ins.flags) {
