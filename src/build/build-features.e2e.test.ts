@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -126,6 +126,42 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
     const other = await env.ok(['build', '-t', 'parents-txt', '--build-arg', 'EX=*.txt', dir]);
     assert.match(other.stdout, /STEP 5\/9: COPY --exclude=\$EX[^\n]*\n(?!--> Using cache)/);
     assert.equal(await runIn('parents-txt', 'cd /e && find . -type f | sort'), './README.md\n./src/main.txt\n./src/skip.md\n');
+  });
+
+  it('RUN --mount=type=bind binds the context, a stage or an image read-only (rw: writes discarded), never in the layer, keyed on the context content', async () => {
+    const dir = context(env, 'bind', {
+      'data/a.txt': 'a\n',
+      'data/sub/b.txt': 'b\n',
+      'ignored.txt': 'ignored\n',
+      '.dockerignore': 'ignored.txt\n',
+      Containerfile: [
+        'FROM busybox AS tools',
+        'RUN mkdir /tools && echo tool > /tools/t.txt',
+        'FROM busybox',
+        'RUN --mount=type=bind,from=tools,source=/tools,target=/t cat /t/t.txt > /from-stage.txt',
+        'RUN --mount=type=bind,from=busybox,source=/etc/passwd,target=/p.txt head -1 /p.txt > /from-image.txt',
+        'RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/a.txt /mnt/data/sub/b.txt > /out.txt && (touch /mnt/data/x 2>/dev/null && echo writable || echo read-only) >> /out.txt',
+        'RUN --mount=type=bind,target=/ctx ls -A /ctx > /ctx-list.txt',
+        'RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo new > /mnt/rw/a.txt && touch /mnt/rw/created && cat /mnt/rw/a.txt > /rw-saw.txt',
+        '',
+      ].join('\n'),
+    });
+    await env.ok(['build', '-q', '-t', 'bind', dir]);
+    assert.equal(
+      await runIn('bind', 'cat /from-stage.txt /from-image.txt /out.txt /ctx-list.txt /rw-saw.txt; ls -A /mnt/data /mnt/rw /t /p.txt /ctx 2>&1 | wc -l; ls /mnt/data /mnt/rw 2>/dev/null | wc -l'),
+      'tool\nroot:x:0:0:root:/root:/bin/sh\na\nb\nread-only\n.dockerignore\nContainerfile\ndata\nnew\n5\n0\n',
+    );
+    assert.equal(await runIn('bind', 'test -e /t || test -e /ctx || test -e /p.txt || test -e /mnt/rw/created || echo none'), 'none\n');
+    assert.equal(readFileSync(join(dir, 'data', 'a.txt'), 'utf8'), 'a\n', 'a rw bind never writes back to the context');
+
+    // An ignored file changes nothing; a bound file reruns the steps that bind it.
+    writeFileSync(join(dir, 'ignored.txt'), 'changed\n');
+    const same = await env.ok(['build', '-t', 'bind', dir]);
+    assert.equal(same.stdout.match(/Using cache/g)?.length, 6);
+    writeFileSync(join(dir, 'data', 'a.txt'), 'a2\n');
+    const changed = await env.ok(['build', '-t', 'bind', dir]);
+    assert.equal(changed.stdout.match(/Using cache/g)?.length, 3);
+    assert.equal(await runIn('bind', 'head -1 /out.txt'), 'a2\n');
   });
 
   it('ADD --checksum verifies the download; a mismatch or an HTTP error fails with one clear line and no image', async () => {

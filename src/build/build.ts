@@ -179,33 +179,46 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           return;
         case 'run': {
           checkFlags(ins, ['network', 'mount']);
-          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map());
+          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map(), {
+            ctx,
+            image: async (from) => {
+              const dep = findStage(plan.stages, from, stage.index);
+              const id = dep ? results.get(dep.index) : (await findOrPullImage(store, from)).id;
+              if (!id) throw new BerthError('INTERNAL', `stage ${from} has not been built`);
+              return id;
+            },
+          });
           const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
           // A secret's or cache's content is not part of the key: only where it is mounted.
           const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}`;
           state.imageId = await cached(state.imageId, key, async () => {
-            const record = await runStep(
-              store,
-              {
-                image: state.imageId,
-                argv,
-                label: ins.original,
-                env: [...argEnv, ...(state.config.Env ?? [])],
-                user: state.config.User ?? '',
-                workdir: state.config.WorkingDir ?? '/',
-                network: network === 'default' ? 'none' : network,
-                times,
-                volumes: mounts.volumes,
-                tmpfs: mounts.tmpfs,
-                exclude: mounts.stubs,
-                ...(opts.out ? { output: opts.out } : {}),
-                ...(opts.signal ? { signal: opts.signal } : {}),
-              },
-              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
-            );
-            return record.id;
+            try {
+              await mounts.prepare();
+              const record = await runStep(
+                store,
+                {
+                  image: state.imageId,
+                  argv,
+                  label: ins.original,
+                  env: [...argEnv, ...(state.config.Env ?? [])],
+                  user: state.config.User ?? '',
+                  workdir: state.config.WorkingDir ?? '/',
+                  network: network === 'default' ? 'none' : network,
+                  times,
+                  volumes: mounts.volumes,
+                  tmpfs: mounts.tmpfs,
+                  exclude: mounts.stubs,
+                  ...(opts.out ? { output: opts.out } : {}),
+                  ...(opts.signal ? { signal: opts.signal } : {}),
+                },
+                (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
+              );
+              return record.id;
+            } finally {
+              await mounts.cleanup();
+            }
           });
           return;
         }

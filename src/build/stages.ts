@@ -110,6 +110,14 @@ export function planBuild(text: string, opts: { buildArgs: ReadonlyMap<string, s
         const d = findStage(stages, from, s.index);
         if (d) visit(d);
       }
+      // RUN --mount=type=bind,from=STAGE (and a cache's from=) needs that stage too.
+      if (ins.keyword === 'run') {
+        for (const f of ins.flags.filter((x) => x.startsWith('--mount='))) {
+          const m = /(?:^|,)from=([^,]+)/.exec(f.slice('--mount='.length));
+          const d = m ? findStage(stages, m[1]!, s.index) : undefined;
+          if (d) visit(d);
+        }
+      }
     }
   };
   visit(target);
