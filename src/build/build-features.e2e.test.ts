@@ -164,6 +164,33 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
     assert.equal(await runIn('bind', 'head -1 /out.txt'), 'a2\n');
   });
 
+  it('--platform and FROM --platform= take the host platform (also as $BUILDPLATFORM/$TARGETPLATFORM) and refuse any other in one line', async () => {
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const host = `linux/${arch}`;
+    const other = arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+    const dir = context(env, 'platform', {
+      Containerfile: [
+        'FROM --platform=$BUILDPLATFORM busybox AS b',
+        'FROM --platform=$TARGETPLATFORM busybox',
+        'ARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT BUILDPLATFORM BUILDOS BUILDARCH',
+        'RUN echo "$TARGETPLATFORM $TARGETOS $TARGETARCH [$TARGETVARIANT] $BUILDPLATFORM $BUILDOS $BUILDARCH" > /p',
+        '',
+      ].join('\n'),
+    });
+    await env.ok(['build', '-q', '--platform', host, '-t', 'platform', dir]);
+    assert.equal(await runIn('platform', 'cat /p'), `${host} linux ${arch} [] ${host} linux ${arch}\n`);
+    const info = JSON.parse((await env.ok(['image', 'inspect', 'platform'])).stdout)[0];
+    assert.equal(info.Architecture, arch);
+
+    const r = await env.berth(['build', '-q', '--platform', other, dir]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, `Error: --platform ${other}: only the host platform ${host} can be built\n`);
+    const fromDir = context(env, 'platform-from', { Containerfile: `FROM --platform=${other} busybox\nRUN true\n` });
+    const f = await env.berth(['build', '-q', fromDir]);
+    assert.notEqual(f.code, 0);
+    assert.equal(f.stderr, `Error: FROM --platform=${other}: only the host platform ${host} can be built\n`);
+  });
+
   it('ADD --checksum verifies the download; a mismatch or an HTTP error fails with one clear line and no image', async () => {
     const body = Buffer.from('checked content\n');
     served.set('/checked.txt', { body });

@@ -19,7 +19,7 @@ import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
 import { downloadUrl, isRemoteSource, parseChecksum } from './remote.js';
 import { runStep } from './run.js';
-import { automaticArgs, checkFlags, findStage, flagValue, flagValues, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
+import { automaticArgs, checkFlags, checkPlatform, findStage, flagValue, flagValues, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -27,6 +27,8 @@ export interface BuildOptions {
   file?: string;
   tags?: string[];
   buildArgs?: ReadonlyMap<string, string>;
+  /** `--platform`: only the host's is accepted (berth does not emulate). */
+  platform?: string;
   /** `--label K=V`, set on the final image. */
   labels?: string[];
   target?: string;
@@ -86,6 +88,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const text = await readFile(file, 'utf8').catch((e: unknown) => {
     throw new BerthError('USAGE', `reading ${file}: ${(e as Error).message}`, { cause: e });
   });
+  if (opts.platform !== undefined) checkPlatform(opts.platform, '--platform ');
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
   const plan = planBuild(text, { buildArgs, ...(opts.target !== undefined ? { target: opts.target } : {}) });
   const ctx = await loadContext(contextDir, file);

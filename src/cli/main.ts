@@ -88,6 +88,7 @@ function buildCommand(name: string) {
     .option('--format <format>', 'the manifest and config format: oci or docker', 'oci')
     .option('--no-cache', 'do not use existing cached images for the steps')
     .option('--target <stage>', 'build this stage and what it needs, and stop')
+    .option('--platform <os/arch>', 'the platform to build for: only the host\'s is supported')
     .option('-q, --quiet', 'print only the image ID')
     .option('--network <mode>', 'the network of RUN steps: none (default) or host')
     .option('-o, --output <spec>', 'also write the image\'s file system: type=local,dest=DIR or type=tar,dest=FILE')

@@ -27,6 +27,7 @@ interface BuildFlags {
   layers?: string;
   secret: string[];
   sourceDateEpoch?: string;
+  platform?: string;
 }
 
 /** Seconds since the epoch, as --timestamp and SOURCE_DATE_EPOCH take them. */
@@ -103,6 +104,7 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
       tags: f.tag,
       buildArgs: buildArgs(f.buildArg),
       labels: f.label,
+      ...(f.platform !== undefined ? { platform: f.platform } : {}),
       ...(f.target !== undefined ? { target: f.target } : {}),
       noCache: f.cache === false || noLayers,
       squash: f.squash === true || noLayers,
