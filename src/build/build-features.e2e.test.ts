@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
@@ -16,6 +16,48 @@ function context(env: ContainerEnv, name: string, files: Record<string, string>)
     writeFileSync(join(dir, rel), content);
   }
   return dir;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The CNCF distribution registry (apt's docker-registry) on 127.0.0.1, plain HTTP. */
+async function startRegistry(dir: string): Promise<{ host: string; stop: () => Promise<void> }> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = createNetServer();
+      s.once('error', () => resolve(true)); // the port is taken: the registry listens
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+    });
+    if (up) break;
+    if (i > 100 || child.exitCode !== null) {
+      await stop();
+      throw new Error(`docker-registry did not start: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { host: `127.0.0.1:${port}`, stop };
 }
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -189,6 +231,55 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
     const f = await env.berth(['build', '-q', fromDir]);
     assert.notEqual(f.code, 0);
     assert.equal(f.stderr, `Error: FROM --platform=${other}: only the host platform ${host} can be built\n`);
+  });
+
+  it('--build-arg-file: KEY=VALUE lines, comments and blank lines skipped, --build-arg wins', async () => {
+    const dir = context(env, 'argfile', {
+      'args.conf': '# defaults\nA=from file\n\n  # indented comment\nB=file b\nC=x=y\n',
+      Containerfile: 'FROM busybox\nARG A B C\nRUN echo "$A|$B|$C" > /args\n',
+    });
+    await env.ok(['build', '-q', '-t', 'argfile', '--build-arg-file', join(dir, 'args.conf'), '--build-arg', 'B=cli', dir]);
+    assert.equal(await runIn('argfile', 'cat /args'), 'from file|cli|x=y\n');
+  });
+
+  it('--pull=always picks up a changed remote tag, the default (missing) does not, never/false refuse to pull', async () => {
+    const reg = await startRegistry(join(env.dir, 'registry'));
+    try {
+      const ref = `${reg.host}/test/base:latest`;
+      const push = async (marker: string) => {
+        const d = context(env, `marker-${marker}`, { Containerfile: `FROM busybox\nRUN echo ${marker} > /marker\n` });
+        await env.ok(['build', '-q', '-t', `marker-${marker}`, d]);
+        await env.ok(['push', '-q', '--tls-verify=false', `marker-${marker}`, `docker://${ref}`]);
+      };
+      const dir = context(env, 'pull', { Containerfile: `FROM ${ref}\nRUN cat /marker > /seen\n` });
+      const build = async (...flags: string[]) => {
+        const r = await env.ok(['build', '-t', 'pulled', '--tls-verify=false', ...flags, dir]);
+        return { pulled: r.stdout.includes(`Trying to pull ${ref}`), seen: await runIn('pulled', 'cat /seen') };
+      };
+      await push('one');
+      assert.deepEqual(await build(), { pulled: true, seen: 'one\n' }); // absent: pulled
+      await push('two');
+      assert.deepEqual(await build(), { pulled: false, seen: 'one\n' });
+      assert.deepEqual(await build('--pull=missing'), { pulled: false, seen: 'one\n' });
+      assert.deepEqual(await build('--pull=always'), { pulled: true, seen: 'two\n' });
+      await push('three');
+      assert.deepEqual(await build('--pull-always'), { pulled: true, seen: 'three\n' });
+      await push('four');
+      // A bare --pull followed by the context: the context is not taken for a policy.
+      const bare = await env.ok(['build', '-q', '-t', 'pulled', '--tls-verify=false', '--pull', dir]);
+      assert.match(bare.stdout, /^[0-9a-f]{64}\n$/);
+      assert.equal(await runIn('pulled', 'cat /seen'), 'four\n');
+      assert.deepEqual(await build('--pull=never'), { pulled: false, seen: 'four\n' });
+
+      const absent = context(env, 'pull-absent', { Containerfile: `FROM ${reg.host}/test/absent:1\nRUN true\n` });
+      for (const flag of ['--pull=never', '--pull=false', '--pull-never']) {
+        const r = await env.berth(['build', '-q', '--tls-verify=false', flag, absent]);
+        assert.equal(r.code, 125, flag);
+        assert.equal(r.stderr, `Error: ${reg.host}/test/absent:1: image not known\n`, flag);
+      }
+    } finally {
+      await reg.stop();
+    }
   });
 
   it('ADD --checksum verifies the download; a mismatch or an HTTP error fails with one clear line and no image', async () => {

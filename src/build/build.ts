@@ -7,6 +7,7 @@ import { tagImage } from '../engine/images.js';
 import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import type { ImageRecord } from '../store/images.js';
+import type { PullOptions } from '../transports/docker/index.js';
 import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
@@ -27,6 +28,10 @@ export interface BuildOptions {
   file?: string;
   tags?: string[];
   buildArgs?: ReadonlyMap<string, string>;
+  /** `--pull`: when a base image (FROM, COPY --from, a bind mount's from=) is pulled; default missing. */
+  pull?: PullPolicy;
+  /** TLS, credentials and the like for those pulls. */
+  pullOptions?: PullOptions;
   /** `--platform`: only the host's is accepted (berth does not emulate). */
   platform?: string;
   /** `--label K=V`, set on the final image. */
@@ -54,6 +59,8 @@ export interface BuildOptions {
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
   out?: (text: string) => void;
 }
+
+export type PullPolicy = 'always' | 'missing' | 'never' | 'newer';
 
 /** What one stage is doing: the image so far, its config, the ARGs in scope. */
 interface StageState {
@@ -105,6 +112,20 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const when = created ? { created } : {};
   const timesKey = opts.timestamp !== undefined ? `timestamp ${opts.timestamp}` : epoch !== undefined ? `epoch ${epoch}` : '';
   const results = new Map<number, string>();
+  // An image named in the build (not a stage) is found or pulled once per build, whatever the policy.
+  const external = new Map<string, Promise<string>>();
+  const imageIdOf = (name: string): Promise<string> => {
+    let p = external.get(name);
+    if (!p) {
+      p = findOrPullImage(store, name, {
+        pull: opts.pull ?? 'missing',
+        ...(opts.pullOptions ? { pullOptions: opts.pullOptions } : {}),
+        onPull: (n) => out(`Trying to pull ${n}...\n`),
+      }).then((r) => r.id);
+      external.set(name, p);
+    }
+    return p;
+  };
   const multi = plan.needed.length > 1;
 
   /** podman's `COMMIT name` line, printed once the last step has run, before its image ID. */
@@ -139,7 +160,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
     const total = stage.instructions.length + 1;
     out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
-    const state = await startStage(store, stage, plan.stages, results, cached, format, created);
+    const state = await startStage(store, stage, plan.stages, results, cached, format, created, imageIdOf);
     finalBase = state.imageId;
     // The base image's ONBUILD triggers run first, and are not passed on.
     const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
@@ -186,7 +207,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             ctx,
             image: async (from) => {
               const dep = findStage(plan.stages, from, stage.index);
-              const id = dep ? results.get(dep.index) : (await findOrPullImage(store, from)).id;
+              const id = dep ? results.get(dep.index) : await imageIdOf(from);
               if (!id) throw new BerthError('INTERNAL', `stage ${from} has not been built`);
               return id;
             },
@@ -275,7 +296,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             }
             if (fromRef !== undefined) {
               const dep = findStage(plan.stages, fromRef, stage.index);
-              sourceImage = dep ? results.get(dep.index) : (await findOrPullImage(store, fromRef)).id;
+              sourceImage = dep ? results.get(dep.index) : await imageIdOf(fromRef);
               if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
               sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
             } else {
@@ -415,6 +436,7 @@ async function startStage(
   cached: (parent: string, key: string, make: () => Promise<string>) => Promise<string>,
   format: ImageFormat,
   created: Date | undefined,
+  imageIdOf: (name: string) => Promise<string>,
 ): Promise<StageState> {
   const dep = findStage(stages, stage.base, stage.index);
   let imageId: string;
@@ -424,7 +446,7 @@ async function startStage(
     // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
     imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format, ...(created ? { created } : {}) })).id);
   } else {
-    imageId = (await findOrPullImage(store, stage.base)).id;
+    imageId = await imageIdOf(stage.base);
   }
   const { config } = await baseImage(store, imageId);
   const run: ContainerConfig = structuredClone(config.config ?? {});
