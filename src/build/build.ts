@@ -290,7 +290,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             const downloads: CopySource[] = [];
             let urlKey = '';
             for (const u of urlWords) {
-              const d = await downloadUrl(u, downloadDir!, checksum);
+              const d = await downloadUrl(u, downloadDir!, checksum, opts.signal);
               downloads.push({ path: d.path, rel: d.name, name: d.name, isDir: false, noExtract: true });
               urlKey += ` ${u} ${d.digest}`;
             }

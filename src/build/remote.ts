@@ -39,7 +39,7 @@ function fileNameOf(url: URL, disposition: string | null): string {
  * mode 0600 (docker's), the mtime from Last-Modified when present. With `checksum` the content must
  * have that digest. Any HTTP status but 2xx is an error naming the URL and the status.
  */
-export async function downloadUrl(url: string, dir: string, checksum?: string): Promise<Download> {
+export async function downloadUrl(url: string, dir: string, checksum?: string, signal?: AbortSignal): Promise<Download> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -48,8 +48,9 @@ export async function downloadUrl(url: string, dir: string, checksum?: string): 
   }
   let res: Response;
   try {
-    res = await fetch(parsed, { redirect: 'follow' });
+    res = await fetch(parsed, { redirect: 'follow', ...(signal ? { signal } : {}) });
   } catch (e) {
+    signal?.throwIfAborted();
     const cause = (e as { cause?: Error }).cause;
     throw new BerthError('IO', `ADD ${url}: ${cause?.message ?? (e as Error).message}`, { cause: e, temporary: true });
   }
@@ -69,6 +70,7 @@ export async function downloadUrl(url: string, dir: string, checksum?: string): 
   try {
     await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), hashing, createWriteStream(path, { mode: 0o600 }));
   } catch (e) {
+    signal?.throwIfAborted();
     throw new BerthError('IO', `ADD ${url}: downloading: ${(e as Error).message}`, { cause: e, temporary: true });
   }
   const digest = `sha256:${h.digest('hex')}`;
