@@ -7,19 +7,21 @@ import { tagImage } from '../engine/images.js';
 import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import type { ImageRecord } from '../store/images.js';
+import type { PullOptions } from '../transports/docker/index.js';
 import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
-import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
+import { copyInto, copyLayer, imageSources, keepParents, ownerOf, type CopyPlan } from './copy.js';
 import { baseImage, commitStep, type ImageFormat } from '../engine/image-commit.js';
 import { applyMetadata, isMetadata } from './metadata.js';
 import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
+import { downloadUrl, isRemoteSource, parseChecksum } from './remote.js';
 import { runStep } from './run.js';
-import { automaticArgs, checkFlags, findStage, flagValue, hasIndependentStages, lookupOf, planBuild, splitArg, stageDeps, type Stage } from './stages.js';
+import { automaticArgs, checkFlags, checkPlatform, findStage, flagValue, flagValues, hasIndependentStages, lookupOf, planBuild, splitArg, stageDeps, type Stage } from './stages.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -27,6 +29,12 @@ export interface BuildOptions {
   file?: string;
   tags?: string[];
   buildArgs?: ReadonlyMap<string, string>;
+  /** `--pull`: when a base image (FROM, COPY --from, a bind mount's from=) is pulled; default missing. */
+  pull?: PullPolicy;
+  /** TLS, credentials and the like for those pulls. */
+  pullOptions?: PullOptions;
+  /** `--platform`: only the host's is accepted (berth does not emulate). */
+  platform?: string;
   /** `--label K=V`, set on the final image. */
   labels?: string[];
   target?: string;
@@ -99,6 +107,8 @@ function lineWriter(prefix: string, out: (text: string) => void): { write: (text
   };
 }
 
+export type PullPolicy = 'always' | 'missing' | 'never' | 'newer';
+
 /** What one stage is doing: the image so far, its config, the ARGs in scope. */
 interface StageState {
   imageId: string;
@@ -132,6 +142,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const text = await readFile(file, 'utf8').catch((e: unknown) => {
     throw new BerthError('USAGE', `reading ${file}: ${(e as Error).message}`, { cause: e });
   });
+  if (opts.platform !== undefined) checkPlatform(opts.platform, '--platform ');
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
   const plan = planBuild(text, { buildArgs, ...(opts.target !== undefined ? { target: opts.target } : {}) });
   const ctx = await loadContext(contextDir, file);
@@ -148,6 +159,20 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const when = created ? { created } : {};
   const timesKey = opts.timestamp !== undefined ? `timestamp ${opts.timestamp}` : epoch !== undefined ? `epoch ${epoch}` : '';
   const results = new Map<number, string>();
+  // An image named in the build (not a stage) is found or pulled once per build, whatever the policy.
+  const external = new Map<string, Promise<string>>();
+  const imageIdOf = (name: string): Promise<string> => {
+    let p = external.get(name);
+    if (!p) {
+      p = findOrPullImage(store, name, {
+        pull: opts.pull ?? 'missing',
+        ...(opts.pullOptions ? { pullOptions: opts.pullOptions } : {}),
+        onPull: (n) => out(`Trying to pull ${n}...\n`),
+      }).then((r) => r.id);
+      external.set(name, p);
+    }
+    return p;
+  };
   const multi = plan.needed.length > 1;
 
   /** podman's `COMMIT name` line, printed once the last step has run, before its image ID. */
@@ -259,7 +284,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     };
     try {
       const state = await step(1, stage.from.original, async (outcome) => {
-        const started = await startStage(store, stage, plan.stages, results, (parent, key, make) => cached(parent, key, make, say, outcome), format, created);
+        const started = await startStage(store, stage, plan.stages, results, (parent, key, make) => cached(parent, key, make, say, outcome), format, created, imageIdOf);
         outcome.id ??= started.imageId;
         return started;
       });
@@ -305,45 +330,65 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           return;
         case 'run': {
           checkFlags(ins, ['network', 'mount']);
-          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map());
+          const mounts = await runMounts(store, ins, expand, opts.secrets ?? new Map(), {
+            ctx,
+            image: async (from) => {
+              const dep = findStage(plan.stages, from, stage.index);
+              const id = dep ? results.get(dep.index) : await imageIdOf(from);
+              if (!id) throw new BerthError('INTERNAL', `stage ${from} has not been built`);
+              return id;
+            },
+          });
           const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
           // A secret's or cache's content is not part of the key: only where it is mounted.
           const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}`;
           state.imageId = await cached(state.imageId, key, async () => {
-            const record = await runStep(
-              store,
-              {
-                image: state.imageId,
-                argv,
-                label: ins.original,
-                env: [...argEnv, ...(state.config.Env ?? [])],
-                user: state.config.User ?? '',
-                workdir: state.config.WorkingDir ?? '/',
-                network: network === 'default' ? 'none' : network,
-                times,
-                volumes: mounts.volumes,
-                tmpfs: mounts.tmpfs,
-                exclude: mounts.stubs,
-                ...(opts.out ? { output: say } : {}),
-                signal,
-              },
-              (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
-            );
-            return record.id;
+            try {
+              await mounts.prepare();
+              const record = await runStep(
+                store,
+                {
+                  image: state.imageId,
+                  argv,
+                  label: ins.original,
+                  env: [...argEnv, ...(state.config.Env ?? [])],
+                  user: state.config.User ?? '',
+                  workdir: state.config.WorkingDir ?? '/',
+                  network: network === 'default' ? 'none' : network,
+                  times,
+                  volumes: mounts.volumes,
+                  tmpfs: mounts.tmpfs,
+                  exclude: mounts.stubs,
+                  ...(opts.out ? { output: say } : {}),
+                  signal,
+                },
+                (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
+              );
+              return record.id;
+            } finally {
+              await mounts.cleanup();
+            }
           }, say, outcome);
           return;
         }
         case 'copy':
         case 'add': {
-          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link'] : ['chown', 'chmod', 'link']);
+          checkFlags(ins, ins.keyword === 'copy' ? ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'] : ['chown', 'chmod', 'link', 'checksum', 'parents', 'exclude']);
           const words = ins.args.map(expand);
           if (words.length < 2) throw new BerthError('DOCKERFILE_INVALID', `${ins.keyword.toUpperCase()} requires at least two arguments (line ${ins.startLine})`);
           const destWord = words.at(-1)!;
-          const srcWords = words.slice(0, -1);
+          const allSrcWords = words.slice(0, -1);
+          const urlWords = ins.keyword === 'add' ? allSrcWords.filter(isRemoteSource) : [];
+          const srcWords = allSrcWords.filter((w) => !urlWords.includes(w));
+          const checksumWord = flagValue(ins, 'checksum');
+          const checksum = checksumWord === undefined ? undefined : parseChecksum(expand(checksumWord), ins.startLine);
+          if (checksum !== undefined && (urlWords.length !== 1 || srcWords.length > 0)) {
+            throw new BerthError('DOCKERFILE_INVALID', `ADD --checksum needs exactly one URL source (line ${ins.startLine})`);
+          }
           if (ins.keyword === 'add' && srcWords.some((s) => /^[a-z]+:\/\//i.test(s))) {
-            throw new BerthError('DOCKERFILE_INVALID', `ADD from a URL is not supported yet (line ${ins.startLine})`);
+            throw new BerthError('DOCKERFILE_INVALID', `ADD: only http and https URLs can be fetched: ${srcWords.find((s) => /^[a-z]+:\/\//i.test(s))} (line ${ins.startLine})`);
           }
           const workdir = state.config.WorkingDir || '/';
           const joined = posix.isAbsolute(destWord) ? destWord : posix.join(workdir, destWord);
@@ -358,62 +403,91 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           }
           const fromWord = flagValue(ins, 'from');
           const fromRef = fromWord === undefined ? undefined : expand(fromWord);
-          const flags = `${chownSpec !== undefined ? `--chown=${chownSpec} ` : ''}${chmodWord !== undefined ? `--chmod=${mode!.toString(8)} ` : ''}`;
+          const parentsWord = flagValue(ins, 'parents');
+          if (parentsWord !== undefined && !['true', 'false'].includes(parentsWord)) throw new BerthError('DOCKERFILE_INVALID', `invalid --parents=${parentsWord}: true or false (line ${ins.startLine})`);
+          const parents = parentsWord === 'true';
+          const excludes = flagValues(ins, 'exclude').map(expand);
+          const flags = `${chownSpec !== undefined ? `--chown=${chownSpec} ` : ''}${chmodWord !== undefined ? `--chmod=${mode!.toString(8)} ` : ''}${parents ? '--parents ' : ''}${excludes.map((e) => `--exclude=${JSON.stringify(e)} `).join('')}`;
           let sourceKey: string;
           let sourceImage: string | undefined;
           let ctxSources: CopySource[] | undefined;
-          if (fromRef !== undefined) {
-            const dep = findStage(plan.stages, fromRef, stage.index);
-            sourceImage = dep ? results.get(dep.index) : (await findOrPullImage(store, fromRef)).id;
-            if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
-            sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
-          } else {
-            // Here-documents become files of their own, named after their delimiter.
-            const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
-            const docOf = (raw: string) => {
-              const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
-              return m ? docs.get(m[2]!) : undefined;
-            };
-            const docWords = ins.args.slice(0, -1).map(docOf);
-            const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
-            const docSources: CopySource[] = [];
-            let docKey = '';
-            for (const h of docWords) {
-              if (!h) continue;
-              let content = h.chomp ? chompHeredocContent(h.content) : h.content;
-              if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
-              await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
-              docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
-              docKey += `${h.name}\0${content}\0`;
+          // A URL is fetched before the cache is asked: its content's digest is part of the key.
+          const downloadDir = urlWords.length > 0 ? await store.tmp.make('build-add') : undefined;
+          try {
+            const downloads: CopySource[] = [];
+            let urlKey = '';
+            for (const u of urlWords) {
+              const d = await downloadUrl(u, downloadDir!, checksum, signal);
+              downloads.push({ path: d.path, rel: d.name, name: d.name, isDir: false, noExtract: true });
+              urlKey += ` ${u} ${d.digest}`;
             }
-            const ctxWords = srcWords.filter((_, i) => !docWords[i]);
-            ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
-            trace('build: hashing COPY sources');
-            sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
-          }
-          const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
-          trace('build: COPY sources hashed');
-          state.imageId = await cached(state.imageId, key, async () => {
-            const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
-              const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
-              const sources = ctxSources ?? (await imageSources(sourceRoot!, srcWords));
-              const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
-              await copyInto(root, p);
-            });
-            trace('build: COPY layer filled');
-            try {
-              const record = await commitStep(store, state.imageId, {
-                config: state.config,
-                layer: diffDirectory(layer.upper, times),
-                history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
-                format,
-                ...when,
+            if (fromRef !== undefined) {
+              const dep = findStage(plan.stages, fromRef, stage.index);
+              sourceImage = dep ? results.get(dep.index) : await imageIdOf(fromRef);
+              if (!sourceImage) throw new BerthError('INTERNAL', `stage ${fromRef} has not been built`);
+              sourceKey = `from ${sourceImage} ${JSON.stringify(srcWords)}`;
+            } else {
+              // Here-documents become files of their own, named after their delimiter.
+              const docs = new Map(ins.heredocs.map((h) => [h.name, h]));
+              const docOf = (raw: string) => {
+                const m = /^<<-?(["']?)(.+)\1$/s.exec(raw);
+                return m ? docs.get(m[2]!) : undefined;
+              };
+              const docWords = ins.args.slice(0, -1).filter((_, i) => !urlWords.includes(allSrcWords[i]!)).map(docOf);
+              const heredocDir = docWords.some(Boolean) ? await store.tmp.make('heredoc') : undefined;
+              const docSources: CopySource[] = [];
+              let docKey = '';
+              for (const h of docWords) {
+                if (!h) continue;
+                let content = h.chomp ? chompHeredocContent(h.content) : h.content;
+                if (h.expand) content = processWord(content, expandEnv(), { ...lex, skipProcessQuotes: true });
+                await writeFile(join(heredocDir!, h.name), content, { mode: 0o644 });
+                docSources.push({ path: join(heredocDir!, h.name), rel: h.name, isDir: false });
+                docKey += `${h.name}\0${content}\0`;
+              }
+              const ctxWords = srcWords.filter((_, i) => !docWords[i]);
+              const fromCtx = ctxWords.flatMap((s) => (parents ? keepParents(contextSources(ctx, s), s) : contextSources(ctx, s)));
+              ctxSources = [...fromCtx, ...docSources, ...downloads];
+              const urls = urlKey ? ` url${urlKey}` : '';
+              trace('build: hashing COPY sources');
+              sourceKey = `context ${JSON.stringify(srcWords)}${urls} ${await hashSources(fromCtx, ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
+            }
+            const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
+            trace('build: COPY sources hashed');
+            state.imageId = await cached(state.imageId, key, async () => {
+              const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
+                const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
+                const fromImage = async () => (await Promise.all(srcWords.map(async (w) => (parents ? keepParents(await imageSources(sourceRoot!, [w]), w) : imageSources(sourceRoot!, [w]))))).flat();
+                const sources = ctxSources ?? (await fromImage());
+                const p: CopyPlan = {
+                  sources,
+                  dest,
+                  ...(owner ? { owner } : {}),
+                  ...(mode !== undefined ? { mode } : {}),
+                  ...(ctxSources ? { ctx } : {}),
+                  extractArchives: ins.keyword === 'add',
+                  parents,
+                  exclude: excludes,
+                };
+                await copyInto(root, p);
               });
-              return record.id;
-            } finally {
-              await rm(layer.dir, { recursive: true, force: true });
-            }
-          }, say, outcome);
+              trace('build: COPY layer filled');
+              try {
+                const record = await commitStep(store, state.imageId, {
+                  config: state.config,
+                  layer: diffDirectory(layer.upper, times),
+                  history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
+                  format,
+                  ...when,
+                });
+                return record.id;
+              } finally {
+                await rm(layer.dir, { recursive: true, force: true });
+              }
+            }, say, outcome);
+          } finally {
+            if (downloadDir) await rm(downloadDir, { recursive: true, force: true });
+          }
           return;
         }
         default: {
@@ -500,6 +574,7 @@ async function startStage(
   cached: (parent: string, key: string, make: () => Promise<string>) => Promise<string>,
   format: ImageFormat,
   created: Date | undefined,
+  imageIdOf: (name: string) => Promise<string>,
 ): Promise<StageState> {
   const dep = findStage(stages, stage.base, stage.index);
   let imageId: string;
@@ -509,7 +584,7 @@ async function startStage(
     // An empty image, so that every step has a parent to key its cache on and RUN an image to run.
     imageId = await cached('scratch', 'FROM scratch', async () => (await commitStep(store, undefined, { config: {}, format, ...(created ? { created } : {}) })).id);
   } else {
-    imageId = (await findOrPullImage(store, stage.base)).id;
+    imageId = await imageIdOf(stage.base);
   }
   const { config } = await baseImage(store, imageId);
   const run: ContainerConfig = structuredClone(config.config ?? {});

@@ -68,6 +68,12 @@ export interface CopySource {
   /** Relative to its root, slash-separated ('' for the root itself). */
   rel: string;
   isDir: boolean;
+  /** The name it takes in a destination directory (default: the last component of `path`). */
+  name?: string;
+  /** --parents: the path kept below the destination (relative to the `/./` pivot, or the root). */
+  keep?: string;
+  /** ADD never unpacks this one (a downloaded URL). */
+  noExtract?: boolean;
 }
 
 const GLOB = /[*?[\\]/;

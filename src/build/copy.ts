@@ -7,6 +7,7 @@ import { resolveInRoot, rootReader } from '../engine/containers/rootfs-path.js';
 import { resolveUser } from '../runtime/user.js';
 import { mountOverlay, unmountOverlay } from '../store/overlay.js';
 import type { Store } from '../store/store.js';
+import { PatternMatcher } from '../dockerfile/index.js';
 import { BerthError } from '../util/errors.js';
 import { walkSource, type BuildContext, type CopySource } from './context.js';
 
@@ -24,6 +25,13 @@ export interface CopyPlan {
   mode?: number;
   /** ADD: a local tar archive is unpacked into the destination instead of copied. */
   extractArchives?: boolean;
+  /** --parents: each source lands at the destination directory plus its `keep` path. */
+  parents?: boolean;
+  /**
+   * --exclude: .dockerignore patterns, matched against a path below a directory source (below the
+   * pivot with --parents) and against a file source's name.
+   */
+  exclude?: readonly string[];
 }
 
 /**
@@ -36,7 +44,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
   const destPath = posix.normalize(plan.dest);
   const single = plan.sources.length === 1 ? plan.sources[0]! : undefined;
   const singleIsFile = single !== undefined && !(await lstat(single.path)).isDirectory();
-  let destIsDir = plan.dest.endsWith('/') || !singleIsFile;
+  let destIsDir = plan.dest.endsWith('/') || !singleIsFile || plan.parents === true;
   if (!destIsDir) {
     const existing = await lstat(await resolveInRoot(root, destPath)).catch(() => undefined);
     if (existing?.isDirectory()) destIsDir = true;
@@ -45,9 +53,13 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
   const destDir = destIsDir ? destPath : posix.dirname(destPath);
   await mkdirInRoot(root, destDir, owner ?? { uid: 0, gid: 0 });
 
+  const matcher = plan.exclude?.length ? new PatternMatcher([...plan.exclude]) : undefined;
   for (const source of plan.sources) {
     const st = await lstat(source.path);
-    if (!st.isDirectory() && plan.extractArchives && (await isArchive(source.path))) {
+    const keep = plan.parents ? (source.keep ?? source.rel) : '';
+    const named = plan.parents ? keep : st.isDirectory() ? '' : (source.name ?? basename(source.path));
+    if (matcher && named !== '' && matcher.matchesOrParentMatches(named)) continue;
+    if (!st.isDirectory() && plan.extractArchives && !source.noExtract && (await isArchive(source.path))) {
       const hostDir = await resolveInRoot(root, destDir);
       try {
         await run('tar', ['-x', '-f', source.path, '-C', hostDir]);
@@ -56,12 +68,17 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       }
       continue;
     }
-    const base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, basename(source.path)) : destPath;
+    let base: string;
+    if (keep !== '') {
+      base = posix.join(destDir, keep);
+      await mkdirInRoot(root, posix.dirname(base), owner ?? { uid: 0, gid: 0 });
+    } else base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, source.name ?? basename(source.path)) : destPath;
     // Host paths of the directories this copy made or kept: a child's parent is then known without
     // resolving it again (it is a real directory, no link to follow).
     const dirs = new Map<string, string>();
     for (const entry of await walkSource(source, plan.ctx)) {
-      if (st.isDirectory() && entry.rel === '') continue; // the destination directory keeps its own metadata
+      if (st.isDirectory() && entry.rel === '' && keep === '') continue; // the destination directory keeps its own metadata
+      if (matcher && entry.rel !== '' && matcher.matchesOrParentMatches(keep === '' ? entry.rel : `${keep}/${entry.rel}`)) continue;
       const to = entry.rel === '' ? base : posix.join(base, entry.rel);
       const parent = posix.dirname(to);
       let parentHost = dirs.get(parent);
@@ -198,4 +215,17 @@ export async function copyLayer(store: Store, imageId: string, sourceImage: stri
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * --parents: the path each source keeps below the destination. A `/./` in the source word is the
+ * pivot (BuildKit's): only what follows it is kept; without one, the whole path from the root.
+ */
+export function keepParents(sources: CopySource[], word: string): CopySource[] {
+  const cut = word.indexOf('/./');
+  const pivot = cut < 0 ? '' : posix.normalize(`/${word.slice(0, cut)}`).replace(/^\/+|\/+$/g, '');
+  return sources.map((s) => {
+    const inside = pivot === '' ? s.rel : s.rel === pivot ? '' : s.rel.startsWith(`${pivot}/`) ? s.rel.slice(pivot.length + 1) : s.rel;
+    return { ...s, keep: inside };
+  });
 }

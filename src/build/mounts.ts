@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { access, lstat, mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Instruction } from '../dockerfile/index.js';
+import { resolveInRoot } from '../engine/containers/rootfs-path.js';
+import { mountOverlay, unmountOverlay } from '../store/overlay.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { contextSources, hashSources, type BuildContext } from './context.js';
+import { copyInto } from './copy.js';
 
 /** What a RUN's `--mount` flags ask of its container, and what they add to the step's key. */
 export interface RunMounts {
@@ -12,8 +16,22 @@ export interface RunMounts {
   tmpfs: string[];
   /** Mount points (relative, no leading slash) the runtime may leave in the upperdir: not the command's work. */
   stubs: string[];
-  /** Where things are mounted, never what they hold: a secret or a cache changes no step's key. */
+  /**
+   * Where things are mounted, never what a secret or a cache holds; a bind of the context adds the
+   * bound content's hash, a bind of a stage or image that image's ID.
+   */
   key: string;
+  /** Makes the bind mounts' sources (only when the step runs, not on a cache hit) and adds them to `volumes`. */
+  prepare(): Promise<void>;
+  /** Unmounts and removes what prepare made. */
+  cleanup(): Promise<void>;
+}
+
+/** Where a `type=bind` mount's `from=` points: the context, or an image (a stage's result or a named image). */
+export interface BindSources {
+  ctx: BuildContext;
+  /** The image ID of a stage name/index or an image reference. */
+  image(from: string): Promise<string>;
 }
 
 function fieldsOf(spec: string): Map<string, string> {
@@ -30,8 +48,21 @@ function fieldsOf(spec: string): Map<string, string> {
  * /run/secrets/ID by default), `type=cache,target=DIR[,id=ID]` (a directory kept in the store
  * between builds) and `type=tmpfs,target=DIR`. None of them ends up in the layer.
  */
-export async function runMounts(store: Store, ins: Instruction, expand: (w: string) => string, secrets: ReadonlyMap<string, string>): Promise<RunMounts> {
-  const out: RunMounts = { volumes: [], tmpfs: [], stubs: [], key: '' };
+export async function runMounts(store: Store, ins: Instruction, expand: (w: string) => string, secrets: ReadonlyMap<string, string>, binds: BindSources): Promise<RunMounts> {
+  const prepares: (() => Promise<void>)[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const out: RunMounts = {
+    volumes: [],
+    tmpfs: [],
+    stubs: [],
+    key: '',
+    prepare: async () => {
+      for (const p of prepares) await p();
+    },
+    cleanup: async () => {
+      for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    },
+  };
   const keys: string[] = [];
   for (const flag of ins.flags.filter((f) => f.startsWith('--mount='))) {
     const f = fieldsOf(expand(flag.slice('--mount='.length)));
@@ -72,6 +103,45 @@ export async function runMounts(store: Store, ins: Instruction, expand: (w: stri
         const target = targetOf();
         out.tmpfs.push(target);
         keys.push(`tmpfs ${target}`);
+        break;
+      }
+      case 'bind': {
+        const target = targetOf();
+        const source = f.get('source') ?? f.get('src') ?? '';
+        const rw = ['rw', 'readwrite'].some((k) => f.get(k) === 'true');
+        const from = f.get('from');
+        const ro = rw ? '' : ':ro';
+        if (from === undefined || from === '') {
+          // The context less .dockerignore, copied to temp space: a rw mount's writes go nowhere.
+          const sources = contextSources(binds.ctx, source);
+          keys.push(`bind ${target}${ro} context ${JSON.stringify(source)} ${await hashSources(sources, binds.ctx)}`);
+          prepares.push(async () => {
+            const dir = await store.tmp.make('build-bind');
+            cleanups.push(() => rm(dir, { recursive: true, force: true }));
+            const root = join(dir, 'root');
+            await mkdir(root);
+            const single = sources.length === 1 && !(await lstat(sources[0]!.path)).isDirectory();
+            await copyInto(root, { sources, ctx: binds.ctx, dest: single ? '/bound' : '/' });
+            out.volumes.push(`${single ? join(root, 'bound') : root}:${target}${ro}`);
+          });
+        } else {
+          const image = await binds.image(from);
+          keys.push(`bind ${target}${ro} image ${image} ${JSON.stringify(source)}`);
+          prepares.push(async () => {
+            const dir = await store.tmp.make('build-bind');
+            cleanups.push(() => rm(dir, { recursive: true, force: true }));
+            const layers = ((await store.images()).find((i) => i.id === image)?.layers ?? []).map((c) => store.layers.diffDir(c));
+            const dirs = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
+            await mountOverlay(store.root, layers, dirs);
+            cleanups.push(() => unmountOverlay(dirs));
+            const path = await resolveInRoot(dirs.merged, posix.normalize(`/${source}`));
+            await lstat(path).catch((e: unknown) => {
+              throw new BerthError('IO', `RUN --mount=type=bind: "${source}" does not exist in ${from} (line ${ins.startLine})`, { cause: e });
+            });
+            out.volumes.push(`${path}:${target}${ro}`);
+          });
+        }
+        out.stubs.push(target.slice(1));
         break;
       }
       default:

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -148,5 +150,48 @@ describe('berth build and podman build give the same image', { timeout: 300_000,
     const shape = (h: { empty_layer?: boolean }[]) => h.map((e) => e.empty_layer === true);
     assert.deepEqual(shape(b.config.history), shape(p.config.history));
     assert.deepEqual(b.config.config.Env, p.config.config.Env);
+  });
+  it('ADD <url>, RUN --mount=type=bind and the platform ARGs give the same layers and values', async () => {
+    const server = createServer((req, res) => {
+      if (req.url !== '/files/hello.txt') return void res.writeHead(404).end();
+      res.writeHead(200, { 'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT', 'content-length': '13' }).end('hello remote\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/files/hello.txt`;
+      const dir = join(env.dir, 'ctx-features');
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(join(dir, 'data', 'a.txt'), 'bound\n');
+      writeFileSync(
+        join(dir, 'Containerfile'),
+        [
+          'FROM busybox',
+          `ADD ${url} /dl/`,
+          `ADD --chmod=640 --chown=1000:1000 ${url} /renamed.txt`,
+          'ARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT BUILDPLATFORM BUILDOS BUILDARCH',
+          'RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/a.txt > /bound && echo "$TARGETPLATFORM $TARGETOS $TARGETARCH [$TARGETVARIANT] $BUILDPLATFORM $BUILDOS $BUILDARCH" >> /bound',
+          '',
+        ].join('\n'),
+      );
+      await env.ok(['build', '-q', '-t', 'features', dir]);
+      await ok('podman', [...podman, 'build', '-q', '-t', 'features', dir]);
+      const berthArchive = join(env.dir, 'berth-features.tar');
+      const podmanArchive = join(env.dir, 'podman-features.tar');
+      await env.ok(['save', '-o', berthArchive, 'features']);
+      await ok('podman', [...podman, 'save', '-o', podmanArchive, 'features']);
+      const b = await readArchive(berthArchive);
+      const p = await readArchive(podmanArchive);
+      assert.equal(b.layers.length, 4);
+      assert.equal(p.layers.length, 4);
+      assert.deepEqual(b.layers[1], p.layers[1]);
+      assert.deepEqual(b.layers[2], p.layers[2]);
+      // podman 4.3 leaves the bind's mount point (mnt, mnt/data) in the RUN layer; the file is what counts.
+      const bound = (l: Entry[]) => l.filter((e) => e.name === 'bound');
+      assert.deepEqual(bound(b.layers[3]!), bound(p.layers[3]!));
+      assert.equal(bound(b.layers[3]!).length, 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { parseDockerfile, processWord, type Instruction } from '../dockerfile/index.js';
-import { hostPlatform } from '../oci/platform.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../oci/platform.js';
 import { BerthError } from '../util/errors.js';
 
 /** One `FROM` and the instructions up to the next one. */
@@ -26,6 +26,20 @@ export interface BuildPlan {
 
 /** Every instruction; an unknown one fails the build before any step runs. */
 const KNOWN = new Set(['from', 'run', 'copy', 'add', 'arg', 'env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
+
+/**
+ * `--platform` and `FROM --platform=`: berth builds for the host only, so any other platform (each
+ * of a comma-separated list) fails with one line naming it.
+ */
+export function checkPlatform(value: string, what: string): void {
+  const host = normalizePlatform(hostPlatform());
+  for (const one of value.split(',').map((p) => p.trim())) {
+    const p = normalizePlatform(parsePlatform(one));
+    if (p.os !== host.os || p.architecture !== host.architecture || (p.variant ?? '') !== (host.variant ?? '')) {
+      throw new BerthError('USAGE', `${what}${one}: only the host platform ${formatPlatform(hostPlatform())} can be built`);
+    }
+  }
+}
 
 /** The build args BuildKit declares itself (usable after `ARG NAME` without a value). */
 export function automaticArgs(): Map<string, string> {
@@ -67,6 +81,10 @@ export function planBuild(text: string, opts: { buildArgs: ReadonlyMap<string, s
       const words = ins.args;
       if (words.length !== 1 && !(words.length === 3 && words[1]!.toLowerCase() === 'as')) {
         throw new BerthError('DOCKERFILE_INVALID', `FROM requires either one or three arguments (line ${ins.startLine})`);
+      }
+      for (const f of ins.flags) {
+        if (f.startsWith('--platform=')) checkPlatform(processWord(f.slice('--platform='.length), lookupOf(scope), lex), 'FROM --platform=');
+        else throw new BerthError('DOCKERFILE_INVALID', `FROM ${f.split('=')[0]} is not supported (line ${ins.startLine})`);
       }
       const base = processWord(words[0]!, lookupOf(scope), lex);
       if (base === '') throw new BerthError('DOCKERFILE_INVALID', `base name (${words[0]}) should not be blank (line ${ins.startLine})`);
@@ -173,6 +191,11 @@ export function flagValue(ins: Instruction, name: string): string | undefined {
     else if (f.startsWith(`--${name}=`)) out = f.slice(name.length + 3);
   }
   return out;
+}
+
+/** Every value of a repeatable `--name=value` flag, in order. */
+export function flagValues(ins: Instruction, name: string): string[] {
+  return ins.flags.filter((f) => f.startsWith(`--${name}=`)).map((f) => f.slice(name.length + 3));
 }
 
 /** Refuses flags an instruction does not take (or that berth does not do yet). */

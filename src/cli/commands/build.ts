@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { parseOutput } from '../../build/output.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { buildImage } from '../../build/index.js';
+import { buildImage, type PullPolicy } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
 import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { registryOptions } from './_registry-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 interface BuildFlags {
@@ -29,6 +30,15 @@ interface BuildFlags {
   secret: string[];
   sourceDateEpoch?: string;
   jobs?: string;
+  platform?: string;
+  buildArgFile: string[];
+  pull?: boolean | string;
+  pullAlways?: boolean;
+  pullNever?: boolean;
+  tlsVerify?: boolean | string;
+  authfile?: string;
+  certDir?: string;
+  creds?: string;
 }
 
 /** `--jobs N`: stages built at once; by default as many as there are CPUs (independent stages rarely outnumber them). */
@@ -37,6 +47,44 @@ function buildJobs(value: string | undefined): number {
   if (!/^\d+$/.test(value)) throw new BerthError('USAGE', `invalid --jobs "${value}": a number is expected`);
   // As podman: 0 is no limit.
   return Number(value) === 0 ? Number.POSITIVE_INFINITY : Number(value);
+}
+
+const PULL_POLICIES: Readonly<Record<string, PullPolicy>> = { always: 'always', true: 'always', missing: 'missing', never: 'never', false: 'never', newer: 'newer' };
+
+/**
+ * podman's `--pull[=policy]` and its aliases. A bare `--pull` may have swallowed the context
+ * (commander takes the next word as the optional value): a word that is no policy is the context.
+ */
+function pullPolicy(f: BuildFlags, context: string | undefined): { policy: PullPolicy; context: string | undefined } {
+  let policy: PullPolicy = 'missing';
+  if (f.pull === true) policy = 'always';
+  else if (typeof f.pull === 'string') {
+    const p = PULL_POLICIES[f.pull.toLowerCase()];
+    if (p) policy = p;
+    else if (context === undefined) {
+      policy = 'always';
+      context = f.pull;
+    } else throw new BerthError('USAGE', `invalid pull policy "${f.pull}": must be always, missing, never or newer`);
+  }
+  if (f.pullAlways) policy = 'always';
+  if (f.pullNever) policy = 'never';
+  return { policy, context };
+}
+
+/** podman's --build-arg-file: KEY=VALUE lines; blank lines and lines starting with # are skipped. */
+async function buildArgFiles(files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch((e: unknown) => {
+      throw new BerthError('USAGE', `--build-arg-file ${file}: ${(e as Error).message}`, { cause: e });
+    });
+    for (const raw of text.split('\n')) {
+      const line = raw.replace(/\r$/, '');
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+      out.push(line);
+    }
+  }
+  return out;
 }
 
 /** Seconds since the epoch, as --timestamp and SOURCE_DATE_EPOCH take them. */
@@ -58,8 +106,12 @@ function buildArgs(list: string[]): Map<string, string> {
 }
 
 /** `berth build [flags] CONTEXT`: the steps as podman prints them, then the image ID on stdout. */
-export async function run(g: GlobalOptions, context: string | undefined, f: BuildFlags): Promise<void> {
+export async function run(g: GlobalOptions, contextArg: string | undefined, f: BuildFlags): Promise<void> {
   useSelfAsExitCommand();
+  const { policy: pull, context } = pullPolicy(f, contextArg);
+  const pullOptions = registryOptions(f);
+  // The files first: a --build-arg given on the command line wins over them.
+  const argList = [...(await buildArgFiles(f.buildArgFile ?? [])), ...f.buildArg];
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
   const format = f.format;
   if (f.network !== undefined && !['none', 'host'].includes(f.network)) throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
@@ -114,8 +166,11 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
       contextDir,
       ...(file !== undefined ? { file } : {}),
       tags: f.tag,
-      buildArgs: buildArgs(f.buildArg),
+      buildArgs: buildArgs(argList),
+      pull,
+      pullOptions,
       labels: f.label,
+      ...(f.platform !== undefined ? { platform: f.platform } : {}),
       ...(f.target !== undefined ? { target: f.target } : {}),
       noCache: f.cache === false || noLayers,
       squash: f.squash === true || noLayers,
