@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { berth, tempDir, type RunResult } from '../testing/cli.js';
+import { answer, dropAfter, FaultRegistry, makeTestImage, sha256, type TestImage } from '../testing/fault-registry.js';
+import { snapshotStore } from '../testing/snapshot.js';
+
+/**
+ * berth pull and push against a registry that misbehaves on purpose (src/testing/fault-registry.ts):
+ * dropped connections, temporary failures, corrupt blobs, wrong passwords, hosts that are not there.
+ */
+
+const ERROR_LINES = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('Error:'));
+
+function images(store: string): { id: string; names?: string[]; layerBlobs: string[] }[] {
+  const file = join(store, 'images.json');
+  if (!existsSync(file)) return [];
+  return (JSON.parse(readFileSync(file, 'utf8')) as { images: { id: string; names?: string[]; layerBlobs: string[] }[] }).images;
+}
+
+/** Everything left under the store's temp space (per-process directories and their content). */
+function tempLeftovers(store: string): string[] {
+  const dir = join(store, 'tmp');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true }).map(String);
+}
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('berth pull and push against a misbehaving registry', { timeout: 300_000 }, () => {
+  const tmp = tempDir('berth-faults-');
+  const authfile = join(tmp.path, 'auth.json');
+  let image: TestImage;
+  let small: TestImage;
+  let reg: FaultRegistry;
+  let n = 0;
+  const freshStore = () => join(tmp.path, `store-${++n}`);
+  const pull = (store: string, ref: string, extra: string[] = []): Promise<RunResult> => berth(store, ['pull', '--tls-verify=false', '--authfile', authfile, ...extra, ref]);
+
+  before(async () => {
+    writeFileSync(authfile, '{}');
+    // One large layer (6 MiB of random bytes, so its gzip is as large) and a small one.
+    image = await makeTestImage('faults/big', 'v1', [6 * 1024 * 1024, 1000]);
+    small = await makeTestImage('faults/small', 'v1', [2000]);
+    reg = await new FaultRegistry().start();
+    reg.add(image);
+    reg.add(small);
+  });
+  after(async () => {
+    await reg?.stop();
+    tmp.cleanup();
+  });
+
+  const ref = () => `${reg.host}/${image.repository}:${image.tag}`;
+  const bigLayer = () => image.layers[0]!;
+  const blobPath = (img: TestImage, digest: string) => `/v2/${img.repository}/blobs/${digest}`;
+  const manifestPath = (img: TestImage) => `/v2/${img.repository}/manifests/${img.tag}`;
+
+  it('a connection dropped in the middle of a large layer is resumed with Range', async () => {
+    reg.resetLog();
+    const cut = 2 * 1024 * 1024 + 123;
+    reg.fault = (req, res, { path, count }) => (req.method === 'GET' && path === blobPath(image, bigLayer().digest) && count === 1 ? dropAfter(req, res, bigLayer().bytes, cut) : false);
+    const store = freshStore();
+    const r = await pull(store, ref());
+    reg.fault = undefined;
+    assert.equal(r.code, 0, r.stderr);
+    const gets = reg.requests('GET', blobPath(image, bigLayer().digest));
+    assert.equal(gets.length, 2, JSON.stringify(gets));
+    assert.equal(gets[0]!.range, undefined);
+    // The second asks for the rest, from somewhere at or before the cut (what reached the client).
+    const m = /^bytes=(\d+)-$/.exec(gets[1]!.range ?? '');
+    assert.ok(m, `expected a Range request, got ${JSON.stringify(gets[1])}`);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) <= cut, gets[1]!.range);
+    assert.equal(gets[1]!.status, 206);
+    const [rec] = images(store);
+    assert.deepEqual(rec!.layerBlobs, image.layers.map((l) => l.digest));
+    assert.equal(rec!.id, sha256(image.config));
+    for (const l of image.layers) assert.equal(sha256(readFileSync(join(store, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
+  });
+
+  it('500, 503 and 429 with Retry-After are retried, a limited number of times', async () => {
+    reg.resetLog();
+    const cfg = blobPath(image, sha256(image.config));
+    reg.fault = (req, res, { path, count }) => {
+      if (req.method === 'GET' && path === manifestPath(image) && count === 1) return answer(req, res, 500);
+      if (req.method === 'GET' && path === cfg && count <= 2) return answer(req, res, 503);
+      if (req.method === 'GET' && path === blobPath(image, bigLayer().digest) && count === 1) return answer(req, res, 429, { 'Retry-After': '1' });
+      return false;
+    };
+    const store = freshStore();
+    const r = await pull(store, ref());
+    reg.fault = undefined;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(reg.requests('GET', manifestPath(image)).map((q) => q.status), [500, 200]);
+    assert.deepEqual(reg.requests('GET', cfg).map((q) => q.status), [503, 503, 200]);
+    assert.deepEqual(reg.requests('GET', blobPath(image, bigLayer().digest)).map((q) => q.status), [429, 200]);
+    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+
+    // A registry that keeps failing is given up on after the policy's attempts, with the status said.
+    reg.resetLog();
+    reg.fault = (req, res, { path }) => (path === manifestPath(image) ? answer(req, res, 503) : false);
+    const store2 = freshStore();
+    const down = await pull(store2, ref());
+    reg.fault = undefined;
+    assert.equal(down.code, 125);
+    assert.equal(ERROR_LINES(down.stderr).length, 1, down.stderr);
+    assert.match(ERROR_LINES(down.stderr)[0]!, new RegExp(`${reg.host}/faults/big.*(503|injected 503)`));
+    assert.equal(reg.requests('GET', manifestPath(image)).length, 4);
+  });
+
+  it('a 404 or 400 is not retried', async () => {
+    reg.resetLog();
+    reg.fault = (req, res, { path }) => (path === manifestPath(image) ? answer(req, res, 400) : false);
+    const r = await pull(freshStore(), ref());
+    reg.fault = undefined;
+    assert.equal(r.code, 125);
+    assert.equal(ERROR_LINES(r.stderr).length, 1, r.stderr);
+    assert.equal(reg.requests('GET', manifestPath(image)).length, 1);
+    reg.resetLog();
+    const missing = await pull(freshStore(), `${reg.host}/faults/absent:v1`);
+    assert.equal(missing.code, 125);
+    assert.match(ERROR_LINES(missing.stderr)[0]!, /faults\/absent.*manifest unknown/);
+    assert.equal(reg.requests('GET', '/v2/faults/absent/manifests/v1').length, 1);
+  });
+
+  it('a blob that does not match its digest fails the pull and leaves the store as it was', async () => {
+    const store = freshStore();
+    const first = await pull(store, `${reg.host}/${small.repository}:${small.tag}`);
+    assert.equal(first.code, 0, first.stderr);
+    const before = snapshotStore(store);
+    const bad = image.layers[1]!;
+    const flipped = Buffer.from(bad.bytes);
+    flipped[flipped.length >> 1] ^= 0xff;
+    reg.corrupt.set(bad.digest, flipped);
+    reg.resetLog();
+    const r = await pull(store, ref());
+    reg.corrupt.clear();
+    assert.equal(r.code, 125, r.stderr);
+    const errors = ERROR_LINES(r.stderr);
+    assert.equal(errors.length, 1, r.stderr);
+    assert.ok(errors[0]!.includes(bad.digest), errors[0]);
+    assert.match(errors[0]!, /does not match/);
+    assert.deepEqual(snapshotStore(store), before);
+    assert.equal(images(store).length, 1);
+    assert.ok(!existsSync(join(store, 'blobs', 'sha256', bad.digest.slice(7))));
+    assert.deepEqual(tempLeftovers(store), []);
+    // A corrupt blob is not a temporary failure: it is fetched once.
+    assert.equal(reg.requests('GET', blobPath(image, bad.digest)).length, 1);
+  });
+
+  for (const kind of ['basic', 'bearer'] as const) {
+    it(`a wrong password for ${kind} auth is one clear error, without a retry storm`, async () => {
+      const guarded = await new FaultRegistry({ kind, username: 'alice', password: 'right' }).start();
+      try {
+        guarded.add(small);
+        const name = `${guarded.host}/${small.repository}:${small.tag}`;
+        const good = await pull(freshStore(), name, ['--creds', 'alice:right']);
+        assert.equal(good.code, 0, good.stderr);
+        guarded.resetLog();
+        const store = freshStore();
+        const r = await pull(store, name, ['--creds', 'alice:wrong']);
+        assert.equal(r.code, 125, r.stderr);
+        const errors = ERROR_LINES(r.stderr);
+        assert.equal(errors.length, 1, r.stderr);
+        assert.ok(errors[0]!.includes(guarded.host), errors[0]);
+        assert.match(errors[0]!, /unauthorized|authentication/i);
+        assert.match(errors[0]!, /invalid username\/password/);
+        assert.ok(guarded.requests('GET', '/token').length <= 1, JSON.stringify(guarded.log));
+        assert.ok(guarded.log.length <= 3, JSON.stringify(guarded.log));
+        assert.deepEqual(images(store), []);
+      } finally {
+        await guarded.stop();
+      }
+    });
+  }
+
+  it('an unreachable registry is one clear error', async () => {
+    const port = await closedPort();
+    const refused = await pull(freshStore(), `127.0.0.1:${port}/x/y:1`);
+    assert.equal(refused.code, 125);
+    assert.equal(ERROR_LINES(refused.stderr).length, 1, refused.stderr);
+    assert.match(ERROR_LINES(refused.stderr)[0]!, new RegExp(`127\\.0\\.0\\.1:${port}.*connection refused`));
+    const unknown = await pull(freshStore(), 'nonexistent.invalid/x/y:1');
+    assert.equal(unknown.code, 125);
+    assert.equal(ERROR_LINES(unknown.stderr).length, 1, unknown.stderr);
+    assert.match(ERROR_LINES(unknown.stderr)[0]!, /nonexistent\.invalid.*no such host/);
+  });
+});
