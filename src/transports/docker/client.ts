@@ -173,8 +173,11 @@ export class RegistryClient {
         first ??= e;
       }
     }
-    if (first instanceof BerthError) throw first;
-    throw new BerthError('IO', `pinging container registry ${this.registry}: ${(first as Error).message}`, { cause: first });
+    if (first instanceof BerthError && first.message.startsWith('pinging ')) throw first;
+    throw new BerthError(first instanceof BerthError ? first.code : 'IO', `pinging container registry ${this.registry}: ${(first as Error).message}`, {
+      cause: first,
+      temporary: first instanceof BerthError && first.temporary,
+    });
   }
 
   /**
@@ -206,6 +209,8 @@ export class RegistryClient {
         res = await go();
       }
     }
+    // Basic credentials answered with 401 were refused (a 403 would be a lack of access).
+    if (res.status === 401 && this.auth.scheme === 'basic' && this.auth.hasCredentials()) res.credentialsRefused = true;
     return res;
   }
 
