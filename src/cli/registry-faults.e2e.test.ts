@@ -185,6 +185,114 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     });
   }
 
+  describe('push', () => {
+    let target: FaultRegistry;
+    let huge: TestImage;
+    const source = join(tmp.path, 'push-source');
+    const push = (name: string, dest: string) => berth(source, ['push', '--tls-verify=false', '--authfile', authfile, name, dest]);
+    before(async () => {
+      // Above the 16 MiB chunk size: pushed in PATCH chunks.
+      huge = await makeTestImage('faults/huge', 'v1', [17 * 1024 * 1024]);
+      reg.add(huge);
+      for (const img of [image, huge]) {
+        const r = await pull(source, `${reg.host}/${img.repository}:${img.tag}`);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      target = await new FaultRegistry().start();
+    });
+    after(async () => {
+      await target?.stop();
+    });
+    const pushed = (img: TestImage, repository: string) => {
+      const digest = target.tags.get(`${repository}:v1`);
+      assert.ok(digest, `nothing tagged ${repository}:v1`);
+      for (const l of img.layers) assert.equal(sha256(target.blobs.get(l.digest) ?? Buffer.alloc(0)), l.digest);
+      assert.ok(target.blobs.has(sha256(img.config)));
+    };
+
+    it('an upload the registry fails once with 500 is uploaded again', async () => {
+      target.resetLog();
+      let failed = false;
+      target.fault = (req, res, { path }) => {
+        if (!failed && req.method === 'PUT' && /\/blobs\/uploads\//.test(path)) {
+          failed = true;
+          return answer(req, res, 500);
+        }
+        return false;
+      };
+      const r = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/put500/img:v1`);
+      target.fault = undefined;
+      assert.equal(r.code, 0, r.stderr);
+      pushed(image, 'put500/img');
+      const puts = target.requests('PUT', /^\/v2\/put500\/img\/blobs\/uploads\//);
+      // Two layers and the config, plus the one refused.
+      assert.deepEqual(puts.map((q) => q.status).sort(), [201, 201, 201, 500]);
+      assert.equal(target.requests('POST', '/v2/put500/img/blobs/uploads/').length, 4);
+    });
+
+    it('a PATCH chunk the registry fails with 500 restarts the blob', async () => {
+      target.resetLog();
+      let failed = false;
+      target.fault = (req, res) => {
+        if (!failed && req.method === 'PATCH' && String(req.headers['content-range'] ?? '').startsWith(`${16 * 1024 * 1024}-`)) {
+          failed = true;
+          return answer(req, res, 500);
+        }
+        return false;
+      };
+      const r = await push(`${reg.host}/${huge.repository}:${huge.tag}`, `${target.host}/patch500/img:v1`);
+      target.fault = undefined;
+      assert.equal(r.code, 0, r.stderr);
+      pushed(huge, 'patch500/img');
+      assert.deepEqual(target.requests('PATCH', /^\/v2\/patch500\//).map((q) => q.status), [202, 500, 202, 202]);
+    });
+
+    it('a connection dropped in the middle of an upload is retried once, then a clear error', async () => {
+      target.resetLog();
+      const bigPut = (req: import('node:http').IncomingMessage) => req.method === 'PUT' && Number(req.headers['content-length'] ?? 0) > 1024 * 1024;
+      let drops = 0;
+      target.fault = (req) => {
+        if (drops < 1 && bigPut(req)) {
+          drops++;
+          let got = 0;
+          req.on('data', (c: Buffer) => {
+            got += c.length;
+            if (got > 1024 * 1024) req.socket.destroy();
+          });
+          return true;
+        }
+        return false;
+      };
+      const r = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/drop/img:v1`);
+      assert.equal(r.code, 0, r.stderr);
+      pushed(image, 'drop/img');
+
+      // A registry that drops every attempt: the push fails with one line naming the blob.
+      target.resetLog();
+      let dropped = 0;
+      target.fault = (req) => {
+        if (!bigPut(req)) return false;
+        dropped++;
+        let got = 0;
+        req.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > 1024 * 1024) req.socket.destroy();
+        });
+        return true;
+      };
+      const failing = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/dropall/img:v1`);
+      target.fault = undefined;
+      assert.equal(failing.code, 125, failing.stderr);
+      const errors = ERROR_LINES(failing.stderr);
+      assert.equal(errors.length, 1, failing.stderr);
+      assert.ok(errors[0]!.includes(bigLayer().digest), errors[0]);
+      assert.match(errors[0]!, /connection reset|broken pipe|socket hang up/);
+      // The large layer was tried twice (both dropped), then given up on; nothing was tagged.
+      assert.equal(dropped, 2);
+      assert.equal(target.tags.get('dropall/img:v1'), undefined);
+    });
+  });
+
   it('an unreachable registry is one clear error', async () => {
     const port = await closedPort();
     const refused = await pull(freshStore(), `127.0.0.1:${port}/x/y:1`);

@@ -53,6 +53,8 @@ export class FaultRegistry {
   readonly manifests = new Map<string, { bytes: Buffer; mediaType: string }>();
   /** repository/tag to manifest digest. */
   readonly tags = new Map<string, string>();
+  /** `repository@digest` for each blob a repository holds (a blob is served only where linked). */
+  readonly links = new Set<string>();
   /** Blobs whose bytes are served in place of the real ones (same length, other content). */
   readonly corrupt = new Map<string, Buffer>();
   fault: Fault | undefined;
@@ -88,8 +90,10 @@ export class FaultRegistry {
 
   /** Adds an image's blobs and manifest and tags it. */
   add(image: TestImage): void {
-    this.blobs.set(sha256(image.config), image.config);
-    for (const l of image.layers) this.blobs.set(l.digest, l.bytes);
+    for (const [digest, bytes] of [[sha256(image.config), image.config] as const, ...image.layers.map((l) => [l.digest, l.bytes] as const)]) {
+      this.blobs.set(digest, bytes);
+      this.links.add(`${image.repository}@${digest}`);
+    }
     this.manifests.set(image.manifestDigest, { bytes: image.manifest, mediaType: MediaType.OciManifest });
     this.tags.set(`${image.repository}:${image.tag}`, image.manifestDigest);
   }
@@ -152,7 +156,7 @@ export class FaultRegistry {
     m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/.exec(path);
     if (m) return this.upload(req, res, m[1]!, m[2]!, url);
     m = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(path);
-    if (m) return this.blob(req, res, m[2]!);
+    if (m) return this.blob(req, res, m[1]!, m[2]!);
     req.resume();
     json(res, 404, { errors: [{ code: 'NAME_UNKNOWN', message: 'not found' }] });
   }
@@ -176,9 +180,9 @@ export class FaultRegistry {
     res.end(req.method === 'HEAD' ? undefined : m.bytes);
   }
 
-  private blob(req: IncomingMessage, res: ServerResponse, digest: string): void {
+  private blob(req: IncomingMessage, res: ServerResponse, repository: string, digest: string): void {
     req.resume();
-    const real = this.blobs.get(digest);
+    const real = this.links.has(`${repository}@${digest}`) ? this.blobs.get(digest) : undefined;
     if (!real) return json(res, 404, { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] });
     const bytes = this.corrupt.get(digest) ?? real;
     const headers = { 'Content-Type': 'application/octet-stream', 'Docker-Content-Digest': digest, 'Accept-Ranges': 'bytes' };
@@ -220,6 +224,7 @@ export class FaultRegistry {
         if (sha256(all) !== digest) return json(res, 400, { errors: [{ code: 'DIGEST_INVALID', message: 'digest does not match content' }] });
         this.uploads.delete(id);
         this.blobs.set(digest, all);
+        this.links.add(`${repository}@${digest}`);
         res.writeHead(201, { Location: `/v2/${repository}/blobs/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': '0' });
         return void res.end();
       }

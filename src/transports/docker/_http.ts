@@ -82,7 +82,9 @@ export function networkErrorMessage(e: unknown, method: string, url: URL): strin
   if (!words) return `${where}: ${(e as Error).message}`;
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${where}: lookup ${url.hostname}: ${words}`;
-  return `${where}: dial tcp ${url.hostname}:${port}: ${words}`;
+  // Refusals and unreachable hosts happen while connecting; a reset or broken pipe mid-transfer does not.
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${where}: dial tcp ${url.hostname}:${port}: ${words}`;
+  return `${where}: ${words}`;
 }
 
 /** One agent per TLS setting, so connections are kept alive across a pull's many requests. */

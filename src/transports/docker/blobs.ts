@@ -12,6 +12,16 @@ import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { backoff, DEFAULT_RETRY, isRetriableError, registryError, type HttpResponse, type RetryPolicy } from './_http.js';
 
+/** Runs `fn`, putting `what` in front of any error that does not already say it (a network failure names only its URL). */
+async function saying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof BerthError && e.message.startsWith(what)) throw e;
+    throw new BerthError(e instanceof BerthError ? e.code : 'IO', `${what}: ${(e as Error).message}`, { cause: e, temporary: isRetriableError(e) });
+  }
+}
+
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
@@ -24,7 +34,7 @@ export async function openBlob(client: RegistryClient, repository: string, diges
   const what = `reading blob ${digest} in ${client.registry}/${repository}`;
   const path = `/v2/${repository}/blobs/${digest}`;
   const scopes = [client.scope(repository)];
-  const first = await client.request('GET', path, { scopes, retry: true });
+  const first = await saying(what, () => client.request('GET', path, { scopes, retry: true }));
   if (first.status !== 200) throw await registryError(first, what);
   const algorithm = parseDigest(digest).algorithm;
 
@@ -69,11 +79,12 @@ export async function readBlob(client: RegistryClient, repository: string, diges
 
 /** HEAD of a blob: whether the repository has it. */
 export async function blobExists(client: RegistryClient, repository: string, digest: string): Promise<boolean> {
-  const res = await client.request('HEAD', `/v2/${repository}/blobs/${digest}`, { scopes: [client.scope(repository)], retry: true });
+  const what = `checking blob ${digest} in ${client.registry}/${repository}`;
+  const res = await saying(what, () => client.request('HEAD', `/v2/${repository}/blobs/${digest}`, { scopes: [client.scope(repository)], retry: true }));
   res.body.resume();
   if (res.status === 200) return true;
   if (res.status === 404) return false;
-  throw await registryError(res, `checking blob ${digest} in ${client.registry}/${repository}`);
+  throw await registryError(res, what);
 }
 
 /**
@@ -108,6 +119,10 @@ export interface UploadOptions {
  */
 export async function uploadBlob(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, opts: UploadOptions = {}): Promise<void> {
   const what = `writing blob ${desc.digest} to ${client.registry}/${repository}`;
+  return saying(what, () => upload(client, repository, desc, source, what, opts));
+}
+
+async function upload(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, what: string, opts: UploadOptions): Promise<void> {
   const scopes = [client.scope(repository, true)];
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const start = await client.request('POST', `/v2/${repository}/blobs/uploads/`, { scopes });
