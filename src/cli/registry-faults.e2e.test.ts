@@ -89,6 +89,27 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     for (const l of image.layers) assert.equal(sha256(readFileSync(join(store, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
   });
 
+  it('a server that stalls in the middle of a layer is given up on after the idle timeout and resumed', async () => {
+    reg.resetLog();
+    const stall = 1024 * 1024;
+    reg.fault = (req, res, { path, count }) => {
+      if (req.method !== 'GET' || path !== blobPath(image, bigLayer().digest) || count !== 1) return false;
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bigLayer().size) });
+      res.write(bigLayer().bytes.subarray(0, stall)); // and then nothing, the connection left open
+      return true;
+    };
+    const store = freshStore();
+    const r = await berth(store, ['pull', '--tls-verify=false', '--authfile', authfile, ref()], { env: { BERTH_REGISTRY_IDLE_TIMEOUT: '1' } });
+    reg.fault = undefined;
+    assert.equal(r.code, 0, r.stderr);
+    const gets = reg.requests('GET', blobPath(image, bigLayer().digest));
+    assert.equal(gets.length, 2, JSON.stringify(gets));
+    const m = /^bytes=(\d+)-$/.exec(gets[1]!.range ?? '');
+    assert.ok(m && Number(m[1]) > 0 && Number(m[1]) <= stall, JSON.stringify(gets[1]));
+    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+  });
+
   it('500, 503 and 429 with Retry-After are retried, a limited number of times', async () => {
     reg.resetLog();
     const cfg = blobPath(image, sha256(image.config));

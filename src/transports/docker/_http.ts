@@ -87,13 +87,20 @@ export function networkErrorMessage(e: unknown, method: string, url: URL): strin
   return `${where}: ${words}`;
 }
 
-/** One agent per TLS setting, so connections are kept alive across a pull's many requests. */
-export function makeAgents(tls: TlsSettings): { http: http.Agent; https: https.Agent } {
+/** A connection on which nothing moves for this long is given up (and a download resumed). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * One agent per TLS setting, so connections are kept alive across a pull's many requests. A socket
+ * idle for `idleTimeoutMs` (no byte either way: a stalled server) fails its request with ETIMEDOUT.
+ */
+export function makeAgents(tls: TlsSettings, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS): { http: http.Agent; https: https.Agent } {
   return {
-    http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+    http: new http.Agent({ keepAlive: true, maxSockets: 16, timeout: idleTimeoutMs }),
     https: new https.Agent({
       keepAlive: true,
       maxSockets: 16,
+      timeout: idleTimeoutMs,
       rejectUnauthorized: tls.verify,
       // A custom CA adds to Node's bundled roots instead of replacing them.
       ...(tls.ca && tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca.map((b) => b.toString('utf8'))] } : {}),
@@ -133,6 +140,7 @@ function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: HttpReq
     const options = { method: req.method, headers, agent: secure ? agents.https : agents.http };
     const r = (secure ? https : http).request(req.url, options, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
     // A network failure becomes one line naming the request; a body stream's own BerthError passes through.
+    r.on('timeout', () => r.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })));
     r.on('error', (e) => reject(e instanceof BerthError ? e : new BerthError('IO', networkErrorMessage(e, req.method, req.url), { cause: e, temporary: isRetriableError(e) })));
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);

@@ -13,7 +13,7 @@ import { MediaType } from '../../oci/mediatypes.js';
 import type { ManifestBlob } from '../../image/image.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { Authenticator, repositoryScope } from './auth.js';
-import { DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
 
 export interface RegistryOptions {
   /** --tls-verify: false skips certificate checks and allows HTTP; undefined follows registries.conf. */
@@ -29,6 +29,8 @@ export interface RegistryOptions {
   /** Ask for `pull,push` on the repositories this client touches (one token for a whole push). */
   push?: boolean;
   retry?: Partial<RetryPolicy>;
+  /** Give up a connection idle this long (default $BERTH_REGISTRY_IDLE_TIMEOUT seconds, else 120 s). */
+  idleTimeoutMs?: number;
   env?: Record<string, string | undefined>;
 }
 
@@ -114,7 +116,9 @@ export class RegistryClient {
       files = await loadCertDir(dir);
       if (files.ca || files.cert) break;
     }
-    const agents = makeAgents({ verify, ...files });
+    const idleSeconds = Number(env['BERTH_REGISTRY_IDLE_TIMEOUT']);
+    const idle = opts.idleTimeoutMs ?? (Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : DEFAULT_IDLE_TIMEOUT_MS);
+    const agents = makeAgents({ verify, ...files }, idle);
     const creds: Credentials | undefined = opts.creds
       ? { ...opts.creds, identityToken: '' }
       : await getCredentials(credentialKey, {
