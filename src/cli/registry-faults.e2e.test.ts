@@ -110,13 +110,18 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
   });
 
-  it('500, 503 and 429 with Retry-After are retried, a limited number of times', async () => {
+  it('500, 503, 429 with Retry-After and a connection closed before answering are retried, a limited number of times', async () => {
     reg.resetLog();
     const cfg = blobPath(image, sha256(image.config));
     reg.fault = (req, res, { path, count }) => {
       if (req.method === 'GET' && path === manifestPath(image) && count === 1) return answer(req, res, 500);
       if (req.method === 'GET' && path === cfg && count <= 2) return answer(req, res, 503);
       if (req.method === 'GET' && path === blobPath(image, bigLayer().digest) && count === 1) return answer(req, res, 429, { 'Retry-After': '1' });
+      // A connection closed before any answer.
+      if (req.method === 'GET' && path === blobPath(image, image.layers[1]!.digest) && count === 1) {
+        req.socket.destroy();
+        return true;
+      }
       return false;
     };
     const store = freshStore();
@@ -126,6 +131,7 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     assert.deepEqual(reg.requests('GET', manifestPath(image)).map((q) => q.status), [500, 200]);
     assert.deepEqual(reg.requests('GET', cfg).map((q) => q.status), [503, 503, 200]);
     assert.deepEqual(reg.requests('GET', blobPath(image, bigLayer().digest)).map((q) => q.status), [429, 200]);
+    assert.deepEqual(reg.requests('GET', blobPath(image, image.layers[1]!.digest)).map((q) => q.status), [0, 200]);
     assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
 
     // A registry that keeps failing is given up on after the policy's attempts, with the status said.
