@@ -89,6 +89,34 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     for (const l of image.layers) assert.equal(sha256(readFileSync(join(store, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
   });
 
+  it('a server that drops every response after 1.5 MiB still gives the whole layer, resumed each time', async () => {
+    reg.resetLog();
+    const each = 1536 * 1024;
+    const layer = bigLayer();
+    reg.fault = (req, res, { path }) => {
+      if (req.method !== 'GET' || path !== blobPath(image, layer.digest)) return false;
+      const from = Number(/^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''))?.[1] ?? 0);
+      const rest = layer.bytes.subarray(from);
+      if (rest.length <= each) return false;
+      req.resume();
+      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(rest.length) };
+      if (from > 0) headers['Content-Range'] = `bytes ${from}-${layer.size - 1}/${layer.size}`;
+      res.writeHead(from > 0 ? 206 : 200, headers);
+      res.write(rest.subarray(0, each), () => setTimeout(() => res.socket?.destroy(), 20));
+      return true;
+    };
+    const store = freshStore();
+    const r = await pull(store, ref());
+    reg.fault = undefined;
+    assert.equal(r.code, 0, r.stderr);
+    const gets = reg.requests('GET', blobPath(image, layer.digest));
+    // Each drop costs one Range request; more drops than the retry policy's attempts, but each made progress.
+    assert.ok(gets.length > 4 && gets.length <= Math.ceil(layer.size / each) + 1, JSON.stringify(gets));
+    const starts = gets.slice(1).map((q) => Number(/^bytes=(\d+)-$/.exec(q.range ?? '')?.[1]));
+    assert.ok(starts.every((v, i) => v > (i === 0 ? 0 : starts[i - 1]!)), JSON.stringify(starts));
+    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+  });
+
   it('a server that stalls in the middle of a layer is given up on after the idle timeout and resumed', async () => {
     reg.resetLog();
     const stall = 1024 * 1024;

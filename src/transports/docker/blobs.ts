@@ -22,13 +22,17 @@ async function saying<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A resumed download that got this far since its last break is not counted against the retry limit. */
+const RESUME_PROGRESS = 1024 * 1024;
+
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
  * Opens a blob as a stream that checks its digest (and size, when given) as it ends: a mismatch is
  * a stream error, so nothing downstream takes it. A broken connection is resumed from the byte
- * reached with a `Range` request (a registry that ignores Range is an error, not a restart).
+ * reached with a `Range` request (a registry that ignores Range is an error, not a restart). Breaks
+ * count against the retry policy's attempts only while under 1 MiB arrives between them.
  */
 export async function openBlob(client: RegistryClient, repository: string, digest: string, size?: number, retry: RetryPolicy = DEFAULT_RETRY): Promise<Readable> {
   const what = `reading blob ${digest} in ${client.registry}/${repository}`;
@@ -43,6 +47,7 @@ export async function openBlob(client: RegistryClient, repository: string, diges
     let offset = 0;
     let res: HttpResponse = first;
     let failures = 0;
+    let lastBreak = 0;
     for (;;) {
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -54,6 +59,9 @@ export async function openBlob(client: RegistryClient, repository: string, diges
         if (size !== undefined && offset < size) throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
         break;
       } catch (e) {
+        // As containers/image's body reader: a connection that keeps breaking but keeps making progress is resumed again.
+        if (offset - lastBreak >= RESUME_PROGRESS) failures = 0;
+        lastBreak = offset;
         if (!isRetriableError(e) || ++failures >= retry.attempts) throw e instanceof BerthError ? e : new BerthError('IO', `${what}: ${(e as Error).message}`, { cause: e });
         res.body.destroy();
         await sleep(backoff(retry, failures));
