@@ -89,6 +89,37 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     for (const l of image.layers) assert.equal(sha256(readFileSync(join(store, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
   });
 
+  it('a registry that cannot resume, or resumes elsewhere than asked, is a clear error and stores nothing', async () => {
+    const layer = bigLayer();
+    const cut = 1024 * 1024;
+    for (const [how, expect] of [
+      ['ignores Range', /cannot resume \(status 200 to a Range request\)/],
+      ['resumes from 0', new RegExp(`broke at byte \\d+ and the registry resumed at byte 0 instead`)],
+    ] as const) {
+      reg.resetLog();
+      reg.fault = (req, res, { path }) => {
+        if (req.method !== 'GET' || path !== blobPath(image, layer.digest)) return false;
+        if (!req.headers.range) return dropAfter(req, res, layer.bytes, cut);
+        req.resume();
+        if (how === 'ignores Range') res.writeHead(200, { 'Content-Length': String(layer.size) });
+        else res.writeHead(206, { 'Content-Length': String(layer.size), 'Content-Range': `bytes 0-${layer.size - 1}/${layer.size}` });
+        res.end(layer.bytes);
+        return true;
+      };
+      const store = freshStore();
+      const r = await pull(store, ref());
+      reg.fault = undefined;
+      assert.equal(r.code, 125, r.stderr);
+      const errors = ERROR_LINES(r.stderr);
+      assert.equal(errors.length, 1, r.stderr);
+      assert.ok(errors[0]!.includes(layer.digest), errors[0]);
+      assert.match(errors[0]!, expect);
+      assert.deepEqual(images(store), []);
+      assert.ok(!existsSync(join(store, 'blobs', 'sha256', layer.digest.slice(7))));
+      assert.deepEqual(tempLeftovers(store), []);
+    }
+  });
+
   it('a server that drops every response after 1.5 MiB still gives the whole layer, resumed each time', async () => {
     reg.resetLog();
     const each = 1536 * 1024;

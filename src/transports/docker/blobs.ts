@@ -70,6 +70,12 @@ export async function openBlob(client: RegistryClient, repository: string, diges
           res.body.destroy();
           throw new BerthError('IO', `${what}: the connection broke at byte ${offset} and the registry cannot resume (status ${res.status} to a Range request)`);
         }
+        // A 206 from elsewhere than asked (a proxy's idea of the range) would splice wrong bytes in.
+        const from = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
+        if (from && Number(from[1]) !== offset) {
+          res.body.destroy();
+          throw new BerthError('IO', `${what}: the connection broke at byte ${offset} and the registry resumed at byte ${from[1]} instead`);
+        }
       }
     }
     const got = `${algorithm}:${hash.digest('hex')}`;
