@@ -379,6 +379,26 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     });
   });
 
+  it('a registry that refuses the tokens its own issuer gave is asked once more, not forever', async () => {
+    const guarded = await new FaultRegistry({ kind: 'bearer', username: 'alice', password: 'right' }).start();
+    try {
+      guarded.add(small);
+      guarded.fault = (req, res, { path }) => {
+        if (path !== manifestPath(small)) return false;
+        return answer(req, res, 401, { 'WWW-Authenticate': `Bearer realm="http://${guarded.host}/token",service="fault-registry",scope="repository:${small.repository}:pull"` });
+      };
+      const r = await pull(freshStore(), `${guarded.host}/${small.repository}:${small.tag}`, ['--creds', 'alice:right']);
+      assert.equal(r.code, 125, r.stderr);
+      const errors = ERROR_LINES(r.stderr);
+      assert.equal(errors.length, 1, r.stderr);
+      assert.match(errors[0]!, new RegExp(`${guarded.host}/${small.repository}.*unauthorized`));
+      assert.equal(guarded.requests('GET', manifestPath(small)).length, 2, JSON.stringify(guarded.log));
+      assert.equal(guarded.requests('GET', '/token').length, 2, JSON.stringify(guarded.log));
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it('an unreachable registry is one clear error', async () => {
     const port = await closedPort();
     const refused = await pull(freshStore(), `127.0.0.1:${port}/x/y:1`);
