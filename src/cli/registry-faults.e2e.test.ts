@@ -316,6 +316,23 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
       assert.equal(target.requests('POST', '/v2/put500/img/blobs/uploads/').length, 4);
     });
 
+    it('a config upload the registry fails once with 503 is uploaded again', async () => {
+      target.resetLog();
+      let failed = 0;
+      target.fault = (req, res) => {
+        if (failed === 0 && req.method === 'PUT' && (req.url ?? '').includes(`digest=${encodeURIComponent(sha256(image.config))}`)) {
+          failed++;
+          return answer(req, res, 503);
+        }
+        return false;
+      };
+      const r = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/config503/img:v1`);
+      target.fault = undefined;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(failed, 1);
+      pushed(image, 'config503/img');
+    });
+
     it('a PATCH chunk the registry fails with 500 restarts the blob', async () => {
       target.resetLog();
       let failed = false;
