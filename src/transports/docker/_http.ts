@@ -44,6 +44,8 @@ export interface HttpResponse {
   body: IncomingMessage;
   /** Where the response came from, after redirects. */
   url: URL;
+  /** Set by the client on a 401 to a request that carried credentials: they were refused. */
+  credentialsRefused?: boolean;
 }
 
 /** Status codes worth another try (as ofetch and containers/image retry). */
@@ -57,13 +59,48 @@ export function isRetriableError(e: unknown): boolean {
   return (code !== undefined && RETRY_ERRNO.has(code)) || (e instanceof Error && /^(aborted|socket hang up)$/.test(e.message));
 }
 
-/** One agent per TLS setting, so connections are kept alive across a pull's many requests. */
-export function makeAgents(tls: TlsSettings): { http: http.Agent; https: https.Agent } {
+/** What went wrong on the network, in words (Node's own messages name only the errno). */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'temporary failure in name resolution',
+  ECONNRESET: 'connection reset by peer',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  EPIPE: 'broken pipe',
+};
+
+/**
+ * A failed request as one line: `GET https://host/v2/: dial tcp host:port: connection refused`, as
+ * podman words it; other errors (TLS, protocol) keep Node's message.
+ */
+export function networkErrorMessage(e: unknown, method: string, url: URL): string {
+  const code = errnoCode(e);
+  const words = code ? NETWORK_WORDS[code] : undefined;
+  const where = `${method} ${url.origin}${url.pathname}`;
+  if (!words) return `${where}: ${(e as Error).message}`;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${where}: lookup ${url.hostname}: ${words}`;
+  // Refusals and unreachable hosts happen while connecting; a reset or broken pipe mid-transfer does not.
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${where}: dial tcp ${url.hostname}:${port}: ${words}`;
+  return `${where}: ${words}`;
+}
+
+/** A connection on which nothing moves for this long is given up (and a download resumed). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+
+/**
+ * One agent per TLS setting, so connections are kept alive across a pull's many requests. A socket
+ * idle for `idleTimeoutMs` (no byte either way: a stalled server) fails its request with ETIMEDOUT.
+ */
+export function makeAgents(tls: TlsSettings, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS): { http: http.Agent; https: https.Agent } {
   return {
-    http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+    http: new http.Agent({ keepAlive: true, maxSockets: 16, timeout: idleTimeoutMs }),
     https: new https.Agent({
       keepAlive: true,
       maxSockets: 16,
+      timeout: idleTimeoutMs,
       rejectUnauthorized: tls.verify,
       // A custom CA adds to Node's bundled roots instead of replacing them.
       ...(tls.ca && tls.ca.length > 0 ? { ca: [...rootCertificates, ...tls.ca.map((b) => b.toString('utf8'))] } : {}),
@@ -102,7 +139,9 @@ function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: HttpReq
     else if (req.body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method)) headers['Content-Length'] = '0';
     const options = { method: req.method, headers, agent: secure ? agents.https : agents.http };
     const r = (secure ? https : http).request(req.url, options, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
-    r.on('error', reject);
+    // A network failure becomes one line naming the request; a body stream's own BerthError passes through.
+    r.on('timeout', () => r.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })));
+    r.on('error', (e) => reject(e instanceof BerthError ? e : new BerthError('IO', networkErrorMessage(e, req.method, req.url), { cause: e, temporary: isRetriableError(e) })));
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
     else {
@@ -129,9 +168,18 @@ export async function withRetry(policy: RetryPolicy, attempt: () => Promise<Http
     }
     if (!RETRY_STATUS.has(res.status) || i >= policy.attempts) return res;
     res.body.resume();
-    const after = Number(res.headers['retry-after']);
-    await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, policy.maxDelayMs) : backoff(policy, i));
+    const after = retryAfterMs(res.headers['retry-after']);
+    await sleep(after !== undefined ? Math.min(after, policy.maxDelayMs) : backoff(policy, i));
   }
+}
+
+/** Retry-After in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const v = header.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 export function backoff(policy: RetryPolicy, attempt: number): number {
@@ -183,6 +231,7 @@ export async function registryError(res: HttpResponse, what: string): Promise<Be
   if (!detail) detail = `${res.status} ${http.STATUS_CODES[res.status] ?? ''}`.trim();
   if (res.status === 401) {
     if (!/^unauthorized/.test(detail)) detail = `unauthorized: ${detail}`;
+    if (res.credentialsRefused) detail = `invalid username/password: ${detail}`;
     return new BerthError('UNAUTHORIZED', `${what}: ${detail}`);
   }
   if (res.status === 403) return new BerthError('UNAUTHORIZED', `${what}: ${/^denied/.test(detail) ? detail : `denied: ${detail}`}`);

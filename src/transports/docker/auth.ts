@@ -161,7 +161,8 @@ export class Authenticator {
       res = await this.fetchToken({ method: 'GET', url, headers });
     }
     if (res.status === 401 || res.status === 403) {
-      throw new BerthError('UNAUTHORIZED', `${this.registry}: ${creds ? 'invalid username/password' : 'authentication required'}`);
+      const why = creds && (creds.username !== '' || creds.identityToken !== '') ? 'invalid username/password' : 'authentication required';
+      throw new BerthError('UNAUTHORIZED', `${this.registry}: unable to retrieve auth token: ${why}: unauthorized (status ${res.status} from ${url.origin}${url.pathname})`);
     }
     if (res.status !== 200) throw new BerthError('UNAUTHORIZED', `${this.registry}: token request to ${url.origin}${url.pathname} failed with status ${res.status}`, { temporary: res.status >= 500 });
     let doc: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };

@@ -12,19 +12,33 @@ import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { backoff, DEFAULT_RETRY, isRetriableError, registryError, type HttpResponse, type RetryPolicy } from './_http.js';
 
+/** Runs `fn`, putting `what` in front of any error that does not already say it (a network failure names only its URL). */
+async function saying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof BerthError && e.message.startsWith(what)) throw e;
+    throw new BerthError(e instanceof BerthError ? e.code : 'IO', `${what}: ${(e as Error).message}`, { cause: e, temporary: isRetriableError(e) });
+  }
+}
+
+/** A resumed download that got this far since its last break is not counted against the retry limit. */
+const RESUME_PROGRESS = 1024 * 1024;
+
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /**
  * Opens a blob as a stream that checks its digest (and size, when given) as it ends: a mismatch is
  * a stream error, so nothing downstream takes it. A broken connection is resumed from the byte
- * reached with a `Range` request (a registry that ignores Range is an error, not a restart).
+ * reached with a `Range` request (a registry that ignores Range is an error, not a restart). Breaks
+ * count against the retry policy's attempts only while under 1 MiB arrives between them.
  */
 export async function openBlob(client: RegistryClient, repository: string, digest: string, size?: number, retry: RetryPolicy = DEFAULT_RETRY): Promise<Readable> {
   const what = `reading blob ${digest} in ${client.registry}/${repository}`;
   const path = `/v2/${repository}/blobs/${digest}`;
   const scopes = [client.scope(repository)];
-  const first = await client.request('GET', path, { scopes, retry: true });
+  const first = await saying(what, () => client.request('GET', path, { scopes, retry: true }));
   if (first.status !== 200) throw await registryError(first, what);
   const algorithm = parseDigest(digest).algorithm;
 
@@ -33,6 +47,7 @@ export async function openBlob(client: RegistryClient, repository: string, diges
     let offset = 0;
     let res: HttpResponse = first;
     let failures = 0;
+    let lastBreak = 0;
     for (;;) {
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -44,6 +59,9 @@ export async function openBlob(client: RegistryClient, repository: string, diges
         if (size !== undefined && offset < size) throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
         break;
       } catch (e) {
+        // As containers/image's body reader: a connection that keeps breaking but keeps making progress is resumed again.
+        if (offset - lastBreak >= RESUME_PROGRESS) failures = 0;
+        lastBreak = offset;
         if (!isRetriableError(e) || ++failures >= retry.attempts) throw e instanceof BerthError ? e : new BerthError('IO', `${what}: ${(e as Error).message}`, { cause: e });
         res.body.destroy();
         await sleep(backoff(retry, failures));
@@ -51,6 +69,12 @@ export async function openBlob(client: RegistryClient, repository: string, diges
         if (res.status !== 206) {
           res.body.destroy();
           throw new BerthError('IO', `${what}: the connection broke at byte ${offset} and the registry cannot resume (status ${res.status} to a Range request)`);
+        }
+        // A 206 from elsewhere than asked (a proxy's idea of the range) would splice wrong bytes in.
+        const from = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
+        if (from && Number(from[1]) !== offset) {
+          res.body.destroy();
+          throw new BerthError('IO', `${what}: the connection broke at byte ${offset} and the registry resumed at byte ${from[1]} instead`);
         }
       }
     }
@@ -69,11 +93,12 @@ export async function readBlob(client: RegistryClient, repository: string, diges
 
 /** HEAD of a blob: whether the repository has it. */
 export async function blobExists(client: RegistryClient, repository: string, digest: string): Promise<boolean> {
-  const res = await client.request('HEAD', `/v2/${repository}/blobs/${digest}`, { scopes: [client.scope(repository)], retry: true });
+  const what = `checking blob ${digest} in ${client.registry}/${repository}`;
+  const res = await saying(what, () => client.request('HEAD', `/v2/${repository}/blobs/${digest}`, { scopes: [client.scope(repository)], retry: true }));
   res.body.resume();
   if (res.status === 200) return true;
   if (res.status === 404) return false;
-  throw await registryError(res, `checking blob ${digest} in ${client.registry}/${repository}`);
+  throw await registryError(res, what);
 }
 
 /**
@@ -108,6 +133,10 @@ export interface UploadOptions {
  */
 export async function uploadBlob(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, opts: UploadOptions = {}): Promise<void> {
   const what = `writing blob ${desc.digest} to ${client.registry}/${repository}`;
+  return saying(what, () => upload(client, repository, desc, source, what, opts));
+}
+
+async function upload(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, what: string, opts: UploadOptions): Promise<void> {
   const scopes = [client.scope(repository, true)];
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const start = await client.request('POST', `/v2/${repository}/blobs/uploads/`, { scopes });

@@ -8,7 +8,7 @@ import { digestOf } from '../../oci/digest.js';
 import { isBerthError } from '../../util/errors.js';
 import { openBlob, uploadBlob } from './blobs.js';
 import { RegistryClient } from './client.js';
-import { nextLink } from './_http.js';
+import { networkErrorMessage, nextLink, retryAfterMs } from './_http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 
@@ -97,6 +97,37 @@ describe('retries', () => {
     assert.equal(srv.hits.filter((h) => h.includes('manifests')).length, 3);
     client.close();
   });
+});
+
+describe('retry decisions and messages', () => {
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs('3', now), 3000);
+    assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:02 GMT', now), 2000);
+    assert.equal(retryAfterMs('Wed, 31 Dec 2025 00:00:00 GMT', now), 0);
+    assert.equal(retryAfterMs('soon', now), undefined);
+    assert.equal(retryAfterMs(undefined, now), undefined);
+  });
+
+  it('says network failures in words, naming the request', () => {
+    const err = (code: string) => Object.assign(new Error(`x ${code}`), { code });
+    const url = new URL('https://r.example/v2/');
+    assert.equal(networkErrorMessage(err('ECONNREFUSED'), 'GET', url), 'GET https://r.example/v2/: dial tcp r.example:443: connection refused');
+    assert.equal(networkErrorMessage(err('ENOTFOUND'), 'GET', url), 'GET https://r.example/v2/: lookup r.example: no such host');
+    assert.equal(networkErrorMessage(err('ECONNRESET'), 'PUT', new URL('http://h:5000/v2/a?digest=x')), 'PUT http://h:5000/v2/a: connection reset by peer');
+    assert.equal(networkErrorMessage(new Error('certificate has expired'), 'GET', url), 'GET https://r.example/v2/: certificate has expired');
+  });
+
+  for (const status of [400, 401, 403, 404]) {
+    it(`does not retry a ${status}`, async () => {
+      const srv = await serve((req, res) => (req.url === '/v2/' ? res.end('{}') : res.writeHead(status).end()));
+      after(srv.close);
+      const client = await RegistryClient.open(srv.host, fast);
+      await assert.rejects(client.getManifest('repo', 'latest'), (e: unknown) => isBerthError(e) && !e.temporary);
+      assert.equal(srv.hits.filter((h) => h.includes('manifests')).length, 1);
+      client.close();
+    });
+  }
 });
 
 describe('blob downloads', () => {

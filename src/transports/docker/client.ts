@@ -13,7 +13,7 @@ import { MediaType } from '../../oci/mediatypes.js';
 import type { ManifestBlob } from '../../image/image.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { Authenticator, repositoryScope } from './auth.js';
-import { DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
 
 export interface RegistryOptions {
   /** --tls-verify: false skips certificate checks and allows HTTP; undefined follows registries.conf. */
@@ -29,6 +29,8 @@ export interface RegistryOptions {
   /** Ask for `pull,push` on the repositories this client touches (one token for a whole push). */
   push?: boolean;
   retry?: Partial<RetryPolicy>;
+  /** Give up a connection idle this long (default $BERTH_REGISTRY_IDLE_TIMEOUT seconds, else 120 s). */
+  idleTimeoutMs?: number;
   env?: Record<string, string | undefined>;
 }
 
@@ -114,7 +116,9 @@ export class RegistryClient {
       files = await loadCertDir(dir);
       if (files.ca || files.cert) break;
     }
-    const agents = makeAgents({ verify, ...files });
+    const idleSeconds = Number(env['BERTH_REGISTRY_IDLE_TIMEOUT']);
+    const idle = opts.idleTimeoutMs ?? (Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : DEFAULT_IDLE_TIMEOUT_MS);
+    const agents = makeAgents({ verify, ...files }, idle);
     const creds: Credentials | undefined = opts.creds
       ? { ...opts.creds, identityToken: '' }
       : await getCredentials(credentialKey, {
@@ -173,8 +177,11 @@ export class RegistryClient {
         first ??= e;
       }
     }
-    if (first instanceof BerthError) throw first;
-    throw new BerthError('IO', `pinging container registry ${this.registry}: ${(first as Error).message}`, { cause: first });
+    if (first instanceof BerthError && first.message.startsWith('pinging ')) throw first;
+    throw new BerthError(first instanceof BerthError ? first.code : 'IO', `pinging container registry ${this.registry}: ${(first as Error).message}`, {
+      cause: first,
+      temporary: first instanceof BerthError && first.temporary,
+    });
   }
 
   /**
@@ -206,6 +213,8 @@ export class RegistryClient {
         res = await go();
       }
     }
+    // Basic credentials answered with 401 were refused (a 403 would be a lack of access).
+    if (res.status === 401 && this.auth.scheme === 'basic' && this.auth.hasCredentials()) res.credentialsRefused = true;
     return res;
   }
 

@@ -60,7 +60,7 @@ export async function writeRegistryImage(ref: ImageReference, image: Image, opts
 
   progress?.({ type: 'config', digest: image.config.digest });
   if (!(await blobExists(client, repo, image.config.digest))) {
-    await uploadBlob(client, repo, { digest: image.config.digest, size: image.config.bytes.length }, Readable.from([image.config.bytes]));
+    await uploadRetrying(client, repo, { digest: image.config.digest, size: image.config.bytes.length }, async () => Readable.from([image.config.bytes]), {});
   }
 
   progress?.({ type: 'manifest' });
@@ -99,20 +99,37 @@ async function pushLayer(client: RegistryClient, repo: string, layer: Layer, mou
     }
   }
   progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
+  await uploadRetrying(
+    client,
+    repo,
+    layer,
+    async () => {
+      const source = await layer.blob();
+      const counted = source.pipe(countProgress(layer.digest, progress));
+      source.on('error', (e) => counted.destroy(e));
+      counted.on('close', () => source.destroy());
+      return counted;
+    },
+    opts.chunkSize ? { chunkSize: opts.chunkSize } : {},
+  );
+  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+}
+
+/**
+ * Uploads a blob; a temporary failure (a 5xx, a broken connection) restarts the whole upload once,
+ * from a fresh stream. Anything else is final.
+ */
+async function uploadRetrying(client: RegistryClient, repo: string, desc: { digest: string; size: number }, open: () => Promise<Readable>, opts: { chunkSize?: number }): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const source = await layer.blob();
-    const counted = source.pipe(countProgress(layer.digest, progress));
-    source.on('error', (e) => counted.destroy(e));
+    const source = await open();
     try {
-      await uploadBlob(client, repo, layer, counted, opts.chunkSize ? { chunkSize: opts.chunkSize } : {});
-      break;
+      await uploadBlob(client, repo, desc, source, opts);
+      return;
     } catch (e) {
       source.destroy();
-      // A broken connection restarts the whole blob once; anything else is final.
       if (attempt >= 2 || !(isBerthError(e) ? e.temporary : isNetworkError(e))) throw e;
     }
   }
-  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
 }
 
 function isNetworkError(e: unknown): boolean {
