@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
 import tarStream from 'tar-stream';
 import { autoDecompress } from '../archive/compression.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
@@ -116,6 +117,8 @@ function asOci(image: Image): ManifestBlob {
 interface LayoutEntry {
   path: string;
   size: number;
+  /** A manifest: written only once the blobs are all there. */
+  manifest?: boolean;
   body: () => Promise<Readable | Buffer>;
 }
 
@@ -128,7 +131,7 @@ function layoutEntries(images: NamedImage[]): { entries: LayoutEntry[]; index: B
       entries.set(blobPath(layer.digest), { path: blobPath(layer.digest), size: layer.size, body: () => layer.blob() });
     }
     entries.set(blobPath(image.config.digest), { path: blobPath(image.config.digest), size: image.config.bytes.length, body: async () => image.config.bytes });
-    entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, body: async () => manifest.bytes });
+    entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, manifest: true, body: async () => manifest.bytes });
     const desc: Descriptor = { mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.bytes.length };
     if (names.length === 0) descriptors.push(desc);
     for (const n of names) descriptors.push({ ...desc, annotations: { [REF_NAME]: n } });
@@ -158,25 +161,39 @@ export async function writeOciArchive(images: NamedImage[], out: Writable): Prom
   await done;
 }
 
+/** Blobs written into a layout directory at once: a registry source streams each over its own connection. */
+const LAYOUT_BLOB_CONCURRENCY = 6;
+
 /**
  * Writes images into an OCI layout directory, adding to what is there (as skopeo does): blobs
- * already present are kept, index.json entries with the same ref.name are replaced.
+ * already present are kept, index.json entries with the same ref.name are replaced. Blobs are
+ * written several at once (as skopeo copies layers in parallel), each to a temp name renamed into
+ * place when whole; the manifest (last in the entries) is written after every blob it names.
  */
 export async function writeOciDir(images: NamedImage[], dir: string): Promise<void> {
   const { entries, index } = layoutEntries(images);
   await mkdir(join(dir, 'blobs'), { recursive: true });
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
-  for (const e of entries) {
+  const writeEntry = async (e: LayoutEntry): Promise<void> => {
     const target = join(dir, e.path);
-    const exists = await readFile(target).then(() => true, () => false);
-    if (exists) continue;
+    const exists = await stat(target).then(() => true, () => false);
+    if (exists) return;
     await mkdir(join(target, '..'), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}`;
-    const body = await e.body();
-    if (Buffer.isBuffer(body)) await writeFile(tmp, body);
-    else await pipeline(body as Readable, createWriteStream(tmp));
-    await rename(tmp, target);
-  }
+    try {
+      const body = await e.body();
+      if (Buffer.isBuffer(body)) await writeFile(tmp, body);
+      else await pipeline(body as Readable, createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  };
+  const limit = pLimit(LAYOUT_BLOB_CONCURRENCY);
+  const blobs = entries.filter((e) => !e.manifest);
+  await Promise.all(blobs.map((e) => limit(() => writeEntry(e))));
+  for (const e of entries.filter((e) => e.manifest)) await writeEntry(e);
   let existing: Descriptor[] = [];
   try {
     existing = (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex).manifests ?? [];

@@ -51,6 +51,7 @@ export async function readRegistryImage(ref: ImageReference, opts: ReadOptions =
     mediaType: d.mediaType,
     diffID: diffIDs[i]!,
     blob: () => openBlob(client, repo, d.digest, d.size),
+    blobVerified: true,
     tar: async () => autoDecompress(await openBlob(client, repo, d.digest, d.size)),
   }));
   return {
