@@ -10,6 +10,7 @@ import type { ImageRecord } from '../store/images.js';
 import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import { BuildCache } from './cache.js';
 import { contextSources, hashSources, loadContext, type CopySource } from './context.js';
 import { copyInto, copyLayer, imageSources, ownerOf, type CopyPlan } from './copy.js';
@@ -18,7 +19,7 @@ import { applyMetadata, isMetadata } from './metadata.js';
 import { exportImage, squashDiffs, type BuildOutput } from './output.js';
 import { runMounts } from './mounts.js';
 import { runStep } from './run.js';
-import { automaticArgs, checkFlags, findStage, flagValue, lookupOf, planBuild, splitArg, type Stage } from './stages.js';
+import { automaticArgs, checkFlags, findStage, flagValue, hasIndependentStages, lookupOf, planBuild, splitArg, stageDeps, type Stage } from './stages.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -50,6 +51,52 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Progress and RUN output, as podman prints it; nothing when undefined. */
   out?: (text: string) => void;
+  /**
+   * For a live display: each step's start and outcome. When given, `out` gets no STEP or `-->`
+   * lines (the display draws them), only RUN output, ONBUILD, COMMIT and warnings.
+   */
+  onStep?: (e: StepEvent) => void;
+  /** How many independent stages may build at once (podman's --jobs); 1, the default, is sequential. */
+  jobs?: number;
+}
+
+/** A step starting (`running`) or ending, as a live display shows it. */
+export interface StepEvent {
+  /** `[N/M] ` in a multi-stage build, else empty. */
+  stage: string;
+  step: number;
+  steps: number;
+  /** The instruction as written. */
+  text: string;
+  state: 'running' | 'cached' | 'done' | 'failed';
+  /** Once ended: how long it took, and the image it made or reused (none for ARG and the like). */
+  ms?: number;
+  id?: string;
+}
+
+/** What cached() found out about a step: the image, and whether it came from the cache. */
+interface StepOutcome {
+  id?: string;
+  cached?: boolean;
+}
+
+/**
+ * Writes whole lines only, each with `prefix`: the output of stages building side by side stays
+ * attributable. `flush` writes a last unterminated line.
+ */
+function lineWriter(prefix: string, out: (text: string) => void): { write: (text: string) => void; flush: () => void } {
+  let partial = '';
+  return {
+    write(text) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      if (lines.length) out(lines.map((l) => `${prefix}${l}\n`).join(''));
+    },
+    flush() {
+      if (partial) out(`${prefix}${partial}\n`);
+      partial = '';
+    },
+  };
 }
 
 /** What one stage is doing: the image so far, its config, the ARGs in scope. */
@@ -110,55 +157,135 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     commitLine = undefined;
   };
 
-  /** Runs one step through the cache: `key` names what it does, `make` makes its image. */
-  const cached = async (parent: string, key: string, make: () => Promise<string>): Promise<string> => {
+  /**
+   * Runs one step through the cache: `key` names what it does, `make` makes its image. `say` is
+   * where the stage's lines go; `step`, when a live display follows the steps, learns the outcome
+   * instead of the `-->` lines being printed.
+   */
+  const cached = async (parent: string, key: string, make: () => Promise<string>, say: (text: string) => void = out, step?: StepOutcome): Promise<string> => {
     const k = BuildCache.key(parent, `${format}${timesKey ? ` ${timesKey}` : ''}\n${key}`);
+    const live = opts.onStep !== undefined && step !== undefined;
     if (!opts.noCache) {
       const hit = await cache.lookup(k);
       if (hit) {
-        out(`--> Using cache ${full(hit)}\n`);
+        if (!live) say(`--> Using cache ${full(hit)}\n`);
         printCommit();
-        out(`--> ${short(hit)}\n`);
+        if (live) Object.assign(step, { id: hit, cached: true });
+        else say(`--> ${short(hit)}\n`);
         return hit;
       }
     }
     const id = await make();
     await cache.record(k, id, parent);
     printCommit();
-    out(`--> ${short(id)}\n`);
+    if (live) Object.assign(step, { id, cached: false });
+    else say(`--> ${short(id)}\n`);
     return id;
   };
 
-  let last = '';
   let finalBase = '';
-  for (const [si, stage] of plan.needed.entries()) {
-    const prefix = multi ? `[${si + 1}/${plan.needed.length}] ` : '';
-    const total = stage.instructions.length + 1;
-    out(`${prefix}STEP 1/${total}: ${stage.from.original}\n`);
-    const state = await startStage(store, stage, plan.stages, results, cached, format, created);
-    finalBase = state.imageId;
-    // The base image's ONBUILD triggers run first, and are not passed on.
-    const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
-    if (triggers.length > 0) {
-      state.config.OnBuild = null;
-      for (const trigger of parseDockerfile(triggers.join('\n')).instructions) {
-        out(`${prefix}ONBUILD ${trigger.original}\n`);
-        await runInstruction(trigger);
+  // Stages run as soon as the stages they need are done, up to `jobs` at once; the first failure
+  // aborts the others (a running RUN is killed and its container removed) and is the error.
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const parallel = jobs > 1 && hasIndependentStages(plan.stages, plan.needed);
+  const aborter = new AbortController();
+  const signal = aborter.signal;
+  const forward = () => aborter.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) forward();
+  opts.signal?.addEventListener('abort', forward);
+  const finished = new Set<number>();
+  const running = new Map<number, Promise<void>>();
+  const pending = [...plan.needed];
+  let failure: { error: unknown } | undefined;
+  try {
+    for (;;) {
+      for (const stage of failure ? [] : [...pending]) {
+        if (running.size >= jobs) break;
+        if (!stageDeps(plan.stages, stage).every((d) => finished.has(d))) continue;
+        pending.splice(pending.indexOf(stage), 1);
+        const si = plan.needed.indexOf(stage);
+        const task = buildStage(si, stage).then(
+          () => void finished.add(stage.index),
+          (e: unknown) => {
+            if (failure) return;
+            failure = { error: e };
+            aborter.abort(e);
+          },
+        );
+        running.set(stage.index, task.finally(() => running.delete(stage.index)));
       }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
     }
-    const commitText = opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n';
-    if (si === plan.needed.length - 1 && stage.instructions.length === 0) commitLine = commitText;
-    for (const [i, ins] of stage.instructions.entries()) {
-      opts.signal?.throwIfAborted();
-      out(`${prefix}STEP ${i + 2}/${total}: ${ins.original}\n`);
-      const isLast = si === plan.needed.length - 1 && i === stage.instructions.length - 1;
-      if (isLast) commitLine = commitText;
-      await runInstruction(ins);
-    }
-    results.set(stage.index, state.imageId);
-    last = state.imageId;
+  } finally {
+    opts.signal?.removeEventListener('abort', forward);
+  }
+  if (failure) throw failure.error;
+  const last0 = results.get(plan.target.index);
+  if (last0 === undefined) throw new BerthError('INTERNAL', 'the target stage was not built');
+  let last = last0;
 
-    async function runInstruction(ins: Instruction): Promise<void> {
+  async function buildStage(si: number, stage: Stage): Promise<void> {
+    signal.throwIfAborted();
+    const label = `[${si + 1}/${plan.needed.length}] `;
+    const prefix = multi && !parallel ? label : '';
+    // Side by side, a stage's lines are written whole and each carries the stage's [N/M].
+    const lines = parallel ? lineWriter(label, out) : undefined;
+    const say = lines?.write ?? out;
+    const named = stage.name ? `stage ${stage.name} ${label.trim()}` : `stage ${label.trim()}`;
+    const total = stage.instructions.length + 1;
+    const stepEvent = (n: number, text: string) => {
+      const outcome: StepOutcome = {};
+      const started = Date.now();
+      opts.onStep?.({ stage: multi ? label : '', step: n, steps: total, text, state: 'running' });
+      return {
+        outcome,
+        end: (failed: boolean) =>
+          opts.onStep?.({ stage: multi ? label : '', step: n, steps: total, text, state: failed ? 'failed' : outcome.cached ? 'cached' : 'done', ms: Date.now() - started, ...(outcome.id ? { id: outcome.id } : {}) }),
+      };
+    };
+    /** One step: its STEP line (or live event), its work, its outcome. */
+    const step = async <T>(n: number, text: string, work: (outcome: StepOutcome) => Promise<T>): Promise<T> => {
+      if (!opts.onStep) say(`${prefix}STEP ${n}/${total}: ${text}\n`);
+      const ev = stepEvent(n, text);
+      try {
+        const r = await work(ev.outcome);
+        ev.end(false);
+        return r;
+      } catch (e) {
+        ev.end(true);
+        throw e;
+      }
+    };
+    try {
+      const state = await step(1, stage.from.original, async (outcome) => {
+        const started = await startStage(store, stage, plan.stages, results, (parent, key, make) => cached(parent, key, make, say, outcome), format, created);
+        outcome.id ??= started.imageId;
+        return started;
+      });
+      if (stage === plan.target) finalBase = state.imageId;
+      // The base image's ONBUILD triggers run first, and are not passed on.
+      const triggers = (state.config.OnBuild as string[] | null | undefined) ?? [];
+      if (triggers.length > 0) {
+        state.config.OnBuild = null;
+        for (const trigger of parseDockerfile(triggers.join('\n')).instructions) {
+          say(`${prefix}ONBUILD ${trigger.original}\n`);
+          await runInstruction(trigger, {});
+        }
+      }
+      const commitText = opts.tags?.length ? `COMMIT ${storedName(opts.tags[0]!)}\n` : 'COMMIT\n';
+      if (stage === plan.target && stage.instructions.length === 0) commitLine = commitText;
+      for (const [i, ins] of stage.instructions.entries()) {
+        signal.throwIfAborted();
+        const isLast = stage === plan.target && i === stage.instructions.length - 1;
+        await step(i + 2, ins.original, async (outcome) => {
+          if (isLast) commitLine = commitText;
+          await runInstruction(ins, outcome);
+        });
+      }
+      results.set(stage.index, state.imageId);
+
+    async function runInstruction(ins: Instruction, outcome: StepOutcome): Promise<void> {
       const expandEnv = () => lookupOf(new Map([...state.args, ...envFromList(state.config.Env ?? [])]));
       const expand = (w: string) => processWord(w, expandEnv(), lex);
       if (ins.heredocs.length > 0 && ins.keyword !== 'run' && ins.keyword !== 'copy' && ins.keyword !== 'add') {
@@ -199,13 +326,13 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                 volumes: mounts.volumes,
                 tmpfs: mounts.tmpfs,
                 exclude: mounts.stubs,
-                ...(opts.out ? { output: opts.out } : {}),
-                ...(opts.signal ? { signal: opts.signal } : {}),
+                ...(opts.out ? { output: say } : {}),
+                signal,
               },
               (layer) => commitStep(store, state.imageId, { config: state.config, layer, history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') }, format, ...when }),
             );
             return record.id;
-          });
+          }, say, outcome);
           return;
         }
         case 'copy':
@@ -261,9 +388,11 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             }
             const ctxWords = srcWords.filter((_, i) => !docWords[i]);
             ctxSources = [...ctxWords.flatMap((s) => contextSources(ctx, s)), ...docSources];
+            trace('build: hashing COPY sources');
             sourceKey = `context ${JSON.stringify(srcWords)} ${await hashSources(ctxSources.filter((c) => !docSources.includes(c)), ctx)}${docKey ? ` ${createHash('sha256').update(docKey).digest('hex')}` : ''}`;
           }
           const key = `${ins.keyword.toUpperCase()} ${flags}${sourceKey} ${dest}`;
+          trace('build: COPY sources hashed');
           state.imageId = await cached(state.imageId, key, async () => {
             const layer = await copyLayer(store, state.imageId, sourceImage, async (root, sourceRoot) => {
               const owner = chownSpec === undefined ? undefined : await ownerOf(root, chownSpec);
@@ -271,6 +400,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
               const p: CopyPlan = { sources, dest, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), ...(ctxSources ? { ctx } : {}), extractArchives: ins.keyword === 'add' };
               await copyInto(root, p);
             });
+            trace('build: COPY layer filled');
             try {
               const record = await commitStep(store, state.imageId, {
                 config: state.config,
@@ -283,7 +413,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
             } finally {
               await rm(layer.dir, { recursive: true, force: true });
             }
-          });
+          }, say, outcome);
           return;
         }
         default: {
@@ -291,16 +421,24 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           const { config, description } = applyMetadata(state.config, ins, expand, (w) => processWords(w, expandEnv(), lex), state);
           if (ins.keyword === 'healthcheck' && format === 'oci') {
             // The OCI config has no healthcheck: podman warns and leaves it out.
-            out('[Warning] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n');
+            say('[Warning] HEALTHCHECK is not supported for OCI image format and will be ignored. Must use `docker` format\n');
             delete config.Healthcheck;
           }
           state.config = config;
           state.imageId = await cached(state.imageId, description, async () => {
             const record = await commitStep(store, state.imageId, { config, history: { created_by: `/bin/sh -c #(nop) ${description}` }, format, ...when });
             return record.id;
-          });
+          }, say, outcome);
         }
       }
+    }
+  } catch (e) {
+      // The stage that failed is named; the others, stopped because of it, say nothing more.
+      if (signal.aborted && e === signal.reason) throw e;
+      if (multi && e instanceof BerthError) throw new BerthError(e.code, `${named}: ${e.message}`, { cause: e, exitCode: e.exitCode, temporary: e.temporary });
+      throw e;
+    } finally {
+      lines?.flush();
     }
   }
 

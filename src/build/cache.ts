@@ -53,6 +53,29 @@ export class BuildCache {
     return new Set(Object.values((await this.read()).entries).flatMap((e) => (live.has(e.image) ? [e.parent] : [])));
   }
 
+  /** Each cached step's image to the image it started from: which images a kept image was built on. */
+  async links(): Promise<Map<string, string>> {
+    return new Map(Object.values((await this.read()).entries).map((e) => [e.image, e.parent] as const));
+  }
+
+  /** The images the cache's steps made. */
+  async images(): Promise<Set<string>> {
+    return new Set(Object.values((await this.read()).entries).map((e) => e.image));
+  }
+
+  /** Drops the entries whose image is gone, or with `all` every entry (every step then runs again). */
+  async sweep(opts: { all?: boolean } = {}): Promise<number> {
+    return this.store.lock.with(async () => {
+      const file = await this.read();
+      const live = new Set((await this.store.images()).map((i) => i.id));
+      const entries: CacheFile['entries'] = {};
+      if (!opts.all) for (const [k, v] of Object.entries(file.entries)) if (typeof v === 'object' && live.has(v.image)) entries[k] = v;
+      const dropped = Object.keys(file.entries).length - Object.keys(entries).length;
+      if (dropped > 0) await writeFileAtomic(this.path, JSON.stringify({ version: 1, entries } satisfies CacheFile));
+      return dropped;
+    });
+  }
+
   async record(key: string, imageId: string, parentId: string): Promise<void> {
     await this.store.lock.with(async () => {
       const file = await this.read();

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { PatternMatcher, readDockerignore } from '../dockerfile/index.js';
 import { BerthError, errnoCode } from '../util/errors.js';
@@ -114,27 +114,37 @@ export function contextSources(ctx: BuildContext, src: string): CopySource[] {
   return [{ path: join(ctx.dir, rel), rel, isDir: false }];
 }
 
-/** Every entry under a source (itself first), filtered by the context when one is given. */
-export async function walkSource(source: CopySource, ctx?: BuildContext): Promise<{ path: string; rel: string }[]> {
-  const st = await lstat(source.path);
-  if (!st.isDirectory()) return [{ path: source.path, rel: '' }];
-  const out: { path: string; rel: string }[] = [{ path: source.path, rel: '' }];
-  const walk = async (dir: string, rel: string) => {
-    const names = (await readdir(dir)).sort();
-    for (const name of names) {
+/** One entry of a COPY source: where it is, where it lands relative to the source, what it is. */
+export interface SourceEntry {
+  path: string;
+  rel: string;
+  st: Stats;
+}
+
+/**
+ * Every entry under a source (itself first, names sorted depth first), filtered by the context when
+ * one is given. File system calls are synchronous: a context can hold tens of thousands of small
+ * files, and one thread-pool round trip per call costs more than the call itself.
+ */
+export async function walkSource(source: CopySource, ctx?: BuildContext): Promise<SourceEntry[]> {
+  const top = lstatSync(source.path);
+  const out: SourceEntry[] = [{ path: source.path, rel: '', st: top }];
+  if (!top.isDirectory()) return out;
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
       const r = rel === '' ? name : `${rel}/${name}`;
+      if (ctx && !ctx.included.has(source.rel === '' ? r : `${source.rel}/${r}`)) continue;
       const full = join(dir, name);
-      if (ctx) {
-        const ctxRel = source.rel === '' ? r : `${source.rel}/${r}`;
-        if (!ctx.included.has(ctxRel)) continue;
-      }
-      out.push({ path: full, rel: r });
-      if ((await lstat(full)).isDirectory()) await walk(full, r);
+      const st = lstatSync(full);
+      out.push({ path: full, rel: r, st });
+      if (st.isDirectory()) walk(full, r);
     }
   };
-  await walk(source.path, '');
+  walk(source.path, '');
   return out;
 }
+
+const HASH_CHUNK = 1 << 20;
 
 /**
  * What a COPY from the context depends on: each entry's path, type, mode and content (or link
@@ -142,17 +152,28 @@ export async function walkSource(source: CopySource, ctx?: BuildContext): Promis
  */
 export async function hashSources(sources: CopySource[], ctx: BuildContext): Promise<string> {
   const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(HASH_CHUNK);
   for (const s of sources) {
     for (const e of await walkSource(s, ctx)) {
-      const st = await lstat(e.path);
-      h.update(`${s.rel}\0${e.rel}\0${st.mode.toString(8)}\0`);
-      if (st.isSymbolicLink()) h.update(`link:${await readlink(e.path)}\0`);
-      else if (st.isFile()) {
-        h.update(`file:${st.size}:`);
-        for await (const chunk of createReadStream(e.path)) h.update(chunk as Buffer);
+      h.update(`${s.rel}\0${e.rel}\0${e.st.mode.toString(8)}\0`);
+      if (e.st.isSymbolicLink()) h.update(`link:${readlinkSync(e.path)}\0`);
+      else if (e.st.isFile()) {
+        h.update(`file:${e.st.size}:`);
+        hashFile(h, e.path, buf);
         h.update('\0');
       }
     }
+    // Let other stages' output through between sources.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return h.digest('hex');
+}
+
+function hashFile(h: Hash, path: string, buf: Buffer): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
 }

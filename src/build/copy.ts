@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
+import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveInRoot, rootReader } from '../engine/containers/rootfs-path.js';
@@ -56,40 +57,55 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       continue;
     }
     const base = st.isDirectory() ? destDir : destIsDir ? posix.join(destDir, basename(source.path)) : destPath;
+    // Host paths of the directories this copy made or kept: a child's parent is then known without
+    // resolving it again (it is a real directory, no link to follow).
+    const dirs = new Map<string, string>();
     for (const entry of await walkSource(source, plan.ctx)) {
       if (st.isDirectory() && entry.rel === '') continue; // the destination directory keeps its own metadata
-      await copyEntry(root, entry.path, entry.rel === '' ? base : posix.join(base, entry.rel), owner, plan.mode);
+      const to = entry.rel === '' ? base : posix.join(base, entry.rel);
+      const parent = posix.dirname(to);
+      let parentHost = dirs.get(parent);
+      if (parentHost === undefined) {
+        parentHost = await resolveInRoot(root, parent);
+        dirs.set(parent, parentHost);
+      }
+      const host = join(parentHost, posix.basename(to));
+      copyEntry(entry.path, entry.st, to, host, owner, plan.mode);
+      if (entry.st.isDirectory()) dirs.set(to, host);
     }
   }
 }
 
-async function copyEntry(root: string, from: string, to: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined): Promise<void> {
-  const st = await lstat(from);
-  const host = join(await resolveInRoot(root, posix.dirname(to)), basename(to));
-  const existing = await lstat(host).catch(() => undefined);
+/**
+ * One entry, with synchronous calls: a COPY of a large context is tens of thousands of them, and a
+ * thread-pool round trip each would cost more than the calls themselves.
+ */
+function copyEntry(from: string, st: Stats, to: string, host: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined): void {
+  const existing = lstatSync(host, { throwIfNoEntry: false });
   const uid = owner?.uid ?? st.uid;
   const gid = owner?.gid ?? st.gid;
   if (st.isDirectory()) {
-    if (existing && !existing.isDirectory()) await rm(host, { force: true });
-    if (!existing?.isDirectory()) await mkdir(host);
-    await lchown(host, uid, gid);
-    await chmod(host, mode ?? st.mode & 0o7777);
-    await utimes(host, st.atime, st.mtime);
+    if (existing && !existing.isDirectory()) rmSync(host, { force: true });
+    if (!existing?.isDirectory()) mkdirSync(host);
+    lchownSync(host, uid, gid);
+    chmodSync(host, mode ?? st.mode & 0o7777);
+    utimesSync(host, st.atime, st.mtime);
     return;
   }
   if (existing) {
     if (existing.isDirectory()) throw new BerthError('IO', `cannot replace directory ${to} with a file`);
-    await rm(host, { force: true });
+    rmSync(host, { force: true });
   }
   if (st.isSymbolicLink()) {
-    await symlink(await readlink(from), host);
-    await lchown(host, uid, gid);
-    await lutimes(host, st.atime, st.mtime);
+    symlinkSync(readlinkSync(from), host);
+    lchownSync(host, uid, gid);
+    lutimesSync(host, st.atime, st.mtime);
   } else if (st.isFile()) {
-    await copyFile(from, host);
-    await lchown(host, uid, gid);
-    await chmod(host, mode ?? st.mode & 0o7777);
-    await utimes(host, st.atime, st.mtime);
+    copyFileSync(from, host);
+    lchownSync(host, uid, gid);
+    // chown clears set-id bits, so the mode goes on after it.
+    chmodSync(host, mode ?? st.mode & 0o7777);
+    utimesSync(host, st.atime, st.mtime);
   }
   // Sockets, fifos and devices are not copied, as BuildKit skips them in a context.
 }

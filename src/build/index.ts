@@ -1,3 +1,4 @@
-export { buildImage, type BuildOptions } from './build.js';
+export { buildImage, type BuildOptions, type StepEvent } from './build.js';
 export type { ImageFormat } from '../engine/image-commit.js';
 export { BuildCache } from './cache.js';
+export { pruneBuildCache, pruneImagesAndCache } from './prune.js';

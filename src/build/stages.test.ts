@@ -54,3 +54,25 @@ it('applies metadata instructions as docker does', () => {
   assert.equal(parseDuration('500ms'), 5e8);
   assert.throws(() => parseDuration('5x'), /invalid duration/);
 });
+
+it('finds what each stage waits for, and whether any two needed stages are independent', async () => {
+  const { stageDeps, hasIndependentStages } = await import('./stages.js');
+  const df = [
+    'FROM busybox AS a',
+    'FROM busybox AS b',
+    'RUN --mount=type=bind,from=a,target=/a true',
+    'FROM busybox AS c',
+    'FROM a AS d',
+    'COPY --from=c /x /x',
+    'COPY --from=b /y /y',
+    'COPY --from=c /z /z',
+    'COPY --from=alpine /w /w',
+  ].join('\n');
+  const plan = planBuild(df, { buildArgs: new Map() });
+  assert.deepEqual(plan.stages.map((s) => stageDeps(plan.stages, s)), [[], [0], [], [0, 1, 2]]);
+  assert.deepEqual(plan.needed.map((s) => s.index), [0, 1, 2, 3], 'RUN --mount from= makes a stage needed, each stage once');
+  // c is independent of a and b; a chain is not.
+  assert.equal(hasIndependentStages(plan.stages, plan.needed), true);
+  const chain = planBuild('FROM busybox AS a\nFROM a AS b\nFROM scratch\nCOPY --from=b /x /x\n', { buildArgs: new Map() });
+  assert.equal(hasIndependentStages(chain.stages, chain.needed), false);
+});

@@ -102,18 +102,54 @@ export function planBuild(text: string, opts: { buildArgs: ReadonlyMap<string, s
   const visit = (s: Stage) => {
     if (needed.has(s.index)) return;
     needed.add(s.index);
-    const dep = findStage(stages, s.base, s.index);
-    if (dep) visit(dep);
-    for (const ins of s.instructions) {
-      const from = flagValue(ins, 'from');
-      if ((ins.keyword === 'copy' || ins.keyword === 'add') && from !== undefined) {
-        const d = findStage(stages, from, s.index);
-        if (d) visit(d);
-      }
-    }
+    for (const d of stageDeps(stages, s)) visit(stages[d]!);
   };
   visit(target);
   return { globalArgs, stages, needed: stages.filter((s) => needed.has(s.index)), target, escapeToken: df.escapeToken };
+}
+
+/**
+ * The stages one stage waits for: its FROM stage, the stages of `COPY --from` / `ADD --from` and of
+ * `RUN --mount=...,from=STAGE`. Always earlier stages (findStage only looks back), so file order is
+ * a valid build order.
+ */
+export function stageDeps(stages: readonly Stage[], s: Stage): number[] {
+  const out = new Set<number>();
+  const add = (ref: string | undefined) => {
+    const d = ref === undefined ? undefined : findStage(stages, ref, s.index);
+    if (d) out.add(d.index);
+  };
+  add(s.base);
+  for (const ins of s.instructions) {
+    if (ins.keyword === 'copy' || ins.keyword === 'add') add(flagValue(ins, 'from'));
+    if (ins.keyword === 'run') {
+      for (const f of ins.flags.filter((x) => x.startsWith('--mount='))) {
+        const from = /(?:^|,)from=([^,]+)/.exec(f.slice('--mount='.length))?.[1];
+        add(from);
+      }
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * Whether two of `needed` could build at once: neither reaches the other through stageDeps. When
+ * none can, a parallel build prints exactly what a sequential one does.
+ */
+export function hasIndependentStages(stages: readonly Stage[], needed: readonly Stage[]): boolean {
+  const reach = new Map<number, Set<number>>();
+  for (const s of needed) {
+    const r = new Set<number>();
+    for (const d of stageDeps(stages, s)) {
+      r.add(d);
+      for (const x of reach.get(d) ?? []) r.add(x);
+    }
+    reach.set(s.index, r);
+  }
+  for (const [i, a] of needed.entries()) {
+    for (const b of needed.slice(i + 1)) if (!reach.get(b.index)!.has(a.index)) return true;
+  }
+  return false;
 }
 
 /** A stage by name, or by index as `COPY --from=0` gives it; only stages before `before` count. */

@@ -96,6 +96,7 @@ function buildCommand(name: string) {
     .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)', collect, [])
     .option('--timestamp <seconds>', 'set created times and every file mtime in the new layers to this time (seconds since the epoch)')
     .option('--source-date-epoch <seconds>', 'set created times to this time and clamp mtimes in the new layers to it (default $SOURCE_DATE_EPOCH)')
+    .option('--jobs <n>', 'how many independent stages may build at once (default: the number of CPUs; 1 builds them one by one)')
     .action(lazy(() => import('./commands/build.js')));
 }
 
@@ -203,6 +204,18 @@ function imageGroup(): Command {
   return image;
 }
 
+function builderGroup(): Command {
+  const builder = new Command('builder').description('Manage the build cache');
+  builder.addCommand(
+    new Command('prune')
+      .description('Remove the build cache: intermediate images no tagged image needs, and RUN cache mounts')
+      .option('-a, --all', 'also forget every cached step, so that the next build runs each again')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .action(lazy(() => import('./commands/builder-prune.js'))),
+  );
+  return builder;
+}
+
 function systemGroup(): Command {
   const system = new Command('system').description('Manage berth');
   system.addCommand(
@@ -255,6 +268,7 @@ function registryGroup(): Command {
 command('images', () => imagesCommand('images'));
 command('image', () => imageGroup());
 command('build', () => buildCommand('build'));
+command('builder', () => builderGroup());
 command('rmi', () => rmiCommand('rmi'));
 command('tag', () => tagCommand('tag'));
 command('untag', () => untagCommand('untag'));
@@ -280,7 +294,7 @@ command('list-tags', () => new Command('list-tags')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))));
 command('copy', () => new Command('copy')
-  .description('Copy an image between transports: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], berth:NAME (as skopeo)')
+  .description('Copy an image between transports: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:DIR, berth:NAME (as skopeo)')
   .argument('<source>')
   .argument('<destination>')
   .option('--tls-verify [bool]', 'require HTTPS and verify certificates at both ends (default true)')
@@ -294,15 +308,22 @@ command('copy', () => new Command('copy')
   .option('--src-cert-dir <dir>', 'certificates for the source registry')
   .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
   .option('--preserve-digests', 'fail rather than change the manifest (no format conversion)')
+  .option('-a, --all', 'copy an image index (manifest list) with every image it lists (same as --multi-arch all)')
+  .option('--multi-arch <which>', 'for an index: system (the one image for this platform, default), all, or index-only')
+  .option('--override-os <os>', 'the OS to choose from an image index instead of this host\'s')
+  .option('--override-arch <arch>', 'the architecture to choose from an image index instead of this host\'s')
+  .option('--override-variant <variant>', 'the architecture variant to choose from an image index')
+  .option('--dest-compress-format <format>', 'recompress layers to gzip or zstd (zstd makes the manifest OCI: Docker schema 2 has no zstd layer type)')
+  .option('--dest-compress-level <n>', 'compression level: gzip 0-9, zstd 1-19')
   .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
   .option('-q, --quiet', 'suppress the progress lines')
   .action(lazy(() => import('./commands/copy.js'))));
 command('sync', () => new Command('sync')
   .description('Copy every tag of repositories to a registry, or to OCI layouts (as skopeo sync)')
   .argument('<source>', 'a repository or repository:tag (--src docker), or a sync YAML file (--src yaml)')
-  .argument('<destination>', 'a registry/namespace (--dest docker) or a directory (--dest oci)')
+  .argument('<destination>', 'a registry/namespace (--dest docker) or a directory (--dest oci or dir)')
   .requiredOption('--src <kind>', 'docker or yaml')
-  .requiredOption('--dest <kind>', 'docker or oci')
+  .requiredOption('--dest <kind>', 'docker, oci or dir')
   .option('--scoped', 'keep the source registry and full path under the destination')
   .option('--src-tls-verify [bool]', 'require HTTPS and verify certificates at the source (default true)')
   .option('--dest-tls-verify [bool]', 'require HTTPS and verify certificates at the destination (default true)')
@@ -313,6 +334,7 @@ command('sync', () => new Command('sync')
   .option('--src-cert-dir <dir>', 'certificates for the source registry')
   .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
   .option('--preserve-digests', 'fail rather than change a manifest')
+  .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
   .option('-q, --quiet', 'no progress lines')
   .action(lazy(() => import('./commands/sync.js'))));
 command('delete', () => new Command('delete')
@@ -357,6 +379,9 @@ command('push', () => new Command('push')
     .argument('[destination]')
     .option('-f, --format <format>', 'manifest format: oci or v2s2 (default: the image\'s own)')
     .option('--digestfile <file>', 'write the digest of the pushed manifest to this file')
+    .option('--compression-format <format>', 'recompress layers to gzip or zstd; zstd writes an OCI manifest (Docker schema 2 has no zstd layer type), as podman does')
+    .option('--compression-level <n>', 'compression level: gzip 0-9, zstd 1-19')
+    .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
     .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
     .addOption(tlsVerifyOption())

@@ -1,66 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { berth, busyboxRootfs, ok, podmanArgs, run, tempDir } from '../testing/cli.js';
+import { startRegistry, type Registry } from '../testing/registry.js';
 
 /**
  * pull, push, login and logout against the CNCF distribution registry (apt's docker-registry):
  * plain HTTP, htpasswd Basic auth and TLS with a CA made here; interop with skopeo and podman.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Registry {
-  host: string;
-  storage: string;
-  stop: () => Promise<void>;
-}
-
-async function startRegistry(dir: string, opts: { htpasswd?: string; tls?: { cert: string; key: string } } = {}): Promise<Registry> {
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const storage = join(dir, 'storage');
-  const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${opts.htpasswd}\n` : '';
-  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n` : '';
-  const config = join(dir, 'config.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n${tls}`);
-  const child: ChildProcess = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const host = `127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(true)); // the port is taken: the registry listens
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`docker-registry did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    host,
-    storage,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 const ERROR_LINES = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('Error:'));
 
@@ -182,9 +131,25 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     assert.equal(ids.find((i) => i.Names?.includes('localhost/from-archive:1'))?.Id, id.slice(7));
     // skopeo takes what berth wrote.
     await ok('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${plain.host}/berth/by-skopeo:1`]);
-    const bad = await copy(reg, `dir:${join(tmp.path, 'd')}`);
-    assert.equal(bad.code, 125);
-    assert.match(bad.stderr, /unknown transport "dir"/);
+    // dir: as skopeo writes it: the same files, the same manifest bytes, each tool reading the other's.
+    const ours = join(tmp.path, 'dir-berth');
+    const theirs = join(tmp.path, 'dir-skopeo');
+    assert.equal((await copy(reg, `dir:${ours}`)).code, 0);
+    await ok('skopeo', ['copy', '-q', '--src-tls-verify=false', reg, `dir:${theirs}`]);
+    assert.deepEqual(readdirSync(ours).sort(), readdirSync(theirs).sort());
+    for (const f of readdirSync(theirs)) assert.ok(readFileSync(join(ours, f)).equals(readFileSync(join(theirs, f))), f);
+    assert.equal((await ok('skopeo', ['inspect', '--raw', `dir:${ours}`])).stdout, rawAtRegistry);
+    assert.equal((await copy(`dir:${theirs}`, 'berth:localhost/from-dir:1')).code, 0);
+    const fromDir = JSON.parse((await berth(scratch, ['images', '--format', 'json'])).stdout) as { Id: string; Names: string[] }[];
+    assert.equal(fromDir.find((i) => i.Names?.includes('localhost/from-dir:1'))?.Id, id.slice(7));
+    // A directory that holds something else is not overwritten.
+    const occupied = join(tmp.path, 'occupied');
+    mkdirSync(occupied);
+    writeFileSync(join(occupied, 'keep.txt'), 'mine');
+    const refused = await copy(reg, `dir:${occupied}`);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /refusing to overwrite/);
+    assert.deepEqual(readdirSync(occupied), ['keep.txt']);
   });
 
   it('sync copies every tag of a repository, or what a YAML file lists, to a registry or OCI layouts', async () => {
@@ -203,6 +168,12 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     const index = JSON.parse(readFileSync(join(layouts, 'synced', 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
     assert.deepEqual(index.manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort(), ['a', 'b', 'c']);
     await ok('skopeo', ['inspect', `oci:${join(layouts, 'synced')}:b`]);
+    // --dest dir: one skopeo dir: tree per image, named REPO:TAG as skopeo names them.
+    const dirs = join(tmp.path, 'sync-dirs');
+    const toDirs = await berth(scratch, ['sync', '-q', '--src', 'docker', '--dest', 'dir', '--src-tls-verify=false', `${plain.host}/src/synced`, dirs]);
+    assert.equal(toDirs.code, 0, toDirs.stderr);
+    assert.deepEqual(readdirSync(dirs).sort(), ['synced:a', 'synced:b', 'synced:c']);
+    await ok('skopeo', ['inspect', `dir:${join(dirs, 'synced:c')}`]);
   });
 
   it('pushes as Docker schema 2 on request, and pulls every tag with --all-tags', async () => {

@@ -13,7 +13,8 @@ test('skopeo-style transport references', () => {
   assert.equal(docker.transport, 'docker');
   assert.throws(() => parseTransportRef('docker:quay.io/a'), /docker:\/\/NAME/);
   assert.throws(() => parseTransportRef('busybox'), /unknown transport ""/);
-  assert.throws(() => parseTransportRef('dir:/x'), /unknown transport "dir"/);
+  assert.deepEqual(parseTransportRef('dir:/x'), { transport: 'dir', path: '/x' });
+  assert.throws(() => parseTransportRef('dir:'), /a path is needed/);
   assert.throws(() => parseTransportRef('oci:'), /a path is needed/);
 });
 

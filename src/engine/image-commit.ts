@@ -8,6 +8,7 @@ import type { ImageRecord } from '../store/images.js';
 import { requireImage } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
+import { trace } from '../util/trace.js';
 
 export type ImageFormat = 'oci' | 'docker';
 
@@ -52,6 +53,7 @@ export async function commitStep(store: Store, baseId: string | undefined, step:
   const base = readBase ?? (await baseImage(store, baseId));
   const created = (step.created ?? new Date()).toISOString();
   const blob = step.layer ? await store.blobs.put(step.layer) : undefined;
+  trace('commit: layer blob stored');
   const config: ImageConfig = {
     ...base.config,
     created,

@@ -129,17 +129,55 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
   return result;
 }
 
-/** `image prune`: dangling images (no name), or with `all` every image. Then unreferenced leftovers. */
-export async function pruneImages(store: Store, opts: { all?: boolean } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+export interface PruneOptions {
+  /** Every image no container uses, not just the dangling ones. */
+  all?: boolean;
+  /** Only these images may go (`builder prune`: the build's intermediate images). */
+  only?: ReadonlySet<string>;
+  /** Image to the image it was built on (the build cache's step records): a kept image keeps these. */
+  parents?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The images a kept image needs: the images it was built from (`parents`, followed up the chain)
+ * and every image whose layers are a proper prefix of its own, as podman counts an image with a
+ * child as not dangling. Removing them would free nothing a kept image uses, but they are its
+ * history: `builder prune` and `image prune` leave them.
+ */
+export function neededImages(images: readonly ImageRecord[], kept: ReadonlySet<string>, parents: ReadonlyMap<string, string> = new Map()): Set<string> {
+  const out = new Set(kept);
+  const byId = new Map(images.map((i) => [i.id, i]));
+  const prefixOf = (short: readonly string[], long: readonly string[]) => short.length > 0 && short.length < long.length && short.every((l, i) => long[i] === l);
+  const work = [...kept];
+  while (work.length > 0) {
+    const id = work.pop()!;
+    const image = byId.get(id);
+    const add = (other: string) => {
+      if (out.has(other) || !byId.has(other)) return;
+      out.add(other);
+      work.push(other);
+    };
+    const parent = parents.get(id);
+    if (parent !== undefined) add(parent);
+    if (image) for (const other of images) if (prefixOf(other.layers, image.layers)) add(other.id);
+  }
+  return out;
+}
+
+/**
+ * `image prune`: dangling images (no name), or with `all` every image, except those a container
+ * uses and those a kept image needs (neededImages). Then unreferenced leftovers.
+ */
+export async function pruneImages(store: Store, opts: PruneOptions = {}): Promise<{ deleted: string[]; reclaimed: number }> {
   const removed: ImageRecord[] = [];
   const inUse = new Set((await store.containers()).map((c) => c.image));
   await store.updateImages((images) => {
+    const kept = new Set(images.filter((i) => inUse.has(i.id) || (opts.only ? !opts.only.has(i.id) : !opts.all && i.names.length > 0)).map((i) => i.id));
+    const needed = neededImages(images, kept, opts.parents);
     for (const image of [...images]) {
-      if (inUse.has(image.id)) continue;
-      if (opts.all || image.names.length === 0) {
-        images.splice(images.indexOf(image), 1);
-        removed.push(image);
-      }
+      if (needed.has(image.id)) continue;
+      images.splice(images.indexOf(image), 1);
+      removed.push(image);
     }
   });
   // Everything unreferenced, not just what the pruned images held: this also sweeps what a

@@ -4,11 +4,11 @@ import { parseNormalizedNamed, type ImageReference } from '../oci/reference.js';
 import type { Store } from '../store/store.js';
 import { listRegistryTags, type RegistryOptions } from '../transports/docker/index.js';
 import { BerthError } from '../util/errors.js';
-import { copyImage } from './copy.js';
+import { copyImage, type MultiArch } from './copy.js';
 
 /**
  * skopeo sync: every tag of repositories (or the tags a YAML file lists) copied to a registry or,
- * where skopeo writes `dir:` trees, to one OCI layout per repository (tags as ref names).
+ * to directories: skopeo's `dir:` trees (one per image) or one OCI layout per repository (tags as ref names).
  */
 
 export interface SyncSource {
@@ -65,11 +65,14 @@ export function parseSyncYaml(text: string, base: RegistryOptions = {}): SyncSou
 
 export interface SyncOptions {
   destination: string;
-  destKind: 'docker' | 'oci';
+  /** docker: DESTINATION/REPO:TAG in a registry; oci: one layout per repository, tags as ref names; dir: a skopeo dir: tree per image, DESTINATION/REPO:TAG. */
+  destKind: 'docker' | 'oci' | 'dir';
   destOptions: RegistryOptions;
   /** Keep the source's whole repository path under the destination (skopeo's --scoped), not only its last part. */
   scoped?: boolean;
   preserveDigests?: boolean;
+  /** skopeo sync's --all (or --multi-arch): copy indexes whole. */
+  multiArch?: MultiArch;
   onImage?: (from: string, to: string) => void;
 }
 
@@ -84,8 +87,10 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
       const from = `docker://${src.ref.domain}/${src.ref.path}:${tag}`;
       const to = opts.destKind === 'docker'
         ? `docker://${opts.destination.replace(/\/+$/, '')}/${repoName}:${tag}`
-        : `oci:${join(opts.destination, repoName)}:${tag}`;
-      await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}) });
+        : opts.destKind === 'dir'
+          ? `dir:${join(opts.destination, `${repoName}:${tag}`)}`
+          : `oci:${join(opts.destination, repoName)}:${tag}`;
+      await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}), ...(opts.multiArch ? { multiArch: opts.multiArch } : {}) });
       opts.onImage?.(from, to);
       copied++;
     }

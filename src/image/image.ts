@@ -46,3 +46,12 @@ export interface NamedImage {
   image: Image;
   names: string[];
 }
+
+/**
+ * An image index (OCI) or manifest list (Docker) with its children resolved, for copies of every platform
+ * (`copy --all`). `children` are in the index's order; empty for `--multi-arch index-only` (the index alone).
+ */
+export interface ImageIndexBundle {
+  readonly index: ManifestBlob;
+  readonly children: readonly Image[];
+}

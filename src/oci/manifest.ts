@@ -2,7 +2,7 @@
 // Parsing never re-serialises: a manifest's identity is its exact bytes, which the caller keeps beside the parsed view.
 import { BerthError } from '../util/errors.js';
 import { decodeJSON, formatIssues, isObject } from './_check.js';
-import { convertLayerMediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType, type ManifestFormat } from './mediatypes.js';
+import { convertLayerMediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType, type LayerCompression, type ManifestFormat } from './mediatypes.js';
 import { validate } from './schema.js';
 
 /** A platform as written in an index entry (`os.version`, `os.features`; Docker lists may add `features`). */
@@ -282,4 +282,65 @@ function formatOf(m: ImageManifest): ManifestFormat {
 function descriptor(to: ManifestFormat, d: Descriptor, mediaType: string): Descriptor {
   const urls = d.urls ? { urls: [...d.urls] } : {};
   return to === 'oci' ? { mediaType, digest: d.digest, size: d.size, ...urls } : { mediaType, size: d.size, digest: d.digest, ...urls };
+}
+
+/** A layer's blob after it was rewritten (recompressed): its new digest, size and compression. */
+export interface LayerReplacement {
+  digest: string;
+  size: number;
+  compression: LayerCompression;
+}
+
+/**
+ * The manifest in format `to` with some layers' blobs replaced (index-aligned; undefined keeps a layer). A replaced
+ * layer's media type says its new compression (nondistributable stays nondistributable); urls and annotations are
+ * kept where the format has them. The config is untouched: the uncompressed content, so the diff IDs, is the same.
+ * zstd has no Docker schema 2 media type: asking for Docker with a zstd layer is MANIFEST_UNSUPPORTED.
+ */
+export function withLayers(m: ImageManifest, replacements: readonly (LayerReplacement | undefined)[], to: ManifestFormat): ImageManifest {
+  const out = convert(m, to, {});
+  out.layers = out.layers.map((l, i) => {
+    const r = replacements[i];
+    if (!r) return l;
+    let mediaType = '';
+    try {
+      mediaType = convertLayerMediaType(m.layers[i]!.mediaType, to, r.compression);
+    } catch (e) {
+      throw new BerthError('MANIFEST_UNSUPPORTED', `layer ${i}: ${(e as Error).message}`, { cause: e });
+    }
+    return { ...l, mediaType, digest: r.digest, size: r.size };
+  });
+  return out;
+}
+
+/** A child of an index after a copy: the descriptor's new digest, size and media type (the platform is kept). */
+export interface ChildReplacement {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+/**
+ * The index with some children replaced (keyed by their old digest), as containers/image updates a list after
+ * converting its instances: platform, annotations and the rest of each descriptor kept. When `to` is 'oci' (or a
+ * child became an OCI manifest) a Docker manifest list becomes an OCI index, since a list may only name Docker
+ * manifests. The result has new bytes and so a new digest; with no replacement and no format change the caller
+ * keeps the original bytes instead.
+ */
+export function rewriteIndex(index: ImageIndex, mediaType: string, replacements: ReadonlyMap<string, ChildReplacement>, to?: ManifestFormat): { index: ImageIndex; mediaType: string } {
+  const manifests = index.manifests.map((d) => {
+    const r = replacements.get(d.digest);
+    return r ? { ...d, mediaType: r.mediaType, digest: r.digest, size: r.size } : { ...d };
+  });
+  const needsOci = to === 'oci' || manifests.some((d) => d.mediaType === MediaType.OciManifest || d.mediaType === MediaType.OciIndex);
+  if (to === 'docker' && manifests.some((d) => d.mediaType !== MediaType.DockerManifest)) {
+    throw new BerthError('MANIFEST_UNSUPPORTED', 'cannot write a Docker manifest list: it may only name Docker schema 2 manifests');
+  }
+  const oci = mediaType === MediaType.OciIndex || needsOci;
+  if (oci) {
+    const { mediaType: _m, schemaVersion: _s, manifests: _c, ...rest } = index;
+    const out: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests, ...rest };
+    return { index: out, mediaType: MediaType.OciIndex };
+  }
+  return { index: { schemaVersion: 2, mediaType: MediaType.DockerManifestList, manifests }, mediaType: MediaType.DockerManifestList };
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -8,10 +8,10 @@ import tarStream from 'tar-stream';
 import { autoDecompress } from '../archive/compression.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
-import { parseImageConfig, parseManifest, toOciManifest, type Descriptor, type ImageIndex } from '../oci/manifest.js';
+import { parseImageConfig, parseManifest, toOciManifest, type Descriptor, type ImageIndex, type ImageManifest } from '../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
 import { formatReference, parseNormalizedNamed, withDefaultTag } from '../oci/reference.js';
-import type { Image, Layer, ManifestBlob, NamedImage } from '../image/image.js';
+import type { Image, ImageIndexBundle, Layer, ManifestBlob, NamedImage } from '../image/image.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError } from '../util/errors.js';
 import { addStream } from './docker-archive.js';
@@ -50,59 +50,83 @@ function refName(desc: Descriptor): string | undefined {
   }
 }
 
+async function layoutEntriesOf(files: ArchiveFiles, only: string | undefined): Promise<Descriptor[]> {
+  const indexBytes = await files.readFile('index.json');
+  const top = parseManifest(indexBytes);
+  if (top.kind !== 'index') throw new BerthError('ARCHIVE_INVALID', `${files.description}: index.json is not an image index`);
+  let entries = top.index.manifests;
+  if (only !== undefined) entries = entries.filter((d) => d.annotations?.[REF_NAME] === only);
+  if (entries.length === 0) {
+    throw new BerthError('ARCHIVE_INVALID', `${files.description}: ${only === undefined ? 'index.json lists no images' : `no image named "${only}"`}`);
+  }
+  return entries;
+}
+
 /**
  * Reads the images of an OCI image layout (a directory or an oci-archive). Each entry of
  * index.json is one image; a nested index is resolved for `platform` (default: this host's).
  * `only` picks the entries whose ref.name annotation equals it.
  */
 export async function readOciLayout(files: ArchiveFiles, opts: { platform?: Platform; only?: string } = {}): Promise<NamedImage[]> {
-  const indexBytes = await files.readFile('index.json');
-  const top = parseManifest(indexBytes);
-  if (top.kind !== 'index') throw new BerthError('ARCHIVE_INVALID', `${files.description}: index.json is not an image index`);
-  let entries = top.index.manifests;
-  if (opts.only !== undefined) entries = entries.filter((d) => d.annotations?.[REF_NAME] === opts.only);
-  if (entries.length === 0) {
-    throw new BerthError('ARCHIVE_INVALID', `${files.description}: ${opts.only === undefined ? 'index.json lists no images' : `no image named "${opts.only}"`}`);
-  }
   const out: NamedImage[] = [];
-  for (const entry of entries) {
-    let manifestDesc: Descriptor = entry;
-    let index: ManifestBlob | undefined;
-    let bytes = await readBlobVerified(files, entry);
-    let parsed = parseManifest(bytes, entry.mediaType);
+  for (const entry of await layoutEntriesOf(files, opts.only)) {
+    const bytes = await readBlobVerified(files, entry);
+    const parsed = parseManifest(bytes, entry.mediaType);
+    let image: Image;
     if (parsed.kind === 'index') {
-      index = { bytes, mediaType: parsed.mediaType, digest: entry.digest };
-      manifestDesc = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
-      bytes = await readBlobVerified(files, manifestDesc);
-      parsed = parseManifest(bytes, manifestDesc.mediaType);
-      if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${files.description}: nested indexes are not supported`);
+      const index: ManifestBlob = { bytes, mediaType: parsed.mediaType, digest: entry.digest };
+      image = { ...(await readChild(files, selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform()))), index };
+    } else {
+      image = await imageOf(files, { bytes, mediaType: parsed.mediaType, digest: entry.digest }, parsed.manifest);
     }
-    const manifest = parsed.manifest;
-    const configBytes = await readBlobVerified(files, manifest.config);
-    const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
-    if (diffIDs.length !== manifest.layers.length) {
-      throw new BerthError('MANIFEST_INVALID', `${files.description}: manifest ${manifestDesc.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
-    }
-    const layers: Layer[] = manifest.layers.map((d, i) => ({
-      digest: d.digest,
-      size: d.size,
-      mediaType: d.mediaType,
-      diffID: diffIDs[i]!,
-      blob: async () => files.open(blobPath(d.digest)),
-      tar: async () => autoDecompress(files.open(blobPath(d.digest))),
-    }));
     const name = refName(entry);
-    out.push({
-      image: {
-        manifest: { bytes, mediaType: parsed.mediaType, digest: manifestDesc.digest },
-        ...(index ? { index } : {}),
-        config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
-        layers,
-      },
-      names: name ? [name] : [],
-    });
+    out.push({ image, names: name ? [name] : [] });
   }
   return out;
+}
+
+/**
+ * The one image (`only` names it, else index.json must list one) for a copy of every platform: an index entry
+ * comes back with each child as an Image, a plain manifest as an Image.
+ */
+export async function readOciLayoutIndex(files: ArchiveFiles, opts: { only?: string } = {}): Promise<ImageIndexBundle | Image> {
+  const entries = await layoutEntriesOf(files, opts.only);
+  if (entries.length !== 1) throw new BerthError('USAGE', `${files.description} holds ${entries.length} images: name one (${files.description}:NAME)`);
+  const entry = entries[0]!;
+  const bytes = await readBlobVerified(files, entry);
+  const parsed = parseManifest(bytes, entry.mediaType);
+  if (parsed.kind !== 'index') return imageOf(files, { bytes, mediaType: parsed.mediaType, digest: entry.digest }, parsed.manifest);
+  const children: Image[] = [];
+  for (const d of parsed.index.manifests) children.push(await readChild(files, d));
+  return { index: { bytes, mediaType: parsed.mediaType, digest: entry.digest }, children };
+}
+
+async function readChild(files: ArchiveFiles, desc: Descriptor): Promise<Image> {
+  const bytes = await readBlobVerified(files, desc);
+  const parsed = parseManifest(bytes, desc.mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${files.description}: nested indexes are not supported`);
+  return imageOf(files, { bytes, mediaType: parsed.mediaType, digest: desc.digest }, parsed.manifest);
+}
+
+async function imageOf(files: ArchiveFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
+  const configBytes = await readBlobVerified(files, manifest.config);
+  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
+  if (diffIDs.length !== manifest.layers.length) {
+    throw new BerthError('MANIFEST_INVALID', `${files.description}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
+  }
+  const layers: Layer[] = manifest.layers.map((d, i) => ({
+    digest: d.digest,
+    size: d.size,
+    mediaType: d.mediaType,
+    diffID: diffIDs[i]!,
+    blob: async () => files.open(blobPath(d.digest)),
+    tar: async () => autoDecompress(files.open(blobPath(d.digest))),
+  }));
+  return {
+    manifest: manifestBlob,
+    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+    layers,
+  };
 }
 
 /** The image as OCI: a Docker schema2 manifest is converted (which gives it a new digest). */
@@ -117,31 +141,57 @@ function asOci(image: Image): ManifestBlob {
 interface LayoutEntry {
   path: string;
   size: number;
-  /** A manifest: written only once the blobs are all there. */
+  /** A manifest or index: written only once the blobs it names are all there (in order). */
   manifest?: boolean;
   body: () => Promise<Readable | Buffer>;
 }
 
-function layoutEntries(images: NamedImage[]): { entries: LayoutEntry[]; index: Buffer } {
+/** An index to write into a layout: it and its children must be OCI already (see bundleAsOci). */
+export interface NamedIndex {
+  bundle: ImageIndexBundle;
+  names: string[];
+}
+
+function isNamedIndex(x: NamedImage | NamedIndex): x is NamedIndex {
+  return 'bundle' in x;
+}
+
+function layoutEntries(items: (NamedImage | NamedIndex)[]): { entries: LayoutEntry[]; index: Buffer } {
   const entries = new Map<string, LayoutEntry>();
   const descriptors: Descriptor[] = [];
-  for (const { image, names } of images) {
+  const addImage = (image: Image): ManifestBlob => {
     const manifest = asOci(image);
     for (const layer of image.layers) {
       entries.set(blobPath(layer.digest), { path: blobPath(layer.digest), size: layer.size, body: () => layer.blob() });
     }
     entries.set(blobPath(image.config.digest), { path: blobPath(image.config.digest), size: image.config.bytes.length, body: async () => image.config.bytes });
     entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, manifest: true, body: async () => manifest.bytes });
-    const desc: Descriptor = { mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.bytes.length };
-    if (names.length === 0) descriptors.push(desc);
-    for (const n of names) descriptors.push({ ...desc, annotations: { [REF_NAME]: n } });
+    return manifest;
+  };
+  for (const item of items) {
+    let desc: Descriptor;
+    if (isNamedIndex(item)) {
+      const { index, children } = item.bundle;
+      if (index.mediaType !== MediaType.OciIndex) throw new BerthError('INTERNAL', 'an OCI layout takes OCI indexes only');
+      for (const child of children) {
+        if (asOci(child).digest !== child.manifest.digest) throw new BerthError('INTERNAL', 'an OCI layout takes OCI manifests only');
+        addImage(child);
+      }
+      entries.set(blobPath(index.digest), { path: blobPath(index.digest), size: index.bytes.length, manifest: true, body: async () => index.bytes });
+      desc = { mediaType: MediaType.OciIndex, digest: index.digest, size: index.bytes.length };
+    } else {
+      const manifest = addImage(item.image);
+      desc = { mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.bytes.length };
+    }
+    if (item.names.length === 0) descriptors.push(desc);
+    for (const n of item.names) descriptors.push({ ...desc, annotations: { [REF_NAME]: n } });
   }
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: descriptors }));
   return { entries: [...entries.values()], index };
 }
 
 /** Writes an oci-archive (a tar of an OCI layout), streaming blobs in. */
-export async function writeOciArchive(images: NamedImage[], out: Writable): Promise<void> {
+export async function writeOciArchive(images: (NamedImage | NamedIndex)[], out: Writable): Promise<void> {
   const pack = tarStream.pack();
   const done = pipeline(pack, out);
   const mtime = new Date(0);
@@ -170,13 +220,14 @@ const LAYOUT_BLOB_CONCURRENCY = 6;
  * written several at once (as skopeo copies layers in parallel), each to a temp name renamed into
  * place when whole; the manifest (last in the entries) is written after every blob it names.
  */
-export async function writeOciDir(images: NamedImage[], dir: string): Promise<void> {
+export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: string): Promise<void> {
   const { entries, index } = layoutEntries(images);
   await mkdir(join(dir, 'blobs'), { recursive: true });
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
   const writeEntry = async (e: LayoutEntry): Promise<void> => {
     const target = join(dir, e.path);
-    const exists = await stat(target).then(() => true, () => false);
+    // Present already: a layout's blobs are named by digest (checked by access, never read whole).
+    const exists = await access(target).then(() => true, () => false);
     if (exists) return;
     await mkdir(join(target, '..'), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}`;

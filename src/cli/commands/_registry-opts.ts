@@ -11,10 +11,15 @@ export interface RegistryFlags {
 }
 
 export function parseTlsVerify(v: boolean | string | undefined): boolean | undefined {
-  if (v === undefined || typeof v === 'boolean') return v;
+  return v === undefined ? undefined : parseBool(v, '--tls-verify');
+}
+
+/** A `--flag[=bool]` value: true as given bare, or the string after '='. */
+export function parseBool(v: boolean | string, flag: string): boolean {
+  if (typeof v === 'boolean') return v;
   if (/^(true|1|yes)$/i.test(v)) return true;
   if (/^(false|0|no)$/i.test(v)) return false;
-  throw new BerthError('USAGE', `invalid --tls-verify value ${JSON.stringify(v)}: expected true or false`);
+  throw new BerthError('USAGE', `invalid ${flag} value ${JSON.stringify(v)}: expected true or false`);
 }
 
 export function parseCreds(v: string | undefined): { username: string; password: string } | undefined {
@@ -61,4 +66,19 @@ export function endRegistryOptions(f: TwoEndedRegistryFlags, end: 'src' | 'dest'
     ...(creds ? { creds } : {}),
     ...(certDir ? { certDir } : {}),
   });
+}
+
+/** `--compression-format` / `--dest-compress-format`: gzip or zstd (zstd:chunked is not supported). */
+export function compressionFormat(v: string | undefined, flag: string): 'gzip' | 'zstd' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'gzip' || v === 'zstd') return v;
+  if (v === 'zstd:chunked') throw new BerthError('USAGE', `${flag} zstd:chunked is not supported: use gzip or zstd`);
+  throw new BerthError('USAGE', `${flag} ${JSON.stringify(v)}: use gzip or zstd`);
+}
+
+/** `--compression-level N`: an integer (its range is checked against the format). */
+export function compressionLevel(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new BerthError('USAGE', `${flag} ${JSON.stringify(v)}: expected a number`);
+  return Number(v);
 }

@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOutput } from '../../build/output.js';
 import { execFile } from 'node:child_process';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { buildImage } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
+import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { useSelfAsExitCommand } from './_self.js';
 
@@ -27,6 +28,15 @@ interface BuildFlags {
   layers?: string;
   secret: string[];
   sourceDateEpoch?: string;
+  jobs?: string;
+}
+
+/** `--jobs N`: stages built at once; by default as many as there are CPUs (independent stages rarely outnumber them). */
+function buildJobs(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  if (!/^\d+$/.test(value)) throw new BerthError('USAGE', `invalid --jobs "${value}": a number is expected`);
+  // As podman: 0 is no limit.
+  return Number(value) === 0 ? Number.POSITIVE_INFINITY : Number(value);
 }
 
 /** Seconds since the epoch, as --timestamp and SOURCE_DATE_EPOCH take them. */
@@ -66,6 +76,7 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   }
   if (f.layers !== undefined && !['true', 'false'].includes(f.layers)) throw new BerthError('USAGE', `invalid --layers "${f.layers}": true or false`);
   const noLayers = f.layers === 'false';
+  const jobs = buildJobs(f.jobs);
   // `-` as the context or the file: read from stdin into temp space (a tar, or a lone Dockerfile).
   if (context === '-' && f.file === '-') throw new BerthError('USAGE', 'the context and the Containerfile cannot both come from stdin');
   const scratch = context === '-' || f.file === '-' ? await mkdtemp(join(tmpdir(), 'berth-build-')) : undefined;
@@ -95,6 +106,8 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
   const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // On a terminal the steps get a live status line; piped, the output is podman's plain lines.
+  const live = !f.quiet && process.stdout.isTTY ? buildProgress(process.stdout) : undefined;
   await withStore(engineOptions(g), async (store) => {
     const record = await buildImage(store, {
       signal: aborter.signal,
@@ -112,8 +125,9 @@ export async function run(g: GlobalOptions, context: string | undefined, f: Buil
       ...(f.network !== undefined ? { network: f.network } : {}),
       ...(timestamp !== undefined ? { timestamp } : {}),
       ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-      ...(f.quiet ? {} : { out: (text: string) => process.stdout.write(text) }),
-    });
+      jobs,
+      ...(f.quiet ? {} : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
+    }).finally(() => live?.stop());
     const id = record.id.replace(/^sha256:/, '');
     if (f.iidfile) await writeFile(f.iidfile, record.id);
     process.stdout.write(`${id}\n`);

@@ -1,23 +1,57 @@
 import { writeFile } from 'node:fs/promises';
-import { copyImage } from '../../engine/copy.js';
+import { copyImage, parseMultiArch, type MultiArch } from '../../engine/copy.js';
 import { withStore } from '../../engine/engine.js';
+import { hostPlatform, type Platform } from '../../oci/platform.js';
+import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
-import { endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
+import { compressionFormat, compressionLevel, endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
 
 interface CopyFlags extends TwoEndedRegistryFlags {
   preserveDigests?: boolean;
+  all?: boolean;
+  multiArch?: string;
+  overrideOs?: string;
+  overrideArch?: string;
+  overrideVariant?: string;
+  destCompressFormat?: string;
+  destCompressLevel?: string;
   digestfile?: string;
   quiet?: boolean;
 }
 
+/** skopeo's --override-os/--override-arch/--override-variant over the host's platform; undefined when none is given. */
+function overridePlatform(f: CopyFlags): Platform | undefined {
+  if (!f.overrideOs && !f.overrideArch && !f.overrideVariant) return undefined;
+  const host = hostPlatform();
+  return {
+    os: f.overrideOs ?? host.os,
+    architecture: f.overrideArch ?? host.architecture,
+    ...(f.overrideVariant ? { variant: f.overrideVariant } : !f.overrideArch && host.variant ? { variant: host.variant } : {}),
+  };
+}
+
+function multiArchOf(f: CopyFlags): MultiArch | undefined {
+  const asked = f.multiArch !== undefined ? parseMultiArch(f.multiArch) : undefined;
+  if (f.all && asked !== undefined && asked !== 'all') throw new BerthError('USAGE', `--all and --multi-arch ${asked} contradict each other`);
+  return f.all ? 'all' : asked;
+}
+
 /** `berth copy SRC DST`: skopeo copy between docker://, oci:, oci-archive:, docker-archive: and berth:. */
 export async function run(g: GlobalOptions, from: string, to: string, f: CopyFlags): Promise<void> {
+  const multiArch = multiArchOf(f);
+  const platform = overridePlatform(f);
+  const format = compressionFormat(f.destCompressFormat, '--dest-compress-format');
+  const level = compressionLevel(f.destCompressLevel, '--dest-compress-level');
+  if (level !== undefined && !format) throw new BerthError('USAGE', '--dest-compress-level needs --dest-compress-format');
   await withStore(engineOptions(g), async (store) => {
     if (!f.quiet) process.stderr.write('Getting image source signatures\n');
     const digest = await copyImage(store, from, to, {
       source: endRegistryOptions(f, 'src'),
       dest: endRegistryOptions(f, 'dest'),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(multiArch ? { multiArch } : {}),
+      ...(platform ? { platform } : {}),
+      ...(format ? { compression: { format, ...(level !== undefined ? { level } : {}) } } : {}),
     });
     if (!f.quiet) process.stderr.write('Writing manifest to image destination\n');
     if (f.digestfile) await writeFile(f.digestfile, digest);

@@ -4,13 +4,16 @@ import { pushImage, type PushFormat } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
-import { registryOptions, type RegistryFlags } from './_registry-opts.js';
+import { compressionFormat, compressionLevel, parseBool, registryOptions, type RegistryFlags } from './_registry-opts.js';
 
 export interface PushFlags extends RegistryFlags {
   format?: string;
   digestfile?: string;
   quiet?: boolean;
   removeSignatures?: boolean;
+  compressionFormat?: string;
+  compressionLevel?: string;
+  forceCompression?: boolean | string;
 }
 
 function pushFormat(f: string | undefined): PushFormat | undefined {
@@ -24,12 +27,21 @@ function pushFormat(f: string | undefined): PushFormat | undefined {
 /** `berth push IMAGE [DEST]`: podman's progress lines on stderr; `--digestfile` gets the manifest digest. */
 export async function run(g: GlobalOptions, image: string, dest: string | undefined, opts: PushFlags): Promise<void> {
   const format = pushFormat(opts.format);
+  const compression = compressionFormat(opts.compressionFormat, '--compression-format');
+  const level = compressionLevel(opts.compressionLevel, '--compression-level');
+  // podman: --force-compression defaults to true when --compression-format is given.
+  const force = opts.forceCompression === undefined ? true : parseBool(opts.forceCompression, '--force-compression');
+  if (level !== undefined && !compression) throw new BerthError('USAGE', '--compression-level needs --compression-format (berth keeps layers as stored otherwise)');
+  if (compression === 'zstd' && format === 'v2s2') {
+    throw new BerthError('USAGE', '--compression-format zstd needs an OCI manifest: Docker schema 2 (v2s2) has no zstd layer type');
+  }
   const progress = await progressReporter(opts.quiet);
   if (!opts.quiet) process.stderr.write('Getting image source signatures\n');
   const { digest } = await withStore(engineOptions(g), (store) =>
     pushImage(store, image, dest, {
       ...registryOptions(opts),
       ...(format ? { format } : {}),
+      ...(compression ? { compression: { format: compression, ...(level !== undefined ? { level } : {}), force } } : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
     }),
   ).finally(progress.stop);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { withStore } from '../../engine/engine.js';
-import { parseSyncYaml, syncImages, type SyncSource } from '../../engine/sync.js';
+import { parseSyncYaml, syncImages, type SyncOptions, type SyncSource } from '../../engine/sync.js';
 import { parseNormalizedNamed } from '../../oci/reference.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -11,6 +11,7 @@ interface SyncFlags extends TwoEndedRegistryFlags {
   dest: string;
   scoped?: boolean;
   preserveDigests?: boolean;
+  all?: boolean;
   quiet?: boolean;
 }
 
@@ -21,7 +22,7 @@ interface SyncFlags extends TwoEndedRegistryFlags {
  */
 export async function run(g: GlobalOptions, source: string, destination: string, f: SyncFlags): Promise<void> {
   if (!['docker', 'yaml'].includes(f.src)) throw new BerthError('USAGE', `--src ${f.src}: use docker or yaml`);
-  if (!['docker', 'oci'].includes(f.dest)) throw new BerthError('USAGE', `--dest ${f.dest}: use docker or oci`);
+  if (!['docker', 'oci', 'dir'].includes(f.dest)) throw new BerthError('USAGE', `--dest ${f.dest}: use docker, oci or dir`);
   const srcOptions = endRegistryOptions(f, 'src');
   const destOptions = endRegistryOptions(f, 'dest');
   let sources: SyncSource[];
@@ -39,10 +40,11 @@ export async function run(g: GlobalOptions, source: string, destination: string,
   await withStore(engineOptions(g), async (store) => {
     const count = await syncImages(store, sources, {
       destination: destination.replace(/^docker:\/\//, ''),
-      destKind: f.dest as 'docker' | 'oci',
+      destKind: f.dest as SyncOptions['destKind'],
       destOptions,
       ...(f.scoped ? { scoped: true } : {}),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(f.all ? { multiArch: 'all' as const } : {}),
       ...(f.quiet ? {} : { onImage: (from: string, to: string) => process.stderr.write(`Copied ${from} to ${to}\n`) }),
     });
     if (!f.quiet) process.stderr.write(`Synced ${count} image${count === 1 ? '' : 's'}\n`);

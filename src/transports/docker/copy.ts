@@ -13,7 +13,10 @@ import type { Store } from '../../store/store.js';
 import { BerthError, isBerthError, type ErrorCode } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
+import { recompressImage } from '../../image/recompress.js';
+import { MediaType } from '../../oci/mediatypes.js';
 import { readStoreImage, writeStoreImage } from '../store.js';
+import { blobExists } from './blobs.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
 import { readRegistryImage } from './reader.js';
 import { writeRegistryImage, type PushFormat } from './writer.js';
@@ -117,6 +120,12 @@ function codeOf(e: unknown): ErrorCode {
 
 export interface PushOptions extends RegistryOptions {
   format?: PushFormat;
+  /**
+   * podman's --compression-format/--compression-level/--force-compression: layers in another compression are
+   * recompressed (zstd forces an OCI manifest). With force false, a layer the registry already holds as it is
+   * stays as it is.
+   */
+  compression?: { format: 'gzip' | 'zstd'; level?: number; force?: boolean };
   concurrency?: number;
   chunkSize?: number;
   onProgress?: ProgressSink;
@@ -147,10 +156,22 @@ export async function pushImage(store: Store, source: string, dest: string | und
     })
     .filter((r): r is ImageReference => r !== undefined && r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
-  const image = await readStoreImage(store, record);
+  const stored = await readStoreImage(store, record);
   const client = await RegistryClient.open(ref.domain, { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) }, `${ref.domain}/${ref.path}`);
   try {
-    const { digest } = await writeRegistryImage(ref, image, { ...opts, client, mountFrom: [...new Set(mountFrom)] });
+    const c = opts.compression;
+    const image = c
+      ? await recompressImage(stored, {
+          compression: c.format,
+          ...(c.level !== undefined ? { level: c.level } : {}),
+          ...(opts.format ? { format: opts.format === 'oci' ? 'oci' : 'docker' } : {}),
+          tmpDir: await store.tmp.make('push'),
+          ...(c.force === false ? { keep: (layer) => blobExists(client, ref.path, layer.digest) } : {}),
+        })
+      : stored;
+    // A recompressed manifest is written as it is: the registry's refusal is not met by converting it.
+    const format: PushFormat | undefined = opts.format ?? (image !== stored ? (image.manifest.mediaType === MediaType.DockerManifest ? 'v2s2' : 'oci') : undefined);
+    const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
     return { digest, reference: formatReference(ref) };
   } finally {
     client.close();

@@ -1,9 +1,9 @@
 /** `docker://` as a source: a registry image read as the transport-neutral Image. */
 import { autoDecompress } from '../../archive/compression.js';
-import { parseImageConfig, parseManifest, type ImageIndex } from '../../oci/manifest.js';
+import { parseImageConfig, parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../../oci/platform.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
-import type { Image, Layer, ManifestBlob } from '../../image/image.js';
+import type { Image, ImageIndexBundle, Layer, ManifestBlob } from '../../image/image.js';
 import { BerthError } from '../../util/errors.js';
 import { openBlob, readBlob } from './blobs.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
@@ -28,18 +28,42 @@ export function manifestReference(ref: ImageReference): string {
 export async function readRegistryImage(ref: ImageReference, opts: ReadOptions = {}): Promise<Image> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
   const repo = ref.path;
-  let manifest: ManifestBlob = await client.getManifest(repo, manifestReference(ref));
-  let index: ManifestBlob | undefined;
-  let parsed = parseManifest(manifest.bytes, manifest.mediaType);
+  const manifest: ManifestBlob = await client.getManifest(repo, manifestReference(ref));
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType);
   if (parsed.kind === 'index') {
-    index = { ...manifest, mediaType: parsed.mediaType };
+    const index = { ...manifest, mediaType: parsed.mediaType };
     const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
-    manifest = await client.getManifest(repo, chosen.digest);
-    parsed = parseManifest(manifest.bytes, manifest.mediaType || chosen.mediaType);
-    if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${formatReference(ref)}: nested image indexes are not supported`);
+    return { ...(await readChild(client, ref, chosen)), index };
   }
-  manifest = { ...manifest, mediaType: parsed.mediaType };
-  const m = parsed.manifest;
+  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
+}
+
+/**
+ * Reads `ref` for a copy of every platform: an index with each of its children as an Image (pulled lazily: only
+ * manifests and configs are fetched here). A single manifest comes back as an Image (skopeo's --all copies it as is).
+ */
+export async function readRegistryIndex(ref: ImageReference, opts: ReadOptions = {}): Promise<ImageIndexBundle | Image> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  const manifest: ManifestBlob = await client.getManifest(ref.path, manifestReference(ref));
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType);
+  if (parsed.kind !== 'index') return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
+  const children: Image[] = [];
+  for (const desc of parsed.index.manifests) children.push(await readChild(client, ref, desc));
+  return { index: { ...manifest, mediaType: parsed.mediaType }, children };
+}
+
+async function readChild(client: RegistryClient, ref: ImageReference, desc: Descriptor): Promise<Image> {
+  const manifest = await client.getManifest(ref.path, desc.digest);
+  if (manifest.digest !== desc.digest) {
+    throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: manifest ${desc.digest} does not match its digest`);
+  }
+  const parsed = parseManifest(manifest.bytes, manifest.mediaType || desc.mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${formatReference(ref)}: nested image indexes are not supported`);
+  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
+}
+
+async function imageOf(client: RegistryClient, ref: ImageReference, manifest: ManifestBlob, m: ImageManifest): Promise<Image> {
+  const repo = ref.path;
   const configBytes = await readBlob(client, repo, m.config.digest, m.config.size);
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== m.layers.length) {
@@ -56,7 +80,6 @@ export async function readRegistryImage(ref: ImageReference, opts: ReadOptions =
   }));
   return {
     manifest,
-    ...(index ? { index } : {}),
     config: { bytes: configBytes, digest: m.config.digest, mediaType: m.config.mediaType },
     layers,
   };

@@ -5,7 +5,7 @@ import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { parseManifest, toDockerManifest, toOciManifest } from '../../oci/manifest.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
-import type { Image, Layer, ManifestBlob } from '../../image/image.js';
+import type { Image, ImageIndexBundle, Layer, ManifestBlob } from '../../image/image.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { countProgress, type ProgressSink } from '../../util/progress.js';
 import { blobExists, mountBlob, uploadBlob } from './blobs.js';
@@ -117,4 +117,27 @@ async function pushLayer(client: RegistryClient, repo: string, layer: Layer, mou
 
 function isNetworkError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(String((e as { code: unknown }).code));
+}
+
+/**
+ * Pushes an index and its children to `ref`: every child (blobs, config, manifest by digest) first, then the
+ * index's exact bytes at the tag, so that the registry never holds an index naming a missing manifest.
+ */
+export async function writeRegistryIndex(ref: ImageReference, bundle: ImageIndexBundle, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
+  const client = opts.client ?? (await RegistryClient.open(ref.domain, { ...opts, push: true }, `${ref.domain}/${ref.path}`));
+  try {
+    for (const child of bundle.children) {
+      // Each child keeps its format: a conversion would change its digest and break the index.
+      const childRef: ImageReference = { domain: ref.domain, path: ref.path, digest: child.manifest.digest };
+      await writeRegistryImage(childRef, child, { ...opts, client, format: formatOf(child.manifest.mediaType) });
+    }
+    opts.onProgress?.({ type: 'manifest' });
+    if (ref.digest && ref.digest !== bundle.index.digest) {
+      throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: the index to write has digest ${bundle.index.digest}, not the one named`);
+    }
+    await client.putManifest(ref.path, ref.tag ?? ref.digest ?? 'latest', bundle.index);
+    return { digest: bundle.index.digest, mediaType: bundle.index.mediaType };
+  } finally {
+    if (!opts.client) client.close();
+  }
 }

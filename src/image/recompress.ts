@@ -1,0 +1,110 @@
+/**
+ * Layer recompression for push and copy (`--compression-format`, `--dest-compress-format`): a layer whose blob is
+ * not in the wanted compression is decompressed and compressed again as it streams into a temp file, hashed on the
+ * way (never whole in memory); the manifest is rewritten with the new descriptors. The config, and so the image ID
+ * and the diff IDs, do not change.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
+import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
+import { digestOf } from '../oci/digest.js';
+import { isLayerMediaType, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
+import { parseManifest, withLayers, type LayerReplacement } from '../oci/manifest.js';
+import { BerthError } from '../util/errors.js';
+import type { Image, Layer } from './image.js';
+
+export interface RecompressOptions {
+  compression: Exclude<Compression, 'none'>;
+  /** gzip 1-9, zstd 1-19 (the compressor's default when absent). */
+  level?: number;
+  /** The manifest format wanted; default the image's own, OCI when a layer becomes zstd. */
+  format?: ManifestFormat;
+  /** A directory for the recompressed blobs (removed by the caller). */
+  tmpDir: string;
+  /** A layer for which this answers true is kept as it is (the destination already has it: podman's --force-compression=false). */
+  keep?: (layer: Layer) => Promise<boolean>;
+  /** Layers recompressed at once (default 2: compression is CPU bound). */
+  concurrency?: number;
+}
+
+/** Checks a `--compression-level` for the format. */
+export function checkCompressionLevel(compression: Exclude<Compression, 'none'>, level: number | undefined): void {
+  if (level === undefined) return;
+  const max = compression === 'gzip' ? 9 : 19;
+  const min = compression === 'gzip' ? 0 : 1;
+  if (!Number.isInteger(level) || level < min || level > max) {
+    throw new BerthError('USAGE', `compression level ${level} is out of range for ${compression} (${min}-${max})`);
+  }
+}
+
+/**
+ * The image with every layer in `compression`. Layers already in it (or kept by `opts.keep`) are untouched; when no
+ * layer changes and the format is the image's own, the image comes back as it is (same manifest bytes).
+ */
+export async function recompressImage(image: Image, opts: RecompressOptions): Promise<Image> {
+  checkCompressionLevel(opts.compression, opts.level);
+  const ownFormat: ManifestFormat = image.manifest.mediaType === MediaType.DockerManifest ? 'docker' : 'oci';
+  if (opts.compression === 'zstd' && opts.format === 'docker') {
+    throw new BerthError('USAGE', 'zstd-compressed layers need an OCI manifest: Docker schema 2 has no zstd layer type (use the oci format)');
+  }
+  await mkdir(opts.tmpDir, { recursive: true });
+  const limit = pLimit(opts.concurrency ?? 2);
+  const replacements = await Promise.all(
+    image.layers.map((layer) =>
+      limit(async (): Promise<{ r: LayerReplacement; path: string } | undefined> => {
+        // Not a filesystem layer (an attestation's in-toto statement, say): copied as it is.
+        if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
+        if (await opts.keep?.(layer)) return undefined;
+        const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
+        const hash = createHash('sha256');
+        let size = 0;
+        const hashing = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            hash.update(chunk);
+            size += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        await pipeline(await layer.tar(), compressStream(opts.compression, opts.level), hashing, createWriteStream(path));
+        return { r: { digest: `sha256:${hash.digest('hex')}`, size, compression: opts.compression }, path };
+      }),
+    ),
+  );
+  const changed = replacements.some((r) => r !== undefined);
+  const format: ManifestFormat = opts.format ?? (opts.compression === 'zstd' && changed ? 'oci' : ownFormat);
+  if (!changed && format === ownFormat) return image;
+  const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('INTERNAL', 'expected an image manifest');
+  const manifest = withLayers(parsed.manifest, replacements.map((x) => x?.r), format);
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const layers: Layer[] = image.layers.map((layer, i) => {
+    const x = replacements[i];
+    if (!x) return layer;
+    const d = manifest.layers[i]!;
+    return {
+      digest: d.digest,
+      size: d.size,
+      mediaType: d.mediaType,
+      diffID: layer.diffID,
+      ...(layer.uncompressedSize !== undefined ? { uncompressedSize: layer.uncompressedSize } : {}),
+      blob: async () => createReadStream(x.path),
+      tar: async () => autoDecompress(createReadStream(x.path)),
+    };
+  });
+  const mediaType = format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
+  // A converted manifest's config media type follows the format (withLayers mapped it).
+  // The index the image came from no longer names this manifest: it is not carried along.
+  const { index: _stale, ...rest } = image;
+  return {
+    ...rest,
+    manifest: { bytes, mediaType, digest: digestOf(bytes) },
+    config: { ...image.config, mediaType: manifest.config.mediaType },
+    layers,
+  };
+}
+

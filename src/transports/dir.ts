@@ -1,0 +1,139 @@
+import { createWriteStream } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { autoDecompress } from '../archive/compression.js';
+import type { Image, ImageIndexBundle, Layer, NamedImage } from '../image/image.js';
+import { digestOf, parseDigest } from '../oci/digest.js';
+import { parseImageConfig, parseManifest, type ImageIndex } from '../oci/manifest.js';
+import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+import { DirectoryFiles } from './files.js';
+
+/**
+ * skopeo's `dir:` transport: a directory holding `manifest.json` (the exact manifest bytes), every
+ * blob as a file named by its digest's hex (other algorithms as `ALGO-HEX`), and a `version` file.
+ * When manifest.json is an index, each instance's manifest is `HEX.manifest.json`.
+ */
+const VERSION = 'Directory Transport Version: 1.1\n';
+
+function blobName(digest: string): string {
+  const d = parseDigest(digest);
+  return d.algorithm === 'sha256' ? d.hex : `${d.algorithm}-${d.hex}`;
+}
+
+async function readVerified(dir: string, name: string, digest: string): Promise<Buffer> {
+  const bytes = await readFile(join(dir, name)).catch((e: unknown) => {
+    throw new BerthError(errnoCode(e) === 'ENOENT' ? 'IMAGE_UNKNOWN' : 'IO', `dir:${dir}: ${name}: ${(e as Error).message}`);
+  });
+  if (digestOf(bytes, parseDigest(digest).algorithm) !== digest) throw new BerthError('DIGEST_MISMATCH', `dir:${dir}: ${name} does not match its digest ${digest}`);
+  return bytes;
+}
+
+/** The image a manifest in a `dir:` directory describes (its config read and verified). */
+async function imageFrom(dir: string, bytes: Buffer, digest: string, mediaType?: string): Promise<Image> {
+  const parsed = parseManifest(bytes, mediaType);
+  if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `dir:${dir}: nested indexes are not supported`);
+  const manifest = parsed.manifest;
+  const configBytes = await readVerified(dir, blobName(manifest.config.digest), manifest.config.digest);
+  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
+  if (diffIDs.length !== manifest.layers.length) {
+    throw new BerthError('MANIFEST_INVALID', `dir:${dir}: the manifest has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
+  }
+  const files = new DirectoryFiles(dir);
+  const layers: Layer[] = manifest.layers.map((d, i) => ({
+    digest: d.digest,
+    size: d.size,
+    mediaType: d.mediaType,
+    diffID: diffIDs[i]!,
+    blob: async () => files.open(blobName(d.digest)),
+    tar: async () => autoDecompress(files.open(blobName(d.digest))),
+  }));
+  return {
+    manifest: { bytes, mediaType: parsed.mediaType, digest },
+    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+    layers,
+  };
+}
+
+async function readTop(dir: string): Promise<{ bytes: Buffer; digest: string }> {
+  const bytes: Buffer = await readFile(join(dir, 'manifest.json')).catch((e: unknown) => {
+    throw new BerthError(errnoCode(e) === 'ENOENT' ? 'IMAGE_UNKNOWN' : 'IO', `dir:${dir}: no image here (${(e as Error).message})`);
+  });
+  return { bytes, digest: digestOf(bytes) };
+}
+
+/** The image in a `dir:` directory; an index there is resolved for `platform` (default: this host's). */
+export async function readDirImage(dir: string, opts: { platform?: Platform } = {}): Promise<NamedImage> {
+  const top = await readTop(dir);
+  const parsed = parseManifest(top.bytes);
+  if (parsed.kind !== 'index') return { image: await imageFrom(dir, top.bytes, top.digest), names: [] };
+  const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
+  const bytes = await readVerified(dir, `${blobName(chosen.digest)}.manifest.json`, chosen.digest);
+  const image = await imageFrom(dir, bytes, chosen.digest, chosen.mediaType);
+  return { image: { ...image, index: { bytes: top.bytes, mediaType: parsed.mediaType, digest: top.digest } }, names: [] };
+}
+
+/** For a copy of every platform: the index in a `dir:` directory with every child, or its one image. */
+export async function readDirIndex(dir: string): Promise<ImageIndexBundle | Image> {
+  const top = await readTop(dir);
+  const parsed = parseManifest(top.bytes);
+  if (parsed.kind !== 'index') return imageFrom(dir, top.bytes, top.digest);
+  const children: Image[] = [];
+  for (const d of parsed.index.manifests) {
+    const bytes = await readVerified(dir, `${blobName(d.digest)}.manifest.json`, d.digest);
+    children.push(await imageFrom(dir, bytes, d.digest, d.mediaType));
+  }
+  return { index: { bytes: top.bytes, mediaType: parsed.mediaType, digest: top.digest }, children };
+}
+
+/**
+ * Makes `dir` ready for a new `dir:` image, as skopeo does: it must be empty or hold a previous
+ * `dir:` image (whose files are removed). Returns the writer of one named file: through a temp
+ * name, kept when present already.
+ */
+async function prepare(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
+  await mkdir(dir, { recursive: true });
+  const present = await readdir(dir);
+  if (present.length > 0) {
+    if (!present.includes('version')) throw new BerthError('USAGE', `dir:${dir}: refusing to overwrite a directory that is not empty and holds no dir: image`);
+    await Promise.all(present.map((n) => rm(join(dir, n), { recursive: true, force: true })));
+  }
+  await writeFileAtomic(join(dir, 'version'), VERSION);
+  return async (name, body) => {
+    const target = join(dir, name);
+    if (await access(target).then(() => true, () => false)) return;
+    const tmp = `${target}.tmp-${process.pid}`;
+    try {
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  };
+}
+
+async function putImage(put: (name: string, body: Buffer | Readable) => Promise<void>, image: Image): Promise<void> {
+  for (const layer of image.layers) await put(blobName(layer.digest), await layer.blob());
+  await put(blobName(image.config.digest), image.config.bytes);
+}
+
+/** Writes an image into a `dir:` directory; manifest.json, written last, marks it whole. */
+export async function writeDirImage(image: Image, dir: string): Promise<void> {
+  const put = await prepare(dir);
+  await putImage(put, image);
+  await writeFileAtomic(join(dir, 'manifest.json'), image.manifest.bytes);
+}
+
+/** Writes an index with its children: each child's manifest as HEX.manifest.json, the index as manifest.json. */
+export async function writeDirIndex(bundle: ImageIndexBundle, dir: string): Promise<void> {
+  const put = await prepare(dir);
+  for (const child of bundle.children) {
+    await putImage(put, child);
+    await put(`${blobName(child.manifest.digest)}.manifest.json`, child.manifest.bytes);
+  }
+  await writeFileAtomic(join(dir, 'manifest.json'), bundle.index.bytes);
+}
