@@ -6,6 +6,13 @@ import { ProcessDuplex } from './_process.js';
 /** The layer compressions berth reads and writes. */
 export type Compression = 'gzip' | 'zstd' | 'none';
 
+/**
+ * Output chunk of gunzip. zlib's default (16 KiB) makes a 150 MB layer ~10,000 chunks, each a trip
+ * through the thread pool, the tar reader, the diff ID hash and a write; 128 KiB costs a third less
+ * CPU for the same bytes.
+ */
+const GUNZIP_CHUNK = 128 * 1024;
+
 /** Bytes autoDecompress looks at; the longest magic (xz) is 6. */
 const PEEK_BYTES = 6;
 
@@ -39,7 +46,7 @@ export function detectCompression(head: Uint8Array): Compression {
 export function decompressStream(kind: Compression): Duplex {
   switch (kind) {
     case 'gzip':
-      return gzipErrors(createGunzip());
+      return gzipErrors(createGunzip({ chunkSize: GUNZIP_CHUNK }));
     case 'zstd':
       return new ProcessDuplex('zstd', ['-d', '-c', '-q'], 'zstd decompression');
     case 'none':

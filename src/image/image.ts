@@ -19,6 +19,12 @@ export interface Layer {
   readonly uncompressedSize?: number;
   /** The blob exactly as its digest describes it. */
   blob(): Promise<Readable>;
+  /**
+   * True when blob()'s stream checks the digest and size itself and fails (an error instead of its
+   * end) on a mismatch, as a registry download does: a consumer that stores the bytes need not hash
+   * them a second time.
+   */
+  readonly blobVerified?: boolean;
   /** The uncompressed tar. */
   tar(): Promise<Readable>;
 }

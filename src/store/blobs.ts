@@ -1,12 +1,31 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestingStream, digestOf, parseDigest, type Algorithm } from '../oci/digest.js';
 import { publishFile } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import type { TempSpace } from './tmp.js';
+
+/** Bytes buffered before a blob's temp file write waits: fewer, larger writes. */
+const WRITE_HIGH_WATER = 256 * 1024;
+
+/**
+ * Read size of a blob opened as a stream. Node's default (64 KiB) made a 150 MB push ~2,400 reads,
+ * each a trip through the thread pool and one socket write; 1 MiB reads cost less CPU per byte and
+ * keep memory flat (one buffer per open blob).
+ */
+const READ_HIGH_WATER = 1024 * 1024;
+
+/** Passes bytes through, counting them. */
+class CountingStream extends Transform {
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+}
 
 export interface BlobInfo {
   digest: string;
@@ -44,7 +63,7 @@ export class BlobStore {
   }
 
   open(digest: string): Readable {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: READ_HIGH_WATER });
   }
 
   async read(digest: string): Promise<Buffer> {
@@ -58,16 +77,19 @@ export class BlobStore {
 
   /**
    * Streams `input` into the store. With `expected`, the content must hash to it (and have that
-   * size) or nothing is kept.
+   * size) or nothing is kept. With `expected.verifiedBySource`, `input` is a stream that itself
+   * fails unless its bytes match `expected.digest` (a registry download checks as it goes): the
+   * bytes are counted but not hashed again, and nothing is kept unless the stream ends cleanly.
    */
-  async put(input: Readable, expected?: { digest?: string; size?: number }, algorithm?: Algorithm): Promise<BlobInfo> {
+  async put(input: Readable, expected?: { digest?: string; size?: number; verifiedBySource?: boolean }, algorithm?: Algorithm): Promise<BlobInfo> {
     const algo = algorithm ?? (expected?.digest ? parseDigest(expected.digest).algorithm : 'sha256');
     const tmpPath = await this.tmp.path('blob');
-    const hasher = new DigestingStream(algo);
-    const out = createWriteStream(tmpPath);
+    const trusted = expected?.verifiedBySource === true && expected.digest !== undefined ? expected.digest : undefined;
+    const hasher = trusted ? new CountingStream() : new DigestingStream(algo);
+    const out = createWriteStream(tmpPath, { highWaterMark: WRITE_HIGH_WATER });
     try {
       await pipeline(input, hasher, out);
-      return await this.publish(tmpPath, hasher.digest, hasher.size, expected);
+      return await this.publish(tmpPath, trusted ?? (hasher as DigestingStream).digest, hasher.size, expected);
     } finally {
       await rm(tmpPath, { force: true });
     }

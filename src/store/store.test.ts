@@ -30,6 +30,31 @@ describe('store', () => {
     assert.deepEqual(readdirSync(join(tmp.path, 'a', 'tmp')), []);
   });
 
+  it('trusts a verifying source for the digest, but keeps nothing when that source fails at its end', async () => {
+    const store = await Store.open({ root: join(tmp.path, 'v') });
+    const data = Buffer.from('downloaded layer bytes');
+    const digest = digestOf(data);
+    // A source that checks its own digest, as a registry download does: its bytes, then its verdict.
+    const source = (verdict: Error | undefined) =>
+      Readable.from(
+        (async function* () {
+          yield data;
+          if (verdict) throw verdict;
+        })(),
+      );
+    const bad = new BerthError('DIGEST_MISMATCH', 'the blob does not match its digest');
+    await assert.rejects(store.blobs.put(source(bad), { digest, size: data.length, verifiedBySource: true }), (e: unknown) => e === bad);
+    assert.equal(await store.blobs.has(digest), false);
+    assert.deepEqual(await store.blobs.put(source(undefined), { digest, size: data.length, verifiedBySource: true }), { digest, size: data.length });
+    assert.deepEqual(await store.blobs.read(digest), data);
+    // The size is still checked by the store.
+    const other = digestOf('other');
+    await assert.rejects(store.blobs.put(source(undefined), { digest: other, size: 3, verifiedBySource: true }), (e: unknown) => e instanceof BerthError && e.code === 'SIZE_MISMATCH');
+    assert.equal(await store.blobs.has(other), false);
+    await store.close();
+    assert.deepEqual(readdirSync(join(tmp.path, 'v', 'tmp')), []);
+  });
+
   it('accepts sha512 digests', async () => {
     const store = await Store.open({ root: join(tmp.path, 'b') });
     const data = Buffer.from('sha512 content');

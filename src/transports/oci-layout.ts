@@ -1,8 +1,9 @@
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pLimit from 'p-limit';
 import tarStream from 'tar-stream';
 import { autoDecompress } from '../archive/compression.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
@@ -140,6 +141,8 @@ function asOci(image: Image): ManifestBlob {
 interface LayoutEntry {
   path: string;
   size: number;
+  /** A manifest or index: written only once the blobs it names are all there (in order). */
+  manifest?: boolean;
   body: () => Promise<Readable | Buffer>;
 }
 
@@ -162,7 +165,7 @@ function layoutEntries(items: (NamedImage | NamedIndex)[]): { entries: LayoutEnt
       entries.set(blobPath(layer.digest), { path: blobPath(layer.digest), size: layer.size, body: () => layer.blob() });
     }
     entries.set(blobPath(image.config.digest), { path: blobPath(image.config.digest), size: image.config.bytes.length, body: async () => image.config.bytes });
-    entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, body: async () => manifest.bytes });
+    entries.set(blobPath(manifest.digest), { path: blobPath(manifest.digest), size: manifest.bytes.length, manifest: true, body: async () => manifest.bytes });
     return manifest;
   };
   for (const item of items) {
@@ -174,7 +177,7 @@ function layoutEntries(items: (NamedImage | NamedIndex)[]): { entries: LayoutEnt
         if (asOci(child).digest !== child.manifest.digest) throw new BerthError('INTERNAL', 'an OCI layout takes OCI manifests only');
         addImage(child);
       }
-      entries.set(blobPath(index.digest), { path: blobPath(index.digest), size: index.bytes.length, body: async () => index.bytes });
+      entries.set(blobPath(index.digest), { path: blobPath(index.digest), size: index.bytes.length, manifest: true, body: async () => index.bytes });
       desc = { mediaType: MediaType.OciIndex, digest: index.digest, size: index.bytes.length };
     } else {
       const manifest = addImage(item.image);
@@ -208,26 +211,40 @@ export async function writeOciArchive(images: (NamedImage | NamedIndex)[], out: 
   await done;
 }
 
+/** Blobs written into a layout directory at once: a registry source streams each over its own connection. */
+const LAYOUT_BLOB_CONCURRENCY = 6;
+
 /**
  * Writes images into an OCI layout directory, adding to what is there (as skopeo does): blobs
- * already present are kept, index.json entries with the same ref.name are replaced.
+ * already present are kept, index.json entries with the same ref.name are replaced. Blobs are
+ * written several at once (as skopeo copies layers in parallel), each to a temp name renamed into
+ * place when whole; the manifest (last in the entries) is written after every blob it names.
  */
 export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: string): Promise<void> {
   const { entries, index } = layoutEntries(images);
   await mkdir(join(dir, 'blobs'), { recursive: true });
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
-  for (const e of entries) {
+  const writeEntry = async (e: LayoutEntry): Promise<void> => {
     const target = join(dir, e.path);
     // Present already: a layout's blobs are named by digest (checked by access, never read whole).
     const exists = await access(target).then(() => true, () => false);
-    if (exists) continue;
+    if (exists) return;
     await mkdir(join(target, '..'), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}`;
-    const body = await e.body();
-    if (Buffer.isBuffer(body)) await writeFile(tmp, body);
-    else await pipeline(body as Readable, createWriteStream(tmp));
-    await rename(tmp, target);
-  }
+    try {
+      const body = await e.body();
+      if (Buffer.isBuffer(body)) await writeFile(tmp, body);
+      else await pipeline(body as Readable, createWriteStream(tmp));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  };
+  const limit = pLimit(LAYOUT_BLOB_CONCURRENCY);
+  const blobs = entries.filter((e) => !e.manifest);
+  await Promise.all(blobs.map((e) => limit(() => writeEntry(e))));
+  for (const e of entries.filter((e) => e.manifest)) await writeEntry(e);
   let existing: Descriptor[] = [];
   try {
     existing = (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex).manifests ?? [];

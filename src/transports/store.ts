@@ -9,6 +9,7 @@ import type { StagedLayer } from '../store/layers.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { countProgress, type ProgressSink } from '../util/progress.js';
+import { trace } from '../util/trace.js';
 
 /** How many layers a local copy unpacks at once: unpacking is disk and CPU bound (2 cores here). */
 const LOCAL_LAYER_CONCURRENCY = 2;
@@ -83,11 +84,13 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
 async function recordImage(store: Store, image: Image, chain: string[], names: string[], added: Added, onProgress?: ProgressSink): Promise<ImageRecord> {
   for (let attempt = 0; ; attempt++) {
     await putLayers(store, image, chain, added, onProgress);
+    trace('store: layers in place');
     onProgress?.({ type: 'config', digest: image.config.digest });
     await store.blobs.putBytes(image.config.bytes, image.config.digest);
     onProgress?.({ type: 'manifest' });
     await store.blobs.putBytes(image.manifest.bytes, image.manifest.digest);
     if (image.index) await store.blobs.putBytes(image.index.bytes, image.index.digest);
+    trace('store: config and manifest stored');
     const record = await store.updateImages(async (images) => {
       // A concurrent rmi may have swept a layer we found present: check under the lock.
       for (let i = 0; i < chain.length; i++) {
@@ -152,7 +155,7 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   const counted = source.pipe(countProgress(layer.digest, onProgress));
   source.on('error', (e) => counted.destroy(e));
   if (!unpack) {
-    await store.blobs.put(counted, { digest: layer.digest, size: layer.size });
+    await store.blobs.put(counted, { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true });
     return undefined;
   }
   const toBlob = new PassThrough();
@@ -167,7 +170,7 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   toTar.on('error', () => undefined);
   counted.pipe(toBlob);
   counted.pipe(toTar);
-  const blob = store.blobs.put(toBlob, { digest: layer.digest, size: layer.size }).catch((e: unknown) => {
+  const blob = store.blobs.put(toBlob, { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true }).catch((e: unknown) => {
     toTar.destroy(e as Error);
     throw e;
   });

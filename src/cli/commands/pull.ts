@@ -2,6 +2,7 @@ import { withStore } from '../../engine/engine.js';
 import { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { pullImages } from '../../transports/docker/index.js';
 import type { ProgressSink } from '../../util/progress.js';
+import { trace } from '../../util/trace.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
@@ -28,6 +29,7 @@ function platformOf(opts: PullFlags): Platform | undefined {
 
 /** `berth pull NAME...`: podman's lines on stderr, the image ID (hex, as podman prints it) on stdout. */
 export async function run(g: GlobalOptions, names: string[], opts: PullFlags): Promise<void> {
+  trace('pull: begin');
   const platform = platformOf(opts);
   const progress = await progressReporter(opts.quiet);
   const say = (line: string) => (opts.quiet ? undefined : process.stderr.write(`${line}\n`));
@@ -41,6 +43,7 @@ export async function run(g: GlobalOptions, names: string[], opts: PullFlags): P
     : undefined;
   const ids: string[] = [];
   await withStore(engineOptions(g), async (store) => {
+    trace('pull: store open');
     for (const name of names) {
       started = false;
       const records = await pullImages(store, name, {

@@ -12,6 +12,7 @@ import { requireImage } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
 import { BerthError, isBerthError, type ErrorCode } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
+import { trace } from '../../util/trace.js';
 import { recompressImage } from '../../image/recompress.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { readStoreImage, writeStoreImage } from '../store.js';
@@ -88,14 +89,18 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
       try {
         let image;
         try {
+          trace('pull: client ready');
           image = await readRegistryImage(ref, { ...opts, client });
+          trace('pull: manifest and config read');
         } catch (e) {
           errors.push({ ref: formatReference(ref), error: e });
           continue;
         }
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names = candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        return await writeStoreImage(store, { image, names }, opts.onProgress);
+        const record = await writeStoreImage(store, { image, names }, opts.onProgress);
+        trace('pull: image stored');
+        return record;
       } finally {
         client.close();
       }

@@ -75,6 +75,7 @@ async function imageOf(client: RegistryClient, ref: ImageReference, manifest: Ma
     mediaType: d.mediaType,
     diffID: diffIDs[i]!,
     blob: () => openBlob(client, repo, d.digest, d.size),
+    blobVerified: true,
     tar: async () => autoDecompress(await openBlob(client, repo, d.digest, d.size)),
   }));
   return {
