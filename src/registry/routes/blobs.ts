@@ -6,6 +6,7 @@ import { RegistryError } from '../errors.js';
 import { checkDigest } from '../names.js';
 import type { ByteRange } from '../storage/types.js';
 import { API_VERSION, empty, type Handler } from './_http.js';
+import { releaseTransferred } from '../_release-buffers.js';
 
 function unknownBlob(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the repository`, { detail: { digest } });
@@ -72,6 +73,7 @@ function sendStream(outgoing: ServerResponse, status: number, headers: Record<st
   stream.on('error', (e) => outgoing.destroy(e));
   outgoing.on('close', () => stream.destroy());
   stream.pipe(outgoing);
+  stream.on('data', (chunk: Buffer) => releaseTransferred(chunk.length));
   return RESPONSE_ALREADY_SENT;
 }
 

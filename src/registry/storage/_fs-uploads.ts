@@ -1,15 +1,16 @@
 // Upload sessions on the filesystem: bytes go to uploads/<id>/data; finishing verifies the digest and
 // renames the file into blobs/, so a blob is either absent or whole and verified.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { parseDigest, type Algorithm } from '../../oci/digest.js';
 import { errnoCode } from '../../util/errors.js';
 import { RegistryError } from '../errors.js';
 import { fileSize, publish, type FsPaths } from './_fs-paths.js';
+import { receiveInto } from './_fs-write.js';
+import { releaseTransferred } from '../_release-buffers.js';
 import type { BlobInfo, LinkStore, UploadStatus, UploadStore } from './types.js';
 
 const ID_RE = /^[a-f0-9-]{36}$/;
@@ -70,19 +71,22 @@ export class FsUploads implements UploadStore {
       this.running.set(id, running);
     }
     const tracked = this.running.get(id);
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        if (tracked) {
-          tracked.hash.update(chunk);
-          tracked.size += chunk.length;
-        }
-        cb(null, chunk);
-      },
-    });
+    const onChunk = (chunk: Buffer) => {
+      if (tracked) {
+        tracked.hash.update(chunk);
+        tracked.size += chunk.length;
+      }
+      releaseTransferred(chunk.length);
+    };
+    let fh: FileHandle | undefined;
     try {
-      await pipeline(data, tap, createWriteStream(file, { flags: 'r+', start: offset }));
-      return { id, repository, size: (await stat(file)).size };
+      fh = await open(file, 'r+');
+      const written = await receiveInto(data, fh, offset, onChunk);
+      await fh.close();
+      fh = undefined;
+      return { id, repository, size: offset + written };
     } catch (e) {
+      await fh?.close().catch(() => undefined);
       this.running.delete(id);
       await truncate(file, offset).catch(() => undefined);
       throw e;

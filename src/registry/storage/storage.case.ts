@@ -106,6 +106,33 @@ export function storageSuite(backend: string, open: StorageFactory): void {
       assert.equal((await s.uploads.finish('r', u.id, digestOf('goodbye'))).size, 7);
     }));
 
+    it('receives megabytes in small pieces over resumed appends, byte for byte', withStorage(async (s) => {
+      // Many 40,000-byte pieces: writes gather several of them and span the appends' boundaries.
+      const data = Buffer.alloc(5 * 1024 * 1024 + 123);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 13)) & 0xff;
+      const pieces = (b: Buffer) => Readable.from(Array.from({ length: Math.ceil(b.length / 40_000) }, (_, i) => b.subarray(i * 40_000, (i + 1) * 40_000)));
+      const cut = 3 * 1024 * 1024 + 7;
+      const u = await s.uploads.create('r');
+      assert.equal((await s.uploads.append('r', u.id, 0, pieces(data.subarray(0, cut)))).size, cut);
+      assert.equal((await s.uploads.append('r', u.id, cut, pieces(data.subarray(cut)))).size, data.length);
+      const info = await s.uploads.finish('r', u.id, digestOf(data));
+      assert.equal(info.size, data.length);
+      assert.ok((await readAll((await s.blobs.open(info.digest)).stream)).equals(data));
+    }));
+
+    it('puts a session back when the data fails after megabytes were written', withStorage(async (s) => {
+      const first = Buffer.alloc(1024 * 1024 + 5, 1);
+      const u = await s.uploads.create('r');
+      await s.uploads.append('r', u.id, 0, Readable.from([first]));
+      const big = Buffer.alloc(3 * 1024 * 1024, 2);
+      await assert.rejects(s.uploads.append('r', u.id, first.length, failingStream(big)), /connection reset/);
+      assert.equal((await s.uploads.status('r', u.id)).size, first.length);
+      await s.uploads.append('r', u.id, first.length, Readable.from([Buffer.from('end')]));
+      const whole = Buffer.concat([first, Buffer.from('end')]);
+      const info = await s.uploads.finish('r', u.id, digestOf(whole));
+      assert.ok((await readAll((await s.blobs.open(info.digest)).stream)).equals(whole));
+    }));
+
     it('drops an upload whose digest does not match, leaving no blob', withStorage(async (s) => {
       const u = await s.uploads.create('r');
       await s.uploads.append('r', u.id, 0, Readable.from([Buffer.from('data')]));

@@ -1,0 +1,55 @@
+// Giving back the memory of blob transfers. Every socket read of an upload and every file read of a
+// download is a fresh buffer outside V8's heap; V8 frees those only when its own small heap fills or
+// their total passes its external-memory limit (tens of MB). A registry at rest after one 200 MB push
+// or pull thus held ~35 MB of dead buffers for as long as it stayed idle: nothing ran to collect them.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type Gc = (opts?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
+
+/** Bytes between collections of the young generation while a transfer runs (about 1 ms each): every 16 MiB left RSS ~4 MB higher. */
+const MINOR_EVERY_BYTES = 4 << 20;
+/**
+ * Least time between those: each costs a few ms whatever it frees, and a download at 1 GB/s collecting
+ * every 4 MiB took twice the CPU of one that did not.
+ */
+const MINOR_MIN_INTERVAL_MS = 25;
+/** Quiet time after the last transfer before one full collection (a few ms with the registry's small heap). */
+const IDLE_MS = 250;
+
+let gc: Gc | null | undefined;
+let sinceMinor = 0;
+let lastMinor = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function collector(): Gc | null {
+  if (gc === undefined) {
+    try {
+      // The documented way to reach V8's collector without a command-line flag: a new context sees it.
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as Gc;
+    } catch {
+      gc = null;
+    }
+  }
+  return gc;
+}
+
+/** Tells that `bytes` of a blob passed through this process; collects now and then, and once when traffic stops. */
+export function releaseTransferred(bytes: number): void {
+  sinceMinor += bytes;
+  if (sinceMinor >= MINOR_EVERY_BYTES && Date.now() - lastMinor >= MINOR_MIN_INTERVAL_MS) {
+    lastMinor = Date.now();
+    sinceMinor = 0;
+    collector()?.({ type: 'minor' });
+  }
+  if (idleTimer) idleTimer.refresh();
+  else {
+    idleTimer = setTimeout(() => {
+      idleTimer = undefined;
+      sinceMinor = 0;
+      collector()?.({ type: 'major' });
+    }, IDLE_MS);
+    idleTimer.unref();
+  }
+}
