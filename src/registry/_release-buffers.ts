@@ -25,7 +25,8 @@ let idleTimer: NodeJS.Timeout | undefined;
 function collector(): Gc | null {
   if (gc === undefined) {
     try {
-      // The documented way to reach V8's collector without a command-line flag: a new context sees it.
+      // V8 reads --expose-gc when it makes a context, so one made after setting it has `gc`. Node warns
+      // that flags set at run time may misbehave; if this one does not take, nothing is collected early.
       setFlagsFromString('--expose-gc');
       gc = runInNewContext('gc') as Gc;
     } catch {
