@@ -16,6 +16,7 @@ import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../tra
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { BerthError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
+import { goTimestamp } from '../oci/time.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 
@@ -83,7 +84,7 @@ export async function importImage(store: Store, input: string | Readable, name: 
   } catch (e) {
     throw new BerthError('ARCHIVE_INVALID', `cannot read ${typeof input === 'string' ? input : 'stdin'}: ${(e as Error).message}`, { cause: e });
   }
-  const created = new Date().toISOString();
+  const created = goTimestamp(new Date());
   const platform = opts.platform ?? hostPlatform();
   const config = {
     created,

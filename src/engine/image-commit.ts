@@ -9,6 +9,7 @@ import { requireImage } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { trace } from '../util/trace.js';
+import { goTimestamp } from '../oci/time.js';
 
 export type ImageFormat = 'oci' | 'docker';
 
@@ -51,7 +52,7 @@ export async function baseImage(store: Store, id: string | undefined): Promise<{
  */
 export async function commitStep(store: Store, baseId: string | undefined, step: StepResult, readBase?: Awaited<ReturnType<typeof baseImage>>): Promise<ImageRecord> {
   const base = readBase ?? (await baseImage(store, baseId));
-  const created = (step.created ?? new Date()).toISOString();
+  const created = goTimestamp(step.created ?? new Date());
   const blob = step.layer ? await store.blobs.put(step.layer) : undefined;
   trace('commit: layer blob stored');
   const config: ImageConfig = {

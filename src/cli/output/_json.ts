@@ -4,15 +4,11 @@
  * encoder was told not to (podman's `{{json}}` turns HTML escaping off; its `--format json`
  * output, made with json.MarshalIndent, keeps it on).
  */
-
-function rfc3339Nano(d: Date): string {
-  const iso = d.toISOString();
-  return iso.slice(0, 19) + iso.slice(19, 23).replace(/\.?0+$/, '') + 'Z';
-}
+import { goTimestamp } from '../../oci/time.js';
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? null : rfc3339Nano(raw);
+  if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? null : goTimestamp(raw);
   if (value instanceof Map) {
     const keys = [...value.keys()].map(String).sort();
     return Object.fromEntries(keys.map((k) => [k, value.get(k) ?? value.get(Number(k))]));

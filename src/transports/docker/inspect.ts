@@ -6,6 +6,7 @@ import { BerthError } from '../../util/errors.js';
 import { readBlob } from './blobs.js';
 import { RegistryClient } from './client.js';
 import { manifestReference, type ReadOptions } from './reader.js';
+import { goTimestampString } from '../../oci/time.js';
 
 export interface RemoteInspectOptions extends ReadOptions {
   /** Leave out RepoTags (skopeo's --no-tags): one request fewer, and no tag list permission needed. */
@@ -63,7 +64,7 @@ export async function inspectRegistryImage(ref: ImageReference, opts: RemoteInsp
       Name: `${ref.domain}/${repo}`,
       Digest: top.digest,
       RepoTags: tags,
-      ...(c.created ? { Created: c.created } : {}),
+      ...(c.created ? { Created: goTimestampString(c.created) } : {}),
       DockerVersion: (c as { docker_version?: string }).docker_version ?? '',
       Labels: c.config?.Labels ?? null,
       Architecture: c.architecture,
