@@ -3,17 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
 
-function context(env: ContainerEnv, name: string, files: Record<string, string>): string {
-  const dir = join(env.dir, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-  return dir;
-}
+const context = buildContext;
 
 describe('berth build: stdin, outputs, squash and RUN mounts', { timeout: 300_000 }, () => {
   let env: ContainerEnv;

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
 
-/** A context directory under the env with these files (relative path to content). */
-function context(env: ContainerEnv, name: string, files: Record<string, string>): string {
-  const dir = join(env.dir, name);
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-  return dir;
-}
+const context = buildContext;
 
 const lastLine = (s: string) => s.trimEnd().split('\n').at(-1)!;
 

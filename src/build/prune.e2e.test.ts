@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
 
-function context(env: ContainerEnv, name: string, containerfile: string[]): string {
-  const dir = join(env.dir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'Containerfile'), `${containerfile.join('\n')}\n`);
-  return dir;
-}
+const context = (env: ContainerEnv, name: string, containerfile: string[]) => buildContext(env, name, { Containerfile: `${containerfile.join('\n')}\n` });
 
 /** The 11-character IDs of the images a build's steps made or reused, in order (`--> ID` lines). */
 const stepIds = (stdout: string) => [...stdout.matchAll(/^--> ([0-9a-f]{11})$/gm)].map((m) => m[1]!);

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
 
-function context(env: ContainerEnv, name: string, containerfile: string[]): string {
-  const dir = join(env.dir, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'Containerfile'), `${containerfile.join('\n')}\n`);
-  return dir;
-}
+const context = (env: ContainerEnv, name: string, containerfile: string[]) => buildContext(env, name, { Containerfile: `${containerfile.join('\n')}\n` });
 
 /**
  * A RUN that leaves its marker in a directory both stages share (a cache mount with one id), then

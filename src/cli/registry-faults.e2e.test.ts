@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berth, tempDir, type RunResult } from '../testing/cli.js';
 import { answer, dropAfter, FaultRegistry, makeTestImage, sha256, type TestImage } from '../testing/fault-registry.js';
+import { freePort } from '../testing/registry.js';
 import { snapshotStore } from '../testing/snapshot.js';
 
 /**
@@ -27,16 +27,6 @@ function tempLeftovers(store: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String);
 }
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('berth pull and push against a misbehaving registry', { timeout: 300_000 }, () => {
   const tmp = tempDir('berth-faults-');
@@ -417,7 +407,7 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
   });
 
   it('an unreachable registry is one clear error', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const refused = await pull(freshStore(), `127.0.0.1:${port}/x/y:1`);
     assert.equal(refused.code, 125);
     assert.equal(ERROR_LINES(refused.stderr).length, 1, refused.stderr);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { berthBin, busyboxRootfs, ok, run, tempDir, type RunResult } from './cli.js';
 
@@ -39,4 +40,15 @@ export async function containerEnv(): Promise<ContainerEnv> {
   await busyboxRootfs(tarball);
   await env.ok(['import', '--change', 'CMD ["sh"]', tarball, 'busybox']);
   return env;
+}
+
+/** A build context under the environment's directory: each entry a file (parents made) with its content. */
+export function buildContext(env: ContainerEnv, name: string, files: Record<string, string>): string {
+  const dir = join(env.dir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, '..'), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  return dir;
 }
