@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, readSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -118,13 +118,39 @@ function copyEntry(from: string, st: Stats, to: string, host: string, owner: { u
     lchownSync(host, uid, gid);
     lutimesSync(host, st.atime, st.mtime);
   } else if (st.isFile()) {
-    copyFileSync(from, host);
-    lchownSync(host, uid, gid);
-    // chown clears set-id bits, so the mode goes on after it.
-    chmodSync(host, mode ?? st.mode & 0o7777);
-    utimesSync(host, st.atime, st.mtime);
+    if (st.size <= SMALL_FILE) writeSmallFile(from, host, st.size);
+    else copyFileSync(from, host);
+    const fd = openSync(host, constants.O_WRONLY | constants.O_NOFOLLOW);
+    try {
+      fchownSync(fd, uid, gid);
+      // chown clears set-id bits, so the mode goes on after it.
+      fchmodSync(fd, mode ?? st.mode & 0o7777);
+      futimesSync(fd, st.atime, st.mtime);
+    } finally {
+      closeSync(fd);
+    }
   }
   // Sockets, fifos and devices are not copied, as BuildKit skips them in a context.
+}
+
+/** Files up to this size are read whole and written: copy_file_range through overlayfs costs more than the bytes. */
+const SMALL_FILE = 1 << 20;
+
+function writeSmallFile(from: string, to: string, size: number): void {
+  const buf = Buffer.allocUnsafe(size);
+  const src = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let n = 0;
+  try {
+    for (let r; n < size && (r = readSync(src, buf, n, size - n, null)) > 0; ) n += r;
+  } finally {
+    closeSync(src);
+  }
+  const dst = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    for (let off = 0; off < n; ) off += writeSync(dst, buf, off, n - off);
+  } finally {
+    closeSync(dst);
+  }
 }
 
 /** Makes a directory inside the root; the components it creates belong to `owner`. */
@@ -200,9 +226,9 @@ export async function copyLayer(store: Store, imageId: string, sourceImage: stri
   const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
   const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
   try {
-    await mountOverlay(store.root, layersOf(imageId), target);
+    await mountOverlay(store.root, layersOf(imageId), target, { volatile: true });
     try {
-      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source);
+      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source, { volatile: true });
       await fill(target.merged, sourceImage ? source.merged : undefined);
     } finally {
       if (sourceImage) await unmountOverlay(source);

@@ -52,6 +52,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     workdir: step.workdir || '/',
     network: step.network,
     pull: 'never',
+    volatile: true,
     ...(step.volumes?.length ? { volumes: step.volumes } : {}),
     ...(step.tmpfs?.length ? { tmpfs: step.tmpfs } : {}),
   });

@@ -40,6 +40,8 @@ export interface ContainerSpecConfig {
   pidsLimit?: number;
   ulimits: string[];
   autoRemove: boolean;
+  /** The writable layer is thrown away after one run (`--rm`, a build's RUN): mounted volatile, never synced. */
+  volatile?: boolean;
   restartPolicy: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
   /** The command line that created it, for inspect's CreateCommand. */
   createCommand: string[];

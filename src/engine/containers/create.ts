@@ -34,6 +34,8 @@ export interface CreateOptions {
   labels?: string[];
   annotations?: string[];
   autoRemove?: boolean;
+  /** A build step's container: its upper is read once, then removed. */
+  volatile?: boolean;
   restart?: string;
   runtime?: string;
   network?: string;
@@ -221,6 +223,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.pidsLimit !== undefined ? { pidsLimit: parsePidsLimit(opts.pidsLimit) } : {}),
     ulimits: opts.ulimits ?? [],
     autoRemove: opts.autoRemove ?? false,
+    ...(opts.volatile ? { volatile: true } : {}),
     restartPolicy: parseRestartPolicy(opts.restart),
     createCommand: opts.createCommand ?? [],
   };

@@ -51,7 +51,8 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     return { hostCaps, seccomp, limits, devices };
   })();
   hostSide.catch(() => undefined);
-  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
+  // As podman mounts a --rm container's layer: nothing of it has to reach the disk.
+  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay, { volatile: c.config.volatile === true || c.config.autoRemove });
   trace('prepare: mounted');
   const rootfs = paths.overlay.merged;
   const [mounts, user, { hostCaps, seccomp, limits, devices }] = await Promise.all([
