@@ -195,6 +195,19 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     assert.equal(reg.requests('GET', manifestPath(image)).length, 4);
   });
 
+  it('an image the store holds under another name costs one manifest request, no blob', async () => {
+    const again = { ...small, repository: 'faults/again' };
+    reg.add(again);
+    const store = freshStore();
+    assert.equal((await pull(store, `${reg.host}/${small.repository}:${small.tag}`)).code, 0);
+    reg.resetLog();
+    const r = await pull(store, `${reg.host}/${again.repository}:${again.tag}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(reg.requests('GET', manifestPath(again)).length, 1);
+    assert.deepEqual(reg.log.filter((e) => e.path.includes('/blobs/')), [], JSON.stringify(reg.log));
+    assert.deepEqual(images(store).map((i) => i.id), [sha256(small.config)]);
+  });
+
   it('a 404 or 400 is not retried', async () => {
     reg.resetLog();
     reg.fault = (req, res, { path }) => (path === manifestPath(image) ? answer(req, res, 400) : false);

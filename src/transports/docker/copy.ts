@@ -90,7 +90,9 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         let image;
         try {
           trace('pull: client ready');
-          image = await readRegistryImage(ref, { ...opts, client });
+          // A config the store holds already (the image pulled under another name) needs no request.
+          const localConfig = async (digest: string) => ((await store.blobs.has(digest)) ? store.blobs.read(digest) : undefined);
+          image = await readRegistryImage(ref, { ...opts, client, localConfig });
           trace('pull: manifest and config read');
         } catch (e) {
           errors.push({ ref: formatReference(ref), error: e });

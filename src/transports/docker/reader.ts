@@ -1,5 +1,6 @@
 /** `docker://` as a source: a registry image read as the transport-neutral Image. */
 import { autoDecompress } from '../../archive/compression.js';
+import { digestOf } from '../../oci/digest.js';
 import { parseImageConfig, parseManifest, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../../oci/platform.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
@@ -13,6 +14,8 @@ export interface ReadOptions extends RegistryOptions {
   platform?: Platform;
   /** A client to reuse (several reads from one registry share its tokens and connections). */
   client?: RegistryClient;
+  /** A config already at hand (the local store's): saves a round trip; its bytes are checked against the digest. */
+  localConfig?: (digest: string) => Promise<Buffer | undefined>;
 }
 
 /** The reference part a registry takes in a manifest URL: the digest when there is one, else the tag. */
@@ -33,9 +36,9 @@ export async function readRegistryImage(ref: ImageReference, opts: ReadOptions =
   if (parsed.kind === 'index') {
     const index = { ...manifest, mediaType: parsed.mediaType };
     const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
-    return { ...(await readChild(client, ref, chosen)), index };
+    return { ...(await readChild(client, ref, chosen, opts.localConfig)), index };
   }
-  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
+  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest, opts.localConfig);
 }
 
 /**
@@ -52,19 +55,20 @@ export async function readRegistryIndex(ref: ImageReference, opts: ReadOptions =
   return { index: { ...manifest, mediaType: parsed.mediaType }, children };
 }
 
-async function readChild(client: RegistryClient, ref: ImageReference, desc: Descriptor): Promise<Image> {
+async function readChild(client: RegistryClient, ref: ImageReference, desc: Descriptor, localConfig?: ReadOptions['localConfig']): Promise<Image> {
   const manifest = await client.getManifest(ref.path, desc.digest);
   if (manifest.digest !== desc.digest) {
     throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: manifest ${desc.digest} does not match its digest`);
   }
   const parsed = parseManifest(manifest.bytes, manifest.mediaType || desc.mediaType);
   if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${formatReference(ref)}: nested image indexes are not supported`);
-  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
+  return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest, localConfig);
 }
 
-async function imageOf(client: RegistryClient, ref: ImageReference, manifest: ManifestBlob, m: ImageManifest): Promise<Image> {
+async function imageOf(client: RegistryClient, ref: ImageReference, manifest: ManifestBlob, m: ImageManifest, localConfig?: ReadOptions['localConfig']): Promise<Image> {
   const repo = ref.path;
-  const configBytes = await readBlob(client, repo, m.config.digest, m.config.size);
+  const local = await localConfig?.(m.config.digest).catch(() => undefined);
+  const configBytes = local !== undefined && digestOf(local, m.config.digest.startsWith('sha512:') ? 'sha512' : 'sha256') === m.config.digest ? local : await readBlob(client, repo, m.config.digest, m.config.size);
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== m.layers.length) {
     throw new BerthError('MANIFEST_INVALID', `${formatReference(ref)}: the manifest lists ${m.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
