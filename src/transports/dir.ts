@@ -11,6 +11,7 @@ import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { DirectoryFiles } from './files.js';
+import { gatherChunks } from '../util/gather.js';
 
 /**
  * skopeo's `dir:` transport: a directory holding `manifest.json` (the exact manifest bytes), every
@@ -107,7 +108,7 @@ async function prepare(dir: string): Promise<(name: string, body: Buffer | Reada
     if (await access(target).then(() => true, () => false)) return;
     const tmp = `${target}.tmp-${process.pid}`;
     try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, gatherChunks(), createWriteStream(tmp));
       await rename(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true });

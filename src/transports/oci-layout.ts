@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError } from '../util/errors.js';
 import { addStream } from './docker-archive.js';
 import type { ArchiveFiles } from './files.js';
+import { gatherChunks } from '../util/gather.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
@@ -234,7 +235,7 @@ export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: stri
     try {
       const body = await e.body();
       if (Buffer.isBuffer(body)) await writeFile(tmp, body);
-      else await pipeline(body as Readable, createWriteStream(tmp));
+      else await pipeline(body as Readable, gatherChunks(), createWriteStream(tmp));
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
