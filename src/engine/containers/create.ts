@@ -165,22 +165,14 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
   const policy = opts.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(policy)) throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
   let image = findImage(await store.images(), name);
-  if ((image && policy !== 'always' && policy !== 'newer') || policy === 'never') {
+  if ((image && policy !== 'always') || policy === 'never') {
     if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
     return image;
   }
   opts.onPull?.(name);
   // The registry client loads only when a pull is needed: most runs find the image here.
   const { pullImages } = await import('../../transports/docker/index.js');
-  let pulled: ImageRecord[];
-  try {
-    // newer: the registry's image when its digest differs (layers already here are not fetched again).
-    pulled = await pullImages(store, name, opts.pullOptions ?? {});
-  } catch (e) {
-    // podman's newer: with an image here, a failed pull is not an error.
-    if (policy === 'newer' && image) return image;
-    throw e;
-  }
+  const pulled = await pullImages(store, name, opts.pullOptions ?? {});
   image = pulled[0];
   if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
   return image;
