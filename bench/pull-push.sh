@@ -36,44 +36,8 @@ for t in "$SKOPEO" "$PODMAN" "$DISTRIBUTION" curl gzip openssl /usr/bin/time; do
   command -v "$t" >/dev/null || { log "pull-push: $t is not installed"; exit 1; }
 done
 
-# --- registries ----------------------------------------------------------------------------------
-SERVER_PIDS=()
-pullpush_cleanup() {
-  local p
-  for p in "${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}"; do wait "$p" 2>/dev/null || true; done
-  bench_cleanup
-}
-trap pullpush_cleanup EXIT
-
-free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
-
-# start_registry STORAGE: distribution on a free port over STORAGE; sets PORT and PID.
-start_registry() {
-  local storage=$1 i
-  PORT=$(free_port)
-  mkdir -p "$storage"
-  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
-    "$storage" "$PORT" >"$BENCH_TMP/registry.$PORT.yml"
-  "$DISTRIBUTION" serve "$BENCH_TMP/registry.$PORT.yml" >"$BENCH_TMP/registry.$PORT.log" 2>&1 &
-  PID=$!
-  SERVER_PIDS+=("$PID")
-  for i in $(seq 1 200); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/v2/" && return 0
-    kill -0 "$PID" 2>/dev/null || { log "registry exited at startup:"; cat "$BENCH_TMP/registry.$PORT.log" >&2; return 1; }
-    sleep 0.05
-  done
-  log "registry did not come up on port $PORT"
-  return 1
-}
-
-stop_registry() {
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep=() p
-  for p in "${SERVER_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  SERVER_PIDS=("${keep[@]+"${keep[@]}"}")
-}
+# --- registries: bench/servers.sh (distribution only here) ------------------------------------------
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 # --- the image, as an OCI layout ------------------------------------------------------------------
 LAYOUT=$BENCH_TMP/layout
@@ -163,7 +127,7 @@ IMAGE_MB=$(du -sm "$LAYOUT/blobs" | cut -f1) # (one-small's layer included: a fe
 
 # The source registry: the image as bench/big:1 and (same manifest) bench/again:1, and the two
 # one-layer images. skopeo keeps the gzip blobs and the manifest as they are.
-start_registry "$BENCH_TMP/registry-src"
+start_server distribution "$BENCH_TMP/registry-src"
 SRC=127.0.0.1:$PORT SRC_PID=$PID
 for pair in big:bench/big:1 big:bench/again:1 one-big:bench/one-big:1 one-small:bench/one-small:1; do
   "$SKOPEO" copy -q --preserve-digests --dest-tls-verify=false "oci:$LAYOUT:${pair%%:*}" "docker://$SRC/${pair#*:}" >&2
@@ -214,17 +178,17 @@ for i in $(seq 1 "$RUNS"); do
   log "present run $i/$RUNS: berth ${present_b[-1]} ms, podman ${present_p[-1]} ms"
 
   # 3. push from those stores into a new, empty registry each
-  start_registry "$BENCH_TMP/registry-push-b$i"
+  start_server distribution "$BENCH_TMP/registry-push-b$i"
   sync
   push_b+=("$(time_ms bt "$d" push -q --tls-verify=false "$IMG" "docker://127.0.0.1:$PORT/bench/pushed:1")")
   curl -fsS "http://127.0.0.1:$PORT/v2/bench/pushed/tags/list" | grep -q '"1"' || { log "berth push: tag 1 missing"; exit 1; }
-  stop_registry "$PID"
+  stop_server "$PID"
   rm -rf "$BENCH_TMP/registry-push-b$i"
-  start_registry "$BENCH_TMP/registry-push-p$i"
+  start_server distribution "$BENCH_TMP/registry-push-p$i"
   sync
   push_p+=("$(time_ms pm "$PM_DIR" push -q --tls-verify=false "$IMG" "docker://127.0.0.1:$PORT/bench/pushed:1")")
   curl -fsS "http://127.0.0.1:$PORT/v2/bench/pushed/tags/list" | grep -q '"1"' || { log "podman push: tag 1 missing"; exit 1; }
-  stop_registry "$PID"
+  stop_server "$PID"
   rm -rf "$BENCH_TMP/registry-push-p$i"
   log "push run $i/$RUNS: berth ${push_b[-1]} ms, podman ${push_p[-1]} ms"
   rm -rf "$d"
@@ -256,7 +220,7 @@ one_rss() { # IMAGE -> "KB ms"
 }
 read -r RSS_ONE_BIG MS_ONE_BIG < <(one_rss "$SRC/bench/one-big:1")
 read -r RSS_ONE_SMALL MS_ONE_SMALL < <(one_rss "$SRC/bench/one-small:1")
-stop_registry "$SRC_PID"
+stop_server "$SRC_PID"
 
 # --- report ---------------------------------------------------------------------------------------
 line() { # LABEL PEER-LABEL BERTH-ARRAY PEER-ARRAY
