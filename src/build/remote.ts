@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { DigestingStream } from '../oci/digest.js';
 import { BerthError } from '../util/errors.js';
 
 /** A URL as ADD takes it (BuildKit: http and https only; git URLs are not berth's). */
@@ -60,20 +61,14 @@ export async function downloadUrl(url: string, dir: string, checksum?: string, s
   }
   const name = fileNameOf(parsed, res.headers.get('content-disposition'));
   const path = join(dir, `download-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);
-  const h = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      h.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const hashing = new DigestingStream();
   try {
     await pipeline(Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>), hashing, createWriteStream(path, { mode: 0o600 }));
   } catch (e) {
     signal?.throwIfAborted();
     throw new BerthError('IO', `ADD ${url}: downloading: ${(e as Error).message}`, { cause: e, temporary: true });
   }
-  const digest = `sha256:${h.digest('hex')}`;
+  const digest = hashing.digest;
   if (checksum !== undefined && checksum !== digest) {
     throw new BerthError('BUILD_FAILED', `ADD ${url}: checksum mismatch: expected ${checksum}, got ${digest}`);
   }

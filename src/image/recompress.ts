@@ -4,15 +4,13 @@
  * way (never whole in memory); the manifest is rewritten with the new descriptors. The config, and so the image ID
  * and the diff IDs, do not change.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
-import { digestOf } from '../oci/digest.js';
+import { DigestingStream, digestOf } from '../oci/digest.js';
 import { isLayerMediaType, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
 import { parseManifest, withLayers, type LayerReplacement } from '../oci/manifest.js';
 import { BerthError } from '../util/errors.js';
@@ -61,17 +59,9 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
         if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
         if (await opts.keep?.(layer)) return undefined;
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
-        const hash = createHash('sha256');
-        let size = 0;
-        const hashing = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            cb(null, chunk);
-          },
-        });
+        const hashing = new DigestingStream();
         await pipeline(await layer.tar(), compressStream(opts.compression, opts.level), hashing, createWriteStream(path));
-        return { r: { digest: `sha256:${hash.digest('hex')}`, size, compression: opts.compression }, path };
+        return { r: { digest: hashing.digest, size: hashing.size, compression: opts.compression }, path };
       }),
     ),
   );

@@ -19,7 +19,7 @@ const WRITE_HIGH_WATER = 256 * 1024;
 const READ_HIGH_WATER = 1024 * 1024;
 
 /** Passes bytes through, counting them. */
-class CountingStream extends Transform {
+export class CountingStream extends Transform {
   size = 0;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;

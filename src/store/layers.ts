@@ -1,8 +1,9 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { parseDigest } from '../oci/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
+import { CountingStream } from './blobs.js';
 import type { TempSpace } from './tmp.js';
 
 /** An unpacked layer: layers/CHAIN/diff is its content, ready to be an overlay lowerdir. */
@@ -132,13 +133,7 @@ export class LayerStore {
 
 /** Passes a stream through, counting its bytes. */
 function countBytes(input: Readable): { stream: Readable; bytes: () => number } {
-  let n = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      n += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const counter = new CountingStream();
   input.on('error', (e) => counter.destroy(e));
   // An input that failed before we got here (while the stage was being set up) has already
   // emitted its 'error': pass that on, or the unpacking waits forever for data that never comes.
@@ -147,5 +142,5 @@ function countBytes(input: Readable): { stream: Readable; bytes: () => number } 
     counter.on('error', () => undefined);
     counter.destroy((input.errored as Error | null) ?? new BerthError('IO', 'the layer stream was closed before it ended'));
   }
-  return { stream: input.pipe(counter), bytes: () => n };
+  return { stream: input.pipe(counter), bytes: () => counter.size };
 }
