@@ -118,9 +118,12 @@ function copyEntry(from: string, st: Stats, to: string, host: string, owner: { u
     lchownSync(host, uid, gid);
     lutimesSync(host, st.atime, st.mtime);
   } else if (st.isFile()) {
-    if (st.size <= SMALL_FILE) writeSmallFile(from, host, st.size);
-    else copyFileSync(from, host);
-    const fd = openSync(host, constants.O_WRONLY | constants.O_NOFOLLOW);
+    let fd: number;
+    if (st.size <= SMALL_FILE) fd = writeSmallFile(from, host, st.size);
+    else {
+      copyFileSync(from, host);
+      fd = openSync(host, constants.O_WRONLY | constants.O_NOFOLLOW);
+    }
     try {
       fchownSync(fd, uid, gid);
       // chown clears set-id bits, so the mode goes on after it.
@@ -136,7 +139,8 @@ function copyEntry(from: string, st: Stats, to: string, host: string, owner: { u
 /** Files up to this size are read whole and written: copy_file_range through overlayfs costs more than the bytes. */
 const SMALL_FILE = 1 << 20;
 
-function writeSmallFile(from: string, to: string, size: number): void {
+/** Writes `from`'s bytes into a new file `to`; returns it open, for its owner, mode and times. */
+function writeSmallFile(from: string, to: string, size: number): number {
   const buf = Buffer.allocUnsafe(size);
   const src = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
   let n = 0;
@@ -148,9 +152,11 @@ function writeSmallFile(from: string, to: string, size: number): void {
   const dst = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     for (let off = 0; off < n; ) off += writeSync(dst, buf, off, n - off);
-  } finally {
+  } catch (e) {
     closeSync(dst);
+    throw e;
   }
+  return dst;
 }
 
 /** Makes a directory inside the root; the components it creates belong to `owner`. */
