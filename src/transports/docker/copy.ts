@@ -91,8 +91,7 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         try {
           trace('pull: client ready');
           // A config the store holds already (the image pulled under another name) needs no request.
-          const localConfig = async (digest: string) => ((await store.blobs.has(digest)) ? store.blobs.read(digest) : undefined);
-          image = await readRegistryImage(ref, { ...opts, client, localConfig });
+          image = await readRegistryImage(ref, { ...opts, client, localConfig: (digest) => store.blobs.read(digest) });
           trace('pull: manifest and config read');
         } catch (e) {
           errors.push({ ref: formatReference(ref), error: e });

@@ -14,7 +14,7 @@ export interface ReadOptions extends RegistryOptions {
   platform?: Platform;
   /** A client to reuse (several reads from one registry share its tokens and connections). */
   client?: RegistryClient;
-  /** A config already at hand (the local store's): saves a round trip; its bytes are checked against the digest. */
+  /** A config already at hand (the local store's): saves a round trip; its bytes are checked against the digest, and a failed read means the registry is asked. */
   localConfig?: (digest: string) => Promise<Buffer | undefined>;
 }
 
