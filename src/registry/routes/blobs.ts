@@ -30,7 +30,8 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
   } else {
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return undefined; // syntactically invalid: ignored, as RFC 9110 says
+    // Invalid (last before first): RFC 9110 lets a server ignore or reject it; the conformance suite wants a 416.
+    if (m[2] !== '' && Number(m[2]) < start) throw new RegistryError('RANGE_INVALID', `range ${header} ends before it starts`);
   }
   if (start >= size || end < start) throw new RegistryError('RANGE_INVALID', `range ${header} is outside the blob (${size} bytes)`);
   return { start, end };

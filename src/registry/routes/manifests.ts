@@ -5,7 +5,7 @@ import { parseManifest, type Descriptor } from '../../oci/manifest.js';
 import { isNondistributable } from '../../oci/mediatypes.js';
 import { isBerthError } from '../../util/errors.js';
 import { RegistryError } from '../errors.js';
-import { parseReference } from '../names.js';
+import { isValidTag, parseReference } from '../names.js';
 import type { RegistryStorage, StoredManifest } from '../storage/types.js';
 import { empty, readLimited, type Handler } from './_http.js';
 
@@ -80,6 +80,13 @@ async function checkReferences(storage: RegistryStorage, name: string, parsed: R
 export const putManifest: Handler = async (c, { storage, limits, target }) => {
   const name = target.name;
   const ref = parseReference(target.ref!);
+  // ?tag= (repeatable) on a PUT by digest tags it in the same request, as distribution-spec's next
+  // version allows: the only way to tag a manifest whose digest is not the canonical sha256.
+  const extraTags = c.req.queries('tag') ?? [];
+  for (const tag of extraTags) {
+    if (ref.kind !== 'digest') throw new RegistryError('MANIFEST_INVALID', `?tag= needs a manifest PUT by digest, not by tag ${ref.tag}`, { detail: { tag } });
+    if (!isValidTag(tag)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${tag}"`, { detail: { tag } });
+  }
   const bytes = await readLimited(c, limits.manifestBytes, 'manifest');
   let parsed: ReturnType<typeof parseManifest>;
   try {
@@ -102,7 +109,9 @@ export const putManifest: Handler = async (c, { storage, limits, target }) => {
     stored = await storage.manifests.put(name, bytes, parsed.mediaType, digestOpt);
   }
   if (ref.kind === 'tag') await storage.tags.set(name, ref.tag, stored.digest);
+  for (const tag of extraTags) await storage.tags.set(name, tag, stored.digest);
   const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${stored.digest}`, 'Docker-Content-Digest': stored.digest };
+  if (extraTags.length > 0) headers['OCI-Tag'] = [...new Set(extraTags)].join(', ');
   if (doc.subject) headers['OCI-Subject'] = doc.subject.digest;
   return empty(201, headers);
 };
