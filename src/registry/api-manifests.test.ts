@@ -34,6 +34,28 @@ describe('registry API: manifests', () => {
       assert.equal(await errorCode(wrong), 'DIGEST_INVALID');
     }));
 
+  it('tags a manifest pushed by digest with ?tag=, and says so in OCI-Tag', () =>
+    withRegistry(async ({ url }) => {
+      const { bytes } = await pushImage(url, 'r', 'v1');
+      // a sha512 digest: only ?tag= can tag it, a PUT by tag would name it by sha256
+      const d512 = digestOf(bytes, 'sha512');
+      const res = await fetch(`${url}/v2/r/manifests/${d512}?tag=a&tag=b&tag=a`, { method: 'PUT', body: bytes, headers: { 'Content-Type': MediaType.OciManifest } });
+      assert.equal(res.status, 201, await res.clone().text());
+      assert.equal(res.headers.get('oci-tag'), 'a, b');
+      assert.equal(res.headers.get('docker-content-digest'), d512);
+      for (const tag of ['a', 'b']) {
+        const got = await fetch(`${url}/v2/r/manifests/${tag}`, { method: 'HEAD' });
+        assert.equal(got.status, 200);
+        assert.equal(got.headers.get('docker-content-digest'), d512);
+      }
+      const byTag = await fetch(`${url}/v2/r/manifests/v1?tag=c`, { method: 'PUT', body: bytes, headers: { 'Content-Type': MediaType.OciManifest } });
+      assert.equal(byTag.status, 400);
+      assert.equal(await errorCode(byTag), 'MANIFEST_INVALID');
+      const badTag = await fetch(`${url}/v2/r/manifests/${d512}?tag=-x`, { method: 'PUT', body: bytes, headers: { 'Content-Type': MediaType.OciManifest } });
+      assert.equal(badTag.status, 400);
+      assert.equal((await fetch(`${url}/v2/r/manifests/c`, { method: 'HEAD' })).status, 404);
+    }));
+
   it('negotiates the content type with Accept', () =>
     withRegistry(async ({ url }) => {
       await pushImage(url, 'r', 'v1');
