@@ -163,6 +163,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   query?: Record<string, string>;
   body?: Buffer | string;
+  /** Send the body with Transfer-Encoding: chunked and no Content-Length, as Go does for a body of unknown length. */
+  chunked?: boolean;
 }
 
 /** A request to `path` (which may carry a query already); Content-Length is the body's, as Go's client sends it. */
@@ -172,7 +174,8 @@ export function send(method: string, path: string, opts: SendOptions = {}): Prom
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
   const headers: Record<string, string> = { 'User-Agent': 'berth-conformance', ...opts.headers };
   delete headers['Content-Length'];
-  if (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) headers['Content-Length'] = String(body?.length ?? 0);
+  if (opts.chunked) headers['Transfer-Encoding'] = 'chunked';
+  else if (body !== undefined || ['POST', 'PUT', 'PATCH'].includes(method)) headers['Content-Length'] = String(body?.length ?? 0);
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];

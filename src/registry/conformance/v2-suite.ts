@@ -9,7 +9,7 @@ import { digestOf, type Algorithm } from '../../oci/digest.js';
 import {
   blobDelete, blobGetExists, blobHeadExists, blobMount, blobPatchChunked, blobPatchStream, blobPostCancel, blobPostOnly, blobPostPut,
   CHUNK_MIN, expectBody, expectHeader, expectStatus, manifestDelete, manifestGet, manifestGetExists, manifestHead, manifestHeadExists,
-  manifestPut, ping, referrersList, subjectOf, tagList, Unsupported, type Opts,
+  manifestPut, NotRun, ping, referrersList, tagList, Unsupported, type Opts,
 } from './v2-api.js';
 import { DataSet, generateDataSets, genManifestFull, type DataConfig, type Desc } from './v2-data.js';
 import { send } from './setup.js';
@@ -63,6 +63,7 @@ function check(name: string, fn: Check, enabled = true): void {
     try {
       await fn();
     } catch (e) {
+      if (e instanceof NotRun) return t.skip(e.message);
       if (!(e instanceof Unsupported)) throw e;
       skipped.push(`${t.name}: ${e.message}`);
       t.skip(e.message);
@@ -81,15 +82,6 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
   const tested = new Set<string>();
   const passed = new Set<BlobApi>();
 
-  async function pushWith(api: BlobApi, digest: string, td: DataSet, opts: Opts): Promise<void> {
-    switch (api) {
-      case 'post+put': return blobPostPut(repo, digest, td, opts);
-      case 'post only': return blobPostOnly(repo, digest, td, opts);
-      case 'stream': return blobPatchStream(repo, digest, td, opts);
-      case 'chunked': return blobPatchChunked(repo, digest, td, opts);
-    }
-  }
-
   async function pushBlobAny(r: string, digest: string, td: DataSet, opts: Opts = blobOpts): Promise<void> {
     const algo = digest.split(':')[0]!;
     const order = [
@@ -98,21 +90,21 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       ...BLOB_APIS.filter((a) => passed.has(a)),
       ...BLOB_APIS,
     ].filter((a, i, all) => all.indexOf(a) === i);
+    // Each attempt is a test of its own there: a hard failure counts even when a later API pushes the blob.
     const errors: unknown[] = [];
     for (const api of order) {
       tested.add(api);
       tested.add(`${algo}/${api}`);
       try {
-        if (r === repo) await pushWith(api, digest, td, opts);
-        else await pushTo(r, api, digest, td, opts);
+        await pushTo(r, api, digest, td, opts);
         passed.add(api);
-        return;
+        break;
       } catch (e) {
-        if (e instanceof Unsupported) return;
-        errors.push(e);
+        if (e instanceof Unsupported) skipped.push(`push ${digest} with ${api}: ${e.message}`);
+        else errors.push(e);
       }
     }
-    throw new AggregateError(errors, `every blob upload API failed for ${digest}: ${errors.map(String).join('; ')}`);
+    if (errors.length > 0) throw new AggregateError(errors, `blob upload of ${digest} failed: ${errors.map(String).join('; ')}`);
   }
 
   async function pushTo(r: string, api: BlobApi, digest: string, td: DataSet, opts: Opts): Promise<void> {
@@ -207,8 +199,11 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
             ok = true;
           }, enabled);
           if (name !== 'post cancel') {
-            check('blob-head', async (): Promise<void> => (ok ? blobHeadExists(repo, digests.get(name)!, td, blobOpts) : undefined));
-            check('blob-get', async (): Promise<void> => (ok ? blobGetExists(repo, digests.get(name)!, td, blobOpts) : undefined));
+            const notRun = (): never => {
+              throw new NotRun('the upload did not succeed');
+            };
+            check('blob-head', async () => (ok ? blobHeadExists(repo, digests.get(name)!, td, blobOpts) : notRun()));
+            check('blob-get', async () => (ok ? blobGetExists(repo, digests.get(name)!, td, blobOpts) : notRun()));
           }
           check('blob-delete', () => deleteBlob(repo, digests.get(name)!), cfg.blobs.delete);
           if (name === 'mount' || name === 'mount anonymous') check('blob-delete (source repository)', () => deleteBlob(repo2, digests.get(name)!), cfg.blobs.delete);
@@ -309,7 +304,7 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
         }
         for (const [tag, digest] of td.tags) {
           check(`manifest-by-tag ${tag}`, async () => {
-            if (td.tagPushed.has(tag)) return;
+            if (td.tagPushed.has(tag)) throw new NotRun('already tagged by the push by digest (?tag=)');
             await manifestPut(repo, tag, digest, td, cfg.referrer, { ...manOpts, badDigest: badDigest(digest) });
             td.tagPushed.add(tag);
           });
@@ -348,12 +343,11 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       if (td.referrers.size > 0) check('referrers', () => referrers(td), cfg.referrer);
 
       describe('delete', () => {
-        for (const [tag, digest] of td.tags) {
+        for (const tag of td.tags.keys()) {
           check(`tag-delete ${tag}`, async () => {
-            if (!td.tagPushed.has(tag)) return;
+            if (!td.tagPushed.has(tag)) throw new NotRun('the tag was not pushed');
             await manifestDelete(repo, tag);
             if (cfg.tags.atomic) expectStatus(await manifestHead(repo, tag), 404);
-            void digest;
           }, cfg.tags.delete);
         }
         for (const digest of [...td.order].reverse()) {
@@ -409,9 +403,12 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       for (const digest of td.blobs.keys()) check(`blob ${digest.slice(0, 19)}`, () => pushBlobAny(repo, digest, td));
       check('manifest-put', async () => {
         const body = td.manifests.get(manifest)!;
-        const r = await send('PUT', `/v2/${repo}/manifests/sha256:baddigeststring`, { headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, body });
+        const r = await send('PUT', `/v2/${repo}/manifests/sha256:baddigeststring`, {
+          headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+          body,
+          chunked: true,
+        });
         expectStatus(r, 400);
-        void subjectOf;
       });
       check('manifest-get', async () => expectStatus(await manifestGet(repo, 'sha256:baddigeststring'), 404, 400));
       describe('delete', () => {
