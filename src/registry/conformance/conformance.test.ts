@@ -1,6 +1,11 @@
-// The distribution-spec conformance suite, mirrored: its four workflows in its order (pull, push,
-// content discovery, content management) against one registry on 127.0.0.1 over a temp directory;
-// once as the Go suite runs by default, once with OCI_DELETE_MANIFEST_BEFORE_BLOBS=false.
+// The classic distribution-spec conformance suite (ginkgo: setup.go, 01_pull_test.go,
+// 02_push_test.go, 03_discovery_test.go, 04_management_test.go), mirrored: its four workflows in its
+// order (pull, push, content discovery, content management) against one registry on 127.0.0.1 over a
+// temp directory; once as the Go suite runs by default, once with OCI_DELETE_MANIFEST_BEFORE_BLOBS=false.
+// The suite's redesign (one runner: run.go, api.go, testdata.go, config.go; the `conformance` binary
+// as of commit 97274622) is mirrored in v2-*.ts and run by conformance-v2.test.ts. The numbered
+// files 01_base_api_route_test.go ... 09_blob_delete_test.go are the suite's first (2020) layout,
+// older than both; every check they make is in one of the two mirrors.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
