@@ -322,7 +322,9 @@ export async function manifestPut(repo: string, ref: string, digest: string, td:
   expectStatus(r, 201);
   const subject = referrers ? subjectOf(body) : undefined;
   if (subject) expectHeader(r, 'OCI-Subject', subject.digest);
-  verifyDigest(r, digest, opts);
+  // The Go suite looks for a flag named RequestDigestHeader here, which nothing sets: the header is
+  // checked when present but never required on a manifest PUT.
+  verifyDigest(r, digest, {});
   const loc = requireLocation(r, 'manifest PUT');
   const got = await send('GET', resolveLocation(loc, url), { headers: acceptManifests });
   expectStatus(got, 200);
