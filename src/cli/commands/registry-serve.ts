@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { resolveStorePaths } from '../../engine/engine.js';
-import { formatGcReport, loadRegistryConfig, mergeRegistryConfig, parseAddr, startRegistry, type AuthConfig } from '../../registry/index.js';
+import { formatGcReport, holdYoungGeneration, loadRegistryConfig, mergeRegistryConfig, parseAddr, startRegistry, type AuthConfig } from '../../registry/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
@@ -40,6 +40,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     process.stderr.write(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`);
   }
   const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
+  holdYoungGeneration();
   const server = await startRegistry({
     addr,
     storage,

@@ -6,7 +6,7 @@ import { RegistryError } from '../errors.js';
 import { checkDigest } from '../names.js';
 import type { ByteRange } from '../storage/types.js';
 import { API_VERSION, empty, type Handler } from './_http.js';
-import { releaseTransferred } from '../_release-buffers.js';
+import { sendBlob } from './_send-blob.js';
 
 function unknownBlob(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the repository`, { detail: { digest } });
@@ -56,27 +56,25 @@ export const getBlob: Handler = async (c, { storage, target }) => {
     if (e instanceof RegistryError) throw new RegistryError('RANGE_INVALID', e.message, { headers: { 'Content-Range': `bytes */${info.size}` } });
     throw e;
   }
-  const { size, stream } = await storage.blobs.open(digest, range);
+  const content = await storage.blobs.open(digest);
+  const { size } = content;
+  if (range && range.end >= size) {
+    await content.close();
+    throw new RegistryError('RANGE_INVALID', `range bytes=${range.start}-${range.end} is outside the blob (${size} bytes)`, { headers: { 'Content-Range': `bytes */${size}` } });
+  }
   const status = range ? 206 : 200;
   const bodyHeaders = range
     ? { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${size}` }
     : { ...headers, 'Content-Length': String(size) };
-  // Under the Node server the file goes straight into the socket: through a web stream, each
-  // chunk of a large blob cost more than reading it (a third of distribution's rate at 200 MB).
+  // Under the Node server the bytes go straight into the socket: through a web stream, each chunk of a
+  // large blob cost more than reading it (a third of distribution's rate at 200 MB).
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing) return sendStream(outgoing, status, { ...bodyHeaders, 'Docker-Distribution-API-Version': API_VERSION }, stream);
-  return new Response(Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, { status, headers: bodyHeaders });
+  if (outgoing) {
+    void sendBlob(outgoing, status, { ...bodyHeaders, 'Docker-Distribution-API-Version': API_VERSION }, content, range);
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(Readable.toWeb(content.stream(range)) as unknown as ReadableStream<Uint8Array>, { status, headers: bodyHeaders });
 };
-
-/** Writes the response itself, with back-pressure; a client gone or a read failing ends both sides. */
-function sendStream(outgoing: ServerResponse, status: number, headers: Record<string, string>, stream: Readable): Response {
-  outgoing.writeHead(status, headers);
-  stream.on('error', (e) => outgoing.destroy(e));
-  outgoing.on('close', () => stream.destroy());
-  stream.pipe(outgoing);
-  stream.on('data', (chunk: Buffer) => releaseTransferred(chunk.length));
-  return RESPONSE_ALREADY_SENT;
-}
 
 export const deleteBlob: Handler = async (_c, { storage, target }) => {
   const digest = checkDigest(target.ref!);

@@ -81,9 +81,19 @@ export function storageSuite(backend: string, open: StorageFactory): void {
       assert.deepEqual(await s.blobs.stat(digest), { digest, size: 11 });
       assert.deepEqual(await s.links.stat('a/b', digest), { digest, size: 11 });
       assert.equal(await s.links.stat('a', digest), undefined);
-      assert.equal((await readAll((await s.blobs.open(digest)).stream)).toString(), 'hello world');
-      assert.equal((await readAll((await s.blobs.open(digest, { start: 6, end: 10 })).stream)).toString(), 'world');
-      await rejectsWith(s.blobs.open(digest, { start: 5, end: 11 }), 'RANGE_INVALID');
+      assert.equal((await readAll((await s.blobs.open(digest)).stream())).toString(), 'hello world');
+      assert.equal((await readAll((await s.blobs.open(digest)).stream({ start: 6, end: 10 }))).toString(), 'world');
+      const content = await s.blobs.open(digest);
+      try {
+        assert.throws(() => content.stream({ start: 5, end: 11 }), (e) => isRegistryError(e, 'RANGE_INVALID'));
+        const buf = Buffer.alloc(8);
+        assert.equal(content.size, 11);
+        assert.equal(await content.read(buf, 6), 5);
+        assert.equal(buf.subarray(0, 5).toString(), 'world');
+        assert.equal(await content.read(buf, 11), 0);
+      } finally {
+        await content.close();
+      }
       await rejectsWith(s.uploads.status('a/b', u.id), 'BLOB_UPLOAD_UNKNOWN');
     }));
 
@@ -117,7 +127,7 @@ export function storageSuite(backend: string, open: StorageFactory): void {
       assert.equal((await s.uploads.append('r', u.id, cut, pieces(data.subarray(cut)))).size, data.length);
       const info = await s.uploads.finish('r', u.id, digestOf(data));
       assert.equal(info.size, data.length);
-      assert.ok((await readAll((await s.blobs.open(info.digest)).stream)).equals(data));
+      assert.ok((await readAll((await s.blobs.open(info.digest)).stream())).equals(data));
     }));
 
     it('puts a session back when the data fails after megabytes were written', withStorage(async (s) => {
@@ -130,7 +140,7 @@ export function storageSuite(backend: string, open: StorageFactory): void {
       await s.uploads.append('r', u.id, first.length, Readable.from([Buffer.from('end')]));
       const whole = Buffer.concat([first, Buffer.from('end')]);
       const info = await s.uploads.finish('r', u.id, digestOf(whole));
-      assert.ok((await readAll((await s.blobs.open(info.digest)).stream)).equals(whole));
+      assert.ok((await readAll((await s.blobs.open(info.digest)).stream())).equals(whole));
     }));
 
     it('drops an upload whose digest does not match, leaving no blob', withStorage(async (s) => {

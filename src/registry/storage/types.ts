@@ -33,13 +33,24 @@ export interface BlobEntry extends BlobInfo {
   modified: number;
 }
 
+/** An open blob. Reads at a position let a sender reuse its buffers; a stream makes a new one per chunk. */
+export interface BlobContent {
+  /** The whole blob's size. */
+  readonly size: number;
+  /** Copies bytes from `position` into `buffer`, as many as fit and exist: the count, 0 past the end. */
+  read(buffer: Buffer, position: number): Promise<number>;
+  /** The bytes of `range` (or all), closing the content when it ends; RANGE_INVALID if the range is outside the blob. */
+  stream(range?: ByteRange): Readable;
+  close(): Promise<void>;
+}
+
 /** Content-addressed blobs, stored once per registry whatever repositories link them. */
 export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** Every blob of the registry, in no particular order. */
   list(): AsyncIterable<BlobEntry>;
-  /** The blob's bytes, or the given range of them; BLOB_UNKNOWN if absent, RANGE_INVALID if the range is outside it. */
-  open(digest: string, range?: ByteRange): Promise<{ size: number; stream: Readable }>;
+  /** The blob's bytes, open for reading until closed; BLOB_UNKNOWN if absent. */
+  open(digest: string): Promise<BlobContent>;
   /**
    * Removes the blob itself (for garbage collection); false if it was not there. With `unusedSince`, only
    * a blob that nothing wrote, linked or checked since then is removed, atomically with respect to those.
