@@ -7,7 +7,8 @@
 #   1. blob GET throughput (MB/s, wrk's Transfer/sec) of a 1 MB and a 200 MB blob, and the peak RSS
 #      of each server while it streams the 200 MB one (VmHWM, reset through clear_refs before);
 #   2. manifest HEAD (ab) and GET (wrk), OCI manifest and Accept header, and tags list, requests/s;
-#   3. `skopeo copy` push of a ~200 MB docker-archive (make_big_archive) into an empty registry;
+#   3. `skopeo copy` push of a ~200 MB docker-archive (make_big_archive) into an empty registry, and of
+#      the same image from a gzipped OCI layout;
 #   4. manifest GET with 100 connections: every request must succeed (non-2xx and socket errors shown).
 #
 #   bash bench/registry.sh                 # RUNS=3 wrk runs / pushes per server, DURATION=5s each
@@ -201,24 +202,37 @@ stop_server "$B_PID"
 stop_server "$D_PID"
 
 # --- 3: skopeo push into an empty registry, fresh storage per run ---------------------------------
+# Twice: from the docker-archive, whose plain tar layers skopeo gzips as it sends them (so its own
+# compression sets the pace), and from an OCI layout holding the same image already gzipped, which
+# skopeo streams as they are (so the server's receiving, hashing and writing do).
 ARCHIVE=$BENCH_TMP/bench.tar
-log "registry: generating a ${SIZE_MB} MB docker-archive..."
+LAYOUT=$BENCH_TMP/bench-layout
+log "registry: generating a ${SIZE_MB} MB docker-archive and a gzipped OCI layout of it..."
 make_big_archive "$ARCHIVE" "$SIZE_MB"
-cat "$ARCHIVE" >/dev/null # in the page cache for both alike
-push_berth=() push_dist=()
-for i in $(seq 1 "$RUNS"); do
-  for s in berth distribution; do
-    st=$BENCH_TMP/push-$s-$i
-    start_server "$s" "$st"
-    sync
-    ms=$(time_ms skopeo copy -q --dest-tls-verify=false "docker-archive:$ARCHIVE" "docker://127.0.0.1:$PORT/bench/big:1")
-    curl -fsS "http://127.0.0.1:$PORT/v2/bench/big/tags/list" | grep -q '"1"' || { log "push to $s: tag 1 missing"; exit 1; }
-    stop_server "$PID"
-    rm -rf "$st"
-    if [ $s = berth ]; then push_berth+=("$ms"); else push_dist+=("$ms"); fi
-    log "push run $i/$RUNS: $s $ms ms"
+skopeo copy -q "docker-archive:$ARCHIVE" "oci:$LAYOUT:big"
+LAYOUT_MB=$(du -sm "$LAYOUT" | cut -f1)
+cat "$ARCHIVE" "$LAYOUT"/blobs/sha256/* >/dev/null # in the page cache for both alike
+# push_runs KEY SOURCE: RUNS pushes per server, alternating; times (ms) in PUSH[KEY.berth|distribution].
+declare -A PUSH
+push_runs() {
+  local key=$1 src=$2 i s st ms
+  PUSH[$key.berth]='' PUSH[$key.distribution]=''
+  for i in $(seq 1 "$RUNS"); do
+    for s in berth distribution; do
+      st=$BENCH_TMP/push-$s-$i
+      start_server "$s" "$st"
+      sync
+      ms=$(time_ms skopeo copy -q --dest-tls-verify=false "$src" "docker://127.0.0.1:$PORT/bench/big:1")
+      curl -fsS "http://127.0.0.1:$PORT/v2/bench/big/tags/list" | grep -q '"1"' || { log "push to $s: tag 1 missing"; exit 1; }
+      stop_server "$PID"
+      rm -rf "$st"
+      PUSH[$key.$s]+="$ms "
+      log "push ($key) run $i/$RUNS: $s $ms ms"
+    done
   done
-done
+}
+push_runs archive "docker-archive:$ARCHIVE"
+push_runs layout "oci:$LAYOUT:big"
 
 # --- report --------------------------------------------------------------------------------------
 echo "== registry: berth registry serve vs distribution ($("$DISTRIBUTION" --version 2>/dev/null | awk '{ print $NF }' || echo '?')), loopback, wrk -t$WRK_THREADS -d$DURATION, n=$RUNS per server (load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -237,10 +251,18 @@ echo "-- ${MANY_CONNS} concurrent clients, manifest GET, one run each"
 many_line berth "${MANY[0]}" "$BENCH_TMP/wrk-many-berth.out"
 many_line distribution "${MANY[1]}" "$BENCH_TMP/wrk-many-distribution.out"
 printf '%-34s %s\n' "ratio berth/distribution" "$(ratio "$(cut -d' ' -f1 <<<"${MANY[0]}")" "$(cut -d' ' -f1 <<<"${MANY[1]}")")"
-echo "-- skopeo copy docker-archive (${SIZE_MB} MB, 2 layers) -> empty registry, fresh storage per run"
-summary "berth push" "${push_berth[@]}"
-summary "distribution push" "${push_dist[@]}"
-echo "ratio distribution/berth     $(ratio "$(median "${push_dist[@]}")" "$(median "${push_berth[@]}")")"
+push_lines() { # KEY
+  # shellcheck disable=SC2086
+  {
+    summary "berth push" ${PUSH[$1.berth]}
+    summary "distribution push" ${PUSH[$1.distribution]}
+    echo "ratio distribution/berth     $(ratio "$(median ${PUSH[$1.distribution]})" "$(median ${PUSH[$1.berth]})")"
+  }
+}
+echo "-- skopeo copy docker-archive (${SIZE_MB} MB, 2 plain layers, gzipped by skopeo on the way) -> empty registry, fresh storage per run"
+push_lines archive
+echo "-- skopeo copy oci: (the same image gzipped, ${LAYOUT_MB} MB, sent as is) -> empty registry, fresh storage per run"
+push_lines layout
 many_errs=$(( $(cut -d' ' -f3 <<<"${MANY[0]}") + $(cut -d' ' -f3 <<<"${MANY[1]}") ))
 if [ "$TOTAL_ERRS" -ne 0 ] || [ "$many_errs" -ne 0 ]; then
   echo "!! errors: $TOTAL_ERRS in the timed runs, $many_errs in the ${MANY_CONNS}-client runs"

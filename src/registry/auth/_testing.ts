@@ -1,11 +1,12 @@
 // Helpers for the access-control tests: a config directory with users, keys and a registry TOML.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
+import { ok } from '../../testing/cli.js';
 import { loadRegistryConfig } from '../config.js';
 import { startRegistry, type RunningRegistry } from '../server.js';
 
@@ -16,6 +17,8 @@ export interface AuthFixture {
   registry: RunningRegistry;
   /** The private key PEM of an external token issuer the registry trusts. */
   externalKey: string;
+  /** With `tls`: a directory holding the server's self-signed certificate as ca.crt, as clients' --cert-dir expects. */
+  certDir: string;
 }
 
 export function basic(user: string, password: string): Record<string, string> {
@@ -46,9 +49,10 @@ delete = ["alice"]
 
 /**
  * Starts a registry on 127.0.0.1 with htpasswd users and RULES; `token` adds the built-in token issuer
- * (and trusts an external one). Stopped and removed after `fn`.
+ * (and trusts an external one); `tls` serves HTTPS with a new self-signed certificate for 127.0.0.1.
+ * Stopped and removed after `fn`.
  */
-export async function withAuthRegistry(opts: { token: boolean; extra?: string }, fn: (f: AuthFixture) => Promise<void>): Promise<void> {
+export async function withAuthRegistry(opts: { token: boolean; tls?: boolean; extra?: string }, fn: (f: AuthFixture) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-reg-auth-'));
   let registry: RunningRegistry | undefined;
   try {
@@ -62,8 +66,15 @@ export async function withAuthRegistry(opts: { token: boolean; extra?: string },
     const toml = `[storage]\npath = "storage"\n[auth]\nhtpasswd = "users.htpasswd"\ncatalog = ["alice"]\n${token}${RULES}${opts.extra ?? ''}`;
     await writeFile(join(dir, 'registry.toml'), toml);
     const config = await loadRegistryConfig(join(dir, 'registry.toml'));
-    registry = await startRegistry({ addr: '127.0.0.1:0', storage: config.storage!, ...(config.auth ? { auth: config.auth } : {}) });
-    await fn({ dir, registry, externalKey: external.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string });
+    const certDir = join(dir, 'certs');
+    const tls = opts.tls ? { tlsCert: join(certDir, 'ca.crt'), tlsKey: join(dir, 'server.key') } : {};
+    if (opts.tls) {
+      await mkdir(certDir);
+      await ok('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tls.tlsKey!, '-out', tls.tlsCert!]);
+    }
+    registry = await startRegistry({ addr: '127.0.0.1:0', storage: config.storage!, ...tls, ...(config.auth ? { auth: config.auth } : {}) });
+    await fn({ dir, registry, externalKey: external.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certDir });
   } finally {
     await registry?.close();
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { digestOf } from '../../oci/digest.js';
-import { ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
+import { berth, ok, podmanArgs, run, tempDir } from '../../testing/cli.js';
 import { oneFileLayer, writeTestLayout } from '../../testing/oci-layout.js';
 import { USERS, withAuthRegistry } from './_testing.js';
 
@@ -37,6 +37,45 @@ describe('registry access control end to end', () => {
       }),
     );
   }
+
+  it('skopeo, podman and berth verify its certificate and log in over TLS', async () => {
+    const tmp = tempDir('berth-reg-tls-e2e-');
+    try {
+      await withAuthRegistry({ token: true, tls: true }, async ({ registry, dir, certDir }) => {
+        assert.match(registry.url, /^https:\/\//);
+        const host = registry.url.replace(/^https:\/\//, '');
+        const src = join(dir, 'layout');
+        const digest = await writeLayout(src, 'v1');
+        // Verification stays on: without the certificate the clients must refuse the server.
+        const untrusted = await run('skopeo', ['copy', '--quiet', '--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/private/tls:v1`]);
+        assert.notEqual(untrusted.code, 0);
+        assert.match(untrusted.stderr, /certificate/i);
+        await ok('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-cert-dir', certDir, '--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/private/tls:v1`]);
+        const raw = await run('skopeo', ['inspect', '--raw', '--cert-dir', certDir, '--creds', alice, `docker://${host}/private/tls:v1`]);
+        assert.equal(raw.code, 0, raw.stderr);
+        assert.equal(digestOf(raw.stdout), digest);
+
+        const podman = (args: string[]) => run('podman', [...podmanArgs(tmp.path), ...args]);
+        const pulled = await podman(['pull', '--quiet', '--cert-dir', certDir, '--creds', alice, `${host}/private/tls:v1`]);
+        assert.equal(pulled.code, 0, pulled.stderr);
+        assert.equal((await podman(['pull', '--quiet', '--cert-dir', certDir, `${host}/private/tls:v1`])).code === 0, false, 'no anonymous pull of a private repository');
+
+        const store = join(tmp.path, 'berth');
+        const authfile = ['--authfile', join(tmp.path, 'auth.json')];
+        const login = await berth(store, ['login', ...authfile, '--cert-dir', certDir, '-u', 'alice', '-p', USERS.alice, host]);
+        assert.equal(login.code, 0, login.stderr);
+        const got = await berth(store, ['pull', '-q', ...authfile, '--cert-dir', certDir, `${host}/private/tls:v1`]);
+        assert.equal(got.code, 0, got.stderr);
+        const pushed = await berth(store, ['push', '-q', ...authfile, '--cert-dir', certDir, `${host}/private/tls:v1`, `${host}/private/tls:v2`]);
+        assert.equal(pushed.code, 0, pushed.stderr);
+        const tags = await run('skopeo', ['list-tags', '--cert-dir', certDir, '--creds', alice, `docker://${host}/private/tls`]);
+        assert.deepEqual((JSON.parse(tags.stdout) as { Tags: string[] }).Tags.sort(), ['v1', 'v2']);
+      });
+    } finally {
+      await run('podman', [...podmanArgs(tmp.path), 'system', 'reset', '-f']);
+      tmp.cleanup();
+    }
+  });
 
   it('podman pushes and pulls with --creds against the token server', async () => {
     const tmp = tempDir('berth-reg-auth-e2e-');
