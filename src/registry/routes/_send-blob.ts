@@ -31,17 +31,29 @@ function returnBuffer(buffer: Buffer): void {
 export async function sendBlob(out: ServerResponse, status: number, headers: Record<string, string>, content: BlobContent, range?: ByteRange): Promise<void> {
   const end = range ? range.end + 1 : content.size;
   let position = range ? range.start : 0;
-  // Resolves on 'close' so that no wait below outlives the connection, whatever happens to pending writes.
-  const closed = new Promise<undefined>((resolve) => out.once('close', () => resolve(undefined)));
+  // Each write's wait ends with its callback or with 'close', whichever comes first: after a reset
+  // Node may never call back a write it had queued.
+  const waiting = new Set<(buffer: Buffer | undefined) => void>();
+  out.once('close', () => {
+    for (const resolve of waiting) resolve(undefined);
+    waiting.clear();
+  });
   const writes: Promise<Buffer | undefined>[] = [];
   const written = (buffer: Buffer, length: number): Promise<Buffer | undefined> =>
-    Promise.race([new Promise<Buffer | undefined>((resolve) => out.write(buffer.subarray(0, length), (e) => resolve(e ? undefined : buffer))), closed]);
+    new Promise((resolve) => {
+      waiting.add(resolve);
+      out.write(length === buffer.length ? buffer : buffer.subarray(0, length), (e) => {
+        waiting.delete(resolve);
+        resolve(e ? undefined : buffer);
+      });
+    });
   try {
     out.writeHead(status, headers);
     while (position < end && !out.destroyed) {
       const buffer = writes.length < IN_FLIGHT ? takeBuffer() : await writes.shift()!;
       if (!buffer) break; // that write failed or the client left
-      const length = await content.read(buffer.subarray(0, Math.min(CHUNK_BYTES, end - position)), position);
+      const wanted = Math.min(CHUNK_BYTES, end - position);
+      const length = await content.read(wanted === CHUNK_BYTES ? buffer : buffer.subarray(0, wanted), position);
       if (length === 0) throw new Error(`blob ended at byte ${position} of ${content.size}`);
       position += length;
       writes.push(written(buffer, length));
