@@ -1,12 +1,13 @@
 // Helpers for the access-control tests: a config directory with users, keys and a registry TOML.
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
 import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
-import { ok } from '../../testing/cli.js';
 import { loadRegistryConfig } from '../config.js';
 import { startRegistry, type RunningRegistry } from '../server.js';
 
@@ -70,7 +71,7 @@ export async function withAuthRegistry(opts: { token: boolean; tls?: boolean; ex
     const tls = opts.tls ? { tlsCert: join(certDir, 'ca.crt'), tlsKey: join(dir, 'server.key') } : {};
     if (opts.tls) {
       await mkdir(certDir);
-      await ok('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
         '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tls.tlsKey!, '-out', tls.tlsCert!]);
     }
     registry = await startRegistry({ addr: '127.0.0.1:0', storage: config.storage!, ...tls, ...(config.auth ? { auth: config.auth } : {}) });
