@@ -5,21 +5,14 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { digestOf, type Algorithm } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
+import type { Descriptor } from '../../oci/manifest.js';
 
 export const MT_EXAMPLE_1 = 'application/vnd.example.oci.conformance.v1';
 export const MT_EXAMPLE_2 = 'application/vnd.example.oci.conformance.v2';
 export const MT_OCTET = 'application/octet-stream';
 
-export interface Desc {
-  mediaType: string;
-  digest: string;
-  size: number;
-  urls?: string[];
-  annotations?: Record<string, string>;
-  data?: string;
-  platform?: Platform;
-  artifactType?: string;
-}
+/** A descriptor as the suite writes it into manifests and indexes. */
+export type Desc = Descriptor;
 
 export interface Platform {
   architecture: string;
