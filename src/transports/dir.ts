@@ -3,14 +3,13 @@ import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { autoDecompress } from '../archive/compression.js';
-import type { Image, ImageIndexBundle, Layer, NamedImage } from '../image/image.js';
+import type { Image, ImageIndexBundle, NamedImage } from '../image/image.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
-import { parseImageConfig, parseManifest, type ImageIndex } from '../oci/manifest.js';
+import { parseManifest, type ImageIndex } from '../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { DirectoryFiles } from './files.js';
+import { DirectoryFiles, imageOfBlobFiles } from './files.js';
 import { gatherChunks } from '../util/gather.js';
 
 /**
@@ -37,26 +36,12 @@ async function readVerified(dir: string, name: string, digest: string): Promise<
 async function imageFrom(dir: string, bytes: Buffer, digest: string, mediaType?: string): Promise<Image> {
   const parsed = parseManifest(bytes, mediaType);
   if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `dir:${dir}: nested indexes are not supported`);
-  const manifest = parsed.manifest;
-  const configBytes = await readVerified(dir, blobName(manifest.config.digest), manifest.config.digest);
-  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
-  if (diffIDs.length !== manifest.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `dir:${dir}: the manifest has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
-  }
   const files = new DirectoryFiles(dir);
-  const layers: Layer[] = manifest.layers.map((d, i) => ({
-    digest: d.digest,
-    size: d.size,
-    mediaType: d.mediaType,
-    diffID: diffIDs[i]!,
-    blob: async () => files.open(blobName(d.digest)),
-    tar: async () => autoDecompress(files.open(blobName(d.digest))),
-  }));
-  return {
-    manifest: { bytes, mediaType: parsed.mediaType, digest },
-    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
-    layers,
-  };
+  return imageOfBlobFiles(
+    { where: `dir:${dir}`, read: (d) => readVerified(dir, blobName(d), d), open: (d) => files.open(blobName(d)) },
+    { bytes, mediaType: parsed.mediaType, digest },
+    parsed.manifest,
+  );
 }
 
 async function readTop(dir: string): Promise<{ bytes: Buffer; digest: string }> {

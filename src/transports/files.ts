@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { autoDecompress, detectCompression } from '../archive/compression.js';
 import { indexTar, type TarIndexEntry } from '../archive/tar-index.js';
+import type { Image, Layer, ManifestBlob } from '../image/image.js';
+import { parseImageConfig, type ImageManifest } from '../oci/manifest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 
 /**
@@ -133,4 +135,35 @@ export async function openTarArchive(input: string | Readable, spoolPath: () => 
     throw new BerthError('ARCHIVE_INVALID', `cannot read archive: ${(e as Error).message}`, { cause: e });
   }
   return TarFiles.open(spool);
+}
+
+/** Blobs kept as files named by their digests, as an OCI layout and a `dir:` directory keep them. */
+export interface BlobFiles {
+  /** Where they are, for messages. */
+  readonly where: string;
+  /** A small blob, checked against its digest. */
+  read(digest: string): Promise<Buffer>;
+  open(digest: string): Readable;
+}
+
+/** The image a manifest among such blobs describes: its config read and checked against the layers, each layer opened when asked. */
+export async function imageOfBlobFiles(blobs: BlobFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
+  const configBytes = await blobs.read(manifest.config.digest);
+  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
+  if (diffIDs.length !== manifest.layers.length) {
+    throw new BerthError('MANIFEST_INVALID', `${blobs.where}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
+  }
+  const layers: Layer[] = manifest.layers.map((d, i) => ({
+    digest: d.digest,
+    size: d.size,
+    mediaType: d.mediaType,
+    diffID: diffIDs[i]!,
+    blob: async () => blobs.open(d.digest),
+    tar: async () => autoDecompress(blobs.open(d.digest)),
+  }));
+  return {
+    manifest: manifestBlob,
+    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+    layers,
+  };
 }

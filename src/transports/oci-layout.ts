@@ -5,17 +5,16 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import tarStream from 'tar-stream';
-import { autoDecompress } from '../archive/compression.js';
 import { digestOf, parseDigest } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
-import { parseImageConfig, parseManifest, toOciManifest, type Descriptor, type ImageIndex, type ImageManifest } from '../oci/manifest.js';
+import { parseManifest, toOciManifest, type Descriptor, type ImageIndex, type ImageManifest } from '../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
 import { formatReference, parseNormalizedNamed, withDefaultTag } from '../oci/reference.js';
-import type { Image, ImageIndexBundle, Layer, ManifestBlob, NamedImage } from '../image/image.js';
+import type { Image, ImageIndexBundle, ManifestBlob, NamedImage } from '../image/image.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError } from '../util/errors.js';
 import { addStream } from './docker-archive.js';
-import type { ArchiveFiles } from './files.js';
+import { imageOfBlobFiles, type ArchiveFiles } from './files.js';
 import { gatherChunks } from '../util/gather.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -109,25 +108,12 @@ async function readChild(files: ArchiveFiles, desc: Descriptor): Promise<Image> 
   return imageOf(files, { bytes, mediaType: parsed.mediaType, digest: desc.digest }, parsed.manifest);
 }
 
-async function imageOf(files: ArchiveFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
-  const configBytes = await readBlobVerified(files, manifest.config);
-  const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
-  if (diffIDs.length !== manifest.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `${files.description}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
-  }
-  const layers: Layer[] = manifest.layers.map((d, i) => ({
-    digest: d.digest,
-    size: d.size,
-    mediaType: d.mediaType,
-    diffID: diffIDs[i]!,
-    blob: async () => files.open(blobPath(d.digest)),
-    tar: async () => autoDecompress(files.open(blobPath(d.digest))),
-  }));
-  return {
-    manifest: manifestBlob,
-    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
-    layers,
-  };
+function imageOf(files: ArchiveFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
+  return imageOfBlobFiles(
+    { where: files.description, read: (digest) => readBlobVerified(files, { digest }), open: (digest) => files.open(blobPath(digest)) },
+    manifestBlob,
+    manifest,
+  );
 }
 
 /** The image as OCI: a Docker schema2 manifest is converted (which gives it a new digest). */
