@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berth, tempDir, type RunResult } from '../testing/cli.js';
-import { answer, dropAfter, FaultRegistry, makeTestImage, sha256, type TestImage } from '../testing/fault-registry.js';
+import type { IncomingMessage } from 'node:http';
+import { answer, dropAfter, FaultRegistry, makeTestImage, sha256, type Fault, type TestImage } from '../testing/fault-registry.js';
 import { freePort } from '../testing/registry.js';
 import { snapshotStore } from '../testing/snapshot.js';
 
@@ -11,6 +12,17 @@ import { snapshotStore } from '../testing/snapshot.js';
  * berth pull and push against a registry that misbehaves on purpose (src/testing/fault-registry.ts):
  * dropped connections, temporary failures, corrupt blobs, wrong passwords, hosts that are not there.
  */
+
+/** A fault that answers `status` to the first request `matches` picks, and lets every other one through. */
+function failFirst(status: number, matches: (req: IncomingMessage, path: string) => boolean): { fault: Fault; failures: () => number } {
+  let failures = 0;
+  const fault: Fault = (req, res, { path }) => {
+    if (failures > 0 || !matches(req, path)) return false;
+    failures++;
+    return answer(req, res, status);
+  };
+  return { fault, failures: () => failures };
+}
 
 const ERROR_LINES = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('Error:'));
 
@@ -301,14 +313,7 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
 
     it('an upload the registry fails once with 500 is uploaded again', async () => {
       target.resetLog();
-      let failed = false;
-      target.fault = (req, res, { path }) => {
-        if (!failed && req.method === 'PUT' && /\/blobs\/uploads\//.test(path)) {
-          failed = true;
-          return answer(req, res, 500);
-        }
-        return false;
-      };
+      target.fault = failFirst(500, (req, path) => req.method === 'PUT' && /\/blobs\/uploads\//.test(path)).fault;
       const r = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/put500/img:v1`);
       target.fault = undefined;
       assert.equal(r.code, 0, r.stderr);
@@ -321,31 +326,18 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
 
     it('a config upload the registry fails once with 503 is uploaded again', async () => {
       target.resetLog();
-      let failed = 0;
-      target.fault = (req, res) => {
-        if (failed === 0 && req.method === 'PUT' && (req.url ?? '').includes(`digest=${encodeURIComponent(sha256(image.config))}`)) {
-          failed++;
-          return answer(req, res, 503);
-        }
-        return false;
-      };
+      const once = failFirst(503, (req) => req.method === 'PUT' && (req.url ?? '').includes(`digest=${encodeURIComponent(sha256(image.config))}`));
+      target.fault = once.fault;
       const r = await push(`${reg.host}/${image.repository}:${image.tag}`, `${target.host}/config503/img:v1`);
       target.fault = undefined;
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(failed, 1);
+      assert.equal(once.failures(), 1);
       pushed(image, 'config503/img');
     });
 
     it('a PATCH chunk the registry fails with 500 restarts the blob', async () => {
       target.resetLog();
-      let failed = false;
-      target.fault = (req, res) => {
-        if (!failed && req.method === 'PATCH' && String(req.headers['content-range'] ?? '').startsWith(`${16 * 1024 * 1024}-`)) {
-          failed = true;
-          return answer(req, res, 500);
-        }
-        return false;
-      };
+      target.fault = failFirst(500, (req) => req.method === 'PATCH' && String(req.headers['content-range'] ?? '').startsWith(`${16 * 1024 * 1024}-`)).fault;
       const r = await push(`${reg.host}/${huge.repository}:${huge.tag}`, `${target.host}/patch500/img:v1`);
       target.fault = undefined;
       assert.equal(r.code, 0, r.stderr);
