@@ -9,7 +9,7 @@ import { parseNormalizedNamed, withDefaultTag, type ImageReference } from '../oc
 import { findImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { readDockerArchive, writeDockerArchive } from '../transports/docker-archive.js';
-import { readRegistryImage, readRegistryIndex, writeRegistryImage, writeRegistryIndex, type RegistryOptions } from '../transports/docker/index.js';
+import { formatOf, readRegistryImage, readRegistryIndex, writeRegistryImage, writeRegistryIndex, type RegistryOptions } from '../transports/docker/index.js';
 import { readDirImage, readDirIndex, writeDirImage, writeDirIndex } from '../transports/dir.js';
 import { DirectoryFiles, openTarArchive } from '../transports/files.js';
 import { readOciLayout, readOciLayoutIndex, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
@@ -221,7 +221,7 @@ async function copyOne(store: Store, source: Image, dst: TransportRef, to: strin
   switch (dst.transport) {
     case 'docker': {
       const ref = dst.ref.digest === undefined ? withDefaultTag(dst.ref) : dst.ref;
-      const written = await writeRegistryImage(ref, image, { ...(opts.dest ?? {}), ...(image !== source ? { format: image.manifest.mediaType === 'application/vnd.oci.image.manifest.v1+json' ? 'oci' as const : 'v2s2' as const } : {}) });
+      const written = await writeRegistryImage(ref, image, { ...(opts.dest ?? {}), ...(image !== source ? { format: formatOf(image.manifest.mediaType) } : {}) });
       if (opts.preserveDigests && written.digest !== image.manifest.digest) {
         throw new BerthError('USAGE', `--preserve-digests: the registry took a converted manifest (${written.digest}, not ${image.manifest.digest})`);
       }

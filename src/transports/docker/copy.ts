@@ -14,12 +14,11 @@ import { BerthError, isBerthError, type ErrorCode } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { recompressImage } from '../../image/recompress.js';
-import { MediaType } from '../../oci/mediatypes.js';
 import { readStoreImage, writeStoreImage } from '../store.js';
 import { blobExists } from './blobs.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
 import { readRegistryImage } from './reader.js';
-import { writeRegistryImage, type PushFormat } from './writer.js';
+import { formatOf, writeRegistryImage, type PushFormat } from './writer.js';
 
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;
@@ -171,7 +170,7 @@ export async function pushImage(store: Store, source: string, dest: string | und
         })
       : stored;
     // A recompressed manifest is written as it is: the registry's refusal is not met by converting it.
-    const format: PushFormat | undefined = opts.format ?? (image !== stored ? (image.manifest.mediaType === MediaType.DockerManifest ? 'v2s2' : 'oci') : undefined);
+    const format: PushFormat | undefined = opts.format ?? (image !== stored ? formatOf(image.manifest.mediaType) : undefined);
     const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
     return { digest, reference: formatReference(ref) };
   } finally {

@@ -4,6 +4,6 @@ export { RegistryClient, MANIFEST_ACCEPT, apiHost, loadCertDir, type RegistryOpt
 export { openBlob, readBlob, blobExists, mountBlob, uploadBlob, DEFAULT_CHUNK_SIZE } from './blobs.js';
 export { readRegistryImage, readRegistryIndex, listRegistryTags, manifestReference, type ReadOptions } from './reader.js';
 export { deleteRegistryImage, inspectRegistryImage, type RemoteImage, type RemoteImageInfo, type RemoteInspectOptions } from './inspect.js';
-export { writeRegistryImage, writeRegistryIndex, manifestAs, type WriteOptions, type PushFormat } from './writer.js';
+export { writeRegistryImage, writeRegistryIndex, manifestAs, formatOf, type WriteOptions, type PushFormat } from './writer.js';
 export { pullImages, pushImage, registriesConf, stripDockerTransport, type PullOptions, type PushOptions } from './copy.js';
 export { nextLink } from './_http.js';

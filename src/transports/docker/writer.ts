@@ -39,7 +39,8 @@ export function manifestAs(image: Image, format: PushFormat): ManifestBlob {
   return { bytes, mediaType: want, digest: digestOf(bytes) };
 }
 
-function formatOf(mediaType: string): PushFormat {
+/** The push format that sends a manifest of this media type as it is. */
+export function formatOf(mediaType: string): PushFormat {
   return mediaType === MediaType.DockerManifest ? 'v2s2' : 'oci';
 }
 
