@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { contextSources, hashSources, type BuildContext } from './context.js';
 import { copyInto } from './copy.js';
+import { imageDiffDirs } from './output.js';
 
 /** What a RUN's `--mount` flags ask of its container, and what they add to the step's key. */
 export interface RunMounts {
@@ -130,9 +131,8 @@ export async function runMounts(store: Store, ins: Instruction, expand: (w: stri
           prepares.push(async () => {
             const dir = await store.tmp.make('build-bind');
             cleanups.push(() => rm(dir, { recursive: true, force: true }));
-            const layers = ((await store.images()).find((i) => i.id === image)?.layers ?? []).map((c) => store.layers.diffDir(c));
             const dirs = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
-            await mountOverlay(store.root, layers, dirs);
+            await mountOverlay(store.root, await imageDiffDirs(store, image), dirs);
             cleanups.push(() => unmountOverlay(dirs));
             const path = await resolveInRoot(dirs.merged, posix.normalize(`/${source}`));
             await lstat(path).catch((e: unknown) => {

@@ -31,18 +31,19 @@ export function parseOutput(value: string): BuildOutput {
   return { type, dest };
 }
 
-const diffDirsOf = async (store: Store, imageId: string) => {
+/** The unpacked layer directories of an image, bottom first: the lower dirs of an overlay of it. */
+export async function imageDiffDirs(store: Store, imageId: string): Promise<string[]> {
   const record = (await store.images()).find((i) => i.id === imageId);
   if (!record) throw new BerthError('IMAGE_UNKNOWN', `${imageId}: image not known`);
   return record.layers.map((c) => store.layers.diffDir(c));
-};
+}
 
 /** Writes the image's file system (all its layers merged) to a directory or a tar file. */
 export async function exportImage(store: Store, imageId: string, output: BuildOutput): Promise<void> {
   const dir = await store.tmp.make('build-output');
   const dirs = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
   try {
-    await mountOverlay(store.root, await diffDirsOf(store, imageId), dirs);
+    await mountOverlay(store.root, await imageDiffDirs(store, imageId), dirs);
     try {
       if (output.type === 'local') {
         await mkdir(output.dest, { recursive: true });
