@@ -12,7 +12,7 @@ work=$(mktemp -d)
 registry_pid=
 cleanup() {
   ./bin/berth rm -f demo-web >/dev/null 2>&1 || true
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,7 +41,7 @@ echo '== 3. run it'
 # network on a free loopback port.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 berth run -d --name demo-web --network host demo/web:1 httpd -f -p "127.0.0.1:$port" -h /www
-for _ in $(seq 50); do page=$(wget -qO- "http://127.0.0.1:$port/" 2>/dev/null || true); [ -n "$page" ] && break; sleep 0.1; done
+for _ in $(seq 50); do page=$(busybox wget -qO- "http://127.0.0.1:$port/" 2>/dev/null || true); [ -n "$page" ] && break; sleep 0.1; done
 echo "GET http://127.0.0.1:$port/ -> $page"
 [ "$page" = '<h1>hello from berth</h1>' ] || { echo 'demo: the container did not serve its page' >&2; exit 1; }
 berth ps
@@ -51,7 +51,7 @@ echo '== 4. push to a registry of our own'
 reg_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 berth registry serve --addr "127.0.0.1:$reg_port" --storage "$work/registry" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-for _ in $(seq 50); do wget -qO- "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 50); do busybox wget -qO- "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 berth push --tls-verify=false demo/web:1 "127.0.0.1:$reg_port/demo/web:1"
 berth inspect --tls-verify=false "docker://127.0.0.1:$reg_port/demo/web:1" --format '{{.Digest}} {{.Layers}}'
 
