@@ -3,7 +3,7 @@
 // total (inclusive) time of the heaviest functions. For the "where the time goes" notes of
 // BENCHMARKS.md.
 //
-//   node --cpu-prof --cpu-prof-dir=/tmp/prof --cpu-prof-interval 100 bin/berth ... version
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --cpu-prof-interval 100 dist/cli/berth.mjs ... version
 //   node bench/cpuprofile-summary.mjs /tmp/prof/*.cpuprofile [TOP]
 import { readFileSync } from 'node:fs';
 

@@ -4,8 +4,8 @@
 # run-all: a diagnostic for BENCHMARKS.md's "where the time goes".
 #
 # Phases, each ending at the first system call of the next:
-#   node boot        execve -> node opens bin/berth
-#   cli+open+index   bin/berth -> the first layer blob temp file is created (CLI modules loaded,
+#   node boot        execve -> node opens dist/cli/berth.mjs (bin/berth is a sh launcher)
+#   cli+open+index   berth.mjs -> the first layer blob temp file is created (CLI modules loaded,
 #                    store opened, archive tar headers indexed, config parsed)
 #   stream           layer bytes read from the archive, sha256'd and written to blob temp files
 #                    (both layers at once) and, since the one-pass store (d8c5697), unpacked in
@@ -36,7 +36,7 @@ for i in $(seq 1 "$RUNS"); do
     "$BERTH" --root "$d/root" --runroot "$d/run" load -q -i "$ARCHIVE" >/dev/null
   awk '
     /execve\(/ && !t0 { t0 = $2 }
-    /openat\(.*bin\/berth"/ && !tb { tb = $2 }
+    /openat\(.*dist\/cli\/berth\.mjs"/ && !tb { tb = $2 }
     /openat\(.*\/blob-[^"]*", O_WRONLY/ && !tblob { tblob = $2 }
     /fsync\(/ && tblob && !tfs { tfs = $2 }
     /rename\(.*\/blob-[^"]*", .*\/blobs\/sha256\// && nren < 2 { tren = $2; nren++ }

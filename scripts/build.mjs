@@ -1,23 +1,79 @@
 // Builds two outputs: the library and tests with tsc (dist/lib, with .d.ts), and the CLI as an
 // esbuild bundle split per command (dist/cli), so that `berth version` loads a few kB, not the engine.
+//
+// Both are built into a sibling folder of dist/ and swapped in by renames at the end: a berth
+// installed from this checkout (/usr/local/bin/berth, and conmon's callbacks to it) runs from dist/,
+// and deleting dist/ first left it without its code for the whole build.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-await build({
-  entryPoints: { berth: 'src/cli/main.ts' },
-  outdir: 'dist/cli',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outExtension: { '.js': '.mjs' },
-  sourcemap: 'linked',
-  minify: true,
-  // CJS dependencies bundled into ESM need a require().
-  banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+const out = `dist.new-${process.pid}`;
+
+/** Removes what killed builds left: dist.new-<pid> and dist.old-<pid>-<n> of processes that are gone. */
+function sweepLeftovers() {
+  for (const name of readdirSync('.')) {
+    const m = /^dist\.(?:new|old)-(\d+)(?:-\d+)?$/.exec(name);
+    if (m && !alive(Number(m[1]))) rmSync(name, { recursive: true, force: true });
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * Puts `out` in place of dist/: the old one is renamed away, the new one renamed in, the old one
+ * removed. Another build swapping at the same time may put its dist/ back in between; then that
+ * one is renamed away too and this one tried again.
+ */
+function swapIn() {
+  for (let attempt = 0; ; attempt++) {
+    const old = `dist.old-${process.pid}-${attempt}`;
+    try {
+      renameSync('dist', old);
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    try {
+      renameSync(out, 'dist');
+      rmSync(old, { recursive: true, force: true });
+      return;
+    } catch (e) {
+      rmSync(old, { recursive: true, force: true });
+      if ((e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') || attempt >= 10) throw e;
+    }
+  }
+}
+
+sweepLeftovers();
+try {
+  // --outDir overrides tsconfig.json's dist/lib; the depth is the same, so source maps still point at src/.
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', `${out}/lib`], { stdio: 'inherit' });
+  await build({
+    entryPoints: { berth: 'src/cli/main.ts' },
+    outdir: `${out}/cli`,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outExtension: { '.js': '.mjs' },
+    sourcemap: 'linked',
+    minify: true,
+    // CJS dependencies bundled into ESM need a require().
+    banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  swapIn();
+} catch (e) {
+  rmSync(out, { recursive: true, force: true });
+  // tsc has printed its errors already; esbuild's and the swap's are printed here.
+  if (e?.status === undefined) console.error(e?.message ?? e);
+  process.exit(1);
+}

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
@@ -15,33 +15,88 @@ export const PROGRESS_LINE = /^(Copying|Writing|Getting|Storing) /;
 
 export const berthBin = join(repoRoot, 'bin', 'berth');
 
+export interface RunOptions {
+  input?: Buffer | string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Milliseconds before the command and everything it started are killed and the run fails (default RUN_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * How long one command of a test may take. Shorter than the tests' own timeouts (5 to 10 min), so a
+ * command that hangs fails its test with its output instead of holding the test file open: a child
+ * still running keeps node's event loop, and so the whole file, alive after its test timed out.
+ */
+export const RUN_TIMEOUT_MS = 4 * 60_000;
+
 /** Runs the berth CLI from this checkout against a given store root. */
-export function berth(root: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function berth(root: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run(berthBin, ['--root', root, ...args], opts);
 }
 
-export function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+/**
+ * Runs a command to its end. It gets a process group of its own (a new session), so that on timeout
+ * what it started dies with it: a grandchild that kept the output pipes open (a `zstd -d` waiting for
+ * input) would otherwise keep this from ever resolving.
+ */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? RUN_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const output = () => `${Buffer.concat(err).toString('utf8')}\n${Buffer.concat(out).toString('utf8')}`;
+    // Not cleared at exit: a grandchild may hold the pipes open after the command itself ended.
+    const timer = setTimeout(() => {
+      killGroup(child.pid);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new Error(`${cmd} ${args.join(' ')} did not finish in ${timeoutMs / 1000} s; killed it and what it started\n${output()}`));
+    }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
 
+/** SIGKILL to a process group (a detached child's PID is its group's ID); nothing when it is gone. */
+export function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Whether a process has ended (a zombie no one has reaped yet counts as ended). */
+export function processGone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.startsWith('Z') ?? true;
+  } catch {
+    return true; // no /proc entry: gone
+  }
+}
+
 /** Like run(), but fails the test with the command's output when it exits non-zero. */
-export async function ok(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
+export async function ok(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
   return r;
 }
+
+/** How long a helper's synchronous command (an unmount, a lookup) may block the test's process. */
+export const SYNC_TIMEOUT_MS = 60_000;
 
 /** A temp directory removed (with any mounts under it unmounted) when the test ends. */
 export function tempDir(prefix = 'berth-test-'): { path: string; cleanup: () => void } {
@@ -49,14 +104,14 @@ export function tempDir(prefix = 'berth-test-'): { path: string; cleanup: () => 
   return {
     path,
     cleanup: () => {
-      spawnSync('sh', ['-c', `grep -o " ${path}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l`]);
+      spawnSync('sh', ['-c', 'grep -o " $1[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l', 'sh', path], { timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
       rmSync(path, { recursive: true, force: true });
     },
   };
 }
 
 export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', name], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' }).status === 0;
 }
 
 /** Makes the busybox rootfs tarball the demo and tests import (scripts/make-busybox-rootfs.sh). */

@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { berthBin, busyboxRootfs, ok, run, tempDir, type RunResult } from './cli.js';
+import { berthBin, busyboxRootfs, ok, run, SYNC_TIMEOUT_MS, tempDir, type RunOptions, type RunResult } from './cli.js';
 
 export interface ContainerEnv {
   dir: string;
   root: string;
   runRoot: string;
   /** berth with this env's --root and --runroot. */
-  berth(args: string[], opts?: { input?: Buffer | string; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
+  berth(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Like berth(), failing the test on a non-zero exit. */
-  ok(args: string[], opts?: { input?: Buffer | string }): Promise<RunResult>;
+  ok(args: string[], opts?: RunOptions): Promise<RunResult>;
   cleanup(): void;
 }
 
@@ -30,9 +30,10 @@ export async function containerEnv(): Promise<ContainerEnv> {
     berth: (a, opts = {}) => run(berthBin, args(a), opts),
     ok: (a, opts = {}) => ok(berthBin, args(a), opts),
     cleanup: () => {
-      spawnSync(berthBin, args(['rm', '-a', '-f', '-t', '0']), { stdio: 'ignore' });
+      // Bounded, like every command of a test: a cleanup that hangs would hold the test file open.
+      spawnSync(berthBin, args(['rm', '-a', '-f', '-t', '0']), { stdio: 'ignore', timeout: 2 * SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
       // Anything a failed test left behind: conmon and the container's processes under this root.
-      spawnSync('sh', ['-c', `pkill -9 -f -- "${runRoot}" ; true`]);
+      spawnSync('pkill', ['-9', '-f', '--', runRoot], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
       t.cleanup();
     },
   };

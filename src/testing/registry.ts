@@ -41,7 +41,10 @@ export async function startRegistry(dir: string, opts: { htpasswd?: string; tls?
       s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
     });
     if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`docker-registry did not start: ${log}`);
+    if (i > 100 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`docker-registry did not start: ${log}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -50,7 +53,12 @@ export async function startRegistry(dir: string, opts: { htpasswd?: string; tls?
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        // A registry that ignores SIGTERM must not keep the test file alive.
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
