@@ -405,6 +405,20 @@ command('delete', () => new Command('delete')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))));
 command('manifest', () => manifestGroup());
+command('search', () => new Command('search')
+    .description('Search a registry\'s catalog for images (REGISTRY/TERM, or the unqualified-search registries)')
+    .argument('<term>')
+    .option('-f, --filter <filter>', 'stars=N, is-official, is-automated (repeatable)', collect, [])
+    .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('--limit <n>', 'at most this many results per registry (default 25)')
+    .option('--list-tags', 'list the tags of the repository named')
+    .option('--no-trunc', 'do not truncate the output')
+    .option('-n, --noheading', 'do not print column headings')
+    .addOption(tlsVerifyOption())
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+    .option('--creds <user:password>', 'credentials to use with the registry')
+    .action(lazy(() => import('./commands/search.js'))));
 command('history', () => historyCommand('history'));
 command('import', () => importCommand('import'));
 command('save', () => saveCommand('save'));
