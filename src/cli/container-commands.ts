@@ -47,6 +47,13 @@ function withCreateFlags(cmd: Command): Command {
     .option('--ulimit <name=soft[:hard]>', 'ulimit options', collect, [])
     .option('--stop-signal <signal>', 'signal to stop the container')
     .option('--stop-timeout <seconds>', 'seconds to wait before killing the container on stop')
+    .option('--health-cmd <command>', 'a command to check the container\'s health (a shell command, a JSON array, or none)')
+    .option('--health-interval <duration>', 'how often to run the healthcheck (default 30s; disable: only when asked)')
+    .option('--health-retries <n>', 'failures in a row before the container is unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time to start up, during which failures do not count (default 0s)')
+    .option('--health-timeout <duration>', 'the longest a healthcheck may take (default 30s)')
+    .option('--health-on-failure <action>', 'what to do when the container turns unhealthy: none (default), kill, restart, stop')
+    .option('--no-healthcheck', 'disable the image\'s healthcheck')
     .addOption(new Option('--pull <policy>', 'pull the image: missing, always, never, newer').default('missing'))
     .option('-q, --quiet', 'suppress the pull output')
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates when pulling')
@@ -238,6 +245,13 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('-q, --quiet', 'print only the image ID')
     .option('--squash', 'accepted for podman compatibility')
     .action(lazy(async () => ({ run: (await import('./commands/commit.js')).run }))), 'commit');
+  define('healthcheck', () => new Command('healthcheck')
+    .description('Manage healthchecks of containers')
+    .addCommand(new Command('run')
+      .description('Run the container\'s healthcheck once: exit 0 when healthy, 1 (printing the status) when not')
+      .argument('<container>')
+      .addOption(new Option('--ignore-result', 'exit 0 whatever the result (the healthcheck timer\'s way)').hideHelp())
+      .action(lazy(() => import('./commands/healthcheck.js')))));
   define('container', () => {
     const container = new Command('container').description('Manage containers').enablePositionalOptions();
     for (const make of subcommands) container.addCommand(make());

@@ -7,6 +7,17 @@ export type ContainerMount =
   | { type: 'volume'; name: string; anonymous: boolean; destination: string; options: string[]; noCopy: boolean }
   | { type: 'tmpfs'; destination: string; options: string[] };
 
+/** A container's healthcheck, in the image config's shape (durations in nanoseconds), plus podman's on-failure action. */
+export interface HealthConfig {
+  /** `["CMD", arg...]`, `["CMD-SHELL", command]` or `["NONE"]`. */
+  Test: string[];
+  Interval: number;
+  Timeout: number;
+  StartPeriod: number;
+  Retries: number;
+  OnFailure: 'none' | 'kill' | 'restart' | 'stop';
+}
+
 /** How a container runs: fixed when it is created (a rename changes only the record's name). */
 export interface ContainerSpecConfig {
   /** The process: the image's Entrypoint/Cmd with the user's overrides applied. */
@@ -43,6 +54,8 @@ export interface ContainerSpecConfig {
   /** The writable layer is thrown away after one run (`--rm`, a build's RUN): mounted volatile, never synced. */
   volatile?: boolean;
   restartPolicy: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
+  /** Absent when the container has none (neither flags nor the image's HEALTHCHECK). */
+  healthcheck?: HealthConfig;
   /** The command line that created it, for inspect's CreateCommand. */
   createCommand: string[];
 }

@@ -1,9 +1,12 @@
 import type { CreateOptions } from '../../engine/containers/create.js';
+import type { HealthFlags } from '../../engine/containers/health.js';
 import { BerthError } from '../../util/errors.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
 
 /** The flags `run` and `create` share, as commander hands them over. */
-export interface CreateFlags extends RegistryFlags {
+export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthcheck'> {
+  /** False with --no-healthcheck (commander's negated flag). */
+  healthcheck?: boolean;
   name?: string;
   env: string[];
   envFile: string[];
@@ -82,6 +85,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('stopSignal', f.stopSignal),
     ...opt('stopTimeout', stopTimeout),
     ...opt('pull', f.pull),
+    health: { healthCmd: f.healthCmd, healthInterval: f.healthInterval, healthRetries: f.healthRetries, healthStartPeriod: f.healthStartPeriod, healthTimeout: f.healthTimeout, healthOnFailure: f.healthOnFailure, noHealthcheck: f.healthcheck === false },
     pullOptions: registryOptions(f),
     createCommand: ['berth', ...process.argv.slice(2)],
     ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),

@@ -1,3 +1,4 @@
+import { readHealth } from '../../engine/containers/health.js';
 import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../store/containers.js';
@@ -19,10 +20,10 @@ interface PsFlags {
 }
 
 /** podman's STATUS column. */
-export function statusText(c: ContainerRecord, now = Date.now()): string {
+export function statusText(c: ContainerRecord, now = Date.now(), health?: string): string {
   switch (c.state.status) {
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))}`;
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))}${health ? ` (${health})` : ''}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))} (paused)`;
     case 'stopping':
@@ -65,7 +66,7 @@ function matches(c: ContainerRecord, filter: string): boolean {
 }
 
 /** podman ps --format json's shape. */
-function podmanJson(c: ContainerRecord): object {
+function podmanJson(c: ContainerRecord, health?: string): object {
   const command = [...c.config.entrypoint, ...c.config.command];
   return {
     AutoRemove: c.config.autoRemove,
@@ -91,7 +92,7 @@ function podmanJson(c: ContainerRecord): object {
     Size: null,
     StartedAt: c.state.startedAt ? Math.floor(Date.parse(c.state.startedAt) / 1000) : -62135596800,
     State: c.state.status,
-    Status: statusText(c),
+    Status: statusText(c, Date.now(), health),
     Created: Math.floor(Date.parse(c.created) / 1000),
   };
 }
@@ -107,6 +108,8 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
       if (list.length) process.stdout.write(`${list.map((c) => (f.trunc ? c.id.slice(0, 12) : c.id)).join('\n')}\n`);
       return;
     }
+    // The healthcheck's last verdict, for the STATUS of running containers that have one.
+    const health = new Map(await Promise.all(list.filter((c) => c.config.healthcheck && c.state.status === 'running').map(async (c) => [c.id, (await readHealth(store, c.id)).Status] as const)));
     const now = Date.now();
     const rows = list.map((c) => {
       const command = [...c.config.entrypoint, ...c.config.command].join(' ');
@@ -118,7 +121,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         CreatedHuman: createdAgo(c.created, now),
         Created: createdAgo(c.created, now),
         CreatedAt: goTime(c.created),
-        Status: statusText(c, now),
+        Status: statusText(c, now, health.get(c.id)),
         State: c.state.status,
         Ports: '',
         Names: c.name,
@@ -137,7 +140,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
       formatOutput(f.format, rows, {
         defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
         headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
-        json: () => list.map(podmanJson),
+        json: () => list.map((c) => podmanJson(c, health.get(c.id))),
         ...(f.noheading ? { noHeading: true } : {}),
         name: 'ps',
       }),

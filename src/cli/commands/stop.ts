@@ -82,7 +82,7 @@ export async function runKill(g: GlobalOptions, names: string[], f: { all?: bool
 }
 
 export async function runWait(g: GlobalOptions, names: string[], f: { condition: string[]; ignore?: boolean }): Promise<void> {
-  const known = ['created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing'];
+  const known = ['created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing', 'healthy', 'unhealthy'];
   for (const c of f.condition) if (!known.includes(c)) throw new BerthError('USAGE', `invalid condition "${c}": must be one of ${known.join(', ')}`);
   await each(g, names, { ...(f.ignore ? { ignore: true } : {}) }, async (store, name) => String(await waitContainer(store, name, f.condition.length ? f.condition : undefined)));
 }

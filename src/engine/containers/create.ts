@@ -12,6 +12,7 @@ import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { imageConfig } from '../images.js';
 import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
+import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
@@ -56,6 +57,8 @@ export interface CreateOptions {
   stopTimeout?: number;
   /** Remove a container of the same name first. */
   replace?: boolean;
+  /** `--health-*` and `--no-healthcheck`, over the image's HEALTHCHECK. */
+  health?: HealthFlags;
   /** missing (default), always, never, newer */
   pull?: string;
   pullOptions?: PullOptions;
@@ -190,6 +193,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   if (entrypoint.length + command.length === 0) {
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
+  const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
   const id = randomBytes(32).toString('hex');
   const hostname = opts.hostname ?? id.slice(0, 12);
   const tty = opts.tty ?? false;
@@ -225,6 +229,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     autoRemove: opts.autoRemove ?? false,
     ...(opts.volatile ? { volatile: true } : {}),
     restartPolicy: parseRestartPolicy(opts.restart),
+    ...(healthcheck ? { healthcheck } : {}),
     createCommand: opts.createCommand ?? [],
   };
   // Fail now, at create, on what start would refuse later.

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { volumeDataDir } from '../volumes.js';
+import { readHealth } from './health.js';
 import { containerPaths, runRootOf } from './paths.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -16,6 +17,9 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
   const paths = containerPaths(store, c.id);
   const spec = JSON.parse(await readFile(paths.config, 'utf8').catch(() => '{}')) as BundleSpec;
   const running = c.state.status === 'running' || c.state.status === 'paused';
+  const hc = c.config.healthcheck;
+  // podman 4 calls it Healthcheck, docker and podman 5 Health: both, as the same object.
+  const health = hc ? await readHealth(store, c.id) : undefined;
   return {
     Id: c.id,
     Created: c.created,
@@ -37,6 +41,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       FinishedAt: c.state.finishedAt ?? ZERO_TIME,
       CheckpointedAt: ZERO_TIME,
       RestoredAt: ZERO_TIME,
+      ...(health ? { Health: health, Healthcheck: health } : {}),
     },
     Image: c.image.replace(/^sha256:/, ''),
     ImageDigest: c.image,
@@ -111,6 +116,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       CreateCommand: c.config.createCommand,
       Umask: '0022',
       Timeout: 0,
+      ...(hc ? { Healthcheck: { Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries }, HealthcheckOnFailureAction: hc.OnFailure } : {}),
     },
     HostConfig: {
       Binds: c.config.volumes,

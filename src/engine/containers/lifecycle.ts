@@ -7,6 +7,7 @@ import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
+import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
 import { containerPaths, runRootOf } from './paths.js';
@@ -111,6 +112,12 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       trace('start: conmon reported the container created');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
+      // A (re)start begins its health over; the timer is a helper, so stop and cleanup end it.
+      if (c.config.healthcheck) {
+        await resetHealth(store, c.id);
+        const timer = startHealthTimer(berthCommand.argv, { root: store.root, runRoot: runRootOf(store) }, c);
+        if (timer) helpers.push(timer);
+      }
       if (hooks.beforeStart) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
         await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
@@ -298,6 +305,10 @@ export async function waitContainer(store: Store, nameOrId: string, conditions: 
     const c = all.find((x) => x.id === first.id);
     if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${first.id} found: no such container`);
     if (wanted.has(c.state.status)) return c.state.exitCode;
+    // healthy/unhealthy: the healthcheck's verdict, while the container runs.
+    if ((wanted.has('healthy') || wanted.has('unhealthy')) && c.state.status === 'running' && c.config.healthcheck) {
+      if (wanted.has((await readHealth(store, c.id)).Status)) return c.state.exitCode;
+    }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 200);
   }

@@ -290,6 +290,21 @@ export class RegistryClient {
     return tags;
   }
 
+  /** Every repository the registry's catalog lists (`search`), page by page, up to `limit` when given. */
+  async listCatalog(limit?: number): Promise<string[]> {
+    const names: string[] = [];
+    let url: URL | undefined = new URL(`/v2/_catalog${limit ? `?n=${limit}` : ''}`, await this.baseURL());
+    for (let pages = 0; url && pages < 10000 && (limit === undefined || names.length < limit); pages++) {
+      const res = await this.request('GET', url, { scopes: ['registry:catalog:*'], retry: true });
+      if (res.status !== 200) throw await registryError(res, `listing the repositories of ${this.registry}`);
+      const doc = JSON.parse((await readBody(res)).toString('utf8')) as { repositories?: string[] | null };
+      names.push(...(doc.repositories ?? []));
+      const link = res.headers.link;
+      url = nextLink(Array.isArray(link) ? link.join(', ') : link, url);
+    }
+    return limit === undefined ? names : names.slice(0, limit);
+  }
+
   /** The registry's base URL (after the ping decided the scheme). */
   async baseURL(): Promise<URL> {
     await this.ping();
