@@ -104,7 +104,12 @@ describe('bad input is refused with one line, exit 125 and no change to the stor
   });
 
   it('unknown images', async () => {
-    await refused(['rmi', 'nothere'], /nothere/);
+    // rmi of an unknown image exits 1, as podman's does; still one line and no change.
+    const unchanged = snapshotStore(root);
+    const rmi = await berth(root, ['rmi', 'nothere']);
+    assert.equal(rmi.code, 1);
+    assert.equal(rmi.stderr, 'Error: nothere: image not known\n');
+    assert.deepEqual(snapshotStore(root), unchanged);
     await refused(['image', 'inspect', 'nothere'], /nothere: image not known/);
     await refused(['save', '-o', join(tmp.path, 'x.tar'), 'nothere'], /nothere/);
     await refused(['tag', 'nothere', 'x'], /nothere/);

@@ -260,7 +260,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
       .description('Remove all stopped containers')
       .option('-f, --force', 'do not prompt for confirmation')
       .option('--filter <filter>', 'label= or until=', collect, [])
-      .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runPrune }))));
+      .action(lazy(async () => ({ run: (await import('./commands/container-prune.js')).run }))));
     container.addCommand(new Command('exists').description('Exit 0 if the container exists, 1 if not').argument('<container>')
       .action(lazy(async () => ({ run: (await import('./commands/rm.js')).runExists }))));
     // conmon calls this when a container exits: hidden, as podman's is.

@@ -210,6 +210,10 @@ function imageGroup(): Command {
   image.addCommand(saveCommand('save'));
   image.addCommand(loadCommand('load'));
   image.addCommand(pruneCommand('prune'));
+  image.addCommand(new Command('exists')
+    .description('Exit 0 if the image exists in local storage, 1 if not')
+    .argument('<image>')
+    .action(lazy(() => import('./commands/image-exists.js'))));
   return image;
 }
 
@@ -235,6 +239,20 @@ function systemGroup(): Command {
       .action(lazy(() => import('./commands/df.js'))),
   );
   system.addCommand(infoCommand('info'));
+  system.addCommand(
+    new Command('prune')
+      .description('Remove unused data: stopped containers, dangling images, build cache (and unused volumes with --volumes)')
+      .option('-a, --all', 'remove all unused images, not just dangling ones, and all build cache')
+      .option('--volumes', 'also remove volumes no container uses')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .action(lazy(() => import('./commands/system-prune.js'))),
+  );
+  system.addCommand(
+    new Command('reset')
+      .description('Remove every container (stopping it), image, volume and the build cache of this store')
+      .option('-f, --force', 'do not prompt for confirmation')
+      .action(lazy(() => import('./commands/system-reset.js'))),
+  );
   return system;
 }
 

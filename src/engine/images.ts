@@ -1,5 +1,6 @@
 import { parseImageConfig, type ImageConfig } from '../oci/manifest.js';
 import { parseNormalizedNamed, referenceName } from '../oci/reference.js';
+import type { ContainerRecord } from '../store/containers.js';
 import type { ImageRecord } from '../store/images.js';
 import { findImage, requireImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
@@ -48,6 +49,7 @@ export async function untagImage(store: Store, source: string, targets: string[]
   });
 }
 
+/** The one of the image's names that `input` names, if any (short names, docker.io, localhost/ as findImage takes them). */
 function resolveOwnName(image: ImageRecord, input: string): string | undefined {
   const candidates = [storedName(input)];
   try {
@@ -56,64 +58,117 @@ function resolveOwnName(image: ImageRecord, input: string): string | undefined {
   } catch {
     /* the localhost/ candidate alone */
   }
-  return image.names.find((n) => candidates.includes(n));
+  const exact = image.names.find((n) => candidates.includes(n));
+  if (exact) return exact;
+  // A short name that findImage matched by its path under another registry: the names it matches alone.
+  let matching: string[] = [];
+  try {
+    matching = image.names.filter((n) => findImage([{ ...image, names: [n], digests: [] }], input) !== undefined);
+  } catch {
+    /* not a name */
+  }
+  return matching.length === 1 ? matching[0] : undefined;
+}
+
+/** What `rmi` did to one image, in podman's order: the names it lost, then the deletion. */
+export interface RemoveReport {
+  untagged: string[];
+  deleted?: string;
 }
 
 export interface RemoveResult {
-  untagged: string[];
-  deleted: string[];
+  reports: RemoveReport[];
+  /** What could not be removed; everything else was. podman prints the reports, then these. */
+  failures: BerthError[];
+}
+
+/** podman's exit codes for rmi: 1 when an image is not known, 2 when a container uses it. */
+const UNKNOWN_EXIT = 1;
+const IN_USE_EXIT = 2;
+
+type Removal = { untag: string } | { delete: true } | { refuse: BerthError };
+
+/**
+ * podman's rules (libimage's removeRecursive) for one image as `input` names it (undefined: `rmi
+ * --all`). An image with several names named by one of them only loses that name, with or
+ * without force: what the user did not name stays. By ID or digest it is refused unless forced,
+ * and then deleted with all its names; with one name left it is deleted.
+ */
+export function planRemoval(image: ImageRecord, input: string | undefined, force: boolean): Removal {
+  if (input === undefined || image.names.length <= 1) return { delete: true };
+  const lowered = input.toLowerCase();
+  const byId = /^[a-f0-9]{3,64}$/.test(lowered) && image.id.slice(7).startsWith(lowered);
+  const byDigest = lowered.startsWith('sha256:');
+  if (byId || byDigest) {
+    if (force) return { delete: true };
+    return { refuse: new BerthError('IMAGE_IN_USE', `unable to delete image "${image.id.slice(7)}" by ${byId ? 'ID' : 'digest'} with more than one tag ([${image.names.join(' ')}]): please force removal`) };
+  }
+  const name = resolveOwnName(image, input);
+  if (!name) return { refuse: new BerthError('IMAGE_UNKNOWN', `${input}: tag not known`) };
+  return { untag: name };
 }
 
 /**
- * `rmi`: an image named by one of several names loses that name only (unless forced); an image
- * named by ID, or by its last name, is deleted with the layers and blobs no other image uses.
+ * Applies the removals to `images` in order (several inputs may name one image: `rmi -f a:1 b`
+ * untags a:1, then deletes the image by its last name). An image to delete that a container in
+ * `containers` uses is refused.
  */
-export async function removeImages(store: Store, inputs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RemoveResult> {
-  const result: RemoveResult = { untagged: [], deleted: [] };
+function applyRemovals(images: ImageRecord[], targets: readonly string[], containers: readonly ContainerRecord[], opts: { force?: boolean; ignore?: boolean; all?: boolean }): { reports: RemoveReport[]; removed: ImageRecord[]; failures: BerthError[] } {
+  const reports: RemoveReport[] = [];
   const removed: ImageRecord[] = [];
-  const errors: BerthError[] = [];
-  if (opts.force) {
-    // podman's rmi -f removes the containers made from the image first.
-    const images = await store.images();
-    const ids = new Set(opts.all ? images.map((i) => i.id) : inputs.map((n) => findImage(images, n)?.id).filter((x): x is string => x !== undefined));
-    const { removeContainer } = await import('./containers/lifecycle.js');
-    for (const c of await store.containers()) if (ids.has(c.image)) await removeContainer(store, c.id, { force: true });
-  }
-  const containers = await store.containers();
-  await store.updateImages((images) => {
-    const targets = opts.all ? [...images.map((i) => i.id)] : inputs;
-    for (const input of targets) {
-      let image: ImageRecord;
-      try {
-        image = requireImage(images, input);
-      } catch (e) {
-        if (e instanceof BerthError) {
-          errors.push(e);
-          continue;
-        }
-        throw e;
-      }
-      const byName = resolveOwnName(image, input);
-      if (byName && image.names.length > 1 && !opts.force) {
-        image.names = image.names.filter((n) => n !== byName);
-        result.untagged.push(byName);
-        continue;
-      }
-      if (!byName && image.names.length > 1 && !opts.force && !opts.all) {
-        errors.push(new BerthError('IMAGE_IN_USE', `unable to delete image "${image.id.slice(7)}" by ID with more than one tag (${image.names.join(', ')}): please force removal`));
-        continue;
-      }
+  const failures: BerthError[] = [];
+  for (const input of targets) {
+    let image: ImageRecord | undefined;
+    try {
+      image = findImage(images, input);
+    } catch (e) {
+      if (!(e instanceof BerthError)) throw e;
+      failures.push(e);
+      continue;
+    }
+    if (!image) {
+      if (!opts.ignore) failures.push(new BerthError('IMAGE_UNKNOWN', `${input}: image not known`, { exitCode: UNKNOWN_EXIT }));
+      continue;
+    }
+    const removal = planRemoval(image, opts.all ? undefined : input, opts.force ?? false);
+    if ('refuse' in removal) {
+      failures.push(removal.refuse);
+    } else if ('untag' in removal) {
+      image.names = image.names.filter((n) => n !== removal.untag);
+      reports.push({ untagged: [removal.untag] });
+    } else {
       const user = containers.find((c) => c.image === image.id);
       if (user) {
-        errors.push(new BerthError('IMAGE_IN_USE', `image used by ${user.id}: image is in use by a container: consider listing external containers and force-removing image`));
+        failures.push(new BerthError('IMAGE_IN_USE', `image used by ${user.id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: IN_USE_EXIT }));
         continue;
       }
-      result.untagged.push(...image.names);
       images.splice(images.indexOf(image), 1);
       removed.push(image);
-      result.deleted.push(image.id);
+      reports.push({ untagged: [...image.names], deleted: image.id });
     }
-  });
+  }
+  return { reports, removed, failures };
+}
+
+/**
+ * `rmi`: see planRemoval. With force, the containers of every image that will be deleted are
+ * removed first (as podman does), and only those: untagging one name touches no container.
+ * Deleted images take along the layers and blobs no other image uses.
+ */
+export async function removeImages(store: Store, inputs: string[], opts: { force?: boolean; all?: boolean; ignore?: boolean } = {}): Promise<RemoveResult> {
+  const targetsOf = (images: readonly ImageRecord[]) => (opts.all ? images.map((i) => i.id) : inputs);
+  if (opts.force) {
+    // A dry run on a copy finds what will be deleted; the containers go outside the image lock,
+    // since removing one takes the store lock itself.
+    const copy = structuredClone(await store.images());
+    const doomed = new Set(applyRemovals(copy, targetsOf(copy), [], opts).removed.map((i) => i.id));
+    if (doomed.size > 0) {
+      const { removeContainer } = await import('./containers/lifecycle.js');
+      for (const c of await store.containers()) if (doomed.has(c.image)) await removeContainer(store, c.id, { force: true });
+    }
+  }
+  const containers = await store.containers();
+  const { reports, removed, failures } = await store.updateImages((images) => applyRemovals(images, targetsOf([...images]), containers, opts));
   if (removed.length > 0) {
     await store.collectGarbage({
       candidates: {
@@ -122,11 +177,14 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
       },
     });
   }
-  if (errors.length > 0) {
-    const first = errors[0]!;
-    throw new BerthError(first.code, errors.map((e) => e.message).join('\n'));
-  }
-  return result;
+  return { reports, failures };
+}
+
+/** One error for several, as podman prints them, with the highest of their exit codes. */
+export function combineErrors(errors: readonly BerthError[]): BerthError | undefined {
+  if (errors.length <= 1) return errors[0];
+  const message = `${errors.length} errors occurred:\n${errors.map((e) => `\t* ${e.message}`).join('\n')}`;
+  return new BerthError(errors[0]!.code, message, { exitCode: Math.max(...errors.map((e) => e.exitCode)) });
 }
 
 export interface PruneOptions {

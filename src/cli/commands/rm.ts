@@ -40,32 +40,6 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
   });
 }
 
-/** `berth container prune`: removes every container that is not running. */
-export async function runPrune(g: GlobalOptions, f: { filter: string[] }): Promise<void> {
-  await withStore(engineOptions(g), async (store) => {
-    let candidates = (await syncContainers(store)).filter((c) => c.state.status === 'exited' || c.state.status === 'created');
-    for (const filter of f.filter) {
-      const [key, value = ''] = filter.split(/=(.*)/s, 2) as [string, string?];
-      if (key === 'label') {
-        const [k, v] = value.split(/=(.*)/s, 2) as [string, string?];
-        candidates = candidates.filter((c) => k in c.config.labels && (v === undefined || c.config.labels[k] === v));
-      } else if (key === 'until') {
-        const t = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-        if (Number.isNaN(t)) throw new BerthError('USAGE', `invalid until filter "${value}"`);
-        candidates = candidates.filter((c) => Date.parse(c.created) < t);
-      } else {
-        throw new BerthError('USAGE', `invalid filter "${key}": supported are label and until`);
-      }
-    }
-    for (const c of candidates) {
-      await removeContainer(store, c.id, { force: false }).catch((e: unknown) => {
-        if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
-      });
-      process.stdout.write(`${c.id}\n`);
-    }
-  });
-}
-
 export async function runExists(g: GlobalOptions, name: string): Promise<number> {
   return withStore(engineOptions(g), async (store) => (findContainer(await store.containers(), name) ? 0 : 1));
 }

@@ -4,6 +4,7 @@ import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, v
 import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
+import { ask, assertCanAsk } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 
@@ -98,10 +99,30 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { all?: bo
   });
 }
 
-export async function runPrune(g: GlobalOptions, f: { filter: string[] }): Promise<void> {
+/** podman's warning; the volumes that will go follow it, one a line. */
+const PRUNE_WARNING = 'WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:';
+
+/**
+ * `volume prune`: every volume no container uses. Asked, it lists them first (podman's prompt) and
+ * then removes only those it listed, so a volume made while the question was open is not taken.
+ */
+export async function runPrune(g: GlobalOptions, f: { filter: string[]; force?: boolean }): Promise<void> {
   const filters = parseFilters(f.filter);
+  const wanted = (v: VolumeRecord) => filters.every((fn) => fn(v, false));
+  if (!f.force) assertCanAsk('volume prune');
   await withStore(engineOptions(g), async (store) => {
-    const removed = await pruneVolumes(store, (v) => filters.every((fn) => fn(v, false)));
+    let listed: Set<string> | undefined;
+    if (!f.force) {
+      const containers = await store.containers();
+      const names = (await store.volumes()).filter((v) => wanted(v) && volumeUsers(containers, v.name).length === 0).map((v) => v.name);
+      if (names.length === 0) {
+        process.stdout.write(`${PRUNE_WARNING}\nNo dangling volumes found\n`);
+        return;
+      }
+      if (!(await ask(`${PRUNE_WARNING}\n${names.join('\n')}`))) return;
+      listed = new Set(names);
+    }
+    const removed = await pruneVolumes(store, (v) => wanted(v) && (listed === undefined || listed.has(v.name)));
     process.stdout.write(removed.map((n) => `${n}\n`).join(''));
   });
 }
