@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
 import { DigestingStream, digestOf } from '../oci/digest.js';
-import { isLayerMediaType, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
+import { isLayerMediaType, isNondistributable, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
 import { parseManifest, withLayers, type LayerReplacement } from '../oci/manifest.js';
 import { BerthError } from '../util/errors.js';
 import type { Image, Layer } from './image.js';
@@ -26,6 +26,12 @@ export interface RecompressOptions {
   tmpDir: string;
   /** A layer for which this answers true is kept as it is (the destination already has it: podman's --force-compression=false). */
   keep?: (layer: Layer) => Promise<boolean>;
+  /**
+   * Compress only the layers stored uncompressed, keeping compressed ones (whatever their compression) and
+   * nondistributable ones (their URLs serve their digest) as they are: what a push does by default, as podman's
+   * and docker's do (a built or committed image is stored uncompressed).
+   */
+  onlyUncompressed?: boolean;
   /** Layers recompressed at once (default 2: compression is CPU bound). */
   concurrency?: number;
 }
@@ -57,6 +63,7 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
       limit(async (): Promise<{ r: LayerReplacement; path: string } | undefined> => {
         // Not a filesystem layer (an attestation's in-toto statement, say): copied as it is.
         if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
+        if (opts.onlyUncompressed && (layerCompression(layer.mediaType) !== 'none' || isNondistributable(layer.mediaType))) return undefined;
         if (await opts.keep?.(layer)) return undefined;
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
         const hashing = new DigestingStream();

@@ -121,11 +121,12 @@ function codeOf(e: unknown): ErrorCode {
 export interface PushOptions extends RegistryOptions {
   format?: PushFormat;
   /**
-   * podman's --compression-format/--compression-level/--force-compression: layers in another compression are
-   * recompressed (zstd forces an OCI manifest). With force false, a layer the registry already holds as it is
-   * stays as it is.
+   * podman's --compression-format/--compression-level/--force-compression: with a format, layers in another
+   * compression are recompressed (zstd forces an OCI manifest), and with force false a layer the registry already
+   * holds as it is stays as it is. Without one (the default), layers stored uncompressed are gzip-compressed (at
+   * `level`) and compressed ones go as they are, as podman and docker push.
    */
-  compression?: { format: 'gzip' | 'zstd'; level?: number; force?: boolean };
+  compression?: { format?: 'gzip' | 'zstd'; level?: number; force?: boolean };
   concurrency?: number;
   chunkSize?: number;
   onProgress?: ProgressSink;
@@ -159,18 +160,21 @@ export async function pushImage(store: Store, source: string, dest: string | und
   const stored = await readStoreImage(store, record);
   const client = await RegistryClient.open(ref.domain, { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) }, `${ref.domain}/${ref.path}`);
   try {
-    const c = opts.compression;
-    const image = c
+    const c = opts.compression ?? {};
+    const level = c.level !== undefined ? { level: c.level } : {};
+    const tmpDir = await store.tmp.make('push');
+    const image = c.format
       ? await recompressImage(stored, {
           compression: c.format,
-          ...(c.level !== undefined ? { level: c.level } : {}),
+          ...level,
           ...(opts.format ? { format: opts.format === 'oci' ? 'oci' : 'docker' } : {}),
-          tmpDir: await store.tmp.make('push'),
+          tmpDir,
           ...(c.force === false ? { keep: (layer) => blobExists(client, ref.path, layer.digest) } : {}),
         })
-      : stored;
-    // A recompressed manifest is written as it is: the registry's refusal is not met by converting it.
-    const format: PushFormat | undefined = opts.format ?? (image !== stored ? formatOf(image.manifest.mediaType) : undefined);
+      : // A built or committed image is stored uncompressed: 2-3 times the bytes on the wire and in the registry.
+        await recompressImage(stored, { compression: 'gzip', onlyUncompressed: true, ...level, tmpDir });
+    // A manifest recompressed as asked is written as it is: the registry's refusal is not met by converting it.
+    const format: PushFormat | undefined = opts.format ?? (c.format && image !== stored ? formatOf(image.manifest.mediaType) : undefined);
     const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
     return { digest, reference: formatReference(ref) };
   } finally {
