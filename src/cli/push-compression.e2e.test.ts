@@ -19,6 +19,12 @@ interface Manifest {
   layers: { mediaType: string; digest: string; size: number }[];
 }
 
+/** The blobs the store holds for an image's layers. */
+function layerBlobs(store: string, id: string): string[] {
+  const doc = JSON.parse(readFileSync(join(store, 'images.json'), 'utf8')) as { images: { id: string; layerBlobs: string[] }[] };
+  return doc.images.find((i) => i.id === id)!.layerBlobs;
+}
+
 describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-push-gzip-');
   const root = join(tmp.path, 'store');
@@ -96,12 +102,26 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     await ok('skopeo', ['inspect', '--tls-verify=false', `docker://${host}/gz/built:1`]);
   });
 
-  it('compresses the same way every time: a second push finds every blob there and writes the same manifest', async () => {
+  it('remembers what it compressed: a second push reuses the blobs the registry holds without compressing again', async () => {
     const first = await manifestOf('gz/built', '1');
-    const again = await push(root, 'built', `${host}/gz/built:2`);
+    const stored = layerBlobs(root, id);
+    const remembered = JSON.parse(readFileSync(join(root, 'compressed-layers.json'), 'utf8')) as { layers: Record<string, { digest: string }[]> };
+    assert.deepEqual(stored.map((d) => remembered.layers[d]?.[0]?.digest), first.m.layers.map((l) => l.digest));
+
+    const traced = { env: { BERTH_TRACE: '1' } };
+    const again = await berth(root, ['push', '--tls-verify=false', 'built', `${host}/gz/built:2`], traced);
     assert.equal(again.code, 0, again.stderr);
+    assert.equal((again.stderr.match(/push: sha256:\S+ reused as sha256:/g) ?? []).length, 2, again.stderr);
+    assert.doesNotMatch(again.stderr, /push: sha256:\S+ compressed to/);
     assert.equal((again.stderr.match(/Copying blob [0-9a-f]{12} skipped: already exists/g) ?? []).length, 2, again.stderr);
     assert.equal((await manifestOf('gz/built', '2')).raw, first.raw);
+
+    // A repository that lacks them: compressed again (the same bytes, as the compression is deterministic) and uploaded.
+    const other = await berth(root, ['push', '--tls-verify=false', 'built', `${host}/gz/other:1`], traced);
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal((other.stderr.match(/push: sha256:\S+ compressed to/g) ?? []).length, 2, other.stderr);
+    assert.equal((await manifestOf('gz/other', '1')).raw, first.raw);
+    for (const l of first.m.layers) assert.equal(digestOf(await blobOf('gz/other', l.digest)), l.digest);
   });
 
   it('sends layers already compressed as they are: gzip and zstd, same digests, same manifest', async () => {

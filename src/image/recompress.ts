@@ -7,6 +7,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
@@ -32,8 +33,21 @@ export interface RecompressOptions {
    * and docker's do (a built or committed image is stored uncompressed).
    */
   onlyUncompressed?: boolean;
+  /**
+   * A blob the destination holds already for this layer in the wanted compression (a compression remembered from
+   * an earlier push): its descriptor is used instead of compressing again. Its bytes are made again only if a
+   * writer asks for them after all.
+   */
+  reuse?: (layer: Layer) => Promise<CompressedBlob | undefined>;
+  /** Told each blob compressed here, so that `reuse` can offer it next time. */
+  onCompressed?: (layer: Layer, blob: CompressedBlob) => void;
   /** Layers recompressed at once (default 2: compression is CPU bound). */
   concurrency?: number;
+}
+
+/** A layer's blob in some compression, and the level it was made at (the compressor's default when absent). */
+export interface CompressedBlob extends LayerReplacement {
+  level?: number;
 }
 
 /** Checks a `--compression-level` for the format. */
@@ -60,15 +74,19 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   const limit = pLimit(opts.concurrency ?? 2);
   const replacements = await Promise.all(
     image.layers.map((layer) =>
-      limit(async (): Promise<{ r: LayerReplacement; path: string } | undefined> => {
+      limit(async (): Promise<{ r: CompressedBlob; path?: string } | undefined> => {
         // Not a filesystem layer (an attestation's in-toto statement, say): copied as it is.
         if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
         if (opts.onlyUncompressed && (layerCompression(layer.mediaType) !== 'none' || isNondistributable(layer.mediaType))) return undefined;
         if (await opts.keep?.(layer)) return undefined;
+        const known = await opts.reuse?.(layer);
+        if (known) return { r: known };
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
         const hashing = new DigestingStream();
         await pipeline(await layer.tar(), compressStream(opts.compression, opts.level), hashing, createWriteStream(path));
-        return { r: { digest: hashing.digest, size: hashing.size, compression: opts.compression }, path };
+        const r: CompressedBlob = { digest: hashing.digest, size: hashing.size, compression: opts.compression, ...(opts.level !== undefined ? { level: opts.level } : {}) };
+        opts.onCompressed?.(layer, r);
+        return { r, path };
       }),
     ),
   );
@@ -89,8 +107,8 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
       mediaType: d.mediaType,
       diffID: layer.diffID,
       ...(layer.uncompressedSize !== undefined ? { uncompressedSize: layer.uncompressedSize } : {}),
-      blob: async () => createReadStream(x.path),
-      tar: async () => autoDecompress(createReadStream(x.path)),
+      blob: async () => (x.path === undefined ? compressAgain(layer, x.r) : createReadStream(x.path)),
+      tar: async () => (x.path === undefined ? layer.tar() : autoDecompress(createReadStream(x.path))),
     };
   });
   const mediaType = format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
@@ -105,3 +123,15 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   };
 }
 
+
+/**
+ * A reused blob's bytes, should a writer need them after all (the destination lost it since it was asked):
+ * compressed again the same way, which gives the same bytes with the same compressor, and a destination that
+ * checks digests refuses them otherwise.
+ */
+async function compressAgain(layer: Layer, blob: CompressedBlob): Promise<Readable> {
+  const tar = await layer.tar();
+  const compressed = compressStream(blob.compression, blob.level);
+  tar.on('error', (e) => compressed.destroy(e));
+  return tar.pipe(compressed);
+}
