@@ -34,9 +34,8 @@ export interface RecompressOptions {
    */
   onlyUncompressed?: boolean;
   /**
-   * A blob the destination holds already for this layer in the wanted compression (a compression remembered from
-   * an earlier push): its descriptor is used instead of compressing again. Its bytes are made again only if a
-   * writer asks for them after all.
+   * A blob of this layer the destination holds already (one compressed by an earlier push and remembered): its
+   * descriptor is used instead of compressing again. Its bytes are made again only if a writer asks for them after all.
    */
   reuse?: (layer: Layer) => Promise<CompressedBlob | undefined>;
   /** Told each blob compressed here, so that `reuse` can offer it next time. */
@@ -122,7 +121,6 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
     layers,
   };
 }
-
 
 /**
  * A reused blob's bytes, should a writer need them after all (the destination lost it since it was asked):
