@@ -65,5 +65,30 @@ describe('berth registry serve (CLI)', () => {
     const r = await berth(join(tmp.path, 'store'), ['registry', 'serve', '--addr', '0.0.0.0:5999']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /^Error: refusing to listen on 0\.0\.0\.0:5999/);
+    const v6 = await berth(join(tmp.path, 'store'), ['registry', 'serve', '--addr', '[::]:5999']);
+    assert.equal(v6.code, 125);
+    assert.equal(v6.stderr, 'Error: refusing to listen on [::]:5999 without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address\n');
+  });
+
+  it('serves without access control on loopback names and addresses', async () => {
+    for (const addr of ['localhost:0', '[::1]:0', '127.0.0.1:0']) {
+      const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', addr], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        let stderr = '';
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stderr!.on('data', (c: Buffer) => {
+            stderr += c.toString();
+            const m = /listening on (\S+) /.exec(stderr);
+            if (m) resolve(m[1]!);
+          });
+          child.on('exit', () => reject(new Error(`registry serve --addr ${addr} exited: ${stderr}`)));
+        });
+        assert.equal((await fetch(`${url}/v2/`)).status, 200, addr);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await exited, 0, addr);
+    }
   });
 });

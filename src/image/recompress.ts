@@ -7,11 +7,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { autoDecompress, compressStream, type Compression } from '../archive/compression.js';
 import { DigestingStream, digestOf } from '../oci/digest.js';
-import { isLayerMediaType, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
+import { isLayerMediaType, isNondistributable, layerCompression, MediaType, type ManifestFormat } from '../oci/mediatypes.js';
 import { parseManifest, withLayers, type LayerReplacement } from '../oci/manifest.js';
 import { BerthError } from '../util/errors.js';
 import type { Image, Layer } from './image.js';
@@ -26,8 +27,26 @@ export interface RecompressOptions {
   tmpDir: string;
   /** A layer for which this answers true is kept as it is (the destination already has it: podman's --force-compression=false). */
   keep?: (layer: Layer) => Promise<boolean>;
+  /**
+   * Compress only the layers stored uncompressed, keeping compressed ones (whatever their compression) and
+   * nondistributable ones (their URLs serve their digest) as they are: what a push does by default, as podman's
+   * and docker's do (a built or committed image is stored uncompressed).
+   */
+  onlyUncompressed?: boolean;
+  /**
+   * A blob of this layer the destination holds already (one compressed by an earlier push and remembered): its
+   * descriptor is used instead of compressing again. Its bytes are made again only if a writer asks for them after all.
+   */
+  reuse?: (layer: Layer) => Promise<CompressedBlob | undefined>;
+  /** Told each blob compressed here, so that `reuse` can offer it next time. */
+  onCompressed?: (layer: Layer, blob: CompressedBlob) => void;
   /** Layers recompressed at once (default 2: compression is CPU bound). */
   concurrency?: number;
+}
+
+/** A layer's blob in some compression, and the level it was made at (the compressor's default when absent). */
+export interface CompressedBlob extends LayerReplacement {
+  level?: number;
 }
 
 /** Checks a `--compression-level` for the format. */
@@ -54,14 +73,19 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   const limit = pLimit(opts.concurrency ?? 2);
   const replacements = await Promise.all(
     image.layers.map((layer) =>
-      limit(async (): Promise<{ r: LayerReplacement; path: string } | undefined> => {
+      limit(async (): Promise<{ r: CompressedBlob; path?: string } | undefined> => {
         // Not a filesystem layer (an attestation's in-toto statement, say): copied as it is.
         if (!isLayerMediaType(layer.mediaType) || layerCompression(layer.mediaType) === opts.compression) return undefined;
+        if (opts.onlyUncompressed && (layerCompression(layer.mediaType) !== 'none' || isNondistributable(layer.mediaType))) return undefined;
         if (await opts.keep?.(layer)) return undefined;
+        const known = await opts.reuse?.(layer);
+        if (known) return { r: known };
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
         const hashing = new DigestingStream();
         await pipeline(await layer.tar(), compressStream(opts.compression, opts.level), hashing, createWriteStream(path));
-        return { r: { digest: hashing.digest, size: hashing.size, compression: opts.compression }, path };
+        const r: CompressedBlob = { digest: hashing.digest, size: hashing.size, compression: opts.compression, ...(opts.level !== undefined ? { level: opts.level } : {}) };
+        opts.onCompressed?.(layer, r);
+        return { r, path };
       }),
     ),
   );
@@ -82,8 +106,8 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
       mediaType: d.mediaType,
       diffID: layer.diffID,
       ...(layer.uncompressedSize !== undefined ? { uncompressedSize: layer.uncompressedSize } : {}),
-      blob: async () => createReadStream(x.path),
-      tar: async () => autoDecompress(createReadStream(x.path)),
+      blob: async () => (x.path === undefined ? compressAgain(layer, x.r) : createReadStream(x.path)),
+      tar: async () => (x.path === undefined ? layer.tar() : autoDecompress(createReadStream(x.path))),
     };
   });
   const mediaType = format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
@@ -98,3 +122,14 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   };
 }
 
+/**
+ * A reused blob's bytes, should a writer need them after all (the destination lost it since it was asked):
+ * compressed again the same way, which gives the same bytes with the same compressor, and a destination that
+ * checks digests refuses them otherwise.
+ */
+async function compressAgain(layer: Layer, blob: CompressedBlob): Promise<Readable> {
+  const tar = await layer.tar();
+  const compressed = compressStream(blob.compression, blob.level);
+  tar.on('error', (e) => compressed.destroy(e));
+  return tar.pipe(compressed);
+}

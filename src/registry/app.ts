@@ -3,7 +3,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { errnoCode, isBerthError } from '../util/errors.js';
 import { isRegistryError, RegistryError } from './errors.js';
-import { checkName } from './names.js';
+import { isValidName, nameInvalid } from './names.js';
 import { API_VERSION, DEFAULT_LIMITS, json, type Handler, type RegistryEnv, type RegistryLimits, type RegistryTarget } from './routes/_http.js';
 import { deleteBlob, getBlob } from './routes/blobs.js';
 import { listCatalog, listReferrers, listTags } from './routes/listing.js';
@@ -55,7 +55,10 @@ function actionOf(method: string): RegistryTarget['action'] {
   return method === 'DELETE' ? 'delete' : 'push';
 }
 
-/** What a /v2/ path names; undefined for paths that are not part of the API. Names are checked (NAME_INVALID). */
+/**
+ * What a /v2/ path names; undefined for paths that are not part of the API. A name that breaks the grammar or a
+ * ref that does not percent-decode leaves its error in `invalid`, for the handler to raise after access control.
+ */
 export function resolveTarget(method: string, pathname: string): RegistryTarget | undefined {
   if (pathname === '/v2') return { kind: 'base', action: 'pull' };
   if (!pathname.startsWith('/v2/')) return undefined;
@@ -65,11 +68,35 @@ export function resolveTarget(method: string, pathname: string): RegistryTarget 
   for (const [re, kind] of ROUTES) {
     const m = re.exec(rest);
     if (!m) continue;
-    const target: RegistryTarget = { kind, name: checkName(m[1]!), action: actionOf(method) };
-    if (m[2] !== undefined) target.ref = decodeURIComponent(m[2]);
+    const name = m[1]!;
+    const target: RegistryTarget = { kind, name, action: actionOf(method) };
+    if (!isValidName(name)) target.invalid = nameInvalid(name);
+    if (m[2] !== undefined) {
+      const ref = percentDecode(m[2]);
+      target.ref = ref ?? m[2];
+      if (ref === undefined) target.invalid ??= undecodableRef(kind, m[2]);
+    }
     return target;
   }
   return undefined;
+}
+
+/** decodeURIComponent, or undefined for a malformed escape (`%zz`, a cut-off UTF-8 sequence). */
+function percentDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 400 for a ref that does not percent-decode, in the code a bad value of that path part gets. */
+function undecodableRef(kind: RegistryTarget['kind'], raw: string): RegistryError {
+  const message = `malformed percent-encoding in "${raw}"`;
+  if (kind === 'upload') return new RegistryError('BLOB_UPLOAD_INVALID', `invalid upload id: ${message}`, { detail: { uuid: raw } });
+  // A manifest's ref is a digest when it has a colon (parseReference), else a tag.
+  if (kind === 'manifest' && !/:|%3a/i.test(raw)) return new RegistryError('MANIFEST_INVALID', `invalid tag: ${message}`, { detail: { tag: raw } });
+  return new RegistryError('DIGEST_INVALID', `invalid digest: ${message}`, { detail: { digest: raw } });
 }
 
 function errorResponse(e: RegistryError): Response {
@@ -111,6 +138,7 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
 
   app.all('/v2/*', async (c) => {
     const target = c.var.target;
+    if (target.invalid) throw target.invalid;
     if (target.kind === 'base') return json(200, {});
     if (target.kind === 'catalog') {
       if (c.req.method !== 'GET') throw unsupported(c.req.method, target);

@@ -12,9 +12,8 @@ export function isValidName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && NAME_RE.test(name);
 }
 
-export function checkName(name: string): string {
-  if (!isValidName(name)) throw new RegistryError('NAME_INVALID', `invalid repository name "${name}"`, { detail: { name } });
-  return name;
+export function nameInvalid(name: string): RegistryError {
+  return new RegistryError('NAME_INVALID', `invalid repository name "${name}"`, { detail: { name } });
 }
 
 export function isValidTag(tag: string): boolean {

@@ -5,11 +5,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
+import { BerthError } from '../util/errors.js';
 import { createRegistryApp, type RegistryEnv, type RegistryLimits } from './app.js';
 import { createAccessControl } from './auth/access.js';
 import type { AuthConfig } from './auth/config.js';
 import { parseAddr, type GcConfig } from './config.js';
 import { GcRunner, type GcOptions, type GcReport } from './gc.js';
+import { resolveListenAddress, type LookupAll } from './listen.js';
 import { openFsStorage } from './storage/fs.js';
 import type { RegistryStorage } from './storage/types.js';
 
@@ -23,8 +25,13 @@ export interface RegistryServerOptions {
   tlsKey?: string;
   limits?: Partial<RegistryLimits>;
   middleware?: MiddlewareHandler<RegistryEnv>[];
-  /** Access control; without it the registry is open to whoever reaches it. */
+  /**
+   * Access control; without it the registry is open to whoever reaches it, so it refuses to listen unless
+   * every address the host resolves to is a loopback address.
+   */
   auth?: AuthConfig;
+  /** Resolves the listen host (tests inject one); default the system resolver, as node's listen uses. */
+  lookup?: LookupAll;
   /** Online garbage collection: periodic with intervalMs, else only when gc() is called. */
   gc?: GcConfig;
   /** Where to report internal errors (default: console.error). */
@@ -37,7 +44,11 @@ export interface RunningRegistry {
   /** http(s)://host:port, with the port actually bound. */
   url: string;
   host: string;
+  /** The IP address bound: the host, or the address it resolved to. */
+  address: string;
   port: number;
+  /** Only this machine reaches the registry (a loopback address). */
+  loopback: boolean;
   storage: RegistryStorage;
   /** Collects garbage now, while serving (one collection at a time). */
   gc(opts?: GcOptions): Promise<GcReport>;
@@ -46,7 +57,14 @@ export interface RunningRegistry {
 }
 
 export async function startRegistry(opts: RegistryServerOptions): Promise<RunningRegistry> {
-  const { host, port } = parseAddr(opts.addr ?? '127.0.0.1:5000');
+  const addr = opts.addr ?? '127.0.0.1:5000';
+  const { host, port } = parseAddr(addr);
+  // The name is resolved here and the address bound, so the address checked is the one other machines could reach.
+  const listen = await resolveListenAddress(host, opts.lookup);
+  if (!opts.auth && !listen.loopback) {
+    const where = listen.address === host ? addr : `${addr} (${listen.address})`;
+    throw new BerthError('USAGE', `refusing to listen on ${where} without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`);
+  }
   const storage = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
   const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
   const app = createRegistryApp({
@@ -59,7 +77,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined;
   const tlsOptions = tls ? { createServer: createHttpsServer, serverOptions: { cert: await readFile(opts.tlsCert!), key: await readFile(opts.tlsKey!) } } : {};
   const server = await new Promise<Server>((ok, fail) => {
-    const s = serve({ fetch: app.fetch, port, hostname: host, ...tlsOptions }) as Server;
+    const s = serve({ fetch: app.fetch, port, hostname: listen.address, ...tlsOptions }) as Server;
     s.once('error', fail);
     s.once('listening', () => {
       s.off('error', fail);
@@ -68,7 +86,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   });
   // Large blobs over slow links take longer than Node's default 5 minutes per request.
   server.requestTimeout = 0;
-  const bound = (server.address() as AddressInfo).port;
+  const bound = server.address() as AddressInfo;
   const g = opts.gc ?? {};
   const gc = new GcRunner(storage, {
     ...(g.graceMs !== undefined ? { graceMs: g.graceMs } : {}),
@@ -88,9 +106,11 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   timer?.unref();
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    url: `${tls ? 'https' : 'http'}://${urlHost}:${bound}`,
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${bound.port}`,
     host,
-    port: bound,
+    address: bound.address,
+    port: bound.port,
+    loopback: listen.loopback,
     storage,
     gc: (o) => gc.run(o),
     async close() {

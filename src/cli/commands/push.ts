@@ -31,7 +31,6 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
   const level = compressionLevel(opts.compressionLevel, '--compression-level');
   // podman: --force-compression defaults to true when --compression-format is given.
   const force = opts.forceCompression === undefined ? true : parseBool(opts.forceCompression, '--force-compression');
-  if (level !== undefined && !compression) throw new BerthError('USAGE', '--compression-level needs --compression-format (berth keeps layers as stored otherwise)');
   if (compression === 'zstd' && format === 'v2s2') {
     throw new BerthError('USAGE', '--compression-format zstd needs an OCI manifest: Docker schema 2 (v2s2) has no zstd layer type');
   }
@@ -41,7 +40,8 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
     pushImage(store, image, dest, {
       ...registryOptions(opts),
       ...(format ? { format } : {}),
-      ...(compression ? { compression: { format: compression, ...(level !== undefined ? { level } : {}), force } } : {}),
+      // Without a format, --compression-level is the level of the default gzip of uncompressed layers.
+      ...(compression || level !== undefined ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } } : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
     }),
   ).finally(progress.stop);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { resolveStorePaths } from '../../engine/engine.js';
-import { formatGcReport, holdYoungGeneration, loadRegistryConfig, mergeRegistryConfig, parseAddr, startRegistry, type AuthConfig } from '../../registry/index.js';
-import { BerthError } from '../../util/errors.js';
+import { formatGcReport, holdYoungGeneration, loadRegistryConfig, mergeRegistryConfig, startRegistry, type AuthConfig } from '../../registry/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
 interface ServeOptions {
@@ -12,10 +11,6 @@ interface ServeOptions {
   tlsKey?: string;
   manifestBytes?: string;
   htpasswd?: string;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** `berth registry serve`: runs until SIGINT/SIGTERM; SIGUSR1 collects garbage now. */
@@ -31,16 +26,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   let auth: AuthConfig | undefined = cfg.auth;
   if (opts.htpasswd) auth = { catalog: auth?.catalog ?? ['*'], access: auth?.access ?? [], ...auth, htpasswd: opts.htpasswd };
   const addr = cfg.addr ?? '127.0.0.1:5000';
-  const { host } = parseAddr(addr);
-  // An open registry is only safe where only this machine reaches it.
-  if (!auth && !isLoopback(host)) {
-    throw new BerthError('USAGE', `refusing to listen on ${addr} without access control: configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`);
-  }
-  if (auth && (auth.htpasswd || auth.token) && !isLoopback(host) && !cfg.tlsCert) {
-    process.stderr.write(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`);
-  }
   const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
   holdYoungGeneration();
+  // startRegistry refuses an address other machines reach (resolved, as bound) unless there is access control.
   const server = await startRegistry({
     addr,
     storage,
@@ -50,6 +38,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(auth ? { auth } : {}),
     ...(cfg.gc ? { gc: cfg.gc } : {}),
   });
+  if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
+    process.stderr.write(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`);
+  }
   process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
   const collect = () => {
     server.gc().then(

@@ -15,6 +15,12 @@ export interface RegistryTarget {
   ref?: string;
   /** What an authorizer must allow: reading, writing or deleting `name`, or listing the catalog. */
   action: 'pull' | 'push' | 'delete' | 'catalog';
+  /**
+   * Why the name or ref does not parse (NAME_INVALID, a malformed percent-encoding…): raised only after access
+   * control has passed the request, so that a client without access gets its 401 or 403 first. `name` and `ref`
+   * then hold the path's raw text.
+   */
+  invalid?: RegistryError;
 }
 
 export type RegistryEnv = { Variables: { target: RegistryTarget } };
