@@ -27,6 +27,8 @@ export interface BuildOptions {
   contextDir: string;
   /** The Dockerfile; default Containerfile, then Dockerfile, in the context. */
   file?: string;
+  /** `--ignorefile`: the exclusions to use instead of the context's .containerignore/.dockerignore. */
+  ignoreFile?: string;
   tags?: string[];
   buildArgs?: ReadonlyMap<string, string>;
   /** `--pull`: when a base image (FROM, COPY --from, a bind mount's from=) is pulled; default missing. */
@@ -145,7 +147,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   if (opts.platform !== undefined) checkPlatform(opts.platform, '--platform ');
   const buildArgs = opts.buildArgs ?? new Map<string, string>();
   const plan = planBuild(text, { buildArgs, ...(opts.target !== undefined ? { target: opts.target } : {}) });
-  const ctx = await loadContext(contextDir, file);
+  const ctx = await loadContext(contextDir, file, opts.ignoreFile);
   const cache = new BuildCache(store);
   const out = opts.out ?? (() => undefined);
   const format = opts.format ?? 'oci';

@@ -19,9 +19,10 @@ export interface BuildContext {
  * Reads the ignore file: `<Dockerfile>.containerignore` or `.dockerignore` next to the Dockerfile
  * wins over the context's `.containerignore`, then `.dockerignore`, as buildah chooses.
  */
-export async function loadContext(dir: string, dockerfile: string): Promise<BuildContext> {
+export async function loadContext(dir: string, dockerfile: string, ignoreFile?: string): Promise<BuildContext> {
   let patterns: string[] = [];
-  const candidates = [
+  // --ignorefile names the one file to read, and it must be there.
+  const candidates = ignoreFile !== undefined ? [ignoreFile] : [
     join(dirname(dockerfile), `${basename(dockerfile)}.containerignore`),
     join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`),
     join(dir, '.containerignore'),
@@ -33,6 +34,7 @@ export async function loadContext(dir: string, dockerfile: string): Promise<Buil
       break;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;
+      if (ignoreFile !== undefined) throw new BerthError('USAGE', `--ignorefile ${ignoreFile}: no such file`, { cause: e });
     }
   }
   const matcher = new PatternMatcher(patterns);
@@ -44,7 +46,7 @@ export async function loadContext(dir: string, dockerfile: string): Promise<Buil
       const path = rel === '' ? e.name : `${rel}/${e.name}`;
       const excluded = matcher.patternCount > 0 && matcher.matchesOrParentMatches(path);
       if (e.isDirectory()) {
-        if (excluded && !matcher.hasExclusions) continue;
+        if (excluded && !matcher.exceptionMayMatchBelow(path)) continue;
         const inside = await walk(path);
         if (!excluded || inside) {
           included.add(path);
@@ -154,15 +156,21 @@ const HASH_CHUNK = 1 << 20;
 
 /**
  * What a COPY from the context depends on: each entry's path, type, mode and content (or link
- * target), never its times or owner (a COPY makes files root's unless --chown says otherwise).
+ * target, or the first name of a hard-linked file), never its times or owner (a COPY makes files root's unless --chown says otherwise).
  */
 export async function hashSources(sources: CopySource[], ctx: BuildContext): Promise<string> {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(HASH_CHUNK);
+  // A second name of a file is copied as a hard link to the first: that is part of the result.
+  const firstNames = new Map<string, string>();
   for (const s of sources) {
     for (const e of await walkSource(s, ctx)) {
       h.update(`${s.rel}\0${e.rel}\0${e.st.mode.toString(8)}\0`);
-      if (e.st.isSymbolicLink()) h.update(`link:${readlinkSync(e.path)}\0`);
+      const linkKey = e.st.isFile() && e.st.nlink > 1 ? `${e.st.dev}:${e.st.ino}` : undefined;
+      const first = linkKey === undefined ? undefined : firstNames.get(linkKey);
+      if (linkKey !== undefined && first === undefined) firstNames.set(linkKey, `${s.rel}\0${e.rel}`);
+      if (first !== undefined) h.update(`hardlink:${first}\0`);
+      else if (e.st.isSymbolicLink()) h.update(`link:${readlinkSync(e.path)}\0`);
       else if (e.st.isFile()) {
         h.update(`file:${e.st.size}:`);
         hashFile(h, e.path, buf);

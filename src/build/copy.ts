@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, readSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, readSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,9 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
   await mkdirInRoot(root, destDir, owner ?? { uid: 0, gid: 0 });
 
   const matcher = plan.exclude?.length ? new PatternMatcher([...plan.exclude]) : undefined;
+  // Files with several names in the sources keep them as hard links in the image, as podman
+  // and docker copy them: "dev:ino" to where the first name was written.
+  const links = new Map<string, string>();
   for (const source of plan.sources) {
     const st = await lstat(source.path);
     const keep = plan.parents ? (source.keep ?? source.rel) : '';
@@ -87,7 +90,11 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
         dirs.set(parent, parentHost);
       }
       const host = join(parentHost, posix.basename(to));
-      copyEntry(entry.path, entry.st, to, host, owner, plan.mode);
+      const linkKey = entry.st.isFile() && entry.st.nlink > 1 ? `${entry.st.dev}:${entry.st.ino}` : undefined;
+      const first = linkKey === undefined ? undefined : links.get(linkKey);
+      if (first !== undefined) linkEntry(first, to, host);
+      else copyEntry(entry.path, entry.st, to, host, owner, plan.mode);
+      if (linkKey !== undefined && first === undefined) links.set(linkKey, host);
       if (entry.st.isDirectory()) dirs.set(to, host);
     }
   }
@@ -134,6 +141,14 @@ function copyEntry(from: string, st: Stats, to: string, host: string, owner: { u
     }
   }
   // Sockets, fifos and devices are not copied, as BuildKit skips them in a context.
+}
+
+/** Another name for a file this copy already wrote: a hard link to it, replacing what was there. */
+function linkEntry(first: string, to: string, host: string): void {
+  const existing = lstatSync(host, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new BerthError('IO', `cannot replace directory ${to} with a file`);
+  if (existing) rmSync(host, { force: true });
+  linkSync(first, host);
 }
 
 /** Files up to this size are read whole and written: copy_file_range through overlayfs costs more than the bytes. */

@@ -93,6 +93,7 @@ function buildCommand(name: string) {
     .option('--creds <user:password>', 'credentials to use with the registry')
     .option('--label <key=value>', 'set a label on the image (repeatable)', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
+    .option('--ignorefile <file>', 'exclusions to use instead of the context\'s .containerignore or .dockerignore')
     .option('--format <format>', 'the manifest and config format: oci or docker', 'oci')
     .option('--no-cache', 'do not use existing cached images for the steps')
     .option('--target <stage>', 'build this stage and what it needs, and stop')

@@ -207,6 +207,17 @@ export class PatternMatcher {
     }
   }
 
+  /**
+   * May an exception pattern bring back something below the excluded directory `dir`? As moby's
+   * and buildah's context walks decide it: only a `!` pattern written with that directory as its
+   * prefix: `!subdir1/sub3*` reopens an excluded `subdir1`, while an exception that starts with a
+   * wildcard (`!` then `*` `/sub1*`) does not reopen any directory by itself.
+   */
+  exceptionMayMatchBelow(dir: string): boolean {
+    const prefix = `${dir}/`;
+    return this.patterns.some((p) => p.exclusion && `${p.cleaned}/`.startsWith(prefix));
+  }
+
   get patternCount(): number {
     return this.patterns.length;
   }

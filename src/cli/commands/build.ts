@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { parseOutput } from '../../build/output.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -18,6 +19,7 @@ interface BuildFlags {
   buildArg: string[];
   label: string[];
   iidfile?: string;
+  ignorefile?: string;
   format: string;
   cache?: boolean;
   target?: string;
@@ -126,8 +128,10 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
     if (!id || !src) throw new BerthError('USAGE', `invalid --secret "${spec}": id=ID,src=FILE is expected`);
     secrets.set(id, src);
   }
-  if (f.layers !== undefined && !['true', 'false'].includes(f.layers)) throw new BerthError('USAGE', `invalid --layers "${f.layers}": true or false`);
-  const noLayers = f.layers === 'false';
+  // BUILDAH_LAYERS=false is podman's environment spelling of --layers=false.
+  const layersFlag = f.layers ?? process.env['BUILDAH_LAYERS'];
+  if (layersFlag !== undefined && !['true', 'false', '1', '0'].includes(layersFlag)) throw new BerthError('USAGE', `invalid ${f.layers !== undefined ? '--layers' : 'BUILDAH_LAYERS'} "${layersFlag}": true or false`);
+  const noLayers = layersFlag === 'false' || layersFlag === '0';
   const jobs = buildJobs(f.jobs);
   // `-` as the context or the file: read from stdin into temp space (a tar, or a lone Dockerfile).
   if (context === '-' && f.file === '-') throw new BerthError('USAGE', 'the context and the Containerfile cannot both come from stdin');
@@ -147,6 +151,8 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
       if (isTar) await untar(input, contextDir);
       else await writeFile(join(contextDir, 'Containerfile'), input);
     }
+    // A relative -f is looked for where the user stands, then in the context, as podman does.
+    if (file !== undefined && !isAbsolute(file) && !existsSync(file) && existsSync(join(contextDir, file))) file = join(contextDir, file);
     await buildWith(contextDir, file);
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -165,6 +171,7 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
       signal: aborter.signal,
       contextDir,
       ...(file !== undefined ? { file } : {}),
+      ...(f.ignorefile !== undefined ? { ignoreFile: f.ignorefile } : {}),
       tags: f.tag,
       buildArgs: buildArgs(argList),
       pull,
