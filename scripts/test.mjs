@@ -122,15 +122,17 @@ function runFile(file, timeoutMs, buffered) {
   return new Promise((resolvePassed) => {
     const mark = `${process.pid}-${++runs}`;
     const args = ['--test', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', file];
-    const io = buffered ? 'pipe' : 'inherit';
+    // Always piped, so each file's counts can be read from its summary; shown live unless buffered.
+    const io = 'pipe';
     // NODE_TEST_CONTEXT (set when this runs inside a test) would make node --test run the file as its child, not its runner.
     const env = { ...process.env, NODE_TEST_CONTEXT: undefined, [MARK]: mark };
     const child = spawn(process.execPath, args, { stdio: ['ignore', io, io], detached: true, env });
     const entry = { child, mark };
     running.add(entry);
     const chunks = [];
-    child.stdout?.on('data', (c) => chunks.push(c));
-    child.stderr?.on('data', (c) => chunks.push(c));
+    child.stdout?.on('data', (c) => (buffered ? chunks.push(c) : process.stdout.write(c), counts.push(c)));
+    child.stderr?.on('data', (c) => (buffered ? chunks.push(c) : process.stderr.write(c)));
+    const counts = [];
     let overran = false;
     const grace = Math.min(GRACE_MS, timeoutMs);
     const hardStop = setTimeout(() => {
@@ -153,9 +155,19 @@ function runFile(file, timeoutMs, buffered) {
         await Promise.race([Promise.all([closed(child.stdout), closed(child.stderr)]), sleep(5_000)]);
         process.stdout.write(Buffer.concat(chunks));
       }
+      tally(Buffer.concat(counts).toString('utf8'));
       resolvePassed(code === 0 && !overran);
     });
   });
+}
+
+/** Tests counted over every file, from the spec reporter's closing lines (`ℹ pass 12`). */
+const totals = { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 };
+function tally(output) {
+  for (const key of Object.keys(totals)) {
+    const m = new RegExp(`^\\u2139 ${key} (\\d+)$`, 'm').exec(output);
+    if (m) totals[key] += Number(m[1]);
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -196,10 +208,12 @@ setTimeout(() => {
 
 const failed = [...(await runGroup(unit, 2, fileTimeout.unit)), ...(await runGroup(e2e, 1, fileTimeout.e2e))];
 const took = Math.round((Date.now() - started) / 1000);
+// A file that failed without a summary (killed, or a crash before its tests) counts as one failure.
+const failedTests = Math.max(totals.fail + totals.cancelled, failed.length);
 if (failed.length > 0) {
   console.error(`\n${failed.length} of ${files.length} test files failed (${took} s):`);
   for (const f of failed) console.error(`  ${f}`);
-  process.exit(1);
-}
-console.log(`\n${files.length} test files passed (${took} s)`);
-process.exit(0);
+} else console.log(`\n${files.length} test files passed (${took} s)`);
+// The closing line CI reads.
+console.log(`${totals.pass} passed, ${failedTests} failed, ${totals.skipped + totals.todo} skipped`);
+process.exit(failed.length > 0 ? 1 : 0);
