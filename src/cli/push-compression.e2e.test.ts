@@ -141,6 +141,18 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     assert.equal((await manifestOf('zstd/again', '1')).raw, zstd.raw);
   });
 
+  it('copy berth:NAME docker://… gzips as push does; --preserve-digests sends the layers as stored', async () => {
+    const copied = await berth(root, ['copy', '-q', '--dest-tls-verify=false', 'berth:built', `docker://${host}/gz/copied:1`]);
+    assert.equal(copied.code, 0, copied.stderr);
+    const { m } = await manifestOf('gz/copied', '1');
+    assert.equal(m.config.digest, id);
+    assert.deepEqual(m.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    for (const l of m.layers) assert.equal(digestOf(await blobOf('gz/copied', l.digest)), l.digest);
+    const kept = await berth(root, ['copy', '-q', '--preserve-digests', '--dest-tls-verify=false', 'berth:built', `docker://${host}/gz/kept:1`]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.deepEqual((await manifestOf('gz/kept', '1')).m.layers.map((l) => l.digest), layerBlobs(root, id));
+  });
+
   it('gzips for a Docker schema 2 manifest too, and takes --compression-level alone', async () => {
     const v2s2 = await push(root, '-q', '--format', 'v2s2', 'built', `${host}/gz/v2s2:1`);
     assert.equal(v2s2.code, 0, v2s2.stderr);

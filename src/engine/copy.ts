@@ -155,8 +155,13 @@ function isBundle(x: ImageIndexBundle | Image): x is ImageIndexBundle {
 }
 
 /** The image with its layers in the wanted compression (the same image when none is asked or none differs). */
-async function recompressed(store: Store, image: Image, opts: CopyOptions): Promise<Image> {
-  if (!opts.compression) return image;
+async function recompressed(store: Store, image: Image, opts: CopyOptions, dst?: TransportRef): Promise<Image> {
+  if (!opts.compression) {
+    // A registry gets layers compressed, as skopeo and podman send them: those stored
+    // uncompressed (built or committed ones) are gzipped, the others go as they are.
+    if (dst?.transport !== 'docker' || opts.preserveDigests) return image;
+    return recompressImage(image, { compression: 'gzip', onlyUncompressed: true, tmpDir: await store.tmp.make('recompress') });
+  }
   return recompressImage(image, { compression: opts.compression.format, ...(opts.compression.level !== undefined ? { level: opts.compression.level } : {}), tmpDir: await store.tmp.make('recompress') });
 }
 
@@ -210,7 +215,7 @@ async function copyIndex(store: Store, source: ImageIndexBundle, dst: TransportR
 }
 
 async function copyOne(store: Store, source: Image, dst: TransportRef, to: string, opts: CopyOptions): Promise<string> {
-  const image = await recompressed(store, source, opts);
+  const image = await recompressed(store, source, opts, dst);
   const isOci = image.manifest.mediaType === 'application/vnd.oci.image.manifest.v1+json';
   if (opts.preserveDigests && image.manifest.digest !== source.manifest.digest) {
     throw new BerthError('USAGE', `--preserve-digests: recompressing the layers changes the manifest (${image.manifest.digest}, not ${source.manifest.digest})`);
