@@ -52,7 +52,8 @@ function withCreateFlags(cmd: Command): Command {
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates when pulling')
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates for the registry')
-    .option('--creds <user:password>', 'credentials for the registry');
+    .option('--creds <user:password>', 'credentials for the registry')
+    .option('--secret <spec>', 'give the container a secret: NAME[,type=mount|env][,target=PATH|VAR][,mode=0444][,uid=0][,gid=0] (repeatable)', collect, []);
 }
 
 function psCommand(name: string, lazy: Lazy) {

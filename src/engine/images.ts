@@ -4,6 +4,7 @@ import type { ImageRecord } from '../store/images.js';
 import { findImage, requireImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { imageEvent } from './events.js';
 
 export function repoAndTag(name: string): { repository: string; tag: string } {
   const at = name.indexOf('@');
@@ -25,18 +26,22 @@ export async function imageConfig(store: Store, image: ImageRecord): Promise<Ima
 /** Adds names to an image; a name held by another image moves here. */
 export async function tagImage(store: Store, source: string, targets: string[]): Promise<void> {
   const names = targets.map(storedName);
-  await store.updateImages((images) => {
+  const id = await store.updateImages((images) => {
     const image = requireImage(images, source);
     for (const other of images) if (other !== image) other.names = other.names.filter((n) => !names.includes(n));
     for (const n of names) if (!image.names.includes(n)) image.names.push(n);
+    return image.id;
   });
+  for (const t of targets) await imageEvent(store, 'tag', id, t);
 }
 
 /** Removes names from an image (all of them when none are given); the image itself stays. */
 export async function untagImage(store: Store, source: string, targets: string[]): Promise<void> {
+  const untagged: [string, string][] = [];
   await store.updateImages((images) => {
     const image = requireImage(images, source);
     if (targets.length === 0) {
+      untagged.push(...image.names.map((n): [string, string] => [image.id, n]));
       image.names = [];
       return;
     }
@@ -44,8 +49,10 @@ export async function untagImage(store: Store, source: string, targets: string[]
       const name = resolveOwnName(image, t);
       if (!name) throw new BerthError('IMAGE_UNKNOWN', `${t}: tag not known`);
       image.names = image.names.filter((n) => n !== name);
+      untagged.push([image.id, name]);
     }
   });
+  for (const [id, name] of untagged) await imageEvent(store, 'untag', id, name);
 }
 
 function resolveOwnName(image: ImageRecord, input: string): string | undefined {
@@ -71,6 +78,7 @@ export interface RemoveResult {
 export async function removeImages(store: Store, inputs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RemoveResult> {
   const result: RemoveResult = { untagged: [], deleted: [] };
   const removed: ImageRecord[] = [];
+  const untagged: [string, string][] = [];
   const errors: BerthError[] = [];
   if (opts.force) {
     // podman's rmi -f removes the containers made from the image first.
@@ -97,6 +105,7 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
       if (byName && image.names.length > 1 && !opts.force) {
         image.names = image.names.filter((n) => n !== byName);
         result.untagged.push(byName);
+        untagged.push([image.id, byName]);
         continue;
       }
       if (!byName && image.names.length > 1 && !opts.force && !opts.all) {
@@ -109,11 +118,14 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
         continue;
       }
       result.untagged.push(...image.names);
+      untagged.push(...image.names.map((n): [string, string] => [image.id, n]));
       images.splice(images.indexOf(image), 1);
       removed.push(image);
       result.deleted.push(image.id);
     }
   });
+  for (const [id, name] of untagged) await imageEvent(store, 'untag', id, name);
+  for (const i of removed) await imageEvent(store, 'remove', i.id, i.names[0]);
   if (removed.length > 0) {
     await store.collectGarbage({
       candidates: {
@@ -180,6 +192,7 @@ export async function pruneImages(store: Store, opts: PruneOptions = {}): Promis
       removed.push(image);
     }
   });
+  for (const i of removed) await imageEvent(store, 'remove', i.id, i.names[0]);
   // Everything unreferenced, not just what the pruned images held: this also sweeps what a
   // killed command left published but unrecorded. The grace period spares concurrent loads.
   const gc = await store.collectGarbage({ graceMs: 10 * 60_000 });

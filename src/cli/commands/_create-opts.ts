@@ -38,6 +38,7 @@ export interface CreateFlags extends RegistryFlags {
   stopTimeout?: string;
   pull?: string;
   quiet?: boolean;
+  secret?: string[];
 }
 
 export function createOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
@@ -83,6 +84,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('stopTimeout', stopTimeout),
     ...opt('pull', f.pull),
     pullOptions: registryOptions(f),
+    ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],
     ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),
   };
