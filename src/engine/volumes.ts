@@ -63,11 +63,15 @@ export async function createVolume(store: Store, name: string | undefined, opts:
 export async function ensureVolumes(store: Store, wanted: { name: string; anonymous: boolean }[]): Promise<void> {
   if (wanted.length === 0) return;
   await Promise.all(wanted.map((w) => mkdir(volumeDataDir(store, w.name), { recursive: true })));
+  const made: string[] = [];
   await store.updateVolumes((volumes) => {
     for (const w of wanted) {
-      if (!volumes.some((v) => v.name === w.name)) volumes.push(newRecord(w.name, { anonymous: w.anonymous }));
+      if (volumes.some((v) => v.name === w.name)) continue;
+      volumes.push(newRecord(w.name, { anonymous: w.anonymous }));
+      made.push(w.name);
     }
   });
+  for (const name of made) await volumeEvent(store, 'create', name);
 }
 
 /** By full name, or by a prefix that names exactly one volume (podman's lookup). */
