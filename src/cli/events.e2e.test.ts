@@ -112,6 +112,14 @@ describe('berth events', { timeout: 300_000 }, () => {
     await env.ok(['rm', id]);
   });
 
+  it('berth processes recording at once each leave one whole line', async () => {
+    const names = Array.from({ length: 8 }, (_, i) => `concurrent${i}`);
+    await Promise.all(names.map((n) => env.ok(['volume', 'create', n])));
+    const created = jsonLines((await env.ok(['events', '--stream=false', '--format', 'json', '--filter', 'type=volume', '--filter', 'event=create'])).stdout);
+    assert.deepEqual(created.map((e) => e.Name).filter((n) => n?.startsWith('concurrent')).sort(), names);
+    await env.ok(['volume', 'rm', ...names]);
+  });
+
   it('streams new events until interrupted', async () => {
     const since = new Date().toISOString();
     const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'events', '--since', since, '--filter', 'type=volume', '--format', '{{.Status}} {{.Name}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
