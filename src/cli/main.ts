@@ -356,12 +356,6 @@ command('delete', () => new Command('delete')
   .option('--creds <user:password>', 'credentials for the registry')
   .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))));
 command('history', () => historyCommand('history'));
-command('import', () => importCommand('import'));
-command('save', () => saveCommand('save'));
-command('load', () => loadCommand('load'));
-command('system', () => systemGroup());
-command('registry', () => registryGroup());
-command('info', () => infoCommand('info'));
 command('events', () => new Command('events')
   .description('Show berth events (by default, follow new ones until interrupted)')
   .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
@@ -371,6 +365,12 @@ command('events', () => new Command('events')
   .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
   .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
   .action(lazy(() => import('./commands/events.js'))));
+command('import', () => importCommand('import'));
+command('save', () => saveCommand('save'));
+command('load', () => loadCommand('load'));
+command('system', () => systemGroup());
+command('registry', () => registryGroup());
+command('info', () => infoCommand('info'));
 command('version', () => new Command('version')
     .description('Display the berth version information')
     .option('-f, --format <format>', 'change the output format to json or a Go template')
