@@ -43,7 +43,10 @@ export async function appendLine(path: string, line: string, rotateAt = DEFAULT_
 }
 
 async function rotate(path: string, rotateAt: number): Promise<void> {
-  await new DirLock(`${path}.lock`).with(async () => {
+  const lock = new DirLock(`${path}.lock`);
+  // What a rotator killed mid-take left beside the lock (rare, and only looked for here).
+  await lock.sweepLeftovers();
+  await lock.with(async () => {
     const st = await stat(path).catch(() => undefined);
     if (!st || st.size <= rotateAt) return; // rotated by another process meanwhile
     await rename(path, previousLog(path));
