@@ -78,6 +78,8 @@ export async function run(g: GlobalOptions, f: EventsFlags): Promise<void> {
     if (isJsonFormat(format)) return `${goJson(e, { escapeHtml: true })}\n`;
     return renderReport(format, [templateRow(e)], { name: 'events' });
   };
+  // A template that does not parse fails now, not at the first event of a stream.
+  if (format && !isJsonFormat(format)) renderReport(format, [], { name: 'events' });
   const abort = new AbortController();
   // A closed pipe (`berth events | head -1`) ends the stream instead of failing.
   process.stdout.on('error', () => abort.abort());
