@@ -35,6 +35,7 @@ function withCreateFlags(cmd: Command): Command {
     .option('-v, --volume <spec>', 'bind mount a volume: NAME:/path, /host:/path[:ro,z] or /path', collect, [])
     .option('--mount <spec>', 'attach a mount: type=bind|volume|tmpfs,...', collect, [])
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect, [])
+    .option('--secret <spec>', 'give the container a secret: NAME[,type=mount|env][,target=PATH|VAR][,mode=0444][,uid=0][,gid=0] (repeatable)', collect, [])
     .option('--privileged', 'give the container all capabilities and devices, no seccomp')
     .option('--cap-add <cap>', 'add a capability (or ALL)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability (or ALL)', collect, [])

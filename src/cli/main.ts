@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
+import { addSecretCommands } from './secret-commands.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -439,6 +440,15 @@ command('search', () => new Command('search')
     .option('--creds <user:password>', 'credentials to use with the registry')
     .action(lazy(() => import('./commands/search.js'))));
 command('history', () => historyCommand('history'));
+command('events', () => new Command('events')
+  .description('Show berth events (by default, follow new ones until interrupted)')
+  .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
+  .option('--format <format>', 'format the output using a Go template, or json')
+  .option('--since <time>', 'show events since a timestamp, Unix time or duration (e.g. 10m)')
+  .option('--until <time>', 'show events until a timestamp, Unix time or duration')
+  .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
+  .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
+  .action(lazy(() => import('./commands/events.js'))));
 command('import', () => importCommand('import'));
 command('save', () => saveCommand('save'));
 command('load', () => loadCommand('load'));
@@ -503,6 +513,7 @@ command('logout', () => new Command('logout')
 
 addContainerCommands(command, lazy);
 addVolumeCommands(command, lazy);
+addSecretCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {

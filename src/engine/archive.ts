@@ -17,6 +17,7 @@ import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { BerthError } from '../util/errors.js';
 import type { ProgressSink } from '../util/progress.js';
 import { goTimestamp } from '../oci/time.js';
+import { imageEvent } from './events.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 
@@ -30,6 +31,7 @@ export async function loadImages(store: Store, input: string | Readable, opts: {
   else throw new BerthError('ARCHIVE_INVALID', `${typeof input === 'string' ? input : 'stdin'}: not a docker-archive or oci-archive (no manifest.json, no index.json)`);
   const records: ImageRecord[] = [];
   for (const named of images) records.push(await writeStoreImage(store, named, opts.onProgress));
+  for (const r of records) await imageEvent(store, 'load', r.id, r.names[0] ?? (typeof input === 'string' ? input : undefined));
   return records;
 }
 
@@ -37,26 +39,32 @@ export async function loadImages(store: Store, input: string | Readable, opts: {
 export async function saveImages(store: Store, inputs: string[], format: SaveFormat, out: { path?: string; stream?: Writable }): Promise<void> {
   const records = await store.images();
   const named: NamedImage[] = [];
+  const ids: string[] = [];
+  const saved = async () => {
+    for (const id of ids) await imageEvent(store, 'save', id, out.path ?? 'stdout');
+  };
   for (const input of inputs) {
     const record = requireImage(records, input);
+    ids.push(record.id);
     const byName = record.names.find((n) => n === storedName(input)) ?? record.names.find((n) => namesMatch(n, input));
     named.push({ image: await readStoreImage(store, record), names: byName ? [byName] : [...record.names] });
   }
   if (format === 'oci-dir') {
     if (!out.path) throw new BerthError('USAGE', 'saving an oci-dir needs --output DIR');
     await writeOciDir(named, out.path);
-    return;
+    return saved();
   }
   const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
   if (!out.path) {
     await write(named, out.stream ?? process.stdout);
-    return;
+    return saved();
   }
   // Written beside the target and renamed, so a failed save leaves no half archive behind.
   const tmp = `${out.path}.berth-tmp-${process.pid}`;
   try {
     await write(named, createWriteStream(tmp));
     await rename(tmp, out.path);
+    await saved();
   } finally {
     await rm(tmp, { force: true });
   }
@@ -121,7 +129,9 @@ export async function importImage(store: Store, input: string | Readable, name: 
     ],
   };
   try {
-    return await writeStoreImage(store, { image, names }, opts.onProgress);
+    const record = await writeStoreImage(store, { image, names }, opts.onProgress);
+    await imageEvent(store, 'import', record.id, name ?? (typeof input === 'string' ? input : undefined));
+    return record;
   } catch (e) {
     // The layer blob alone would be garbage: only an image makes it reachable.
     await store.collectGarbage({ candidates: { layers: [], blobs: [layer.digest] } });

@@ -5,6 +5,7 @@ import type { ImageRecord } from '../store/images.js';
 import { findImage, requireImage, storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
+import { imageEvent } from './events.js';
 
 export function repoAndTag(name: string): { repository: string; tag: string } {
   const at = name.indexOf('@');
@@ -26,18 +27,22 @@ export async function imageConfig(store: Store, image: ImageRecord): Promise<Ima
 /** Adds names to an image; a name held by another image moves here. */
 export async function tagImage(store: Store, source: string, targets: string[]): Promise<void> {
   const names = targets.map(storedName);
-  await store.updateImages((images) => {
+  const id = await store.updateImages((images) => {
     const image = requireImage(images, source);
     for (const other of images) if (other !== image) other.names = other.names.filter((n) => !names.includes(n));
     for (const n of names) if (!image.names.includes(n)) image.names.push(n);
+    return image.id;
   });
+  for (const t of targets) await imageEvent(store, 'tag', id, t);
 }
 
 /** Removes names from an image (all of them when none are given); the image itself stays. */
 export async function untagImage(store: Store, source: string, targets: string[]): Promise<void> {
+  const untagged: [string, string][] = [];
   await store.updateImages((images) => {
     const image = requireImage(images, source);
     if (targets.length === 0) {
+      untagged.push(...image.names.map((n): [string, string] => [image.id, n]));
       image.names = [];
       return;
     }
@@ -45,8 +50,10 @@ export async function untagImage(store: Store, source: string, targets: string[]
       const name = resolveOwnName(image, t);
       if (!name) throw new BerthError('IMAGE_UNKNOWN', `${t}: tag not known`);
       image.names = image.names.filter((n) => n !== name);
+      untagged.push([image.id, name]);
     }
   });
+  for (const [id, name] of untagged) await imageEvent(store, 'untag', id, name);
 }
 
 /** The one of the image's names that `input` names, if any (short names, docker.io, localhost/ as findImage takes them). */
@@ -74,6 +81,8 @@ function resolveOwnName(image: ImageRecord, input: string): string | undefined {
 export interface RemoveReport {
   untagged: string[];
   deleted?: string;
+  /** The image a name was taken from (for its event), when the image itself stays. */
+  image?: string;
 }
 
 export interface RemoveResult {
@@ -135,7 +144,7 @@ function applyRemovals(images: ImageRecord[], targets: readonly string[], contai
       failures.push(removal.refuse);
     } else if ('untag' in removal) {
       image.names = image.names.filter((n) => n !== removal.untag);
-      reports.push({ untagged: [removal.untag] });
+      reports.push({ untagged: [removal.untag], image: image.id });
     } else {
       const user = containers.find((c) => c.image === image.id);
       if (user) {
@@ -169,6 +178,11 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
   }
   const containers = await store.containers();
   const { reports, removed, failures } = await store.updateImages((images) => applyRemovals(images, targetsOf([...images]), containers, opts));
+  for (const r of reports) {
+    const id = r.deleted ?? r.image ?? '';
+    for (const name of r.untagged) await imageEvent(store, 'untag', id, name);
+  }
+  for (const i of removed) await imageEvent(store, 'remove', i.id, i.names[0]);
   if (removed.length > 0) {
     await store.collectGarbage({
       candidates: {
@@ -238,6 +252,7 @@ export async function pruneImages(store: Store, opts: PruneOptions = {}): Promis
       removed.push(image);
     }
   });
+  for (const i of removed) await imageEvent(store, 'remove', i.id, i.names[0]);
   // Everything unreferenced, not just what the pruned images held: this also sweeps what a
   // killed command left published but unrecorded. The grace period spares concurrent loads.
   const gc = await store.collectGarbage({ graceMs: 10 * 60_000 });

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { VolumeRecord } from '../store/volumes.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { validateVolumeName } from './containers/mount-spec.js';
+import { volumeEvent } from './events.js';
 
 /**
  * Named volumes (the local driver): a directory in the store, recorded in volumes.json, that a
@@ -39,7 +40,8 @@ export async function createVolume(store: Store, name: string | undefined, opts:
   const volumeName = name === undefined ? anonymousVolumeName() : validateVolumeName(name);
   // The directory first: a record never names a volume whose directory is missing.
   await mkdir(volumeDataDir(store, volumeName), { recursive: true });
-  return store.updateVolumes((volumes) => {
+  let made = false;
+  const volume = await store.updateVolumes((volumes) => {
     const existing = volumes.find((v) => v.name === volumeName);
     if (existing) {
       if (opts.ignoreIfExists) return existing;
@@ -47,8 +49,11 @@ export async function createVolume(store: Store, name: string | undefined, opts:
     }
     const record = newRecord(volumeName, opts);
     volumes.push(record);
+    made = true;
     return record;
   });
+  if (made) await volumeEvent(store, 'create', volume.name);
+  return volume;
 }
 
 /**
@@ -58,11 +63,15 @@ export async function createVolume(store: Store, name: string | undefined, opts:
 export async function ensureVolumes(store: Store, wanted: { name: string; anonymous: boolean }[]): Promise<void> {
   if (wanted.length === 0) return;
   await Promise.all(wanted.map((w) => mkdir(volumeDataDir(store, w.name), { recursive: true })));
+  const made: string[] = [];
   await store.updateVolumes((volumes) => {
     for (const w of wanted) {
-      if (!volumes.some((v) => v.name === w.name)) volumes.push(newRecord(w.name, { anonymous: w.anonymous }));
+      if (volumes.some((v) => v.name === w.name)) continue;
+      volumes.push(newRecord(w.name, { anonymous: w.anonymous }));
+      made.push(w.name);
     }
   });
+  for (const name of made) await volumeEvent(store, 'create', name);
 }
 
 /** By full name, or by a prefix that names exactly one volume (podman's lookup). */
@@ -143,6 +152,7 @@ export async function removeVolumes(store: Store, names: string[], opts: { force
     return doomed;
   });
   await dropVolumes(store, removed);
+  for (const name of removed) await volumeEvent(store, 'remove', name);
   return removed;
 }
 
@@ -155,6 +165,7 @@ export async function pruneVolumes(store: Store, filter: (v: VolumeRecord) => bo
     return doomed;
   });
   await dropVolumes(store, removed);
+  for (const name of removed) await volumeEvent(store, 'remove', name);
   return removed;
 }
 

@@ -1,3 +1,5 @@
+import type { ContainerSecret } from './secrets.js';
+
 /** Podman's container states, as `ps` and `inspect` print them. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing';
 
@@ -58,6 +60,8 @@ export interface ContainerSpecConfig {
   healthcheck?: HealthConfig;
   /** The command line that created it, for inspect's CreateCommand. */
   createCommand: string[];
+  /** `--secret`s: copies in the bundle, mounted or set in the environment at start. */
+  secrets?: ContainerSecret[];
 }
 
 export interface ContainerState {

@@ -41,6 +41,7 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   stopTimeout?: string;
   pull?: string;
   quiet?: boolean;
+  secret?: string[];
 }
 
 export function createOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
@@ -87,6 +88,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('pull', f.pull),
     health: { healthCmd: f.healthCmd, healthInterval: f.healthInterval, healthRetries: f.healthRetries, healthStartPeriod: f.healthStartPeriod, healthTimeout: f.healthTimeout, healthOnFailure: f.healthOnFailure, noHealthcheck: f.healthcheck === false },
     pullOptions: registryOptions(f),
+    ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],
     ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),
   };

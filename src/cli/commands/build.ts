@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildImage, type PullPolicy } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
+import { imageEvent } from '../../engine/events.js';
 import { BerthError } from '../../util/errors.js';
 import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -191,6 +192,7 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
       ...(f.quiet ? {} : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
     }).finally(() => live?.stop());
     const id = record.id.replace(/^sha256:/, '');
+    await imageEvent(store, 'build', record.id, record.names[0]);
     if (f.iidfile) await writeFile(f.iidfile, record.id);
     process.stdout.write(`${id}\n`);
   });

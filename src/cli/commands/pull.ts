@@ -1,4 +1,5 @@
 import { withStore } from '../../engine/engine.js';
+import { imageEvent } from '../../engine/events.js';
 import { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { pullImages } from '../../transports/docker/index.js';
 import type { ProgressSink } from '../../util/progress.js';
@@ -57,6 +58,7 @@ export async function run(g: GlobalOptions, names: string[], opts: PullFlags): P
         },
       });
       for (const r of records) if (!ids.includes(r.id)) ids.push(r.id);
+      for (const r of records) await imageEvent(store, 'pull', r.id, name);
     }
   }).finally(progress.stop);
   process.stdout.write(ids.map((id) => `${id.replace(/^sha256:/, '')}\n`).join(''));

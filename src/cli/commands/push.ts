@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { withStore } from '../../engine/engine.js';
+import { imageEvent } from '../../engine/events.js';
+import { findImage } from '../../store/lookup.js';
 import { pushImage, type PushFormat } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -36,14 +38,16 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
   }
   const progress = await progressReporter(opts.quiet);
   if (!opts.quiet) process.stderr.write('Getting image source signatures\n');
-  const { digest } = await withStore(engineOptions(g), (store) =>
-    pushImage(store, image, dest, {
+  const { digest } = await withStore(engineOptions(g), async (store) => {
+    const pushed = await pushImage(store, image, dest, {
       ...registryOptions(opts),
       ...(format ? { format } : {}),
       // Without a format, --compression-level is the level of the default gzip of uncompressed layers.
       ...(compression || level !== undefined ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } } : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
-    }),
-  ).finally(progress.stop);
+    });
+    await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
+    return pushed;
+  }).finally(progress.stop);
   if (opts.digestfile) await writeFile(opts.digestfile, digest);
 }

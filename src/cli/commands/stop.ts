@@ -14,6 +14,7 @@ import { syncContainers } from '../../engine/containers/state.js';
 import type { Store } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { withStore } from '../../engine/engine.js';
+import { containerEvent } from '../../engine/events.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { useSelfAsExitCommand } from './_self.js';
@@ -70,6 +71,7 @@ export async function runRestart(g: GlobalOptions, names: string[], f: { all?: b
   await each(g, names, { ...(f.all ? { all: true } : {}), pick: f.running ? live : () => true }, async (store, name) => {
     const stopped = await stopContainer(store, name, timeout === undefined ? {} : { timeout });
     const started = await startContainer(store, stopped.id);
+    await containerEvent(store, started, 'restart');
     return started.id;
   });
 }

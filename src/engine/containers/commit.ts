@@ -4,6 +4,7 @@ import { storedName } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
 import { baseImage, commitStep } from '../image-commit.js';
+import { containerEvent } from '../events.js';
 import { getContainer, pauseContainer, unpauseContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 
@@ -29,7 +30,7 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
   if (pause) await pauseContainer(store, c.id);
   try {
     const base = await baseImage(store, c.image);
-    return await commitStep(store, c.image, {
+    const image = await commitStep(store, c.image, {
       config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
       layer: diffDirectory(paths.overlay.upper),
       history: {
@@ -41,6 +42,8 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
       names,
       ...(opts.author ? { author: opts.author } : {}),
     }, base);
+    await containerEvent(store, c, 'commit');
+    return image;
   } finally {
     if (pause) await unpauseContainer(store, c.id).catch(() => undefined);
   }

@@ -12,11 +12,13 @@ import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { imageConfig } from '../images.js';
 import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
+import { containerEvent, imageEvent } from '../events.js';
 import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
 import { containerPaths } from './paths.js';
+import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 
 export interface CreateOptions {
   image: string;
@@ -65,6 +67,8 @@ export interface CreateOptions {
   createCommand?: string[];
   /** Called before an image is pulled, with the name (to print podman's lines). */
   onPull?: (name: string) => void;
+  /** `--secret NAME[,type=mount|env,target=,mode=,uid=,gid=]`. */
+  secrets?: string[];
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -178,6 +182,7 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
   const pulled = await pullImages(store, name, opts.pullOptions ?? {});
   image = pulled[0];
   if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
+  await imageEvent(store, 'pull', image.id, name);
   return image;
 }
 
@@ -231,6 +236,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     restartPolicy: parseRestartPolicy(opts.restart),
     ...(healthcheck ? { healthcheck } : {}),
     createCommand: opts.createCommand ?? [],
+    ...(opts.secrets?.length ? { secrets: await resolveContainerSecrets(store, opts.secrets) } : {}),
   };
   // Fail now, at create, on what start would refuse later.
   parseSecurityOpts(spec.securityOpt);
@@ -247,7 +253,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const paths = containerPaths(store, id);
   await mkdir(paths.bundle, { recursive: true });
   try {
-    return await store.updateContainers(async (containers) => {
+    await copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle);
+    const created = await store.updateContainers(async (containers) => {
       const taken = new Set(containers.map((c) => c.name));
       if (wanted && taken.has(wanted)) {
         const holder = containers.find((c) => c.name === wanted)!;
@@ -268,6 +275,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
       containers.push(record);
       return record;
     });
+    await containerEvent(store, created, 'create');
+    return created;
   } catch (e) {
     await rm(paths.dir, { recursive: true, force: true });
     throw e;

@@ -14,6 +14,7 @@ import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncContainers, waitForExitFile } from './state.js';
 import { removeAnonymousVolumes } from '../volumes.js';
+import { containerEvent } from '../events.js';
 
 /**
  * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart
@@ -110,6 +111,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
       });
       trace('start: conmon reported the container created');
+      await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
       // A (re)start begins its health over; the timer is a helper, so stop and cleanup end it.
@@ -144,6 +146,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       if (started.status === 'rejected') throw started.reason;
       if (recorded.status === 'rejected') throw recorded.reason;
       trace('start: runtime started');
+      await containerEvent(store, recorded.value, 'start');
       return recorded.value;
     } catch (e) {
       stopHelpers(helpers);
@@ -183,6 +186,7 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
+  await containerEvent(store, c, 'stop');
   return cleanupContainer(store, c.id, { fromStop: true });
 }
 
@@ -194,6 +198,7 @@ export async function killContainer(store: Store, nameOrId: string, signal = 'KI
   }
   await setState(store, c.id, { stoppedByUser: true });
   await runtimeFor(store, c).kill(c.id, normalizeSignal(signal));
+  await containerEvent(store, c, 'kill');
   return c;
 }
 
@@ -211,6 +216,8 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
   const outcome = await withContainerLock(store, id, async () => {
     const c = await getContainer(store, id);
     if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') return { c, next: 'none' as const };
+    // Mounted since its start: the first cleanup after the exit (a second one finds it unmounted).
+    if (c.state.mounted) await containerEvent(store, c, 'died', c.state.exitCode);
     const paths = containerPaths(store, c.id);
     stopHelpers(c.state.helpers);
     // An --rm container goes whole: removal releases the runtime state and the mount itself,
@@ -219,6 +226,7 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
     // The process is gone: the runtime's state and the root mount can go at the same time.
     await Promise.all([runtimeFor(store, c).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
     trace('cleanup: runtime state deleted, unmounted');
+    if (c.state.mounted) await containerEvent(store, c, 'cleanup');
     const updated = await setState(store, c.id, { mounted: false, helpers: [] });
     if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     const policy = c.config.restartPolicy;
@@ -268,6 +276,7 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
       const i = all.findIndex((x) => x.id === c.id);
       if (i >= 0) all.splice(i, 1);
     });
+    await containerEvent(store, current, 'remove');
     await Promise.all([
       runtimeGone,
       rm(doomed, { recursive: true, force: true }),
@@ -285,6 +294,7 @@ export async function pauseContainer(store: Store, nameOrId: string): Promise<Co
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not running, can't pause: container state improper`);
   await runtimeFor(store, c).pause(c.id);
+  await containerEvent(store, c, 'pause');
   return setState(store, c.id, { status: 'paused' });
 }
 
@@ -292,6 +302,7 @@ export async function unpauseContainer(store: Store, nameOrId: string): Promise<
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not paused, can't unpause: container state improper`);
   await runtimeFor(store, c).resume(c.id);
+  await containerEvent(store, c, 'unpause');
   return setState(store, c.id, { status: 'running' });
 }
 

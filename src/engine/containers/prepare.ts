@@ -16,6 +16,7 @@ import { writeEtcFiles } from './network.js';
 import type { ContainerPaths } from './paths.js';
 import { resolveContainerMounts } from './mounts.js';
 import { resolveInRoot, rootReader } from './rootfs-path.js';
+import { secretMountsAndEnv } from './secrets.js';
 
 /** Where --init finds its init: podman's catatonit, or tini. */
 function initBinary(): string {
@@ -66,10 +67,11 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     if (made) await chown(workdir, user.uid, user.gid);
   });
   trace('prepare: user, seccomp, limits');
+  const secrets = await secretMountsAndEnv(c, paths);
   const spec = buildRuntimeSpec({
     rootfs,
     args: [...c.config.entrypoint, ...c.config.command],
-    env: c.config.env,
+    env: secrets.env,
     user,
     workdir: c.config.workdir,
     terminal: c.config.tty,
@@ -80,7 +82,7 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     security,
     ...(seccomp ? { seccomp } : {}),
     readOnly: c.config.readOnly,
-    mounts,
+    mounts: [...mounts, ...secrets.mounts],
     resources: {
       ...(c.config.memory !== undefined ? { memory: c.config.memory } : {}),
       ...(c.config.cpus !== undefined ? { cpus: c.config.cpus } : {}),
