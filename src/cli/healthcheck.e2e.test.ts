@@ -46,6 +46,9 @@ describe('healthchecks: --health-* flags, healthcheck run, the timer, the image\
     const inspected = await env.ok(['container', 'inspect', '--format', '{{.State.Healthcheck.Status}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}} {{.Config.HealthcheckOnFailureAction}}', 'hc-manual']);
     assert.equal(inspected.stdout, `unhealthy [CMD-SHELL ${CHECK}] 2 none\n`);
     assert.match((await env.ok(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, /^hc-manual Up .* \(unhealthy\)$/m);
+    // Each check is an event, with the container's status after it, as podman logs them.
+    const events = await env.ok(['events', '--stream=false', '--filter', 'container=hc-manual', '--filter', 'event=health_status', '--format', '{{.HealthStatus}}']);
+    assert.equal(events.stdout, 'healthy\nhealthy\nunhealthy\n');
   });
 
   it('starts over on a restart', async () => {

@@ -19,6 +19,8 @@ export type EventType = 'container' | 'image' | 'volume' | 'secret' | 'system';
 export interface BerthEvent {
   /** A died event's exit code (left out when 0, as podman's omitempty does). */
   ContainerExitCode?: number;
+  /** A health_status event's verdict (healthy, unhealthy, starting). */
+  HealthStatus?: string;
   ID?: string;
   /** A container's image, as it was asked for. */
   Image?: string;
@@ -99,6 +101,7 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
   if (!eventLogging.enabled) return;
   const event: BerthEvent = {
     ...(e.ContainerExitCode ? { ContainerExitCode: e.ContainerExitCode } : {}),
+    ...(e.HealthStatus ? { HealthStatus: e.HealthStatus } : {}),
     ...(e.ID ? { ID: e.ID } : {}),
     ...(e.Image ? { Image: e.Image } : {}),
     ...(e.Name ? { Name: e.Name } : {}),
@@ -115,10 +118,10 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
 }
 
 /** A container event: its ID, image, name and labels (and the exit code of `died`). */
-export async function containerEvent(store: Store, c: ContainerRecord, status: string, exitCode?: number): Promise<void> {
+export async function containerEvent(store: Store, c: ContainerRecord, status: string, exitCode?: number, health?: string): Promise<void> {
   // A build step's container is the build's own business, as buildah's are to podman.
   if (c.config.volatile) return;
-  return emitEvent(store, { Type: 'container', Status: status, ID: c.id, Image: c.imageName, Name: c.name, Attributes: { ...c.config.labels }, ...(exitCode ? { ContainerExitCode: exitCode } : {}) });
+  return emitEvent(store, { Type: 'container', Status: status, ID: c.id, Image: c.imageName, Name: c.name, Attributes: { ...c.config.labels }, ...(exitCode ? { ContainerExitCode: exitCode } : {}), ...(health ? { HealthStatus: health } : {}) });
 }
 
 /** An image event: the image's ID (hex, as podman writes it) and the name or path it concerns. */

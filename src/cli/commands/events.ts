@@ -54,7 +54,7 @@ function templateRow(e: BerthEvent): object {
     Time: goTimeNanos(ns),
     TimeNano: ns,
     Type: e.Type,
-    HealthStatus: '',
+    HealthStatus: e.HealthStatus ?? '',
     Attributes: attributes,
     Details: { ID: '', Attributes: attributes },
   };

@@ -8,6 +8,7 @@ import { BerthError } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
 import { execProcessSpec, withProcessFile } from './exec.js';
 import { killContainer, runtimeFor, startContainer, stopContainer } from './lifecycle.js';
+import { containerEvent } from '../events.js';
 import { containerPaths } from './paths.js';
 
 /** Docker's defaults, which podman keeps: every 30 s, 30 s to answer, unhealthy after 3 failures. */
@@ -230,6 +231,7 @@ export async function runHealthcheck(store: Store, c: ContainerRecord): Promise<
 export async function checkHealth(store: Store, c: ContainerRecord): Promise<{ state: HealthState; verdict: HealthStatus }> {
   const checked = await runHealthcheck(store, c);
   const { state } = checked;
+  await containerEvent(store, c, 'health_status', undefined, state.Status);
   const action = c.config.healthcheck?.OnFailure ?? 'none';
   if (state.Status === 'unhealthy' && action !== 'none') {
     if (action === 'kill') await killContainer(store, c.id, 'KILL');
