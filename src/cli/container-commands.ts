@@ -141,7 +141,11 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .argument('[containers...]')
     .option('-a, --all', 'signal all running containers')
     .option('-s, --signal <signal>', 'signal to send', 'KILL')
-    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runKill }))), 'kill');
+    .action(lazy(async () => {
+      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('../runtime/signals.js')]);
+      // Checked before any container is looked up, as podman does; the runtime gets the number.
+      return { run: (g: Parameters<typeof runKill>[0], names: string[], f: Parameters<typeof runKill>[2]) => runKill(g, names, { ...f, signal: String(parseSignal(f.signal)) }) };
+    })), 'kill');
   both((n) => rmCommand(n, lazy), 'rm');
   both((n) => psCommand(n, lazy), 'ps', { sub: ['list', 'ls'] });
   both((n) => new Command(n)

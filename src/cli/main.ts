@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
+import { reportUsageErrorsAsPodman } from './usage-errors.js';
 import type { GlobalOptions } from './context.js';
 
 /**
@@ -423,6 +424,7 @@ addVolumeCommands(command, lazy);
 async function main(): Promise<void> {
   try {
     declare(process.argv.slice(2));
+    reportUsageErrorsAsPodman(program, process.argv.slice(2));
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
