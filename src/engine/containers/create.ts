@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
-import { parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit } from '../../runtime/options.js';
+import { parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit, parseUserFlag, parseWorkdirFlag } from '../../runtime/options.js';
+import { parseSignal } from '../../runtime/signals.js';
 import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
@@ -15,6 +17,7 @@ import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
+import { validateHostname } from './network.js';
 import { containerPaths } from './paths.js';
 
 export interface CreateOptions {
@@ -114,7 +117,7 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
     }
     parseEnvFile(text).forEach(put);
   }
-  env.forEach(put);
+  env.map(parseEnvFlag).forEach(put);
   if (!out.has('container')) out.set('container', 'berth');
   if (opts.tty && !out.has('TERM')) out.set('TERM', 'xterm');
   if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
@@ -150,7 +153,9 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
     { anonymousName: anonymousVolumeName },
   );
   for (const path of Object.keys(imageVolumes ?? {})) {
-    const destination = path.replace(/\/+$/, '') || '/';
+    // As the runtime would resolve it: a VOLUME of `/a/../b` is /b, one of `..` the root itself.
+    const destination = posix.resolve('/', path);
+    if (destination === '/') throw new BerthError('USAGE', `invalid image volume ${JSON.stringify(path)}: destination can't be '/'`);
     if (specs.some((m) => m.destination === destination)) continue;
     specs.push({ type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
   }
@@ -179,11 +184,24 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
 }
 
 /**
+ * The flags that reach the container's /etc files and process, checked before anything is pulled
+ * or made: a value the runtime would refuse (or, in /etc/hosts, take as extra lines) fails here.
+ */
+function checkProcessFlags(opts: CreateOptions): void {
+  if (opts.hostname) validateHostname(opts.hostname);
+  opts.env?.forEach(parseEnvFlag);
+  if (opts.workdir) parseWorkdirFlag(opts.workdir);
+  if (opts.user) parseUserFlag(opts.user);
+  if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
+}
+
+/**
  * Creates a container: its record (name reserved under the store lock, so two creates with one
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+  checkProcessFlags(opts);
   const image = await findOrPullImage(store, opts.image, opts);
   const config = (await imageConfig(store, image)).config ?? {};
   const { entrypoint, command } = processArgs(config, opts);
@@ -191,14 +209,14 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
   const id = randomBytes(32).toString('hex');
-  const hostname = opts.hostname ?? id.slice(0, 12);
+  const hostname = opts.hostname || id.slice(0, 12);
   const tty = opts.tty ?? false;
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
     env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
     user: opts.user ?? config.User ?? '',
-    workdir: opts.workdir ?? (config.WorkingDir || '/'),
+    workdir: opts.workdir || config.WorkingDir || '/',
     tty,
     stdin: opts.stdin ?? false,
     hostname,

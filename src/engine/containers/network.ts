@@ -10,8 +10,29 @@ import type { ContainerPaths } from './paths.js';
 const SLIRP_ADDRESS = '10.0.2.100';
 const SLIRP_DNS = '10.0.2.3';
 
+/** The kernel's HOST_NAME_MAX: sethostname refuses a longer name. */
+const HOSTNAME_MAX = 64;
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/;
+
+/**
+ * A container's host name, checked before it is written into /etc/hosts and /etc/hostname: a
+ * newline or space there would add lines or names of the caller's choosing. RFC 1123 labels
+ * (letters, digits, hyphens; underscores too, which resolvers and podman users rely on), joined
+ * by dots, and no longer than the kernel takes.
+ */
+export function validateHostname(name: string): string {
+  const shown = JSON.stringify(name);
+  if (name.length > HOSTNAME_MAX) throw new BerthError('USAGE', `invalid hostname ${shown}: must be at most ${HOSTNAME_MAX} characters`);
+  if (!HOSTNAME.test(name)) {
+    throw new BerthError('USAGE', `invalid hostname ${shown}: must be letters, digits, '-' and '_' in dot-separated labels that neither start nor end with '-'`);
+  }
+  return name;
+}
+
 /** /etc/hosts, /etc/resolv.conf and /etc/hostname for the container, written into its bundle. */
 export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  // A record written before create checked it must not inject lines either.
+  validateHostname(c.config.hostname);
   const { mode } = c.config.network;
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const resolv =
