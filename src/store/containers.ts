@@ -7,6 +7,15 @@ export type ContainerMount =
   | { type: 'volume'; name: string; anonymous: boolean; destination: string; options: string[]; noCopy: boolean }
   | { type: 'tmpfs'; destination: string; options: string[] };
 
+/** Extra /etc/hosts entries and resolv.conf settings; an empty list keeps the default. */
+export interface NameResolution {
+  extraHosts: { host: string; ip: string }[];
+  servers: string[];
+  /** `.` alone: no search domains at all. */
+  search: string[];
+  options: string[];
+}
+
 /** How a container runs: fixed when it is created (a rename changes only the record's name). */
 export interface ContainerSpecConfig {
   /** The process: the image's Entrypoint/Cmd with the user's overrides applied. */
@@ -24,6 +33,8 @@ export interface ContainerSpecConfig {
   stopTimeout: number;
   runtime: string;
   network: { mode: 'none' | 'host' | 'slirp4netns' };
+  /** --add-host, --dns, --dns-search, --dns-option: checked at create, written into /etc/hosts and resolv.conf. */
+  nameResolution?: NameResolution;
   /** `-v`, `--mount` and `--tmpfs` as given (for inspect), and what they parsed to. */
   volumes: string[];
   mounts: string[];

@@ -17,7 +17,7 @@ import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
-import { validateHostname } from './network.js';
+import { parseNameResolution, validateHostname } from './network.js';
 import { containerPaths } from './paths.js';
 
 export interface CreateOptions {
@@ -34,6 +34,11 @@ export interface CreateOptions {
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
+  /** --add-host HOST:IP, --dns, --dns-search, --dns-option. */
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
   labels?: string[];
   annotations?: string[];
   autoRemove?: boolean;
@@ -189,6 +194,7 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
  */
 function checkProcessFlags(opts: CreateOptions): void {
   if (opts.hostname) validateHostname(opts.hostname);
+  parseNameResolution(opts, opts.network);
   opts.env?.forEach(parseEnvFlag);
   if (opts.workdir) parseWorkdirFlag(opts.workdir);
   if (opts.user) parseUserFlag(opts.user);
@@ -211,6 +217,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const id = randomBytes(32).toString('hex');
   const hostname = opts.hostname || id.slice(0, 12);
   const tty = opts.tty ?? false;
+  const nameResolution = parseNameResolution(opts, opts.network);
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
@@ -226,6 +233,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     stopTimeout: opts.stopTimeout ?? 10,
     runtime: opts.runtime ?? 'crun',
     network: parseNetwork(opts.network),
+    ...(nameResolution ? { nameResolution } : {}),
     volumes: opts.volumes ?? [],
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],
