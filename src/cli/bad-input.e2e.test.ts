@@ -148,6 +148,8 @@ describe('usage errors and bad values are refused as podman refuses them, before
     await usage(['ps', '-X'], "Error: unknown shorthand flag: 'X' in -X\nSee 'berth ps --help'\n");
     await usage(['container', 'ps', '--bogus'], "Error: unknown flag: --bogus\nSee 'berth container ps --help'\n");
     await usage(['foo'], "Error: unrecognized command `berth foo`\nTry 'berth --help' for more information\n");
+    await usage(['bad', '--invalid'], "Error: unknown flag: --invalid\nSee 'berth --help'\n");
+    await usage(['run', '-h'], "Error: flag needs an argument: 'h' in -h\nSee 'berth run --help'\n");
     await usage(['container', 'foo'], "Error: unrecognized command `berth container foo`\nTry 'berth container --help' for more information\n");
     await usage(['image', 'foo'], "Error: unrecognized command `berth image foo`\nTry 'berth image --help' for more information\n");
   });
@@ -168,6 +170,10 @@ describe('usage errors and bad values are refused as podman refuses them, before
     await refused(['kill', '-s', 'FOO', 'nothere'], /^Error: invalid signal: FOO$/);
     await refused(['kill', '--signal=0', 'nothere'], /^Error: invalid signal: 0$/);
     await refused(['kill', '-s', '65', 'nothere'], /^Error: valid signals are 1 through 64$/);
+    // podman drops one leading dash before parsing, and names what is left.
+    await refused(['kill', '-s', '-SIGBADSIG', 'nothere'], /^Error: invalid signal: SIGBADSIG$/);
+    await refused(['kill', '-s', '-65', 'nothere'], /^Error: valid signals are 1 through 64$/);
+    await refused(['create', '--stop-signal=99', 'busybox'], /^Error: valid signals are 1 through 64$/);
     // A good signal gets as far as the lookup.
     await refused(['kill', '-s', 'sigrtmin+3', 'nothere'], /no container with name or ID "nothere" found/);
   });

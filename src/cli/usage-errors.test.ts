@@ -56,6 +56,9 @@ describe('usage errors in podman\'s (cobra\'s) words', { timeout: 10_000 }, () =
   test('unknown commands, with suggestions as cobra lists them', async () => {
     assert.equal(await usage('foo'), "Error: unrecognized command `berth foo`\nTry 'berth --help' for more information\n");
     assert.equal(await usage('container', 'foo'), "Error: unrecognized command `berth container foo`\nTry 'berth container --help' for more information\n");
+    // cobra reads the flags first: a bad flag after an unknown word is what it reports.
+    assert.equal(await usage('bad', '--invalid'), "Error: unknown flag: --invalid\nSee 'berth --help'\n");
+    assert.equal(await usage('bad', '--root', 'x'), "Error: unrecognized command `berth bad`\nTry 'berth --help' for more information\n");
     assert.equal(await usage('contaner'), "Error: unrecognized command `berth contaner`\n\nDid you mean this?\n\tcontainer\n\nTry 'berth --help' for more information\n");
   });
 

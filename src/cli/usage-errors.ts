@@ -1,4 +1,4 @@
-import type { Command, CommanderError, Option } from 'commander';
+import { CommanderError, type Command, type Option } from 'commander';
 
 /**
  * Usage errors in podman's words. podman's CLI is cobra: an unknown flag, a flag without its
@@ -26,6 +26,12 @@ function argumentCountError(cmd: Command): string {
   if (min === max) return `accepts ${max} arg(s), received ${received}`;
   if (received > max) return `accepts at most ${max} arg(s), received ${received}`;
   return `requires at least ${min} arg(s), only received ${received}`;
+}
+
+/** Whether `arg` (`--name`, `--name=v`, `-x`) is one of the command's own options. */
+function isOption(cmd: Command, arg: string): boolean {
+  const name = arg.split('=')[0];
+  return cmd.options.some((o) => o.long === name || o.short === name) || name === '-h' || name === '--help';
 }
 
 function optionByFlags(cmd: Command, flags: string | undefined): Option | undefined {
@@ -82,6 +88,9 @@ export function usageErrorText(err: CommanderError, cmd: Command, argv: string[]
     case 'commander.excessArguments':
       return `Error: ${argumentCountError(cmd)}\n`;
     case 'commander.unknownCommand': {
+      // cobra parses the flags before it looks at the command word: `berth bad --invalid` is a bad flag.
+      const flag = cmd.args.find((a) => a.startsWith('-') && a !== '-' && a !== '--' && !isOption(cmd, a));
+      if (flag !== undefined) return usageErrorText(new CommanderError(err.exitCode, 'commander.unknownOption', `error: unknown option '${flag}'`), cmd, argv);
       const path = commandPath(cmd);
       const tried = cmd.args[0] ?? '';
       const hint = suggestions(message);

@@ -30,11 +30,22 @@ describe('parseSignal, as podman reads kill -s and --stop-signal', { timeout: 5_
     assert.equal(parseSignal('64'), 64);
     assert.throws(() => parseSignal('0'), { message: 'invalid signal: 0' });
     assert.throws(() => parseSignal('65'), { message: 'valid signals are 1 through 64' });
-    assert.throws(() => parseSignal('-1'), { message: 'valid signals are 1 through 64' });
+    assert.throws(() => parseSignal('-65'), { message: 'valid signals are 1 through 64' });
+    assert.throws(() => parseSignal('99999999'), { message: 'valid signals are 1 through 64' });
+  });
+
+  test('one leading dash is dropped, as kill(1) users write it, and not named in errors', () => {
+    assert.equal(parseSignal('-9'), 9);
+    assert.equal(parseSignal('-1'), 1);
+    assert.equal(parseSignal('-SIGHUP'), 1);
+    assert.equal(parseSignal('-term'), 15);
+    for (const [s, shown] of [['-0', '0'], ['-SIGBADSIG', 'SIGBADSIG'], ['-SIG', 'SIG'], ['-', '']]) {
+      assert.throws(() => parseSignal(s!), { message: `invalid signal: ${shown}` }, s);
+    }
   });
 
   test('anything else is an invalid signal, named as given', () => {
-    for (const s of ['FOO', 'sigfoo', ' HUP', 'HUP9', 'SIGUNUSED', '1.0', '0x1', '', 'SIG', 'constructor', '__proto__']) {
+    for (const s of ['FOO', 'sigfoo', ' HUP', 'HUP9', 'SIGUNUSED', '1.0', '0x1', '', 'SIG', 'BADSIG', '%%', '!', "''", '""', 'constructor', '__proto__']) {
       assert.throws(() => parseSignal(s), { message: `invalid signal: ${s}` });
     }
   });

@@ -20,9 +20,13 @@ for (let n = 1; n <= 14; n++) NUMBERS[`RTMAX-${n}`] = RTMAX - n;
 
 /**
  * A signal as `kill -s` and `--stop-signal` take it, as podman parses it: a name with or without
- * SIG in any case (`term`, `SIGTERM`, `RTMIN+3`), or a number from 1 to 64. Returns its number.
+ * SIG in any case (`term`, `SIGTERM`, `RTMIN+3`), or a number from 1 to 64, either after an
+ * optional dash. Returns its number.
  */
-export function parseSignal(value: string): number {
+export function parseSignal(given: string): number {
+  // podman drops one leading dash (`-s -9`, as kill(1) writes it) before it parses, and so names
+  // what is left in its errors.
+  const value = given.startsWith('-') ? given.slice(1) : given;
   if (/^[+-]?\d+$/.test(value)) {
     const n = Number(value);
     if (n === 0) throw new BerthError('USAGE', `invalid signal: ${value}`);
