@@ -7,15 +7,6 @@ export type ContainerMount =
   | { type: 'volume'; name: string; anonymous: boolean; destination: string; options: string[]; noCopy: boolean }
   | { type: 'tmpfs'; destination: string; options: string[] };
 
-/** Extra /etc/hosts entries and resolv.conf settings; an empty list keeps the default. */
-export interface NameResolution {
-  extraHosts: { host: string; ip: string }[];
-  servers: string[];
-  /** `.` alone: no search domains at all. */
-  search: string[];
-  options: string[];
-}
-
 /** How a container runs: fixed when it is created (a rename changes only the record's name). */
 export interface ContainerSpecConfig {
   /** The process: the image's Entrypoint/Cmd with the user's overrides applied. */
@@ -92,4 +83,13 @@ export interface ContainerRecord {
 
 export function newContainerState(): ContainerState {
   return { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] };
+}
+
+/** Extra /etc/hosts entries and resolv.conf settings; an empty list keeps the default. */
+export interface NameResolution {
+  extraHosts: { host: string; ip: string }[];
+  servers: string[];
+  /** `.` alone: no search domains at all. */
+  search: string[];
+  options: string[];
 }
