@@ -1,7 +1,7 @@
+import { reportUsageErrorsAsPodman } from './usage-errors.js';
 import { Command, CommanderError, Option } from 'commander';
 import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
-import { reportUsageErrorsAsPodman } from './usage-errors.js';
 import type { GlobalOptions } from './context.js';
 
 /**
