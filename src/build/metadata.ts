@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
+import { parseSignal } from '../runtime/signals.js';
 import { BerthError } from '../util/errors.js';
 import { checkFlags, flagValue } from './stages.js';
 
@@ -58,6 +59,7 @@ export function applyMetadata(
     case 'env': {
       const env = [...(config.Env ?? [])];
       const set = pairs(ins, expand);
+      if (set.length === 0) throw new BerthError('DOCKERFILE_INVALID', `ENV requires at least one argument (line ${ins.startLine})`);
       for (const [k, v] of set) {
         if (k === '') throw new BerthError('DOCKERFILE_INVALID', `ENV names can not be blank (line ${ins.startLine})`);
         const i = env.findIndex((e) => e.split('=')[0] === k);
@@ -69,6 +71,7 @@ export function applyMetadata(
     }
     case 'label': {
       const set = pairs(ins, expand);
+      if (set.length === 0) throw new BerthError('DOCKERFILE_INVALID', `LABEL requires at least one argument (line ${ins.startLine})`);
       config.Labels = { ...(config.Labels ?? {}) };
       for (const [k, v] of set) config.Labels[k] = v;
       return { config, description: `LABEL ${set.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(' ')}` };
@@ -77,6 +80,7 @@ export function applyMetadata(
       return { config, description: `MAINTAINER ${ins.args.join(' ')}` };
     case 'expose': {
       const ports = ins.args.flatMap(expandWords);
+      if (ports.length === 0) throw new BerthError('DOCKERFILE_INVALID', `EXPOSE requires at least one argument (line ${ins.startLine})`);
       config.ExposedPorts = { ...(config.ExposedPorts ?? {}) };
       for (const p of ports) {
         if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw new BerthError('DOCKERFILE_INVALID', `invalid port "${p}" in EXPOSE (line ${ins.startLine})`);
@@ -88,11 +92,16 @@ export function applyMetadata(
       const paths = (ins.json ? ins.args.map(expand) : ins.args.flatMap(expandWords)).filter((p) => p !== '');
       if (paths.length === 0) throw new BerthError('DOCKERFILE_INVALID', `VOLUME requires at least one argument (line ${ins.startLine})`);
       config.Volumes = { ...(config.Volumes ?? {}) };
-      for (const p of paths) config.Volumes[p] = {};
+      for (const p of paths) {
+        // `..` or `/a/..` would make every container of the image mount a volume over its root.
+        if (posix.resolve('/', p) === '/') throw new BerthError('DOCKERFILE_INVALID', `VOLUME ${JSON.stringify(p)}: destination can't be '/' (line ${ins.startLine})`);
+        config.Volumes[p] = {};
+      }
       return { config, description: `VOLUME ${JSON.stringify(paths)}` };
     }
     case 'user': {
       const user = expand(ins.args[0] ?? '');
+      if (user === '') throw new BerthError('DOCKERFILE_INVALID', `USER requires exactly one argument (line ${ins.startLine})`);
       config.User = user;
       return { config, description: `USER ${user}` };
     }
@@ -117,6 +126,11 @@ export function applyMetadata(
       return { config, description: `SHELL ${JSON.stringify(ins.args)}` };
     case 'stopsignal': {
       const signal = expand(ins.args[0] ?? '');
+      try {
+        parseSignal(signal);
+      } catch {
+        throw new BerthError('DOCKERFILE_INVALID', `Invalid signal: ${signal} (line ${ins.startLine})`);
+      }
       config.StopSignal = signal;
       return { config, description: `STOPSIGNAL ${signal}` };
     }

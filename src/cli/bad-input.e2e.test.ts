@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tarStream from 'tar-stream';
@@ -119,5 +119,104 @@ describe('bad input is refused with one line, exit 125 and no change to the stor
     await refused(['tag', 'busybox', 'Upper/Case'], /must be lowercase|invalid reference/);
     await refused(['tag', 'busybox', 'a:b:c'], /invalid reference/);
     await refused(['import', join(tmp.path, 'busybox.tar'), 'bad name'], /invalid reference/);
+  });
+});
+
+describe('usage errors and bad values are refused as podman refuses them, before anything is made', { timeout: 120_000 }, () => {
+  const tmp = tempDir();
+  const root = join(tmp.path, 'store');
+
+  before(async () => {
+    const rootfs = join(tmp.path, 'busybox.tar');
+    await busyboxRootfs(rootfs);
+    assert.equal((await berth(root, ['import', '-q', rootfs, 'busybox'])).code, 0);
+  });
+  after(() => tmp.cleanup());
+
+  async function refused(args: string[], pattern: RegExp): Promise<void> {
+    const b = snapshotStore(root);
+    assertRefused(await berth(root, args), b, snapshotStore(root), pattern);
+  }
+
+  /** podman's exact stderr (cobra's words) and exit code 125, with nothing run. */
+  async function usage(args: string[], stderr: string): Promise<void> {
+    const b = snapshotStore(root);
+    const r = await berth(root, args);
+    assert.equal(r.stderr, stderr, `berth ${args.join(' ')}`);
+    assert.equal(r.code, 125, `berth ${args.join(' ')}: exit code`);
+    assert.deepEqual(snapshotStore(root), b, 'the store changed');
+  }
+
+  it('unknown flags and commands, at the top and in subcommands', async () => {
+    await usage(['--x'], "Error: unknown flag: --x\nSee 'berth --help'\n");
+    await usage(['ps', '--x'], "Error: unknown flag: --x\nSee 'berth ps --help'\n");
+    await usage(['ps', '-X'], "Error: unknown shorthand flag: 'X' in -X\nSee 'berth ps --help'\n");
+    await usage(['container', 'ps', '--bogus'], "Error: unknown flag: --bogus\nSee 'berth container ps --help'\n");
+    await usage(['foo'], "Error: unrecognized command `berth foo`\nTry 'berth --help' for more information\n");
+    await usage(['bad', '--invalid'], "Error: unknown flag: --invalid\nSee 'berth --help'\n");
+    await usage(['run', '-h'], "Error: flag needs an argument: 'h' in -h\nSee 'berth run --help'\n");
+    await usage(['container', 'foo'], "Error: unrecognized command `berth container foo`\nTry 'berth container --help' for more information\n");
+    await usage(['image', 'foo'], "Error: unrecognized command `berth image foo`\nTry 'berth image --help' for more information\n");
+  });
+
+  it('missing flag values and the wrong number of arguments', async () => {
+    await usage(['rm', '--time'], "Error: flag needs an argument: --time\nSee 'berth rm --help'\n");
+    await usage(['run', '-e'], "Error: flag needs an argument: 'e' in -e\nSee 'berth run --help'\n");
+    await usage(['images', 'a', 'b'], 'Error: accepts at most 1 arg(s), received 2\n');
+    await usage(['rename', 'a'], 'Error: accepts 2 arg(s), received 1\n');
+    await usage(['create'], 'Error: requires at least 1 arg(s), only received 0\n');
+    await usage(['ps', 'x'], 'Error: `berth ps` takes no arguments\n');
+    const group = await berth(root, ['container']);
+    assert.equal(group.code, 125);
+    assert.match(group.stderr, /\nError: missing command 'berth container COMMAND'\n$/);
+  });
+
+  it('kill with an unknown signal, before looking for the container', async () => {
+    await refused(['kill', '-s', 'FOO', 'nothere'], /^Error: invalid signal: FOO$/);
+    await refused(['kill', '--signal=0', 'nothere'], /^Error: invalid signal: 0$/);
+    await refused(['kill', '-s', '65', 'nothere'], /^Error: valid signals are 1 through 64$/);
+    // podman drops one leading dash before parsing, and names what is left.
+    await refused(['kill', '-s', '-SIGBADSIG', 'nothere'], /^Error: invalid signal: SIGBADSIG$/);
+    await refused(['kill', '-s', '-65', 'nothere'], /^Error: valid signals are 1 through 64$/);
+    await refused(['create', '--stop-signal=99', 'busybox'], /^Error: valid signals are 1 through 64$/);
+    // A good signal gets as far as the lookup.
+    await refused(['kill', '-s', 'sigrtmin+3', 'nothere'], /no container with name or ID "nothere" found/);
+  });
+
+  it('create: values that would add lines to /etc/hosts or fail only at start', async () => {
+    await refused(['create', '--hostname', 'a\nb', 'busybox', 'true'], /^Error: invalid hostname "a\\nb": /);
+    await refused(['create', '--hostname', 'host\n6.6.6.6 registry.example', 'busybox', 'true'], /^Error: invalid hostname /);
+    await refused(['create', '--hostname', 'a b', 'busybox', 'true'], /^Error: invalid hostname "a b": /);
+    await refused(['create', '--hostname', 'a'.repeat(65), 'busybox', 'true'], /must be at most 64 characters/);
+    // Checked before the image is looked for (or pulled).
+    await refused(['create', '--hostname', 'a\nb', 'no-such-image', 'true'], /^Error: invalid hostname/);
+    await refused(['create', '-e', '=x', 'busybox', 'true'], /^Error: invalid environment variable: "=x"$/);
+    await refused(['create', '-w', 'rel', 'busybox', 'true'], /^Error: invalid workdir "rel", must be an absolute path$/);
+    await refused(['create', '--user', 'a:b:c', 'busybox', 'true'], /^Error: invalid user "a:b:c"/);
+    await refused(['create', '--stop-signal', 'FOO', 'busybox', 'true'], /^Error: invalid signal: FOO$/);
+    await refused(['create', '-v', `${tmp.path}:/`, 'busybox', 'true'], /destination can't be '\/'$/);
+    await refused(['create', '-v', '/a/..', 'busybox', 'true'], /destination can't be '\/'$/);
+    assert.equal((await berth(root, ['ps', '-aq'])).stdout, '', 'no container was created');
+  });
+
+  it('build: ENV with no arguments, a VOLUME over the root, an unknown STOPSIGNAL', async () => {
+    for (const [line, pattern] of [
+      ['ENV', /^Error: ENV requires at least one argument \(line 2\)$/],
+      ['VOLUME /data/..', /^Error: VOLUME "\/data\/\.\.": destination can't be '\/' \(line 2\)$/],
+      ['STOPSIGNAL FOO', /^Error: Invalid signal: FOO \(line 2\)$/],
+    ] as const) {
+      const ctx = join(tmp.path, 'ctx');
+      mkdirSync(ctx, { recursive: true });
+      writeFileSync(join(ctx, 'Containerfile'), `FROM busybox\n${line}\n`);
+      const b = snapshotStore(root);
+      const r = await berth(root, ['build', '-q', '-t', 'bad', ctx]);
+      assertRefused(r, b, snapshotStore(root), pattern);
+    }
+  });
+
+  it('--runroot naming a regular file', async () => {
+    const file = join(tmp.path, 'not-a-dir');
+    writeFileSync(file, '');
+    await refused(['--runroot', file, 'ps'], new RegExp(`^Error: mkdir ${file}: not a directory$`));
   });
 });

@@ -22,6 +22,10 @@ function withCreateFlags(cmd: Command): Command {
     .option('-u, --user <user[:group]>', 'user (name or UID) to run as')
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-h, --hostname <name>', 'container host name')
+    .option('--add-host <host:ip>', 'add a line to /etc/hosts (repeatable, or comma-separated)', collect, [])
+    .option('--dns <ip>', 'a DNS server for resolv.conf (repeatable, or comma-separated)', collect, [])
+    .option('--dns-search <domain>', 'a DNS search domain, or . for none (repeatable, or comma-separated)', collect, [])
+    .option('--dns-option <option>', 'a resolv.conf option (repeatable, or comma-separated)', collect, [])
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-TTY')
     .option('-l, --label <key=value>', 'set a label', collect, [])
@@ -149,7 +153,11 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .argument('[containers...]')
     .option('-a, --all', 'signal all running containers')
     .option('-s, --signal <signal>', 'signal to send', 'KILL')
-    .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runKill }))), 'kill');
+    .action(lazy(async () => {
+      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('../runtime/signals.js')]);
+      // Checked before any container is looked up, as podman does; the runtime gets the number.
+      return { run: (g: Parameters<typeof runKill>[0], names: string[], f: Parameters<typeof runKill>[2]) => runKill(g, names, { ...f, signal: String(parseSignal(f.signal)) }) };
+    })), 'kill');
   both((n) => rmCommand(n, lazy), 'rm');
   both((n) => psCommand(n, lazy), 'ps', { sub: ['list', 'ls'] });
   both((n) => new Command(n)

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { BerthError, ExitCode } from '../util/errors.js';
 
 export interface GlobalOptions {
@@ -19,9 +20,39 @@ export function reportError(e: unknown): number {
   }
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err === 'object' && typeof err.code === 'string' && err.syscall) {
-    process.stderr.write(`Error: ${err.message}\n`);
+    process.stderr.write(`Error: ${systemErrorText(err)}\n`);
   } else {
     process.stderr.write(`Error: internal error: ${err?.stack ?? String(e)}\n`);
   }
   return ExitCode.engine;
+}
+
+/** Where libuv's words differ from the C library's, which podman (Go) prints. */
+const GO_ERRNO_TEXT: Record<string, string> = {
+  EEXIST: 'file exists',
+  EISDIR: 'is a directory',
+  EBUSY: 'device or resource busy',
+  EXDEV: 'invalid cross-device link',
+  EAGAIN: 'resource temporarily unavailable',
+};
+
+/**
+ * A system call's failure as podman words it, `mkdir /run/x: not a directory`, rather than
+ * node's `ENOTDIR: not a directory, mkdir '/run/x'`.
+ */
+export function systemErrorText(err: NodeJS.ErrnoException & { dest?: string }): string {
+  const libuv = /^[A-Z0-9]+: (.*?), /.exec(err.message)?.[1] ?? err.message;
+  let text = GO_ERRNO_TEXT[err.code!] ?? libuv;
+  // A recursive mkdir meets a file where a directory should be: Go's MkdirAll says ENOTDIR.
+  if (err.syscall === 'mkdir' && err.code === 'EEXIST' && err.path && !isDirectory(err.path)) text = 'not a directory';
+  const paths = [err.path, err.dest].filter((p): p is string => typeof p === 'string');
+  return `${[err.syscall, ...paths].join(' ')}: ${text}`;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

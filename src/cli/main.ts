@@ -1,3 +1,4 @@
+import { reportUsageErrorsAsPodman } from './usage-errors.js';
 import { Command, CommanderError, Option } from 'commander';
 import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
@@ -518,6 +519,7 @@ addSecretCommands(command, lazy);
 async function main(): Promise<void> {
   try {
     declare(process.argv.slice(2));
+    reportUsageErrorsAsPodman(program, process.argv.slice(2));
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {

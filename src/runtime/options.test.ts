@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { effectiveCapabilities, parseCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.js';
-import { cpuQuota, parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts, parseSize, parseUlimit, RLIM_INFINITY } from './options.js';
+import { cpuQuota, parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseSize, parseUlimit, parseUserFlag, parseWorkdirFlag, RLIM_INFINITY } from './options.js';
 
 describe('run flag parsers', () => {
   test('sizes and --memory', () => {
@@ -60,5 +60,15 @@ describe('run flag parsers', () => {
     assert.deepEqual(effectiveCapabilities({ privileged: false, capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }), ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_ADMIN'));
     assert.deepEqual(effectiveCapabilities({ privileged: true, capAdd: [], capDrop: ['CAP_KILL'] }), ALL_CAPABILITIES);
     assert.throws(() => effectiveCapabilities({ privileged: false, capAdd: ['CAP_KILL'], capDrop: ['CAP_KILL'] }), /both added and dropped/);
+  });
+
+  test('-e, -w and -u: what podman or the runtime would refuse later is refused now', { timeout: 5_000 }, () => {
+    for (const ok of ['A=1', 'A', '', 'A B=1', 'A==']) assert.equal(parseEnvFlag(ok), ok);
+    for (const bad of ['=x', '=', '==x']) assert.throws(() => parseEnvFlag(bad), { message: `invalid environment variable: "${bad}"` });
+    assert.equal(parseWorkdirFlag('/srv/app'), '/srv/app');
+    assert.throws(() => parseWorkdirFlag('rel'), { message: 'invalid workdir "rel", must be an absolute path' });
+    assert.throws(() => parseWorkdirFlag('./x'), /must be an absolute path/);
+    for (const ok of ['app', '1000', 'app:wheel', '1:2', ':2', 'app:']) assert.equal(parseUserFlag(ok), ok);
+    assert.throws(() => parseUserFlag('a:b:c'), { message: 'invalid user "a:b:c": expected USER[:GROUP]' });
   });
 });

@@ -44,6 +44,30 @@ export function cpuQuota(cpus: number): { quota: number; period: number } {
   return { quota: Math.round(cpus * period), period };
 }
 
+/** `-e KEY=VALUE` or `-e KEY`: podman refuses only an empty name (`=x`), in these words. */
+export function parseEnvFlag(entry: string): string {
+  if (entry.startsWith('=')) throw new BerthError('USAGE', `invalid environment variable: ${JSON.stringify(entry)}`);
+  return entry;
+}
+
+/**
+ * `-w`: the process's working directory is taken inside the container's root, so it must be
+ * absolute (podman refuses a relative one only at start, as a directory that does not exist).
+ */
+export function parseWorkdirFlag(dir: string): string {
+  if (!dir.startsWith('/')) throw new BerthError('USAGE', `invalid workdir ${JSON.stringify(dir)}, must be an absolute path`);
+  return dir;
+}
+
+/**
+ * `-u USER[:GROUP]`: a colon more can name no user or group (passwd and group files are
+ * colon-separated), so it is refused here rather than when the container starts.
+ */
+export function parseUserFlag(user: string): string {
+  if (user.split(':').length > 2) throw new BerthError('USAGE', `invalid user ${JSON.stringify(user)}: expected USER[:GROUP]`);
+  return user;
+}
+
 /** docker's env-file: KEY=VALUE or a bare KEY (the caller's value), # comments, blank lines. */
 export function parseEnvFile(text: string): string[] {
   const out: string[] = [];

@@ -31,4 +31,9 @@ describe('resolveUser', () => {
     await assert.rejects(resolveUser(read, 'app:ghosts'), /unable to find group ghosts/);
     await assert.rejects(resolveUser(empty, 'app'), /unable to find user app/);
   });
+
+  test('a second colon belongs to the group, which then matches nothing (as podman reads it)', { timeout: 5_000 }, async () => {
+    await assert.rejects(resolveUser(read, 'app:wheel:x'), { message: 'unable to find group wheel:x: no matching entries in group file' });
+    await assert.rejects(resolveUser(read, '1000:10:3'), { message: 'unable to find group 10:3: no matching entries in group file' });
+  });
 });

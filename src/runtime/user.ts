@@ -42,7 +42,11 @@ export function parseGroup(rows: string[][]): GroupEntry[] {
  * need not be there. `read` opens a path inside the container's root (symlinks kept inside it).
  */
 export async function resolveUser(read: (path: string) => Promise<string>, spec: string): Promise<ResolvedUser> {
-  const [userPart = '', groupPart] = spec.split(':', 2);
+  // Split at the first colon only, as podman does: `a:b:c` names group `b:c`, which no group
+  // file holds, rather than quietly dropping `:c`.
+  const colon = spec.indexOf(':');
+  const userPart = colon === -1 ? spec : spec.slice(0, colon);
+  const groupPart = colon === -1 ? undefined : spec.slice(colon + 1);
   const passwd = parsePasswd(await readDatabase(read, '/etc/passwd'));
   const groups = parseGroup(await readDatabase(read, '/etc/group'));
   let uid = 0;

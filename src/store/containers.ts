@@ -37,6 +37,8 @@ export interface ContainerSpecConfig {
   stopTimeout: number;
   runtime: string;
   network: { mode: 'none' | 'host' | 'slirp4netns' };
+  /** --add-host, --dns, --dns-search, --dns-option: checked at create, written into /etc/hosts and resolv.conf. */
+  nameResolution?: NameResolution;
   /** `-v`, `--mount` and `--tmpfs` as given (for inspect), and what they parsed to. */
   volumes: string[];
   mounts: string[];
@@ -98,4 +100,13 @@ export interface ContainerRecord {
 
 export function newContainerState(): ContainerState {
   return { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] };
+}
+
+/** Extra /etc/hosts entries and resolv.conf settings; an empty list keeps the default. */
+export interface NameResolution {
+  extraHosts: { host: string; ip: string }[];
+  servers: string[];
+  /** `.` alone: no search domains at all. */
+  search: string[];
+  options: string[];
 }

@@ -14,6 +14,10 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   user?: string;
   workdir?: string;
   hostname?: string;
+  addHost: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
   interactive?: boolean;
   tty?: boolean;
   label: string[];
@@ -61,6 +65,11 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     volumes: f.volume,
     mounts: f.mount,
     tmpfs: f.tmpfs,
+    // String slices in podman (cobra): one flag may carry several values, comma-separated.
+    addHosts: f.addHost.flatMap((v) => v.split(',')),
+    dns: f.dns.flatMap((v) => v.split(',')),
+    dnsSearch: f.dnsSearch.flatMap((v) => v.split(',')),
+    dnsOptions: f.dnsOption.flatMap((v) => v.split(',')),
     capAdd: f.capAdd,
     capDrop: f.capDrop,
     securityOpt: f.securityOpt,

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
-import { parseCpus, parseEnvFile, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit } from '../../runtime/options.js';
+import { parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit, parseUserFlag, parseWorkdirFlag } from '../../runtime/options.js';
+import { parseSignal } from '../../runtime/signals.js';
 import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
@@ -17,6 +19,7 @@ import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
+import { parseNameResolution, validateHostname } from './network.js';
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 
@@ -34,6 +37,11 @@ export interface CreateOptions {
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
+  /** --add-host HOST:IP, --dns, --dns-search, --dns-option. */
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
   labels?: string[];
   annotations?: string[];
   autoRemove?: boolean;
@@ -121,7 +129,7 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
     }
     parseEnvFile(text).forEach(put);
   }
-  env.forEach(put);
+  env.map(parseEnvFlag).forEach(put);
   if (!out.has('container')) out.set('container', 'berth');
   if (opts.tty && !out.has('TERM')) out.set('TERM', 'xterm');
   if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
@@ -157,7 +165,9 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
     { anonymousName: anonymousVolumeName },
   );
   for (const path of Object.keys(imageVolumes ?? {})) {
-    const destination = path.replace(/\/+$/, '') || '/';
+    // As the runtime would resolve it: a VOLUME of `/a/../b` is /b, one of `..` the root itself.
+    const destination = posix.resolve('/', path);
+    if (destination === '/') throw new BerthError('USAGE', `invalid image volume ${JSON.stringify(path)}: destination can't be '/'`);
     if (specs.some((m) => m.destination === destination)) continue;
     specs.push({ type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
   }
@@ -187,11 +197,25 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
 }
 
 /**
+ * The flags that reach the container's /etc files and process, checked before anything is pulled
+ * or made: a value the runtime would refuse (or, in /etc/hosts, take as extra lines) fails here.
+ */
+function checkProcessFlags(opts: CreateOptions): void {
+  if (opts.hostname) validateHostname(opts.hostname);
+  parseNameResolution(opts, opts.network);
+  opts.env?.forEach(parseEnvFlag);
+  if (opts.workdir) parseWorkdirFlag(opts.workdir);
+  if (opts.user) parseUserFlag(opts.user);
+  if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
+}
+
+/**
  * Creates a container: its record (name reserved under the store lock, so two creates with one
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+  checkProcessFlags(opts);
   const image = await findOrPullImage(store, opts.image, opts);
   const config = (await imageConfig(store, image)).config ?? {};
   const { entrypoint, command } = processArgs(config, opts);
@@ -200,14 +224,15 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   }
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
   const id = randomBytes(32).toString('hex');
-  const hostname = opts.hostname ?? id.slice(0, 12);
+  const hostname = opts.hostname || id.slice(0, 12);
   const tty = opts.tty ?? false;
+  const nameResolution = parseNameResolution(opts, opts.network);
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
     env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
     user: opts.user ?? config.User ?? '',
-    workdir: opts.workdir ?? (config.WorkingDir || '/'),
+    workdir: opts.workdir || config.WorkingDir || '/',
     tty,
     stdin: opts.stdin ?? false,
     hostname,
@@ -217,6 +242,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     stopTimeout: opts.stopTimeout ?? 10,
     runtime: opts.runtime ?? 'crun',
     network: parseNetwork(opts.network),
+    ...(nameResolution ? { nameResolution } : {}),
     volumes: opts.volumes ?? [],
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],

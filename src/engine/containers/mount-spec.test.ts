@@ -35,4 +35,11 @@ describe('mount flags', () => {
     assert.deepEqual(parseTmpfsFlag('/run:size=1m,exec'), { type: 'tmpfs', destination: '/run', options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1m', 'exec'] });
     assert.throws(() => parseContainerMounts({ volumes: ['/a:/x'], mounts: [], tmpfs: ['/x'] }, opts), /\/x: duplicate mount destination/);
   });
+
+  test('no mount over the root itself, however the path is spelled', { timeout: 5_000 }, () => {
+    for (const spec of ['/srv:/', '/srv:/..', '/srv:/a/..', '/..']) assert.throws(() => parseVolumeFlag(spec, opts), { message: `invalid volume "${spec}": destination can't be '/'` });
+    assert.throws(() => parseMountFlag('type=bind,src=/srv,dst=/a/../', opts), /destination can't be '\/'/);
+    assert.throws(() => parseTmpfsFlag('/x/..'), /destination can't be '\/'/);
+    assert.equal(parseVolumeFlag('/srv:/a/../b', opts).destination, '/b');
+  });
 });

@@ -25,6 +25,8 @@ export function validateVolumeName(name: string): string {
 function destination(path: string, spec: string): string {
   if (!path.startsWith('/')) throw new BerthError('USAGE', `invalid volume "${spec}": container path "${path}" must be absolute`);
   const normal = posix.normalize(path);
+  // A mount over the root itself (`/`, `/..`) fails in the runtime with `mount ... to ``: Invalid argument`.
+  if (normal === '/') throw new BerthError('USAGE', `invalid volume "${spec}": destination can't be '/'`);
   return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
 }
 

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { findExecutable } from '../../runtime/oci-runtime.js';
-import type { ContainerRecord } from '../../store/containers.js';
+import type { ContainerRecord, NameResolution } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import type { ContainerPaths } from './paths.js';
 
@@ -10,19 +11,91 @@ import type { ContainerPaths } from './paths.js';
 const SLIRP_ADDRESS = '10.0.2.100';
 const SLIRP_DNS = '10.0.2.3';
 
-/** /etc/hosts, /etc/resolv.conf and /etc/hostname for the container, written into its bundle. */
-export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
-  const { mode } = c.config.network;
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const resolv =
+/** The kernel's HOST_NAME_MAX: sethostname refuses a longer name. */
+const HOSTNAME_MAX = 64;
+const HOSTNAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/;
+
+/**
+ * A container's host name, checked before it is written into /etc/hosts and /etc/hostname: a
+ * newline or space there would add lines or names of the caller's choosing. RFC 1123 labels
+ * (letters, digits, hyphens; underscores too, which resolvers and podman users rely on), joined
+ * by dots, and no longer than the kernel takes.
+ */
+export function validateHostname(name: string): string {
+  const shown = JSON.stringify(name);
+  if (name.length > HOSTNAME_MAX) throw new BerthError('USAGE', `invalid hostname ${shown}: must be at most ${HOSTNAME_MAX} characters`);
+  if (!HOSTNAME.test(name)) {
+    throw new BerthError('USAGE', `invalid hostname ${shown}: must be letters, digits, '-' and '_' in dot-separated labels that neither start nor end with '-'`);
+  }
+  return name;
+}
+
+/** A value shown in a message on one line: as given, or quoted with escapes when it holds a control character. */
+const oneLine = (v: string) => (/[\x00-\x1f\x7f]/.test(v) ? JSON.stringify(v) : v);
+
+/** podman's domain rule for --dns-search: RFC 1123 labels, an optional final dot. */
+const DOMAIN = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])\.?$/;
+
+/**
+ * --add-host, --dns, --dns-search and --dns-option, checked as podman checks them (and in its
+ * words) before they reach /etc/hosts and resolv.conf, where a newline would add lines. Returns
+ * undefined when none was given.
+ */
+export function parseNameResolution(
+  flags: { addHosts?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[] },
+  network: string | undefined,
+): NameResolution | undefined {
+  const extraHosts = (flags.addHosts ?? []).map((spec) => {
+    const colon = spec.indexOf(':');
+    const host = colon === -1 ? '' : spec.slice(0, colon);
+    const ip = spec.slice(colon + 1);
+    if (host === '' || !HOSTNAME.test(host) || host.length > 253) throw new BerthError('USAGE', `bad format for add-host: ${JSON.stringify(spec)}`);
+    if (isIP(ip) === 0) throw new BerthError('USAGE', `invalid IP address in add-host: ${JSON.stringify(ip)}`);
+    return { host, ip };
+  });
+  const servers = flags.dns ?? [];
+  for (const ip of servers) if (isIP(ip) === 0) throw new BerthError('USAGE', `${oneLine(ip)} is not an ip address`);
+  if (servers.length > 0 && network === 'none') throw new BerthError('USAGE', 'conflicting options: dns and the network mode: none');
+  const search = flags.dnsSearch ?? [];
+  for (const domain of search) if (domain !== '.' && !DOMAIN.test(domain)) throw new BerthError('USAGE', `${oneLine(domain)} is not a valid domain`);
+  if (search.includes('.') && search.length > 1) throw new BerthError('USAGE', "cannot pass additional search domains when also specifying '.'");
+  const options = flags.dnsOptions ?? [];
+  for (const o of options) if (/[\x00-\x1f\x7f]/.test(o) || o.trim() === '') throw new BerthError('USAGE', `invalid dns option ${JSON.stringify(o)}`);
+  if (extraHosts.length + servers.length + search.length + options.length === 0) return undefined;
+  return { extraHosts, servers, search, options };
+}
+
+/**
+ * resolv.conf: the host's (or slirp4netns's DNS), with --dns, --dns-search and --dns-option
+ * replacing the nameserver, search and options lines as podman replaces them.
+ */
+function resolvConf(hostResolv: string, mode: ContainerRecord['config']['network']['mode'], r: NameResolution | undefined): string {
+  const base =
     mode === 'slirp4netns'
       ? `nameserver ${SLIRP_DNS}\n${hostResolv.split('\n').filter((l) => /^(search|options)\b/.test(l)).join('\n')}\n`
       : hostResolv.split('\n').filter((l) => !/^nameserver\s+127\./.test(l) || mode === 'host').join('\n');
+  if (!r || r.servers.length + r.search.length + r.options.length === 0) return base.endsWith('\n') ? base : `${base}\n`;
+  const lines = (keyword: string) => base.split('\n').filter((l) => new RegExp(`^${keyword}\\s`).test(l));
+  const search = r.search.length === 0 ? lines('search') : r.search[0] === '.' ? [] : [`search ${r.search.join(' ')}`];
+  const servers = r.servers.length === 0 ? lines('nameserver') : r.servers.map((ip) => `nameserver ${ip}`);
+  const options = r.options.length === 0 ? lines('options') : [`options ${r.options.join(' ')}`];
+  return `${[...search, ...servers, ...options].join('\n')}\n`;
+}
+
+/** /etc/hosts, /etc/resolv.conf and /etc/hostname for the container, written into its bundle. */
+export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  // A record written before create checked it must not inject lines either.
+  validateHostname(c.config.hostname);
+  const { mode } = c.config.network;
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const resolv = resolvConf(hostResolv, mode, c.config.nameResolution);
+  // --add-host lines come first, as podman writes them.
+  const extra = (c.config.nameResolution?.extraHosts ?? []).map(({ host, ip }) => `${ip}\t${host}\n`).join('');
   const base = mode === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => '') : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
   const own = mode === 'slirp4netns' ? `${SLIRP_ADDRESS}\t${c.config.hostname} ${c.name}\n` : `127.0.1.1\t${c.config.hostname} ${c.name}\n`;
   await Promise.all([
-    writeFile(paths.hosts, `${base.trimEnd()}\n${own}`),
-    writeFile(paths.resolvConf, resolv.endsWith('\n') ? resolv : `${resolv}\n`),
+    writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}`),
+    writeFile(paths.resolvConf, resolv),
     writeFile(paths.hostname, `${c.config.hostname}\n`),
   ]);
 }

@@ -79,6 +79,8 @@ export async function syncContainers(store: Store, which: (c: ContainerRecord) =
 export async function refreshAfterReboot(store: Store): Promise<void> {
   const marker = join(runRootOf(store), 'alive');
   if (existsSync(marker)) return;
+  // First, so that a run root that cannot be made (a regular file there) changes no record.
+  await mkdir(runRootOf(store), { recursive: true });
   await store.updateContainers((all) => {
     for (const c of all) {
       if (LIVE.has(c.state.status)) {
@@ -87,7 +89,6 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
       c.state.mounted = false;
     }
   });
-  await mkdir(runRootOf(store), { recursive: true });
   await writeFile(marker, `${Date.now()}\n`);
 }
 
