@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { buildImage, type PullPolicy } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
+import { writeUserFile } from '../../util/user-file.js';
 import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { registryOptions } from './_registry-opts.js';
@@ -184,7 +185,7 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
       ...(f.quiet ? {} : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
     }).finally(() => live?.stop());
     const id = record.id.replace(/^sha256:/, '');
-    if (f.iidfile) await writeFile(f.iidfile, record.id);
+    if (f.iidfile) await writeUserFile(f.iidfile, record.id);
     process.stdout.write(`${id}\n`);
   });
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../util/user-file.js';
 import { withStore } from '../../engine/engine.js';
 import { pushImage, type PushFormat } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
@@ -45,5 +45,5 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
       ...(progress.sink ? { onProgress: progress.sink } : {}),
     }),
   ).finally(progress.stop);
-  if (opts.digestfile) await writeFile(opts.digestfile, digest);
+  if (opts.digestfile) await writeUserFile(opts.digestfile, digest);
 }

@@ -1,5 +1,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../../util/dirs.js';
 import { basename, dirname, join } from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -87,7 +88,7 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
       c.state.mounted = false;
     }
   });
-  await mkdir(runRootOf(store), { recursive: true });
+  await makeDirs(runRootOf(store));
   await writeFile(marker, `${Date.now()}\n`);
 }
 
