@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, open, readlink, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, open, readlink, realpath, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -19,6 +19,9 @@ type Target = { how: 'replace'; path: string; mode?: number } | { how: 'in-place
 async function targetOf(path: string): Promise<Target> {
   let current = resolve(path);
   for (let hops = 0; hops < 40; hops++) {
+    // /proc and /sys are no place for a temp file and a rename: their files are kernel objects,
+    // and /proc's fd links (/dev/stdout is /proc/self/fd/1) name an open file, not a path.
+    if (/^\/(proc|sys)\//.test(current)) return { how: 'in-place', path };
     let st;
     try {
       st = await lstat(current);
@@ -28,9 +31,9 @@ async function targetOf(path: string): Promise<Target> {
     }
     if (st.isFile()) return { how: 'replace', path: current, mode: st.mode & 0o7777 };
     if (!st.isSymbolicLink()) return { how: 'in-place', path };
-    // /proc's fd links (/dev/stdout is /proc/self/fd/1) name an open file, not a path to replace.
-    if (current.startsWith('/proc/')) return { how: 'in-place', path };
-    current = resolve(dirname(current), await readlink(current));
+    // A link's `..` is taken from where its directory really is, as the kernel does.
+    const dir = await realpath(dirname(current)).catch(() => dirname(current));
+    current = resolve(dir, await readlink(current));
   }
   return { how: 'in-place', path }; // a loop of links: let open() report ELOOP
 }
@@ -83,19 +86,27 @@ export async function writeUserFile(path: string, data: string | Uint8Array, opt
 export async function writeUserFileStream(path: string, write: (out: Writable) => Promise<void>): Promise<void> {
   const target = await targetOf(path);
   if (target.how === 'in-place') {
-    const out = createWriteStream(path);
-    await write(out);
-    await finished(out);
+    // Opened before any work: a FIFO's open waits for its reader, and a write that fails early
+    // must not leave an open pending in the background that keeps the process alive.
+    const out = (await open(path, 'w')).createWriteStream();
+    try {
+      await write(out);
+      await finished(out);
+    } catch (e) {
+      out.destroy();
+      throw e;
+    }
     return;
   }
   const tmp = tempBeside(target.path);
+  const out = createWriteStream(tmp, { flags: 'wx' });
   try {
-    const out = createWriteStream(tmp, { flags: 'wx' });
     await write(out);
     await finished(out);
     if (target.mode !== undefined) await chmod(tmp, target.mode);
     await rename(tmp, target.path);
   } catch (e) {
+    out.destroy();
     await rm(tmp, { force: true });
     throw e;
   }
