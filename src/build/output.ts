@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
+import { writeUserFileStream } from '../util/user-file.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -46,10 +47,11 @@ export async function exportImage(store: Store, imageId: string, output: BuildOu
     await mountOverlay(store.root, await imageDiffDirs(store, imageId), dirs);
     try {
       if (output.type === 'local') {
-        await mkdir(output.dest, { recursive: true });
+        await makeDirs(output.dest);
         await run('cp', ['-a', `${dirs.merged}/.`, output.dest]);
       } else {
-        await pipeline(tarDirectory(dirs.merged), output.dest === '-' ? process.stdout : createWriteStream(output.dest));
+        if (output.dest === '-') await pipeline(tarDirectory(dirs.merged), process.stdout);
+        else await writeUserFileStream(output.dest, (out) => pipeline(tarDirectory(dirs.merged), out));
       }
     } finally {
       await unmountOverlay(dirs);
@@ -65,7 +67,7 @@ export async function exportImage(store: Store, imageId: string, output: BuildOu
  * replaces, directories merge. `into` then diffs into the single layer of --squash.
  */
 export async function squashDiffs(layers: string[], into: string, baseLayers: string[], storeRoot: string): Promise<void> {
-  await mkdir(into, { recursive: true });
+  await makeDirs(into);
   const whiteouts: string[] = [];
   for (const layer of layers) {
     // First drop what this layer hides or replaces, then copy it over (cp keeps devices and xattrs).

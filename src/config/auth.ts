@@ -3,10 +3,11 @@
  * in what order, which entry answers a registry or repository, credential helpers, and the writes of
  * login/logout. Every path comes from `AuthOptions` (env, home, uid), so callers and tests choose.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
+import { writeUserFile } from '../util/user-file.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import {
   hasCredentials,
@@ -163,8 +164,9 @@ async function editAuthFile(opts: AuthOptions, edit: (file: AuthFile, path: stri
   const { path } = authFileForWriting(opts);
   const file = await readAuthFile(path);
   if (await edit(file, path)) {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(path, serializeAuthFile(file), 0o600);
+    await makeDirs(dirname(path), 0o700);
+    // --authfile may name a symlink (kept, its target written) or even a FIFO: never replaced by a file.
+    await writeUserFile(path, serializeAuthFile(file), { mode: 0o600 });
   }
   return path;
 }

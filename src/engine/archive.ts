@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, rename, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { autoDecompress } from '../archive/compression.js';
 import { digestOf } from '../oci/digest.js';
@@ -15,6 +15,7 @@ import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../transports
 import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { BerthError } from '../util/errors.js';
+import { writeUserFileStream } from '../util/user-file.js';
 import type { ProgressSink } from '../util/progress.js';
 import { goTimestamp } from '../oci/time.js';
 import { imageEvent } from './events.js';
@@ -59,15 +60,10 @@ export async function saveImages(store: Store, inputs: string[], format: SaveFor
     await write(named, out.stream ?? process.stdout);
     return saved();
   }
-  // Written beside the target and renamed, so a failed save leaves no half archive behind.
-  const tmp = `${out.path}.berth-tmp-${process.pid}`;
-  try {
-    await write(named, createWriteStream(tmp));
-    await rename(tmp, out.path);
-    await saved();
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  // A file is written beside and renamed, so a failed save leaves no half archive behind; a
+  // device or FIFO (-o /dev/null, a pipe) is written in place.
+  await writeUserFileStream(out.path, (stream) => write(named, stream));
+  await saved();
 }
 
 function namesMatch(stored: string, input: string): boolean {

@@ -1,5 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { makeDirs } from '../util/dirs.js';
+import { writeUserFileStream } from '../util/user-file.js';
 import { dirname } from 'node:path';
 import { bundleAsOci, mapChildren } from '../image/bundle.js';
 import type { Image, ImageIndexBundle, NamedImage } from '../image/image.js';
@@ -120,17 +121,10 @@ async function readSource(store: Store, src: TransportRef, opts: CopyOptions): P
   }
 }
 
-/** A file written beside its destination and renamed over it when whole. */
-async function writeFileTransport(path: string, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await write(createWriteStream(tmp) as unknown as NodeJS.WritableStream);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+/** An archive file (its directory made): written beside and renamed over when whole, or in place when it is a device or FIFO. */
+async function writeFileTransport(path: string, write: (out: Writable) => Promise<void>): Promise<void> {
+  await makeDirs(dirname(path));
+  await writeUserFileStream(path, write);
 }
 
 /** The source read for a copy of every platform: an index with its children, or (no index there) one image. */
@@ -203,7 +197,7 @@ async function copyIndex(store: Store, source: ImageIndexBundle, dst: TransportR
       await writeOciDir([named], dst.path);
       break;
     case 'oci-archive':
-      await writeFileTransport(dst.path, (out) => writeOciArchive([named], out as never));
+      await writeFileTransport(dst.path, (out) => writeOciArchive([named], out));
       break;
     case 'dir':
       await writeDirIndex(bundle, dst.path);
@@ -236,10 +230,10 @@ async function copyOne(store: Store, source: Image, dst: TransportRef, to: strin
       await writeOciDir([{ image, names: dst.name ? [dst.name] : [] }], dst.path);
       break;
     case 'oci-archive':
-      await writeFileTransport(dst.path, (out) => writeOciArchive([{ image, names: dst.name ? [dst.name] : [] }], out as never));
+      await writeFileTransport(dst.path, (out) => writeOciArchive([{ image, names: dst.name ? [dst.name] : [] }], out));
       break;
     case 'docker-archive':
-      await writeFileTransport(dst.path, (out) => writeDockerArchive([{ image, names: dst.name ? [storedName(dst.name)] : [] }], out as never));
+      await writeFileTransport(dst.path, (out) => writeDockerArchive([{ image, names: dst.name ? [storedName(dst.name)] : [] }], out));
       break;
     case 'dir':
       await writeDirImage(image, dst.path);

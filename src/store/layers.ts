@@ -1,4 +1,5 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../oci/digest.js';
@@ -99,7 +100,7 @@ export class LayerStore {
       created: new Date().toISOString(),
     };
     await writeFile(join(staged.dir, 'layer.json'), JSON.stringify(record));
-    await mkdir(this.dir, { recursive: true });
+    await makeDirs(this.dir);
     try {
       await rename(staged.dir, this.layerDir(chainID));
     } catch (e) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readlink, rename, symlink } from 'node:fs/promises';
+import { readFile, readlink, rename, symlink } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError, errnoCode } from '../util/errors.js';
@@ -30,7 +31,7 @@ async function shortLink(root: string, layerDiffDir: string): Promise<string> {
   const target = relative(join(root, 'l'), layerDiffDir);
   const current = await readlink(link).catch(() => undefined);
   if (current === target) return join('l', name);
-  await mkdir(join(root, 'l'), { recursive: true });
+  await makeDirs(join(root, 'l'));
   const tmp = `${link}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   await symlink(target, tmp);
   await rename(tmp, link);
@@ -51,12 +52,12 @@ export async function isMounted(path: string): Promise<boolean> {
  */
 export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: OverlayDirs, opts: { volatile?: boolean } = {}): Promise<void> {
   if (await isMounted(dirs.merged)) return;
-  await Promise.all([mkdir(dirs.upper, { recursive: true }), mkdir(dirs.work, { recursive: true }), mkdir(dirs.merged, { recursive: true })]);
+  await Promise.all([makeDirs(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
   const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
   if (lowers.length === 0) {
     // overlay needs a lower layer; an image with no layers (FROM scratch, nothing added) gets an empty one.
     const empty = join(root, 'l', 'empty');
-    await mkdir(empty, { recursive: true });
+    await makeDirs(empty);
     lowers.push(join('l', 'empty'));
   }
   const options = `lowerdir=${lowers.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;

@@ -1,4 +1,5 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
@@ -44,7 +45,7 @@ export class Store {
 
   static async open(opts: StoreOptions): Promise<Store> {
     const store = new Store(opts.root, opts.runRoot);
-    await mkdir(join(opts.root, 'tmp'), { recursive: true, mode: 0o700 });
+    await makeDirs(join(opts.root, 'tmp'), 0o700);
     await store.tmp.cleanStale();
     await store.lock.sweepLeftovers();
     return store;

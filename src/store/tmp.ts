@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { isTokenAlive, processToken } from '../util/process.js';
 
@@ -15,13 +16,13 @@ export class TempSpace {
   }
 
   async make(prefix: string): Promise<string> {
-    await mkdir(this.mine, { recursive: true });
+    await makeDirs(this.mine);
     return mkdtemp(join(this.mine, `${prefix}-`));
   }
 
   /** A fresh path inside this process's temp space (not created). */
   async path(name: string): Promise<string> {
-    await mkdir(this.mine, { recursive: true });
+    await makeDirs(this.mine);
     return join(this.mine, `${name}-${Math.random().toString(36).slice(2, 10)}`);
   }
 

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, readdir, rename, rm } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,7 +10,8 @@ import { parseManifest, type ImageIndex } from '../oci/manifest.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../oci/platform.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { DirectoryFiles, imageOfBlobFiles } from './files.js';
+import { DirectoryFiles, imageOfBlobFiles, type ReadLimit } from './files.js';
+import { MaxBytes, readFileAtMost } from '../util/read-limits.js';
 import { gatherChunks } from '../util/gather.js';
 
 /**
@@ -24,8 +26,11 @@ function blobName(digest: string): string {
   return d.algorithm === 'sha256' ? d.hex : `${d.algorithm}-${d.hex}`;
 }
 
-async function readVerified(dir: string, name: string, digest: string): Promise<Buffer> {
-  const bytes = await readFile(join(dir, name)).catch((e: unknown) => {
+/** A manifest (or with `limit`, a config) of the directory, read whole and checked against its digest. */
+async function readVerified(dir: string, name: string, digest: string, limit?: ReadLimit): Promise<Buffer> {
+  const { max, what } = limit ?? { max: MaxBytes.manifest, what: `dir:${dir}: ${name}` };
+  const bytes = await readFileAtMost(join(dir, name), max, what).catch((e: unknown) => {
+    if (e instanceof BerthError) throw e;
     throw new BerthError(errnoCode(e) === 'ENOENT' ? 'IMAGE_UNKNOWN' : 'IO', `dir:${dir}: ${name}: ${(e as Error).message}`);
   });
   if (digestOf(bytes, parseDigest(digest).algorithm) !== digest) throw new BerthError('DIGEST_MISMATCH', `dir:${dir}: ${name} does not match its digest ${digest}`);
@@ -38,14 +43,15 @@ async function imageFrom(dir: string, bytes: Buffer, digest: string, mediaType?:
   if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `dir:${dir}: nested indexes are not supported`);
   const files = new DirectoryFiles(dir);
   return imageOfBlobFiles(
-    { where: `dir:${dir}`, read: (d) => readVerified(dir, blobName(d), d), open: (d) => files.open(blobName(d)) },
+    { where: `dir:${dir}`, read: (d, limit) => readVerified(dir, blobName(d), d, limit), open: (d) => files.open(blobName(d)) },
     { bytes, mediaType: parsed.mediaType, digest },
     parsed.manifest,
   );
 }
 
 async function readTop(dir: string): Promise<{ bytes: Buffer; digest: string }> {
-  const bytes: Buffer = await readFile(join(dir, 'manifest.json')).catch((e: unknown) => {
+  const bytes: Buffer = await readFileAtMost(join(dir, 'manifest.json'), MaxBytes.manifest, `dir:${dir}: manifest.json`).catch((e: unknown) => {
+    if (e instanceof BerthError) throw e;
     throw new BerthError(errnoCode(e) === 'ENOENT' ? 'IMAGE_UNKNOWN' : 'IO', `dir:${dir}: no image here (${(e as Error).message})`);
   });
   return { bytes, digest: digestOf(bytes) };
@@ -81,7 +87,7 @@ export async function readDirIndex(dir: string): Promise<ImageIndexBundle | Imag
  * name, kept when present already.
  */
 async function prepare(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const present = await readdir(dir);
   if (present.length > 0) {
     if (!present.includes('version')) throw new BerthError('USAGE', `dir:${dir}: refusing to overwrite a directory that is not empty and holds no dir: image`);

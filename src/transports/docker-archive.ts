@@ -10,6 +10,7 @@ import { parseNormalizedNamed, formatReference, withDefaultTag } from '../oci/re
 import type { Image, Layer, NamedImage } from '../image/image.js';
 import { BerthError } from '../util/errors.js';
 import type { ArchiveFiles } from './files.js';
+import { MaxBytes } from '../util/read-limits.js';
 
 interface ArchiveManifestEntry {
   Config: string;
@@ -30,7 +31,7 @@ export async function isDockerArchive(files: ArchiveFiles): Promise<boolean> {
 export async function readDockerArchive(files: ArchiveFiles): Promise<NamedImage[]> {
   let entries: ArchiveManifestEntry[];
   try {
-    entries = JSON.parse((await files.readFile('manifest.json')).toString('utf8')) as ArchiveManifestEntry[];
+    entries = JSON.parse((await files.readFile('manifest.json', { max: MaxBytes.manifest, what: `${files.description}: manifest.json` })).toString('utf8')) as ArchiveManifestEntry[];
   } catch (e) {
     if (e instanceof BerthError) throw e;
     throw new BerthError('ARCHIVE_INVALID', `${files.description}: manifest.json is not valid JSON`, { cause: e });
@@ -43,7 +44,7 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<NamedImage
     if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) {
       throw new BerthError('ARCHIVE_INVALID', `${files.description}: manifest.json entry lacks Config or Layers`);
     }
-    const configBytes = await files.readFile(entry.Config);
+    const configBytes = await files.readFile(entry.Config, { max: MaxBytes.config, what: `${files.description}: image config ${entry.Config}` });
     const configDigest = digestOf(configBytes);
     const config = parseImageConfig(configBytes);
     const diffIDs = config.rootfs.diff_ids;

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import { indexTar, type TarIndexEntry } from '../archive/tar-index.js';
 import type { Image, Layer, ManifestBlob } from '../image/image.js';
 import { parseImageConfig, type ImageManifest } from '../oci/manifest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
+import { MaxBytes, readFileAtMost, tooLargeError } from '../util/read-limits.js';
 
 /**
  * Read access to the files of an image archive or layout, whether it is a directory or a tar file
@@ -16,8 +17,15 @@ import { BerthError, errnoCode } from '../util/errors.js';
 export interface ArchiveFiles {
   readonly description: string;
   size(name: string): Promise<number | undefined>;
-  readFile(name: string): Promise<Buffer>;
+  /** A small file (a manifest, a config) whole; one larger than `limit.max` is refused, named as `limit.what`, before it is read. */
+  readFile(name: string, limit: ReadLimit): Promise<Buffer>;
   open(name: string): Readable;
+}
+
+/** How much of a file may be read into memory, and what to call it when it holds more. */
+export interface ReadLimit {
+  max: number;
+  what: string;
 }
 
 export class DirectoryFiles implements ArchiveFiles {
@@ -33,9 +41,9 @@ export class DirectoryFiles implements ArchiveFiles {
       throw e;
     }
   }
-  async readFile(name: string): Promise<Buffer> {
+  async readFile(name: string, limit: ReadLimit): Promise<Buffer> {
     try {
-      return await readFile(this.resolve(name));
+      return await readFileAtMost(this.resolve(name), limit.max, limit.what);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') throw new BerthError('ARCHIVE_INVALID', `${this.dir}: ${name} is missing`);
       throw e;
@@ -78,8 +86,9 @@ export class TarFiles implements ArchiveFiles {
     return this.entry(name)?.size;
   }
 
-  async readFile(name: string): Promise<Buffer> {
+  async readFile(name: string, limit: ReadLimit): Promise<Buffer> {
     const e = this.require(name);
+    if (e.size > limit.max) throw tooLargeError(limit.what, e.size, limit.max);
     const buf = Buffer.alloc(e.size);
     const fh = await open(this.path, 'r');
     try {
@@ -141,14 +150,16 @@ export async function openTarArchive(input: string | Readable, spoolPath: () => 
 export interface BlobFiles {
   /** Where they are, for messages. */
   readonly where: string;
-  /** A small blob, checked against its digest. */
-  read(digest: string): Promise<Buffer>;
+  /** A small blob (at most `limit.max` bytes), checked against its digest. */
+  read(digest: string, limit: ReadLimit): Promise<Buffer>;
   open(digest: string): Readable;
 }
 
 /** The image a manifest among such blobs describes: its config read and checked against the layers, each layer opened when asked. */
 export async function imageOfBlobFiles(blobs: BlobFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
-  const configBytes = await blobs.read(manifest.config.digest);
+  const what = `${blobs.where}: image config ${manifest.config.digest}`;
+  if (manifest.config.size > MaxBytes.config) throw tooLargeError(what, manifest.config.size, MaxBytes.config);
+  const configBytes = await blobs.read(manifest.config.digest, { max: MaxBytes.config, what });
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== manifest.layers.length) {
     throw new BerthError('MANIFEST_INVALID', `${blobs.where}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);

@@ -1,4 +1,5 @@
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../util/dirs.js';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -14,7 +15,8 @@ import type { Image, ImageIndexBundle, ManifestBlob, NamedImage } from '../image
 import { writeFileAtomic } from '../util/atomic.js';
 import { BerthError } from '../util/errors.js';
 import { addStream } from './docker-archive.js';
-import { imageOfBlobFiles, type ArchiveFiles } from './files.js';
+import { imageOfBlobFiles, type ArchiveFiles, type ReadLimit } from './files.js';
+import { MaxBytes, tooLargeError } from '../util/read-limits.js';
 import { gatherChunks } from '../util/gather.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -29,8 +31,11 @@ function blobPath(digest: string): string {
   return `blobs/${d.algorithm}/${d.hex}`;
 }
 
-async function readBlobVerified(files: ArchiveFiles, desc: { digest: string; size?: number }): Promise<Buffer> {
-  const bytes = await files.readFile(blobPath(desc.digest));
+/** A manifest or index of the layout (`limit` says otherwise for a config), read whole and checked against its digest. */
+async function readBlobVerified(files: ArchiveFiles, desc: { digest: string; size?: number }, limit?: ReadLimit): Promise<Buffer> {
+  const { max, what } = limit ?? { max: MaxBytes.manifest, what: `${files.description}: manifest ${desc.digest}` };
+  if (desc.size !== undefined && desc.size > max) throw tooLargeError(what, desc.size, max);
+  const bytes = await files.readFile(blobPath(desc.digest), { max, what });
   if (digestOf(bytes, parseDigest(desc.digest).algorithm) !== desc.digest) {
     throw new BerthError('DIGEST_MISMATCH', `${files.description}: blob ${desc.digest} does not match its digest`);
   }
@@ -51,7 +56,7 @@ function refName(desc: Descriptor): string | undefined {
 }
 
 async function layoutEntriesOf(files: ArchiveFiles, only: string | undefined): Promise<Descriptor[]> {
-  const indexBytes = await files.readFile('index.json');
+  const indexBytes = await files.readFile('index.json', { max: MaxBytes.manifest, what: `${files.description}: index.json` });
   const top = parseManifest(indexBytes);
   if (top.kind !== 'index') throw new BerthError('ARCHIVE_INVALID', `${files.description}: index.json is not an image index`);
   let entries = top.index.manifests;
@@ -110,7 +115,7 @@ async function readChild(files: ArchiveFiles, desc: Descriptor): Promise<Image> 
 
 function imageOf(files: ArchiveFiles, manifestBlob: ManifestBlob, manifest: ImageManifest): Promise<Image> {
   return imageOfBlobFiles(
-    { where: files.description, read: (digest) => readBlobVerified(files, { digest }), open: (digest) => files.open(blobPath(digest)) },
+    { where: files.description, read: (digest, limit) => readBlobVerified(files, { digest }, limit), open: (digest) => files.open(blobPath(digest)) },
     manifestBlob,
     manifest,
   );
@@ -209,14 +214,14 @@ const LAYOUT_BLOB_CONCURRENCY = 6;
  */
 export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: string): Promise<void> {
   const { entries, index } = layoutEntries(images);
-  await mkdir(join(dir, 'blobs'), { recursive: true });
+  await makeDirs(join(dir, 'blobs'));
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
   const writeEntry = async (e: LayoutEntry): Promise<void> => {
     const target = join(dir, e.path);
     // Present already: a layout's blobs are named by digest (checked by access, never read whole).
     const exists = await access(target).then(() => true, () => false);
     if (exists) return;
-    await mkdir(join(target, '..'), { recursive: true });
+    await makeDirs(join(target, '..'));
     const tmp = `${target}.tmp-${process.pid}`;
     try {
       const body = await e.body();

@@ -86,21 +86,31 @@ async function recordImage(store: Store, image: Image, chain: string[], names: s
     await putLayers(store, image, chain, added, onProgress);
     trace('store: layers in place');
     onProgress?.({ type: 'config', digest: image.config.digest });
-    await store.blobs.putBytes(image.config.bytes, image.config.digest);
+    await putSmallBlob(store, image.config, added);
     onProgress?.({ type: 'manifest' });
-    await store.blobs.putBytes(image.manifest.bytes, image.manifest.digest);
-    if (image.index) await store.blobs.putBytes(image.index.bytes, image.index.digest);
+    await putSmallBlob(store, image.manifest, added);
+    if (image.index) await putSmallBlob(store, image.index, added);
+    const small = [image.config, image.manifest, ...(image.index ? [image.index] : [])];
     trace('store: config and manifest stored');
     const record = await store.updateImages(async (images) => {
-      // A concurrent rmi may have swept a layer we found present: check under the lock.
+      // A concurrent rmi, or a failed load taking back what it added, may have swept a layer or
+      // blob we found present: check under the lock.
       for (let i = 0; i < chain.length; i++) {
         if (!(await store.layers.get(chain[i]!)) || !(await store.blobs.has(image.layers[i]!.digest))) return undefined;
       }
+      for (const blob of small) if (!(await store.blobs.has(blob.digest))) return undefined;
       return upsertImage(images, image, chain, await layerSize(store, chain), names);
     });
     if (record) return record;
     if (attempt >= 2) throw new BerthError('IO', 'layers kept disappearing while the image was stored (concurrent removal)', { temporary: true });
   }
+}
+
+/** A config, manifest or index blob; counted in `added` only when this write published it. */
+async function putSmallBlob(store: Store, blob: { bytes: Buffer; digest: string }, added: Added): Promise<void> {
+  if (await store.blobs.has(blob.digest)) return;
+  await store.blobs.putBytes(blob.bytes, blob.digest);
+  added.blobs.push(blob.digest);
 }
 
 /** What a write added to the store, so that a failed write can take it back out. */
@@ -109,11 +119,18 @@ interface Added {
   layers: string[];
 }
 
+/**
+ * Puts every layer in place. On a failure the others are let finish (none starts any more) before
+ * it is thrown: a layer still being written when the caller takes back what was `added` would be
+ * published after that clean-up and stay behind, used by no image.
+ */
 async function putLayers(store: Store, image: Image, chain: string[], added: Added, onProgress?: ProgressSink): Promise<void> {
   const limit = pLimit(LOCAL_LAYER_CONCURRENCY);
-  await Promise.all(
+  let failed = false;
+  const results = await Promise.allSettled(
     image.layers.map((layer, i) =>
       limit(async () => {
+        if (failed) return;
         const chainID = chain[i]!;
         const haveBlob = await store.blobs.has(layer.digest);
         const haveLayer = (await store.layers.get(chainID)) !== undefined;
@@ -139,9 +156,14 @@ async function putLayers(store: Store, image: Image, chain: string[], added: Add
           added.layers.push(chainID);
         }
         onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+      }).catch((e: unknown) => {
+        failed = true;
+        throw e;
       }),
     ),
   );
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import { makeDirs } from './dirs.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, basename } from 'node:path';
 
@@ -50,7 +51,7 @@ export async function publishFile(from: string, to: string, opts: { synced?: boo
       await fh.close();
     }
   }
-  await mkdir(dirname(to), { recursive: true });
+  await makeDirs(dirname(to));
   try {
     await rename(from, to);
   } catch (e) {

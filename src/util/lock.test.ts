@@ -65,4 +65,16 @@ describe('DirLock', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a lock removed from under its holder is released without an error', { timeout: 10_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+    try {
+      const lock = new DirLock(join(dir, 'c.lock'));
+      await lock.with(async () => rmSync(join(dir, 'c.lock'), { recursive: true }));
+      await lock.with(async () => undefined); // and it can be taken again
+      assert.ok(!existsSync(join(dir, 'c.lock')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -66,7 +66,14 @@ export class DirLock {
     if (this.held === 0) return;
     if (--this.held > 0) return;
     const doomed = `${this.path}.released-${randomBytes(4).toString('hex')}`;
-    await rename(this.path, doomed);
+    try {
+      await rename(this.path, doomed);
+    } catch (e) {
+      // Gone already (removed by hand, or by an older berth that deleted a container's lock
+      // after rm): there is nothing left to release.
+      if (errnoCode(e) === 'ENOENT') return;
+      throw e;
+    }
     await rm(doomed, { recursive: true, force: true });
   }
 

@@ -9,6 +9,7 @@ import { buildImage, type PullPolicy } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
 import { imageEvent } from '../../engine/events.js';
 import { BerthError } from '../../util/errors.js';
+import { writeUserFile } from '../../util/user-file.js';
 import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { registryOptions } from './_registry-opts.js';
@@ -193,7 +194,7 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
     }).finally(() => live?.stop());
     const id = record.id.replace(/^sha256:/, '');
     await imageEvent(store, 'build', record.id, record.names[0]);
-    if (f.iidfile) await writeFile(f.iidfile, record.id);
+    if (f.iidfile) await writeUserFile(f.iidfile, record.id);
     process.stdout.write(`${id}\n`);
   });
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../util/user-file.js';
 import { copyImage, parseMultiArch, type MultiArch } from '../../engine/copy.js';
 import { withStore } from '../../engine/engine.js';
 import { hostPlatform, type Platform } from '../../oci/platform.js';
@@ -54,6 +54,6 @@ export async function run(g: GlobalOptions, from: string, to: string, f: CopyFla
       ...(format ? { compression: { format, ...(level !== undefined ? { level } : {}) } } : {}),
     });
     if (!f.quiet) process.stderr.write('Writing manifest to image destination\n');
-    if (f.digestfile) await writeFile(f.digestfile, digest);
+    if (f.digestfile) await writeUserFile(f.digestfile, digest);
   });
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +8,7 @@ import { getContainer } from '../../engine/containers/lifecycle.js';
 import { resolveInRoot } from '../../engine/containers/rootfs-path.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
+import { writeUserFileStream } from '../../util/user-file.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 
@@ -109,7 +109,8 @@ export async function runExport(g: GlobalOptions, name: string, f: { output?: st
   if (!f.output && process.stdout.isTTY) throw new BerthError('USAGE', 'refusing to export to terminal. Use -o flag or redirect');
   await withStore(engineOptions(g), async (store) => {
     await withRootfs(store, name, async (rootfs) => {
-      await pipeline(tarDirectory(rootfs), f.output ? createWriteStream(f.output) : process.stdout);
+      if (f.output) await writeUserFileStream(f.output, (out) => pipeline(tarDirectory(rootfs), out));
+      else await pipeline(tarDirectory(rootfs), process.stdout);
     });
   });
 }

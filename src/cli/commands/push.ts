@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../util/user-file.js';
 import { withStore } from '../../engine/engine.js';
 import { imageEvent } from '../../engine/events.js';
 import { findImage } from '../../store/lookup.js';
@@ -49,5 +49,5 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;
   }).finally(progress.stop);
-  if (opts.digestfile) await writeFile(opts.digestfile, digest);
+  if (opts.digestfile) await writeUserFile(opts.digestfile, digest);
 }

@@ -1,5 +1,6 @@
 import { trace } from '../../util/trace.js';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
@@ -36,7 +37,7 @@ function exitCommand(store: Store, id: string): string[] {
 /** One lifecycle operation at a time per container (start, stop, cleanup, rm), across processes. */
 export async function withContainerLock<T>(store: Store, id: string, fn: () => Promise<T>): Promise<T> {
   const lock = new DirLock(containerPaths(store, id).lock);
-  await mkdir(store.containerDir('.'), { recursive: true });
+  await makeDirs(store.containerDir('.'));
   return lock.with(fn, 5 * 60_000);
 }
 
@@ -85,7 +86,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     if (c.state.status === 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.id} is paused: unpause it instead: container state improper`);
     const paths = containerPaths(store, c.id);
     const runtime = runtimeFor(store, c);
-    await Promise.all([mkdir(paths.run, { recursive: true }), mkdir(paths.exitDir, { recursive: true }), mkdir(paths.socketDir, { recursive: true }), mkdir(paths.persist, { recursive: true })]);
+    await Promise.all([makeDirs(paths.run), makeDirs(paths.exitDir), makeDirs(paths.socketDir), makeDirs(paths.persist)]);
     await Promise.all([rm(paths.exitFile, { force: true }), rm(paths.cleanupClaim, { force: true })]);
     await runtime.delete(c.id, true);
     trace('start: locked, dirs made');
@@ -285,7 +286,8 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
       opts.volumes ? removeAnonymousVolumes(store, current) : undefined,
     ]);
   });
-  await rm(containerPaths(store, c.id).lock, { recursive: true, force: true }).catch(() => undefined);
+  // The lock directory went with its release. Removing it here as well would take it from a
+  // concurrent rm that has acquired it meanwhile (and fail that one's release).
   trace('rm: done');
   return c.id;
 }

@@ -1,5 +1,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../../util/dirs.js';
 import { basename, dirname, join } from 'node:path';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -80,7 +81,7 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
   const marker = join(runRootOf(store), 'alive');
   if (existsSync(marker)) return;
   // First, so that a run root that cannot be made (a regular file there) changes no record.
-  await mkdir(runRootOf(store), { recursive: true });
+  await makeDirs(runRootOf(store));
   await store.updateContainers((all) => {
     for (const c of all) {
       if (LIVE.has(c.state.status)) {

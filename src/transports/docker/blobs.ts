@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../oci/digest.js';
 import { BerthError } from '../../util/errors.js';
+import { MaxBytes, tooLargeError } from '../../util/read-limits.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { backoff, DEFAULT_RETRY, isRetriableError, registryError, type HttpResponse, type RetryPolicy } from './_http.js';
@@ -84,10 +85,24 @@ export async function openBlob(client: RegistryClient, repository: string, diges
   return Readable.from(body(), { objectMode: false });
 }
 
-/** Reads a small blob (a config) whole, verified. */
-export async function readBlob(client: RegistryClient, repository: string, digest: string, size?: number): Promise<Buffer> {
+/**
+ * Reads a small blob (a config) whole, verified; one over `max` bytes is refused: by its
+ * descriptor's size before any request, or (no size given) once that many bytes have come.
+ */
+export async function readBlob(client: RegistryClient, repository: string, digest: string, size?: number, max: number = MaxBytes.config): Promise<Buffer> {
+  const what = `${client.registry}/${repository}: image config ${digest}`;
+  if (size !== undefined && size > max) throw tooLargeError(what, size, max);
   const chunks: Buffer[] = [];
-  for await (const c of await openBlob(client, repository, digest, size)) chunks.push(c as Buffer);
+  let total = 0;
+  const body = await openBlob(client, repository, digest, size);
+  for await (const c of body) {
+    total += (c as Buffer).length;
+    if (total > max) {
+      body.destroy();
+      throw tooLargeError(what, undefined, max);
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks);
 }
 

@@ -11,6 +11,7 @@ import { findRegistry, type RegistriesConf } from '../../config/registries.js';
 import { digestOf, isDigest, parseDigest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import type { ManifestBlob } from '../../image/image.js';
+import { MaxBytes, tooLargeError } from '../../util/read-limits.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { Authenticator, repositoryScope } from './auth.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
@@ -231,7 +232,12 @@ export class RegistryClient {
     const what = `reading manifest ${reference} in ${this.registry}/${repository}`;
     const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, { scopes: [this.scope(repository)], headers: { Accept: MANIFEST_ACCEPT }, retry: true });
     if (res.status !== 200) throw await registryError(res, what);
-    const bytes = await readBody(res, 4 * 1024 * 1024);
+    const declared = Number(res.headers['content-length'] ?? 0);
+    if (declared > MaxBytes.manifest) {
+      res.body.destroy();
+      throw tooLargeError(`${this.registry}/${repository}: manifest ${reference}`, declared, MaxBytes.manifest);
+    }
+    const bytes = await readBody(res, MaxBytes.manifest);
     const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
     let digest: string;
     if (isDigest(reference)) {

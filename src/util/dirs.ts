@@ -1,0 +1,33 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errnoCode } from './errors.js';
+
+/**
+ * `mkdir -p`: makes `path` and any missing parents (each with `mode`); a directory already there is
+ * fine. Node's own `mkdir({ recursive: true })` retries forever where a parent exists but the
+ * child cannot be made (ENOENT inside /proc/self, for one): here every error the retry cannot fix
+ * is thrown, naming the path.
+ */
+export async function makeDirs(path: string, mode?: number): Promise<void> {
+  try {
+    await mkdir(path, mode === undefined ? undefined : { mode });
+    return;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST' && (await isDirectory(path))) return;
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    const parent = dirname(path);
+    if (parent === path) throw e;
+    await makeDirs(parent, mode);
+  }
+  // The parent is there now: a second ENOENT means this directory cannot be made at all.
+  try {
+    await mkdir(path, mode === undefined ? undefined : { mode });
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST' && (await isDirectory(path))) return; // made meanwhile by someone else
+    throw e;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
+}
