@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../util/user-file.js';
 import { addToList, annotateList, createList, inspectList, listExists, pushList, removeFromList, removeLists, type EntryAnnotations } from '../../engine/manifests.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
@@ -64,7 +64,7 @@ export async function runPush(g: GlobalOptions, name: string, dest: string | und
   const digest = await withStore(engineOptions(g), (store) =>
     pushList(store, name, dest ?? name, { all, ...(format ? { format } : {}), registry: registryOptions(f), ...(f.rm ? { rm: true } : {}) }),
   );
-  if (f.digestfile) await writeFile(f.digestfile, digest);
+  if (f.digestfile) await writeUserFile(f.digestfile, digest);
   if (!f.quiet) process.stderr.write(`Writing manifest list to image destination\n`);
 }
 

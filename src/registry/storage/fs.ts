@@ -8,6 +8,7 @@ import { FsUploads } from './_fs-uploads.js';
 import type { BlobContent, BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRequest, RegistryStorage } from './types.js';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../../util/errors.js';
+import { makeDirs } from '../../util/dirs.js';
 
 const BLOB_READ_CHUNK = 1 << 20;
 
@@ -164,7 +165,8 @@ export class FsStorage implements RegistryStorage {
   /** Opens (creating if needed) the registry at `root`, removing temp files a crash left behind. */
   static async open(root: string): Promise<FsStorage> {
     const s = new FsStorage(root);
-    for (const dir of [s.paths.tmp(), s.paths.uploads(), s.paths.repositories(), join(root, 'blobs')]) await mkdir(dir, { recursive: true });
+    // makeDirs, not mkdir -p: a storage path under /proc fails at once instead of spinning.
+    for (const dir of [s.paths.tmp(), s.paths.uploads(), s.paths.repositories(), join(root, 'blobs')]) await makeDirs(dir);
     const now = Date.now();
     for (const name of await readdir(s.paths.tmp())) {
       const p = join(s.paths.tmp(), name);
