@@ -75,7 +75,10 @@ describe('containers: run, exit codes and output', () => {
     // The terminal is resized from outside while the container sleeps; its second stty sees it.
     // One TIOCSWINSZ, as a terminal emulator resizes (stty rows/cols would make two, a signal each).
     const resize = `perl -e 'my $w = pack("S4", 50, 120, 0, 0); ioctl(STDIN, 0x5414, $w) or die "resize: $!"' < /dev/tty`;
-    const cmd = `stty rows 40 cols 100; (sleep 1.5; ${resize}) & ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none busybox sh -c 'stty size; sleep 3; stty size'`;
+    // The resize waits for the container's first answer (a marker file), so a slow start on a
+    // loaded machine cannot put it before the container's terminal exists.
+    const ready = `${env.dir}/resize-ready`;
+    const cmd = `stty rows 40 cols 100; (while [ ! -e ${ready} ]; do sleep 0.1; done; ${resize}) & ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none -v ${env.dir}:/shared busybox sh -c 'stty size; touch /shared/resize-ready; sleep 2; stty size'`;
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
