@@ -4,6 +4,7 @@ import type { ContainerConfig } from '../oci/manifest.js';
 import { parseSignal } from '../runtime/signals.js';
 import { BerthError } from '../util/errors.js';
 import { checkFlags, flagValue } from './stages.js';
+import { parseGoDuration } from '../util/go-duration.js';
 
 const METADATA = new Set(['env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
 
@@ -11,19 +12,11 @@ export function isMetadata(keyword: string): boolean {
   return METADATA.has(keyword);
 }
 
-/** Go's time.ParseDuration for what HEALTHCHECK takes (`30s`, `1m30s`, `500ms`), in nanoseconds. */
+/** A HEALTHCHECK duration (`30s`, `1m30s`, `500ms`), in nanoseconds. */
 export function parseDuration(value: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  if (value === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of value.matchAll(re)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    end = m.index + m[0].length;
-  }
-  if (end !== value.length || value === '') throw new BerthError('DOCKERFILE_INVALID', `invalid duration "${value}"`);
-  return Math.round(total);
+  const ns = parseGoDuration(value);
+  if (ns === undefined || ns < 0) throw new BerthError('DOCKERFILE_INVALID', `invalid duration "${value}"`);
+  return ns;
 }
 
 function commandOf(ins: Instruction, shell: string[]): string[] {

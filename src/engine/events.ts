@@ -5,6 +5,7 @@ import { BerthError } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import { appendLine, tailLines } from './_event-log.js';
 import { runRootOf } from './containers/paths.js';
+import { parseGoDuration } from '../util/go-duration.js';
 
 /**
  * What happened in the store, as podman's `events` reports it: one JSON line per event in
@@ -58,24 +59,6 @@ export function parseRfc3339(s: string): bigint | undefined {
 
 /** An event's time in nanoseconds (0 when unreadable, so that it sorts first). */
 export const eventNanos = (e: BerthEvent): bigint => parseRfc3339(e.Time) ?? 0n;
-
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's time.ParseDuration, in nanoseconds; undefined when `s` is not one. */
-export function parseGoDuration(s: string): number | undefined {
-  const m = /^([+-]?)(.*)$/.exec(s)!;
-  const body = m[2]!;
-  if (body === '0') return 0;
-  if (body === '') return undefined;
-  let total = 0;
-  let end = 0;
-  for (const part of body.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy)) {
-    total += Number(part[1]) * DURATION_UNITS[part[2]!]!;
-    end = part.index + part[0].length;
-  }
-  if (end !== body.length) return undefined;
-  return m[1] === '-' ? -total : total;
-}
 
 /**
  * podman's --since/--until: an RFC 3339 time or date, Unix seconds (with a fraction), or a

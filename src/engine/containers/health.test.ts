@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { healthConfig, parseGoDuration } from './health.js';
+import { healthConfig, parseHealthDuration } from './health.js';
 
 describe('healthConfig: the flags over the image\'s HEALTHCHECK', { timeout: 10_000 }, () => {
   it('takes a shell command, a JSON array and podman\'s defaults', () => {
@@ -35,9 +35,9 @@ describe('healthConfig: the flags over the image\'s HEALTHCHECK', { timeout: 10_
   });
 
   it('parses Go durations and refuses others', () => {
-    assert.equal(parseGoDuration('1h2m3s', '--x'), 3723e9);
-    assert.equal(parseGoDuration('1.5s', '--x'), 1.5e9);
-    assert.equal(parseGoDuration('0', '--x'), 0);
-    for (const bad of ['', '5', '1d', 's', '1s ']) assert.throws(() => parseGoDuration(bad, '--health-timeout'), /invalid argument .* for "--health-timeout" flag/);
+    assert.equal(parseHealthDuration('1h2m3s', '--x'), 3723e9);
+    assert.equal(parseHealthDuration('1.5s', '--x'), 1.5e9);
+    assert.equal(parseHealthDuration('0', '--x'), 0);
+    for (const bad of ['', '5', '1d', 's', '1s ']) assert.throws(() => parseHealthDuration(bad, '--health-timeout'), /invalid argument .* for "--health-timeout" flag/);
   });
 });

@@ -10,6 +10,7 @@ import { execProcessSpec, withProcessFile } from './exec.js';
 import { killContainer, runtimeFor, startContainer, stopContainer } from './lifecycle.js';
 import { containerEvent } from '../events.js';
 import { containerPaths } from './paths.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 /** Docker's defaults, which podman keeps: every 30 s, 30 s to answer, unhealthy after 3 failures. */
 const DEFAULT_INTERVAL = 30e9;
@@ -48,19 +49,11 @@ export interface HealthFlags {
 
 const ON_FAILURE = ['none', 'kill', 'restart', 'stop'] as const;
 
-/** Go's time.ParseDuration (`30s`, `1m30s`, `500ms`), in nanoseconds. */
-export function parseGoDuration(value: string, flag: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  if (value === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of value.matchAll(re)) {
-    total += Number(m[1]) * units[m[2]!]!;
-    end = m.index + m[0].length;
-  }
-  if (end !== value.length || value === '') throw new BerthError('USAGE', `invalid argument "${value}" for "${flag}" flag: time: invalid duration "${value}"`);
-  return Math.round(total);
+/** A `--health-*` duration in nanoseconds, with pflag's message for one that is not. */
+export function parseHealthDuration(value: string, flag: string): number {
+  const ns = parseGoDuration(value);
+  if (ns === undefined || ns < 0) throw new BerthError('USAGE', `invalid argument "${value}" for "${flag}" flag: time: invalid duration "${value}"`);
+  return ns;
 }
 
 /** `--health-cmd`: a JSON array is taken as the test itself (`["CMD", ...]`), anything else as a shell command. */
@@ -109,15 +102,15 @@ export function healthConfig(flags: HealthFlags, image: unknown): HealthConfig |
   };
   if (flags.healthInterval !== undefined) {
     // podman: "disable" (or 0) means no timer: the check runs only when asked.
-    hc.Interval = flags.healthInterval === 'disable' ? 0 : parseGoDuration(flags.healthInterval, '--health-interval');
+    hc.Interval = flags.healthInterval === 'disable' ? 0 : parseHealthDuration(flags.healthInterval, '--health-interval');
     if (hc.Interval !== 0 && hc.Interval < 1e9) throw new BerthError('USAGE', 'healthcheck-interval must be at least 1 second');
   }
   if (flags.healthTimeout !== undefined) {
-    hc.Timeout = parseGoDuration(flags.healthTimeout, '--health-timeout');
+    hc.Timeout = parseHealthDuration(flags.healthTimeout, '--health-timeout');
     if (hc.Timeout < 1e9) throw new BerthError('USAGE', 'healthcheck-timeout must be at least 1 second');
   }
   if (flags.healthStartPeriod !== undefined) {
-    hc.StartPeriod = parseGoDuration(flags.healthStartPeriod, '--health-start-period');
+    hc.StartPeriod = parseHealthDuration(flags.healthStartPeriod, '--health-start-period');
   }
   if (flags.healthRetries !== undefined) {
     const n = Number(flags.healthRetries);
