@@ -26,14 +26,18 @@ export async function run(g: GlobalOptions, name: string, command: string[], f: 
   const detachKeys = parseDetachKeys(f.detachKeys);
   return withStore(engineOptions(g), async (store) => {
     const c = await getContainer(store, name);
-    const proc = await execProcessSpec(store, c, command, f);
+    // The runtime makes the terminal from ours: without one on stdin it fails (tcgetattr), where
+    // podman's exec still runs; the process then runs without a terminal.
+    const tty = Boolean(f.tty) && process.stdin.isTTY === true;
+    const proc = await execProcessSpec(store, c, command, { ...f, tty });
     return withProcessFile(store, c, proc, async (procFile) => {
       const runtime = runtimeFor(store, c);
       const child = runtime.execProcess(c.id, procFile, {
         tty: false,
         detach: Boolean(f.detach),
-        // With -i and detach keys, what is typed goes through us, to watch for the sequence.
-        stdio: f.detach ? 'ignore' : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && detachKeys.length ? 'pipe' : 'inherit', 'inherit', 'pipe'],
+        // With -i and detach keys, what is typed goes through us, to watch for the sequence; with a
+        // terminal the runtime must have ours itself.
+        stdio: f.detach ? 'ignore' : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && !tty && detachKeys.length ? 'pipe' : 'inherit', 'inherit', 'pipe'],
       });
       // Resolves when the user types the detach keys: the process runs on without us.
       let onDetach: () => void = () => undefined;
