@@ -61,7 +61,11 @@ export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promi
     const scanner = new DetachScanner(opts.detachKeys ?? Buffer.alloc(0));
     const onData = (chunk: Buffer) => {
       const { pass, detach } = scanner.feed(chunk);
-      if (pass.length) a.stdin.write(pass);
+      // Backpressure as pipe() has it: a large piped input is not held in memory.
+      if (pass.length && !a.stdin.write(pass)) {
+        process.stdin.pause();
+        a.stdin.once('drain', () => process.stdin.resume());
+      }
       if (detach) {
         finish('detached');
         a.close();

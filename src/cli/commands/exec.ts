@@ -47,7 +47,10 @@ export async function run(g: GlobalOptions, name: string, command: string[], f: 
         child.stdin.on('error', () => undefined);
         process.stdin.on('data', (chunk: Buffer) => {
           const { pass, detach } = scanner.feed(chunk);
-          if (pass.length) child.stdin!.write(pass);
+          if (pass.length && !child.stdin!.write(pass)) {
+            process.stdin.pause();
+            child.stdin!.once('drain', () => process.stdin.resume());
+          }
           if (detach) onDetach();
         });
         process.stdin.once('end', () => child.stdin!.end());
