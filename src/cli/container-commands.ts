@@ -126,6 +126,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
   both((n) => withCreateFlags(new Command(n).description('Run a command in a new container'))
     .option('-d, --detach', 'run in the background and print the container ID')
     .option('--sig-proxy [bool]', 'forward signals to the container (default true without a TTY)')
+    .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)')
     .action(lazy(() => import('./commands/run.js'))), 'run');
   both((n) => withCreateFlags(new Command(n).description('Create but do not start a container')).action(lazy(() => import('./commands/create.js'))), 'create');
   both((n) => new Command(n)
@@ -133,6 +134,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .argument('<containers...>')
     .option('-a, --attach', 'attach to the container\'s output')
     .option('-i, --interactive', 'attach the container\'s stdin')
+    .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)')
     .action(lazy(() => import('./commands/start.js'))), 'start');
   both((n) => new Command(n)
     .description('Stop one or more containers')
@@ -189,12 +191,14 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('-u, --user <user[:group]>', 'user to run as')
     .option('-w, --workdir <dir>', 'working directory')
     .option('--privileged', 'give the process all capabilities')
+    .option('--detach-keys <keys>', 'the key sequence that detaches from the process (default ctrl-p,ctrl-q; "" for none)')
     .action(lazy(() => import('./commands/exec.js'))), 'exec');
   both((n) => new Command(n)
     .description('Attach to a running container')
     .argument('<container>')
     .option('--no-stdin', 'do not attach stdin')
     .option('--sig-proxy [bool]', 'forward signals to the container')
+    .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)')
     .action(lazy(async () => ({ run: (await import('./commands/start.js')).runAttach }))), 'attach');
   both((n) => new Command(n).description('Pause all processes in containers').argument('[containers...]').option('-a, --all', 'pause all running containers')
     .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runPause }))), 'pause');
@@ -214,7 +218,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('--no-stream', 'print one sample and exit')
     .option('--no-trunc', 'do not truncate output')
     .option('--format <format>', 'pretty-print with a Go template, or json')
-    .action(lazy(async () => ({ run: (await import('./commands/top.js')).runStats }))), 'stats');
+    .option('-i, --interval <seconds>', 'seconds between samples (default 5)')
+    .option('--no-reset', 'do not clear the terminal between samples')
+    .action(lazy(() => import('./commands/stats.js'))), 'stats');
   both((n) => new Command(n)
     .description('Copy files between a container and the local file system (- for a tar stream)')
     .argument('<source>')

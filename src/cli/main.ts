@@ -217,6 +217,11 @@ function imageGroup(): Command {
     .description('Exit 0 if the image exists in local storage, 1 if not')
     .argument('<image>')
     .action(lazy(() => import('./commands/image-exists.js'))));
+  image.addCommand(new Command('tree')
+    .description('Print the layer hierarchy of an image in a tree format')
+    .argument('<image>')
+    .option('--whatrequires', 'show all child images and layers of the specified image')
+    .action(lazy(() => import('./commands/image-tree.js'))));
   return image;
 }
 

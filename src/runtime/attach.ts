@@ -28,6 +28,7 @@ binmode STDOUT; binmode STDIN; $| = 1;
 syswrite(STDOUT, pack('CN', 0, 0));
 my $child = fork();
 if ($child == 0) { my $b; while (sysread(STDIN, $b, 32768)) { send($s, $b, 0) or last; } shutdown($s, 1); exit 0; }
+$SIG{TERM} = sub { kill 'KILL', $child; exit 0 };
 my $b;
 while (defined(recv($s, $b, 65536, 0)) && length($b) > 0) { syswrite(STDOUT, pack('CN', ord($b), length($b) - 1) . substr($b, 1)) or last; }
 kill 'TERM', $child; exit 0;

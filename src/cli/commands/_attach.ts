@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { openSync, writeSync, closeSync, constants } from 'node:fs';
 import { attachSocket, type Attachment } from '../../runtime/attach.js';
+import { DetachScanner } from './_detach-keys.js';
 
 export interface AttachOptions {
   attachSocket: string;
@@ -9,14 +10,19 @@ export interface AttachOptions {
   ctl: string;
   stdin: boolean;
   tty: boolean;
+  /** The sequence that detaches us from the container, leaving it running (empty: none). */
+  detachKeys?: Buffer;
 }
+
+/** How an attachment ended: the container's output closed, or the user typed the detach keys. */
+export type AttachEnd = 'exited' | 'detached';
 
 /**
  * Connects the terminal (or our stdio) to a container through conmon's attach socket: output to
  * stdout/stderr, stdin to the container, and with a TTY the terminal in raw mode and its size
  * passed on through conmon's ctl fifo (message 1: resize).
  */
-export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promise<void>; detach: () => void }> {
+export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promise<AttachEnd>; detach: () => void }> {
   const a: Attachment = opts.attachment ?? attachSocket(opts.attachSocket);
   await a.ready;
   a.on('stdout', (d) => process.stdout.write(d));
@@ -37,17 +43,42 @@ export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promi
     process.stdout.on('resize', resize);
     restore.push(() => process.stdout.off('resize', resize));
   }
-  if (opts.stdin) {
-    process.stdin.pipe(a.stdin);
-    restore.push(() => process.stdin.unpipe(a.stdin));
-  }
-  const done = new Promise<void>((resolve) => {
-    a.once('end', () => {
-      for (const r of restore) r();
+  let finish: (how: AttachEnd) => void = () => undefined;
+  const done = new Promise<AttachEnd>((resolve) => {
+    let ended = false;
+    finish = (how) => {
+      if (ended) return;
+      ended = true;
+      for (const r of restore.splice(0)) r();
       process.stdin.pause();
-      resolve();
-    });
+      resolve(how);
+    };
   });
+  a.once('end', () => finish('exited'));
+  if (opts.stdin) {
+    // conmon knows nothing of detach keys: we watch what is typed, and on the sequence close our
+    // end of the attach socket, which leaves the container running.
+    const scanner = new DetachScanner(opts.detachKeys ?? Buffer.alloc(0));
+    const onData = (chunk: Buffer) => {
+      const { pass, detach } = scanner.feed(chunk);
+      // Backpressure as pipe() has it: a large piped input is not held in memory.
+      if (pass.length && !a.stdin.write(pass)) {
+        process.stdin.pause();
+        a.stdin.once('drain', () => process.stdin.resume());
+      }
+      if (detach) {
+        finish('detached');
+        a.close();
+      }
+    };
+    const onEnd = () => a.stdin.end();
+    process.stdin.on('data', onData);
+    process.stdin.once('end', onEnd);
+    restore.push(() => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', onEnd);
+    });
+  }
   return { done, detach: () => a.close() };
 }
 

@@ -10,12 +10,20 @@ import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachSocket } from '../../runtime/attach.js';
 import { dismissMonitor } from '../../runtime/conmon.js';
 import { attachTerminal } from './_attach.js';
+import { parseDetachKeys } from './_detach-keys.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 interface RunFlags extends CreateFlags {
   detach?: boolean;
   sigProxy?: boolean | string;
+  detachKeys?: string;
+}
+
+/** podman's warning (a logrus line) for -it when stdin is no terminal. */
+function warnNotATerminal(): void {
+  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  process.stderr.write(`time="${at}" level=warning msg="The input device is not a TTY. The --tty and --interactive flags might not work properly"\n`);
 }
 
 /** How long conmon holds back its cleanup call for a container whose run stays in the foreground. */
@@ -30,6 +38,8 @@ const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
 export async function run(g: GlobalOptions, image: string, command: string[], f: RunFlags): Promise<number> {
   useSelfAsExitCommand();
   trace('run: begin');
+  const detachKeys = parseDetachKeys(f.detachKeys);
+  if (f.tty && f.interactive && !process.stdin.isTTY) warnNotATerminal();
   return withStore(engineOptions(g), async (store) => {
     const opts = createOptions(image, command, f);
     const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
@@ -65,7 +75,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
       ({ conmonPid } = (await startContainer(store, created.id, {
         cleanupFallbackSeconds: FOREGROUND_CLEANUP_FALLBACK_S,
         beforeStart: async () => {
-          attached = await attachTerminal({ attachSocket: paths.attachSocket, attachment: early, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty });
+          attached = await attachTerminal({ attachSocket: paths.attachSocket, attachment: early, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty, detachKeys });
         },
       })).state);
     } catch (e) {
@@ -78,7 +88,11 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     started = true;
     trace('run: started');
     for (const sig of pending.splice(0)) forward(sig);
-    await attached!.done;
+    if ((await attached!.done) === 'detached') {
+      // The container runs on without us; conmon's cleanup call takes over when it exits.
+      if (proxy) for (const s of PROXIED) process.off(s, forward);
+      return 0;
+    }
     trace('run: output ended');
     const code = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, created.id)).state.exitCode;
     trace('run: exit code read');

@@ -5,11 +5,13 @@ import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachTerminal } from './_attach.js';
+import { parseDetachKeys } from './_detach-keys.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 /** `berth start [-a] [-i] CONTAINER...`: prints each name as given; with -a stays attached to one. */
-export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean }): Promise<number> {
+export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number> {
   useSelfAsExitCommand();
+  const detachKeys = parseDetachKeys(f.detachKeys);
   if ((f.attach || f.interactive) && names.length > 1) throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
   return withStore(engineOptions(g), async (store) => {
     if (!(f.attach || f.interactive)) {
@@ -31,23 +33,28 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
     let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
     await startContainer(store, c.id, {
       beforeStart: async () => {
-        attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty });
+        attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty, detachKeys });
       },
     });
     if (!attached) throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
-    await attached.done;
+    if ((await attached.done) === 'detached') return 0;
     return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
   });
 }
 
-/** `berth attach CONTAINER`: joins a running container's stdio until it exits. */
-export async function runAttach(g: GlobalOptions, name: string, f: { stdin?: boolean }): Promise<number> {
+/** `berth attach CONTAINER`: joins a running container's stdio until it exits or the user detaches. */
+export async function runAttach(g: GlobalOptions, name: string, f: { stdin?: boolean; detachKeys?: string }): Promise<number> {
+  const detachKeys = parseDetachKeys(f.detachKeys);
   return withStore(engineOptions(g), async (store) => {
     const c = await getContainer(store, name);
     if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `you can only attach to running containers: container state improper`);
     const paths = containerPaths(store, c.id);
-    const attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: f.stdin !== false && c.config.stdin, tty: c.config.tty });
-    await attached.done;
+    const attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: f.stdin !== false && c.config.stdin, tty: c.config.tty, detachKeys });
+    if ((await attached.done) === 'detached') {
+      // podman attach ends a detach with a newline.
+      process.stdout.write('\n');
+      return 0;
+    }
     return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
   });
 }

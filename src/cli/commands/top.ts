@@ -2,13 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getContainer, runtimeFor } from '../../engine/containers/lifecycle.js';
 import { containerPaths } from '../../engine/containers/paths.js';
-import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
-import { formatOutput } from '../output/format.js';
-import { humanSize } from '../output/units.js';
 
 const CLK_TCK = 100;
 
@@ -107,51 +103,5 @@ export async function run(g: GlobalOptions, name: string, descriptors: string[])
     const rows = [wanted.map((d) => DESCRIPTORS[d]![1]), ...infos.map((p) => wanted.map((d) => p[DESCRIPTORS[d]![0]]))];
     const widths = wanted.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     process.stdout.write(rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 4))).join('')).join('\n') + '\n');
-  });
-}
-
-async function cgroupValue(controller: string, c: ContainerRecord, file: string): Promise<string | undefined> {
-  const candidates = [join('/sys/fs/cgroup', controller, 'berth', `berth-${c.id}`, file), join('/sys/fs/cgroup', 'berth', `berth-${c.id}`, file)];
-  for (const p of candidates) {
-    const v = await readFile(p, 'utf8').catch(() => undefined);
-    if (v !== undefined) return v.trim();
-  }
-  return undefined;
-}
-
-/** `berth stats --no-stream`: CPU, memory and PIDs from the container's cgroup (v1 or v2). */
-export async function runStats(g: GlobalOptions, names: string[], f: { all?: boolean; format?: string; trunc: boolean; stream: boolean }): Promise<void> {
-  await withStore(engineOptions(g), async (store) => {
-    const all = await syncContainers(store);
-    const list = names.length ? names.map((n) => all.find((c) => c.name === n || c.id.startsWith(n)) ?? (() => { throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${n}" found: no such container`); })()) : all.filter((c) => f.all || c.state.status === 'running');
-    const rows = [];
-    for (const c of list) {
-      const mem = Number((await cgroupValue('memory', c, 'memory.usage_in_bytes')) ?? (await cgroupValue('', c, 'memory.current')) ?? 0);
-      const limitRaw = (await cgroupValue('memory', c, 'memory.limit_in_bytes')) ?? (await cgroupValue('', c, 'memory.max'));
-      const hostMem = Number(/^MemTotal:\s+(\d+)/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
-      const limit = !limitRaw || limitRaw === 'max' || Number(limitRaw) > hostMem ? hostMem : Number(limitRaw);
-      const cpuNs = Number((await cgroupValue('cpuacct', c, 'cpuacct.usage')) ?? Number(/usage_usec (\d+)/.exec((await cgroupValue('', c, 'cpu.stat')) ?? '')?.[1] ?? 0) * 1000);
-      const pids = Number((await cgroupValue('pids', c, 'pids.current')) ?? 0);
-      const upFor = c.state.startedAt ? (Date.now() - Date.parse(c.state.startedAt)) / 1000 : 0;
-      rows.push({
-        ID: f.trunc ? c.id.slice(0, 12) : c.id,
-        Name: c.name,
-        CPUPerc: `${upFor > 0 ? ((cpuNs / 1e9 / upFor) * 100).toFixed(2) : '0.00'}%`,
-        MemUsage: `${humanSize(mem)} / ${humanSize(limit)}`,
-        MemPerc: `${limit > 0 ? ((mem / limit) * 100).toFixed(2) : '0.00'}%`,
-        NetIO: '-- / --',
-        BlockIO: '-- / --',
-        PIDs: String(pids),
-        CPU: cpuNs / 1e9,
-        MemUsageBytes: mem,
-      });
-    }
-    process.stdout.write(
-      formatOutput(f.format, rows, {
-        defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}',
-        headers: { ID: 'ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET IO', BlockIO: 'BLOCK IO', PIDs: 'PIDS' },
-        name: 'stats',
-      }),
-    );
   });
 }

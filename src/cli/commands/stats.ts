@@ -1,0 +1,220 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { syncContainers } from '../../engine/containers/state.js';
+import { withStore } from '../../engine/engine.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+import { goJson } from '../output/_json.js';
+import { formatOutput } from '../output/format.js';
+import { bytesSize, goHumanSize } from '../output/units.js';
+
+export interface StatsFlags {
+  all?: boolean;
+  format?: string;
+  trunc: boolean;
+  stream: boolean;
+  interval?: string;
+  reset: boolean;
+}
+
+/** One reading of a container's cgroup and network counters. */
+interface Reading {
+  cpuNs: number;
+  /** Wall clock of the reading, in ns. */
+  at: number;
+  mem: number;
+  limit: number;
+  pids: number;
+  netIn: number;
+  netOut: number;
+  blockIn: number;
+  blockOut: number;
+}
+
+/** podman's terminal redraw between samples: clear the screen, cursor home. */
+const CLEAR_SCREEN = '\x1b[2J\x1b[1;1H';
+
+const DEFAULT_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.UpTime}}\t{{.AvgCPUPerc}}';
+const HEADERS = {
+  ID: 'ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET IO', BlockIO: 'BLOCK IO', PIDs: 'PIDS', UpTime: 'CPU TIME', AvgCPU: 'AVG CPU', AvgCPUPerc: 'AVG CPU %',
+};
+
+async function cgroupFile(c: ContainerRecord, controller: string, file: string): Promise<string | undefined> {
+  // v1 (each controller its own hierarchy) or v2 (one unified hierarchy); see runtime/spec's cgroupsPath.
+  const candidates = [join('/sys/fs/cgroup', controller, 'berth', `berth-${c.id}`, file), join('/sys/fs/cgroup', 'berth', `berth-${c.id}`, file)];
+  for (const p of candidates) {
+    const v = await readFile(p, 'utf8').catch(() => undefined);
+    if (v !== undefined) return v.trim();
+  }
+  return undefined;
+}
+
+/** Bytes received and sent on the container's interfaces but loopback, from its network namespace. */
+async function netCounters(pid: number): Promise<[number, number]> {
+  const dev = pid > 0 ? await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '') : '';
+  let rx = 0;
+  let tx = 0;
+  for (const line of dev.split('\n').slice(2)) {
+    const [name, rest] = line.split(':');
+    if (!rest || name!.trim() === 'lo') continue;
+    const f = rest.trim().split(/\s+/).map(Number);
+    rx += f[0] ?? 0;
+    tx += f[8] ?? 0;
+  }
+  return [rx, tx];
+}
+
+/** Bytes read and written by the container's block I/O (v1 blkio or v2 io.stat). */
+async function blockCounters(c: ContainerRecord): Promise<[number, number]> {
+  const v1 = await cgroupFile(c, 'blkio', 'blkio.throttle.io_service_bytes');
+  if (v1 !== undefined) {
+    let r = 0;
+    let w = 0;
+    for (const line of v1.split('\n')) {
+      const [, op, n] = line.split(/\s+/);
+      if (op === 'Read') r += Number(n);
+      else if (op === 'Write') w += Number(n);
+    }
+    return [r, w];
+  }
+  const v2 = (await cgroupFile(c, '', 'io.stat')) ?? '';
+  return [Number(/rbytes=(\d+)/.exec(v2)?.[1] ?? 0), Number(/wbytes=(\d+)/.exec(v2)?.[1] ?? 0)];
+}
+
+async function read(c: ContainerRecord, hostMem: number): Promise<Reading> {
+  const at = Date.now() * 1e6;
+  if (c.state.status !== 'running' && c.state.status !== 'paused') return { cpuNs: 0, at, mem: 0, limit: 0, pids: 0, netIn: 0, netOut: 0, blockIn: 0, blockOut: 0 };
+  const mem = Number((await cgroupFile(c, 'memory', 'memory.usage_in_bytes')) ?? (await cgroupFile(c, '', 'memory.current')) ?? 0);
+  const limitRaw = (await cgroupFile(c, 'memory', 'memory.limit_in_bytes')) ?? (await cgroupFile(c, '', 'memory.max'));
+  const limit = !limitRaw || limitRaw === 'max' || Number(limitRaw) > hostMem ? hostMem : Number(limitRaw);
+  const cpuNs = Number((await cgroupFile(c, 'cpuacct', 'cpuacct.usage')) ?? Number(/usage_usec (\d+)/.exec((await cgroupFile(c, '', 'cpu.stat')) ?? '')?.[1] ?? 0) * 1000);
+  const pids = Number((await cgroupFile(c, 'pids', 'pids.current')) ?? 0);
+  const [netIn, netOut] = await netCounters(c.state.pid);
+  const [blockIn, blockOut] = await blockCounters(c);
+  return { cpuNs, at, mem, limit, pids, netIn, netOut, blockIn, blockOut };
+}
+
+/** Go's time.Duration.String, e.g. `25.66826ms`, `1m2.5s`, `0s`. */
+export function goDurationString(ns: number): string {
+  ns = Math.round(ns);
+  if (ns === 0) return '0s';
+  const trim = (v: number, digits: number) => v.toFixed(digits).replace(/\.?0+$/, '');
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${trim(ns / 1e3, 3)}µs`;
+  if (ns < 1e9) return `${trim(ns / 1e6, 6)}ms`;
+  const h = Math.floor(ns / 3.6e12);
+  const m = Math.floor((ns % 3.6e12) / 6e10);
+  const s = trim((ns % 6e10) / 1e9, 9);
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
+}
+
+const percent = (v: number) => `${v.toFixed(2)}%`;
+
+/**
+ * One row, in podman's fields: CPU % over the time since the previous reading (since the start
+ * for the first one), AVG CPU % over the container's whole run.
+ */
+function row(c: ContainerRecord, now: Reading, prev: Reading | undefined, trunc: boolean) {
+  const startedNs = c.state.startedAt ? Date.parse(c.state.startedAt) * 1e6 : now.at;
+  const upNs = Math.max(now.at - startedNs, 1);
+  const avg = now.cpuNs > 0 ? (now.cpuNs / upNs) * 100 : 0;
+  const cpu = prev && now.cpuNs > 0 ? (Math.max(now.cpuNs - prev.cpuNs, 0) / Math.max(now.at - prev.at, 1)) * 100 : avg;
+  const memPerc = now.limit > 0 ? (now.mem / now.limit) * 100 : 0;
+  return {
+    ID: trunc ? c.id.slice(0, 12) : c.id,
+    ContainerID: c.id,
+    Name: c.name,
+    CPUPerc: percent(cpu),
+    CPU: cpu,
+    AvgCPU: avg,
+    AvgCPUPerc: percent(avg),
+    CPUNano: now.cpuNs,
+    SystemNano: now.at,
+    UpTime: goDurationString(now.cpuNs),
+    Duration: now.cpuNs,
+    MemUsage: `${goHumanSize(now.mem)} / ${goHumanSize(now.limit)}`,
+    MemUsageBytes: `${bytesSize(now.mem)} / ${bytesSize(now.limit)}`,
+    MemPerc: percent(memPerc),
+    MemLimit: now.limit,
+    NetIO: `${goHumanSize(now.netIn)} / ${goHumanSize(now.netOut)}`,
+    NetInput: now.netIn,
+    NetOutput: now.netOut,
+    BlockIO: `${goHumanSize(now.blockIn)} / ${goHumanSize(now.blockOut)}`,
+    BlockInput: now.blockIn,
+    BlockOutput: now.blockOut,
+    PIDs: String(now.pids),
+  };
+}
+
+type Row = ReturnType<typeof row>;
+
+/** podman's `--format json`: its own snake_case keys, not the template's field names. */
+function jsonRows(rows: Row[]): unknown {
+  return rows.map((r) => ({
+    id: r.ID,
+    name: r.Name,
+    cpu_time: r.UpTime,
+    cpu_percent: r.CPUPerc,
+    avg_cpu: r.AvgCPUPerc,
+    mem_usage: r.MemUsage,
+    mem_percent: r.MemPerc,
+    net_io: r.NetIO,
+    block_io: r.BlockIO,
+    pids: r.PIDs,
+  }));
+}
+
+function render(format: string | undefined, rows: Row[]): string {
+  if (format === 'json') return `${goJson(jsonRows(rows), { indent: ' ', escapeHtml: true })}\n`;
+  return formatOutput(format, rows, { defaultTable: DEFAULT_TABLE, headers: HEADERS, name: 'stats' });
+}
+
+function intervalSeconds(raw: string | undefined): number {
+  if (raw === undefined) return 5;
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim())) throw new BerthError('USAGE', `invalid argument "${raw}" for "-i, --interval" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
+  if (n <= 0) throw new BerthError('USAGE', 'invalid interval, must be a positive number greater zero');
+  return n;
+}
+
+/** The containers asked for by name or ID, or every running one (all with -a), as they are now. */
+async function pick(store: Store, names: string[], all: boolean): Promise<ContainerRecord[]> {
+  const records = await syncContainers(store);
+  if (!names.length) return records.filter((c) => all || c.state.status === 'running');
+  return names.map((n) => {
+    const c = records.find((r) => r.name === n || r.id === n) ?? records.find((r) => r.id.startsWith(n));
+    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `unable to get list of containers: unable to look up container ${n}: no container with name or ID "${n}" found: no such container`);
+    return c;
+  });
+}
+
+/**
+ * `berth stats`: CPU, memory, network, block I/O and PIDs per container from its cgroup. Streams
+ * a sample every --interval seconds (on a terminal redrawing the screen, as podman does, unless
+ * --no-reset) until interrupted or, for containers named on the command line, until all of
+ * them have stopped; --no-stream prints one sample.
+ */
+export async function run(g: GlobalOptions, names: string[], f: StatsFlags): Promise<void> {
+  const interval = intervalSeconds(f.interval);
+  await withStore(engineOptions(g), async (store) => {
+    const hostMem = Number(/^MemTotal:\s+(\d+)/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+    const previous = new Map<string, Reading>();
+    const redraw = f.stream && f.reset && process.stdout.isTTY && (f.format === undefined || f.format === '' || f.format === 'table' || f.format.startsWith('table'));
+    for (;;) {
+      const list = await pick(store, names, Boolean(f.all));
+      const rows: Row[] = [];
+      for (const c of list) {
+        const now = await read(c, hostMem);
+        rows.push(row(c, now, previous.get(c.id), f.trunc));
+        previous.set(c.id, now);
+      }
+      process.stdout.write((redraw ? CLEAR_SCREEN : '') + render(f.format, rows));
+      if (!f.stream) return;
+      // Named containers that have all stopped have nothing more to show.
+      if (names.length && list.every((c) => c.state.status !== 'running' && c.state.status !== 'paused')) return;
+      await new Promise((r) => setTimeout(r, interval * 1000));
+    }
+  });
+}
