@@ -1,9 +1,24 @@
 import { BerthError, ExitCode } from '../util/errors.js';
 
+/** The global options as commander hands them over (see global-options.ts for their meaning). */
 export interface GlobalOptions {
   root?: string;
   runroot?: string;
   logLevel: string;
+  storageDriver?: string;
+  storageOpt: string[];
+  /** The runtime new containers get unless `run`/`create` name one. */
+  runtime?: string;
+  runtimeFlag: string[];
+  tmpdir?: string;
+  cgroupManager?: string;
+  eventsBackend?: string;
+  noout?: boolean;
+  out?: string;
+  defaultMountsFile?: string;
+  url?: string;
+  connection?: string;
+  remote?: boolean;
 }
 
 export function engineOptions(g: GlobalOptions): { root?: string; runRoot?: string } {

@@ -2,16 +2,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
 import type { GlobalOptions } from './context.js';
+import { normalizeBooleanFlags } from './bool-flags.js';
+import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
+import { VERSION } from './version.js';
 
 /**
  * The berth command line. Commands are declared here and their code is loaded only when one
  * runs (each is its own bundle chunk), so a short command pays for nothing else.
  */
-const program = new Command('berth')
-  .description('A daemonless container engine')
-  .option('--root <dir>', 'storage root directory (default /var/lib/berth, or BERTH_ROOT)')
-  .option('--runroot <dir>', 'storage state directory (default /run/berth)')
-  .addOption(new Option('--log-level <level>', 'log messages at and above this level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+const program = declareGlobalOptions(new Command('berth').description('A daemonless container engine'))
+  .version(`berth version ${VERSION}`, '-v, --version', 'print the version')
   .enablePositionalOptions()
   .showSuggestionAfterError()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
@@ -29,7 +29,7 @@ function command(name: string, make: () => Command, aliases: string[] = []): voi
 
 /** The first word that is not a global option or its value: the command's name. */
 function commandWord(argv: string[]): string | undefined {
-  const withValue = new Set(['--root', '--runroot', '--log-level']);
+  const withValue = GLOBAL_OPTIONS_WITH_VALUE;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (withValue.has(a)) i++;
@@ -43,7 +43,12 @@ function declare(argv: string[]): void {
   const only = word === undefined ? undefined : declarations.get(word);
   if (only) program.addCommand(only());
   else for (const make of new Set(declarations.values())) program.addCommand(make());
+  // pflag's `--flag=false`, rewritten in place for commander now that the command is declared.
+  process.argv.splice(2, Infinity, ...normalizeBooleanFlags(program, argv));
 }
+
+// The global options are checked, and stdout and the runtime flags set, before any command runs.
+program.hook('preAction', () => applyGlobalOptions(program.opts<GlobalOptions>()));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
 type Handler = (globals: GlobalOptions, ...args: any[]) => Promise<number | void>;

@@ -31,7 +31,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
   useSelfAsExitCommand();
   trace('run: begin');
   return withStore(engineOptions(g), async (store) => {
-    const opts = createOptions(image, command, f);
+    const opts = createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime });
     const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
     trace('run: created');
     const paths = containerPaths(store, created.id);
