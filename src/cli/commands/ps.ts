@@ -64,6 +64,11 @@ function matches(c: ContainerRecord, filter: string): boolean {
   }
 }
 
+/** Seconds since the epoch, or Go's zero time's (-62135596800) for a time not yet reached. */
+function unixTime(iso: string | undefined): number {
+  return iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800;
+}
+
 /** podman ps --format json's shape. */
 function podmanJson(c: ContainerRecord): object {
   const command = [...c.config.entrypoint, ...c.config.command];
@@ -72,7 +77,7 @@ function podmanJson(c: ContainerRecord): object {
     Command: command,
     CreatedAt: createdAgo(c.created),
     Exited: c.state.status === 'exited',
-    ExitedAt: c.state.finishedAt ? Math.floor(Date.parse(c.state.finishedAt) / 1000) : -62135596800,
+    ExitedAt: unixTime(c.state.finishedAt),
     ExitCode: c.state.exitCode,
     Id: c.id,
     Image: c.imageName,
@@ -89,7 +94,7 @@ function podmanJson(c: ContainerRecord): object {
     Ports: null,
     Restarts: c.state.restartCount,
     Size: null,
-    StartedAt: c.state.startedAt ? Math.floor(Date.parse(c.state.startedAt) / 1000) : -62135596800,
+    StartedAt: unixTime(c.state.startedAt),
     State: c.state.status,
     Status: statusText(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
@@ -110,20 +115,21 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     const now = Date.now();
     const rows = list.map((c) => {
       const command = [...c.config.entrypoint, ...c.config.command].join(' ');
-      return {
+      const row = {
         ID: f.trunc ? c.id.slice(0, 12) : c.id,
         Image: c.imageName,
         ImageID: c.image.replace(/^sha256:/, ''),
         Command: f.trunc && command.length > 17 ? `${command.slice(0, 17)}...` : command,
         CreatedHuman: createdAgo(c.created, now),
-        Created: createdAgo(c.created, now),
+        // podman's .Created is the time itself (as .CreatedAt); the CREATED column is .CreatedHuman.
+        Created: goTime(c.created),
         CreatedAt: goTime(c.created),
         Status: statusText(c, now),
         State: c.state.status,
         Ports: '',
         Names: c.name,
         Labels: c.config.labels,
-        Mounts: '',
+        Mounts: [] as string[],
         Networks: c.config.network.mode,
         Pid: c.state.pid,
         ExitCode: c.state.exitCode,
@@ -131,7 +137,15 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         AutoRemove: c.config.autoRemove,
         Restarts: c.state.restartCount,
         RunningFor: createdAgo(c.created, now),
+        StartedAt: unixTime(c.state.startedAt),
+        ExitedAt: unixTime(c.state.finishedAt),
+        IsInfra: false,
+        Pod: '',
+        PodName: '',
       };
+      // podman's `{{.Label "key"}}`: a method, so not a column of its own.
+      Object.defineProperty(row, 'Label', { value: (key: string) => c.config.labels[key] ?? '', enumerable: false });
+      return row;
     });
     process.stdout.write(
       formatOutput(f.format, rows, {
