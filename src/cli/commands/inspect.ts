@@ -76,8 +76,9 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     if (!opts.format || opts.format === 'json') process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
     else process.stdout.write(formatOutput(opts.format, found, { defaultTable: '', headers: {}, name: 'inspect' }));
     if (missing.length > 0) {
-      const what = opts.type === 'all' ? 'object' : opts.type;
-      throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map((m) => `no such ${what} ${m}`).join('\n'));
+      // podman's words for each kind (its `inspect` with no --type quotes the name).
+      const notFound = (m: string) => (opts.type === 'all' ? `no such object: "${m}"` : opts.type === 'image' ? `${m}: image not known` : `no such ${opts.type} ${m}`);
+      throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map(notFound).join('\n'));
     }
   });
 }

@@ -5,7 +5,7 @@ import { findContainer } from '../../engine/containers/lookup.js';
 import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
-import { engineOptions, type GlobalOptions } from '../context.js';
+import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 
 interface RmFlags {
   all?: boolean;
@@ -22,7 +22,7 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
   await withStore(engineOptions(g), async (store) => {
     const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : names;
-    let failed: unknown;
+    const failed: unknown[] = [];
     // Several at once, as podman does: most of a removal is waiting (for the process to die, for
     // the runtime, for umount); each container has its own lock and the store lock is held briefly.
     const limit = pLimit(Math.max(2, availableParallelism() * 2));
@@ -32,11 +32,12 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
         process.stdout.write(`${name}\n`);
       } catch (e) {
         if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
-        if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
-        failed = e;
+        const previous = failed.at(-1);
+        if (previous) process.stderr.write(`Error: ${(previous as Error).message}\n`);
+        failed.push(e);
       }
     })));
-    if (failed) throw failed;
+    if (failed.length > 0) throw removalError(failed);
   });
 }
 
