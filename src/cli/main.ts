@@ -206,6 +206,18 @@ function imageGroup(): Command {
   const image = new Command('image').description('Manage images');
   image.addCommand(imagesCommand('list').alias('ls'));
   image.addCommand(inspectCommand('inspect'));
+  image.addCommand(new Command('mount')
+    .description('Mount an image\'s root file system read-only and print where; with no image, list the mounted ones')
+    .argument('[images...]')
+    .option('-a, --all', 'mount every image')
+    .option('--format <format>', 'json to list the mounted images as JSON')
+    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runMount }))));
+  image.addCommand(new Command('unmount').alias('umount')
+    .description('Unmount an image\'s root file system; prints the IDs of the images it unmounted')
+    .argument('[images...]')
+    .option('-a, --all', 'unmount every mounted image')
+    .option('-f, --force', 'accepted for podman compatibility (one unmount always ends the mount)')
+    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runUnmount }))));
   image.addCommand(buildCommand('build'));
   image.addCommand(historyCommand('history'));
   image.addCommand(rmiCommand('rm'));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCommand, run, type RunResult } from '../testing/cli.js';
@@ -125,6 +125,39 @@ describe('podman parity', { timeout: 240_000 }, () => {
     });
   });
 
+  describe('image mount, diff --format json', () => {
+    it('image mount shows the image read-only, lists it, and image umount ends it', async () => {
+      const id = (await env.ok(['image', 'inspect', '--format', '{{.ID}}', 'busybox'])).stdout.trim();
+      const path = (await env.ok(['image', 'mount', 'busybox'])).stdout.trim();
+      try {
+        assert.ok(readFileSync(join(path, 'etc', 'passwd'), 'utf8').startsWith('root:'));
+        assert.throws(() => writeFileSync(join(path, 'x'), ''), /EROFS/);
+        assert.match((await env.ok(['image', 'mount'])).stdout, new RegExp(`^localhost/busybox:latest +${path}\n$`));
+        const json = JSON.parse((await env.ok(['image', 'mount', '--format', 'json'])).stdout) as { id: string; mountpoint: string }[];
+        assert.deepEqual(json.map((m) => [m.id, m.mountpoint]), [[id, path]]);
+      } finally {
+        assert.equal((await env.ok(['image', 'umount', 'busybox'])).stdout, `${id}\n`);
+      }
+      assert.equal((await env.ok(['image', 'unmount', 'busybox'])).stdout, '', 'not mounted: nothing to say');
+      assert.equal((await env.ok(['image', 'mount'])).stdout, '');
+      const missing = await env.berth(['image', 'umount', 'no-such-image']);
+      assert.equal(missing.code, 125);
+      assert.equal(missing.stderr, 'Error: no-such-image: image not known\n');
+    });
+
+    it('diff --format json lists changed, added and deleted paths, leaving out empty lists', async () => {
+      await env.ok(['run', '--name', 'differ', ...NONE, 'busybox', 'sh', '-c', 'echo x > /new; rm /bin/ls']);
+      const json = JSON.parse((await env.ok(['diff', '--format', 'json', 'differ'])).stdout) as { changed?: string[]; added?: string[]; deleted?: string[] };
+      assert.ok(json.added?.includes('/new'));
+      assert.deepEqual(json.deleted, ['/bin/ls']);
+      assert.ok(json.changed?.includes('/bin'));
+      await env.ok(['rm', 'differ']);
+      await env.ok(['create', '--name', 'pristine', ...NONE, 'busybox', 'true']);
+      assert.deepEqual(JSON.parse((await env.ok(['diff', '--format', 'json', 'pristine'])).stdout), {});
+      await env.ok(['rm', 'pristine']);
+    });
+  });
+
   describe('messages and exit codes', () => {
     it('a missing image: "NAME: image not known"', async () => {
       const cases = [['history', 'nosuch'], ['save', '-o', join(env.dir, 'x.tar'), 'nosuch'], ['tag', 'nosuch', 'other'], ['image', 'inspect', 'nosuch'], ['inspect', '--type', 'image', 'nosuch']];
@@ -165,6 +198,15 @@ describe('podman parity', { timeout: 240_000 }, () => {
       assert.equal(r.code, 2);
       assert.equal(r.stderr, `Error: cannot remove container ${id} as it is running - running or paused containers cannot be removed without force: container state improper\n`);
       await env.ok(['rm', '-f', '-t', '0', id]);
+    });
+
+    it('wait --condition takes podman\'s states, comma-separated too, and words an unknown one as podman does', async () => {
+      await env.ok(['create', '--name', 'waiter', ...NONE, 'busybox', 'true']);
+      assert.equal((await env.ok(['wait', '--condition', 'running,created', 'waiter'])).stdout, '0\n');
+      const bad = await env.berth(['wait', '--condition', 'bogus', 'waiter']);
+      assert.equal(bad.code, 125);
+      assert.equal(bad.stderr, 'Error: unknown container state: bogus: invalid argument\n');
+      await env.ok(['rm', 'waiter']);
     });
 
     it('volume ls --filter name= is a regular expression; volume rm exits 1 for a missing volume, -f passes over it', async () => {

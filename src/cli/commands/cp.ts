@@ -118,8 +118,12 @@ export async function runDiff(g: GlobalOptions, name: string, f: { format?: stri
   await withStore(engineOptions(g), async (store) => {
     const changes = await containerChanges(store, name);
     if (f.format === 'json') {
-      const by = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);
-      process.stdout.write(`${JSON.stringify({ changed: by('C'), added: by('A'), deleted: by('D') }, null, 4)}\n`);
+      // podman leaves out an empty list (its fields are omitempty).
+      const by = (key: string, k: string) => {
+        const paths = changes.filter((c) => c.kind === k).map((c) => c.path);
+        return paths.length ? { [key]: paths } : {};
+      };
+      process.stdout.write(`${JSON.stringify({ ...by('changed', 'C'), ...by('added', 'A'), ...by('deleted', 'D') }, null, 4)}\n`);
       return;
     }
     const rows = changes.map((c) => ({ ChangeType: c.kind, Path: c.path }));

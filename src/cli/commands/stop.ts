@@ -83,8 +83,10 @@ export async function runKill(g: GlobalOptions, names: string[], f: { all?: bool
 
 export async function runWait(g: GlobalOptions, names: string[], f: { condition: string[]; ignore?: boolean }): Promise<void> {
   const known = ['created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing'];
-  for (const c of f.condition) if (!known.includes(c)) throw new BerthError('USAGE', `invalid condition "${c}": must be one of ${known.join(', ')}`);
-  await each(g, names, { ...(f.ignore ? { ignore: true } : {}) }, async (store, name) => String(await waitContainer(store, name, f.condition.length ? f.condition : undefined)));
+  // A list, repeated or comma-separated (pflag's string slice); podman's words for a state it does not know.
+  const conditions = f.condition.flatMap((c) => c.split(','));
+  for (const c of conditions) if (!known.includes(c)) throw new BerthError('USAGE', `unknown container state: ${c}: invalid argument`);
+  await each(g, names, { ...(f.ignore ? { ignore: true } : {}) }, async (store, name) => String(await waitContainer(store, name, conditions.length ? conditions : undefined)));
 }
 
 export async function runPause(g: GlobalOptions, names: string[], f: { all?: boolean }): Promise<void> {
