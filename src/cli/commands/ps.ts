@@ -1,10 +1,14 @@
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containerPaths } from '../../engine/containers/paths.js';
 import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
-import { createdAgo, goTime, humanDuration } from '../output/units.js';
+import { createdAgo, goTime, humanDuration, humanSizeWithPrecision } from '../output/units.js';
 
 interface PsFlags {
   all?: boolean;
@@ -64,13 +68,37 @@ function matches(c: ContainerRecord, filter: string): boolean {
   }
 }
 
+/** podman's ps size: bytes in the writable layer, and in the whole root (image layers and writable layer). */
+interface ContainerSize {
+  rootFsSize: number;
+  rwSize: number;
+}
+
+async function containerSize(store: Store, c: ContainerRecord): Promise<ContainerSize> {
+  let rwSize = 0;
+  const upper = containerPaths(store, c.id).overlay.upper;
+  const entries = await readdir(upper, { recursive: true }).catch(() => [] as string[]);
+  for (const e of entries) {
+    const st = await lstat(join(upper, e)).catch(() => undefined);
+    if (st?.isFile()) rwSize += st.size;
+  }
+  let imageSize = 0;
+  for (const chain of c.layers) imageSize += (await store.layers.get(chain))?.size ?? 0;
+  return { rootFsSize: imageSize + rwSize, rwSize };
+}
+
+/** `0B (virtual 1.99MB)`, as podman's SIZE column; empty without --size. */
+function sizeText(size: ContainerSize | undefined): string {
+  return size ? `${humanSizeWithPrecision(size.rwSize, 3)} (virtual ${humanSizeWithPrecision(size.rootFsSize, 3)})` : '';
+}
+
 /** Seconds since the epoch, or Go's zero time's (-62135596800) for a time not yet reached. */
 function unixTime(iso: string | undefined): number {
   return iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800;
 }
 
 /** podman ps --format json's shape. */
-function podmanJson(c: ContainerRecord): object {
+function podmanJson(c: ContainerRecord, size: ContainerSize | undefined): object {
   const command = [...c.config.entrypoint, ...c.config.command];
   return {
     AutoRemove: c.config.autoRemove,
@@ -93,7 +121,7 @@ function podmanJson(c: ContainerRecord): object {
     PodName: '',
     Ports: null,
     Restarts: c.state.restartCount,
-    Size: null,
+    Size: size ?? null,
     StartedAt: unixTime(c.state.startedAt),
     State: c.state.status,
     Status: statusText(c),
@@ -113,6 +141,9 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
       return;
     }
     const now = Date.now();
+    // Sizes cost a walk of each container's writable layer: only with --size, as podman.
+    const sizes = new Map<string, ContainerSize>();
+    if (f.size) for (const c of list) sizes.set(c.id, await containerSize(store, c));
     const rows = list.map((c) => {
       const command = [...c.config.entrypoint, ...c.config.command].join(' ');
       const row = {
@@ -142,6 +173,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         IsInfra: false,
         Pod: '',
         PodName: '',
+        Size: sizeText(sizes.get(c.id)),
       };
       // podman's `{{.Label "key"}}`: a method, so not a column of its own.
       Object.defineProperty(row, 'Label', { value: (key: string) => c.config.labels[key] ?? '', enumerable: false });
@@ -149,9 +181,9 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     });
     process.stdout.write(
       formatOutput(f.format, rows, {
-        defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
-        headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
-        json: () => list.map(podmanJson),
+        defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${f.size ? '\t{{.Size}}' : ''}`,
+        headers: { Size: 'SIZE', ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
+        json: () => list.map((c) => podmanJson(c, sizes.get(c.id))),
         ...(f.noheading ? { noHeading: true } : {}),
         name: 'ps',
       }),
