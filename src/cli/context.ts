@@ -5,6 +5,8 @@ export interface GlobalOptions {
   root?: string;
   runroot?: string;
   logLevel: string;
+  /** `-D`: --log-level=debug. */
+  debug?: boolean;
   storageDriver?: string;
   storageOpt: string[];
   /** The runtime new containers get unless `run`/`create` name one. */

@@ -8,19 +8,23 @@ import { isBerthError } from '../util/errors.js';
 import type { GlobalOptions } from './context.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
 
-function globals(args: string[]): GlobalOptions {
+function parsed(args: string[]): Command {
   const p = declareGlobalOptions(new Command('berth')).exitOverride();
   p.parse(args, { from: 'user' });
-  return p.opts<GlobalOptions>();
+  return p;
+}
+
+function globals(args: string[]): GlobalOptions {
+  return parsed(args).opts<GlobalOptions>();
 }
 
 /** The one-line error applyGlobalOptions gives for these flags. */
-function refusal(args: string[]): string {
+function refusal(args: string[], exitCode = 125): string {
   try {
-    applyGlobalOptions(globals(args));
+    applyGlobalOptions(parsed(args));
   } catch (e) {
     assert.ok(isBerthError(e), String(e));
-    assert.equal(e.exitCode, 125);
+    assert.equal(e.exitCode, exitCode);
     return e.message;
   }
   assert.fail(`${args.join(' ')} was accepted`);
@@ -47,7 +51,7 @@ describe('global options', { timeout: 10_000 }, () => {
   });
 
   it('accepts what berth can honour', () => {
-    assert.doesNotThrow(() => applyGlobalOptions(globals(['--storage-driver', 'overlay', '--storage-opt=', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--tmpdir', '/x', '--runtime', 'sh'])));
+    assert.doesNotThrow(() => applyGlobalOptions(parsed(['--storage-driver', 'overlay', '--storage-opt=', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--tmpdir', '/x', '--runtime', 'sh'])));
   });
 
   it('refuses, in one line, what berth cannot honour', () => {
@@ -57,7 +61,8 @@ describe('global options', { timeout: 10_000 }, () => {
     assert.match(refusal(['--events-backend', 'journald']), /events backend "journald" is not supported/);
     assert.match(refusal(['--events-backend', 'bogus']), /"bogus" is not a valid events backend/);
     assert.match(refusal(['--runtime', 'no-such-runtime-here']), /default OCI runtime "no-such-runtime-here" not found/);
-    assert.match(refusal(['--log-level', 'bogus']), /Log Level "bogus" is not supported/);
+    assert.match(refusal(['--log-level', 'bogus'], 1), /Log Level "bogus" is not supported/);
+    assert.match(refusal(['--debug', '--log-level', 'panic'], 1), /Setting --log-level and --debug is not allowed/);
     for (const remote of [['--remote'], ['-r'], ['--url', 'unix:///run/podman.sock'], ['--connection', 'x']]) assert.match(refusal(remote), /no remote service/);
   });
 
@@ -66,7 +71,7 @@ describe('global options', { timeout: 10_000 }, () => {
     try {
       writeFileSync(join(dir, 'empty.conf'), '# none\n\n');
       writeFileSync(join(dir, 'mounts.conf'), '/usr/share/rhel/secrets:/run/secrets\n');
-      assert.doesNotThrow(() => applyGlobalOptions(globals(['--default-mounts-file', join(dir, 'empty.conf')])));
+      assert.doesNotThrow(() => applyGlobalOptions(parsed(['--default-mounts-file', join(dir, 'empty.conf')])));
       assert.match(refusal(['--default-mounts-file', join(dir, 'mounts.conf')]), /berth adds no default mounts/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

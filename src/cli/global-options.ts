@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { findExecutable, setRuntimeFlags } from '../runtime/oci-runtime.js';
 import { BerthError } from '../util/errors.js';
 import type { GlobalOptions } from './context.js';
+import { log, parseLogLevel, setLogLevel } from './log.js';
 
 /**
  * podman's global options, as berth reads them. Scripts and podman users pass these before the
@@ -12,7 +13,7 @@ import type { GlobalOptions } from './context.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** podman's log levels (logrus's names): berth logs little, but takes every level podman takes. */
+/** podman's log levels (logrus's names), in the order its error lists them. */
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic'];
 
 /** The global options that take a value, as separate word or after `=`: the command's name is the first word that is none of these or their values. */
@@ -27,6 +28,7 @@ export function declareGlobalOptions(program: Command): Command {
     .option('--root <dir>', 'storage root directory (default /var/lib/berth, or BERTH_ROOT)')
     .option('--runroot <dir>', 'storage state directory (default /run/berth)')
     .option('--log-level <level>', `log messages at and above this level (${LOG_LEVELS.join(', ')})`, 'warn')
+    .option('-D, --debug', 'the same as --log-level=debug (docker\'s flag)')
     .option('--storage-driver <driver>', 'storage driver: berth stores layers with overlay only')
     .option('--storage-opt <option>', 'storage driver option: berth takes none (an empty value is accepted)', collect, [])
     .option('--runtime <runtime>', 'default OCI runtime for new containers: crun (default), runc or a path')
@@ -42,11 +44,20 @@ export function declareGlobalOptions(program: Command): Command {
     .option('-r, --remote', 'use a remote service: berth has no remote service');
 }
 
-/** Checks the global options and applies what is process-wide: runtime flags and where stdout goes. */
-export function applyGlobalOptions(g: GlobalOptions): void {
-  if (!LOG_LEVELS.includes(g.logLevel)) {
-    throw new BerthError('USAGE', `Log Level "${g.logLevel}" is not supported, choose from: ${LOG_LEVELS.join(', ')}`);
-  }
+/**
+ * Checks the global options and applies what is process-wide: the log level, runtime flags and
+ * where stdout goes. `action` is the command about to run (named in the debug log).
+ */
+export function applyGlobalOptions(program: Command, action?: Command): void {
+  const g = program.opts<GlobalOptions>();
+  const level = parseLogLevel(g.logLevel);
+  // podman leaves with 1 for these two (its logging is set up before its engine errors).
+  if (!level) throw new BerthError('USAGE', `Log Level "${g.logLevel}" is not supported, choose from: ${LOG_LEVELS.join(', ')}`, { exitCode: 1 });
+  if (g.debug && program.getOptionValueSource('logLevel') === 'cli') throw new BerthError('USAGE', 'Setting --log-level and --debug is not allowed', { exitCode: 1 });
+  setLogLevel(g.debug ? 'debug' : level);
+  log('info', `berth filtering at log level ${g.debug ? 'debug' : level}`);
+  if (action) log('debug', `Called ${commandPath(action)} (${process.argv.slice(2).join(' ')})`);
+  log('trace', `global options: ${JSON.stringify(g)}`);
   if (g.remote || g.url !== undefined || g.connection !== undefined) {
     throw new BerthError('USAGE', 'berth runs locally only: there is no remote service to connect to (--remote, --url, --connection)');
   }
@@ -77,6 +88,12 @@ export function applyGlobalOptions(g: GlobalOptions): void {
   setRuntimeFlags(g.runtimeFlag.map((f) => `--${f}`));
   if (g.out !== undefined) redirectStdout(g.out);
   else if (g.noout) redirectStdout(undefined);
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /** Whether a mounts.conf-style file names any mount (a missing or blank file names none). */

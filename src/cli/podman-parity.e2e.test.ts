@@ -44,6 +44,18 @@ describe('podman parity', { timeout: 240_000 }, () => {
       if (hasCommand('podman')) assert.match((await podman(env, ['-v'])).stdout, /^podman version \d+\.\d+\.\d+\n$/);
     });
 
+    it('--log-level logs in logrus\'s format at and above the level; -D is debug; a bad level exits 1', async () => {
+      const debug = await env.ok(['--log-level=debug', 'version']);
+      assert.match(debug.stderr, / level=debug /);
+      assert.match(debug.stderr, / level=info /);
+      assert.doesNotMatch(debug.stderr, / level=trace /);
+      assert.match((await env.ok(['--log-level=trace', 'version'])).stderr, / level=trace /);
+      assert.match((await env.ok(['-D', 'version'])).stderr, / level=debug /);
+      for (const quiet of ['warn', 'warning', 'error']) assert.doesNotMatch((await env.ok([`--log-level=${quiet}`, 'version'])).stderr, / level=/);
+      assertRefused(await env.berth(['--log-level=telepathic', 'version']), /^Error: Log Level "telepathic" is not supported/, 1);
+      assertRefused(await env.berth(['--debug', '--log-level=panic', 'version']), /Setting --log-level and --debug is not allowed/, 1);
+    });
+
     it('--noout silences stdout and --out sends it to a file', async () => {
       assert.equal((await env.ok(['--noout', 'create', '--name', 'quiet', ...NONE, 'busybox', 'true'])).stdout, '');
       assert.equal((await env.ok(['--noout', 'rm', 'quiet'])).stdout, '');
@@ -106,6 +118,18 @@ describe('podman parity', { timeout: 240_000 }, () => {
       assert.deepEqual(json[0]!.History, ['localhost/busybox:latest', 'localhost/parity-a:latest', 'localhost/parity-b:latest']);
     });
 
+    it('images --sort repository sorts the rows of every name; filters after= and a malformed one as podman', async () => {
+      await env.ok(['tag', 'busybox', 'a.b/c:d']);
+      await env.ok(['tag', 'busybox', 'zzz.example/x:y']);
+      const rows = (await env.ok(['images', '--sort', 'repository', '--format', '{{.Repository}}:{{.Tag}}'])).stdout;
+      assert.equal(rows, 'a.b/c:d\nlocalhost/busybox:latest\nzzz.example/x:y\n');
+      await env.ok(['rmi', 'a.b/c:d', 'zzz.example/x:y']);
+      assert.equal((await env.ok(['images', '--noheading', '--filter', 'after=busybox'])).stdout, '');
+      const bad = await env.berth(['image', 'list', '-f', 'json']);
+      assert.equal(bad.code, 125);
+      assert.equal(bad.stderr, 'Error: invalid image filter "json": must be in the format "filter=value or filter!=value"\n');
+    });
+
     it('history --format json has whole IDs and byte sizes', async () => {
       const json = JSON.parse((await env.ok(['history', '--format', 'json', 'busybox'])).stdout) as { id: string; size: number; created: string }[];
       assert.match(json[0]!.id, /^[0-9a-f]{64}$/);
@@ -122,6 +146,18 @@ describe('podman parity', { timeout: 240_000 }, () => {
       const out = (await env.ok(['ps', '-a', '--filter', 'name=fields', '--format', fields])).stdout;
       assert.match(out, /^fields\|v1\|\[\]\|false\|\|\|0\|0\|false\|-62135596800\|created\|\d{4}-\d\d-\d\d [0-9:.]+ \+0000 UTC\n$/);
       await env.ok(['rm', 'fields']);
+    });
+
+    it('ps --size adds podman\'s SIZE column and the sizes to .Size and JSON', async () => {
+      await env.ok(['run', '--name', 'sized', ...NONE, 'busybox', 'sh', '-c', 'printf 12345 > /five']);
+      const table = (await env.ok(['ps', '-a', '-s', '--filter', 'name=sized'])).stdout.split('\n');
+      assert.match(table[0]!, /NAMES +SIZE$/);
+      assert.match(table[1]!, /sized +5B \(virtual [0-9.]+MB\)$/);
+      const json = JSON.parse((await env.ok(['ps', '-a', '-s', '--filter', 'name=sized', '--format', 'json'])).stdout) as { Size: { rwSize: number; rootFsSize: number } }[];
+      assert.equal(json[0]!.Size.rwSize, 5);
+      assert.ok(json[0]!.Size.rootFsSize > 1_000_000);
+      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sized', '--format', '{{.Size}}|'])).stdout, '|\n', 'no size without --size');
+      await env.ok(['rm', 'sized']);
     });
   });
 
@@ -207,6 +243,7 @@ describe('podman parity', { timeout: 240_000 }, () => {
       assert.equal(bad.code, 125);
       assert.equal(bad.stderr, 'Error: unknown container state: bogus: invalid argument\n');
       await env.ok(['rm', 'waiter']);
+      assert.equal((await env.ok(['wait', '--ignore', 'waiter'])).stdout, '-1\n', 'podman: a missing container waited on with --ignore is -1');
     });
 
     it('volume ls --filter name= is a regular expression; volume rm exits 1 for a missing volume, -f passes over it', async () => {

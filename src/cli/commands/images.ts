@@ -74,7 +74,7 @@ async function applyFilters(images: ImageRecord[], filters: string[], labelsOf: 
   let out = images;
   for (const f of filters) {
     const eq = f.indexOf('=');
-    if (eq <= 0) throw new BerthError('USAGE', `invalid filter "${f}": expected KEY=VALUE`);
+    if (eq <= 0) throw new BerthError('USAGE', `invalid image filter "${f}": must be in the format "filter=value or filter!=value"`);
     const key = f.slice(0, eq);
     const value = f.slice(eq + 1);
     switch (key) {
@@ -89,6 +89,7 @@ async function applyFilters(images: ImageRecord[], filters: string[], labelsOf: 
         out = out.filter((i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, '')));
         break;
       case 'before':
+      case 'after':
       case 'since': {
         const ref = findImage(images, value);
         if (!ref) throw new BerthError('IMAGE_UNKNOWN', `${value}: image not known`);
@@ -170,6 +171,11 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
           IsReadOnly: false,
         });
       }
+    }
+    // podman sorts the rows (one per name) by repository or tag, not the images by their first name.
+    if (opts.sort === 'repository' || opts.sort === 'tag') {
+      const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      rows.sort((a, b) => (opts.sort === 'tag' ? byte(a.Tag, b.Tag) : byte(a.Repository, b.Repository) || byte(a.Tag, b.Tag)));
     }
     if (opts.quiet) {
       const ids = [...new Set(images.map((i) => (opts.trunc ? i.id.slice(7, 19) : i.id)))];
