@@ -61,7 +61,8 @@ export function applyGlobalOptions(program: Command, action?: Command): void {
   if (g.remote || g.url !== undefined || g.connection !== undefined) {
     throw new BerthError('USAGE', 'berth runs locally only: there is no remote service to connect to (--remote, --url, --connection)');
   }
-  if (g.storageDriver !== undefined && g.storageDriver !== 'overlay') {
+  // overlay2 is containers/storage's other name for overlay.
+  if (g.storageDriver !== undefined && g.storageDriver !== 'overlay' && g.storageDriver !== 'overlay2') {
     throw new BerthError('USAGE', `storage driver "${g.storageDriver}" is not supported: berth stores layers with overlay only`);
   }
   const storageOpts = g.storageOpt.filter((o) => o !== '');
