@@ -132,7 +132,9 @@ function podmanJson(c: ContainerRecord, size: ContainerSize | undefined): object
 export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
   await withStore(engineOptions(g), async (store) => {
     let list = (await syncContainers(store)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
-    if (!f.all && !f.latest && !f.last && f.filter.length === 0) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
+    // Only a status filter reaches past the running containers without --all, as in podman.
+    const byStatus = f.filter.some((x) => x.startsWith('status='));
+    if (!f.all && !f.latest && !f.last && !byStatus) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
     for (const filter of f.filter) list = list.filter((c) => matches(c, filter));
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
