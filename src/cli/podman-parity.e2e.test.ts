@@ -144,6 +144,8 @@ describe('podman parity', { timeout: 240_000 }, () => {
       await env.ok(['create', '--name', 'fields', '--label', 'mylabel=v1', ...NONE, 'busybox', 'true']);
       const fields = '{{.Names}}|{{.Label "mylabel"}}|{{.Mounts}}|{{.IsInfra}}|{{.Pod}}|{{.PodName}}|{{.Pid}}|{{.ExitCode}}|{{.Exited}}|{{.StartedAt}}|{{.State}}|{{.Created}}';
       const out = (await env.ok(['ps', '-a', '--filter', 'name=fields', '--format', fields])).stdout;
+      assert.equal((await env.ok(['ps', '-q', '--filter', 'name=fields'])).stdout, '', 'a name filter keeps to running containers');
+      assert.match((await env.ok(['ps', '-q', '--filter', 'status=created'])).stdout, /^[0-9a-f]{12}\n$/, 'a status filter reaches past them');
       assert.match(out, /^fields\|v1\|\[\]\|false\|\|\|0\|0\|false\|-62135596800\|created\|\d{4}-\d\d-\d\d [0-9:.]+ \+0000 UTC\n$/);
       await env.ok(['rm', 'fields']);
     });
