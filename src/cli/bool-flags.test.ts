@@ -6,6 +6,7 @@ import { normalizeBooleanFlags } from './bool-flags.js';
 /** A program shaped like berth's: global flags, a command with booleans, a pass-through `run`. */
 function program(): Command {
   const p = new Command('berth').option('--root <dir>').option('--noout').enablePositionalOptions();
+  p.addCommand(new Command('cp').argument('<src>').argument('<dest>').option('-a, --archive', 'keep owners', true));
   p.addCommand(new Command('images').argument('[image]').option('-n, --noheading').option('--no-trunc').option('--format <format>').option('-q, --quiet'));
   p.addCommand(new Command('run').passThroughOptions().argument('<image>').argument('[command...]').option('--rm').option('-i, --interactive').option('-t, --tty').option('--name <name>').option('--tls-verify [bool]'));
   const image = new Command('image');
@@ -52,6 +53,12 @@ describe('normalizeBooleanFlags', { timeout: 10_000 }, () => {
   it('turns a negated flag off by leaving it out: --no-trunc=false keeps truncation', () => {
     assert.equal(parsed(['images', '--no-trunc=false']).opts.trunc, true);
     assert.equal(parsed(['images', '--no-trunc=true']).opts.trunc, false);
+  });
+
+  it('turns off a flag whose default is true (cp -a=false)', () => {
+    assert.equal(parsed(['cp', '-a=false', 'a', 'b']).opts.archive, false);
+    assert.equal(parsed(['cp', 'a', 'b']).opts.archive, true);
+    assert.equal(parsed(['cp', '--archive=true', 'a', 'b']).opts.archive, true);
   });
 
   it('walks into a command group', () => {
