@@ -212,8 +212,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runExport }))), 'export');
   both((n) => new Command(n)
     .description('Show the changes to a container\'s file system')
-    .argument('<container>')
+    .argument('[container]')
     .option('--format <format>', 'json, or a Go template')
+    .option('-l, --latest', 'the container created last')
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runDiff }))), 'diff');
   both((n) => new Command(n)
     .description('Mount a container\'s root file system and print where')
