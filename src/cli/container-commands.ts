@@ -67,6 +67,7 @@ function psCommand(name: string, lazy: Lazy) {
     .option('-s, --size', 'show the containers\' sizes')
     .option('-f, --filter <filter>', 'filter output (status=, name=, id=, ancestor=, label=, exited=)', collect, [])
     .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('--sort <field>', 'sort by command, created, id, image, names, runningfor, size or status', 'created')
     .action(lazy(() => import('./commands/ps.js')));
 }
 
@@ -79,6 +80,7 @@ function rmCommand(name: string, lazy: Lazy) {
     .option('-i, --ignore', 'ignore errors when a container does not exist')
     .option('-v, --volumes', 'remove the anonymous volumes of the container')
     .option('-t, --time <seconds>', 'seconds to wait for a running container to stop before killing it')
+    .option('-l, --latest', 'remove the container created last')
     .action(lazy(() => import('./commands/rm.js')));
 }
 

@@ -19,12 +19,12 @@ function globals(args: string[]): GlobalOptions {
 }
 
 /** The one-line error applyGlobalOptions gives for these flags. */
-function refusal(args: string[], exitCode = 125): string {
+function refusal(args: string[]): string {
   try {
     applyGlobalOptions(parsed(args));
   } catch (e) {
     assert.ok(isBerthError(e), String(e));
-    assert.equal(e.exitCode, exitCode);
+    assert.equal(e.exitCode, 125);
     return e.message;
   }
   assert.fail(`${args.join(' ')} was accepted`);
@@ -61,8 +61,6 @@ describe('global options', { timeout: 10_000 }, () => {
     assert.match(refusal(['--events-backend', 'journald']), /events backend "journald" is not supported/);
     assert.match(refusal(['--events-backend', 'bogus']), /"bogus" is not a valid events backend/);
     assert.match(refusal(['--runtime', 'no-such-runtime-here']), /default OCI runtime "no-such-runtime-here" not found/);
-    assert.match(refusal(['--log-level', 'bogus'], 1), /Log Level "bogus" is not supported/);
-    assert.match(refusal(['--debug', '--log-level', 'panic'], 1), /Setting --log-level and --debug is not allowed/);
     for (const remote of [['--remote'], ['-r'], ['--url', 'unix:///run/podman.sock'], ['--connection', 'x']]) assert.match(refusal(remote), /no remote service/);
   });
 

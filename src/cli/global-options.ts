@@ -50,14 +50,28 @@ export function declareGlobalOptions(program: Command): Command {
  */
 export function applyGlobalOptions(program: Command, action?: Command): void {
   const g = program.opts<GlobalOptions>();
+  startLogging(program, action);
+  refuseWhatBerthCannotHonour(g);
+  // podman prefixes each flag with `--` itself: `--runtime-flag debug` is crun's `--debug`.
+  setRuntimeFlags(g.runtimeFlag.map((f) => `--${f}`));
+  if (g.out !== undefined) redirectStdout(g.out);
+  else if (g.noout) redirectStdout(undefined);
+}
+
+/** The log level of --log-level (or -D), and the first lines at info, debug and trace. */
+function startLogging(program: Command, action: Command | undefined): void {
+  const g = program.opts<GlobalOptions>();
   const level = parseLogLevel(g.logLevel);
-  // podman leaves with 1 for these two (its logging is set up before its engine errors).
-  if (!level) throw new BerthError('USAGE', `Log Level "${g.logLevel}" is not supported, choose from: ${LOG_LEVELS.join(', ')}`, { exitCode: 1 });
-  if (g.debug && program.getOptionValueSource('logLevel') === 'cli') throw new BerthError('USAGE', 'Setting --log-level and --debug is not allowed', { exitCode: 1 });
+  if (!level) exitBeforeLogging(`Log Level "${g.logLevel}" is not supported, choose from: ${LOG_LEVELS.join(', ')}`);
+  if (g.debug && program.getOptionValueSource('logLevel') === 'cli') exitBeforeLogging('Setting --log-level and --debug is not allowed');
   setLogLevel(g.debug ? 'debug' : level);
   log('info', `berth filtering at log level ${g.debug ? 'debug' : level}`);
   if (action) log('debug', `Called ${commandPath(action)} (${process.argv.slice(2).join(' ')})`);
   log('trace', `global options: ${JSON.stringify(g)}`);
+}
+
+/** One `Error:` line for the first global option berth cannot give its podman meaning. */
+function refuseWhatBerthCannotHonour(g: GlobalOptions): void {
   if (g.remote || g.url !== undefined || g.connection !== undefined) {
     throw new BerthError('USAGE', 'berth runs locally only: there is no remote service to connect to (--remote, --url, --connection)');
   }
@@ -85,10 +99,15 @@ export function applyGlobalOptions(program: Command, action?: Command): void {
   if (g.runtime !== undefined && !findExecutable(g.runtime)) {
     throw new BerthError('USAGE', `default OCI runtime "${g.runtime}" not found: invalid argument`);
   }
-  // podman prefixes each flag with `--` itself: `--runtime-flag debug` is crun's `--debug`.
-  setRuntimeFlags(g.runtimeFlag.map((f) => `--${f}`));
-  if (g.out !== undefined) redirectStdout(g.out);
-  else if (g.noout) redirectStdout(undefined);
+}
+
+/**
+ * podman checks the log level before anything else and leaves with 1 and the bare message (no
+ * `Error:`: its error reporting is not set up yet); scripts and podman's tests match that line.
+ */
+function exitBeforeLogging(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
 }
 
 function commandPath(cmd: Command): string {

@@ -20,6 +20,7 @@ interface PsFlags {
   size?: boolean;
   filter: string[];
   format?: string;
+  sort?: string;
 }
 
 /** podman's STATUS column. */
@@ -92,6 +93,28 @@ function sizeText(size: ContainerSize | undefined): string {
   return size ? `${humanSizeWithPrecision(size.rwSize, 3)} (virtual ${humanSizeWithPrecision(size.rootFsSize, 3)})` : '';
 }
 
+/** podman's ps --sort: newest first by created (the default), the rest in ascending order. */
+function sortContainers(list: ContainerRecord[], by: string, sizes: ReadonlyMap<string, ContainerSize>): ContainerRecord[] {
+  const text = (key: (c: ContainerRecord) => string) => (a: ContainerRecord, b: ContainerRecord) => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const newest = (a: ContainerRecord, b: ContainerRecord) => Date.parse(b.created) - Date.parse(a.created);
+  const compare: Record<string, (a: ContainerRecord, b: ContainerRecord) => number> = {
+    created: newest,
+    runningfor: newest,
+    id: text((c) => c.id),
+    image: text((c) => c.imageName),
+    names: text((c) => c.name),
+    command: text((c) => [...c.config.entrypoint, ...c.config.command].join(' ')),
+    status: text((c) => c.state.status),
+    size: (a, b) => (sizes.get(a.id)?.rootFsSize ?? 0) - (sizes.get(b.id)?.rootFsSize ?? 0),
+  };
+  const fn = compare[by];
+  if (!fn) throw new BerthError('USAGE', `invalid option for --sort, options are: ${Object.keys(compare).sort().join(', ')}`);
+  return [...list].sort(fn);
+}
+
 /** Seconds since the epoch, or Go's zero time's (-62135596800) for a time not yet reached. */
 function unixTime(iso: string | undefined): number {
   return iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800;
@@ -146,6 +169,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     // Sizes cost a walk of each container's writable layer: only with --size, as podman.
     const sizes = new Map<string, ContainerSize>();
     if (f.size) for (const c of list) sizes.set(c.id, await containerSize(store, c));
+    list = sortContainers(list, f.sort ?? 'created', sizes);
     const rows = list.map((c) => {
       const command = [...c.config.entrypoint, ...c.config.command].join(' ');
       const row = {

@@ -13,15 +13,16 @@ interface RmFlags {
   ignore?: boolean;
   volumes?: boolean;
   time?: string;
+  latest?: boolean;
 }
 
 /** `berth rm`: prints what it removed, as podman does (the name as given, or the ID with --all). */
 export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promise<void> {
-  if (!f.all && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one name or id');
+  if (!f.all && !f.latest && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one name or id');
   const timeout = f.time === undefined ? undefined : Number(f.time);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
   await withStore(engineOptions(g), async (store) => {
-    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : names;
+    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : f.latest ? latestOf(await store.containers()) : names;
     const failed: unknown[] = [];
     // Several at once, as podman does: most of a removal is waiting (for the process to die, for
     // the runtime, for umount); each container has its own lock and the store lock is held briefly.
@@ -69,4 +70,10 @@ export async function runPrune(g: GlobalOptions, f: { filter: string[] }): Promi
 
 export async function runExists(g: GlobalOptions, name: string): Promise<number> {
   return withStore(engineOptions(g), async (store) => (findContainer(await store.containers(), name) ? 0 : 1));
+}
+
+/** podman's --latest: the container created last (none when there is none). */
+function latestOf(containers: readonly { id: string; created: string }[]): string[] {
+  const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
+  return latest ? [latest.id] : [];
 }
