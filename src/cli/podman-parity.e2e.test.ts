@@ -161,7 +161,9 @@ describe('podman parity', { timeout: 240_000 }, () => {
     it('ps --sort names sorts by name; rm -l removes the container created last', async () => {
       for (const n of ['sort-b', 'sort-a', 'sort-c']) await env.ok(['create', '--name', n, ...NONE, 'busybox', 'true']);
       assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}', '--sort', 'names'])).stdout, 'sort-a\nsort-b\nsort-c\n');
-      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}'])).stdout, 'sort-c\nsort-a\nsort-b\n', 'newest first by default');
+      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}'])).stdout, 'sort-b\nsort-a\nsort-c\n', 'oldest first by default, as podman 4.3');
+      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'name=sort-c', '--format', '{{.Names}}'])).stdout, 'sort-a\nsort-c\n', 'one key: any value');
+      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'status=running', '--format', '{{.Names}}'])).stdout, '', 'two keys: both');
       const bad = await env.berth(['ps', '--sort', 'bogus']);
       assert.equal(bad.code, 125);
       assert.match(bad.stderr, /^Error: invalid option for --sort/);

@@ -93,16 +93,16 @@ function sizeText(size: ContainerSize | undefined): string {
   return size ? `${humanSizeWithPrecision(size.rwSize, 3)} (virtual ${humanSizeWithPrecision(size.rootFsSize, 3)})` : '';
 }
 
-/** podman's ps --sort: newest first by created (the default), the rest in ascending order. */
+/** podman's ps --sort, every key ascending: by created (the default) the oldest comes first. */
 function sortContainers(list: ContainerRecord[], by: string, sizes: ReadonlyMap<string, ContainerSize>): ContainerRecord[] {
   const text = (key: (c: ContainerRecord) => string) => (a: ContainerRecord, b: ContainerRecord) => {
     const [x, y] = [key(a), key(b)];
     return x < y ? -1 : x > y ? 1 : 0;
   };
-  const newest = (a: ContainerRecord, b: ContainerRecord) => Date.parse(b.created) - Date.parse(a.created);
+  const oldest = (a: ContainerRecord, b: ContainerRecord) => Date.parse(a.created) - Date.parse(b.created);
   const compare: Record<string, (a: ContainerRecord, b: ContainerRecord) => number> = {
-    created: newest,
-    runningfor: newest,
+    created: oldest,
+    runningfor: oldest,
     id: text((c) => c.id),
     image: text((c) => c.imageName),
     names: text((c) => c.name),
@@ -158,7 +158,13 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     // Only a status filter reaches past the running containers without --all, as in podman.
     const byStatus = f.filter.some((x) => x.startsWith('status='));
     if (!f.all && !f.latest && !f.last && !byStatus) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
-    for (const filter of f.filter) list = list.filter((c) => matches(c, filter));
+    // As podman: filters on one key match any of their values; different keys must all match.
+    const byKey = new Map<string, string[]>();
+    for (const x of f.filter) {
+      const key = x.slice(0, Math.max(0, x.indexOf('=')));
+      byKey.set(key, [...(byKey.get(key) ?? []), x]);
+    }
+    for (const group of byKey.values()) list = list.filter((c) => group.some((filter) => matches(c, filter)));
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
     if (f.quiet) {
