@@ -168,6 +168,10 @@ describe('podman parity', { timeout: 240_000 }, () => {
       assert.equal(bad.code, 125);
       assert.match(bad.stderr, /^Error: invalid option for --sort/);
       const latest = (await env.ok(['inspect', '--format', '{{.ID}}', 'sort-c'])).stdout.trim();
+      for (const id of [latest.slice(0, 3).toUpperCase(), `^${latest.slice(0, 3)}`]) {
+        assert.match((await env.ok(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Names}}'])).stdout, /^sort-c$/m, `id=${id}`);
+      }
+      assert.doesNotMatch((await env.ok(['ps', '-a', '--filter', `id=^[^${latest[0]}]`, '--format', '{{.Names}}'])).stdout, /sort-c/);
       assert.equal((await env.ok(['rm', '-l'])).stdout, `${latest}\n`);
       await env.ok(['rm', 'sort-a', 'sort-b']);
     });

@@ -55,7 +55,8 @@ function matches(c: ContainerRecord, filter: string): boolean {
     case 'name':
       return new RegExp(value).test(c.name);
     case 'id':
-      return c.id.startsWith(value);
+      // As podman: hex alone is a prefix (either case), anything else a regular expression.
+      return /^[0-9a-f]+$/i.test(value) ? c.id.startsWith(value.toLowerCase()) : new RegExp(value).test(c.id);
     case 'ancestor':
       return c.imageName === value || c.imageName.startsWith(`${value}:`) || c.imageName.endsWith(`/${value}`) || c.imageName.includes(`/${value}:`) || c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
     case 'label': {
