@@ -79,6 +79,7 @@ function psCommand(name: string, lazy: Lazy) {
     .option('-s, --size', 'show the containers\' sizes')
     .option('-f, --filter <filter>', 'filter output (status=, name=, id=, ancestor=, label=, exited=)', collect, [])
     .option('--format <format>', 'pretty-print with a Go template, or json')
+    .option('--sort <field>', 'sort by command, created, id, image, names, runningfor, size or status', 'created')
     .action(lazy(() => import('./commands/ps.js')));
 }
 
@@ -91,6 +92,7 @@ function rmCommand(name: string, lazy: Lazy) {
     .option('-i, --ignore', 'ignore errors when a container does not exist')
     .option('-v, --volumes', 'remove the anonymous volumes of the container')
     .option('-t, --time <seconds>', 'seconds to wait for a running container to stop before killing it')
+    .option('-l, --latest', 'remove the container created last')
     .action(lazy(() => import('./commands/rm.js')));
 }
 
@@ -234,8 +236,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runExport }))), 'export');
   both((n) => new Command(n)
     .description('Show the changes to a container\'s file system')
-    .argument('<container>')
+    .argument('[container]')
     .option('--format <format>', 'json, or a Go template')
+    .option('-l, --latest', 'the container created last')
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runDiff }))), 'diff');
   both((n) => new Command(n)
     .description('Mount a container\'s root file system and print where')

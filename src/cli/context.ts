@@ -1,14 +1,43 @@
 import { statSync } from 'node:fs';
 import { BerthError, ExitCode } from '../util/errors.js';
 
+/** The global options as commander hands them over (see global-options.ts for their meaning). */
 export interface GlobalOptions {
   root?: string;
   runroot?: string;
   logLevel: string;
+  /** `-D`: --log-level=debug. */
+  debug?: boolean;
+  storageDriver?: string;
+  storageOpt: string[];
+  /** The runtime new containers get unless `run`/`create` name one. */
+  runtime?: string;
+  runtimeFlag: string[];
+  tmpdir?: string;
+  cgroupManager?: string;
+  eventsBackend?: string;
+  noout?: boolean;
+  out?: string;
+  defaultMountsFile?: string;
+  url?: string;
+  connection?: string;
+  remote?: boolean;
 }
 
 export function engineOptions(g: GlobalOptions): { root?: string; runRoot?: string } {
   return { ...(g.root ? { root: g.root } : {}), ...(g.runroot ? { runRoot: g.runroot } : {}) };
+}
+
+/**
+ * podman's removal commands (rm, volume rm) exit 1 when a target was not found and 2 when one is
+ * running or in use (not found wins); other failures keep their own code. Returns the error to throw.
+ */
+export function removalError(errors: readonly unknown[]): unknown {
+  const last = errors.at(-1);
+  if (!(last instanceof BerthError)) return last;
+  const is = (codes: string[]) => errors.some((e) => e instanceof BerthError && codes.includes(e.code));
+  const exitCode = is(['CONTAINER_UNKNOWN', 'VOLUME_UNKNOWN', 'IMAGE_UNKNOWN']) ? 1 : is(['CONTAINER_STATE', 'VOLUME_IN_USE', 'IMAGE_IN_USE']) ? 2 : last.exitCode;
+  return new BerthError(last.code, last.message, { cause: last.cause, temporary: last.temporary, exitCode });
 }
 
 /** One line on stderr, as podman prints it, and the exit code to leave with. */

@@ -4,16 +4,16 @@ import { addContainerCommands } from './container-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
 import { addSecretCommands } from './secret-commands.js';
 import type { GlobalOptions } from './context.js';
+import { normalizeBooleanFlags } from './bool-flags.js';
+import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
+import { VERSION } from './version.js';
 
 /**
  * The berth command line. Commands are declared here and their code is loaded only when one
  * runs (each is its own bundle chunk), so a short command pays for nothing else.
  */
-const program = new Command('berth')
-  .description('A daemonless container engine')
-  .option('--root <dir>', 'storage root directory (default /var/lib/berth, or BERTH_ROOT)')
-  .option('--runroot <dir>', 'storage state directory (default /run/berth)')
-  .addOption(new Option('--log-level <level>', 'log messages at and above this level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+const program = declareGlobalOptions(new Command('berth').description('A daemonless container engine'))
+  .version(`berth version ${VERSION}`, '-v, --version', 'print the version')
   .enablePositionalOptions()
   .showSuggestionAfterError()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'Error: ')) })
@@ -31,7 +31,7 @@ function command(name: string, make: () => Command, aliases: string[] = []): voi
 
 /** The first word that is not a global option or its value: the command's name. */
 function commandWord(argv: string[]): string | undefined {
-  const withValue = new Set(['--root', '--runroot', '--log-level']);
+  const withValue = GLOBAL_OPTIONS_WITH_VALUE;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (withValue.has(a)) i++;
@@ -45,7 +45,12 @@ function declare(argv: string[]): void {
   const only = word === undefined ? undefined : declarations.get(word);
   if (only) program.addCommand(only());
   else for (const make of new Set(declarations.values())) program.addCommand(make());
+  // pflag's `--flag=false`, rewritten in place for commander now that the command is declared.
+  process.argv.splice(2, Infinity, ...normalizeBooleanFlags(program, argv));
 }
+
+// The global options are checked, and stdout and the runtime flags set, before any command runs.
+program.hook('preAction', (_program, action) => applyGlobalOptions(program, action));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
 type Handler = (globals: GlobalOptions, ...args: any[]) => Promise<number | void>;
@@ -204,6 +209,18 @@ function imageGroup(): Command {
   const image = new Command('image').description('Manage images');
   image.addCommand(imagesCommand('list').alias('ls'));
   image.addCommand(inspectCommand('inspect'));
+  image.addCommand(new Command('mount')
+    .description('Mount an image\'s root file system read-only and print where; with no image, list the mounted ones')
+    .argument('[images...]')
+    .option('-a, --all', 'mount every image')
+    .option('--format <format>', 'json to list the mounted images as JSON')
+    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runMount }))));
+  image.addCommand(new Command('unmount').alias('umount')
+    .description('Unmount an image\'s root file system; prints the IDs of the images it unmounted')
+    .argument('[images...]')
+    .option('-a, --all', 'unmount every mounted image')
+    .option('-f, --force', 'accepted for podman compatibility (one unmount always ends the mount)')
+    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runUnmount }))));
   image.addCommand(buildCommand('build'));
   image.addCommand(historyCommand('history'));
   image.addCommand(rmiCommand('rm'));

@@ -100,6 +100,9 @@ export function runtimeCreateError(reason: string): BerthError {
   if (/executable file not found|no such file or directory/i.test(clean) && /exec|executable|\$PATH|open executable/i.test(clean)) {
     return new BerthError('USAGE', `${clean}: OCI runtime attempted to invoke a command that was not found`, { exitCode: ExitCode.notFound });
   }
+  // A flag the runtime does not know (a --runtime-flag): podman's "OCI runtime error", 126.
+  const unknownFlag = reason.split('\n').find((l) => /unrecognized option|flag provided but not defined/.test(l));
+  if (unknownFlag) return new BerthError('USAGE', `OCI runtime error: ${unknownFlag.trim()}`, { exitCode: ExitCode.cannotInvoke });
   if (/permission denied/i.test(clean)) {
     return new BerthError('USAGE', `${clean}: OCI permission denied`, { exitCode: ExitCode.cannotInvoke });
   }

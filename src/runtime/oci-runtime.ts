@@ -31,6 +31,13 @@ function canRun(path: string): boolean {
   }
 }
 
+/** Global flags for the runtime given to this berth process (podman's `--runtime-flag`), passed before every runtime command. */
+let invocationFlags: readonly string[] = [];
+
+export function setRuntimeFlags(flags: readonly string[]): void {
+  invocationFlags = flags;
+}
+
 /**
  * An OCI runtime (crun, runc or one given by path) driven through its command line, with its
  * state kept under berth's run root so that berth's containers never mix with podman's.
@@ -53,7 +60,7 @@ export class OciRuntime {
 
   /** Arguments that go before the subcommand (conmon passes them as --runtime-arg). */
   get globalArgs(): string[] {
-    return ['--root', this.stateRoot];
+    return ['--root', this.stateRoot, ...invocationFlags];
   }
 
   private async call(args: string[]): Promise<string> {

@@ -20,5 +20,27 @@ export interface ImageRecord {
   created: string;
   /** When it entered this store. */
   added: string;
+  /** Every name it has had, newest first (podman's names history); absent until its names first change. */
+  namesHistory?: string[];
+}
+
+/** The names an image has had, newest first: its names (last added first), then those it lost. */
+export function namesHistory(image: ImageRecord): string[] {
+  return image.namesHistory ?? [...image.names].reverse();
+}
+
+/**
+ * Keeps each image's names history once its names have changed, as containers/storage does:
+ * each current name, the last added first, goes to the front, so a removed name stays behind them.
+ */
+export function recordNamesHistory(before: ReadonlyMap<string, readonly string[]>, images: ImageRecord[]): void {
+  for (const image of images) {
+    const old = before.get(image.id);
+    // A new image's history is its names, which namesHistory() derives without a record.
+    if (!old) continue;
+    if (old.length === image.names.length && old.every((n, i) => n === image.names[i])) continue;
+    const previous = image.namesHistory ?? [...old].reverse();
+    image.namesHistory = [...new Set([...[...image.names].reverse(), ...previous])];
+  }
 }
 

@@ -50,7 +50,7 @@ export async function isMounted(path: string): Promise<boolean> {
  * disk, and made deleting them after cost seconds. A volatile upper cannot be mounted again after a
  * crash, which a throwaway one never is.
  */
-export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: OverlayDirs, opts: { volatile?: boolean } = {}): Promise<void> {
+export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: OverlayDirs, opts: { volatile?: boolean; readOnly?: boolean } = {}): Promise<void> {
   if (await isMounted(dirs.merged)) return;
   await Promise.all([makeDirs(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
   const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
@@ -60,7 +60,8 @@ export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: 
     await makeDirs(empty);
     lowers.push(join('l', 'empty'));
   }
-  const options = `lowerdir=${lowers.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  // `readOnly` (an image's mount) keeps an upper dir, which `ro` leaves empty: without one, overlayfs wants two lowers.
+  const options = `${opts.readOnly ? 'ro,' : ''}lowerdir=${lowers.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
   try {
     if (opts.volatile) {
       // Kernels before 5.10 do not know the option: mount as usual there.

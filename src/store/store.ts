@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
 import type { ContainerRecord } from './containers.js';
-import type { ImageRecord } from './images.js';
+import { recordNamesHistory, type ImageRecord } from './images.js';
 import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
 import { LayerStore } from './layers.js';
@@ -104,7 +104,9 @@ export class Store {
   async updateImages<T>(fn: (images: ImageRecord[]) => Promise<T> | T): Promise<T> {
     return this.lock.with(async () => {
       const images = await this.index.read();
+      const names = new Map(images.map((i) => [i.id, [...i.names]]));
       const result = await fn(images);
+      recordNamesHistory(names, images);
       await this.index.write(images);
       return result;
     });

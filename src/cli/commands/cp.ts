@@ -7,6 +7,7 @@ import { containerChanges, mountContainer, unmountContainer, withRootfs } from '
 import { getContainer } from '../../engine/containers/lifecycle.js';
 import { resolveInRoot } from '../../engine/containers/rootfs-path.js';
 import { withStore } from '../../engine/engine.js';
+import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -115,12 +116,18 @@ export async function runExport(g: GlobalOptions, name: string, f: { output?: st
   });
 }
 
-export async function runDiff(g: GlobalOptions, name: string, f: { format?: string }): Promise<void> {
+export async function runDiff(g: GlobalOptions, name: string | undefined, f: { format?: string; latest?: boolean }): Promise<void> {
+  if ((name === undefined) === !f.latest) throw new BerthError('USAGE', '`diff` takes one container, or --latest');
   await withStore(engineOptions(g), async (store) => {
-    const changes = await containerChanges(store, name);
+    const target = name ?? latestContainer(await store.containers());
+    const changes = await containerChanges(store, target);
     if (f.format === 'json') {
-      const by = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);
-      process.stdout.write(`${JSON.stringify({ changed: by('C'), added: by('A'), deleted: by('D') }, null, 4)}\n`);
+      // podman leaves out an empty list (its fields are omitempty).
+      const by = (key: string, k: string) => {
+        const paths = changes.filter((c) => c.kind === k).map((c) => c.path);
+        return paths.length ? { [key]: paths } : {};
+      };
+      process.stdout.write(`${JSON.stringify({ ...by('changed', 'C'), ...by('added', 'A'), ...by('deleted', 'D') }, null, 4)}\n`);
       return;
     }
     const rows = changes.map((c) => ({ ChangeType: c.kind, Path: c.path }));
@@ -147,4 +154,11 @@ export async function runUnmount(g: GlobalOptions, names: string[], f: { all?: b
       process.stdout.write(`${n}\n`);
     }
   });
+}
+
+/** podman's --latest: the container created last. */
+function latestContainer(containers: readonly ContainerRecord[]): string {
+  const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
+  if (!latest) throw new BerthError('CONTAINER_UNKNOWN', 'no containers to choose the latest from: no such container');
+  return latest.id;
 }

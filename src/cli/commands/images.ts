@@ -1,7 +1,7 @@
 import { BuildCache } from '../../build/cache.js';
 import { withStore } from '../../engine/engine.js';
 import { imageConfig, repoAndTag, repoDigests } from '../../engine/images.js';
-import type { ImageRecord } from '../../store/images.js';
+import { namesHistory, type ImageRecord } from '../../store/images.js';
 import { findImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -19,19 +19,34 @@ interface ImagesOptions {
   sort: string;
 }
 
-/** One row per name, as podman prints them (a nameless image is one `<none>` row). */
+/**
+ * One row per name, as podman prints them (a nameless image is one `<none>` row). podman's row
+ * embeds the image's JSON summary, so a template reaches those fields too (`.Names`, `.History`,
+ * `.VirtualSize`...); `.Created` is the human time there, `.Size` the human size.
+ */
 interface ImageRow {
   ID: string;
+  Id: string;
+  ParentId: string;
   Repository: string;
   Tag: string;
   Digest: string;
+  Digests: string[];
+  RepoTags: string[];
+  RepoDigests: string[];
+  Names: string[];
+  History: string;
+  Created: string;
   CreatedSince: string;
   CreatedAt: string;
   Size: string;
+  SharedSize: number;
+  VirtualSize: number;
   Containers: number;
   Dangling: boolean;
   Labels: Record<string, string>;
   ReadOnly: boolean;
+  IsReadOnly: boolean;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -59,7 +74,7 @@ async function applyFilters(images: ImageRecord[], filters: string[], labelsOf: 
   let out = images;
   for (const f of filters) {
     const eq = f.indexOf('=');
-    if (eq <= 0) throw new BerthError('USAGE', `invalid filter "${f}": expected KEY=VALUE`);
+    if (eq <= 0) throw new BerthError('USAGE', `invalid image filter "${f}": must be in the format "filter=value or filter!=value"`);
     const key = f.slice(0, eq);
     const value = f.slice(eq + 1);
     switch (key) {
@@ -74,6 +89,7 @@ async function applyFilters(images: ImageRecord[], filters: string[], labelsOf: 
         out = out.filter((i) => i.id.slice(7).startsWith(value.replace(/^sha256:/, '')));
         break;
       case 'before':
+      case 'after':
       case 'since': {
         const ref = findImage(images, value);
         if (!ref) throw new BerthError('IMAGE_UNKNOWN', `${value}: image not known`);
@@ -122,25 +138,44 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
     // Labels live in each image's config, one file read per image: only when something shows them.
     const wantLabels = opts.format !== undefined && (opts.format === 'json' || opts.format.includes('Labels') || opts.format.includes('json'));
     const now = Date.now();
+    const containers = containerCounts(await store.containers());
     const rows: ImageRow[] = [];
     for (const i of images) {
       const names = i.names.length > 0 ? i.names : ['<none>:<none>'];
       for (const n of names) {
         const { repository, tag } = n === '<none>:<none>' ? { repository: '<none>', tag: '<none>' } : repoAndTag(n);
+        const created = createdAgo(new Date(i.created), now);
         rows.push({
           ID: opts.trunc ? i.id.slice(7, 19) : i.id,
+          Id: i.id.slice(7),
+          ParentId: '',
           Repository: repository,
           Tag: tag,
           Digest: i.digests[0] ?? '',
-          CreatedSince: createdAgo(new Date(i.created), now),
-          CreatedAt: goTime(i.created),
+          Digests: i.digests,
+          RepoTags: i.names.filter((x) => !x.includes('@')),
+          RepoDigests: repoDigests(i),
+          Names: i.names,
+          History: namesHistory(i).join(', '),
+          Created: created,
+          CreatedSince: created,
+          // Whole seconds, as podman prints an image's time.
+          CreatedAt: goTime(Math.floor(Date.parse(i.created) / 1000) * 1000),
           Size: humanSize(i.size),
-          Containers: 0,
+          SharedSize: 0,
+          VirtualSize: i.size,
+          Containers: containers.get(i.id) ?? 0,
           Dangling: i.names.length === 0,
           Labels: wantLabels ? await labelsOf(i) : {},
           ReadOnly: false,
+          IsReadOnly: false,
         });
       }
+    }
+    // podman sorts the rows (one per name) by repository or tag, not the images by their first name.
+    if (opts.sort === 'repository' || opts.sort === 'tag') {
+      const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      rows.sort((a, b) => (opts.sort === 'tag' ? byte(a.Tag, b.Tag) : byte(a.Repository, b.Repository) || byte(a.Tag, b.Tag)));
     }
     if (opts.quiet) {
       const ids = [...new Set(images.map((i) => (opts.trunc ? i.id.slice(7, 19) : i.id)))];
@@ -151,7 +186,7 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
     const text = formatOutput(opts.format, rows, {
       defaultTable: `table {{.Repository}}\t{{.Tag}}${digestCol}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}`,
       headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', Size: 'SIZE' },
-      json: () => images.map((i) => podmanJson(i, configs)),
+      json: () => images.map((i) => podmanJson(i, configs, containers)),
       ...(opts.noheading ? { noHeading: true } : {}),
     });
     process.stdout.write(text);
@@ -176,7 +211,7 @@ function sortImages(images: ImageRecord[], by: string): ImageRecord[] {
 }
 
 /** podman images --format json's shape. */
-function podmanJson(i: ImageRecord, configs: Map<string, { config?: { Labels?: unknown } }>): object {
+function podmanJson(i: ImageRecord, configs: Map<string, { config?: { Labels?: unknown } }>, containers: Map<string, number>): object {
   return {
     Id: i.id.slice(7),
     ParentId: '',
@@ -186,12 +221,19 @@ function podmanJson(i: ImageRecord, configs: Map<string, { config?: { Labels?: u
     SharedSize: 0,
     VirtualSize: i.size,
     Labels: configs.get(i.id)?.config?.Labels ?? null,
-    Containers: 0,
+    Containers: containers.get(i.id) ?? 0,
     Names: i.names,
     Digest: i.digests[0] ?? '',
     Digests: i.digests,
-    History: i.names,
+    History: namesHistory(i),
     Created: Math.floor(Date.parse(i.created) / 1000),
     CreatedAt: i.created,
   };
+}
+
+/** How many containers each image has, by image ID. */
+function containerCounts(containers: readonly { image: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const c of containers) counts.set(c.image, (counts.get(c.image) ?? 0) + 1);
+  return counts;
 }

@@ -13,7 +13,7 @@ export async function run(g: GlobalOptions, names: string[], opts: { format?: st
     const missing: string[] = [];
     for (const n of names) {
       try {
-        found.push(await inspectImage(store, requireImage(records, n)));
+        found.push(withGoFieldNames(await inspectImage(store, requireImage(records, n))));
       } catch (e) {
         if (e instanceof BerthError && e.code === 'IMAGE_UNKNOWN') missing.push(n);
         else throw e;
@@ -58,12 +58,12 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     for (const n of names) {
       const c = want('container') ? findContainer(containers, n) : undefined;
       if (c) {
-        found.push(await inspectContainer(store, c));
+        found.push(withGoFieldNames(await inspectContainer(store, c)));
         continue;
       }
       const image = want('image') ? findImage(images, n) : undefined;
       if (image) {
-        found.push(await inspectImage(store, image));
+        found.push(withGoFieldNames(await inspectImage(store, image)));
         continue;
       }
       const volume = want('volume') ? findVolume(volumes, n) : undefined;
@@ -76,8 +76,18 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     if (!opts.format || opts.format === 'json') process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
     else process.stdout.write(formatOutput(opts.format, found, { defaultTable: '', headers: {}, name: 'inspect' }));
     if (missing.length > 0) {
-      const what = opts.type === 'all' ? 'object' : opts.type;
-      throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map((m) => `no such ${what} ${m}`).join('\n'));
+      // podman's words for each kind (its `inspect` with no --type quotes the name).
+      const notFound = (m: string) => (opts.type === 'all' ? `no such object: "${m}"` : opts.type === 'image' ? `${m}: image not known` : `no such ${opts.type} ${m}`);
+      throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map(notFound).join('\n'));
     }
   });
+}
+
+/**
+ * podman's inspect structs call the ID field `ID` and print it as `Id` in JSON: a template may use
+ * either. The alias is not enumerable, so JSON and `{{json .}}` show `Id` alone.
+ */
+function withGoFieldNames<T extends object>(o: T): T {
+  if (Object.hasOwn(o, 'Id')) Object.defineProperty(o, 'ID', { value: (o as { Id: unknown }).Id, enumerable: false });
+  return o;
 }

@@ -1,11 +1,15 @@
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readHealth } from '../../engine/containers/health.js';
+import { containerPaths } from '../../engine/containers/paths.js';
 import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
-import { createdAgo, goTime, humanDuration } from '../output/units.js';
+import { createdAgo, goTime, humanDuration, humanSizeWithPrecision } from '../output/units.js';
 
 interface PsFlags {
   all?: boolean;
@@ -17,6 +21,7 @@ interface PsFlags {
   size?: boolean;
   filter: string[];
   format?: string;
+  sort?: string;
 }
 
 /** podman's STATUS column. */
@@ -51,7 +56,8 @@ function matches(c: ContainerRecord, filter: string): boolean {
     case 'name':
       return new RegExp(value).test(c.name);
     case 'id':
-      return c.id.startsWith(value);
+      // As podman: hex alone is a prefix (either case), anything else a regular expression.
+      return /^[0-9a-f]+$/i.test(value) ? c.id.startsWith(value.toLowerCase()) : new RegExp(value).test(c.id);
     case 'ancestor':
       return c.imageName === value || c.imageName.startsWith(`${value}:`) || c.imageName.endsWith(`/${value}`) || c.imageName.includes(`/${value}:`) || c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
     case 'label': {
@@ -65,15 +71,66 @@ function matches(c: ContainerRecord, filter: string): boolean {
   }
 }
 
+/** podman's ps size: bytes in the writable layer, and in the whole root (image layers and writable layer). */
+interface ContainerSize {
+  rootFsSize: number;
+  rwSize: number;
+}
+
+async function containerSize(store: Store, c: ContainerRecord): Promise<ContainerSize> {
+  let rwSize = 0;
+  const upper = containerPaths(store, c.id).overlay.upper;
+  const entries = await readdir(upper, { recursive: true }).catch(() => [] as string[]);
+  for (const e of entries) {
+    const st = await lstat(join(upper, e)).catch(() => undefined);
+    if (st?.isFile()) rwSize += st.size;
+  }
+  let imageSize = 0;
+  for (const chain of c.layers) imageSize += (await store.layers.get(chain))?.size ?? 0;
+  return { rootFsSize: imageSize + rwSize, rwSize };
+}
+
+/** `0B (virtual 1.99MB)`, as podman's SIZE column; empty without --size. */
+function sizeText(size: ContainerSize | undefined): string {
+  return size ? `${humanSizeWithPrecision(size.rwSize, 3)} (virtual ${humanSizeWithPrecision(size.rootFsSize, 3)})` : '';
+}
+
+/** podman's ps --sort, every key ascending: by created (the default) the oldest comes first. */
+function sortContainers(list: ContainerRecord[], by: string, sizes: ReadonlyMap<string, ContainerSize>): ContainerRecord[] {
+  const text = (key: (c: ContainerRecord) => string) => (a: ContainerRecord, b: ContainerRecord) => {
+    const [x, y] = [key(a), key(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const oldest = (a: ContainerRecord, b: ContainerRecord) => Date.parse(a.created) - Date.parse(b.created);
+  const compare: Record<string, (a: ContainerRecord, b: ContainerRecord) => number> = {
+    created: oldest,
+    runningfor: oldest,
+    id: text((c) => c.id),
+    image: text((c) => c.imageName),
+    names: text((c) => c.name),
+    command: text((c) => [...c.config.entrypoint, ...c.config.command].join(' ')),
+    status: text((c) => c.state.status),
+    size: (a, b) => (sizes.get(a.id)?.rootFsSize ?? 0) - (sizes.get(b.id)?.rootFsSize ?? 0),
+  };
+  const fn = compare[by];
+  if (!fn) throw new BerthError('USAGE', `invalid option for --sort, options are: ${Object.keys(compare).sort().join(', ')}`);
+  return [...list].sort(fn);
+}
+
+/** Seconds since the epoch, or Go's zero time's (-62135596800) for a time not yet reached. */
+function unixTime(iso: string | undefined): number {
+  return iso ? Math.floor(Date.parse(iso) / 1000) : -62135596800;
+}
+
 /** podman ps --format json's shape. */
-function podmanJson(c: ContainerRecord, health?: string): object {
+function podmanJson(c: ContainerRecord, size: ContainerSize | undefined, health?: string): object {
   const command = [...c.config.entrypoint, ...c.config.command];
   return {
     AutoRemove: c.config.autoRemove,
     Command: command,
     CreatedAt: createdAgo(c.created),
     Exited: c.state.status === 'exited',
-    ExitedAt: c.state.finishedAt ? Math.floor(Date.parse(c.state.finishedAt) / 1000) : -62135596800,
+    ExitedAt: unixTime(c.state.finishedAt),
     ExitCode: c.state.exitCode,
     Id: c.id,
     Image: c.imageName,
@@ -89,8 +146,8 @@ function podmanJson(c: ContainerRecord, health?: string): object {
     PodName: '',
     Ports: null,
     Restarts: c.state.restartCount,
-    Size: null,
-    StartedAt: c.state.startedAt ? Math.floor(Date.parse(c.state.startedAt) / 1000) : -62135596800,
+    Size: size ?? null,
+    StartedAt: unixTime(c.state.startedAt),
     State: c.state.status,
     Status: statusText(c, Date.now(), health),
     Created: Math.floor(Date.parse(c.created) / 1000),
@@ -100,8 +157,16 @@ function podmanJson(c: ContainerRecord, health?: string): object {
 export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
   await withStore(engineOptions(g), async (store) => {
     let list = (await syncContainers(store)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
-    if (!f.all && !f.latest && !f.last && f.filter.length === 0) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
-    for (const filter of f.filter) list = list.filter((c) => matches(c, filter));
+    // Only a status filter reaches past the running containers without --all, as in podman.
+    const byStatus = f.filter.some((x) => x.startsWith('status='));
+    if (!f.all && !f.latest && !f.last && !byStatus) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
+    // As podman: filters on one key match any of their values; different keys must all match.
+    const byKey = new Map<string, string[]>();
+    for (const x of f.filter) {
+      const key = x.slice(0, Math.max(0, x.indexOf('=')));
+      byKey.set(key, [...(byKey.get(key) ?? []), x]);
+    }
+    for (const group of byKey.values()) list = list.filter((c) => group.some((filter) => matches(c, filter)));
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
     if (f.quiet) {
@@ -111,22 +176,27 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     // The healthcheck's last verdict, for the STATUS of running containers that have one.
     const health = new Map(await Promise.all(list.filter((c) => c.config.healthcheck && c.state.status === 'running').map(async (c) => [c.id, (await readHealth(store, c.id)).Status] as const)));
     const now = Date.now();
+    // Sizes cost a walk of each container's writable layer: only with --size, as podman.
+    const sizes = new Map<string, ContainerSize>();
+    if (f.size) for (const c of list) sizes.set(c.id, await containerSize(store, c));
+    list = sortContainers(list, f.sort ?? 'created', sizes);
     const rows = list.map((c) => {
       const command = [...c.config.entrypoint, ...c.config.command].join(' ');
-      return {
+      const row = {
         ID: f.trunc ? c.id.slice(0, 12) : c.id,
         Image: c.imageName,
         ImageID: c.image.replace(/^sha256:/, ''),
         Command: f.trunc && command.length > 17 ? `${command.slice(0, 17)}...` : command,
         CreatedHuman: createdAgo(c.created, now),
-        Created: createdAgo(c.created, now),
+        // podman's .Created is the time itself (as .CreatedAt); the CREATED column is .CreatedHuman.
+        Created: goTime(c.created),
         CreatedAt: goTime(c.created),
         Status: statusText(c, now, health.get(c.id)),
         State: c.state.status,
         Ports: '',
         Names: c.name,
         Labels: c.config.labels,
-        Mounts: '',
+        Mounts: [] as string[],
         Networks: c.config.network.mode,
         Pid: c.state.pid,
         ExitCode: c.state.exitCode,
@@ -134,13 +204,22 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         AutoRemove: c.config.autoRemove,
         Restarts: c.state.restartCount,
         RunningFor: createdAgo(c.created, now),
+        StartedAt: unixTime(c.state.startedAt),
+        ExitedAt: unixTime(c.state.finishedAt),
+        IsInfra: false,
+        Pod: '',
+        PodName: '',
+        Size: sizeText(sizes.get(c.id)),
       };
+      // podman's `{{.Label "key"}}`: a method, so not a column of its own.
+      Object.defineProperty(row, 'Label', { value: (key: string) => c.config.labels[key] ?? '', enumerable: false });
+      return row;
     });
     process.stdout.write(
       formatOutput(f.format, rows, {
-        defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
-        headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
-        json: () => list.map((c) => podmanJson(c, health.get(c.id))),
+        defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${f.size ? '\t{{.Size}}' : ''}`,
+        headers: { Size: 'SIZE', ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
+        json: () => list.map((c) => podmanJson(c, sizes.get(c.id), health.get(c.id))),
         ...(f.noheading ? { noHeading: true } : {}),
         name: 'ps',
       }),

@@ -5,7 +5,7 @@ import { findContainer } from '../../engine/containers/lookup.js';
 import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
-import { engineOptions, type GlobalOptions } from '../context.js';
+import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 
 interface RmFlags {
   all?: boolean;
@@ -13,16 +13,17 @@ interface RmFlags {
   ignore?: boolean;
   volumes?: boolean;
   time?: string;
+  latest?: boolean;
 }
 
 /** `berth rm`: prints what it removed, as podman does (the name as given, or the ID with --all). */
 export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promise<void> {
-  if (!f.all && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one name or id');
+  if (!f.all && !f.latest && names.length === 0) throw new BerthError('USAGE', 'you must provide at least one name or id');
   const timeout = f.time === undefined ? undefined : Number(f.time);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
   await withStore(engineOptions(g), async (store) => {
-    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : names;
-    let failed: unknown;
+    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : f.latest ? latestOf(await store.containers()) : names;
+    const failed: unknown[] = [];
     // Several at once, as podman does: most of a removal is waiting (for the process to die, for
     // the runtime, for umount); each container has its own lock and the store lock is held briefly.
     const limit = pLimit(Math.max(2, availableParallelism() * 2));
@@ -32,14 +33,21 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
         process.stdout.write(`${name}\n`);
       } catch (e) {
         if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
-        if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
-        failed = e;
+        const previous = failed.at(-1);
+        if (previous) process.stderr.write(`Error: ${(previous as Error).message}\n`);
+        failed.push(e);
       }
     })));
-    if (failed) throw failed;
+    if (failed.length > 0) throw removalError(failed);
   });
 }
 
 export async function runExists(g: GlobalOptions, name: string): Promise<number> {
   return withStore(engineOptions(g), async (store) => (findContainer(await store.containers(), name) ? 0 : 1));
+}
+
+/** podman's --latest: the container created last (none when there is none). */
+function latestOf(containers: readonly { id: string; created: string }[]): string[] {
+  const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
+  return latest ? [latest.id] : [];
 }

@@ -41,7 +41,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
   const detachKeys = parseDetachKeys(f.detachKeys);
   if (f.tty && f.interactive && !process.stdin.isTTY) warnNotATerminal();
   return withStore(engineOptions(g), async (store) => {
-    const opts = createOptions(image, command, f);
+    const opts = createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime });
     const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
     trace('run: created');
     const paths = containerPaths(store, created.id);

@@ -85,8 +85,18 @@ export async function runKill(g: GlobalOptions, names: string[], f: { all?: bool
 
 export async function runWait(g: GlobalOptions, names: string[], f: { condition: string[]; ignore?: boolean }): Promise<void> {
   const known = ['created', 'exited', 'paused', 'running', 'stopped', 'stopping', 'removing', 'healthy', 'unhealthy'];
-  for (const c of f.condition) if (!known.includes(c)) throw new BerthError('USAGE', `invalid condition "${c}": must be one of ${known.join(', ')}`);
-  await each(g, names, { ...(f.ignore ? { ignore: true } : {}) }, async (store, name) => String(await waitContainer(store, name, f.condition.length ? f.condition : undefined)));
+  // A list, repeated or comma-separated (pflag's string slice); podman's words for a state it does not know.
+  const conditions = f.condition.flatMap((c) => c.split(','));
+  for (const c of conditions) if (!known.includes(c)) throw new BerthError('USAGE', `unknown container state: ${c}: invalid argument`);
+  await each(g, names, {}, async (store, name) => {
+    try {
+      return String(await waitContainer(store, name, conditions.length ? conditions : undefined));
+    } catch (e) {
+      // podman's --ignore: a missing container's exit code is -1.
+      if (f.ignore && isBerthError(e, 'CONTAINER_UNKNOWN')) return '-1';
+      throw e;
+    }
+  });
 }
 
 export async function runPause(g: GlobalOptions, names: string[], f: { all?: boolean }): Promise<void> {

@@ -5,7 +5,7 @@ import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { ask, assertCanAsk } from '../confirm.js';
-import { engineOptions, type GlobalOptions } from '../context.js';
+import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 
 /** --label and --opt: an empty key is refused, as podman refuses it. */
@@ -33,8 +33,16 @@ function parseFilters(filters: string[]): VolumeFilter[] {
     const key = eq === -1 ? filter : filter.slice(0, eq);
     const value = eq === -1 ? '' : filter.slice(eq + 1);
     switch (key) {
-      case 'name':
-        return (v) => v.name.includes(value);
+      case 'name': {
+        // A regular expression, as podman's name filter takes it.
+        let re: RegExp;
+        try {
+          re = new RegExp(value);
+        } catch {
+          throw new BerthError('USAGE', `invalid name filter "${value}": not a regular expression`);
+        }
+        return (v) => re.test(v.name);
+      }
       case 'label': {
         const [k = '', want] = value.split(/=(.*)/s, 2) as [string?, string?];
         return (v) => k in v.labels && (want === undefined || v.labels[k] === want);
@@ -88,12 +96,16 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { all?: bo
   if (!f.all && names.length === 0) throw new BerthError('USAGE', 'provide one or more volume names or use --all');
   const timeout = f.time === undefined ? undefined : Number(f.time);
   await withStore(engineOptions(g), async (store) => {
-    const targets = f.all ? (await store.volumes()).map((v) => v.name) : names;
+    const volumes = await store.volumes();
+    // --force passes over names that are not there, as podman's does.
+    const targets = f.all ? volumes.map((v) => v.name) : f.force ? names.filter((n) => findVolume(volumes, n)) : names;
     const removed = await removeVolumes(store, targets, {
       force: f.force ?? false,
       removeContainer: async (id) => {
         await removeContainer(store, id, { force: true, ...(timeout !== undefined ? { timeout } : {}) });
       },
+    }).catch((e: unknown) => {
+      throw removalError([e]);
     });
     process.stdout.write(removed.map((n) => `${n}\n`).join(''));
   });

@@ -52,6 +52,12 @@ export interface Change {
  * What the container changed, from its upperdir: a whiteout (0:0 device) is a deletion, anything
  * the image's layers also have is a change, the rest is an addition. Sorted by path, as podman.
  */
+/**
+ * Paths the runtime or berth makes in every container (mount targets for /etc/hosts and the like,
+ * the kernel file systems): podman's diff leaves them out, and so does this one.
+ */
+const INIT_PATHS = new Set(['/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/run', '/run/notify', '/run/.containerenv', '/run/secrets', '/sys', '/etc/mtab']);
+
 export async function containerChanges(store: Store, nameOrId: string): Promise<Change[]> {
   const c = await getContainer(store, nameOrId);
   const upper = containerPaths(store, c.id).overlay.upper;
@@ -75,5 +81,5 @@ export async function containerChanges(store: Store, nameOrId: string): Promise<
     }
   };
   await walk('');
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return out.filter((c) => !INIT_PATHS.has(c.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
