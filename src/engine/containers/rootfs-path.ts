@@ -3,12 +3,36 @@ import { join, posix } from 'node:path';
 import { BerthError } from '../../util/errors.js';
 
 /**
- * A path inside a container's root, resolved as the container would see it: every symlink on the
- * way is followed relative to the root (an absolute target starts again at the root, `..` never
- * climbs above it), so a link in the image cannot send a copy to the host's files. The last
- * component is followed only with `followLast`. Missing components are kept as they are.
+ * A container's file system as seen from the host: its root, plus the directories mounted over
+ * paths inside it (volumes and bind mounts of a container that is not running, whose mounts exist
+ * only as records). A path under a mount's destination lives in that mount's source.
  */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
+export interface RootView {
+  root: string;
+  mounts: readonly { destination: string; source: string }[];
+}
+
+/** Where a clean absolute container path lives on the host: under the deepest mount covering it, else under the root. */
+export function hostPathIn(view: RootView, containerPath: string): string {
+  let best: { destination: string; source: string } | undefined;
+  for (const m of view.mounts) {
+    const d = posix.normalize(`/${m.destination}`).replace(/\/$/, '') || '/';
+    const covers = containerPath === d || containerPath.startsWith(d === '/' ? '/' : `${d}/`);
+    if (covers && (!best || d.length >= best.destination.length)) best = { destination: d, source: m.source };
+  }
+  if (!best) return containerPath === '/' ? view.root : join(view.root, containerPath);
+  const rest = containerPath.slice(best.destination.length);
+  return rest === '' || rest === '/' ? best.source : join(best.source, rest);
+}
+
+/**
+ * A path inside a container, resolved as the container would see it: every symlink on the way is
+ * followed relative to the container's root (an absolute target starts again at the root, `..`
+ * never climbs above it), so a link in the image cannot send a copy to the host's files. The last
+ * component is followed only with `followLast`. Missing components are kept as they are. Returns
+ * the clean container path and where it lives on the host.
+ */
+export async function resolveInView(view: RootView, path: string, followLast = true): Promise<{ path: string; host: string }> {
   const parts = posix.normalize(`/${path}`).split('/').filter(Boolean);
   const resolved: string[] = [];
   let links = 0;
@@ -19,7 +43,7 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
       resolved.pop();
       continue;
     }
-    const host = join(root, ...resolved, part);
+    const host = hostPathIn(view, `/${[...resolved, part].join('/')}`);
     const st = await lstat(host).catch(() => undefined);
     if (st?.isSymbolicLink() && (parts.length > 0 || followLast)) {
       if (++links > 40) throw new BerthError('USAGE', `too many levels of symbolic links resolving ${path}`);
@@ -30,7 +54,13 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
     }
     resolved.push(part);
   }
-  return join(root, ...resolved);
+  const clean = `/${resolved.join('/')}`;
+  return { path: clean, host: hostPathIn(view, clean) };
+}
+
+/** {@link resolveInView} for a root with nothing mounted in it: the host path. */
+export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
+  return (await resolveInView({ root, mounts: [] }, path, followLast)).host;
 }
 
 /** A reader of text files inside a container's root, paths resolved as {@link resolveInRoot} does. */
