@@ -11,6 +11,7 @@ import {
   mkdirSync,
   openSync,
   rmSync,
+  statSync,
   symlinkSync,
   unlinkSync,
   chmodSync,
@@ -56,12 +57,26 @@ export async function extractTar(tar: Readable, opts: ExtractOptions): Promise<v
   const reader = new TarReader(tar, { hash: false });
   const dirs = new Map<string, string>();
   const dirMeta: { path: string; mode: number; mtime: number }[] = [];
+  const owner = (h: Pick<TarHeader, 'uid' | 'gid'>) => opts.owner ?? { uid: h.uid, gid: h.gid };
+  // A directory the archive does not list (`tar -cf - a/b` has no `a/`) is made, as tar does.
   const resolveDir = async (rel: string): Promise<string> => {
     let host = dirs.get(rel);
-    if (host === undefined) dirs.set(rel, (host = await opts.resolveDir(rel)));
+    if (host !== undefined) return host;
+    if (rel !== '') await resolveDir(parentOf(rel));
+    host = await opts.resolveDir(rel);
+    let st = lstatSync(host, { throwIfNoEntry: false });
+    // The caller resolved every link on the way: one still here is a root it stands for (`/proc/PID/root`, a bind of a link).
+    if (st?.isSymbolicLink()) st = statSync(host, { throwIfNoEntry: false });
+    if (!st) {
+      mkdirSync(host, 0o755);
+      const o = owner({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+      lchownSync(host, o.uid, o.gid);
+    } else if (!st.isDirectory()) {
+      throw new BerthError('USAGE', `error creating "${opts.display(rel)}": mkdir ${opts.display(rel)}: not a directory`);
+    }
+    dirs.set(rel, host);
     return host;
   };
-  const owner = (h: TarHeader) => opts.owner ?? { uid: h.uid, gid: h.gid };
   try {
     for await (const { header: h, body } of reader.entries()) {
       const clean = entryPath(h.name);

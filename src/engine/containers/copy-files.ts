@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, posix, resolve as resolveHost } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -12,7 +12,7 @@ import { BerthError } from '../../util/errors.js';
 import { volumeDataDir } from '../volumes.js';
 import { withRootfs } from './filesystem.js';
 import { getContainer } from './lifecycle.js';
-import { resolveInRoot, resolveInView, type RootView } from './rootfs-path.js';
+import { lstatInView, resolveInRoot, resolveInView, type RootView } from './rootfs-path.js';
 
 /** One side of `cp`: a path in a container, a path on the host, or a tar stream (`-`). */
 export type CopyLocation = { container: string; path: string } | { host: string } | { stream: true };
@@ -121,7 +121,7 @@ async function containerSource(side: ContainerSide, path: string): Promise<Sourc
   const abs = containerPath(side, path);
   // The last link is followed too (podman copies what a symlink points to), inside the container.
   const r = await resolveInView(side.view, abs, true);
-  const st = await lstat(r.host).catch(() => undefined);
+  const st = await lstatInView(side.view, r.host);
   if (!st || st.isSymbolicLink()) throw notFound(`on container ${side.name}`, path);
   const contents = namesContents(path) && st.isDirectory();
   const base = posix.basename(posix.normalize(abs)) || posix.basename(r.path);
@@ -178,14 +178,14 @@ async function containerDestination(side: ContainerSide, path: string, opts: Cop
   const abs = containerPath(side, path);
   const r = await resolveInView(side.view, abs, true);
   const where = `on container ${side.name}`;
-  const existing = await lstat(r.host).catch(() => undefined);
+  const existing = await lstatInView(side.view, r.host);
   const owner = opts.archive ? await containerUser(side) : undefined;
   const inside = (dir: string) => async (rel: string) => (await resolveInView(side.view, posix.join(dir, rel), true)).host;
   if (existing?.isDirectory()) return { kind: 'container', shownDir: r.path, resolveDir: inside(r.path), arg: path, where, existing, name: '', owner };
   const parent = posix.dirname(r.path);
   if (!existing) {
     if (path.endsWith('/') || path.endsWith('/.')) throw notFound(where, path);
-    const pst = await lstat((await resolveInView(side.view, parent, true)).host).catch(() => undefined);
+    const pst = await lstatInView(side.view, (await resolveInView(side.view, parent, true)).host);
     if (!pst?.isDirectory()) throw notFound(where, path);
   }
   return { kind: 'container', shownDir: parent, resolveDir: inside(parent), arg: path, where, existing, name: posix.basename(r.path), owner };
@@ -240,7 +240,7 @@ async function copyTo(src: Source, dest: Destination, opts: CopyOptions): Promis
 async function copyStream(input: Readable, side: ContainerSide, path: string, opts: CopyOptions): Promise<void> {
   const abs = containerPath(side, path);
   const r = await resolveInView(side.view, abs, true);
-  const st = await lstat(r.host).catch(() => undefined);
+  const st = await lstatInView(side.view, r.host);
   if (!st && path.endsWith('/')) throw notFound(`on container ${side.name}`, path);
   if (!st?.isDirectory()) throw new BerthError('USAGE', 'destination must be a directory when copying from stdin');
   const { stream, isTar } = await openTarStream(input);

@@ -1,4 +1,5 @@
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BerthError } from '../../util/errors.js';
 
@@ -44,7 +45,7 @@ export async function resolveInView(view: RootView, path: string, followLast = t
       continue;
     }
     const host = hostPathIn(view, `/${[...resolved, part].join('/')}`);
-    const st = await lstat(host).catch(() => undefined);
+    const st = await lstatInView(view, host);
     if (st?.isSymbolicLink() && (parts.length > 0 || followLast)) {
       if (++links > 40) throw new BerthError('USAGE', `too many levels of symbolic links resolving ${path}`);
       const target = await readlink(host);
@@ -56,6 +57,16 @@ export async function resolveInView(view: RootView, path: string, followLast = t
   }
   const clean = `/${resolved.join('/')}`;
   return { path: clean, host: hostPathIn(view, clean) };
+}
+
+/**
+ * lstat of a host path in a view, except that the root and the mounts' sources are followed: they
+ * are what the container sees at those paths (`/proc/PID/root` is itself a link, and a bind mount
+ * of a host symlink mounts its target).
+ */
+export async function lstatInView(view: RootView, host: string): Promise<Stats | undefined> {
+  const follow = host === view.root || view.mounts.some((m) => m.source === host);
+  return (follow ? stat(host) : lstat(host)).catch(() => undefined);
 }
 
 /** {@link resolveInView} for a root with nothing mounted in it: the host path. */
