@@ -269,6 +269,9 @@ describe('cp: refusals as podman words them', TIMEOUT, () => {
       { args: ['-', 'c:/nope'], input: tar },
       { args: ['-', 'c:/nope/'], input: tar },
       { args: ['-', 'c:/tmp'], input: Buffer.from('plain text, no tar\n'.repeat(40)) },
+      { args: [join(src, 'file'), join(src, 'dir')] },
+      { args: ['-', join(src, 'dir')], input: tar },
+      { args: [join(src, 'file'), 'c:/tmp', 'extra'] },
     ];
     for (const c of cases) {
       const opts = c.input ? { input: c.input } : {};

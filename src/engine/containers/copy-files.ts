@@ -58,10 +58,8 @@ interface Source {
  * container sees the path: in its tmpfs, volumes and bind mounts too.
  */
 export async function copyFiles(store: Store, src: CopyLocation, dest: CopyLocation, opts: CopyOptions): Promise<void> {
-  if ('stream' in src && 'stream' in dest) throw new BerthError('USAGE', 'one of source or destination must be a container: CONTAINER:PATH');
-  if ('host' in src && 'host' in dest) throw new BerthError('USAGE', 'copying between two local paths is not supported: one of source or destination must be a container');
-  if ('stream' in src && 'host' in dest) throw new BerthError('USAGE', 'one of source or destination must be a container: CONTAINER:PATH');
-  if ('host' in src && 'stream' in dest) throw new BerthError('USAGE', 'one of source or destination must be a container: CONTAINER:PATH');
+  // podman's words when neither side names a container.
+  if (!('container' in src) && !('container' in dest)) throw new BerthError('USAGE', 'name or ID cannot be empty');
   if ('container' in src) {
     await withContainer(store, src.container, async (from) => {
       const source = await containerSource(from, src.path);
