@@ -18,9 +18,8 @@ function boolValue(v: string): boolean | undefined {
 }
 
 /** `berth cp`: container to host, host to container, container to container, or a tar stream with `-`. */
-export async function run(g: GlobalOptions, ...rest: unknown[]): Promise<void> {
-  const f = rest.pop() as { archive?: boolean | string; overwrite?: boolean };
-  const args = rest.filter((a): a is string => typeof a === 'string');
+export async function run(g: GlobalOptions, paths: string[], f: { archive?: boolean | string; overwrite?: boolean }): Promise<void> {
+  const args = [...paths];
   let archive = true;
   if (typeof f.archive === 'string') {
     const b = boolValue(f.archive);

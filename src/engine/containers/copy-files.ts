@@ -58,8 +58,6 @@ interface Source {
  * container sees the path: in its tmpfs, volumes and bind mounts too.
  */
 export async function copyFiles(store: Store, src: CopyLocation, dest: CopyLocation, opts: CopyOptions): Promise<void> {
-  // podman's words when neither side names a container.
-  if (!('container' in src) && !('container' in dest)) throw new BerthError('USAGE', 'name or ID cannot be empty');
   if ('container' in src) {
     await withContainer(store, src.container, async (from) => {
       const source = await containerSource(from, src.path);
@@ -69,10 +67,11 @@ export async function copyFiles(store: Store, src: CopyLocation, dest: CopyLocat
     });
     return;
   }
-  const container = (dest as { container: string; path: string });
-  await withContainer(store, container.container, async (to) => {
-    if ('stream' in src) return copyStream(opts.stdin, to, container.path, opts);
-    return copyTo(await hostSource((src as { host: string }).host), await containerDestination(to, container.path, opts), opts);
+  // podman's words when neither side names a container.
+  if (!('container' in dest)) throw new BerthError('USAGE', 'name or ID cannot be empty');
+  await withContainer(store, dest.container, async (to) => {
+    if ('stream' in src) return copyStream(opts.stdin, to, dest.path, opts);
+    return copyTo(await hostSource(src.host), await containerDestination(to, dest.path, opts), opts);
   });
 }
 
