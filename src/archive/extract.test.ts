@@ -18,7 +18,8 @@ describe('extractTar', { skip: needsRoot, timeout: 60_000 }, () => {
   async function dest(): Promise<{ dir: string; opts: ExtractOptions }> {
     const dir = join(base, `d${n++}`);
     await mkdir(dir);
-    return { dir, opts: { resolveDir: async (rel) => join(dir, rel), overwrite: false, display: (rel) => `/${rel}` } };
+    const resolveDir = async (rel: string) => ((await stat(join(dir, rel)).catch(() => undefined))?.isDirectory() ? join(dir, rel) : undefined);
+    return { dir, opts: { resolveDir, overwrite: false, display: (rel) => `/${rel}` } };
   }
 
   it('merges into existing directories, replaces files, makes missing parents, keeps hard links', async () => {

@@ -11,7 +11,6 @@ import {
   mkdirSync,
   openSync,
   rmSync,
-  statSync,
   symlinkSync,
   unlinkSync,
   chmodSync,
@@ -31,11 +30,12 @@ export interface ExtractOptions {
    */
   rename?: (rel: string) => string | undefined;
   /**
-   * The host directory holding the destination's relative path `rel` (a directory): the caller
-   * resolves symlinks on the way by its own rules (inside a container's root), so nothing is ever
-   * written through a link to somewhere else.
+   * A host path of the destination's directory `rel`, or undefined when it does not exist: the
+   * caller resolves symlinks on the way by its own rules (inside a container's root) and returns a
+   * path that cannot be redirected (an open descriptor's), so nothing is ever written through a
+   * link to somewhere else. Entries are made directly in it, with no-follow calls.
    */
-  resolveDir: (rel: string) => Promise<string>;
+  resolveDir: (rel: string) => Promise<string | undefined>;
   /** Owner for everything made; undefined keeps the tar's uid/gid. */
   owner?: { uid: number; gid: number };
   /** Replace a directory by a non-directory and the reverse (else "file exists"). */
@@ -56,24 +56,21 @@ const O_CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL 
 export async function extractTar(tar: Readable, opts: ExtractOptions): Promise<void> {
   const reader = new TarReader(tar, { hash: false });
   const dirs = new Map<string, string>();
-  const dirMeta: { path: string; mode: number; mtime: number }[] = [];
+  const dirMeta: { rel: string; mode: number; mtime: number }[] = [];
   const owner = (h: Pick<TarHeader, 'uid' | 'gid'>) => opts.owner ?? { uid: h.uid, gid: h.gid };
   // A directory the archive does not list (`tar -cf - a/b` has no `a/`) is made, as tar does.
   const resolveDir = async (rel: string): Promise<string> => {
     let host = dirs.get(rel);
     if (host !== undefined) return host;
-    if (rel !== '') await resolveDir(parentOf(rel));
     host = await opts.resolveDir(rel);
-    let st = lstatSync(host, { throwIfNoEntry: false });
-    // The caller resolved every link on the way: one still here is a root it stands for (`/proc/PID/root`, a bind of a link).
-    if (st?.isSymbolicLink()) st = statSync(host, { throwIfNoEntry: false });
-    if (!st) {
-      mkdirSync(host, 0o755);
+    if (host === undefined && rel !== '') {
+      const path = join(await resolveDir(parentOf(rel)), baseOf(rel));
+      mkdirSync(path, 0o755);
       const o = owner({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-      lchownSync(host, o.uid, o.gid);
-    } else if (!st.isDirectory()) {
-      throw new BerthError('USAGE', `error creating "${opts.display(rel)}": mkdir ${opts.display(rel)}: not a directory`);
+      lchownSync(path, o.uid, o.gid);
+      host = await opts.resolveDir(rel);
     }
+    if (host === undefined) throw new BerthError('USAGE', `error creating "${opts.display(rel)}": no such file or directory`);
     dirs.set(rel, host);
     return host;
   };
@@ -97,8 +94,8 @@ export async function extractTar(tar: Readable, opts: ExtractOptions): Promise<v
         mkdirSync(path, 0o700);
         const o = owner(h);
         lchownSync(path, o.uid, o.gid);
-        dirMeta.push({ path, mode: h.mode, mtime: h.mtime });
-        dirs.set(rel, path);
+        // Reached again through `resolveDir`, never through this path: a link swapped in for it is not followed.
+        dirMeta.push({ rel, mode: h.mode, mtime: h.mtime });
         continue;
       }
       if (existing?.isDirectory()) {
@@ -137,8 +134,10 @@ export async function extractTar(tar: Readable, opts: ExtractOptions): Promise<v
   }
   // Directory modes and times last: making their entries changed them.
   for (const d of dirMeta.reverse()) {
-    chmodSync(d.path, d.mode);
-    lutimesSync(d.path, d.mtime, d.mtime);
+    const path = await resolveDir(d.rel).catch(() => undefined);
+    if (path === undefined) continue;
+    chmodSync(path, d.mode);
+    lutimesSync(path, d.mtime, d.mtime);
   }
 }
 

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { closeSync, type Stats } from 'node:fs';
 import { basename, dirname, posix, resolve as resolveHost } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,7 +12,7 @@ import { BerthError } from '../../util/errors.js';
 import { volumeDataDir } from '../volumes.js';
 import { withRootfs } from './filesystem.js';
 import { getContainer } from './lifecycle.js';
-import { lstatInView, resolveInRoot, resolveInView, type RootView } from './rootfs-path.js';
+import { lstatInView, openDirInView, resolveInView, type RootView } from './rootfs-path.js';
 
 /** One side of `cp`: a path in a container, a path on the host, or a tar stream (`-`). */
 export type CopyLocation = { container: string; path: string } | { host: string } | { stream: true };
@@ -49,6 +49,8 @@ interface Source {
   isDir: boolean;
   /** `SRC/.`: the directory's content, not the directory. */
   contents: boolean;
+  /** `dir` opened without following links (a container's): tar reads through it. */
+  fd?: number;
 }
 
 /**
@@ -122,7 +124,11 @@ async function containerSource(side: ContainerSide, path: string): Promise<Sourc
   if (!st || st.isSymbolicLink()) throw notFound(`on container ${side.name}`, path);
   const contents = namesContents(path) && st.isDirectory();
   const base = posix.basename(posix.normalize(abs)) || posix.basename(r.path);
-  return contents ? { dir: r.host, name: '.', base, isDir: true, contents } : { dir: dirname(r.host), name: basename(r.host), base, isDir: st.isDirectory(), contents };
+  // Read through a descriptor: a link the container swaps in meanwhile cannot send tar to the host's files.
+  const dir = openDirInView(side.view, contents || r.path === '/' ? r.path : posix.dirname(r.path));
+  if (!dir) throw notFound(`on container ${side.name}`, path);
+  const name = contents || r.path === '/' ? '.' : posix.basename(r.path);
+  return { dir: dir.path, fd: dir.fd, name, base, isDir: st.isDirectory(), contents: name === '.' };
 }
 
 async function hostSource(path: string): Promise<Source> {
@@ -142,7 +148,11 @@ function tarSource(src: Source, top: string): Readable {
   // Member names and hard link targets renamed, symlink targets never (flags rhS).
   const transform = src.contents || src.name === top ? [] : [`--transform=s,^${escapeSed(src.name)}\\(/\\|$\\),${escapeSedReplacement(top)}\\1,rhS`];
   // --add-file: a name starting with "-" stays a name.
-  const child = spawn('tar', ['--numeric-owner', '--xattrs', ...transform, '-C', src.dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = src.fd === undefined ? src.dir : '/proc/self/fd/3';
+  const child = spawn('tar', ['--numeric-owner', '--xattrs', ...transform, '-C', dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`], {
+    stdio: ['ignore', 'pipe', 'pipe', ...(src.fd === undefined ? [] : [src.fd])],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
+  if (src.fd !== undefined) closeSync(src.fd);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
   child.on('close', (code) => {
@@ -160,8 +170,9 @@ interface Destination {
   kind: 'container' | 'host';
   /** The destination directory as the user sees it (a container path, or a host path). */
   shownDir: string;
-  /** The host directory of a path relative to the destination directory, symlinks resolved inside its bounds. */
-  resolveDir: (rel: string) => Promise<string>;
+  /** Where the destination directory is: `dir` in `view` (the container's, or the host directory's own). */
+  view: RootView;
+  dir: string;
   /** The destination's named path as given, for messages, and what it is. */
   arg: string;
   where: string;
@@ -177,15 +188,15 @@ async function containerDestination(side: ContainerSide, path: string, opts: Cop
   const where = `on container ${side.name}`;
   const existing = await lstatInView(side.view, r.host);
   const owner = opts.archive ? await containerUser(side) : undefined;
-  const inside = (dir: string) => async (rel: string) => (await resolveInView(side.view, posix.join(dir, rel), true)).host;
-  if (existing?.isDirectory()) return { kind: 'container', shownDir: r.path, resolveDir: inside(r.path), arg: path, where, existing, name: '', owner };
+  const view = side.view;
+  if (existing?.isDirectory()) return { kind: 'container', shownDir: r.path, view, dir: r.path, arg: path, where, existing, name: '', owner };
   const parent = posix.dirname(r.path);
   if (!existing) {
     if (path.endsWith('/') || path.endsWith('/.')) throw notFound(where, path);
     const pst = await lstatInView(side.view, (await resolveInView(side.view, parent, true)).host);
     if (!pst?.isDirectory()) throw notFound(where, path);
   }
-  return { kind: 'container', shownDir: parent, resolveDir: inside(parent), arg: path, where, existing, name: posix.basename(r.path), owner };
+  return { kind: 'container', shownDir: parent, view, dir: parent, arg: path, where, existing, name: posix.basename(r.path), owner };
 }
 
 async function hostDestination(path: string): Promise<Destination> {
@@ -194,15 +205,15 @@ async function hostDestination(path: string): Promise<Destination> {
   const existing = await stat(abs).catch(() => undefined);
   const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   // What is copied stays inside the destination directory: links under it resolve within it.
-  const inside = (dir: string) => async (rel: string) => resolveInRoot(dir, rel, true);
-  if (existing?.isDirectory()) return { kind: 'host', shownDir: abs, resolveDir: inside(await realpath(abs)), arg: path, where, existing, name: '', owner };
+  const inside = (dir: string): RootView => ({ root: dir, mounts: [] });
+  if (existing?.isDirectory()) return { kind: 'host', shownDir: abs, view: inside(await realpath(abs)), dir: '/', arg: path, where, existing, name: '', owner };
   if (existing && !existing.isFile()) throw new BerthError('USAGE', `invalid destination: "${path}" must be a directory or a regular file`);
   if (path.endsWith('/') || path.endsWith('/.')) throw notFound(where, path, existing ? `stat ${abs}/: not a directory` : 'no such file or directory');
   const parent = await realpath(dirname(abs)).catch(() => undefined);
   if (!parent || !(await stat(parent)).isDirectory()) throw notFound(where, path);
   // A symlink named as the destination is followed (podman writes its target).
   const target = existing ? await realpath(abs) : resolveHost(parent, basename(abs));
-  return { kind: 'host', shownDir: dirname(target), resolveDir: inside(dirname(target)), arg: path, where, existing, name: basename(target), owner };
+  return { kind: 'host', shownDir: dirname(target), view: inside(dirname(target)), dir: '/', arg: path, where, existing, name: basename(target), owner };
 }
 
 /** podman's rules between the source's kind and what the destination names, then the copy. */
@@ -224,13 +235,33 @@ async function copyTo(src: Source, dest: Destination, opts: CopyOptions): Promis
   const shown = (rel: string) => (dest.kind === 'host' ? `/${rel}` : posix.join(dest.shownDir, rel));
   const label = dest.kind === 'host' ? 'copying to host' : 'copying to container';
   const tar = tarSource(src, src.name);
+  const dirs = dirOpener(dest.view, dest.dir);
   try {
-    await extractTar(tar, { rename, resolveDir: dest.resolveDir, owner: dest.owner, overwrite: opts.overwrite, display: shown });
+    await extractTar(tar, { rename, resolveDir: dirs.open, owner: dest.owner, overwrite: opts.overwrite, display: shown });
   } catch (e) {
     tar.destroy();
     if (e instanceof BerthError && /^error creating /.test(e.message)) throw new BerthError('USAGE', `${label}: ${e.message}`);
     throw e;
+  } finally {
+    dirs.close();
   }
+}
+
+/**
+ * Directories under `dir` of a view, for the extractor: each resolved inside the view, then
+ * opened link by link without following any (see {@link openDirInView}), and named by descriptor.
+ */
+function dirOpener(view: RootView, dir: string): { open: (rel: string) => Promise<string | undefined>; close: () => void } {
+  const fds: number[] = [];
+  return {
+    open: async (rel) => {
+      const r = await resolveInView(view, posix.join(dir, rel), true);
+      const d = openDirInView(view, r.path);
+      if (d) fds.push(d.fd);
+      return d?.path;
+    },
+    close: () => fds.splice(0).forEach((fd) => closeSync(fd)),
+  };
 }
 
 /** `cp - CONTAINER:DIR`: a tar (plain or compressed) unpacked into a directory of the container. */
@@ -246,15 +277,13 @@ async function copyStream(input: Readable, side: ContainerSide, path: string, op
     throw new BerthError('USAGE', 'source must be a (compressed) tar archive when copying from stdin');
   }
   const owner = opts.archive ? await containerUser(side) : undefined;
-  await extractTar(stream, {
-    resolveDir: async (rel) => (await resolveInView(side.view, posix.join(r.path, rel), true)).host,
-    owner,
-    overwrite: opts.overwrite,
-    display: (rel) => posix.join(r.path, rel),
-  }).catch((e: unknown) => {
-    if (e instanceof BerthError && /^error creating /.test(e.message)) throw new BerthError('USAGE', `copying to container: ${e.message}`);
-    throw e;
-  });
+  const dirs = dirOpener(side.view, r.path);
+  await extractTar(stream, { resolveDir: dirs.open, owner, overwrite: opts.overwrite, display: (rel) => posix.join(r.path, rel) })
+    .catch((e: unknown) => {
+      if (e instanceof BerthError && /^error creating /.test(e.message)) throw new BerthError('USAGE', `copying to container: ${e.message}`);
+      throw e;
+    })
+    .finally(() => dirs.close());
 }
 
 /** The container's user and primary group, looked up in its own /etc/passwd and /etc/group (root when unset). */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { resolveInRoot, resolveInView } from './rootfs-path.js';
+import { openDirInView, resolveInRoot, resolveInView } from './rootfs-path.js';
 
 describe('resolveInRoot', () => {
   const root = mkdtempSync(join(tmpdir(), 'berth-rootfs-'));
@@ -50,5 +50,30 @@ describe('resolveInView', () => {
   it('follows links inside a mount from the container root, and never out of it', async () => {
     assert.deepEqual(await resolveInView(view, '/data/abs/f'), { path: '/data/mnt/f', host: join(bind, 'f') });
     assert.deepEqual(await resolveInView(view, '/data/mnt/up/etc'), { path: '/etc', host: join(root, 'etc') });
+  });
+});
+
+describe('openDirInView', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-open-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'a', 'b'), { recursive: true });
+  mkdirSync(join(dir, 'host', 'b'), { recursive: true });
+  const view = { root, mounts: [] };
+
+  it('opens a directory by descriptor, and says undefined for a missing one', () => {
+    const d = openDirInView(view, '/a/b')!;
+    try {
+      writeFileSync(join(d.path, 'f'), 'x');
+      assert.equal(readFileSync(join(root, 'a', 'b', 'f'), 'utf8'), 'x');
+    } finally {
+      closeSync(d.fd);
+    }
+    assert.equal(openDirInView(view, '/a/missing'), undefined);
+  });
+  it('refuses a link swapped in on the way, even one the host could follow', () => {
+    rmSync(join(root, 'a'), { recursive: true });
+    symlinkSync(join(dir, 'host'), join(root, 'a'));
+    assert.throws(() => openDirInView(view, '/a/b'), /ELOOP|ENOTDIR/);
   });
 });

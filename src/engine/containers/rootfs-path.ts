@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { closeSync, constants, openSync, type Stats } from 'node:fs';
 import { lstat, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BerthError } from '../../util/errors.js';
@@ -67,6 +67,53 @@ export async function resolveInView(view: RootView, path: string, followLast = t
 export async function lstatInView(view: RootView, host: string): Promise<Stats | undefined> {
   const follow = host === view.root || view.mounts.some((m) => m.source === host);
   return (follow ? stat(host) : lstat(host)).catch(() => undefined);
+}
+
+/** An open directory, named by a path that reaches it through its descriptor. */
+export interface OpenDir {
+  /** `/proc/self/fd/N`: names under it are looked up in that very directory. */
+  path: string;
+  fd: number;
+}
+
+const O_DIR_NOFOLLOW = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * Opens a directory of the view by its clean container path (as {@link resolveInView} returns it),
+ * one component at a time with O_NOFOLLOW from the root or mount it lies under. A link swapped in
+ * after the path was resolved (a running container can do that) makes this fail instead of leading
+ * to the host's files. Returns undefined when a component does not exist. The caller closes `fd`.
+ */
+export function openDirInView(view: RootView, containerPath: string): OpenDir | undefined {
+  let start = containerPath;
+  let base = hostPathIn(view, containerPath);
+  // Walk up to the root or the mount the path lies under: that one is trusted and may be a link.
+  const rest: string[] = [];
+  while (start !== '/' && base !== view.root && !view.mounts.some((m) => m.source === base)) {
+    rest.unshift(posix.basename(start));
+    start = posix.dirname(start);
+    base = hostPathIn(view, start);
+  }
+  let fd: number;
+  try {
+    fd = openSync(base, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  for (const part of rest) {
+    let next: number;
+    try {
+      next = openSync(`/proc/self/fd/${fd}/${part}`, O_DIR_NOFOLLOW);
+    } catch (e) {
+      closeSync(fd);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    closeSync(fd);
+    fd = next;
+  }
+  return { path: `/proc/self/fd/${fd}`, fd };
 }
 
 /** {@link resolveInView} for a root with nothing mounted in it: the host path. */
