@@ -149,14 +149,15 @@ function tarSource(src: Source, top: string): Readable {
   const transform = src.contents || src.name === top ? [] : [`--transform=s,^${escapeSed(src.name)}\\(/\\|$\\),${escapeSedReplacement(top)}\\1,rhS`];
   // --add-file: a name starting with "-" stays a name.
   const dir = src.fd === undefined ? src.dir : '/proc/self/fd/3';
-  const child = spawn('tar', ['--numeric-owner', '--xattrs', ...transform, '-C', dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`], {
+  const child = spawn('tar', ['--numeric-owner', '--xattrs', '--warning=no-file-changed', ...transform, '-C', dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`], {
     stdio: ['ignore', 'pipe', 'pipe', ...(src.fd === undefined ? [] : [src.fd])],
   }) as ChildProcessByStdio<null, Readable, Readable>;
   if (src.fd !== undefined) closeSync(src.fd);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
   child.on('close', (code) => {
-    if (code !== 0) child.stdout.destroy(new BerthError('IO', `copying: ${err.trim().split('\n').at(-1) ?? `tar exited ${code}`}`));
+    // 1 is "file changed as we read it": a running container's files may, as podman's copy allows.
+    if (code !== 0 && code !== 1) child.stdout.destroy(new BerthError('IO', `copying: ${err.trim().split('\n').at(-1) ?? `tar exited ${code}`}`));
   });
   child.on('error', (e) => child.stdout.destroy(e));
   return child.stdout;
@@ -165,7 +166,7 @@ function tarSource(src: Source, top: string): Readable {
 const escapeSed = (s: string) => s.replace(/[,\\.*[\]^$]/g, '\\$&');
 const escapeSedReplacement = (s: string) => s.replace(/[,\\&]/g, '\\$&');
 
-/** Where a copy goes: into `dir` (a host directory, shown as `shown`), as `name` (`''`: into `dir` itself). */
+/** Where a copy goes: into the directory `dir` of `view`, as `name` (`''`: into that directory itself). */
 interface Destination {
   kind: 'container' | 'host';
   /** The destination directory as the user sees it (a container path, or a host path). */
