@@ -225,9 +225,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .action(lazy(() => import('./commands/stats.js'))), 'stats');
   both((n) => new Command(n)
     .description('Copy files between a container and the local file system (- for a tar stream)')
-    .argument('<source>')
-    .argument('<destination>')
-    .option('-a, --archive', 'keep owners (default true)', true)
+    .argument('[paths...]', 'SOURCE and DESTINATION: [CONTAINER:]PATH, or - for a tar stream')
+    .option('-a, --archive [bool]', 'chown copied files to the primary uid/gid of the destination container (default true)')
+    .option('--overwrite', 'allow to overwrite directories with non-directories and vice versa')
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).run }))), 'cp');
   both((n) => new Command(n)
     .description('Export a container\'s file system as a tar archive')

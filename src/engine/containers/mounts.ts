@@ -41,7 +41,9 @@ export async function resolveContainerMounts(store: Store, c: ContainerRecord, p
       }
       mounts.push({ destination: m.destination, type: 'bind', source: volumeDataDir(store, m.name), options: bindOptions(m.options) });
     } else {
-      mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options });
+      // podman's default: the tmpfs starts with what the image (or `cp` into a stopped container) put under it.
+      const copyUp = m.options.includes('notmpcopyup') ? [] : ['tmpcopyup'];
+      mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: [...m.options.filter((o) => o !== 'notmpcopyup'), ...copyUp] });
     }
   }
   await markCopiedUp(store, copied);
