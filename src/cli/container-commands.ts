@@ -133,7 +133,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
   both((n) => withCreateFlags(new Command(n).description('Create but do not start a container')).action(lazy(() => import('./commands/create.js'))), 'create');
   both((n) => new Command(n)
     .description('Start one or more containers')
-    .argument('<containers...>')
+    .argument('[containers...]')
+    .option('--all', 'start every container that is not running')
+    .option('-f, --filter <filter>', 'start only the containers that match (status=, name=, id=, label=, restart-policy=, ...)', collect, [])
     .option('-a, --attach', 'attach to the container\'s output')
     .option('-i, --interactive', 'attach the container\'s stdin')
     .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)')

@@ -10,6 +10,7 @@ import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime, humanDuration, humanSizeWithPrecision } from '../output/units.js';
+import { filterContainers } from '../container-filters.js';
 
 interface PsFlags {
   all?: boolean;
@@ -39,35 +40,6 @@ export function statusText(c: ContainerRecord, now = Date.now(), health?: string
       return `Exited (${c.state.exitCode}) ${createdAgo(c.state.finishedAt ?? c.created, now)}`;
     default:
       return 'Created';
-  }
-}
-
-function matches(c: ContainerRecord, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq <= 0) throw new BerthError('USAGE', `invalid filter "${filter}": expected KEY=VALUE`);
-  const key = filter.slice(0, eq);
-  const value = filter.slice(eq + 1);
-  switch (key) {
-    case 'status': {
-      const known = ['created', 'running', 'paused', 'exited', 'stopping', 'removing', 'stopped', 'unknown'];
-      if (!known.includes(value)) throw new BerthError('USAGE', `${value} is not a valid status`);
-      return c.state.status === (value === 'stopped' ? 'exited' : value);
-    }
-    case 'name':
-      return new RegExp(value).test(c.name);
-    case 'id':
-      // As podman: hex alone is a prefix (either case), anything else a regular expression.
-      return /^[0-9a-f]+$/i.test(value) ? c.id.startsWith(value.toLowerCase()) : new RegExp(value).test(c.id);
-    case 'ancestor':
-      return c.imageName === value || c.imageName.startsWith(`${value}:`) || c.imageName.endsWith(`/${value}`) || c.imageName.includes(`/${value}:`) || c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
-    case 'label': {
-      const [k, v] = value.split(/=(.*)/s, 2) as [string, string?];
-      return k in c.config.labels && (v === undefined || c.config.labels[k] === v);
-    }
-    case 'exited':
-      return c.state.status === 'exited' && String(c.state.exitCode) === value;
-    default:
-      throw new BerthError('USAGE', `invalid filter "${key}": supported are status, name, id, ancestor, label, exited`);
   }
 }
 
@@ -160,13 +132,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     // Only a status filter reaches past the running containers without --all, as in podman.
     const byStatus = f.filter.some((x) => x.startsWith('status='));
     if (!f.all && !f.latest && !f.last && !byStatus) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
-    // As podman: filters on one key match any of their values; different keys must all match.
-    const byKey = new Map<string, string[]>();
-    for (const x of f.filter) {
-      const key = x.slice(0, Math.max(0, x.indexOf('=')));
-      byKey.set(key, [...(byKey.get(key) ?? []), x]);
-    }
-    for (const group of byKey.values()) list = list.filter((c) => group.some((filter) => matches(c, filter)));
+    list = filterContainers(list, f.filter);
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
     if (f.quiet) {

@@ -1,19 +1,32 @@
 import { getContainer, startContainer } from '../../engine/containers/lifecycle.js';
 import { containerPaths } from '../../engine/containers/paths.js';
-import { waitForExitFile } from '../../engine/containers/state.js';
+import { requireContainer } from '../../engine/containers/lookup.js';
+import { syncContainers, waitForExitFile } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
+import { filterContainers } from '../container-filters.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachTerminal } from './_attach.js';
 import { parseDetachKeys } from './_detach-keys.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 /** `berth start [-a] [-i] CONTAINER...`: prints each name as given; with -a stays attached to one. */
-export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<number> {
+export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean; detachKeys?: string; all?: boolean; filter?: string[] }): Promise<number> {
   useSelfAsExitCommand();
   const detachKeys = parseDetachKeys(f.detachKeys);
-  if ((f.attach || f.interactive) && names.length > 1) throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
+  const filters = f.filter ?? [];
+  if (f.all && names.length > 0) throw new BerthError('USAGE', 'either start all containers or the container(s) provided in the arguments');
+  if (!f.all && filters.length === 0 && names.length === 0) throw new BerthError('USAGE', 'start requires at least one argument');
+  if ((f.attach || f.interactive) && (names.length > 1 || f.all || filters.length > 0)) throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
   return withStore(engineOptions(g), async (store) => {
+    if (f.all || filters.length > 0) {
+      // podman: the containers that are not running (all of them, or those named), less what the filters leave out;
+      // each printed as named, or by full ID when none were named.
+      const all = await syncContainers(store);
+      const named = names.length ? names.map((n) => ({ as: n, c: requireContainer(all, n) })) : all.map((c) => ({ as: c.id, c }));
+      const kept = new Set(filterContainers(named.map((x) => x.c), filters).map((c) => c.id));
+      names = named.filter((x) => kept.has(x.c.id) && x.c.state.status !== 'running').map((x) => x.as);
+    }
     if (!(f.attach || f.interactive)) {
       let failed: unknown;
       for (const name of names) {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+
+/** `start --all` and `start --filter`, as podman's own start tests use them. */
+describe('start --all and --filter', { timeout: 180_000 }, () => {
+  let env: ContainerEnv;
+  before(async () => (env = await containerEnv()));
+  after(() => env?.cleanup());
+
+  it('starts every stopped container, and not a running one', async () => {
+    const done = (await env.ok(['run', '-d', '--network', 'none', 'busybox', 'true'])).stdout.trim();
+    const failed = (await env.ok(['run', '-d', '--network', 'none', '--restart=no', 'busybox', 'false'])).stdout.trim();
+    const running = (await env.ok(['run', '-d', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    await env.berth(['wait', done, failed]);
+    const started = (await env.ok(['start', '--all'])).stdout;
+    assert.match(started, new RegExp(done));
+    assert.match(started, new RegExp(failed));
+    assert.doesNotMatch(started, new RegExp(running));
+    await env.ok(['rm', '-f', '-t', '0', done, failed, running]);
+  });
+
+  it('starts only what the filters keep, named or not, and refuses what podman refuses', async () => {
+    const c1 = (await env.ok(['create', '--name', 'c1', '--network', 'none', '--restart=always', 'busybox', 'true'])).stdout.trim();
+    await env.ok(['create', '--name', 'c2', '--network', 'none', '--restart=on-failure', 'busybox', 'true']);
+    const c3 = (await env.ok(['create', '--name', 'c3', '--network', 'none', '--restart=always', 'busybox', 'true'])).stdout.trim();
+    const byPolicy = (await env.ok(['start', '--filter', 'restart-policy=always'])).stdout.trim().split('\n').sort();
+    assert.deepEqual(byPolicy, [c1, c3].sort());
+    assert.equal((await env.ok(['start', '--filter', 'restart-policy=on-failure', 'c2', 'c3'])).stdout, 'c2\n');
+    assert.equal((await env.ok(['start', '--filter', 'restart-policy=none', '--all'])).stdout, '');
+    const bad = await env.berth(['start', '--filter', 'restart-policy=fakepolicy', 'c1']);
+    assert.deepEqual([bad.code, bad.stderr], [125, 'Error: fakepolicy invalid restart policy\n']);
+    const both = await env.berth(['start', '--all', 'c1']);
+    assert.deepEqual([both.code, both.stderr], [125, 'Error: either start all containers or the container(s) provided in the arguments\n']);
+    await env.ok(['rm', '-f', '-t', '0', 'c1', 'c2', 'c3']);
+  });
+});
