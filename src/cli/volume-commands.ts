@@ -36,6 +36,16 @@ export function addVolumeCommands(define: Define, lazy: Lazy): void {
     .option('-f, --force', 'do not prompt for confirmation')
     .option('--filter <filter>', 'label=, name=', collect, [])
     .action(lazy(verb('runPrune'))));
+  const data = (name: keyof typeof import('./commands/volume-data.js')) => async () => ({ run: (await import('./commands/volume-data.js'))[name] });
+  volume.addCommand(new Command('export').description('Write a volume\'s content as a tar').argument('<volume>')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(lazy(data('runExport'))));
+  volume.addCommand(new Command('import').description('Unpack a tar (plain, gzip or zstd) into a volume').argument('<volume>').argument('<source>', 'a tar file, or - for stdin')
+    .action(lazy(data('runImport'))));
+  volume.addCommand(new Command('mount').description('Print where a volume\'s content is').argument('<volumes...>')
+    .action(lazy(data('runMount'))));
+  volume.addCommand(new Command('unmount').alias('umount').description('Unmount a volume (nothing to do for a local one)').argument('<volumes...>')
+    .action(lazy(data('runUnmount'))));
   volume.addCommand(new Command('exists').description('Exit 0 if the volume exists, 1 if not').argument('<name>')
     .action(lazy(verb('runExists'))));
   return volume;

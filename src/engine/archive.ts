@@ -14,7 +14,7 @@ import { isDockerArchive, readDockerArchive, writeDockerArchive } from '../trans
 import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../transports/files.js';
 import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
-import { BerthError } from '../util/errors.js';
+import { BerthError, isBerthError } from '../util/errors.js';
 import { writeUserFileStream } from '../util/user-file.js';
 import type { ProgressSink } from '../util/progress.js';
 import { goTimestamp } from '../oci/time.js';
@@ -25,11 +25,20 @@ export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 /** `load`: every image of a docker-archive, oci-archive (gzip or not, file or stdin) or OCI layout directory. */
 export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: ProgressSink } = {}): Promise<ImageRecord[]> {
   const isDir = typeof input === 'string' && (await stat(input).catch(() => undefined))?.isDirectory();
-  const files: ArchiveFiles = isDir ? new DirectoryFiles(input as string) : await openTarArchive(input, () => store.tmp.path('load'));
+  const source = typeof input === 'string' ? input : 'stdin';
+  // podman's words for input that is no image at all, which scripts match on.
+  const unknown = (why: string) => new BerthError('ARCHIVE_INVALID', `payload does not match any of the supported image formats: ${source}: ${why}`);
+  let files: ArchiveFiles;
+  try {
+    files = isDir ? new DirectoryFiles(input as string) : await openTarArchive(input, () => store.tmp.path('load'));
+  } catch (e) {
+    if (isBerthError(e, 'ARCHIVE_INVALID')) throw unknown('not a tar archive nor an OCI layout directory');
+    throw e;
+  }
   let images: NamedImage[];
   if (await isDockerArchive(files)) images = await readDockerArchive(files);
   else if (await isOciLayout(files)) images = await readOciLayout(files, opts.platform ? { platform: opts.platform } : {});
-  else throw new BerthError('ARCHIVE_INVALID', `${typeof input === 'string' ? input : 'stdin'}: not a docker-archive or oci-archive (no manifest.json, no index.json)`);
+  else throw unknown('neither a docker-archive nor an oci-archive (no manifest.json, no index.json)');
   const records: ImageRecord[] = [];
   for (const named of images) records.push(await writeStoreImage(store, named, opts.onProgress));
   for (const r of records) await imageEvent(store, 'load', r.id, r.names[0] ?? (typeof input === 'string' ? input : undefined));

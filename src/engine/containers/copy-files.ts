@@ -252,7 +252,7 @@ async function copyTo(src: Source, dest: Destination, opts: CopyOptions): Promis
  * Directories under `dir` of a view, for the extractor: each resolved inside the view, then
  * opened link by link without following any (see {@link openDirInView}), and named by descriptor.
  */
-function dirOpener(view: RootView, dir: string): { open: (rel: string) => Promise<string | undefined>; close: () => void } {
+export function dirOpener(view: RootView, dir: string): { open: (rel: string) => Promise<string | undefined>; close: () => void } {
   const fds: number[] = [];
   return {
     open: async (rel) => {
