@@ -227,7 +227,7 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
       for (const flag of ['--pull=never', '--pull=false', '--pull-never']) {
         const r = await env.berth(['build', '-q', '--tls-verify=false', flag, absent]);
         assert.equal(r.code, 125, flag);
-        assert.equal(r.stderr, `Error: ${reg.host}/test/absent:1: image not known\n`, flag);
+        assert.equal(r.stderr, `Error: creating build container: ${reg.host}/test/absent:1: image not known\n`, flag);
       }
     } finally {
       await reg.stop();

@@ -44,6 +44,9 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: none (default), host. */
   network?: string;
+  /** RUN's rlimits and security options (`--ulimit`, `--security-opt`), as `run` takes them. */
+  ulimits?: string[];
+  securityOpt?: string[];
   /** `--timestamp`: seconds since the epoch for every created time and every file's mtime. */
   timestamp?: number;
   /**
@@ -132,6 +135,17 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
 const full = (id: string) => id.replace(/^sha256:/, '');
+
+/**
+ * A failed step's error with the step named, as podman words it (and scripts match): the base
+ * image's as "creating build container: …", any other as `building at STEP "…": …`. The code and
+ * exit code stay; an interrupted build and an already named step are left as they are.
+ */
+function stepError(e: unknown, n: number, text: string): unknown {
+  if (!(e instanceof BerthError) || e.exitCode === 130 || e.message.startsWith('building at STEP ')) return e;
+  const message = n === 1 ? `creating build container: ${e.message}` : `building at STEP "${text}": ${e.message}`;
+  return new BerthError(e.code, message, { cause: e, temporary: e.temporary, exitCode: e.exitCode });
+}
 
 /**
  * `berth build`: runs the stages the target needs, each step as its own image (an intermediate
@@ -281,7 +295,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
         return r;
       } catch (e) {
         ev.end(true);
-        throw e;
+        throw stepError(e, n, text);
       }
     };
     try {
@@ -345,7 +359,8 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
           const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
           // A secret's or cache's content is not part of the key: only where it is mounted.
-          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}`;
+          const limits = [...(opts.ulimits ?? []), ...(opts.securityOpt ?? [])];
+          const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}${limits.length ? `\n${JSON.stringify(limits)}` : ''}`;
           state.imageId = await cached(state.imageId, key, async () => {
             try {
               await mounts.prepare();
@@ -363,6 +378,8 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                   volumes: mounts.volumes,
                   tmpfs: mounts.tmpfs,
                   exclude: mounts.stubs,
+                  ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}),
+                  ...(opts.securityOpt?.length ? { securityOpt: opts.securityOpt } : {}),
                   ...(opts.out ? { output: say } : {}),
                   signal,
                 },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berthBin, run } from '../testing/cli.js';
@@ -59,6 +59,31 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
     const missing = await env.berth(['build', '-q', '--ignorefile', join(env.dir, 'nope'), ctx]);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /^Error: --ignorefile .*nope: no such file$/m);
+  });
+
+  it('takes --ulimit, --security-opt and --logfile for its RUN steps, as podman build does', async () => {
+    const ctx = buildContext(env, 'limits', { Containerfile: 'FROM busybox\nRUN grep Seccomp: /proc/self/status\nRUN grep "Max open files" /proc/self/limits\n' });
+    const limited = await env.ok(['build', '--ulimit', 'nofile=101:102', ctx]);
+    assert.match(limited.stdout, /^Seccomp:\s+2$/m);
+    assert.match(limited.stdout, /^Max open files\s+101\s+102\s/m);
+    assert.match((await env.ok(['build', '--security-opt', 'seccomp=unconfined', ctx])).stdout, /^Seccomp:\s+0$/m);
+    const logfile = join(env.dir, 'build.log');
+    const logged = await env.ok(['build', '--logfile', logfile, ctx]);
+    assert.match(readFileSync(logfile, 'utf8'), /^COMMIT$/m);
+    assert.match(logged.stdout, /^[0-9a-f]{64}\n$/, 'only the image ID on stdout');
+  });
+
+  it('words failures as podman does: the credentials file, the base image, the step', async () => {
+    const authfile = await env.berth(['build', '--authfile=/nonexistent/bogus', '-'], { input: 'FROM scratch\n' });
+    assert.deepEqual([authfile.code, authfile.stderr], [125, 'Error: credential file is not accessible: stat /nonexistent/bogus: no such file or directory\n']);
+    const base = buildContext(env, 'nobase', { Containerfile: 'FROM quay.io/libpod/nosuchimage:nosuchtag\nRUN true\n' });
+    const pullNever = await env.berth(['build', '--pull-never', base]);
+    assert.equal(pullNever.code, 125);
+    assert.match(pullNever.stderr, /^Error: creating build container: quay.io\/libpod\/nosuchimage:nosuchtag: image not known$/m);
+    const ignored = buildContext(env, 'ignored', { '.dockerignore': '*\nsubdir\n!*/sub1*\n', 'subdir/x': 'x\n', Containerfile: 'FROM busybox\nCOPY ./ ./\nCOPY subdir ./\n' });
+    const copy = await env.berth(['build', ignored]);
+    assert.equal(copy.code, 125);
+    assert.match(copy.stderr, /^Error: building at STEP "COPY subdir \.\/": /m);
   });
 
   it('takes BUILDAH_LAYERS=false as --layers=false', async () => {

@@ -29,6 +29,9 @@ export interface RunStep {
   volumes?: string[];
   tmpfs?: string[];
   exclude?: string[];
+  /** `build --ulimit` and `--security-opt`, as `run` takes them. */
+  ulimits?: string[];
+  securityOpt?: string[];
 }
 
 /**
@@ -55,6 +58,8 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     volatile: true,
     ...(step.volumes?.length ? { volumes: step.volumes } : {}),
     ...(step.tmpfs?.length ? { tmpfs: step.tmpfs } : {}),
+    ...(step.ulimits?.length ? { ulimits: step.ulimits } : {}),
+    ...(step.securityOpt?.length ? { securityOpt: step.securityOpt } : {}),
   });
   const stubs = new Set([...MOUNT_STUBS, ...(step.exclude ?? [])]);
   const paths = containerPaths(store, c.id);

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseOutput } from '../../build/output.js';
 import { execFile } from 'node:child_process';
@@ -22,6 +22,9 @@ interface BuildFlags {
   label: string[];
   iidfile?: string;
   ignorefile?: string;
+  logfile?: string;
+  ulimit?: string[];
+  securityOpt?: string[];
   format: string;
   cache?: boolean;
   target?: string;
@@ -114,6 +117,8 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
   useSelfAsExitCommand();
   const { policy: pull, context } = pullPolicy(f, contextArg);
   const pullOptions = registryOptions(f);
+  // podman checks the credentials file before it builds anything.
+  if (f.authfile !== undefined && !existsSync(f.authfile)) throw new BerthError('USAGE', `credential file is not accessible: stat ${f.authfile}: no such file or directory`);
   // The files first: a --build-arg given on the command line wins over them.
   const argList = [...(await buildArgFiles(f.buildArgFile ?? [])), ...f.buildArg];
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
@@ -167,7 +172,9 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   // On a terminal the steps get a live status line; piped, the output is podman's plain lines.
-  const live = !f.quiet && process.stdout.isTTY ? buildProgress(process.stdout) : undefined;
+  // --logfile takes the steps' output (the image ID still goes to stdout, for scripts).
+  const log = f.logfile !== undefined ? createWriteStream(f.logfile) : undefined;
+  const live = !f.quiet && !log && process.stdout.isTTY ? buildProgress(process.stdout) : undefined;
   await withStore(engineOptions(g), async (store) => {
     const record = await buildImage(store, {
       signal: aborter.signal,
@@ -190,8 +197,11 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
       ...(timestamp !== undefined ? { timestamp } : {}),
       ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
       jobs,
-      ...(f.quiet ? {} : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
+      ...(f.ulimit?.length ? { ulimits: f.ulimit } : {}),
+      ...(f.securityOpt?.length ? { securityOpt: f.securityOpt } : {}),
+      ...(f.quiet ? {} : log ? { out: (text: string) => log.write(text) } : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
     }).finally(() => live?.stop());
+    if (log) await new Promise<void>((resolve, reject) => log.end((e?: Error | null) => (e ? reject(e) : resolve())));
     const id = record.id.replace(/^sha256:/, '');
     await imageEvent(store, 'build', record.id, record.names[0]);
     if (f.iidfile) await writeUserFile(f.iidfile, record.id);
