@@ -34,6 +34,8 @@ export interface CreateOptions {
   envFile?: string[];
   user?: string;
   workdir?: string;
+  /** A missing `workdir` is made at start, as the image's WORKDIR is (a build step's); else it must exist. */
+  createWorkdir?: boolean;
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
@@ -233,6 +235,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
     user: opts.user ?? config.User ?? '',
     workdir: opts.workdir || config.WorkingDir || '/',
+    ...(opts.workdir && !opts.createWorkdir ? { workdirMustExist: true } : {}),
     tty,
     stdin: opts.stdin ?? false,
     hostname,
