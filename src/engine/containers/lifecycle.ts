@@ -3,11 +3,13 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
+import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
 import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
+import { logWarning } from '../../util/log-warning.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
@@ -184,6 +186,10 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
     await runtime.kill(c.id, c.config.stopSignal).catch(() => undefined);
   }
   if (!(await awaitExit(store, c, timeout * 1000))) {
+    // podman's warning (a stop with -t 0, or of a paused container, goes straight to SIGKILL).
+    if (c.state.status !== 'paused' && timeout > 0) {
+      logWarning(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+    }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
@@ -194,7 +200,8 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
 /** Sends a signal to a running container's main process. */
 export async function killContainer(store: Store, nameOrId: string, signal = 'KILL'): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'running' && c.state.status !== 'paused') {
+  // A container being stopped is still running: podman kills it (its stop then sees it gone).
+  if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') {
     throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
   }
   await setState(store, c.id, { stoppedByUser: true });
