@@ -308,7 +308,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
         name: wanted ?? generateName(taken),
         image: image.id,
         // podman names a container of an unnamed image from an archive by the image's ID.
-        imageName: image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id : opts.image),
+        imageName: image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id.replace(/^sha256:/, '') : opts.image),
         layers: image.layers,
         created: new Date().toISOString(),
         config: spec,
