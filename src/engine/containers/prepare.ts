@@ -42,6 +42,8 @@ async function seccompFor(c: ContainerRecord, security: SecurityOptions, availab
 export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths): Promise<void> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
+  // Only a build's RUN makes a container whose writable layer is thrown away after one run.
+  const buildStep = c.config.volatile === true;
   // What does not need the root mounted is read while mount runs.
   const hostSide = (async () => {
     const hostCaps = await hostCapabilities();
@@ -60,11 +62,13 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
   const rootfs = paths.overlay.merged;
   const [mounts, user, { hostCaps, seccomp, limits, devices }] = await Promise.all([
     resolveContainerMounts(store, c, paths),
-    resolveUser(rootReader(rootfs), c.config.user, c.config.workdir),
+    // A build step's user unknown to the image gets HOME=/ as in buildah, whatever its workdir.
+    resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
     hostSide,
   ]);
   await prepareWorkdir(rootfs, c, user, mounts.map((m) => m.destination));
-  const userMounts = await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
+  // podman's passwd and group lines are libpod's, not buildah's: a build step's layer never takes them.
+  const userMounts = buildStep ? [] : await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
   trace('prepare: user, seccomp, limits');
   const secrets = await secretMountsAndEnv(c, paths);
   const spec = buildRuntimeSpec({
