@@ -97,6 +97,11 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     await waitForLog(env, 'stubborn', 'ready\nready');
     const now = await env.ok(['stop', '-t', '0', 'stubborn']);
     assert.equal(now.stderr, '');
+    // Through the logger: --log-level error hides the warning.
+    await env.ok(['start', 'stubborn']);
+    await waitForLog(env, 'stubborn', 'ready\nready\nready');
+    const quiet = await env.ok(['--log-level', 'error', 'stop', '-t', '1', 'stubborn']);
+    assert.equal(quiet.stderr, '');
     await env.ok(['rm', 'stubborn']);
   });
 

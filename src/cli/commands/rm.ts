@@ -6,6 +6,7 @@ import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, removalError, type GlobalOptions } from '../context.js';
+import { log } from '../log.js';
 
 interface RmFlags {
   all?: boolean;
@@ -36,7 +37,7 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
     const limit = pLimit(Math.max(2, availableParallelism() * 2));
     await Promise.all(targets.map((name) => limit(async () => {
       try {
-        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}) });
+        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}), warn: (m) => log('warn', m) });
         process.stdout.write(`${name}\n`);
       } catch (e) {
         if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;

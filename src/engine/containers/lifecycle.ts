@@ -9,7 +9,6 @@ import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
-import { logWarning } from '../../util/log-warning.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
@@ -171,7 +170,7 @@ async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): P
  * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does.
  * Stopping one that is not running is not an error.
  */
-export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number } = {}): Promise<ContainerRecord> {
+export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') return c;
   await setState(store, c.id, { stoppedByUser: true, status: c.state.status === 'paused' ? 'paused' : 'stopping' });
@@ -188,7 +187,7 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
   if (!(await awaitExit(store, c, timeout * 1000))) {
     // podman's warning (a stop with -t 0, or of a paused container, goes straight to SIGKILL).
     if (c.state.status !== 'paused' && timeout > 0) {
-      logWarning(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+      opts.warn?.(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
     }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
@@ -259,13 +258,13 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
  * tolerates what an interrupted earlier attempt already did, so a kill -9 at any point leaves a
  * container that rm removes.
  */
-export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean } = {}): Promise<string> {
+export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {}): Promise<string> {
   const c = await getContainer(store, nameOrId);
   if ((c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') && !opts.force) {
     throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
   }
   if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') {
-    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0 });
+    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0, ...(opts.warn ? { warn: opts.warn } : {}) });
   }
   await withContainerLock(store, c.id, async () => {
     const current = (await store.containers()).find((x) => x.id === c.id);
