@@ -41,6 +41,15 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     const missing = await env.berth(['run', '--rm', ...NONE, '--workdir', '/missing', 'busybox', 'pwd']);
     assert.equal(missing.code, 126, missing.stderr);
     assert.match(missing.stderr, /^Error: workdir "\/missing" does not exist on container [0-9a-f]{64}\n$/);
+    // start words it as podman's start does, and exits 125 (only run passes on 126 and 127).
+    const id = (await env.ok(['create', ...NONE, '--workdir', '/missing', 'busybox', 'pwd'])).stdout.trim();
+    const start = await env.berth(['start', id]);
+    assert.equal(start.code, 125, start.stderr);
+    assert.equal(start.stderr, `Error: unable to start container "${id}": workdir "/missing" does not exist on container ${id}\n`);
+    const attached = await env.berth(['start', '-a', id]);
+    assert.equal(attached.code, 125, attached.stderr);
+    assert.equal(attached.stderr, `Error: unable to start container ${id}: workdir "/missing" does not exist on container ${id}\n`);
+    await env.ok(['rm', id]);
     // The same directory named by the user is not made, even when it is the image's own WORKDIR.
     const same = await env.berth(['run', '--rm', ...NONE, '--workdir', '/wd/sub', 'wdimg', 'pwd']);
     assert.equal(same.code, 126, same.stderr);
