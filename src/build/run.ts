@@ -53,6 +53,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     env: step.env,
     user: step.user,
     workdir: step.workdir || '/',
+    createWorkdir: true,
     network: step.network,
     pull: 'never',
     volatile: true,

@@ -108,7 +108,7 @@ describe('containers: run, exit codes and output', () => {
     const ep = await env.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'echo', 'busybox', 'a', 'b']);
     assert.equal(ep.stdout, 'a b\n');
     const numeric = await env.ok(['run', '--rm', '--network', 'none', '-u', '1234:5678', 'busybox', 'id']);
-    assert.match(numeric.stdout, /uid=1234 gid=5678/);
+    assert.match(numeric.stdout, /uid=1234\(1234\) gid=5678\(5678\)/); // named by the passwd and group lines podman adds
   });
 
   it('runs with runc as well as crun', async () => {

@@ -57,7 +57,9 @@ export async function saveImages(store: Store, inputs: string[], format: SaveFor
     const record = requireImage(records, input);
     ids.push(record.id);
     const byName = record.names.find((n) => n === storedName(input)) ?? record.names.find((n) => namesMatch(n, input));
-    named.push({ image: await readStoreImage(store, record), names: byName ? [byName] : [...record.names] });
+    // Saved by its ID, an image goes without names (no RepoTags), as podman saves it: loaded back it is <none>.
+    const names = byName ? [byName] : isIdOf(record, input) ? [] : [...record.names];
+    named.push({ image: await readStoreImage(store, record), names });
   }
   if (format === 'oci-dir') {
     if (!out.path) throw new BerthError('USAGE', 'saving an oci-dir needs --output DIR');
@@ -73,6 +75,11 @@ export async function saveImages(store: Store, inputs: string[], format: SaveFor
   // device or FIFO (-o /dev/null, a pipe) is written in place.
   await writeUserFileStream(out.path, (stream) => write(named, stream));
   await saved();
+}
+
+function isIdOf(record: ImageRecord, input: string): boolean {
+  const hex = input.replace(/^sha256:/, '');
+  return /^[a-f0-9]{3,64}$/.test(hex) && record.id.replace(/^sha256:/, '').startsWith(hex);
 }
 
 function namesMatch(stored: string, input: string): boolean {

@@ -16,6 +16,8 @@ import { DirectoryFiles, openTarArchive } from '../transports/files.js';
 import { readOciLayout, readOciLayoutIndex, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
 import { readStoreImage, writeStoreImage } from '../transports/store.js';
 import { BerthError } from '../util/errors.js';
+import type { ProgressSink } from '../util/progress.js';
+import type { ImageRecord } from '../store/images.js';
 
 /**
  * skopeo copy: one image from any transport to any other, streamed (layers go from the source's
@@ -119,6 +121,17 @@ async function readSource(store: Store, src: TransportRef, opts: CopyOptions): P
       return { image: await readStoreImage(store, record), names: [] };
     }
   }
+}
+
+/**
+ * An image read from an archive, layout or skopeo directory (`docker-archive:FILE`,
+ * `oci-archive:FILE`, `oci:DIR`, `dir:DIR`, each with an optional `:REF`) and stored with the names
+ * it carries: what run and create do with such a reference, as podman pulls it into its store first.
+ */
+export async function storeFromTransport(store: Store, input: string, onProgress?: ProgressSink): Promise<ImageRecord> {
+  const src = parseTransportRef(input);
+  if (src.transport === 'docker' || src.transport === 'berth') throw new BerthError('USAGE', `${input}: not an archive, layout or directory`);
+  return writeStoreImage(store, await readSource(store, src, {}), onProgress);
 }
 
 /** An archive file (its directory made): written beside and renamed over when whole, or in place when it is a device or FIFO. */

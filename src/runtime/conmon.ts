@@ -103,7 +103,8 @@ export function runtimeCreateError(reason: string): BerthError {
   // A flag the runtime does not know (a --runtime-flag): podman's "OCI runtime error", 126.
   const unknownFlag = reason.split('\n').find((l) => /unrecognized option|flag provided but not defined/.test(l));
   if (unknownFlag) return new BerthError('USAGE', `OCI runtime error: ${unknownFlag.trim()}`, { exitCode: ExitCode.cannotInvoke });
-  if (/permission denied/i.test(clean)) {
+  // crun opens a directory given as the command with EPERM: podman counts that as permission denied too.
+  if (/permission denied|operation not permitted/i.test(clean)) {
     return new BerthError('USAGE', `${clean}: OCI permission denied`, { exitCode: ExitCode.cannotInvoke });
   }
   return new BerthError('INTERNAL', clean || 'the OCI runtime failed to create the container');

@@ -13,6 +13,9 @@ describe('run flag parsers', () => {
     assert.throws(() => parseSize('12 parsecs', '--memory'), /invalid --memory "12 parsecs"/);
     assert.throws(() => parseMemory('1m'), /minimum memory limit is 6MB/);
     assert.equal(parseMemory('6m'), 6 * 1024 ** 2);
+    // podman: 0 is no limit, not a limit below the minimum.
+    assert.equal(parseMemory('0'), 0);
+    assert.equal(parseMemory('0b'), 0);
   });
 
   test('--cpus and --pids-limit', () => {

@@ -16,8 +16,10 @@ export function parseSize(value: string, flag: string): number {
   return bytes;
 }
 
+/** The limit in bytes; 0 means no limit, as in podman (`--memory=0` undoes nothing and sets nothing). */
 export function parseMemory(value: string): number {
   const bytes = parseSize(value, '--memory');
+  if (bytes === 0) return 0;
   // Below this the runtime's own setup does not fit; docker refuses it the same way.
   if (bytes < 6 * 1024 * 1024) throw new BerthError('USAGE', `invalid --memory "${value}": the minimum memory limit is 6MB`);
   return bytes;

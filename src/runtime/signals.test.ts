@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseSignal } from './signals.js';
+import { parseSignal, signalName } from './signals.js';
 
 describe('parseSignal, as podman reads kill -s and --stop-signal', { timeout: 5_000 }, () => {
   test('names in any case, with or without SIG', () => {
@@ -49,4 +49,12 @@ describe('parseSignal, as podman reads kill -s and --stop-signal', { timeout: 5_
       assert.throws(() => parseSignal(s), { message: `invalid signal: ${s}` });
     }
   });
+});
+
+test('signalName: the name Go gives a signal, for messages', { timeout: 5_000 }, () => {
+  assert.equal(signalName('SIGTERM'), 'SIGTERM');
+  assert.equal(signalName('usr1'), 'SIGUSR1');
+  assert.equal(signalName('9'), 'SIGKILL');
+  assert.equal(signalName('IOT'), 'SIGABRT');
+  assert.equal(signalName('bogus'), 'bogus');
 });

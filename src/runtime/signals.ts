@@ -38,3 +38,15 @@ export function parseSignal(given: string): number {
   if (n === undefined) throw new BerthError('USAGE', `invalid signal: ${value}`);
   return n;
 }
+
+/** A signal's name as Go's unix.SignalName gives it (`SIGTERM`), for messages; a number it cannot name stays a number. */
+export function signalName(given: string): string {
+  let n: number;
+  try {
+    n = parseSignal(given);
+  } catch {
+    return given;
+  }
+  const name = Object.keys(NUMBERS).find((k) => NUMBERS[k] === n);
+  return name ? `SIG${name}` : String(n);
+}

@@ -148,6 +148,8 @@ describe('buildRuntimeSpec', () => {
     assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024 });
     assert.deepEqual(spec.linux.resources.cpu, { quota: 150000, period: 100000 });
     assert.deepEqual(spec.linux.resources.pids, { limit: 50 });
+    // --memory=0 is no limit (podman), not a limit of 0 bytes.
+    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources.memory, undefined);
     assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 });
     assert.match(serializeSpec(spec), /"type": "RLIMIT_CORE",\s*"soft": 18446744073709551615,\s*"hard": 18446744073709551615/);
     assert.equal(spec.root.readonly, true);

@@ -176,7 +176,8 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const resources: RuntimeSpec['linux']['resources'] = {
     devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES,
   };
-  if (input.resources.memory !== undefined) resources.memory = { limit: input.resources.memory };
+  // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
+  if (input.resources.memory) resources.memory = { limit: input.resources.memory };
   if (input.resources.cpus !== undefined) resources.cpu = cpuQuota(input.resources.cpus);
   if (input.resources.pidsLimit !== undefined && input.resources.pidsLimit > 0) resources.pids = { limit: input.resources.pidsLimit };
   const user: ProcessSpec['user'] = { uid: input.user.uid, gid: input.user.gid, umask: 0o022 };

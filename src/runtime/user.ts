@@ -7,6 +7,13 @@ export interface ResolvedUser {
   /** Groups whose member list in the image's /etc/group names the user. */
   additionalGids: number[];
   home: string;
+  /**
+   * podman's lines for a numeric user or group the image's files do not know, to be appended to
+   * its /etc/passwd and /etc/group so that `id`, `whoami` and `~` work; the user's home is the
+   * working directory.
+   */
+  passwdLine?: string;
+  groupLine?: string;
 }
 
 interface PasswdEntry { name: string; uid: number; gid: number; home: string }
@@ -41,7 +48,7 @@ export function parseGroup(rows: string[][]): GroupEntry[] {
  * own /etc/passwd and /etc/group, as podman does: a name that is not there is an error, a number
  * need not be there. `read` opens a path inside the container's root (symlinks kept inside it).
  */
-export async function resolveUser(read: (path: string) => Promise<string>, spec: string): Promise<ResolvedUser> {
+export async function resolveUser(read: (path: string) => Promise<string>, spec: string, workdir = '/'): Promise<ResolvedUser> {
   // Split at the first colon only, as podman does: `a:b:c` names group `b:c`, which no group
   // file holds, rather than quietly dropping `:c`.
   const colon = spec.indexOf(':');
@@ -86,5 +93,33 @@ export async function resolveUser(read: (path: string) => Promise<string>, spec:
   const additionalGids = name !== undefined && groupPart === undefined
     ? [...new Set(groups.filter((g) => g.members.includes(name!) && g.gid !== gid).map((g) => g.gid))]
     : [];
-  return { uid, gid, additionalGids, home };
+  const extra = missingEntries(userPart, groupPart, { uid, gid, passwd, groups, workdir });
+  return { uid, gid, additionalGids, home: extra.passwdLine ? workdir : home, ...extra };
+}
+
+/**
+ * podman's rules: a passwd line for a numeric user that no entry names (its group the one asked
+ * for, else 0), a group line for a numeric group (or, with none asked for, the numeric user) that
+ * no group names, listing the user as given.
+ */
+function missingEntries(
+  userPart: string,
+  groupPart: string | undefined,
+  k: { uid: number; gid: number; passwd: PasswdEntry[]; groups: GroupEntry[]; workdir: string },
+): { passwdLine?: string; groupLine?: string } {
+  if (userPart === '') return {};
+  const out: { passwdLine?: string; groupLine?: string } = {};
+  if (isNumeric(userPart) && !k.passwd.some((p) => p.name === userPart || p.uid === k.uid)) {
+    out.passwdLine = `${k.uid}:*:${k.uid}:${groupPart ? k.gid : 0}:container user:${k.workdir}:/bin/sh`;
+  }
+  const group = groupPart || userPart;
+  if (isNumeric(group) && !k.groups.some((g) => g.name === group || g.gid === Number(group))) {
+    out.groupLine = `${Number(group)}:x:${Number(group)}:${userPart}`;
+  }
+  return out;
+}
+
+/** The environment with HOME set to the user's home, unless the image or the user set it. */
+export function withHome(env: readonly string[], home: string): string[] {
+  return env.some((e) => e.startsWith('HOME=')) ? [...env] : [...env, `HOME=${home}`];
 }

@@ -28,6 +28,8 @@ export interface ContainerSpecConfig {
   env: string[];
   user: string;
   workdir: string;
+  /** The workdir was named with --workdir: start fails when it is missing instead of making it (podman). */
+  workdirMustExist?: boolean;
   tty: boolean;
   stdin: boolean;
   hostname: string;

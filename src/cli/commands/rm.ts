@@ -6,6 +6,7 @@ import { syncContainers } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, removalError, type GlobalOptions } from '../context.js';
+import { log } from '../log.js';
 
 interface RmFlags {
   all?: boolean;
@@ -23,13 +24,20 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
   await withStore(engineOptions(g), async (store) => {
     const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : f.latest ? latestOf(await store.containers()) : names;
+    // podman looks every name up before it removes any: one that is not there fails the command
+    // (exit 1) with nothing removed, unless -i or -f.
+    if (!f.all && !f.latest && !f.ignore && !f.force) {
+      const containers = await store.containers();
+      const missing = names.find((n) => !findContainer(containers, n));
+      if (missing !== undefined) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${missing}" found: no such container`, { exitCode: 1 });
+    }
     const failed: unknown[] = [];
     // Several at once, as podman does: most of a removal is waiting (for the process to die, for
     // the runtime, for umount); each container has its own lock and the store lock is held briefly.
     const limit = pLimit(Math.max(2, availableParallelism() * 2));
     await Promise.all(targets.map((name) => limit(async () => {
       try {
-        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}) });
+        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}), warn: (m) => log('warn', m) });
         process.stdout.write(`${name}\n`);
       } catch (e) {
         if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;

@@ -31,7 +31,10 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
       let failed: unknown;
       for (const name of names) {
         try {
-          await startContainer(store, name);
+          const { id } = await getContainer(store, name);
+          await startContainer(store, id).catch((e: unknown) => {
+            throw startFailure(`"${id}"`, e);
+          });
           process.stdout.write(`${name}\n`);
         } catch (e) {
           if (failed) process.stderr.write(`Error: ${(failed as Error).message}\n`);
@@ -48,11 +51,22 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
       beforeStart: async () => {
         attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty, detachKeys });
       },
+    }).catch((e: unknown) => {
+      throw startFailure(c.id, e);
     });
     if (!attached) throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
     if ((await attached.done) === 'detached') return 0;
     return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
   });
+}
+
+/**
+ * podman's words for a start that failed: the container before the reason (its ID quoted without
+ * -a, bare with it), and exit 125 whatever the runtime said; only run leaves with 126 or 127.
+ */
+function startFailure(container: string, e: unknown): unknown {
+  if (!(e instanceof BerthError) || e.code === 'CONTAINER_UNKNOWN') return e;
+  return new BerthError(e.code, `unable to start container ${container}: ${e.message}`, { cause: e });
 }
 
 /** `berth attach CONTAINER`: joins a running container's stdio until it exits or the user detaches. */

@@ -17,6 +17,7 @@ import { withStore } from '../../engine/engine.js';
 import { containerEvent } from '../../engine/events.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { log } from '../log.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 function parseSeconds(v: string | undefined): number | undefined {
@@ -60,7 +61,7 @@ export async function run(g: GlobalOptions, names: string[], f: { all?: boolean;
   useSelfAsExitCommand();
   const timeout = parseSeconds(f.time);
   await each(g, names, { ...f, pick: live }, async (store, name) => {
-    await stopContainer(store, name, timeout === undefined ? {} : { timeout });
+    await stopContainer(store, name, { ...(timeout === undefined ? {} : { timeout }), warn: (m) => log('warn', m) });
     return name;
   });
 }
@@ -69,7 +70,7 @@ export async function runRestart(g: GlobalOptions, names: string[], f: { all?: b
   useSelfAsExitCommand();
   const timeout = parseSeconds(f.time);
   await each(g, names, { ...(f.all ? { all: true } : {}), pick: f.running ? live : () => true }, async (store, name) => {
-    const stopped = await stopContainer(store, name, timeout === undefined ? {} : { timeout });
+    const stopped = await stopContainer(store, name, { ...(timeout === undefined ? {} : { timeout }), warn: (m) => log('warn', m) });
     const started = await startContainer(store, stopped.id);
     await containerEvent(store, started, 'restart');
     return started.id;

@@ -34,6 +34,8 @@ export interface CreateOptions {
   envFile?: string[];
   user?: string;
   workdir?: string;
+  /** A missing `workdir` is made at start, as the image's WORKDIR is (a build step's); else it must exist. */
+  createWorkdir?: boolean;
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
@@ -174,6 +176,17 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
   return specs;
 }
 
+/** References to images in files (archives, layouts, skopeo directories) that run and create take, as podman does. */
+const LOCAL_TRANSPORT = /^(docker-archive|oci-archive|oci|dir):/;
+
+/** podman's run of `docker-archive:FILE` and the like: the image is stored first (with the names it carries), then run. */
+async function storeFromArchive(store: Store, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
+  const { storeFromTransport } = await import('../copy.js');
+  const image = await storeFromTransport(store, name, opts.onProgress);
+  await imageEvent(store, 'pull', image.id, name);
+  return image;
+}
+
 /**
  * An image of the store by name, pulled when the policy asks (podman's --pull: missing by default,
  * always, never, newer), for run/create and a build's FROM alike.
@@ -181,6 +194,7 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
 export async function findOrPullImage(store: Store, name: string, opts: { pull?: string; pullOptions?: PullOptions; onPull?: (name: string) => void } = {}): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(policy)) throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
+  if (LOCAL_TRANSPORT.test(name)) return storeFromArchive(store, name, opts.pullOptions);
   let image = findImage(await store.images(), name);
   if ((image && policy !== 'always') || policy === 'never') {
     if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
@@ -233,6 +247,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
     user: opts.user ?? config.User ?? '',
     workdir: opts.workdir || config.WorkingDir || '/',
+    ...(opts.workdir && !opts.createWorkdir ? { workdirMustExist: true } : {}),
     tty,
     stdin: opts.stdin ?? false,
     hostname,
@@ -292,7 +307,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
         id,
         name: wanted ?? generateName(taken),
         image: image.id,
-        imageName: image.names[0] ?? opts.image,
+        // podman names a container of an unnamed image from an archive by the image's ID.
+        imageName: image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id.replace(/^sha256:/, '') : opts.image),
         layers: image.layers,
         created: new Date().toISOString(),
         config: spec,

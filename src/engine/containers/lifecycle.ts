@@ -3,6 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
+import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
 import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
@@ -169,7 +170,7 @@ async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): P
  * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does.
  * Stopping one that is not running is not an error.
  */
-export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number } = {}): Promise<ContainerRecord> {
+export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') return c;
   await setState(store, c.id, { stoppedByUser: true, status: c.state.status === 'paused' ? 'paused' : 'stopping' });
@@ -184,6 +185,10 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
     await runtime.kill(c.id, c.config.stopSignal).catch(() => undefined);
   }
   if (!(await awaitExit(store, c, timeout * 1000))) {
+    // podman's warning (a stop with -t 0, or of a paused container, goes straight to SIGKILL).
+    if (c.state.status !== 'paused' && timeout > 0) {
+      opts.warn?.(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+    }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
@@ -194,7 +199,8 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
 /** Sends a signal to a running container's main process. */
 export async function killContainer(store: Store, nameOrId: string, signal = 'KILL'): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'running' && c.state.status !== 'paused') {
+  // A container being stopped is still running: podman kills it (its stop then sees it gone).
+  if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') {
     throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
   }
   await setState(store, c.id, { stoppedByUser: true });
@@ -252,13 +258,13 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
  * tolerates what an interrupted earlier attempt already did, so a kill -9 at any point leaves a
  * container that rm removes.
  */
-export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean } = {}): Promise<string> {
+export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {}): Promise<string> {
   const c = await getContainer(store, nameOrId);
   if ((c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') && !opts.force) {
     throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
   }
   if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') {
-    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0 });
+    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0, ...(opts.warn ? { warn: opts.warn } : {}) });
   }
   await withContainerLock(store, c.id, async () => {
     const current = (await store.containers()).find((x) => x.id === c.id);

@@ -1,12 +1,12 @@
 import { trace } from '../../util/trace.js';
-import { chown, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js';
 import { findExecutable } from '../../runtime/oci-runtime.js';
 import { parseSecurityOpts, type SecurityOptions } from '../../runtime/options.js';
 import { convertProfile, defaultProfile, loadProfile, type OciSeccomp } from '../../runtime/seccomp.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import { buildRuntimeSpec, serializeSpec } from '../../runtime/spec.js';
-import { resolveUser } from '../../runtime/user.js';
+import { resolveUser, withHome } from '../../runtime/user.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { mountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
@@ -15,7 +15,9 @@ import { BerthError } from '../../util/errors.js';
 import { writeEtcFiles } from './network.js';
 import type { ContainerPaths } from './paths.js';
 import { resolveContainerMounts } from './mounts.js';
-import { resolveInRoot, rootReader } from './rootfs-path.js';
+import { rootReader } from './rootfs-path.js';
+import { prepareWorkdir } from './workdir.js';
+import { addUserEntries } from './etc-user.js';
 import { secretMountsAndEnv } from './secrets.js';
 
 /** Where --init finds its init: podman's catatonit, or tini. */
@@ -40,6 +42,8 @@ async function seccompFor(c: ContainerRecord, security: SecurityOptions, availab
 export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths): Promise<void> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
+  // Only a build's RUN makes a container whose writable layer is thrown away after one run.
+  const buildStep = c.config.volatile === true;
   // What does not need the root mounted is read while mount runs.
   const hostSide = (async () => {
     const hostCaps = await hostCapabilities();
@@ -58,20 +62,19 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
   const rootfs = paths.overlay.merged;
   const [mounts, user, { hostCaps, seccomp, limits, devices }] = await Promise.all([
     resolveContainerMounts(store, c, paths),
-    resolveUser(rootReader(rootfs), c.config.user),
+    // A build step's user unknown to the image gets HOME=/ as in buildah, whatever its workdir.
+    resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
     hostSide,
   ]);
-  // Docker makes a missing working directory, owned by the user the process runs as.
-  const workdir = await resolveInRoot(rootfs, c.config.workdir);
-  await mkdir(workdir, { recursive: true }).then(async (made) => {
-    if (made) await chown(workdir, user.uid, user.gid);
-  });
+  await prepareWorkdir(rootfs, c, user, mounts.map((m) => m.destination));
+  // podman's passwd and group lines are libpod's, not buildah's: a build step's layer never takes them.
+  const userMounts = buildStep ? [] : await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
   trace('prepare: user, seccomp, limits');
   const secrets = await secretMountsAndEnv(c, paths);
   const spec = buildRuntimeSpec({
     rootfs,
     args: [...c.config.entrypoint, ...c.config.command],
-    env: secrets.env,
+    env: withHome(secrets.env, user.home),
     user,
     workdir: c.config.workdir,
     terminal: c.config.tty,
@@ -82,7 +85,7 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     security,
     ...(seccomp ? { seccomp } : {}),
     readOnly: c.config.readOnly,
-    mounts: [...mounts, ...secrets.mounts],
+    mounts: [...mounts, ...secrets.mounts, ...userMounts],
     resources: {
       ...(c.config.memory !== undefined ? { memory: c.config.memory } : {}),
       ...(c.config.cpus !== undefined ? { cpus: c.config.cpus } : {}),
