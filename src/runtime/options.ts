@@ -18,8 +18,8 @@ export function parseSize(value: string, flag: string): number {
 
 export function parseMemory(value: string): number {
   const bytes = parseSize(value, '--memory');
-  // Below this the runtime's own setup does not fit; docker refuses it the same way.
-  if (bytes < 6 * 1024 * 1024) throw new BerthError('USAGE', `invalid --memory "${value}": the minimum memory limit is 6MB`);
+  // 0 is no limit, as in podman. Below 6MB the runtime's own setup does not fit; docker refuses it the same way.
+  if (bytes !== 0 && bytes < 6 * 1024 * 1024) throw new BerthError('USAGE', `invalid --memory "${value}": the minimum memory limit is 6MB`);
   return bytes;
 }
 
