@@ -12,10 +12,12 @@ import { dismissMonitor } from '../../runtime/conmon.js';
 import { attachTerminal } from './_attach.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
+import { removeImageAfterRun } from './_run-rmi.js';
 
 interface RunFlags extends CreateFlags {
   detach?: boolean;
   sigProxy?: boolean | string;
+  rmi?: boolean;
 }
 
 /** How long conmon holds back its cleanup call for a container whose run stays in the foreground. */
@@ -90,6 +92,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     if (created.config.autoRemove) await rm(paths.exitFile, { force: true });
     await dismissMonitor(conmonPid, created.id);
     trace('run: cleaned up');
+    if (f.rmi) await removeImageAfterRun(store, created.imageName);
     return code;
   });
 }
