@@ -105,14 +105,18 @@ function namespaceMode(value: string | undefined, flag: string, privateNames: st
   throw new BerthError('USAGE', `invalid ${flag} "${value}": expected host or ${privateNames.join(' or ')}`);
 }
 
-export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean }): ContainerTuning {
+export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean; memory?: number }): ContainerTuning {
   const out: ContainerTuning = {};
   if (f.cpuShares !== undefined) out.cpuShares = integer(f.cpuShares, '--cpu-shares', 2, 262_144);
   if (f.cpuPeriod !== undefined) out.cpuPeriod = integer(f.cpuPeriod, '--cpu-period', 1000, 1_000_000);
   if (f.cpuQuota !== undefined) out.cpuQuota = integer(f.cpuQuota, '--cpu-quota', 1000, Number.MAX_SAFE_INTEGER);
   if (f.cpusetCpus !== undefined) out.cpusetCpus = parseCpuset(f.cpusetCpus, '--cpuset-cpus');
   if (f.cpusetMems !== undefined) out.cpusetMems = parseCpuset(f.cpusetMems, '--cpuset-mems');
-  if (f.memorySwap !== undefined) out.memorySwap = parseMemorySwap(f.memorySwap);
+  if (f.memorySwap !== undefined) {
+    out.memorySwap = parseMemorySwap(f.memorySwap);
+    // Checked now rather than at start, with what --memory asked for.
+    tunedResources(out, opts.memory ? { memory: { limit: opts.memory } } : {});
+  }
   if (f.memoryReservation !== undefined) out.memoryReservation = parseSize(f.memoryReservation, '--memory-reservation');
   if (f.memorySwappiness !== undefined) out.memorySwappiness = integer(f.memorySwappiness, '--memory-swappiness', 0, 100);
   if (f.oomKillDisable) out.oomKillDisable = true;

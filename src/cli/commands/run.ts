@@ -92,7 +92,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     if (created.config.autoRemove) await rm(paths.exitFile, { force: true });
     await dismissMonitor(conmonPid, created.id);
     trace('run: cleaned up');
-    if (f.rmi) await removeImageAfterRun(store, created.imageName);
+    if (f.rmi) await removeImageAfterRun(store, image);
     return code;
   });
 }

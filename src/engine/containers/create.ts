@@ -253,7 +253,7 @@ function checkProcessFlags(opts: CreateOptions): void {
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   checkProcessFlags(opts);
-  const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: parseNetwork(opts.network).mode === 'host' });
+  const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: parseNetwork(opts.network).mode === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);
   if (opts.tz !== undefined) await timezoneFile(opts.tz);
   if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');
