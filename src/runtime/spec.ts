@@ -33,7 +33,7 @@ export interface RuntimeSpec {
   ociVersion: string;
   process: ProcessSpec;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {
@@ -216,7 +216,8 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       oomScoreAdj: input.tuning?.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readOnly },
-    hostname: input.hostname,
+    // In the host's UTS namespace the name is the host's: the runtime may not set one.
+    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname }),
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {

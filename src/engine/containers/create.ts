@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
@@ -166,7 +167,8 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
   const unset = (k: string) => opts.unsetAll || opts.unset?.includes(k);
   if (!out.has('container') && !unset('container')) out.set('container', 'berth');
   if (opts.tty && !out.has('TERM') && !unset('TERM')) out.set('TERM', 'xterm');
-  if (!out.has('HOSTNAME') && !unset('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
+  // podman sets HOSTNAME whatever --unsetenv says.
+  if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 
@@ -266,7 +268,9 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   }
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
   const id = randomBytes(32).toString('hex');
-  const hostname = opts.hostname || id.slice(0, 12);
+  const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
+  if (hostUts && opts.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+  const hostname = opts.hostname || (hostUts ? osHostname() : id.slice(0, 12));
   const tty = opts.tty ?? false;
   const nameResolution = parseNameResolution(opts, opts.network);
   const spec: ContainerSpecConfig = {
