@@ -55,6 +55,30 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal((await sh([], `test -d /proc/${process.pid} && echo host-pids || echo own`)).trim(), 'own');
   });
 
+  it('--ipc host and --cgroupns host share the host\'s namespaces; --personality LINUX32 reports i686', async () => {
+    const { readlinkSync } = await import('node:fs');
+    const out = await sh(['--ipc', 'host', '--cgroupns', 'host', '--personality', 'LINUX32'], 'readlink /proc/self/ns/ipc; grep -c ":/berth/berth-" /proc/self/cgroup | grep -qv "^0$" && echo host-cgroupns; uname -m');
+    assert.deepEqual(out.trim().split('\n'), [readlinkSync('/proc/self/ns/ipc'), 'host-cgroupns', 'i686']);
+    const own = await sh([], 'readlink /proc/self/ns/ipc; grep -c ":/berth/berth-" /proc/self/cgroup || true');
+    assert.notEqual(own.split('\n')[0], readlinkSync('/proc/self/ns/ipc'));
+    assert.equal(own.split('\n')[1], '0');
+  });
+
+  it('--http-proxy passes the host\'s proxy variables unless false; --image-volume tmpfs and ignore', async () => {
+    const withProxy = { env: { ...process.env, http_proxy: 'http://proxy.invalid:3128' } };
+    assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout, 'http://proxy.invalid:3128\n');
+    assert.equal((await env.ok(['run', '--rm', '--network', 'none', '--http-proxy=false', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout, 'none\n');
+    await env.ok(['run', '--name', 'volbase', '--network', 'none', 'busybox', 'true']);
+    const base = 'volbase';
+    await env.ok(['commit', '-q', '--change', 'VOLUME /vol', base, 'withvol']);
+    await env.ok(['rm', base]);
+    const inWithvol = async (mode: string) => (await env.ok(['run', '--rm', '--network', 'none', '--image-volume', mode, 'withvol', 'sh', '-c', 'grep " /vol " /proc/self/mountinfo || echo none'])).stdout;
+    assert.match(await inWithvol('tmpfs'), / - tmpfs /);
+    assert.equal(await inWithvol('ignore'), 'none\n');
+    assert.doesNotMatch(await inWithvol('bind'), / - tmpfs |^none$/m);
+    await env.ok(['rmi', 'withvol']);
+  });
+
   it('--cidfile holds the ID, and a second container may not reuse it', async () => {
     const cidfile = join(env.dir, 'cid');
     const id = (await env.ok(['create', '--cidfile', cidfile, '--name', 'cid1', 'busybox', 'true'])).stdout.trim();
