@@ -79,6 +79,19 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     await env.ok(['rmi', 'withvol']);
   });
 
+  it('--device-read-bps and --device-write-iops throttle a block device in the blkio cgroup', async () => {
+    const { statSync, readdirSync } = await import('node:fs');
+    const disk = readdirSync('/dev').map((d) => `/dev/${d}`).find((p) => statSync(p).isBlockDevice() && /^\/dev\/(vd|sd|nvme|xvd)[a-z0-9]+$/.test(p));
+    if (!disk) return;
+    const rdev = statSync(disk).rdev;
+    const numbers = `${(rdev >> 8) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
+    const out = await sh(['--device-read-bps', `${disk}:1mb`, '--device-write-iops', `${disk}:100`], 'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device');
+    assert.deepEqual(out.trim().split('\n'), [`${numbers} 1048576`, `${numbers} 100`]);
+    const notBlock = await env.berth(['run', '--rm', '--device-read-bps', '/dev/null:1mb', 'busybox', 'true']);
+    assert.equal(notBlock.code, 125);
+    assert.equal(notBlock.stderr.trim(), 'Error: invalid --device-read-bps "/dev/null:1mb": /dev/null is not a block device');
+  });
+
   it('--cidfile holds the ID, and a second container may not reuse it', async () => {
     const cidfile = join(env.dir, 'cid');
     const id = (await env.ok(['create', '--cidfile', cidfile, '--name', 'cid1', 'busybox', 'true'])).stdout.trim();

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BerthError } from '../util/errors.js';
-import type { ContainerDevice } from '../store/container-tuning.js';
+import type { BlkioThrottleKind, ContainerDevice, DeviceRate } from '../store/container-tuning.js';
+import { parseSize } from './options.js';
 import { hostDevices, type HostDevice } from './host.js';
 
 /**
@@ -64,4 +65,34 @@ export function ociDevices(devices: ContainerDevice[]): { nodes: (HostDevice)[];
     nodes: devices.map((d) => ({ path: d.containerPath, ...d.node })),
     rules: devices.map((d) => ({ allow: true, type: d.node.type, major: d.node.major, minor: d.node.minor, access: d.permissions })),
   };
+}
+
+/** The flags of block IO throttling, by the OCI field each fills. */
+export const THROTTLE_FLAGS: Record<BlkioThrottleKind, { flag: string; bytes: boolean }> = {
+  throttleReadBpsDevice: { flag: '--device-read-bps', bytes: true },
+  throttleWriteBpsDevice: { flag: '--device-write-bps', bytes: true },
+  throttleReadIOPSDevice: { flag: '--device-read-iops', bytes: false },
+  throttleWriteIOPSDevice: { flag: '--device-write-iops', bytes: false },
+};
+
+/** `--device-read-bps /dev/vda:1mb` (and iops): the block device's numbers and the rate. */
+export async function resolveThrottles(flags: Partial<Record<BlkioThrottleKind, string[]>>): Promise<Partial<Record<BlkioThrottleKind, DeviceRate[]>>> {
+  const out: Partial<Record<BlkioThrottleKind, DeviceRate[]>> = {};
+  for (const [kind, { flag, bytes }] of Object.entries(THROTTLE_FLAGS) as [BlkioThrottleKind, { flag: string; bytes: boolean }][]) {
+    for (const spec of flags[kind] ?? []) {
+      const colon = spec.lastIndexOf(':');
+      if (colon <= 0) throw new BerthError('USAGE', `invalid ${flag} "${spec}": expected DEVICE:RATE`);
+      const path = spec.slice(0, colon);
+      const rateText = spec.slice(colon + 1);
+      const rate = bytes ? parseSize(rateText, flag) : Number(rateText);
+      if (!Number.isSafeInteger(rate) || rate < 0 || rateText === '') throw new BerthError('USAGE', `invalid ${flag} "${spec}": invalid rate ${rateText}`);
+      const st = await stat(path).catch((e: Error) => {
+        throw new BerthError('USAGE', `could not parse throttle device at ${path}: no such file or directory`, { cause: e });
+      });
+      const node = toNode(path, st);
+      if (node?.type !== 'b') throw new BerthError('USAGE', `invalid ${flag} "${spec}": ${path} is not a block device`);
+      (out[kind] ??= []).push({ major: node.major, minor: node.minor, rate });
+    }
+  }
+  return out;
 }

@@ -150,7 +150,7 @@ export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean; memory
 export interface OciTunedResources {
   memory?: { limit?: number; swap?: number; reservation?: number; swappiness?: number; disableOOMKiller?: boolean };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
-  blockIO?: { weight: number };
+  blockIO?: { weight?: number } & ContainerTuning['blkioThrottle'];
 }
 
 /** The cgroup part of config.json, merged over what --memory and --cpus already set. */
@@ -180,6 +180,6 @@ export function tunedResources(t: ContainerTuning, base: OciTunedResources): Oci
   return {
     ...(Object.keys(memory).length ? { memory } : {}),
     ...(Object.keys(cpu).length ? { cpu } : {}),
-    ...(t.blkioWeight !== undefined ? { blockIO: { weight: t.blkioWeight } } : {}),
+    ...(t.blkioWeight !== undefined || t.blkioThrottle ? { blockIO: { ...(t.blkioWeight !== undefined ? { weight: t.blkioWeight } : {}), ...t.blkioThrottle } } : {}),
   };
 }

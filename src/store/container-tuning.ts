@@ -26,7 +26,12 @@ export interface ContainerTuning {
   personality?: 'LINUX' | 'LINUX32';
   /** `--device-cgroup-rule`s: more devices the device cgroup allows (no node is made). */
   deviceRules?: DeviceRule[];
+  /** `--device-read-bps` and friends: per block device limits, in bytes or operations per second. */
+  blkioThrottle?: Partial<Record<BlkioThrottleKind, DeviceRate[]>>;
 }
+
+export type BlkioThrottleKind = 'throttleReadBpsDevice' | 'throttleWriteBpsDevice' | 'throttleReadIOPSDevice' | 'throttleWriteIOPSDevice';
+export interface DeviceRate { major: number; minor: number; rate: number }
 
 /** A device cgroup rule; no major or minor means any (`*`). */
 export interface DeviceRule { type: 'a' | 'b' | 'c'; major?: number; minor?: number; access: string }

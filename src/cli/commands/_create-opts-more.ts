@@ -25,6 +25,10 @@ export interface MoreCreateFlags extends TuningFlags, PlatformFlags, RefusableFl
   hosts?: boolean;
   readOnlyTmpfs?: boolean | string;
   device?: string[];
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
   kernelMemory?: string;
 }
 
@@ -51,12 +55,15 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
   }
   const platform = platformOf(f);
   const proxy = proxyEnv(f);
+  const throttle = ([['throttleReadBpsDevice', f.deviceReadBps], ['throttleWriteBpsDevice', f.deviceWriteBps], ['throttleReadIOPSDevice', f.deviceReadIops], ['throttleWriteIOPSDevice', f.deviceWriteIops]] as const)
+    .filter(([, v]) => v?.length);
   const opt = <K extends keyof CreateOptions>(key: K, value: CreateOptions[K] | undefined) => (value === undefined ? {} : { [key]: value });
   return {
     tuning: f,
     ...(proxy.length ? { env: [...proxy, ...f.env] } : {}),
     ...(platform ? { pullOptions: { ...registryOptions(f), platform } } : {}),
     ...(f.device?.length ? { devices: f.device } : {}),
+    ...(throttle.length ? { blkioThrottle: Object.fromEntries(throttle) } : {}),
     ...(f.groupAdd?.length ? { groupAdd: f.groupAdd } : {}),
     ...(f.labelFile?.length ? { labelFiles: f.labelFile } : {}),
     ...(f.unsetenv?.length ? { unsetEnv: f.unsetenv } : {}),

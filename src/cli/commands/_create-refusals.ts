@@ -34,10 +34,6 @@ export interface RefusableFlags {
   cpuRtRuntime?: string;
   blkioWeight?: string;
   blkioWeightDevice?: string[];
-  deviceReadBps?: string[];
-  deviceWriteBps?: string[];
-  deviceReadIops?: string[];
-  deviceWriteIops?: string[];
   logDriver?: string;
   logOpt?: string[];
   ip?: string;
@@ -87,10 +83,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['cgroupConf', '--cgroup-conf', 'it sets cgroup v2 files, and this host has cgroup v1'],
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],
     ['cpuRtRuntime', '--cpu-rt-runtime', 'this kernel has no real-time group scheduling to give the container'],
-    ['deviceReadBps', '--device-read-bps', 'block IO throttling is not implemented yet'],
-    ['deviceWriteBps', '--device-write-bps', 'block IO throttling is not implemented yet'],
-    ['deviceReadIops', '--device-read-iops', 'block IO throttling is not implemented yet'],
-    ['deviceWriteIops', '--device-write-iops', 'block IO throttling is not implemented yet'],
     ['logOpt', '--log-opt', 'berth\'s k8s-file log takes no options yet'],
     ['ip', '--ip', NETWORKS],
     ['ip6', '--ip6', NETWORKS],

@@ -24,7 +24,8 @@ import { parseNameResolution, validateHostname } from './network.js';
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
-import { resolveDevices } from '../../runtime/devices.js';
+import type { BlkioThrottleKind } from '../../store/container-tuning.js';
+import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
 
 export interface CreateOptions {
@@ -99,6 +100,8 @@ export interface CreateOptions {
   envMerge?: string[];
   /** --volumes-from CONTAINER[:ro|rw]. */
   volumesFrom?: string[];
+  /** --device-read-bps DEVICE:RATE and friends, by OCI field. */
+  blkioThrottle?: Partial<Record<BlkioThrottleKind, string[]>>;
   /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all. */
   imageVolume?: 'bind' | 'tmpfs' | 'ignore';
 }
@@ -260,6 +263,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   if (opts.tz !== undefined) await timezoneFile(opts.tz);
   if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');
   const devices = await resolveDevices(opts.devices ?? []);
+  const throttles = await resolveThrottles(opts.blkioThrottle ?? {});
+  if (Object.keys(throttles).length) tuning.blkioThrottle = throttles;
   const image = await findOrPullImage(store, opts.image, opts);
   const config = (await imageConfig(store, image)).config ?? {};
   const { entrypoint, command } = processArgs(config, opts);
