@@ -8,7 +8,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
  * line saying why (see commands/_create-refusals.ts), never accepted silently.
  */
 export function withMoreCreateFlags(cmd: Command): Command {
-  return cmd
+  return bareBoolsAsTrue(cmd, BOOL_FLAGS)
     // What the container is made of and where its image comes from.
     .option('--platform <os/arch[/variant]>', 'pull the image for this platform (conflicts with --arch and --os)')
     .option('--arch <arch>', 'pull the image for this architecture instead of the host\'s')
@@ -95,6 +95,34 @@ export function withMoreCreateFlags(cmd: Command): Command {
     .option('--expose <port>', 'expose a port (needs networks: not supported yet)', collect, [])
     .option('--pod <name>', 'run in a pod (pods are not supported yet)')
     .option('--pod-id-file <file>', 'run in the pod named in this file (pods are not supported yet)');
+}
+
+/** The `--flag[=bool]` options of run/create: podman's booleans, which never take the next word. */
+const BOOL_FLAGS = ['--http-proxy', '--read-only-tmpfs', '--passwd', '--sig-proxy', '--tls-verify'];
+
+/**
+ * commander gives an optional option-argument the next word (`--read-only-tmpfs busybox` would
+ * take the image as the value); podman's booleans take a value only after `=`. So a bare one
+ * before the image becomes `--flag=true`; everything from the image on is the container's.
+ */
+export function bareBoolsAsTrue(cmd: Command, names: readonly string[]): Command {
+  const parse = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (args: string[]) => {
+    const out = [...args];
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i]!;
+      if (a === '--' || !a.startsWith('-') || a === '-') break;
+      if (names.includes(a)) {
+        out[i] = `${a}=true`;
+        continue;
+      }
+      // A flag whose value is the next word: skip that word too.
+      const opt = cmd.options.find((o) => o.long === a || o.short === a);
+      if (opt?.required) i++;
+    }
+    return parse(out);
+  };
+  return cmd;
 }
 
 /** `run`'s own flags beyond create's. */

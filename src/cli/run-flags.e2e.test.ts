@@ -126,6 +126,8 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Read-only file system/);
     await sh(['--read-only'], 'touch /tmp/x');
+    // A bare boolean never takes the next word (the image) as its value, as in podman.
+    await env.ok(['run', '--rm', '--network', 'none', '--read-only', '--read-only-tmpfs', 'busybox', 'touch', '/tmp/x']);
     assert.equal(await sh(['--no-hosts'], 'test -e /etc/hosts && echo there || echo none'), 'none\n');
   });
 
