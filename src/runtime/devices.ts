@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { BerthError } from '../util/errors.js';
-import type { BlkioThrottleKind, ContainerDevice, DeviceRate } from '../store/container-tuning.js';
+import type { BlkioThrottleKind, ContainerDevice, DeviceRate } from './tuning-types.js';
 import { parseSize } from './options.js';
 import { hostDevices, type HostDevice } from './host.js';
 

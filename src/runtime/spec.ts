@@ -1,4 +1,4 @@
-import type { ContainerDevice, ContainerTuning } from '../store/container-tuning.js';
+import type { ContainerDevice, ContainerTuning } from './tuning-types.js';
 import { effectiveCapabilities } from './capabilities.js';
 import { ociDevices } from './devices.js';
 import type { HostDevice, HostLimit } from './host.js';

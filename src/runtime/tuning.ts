@@ -1,5 +1,5 @@
 import { BerthError } from '../util/errors.js';
-import type { ContainerTuning, DeviceRule } from '../store/container-tuning.js';
+import type { ContainerTuning, DeviceRule } from './tuning-types.js';
 import { parseSize } from './options.js';
 
 /**
