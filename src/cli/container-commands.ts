@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { withMoreCreateFlags, withMoreRunFlags } from './create-flags-more.js';
 
 /** Declares a top-level command (and the aliases that name it) without building it yet. */
 export type Define = (name: string, make: () => Command, aliases?: string[]) => void;
@@ -10,7 +11,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** The flags `run` and `create` share, as podman names them. */
 function withCreateFlags(cmd: Command): Command {
-  return cmd
+  return withMoreCreateFlags(cmd
     // Everything after the image is the container's command, flags included.
     .passThroughOptions()
     .argument('<image>')
@@ -64,7 +65,7 @@ function withCreateFlags(cmd: Command): Command {
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates when pulling')
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates for the registry')
-    .option('--creds <user:password>', 'credentials for the registry');
+    .option('--creds <user:password>', 'credentials for the registry'));
 }
 
 function psCommand(name: string, lazy: Lazy) {
@@ -125,10 +126,10 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
       return sub;
     });
   };
-  both((n) => withCreateFlags(new Command(n).description('Run a command in a new container'))
+  both((n) => withMoreRunFlags(withCreateFlags(new Command(n).description('Run a command in a new container'))
     .option('-d, --detach', 'run in the background and print the container ID')
     .option('--sig-proxy [bool]', 'forward signals to the container (default true without a TTY)')
-    .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)')
+    .option('--detach-keys <keys>', 'the key sequence that detaches from the container (default ctrl-p,ctrl-q; "" for none)'))
     .action(lazy(() => import('./commands/run.js'))), 'run');
   both((n) => withCreateFlags(new Command(n).description('Create but do not start a container')).action(lazy(() => import('./commands/create.js'))), 'create');
   both((n) => new Command(n)

@@ -10,6 +10,7 @@ import { parseProcLimits } from './host.js';
 import { parseSecurityOpts } from './options.js';
 import { convertProfile } from './seccomp.js';
 import { buildRuntimeSpec, INIT_PATH, MASKED_PATHS, READONLY_PATHS, serializeSpec, type SpecInput } from './spec.js';
+import { parseTuning } from './tuning.js';
 
 type AjvClass = typeof import('ajv-draft-04').default;
 
@@ -145,7 +146,8 @@ describe('buildRuntimeSpec', () => {
     }));
     const doc = roundTrip(spec);
     assert.ok(valid(doc));
-    assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024 });
+    // As podman: the swap limit defaults to twice the memory.
+    assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 });
     assert.deepEqual(spec.linux.resources.cpu, { quota: 150000, period: 100000 });
     assert.deepEqual(spec.linux.resources.pids, { limit: 50 });
     // --memory=0 is no limit (podman), not a limit of 0 bytes.
@@ -169,5 +171,48 @@ describe('buildRuntimeSpec', () => {
     assert.throws(() => buildRuntimeSpec(input({ ulimits: ['nofile=30000'] })), /--ulimit nofile=30000: the hard limit is above this host's 20000/);
     const spec = buildRuntimeSpec(input({ ulimits: ['nofile=30000'], host: { limits: LIMITS, canRaiseLimits: true, devices: [], capabilities: ALL_CAPABILITIES } }));
     assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 });
+  });
+});
+
+describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, () => {
+  const valid = runtimeSpecValidator();
+
+  test('cgroup resources, host namespaces, sysctls, umask, OOM score, shm size, devices and personality, schema-valid', () => {
+    const tuning = parseTuning({
+      cpuShares: '512', cpuPeriod: '50000', cpuQuota: '25000', cpusetCpus: '0-1', cpusetMems: '0',
+      memorySwap: '200m', memoryReservation: '50m', memorySwappiness: '10', oomKillDisable: true, oomScoreAdj: '100',
+      shmSize: '32m', umask: '077', pid: 'host', ipc: 'host', sysctl: ['net.ipv4.ip_forward=1'], personality: 'LINUX32',
+      deviceCgroupRule: ['c 13:* rwm'],
+    }, { hostNetwork: false, memory: 100 * 1024 ** 2 });
+    const devices = [{ hostPath: '/dev/kmsg', containerPath: '/dev/mykmsg', permissions: 'r', node: { type: 'c' as const, major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 } }];
+    const spec = buildRuntimeSpec(input({ resources: { memory: 100 * 1024 ** 2 }, tuning, devices }));
+    assert.ok(valid(roundTrip(spec)));
+    assert.deepEqual(spec.linux.resources.memory, { limit: 104857600, swap: 209715200, reservation: 52428800, swappiness: 10, disableOOMKiller: true });
+    assert.deepEqual(spec.linux.resources.cpu, { shares: 512, period: 50000, quota: 25000, cpus: '0-1', mems: '0' });
+    assert.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['cgroup', 'mount', 'network', 'uts']);
+    assert.deepEqual(spec.linux.sysctl, { 'net.ipv4.ping_group_range': '0 0', 'net.ipv4.ip_forward': '1' });
+    assert.equal(spec.process.user.umask, 0o077);
+    assert.equal(spec.process.oomScoreAdj, 100);
+    assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=32768k'));
+    assert.deepEqual(spec.linux.devices, [{ path: '/dev/mykmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 }]);
+    assert.deepEqual(spec.linux.resources.devices.slice(-2), [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }, { allow: true, type: 'c', major: 13, access: 'rwm' }]);
+    assert.deepEqual(spec.linux.personality, { domain: 'LINUX32' });
+  });
+
+  test('defaults: swap twice the memory, podman\'s 64m /dev/shm, umask 0022; --memory 0 sets no limit', () => {
+    const spec = buildRuntimeSpec(input({ resources: { memory: 64 * 1024 ** 2 } }));
+    assert.deepEqual(spec.linux.resources.memory, { limit: 67108864, swap: 134217728 });
+    assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=65536k'));
+    assert.equal(spec.process.user.umask, 0o022);
+    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources.memory, undefined);
+  });
+
+  test('--no-hosts drops the /etc/hosts bind; --read-only-tmpfs=false drops the tmpfs mounts of --read-only', () => {
+    const spec = buildRuntimeSpec(input({ noHosts: true, readOnly: true, readOnlyTmpfs: false }));
+    const dests = spec.mounts.map((m) => m.destination);
+    assert.ok(!dests.includes('/etc/hosts'));
+    assert.ok(!dests.includes('/tmp') && !dests.includes('/run'));
+    const withTmpfs = buildRuntimeSpec(input({ readOnly: true })).mounts.map((m) => m.destination);
+    assert.ok(withTmpfs.includes('/tmp') && withTmpfs.includes('/var/tmp') && withTmpfs.includes('/run'));
   });
 });

@@ -1,8 +1,11 @@
+import type { ContainerDevice, ContainerTuning } from './tuning-types.js';
 import { effectiveCapabilities } from './capabilities.js';
+import { ociDevices } from './devices.js';
 import type { HostDevice, HostLimit } from './host.js';
 import { cpuQuota, parseUlimit, RLIM_INFINITY, type Rlimit, type SecurityOptions } from './options.js';
 import type { OciSeccomp } from './seccomp.js';
 import type { ResolvedUser } from './user.js';
+import { tunedResources, type OciTunedResources } from './tuning.js';
 import { BerthError } from '../util/errors.js';
 
 /**
@@ -30,7 +33,7 @@ export interface RuntimeSpec {
   ociVersion: string;
   process: ProcessSpec;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {
@@ -38,8 +41,9 @@ export interface RuntimeSpec {
     namespaces: { type: string; path?: string }[];
     resources: {
       devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
-      memory?: { limit: number };
-      cpu?: { quota: number; period: number };
+      memory?: OciTunedResources['memory'];
+      cpu?: OciTunedResources['cpu'];
+      blockIO?: OciTunedResources['blockIO'];
       pids?: { limit: number };
     };
     devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
@@ -47,6 +51,7 @@ export interface RuntimeSpec {
     maskedPaths?: string[];
     readonlyPaths?: string[];
     sysctl?: Record<string, string>;
+    personality?: { domain: string };
   };
 }
 
@@ -73,6 +78,12 @@ export interface SpecInput {
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
   cgroupsPath: string;
   annotations: Record<string, string>;
+  /** The newer flags' kernel settings, --device, and --read-only-tmpfs (true unless turned off). */
+  tuning?: ContainerTuning;
+  devices?: ContainerDevice[];
+  readOnlyTmpfs?: boolean;
+  /** --no-hosts: the image's /etc/hosts stays. */
+  noHosts?: boolean;
   host: { limits: Map<string, HostLimit>; canRaiseLimits: boolean; devices: HostDevice[]; capabilities: readonly string[] };
 }
 
@@ -133,16 +144,22 @@ function baseMounts(input: SpecInput): OciMount[] {
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`] },
     // With the host's network, its sysfs is the one that matches: bind it rather than mount a new one.
     input.network.mode === 'host'
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', ...sysOptions, 'rprivate'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOptions },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', input.privileged ? 'rw' : 'ro'] },
-    { destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['bind', 'rprivate'] },
+    ...(input.noHosts ? [] : [{ destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['bind', 'rprivate'] }]),
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etcFiles.resolvConf, options: ['bind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['bind', 'rprivate'] },
   ];
+}
+
+/** tmpfs's size= for /dev/shm: podman's 64m by default, else the bytes asked for (in k when whole). */
+function shmSizeOption(bytes: number | undefined): string {
+  if (bytes === undefined) return '65536k';
+  return bytes % 1024 === 0 ? `${bytes / 1024}k` : String(bytes);
 }
 
 /** Later mounts on the same destination replace earlier ones (a user's -v over /etc/hosts wins). */
@@ -163,7 +180,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const unmaskAll = input.security.unmask.includes('ALL');
   const unmasked = (p: string) => unmaskAll || input.security.unmask.includes(p);
   const extra: OciMount[] = [];
-  if (input.readOnly) {
+  if (input.readOnly && input.readOnlyTmpfs !== false) {
     // podman's --read-only-tmpfs default: the places programs expect to write stay writable.
     for (const dest of ['/tmp', '/var/tmp', '/run']) extra.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev'] });
   }
@@ -172,15 +189,18 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     extra.push({ destination: INIT_PATH, type: 'bind', source: input.init.hostPath, options: ['bind', 'ro', 'rprivate'] });
     args = [INIT_PATH, '--', ...args];
   }
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])].map((type) => ({ type }));
+  const hostNamespaces: string[] = input.tuning?.hostNamespaces ?? [];
+  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])].filter((ns) => !hostNamespaces.includes(ns)).map((type) => ({ type }));
+  const devices = ociDevices(input.devices ?? []);
   const resources: RuntimeSpec['linux']['resources'] = {
-    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES,
+    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...devices.rules, ...(input.tuning?.deviceRules ?? []).map((r) => ({ allow: true, ...r }))],
   };
   // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
   if (input.resources.memory) resources.memory = { limit: input.resources.memory };
   if (input.resources.cpus !== undefined) resources.cpu = cpuQuota(input.resources.cpus);
+  Object.assign(resources, tunedResources(input.tuning ?? {}, resources));
   if (input.resources.pidsLimit !== undefined && input.resources.pidsLimit > 0) resources.pids = { limit: input.resources.pidsLimit };
-  const user: ProcessSpec['user'] = { uid: input.user.uid, gid: input.user.gid, umask: 0o022 };
+  const user: ProcessSpec['user'] = { uid: input.user.uid, gid: input.user.gid, umask: input.tuning?.umask ?? 0o022 };
   if (input.user.additionalGids.length > 0) user.additionalGids = input.user.additionalGids;
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2',
@@ -193,26 +213,31 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] },
       rlimits: rlimits(input),
       noNewPrivileges: input.security.noNewPrivileges,
-      oomScoreAdj: 0,
+      oomScoreAdj: input.tuning?.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readOnly },
-    hostname: input.hostname,
+    // In the host's UTS namespace the name is the host's: the runtime may not set one.
+    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname }),
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {
       cgroupsPath: input.cgroupsPath,
       namespaces,
       resources,
-      ...(input.network.mode !== 'host' ? { sysctl: { 'net.ipv4.ping_group_range': '0 0' } } : {}),
+      ...(input.network.mode !== 'host' || input.tuning?.sysctls
+        ? { sysctl: { ...(input.network.mode !== 'host' ? { 'net.ipv4.ping_group_range': '0 0' } : {}), ...input.tuning?.sysctls } }
+        : {}),
     },
   };
   if (input.privileged) {
     spec.linux.devices = input.host.devices.map((d) => ({ ...d }));
   } else {
+    if (devices.nodes.length) spec.linux.devices = devices.nodes;
     spec.linux.maskedPaths = [...MASKED_PATHS, ...input.security.mask].filter((p) => !unmasked(p));
     spec.linux.readonlyPaths = READONLY_PATHS.filter((p) => !unmasked(p));
   }
   if (input.seccomp) spec.linux.seccomp = input.seccomp;
+  if (input.tuning?.personality) spec.linux.personality = { domain: input.tuning.personality };
   return spec;
 }
 

@@ -1,3 +1,4 @@
+import type { ContainerDevice, ContainerTuning } from './container-tuning.js';
 import type { ContainerSecret } from './secrets.js';
 
 /** Podman's container states, as `ps` and `inspect` print them. */
@@ -66,6 +67,22 @@ export interface ContainerSpecConfig {
   createCommand: string[];
   /** `--secret`s: copies in the bundle, mounted or set in the environment at start. */
   secrets?: ContainerSecret[];
+  /** The newer flags: cgroup resources, host namespaces, sysctls, umask, OOM score, /dev/shm size. */
+  tuning?: ContainerTuning;
+  /** `--device`s. */
+  devices?: ContainerDevice[];
+  /** `--group-add`: supplementary groups (names looked up in the container at start). */
+  groupAdd?: string[];
+  /** `--tz`: an IANA zone or `local`; /etc/localtime in the container. */
+  timezone?: string;
+  /** `--no-hosts`: /etc/hosts is the image's own. */
+  noHosts?: boolean;
+  /** `--read-only-tmpfs=false`: no tmpfs on /tmp, /var/tmp, /run with --read-only. */
+  readOnlyTmpfs?: boolean;
+  /** `--cidfile`: where the ID was written at create (for inspect's ContainerIDFile). */
+  cidFile?: string;
+  /** `--init-path`: the init binary for --init. */
+  initPath?: string;
 }
 
 export interface ContainerState {

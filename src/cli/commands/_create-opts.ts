@@ -2,9 +2,10 @@ import type { CreateOptions } from '../../engine/containers/create.js';
 import type { HealthFlags } from '../../engine/containers/health.js';
 import { BerthError } from '../../util/errors.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
+import { moreCreateOptions, type MoreCreateFlags } from './_create-opts-more.js';
 
 /** The flags `run` and `create` share, as commander hands them over. */
-export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthcheck'> {
+export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthcheck'>, MoreCreateFlags {
   /** False with --no-healthcheck (commander's negated flag). */
   healthcheck?: boolean;
   name?: string;
@@ -100,5 +101,6 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],
     ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),
+    ...moreCreateOptions(f, command),
   };
 }

@@ -1,11 +1,11 @@
 import { withStore } from '../../engine/engine.js';
 import { imageEvent } from '../../engine/events.js';
-import { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { pullImages } from '../../transports/docker/index.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
+import { platformOf } from './_platform-opts.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
 
 export interface PullFlags extends RegistryFlags {
@@ -15,17 +15,6 @@ export interface PullFlags extends RegistryFlags {
   variant?: string;
   allTags?: boolean;
   quiet?: boolean;
-}
-
-function platformOf(opts: PullFlags): Platform | undefined {
-  if (opts.platform) return parsePlatform(opts.platform);
-  if (!opts.os && !opts.arch && !opts.variant) return undefined;
-  const host = hostPlatform();
-  return {
-    os: opts.os ?? host.os,
-    architecture: opts.arch ?? host.architecture,
-    ...(opts.variant ? { variant: opts.variant } : !opts.arch && host.variant ? { variant: host.variant } : {}),
-  };
 }
 
 /** `berth pull NAME...`: podman's lines on stderr, the image ID (hex, as podman prints it) on stdout. */

@@ -13,11 +13,13 @@ import { attachTerminal } from './_attach.js';
 import { parseDetachKeys } from './_detach-keys.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
+import { removeImageAfterRun } from './_run-rmi.js';
 
 interface RunFlags extends CreateFlags {
   detach?: boolean;
   sigProxy?: boolean | string;
   detachKeys?: string;
+  rmi?: boolean;
 }
 
 /** podman's warning (a logrus line) for -it when stdin is no terminal. */
@@ -104,6 +106,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     if (created.config.autoRemove) await rm(paths.exitFile, { force: true });
     await dismissMonitor(conmonPid, created.id);
     trace('run: cleaned up');
+    if (f.rmi) await removeImageAfterRun(store, image);
     return code;
   });
 }

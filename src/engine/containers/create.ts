@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
@@ -22,6 +23,10 @@ import { generateName, validateName } from './names.js';
 import { parseNameResolution, validateHostname } from './network.js';
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
+import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
+import type { BlkioThrottleKind } from '../../store/container-tuning.js';
+import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
+import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
 
 export interface CreateOptions {
   image: string;
@@ -79,6 +84,28 @@ export interface CreateOptions {
   onPull?: (name: string) => void;
   /** `--secret NAME[,type=mount|env,target=,mode=,uid=,gid=]`. */
   secrets?: string[];
+  /** The newer kernel and cgroup flags (--cpu-shares, --sysctl, --pid host, --umask, ...). */
+  tuning?: TuningFlags;
+  devices?: string[];
+  groupAdd?: string[];
+  tz?: string;
+  noHosts?: boolean;
+  readOnlyTmpfs?: boolean;
+  cidFile?: string;
+  initPath?: string;
+  /** --env-host, --unsetenv, --unsetenv-all. */
+  envHost?: boolean;
+  unsetEnv?: string[];
+  unsetEnvAll?: boolean;
+  labelFiles?: string[];
+  /** --env-merge KEY=VALUE: ${VAR} in VALUE from the environment so far. */
+  envMerge?: string[];
+  /** --volumes-from CONTAINER[:ro|rw]. */
+  volumesFrom?: string[];
+  /** --device-read-bps DEVICE:RATE and friends, by OCI field. */
+  blkioThrottle?: Partial<Record<BlkioThrottleKind, string[]>>;
+  /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all. */
+  imageVolume?: 'bind' | 'tmpfs' | 'ignore';
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -108,8 +135,14 @@ function parseEntrypoint(value: string): string[] {
   return [value];
 }
 
-/** The environment: the image's, then --env-file, then -e; a bare KEY takes the caller's value. */
-export async function mergeEnv(image: string[], envFiles: string[], env: string[], opts: { tty: boolean; hostname: string }): Promise<string[]> {
+/** --env-host, --unsetenv and --unsetenv-all: what happens to the defaults before the user's variables. */
+export interface EnvDefaults { envHost?: boolean; unset?: string[]; unsetAll?: boolean }
+
+/**
+ * The environment: the image's (and the host's with --env-host) less --unsetenv's names, then
+ * --env-file, then -e; a bare KEY takes the caller's value.
+ */
+export async function mergeEnv(image: string[], envFiles: string[], env: string[], opts: { tty: boolean; hostname: string } & EnvDefaults): Promise<string[]> {
   const out = new Map<string, string>();
   const put = (entry: string) => {
     const eq = entry.indexOf('=');
@@ -120,8 +153,12 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
     }
     out.set(entry.slice(0, eq), entry.slice(eq + 1));
   };
-  put(DEFAULT_PATH);
-  image.forEach(put);
+  if (!opts.unsetAll) {
+    put(DEFAULT_PATH);
+    image.forEach(put);
+  }
+  if (opts.envHost) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out.set(k, v);
+  for (const name of opts.unset ?? []) out.delete(name);
   for (const file of envFiles) {
     let text: string;
     try {
@@ -132,8 +169,10 @@ export async function mergeEnv(image: string[], envFiles: string[], env: string[
     parseEnvFile(text).forEach(put);
   }
   env.map(parseEnvFlag).forEach(put);
-  if (!out.has('container')) out.set('container', 'berth');
-  if (opts.tty && !out.has('TERM')) out.set('TERM', 'xterm');
+  const unset = (k: string) => opts.unsetAll || opts.unset?.includes(k);
+  if (!out.has('container') && !unset('container')) out.set('container', 'berth');
+  if (opts.tty && !out.has('TERM') && !unset('TERM')) out.set('TERM', 'xterm');
+  // podman sets HOSTNAME whatever --unsetenv says.
   if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
@@ -166,12 +205,14 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
     { volumes: opts.volumes ?? [], mounts: opts.mounts ?? [], tmpfs: opts.tmpfs ?? [] },
     { anonymousName: anonymousVolumeName },
   );
-  for (const path of Object.keys(imageVolumes ?? {})) {
+  for (const path of opts.imageVolume === 'ignore' ? [] : Object.keys(imageVolumes ?? {})) {
     // As the runtime would resolve it: a VOLUME of `/a/../b` is /b, one of `..` the root itself.
     const destination = posix.resolve('/', path);
     if (destination === '/') throw new BerthError('USAGE', `invalid image volume ${JSON.stringify(path)}: destination can't be '/'`);
     if (specs.some((m) => m.destination === destination)) continue;
-    specs.push({ type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
+    specs.push(opts.imageVolume === 'tmpfs'
+      ? { type: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev'] }
+      : { type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
   }
   return specs;
 }
@@ -221,6 +262,7 @@ function checkProcessFlags(opts: CreateOptions): void {
   if (opts.workdir) parseWorkdirFlag(opts.workdir);
   if (opts.user) parseUserFlag(opts.user);
   if (opts.stopSignal !== undefined) parseSignal(opts.stopSignal);
+  if (opts.tz !== undefined) checkTimezone(opts.tz);
 }
 
 /**
@@ -230,6 +272,13 @@ function checkProcessFlags(opts: CreateOptions): void {
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   checkProcessFlags(opts);
+  const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: parseNetwork(opts.network).mode === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
+  if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);
+  if (opts.tz !== undefined) await timezoneFile(opts.tz);
+  if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');
+  const devices = await resolveDevices(opts.devices ?? []);
+  const throttles = await resolveThrottles(opts.blkioThrottle ?? {});
+  if (Object.keys(throttles).length) tuning.blkioThrottle = throttles;
   const image = await findOrPullImage(store, opts.image, opts);
   const config = (await imageConfig(store, image)).config ?? {};
   const { entrypoint, command } = processArgs(config, opts);
@@ -238,20 +287,22 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   }
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
   const id = randomBytes(32).toString('hex');
-  const hostname = opts.hostname || id.slice(0, 12);
+  const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
+  if (hostUts && opts.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+  const hostname = opts.hostname || (hostUts ? osHostname() : id.slice(0, 12));
   const tty = opts.tty ?? false;
   const nameResolution = parseNameResolution(opts, opts.network);
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
-    env: await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname }),
+    env: applyEnvMerge(await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname, envHost: opts.envHost, unset: opts.unsetEnv, unsetAll: opts.unsetEnvAll }), opts.envMerge ?? []),
     user: opts.user ?? config.User ?? '',
     workdir: opts.workdir || config.WorkingDir || '/',
     ...(opts.workdir && !opts.createWorkdir ? { workdirMustExist: true } : {}),
     tty,
     stdin: opts.stdin ?? false,
     hostname,
-    labels: { ...(config.Labels ?? {}), ...parseKeyValues(opts.labels ?? []) },
+    labels: { ...(config.Labels ?? {}), ...parseKeyValues([...(await readLabelFiles(opts.labelFiles ?? [])), ...(opts.labels ?? [])]) },
     annotations: parseKeyValues(opts.annotations ?? []),
     stopSignal: opts.stopSignal ?? config.StopSignal ?? 'SIGTERM',
     stopTimeout: opts.stopTimeout ?? 10,
@@ -261,7 +312,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     volumes: opts.volumes ?? [],
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],
-    mountSpecs: containerMounts(opts, config.Volumes),
+    mountSpecs: withVolumesFrom(containerMounts(opts, config.Volumes), await volumesFromMounts(await store.containers(), opts.volumesFrom ?? [])),
     privileged: opts.privileged ?? false,
     capAdd: parseCapabilities(opts.capAdd ?? []),
     capDrop: parseCapabilities(opts.capDrop ?? []),
@@ -278,6 +329,14 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(healthcheck ? { healthcheck } : {}),
     createCommand: opts.createCommand ?? [],
     ...(opts.secrets?.length ? { secrets: await resolveContainerSecrets(store, opts.secrets) } : {}),
+    ...(Object.keys(tuning).length ? { tuning } : {}),
+    ...(devices.length ? { devices } : {}),
+    ...(opts.groupAdd?.length ? { groupAdd: opts.groupAdd.flatMap((g) => g.split(',')) } : {}),
+    ...(opts.tz !== undefined ? { timezone: opts.tz } : {}),
+    ...(opts.noHosts ? { noHosts: true } : {}),
+    ...(opts.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),
+    ...(opts.cidFile !== undefined ? { cidFile: opts.cidFile } : {}),
+    ...(opts.initPath !== undefined ? { initPath: opts.initPath } : {}),
   };
   // Fail now, at create, on what start would refuse later.
   parseSecurityOpts(spec.securityOpt);
@@ -318,6 +377,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
       return record;
     });
     await containerEvent(store, created, 'create');
+    if (opts.cidFile !== undefined) await writeCidFile(opts.cidFile, created.id);
     return created;
   } catch (e) {
     await rm(paths.dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { volumeDataDir } from '../volumes.js';
 import { readHealth } from './health.js';
+import { tuningHostConfig, umaskText } from './inspect-extras.js';
 import { containerPaths, runRootOf } from './paths.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -114,7 +115,8 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       StopSignal: c.config.stopSignal,
       StopTimeout: c.config.stopTimeout,
       CreateCommand: c.config.createCommand,
-      Umask: '0022',
+      Umask: umaskText(c),
+      ...(c.config.timezone !== undefined ? { Timezone: c.config.timezone } : {}),
       Timeout: 0,
       ...(hc ? { Healthcheck: { Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries }, HealthcheckOnFailureAction: hc.OnFailure } : {}),
     },
@@ -135,6 +137,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       PidsLimit: c.config.pidsLimit ?? 0,
       Ulimits: c.config.ulimits,
       Init: c.config.init,
+      ...tuningHostConfig(c),
     },
     RunRoot: runRootOf(store),
   };

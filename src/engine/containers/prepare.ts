@@ -19,6 +19,7 @@ import { rootReader } from './rootfs-path.js';
 import { prepareWorkdir } from './workdir.js';
 import { addUserEntries } from './etc-user.js';
 import { secretMountsAndEnv } from './secrets.js';
+import { specExtras } from './prepare-extras.js';
 
 /** Where --init finds its init: podman's catatonit, or tini. */
 function initBinary(): string {
@@ -71,11 +72,12 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
   const userMounts = buildStep ? [] : await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
   trace('prepare: user, seccomp, limits');
   const secrets = await secretMountsAndEnv(c, paths);
+  const { mounts: extraMounts, groups, ...extras } = await specExtras(c, rootReader(rootfs));
   const spec = buildRuntimeSpec({
     rootfs,
     args: [...c.config.entrypoint, ...c.config.command],
     env: withHome(secrets.env, user.home),
-    user,
+    user: groups.length ? { ...user, additionalGids: [...new Set([...user.additionalGids, ...groups])] } : user,
     workdir: c.config.workdir,
     terminal: c.config.tty,
     hostname: c.config.hostname,
@@ -85,18 +87,19 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     security,
     ...(seccomp ? { seccomp } : {}),
     readOnly: c.config.readOnly,
-    mounts: [...mounts, ...secrets.mounts, ...userMounts],
+    mounts: [...mounts, ...secrets.mounts, ...userMounts, ...extraMounts],
     resources: {
       ...(c.config.memory !== undefined ? { memory: c.config.memory } : {}),
       ...(c.config.cpus !== undefined ? { cpus: c.config.cpus } : {}),
       ...(c.config.pidsLimit !== undefined ? { pidsLimit: c.config.pidsLimit } : {}),
     },
     ulimits: c.config.ulimits,
-    ...(c.config.init ? { init: { hostPath: initBinary() } } : {}),
+    ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
     network: { mode: c.config.network.mode === 'slirp4netns' ? 'private' : c.config.network.mode },
     etcFiles: { hosts: paths.hosts, resolvConf: paths.resolvConf, hostname: paths.hostname },
     cgroupsPath: `/berth/berth-${c.id}`,
     annotations: c.config.annotations,
+    ...extras,
     host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE'), devices, capabilities: hostCaps.bounding },
   });
   await writeFileAtomic(paths.config, serializeSpec(spec));

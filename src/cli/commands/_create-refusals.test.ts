@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { refuseUnsupported } from './_create-refusals.js';
+
+describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
+  test('each fails in one line naming the flag; their harmless values pass', () => {
+    assert.throws(() => refuseUnsupported({ ip: '10.0.0.2' }, []), /^BerthError: --ip is not supported: needs networks/);
+    assert.throws(() => refuseUnsupported({ publish: ['80:80'] }, []), /--publish is not supported/);
+    assert.throws(() => refuseUnsupported({ userns: 'auto' }, []), /--userns auto is not supported: user namespaces/);
+    assert.throws(() => refuseUnsupported({ passwd: true }, []), /--passwd is not supported/);
+    assert.throws(() => refuseUnsupported({ systemd: 'true' }, ['/sbin/init']), /--systemd true is not supported/);
+    assert.throws(() => refuseUnsupported({ systemd: 'maybe' }, []), /invalid --systemd "maybe"/);
+    assert.throws(() => refuseUnsupported({ logDriver: 'none' }, []), /--log-driver none is not supported/);
+    assert.throws(() => refuseUnsupported({ logDriver: 'bogus' }, []), /invalid log driver: bogus/);
+    assert.throws(() => refuseUnsupported({ cgroups: 'split' }, []), /--cgroups split is not supported/);
+    assert.throws(() => refuseUnsupported({ seccompPolicy: 'image' }, []), /--seccomp-policy image is not supported/);
+    for (const ok of [
+      {}, { userns: 'host' }, { userns: '' }, { passwd: 'false' }, { systemd: 'true' }, { systemd: 'false' }, { logDriver: 'k8s-file' },
+      { logDriver: 'json-file' }, { cgroups: 'enabled' }, { seccompPolicy: 'default' }, { sdnotify: 'ignore' }, { publish: [] },
+    ]) refuseUnsupported(ok, ['sh']);
+  });
+
+  test('--attach: only the streams berth attaches anyway', () => {
+    refuseUnsupported({ attach: ['stdout', 'stderr'] }, []);
+    refuseUnsupported({ attach: ['STDIN,stdout', 'stderr'], interactive: true }, []);
+    assert.throws(() => refuseUnsupported({ attach: ['stdout'] }, []), /--attach stdout is not supported/);
+    assert.throws(() => refuseUnsupported({ attach: ['stdnone'] }, []), /invalid stream "stdnone" for --attach/);
+  });
+});
