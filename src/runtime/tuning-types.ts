@@ -1,8 +1,7 @@
 /**
  * The settings of the newer `run`/`create` flags as runtime takes them: kernel settings (cgroup
- * resources, host namespaces, sysctls, umask, OOM score, /dev/shm's size) and devices. The record
- * keeps the same shapes in store/container-tuning.ts: the two layers may not import each other,
- * and TypeScript checks that they stay compatible where engine hands one over as the other.
+ * resources, host namespaces, sysctls, umask, OOM score, /dev/shm's size) and devices. The
+ * container record (store/container-tuning.ts) keeps them in these same shapes.
  */
 export interface ContainerTuning {
   cpuShares?: number;

@@ -1,46 +1,6 @@
 /**
- * The parts of a container's record that the newer `run`/`create` flags fill: kernel settings
- * (cgroup resources, host namespaces, sysctls, umask, OOM score, /dev/shm's size) and devices.
- * Parsed at create, applied to config.json at every start.
+ * The parts of a container's record that the newer `run`/`create` flags fill (cgroup resources,
+ * host namespaces, sysctls, umask, OOM score, /dev/shm's size, devices): the record keeps them in
+ * the very shapes the runtime applies to config.json at every start.
  */
-export interface ContainerTuning {
-  cpuShares?: number;
-  cpuPeriod?: number;
-  cpuQuota?: number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  /** Memory plus swap, in bytes; -1 for unlimited swap. */
-  memorySwap?: number;
-  memoryReservation?: number;
-  memorySwappiness?: number;
-  oomKillDisable?: boolean;
-  oomScoreAdj?: number;
-  blkioWeight?: number;
-  /** /dev/shm's size in bytes (podman's default is 64m). */
-  shmSize?: number;
-  sysctls?: Record<string, string>;
-  umask?: number;
-  /** Namespaces shared with the host rather than the container's own. */
-  hostNamespaces?: ('pid' | 'ipc' | 'uts' | 'cgroup')[];
-  /** `--personality`: the execution domain. */
-  personality?: 'LINUX' | 'LINUX32';
-  /** `--device-cgroup-rule`s: more devices the device cgroup allows (no node is made). */
-  deviceRules?: DeviceRule[];
-  /** `--device-read-bps` and friends: per block device limits, in bytes or operations per second. */
-  blkioThrottle?: Partial<Record<BlkioThrottleKind, DeviceRate[]>>;
-}
-
-export type BlkioThrottleKind = 'throttleReadBpsDevice' | 'throttleWriteBpsDevice' | 'throttleReadIOPSDevice' | 'throttleWriteIOPSDevice';
-export interface DeviceRate { major: number; minor: number; rate: number }
-
-/** A device cgroup rule; no major or minor means any (`*`). */
-export interface DeviceRule { type: 'a' | 'b' | 'c'; major?: number; minor?: number; access: string }
-
-/** `--device HOST[:CONTAINER][:PERMISSIONS]`, with the node as it was on the host at create. */
-export interface ContainerDevice {
-  hostPath: string;
-  containerPath: string;
-  /** The device cgroup access: some of r, w and m. */
-  permissions: string;
-  node: { type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number };
-}
+export type { BlkioThrottleKind, ContainerDevice, ContainerTuning, DeviceRate, DeviceRule } from '../runtime/tuning-types.js';
