@@ -203,6 +203,14 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     assert.equal((await env.berth(['rm', '-f', 'nosuch'])).code, 0);
     await env.ok(['rm', '-f', '-t', '0', 'busy', 'idle']);
   });
+  it('commits a container that never started (its changes are none), and it still starts after', async () => {
+    await env.ok(['create', '--name', 'never-started', '--network', 'none', 'busybox', 'true']);
+    const id = (await env.ok(['commit', '-q', 'never-started', 'from-created'])).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'from-created', 'echo', 'ok'])).stdout, 'ok\n');
+    assert.equal((await env.ok(['start', 'never-started'])).stdout, 'never-started\n');
+    await env.ok(['rm', '-f', '-t', '0', 'never-started']);
+  });
 });
 
 async function waitForLog(env: ContainerEnv, name: string, text: string): Promise<void> {

@@ -7,6 +7,7 @@ import { baseImage, commitStep } from '../image-commit.js';
 import { containerEvent } from '../events.js';
 import { getContainer, pauseContainer, unpauseContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
+import { makeDirs } from '../../util/dirs.js';
 
 export interface CommitOptions {
   changes?: string[];
@@ -29,6 +30,8 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
   const pause = (opts.pause ?? true) && c.state.status === 'running';
   if (pause) await pauseContainer(store, c.id);
   try {
+    // A container that never started has no writable layer yet: its changes are none.
+    await makeDirs(paths.overlay.upper);
     const base = await baseImage(store, c.image);
     const image = await commitStep(store, c.image, {
       config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
