@@ -200,6 +200,8 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     assert.equal(missing.stderr, 'Error: no container with name or ID "nosuch" found: no such container\n');
     assert.equal(missing.stdout, '');
     assert.equal((await env.berth(['container', 'exists', 'idle'])).code, 0, 'nothing was removed');
+    // --external (buildah's containers, for podman) lists what ps -a lists: berth's builds leave none.
+    assert.equal((await env.ok(['ps', '-a', '--external', '--format', '{{.Names}}'])).stdout, (await env.ok(['ps', '-a', '--format', '{{.Names}}'])).stdout);
     assert.equal((await env.berth(['rm', '-f', 'nosuch'])).code, 0);
     await env.ok(['rm', '-f', '-t', '0', 'busy', 'idle']);
   });
