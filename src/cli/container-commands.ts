@@ -149,6 +149,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('-a, --all', 'stop all running containers')
     .option('-i, --ignore', 'ignore errors when a container does not exist')
     .option('-t, --time <seconds>', 'seconds to wait before killing the container')
+    .addOption(new Option('--timeout <seconds>', 'the same as --time').hideHelp())
     .action(lazy(() => import('./commands/stop.js'))), 'stop');
   both((n) => new Command(n)
     .description('Restart one or more containers')

@@ -187,6 +187,7 @@ function saveCommand(name: string) {
     .option('-o, --output <file>', 'write to a file (default: stdout)')
     .option('-m, --multi-image-archive', 'accepted for podman compatibility: several images always go into one archive')
     .option('--compress', 'accepted for podman compatibility')
+    .option('--uncompressed', 'keep uncompressed layers uncompressed in OCI formats (berth saves layers as stored in any case)')
     .option('-q, --quiet', 'suppress output')
     .action(lazy(() => import('./commands/save.js')));
 }

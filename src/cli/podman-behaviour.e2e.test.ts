@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -212,6 +212,18 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'from-created', 'echo', 'ok'])).stdout, 'ok\n');
     assert.equal((await env.ok(['start', 'never-started'])).stdout, 'never-started\n');
     await env.ok(['rm', '-f', '-t', '0', 'never-started']);
+  });
+  it('takes the same -v twice, stop --timeout and save --uncompressed, as podman does', async () => {
+    const dir = join(env.dir, 'twice');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'f'), 'twice\n');
+    assert.equal((await env.ok(['run', '--rm', ...NONE, '-v', `${dir}:/vol1`, '-v', `${dir}:/vol1`, 'busybox', 'cat', '/vol1/f'])).stdout, 'twice\n');
+    await env.ok(['run', '-d', '--name', 'timeout-stop', ...NONE, 'busybox', 'sleep', '300']);
+    assert.equal((await env.ok(['stop', '--timeout', '0', 'timeout-stop'])).stdout, 'timeout-stop\n');
+    await env.ok(['rm', 'timeout-stop']);
+    const archive = join(env.dir, 'uncompressed.tar');
+    await env.ok(['save', '--format', 'oci-archive', '--uncompressed', '-o', archive, 'busybox']);
+    assert.ok(statSync(archive).size > 0);
   });
 });
 

@@ -57,7 +57,9 @@ async function each(
 
 const live = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'paused';
 
-export async function run(g: GlobalOptions, names: string[], f: { all?: boolean; ignore?: boolean; time?: string }): Promise<void> {
+export async function run(g: GlobalOptions, names: string[], f: { all?: boolean; ignore?: boolean; time?: string; timeout?: string }): Promise<void> {
+  // podman's --timeout is another name of --time.
+  if (f.time === undefined && f.timeout !== undefined) f = { ...f, time: f.timeout };
   useSelfAsExitCommand();
   const timeout = parseSeconds(f.time);
   await each(g, names, { ...f, pick: live }, async (store, name) => {

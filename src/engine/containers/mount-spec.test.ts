@@ -34,6 +34,9 @@ describe('mount flags', () => {
   test('--tmpfs and duplicate destinations', () => {
     assert.deepEqual(parseTmpfsFlag('/run:size=1m,exec'), { type: 'tmpfs', destination: '/run', options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1m', 'exec'] });
     assert.throws(() => parseContainerMounts({ volumes: ['/a:/x'], mounts: [], tmpfs: ['/x'] }, opts), /\/x: duplicate mount destination/);
+    assert.throws(() => parseContainerMounts({ volumes: ['/a:/x', '/b:/x'], mounts: [], tmpfs: [] }, opts), /\/x: duplicate mount destination/);
+    // The very same mount twice is one, as podman takes it.
+    assert.equal(parseContainerMounts({ volumes: ['/a:/x', '/a:/x'], mounts: [], tmpfs: [] }, opts).length, 1);
   });
 
   test('no mount over the root itself, however the path is spelled', { timeout: 5_000 }, () => {

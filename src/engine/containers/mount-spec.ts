@@ -128,7 +128,7 @@ export function parseTmpfsFlag(spec: string): MountSpec {
 
 /**
  * Every mount of a container, later flags winning over earlier ones for the same destination as
- * podman resolves them; two mounts on one destination in the same flag kind are an error.
+ * podman resolves them; two different mounts on one destination are an error, the same one twice is one.
  */
 export function parseContainerMounts(flags: { volumes: string[]; mounts: string[]; tmpfs: string[] }, opts: { cwd?: string; anonymousName: () => string }): MountSpec[] {
   const all = [
@@ -136,10 +136,17 @@ export function parseContainerMounts(flags: { volumes: string[]; mounts: string[
     ...flags.mounts.map((m) => parseMountFlag(m, opts)),
     ...flags.tmpfs.map(parseTmpfsFlag),
   ];
-  const seen = new Set<string>();
+  // The same mount given twice is one mount (podman takes `-v a:/x -v a:/x`); two different
+  // mounts on one destination are an error.
+  const seen = new Map<string, string>();
+  const out: MountSpec[] = [];
   for (const m of all) {
-    if (seen.has(m.destination)) throw new BerthError('USAGE', `${m.destination}: duplicate mount destination`);
-    seen.add(m.destination);
+    const same = JSON.stringify(m.type === 'volume' && m.anonymous ? { ...m, name: '' } : m);
+    const before = seen.get(m.destination);
+    if (before === same) continue;
+    if (before !== undefined) throw new BerthError('USAGE', `${m.destination}: duplicate mount destination`);
+    seen.set(m.destination, same);
+    out.push(m);
   }
-  return all;
+  return out;
 }
