@@ -142,7 +142,8 @@ const full = (id: string) => id.replace(/^sha256:/, '');
  * exit code stay; an interrupted build and an already named step are left as they are.
  */
 function stepError(e: unknown, n: number, text: string): unknown {
-  if (!(e instanceof BerthError) || e.exitCode === 130 || e.message.startsWith('building at STEP ')) return e;
+  // A Dockerfile mistake is the file's, not a step's: buildah reports it before any step runs.
+  if (!(e instanceof BerthError) || e.exitCode === 130 || e.code === 'DOCKERFILE_INVALID' || e.message.startsWith('building at STEP ')) return e;
   const message = n === 1 ? `creating build container: ${e.message}` : `building at STEP "${text}": ${e.message}`;
   return new BerthError(e.code, message, { cause: e, temporary: e.temporary, exitCode: e.exitCode });
 }

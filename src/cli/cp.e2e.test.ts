@@ -40,7 +40,9 @@ describe('cp: running containers', TIMEOUT, () => {
   before(async () => {
     env = await containerEnv();
     src = hostTree(env, 'src', { 'hostfile': 'from host\n', 'dir/sub/a': 'a\n', 'dir/sub/b': 'b\n', 'dir./x': 'x\n' });
-    await env.ok(['run', '-d', '--name', 'w', '--network', 'none', '--workdir', '/srv', 'busybox', 'sh', '-c',
+    // The image's WORKDIR, which the runtime makes (a --workdir must exist already, as in podman).
+    await env.ok(['import', '--change', 'WORKDIR /srv', join(env.dir, 'busybox.tar'), 'busybox-srv']);
+    await env.ok(['run', '-d', '--name', 'w', '--network', 'none', 'busybox-srv', 'sh', '-c',
       'mkdir -p /srv/subdir /tmp/foo /srv/tree/inner; echo c1 > /srv/containerfile; echo t > /srv/tree/inner/t; echo bar > /tmp/bar; touch /tmp/foo/f; exec sleep 600']);
     await env.ok(['exec', 'w', 'test', '-f', '/srv/containerfile']);
   });

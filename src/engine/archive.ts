@@ -32,7 +32,8 @@ export async function loadImages(store: Store, input: string | Readable, opts: {
   try {
     files = isDir ? new DirectoryFiles(input as string) : await openTarArchive(input, () => store.tmp.path('load'));
   } catch (e) {
-    if (isBerthError(e, 'ARCHIVE_INVALID')) throw unknown('not a tar archive nor an OCI layout directory');
+    // The tar reader says why (a checksum, a truncation): kept, with the spool path of stdin named as such.
+    if (isBerthError(e, 'ARCHIVE_INVALID')) throw unknown(e.message.replace(/^.* is not a valid tar archive: /, 'not a valid tar archive: '));
     throw e;
   }
   let images: NamedImage[];
