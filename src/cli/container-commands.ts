@@ -250,6 +250,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .description('Mount a container\'s root file system and print where')
     .argument('[containers...]')
     .option('--no-trunc', 'do not truncate IDs')
+    .addOption(new Option('--notruncate', 'the same as --no-trunc').hideHelp())
     .action(lazy(async () => ({ run: (await import('./commands/cp.js')).runMount }))), 'mount');
   both((n) => new Command(n)
     .description('Unmount a container\'s root file system')

@@ -225,6 +225,17 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     await env.ok(['save', '--format', 'oci-archive', '--uncompressed', '-o', archive, 'busybox']);
     assert.ok(statSync(archive).size > 0);
   });
+  it('refuses events with the none backend, takes mount --notruncate, shows the manifest digest as ImageDigest', async () => {
+    const none = await env.berth(['--events-backend', 'none', 'events']);
+    assert.deepEqual([none.code, none.stderr], [125, 'Error: cannot read events with the "none" backend\n']);
+    const id = (await env.ok(['create', '--name', 'digest-of', ...NONE, 'busybox', 'true'])).stdout.trim();
+    await env.ok(['mount', 'digest-of']);
+    assert.match((await env.ok(['mount', '--notruncate'])).stdout, new RegExp(`^${id} `, 'm'));
+    await env.ok(['unmount', 'digest-of']);
+    const image = JSON.parse((await env.ok(['image', 'inspect', 'busybox'])).stdout) as { Digest: string }[];
+    assert.equal((await env.ok(['container', 'inspect', '--format', '{{.ImageDigest}}', 'digest-of'])).stdout.trim(), image[0]!.Digest);
+    await env.ok(['rm', 'digest-of']);
+  });
 });
 
 async function waitForLog(env: ContainerEnv, name: string, text: string): Promise<void> {

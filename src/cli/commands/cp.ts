@@ -65,7 +65,9 @@ export async function runDiff(g: GlobalOptions, name: string | undefined, f: { f
   });
 }
 
-export async function runMount(g: GlobalOptions, names: string[], f: { trunc: boolean }): Promise<void> {
+export async function runMount(g: GlobalOptions, names: string[], f: { trunc: boolean; notruncate?: boolean }): Promise<void> {
+  // podman's --notruncate is another name of --no-trunc.
+  if (f.notruncate) f = { ...f, trunc: false };
   await withStore(engineOptions(g), async (store) => {
     if (names.length === 0) {
       for (const c of await store.containers()) if (c.state.mounted) process.stdout.write(`${f.trunc ? c.id.slice(0, 12) : c.id} ${(await import('../../engine/containers/paths.js')).containerPaths(store, c.id).overlay.merged}\n`);

@@ -4,6 +4,7 @@ import { engineOptions, type GlobalOptions } from '../context.js';
 import { goJson } from '../output/_json.js';
 import { isJsonFormat, renderReport } from '../output/template.js';
 import { parseBool } from './_registry-opts.js';
+import { BerthError } from '../../util/errors.js';
 
 interface EventsFlags {
   filter: string[];
@@ -68,6 +69,8 @@ function templateRow(e: BerthEvent): object {
  * --stream=false; --since/--until add logged events (and --until ends the stream).
  */
 export async function run(g: GlobalOptions, f: EventsFlags): Promise<void> {
+  // --events-backend none records nothing: reading would wait for events that never come.
+  if (g.eventsBackend === 'none') throw new BerthError('USAGE', 'cannot read events with the "none" backend');
   const filter = parseEventFilters(f.filter);
   const since = f.since === undefined ? undefined : parseEventTime(f.since, true);
   const until = f.until === undefined ? undefined : parseEventTime(f.until, false);

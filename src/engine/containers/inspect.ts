@@ -45,7 +45,8 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       ...(health ? { Health: health, Healthcheck: health } : {}),
     },
     Image: c.image.replace(/^sha256:/, ''),
-    ImageDigest: c.image,
+    // The image's manifest digest, as podman shows it (the config digest is the image ID).
+    ImageDigest: (await store.images()).find((i) => i.id === c.image)?.manifestDigest ?? c.image,
     ImageName: c.imageName,
     Rootfs: '',
     Pod: '',
