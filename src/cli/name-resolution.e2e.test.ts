@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 
@@ -17,6 +18,11 @@ describe('--hostname, --add-host and --dns* reach the container\'s /etc files, a
     assert.equal(hostname, 'web_1.example\n');
     assert.match(hosts!, /^10\.0\.0\.5\tdb\n::1\tv6\n/);
     assert.match(hosts!, /^10\.0\.2\.100\tweb_1\.example \S+$/m);
+    // Through slirp4netns the host is its own first address (its loopback is not reachable).
+    const own = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+    if (own) assert.ok(hosts!.includes(`${own}\thost.containers.internal host.docker.internal\n`), hosts);
+    const onHost = await env.ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/etc/hosts']);
+    assert.match(onHost.stdout, /^127\.0\.0\.1\thost\.containers\.internal host\.docker\.internal$/m);
     assert.equal(resolv, 'search ex.com\nnameserver 9.9.9.9\noptions ndots:3\n');
   });
 

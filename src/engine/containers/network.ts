@@ -6,10 +6,22 @@ import { findExecutable } from '../../runtime/oci-runtime.js';
 import type { ContainerRecord, NameResolution } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import type { ContainerPaths } from './paths.js';
+import { networkInterfaces } from 'node:os';
 
 /** slirp4netns's fixed addresses, as podman uses them. */
 const SLIRP_ADDRESS = '10.0.2.100';
 const SLIRP_DNS = '10.0.2.3';
+
+/**
+ * The host's own address as a slirp4netns container reaches it: slirp runs with
+ * --disable-host-loopback, so as podman does, the host's first non-loopback IPv4 address.
+ */
+function hostAddressForSlirp(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
 
 /** The kernel's HOST_NAME_MAX: sethostname refuses a longer name. */
 const HOSTNAME_MAX = 64;
@@ -93,8 +105,12 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): 
   const extra = (c.config.nameResolution?.extraHosts ?? []).map(({ host, ip }) => `${ip}\t${host}\n`).join('');
   const base = mode === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => '') : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
   const own = mode === 'slirp4netns' ? `${SLIRP_ADDRESS}\t${c.config.hostname} ${c.name}\n` : `127.0.1.1\t${c.config.hostname} ${c.name}\n`;
+  // The host as the container reaches it, under podman's names: its own address through
+  // slirp4netns, the loopback when the container shares its network; with none there is no host.
+  const hostAddress = mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
+  const host = hostAddress ? `${hostAddress}\thost.containers.internal host.docker.internal\n` : '';
   await Promise.all([
-    writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}`),
+    writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}${host}`),
     writeFile(paths.resolvConf, resolv),
     writeFile(paths.hostname, `${c.config.hostname}\n`),
   ]);
