@@ -34,4 +34,10 @@ describe('start --all and --filter', { timeout: 180_000 }, () => {
     assert.deepEqual([both.code, both.stderr], [125, 'Error: either start all containers or the container(s) provided in the arguments\n']);
     await env.ok(['rm', '-f', '-t', '0', 'c1', 'c2', 'c3']);
   });
+  it('start -a of an --rm container prints its output and has removed it when it returns', async () => {
+    const id = (await env.ok(['create', '--rm', '--network', 'none', 'busybox', 'echo', 'from-rm'])).stdout.trim();
+    const r = await env.ok(['start', '-a', id]);
+    assert.equal(r.stdout, 'from-rm\n');
+    assert.equal((await env.berth(['container', 'exists', id])).code, 1);
+  });
 });

@@ -1,9 +1,9 @@
-import { getContainer, startContainer } from '../../engine/containers/lifecycle.js';
+import { cleanupContainer, getContainer, startContainer } from '../../engine/containers/lifecycle.js';
 import { containerPaths } from '../../engine/containers/paths.js';
 import { requireContainer } from '../../engine/containers/lookup.js';
 import { syncContainers, waitForExitFile } from '../../engine/containers/state.js';
 import { withStore } from '../../engine/engine.js';
-import { BerthError } from '../../util/errors.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
 import { filterContainers } from '../container-filters.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachTerminal } from './_attach.js';
@@ -48,6 +48,8 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
     const paths = containerPaths(store, c.id);
     let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
     await startContainer(store, c.id, {
+      // This process cleans up after the exit below; conmon's call waits, as for a foreground run.
+      cleanupFallbackSeconds: 5,
       beforeStart: async () => {
         attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty, detachKeys });
       },
@@ -56,7 +58,13 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
     });
     if (!attached) throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
     if ((await attached.done) === 'detached') return 0;
-    return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+    const code = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+    // As a foreground run: the cleanup (an --rm container removed) is done when start -a returns,
+    // not left to conmon's call a moment later. A cleanup conmon already did is no error.
+    await cleanupContainer(store, c.id).catch((e: unknown) => {
+      if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
+    });
+    return code;
   });
 }
 
