@@ -82,6 +82,9 @@ describe('rmi removes only what it is told to', { timeout: 300_000 }, () => {
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr, 'Error: nothere: image not known\n');
     assert.equal((await env.berth(['rmi', '-i', 'nothere'])).code, 0);
+    // podman's -f passes over a missing name too.
+    const forced = await env.berth(['rmi', '-f', 'nothere']);
+    assert.deepEqual([forced.code, forced.stderr], [0, '']);
     const two = await env.berth(['rmi', 'nothere', 'gone']);
     assert.equal(two.code, 1);
     assert.equal(two.stderr, 'Error: 2 errors occurred:\n\t* nothere: image not known\n\t* gone: image not known\n');

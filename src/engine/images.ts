@@ -136,7 +136,8 @@ function applyRemovals(images: ImageRecord[], targets: readonly string[], contai
       continue;
     }
     if (!image) {
-      if (!opts.ignore) failures.push(new BerthError('IMAGE_UNKNOWN', `${input}: image not known`, { exitCode: UNKNOWN_EXIT }));
+      // As podman: --force (like --ignore) passes over a name that is not there.
+      if (!opts.ignore && !opts.force) failures.push(new BerthError('IMAGE_UNKNOWN', `${input}: image not known`, { exitCode: UNKNOWN_EXIT }));
       continue;
     }
     const removal = planRemoval(image, opts.all ? undefined : input, opts.force ?? false);
