@@ -40,4 +40,14 @@ describe('start --all and --filter', { timeout: 180_000 }, () => {
     assert.equal(r.stdout, 'from-rm\n');
     assert.equal((await env.berth(['container', 'exists', id])).code, 1);
   });
+  it('logs of several containers are told apart by short ID, or by name with --names', async () => {
+    const a = (await env.ok(['run', '-d', '--name', 'log-a', '--network', 'none', 'busybox', 'sh', '-c', 'echo a1; echo a2'])).stdout.trim();
+    const b = (await env.ok(['run', '-d', '--name', 'log-b', '--network', 'none', 'busybox', 'sh', '-c', 'echo b1'])).stdout.trim();
+    await env.ok(['wait', a, b]);
+    const byId = (await env.ok(['logs', 'log-a', 'log-b'])).stdout;
+    assert.match(byId, new RegExp(`^${a.slice(0, 12)} a1\n${a.slice(0, 12)} a2$`, 'm'));
+    assert.match(byId, new RegExp(`^${b.slice(0, 12)} b1$`, 'm'));
+    assert.match((await env.ok(['logs', '--names', 'log-a', 'log-b'])).stdout, /^log-b b1$/m);
+    await env.ok(['rm', 'log-a', 'log-b']);
+  });
 });

@@ -34,7 +34,8 @@ export async function run(g: GlobalOptions, names: string[], f: LogsFlags): Prom
   await withStore(engineOptions(g), async (store) => {
     for (const name of names) {
       const c = await getContainer(store, name);
-      const prefix = f.names || names.length > 1 ? `${c.name} ` : '';
+      // Several containers are told apart by short ID, as podman does; --names puts their names instead.
+      const prefix = f.names ? `${c.name} ` : names.length > 1 ? `${c.id.slice(0, 12)} ` : '';
       const write = (entries: LogEntry[]) => {
         for (const e of entries) {
           const t = Date.parse(e.time);
