@@ -190,10 +190,20 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
       opts.warn?.(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
     }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
-    if (!(await awaitExit(store, c, 10_000))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
+    if (!(await awaitExit(store, c, 10_000)) && (await stillRuns(store, c.id))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
   await containerEvent(store, c, 'stop');
+  // Another stop or rm -f of the same container may have cleaned it up and removed it meanwhile
+  // (its exit file with it): then there is nothing left to do here.
+  if (!(await store.containers()).some((x) => x.id === c.id)) return c;
   return cleanupContainer(store, c.id, { fromStop: true });
+}
+
+/** Whether the container is still there and its process or monitor alive (its exit file may be gone with it). */
+async function stillRuns(store: Store, id: string): Promise<boolean> {
+  const current = (await store.containers()).find((x) => x.id === id);
+  if (!current || !['running', 'paused', 'stopping'].includes(current.state.status)) return false;
+  return (await observedState(store, current)) === undefined;
 }
 
 /** Sends a signal to a running container's main process. */
