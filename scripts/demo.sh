@@ -49,7 +49,9 @@ berth rm -f demo-web
 
 echo '== 4. push to a registry of our own'
 reg_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-berth registry serve --addr "127.0.0.1:$reg_port" --storage "$work/registry" >"$work/registry.log" 2>&1 &
+# Started directly, not through the berth function: $! must be the server itself (the launcher
+# execs node), not a subshell whose kill would leave the server running.
+./bin/berth registry serve --addr "127.0.0.1:$reg_port" --storage "$work/registry" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do busybox wget -qO- "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 berth push --tls-verify=false demo/web:1 "127.0.0.1:$reg_port/demo/web:1"
