@@ -42,9 +42,8 @@ function matches(c: ContainerRecord, filter: string): boolean {
  * values; different keys must all match.
  */
 export function filterContainers(list: ContainerRecord[], filters: readonly string[]): ContainerRecord[] {
-  // Every filter is checked even when no container is there to test it on, as podman refuses them.
-  const probe = list[0];
-  if (probe === undefined) for (const f of filters) checkFilter(f);
+  // Every filter is checked up front, even with no container to test it on, as podman refuses them.
+  for (const f of filters) checkFilter(f);
   const byKey = new Map<string, string[]>();
   for (const x of filters) {
     const key = x.slice(0, Math.max(0, x.indexOf('=')));

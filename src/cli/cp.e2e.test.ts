@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { berthBin, busyboxRootfs, ok, podmanArgs, run } from '../testing/cli.js';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
 
 const TIMEOUT = { timeout: 5 * 60_000 };
 
 /** A host directory under the environment's, with files (parents made) of the given content. */
-function hostTree(env: ContainerEnv, name: string, files: Record<string, string>): string {
-  const dir = join(env.dir, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, '..'), { recursive: true });
-    writeFileSync(join(dir, rel), content);
-  }
-  return dir;
-}
+const hostTree = buildContext;
 
 /** A plain tar of `dir`'s entries `names`, made by GNU tar with the given owner. */
 async function tarOf(dir: string, names: string[], owner = '0:0'): Promise<Buffer> {

@@ -18,6 +18,16 @@ function inTerminal(env: ContainerEnv, args: string[], answer: string): Promise<
 
 const lines = (r: RunResult) => r.stdout.split('\n').filter(Boolean);
 
+/** A one-file tarball: each import of it makes a new image without a name (a dangling one). */
+async function danglingArchive(env: ContainerEnv): Promise<string> {
+  const dir = join(env.dir, 'dangling');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'file'), 'dangling\n');
+  const tar = join(env.dir, 'dangling.tar');
+  await ok('tar', ['-C', dir, '-cf', tar, '.']);
+  return tar;
+}
+
 describe('prunes ask first, as podman does', { timeout: 300_000 }, () => {
   let env: ContainerEnv;
   let danglingTar = '';
@@ -33,11 +43,7 @@ describe('prunes ask first, as podman does', { timeout: 300_000 }, () => {
 
   before(async () => {
     env = await containerEnv();
-    const dir = join(env.dir, 'dangling');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'file'), 'dangling\n');
-    danglingTar = join(env.dir, 'dangling.tar');
-    await ok('tar', ['-C', dir, '-cf', danglingTar, '.']);
+    danglingTar = await danglingArchive(env);
   });
   after(() => env?.cleanup());
 
@@ -116,11 +122,7 @@ describe('system prune and system reset', { timeout: 300_000 }, () => {
   let danglingTar = '';
   before(async () => {
     env = await containerEnv();
-    const dir = join(env.dir, 'dangling');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'file'), 'dangling\n');
-    danglingTar = join(env.dir, 'dangling.tar');
-    await ok('tar', ['-C', dir, '-cf', danglingTar, '.']);
+    danglingTar = await danglingArchive(env);
   });
   after(() => env?.cleanup());
 

@@ -34,6 +34,9 @@ export async function runMount(g: GlobalOptions, names: string[]): Promise<void>
 /** `volume unmount VOLUME...`: nothing to undo for a local volume; prints each name, as podman. */
 export async function runUnmount(g: GlobalOptions, names: string[]): Promise<void> {
   await withStore(engineOptions(g), async (store) => {
-    for (const name of names) process.stdout.write(`${(await volumeMountPoint(store, name)) && name}\n`);
+    for (const name of names) {
+      await volumeMountPoint(store, name); // an unknown volume is an error, as podman's
+      process.stdout.write(`${name}\n`);
+    }
   });
 }
