@@ -14,6 +14,7 @@ import { buildProgress } from '../build-progress.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { registryOptions } from './_registry-opts.js';
 import { useSelfAsExitCommand } from './_self.js';
+import { readStdin } from './_stdin.js';
 
 interface BuildFlags {
   tag: string[];
@@ -208,12 +209,6 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
     process.stdout.write(`${id}\n`);
   });
 }
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function mkdirp(dir: string): Promise<void> {

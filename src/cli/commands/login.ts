@@ -6,6 +6,7 @@ import { registriesConf, RegistryClient } from '../../transports/docker/index.js
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { parseTlsVerify } from './_registry-opts.js';
+import { readStdin } from './_stdin.js';
 
 export interface LoginFlags {
   username?: string;
@@ -18,10 +19,9 @@ export interface LoginFlags {
   verbose?: boolean;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+/** A password from stdin, without its last line break. */
+async function readPassword(): Promise<string> {
+  return (await readStdin()).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** Asks on the terminal; `secret` keeps the answer from being echoed. */
@@ -95,7 +95,7 @@ export async function run(_g: GlobalOptions, registry: string | undefined, opts:
   }
   if (username === '') throw new BerthError('USAGE', 'the username must not be empty');
   let password = opts.password;
-  if (opts.passwordStdin) password = await readStdin();
+  if (opts.passwordStdin) password = await readPassword();
   if (password === undefined) {
     if (!tty) throw new BerthError('USAGE', 'a password is needed: use --password-stdin (there is no terminal to ask on)');
     password = await prompt('Password: ', true);

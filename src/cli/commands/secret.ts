@@ -7,12 +7,7 @@ import { parseKeyValues } from '../../util/key-values.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime } from '../output/units.js';
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+import { readStdin } from './_stdin.js';
 
 /** The secret's bytes: a file, stdin (`-`), or with --env an environment variable. */
 async function secretData(source: string, fromEnv: boolean): Promise<Buffer> {
