@@ -5,9 +5,10 @@ import { withMoreCreateFlags, withMoreRunFlags } from './create-flags-more.js';
 export type Define = (name: string, make: () => Command, aliases?: string[]) => void;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
-type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
+export type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** A repeatable option's values, in order. */
+export const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** The flags `run` and `create` share, as podman names them. */
 function withCreateFlags(cmd: Command): Command {

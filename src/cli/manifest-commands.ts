@@ -1,10 +1,5 @@
 import { Command } from 'commander';
-import type { Define } from './container-commands.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
-type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { collect, type Define, type Lazy } from './container-commands.js';
 
 /** podman's `manifest`: lists of images for several platforms, made locally and pushed whole. */
 export function addManifestCommands(define: Define, lazy: Lazy): void {

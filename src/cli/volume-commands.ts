@@ -1,10 +1,6 @@
 import { Command } from 'commander';
-import type { Define } from './container-commands.js';
+import { collect, type Define, type Lazy } from './container-commands.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
-type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
-
-const collect = (v: string, prev: string[]) => [...prev, v];
 const verb = (name: keyof typeof import('./commands/volume.js')) => async () => ({ run: (await import('./commands/volume.js'))[name] });
 
 /** `berth volume ...`, podman's verbs and flags. */
