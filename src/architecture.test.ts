@@ -8,7 +8,7 @@ import { repoRoot } from './testing/fixtures.js';
  * Imports point one way, as docs/ARCHITECTURE.md draws them: a folder may import from itself and
  * from folders before it in this list, never after. `testing/` is for tests only.
  */
-const LAYERS = ['util', 'oci', 'dockerfile', 'archive', 'image', 'config', 'runtime', 'store', 'transports', 'engine', 'build', 'registry', 'cli'];
+const LAYERS = ['util', 'oci', 'dockerfile', 'archive', 'image', 'config', 'runtime', 'network', 'store', 'transports', 'engine', 'build', 'registry', 'cli'];
 
 /** The registry server stands apart from the engine: it shares only these. */
 const ONLY: Record<string, string[]> = { registry: ['util', 'oci', 'config', 'registry'] };
