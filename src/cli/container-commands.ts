@@ -9,6 +9,8 @@ export type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<numbe
 
 /** A repeatable option's values, in order. */
 export const collect = (v: string, prev: string[]) => [...prev, v];
+/** As collect, for a flag that stays undefined when not given. */
+const collectGiven = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 /** The flags `run` and `create` share, as podman names them. */
 function withCreateFlags(cmd: Command): Command {
@@ -36,8 +38,8 @@ function withCreateFlags(cmd: Command): Command {
     .option('--replace', 'replace an existing container of the same name')
     .option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped')
     .option('--runtime <runtime>', 'OCI runtime: crun (default), runc or a path')
-    .option('--network <mode>', 'network: slirp4netns (default), none or host')
-    .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
+    .option('--network <mode>', 'network: the default bridge, NAME[,NAME…], none, host, slirp4netns, container:NAME or ns:PATH', collectGiven)
+    .addOption(new Option('--net <mode>', 'same as --network').hideHelp().argParser(collectGiven))
     .option('-v, --volume <spec>', 'bind mount a volume: NAME:/path, /host:/path[:ro,z] or /path', collect, [])
     .option('--mount <spec>', 'attach a mount: type=bind|volume|tmpfs,...', collect, [])
     .option('--tmpfs <path[:options]>', 'mount a tmpfs', collect, [])

@@ -85,14 +85,15 @@ export function withMoreCreateFlags(cmd: Command): Command {
     // Logging.
     .option('--log-driver <driver>', 'logging driver: k8s-file (default); others are not supported yet')
     .option('--log-opt <opt>', 'logging driver options (not supported yet)', collect, [])
-    // Networks and pods, which berth does not have yet.
-    .option('--ip <address>', 'a static IPv4 address (needs networks: not supported yet)')
-    .option('--ip6 <address>', 'a static IPv6 address (needs networks: not supported yet)')
-    .option('--mac-address <address>', 'a static MAC address (needs networks: not supported yet)')
-    .option('--network-alias <alias>', 'a network-scoped alias (needs networks: not supported yet)', collect, [])
-    .option('-p, --publish <spec>', 'publish a port (needs networks: not supported yet)', collect, [])
-    .option('-P, --publish-all', 'publish all exposed ports (needs networks: not supported yet)')
-    .option('--expose <port>', 'expose a port (needs networks: not supported yet)', collect, [])
+    // Networks.
+    .option('--ip <address>', 'a static IPv4 address on the (one) network')
+    .option('--ip6 <address>', 'a static IPv6 address on the (one) network')
+    .option('--mac-address <address>', 'a static MAC address on the (one) network')
+    .option('--network-alias <alias>', 'another name the container is found by on its networks', collect, [])
+    .option('-p, --publish <spec>', 'publish a port: [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp|sctp]', collect, [])
+    .option('-P, --publish-all', 'publish every exposed port on a random host port')
+    .option('--expose <port>', 'expose a port or range (published by -P)', collect, [])
+    // Pods, which berth does not have yet.
     .option('--pod <name>', 'run in a pod (pods are not supported yet)')
     .option('--pod-id-file <file>', 'run in the pod named in this file (pods are not supported yet)');
 }

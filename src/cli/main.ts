@@ -4,6 +4,7 @@ import { addContainerCommands } from './container-commands.js';
 import { addManifestCommands } from './manifest-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
 import { addSecretCommands } from './secret-commands.js';
+import { addNetworkCommands } from './network-commands.js';
 import type { GlobalOptions } from './context.js';
 import { normalizeBooleanFlags } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
@@ -492,6 +493,7 @@ addContainerCommands(command, lazy);
 addVolumeCommands(command, lazy);
 addManifestCommands(command, lazy);
 addSecretCommands(command, lazy);
+addNetworkCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {

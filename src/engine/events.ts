@@ -14,7 +14,7 @@ import { parseGoDuration } from '../util/go-duration.js';
  * and, later, the Docker API's `/events`.
  */
 
-export type EventType = 'container' | 'image' | 'volume' | 'secret' | 'system';
+export type EventType = 'container' | 'image' | 'volume' | 'secret' | 'network' | 'system';
 
 /** One event, with podman's field names (its JSON lines are these objects). */
 export interface BerthEvent {
@@ -120,6 +120,11 @@ export function secretEvent(store: Store, status: string, id: string, name: stri
   return emitEvent(store, { Type: 'secret', Status: status, ID: id, Name: name });
 }
 
+/** A network event (create, remove; connect and disconnect name the container by ID, as podman's). */
+export function networkEvent(store: Store, status: string, network: { id: string; name: string }, containerId?: string): Promise<void> {
+  return emitEvent(store, { Type: 'network', Status: status, ID: containerId ?? network.id, Name: network.name, ...(containerId ? { Attributes: { network: network.name } } : {}) });
+}
+
 export type EventPredicate = (e: BerthEvent) => boolean;
 
 /** One --filter KEY=VALUE as podman matches it. */
@@ -133,6 +138,8 @@ function eventFilter(key: string, value: string): EventPredicate {
       return (e) => e.Type === 'volume' && (e.Name ?? '').startsWith(value);
     case 'secret':
       return (e) => e.Type === 'secret' && (e.Name === value || (e.ID ?? '').startsWith(value));
+    case 'network':
+      return (e) => e.Type === 'network' && (e.Name === value || (e.ID ?? '').startsWith(value));
     case 'event':
     case 'status':
       return (e) => e.Status === value;

@@ -74,7 +74,8 @@ export interface SpecInput {
   resources: { memory?: number; cpus?: number; pidsLimit?: number };
   ulimits: string[];
   init?: { hostPath: string };
-  network: { mode: 'host' | 'private' | 'none' };
+  /** `path`: join that namespace (a pinned one netavark set up, another container's) instead of making one. */
+  network: { mode: 'host' | 'private' | 'none'; path?: string };
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
   cgroupsPath: string;
   annotations: Record<string, string>;
@@ -190,7 +191,9 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     args = [INIT_PATH, '--', ...args];
   }
   const hostNamespaces: string[] = input.tuning?.hostNamespaces ?? [];
-  const namespaces = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])].filter((ns) => !hostNamespaces.includes(ns)).map((type) => ({ type }));
+  const namespaces: { type: string; path?: string }[] = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])]
+    .filter((ns) => !hostNamespaces.includes(ns))
+    .map((type) => (type === 'network' && input.network.path ? { type, path: input.network.path } : { type }));
   const devices = ociDevices(input.devices ?? []);
   const resources: RuntimeSpec['linux']['resources'] = {
     devices: input.privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...devices.rules, ...(input.tuning?.deviceRules ?? []).map((r) => ({ allow: true, ...r }))],

@@ -1,3 +1,4 @@
+import type { Network, PortMapping, StatusBlock } from '../network/types.js';
 import type { ContainerDevice, ContainerTuning } from './container-tuning.js';
 import type { ContainerSecret } from './secrets.js';
 
@@ -21,6 +22,46 @@ export interface HealthConfig {
   OnFailure: 'none' | 'kill' | 'restart' | 'stop';
 }
 
+/** What a container asks of one network it joins (bridge mode). */
+export interface NetworkAttachment {
+  /** `--network-alias` (the name and short ID are added when set up). */
+  aliases: string[];
+  /** `--ip`/`--ip6`, or the addresses a running `network connect --ip` asked for. */
+  staticIps: string[];
+  staticMac?: string;
+  /** eth0, eth1…: fixed when the container joins, so a reconnect keeps its name. */
+  interfaceName: string;
+}
+
+/**
+ * The container's network: its own namespace on bridge networks (netavark), none (loopback only),
+ * the host's, slirp4netns, another container's (`container:ID`) or a given namespace (`ns:PATH`).
+ */
+export interface ContainerNetworkConfig {
+  mode: 'bridge' | 'none' | 'host' | 'slirp4netns' | 'container' | 'ns';
+  /** bridge: network name to what the container asks of it, in the order given. */
+  networks?: Record<string, NetworkAttachment>;
+  /** container: the ID of the container whose namespace it joins. */
+  container?: string;
+  /** ns: the namespace file. */
+  path?: string;
+  /** `-p` as parsed (host_port 0: one picked at start). */
+  publish?: PortMapping[];
+  /** `-P`: every exposed port gets a random host port. */
+  publishAll?: boolean;
+  /** `--expose` and the image's EXPOSE, as `80/tcp`. */
+  expose?: string[];
+}
+
+/** What netavark set up for a running container: enough for teardown without anything else. */
+export interface ContainerNetworkState {
+  netns: string;
+  /** The published ports with their host ports resolved. */
+  ports: PortMapping[];
+  /** Per network name: its definition when set up (teardown needs it even after `network rm`), the addresses leased, netavark's result. */
+  networks: Record<string, { network: Network; ips: string[]; status: StatusBlock }>;
+}
+
 /** How a container runs: fixed when it is created (a rename changes only the record's name). */
 export interface ContainerSpecConfig {
   /** The process: the image's Entrypoint/Cmd with the user's overrides applied. */
@@ -39,7 +80,7 @@ export interface ContainerSpecConfig {
   stopSignal: string;
   stopTimeout: number;
   runtime: string;
-  network: { mode: 'none' | 'host' | 'slirp4netns' };
+  network: ContainerNetworkConfig;
   /** --add-host, --dns, --dns-search, --dns-option: checked at create, written into /etc/hosts and resolv.conf. */
   nameResolution?: NameResolution;
   /** `-v`, `--mount` and `--tmpfs` as given (for inspect), and what they parsed to. */
@@ -100,6 +141,8 @@ export interface ContainerState {
   mounted: boolean;
   /** Helper processes of the running container (slirp4netns). */
   helpers: number[];
+  /** Set while netavark has set the container up (bridge networks): what teardown must undo. */
+  network?: ContainerNetworkState;
   error?: string;
 }
 

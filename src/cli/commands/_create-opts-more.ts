@@ -30,6 +30,13 @@ export interface MoreCreateFlags extends TuningFlags, PlatformFlags, RefusableFl
   deviceReadIops?: string[];
   deviceWriteIops?: string[];
   kernelMemory?: string;
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
+  networkAlias?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
 }
 
 /** The proxy variables podman passes from the host unless --http-proxy=false. */
@@ -73,6 +80,13 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
     ...(f.unsetenvAll ? { unsetEnvAll: true } : {}),
     ...(f.hosts === false ? { noHosts: true } : {}),
     ...(isFalse(f.readOnlyTmpfs) ? { readOnlyTmpfs: false } : {}),
+    ...(f.networkAlias?.length ? { networkAlias: f.networkAlias.flatMap((v) => v.split(',')) } : {}),
+    ...(f.publish?.length ? { publish: f.publish } : {}),
+    ...(f.publishAll ? { publishAll: true } : {}),
+    ...(f.expose?.length ? { expose: f.expose } : {}),
+    ...opt('ip', f.ip),
+    ...opt('ip6', f.ip6),
+    ...opt('macAddress', f.macAddress),
     ...opt('tz', f.tz),
     ...opt('cidFile', f.cidfile),
     ...opt('initPath', f.initPath),

@@ -1,6 +1,7 @@
 import type { CreateOptions } from '../../engine/containers/create.js';
 import type { HealthFlags } from '../../engine/containers/health.js';
 import { BerthError } from '../../util/errors.js';
+import { log } from '../log.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
 import { moreCreateOptions, type MoreCreateFlags } from './_create-opts-more.js';
 
@@ -27,8 +28,8 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   replace?: boolean;
   restart?: string;
   runtime?: string;
-  network?: string;
-  net?: string;
+  network?: string[];
+  net?: string[];
   volume: string[];
   mount: string[];
   tmpfs: string[];
@@ -89,7 +90,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('hostname', f.hostname),
     ...opt('restart', f.restart),
     ...opt('runtime', f.runtime),
-    ...opt('network', f.network ?? f.net),
+    ...(f.network || f.net ? { network: [...(f.network ?? []), ...(f.net ?? [])] } : {}),
     ...opt('memory', f.memory),
     ...opt('cpus', f.cpus),
     ...opt('pidsLimit', f.pidsLimit),
@@ -100,6 +101,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     pullOptions: registryOptions(f),
     ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],
+    warn: (message: string) => log('warn', message),
     ...(f.quiet ? {} : { onPull: (name: string) => process.stderr.write(`Resolving "${name}"...\n`) }),
     ...moreCreateOptions(f, command),
   };

@@ -4,8 +4,6 @@ import { refuseUnsupported } from './_create-refusals.js';
 
 describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
   test('each fails in one line naming the flag; their harmless values pass', () => {
-    assert.throws(() => refuseUnsupported({ ip: '10.0.0.2' }, []), /^BerthError: --ip is not supported: needs networks/);
-    assert.throws(() => refuseUnsupported({ publish: ['80:80'] }, []), /--publish is not supported/);
     assert.throws(() => refuseUnsupported({ userns: 'auto' }, []), /--userns auto is not supported: user namespaces/);
     assert.throws(() => refuseUnsupported({ passwd: true }, []), /--passwd is not supported/);
     assert.throws(() => refuseUnsupported({ systemd: 'true' }, ['/sbin/init']), /--systemd true is not supported/);

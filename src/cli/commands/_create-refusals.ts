@@ -36,18 +36,10 @@ export interface RefusableFlags {
   blkioWeightDevice?: string[];
   logDriver?: string;
   logOpt?: string[];
-  ip?: string;
-  ip6?: string;
-  macAddress?: string;
-  networkAlias?: string[];
-  publish?: string[];
-  publishAll?: boolean;
-  expose?: string[];
   pod?: string;
   podIdFile?: string;
 }
 
-const NETWORKS = 'needs networks, which berth does not have yet (only --network none, host or slirp4netns)';
 const PODS = 'berth has no pods yet';
 const USERNS = 'user namespaces are not supported yet: containers run with the host\'s user IDs';
 
@@ -84,13 +76,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],
     ['cpuRtRuntime', '--cpu-rt-runtime', 'this kernel has no real-time group scheduling to give the container'],
     ['logOpt', '--log-opt', 'berth\'s k8s-file log takes no options yet'],
-    ['ip', '--ip', NETWORKS],
-    ['ip6', '--ip6', NETWORKS],
-    ['macAddress', '--mac-address', NETWORKS],
-    ['networkAlias', '--network-alias', NETWORKS],
-    ['publish', '--publish', NETWORKS],
-    ['publishAll', '--publish-all', NETWORKS],
-    ['expose', '--expose', NETWORKS],
     ['pod', '--pod', PODS],
     ['podIdFile', '--pod-id-file', PODS],
   ];

@@ -3,6 +3,7 @@ import { tarDirectory } from '../../archive/diff.js';
 import { copyFiles, parseCopyLocation } from '../../engine/containers/copy-files.js';
 import { containerChanges, mountContainer, unmountContainer, withRootfs } from '../../engine/containers/filesystem.js';
 import { getContainer } from '../../engine/containers/lifecycle.js';
+import { latestContainer } from '../../engine/containers/lookup.js';
 import { withStore } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
@@ -49,7 +50,7 @@ export async function runExport(g: GlobalOptions, name: string, f: { output?: st
 export async function runDiff(g: GlobalOptions, name: string | undefined, f: { format?: string; latest?: boolean }): Promise<void> {
   if ((name === undefined) === !f.latest) throw new BerthError('USAGE', '`diff` takes one container, or --latest');
   await withStore(engineOptions(g), async (store) => {
-    const target = name ?? latestContainer(await store.containers());
+    const target = name ?? latestContainer(await store.containers()).id;
     const changes = await containerChanges(store, target);
     if (f.format === 'json') {
       // podman leaves out an empty list (its fields are omitempty).
@@ -88,9 +89,3 @@ export async function runUnmount(g: GlobalOptions, names: string[], f: { all?: b
   });
 }
 
-/** podman's --latest: the container created last. */
-function latestContainer(containers: readonly ContainerRecord[]): string {
-  const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
-  if (!latest) throw new BerthError('CONTAINER_UNKNOWN', 'no containers to choose the latest from: no such container');
-  return latest.id;
-}

@@ -34,6 +34,8 @@ function humanLine(e: BerthEvent): string {
       return `${time} ${e.Type} ${e.Status} ${id} ${e.Name ?? ''}`;
     case 'secret':
       return `${time} ${e.Type} ${e.Status} ${id}`;
+    case 'network':
+      return `${time} ${e.Type} ${e.Status} ${id} (name=${e.Name ?? ''})`;
     case 'system':
       return e.Name ? `${time} ${e.Type} ${e.Status} ${e.Name}` : `${time} ${e.Type} ${e.Status}`;
     default:

@@ -21,6 +21,7 @@ import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
 import { generateName, validateName } from './names.js';
 import { parseNameResolution, validateHostname } from './network.js';
+import { checkNetworkFlagSyntax, networkConfig, networkMode, type NetworkFlags } from './network-flags.js';
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
@@ -28,7 +29,7 @@ import type { BlkioThrottleKind } from '../../store/container-tuning.js';
 import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends NetworkFlags {
   image: string;
   /** Replaces the image's Cmd. */
   command?: string[];
@@ -56,7 +57,6 @@ export interface CreateOptions {
   volatile?: boolean;
   restart?: string;
   runtime?: string;
-  network?: string;
   volumes?: string[];
   mounts?: string[];
   tmpfs?: string[];
@@ -104,6 +104,8 @@ export interface CreateOptions {
   volumesFrom?: string[];
   /** --device-read-bps DEVICE:RATE and friends, by OCI field. */
   blkioThrottle?: Partial<Record<BlkioThrottleKind, string[]>>;
+  /** Where podman's warnings go (ports discarded with --network host…). */
+  warn?: (message: string) => void;
   /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all. */
   imageVolume?: 'bind' | 'tmpfs' | 'ignore';
 }
@@ -189,13 +191,6 @@ export function parseRestartPolicy(value: string | undefined): ContainerSpecConf
   throw new BerthError('USAGE', `invalid restart policy "${value}": must be no, on-failure[:max-retries], always or unless-stopped`);
 }
 
-function parseNetwork(value: string | undefined): ContainerSpecConfig['network'] {
-  const mode = value ?? 'slirp4netns';
-  if (mode === 'none' || mode === 'host' || mode === 'slirp4netns') return { mode };
-  if (mode === 'bridge' || mode === 'private') return { mode: 'slirp4netns' };
-  throw new BerthError('USAGE', `network "${mode}" is not supported yet: use none, host or slirp4netns`);
-}
-
 /**
  * The container's mounts: the user's, then an anonymous volume for each of the image's VOLUMEs
  * that the user did not mount over (as docker and podman do).
@@ -257,7 +252,8 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
  */
 function checkProcessFlags(opts: CreateOptions): void {
   if (opts.hostname) validateHostname(opts.hostname);
-  parseNameResolution(opts, opts.network);
+  checkNetworkFlagSyntax(opts);
+  parseNameResolution(opts, networkMode(opts));
   opts.env?.forEach(parseEnvFlag);
   if (opts.workdir) parseWorkdirFlag(opts.workdir);
   if (opts.user) parseUserFlag(opts.user);
@@ -272,7 +268,7 @@ function checkProcessFlags(opts: CreateOptions): void {
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   checkProcessFlags(opts);
-  const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: parseNetwork(opts.network).mode === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
+  const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);
   if (opts.tz !== undefined) await timezoneFile(opts.tz);
   if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');
@@ -291,7 +287,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   if (hostUts && opts.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
   const hostname = opts.hostname || (hostUts ? osHostname() : id.slice(0, 12));
   const tty = opts.tty ?? false;
-  const nameResolution = parseNameResolution(opts, opts.network);
+  const nameResolution = parseNameResolution(opts, networkMode(opts));
+  const network = await networkConfig(store, opts, Object.keys(config.ExposedPorts ?? {}), opts.warn);
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
@@ -307,7 +304,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     stopSignal: opts.stopSignal ?? config.StopSignal ?? 'SIGTERM',
     stopTimeout: opts.stopTimeout ?? 10,
     runtime: opts.runtime ?? 'crun',
-    network: parseNetwork(opts.network),
+    network,
     ...(nameResolution ? { nameResolution } : {}),
     volumes: opts.volumes ?? [],
     mounts: opts.mounts ?? [],

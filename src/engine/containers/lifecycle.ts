@@ -12,6 +12,7 @@ import { DirLock } from '../../util/lock.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
+import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncContainers, waitForExitFile } from './state.js';
@@ -72,6 +73,8 @@ export interface StartHooks {
    * racing the caller for the container's lock at the moment it exits.
    */
   cleanupFallbackSeconds?: number;
+  /** Where warnings go (a network teardown that failed, a host quirk worked around). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -92,8 +95,13 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     await runtime.delete(c.id, true);
     trace('start: locked, dirs made');
     const helpers: number[] = [];
+    // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
+    // on every path, so a failed start never leaves a namespace or a lease behind.
+    const network = joinNetwork(store, c, hooks.warn);
+    network.catch(() => undefined);
     try {
-      await prepareBundle(store, c, paths);
+      await prepareBundle(store, c, paths, network);
+      const { state: networkState } = await network;
       await setState(store, c.id, { mounted: true });
       trace('start: bundle prepared');
       const { pid } = await startMonitor({
@@ -124,7 +132,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       }
       if (hooks.beforeStart) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
-        await setState(store, c.id, { status: 'created', pid, conmonPid, helpers });
+        await setState(store, c.id, { status: 'created', pid, conmonPid, helpers, network: networkState });
         await hooks.beforeStart(c);
       }
       trace('start: attached');
@@ -141,6 +149,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
           oomKilled: false,
           stoppedByUser: false,
           helpers,
+          network: networkState,
           error: undefined,
         }),
       ]);
@@ -153,8 +162,12 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     } catch (e) {
       stopHelpers(helpers);
       await runtime.delete(c.id, true).catch(() => undefined);
-      await unmountOverlay(paths.overlay).catch(() => undefined);
-      await setState(store, c.id, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], error: (e as Error).message });
+      const joined = await network.catch(() => ({}) as NetworkJoin);
+      await Promise.all([
+        unmountOverlay(paths.overlay).catch(() => undefined),
+        joined.state ? teardownContainerNetwork(store, c, joined.state, hooks.warn) : undefined,
+      ]);
+      await setState(store, c.id, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], network: undefined, error: (e as Error).message });
       throw e;
     }
   });
@@ -240,11 +253,15 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
     // An --rm container goes whole: removal releases the runtime state and the mount itself,
     // overlapping them with the rest of its work.
     if (c.config.autoRemove && !opts.fromStop) return { c, next: 'remove' as const };
-    // The process is gone: the runtime's state and the root mount can go at the same time.
-    await Promise.all([runtimeFor(store, c).delete(c.id, true).catch(() => undefined), unmountOverlay(paths.overlay)]);
-    trace('cleanup: runtime state deleted, unmounted');
+    // The process is gone: the runtime's state, the network and the root mount can go at the same time.
+    await Promise.all([
+      runtimeFor(store, c).delete(c.id, true).catch(() => undefined),
+      unmountOverlay(paths.overlay),
+      c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
+    ]);
+    trace('cleanup: runtime state deleted, network torn down, unmounted');
     if (c.state.mounted) await containerEvent(store, c, 'cleanup');
-    const updated = await setState(store, c.id, { mounted: false, helpers: [] });
+    const updated = await setState(store, c.id, { mounted: false, helpers: [], network: undefined });
     if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     const policy = c.config.restartPolicy;
     const restart =
@@ -285,7 +302,10 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     // The mount must be gone before the directory under it goes; the runtime's own state (and the
     // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it.
     const runtimeGone = runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
+    const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
     await unmountOverlay(paths.overlay);
+    // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
+    await networkGone;
     trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');
     await rename(paths.dir, doomed).catch(() => undefined);

@@ -17,3 +17,10 @@ export function requireContainer(containers: readonly ContainerRecord[], input: 
   if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${input}" found: no such container`);
   return c;
 }
+
+/** podman's --latest: the container created last. */
+export function latestContainer(containers: readonly ContainerRecord[]): ContainerRecord {
+  const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
+  if (!latest) throw new BerthError('CONTAINER_UNKNOWN', 'no containers to choose the latest from: no such container');
+  return latest;
+}

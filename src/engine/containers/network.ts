@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { findExecutable } from '../../runtime/oci-runtime.js';
-import type { ContainerRecord, NameResolution } from '../../store/containers.js';
+import type { ContainerNetworkConfig, ContainerNetworkState, ContainerRecord, NameResolution } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import type { ContainerPaths } from './paths.js';
 import { networkInterfaces } from 'node:os';
@@ -77,37 +77,67 @@ export function parseNameResolution(
   return { extraHosts, servers, search, options };
 }
 
-/**
- * resolv.conf: the host's (or slirp4netns's DNS), with --dns, --dns-search and --dns-option
- * replacing the nameserver, search and options lines as podman replaces them.
- */
-function resolvConf(hostResolv: string, mode: ContainerRecord['config']['network']['mode'], r: NameResolution | undefined): string {
-  const base =
-    mode === 'slirp4netns'
-      ? `nameserver ${SLIRP_DNS}\n${hostResolv.split('\n').filter((l) => /^(search|options)\b/.test(l)).join('\n')}\n`
-      : hostResolv.split('\n').filter((l) => !/^nameserver\s+127\./.test(l) || mode === 'host').join('\n');
-  if (!r || r.servers.length + r.search.length + r.options.length === 0) return base.endsWith('\n') ? base : `${base}\n`;
-  const lines = (keyword: string) => base.split('\n').filter((l) => new RegExp(`^${keyword}\\s`).test(l));
-  const search = r.search.length === 0 ? lines('search') : r.search[0] === '.' ? [] : [`search ${r.search.join(' ')}`];
-  const servers = r.servers.length === 0 ? lines('nameserver') : r.servers.map((ip) => `nameserver ${ip}`);
-  const options = r.options.length === 0 ? lines('options') : [`options ${r.options.join(' ')}`];
-  return `${[...search, ...servers, ...options].join('\n')}\n`;
+/** The nameservers, search domains and options lines of a resolv.conf. */
+function resolvLines(text: string, keyword: string): string[] {
+  return text.split('\n').filter((l) => new RegExp(`^${keyword}\\s`).test(l));
 }
 
-/** /etc/hosts, /etc/resolv.conf and /etc/hostname for the container, written into its bundle. */
-export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+/**
+ * resolv.conf: the host's (slirp4netns's DNS with slirp; aardvark-dns first on a network with
+ * DNS, as podman 4 writes it, with its `dns.podman` search domain), with --dns, --dns-search and
+ * --dns-option replacing the nameserver, search and options lines as podman replaces them.
+ */
+function resolvConf(hostResolv: string, mode: ContainerNetworkConfig['mode'], r: NameResolution | undefined, net: ContainerNetworkState | undefined): string {
+  const hostServers = resolvLines(hostResolv, 'nameserver').filter((l) => mode === 'host' || !/^nameserver\s+127\./.test(l));
+  const servers = mode === 'slirp4netns' ? [`nameserver ${SLIRP_DNS}`] : r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : hostServers;
+  const blocks = Object.values(net?.networks ?? {}).filter((n) => n.network.dns_enabled).map((n) => n.status);
+  const dnsServers = [...new Set(blocks.flatMap((b) => b.dns_server_ips ?? []))].map((ip) => `nameserver ${ip}`);
+  const dnsSearch = [...new Set(blocks.flatMap((b) => b.dns_search_domains ?? []))];
+  const hostSearch = resolvLines(hostResolv, 'search').flatMap((l) => l.split(/\s+/).slice(1));
+  const search = r?.search.length ? (r.search[0] === '.' ? [] : [...dnsSearch, ...r.search]) : [...dnsSearch, ...hostSearch];
+  const options = r?.options.length ? [`options ${r.options.join(' ')}`] : resolvLines(hostResolv, 'options');
+  // aardvark-dns answers the names and forwards the rest (to --dns servers when given).
+  const nameservers = dnsServers.length ? [...dnsServers, ...(r?.servers.length ? [] : servers)] : servers;
+  return `${[...(search.length ? [`search ${[...new Set(search)].join(' ')}`] : []), ...new Set(nameservers), ...options].join('\n')}\n`;
+}
+
+/** The container's own addresses on its networks, first network first (for /etc/hosts). */
+function ownAddresses(net: ContainerNetworkState): string[] {
+  return Object.values(net.networks).flatMap((n) => Object.values(n.status.interfaces ?? {}).flatMap((i) => (i.subnets ?? []).map((s) => s.ipnet.split('/')[0]!)));
+}
+
+/** The host as a bridge container reaches it: its first network's gateway (podman's host.containers.internal). */
+function bridgeGateway(net: ContainerNetworkState): string | undefined {
+  for (const n of Object.values(net.networks)) {
+    for (const i of Object.values(n.status.interfaces ?? {})) for (const s of i.subnets ?? []) if (s.gateway && !s.gateway.includes(':')) return s.gateway;
+  }
+  return undefined;
+}
+
+/**
+ * /etc/hosts, /etc/resolv.conf and /etc/hostname for the container, written into its bundle.
+ * `net`: what netavark set up (bridge); `shared`: the container uses another's hosts and
+ * resolv.conf (`container:ID`), so only its hostname is its own.
+ */
+export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, net?: ContainerNetworkState, shared = false): Promise<void> {
   // A record written before create checked it must not inject lines either.
   validateHostname(c.config.hostname);
+  if (shared) {
+    await writeFile(paths.hostname, `${c.config.hostname}\n`);
+    return;
+  }
   const { mode } = c.config.network;
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const resolv = resolvConf(hostResolv, mode, c.config.nameResolution);
+  const resolv = resolvConf(hostResolv, mode, c.config.nameResolution, net);
   // --add-host lines come first, as podman writes them.
   const extra = (c.config.nameResolution?.extraHosts ?? []).map(({ host, ip }) => `${ip}\t${host}\n`).join('');
   const base = mode === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => '') : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
-  const own = mode === 'slirp4netns' ? `${SLIRP_ADDRESS}\t${c.config.hostname} ${c.name}\n` : `127.0.1.1\t${c.config.hostname} ${c.name}\n`;
-  // The host as the container reaches it, under podman's names: its own address through
-  // slirp4netns, the loopback when the container shares its network; with none there is no host.
-  const hostAddress = mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
+  const names = `${c.config.hostname} ${c.name}`;
+  const addresses = net ? ownAddresses(net) : [];
+  const own = addresses.length ? addresses.map((ip) => `${ip}\t${names}\n`).join('') : mode === 'slirp4netns' ? `${SLIRP_ADDRESS}\t${names}\n` : `127.0.1.1\t${names}\n`;
+  // The host as the container reaches it, under podman's names: the bridge's gateway, its own
+  // address through slirp4netns, the loopback when the container shares its network; with none there is no host.
+  const hostAddress = net ? bridgeGateway(net) : mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
   const host = hostAddress ? `${hostAddress}\thost.containers.internal host.docker.internal\n` : '';
   await Promise.all([
     writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}${host}`),

@@ -13,6 +13,7 @@ import type { Store } from '../../store/store.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { BerthError } from '../../util/errors.js';
 import { writeEtcFiles } from './network.js';
+import type { NetworkJoin } from './network-setup.js';
 import type { ContainerPaths } from './paths.js';
 import { resolveContainerMounts } from './mounts.js';
 import { rootReader } from './rootfs-path.js';
@@ -40,7 +41,7 @@ async function seccompFor(c: ContainerRecord, security: SecurityOptions, availab
  * as overlay lowerdirs, the container's own upperdir on top), volumes and bind mounts resolved,
  * /etc files written, and the bundle's config.json.
  */
-export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths, network: Promise<NetworkJoin> = Promise.resolve({})): Promise<void> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
   // Only a build's RUN makes a container whose writable layer is thrown away after one run.
@@ -52,16 +53,16 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
       seccompFor(c, security, hostCaps.bounding),
       hostLimits(),
       c.config.privileged ? hostDevices() : Promise.resolve([]),
-      writeEtcFiles(c, paths),
+      network.then((n) => writeEtcFiles(c, paths, n.state, n.etc !== undefined)),
     ]);
-    return { hostCaps, seccomp, limits, devices };
+    return { hostCaps, seccomp, limits, devices, join: await network };
   })();
   hostSide.catch(() => undefined);
   // As podman mounts a --rm container's layer: nothing of it has to reach the disk.
   await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay, { volatile: c.config.volatile === true || c.config.autoRemove });
   trace('prepare: mounted');
   const rootfs = paths.overlay.merged;
-  const [mounts, user, { hostCaps, seccomp, limits, devices }] = await Promise.all([
+  const [mounts, user, { hostCaps, seccomp, limits, devices, join }] = await Promise.all([
     resolveContainerMounts(store, c, paths),
     // A build step's user unknown to the image gets HOME=/ as in buildah, whatever its workdir.
     resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
@@ -95,8 +96,8 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     },
     ulimits: c.config.ulimits,
     ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
-    network: { mode: c.config.network.mode === 'slirp4netns' ? 'private' : c.config.network.mode },
-    etcFiles: { hosts: paths.hosts, resolvConf: paths.resolvConf, hostname: paths.hostname },
+    network: c.config.network.mode === 'none' || c.config.network.mode === 'host' ? { mode: c.config.network.mode } : { mode: 'private', ...(join.path ? { path: join.path } : {}) },
+    etcFiles: { hosts: join.etc?.hosts ?? paths.hosts, resolvConf: join.etc?.resolvConf ?? paths.resolvConf, hostname: paths.hostname },
     cgroupsPath: `/berth/berth-${c.id}`,
     annotations: c.config.annotations,
     ...extras,

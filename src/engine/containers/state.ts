@@ -88,6 +88,8 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
         c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, finishedAt: c.state.finishedAt ?? new Date().toISOString(), helpers: [] };
       }
       c.state.mounted = false;
+      // The kernel forgot the namespaces, veths and rules too, and the leases were in the run root.
+      delete c.state.network;
     }
   });
   await writeFile(marker, `${Date.now()}\n`);

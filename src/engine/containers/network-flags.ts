@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
+import { subnetContains } from '../../network/cidr.js';
+import { checkConflicts, parseExpose, parsePublish } from '../../network/ports.js';
+import type { PortMapping } from '../../network/types.js';
+import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { requireContainer } from './lookup.js';
+
+/** The network flags of run/create, as given. */
+export interface NetworkFlags {
+  /** `--network`, once or more, each possibly comma-separated. */
+  network?: string | string[];
+  networkAlias?: string[];
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+}
+
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const MODES = new Set(['none', 'host', 'slirp4netns', 'bridge', 'private', 'default']);
+
+/** The words of --network, split: `a,b` and `--network a --network b` both name two networks. */
+function networkWords(value: NetworkFlags['network']): string[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.flatMap((v) => (v.startsWith('container:') || v.startsWith('ns:') ? [v] : v.split(','))).filter((v) => v !== '');
+}
+
+/** As root the default bridge network, as podman; without root slirp4netns (rootless networks are another issue's work). */
+function defaultMode(): 'bridge' | 'slirp4netns' {
+  return process.getuid?.() === 0 ? 'bridge' : 'slirp4netns';
+}
+
+/**
+ * The network mode alone, from --network, for checks that need it before anything is looked up
+ * (--dns with none, --add-host with host): syntax errors surface here, before a pull.
+ */
+export function networkMode(flags: NetworkFlags): ContainerNetworkConfig['mode'] {
+  const words = networkWords(flags.network);
+  const first = words[0];
+  if (first === undefined || first === 'bridge' || first === 'private' || first === 'default') return defaultMode();
+  if (first.startsWith('container:')) return 'container';
+  if (first.startsWith('ns:')) return 'ns';
+  if (first === 'none' || first === 'host' || first === 'slirp4netns') return first;
+  if (first.startsWith('slirp4netns:')) throw new BerthError('USAGE', '--network slirp4netns takes no options in berth yet');
+  return 'bridge';
+}
+
+/** Syntax checks of the port and address flags, before an image is pulled. */
+export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
+  const mode = networkMode(flags);
+  const words = networkWords(flags.network);
+  if (words.length > 1 && words.some((w) => MODES.has(w) || w.startsWith('container:') || w.startsWith('ns:'))) {
+    throw new BerthError('USAGE', `can only set extra network names, selected mode ${words.find((w) => MODES.has(w) || w.includes(':'))} conflicts with bridge`);
+  }
+  for (const spec of flags.publish ?? []) parsePublish(spec);
+  parseExpose(flags.expose ?? []);
+  if (flags.ip !== undefined && isIP(flags.ip) !== 4) throw new BerthError('USAGE', `${flags.ip} is not an IPv4 address`);
+  if (flags.ip6 !== undefined && isIP(flags.ip6) !== 6) throw new BerthError('USAGE', `${flags.ip6} is not an IPv6 address`);
+  if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new BerthError('USAGE', `invalid MAC address ${flags.macAddress}`);
+  if (mode !== 'bridge') {
+    const bridgeOnly: [unknown, string][] = [[flags.ip, '--ip'], [flags.ip6, '--ip6'], [flags.macAddress, '--mac-address'], [flags.networkAlias?.length ? flags.networkAlias : undefined, '--network-alias']];
+    for (const [v, flag] of bridgeOnly) if (v !== undefined) throw new BerthError('USAGE', `${flag} can only be set on bridge networks, not with --network ${mode}`);
+    if ((flags.publish?.length || flags.publishAll) && mode !== 'host' && mode !== 'none') {
+      throw new BerthError('USAGE', `published ports need a bridge network: --network ${mode} cannot publish ports`);
+    }
+  }
+}
+
+/**
+ * The container's network config from its flags: networks looked up (an unknown one fails here,
+ * at create), `--ip` checked against the subnet, ports parsed with their conflicts, and the
+ * exposed ports (the image's EXPOSE and `--expose`) kept for `-P`. `warn` gets podman's warning
+ * when ports are given with a mode that has no ports to publish.
+ */
+export async function networkConfig(store: Store, flags: NetworkFlags, imageExposed: string[], warn?: (message: string) => void): Promise<ContainerNetworkConfig> {
+  checkNetworkFlagSyntax(flags);
+  const mode = networkMode(flags);
+  const words = networkWords(flags.network);
+  const expose = [...new Set([...imageExposed, ...parseExpose(flags.expose ?? []).map((e: { port: number; protocol: string }) => `${e.port}/${e.protocol}`)])];
+  if (mode === 'host' || mode === 'none') {
+    if (flags.publish?.length || flags.publishAll) warn?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    return { mode, ...(expose.length ? { expose } : {}) };
+  }
+  if (mode === 'slirp4netns') return { mode };
+  if (mode === 'container') {
+    const target = requireContainer(await store.containers(), words[0]!.slice('container:'.length));
+    return { mode, container: target.id };
+  }
+  if (mode === 'ns') {
+    const path = words[0]!.slice('ns:'.length);
+    if (!path.startsWith('/') || !existsSync(path)) throw new BerthError('USAGE', `network namespace ${JSON.stringify(path)} does not exist: give an absolute path to a namespace file`);
+    return { mode, path };
+  }
+  const names = words.length === 0 || MODES.has(words[0]!) ? [DEFAULT_NETWORK] : [...new Set(words)];
+  const defs = new NetworkDefinitions(store.root);
+  const networks = await Promise.all(names.map((n) => defs.get(n)));
+  const staticIps = [flags.ip, flags.ip6].filter((v): v is string => v !== undefined);
+  if ((staticIps.length || flags.macAddress) && names.length > 1) {
+    throw new BerthError('USAGE', '--ip, --ip6 and --mac-address can only be set for a single network; use network connect --ip for the others');
+  }
+  for (const ip of staticIps) {
+    const net = networks[0]!;
+    if (!net.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
+  }
+  const attachments: Record<string, NetworkAttachment> = {};
+  for (const [i, net] of networks.entries()) {
+    attachments[net.name] = {
+      aliases: flags.networkAlias ?? [],
+      staticIps: i === 0 ? staticIps : [],
+      ...(i === 0 && flags.macAddress ? { staticMac: flags.macAddress } : {}),
+      interfaceName: `eth${i}`,
+    };
+  }
+  if (flags.networkAlias?.length && networks.every((n) => !n.dns_enabled)) {
+    warn?.(`network aliases are ignored on ${names.join(', ')}: DNS is disabled there`);
+  }
+  const publish: PortMapping[] = (flags.publish ?? []).flatMap(parsePublish);
+  checkConflicts(publish);
+  return {
+    mode,
+    networks: attachments,
+    ...(publish.length ? { publish } : {}),
+    ...(flags.publishAll ? { publishAll: true } : {}),
+    ...(expose.length ? { expose } : {}),
+  };
+}
+
+/** For `container:ID`: the container whose namespace is joined, which must be running. */
+export function networkOwner(all: readonly ContainerRecord[], c: ContainerRecord): ContainerRecord {
+  const target = all.find((x) => x.id === c.config.network.container);
+  if (!target) throw new BerthError('CONTAINER_UNKNOWN', `the container ${c.config.network.container} whose network ${c.name} shares no longer exists`);
+  if (target.state.status !== 'running' && target.state.status !== 'paused') {
+    throw new BerthError('CONTAINER_STATE', `cannot join the network namespace of ${target.name}: it is not running: container state improper`);
+  }
+  return target;
+}

@@ -1,0 +1,170 @@
+import { join } from 'node:path';
+import { NetworkDefinitions } from '../../network/definitions.js';
+import { allocate, release } from '../../network/ipam.js';
+import { netavark } from '../../network/netavark.js';
+import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
+import { assignHostPorts, publishAllMappings } from '../../network/ports.js';
+import type { Network, NetworkOptions, PortMapping } from '../../network/types.js';
+import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { trace } from '../../util/trace.js';
+import { networkOwner } from './network-flags.js';
+import { containerPaths, runRootOf } from './paths.js';
+import { syncContainers } from './state.js';
+
+/**
+ * A container's bridge networks: its pinned namespace, addresses leased from berth's IPAM, host
+ * ports picked, then netavark's setup; and the exact undo. State lives under the run root
+ * (`<runroot>/networks`: aardvark-dns's files, IPAM leases) so podman's and other stores' never mix.
+ */
+
+export function networkRunDir(store: Store): string {
+  return join(runRootOf(store), 'networks');
+}
+const ipamDir = (store: Store) => join(networkRunDir(store), 'ipam');
+
+/** netavark's input for this container on these networks (all of them, or the one being connected). */
+function netavarkOptions(c: ContainerRecord, networks: Record<string, { network: Network; ips: string[] }>, ports: PortMapping[]): NetworkOptions {
+  const asked = c.config.network.networks ?? {};
+  const options: NetworkOptions = { container_id: c.id, container_name: c.name, port_mappings: ports, networks: {}, network_info: {} };
+  for (const [name, { network, ips }] of Object.entries(networks)) {
+    const a = asked[name] ?? { aliases: [], staticIps: [], interfaceName: 'eth0' };
+    options.networks[name] = {
+      interface_name: a.interfaceName,
+      static_ips: ips,
+      // As podman 4: the short ID resolves too, besides the name (which netavark adds itself).
+      ...(network.dns_enabled ? { aliases: [...new Set([...a.aliases, c.id.slice(0, 12)])] } : {}),
+      ...(a.staticMac ? { static_mac: a.staticMac } : {}),
+    };
+    options.network_info[name] = network;
+  }
+  const servers = c.config.nameResolution?.servers ?? [];
+  if (servers.length) options.dns_servers = servers;
+  return options;
+}
+
+/** The host ports other running containers of this store publish: netavark DNATs them without binding, so a bind test cannot see them. */
+async function portsInUse(store: Store, self: string): Promise<PortMapping[]> {
+  return (await store.containers()).filter((x) => x.id !== self && x.state.network).flatMap((x) => x.state.network!.ports);
+}
+
+/** The mappings to publish: `-p` as given, plus with `-P` every exposed port not published yet. */
+export function requestedPorts(c: ContainerRecord): PortMapping[] {
+  const publish = c.config.network.publish ?? [];
+  if (!c.config.network.publishAll) return publish;
+  return [...publish, ...publishAllMappings(c.config.network.expose ?? [], publish)];
+}
+
+/** Sets up a bridge-mode container's networks; undefined for every other mode. Undoes its own work when it fails. */
+export async function setupContainerNetwork(store: Store, c: ContainerRecord): Promise<ContainerNetworkState | undefined> {
+  if (c.config.network.mode !== 'bridge') return undefined;
+  const defs = new NetworkDefinitions(store.root);
+  const names = Object.keys(c.config.network.networks ?? {});
+  const networks = await Promise.all(names.map((n) => defs.get(n)));
+  const ports = await assignHostPorts(requestedPorts(c), await portsInUse(store, c.id));
+  const netns = netnsPath(runRootOf(store), c.id);
+  const leased: Record<string, { network: Network; ips: string[] }> = {};
+  await createNetns(netns);
+  try {
+    for (const [i, network] of networks.entries()) {
+      const asked = c.config.network.networks![names[i]!]!;
+      leased[names[i]!] = { network, ips: await allocate(ipamDir(store), network, c.id, asked.staticIps.length ? asked.staticIps : undefined) };
+    }
+    trace('network: namespace made, addresses leased');
+    const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store));
+    trace('network: netavark setup');
+    const state: ContainerNetworkState = { netns, ports, networks: {} };
+    for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? {} };
+    return state;
+  } catch (e) {
+    await Promise.all(Object.values(leased).map(({ network }) => release(ipamDir(store), network.id, c.id).catch(() => undefined)));
+    await removeNetns(netns).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Undoes setupContainerNetwork from what the state recorded (the network definitions may be gone
+ * by now): netavark's teardown (veth, firewall rules, DNS entries; the bridge with its last
+ * container), the namespace, the leases. Every step runs even when one before it failed.
+ */
+export async function teardownContainerNetwork(store: Store, c: ContainerRecord, state: ContainerNetworkState, warn?: (message: string) => void): Promise<void> {
+  const networks = Object.fromEntries(Object.entries(state.networks).map(([name, n]) => [name, { network: n.network, ips: n.ips }]));
+  if (Object.keys(networks).length > 0) {
+    await netavark('teardown', state.netns, netavarkOptions(c, networks, state.ports), networkRunDir(store)).catch((e: Error) => warn?.(`tearing down the network of ${c.name}: ${e.message}`));
+  }
+  await Promise.all([
+    removeNetns(state.netns).catch((e: Error) => warn?.(e.message)),
+    ...Object.values(state.networks).map((n) => release(ipamDir(store), n.network.id, c.id).catch(() => undefined)),
+  ]);
+  trace('network: torn down');
+}
+
+/** Joins a running container to one more network (`network connect`): netavark's setup for that network alone. */
+export async function connectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string, network: Network): Promise<ContainerNetworkState> {
+  const asked = c.config.network.networks?.[name];
+  const ips = await allocate(ipamDir(store), network, c.id, asked?.staticIps.length ? asked.staticIps : undefined);
+  try {
+    const status = await netavark('setup', state.netns, netavarkOptions(c, { [name]: { network, ips } }, []), networkRunDir(store));
+    return { ...state, networks: { ...state.networks, [name]: { network, ips, status: status[name] ?? {} } } };
+  } catch (e) {
+    await release(ipamDir(store), network.id, c.id).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Takes a running container off one network (`network disconnect`). */
+export async function disconnectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string): Promise<ContainerNetworkState> {
+  const joined = state.networks[name];
+  if (!joined) return state;
+  await netavark('teardown', state.netns, netavarkOptions(c, { [name]: { network: joined.network, ips: joined.ips } }, []), networkRunDir(store));
+  await release(ipamDir(store), joined.network.id, c.id).catch(() => undefined);
+  const { [name]: _gone, ...rest } = state.networks;
+  return { ...state, networks: rest };
+}
+
+/** `network reload`: netavark's rules put back (after a firewall flush) by tearing down and setting up again with the same addresses. */
+export async function reloadContainerNetwork(store: Store, c: ContainerRecord, state: ContainerNetworkState): Promise<ContainerNetworkState> {
+  const networks = Object.fromEntries(Object.entries(state.networks).map(([name, n]) => [name, { network: n.network, ips: n.ips }]));
+  const options = netavarkOptions(c, networks, state.ports);
+  await netavark('teardown', state.netns, options, networkRunDir(store)).catch(() => undefined);
+  const status = await netavark('setup', state.netns, options, networkRunDir(store));
+  const next: ContainerNetworkState = { ...state, networks: {} };
+  for (const [name, n] of Object.entries(networks)) next.networks[name] = { ...n, status: status[name] ?? {} };
+  return next;
+}
+
+/** What a starting container's network comes to: the namespace to join, and whose /etc files it shares. */
+export interface NetworkJoin {
+  /** bridge: what netavark set up (recorded in the state for teardown). */
+  state?: ContainerNetworkState;
+  /** The namespace file the runtime joins instead of making a new one. */
+  path?: string;
+  /** container:ID: the other container's /etc/hosts and resolv.conf, shared as podman shares them. */
+  etc?: { hosts: string; resolvConf: string };
+}
+
+/**
+ * The network part of a start, begun before the root is mounted so the two overlap: a bridge
+ * container's netavark setup (a leftover from a start that died is torn down first), another
+ * container's namespace for `container:ID`, the given one for `ns:PATH`.
+ */
+export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (message: string) => void): Promise<NetworkJoin> {
+  const mode = c.config.network.mode;
+  if (mode === 'bridge') {
+    if (c.state.network) await teardownContainerNetwork(store, c, c.state.network, warn);
+    const state = await setupContainerNetwork(store, c);
+    return state ? { state, path: state.netns } : {};
+  }
+  if (mode === 'ns') return { path: c.config.network.path! };
+  if (mode === 'container') {
+    const all = await syncContainers(store, (x) => x.id === c.config.network.container);
+    const owner = networkOwner(all, c);
+    const ownerPaths = containerPaths(store, owner.id);
+    return {
+      path: owner.state.network?.netns ?? `/proc/${owner.state.pid}/ns/net`,
+      etc: { hosts: ownerPaths.hosts, resolvConf: ownerPaths.resolvConf },
+    };
+  }
+  return {};
+}

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeDirs } from '../util/dirs.js';
+import { BerthError } from '../util/errors.js';
+import type { NetworkOptions, StatusBlock } from './types.js';
+
+/** Where Debian, Fedora and a local build put podman's network helpers. */
+const HELPER_DIRS = ['/usr/local/libexec/podman', '/usr/local/lib/podman', '/usr/libexec/podman', '/usr/lib/podman'];
+
+function helper(name: string): string | undefined {
+  for (const dir of HELPER_DIRS) if (existsSync(join(dir, name))) return join(dir, name);
+  for (const dir of (process.env['PATH'] ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+export function netavarkBinary(): string {
+  const found = helper('netavark');
+  if (!found) throw new BerthError('USAGE', 'netavark not found: bridge networks need it (apt install netavark aardvark-dns), or use --network none|host|slirp4netns');
+  return found;
+}
+
+/**
+ * netavark 1.4 starts aardvark-dns through `systemd-run --scope` whenever /run/systemd/system
+ * exists. Installing some packages makes that directory on hosts where systemd does not run, and
+ * then systemd-run fails ("Failed to connect to bus") and no name resolves. netavark finds
+ * systemd-run on PATH, so on such a host berth puts first on PATH a systemd-run that runs the
+ * command itself: aardvark-dns then daemonizes as it would under systemd's scope.
+ */
+export function systemdIsFake(): boolean {
+  if (!existsSync('/run/systemd/system')) return false;
+  try {
+    return readFileSync('/proc/1/comm', 'utf8').trim() !== 'systemd';
+  } catch {
+    return true;
+  }
+}
+
+const SYSTEMD_RUN_SHIM = `#!/bin/sh
+# Written by berth: netavark runs "systemd-run -q --scope [--user] aardvark-dns ...", and systemd
+# does not run on this host. Drop systemd-run's own options and run the command.
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -q|--quiet|--scope|--user) shift ;;
+    *) break ;;
+  esac
+done
+exec "$@"
+`;
+
+async function shimDir(configDir: string): Promise<string> {
+  const dir = join(configDir, 'bin');
+  const path = join(dir, 'systemd-run');
+  if ((await readFile(path, 'utf8').catch(() => '')) !== SYSTEMD_RUN_SHIM) {
+    await makeDirs(dir);
+    await writeFile(`${path}.tmp`, SYSTEMD_RUN_SHIM);
+    await chmod(`${path}.tmp`, 0o755);
+    const { rename } = await import('node:fs/promises');
+    await rename(`${path}.tmp`, path);
+  }
+  return dir;
+}
+
+/** Called once when berth works around a fake systemd, so the user hears of it once per command. */
+export const netavarkNotices: { warn?: (message: string) => void; warned?: boolean } = {};
+
+/**
+ * Runs `netavark setup|teardown NETNS` with the options on stdin. `configDir` is under berth's run
+ * root (aardvark-dns's per-network files and pid live in `<configDir>/aardvark-dns`), so berth's
+ * DNS servers and podman's never share state. Errors become one line: netavark's own message.
+ */
+export async function netavark(command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string): Promise<Record<string, StatusBlock>> {
+  const bin = netavarkBinary();
+  const aardvark = helper('aardvark-dns');
+  const env = { ...process.env };
+  if (systemdIsFake()) {
+    env['PATH'] = `${await shimDir(configDir)}:${env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    if (!netavarkNotices.warned && command === 'setup' && Object.values(options.network_info).some((n) => n.dns_enabled)) {
+      netavarkNotices.warned = true;
+      netavarkNotices.warn?.('/run/systemd/system exists but systemd is not running: starting aardvark-dns directly instead of through systemd-run');
+    }
+  }
+  await makeDirs(configDir);
+  const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit, not for the pipes to close.
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err.length < 8192 ? (err += s) : undefined));
+    child.stdin.on('error', () => undefined);
+    child.once('error', (e) => reject(new BerthError('IO', `running netavark: ${e.message}`, { cause: e })));
+    child.once('exit', (exitCode) => {
+      // What it wrote before exiting is already in the pipe: one turn of the loop reads it.
+      setImmediate(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ code: exitCode, stdout: out, stderr: err });
+      });
+    });
+    child.stdin.end(JSON.stringify(options));
+  });
+  if (code !== 0) throw new BerthError('NETWORK', `netavark ${command}: ${netavarkError(stdout, stderr)}`);
+  if (command === 'teardown') return {};
+  try {
+    return JSON.parse(stdout) as Record<string, StatusBlock>;
+  } catch {
+    throw new BerthError('NETWORK', `netavark setup printed no result: ${stderr.trim().split('\n').at(-1) ?? ''}`);
+  }
+}
+
+/** netavark reports failures as `{"error": "..."}` on stdout; older builds print to stderr. */
+function netavarkError(stdout: string, stderr: string): string {
+  try {
+    const parsed = JSON.parse(stdout) as { error?: string };
+    if (parsed.error) return parsed.error;
+  } catch {
+    // not JSON
+  }
+  const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).filter((l) => l && !/failed to connect to syslog/.test(l));
+  return lines.at(-1) ?? 'failed';
+}

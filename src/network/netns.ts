@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeDirs } from '../util/dirs.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+
+const exec = promisify(execFile);
+
+/**
+ * A container's network namespace, made before the runtime starts and kept as a bind mount under
+ * the run root (as podman keeps its own under /run/netns): netavark sets it up and tears it down
+ * through this path, so neither depends on the container's process still being there.
+ */
+export function netnsPath(runRoot: string, containerId: string): string {
+  return join(runRoot, 'netns', `berth-${containerId.slice(0, 32)}`);
+}
+
+/** Makes a new, empty network namespace pinned at `path` (util-linux unshare's persistent namespace). */
+export async function createNetns(path: string): Promise<void> {
+  await makeDirs(join(path, '..'));
+  if (await isNetnsMounted(path)) return;
+  await writeFile(path, '', { mode: 0o644 });
+  try {
+    await exec('unshare', [`--net=${path}`, 'true']);
+  } catch (e) {
+    await rm(path, { force: true });
+    const stderr = (e as { stderr?: string }).stderr?.trim();
+    throw new BerthError('IO', `making the container's network namespace: ${stderr || (e as Error).message}`, { cause: e });
+  }
+}
+
+/** Unpins and removes a namespace made by createNetns; one that is not there is fine. */
+export async function removeNetns(path: string): Promise<void> {
+  for (let attempt = 0; await isNetnsMounted(path); attempt++) {
+    try {
+      await exec('umount', attempt < 2 ? [path] : ['-l', path]);
+    } catch (e) {
+      if (attempt >= 4) throw new BerthError('IO', `unmounting the network namespace ${path}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
+    }
+  }
+  await rm(path, { force: true });
+}
+
+async function isNetnsMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
