@@ -28,7 +28,7 @@ interface LeaseFile {
 /**
  * Leases addresses on `network` for a container: one per subnet. `requested` are static addresses
  * (`--ip`, `--ip6`), each inside one of the subnets and free. A container that holds leases already
- * gets them back. A network whose IPAM is not host-local, or that has no subnets, gets none.
+ * gets them back (`requested` is then not looked at: a restart must keep its addresses). A network whose IPAM is not host-local, or that has no subnets, gets none.
  */
 export async function allocate(dir: string, network: Network, containerId: string, requested: string[] = []): Promise<string[]> {
   checkId('network ID', network.id);
