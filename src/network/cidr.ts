@@ -1,0 +1,211 @@
+import ipaddr from 'ipaddr.js';
+import { BerthError } from '../util/errors.js';
+import type { Subnet } from './types.js';
+
+/**
+ * Subnet arithmetic for networks: addresses are BigInts (IPv6 needs 128 bits), parsed and printed
+ * through ipaddr.js. Input is held to what Go's net.ParseIP/ParseCIDR take (podman's parsers):
+ * dotted four-part decimal IPv4, IPv6 without a zone.
+ */
+
+export type Family = 4 | 6;
+
+/** A subnet in its normal form: the network address (host bits cleared) and its prefix. */
+export interface Cidr {
+  /** The network address, e.g. `10.89.0.0`. */
+  address: string;
+  prefix: number;
+  family: Family;
+  /** `address/prefix`, as podman writes it. */
+  text: string;
+  /** The first (network) and last address as numbers. */
+  first: bigint;
+  last: bigint;
+}
+
+const BITS: Record<Family, number> = { 4: 32, 6: 128 };
+
+/** Parses one IP address, or returns undefined. IPv4-mapped IPv6 becomes IPv4, as Go's To4 does. */
+export function parseIp(text: string): { value: bigint; family: Family } | undefined {
+  const addr = parseIpObject(text);
+  if (!addr) return undefined;
+  const family: Family = addr.kind() === 'ipv4' ? 4 : 6;
+  return { value: bytesToBigInt(addr.toByteArray()), family };
+}
+
+function parseIpObject(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    // Go refuses leading zeros (they once meant octal): 010.0.0.1 is not 10.0.0.1.
+    if (text.split('.').some((o) => o.length > 1 && o.startsWith('0'))) return undefined;
+    return ipaddr.IPv4.parse(text);
+  }
+  if (text.includes('%') || !text.includes(':') || !ipaddr.IPv6.isValid(text)) return undefined;
+  const v6 = ipaddr.IPv6.parse(text);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
+/** The canonical text of an address: dotted decimal, or RFC 5952 (what Go prints). */
+export function formatIp(value: bigint, family: Family): string {
+  const bytes: number[] = [];
+  let v = value;
+  for (let i = 0; i < BITS[family] / 8; i++) {
+    bytes.unshift(Number(v & 0xffn));
+    v >>= 8n;
+  }
+  const addr = ipaddr.fromByteArray(bytes);
+  return addr.kind() === 'ipv6' ? (addr as ipaddr.IPv6).toRFC5952String() : addr.toString();
+}
+
+/** The canonical text of an address given as text (`fd00:0::1` → `fd00::1`), or undefined if it is none. */
+export function normalizeIp(text: string): string | undefined {
+  const ip = parseIp(text);
+  return ip && formatIp(ip.value, ip.family);
+}
+
+function bytesToBigInt(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+/**
+ * Parses `ADDRESS/PREFIX` into its normal form. Host bits are cleared without complaint, as podman
+ * does (`--subnet 10.89.0.5/24` makes `10.89.0.0/24`); anything else gets podman's
+ * `invalid CIDR address: TEXT`.
+ */
+export function parseSubnet(text: string): Cidr {
+  const cidr = tryParseSubnet(text);
+  if (!cidr) throw new BerthError('USAGE', `invalid CIDR address: ${text}`);
+  return cidr;
+}
+
+/** parseSubnet, or undefined where it would throw. */
+export function tryParseSubnet(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const ip = parseIp(text.slice(0, slash));
+  if (!ip) return undefined;
+  // An IPv4-mapped address with an IPv6 prefix would need the prefix shifted; podman's users do not write these.
+  if (ip.family === 4 && text.slice(0, slash).includes(':')) return undefined;
+  const prefix = Number(prefixText);
+  return makeCidr(ip.value, prefix, ip.family);
+}
+
+function makeCidr(value: bigint, prefix: number, family: Family): Cidr | undefined {
+  const bits = BITS[family];
+  if (prefix > bits) return undefined;
+  const hostMask = (1n << BigInt(bits - prefix)) - 1n;
+  const first = value & ~hostMask;
+  const address = formatIp(first, family);
+  return { address, prefix, family, text: `${address}/${prefix}`, first, last: first | hostMask };
+}
+
+/** A subnet given as text or parsed. */
+export type SubnetLike = Cidr | string;
+
+function asCidr(s: SubnetLike): Cidr {
+  return typeof s === 'string' ? parseSubnet(s) : s;
+}
+
+/** Whether two subnets share any address (subnets of different families never do). */
+export function subnetsOverlap(a: SubnetLike, b: SubnetLike): boolean {
+  const x = asCidr(a);
+  const y = asCidr(b);
+  return x.family === y.family && x.first <= y.last && y.first <= x.last;
+}
+
+/** Whether `ip` lies inside `subnet`; false for an address of the other family or no address at all. */
+export function subnetContains(subnet: SubnetLike, ip: string): boolean {
+  const s = asCidr(subnet);
+  const a = parseIp(ip);
+  return a !== undefined && a.family === s.family && a.value >= s.first && a.value <= s.last;
+}
+
+/** How many addresses the subnet holds. */
+export function subnetSize(subnet: SubnetLike): bigint {
+  const s = asCidr(subnet);
+  return s.last - s.first + 1n;
+}
+
+/** The n-th address of the subnet (0 is the network address). */
+export function addressAt(subnet: SubnetLike, n: bigint): string {
+  const s = asCidr(subnet);
+  if (n < 0n || s.first + n > s.last) {
+    throw new BerthError('USAGE', `address ${n} is outside subnet ${s.text}`);
+  }
+  return formatIp(s.first + n, s.family);
+}
+
+/** The gateway podman gives a subnet that names none: its first host address. */
+export function defaultGateway(subnet: SubnetLike): string {
+  const s = asCidr(subnet);
+  // A single-address subnet has no host part: podman keeps the address itself.
+  return addressAt(s, s.first === s.last ? 0n : 1n);
+}
+
+/**
+ * Whether `ip` may be given to a container: inside the subnet, not its network address, and, for
+ * IPv4, not its broadcast address. (The gateway is the caller's to exclude: it is a host address.)
+ */
+export function isUsableHost(subnet: SubnetLike, ip: string): boolean {
+  const s = asCidr(subnet);
+  const a = parseIp(ip);
+  if (!a || a.family !== s.family || a.value < s.first || a.value > s.last) return false;
+  if (a.value === s.first) return false;
+  return !(s.family === 4 && a.value === s.last);
+}
+
+/** What `network create --subnet/--gateway/--ip-range` gives for one subnet. */
+export interface SubnetOptions {
+  subnet?: string;
+  gateway?: string;
+  /** A CIDR inside the subnet, as podman 4 takes it. */
+  ipRange?: string;
+  /** Subnets already used on the host or by other networks: the new one may overlap none. */
+  used?: string[];
+}
+
+/**
+ * Checks the subnet flags of `network create` as podman does and returns the subnet entry for the
+ * network file: the subnet normalised, the gateway (the first host when none is named), and the
+ * lease range from `--ip-range` (its first host address through its last address). Errors are
+ * podman's words, as one BerthError('USAGE').
+ */
+export function validateSubnetOptions(opts: SubnetOptions): Subnet {
+  if (opts.subnet === undefined) {
+    if (opts.gateway !== undefined || opts.ipRange !== undefined) {
+      throw new BerthError('USAGE', 'cannot set gateway or range without subnet');
+    }
+    throw new BerthError('USAGE', 'subnet is required');
+  }
+  const subnet = parseSubnet(opts.subnet);
+  for (const used of opts.used ?? []) {
+    const u = tryParseSubnet(used);
+    if (u && subnetsOverlap(subnet, u)) {
+      throw new BerthError('USAGE', `subnet ${subnet.text} is already used on the host or by another config`);
+    }
+  }
+  const out: Subnet = { subnet: subnet.text };
+  if (opts.gateway !== undefined) {
+    const gateway = normalizeIp(opts.gateway);
+    if (gateway === undefined) {
+      throw new BerthError('USAGE', `invalid argument "${opts.gateway}" for "--gateway" flag: invalid string being converted to IP address: ${opts.gateway}`);
+    }
+    if (!subnetContains(subnet, gateway)) throw new BerthError('USAGE', `gateway ${gateway} not in subnet ${subnet.text}`);
+    out.gateway = gateway;
+  } else {
+    // Podman 4.3 gives an --internal network a gateway too.
+    out.gateway = defaultGateway(subnet);
+  }
+  if (opts.ipRange !== undefined) {
+    const range = parseSubnet(opts.ipRange);
+    const start = defaultGateway(range);
+    const end = formatIp(range.last, range.family);
+    if (!subnetContains(subnet, start)) throw new BerthError('USAGE', `lease range start ip ${start} not in subnet ${subnet.text}`);
+    if (!subnetContains(subnet, end)) throw new BerthError('USAGE', `lease range end ip ${end} not in subnet ${subnet.text}`);
+    out.lease_range = { start_ip: start, end_ip: end };
+  }
+  return out;
+}
