@@ -1,5 +1,5 @@
 import { DEFAULT_NETWORK, NetworkDefinitions, type CreateNetworkOptions } from '../network/definitions.js';
-import { releaseNetwork } from '../network/ipam.js';
+import { removeNetworkLeases } from '../network/ipam.js';
 import type { Network } from '../network/types.js';
 import type { ContainerRecord, NetworkAttachment } from '../store/containers.js';
 import type { Store } from '../store/store.js';
@@ -56,7 +56,7 @@ export async function removeNetwork(store: Store, nameOrId: string, opts: { forc
   }
   for (const c of users) await removeContainer(store, c.id, { force: true, volumes: false, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
   await networkDefinitions(store).remove(network.name);
-  await releaseNetwork(join(networkRunDir(store), 'ipam'), network.id).catch(() => undefined);
+  await removeNetworkLeases(join(networkRunDir(store), 'ipam'), network.id).catch(() => undefined);
   await networkEvent(store, 'remove', network);
   return network;
 }

@@ -6,8 +6,9 @@ import { makeDirs } from '../util/dirs.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { goTimestamp } from '../oci/time.js';
-import { defaultGateway, freeIPv4Subnet, freeIPv6Subnet, parseSubnet, subnetsOverlap, validateSubnetOptions } from './cidr.js';
-import { hostInterfaces, hostSubnets } from './host-subnets.js';
+import { defaultGateway, subnetsOverlap, validateSubnetOptions } from './cidr.js';
+import { freeIPv4Subnet, freeIPv6Subnet } from './subnet-pool.js';
+import { hostSubnets } from './host-subnets.js';
 import type { Network, Subnet } from './types.js';
 
 /**
@@ -39,6 +40,11 @@ export interface CreateNetworkOptions {
   options?: Record<string, string>;
   /** `--ignore`: an existing network of that name is returned instead of an error. */
   ignoreExisting?: boolean;
+}
+
+/** Every network interface on the host (up or down, with or without an address). */
+async function hostInterfaces(): Promise<string[]> {
+  return readdir('/sys/class/net').catch(() => []);
 }
 
 export class NetworkDefinitions {
@@ -125,10 +131,11 @@ export class NetworkDefinitions {
       throw new BerthError('USAGE', `cannot create network with name "${opts.name}" because it conflicts with a valid network mode`);
     }
     const options = checkDriverOptions(driver, opts.options ?? {});
-    const requested = (opts.subnets ?? []).map((s, i) => {
-      validateSubnetOptions({ subnet: s, ...(opts.gateways?.[i] ? { gateway: opts.gateways[i] } : {}), ...(opts.ipRanges?.[i] ? { ipRange: opts.ipRanges[i] } : {}) });
-      return parseSubnet(s).text;
-    });
+    // Each --subnet with the --gateway and --ip-range in the same position, checked and normalised as podman does.
+    const given = (opts.subnets ?? []).map((s, i) =>
+      validateSubnetOptions({ subnet: s, ...(opts.gateways?.[i] ? { gateway: opts.gateways[i] } : {}), ...(opts.ipRanges?.[i] ? { ipRange: opts.ipRanges[i] } : {}) }),
+    );
+    const requested = given.map((s) => s.subnet);
     if ((opts.gateways?.length ?? 0) > requested.length) throw new BerthError('USAGE', 'cannot set more gateways than subnets');
     if ((opts.ipRanges?.length ?? 0) > requested.length) throw new BerthError('USAGE', 'cannot set more ranges than subnets');
     if (opts.interfaceName !== undefined && !/^[a-zA-Z0-9_.-]+$/.test(opts.interfaceName)) throw new BerthError('USAGE', `interface name ${opts.interfaceName} invalid`);
@@ -150,11 +157,7 @@ export class NetworkDefinitions {
       for (const [i, a] of requested.entries()) {
         for (const b of requested.slice(i + 1)) if (subnetsOverlap(a, b)) throw new BerthError('USAGE', `subnet ${a} overlaps with subnet ${b}`);
       }
-      const subnets: Subnet[] = requested.map((s, i) => ({
-        subnet: s,
-        gateway: opts.gateways?.[i] || defaultGateway(s),
-        ...(opts.ipRanges?.[i] ? { lease_range: leaseRange(opts.ipRanges[i]!) } : {}),
-      }));
+      const subnets: Subnet[] = [...given];
       const hasV6 = subnets.some((s) => s.subnet.includes(':'));
       const hasV4 = subnets.some((s) => !s.subnet.includes(':'));
       if (!hasV4 && !(opts.ipv6 && hasV6)) {
@@ -213,11 +216,6 @@ export class NetworkDefinitions {
 /** podman names an unnamed network podman1, podman2…: the first free. */
 function freeNetworkName(all: Network[]): string {
   for (let i = 1; ; i++) if (!all.some((n) => n.name === `podman${i}`)) return `podman${i}`;
-}
-
-function leaseRange(range: string): Subnet['lease_range'] {
-  const r = parseSubnet(range);
-  return { start_ip: r.first, end_ip: r.last };
 }
 
 /** `-o` options as podman checks them for each driver. */
