@@ -108,14 +108,14 @@ describe('parsePublish', { timeout: 10_000 }, () => {
 
 describe('parseExpose and exposedFromImage', { timeout: 10_000 }, () => {
   test('takes ports, ranges and protocols, dropping repeats', () => {
-    assert.deepEqual(parseExpose(['80', '80/udp', '8000-8002/tcp', '80/tcp', '53/tcp,udp']), [
+    assert.deepEqual(parseExpose(['80', '80/udp', '8000-8002/tcp', '80/tcp', '53/UDP,443']), [
       { port: 80, protocol: 'tcp' },
       { port: 80, protocol: 'udp' },
       { port: 8000, protocol: 'tcp' },
       { port: 8001, protocol: 'tcp' },
       { port: 8002, protocol: 'tcp' },
-      { port: 53, protocol: 'tcp' },
       { port: 53, protocol: 'udp' },
+      { port: 443, protocol: 'tcp' },
     ]);
     assert.deepEqual(parseExpose([]), []);
   });
@@ -129,6 +129,8 @@ describe('parseExpose and exposedFromImage', { timeout: 10_000 }, () => {
       ['90-80', 'the end port of a range must be higher than the start port - 80 is not higher than 90'],
       ['80/foo', 'validating protocols for exposed port 80: unrecognized protocol "foo" in port mapping'],
       ['80/sctp', 'validating protocols for exposed port 80: protocol SCTP is not allowed for exposed ports'],
+      // A comma separates values, as in podman's string-slice flag.
+      ['53/tcp,udp', 'invalid port number: strconv.Atoi: parsing "udp": invalid syntax'],
     ];
     for (const [value, message] of cases) assert.throws(() => parseExpose([value]), usageError(message), value);
   });
@@ -141,6 +143,7 @@ describe('parseExpose and exposedFromImage', { timeout: 10_000 }, () => {
       { port: 8001, protocol: 'tcp' },
     ]);
     assert.deepEqual(exposedFromImage({ '443': {} }), [{ port: 443, protocol: 'tcp' }]);
+    assert.deepEqual(exposedFromImage({ '53/tcp,udp': {} }), [{ port: 53, protocol: 'tcp' }, { port: 53, protocol: 'udp' }]);
     assert.deepEqual(exposedFromImage(undefined), []);
     assert.deepEqual(exposedFromImage(null), []);
     assert.throws(() => exposedFromImage({ 'x/tcp': {} }), usageError('unable to convert image EXPOSE: invalid port number: strconv.Atoi: parsing "x": invalid syntax'));

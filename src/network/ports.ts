@@ -118,8 +118,9 @@ function canonicalIp(s: string): string | undefined {
 }
 
 /**
- * One `-p/--publish` value, `[[hostIP:][hostPort]:]containerPort[/protocol]`, as mappings: one per
- * protocol (`tcp,udp` gives two). Either side may be a range (`8000-8010:80-90`); no host port, or
+ * One `-p/--publish` spec, `[[hostIP:][hostPort]:]containerPort[/protocol]`, as mappings: one per
+ * protocol (`tcp,udp` gives two, as podman's API takes it; its CLI splits a `-p` value at commas
+ * first, a pflag string slice, so there `-p 80,443` is two specs and `/tcp,udp` fails at `udp`). Either side may be a range (`8000-8010:80-90`); no host port, or
  * an empty one (`127.0.0.1::80`), means a random one: host_port 0. An IPv6 host address goes in
  * brackets (`[::1]:8080:80`). A host IP of 0.0.0.0 is kept as '' (every address), as podman does.
  */
@@ -205,12 +206,13 @@ function exposeInto(out: ExposedPort[], value: string, prefix?: string): void {
 }
 
 /**
- * `--expose` values (`80`, `80/udp`, `8000-8010/tcp`, `53/tcp,udp`): one entry per port and
- * protocol, duplicates dropped, in the order given.
+ * `--expose` values (`80`, `80/udp`, `8000-8010/tcp`): one entry per port and protocol, duplicates
+ * dropped, in the order given. Commas separate values (`--expose 80,443`), as podman's flag is a
+ * pflag string slice; so `53/tcp,udp` is refused at `udp` here, as by podman.
  */
 export function parseExpose(values: readonly string[]): ExposedPort[] {
   const out: ExposedPort[] = [];
-  for (const v of values) exposeInto(out, v);
+  for (const v of values.flatMap((v) => v.split(','))) exposeInto(out, v);
   return out;
 }
 
