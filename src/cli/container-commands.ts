@@ -218,6 +218,13 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
   both((n) => new Command(n).description('Rename a container').argument('<container>').argument('<name>')
     .action(lazy(async () => ({ run: (await import('./commands/stop.js')).runRename }))), 'rename');
   both((n) => new Command(n)
+    .description('List the published ports of a container, or the host address of one of its ports')
+    .argument('[container]')
+    .argument('[port]', 'PORT[/PROTOCOL]: print only where it is published')
+    .option('-a, --all', 'the ports of every container')
+    .option('-l, --latest', 'the latest container')
+    .action(lazy(async () => ({ run: (await import('./commands/port.js')).run }))), 'port');
+  both((n) => new Command(n)
     .description('Display the running processes of a container')
     .argument('<container>')
     .argument('[descriptors...]')

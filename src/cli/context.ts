@@ -29,14 +29,14 @@ export function engineOptions(g: GlobalOptions): { root?: string; runRoot?: stri
 }
 
 /**
- * podman's removal commands (rm, volume rm) exit 1 when a target was not found and 2 when one is
+ * podman's removal commands (rm, volume rm, network rm) exit 1 when a target was not found and 2 when one is
  * running or in use (not found wins); other failures keep their own code. Returns the error to throw.
  */
 export function removalError(errors: readonly unknown[]): unknown {
   const last = errors.at(-1);
   if (!(last instanceof BerthError)) return last;
   const is = (codes: string[]) => errors.some((e) => e instanceof BerthError && codes.includes(e.code));
-  const exitCode = is(['CONTAINER_UNKNOWN', 'VOLUME_UNKNOWN', 'IMAGE_UNKNOWN']) ? 1 : is(['CONTAINER_STATE', 'VOLUME_IN_USE', 'IMAGE_IN_USE']) ? 2 : last.exitCode;
+  const exitCode = is(['CONTAINER_UNKNOWN', 'VOLUME_UNKNOWN', 'IMAGE_UNKNOWN', 'NETWORK_UNKNOWN']) ? 1 : is(['CONTAINER_STATE', 'VOLUME_IN_USE', 'IMAGE_IN_USE', 'NETWORK_IN_USE']) ? 2 : last.exitCode;
   return new BerthError(last.code, last.message, { cause: last.cause, temporary: last.temporary, exitCode });
 }
 

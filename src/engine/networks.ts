@@ -52,7 +52,7 @@ export async function removeNetwork(store: Store, nameOrId: string, opts: { forc
   if (network.name === DEFAULT_NETWORK) throw new BerthError('USAGE', `default network ${DEFAULT_NETWORK} cannot be removed`);
   const users = containersOn(await store.containers(), network.name);
   if (users.length && !opts.force) {
-    throw new BerthError('NETWORK', `"${network.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`);
+    throw new BerthError('NETWORK_IN_USE', `"${network.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`);
   }
   for (const c of users) await removeContainer(store, c.id, { force: true, volumes: false, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
   await networkDefinitions(store).remove(network.name);

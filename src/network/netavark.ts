@@ -62,23 +62,23 @@ async function shimDir(configDir: string): Promise<string> {
   return dir;
 }
 
-/** Called once when berth works around a fake systemd, so the user hears of it once per command. */
-export const netavarkNotices: { warn?: (message: string) => void; warned?: boolean } = {};
+/** The fake-systemd notice is said once per command. */
+let warnedOfSystemd = false;
 
 /**
  * Runs `netavark setup|teardown NETNS` with the options on stdin. `configDir` is under berth's run
  * root (aardvark-dns's per-network files and pid live in `<configDir>/aardvark-dns`), so berth's
  * DNS servers and podman's never share state. Errors become one line: netavark's own message.
  */
-export async function netavark(command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string): Promise<Record<string, StatusBlock>> {
+export async function netavark(command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string, warn?: (message: string) => void): Promise<Record<string, StatusBlock>> {
   const bin = netavarkBinary();
   const aardvark = helper('aardvark-dns');
   const env = { ...process.env };
   if (systemdIsFake()) {
     env['PATH'] = `${await shimDir(configDir)}:${env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    if (!netavarkNotices.warned && command === 'setup' && Object.values(options.network_info).some((n) => n.dns_enabled)) {
-      netavarkNotices.warned = true;
-      netavarkNotices.warn?.('/run/systemd/system exists but systemd is not running: starting aardvark-dns directly instead of through systemd-run');
+    if (!warnedOfSystemd && warn && command === 'setup' && Object.values(options.network_info).some((n) => n.dns_enabled)) {
+      warnedOfSystemd = true;
+      warn('/run/systemd/system exists but systemd is not running: starting aardvark-dns directly instead of through systemd-run');
     }
   }
   await makeDirs(configDir);

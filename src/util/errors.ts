@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'SECRET_EXISTS'
   | 'NETWORK_UNKNOWN'
   | 'NETWORK_EXISTS'
+  | 'NETWORK_IN_USE'
   | 'NETWORK'
   | 'DIGEST_MISMATCH'
   | 'DIGEST_INVALID'

@@ -81,7 +81,8 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
     ...(f.hosts === false ? { noHosts: true } : {}),
     ...(isFalse(f.readOnlyTmpfs) ? { readOnlyTmpfs: false } : {}),
     ...(f.networkAlias?.length ? { networkAlias: f.networkAlias.flatMap((v) => v.split(',')) } : {}),
-    ...(f.publish?.length ? { publish: f.publish } : {}),
+    // A string slice in podman: `-p 80,443` is two.
+    ...(f.publish?.length ? { publish: f.publish.flatMap((v) => v.split(',')) } : {}),
     ...(f.publishAll ? { publishAll: true } : {}),
     ...(f.expose?.length ? { expose: f.expose } : {}),
     ...opt('ip', f.ip),

@@ -6,7 +6,7 @@ import type { Network } from '../../network/types.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { confirm } from '../confirm.js';
-import { engineOptions, type GlobalOptions } from '../context.js';
+import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
 import { formatOutput } from '../output/format.js';
 
@@ -152,17 +152,19 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { force?: 
   const timeout = f.time === undefined ? undefined : Number(f.time);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid --time "${f.time}": must be a whole number of seconds`);
   await withStore(engineOptions(g), async (store) => {
-    const errors: string[] = [];
+    const errors: unknown[] = [];
     for (const name of names) {
       try {
         const n = await removeNetwork(store, name, { force: f.force === true, ...(timeout !== undefined ? { timeout } : {}), warn: (m) => log('warn', m) });
         process.stdout.write(`${n.name}\n`);
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
-        errors.push(e.message);
+        // podman goes on with the others and reports each failure; the last one is the error.
+        if (errors.length) process.stderr.write(`Error: ${(errors.at(-1) as BerthError).message}\n`);
+        errors.push(e);
       }
     }
-    if (errors.length) throw new BerthError('NETWORK', errors.join('\n'));
+    if (errors.length) throw removalError(errors);
   });
 }
 

@@ -1,3 +1,5 @@
+import { publishedPorts } from '../../engine/containers/inspect-network.js';
+import { formatPortsForPs } from '../../network/ports.js';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readHealth } from '../../engine/containers/health.js';
@@ -112,11 +114,11 @@ function podmanJson(c: ContainerRecord, size: ContainerSize | undefined, health?
     Mounts: [],
     Names: [c.name],
     Namespaces: {},
-    Networks: [],
+    Networks: Object.keys(c.config.network.networks ?? {}),
     Pid: c.state.pid,
     Pod: '',
     PodName: '',
-    Ports: null,
+    Ports: publishedPorts(c).length ? publishedPorts(c) : null,
     Restarts: c.state.restartCount,
     Size: size ?? null,
     StartedAt: unixTime(c.state.startedAt),
@@ -159,11 +161,11 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         CreatedAt: goTime(c.created),
         Status: statusText(c, now, health.get(c.id)),
         State: c.state.status,
-        Ports: '',
+        Ports: formatPortsForPs(publishedPorts(c)),
         Names: c.name,
         Labels: c.config.labels,
         Mounts: [] as string[],
-        Networks: c.config.network.mode,
+        Networks: c.config.network.mode === 'bridge' ? Object.keys(c.config.network.networks ?? {}).join(',') : c.config.network.mode,
         Pid: c.state.pid,
         ExitCode: c.state.exitCode,
         Exited: c.state.status === 'exited',

@@ -12,6 +12,7 @@ import { dismissMonitor } from '../../runtime/conmon.js';
 import { attachTerminal } from './_attach.js';
 import { parseDetachKeys } from './_detach-keys.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
+import { log } from '../log.js';
 import { useSelfAsExitCommand } from './_self.js';
 import { removeImageAfterRun } from './_run-rmi.js';
 
@@ -21,6 +22,8 @@ interface RunFlags extends CreateFlags {
   detachKeys?: string;
   rmi?: boolean;
 }
+
+const warnLog = (message: string) => log('warn', message);
 
 /** podman's warning (a logrus line) for -it when stdin is no terminal. */
 function warnNotATerminal(): void {
@@ -49,7 +52,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     const paths = containerPaths(store, created.id);
     if (f.detach) {
       try {
-        await startContainer(store, created.id);
+        await startContainer(store, created.id, { warn: warnLog });
       } catch (e) {
         if (created.config.autoRemove) await removeContainer(store, created.id, { force: true, volumes: true }).catch(() => undefined);
         throw e;
@@ -76,6 +79,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     try {
       ({ conmonPid } = (await startContainer(store, created.id, {
         cleanupFallbackSeconds: FOREGROUND_CLEANUP_FALLBACK_S,
+        warn: warnLog,
         beforeStart: async () => {
           attached = await attachTerminal({ attachSocket: paths.attachSocket, attachment: early, ctl: paths.ctl, stdin: created.config.stdin, tty: created.config.tty, detachKeys });
         },

@@ -5,6 +5,7 @@ import { syncContainers, waitForExitFile } from '../../engine/containers/state.j
 import { withStore } from '../../engine/engine.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { filterContainers } from '../container-filters.js';
+import { log } from '../log.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { attachTerminal } from './_attach.js';
 import { parseDetachKeys } from './_detach-keys.js';
@@ -32,7 +33,7 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
       for (const name of names) {
         try {
           const { id } = await getContainer(store, name);
-          await startContainer(store, id).catch((e: unknown) => {
+          await startContainer(store, id, { warn: (m) => log('warn', m) }).catch((e: unknown) => {
             throw startFailure(`"${id}"`, e);
           });
           process.stdout.write(`${name}\n`);
@@ -50,6 +51,7 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
     await startContainer(store, c.id, {
       // This process cleans up after the exit below; conmon's call waits, as for a foreground run.
       cleanupFallbackSeconds: 5,
+      warn: (m) => log('warn', m),
       beforeStart: async () => {
         attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty, detachKeys });
       },

@@ -1,3 +1,4 @@
+import { networkHostConfig, networkSettings } from './inspect-network.js';
 import { readFile } from 'node:fs/promises';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -90,7 +91,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
         : [{ Type: 'bind', Source: m.source, Driver: '', ...common }];
     }),
     Dependencies: [],
-    NetworkSettings: { Ports: {}, SandboxKey: running && c.config.network.mode !== 'host' ? `/proc/${c.state.pid}/ns/net` : '' },
+    NetworkSettings: networkSettings(c),
     Namespace: '',
     IsInfra: false,
     IsService: false,
@@ -126,7 +127,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       AutoRemove: c.config.autoRemove,
       CapAdd: c.config.capAdd,
       CapDrop: c.config.capDrop,
-      NetworkMode: c.config.network.mode,
+      ...networkHostConfig(c),
       Privileged: c.config.privileged,
       ReadonlyRootfs: c.config.readOnly,
       RestartPolicy: { Name: c.config.restartPolicy.name === 'no' ? '' : c.config.restartPolicy.name, MaximumRetryCount: c.config.restartPolicy.maxRetries },

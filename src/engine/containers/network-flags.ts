@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
 import { subnetContains } from '../../network/cidr.js';
-import { checkConflicts, parseExpose, parsePublish } from '../../network/ports.js';
+import { assignHostPorts, checkConflicts, parseExpose, parsePublish } from '../../network/ports.js';
 import type { PortMapping } from '../../network/types.js';
 import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -120,8 +120,14 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
   if (flags.networkAlias?.length && networks.every((n) => !n.dns_enabled)) {
     warn?.(`network aliases are ignored on ${names.join(', ')}: DNS is disabled there`);
   }
-  const publish: PortMapping[] = (flags.publish ?? []).flatMap(parsePublish);
-  checkConflicts(publish);
+  // Repeats merged and neighbours joined into ranges, as podman keeps them.
+  const publish: PortMapping[] = checkConflicts((flags.publish ?? []).flatMap(parsePublish));
+  // A host port taken now fails here, before anything is made (start checks again: it may be taken by then).
+  const given = publish.filter((p) => p.host_port !== 0);
+  if (given.length) {
+    const taken = (await store.containers()).flatMap((x) => x.state.network?.ports ?? []);
+    await assignHostPorts(given, taken);
+  }
   return {
     mode,
     networks: attachments,

@@ -3,7 +3,7 @@ import { NetworkDefinitions } from '../../network/definitions.js';
 import { allocate, release } from '../../network/ipam.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
-import { assignHostPorts, publishAllMappings } from '../../network/ports.js';
+import { assignHostPorts, exposedFromImage, publishAllMappings } from '../../network/ports.js';
 import type { Network, NetworkOptions, PortMapping } from '../../network/types.js';
 import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -52,11 +52,11 @@ async function portsInUse(store: Store, self: string): Promise<PortMapping[]> {
 export function requestedPorts(c: ContainerRecord): PortMapping[] {
   const publish = c.config.network.publish ?? [];
   if (!c.config.network.publishAll) return publish;
-  return [...publish, ...publishAllMappings(c.config.network.expose ?? [], publish)];
+  return publishAllMappings(exposedFromImage(Object.fromEntries((c.config.network.expose ?? []).map((e) => [e, {}]))), publish);
 }
 
 /** Sets up a bridge-mode container's networks; undefined for every other mode. Undoes its own work when it fails. */
-export async function setupContainerNetwork(store: Store, c: ContainerRecord): Promise<ContainerNetworkState | undefined> {
+export async function setupContainerNetwork(store: Store, c: ContainerRecord, warn?: (message: string) => void): Promise<ContainerNetworkState | undefined> {
   if (c.config.network.mode !== 'bridge') return undefined;
   const defs = new NetworkDefinitions(store.root);
   const names = Object.keys(c.config.network.networks ?? {});
@@ -71,7 +71,7 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord): P
       leased[names[i]!] = { network, ips: await allocate(ipamDir(store), network, c.id, asked.staticIps.length ? asked.staticIps : undefined) };
     }
     trace('network: namespace made, addresses leased');
-    const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store));
+    const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store), warn);
     trace('network: netavark setup');
     const state: ContainerNetworkState = { netns, ports, networks: {} };
     for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? {} };
@@ -153,7 +153,7 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
   const mode = c.config.network.mode;
   if (mode === 'bridge') {
     if (c.state.network) await teardownContainerNetwork(store, c, c.state.network, warn);
-    const state = await setupContainerNetwork(store, c);
+    const state = await setupContainerNetwork(store, c, warn);
     return state ? { state, path: state.netns } : {};
   }
   if (mode === 'ns') return { path: c.config.network.path! };
