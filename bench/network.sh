@@ -25,6 +25,7 @@ DOWNLOADS=${DOWNLOADS:-3}
 BERTH_PUBLISH=${BERTH_PUBLISH:-port}
 read -r -a BERTH_NET <<<"${BERTH_NET_FLAGS:-}"
 [[ $DOWNLOAD_MB =~ ^[1-9][0-9]*$ ]] || { log "DOWNLOAD_MB must be a whole number of MiB"; exit 2; }
+[[ $DOWNLOADS =~ ^[1-9][0-9]*$ ]] || { log "DOWNLOADS must be 1 or more"; exit 2; }
 
 # A 10.2xx.y (the /24's first three octets) that no route and no address on this host is in or
 # contains (cni-podman0 has 10.88.0.0/16 here; other engines may add theirs while we run).
@@ -118,8 +119,16 @@ berth_label=berth
 # One untimed run each, so that first-use work (cgroup parents, lazy dirs, the bridge's first
 # creation) is not measured; the bridge ones show the container's addresses, to see that the run
 # without --network is on a bridge.
-log "berth, no --network flag: $("${B[@]}" run --rm "${BERTH_NET[@]}" busybox ip -o -4 addr show | awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -)"
-log "podman, no --network flag: $("${PM[@]}" run --rm busybox ip -o -4 addr show | awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -)"
+addresses() { "$@" run --rm busybox ip -o -4 addr show | awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -; }
+b_addr=$(addresses "${B[@]}" "${BERTH_NET[@]}")
+p_addr=$(addresses "${PM[@]}")
+log "berth, ${BERTH_NET_FLAGS:-no --network flag}: ${b_addr:-lo only}"
+log "podman, no --network flag: $p_addr"
+[[ $p_addr == "eth0 $SUBNET."* ]] || { log "podman's run is not on the bench's network $SUBNET.0/24"; exit 1; }
+if [ ${#BERTH_NET[@]} -eq 0 ] && [[ $b_addr != eth0* ]]; then
+  log "berth's run without --network has no eth0 (not a bridge?): ${b_addr:-lo only}"
+  exit 1
+fi
 "${B[@]}" run --rm --network none busybox true
 "${PM[@]}" run --rm --network none busybox true
 
