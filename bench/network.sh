@@ -119,9 +119,10 @@ berth_label=berth
 # One untimed run each, so that first-use work (cgroup parents, lazy dirs, the bridge's first
 # creation) is not measured; the bridge ones show the container's addresses, to see that the run
 # without --network is on a bridge.
-addresses() { "$@" run --rm busybox ip -o -4 addr show | awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -; }
-b_addr=$(addresses "${B[@]}" "${BERTH_NET[@]}")
-p_addr=$(addresses "${PM[@]}")
+# (the addresses other than lo, from `ip -o -4 addr show` in the container, on one line)
+not_lo() { awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -; }
+b_addr=$("${B[@]}" run --rm "${BERTH_NET[@]}" busybox ip -o -4 addr show | not_lo)
+p_addr=$("${PM[@]}" run --rm busybox ip -o -4 addr show | not_lo)
 log "berth, ${BERTH_NET_FLAGS:-no --network flag}: ${b_addr:-lo only}"
 log "podman, no --network flag: $p_addr"
 [[ $p_addr == "eth0 $SUBNET."* ]] || { log "podman's run is not on the bench's network $SUBNET.0/24"; exit 1; }
