@@ -117,9 +117,8 @@ berth_label=berth
 
 # --- 1. run --rm busybox true, bridge and none ---------------------------------------------------
 # One untimed run each, so that first-use work (cgroup parents, lazy dirs, the bridge's first
-# creation) is not measured; the bridge ones show the container's addresses, to see that the run
-# without --network is on a bridge.
-# (the addresses other than lo, from `ip -o -4 addr show` in the container, on one line)
+# creation) is not measured; the bridge ones print the container's addresses other than lo, to
+# make sure the run without --network is on a bridge.
 not_lo() { awk '$2 != "lo" { print $2, $4 }' | paste -sd' ' -; }
 b_addr=$("${B[@]}" run --rm "${BERTH_NET[@]}" busybox ip -o -4 addr show | not_lo)
 p_addr=$("${PM[@]}" run --rm busybox ip -o -4 addr show | not_lo)
@@ -264,7 +263,7 @@ fi
 
 # --- results ---------------------------------------------------------------------------------------
 echo "== network: run --rm busybox true, default bridge network (no --network flag) and --network none, n=$RUNS (load average before: $LOAD_BEFORE)"
-echo "podman's default network: $NET, netavark bridge $BRIDGE on $SUBNET.0/24 (private containers.conf)"
+echo "podman: backend $backend (podman info); default network $NET (private containers.conf): bridge $BRIDGE, $SUBNET.0/24"
 summary "$berth_label bridge" "${bb[@]}"
 summary "podman bridge" "${pb[@]}"
 echo "ratio podman/berth     $(ratio "$(median "${pb[@]}")" "$(median "${bb[@]}")") (bridge)"
@@ -274,7 +273,8 @@ echo "ratio podman/berth     $(ratio "$(median "${pn[@]}")" "$(median "${bn[@]}"
 awk -v label="$berth_label" -v bb="$(median "${bb[@]}")" -v bn="$(median "${bn[@]}")" -v pb="$(median "${pb[@]}")" -v pn="$(median "${pn[@]}")" \
   'BEGIN { printf "network cost (bridge - none, medians): %s %.1f ms, podman %.1f ms\n", label, bb - bn, pb - pn }'
 echo "== network: throughput host -> container, busybox httpd, $DOWNLOAD_MB MiB file, curl, n=$DOWNLOADS (after 1 untimed)"
-echo "berth:  $b_publish; podman: -p 127.0.0.1:$PPORT:80"
+echo "berth:  $b_publish; the container at ${b_ip:-?} on network ${b_net:-?}, bridge ${b_bridge:-?}"
+echo "podman: -p 127.0.0.1:$PPORT:80; the container at $p_ip on network $p_net, $p_veths on bridge $BRIDGE"
 printf '%-22s median %9s MB/s (min %s, max %s, n=%d)\n' "berth" "$(median "${b_speeds[@]}")" "$(minimum "${b_speeds[@]}")" "$(maximum "${b_speeds[@]}")" "${#b_speeds[@]}"
 printf '%-22s median %9s MB/s (min %s, max %s, n=%d)\n' "podman" "$(median "${p_speeds[@]}")" "$(minimum "${p_speeds[@]}")" "$(maximum "${p_speeds[@]}")" "${#p_speeds[@]}"
 echo "ratio berth/podman     $(ratio "$(median "${b_speeds[@]}")" "$(median "${p_speeds[@]}")") (above 1: berth faster)"
