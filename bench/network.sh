@@ -13,7 +13,7 @@
 # the config says; `network rm` at the end drops this network's part of it. After the runs, the
 # script checks that no link, netns or iptables rule of its containers is left, and fails if one is.
 #
-#   bash bench/network.sh     # RUNS=10 DOWNLOAD_MB=1024 DOWNLOADS=3
+#   bash bench/network.sh     # RUNS=10 DOWNLOAD_MB=1024 DOWNLOADS=5
 # Until berth has bridge networks, its side runs with stand-ins (and the output says so):
 #   BERTH_NET_FLAGS='--network none'  flags for berth's "bridge" runs (default: none, berth's default)
 #   BERTH_PUBLISH=host                berth's httpd on --network host, on the port itself, no -p
@@ -21,7 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RUNS=${RUNS:-10}
 DOWNLOAD_MB=${DOWNLOAD_MB:-1024}
-DOWNLOADS=${DOWNLOADS:-3}
+DOWNLOADS=${DOWNLOADS:-5}
 BERTH_PUBLISH=${BERTH_PUBLISH:-port}
 read -r -a BERTH_NET <<<"${BERTH_NET_FLAGS:-}"
 [[ $DOWNLOAD_MB =~ ^[1-9][0-9]*$ ]] || { log "DOWNLOAD_MB must be a whole number of MiB"; exit 2; }
