@@ -73,6 +73,9 @@ pm_drop() {
   rm -rf "$1"
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice from its ephemeral range).
+free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
+
 # berth on a store under DIR: bt DIR ARGS...
 bt() {
   local d=$1

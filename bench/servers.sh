@@ -11,8 +11,6 @@ servers_cleanup() {
 }
 trap servers_cleanup EXIT
 
-free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
-
 # wait_up PORT PID NAME: until GET /v2/ answers (200, or 401 with auth), or the process dies.
 wait_up() {
   local i
