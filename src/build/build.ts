@@ -42,7 +42,7 @@ export interface BuildOptions {
   target?: string;
   noCache?: boolean;
   format?: ImageFormat;
-  /** RUN's network: none (default), host. */
+  /** RUN's network: the default bridge network (as buildah's as root), none, host or a network's name. */
   network?: string;
   /** RUN's rlimits and security options (`--ulimit`, `--security-opt`), as `run` takes them. */
   ulimits?: string[];
@@ -358,7 +358,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
           });
           const argv = ins.json ? ins.args : [...shellOf(state.config), ins.heredocs.length > 0 ? heredocScript(ins) : ins.args.join(' ')];
           const argEnv = [...state.args].flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-          const network = flagValue(ins, 'network') ?? opts.network ?? 'none';
+          const network = flagValue(ins, 'network') ?? opts.network ?? 'default';
           // A secret's or cache's content is not part of the key: only where it is mounted.
           const limits = [...(opts.ulimits ?? []), ...(opts.securityOpt ?? [])];
           const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}${limits.length ? `\n${JSON.stringify(limits)}` : ''}`;
@@ -374,7 +374,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
                   env: [...argEnv, ...(state.config.Env ?? [])],
                   user: state.config.User ?? '',
                   workdir: state.config.WorkingDir ?? '/',
-                  network: network === 'default' ? 'none' : network,
+                  ...(network === 'default' ? {} : { network }),
                   times,
                   volumes: mounts.volumes,
                   tmpfs: mounts.tmpfs,

@@ -16,7 +16,8 @@ export interface RunStep {
   env: string[];
   user: string;
   workdir: string;
-  network: string;
+  /** Absent: the default network. */
+  network?: string;
   /** The instruction as written, for the error. */
   label: string;
   /** Where the command's output goes as it runs. */
@@ -54,7 +55,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     user: step.user,
     workdir: step.workdir || '/',
     createWorkdir: true,
-    network: step.network,
+    ...(step.network !== undefined ? { network: step.network } : {}),
     pull: 'never',
     volatile: true,
     ...(step.volumes?.length ? { volumes: step.volumes } : {}),

@@ -111,7 +111,7 @@ function buildCommand(name: string) {
     .option('--target <stage>', 'build this stage and what it needs, and stop')
     .option('--platform <os/arch>', 'the platform to build for: only the host\'s is supported')
     .option('-q, --quiet', 'print only the image ID')
-    .option('--network <mode>', 'the network of RUN steps: none (default) or host')
+    .option('--network <mode>', 'the network of RUN steps: the default bridge, none, host or a network name')
     .option('-o, --output <spec>', 'also write the image\'s file system: type=local,dest=DIR or type=tar,dest=FILE')
     .option('--squash', 'squash the build\'s own layers into one')
     .option('--layers <bool>', 'cache intermediate images (false: no cache, one layer for the build\'s steps)')
