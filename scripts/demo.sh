@@ -2,7 +2,8 @@
 # The main job: what a berth user does in a day, end to end, in throwaway stores.
 #   1. make a busybox base image from Debian's busybox-static and import it
 #   2. build an image from a Containerfile on top of it
-#   3. run it (a web server, detached), ask it for its page, stop and remove it
+#   3. run it (a web server, detached, on a network of its own, its port published), ask it for
+#      its page from the host and, by name, from a second container; then remove both
 #   4. serve a registry of our own on loopback, push the image to it
 #   5. pull it back into a second, empty store and run it there
 # Uses throwaway stores unless BERTH_ROOT is set (the pull-back store is always a throwaway one).
@@ -12,6 +13,7 @@ work=$(mktemp -d)
 registry_pid=
 cleanup() {
   ./bin/berth rm -f demo-web >/dev/null 2>&1 || true
+  ./bin/berth network rm -f demo-net >/dev/null 2>&1 || true
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -37,15 +39,21 @@ berth build -t demo/web:1 "$work/app"
 berth images
 
 echo '== 3. run it'
-# Published ports (-p) come with the networks work; until then the demo server shares the host's
-# network on a free loopback port.
+# A bridge network through netavark; the server's port published on a free loopback port.
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-berth run -d --name demo-web --network host demo/web:1 httpd -f -p "127.0.0.1:$port" -h /www
+berth network create demo-net
+berth run -d --name demo-web --network demo-net -p "127.0.0.1:$port:8080" demo/web:1
+berth port demo-web
 for _ in $(seq 50); do page=$(busybox wget -qO- "http://127.0.0.1:$port/" 2>/dev/null || true); [ -n "$page" ] && break; sleep 0.1; done
 echo "GET http://127.0.0.1:$port/ -> $page"
 [ "$page" = '<h1>hello from berth</h1>' ] || { echo 'demo: the container did not serve its page' >&2; exit 1; }
+# Another container on the same network finds the server by its name (aardvark-dns).
+inside=$(berth run --rm --network demo-net busybox wget -qO- http://demo-web:8080/)
+echo "GET http://demo-web:8080/ from a second container -> $inside"
+[ "$inside" = '<h1>hello from berth</h1>' ] || { echo 'demo: the second container did not reach the server by name' >&2; exit 1; }
 berth ps
 berth rm -f demo-web
+berth network rm demo-net
 
 echo '== 4. push to a registry of our own'
 reg_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')

@@ -5,13 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-# What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, slirp4netns, catatonit
+# What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, netavark and aardvark-dns for
+# bridge networks, slirp4netns, catatonit
 # for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
 # openssl, GNU time, wrk for the registry benchmark).
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
-  crun runc conmon slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
+  crun runc conmon netavark aardvark-dns slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
   apache2-utils openssl time wrk
 )
 missing=()

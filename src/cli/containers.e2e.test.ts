@@ -125,7 +125,7 @@ describe('containers: run, exit codes and output', () => {
   });
 
   it('gives slirp4netns a tap device with its addresses', async () => {
-    const r = await env.ok(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 addr show tap0; cat /etc/resolv.conf']);
+    const r = await env.ok(['run', '--rm', '--network', 'slirp4netns', 'busybox', 'sh', '-c', 'ip -4 addr show tap0; cat /etc/resolv.conf']);
     assert.match(r.stdout, /inet 10\.0\.2\.100\//);
     assert.match(r.stdout, /nameserver 10\.0\.2\.3/);
   });

@@ -10,7 +10,7 @@ describe('--hostname, --add-host and --dns* reach the container\'s /etc files, a
 
   it('writes the host name and extra hosts into /etc/hosts, the DNS settings into resolv.conf', async () => {
     const r = await env.ok([
-      'run', '--rm', '--hostname', 'web_1.example', '--add-host', 'db:10.0.0.5,v6:::1',
+      'run', '--rm', '--network', 'slirp4netns', '--hostname', 'web_1.example', '--add-host', 'db:10.0.0.5,v6:::1',
       '--dns', '9.9.9.9', '--dns-search', 'ex.com', '--dns-option', 'ndots:3',
       'busybox', 'sh', '-c', 'hostname; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf',
     ]);
@@ -24,6 +24,16 @@ describe('--hostname, --add-host and --dns* reach the container\'s /etc files, a
     const onHost = await env.ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/etc/hosts']);
     assert.match(onHost.stdout, /^127\.0\.0\.1\thost\.containers\.internal host\.docker\.internal$/m);
     assert.equal(resolv, 'search ex.com\nnameserver 9.9.9.9\noptions ndots:3\n');
+  });
+
+  it('on the default bridge: its own address and the gateway as host.containers.internal', async () => {
+    const r = await env.ok(['run', '--rm', '--hostname', 'web', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; ip route | grep default; echo ---; cat /etc/hosts']);
+    const [net, hosts] = r.stdout.split('---\n');
+    const ip = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(net!)?.[1];
+    const gateway = /default via (\S+)/.exec(net!)?.[1];
+    assert.ok(ip && gateway, net);
+    assert.match(hosts!, new RegExp(`^${ip.replace(/\./g, '\\.')}\tweb \\S+$`, 'm'));
+    assert.ok(hosts!.includes(`${gateway}\thost.containers.internal host.docker.internal\n`), hosts);
   });
 
   it('refuses a newline in any of them at create, creating nothing', async () => {

@@ -137,7 +137,7 @@ describe('system prune and system reset', { timeout: 300_000 }, () => {
     assert.equal(refused.code, 125);
     assert.match(refused.stderr, /^Error: system prune .*not a terminal/);
     const kept = await inTerminal(env, ['system', 'prune', '--volumes'], 'n\n');
-    assert.ok(kept.stdout.includes('WARNING! This command removes:\r\n\t- all stopped containers\r\n\t- all volumes not used by at least one container\r\n\t- all dangling images\r\n\t- all dangling build cache'), kept.stdout);
+    assert.ok(kept.stdout.includes('WARNING! This command removes:\r\n\t- all stopped containers\r\n\t- all networks not used by at least one container\r\n\t- all volumes not used by at least one container\r\n\t- all dangling images\r\n\t- all dangling build cache'), kept.stdout);
     assert.equal(lines(await env.ok(['ps', '-a', '-q', '--no-trunc'])).length, 2);
 
     const pruned = await env.ok(['system', 'prune', '-f']);

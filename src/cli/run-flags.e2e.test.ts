@@ -159,8 +159,6 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
 
   it('a flag berth cannot honour here fails with one Error line naming it, and nothing is created', async () => {
     const refused: [string[], RegExp][] = [
-      [['--ip', '10.88.0.5'], /^Error: --ip is not supported: needs networks/],
-      [['-p', '8080:80'], /^Error: --publish is not supported: needs networks/],
       [['--pod', 'p'], /^Error: --pod is not supported: berth has no pods yet/],
       [['--userns', 'keep-id'], /^Error: --userns keep-id is not supported: keep-id is only supported in rootless mode/],
       [['--uidmap', '0:100000:5000'], /^Error: --uidmap is not supported: user namespaces/],

@@ -5,19 +5,24 @@ import { removeContainer } from './containers/lifecycle.js';
 import { syncContainers } from './containers/state.js';
 import { removeImages } from './images.js';
 import { removeVolumes } from './volumes.js';
+import { networkDefinitions, removeNetwork } from './networks.js';
+import { DEFAULT_NETWORK } from '../network/definitions.js';
 
 /**
  * `system reset` (the engine's part): every container of this store, stopped and removed, then
- * every volume, then every image, each through its own removal so that what goes is only what
+ * every network, every volume, then every image, each through its own removal so that what goes is only what
  * this store's records name, under its own root and run root. The build cache is the caller's.
  */
-export async function resetStore(store: Store): Promise<{ containers: number; volumes: number; images: number }> {
+export async function resetStore(store: Store): Promise<{ containers: number; volumes: number; images: number; networks: number }> {
   const containers = await syncContainers(store);
   for (const c of containers) await removeContainer(store, c.id, { force: true });
+  // Every network of this store, the default one too (remade on first use), as podman's reset does.
+  const networks = await networkDefinitions(store).list();
+  for (const n of networks) await (n.name === DEFAULT_NETWORK ? networkDefinitions(store).remove(n.name) : removeNetwork(store, n.name, { force: true }));
   const volumes = await removeVolumes(store, (await store.volumes()).map((v) => v.name));
   const { reports, failures } = await removeImages(store, [], { all: true, force: true });
   if (failures[0]) throw failures[0];
-  return { containers: containers.length, volumes: volumes.length, images: reports.filter((r) => r.deleted).length };
+  return { containers: containers.length, volumes: volumes.length, images: reports.filter((r) => r.deleted).length, networks: networks.length };
 }
 
 /**

@@ -97,6 +97,7 @@ async function hostInfo(): Promise<Record<string, unknown>> {
     kernel: release(),
     logDriver: 'k8s-file',
     memFree: freemem(),
+    networkBackend: 'netavark',
     memTotal: totalmem(),
     ...(runtimePath ? { ociRuntime: { name: runtimePath.split('/').pop(), path: runtimePath, version: runtimeVersion ?? '' } } : {}),
     os: process.platform,

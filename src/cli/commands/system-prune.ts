@@ -2,16 +2,18 @@ import { pruneBuildCache, pruneImagesAndCache } from '../../build/index.js';
 import { volumeSize } from '../../engine/disk-usage.js';
 import { withStore } from '../../engine/engine.js';
 import { pruneContainers } from '../../engine/prune.js';
+import { pruneNetworks } from '../../engine/networks.js';
 import { pruneVolumes, volumeUsers } from '../../engine/volumes.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { goHumanSize } from '../output/units.js';
 
-/** podman's warning, less its networks line (berth has no networks to prune). */
+/** podman's warning. */
 export function systemPruneWarning(opts: { all?: boolean; volumes?: boolean }): string {
   return [
     'WARNING! This command removes:',
     '\t- all stopped containers',
+    '\t- all networks not used by at least one container',
     ...(opts.volumes ? ['\t- all volumes not used by at least one container'] : []),
     opts.all ? '\t- all images without at least one container associated with them' : '\t- all dangling images',
     opts.all ? '\t- all build cache' : '\t- all dangling build cache',
@@ -20,7 +22,7 @@ export function systemPruneWarning(opts: { all?: boolean; volumes?: boolean }): 
 }
 
 /**
- * `system prune`: stopped containers, then (with --volumes) volumes no container uses, then
+ * `system prune`: stopped containers, networks no container uses, then (with --volumes) volumes no container uses, then
  * dangling images (with -a every image no container uses) and the build cache. A running
  * container, and without -a a tagged image, is never touched. Prints what went as podman does.
  */
@@ -28,6 +30,7 @@ export async function run(g: GlobalOptions, opts: { all?: boolean; volumes?: boo
   if (!(await confirm('system prune', systemPruneWarning(opts), opts))) return;
   await withStore(engineOptions(g), async (store) => {
     const containers = await pruneContainers(store);
+    const networks = await pruneNetworks(store);
     let volumes: string[] = [];
     let volumeBytes = 0;
     if (opts.volumes) {
@@ -43,6 +46,7 @@ export async function run(g: GlobalOptions, opts: { all?: boolean; volumes?: boo
     const section = (title: string, items: string[]) => (items.length > 0 ? [title, ...items] : []);
     const lines = [
       ...section('Deleted Containers', containers.removed),
+      ...section('Deleted Networks', networks),
       ...section('Deleted Volumes', volumes),
       ...section('Deleted Images', deletedImages.map((id) => id.slice(7))),
       `Total reclaimed space: ${goHumanSize(containers.reclaimed + volumeBytes + images.reclaimed + cache.reclaimed)}`,

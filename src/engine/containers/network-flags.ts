@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
 import { subnetContains } from '../../network/cidr.js';
 import { assignHostPorts, checkConflicts, parseExpose, parsePublish } from '../../network/ports.js';
-import type { PortMapping } from '../../network/types.js';
+import type { Network, PortMapping } from '../../network/types.js';
 import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
@@ -99,13 +99,17 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
   }
   const names = words.length === 0 || MODES.has(words[0]!) ? [DEFAULT_NETWORK] : [...new Set(words)];
   const defs = new NetworkDefinitions(store.root);
-  const networks = await Promise.all(names.map((n) => defs.get(n)));
+  // The default network is made at the first start on it, not by a create that may yet fail.
+  const found = await Promise.all(names.map(async (n) => (n === DEFAULT_NETWORK ? defs.find(n) : defs.get(n))));
+  const networks = names.map((name, i) => found[i] ?? ({ name, subnets: [], dns_enabled: false } as unknown as Network));
   const staticIps = [flags.ip, flags.ip6].filter((v): v is string => v !== undefined);
   if ((staticIps.length || flags.macAddress) && names.length > 1) {
     throw new BerthError('USAGE', '--ip, --ip6 and --mac-address can only be set for a single network; use network connect --ip for the others');
   }
   for (const ip of staticIps) {
     const net = networks[0]!;
+    // Not made yet (the default network): IPAM checks the address at start.
+    if (net.subnets.length === 0) continue;
     if (!net.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
   }
   const attachments: Record<string, NetworkAttachment> = {};

@@ -89,7 +89,7 @@ function resolvLines(text: string, keyword: string): string[] {
  */
 function resolvConf(hostResolv: string, mode: ContainerNetworkConfig['mode'], r: NameResolution | undefined, net: ContainerNetworkState | undefined): string {
   const hostServers = resolvLines(hostResolv, 'nameserver').filter((l) => mode === 'host' || !/^nameserver\s+127\./.test(l));
-  const servers = mode === 'slirp4netns' ? [`nameserver ${SLIRP_DNS}`] : r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : hostServers;
+  const servers = r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : mode === 'slirp4netns' ? [`nameserver ${SLIRP_DNS}`] : hostServers;
   const blocks = Object.values(net?.networks ?? {}).filter((n) => n.network.dns_enabled).map((n) => n.status);
   const dnsServers = [...new Set(blocks.flatMap((b) => b.dns_server_ips ?? []))].map((ip) => `nameserver ${ip}`);
   const dnsSearch = [...new Set(blocks.flatMap((b) => b.dns_search_domains ?? []))];
