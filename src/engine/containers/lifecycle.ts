@@ -101,7 +101,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);
-      const { state: networkState } = await network;
+      const { setup } = await network;
       await setState(store, c.id, { mounted: true });
       trace('start: bundle prepared');
       const { pid } = await startMonitor({
@@ -121,6 +121,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
       });
       trace('start: conmon reported the container created');
+      // netavark has been setting the namespace up meanwhile: done before the process starts.
+      const networkState = setup ? await setup.applied : undefined;
       await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
@@ -163,9 +165,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       stopHelpers(helpers);
       await runtime.delete(c.id, true).catch(() => undefined);
       const joined = await network.catch(() => ({}) as NetworkJoin);
+      // A setup that failed has undone itself; one that worked is torn down.
+      const applied = joined.setup ? await joined.setup.applied.catch(() => undefined) : undefined;
       await Promise.all([
         unmountOverlay(paths.overlay).catch(() => undefined),
-        joined.state ? teardownContainerNetwork(store, c, joined.state, hooks.warn) : undefined,
+        applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
       ]);
       await setState(store, c.id, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], network: undefined, error: (e as Error).message });
       throw e;

@@ -4,7 +4,8 @@ import { allocate, release } from '../../network/ipam.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
 import { assignHostPorts, exposedFromImage, publishAllMappings } from '../../network/ports.js';
-import type { Network, NetworkOptions, PortMapping } from '../../network/types.js';
+import type { Network, NetworkOptions, PortMapping, StatusBlock } from '../../network/types.js';
+import { subnetContains } from '../../network/cidr.js';
 import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { trace } from '../../util/trace.js';
@@ -55,8 +56,36 @@ export function requestedPorts(c: ContainerRecord): PortMapping[] {
   return publishAllMappings(exposedFromImage(Object.fromEntries((c.config.network.expose ?? []).map((e) => [e, {}]))), publish);
 }
 
-/** Sets up a bridge-mode container's networks; undefined for every other mode. Undoes its own work when it fails. */
-export async function setupContainerNetwork(store: Store, c: ContainerRecord, warn?: (message: string) => void): Promise<ContainerNetworkState | undefined> {
+/**
+ * What netavark will report, known before it runs: the addresses are berth's own leases and the
+ * gateways the networks' own, so /etc/hosts and resolv.conf need not wait for netavark.
+ */
+function expectedStatus(network: Network, ips: string[], interfaceName: string): StatusBlock {
+  const subnets = ips.map((ip) => {
+    const subnet = network.subnets.find((s) => subnetContains(s.subnet, ip));
+    return { ipnet: `${ip}/${subnet?.subnet.split('/')[1] ?? (ip.includes(':') ? '64' : '24')}`, ...(subnet?.gateway ? { gateway: subnet.gateway } : {}) };
+  });
+  const gateways = network.subnets.flatMap((s) => (s.gateway ? [s.gateway] : []));
+  return {
+    ...(network.dns_enabled ? { dns_search_domains: ['dns.podman'], dns_server_ips: gateways } : {}),
+    interfaces: { [interfaceName]: { mac_address: '', subnets } },
+  };
+}
+
+/** A bridge container's network, planned (namespace, leases, host ports) and being applied by netavark. */
+export interface NetworkSetup {
+  /** The state as it will be: what /etc files are written from. */
+  planned: ContainerNetworkState;
+  /** netavark's setup, begun at once; resolves with its real results, or rejects after undoing everything. */
+  applied: Promise<ContainerNetworkState>;
+}
+
+/**
+ * Sets up a bridge-mode container's networks; undefined for every other mode. The plan is made
+ * here and netavark started on it; the caller writes the bundle and starts the monitor while
+ * netavark works, and waits for `applied` only before the container's process starts.
+ */
+export async function setupContainerNetwork(store: Store, c: ContainerRecord, warn?: (message: string) => void): Promise<NetworkSetup | undefined> {
   if (c.config.network.mode !== 'bridge') return undefined;
   const defs = new NetworkDefinitions(store.root);
   const names = Object.keys(c.config.network.networks ?? {});
@@ -64,23 +93,41 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
   const ports = await assignHostPorts(requestedPorts(c), await portsInUse(store, c.id));
   const netns = netnsPath(runRootOf(store), c.id);
   const leased: Record<string, { network: Network; ips: string[] }> = {};
+  const undo = async () => {
+    await Promise.all(Object.values(leased).map(({ network }) => release(ipamDir(store), network.id, c.id).catch(() => undefined)));
+    await removeNetns(netns).catch(() => undefined);
+  };
   await createNetns(netns);
   try {
     for (const [i, network] of networks.entries()) {
       const asked = c.config.network.networks![names[i]!]!;
       leased[names[i]!] = { network, ips: await allocate(ipamDir(store), network, c.id, asked.staticIps.length ? asked.staticIps : undefined) };
     }
-    trace('network: namespace made, addresses leased');
-    const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store), warn);
-    trace('network: netavark setup');
-    const state: ContainerNetworkState = { netns, ports, networks: {} };
-    for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? {} };
-    return state;
   } catch (e) {
-    await Promise.all(Object.values(leased).map(({ network }) => release(ipamDir(store), network.id, c.id).catch(() => undefined)));
-    await removeNetns(netns).catch(() => undefined);
+    await undo();
     throw e;
   }
+  trace('network: namespace made, addresses leased');
+  const planned: ContainerNetworkState = { netns, ports, networks: {} };
+  for (const [name, { network, ips }] of Object.entries(leased)) {
+    planned.networks[name] = { network, ips, status: expectedStatus(network, ips, c.config.network.networks![name]!.interfaceName) };
+  }
+  const applied = (async () => {
+    try {
+      const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store), warn);
+      trace('network: netavark setup');
+      const state: ContainerNetworkState = { netns, ports, networks: {} };
+      for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? planned.networks[name]!.status };
+      return state;
+    } catch (e) {
+      // netavark undoes a failed setup itself; the namespace and the leases are berth's.
+      await netavark('teardown', netns, netavarkOptions(c, leased, ports), networkRunDir(store)).catch(() => undefined);
+      await undo();
+      throw e;
+    }
+  })();
+  applied.catch(() => undefined);
+  return { planned, applied };
 }
 
 /**
@@ -136,8 +183,8 @@ export async function reloadContainerNetwork(store: Store, c: ContainerRecord, s
 
 /** What a starting container's network comes to: the namespace to join, and whose /etc files it shares. */
 export interface NetworkJoin {
-  /** bridge: what netavark set up (recorded in the state for teardown). */
-  state?: ContainerNetworkState;
+  /** bridge: the network as planned (for the /etc files), and netavark applying it. */
+  setup?: NetworkSetup;
   /** The namespace file the runtime joins instead of making a new one. */
   path?: string;
   /** container:ID: the other container's /etc/hosts and resolv.conf, shared as podman shares them. */
@@ -153,8 +200,8 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
   const mode = c.config.network.mode;
   if (mode === 'bridge') {
     if (c.state.network) await teardownContainerNetwork(store, c, c.state.network, warn);
-    const state = await setupContainerNetwork(store, c, warn);
-    return state ? { state, path: state.netns } : {};
+    const setup = await setupContainerNetwork(store, c, warn);
+    return setup ? { setup, path: setup.planned.netns } : {};
   }
   if (mode === 'ns') return { path: c.config.network.path! };
   if (mode === 'container') {

@@ -53,7 +53,7 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
       seccompFor(c, security, hostCaps.bounding),
       hostLimits(),
       c.config.privileged ? hostDevices() : Promise.resolve([]),
-      network.then((n) => writeEtcFiles(c, paths, n.state, n.etc !== undefined)),
+      network.then((n) => writeEtcFiles(c, paths, n.setup?.planned, n.etc !== undefined)),
     ]);
     return { hostCaps, seccomp, limits, devices, join: await network };
   })();
