@@ -168,6 +168,15 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     await env.ok(['rm', '-f', '-t', '0', two]);
     assert.deepEqual(leftovers(env, two), []);
 
+    // A crash: the container's own process killed; conmon's cleanup tears the network down.
+    const crashed = (await env.ok(['run', '-d', '-p', `127.0.0.1:${port}:80`, '--network', nets.b, 'busybox', 'sleep', '600'])).stdout.trim();
+    const pid = Number((await env.ok(['inspect', '--format', '{{.State.Pid}}', crashed])).stdout.trim());
+    process.kill(pid, 'SIGKILL');
+    await env.ok(['wait', crashed]);
+    for (let i = 0; i < 100 && leftovers(env, crashed).length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(leftovers(env, crashed), []);
+    await env.ok(['rm', crashed]);
+
     const doomed = `${tag}-doomed`;
     await env.ok(['network', 'create', doomed]);
     const three = (await env.ok(['run', '-d', '--network', doomed, 'busybox', 'sleep', '600'])).stdout.trim();
