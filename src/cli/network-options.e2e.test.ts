@@ -99,6 +99,16 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     assert.match(dflt.stderr, /^Error: default network podman cannot be removed$/m);
   });
 
+  it('containers started at once on a network nobody uses yet all come up (netavark calls are serialised)', async () => {
+    const n = `${tag}-rush`;
+    await env.ok(['network', 'create', n]);
+    const ids = await Promise.all([1, 2, 3, 4].map(async () => (await env.ok(['run', '-d', '--network', n, 'busybox', 'sleep', '600'])).stdout.trim()));
+    const ips = await Promise.all(ids.map(async (id) => (await env.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${n}").IPAddress}}`, id])).stdout.trim()));
+    assert.equal(new Set(ips).size, 4, ips.join(' '));
+    await env.ok(['rm', '-f', '-t', '0', ...ids]);
+    await env.ok(['network', 'rm', n]);
+  });
+
   it('network events are logged', async () => {
     const n = `${tag}-ev`;
     await env.ok(['network', 'create', n]);

@@ -235,6 +235,36 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     }
   });
 
+  it('a subnet another bridge took since: the default network moves, a named one is refused in one line', async () => {
+    // Another engine's (or another berth store's) bridge, made here with the subnets berth chose.
+    const other = `bt${process.pid % 100000}x`;
+    const named = `${tag}-taken`;
+    await env.ok(['network', 'create', named]);
+    await env.ok(['run', '--rm', 'busybox', 'true']);
+    const subnetOf = async (n: string) => JSON.parse((await env.ok(['network', 'inspect', n])).stdout)[0].subnets[0] as { subnet: string; gateway: string };
+    const dflt = await subnetOf('podman');
+    const mine = await subnetOf(named);
+    const prefix = (s: { subnet: string }) => s.subnet.split('/')[1];
+    spawnSync('ip', ['link', 'add', other, 'type', 'bridge']);
+    try {
+      for (const s of [dflt, mine]) assert.equal(spawnSync('ip', ['addr', 'add', `${s.gateway}/${prefix(s)}`, 'dev', other]).status, 0);
+      // Up (without a port it stays "linkdown", like cni-podman0 here): the kernel routes its subnets.
+      assert.equal(spawnSync('ip', ['link', 'set', other, 'up']).status, 0);
+      const r = await env.ok(['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+      const moved = await subnetOf('podman');
+      assert.notEqual(moved.subnet, dflt.subnet);
+      assert.match(r.stdout, new RegExp(`inet ${moved.gateway.replace(/\.1$/, '').replace(/\./g, '\\.')}\\.`));
+      const refused = await env.berth(['run', '--rm', '--network', named, 'busybox', 'true']);
+      assert.equal(refused.code, 125);
+      assert.match(refused.stderr, new RegExp(`^Error: the subnet of network ${named} is in use on this host by ${other} `));
+      assert.equal(refused.stderr.trim().split('\n').length, 1);
+    } finally {
+      spawnSync('ip', ['link', 'del', other]);
+    }
+    await env.ok(['rm', '-a', '-f']);
+    await env.ok(['network', 'rm', named]);
+  });
+
   it('names resolve where /run/systemd/system exists but systemd does not run', async (t) => {
     if (readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd') return t.skip('systemd runs here');
     const made = !existsSync('/run/systemd/system');

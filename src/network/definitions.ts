@@ -20,8 +20,12 @@ import type { Network, Subnet } from './types.js';
 /** podman's default network: its name and, when the host does not route it already, its subnet. */
 export const DEFAULT_NETWORK = 'podman';
 const DEFAULT_SUBNET = '10.88.0.0/16';
-/** berth's bridges are berth0, berth1…: never podman's podman0… nor docker's docker0. */
-const BRIDGE_PREFIX = 'berth';
+/**
+ * berth's bridge for a network is named after the network's ID (`berth` and 10 hex digits, as
+ * docker's `br-` and 12): never podman's podman0… nor docker's, and never another berth store's,
+ * whose networks this store cannot see.
+ */
+const bridgeName = (id: string) => `berth${id.slice(0, 10)}`;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** The kernel's IFNAMSIZ less the terminating NUL. */
 const IFNAME_MAX = 15;
@@ -103,11 +107,12 @@ export class NetworkDefinitions {
       const all = await this.list();
       const used = [...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
       const subnet = used.some((u) => subnetsOverlap(u, DEFAULT_SUBNET)) ? freeIPv4Subnet(used) : DEFAULT_SUBNET;
+      const id = randomBytes(32).toString('hex');
       const network: Network = {
         name: DEFAULT_NETWORK,
-        id: randomBytes(32).toString('hex'),
+        id,
         driver: 'bridge',
-        network_interface: await this.freeBridgeName(all),
+        network_interface: bridgeName(id),
         created: goTimestamp(new Date()),
         subnets: [{ subnet, gateway: defaultGateway(subnet) }],
         ipv6_enabled: false,
@@ -168,7 +173,8 @@ export class NetworkDefinitions {
         const s = freeIPv6Subnet(used);
         subnets.push({ subnet: s, gateway: defaultGateway(s) });
       }
-      const iface = driver === 'macvlan' ? (opts.options?.['parent'] ?? opts.interfaceName ?? '') : (opts.interfaceName ?? (await this.freeBridgeName(all)));
+      const id = randomBytes(32).toString('hex');
+      const iface = driver === 'macvlan' ? (opts.options?.['parent'] ?? opts.interfaceName ?? '') : (opts.interfaceName ?? bridgeName(id));
       if (driver === 'bridge' && all.some((n) => n.driver === 'bridge' && n.network_interface === iface)) {
         throw new BerthError('USAGE', `bridge name ${iface} already in use`);
       }
@@ -177,7 +183,7 @@ export class NetworkDefinitions {
       }
       const network: Network = {
         name,
-        id: randomBytes(32).toString('hex'),
+        id,
         driver,
         network_interface: iface,
         created: goTimestamp(new Date()),
@@ -207,9 +213,21 @@ export class NetworkDefinitions {
     await writeFileAtomic(this.file(network.name), `${JSON.stringify(network, null, '     ')}\n`);
   }
 
-  private async freeBridgeName(all: Network[]): Promise<string> {
-    const taken = new Set([...all.map((n) => n.network_interface), ...(await hostInterfaces())]);
-    for (let i = 0; ; i++) if (!taken.has(`${BRIDGE_PREFIX}${i}`)) return `${BRIDGE_PREFIX}${i}`;
+  /**
+   * The default network moved to a free subnet: another bridge on the host (another engine's,
+   * another berth store's) took its subnet while none of this store's containers used it.
+   */
+  async moveDefault(taken: string[]): Promise<Network> {
+    return this.lock.with(async () => {
+      const current = await this.read(this.file(DEFAULT_NETWORK));
+      if (!current) throw new BerthError('NETWORK_UNKNOWN', `unable to find network with name or ID ${DEFAULT_NETWORK}: network not found`);
+      const all = await this.list();
+      const used = [...taken, ...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
+      const subnet = freeIPv4Subnet(used);
+      const moved: Network = { ...current, subnets: [{ subnet, gateway: defaultGateway(subnet) }] };
+      await this.write(moved);
+      return moved;
+    });
   }
 }
 

@@ -48,7 +48,17 @@ async function readIfThere(path: string): Promise<string> {
  * with Destination and Mask as 32-bit hex in the host's byte order.
  */
 export function parseIPv4Routes(text: string, byteOrder: 'LE' | 'BE' = endianness()): string[] {
-  const out: string[] = [];
+  return parseIPv4RouteEntries(text, byteOrder).map((r) => r.subnet);
+}
+
+/** A route or an interface's own subnet, and the interface it goes through. */
+export interface HostRoute {
+  subnet: string;
+  iface: string;
+}
+
+function parseIPv4RouteEntries(text: string, byteOrder: 'LE' | 'BE' = endianness()): HostRoute[] {
+  const out: HostRoute[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
@@ -58,7 +68,7 @@ export function parseIPv4Routes(text: string, byteOrder: 'LE' | 'BE' = endiannes
     const prefix = prefixOfMask(mask);
     if (prefix === undefined || prefix === 0) continue;
     const cidr = tryParseSubnet(`${formatIp(dest, 4)}/${prefix}`);
-    if (cidr) out.push(cidr.text);
+    if (cidr) out.push({ subnet: cidr.text, iface: f[0]! });
   }
   return out;
 }
@@ -83,16 +93,35 @@ function prefixOfMask(mask: bigint): number | undefined {
  * FLAGS IFACE`, the address as 32 hex digits and the length in hex.
  */
 export function parseIPv6Routes(text: string): string[] {
-  const out: string[] = [];
+  return parseIPv6RouteEntries(text).map((r) => r.subnet);
+}
+
+function parseIPv6RouteEntries(text: string): HostRoute[] {
+  const out: HostRoute[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10 || !/^[0-9a-fA-F]{32}$/.test(f[0]!) || !/^[0-9a-fA-F]{2}$/.test(f[1]!)) continue;
     const prefix = parseInt(f[1]!, 16);
     if (prefix === 0 || prefix > 128) continue;
     const cidr = tryParseSubnet(`${formatIp(BigInt(`0x${f[0]}`), 6)}/${prefix}`);
-    if (cidr) out.push(cidr.text);
+    if (cidr) out.push({ subnet: cidr.text, iface: f[9]! });
   }
   return out;
+}
+
+/**
+ * Every route and interface subnet with the interface it belongs to: what tells a network's own
+ * bridge from another one (another engine's, another berth store's) that took the same subnet.
+ */
+export async function hostRoutes(sources: HostSubnetSources = {}): Promise<HostRoute[]> {
+  const [v4, v6] = await Promise.all([
+    readIfThere(sources.routeFile ?? '/proc/net/route'),
+    readIfThere(sources.ipv6RouteFile ?? '/proc/net/ipv6_route'),
+  ]);
+  const addresses = Object.entries((sources.interfaces ?? networkInterfaces)()).flatMap(([iface, addrs]) =>
+    interfaceSubnets({ [iface]: addrs }).map((subnet) => ({ subnet, iface })),
+  );
+  return [...parseIPv4RouteEntries(v4), ...parseIPv6RouteEntries(v6), ...addresses];
 }
 
 /** The subnet of every interface address (what podman's GetLiveNetworkSubnets takes). */

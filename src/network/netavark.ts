@@ -4,6 +4,7 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
+import { DirLock } from '../util/lock.js';
 import type { NetworkOptions, StatusBlock } from './types.js';
 
 /** Where Debian, Fedora and a local build put podman's network helpers. */
@@ -82,6 +83,12 @@ export async function netavark(command: 'setup' | 'teardown', netns: string, opt
     }
   }
   await makeDirs(configDir);
+  // netavark does not serialise itself: two setups of one new network at once both try to make its
+  // firewall chains ("Chain already exists"). One call at a time per run root, as podman locks its own.
+  return new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, options, configDir, aardvark, env));
+}
+
+async function runNetavark(bin: string, command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string, aardvark: string | undefined, env: NodeJS.ProcessEnv): Promise<Record<string, StatusBlock>> {
   const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit, not for the pipes to close.

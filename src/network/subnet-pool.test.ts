@@ -5,15 +5,24 @@ import { parseSubnet, subnetsOverlap } from './cidr.js';
 import { freeIPv4Subnet, freeIPv6Subnet } from './subnet-pool.js';
 
 describe('subnet pool', { timeout: 30_000 }, () => {
-  test('IPv4: 10.89.0.0/24 first, then the next /24 that overlaps nothing used', () => {
-    assert.equal(freeIPv4Subnet([]), '10.89.0.0/24');
-    assert.equal(freeIPv4Subnet(['10.88.0.0/16', '192.0.2.0/24']), '10.89.0.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.0/24']), '10.89.1.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.0/24', '10.89.1.0/24', '10.89.3.0/24']), '10.89.2.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.0/16']), '10.90.0.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.77/32']), '10.89.1.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.77']), '10.89.1.0/24');
-    assert.equal(freeIPv4Subnet(['10.89.0.0/23', 'fd00::/8', 'garbage']), '10.89.2.0/24');
+  test('IPv4: a random /24 of the pool when it is free, else the first free one in order', () => {
+    assert.equal(freeIPv4Subnet([], () => 5), '10.89.5.0/24');
+    assert.equal(freeIPv4Subnet([], () => 42751), '10.255.255.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.5.0/24'], () => 5), '10.89.0.0/24');
+    const picked = parseSubnet(freeIPv4Subnet(['10.89.0.0/16']));
+    assert.equal(picked.prefix, 24);
+    assert.ok(!subnetsOverlap(picked, '10.89.0.0/16') && subnetsOverlap(picked, '10.0.0.0/8'), picked.text);
+  });
+
+  test('IPv4 in order (the fallback): 10.89.0.0/24 first, then the next /24 that overlaps nothing used', () => {
+    assert.equal(freeIPv4Subnet([], () => 0), '10.89.0.0/24');
+    assert.equal(freeIPv4Subnet(['10.88.0.0/16', '192.0.2.0/24'], () => 0), '10.89.0.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.0/24'], () => 0), '10.89.1.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.0/24', '10.89.1.0/24', '10.89.3.0/24'], () => 0), '10.89.2.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.0/16'], () => 0), '10.90.0.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.77/32'], () => 0), '10.89.1.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.77'], () => 0), '10.89.1.0/24');
+    assert.equal(freeIPv4Subnet(['10.89.0.0/23', 'fd00::/8', 'garbage'], () => 0), '10.89.2.0/24');
   });
 
   test('IPv4: a used /8 exhausts the pool; only 10.255.255.0/24 left is found', () => {

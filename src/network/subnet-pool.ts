@@ -1,19 +1,37 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { BerthError } from '../util/errors.js';
 import { formatIp, parseSubnet, subnetsOverlap, tryParseSubnet, type Cidr } from './cidr.js';
 
 /**
- * Picks the subnet of a network created without `--subnet`, as podman 4 does: IPv4 from the /24s
- * after the default network's 10.88.0.0/16, in order; IPv6 a random unique local /64 (RFC 4193 asks
+ * Picks the subnet of a network created without `--subnet`: IPv4 from podman 4's pool, the /24s
+ * after the default network's 10.88.0.0/16; IPv6 a random unique local /64 (RFC 4193 asks
  * for random, not sequential, prefixes).
  */
 
 const POOL_START = parseSubnet('10.89.0.0/24');
 const POOL_END = parseSubnet('10.255.255.0/24');
 
-/** The first /24 from 10.89.0.0 through 10.255.255.0 that overlaps nothing in `used`. */
-export function freeIPv4Subnet(used: string[]): string {
+/** How many random /24s berth tries before it takes the first free one in order. */
+const RANDOM_TRIES = 64;
+
+/**
+ * A /24 from 10.89.0.0 through 10.255.255.0 that overlaps nothing in `used`: a random one (podman
+ * takes the first free in order, but berth's stores cannot see each other's networks, and two
+ * stores taking the same next /24 for two bridges would break both; with 42,752 to choose from they
+ * rarely meet), else the first free in order. `random` is for tests: a /24's index in the pool.
+ */
+export function freeIPv4Subnet(used: string[], random: (n: number) => number = randomInt): string {
   const taken = parsedFamily(used, 4);
+  const size = Number(((POOL_END.first - POOL_START.first) >> 8n) + 1n);
+  for (let i = 0; i < RANDOM_TRIES; i++) {
+    const candidate = POOL_START.first + (BigInt(random(size)) << 8n);
+    const last = candidate + 255n;
+    if (!taken.some((u) => u.first <= last && candidate <= u.last)) return `${formatIp(candidate, 4)}/24`;
+  }
+  return firstFreeIPv4Subnet(taken);
+}
+
+function firstFreeIPv4Subnet(taken: Cidr[]): string {
   let candidate = POOL_START.first;
   while (candidate <= POOL_END.first) {
     const last = candidate + 255n;

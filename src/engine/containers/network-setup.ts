@@ -1,11 +1,13 @@
 import { join } from 'node:path';
-import { NetworkDefinitions } from '../../network/definitions.js';
+import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
+import { hostRoutes } from '../../network/host-subnets.js';
+import { BerthError } from '../../util/errors.js';
 import { allocate, release } from '../../network/ipam.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
 import { assignHostPorts, exposedFromImage, publishAllMappings } from '../../network/ports.js';
 import type { Network, NetworkOptions, PortMapping, StatusBlock } from '../../network/types.js';
-import { subnetContains } from '../../network/cidr.js';
+import { subnetContains, subnetsOverlap } from '../../network/cidr.js';
 import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { trace } from '../../util/trace.js';
@@ -49,6 +51,25 @@ async function portsInUse(store: Store, self: string): Promise<PortMapping[]> {
   return (await store.containers()).filter((x) => x.id !== self && x.state.network).flatMap((x) => x.state.network!.ports);
 }
 
+/**
+ * A bridge network's subnet must be its own bridge's on this host: another engine's bridge, or
+ * another berth store's (whose definitions this store cannot see), may have taken it since the
+ * network was made, and two bridges routing one subnet break both. The default network, when no
+ * container of this store is on it, moves to a free subnet; any other network is refused.
+ */
+async function checkSubnetFree(store: Store, defs: NetworkDefinitions, network: Network, self: string): Promise<Network> {
+  if (network.driver !== 'bridge') return network;
+  const foreign = (await hostRoutes()).filter((r) => r.iface !== network.network_interface && network.subnets.some((s) => subnetsOverlap(s.subnet, r.subnet)));
+  if (foreign.length === 0) return network;
+  const inUse = (await store.containers()).some((x) => x.id !== self && x.state.network?.networks[network.name]);
+  if (network.name === DEFAULT_NETWORK && !inUse) {
+    const moved = await defs.moveDefault(foreign.map((r) => r.subnet));
+    return moved;
+  }
+  const { subnet, iface } = foreign[0]!;
+  throw new BerthError('NETWORK', `the subnet of network ${network.name} is in use on this host by ${iface} (${subnet}): another engine or another berth store took it; recreate the network with another --subnet`);
+}
+
 /** The mappings to publish: `-p` as given, plus with `-P` every exposed port not published yet. */
 export function requestedPorts(c: ContainerRecord): PortMapping[] {
   const publish = c.config.network.publish ?? [];
@@ -89,7 +110,7 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
   if (c.config.network.mode !== 'bridge') return undefined;
   const defs = new NetworkDefinitions(store.root);
   const names = Object.keys(c.config.network.networks ?? {});
-  const networks = await Promise.all(names.map((n) => defs.get(n)));
+  const networks = await Promise.all(names.map(async (n) => checkSubnetFree(store, defs, await defs.get(n), c.id)));
   const ports = await assignHostPorts(requestedPorts(c), await portsInUse(store, c.id));
   const netns = netnsPath(runRootOf(store), c.id);
   const leased: Record<string, { network: Network; ips: string[] }> = {};
