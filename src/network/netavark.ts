@@ -74,9 +74,11 @@ let warnedOfSystemd = false;
 export async function netavark(command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string, warn?: (message: string) => void): Promise<Record<string, StatusBlock>> {
   const bin = netavarkBinary();
   const aardvark = helper('aardvark-dns');
-  const env = { ...process.env };
+  // netavark runs iptables dozens of times per call, each found on PATH: the system directories
+  // first spare it a walk through a user's own (~/.cargo/bin, pyenv shims…) every time.
+  const env = { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin${process.env['PATH'] ? `:${process.env['PATH']}` : ''}` };
   if (systemdIsFake()) {
-    env['PATH'] = `${await shimDir(configDir)}:${env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    env['PATH'] = `${await shimDir(configDir)}:${env['PATH']}`;
     if (!warnedOfSystemd && warn && command === 'setup' && Object.values(options.network_info).some((n) => n.dns_enabled)) {
       warnedOfSystemd = true;
       warn('/run/systemd/system exists but systemd is not running: starting aardvark-dns directly instead of through systemd-run');
