@@ -102,7 +102,9 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     try {
       await prepareBundle(store, c, paths, network);
       const { setup } = await network;
-      await setState(store, c.id, { mounted: true });
+      // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
+      // network cleanup and rm tear down.
+      await setState(store, c.id, { mounted: true, ...(setup ? { network: setup.planned } : {}) });
       trace('start: bundle prepared');
       const { pid } = await startMonitor({
         id: c.id,
