@@ -100,12 +100,16 @@ export async function teardownContainerNetwork(store: Store, c: ContainerRecord,
   trace('network: torn down');
 }
 
-/** Joins a running container to one more network (`network connect`): netavark's setup for that network alone. */
+/**
+ * Joins a running container to one more network (`network connect`): netavark's setup for that
+ * network alone, with the container's published ports, which netavark forwards per network (as
+ * podman passes them): the ports keep working when the network that had them is disconnected.
+ */
 export async function connectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string, network: Network): Promise<ContainerNetworkState> {
   const asked = c.config.network.networks?.[name];
   const ips = await allocate(ipamDir(store), network, c.id, asked?.staticIps.length ? asked.staticIps : undefined);
   try {
-    const status = await netavark('setup', state.netns, netavarkOptions(c, { [name]: { network, ips } }, []), networkRunDir(store));
+    const status = await netavark('setup', state.netns, netavarkOptions(c, { [name]: { network, ips } }, state.ports), networkRunDir(store));
     return { ...state, networks: { ...state.networks, [name]: { network, ips, status: status[name] ?? {} } } };
   } catch (e) {
     await release(ipamDir(store), network.id, c.id).catch(() => undefined);
@@ -113,11 +117,11 @@ export async function connectRunning(store: Store, c: ContainerRecord, state: Co
   }
 }
 
-/** Takes a running container off one network (`network disconnect`). */
+/** Takes a running container off one network (`network disconnect`), its port forwards to that network with it. */
 export async function disconnectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string): Promise<ContainerNetworkState> {
   const joined = state.networks[name];
   if (!joined) return state;
-  await netavark('teardown', state.netns, netavarkOptions(c, { [name]: { network: joined.network, ips: joined.ips } }, []), networkRunDir(store));
+  await netavark('teardown', state.netns, netavarkOptions(c, { [name]: { network: joined.network, ips: joined.ips } }, state.ports), networkRunDir(store));
   await release(ipamDir(store), joined.network.id, c.id).catch(() => undefined);
   const { [name]: _gone, ...rest } = state.networks;
   return { ...state, networks: rest };
