@@ -90,6 +90,7 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
     ...(e.ID ? { ID: e.ID } : {}),
     ...(e.Image ? { Image: e.Image } : {}),
     ...(e.Name ? { Name: e.Name } : {}),
+    ...(e.Network ? { Network: e.Network } : {}),
     Status: e.Status,
     Time: rfc3339Nano(nowNanos()),
     Type: e.Type,
