@@ -107,6 +107,22 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
     assert.ok(!(await run('iptables-save', [])).stdout.includes(id), 'no rule is left');
   });
 
+  it('interfaces come in the order the networks are given; network reload keeps each one\'s address and MAC', async () => {
+    for (const order of [[nets.a, nets.b], [nets.b, nets.a]]) {
+      const links = await env.ok(['run', '--rm', '--network', `${order[0]}:interface_name=one`, '--network', `${order[1]}:interface_name=two`, 'busybox', 'sh', '-c', 'ip -o link | cut -d: -f2 | cut -d@ -f1']);
+      assert.deepEqual(links.stdout.split('\n').map((l) => l.trim()).filter(Boolean), ['lo', 'one', 'two']);
+    }
+    const id = (await env.ok(['run', '-d', '--network', nets.a, '--network', nets.b, 'busybox', 'sleep', '600'])).stdout.trim();
+    const format = '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.MacAddress}};{{end}}';
+    const before = (await env.ok(['inspect', '--format', format, id])).stdout;
+    assert.match(before, /\d+\.\d+\.\d+\.\d+ [0-9a-f:]{17};.*\d+\.\d+\.\d+\.\d+ [0-9a-f:]{17};/);
+    assert.equal((await env.ok(['network', 'reload', id])).stdout, `${id}\n`);
+    assert.equal((await env.ok(['inspect', '--format', format, id])).stdout, before);
+    const macs = (await env.ok(['exec', id, 'cat', '/sys/class/net/eth0/address', '/sys/class/net/eth1/address'])).stdout.trim().split('\n');
+    for (const mac of macs) assert.ok(before.includes(mac), `${mac} in ${before}`);
+    await env.ok(['rm', '-f', '-t', '0', id]);
+  });
+
   it('inspect: Networks is an empty map for host and none (left out of the JSON); --dns-opt sets resolv.conf options', async () => {
     for (const mode of ['host', 'none']) {
       const id = (await env.ok(['create', '--network', mode, 'busybox', 'true'])).stdout.trim();

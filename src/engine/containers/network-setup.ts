@@ -4,7 +4,7 @@ import { allocate, release } from '../../network/ipam.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
 import { assignHostPorts, exposedFromImage, publishAllMappings } from '../../network/ports.js';
-import type { Network, NetworkOptions, PortMapping } from '../../network/types.js';
+import type { Network, NetworkOptions, PortMapping, StatusBlock } from '../../network/types.js';
 import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { trace } from '../../util/trace.js';
@@ -71,7 +71,7 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
       leased[names[i]!] = { network, ips: await allocate(ipamDir(store), network, c.id, asked.staticIps.length ? asked.staticIps : undefined) };
     }
     trace('network: namespace made, addresses leased');
-    const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store), warn);
+    const status = await setupInOrder(store, netns, netavarkOptions(c, leased, ports), warn);
     trace('network: netavark setup');
     const state: ContainerNetworkState = { netns, ports, networks: {} };
     for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? {} };
@@ -81,6 +81,34 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
     await removeNetns(netns).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * netavark's setup, one call per network in the order the container joins them: netavark 1.4
+ * sets up the networks of one call in hash order, and the interfaces would come in any order
+ * (podman 4 has that flaw; its tests expect the order asked for). A failure tears down the
+ * networks set up before it.
+ */
+async function setupInOrder(store: Store, netns: string, options: NetworkOptions, warn?: (message: string) => void): Promise<Record<string, StatusBlock>> {
+  const names = Object.keys(options.networks);
+  if (names.length <= 1) return netavark('setup', netns, options, networkRunDir(store), warn);
+  const only = (picked: string[]): NetworkOptions => ({
+    ...options,
+    networks: Object.fromEntries(picked.map((n) => [n, options.networks[n]!])),
+    network_info: Object.fromEntries(picked.map((n) => [n, options.network_info[n]!])),
+  });
+  const status: Record<string, StatusBlock> = {};
+  const done: string[] = [];
+  try {
+    for (const name of names) {
+      Object.assign(status, await netavark('setup', netns, only([name]), networkRunDir(store), warn));
+      done.push(name);
+    }
+  } catch (e) {
+    if (done.length) await netavark('teardown', netns, only(done), networkRunDir(store)).catch(() => undefined);
+    throw e;
+  }
+  return status;
 }
 
 /**
@@ -127,12 +155,19 @@ export async function disconnectRunning(store: Store, c: ContainerRecord, state:
   return { ...state, networks: rest };
 }
 
-/** `network reload`: netavark's rules put back (after a firewall flush) by tearing down and setting up again with the same addresses. */
+/**
+ * `network reload`: netavark's rules put back (after a firewall flush) by tearing down and setting
+ * up again with the same addresses, interface names and MAC addresses (as podman keeps them).
+ */
 export async function reloadContainerNetwork(store: Store, c: ContainerRecord, state: ContainerNetworkState): Promise<ContainerNetworkState> {
   const networks = Object.fromEntries(Object.entries(state.networks).map(([name, n]) => [name, { network: n.network, ips: n.ips }]));
   const options = netavarkOptions(c, networks, state.ports);
+  for (const [name, n] of Object.entries(state.networks)) {
+    const [iface, seen] = Object.entries(n.status.interfaces ?? {})[0] ?? [];
+    if (iface && seen?.mac_address) options.networks[name] = { ...options.networks[name]!, interface_name: iface, static_mac: seen.mac_address };
+  }
   await netavark('teardown', state.netns, options, networkRunDir(store)).catch(() => undefined);
-  const status = await netavark('setup', state.netns, options, networkRunDir(store));
+  const status = await setupInOrder(store, state.netns, options);
   const next: ContainerNetworkState = { ...state, networks: {} };
   for (const [name, n] of Object.entries(networks)) next.networks[name] = { ...n, status: status[name] ?? {} };
   return next;
