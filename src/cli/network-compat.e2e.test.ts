@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
@@ -121,6 +122,27 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
     const macs = (await env.ok(['exec', id, 'cat', '/sys/class/net/eth0/address', '/sys/class/net/eth1/address'])).stdout.trim().split('\n');
     for (const mac of macs) assert.ok(before.includes(mac), `${mac} in ${before}`);
     await env.ok(['rm', '-f', '-t', '0', id]);
+  });
+
+  it('published host ports are held while the container runs (as podman\'s conmon holds them), and let go when it stops', async () => {
+    const [tcp, udp] = [await freePort(), await freePort()];
+    const id = (await env.ok(['run', '-d', '-p', `${tcp}:80`, '-p', `127.0.0.1:${udp}:53/udp`, 'busybox', 'sleep', '600'])).stdout.trim();
+    const canBind = async () => {
+      const t = await new Promise<boolean>((resolve) => {
+        const server = createServer().once('error', () => resolve(false));
+        server.listen({ port: tcp, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+      });
+      const u = await new Promise<boolean>((resolve) => {
+        const socket = createSocket('udp4').once('error', () => (socket.close(), resolve(false)));
+        socket.bind({ port: udp, address: '127.0.0.1', exclusive: true }, () => socket.close(() => resolve(true)));
+      });
+      return [t, u];
+    };
+    assert.deepEqual(await canBind(), [false, false]);
+    assert.match((await run('ss', ['-ltnp', `sport = :${tcp}`])).stdout, /conmon/);
+    await env.ok(['stop', '-t', '0', id]);
+    assert.deepEqual(await canBind(), [true, true]);
+    await env.ok(['rm', id]);
   });
 
   it('inspect: Networks is an empty map for host and none (left out of the JSON); --dns-opt sets resolv.conf options', async () => {

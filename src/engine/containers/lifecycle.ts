@@ -2,6 +2,7 @@ import { trace } from '../../util/trace.js';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
+import { reserveHostPorts } from '../../network/port-reservation.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
 import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
@@ -104,6 +105,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const { state: networkState } = await network;
       await setState(store, c.id, { mounted: true });
       trace('start: bundle prepared');
+      // The published host ports, held by conmon while the container lives (as podman's are).
+      const reserved = await reserveHostPorts(networkState?.ports ?? []);
       const { pid } = await startMonitor({
         id: c.id,
         name: c.name,
@@ -119,7 +122,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         stdin: c.config.stdin,
         exitCommand: exitCommand(store, c.id),
         ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
-      });
+        keepOpen: reserved.fds,
+      }).finally(() => reserved.close());
       trace('start: conmon reported the container created');
       await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
