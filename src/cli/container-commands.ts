@@ -30,6 +30,7 @@ function withCreateFlags(cmd: Command): Command {
     .option('--dns <ip>', 'a DNS server for resolv.conf (repeatable, or comma-separated)', collect, [])
     .option('--dns-search <domain>', 'a DNS search domain, or . for none (repeatable, or comma-separated)', collect, [])
     .option('--dns-option <option>', 'a resolv.conf option (repeatable, or comma-separated)', collect, [])
+    .addOption(new Option('--dns-opt <option>', 'same as --dns-option (podman\'s older spelling)').hideHelp().argParser(collectGiven))
     .option('-i, --interactive', 'keep stdin open')
     .option('-t, --tty', 'allocate a pseudo-TTY')
     .option('-l, --label <key=value>', 'set a label', collect, [])

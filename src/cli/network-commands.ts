@@ -26,7 +26,7 @@ export function addNetworkCommands(define: Define, lazy: Lazy): void {
       .option('-f, --filter <filter>', 'name=, id=, driver=, label=, dangling=, until=', collect, [])
       .option('--format <format>', 'pretty-print with a Go template, or json')
       .option('--no-trunc', 'do not truncate the network ID')
-      .option('--noheading', 'do not print column headings')
+      .option('-n, --noheading', 'do not print column headings')
       .option('-q, --quiet', 'print only network names')
       .action(lazy(verb('runList'))));
     network.addCommand(new Command('inspect').description('Display the configuration of networks').argument('<networks...>')

@@ -209,7 +209,7 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     assert.deepEqual(leftovers(env, id), []);
   });
 
-  it('bad input: one line, exit 125, nothing made', async () => {
+  it('bad input: one line, exit 125 (126 for a port taken), nothing made', async () => {
     const listener = createServer();
     await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
     const taken = (listener.address() as AddressInfo).port;
@@ -219,7 +219,6 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
       const cases: [string[], RegExp][] = [
         [['network', 'create', '--subnet', subnet, `${tag}-overlap`], /subnet .* is already used on the host or by another config/],
         [['network', 'create', nets.a], /already used: network already exists/],
-        [['run', '--rm', '-p', `${taken}:80`, 'busybox', 'true'], /address already in use/],
         [['run', '--rm', '-p', '80:80:80:80', 'busybox', 'true'], /^Error: /],
         [['run', '--rm', '-p', '99999:80', 'busybox', 'true'], /^Error: /],
         [['run', '--rm', '--network', `${tag}-nope`, 'busybox', 'true'], /unable to find network with name or ID .*: network not found/],
@@ -230,6 +229,10 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
         assert.match(r.stderr, message);
       }
+      // A port taken: podman's run exits 126 (its start fails), berth's run likewise.
+      const busy = await env.berth(['run', '--rm', '-p', `${taken}:80`, 'busybox', 'true']);
+      assert.equal(busy.code, 126, busy.stderr);
+      assert.match(busy.stderr, new RegExp(`^Error: cannot listen on the TCP port: listen tcp4 :${taken}: bind: address already in use\n$`));
       assert.equal((await env.ok(['ps', '-aq'])).stdout, before);
       assert.equal((await env.berth(['network', 'exists', `${tag}-overlap`])).code, 1);
     } finally {

@@ -26,6 +26,8 @@ export interface BerthEvent {
   /** A container's image, as it was asked for. */
   Image?: string;
   Name?: string;
+  /** A network event's network (its Name is the container's for connect and disconnect, as podman's). */
+  Network?: string;
   Status: string;
   /** RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
   Time: string;
@@ -88,6 +90,7 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
     ...(e.ID ? { ID: e.ID } : {}),
     ...(e.Image ? { Image: e.Image } : {}),
     ...(e.Name ? { Name: e.Name } : {}),
+    ...(e.Network ? { Network: e.Network } : {}),
     Status: e.Status,
     Time: rfc3339Nano(nowNanos()),
     Type: e.Type,
@@ -120,9 +123,14 @@ export function secretEvent(store: Store, status: string, id: string, name: stri
   return emitEvent(store, { Type: 'secret', Status: status, ID: id, Name: name });
 }
 
-/** A network event (create, remove; connect and disconnect name the container by ID, as podman's). */
-export function networkEvent(store: Store, status: string, network: { id: string; name: string }, containerId?: string): Promise<void> {
-  return emitEvent(store, { Type: 'network', Status: status, ID: containerId ?? network.id, Name: network.name, ...(containerId ? { Attributes: { network: network.name } } : {}) });
+/**
+ * A network event as podman writes it: create and remove name the network (its ID, and its driver
+ * for the `type=` of the human line); connect and disconnect name the container (ID and name) and
+ * the network in `Network`.
+ */
+export function networkEvent(store: Store, status: string, network: { id: string; name: string; driver: string }, container?: { id: string; name: string }): Promise<void> {
+  if (container) return emitEvent(store, { Type: 'network', Status: status, ID: container.id, Name: container.name, Network: network.name, Attributes: null });
+  return emitEvent(store, { Type: 'network', Status: status, ID: network.id, Name: network.name, Network: network.name, Attributes: { driver: network.driver } });
 }
 
 export type EventPredicate = (e: BerthEvent) => boolean;
@@ -139,7 +147,7 @@ function eventFilter(key: string, value: string): EventPredicate {
     case 'secret':
       return (e) => e.Type === 'secret' && (e.Name === value || (e.ID ?? '').startsWith(value));
     case 'network':
-      return (e) => e.Type === 'network' && (e.Name === value || (e.ID ?? '').startsWith(value));
+      return (e) => e.Type === 'network' && (e.Network === value || e.Name === value || (e.ID ?? '').startsWith(value));
     case 'event':
     case 'status':
       return (e) => e.Status === value;

@@ -110,7 +110,7 @@ export async function connectContainer(store: Store, networkName: string, nameOr
       if (state) rec.state.network = state;
     });
     if (running) await writeEtcFiles(withIt, containerPaths(store, c.id), state);
-    await networkEvent(store, 'connect', network, c.id);
+    await networkEvent(store, 'connect', network, c);
   });
 }
 
@@ -133,7 +133,7 @@ export async function disconnectContainer(store: Store, networkName: string, nam
       if (state) rec.state.network = state;
     });
     if (running) await writeEtcFiles(without, containerPaths(store, c.id), state);
-    await networkEvent(store, 'disconnect', network, c.id);
+    await networkEvent(store, 'disconnect', network, c);
   });
 }
 

@@ -281,7 +281,8 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
     }
   }
 
-  const inUse = (message: string) => ({ name: 'BerthError', code: 'IO', message });
+  // exit 126: podman's `run` exits so when a port cannot be bound.
+  const inUse = (message: string) => ({ name: 'BerthError', code: 'IO', exitCode: 126, message });
 
   test('refuses a TCP port a listener holds, naming address, port and protocol', async () => {
     const port = await tcpListener('127.0.0.1');
@@ -383,11 +384,11 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
     const everything = [pm({ container_port: 1, host_port: 1, range: 65535 })];
     await assert.rejects(
       assignHostPorts([pm({ host_ip: '127.0.0.1', container_port: 80 })], everything),
-      inUse('failed to find an open port to expose container port 80 on the host'),
+      { name: 'BerthError', code: 'IO', message: 'failed to find an open port to expose container port 80 on the host' },
     );
     await assert.rejects(
       assignHostPorts([pm({ container_port: 1, range: 65535 })]),
-      inUse('failed to find an open port to expose container port 1 with range 65535 on the host'),
+      { name: 'BerthError', code: 'IO', message: 'failed to find an open port to expose container port 1 with range 65535 on the host' },
     );
   });
 

@@ -9,7 +9,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type AddressInfo } from 'node:net';
-import { BerthError, errnoCode } from '../util/errors.js';
+import { BerthError, errnoCode, ExitCode } from '../util/errors.js';
 import type { PortMapping } from './types.js';
 
 export type PortProtocol = PortMapping['protocol'];
@@ -362,7 +362,8 @@ function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: 
   const net = `${protocol}${v6 ? 6 : 4}`;
   const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
   const why = ERRNO_TEXT[errno] ?? errno.toLowerCase();
-  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, { cause });
+  // 126 as podman's `run` exits when the port cannot be bound (`start` wraps it and exits 125, as podman's).
+  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, { cause, exitCode: ExitCode.cannotInvoke });
 }
 
 /** Whether host port `port` of `protocol` on `hostIp` is held by one of `held`. */

@@ -23,6 +23,8 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** Seconds conmon waits before the exit command: a foreground run cleans up itself, this is its fallback. */
   exitDelaySeconds?: number;
+  /** Descriptors conmon inherits and holds while it lives: the published ports' sockets, as podman's conmon holds them. */
+  keepOpen?: number[];
 }
 
 /**
@@ -60,7 +62,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
   const child = spawn(conmon, args, {
     // conmon writes some files (an `oom` marker) relative to where it runs: the bundle, as podman has it.
     cwd: opts.bundle,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(opts.keepOpen ?? [])],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     detached: true,
   });

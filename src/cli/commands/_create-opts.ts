@@ -20,6 +20,7 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   dns: string[];
   dnsSearch: string[];
   dnsOption: string[];
+  dnsOpt?: string[];
   interactive?: boolean;
   tty?: boolean;
   label: string[];
@@ -71,7 +72,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     addHosts: f.addHost.flatMap((v) => v.split(',')),
     dns: f.dns.flatMap((v) => v.split(',')),
     dnsSearch: f.dnsSearch.flatMap((v) => v.split(',')),
-    dnsOptions: f.dnsOption.flatMap((v) => v.split(',')),
+    dnsOptions: [...f.dnsOption, ...(f.dnsOpt ?? [])].flatMap((v) => v.split(',')),
     capAdd: f.capAdd,
     capDrop: f.capDrop,
     securityOpt: f.securityOpt,

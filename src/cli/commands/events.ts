@@ -34,8 +34,13 @@ function humanLine(e: BerthEvent): string {
       return `${time} ${e.Type} ${e.Status} ${id} ${e.Name ?? ''}`;
     case 'secret':
       return `${time} ${e.Type} ${e.Status} ${id}`;
-    case 'network':
-      return `${time} ${e.Type} ${e.Status} ${id} (name=${e.Name ?? ''})`;
+    case 'network': {
+      // podman: `(name=NET, type=DRIVER)` for create and remove, `(container=ID, name=NET)` for connect and disconnect.
+      const network = e.Network ?? e.Attributes?.['network'] ?? e.Name ?? '';
+      const driver = e.Attributes?.['driver'];
+      if (e.Status === 'create' || e.Status === 'remove') return `${time} ${e.Type} ${e.Status} ${id} (name=${network}${driver ? `, type=${driver}` : ''})`;
+      return `${time} ${e.Type} ${e.Status} ${id} (container=${id}, name=${network})`;
+    }
     case 'system':
       return e.Name ? `${time} ${e.Type} ${e.Status} ${e.Name}` : `${time} ${e.Type} ${e.Status}`;
     default:
@@ -52,7 +57,7 @@ function templateRow(e: BerthEvent): object {
     ID: e.ID ?? '',
     Image: e.Image ?? '',
     Name: e.Name ?? '',
-    Network: '',
+    Network: e.Network ?? '',
     Status: e.Status,
     Time: goTimeNanos(ns),
     TimeNano: ns,

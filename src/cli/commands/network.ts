@@ -159,6 +159,8 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { force?: 
         process.stdout.write(`${n.name}\n`);
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
+        // podman's --force passes over a network that does not exist, silently.
+        if (f.force && e.code === 'NETWORK_UNKNOWN') continue;
         // podman goes on with the others and reports each failure; the last one is the error.
         if (errors.length) process.stderr.write(`Error: ${(errors.at(-1) as BerthError).message}\n`);
         errors.push(e);

@@ -68,7 +68,7 @@ export function networkSettings(c: ContainerRecord): object {
     }),
   );
   const first = names[0] ? addresses(c, names[0]) : emptyAddress;
-  return {
+  const settings = {
     ...first,
     Bridge: '',
     SandboxID: '',
@@ -79,6 +79,9 @@ export function networkSettings(c: ContainerRecord): object {
     SandboxKey: sandbox,
     ...(names.length ? { Networks: networks } : {}),
   };
+  // podman's Networks is omitempty: left out of the JSON without networks, but a template still sees an empty map.
+  if (!names.length) Object.defineProperty(settings, 'Networks', { value: {}, enumerable: false });
+  return settings;
 }
 
 /** HostConfig's NetworkMode and PortBindings, as podman shows them. */

@@ -2,6 +2,7 @@ import { trace } from '../../util/trace.js';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
+import { reserveHostPorts } from '../../network/port-reservation.js';
 import { OciRuntime } from '../../runtime/oci-runtime.js';
 import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord, ContainerState } from '../../store/containers.js';
@@ -106,6 +107,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       // network cleanup and rm tear down.
       await setState(store, c.id, { mounted: true, ...(setup ? { network: setup.planned } : {}) });
       trace('start: bundle prepared');
+      // The published host ports, held by conmon while the container lives (as podman's are).
+      const reserved = await reserveHostPorts(setup?.planned.ports ?? []);
       const { pid } = await startMonitor({
         id: c.id,
         name: c.name,
@@ -121,7 +124,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         stdin: c.config.stdin,
         exitCommand: exitCommand(store, c.id),
         ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
-      });
+        keepOpen: reserved.fds,
+      }).finally(() => reserved.close());
       trace('start: conmon reported the container created');
       // netavark has been setting the namespace up meanwhile: done before the process starts.
       const networkState = setup ? await setup.applied : undefined;

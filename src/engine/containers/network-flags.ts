@@ -8,6 +8,7 @@ import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from 
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { requireContainer } from './lookup.js';
+import { interfaceNames, parseNetworkRequest, type NetworkRequest } from './network-options.js';
 
 /** The network flags of run/create, as given. */
 export interface NetworkFlags {
@@ -25,11 +26,17 @@ export interface NetworkFlags {
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const MODES = new Set(['none', 'host', 'slirp4netns', 'bridge', 'private', 'default']);
 
-/** The words of --network, split: `a,b` and `--network a --network b` both name two networks. */
+/**
+ * The words of --network, split: `a,b` and `--network a --network b` both name two networks; a
+ * word with a colon (`NAME:ip=…,alias=…`, `container:ID`, `ns:PATH`) is one, its commas its own.
+ */
 function networkWords(value: NetworkFlags['network']): string[] {
   const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return list.flatMap((v) => (v.startsWith('container:') || v.startsWith('ns:') ? [v] : v.split(','))).filter((v) => v !== '');
+  return list.flatMap((v) => (v.includes(':') ? [v] : v.split(','))).filter((v) => v !== '');
 }
+
+/** Whether a word picks a mode rather than naming a network (`bridge:OPTIONS` names the default one). */
+const isModeWord = (w: string) => (MODES.has(w) && w !== 'bridge') || w.startsWith('container:') || w.startsWith('ns:') || w.startsWith('slirp4netns:');
 
 /** As root the default bridge network, as podman; without root slirp4netns (rootless networks are another issue's work). */
 function defaultMode(): 'bridge' | 'slirp4netns' {
@@ -43,7 +50,7 @@ function defaultMode(): 'bridge' | 'slirp4netns' {
 export function networkMode(flags: NetworkFlags): ContainerNetworkConfig['mode'] {
   const words = networkWords(flags.network);
   const first = words[0];
-  if (first === undefined || first === 'bridge' || first === 'private' || first === 'default') return defaultMode();
+  if (first === undefined || first === 'bridge' || first.startsWith('bridge:') || first === 'private' || first === 'default') return defaultMode();
   if (first.startsWith('container:')) return 'container';
   if (first.startsWith('ns:')) return 'ns';
   if (first === 'none' || first === 'host' || first === 'slirp4netns') return first;
@@ -55,9 +62,12 @@ export function networkMode(flags: NetworkFlags): ContainerNetworkConfig['mode']
 export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
   const mode = networkMode(flags);
   const words = networkWords(flags.network);
-  if (words.length > 1 && words.some((w) => MODES.has(w) || w.startsWith('container:') || w.startsWith('ns:'))) {
-    throw new BerthError('USAGE', `can only set extra network names, selected mode ${words.find((w) => MODES.has(w) || w.includes(':'))} conflicts with bridge`);
+  // The default bridge may come first (`--network bridge --network NAME`), a mode nowhere beside others.
+  const conflicting = (w: string, i: number) => isModeWord(w) || (i > 0 && (w === 'bridge' || w.startsWith('bridge:')));
+  if (words.length > 1 && words.some(conflicting)) {
+    throw new BerthError('USAGE', `can only set extra network names, selected mode ${words.find(conflicting)!.split(':')[0]} conflicts with bridge`);
   }
+  if (mode === 'bridge') networkRequests(words);
   for (const spec of flags.publish ?? []) parsePublish(spec);
   parseExpose(flags.expose ?? []);
   if (flags.ip !== undefined && isIP(flags.ip) !== 4) throw new BerthError('USAGE', `${flags.ip} is not an IPv4 address`);
@@ -97,7 +107,8 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
     if (!path.startsWith('/') || !existsSync(path)) throw new BerthError('USAGE', `network namespace ${JSON.stringify(path)} does not exist: give an absolute path to a namespace file`);
     return { mode, path };
   }
-  const names = words.length === 0 || MODES.has(words[0]!) ? [DEFAULT_NETWORK] : [...new Set(words)];
+  const requests = networkRequests(words);
+  const names = requests.map((r) => r.name);
   const defs = new NetworkDefinitions(store.root);
   // The default network is made at the first start on it, not by a create that may yet fail.
   const found = await Promise.all(names.map(async (n) => (n === DEFAULT_NETWORK ? defs.find(n) : defs.get(n))));
@@ -106,19 +117,21 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
   if ((staticIps.length || flags.macAddress) && names.length > 1) {
     throw new BerthError('USAGE', '--ip, --ip6 and --mac-address can only be set for a single network; use network connect --ip for the others');
   }
-  for (const ip of staticIps) {
-    const net = networks[0]!;
-    // Not made yet (the default network): IPAM checks the address at start.
-    if (net.subnets.length === 0) continue;
-    if (!net.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
-  }
+  const ifaces = interfaceNames(requests.map((r) => r.interfaceName));
   const attachments: Record<string, NetworkAttachment> = {};
   for (const [i, net] of networks.entries()) {
+    const request = requests[i]!;
+    const ips = [...request.staticIps, ...(i === 0 ? staticIps : [])];
+    // Not made yet (the default network): IPAM checks the address at start.
+    for (const ip of net.subnets.length ? ips : []) {
+      if (!net.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
+    }
+    const mac = request.staticMac ?? (i === 0 ? flags.macAddress : undefined);
     attachments[net.name] = {
-      aliases: flags.networkAlias ?? [],
-      staticIps: i === 0 ? staticIps : [],
-      ...(i === 0 && flags.macAddress ? { staticMac: flags.macAddress } : {}),
-      interfaceName: `eth${i}`,
+      aliases: [...(flags.networkAlias ?? []), ...request.aliases],
+      staticIps: ips,
+      ...(mac ? { staticMac: mac } : {}),
+      interfaceName: ifaces[i]!,
     };
   }
   if (flags.networkAlias?.length && networks.every((n) => !n.dns_enabled)) {
@@ -139,6 +152,16 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
     ...(flags.publishAll ? { publishAll: true } : {}),
     ...(expose.length ? { expose } : {}),
   };
+}
+
+/**
+ * The networks a bridge container joins, in order, from the words of --network: the default one
+ * when none is named; a network named twice joins once, with the options of its first mention.
+ */
+function networkRequests(words: string[]): NetworkRequest[] {
+  if (words.length === 0 || (MODES.has(words[0]!) && words[0] !== 'bridge')) return [{ name: DEFAULT_NETWORK, aliases: [], staticIps: [] }];
+  const seen = new Set<string>();
+  return words.map(parseNetworkRequest).filter((r) => !seen.has(r.name) && seen.add(r.name));
 }
 
 /** For `container:ID`: the container whose namespace is joined, which must be running. */

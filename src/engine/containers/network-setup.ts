@@ -135,7 +135,7 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
   }
   const applied = (async () => {
     try {
-      const status = await netavark('setup', netns, netavarkOptions(c, leased, ports), networkRunDir(store), warn);
+      const status = await setupInOrder(store, netns, netavarkOptions(c, leased, ports), warn);
       trace('network: netavark setup');
       const state: ContainerNetworkState = { netns, ports, networks: {} };
       for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? planned.networks[name]!.status };
@@ -149,6 +149,34 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
   })();
   applied.catch(() => undefined);
   return { planned, applied };
+}
+
+/**
+ * netavark's setup, one call per network in the order the container joins them: netavark 1.4
+ * sets up the networks of one call in hash order, and the interfaces would come in any order
+ * (podman 4 has that flaw; its tests expect the order asked for). A failure tears down the
+ * networks set up before it.
+ */
+async function setupInOrder(store: Store, netns: string, options: NetworkOptions, warn?: (message: string) => void): Promise<Record<string, StatusBlock>> {
+  const names = Object.keys(options.networks);
+  if (names.length <= 1) return netavark('setup', netns, options, networkRunDir(store), warn);
+  const only = (picked: string[]): NetworkOptions => ({
+    ...options,
+    networks: Object.fromEntries(picked.map((n) => [n, options.networks[n]!])),
+    network_info: Object.fromEntries(picked.map((n) => [n, options.network_info[n]!])),
+  });
+  const status: Record<string, StatusBlock> = {};
+  const done: string[] = [];
+  try {
+    for (const name of names) {
+      Object.assign(status, await netavark('setup', netns, only([name]), networkRunDir(store), warn));
+      done.push(name);
+    }
+  } catch (e) {
+    if (done.length) await netavark('teardown', netns, only(done), networkRunDir(store)).catch(() => undefined);
+    throw e;
+  }
+  return status;
 }
 
 /**
@@ -168,12 +196,16 @@ export async function teardownContainerNetwork(store: Store, c: ContainerRecord,
   trace('network: torn down');
 }
 
-/** Joins a running container to one more network (`network connect`): netavark's setup for that network alone. */
+/**
+ * Joins a running container to one more network (`network connect`): netavark's setup for that
+ * network alone, with the container's published ports, which netavark forwards per network (as
+ * podman passes them): the ports keep working when the network that had them is disconnected.
+ */
 export async function connectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string, network: Network): Promise<ContainerNetworkState> {
   const asked = c.config.network.networks?.[name];
   const ips = await allocate(ipamDir(store), network, c.id, asked?.staticIps.length ? asked.staticIps : undefined);
   try {
-    const status = await netavark('setup', state.netns, netavarkOptions(c, { [name]: { network, ips } }, []), networkRunDir(store));
+    const status = await netavark('setup', state.netns, netavarkOptions(c, { [name]: { network, ips } }, state.ports), networkRunDir(store));
     return { ...state, networks: { ...state.networks, [name]: { network, ips, status: status[name] ?? {} } } };
   } catch (e) {
     await release(ipamDir(store), network.id, c.id).catch(() => undefined);
@@ -181,22 +213,29 @@ export async function connectRunning(store: Store, c: ContainerRecord, state: Co
   }
 }
 
-/** Takes a running container off one network (`network disconnect`). */
+/** Takes a running container off one network (`network disconnect`), its port forwards to that network with it. */
 export async function disconnectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string): Promise<ContainerNetworkState> {
   const joined = state.networks[name];
   if (!joined) return state;
-  await netavark('teardown', state.netns, netavarkOptions(c, { [name]: { network: joined.network, ips: joined.ips } }, []), networkRunDir(store));
+  await netavark('teardown', state.netns, netavarkOptions(c, { [name]: { network: joined.network, ips: joined.ips } }, state.ports), networkRunDir(store));
   await release(ipamDir(store), joined.network.id, c.id).catch(() => undefined);
   const { [name]: _gone, ...rest } = state.networks;
   return { ...state, networks: rest };
 }
 
-/** `network reload`: netavark's rules put back (after a firewall flush) by tearing down and setting up again with the same addresses. */
+/**
+ * `network reload`: netavark's rules put back (after a firewall flush) by tearing down and setting
+ * up again with the same addresses, interface names and MAC addresses (as podman keeps them).
+ */
 export async function reloadContainerNetwork(store: Store, c: ContainerRecord, state: ContainerNetworkState): Promise<ContainerNetworkState> {
   const networks = Object.fromEntries(Object.entries(state.networks).map(([name, n]) => [name, { network: n.network, ips: n.ips }]));
   const options = netavarkOptions(c, networks, state.ports);
+  for (const [name, n] of Object.entries(state.networks)) {
+    const [iface, seen] = Object.entries(n.status.interfaces ?? {})[0] ?? [];
+    if (iface && seen?.mac_address) options.networks[name] = { ...options.networks[name]!, interface_name: iface, static_mac: seen.mac_address };
+  }
   await netavark('teardown', state.netns, options, networkRunDir(store)).catch(() => undefined);
-  const status = await netavark('setup', state.netns, options, networkRunDir(store));
+  const status = await setupInOrder(store, state.netns, options);
   const next: ContainerNetworkState = { ...state, networks: {} };
   for (const [name, n] of Object.entries(networks)) next.networks[name] = { ...n, status: status[name] ?? {} };
   return next;
