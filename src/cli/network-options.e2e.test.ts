@@ -3,7 +3,8 @@ import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { hostSubnets } from '../network/host-subnets.js';
 import { subnetsOverlap } from '../network/cidr.js';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { readdirSync } from 'node:fs';
 
 /** A /24 in 10.200-249.x.0 that nothing on the host routes or has an address in. */
 async function freeSubnet(): Promise<string> {
@@ -107,6 +108,25 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     assert.equal(new Set(ips).size, 4, ips.join(' '));
     await env.ok(['rm', '-f', '-t', '0', ...ids]);
     await env.ok(['network', 'rm', n]);
+  });
+
+  it('build: RUN gets the default network unless --network or RUN --network= says otherwise', async () => {
+    const ctx = buildContext(env, 'netbuild', {
+      Containerfile: [
+        'FROM busybox',
+        // A route out and a name server: what apt-get in a Containerfile needs.
+        'RUN ip route | grep -c "^default" > /routes; grep -c "^nameserver" /etc/resolv.conf > /servers',
+        'RUN --network=none ls /sys/class/net > /none',
+        'RUN --network=host ls /sys/class/net > /host',
+      ].join('\n'),
+    });
+    await env.ok(['build', '-q', '-t', `${tag}-nb`, ctx]);
+    const out = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb`, 'sh', '-c', 'cat /routes /none; grep -c eth0 /host'])).stdout.trim().split('\n');
+    assert.deepEqual(out.slice(0, 2), ['1', 'lo']);
+    assert.equal(out[2], String(readdirSync('/sys/class/net').includes('eth0') ? 1 : 0));
+    await env.ok(['build', '-q', '--network', 'none', '-t', `${tag}-nb2`, ctx]);
+    const none = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb2`, 'cat', '/routes'])).stdout.trim();
+    assert.equal(none, '0');
   });
 
   it('network events are logged', async () => {
