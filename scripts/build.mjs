@@ -62,7 +62,7 @@ try {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     outExtension: { '.js': '.mjs' },
     sourcemap: 'linked',
     minify: true,

