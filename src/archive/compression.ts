@@ -1,7 +1,6 @@
 import { pipeline, PassThrough, Readable, type Duplex } from 'node:stream';
-import { constants as zlibConstants, createGunzip, createGzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { BerthError } from '../util/errors.js';
-import { ProcessDuplex } from './_process.js';
 
 /** The layer compressions berth reads and writes. */
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -39,16 +38,16 @@ export function detectCompression(head: Uint8Array): Compression {
 }
 
 /**
- * A stream that decompresses what is written to it. zstd runs the `zstd` binary: a failure of it
- * surfaces as an ARCHIVE_INVALID stream error carrying zstd's own message, and destroying the
- * stream kills the process.
+ * A stream that decompresses what is written to it, in Node's zlib (zstd too, since Node 22: no
+ * child process per layer); corrupt data surfaces as an ARCHIVE_INVALID stream error naming the
+ * compression.
  */
 export function decompressStream(kind: Compression): Duplex {
   switch (kind) {
     case 'gzip':
-      return gzipErrors(createGunzip({ chunkSize: GUNZIP_CHUNK }));
+      return zlibErrors(createGunzip({ chunkSize: GUNZIP_CHUNK }), 'gzip');
     case 'zstd':
-      return new ProcessDuplex('zstd', ['-d', '-c', '-q'], 'zstd decompression');
+      return zlibErrors(createZstdDecompress({ chunkSize: GUNZIP_CHUNK }), 'zstd');
     case 'none':
       return new PassThrough();
   }
@@ -56,29 +55,30 @@ export function decompressStream(kind: Compression): Duplex {
 
 /**
  * A stream that compresses what is written to it. `level` is 1-9 for gzip (default 6), 1-19 for
- * zstd (default 3). zstd runs single-threaded so the same input always gives the same bytes.
+ * zstd (default 3, with the frame checksum the zstd tool writes). Both run single-threaded, so the
+ * same input always gives the same bytes.
  */
 export function compressStream(kind: Compression, level?: number): Duplex {
   switch (kind) {
     case 'gzip':
       return createGzip({ level: level ?? zlibConstants.Z_DEFAULT_COMPRESSION });
     case 'zstd':
-      return new ProcessDuplex('zstd', ['-c', '-q', `-${level ?? 3}`], 'zstd compression');
+      return createZstdCompress({ params: { [zlibConstants.ZSTD_c_compressionLevel]: level ?? 3, [zlibConstants.ZSTD_c_checksumFlag]: 1 } });
     case 'none':
       return new PassThrough();
   }
 }
 
-/** zlib's errors ("incorrect header check") say nothing of gzip: give them context and a code. */
-function gzipErrors(gunzip: Duplex): Duplex {
-  const destroy = gunzip.destroy.bind(gunzip);
-  gunzip.destroy = (err?: Error) => {
+/** zlib's errors ("incorrect header check") say nothing of the format: give them context and a code. */
+function zlibErrors(stream: Duplex, format: 'gzip' | 'zstd'): Duplex {
+  const destroy = stream.destroy.bind(stream);
+  stream.destroy = (err?: Error) => {
     if (err && !(err instanceof BerthError)) {
-      err = new BerthError('ARCHIVE_INVALID', `gzip decompression failed: ${err.message}`, { cause: err });
+      err = new BerthError('ARCHIVE_INVALID', `${format} decompression failed: ${err.message}`, { cause: err });
     }
     return destroy(err);
   };
-  return gunzip;
+  return stream;
 }
 
 /**
