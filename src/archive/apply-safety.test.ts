@@ -135,7 +135,7 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
   it('rejects corrupt and truncated tars', async () => {
     const good = await tarOf([{ name: 'a', content: 'a'.repeat(3000) }, { name: 'b', content: 'b' }]);
     const corrupt = Buffer.from(good);
-    corrupt[3584 + 10] ^= 0xff; // inside the header of "b" (512 + 3000 padded to 3072)
+    corrupt[3584 + 10] = corrupt[3584 + 10]! ^ 0xff; // inside the header of "b" (512 + 3000 padded to 3072)
     await refused(corrupt, 'LAYER_INVALID', /^invalid layer tar: bad header checksum at offset 3584/);
     await refused(good.subarray(0, 2000), 'LAYER_INVALID', /truncated/);
     await refused(good.subarray(0, 300), 'LAYER_INVALID', /truncated/);

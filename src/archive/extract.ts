@@ -37,7 +37,7 @@ export interface ExtractOptions {
    */
   resolveDir: (rel: string) => Promise<string | undefined>;
   /** Owner for everything made; undefined keeps the tar's uid/gid. */
-  owner?: { uid: number; gid: number };
+  owner?: { uid: number; gid: number } | undefined;
   /** Replace a directory by a non-directory and the reverse (else "file exists"). */
   overwrite: boolean;
   /** The path to name in messages for a destination-relative path. */

@@ -242,7 +242,7 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     const before = snapshotStore(store);
     const bad = image.layers[1]!;
     const flipped = Buffer.from(bad.bytes);
-    flipped[flipped.length >> 1] ^= 0xff;
+    flipped[flipped.length >> 1] = flipped[flipped.length >> 1]! ^ 0xff;
     reg.corrupt.set(bad.digest, flipped);
     reg.resetLog();
     const r = await pull(store, ref());

@@ -229,7 +229,7 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     const data = join(plain.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
     assert.ok(existsSync(data), data);
     const bytes = readFileSync(data);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(data, bytes);
     const fresh = join(tmp.path, 'tamper-dst');
     const pull = await berth(fresh, ['pull', ref]);

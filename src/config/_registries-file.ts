@@ -111,11 +111,11 @@ const REGISTRY_KEYS = ['prefix', 'location', 'insecure', 'blocked', 'mirror-by-d
 const MIRROR_KEYS = ['location', 'insecure', 'pull-from-mirror'];
 
 interface RawRegistry extends Registry {
-  rawPullFromMirror?: string;
+  rawPullFromMirror?: string | undefined;
 }
 
 /** v1 `[registries.search|insecure|block]`; undefined when no list is set (an empty list counts as set). */
-function readV1(f: Fields): { search?: string[]; insecure?: string[]; block?: string[] } | undefined {
+function readV1(f: Fields): { search?: string[] | undefined; insecure?: string[] | undefined; block?: string[] | undefined } | undefined {
   const reg = f.sub('registries', ['search', 'insecure', 'block']);
   if (!reg) return undefined;
   const list = (k: string): string[] | undefined => reg.sub(k, ['registries'])?.strings('registries');
@@ -124,7 +124,7 @@ function readV1(f: Fields): { search?: string[]; insecure?: string[]; block?: st
 }
 
 /** containers/image `ConvertToV2`: one registry per location, in first-seen order (blocked, then insecure). */
-function convertV1(v1: { search?: string[]; insecure?: string[]; block?: string[] }): RawRegistry[] {
+function convertV1(v1: { search?: string[] | undefined; insecure?: string[] | undefined; block?: string[] | undefined }): RawRegistry[] {
   const byLocation = new Map<string, RawRegistry>();
   const get = (raw: string): RawRegistry => {
     const location = parseLocation(raw);

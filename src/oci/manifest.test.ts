@@ -227,7 +227,7 @@ test('conversions refuse what the target cannot express, as containers/image doe
 test('conversions: every layer kind both ways, urls kept, OCI-only fields dropped, same format copied', () => {
   const oci = manifestOf(MANIFESTS, 'ociv1.everything.json');
   const image: ImageManifest = { ...oci, config: { ...oci.config, mediaType: MediaType.OciConfig }, layers: [] };
-  for (const [ociType, dockerType] of [
+  for (const [ociType, dockerType] of <[string, string][]>[
     [MediaType.OciLayer, MediaType.DockerLayerUncompressed],
     [MediaType.OciLayerGzip, MediaType.DockerLayerGzip],
     [MediaType.OciLayerNondistributable, MediaType.DockerForeignLayer],

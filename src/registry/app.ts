@@ -15,7 +15,7 @@ export type { RegistryEnv, RegistryLimits, RegistryTarget } from './routes/_http
 
 export interface RegistryAppOptions {
   storage: RegistryStorage;
-  limits?: Partial<RegistryLimits>;
+  limits?: Partial<RegistryLimits> | undefined;
   /** Run for every /v2/ request after its target is known (c.var.target) and before its handler: auth goes here. */
   middleware?: MiddlewareHandler<RegistryEnv>[];
   /** Routes outside /v2/, such as the built-in token endpoint. */

@@ -26,7 +26,7 @@ import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.j
  */
 export interface RegistryConfig {
   addr?: string;
-  storage?: string;
+  storage?: string | undefined;
   tlsCert?: string;
   tlsKey?: string;
   manifestBytes?: number;

@@ -41,9 +41,9 @@ export interface RuntimeSpec {
     namespaces: { type: string; path?: string }[];
     resources: {
       devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
-      memory?: OciTunedResources['memory'];
-      cpu?: OciTunedResources['cpu'];
-      blockIO?: OciTunedResources['blockIO'];
+      memory?: NonNullable<OciTunedResources['memory']>;
+      cpu?: NonNullable<OciTunedResources['cpu']>;
+      blockIO?: NonNullable<OciTunedResources['blockIO']>;
       pids?: { limit: number };
     };
     devices?: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];

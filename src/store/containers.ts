@@ -130,8 +130,8 @@ export interface ContainerState {
   status: ContainerStatus;
   pid: number;
   conmonPid: number;
-  startedAt?: string;
-  finishedAt?: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
   exitCode: number;
   oomKilled: boolean;
   restartCount: number;
@@ -142,8 +142,8 @@ export interface ContainerState {
   /** Helper processes of the running container (slirp4netns). */
   helpers: number[];
   /** Set while netavark has set the container up (bridge networks): what teardown must undo. */
-  network?: ContainerNetworkState;
-  error?: string;
+  network?: ContainerNetworkState | undefined;
+  error?: string | undefined;
 }
 
 export interface ContainerRecord {

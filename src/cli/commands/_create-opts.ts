@@ -28,7 +28,7 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   rm?: boolean;
   replace?: boolean;
   restart?: string;
-  runtime?: string;
+  runtime?: string | undefined;
   network?: string[];
   net?: string[];
   volume: string[];

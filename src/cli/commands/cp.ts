@@ -5,7 +5,6 @@ import { containerChanges, mountContainer, unmountContainer, withRootfs } from '
 import { getContainer } from '../../engine/containers/lifecycle.js';
 import { latestContainer } from '../../engine/containers/lookup.js';
 import { withStore } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

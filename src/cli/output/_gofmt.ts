@@ -187,8 +187,8 @@ interface Spec {
   sharp: boolean;
   space: boolean;
   zero: boolean;
-  width?: number;
-  prec?: number;
+  width?: number | undefined;
+  prec?: number | undefined;
 }
 
 function pad(s: string, spec: Spec, numeric: boolean): string {

@@ -178,9 +178,9 @@ interface Destination {
   arg: string;
   where: string;
   /** What is there already: undefined when nothing. */
-  existing?: Stats;
+  existing?: Stats | undefined;
   name: string;
-  owner?: { uid: number; gid: number };
+  owner?: { uid: number; gid: number } | undefined;
 }
 
 async function containerDestination(side: ContainerSide, path: string, opts: CopyOptions): Promise<Destination> {

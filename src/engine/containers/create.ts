@@ -138,7 +138,7 @@ function parseEntrypoint(value: string): string[] {
 }
 
 /** --env-host, --unsetenv and --unsetenv-all: what happens to the defaults before the user's variables. */
-export interface EnvDefaults { envHost?: boolean; unset?: string[]; unsetAll?: boolean }
+export interface EnvDefaults { envHost?: boolean | undefined; unset?: string[] | undefined; unsetAll?: boolean | undefined }
 
 /**
  * The environment: the image's (and the host's with --env-host) less --unsetenv's names, then

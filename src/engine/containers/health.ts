@@ -37,14 +37,15 @@ export interface HealthState {
 }
 
 /** The `--health-*` flags as the CLI hands them over. */
+/** The `--health-*` flags as commander hands them over (absent ones undefined). */
 export interface HealthFlags {
-  healthCmd?: string;
-  healthInterval?: string;
-  healthRetries?: string;
-  healthStartPeriod?: string;
-  healthTimeout?: string;
-  healthOnFailure?: string;
-  noHealthcheck?: boolean;
+  healthCmd?: string | undefined;
+  healthInterval?: string | undefined;
+  healthRetries?: string | undefined;
+  healthStartPeriod?: string | undefined;
+  healthTimeout?: string | undefined;
+  healthOnFailure?: string | undefined;
+  noHealthcheck?: boolean | undefined;
 }
 
 const ON_FAILURE = ['none', 'kill', 'restart', 'stop'] as const;

@@ -148,7 +148,7 @@ function addManifest(td: DataSet, doc: Record<string, unknown>, mediaType: strin
   td.desc.set(digest, d);
   if (opts.subject) {
     const list = td.referrers.get(opts.subject.digest) ?? [];
-    list.push(withoutUndefined({ mediaType, artifactType, digest, size: body.length, annotations }));
+    list.push({ mediaType, digest, size: body.length, ...(artifactType !== undefined ? { artifactType } : {}), ...(annotations !== undefined ? { annotations } : {}) });
     td.referrers.set(opts.subject.digest, list);
   }
   if (opts.tag) td.tags.set(opts.tag, digest);
