@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -116,8 +117,7 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     try {
       await new Promise((resolve) => echo.stdout!.once('data', resolve));
       const reply = await new Promise<string>((resolve, reject) => {
-        const dgram = require_('node:dgram') as typeof import('node:dgram');
-        const s = dgram.createSocket('udp4');
+        const s = createSocket('udp4');
         const timer = setTimeout(() => (s.close(), reject(new Error('no UDP reply'))), 10_000);
         s.on('message', (m) => (clearTimeout(timer), s.close(), resolve(m.toString())));
         s.send('ping', p3, hostAddress());
@@ -287,6 +287,3 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     }
   });
 });
-
-import { createRequire } from 'node:module';
-const require_ = createRequire(import.meta.url);
