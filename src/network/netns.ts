@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeDirs } from '../util/dirs.js';
-import { BerthError, errnoCode } from '../util/errors.js';
+import { BerthError } from '../util/errors.js';
+import { isMounted, unmountAll } from '../util/mounts.js';
 
 const exec = promisify(execFile);
 
@@ -19,7 +20,7 @@ export function netnsPath(runRoot: string, containerId: string): string {
 /** Makes a new, empty network namespace pinned at `path` (util-linux unshare's persistent namespace). */
 export async function createNetns(path: string): Promise<void> {
   await makeDirs(join(path, '..'));
-  if (await isNetnsMounted(path)) return;
+  if (await isMounted(path)) return;
   await writeFile(path, '', { mode: 0o644 });
   try {
     await exec('unshare', [`--net=${path}`, 'true']);
@@ -32,17 +33,6 @@ export async function createNetns(path: string): Promise<void> {
 
 /** Unpins and removes a namespace made by createNetns; one that is not there is fine. */
 export async function removeNetns(path: string): Promise<void> {
-  for (let attempt = 0; await isNetnsMounted(path); attempt++) {
-    try {
-      await exec('umount', attempt < 2 ? [path] : ['-l', path]);
-    } catch (e) {
-      if (attempt >= 4) throw new BerthError('IO', `unmounting the network namespace ${path}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
-    }
-  }
+  await unmountAll(path, `the network namespace ${path}`);
   await rm(path, { force: true });
-}
-
-async function isNetnsMounted(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { readFile, readlink, rename, symlink } from 'node:fs/promises';
+import { readlink, rename, symlink } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
+import { isMounted, unmountAll } from '../util/mounts.js';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { BerthError, errnoCode } from '../util/errors.js';
+import { BerthError } from '../util/errors.js';
 
 const run = promisify(execFile);
 
@@ -38,10 +39,7 @@ async function shortLink(root: string, layerDiffDir: string): Promise<string> {
   return join('l', name);
 }
 
-export async function isMounted(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
-}
+export { isMounted };
 
 /** Mounts the overlay: lower layers top first, as overlayfs wants them. Already mounted is fine. */
 /**
@@ -75,13 +73,6 @@ export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: 
   }
 }
 
-export async function unmountOverlay(dirs: OverlayDirs): Promise<void> {
-  for (let attempt = 0; await isMounted(dirs.merged); attempt++) {
-    try {
-      await run('umount', attempt < 3 ? [dirs.merged] : ['-l', dirs.merged]);
-    } catch (e) {
-      if (attempt >= 5) throw new BerthError('IO', `unmounting ${dirs.merged}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
-  }
+export function unmountOverlay(dirs: OverlayDirs): Promise<void> {
+  return unmountAll(dirs.merged);
 }

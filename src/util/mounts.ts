@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { BerthError, errnoCode } from './errors.js';
+
+const exec = promisify(execFile);
+
+/** Whether something is mounted at `path` in this mount namespace. */
+export async function isMounted(path: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === path);
+}
+
+/**
+ * Unmounts everything stacked at `path` (nothing there is fine): plainly first, lazily once a
+ * busy mount has been tried three times, waiting a little longer each time. `what` names the
+ * mount in the error.
+ */
+export async function unmountAll(path: string, what = path): Promise<void> {
+  for (let attempt = 0; await isMounted(path); attempt++) {
+    try {
+      await exec('umount', attempt < 3 ? [path] : ['-l', path]);
+    } catch (e) {
+      if (attempt >= 5) throw new BerthError('IO', `unmounting ${what}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
+      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    }
+  }
+}
