@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
@@ -57,7 +57,6 @@ async function shimDir(configDir: string): Promise<string> {
     await makeDirs(dir);
     await writeFile(`${path}.tmp`, SYSTEMD_RUN_SHIM);
     await chmod(`${path}.tmp`, 0o755);
-    const { rename } = await import('node:fs/promises');
     await rename(`${path}.tmp`, path);
   }
   return dir;

@@ -1,4 +1,5 @@
-import { exposedFromImage, inspectPorts } from '../../network/ports.js';
+import { inspectPorts } from '../../network/ports.js';
+import { exposedPortsOf } from './network-flags.js';
 import type { PortMapping } from '../../network/types.js';
 import type { ContainerRecord } from '../../store/containers.js';
 
@@ -22,10 +23,6 @@ const emptyAddress = {
 /** The ports as they are published: resolved while the container runs, as asked otherwise. */
 export function publishedPorts(c: ContainerRecord): PortMapping[] {
   return c.state.network?.ports ?? c.config.network.publish ?? [];
-}
-
-function exposed(c: ContainerRecord) {
-  return exposedFromImage(Object.fromEntries((c.config.network.expose ?? []).map((e) => [e, {}])));
 }
 
 function addresses(c: ContainerRecord, name: string): typeof emptyAddress {
@@ -75,7 +72,7 @@ export function networkSettings(c: ContainerRecord): object {
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: inspectPorts(publishedPorts(c), exposed(c)),
+    Ports: inspectPorts(publishedPorts(c), exposedPortsOf(c)),
     SandboxKey: sandbox,
     ...(names.length ? { Networks: networks } : {}),
   };

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
 import { subnetContains } from '../../network/cidr.js';
-import { assignHostPorts, checkConflicts, parseExpose, parsePublish } from '../../network/ports.js';
+import { assignHostPorts, checkConflicts, exposedFromImage, parseExpose, parsePublish, type ExposedPort } from '../../network/ports.js';
 import type { Network, PortMapping } from '../../network/types.js';
 import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { requireContainer } from './lookup.js';
-import { interfaceNames, parseNetworkRequest, type NetworkRequest } from './network-options.js';
+import { interfaceNames, MAC, parseNetworkRequest, type NetworkRequest } from './network-options.js';
 
 /** The network flags of run/create, as given. */
 export interface NetworkFlags {
@@ -23,7 +23,6 @@ export interface NetworkFlags {
   expose?: string[];
 }
 
-const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const MODES = new Set(['none', 'host', 'slirp4netns', 'bridge', 'private', 'default']);
 
 /**
@@ -142,8 +141,7 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
   // A host port taken now fails here, before anything is made (start checks again: it may be taken by then).
   const given = publish.filter((p) => p.host_port !== 0);
   if (given.length) {
-    const taken = (await store.containers()).flatMap((x) => x.state.network?.ports ?? []);
-    await assignHostPorts(given, taken);
+    await assignHostPorts(given, await portsInUse(store));
   }
   return {
     mode,
@@ -172,4 +170,17 @@ export function networkOwner(all: readonly ContainerRecord[], c: ContainerRecord
     throw new BerthError('CONTAINER_STATE', `cannot join the network namespace of ${target.name}: it is not running: container state improper`);
   }
   return target;
+}
+
+/**
+ * The host ports the running containers of this store publish (less `self`'s): netavark DNATs
+ * them without binding, so only the records tell.
+ */
+export async function portsInUse(store: Store, self?: string): Promise<PortMapping[]> {
+  return (await store.containers()).filter((x) => x.id !== self).flatMap((x) => x.state.network?.ports ?? []);
+}
+
+/** The container's exposed ports (the image's EXPOSE and `--expose`, kept as `80/tcp`). */
+export function exposedPortsOf(c: ContainerRecord): ExposedPort[] {
+  return exposedFromImage(Object.fromEntries((c.config.network.expose ?? []).map((e) => [e, {}])));
 }

@@ -15,7 +15,7 @@ export interface NetworkRequest {
   interfaceName?: string;
 }
 
-const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+export const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 /** The words that pick the default network (podman: `bridge`; `private`/`default` as root). */
 const DEFAULT_WORDS = new Set(['bridge', 'private', 'default']);

@@ -5,13 +5,13 @@ import { BerthError } from '../../util/errors.js';
 import { allocate, release } from '../../network/ipam.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
-import { assignHostPorts, exposedFromImage, publishAllMappings } from '../../network/ports.js';
+import { assignHostPorts, publishAllMappings } from '../../network/ports.js';
 import type { Network, NetworkOptions, PortMapping, StatusBlock } from '../../network/types.js';
 import { subnetContains, subnetsOverlap } from '../../network/cidr.js';
 import type { ContainerNetworkState, ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { trace } from '../../util/trace.js';
-import { networkOwner } from './network-flags.js';
+import { exposedPortsOf, networkOwner, portsInUse } from './network-flags.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { syncContainers } from './state.js';
 
@@ -46,10 +46,6 @@ function netavarkOptions(c: ContainerRecord, networks: Record<string, { network:
   return options;
 }
 
-/** The host ports other running containers of this store publish: netavark DNATs them without binding, so a bind test cannot see them. */
-async function portsInUse(store: Store, self: string): Promise<PortMapping[]> {
-  return (await store.containers()).filter((x) => x.id !== self && x.state.network).flatMap((x) => x.state.network!.ports);
-}
 
 /**
  * A bridge network's subnet must be its own bridge's on this host: another engine's bridge, or
@@ -74,7 +70,7 @@ async function checkSubnetFree(store: Store, defs: NetworkDefinitions, network: 
 export function requestedPorts(c: ContainerRecord): PortMapping[] {
   const publish = c.config.network.publish ?? [];
   if (!c.config.network.publishAll) return publish;
-  return publishAllMappings(exposedFromImage(Object.fromEntries((c.config.network.expose ?? []).map((e) => [e, {}]))), publish);
+  return publishAllMappings(exposedPortsOf(c), publish);
 }
 
 /**
