@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { berthBin, ok, run } from '../testing/cli.js';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { containerEnv, type ContainerEnv, inspectContainer as inspect } from '../testing/containers.js';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -15,11 +15,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
-}
-
-async function inspect(env: ContainerEnv, name: string): Promise<Record<string, any>> {
-  const r = await env.ok(['container', 'inspect', name]);
-  return (JSON.parse(r.stdout) as Record<string, any>[])[0]!;
 }
 
 describe('containers: run, exit codes and output', () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { freePort } from '../testing/registry.js';
 import { run } from '../testing/cli.js';
 
 /**
@@ -13,14 +14,6 @@ import { run } from '../testing/cli.js';
  */
 
 const tag = `c${process.pid}`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const curl = async (port: number) => (await run('curl', ['-sS', '-m', '3', `http://127.0.0.1:${port}/`])).stdout;
 

@@ -6,7 +6,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { containerEnv, type ContainerEnv, inspectContainer as inspect } from '../testing/containers.js';
+import { freePort } from '../testing/registry.js';
 import { run } from '../testing/cli.js';
 
 /**
@@ -16,19 +17,6 @@ import { run } from '../testing/cli.js';
  */
 
 const tag = `t${process.pid}`;
-
-async function inspect(env: ContainerEnv, name: string): Promise<Record<string, any>> {
-  return (JSON.parse((await env.ok(['container', 'inspect', name])).stdout) as Record<string, any>[])[0]!;
-}
-
-/** A TCP port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** What of a container is left on the host: its veth, netns mount, firewall rules (netavark names the container ID in a comment) and leases. */
 function leftovers(env: ContainerEnv, id: string): string[] {

@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
-
-async function inspect(env: ContainerEnv, name: string): Promise<Record<string, any>> {
-  return (JSON.parse((await env.ok(['container', 'inspect', name])).stdout) as Record<string, any>[])[0]!;
-}
+import { containerEnv, type ContainerEnv, inspectContainer as inspect } from '../testing/containers.js';
 
 /** podman 4.3's newer run/create flags, checked by their effect inside the container. */
 describe('run/create: the newer flags take effect in the container', { timeout: 240_000 }, () => {

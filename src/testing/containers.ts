@@ -43,6 +43,11 @@ export async function containerEnv(): Promise<ContainerEnv> {
   return env;
 }
 
+/** `container inspect NAME`'s one object. */
+export async function inspectContainer(env: ContainerEnv, name: string): Promise<Record<string, any>> {
+  return (JSON.parse((await env.ok(['container', 'inspect', name])).stdout) as Record<string, any>[])[0]!;
+}
+
 /** A build context under the environment's directory: each entry a file (parents made) with its content. */
 export function buildContext(env: ContainerEnv, name: string, files: Record<string, string>): string {
   const dir = join(env.dir, name);
