@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { makeDirs } from '../util/dirs.js';
+import { makeDirs, readdirIfExists } from '../util/dirs.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { goTimestamp } from '../oci/time.js';
@@ -60,13 +60,7 @@ export class NetworkDefinitions {
   }
 
   async list(): Promise<Network[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await readdirIfExists(this.dir);
     const found = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(join(this.dir, n))));
     return found.filter((n): n is Network => n !== undefined).sort((a, b) => a.name.localeCompare(b.name));
   }

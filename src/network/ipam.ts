@@ -1,7 +1,7 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
-import { makeDirs } from '../util/dirs.js';
+import { makeDirs, readdirIfExists } from '../util/dirs.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { formatIp, normalizeIp, parseIp, parseSubnet, type Cidr } from './cidr.js';
@@ -190,10 +190,7 @@ function leaseFile(dir: string, networkId: string): string {
 }
 
 async function networkIds(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch((e) => {
-    if (errnoCode(e) === 'ENOENT') return [] as string[];
-    throw e;
-  });
+  const names = await readdirIfExists(dir);
   return names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -'.json'.length));
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { makeDirs } from '../util/dirs.js';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDirs, readdirIfExists } from '../util/dirs.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseDigest } from '../oci/digest.js';
@@ -56,13 +56,7 @@ export class LayerStore {
   }
 
   async list(): Promise<LayerRecord[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await readdirIfExists(this.dir);
     const records = await Promise.all(names.map((n) => this.get(`sha256:${n}`).catch(() => undefined)));
     return records.filter((r): r is LayerRecord => r !== undefined);
   }
