@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
@@ -10,10 +11,13 @@ import type { NetworkOptions, StatusBlock } from './types.js';
 /** Where Debian, Fedora and a local build put podman's network helpers. */
 const HELPER_DIRS = ['/usr/local/libexec/podman', '/usr/local/lib/podman', '/usr/libexec/podman', '/usr/lib/podman'];
 
+/** podman's helper directories first (netavark is not on PATH in Debian's package), then PATH. */
 function helper(name: string): string | undefined {
-  for (const dir of HELPER_DIRS) if (existsSync(join(dir, name))) return join(dir, name);
-  for (const dir of (process.env['PATH'] ?? '').split(':')) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  return undefined;
+  for (const dir of HELPER_DIRS) {
+    const found = findExecutable(join(dir, name));
+    if (found) return found;
+  }
+  return findExecutable(name);
 }
 
 export function netavarkBinary(): string {
