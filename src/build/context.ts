@@ -154,17 +154,36 @@ export async function walkSource(source: CopySource, ctx?: BuildContext): Promis
 
 const HASH_CHUNK = 1 << 20;
 
+/** Files up to this size are kept in memory from the hash to the copy, within KEEP_BUDGET in all. */
+const KEEP_FILE = 1 << 20;
+const KEEP_BUDGET = 64 << 20;
+
+/**
+ * What hashing the sources read, for the copy to use: each source's entries (the walk is not done
+ * again) and the content of the small files (not read again), by host path.
+ */
+export interface WalkedSources {
+  entries: Map<CopySource, SourceEntry[]>;
+  contents: Map<string, Buffer>;
+}
+
 /**
  * What a COPY from the context depends on: each entry's path, type, mode and content (or link
- * target, or the first name of a hard-linked file), never its times or owner (a COPY makes files root's unless --chown says otherwise).
+ * target, or the first name of a hard-linked file), never its times or owner (a COPY makes files
+ * root's unless --chown says otherwise). Returns the digest and what was walked and read (the small
+ * files' content only unless `keep` is false).
  */
-export async function hashSources(sources: CopySource[], ctx: BuildContext): Promise<string> {
+export async function hashSources(sources: CopySource[], ctx: BuildContext, opts: { keep?: boolean } = {}): Promise<{ digest: string; walked: WalkedSources }> {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(HASH_CHUNK);
+  const walked: WalkedSources = { entries: new Map(), contents: new Map() };
+  let kept = 0;
   // A second name of a file is copied as a hard link to the first: that is part of the result.
   const firstNames = new Map<string, string>();
   for (const s of sources) {
-    for (const e of await walkSource(s, ctx)) {
+    const entries = await walkSource(s, ctx);
+    walked.entries.set(s, entries);
+    for (const e of entries) {
       h.update(`${s.rel}\0${e.rel}\0${e.st.mode.toString(8)}\0`);
       const linkKey = e.st.isFile() && e.st.nlink > 1 ? `${e.st.dev}:${e.st.ino}` : undefined;
       const first = linkKey === undefined ? undefined : firstNames.get(linkKey);
@@ -173,14 +192,32 @@ export async function hashSources(sources: CopySource[], ctx: BuildContext): Pro
       else if (e.st.isSymbolicLink()) h.update(`link:${readlinkSync(e.path)}\0`);
       else if (e.st.isFile()) {
         h.update(`file:${e.st.size}:`);
-        hashFile(h, e.path, buf);
+        if (opts.keep !== false && e.st.size <= KEEP_FILE && kept + e.st.size <= KEEP_BUDGET) {
+          const content = readSmallFile(e.path, e.st.size);
+          h.update(content);
+          walked.contents.set(e.path, content);
+          kept += content.length;
+        } else hashFile(h, e.path, buf);
         h.update('\0');
       }
     }
     // Let other stages' output through between sources.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return h.digest('hex');
+  return { digest: h.digest('hex'), walked };
+}
+
+/** A file's bytes, read whole (up to `size`: a file that shrank gives what it has). */
+function readSmallFile(path: string, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let n = 0;
+  try {
+    for (let r; n < size && (r = readSync(fd, buf, n, size - n, null)) > 0; ) n += r;
+  } finally {
+    closeSync(fd);
+  }
+  return n === size ? buf : buf.subarray(0, n);
 }
 
 function hashFile(h: Hash, path: string, buf: Buffer): void {

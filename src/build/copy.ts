@@ -9,7 +9,7 @@ import { mountOverlay, unmountOverlay } from '../store/overlay.js';
 import type { Store } from '../store/store.js';
 import { PatternMatcher } from '../dockerfile/index.js';
 import { BerthError } from '../util/errors.js';
-import { walkSource, type BuildContext, type CopySource } from './context.js';
+import { walkSource, type BuildContext, type CopySource, type WalkedSources } from './context.js';
 
 const run = promisify(execFile);
 
@@ -32,6 +32,8 @@ export interface CopyPlan {
    * pivot with --parents) and against a file source's name.
    */
   exclude?: readonly string[];
+  /** What hashing the sources walked and read already (hashSources): not walked or read again. */
+  walked?: WalkedSources;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
     // Host paths of the directories this copy made or kept: a child's parent is then known without
     // resolving it again (it is a real directory, no link to follow).
     const dirs = new Map<string, string>();
-    for (const entry of await walkSource(source, plan.ctx)) {
+    for (const entry of plan.walked?.entries.get(source) ?? (await walkSource(source, plan.ctx))) {
       if (st.isDirectory() && entry.rel === '' && keep === '') continue; // the destination directory keeps its own metadata
       if (matcher && entry.rel !== '' && matcher.matchesOrParentMatches(keep === '' ? entry.rel : `${keep}/${entry.rel}`)) continue;
       const to = entry.rel === '' ? base : posix.join(base, entry.rel);
@@ -93,7 +95,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       const linkKey = entry.st.isFile() && entry.st.nlink > 1 ? `${entry.st.dev}:${entry.st.ino}` : undefined;
       const first = linkKey === undefined ? undefined : links.get(linkKey);
       if (first !== undefined) linkEntry(first, to, host);
-      else copyEntry(entry.path, entry.st, to, host, owner, plan.mode);
+      else copyEntry(entry.path, entry.st, to, host, owner, plan.mode, plan.walked?.contents.get(entry.path));
       if (linkKey !== undefined && first === undefined) links.set(linkKey, host);
       if (entry.st.isDirectory()) dirs.set(to, host);
     }
@@ -104,7 +106,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
  * One entry, with synchronous calls: a COPY of a large context is tens of thousands of them, and a
  * thread-pool round trip each would cost more than the calls themselves.
  */
-function copyEntry(from: string, st: Stats, to: string, host: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined): void {
+function copyEntry(from: string, st: Stats, to: string, host: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined, content?: Buffer): void {
   const existing = lstatSync(host, { throwIfNoEntry: false });
   const uid = owner?.uid ?? st.uid;
   const gid = owner?.gid ?? st.gid;
@@ -126,7 +128,8 @@ function copyEntry(from: string, st: Stats, to: string, host: string, owner: { u
     lutimesSync(host, st.atime, st.mtime);
   } else if (st.isFile()) {
     let fd: number;
-    if (st.size <= SMALL_FILE) fd = writeSmallFile(from, host, st.size);
+    if (content !== undefined) fd = writeBytes(host, content);
+    else if (st.size <= SMALL_FILE) fd = writeBytes(host, readWhole(from, st.size));
     else {
       copyFileSync(from, host);
       fd = openSync(host, constants.O_WRONLY | constants.O_NOFOLLOW);
@@ -154,8 +157,8 @@ function linkEntry(first: string, to: string, host: string): void {
 /** Files up to this size are read whole and written: copy_file_range through overlayfs costs more than the bytes. */
 const SMALL_FILE = 1 << 20;
 
-/** Writes `from`'s bytes into a new file `to`; returns it open, for its owner, mode and times. */
-function writeSmallFile(from: string, to: string, size: number): number {
+/** A file's bytes, read whole (up to `size`). */
+function readWhole(from: string, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
   const src = openSync(from, constants.O_RDONLY | constants.O_NOFOLLOW);
   let n = 0;
@@ -164,9 +167,14 @@ function writeSmallFile(from: string, to: string, size: number): number {
   } finally {
     closeSync(src);
   }
+  return n === size ? buf : buf.subarray(0, n);
+}
+
+/** Writes `bytes` into a new file `to`; returns it open, for its owner, mode and times. */
+function writeBytes(to: string, bytes: Buffer): number {
   const dst = openSync(to, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
-    for (let off = 0; off < n; ) off += writeSync(dst, buf, off, n - off);
+    for (let off = 0; off < bytes.length; ) off += writeSync(dst, bytes, off, bytes.length - off);
   } catch (e) {
     closeSync(dst);
     throw e;
@@ -237,19 +245,19 @@ export async function imageSources(root: string, words: string[]): Promise<CopyS
 }
 
 /**
- * Mounts `imageId`'s layers with a fresh upperdir (and the COPY --from image's, read through its
- * own overlay), lets `fill` write into the root, and returns the upperdir: the layer's content.
+ * Mounts the image whose layers are `chain` with a fresh upperdir (and the COPY --from image's,
+ * read through its own overlay), lets `fill` write into the root, and returns the upperdir: the
+ * layer's content.
  */
-export async function copyLayer(store: Store, imageId: string, sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
+export async function copyLayer(store: Store, chain: readonly string[], sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
   const dir = await store.tmp.make('build-copy');
-  const images = await store.images();
-  const layersOf = (id: string) => (images.find((i) => i.id === id)?.layers ?? []).map((c) => store.layers.diffDir(c));
+  const sourceLayers = sourceImage ? ((await store.images()).find((i) => i.id === sourceImage)?.layers ?? []) : [];
   const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
   const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
   try {
-    await mountOverlay(store.root, layersOf(imageId), target, { volatile: true });
+    await mountOverlay(store.root, chain.map((c) => store.layers.diffDir(c)), target, { volatile: true });
     try {
-      if (sourceImage) await mountOverlay(store.root, layersOf(sourceImage), source, { volatile: true });
+      if (sourceImage) await mountOverlay(store.root, sourceLayers.map((c) => store.layers.diffDir(c)), source, { volatile: true });
       await fill(target.merged, sourceImage ? source.merged : undefined);
     } finally {
       if (sourceImage) await unmountOverlay(source);

@@ -115,7 +115,7 @@ export async function runMounts(store: Store, ins: Instruction, expand: (w: stri
         if (from === undefined || from === '') {
           // The context less .dockerignore, copied to temp space: a rw mount's writes go nowhere.
           const sources = contextSources(binds.ctx, source);
-          keys.push(`bind ${target}${ro} context ${JSON.stringify(source)} ${await hashSources(sources, binds.ctx)}`);
+          keys.push(`bind ${target}${ro} context ${JSON.stringify(source)} ${(await hashSources(sources, binds.ctx, { keep: false })).digest}`);
           prepares.push(async () => {
             const dir = await store.tmp.make('build-bind');
             cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -1,0 +1,63 @@
+import type { BaseImage } from '../engine/image-commit.js';
+import { BuildCache } from './cache.js';
+import type { BuildSession, StepContext, StepOutcome } from './state.js';
+
+/** What a step made: its image, and that image in memory for the next step. */
+export interface MadeImage {
+  id: string;
+  image?: BaseImage;
+}
+
+const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 11);
+const full = (id: string) => id.replace(/^sha256:/, '');
+
+/** Prints podman's pending `COMMIT name` line, once. */
+export function printCommit(session: BuildSession): void {
+  if (session.commitLine !== undefined) session.out(session.commitLine);
+  session.commitLine = undefined;
+}
+
+/** The `--> ID` line after the last step, as podman ends a build. */
+export function shortId(id: string): string {
+  return short(id);
+}
+
+/**
+ * Runs one step through the cache: `key` names what it does, `make` makes its image. `say` is
+ * where the stage's lines go; `outcome`, when a live display follows the steps, learns the outcome
+ * instead of the `-->` lines being printed. A hit gives no image in memory (it is read when needed).
+ */
+export async function throughCache(
+  session: BuildSession,
+  parent: string,
+  key: string,
+  make: () => Promise<MadeImage>,
+  say: (text: string) => void = session.out,
+  outcome?: StepOutcome,
+): Promise<MadeImage> {
+  const k = BuildCache.key(parent, `${session.format}${session.timesKey ? ` ${session.timesKey}` : ''}\n${key}`);
+  const live = session.opts.onStep !== undefined && outcome !== undefined;
+  if (!session.opts.noCache) {
+    const hit = await session.cache.lookup(k);
+    if (hit) {
+      if (!live) say(`--> Using cache ${full(hit)}\n`);
+      printCommit(session);
+      if (live) Object.assign(outcome, { id: hit, cached: true });
+      else say(`--> ${short(hit)}\n`);
+      return { id: hit };
+    }
+  }
+  const made = await make();
+  await session.cache.record(k, made.id, parent);
+  printCommit(session);
+  if (live) Object.assign(outcome, { id: made.id, cached: false });
+  else say(`--> ${short(made.id)}\n`);
+  return made;
+}
+
+/** A step of a stage through the cache: the stage moves on to the step's image. */
+export async function advance(step: StepContext, key: string, make: () => Promise<MadeImage>): Promise<void> {
+  const made = await throughCache(step.session, step.state.imageId, key, make, step.say, step.outcome);
+  step.state.imageId = made.id;
+  step.state.base = made.image;
+}
