@@ -23,7 +23,8 @@ export function shortId(id: string): string {
 }
 
 /**
- * Runs one step through the cache: `key` names what it does, `make` makes its image. `say` is
+ * Runs one step through the cache: `key` names what it does, `make` makes its image (told the top
+ * layer of the image the same step made before, if that image is still here). `say` is
  * where the stage's lines go; `outcome`, when a live display follows the steps, learns the outcome
  * instead of the `-->` lines being printed. A hit gives no image in memory (it is read when needed).
  */
@@ -31,14 +32,16 @@ export async function throughCache(
   session: BuildSession,
   parent: string,
   key: string,
-  make: () => Promise<MadeImage>,
+  make: (previousLayer?: string) => Promise<MadeImage>,
   say: (text: string) => void = session.out,
   outcome?: StepOutcome,
 ): Promise<MadeImage> {
   const k = BuildCache.key(parent, `${session.format}${session.timesKey ? ` ${session.timesKey}` : ''}\n${key}`);
   const live = session.opts.onStep !== undefined && outcome !== undefined;
+  // Asked with --no-cache too: the image this step made before tells which layer it will likely make.
+  const previous = await session.cache.lookup(k);
   if (!session.opts.noCache) {
-    const hit = await session.cache.lookup(k);
+    const hit = previous;
     if (hit) {
       if (!live) say(`--> Using cache ${full(hit)}\n`);
       printCommit(session);
@@ -47,7 +50,7 @@ export async function throughCache(
       return { id: hit };
     }
   }
-  const made = await make();
+  const made = await make(previous === undefined ? undefined : (await session.store.images()).find((i) => i.id === previous)?.layers.at(-1));
   await session.cache.record(k, made.id, parent);
   printCommit(session);
   if (live) Object.assign(outcome, { id: made.id, cached: false });
@@ -56,7 +59,7 @@ export async function throughCache(
 }
 
 /** A step of a stage through the cache: the stage moves on to the step's image. */
-export async function advance(step: StepContext, key: string, make: () => Promise<MadeImage>): Promise<void> {
+export async function advance(step: StepContext, key: string, make: (previousLayer?: string) => Promise<MadeImage>): Promise<void> {
   const made = await throughCache(step.session, step.state.imageId, key, make, step.say, step.outcome);
   step.state.imageId = made.id;
   step.state.base = made.image;

@@ -51,4 +51,34 @@ describe('commitImage', { timeout: 60_000 }, () => {
       await store.close();
     }
   });
+
+  it('makes the layer a step made before without unpacking it again, and unpacks one that differs', async () => {
+    const store = await Store.open({ root: join(tmp.path, 'again') });
+    try {
+      const upper = join(tmp.path, 'again-upper');
+      mkdirSync(upper, { recursive: true });
+      writeFileSync(join(upper, 'file'), 'same\n');
+      const scratch = await baseImage(store, undefined);
+      const step = () => ({ config: {}, layer: diffDirectory(upper, { mtime: 1 }), history: { created_by: 'step' }, format: 'oci' as const });
+      const first = await commitImage(store, scratch, step());
+      const previousLayer = first.record.layers[0]!;
+      const staged: unknown[] = [];
+      const stage = store.layers.stage.bind(store.layers);
+      store.layers.stage = async (...args: Parameters<typeof stage>) => {
+        staged.push(args[0]);
+        return stage(...args);
+      };
+      const again = await commitImage(store, scratch, { ...step(), previousLayer, created: new Date(1000) });
+      assert.notEqual(again.record.id, first.record.id);
+      assert.deepEqual(again.record.layers, first.record.layers);
+      assert.equal(staged.length, 0, 'the same layer is not unpacked again');
+      writeFileSync(join(upper, 'file'), 'different\n');
+      const changed = await commitImage(store, scratch, { ...step(), previousLayer });
+      assert.equal(staged.length, 1);
+      assert.notDeepEqual(changed.record.layers, first.record.layers);
+      assert.equal(await readFile(join(store.layers.diffDir(changed.record.layers[0]!), 'file'), 'utf8'), 'different\n');
+    } finally {
+      await store.close();
+    }
+  });
 });

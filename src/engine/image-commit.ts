@@ -30,6 +30,12 @@ export interface StepResult {
   created?: Date;
   /** The image config's author (`commit --author`). */
   author?: string;
+  /**
+   * The chain ID of the layer this step made the last time it ran (a build step run again with
+   * --no-cache, or after its cache entry was dropped): when that layer is still stored, the tar is
+   * only hashed into its blob first, and unpacked (read again, from the blob) only if it differs.
+   */
+  previousLayer?: string;
 }
 
 /**
@@ -79,7 +85,7 @@ export async function commitStep(store: Store, baseId: string | undefined, step:
  */
 export async function commitImage(store: Store, base: BaseImage, step: StepResult): Promise<{ record: ImageRecord; image: BaseImage }> {
   const created = goTimestamp(step.created ?? new Date());
-  const stored = step.layer ? await storeLayer(store, step.layer, base.chain.at(-1)) : undefined;
+  const stored = step.layer ? await storeLayer(store, step.layer, base.chain.at(-1), step.previousLayer) : undefined;
   const blob = stored?.blob;
   trace('commit: layer blob stored and unpacked');
   const config: ImageConfig = {
@@ -132,8 +138,23 @@ export async function commitImage(store: Store, base: BaseImage, step: StepResul
  * Stores a layer tar as an uncompressed blob and unpacks it into the layer store from the same
  * read, as a pull tees a download into its blob and its unpacking (transports/store.ts): the tar's
  * digest, hashed once for the blob, is its diff ID. The layer is published over `parentChain`.
+ * When `previous` (the layer the same step made before) is stored, the tar is likely the same
+ * again: it is hashed into its blob alone, and unpacked from the blob only if it is not that layer.
  */
-async function storeLayer(store: Store, tar: Readable, parentChain: string | undefined): Promise<{ blob: BlobInfo; chainID: string }> {
+async function storeLayer(store: Store, tar: Readable, parentChain: string | undefined, previous: string | undefined): Promise<{ blob: BlobInfo; chainID: string }> {
+  const chainOf = (digest: string) => (parentChain === undefined ? digest : chainIDs([parentChain, digest]).at(-1)!);
+  if (previous !== undefined && (await store.layers.get(previous))) {
+    const blob = await store.blobs.put(tar);
+    const chainID = chainOf(blob.digest);
+    if (!(await store.layers.get(chainID))) {
+      const staged = await store.layers.stage(store.blobs.open(blob.digest), { diffID: Promise.resolve(blob.digest) }).catch(async (e: unknown) => {
+        await store.collectGarbage({ candidates: { layers: [], blobs: [blob.digest] } }).catch(() => undefined);
+        throw e;
+      });
+      await publishStaged(store, staged, chainID, parentChain);
+    }
+    return { blob, chainID };
+  }
   const toBlob = new PassThrough();
   const toTar = new PassThrough();
   tar.on('error', (e) => {
@@ -162,7 +183,7 @@ async function storeLayer(store: Store, tar: Readable, parentChain: string | und
     // The tar's own failure (the step's diff) explains a broken unpack too: report the blob's first.
     throw b.status === 'rejected' ? b.reason : (st as PromiseRejectedResult).reason;
   }
-  const chainID = parentChain === undefined ? b.value.digest : chainIDs([parentChain, b.value.digest]).at(-1)!;
+  const chainID = chainOf(b.value.digest);
   await publishStaged(store, st.value, chainID, parentChain);
   return { blob: b.value, chainID };
 }

@@ -70,7 +70,7 @@ export async function handleCopy(ins: Instruction, step: StepContext): Promise<v
     }
     const key = `${ins.keyword.toUpperCase()} ${req.flags}${sourceKey} ${dest}`;
     trace('build: COPY sources hashed');
-    await advance(step, key, async () => {
+    await advance(step, key, async (previousLayer) => {
       const base = await currentBase(step);
       const layer = await copyLayer(store, base.chain, sourceImage, async (root, sourceRoot) => {
         const owner = req.chownSpec === undefined ? undefined : await ownerOf(root, req.chownSpec);
@@ -97,6 +97,7 @@ export async function handleCopy(ins: Instruction, step: StepContext): Promise<v
           history: { created_by: `/bin/sh -c #(nop) ${ins.keyword.toUpperCase()} ${req.flags}${sourceKey.split(' ').at(-1)} in ${dest}` },
           format: session.format,
           ...(session.created ? { created: session.created } : {}),
+          ...(previousLayer ? { previousLayer } : {}),
         });
         return { id: record.id, image };
       } finally {

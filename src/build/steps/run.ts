@@ -28,7 +28,7 @@ export async function handleRun(ins: Instruction, step: StepContext): Promise<vo
   // A secret's or cache's content is not part of the key: only where it is mounted.
   const limits = [...(opts.ulimits ?? []), ...(opts.securityOpt ?? [])];
   const key = `RUN ${JSON.stringify(argv)}\n${JSON.stringify(argEnv)}\n${network}${mounts.key ? `\n${mounts.key}` : ''}${limits.length ? `\n${JSON.stringify(limits)}` : ''}`;
-  await advance(step, key, async () => {
+  await advance(step, key, async (previousLayer) => {
     try {
       await mounts.prepare();
       const base = await currentBase(step);
@@ -58,6 +58,7 @@ export async function handleRun(ins: Instruction, step: StepContext): Promise<vo
             history: { created_by: ins.json ? `RUN ${JSON.stringify(argv)}` : argv.join(' ') },
             format: session.format,
             ...(session.created ? { created: session.created } : {}),
+            ...(previousLayer ? { previousLayer } : {}),
           });
           return { id: record.id, image };
         },
