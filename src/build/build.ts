@@ -79,6 +79,7 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     times: opts.timestamp !== undefined ? { mtime: opts.timestamp } : epoch !== undefined ? { timestamp: epoch } : {},
     timesKey: opts.timestamp !== undefined ? `timestamp ${opts.timestamp}` : epoch !== undefined ? `epoch ${epoch}` : '',
     results: new Map(),
+    resultImages: new Map(),
     imageIdOf,
     out,
     signal: aborter.signal,

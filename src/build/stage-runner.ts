@@ -75,6 +75,7 @@ export async function runStage(session: BuildSession, stage: Stage, view: StageV
       });
     }
     session.results.set(stage.index, state.imageId);
+    if (state.base) session.resultImages.set(stage.index, state.base);
     return firstImage;
   } catch (e) {
     // The stage that failed is named; the others, stopped because of it, say nothing more.

@@ -29,6 +29,8 @@ export interface BuildSession {
   timesKey: string;
   /** Each finished stage's (by index in the file) last image. */
   results: Map<number, string>;
+  /** That image in memory, when its stage's last step made it (a stage built FROM it starts there). */
+  resultImages: Map<number, BaseImage>;
   /** An image named in the build (not a stage), found or pulled once per build. */
   imageIdOf: (name: string) => Promise<string>;
   out: (text: string) => void;

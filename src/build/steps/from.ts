@@ -30,7 +30,7 @@ export async function startStage(session: BuildSession, stage: Stage, say: (text
   } else {
     imageId = await session.imageIdOf(stage.base);
   }
-  const base = await baseImage(store, imageId);
+  const base = (dep ? session.resultImages.get(dep.index) : undefined) ?? (await baseImage(store, imageId));
   const run: ContainerConfig = structuredClone(base.config.config ?? {});
   // As buildah (imagebuilder's FromImage): a base without PATH gets the default one, first.
   if (!(run.Env ?? []).some((e) => e.startsWith('PATH='))) run.Env = [`PATH=${DEFAULT_PATH}`, ...(run.Env ?? [])];
