@@ -23,8 +23,9 @@ export function shortId(id: string): string {
 }
 
 /**
- * Runs one step through the cache: `key` names what it does, `make` makes its image (told the top
- * layer of the image the same step made before, if that image is still here). `say` is
+ * Runs one step through the cache: `key` names what it does, `make` makes its image (told, in a
+ * build with fixed times, the top layer of the image the same step made before, if that image is
+ * still here). `say` is
  * where the stage's lines go; `outcome`, when a live display follows the steps, learns the outcome
  * instead of the `-->` lines being printed. A hit gives no image in memory (it is read when needed).
  */
@@ -50,7 +51,10 @@ export async function throughCache(
       return { id: hit };
     }
   }
-  const made = await make(previous === undefined ? undefined : (await session.store.images()).find((i) => i.id === previous)?.layers.at(-1));
+  // With times fixed (--timestamp, SOURCE_DATE_EPOCH) the same step most likely makes the same
+  // layer again; otherwise new directories' times differ at every run, and guessing would cost a read.
+  const reproducible = session.timesKey !== '' && previous !== undefined;
+  const made = await make(reproducible ? (await session.store.images()).find((i) => i.id === previous)?.layers.at(-1) : undefined);
   await session.cache.record(k, made.id, parent);
   printCommit(session);
   if (live) Object.assign(outcome, { id: made.id, cached: false });

@@ -31,9 +31,10 @@ export interface StepResult {
   /** The image config's author (`commit --author`). */
   author?: string;
   /**
-   * The chain ID of the layer this step made the last time it ran (a build step run again with
-   * --no-cache, or after its cache entry was dropped): when that layer is still stored, the tar is
-   * only hashed into its blob first, and unpacked (read again, from the blob) only if it differs.
+   * The chain ID of the layer this step made the last time it ran, when it likely makes the same
+   * again (a reproducible build step run again with --no-cache): when that layer is still stored,
+   * the tar is only hashed into its blob first, and unpacked (read again, from the blob) only if it
+   * differs.
    */
   previousLayer?: string;
 }
