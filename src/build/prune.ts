@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pruneImages } from '../engine/images.js';
+import { pruneImages } from '../engine/images/records.js';
 import type { Store } from '../store/store.js';
 import { BuildCache } from './cache.js';
 

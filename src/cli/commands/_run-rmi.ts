@@ -1,4 +1,4 @@
-import { removeImages } from '../../engine/images.js';
+import { removeImages } from '../../engine/images/records.js';
 import type { Store } from '../../store/store.js';
 
 /**

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { buildImage, type PullPolicy } from '../../build/index.js';
 import { withStore } from '../../engine/engine.js';
-import { imageEvent } from '../../engine/events.js';
+import { imageEvent } from '../../engine/system/events.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFile } from '../../util/user-file.js';
 import { buildProgress } from '../build-progress.js';

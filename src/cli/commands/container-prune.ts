@@ -1,5 +1,5 @@
 import { withStore } from '../../engine/engine.js';
-import { pruneContainers } from '../../engine/prune.js';
+import { pruneContainers } from '../../engine/containers/prune.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import { confirm } from '../confirm.js';

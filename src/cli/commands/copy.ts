@@ -1,5 +1,5 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { copyImage, parseMultiArch, type MultiArch } from '../../engine/copy.js';
+import { copyImage, parseMultiArch, type MultiArch } from '../../engine/images/copy.js';
 import { withStore } from '../../engine/engine.js';
 import { hostPlatform, type Platform } from '../../oci/platform.js';
 import { BerthError } from '../../util/errors.js';

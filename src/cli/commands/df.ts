@@ -1,4 +1,4 @@
-import { diskSummary, type DiskSummary } from '../../engine/disk-summary.js';
+import { diskSummary, type DiskSummary } from '../../engine/system/disk-summary.js';
 import { withStore } from '../../engine/engine.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';

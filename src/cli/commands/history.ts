@@ -1,5 +1,5 @@
 import { withStore } from '../../engine/engine.js';
-import { imageConfig } from '../../engine/images.js';
+import { imageConfig } from '../../engine/images/records.js';
 import { requireImage } from '../../store/lookup.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';

@@ -1,4 +1,4 @@
-import { mountImage, mountedImages, unmountImage } from '../../engine/image-mount.js';
+import { mountImage, mountedImages, unmountImage } from '../../engine/images/mount.js';
 import { withStore } from '../../engine/engine.js';
 import { requireImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';

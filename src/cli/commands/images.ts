@@ -1,6 +1,6 @@
 import { BuildCache } from '../../build/cache.js';
 import { withStore } from '../../engine/engine.js';
-import { imageConfig, repoAndTag, repoDigests } from '../../engine/images.js';
+import { imageConfig, repoAndTag, repoDigests } from '../../engine/images/records.js';
 import { namesHistory, type ImageRecord } from '../../store/images.js';
 import { findImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';

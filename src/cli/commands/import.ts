@@ -1,4 +1,4 @@
-import { importImage } from '../../engine/archive.js';
+import { importImage } from '../../engine/images/archive.js';
 import { withStore } from '../../engine/engine.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,5 +1,5 @@
 import { withStore } from '../../engine/engine.js';
-import { inspectImage } from '../../engine/inspect.js';
+import { inspectImage } from '../../engine/images/inspect.js';
 import { findImage, requireImage } from '../../store/lookup.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -44,7 +44,7 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     import('../../engine/containers/state.js'),
     import('../../engine/containers/lookup.js'),
     import('../../engine/containers/inspect.js'),
-    import('../../engine/volumes.js'),
+    import('../../engine/volumes/volumes.js'),
   ]);
   await withStore(engineOptions(g), async (store) => {
     const want = (kind: string) => opts.type === 'all' || opts.type === kind;

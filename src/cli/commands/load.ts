@@ -1,4 +1,4 @@
-import { loadImages } from '../../engine/archive.js';
+import { loadImages } from '../../engine/images/archive.js';
 import { withStore } from '../../engine/engine.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { BerthError } from '../../util/errors.js';

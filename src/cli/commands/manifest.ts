@@ -1,5 +1,5 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { addToList, annotateList, createList, inspectList, listExists, pushList, removeFromList, removeLists, type EntryAnnotations } from '../../engine/manifests.js';
+import { addToList, annotateList, createList, inspectList, listExists, pushList, removeFromList, removeLists, type EntryAnnotations } from '../../engine/images/manifests.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';

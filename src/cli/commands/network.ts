@@ -1,6 +1,6 @@
 import { withStore } from '../../engine/engine.js';
-import { connectContainer, createNetwork, disconnectContainer, getNetwork, listNetworks, containersOn, pruneNetworks, reloadNetworks, removeNetwork } from '../../engine/networks.js';
-import { networkDefinitions } from '../../engine/networks.js';
+import { connectContainer, createNetwork, disconnectContainer, getNetwork, listNetworks, containersOn, pruneNetworks, reloadNetworks, removeNetwork } from '../../engine/networks/networks.js';
+import { networkDefinitions } from '../../engine/networks/networks.js';
 import { latestContainer } from '../../engine/containers/lookup.js';
 import type { Network } from '../../network/types.js';
 import { BerthError } from '../../util/errors.js';

@@ -1,5 +1,5 @@
 import { withStore } from '../../engine/engine.js';
-import { imageEvent } from '../../engine/events.js';
+import { imageEvent } from '../../engine/system/events.js';
 import { pullImages } from '../../transports/docker/index.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';

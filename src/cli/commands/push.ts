@@ -1,6 +1,6 @@
 import { writeUserFile } from '../../util/user-file.js';
 import { withStore } from '../../engine/engine.js';
-import { imageEvent } from '../../engine/events.js';
+import { imageEvent } from '../../engine/system/events.js';
 import { findImage } from '../../store/lookup.js';
 import { pushImage, type PushFormat } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';

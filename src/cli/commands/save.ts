@@ -1,4 +1,4 @@
-import { saveImages, type SaveFormat } from '../../engine/archive.js';
+import { saveImages, type SaveFormat } from '../../engine/images/archive.js';
 import { withStore } from '../../engine/engine.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

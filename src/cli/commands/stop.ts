@@ -14,7 +14,7 @@ import { syncContainers } from '../../engine/containers/state.js';
 import type { Store } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { withStore } from '../../engine/engine.js';
-import { containerEvent } from '../../engine/events.js';
+import { containerEvent } from '../../engine/system/events.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { withStore } from '../../engine/engine.js';
-import { parseSyncYaml, syncImages, type SyncOptions, type SyncSource } from '../../engine/sync.js';
+import { parseSyncYaml, syncImages, type SyncOptions, type SyncSource } from '../../engine/images/sync.js';
 import { parseNormalizedNamed } from '../../oci/reference.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,6 +1,6 @@
 import { pruneBuildCache } from '../../build/index.js';
 import { resolveStorePaths, withStore } from '../../engine/engine.js';
-import { resetStore, sweepDanglingLayerLinks } from '../../engine/reset.js';
+import { resetStore, sweepDanglingLayerLinks } from '../../engine/system/reset.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

@@ -1,6 +1,6 @@
 import { removeContainer } from '../../engine/containers/lifecycle.js';
 import { withStore } from '../../engine/engine.js';
-import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, volumeUsers } from '../../engine/volumes.js';
+import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, volumeUsers } from '../../engine/volumes/volumes.js';
 import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';

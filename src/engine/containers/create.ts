@@ -13,9 +13,9 @@ import type { Store } from '../../store/store.js';
 import type { PullOptions } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
-import { imageConfig } from '../images.js';
-import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
-import { containerEvent, imageEvent } from '../events.js';
+import { imageConfig } from '../images/records.js';
+import { anonymousVolumeName, ensureVolumes } from '../volumes/volumes.js';
+import { containerEvent, imageEvent } from '../system/events.js';
 import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
@@ -217,7 +217,7 @@ const LOCAL_TRANSPORT = /^(docker-archive|oci-archive|oci|dir):/;
 
 /** podman's run of `docker-archive:FILE` and the like: the image is stored first (with the names it carries), then run. */
 async function storeFromArchive(store: Store, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  const { storeFromTransport } = await import('../copy.js');
+  const { storeFromTransport } = await import('../images/copy.js');
   const image = await storeFromTransport(store, name, opts.onProgress);
   await imageEvent(store, 'pull', image.id, name);
   return image;

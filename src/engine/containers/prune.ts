@@ -1,9 +1,9 @@
-import type { ContainerRecord } from '../store/containers.js';
-import type { Store } from '../store/store.js';
-import { isBerthError } from '../util/errors.js';
-import { removeContainer } from './containers/lifecycle.js';
-import { syncContainers } from './containers/state.js';
-import { containerSize } from './disk-usage.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { isBerthError } from '../../util/errors.js';
+import { removeContainer } from './lifecycle.js';
+import { syncContainers } from './state.js';
+import { containerSize } from '../system/disk-usage.js';
 
 /** States in which a container holds no process: what `container prune` takes. */
 const STOPPED = new Set(['created', 'exited']);

@@ -1,15 +1,15 @@
 import type { Readable } from 'node:stream';
-import type { Image, Layer } from '../image/image.js';
-import { digestOf } from '../oci/digest.js';
-import { MediaType } from '../oci/mediatypes.js';
-import { parseImageConfig, parseManifest, toDockerManifest, toOciManifest, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../oci/manifest.js';
-import { hostPlatform } from '../oci/platform.js';
-import type { ImageRecord } from '../store/images.js';
-import { requireImage } from '../store/lookup.js';
-import type { Store } from '../store/store.js';
-import { readStoreImage, writeStoreImage } from '../transports/store.js';
-import { trace } from '../util/trace.js';
-import { goTimestamp } from '../oci/time.js';
+import type { Image, Layer } from '../../image/image.js';
+import { digestOf } from '../../oci/digest.js';
+import { MediaType } from '../../oci/mediatypes.js';
+import { parseImageConfig, parseManifest, toDockerManifest, toOciManifest, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/manifest.js';
+import { hostPlatform } from '../../oci/platform.js';
+import type { ImageRecord } from '../../store/images.js';
+import { requireImage } from '../../store/lookup.js';
+import type { Store } from '../../store/store.js';
+import { readStoreImage, writeStoreImage } from '../../transports/store.js';
+import { trace } from '../../util/trace.js';
+import { goTimestamp } from '../../oci/time.js';
 
 export type ImageFormat = 'oci' | 'docker';
 

@@ -1,23 +1,23 @@
 import type { Writable } from 'node:stream';
-import { makeDirs } from '../util/dirs.js';
-import { writeUserFileStream } from '../util/user-file.js';
+import { makeDirs } from '../../util/dirs.js';
+import { writeUserFileStream } from '../../util/user-file.js';
 import { dirname } from 'node:path';
-import { bundleAsOci, mapChildren } from '../image/bundle.js';
-import type { Image, ImageIndexBundle, NamedImage } from '../image/image.js';
-import { checkCompressionLevel, recompressImage } from '../image/recompress.js';
-import type { Platform } from '../oci/platform.js';
-import { parseNormalizedNamed, withDefaultTag, type ImageReference } from '../oci/reference.js';
-import { findImage, storedName } from '../store/lookup.js';
-import type { Store } from '../store/store.js';
-import { readDockerArchive, writeDockerArchive } from '../transports/docker-archive.js';
-import { formatOf, readRegistryImage, readRegistryIndex, writeRegistryImage, writeRegistryIndex, type RegistryOptions } from '../transports/docker/index.js';
-import { readDirImage, readDirIndex, writeDirImage, writeDirIndex } from '../transports/dir.js';
-import { DirectoryFiles, openTarArchive } from '../transports/files.js';
-import { readOciLayout, readOciLayoutIndex, writeOciArchive, writeOciDir } from '../transports/oci-layout.js';
-import { readStoreImage, writeStoreImage } from '../transports/store.js';
-import { BerthError } from '../util/errors.js';
-import type { ProgressSink } from '../util/progress.js';
-import type { ImageRecord } from '../store/images.js';
+import { bundleAsOci, mapChildren } from '../../image/bundle.js';
+import type { Image, ImageIndexBundle, NamedImage } from '../../image/image.js';
+import { checkCompressionLevel, recompressImage } from '../../image/recompress.js';
+import type { Platform } from '../../oci/platform.js';
+import { parseNormalizedNamed, withDefaultTag, type ImageReference } from '../../oci/reference.js';
+import { findImage, storedName } from '../../store/lookup.js';
+import type { Store } from '../../store/store.js';
+import { readDockerArchive, writeDockerArchive } from '../../transports/docker-archive.js';
+import { formatOf, readRegistryImage, readRegistryIndex, writeRegistryImage, writeRegistryIndex, type RegistryOptions } from '../../transports/docker/index.js';
+import { readDirImage, readDirIndex, writeDirImage, writeDirIndex } from '../../transports/dir.js';
+import { DirectoryFiles, openTarArchive } from '../../transports/files.js';
+import { readOciLayout, readOciLayoutIndex, writeOciArchive, writeOciDir } from '../../transports/oci-layout.js';
+import { readStoreImage, writeStoreImage } from '../../transports/store.js';
+import { BerthError } from '../../util/errors.js';
+import type { ProgressSink } from '../../util/progress.js';
+import type { ImageRecord } from '../../store/images.js';
 
 /**
  * skopeo copy: one image from any transport to any other, streamed (layers go from the source's

@@ -1,6 +1,6 @@
-import type { ImageRecord } from '../store/images.js';
-import type { Store } from '../store/store.js';
-import { imageConfig, repoDigests } from './images.js';
+import type { ImageRecord } from '../../store/images.js';
+import type { Store } from '../../store/store.js';
+import { imageConfig, repoDigests } from './records.js';
 
 /** `image inspect`, in podman's JSON shape. */
 export async function inspectImage(store: Store, image: ImageRecord): Promise<Record<string, unknown>> {

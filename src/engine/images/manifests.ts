@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { digestOf } from '../oci/digest.js';
-import { parseImageConfig, type Descriptor, type DescriptorPlatform, type ImageIndex } from '../oci/manifest.js';
-import { MediaType } from '../oci/mediatypes.js';
-import { hostPlatform } from '../oci/platform.js';
-import { formatReference, parseNormalizedNamed, withDefaultTag, type ImageReference } from '../oci/reference.js';
-import type { Image, ImageIndexBundle, ManifestBlob } from '../image/image.js';
-import { manifestLists, updateManifestLists, type ManifestListEntry, type ManifestListRecord } from '../store/manifest-lists.js';
-import { findImage, requireImage, storedName } from '../store/lookup.js';
-import type { Store } from '../store/store.js';
-import { readStoreImage } from '../transports/store.js';
-import { readRegistryImage, readRegistryIndex, registriesConf, RegistryClient, stripDockerTransport, writeRegistryIndex, type RegistryOptions } from '../transports/docker/index.js';
-import { BerthError } from '../util/errors.js';
+import { digestOf } from '../../oci/digest.js';
+import { parseImageConfig, type Descriptor, type DescriptorPlatform, type ImageIndex } from '../../oci/manifest.js';
+import { MediaType } from '../../oci/mediatypes.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { formatReference, parseNormalizedNamed, withDefaultTag, type ImageReference } from '../../oci/reference.js';
+import type { Image, ImageIndexBundle, ManifestBlob } from '../../image/image.js';
+import { manifestLists, updateManifestLists, type ManifestListEntry, type ManifestListRecord } from '../../store/manifest-lists.js';
+import { findImage, requireImage, storedName } from '../../store/lookup.js';
+import type { Store } from '../../store/store.js';
+import { readStoreImage } from '../../transports/store.js';
+import { readRegistryImage, readRegistryIndex, registriesConf, RegistryClient, stripDockerTransport, writeRegistryIndex, type RegistryOptions } from '../../transports/docker/index.js';
+import { BerthError } from '../../util/errors.js';
 
 /** What `manifest add` and `manifest annotate` may set on an entry. */
 export interface EntryAnnotations {

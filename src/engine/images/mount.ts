@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageRecord } from '../store/images.js';
-import { isMounted, mountOverlay, overlayDirs, unmountOverlay, type OverlayDirs } from '../store/overlay.js';
-import type { Store } from '../store/store.js';
+import type { ImageRecord } from '../../store/images.js';
+import { isMounted, mountOverlay, overlayDirs, unmountOverlay, type OverlayDirs } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
 
 /**
  * `image mount`: an image's root file system, its layers stacked read-only under

@@ -15,12 +15,12 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import type { Image, Layer } from '../../image/image.js';
 import { recompressImage, type CompressedBlob } from '../../image/recompress.js';
-import { readStoreImage, writeStoreImage } from '../store.js';
-import { blobExists } from './blobs.js';
-import { RegistryClient, type RegistryOptions } from './client.js';
+import { readStoreImage, writeStoreImage } from '../../transports/store.js';
+import { blobExists } from '../../transports/docker/blobs.js';
+import { RegistryClient, type RegistryOptions } from '../../transports/docker/client.js';
 import { CompressedLayers } from './compressed-layers.js';
-import { readRegistryImage } from './reader.js';
-import { formatOf, writeRegistryImage, type PushFormat } from './writer.js';
+import { readRegistryImage } from '../../transports/docker/reader.js';
+import { formatOf, writeRegistryImage, type PushFormat } from '../../transports/docker/writer.js';
 
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { ImageRecord } from '../store/images.js';
-import { neededImages, planRemoval } from './images.js';
+import type { ImageRecord } from '../../store/images.js';
+import { neededImages, planRemoval } from './records.js';
 
 const image = (id: string, layers: string[], names: string[] = []): ImageRecord => ({
   id,

@@ -1,11 +1,11 @@
-import { parseImageConfig, type ImageConfig } from '../oci/manifest.js';
-import { parseNormalizedNamed, referenceName } from '../oci/reference.js';
-import type { ContainerRecord } from '../store/containers.js';
-import type { ImageRecord } from '../store/images.js';
-import { findImage, requireImage, storedName } from '../store/lookup.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
-import { imageEvent } from './events.js';
+import { parseImageConfig, type ImageConfig } from '../../oci/manifest.js';
+import { parseNormalizedNamed, referenceName } from '../../oci/reference.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { ImageRecord } from '../../store/images.js';
+import { findImage, requireImage, storedName } from '../../store/lookup.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { imageEvent } from '../system/events.js';
 
 export function repoAndTag(name: string): { repository: string; tag: string } {
   const at = name.indexOf('@');
@@ -173,7 +173,7 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
     const copy = structuredClone(await store.images());
     const doomed = new Set(applyRemovals(copy, targetsOf(copy), [], opts).removed.map((i) => i.id));
     if (doomed.size > 0) {
-      const { removeContainer } = await import('./containers/lifecycle.js');
+      const { removeContainer } = await import('../containers/lifecycle.js');
       for (const c of await store.containers()) if (doomed.has(c.image)) await removeContainer(store, c.id, { force: true });
     }
   }

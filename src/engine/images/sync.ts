@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseNormalizedNamed, type ImageReference } from '../oci/reference.js';
-import type { Store } from '../store/store.js';
-import { listRegistryTags, type RegistryOptions } from '../transports/docker/index.js';
-import { BerthError } from '../util/errors.js';
+import { parseNormalizedNamed, type ImageReference } from '../../oci/reference.js';
+import type { Store } from '../../store/store.js';
+import { listRegistryTags, type RegistryOptions } from '../../transports/docker/index.js';
+import { BerthError } from '../../util/errors.js';
 import { copyImage, type MultiArch } from './copy.js';
 
 /**

@@ -1,15 +1,15 @@
-import { DEFAULT_NETWORK, NetworkDefinitions, type CreateNetworkOptions } from '../network/definitions.js';
-import { removeNetworkLeases } from '../network/ipam.js';
-import type { Network } from '../network/types.js';
-import type { ContainerRecord, NetworkAttachment } from '../store/containers.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
-import { networkEvent } from './events.js';
-import { getContainer, removeContainer, withContainerLock } from './containers/lifecycle.js';
-import { writeEtcFiles } from './containers/network.js';
-import { connectRunning, disconnectRunning, networkRunDir, reloadContainerNetwork } from './containers/network-setup.js';
-import { containerPaths } from './containers/paths.js';
-import { subnetContains } from '../network/cidr.js';
+import { DEFAULT_NETWORK, NetworkDefinitions, type CreateNetworkOptions } from '../../network/definitions.js';
+import { removeNetworkLeases } from '../../network/ipam.js';
+import type { Network } from '../../network/types.js';
+import type { ContainerRecord, NetworkAttachment } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { networkEvent } from '../system/events.js';
+import { getContainer, removeContainer, withContainerLock } from '../containers/lifecycle.js';
+import { writeEtcFiles } from '../containers/network.js';
+import { connectRunning, disconnectRunning, networkRunDir, reloadContainerNetwork } from '../containers/network-setup.js';
+import { containerPaths } from '../containers/paths.js';
+import { subnetContains } from '../../network/cidr.js';
 import { join } from 'node:path';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { SecretStore, type SecretRecord } from '../store/secrets.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
-import { secretEvent } from './events.js';
+import { SecretStore, type SecretRecord } from '../../store/secrets.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { secretEvent } from '../system/events.js';
 
 /**
  * Secrets (podman's `secret` verbs, file driver): bytes kept in the store, outside every image,

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DirLock } from '../util/lock.js';
+import { DirLock } from '../../util/lock.js';
 
 /**
  * The event log on disk: JSON lines in `events.log`, and the lines before them in `events.log.1`.

@@ -1,7 +1,7 @@
-import type { Store } from '../store/store.js';
-import { syncContainers } from './containers/state.js';
+import type { Store } from '../../store/store.js';
+import { syncContainers } from '../containers/state.js';
 import { containerSize, volumeSize } from './disk-usage.js';
-import { volumeUsers } from './volumes.js';
+import { volumeUsers } from '../volumes/volumes.js';
 
 /** One row of `system df`: how many, how many in use, their bytes and the bytes a prune would free. */
 export interface DiskSummary {

@@ -1,10 +1,10 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerRecord } from '../store/containers.js';
-import type { Store } from '../store/store.js';
-import { errnoCode } from '../util/errors.js';
-import { overlayDirs } from '../store/overlay.js';
-import { volumeDataDir } from './volumes.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { errnoCode } from '../../util/errors.js';
+import { overlayDirs } from '../../store/overlay.js';
+import { volumeDataDir } from '../volumes/volumes.js';
 
 /**
  * Bytes under a directory as containers/storage counts them (`directory.Size`): the size of every

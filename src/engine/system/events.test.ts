@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { appendLine, previousLog, tailLines } from './_event-log.js';
 import { parseEventFilters, parseEventTime, parseRfc3339, rfc3339Nano, type BerthEvent } from './events.js';
-import { parseGoDuration } from '../util/go-duration.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 const ev = (e: Partial<BerthEvent>): BerthEvent => ({ Status: 'start', Time: '2026-01-01T00:00:00Z', Type: 'container', Attributes: null, ...e });
 

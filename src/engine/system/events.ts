@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { ContainerRecord } from '../store/containers.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
-import { trace } from '../util/trace.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
 import { appendLine, tailLines } from './_event-log.js';
-import { runRootOf } from './containers/paths.js';
-import { parseGoDuration } from '../util/go-duration.js';
+import { runRootOf } from '../containers/paths.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 /**
  * What happened in the store, as podman's `events` reports it: one JSON line per event in

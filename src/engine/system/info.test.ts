@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { formatUptime, goArch } from './system-info.js';
+import { formatUptime, goArch } from './info.js';
 
 it('uptime in podman\'s words: hours, rounded minutes, whole seconds, and days after the first hour', { timeout: 5_000 }, () => {
   assert.equal(formatUptime(4705.93), '1h 18m 25.00s (Approximately 0.04 days)');

@@ -4,13 +4,13 @@ import { readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadRegistriesConf } from '../config/registries.js';
-import { DEFAULT_CAPABILITIES } from '../runtime/capabilities.js';
-import { findExecutable } from '../runtime/oci-runtime.js';
-import { DEFAULT_PROFILE_PATHS } from '../runtime/seccomp.js';
-import type { Store } from '../store/store.js';
-import { runRootOf } from './containers/paths.js';
-import { syncContainers } from './containers/state.js';
+import { loadRegistriesConf } from '../../config/registries.js';
+import { DEFAULT_CAPABILITIES } from '../../runtime/capabilities.js';
+import { findExecutable } from '../../runtime/oci-runtime.js';
+import { DEFAULT_PROFILE_PATHS } from '../../runtime/seccomp.js';
+import type { Store } from '../../store/store.js';
+import { runRootOf } from '../containers/paths.js';
+import { syncContainers } from '../containers/state.js';
 
 const exec = promisify(execFile);
 

@@ -1,12 +1,12 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../store/store.js';
-import { removeContainer } from './containers/lifecycle.js';
-import { syncContainers } from './containers/state.js';
-import { removeImages } from './images.js';
-import { removeVolumes } from './volumes.js';
-import { networkDefinitions, removeNetwork } from './networks.js';
-import { DEFAULT_NETWORK } from '../network/definitions.js';
+import type { Store } from '../../store/store.js';
+import { removeContainer } from '../containers/lifecycle.js';
+import { syncContainers } from '../containers/state.js';
+import { removeImages } from '../images/records.js';
+import { removeVolumes } from '../volumes/volumes.js';
+import { networkDefinitions, removeNetwork } from '../networks/networks.js';
+import { DEFAULT_NETWORK } from '../../network/definitions.js';
 
 /**
  * `system reset` (the engine's part): every container of this store, stopped and removed, then

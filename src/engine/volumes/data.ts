@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { tarDirectory } from '../archive/diff.js';
-import { extractTar, openTarStream } from '../archive/extract.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
-import { dirOpener } from './containers/copy-files.js';
+import { tarDirectory } from '../../archive/diff.js';
+import { extractTar, openTarStream } from '../../archive/extract.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { dirOpener } from '../containers/copy-files.js';
 import { getVolume, volumeDataDir } from './volumes.js';
 
 /** `volume export`: the volume's content as a plain tar, its paths relative to the volume. */

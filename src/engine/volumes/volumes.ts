@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerRecord } from '../store/containers.js';
-import type { Store } from '../store/store.js';
-import type { VolumeRecord } from '../store/volumes.js';
-import { BerthError, errnoCode } from '../util/errors.js';
-import { validateVolumeName } from './containers/mount-spec.js';
-import { volumeEvent } from './events.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import type { VolumeRecord } from '../../store/volumes.js';
+import { BerthError, errnoCode } from '../../util/errors.js';
+import { validateVolumeName } from '../containers/mount-spec.js';
+import { volumeEvent } from '../system/events.js';
 
 /**
  * Named volumes (the local driver): a directory in the store, recorded in volumes.json, that a

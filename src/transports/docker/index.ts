@@ -5,5 +5,5 @@ export { openBlob, readBlob, blobExists, mountBlob, uploadBlob, DEFAULT_CHUNK_SI
 export { readRegistryImage, readRegistryIndex, listRegistryTags, manifestReference, type ReadOptions } from './reader.js';
 export { deleteRegistryImage, inspectRegistryImage, type RemoteImage, type RemoteImageInfo, type RemoteInspectOptions } from './inspect.js';
 export { writeRegistryImage, writeRegistryIndex, manifestAs, formatOf, type WriteOptions, type PushFormat } from './writer.js';
-export { pullImages, pushImage, registriesConf, stripDockerTransport, type PullOptions, type PushOptions } from './copy.js';
+export { pullImages, pushImage, registriesConf, stripDockerTransport, type PullOptions, type PushOptions } from '../../engine/images/pull.js';
 export { nextLink } from './_http.js';
