@@ -7,7 +7,7 @@ import { tagImage } from '../engine/images/records.js';
 import { chompHeredocContent, envFromList, parseDockerfile, processWord, processWords, type Instruction } from '../dockerfile/index.js';
 import type { ContainerConfig } from '../oci/manifest.js';
 import type { ImageRecord } from '../store/images.js';
-import type { PullOptions } from '../transports/docker/index.js';
+import type { PullOptions } from '../engine/images/index.js';
 import { storedName } from '../store/lookup.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';

@@ -2,3 +2,4 @@ export { buildImage, type BuildOptions, type PullPolicy, type StepEvent } from '
 export type { ImageFormat } from '../engine/images/commit.js';
 export { BuildCache } from './cache.js';
 export { pruneBuildCache, pruneImagesAndCache } from './prune.js';
+export { parseOutput } from './output.js';

@@ -168,7 +168,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('-a, --all', 'signal all running containers')
     .option('-s, --signal <signal>', 'signal to send', 'KILL')
     .action(lazy(async () => {
-      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('../runtime/signals.js')]);
+      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('./commands/_signal.js')]);
       // Checked before any container is looked up, as podman does; the runtime gets the number.
       return { run: (g: Parameters<typeof runKill>[0], names: string[], f: Parameters<typeof runKill>[2]) => runKill(g, names, { ...f, signal: String(parseSignal(f.signal)) }) };
     })), 'kill');

@@ -10,7 +10,7 @@ import { newContainerState, type ContainerRecord, type ContainerSpecConfig } fro
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
-import type { PullOptions } from '../../transports/docker/index.js';
+import type { PullOptions } from '../images/pull.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { imageConfig } from '../images/records.js';
@@ -238,7 +238,7 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
   }
   opts.onPull?.(name);
   // The registry client loads only when a pull is needed: most runs find the image here.
-  const { pullImages } = await import('../../transports/docker/index.js');
+  const { pullImages } = await import('../images/pull.js');
   const pulled = await pullImages(store, name, opts.pullOptions ?? {});
   image = pulled[0];
   if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);

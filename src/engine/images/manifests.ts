@@ -9,7 +9,8 @@ import { manifestLists, updateManifestLists, type ManifestListEntry, type Manife
 import { findImage, requireImage, storedName } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
 import { readStoreImage } from '../../transports/store.js';
-import { readRegistryImage, readRegistryIndex, registriesConf, RegistryClient, stripDockerTransport, writeRegistryIndex, type RegistryOptions } from '../../transports/docker/index.js';
+import { readRegistryImage, readRegistryIndex, RegistryClient, writeRegistryIndex, type RegistryOptions } from '../../transports/docker/index.js';
+import { registriesConf, stripDockerTransport } from './pull.js';
 import { BerthError } from '../../util/errors.js';
 
 /** What `manifest add` and `manifest annotate` may set on an entry. */

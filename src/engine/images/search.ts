@@ -1,5 +1,6 @@
 import { splitDockerDomain } from '../../oci/reference.js';
-import { registriesConf, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
+import { RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
+import { registriesConf } from './pull.js';
 import { BerthError } from '../../util/errors.js';
 
 /** One row of `search`, in podman's JSON shape (a catalog has no descriptions, stars or flags). */
