@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupContainer, type ContainerRecord, killContainer, pauseContainer, renameContainer, startContainer, stopContainer, syncContainers, unpauseContainer, validateName, waitContainer } from '../../engine/containers/index.js';
+import { cleanupContainer, type ContainerRecord, killContainer, pauseContainer, renameContainer, startContainer, stopContainer, syncContainers, unpauseContainer, validateContainerName, waitContainer } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import { containerEvent } from '../../engine/system/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
@@ -99,7 +99,7 @@ export async function runUnpause(g: GlobalOptions, names: string[], f: { all?: b
 }
 
 export async function runRename(g: GlobalOptions, name: string, newName: string): Promise<void> {
-  await withStore(engineOptions(g), (store) => renameContainer(store, name, validateName(newName)));
+  await withStore(engineOptions(g), (store) => renameContainer(store, name, validateContainerName(newName)));
 }
 
 /** conmon's exit command: records the exit and releases what the container held. */
