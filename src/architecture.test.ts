@@ -22,7 +22,7 @@ const FACES = [
   'engine/secrets',
   'engine/system',
   'engine/settings',
-  'build',
+  'engine/build',
   'transports/docker',
   'registry',
   'dockerfile',

@@ -1,4 +1,4 @@
-// engine: the one facade. The CLI, the library (src/index.ts) and later the API server reach the
+// engine: the one facade (images, containers, volumes, networks, secrets, system, settings, build). The CLI, the library (src/index.ts) and later the API server reach the
 // engine only through this file or a noun's own index.ts; each noun's names already say their noun
 // (pullImages, startContainer, createVolume), so they are re-exported flat.
 export { withStore, resolveStorePaths, type EngineOptions } from './engine.js';
@@ -10,3 +10,4 @@ export * from './networks/index.js';
 export * from './secrets/index.js';
 export * from './system/index.js';
 export * from './settings/index.js';
+export * from './build/index.js';

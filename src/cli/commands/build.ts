@@ -4,7 +4,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { buildImage, parseOutput, type PullPolicy } from '../../build/index.js';
+import { buildImage, parseOutput, type PullPolicy } from '../../engine/build/index.js';
 import { withStore } from '../../engine/index.js';
 import { imageEvent } from '../../engine/system/index.js';
 import { BerthError } from '../../util/errors.js';

@@ -1,4 +1,4 @@
-import { BuildCache } from '../../build/index.js';
+import { BuildCache } from '../../engine/build/index.js';
 import { withStore } from '../../engine/index.js';
 import { findImage, imageConfig, type ImageRecord, namesHistory, repoAndTag, repoDigests } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';

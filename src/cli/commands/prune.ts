@@ -1,4 +1,4 @@
-import { pruneImagesAndCache } from '../../build/index.js';
+import { pruneImagesAndCache } from '../../engine/build/index.js';
 import { withStore } from '../../engine/index.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,4 +1,4 @@
-import { pruneBuildCache, pruneImagesAndCache } from '../../build/index.js';
+import { pruneBuildCache, pruneImagesAndCache } from '../../engine/build/index.js';
 import { volumeSize } from '../../engine/system/index.js';
 import { withStore } from '../../engine/index.js';
 import { pruneContainers } from '../../engine/containers/index.js';

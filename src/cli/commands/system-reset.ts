@@ -1,4 +1,4 @@
-import { pruneBuildCache } from '../../build/index.js';
+import { pruneBuildCache } from '../../engine/build/index.js';
 import { resolveStorePaths, withStore } from '../../engine/index.js';
 import { resetStore, sweepDanglingLayerLinks } from '../../engine/system/index.js';
 import { confirm } from '../confirm.js';

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
-import { startRegistry } from '../testing/registry.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../../testing/containers.js';
+import { startRegistry } from '../../testing/registry.js';
 
 const context = buildContext;
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../../testing/containers.js';
 
 const context = buildContext;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../../testing/containers.js';
 
 const context = buildContext;
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Store } from '../store/store.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { errnoCode } from '../util/errors.js';
+import type { Store } from '../../store/store.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { errnoCode } from '../../util/errors.js';
 
 interface CacheFile {
   version: 1;

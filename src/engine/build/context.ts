@@ -2,8 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
-import { PatternMatcher, readDockerignore } from '../dockerfile/index.js';
-import { BerthError, errnoCode } from '../util/errors.js';
+import { PatternMatcher, readDockerignore } from '../../dockerfile/index.js';
+import { BerthError, errnoCode } from '../../util/errors.js';
 
 /**
  * The build context: a directory, less what .dockerignore excludes. `included` holds every

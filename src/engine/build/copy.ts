@@ -3,12 +3,12 @@ import { chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, 
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveInRoot, rootReader } from '../engine/containers/rootfs-path.js';
-import { resolveUser } from '../runtime/user.js';
-import { mountOverlay, unmountOverlay } from '../store/overlay.js';
-import type { Store } from '../store/store.js';
-import { PatternMatcher } from '../dockerfile/index.js';
-import { BerthError } from '../util/errors.js';
+import { resolveInRoot, rootReader } from '../containers/rootfs-path.js';
+import { resolveUser } from '../../runtime/user.js';
+import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
+import { PatternMatcher } from '../../dockerfile/index.js';
+import { BerthError } from '../../util/errors.js';
 import { walkSource, type BuildContext, type CopySource } from './context.js';
 
 const run = promisify(execFile);

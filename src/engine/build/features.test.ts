@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { formatPlatform, hostPlatform } from '../oci/platform.js';
-import { BerthError } from '../util/errors.js';
+import { formatPlatform, hostPlatform } from '../../oci/platform.js';
+import { BerthError } from '../../util/errors.js';
 import { keepParents } from './copy.js';
 import { parseChecksum } from './remote.js';
 import { checkPlatform, planBuild } from './stages.js';

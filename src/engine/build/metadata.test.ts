@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseDockerfile } from '../dockerfile/index.js';
+import { parseDockerfile } from '../../dockerfile/index.js';
 import { applyMetadata } from './metadata.js';
 
 const ins = (line: string) => parseDockerfile(`${line}\n`).instructions[0]!;

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
-import type { Instruction } from '../dockerfile/index.js';
-import type { ContainerConfig } from '../oci/manifest.js';
-import { parseSignal } from '../runtime/signals.js';
-import { BerthError } from '../util/errors.js';
+import type { Instruction } from '../../dockerfile/index.js';
+import type { ContainerConfig } from '../../oci/manifest.js';
+import { parseSignal } from '../../runtime/signals.js';
+import { BerthError } from '../../util/errors.js';
 import { checkFlags, flagValue } from './stages.js';
-import { parseGoDuration } from '../util/go-duration.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 
 const METADATA = new Set(['env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { access, lstat, mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Instruction } from '../dockerfile/index.js';
-import { resolveInRoot } from '../engine/containers/rootfs-path.js';
-import { mountOverlay, unmountOverlay } from '../store/overlay.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
+import type { Instruction } from '../../dockerfile/index.js';
+import { resolveInRoot } from '../containers/rootfs-path.js';
+import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
 import { contextSources, hashSources, type BuildContext } from './context.js';
 import { copyInto } from './copy.js';
 import { imageDiffDirs } from './output.js';

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { lstat, readdir, rm } from 'node:fs/promises';
-import { makeDirs } from '../util/dirs.js';
-import { writeUserFileStream } from '../util/user-file.js';
+import { makeDirs } from '../../util/dirs.js';
+import { writeUserFileStream } from '../../util/user-file.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { tarDirectory } from '../archive/diff.js';
-import { mountOverlay, unmountOverlay } from '../store/overlay.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
+import { tarDirectory } from '../../archive/diff.js';
+import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
 
 const run = promisify(execFile);
 

@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { hasCommand, ok, podmanArgs } from '../testing/cli.js';
-import { containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { hasCommand, ok, podmanArgs } from '../../testing/cli.js';
+import { containerEnv, type ContainerEnv } from '../../testing/containers.js';
 
 const CONTAINERFILE = [
   'FROM busybox',

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { berthBin, run } from '../testing/cli.js';
-import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { berthBin, run } from '../../testing/cli.js';
+import { buildContext, containerEnv, type ContainerEnv } from '../../testing/containers.js';
 
 /** What a podman user's builds rely on: where -f is found, hard links, ignore files, BUILDAH_LAYERS. */
 describe('berth build as podman builds', { timeout: 300_000 }, () => {

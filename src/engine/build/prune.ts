@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pruneImages } from '../engine/images/records.js';
-import type { Store } from '../store/store.js';
+import { pruneImages } from '../images/records.js';
+import type { Store } from '../../store/store.js';
 import { BuildCache } from './cache.js';
 
 /**

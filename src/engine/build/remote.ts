@@ -5,8 +5,8 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { DigestingStream } from '../oci/digest.js';
-import { BerthError } from '../util/errors.js';
+import { DigestingStream } from '../../oci/digest.js';
+import { BerthError } from '../../util/errors.js';
 
 /** A URL as ADD takes it (BuildKit: http and https only; git URLs are not berth's). */
 export function isRemoteSource(word: string): boolean {

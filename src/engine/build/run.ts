@@ -1,13 +1,13 @@
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { diffDirectory, type TarOptions } from '../archive/diff.js';
-import { createContainer } from '../engine/containers/create.js';
-import { cleanupContainer, killContainer, removeContainer, startContainer } from '../engine/containers/lifecycle.js';
-import { containerPaths } from '../engine/containers/paths.js';
-import { waitForExitFile } from '../engine/containers/state.js';
-import { parseLogChunk } from '../runtime/k8s-log.js';
-import type { Store } from '../store/store.js';
-import { BerthError } from '../util/errors.js';
+import { diffDirectory, type TarOptions } from '../../archive/diff.js';
+import { createContainer } from '../containers/create.js';
+import { cleanupContainer, killContainer, removeContainer, startContainer } from '../containers/lifecycle.js';
+import { containerPaths } from '../containers/paths.js';
+import { waitForExitFile } from '../containers/state.js';
+import { parseLogChunk } from '../../runtime/k8s-log.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
 
 export interface RunStep {
   image: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { planBuild } from './stages.js';
 import { applyMetadata, parseDuration } from './metadata.js';
-import { parseDockerfile } from '../dockerfile/index.js';
+import { parseDockerfile } from '../../dockerfile/index.js';
 
 const DF = `ARG BASE=busybox
 ARG TAG

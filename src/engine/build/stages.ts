@@ -1,6 +1,6 @@
-import { parseDockerfile, processWord, type Instruction } from '../dockerfile/index.js';
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../oci/platform.js';
-import { BerthError } from '../util/errors.js';
+import { parseDockerfile, processWord, type Instruction } from '../../dockerfile/index.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../../oci/platform.js';
+import { BerthError } from '../../util/errors.js';
 
 /** One `FROM` and the instructions up to the next one. */
 export interface Stage {
