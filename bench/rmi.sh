@@ -20,9 +20,8 @@ make_big_archive "$ARCHIVE" "$SIZE_MB"
 check_emptied() {
   local mb i
   for i in $(seq 0 200); do
-    # (du may find a directory the rm deletes gone by the time it reads it)
-    mb=$({ du -sm "$1" 2>/dev/null || true; } | cut -f1)
-    if [ "$mb" -lt 5 ]; then
+    # (a du that finds a directory gone that it was about to read, deleted by the rm, counts as not yet)
+    if mb=$(du -sm "$1" 2>/dev/null | cut -f1) && [ "$mb" -lt 5 ]; then
       [ "$i" = 0 ] || log "$2: store emptied $((i * 50)) ms after rmi returned"
       return 0
     fi
