@@ -1,9 +1,12 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { BerthError, errnoCode } from './errors.js';
 
-const exec = promisify(execFile);
+/** `umount`; node:child_process is loaded at the first unmount, not by every command that reaches this module. */
+async function exec(file: string, args: string[]): Promise<unknown> {
+  const { execFile } = await import('node:child_process');
+  return promisify(execFile)(file, args);
+}
 
 /** Whether something is mounted at `path` in this mount namespace. */
 export async function isMounted(path: string): Promise<boolean> {
