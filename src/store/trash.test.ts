@@ -59,7 +59,7 @@ describe('store trash', { timeout: 60_000 }, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
-  it('a sweep renames what no image uses into the trash and deletes it after close, never what another image still uses', async () => {
+  it('a sweep renames what no image uses into the trash and deletes it after close, never what an image still uses or a later pull put back', async () => {
     const root = join(tmp.path, 'gc');
     const store = await Store.open({ root });
     const [shared, own] = [digestOf('shared layer'), digestOf('own layer')];
@@ -83,6 +83,12 @@ describe('store trash', { timeout: 60_000 }, () => {
     for (const d of [keep.id, keep.manifestDigest, sharedBlob]) assert.equal(await store.blobs.has(d), true, d);
     assert.equal(readdirSync(join(store.layers.diffDir(shared), 'etc')).length, 50);
 
+    // A pull of the same layer and blob while they wait in the trash puts them back in place: the
+    // rm deletes only the renamed copies.
+    makeLayer(store, own);
+    assert.equal(await putBlob(store, 'own blob'), ownBlob);
+    await addImage(store, 'localhost/again:1', [shared, own], [sharedBlob, ownBlob]);
+
     await store.close();
     await eventually('the trash emptied by the detached rm', () => trashOf(root).every((t) => readdirSync(join(root, 'trash', t)).length === 0));
     // The next open removes the empty directory the rm left under its own name.
@@ -92,8 +98,8 @@ describe('store trash', { timeout: 60_000 }, () => {
     });
     await (await Store.open({ root })).close();
     assert.deepEqual(trashOf(root), []);
-    assert.equal(readdirSync(join(store.layers.diffDir(shared), 'etc')).length, 50);
-    assert.equal(await store.blobs.has(sharedBlob), true);
+    for (const chainID of [shared, own]) assert.equal(readdirSync(join(store.layers.diffDir(chainID), 'etc')).length, 50, chainID);
+    for (const d of [sharedBlob, ownBlob]) assert.equal(await store.blobs.has(d), true, d);
   });
 
   it('trash a killed command left (a process that is gone) is deleted after the next open; a live owner’s is left alone', async () => {
