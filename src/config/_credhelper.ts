@@ -3,6 +3,7 @@
  * docker-credential-helpers' client does: the request on stdin, JSON on stdout, a non-zero exit
  * with "credentials not found in native keychain" meaning "nothing stored".
  */
+import { spawn } from 'node:child_process';
 import { BerthError } from '../util/errors.js';
 
 export interface Credentials {
@@ -31,8 +32,7 @@ function run(helper: string, action: 'get' | 'store' | 'erase', input: string, e
   if (helper === '' || helper.includes('/')) {
     return Promise.reject(new BerthError('USAGE', `invalid credential helper name ${JSON.stringify(helper)}`));
   }
-  // node:child_process is loaded only when a helper runs: most pulls have none.
-  return import('node:child_process').then(({ spawn }) => new Promise((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(program, [action], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -48,7 +48,7 @@ function run(helper: string, action: 'get' | 'store' | 'erase', input: string, e
     });
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     child.stdin.end(input);
-  }));
+  });
 }
 
 function failure(helper: string, action: string, r: HelperRun): BerthError {

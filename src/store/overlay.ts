@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { readlink, rename, symlink } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { isMounted, unmountAll } from '../util/mounts.js';
@@ -6,11 +7,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { BerthError } from '../util/errors.js';
 
-/** `mount`; node:child_process is loaded at the first mount, not by every command that reaches this module. */
-async function run(file: string, args: string[], opts: { cwd: string }): Promise<unknown> {
-  const { execFile } = await import('node:child_process');
-  return promisify(execFile)(file, args, opts);
-}
+const run = promisify(execFile);
 
 /** Where a container's copy-on-write root lives: upper (its changes), work (overlay's), merged (the mount). */
 export interface OverlayDirs {

@@ -1,12 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { BerthError, errnoCode } from './errors.js';
 
-/** `umount`; node:child_process is loaded at the first unmount, not by every command that reaches this module. */
-async function exec(file: string, args: string[]): Promise<unknown> {
-  const { execFile } = await import('node:child_process');
-  return promisify(execFile)(file, args);
-}
+const exec = promisify(execFile);
 
 /** Whether something is mounted at `path` in this mount namespace. */
 export async function isMounted(path: string): Promise<boolean> {
