@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirs } from '../util/dirs.js';
@@ -58,7 +59,7 @@ export class Trash {
       await rmdir(dir).catch(() => undefined);
       return;
     }
-    const pid = await spawnDeleter(dir, entries);
+    const pid = spawnDeleter(dir, entries);
     const start = pid === undefined ? undefined : processStartTime(pid);
     if (start === undefined) {
       // No `rm` (or it is done already): delete here.
@@ -71,12 +72,8 @@ export class Trash {
   }
 }
 
-/**
- * Starts `rm -rf` on `entries` (names inside `cwd`) in its own session, detached; its PID, or
- * undefined if it could not start. node:child_process is loaded only then: most commands find no trash.
- */
-async function spawnDeleter(cwd: string, entries: string[]): Promise<number | undefined> {
-  const { spawn } = await import('node:child_process');
+/** Starts `rm -rf` on `entries` (names inside `cwd`) in its own session, detached; its PID, or undefined if it could not start. */
+function spawnDeleter(cwd: string, entries: string[]): number | undefined {
   try {
     const child = spawn('rm', ['-rf', '--', ...entries], { cwd, detached: true, stdio: 'ignore' });
     child.on('error', () => undefined);
