@@ -4,7 +4,7 @@ import { withMoreCreateFlags, withMoreRunFlags } from './create-flags-more.js';
 /** Declares a top-level command (and the aliases that name it) without building it yet. */
 export type Define = (name: string, make: () => Command, aliases?: string[]) => void;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
+// biome-ignore lint/suspicious/noExplicitAny: commander hands each command its own argument shapes
 export type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
 
 /** A repeatable option's values, in order. */

@@ -63,7 +63,7 @@ export async function createList(store: Store, name: string, images: string[], o
   const stored = storedName(name);
   const list = await updateManifestLists(store, async (lists) => {
     const holder = lists.find((l) => l.names.includes(stored)) ?? findImage(await store.images(), stored);
-    if (holder && holder.names.includes(stored)) {
+    if (holder?.names.includes(stored)) {
       throw new BerthError('USAGE', `image name "${stored}" is already associated with image "${holder.id.replace(/^sha256:/, '')}"`);
     }
     const record: ManifestListRecord = { id: randomBytes(32).toString('hex'), names: [stored], mediaType: MediaType.DockerManifestList, entries: [], created: new Date().toISOString() };

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
-import { startRegistry, type RunningRegistry } from '../server.js';
+import { startRegistry, type RunningRegistry } from '../../registry/server.js';
 import { discoveryWorkflow } from './discovery.js';
 import { managementWorkflow } from './management.js';
 import { pullWorkflow } from './pull.js';

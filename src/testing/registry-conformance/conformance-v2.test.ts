@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startRegistry, type RunningRegistry } from '../server.js';
+import { startRegistry, type RunningRegistry } from '../../registry/server.js';
 import { setBaseUrl } from './setup.js';
 import { conformanceSuite, defaultConfig, devConfig, skipped, type SuiteConfig } from './v2-suite.js';
 
