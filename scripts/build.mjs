@@ -5,6 +5,7 @@
 // installed from this checkout (/usr/local/bin/berth, and conmon's callbacks to it) runs from dist/,
 // and deleting dist/ first left it without its code for the whole build.
 import { build } from 'esbuild';
+import { flattenFaces } from './flatten-faces.mjs';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 
@@ -69,6 +70,7 @@ try {
     // CJS dependencies bundled into ESM need a require().
     banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
     logLevel: 'warning',
+    plugins: [flattenFaces],
   });
   swapIn();
 } catch (e) {

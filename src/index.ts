@@ -1,12 +1,8 @@
-// berth as a library: the engine's functions and the types they take and return.
+// berth as a library: the engine's facade (engine/index.ts: images, containers, volumes, networks,
+// secrets, system), and the error type, digests, references and store the engine's functions take
+// and return.
+export * from './engine/index.js';
 export { BerthError, ExitCode, isBerthError, type ErrorCode } from './util/errors.js';
 export { parseDigest, digestOf, chainIDs, DigestingStream } from './oci/digest.js';
 export * from './oci/reference.js';
 export { Store, type StoreOptions } from './store/store.js';
-export type { ImageRecord } from './store/images.js';
-export { findImage, requireImage } from './store/lookup.js';
-export type { Image, Layer, ManifestBlob, NamedImage } from './image/image.js';
-export { withStore, type EngineOptions } from './engine/engine.js';
-export { tagImage, untagImage, removeImages, pruneImages } from './engine/images.js';
-export { importImage, loadImages, saveImages, type SaveFormat } from './engine/archive.js';
-export { inspectImage } from './engine/inspect.js';

@@ -1,4 +1,4 @@
-import type { StepEvent } from '../build/index.js';
+import type { StepEvent } from '../engine/build/index.js';
 
 const ESC = '\x1b[';
 

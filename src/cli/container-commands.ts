@@ -4,7 +4,7 @@ import { withMoreCreateFlags, withMoreRunFlags } from './create-flags-more.js';
 /** Declares a top-level command (and the aliases that name it) without building it yet. */
 export type Define = (name: string, make: () => Command, aliases?: string[]) => void;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
+// biome-ignore lint/suspicious/noExplicitAny: commander hands each command its own argument shapes
 export type Lazy = (load: () => Promise<{ run: (...args: any[]) => Promise<number | void> }>) => (...args: unknown[]) => Promise<void>;
 
 /** A repeatable option's values, in order. */
@@ -168,7 +168,7 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
     .option('-a, --all', 'signal all running containers')
     .option('-s, --signal <signal>', 'signal to send', 'KILL')
     .action(lazy(async () => {
-      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('../runtime/signals.js')]);
+      const [{ runKill }, { parseSignal }] = await Promise.all([import('./commands/stop.js'), import('./commands/_signal.js')]);
       // Checked before any container is looked up, as podman does; the runtime gets the number.
       return { run: (g: Parameters<typeof runKill>[0], names: string[], f: Parameters<typeof runKill>[2]) => runKill(g, names, { ...f, signal: String(parseSignal(f.signal)) }) };
     })), 'kill');

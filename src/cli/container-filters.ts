@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../store/containers.js';
+import type { ContainerRecord } from '../engine/containers/index.js';
 import { BerthError } from '../util/errors.js';
 
 /** podman's restart-policy filter words: `none` is a container that never set one, which berth records as `no`. */

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 

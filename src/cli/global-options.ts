@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { Command, Option } from 'commander';
-import { findExecutable, setRuntimeFlags } from '../runtime/oci-runtime.js';
+import { type Command, Option } from 'commander';
+import { findExecutable, setRuntimeFlags } from '../engine/settings/index.js';
 import { BerthError } from '../util/errors.js';
 import type { GlobalOptions } from './context.js';
 import { log, parseLogLevel, setLogLevel } from './log.js';

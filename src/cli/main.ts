@@ -54,7 +54,7 @@ function declare(argv: string[]): void {
 // The global options are checked, and stdout and the runtime flags set, before any command runs.
 program.hook('preAction', (_program, action) => applyGlobalOptions(program, action));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander hands each command its own argument shapes
+// biome-ignore lint/suspicious/noExplicitAny: commander hands each command its own argument shapes
 type Handler = (globals: GlobalOptions, ...args: any[]) => Promise<number | void>;
 
 /** Wires a command to `commands/<file>.ts`, imported on first use. */

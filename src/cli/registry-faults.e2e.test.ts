@@ -96,7 +96,7 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     const cut = 1024 * 1024;
     for (const [how, expect] of [
       ['ignores Range', /cannot resume \(status 200 to a Range request\)/],
-      ['resumes from 0', new RegExp(`broke at byte \\d+ and the registry resumed at byte 0 instead`)],
+      ['resumes from 0', /broke at byte \d+ and the registry resumed at byte 0 instead/],
     ] as const) {
       reg.resetLog();
       reg.fault = (req, res, { path }) => {

@@ -74,7 +74,7 @@ describe('recompressImage for push', { timeout: 30_000 }, () => {
       let tarsRead = 0;
       const counting: Image = { ...src, layers: src.layers.map((l) => ({ ...l, tar: async () => (tarsRead++, l.tar()) })) };
       const made: unknown[] = [];
-      const out = await recompressImage(counting, { compression: 'gzip', onlyUncompressed: true, tmpDir: join(dir, 'again'), reuse: async () => known, onCompressed: (l, b) => made.push(b) });
+      const out = await recompressImage(counting, { compression: 'gzip', onlyUncompressed: true, tmpDir: join(dir, 'again'), reuse: async () => known, onCompressed: (_l, b) => made.push(b) });
       assert.equal(tarsRead, 0, 'nothing compressed');
       assert.deepEqual(made, []);
       assert.equal(out.manifest.digest, first.manifest.digest);

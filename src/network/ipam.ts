@@ -149,7 +149,7 @@ function pickFree(cidr: Cidr, def: Subnet, owners: Map<string, string>, last: st
   if (rangeStart > rangeEnd) throw exhausted();
   const gateway = def.gateway !== undefined ? parseIp(def.gateway)?.value : undefined;
   const previous = last !== undefined ? parseIp(last)?.value : undefined;
-  let from = previous !== undefined && previous >= rangeStart && previous < rangeEnd ? previous + 1n : rangeStart;
+  const from = previous !== undefined && previous >= rangeStart && previous < rangeEnd ? previous + 1n : rangeStart;
   const size = rangeEnd - rangeStart + 1n;
   // Each step either returns or passes a taken address or the gateway, so this ends within
   // owners.size + 2 steps however large the range.

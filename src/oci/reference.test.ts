@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fixture } from '../testing/fixtures.js';
-import { BerthError, isBerthError } from '../util/errors.js';
+import { type BerthError, isBerthError } from '../util/errors.js';
 import {
   ANCHORED_DOMAIN,
   ANCHORED_IDENTIFIER,

@@ -267,7 +267,7 @@ export function familiarMatch(pattern: string, r: AnyReference): boolean {
 function compileGoPathPattern(pattern: string): RegExp {
   const cs = Array.from(pattern);
   const bad = (): BerthError => new BerthError('USAGE', `invalid pattern ${quote(pattern)}: syntax error in pattern`);
-  const lit = (c: string, inClass: boolean): string => c.replace(inClass ? /[\\\]\[^-]/ : /[\\^$.*+?()[\]{}|/]/, '\\$&');
+  const lit = (c: string, inClass: boolean): string => c.replace(inClass ? /[\\\][^-]/ : /[\\^$.*+?()[\]{}|/]/, '\\$&');
   let i = 0;
   const classChar = (): string => {
     let c = cs[i];

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../util/errors.js';
 
 export interface ResolvedUser {

@@ -111,18 +111,17 @@ export class LayerStore {
   }
 
   /**
-   * Takes a layer out of sight in one rename (into temp space) and returns where it went, for the
-   * caller to delete, possibly after releasing the store lock; undefined if it was not there.
+   * Takes a layer out of sight in one rename, to `into` (in the store's trash, for deleting later);
+   * false if it was not there.
    */
-  async detach(chainID: string): Promise<string | undefined> {
-    const doomed = await this.tmp.path('rm-layer');
+  async detach(chainID: string, into: string): Promise<boolean> {
     try {
-      await rename(this.layerDir(chainID), doomed);
+      await rename(this.layerDir(chainID), into);
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return undefined;
+      if (errnoCode(e) === 'ENOENT') return false;
       throw e;
     }
-    return doomed;
+    return true;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, stat } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
@@ -9,6 +9,7 @@ import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
 import { LayerStore } from './layers.js';
 import { TempSpace } from './tmp.js';
+import { Trash } from './trash.js';
 
 export interface StoreOptions {
   root: string;
@@ -25,6 +26,7 @@ export class Store {
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
   readonly tmp: TempSpace;
+  readonly trash: Trash;
   readonly lock: DirLock;
   private readonly index: RecordFile<ImageRecord>;
   private readonly containerIndex: RecordFile<ContainerRecord>;
@@ -35,6 +37,7 @@ export class Store {
     readonly runRoot: string | undefined,
   ) {
     this.tmp = new TempSpace(join(root, 'tmp'));
+    this.trash = new Trash(join(root, 'trash'));
     this.blobs = new BlobStore(join(root, 'blobs'), this.tmp);
     this.layers = new LayerStore(join(root, 'layers'), this.tmp);
     this.lock = new DirLock(join(root, 'store.lock'));
@@ -48,11 +51,13 @@ export class Store {
     await makeDirs(join(opts.root, 'tmp'), 0o700);
     await store.tmp.cleanStale();
     await store.lock.sweepLeftovers();
+    await store.trash.sweep();
     return store;
   }
 
   async close(): Promise<void> {
     await this.tmp.cleanMine();
+    await this.trash.empty();
   }
 
   images(): Promise<ImageRecord[]> {
@@ -119,9 +124,9 @@ export class Store {
    */
   async collectGarbage(opts: { candidates?: { layers: string[]; blobs: string[] }; graceMs?: number } = {}): Promise<{ layers: number; blobs: number; bytes: number }> {
     const result = { layers: 0, blobs: 0, bytes: 0 };
-    // Under the lock, what goes is only renamed into temp space (cheap, atomic); the slow part,
-    // deleting the files, runs after the lock is released and in parallel.
-    const doomed: string[] = [];
+    // Under the lock, what goes is only renamed into the trash (cheap, atomic); the slow part,
+    // deleting the files, is left to a detached process at close (store/trash.ts), so no command
+    // waits on it.
     await this.lock.with(async () => {
       const images = await this.index.read();
       // A container's layers stay while it exists, even if its image record were gone.
@@ -136,9 +141,7 @@ export class Store {
         const rec = await this.layers.get(chainID);
         if (!rec) continue;
         if (grace > 0 && now - Date.parse(rec.created) < grace) continue;
-        const path = await this.layers.detach(chainID);
-        if (!path) continue;
-        doomed.push(path);
+        if (!(await this.layers.detach(chainID, await this.trash.path('layer')))) continue;
         result.layers++;
         result.bytes += rec.size;
       }
@@ -147,14 +150,11 @@ export class Store {
         const st = await stat(this.blobs.path(digest)).catch(() => undefined);
         if (!st) continue;
         if (grace > 0 && now - st.mtimeMs < grace) continue;
-        const path = await this.tmp.path('rm-blob');
-        await rename(this.blobs.path(digest), path);
-        doomed.push(path);
+        await rename(this.blobs.path(digest), await this.trash.path('blob'));
         result.blobs++;
         result.bytes += st.size;
       }
     });
-    await Promise.all(doomed.map((p) => rm(p, { recursive: true, force: true })));
     return result;
   }
 

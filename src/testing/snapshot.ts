@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from '
 import { join, relative } from 'node:path';
 
 /**
- * A fingerprint of a store directory (paths, types, sizes, file hashes), leaving out temp space:
+ * A fingerprint of a store directory (paths, types, sizes, file hashes), leaving out temp space and the trash:
  * two equal snapshots mean a failed command changed nothing that matters.
  */
 export function snapshotStore(root: string): string[] {
@@ -13,7 +13,7 @@ export function snapshotStore(root: string): string[] {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       const rel = relative(root, p);
-      if (rel === 'tmp' || rel === 'store.lock') continue;
+      if (rel === 'tmp' || rel === 'trash' || rel === 'store.lock') continue; // scratch space and the lock, not content
       const st = lstatSync(p);
       if (st.isDirectory()) {
         out.push(`d ${rel}`);

@@ -1,5 +1,4 @@
-import type { CreateOptions } from '../../engine/containers/create.js';
-import type { TuningFlags } from '../../runtime/tuning.js';
+import type { CreateOptions, TuningFlags } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { platformOf, type PlatformFlags } from './_platform-opts.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';

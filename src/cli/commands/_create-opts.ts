@@ -1,5 +1,4 @@
-import type { CreateOptions } from '../../engine/containers/create.js';
-import type { HealthFlags } from '../../engine/containers/health.js';
+import type { CreateOptions, HealthFlags } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { log } from '../log.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';

@@ -1,4 +1,4 @@
-import { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
+import { hostPlatform, parsePlatform, type Platform } from '../../engine/images/index.js';
 
 /** `--platform`, or `--os`/`--arch`/`--variant` over the host's: pull's and run's image choice. */
 export interface PlatformFlags {

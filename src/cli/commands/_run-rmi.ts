@@ -1,5 +1,5 @@
-import { removeImages } from '../../engine/images.js';
-import type { Store } from '../../store/store.js';
+import { removeImages } from '../../engine/images/index.js';
+import type { Store } from '../../engine/index.js';
 
 /**
  * `run --rmi`: once the container has exited, its image goes as `rmi NAME` would take it (a name

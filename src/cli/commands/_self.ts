@@ -1,4 +1,4 @@
-import { berthCommand } from '../../engine/containers/lifecycle.js';
+import { berthCommand } from '../../engine/containers/index.js';
 
 /**
  * conmon calls the CLI that started the container back when it exits. Through bin/berth when that

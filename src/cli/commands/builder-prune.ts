@@ -1,5 +1,5 @@
-import { pruneBuildCache } from '../../build/index.js';
-import { withStore } from '../../engine/engine.js';
+import { pruneBuildCache } from '../../engine/build/index.js';
+import { withStore } from '../../engine/index.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

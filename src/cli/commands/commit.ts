@@ -1,5 +1,5 @@
-import { commitContainer } from '../../engine/containers/commit.js';
-import { withStore } from '../../engine/engine.js';
+import { commitContainer } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
 interface CommitFlags {

@@ -1,6 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { pruneContainers } from '../../engine/prune.js';
-import type { ContainerRecord } from '../../store/containers.js';
+import { withStore } from '../../engine/index.js';
+import { type ContainerRecord, pruneContainers } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,7 +1,6 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { copyImage, parseMultiArch, type MultiArch } from '../../engine/copy.js';
-import { withStore } from '../../engine/engine.js';
-import { hostPlatform, type Platform } from '../../oci/platform.js';
+import { copyImage, hostPlatform, type MultiArch, parseMultiArch, type Platform } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { compressionFormat, compressionLevel, endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';

@@ -1,10 +1,6 @@
 import { pipeline } from 'node:stream/promises';
-import { tarDirectory } from '../../archive/diff.js';
-import { copyFiles, parseCopyLocation } from '../../engine/containers/copy-files.js';
-import { containerChanges, mountContainer, unmountContainer, withRootfs } from '../../engine/containers/filesystem.js';
-import { getContainer } from '../../engine/containers/lifecycle.js';
-import { latestContainer } from '../../engine/containers/lookup.js';
-import { withStore } from '../../engine/engine.js';
+import { containerChanges, containerPaths, copyFiles, getContainer, latestContainer, mountContainer, parseCopyLocation, tarDirectory, unmountContainer, withRootfs } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -70,7 +66,7 @@ export async function runMount(g: GlobalOptions, names: string[], f: { trunc: bo
   if (f.notruncate) f = { ...f, trunc: false };
   await withStore(engineOptions(g), async (store) => {
     if (names.length === 0) {
-      for (const c of await store.containers()) if (c.state.mounted) process.stdout.write(`${f.trunc ? c.id.slice(0, 12) : c.id} ${(await import('../../engine/containers/paths.js')).containerPaths(store, c.id).overlay.merged}\n`);
+      for (const c of await store.containers()) if (c.state.mounted) process.stdout.write(`${f.trunc ? c.id.slice(0, 12) : c.id} ${containerPaths(store, c.id).overlay.merged}\n`);
       return;
     }
     for (const n of names) process.stdout.write(`${await mountContainer(store, n)}\n`);

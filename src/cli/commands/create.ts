@@ -1,6 +1,5 @@
-import { createContainer } from '../../engine/containers/create.js';
-import { removeContainer } from '../../engine/containers/lifecycle.js';
-import { withStore } from '../../engine/engine.js';
+import { createContainer, removeContainer } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { createOptions, type CreateFlags } from './_create-opts.js';
 import { useSelfAsExitCommand } from './_self.js';

@@ -1,5 +1,5 @@
-import { diskSummary, type DiskSummary } from '../../engine/disk-summary.js';
-import { withStore } from '../../engine/engine.js';
+import { diskSummary, type DiskSummary } from '../../engine/system/index.js';
+import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { goHumanSize as humanSize } from '../output/units.js';

@@ -1,5 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { eventNanos, parseEventFilters, parseEventTime, readEvents, type BerthEvent } from '../../engine/events.js';
+import { withStore } from '../../engine/index.js';
+import { type BerthEvent, eventNanos, parseEventFilters, parseEventTime, readEvents } from '../../engine/system/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { goJson } from '../output/_json.js';
 import { isJsonFormat, renderReport } from '../output/template.js';

@@ -1,6 +1,5 @@
-import { checkHealth } from '../../engine/containers/health.js';
-import { getContainer } from '../../engine/containers/lifecycle.js';
-import { withStore } from '../../engine/engine.js';
+import { checkHealth, getContainer } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { useSelfAsExitCommand } from './_self.js';
 

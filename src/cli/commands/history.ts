@@ -1,6 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { imageConfig } from '../../engine/images.js';
-import { requireImage } from '../../store/lookup.js';
+import { withStore } from '../../engine/index.js';
+import { imageConfig, requireImage } from '../../engine/images/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime, humanSize } from '../output/units.js';

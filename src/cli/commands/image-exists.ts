@@ -1,5 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { findImage } from '../../store/lookup.js';
+import { withStore } from '../../engine/index.js';
+import { findImage } from '../../engine/images/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
 /** `image exists NAME`: exit 0 when the store has it (by name, short name, ID or digest), 1 when not; a bad name is an error (125). Prints nothing. */

@@ -1,6 +1,5 @@
-import { mountImage, mountedImages, unmountImage } from '../../engine/image-mount.js';
-import { withStore } from '../../engine/engine.js';
-import { requireImage } from '../../store/lookup.js';
+import { mountedImages, mountImage, requireImage, unmountImage } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

@@ -1,7 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import type { ImageRecord } from '../../store/images.js';
-import { requireImage } from '../../store/lookup.js';
-import type { Store } from '../../store/store.js';
+import { type Store, withStore } from '../../engine/index.js';
+import { type ImageRecord, requireImage } from '../../engine/images/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { humanSizeWithPrecision } from '../output/units.js';
 

@@ -1,8 +1,6 @@
-import { BuildCache } from '../../build/cache.js';
-import { withStore } from '../../engine/engine.js';
-import { imageConfig, repoAndTag, repoDigests } from '../../engine/images.js';
-import { namesHistory, type ImageRecord } from '../../store/images.js';
-import { findImage } from '../../store/lookup.js';
+import { BuildCache } from '../../engine/build/index.js';
+import { withStore } from '../../engine/index.js';
+import { findImage, imageConfig, type ImageRecord, namesHistory, repoAndTag, repoDigests } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';

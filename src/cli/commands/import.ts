@@ -1,6 +1,5 @@
-import { importImage } from '../../engine/archive.js';
-import { withStore } from '../../engine/engine.js';
-import { hostPlatform } from '../../oci/platform.js';
+import { hostPlatform, importImage } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
 

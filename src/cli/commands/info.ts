@@ -1,5 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { systemInfo } from '../../engine/system-info.js';
+import { withStore } from '../../engine/index.js';
+import { systemInfo } from '../../engine/system/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { versionInfo } from './version.js';
 

@@ -1,6 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { inspectImage } from '../../engine/inspect.js';
-import { findImage, requireImage } from '../../store/lookup.js';
+import { withStore } from '../../engine/index.js';
+import { findImage, inspectImage, requireImage } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
@@ -40,12 +39,7 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     return runRemoteInspect(g, names[0]!, { ...opts, ...(opts.tags === false ? { noTags: true } : {}) });
   }
   if (opts.raw || opts.config) throw new BerthError('USAGE', '--raw and --config apply to docker:// references only');
-  const [{ syncContainers }, { findContainer }, { inspectContainer }, { findVolume, inspectVolume }] = await Promise.all([
-    import('../../engine/containers/state.js'),
-    import('../../engine/containers/lookup.js'),
-    import('../../engine/containers/inspect.js'),
-    import('../../engine/volumes.js'),
-  ]);
+  const { syncContainers, findContainer, inspectContainer, findVolume, inspectVolume } = await import('./_inspect-any.js');
   await withStore(engineOptions(g), async (store) => {
     const want = (kind: string) => opts.type === 'all' || opts.type === kind;
     const [containers, images, volumes] = await Promise.all([

@@ -1,6 +1,5 @@
-import { loadImages } from '../../engine/archive.js';
-import { withStore } from '../../engine/engine.js';
-import { parsePlatform } from '../../oci/platform.js';
+import { loadImages, parsePlatform } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';

@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { getCredentials, normalizeLoginKey, setCredentials, validateAuthKey } from '../../config/auth.js';
-import { searchRegistries } from '../../config/registries.js';
-import { registriesConf, RegistryClient } from '../../transports/docker/index.js';
+import { registriesConf } from '../../engine/images/index.js';
+import { checkRegistryLogin, getCredentials, normalizeLoginKey, searchRegistries, setCredentials, validateAuthKey } from '../../engine/system/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { parseTlsVerify } from './_registry-opts.js';
@@ -76,15 +75,12 @@ export async function run(_g: GlobalOptions, registry: string | undefined, opts:
     // podman: stored credentials that still work need no new login.
     const stored = await getCredentials(key, authOpts).catch(() => undefined);
     if (stored && stored.username !== '') {
-      const client = await RegistryClient.open(host, { ...clientOpts, creds: { username: stored.username, password: stored.password } });
       try {
-        await client.checkAuth();
+        await checkRegistryLogin(host, { ...clientOpts, creds: { username: stored.username, password: stored.password } });
         process.stdout.write(`Authenticating with existing credentials for ${key}\nExisting credentials are valid. Already logged in to ${key}\n`);
         return;
       } catch {
         // fall through to asking
-      } finally {
-        client.close();
       }
     }
   }
@@ -102,14 +98,11 @@ export async function run(_g: GlobalOptions, registry: string | undefined, opts:
   }
   if (password === '') throw new BerthError('USAGE', 'the password must not be empty');
 
-  const client = await RegistryClient.open(host, { ...clientOpts, creds: { username, password } });
   try {
-    await client.checkAuth();
+    await checkRegistryLogin(host, { ...clientOpts, creds: { username, password } });
   } catch (e) {
     const why = isBerthError(e, 'UNAUTHORIZED') ? 'invalid username/password' : (e as Error).message;
     throw new BerthError(isBerthError(e) ? e.code : 'IO', `logging into "${key}": ${why}`, { cause: e });
-  } finally {
-    client.close();
   }
   await setCredentials(key, username, password, authOpts);
   process.stdout.write('Login Succeeded!\n');

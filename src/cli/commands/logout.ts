@@ -1,6 +1,5 @@
-import { authFileForWriting, listAuthKeys, normalizeLoginKey, removeCredentials } from '../../config/auth.js';
-import { searchRegistries } from '../../config/registries.js';
-import { registriesConf } from '../../transports/docker/index.js';
+import { authFileForWriting, listAuthKeys, normalizeLoginKey, removeCredentials, searchRegistries } from '../../engine/system/index.js';
+import { registriesConf } from '../../engine/images/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 

@@ -1,9 +1,7 @@
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getContainer } from '../../engine/containers/lifecycle.js';
-import { containerPaths } from '../../engine/containers/paths.js';
-import { withStore } from '../../engine/engine.js';
-import { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';
+import { containerPaths, getContainer, type LogEntry, parseLogChunk, tailEntries } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

@@ -1,6 +1,6 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { addToList, annotateList, createList, inspectList, listExists, pushList, removeFromList, removeLists, type EntryAnnotations } from '../../engine/manifests.js';
-import { withStore } from '../../engine/engine.js';
+import { addToList, annotateList, createList, type EntryAnnotations, inspectList, listExists, pushList, removeFromList, removeLists } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

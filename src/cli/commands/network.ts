@@ -1,8 +1,6 @@
-import { withStore } from '../../engine/engine.js';
-import { connectContainer, createNetwork, disconnectContainer, getNetwork, listNetworks, containersOn, pruneNetworks, reloadNetworks, removeNetwork } from '../../engine/networks.js';
-import { networkDefinitions } from '../../engine/networks.js';
-import { latestContainer } from '../../engine/containers/lookup.js';
-import type { Network } from '../../network/types.js';
+import { withStore } from '../../engine/index.js';
+import { connectContainer, containersOn, createNetwork, disconnectContainer, getNetwork, listNetworks, type Network, networkDefinitions, pruneNetworks, reloadNetworks, removeNetwork } from '../../engine/networks/index.js';
+import { latestContainer } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { confirm } from '../confirm.js';

@@ -1,9 +1,5 @@
-import { getContainer } from '../../engine/containers/lifecycle.js';
-import { latestContainer } from '../../engine/containers/lookup.js';
-import { publishedPorts } from '../../engine/containers/inspect-network.js';
-import { syncContainers } from '../../engine/containers/state.js';
-import { withStore } from '../../engine/engine.js';
-import { portCommandLines } from '../../network/ports.js';
+import { getContainer, latestContainer, portCommandLines, publishedPorts, syncContainers } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

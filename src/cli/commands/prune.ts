@@ -1,5 +1,5 @@
-import { pruneImagesAndCache } from '../../build/index.js';
-import { withStore } from '../../engine/engine.js';
+import { pruneImagesAndCache } from '../../engine/build/index.js';
+import { withStore } from '../../engine/index.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

@@ -1,13 +1,7 @@
-import { publishedPorts } from '../../engine/containers/inspect-network.js';
-import { formatPortsForPs } from '../../network/ports.js';
+import { containerPaths, type ContainerRecord, formatPortsForPs, publishedPorts, readHealth, syncContainers } from '../../engine/containers/index.js';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readHealth } from '../../engine/containers/health.js';
-import { containerPaths } from '../../engine/containers/paths.js';
-import { syncContainers } from '../../engine/containers/state.js';
-import { withStore } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../store/containers.js';
-import type { Store } from '../../store/store.js';
+import { type Store, withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';

@@ -1,6 +1,6 @@
-import { withStore } from '../../engine/engine.js';
-import { imageEvent } from '../../engine/events.js';
-import { pullImages } from '../../transports/docker/index.js';
+import { withStore } from '../../engine/index.js';
+import { imageEvent } from '../../engine/system/index.js';
+import { pullImages } from '../../engine/images/index.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

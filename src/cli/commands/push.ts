@@ -1,8 +1,7 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { withStore } from '../../engine/engine.js';
-import { imageEvent } from '../../engine/events.js';
-import { findImage } from '../../store/lookup.js';
-import { pushImage, type PushFormat } from '../../transports/docker/index.js';
+import { withStore } from '../../engine/index.js';
+import { imageEvent } from '../../engine/system/index.js';
+import { findImage, type PushFormat, pushImage } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { resolveStorePaths } from '../../engine/engine.js';
+import { resolveStorePaths } from '../../engine/index.js';
 import { collectGarbage, formatGcReport, loadRegistryConfig, openFsStorage, parseDuration } from '../../registry/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

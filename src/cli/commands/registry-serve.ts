@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { resolveStorePaths } from '../../engine/engine.js';
+import { resolveStorePaths } from '../../engine/index.js';
 import { formatGcReport, holdYoungGeneration, loadRegistryConfig, mergeRegistryConfig, startRegistry, type AuthConfig } from '../../registry/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

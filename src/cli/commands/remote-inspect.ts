@@ -1,5 +1,4 @@
-import { parseReference } from '../../oci/reference.js';
-import { deleteRegistryImage, inspectRegistryImage, listRegistryTags } from '../../transports/docker/index.js';
+import { deleteRegistryImage, inspectRegistryImage, listRegistryTags, parseReference } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';

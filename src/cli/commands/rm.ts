@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
-import { removeContainer } from '../../engine/containers/lifecycle.js';
-import { findContainer } from '../../engine/containers/lookup.js';
-import { syncContainers } from '../../engine/containers/state.js';
-import { withStore } from '../../engine/engine.js';
+import { findContainer, removeContainer, syncContainers } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';

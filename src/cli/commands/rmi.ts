@@ -1,5 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { combineErrors, removeImages } from '../../engine/images.js';
+import { withStore } from '../../engine/index.js';
+import { combineErrors, removeImages } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

@@ -1,5 +1,5 @@
-import { saveImages, type SaveFormat } from '../../engine/archive.js';
-import { withStore } from '../../engine/engine.js';
+import { type SaveFormat, saveImages } from '../../engine/images/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

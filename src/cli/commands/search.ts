@@ -1,4 +1,4 @@
-import { searchImages, searchTags } from '../../engine/search.js';
+import { searchImages, searchTags } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { formatOutput } from '../output/format.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';

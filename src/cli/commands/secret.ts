@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { withStore } from '../../engine/engine.js';
-import { createSecret, findSecret, inspectSecret, listSecrets, readSecretData, removeSecrets } from '../../engine/secrets.js';
-import type { SecretRecord } from '../../store/secrets.js';
+import { withStore } from '../../engine/index.js';
+import { createSecret, findSecret, inspectSecret, listSecrets, readSecretData, removeSecrets, type SecretRecord } from '../../engine/secrets/index.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncContainers } from '../../engine/containers/state.js';
-import { withStore } from '../../engine/engine.js';
-import type { ContainerRecord } from '../../store/containers.js';
-import type { Store } from '../../store/store.js';
+import { type ContainerRecord, syncContainers } from '../../engine/containers/index.js';
+import { type Store, withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { goJson } from '../output/_json.js';

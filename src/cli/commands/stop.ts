@@ -1,20 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  cleanupContainer,
-  killContainer,
-  pauseContainer,
-  renameContainer,
-  startContainer,
-  stopContainer,
-  unpauseContainer,
-  waitContainer,
-} from '../../engine/containers/lifecycle.js';
-import { syncContainers } from '../../engine/containers/state.js';
-import type { Store } from '../../store/store.js';
-import type { ContainerRecord } from '../../store/containers.js';
-import { withStore } from '../../engine/engine.js';
-import { containerEvent } from '../../engine/events.js';
+import { cleanupContainer, type ContainerRecord, killContainer, pauseContainer, renameContainer, startContainer, stopContainer, syncContainers, unpauseContainer, validateContainerName, waitContainer } from '../../engine/containers/index.js';
+import { type Store, withStore } from '../../engine/index.js';
+import { containerEvent } from '../../engine/system/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
@@ -111,8 +99,7 @@ export async function runUnpause(g: GlobalOptions, names: string[], f: { all?: b
 }
 
 export async function runRename(g: GlobalOptions, name: string, newName: string): Promise<void> {
-  const { validateName } = await import('../../engine/containers/names.js');
-  await withStore(engineOptions(g), (store) => renameContainer(store, name, validateName(newName)));
+  await withStore(engineOptions(g), (store) => renameContainer(store, name, validateContainerName(newName)));
 }
 
 /** conmon's exit command: records the exit and releases what the container held. */

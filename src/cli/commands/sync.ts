@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { withStore } from '../../engine/engine.js';
-import { parseSyncYaml, syncImages, type SyncOptions, type SyncSource } from '../../engine/sync.js';
-import { parseNormalizedNamed } from '../../oci/reference.js';
+import { withStore } from '../../engine/index.js';
+import { parseNormalizedNamed, parseSyncYaml, syncImages, type SyncOptions, type SyncSource } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';

@@ -1,9 +1,9 @@
-import { pruneBuildCache, pruneImagesAndCache } from '../../build/index.js';
-import { volumeSize } from '../../engine/disk-usage.js';
-import { withStore } from '../../engine/engine.js';
-import { pruneContainers } from '../../engine/prune.js';
-import { pruneNetworks } from '../../engine/networks.js';
-import { pruneVolumes, volumeUsers } from '../../engine/volumes.js';
+import { pruneBuildCache, pruneImagesAndCache } from '../../engine/build/index.js';
+import { volumeSize } from '../../engine/system/index.js';
+import { withStore } from '../../engine/index.js';
+import { pruneContainers } from '../../engine/containers/index.js';
+import { pruneNetworks } from '../../engine/networks/index.js';
+import { pruneVolumes, volumeUsers } from '../../engine/volumes/index.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { goHumanSize } from '../output/units.js';

@@ -1,6 +1,6 @@
-import { pruneBuildCache } from '../../build/index.js';
-import { resolveStorePaths, withStore } from '../../engine/engine.js';
-import { resetStore, sweepDanglingLayerLinks } from '../../engine/reset.js';
+import { pruneBuildCache } from '../../engine/build/index.js';
+import { resolveStorePaths, withStore } from '../../engine/index.js';
+import { resetStore, sweepDanglingLayerLinks } from '../../engine/system/index.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

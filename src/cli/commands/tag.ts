@@ -1,5 +1,5 @@
-import { withStore } from '../../engine/engine.js';
-import { tagImage, untagImage } from '../../engine/images.js';
+import { withStore } from '../../engine/index.js';
+import { tagImage, untagImage } from '../../engine/images/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
 export async function run(g: GlobalOptions, image: string, targets: string[]): Promise<void> {

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getContainer, runtimeFor } from '../../engine/containers/lifecycle.js';
-import { containerPaths } from '../../engine/containers/paths.js';
-import { withStore } from '../../engine/engine.js';
+import { containerPaths, getContainer, runtimeFor } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 

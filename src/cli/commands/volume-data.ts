@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { withStore } from '../../engine/engine.js';
-import { exportVolume, importVolume, volumeMountPoint } from '../../engine/volume-data.js';
+import { withStore } from '../../engine/index.js';
+import { exportVolume, importVolume, volumeMountPoint } from '../../engine/volumes/index.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
 import { engineOptions, type GlobalOptions } from '../context.js';

@@ -1,7 +1,6 @@
-import { removeContainer } from '../../engine/containers/lifecycle.js';
-import { withStore } from '../../engine/engine.js';
-import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, volumeUsers } from '../../engine/volumes.js';
-import type { VolumeRecord } from '../../store/volumes.js';
+import { removeContainer } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
+import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, type VolumeRecord, volumeUsers } from '../../engine/volumes/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { ask, assertCanAsk } from '../confirm.js';

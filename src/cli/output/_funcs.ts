@@ -74,7 +74,7 @@ function slice(args: unknown[], ctx: FuncContext): unknown {
   const len = typeof item === 'string' ? byteLength(item) : item.length;
   const from = args.length > 1 ? int(args[1], 'slice') : 0;
   const to = args.length > 2 ? int(args[2], 'slice') : len;
-  if (from < 0 || to > len || from > to) throw new Error(`index out of range: ${from > to ? from : to}`);
+  if (from < 0 || to > len || from > to) throw new Error(`index out of range: ${Math.max(from, to)}`);
   return typeof item === 'string' ? Buffer.from(item, 'utf8').subarray(from, to).toString('utf8') : item.slice(from, to);
 }
 

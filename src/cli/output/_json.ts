@@ -4,7 +4,7 @@
  * encoder was told not to (podman's `{{json}}` turns HTML escaping off; its `--format json`
  * output, made with json.MarshalIndent, keeps it on).
  */
-import { goTimestamp } from '../../oci/time.js';
+import { goTimestamp } from '../../engine/system/index.js';
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];

@@ -9,7 +9,7 @@ import { resolveUser } from '../../runtime/user.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { volumeDataDir } from '../volumes.js';
+import { volumeDataDir } from '../volumes/volumes.js';
 import { withRootfs } from './filesystem.js';
 import { getContainer } from './lifecycle.js';
 import { lstatInView, openDirInView, resolveInView, type RootView } from './rootfs-path.js';

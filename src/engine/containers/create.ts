@@ -10,12 +10,12 @@ import { newContainerState, type ContainerRecord, type ContainerSpecConfig } fro
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
-import type { PullOptions } from '../../transports/docker/index.js';
+import type { PullOptions } from '../images/pull.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
-import { imageConfig } from '../images.js';
-import { anonymousVolumeName, ensureVolumes } from '../volumes.js';
-import { containerEvent, imageEvent } from '../events.js';
+import { imageConfig } from '../images/records.js';
+import { anonymousVolumeName, ensureVolumes } from '../volumes/volumes.js';
+import { containerEvent, imageEvent } from '../system/events.js';
 import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
@@ -217,7 +217,7 @@ const LOCAL_TRANSPORT = /^(docker-archive|oci-archive|oci|dir):/;
 
 /** podman's run of `docker-archive:FILE` and the like: the image is stored first (with the names it carries), then run. */
 async function storeFromArchive(store: Store, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  const { storeFromTransport } = await import('../copy.js');
+  const { storeFromTransport } = await import('../images/copy.js');
   const image = await storeFromTransport(store, name, opts.onProgress);
   await imageEvent(store, 'pull', image.id, name);
   return image;
@@ -238,7 +238,7 @@ export async function findOrPullImage(store: Store, name: string, opts: { pull?:
   }
   opts.onPull?.(name);
   // The registry client loads only when a pull is needed: most runs find the image here.
-  const { pullImages } = await import('../../transports/docker/index.js');
+  const { pullImages } = await import('../images/pull.js');
   const pulled = await pullImages(store, name, opts.pullOptions ?? {});
   image = pulled[0];
   if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);

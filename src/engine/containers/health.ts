@@ -8,7 +8,7 @@ import { BerthError } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
 import { execProcessSpec, withProcessFile } from './exec.js';
 import { killContainer, runtimeFor, startContainer, stopContainer } from './lifecycle.js';
-import { containerEvent } from '../events.js';
+import { containerEvent } from '../system/events.js';
 import { containerPaths } from './paths.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 

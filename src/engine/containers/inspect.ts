@@ -2,7 +2,7 @@ import { networkHostConfig, networkSettings } from './inspect-network.js';
 import { readFile } from 'node:fs/promises';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
-import { volumeDataDir } from '../volumes.js';
+import { volumeDataDir } from '../volumes/volumes.js';
 import { readHealth } from './health.js';
 import { tuningHostConfig, umaskText } from './inspect-extras.js';
 import { containerPaths, runRootOf } from './paths.js';

@@ -17,8 +17,8 @@ import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './netwo
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncContainers, waitForExitFile } from './state.js';
-import { removeAnonymousVolumes } from '../volumes.js';
-import { containerEvent } from '../events.js';
+import { removeAnonymousVolumes } from '../volumes/volumes.js';
+import { containerEvent } from '../system/events.js';
 
 /**
  * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart

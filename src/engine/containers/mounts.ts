@@ -3,7 +3,7 @@ import type { OciMount } from '../../runtime/spec.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
-import { copyUpVolume, markCopiedUp, volumeDataDir } from '../volumes.js';
+import { copyUpVolume, markCopiedUp, volumeDataDir } from '../volumes/volumes.js';
 import type { ContainerPaths } from './paths.js';
 import { resolveInRoot } from './rootfs-path.js';
 

@@ -5,7 +5,7 @@ import type { ContainerRecord } from '../../store/containers.js';
 import type { ContainerSecret } from '../../store/secrets.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { getSecret, readSecretData } from '../secrets.js';
+import { getSecret, readSecretData } from '../secrets/secrets.js';
 import type { ContainerPaths } from './paths.js';
 
 /**

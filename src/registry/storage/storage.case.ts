@@ -8,10 +8,8 @@ import { MediaType } from '../../oci/mediatypes.js';
 import { isRegistryError, type RegistryErrorCode } from '../errors.js';
 import type { RegistryStorage } from './types.js';
 
-export interface StorageFactory {
-  /** An empty storage, and how to dispose of it. */
-  (): Promise<{ storage: RegistryStorage; dispose: () => Promise<void> }>;
-}
+/** An empty storage, and how to dispose of it. */
+export type StorageFactory = () => Promise<{ storage: RegistryStorage; dispose: () => Promise<void> }>;
 
 async function rejectsWith(p: Promise<unknown>, code: RegistryErrorCode): Promise<void> {
   await assert.rejects(p, (e) => isRegistryError(e, code) || assert.fail(`expected ${code}, got ${String(e)}`));

@@ -1,0 +1,5 @@
+export { buildImage, type BuildOptions, type PullPolicy, type StepEvent } from './build.js';
+export type { ImageFormat } from '../images/commit.js';
+export { BuildCache } from './cache.js';
+export { pruneBuildCache, pruneImagesAndCache } from './prune.js';
+export { parseOutput } from './output.js';

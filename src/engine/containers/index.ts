@@ -1,0 +1,24 @@
+// engine/containers: what callers do with containers. The modules behind it are the engine's own;
+// nothing outside engine/ imports them directly.
+export { createContainer, type CreateOptions } from './create.js';
+export { startContainer, stopContainer, killContainer, cleanupContainer, removeContainer, pauseContainer, unpauseContainer, waitContainer, renameContainer, getContainer, runtimeFor, berthCommand, type StartHooks } from './lifecycle.js';
+export { syncContainers, waitForExitFile } from './state.js';
+export { findContainer, requireContainer, latestContainer } from './lookup.js';
+export { validateName as validateContainerName } from './names.js';
+export { containerPaths, type ContainerPaths } from './paths.js';
+export { execProcessSpec, withProcessFile, type ExecOptions, type ProcessSpec } from './exec.js';
+export { inspectContainer } from './inspect.js';
+export { publishedPorts } from './inspect-network.js';
+export { checkHealth, readHealth, type HealthFlags, type HealthState, type HealthStatus } from './health.js';
+export { commitContainer, type CommitOptions } from './commit.js';
+export { copyFiles, parseCopyLocation, type CopyLocation } from './copy-files.js';
+export { mountContainer, unmountContainer, withRootfs, containerChanges, type Change } from './filesystem.js';
+export { pruneContainers } from './prune.js';
+export type { ContainerRecord } from '../../store/containers.js';
+// What the CLI shows of a container: its log, its ports, signals by name, the tuning flags.
+export { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';
+export { formatPortsForPs, portCommandLines } from '../../network/ports.js';
+export { parseSignal } from '../../runtime/signals.js';
+export type { TuningFlags } from '../../runtime/tuning.js';
+// `cp CONTAINER:PATH -`: a directory as a tar stream.
+export { tarDirectory } from '../../archive/diff.js';

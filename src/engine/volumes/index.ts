@@ -1,0 +1,4 @@
+// engine/volumes: named volumes and their data.
+export { createVolume, getVolume, findVolume, inspectVolume, removeVolumes, pruneVolumes, volumeUsers, type CreateVolumeOptions } from './volumes.js';
+export { exportVolume, importVolume, volumeMountPoint } from './data.js';
+export type { VolumeRecord } from '../../store/volumes.js';
