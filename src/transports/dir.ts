@@ -21,7 +21,7 @@ import { gatherChunks } from '../util/gather.js';
  */
 const VERSION = 'Directory Transport Version: 1.1\n';
 
-function blobName(digest: string): string {
+export function blobName(digest: string): string {
   const d = parseDigest(digest);
   return d.algorithm === 'sha256' ? d.hex : `${d.algorithm}-${d.hex}`;
 }
@@ -86,7 +86,7 @@ export async function readDirIndex(dir: string): Promise<ImageIndexBundle | Imag
  * `dir:` image (whose files are removed). Returns the writer of one named file: through a temp
  * name, kept when present already.
  */
-async function prepare(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
+export async function prepareDir(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
   await makeDirs(dir);
   const present = await readdir(dir);
   if (present.length > 0) {
@@ -115,14 +115,14 @@ async function putImage(put: (name: string, body: Buffer | Readable) => Promise<
 
 /** Writes an image into a `dir:` directory; manifest.json, written last, marks it whole. */
 export async function writeDirImage(image: Image, dir: string): Promise<void> {
-  const put = await prepare(dir);
+  const put = await prepareDir(dir);
   await putImage(put, image);
   await writeFileAtomic(join(dir, 'manifest.json'), image.manifest.bytes);
 }
 
 /** Writes an index with its children: each child's manifest as HEX.manifest.json, the index as manifest.json. */
 export async function writeDirIndex(bundle: ImageIndexBundle, dir: string): Promise<void> {
-  const put = await prepare(dir);
+  const put = await prepareDir(dir);
   for (const child of bundle.children) {
     await putImage(put, child);
     await put(`${blobName(child.manifest.digest)}.manifest.json`, child.manifest.bytes);
