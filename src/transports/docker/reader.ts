@@ -24,7 +24,9 @@ export function manifestReference(ref: ImageReference): string {
 }
 
 /**
- * Reads `ref` from its registry. An index is resolved for the platform and kept (its bytes are
+ * Reads `ref` from its registry. Without `opts.client` the client opened here lives as long as the image's
+ * layers may be read, and is never closed: pass a client and close it (transports/copy's registry source does).
+ * An index is resolved for the platform and kept (its bytes are
  * the image's `index`); the config is fetched and checked against the manifest; layers open lazily
  * as verified streams.
  */
@@ -92,5 +94,9 @@ async function imageOf(client: RegistryClient, ref: ImageReference, manifest: Ma
 /** Every tag of `ref`'s repository (`pull --all-tags`). */
 export async function listRegistryTags(ref: ImageReference, opts: ReadOptions = {}): Promise<string[]> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
-  return client.listTags(ref.path);
+  try {
+    return await client.listTags(ref.path);
+  } finally {
+    if (!opts.client) client.close();
+  }
 }

@@ -14,7 +14,7 @@ import { RegistryClient, type RegistryOptions } from './client.js';
 export type PushFormat = 'oci' | 'v2s2';
 
 export interface WriteOptions extends RegistryOptions {
-  /** Manifest format to write; default: the image's own, converted only if the registry refuses it. */
+  /** Manifest format to write; default: the image's own. */
   format?: PushFormat;
   /** Layers uploaded at once (default 6, as containers/image). */
   concurrency?: number;
@@ -51,9 +51,17 @@ export function formatOf(mediaType: string): PushFormat {
  */
 export async function writeRegistryImage(ref: ImageReference, image: Image, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, { ...opts, push: true }, `${ref.domain}/${ref.path}`));
+  try {
+    return await writeWith(client, ref, image, opts);
+  } finally {
+    if (!opts.client) client.close();
+  }
+}
+
+async function writeWith(client: RegistryClient, ref: ImageReference, image: Image, opts: WriteOptions): Promise<{ digest: string; mediaType: string }> {
   const repo = ref.path;
   const progress = opts.onProgress;
-  let manifest = manifestAs(image, opts.format ?? formatOf(image.manifest.mediaType));
+  const manifest = manifestAs(image, opts.format ?? formatOf(image.manifest.mediaType));
 
   const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const mountFrom = (opts.mountFrom ?? []).filter((r) => r !== repo);
@@ -71,19 +79,9 @@ export async function writeRegistryImage(ref: ImageReference, image: Image, opts
     }
     return ref.tag ?? ref.digest ?? 'latest';
   };
-  try {
-    await client.putManifest(repo, target(manifest), manifest);
-  } catch (e) {
-    // A registry that refuses this manifest type may take the other (when the user chose none).
-    if (opts.format || !(isBerthError(e, 'MANIFEST_UNSUPPORTED') || isBerthError(e, 'MANIFEST_INVALID'))) throw e;
-    const other = manifestAs(image, formatOf(manifest.mediaType) === 'oci' ? 'v2s2' : 'oci');
-    try {
-      await client.putManifest(repo, target(other), other);
-    } catch {
-      throw e;
-    }
-    manifest = other;
-  }
+  // The format is chosen before anything is sent (the caller's, else the image's own): a registry that
+  // refuses it fails the push, as transports/copy plans it, rather than being tried with the other.
+  await client.putManifest(repo, target(manifest), manifest);
   return { digest: manifest.digest, mediaType: manifest.mediaType };
 }
 
