@@ -22,8 +22,17 @@ export interface TarWriter {
 export async function openTarWriter(path: string): Promise<TarWriter> {
   await makeDirs(dirname(path));
   const pack = tarStream.pack();
-  const written = writeUserFileStream(path, (out) => pipeline(pack, out));
+  // A failed entry destroys the pack: the pipeline below reports it, and abort() takes the file back.
+  pack.on('error', () => undefined);
+  let ready: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (ready = resolve));
+  const written = writeUserFileStream(path, (out) => {
+    ready();
+    return pipeline(pack, out);
+  });
   written.catch(() => undefined); // awaited by finish() or abort()
+  // Nothing is written before the pipeline is in place (the target is looked at first), so no error goes unheard.
+  await Promise.race([started, written]);
   const mtime = new Date(0);
   let queue: Promise<void> = Promise.resolve();
   let ended = false;

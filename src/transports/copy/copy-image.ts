@@ -16,7 +16,7 @@ import { parseImageConfig, parseManifest, type ImageIndex, type ImageManifest } 
 import { layerCompression, MediaType, type ManifestFormat } from '../../oci/mediatypes.js';
 import { hostPlatform, selectFromIndex, type Platform } from '../../oci/platform.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
-import { countProgress, type ProgressSink } from '../../util/progress.js';
+import type { ProgressSink } from '../../util/progress.js';
 import { MaxBytes } from '../../util/read-limits.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 import { readVerified, verified } from './verify.js';
@@ -198,16 +198,15 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
         if (info.size < 0) info = { ...info, size: await tarSize(layer) };
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
         for (let attempt = 1; ; attempt++) {
-          const stream = await openLayer(layer, info, uncompressed);
-          const counted = stream.pipe(countProgress(layer.digest, progress));
-          stream.on('error', (e) => counted.destroy(e));
-          counted.on('close', () => stream.destroy());
+          const read = reading(await openLayer(layer, info, uncompressed), layer.digest, progress);
           try {
-            await dest.putBlob(counted, info);
+            await dest.putBlob(read.stream, info);
             break;
           } catch (e) {
-            counted.destroy();
-            if (attempt >= 2 || !isTemporary(e)) throw e;
+            read.stream.destroy();
+            // A blob that failed its check explains the broken upload or write that followed: it is the answer.
+            const cause = read.failure() ?? e;
+            if (attempt >= 2 || !isTemporary(cause)) throw cause;
           }
         }
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
@@ -220,6 +219,36 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
   progress?.({ type: 'manifest' });
+}
+
+/**
+ * The stream a destination is given: it pulls from `source` only as the destination reads (so nothing is lost
+ * to a destination that starts reading after awaits of its own), counts progress, and remembers why it failed.
+ */
+function reading(source: Readable, digest: string, progress: ProgressSink | undefined): { stream: Readable; failure: () => unknown } {
+  let failure: unknown;
+  async function* pass(): AsyncGenerator<Buffer> {
+    let bytes = 0;
+    let last = 0;
+    try {
+      for await (const chunk of source) {
+        bytes += (chunk as Buffer).length;
+        const now = Date.now();
+        if (progress && now - last >= 100) {
+          last = now;
+          progress({ type: 'bytes', digest, bytes });
+        }
+        yield chunk as Buffer;
+      }
+    } catch (e) {
+      failure = e;
+      throw e;
+    }
+    progress?.({ type: 'bytes', digest, bytes });
+  }
+  const stream = Readable.from(pass(), { objectMode: false });
+  stream.on('close', () => source.destroy());
+  return { stream, failure: () => failure };
 }
 
 function isTemporary(e: unknown): boolean {

@@ -8,10 +8,13 @@ import { tooLargeError } from '../../util/read-limits.js';
 /**
  * A pass-through that fails (an error instead of its end) unless what passed hashes to `digest` and,
  * when given, is `size` bytes: so a destination that takes the stream never sees a clean end of bad bytes.
+ * The last chunk is held back until the digest is known, so that a reader behind it (a decompressor) meets
+ * the digest error before the broken end of the data.
  */
 export class VerifyingStream extends Transform {
   private readonly hash: Hash;
   private seen = 0;
+  private held: Buffer | undefined;
 
   constructor(
     private readonly digest: string,
@@ -29,7 +32,9 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
-    cb(null, chunk);
+    const previous = this.held;
+    this.held = chunk;
+    cb(null, previous);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -42,7 +47,7 @@ export class VerifyingStream extends Transform {
       cb(new BerthError('DIGEST_MISMATCH', `${this.what}: the blob does not match its digest (got ${got})`));
       return;
     }
-    cb();
+    cb(null, this.held);
   }
 }
 
@@ -51,6 +56,8 @@ export function verified(source: Readable, digest: string, size: number | undefi
   const check = new VerifyingStream(digest, size, what);
   source.on('error', (e) => check.destroy(e));
   check.on('close', () => source.destroy());
+  // Read by whoever takes it, maybe after a few awaits: the error stays on the stream for its reader.
+  check.on('error', () => undefined);
   return source.pipe(check);
 }
 
