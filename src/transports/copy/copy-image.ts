@@ -32,6 +32,13 @@ export interface CopyImageOptions {
   compression?: { format: 'gzip' | 'zstd'; level?: number };
   /** Fail rather than write a manifest (or index) with other bytes than the source's. */
   preserveDigests?: boolean;
+  /**
+   * Send the layers as the source has them: no gzip of uncompressed layers for a destination that prefers them
+   * compressed (the caller compressed them already, as push does, or an index's children must keep their digests).
+   */
+  keepLayers?: boolean;
+  /** Layers moved at once (default and most: MAX_PARALLEL_BLOBS, or fewer when the destination says so). */
+  parallelBlobs?: number;
   /** The manifest format to write whatever the destination prefers (push --format). */
   format?: ManifestFormat;
   /** Where recompressed layers are spooled (made on first use; the caller removes it). */
@@ -69,7 +76,8 @@ export async function copyImage(src: ImageSource, dest: ImageDestination, opts: 
   } else {
     const plan = await planImage(src, dest.capabilities, topBlob, parsed.manifest, opts, dest.reference);
     await moveBlobs(src, dest, plan, opts);
-    await dest.putManifest(plan.image.manifest);
+    const kept = src.chosenFrom && plan.image.manifest.digest === topBlob.digest;
+    await dest.putManifest(plan.image.manifest, kept ? { chosenFrom: src.chosenFrom! } : {});
     result = { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
   }
   await dest.commit();
@@ -121,7 +129,7 @@ async function planImage(src: ImageSource, caps: DestinationCapabilities, manife
       tmpDir: await opts.tmpDir(),
       ...opts.recompress,
     });
-  } else if (caps.prefersCompressed && !opts.preserveDigests) {
+  } else if (caps.prefersCompressed && !opts.preserveDigests && !opts.keepLayers) {
     // A registry gets layers compressed, as podman and skopeo send them: those stored uncompressed are gzipped.
     image = await recompressImage(image, { compression: 'gzip', onlyUncompressed: true, tmpDir: await opts.tmpDir(), ...opts.recompress });
   }
@@ -180,11 +188,10 @@ async function tarSize(layer: Layer): Promise<number> {
 async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePlan, opts: CopyImageOptions): Promise<void> {
   const { image, uncompressed } = plan;
   const progress = opts.onProgress;
-  progress?.({ type: 'config', digest: image.config.digest });
   const configInfo: BlobInfo = { digest: image.config.digest, size: image.config.bytes.length, mediaType: image.config.mediaType, kind: 'config' };
   if (!(await dest.tryReuseBlob(configInfo))) await dest.putBlob(Readable.from([image.config.bytes]), configInfo);
 
-  const limit = pLimit(Math.max(1, Math.min(MAX_PARALLEL_BLOBS, dest.capabilities.parallelBlobs)));
+  const limit = pLimit(Math.max(1, Math.min(opts.parallelBlobs ?? MAX_PARALLEL_BLOBS, dest.capabilities.parallelBlobs)));
   let failed = false;
   const results = await Promise.allSettled(
     image.layers.map((layer, i) =>
@@ -218,6 +225,8 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
   );
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
+  // Told after the layers, as a push shows it (a destination that unpacks layers has taken the config first).
+  progress?.({ type: 'config', digest: image.config.digest });
   progress?.({ type: 'manifest' });
 }
 

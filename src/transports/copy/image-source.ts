@@ -12,12 +12,12 @@ function isBundle(x: Image | ImageIndexBundle): x is ImageIndexBundle {
 }
 
 /**
- * `read` as a source: an Image (its `index`, when it was picked from one, is the top manifest) or an index with
- * its children. `close` frees what the reader holds (a registry client, a spooled archive).
+ * `read` as a source: an Image (picked already: its `index`, when it came from one, is only `chosenFrom`) or an
+ * index with its children. `close` frees what the reader holds (a registry client, a spooled archive).
  */
 export function imageSource(reference: string, read: Image | ImageIndexBundle, opts: { names?: readonly string[]; close?: () => Promise<void> | void } = {}): ImageSource {
   const images = isBundle(read) ? [...read.children] : [read];
-  const top: ManifestBlob = isBundle(read) ? read.index : (read.index ?? read.manifest);
+  const top: ManifestBlob = isBundle(read) ? read.index : read.manifest;
   const manifests = new Map<string, ManifestBlob>();
   const blobs = new Map<string, () => Promise<Readable>>();
   for (const image of images) {
@@ -30,6 +30,7 @@ export function imageSource(reference: string, read: Image | ImageIndexBundle, o
   return {
     reference,
     names: opts.names ?? [],
+    ...(!isBundle(read) && read.index ? { chosenFrom: read.index } : {}),
     async getManifest(instance?: string) {
       if (instance === undefined) return top;
       const m = manifests.get(instance);

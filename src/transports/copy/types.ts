@@ -24,6 +24,8 @@ export interface ImageSource {
   readonly reference: string;
   /** Names the source carries for its image (docker-archive's RepoTags, an OCI layout's ref.name); often none. */
   readonly names: readonly string[];
+  /** The index this source picked its one image from (by platform) when it was opened, for a destination that keeps it. */
+  readonly chosenFrom?: ManifestBlob;
   /** The top manifest (an image manifest or an index) without `instance`; with it, the child manifest of that digest. */
   getManifest(instance?: string): Promise<ManifestBlob>;
   /** The blob's bytes exactly as `blob.digest` describes them. The copy checks digest and size as they stream. */
