@@ -189,7 +189,7 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
   const { image, uncompressed } = plan;
   const progress = opts.onProgress;
   const configInfo: BlobInfo = { digest: image.config.digest, size: image.config.bytes.length, mediaType: image.config.mediaType, kind: 'config' };
-  if (!(await dest.tryReuseBlob(configInfo))) await dest.putBlob(Readable.from([image.config.bytes]), configInfo);
+  if (!(await dest.tryReuseBlob(configInfo))) await putRetrying(dest, configInfo, async () => Readable.from([image.config.bytes]), undefined);
 
   const limit = pLimit(Math.max(1, Math.min(opts.parallelBlobs ?? MAX_PARALLEL_BLOBS, dest.capabilities.parallelBlobs)));
   let failed = false;
@@ -204,18 +204,7 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
         }
         if (info.size < 0) info = { ...info, size: await tarSize(layer) };
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
-        for (let attempt = 1; ; attempt++) {
-          const read = reading(await openLayer(layer, info, uncompressed), layer.digest, progress);
-          try {
-            await dest.putBlob(read.stream, info);
-            break;
-          } catch (e) {
-            read.stream.destroy();
-            // A blob that failed its check explains the broken upload or write that followed: it is the answer.
-            const cause = read.failure() ?? e;
-            if (attempt >= 2 || !isTemporary(cause)) throw cause;
-          }
-        }
+        await putRetrying(dest, info, () => openLayer(layer, info, uncompressed), progress, layer.digest);
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
       }).catch((e: unknown) => {
         failed = true;
@@ -228,6 +217,22 @@ async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePl
   // Told after the layers, as a push shows it (a destination that unpacks layers has taken the config first).
   progress?.({ type: 'config', digest: image.config.digest });
   progress?.({ type: 'manifest' });
+}
+
+/** Puts a blob; a temporary failure (a 5xx, a broken connection) is tried once more from a fresh stream. */
+async function putRetrying(dest: ImageDestination, info: BlobInfo, open: () => Promise<Readable>, progress: ProgressSink | undefined, shownAs = info.digest): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const read = reading(await open(), shownAs, progress);
+    try {
+      await dest.putBlob(read.stream, info);
+      return;
+    } catch (e) {
+      read.stream.destroy();
+      // A blob that failed its check explains the broken upload or write that followed: it is the answer.
+      const cause = read.failure() ?? e;
+      if (attempt >= 2 || !isTemporary(cause)) throw cause;
+    }
+  }
 }
 
 /**
