@@ -9,6 +9,7 @@ import { parseNormalizedNamed } from '../../oci/reference.js';
 import { findImage, storedName } from '../../store/lookup.js';
 import { Store } from '../../store/store.js';
 import { FaultRegistry } from '../../testing/fault-registry.js';
+import { isBerthError } from '../../util/errors.js';
 import { REF_NAME } from '../oci-layout.js';
 import { caseImage, copyCases, memoryDestination, type TransportUnderTest } from './copy.case.js';
 import { copyImage } from './copy-image.js';
@@ -143,5 +144,40 @@ it('a docker:// source is read through the mirror registries.conf names, as pull
     assert.deepEqual(sink.blobs.get(image.config.digest), image.config.bytes);
   } finally {
     await reg.stop();
+  }
+});
+
+it('a blob a registry serves corrupted is refused by the copy (the source leaves the check to it), and nothing is written', { timeout: 30_000 }, async () => {
+  const reg = await new FaultRegistry().start();
+  const dir = await mkdtemp(join(tmpdir(), 'berth-copy-t-'));
+  try {
+    const image = await caseImage({ texts: ['served', 'corrupted'] });
+    const conf = parseRegistriesConf('/dev/null', '');
+    const ref: TransportRef = { transport: 'docker', ref: parseNormalizedNamed(`${reg.host}/bad/app:1`) };
+    const noStore = new Proxy({}, {}) as Store;
+    const up = await openDestination(noStore, ref, { registry: { registriesConf: conf } });
+    try {
+      await copyImage(imageSource('memory:', image), up, { tmpDir: async () => tmpdir() });
+    } finally {
+      await up.close();
+    }
+    const layer = image.layers[1]!;
+    const real = reg.blobs.get(layer.digest)!;
+    const bad = Buffer.from(real);
+    bad[100] = bad[100]! ^ 0xff;
+    reg.corrupt.set(layer.digest, bad);
+    const src = await openSource(noStore, ref, { registry: { registriesConf: conf } });
+    const dest = await openDestination(noStore, { transport: 'oci', path: join(dir, 'layout'), name: 'x' });
+    try {
+      await assert.rejects(copyImage(src, dest, { tmpDir: async () => tmpdir() }), (e) => isBerthError(e, 'DIGEST_MISMATCH') || assert.fail(String(e)));
+    } finally {
+      await dest.close();
+      await src.close();
+    }
+    assert.equal(await exists(join(dir, 'layout', 'index.json')), false);
+    assert.equal(await exists(join(dir, 'layout', 'blobs', 'sha256', layer.digest.slice(7))), false);
+  } finally {
+    await reg.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -15,7 +15,11 @@ function isBundle(x: Image | ImageIndexBundle): x is ImageIndexBundle {
  * `read` as a source: an Image (picked already: its `index`, when it came from one, is only `chosenFrom`) or an
  * index with its children. `close` frees what the reader holds (a registry client, a spooled archive).
  */
-export function imageSource(reference: string, read: Image | ImageIndexBundle, opts: { names?: readonly string[]; close?: () => Promise<void> | void } = {}): ImageSource {
+export function imageSource(
+  reference: string,
+  read: Image | ImageIndexBundle,
+  opts: { names?: readonly string[]; close?: () => Promise<void> | void; openLayer?: (blob: BlobInfo) => Promise<Readable> } = {},
+): ImageSource {
   const images = isBundle(read) ? [...read.children] : [read];
   const top: ManifestBlob = isBundle(read) ? read.index : read.manifest;
   const manifests = new Map<string, ManifestBlob>();
@@ -25,6 +29,8 @@ export function imageSource(reference: string, read: Image | ImageIndexBundle, o
     const config = image.config.bytes;
     blobs.set(image.config.digest, async () => Readable.from([config]));
     for (const layer of image.layers) blobs.set(layer.digest, () => layer.blob());
+    // A source that can open a layer more cheaply than the image's own reader (unverified: the copy verifies).
+    if (opts.openLayer) for (const layer of image.layers) blobs.set(layer.digest, () => opts.openLayer!({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, kind: 'layer' }));
   }
   let closed = false;
   return {

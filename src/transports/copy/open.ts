@@ -8,7 +8,9 @@ import type { Store } from '../../store/store.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { readDockerArchive } from '../docker-archive.js';
+import { openBlob } from '../docker/blobs.js';
 import { RegistryClient, type RegistryOptions } from '../docker/client.js';
+import { DEFAULT_RETRY } from '../docker/_http.js';
 import { readRegistryImage, readRegistryIndex } from '../docker/reader.js';
 import { readDirImage, readDirIndex } from '../dir.js';
 import { DirectoryFiles, openTarArchive } from '../files.js';
@@ -85,7 +87,11 @@ async function openRegistrySource(ref: ImageReference, opts: OpenSourceOptions):
       errors.push({ ref: formatReference(at), error: e });
       continue;
     }
-    return imageSource(`docker://${formatReference(at)}`, read, { close: () => client.close() });
+    return imageSource(`docker://${formatReference(at)}`, read, {
+      close: () => client.close(),
+      // Resumed with Range as any download, hashed once: by copyImage, which verifies every blob it moves.
+      openLayer: (blob) => openBlob(client, at.path, blob.digest, blob.size, DEFAULT_RETRY, { verify: false }),
+    });
   }
   if (errors.length === 1) throw errors[0]!.error;
   const lines = errors.map(({ ref: r, error }) => `docker://${r}: ${(error as Error).message}`);
