@@ -105,6 +105,9 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
     },
     async commit() {
       if (!config || !manifest) throw new BerthError('INTERNAL', 'commit before the config and manifest were given');
+      // Told here, after the layers, as writeStoreImage tells it (the config was taken first, to unpack the layers).
+      opts.onProgress?.({ type: 'config', digest: config.digest });
+      opts.onProgress?.({ type: 'manifest' });
       const image = { manifest, ...(index ? { index } : {}), config, layers: layerDigests.map((digest) => ({ digest })) };
       await putSmallBlob(store, manifest, added);
       if (index) await putSmallBlob(store, index, added);

@@ -44,7 +44,8 @@ export class VerifyingStream extends Transform {
     }
     const got = `${parseDigest(this.digest).algorithm}:${this.hash.digest('hex')}`;
     if (got !== this.digest) {
-      cb(new BerthError('DIGEST_MISMATCH', `${this.what}: the blob does not match its digest (got ${got})`));
+      // The store's words for it (store/blobs.ts), whichever transport the bytes came from.
+      cb(new BerthError('DIGEST_MISMATCH', `content does not match its digest: expected ${this.digest}, got ${got}`));
       return;
     }
     cb(null, this.held);
