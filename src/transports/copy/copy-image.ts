@@ -283,7 +283,9 @@ async function copyIndex(src: ImageSource, dest: ImageDestination, top: Manifest
   if (opts.multiArch === 'all') {
     for (const d of index.manifests) {
       const child = await childManifest(src, d.digest, d.mediaType);
-      const plan = await planImage(src, caps, child.blob, child.manifest, opts, dest.reference);
+      // A child is recompressed only when asked: gzipping its uncompressed layers for a registry would change its
+      // digest, and so the index's.
+      const plan = await planImage(src, caps, child.blob, child.manifest, { ...opts, keepLayers: true }, dest.reference);
       const placeholder: Image = { manifest: child.blob, config: plan.image.config, layers: [] };
       sources.push(placeholder);
       plans.set(placeholder, plan);
