@@ -87,16 +87,23 @@ async function openRegistrySource(ref: ImageReference, opts: OpenSourceOptions):
       errors.push({ ref: formatReference(at), error: e });
       continue;
     }
-    return imageSource(`docker://${formatReference(at)}`, read, {
-      close: () => client.close(),
-      // Resumed with Range as any download, hashed once: by copyImage, which verifies every blob it moves.
-      openLayer: (blob) => openBlob(client, at.path, blob.digest, blob.size, DEFAULT_RETRY, { verify: false }),
-    });
+    return registryImageSource(client, at, read, () => client.close());
   }
   if (errors.length === 1) throw errors[0]!.error;
   const lines = errors.map(({ ref: r, error }) => `docker://${r}: ${(error as Error).message}`);
   const first = errors[0]?.error;
   throw new BerthError(isBerthError(first) ? first.code : 'IO', `${errors.length} errors occurred while reading ${formatReference(ref)}: ${lines.join('; ')}`, { cause: first });
+}
+
+/**
+ * A registry image already read (manifests and config) as a source: its layers download through `client`, resumed
+ * with Range as any download, and are hashed once, by copyImage, which verifies every blob it moves.
+ */
+export function registryImageSource(client: RegistryClient, at: ImageReference, read: Image | ImageIndexBundle, close?: () => void): ImageSource {
+  return imageSource(`docker://${formatReference(at)}`, read, {
+    ...(close ? { close } : {}),
+    openLayer: (blob) => openBlob(client, at.path, blob.digest, blob.size, DEFAULT_RETRY, { verify: false }),
+  });
 }
 
 /** Opens `ref` as a source: manifests and configs are read now, layers when the copy asks for them. */

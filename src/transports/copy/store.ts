@@ -8,7 +8,8 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { layerSize, putLayer, putSmallBlob, upsertImage, type Added } from '../store.js';
-import type { BlobInfo, DestinationCapabilities, ImageDestination } from './types.js';
+import { copyImage } from './copy-image.js';
+import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 
 const CAPABILITIES: DestinationCapabilities = {
   manifestTypes: 'any',
@@ -25,6 +26,8 @@ const CAPABILITIES: DestinationCapabilities = {
 export interface StoreDestination extends ImageDestination {
   /** The record written by commit(). */
   readonly record: ImageRecord | undefined;
+  /** commit() found a layer or blob gone that the copy had found present (a concurrent rmi): a new copy may do. */
+  readonly lostToRemoval: boolean;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -43,6 +46,7 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
   let index: ManifestBlob | undefined;
   let record: ImageRecord | undefined;
   let closed = false;
+  let lostToRemoval = false;
 
   const takeConfig = (bytes: Buffer, info: BlobInfo): void => {
     config = { bytes, digest: info.digest, mediaType: info.mediaType };
@@ -72,6 +76,9 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
     capabilities: CAPABILITIES,
     get record() {
       return record;
+    },
+    get lostToRemoval() {
+      return lostToRemoval;
     },
     async tryReuseBlob(info) {
       if (info.kind === 'config') {
@@ -121,6 +128,7 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
         for (const blob of small) if (!(await store.blobs.has(blob.digest))) return undefined;
         return upsertImage(images, image, chain, size, [...names]);
       });
+      lostToRemoval = record === undefined;
       if (!record) throw new BerthError('IO', 'layers disappeared while the image was stored (concurrent removal); try again', { temporary: true });
     },
     async close() {
@@ -130,4 +138,23 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
       if (!record) await store.collectGarbage({ candidates: added }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Copies `source` into the store under `names` and gives the record. Should a concurrent removal take a layer the
+ * copy found present before the record is written, the copy is made again (at most three times), as
+ * writeStoreImage does.
+ */
+export async function copyIntoStore(store: Store, source: ImageSource, names: readonly string[], opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string> }): Promise<ImageRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const dest = storeDestination(store, names, opts.onProgress ? { onProgress: opts.onProgress } : {});
+    try {
+      await copyImage(source, dest, { tmpDir: opts.tmpDir });
+      return dest.record!;
+    } catch (e) {
+      if (attempt >= 3 || !dest.lostToRemoval) throw e;
+    } finally {
+      await dest.close();
+    }
+  }
 }

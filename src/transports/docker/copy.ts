@@ -15,7 +15,8 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import type { Image, Layer } from '../../image/image.js';
 import { recompressImage, type CompressedBlob } from '../../image/recompress.js';
-import { readStoreImage, writeStoreImage } from '../store.js';
+import { readStoreImage } from '../store.js';
+import { copyIntoStore, registryImageSource } from '../copy/index.js';
 import { blobExists } from './blobs.js';
 import { RegistryClient, type RegistryOptions } from './client.js';
 import { CompressedLayers } from './compressed-layers.js';
@@ -100,7 +101,7 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         }
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names = candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        const record = await writeStoreImage(store, { image, names }, opts.onProgress);
+        const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), tmpDir: () => store.tmp.make('pull') });
         trace('pull: image stored');
         return record;
       } finally {
