@@ -69,13 +69,13 @@ export async function copyImage(src: ImageSource, dest: ImageDestination, opts: 
     const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
     const child = await childManifest(src, chosen.digest, chosen.mediaType);
     const plan = await planImage(src, dest.capabilities, child.blob, child.manifest, opts, dest.reference);
-    await moveBlobs(src, dest, plan, opts);
+    await moveBlobs(dest, plan, opts);
     // The index is kept beside the image only while it still names this manifest.
     await dest.putManifest(plan.image.manifest, plan.image.manifest.digest === child.blob.digest ? { chosenFrom: topBlob } : {});
     result = { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
   } else {
     const plan = await planImage(src, dest.capabilities, topBlob, parsed.manifest, opts, dest.reference);
-    await moveBlobs(src, dest, plan, opts);
+    await moveBlobs(dest, plan, opts);
     const kept = src.chosenFrom && plan.image.manifest.digest === topBlob.digest;
     await dest.putManifest(plan.image.manifest, kept ? { chosenFrom: src.chosenFrom! } : {});
     result = { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
@@ -185,7 +185,7 @@ async function tarSize(layer: Layer): Promise<number> {
  * has it, else streamed (verified) into it; a temporary failure is tried once more from a fresh stream. On a
  * failure the layers under way are let finish before it is thrown, so that close() finds nothing still being written.
  */
-async function moveBlobs(src: ImageSource, dest: ImageDestination, plan: ImagePlan, opts: CopyImageOptions): Promise<void> {
+async function moveBlobs(dest: ImageDestination, plan: ImagePlan, opts: CopyImageOptions): Promise<void> {
   const { image, uncompressed } = plan;
   const progress = opts.onProgress;
   const configInfo: BlobInfo = { digest: image.config.digest, size: image.config.bytes.length, mediaType: image.config.mediaType, kind: 'config' };
@@ -298,7 +298,7 @@ async function copyIndex(src: ImageSource, dest: ImageDestination, top: Manifest
   }
   for (const source of sources) {
     const plan = plans.get(source)!;
-    await moveBlobs(src, dest, plan, opts);
+    await moveBlobs(dest, plan, opts);
     await dest.putManifest(plan.image.manifest, { instance: plan.image.manifest.digest });
   }
   opts.onProgress?.({ type: 'manifest' });
