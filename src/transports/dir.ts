@@ -21,7 +21,7 @@ import { gatherChunks } from '../util/gather.js';
  */
 const VERSION = 'Directory Transport Version: 1.1\n';
 
-function blobName(digest: string): string {
+export function blobName(digest: string): string {
   const d = parseDigest(digest);
   return d.algorithm === 'sha256' ? d.hex : `${d.algorithm}-${d.hex}`;
 }
@@ -82,11 +82,11 @@ export async function readDirIndex(dir: string): Promise<ImageIndexBundle | Imag
 }
 
 /**
- * Makes `dir` ready for a new `dir:` image, as skopeo does: it must be empty or hold a previous
+ * Makes `dir` ready for a new `dir:` image (transports/copy/dir.ts writes it), as skopeo does: it must be empty or hold a previous
  * `dir:` image (whose files are removed). Returns the writer of one named file: through a temp
  * name, kept when present already.
  */
-async function prepare(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
+export async function prepareDir(dir: string): Promise<(name: string, body: Buffer | Readable) => Promise<void>> {
   await makeDirs(dir);
   const present = await readdir(dir);
   if (present.length > 0) {
@@ -106,26 +106,4 @@ async function prepare(dir: string): Promise<(name: string, body: Buffer | Reada
       throw e;
     }
   };
-}
-
-async function putImage(put: (name: string, body: Buffer | Readable) => Promise<void>, image: Image): Promise<void> {
-  for (const layer of image.layers) await put(blobName(layer.digest), await layer.blob());
-  await put(blobName(image.config.digest), image.config.bytes);
-}
-
-/** Writes an image into a `dir:` directory; manifest.json, written last, marks it whole. */
-export async function writeDirImage(image: Image, dir: string): Promise<void> {
-  const put = await prepare(dir);
-  await putImage(put, image);
-  await writeFileAtomic(join(dir, 'manifest.json'), image.manifest.bytes);
-}
-
-/** Writes an index with its children: each child's manifest as HEX.manifest.json, the index as manifest.json. */
-export async function writeDirIndex(bundle: ImageIndexBundle, dir: string): Promise<void> {
-  const put = await prepare(dir);
-  for (const child of bundle.children) {
-    await putImage(put, child);
-    await put(`${blobName(child.manifest.digest)}.manifest.json`, child.manifest.bytes);
-  }
-  await writeFileAtomic(join(dir, 'manifest.json'), bundle.index.bytes);
 }

@@ -157,6 +157,8 @@ async function uncompressedSize(layer: Layer): Promise<number> {
 export function addStream(pack: tarStream.Pack, header: Parameters<tarStream.Pack["entry"]>[0], body: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    // Its failure is reported through the callback above; an 'error' event nobody hears would be thrown.
+    entry.on('error', () => undefined);
     body.on('error', (e) => {
       entry.destroy(e);
       reject(e);

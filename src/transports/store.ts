@@ -107,14 +107,14 @@ async function recordImage(store: Store, image: Image, chain: string[], names: s
 }
 
 /** A config, manifest or index blob; counted in `added` only when this write published it. */
-async function putSmallBlob(store: Store, blob: { bytes: Buffer; digest: string }, added: Added): Promise<void> {
+export async function putSmallBlob(store: Store, blob: { bytes: Buffer; digest: string }, added: Added): Promise<void> {
   if (await store.blobs.has(blob.digest)) return;
   await store.blobs.putBytes(blob.bytes, blob.digest);
   added.blobs.push(blob.digest);
 }
 
 /** What a write added to the store, so that a failed write can take it back out. */
-interface Added {
+export interface Added {
   blobs: string[];
   layers: string[];
 }
@@ -131,31 +131,7 @@ async function putLayers(store: Store, image: Image, chain: string[], added: Add
     image.layers.map((layer, i) =>
       limit(async () => {
         if (failed) return;
-        const chainID = chain[i]!;
-        const haveBlob = await store.blobs.has(layer.digest);
-        const haveLayer = (await store.layers.get(chainID)) !== undefined;
-        if (haveBlob && haveLayer) {
-          onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
-          return;
-        }
-        onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
-        let staged: StagedLayer | undefined;
-        if (!haveBlob) {
-          staged = await copyBlob(store, layer, !haveLayer, onProgress);
-          added.blobs.push(layer.digest);
-        } else {
-          staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
-        }
-        if (staged) {
-          if (staged.diffID !== layer.diffID) {
-            await store.layers.discard(staged);
-            throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
-          }
-          // Published only now: the blob's digest and the tar's diff ID have both been checked.
-          await store.layers.publish(staged, chainID, i > 0 ? chain[i - 1] : undefined);
-          added.layers.push(chainID);
-        }
-        onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+        await putLayer(store, layer, chain[i]!, i > 0 ? chain[i - 1] : undefined, added, onProgress);
       }).catch((e: unknown) => {
         failed = true;
         throw e;
@@ -164,6 +140,38 @@ async function putLayers(store: Store, image: Image, chain: string[], added: Add
   );
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
+}
+
+/**
+ * Puts one layer in place: its blob (verified) and its unpacked tree at `chainID`, each skipped when there
+ * already. What it adds goes into `added`. Returns false when both were there (nothing was read).
+ */
+export async function putLayer(store: Store, layer: Layer, chainID: string, parentChainID: string | undefined, added: Added, onProgress?: ProgressSink): Promise<boolean> {
+  const haveBlob = await store.blobs.has(layer.digest);
+  const haveLayer = (await store.layers.get(chainID)) !== undefined;
+  if (haveBlob && haveLayer) {
+    onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
+    return false;
+  }
+  onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
+  let staged: StagedLayer | undefined;
+  if (!haveBlob) {
+    staged = await copyBlob(store, layer, !haveLayer, onProgress);
+    added.blobs.push(layer.digest);
+  } else {
+    staged = await store.layers.stage(await autoDecompress(store.blobs.open(layer.digest)));
+  }
+  if (staged) {
+    if (staged.diffID !== layer.diffID) {
+      await store.layers.discard(staged);
+      throw new BerthError('LAYER_INVALID', `layer ${layer.digest} unpacks to ${staged.diffID}, but the image config says ${layer.diffID}`);
+    }
+    // Published only now: the blob's digest and the tar's diff ID have both been checked.
+    await store.layers.publish(staged, chainID, parentChainID);
+    added.layers.push(chainID);
+  }
+  onProgress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
+  return true;
 }
 
 /**
@@ -214,14 +222,14 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   throw b.status === 'rejected' ? b.reason : (st as PromiseRejectedResult).reason;
 }
 
-async function layerSize(store: Store, chain: string[]): Promise<number> {
+export async function layerSize(store: Store, chain: string[]): Promise<number> {
   let size = 0;
   for (const c of chain) size += (await store.layers.get(c))?.size ?? 0;
   return size;
 }
 
 /** Adds or merges an image record and moves `names` onto it. Mutates `images`. */
-export function upsertImage(images: ImageRecord[], image: Image, chain: string[], size: number, names: string[]): ImageRecord {
+export function upsertImage(images: ImageRecord[], image: Pick<Image, 'manifest' | 'index' | 'config'> & { layers: readonly { digest: string }[] }, chain: string[], size: number, names: string[]): ImageRecord {
   const config = parseImageConfig(image.config.bytes);
   for (const other of images) {
     if (other.id !== image.config.digest) other.names = other.names.filter((n) => !names.includes(n));

@@ -13,6 +13,7 @@ import type { Store } from '../../store/store.js';
 import { isDockerArchive, readDockerArchive, writeDockerArchive } from '../../transports/docker-archive.js';
 import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../../transports/files.js';
 import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../../transports/oci-layout.js';
+import { copyImage, imageSource, storeDestination } from '../../transports/copy/index.js';
 import { readStoreImage, writeStoreImage } from '../../transports/store.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
@@ -21,6 +22,19 @@ import { goTimestamp } from '../../oci/time.js';
 import { imageEvent } from '../system/events.js';
 
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
+
+/** One image of an archive into the store, through the copy engine (a failed one leaves the store as it was). */
+async function loadOne(store: Store, named: NamedImage, onProgress?: ProgressSink): Promise<ImageRecord> {
+  const source = imageSource('load', named.image);
+  const dest = storeDestination(store, named.names, onProgress ? { onProgress } : {});
+  try {
+    await copyImage(source, dest, { tmpDir: () => store.tmp.make('load') });
+    return dest.record!;
+  } finally {
+    await dest.close();
+    await source.close();
+  }
+}
 
 /** `load`: every image of a docker-archive, oci-archive (gzip or not, file or stdin) or OCI layout directory. */
 export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: ProgressSink } = {}): Promise<ImageRecord[]> {
@@ -41,7 +55,7 @@ export async function loadImages(store: Store, input: string | Readable, opts: {
   else if (await isOciLayout(files)) images = await readOciLayout(files, opts.platform ? { platform: opts.platform } : {});
   else throw unknown('neither a docker-archive nor an oci-archive (no manifest.json, no index.json)');
   const records: ImageRecord[] = [];
-  for (const named of images) records.push(await writeStoreImage(store, named, opts.onProgress));
+  for (const named of images) records.push(await loadOne(store, named, opts.onProgress));
   for (const r of records) await imageEvent(store, 'load', r.id, r.names[0] ?? (typeof input === 'string' ? input : undefined));
   return records;
 }

@@ -191,7 +191,7 @@ export async function inspectList(store: Store, name: string, registry: Registry
 }
 
 /** Each entry's image, from where it was added, for a push of the whole list. */
-async function entryImage(store: Store, entry: ManifestListEntry, registry: RegistryOptions): Promise<Image> {
+async function entryImage(store: Store, entry: ManifestListEntry, registry: RegistryOptions, opened: RegistryClient[]): Promise<Image> {
   if (entry.source.startsWith('berth:')) {
     const record = requireImage(await store.images(), entry.source.slice('berth:'.length));
     const image = await readStoreImage(store, record);
@@ -201,7 +201,10 @@ async function entryImage(store: Store, entry: ManifestListEntry, registry: Regi
     return image;
   }
   const ref: ImageReference = parseNormalizedNamed(stripDockerTransport(entry.source));
-  return readRegistryImage(ref, { ...registry, registriesConf: await registriesConf() });
+  // The client serves the image's layers until the push is done: the caller closes it.
+  const client = await RegistryClient.open(ref.domain, { ...registry, registriesConf: await registriesConf() }, `${ref.domain}/${ref.path}`);
+  opened.push(client);
+  return readRegistryImage(ref, { ...registry, client });
 }
 
 /**
@@ -215,9 +218,15 @@ export async function pushList(store: Store, listName: string, dest: string, opt
   const index = listIndex(list, mediaType);
   const ref = withDefaultTag(parseNormalizedNamed(stripDockerTransport(dest)));
   const registry = opts.registry ?? {};
-  const children = opts.all === false ? [] : await Promise.all(list.entries.map((e) => entryImage(store, e, registry)));
-  const bundle: ImageIndexBundle = { index, children };
-  const { digest } = await writeRegistryIndex(ref, bundle, { ...registry, registriesConf: await registriesConf() });
+  const opened: RegistryClient[] = [];
+  let digest: string;
+  try {
+    const children = opts.all === false ? [] : await Promise.all(list.entries.map((e) => entryImage(store, e, registry, opened)));
+    const bundle: ImageIndexBundle = { index, children };
+    digest = (await writeRegistryIndex(ref, bundle, { ...registry, registriesConf: await registriesConf() })).digest;
+  } finally {
+    for (const c of opened) c.close();
+  }
   if (opts.rm) await removeLists(store, [list.id]);
   return digest;
 }

@@ -1,6 +1,6 @@
 /**
  * Pull from a registry into the local store: short names resolved through the unqualified-search
- * registries, mirrors tried before the registry itself, the store written with `writeStoreImage`
+ * registries, mirrors tried before the registry itself, the store written through `copyIntoStore` (the one copy engine)
  * (layers it has are skipped).
  */
 import { loadRegistriesConf, pullSources, type RegistriesConf } from '../../config/registries.js';
@@ -12,7 +12,7 @@ import type { Store } from '../../store/store.js';
 import { BerthError, isBerthError, type ErrorCode } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
-import { writeStoreImage } from '../../transports/store.js';
+import { copyIntoStore, registryImageSource } from '../../transports/copy/index.js';
 import { readRegistryImage, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
 
 export interface PullOptions extends RegistryOptions {
@@ -93,7 +93,7 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         }
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names = candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        const record = await writeStoreImage(store, { image, names }, opts.onProgress);
+        const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), tmpDir: () => store.tmp.make('pull') });
         trace('pull: image stored');
         return record;
       } finally {

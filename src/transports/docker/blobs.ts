@@ -35,7 +35,9 @@ export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
  * reached with a `Range` request (a registry that ignores Range is an error, not a restart). Breaks
  * count against the retry policy's attempts only while under 1 MiB arrives between them.
  */
-export async function openBlob(client: RegistryClient, repository: string, digest: string, size?: number, retry: RetryPolicy = DEFAULT_RETRY): Promise<Readable> {
+export async function openBlob(client: RegistryClient, repository: string, digest: string, size?: number, retry: RetryPolicy = DEFAULT_RETRY, opts: { verify?: boolean } = {}): Promise<Readable> {
+  // `verify: false`: the reader checks the digest itself (transports/copy's copyImage does), so it is hashed once.
+  const verify = opts.verify ?? true;
   const what = `reading blob ${digest} in ${client.registry}/${repository}`;
   const path = `/v2/${repository}/blobs/${digest}`;
   const scopes = [client.scope(repository)];
@@ -52,7 +54,7 @@ export async function openBlob(client: RegistryClient, repository: string, diges
     for (;;) {
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          hash.update(chunk);
+          if (verify) hash.update(chunk);
           offset += chunk.length;
           if (size !== undefined && offset > size) throw new BerthError('SIZE_MISMATCH', `${what}: more than the ${size} bytes its descriptor gives`);
           yield chunk;
@@ -79,6 +81,7 @@ export async function openBlob(client: RegistryClient, repository: string, diges
         }
       }
     }
+    if (!verify) return;
     const got = `${algorithm}:${hash.digest('hex')}`;
     if (got !== digest) throw new BerthError('DIGEST_MISMATCH', `${what}: the blob does not match its digest (got ${got})`);
   }

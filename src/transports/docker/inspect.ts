@@ -40,6 +40,14 @@ export interface RemoteImage {
 
 export async function inspectRegistryImage(ref: ImageReference, opts: RemoteInspectOptions = {}): Promise<RemoteImage> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  try {
+    return await inspectWith(client, ref, opts);
+  } finally {
+    if (!opts.client) client.close();
+  }
+}
+
+async function inspectWith(client: RegistryClient, ref: ImageReference, opts: RemoteInspectOptions): Promise<RemoteImage> {
   const repo = ref.path;
   const top = await client.getManifest(repo, manifestReference(ref));
   let manifest = top;
@@ -83,6 +91,14 @@ export async function inspectRegistryImage(ref: ImageReference, opts: RemoteInsp
  */
 export async function deleteRegistryImage(ref: ImageReference, opts: ReadOptions = {}): Promise<string> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+  try {
+    return await deleteWith(client, ref);
+  } finally {
+    if (!opts.client) client.close();
+  }
+}
+
+async function deleteWith(client: RegistryClient, ref: ImageReference): Promise<string> {
   let digest = ref.digest;
   if (!digest) {
     const head = await client.headManifest(ref.path, manifestReference(ref));

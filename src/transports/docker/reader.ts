@@ -24,12 +24,13 @@ export function manifestReference(ref: ImageReference): string {
 }
 
 /**
- * Reads `ref` from its registry. An index is resolved for the platform and kept (its bytes are
+ * Reads `ref` from its registry through `opts.client`, which the caller opened and closes once the image's layers
+ * are read (they download lazily through it). An index is resolved for the platform and kept (its bytes are
  * the image's `index`); the config is fetched and checked against the manifest; layers open lazily
  * as verified streams.
  */
-export async function readRegistryImage(ref: ImageReference, opts: ReadOptions = {}): Promise<Image> {
-  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+export async function readRegistryImage(ref: ImageReference, opts: ReadOptions & { client: RegistryClient }): Promise<Image> {
+  const client = opts.client;
   const repo = ref.path;
   const manifest: ManifestBlob = await client.getManifest(repo, manifestReference(ref));
   const parsed = parseManifest(manifest.bytes, manifest.mediaType);
@@ -45,8 +46,8 @@ export async function readRegistryImage(ref: ImageReference, opts: ReadOptions =
  * Reads `ref` for a copy of every platform: an index with each of its children as an Image (pulled lazily: only
  * manifests and configs are fetched here). A single manifest comes back as an Image (skopeo's --all copies it as is).
  */
-export async function readRegistryIndex(ref: ImageReference, opts: ReadOptions = {}): Promise<ImageIndexBundle | Image> {
-  const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
+export async function readRegistryIndex(ref: ImageReference, opts: ReadOptions & { client: RegistryClient }): Promise<ImageIndexBundle | Image> {
+  const client = opts.client;
   const manifest: ManifestBlob = await client.getManifest(ref.path, manifestReference(ref));
   const parsed = parseManifest(manifest.bytes, manifest.mediaType);
   if (parsed.kind !== 'index') return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest);
@@ -92,5 +93,9 @@ async function imageOf(client: RegistryClient, ref: ImageReference, manifest: Ma
 /** Every tag of `ref`'s repository (`pull --all-tags`). */
 export async function listRegistryTags(ref: ImageReference, opts: ReadOptions = {}): Promise<string[]> {
   const client = opts.client ?? (await RegistryClient.open(ref.domain, opts, `${ref.domain}/${ref.path}`));
-  return client.listTags(ref.path);
+  try {
+    return await client.listTags(ref.path);
+  } finally {
+    if (!opts.client) client.close();
+  }
 }

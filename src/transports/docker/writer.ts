@@ -1,20 +1,20 @@
 /** `docker://` as a destination: pushes an Image's layers, config and manifest to a registry. */
-import { Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { parseManifest, toDockerManifest, toOciManifest } from '../../oci/manifest.js';
 import { formatReference, type ImageReference } from '../../oci/reference.js';
-import type { Image, ImageIndexBundle, Layer, ManifestBlob } from '../../image/image.js';
-import { BerthError, isBerthError } from '../../util/errors.js';
-import { countProgress, type ProgressSink } from '../../util/progress.js';
-import { blobExists, mountBlob, uploadBlob } from './blobs.js';
-import { RegistryClient, type RegistryOptions } from './client.js';
+import type { Image, ImageIndexBundle, ManifestBlob } from '../../image/image.js';
+import { BerthError } from '../../util/errors.js';
+import type { ProgressSink } from '../../util/progress.js';
+import { copyImage } from '../copy/copy-image.js';
+import { imageSource } from '../copy/image-source.js';
+import { registryDestination } from '../copy/registry.js';
+import type { RegistryClient, RegistryOptions } from './client.js';
 
 export type PushFormat = 'oci' | 'v2s2';
 
 export interface WriteOptions extends RegistryOptions {
-  /** Manifest format to write; default: the image's own, converted only if the registry refuses it. */
+  /** Manifest format to write; default: the image's own. */
   format?: PushFormat;
   /** Layers uploaded at once (default 6, as containers/image). */
   concurrency?: number;
@@ -26,7 +26,6 @@ export interface WriteOptions extends RegistryOptions {
   client?: RegistryClient;
 }
 
-const DEFAULT_CONCURRENCY = 6;
 
 /** The image's manifest in `format` (the same bytes when it already is). Config bytes never change. */
 export function manifestAs(image: Image, format: PushFormat): ManifestBlob {
@@ -45,117 +44,39 @@ export function formatOf(mediaType: string): PushFormat {
 }
 
 /**
- * Pushes `image` to `ref` (a tag, or a digest that must match what is written). Blobs the
- * repository has are skipped, blobs a sibling repository has are mounted, the rest uploaded, up
- * to `concurrency` at once; then the config and the manifest. Returns the manifest's digest.
+ * Pushes `image` to `ref` (a tag, or a digest that must match what is written) through the one copy engine
+ * (transports/copy): blobs the repository has are skipped, blobs a sibling repository has are mounted, the rest
+ * uploaded, up to `concurrency` at once; then the config and the manifest. The layers go as the image has them
+ * (push compressed them already). Returns the manifest's digest.
  */
 export async function writeRegistryImage(ref: ImageReference, image: Image, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
-  const client = opts.client ?? (await RegistryClient.open(ref.domain, { ...opts, push: true }, `${ref.domain}/${ref.path}`));
-  const repo = ref.path;
-  const progress = opts.onProgress;
-  let manifest = manifestAs(image, opts.format ?? formatOf(image.manifest.mediaType));
+  return push(ref, image, opts);
+}
 
-  const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const mountFrom = (opts.mountFrom ?? []).filter((r) => r !== repo);
-  await Promise.all(image.layers.map((layer) => limit(() => pushLayer(client, repo, layer, mountFrom, opts))));
-
-  progress?.({ type: 'config', digest: image.config.digest });
-  if (!(await blobExists(client, repo, image.config.digest))) {
-    await uploadRetrying(client, repo, { digest: image.config.digest, size: image.config.bytes.length }, async () => Readable.from([image.config.bytes]), {});
-  }
-
-  progress?.({ type: 'manifest' });
-  const target = (m: ManifestBlob): string => {
-    if (ref.digest && ref.digest !== m.digest) {
-      throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: the manifest to write has digest ${m.digest}, not the one named`);
-    }
-    return ref.tag ?? ref.digest ?? 'latest';
-  };
+async function push(ref: ImageReference, read: Image | ImageIndexBundle, opts: WriteOptions): Promise<{ digest: string; mediaType: string }> {
+  const dest = await registryDestination(ref, { ...opts, ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}) });
+  const source = imageSource(formatReference(ref), read);
   try {
-    await client.putManifest(repo, target(manifest), manifest);
-  } catch (e) {
-    // A registry that refuses this manifest type may take the other (when the user chose none).
-    if (opts.format || !(isBerthError(e, 'MANIFEST_UNSUPPORTED') || isBerthError(e, 'MANIFEST_INVALID'))) throw e;
-    const other = manifestAs(image, formatOf(manifest.mediaType) === 'oci' ? 'v2s2' : 'oci');
-    try {
-      await client.putManifest(repo, target(other), other);
-    } catch {
-      throw e;
-    }
-    manifest = other;
+    const isIndex = 'children' in read;
+    return await copyImage(source, dest, {
+      keepLayers: true,
+      ...(isIndex ? { multiArch: read.children.length > 0 ? 'all' : 'index-only' } : {}),
+      ...(opts.format && !isIndex ? { format: opts.format === 'oci' ? 'oci' : 'docker' } : {}),
+      ...(opts.concurrency ? { parallelBlobs: opts.concurrency } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      tmpDir: () => Promise.reject(new BerthError('INTERNAL', 'a push recompresses nothing here')),
+    });
+  } finally {
+    await dest.close();
+    await source.close();
   }
-  return { digest: manifest.digest, mediaType: manifest.mediaType };
-}
-
-async function pushLayer(client: RegistryClient, repo: string, layer: Layer, mountFrom: string[], opts: WriteOptions): Promise<void> {
-  const progress = opts.onProgress;
-  if (await blobExists(client, repo, layer.digest)) {
-    progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
-    return;
-  }
-  for (const from of mountFrom) {
-    if (await mountBlob(client, repo, layer.digest, from)) {
-      progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'skipped' });
-      return;
-    }
-  }
-  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
-  await uploadRetrying(
-    client,
-    repo,
-    layer,
-    async () => {
-      const source = await layer.blob();
-      const counted = source.pipe(countProgress(layer.digest, progress));
-      source.on('error', (e) => counted.destroy(e));
-      counted.on('close', () => source.destroy());
-      return counted;
-    },
-    opts.chunkSize ? { chunkSize: opts.chunkSize } : {},
-  );
-  progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
 }
 
 /**
- * Uploads a blob; a temporary failure (a 5xx, a broken connection) restarts the whole upload once,
- * from a fresh stream. Anything else is final.
- */
-async function uploadRetrying(client: RegistryClient, repo: string, desc: { digest: string; size: number }, open: () => Promise<Readable>, opts: { chunkSize?: number }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const source = await open();
-    try {
-      await uploadBlob(client, repo, desc, source, opts);
-      return;
-    } catch (e) {
-      source.destroy();
-      if (attempt >= 2 || !(isBerthError(e) ? e.temporary : isNetworkError(e))) throw e;
-    }
-  }
-}
-
-function isNetworkError(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && 'code' in e && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(String((e as { code: unknown }).code));
-}
-
-/**
- * Pushes an index and its children to `ref`: every child (blobs, config, manifest by digest) first, then the
- * index's exact bytes at the tag, so that the registry never holds an index naming a missing manifest.
+ * Pushes an index and its children to `ref`: every child (blobs, config, manifest by digest, each in its own
+ * format, since a conversion would change its digest and break the index) first, then the index's exact bytes at
+ * the tag, so that the registry never holds an index naming a missing manifest.
  */
 export async function writeRegistryIndex(ref: ImageReference, bundle: ImageIndexBundle, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
-  const client = opts.client ?? (await RegistryClient.open(ref.domain, { ...opts, push: true }, `${ref.domain}/${ref.path}`));
-  try {
-    for (const child of bundle.children) {
-      // Each child keeps its format: a conversion would change its digest and break the index.
-      const childRef: ImageReference = { domain: ref.domain, path: ref.path, digest: child.manifest.digest };
-      await writeRegistryImage(childRef, child, { ...opts, client, format: formatOf(child.manifest.mediaType) });
-    }
-    opts.onProgress?.({ type: 'manifest' });
-    if (ref.digest && ref.digest !== bundle.index.digest) {
-      throw new BerthError('DIGEST_MISMATCH', `${formatReference(ref)}: the index to write has digest ${bundle.index.digest}, not the one named`);
-    }
-    await client.putManifest(ref.path, ref.tag ?? ref.digest ?? 'latest', bundle.index);
-    return { digest: bundle.index.digest, mediaType: bundle.index.mediaType };
-  } finally {
-    if (!opts.client) client.close();
-  }
+  return push(ref, bundle, opts);
 }

@@ -1,0 +1,160 @@
+/** `berth:NAME`: the local store as an ImageDestination (one image; an index is not stored, only remembered beside it). */
+import type { Readable } from 'node:stream';
+import type { ManifestBlob } from '../../image/image.js';
+import { chainIDs, digestOf } from '../../oci/digest.js';
+import { parseImageConfig } from '../../oci/manifest.js';
+import type { ImageRecord } from '../../store/images.js';
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import type { ProgressSink } from '../../util/progress.js';
+import { layerSize, putLayer, putSmallBlob, upsertImage, type Added } from '../store.js';
+import { copyImage } from './copy-image.js';
+import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
+
+const CAPABILITIES: DestinationCapabilities = {
+  manifestTypes: 'any',
+  indexTypes: [],
+  needsUncompressed: false,
+  prefersCompressed: false,
+  compressions: ['none', 'gzip', 'zstd'],
+  canReuseBlobs: true,
+  keepsDigests: true,
+  // Unpacking is disk and CPU bound (as writeStoreImage's figure).
+  parallelBlobs: 2,
+};
+
+export interface StoreDestination extends ImageDestination {
+  /** The record written by commit(). */
+  readonly record: ImageRecord | undefined;
+  /** commit() found a layer or blob gone that the copy had found present (a concurrent rmi): a new copy may do. */
+  readonly lostToRemoval: boolean;
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The store as a destination: blobs verified in, each layer unpacked once, the record written under the lock at commit. */
+export function storeDestination(store: Store, names: readonly string[], opts: { onProgress?: ProgressSink } = {}): StoreDestination {
+  const added: Added = { blobs: [], layers: [] };
+  let config: { bytes: Buffer; digest: string; mediaType: string } | undefined;
+  let chain: string[] = [];
+  let layerDigests: string[] = [];
+  let manifest: ManifestBlob | undefined;
+  let index: ManifestBlob | undefined;
+  let record: ImageRecord | undefined;
+  let closed = false;
+  let lostToRemoval = false;
+
+  const takeConfig = (bytes: Buffer, info: BlobInfo): void => {
+    config = { bytes, digest: info.digest, mediaType: info.mediaType };
+    chain = chainIDs(parseImageConfig(bytes).rootfs.diff_ids);
+  };
+  const chainOf = (info: BlobInfo): { chainID: string; parent: string | undefined } => {
+    const i = info.layerIndex;
+    if (i === undefined || !config || chain[i] === undefined) throw new BerthError('INTERNAL', `layer ${info.digest} given to the store before its config`);
+    return { chainID: chain[i]!, parent: i > 0 ? chain[i - 1] : undefined };
+  };
+  const asLayer = (info: BlobInfo, open: () => Promise<Readable>) => ({
+    digest: info.digest,
+    size: info.size,
+    mediaType: info.mediaType,
+    diffID: info.diffID ?? '',
+    // The copy verifies every stream it gives (transports/copy/verify.ts): the store need not hash it again.
+    blobVerified: true,
+    blob: open,
+    tar: async () => {
+      throw new BerthError('INTERNAL', 'the store takes layer blobs');
+    },
+  });
+
+  const reference = `berth:${names[0] ?? ''}`;
+  return {
+    reference,
+    capabilities: CAPABILITIES,
+    get record() {
+      return record;
+    },
+    get lostToRemoval() {
+      return lostToRemoval;
+    },
+    async tryReuseBlob(info) {
+      if (info.kind === 'config') {
+        if (!(await store.blobs.has(info.digest))) return false;
+        takeConfig(await store.blobs.read(info.digest), info);
+        return true;
+      }
+      const { chainID, parent } = chainOf(info);
+      layerDigests[info.layerIndex!] = info.digest;
+      if (!(await store.blobs.has(info.digest))) return false;
+      // The blob is here: the layer is unpacked from it if it is not (no byte comes from the source).
+      await putLayer(store, asLayer(info, async () => store.blobs.open(info.digest)), chainID, parent, added, opts.onProgress);
+      return true;
+    },
+    async putBlob(stream, info) {
+      if (info.kind === 'config') {
+        const bytes = await readAll(stream);
+        if (digestOf(bytes) !== info.digest) throw new BerthError('DIGEST_MISMATCH', `image config does not match its digest ${info.digest}`);
+        await putSmallBlob(store, { bytes, digest: info.digest }, added);
+        takeConfig(bytes, info);
+        return;
+      }
+      const { chainID, parent } = chainOf(info);
+      layerDigests[info.layerIndex!] = info.digest;
+      await putLayer(store, asLayer(info, async () => stream), chainID, parent, added, opts.onProgress);
+    },
+    async putManifest(m, o = {}) {
+      if (o.instance !== undefined) throw new BerthError('USAGE', `${reference}: the store holds one image, not an index`);
+      manifest = m;
+      if (o.chosenFrom) index = o.chosenFrom;
+    },
+    async commit() {
+      if (!config || !manifest) throw new BerthError('INTERNAL', 'commit before the config and manifest were given');
+      // Told here, after the layers, as writeStoreImage tells it (the config was taken first, to unpack the layers).
+      opts.onProgress?.({ type: 'config', digest: config.digest });
+      opts.onProgress?.({ type: 'manifest' });
+      const image = { manifest, ...(index ? { index } : {}), config, layers: layerDigests.map((digest) => ({ digest })) };
+      await putSmallBlob(store, manifest, added);
+      if (index) await putSmallBlob(store, index, added);
+      const small = [config, manifest, ...(index ? [index] : [])];
+      const size = await layerSize(store, chain);
+      record = await store.updateImages(async (images) => {
+        // A concurrent rmi may have swept a layer or blob found present: check under the lock.
+        for (let i = 0; i < chain.length; i++) {
+          if (!(await store.layers.get(chain[i]!)) || !(await store.blobs.has(layerDigests[i]!))) return undefined;
+        }
+        for (const blob of small) if (!(await store.blobs.has(blob.digest))) return undefined;
+        return upsertImage(images, image, chain, size, [...names]);
+      });
+      lostToRemoval = record === undefined;
+      if (!record) throw new BerthError('IO', 'layers disappeared while the image was stored (concurrent removal); try again', { temporary: true });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Take back what this copy added and no image uses: a failed copy leaves the store as it was.
+      if (!record) await store.collectGarbage({ candidates: added }).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Copies `source` into the store under `names` and gives the record. Should a concurrent removal take a layer the
+ * copy found present before the record is written, the copy is made again (at most three times), as
+ * writeStoreImage does.
+ */
+export async function copyIntoStore(store: Store, source: ImageSource, names: readonly string[], opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string> }): Promise<ImageRecord> {
+  for (let attempt = 1; ; attempt++) {
+    const dest = storeDestination(store, names, opts.onProgress ? { onProgress: opts.onProgress } : {});
+    try {
+      await copyImage(source, dest, { tmpDir: opts.tmpDir });
+      return dest.record!;
+    } catch (e) {
+      if (attempt >= 3 || !dest.lostToRemoval) throw e;
+    } finally {
+      await dest.close();
+    }
+  }
+}
