@@ -17,7 +17,7 @@ import { startSlirp, stopHelpers } from './network.js';
 import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
-import { observedState, syncContainers, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
+import { observedState, refreshAfterReboot, syncContainers, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 
 export { withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes.js';
@@ -51,7 +51,7 @@ const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
 /** The container's record, with its state checked against conmon's exit file. */
 export async function getContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
   const c = await readContainer(store, nameOrId);
-  if (orphaned(c)) {
+  if (orphaned(c) && !cleaning.has(c.id)) {
     // Its caller was killed after conmon's exit command had seen it alive: nobody else will clean up.
     await cleanupContainer(store, c.id).catch(() => undefined);
     return requireContainer(await store.containers(), c.id);
@@ -61,10 +61,14 @@ export async function getContainer(store: Store, nameOrId: string): Promise<Cont
 
 /** The container's record and its state as observed, and nothing more. */
 async function readContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  await refreshAfterReboot(store);
   // One record's state is read and checked: a store with hundreds of containers costs nothing more.
   const record = requireContainer(await store.containerRecords(), nameOrId);
   return syncOne(store, await store.containerWithState(record));
 }
+
+/** Containers this process is cleaning up: their removal must not find them orphaned again. */
+const cleaning = new Set<string>();
 
 /** Exited, not cleaned up, and its cleanup's owner (a caller) is gone. */
 function orphaned(c: ContainerRecord): boolean {
@@ -331,6 +335,15 @@ export interface CleanupOptions {
  * again. Done by the cleanup's one owner; idempotent (a second call finds nothing to do).
  */
 export async function cleanupContainer(store: Store, id: string, opts: CleanupOptions = {}): Promise<ContainerRecord> {
+  cleaning.add(id);
+  try {
+    return await cleanupOnce(store, id, opts);
+  } finally {
+    cleaning.delete(id);
+  }
+}
+
+async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Promise<ContainerRecord> {
   const outcome = await withContainerLock(store, id, async () => {
     const c = await readContainer(store, id);
     if (LIVE_STATES.has(c.state.status)) return { c, next: 'none' as const };
@@ -378,7 +391,8 @@ export async function cleanupContainer(store: Store, id: string, opts: CleanupOp
  * container that rm removes. A running one (with force) is ended first; its removal is its cleanup.
  */
 export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {}): Promise<string> {
-  const c = await getContainer(store, nameOrId);
+  // Its removal is its cleanup: no orphan's cleanup first.
+  const c = await readContainer(store, nameOrId);
   if (LIVE_STATES.has(c.state.status) && !opts.force) {
     throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
   }
