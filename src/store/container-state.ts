@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { errnoCode } from '../util/errors.js';
@@ -23,9 +24,20 @@ export async function readStateFile(containerDir: string): Promise<ContainerStat
   }
 }
 
-/** Caller holds the container's lock (or the container is not recorded yet). */
-export async function writeStateFile(containerDir: string, state: ContainerState): Promise<void> {
-  await writeFileAtomic(stateFilePath(containerDir), JSON.stringify(state));
+/**
+ * Caller holds the container's lock (or the container is not recorded yet). Replaced by rename
+ * either way; synced to disk unless `durable` is false: a volatile container's (--rm, a build's
+ * RUN) is thrown away with it, and a power loss takes the container's writable layer too.
+ */
+export async function writeStateFile(containerDir: string, state: ContainerState, durable = true): Promise<void> {
+  const path = stateFilePath(containerDir);
+  if (durable) return writeFileAtomic(path, JSON.stringify(state));
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(state));
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await rm(tmp, { force: true });
+    throw e;
+  });
 }
 
 /**

@@ -77,9 +77,9 @@ export class Store {
     return withState(record, await readStateFile(this.containerDir(record.id)));
   }
 
-  /** Replaces a container's state file; the caller holds that container's lock. */
-  writeContainerState(id: string, state: ContainerState): Promise<void> {
-    return writeStateFile(this.containerDir(id), state);
+  /** Replaces a container's state file; the caller holds that container's lock. `durable` false: not synced (a volatile container's). */
+  writeContainerState(id: string, state: ContainerState, durable = true): Promise<void> {
+    return writeStateFile(this.containerDir(id), state, durable);
   }
 
   /** A container's own files: its writable layer, its bundle, its logs. */

@@ -352,7 +352,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   try {
     // The state file before the record: a record is never without one (but while rm takes its directory).
     const state = newContainerState();
-    await Promise.all([copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle), store.writeContainerState(id, state)]);
+    await Promise.all([copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle), store.writeContainerState(id, state, !(spec.volatile || spec.autoRemove))]);
     const created = await store.updateContainers(async (containers) => {
       const taken = new Set(containers.map((c) => c.name));
       if (wanted && taken.has(wanted)) {

@@ -115,9 +115,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const runtime = runtimeFor(store, c);
     await Promise.all([makeDirs(paths.run), makeDirs(paths.exitDir), makeDirs(paths.socketDir), makeDirs(paths.persist)]);
     await rm(paths.exitFile, { force: true });
+    // The runtime can know the container only if a start got as far as conmon, which comes after
+    // `mounted` is recorded: a runtime left by a killed start is deleted first.
+    if (c.state.mounted) await runtime.delete(c.id, true);
     const owner = hooks.cleanupOwner ?? 'monitor';
     const ownership = { cleanupOwner: owner, ownerToken: owner === 'caller' ? processToken() : undefined };
-    await runtime.delete(c.id, true);
     trace('start: locked, dirs made');
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below

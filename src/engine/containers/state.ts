@@ -87,7 +87,7 @@ export async function updateContainerState(
       throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
     }
     const state = { ...current, ...(typeof patch === 'function' ? patch(current) : patch) };
-    await store.writeContainerState(c.id, state).catch((e: unknown) => {
+    await store.writeContainerState(c.id, state, !(c.config.volatile || c.config.autoRemove)).catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
       throw e;
     });
@@ -115,7 +115,7 @@ export async function syncOne(store: Store, c: ContainerRecord): Promise<Contain
       // Read again under the lock: another command may have recorded the exit, and more, meanwhile.
       const now = await store.containerWithState(c);
       if (!LIVE.has(now.state.status) || !existsSync(store.containerDir(c.id))) return now;
-      await store.writeContainerState(c.id, seen);
+      await store.writeContainerState(c.id, seen, !(c.config.volatile || c.config.autoRemove));
       return { ...c, state: seen };
     })
     .catch(() => undefined);
