@@ -11,6 +11,7 @@ import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { isTokenAlive, processToken } from '../../util/process.js';
+import { stateFilePath } from '../../store/container-state.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
@@ -33,17 +34,23 @@ export const berthCommand: { argv: string[] } = { argv: ['berth'] };
 export type CleanupOwner = 'caller' | 'monitor';
 
 /**
- * What conmon runs when the container exits: berth's cleanup. For a container whose caller owns
- * the cleanup, a shell first checks that caller (PID and start time, as util/process.ts names a
- * process) and ends at once while it lives: the caller cleans up, and no second Node process
- * starts only to find the work done. When the caller is gone (killed), berth's cleanup runs.
+ * What conmon runs when the container exits: berth's cleanup, behind a shell that ends at once when
+ * the cleanup is someone else's to do, so that no Node process starts only to find the work done
+ * (with `rm -af` of a hundred containers, a hundred of them at once):
+ * - the container's caller owns the cleanup and is alive (its PID with its start time, as
+ *   util/process.ts names a process): it cleans up; when it was killed, berth's cleanup runs;
+ * - the state file says `removing`: an rm ended the process and removes the container whole.
  */
 function exitCommand(store: Store, id: string, owner: CleanupOwner): string[] {
   const cleanup = [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
-  if (owner === 'monitor') return cleanup;
-  const [pid, start] = processToken().split('-');
-  const script = 'alive() { read -r l < "/proc/$1/stat" || return 1; s=$2; set -- ${l##*) }; [ "${20}" = "$s" ]; }; alive "$1" "$2" 2>/dev/null && exit 0; shift 2; exec "$@"';
-  return ['/bin/sh', '-c', script, 'berth-exit', pid!, start!, ...cleanup];
+  const [pid, start] = owner === 'caller' ? processToken().split('-') : ['0', '0'];
+  const script = [
+    'alive() { [ "$1" != 0 ] && read -r l < "/proc/$1/stat" || return 1; s=$2; set -- ${l##*) }; [ "${20}" = "$s" ]; }',
+    'alive "$2" "$3" 2>/dev/null && exit 0',
+    'read -r l < "$1"; case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
+    'shift 3; exec "$@"',
+  ].join('; ');
+  return ['/bin/sh', '-c', script, 'berth-exit', stateFilePath(store.containerDir(id)), pid!, start!, ...cleanup];
 }
 
 const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
@@ -218,8 +225,9 @@ async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): P
  * Ends a running container's process: its stop signal, then SIGKILL after the timeout, as podman
  * does. Returns once the process has exited (its cleanup is its owner's).
  */
-async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: number; warn?: (message: string) => void }): Promise<void> {
-  await setState(store, c, { stoppedByUser: true, status: c.state.status === 'paused' ? 'paused' : 'stopping' });
+async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: number; warn?: (message: string) => void; removing?: boolean }): Promise<void> {
+  // `removing`: an rm removes it whole once it has ended, its cleanup included (conmon's call sees it and ends).
+  await setState(store, c, { stoppedByUser: true, status: opts.removing ? 'removing' : c.state.status === 'paused' ? 'paused' : 'stopping' });
   const runtime = runtimeFor(store, c);
   const timeout = opts.timeout ?? c.config.stopTimeout;
   if (c.state.status === 'paused') {
@@ -257,8 +265,9 @@ async function stillRuns(store: Store, id: string): Promise<boolean> {
   const record = (await store.containerRecords()).find((x) => x.id === id);
   if (!record) return false;
   const current = await store.containerWithState(record);
-  if (!LIVE_STATES.has(current.state.status)) return false;
-  return (await observedState(store, current)) === undefined;
+  if (!LIVE_STATES.has(current.state.status) && current.state.status !== 'removing') return false;
+  // An rm's `removing` container still runs until its exit is seen, as a stopping one does.
+  return (await observedState(store, { ...current, state: { ...current.state, status: 'stopping' } })) === undefined;
 }
 
 /** How long a stop waits for the monitor's cleanup call before doing the work itself (the call never came). */
@@ -399,7 +408,7 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
   }
   if (LIVE_STATES.has(c.state.status)) {
-    await endProcess(store, c, { timeout: opts.timeout ?? 0, ...(opts.warn ? { warn: opts.warn } : {}) });
+    await endProcess(store, c, { timeout: opts.timeout ?? 0, removing: true, ...(opts.warn ? { warn: opts.warn } : {}) });
   }
   await withContainerLock(store, c.id, async () => {
     const record = (await store.containerRecords()).find((x) => x.id === c.id);
