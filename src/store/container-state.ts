@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -18,6 +19,19 @@ export function stateFilePath(containerDir: string): string {
 export async function readStateFile(containerDir: string): Promise<ContainerState | undefined> {
   try {
     return JSON.parse(await readFile(stateFilePath(containerDir), 'utf8')) as ContainerState;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The same, read synchronously: for listing every container, hundreds of small reads done in one
+ * go cost a fraction of as many round trips through the thread pool.
+ */
+export function readStateFileSync(containerDir: string): ContainerState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFilePath(containerDir), 'utf8')) as ContainerState;
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
     throw e;

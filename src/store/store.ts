@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
 import type { ContainerRecord, ContainerState, StoredContainer } from './containers.js';
-import { readStateFile, withState, writeStateFile } from './container-state.js';
+import { readStateFile, readStateFileSync, withState, writeStateFile } from './container-state.js';
 import { recordNamesHistory, type ImageRecord } from './images.js';
 import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
@@ -60,11 +60,10 @@ export class Store {
     return this.index.read();
   }
 
-  /** Every container with its state (each from its own state file, read in parallel). */
+  /** Every container with its state (each from its own state file). */
   async containers(): Promise<ContainerRecord[]> {
     const records = await this.containerIndex.read();
-    const states = await Promise.all(records.map((r) => readStateFile(this.containerDir(r.id))));
-    return records.map((r, i) => withState(r, states[i]));
+    return records.map((r) => withState(r, readStateFileSync(this.containerDir(r.id))));
   }
 
   /** The records alone (names, IDs, settings): enough to find a container, without reading any state. */

@@ -18,7 +18,7 @@ import { startSlirp, stopHelpers } from './network.js';
 import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
-import { observedState, refreshAfterReboot, syncContainers, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
+import { observedState, refreshAfterReboot, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 
 export { withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes.js';
@@ -472,9 +472,8 @@ export async function waitContainer(store: Store, nameOrId: string, conditions: 
   const wanted = new Set(conditions.map((s) => (s === 'stopped' ? 'exited' : s)));
   let delay = 20;
   for (;;) {
-    const all = await syncContainers(store);
-    const c = all.find((x) => x.id === first.id);
-    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${first.id} found: no such container`);
+    // The one container's record and state, not the whole store's, each time round.
+    const c = await readContainer(store, first.id);
     if (wanted.has(c.state.status)) return c.state.exitCode;
     // healthy/unhealthy: the healthcheck's verdict, while the container runs.
     if ((wanted.has('healthy') || wanted.has('unhealthy')) && c.state.status === 'running' && c.config.healthcheck) {
