@@ -114,9 +114,10 @@ export async function syncOne(store: Store, c: ContainerRecord): Promise<Contain
     .tryWith(async () => {
       // Read again under the lock: another command may have recorded the exit, and more, meanwhile.
       const now = await store.containerWithState(c);
-      if (!LIVE.has(now.state.status) || !existsSync(store.containerDir(c.id))) return now;
-      await store.writeContainerState(c.id, seen, !(c.config.volatile || c.config.autoRemove));
-      return { ...c, state: seen };
+      const again = existsSync(store.containerDir(c.id)) ? await observedState(store, now) : undefined;
+      if (!again) return now;
+      await store.writeContainerState(c.id, again, !(c.config.volatile || c.config.autoRemove));
+      return { ...c, state: again };
     })
     .catch(() => undefined);
   return recorded?.value ?? { ...c, state: seen };
