@@ -415,11 +415,14 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     if (!record) return;
     const current = await store.containerWithState(record);
     const paths = containerPaths(store, c.id);
-    if (existsSync(paths.dir)) await setState(store, current, { status: 'removing' });
+    // Not synced: the directory holding it goes next (a power loss meanwhile leaves the state before, which rm handles as well).
+    if (existsSync(paths.dir)) await updateContainerState(store, current, { status: 'removing' }, false);
     stopHelpers(current.state.helpers);
     // The mount must be gone before the directory under it goes; the runtime's own state (and the
-    // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it.
-    const runtimeGone = runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
+    // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it. A container
+    // cleaned up already (or never started) has none: the cleanup deleted it before it unmounted.
+    const runtimeKnows = current.state.mounted || LIVE_STATES.has(current.state.status) || current.state.status === 'removing';
+    const runtimeGone = runtimeKnows ? runtimeFor(store, current).delete(c.id, true).catch(() => undefined) : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
     await unmountOverlay(paths.overlay);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.

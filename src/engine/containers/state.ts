@@ -80,6 +80,8 @@ export async function updateContainerState(
   store: Store,
   c: StoredContainer,
   patch: Partial<ContainerState> | ((s: ContainerState) => Partial<ContainerState>),
+  /** Synced to disk: by default unless the container is volatile (--rm, a build's RUN). */
+  durable = !(c.config.volatile || c.config.autoRemove),
 ): Promise<ContainerRecord> {
   return withContainerLock(store, c.id, async () => {
     const current = (await store.containerWithState(c)).state;
@@ -87,7 +89,7 @@ export async function updateContainerState(
       throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
     }
     const state = { ...current, ...(typeof patch === 'function' ? patch(current) : patch) };
-    await store.writeContainerState(c.id, state, !(c.config.volatile || c.config.autoRemove)).catch((e: unknown) => {
+    await store.writeContainerState(c.id, state, durable).catch((e: unknown) => {
       if (errnoCode(e) === 'ENOENT') throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
       throw e;
     });
