@@ -114,6 +114,22 @@ describe('container state: one file per container, one cleanup owner', { timeout
     await env.ok(['rm', 'stopped']);
   });
 
+  it('stop of a detached container whose monitor was killed: the owner is gone, stop cleans up itself', async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'nomon', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    const conmon = Number((await env.ok(['container', 'inspect', '--format', '{{.State.ConmonPid}}', 'nomon'])).stdout.trim());
+    process.kill(conmon, 'SIGKILL');
+    const t0 = Date.now();
+    await env.ok(['stop', '-t', '0', 'nomon']);
+    // Without an exit file stop waits 10 s for the process's end; it must not then wait the 30 s
+    // it gives a monitor's cleanup call that will never come.
+    assert.ok(Date.now() - t0 < 25_000, `stop took ${Date.now() - t0} ms`);
+    const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+    assert.equal(s.status, 'exited');
+    assert.equal(s.mounted, false);
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    await env.ok(['rm', 'nomon']);
+  });
+
   it('a foreground run --rm cleans up itself before it returns', async () => {
     const r = await env.berth(['run', '--rm', '--name', 'fg', '--network', 'none', 'busybox', 'sh', '-c', 'exit 2']);
     assert.equal(r.code, 2, r.stderr);

@@ -270,6 +270,16 @@ async function stillRuns(store: Store, id: string): Promise<boolean> {
   return (await observedState(store, { ...current, state: { ...current.state, status: 'stopping' } })) === undefined;
 }
 
+function pidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** How long a stop waits for the monitor's cleanup call before doing the work itself (the call never came). */
 const MONITOR_CLEANUP_WAIT_MS = 30_000;
 
@@ -298,7 +308,9 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
       if (cleaned || now.state.status === 'running') return now;
       const owner = now.state.cleanupOwner ?? 'monitor';
       const mine = owner === 'caller' && now.state.ownerToken === processToken();
-      if (mine || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
+      // conmon killed before the exit: it wrote no exit file and will run no exit command.
+      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !pidAlive(c.state.conmonPid);
+      if (mine || monitorGone || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
       await new Promise<void>((resolve) => {
         // A slow check behind the watch, should it miss an event (the owner's death makes none).
         const timer = setTimeout(resolve, 250);
