@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # containers: container management at scale, berth beside podman on the same busybox image.
-#   - create + start of a detached container (`sleep`), each timed on its own, then removed;
+#   - create + start of a detached container (`sleep`), then stop -t 0, then rm, each timed on its own;
 #   - `ps -a` with PS_CONTAINERS created containers in the store;
 #   - RUNNING containers started with `run -d` one after another and all running at once: the
 #     time to start them, the monitors' summed RSS/PSS, `ps` with them all running, and `rm -af`.
@@ -40,8 +40,14 @@ for i in $(seq 1 "$RUNS"); do
   ps_+=("$(time_ms "${PM[@]}" start "p$i")")
   log "create+start $i/$RUNS: berth ${bc[-1]}+${bs[-1]} ms, podman ${pc[-1]}+${ps_[-1]} ms"
 done
-"${B[@]}" rm -af -t 0 >/dev/null
-"${PM[@]}" rm -af -t 0 >/dev/null
+# ... then stop -t 0, then rm, of each.
+bst=() pst=() brm=() prm=()
+for i in $(seq 1 "$RUNS"); do
+  bst+=("$(time_ms "${B[@]}" stop -t 0 "b$i")")
+  pst+=("$(time_ms "${PM[@]}" stop -t 0 "p$i")")
+  brm+=("$(time_ms "${B[@]}" rm "b$i")")
+  prm+=("$(time_ms "${PM[@]}" rm "p$i")")
+done
 
 # 2. ps -a over PS_CONTAINERS created (not running) containers.
 log "creating $PS_CONTAINERS containers in each store..."
@@ -84,6 +90,12 @@ summary "berth start" "${bs[@]}"
 summary "podman start" "${ps_[@]}"
 echo "ratio create podman/berth  $(ratio "$(median "${pc[@]}")" "$(median "${bc[@]}")")"
 echo "ratio start  podman/berth  $(ratio "$(median "${ps_[@]}")" "$(median "${bs[@]}")")"
+summary "berth stop -t 0" "${bst[@]}"
+summary "podman stop -t 0" "${pst[@]}"
+summary "berth rm" "${brm[@]}"
+summary "podman rm" "${prm[@]}"
+echo "ratio stop   podman/berth  $(ratio "$(median "${pst[@]}")" "$(median "${bst[@]}")")"
+echo "ratio rm     podman/berth  $(ratio "$(median "${prm[@]}")" "$(median "${brm[@]}")")"
 echo "== ps -a with $PS_CONTAINERS containers (berth listed $b_rows, podman $p_rows), n=$RUNS"
 summary "berth ps -a" "${bps[@]}"
 summary "podman ps -a" "${pps[@]}"

@@ -21,8 +21,6 @@ export interface MonitorOptions {
   stdin: boolean;
   /** Run once the container has exited: berth's own cleanup (records the exit, unmounts, --rm, restart). */
   exitCommand: string[];
-  /** Seconds conmon waits before the exit command: a foreground run cleans up itself, this is its fallback. */
-  exitDelaySeconds?: number;
   /** Descriptors conmon inherits and holds while it lives: the published ports' sockets, as podman's conmon holds them. */
   keepOpen?: number[];
 }
@@ -57,7 +55,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     ...opts.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
     ...(opts.tty ? ['-t'] : []),
     ...(opts.stdin ? ['-i'] : []),
-    ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', String(opts.exitDelaySeconds ?? 0)] : []),
+    ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', '0'] : []),
   ];
   const child = spawn(conmon, args, {
     // conmon writes some files (an `oom` marker) relative to where it runs: the bundle, as podman has it.
@@ -112,19 +110,3 @@ export function runtimeCreateError(reason: string): BerthError {
   return new BerthError('INTERNAL', clean || 'the OCI runtime failed to create the container');
 }
 
-/**
- * Ends a container's conmon that is only waiting out its exit delay (the container has exited and
- * its caller cleaned up): its held-back cleanup call would only start another process to find
- * nothing to do. The PID is checked against the container's ID, so a reused PID is left alone.
- */
-export async function dismissMonitor(pid: number, id: string): Promise<void> {
-  if (pid <= 0) return;
-  try {
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    const at = cmdline.indexOf('-c');
-    if (!cmdline[0]?.endsWith('conmon') || at === -1 || cmdline[at + 1] !== id) return;
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}

@@ -144,6 +144,14 @@ export interface ContainerState {
   /** Set while netavark has set the container up (bridge networks): what teardown must undo. */
   network?: ContainerNetworkState | undefined;
   error?: string | undefined;
+  /**
+   * Who cleans up after the process exits, chosen at start: the berth process that started it and
+   * waits for it (`caller`: a foreground run, `start -a`, a build's RUN; `ownerToken` names it), or
+   * conmon's exit command (`monitor`: a detached container). Absent in records of older berths: the monitor.
+   */
+  cleanupOwner?: 'caller' | 'monitor' | undefined;
+  /** `PID-STARTTIME` of the caller that owns the cleanup (util/process.ts). */
+  ownerToken?: string | undefined;
 }
 
 export interface ContainerRecord {
@@ -158,6 +166,13 @@ export interface ContainerRecord {
   config: ContainerSpecConfig;
   state: ContainerState;
 }
+
+/**
+ * A record as `containers.json` holds it: the fixed settings only. The state lives in the
+ * container's own `state.json` (store/container-state.ts); records written by older berths carry
+ * it inline, which is read until the container's first state change writes its file.
+ */
+export type StoredContainer = Omit<ContainerRecord, 'state'> & { state?: ContainerState };
 
 
 export function newContainerState(): ContainerState {

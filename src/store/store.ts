@@ -3,7 +3,8 @@ import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
-import type { ContainerRecord } from './containers.js';
+import type { ContainerRecord, ContainerState, StoredContainer } from './containers.js';
+import { readStateFile, readStateFileSync, withState, writeStateFile } from './container-state.js';
 import { recordNamesHistory, type ImageRecord } from './images.js';
 import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
@@ -29,7 +30,7 @@ export class Store {
   readonly trash: Trash;
   readonly lock: DirLock;
   private readonly index: RecordFile<ImageRecord>;
-  private readonly containerIndex: RecordFile<ContainerRecord>;
+  private readonly containerIndex: RecordFile<StoredContainer>;
   private readonly volumeIndex: RecordFile<VolumeRecord>;
 
   private constructor(
@@ -42,7 +43,7 @@ export class Store {
     this.layers = new LayerStore(join(root, 'layers'), this.tmp);
     this.lock = new DirLock(join(root, 'store.lock'));
     this.index = new RecordFile<ImageRecord>(join(root, 'images.json'), 'images');
-    this.containerIndex = new RecordFile<ContainerRecord>(join(root, 'containers.json'), 'containers');
+    this.containerIndex = new RecordFile<StoredContainer>(join(root, 'containers.json'), 'containers');
     this.volumeIndex = new RecordFile<VolumeRecord>(join(root, 'volumes.json'), 'volumes');
   }
 
@@ -64,8 +65,25 @@ export class Store {
     return this.index.read();
   }
 
-  containers(): Promise<ContainerRecord[]> {
+  /** Every container with its state (each from its own state file). */
+  async containers(): Promise<ContainerRecord[]> {
+    const records = await this.containerIndex.read();
+    return records.map((r) => withState(r, readStateFileSync(this.containerDir(r.id))));
+  }
+
+  /** The records alone (names, IDs, settings): enough to find a container, without reading any state. */
+  containerRecords(): Promise<StoredContainer[]> {
     return this.containerIndex.read();
+  }
+
+  /** One container with its state: one state file read. */
+  async containerWithState(record: StoredContainer): Promise<ContainerRecord> {
+    return withState(record, await readStateFile(this.containerDir(record.id)));
+  }
+
+  /** Replaces a container's state file; the caller holds that container's lock. `durable` false: not synced (a volatile container's). */
+  writeContainerState(id: string, state: ContainerState, durable = true): Promise<void> {
+    return writeStateFile(this.containerDir(id), state, durable);
   }
 
   /** A container's own files: its writable layer, its bundle, its logs. */
@@ -73,8 +91,11 @@ export class Store {
     return join(this.root, 'containers', id);
   }
 
-  /** Read-modify-write of the container records under the store lock. */
-  async updateContainers<T>(fn: (containers: ContainerRecord[]) => Promise<T> | T): Promise<T> {
+  /**
+   * Read-modify-write of the container records (their fixed settings: a create, a rename, an rm)
+   * under the store lock. States are not in them: see writeContainerState.
+   */
+  async updateContainers<T>(fn: (containers: StoredContainer[]) => Promise<T> | T): Promise<T> {
     return this.lock.with(async () => {
       const containers = await this.containerIndex.read();
       const result = await fn(containers);
@@ -96,7 +117,7 @@ export class Store {
    * Read-modify-write of the volume records under the store lock, with the container records
    * read in the same critical section (a volume in use must not vanish under a starting container).
    */
-  async updateVolumes<T>(fn: (volumes: VolumeRecord[], containers: readonly ContainerRecord[]) => Promise<T> | T): Promise<T> {
+  async updateVolumes<T>(fn: (volumes: VolumeRecord[], containers: readonly StoredContainer[]) => Promise<T> | T): Promise<T> {
     return this.lock.with(async () => {
       const volumes = await this.volumeIndex.read();
       const result = await fn(volumes, await this.containerIndex.read());

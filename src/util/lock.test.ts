@@ -24,6 +24,27 @@ describe('DirLock', () => {
     }
   });
 
+  test('tryWith runs only when the lock is free: not while this process or another holds it, and re-enters in the holding flow', { timeout: 10_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
+    try {
+      const path = join(dir, 'c.lock');
+      const lock = new DirLock(path);
+      assert.deepEqual(await lock.tryWith(async () => 1), { value: 1 });
+      let release!: () => void;
+      const held = lock.with(() => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await lock.tryWith(async () => 2), undefined, 'held in this process');
+      // Another process's lock (another instance on the same directory stands for it).
+      assert.equal(await new DirLock(path).tryWith(async () => 3), undefined, 'held elsewhere');
+      release();
+      await held;
+      assert.deepEqual(await lock.with(async () => lock.tryWith(async () => 4)), { value: 4 }, 'the holding flow re-enters');
+      assert.ok(!existsSync(path));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('concurrent with() calls on one instance take turns; a nested call in the same flow re-enters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
     try {

@@ -17,6 +17,8 @@ export class DirLock {
   private readonly flow = new AsyncLocalStorage<boolean>();
   /** The in-process queue of with() callers. */
   private queue: Promise<void> = Promise.resolve();
+  /** with() callers of this process queued or holding the lock. */
+  private users = 0;
   constructor(readonly path: string) {}
 
   async acquire(timeoutMs = 60_000): Promise<void> {
@@ -100,6 +102,7 @@ export class DirLock {
    */
   async with<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
     if (this.flow.getStore() === true) return fn();
+    this.users++;
     let endTurn!: () => void;
     const turn = new Promise<void>((resolve) => (endTurn = resolve));
     const previous = this.queue;
@@ -113,7 +116,29 @@ export class DirLock {
         await this.release();
       }
     } finally {
+      this.users--;
       endTurn();
+    }
+  }
+
+  /**
+   * Runs fn holding the lock if it is free now (or already held by this flow); when anyone holds
+   * or waits for it, returns undefined at once without running fn.
+   */
+  async tryWith<T>(fn: () => Promise<T>): Promise<{ value: T } | undefined> {
+    if (this.flow.getStore() === true) return { value: await fn() };
+    if (this.users > 0) return undefined;
+    let entered = false;
+    try {
+      return {
+        value: await this.with(() => {
+          entered = true;
+          return fn();
+        }, 0),
+      };
+    } catch (e) {
+      if (!entered && e instanceof BerthError && e.code === 'LOCKED') return undefined;
+      throw e;
     }
   }
 

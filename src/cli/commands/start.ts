@@ -1,14 +1,9 @@
-import { cleanupContainer, getContainer, startContainer } from '../../engine/containers/lifecycle.js';
-import { containerPaths } from '../../engine/containers/paths.js';
-import { requireContainer } from '../../engine/containers/lookup.js';
-import { syncContainers, waitForExitFile } from '../../engine/containers/state.js';
-import { withStore } from '../../engine/engine.js';
+import { processStdio, parseDetachKeys, getContainer, startContainer, requireContainer, attachContainer, startAttached, syncContainers } from '../../engine/containers/index.js';
+import { withStore } from '../../engine/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { filterContainers } from '../container-filters.js';
 import { log } from '../log.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
-import { attachTerminal } from './_attach.js';
-import { parseDetachKeys } from './_detach-keys.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 /** `berth start [-a] [-i] CONTAINER...`: prints each name as given; with -a stays attached to one. */
@@ -45,28 +40,11 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
       if (failed) throw failed;
       return 0;
     }
-    const c = await getContainer(store, names[0]!);
-    const paths = containerPaths(store, c.id);
-    let attached: Awaited<ReturnType<typeof attachTerminal>> | undefined;
-    await startContainer(store, c.id, {
-      // This process cleans up after the exit below; conmon's call waits, as for a foreground run.
-      cleanupFallbackSeconds: 5,
-      warn: (m) => log('warn', m),
-      beforeStart: async () => {
-        attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: Boolean(f.interactive) && c.config.stdin, tty: c.config.tty, detachKeys });
-      },
-    }).catch((e: unknown) => {
-      throw startFailure(c.id, e);
+    const { id } = await getContainer(store, names[0]!);
+    const result = await startAttached(store, id, { io: processStdio(), stdin: Boolean(f.interactive), detachKeys, warn: (m) => log('warn', m) }).catch((e: unknown) => {
+      throw e instanceof BerthError && e.message.endsWith('use attach') ? e : startFailure(id, e);
     });
-    if (!attached) throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
-    if ((await attached.done) === 'detached') return 0;
-    const code = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
-    // As a foreground run: the cleanup (an --rm container removed) is done when start -a returns,
-    // not left to conmon's call a moment later. A cleanup conmon already did is no error.
-    await cleanupContainer(store, c.id).catch((e: unknown) => {
-      if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
-    });
-    return code;
+    return result.detached ? 0 : result.exitCode;
   });
 }
 
@@ -83,15 +61,9 @@ function startFailure(container: string, e: unknown): unknown {
 export async function runAttach(g: GlobalOptions, name: string, f: { stdin?: boolean; detachKeys?: string }): Promise<number> {
   const detachKeys = parseDetachKeys(f.detachKeys);
   return withStore(engineOptions(g), async (store) => {
-    const c = await getContainer(store, name);
-    if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `you can only attach to running containers: container state improper`);
-    const paths = containerPaths(store, c.id);
-    const attached = await attachTerminal({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: f.stdin !== false && c.config.stdin, tty: c.config.tty, detachKeys });
-    if ((await attached.done) === 'detached') {
-      // podman attach ends a detach with a newline.
-      process.stdout.write('\n');
-      return 0;
-    }
-    return (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+    const result = await attachContainer(store, name, { io: processStdio(), stdin: f.stdin !== false, detachKeys });
+    // podman attach ends a detach with a newline.
+    if (result.detached) process.stdout.write('\n');
+    return result.exitCode;
   });
 }

@@ -105,10 +105,10 @@ export async function runRename(g: GlobalOptions, name: string, newName: string)
 /** conmon's exit command: records the exit and releases what the container held. */
 export async function runCleanup(g: GlobalOptions, name: string): Promise<void> {
   useSelfAsExitCommand();
-  // conmon may call back late (a foreground run delays it): a store removed meanwhile is left gone.
+  // conmon may call back after the store was removed (a test's temp store): it is left gone.
   if (g.root && !existsSync(join(g.root, 'containers.json'))) return;
   await withStore(engineOptions(g), async (store) => {
-    await cleanupContainer(store, name).catch((e: unknown) => {
+    await cleanupContainer(store, name, { asMonitor: true }).catch((e: unknown) => {
       if (!isBerthError(e, 'CONTAINER_UNKNOWN')) throw e;
     });
   });

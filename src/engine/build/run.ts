@@ -68,7 +68,8 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
   const abort = () => void killContainer(store, c.id, 'KILL').catch(() => undefined);
   try {
     step.signal?.throwIfAborted();
-    await startContainer(store, c.id);
+    // This build waits for the exit and cleans up itself; conmon's call stands by in case it is killed.
+    await startContainer(store, c.id, { cleanupOwner: 'caller' });
     step.signal?.addEventListener('abort', abort);
     if (step.signal?.aborted) abort();
     let offset = 0;

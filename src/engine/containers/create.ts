@@ -6,7 +6,7 @@ import type { ContainerConfig } from '../../oci/manifest.js';
 import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
 import { parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit, parseUserFlag, parseWorkdirFlag } from '../../runtime/options.js';
 import { parseSignal } from '../../runtime/signals.js';
-import { newContainerState, type ContainerRecord, type ContainerSpecConfig } from '../../store/containers.js';
+import { newContainerState, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
@@ -350,7 +350,9 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const paths = containerPaths(store, id);
   await mkdir(paths.bundle, { recursive: true });
   try {
-    await copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle);
+    // The state file before the record: a record is never without one (but while rm takes its directory).
+    const state = newContainerState();
+    await Promise.all([copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle), store.writeContainerState(id, state, !(spec.volatile || spec.autoRemove))]);
     const created = await store.updateContainers(async (containers) => {
       const taken = new Set(containers.map((c) => c.name));
       if (wanted && taken.has(wanted)) {
@@ -359,7 +361,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
       }
       // Under the same lock as the record, so a volume cannot be removed before its user exists.
       await ensureVolumes(store, spec.mountSpecs.flatMap((m) => (m.type === 'volume' ? [{ name: m.name, anonymous: m.anonymous }] : [])));
-      const record: ContainerRecord = {
+      const record: StoredContainer = {
         id,
         name: wanted ?? generateName(taken),
         image: image.id,
@@ -368,10 +370,9 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
         layers: image.layers,
         created: new Date().toISOString(),
         config: spec,
-        state: newContainerState(),
       };
       containers.push(record);
-      return record;
+      return { ...record, state } satisfies ContainerRecord;
     });
     await containerEvent(store, created, 'create');
     if (opts.cidFile !== undefined) await writeCidFile(opts.cidFile, created.id);

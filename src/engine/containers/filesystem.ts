@@ -5,16 +5,14 @@ import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { getContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
+import { updateContainerState } from './state.js';
 
 /** Mounts a container's root (kept mounted until unmount or the container's cleanup) and returns where. */
 export async function mountContainer(store: Store, nameOrId: string): Promise<string> {
   const c = await getContainer(store, nameOrId);
   const paths = containerPaths(store, c.id);
   await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
-  await store.updateContainers((all) => {
-    const rec = all.find((x) => x.id === c.id);
-    if (rec) rec.state.mounted = true;
-  });
+  await updateContainerState(store, c, { mounted: true });
   return paths.overlay.merged;
 }
 
@@ -23,10 +21,7 @@ export async function unmountContainer(store: Store, nameOrId: string): Promise<
   const c = await getContainer(store, nameOrId);
   if (c.state.status === 'running' || c.state.status === 'paused') return false;
   await unmountOverlay(containerPaths(store, c.id).overlay);
-  await store.updateContainers((all) => {
-    const rec = all.find((x) => x.id === c.id);
-    if (rec) rec.state.mounted = false;
-  });
+  await updateContainerState(store, c, { mounted: false });
   return true;
 }
 

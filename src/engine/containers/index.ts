@@ -14,6 +14,11 @@ export { commitContainer, type CommitOptions } from './commit.js';
 export { copyFiles, parseCopyLocation, type CopyLocation } from './copy-files.js';
 export { mountContainer, unmountContainer, withRootfs, containerChanges, type Change } from './filesystem.js';
 export { pruneContainers } from './prune.js';
+// run, start -a, attach and exec for any caller, with the caller's stdio streams.
+export { runContainer, startAttached, attachContainer, type RunOptions, type AttachedRunOptions, type RunResult, type SignalProxy } from './run.js';
+export { execInContainer, type ExecOptions as ExecRunOptions, type ExecResult } from './exec-run.js';
+export { processStdio, type ContainerStdio } from './attach.js';
+export { parseDetachKeys, DEFAULT_DETACH_KEYS } from './detach-keys.js';
 export type { ContainerRecord } from '../../store/containers.js';
 // What the CLI shows of a container: its log, its ports, signals by name, the tuning flags.
 export { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';

@@ -1,5 +1,6 @@
 import { trace } from '../../util/trace.js';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
 import { reserveHostPorts } from '../../network/port-reservation.js';
@@ -9,14 +10,17 @@ import type { ContainerRecord, ContainerState } from '../../store/containers.js'
 import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { DirLock } from '../../util/lock.js';
+import { isTokenAlive, processToken } from '../../util/process.js';
+import { stateFilePath } from '../../store/container-state.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
 import { startSlirp, stopHelpers } from './network.js';
 import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
-import { observedState, syncContainers, waitForExitFile } from './state.js';
+import { observedState, refreshAfterReboot, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
+
+export { withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
 
@@ -26,39 +30,64 @@ import { containerEvent } from '../system/events.js';
  */
 export const berthCommand: { argv: string[] } = { argv: ['berth'] };
 
+/** Who cleans up after a container's process: see ContainerState.cleanupOwner. */
+export type CleanupOwner = 'caller' | 'monitor';
+
 /**
- * What conmon runs when the container exits: berth's cleanup, unless a berth process that stops or
- * removes the container has claimed the cleanup for itself (a file): then a shell sees the claim
- * and ends at once, instead of a second Node process starting only to find the work done — with
- * `rm -af` of a hundred containers, a hundred of them at once.
+ * What conmon runs when the container exits: berth's cleanup, behind a shell that ends at once when
+ * the cleanup is someone else's to do, so that no Node process starts only to find the work done
+ * (with `rm -af` of a hundred containers, a hundred of them at once):
+ * - the container's caller owns the cleanup and is alive (its PID with its start time, as
+ *   util/process.ts names a process): it cleans up; when it was killed, berth's cleanup runs;
+ * - the state file says `removing`: an rm ended the process and removes the container whole.
  */
-function exitCommand(store: Store, id: string): string[] {
+function exitCommand(store: Store, id: string, owner: CleanupOwner): string[] {
   const cleanup = [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
-  return ['/bin/sh', '-c', 'claim=$1; shift; [ -e "$claim" ] && exit 0; exec "$@"', 'berth-exit', containerPaths(store, id).cleanupClaim, ...cleanup];
+  const [pid, start] = owner === 'caller' ? processToken().split('-') : ['0', '0'];
+  const script = [
+    'alive() { [ "$1" != 0 ] && read -r l < "/proc/$1/stat" || return 1; s=$2; set -- ${l##*) }; [ "${20}" = "$s" ]; }',
+    'alive "$2" "$3" 2>/dev/null && exit 0',
+    'read -r l < "$1"; case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
+    'shift 3; exec "$@"',
+  ].join('; ');
+  return ['/bin/sh', '-c', script, 'berth-exit', stateFilePath(store.containerDir(id)), pid!, start!, ...cleanup];
 }
 
-/** One lifecycle operation at a time per container (start, stop, cleanup, rm), across processes. */
-export async function withContainerLock<T>(store: Store, id: string, fn: () => Promise<T>): Promise<T> {
-  const lock = new DirLock(containerPaths(store, id).lock);
-  await makeDirs(store.containerDir('.'));
-  return lock.with(fn, 5 * 60_000);
-}
+const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
 
 /** The container's record, with its state checked against conmon's exit file. */
 export async function getContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
-  // Only the one asked for is checked: a store with hundreds of running containers costs nothing more.
-  const wanted = requireContainer(await store.containers(), nameOrId);
-  const all = await syncContainers(store, (c) => c.id === wanted.id);
-  return requireContainer(all, wanted.id);
+  const c = await readContainer(store, nameOrId);
+  if (orphaned(c) && !cleaning.has(c.id)) {
+    // Its caller was killed after conmon's exit command had seen it alive: nobody else will clean up.
+    await cleanupContainer(store, c.id).catch(() => undefined);
+    return requireContainer(await store.containers(), c.id);
+  }
+  return c;
 }
 
-async function setState(store: Store, id: string, patch: Partial<ContainerState>): Promise<ContainerRecord> {
-  return store.updateContainers((all) => {
-    const c = all.find((x) => x.id === id);
-    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${id} found: no such container`);
-    c.state = { ...c.state, ...patch };
-    return { ...c };
-  });
+/** The container's record and its state as observed, and nothing more. */
+async function readContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  await refreshAfterReboot(store);
+  // One record's state is read and checked: a store with hundreds of containers costs nothing more.
+  const record = requireContainer(await store.containerRecords(), nameOrId);
+  return syncOne(store, await store.containerWithState(record));
+}
+
+/** Containers this process is cleaning up: their removal must not find them orphaned again. */
+const cleaning = new Set<string>();
+
+/** Exited, not cleaned up, and its cleanup's owner (a caller) is gone. */
+function orphaned(c: ContainerRecord): boolean {
+  return !LIVE_STATES.has(c.state.status) && c.state.status !== 'removing' && c.state.mounted && ownerGone(c);
+}
+
+function ownerGone(c: ContainerRecord): boolean {
+  return c.state.cleanupOwner === 'caller' && c.state.ownerToken !== undefined && c.state.ownerToken !== processToken() && !isTokenAlive(c.state.ownerToken);
+}
+
+async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>): Promise<ContainerRecord> {
+  return updateContainerState(store, c, patch);
 }
 
 export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
@@ -69,11 +98,11 @@ export interface StartHooks {
   /** Runs after the container exists and before its process starts: where an attach connects, so no output is missed. */
   beforeStart?: (c: ContainerRecord) => Promise<void>;
   /**
-   * The caller stays until the container exits and cleans up itself (a foreground run): conmon's
-   * own cleanup call is held back this long, as a fallback should the caller be killed, instead of
-   * racing the caller for the container's lock at the moment it exits.
+   * `caller`: this process waits for the exit and then cleans up itself (a foreground run,
+   * `start -a`, a build's RUN), conmon's call standing by only in case it is killed. `monitor`
+   * (the default): conmon's exit command cleans up.
    */
-  cleanupFallbackSeconds?: number;
+  cleanupOwner?: CleanupOwner;
   /** Where warnings go (a network teardown that failed, a host quirk worked around). */
   warn?: (message: string) => void;
 }
@@ -86,14 +115,18 @@ export interface StartHooks {
 export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
   const found = await getContainer(store, nameOrId);
   return withContainerLock(store, found.id, async () => {
-    const c = await getContainer(store, found.id);
+    const c = await readContainer(store, found.id);
     if (c.state.status === 'running') return c;
     if (c.state.status === 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.id} is paused: unpause it instead: container state improper`);
     const paths = containerPaths(store, c.id);
     const runtime = runtimeFor(store, c);
     await Promise.all([makeDirs(paths.run), makeDirs(paths.exitDir), makeDirs(paths.socketDir), makeDirs(paths.persist)]);
-    await Promise.all([rm(paths.exitFile, { force: true }), rm(paths.cleanupClaim, { force: true })]);
-    await runtime.delete(c.id, true);
+    await rm(paths.exitFile, { force: true });
+    // The runtime can know the container only if a start got as far as conmon, which comes after
+    // `mounted` is recorded: a runtime left by a killed start is deleted first.
+    if (c.state.mounted) await runtime.delete(c.id, true);
+    const owner = hooks.cleanupOwner ?? 'monitor';
+    const ownership = { cleanupOwner: owner, ownerToken: owner === 'caller' ? processToken() : undefined };
     trace('start: locked, dirs made');
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
@@ -105,7 +138,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const { setup } = await network;
       // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
       // network cleanup and rm tear down.
-      await setState(store, c.id, { mounted: true, ...(setup ? { network: setup.planned } : {}) });
+      await setState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) });
       trace('start: bundle prepared');
       // The published host ports, held by conmon while the container lives (as podman's are).
       const reserved = await reserveHostPorts(setup?.planned.ports ?? []);
@@ -122,8 +155,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         socketDir: paths.socketDir,
         tty: c.config.tty,
         stdin: c.config.stdin,
-        exitCommand: exitCommand(store, c.id),
-        ...(hooks.cleanupFallbackSeconds ? { exitDelaySeconds: hooks.cleanupFallbackSeconds } : {}),
+        exitCommand: exitCommand(store, c.id, owner),
         keepOpen: reserved.fds,
       }).finally(() => reserved.close());
       trace('start: conmon reported the container created');
@@ -140,14 +172,14 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       }
       if (hooks.beforeStart) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
-        await setState(store, c.id, { status: 'created', pid, conmonPid, helpers, network: networkState });
+        await setState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState });
         await hooks.beforeStart(c);
       }
       trace('start: attached');
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
       const [started, recorded] = await Promise.allSettled([
         runtime.start(c.id),
-        setState(store, c.id, {
+        setState(store, c, {
           status: 'running',
           pid,
           conmonPid,
@@ -177,28 +209,25 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         unmountOverlay(paths.overlay).catch(() => undefined),
         applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
       ]);
-      await setState(store, c.id, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], network: undefined, error: (e as Error).message });
+      await setState(store, c, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], network: undefined, error: (e as Error).message });
       throw e;
     }
   });
 }
 
-/** Waits (polling conmon's exit file) until the container's process has ended. */
+/** Waits (on conmon's exit file) until the container's process has ended. */
 async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): Promise<boolean> {
   if (timeoutMs <= 0) return (await observedState(store, c)) !== undefined;
   return (await waitForExitFile(containerPaths(store, c.id).exitFile, timeoutMs)) !== undefined;
 }
 
 /**
- * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does.
- * Stopping one that is not running is not an error.
+ * Ends a running container's process: its stop signal, then SIGKILL after the timeout, as podman
+ * does. Returns once the process has exited (its cleanup is its owner's).
  */
-export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
-  const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') return c;
-  await setState(store, c.id, { stoppedByUser: true, status: c.state.status === 'paused' ? 'paused' : 'stopping' });
-  // This process cleans up below once the container is gone: conmon need not start another.
-  await writeFile(containerPaths(store, c.id).cleanupClaim, `${process.pid}\n`).catch(() => undefined);
+async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: number; warn?: (message: string) => void; removing?: boolean }): Promise<void> {
+  // `removing`: an rm removes it whole once it has ended, its cleanup included (conmon's call sees it and ends).
+  await setState(store, c, { stoppedByUser: true, status: opts.removing ? 'removing' : c.state.status === 'paused' ? 'paused' : 'stopping' });
   const runtime = runtimeFor(store, c);
   const timeout = opts.timeout ?? c.config.stopTimeout;
   if (c.state.status === 'paused') {
@@ -216,27 +245,95 @@ export async function stopContainer(store: Store, nameOrId: string, opts: { time
     if (!(await awaitExit(store, c, 10_000)) && (await stillRuns(store, c.id))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
   await containerEvent(store, c, 'stop');
-  // Another stop or rm -f of the same container may have cleaned it up and removed it meanwhile
-  // (its exit file with it): then there is nothing left to do here.
-  if (!(await store.containers()).some((x) => x.id === c.id)) return c;
-  return cleanupContainer(store, c.id, { fromStop: true });
+}
+
+/**
+ * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does, and
+ * returns once it is cleaned up — by its cleanup's owner (conmon's exit command, or the caller
+ * attached to it), which this waits for; only when that owner is gone does stop clean up itself.
+ * Stopping one that is not running is not an error.
+ */
+export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
+  const c = await getContainer(store, nameOrId);
+  if (!LIVE_STATES.has(c.state.status)) return c;
+  await endProcess(store, c, opts);
+  return awaitCleanup(store, c);
 }
 
 /** Whether the container is still there and its process or monitor alive (its exit file may be gone with it). */
 async function stillRuns(store: Store, id: string): Promise<boolean> {
-  const current = (await store.containers()).find((x) => x.id === id);
-  if (!current || !['running', 'paused', 'stopping'].includes(current.state.status)) return false;
-  return (await observedState(store, current)) === undefined;
+  const record = (await store.containerRecords()).find((x) => x.id === id);
+  if (!record) return false;
+  const current = await store.containerWithState(record);
+  if (!LIVE_STATES.has(current.state.status) && current.state.status !== 'removing') return false;
+  // An rm's `removing` container still runs until its exit is seen, as a stopping one does.
+  return (await observedState(store, { ...current, state: { ...current.state, status: 'stopping' } })) === undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** How long a stop waits for the monitor's cleanup call before doing the work itself (the call never came). */
+const MONITOR_CLEANUP_WAIT_MS = 30_000;
+
+/**
+ * Waits until the container's cleanup is done by its owner: woken by its state file being
+ * replaced (inotify on the container's directory), or done here when the owner is this process,
+ * is gone, or never came.
+ */
+async function awaitCleanup(store: Store, c: ContainerRecord): Promise<ContainerRecord> {
+  const dir = store.containerDir(c.id);
+  const deadline = Date.now() + MONITOR_CLEANUP_WAIT_MS;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dir, () => wake?.());
+    watcher.on('error', () => wake?.());
+  } catch {
+    // the directory is gone already (removed), or no watch: the checks below
+  }
+  try {
+    for (;;) {
+      const record = (await store.containerRecords()).find((x) => x.id === c.id);
+      if (!record || !existsSync(dir)) return { ...c, state: { ...c.state, status: 'exited', mounted: false } };
+      const now = await syncOne(store, await store.containerWithState(record));
+      const cleaned = !LIVE_STATES.has(now.state.status) && !now.state.mounted;
+      if (cleaned || now.state.status === 'running') return now;
+      const owner = now.state.cleanupOwner ?? 'monitor';
+      const mine = owner === 'caller' && now.state.ownerToken === processToken();
+      // conmon killed before the exit: it wrote no exit file and will run no exit command.
+      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !pidAlive(c.state.conmonPid);
+      if (mine || monitorGone || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
+      await new Promise<void>((resolve) => {
+        // A slow check behind the watch, should it miss an event (the owner's death makes none).
+        const timer = setTimeout(resolve, 250);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    watcher?.close();
+  }
 }
 
 /** Sends a signal to a running container's main process. */
 export async function killContainer(store: Store, nameOrId: string, signal = 'KILL'): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
   // A container being stopped is still running: podman kills it (its stop then sees it gone).
-  if (c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'stopping') {
+  if (!LIVE_STATES.has(c.state.status)) {
     throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
   }
-  await setState(store, c.id, { stoppedByUser: true });
+  await setState(store, c, { stoppedByUser: true });
   await runtimeFor(store, c).kill(c.id, normalizeSignal(signal));
   await containerEvent(store, c, 'kill');
   return c;
@@ -247,16 +344,37 @@ export function normalizeSignal(signal: string): string {
   return signal.toUpperCase().replace(/^SIG/, '');
 }
 
+/** Who asks for a cleanup: conmon's exit command, or a stop (whose owner is gone); else the owner. */
+export interface CleanupOptions {
+  /** conmon's exit command: a no-op while the caller that owns the cleanup lives. */
+  asMonitor?: boolean;
+  /** From stop: no restart policy, no --rm removal (stop's caller decides). */
+  fromStop?: boolean;
+}
+
 /**
- * After the container's process has ended (conmon's exit command, or stop): records the exit,
- * releases the runtime's state, the network helper and the root mount; then --rm removes the
- * container and a restart policy starts it again. Idempotent: stop and conmon may both call it.
+ * After the container's process has ended: records the exit, releases the runtime's state, the
+ * network and the root mount; then --rm removes the container and a restart policy starts it
+ * again. Done by the cleanup's one owner; idempotent (a second call finds nothing to do).
  */
-export async function cleanupContainer(store: Store, id: string, opts: { fromStop?: boolean } = {}): Promise<ContainerRecord> {
+export async function cleanupContainer(store: Store, id: string, opts: CleanupOptions = {}): Promise<ContainerRecord> {
+  cleaning.add(id);
+  try {
+    return await cleanupOnce(store, id, opts);
+  } finally {
+    cleaning.delete(id);
+  }
+}
+
+async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Promise<ContainerRecord> {
   const outcome = await withContainerLock(store, id, async () => {
-    const c = await getContainer(store, id);
-    if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') return { c, next: 'none' as const };
+    const c = await readContainer(store, id);
+    if (LIVE_STATES.has(c.state.status)) return { c, next: 'none' as const };
+    // The monitor's call for a container its caller cleans up: the caller is alive (it was when
+    // conmon's shell checked, and still is) and does the work.
+    if (opts.asMonitor && c.state.cleanupOwner === 'caller' && !ownerGone(c) && c.state.ownerToken !== processToken()) return { c, next: 'none' as const };
     // Mounted since its start: the first cleanup after the exit (a second one finds it unmounted).
+    if (!c.state.mounted && !c.state.network && c.state.helpers.length === 0 && !c.config.autoRemove) return { c, next: 'none' as const };
     if (c.state.mounted) await containerEvent(store, c, 'died', c.state.exitCode);
     const paths = containerPaths(store, c.id);
     stopHelpers(c.state.helpers);
@@ -271,15 +389,15 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
     ]);
     trace('cleanup: runtime state deleted, network torn down, unmounted');
     if (c.state.mounted) await containerEvent(store, c, 'cleanup');
-    const updated = await setState(store, c.id, { mounted: false, helpers: [], network: undefined });
-    if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     const policy = c.config.restartPolicy;
     const restart =
+      c.state.mounted &&
       !opts.fromStop &&
       !c.state.stoppedByUser &&
       c.state.startedAt !== undefined &&
       (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && c.state.exitCode !== 0 && (policy.maxRetries === 0 || c.state.restartCount < policy.maxRetries)));
-    if (restart) await setState(store, c.id, { restartCount: c.state.restartCount + 1 });
+    const updated = await setState(store, c, { mounted: false, helpers: [], network: undefined, ...(restart ? { restartCount: c.state.restartCount + 1 } : {}) });
+    if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     return { c: updated, next: restart ? ('restart' as const) : ('none' as const) };
   });
   if (outcome.next === 'remove') {
@@ -293,29 +411,38 @@ export async function cleanupContainer(store: Store, id: string, opts: { fromSto
 /**
  * Removes a container: its runtime state, its mount, its writable layer and its record. Each step
  * tolerates what an interrupted earlier attempt already did, so a kill -9 at any point leaves a
- * container that rm removes.
+ * container that rm removes. A running one (with force) is ended first; its removal is its cleanup.
  */
 export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {}): Promise<string> {
-  const c = await getContainer(store, nameOrId);
-  if ((c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') && !opts.force) {
+  // Its removal is its cleanup: no orphan's cleanup first.
+  const c = await readContainer(store, nameOrId);
+  if (LIVE_STATES.has(c.state.status) && !opts.force) {
     throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
   }
-  if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping') {
-    await stopContainer(store, c.id, { timeout: opts.timeout ?? 0, ...(opts.warn ? { warn: opts.warn } : {}) });
+  if (LIVE_STATES.has(c.state.status)) {
+    await endProcess(store, c, { timeout: opts.timeout ?? 0, removing: true, ...(opts.warn ? { warn: opts.warn } : {}) });
   }
   await withContainerLock(store, c.id, async () => {
-    const current = (await store.containers()).find((x) => x.id === c.id);
-    if (!current) return;
+    const record = (await store.containerRecords()).find((x) => x.id === c.id);
+    if (!record) return;
+    const current = await store.containerWithState(record);
     const paths = containerPaths(store, c.id);
-    await setState(store, c.id, { status: 'removing' });
+    // Not synced: the directory holding it goes next (a power loss meanwhile leaves the state before, which rm handles as well).
+    if (existsSync(paths.dir)) await updateContainerState(store, current, { status: 'removing' }, false);
     stopHelpers(current.state.helpers);
     // The mount must be gone before the directory under it goes; the runtime's own state (and the
-    // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it.
-    const runtimeGone = runtimeFor(store, current).delete(c.id, true).catch(() => undefined);
+    // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it. A container
+    // cleaned up already (or never started) has none: the cleanup deleted it before it unmounted.
+    const runtimeKnows = current.state.mounted || LIVE_STATES.has(current.state.status) || current.state.status === 'removing';
+    const runtimeGone = runtimeKnows ? runtimeFor(store, current).delete(c.id, true).catch(() => undefined) : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
     await unmountOverlay(paths.overlay);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
+    if (current.state.mounted && LIVE_STATES.has(c.state.status)) {
+      // Ended here and removed whole: conmon's call, should it come, finds nothing left.
+      await containerEvent(store, current, 'died', (await observedState(store, c))?.exitCode ?? current.state.exitCode);
+    }
     trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');
     await rename(paths.dir, doomed).catch(() => undefined);
@@ -343,7 +470,7 @@ export async function pauseContainer(store: Store, nameOrId: string): Promise<Co
   if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not running, can't pause: container state improper`);
   await runtimeFor(store, c).pause(c.id);
   await containerEvent(store, c, 'pause');
-  return setState(store, c.id, { status: 'paused' });
+  return setState(store, c, { status: 'paused' });
 }
 
 export async function unpauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
@@ -351,7 +478,7 @@ export async function unpauseContainer(store: Store, nameOrId: string): Promise<
   if (c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not paused, can't unpause: container state improper`);
   await runtimeFor(store, c).resume(c.id);
   await containerEvent(store, c, 'unpause');
-  return setState(store, c.id, { status: 'running' });
+  return setState(store, c, { status: 'running' });
 }
 
 /** Waits until the container reaches one of the states (default: not running) and returns its exit code. */
@@ -360,9 +487,8 @@ export async function waitContainer(store: Store, nameOrId: string, conditions: 
   const wanted = new Set(conditions.map((s) => (s === 'stopped' ? 'exited' : s)));
   let delay = 20;
   for (;;) {
-    const all = await syncContainers(store);
-    const c = all.find((x) => x.id === first.id);
-    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${first.id} found: no such container`);
+    // The one container's record and state, not the whole store's, each time round.
+    const c = await readContainer(store, first.id);
     if (wanted.has(c.state.status)) return c.state.exitCode;
     // healthy/unhealthy: the healthcheck's verdict, while the container runs.
     if ((wanted.has('healthy') || wanted.has('unhealthy')) && c.state.status === 'running' && c.config.healthcheck) {

@@ -2,7 +2,7 @@ import type { ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 
 /** A container by name, full ID or unique ID prefix, as podman finds them. */
-export function findContainer(containers: readonly ContainerRecord[], input: string): ContainerRecord | undefined {
+export function findContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(containers: readonly C[], input: string): C | undefined {
   const byName = containers.find((c) => c.name === input || c.name === input.replace(/^\//, ''));
   if (byName) return byName;
   const id = input.replace(/^sha256:/, '').toLowerCase();
@@ -12,14 +12,14 @@ export function findContainer(containers: readonly ContainerRecord[], input: str
   return matches[0];
 }
 
-export function requireContainer(containers: readonly ContainerRecord[], input: string): ContainerRecord {
+export function requireContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(containers: readonly C[], input: string): C {
   const c = findContainer(containers, input);
   if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${input}" found: no such container`);
   return c;
 }
 
 /** podman's --latest: the container created last. */
-export function latestContainer(containers: readonly ContainerRecord[]): ContainerRecord {
+export function latestContainer<C extends Pick<ContainerRecord, 'created'>>(containers: readonly C[]): C {
   const latest = [...containers].sort((a, b) => Date.parse(b.created) - Date.parse(a.created))[0];
   if (!latest) throw new BerthError('CONTAINER_UNKNOWN', 'no containers to choose the latest from: no such container');
   return latest;

@@ -24,8 +24,6 @@ export interface ContainerPaths {
   attachSocket: string;
   ctl: string;
   lock: string;
-  /** Present while a berth process that stops the container will clean up after it itself. */
-  cleanupClaim: string;
 }
 
 export function runRootOf(store: Store): string {
@@ -56,6 +54,5 @@ export function containerPaths(store: Store, id: string): ContainerPaths {
     attachSocket: join(bundle, 'attach'),
     ctl: join(bundle, 'ctl'),
     lock: join(store.root, 'containers', `${id}.lock`),
-    cleanupClaim: join(run, 'cleanup-claimed'),
   };
 }

@@ -2,8 +2,10 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { basename, dirname, join } from 'node:path';
-import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { ContainerRecord, ContainerState, StoredContainer } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
+import { BerthError, errnoCode } from '../../util/errors.js';
+import { DirLock } from '../../util/lock.js';
 import { containerPaths, runRootOf } from './paths.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
@@ -50,26 +52,77 @@ async function oomKilled(store: Store, c: ContainerRecord): Promise<boolean> {
   return existsSync(join(containerPaths(store, c.id).persist, 'oom'));
 }
 
+/** One DirLock object per container lock in this process, so that a nested take in the same flow re-enters. */
+const locks = new Map<string, DirLock>();
+
+function containerLock(store: Store, id: string): DirLock {
+  const path = containerPaths(store, id).lock;
+  let lock = locks.get(path);
+  if (!lock) {
+    lock = new DirLock(path);
+    locks.set(path, lock);
+  }
+  return lock;
+}
+
+/** One lifecycle operation at a time per container (start, stop, cleanup, rm, state changes), across processes. */
+export async function withContainerLock<T>(store: Store, id: string, fn: () => Promise<T>): Promise<T> {
+  await makeDirs(store.containerDir('.'));
+  return containerLock(store, id).with(fn, 5 * 60_000);
+}
+
 /**
- * Records what `observedState` sees for every container (or those `which` picks), under the lock,
- * and returns all the records.
+ * Changes one container's state under its lock (taken here, or re-entered when the caller holds
+ * it): its state file is read, patched and replaced; nothing else in the store is written.
+ * `c` gives the settings returned with the new state (and the state of a record from an older berth).
+ */
+export async function updateContainerState(
+  store: Store,
+  c: StoredContainer,
+  patch: Partial<ContainerState> | ((s: ContainerState) => Partial<ContainerState>),
+  /** Synced to disk: by default unless the container is volatile (--rm, a build's RUN). */
+  durable = !(c.config.volatile || c.config.autoRemove),
+): Promise<ContainerRecord> {
+  return withContainerLock(store, c.id, async () => {
+    const current = (await store.containerWithState(c)).state;
+    if (current.status === 'removing' && !existsSync(store.containerDir(c.id))) {
+      throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
+    }
+    const state = { ...current, ...(typeof patch === 'function' ? patch(current) : patch) };
+    await store.writeContainerState(c.id, state, durable).catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') throw new BerthError('CONTAINER_UNKNOWN', `no container with ID ${c.id} found: no such container`);
+      throw e;
+    });
+    return { ...c, state };
+  });
+}
+
+/**
+ * What `observedState` sees for every container (or those `which` picks), recorded in each one's
+ * state file when its lock is free (a container busy in another command is left to that command),
+ * and returned with all the records.
  */
 export async function syncContainers(store: Store, which: (c: ContainerRecord) => boolean = () => true): Promise<ContainerRecord[]> {
   await refreshAfterReboot(store);
   const containers = await store.containers();
-  const changes = new Map<string, ContainerState>();
-  await Promise.all(containers.filter(which).map(async (c) => {
-    const s = await observedState(store, c);
-    if (s) changes.set(c.id, s);
-  }));
-  if (changes.size === 0) return containers;
-  return store.updateContainers((all) => {
-    for (const c of all) {
-      const s = changes.get(c.id);
-      if (s && LIVE.has(c.state.status)) c.state = s;
-    }
-    return all.map((c) => ({ ...c }));
-  });
+  return Promise.all(containers.map((c) => (which(c) ? syncOne(store, c) : c)));
+}
+
+/** One container with its observed state (recorded when its lock is free). */
+export async function syncOne(store: Store, c: ContainerRecord): Promise<ContainerRecord> {
+  const seen = await observedState(store, c);
+  if (!seen) return c;
+  const recorded = await containerLock(store, c.id)
+    .tryWith(async () => {
+      // Read again under the lock: another command may have recorded the exit, and more, meanwhile.
+      const now = await store.containerWithState(c);
+      const again = existsSync(store.containerDir(c.id)) ? await observedState(store, now) : undefined;
+      if (!again) return now;
+      await store.writeContainerState(c.id, again, !(c.config.volatile || c.config.autoRemove));
+      return { ...c, state: again };
+    })
+    .catch(() => undefined);
+  return recorded?.value ?? { ...c, state: seen };
 }
 
 /**
@@ -82,16 +135,14 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
   if (existsSync(marker)) return;
   // First, so that a run root that cannot be made (a regular file there) changes no record.
   await makeDirs(runRootOf(store));
-  await store.updateContainers((all) => {
-    for (const c of all) {
-      if (LIVE.has(c.state.status)) {
-        c.state = { ...c.state, status: 'exited', pid: 0, conmonPid: 0, finishedAt: c.state.finishedAt ?? new Date().toISOString(), helpers: [] };
-      }
-      c.state.mounted = false;
+  for (const record of await store.containerRecords()) {
+    await updateContainerState(store, record, (s) => ({
+      ...(LIVE.has(s.status) ? { status: 'exited' as const, pid: 0, conmonPid: 0, finishedAt: s.finishedAt ?? new Date().toISOString(), helpers: [] } : {}),
+      mounted: false,
       // The kernel forgot the namespaces, veths and rules too, and the leases were in the run root.
-      delete c.state.network;
-    }
-  });
+      network: undefined,
+    })).catch(() => undefined);
+  }
   await writeFile(marker, `${Date.now()}\n`);
 }
 

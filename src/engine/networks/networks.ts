@@ -9,6 +9,7 @@ import { getContainer, removeContainer, withContainerLock } from '../containers/
 import { writeEtcFiles } from '../containers/network.js';
 import { connectRunning, disconnectRunning, networkRunDir, reloadContainerNetwork } from '../containers/network-setup.js';
 import { containerPaths } from '../containers/paths.js';
+import { updateContainerState } from '../containers/state.js';
 import { subnetContains } from '../../network/cidr.js';
 import { join } from 'node:path';
 
@@ -105,10 +106,9 @@ export async function connectContainer(store: Store, networkName: string, nameOr
     const state = running ? await connectRunning(store, withIt, c.state.network!, network.name, network) : c.state.network;
     await store.updateContainers((all) => {
       const rec = all.find((x) => x.id === c.id);
-      if (!rec) return;
-      rec.config.network.networks = withIt.config.network.networks!;
-      if (state) rec.state.network = state;
+      if (rec) rec.config.network.networks = withIt.config.network.networks!;
     });
+    if (state) await updateContainerState(store, c, { network: state });
     if (running) await writeEtcFiles(withIt, containerPaths(store, c.id), state);
     await networkEvent(store, 'connect', network, c);
   });
@@ -128,10 +128,9 @@ export async function disconnectContainer(store: Store, networkName: string, nam
     const without: ContainerRecord = { ...c, config: { ...c.config, network: { ...c.config.network, networks: rest } } };
     await store.updateContainers((all) => {
       const rec = all.find((x) => x.id === c.id);
-      if (!rec) return;
-      rec.config.network.networks = rest;
-      if (state) rec.state.network = state;
+      if (rec) rec.config.network.networks = rest;
     });
+    if (state) await updateContainerState(store, c, { network: state });
     if (running) await writeEtcFiles(without, containerPaths(store, c.id), state);
     await networkEvent(store, 'disconnect', network, c);
   });
@@ -146,10 +145,7 @@ export async function reloadNetworks(store: Store, namesOrIds: string[] | 'all')
       const c = await getContainer(store, id);
       if (!c.state.network || c.state.status !== 'running') return;
       const state = await reloadContainerNetwork(store, c, c.state.network);
-      await store.updateContainers((all) => {
-        const rec = all.find((x) => x.id === c.id);
-        if (rec) rec.state.network = state;
-      });
+      await updateContainerState(store, c, { network: state });
       reloaded.push(c.id);
     });
   }

@@ -21,7 +21,7 @@ export function anonymousVolumeName(): string {
 }
 
 /** Containers that mount the volume (any state: a stopped container still owns its volumes). */
-export function volumeUsers(containers: readonly ContainerRecord[], name: string): ContainerRecord[] {
+export function volumeUsers<C extends Pick<ContainerRecord, 'id' | 'config'>>(containers: readonly C[], name: string): C[] {
   return containers.filter((c) => (c.config.mountSpecs ?? []).some((m) => m.type === 'volume' && m.name === name));
 }
 

@@ -1,7 +1,24 @@
 import { spawnSync } from 'node:child_process';
 import { openSync, writeSync, closeSync, constants } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { attachSocket, type Attachment } from '../../runtime/attach.js';
-import { DetachScanner } from './_detach-keys.js';
+import { DetachScanner } from './detach-keys.js';
+
+/**
+ * The caller's side of an attached container: where its output goes and where its input comes
+ * from. A terminal on either end (`isTTY`) is put in raw mode and its size passed on; a CLI gives
+ * its own process's streams, a library caller any streams.
+ */
+export interface ContainerStdio {
+  stdin: Readable & { isTTY?: boolean; fd?: number; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable & { isTTY?: boolean; rows?: number; columns?: number };
+  stderr: Writable;
+}
+
+/** The process's own stdio, for a CLI. */
+export function processStdio(): ContainerStdio {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
 
 export interface AttachOptions {
   attachSocket: string;
@@ -12,36 +29,43 @@ export interface AttachOptions {
   tty: boolean;
   /** The sequence that detaches us from the container, leaving it running (empty: none). */
   detachKeys?: Buffer;
+  io: ContainerStdio;
 }
 
 /** How an attachment ended: the container's output closed, or the user typed the detach keys. */
 export type AttachEnd = 'exited' | 'detached';
 
+export interface Attached {
+  done: Promise<AttachEnd>;
+  detach: () => void;
+}
+
 /**
- * Connects the terminal (or our stdio) to a container through conmon's attach socket: output to
+ * Connects the caller's stdio to a container through conmon's attach socket: output to
  * stdout/stderr, stdin to the container, and with a TTY the terminal in raw mode and its size
  * passed on through conmon's ctl fifo (message 1: resize).
  */
-export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promise<AttachEnd>; detach: () => void }> {
+export async function attachStdio(opts: AttachOptions): Promise<Attached> {
+  const { stdin, stdout, stderr } = opts.io;
   const a: Attachment = opts.attachment ?? attachSocket(opts.attachSocket);
   await a.ready;
-  a.on('stdout', (d) => process.stdout.write(d));
-  a.on('stderr', (d) => process.stderr.write(d));
+  a.on('stdout', (d) => stdout.write(d));
+  a.on('stderr', (d) => stderr.write(d));
   const restore: (() => void)[] = [];
-  if (opts.tty && process.stdin.isTTY) {
+  if (opts.tty && stdin.isTTY && stdin.setRawMode) {
     // The container's terminal does the line discipline; ours passes bytes through untouched.
     // libuv's raw mode keeps output post-processing (\n -> \r\n), which would double every CR the
     // container's terminal already added, so it goes too, as in cfmakeraw. setRawMode(false)
     // restores the whole original state.
-    process.stdin.setRawMode(true);
-    spawnSync('stty', ['-opost'], { stdio: [process.stdin.fd, 'ignore', 'ignore'] });
-    restore.push(() => process.stdin.setRawMode(false));
+    stdin.setRawMode(true);
+    if (stdin.fd !== undefined) spawnSync('stty', ['-opost'], { stdio: [stdin.fd, 'ignore', 'ignore'] });
+    restore.push(() => stdin.setRawMode?.(false));
   }
-  if (opts.tty && process.stdout.isTTY) {
-    const resize = () => sendResize(opts.ctl, process.stdout.rows, process.stdout.columns);
+  if (opts.tty && stdout.isTTY) {
+    const resize = () => sendResize(opts.ctl, stdout.rows ?? 24, stdout.columns ?? 80);
     resize();
-    process.stdout.on('resize', resize);
-    restore.push(() => process.stdout.off('resize', resize));
+    stdout.on('resize', resize);
+    restore.push(() => stdout.off('resize', resize));
   }
   let finish: (how: AttachEnd) => void = () => undefined;
   const done = new Promise<AttachEnd>((resolve) => {
@@ -50,7 +74,7 @@ export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promi
       if (ended) return;
       ended = true;
       for (const r of restore.splice(0)) r();
-      process.stdin.pause();
+      stdin.pause();
       resolve(how);
     };
   });
@@ -63,8 +87,8 @@ export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promi
       const { pass, detach } = scanner.feed(chunk);
       // Backpressure as pipe() has it: a large piped input is not held in memory.
       if (pass.length && !a.stdin.write(pass)) {
-        process.stdin.pause();
-        a.stdin.once('drain', () => process.stdin.resume());
+        stdin.pause();
+        a.stdin.once('drain', () => stdin.resume());
       }
       if (detach) {
         finish('detached');
@@ -72,11 +96,11 @@ export async function attachTerminal(opts: AttachOptions): Promise<{ done: Promi
       }
     };
     const onEnd = () => a.stdin.end();
-    process.stdin.on('data', onData);
-    process.stdin.once('end', onEnd);
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
     restore.push(() => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', onEnd);
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
     });
   }
   return { done, detach: () => a.close() };

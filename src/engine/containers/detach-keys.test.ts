@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DetachScanner, parseDetachKeys } from './_detach-keys.js';
+import { DetachScanner, parseDetachKeys } from './detach-keys.js';
 
 describe('detach keys', { timeout: 10_000 }, () => {
   it('parses podman\'s syntax: ctrl-<c> and single characters, comma-separated', () => {

@@ -1,0 +1,99 @@
+import type { Store } from '../../store/store.js';
+import { ExitCode } from '../../util/errors.js';
+import type { ContainerStdio } from './attach.js';
+import { DetachScanner } from './detach-keys.js';
+import { execProcessSpec, withProcessFile } from './exec.js';
+import { getContainer, runtimeFor } from './lifecycle.js';
+
+/** A stream's own descriptor when it has one (the process's stdio, a file): the runtime then uses it directly. */
+function fdOf(stream: ContainerStdio['stdin'] | ContainerStdio['stdout']): number | ContainerStdio['stdin'] | ContainerStdio['stdout'] {
+  const fd = (stream as { fd?: unknown }).fd;
+  return typeof fd === 'number' ? fd : stream;
+}
+
+export interface ExecOptions {
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env: string[];
+  envFile: string[];
+  user?: string;
+  workdir?: string;
+  privileged?: boolean;
+  /** The detach sequence (engine/containers/detach-keys.ts); empty: none. */
+  detachKeys?: Buffer;
+  /** The caller's stdio; stdin and stdout are handed to the runtime as they are (a terminal must be). */
+  io: ContainerStdio;
+}
+
+/** How an exec ended: the process's exit code (126/127 when it could not be run or found), or detached. */
+export interface ExecResult {
+  id: string;
+  exitCode: number;
+  detached: boolean;
+}
+
+/**
+ * `exec`: the container's own process settings (env, user, caps, rlimits, no-new-privs) with the
+ * caller's changes, run by the runtime inside the running container, until it exits or the
+ * caller types the detach keys.
+ */
+export async function execInContainer(store: Store, nameOrId: string, command: string[], f: ExecOptions): Promise<ExecResult> {
+  const { io } = f;
+  const detachKeys = f.detachKeys ?? Buffer.alloc(0);
+  const c = await getContainer(store, nameOrId);
+  // The runtime makes the terminal from ours: without one on stdin it fails (tcgetattr), where
+  // podman's exec still runs; the process then runs without a terminal.
+  const tty = Boolean(f.tty) && io.stdin.isTTY === true;
+  const proc = await execProcessSpec(store, c, command, { ...f, tty });
+  return withProcessFile(store, c, proc, async (procFile) => {
+    const runtime = runtimeFor(store, c);
+    const child = runtime.execProcess(c.id, procFile, {
+      tty: false,
+      detach: Boolean(f.detach),
+      // With -i and detach keys, what is typed goes through us, to watch for the sequence; with a
+      // terminal the runtime must have ours itself.
+      stdio: f.detach ? 'ignore' : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && !tty && detachKeys.length ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
+    });
+    // Resolves when the user types the detach keys: the process runs on without us.
+    let onDetach: () => void = () => undefined;
+    const detached = new Promise<'detached'>((resolve) => (onDetach = () => resolve('detached')));
+    if (child.stdin) {
+      const scanner = new DetachScanner(detachKeys);
+      child.stdin.on('error', () => undefined);
+      io.stdin.on('data', (chunk: Buffer) => {
+        const { pass, detach } = scanner.feed(chunk);
+        if (pass.length && !child.stdin!.write(pass)) {
+          io.stdin.pause();
+          child.stdin!.once('drain', () => io.stdin.resume());
+        }
+        if (detach) onDetach();
+      });
+      io.stdin.once('end', () => child.stdin!.end());
+    }
+    let errText = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      errText += d.toString('utf8');
+      if (errText.length > 1 << 16) errText = errText.slice(-4096);
+      io.stderr.write(d);
+    });
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1)));
+    });
+    const code = await Promise.race([exited, detached]);
+    if (code === 'detached') {
+      // Our ends of its pipes close as they would when we exit; the runtime's exec is not waited for.
+      io.stdin.pause();
+      child.stdin?.destroy();
+      child.stderr?.destroy();
+      child.unref();
+      return { id: c.id, exitCode: 0, detached: true };
+    }
+    if (code === 255 || (code === 1 && /runc|exec failed|OCI runtime/.test(errText))) {
+      if (/executable file .* not found|no such file or directory/i.test(errText)) return { id: c.id, exitCode: ExitCode.notFound, detached: false };
+      if (/permission denied/i.test(errText)) return { id: c.id, exitCode: ExitCode.cannotInvoke, detached: false };
+    }
+    return { id: c.id, exitCode: code, detached: false };
+  });
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { berthBin } from '../../testing/cli.js';
+import { containerEnv, type ContainerEnv } from '../../testing/containers.js';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Mount points under the store (a container's merged root left mounted shows here). */
+function mountsUnder(root: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((p) => p.startsWith(root));
+}
+
+describe('container state: one file per container, one cleanup owner', { timeout: 300_000 }, () => {
+  let env: ContainerEnv;
+  before(async () => (env = await containerEnv()));
+  after(() => env?.cleanup());
+
+  const records = () => join(env.root, 'containers.json');
+  const stateFile = (id: string) => join(env.root, 'containers', id, 'state.json');
+  const events = async (name: string, event: string) =>
+    (await env.ok(['events', '--stream=false', '--filter', `container=${name}`, '--filter', `event=${event}`, '--format', '{{.Status}}'])).stdout.split('\n').filter(Boolean).length;
+
+  it('start, stop and cleanup write the container\'s state.json, never containers.json', async () => {
+    const id = (await env.ok(['create', '--name', 'still', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    assert.ok(existsSync(stateFile(id)), 'create writes the state file');
+    const before = statSync(records());
+    const content = readFileSync(records(), 'utf8');
+    assert.doesNotMatch(content, /"status"/, 'the records hold no state');
+    await env.ok(['start', 'still']);
+    assert.equal(JSON.parse(readFileSync(stateFile(id), 'utf8')).status, 'running');
+    await env.ok(['stop', '-t', '0', 'still']);
+    const state = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+    assert.equal(state.status, 'exited');
+    assert.equal(state.mounted, false);
+    const after = statSync(records());
+    assert.equal(after.ino, before.ino, 'containers.json was not replaced');
+    assert.equal(after.mtimeMs, before.mtimeMs);
+    assert.equal(readFileSync(records(), 'utf8'), content);
+    await env.ok(['rm', 'still']);
+  });
+
+  it('reads a store an older berth wrote (state inside containers.json), and moves it to a state file on the first change', async () => {
+    const id = (await env.ok(['create', '--name', 'old', '--network', 'none', 'busybox', 'true'])).stdout.trim();
+    // As an older berth left it: the state inline in the record, no state file.
+    const file = JSON.parse(readFileSync(records(), 'utf8'));
+    const rec = file.containers.find((c: { id: string }) => c.id === id);
+    rec.state = { status: 'exited', pid: 0, conmonPid: 0, exitCode: 7, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [], startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z' };
+    writeFileSync(records(), JSON.stringify(file));
+    rmSync(stateFile(id));
+    assert.equal((await env.ok(['ps', '-a', '--filter', 'name=old', '--format', '{{.Status}}'])).stdout.trim().replace(/ .*/, ''), 'Exited');
+    assert.equal((await env.ok(['container', 'inspect', '--format', '{{.State.ExitCode}}', 'old'])).stdout.trim(), '7');
+    // A start and its exit: recorded in the new file, the record untouched.
+    assert.equal((await env.berth(['start', '-a', 'old'])).code, 0);
+    assert.equal(JSON.parse(readFileSync(stateFile(id), 'utf8')).exitCode, 0);
+    assert.equal((await env.ok(['container', 'inspect', '--format', '{{.State.ExitCode}}', 'old'])).stdout.trim(), '0');
+    await env.ok(['rm', 'old']);
+    assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '');
+  });
+
+  it('a foreground run --rm killed with SIGKILL: its monitor still cleans up and removes the container', async () => {
+    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--rm', '--name', 'orphan', '--network', 'none', 'busybox', 'sleep', '2'], { stdio: 'ignore' });
+    const id = await waitFor('the container to run', async () => {
+      const r = await env.berth(['ps', '--filter', 'name=orphan', '-q', '--no-trunc']);
+      return r.stdout.trim() || undefined;
+    });
+    assert.equal(JSON.parse(readFileSync(stateFile(id), 'utf8')).cleanupOwner, 'caller');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // Nobody runs any berth command meanwhile: conmon's call alone, finding the caller gone, must do it.
+    await waitFor('the container to be removed', () => (existsSync(join(env.root, 'containers', id)) ? undefined : true));
+    assert.deepEqual(mountsUnder(env.root), []);
+    assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '');
+  });
+
+  it('a detached container that exits is cleaned up by its monitor, once', async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'brief', '--network', 'none', 'busybox', 'sh', '-c', 'exit 4'])).stdout.trim();
+    await waitFor('the monitor\'s cleanup', () => {
+      const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+      return s.status === 'exited' && s.mounted === false ? s : undefined;
+    });
+    assert.equal(JSON.parse(readFileSync(stateFile(id), 'utf8')).cleanupOwner, 'monitor');
+    assert.equal((await env.ok(['container', 'inspect', '--format', '{{.State.ExitCode}}', 'brief'])).stdout.trim(), '4');
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    assert.equal(await events('brief', 'cleanup'), 1);
+    await env.ok(['rm', 'brief']);
+  });
+
+  it('stop of a detached container: cleaned up once, and done when stop returns', async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'stopped', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    await env.ok(['stop', '-t', '0', 'stopped']);
+    const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+    assert.equal(s.status, 'exited');
+    assert.equal(s.mounted, false, 'cleaned up before stop returned');
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    // Give a second cleanup, were there one, the time to show.
+    await sleep(1000);
+    assert.equal(await events('stopped', 'died'), 1);
+    assert.equal(await events('stopped', 'cleanup'), 1);
+    await env.ok(['rm', 'stopped']);
+  });
+
+  it('stop of a detached container whose monitor was killed: the owner is gone, stop cleans up itself', async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'nomon', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    const conmon = Number((await env.ok(['container', 'inspect', '--format', '{{.State.ConmonPid}}', 'nomon'])).stdout.trim());
+    process.kill(conmon, 'SIGKILL');
+    const t0 = Date.now();
+    await env.ok(['stop', '-t', '0', 'nomon']);
+    // Without an exit file stop waits 10 s for the process's end; it must not then wait the 30 s
+    // it gives a monitor's cleanup call that will never come.
+    assert.ok(Date.now() - t0 < 25_000, `stop took ${Date.now() - t0} ms`);
+    const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+    assert.equal(s.status, 'exited');
+    assert.equal(s.mounted, false);
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    await env.ok(['rm', 'nomon']);
+  });
+
+  it('a foreground run --rm cleans up itself before it returns', async () => {
+    const r = await env.berth(['run', '--rm', '--name', 'fg', '--network', 'none', 'busybox', 'sh', '-c', 'exit 2']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '');
+    assert.deepEqual(mountsUnder(env.root), []);
+  });
+});
