@@ -25,7 +25,10 @@ function faceExports(face, cache) {
   for (const m of text.matchAll(IMPORT)) {
     if (m[1] !== 'export' || m[2]) continue;
     const target = resolve(dirname(face), toTs(m[4]));
-    for (const spec of m[3].split(',').map((s) => s.trim()).filter((s) => s && !s.startsWith('type '))) {
+    for (const spec of m[3]
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s && !s.startsWith('type '))) {
       const [name, alias = name] = spec.split(/\s+as\s+/);
       map.set(alias, FACE.test(target) ? faceExports(target, cache).get(name) : { file: target, name });
     }
@@ -45,7 +48,10 @@ export const flattenFaces = {
         if (typeOnly || !FACE.test(face)) return whole;
         const exports = faceExports(face, cache);
         const byFile = new Map();
-        for (const s of names.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('type '))) {
+        for (const s of names
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x && !x.startsWith('type '))) {
           const [name, local = name] = s.split(/\s+as\s+/);
           const from = exports.get(name);
           if (!from) throw new Error(`${args.path}: ${spec} has no export ${name}`);
@@ -53,11 +59,13 @@ export const flattenFaces = {
           list.push(from.name === local ? local : `${from.name} as ${local}`);
           byFile.set(from.file, list);
         }
-        return [...byFile].map(([file, list]) => {
-          let rel = relative(dir, file).replace(/\.ts$/, '.js');
-          if (!rel.startsWith('.')) rel = `./${rel}`;
-          return `${kind} { ${list.join(', ')} } from '${rel}';`;
-        }).join('\n');
+        return [...byFile]
+          .map(([file, list]) => {
+            let rel = relative(dir, file).replace(/\.ts$/, '.js');
+            if (!rel.startsWith('.')) rel = `./${rel}`;
+            return `${kind} { ${list.join(', ')} } from '${rel}';`;
+          })
+          .join('\n');
       });
       if (/import\(\s*'[^']*\/engine(?:\/[a-z-]+)?\/index\.js'\s*\)/.test(contents)) {
         throw new Error(`${args.path}: a face imported with import() is loaded whole; import it from a small module of the command instead`);

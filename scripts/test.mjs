@@ -190,7 +190,11 @@ function stopEverything() {
   for (const entry of running) killAll(entry);
 }
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
   process.on(signal, () => {
     console.error(`\n${signal}: stopping the tests that run (${[...running].length})`);
     stopEverything();

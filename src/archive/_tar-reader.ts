@@ -40,7 +40,15 @@ const MAX_META_SIZE = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 const TYPES: Record<string, TarEntryType> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
 };
 
 function invalid(message: string): BerthError {
@@ -61,7 +69,10 @@ function number(block: Buffer, start: number, len: number, field: string): numbe
     if (!Number.isSafeInteger(n)) throw invalid(`${field} out of range`);
     return n;
   }
-  const s = block.toString('latin1', start, start + len).replace(/\0.*$/s, '').trim();
+  const s = block
+    .toString('latin1', start, start + len)
+    .replace(/\0.*$/s, '')
+    .trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw invalid(`bad ${field} field "${s}"`);
   return parseInt(s, 8);

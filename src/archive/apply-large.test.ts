@@ -59,7 +59,9 @@ it('streams a 300 MB file to disk with flat memory', async (t) => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     peak = Math.max(peak, process.memoryUsage().rss);
     const growthMB = (peak - baseline) / 2 ** 20;
-    t.diagnostic(`300 MB in ${seconds.toFixed(2)} s (${(SIZE / 2 ** 20 / seconds).toFixed(0)} MB/s), peak RSS growth ${growthMB.toFixed(1)} MB (${samples} samples)`);
+    t.diagnostic(
+      `300 MB in ${seconds.toFixed(2)} s (${(SIZE / 2 ** 20 / seconds).toFixed(0)} MB/s), peak RSS growth ${growthMB.toFixed(1)} MB (${samples} samples)`,
+    );
 
     assert.equal(result.diffID, tar.digest());
     assert.equal(result.size, SIZE);

@@ -35,7 +35,10 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
     assert.equal(await readFile(join(outside, 'passwd'), 'utf8'), 'secret');
     assert.deepEqual(xattrsOf(outside), {});
     assert.deepEqual((await readdir(base)).sort(), ['layers', 'outside']);
-    assert.deepEqual((await readdir(join(base, 'layers'))).filter((x) => !x.startsWith('l')), []);
+    assert.deepEqual(
+      (await readdir(join(base, 'layers'))).filter((x) => !x.startsWith('l')),
+      [],
+    );
   }
 
   async function refused(entries: TestEntry[] | Buffer, code: ErrorCode, message: RegExp): Promise<string> {
@@ -54,7 +57,14 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
   it('refuses names that climb out', async () => {
     await refused([{ name: '../x', content: 'x' }], 'PATH_ESCAPE', /^layer entry "\.\.\/x" escapes the layer root$/);
     await refused([{ name: 'a/../../x', content: 'x' }], 'PATH_ESCAPE', /escapes the layer root/);
-    await refused([{ name: 'ok', content: 'x' }, { name: '../../outside/passwd', content: 'pwned' }], 'PATH_ESCAPE', /escapes/);
+    await refused(
+      [
+        { name: 'ok', content: 'x' },
+        { name: '../../outside/passwd', content: 'pwned' },
+      ],
+      'PATH_ESCAPE',
+      /escapes/,
+    );
     // a long name goes into a PAX path record
     await refused([{ name: `${'a/'.repeat(60)}${'../'.repeat(61)}x`, content: 'x' }], 'PATH_ESCAPE', /escapes/);
     // ".." that stays inside is fine
@@ -71,33 +81,97 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
 
   it('never writes through a symlink', async () => {
     await refused(
-      [{ name: 'l', type: 'symlink', linkname: outside }, { name: 'l/passwd', content: 'pwned' }],
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'l/passwd', content: 'pwned' },
+      ],
       'PATH_ESCAPE',
       /^layer entry "l\/passwd" goes through the symlink "l"$/,
     );
-    await refused([{ name: 'l', type: 'symlink', linkname: outside }, { name: 'l/new/deeper', content: 'x' }], 'PATH_ESCAPE', /symlink "l"/);
+    await refused(
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'l/new/deeper', content: 'x' },
+      ],
+      'PATH_ESCAPE',
+      /symlink "l"/,
+    );
     // even one pointing inside the layer
-    await refused([{ name: 'd/', type: 'directory' }, { name: 'l', type: 'symlink', linkname: 'd' }, { name: 'l/f', content: 'x' }], 'PATH_ESCAPE', /symlink/);
+    await refused(
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'l', type: 'symlink', linkname: 'd' },
+        { name: 'l/f', content: 'x' },
+      ],
+      'PATH_ESCAPE',
+      /symlink/,
+    );
     // nor whiteouts or opaque markers through one
-    await refused([{ name: 'l', type: 'symlink', linkname: outside }, { name: 'l/.wh.passwd', content: '' }], 'PATH_ESCAPE', /symlink/);
-    await refused([{ name: 'l', type: 'symlink', linkname: outside }, { name: 'l/.wh..wh..opq', content: '' }], 'PATH_ESCAPE', /symlink/);
-    await refused([{ name: 'l', type: 'symlink', linkname: outside }, { name: 'l/dir/', type: 'directory' }], 'PATH_ESCAPE', /symlink/);
+    await refused(
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'l/.wh.passwd', content: '' },
+      ],
+      'PATH_ESCAPE',
+      /symlink/,
+    );
+    await refused(
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'l/.wh..wh..opq', content: '' },
+      ],
+      'PATH_ESCAPE',
+      /symlink/,
+    );
+    await refused(
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'l/dir/', type: 'directory' },
+      ],
+      'PATH_ESCAPE',
+      /symlink/,
+    );
   });
 
   it('refuses hard links to outside or to what is not earlier in the layer', async () => {
-    await refused([{ name: 'h', type: 'link', linkname: '../../outside/passwd' }], 'PATH_ESCAPE', /^layer entry "h" is a hard link to "\.\.\/\.\.\/outside\/passwd", outside the layer root$/);
+    await refused(
+      [{ name: 'h', type: 'link', linkname: '../../outside/passwd' }],
+      'PATH_ESCAPE',
+      /^layer entry "h" is a hard link to "\.\.\/\.\.\/outside\/passwd", outside the layer root$/,
+    );
     await refused([{ name: 'h', type: 'link', linkname: join(outside, 'passwd') }], 'PATH_ESCAPE', /hard link to the absolute path/);
     await refused(
-      [{ name: 'l', type: 'symlink', linkname: outside }, { name: 'h', type: 'link', linkname: 'l/passwd' }],
+      [
+        { name: 'l', type: 'symlink', linkname: outside },
+        { name: 'h', type: 'link', linkname: 'l/passwd' },
+      ],
       'LAYER_INVALID',
       /is a hard link to "l\/passwd", which is not earlier in the layer$/,
     );
-    await refused([{ name: 'h', type: 'link', linkname: 'later' }, { name: 'later', content: 'x' }], 'LAYER_INVALID', /not earlier/);
-    await refused([{ name: 'd/', type: 'directory' }, { name: 'h', type: 'link', linkname: 'd' }], 'LAYER_INVALID', /hard link to the directory/);
+    await refused(
+      [
+        { name: 'h', type: 'link', linkname: 'later' },
+        { name: 'later', content: 'x' },
+      ],
+      'LAYER_INVALID',
+      /not earlier/,
+    );
+    await refused(
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'h', type: 'link', linkname: 'd' },
+      ],
+      'LAYER_INVALID',
+      /hard link to the directory/,
+    );
   });
 
   it('refuses relative symlinks that climb above the root, but not absolute ones', async () => {
-    await refused([{ name: 'a/l', type: 'symlink', linkname: '../../outside' }], 'PATH_ESCAPE', /^layer entry "a\/l" is a symlink to "\.\.\/\.\.\/outside", which climbs above the layer root$/);
+    await refused(
+      [{ name: 'a/l', type: 'symlink', linkname: '../../outside' }],
+      'PATH_ESCAPE',
+      /^layer entry "a\/l" is a symlink to "\.\.\/\.\.\/outside", which climbs above the layer root$/,
+    );
     await refused([{ name: 'l', type: 'symlink', linkname: '..' }], 'PATH_ESCAPE', /climbs above/);
     const dir = await layerDir();
     await applyLayer(
@@ -133,7 +207,10 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
   });
 
   it('rejects corrupt and truncated tars', async () => {
-    const good = await tarOf([{ name: 'a', content: 'a'.repeat(3000) }, { name: 'b', content: 'b' }]);
+    const good = await tarOf([
+      { name: 'a', content: 'a'.repeat(3000) },
+      { name: 'b', content: 'b' },
+    ]);
     const corrupt = Buffer.from(good);
     corrupt[3584 + 10] = corrupt[3584 + 10]! ^ 0xff; // inside the header of "b" (512 + 3000 padded to 3072)
     await refused(corrupt, 'LAYER_INVALID', /^invalid layer tar: bad header checksum at offset 3584/);
@@ -161,7 +238,10 @@ describe('applyLayer safety', { skip: needsRoot }, () => {
 
   it('kills the decompressor when it rejects early', async () => {
     // An escaping entry first, then megabytes that zstd is still busy decompressing.
-    const tar = await tarOf([{ name: '../x', content: 'x' }, { name: 'big', content: randomBytes(16 << 20) }]);
+    const tar = await tarOf([
+      { name: '../x', content: 'x' },
+      { name: 'big', content: randomBytes(16 << 20) },
+    ]);
     const c = compressStream('zstd', 1);
     const compressed = Readable.from(
       (async function* () {

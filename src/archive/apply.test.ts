@@ -103,7 +103,10 @@ describe('applyLayer', { skip: needsRoot }, () => {
       { name: '.wh..wh.plnk/123', content: 'aufs hard link dir' },
       { name: 'a/.wh..wh.aufs', content: '' },
     ]);
-    for (const [p, uid] of [['etc/motd', 4], ['top', 0]] as const) {
+    for (const [p, uid] of [
+      ['etc/motd', 4],
+      ['top', 0],
+    ] as const) {
       const st = await lstat(join(dir, p));
       assert.ok(st.isCharacterDevice(), p);
       assert.deepEqual([st.rdev, st.mode & 0o7777, st.uid], [0, 0, uid]);

@@ -295,7 +295,8 @@ class LayerWriter {
     if (this.nodes.has(target)) await this.makeNodes();
     const st = lstatSync(this.abs(target), { throwIfNoEntry: false });
     if (st === undefined) throw notEarlier();
-    if (st.isDirectory()) throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is a hard link to the directory "${printable(h.linkname)}"`);
+    if (st.isDirectory())
+      throw new BerthError('LAYER_INVALID', `layer entry "${printable(h.name)}" is a hard link to the directory "${printable(h.linkname)}"`);
     this.create(rel, () => linkSync(this.abs(target), this.abs(rel)));
   }
 
@@ -342,4 +343,3 @@ class LayerWriter {
 function notDir(name: string, p: string): BerthError {
   return new BerthError('LAYER_INVALID', `layer entry "${printable(name)}" is under "${printable(p)}", which is not a directory`);
 }
-

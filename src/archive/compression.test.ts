@@ -42,7 +42,10 @@ describe('detectCompression', () => {
   });
 
   it('refuses bzip2 and xz by name', () => {
-    for (const [file, word] of [['Hello.bz2', 'bzip2'], ['Hello.xz', 'xz']] as const) {
+    for (const [file, word] of [
+      ['Hello.bz2', 'bzip2'],
+      ['Hello.xz', 'xz'],
+    ] as const) {
       assert.throws(
         () => detectCompression(readFileSync(dir(file))),
         (e: unknown) => isBerthError(e, 'ARCHIVE_INVALID') && e.message.startsWith(`${word}-compressed data is not supported`),
@@ -92,7 +95,7 @@ describe('autoDecompress', () => {
   });
 });
 
-describe('zstd in Node\'s zlib', () => {
+describe("zstd in Node's zlib", () => {
   it('round-trips large data with backpressure', async () => {
     const data = Buffer.concat([randomBytes(3 << 20), Buffer.alloc(5 << 20, 7)]);
     const { compressed, back } = await roundTrip('zstd', data, 5);
@@ -107,7 +110,7 @@ describe('zstd in Node\'s zlib', () => {
     assert.ok((await roundTrip('zstd', data)).compressed.equals((await roundTrip('zstd', data)).compressed));
   });
 
-  it('fails with zstd\'s own message on corrupt data, and leaves no process', async () => {
+  it("fails with zstd's own message on corrupt data, and leaves no process", async () => {
     const zst = Buffer.from(readFileSync(dir('Hello.zst')));
     zst.fill(0xaa, 6); // keep the magic, break the frame
     await assert.rejects(

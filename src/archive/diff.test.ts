@@ -101,7 +101,19 @@ async function snapshot(root: string, rel = '', out: Record<string, Node> = {}):
     const p = rel ? `${rel}/${name}` : name;
     const abs = join(root, p);
     const st = await lstat(abs);
-    const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'socket';
+    const kind = st.isDirectory()
+      ? 'dir'
+      : st.isFile()
+        ? 'file'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : st.isCharacterDevice()
+            ? 'char'
+            : st.isBlockDevice()
+              ? 'block'
+              : st.isFIFO()
+                ? 'fifo'
+                : 'socket';
     if (kind === 'socket') continue;
     out[p] = {
       kind,
@@ -112,7 +124,13 @@ async function snapshot(root: string, rel = '', out: Record<string, Node> = {}):
       size: kind === 'dir' ? 0 : st.size,
       nlink: kind === 'dir' ? 0 : st.nlink,
       rdev: st.rdev,
-      ...(kind === 'file' ? { content: createHash('sha256').update(await readFile(abs)).digest('hex') } : {}),
+      ...(kind === 'file'
+        ? {
+            content: createHash('sha256')
+              .update(await readFile(abs))
+              .digest('hex'),
+          }
+        : {}),
       ...(kind === 'symlink' ? { target: await readlink(abs) } : {}),
       xattrs: Object.fromEntries(Object.entries(xattrsOf(abs)).filter(([k]) => !k.startsWith('trusted.overlay.origin'))),
     };
@@ -141,12 +159,13 @@ describe('diffDirectory', { skip: needsRoot }, () => {
     const tar = await bytes(diffDirectory(src));
     const hs = await headers(tar);
     const names = hs.map((h) => h.name);
-    assert.deepEqual(names, [...names].sort((a, b) => (a.replace(/\/$/, '') < b.replace(/\/$/, '') ? -1 : 1)), 'sorted');
-    const by = new Map(hs.map((h) => [h.name, h]));
     assert.deepEqual(
-      [by.get('etc/.wh.gone')?.type, by.get('etc/.wh.gone')?.mode, by.get('etc/.wh.gone')?.size],
-      ['file', 0o600, 0],
+      names,
+      [...names].sort((a, b) => (a.replace(/\/$/, '') < b.replace(/\/$/, '') ? -1 : 1)),
+      'sorted',
     );
+    const by = new Map(hs.map((h) => [h.name, h]));
+    assert.deepEqual([by.get('etc/.wh.gone')?.type, by.get('etc/.wh.gone')?.mode, by.get('etc/.wh.gone')?.size], ['file', 0o600, 0]);
     assert.equal(by.has('etc/gone'), false);
     assert.equal(names[names.indexOf('opq/') + 1], 'opq/.wh..wh..opq');
     assert.deepEqual([...by.get('opq/')!.xattrs.keys()], ['user.kept']);
@@ -158,7 +177,10 @@ describe('diffDirectory', { skip: needsRoot }, () => {
     assert.deepEqual([by.get('dev/null')?.type, by.get('dev/null')?.devmajor, by.get('dev/null')?.devminor], ['char', 1, 3]);
     assert.deepEqual([by.get('dev/loop0')?.type, by.get('dev/loop0')?.devmajor], ['block', 7]);
     assert.equal(by.get('run/fifo')?.type, 'fifo');
-    assert.equal(names.some((x) => x.startsWith('run/sock')), false);
+    assert.equal(
+      names.some((x) => x.startsWith('run/sock')),
+      false,
+    );
     // GNU tar reads it too
     const listing = execFileSync('tar', ['--xattrs', '--xattrs-include=*', '-tvf', '-'], { input: tar, encoding: 'utf8' });
     assert.match(listing, /bin\/ping/);
@@ -186,7 +208,10 @@ describe('diffDirectory', { skip: needsRoot }, () => {
 
   it('leaves out excluded paths', async () => {
     const hs = await headers(await bytes(diffDirectory(src, { exclude: (p) => p === 'data' || p === 'bin/ping' })));
-    assert.equal(hs.some((h) => h.name.startsWith('data') || h.name === 'bin/ping'), false);
+    assert.equal(
+      hs.some((h) => h.name.startsWith('data') || h.name === 'bin/ping'),
+      false,
+    );
     assert.ok(hs.some((h) => h.name === 'bin/su'));
     assert.equal(hs.find((h) => h.name === 'sbin/su2')?.type, 'link'); // hard links follow what was written
   });
@@ -210,7 +235,15 @@ describe('tarDirectory', { skip: needsRoot }, () => {
       setXattr(join(dir, 'o'), 'trusted.overlay.opaque', '79');
       await writeFile(join(dir, 'o/f'), 'f');
       const hs = await headers(await bytes(tarDirectory(dir)));
-      assert.deepEqual(hs.map((h) => [h.name, h.type]), [['dev/', 'dir'], ['dev/zero0', 'char'], ['o/', 'dir'], ['o/f', 'file']]);
+      assert.deepEqual(
+        hs.map((h) => [h.name, h.type]),
+        [
+          ['dev/', 'dir'],
+          ['dev/zero0', 'char'],
+          ['o/', 'dir'],
+          ['o/f', 'file'],
+        ],
+      );
       assert.equal(hs[2]!.xattrs.size, 0);
     } finally {
       await cleanup();

@@ -45,8 +45,16 @@ describe('extractTar', { skip: needsRoot, timeout: 60_000 }, () => {
 
   it('gives everything the owner asked for, and renames as told', async () => {
     const { dir, opts } = await dest();
-    const tar = await tarOf([{ name: 'src/', type: 'directory' }, { name: 'src/a', content: 'a', uid: 5, gid: 6 }, { name: 'other', content: 'x' }]);
-    await extractTar(streamOf(tar), { ...opts, owner: { uid: 1000, gid: 1001 }, rename: (rel) => (rel === 'src' || rel.startsWith('src/') ? `dst${rel.slice(3)}` : undefined) });
+    const tar = await tarOf([
+      { name: 'src/', type: 'directory' },
+      { name: 'src/a', content: 'a', uid: 5, gid: 6 },
+      { name: 'other', content: 'x' },
+    ]);
+    await extractTar(streamOf(tar), {
+      ...opts,
+      owner: { uid: 1000, gid: 1001 },
+      rename: (rel) => (rel === 'src' || rel.startsWith('src/') ? `dst${rel.slice(3)}` : undefined),
+    });
     assert.deepEqual(await readdir(dir), ['dst']);
     const st = await stat(join(dir, 'dst', 'a'));
     assert.deepEqual([st.uid, st.gid], [1000, 1001]);
@@ -62,7 +70,18 @@ describe('extractTar', { skip: needsRoot, timeout: 60_000 }, () => {
     await extractTar(streamOf(await tarOf([{ name: 'f', content: 'mine' }])), opts);
     assert.equal((await lstat(join(dir, 'f'))).isFile(), true);
     assert.equal(await readFile(join(outside, 'target'), 'utf8'), 'untouched');
-    await assert.rejects(extractTar(streamOf(await tarOf([{ name: 'd/', type: 'directory' }, { name: 'd/x', content: 'x' }])), opts), (e) => isBerthError(e) && /error creating "\/d": mkdir \/d: file exists/.test(e.message));
+    await assert.rejects(
+      extractTar(
+        streamOf(
+          await tarOf([
+            { name: 'd/', type: 'directory' },
+            { name: 'd/x', content: 'x' },
+          ]),
+        ),
+        opts,
+      ),
+      (e) => isBerthError(e) && /error creating "\/d": mkdir \/d: file exists/.test(e.message),
+    );
     assert.deepEqual(await readdir(outside), ['target']);
     assert.equal(await readlink(join(dir, 'd')), outside);
   });

@@ -83,8 +83,7 @@ export async function extractTar(tar: Readable, opts: ExtractOptions): Promise<v
       const parent = await resolveDir(parentOf(rel));
       const path = join(parent, baseOf(rel));
       const existing = lstatSync(path, { throwIfNoEntry: false });
-      const clash = (call: string) =>
-        new BerthError('USAGE', `error creating "${opts.display(rel)}": ${call} ${opts.display(rel)}: file exists`);
+      const clash = (call: string) => new BerthError('USAGE', `error creating "${opts.display(rel)}": ${call} ${opts.display(rel)}: file exists`);
       if (h.type === 'dir') {
         if (existing?.isDirectory()) continue; // merged: an existing directory keeps its metadata
         if (existing) {
@@ -146,7 +145,10 @@ export function looksLikeTar(head: Uint8Array): boolean {
   if (head.length < 512) return false;
   const magic = Buffer.from(head.subarray(257, 262)).toString('latin1');
   if (magic === 'ustar') return true;
-  const field = Buffer.from(head.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  const field = Buffer.from(head.subarray(148, 156))
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
   if (!/^[0-7]+$/.test(field)) return false;
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : head[i]!;

@@ -23,9 +23,10 @@ interface Session {
 function inTerminal(env: ContainerEnv, args: string[], stdio: 'script' | 'pipe' = 'script'): Session {
   const argv = [berthBin, '--root', env.root, '--runroot', env.runRoot, ...args];
   // A session of its own, so that a timeout can kill it and whatever it started.
-  const child: ChildProcess = stdio === 'script'
-    ? spawn('script', ['-qec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
-    : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess =
+    stdio === 'script'
+      ? spawn('script', ['-qec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -122,9 +123,14 @@ describe('attach: detach keys', { timeout: 300_000 }, () => {
     await env.ok(['rm', '-f', '-t', '0', 'execd']);
   });
 
-  it('refuses invalid detach keys with podman\'s message, before doing anything', async () => {
+  it("refuses invalid detach keys with podman's message, before doing anything", async () => {
     await env.ok(['create', '--name', 'keys', ...NONE, 'busybox', 'true']);
-    for (const args of [['run', '--rm', '--detach-keys', 'foo', 'busybox', 'true'], ['start', '-a', '--detach-keys', 'ctrl-1', 'keys'], ['attach', '--detach-keys', 'ctrl-A', 'keys'], ['exec', '--detach-keys', 'ab', 'keys', 'true']]) {
+    for (const args of [
+      ['run', '--rm', '--detach-keys', 'foo', 'busybox', 'true'],
+      ['start', '-a', '--detach-keys', 'ctrl-1', 'keys'],
+      ['attach', '--detach-keys', 'ctrl-A', 'keys'],
+      ['exec', '--detach-keys', 'ab', 'keys', 'true'],
+    ]) {
       const r = await env.berth(args);
       assert.equal(r.code, 125, args.join(' '));
       assert.match(r.stderr, /^Error: invalid detach keys: Unknown character: '(foo|ctrl-1|ctrl-A|ab)'\n$/, args.join(' '));
@@ -147,8 +153,11 @@ describe('attach: -t and -i without a terminal', { timeout: 120_000 }, () => {
     assert.equal(r.stdout, 'hello\r\n');
   });
 
-  it('-t alone, -i alone and exec -it do not warn; exec -t runs without a terminal on stdin, as podman\'s', async () => {
-    for (const args of [['run', '--rm', '-t', ...NONE, 'busybox', 'true'], ['run', '--rm', '-i', ...NONE, 'busybox', 'true']]) {
+  it("-t alone, -i alone and exec -it do not warn; exec -t runs without a terminal on stdin, as podman's", async () => {
+    for (const args of [
+      ['run', '--rm', '-t', ...NONE, 'busybox', 'true'],
+      ['run', '--rm', '-i', ...NONE, 'busybox', 'true'],
+    ]) {
       const r = await env.berth(args, { input: '' });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '', args.join(' '));

@@ -21,7 +21,10 @@ async function tarOf(entries: { name: string; body?: string; type?: 'file' | 'sy
 /** One line on stderr naming the problem, exit code 125, and the store exactly as before. */
 function assertRefused(r: RunResult, before: string[], after: string[], pattern: RegExp): void {
   assert.equal(r.code, 125, `exit code: ${r.code}\n${r.stderr}`);
-  const lines = r.stderr.trim().split('\n').filter((l) => !PROGRESS_LINE.test(l));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !PROGRESS_LINE.test(l));
   assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
   assert.match(lines[0]!, /^Error: /);
   assert.match(lines[0]!, pattern);
@@ -72,13 +75,24 @@ describe('bad input is refused with one line, exit 125 and no change to the stor
     // A fresh store: the layer must not be taken from the one already there.
     const other = join(tmp.path, 'store-tampered');
     const r = await berth(other, ['load', '-i', f]);
-    assertRefused(r, [], snapshotStore(other).filter((l) => !l.startsWith('d ')), /digest|diff ID|does not match/);
+    assertRefused(
+      r,
+      [],
+      snapshotStore(other).filter((l) => !l.startsWith('d ')),
+      /digest|diff ID|does not match/,
+    );
   });
 
   for (const [what, entries] of [
     ['a ../ path', [{ name: '../evil', body: 'x' }]],
     ['a path through ../', [{ name: 'a/../../evil', body: 'x' }]],
-    ['a write through a symlink', [{ name: 'link', type: 'symlink', linkname: '/etc' }, { name: 'link/evil', body: 'x' }]],
+    [
+      'a write through a symlink',
+      [
+        { name: 'link', type: 'symlink', linkname: '/etc' },
+        { name: 'link/evil', body: 'x' },
+      ],
+    ],
     ['a hard link out of the root', [{ name: 'hl', type: 'link', linkname: '../../../etc/passwd' }]],
   ] as const) {
     it(`a layer with ${what}`, async () => {
@@ -89,7 +103,10 @@ describe('bad input is refused with one line, exit 125 and no change to the stor
   }
 
   it('an archive whose layer escapes the root, on a store that already has images', async () => {
-    const layer = await tarOf([{ name: 'ok', body: 'fine' }, { name: '../evil', body: 'x' }]);
+    const layer = await tarOf([
+      { name: 'ok', body: 'fine' },
+      { name: '../evil', body: 'x' },
+    ]);
     const diffID = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
     const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffID] } }));
     const configHex = createHash('sha256').update(config).digest('hex');

@@ -8,7 +8,17 @@ function program(): Command {
   const p = new Command('berth').option('--root <dir>').option('--noout').enablePositionalOptions();
   p.addCommand(new Command('cp').argument('<src>').argument('<dest>').option('-a, --archive', 'keep owners', true));
   p.addCommand(new Command('images').argument('[image]').option('-n, --noheading').option('--no-trunc').option('--format <format>').option('-q, --quiet'));
-  p.addCommand(new Command('run').passThroughOptions().argument('<image>').argument('[command...]').option('--rm').option('-i, --interactive').option('-t, --tty').option('--name <name>').option('--tls-verify [bool]'));
+  p.addCommand(
+    new Command('run')
+      .passThroughOptions()
+      .argument('<image>')
+      .argument('[command...]')
+      .option('--rm')
+      .option('-i, --interactive')
+      .option('-t, --tty')
+      .option('--name <name>')
+      .option('--tls-verify [bool]'),
+  );
   const image = new Command('image');
   image.addCommand(new Command('history').argument('<image>').option('-H, --human').option('--no-human'));
   p.addCommand(image);
@@ -73,10 +83,23 @@ describe('normalizeBooleanFlags', { timeout: 10_000 }, () => {
 
   it('leaves the container command, values, flags with values of their own and unknown flags alone', () => {
     const p = program();
-    assert.deepEqual(normalizeBooleanFlags(p, ['run', '--rm=true', 'img', 'echo', '--rm=false', '-i=false']), ['run', '--rm', 'img', 'echo', '--rm=false', '-i=false']);
+    assert.deepEqual(normalizeBooleanFlags(p, ['run', '--rm=true', 'img', 'echo', '--rm=false', '-i=false']), [
+      'run',
+      '--rm',
+      'img',
+      'echo',
+      '--rm=false',
+      '-i=false',
+    ]);
     assert.deepEqual(normalizeBooleanFlags(p, ['run', '--name', '--rm=false', 'img']), ['run', '--name', '--rm=false', 'img']);
     assert.deepEqual(normalizeBooleanFlags(p, ['run', '--tls-verify=false', 'img']), ['run', '--tls-verify=false', 'img']);
-    assert.deepEqual(normalizeBooleanFlags(p, ['images', '--format=false', '--bogus=false', '--', '-n=true']), ['images', '--format=false', '--bogus=false', '--', '-n=true']);
+    assert.deepEqual(normalizeBooleanFlags(p, ['images', '--format=false', '--bogus=false', '--', '-n=true']), [
+      'images',
+      '--format=false',
+      '--bogus=false',
+      '--',
+      '-n=true',
+    ]);
     assert.deepEqual(normalizeBooleanFlags(p, ['images', '--noheading=maybe']), ['images', '--noheading=maybe']);
   });
 });

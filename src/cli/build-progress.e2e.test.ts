@@ -49,7 +49,7 @@ describe('berth build on a terminal', { timeout: 300_000 }, () => {
   });
   after(() => env.cleanup());
 
-  it('numbers the steps, shows a live running line, the RUN output, and each step\'s outcome and time', async () => {
+  it("numbers the steps, shows a live running line, the RUN output, and each step's outcome and time", async () => {
     const first = await buildOnTerminal(env, `-t tty ${dir}`);
     assert.equal(first.code, 0, first.raw);
     // Live: each step gets a "running" line, redrawn in place.
@@ -77,7 +77,7 @@ describe('berth build on a terminal', { timeout: 300_000 }, () => {
     assert.equal(cachedLines.at(-1), lines.at(-1), 'the same image');
   });
 
-  it('keeps podman\'s plain lines when stdout is not a terminal', async () => {
+  it("keeps podman's plain lines when stdout is not a terminal", async () => {
     const r = await env.ok(['build', '-t', 'tty', dir]);
     assert.doesNotMatch(r.stdout, /\x1b\[|running|\(cached\)/);
     assert.match(r.stdout, /^STEP 2\/3: RUN echo hello-from-run\n--> Using cache [0-9a-f]{64}\n--> [0-9a-f]{11}\n/m);

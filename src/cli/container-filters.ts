@@ -21,7 +21,13 @@ function matches(c: ContainerRecord, filter: string): boolean {
       // As podman: hex alone is a prefix (either case), anything else a regular expression.
       return /^[0-9a-f]+$/i.test(value) ? c.id.startsWith(value.toLowerCase()) : new RegExp(value).test(c.id);
     case 'ancestor':
-      return c.imageName === value || c.imageName.startsWith(`${value}:`) || c.imageName.endsWith(`/${value}`) || c.imageName.includes(`/${value}:`) || c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''));
+      return (
+        c.imageName === value ||
+        c.imageName.startsWith(`${value}:`) ||
+        c.imageName.endsWith(`/${value}`) ||
+        c.imageName.includes(`/${value}:`) ||
+        c.image.replace(/^sha256:/, '').startsWith(value.replace(/^sha256:/, ''))
+      );
     case 'label': {
       const [k, v] = value.split(/=(.*)/s, 2) as [string, string?];
       return k in c.config.labels && (v === undefined || c.config.labels[k] === v);
@@ -35,7 +41,6 @@ function matches(c: ContainerRecord, filter: string): boolean {
       throw new BerthError('USAGE', `invalid filter "${key}": supported are status, name, id, ancestor, label, exited, restart-policy`);
   }
 }
-
 
 /**
  * The containers `--filter` keeps (ps, start): as podman, filters on one key match any of their

@@ -32,17 +32,17 @@ async function manyLayerArchive(busyboxTar: Buffer, count: number): Promise<Buff
   const layers = [busyboxTar];
   for (let i = 0; i < count; i++) layers.push(await tarOf([[`l/f${i}`, `${i}\n`]]));
   const ids = layers.map(sha);
-  const config = Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] },
-    rootfs: { type: 'layers', diff_ids: ids.map((d) => `sha256:${d}`) },
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: ids.map((d) => `sha256:${d}`) },
+    }),
+  );
   const configName = `${sha(config)}.json`;
   const manifest = [{ Config: configName, RepoTags: ['localhost/many:latest'], Layers: ids.map((d) => `${d}.tar`) }];
-  return tarOf([
-    ['manifest.json', JSON.stringify(manifest)],
-    [configName, config],
-    ...layers.map((l, i): [string, Buffer] => [`${ids[i]}.tar`, l]),
-  ]);
+  return tarOf([['manifest.json', JSON.stringify(manifest)], [configName, config], ...layers.map((l, i): [string, Buffer] => [`${ids[i]}.tar`, l])]);
 }
 const status = (out: string, field: string) => new RegExp(`^${field}:\\s*(\\S+)`, 'm').exec(out)?.[1];
 
@@ -61,12 +61,22 @@ describe('containers: isolation', () => {
     // No mount point of the host's (its store, its /work, its /tmp) appears inside.
     const points = mounts.map((m) => m.split(' ')[1]!);
     assert.ok(!points.some((p) => p.startsWith('/tmp/') || p.startsWith('/work') || p.startsWith(env.root)), points.join(' '));
-    assert.ok(mounts.some((m) => / \/proc proc /.test(m)) && mounts.some((m) => / \/dev\/pts devpts /.test(m)) && mounts.some((m) => / \/dev\/shm tmpfs /.test(m)));
+    assert.ok(
+      mounts.some((m) => / \/proc proc /.test(m)) && mounts.some((m) => / \/dev\/pts devpts /.test(m)) && mounts.some((m) => / \/dev\/shm tmpfs /.test(m)),
+    );
   });
 
   it('cannot change the image layers another container sees', async () => {
     await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'echo hacked > /etc/passwd; rm /bin/ls; chmod 000 /etc/group']);
-    const r = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'grep -c root /etc/passwd; grep -c hacked /etc/passwd; test -e /bin/ls && echo ls-there; stat -c %a /etc/group']);
+    const r = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      'busybox',
+      'sh',
+      '-c',
+      'grep -c root /etc/passwd; grep -c hacked /etc/passwd; test -e /bin/ls && echo ls-there; stat -c %a /etc/group',
+    ]);
     assert.equal(r.stdout, '1\n0\nls-there\n644\n');
     for (const layer of readdirSync(join(env.root, 'layers')).filter((l) => !l.startsWith('.'))) {
       const passwd = join(env.root, 'layers', layer, 'diff', 'etc', 'passwd');
@@ -79,7 +89,15 @@ describe('containers: isolation', () => {
   });
 
   it("has podman's default capabilities, seccomp filter and masked paths", async () => {
-    const r = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'cat /proc/self/status; echo ---; cat /proc/kcore | wc -c; (echo x > /proc/sys/kernel/hostname) 2>&1; echo write=$?']);
+    const r = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      'busybox',
+      'sh',
+      '-c',
+      'cat /proc/self/status; echo ---; cat /proc/kcore | wc -c; (echo x > /proc/sys/kernel/hostname) 2>&1; echo write=$?',
+    ]);
     const [st, rest] = r.stdout.split('---\n') as [string, string];
     // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP
     assert.equal(status(st, 'CapEff'), '00000000800405fb');
@@ -101,18 +119,35 @@ describe('containers: isolation', () => {
     // Every capability berth itself may have (this VM withholds CAP_SYS_RESOURCE from root).
     assert.equal(status(priv.stdout, 'CapEff'), status(readFileSync('/proc/self/status', 'utf8'), 'CapBnd'));
     assert.match(priv.stdout, /\/dev\/kmsg/);
-    const nnp = await env.ok(['run', '--rm', ...NONE, '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=unconfined', 'busybox', 'cat', '/proc/self/status']);
+    const nnp = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      '--security-opt',
+      'no-new-privileges',
+      '--security-opt',
+      'seccomp=unconfined',
+      'busybox',
+      'cat',
+      '/proc/self/status',
+    ]);
     assert.equal(status(nnp.stdout, 'NoNewPrivs'), '1');
     assert.equal(status(nnp.stdout, 'Seccomp'), '0');
   });
 
   it('a seccomp profile from a file blocks the syscalls it names', async () => {
     const profile = join(env.dir, 'no-mkdir.json');
-    writeFileSync(profile, JSON.stringify({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }, { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] }],
-      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
-    }));
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        archMap: [
+          { architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] },
+          { architecture: 'SCMP_ARCH_AARCH64', subArchitectures: ['SCMP_ARCH_ARM'] },
+        ],
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+      }),
+    );
     const blocked = await env.berth(['run', '--rm', ...NONE, '--security-opt', `seccomp=${profile}`, 'busybox', 'mkdir', '/newdir']);
     assert.equal(blocked.code, 1);
     assert.match(blocked.stderr, /Operation not permitted/);
@@ -130,7 +165,18 @@ describe('containers: isolation', () => {
   });
 
   it('a memory limit that is exceeded ends in the OOM kill, seen by inspect', async () => {
-    const r = await env.berth(['run', '--name', 'oom', ...NONE, '--memory', '16m', 'busybox', 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; dd if=/dev/zero of=/dev/null bs=64M count=1']);
+    const r = await env.berth([
+      'run',
+      '--name',
+      'oom',
+      ...NONE,
+      '--memory',
+      '16m',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; dd if=/dev/zero of=/dev/null bs=64M count=1',
+    ]);
     assert.equal(r.code, 137, r.stderr);
     assert.match(r.stdout, /^16777216\n/);
     const state = JSON.parse((await env.ok(['container', 'inspect', '--format', '{{json .State}}', 'oom'])).stdout) as { OOMKilled: boolean; ExitCode: number };
@@ -139,14 +185,37 @@ describe('containers: isolation', () => {
   });
 
   it('--pids-limit stops forks beyond it; --cpus sets the CFS quota', async () => {
-    const r = await env.berth(['run', '--rm', ...NONE, '--pids-limit', '8', '--cpus', '0.5', 'busybox', 'sh', '-c',
-      'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait']);
+    const r = await env.berth([
+      'run',
+      '--rm',
+      ...NONE,
+      '--pids-limit',
+      '8',
+      '--cpus',
+      '0.5',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait',
+    ]);
     assert.match(r.stdout, /^8\n50000\n/);
     assert.match(r.stderr, /can't fork|Resource temporarily unavailable/);
   });
 
   it('--ulimit sets the process limits; without it, open files get the host hard limit', async () => {
-    const set = await env.ok(['run', '--rm', ...NONE, '--ulimit', 'nofile=512:1024', '--ulimit', 'nproc=77', 'busybox', 'sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u']);
+    const set = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      '--ulimit',
+      'nofile=512:1024',
+      '--ulimit',
+      'nproc=77',
+      'busybox',
+      'sh',
+      '-c',
+      'ulimit -n; ulimit -Hn; ulimit -u',
+    ]);
     assert.equal(set.stdout, '512\n1024\n77\n');
     const hard = /^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1];
     const dflt = await env.ok(['run', '--rm', ...NONE, 'busybox', 'sh', '-c', 'ulimit -Hn']);
@@ -170,7 +239,20 @@ describe('containers: isolation', () => {
   it('--init runs an init as pid 1 that reaps and forwards; --env-file sets variables', async () => {
     const envFile = join(env.dir, 'vars.env');
     writeFileSync(envFile, '# settings\nGREETING=hello world\nEMPTY=\n');
-    const r = await env.ok(['run', '--rm', ...NONE, '--init', '--env-file', envFile, '-e', 'EXTRA=1', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; echo "$GREETING|$EMPTY|$EXTRA"']);
+    const r = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      '--init',
+      '--env-file',
+      envFile,
+      '-e',
+      'EXTRA=1',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /proc/1/cmdline | tr "\\0" " "; echo; echo "$GREETING|$EMPTY|$EXTRA"',
+    ]);
     const [cmdline, vars] = r.stdout.split('\n');
     assert.match(cmdline!, /^\/run\/berth-init -- sh -c/);
     assert.equal(vars, 'hello world||1');

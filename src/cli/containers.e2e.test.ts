@@ -53,7 +53,7 @@ describe('containers: run, exit codes and output', () => {
     assert.equal(r.stdout, 'HELLO\nWORLD\n');
   });
 
-  it('gives -t a real terminal with the caller\'s size', async () => {
+  it("gives -t a real terminal with the caller's size", async () => {
     const cmd = `stty cols 100 rows 40; ${berthBin} --root ${env.root} --runroot ${env.runRoot} run -it --rm --network none busybox sh -c 'tty; stty size; exit 5'`;
     // stdin stays open while it runs: script turns an EOF on its input into a byte for the terminal.
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -66,7 +66,7 @@ describe('containers: run, exit codes and output', () => {
     assert.equal(out, '/dev/pts/0\r\n40 100\r\n');
   });
 
-  it('passes a resize of the caller\'s terminal on to the container\'s', async () => {
+  it("passes a resize of the caller's terminal on to the container's", async () => {
     // The terminal is resized from outside while the container sleeps; its second stty sees it.
     // One TIOCSWINSZ, as a terminal emulator resizes (stty rows/cols would make two, a signal each).
     const resize = `perl -e 'my $w = pack("S4", 50, 120, 0, 0); ioctl(STDIN, 0x5414, $w) or die "resize: $!"' < /dev/tty`;
@@ -84,7 +84,24 @@ describe('containers: run, exit codes and output', () => {
   });
 
   it('passes signals sent to a foreground run to the container', async () => {
-    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      berthBin,
+      [
+        '--root',
+        env.root,
+        '--runroot',
+        env.runRoot,
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        'busybox',
+        'sh',
+        '-c',
+        'trap "echo got-usr1; exit 9" USR1; echo ready; while true; do sleep 0.1; done',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor('the trap', async () => (out.includes('ready') ? true : undefined));
@@ -96,8 +113,22 @@ describe('containers: run, exit codes and output', () => {
 
   it('applies the image config and the flags: env, user, workdir, hostname, entrypoint', async () => {
     const r = await env.ok([
-      'run', '--rm', '--network', 'none', '-e', 'FOO=bar', '--user', 'nobody', '-w', '/tmp', '--hostname', 'box',
-      'busybox', 'sh', '-c', 'echo $FOO; id -u; id -g; pwd; hostname; cat /etc/hostname',
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-e',
+      'FOO=bar',
+      '--user',
+      'nobody',
+      '-w',
+      '/tmp',
+      '--hostname',
+      'box',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $FOO; id -u; id -g; pwd; hostname; cat /etc/hostname',
     ]);
     assert.equal(r.stdout, 'bar\n65534\n65534\n/tmp\nbox\nbox\n');
     const ep = await env.ok(['run', '--rm', '--network', 'none', '--entrypoint', 'echo', 'busybox', 'a', 'b']);
@@ -112,7 +143,7 @@ describe('containers: run, exit codes and output', () => {
     assert.equal(r.stdout, 'via runc\n');
   });
 
-  it('isolates the network: none has only loopback, host sees the host\'s interfaces', async () => {
+  it("isolates the network: none has only loopback, host sees the host's interfaces", async () => {
     const none = await env.ok(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']);
     assert.deepEqual(none.stdout.trim().split(/\s+/), ['lo']);
     const host = await env.ok(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']);
@@ -149,11 +180,14 @@ describe('containers: lifecycle', () => {
     assert.equal(after.State.ExitCode, 137);
     assert.equal((await env.ok(['wait', 'sleeper'])).stdout, '137\n');
     const json = JSON.parse((await env.ok(['ps', '-a', '--format', 'json'])).stdout) as { Names: string[]; State: string; ExitCode: number }[];
-    assert.deepEqual(json.map((c) => [c.Names[0], c.State, c.ExitCode]), [['sleeper', 'exited', 137]]);
+    assert.deepEqual(
+      json.map((c) => [c.Names[0], c.State, c.ExitCode]),
+      [['sleeper', 'exited', 137]],
+    );
     await env.ok(['rm', 'sleeper']);
   });
 
-  it('keeps the container\'s changes across stop and start, and drops them with rm', async () => {
+  it("keeps the container's changes across stop and start, and drops them with rm", async () => {
     await env.ok(['run', '--name', 'writer', '--network', 'none', 'busybox', 'sh', '-c', 'echo kept > /data.txt']);
     await env.ok(['start', 'writer']);
     assert.equal((await env.ok(['wait', 'writer'])).stdout, '0\n');
@@ -165,8 +199,17 @@ describe('containers: lifecycle', () => {
     assert.equal(readFileSync(join(out, 'data.txt'), 'utf8'), 'kept\n');
     writeFileSync(join(out, 'in.txt'), 'from host\n');
     await env.ok(['cp', join(out, 'in.txt'), 'writer:/in.txt']);
-    const exported = await run('sh', ['-c', `${berthBin} --root ${env.root} --runroot ${env.runRoot} export writer | tar -tf - | grep -E '^(\\./)?(data|in)\\.txt$' | sort`]);
-    assert.deepEqual(exported.stdout.trim().split('\n').map((l) => l.replace(/^\.\//, '')), ['data.txt', 'in.txt']);
+    const exported = await run('sh', [
+      '-c',
+      `${berthBin} --root ${env.root} --runroot ${env.runRoot} export writer | tar -tf - | grep -E '^(\\./)?(data|in)\\.txt$' | sort`,
+    ]);
+    assert.deepEqual(
+      exported.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/^\.\//, '')),
+      ['data.txt', 'in.txt'],
+    );
     const commit = await env.ok(['commit', '-q', '-c', 'CMD ["cat", "/data.txt", "/in.txt"]', 'writer', 'committed']);
     assert.match(commit.stdout, /^[0-9a-f]{64}\n$/);
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'committed'])).stdout, 'kept\nfrom host\n');
@@ -266,7 +309,9 @@ describe('containers: lifecycle', () => {
   });
 
   it('leaves a container that rm removes after berth is killed during run', async () => {
-    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--name', 'orphan', '--network', 'none', 'busybox', 'sleep', '300'], { stdio: 'ignore' });
+    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--name', 'orphan', '--network', 'none', 'busybox', 'sleep', '300'], {
+      stdio: 'ignore',
+    });
     await waitFor('the container to run', async () => {
       const r = await env.berth(['ps', '-q', '--filter', 'name=orphan']);
       return r.stdout.trim() ? true : undefined;
@@ -292,7 +337,18 @@ describe('containers: interop', () => {
       const { podmanArgs } = await import('../testing/cli.js');
       const p = podmanArgs(env.dir);
       await ok('podman', [...p, 'load', '-i', archive]);
-      const r = await ok('podman', [...p, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=4096:4096', 'localhost/for-podman']);
+      const r = await ok('podman', [
+        ...p,
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--ulimit',
+        'nofile=20000:20000',
+        '--ulimit',
+        'nproc=4096:4096',
+        'localhost/for-podman',
+      ]);
       assert.equal(r.stdout, 'podman-sees-this\n');
       await run('podman', [...p, 'rmi', '-af']);
     } finally {

@@ -14,7 +14,7 @@ function failure(f: () => unknown): NodeJS.ErrnoException {
   throw new Error('expected a failure');
 }
 
-describe('system call failures in podman\'s (Go\'s) words', { timeout: 5_000 }, () => {
+describe("system call failures in podman's (Go's) words", { timeout: 5_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-context-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'file');
@@ -25,9 +25,12 @@ describe('system call failures in podman\'s (Go\'s) words', { timeout: 5_000 }, 
     assert.equal(systemErrorText(failure(() => mkdirSync(join(file, 'sub'), { recursive: true }))), `mkdir ${join(file, 'sub')}: not a directory`);
   });
 
-  test('the C library\'s words, the path after the call', () => {
+  test("the C library's words, the path after the call", () => {
     assert.equal(systemErrorText(failure(() => mkdirSync(dir))), `mkdir ${dir}: file exists`);
     assert.equal(systemErrorText(failure(() => openSync(join(dir, 'none'), 'r'))), `open ${join(dir, 'none')}: no such file or directory`);
-    assert.equal(systemErrorText(failure(() => renameSync(join(dir, 'none'), join(dir, 'b')))), `rename ${join(dir, 'none')} ${join(dir, 'b')}: no such file or directory`);
+    assert.equal(
+      systemErrorText(failure(() => renameSync(join(dir, 'none'), join(dir, 'b')))),
+      `rename ${join(dir, 'none')} ${join(dir, 'b')}: no such file or directory`,
+    );
   });
 });

@@ -36,7 +36,11 @@ export function removalError(errors: readonly unknown[]): unknown {
   const last = errors.at(-1);
   if (!(last instanceof BerthError)) return last;
   const is = (codes: string[]) => errors.some((e) => e instanceof BerthError && codes.includes(e.code));
-  const exitCode = is(['CONTAINER_UNKNOWN', 'VOLUME_UNKNOWN', 'IMAGE_UNKNOWN', 'NETWORK_UNKNOWN']) ? 1 : is(['CONTAINER_STATE', 'VOLUME_IN_USE', 'IMAGE_IN_USE', 'NETWORK_IN_USE']) ? 2 : last.exitCode;
+  const exitCode = is(['CONTAINER_UNKNOWN', 'VOLUME_UNKNOWN', 'IMAGE_UNKNOWN', 'NETWORK_UNKNOWN'])
+    ? 1
+    : is(['CONTAINER_STATE', 'VOLUME_IN_USE', 'IMAGE_IN_USE', 'NETWORK_IN_USE'])
+      ? 2
+      : last.exitCode;
   return new BerthError(last.code, last.message, { cause: last.cause, temporary: last.temporary, exitCode });
 }
 

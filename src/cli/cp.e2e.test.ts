@@ -31,11 +31,21 @@ describe('cp: running containers', TIMEOUT, () => {
   let src: string;
   before(async () => {
     env = await containerEnv();
-    src = hostTree(env, 'src', { 'hostfile': 'from host\n', 'dir/sub/a': 'a\n', 'dir/sub/b': 'b\n', 'dir./x': 'x\n' });
+    src = hostTree(env, 'src', { hostfile: 'from host\n', 'dir/sub/a': 'a\n', 'dir/sub/b': 'b\n', 'dir./x': 'x\n' });
     // The image's WORKDIR, which the runtime makes (a --workdir must exist already, as in podman).
     await env.ok(['import', '--change', 'WORKDIR /srv', join(env.dir, 'busybox.tar'), 'busybox-srv']);
-    await env.ok(['run', '-d', '--name', 'w', '--network', 'none', 'busybox-srv', 'sh', '-c',
-      'mkdir -p /srv/subdir /tmp/foo /srv/tree/inner; echo c1 > /srv/containerfile; echo t > /srv/tree/inner/t; echo bar > /tmp/bar; touch /tmp/foo/f; exec sleep 600']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      'w',
+      '--network',
+      'none',
+      'busybox-srv',
+      'sh',
+      '-c',
+      'mkdir -p /srv/subdir /tmp/foo /srv/tree/inner; echo c1 > /srv/containerfile; echo t > /srv/tree/inner/t; echo bar > /tmp/bar; touch /tmp/foo/f; exec sleep 600',
+    ]);
     await env.ok(['exec', 'w', 'test', '-f', '/srv/containerfile']);
   });
   after(() => env?.cleanup());
@@ -56,7 +66,7 @@ describe('cp: running containers', TIMEOUT, () => {
     assert.equal(readFileSync(join(out, 'containerfile'), 'utf8'), 'c1\n');
   });
 
-  it('applies docker\'s directory rules: DIR/. is the content, a new name, a trailing slash', TIMEOUT, async () => {
+  it("applies docker's directory rules: DIR/. is the content, a new name, a trailing slash", TIMEOUT, async () => {
     await env.ok(['cp', join(src, 'dir'), 'w:/']);
     assert.equal(await cat('w', '/dir/sub/a'), 'a\n');
     await env.ok(['cp', join(src, 'dir.'), 'w:/']);
@@ -72,13 +82,25 @@ describe('cp: running containers', TIMEOUT, () => {
     assert.equal(readFileSync(join(out, 'inner', 't'), 'utf8'), 't\n');
     await env.ok(['cp', 'w:/srv/tree', join(out, 'named')]);
     assert.equal(readFileSync(join(out, 'named', 'inner', 't'), 'utf8'), 't\n');
-    assert.equal(await fail(env, ['cp', join(src, 'hostfile'), 'w:/IdoNotExist/']), 'Error: "/IdoNotExist/" could not be found on container w: no such file or directory');
-    assert.equal(await fail(env, ['cp', join(src, 'hostfile'), 'w:/IdoNotExist/file']), 'Error: "/IdoNotExist/file" could not be found on container w: no such file or directory');
-    assert.equal(await fail(env, ['cp', join(src, 'IdoNotExist'), 'w:/tmp']), `Error: "${join(src, 'IdoNotExist')}" could not be found on the host: no such file or directory`);
+    assert.equal(
+      await fail(env, ['cp', join(src, 'hostfile'), 'w:/IdoNotExist/']),
+      'Error: "/IdoNotExist/" could not be found on container w: no such file or directory',
+    );
+    assert.equal(
+      await fail(env, ['cp', join(src, 'hostfile'), 'w:/IdoNotExist/file']),
+      'Error: "/IdoNotExist/file" could not be found on container w: no such file or directory',
+    );
+    assert.equal(
+      await fail(env, ['cp', join(src, 'IdoNotExist'), 'w:/tmp']),
+      `Error: "${join(src, 'IdoNotExist')}" could not be found on the host: no such file or directory`,
+    );
     assert.equal(await fail(env, ['cp', 'w:/IdoNotExist', out]), 'Error: "/IdoNotExist" could not be found on container w: no such file or directory');
     assert.equal(await fail(env, ['cp', join(src, 'dir'), 'w:/etc/passwd']), 'Error: destination must be a directory when copying a directory');
     assert.equal(await fail(env, ['cp', 'w:/etc', join(src, 'hostfile')]), 'Error: destination must be a directory when copying a directory');
-    assert.equal(await fail(env, ['cp', 'w:/etc/passwd', `${join(src, 'nodir')}/`]), `Error: "${join(src, 'nodir')}/" could not be found on the host: no such file or directory`);
+    assert.equal(
+      await fail(env, ['cp', 'w:/etc/passwd', `${join(src, 'nodir')}/`]),
+      `Error: "${join(src, 'nodir')}/" could not be found on the host: no such file or directory`,
+    );
   });
 
   it('copies between two containers', TIMEOUT, async () => {
@@ -91,7 +113,7 @@ describe('cp: running containers', TIMEOUT, () => {
     assert.equal(await cat('peer', '/newfile'), 'c1\n');
   });
 
-  it('lands in the running container\'s tmpfs, volumes and bind mounts, not in the layer beneath', TIMEOUT, async () => {
+  it("lands in the running container's tmpfs, volumes and bind mounts, not in the layer beneath", TIMEOUT, async () => {
     const bind = hostTree(env, 'bind', {});
     await env.ok(['volume', 'create', 'cpvol']);
     await env.ok(['run', '-d', '--name', 'm', '--network', 'none', '--tmpfs', '/tt', '-v', 'cpvol:/data', '-v', `${bind}:/data/b`, 'busybox', 'sleep', '600']);
@@ -118,7 +140,10 @@ describe('cp: running containers', TIMEOUT, () => {
     assert.equal(await cat('w', '/tmp/dir/sub/a'), 'a\n');
     await env.ok(['cp', '-', 'w:/srv'], { input: gzipSync(tar) });
     assert.equal(await cat('w', '/srv/dir/sub/b'), 'b\n');
-    assert.equal(await fail(env, ['cp', '-', 'w:/tmp'], Buffer.from('not a tar\n')), 'Error: source must be a (compressed) tar archive when copying from stdin');
+    assert.equal(
+      await fail(env, ['cp', '-', 'w:/tmp'], Buffer.from('not a tar\n')),
+      'Error: source must be a (compressed) tar archive when copying from stdin',
+    );
     assert.equal(await fail(env, ['cp', '-', 'w:/tmp/bar'], tar), 'Error: destination must be a directory when copying from stdin');
     assert.equal(await fail(env, ['cp', '-', 'w:/tmp/IdoNotExist'], tar), 'Error: destination must be a directory when copying from stdin');
     const out = hostTree(env, 'out-stdout', {});
@@ -144,12 +169,24 @@ describe('cp: running containers', TIMEOUT, () => {
 
   it('resolves symlinks inside the container, never on the host', TIMEOUT, async () => {
     const secret = hostTree(env, 'host-secret', { secret: 'host only\n' });
-    await env.ok(['exec', 'w', 'sh', '-c', `ln -s ${secret} /tmp/hostlink; ln -s ${secret}/secret /tmp/secretlink; mkdir -p /tmp/d1 /tmp/into; ln -s /tmp/nonesuch1 /tmp/d1/x; ln -s ${secret} /tmp/into/sub; ln -s .. /tmp/d1/up`]);
+    await env.ok([
+      'exec',
+      'w',
+      'sh',
+      '-c',
+      `ln -s ${secret} /tmp/hostlink; ln -s ${secret}/secret /tmp/secretlink; mkdir -p /tmp/d1 /tmp/into; ln -s /tmp/nonesuch1 /tmp/d1/x; ln -s ${secret} /tmp/into/sub; ln -s .. /tmp/d1/up`,
+    ]);
     const out = hostTree(env, 'out-links', {});
     assert.equal(await fail(env, ['cp', 'w:/tmp/secretlink', out]), 'Error: "/tmp/secretlink" could not be found on container w: no such file or directory');
-    assert.equal(await fail(env, ['cp', 'w:/tmp/hostlink/secret', out]), 'Error: "/tmp/hostlink/secret" could not be found on container w: no such file or directory');
+    assert.equal(
+      await fail(env, ['cp', 'w:/tmp/hostlink/secret', out]),
+      'Error: "/tmp/hostlink/secret" could not be found on container w: no such file or directory',
+    );
     assert.deepEqual(readdirSync(out), []);
-    assert.equal(await fail(env, ['cp', join(src, 'hostfile'), 'w:/tmp/hostlink/']), 'Error: "/tmp/hostlink/" could not be found on container w: no such file or directory');
+    assert.equal(
+      await fail(env, ['cp', join(src, 'hostfile'), 'w:/tmp/hostlink/']),
+      'Error: "/tmp/hostlink/" could not be found on container w: no such file or directory',
+    );
     // A dangling link names the file to make, inside the container (podman's "weird symlink expansion").
     await env.ok(['cp', join(src, 'hostfile'), 'w:/tmp/d1/x']);
     assert.equal(await cat('w', '/tmp/nonesuch1'), 'from host\n');
@@ -160,7 +197,10 @@ describe('cp: running containers', TIMEOUT, () => {
     assert.deepEqual(readdirSync(secret), ['secret']);
     // A link in the way of a copied directory is not written through (podman refuses; --overwrite replaces it).
     const tree = hostTree(env, 'into', { 'sub/planted': 'planted\n' });
-    assert.equal(await fail(env, ['cp', `${tree}/.`, 'w:/tmp/into']), 'Error: copying to container: error creating "/tmp/into/sub": mkdir /tmp/into/sub: file exists');
+    assert.equal(
+      await fail(env, ['cp', `${tree}/.`, 'w:/tmp/into']),
+      'Error: copying to container: error creating "/tmp/into/sub": mkdir /tmp/into/sub: file exists',
+    );
     await env.ok(['cp', '--overwrite', `${tree}/.`, 'w:/tmp/into']);
     assert.equal(await cat('w', '/tmp/into/sub/planted'), 'planted\n');
     assert.equal((await env.berth(['exec', 'w', 'test', '-e', `${secret}/planted`])).code, 1);
@@ -184,8 +224,23 @@ describe('cp: containers that are not running', TIMEOUT, () => {
     const bind = hostTree(env, 'bind', {});
     await env.ok(['volume', 'create', 'vol1']);
     await env.ok(['volume', 'create', 'vol2']);
-    await env.ok(['create', '--name', 'v', '--network', 'none', '-v', 'vol1:/tmp/volume', '-v', 'vol2:/tmp/volume/sub-volume', '-v', `${bind}:/tmp/volume/mount`, 'busybox',
-      'cat', '/tmp/volume/sub-volume/hostfile', '/tmp/volume/mount/hostfile']);
+    await env.ok([
+      'create',
+      '--name',
+      'v',
+      '--network',
+      'none',
+      '-v',
+      'vol1:/tmp/volume',
+      '-v',
+      'vol2:/tmp/volume/sub-volume',
+      '-v',
+      `${bind}:/tmp/volume/mount`,
+      'busybox',
+      'cat',
+      '/tmp/volume/sub-volume/hostfile',
+      '/tmp/volume/mount/hostfile',
+    ]);
     await env.ok(['cp', join(src, 'hostfile'), 'v:/tmp/volume/sub-volume']);
     await env.ok(['cp', join(src, 'hostfile'), 'v:/tmp/volume/mount/']);
     const mp = async (n: string) => (await env.ok(['volume', 'inspect', n, '--format', '{{.Mountpoint}}'])).stdout.trim();
@@ -204,7 +259,7 @@ describe('cp: containers that are not running', TIMEOUT, () => {
     assert.equal((await env.ok(['start', '-a', 't'])).stdout, 'from host\n');
   });
 
-  it('chowns to the container\'s user with -a (the default), keeps owners with -a=false', TIMEOUT, async () => {
+  it("chowns to the container's user with -a (the default), keeps owners with -a=false", TIMEOUT, async () => {
     await env.ok(['create', '--name', 'u', '--network', 'none', '--user', '1000:1001', 'busybox', 'true']);
     const f = join(src, 'owned');
     writeFileSync(f, 'x\n');
@@ -215,7 +270,10 @@ describe('cp: containers that are not running', TIMEOUT, () => {
     await env.ok(['cp', '--archive=false', '-', 'u:/tmp'], { input: tar });
     const merged = (await env.ok(['mount', 'u'])).stdout.trim();
     try {
-      const owner = (p: string) => { const st = statSync(join(merged, p)); return `${st.uid}:${st.gid}`; };
+      const owner = (p: string) => {
+        const st = statSync(join(merged, p));
+        return `${st.uid}:${st.gid}`;
+      };
       assert.equal(owner('tmp/a'), '1000:1001');
       assert.equal(owner('tmp/b'), '555:556');
       assert.equal(owner('tmp/hostfile'), '1042:1043');
@@ -247,7 +305,7 @@ describe('cp: refusals as podman words them', TIMEOUT, () => {
     env?.cleanup();
   });
 
-  it('gives podman\'s exit code and message for each', TIMEOUT, async () => {
+  it("gives podman's exit code and message for each", TIMEOUT, async () => {
     const src = hostTree(env, 'src', { file: 'f\n', 'dir/x': 'x\n' });
     const tar = await tarOf(src, ['file']);
     const cases: { args: string[]; input?: Buffer }[] = [

@@ -18,7 +18,11 @@ interface LoggedEvent {
   Attributes: Record<string, string> | null;
 }
 
-const jsonLines = (stdout: string) => stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LoggedEvent);
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as LoggedEvent);
 
 describe('berth events', { timeout: 300_000 }, () => {
   let env: ContainerEnv;
@@ -43,28 +47,64 @@ describe('berth events', { timeout: 300_000 }, () => {
     assert.equal(r.stdout, 'web\nbad\n');
   });
 
-  it('the lifecycle in order, in podman\'s line format, with the labels', async () => {
+  it("the lifecycle in order, in podman's line format, with the labels", async () => {
     const r = await env.ok(['events', '--stream=false', '--filter', `container=${webId.slice(0, 12)}`]);
     const lines = r.stdout.trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' ')[5]), ['create', 'init', 'start', 'stop', 'died', 'cleanup']);
-    assert.match(lines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC container create ${webId} \\(image=localhost/busybox:latest, name=web, tier=front\\)$`));
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[5]),
+      ['create', 'init', 'start', 'stop', 'died', 'cleanup'],
+    );
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? \\+0000 UTC container create ${webId} \\(image=localhost/busybox:latest, name=web, tier=front\\)$`,
+      ),
+    );
   });
 
   it('filters: one key ORed, different keys ANDed; label=; type=', async () => {
-    const r = await env.ok(['events', '--stream=false', '--filter', 'container=web', '--filter', 'event=create', '--filter', 'event=stop', '--format', '{{.Status}}']);
+    const r = await env.ok([
+      'events',
+      '--stream=false',
+      '--filter',
+      'container=web',
+      '--filter',
+      'event=create',
+      '--filter',
+      'event=stop',
+      '--format',
+      '{{.Status}}',
+    ]);
     assert.equal(r.stdout, 'create\nstop\n');
     const labelled = await env.ok(['events', '--stream=false', '--filter', 'label=tier=front', '--format', '{{.Name}}']);
     assert.deepEqual([...new Set(labelled.stdout.trim().split('\n'))], ['web']);
-    const images = await env.ok(['events', '--stream=false', '--filter', 'type=image', '--filter', 'event=tag', '--filter', 'event=untag', '--format', '{{.Status}} {{.Name}}']);
+    const images = await env.ok([
+      'events',
+      '--stream=false',
+      '--filter',
+      'type=image',
+      '--filter',
+      'event=tag',
+      '--filter',
+      'event=untag',
+      '--format',
+      '{{.Status}} {{.Name}}',
+    ]);
     assert.equal(images.stdout, 'tag extra:1\nuntag localhost/extra:1\n');
     const bad = await env.berth(['events', '--stream=false', '--filter', 'bogus=1']);
     assert.equal(bad.code, 125);
     assert.equal(bad.stderr, 'Error: bogus is an invalid filter\n');
   });
 
-  it('--format json: one JSON object per line with the exit code of died; templates see podman\'s fields', async () => {
+  it("--format json: one JSON object per line with the exit code of died; templates see podman's fields", async () => {
     const died = jsonLines((await env.ok(['events', '--stream=false', '--filter', 'event=died', '--format', 'json'])).stdout);
-    assert.deepEqual(died.map((e) => [e.Name, e.ContainerExitCode]), [['web', 137], ['bad', 3]]);
+    assert.deepEqual(
+      died.map((e) => [e.Name, e.ContainerExitCode]),
+      [
+        ['web', 137],
+        ['bad', 3],
+      ],
+    );
     assert.deepEqual(died[0]!.Attributes, { tier: 'front' });
     assert.equal(died[0]!.ID, webId);
     const t = await env.ok(['events', '--stream=false', '--filter', 'event=died', '--format', '{{.Type}} {{.ContainerExitCode}} {{.Attributes}} {{.Image}}']);
@@ -84,7 +124,10 @@ describe('berth events', { timeout: 300_000 }, () => {
     const all = jsonLines((await env.ok(['events', '--stream=false', '--format', 'json'])).stdout);
     const tag = all.find((e) => e.Status === 'tag')!;
     const after = jsonLines((await env.ok(['events', '--stream=false', '--format', 'json', '--since', tag.Time])).stdout);
-    assert.deepEqual(after.map((e) => e.Status), ['tag', 'untag']);
+    assert.deepEqual(
+      after.map((e) => e.Status),
+      ['tag', 'untag'],
+    );
     const before = jsonLines((await env.ok(['events', '--stream=false', '--format', 'json', '--until', tag.Time])).stdout);
     assert.equal(before.at(-1)!.Status, 'tag');
     assert.ok(before.length < all.length);
@@ -95,12 +138,23 @@ describe('berth events', { timeout: 300_000 }, () => {
     const dest = `${registry.host}/events/bb:1`;
     await env.ok(['push', '-q', '--tls-verify=false', 'busybox', dest]);
     await env.ok(['pull', '-q', '--tls-verify=false', dest]);
-    const r = await env.ok(['events', '--stream=false', '--filter', 'type=image', '--filter', 'event=push', '--filter', 'event=pull', '--format', '{{.Status}} {{.Name}} {{.ID}}']);
+    const r = await env.ok([
+      'events',
+      '--stream=false',
+      '--filter',
+      'type=image',
+      '--filter',
+      'event=push',
+      '--filter',
+      'event=pull',
+      '--format',
+      '{{.Status}} {{.Name}} {{.ID}}',
+    ]);
     const id = (await env.ok(['image', 'inspect', '--format', '{{.Id}}', 'busybox'])).stdout.trim().replace(/^sha256:/, '');
     assert.equal(r.stdout, `push ${dest} ${id}\npull ${dest} ${id}\n`);
   });
 
-  it('died is recorded by conmon\'s cleanup when a detached container exits by itself', async () => {
+  it("died is recorded by conmon's cleanup when a detached container exits by itself", async () => {
     const id = (await env.ok(['run', '-d', ...NONE, 'busybox', 'sh', '-c', 'exit 5'])).stdout.trim();
     let died: LoggedEvent[] = [];
     for (let i = 0; i < 100 && died.length === 0; i++) {
@@ -116,13 +170,23 @@ describe('berth events', { timeout: 300_000 }, () => {
     const names = Array.from({ length: 8 }, (_, i) => `concurrent${i}`);
     await Promise.all(names.map((n) => env.ok(['volume', 'create', n])));
     const created = jsonLines((await env.ok(['events', '--stream=false', '--format', 'json', '--filter', 'type=volume', '--filter', 'event=create'])).stdout);
-    assert.deepEqual(created.map((e) => e.Name).filter((n) => n?.startsWith('concurrent')).sort(), names);
+    assert.deepEqual(
+      created
+        .map((e) => e.Name)
+        .filter((n) => n?.startsWith('concurrent'))
+        .sort(),
+      names,
+    );
     await env.ok(['volume', 'rm', ...names]);
   });
 
   it('streams new events until interrupted', async () => {
     const since = new Date().toISOString();
-    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'events', '--since', since, '--filter', 'type=volume', '--format', '{{.Status}} {{.Name}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      berthBin,
+      ['--root', env.root, '--runroot', env.runRoot, 'events', '--since', since, '--filter', 'type=volume', '--format', '{{.Status}} {{.Name}}'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

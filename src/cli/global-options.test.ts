@@ -31,9 +31,28 @@ function refusal(args: string[]): string {
 }
 
 describe('global options', { timeout: 10_000 }, () => {
-  it('parses podman\'s global options', () => {
-    const g = globals(['--storage-driver', 'overlay', '--storage-opt', '', '--runtime', 'runc', '--runtime-flag', 'debug', '--runtime-flag', 'log-format=json',
-      '--tmpdir', '/t', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--noout', '--log-level', 'warning']);
+  it("parses podman's global options", () => {
+    const g = globals([
+      '--storage-driver',
+      'overlay',
+      '--storage-opt',
+      '',
+      '--runtime',
+      'runc',
+      '--runtime-flag',
+      'debug',
+      '--runtime-flag',
+      'log-format=json',
+      '--tmpdir',
+      '/t',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
+      '--noout',
+      '--log-level',
+      'warning',
+    ]);
     assert.equal(g.storageDriver, 'overlay');
     assert.deepEqual(g.storageOpt, ['']);
     assert.equal(g.runtime, 'runc');
@@ -46,12 +65,29 @@ describe('global options', { timeout: 10_000 }, () => {
   });
 
   it('knows which global options take a value (to find the command word)', () => {
-    for (const o of ['--root', '--runroot', '--storage-driver', '--runtime', '--runtime-flag', '--tmpdir', '--out', '--url', '--log-level']) assert.ok(GLOBAL_OPTIONS_WITH_VALUE.has(o), o);
+    for (const o of ['--root', '--runroot', '--storage-driver', '--runtime', '--runtime-flag', '--tmpdir', '--out', '--url', '--log-level'])
+      assert.ok(GLOBAL_OPTIONS_WITH_VALUE.has(o), o);
     for (const o of ['--noout', '--remote', '-r']) assert.ok(!GLOBAL_OPTIONS_WITH_VALUE.has(o), o);
   });
 
   it('accepts what berth can honour', () => {
-    assert.doesNotThrow(() => applyGlobalOptions(parsed(['--storage-driver', 'overlay', '--storage-opt=', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', '--tmpdir', '/x', '--runtime', 'sh'])));
+    assert.doesNotThrow(() =>
+      applyGlobalOptions(
+        parsed([
+          '--storage-driver',
+          'overlay',
+          '--storage-opt=',
+          '--cgroup-manager',
+          'cgroupfs',
+          '--events-backend',
+          'none',
+          '--tmpdir',
+          '/x',
+          '--runtime',
+          'sh',
+        ]),
+      ),
+    );
   });
 
   it('refuses, in one line, what berth cannot honour', () => {
@@ -61,7 +97,8 @@ describe('global options', { timeout: 10_000 }, () => {
     assert.match(refusal(['--events-backend', 'journald']), /events backend "journald" is not supported/);
     assert.match(refusal(['--events-backend', 'bogus']), /"bogus" is not a valid events backend/);
     assert.match(refusal(['--runtime', 'no-such-runtime-here']), /default OCI runtime "no-such-runtime-here" not found/);
-    for (const remote of [['--remote'], ['-r'], ['--url', 'unix:///run/podman.sock'], ['--connection', 'x']]) assert.match(refusal(remote), /no remote service/);
+    for (const remote of [['--remote'], ['-r'], ['--url', 'unix:///run/podman.sock'], ['--connection', 'x']])
+      assert.match(refusal(remote), /no remote service/);
   });
 
   it('accepts a default mounts file that names no mount, and refuses one that does', () => {

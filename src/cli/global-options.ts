@@ -18,8 +18,21 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal
 
 /** The global options that take a value, as separate word or after `=`: the command's name is the first word that is none of these or their values. */
 export const GLOBAL_OPTIONS_WITH_VALUE = new Set([
-  '--root', '--runroot', '--log-level', '--storage-driver', '--storage-opt', '--runtime', '--runtime-flag', '--tmpdir',
-  '--cgroup-manager', '--events-backend', '--out', '--default-mounts-file', '--url', '--connection', '-c',
+  '--root',
+  '--runroot',
+  '--log-level',
+  '--storage-driver',
+  '--storage-opt',
+  '--runtime',
+  '--runtime-flag',
+  '--tmpdir',
+  '--cgroup-manager',
+  '--events-backend',
+  '--out',
+  '--default-mounts-file',
+  '--url',
+  '--connection',
+  '-c',
 ]);
 
 /** Declares the global options on the program. */
@@ -28,7 +41,7 @@ export function declareGlobalOptions(program: Command): Command {
     .option('--root <dir>', 'storage root directory (default /var/lib/berth, or BERTH_ROOT)')
     .option('--runroot <dir>', 'storage state directory (default /run/berth)')
     .option('--log-level <level>', `log messages at and above this level (${LOG_LEVELS.join(', ')})`, 'warn')
-    .option('-D, --debug', 'the same as --log-level=debug (docker\'s flag)')
+    .option('-D, --debug', "the same as --log-level=debug (docker's flag)")
     .option('--storage-driver <driver>', 'storage driver: berth stores layers with overlay only')
     .option('--storage-opt <option>', 'storage driver option: berth takes none (an empty value is accepted)', collect, [])
     .option('--runtime <runtime>', 'default OCI runtime for new containers: crun (default), runc or a path')
@@ -84,14 +97,20 @@ function refuseWhatBerthCannotHonour(g: GlobalOptions): void {
     throw new BerthError('USAGE', `storage option "${storageOpts[0]}" is not supported: berth's overlay store takes no options`);
   }
   if (g.cgroupManager !== undefined && g.cgroupManager !== 'cgroupfs') {
-    throw new BerthError('USAGE', g.cgroupManager === 'systemd'
-      ? 'cgroup manager "systemd" is not supported: berth manages cgroups with cgroupfs only'
-      : `invalid cgroup manager "${g.cgroupManager}": berth supports cgroupfs`);
+    throw new BerthError(
+      'USAGE',
+      g.cgroupManager === 'systemd'
+        ? 'cgroup manager "systemd" is not supported: berth manages cgroups with cgroupfs only'
+        : `invalid cgroup manager "${g.cgroupManager}": berth supports cgroupfs`,
+    );
   }
   if (g.eventsBackend !== undefined && g.eventsBackend !== 'file' && g.eventsBackend !== 'none') {
-    throw new BerthError('USAGE', g.eventsBackend === 'journald'
-      ? 'events backend "journald" is not supported: berth logs events to a file (file) or not at all (none)'
-      : `"${g.eventsBackend}" is not a valid events backend: choose file or none`);
+    throw new BerthError(
+      'USAGE',
+      g.eventsBackend === 'journald'
+        ? 'events backend "journald" is not supported: berth logs events to a file (file) or not at all (none)'
+        : `"${g.eventsBackend}" is not a valid events backend: choose file or none`,
+    );
   }
   if (g.defaultMountsFile !== undefined && listsMounts(g.defaultMountsFile)) {
     throw new BerthError('USAGE', `berth adds no default mounts: ${g.defaultMountsFile} lists some`);
@@ -119,7 +138,9 @@ function commandPath(cmd: Command): string {
 /** Whether a mounts.conf-style file names any mount (a missing or blank file names none). */
 function listsMounts(file: string): boolean {
   if (!existsSync(file)) return false;
-  return readFileSync(file, 'utf8').split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .some((l) => l.trim() !== '' && !l.trim().startsWith('#'));
 }
 
 /**

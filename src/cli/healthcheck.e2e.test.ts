@@ -16,13 +16,29 @@ async function health(env: ContainerEnv, name: string): Promise<Health> {
 /** The check the tests use: passes until /bad exists, printing on both streams as podman's test image does. */
 const CHECK = 'if [ -e /bad ]; then echo sick; echo sick >&2; exit 1; fi; echo fine; echo fine >&2';
 
-describe('healthchecks: --health-* flags, healthcheck run, the timer, the image\'s HEALTHCHECK', { timeout: 180_000 }, () => {
+describe("healthchecks: --health-* flags, healthcheck run, the timer, the image's HEALTHCHECK", { timeout: 180_000 }, () => {
   let env: ContainerEnv;
   before(async () => (env = await containerEnv()));
   after(() => env?.cleanup());
 
   it('runs the check on demand: silent exit 0 when it passes, "unhealthy" and exit 1 when it fails', async () => {
-    await env.ok(['run', '-d', '--name', 'hc-manual', '--network', 'none', '--health-cmd', CHECK, '--health-interval', 'disable', '--health-retries', '2', 'busybox', 'sleep', '1000']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      'hc-manual',
+      '--network',
+      'none',
+      '--health-cmd',
+      CHECK,
+      '--health-interval',
+      'disable',
+      '--health-retries',
+      '2',
+      'busybox',
+      'sleep',
+      '1000',
+    ]);
     const fresh = await health(env, 'hc-manual');
     assert.deepEqual([fresh.Status, fresh.FailingStreak, fresh.Log.length], ['starting', 0, 0]);
 
@@ -43,11 +59,26 @@ describe('healthchecks: --health-* flags, healthcheck run, the timer, the image\
     assert.equal((await env.berth(['healthcheck', 'run', 'hc-manual'])).code, 1);
     const twice = await health(env, 'hc-manual');
     assert.deepEqual([twice.Status, twice.FailingStreak], ['unhealthy', 2]);
-    const inspected = await env.ok(['container', 'inspect', '--format', '{{.State.Healthcheck.Status}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}} {{.Config.HealthcheckOnFailureAction}}', 'hc-manual']);
+    const inspected = await env.ok([
+      'container',
+      'inspect',
+      '--format',
+      '{{.State.Healthcheck.Status}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Retries}} {{.Config.HealthcheckOnFailureAction}}',
+      'hc-manual',
+    ]);
     assert.equal(inspected.stdout, `unhealthy [CMD-SHELL ${CHECK}] 2 none\n`);
     assert.match((await env.ok(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, /^hc-manual Up .* \(unhealthy\)$/m);
     // Each check is an event, with the container's status after it, as podman logs them.
-    const events = await env.ok(['events', '--stream=false', '--filter', 'container=hc-manual', '--filter', 'event=health_status', '--format', '{{.HealthStatus}}']);
+    const events = await env.ok([
+      'events',
+      '--stream=false',
+      '--filter',
+      'container=hc-manual',
+      '--filter',
+      'event=health_status',
+      '--format',
+      '{{.HealthStatus}}',
+    ]);
     assert.equal(events.stdout, 'healthy\nhealthy\nunhealthy\n');
   });
 
@@ -59,7 +90,23 @@ describe('healthchecks: --health-* flags, healthcheck run, the timer, the image\
   });
 
   it('runs the check every interval by itself, and wait --condition sees the verdict', async () => {
-    await env.ok(['run', '-d', '--name', 'hc-timer', '--network', 'none', '--health-cmd', CHECK, '--health-interval', '1s', '--health-retries', '1', 'busybox', 'sleep', '1000']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      'hc-timer',
+      '--network',
+      'none',
+      '--health-cmd',
+      CHECK,
+      '--health-interval',
+      '1s',
+      '--health-retries',
+      '1',
+      'busybox',
+      'sleep',
+      '1000',
+    ]);
     assert.equal((await env.berth(['wait', '--condition', 'healthy', 'hc-timer'])).code, 0);
     await env.ok(['exec', 'hc-timer', 'touch', '/bad']);
     assert.equal((await env.berth(['wait', '--condition', 'unhealthy', 'hc-timer'])).code, 0);
@@ -70,14 +117,32 @@ describe('healthchecks: --health-* flags, healthcheck run, the timer, the image\
   });
 
   it('takes --health-on-failure=kill: an unhealthy container is killed', async () => {
-    await env.ok(['run', '-d', '--name', 'hc-kill', '--network', 'none', '--health-cmd', 'false', '--health-interval', 'disable', '--health-retries', '1', '--health-on-failure', 'kill', 'busybox', 'sleep', '1000']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      'hc-kill',
+      '--network',
+      'none',
+      '--health-cmd',
+      'false',
+      '--health-interval',
+      'disable',
+      '--health-retries',
+      '1',
+      '--health-on-failure',
+      'kill',
+      'busybox',
+      'sleep',
+      '1000',
+    ]);
     const r = await env.berth(['healthcheck', 'run', 'hc-kill']);
     assert.deepEqual([r.code, r.stdout], [1, 'unhealthy\n']);
     assert.equal((await env.ok(['wait', 'hc-kill'])).stdout, '137\n');
     await env.ok(['rm', '-f', 'hc-kill']);
   });
 
-  it('runs the image\'s HEALTHCHECK, which --no-healthcheck turns off', async () => {
+  it("runs the image's HEALTHCHECK, which --no-healthcheck turns off", async () => {
     const ctx = buildContext(env, 'hc-image', {
       Containerfile: 'FROM busybox\nHEALTHCHECK --interval=1s --retries=1 CMD test -e /etc/passwd\nCMD ["sleep", "1000"]\n',
     });

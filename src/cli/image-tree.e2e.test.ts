@@ -39,7 +39,7 @@ describe('image tree', { timeout: 180_000 }, () => {
     assert.equal(mid.length, 64);
   });
 
-  it('--whatrequires shows the layers built on the image\'s top layer', async () => {
+  it("--whatrequires shows the layers built on the image's top layer", async () => {
     const r = await env.ok(['image', 'tree', '--whatrequires', 'mid']);
     const lines = r.stdout.split('\n');
     assert.equal(lines[0], `Image ID: ${mid.slice(0, 12)}`);

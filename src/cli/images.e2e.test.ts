@@ -38,7 +38,7 @@ describe('image commands (CLI, end to end)', () => {
     assert.equal((await berth(root, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout, 'localhost/busybox:latest\n');
   });
 
-  it('inspects in podman\'s shape, with the config applied from --change', async () => {
+  it("inspects in podman's shape, with the config applied from --change", async () => {
     const r = await berth(root, ['image', 'inspect', 'busybox']);
     assert.equal(r.code, 0, r.stderr);
     const [info] = JSON.parse(r.stdout) as Record<string, any>[];
@@ -131,7 +131,14 @@ describe('image commands (CLI, end to end)', () => {
     const other = join(tmp.path, 'store-bad');
     const r = await berth(other, ['import', bad, 'x']);
     assert.equal(r.code, 125);
-    assert.equal(r.stderr.trim().split('\n').filter((l) => !PROGRESS_LINE.test(l)).length, 1, r.stderr);
+    assert.equal(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !PROGRESS_LINE.test(l)).length,
+      1,
+      r.stderr,
+    );
     assert.match(r.stderr, /^Error: .*(tar|header)/m);
     assert.equal((await berth(other, ['images', '-q'])).stdout, '');
   });

@@ -102,19 +102,19 @@ function buildCommand(name: string) {
     .option('--creds <user:password>', 'credentials to use with the registry')
     .option('--label <key=value>', 'set a label on the image (repeatable)', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
-    .option('--ignorefile <file>', 'exclusions to use instead of the context\'s .containerignore or .dockerignore')
-    .option('--logfile <file>', 'write the steps\' output to this file instead of stdout')
+    .option('--ignorefile <file>', "exclusions to use instead of the context's .containerignore or .dockerignore")
+    .option('--logfile <file>', "write the steps' output to this file instead of stdout")
     .option('--ulimit <name=soft[:hard]>', 'rlimits of the RUN steps (repeatable)', collect, [])
     .option('--security-opt <opt>', 'security options of the RUN steps, as run takes them (repeatable)', collect, [])
     .option('--format <format>', 'the manifest and config format: oci or docker', 'oci')
     .option('--no-cache', 'do not use existing cached images for the steps')
     .option('--target <stage>', 'build this stage and what it needs, and stop')
-    .option('--platform <os/arch>', 'the platform to build for: only the host\'s is supported')
+    .option('--platform <os/arch>', "the platform to build for: only the host's is supported")
     .option('-q, --quiet', 'print only the image ID')
     .option('--network <mode>', 'the network of RUN steps: the default bridge, none, host or a network name')
-    .option('-o, --output <spec>', 'also write the image\'s file system: type=local,dest=DIR or type=tar,dest=FILE')
-    .option('--squash', 'squash the build\'s own layers into one')
-    .option('--layers <bool>', 'cache intermediate images (false: no cache, one layer for the build\'s steps)')
+    .option('-o, --output <spec>', "also write the image's file system: type=local,dest=DIR or type=tar,dest=FILE")
+    .option('--squash', "squash the build's own layers into one")
+    .option('--layers <bool>', "cache intermediate images (false: no cache, one layer for the build's steps)")
     .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable)', collect, [])
     .option('--timestamp <seconds>', 'set created times and every file mtime in the new layers to this time (seconds since the epoch)')
     .option('--source-date-epoch <seconds>', 'set created times to this time and clamp mtimes in the new layers to it (default $SOURCE_DATE_EPOCH)')
@@ -172,7 +172,12 @@ function importCommand(name: string) {
     .description('Import a tarball to create a filesystem image')
     .argument('<path>', 'tarball file, or - for stdin')
     .argument('[reference]')
-    .option('-c, --change <instruction>', 'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)', collect, [])
+    .option(
+      '-c, --change <instruction>',
+      'apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)',
+      collect,
+      [],
+    )
     .option('-m, --message <message>', 'commit message for the imported image')
     .option('--os <os>', 'set the OS of the imported image')
     .option('--arch <arch>', 'set the architecture of the imported image')
@@ -215,18 +220,23 @@ function imageGroup(): Command {
   const image = new Command('image').description('Manage images');
   image.addCommand(imagesCommand('list').alias('ls'));
   image.addCommand(inspectCommand('inspect'));
-  image.addCommand(new Command('mount')
-    .description('Mount an image\'s root file system read-only and print where; with no image, list the mounted ones')
-    .argument('[images...]')
-    .option('-a, --all', 'mount every image')
-    .option('--format <format>', 'json to list the mounted images as JSON')
-    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runMount }))));
-  image.addCommand(new Command('unmount').alias('umount')
-    .description('Unmount an image\'s root file system; prints the IDs of the images it unmounted')
-    .argument('[images...]')
-    .option('-a, --all', 'unmount every mounted image')
-    .option('-f, --force', 'accepted for podman compatibility (one unmount always ends the mount)')
-    .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runUnmount }))));
+  image.addCommand(
+    new Command('mount')
+      .description("Mount an image's root file system read-only and print where; with no image, list the mounted ones")
+      .argument('[images...]')
+      .option('-a, --all', 'mount every image')
+      .option('--format <format>', 'json to list the mounted images as JSON')
+      .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runMount }))),
+  );
+  image.addCommand(
+    new Command('unmount')
+      .alias('umount')
+      .description("Unmount an image's root file system; prints the IDs of the images it unmounted")
+      .argument('[images...]')
+      .option('-a, --all', 'unmount every mounted image')
+      .option('-f, --force', 'accepted for podman compatibility (one unmount always ends the mount)')
+      .action(lazy(async () => ({ run: (await import('./commands/image-mount.js')).runUnmount }))),
+  );
   image.addCommand(buildCommand('build'));
   image.addCommand(historyCommand('history'));
   image.addCommand(rmiCommand('rm'));
@@ -236,15 +246,19 @@ function imageGroup(): Command {
   image.addCommand(saveCommand('save'));
   image.addCommand(loadCommand('load'));
   image.addCommand(pruneCommand('prune'));
-  image.addCommand(new Command('exists')
-    .description('Exit 0 if the image exists in local storage, 1 if not')
-    .argument('<image>')
-    .action(lazy(() => import('./commands/image-exists.js'))));
-  image.addCommand(new Command('tree')
-    .description('Print the layer hierarchy of an image in a tree format')
-    .argument('<image>')
-    .option('--whatrequires', 'show all child images and layers of the specified image')
-    .action(lazy(() => import('./commands/image-tree.js'))));
+  image.addCommand(
+    new Command('exists')
+      .description('Exit 0 if the image exists in local storage, 1 if not')
+      .argument('<image>')
+      .action(lazy(() => import('./commands/image-exists.js'))),
+  );
+  image.addCommand(
+    new Command('tree')
+      .description('Print the layer hierarchy of an image in a tree format')
+      .argument('<image>')
+      .option('--whatrequires', 'show all child images and layers of the specified image')
+      .action(lazy(() => import('./commands/image-tree.js'))),
+  );
   return image;
 }
 
@@ -304,7 +318,7 @@ function registryGroup(): Command {
       .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
       .option('--storage <dir>', 'storage directory (default <root>/registry)')
       .option('--tls-cert <file>', 'serve HTTPS with this certificate')
-      .option('--tls-key <file>', 'the certificate\'s private key')
+      .option('--tls-key <file>', "the certificate's private key")
       .option('--manifest-bytes <n>', 'largest manifest accepted (default 4 MiB)')
       .action(lazy(() => import('./commands/registry-serve.js'))),
   );
@@ -330,81 +344,94 @@ command('builder', () => builderGroup());
 command('rmi', () => rmiCommand('rmi'));
 command('tag', () => tagCommand('tag'));
 command('untag', () => untagCommand('untag'));
-command('inspect', () => new Command('inspect')
-  .description('Display the configuration of containers, images or volumes; of a registry image with docker://REF (as skopeo)')
-  .argument('<names...>')
-  .option('-f, --format <format>', 'format the output using a Go template, or json')
-  .addOption(new Option('-t, --type <type>', 'the kind of object to look for').choices(['all', 'container', 'image', 'volume']).default('all'))
-  .option('--raw', 'docker://: the manifest or index exactly as the registry serves it')
-  .option('--config', 'docker://: the image config')
-  .option('-n, --no-tags', 'docker://: leave out the repository\'s tags')
-  .option('--tls-verify [bool]', 'docker://: require HTTPS and verify certificates (default true)')
-  .option('--authfile <path>', 'docker://: path of the authentication file')
-  .option('--cert-dir <dir>', 'docker://: certificates for the registry')
-  .option('--creds <user:password>', 'docker://: credentials for the registry')
-  .action(lazy(async () => ({ run: (await import('./commands/inspect.js')).runAny }))));
-command('list-tags', () => new Command('list-tags')
-  .description('List the tags of a repository in a registry (docker://REPO, as skopeo)')
-  .argument('<repository>')
-  .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
-  .option('--authfile <path>', 'path of the authentication file')
-  .option('--cert-dir <dir>', 'certificates for the registry')
-  .option('--creds <user:password>', 'credentials for the registry')
-  .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))));
-command('copy', () => new Command('copy')
-  .description('Copy an image between transports: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:DIR, berth:NAME (as skopeo)')
-  .argument('<source>')
-  .argument('<destination>')
-  .option('--tls-verify [bool]', 'require HTTPS and verify certificates at both ends (default true)')
-  .option('--src-tls-verify [bool]', 'the same, for the source registry')
-  .option('--dest-tls-verify [bool]', 'the same, for the destination registry')
-  .option('--authfile <path>', 'path of the authentication file, both ends')
-  .option('--src-authfile <path>', 'authentication file for the source')
-  .option('--dest-authfile <path>', 'authentication file for the destination')
-  .option('--src-creds <user:password>', 'credentials for the source registry')
-  .option('--dest-creds <user:password>', 'credentials for the destination registry')
-  .option('--src-cert-dir <dir>', 'certificates for the source registry')
-  .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
-  .option('--preserve-digests', 'fail rather than change the manifest (no format conversion)')
-  .option('-a, --all', 'copy an image index (manifest list) with every image it lists (same as --multi-arch all)')
-  .option('--multi-arch <which>', 'for an index: system (the one image for this platform, default), all, or index-only')
-  .option('--override-os <os>', 'the OS to choose from an image index instead of this host\'s')
-  .option('--override-arch <arch>', 'the architecture to choose from an image index instead of this host\'s')
-  .option('--override-variant <variant>', 'the architecture variant to choose from an image index')
-  .option('--dest-compress-format <format>', 'recompress layers to gzip or zstd (zstd makes the manifest OCI: Docker schema 2 has no zstd layer type)')
-  .option('--dest-compress-level <n>', 'compression level: gzip 0-9, zstd 1-19')
-  .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
-  .option('-q, --quiet', 'suppress the progress lines')
-  .action(lazy(() => import('./commands/copy.js'))));
-command('sync', () => new Command('sync')
-  .description('Copy every tag of repositories to a registry, or to OCI layouts (as skopeo sync)')
-  .argument('<source>', 'a repository or repository:tag (--src docker), or a sync YAML file (--src yaml)')
-  .argument('<destination>', 'a registry/namespace (--dest docker) or a directory (--dest oci or dir)')
-  .requiredOption('--src <kind>', 'docker or yaml')
-  .requiredOption('--dest <kind>', 'docker, oci or dir')
-  .option('--scoped', 'keep the source registry and full path under the destination')
-  .option('--src-tls-verify [bool]', 'require HTTPS and verify certificates at the source (default true)')
-  .option('--dest-tls-verify [bool]', 'require HTTPS and verify certificates at the destination (default true)')
-  .option('--src-creds <user:password>', 'credentials for the source registry')
-  .option('--dest-creds <user:password>', 'credentials for the destination registry')
-  .option('--src-authfile <path>', 'authentication file for the source')
-  .option('--dest-authfile <path>', 'authentication file for the destination')
-  .option('--src-cert-dir <dir>', 'certificates for the source registry')
-  .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
-  .option('--preserve-digests', 'fail rather than change a manifest')
-  .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
-  .option('-q, --quiet', 'no progress lines')
-  .action(lazy(() => import('./commands/sync.js'))));
-command('delete', () => new Command('delete')
-  .description('Delete an image from a registry (docker://REF, by tag or digest, as skopeo)')
-  .argument('<image>')
-  .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
-  .option('--authfile <path>', 'path of the authentication file')
-  .option('--cert-dir <dir>', 'certificates for the registry')
-  .option('--creds <user:password>', 'credentials for the registry')
-  .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))));
-command('search', () => new Command('search')
-    .description('Search a registry\'s catalog for images (REGISTRY/TERM, or the unqualified-search registries)')
+command('inspect', () =>
+  new Command('inspect')
+    .description('Display the configuration of containers, images or volumes; of a registry image with docker://REF (as skopeo)')
+    .argument('<names...>')
+    .option('-f, --format <format>', 'format the output using a Go template, or json')
+    .addOption(new Option('-t, --type <type>', 'the kind of object to look for').choices(['all', 'container', 'image', 'volume']).default('all'))
+    .option('--raw', 'docker://: the manifest or index exactly as the registry serves it')
+    .option('--config', 'docker://: the image config')
+    .option('-n, --no-tags', "docker://: leave out the repository's tags")
+    .option('--tls-verify [bool]', 'docker://: require HTTPS and verify certificates (default true)')
+    .option('--authfile <path>', 'docker://: path of the authentication file')
+    .option('--cert-dir <dir>', 'docker://: certificates for the registry')
+    .option('--creds <user:password>', 'docker://: credentials for the registry')
+    .action(lazy(async () => ({ run: (await import('./commands/inspect.js')).runAny }))),
+);
+command('list-tags', () =>
+  new Command('list-tags')
+    .description('List the tags of a repository in a registry (docker://REPO, as skopeo)')
+    .argument('<repository>')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates for the registry')
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runListTags }))),
+);
+command('copy', () =>
+  new Command('copy')
+    .description(
+      'Copy an image between transports: docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF], dir:DIR, berth:NAME (as skopeo)',
+    )
+    .argument('<source>')
+    .argument('<destination>')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates at both ends (default true)')
+    .option('--src-tls-verify [bool]', 'the same, for the source registry')
+    .option('--dest-tls-verify [bool]', 'the same, for the destination registry')
+    .option('--authfile <path>', 'path of the authentication file, both ends')
+    .option('--src-authfile <path>', 'authentication file for the source')
+    .option('--dest-authfile <path>', 'authentication file for the destination')
+    .option('--src-creds <user:password>', 'credentials for the source registry')
+    .option('--dest-creds <user:password>', 'credentials for the destination registry')
+    .option('--src-cert-dir <dir>', 'certificates for the source registry')
+    .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
+    .option('--preserve-digests', 'fail rather than change the manifest (no format conversion)')
+    .option('-a, --all', 'copy an image index (manifest list) with every image it lists (same as --multi-arch all)')
+    .option('--multi-arch <which>', 'for an index: system (the one image for this platform, default), all, or index-only')
+    .option('--override-os <os>', "the OS to choose from an image index instead of this host's")
+    .option('--override-arch <arch>', "the architecture to choose from an image index instead of this host's")
+    .option('--override-variant <variant>', 'the architecture variant to choose from an image index')
+    .option('--dest-compress-format <format>', 'recompress layers to gzip or zstd (zstd makes the manifest OCI: Docker schema 2 has no zstd layer type)')
+    .option('--dest-compress-level <n>', 'compression level: gzip 0-9, zstd 1-19')
+    .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
+    .option('-q, --quiet', 'suppress the progress lines')
+    .action(lazy(() => import('./commands/copy.js'))),
+);
+command('sync', () =>
+  new Command('sync')
+    .description('Copy every tag of repositories to a registry, or to OCI layouts (as skopeo sync)')
+    .argument('<source>', 'a repository or repository:tag (--src docker), or a sync YAML file (--src yaml)')
+    .argument('<destination>', 'a registry/namespace (--dest docker) or a directory (--dest oci or dir)')
+    .requiredOption('--src <kind>', 'docker or yaml')
+    .requiredOption('--dest <kind>', 'docker, oci or dir')
+    .option('--scoped', 'keep the source registry and full path under the destination')
+    .option('--src-tls-verify [bool]', 'require HTTPS and verify certificates at the source (default true)')
+    .option('--dest-tls-verify [bool]', 'require HTTPS and verify certificates at the destination (default true)')
+    .option('--src-creds <user:password>', 'credentials for the source registry')
+    .option('--dest-creds <user:password>', 'credentials for the destination registry')
+    .option('--src-authfile <path>', 'authentication file for the source')
+    .option('--dest-authfile <path>', 'authentication file for the destination')
+    .option('--src-cert-dir <dir>', 'certificates for the source registry')
+    .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
+    .option('--preserve-digests', 'fail rather than change a manifest')
+    .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
+    .option('-q, --quiet', 'no progress lines')
+    .action(lazy(() => import('./commands/sync.js'))),
+);
+command('delete', () =>
+  new Command('delete')
+    .description('Delete an image from a registry (docker://REF, by tag or digest, as skopeo)')
+    .argument('<image>')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)')
+    .option('--authfile <path>', 'path of the authentication file')
+    .option('--cert-dir <dir>', 'certificates for the registry')
+    .option('--creds <user:password>', 'credentials for the registry')
+    .action(lazy(async () => ({ run: (await import('./commands/remote-inspect.js')).runDelete }))),
+);
+command('search', () =>
+  new Command('search')
+    .description("Search a registry's catalog for images (REGISTRY/TERM, or the unqualified-search registries)")
     .argument('<term>')
     .option('-f, --filter <filter>', 'stars=N, is-official, is-automated (repeatable)', collect, [])
     .option('--format <format>', 'pretty-print with a Go template, or json')
@@ -416,31 +443,37 @@ command('search', () => new Command('search')
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
-    .action(lazy(() => import('./commands/search.js'))));
+    .action(lazy(() => import('./commands/search.js'))),
+);
 command('history', () => historyCommand('history'));
-command('events', () => new Command('events')
-  .description('Show berth events (by default, follow new ones until interrupted)')
-  .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
-  .option('--format <format>', 'format the output using a Go template, or json')
-  .option('--since <time>', 'show events since a timestamp, Unix time or duration (e.g. 10m)')
-  .option('--until <time>', 'show events until a timestamp, Unix time or duration')
-  .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
-  .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
-  .action(lazy(() => import('./commands/events.js'))));
+command('events', () =>
+  new Command('events')
+    .description('Show berth events (by default, follow new ones until interrupted)')
+    .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
+    .option('--format <format>', 'format the output using a Go template, or json')
+    .option('--since <time>', 'show events since a timestamp, Unix time or duration (e.g. 10m)')
+    .option('--until <time>', 'show events until a timestamp, Unix time or duration')
+    .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
+    .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
+    .action(lazy(() => import('./commands/events.js'))),
+);
 command('import', () => importCommand('import'));
 command('save', () => saveCommand('save'));
 command('load', () => loadCommand('load'));
 command('system', () => systemGroup());
 command('registry', () => registryGroup());
 command('info', () => infoCommand('info'));
-command('version', () => new Command('version')
+command('version', () =>
+  new Command('version')
     .description('Display the berth version information')
     .option('-f, --format <format>', 'change the output format to json or a Go template')
-    .action(lazy(() => import('./commands/version.js'))),);
+    .action(lazy(() => import('./commands/version.js'))),
+);
 
 // Registry client commands: the registry flags are podman's.
 const tlsVerifyOption = () => new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)');
-command('pull', () => new Command('pull')
+command('pull', () =>
+  new Command('pull')
     .description('Pull an image from a registry')
     .argument('<names...>')
     .option('--all-tags', 'pull every tagged image in the repository')
@@ -453,14 +486,19 @@ command('pull', () => new Command('pull')
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
-    .action(lazy(() => import('./commands/pull.js'))),);
-command('push', () => new Command('push')
+    .action(lazy(() => import('./commands/pull.js'))),
+);
+command('push', () =>
+  new Command('push')
     .description('Push an image to a registry')
     .argument('<image>')
     .argument('[destination]')
-    .option('-f, --format <format>', 'manifest format: oci or v2s2 (default: the image\'s own)')
+    .option('-f, --format <format>', "manifest format: oci or v2s2 (default: the image's own)")
     .option('--digestfile <file>', 'write the digest of the pushed manifest to this file')
-    .option('--compression-format <format>', 'recompress layers to gzip or zstd; zstd writes an OCI manifest (Docker schema 2 has no zstd layer type), as podman does')
+    .option(
+      '--compression-format <format>',
+      'recompress layers to gzip or zstd; zstd writes an OCI manifest (Docker schema 2 has no zstd layer type), as podman does',
+    )
     .option('--compression-level <n>', 'compression level: gzip 0-9, zstd 1-19')
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
@@ -469,8 +507,10 @@ command('push', () => new Command('push')
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
-    .action(lazy(() => import('./commands/push.js'))),);
-command('login', () => new Command('login')
+    .action(lazy(() => import('./commands/push.js'))),
+);
+command('login', () =>
+  new Command('login')
     .description('Log in to a container registry')
     .argument('[registry]')
     .option('-u, --username <name>', 'user name')
@@ -481,13 +521,16 @@ command('login', () => new Command('login')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .addOption(tlsVerifyOption())
     .option('-v, --verbose', 'accepted for podman compatibility')
-    .action(lazy(() => import('./commands/login.js'))),);
-command('logout', () => new Command('logout')
+    .action(lazy(() => import('./commands/login.js'))),
+);
+command('logout', () =>
+  new Command('logout')
     .description('Log out of a container registry')
     .argument('[registry]')
     .option('-a, --all', 'remove the credentials of every registry')
     .option('--authfile <path>', 'path of the authentication file')
-    .action(lazy(() => import('./commands/logout.js'))),);
+    .action(lazy(() => import('./commands/logout.js'))),
+);
 
 addContainerCommands(command, lazy);
 addVolumeCommands(command, lazy);

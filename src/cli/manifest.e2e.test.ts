@@ -73,7 +73,7 @@ describe('manifest lists: made locally, pushed whole, read by skopeo and podman'
     assert.deepEqual(again.annotations, { x: 'y' });
   });
 
-  it('pushes the list with its images: skopeo reads the same bytes, podman pulls this platform\'s image', async () => {
+  it("pushes the list with its images: skopeo reads the same bytes, podman pulls this platform's image", async () => {
     const digestFile = join(tmp.path, 'list.digest');
     const dest = `${reg.host}/multi:1`;
     await bOk(['manifest', 'push', '--tls-verify=false', '--digestfile', digestFile, 'mylist', `docker://${dest}`]);

@@ -31,13 +31,17 @@ function writeIndexLayout(dir: string, tar: Buffer, tag: string, format: 'oci' |
   const children: Record<string, Buffer> = {};
   const entries: object[] = [];
   for (const architecture of ['amd64', 'arm64']) {
-    const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } }));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: types.manifest,
-      config: { mediaType: types.config, digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: types.layer, digest: digestOf(layer), size: layer.length }],
-    }));
+    const config = Buffer.from(
+      JSON.stringify({ architecture, os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: types.manifest,
+        config: { mediaType: types.config, digest: digestOf(config), size: config.length },
+        layers: [{ mediaType: types.layer, digest: digestOf(layer), size: layer.length }],
+      }),
+    );
     blobs.push(config, manifest);
     children[architecture] = manifest;
     entries.push({ mediaType: types.manifest, digest: digestOf(manifest), size: manifest.length, platform: { architecture, os: 'linux' } });
@@ -47,14 +51,24 @@ function writeIndexLayout(dir: string, tar: Buffer, tag: string, format: 'oci' |
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   for (const b of blobs) writeFileSync(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: types.index, digest: digestOf(index), size: index.length, annotations: { [REF_NAME]: tag } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: types.index, digest: digestOf(index), size: index.length, annotations: { [REF_NAME]: tag } }],
+    }),
+  );
   return { index, children };
 }
 
 /** Every blob of a layout, by name, as bytes. */
 function layoutBlobs(dir: string): Map<string, Buffer> {
   const d = join(dir, 'blobs', 'sha256');
-  return new Map(readdirSync(d).sort().map((f) => [f, readFileSync(join(d, f))]));
+  return new Map(
+    readdirSync(d)
+      .sort()
+      .map((f) => [f, readFileSync(join(d, f))]),
+  );
 }
 
 describe('image indexes and layer compression against a registry', { timeout: 600_000 }, () => {
@@ -107,8 +121,13 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     const bySkopeo = join(tmp.path, 'multi-skopeo');
     await ok('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', dest, `oci:${bySkopeo}:multi`]);
     assert.deepEqual(layoutBlobs(bySkopeo), layoutBlobs(layout));
-    const skopeoIndex = JSON.parse(readFileSync(join(bySkopeo, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
-    assert.deepEqual(skopeoIndex.manifests.map((m) => [m.digest, m.annotations[REF_NAME]]), [[digestOf(index), 'multi']]);
+    const skopeoIndex = JSON.parse(readFileSync(join(bySkopeo, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; annotations: Record<string, string> }[];
+    };
+    assert.deepEqual(
+      skopeoIndex.manifests.map((m) => [m.digest, m.annotations[REF_NAME]]),
+      [[digestOf(index), 'multi']],
+    );
 
     // dir: with --all holds the index and each child's manifest as skopeo writes them, file for file.
     const dirOurs = join(tmp.path, 'multi-dir-berth');
@@ -126,10 +145,13 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     assert.equal((await copy(dest, `oci:${one}:amd`)).code, 0);
     assert.equal((await copy('--override-arch', 'arm64', dest, `oci:${one}:arm`)).code, 0);
     const oneIndex = JSON.parse(readFileSync(join(one, 'index.json'), 'utf8')) as { manifests: { digest: string; mediaType: string }[] };
-    assert.deepEqual(oneIndex.manifests.map((m) => [m.mediaType, m.digest]), [
-      [MediaType.OciManifest, digestOf(children['amd64']!)],
-      [MediaType.OciManifest, digestOf(children['arm64']!)],
-    ]);
+    assert.deepEqual(
+      oneIndex.manifests.map((m) => [m.mediaType, m.digest]),
+      [
+        [MediaType.OciManifest, digestOf(children['amd64']!)],
+        [MediaType.OciManifest, digestOf(children['arm64']!)],
+      ],
+    );
 
     // --multi-arch index-only writes the index alone: its children are already in the repository.
     const indexOnly = await copy('--multi-arch', 'index-only', `oci:${layout}:multi`, `docker://${reg.host}/x:index-only`);
@@ -147,7 +169,19 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     assert.equal(contradict.code, 125);
 
     // sync --all mirrors the index whole.
-    const sync = await berth(join(tmp.path, 'copy-store'), ['sync', '-q', '--all', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false', `${reg.host}/x:multi`, `${reg.host}/mirror`]);
+    const sync = await berth(join(tmp.path, 'copy-store'), [
+      'sync',
+      '-q',
+      '--all',
+      '--src',
+      'docker',
+      '--dest',
+      'docker',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      `${reg.host}/x:multi`,
+      `${reg.host}/mirror`,
+    ]);
     assert.equal(sync.code, 0, sync.stderr);
     const mirrored = (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/mirror/x:multi`])).stdout;
     assert.equal(mirrored, index.toString());
@@ -160,7 +194,10 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     const rawManifest = (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout;
     const manifest = JSON.parse(rawManifest) as { mediaType: string; config: { digest: string }; layers: { mediaType: string; digest: string }[] };
     assert.equal(manifest.mediaType, MediaType.OciManifest);
-    assert.deepEqual(manifest.layers.map((l) => l.mediaType), [MediaType.OciLayerZstd]);
+    assert.deepEqual(
+      manifest.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerZstd],
+    );
     assert.equal(manifest.config.digest, id);
     const blob = Buffer.from(await (await fetch(`http://${reg.host}/v2/berth/zstd/blobs/${manifest.layers[0]!.digest}`)).arrayBuffer());
     assert.deepEqual([...blob.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
@@ -184,8 +221,14 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     const gz = `docker://${reg.host}/berth/gz:1`;
     const copy = await berth(fresh, ['copy', '-q', '--tls-verify=false', '--dest-compress-format', 'gzip', `docker://${ref}`, gz]);
     assert.equal(copy.code, 0, copy.stderr);
-    const gzManifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', gz])).stdout) as { config: { digest: string }; layers: { mediaType: string; digest: string }[] };
-    assert.deepEqual(gzManifest.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip]);
+    const gzManifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', gz])).stdout) as {
+      config: { digest: string };
+      layers: { mediaType: string; digest: string }[];
+    };
+    assert.deepEqual(
+      gzManifest.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerGzip],
+    );
     assert.equal(gzManifest.config.digest, id);
     const gzBlob = Buffer.from(await (await fetch(`http://${reg.host}/v2/berth/gz/blobs/${gzManifest.layers[0]!.digest}`)).arrayBuffer());
     assert.deepEqual([...gzBlob.subarray(0, 2)], [0x1f, 0x8b]);
@@ -193,11 +236,27 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     // --force-compression=false keeps a blob of the layer the registry already holds (here: the gzip an earlier
     // push made of the layer stored uncompressed, and remembered).
     assert.equal((await berth(root, ['push', '-q', '--tls-verify=false', 'bb', `${reg.host}/berth/kept:plain`])).code, 0);
-    const plain = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/berth/kept:plain`])).stdout) as { layers: { mediaType: string; digest: string }[] };
-    const kept = await berth(root, ['push', '-q', '--tls-verify=false', '--compression-format', 'zstd', '--force-compression=false', 'bb', `${reg.host}/berth/kept:zstd`]);
+    const plain = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/berth/kept:plain`])).stdout) as {
+      layers: { mediaType: string; digest: string }[];
+    };
+    const kept = await berth(root, [
+      'push',
+      '-q',
+      '--tls-verify=false',
+      '--compression-format',
+      'zstd',
+      '--force-compression=false',
+      'bb',
+      `${reg.host}/berth/kept:zstd`,
+    ]);
     assert.equal(kept.code, 0, kept.stderr);
-    const keptManifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/berth/kept:zstd`])).stdout) as { layers: { mediaType: string; digest: string }[] };
-    assert.deepEqual(keptManifest.layers.map((l) => [l.mediaType, l.digest]), plain.layers.map((l) => [MediaType.OciLayerGzip, l.digest]));
+    const keptManifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/berth/kept:zstd`])).stdout) as {
+      layers: { mediaType: string; digest: string }[];
+    };
+    assert.deepEqual(
+      keptManifest.layers.map((l) => [l.mediaType, l.digest]),
+      plain.layers.map((l) => [MediaType.OciLayerGzip, l.digest]),
+    );
 
     // Docker schema 2 has no zstd type: asking for both is refused.
     const v2s2 = await berth(root, ['push', '-q', '--tls-verify=false', '--format', 'v2s2', '--compression-format', 'zstd', 'bb', `${reg.host}/berth/zstd:2`]);
@@ -220,9 +279,18 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     assert.equal(refused.code, 125);
     assert.match(refused.stderr, /--preserve-digests/);
     assert.equal((await copy('--all', dest, `oci:${out}:list`)).code, 0);
-    const converted = JSON.parse((await ok('skopeo', ['inspect', '--raw', `oci:${out}:list`])).stdout) as { mediaType: string; manifests: { mediaType: string; digest: string; platform: { architecture: string } }[] };
+    const converted = JSON.parse((await ok('skopeo', ['inspect', '--raw', `oci:${out}:list`])).stdout) as {
+      mediaType: string;
+      manifests: { mediaType: string; digest: string; platform: { architecture: string } }[];
+    };
     assert.equal(converted.mediaType, MediaType.OciIndex);
-    assert.deepEqual(converted.manifests.map((m) => [m.mediaType, m.platform.architecture]), [[MediaType.OciManifest, 'amd64'], [MediaType.OciManifest, 'arm64']]);
+    assert.deepEqual(
+      converted.manifests.map((m) => [m.mediaType, m.platform.architecture]),
+      [
+        [MediaType.OciManifest, 'amd64'],
+        [MediaType.OciManifest, 'arm64'],
+      ],
+    );
     for (const m of converted.manifests) assert.ok(!Object.values(children).some((c) => digestOf(c) === m.digest));
     // skopeo reads the converted arm64 child, and its config (the image ID) is the source's.
     const cfg = JSON.parse((await ok('skopeo', ['inspect', '--config', '--override-arch', 'arm64', `oci:${out}:list`])).stdout) as { architecture: string };
@@ -233,18 +301,45 @@ describe('image indexes and layer compression against a registry', { timeout: 60
     const layout = join(tmp.path, 'multi-zstd-src');
     const { index } = writeIndexLayout(layout, tar, 'multi');
     const dest = `docker://${reg.host}/x:zstd`;
-    const copy = await berth(join(tmp.path, 'copy-store'), ['copy', '-q', '--dest-tls-verify=false', '--all', '--dest-compress-format', 'zstd', `oci:${layout}:multi`, dest]);
+    const copy = await berth(join(tmp.path, 'copy-store'), [
+      'copy',
+      '-q',
+      '--dest-tls-verify=false',
+      '--all',
+      '--dest-compress-format',
+      'zstd',
+      `oci:${layout}:multi`,
+      dest,
+    ]);
     assert.equal(copy.code, 0, copy.stderr);
     const raw = (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', dest])).stdout;
     assert.notEqual(digestOf(Buffer.from(raw)), digestOf(index));
     const written = JSON.parse(raw) as { mediaType: string; manifests: { digest: string; platform: { architecture: string } }[] };
     assert.equal(written.mediaType, MediaType.OciIndex);
-    assert.deepEqual(written.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+    assert.deepEqual(
+      written.manifests.map((m) => m.platform.architecture),
+      ['amd64', 'arm64'],
+    );
     for (const m of written.manifests) {
-      const child = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/x@${m.digest}`])).stdout) as { layers: { mediaType: string }[] };
-      assert.deepEqual(child.layers.map((l) => l.mediaType), [MediaType.OciLayerZstd]);
+      const child = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/x@${m.digest}`])).stdout) as {
+        layers: { mediaType: string }[];
+      };
+      assert.deepEqual(
+        child.layers.map((l) => l.mediaType),
+        [MediaType.OciLayerZstd],
+      );
     }
-    const keep = await berth(join(tmp.path, 'copy-store'), ['copy', '-q', '--dest-tls-verify=false', '--all', '--preserve-digests', '--dest-compress-format', 'zstd', `oci:${layout}:multi`, dest]);
+    const keep = await berth(join(tmp.path, 'copy-store'), [
+      'copy',
+      '-q',
+      '--dest-tls-verify=false',
+      '--all',
+      '--preserve-digests',
+      '--dest-compress-format',
+      'zstd',
+      `oci:${layout}:multi`,
+      dest,
+    ]);
     assert.equal(keep.code, 125);
     assert.match(keep.stderr, /--preserve-digests/);
   });

@@ -17,7 +17,7 @@ const tag = `c${process.pid}`;
 
 const curl = async (port: number) => (await run('curl', ['-sS', '-m', '3', `http://127.0.0.1:${port}/`])).stdout;
 
-describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, () => {
+describe("networks as podman 4's system tests use them", { timeout: 600_000 }, () => {
   let env: ContainerEnv;
   const nets = { a: `${tag}-a`, b: `${tag}-b` };
   before(async () => {
@@ -32,7 +32,7 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
 
   const subnetOf = async (net: string) => JSON.parse((await env.ok(['network', 'inspect', net])).stdout)[0].subnets[0].subnet as string;
 
-  it('network ls -n has no heading; network events read as podman\'s; rm --force passes over a missing network', async () => {
+  it("network ls -n has no heading; network events read as podman's; rm --force passes over a missing network", async () => {
     const ls = (await env.ok(['network', 'ls', '-n'])).stdout;
     assert.doesNotMatch(ls, /NETWORK ID/);
     assert.match(ls, new RegExp(`${nets.a}\\s+bridge`));
@@ -51,22 +51,45 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
     assert.match(events, new RegExp(`network remove [0-9a-f]{64} \\(name=${doomed}, type=bridge\\)`));
     assert.match(events, new RegExp(`network connect ${id} \\(container=${id}, name=${nets.a}\\)`));
     assert.match(events, new RegExp(`network disconnect ${id} \\(container=${id}, name=${nets.a}\\)`));
-    const fields = (await env.ok(['events', '--filter', 'type=network', '--filter', 'event=connect', '--since', since, '--stream=false', '--format', '{{.Network}} {{.ID}}'])).stdout;
+    const fields = (
+      await env.ok(['events', '--filter', 'type=network', '--filter', 'event=connect', '--since', since, '--stream=false', '--format', '{{.Network}} {{.ID}}'])
+    ).stdout;
     assert.equal(fields, `${nets.a} ${id}\n`);
     await env.ok(['rm', '-f', '-t', '0', id]);
   });
 
-  it('--network NAME:ip=,mac=,alias=,interface_name= (the default network by name too); bad options fail as podman\'s', async () => {
+  it("--network NAME:ip=,mac=,alias=,interface_name= (the default network by name too); bad options fail as podman's", async () => {
     const ip = (await subnetOf(nets.a)).replace(/\.0\/24$/, '.77');
     const name = `${tag}-opts`;
-    const out = await env.ok(['run', '--name', name, '--network', `${nets.a}:ip=${ip},mac=02:11:22:33:44:55,alias=front,interface_name=first`, '--network', 'podman:alias=back',
-      'busybox', 'sh', '-c', 'for i in $(ls /sys/class/net); do echo "$i $(cat /sys/class/net/$i/address)"; done; ip -o -4 addr show first']);
+    const out = await env.ok([
+      'run',
+      '--name',
+      name,
+      '--network',
+      `${nets.a}:ip=${ip},mac=02:11:22:33:44:55,alias=front,interface_name=first`,
+      '--network',
+      'podman:alias=back',
+      'busybox',
+      'sh',
+      '-c',
+      'for i in $(ls /sys/class/net); do echo "$i $(cat /sys/class/net/$i/address)"; done; ip -o -4 addr show first',
+    ]);
     const lines = out.stdout.trim().split('\n');
     assert.ok(lines.includes('first 02:11:22:33:44:55'), out.stdout);
-    assert.ok(lines.some((l) => /^eth0 /.test(l)), out.stdout);
+    assert.ok(
+      lines.some((l) => /^eth0 /.test(l)),
+      out.stdout,
+    );
     assert.match(out.stdout, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
     const short = (await env.ok(['inspect', '--format', '{{.Id}}', name])).stdout.slice(0, 12);
-    const aliases = (await env.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${nets.a}").Aliases}} {{(index .NetworkSettings.Networks "podman").Aliases}}`, name])).stdout;
+    const aliases = (
+      await env.ok([
+        'inspect',
+        '--format',
+        `{{(index .NetworkSettings.Networks "${nets.a}").Aliases}} {{(index .NetworkSettings.Networks "podman").Aliases}}`,
+        name,
+      ])
+    ).stdout;
     assert.equal(aliases, `[front ${short}] [back ${short}]\n`);
     await env.ok(['rm', name]);
 
@@ -85,7 +108,20 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
 
   it('published ports follow network disconnect and connect, and move to a second network', async () => {
     const port = await freePort();
-    const id = (await env.ok(['run', '-d', '-p', `127.0.0.1:${port}:80`, '--network', nets.a, 'busybox', 'sh', '-c', 'mkdir /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w'])).stdout.trim();
+    const id = (
+      await env.ok([
+        'run',
+        '-d',
+        '-p',
+        `127.0.0.1:${port}:80`,
+        '--network',
+        nets.a,
+        'busybox',
+        'sh',
+        '-c',
+        'mkdir /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w',
+      ])
+    ).stdout.trim();
     await run('curl', ['-sS', '-m', '10', '--retry', '3', '--retry-connrefused', `http://127.0.0.1:${port}/`]);
     assert.equal(await curl(port), 'served\n');
     await env.ok(['network', 'disconnect', nets.a, id]);
@@ -101,10 +137,30 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
     assert.ok(!(await run('iptables-save', [])).stdout.includes(id), 'no rule is left');
   });
 
-  it('interfaces come in the order the networks are given; network reload keeps each one\'s address and MAC', async () => {
-    for (const order of [[nets.a, nets.b], [nets.b, nets.a]]) {
-      const links = await env.ok(['run', '--rm', '--network', `${order[0]}:interface_name=one`, '--network', `${order[1]}:interface_name=two`, 'busybox', 'sh', '-c', 'ip -o link | cut -d: -f2 | cut -d@ -f1']);
-      assert.deepEqual(links.stdout.split('\n').map((l) => l.trim()).filter(Boolean), ['lo', 'one', 'two']);
+  it("interfaces come in the order the networks are given; network reload keeps each one's address and MAC", async () => {
+    for (const order of [
+      [nets.a, nets.b],
+      [nets.b, nets.a],
+    ]) {
+      const links = await env.ok([
+        'run',
+        '--rm',
+        '--network',
+        `${order[0]}:interface_name=one`,
+        '--network',
+        `${order[1]}:interface_name=two`,
+        'busybox',
+        'sh',
+        '-c',
+        'ip -o link | cut -d: -f2 | cut -d@ -f1',
+      ]);
+      assert.deepEqual(
+        links.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+        ['lo', 'one', 'two'],
+      );
     }
     const id = (await env.ok(['run', '-d', '--network', nets.a, '--network', nets.b, 'busybox', 'sleep', '600'])).stdout.trim();
     const format = '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}} {{$v.MacAddress}};{{end}}';
@@ -117,7 +173,7 @@ describe('networks as podman 4\'s system tests use them', { timeout: 600_000 }, 
     await env.ok(['rm', '-f', '-t', '0', id]);
   });
 
-  it('published host ports are held while the container runs (as podman\'s conmon holds them), and let go when it stops', async () => {
+  it("published host ports are held while the container runs (as podman's conmon holds them), and let go when it stops", async () => {
     const [tcp, udp] = [await freePort(), await freePort()];
     const id = (await env.ok(['run', '-d', '-p', `${tcp}:80`, '-p', `127.0.0.1:${udp}:53/udp`, 'busybox', 'sleep', '600'])).stdout.trim();
     const canBind = async () => {

@@ -16,7 +16,7 @@ async function freeSubnet(): Promise<string> {
 }
 
 /** `network create`'s options and run's address flags, seen from inside the container and in podman's output. */
-describe('networks: create options, run\'s address flags, ls/inspect/prune', { timeout: 300_000 }, () => {
+describe("networks: create options, run's address flags, ls/inspect/prune", { timeout: 300_000 }, () => {
   let env: ContainerEnv;
   const tag = `o${process.pid}`;
   before(async () => (env = await containerEnv()));
@@ -30,17 +30,56 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     const subnet = await freeSubnet();
     const base = subnet.split('.').slice(0, 3).join('.');
     const net = `${tag}-addr`;
-    await env.ok(['network', 'create', '--subnet', subnet, '--gateway', `${base}.254`, '--ip-range', `${base}.128/25`, '-o', 'mtu=1400', '--label', 'team=a', net]);
+    await env.ok([
+      'network',
+      'create',
+      '--subnet',
+      subnet,
+      '--gateway',
+      `${base}.254`,
+      '--ip-range',
+      `${base}.128/25`,
+      '-o',
+      'mtu=1400',
+      '--label',
+      'team=a',
+      net,
+    ]);
     const inspected = JSON.parse((await env.ok(['network', 'inspect', net])).stdout)[0];
     assert.deepEqual(inspected.subnets, [{ subnet, gateway: `${base}.254`, lease_range: { start_ip: `${base}.129`, end_ip: `${base}.255` } }]);
-    assert.deepEqual({ labels: inspected.labels, options: inspected.options, driver: inspected.driver, dns: inspected.dns_enabled }, { labels: { team: 'a' }, options: { mtu: '1400' }, driver: 'bridge', dns: true });
+    assert.deepEqual(
+      { labels: inspected.labels, options: inspected.options, driver: inspected.driver, dns: inspected.dns_enabled },
+      { labels: { team: 'a' }, options: { mtu: '1400' }, driver: 'bridge', dns: true },
+    );
 
-    const leased = await env.ok(['run', '--rm', '--network', net, 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu; ip route | grep default']);
+    const leased = await env.ok([
+      'run',
+      '--rm',
+      '--network',
+      net,
+      'busybox',
+      'sh',
+      '-c',
+      'ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu; ip route | grep default',
+    ]);
     assert.match(leased.stdout, new RegExp(`inet ${base.replace(/\./g, '\\.')}\\.129/24`));
     assert.match(leased.stdout, /^1400$/m);
     assert.match(leased.stdout, new RegExp(`default via ${base.replace(/\./g, '\\.')}\\.254`));
 
-    const fixed = await env.ok(['run', '--rm', '--network', net, '--ip', `${base}.7`, '--mac-address', '02:42:ac:11:00:07', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; cat /sys/class/net/eth0/address']);
+    const fixed = await env.ok([
+      'run',
+      '--rm',
+      '--network',
+      net,
+      '--ip',
+      `${base}.7`,
+      '--mac-address',
+      '02:42:ac:11:00:07',
+      'busybox',
+      'sh',
+      '-c',
+      'ip -4 -o addr show eth0; cat /sys/class/net/eth0/address',
+    ]);
     assert.match(fixed.stdout, new RegExp(`inet ${base.replace(/\./g, '\\.')}\\.7/24`));
     assert.match(fixed.stdout, /^02:42:ac:11:00:07$/m);
 
@@ -66,7 +105,10 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     await env.ok(['network', 'create', '--ipv6', v6]);
     const subnets = JSON.parse((await env.ok(['network', 'inspect', v6])).stdout)[0].subnets as { subnet: string }[];
     assert.equal(subnets.length, 2);
-    assert.ok(subnets.some((s) => s.subnet.startsWith('fd')), JSON.stringify(subnets));
+    assert.ok(
+      subnets.some((s) => s.subnet.startsWith('fd')),
+      JSON.stringify(subnets),
+    );
     const addr = await env.ok(['run', '--rm', '--network', v6, 'busybox', 'ip', '-6', '-o', 'addr', 'show', 'eth0', 'scope', 'global']);
     assert.match(addr.stdout, /inet6 fd[0-9a-f:]+\/64/);
   });
@@ -76,12 +118,18 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     await env.ok(['network', 'create', '--label', 'purpose=ls', labelled]);
     const table = (await env.ok(['network', 'ls'])).stdout.split('\n');
     assert.match(table[0]!, /^NETWORK ID\s+NAME\s+DRIVER$/);
-    assert.ok(table.some((l) => /^[0-9a-f]{12}\s+podman\s+bridge$/.test(l)), table.join('\n'));
+    assert.ok(
+      table.some((l) => /^[0-9a-f]{12}\s+podman\s+bridge$/.test(l)),
+      table.join('\n'),
+    );
     assert.equal((await env.ok(['network', 'ls', '-q', '--filter', 'label=purpose=ls'])).stdout, `${labelled}\n`);
     const json = JSON.parse((await env.ok(['network', 'ls', '--format', 'json', '--filter', `name=^${labelled}$`])).stdout);
     assert.equal(json.length, 1);
     assert.equal(json[0].name, labelled);
-    assert.equal((await env.ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.DNSEnabled}}', '--filter', `name=^${labelled}$`])).stdout, `${labelled} bridge true\n`);
+    assert.equal(
+      (await env.ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.DNSEnabled}}', '--filter', `name=^${labelled}$`])).stdout,
+      `${labelled} bridge true\n`,
+    );
     assert.equal((await env.berth(['network', 'exists', labelled])).code, 0);
 
     const used = `${tag}-used`;
@@ -104,7 +152,9 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
     const n = `${tag}-rush`;
     await env.ok(['network', 'create', n]);
     const ids = await Promise.all([1, 2, 3, 4].map(async () => (await env.ok(['run', '-d', '--network', n, 'busybox', 'sleep', '600'])).stdout.trim()));
-    const ips = await Promise.all(ids.map(async (id) => (await env.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${n}").IPAddress}}`, id])).stdout.trim()));
+    const ips = await Promise.all(
+      ids.map(async (id) => (await env.ok(['inspect', '--format', `{{(index .NetworkSettings.Networks "${n}").IPAddress}}`, id])).stdout.trim()),
+    );
     assert.equal(new Set(ips).size, 4, ips.join(' '));
     await env.ok(['rm', '-f', '-t', '0', ...ids]);
     await env.ok(['network', 'rm', n]);
@@ -121,7 +171,9 @@ describe('networks: create options, run\'s address flags, ls/inspect/prune', { t
       ].join('\n'),
     });
     await env.ok(['build', '-q', '-t', `${tag}-nb`, ctx]);
-    const out = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb`, 'sh', '-c', 'cat /routes /none; grep -c eth0 /host'])).stdout.trim().split('\n');
+    const out = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb`, 'sh', '-c', 'cat /routes /none; grep -c eth0 /host'])).stdout
+      .trim()
+      .split('\n');
     assert.deepEqual(out.slice(0, 2), ['1', 'lo']);
     assert.equal(out[2], String(readdirSync('/sys/class/net').includes('eth0') ? 1 : 0));
     await env.ok(['build', '-q', '--network', 'none', '-t', `${tag}-nb2`, ctx]);

@@ -9,7 +9,7 @@ import { busyboxRootfs, hasCommand, ok, podmanArgs, run } from '../testing/cli.j
  * berth and podman 4 (netavark too, on its own store and network config) on one host: each picks
  * a subnet the other's running bridge does not use, and the containers of both are served.
  */
-describe('networks beside podman\'s', { timeout: 420_000, skip: !hasCommand('podman') && 'podman is not installed' }, () => {
+describe("networks beside podman's", { timeout: 420_000, skip: !hasCommand('podman') && 'podman is not installed' }, () => {
   let env: ContainerEnv;
   let podmanEnv: NodeJS.ProcessEnv;
   let pm: (args: string[]) => ReturnType<typeof ok>;
@@ -21,14 +21,17 @@ describe('networks beside podman\'s', { timeout: 420_000, skip: !hasCommand('pod
     const conf = join(env.dir, 'containers.conf');
     mkdirSync(join(env.dir, 'podman-netconf'), { recursive: true });
     // podman's own network config directory, so that the host's /etc/containers/networks is untouched.
-    writeFileSync(conf, [
-      '[containers]',
-      'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
-      '[network]',
-      'network_backend = "netavark"',
-      `network_config_dir = "${join(env.dir, 'podman-netconf')}"`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]',
+        '[network]',
+        'network_backend = "netavark"',
+        `network_config_dir = "${join(env.dir, 'podman-netconf')}"`,
+        '',
+      ].join('\n'),
+    );
     podmanEnv = { ...process.env, CONTAINERS_CONF: conf };
     pm = (args) => ok('podman', [...podmanArgs(env.dir), ...args], { env: podmanEnv });
     const tarball = join(env.dir, 'bb-podman.tar');
@@ -46,7 +49,7 @@ describe('networks beside podman\'s', { timeout: 420_000, skip: !hasCommand('pod
   const subnetOf = (inspectJson: string) => (JSON.parse(inspectJson) as { subnets: { subnet: string }[] }[])[0]!.subnets[0]!.subnet;
   const serve = (text: string) => ['sh', '-c', `mkdir /w && echo ${text} > /w/index.html && exec httpd -f -p 80 -h /w`];
 
-  it('each engine picks a subnet the other\'s bridge does not use, and both containers are served', async () => {
+  it("each engine picks a subnet the other's bridge does not use, and both containers are served", async () => {
     await env.ok(['network', 'create', names.berth]);
     const berthSubnet = subnetOf((await env.ok(['network', 'inspect', names.berth])).stdout);
     // The bridge and its route exist once a container runs on the network.

@@ -32,7 +32,8 @@ function leftovers(env: ContainerEnv, id: string): string[] {
   }
   const aardvark = join(env.runRoot, 'networks', 'aardvark-dns');
   if (existsSync(aardvark)) {
-    for (const f of readdirSync(aardvark)) if (!f.endsWith('.pid') && !f.endsWith('.lock') && readFileSync(join(aardvark, f), 'utf8').includes(id)) found.push(`dns entry in ${f}`);
+    for (const f of readdirSync(aardvark))
+      if (!f.endsWith('.pid') && !f.endsWith('.lock') && readFileSync(join(aardvark, f), 'utf8').includes(id)) found.push(`dns entry in ${f}`);
   }
   return found;
 }
@@ -66,42 +67,108 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
   it('containers on a network find each other by name and alias; another network cannot; connect and disconnect change that', async () => {
     const web = `${tag}-web`;
     const other = `${tag}-other`;
-    await env.ok(['run', '-d', '--name', web, '--network', nets.a, '--network-alias', 'www', 'busybox', 'sh', '-c', 'mkdir /w && echo hello-from-web > /w/index.html && exec httpd -f -p 80 -h /w']);
-    const probe = await env.ok(['run', '--rm', '--network', nets.a, '--cap-add', 'NET_RAW', 'busybox', 'sh', '-c', `ping -c1 -W3 ${web} >/dev/null && echo ping-ok; nslookup www | grep -c Address; wget -qO- http://${web}/; wget -qO- http://www/`]);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      web,
+      '--network',
+      nets.a,
+      '--network-alias',
+      'www',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /w && echo hello-from-web > /w/index.html && exec httpd -f -p 80 -h /w',
+    ]);
+    const probe = await env.ok([
+      'run',
+      '--rm',
+      '--network',
+      nets.a,
+      '--cap-add',
+      'NET_RAW',
+      'busybox',
+      'sh',
+      '-c',
+      `ping -c1 -W3 ${web} >/dev/null && echo ping-ok; nslookup www | grep -c Address; wget -qO- http://${web}/; wget -qO- http://www/`,
+    ]);
     assert.deepEqual(probe.stdout.trim().split('\n'), ['ping-ok', '2', 'hello-from-web', 'hello-from-web']);
     const ip = (await inspect(env, web))['NetworkSettings']['Networks'][nets.a]['IPAddress'] as string;
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
 
     await env.ok(['run', '-d', '--name', other, '--network', nets.b, 'busybox', 'sleep', '600']);
-    const cannot = await env.berth(['exec', other, 'sh', '-c', `nslookup ${web} >/dev/null 2>&1 && echo resolved; timeout 5 wget -qO- http://${ip}/ || echo unreachable`]);
+    const cannot = await env.berth([
+      'exec',
+      other,
+      'sh',
+      '-c',
+      `nslookup ${web} >/dev/null 2>&1 && echo resolved; timeout 5 wget -qO- http://${ip}/ || echo unreachable`,
+    ]);
     assert.equal(cannot.stdout.trim(), 'unreachable');
 
     await env.ok(['network', 'connect', '--alias', 'joined', nets.a, other]);
     // aardvark-dns answers a query by the networks of the address it came from (as with podman 4):
     // names of the joined network resolve through that network's server.
     const dnsA = JSON.parse((await env.ok(['network', 'inspect', nets.a])).stdout)[0].subnets[0].gateway as string;
-    const can = await env.ok(['exec', other, 'sh', '-c', `timeout 5 wget -qO- http://${ip}/; nslookup ${web} ${dnsA} | grep -c "Address: ${ip}"; ip -o -4 addr show eth1 | wc -l`]);
+    const can = await env.ok([
+      'exec',
+      other,
+      'sh',
+      '-c',
+      `timeout 5 wget -qO- http://${ip}/; nslookup ${web} ${dnsA} | grep -c "Address: ${ip}"; ip -o -4 addr show eth1 | wc -l`,
+    ]);
     assert.deepEqual(can.stdout.trim().split('\n'), ['hello-from-web', '1', '1']);
     const seen = await env.ok(['exec', web, 'nslookup', 'joined']);
     assert.match(seen.stdout, /Address: \d+\.\d+\.\d+\.\d+/);
 
     await env.ok(['network', 'disconnect', nets.a, other]);
     // Gone: the interface, and the joined network's name server from resolv.conf (its own network's does not know the name).
-    const again = await env.berth(['exec', other, 'sh', '-c', `ip link show eth1 >/dev/null 2>&1 || echo no-eth1; grep -q "nameserver ${dnsA}$" /etc/resolv.conf || nslookup ${web} >/dev/null 2>&1 || echo not-resolved`]);
+    const again = await env.berth([
+      'exec',
+      other,
+      'sh',
+      '-c',
+      `ip link show eth1 >/dev/null 2>&1 || echo no-eth1; grep -q "nameserver ${dnsA}$" /etc/resolv.conf || nslookup ${web} >/dev/null 2>&1 || echo not-resolved`,
+    ]);
     assert.deepEqual(again.stdout.trim().split('\n'), ['no-eth1', 'not-resolved']);
     await env.ok(['rm', '-f', '-t', '0', web, other]);
   });
 
-  it('-p publishes TCP on 127.0.0.1 and on the host\'s address, and UDP; -P publishes EXPOSE; port prints podman\'s lines', async () => {
+  it("-p publishes TCP on 127.0.0.1 and on the host's address, and UDP; -P publishes EXPOSE; port prints podman's lines", async () => {
     const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
     const name = `${tag}-ports`;
-    await env.ok(['run', '-d', '--name', name, '-p', `127.0.0.1:${p1}:80`, '-p', `${p2}:80`, '-p', `${p3}:9999/udp`, 'busybox', 'sh', '-c', 'mkdir /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-p',
+      `127.0.0.1:${p1}:80`,
+      '-p',
+      `${p2}:80`,
+      '-p',
+      `${p3}:9999/udp`,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /w && echo served > /w/index.html && exec httpd -f -p 80 -h /w',
+    ]);
     assert.equal((await run('curl', ['-sS', '-m', '10', `http://127.0.0.1:${p1}/`])).stdout, 'served\n');
     assert.equal((await run('curl', ['-sS', '-m', '10', `http://${hostAddress()}:${p2}/`])).stdout, 'served\n');
 
     // busybox has no UDP server: one runs in the container's network namespace, from the host.
     const sandbox = (await inspect(env, name))['NetworkSettings']['SandboxKey'] as string;
-    const echo = spawn('nsenter', [`--net=${sandbox}`, process.execPath, '-e', "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(9999,()=>console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const echo = spawn(
+      'nsenter',
+      [
+        `--net=${sandbox}`,
+        process.execPath,
+        '-e',
+        "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send('echo:'+m,r.port,r.address));s.bind(9999,()=>console.log('ready'))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise((resolve) => echo.stdout!.once('data', resolve));
       const reply = await new Promise<string>((resolve, reject) => {
@@ -122,7 +189,19 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     assert.match(ps, new RegExp(`127\\.0\\.0\\.1:${p1}->80/tcp`));
 
     const all = `${tag}-all`;
-    await env.ok(['run', '-d', '--name', all, '--expose', '8080', '-P', 'busybox', 'sh', '-c', 'mkdir /w && echo exposed > /w/index.html && exec httpd -f -p 8080 -h /w']);
+    await env.ok([
+      'run',
+      '-d',
+      '--name',
+      all,
+      '--expose',
+      '8080',
+      '-P',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /w && echo exposed > /w/index.html && exec httpd -f -p 8080 -h /w',
+    ]);
     const published = (await env.ok(['port', all, '8080'])).stdout.trim();
     const port = /:(\d+)$/.exec(published)?.[1];
     assert.ok(port, published);
@@ -130,7 +209,7 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     await env.ok(['rm', '-f', '-t', '0', name, all]);
   });
 
-  it('--network none has only lo; container: shares the other\'s namespace; host sees the host\'s interfaces', async () => {
+  it("--network none has only lo; container: shares the other's namespace; host sees the host's interfaces", async () => {
     const none = await env.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net']);
     assert.deepEqual(none.stdout.trim().split(/\s+/), ['lo']);
     const owner = `${tag}-owner`;
@@ -184,10 +263,14 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
 
   it('network reload puts back a rule the firewall lost', async () => {
     const port = await freePort();
-    const id = (await env.ok(['run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /w && echo back > /w/index.html && exec httpd -f -p 80 -h /w'])).stdout.trim();
+    const id = (
+      await env.ok(['run', '-d', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /w && echo back > /w/index.html && exec httpd -f -p 80 -h /w'])
+    ).stdout.trim();
     assert.equal((await run('curl', ['-sS', '-m', '10', `http://127.0.0.1:${port}/`])).stdout, 'back\n');
     // Only this container's DNAT rules go, as a flush would take them: other engines' rules stay.
-    const rules = spawnSync('iptables', ['-t', 'nat', '-S', 'NETAVARK-HOSTPORT-DNAT'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(id));
+    const rules = spawnSync('iptables', ['-t', 'nat', '-S', 'NETAVARK-HOSTPORT-DNAT'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(id));
     assert.ok(rules.length > 0);
     for (const rule of rules) spawnSync('sh', ['-c', `iptables -t nat ${rule.replace(/^-A /, '-D ')}`]);
     assert.notEqual((await run('curl', ['-sS', '-m', '3', `http://127.0.0.1:${port}/`])).stdout, 'back\n');

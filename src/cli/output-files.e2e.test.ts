@@ -66,7 +66,9 @@ describe('output files the user names: devices and FIFOs are written in place, f
     assert.ok(lstatSync(link).isSymbolicLink());
   });
 
-  it('save -o a character device leaves the device (one made here; /dev/null itself, put back if broken)', { skip: !isRoot && 'mknod needs root' }, async () => {
+  it('save -o a character device leaves the device (one made here; /dev/null itself, put back if broken)', {
+    skip: !isRoot && 'mknod needs root',
+  }, async () => {
     const dev = join(tmp.path, 'null');
     assert.equal(spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status, 0);
     const r = await berth(root, ['save', '-o', dev, 'img']);
@@ -85,7 +87,9 @@ describe('output files the user names: devices and FIFOs are written in place, f
     }
   });
 
-  it('save -o /dev/stdout writes to the pipe berth was given, and /dev/stdout stays a link', { skip: !lstatSync('/dev/stdout').isSymbolicLink() && '/dev/stdout is not a symlink here' }, async () => {
+  it('save -o /dev/stdout writes to the pipe berth was given, and /dev/stdout stays a link', {
+    skip: !lstatSync('/dev/stdout').isSymbolicLink() && '/dev/stdout is not a symlink here',
+  }, async () => {
     const link = readlinkSync('/dev/stdout');
     try {
       // A shell pipe: node's own stdio pipes are sockets, which cannot be opened through /proc.

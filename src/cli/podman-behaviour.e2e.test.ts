@@ -37,7 +37,7 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
   });
   after(() => env?.cleanup());
 
-  it('--workdir that does not exist: 126 and podman\'s message; the image\'s WORKDIR is made, owned by the user', async () => {
+  it("--workdir that does not exist: 126 and podman's message; the image's WORKDIR is made, owned by the user", async () => {
     const missing = await env.berth(['run', '--rm', ...NONE, '--workdir', '/missing', 'busybox', 'pwd']);
     assert.equal(missing.code, 126, missing.stderr);
     assert.match(missing.stderr, /^Error: workdir "\/missing" does not exist on container [0-9a-f]{64}\n$/);
@@ -69,7 +69,10 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     assert.match(dir.stderr, /^Error: .*open executable: Operation not permitted: OCI permission denied\n$/);
     const missing = await env.berth(['run', '--rm', ...NONE, 'busybox', 'nonexist']);
     assert.equal(missing.code, 127, missing.stderr);
-    assert.match(missing.stderr, /executable file `nonexist` not found in \$PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found\n$/);
+    assert.match(
+      missing.stderr,
+      /executable file `nonexist` not found in \$PATH: No such file or directory: OCI runtime attempted to invoke a command that was not found\n$/,
+    );
   });
 
   it('ImageName is the stored full name, whatever name or ID was typed (podman 4.3)', async () => {
@@ -81,27 +84,37 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     }
   });
 
-  it('--user: podman\'s passwd and group lines and HOME for IDs the image does not know', async () => {
-    const show = async (...args: string[]) => (await env.ok(['run', '--rm', ...NONE, ...args, 'sh', '-c', 'echo $HOME; id -un; id -g; tail -n1 /etc/passwd; tail -n1 /etc/group'])).stdout;
+  it("--user: podman's passwd and group lines and HOME for IDs the image does not know", async () => {
+    const show = async (...args: string[]) =>
+      (await env.ok(['run', '--rm', ...NONE, ...args, 'sh', '-c', 'echo $HOME; id -un; id -g; tail -n1 /etc/passwd; tail -n1 /etc/group'])).stdout;
     assert.equal(await show('--user', '100', 'open'), '/\n100\n0\n100:*:100:0:container user:/:/bin/sh\n100:x:100:100\n');
     assert.equal(await show('--user', '100:100', 'open'), '/\n100\n100\n100:*:100:100:container user:/:/bin/sh\n100:x:100:100\n');
     assert.equal(await show('--user', '100', '--workdir', '/tmp', 'open'), '/tmp\n100\n0\n100:*:100:0:container user:/tmp:/bin/sh\n100:x:100:100\n');
     // A read-only root gets the lines through bind-mounted copies.
     assert.equal(await show('--user', '100', '--read-only', 'open'), '/\n100\n0\n100:*:100:0:container user:/:/bin/sh\n100:x:100:100\n');
     // A user the image knows keeps its entry's home; the files are left as they are.
-    assert.equal(await show('--user', 'nobody', 'open'), '/nonexistent\nnobody\n65534\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nnogroup:x:65534:\n');
-    assert.equal(await show('--user', 'nobody:300', 'open'), '/nonexistent\nnobody\n300\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n300:x:300:nobody\n');
+    assert.equal(
+      await show('--user', 'nobody', 'open'),
+      '/nonexistent\nnobody\n65534\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nnogroup:x:65534:\n',
+    );
+    assert.equal(
+      await show('--user', 'nobody:300', 'open'),
+      '/nonexistent\nnobody\n300\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n300:x:300:nobody\n',
+    );
     assert.equal(await show('open'), '/root\nroot\n0\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nnogroup:x:65534:\n');
     assert.equal((await env.ok(['run', '--rm', ...NONE, '--user', '100', '-e', 'HOME=/x', 'open', 'sh', '-c', 'echo $HOME'])).stdout, '/x\n');
   });
 
-  it('stop warns on stderr when it resorts to SIGKILL, as podman\'s logger does; -t 0 kills without a word', async () => {
+  it("stop warns on stderr when it resorts to SIGKILL, as podman's logger does; -t 0 kills without a word", async () => {
     const stubborn = ['sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.2; done'];
     await env.ok(['run', '-d', '--name', 'stubborn', ...NONE, 'busybox', ...stubborn]);
     await waitForLog(env, 'stubborn', 'ready');
     const stop = await env.ok(['stop', '-t', '1', 'stubborn']);
     assert.equal(stop.stdout, 'stubborn\n');
-    assert.match(stop.stderr, /^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)" level=warning msg="StopSignal SIGTERM failed to stop container stubborn in 1 seconds, resorting to SIGKILL"\n$/);
+    assert.match(
+      stop.stderr,
+      /^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)" level=warning msg="StopSignal SIGTERM failed to stop container stubborn in 1 seconds, resorting to SIGKILL"\n$/,
+    );
     await env.ok(['start', 'stubborn']);
     await waitForLog(env, 'stubborn', 'ready\nready');
     const now = await env.ok(['stop', '-t', '0', 'stubborn']);
@@ -140,7 +153,9 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     assert.equal(await inspectField(env, 'unlimited', '{{.HostConfig.Memory}}'), '0');
     await env.ok(['start', 'unlimited']);
     await env.ok(['wait', 'unlimited']);
-    const spec = JSON.parse(readFileSync(join(env.root, 'containers', id, 'userdata', 'config.json'), 'utf8')) as { linux: { resources: Record<string, unknown> } };
+    const spec = JSON.parse(readFileSync(join(env.root, 'containers', id, 'userdata', 'config.json'), 'utf8')) as {
+      linux: { resources: Record<string, unknown> };
+    };
     assert.equal(spec.linux.resources.memory, undefined);
     await env.ok(['rm', 'unlimited']);
   });
@@ -153,7 +168,10 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     const id = (await env.ok(['images', '-q', '--no-trunc', 'saved/byid'])).stdout.trim().replace(/^sha256:/, '');
     const tarball = join(env.dir, 'byid.tar');
     await env.ok(['save', '-o', tarball, id.slice(0, 12)]);
-    assert.deepEqual((JSON.parse(fileInTar(tarball, 'manifest.json')) as { RepoTags: string[] }[]).map((m) => m.RepoTags), [[]]);
+    assert.deepEqual(
+      (JSON.parse(fileInTar(tarball, 'manifest.json')) as { RepoTags: string[] }[]).map((m) => m.RepoTags),
+      [[]],
+    );
     await env.ok(['rmi', 'saved/byid']);
     const load = await env.ok(['load', '-i', tarball]);
     assert.equal(load.stdout, `Loaded image: sha256:${id}\n`);
@@ -194,7 +212,10 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     await env.ok(['create', '--name', 'idle', ...NONE, 'busybox', 'true']);
     const running = await env.berth(['rm', 'busy']);
     assert.equal(running.code, 2);
-    assert.match(running.stderr, /^Error: cannot remove container [0-9a-f]{64} as it is running - running or paused containers cannot be removed without force: container state improper\n$/);
+    assert.match(
+      running.stderr,
+      /^Error: cannot remove container [0-9a-f]{64} as it is running - running or paused containers cannot be removed without force: container state improper\n$/,
+    );
     const missing = await env.berth(['rm', 'nosuch', 'idle']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'Error: no container with name or ID "nosuch" found: no such container\n');

@@ -10,7 +10,21 @@ const NONE = ['--network', 'none'];
 /** podman 4.3 on a throwaway vfs store inside the test's directory, to compare words and exit codes. */
 function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
   const p = join(env.dir, 'podman');
-  return run('podman', ['--root', join(p, 'root'), '--runroot', join(p, 'run'), '--tmpdir', join(p, 'tmp'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args]);
+  return run('podman', [
+    '--root',
+    join(p, 'root'),
+    '--runroot',
+    join(p, 'run'),
+    '--tmpdir',
+    join(p, 'tmp'),
+    '--storage-driver',
+    'vfs',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    ...args,
+  ]);
 }
 
 /** The one `Error:` line of a refusal, with podman's engine exit code. */
@@ -28,7 +42,26 @@ describe('podman parity', { timeout: 240_000 }, () => {
 
   describe('global options', () => {
     it('accepts what berth honours and refuses the rest in one line', async () => {
-      assert.match((await env.ok(['--storage-driver', 'overlay', '--storage-opt=', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--tmpdir', join(env.dir, 't'), '--log-level', 'warning', 'images', '-q'])).stdout, /^[0-9a-f]{12}\n$/);
+      assert.match(
+        (
+          await env.ok([
+            '--storage-driver',
+            'overlay',
+            '--storage-opt=',
+            '--cgroup-manager',
+            'cgroupfs',
+            '--events-backend',
+            'file',
+            '--tmpdir',
+            join(env.dir, 't'),
+            '--log-level',
+            'warning',
+            'images',
+            '-q',
+          ])
+        ).stdout,
+        /^[0-9a-f]{12}\n$/,
+      );
       assertRefused(await env.berth(['--storage-driver', 'vfs', 'images']), /storage driver "vfs" is not supported: berth stores layers with overlay only/);
       assertRefused(await env.berth(['--storage-opt', 'overlay.mountopt=nodev', 'images']), /storage option .* is not supported/);
       assertRefused(await env.berth(['--cgroup-manager', 'systemd', 'images']), /cgroup manager "systemd" is not supported/);
@@ -44,7 +77,7 @@ describe('podman parity', { timeout: 240_000 }, () => {
       if (hasCommand('podman')) assert.match((await podman(env, ['-v'])).stdout, /^podman version \d+\.\d+\.\d+\n$/);
     });
 
-    it('--log-level logs in logrus\'s format at and above the level; -D is debug; a bad level exits 1', async () => {
+    it("--log-level logs in logrus's format at and above the level; -D is debug; a bad level exits 1", async () => {
       const debug = await env.ok(['--log-level=debug', 'version']);
       assert.match(debug.stderr, / level=debug /);
       assert.match(debug.stderr, / level=info /);
@@ -84,8 +117,10 @@ describe('podman parity', { timeout: 240_000 }, () => {
   });
 
   describe('--flag=true|false', () => {
-    it('takes pflag\'s explicit booleans, and leaves the container command alone', async () => {
-      await env.ok(['run', '--rm=false', '-i=false', '--tty=false', '--name', 'kept', ...NONE, 'busybox', 'echo', '--rm=false']).then((r) => assert.equal(r.stdout, '--rm=false\n'));
+    it("takes pflag's explicit booleans, and leaves the container command alone", async () => {
+      await env
+        .ok(['run', '--rm=false', '-i=false', '--tty=false', '--name', 'kept', ...NONE, 'busybox', 'echo', '--rm=false'])
+        .then((r) => assert.equal(r.stdout, '--rm=false\n'));
       assert.equal((await env.ok(['ps', '-a', '--noheading=true', '--format', '{{.Names}}', '--filter', 'name=kept'])).stdout, 'kept\n');
       await env.ok(['rm', 'kept']);
       await env.ok(['run', '--rm=true', '--name', 'gone', ...NONE, 'busybox', 'true']);
@@ -111,17 +146,24 @@ describe('podman parity', { timeout: 240_000 }, () => {
       await env.ok(['rm', 'idc']);
     });
 
-    it('images takes podman\'s fields, and .History keeps the names an image lost', async () => {
+    it("images takes podman's fields, and .History keeps the names an image lost", async () => {
       await env.ok(['tag', 'busybox', 'parity-a']);
-      const fields = '{{.ID}}|{{.Repository}}|{{.Tag}}|{{.Names}}|{{.Dangling}}|{{.ReadOnly}}|{{.IsReadOnly}}|{{.SharedSize}}|{{.Containers}}|{{.Labels}}|{{.CreatedAt}}|{{.Created}}';
+      const fields =
+        '{{.ID}}|{{.Repository}}|{{.Tag}}|{{.Names}}|{{.Dangling}}|{{.ReadOnly}}|{{.IsReadOnly}}|{{.SharedSize}}|{{.Containers}}|{{.Labels}}|{{.CreatedAt}}|{{.Created}}';
       const row = (await env.ok(['images', '--format', fields, 'localhost/parity-a'])).stdout.split('\n').find((l) => l.includes('|localhost/parity-a|'))!;
-      assert.match(row, /^[0-9a-f]{12}\|localhost\/parity-a\|latest\|\[localhost\/busybox:latest localhost\/parity-a:latest\]\|false\|false\|false\|0\|0\|map\[\]\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC\|.* ago$/);
+      assert.match(
+        row,
+        /^[0-9a-f]{12}\|localhost\/parity-a\|latest\|\[localhost\/busybox:latest localhost\/parity-a:latest\]\|false\|false\|false\|0\|0\|map\[\]\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC\|.* ago$/,
+      );
       assert.match((await env.ok(['images', '--format', '{{.VirtualSize}} {{.Digest}}', 'busybox'])).stdout, /^\d+ sha256:[0-9a-f]{64}\n/);
       await env.ok(['tag', 'busybox', 'parity-b']);
       await env.ok(['rmi', 'parity-b']);
       await env.ok(['rmi', 'parity-a']);
       // As containers/storage keeps it: current names, the last added first, then those removed.
-      assert.equal((await env.ok(['images', '--format', '{{.History}}', 'busybox'])).stdout, 'localhost/busybox:latest, localhost/parity-a:latest, localhost/parity-b:latest\n');
+      assert.equal(
+        (await env.ok(['images', '--format', '{{.History}}', 'busybox'])).stdout,
+        'localhost/busybox:latest, localhost/parity-a:latest, localhost/parity-b:latest\n',
+      );
       const json = JSON.parse((await env.ok(['images', '--format', 'json'])).stdout) as { History: string[] }[];
       assert.deepEqual(json[0]!.History, ['localhost/busybox:latest', 'localhost/parity-a:latest', 'localhost/parity-b:latest']);
     });
@@ -150,7 +192,8 @@ describe('podman parity', { timeout: 240_000 }, () => {
 
     it('ps takes podman\'s fields, .Label "key" among them', async () => {
       await env.ok(['create', '--name', 'fields', '--label', 'mylabel=v1', ...NONE, 'busybox', 'true']);
-      const fields = '{{.Names}}|{{.Label "mylabel"}}|{{.Mounts}}|{{.IsInfra}}|{{.Pod}}|{{.PodName}}|{{.Pid}}|{{.ExitCode}}|{{.Exited}}|{{.StartedAt}}|{{.State}}|{{.Created}}';
+      const fields =
+        '{{.Names}}|{{.Label "mylabel"}}|{{.Mounts}}|{{.IsInfra}}|{{.Pod}}|{{.PodName}}|{{.Pid}}|{{.ExitCode}}|{{.Exited}}|{{.StartedAt}}|{{.State}}|{{.Created}}';
       const out = (await env.ok(['ps', '-a', '--filter', 'name=fields', '--format', fields])).stdout;
       assert.equal((await env.ok(['ps', '-q', '--filter', 'name=fields'])).stdout, '', 'a name filter keeps to running containers');
       assert.match((await env.ok(['ps', '-q', '--filter', 'status=created'])).stdout, /^[0-9a-f]{12}\n$/, 'a status filter reaches past them');
@@ -161,9 +204,21 @@ describe('podman parity', { timeout: 240_000 }, () => {
     it('ps --sort names sorts by name; rm -l removes the container created last', async () => {
       for (const n of ['sort-b', 'sort-a', 'sort-c']) await env.ok(['create', '--name', n, ...NONE, 'busybox', 'true']);
       assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}', '--sort', 'names'])).stdout, 'sort-a\nsort-b\nsort-c\n');
-      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}'])).stdout, 'sort-b\nsort-a\nsort-c\n', 'oldest first by default, as podman 4.3');
-      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'name=sort-c', '--format', '{{.Names}}'])).stdout, 'sort-a\nsort-c\n', 'one key: any value');
-      assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'status=running', '--format', '{{.Names}}'])).stdout, '', 'two keys: both');
+      assert.equal(
+        (await env.ok(['ps', '-a', '--filter', 'name=sort-', '--format', '{{.Names}}'])).stdout,
+        'sort-b\nsort-a\nsort-c\n',
+        'oldest first by default, as podman 4.3',
+      );
+      assert.equal(
+        (await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'name=sort-c', '--format', '{{.Names}}'])).stdout,
+        'sort-a\nsort-c\n',
+        'one key: any value',
+      );
+      assert.equal(
+        (await env.ok(['ps', '-a', '--filter', 'name=sort-a', '--filter', 'status=running', '--format', '{{.Names}}'])).stdout,
+        '',
+        'two keys: both',
+      );
       const bad = await env.berth(['ps', '--sort', 'bogus']);
       assert.equal(bad.code, 125);
       assert.match(bad.stderr, /^Error: invalid option for --sort/);
@@ -176,12 +231,14 @@ describe('podman parity', { timeout: 240_000 }, () => {
       await env.ok(['rm', 'sort-a', 'sort-b']);
     });
 
-    it('ps --size adds podman\'s SIZE column and the sizes to .Size and JSON', async () => {
+    it("ps --size adds podman's SIZE column and the sizes to .Size and JSON", async () => {
       await env.ok(['run', '--name', 'sized', ...NONE, 'busybox', 'sh', '-c', 'printf 12345 > /five']);
       const table = (await env.ok(['ps', '-a', '-s', '--filter', 'name=sized'])).stdout.split('\n');
       assert.match(table[0]!, /NAMES +SIZE$/);
       assert.match(table[1]!, /sized +5B \(virtual [0-9.]+MB\)$/);
-      const json = JSON.parse((await env.ok(['ps', '-a', '-s', '--filter', 'name=sized', '--format', 'json'])).stdout) as { Size: { rwSize: number; rootFsSize: number } }[];
+      const json = JSON.parse((await env.ok(['ps', '-a', '-s', '--filter', 'name=sized', '--format', 'json'])).stdout) as {
+        Size: { rwSize: number; rootFsSize: number };
+      }[];
       assert.equal(json[0]!.Size.rwSize, 5);
       assert.ok(json[0]!.Size.rootFsSize > 1_000_000);
       assert.equal((await env.ok(['ps', '-a', '--filter', 'name=sized', '--format', '{{.Size}}|'])).stdout, '|\n', 'no size without --size');
@@ -198,7 +255,10 @@ describe('podman parity', { timeout: 240_000 }, () => {
         assert.throws(() => writeFileSync(join(path, 'x'), ''), /EROFS/);
         assert.match((await env.ok(['image', 'mount'])).stdout, new RegExp(`^localhost/busybox:latest +${path}\n$`));
         const json = JSON.parse((await env.ok(['image', 'mount', '--format', 'json'])).stdout) as { id: string; mountpoint: string }[];
-        assert.deepEqual(json.map((m) => [m.id, m.mountpoint]), [[id, path]]);
+        assert.deepEqual(
+          json.map((m) => [m.id, m.mountpoint]),
+          [[id, path]],
+        );
       } finally {
         assert.equal((await env.ok(['image', 'umount', 'busybox'])).stdout, `${id}\n`);
       }
@@ -209,7 +269,7 @@ describe('podman parity', { timeout: 240_000 }, () => {
       assert.equal(missing.stderr, 'Error: no-such-image: image not known\n');
     });
 
-    it('diff --format json lists changed, added and deleted paths (not the runtime\'s mount targets), leaving out empty lists; -l is the latest', async () => {
+    it("diff --format json lists changed, added and deleted paths (not the runtime's mount targets), leaving out empty lists; -l is the latest", async () => {
       // As podman's own test has it: the mount targets the runtime makes (/etc/hosts...) are left out.
       await env.ok(['run', '--name', 'differ', ...NONE, 'busybox', 'sh', '-c', 'echo x > /new; rm /etc/group']);
       const json = JSON.parse((await env.ok(['diff', '--format', 'json', '-l'])).stdout) as unknown;
@@ -224,7 +284,13 @@ describe('podman parity', { timeout: 240_000 }, () => {
 
   describe('messages and exit codes', () => {
     it('a missing image: "NAME: image not known"', async () => {
-      const cases = [['history', 'nosuch'], ['save', '-o', join(env.dir, 'x.tar'), 'nosuch'], ['tag', 'nosuch', 'other'], ['image', 'inspect', 'nosuch'], ['inspect', '--type', 'image', 'nosuch']];
+      const cases = [
+        ['history', 'nosuch'],
+        ['save', '-o', join(env.dir, 'x.tar'), 'nosuch'],
+        ['tag', 'nosuch', 'other'],
+        ['image', 'inspect', 'nosuch'],
+        ['inspect', '--type', 'image', 'nosuch'],
+      ];
       for (const args of cases) {
         const r = await env.berth(args);
         assert.equal(r.code, 125, args.join(' '));
@@ -241,7 +307,16 @@ describe('podman parity', { timeout: 240_000 }, () => {
     });
 
     it('a missing container: podman\'s "no such container" line', async () => {
-      for (const args of [['start', 'nosuch'], ['stop', 'nosuch'], ['kill', 'nosuch'], ['wait', 'nosuch'], ['logs', 'nosuch'], ['restart', 'nosuch'], ['pause', 'nosuch'], ['mount', 'nosuch']]) {
+      for (const args of [
+        ['start', 'nosuch'],
+        ['stop', 'nosuch'],
+        ['kill', 'nosuch'],
+        ['wait', 'nosuch'],
+        ['logs', 'nosuch'],
+        ['restart', 'nosuch'],
+        ['pause', 'nosuch'],
+        ['mount', 'nosuch'],
+      ]) {
         const r = await env.berth(args);
         assert.equal(r.code, 125, args.join(' '));
         assert.equal(r.stderr, 'Error: no container with name or ID "nosuch" found: no such container\n', args.join(' '));
@@ -256,15 +331,18 @@ describe('podman parity', { timeout: 240_000 }, () => {
       }
     });
 
-    it('rm of a running container without -f exits 2 with podman\'s message', async () => {
+    it("rm of a running container without -f exits 2 with podman's message", async () => {
       const id = (await env.ok(['run', '-d', ...NONE, 'busybox', 'sleep', '300'])).stdout.trim();
       const r = await env.berth(['rm', id]);
       assert.equal(r.code, 2);
-      assert.equal(r.stderr, `Error: cannot remove container ${id} as it is running - running or paused containers cannot be removed without force: container state improper\n`);
+      assert.equal(
+        r.stderr,
+        `Error: cannot remove container ${id} as it is running - running or paused containers cannot be removed without force: container state improper\n`,
+      );
       await env.ok(['rm', '-f', '-t', '0', id]);
     });
 
-    it('wait --condition takes podman\'s states, comma-separated too, and words an unknown one as podman does', async () => {
+    it("wait --condition takes podman's states, comma-separated too, and words an unknown one as podman does", async () => {
       await env.ok(['create', '--name', 'waiter', ...NONE, 'busybox', 'true']);
       assert.equal((await env.ok(['wait', '--condition', 'running,created', 'waiter'])).stdout, '0\n');
       const bad = await env.berth(['wait', '--condition', 'bogus', 'waiter']);

@@ -53,7 +53,11 @@ describe('prunes ask first, as podman does', { timeout: 300_000 }, () => {
     await env.ok(['volume', 'create', 'unused']);
   });
 
-  for (const [prune, what] of [[['image', 'prune'], 'images'], [['container', 'prune'], 'containers'], [['volume', 'prune'], 'volumes']] as const) {
+  for (const [prune, what] of [
+    [['image', 'prune'], 'images'],
+    [['container', 'prune'], 'containers'],
+    [['volume', 'prune'], 'volumes'],
+  ] as const) {
     it(`${prune.join(' ')}: refused without a terminal and without -f, nothing removed; -f removes`, async () => {
       const before = await state();
       const refused = await env.berth([...prune]);
@@ -71,11 +75,15 @@ describe('prunes ask first, as podman does', { timeout: 300_000 }, () => {
     });
   }
 
-  it('with a terminal: podman\'s warning; n keeps everything, y removes', async () => {
+  it("with a terminal: podman's warning; n keeps everything, y removes", async () => {
     const cases = [
       { args: ['image', 'prune'], warning: 'WARNING! This command removes all dangling images.', what: 'images' },
       { args: ['container', 'prune'], warning: 'WARNING! This will remove all non running containers.', what: 'containers' },
-      { args: ['volume', 'prune'], warning: 'WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:', what: 'volumes' },
+      {
+        args: ['volume', 'prune'],
+        warning: 'WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:',
+        what: 'volumes',
+      },
     ] as const;
     for (const c of cases) {
       const before = await state();
@@ -137,7 +145,12 @@ describe('system prune and system reset', { timeout: 300_000 }, () => {
     assert.equal(refused.code, 125);
     assert.match(refused.stderr, /^Error: system prune .*not a terminal/);
     const kept = await inTerminal(env, ['system', 'prune', '--volumes'], 'n\n');
-    assert.ok(kept.stdout.includes('WARNING! This command removes:\r\n\t- all stopped containers\r\n\t- all networks not used by at least one container\r\n\t- all volumes not used by at least one container\r\n\t- all dangling images\r\n\t- all dangling build cache'), kept.stdout);
+    assert.ok(
+      kept.stdout.includes(
+        'WARNING! This command removes:\r\n\t- all stopped containers\r\n\t- all networks not used by at least one container\r\n\t- all volumes not used by at least one container\r\n\t- all dangling images\r\n\t- all dangling build cache',
+      ),
+      kept.stdout,
+    );
     assert.equal(lines(await env.ok(['ps', '-a', '-q', '--no-trunc'])).length, 2);
 
     const pruned = await env.ok(['system', 'prune', '-f']);

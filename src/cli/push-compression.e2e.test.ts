@@ -40,7 +40,8 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     const raw = await res.text();
     return { raw, m: JSON.parse(raw) as Manifest };
   };
-  const blobOf = async (repo: string, digest: string): Promise<Buffer> => Buffer.from(await (await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
+  const blobOf = async (repo: string, digest: string): Promise<Buffer> =>
+    Buffer.from(await (await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
   const push = (store: string, ...args: string[]) => berth(store, ['push', '--tls-verify=false', ...args]);
 
   before(async () => {
@@ -74,7 +75,10 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     assert.equal(readFileSync(join(tmp.path, 'digest'), 'utf8'), digestOf(raw));
     assert.equal(m.mediaType, MediaType.OciManifest);
     assert.equal(m.config.digest, id, 'the config, and so the image ID and diff IDs, do not change');
-    assert.deepEqual(m.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    assert.deepEqual(
+      m.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerGzip, MediaType.OciLayerGzip],
+    );
     let uncompressed = 0;
     for (const [i, layer] of m.layers.entries()) {
       const blob = await blobOf('gz/built', layer.digest);
@@ -106,7 +110,10 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     const first = await manifestOf('gz/built', '1');
     const stored = layerBlobs(root, id);
     const remembered = JSON.parse(readFileSync(join(root, 'compressed-layers.json'), 'utf8')) as { layers: Record<string, { digest: string }[]> };
-    assert.deepEqual(stored.map((d) => remembered.layers[d]?.[0]?.digest), first.m.layers.map((l) => l.digest));
+    assert.deepEqual(
+      stored.map((d) => remembered.layers[d]?.[0]?.digest),
+      first.m.layers.map((l) => l.digest),
+    );
 
     const traced = { env: { BERTH_TRACE: '1' } };
     const again = await berth(root, ['push', '--tls-verify=false', 'built', `${host}/gz/built:2`], traced);
@@ -134,7 +141,10 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     // A zstd image pulled into a store stays zstd on a later push (no recompression to gzip).
     assert.equal((await push(root, '-q', '--compression-format', 'zstd', 'built', `${host}/zstd/built:1`)).code, 0);
     const zstd = await manifestOf('zstd/built', '1');
-    assert.deepEqual(zstd.m.layers.map((l) => l.mediaType), [MediaType.OciLayerZstd, MediaType.OciLayerZstd]);
+    assert.deepEqual(
+      zstd.m.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerZstd, MediaType.OciLayerZstd],
+    );
     const zstdStore = join(tmp.path, 'zstd-store');
     assert.equal((await berth(zstdStore, ['pull', '-q', '--tls-verify=false', `${host}/zstd/built:1`])).code, 0);
     assert.equal((await push(zstdStore, '-q', `${host}/zstd/built:1`, `${host}/zstd/again:1`)).code, 0);
@@ -146,11 +156,17 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     assert.equal(copied.code, 0, copied.stderr);
     const { m } = await manifestOf('gz/copied', '1');
     assert.equal(m.config.digest, id);
-    assert.deepEqual(m.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    assert.deepEqual(
+      m.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerGzip, MediaType.OciLayerGzip],
+    );
     for (const l of m.layers) assert.equal(digestOf(await blobOf('gz/copied', l.digest)), l.digest);
     const kept = await berth(root, ['copy', '-q', '--preserve-digests', '--dest-tls-verify=false', 'berth:built', `docker://${host}/gz/kept:1`]);
     assert.equal(kept.code, 0, kept.stderr);
-    assert.deepEqual((await manifestOf('gz/kept', '1')).m.layers.map((l) => l.digest), layerBlobs(root, id));
+    assert.deepEqual(
+      (await manifestOf('gz/kept', '1')).m.layers.map((l) => l.digest),
+      layerBlobs(root, id),
+    );
   });
 
   it('gzips for a Docker schema 2 manifest too, and takes --compression-level alone', async () => {
@@ -158,12 +174,18 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     assert.equal(v2s2.code, 0, v2s2.stderr);
     const { m } = await manifestOf('gz/v2s2', '1');
     assert.equal(m.mediaType, MediaType.DockerManifest);
-    assert.deepEqual(m.layers.map((l) => l.mediaType), [MediaType.DockerLayerGzip, MediaType.DockerLayerGzip]);
+    assert.deepEqual(
+      m.layers.map((l) => l.mediaType),
+      [MediaType.DockerLayerGzip, MediaType.DockerLayerGzip],
+    );
     const level = await push(root, '-q', '--compression-level', '1', 'built', `${host}/gz/level1:1`);
     assert.equal(level.code, 0, level.stderr);
     const fast = await manifestOf('gz/level1', '1');
     const best = await manifestOf('gz/built', '1');
-    assert.deepEqual(fast.m.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip, MediaType.OciLayerGzip]);
+    assert.deepEqual(
+      fast.m.layers.map((l) => l.mediaType),
+      [MediaType.OciLayerGzip, MediaType.OciLayerGzip],
+    );
     assert.notEqual(fast.m.layers[0]!.digest, best.m.layers[0]!.digest, 'level 1 compresses differently from the default');
     for (const l of fast.m.layers) assert.equal(digestOf(await blobOf('gz/level1', l.digest)), l.digest);
   });

@@ -39,7 +39,6 @@ function tempLeftovers(store: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String);
 }
 
-
 describe('berth pull and push against a misbehaving registry', { timeout: 300_000 }, () => {
   const tmp = tempDir('berth-faults-');
   const authfile = join(tmp.path, 'auth.json');
@@ -48,7 +47,8 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
   let reg: FaultRegistry;
   let n = 0;
   const freshStore = () => join(tmp.path, `store-${++n}`);
-  const pull = (store: string, ref: string, extra: string[] = []): Promise<RunResult> => berth(store, ['pull', '--tls-verify=false', '--authfile', authfile, ...extra, ref]);
+  const pull = (store: string, ref: string, extra: string[] = []): Promise<RunResult> =>
+    berth(store, ['pull', '--tls-verify=false', '--authfile', authfile, ...extra, ref]);
 
   before(async () => {
     writeFileSync(authfile, '{}');
@@ -72,7 +72,8 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
   it('a connection dropped in the middle of a large layer is resumed with Range', async () => {
     reg.resetLog();
     const cut = 2 * 1024 * 1024 + 123;
-    reg.fault = (req, res, { path, count }) => (req.method === 'GET' && path === blobPath(image, bigLayer().digest) && count === 1 ? dropAfter(req, res, bigLayer().bytes, cut) : false);
+    reg.fault = (req, res, { path, count }) =>
+      req.method === 'GET' && path === blobPath(image, bigLayer().digest) && count === 1 ? dropAfter(req, res, bigLayer().bytes, cut) : false;
     const store = freshStore();
     const r = await pull(store, ref());
     reg.fault = undefined;
@@ -86,7 +87,10 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     assert.ok(Number(m[1]) > 0 && Number(m[1]) <= cut, gets[1]!.range);
     assert.equal(gets[1]!.status, 206);
     const [rec] = images(store);
-    assert.deepEqual(rec!.layerBlobs, image.layers.map((l) => l.digest));
+    assert.deepEqual(
+      rec!.layerBlobs,
+      image.layers.map((l) => l.digest),
+    );
     assert.equal(rec!.id, sha256(image.config));
     for (const l of image.layers) assert.equal(sha256(readFileSync(join(store, 'blobs', 'sha256', l.digest.slice(7)))), l.digest);
   });
@@ -146,8 +150,14 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     // Each drop costs one Range request; more drops than the retry policy's attempts, but each made progress.
     assert.ok(gets.length > 4 && gets.length <= Math.ceil(layer.size / each) + 1, JSON.stringify(gets));
     const starts = gets.slice(1).map((q) => Number(/^bytes=(\d+)-$/.exec(q.range ?? '')?.[1]));
-    assert.ok(starts.every((v, i) => v > (i === 0 ? 0 : starts[i - 1]!)), JSON.stringify(starts));
-    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+    assert.ok(
+      starts.every((v, i) => v > (i === 0 ? 0 : starts[i - 1]!)),
+      JSON.stringify(starts),
+    );
+    assert.deepEqual(
+      images(store)[0]!.layerBlobs,
+      image.layers.map((l) => l.digest),
+    );
   });
 
   it('a server that stalls in the middle of a layer is given up on after the idle timeout and resumed', async () => {
@@ -168,7 +178,10 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     assert.equal(gets.length, 2, JSON.stringify(gets));
     const m = /^bytes=(\d+)-$/.exec(gets[1]!.range ?? '');
     assert.ok(m && Number(m[1]) > 0 && Number(m[1]) <= stall, JSON.stringify(gets[1]));
-    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+    assert.deepEqual(
+      images(store)[0]!.layerBlobs,
+      image.layers.map((l) => l.digest),
+    );
   });
 
   it('500, 503, 429 with Retry-After and a connection closed before answering are retried, a limited number of times', async () => {
@@ -189,11 +202,26 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     const r = await pull(store, ref());
     reg.fault = undefined;
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(reg.requests('GET', manifestPath(image)).map((q) => q.status), [500, 200]);
-    assert.deepEqual(reg.requests('GET', cfg).map((q) => q.status), [503, 503, 200]);
-    assert.deepEqual(reg.requests('GET', blobPath(image, bigLayer().digest)).map((q) => q.status), [429, 200]);
-    assert.deepEqual(reg.requests('GET', blobPath(image, image.layers[1]!.digest)).map((q) => q.status), [0, 200]);
-    assert.deepEqual(images(store)[0]!.layerBlobs, image.layers.map((l) => l.digest));
+    assert.deepEqual(
+      reg.requests('GET', manifestPath(image)).map((q) => q.status),
+      [500, 200],
+    );
+    assert.deepEqual(
+      reg.requests('GET', cfg).map((q) => q.status),
+      [503, 503, 200],
+    );
+    assert.deepEqual(
+      reg.requests('GET', blobPath(image, bigLayer().digest)).map((q) => q.status),
+      [429, 200],
+    );
+    assert.deepEqual(
+      reg.requests('GET', blobPath(image, image.layers[1]!.digest)).map((q) => q.status),
+      [0, 200],
+    );
+    assert.deepEqual(
+      images(store)[0]!.layerBlobs,
+      image.layers.map((l) => l.digest),
+    );
 
     // A registry that keeps failing is given up on after the policy's attempts, with the status said.
     reg.resetLog();
@@ -216,8 +244,15 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
     const r = await pull(store, `${reg.host}/${again.repository}:${again.tag}`);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(reg.requests('GET', manifestPath(again)).length, 1);
-    assert.deepEqual(reg.log.filter((e) => e.path.includes('/blobs/')), [], JSON.stringify(reg.log));
-    assert.deepEqual(images(store).map((i) => i.id), [sha256(small.config)]);
+    assert.deepEqual(
+      reg.log.filter((e) => e.path.includes('/blobs/')),
+      [],
+      JSON.stringify(reg.log),
+    );
+    assert.deepEqual(
+      images(store).map((i) => i.id),
+      [sha256(small.config)],
+    );
   });
 
   it('a 404 or 400 is not retried', async () => {
@@ -342,7 +377,10 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
       target.fault = undefined;
       assert.equal(r.code, 0, r.stderr);
       pushed(huge, 'patch500/img');
-      assert.deepEqual(target.requests('PATCH', /^\/v2\/patch500\//).map((q) => q.status), [202, 500, 202, 202]);
+      assert.deepEqual(
+        target.requests('PATCH', /^\/v2\/patch500\//).map((q) => q.status),
+        [202, 500, 202, 202],
+      );
     });
 
     it('a connection dropped in the middle of an upload is retried once, then a clear error', async () => {
@@ -397,7 +435,9 @@ describe('berth pull and push against a misbehaving registry', { timeout: 300_00
       guarded.add(small);
       guarded.fault = (req, res, { path }) => {
         if (path !== manifestPath(small)) return false;
-        return answer(req, res, 401, { 'WWW-Authenticate': `Bearer realm="http://${guarded.host}/token",service="fault-registry",scope="repository:${small.repository}:pull"` });
+        return answer(req, res, 401, {
+          'WWW-Authenticate': `Bearer realm="http://${guarded.host}/token",service="fault-registry",scope="repository:${small.repository}:pull"`,
+        });
       };
       const r = await pull(freshStore(), `${guarded.host}/${small.repository}:${small.tag}`, ['--creds', 'alice:right']);
       assert.equal(r.code, 125, r.stderr);

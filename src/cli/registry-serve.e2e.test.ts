@@ -11,12 +11,17 @@ describe('berth registry serve (CLI)', () => {
 
   it('serves on loopback, takes an image from skopeo, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       let ready = false;
       for (let i = 0; i < 50 && !ready; i++) {
-        ready = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
+        ready = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!ready) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(ready, 'registry did not come up');
@@ -29,7 +34,10 @@ describe('berth registry serve (CLI)', () => {
       const tags = (await (await fetch(`http://127.0.0.1:${port}/v2/team/bb/tags/list`)).json()) as { tags: string[] };
       assert.deepEqual(tags.tags, ['1']);
       // Delete the manifest, leaving its blobs unreferenced for gc below.
-      const head = await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/1`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const head = await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/1`, {
+        method: 'HEAD',
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       const digest = head.headers.get('docker-content-digest');
       assert.match(digest ?? '', /^sha256:/);
       assert.equal((await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/${digest}`, { method: 'DELETE' })).status, 202);
@@ -46,7 +54,9 @@ describe('berth registry serve (CLI)', () => {
     const report = JSON.parse(gc.stdout) as { blobsRemoved: string[]; bytesFreed: number };
     assert.equal(report.blobsRemoved.length, 3); // config, layer and the manifest itself
     assert.ok(report.bytesFreed > 1_000_000);
-    const again = JSON.parse((await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--format', 'json'])).stdout) as { blobsRemoved: string[] };
+    const again = JSON.parse((await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--format', 'json'])).stdout) as {
+      blobsRemoved: string[];
+    };
     assert.deepEqual(again.blobsRemoved, []);
   });
 
@@ -56,7 +66,10 @@ describe('berth registry serve (CLI)', () => {
     assert.match(r.stderr, /^Error: refusing to listen on 0\.0\.0\.0:5999/);
     const v6 = await berth(join(tmp.path, 'store'), ['registry', 'serve', '--addr', '[::]:5999']);
     assert.equal(v6.code, 125);
-    assert.equal(v6.stderr, 'Error: refusing to listen on [::]:5999 without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address\n');
+    assert.equal(
+      v6.stderr,
+      'Error: refusing to listen on [::]:5999 without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address\n',
+    );
   });
 
   it('serves without access control on loopback names and addresses', async () => {

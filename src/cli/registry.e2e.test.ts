@@ -78,17 +78,30 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     // Every field this skopeo prints (Debian's 1.9 has no LayersData yet; newer ones do, as berth).
     for (const key of Object.keys(theirs).filter((k) => k !== 'RepoTags')) assert.deepEqual(mine[key], theirs[key], key);
     // push gzips the layer the store holds uncompressed.
-    assert.deepEqual(mine.LayersData, (mine.Layers as string[]).map((d) => ({ MIMEType: 'application/vnd.oci.image.layer.v1.tar+gzip', Digest: d, Size: (mine.LayersData as { Size: number }[])[0]!.Size, Annotations: null })));
+    assert.deepEqual(
+      mine.LayersData,
+      (mine.Layers as string[]).map((d) => ({
+        MIMEType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        Digest: d,
+        Size: (mine.LayersData as { Size: number }[])[0]!.Size,
+        Annotations: null,
+      })),
+    );
     assert.deepEqual([...(mine.RepoTags as string[])].sort(), [...(theirs.RepoTags as string[])].sort());
     const raw = await berth(fresh, ['inspect', '--raw', ref]);
     assert.equal(raw.stdout, (await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', ref])).stdout);
     const config = JSON.parse((await berth(fresh, ['inspect', '--config', ref])).stdout) as unknown;
     assert.deepEqual(config, JSON.parse((await ok('skopeo', ['inspect', '--config', '--tls-verify=false', ref])).stdout));
     const tags = JSON.parse((await berth(fresh, ['list-tags', `docker://${plain.host}/berth/remote`])).stdout) as { Repository: string; Tags: string[] };
-    const skopeoTags = JSON.parse((await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${plain.host}/berth/remote`])).stdout) as { Repository: string; Tags: string[] };
+    const skopeoTags = JSON.parse((await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${plain.host}/berth/remote`])).stdout) as {
+      Repository: string;
+      Tags: string[];
+    };
     assert.deepEqual(tags, skopeoTags);
     // Nothing was pulled.
-    assert.ok(!existsSync(join(fresh, 'images.json')) || (JSON.parse(readFileSync(join(fresh, 'images.json'), 'utf8')) as { images: unknown[] }).images.length === 0);
+    assert.ok(
+      !existsSync(join(fresh, 'images.json')) || (JSON.parse(readFileSync(join(fresh, 'images.json'), 'utf8')) as { images: unknown[] }).images.length === 0,
+    );
     const missing = await berth(fresh, ['inspect', `docker://${plain.host}/berth/absent:1`]);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /absent/);
@@ -156,7 +169,17 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
   it('sync copies every tag of a repository, or what a YAML file lists, to a registry or OCI layouts', async () => {
     for (const tag of ['a', 'b', 'c']) assert.equal((await berth(root, ['push', '-q', 'bb', `${plain.host}/src/synced:${tag}`])).code, 0);
     const scratch = join(tmp.path, 'sync-store');
-    const all = await berth(scratch, ['sync', '--src', 'docker', '--dest', 'docker', '--src-tls-verify=false', '--dest-tls-verify=false', `${plain.host}/src/synced`, `${plain.host}/mirror`]);
+    const all = await berth(scratch, [
+      'sync',
+      '--src',
+      'docker',
+      '--dest',
+      'docker',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      `${plain.host}/src/synced`,
+      `${plain.host}/mirror`,
+    ]);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stderr, /Synced 3 images/);
     const tags = JSON.parse((await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${plain.host}/mirror/synced`])).stdout) as { Tags: string[] };
@@ -181,7 +204,9 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
     const push = await berth(root, ['push', '--format', 'v2s2', 'bb', `${plain.host}/berth/tags:v2s2`]);
     assert.equal(push.code, 0, push.stderr);
     assert.equal((await berth(root, ['push', '-q', 'bb', `${plain.host}/berth/tags:oci`])).code, 0);
-    const manifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/berth/tags:v2s2`])).stdout) as { mediaType: string };
+    const manifest = JSON.parse((await ok('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${plain.host}/berth/tags:v2s2`])).stdout) as {
+      mediaType: string;
+    };
     assert.equal(manifest.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     const fresh = join(tmp.path, 'alltags');
     const pull = await berth(fresh, ['pull', '-q', '--all-tags', `${plain.host}/berth/tags`]);
@@ -293,7 +318,23 @@ describe('berth and a registry', { timeout: 600_000 }, () => {
       await o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=berth test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
       await o(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr']);
       writeFileSync(join(certs, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-      await o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.crt']);
+      await o([
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        'ext.cnf',
+        '-out',
+        'server.crt',
+      ]);
       mkdirSync(join(certs, 'client'));
       writeFileSync(join(certs, 'client', 'ca.crt'), readFileSync(join(certs, 'ca.crt')));
       tls = await startRegistry(join(tmp.path, 'tls'), { tls: { cert: join(certs, 'server.crt'), key: join(certs, 'server.key') } });

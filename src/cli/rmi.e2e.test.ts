@@ -34,11 +34,14 @@ describe('rmi removes only what it is told to', { timeout: 300_000 }, () => {
     assert.deepEqual(await names(), ['localhost/busybox:latest']);
   });
 
-  it('by ID an image with several names is refused without -f (podman\'s message), deleted with all its names with -f', async () => {
+  it("by ID an image with several names is refused without -f (podman's message), deleted with all its names with -f", async () => {
     await env.ok(['tag', 'busybox', 'other:1']);
     const refused = await env.berth(['rmi', id.slice(0, 12)]);
     assert.equal(refused.code, 125);
-    assert.equal(refused.stderr, `Error: unable to delete image "${id}" by ID with more than one tag ([localhost/busybox:latest localhost/other:1]): please force removal\n`);
+    assert.equal(
+      refused.stderr,
+      `Error: unable to delete image "${id}" by ID with more than one tag ([localhost/busybox:latest localhost/other:1]): please force removal\n`,
+    );
     const byDigest = await env.berth(['rmi', `sha256:${id}`]);
     assert.equal(byDigest.code, 125);
     assert.match(byDigest.stderr, /by digest with more than one tag/);
@@ -62,7 +65,10 @@ describe('rmi removes only what it is told to', { timeout: 300_000 }, () => {
 
     const inUse = await env.berth(['rmi', 'busybox']);
     assert.equal(inUse.code, 2);
-    assert.match(inUse.stderr, /^Error: image used by [0-9a-f]{64}: image is in use by a container: consider listing external containers and force-removing image\n$/);
+    assert.match(
+      inUse.stderr,
+      /^Error: image used by [0-9a-f]{64}: image is in use by a container: consider listing external containers and force-removing image\n$/,
+    );
     assert.deepEqual(await names(), ['localhost/busybox:latest']);
     assert.deepEqual(await containers(), ['user']);
 

@@ -15,17 +15,51 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
   it('--shm-size, --sysctl, --group-add, --umask, --tz, --unsetenv, --oom-score-adj', async () => {
     const zone = '/usr/share/zoneinfo/Europe/Berlin';
     const out = await sh(
-      ['--shm-size', '32m', '--sysctl', 'net.ipv4.ip_forward=1', '--group-add', '10', '--group-add', 'nogroup', '--umask', '077',
-        '--tz', 'Europe/Berlin', '-v', `${zone}:/zone:ro`, '--unsetenv', 'container', '--oom-score-adj', '100'],
-      'df -k /dev/shm | tail -1 | awk "{print \\$2}"; cat /proc/sys/net/ipv4/ip_forward; id -G; touch /tmp/f; stat -c %a /tmp/f; '
-        + 'cmp /etc/localtime /zone && echo same-zone; env | grep -c ^container=; cat /proc/self/oom_score_adj',
+      [
+        '--shm-size',
+        '32m',
+        '--sysctl',
+        'net.ipv4.ip_forward=1',
+        '--group-add',
+        '10',
+        '--group-add',
+        'nogroup',
+        '--umask',
+        '077',
+        '--tz',
+        'Europe/Berlin',
+        '-v',
+        `${zone}:/zone:ro`,
+        '--unsetenv',
+        'container',
+        '--oom-score-adj',
+        '100',
+      ],
+      'df -k /dev/shm | tail -1 | awk "{print \\$2}"; cat /proc/sys/net/ipv4/ip_forward; id -G; touch /tmp/f; stat -c %a /tmp/f; ' +
+        'cmp /etc/localtime /zone && echo same-zone; env | grep -c ^container=; cat /proc/self/oom_score_adj',
     );
     assert.deepEqual(out.trim().split('\n'), ['32768', '1', '0 10 65534', '600', 'same-zone', '0', '100']);
   });
 
   it('cgroup v1 files: --memory-swap, --memory-reservation, --cpu-shares, --cpu-quota/--cpu-period, --cpuset-cpus, --oom-kill-disable', async () => {
     const out = await sh(
-      ['-m', '100m', '--memory-swap', '200m', '--memory-reservation', '50m', '--cpu-shares', '512', '--cpu-period', '50000', '--cpu-quota', '25000', '--cpuset-cpus', '0', '--oom-kill-disable'],
+      [
+        '-m',
+        '100m',
+        '--memory-swap',
+        '200m',
+        '--memory-reservation',
+        '50m',
+        '--cpu-shares',
+        '512',
+        '--cpu-period',
+        '50000',
+        '--cpu-quota',
+        '25000',
+        '--cpuset-cpus',
+        '0',
+        '--oom-kill-disable',
+      ],
       'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes memory/memory.memsw.limit_in_bytes memory/memory.soft_limit_in_bytes cpu/cpu.shares cpu/cpu.cfs_period_us cpu/cpu.cfs_quota_us cpuset/cpuset.cpus; grep oom_kill_disable memory/memory.oom_control',
     );
     assert.deepEqual(out.trim().split('\n'), ['104857600', '209715200', '52428800', '512', '50000', '25000', '0', 'oom_kill_disable 1']);
@@ -37,11 +71,14 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
   });
 
   it('--device makes the node and allows it in the device cgroup with its permissions; --device-cgroup-rule adds a rule', async () => {
-    const out = await sh(['--device', '/dev/kmsg:/dev/mykmsg:r', '--device-cgroup-rule', 'c 13:* rwm'], 'ls -l /dev/mykmsg | cut -c1; grep -E "^c (1:11|13:\\*) " /sys/fs/cgroup/devices/devices.list');
+    const out = await sh(
+      ['--device', '/dev/kmsg:/dev/mykmsg:r', '--device-cgroup-rule', 'c 13:* rwm'],
+      'ls -l /dev/mykmsg | cut -c1; grep -E "^c (1:11|13:\\*) " /sys/fs/cgroup/devices/devices.list',
+    );
     assert.deepEqual(out.trim().split('\n'), ['c', 'c 1:11 r', 'c 13:* rwm']);
   });
 
-  it('--pid host sees the host\'s processes; --uts host its hostname', async () => {
+  it("--pid host sees the host's processes; --uts host its hostname", async () => {
     const out = await sh(['--pid', 'host', '--uts', 'host'], `test -d /proc/${process.pid} && echo host-pids; hostname`);
     const { hostname } = await import('node:os');
     assert.deepEqual(out.trim().split('\n'), ['host-pids', hostname()]);
@@ -51,24 +88,35 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal((await sh([], `test -d /proc/${process.pid} && echo host-pids || echo own`)).trim(), 'own');
   });
 
-  it('--ipc host and --cgroupns host share the host\'s namespaces; --personality LINUX32 reports i686', async () => {
+  it("--ipc host and --cgroupns host share the host's namespaces; --personality LINUX32 reports i686", async () => {
     const { readlinkSync } = await import('node:fs');
-    const out = await sh(['--ipc', 'host', '--cgroupns', 'host', '--personality', 'LINUX32'], 'readlink /proc/self/ns/ipc; grep -c ":/berth/berth-" /proc/self/cgroup | grep -qv "^0$" && echo host-cgroupns; uname -m');
+    const out = await sh(
+      ['--ipc', 'host', '--cgroupns', 'host', '--personality', 'LINUX32'],
+      'readlink /proc/self/ns/ipc; grep -c ":/berth/berth-" /proc/self/cgroup | grep -qv "^0$" && echo host-cgroupns; uname -m',
+    );
     assert.deepEqual(out.trim().split('\n'), [readlinkSync('/proc/self/ns/ipc'), 'host-cgroupns', 'i686']);
     const own = await sh([], 'readlink /proc/self/ns/ipc; grep -c ":/berth/berth-" /proc/self/cgroup || true');
     assert.notEqual(own.split('\n')[0], readlinkSync('/proc/self/ns/ipc'));
     assert.equal(own.split('\n')[1], '0');
   });
 
-  it('--http-proxy passes the host\'s proxy variables unless false; --image-volume tmpfs and ignore', async () => {
+  it("--http-proxy passes the host's proxy variables unless false; --image-volume tmpfs and ignore", async () => {
     const withProxy = { env: { ...process.env, http_proxy: 'http://proxy.invalid:3128' } };
-    assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout, 'http://proxy.invalid:3128\n');
-    assert.equal((await env.ok(['run', '--rm', '--network', 'none', '--http-proxy=false', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout, 'none\n');
+    assert.equal(
+      (await env.ok(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout,
+      'http://proxy.invalid:3128\n',
+    );
+    assert.equal(
+      (await env.ok(['run', '--rm', '--network', 'none', '--http-proxy=false', 'busybox', 'sh', '-c', 'echo ${http_proxy-none}'], withProxy)).stdout,
+      'none\n',
+    );
     await env.ok(['run', '--name', 'volbase', '--network', 'none', 'busybox', 'true']);
     const base = 'volbase';
     await env.ok(['commit', '-q', '--change', 'VOLUME /vol', base, 'withvol']);
     await env.ok(['rm', base]);
-    const inWithvol = async (mode: string) => (await env.ok(['run', '--rm', '--network', 'none', '--image-volume', mode, 'withvol', 'sh', '-c', 'grep " /vol " /proc/self/mountinfo || echo none'])).stdout;
+    const inWithvol = async (mode: string) =>
+      (await env.ok(['run', '--rm', '--network', 'none', '--image-volume', mode, 'withvol', 'sh', '-c', 'grep " /vol " /proc/self/mountinfo || echo none']))
+        .stdout;
     assert.match(await inWithvol('tmpfs'), / - tmpfs /);
     assert.equal(await inWithvol('ignore'), 'none\n');
     assert.doesNotMatch(await inWithvol('bind'), / - tmpfs |^none$/m);
@@ -77,11 +125,16 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
 
   it('--device-read-bps and --device-write-iops throttle a block device in the blkio cgroup', async () => {
     const { statSync, readdirSync } = await import('node:fs');
-    const disk = readdirSync('/dev').map((d) => `/dev/${d}`).find((p) => statSync(p).isBlockDevice() && /^\/dev\/(vd|sd|nvme|xvd)[a-z0-9]+$/.test(p));
+    const disk = readdirSync('/dev')
+      .map((d) => `/dev/${d}`)
+      .find((p) => statSync(p).isBlockDevice() && /^\/dev\/(vd|sd|nvme|xvd)[a-z0-9]+$/.test(p));
     if (!disk) return;
     const rdev = statSync(disk).rdev;
     const numbers = `${(rdev >> 8) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
-    const out = await sh(['--device-read-bps', `${disk}:1mb`, '--device-write-iops', `${disk}:100`], 'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device');
+    const out = await sh(
+      ['--device-read-bps', `${disk}:1mb`, '--device-write-iops', `${disk}:100`],
+      'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_iops_device',
+    );
     assert.deepEqual(out.trim().split('\n'), [`${numbers} 1048576`, `${numbers} 100`]);
     const notBlock = await env.berth(['run', '--rm', '--device-read-bps', '/dev/null:1mb', 'busybox', 'true']);
     assert.equal(notBlock.code, 125);
@@ -99,7 +152,7 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     await env.ok(['rm', 'cid1']);
   });
 
-  it('--volumes-from mounts the other container\'s volumes, ro when asked', async () => {
+  it("--volumes-from mounts the other container's volumes, ro when asked", async () => {
     await env.ok(['run', '--name', 'vsrc', '--network', 'none', '-v', 'flagvol:/data', 'busybox', 'sh', '-c', 'echo hi > /data/f']);
     assert.equal(await sh(['--volumes-from', 'vsrc'], 'cat /data/f'), 'hi\n');
     const ro = await env.berth(['run', '--rm', '--network', 'none', '--volumes-from', 'vsrc:ro', 'busybox', 'sh', '-c', 'touch /data/g']);
@@ -117,7 +170,7 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal((await env.berth(['image', 'exists', 'busybox'])).code, 0);
   });
 
-  it('--read-only-tmpfs=false leaves /tmp read-only; --no-hosts leaves the image\'s /etc/hosts', async () => {
+  it("--read-only-tmpfs=false leaves /tmp read-only; --no-hosts leaves the image's /etc/hosts", async () => {
     const r = await env.berth(['run', '--rm', '--network', 'none', '--read-only', '--read-only-tmpfs=false', 'busybox', 'touch', '/tmp/x']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Read-only file system/);
@@ -128,11 +181,24 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
   });
 
   it('--env-host, --env-merge, --unsetenv-all and --label-file', async () => {
-    const out = (await env.ok(['run', '--rm', '--network', 'none', '--env-host', '--env-merge', 'PATH=${PATH}:/extra', 'busybox', 'sh', '-c', 'echo $FLAGS_TEST_VAR; echo $PATH'], { env: { ...process.env, FLAGS_TEST_VAR: 'from-host' } })).stdout;
+    const out = (
+      await env.ok(
+        ['run', '--rm', '--network', 'none', '--env-host', '--env-merge', 'PATH=${PATH}:/extra', 'busybox', 'sh', '-c', 'echo $FLAGS_TEST_VAR; echo $PATH'],
+        { env: { ...process.env, FLAGS_TEST_VAR: 'from-host' } },
+      )
+    ).stdout;
     const [fromHost, path] = out.trim().split('\n');
     assert.equal(fromHost, 'from-host');
     assert.match(path!, /:\/extra$/);
-    assert.equal((await env.ok(['run', '--rm', '--network', 'none', '--unsetenv-all', '-e', 'ONLY=1', 'busybox', '/bin/busybox', 'env'])).stdout.trim().split('\n').filter((l) => !l.startsWith('HOSTNAME=')).sort().join(' '), 'HOME=/root ONLY=1');
+    assert.equal(
+      (await env.ok(['run', '--rm', '--network', 'none', '--unsetenv-all', '-e', 'ONLY=1', 'busybox', '/bin/busybox', 'env'])).stdout
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('HOSTNAME='))
+        .sort()
+        .join(' '),
+      'HOME=/root ONLY=1',
+    );
     const labels = join(env.dir, 'labels');
     writeFileSync(labels, '# comment\na=1\nb=2\n');
     await env.ok(['create', '--name', 'lbl', '--label-file', labels, '-l', 'b=3', 'busybox', 'true']);
@@ -141,14 +207,58 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
   });
 
   it('inspect shows the settings where podman does', async () => {
-    await env.ok(['create', '--name', 'insp', '-m', '100m', '--cpu-shares', '512', '--umask', '077', '--tz', 'UTC', '--group-add', '10', '--pid', 'host', '--shm-size', '32m', '--oom-score-adj', '100', '--sysctl', 'net.ipv4.ip_forward=1', '--device', '/dev/null:/dev/mynull:rw', 'busybox', 'true']);
+    await env.ok([
+      'create',
+      '--name',
+      'insp',
+      '-m',
+      '100m',
+      '--cpu-shares',
+      '512',
+      '--umask',
+      '077',
+      '--tz',
+      'UTC',
+      '--group-add',
+      '10',
+      '--pid',
+      'host',
+      '--shm-size',
+      '32m',
+      '--oom-score-adj',
+      '100',
+      '--sysctl',
+      'net.ipv4.ip_forward=1',
+      '--device',
+      '/dev/null:/dev/mynull:rw',
+      'busybox',
+      'true',
+    ]);
     const i = await inspect(env, 'insp');
     assert.equal(i['Config'].Umask, '0077');
     assert.equal(i['Config'].Timezone, 'UTC');
     const h = i['HostConfig'];
     assert.deepEqual(
-      { CpuShares: h.CpuShares, MemorySwap: h.MemorySwap, ShmSize: h.ShmSize, GroupAdd: h.GroupAdd, PidMode: h.PidMode, OomScoreAdj: h.OomScoreAdj, Sysctls: h.Sysctls, Devices: h.Devices },
-      { CpuShares: 512, MemorySwap: 209715200, ShmSize: 33554432, GroupAdd: ['10'], PidMode: 'host', OomScoreAdj: 100, Sysctls: { 'net.ipv4.ip_forward': '1' }, Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' }] },
+      {
+        CpuShares: h.CpuShares,
+        MemorySwap: h.MemorySwap,
+        ShmSize: h.ShmSize,
+        GroupAdd: h.GroupAdd,
+        PidMode: h.PidMode,
+        OomScoreAdj: h.OomScoreAdj,
+        Sysctls: h.Sysctls,
+        Devices: h.Devices,
+      },
+      {
+        CpuShares: 512,
+        MemorySwap: 209715200,
+        ShmSize: 33554432,
+        GroupAdd: ['10'],
+        PidMode: 'host',
+        OomScoreAdj: 100,
+        Sysctls: { 'net.ipv4.ip_forward': '1' },
+        Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' }],
+      },
     );
     await env.ok(['rm', 'insp']);
   });

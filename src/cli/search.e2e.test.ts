@@ -5,7 +5,7 @@ import { berth, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
 
 /** `search` against the CNCF registry's catalog, beside what podman finds there. */
-describe('search: a registry\'s catalog and tags', { timeout: 180_000 }, () => {
+describe("search: a registry's catalog and tags", { timeout: 180_000 }, () => {
   const tmp = tempDir();
   const root = join(tmp.path, 'store');
   let reg: Registry;
@@ -32,7 +32,14 @@ describe('search: a registry\'s catalog and tags', { timeout: 180_000 }, () => {
     const podman = await ok('podman', ['search', '--tls-verify=false', `${reg.host}/`]);
     assert.equal(all.stdout, podman.stdout);
     const team = await search(`${reg.host}/team`);
-    assert.deepEqual(team.stdout.trim().split('\n').slice(1).map((l) => l.trim()), [`${reg.host}/team/app`, `${reg.host}/team/web`]);
+    assert.deepEqual(
+      team.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim()),
+      [`${reg.host}/team/app`, `${reg.host}/team/web`],
+    );
     assert.equal((await search('--limit', '1', '--format', '{{.Name}}', `${reg.host}/team`)).stdout, `${reg.host}/team/app\n`);
     const json = JSON.parse((await search('--format', 'json', `${reg.host}/other`)).stdout) as object[];
     assert.deepEqual(json, [{ Index: reg.host, Name: `${reg.host}/other`, Description: '', Stars: 0, Official: '', Automated: '', Tag: '' }]);
@@ -40,14 +47,17 @@ describe('search: a registry\'s catalog and tags', { timeout: 180_000 }, () => {
     assert.deepEqual([none.code, none.stdout], [0, '']);
   });
 
-  it('lists a repository\'s tags with --list-tags', async () => {
+  it("lists a repository's tags with --list-tags", async () => {
     const tags = await search('--list-tags', `${reg.host}/team/app`);
     assert.equal(tags.code, 0, tags.stderr);
     const podman = await ok('podman', ['search', '--tls-verify=false', '--list-tags', `${reg.host}/team/app`]);
     assert.equal(tags.stdout, podman.stdout);
     // In the registry's own order, as podman prints them.
     const listed = JSON.parse((await search('--list-tags', '--format', 'json', `${reg.host}/team/app`)).stdout) as { Name: string; Tags: string[] }[];
-    assert.deepEqual(listed.map((l) => ({ ...l, Tags: [...l.Tags].sort() })), [{ Name: `${reg.host}/team/app`, Tags: ['1', '2'] }]);
+    assert.deepEqual(
+      listed.map((l) => ({ ...l, Tags: [...l.Tags].sort() })),
+      [{ Name: `${reg.host}/team/app`, Tags: ['1', '2'] }],
+    );
     const missing = await search('--list-tags', `${reg.host}/nosuch`);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /^Error: .*nosuch/m);

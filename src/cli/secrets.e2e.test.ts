@@ -38,7 +38,11 @@ describe('berth secret and run --secret', { timeout: 300_000 }, () => {
     assert.match(ls.stdout, /^ID\s+NAME\s+DRIVER\s+CREATED\s+UPDATED\n/);
     assert.equal((await env.ok(['secret', 'ls', '--filter', 'name=two', '--format', '{{.Name}} {{.Driver}}'])).stdout, 'two file\n');
     assert.equal((await env.ok(['secret', 'ls', '-q', '--filter', 'name=one'])).stdout, `${replaced}\n`);
-    const inspect = JSON.parse((await env.ok(['secret', 'inspect', 'one'])).stdout) as { ID: string; Spec: { Name: string; Labels: Record<string, string> }; SecretData?: string }[];
+    const inspect = JSON.parse((await env.ok(['secret', 'inspect', 'one'])).stdout) as {
+      ID: string;
+      Spec: { Name: string; Labels: Record<string, string> };
+      SecretData?: string;
+    }[];
     assert.equal(inspect[0]!.ID, replaced);
     assert.deepEqual(inspect[0]!.Spec.Labels, {});
     assert.equal(inspect[0]!.SecretData, undefined);
@@ -63,7 +67,17 @@ describe('berth secret and run --secret', { timeout: 300_000 }, () => {
     const write = await env.berth(['run', '--rm', '--secret', 'S', ...NONE, 'busybox', 'sh', '-c', 'echo x > /run/secrets/S']);
     assert.notEqual(write.code, 0);
     assert.match(write.stderr, /Read-only file system/);
-    const owned = await env.ok(['run', '--rm', '--secret', 'S,target=/etc/key,mode=0400,uid=5,gid=6', ...NONE, 'busybox', 'sh', '-c', 'stat -c "%a %u %g" /etc/key; cat /etc/key']);
+    const owned = await env.ok([
+      'run',
+      '--rm',
+      '--secret',
+      'S,target=/etc/key,mode=0400,uid=5,gid=6',
+      ...NONE,
+      'busybox',
+      'sh',
+      '-c',
+      'stat -c "%a %u %g" /etc/key; cat /etc/key',
+    ]);
     assert.equal(owned.stdout, `400 5 6\n${CONTENT}`);
     assert.equal((await env.ok(['run', '--rm', '--secret', 'S,target=renamed', ...NONE, 'busybox', 'cat', '/run/secrets/renamed'])).stdout, CONTENT);
     assert.equal((await env.ok(['run', '--rm', '--secret', 'S,type=env', ...NONE, 'busybox', 'sh', '-c', 'echo "$S"'])).stdout, `${CONTENT}\n`);
@@ -81,7 +95,20 @@ describe('berth secret and run --secret', { timeout: 300_000 }, () => {
 
   it('a container keeps its copy after the secret is removed; inspect shows no env secret; commit does not capture it', async () => {
     await env.ok(['secret', 'create', 'C', file]);
-    await env.ok(['create', '--name', 'holder', '--secret', 'C', '--secret', 'C,type=env,target=CVAR', ...NONE, 'busybox', 'sh', '-c', 'cat /run/secrets/C; echo; echo "$CVAR"; echo made > /newfile']);
+    await env.ok([
+      'create',
+      '--name',
+      'holder',
+      '--secret',
+      'C',
+      '--secret',
+      'C,type=env,target=CVAR',
+      ...NONE,
+      'busybox',
+      'sh',
+      '-c',
+      'cat /run/secrets/C; echo; echo "$CVAR"; echo made > /newfile',
+    ]);
     await env.ok(['secret', 'rm', 'C']);
     assert.equal((await env.ok(['start', '-a', 'holder'])).stdout, `${CONTENT}\n${CONTENT}\n`);
     assert.doesNotMatch((await env.ok(['inspect', 'holder'])).stdout, new RegExp(CONTENT));

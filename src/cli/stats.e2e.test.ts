@@ -17,7 +17,7 @@ describe('stats', { timeout: 180_000 }, () => {
   });
   after(() => env?.cleanup());
 
-  it('--no-stream prints one sample in podman\'s table', async () => {
+  it("--no-stream prints one sample in podman's table", async () => {
     const r = await env.ok(['stats', '--no-stream']);
     const lines = r.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 2, r.stdout);
@@ -25,7 +25,7 @@ describe('stats', { timeout: 180_000 }, () => {
     assert.match(lines[1]!, /^[0-9a-f]{12}\s+busy\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\d+\.\d\d%\s+\S+ \/ \S+\s+\S+ \/ \S+\s+1\s+\S+\s+\d+\.\d\d%$/);
   });
 
-  it('--format json uses podman\'s keys; a template its fields', async () => {
+  it("--format json uses podman's keys; a template its fields", async () => {
     const r = await env.ok(['stats', '--no-stream', '--format', 'json', 'busy']);
     const rows = JSON.parse(r.stdout) as Record<string, string>[];
     assert.deepEqual(Object.keys(rows[0]!), ['id', 'name', 'cpu_time', 'cpu_percent', 'avg_cpu', 'mem_usage', 'mem_percent', 'net_io', 'block_io', 'pids']);
@@ -69,7 +69,10 @@ describe('stats', { timeout: 180_000 }, () => {
     assert.equal(zero.stderr, 'Error: invalid interval, must be a positive number greater zero\n');
     const missing = await env.berth(['stats', '--no-stream', 'nonesuch']);
     assert.equal(missing.code, 125);
-    assert.equal(missing.stderr, 'Error: unable to get list of containers: unable to look up container nonesuch: no container with name or ID "nonesuch" found: no such container\n');
+    assert.equal(
+      missing.stderr,
+      'Error: unable to get list of containers: unable to look up container nonesuch: no container with name or ID "nonesuch" found: no such container\n',
+    );
   });
 
   it('-a shows stopped containers too, with zeroes', async () => {

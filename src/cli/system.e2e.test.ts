@@ -20,12 +20,14 @@ describe('info, system df and the exists commands, with real containers and volu
     // One running container with a volume, one stopped one, and a volume nothing mounts (6 bytes in it).
     await env.ok(['run', '-d', '--name', 'up', ...NONE, '-v', 'used:/data', 'busybox', 'sleep', '300']);
     await env.ok(['create', '--name', 'down', ...NONE, 'busybox', 'true']);
-    const unused = JSON.parse((await env.ok(['volume', 'create', 'unused']).then(() => env.ok(['volume', 'inspect', 'unused']))).stdout) as { Mountpoint: string }[];
+    const unused = JSON.parse((await env.ok(['volume', 'create', 'unused']).then(() => env.ok(['volume', 'inspect', 'unused']))).stdout) as {
+      Mountpoint: string;
+    }[];
     writeFileSync(join(unused[0]!.Mountpoint, 'file'), 'hello\n');
   });
   after(() => env?.cleanup());
 
-  it('info prints podman\'s YAML layout with the containers and images counted', async () => {
+  it("info prints podman's YAML layout with the containers and images counted", async () => {
     const r = await env.berth(['info']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
@@ -36,7 +38,7 @@ describe('info, system df and the exists commands, with real containers and volu
     assert.match(r.stdout, /\nversion:\n {2}APIVersion: /);
   });
 
-  it('info --format takes podman\'s Go field names; json its JSON names', async () => {
+  it("info --format takes podman's Go field names; json its JSON names", async () => {
     const field = async (template: string) => (await env.ok(['info', '--format', template])).stdout;
     const runtime = (await field('{{.Host.OCIRuntime.Path}}')).trim();
     assert.ok(existsSync(runtime) && /\/(crun|runc)$/.test(runtime), runtime);
@@ -52,18 +54,27 @@ describe('info, system df and the exists commands, with real containers and volu
     assert.match(await field('{{json .Store.ContainerStore}}'), /^\{"number":2,"paused":0,"running":1,"stopped":1\}\n$/);
   });
 
-  it('info\'s JSON names are podman\'s', { skip: !hasCommand('podman') && 'podman is not installed' }, async () => {
+  it("info's JSON names are podman's", { skip: !hasCommand('podman') && 'podman is not installed' }, async () => {
     const ours = keyPaths(JSON.parse((await env.ok(['info', '--format', 'json'])).stdout));
     const theirs = await run('podman', [...podmanArgs(env.dir), 'info', '--format', 'json']);
     assert.equal(theirs.code, 0, theirs.stderr);
     const known = new Set(keyPaths(JSON.parse(theirs.stdout)));
     // The map-valued fields' keys are data, and berth's own version fields are berth's.
     const berthOnly = (p: string) => p.startsWith('registries.') || p === 'version.NodeVersion';
-    assert.deepEqual(ours.filter((p) => !known.has(p) && !berthOnly(p)), []);
+    assert.deepEqual(
+      ours.filter((p) => !known.has(p) && !berthOnly(p)),
+      [],
+    );
   });
 
   it('system df counts containers and volumes, what is active and what a prune would free', async () => {
-    const rows = JSON.parse((await env.ok(['system', 'df', '--format', 'json'])).stdout) as { Type: string; Total: number; Active: number; RawSize: number; RawReclaimable: number }[];
+    const rows = JSON.parse((await env.ok(['system', 'df', '--format', 'json'])).stdout) as {
+      Type: string;
+      Total: number;
+      Active: number;
+      RawSize: number;
+      RawReclaimable: number;
+    }[];
     const byType = Object.fromEntries(rows.map((r) => [r.Type, r]));
     assert.deepEqual([byType.Images!.Total, byType.Images!.Active], [1, 1]);
     assert.equal(byType.Images!.RawReclaimable, 0, 'the only image is in use');

@@ -6,13 +6,40 @@ import { reportUsageErrorsAsPodman } from './usage-errors.js';
 /** A small tree shaped like berth's: groups, fixed and variadic arguments, flags with values. */
 function program(): Command {
   const root = new Command('berth').option('--root <dir>').enablePositionalOptions();
-  root.addCommand(new Command('ps').option('-a, --all').option('-n, --noheading').option('--format <format>').action(() => undefined));
-  root.addCommand(new Command('rename').argument('<container>').argument('<name>').action(() => undefined));
+  root.addCommand(
+    new Command('ps')
+      .option('-a, --all')
+      .option('-n, --noheading')
+      .option('--format <format>')
+      .action(() => undefined),
+  );
+  root.addCommand(
+    new Command('rename')
+      .argument('<container>')
+      .argument('<name>')
+      .action(() => undefined),
+  );
   root.addCommand(new Command('images').argument('[image]').action(() => undefined));
   root.addCommand(new Command('pull').argument('<names...>').action(() => undefined));
-  root.addCommand(new Command('kill').argument('[containers...]').option('-a, --all').option('-s, --signal <signal>').action(() => undefined));
-  root.addCommand(new Command('sync').argument('<source>').requiredOption('--src <kind>').action(() => undefined));
-  root.addCommand(new Command('inspect').argument('<names...>').addOption(new Option('-t, --type <type>').choices(['all', 'image'])).action(() => undefined));
+  root.addCommand(
+    new Command('kill')
+      .argument('[containers...]')
+      .option('-a, --all')
+      .option('-s, --signal <signal>')
+      .action(() => undefined),
+  );
+  root.addCommand(
+    new Command('sync')
+      .argument('<source>')
+      .requiredOption('--src <kind>')
+      .action(() => undefined),
+  );
+  root.addCommand(
+    new Command('inspect')
+      .argument('<names...>')
+      .addOption(new Option('-t, --type <type>').choices(['all', 'image']))
+      .action(() => undefined),
+  );
   const container = new Command('container');
   container.addCommand(new Command('ps').option('-a, --all').action(() => undefined));
   container.addCommand(new Command('pause').action(() => undefined));
@@ -36,14 +63,17 @@ async function usage(...argv: string[]): Promise<string> {
   return out;
 }
 
-describe('usage errors in podman\'s (cobra\'s) words', { timeout: 10_000 }, () => {
+describe("usage errors in podman's (cobra's) words", { timeout: 10_000 }, () => {
   test('unknown flags, long and short, name the command to ask for help', async () => {
     assert.equal(await usage('--x'), "Error: unknown flag: --x\nSee 'berth --help'\n");
     assert.equal(await usage('ps', '--x'), "Error: unknown flag: --x\nSee 'berth ps --help'\n");
     assert.equal(await usage('ps', '--x=1'), "Error: unknown flag: --x\nSee 'berth ps --help'\n");
     assert.equal(await usage('ps', '-X'), "Error: unknown shorthand flag: 'X' in -X\nSee 'berth ps --help'\n");
     assert.equal(await usage('container', 'ps', '--bogus'), "Error: unknown flag: --bogus\nSee 'berth container ps --help'\n");
-    assert.equal(await usage('ps', '--noheading=maybe'), "Error: invalid argument \"maybe\" for \"--noheading\" flag: the flag takes no value\nSee 'berth ps --help'\n");
+    assert.equal(
+      await usage('ps', '--noheading=maybe'),
+      'Error: invalid argument "maybe" for "--noheading" flag: the flag takes no value\nSee \'berth ps --help\'\n',
+    );
   });
 
   test('a flag without its value, as it was typed', async () => {
@@ -59,7 +89,10 @@ describe('usage errors in podman\'s (cobra\'s) words', { timeout: 10_000 }, () =
     // cobra reads the flags first: a bad flag after an unknown word is what it reports.
     assert.equal(await usage('bad', '--invalid'), "Error: unknown flag: --invalid\nSee 'berth --help'\n");
     assert.equal(await usage('bad', '--root', 'x'), "Error: unrecognized command `berth bad`\nTry 'berth --help' for more information\n");
-    assert.equal(await usage('contaner'), "Error: unrecognized command `berth contaner`\n\nDid you mean this?\n\tcontainer\n\nTry 'berth --help' for more information\n");
+    assert.equal(
+      await usage('contaner'),
+      "Error: unrecognized command `berth contaner`\n\nDid you mean this?\n\tcontainer\n\nTry 'berth --help' for more information\n",
+    );
   });
 
   test('a group without its command', async () => {
@@ -67,7 +100,7 @@ describe('usage errors in podman\'s (cobra\'s) words', { timeout: 10_000 }, () =
     assert.equal(await usage(), "Error: missing command 'berth COMMAND'\n");
   });
 
-  test('the number of arguments, as cobra\'s validators say it', async () => {
+  test("the number of arguments, as cobra's validators say it", async () => {
     assert.equal(await usage('images', 'a', 'b'), 'Error: accepts at most 1 arg(s), received 2\n');
     assert.equal(await usage('rename', 'a'), 'Error: accepts 2 arg(s), received 1\n');
     assert.equal(await usage('rename', 'a', 'b', 'c'), 'Error: accepts 2 arg(s), received 3\n');
@@ -77,7 +110,10 @@ describe('usage errors in podman\'s (cobra\'s) words', { timeout: 10_000 }, () =
   });
 
   test('bad choices and required flags', async () => {
-    assert.equal(await usage('inspect', '--type', 'x', 'a'), "Error: invalid argument \"x\" for \"--type\" flag: allowed choices are all, image\nSee 'berth inspect --help'\n");
+    assert.equal(
+      await usage('inspect', '--type', 'x', 'a'),
+      'Error: invalid argument "x" for "--type" flag: allowed choices are all, image\nSee \'berth inspect --help\'\n',
+    );
     assert.equal(await usage('sync', 'a'), 'Error: required flag(s) "src" not set\n');
   });
 

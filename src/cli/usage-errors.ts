@@ -49,7 +49,10 @@ function typedFlag(option: Option | undefined, argv: string[]): string {
 function suggestions(message: string): string {
   const m = /\(Did you mean (?:one of )?(.+)\?\)/.exec(message);
   if (!m) return '';
-  return `\n\nDid you mean this?\n${m[1]!.split(', ').map((s) => `\t${s}\n`).join('')}`;
+  return `\n\nDid you mean this?\n${m[1]!
+    .split(', ')
+    .map((s) => `\t${s}\n`)
+    .join('')}`;
 }
 
 /**
@@ -65,8 +68,11 @@ export function usageErrorText(err: CommanderError, cmd: Command, argv: string[]
       const [name = '', ...value] = flag.split('=');
       // `--noheading=x`: commander gives a boolean flag no value, where cobra would parse one.
       const known = value.length > 0 && cmd.options.some((o) => o.long === name);
-      const what = known ? `invalid argument "${value.join('=')}" for "${name}" flag: the flag takes no value`
-        : flag.startsWith('--') ? `unknown flag: ${name}` : `unknown shorthand flag: '${flag.charAt(1)}' in ${flag}`;
+      const what = known
+        ? `invalid argument "${value.join('=')}" for "${name}" flag: the flag takes no value`
+        : flag.startsWith('--')
+          ? `unknown flag: ${name}`
+          : `unknown shorthand flag: '${flag.charAt(1)}' in ${flag}`;
       return `Error: ${what}\n${seeHelp(cmd)}\n`;
     }
     case 'commander.optionMissingArgument': {

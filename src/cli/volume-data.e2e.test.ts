@@ -13,7 +13,18 @@ describe('volume export, import and mount; load of what is no image', { timeout:
 
   it('exports a volume as a tar and imports it into another', async () => {
     await env.ok(['volume', 'create', 'src']);
-    await env.ok(['run', '--rm', '--network', 'none', '-v', 'src:/data', 'busybox', 'sh', '-c', 'echo hello > /data/test; mkdir /data/d; echo deep > /data/d/f']);
+    await env.ok([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      'src:/data',
+      'busybox',
+      'sh',
+      '-c',
+      'echo hello > /data/test; mkdir /data/d; echo deep > /data/d/f',
+    ]);
     const tarFile = join(env.dir, 'vol.tar');
     await env.ok(['volume', 'export', 'src', '--output', tarFile]);
     const listed = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();

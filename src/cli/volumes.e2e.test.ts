@@ -13,7 +13,12 @@ describe('volumes and mounts', () => {
 
   it('a named volume is made on first use, copied up from the image, and outlives rm', async () => {
     await env.ok(['run', '--name', 'writer', ...NONE, '-v', 'etcvol:/etc', 'busybox', 'sh', '-c', 'echo kept > /etc/note']);
-    const inspect = JSON.parse((await env.ok(['volume', 'inspect', 'etcvol'])).stdout) as { Name: string; Mountpoint: string; UsedBy: string[]; NeedsCopyUp: boolean }[];
+    const inspect = JSON.parse((await env.ok(['volume', 'inspect', 'etcvol'])).stdout) as {
+      Name: string;
+      Mountpoint: string;
+      UsedBy: string[];
+      NeedsCopyUp: boolean;
+    }[];
     assert.equal(inspect[0]!.Name, 'etcvol');
     assert.equal(inspect[0]!.NeedsCopyUp, false);
     // The image's /etc came along (docker's copy-up), and the container's write landed in the volume.
@@ -73,7 +78,20 @@ describe('volumes and mounts', () => {
   });
 
   it('--tmpfs and --mount type=tmpfs give writable tmpfs mounts', async () => {
-    const r = await env.ok(['run', '--rm', ...NONE, '--read-only', '--tmpfs', '/scratch:size=1m', '--mount', 'type=tmpfs,dst=/other', 'busybox', 'sh', '-c', 'echo a > /scratch/f && echo b > /other/f && grep -E " /(scratch|other) " /proc/mounts']);
+    const r = await env.ok([
+      'run',
+      '--rm',
+      ...NONE,
+      '--read-only',
+      '--tmpfs',
+      '/scratch:size=1m',
+      '--mount',
+      'type=tmpfs,dst=/other',
+      'busybox',
+      'sh',
+      '-c',
+      'echo a > /scratch/f && echo b > /other/f && grep -E " /(scratch|other) " /proc/mounts',
+    ]);
     assert.match(r.stdout, /tmpfs \/scratch tmpfs rw,nosuid,nodev,noexec.*size=1024k/);
     assert.match(r.stdout, /tmpfs \/other tmpfs /);
   });
@@ -83,7 +101,12 @@ describe('volumes and mounts', () => {
     await env.ok(['commit', '-q', '--change', 'VOLUME /data', 'seed', 'withvol']);
     await env.ok(['rm', 'seed']);
     await env.ok(['run', '--name', 'user', ...NONE, 'withvol', 'sh', '-c', 'cat /data/file; echo more >> /data/file']);
-    const mounts = JSON.parse((await env.ok(['container', 'inspect', '--format', '{{json .Mounts}}', 'user'])).stdout) as { Type: string; Name: string; Destination: string; Source: string }[];
+    const mounts = JSON.parse((await env.ok(['container', 'inspect', '--format', '{{json .Mounts}}', 'user'])).stdout) as {
+      Type: string;
+      Name: string;
+      Destination: string;
+      Source: string;
+    }[];
     const vol = mounts.find((m) => m.Destination === '/data');
     assert.equal(vol?.Type, 'volume');
     assert.equal(readFileSync(join(vol!.Source, 'file'), 'utf8'), 'seeded\nmore\n');

@@ -41,7 +41,11 @@ function run(helper: string, action: 'get' | 'store' | 'erase', input: string, e
     child.stdin.on('error', () => {}); // a helper that exits without reading stdin is judged by its exit code
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
-        reject(new BerthError('USAGE', `credential helper ${program} not found in $PATH (install it or remove it from credHelpers/credsStore/credential-helpers)`, { cause: e }));
+        reject(
+          new BerthError('USAGE', `credential helper ${program} not found in $PATH (install it or remove it from credHelpers/credsStore/credential-helpers)`, {
+            cause: e,
+          }),
+        );
       } else {
         reject(new BerthError('IO', `running credential helper ${program}: ${e.message}`, { cause: e }));
       }

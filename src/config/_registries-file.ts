@@ -106,7 +106,15 @@ class Fields {
   }
 }
 
-const V2_KEYS = ['registry', 'unqualified-search-registries', 'credential-helpers', 'short-name-mode', 'additional-layer-store-auth-helper', 'aliases', 'registries'];
+const V2_KEYS = [
+  'registry',
+  'unqualified-search-registries',
+  'credential-helpers',
+  'short-name-mode',
+  'additional-layer-store-auth-helper',
+  'aliases',
+  'registries',
+];
 const REGISTRY_KEYS = ['prefix', 'location', 'insecure', 'blocked', 'mirror-by-digest-only', 'mirror', 'pull-from-mirror'];
 const MIRROR_KEYS = ['location', 'insecure', 'pull-from-mirror'];
 
@@ -177,8 +185,10 @@ function postProcess(raw: RawRegistry[]): Registry[] {
   }
   for (const reg of raw) {
     for (const other of byKey.get(reg.location === '' ? reg.prefix : reg.location)!) {
-      if (reg.insecure !== other.insecure) throw new BerthError('USAGE', `registry '${reg.location}' is defined multiple times with conflicting 'insecure' setting`);
-      if (reg.blocked !== other.blocked) throw new BerthError('USAGE', `registry '${reg.location}' is defined multiple times with conflicting 'blocked' setting`);
+      if (reg.insecure !== other.insecure)
+        throw new BerthError('USAGE', `registry '${reg.location}' is defined multiple times with conflicting 'insecure' setting`);
+      if (reg.blocked !== other.blocked)
+        throw new BerthError('USAGE', `registry '${reg.location}' is defined multiple times with conflicting 'blocked' setting`);
     }
   }
   // The first of several registries with one prefix wins (later ones could never match); sorted by prefix.
@@ -186,7 +196,10 @@ function postProcess(raw: RawRegistry[]): Registry[] {
   for (const { rawPullFromMirror: _, ...reg } of raw) {
     if (!unique.has(reg.prefix)) unique.set(reg.prefix, reg);
     if (reg.prefix.startsWith('*.') && /[/@:]/.test(reg.prefix)) {
-      throw new BerthError('USAGE', `Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`);
+      throw new BerthError(
+        'USAGE',
+        `Wildcarded prefix should be in the format: *.example.com. Current prefix ${JSON.stringify(reg.prefix)} is incorrectly formatted`,
+      );
     }
   }
   return sortByPrefix([...unique.values()]);
@@ -264,8 +277,13 @@ function interpret(path: string, doc: Table, forceV2: boolean): RegistriesFile {
   const additionalLayerStoreAuthHelper = f.str('additional-layer-store-auth-helper');
   if (v1) {
     if (forceV2) throw new BerthError('USAGE', 'registry must be in v2 format but is in v1');
-    const v2Set = 'registry' in doc || unqualifiedSearchRegistries !== undefined || credentialHelpers !== undefined ||
-      (modeText ?? '') !== '' || (additionalLayerStoreAuthHelper ?? '') !== '' || 'aliases' in doc;
+    const v2Set =
+      'registry' in doc ||
+      unqualifiedSearchRegistries !== undefined ||
+      credentialHelpers !== undefined ||
+      (modeText ?? '') !== '' ||
+      (additionalLayerStoreAuthHelper ?? '') !== '' ||
+      'aliases' in doc;
     if (v2Set) throw new BerthError('USAGE', 'mixing sysregistry v1/v2 is not supported');
     raw = convertV1(v1);
     unqualifiedSearchRegistries = v1.search;

@@ -88,12 +88,10 @@ describe('auth files', () => {
       { path: '/h/.docker/config.json', legacy: false },
       { path: '/h/.dockercfg', legacy: true },
     ]);
-    assert.deepEqual(authFilePaths({ home: '/h', env: { XDG_CONFIG_HOME: '/x', DOCKER_CONFIG: '/d' }, uid: 42 }).map((p) => p.path), [
-      '/run/containers/42/auth.json',
-      '/x/containers/auth.json',
-      '/d/config.json',
-      '/h/.dockercfg',
-    ]);
+    assert.deepEqual(
+      authFilePaths({ home: '/h', env: { XDG_CONFIG_HOME: '/x', DOCKER_CONFIG: '/d' }, uid: 42 }).map((p) => p.path),
+      ['/run/containers/42/auth.json', '/x/containers/auth.json', '/d/config.json', '/h/.dockercfg'],
+    );
     assert.deepEqual(authFilePaths({ home: '/h', env: { ...env, REGISTRY_AUTH_FILE: '/e.json' } }), [{ path: '/e.json', legacy: false }]);
     assert.deepEqual(authFilePaths({ home: '/h', env: { ...env, REGISTRY_AUTH_FILE: '/e.json' }, authfile: '/f.json' }), [{ path: '/f.json', legacy: false }]);
   });
@@ -113,13 +111,24 @@ describe('auth files', () => {
     symlinkSync(join(base, 'testdata/config.json'), join(home, '.docker', 'config.json'));
     const opts = { home, env: { XDG_RUNTIME_DIR: join(home, 'run'), PATH: '/nonexistent' } };
     const sources = await credentialSources('registry-no-creds.com/ns/repo', opts);
-    assert.deepEqual(sources, [{ kind: 'helper', helper: 'helper-registry', program: 'docker-credential-helper-registry', serverURL: 'registry-no-creds.com', path: join(home, '.docker', 'config.json') }]);
+    assert.deepEqual(sources, [
+      {
+        kind: 'helper',
+        helper: 'helper-registry',
+        program: 'docker-credential-helper-registry',
+        serverURL: 'registry-no-creds.com',
+        path: join(home, '.docker', 'config.json'),
+      },
+    ]);
     await assert.rejects(getCredentials('registry-no-creds.com', opts), /docker-credential-helper-registry not found in \$PATH/);
     const withPath = { ...opts, env: { ...opts.env, PATH: `${helperDir()}:${process.env['PATH']}` } };
     assert.equal(await getCredentials('registry-no-creds.com', withPath), undefined);
 
     const store = tmp();
-    writeFileSync(join(store, 'auth.json'), JSON.stringify({ auths: { 'registry-a.com': {}, 'other.com': { auth: b64('o:p') } }, credsStore: 'helper-registry' }));
+    writeFileSync(
+      join(store, 'auth.json'),
+      JSON.stringify({ auths: { 'registry-a.com': {}, 'other.com': { auth: b64('o:p') } }, credsStore: 'helper-registry' }),
+    );
     const storeOpts = { ...withPath, authfile: join(store, 'auth.json') };
     assert.deepEqual(await getCredentials('registry-a.com', storeOpts), { username: 'foo', password: 'bar', identityToken: '' });
     assert.deepEqual(await getCredentials('other.com', storeOpts), { username: 'o', password: 'p', identityToken: '' });
@@ -141,7 +150,14 @@ describe('login/logout writes', () => {
     const opts = { authfile: path, env: {} };
     assert.equal(await setCredentials('quay.io', 'u', 'p:w', opts), path);
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    writeFileSync(path, JSON.stringify({ auths: { ...JSON.parse(readFileSync(path, 'utf8')).auths, 'x.io': { auth: b64('x:y'), email: 'keep@me' } }, psFormat: 'table', credHelpers: {} }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        auths: { ...JSON.parse(readFileSync(path, 'utf8')).auths, 'x.io': { auth: b64('x:y'), email: 'keep@me' } },
+        psFormat: 'table',
+        credHelpers: {},
+      }),
+    );
     await setCredentials('quay.io/ns', 'n', 's', opts);
     const doc = JSON.parse(readFileSync(path, 'utf8'));
     assert.equal(doc.psFormat, 'table');

@@ -9,15 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeUserFile } from '../util/user-file.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import {
-  hasCredentials,
-  matchAuthFile,
-  normalizeAuthFileKey,
-  normalizeRegistry,
-  parseAuthFile,
-  serializeAuthFile,
-  type AuthFile,
-} from './_auth-file.js';
+import { hasCredentials, matchAuthFile, normalizeAuthFileKey, normalizeRegistry, parseAuthFile, serializeAuthFile, type AuthFile } from './_auth-file.js';
 import { credentialHelperErase, credentialHelperGet, credentialHelperStore, helperProgram, type Credentials } from './_credhelper.js';
 
 export { credentialHelperErase, credentialHelperGet, credentialHelperStore, helperProgram, type Credentials } from './_credhelper.js';

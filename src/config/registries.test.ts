@@ -53,7 +53,11 @@ describe('registries.conf prefix matching (sysregistriesv2-expectations.json)', 
   });
   it('parseLocation', () => {
     for (const c of cases('parseLocation', 6)) {
-      if (c.errorSubstring) assert.throws(() => parseLocation(c.input), (e: Error) => e.message.includes(c.errorSubstring));
+      if (c.errorSubstring)
+        assert.throws(
+          () => parseLocation(c.input),
+          (e: Error) => e.message.includes(c.errorSubstring),
+        );
       else if (c.expect !== undefined) assert.equal(parseLocation(c.input), c.expect);
       else assert.doesNotThrow(() => parseLocation(c.input));
     }
@@ -72,14 +76,23 @@ describe('registries.conf loading (sysregistriesv2-expectations.json)', () => {
     for (const c of cases('registryCounts', 10)) {
       const conf = await load(c.conf, c.dropinDir);
       assert.equal(conf.registries.length, c.count, c.conf);
-      if (c.locationsInOrder) assert.deepEqual(conf.registries.map((r) => r.location), c.locationsInOrder, c.conf);
+      if (c.locationsInOrder)
+        assert.deepEqual(
+          conf.registries.map((r) => r.location),
+          c.locationsInOrder,
+          c.conf,
+        );
       if (c.unqualifiedSearchRegistries) assert.deepEqual(searchRegistries(conf), c.unqualifiedSearchRegistries);
       if (c.unqualifiedSearchOrigin) assert.equal(conf.unqualifiedSearchOrigin, at(c.unqualifiedSearchOrigin));
       for (const [ref, want] of Object.entries<any>(c.findRegistry ?? {})) {
         const reg = findRegistry(conf, ref);
         assert.ok(reg, ref);
         if ('blocked' in want) assert.equal(reg.blocked, want.blocked);
-        if ('mirrors' in want) assert.deepEqual(reg.mirrors.map((m) => ({ location: m.location, insecure: m.insecure })), want.mirrors);
+        if ('mirrors' in want)
+          assert.deepEqual(
+            reg.mirrors.map((m) => ({ location: m.location, insecure: m.insecure })),
+            want.mirrors,
+          );
       }
     }
   });
@@ -141,9 +154,19 @@ describe('registries.conf loading (sysregistriesv2-expectations.json)', () => {
         const reg = findRegistry(conf, referenceName(ref));
         assert.ok(reg);
         for (const sources of [registryPullSources(reg, ref), pullSources(conf, ref)]) {
-          assert.deepEqual(sources.map((s) => s.endpoint.location), prefixes, formatReference(ref));
-          assert.deepEqual(sources.map((s) => formatReference(s.reference)), prefixes.map((p) => `${p}/${c.repo}${suffix}`));
-          assert.deepEqual(sources.map((s) => s.endpoint.insecure), insecure);
+          assert.deepEqual(
+            sources.map((s) => s.endpoint.location),
+            prefixes,
+            formatReference(ref),
+          );
+          assert.deepEqual(
+            sources.map((s) => formatReference(s.reference)),
+            prefixes.map((p) => `${p}/${c.repo}${suffix}`),
+          );
+          assert.deepEqual(
+            sources.map((s) => s.endpoint.insecure),
+            insecure,
+          );
         }
       }
     }
@@ -159,8 +182,14 @@ describe('registries.conf sources', () => {
     writeFileSync(join(dir, 'd', '10-b.conf'), '[[registry]]\nlocation = "x.example"\ninsecure = true\n');
     writeFileSync(join(dir, 'd', '20-a.conf'), 'short-name-mode = "enforcing"\n');
     writeFileSync(join(dir, 'd', '30.txt'), 'not toml at all [');
-    const conf = await loadRegistriesConf({ paths: [join(dir, 'main.conf'), join(dir, 'missing.conf'), join(dir, 'user.conf')], dropInDirs: [join(dir, 'd'), join(dir, 'nope')] });
-    assert.deepEqual(conf.sources, ['main.conf', 'user.conf', 'd/10-b.conf', 'd/20-a.conf'].map((f) => join(dir, f)));
+    const conf = await loadRegistriesConf({
+      paths: [join(dir, 'main.conf'), join(dir, 'missing.conf'), join(dir, 'user.conf')],
+      dropInDirs: [join(dir, 'd'), join(dir, 'nope')],
+    });
+    assert.deepEqual(
+      conf.sources,
+      ['main.conf', 'user.conf', 'd/10-b.conf', 'd/20-a.conf'].map((f) => join(dir, f)),
+    );
     assert.deepEqual(searchRegistries(conf), ['v1.example']);
     assert.equal(isInsecure(conf, 'x.example/foo/bar:1'), true);
     assert.equal(conf.shortNameMode, 'enforcing');
@@ -184,8 +213,14 @@ describe('registries.conf sources', () => {
       writeFileSync(p, text);
       return p;
     };
-    await assert.rejects(loadRegistriesConf({ explicit: write('[[registry]]\nlocation = "a.example"\ninsecure = "yes"\n') }), /registry\[0\]\.insecure must be a boolean/);
-    await assert.rejects(loadRegistriesConf({ explicit: write('[[registry]]\nprefix = "*.a.example/ns"\nlocation = "b.example"\n') }), /Wildcarded prefix should be in the format/);
+    await assert.rejects(
+      loadRegistriesConf({ explicit: write('[[registry]]\nlocation = "a.example"\ninsecure = "yes"\n') }),
+      /registry\[0\]\.insecure must be a boolean/,
+    );
+    await assert.rejects(
+      loadRegistriesConf({ explicit: write('[[registry]]\nprefix = "*.a.example/ns"\nlocation = "b.example"\n') }),
+      /Wildcarded prefix should be in the format/,
+    );
     await assert.rejects(loadRegistriesConf({ explicit: write('[aliases]\nimage2 = "image:1"\n') }), /validating short-name aliases/);
     const conf = await loadRegistriesConf({ explicit: write('future-key = 1\n[[registry]]\nlocation = "a.example"\nfuture = true\n') });
     assert.equal(conf.unknownKeys.length, 2);
@@ -193,8 +228,14 @@ describe('registries.conf sources', () => {
 
   it('pullSources without a [[registry]] is the reference itself; blocked registries are refused', async () => {
     const conf = await load('testdata/mirrors.conf');
-    assert.deepEqual(pullSources(conf, 'quay.io/a/b:1').map((s) => [s.endpoint.location, formatReference(s.reference)]), [['quay.io', 'quay.io/a/b:1']]);
-    assert.deepEqual(pullSources(conf, 'registry.com/image:tag').map((s) => s.endpoint.location), ['mirror-1.registry.com', 'mirror-2.registry.com', 'registry.com']);
+    assert.deepEqual(
+      pullSources(conf, 'quay.io/a/b:1').map((s) => [s.endpoint.location, formatReference(s.reference)]),
+      [['quay.io', 'quay.io/a/b:1']],
+    );
+    assert.deepEqual(
+      pullSources(conf, 'registry.com/image:tag').map((s) => s.endpoint.location),
+      ['mirror-1.registry.com', 'mirror-2.registry.com', 'registry.com'],
+    );
     assert.throws(() => pullSources(conf, 'blocked.registry.com/image:tag'), /blocked/);
   });
 });

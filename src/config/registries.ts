@@ -89,7 +89,10 @@ async function readText(path: string, required: boolean): Promise<string | undef
 async function dropIns(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => !e.isDirectory() && e.name.endsWith('.conf')).map((e) => join(dir, e.name)).sort();
+    return entries
+      .filter((e) => !e.isDirectory() && e.name.endsWith('.conf'))
+      .map((e) => join(dir, e.name))
+      .sort();
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return [];
     throw new BerthError('IO', `${dir}: reading registries.conf.d: ${(e as Error).message}`, { cause: e });
@@ -181,7 +184,9 @@ export interface PullSource {
 export function registryPullSources(registry: Registry, ref: ImageReference): PullSource[] {
   const digested = ref.digest !== undefined;
   const mirrors = registry.mirrorByDigestOnly
-    ? digested ? registry.mirrors : []
+    ? digested
+      ? registry.mirrors
+      : []
     : registry.mirrors.filter((m) => !(m.pullFromMirror === 'digest-only' && !digested) && !(m.pullFromMirror === 'tag-only' && digested));
   const primary: Endpoint = { location: registry.location, insecure: registry.insecure };
   return [...mirrors, primary].map((endpoint) => ({ endpoint, reference: rewriteReference(ref, registry.prefix, endpoint.location) }));

@@ -90,12 +90,24 @@ describe('short names (shortnames-expectations.json)', () => {
 
   it('short-name modes (upstream TestResolveWithVaryingShortNameModes)', async () => {
     const table: [string, 'disabled' | 'permissive' | 'enforcing', string, number][] = [
-      ['no-reg', 'permissive', 'repo/image', 1], ['one-reg', 'permissive', 'repo/image', 1], ['two-reg', 'permissive', 'repo/image', 1],
-      ['no-reg', 'permissive', 'doesnotexist', -1], ['one-reg', 'permissive', 'doesnotexist', 1], ['two-reg', 'permissive', 'doesnotexist', 2],
-      ['no-reg', 'disabled', 'repo/image', 1], ['one-reg', 'disabled', 'repo/image', 1], ['two-reg', 'disabled', 'repo/image', 1],
-      ['no-reg', 'disabled', 'doesnotexist', -1], ['one-reg', 'disabled', 'doesnotexist', 1], ['two-reg', 'disabled', 'doesnotexist', 2],
-      ['no-reg', 'enforcing', 'repo/image', 1], ['one-reg', 'enforcing', 'repo/image', 1], ['two-reg', 'enforcing', 'repo/image', 1],
-      ['no-reg', 'enforcing', 'doesnotexist', -1], ['one-reg', 'enforcing', 'doesnotexist', 1], ['two-reg', 'enforcing', 'doesnotexist', -1],
+      ['no-reg', 'permissive', 'repo/image', 1],
+      ['one-reg', 'permissive', 'repo/image', 1],
+      ['two-reg', 'permissive', 'repo/image', 1],
+      ['no-reg', 'permissive', 'doesnotexist', -1],
+      ['one-reg', 'permissive', 'doesnotexist', 1],
+      ['two-reg', 'permissive', 'doesnotexist', 2],
+      ['no-reg', 'disabled', 'repo/image', 1],
+      ['one-reg', 'disabled', 'repo/image', 1],
+      ['two-reg', 'disabled', 'repo/image', 1],
+      ['no-reg', 'disabled', 'doesnotexist', -1],
+      ['one-reg', 'disabled', 'doesnotexist', 1],
+      ['two-reg', 'disabled', 'doesnotexist', 2],
+      ['no-reg', 'enforcing', 'repo/image', 1],
+      ['one-reg', 'enforcing', 'repo/image', 1],
+      ['two-reg', 'enforcing', 'repo/image', 1],
+      ['no-reg', 'enforcing', 'doesnotexist', -1],
+      ['one-reg', 'enforcing', 'doesnotexist', 1],
+      ['two-reg', 'enforcing', 'doesnotexist', -1],
     ];
     for (const [file, mode, name, count] of table) {
       const conf = await load(`testdata/${file}.conf`);

@@ -100,7 +100,9 @@ function complete(registries: string[], name: string): ImageReference[] {
     try {
       return withDefaultTag(parseNormalizedNamed(`${reg}/${name}`));
     } catch (e) {
-      throw new BerthError('INVALID_REFERENCE', `creating reference with unqualified-search registry ${JSON.stringify(reg)}: ${(e as Error).message}`, { cause: e });
+      throw new BerthError('INVALID_REFERENCE', `creating reference with unqualified-search registry ${JSON.stringify(reg)}: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   });
 }
@@ -125,14 +127,25 @@ export function resolveShortName(conf: RegistriesConf, name: string, opts: Resol
   }
   const registries = conf.unqualifiedSearchRegistries;
   if (registries.length === 0) {
-    const where = conf.unqualifiedSearchOrigin ? `defined in ${JSON.stringify(conf.unqualifiedSearchOrigin)}` : 'defined (no containers-registries.conf(5) set any)';
+    const where = conf.unqualifiedSearchOrigin
+      ? `defined in ${JSON.stringify(conf.unqualifiedSearchOrigin)}`
+      : 'defined (no containers-registries.conf(5) set any)';
     throw new BerthError('USAGE', `short-name ${JSON.stringify(name)} did not resolve to an alias and no unqualified-search registries are ${where}`);
   }
-  const resolved: Resolved = { candidates: complete(registries, name), rationale: 'search', origin: conf.unqualifiedSearchOrigin, shortName, needsPrompt: false };
+  const resolved: Resolved = {
+    candidates: complete(registries, name),
+    rationale: 'search',
+    origin: conf.unqualifiedSearchOrigin,
+    shortName,
+    needsPrompt: false,
+  };
   if (mode === 'disabled' || resolved.candidates.length === 1) return resolved;
   if (opts.tty) return { ...resolved, needsPrompt: true };
   if (mode === 'enforcing') {
-    throw new BerthError('USAGE', `short-name resolution enforced but cannot prompt without a TTY: ${JSON.stringify(name)} could be ${resolved.candidates.map(formatReference).join(', ')}`);
+    throw new BerthError(
+      'USAGE',
+      `short-name resolution enforced but cannot prompt without a TTY: ${JSON.stringify(name)} could be ${resolved.candidates.map(formatReference).join(', ')}`,
+    );
   }
   return resolved;
 }

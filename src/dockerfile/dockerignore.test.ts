@@ -78,7 +78,11 @@ test('simple: exclusion ordering, "!" alone and "[" are errors', () => {
   assert.equal(tables.simple.cases.length, 11);
   for (const c of tables.simple.cases) {
     if (c.error) {
-      assert.throws(() => new PatternMatcher(c.patterns).matches(c.text), (e: unknown) => isBerthError(e, 'DOCKERFILE_INVALID'), JSON.stringify(c));
+      assert.throws(
+        () => new PatternMatcher(c.patterns).matches(c.text),
+        (e: unknown) => isBerthError(e, 'DOCKERFILE_INVALID'),
+        JSON.stringify(c),
+      );
     } else {
       assert.equal(new PatternMatcher(c.patterns).matches(c.text), c.match, JSON.stringify(c));
     }
@@ -89,7 +93,10 @@ test('cleanPatterns: empty patterns dropped, exclusions detected, bad regexps fa
   assert.equal(tables.cleanPatterns.cases.length, 7);
   for (const c of tables.cleanPatterns.cases) {
     if (c.error) {
-      assert.throws(() => new PatternMatcher(c.patterns), (e: unknown) => isBerthError(e, 'DOCKERFILE_INVALID'));
+      assert.throws(
+        () => new PatternMatcher(c.patterns),
+        (e: unknown) => isBerthError(e, 'DOCKERFILE_INVALID'),
+      );
       continue;
     }
     const m = new PatternMatcher(c.patterns);
@@ -98,7 +105,10 @@ test('cleanPatterns: empty patterns dropped, exclusions detected, bad regexps fa
     if (c.matchesOrParentMatches) {
       const { text, error } = c.matchesOrParentMatches;
       for (let i = 0; i < 2; i++) {
-        assert.throws(() => m.matchesOrParentMatches(text), (e: unknown) => isBerthError(e) && e.message.includes(error));
+        assert.throws(
+          () => m.matchesOrParentMatches(text),
+          (e: unknown) => isBerthError(e) && e.message.includes(error),
+        );
       }
     }
   }

@@ -42,11 +42,7 @@ function badPattern(pattern: string): BerthError {
   return new BerthError('DOCKERFILE_INVALID', `${BAD_PATTERN}: ${JSON.stringify(pattern)}`);
 }
 
-type Compiled =
-  | { kind: 'exact' }
-  | { kind: 'prefix'; prefix: string }
-  | { kind: 'suffix'; suffix: string }
-  | { kind: 'regexp'; regexp: RegExp };
+type Compiled = { kind: 'exact' } | { kind: 'prefix'; prefix: string } | { kind: 'suffix'; suffix: string } | { kind: 'regexp'; regexp: RegExp };
 
 class Pattern {
   readonly segments: number;

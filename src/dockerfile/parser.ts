@@ -183,9 +183,7 @@ function instructionFromLine(line: string, escapeToken: string, comments: string
     flags,
     args: parsed.args,
     json: parsed.json,
-    ...(parsed.subInstruction === undefined
-      ? {}
-      : { subInstruction: instructionFromLine(parsed.subInstruction, escapeToken, []) }),
+    ...(parsed.subInstruction === undefined ? {} : { subInstruction: instructionFromLine(parsed.subInstruction, escapeToken, []) }),
     heredocs: [],
     comments,
   };

@@ -18,25 +18,43 @@ function image(architecture: string, mediaType: string = MediaType.DockerManifes
   const docker = mediaType === MediaType.DockerManifest;
   const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(TAR)] } }));
   const layer = gzipSync(TAR);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType,
-    config: { mediaType: docker ? MediaType.DockerConfig : MediaType.OciConfig, size: config.length, digest: digestOf(config) },
-    layers: [{ mediaType: docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, size: layer.length, digest: digestOf(layer) }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      config: { mediaType: docker ? MediaType.DockerConfig : MediaType.OciConfig, size: config.length, digest: digestOf(config) },
+      layers: [{ mediaType: docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, size: layer.length, digest: digestOf(layer) }],
+    }),
+  );
   return {
     manifest: { bytes: manifest, mediaType, digest: digestOf(manifest) },
     config: { bytes: config, digest: digestOf(config), mediaType: docker ? MediaType.DockerConfig : MediaType.OciConfig },
-    layers: [{ digest: digestOf(layer), size: layer.length, mediaType: docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, diffID: digestOf(TAR), blob: async () => Readable.from([layer]), tar: async () => Readable.from([TAR]) }],
+    layers: [
+      {
+        digest: digestOf(layer),
+        size: layer.length,
+        mediaType: docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip,
+        diffID: digestOf(TAR),
+        blob: async () => Readable.from([layer]),
+        tar: async () => Readable.from([TAR]),
+      },
+    ],
   };
 }
 
 function bundle(children: Image[], mediaType: string): ImageIndexBundle {
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType,
-    manifests: children.map((c, i) => ({ mediaType: c.manifest.mediaType, size: c.manifest.bytes.length, digest: c.manifest.digest, platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' } })),
-  }));
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType,
+      manifests: children.map((c, i) => ({
+        mediaType: c.manifest.mediaType,
+        size: c.manifest.bytes.length,
+        digest: c.manifest.digest,
+        platform: { architecture: ['amd64', 'arm64'][i], os: 'linux' },
+      })),
+    }),
+  );
   return { index: { bytes: index, mediaType, digest: digestOf(index) }, children };
 }
 
@@ -55,13 +73,19 @@ test('bundleAsOci: a Docker list becomes an OCI index of OCI manifests, platform
   const parsed = parseManifest(out.index.bytes);
   assert.equal(parsed.kind, 'index');
   if (parsed.kind !== 'index') return;
-  assert.deepEqual(parsed.index.manifests.map((m) => [m.mediaType, m.digest, m.size, m.platform?.architecture]), out.children.map((c, i) => [MediaType.OciManifest, c.manifest.digest, c.manifest.bytes.length, ['amd64', 'arm64'][i]]));
+  assert.deepEqual(
+    parsed.index.manifests.map((m) => [m.mediaType, m.digest, m.size, m.platform?.architecture]),
+    out.children.map((c, i) => [MediaType.OciManifest, c.manifest.digest, c.manifest.bytes.length, ['amd64', 'arm64'][i]]),
+  );
   for (const c of out.children) {
     assert.equal(c.manifest.mediaType, MediaType.OciManifest);
     assert.equal(c.layers[0]!.mediaType, MediaType.OciLayerGzip);
   }
   // The configs are untouched: the image IDs stay.
-  assert.deepEqual(out.children.map((c) => c.config.digest), b.children.map((c) => c.config.digest));
+  assert.deepEqual(
+    out.children.map((c) => c.config.digest),
+    b.children.map((c) => c.config.digest),
+  );
 });
 
 test('recompressImage: gzip to zstd streams into a file whose digest the manifest names; diff IDs unchanged', async () => {

@@ -38,7 +38,11 @@ describe('--change instructions', () => {
 
   it('refuses unknown instructions and bad ports', () => {
     for (const bad of ['RUN ls', 'FROM x', 'CMD', 'EXPOSE eighty', 'nonsense']) {
-      assert.throws(() => applyChanges({}, [bad]), (e: unknown) => e instanceof BerthError && e.code === 'USAGE', bad);
+      assert.throws(
+        () => applyChanges({}, [bad]),
+        (e: unknown) => e instanceof BerthError && e.code === 'USAGE',
+        bad,
+      );
     }
   });
 });

@@ -22,16 +22,27 @@ function image(kinds: ('tar' | 'gzip' | 'foreign')[]): Image {
   const blobs = kinds.map((k, i) => (k === 'gzip' ? gzipSync(tars[i]!) : tars[i]!));
   const types = kinds.map((k) => (k === 'gzip' ? MediaType.OciLayerGzip : k === 'foreign' ? MediaType.OciLayerNondistributable : MediaType.OciLayer));
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: tars.map((t) => digestOf(t)) } }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    config: { mediaType: MediaType.OciConfig, size: config.length, digest: digestOf(config) },
-    layers: blobs.map((b, i) => ({ mediaType: types[i], size: b.length, digest: digestOf(b) })),
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, size: config.length, digest: digestOf(config) },
+      layers: blobs.map((b, i) => ({ mediaType: types[i], size: b.length, digest: digestOf(b) })),
+    }),
+  );
   return {
     manifest: { bytes: manifest, mediaType: MediaType.OciManifest, digest: digestOf(manifest) },
     config: { bytes: config, digest: digestOf(config), mediaType: MediaType.OciConfig },
-    layers: blobs.map((b, i): Layer => ({ digest: digestOf(b), size: b.length, mediaType: types[i]!, diffID: digestOf(tars[i]!), blob: async () => Readable.from([b]), tar: async () => Readable.from([tars[i]!]) })),
+    layers: blobs.map(
+      (b, i): Layer => ({
+        digest: digestOf(b),
+        size: b.length,
+        mediaType: types[i]!,
+        diffID: digestOf(tars[i]!),
+        blob: async () => Readable.from([b]),
+        tar: async () => Readable.from([tars[i]!]),
+      }),
+    ),
   };
 }
 
@@ -51,7 +62,10 @@ describe('recompressImage for push', { timeout: 30_000 }, () => {
       const made: [string, CompressedBlob][] = [];
       const out = await recompressImage(src, { compression: 'gzip', onlyUncompressed: true, tmpDir: dir, onCompressed: (l, b) => made.push([l.digest, b]) });
       assert.equal(out.config.digest, src.config.digest);
-      assert.deepEqual(out.layers.map((l) => l.mediaType), [MediaType.OciLayerGzip, MediaType.OciLayerGzip, MediaType.OciLayerNondistributable]);
+      assert.deepEqual(
+        out.layers.map((l) => l.mediaType),
+        [MediaType.OciLayerGzip, MediaType.OciLayerGzip, MediaType.OciLayerNondistributable],
+      );
       assert.equal(out.layers[1], src.layers[1]);
       assert.equal(out.layers[2], src.layers[2]);
       const blob = await read(await out.layers[0]!.blob());
@@ -74,7 +88,13 @@ describe('recompressImage for push', { timeout: 30_000 }, () => {
       let tarsRead = 0;
       const counting: Image = { ...src, layers: src.layers.map((l) => ({ ...l, tar: async () => (tarsRead++, l.tar()) })) };
       const made: unknown[] = [];
-      const out = await recompressImage(counting, { compression: 'gzip', onlyUncompressed: true, tmpDir: join(dir, 'again'), reuse: async () => known, onCompressed: (_l, b) => made.push(b) });
+      const out = await recompressImage(counting, {
+        compression: 'gzip',
+        onlyUncompressed: true,
+        tmpDir: join(dir, 'again'),
+        reuse: async () => known,
+        onCompressed: (_l, b) => made.push(b),
+      });
       assert.equal(tarsRead, 0, 'nothing compressed');
       assert.deepEqual(made, []);
       assert.equal(out.manifest.digest, first.manifest.digest);

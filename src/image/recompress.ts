@@ -83,7 +83,12 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
         const path = join(opts.tmpDir, `${layer.digest.replace(':', '-')}.${opts.compression}`);
         const hashing = new DigestingStream();
         await pipeline(await layer.tar(), compressStream(opts.compression, opts.level), hashing, createWriteStream(path));
-        const r: CompressedBlob = { digest: hashing.digest, size: hashing.size, compression: opts.compression, ...(opts.level !== undefined ? { level: opts.level } : {}) };
+        const r: CompressedBlob = {
+          digest: hashing.digest,
+          size: hashing.size,
+          compression: opts.compression,
+          ...(opts.level !== undefined ? { level: opts.level } : {}),
+        };
         opts.onCompressed?.(layer, r);
         return { r, path };
       }),
@@ -94,7 +99,11 @@ export async function recompressImage(image: Image, opts: RecompressOptions): Pr
   if (!changed && format === ownFormat) return image;
   const parsed = parseManifest(image.manifest.bytes, image.manifest.mediaType);
   if (parsed.kind !== 'manifest') throw new BerthError('INTERNAL', 'expected an image manifest');
-  const manifest = withLayers(parsed.manifest, replacements.map((x) => x?.r), format);
+  const manifest = withLayers(
+    parsed.manifest,
+    replacements.map((x) => x?.r),
+    format,
+  );
   const bytes = Buffer.from(JSON.stringify(manifest));
   const layers: Layer[] = image.layers.map((layer, i) => {
     const x = replacements[i];

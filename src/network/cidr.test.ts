@@ -35,8 +35,22 @@ describe('parseSubnet', { timeout: 10_000 }, () => {
   });
 
   test('what Go\'s ParseCIDR refuses gets podman\'s "invalid CIDR address"', () => {
-    for (const bad of ['10.199.9.0', '10.199.9.0/33', 'fd00::/129', '10.0.0.0/', '10.0.0.0/+8', '10.0.0.0/8/8', '1.2.3/24',
-      '010.0.0.0/8', '0x0a.0.0.0/8', 'x/8', '', 'fe80::1%eth0/64', '10.199.13.10-10.199.13.20', ' 10.0.0.0/8']) {
+    for (const bad of [
+      '10.199.9.0',
+      '10.199.9.0/33',
+      'fd00::/129',
+      '10.0.0.0/',
+      '10.0.0.0/+8',
+      '10.0.0.0/8/8',
+      '1.2.3/24',
+      '010.0.0.0/8',
+      '0x0a.0.0.0/8',
+      'x/8',
+      '',
+      'fe80::1%eth0/64',
+      '10.199.13.10-10.199.13.20',
+      ' 10.0.0.0/8',
+    ]) {
       assert.throws(() => parseSubnet(bad), usage(`invalid CIDR address: ${bad}`), bad);
     }
   });
@@ -105,7 +119,7 @@ describe('subnet arithmetic', { timeout: 10_000 }, () => {
   });
 });
 
-describe('validateSubnetOptions (podman 4.3\'s network create --subnet/--gateway/--ip-range)', { timeout: 10_000 }, () => {
+describe("validateSubnetOptions (podman 4.3's network create --subnet/--gateway/--ip-range)", { timeout: 10_000 }, () => {
   test('a subnet alone: normalised, gateway its first host', () => {
     assert.deepEqual(validateSubnetOptions({ subnet: '10.199.0.5/24' }), { subnet: '10.199.0.0/24', gateway: '10.199.0.1' });
     assert.deepEqual(validateSubnetOptions({ subnet: 'fd99::5/64' }), { subnet: 'fd99::/64', gateway: 'fd99::1' });
@@ -127,7 +141,7 @@ describe('validateSubnetOptions (podman 4.3\'s network create --subnet/--gateway
     });
   });
 
-  test('errors in podman\'s words', () => {
+  test("errors in podman's words", () => {
     const cases: [Parameters<typeof validateSubnetOptions>[0], string][] = [
       [{ subnet: '10.199.1.0/24', gateway: '10.199.2.1' }, 'gateway 10.199.2.1 not in subnet 10.199.1.0/24'],
       [{ subnet: '10.199.33.0/24', gateway: 'fd77::1' }, 'gateway fd77::1 not in subnet 10.199.33.0/24'],

@@ -132,13 +132,19 @@ export class NetworkDefinitions {
     const options = checkDriverOptions(driver, opts.options ?? {});
     // Each --subnet with the --gateway and --ip-range in the same position, checked and normalised as podman does.
     const given = (opts.subnets ?? []).map((s, i) =>
-      validateSubnetOptions({ subnet: s, ...(opts.gateways?.[i] ? { gateway: opts.gateways[i] } : {}), ...(opts.ipRanges?.[i] ? { ipRange: opts.ipRanges[i] } : {}) }),
+      validateSubnetOptions({
+        subnet: s,
+        ...(opts.gateways?.[i] ? { gateway: opts.gateways[i] } : {}),
+        ...(opts.ipRanges?.[i] ? { ipRange: opts.ipRanges[i] } : {}),
+      }),
     );
     const requested = given.map((s) => s.subnet);
     if ((opts.gateways?.length ?? 0) > requested.length) throw new BerthError('USAGE', 'cannot set more gateways than subnets');
     if ((opts.ipRanges?.length ?? 0) > requested.length) throw new BerthError('USAGE', 'cannot set more ranges than subnets');
-    if (opts.interfaceName !== undefined && !/^[a-zA-Z0-9_.-]+$/.test(opts.interfaceName)) throw new BerthError('USAGE', `interface name ${opts.interfaceName} invalid`);
-    if (opts.interfaceName !== undefined && opts.interfaceName.length > IFNAME_MAX) throw new BerthError('USAGE', `interface name ${opts.interfaceName} is longer than ${IFNAME_MAX} characters`);
+    if (opts.interfaceName !== undefined && !/^[a-zA-Z0-9_.-]+$/.test(opts.interfaceName))
+      throw new BerthError('USAGE', `interface name ${opts.interfaceName} invalid`);
+    if (opts.interfaceName !== undefined && opts.interfaceName.length > IFNAME_MAX)
+      throw new BerthError('USAGE', `interface name ${opts.interfaceName} is longer than ${IFNAME_MAX} characters`);
     return this.lock.with(async () => {
       const all = await this.list();
       if (opts.name === DEFAULT_NETWORK || (opts.name !== undefined && all.some((n) => n.name === opts.name))) {
@@ -243,7 +249,8 @@ function checkDriverOptions(driver: string, options: Record<string, string>): Re
       }
       case 'isolate':
         if (driver !== 'bridge') throw new BerthError('USAGE', `unsupported ${driver} network option ${key}`);
-        if (!['true', 'false', 'strict'].includes(value)) throw new BerthError('USAGE', `isolate option ${JSON.stringify(value)} must be true, false or strict`);
+        if (!['true', 'false', 'strict'].includes(value))
+          throw new BerthError('USAGE', `isolate option ${JSON.stringify(value)} must be true, false or strict`);
         out[key] = value;
         break;
       case 'vlan':

@@ -62,7 +62,9 @@ describe('host subnets', { timeout: 10_000 }, () => {
       const got = await hostSubnets({
         routeFile: join(dir, 'route'),
         ipv6RouteFile: join(dir, 'ipv6_route'),
-        interfaces: () => ({ eth0: [{ address: '192.0.2.2', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '192.0.2.2/24' }] }),
+        interfaces: () => ({
+          eth0: [{ address: '192.0.2.2', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '192.0.2.2/24' }],
+        }),
       });
       assert.ok(got.includes('10.88.0.0/16'));
       assert.ok(got.includes('fd8e:d106:c475:d38b::/64'));
@@ -75,7 +77,7 @@ describe('host subnets', { timeout: 10_000 }, () => {
     }
   });
 
-  test('on this host: every interface address\'s subnet is among them, and no default route', async () => {
+  test("on this host: every interface address's subnet is among them, and no default route", async () => {
     const got = await hostSubnets();
     assert.ok(got.includes('127.0.0.0/8'));
     assert.ok(!got.includes('0.0.0.0/0') && !got.includes('::/0'));

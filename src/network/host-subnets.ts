@@ -21,15 +21,8 @@ export interface HostSubnetSources {
 }
 
 export async function hostSubnets(sources: HostSubnetSources = {}): Promise<string[]> {
-  const [v4, v6] = await Promise.all([
-    readIfThere(sources.routeFile ?? '/proc/net/route'),
-    readIfThere(sources.ipv6RouteFile ?? '/proc/net/ipv6_route'),
-  ]);
-  const all = [
-    ...parseIPv4Routes(v4),
-    ...parseIPv6Routes(v6),
-    ...interfaceSubnets((sources.interfaces ?? networkInterfaces)()),
-  ];
+  const [v4, v6] = await Promise.all([readIfThere(sources.routeFile ?? '/proc/net/route'), readIfThere(sources.ipv6RouteFile ?? '/proc/net/ipv6_route')]);
+  const all = [...parseIPv4Routes(v4), ...parseIPv6Routes(v6), ...interfaceSubnets((sources.interfaces ?? networkInterfaces)())];
   return [...new Set(all)];
 }
 
@@ -114,10 +107,7 @@ function parseIPv6RouteEntries(text: string): HostRoute[] {
  * bridge from another one (another engine's, another berth store's) that took the same subnet.
  */
 export async function hostRoutes(sources: HostSubnetSources = {}): Promise<HostRoute[]> {
-  const [v4, v6] = await Promise.all([
-    readIfThere(sources.routeFile ?? '/proc/net/route'),
-    readIfThere(sources.ipv6RouteFile ?? '/proc/net/ipv6_route'),
-  ]);
+  const [v4, v6] = await Promise.all([readIfThere(sources.routeFile ?? '/proc/net/route'), readIfThere(sources.ipv6RouteFile ?? '/proc/net/ipv6_route')]);
   const addresses = Object.entries((sources.interfaces ?? networkInterfaces)()).flatMap(([iface, addrs]) =>
     interfaceSubnets({ [iface]: addrs }).map((subnet) => ({ subnet, iface })),
   );

@@ -43,7 +43,10 @@ const ipamError = (message: string) => (e: unknown) => isBerthError(e, 'USAGE') 
 describe('IPAM', { timeout: 60_000 }, () => {
   test('hands out the hosts in order from .2, skipping the gateway, one per subnet (IPv4 and IPv6)', async () => {
     const dir = ipamDir();
-    const net = network([{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }, { subnet: 'fd8e:d106:c475:d38b::/64', gateway: 'fd8e:d106:c475:d38b::1' }]);
+    const net = network([
+      { subnet: '10.89.0.0/24', gateway: '10.89.0.1' },
+      { subnet: 'fd8e:d106:c475:d38b::/64', gateway: 'fd8e:d106:c475:d38b::1' },
+    ]);
     assert.deepEqual(await allocate(dir, net, 'c1'), ['10.89.0.2', 'fd8e:d106:c475:d38b::2']);
     assert.deepEqual(await allocate(dir, net, 'c2'), ['10.89.0.3', 'fd8e:d106:c475:d38b::3']);
     assert.deepEqual(await leases(dir, net.id), { c1: ['10.89.0.2', 'fd8e:d106:c475:d38b::2'], c2: ['10.89.0.3', 'fd8e:d106:c475:d38b::3'] });
@@ -85,7 +88,10 @@ describe('IPAM', { timeout: 60_000 }, () => {
 
   test('a dual-stack allocation whose IPv6 half fails keeps no IPv4 lease either', async () => {
     const dir = ipamDir();
-    const net = network([{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }, { subnet: 'fd00::/127', gateway: 'fd00::1' }]);
+    const net = network([
+      { subnet: '10.89.0.0/24', gateway: '10.89.0.1' },
+      { subnet: 'fd00::/127', gateway: 'fd00::1' },
+    ]);
     await assert.rejects(allocate(dir, net, 'a'), ipamError('IPAM error: failed to find free IP in range: fd00::1 - fd00::1'));
     assert.deepEqual(await leases(dir, net.id), {});
   });
@@ -106,16 +112,28 @@ describe('IPAM', { timeout: 60_000 }, () => {
     assert.deepEqual(await allocate(dir, tail, 'b'), ['fd78::ff']); // an IPv6 subnet's last address is a host
   });
 
-  test('requested (static) addresses: inside a subnet and free, else podman\'s words', async () => {
+  test("requested (static) addresses: inside a subnet and free, else podman's words", async () => {
     const dir = ipamDir();
-    const net = network([{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }, { subnet: 'fd00:5::/64', gateway: 'fd00:5::1' }]);
+    const net = network([
+      { subnet: '10.89.0.0/24', gateway: '10.89.0.1' },
+      { subnet: 'fd00:5::/64', gateway: 'fd00:5::1' },
+    ]);
     assert.deepEqual(await allocate(dir, net, 'a', ['10.89.0.5']), ['10.89.0.5', 'fd00:5::2']);
     assert.deepEqual(await allocate(dir, net, 'b', ['FD00:5:0::9', '10.89.0.6']), ['10.89.0.6', 'fd00:5::9']);
-    await assert.rejects(allocate(dir, net, 'c', ['10.89.0.5']), ipamError('IPAM error: requested ip address 10.89.0.5 is already allocated to container ID a'));
-    await assert.rejects(allocate(dir, net, 'c', ['fd00:5::9']), ipamError('IPAM error: requested ip address fd00:5::9 is already allocated to container ID b'));
+    await assert.rejects(
+      allocate(dir, net, 'c', ['10.89.0.5']),
+      ipamError('IPAM error: requested ip address 10.89.0.5 is already allocated to container ID a'),
+    );
+    await assert.rejects(
+      allocate(dir, net, 'c', ['fd00:5::9']),
+      ipamError('IPAM error: requested ip address fd00:5::9 is already allocated to container ID b'),
+    );
     await assert.rejects(allocate(dir, net, 'c', ['10.90.0.5']), ipamError(`requested static ip 10.90.0.5 not in any subnet on network ${net.name}`));
     await assert.rejects(allocate(dir, net, 'c', ['10.89.0.1']), ipamError('IPAM error: requested ip address 10.89.0.1 is the gateway of subnet 10.89.0.0/24'));
-    await assert.rejects(allocate(dir, net, 'c', ['10.89.0.255']), ipamError('IPAM error: requested ip address 10.89.0.255 is not a host address of subnet 10.89.0.0/24'));
+    await assert.rejects(
+      allocate(dir, net, 'c', ['10.89.0.255']),
+      ipamError('IPAM error: requested ip address 10.89.0.255 is not a host address of subnet 10.89.0.0/24'),
+    );
     await assert.rejects(allocate(dir, net, 'c', ['10.89.0.0']), { code: 'USAGE' });
     await assert.rejects(allocate(dir, net, 'c', ['10.89.0.7', '10.89.0.8']), { code: 'USAGE' });
     await assert.rejects(allocate(dir, net, 'c', ['not-an-ip']), ipamError('invalid IP address: not-an-ip'));
@@ -127,7 +145,10 @@ describe('IPAM', { timeout: 60_000 }, () => {
 
   test('50 parallel allocations hand out 50 different addresses', async () => {
     const dir = ipamDir();
-    const net = network([{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }, { subnet: 'fd00:6::/64', gateway: 'fd00:6::1' }]);
+    const net = network([
+      { subnet: '10.89.0.0/24', gateway: '10.89.0.1' },
+      { subnet: 'fd00:6::/64', gateway: 'fd00:6::1' },
+    ]);
     const got = await Promise.all(Array.from({ length: 50 }, (_, i) => allocate(dir, net, `c${i}`)));
     const v4 = got.map((ips) => ips[0]!);
     assert.equal(new Set(v4).size, 50);
@@ -155,21 +176,29 @@ describe('IPAM', { timeout: 60_000 }, () => {
       const [dir, net, who] = process.argv.slice(1);
       const out = await Promise.all(Array.from({ length: 10 }, (_, i) => allocate(dir, JSON.parse(net), who + '-' + i)));
       process.stdout.write(JSON.stringify(out.map((ips) => ips[0])));`;
-    const runs = await Promise.all(['p0', 'p1', 'p2', 'p3'].map((who) => new Promise<string[]>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, JSON.stringify(net), who], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`child ${who} exited ${code}: ${err}`))));
-    })));
+    const runs = await Promise.all(
+      ['p0', 'p1', 'p2', 'p3'].map(
+        (who) =>
+          new Promise<string[]>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir, JSON.stringify(net), who], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d) => (out += d));
+            child.stderr.on('data', (d) => (err += d));
+            child.on('error', reject);
+            child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`child ${who} exited ${code}: ${err}`))));
+          }),
+      ),
+    );
     const all = runs.flat();
     assert.equal(all.length, 40);
     assert.equal(new Set(all).size, 40);
     assert.equal(Object.keys(await leases(dir, net.id)).length, 40);
     // Nothing of the lock is left behind.
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('lock')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.includes('lock')),
+      [],
+    );
   });
 
   test('releaseAll frees a container on every network; removing a network drops its file', async () => {
@@ -196,7 +225,10 @@ describe('IPAM', { timeout: 60_000 }, () => {
     await allocate(dir, net, 'a');
     const file = JSON.parse(readFileSync(join(dir, `${net.id}.json`), 'utf8'));
     assert.deepEqual(file, { last: { '10.89.0.0/24': '10.89.0.2' }, containers: { a: ['10.89.0.2'] } });
-    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.')), []); // no temp files left
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.startsWith('.')),
+      [],
+    ); // no temp files left
   });
 
   test('networks without host-local IPAM or subnets get no addresses; IDs cannot name other paths', async () => {

@@ -22,7 +22,8 @@ function helper(name: string): string | undefined {
 
 export function netavarkBinary(): string {
   const found = helper('netavark');
-  if (!found) throw new BerthError('USAGE', 'netavark not found: bridge networks need it (apt install netavark aardvark-dns), or use --network none|host|slirp4netns');
+  if (!found)
+    throw new BerthError('USAGE', 'netavark not found: bridge networks need it (apt install netavark aardvark-dns), or use --network none|host|slirp4netns');
   return found;
 }
 
@@ -74,7 +75,13 @@ let warnedOfSystemd = false;
  * root (aardvark-dns's per-network files and pid live in `<configDir>/aardvark-dns`), so berth's
  * DNS servers and podman's never share state. Errors become one line: netavark's own message.
  */
-export async function netavark(command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string, warn?: (message: string) => void): Promise<Record<string, StatusBlock>> {
+export async function netavark(
+  command: 'setup' | 'teardown',
+  netns: string,
+  options: NetworkOptions,
+  configDir: string,
+  warn?: (message: string) => void,
+): Promise<Record<string, StatusBlock>> {
   const bin = netavarkBinary();
   const aardvark = helper('aardvark-dns');
   // netavark runs iptables dozens of times per call, each found on PATH: the system directories
@@ -93,7 +100,15 @@ export async function netavark(command: 'setup' | 'teardown', netns: string, opt
   return new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, options, configDir, aardvark, env));
 }
 
-async function runNetavark(bin: string, command: 'setup' | 'teardown', netns: string, options: NetworkOptions, configDir: string, aardvark: string | undefined, env: NodeJS.ProcessEnv): Promise<Record<string, StatusBlock>> {
+async function runNetavark(
+  bin: string,
+  command: 'setup' | 'teardown',
+  netns: string,
+  options: NetworkOptions,
+  configDir: string,
+  aardvark: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, StatusBlock>> {
   const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit, not for the pipes to close.
@@ -131,6 +146,9 @@ function netavarkError(stdout: string, stderr: string): string {
   } catch {
     // not JSON
   }
-  const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).filter((l) => l && !/failed to connect to syslog/.test(l));
+  const lines = `${stderr}\n${stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/failed to connect to syslog/.test(l));
   return lines.at(-1) ?? 'failed';
 }

@@ -30,7 +30,9 @@ function fdOf(h: Held): number | undefined {
   if (h.kind === 'tcp') handle = (h.server as unknown as { _handle?: WithFd })._handle;
   else {
     const socket = h.socket as unknown as Record<symbol, unknown>;
-    const state = Object.getOwnPropertySymbols(socket).map((k) => socket[k]).find((v): v is { handle: WithFd } => typeof v === 'object' && v !== null && 'handle' in v);
+    const state = Object.getOwnPropertySymbols(socket)
+      .map((k) => socket[k])
+      .find((v): v is { handle: WithFd } => typeof v === 'object' && v !== null && 'handle' in v);
     handle = state?.handle;
   }
   const fd = handle?.fd;
@@ -50,7 +52,10 @@ function failure(protocol: string, hostIp: string, port: number, error: NodeJS.E
   const v6 = isIP(hostIp) === 6;
   const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
   const why = errnoCode(error) === 'EADDRINUSE' ? 'address already in use' : error.message;
-  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${protocol}${v6 ? 6 : 4} ${addr}: bind: ${why}`, { cause: error, exitCode: ExitCode.cannotInvoke });
+  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${protocol}${v6 ? 6 : 4} ${addr}: bind: ${why}`, {
+    cause: error,
+    exitCode: ExitCode.cannotInvoke,
+  });
 }
 
 async function hold(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<Held> {

@@ -39,10 +39,7 @@ describe('parsePublish', { timeout: 10_000 }, () => {
   });
 
   test('gives one mapping per protocol of a list, duplicates dropped', () => {
-    assert.deepEqual(parsePublish('53:53/tcp,udp'), [
-      pm({ container_port: 53, host_port: 53 }),
-      pm({ container_port: 53, host_port: 53, protocol: 'udp' }),
-    ]);
+    assert.deepEqual(parsePublish('53:53/tcp,udp'), [pm({ container_port: 53, host_port: 53 }), pm({ container_port: 53, host_port: 53, protocol: 'udp' })]);
     assert.deepEqual(parsePublish('53/udp,tcp,udp'), [pm({ container_port: 53, protocol: 'udp' }), pm({ container_port: 53 })]);
     // An empty item is tcp, as podman's checkProtocol has it.
     assert.deepEqual(parsePublish('53/udp,'), [pm({ container_port: 53, protocol: 'udp' }), pm({ container_port: 53 })]);
@@ -51,9 +48,7 @@ describe('parsePublish', { timeout: 10_000 }, () => {
   test('takes ranges on either side', () => {
     assert.deepEqual(parsePublish('8000-8010:80-90'), [pm({ container_port: 80, host_port: 8000, range: 11 })]);
     assert.deepEqual(parsePublish('8000-8010'), [pm({ container_port: 8000, range: 11 })]);
-    assert.deepEqual(parsePublish('127.0.0.1::9000-9001/udp'), [
-      pm({ host_ip: '127.0.0.1', container_port: 9000, range: 2, protocol: 'udp' }),
-    ]);
+    assert.deepEqual(parsePublish('127.0.0.1::9000-9001/udp'), [pm({ host_ip: '127.0.0.1', container_port: 9000, range: 2, protocol: 'udp' })]);
     assert.deepEqual(parsePublish('1-65535'), [pm({ container_port: 1, range: 65535 })]);
   });
 
@@ -143,10 +138,16 @@ describe('parseExpose and exposedFromImage', { timeout: 10_000 }, () => {
       { port: 8001, protocol: 'tcp' },
     ]);
     assert.deepEqual(exposedFromImage({ '443': {} }), [{ port: 443, protocol: 'tcp' }]);
-    assert.deepEqual(exposedFromImage({ '53/tcp,udp': {} }), [{ port: 53, protocol: 'tcp' }, { port: 53, protocol: 'udp' }]);
+    assert.deepEqual(exposedFromImage({ '53/tcp,udp': {} }), [
+      { port: 53, protocol: 'tcp' },
+      { port: 53, protocol: 'udp' },
+    ]);
     assert.deepEqual(exposedFromImage(undefined), []);
     assert.deepEqual(exposedFromImage(null), []);
-    assert.throws(() => exposedFromImage({ 'x/tcp': {} }), usageError('unable to convert image EXPOSE: invalid port number: strconv.Atoi: parsing "x": invalid syntax'));
+    assert.throws(
+      () => exposedFromImage({ 'x/tcp': {} }),
+      usageError('unable to convert image EXPOSE: invalid port number: strconv.Atoi: parsing "x": invalid syntax'),
+    );
   });
 });
 
@@ -196,7 +197,9 @@ describe('checkConflicts', { timeout: 10_000 }, () => {
     assert.deepEqual(checkConflicts([...parsePublish('8081:81'), ...parsePublish('8080:80'), ...parsePublish('8082-8083:82-83')]), [
       pm({ container_port: 80, host_port: 8080, range: 4 }),
     ]);
-    assert.deepEqual(checkConflicts([...parsePublish('8000-8010:80-90'), ...parsePublish('8005:85')]), [pm({ container_port: 80, host_port: 8000, range: 11 })]);
+    assert.deepEqual(checkConflicts([...parsePublish('8000-8010:80-90'), ...parsePublish('8005:85')]), [
+      pm({ container_port: 80, host_port: 8000, range: 11 }),
+    ]);
     // Random ones join when their container ports overlap, not when they only adjoin.
     assert.deepEqual(checkConflicts([...parsePublish('80'), ...parsePublish('80-81'), ...parsePublish('83')]), [
       pm({ container_port: 80, range: 2 }),
@@ -291,7 +294,10 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
       inUse(`cannot listen on the TCP port: listen tcp4 127.0.0.1:${port}: bind: address already in use`),
     );
     // On every address too, as 127.0.0.1 is one of them.
-    await assert.rejects(assignHostPorts([pm({ container_port: 80, host_port: port })]), inUse(`cannot listen on the TCP port: listen tcp4 :${port}: bind: address already in use`));
+    await assert.rejects(
+      assignHostPorts([pm({ container_port: 80, host_port: port })]),
+      inUse(`cannot listen on the TCP port: listen tcp4 :${port}: bind: address already in use`),
+    );
     // Inside a range.
     await assert.rejects(
       assignHostPorts([pm({ host_ip: '127.0.0.1', container_port: 80, host_port: port - 2, range: 5 })]),
@@ -327,7 +333,10 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
   });
 
   test('refuses ports other containers publish, without a socket on them', async () => {
-    const taken = [pm({ container_port: 80, host_port: 40100, range: 10 }), pm({ host_ip: '127.0.0.1', container_port: 53, host_port: 40200, protocol: 'udp' })];
+    const taken = [
+      pm({ container_port: 80, host_port: 40100, range: 10 }),
+      pm({ host_ip: '127.0.0.1', container_port: 53, host_port: 40200, protocol: 'udp' }),
+    ];
     await assert.rejects(
       assignHostPorts([pm({ host_ip: '127.0.0.1', container_port: 80, host_port: 40105 })], taken),
       inUse('cannot listen on the TCP port: listen tcp4 127.0.0.1:40105: bind: address already in use'),
@@ -347,11 +356,17 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
       [pm({ host_ip: '127.0.0.1', container_port: 80, host_port: free }), pm({ host_ip: '127.0.0.2', container_port: 53, host_port: free, protocol: 'udp' })],
       others,
     );
-    assert.deepEqual(ok.map((m) => m.host_port), [free, free]);
+    assert.deepEqual(
+      ok.map((m) => m.host_port),
+      [free, free],
+    );
   });
 
   test('refuses a range past 65535', async () => {
-    await assert.rejects(assignHostPorts([pm({ container_port: 80, host_port: 65535, range: 2 })]), usageError('host port range exceeds maximum allowable port number'));
+    await assert.rejects(
+      assignHostPorts([pm({ container_port: 80, host_port: 65535, range: 2 })]),
+      usageError('host port range exceeds maximum allowable port number'),
+    );
   });
 
   test('picks free random ports, keeping order and the given ones', async () => {
@@ -365,7 +380,10 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
     ];
     const out = await assignHostPorts(mappings);
     assert.equal(out.length, 4);
-    assert.deepEqual(out.map((m) => ({ ...m, host_port: 0 })), mappings.map((m) => ({ ...m, host_port: 0 })));
+    assert.deepEqual(
+      out.map((m) => ({ ...m, host_port: 0 })),
+      mappings.map((m) => ({ ...m, host_port: 0 })),
+    );
     assert.equal(out[1]!.host_port, given);
     for (const m of [out[0]!, out[2]!, out[3]!]) assert.ok(m.host_port >= 1 && m.host_port <= 65535, String(m.host_port));
     await bindable('tcp', '127.0.0.1', out[0]!.host_port);
@@ -382,14 +400,16 @@ describe('assignHostPorts', { timeout: 30_000 }, () => {
 
   test('gives up on a random port with podman words when every candidate is taken', async () => {
     const everything = [pm({ container_port: 1, host_port: 1, range: 65535 })];
-    await assert.rejects(
-      assignHostPorts([pm({ host_ip: '127.0.0.1', container_port: 80 })], everything),
-      { name: 'BerthError', code: 'IO', message: 'failed to find an open port to expose container port 80 on the host' },
-    );
-    await assert.rejects(
-      assignHostPorts([pm({ container_port: 1, range: 65535 })]),
-      { name: 'BerthError', code: 'IO', message: 'failed to find an open port to expose container port 1 with range 65535 on the host' },
-    );
+    await assert.rejects(assignHostPorts([pm({ host_ip: '127.0.0.1', container_port: 80 })], everything), {
+      name: 'BerthError',
+      code: 'IO',
+      message: 'failed to find an open port to expose container port 80 on the host',
+    });
+    await assert.rejects(assignHostPorts([pm({ container_port: 1, range: 65535 })]), {
+      name: 'BerthError',
+      code: 'IO',
+      message: 'failed to find an open port to expose container port 1 with range 65535 on the host',
+    });
   });
 
   test('random ports of one call differ', async () => {
@@ -403,7 +423,10 @@ describe('formatPortsForPs', { timeout: 10_000 }, () => {
   test("prints podman 4.3's PORTS column", () => {
     assert.equal(formatPortsForPs([]), '');
     assert.equal(
-      formatPortsForPs([pm({ container_port: 80, host_port: 8080 }), pm({ host_ip: '127.0.0.1', container_port: 9000, host_port: 9000, range: 2, protocol: 'udp' })]),
+      formatPortsForPs([
+        pm({ container_port: 80, host_port: 8080 }),
+        pm({ host_ip: '127.0.0.1', container_port: 9000, host_port: 9000, range: 2, protocol: 'udp' }),
+      ]),
       '0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp',
     );
     assert.equal(formatPortsForPs([pm({ host_ip: '::1', container_port: 80, host_port: 8080 })]), '::1:8080->80/tcp');
@@ -416,7 +439,11 @@ describe('formatPortsForPs', { timeout: 10_000 }, () => {
     );
     // Not when the container side does not continue, or the protocol differs.
     assert.equal(
-      formatPortsForPs([pm({ container_port: 80, host_port: 8080 }), pm({ container_port: 90, host_port: 8081 }), pm({ container_port: 81, host_port: 8081, protocol: 'udp' })]),
+      formatPortsForPs([
+        pm({ container_port: 80, host_port: 8080 }),
+        pm({ container_port: 90, host_port: 8081 }),
+        pm({ container_port: 81, host_port: 8081, protocol: 'udp' }),
+      ]),
       '0.0.0.0:8080->80/tcp, 0.0.0.0:8081->90/tcp, 0.0.0.0:8081->81/udp',
     );
   });
@@ -432,7 +459,11 @@ describe('formatPortsForPs', { timeout: 10_000 }, () => {
 describe('inspectPorts', { timeout: 10_000 }, () => {
   test("gives podman 4.3's NetworkSettings.Ports", () => {
     const ports = inspectPorts(
-      [pm({ container_port: 80, host_port: 8080 }), pm({ host_ip: '127.0.0.1', container_port: 9000, host_port: 19000, range: 2, protocol: 'udp' }), pm({ host_ip: '::1', container_port: 80, host_port: 8081 })],
+      [
+        pm({ container_port: 80, host_port: 8080 }),
+        pm({ host_ip: '127.0.0.1', container_port: 9000, host_port: 19000, range: 2, protocol: 'udp' }),
+        pm({ host_ip: '::1', container_port: 80, host_port: 8081 }),
+      ],
       parseExpose(['443', '80', '9000/udp']),
     );
     assert.equal(

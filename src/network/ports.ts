@@ -274,7 +274,9 @@ export function checkConflicts(mappings: readonly PortMapping[]): PortMapping[] 
   const out: PortMapping[] = [];
   for (const group of groups.values()) {
     const fixed = group.filter((m) => m.host_port !== 0).sort((a, b) => a.host_port - b.host_port || a.container_port - b.container_port);
-    out.push(...joinRuns(fixed, (prev, m) => m.host_port <= prev.host_port + prev.range && m.host_port - prev.host_port === m.container_port - prev.container_port));
+    out.push(
+      ...joinRuns(fixed, (prev, m) => m.host_port <= prev.host_port + prev.range && m.host_port - prev.host_port === m.container_port - prev.container_port),
+    );
     const random = group.filter((m) => m.host_port === 0).sort((a, b) => a.container_port - b.container_port);
     out.push(...joinRuns(random, (prev, m) => m.container_port < prev.container_port + prev.range));
   }
@@ -363,7 +365,10 @@ function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: 
   const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
   const why = ERRNO_TEXT[errno] ?? errno.toLowerCase();
   // 126 as podman's `run` exits when the port cannot be bound (`start` wraps it and exits 125, as podman's).
-  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, { cause, exitCode: ExitCode.cannotInvoke });
+  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, {
+    cause,
+    exitCode: ExitCode.cannotInvoke,
+  });
 }
 
 /** Whether host port `port` of `protocol` on `hostIp` is held by one of `held`. */

@@ -17,7 +17,14 @@ const docker: ImageManifest = {
 };
 
 test('withLayers: a zstd layer in a Docker manifest makes it OCI, the config descriptor and urls kept', () => {
-  const out = withLayers(docker, [{ digest: d('a'), size: 90, compression: 'zstd' }, { digest: d('b'), size: 180, compression: 'zstd' }], 'oci');
+  const out = withLayers(
+    docker,
+    [
+      { digest: d('a'), size: 90, compression: 'zstd' },
+      { digest: d('b'), size: 180, compression: 'zstd' },
+    ],
+    'oci',
+  );
   assert.equal(out.mediaType, MediaType.OciManifest);
   assert.deepEqual(out.config, { mediaType: MediaType.OciConfig, digest: d('c'), size: 10 });
   assert.deepEqual(out.layers, [
@@ -34,7 +41,10 @@ test('withLayers: an untouched layer keeps its descriptor; gzip stays Docker whe
 });
 
 test('withLayers: zstd cannot be written as Docker schema 2', () => {
-  assert.throws(() => withLayers(docker, [{ digest: d('a'), size: 90, compression: 'zstd' }, undefined], 'docker'), (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && /zstd/.test((e as Error).message));
+  assert.throws(
+    () => withLayers(docker, [{ digest: d('a'), size: 90, compression: 'zstd' }, undefined], 'docker'),
+    (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && /zstd/.test((e as Error).message),
+  );
 });
 
 test('withLayers: an OCI manifest keeps its annotations and those of its layers', () => {
@@ -66,10 +76,7 @@ test('rewriteIndex: children replaced by digest, platforms kept; a list naming O
   assert.deepEqual(r.index, {
     schemaVersion: 2,
     mediaType: MediaType.OciIndex,
-    manifests: [
-      { mediaType: MediaType.OciManifest, size: 600, digest: d('5'), platform: { architecture: 'amd64', os: 'linux' } },
-      list.manifests[1],
-    ],
+    manifests: [{ mediaType: MediaType.OciManifest, size: 600, digest: d('5'), platform: { architecture: 'amd64', os: 'linux' } }, list.manifests[1]],
   });
 });
 
@@ -85,7 +92,13 @@ test('rewriteIndex: Docker children keep a Docker list; asking for Docker with a
 });
 
 test('rewriteIndex: an OCI index keeps its annotations and artifactType', () => {
-  const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [list.manifests[0]!], annotations: { k: 'v' }, artifactType: 'application/x' };
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [list.manifests[0]!],
+    annotations: { k: 'v' },
+    artifactType: 'application/x',
+  };
   const r = rewriteIndex(index, MediaType.OciIndex, new Map(), 'oci');
   assert.deepEqual(r.index.annotations, { k: 'v' });
   assert.equal(r.index.artifactType, 'application/x');

@@ -5,14 +5,7 @@ import { test } from 'node:test';
 import { fixture } from '../testing/fixtures.js';
 import { isBerthError, type ErrorCode } from '../util/errors.js';
 import { digestOf } from './digest.js';
-import {
-  guessManifestMediaType,
-  parseImageConfig,
-  parseManifest,
-  toDockerManifest,
-  toOciManifest,
-  type ImageManifest,
-} from './manifest.js';
+import { guessManifestMediaType, parseImageConfig, parseManifest, toDockerManifest, toOciManifest, type ImageManifest } from './manifest.js';
 import { MediaType } from './mediatypes.js';
 
 const MANIFESTS = fixture('containers-image', 'manifest', 'fixtures');
@@ -78,11 +71,34 @@ const EXPECTED: Record<string, readonly [string, string] | readonly [ErrorCode, 
   'oci1-all-media-types-to-schema2.json': ['MANIFEST_UNSUPPORTED', /layer 1 has unsupported media type/],
   'oci1-extra-config-fields.json': ['manifest', MediaType.OciManifest],
   ...Object.fromEntries(
-    ['ociv1.image.index.json', 'ociv1nomime.image.index.json', 'oci1.index.everything.json', 'oci1.index.zstd-selection.json', 'oci1.index.zstd-selection2.json', 'oci1index.json', 'ocilist-variants.json'].map((f) => [f, ['index', MediaType.OciIndex]]),
+    [
+      'ociv1.image.index.json',
+      'ociv1nomime.image.index.json',
+      'oci1.index.everything.json',
+      'oci1.index.zstd-selection.json',
+      'oci1.index.zstd-selection2.json',
+      'oci1index.json',
+      'ocilist-variants.json',
+    ].map((f) => [f, ['index', MediaType.OciIndex]]),
   ),
-  ...Object.fromEntries(['v2list.manifest.json', 'v2list.everything.json', 'schema2list.json', 'schema2list-variants.json'].map((f) => [f, ['index', MediaType.DockerManifestList]])),
   ...Object.fromEntries(
-    ['v2s2.manifest.json', 'v2s2nomime.manifest.json', 'v2s2.everything.json', 'v2s2.nondistributable.gzip.manifest.json', 'v2s2.nondistributable.manifest.json', 'v2s2.uncompressed.manifest.json', 'oci1-to-schema2.json', 'schema2-all-media-types.json', 'schema2.json'].map((f) => [f, ['manifest', MediaType.DockerManifest]]),
+    ['v2list.manifest.json', 'v2list.everything.json', 'schema2list.json', 'schema2list-variants.json'].map((f) => [
+      f,
+      ['index', MediaType.DockerManifestList],
+    ]),
+  ),
+  ...Object.fromEntries(
+    [
+      'v2s2.manifest.json',
+      'v2s2nomime.manifest.json',
+      'v2s2.everything.json',
+      'v2s2.nondistributable.gzip.manifest.json',
+      'v2s2.nondistributable.manifest.json',
+      'v2s2.uncompressed.manifest.json',
+      'oci1-to-schema2.json',
+      'schema2-all-media-types.json',
+      'schema2.json',
+    ].map((f) => [f, ['manifest', MediaType.DockerManifest]]),
   ),
 };
 
@@ -137,10 +153,18 @@ test('parseManifest: the declared media type', () => {
   }
   // a document without mediaType takes the declared one
   assert.equal(parseManifest(read(MANIFESTS, 'v2s2nomime.manifest.json'), MediaType.DockerManifest).mediaType, MediaType.DockerManifest);
-  throwsCode(() => parseManifest(oci, MediaType.DockerManifest), 'MANIFEST_INVALID', /says its mediaType is ".*oci.image.manifest.v1\+json" but it was given as ".*docker/);
+  throwsCode(
+    () => parseManifest(oci, MediaType.DockerManifest),
+    'MANIFEST_INVALID',
+    /says its mediaType is ".*oci.image.manifest.v1\+json" but it was given as ".*docker/,
+  );
   throwsCode(() => parseManifest(nomime, MediaType.OciIndex), 'MANIFEST_INVALID', /an OCI image index cannot have "config", "layers"/);
   throwsCode(() => parseManifest(read(MANIFESTS, 'ociv1nomime.image.index.json'), MediaType.OciManifest), 'MANIFEST_INVALID', /cannot have "manifests"/);
-  throwsCode(() => parseManifest(oci, 'application/vnd.oci.artifact.manifest.v1+json'), 'MANIFEST_UNSUPPORTED', /^unsupported manifest media type "application\/vnd\.oci\.artifact\.manifest\.v1\+json"$/);
+  throwsCode(
+    () => parseManifest(oci, 'application/vnd.oci.artifact.manifest.v1+json'),
+    'MANIFEST_UNSUPPORTED',
+    /^unsupported manifest media type "application\/vnd\.oci\.artifact\.manifest\.v1\+json"$/,
+  );
   throwsCode(() => parseManifest(oci, MediaType.DockerSchema1SignedManifest), ...SCHEMA1);
   throwsCode(() => parseManifest(read(MANIFESTS, 'v2s1.manifest.json'), MediaType.DockerManifest), ...SCHEMA1);
   // Go decodes field names case-insensitively, so "Manifests" makes a manifest as ambiguous as "manifests"
@@ -149,9 +173,17 @@ test('parseManifest: the declared media type', () => {
   const withHistory = Buffer.from(JSON.stringify({ ...JSON.parse(oci.toString()), FSLayers: [], history: [] }));
   throwsCode(() => parseManifest(withHistory), 'MANIFEST_INVALID', /^invalid manifest: an OCI image manifest cannot have "FSLayers", "history"$/);
   throwsCode(() => parseManifest(Buffer.from('[1]')), 'MANIFEST_UNSUPPORTED', /not a JSON object/);
-  throwsCode(() => parseManifest(Buffer.from('{"schemaVersion": 2, "mediaType": "application/x"}')), 'MANIFEST_UNSUPPORTED', /^unsupported manifest media type "application\/x"$/);
+  throwsCode(
+    () => parseManifest(Buffer.from('{"schemaVersion": 2, "mediaType": "application/x"}')),
+    'MANIFEST_UNSUPPORTED',
+    /^unsupported manifest media type "application\/x"$/,
+  );
   throwsCode(() => parseManifest(Buffer.from(`{"schemaVersion": 2, "mediaType": "${MediaType.DockerSchema1Manifest}"}`)), ...SCHEMA1);
-  throwsCode(() => parseManifest(Buffer.from('{"schemaVersion": 3, "manifests": []}')), 'MANIFEST_UNSUPPORTED', /^unrecognised manifest format \(schemaVersion 3\)$/);
+  throwsCode(
+    () => parseManifest(Buffer.from('{"schemaVersion": 3, "manifests": []}')),
+    'MANIFEST_UNSUPPORTED',
+    /^unrecognised manifest format \(schemaVersion 3\)$/,
+  );
   throwsCode(() => parseManifest(Buffer.from('{"mediaType": 3}')), 'MANIFEST_UNSUPPORTED', /^unrecognised manifest format \(mediaType 3, no schemaVersion\)$/);
   throwsCode(() => parseManifest(Buffer.from('{"schemaVersion": 2,')), 'MANIFEST_INVALID', /^invalid manifest: not valid JSON/);
   const bad = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: {}, layers: [{}] }));
@@ -169,7 +201,9 @@ test('parseImageConfig: configs of every kind, Docker extras passed through', ()
     const config = parseImageConfig(read(IMAGES, name));
     assert.ok(config.rootfs.diff_ids.length > 0, name);
   }
-  const compat = JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'backwards_compatibility.v1.1.1.json'), 'utf8')) as { cases: { document: string; validator: string }[] };
+  const compat = JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'backwards_compatibility.v1.1.1.json'), 'utf8')) as {
+    cases: { document: string; validator: string }[];
+  };
   const configs = compat.cases.filter((c) => c.validator === MediaType.OciConfig);
   assert.equal(configs.length, 2);
   const docker = parseImageConfig(Buffer.from(configs[0]!.document));
@@ -180,10 +214,19 @@ test('parseImageConfig: configs of every kind, Docker extras passed through', ()
   const fedora = parseImageConfig(Buffer.from(configs[1]!.document));
   assert.equal(fedora.config?.Cmd, null);
   assert.equal(fedora.config?.Entrypoint, null);
-  const healthy = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Healthcheck: { Test: ['CMD', 'true'] }, Shell: ['/bin/bash', '-c'] } };
+  const healthy = {
+    architecture: 'amd64',
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [] },
+    config: { Healthcheck: { Test: ['CMD', 'true'] }, Shell: ['/bin/bash', '-c'] },
+  };
   assert.deepEqual(parseImageConfig(Buffer.from(JSON.stringify(healthy))).config?.Healthcheck, { Test: ['CMD', 'true'] });
   throwsCode(() => parseImageConfig(Buffer.from('nope')), 'CONFIG_INVALID', /^invalid image config: not valid JSON/);
-  throwsCode(() => parseImageConfig(Buffer.from('{"os": 123}')), 'CONFIG_INVALID', /^invalid image config: \/architecture: is required; \/rootfs: is required; \/os: must be a string, not an integer$/);
+  throwsCode(
+    () => parseImageConfig(Buffer.from('{"os": 123}')),
+    'CONFIG_INVALID',
+    /^invalid image config: \/architecture: is required; \/rootfs: is required; \/os: must be a string, not an integer$/,
+  );
 });
 
 // ---- conversions: containers/image's X.json → X-to-Y.json pairs, manifest part --------------------------------
@@ -216,12 +259,28 @@ test('toDockerManifest / toOciManifest reproduce containers/image conversion fix
 test('conversions refuse what the target cannot express, as containers/image does', () => {
   const toDocker = (name: string) => () => toDockerManifest(manifestOf(IMAGES, name));
   // upstream TestConvertToManifestSchema2AllMediaTypes: oci1-all-media-types-to-schema2.json is not what it produces
-  throwsCode(toDocker('oci1-all-media-types.json'), 'MANIFEST_UNSUPPORTED', /^cannot convert the manifest to Docker schema 2: layer 1: zstd-compressed layers cannot be written in a Docker manifest/);
-  throwsCode(toDocker('oci1-artifact.json'), 'MANIFEST_UNSUPPORTED', /it is not an image \(config media type "application\/vnd\.oci\.custom\.artifact\.config\.v1\+json"\)/);
-  throwsCode(toDocker('oci1.encrypted.json'), 'MANIFEST_UNSUPPORTED', /layer 0: unsupported layer media type ".*\+encrypted" \(encrypted layers are not supported\)/);
+  throwsCode(
+    toDocker('oci1-all-media-types.json'),
+    'MANIFEST_UNSUPPORTED',
+    /^cannot convert the manifest to Docker schema 2: layer 1: zstd-compressed layers cannot be written in a Docker manifest/,
+  );
+  throwsCode(
+    toDocker('oci1-artifact.json'),
+    'MANIFEST_UNSUPPORTED',
+    /it is not an image \(config media type "application\/vnd\.oci\.custom\.artifact\.config\.v1\+json"\)/,
+  );
+  throwsCode(
+    toDocker('oci1.encrypted.json'),
+    'MANIFEST_UNSUPPORTED',
+    /layer 0: unsupported layer media type ".*\+encrypted" \(encrypted layers are not supported\)/,
+  );
   throwsCode(toDocker('oci1-invalid-media-type.json'), 'MANIFEST_UNSUPPORTED', /layer 0: unsupported layer media type ".*tar\+invalid-suffix"/);
   const docker = manifestOf(MANIFESTS, 'v2s2.manifest.json');
-  throwsCode(() => toOciManifest({ ...docker, layers: [{ ...docker.layers[0]!, mediaType: 'application/x-squashfs' }] }), 'MANIFEST_UNSUPPORTED', /^cannot convert the manifest to OCI: layer 0: unsupported layer media type "application\/x-squashfs"$/);
+  throwsCode(
+    () => toOciManifest({ ...docker, layers: [{ ...docker.layers[0]!, mediaType: 'application/x-squashfs' }] }),
+    'MANIFEST_UNSUPPORTED',
+    /^cannot convert the manifest to OCI: layer 0: unsupported layer media type "application\/x-squashfs"$/,
+  );
 });
 
 test('conversions: every layer kind both ways, urls kept, OCI-only fields dropped, same format copied', () => {

@@ -2,7 +2,15 @@
 // Parsing never re-serialises: a manifest's identity is its exact bytes, which the caller keeps beside the parsed view.
 import { BerthError } from '../util/errors.js';
 import { decodeJSON, formatIssues, isObject } from './_check.js';
-import { convertLayerMediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType, MediaType, type LayerCompression, type ManifestFormat } from './mediatypes.js';
+import {
+  convertLayerMediaType,
+  isIndexMediaType,
+  isManifestMediaType,
+  isSchema1MediaType,
+  MediaType,
+  type LayerCompression,
+  type ManifestFormat,
+} from './mediatypes.js';
 import { validate } from './schema.js';
 
 /** A platform as written in an index entry (`os.version`, `os.features`; Docker lists may add `features`). */
@@ -89,9 +97,7 @@ export interface ImageConfig {
   [extra: string]: unknown;
 }
 
-export type ParsedManifest =
-  | { kind: 'manifest'; mediaType: string; manifest: ImageManifest }
-  | { kind: 'index'; mediaType: string; index: ImageIndex };
+export type ParsedManifest = { kind: 'manifest'; mediaType: string; manifest: ImageManifest } | { kind: 'index'; mediaType: string; index: ImageIndex };
 
 /**
  * The media type of a manifest from its content, as containers/image's GuessMIMEType: the `mediaType` field when
@@ -170,7 +176,10 @@ export function parseManifest(bytes: Uint8Array, declaredMediaType?: string): Pa
     const foreign = Object.keys(doc).filter((k) => FORMAT_FIELDS.some((f) => f.toLowerCase() === k.toLowerCase() && !allowed.includes(f)));
     if (foreign.length > 0) {
       const what = describe(mediaType);
-      throw new BerthError('MANIFEST_INVALID', `invalid manifest: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} cannot have ${foreign.map((f) => `"${f}"`).join(', ')}`);
+      throw new BerthError(
+        'MANIFEST_INVALID',
+        `invalid manifest: ${/^[AEIOU]/.test(what) ? 'an' : 'a'} ${what} cannot have ${foreign.map((f) => `"${f}"`).join(', ')}`,
+      );
     }
   }
   const issues = validate(kind, doc, { allowEmptyLayers: true });
@@ -188,7 +197,12 @@ export function parseManifest(bytes: Uint8Array, declaredMediaType?: string): Pa
   return { kind, mediaType, manifest };
 }
 
-const DOCKER_LAYERS = new Set<string>([MediaType.DockerLayerGzip, MediaType.DockerLayerUncompressed, MediaType.DockerForeignLayer, MediaType.DockerForeignLayerGzip]);
+const DOCKER_LAYERS = new Set<string>([
+  MediaType.DockerLayerGzip,
+  MediaType.DockerLayerUncompressed,
+  MediaType.DockerForeignLayer,
+  MediaType.DockerForeignLayerGzip,
+]);
 
 function describe(mediaType: string): string {
   switch (mediaType) {
@@ -327,7 +341,12 @@ export interface ChildReplacement {
  * manifests. The result has new bytes and so a new digest; with no replacement and no format change the caller
  * keeps the original bytes instead.
  */
-export function rewriteIndex(index: ImageIndex, mediaType: string, replacements: ReadonlyMap<string, ChildReplacement>, to?: ManifestFormat): { index: ImageIndex; mediaType: string } {
+export function rewriteIndex(
+  index: ImageIndex,
+  mediaType: string,
+  replacements: ReadonlyMap<string, ChildReplacement>,
+  to?: ManifestFormat,
+): { index: ImageIndex; mediaType: string } {
   const manifests = index.manifests.map((d) => {
     const r = replacements.get(d.digest);
     return r ? { ...d, mediaType: r.mediaType, digest: r.digest, size: r.size } : { ...d };

@@ -45,7 +45,11 @@ test('layer media types: compression, nondistributable, both formats', () => {
       assert.equal(isNondistributable(m), nd, m);
       assert.equal(convertLayerMediaType(m, 'oci'), oci, `${m} → oci`);
       if (docker) assert.equal(convertLayerMediaType(m, 'docker'), docker, `${m} → docker`);
-      else assert.throws(() => convertLayerMediaType(m, 'docker'), (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && /zstd/.test(e.message));
+      else
+        assert.throws(
+          () => convertLayerMediaType(m, 'docker'),
+          (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && /zstd/.test(e.message),
+        );
     }
     assert.equal(layerMediaType('oci', compression, { nondistributable: nd }), oci);
     if (docker) assert.equal(layerMediaType('docker', compression, { nondistributable: nd }), docker);
@@ -55,10 +59,18 @@ test('layer media types: compression, nondistributable, both formats', () => {
   assert.equal(convertLayerMediaType(MediaType.OciLayerZstd, 'docker', 'gzip'), MediaType.DockerLayerGzip);
   assert.equal(convertLayerMediaType(MediaType.OciLayerNondistributableZstd, 'docker', 'none'), MediaType.DockerForeignLayer);
   assert.equal(convertLayerMediaType(MediaType.OciLayerGzip, 'oci', 'none'), MediaType.OciLayer);
-  for (const bad of ['application/vnd.oci.image.layer.v1.tar+gzip+encrypted', 'application/vnd.docker.image.rootfs.diff.tar.zstd', 'application/vnd.oci.image.config.v1+json', '']) {
+  for (const bad of [
+    'application/vnd.oci.image.layer.v1.tar+gzip+encrypted',
+    'application/vnd.docker.image.rootfs.diff.tar.zstd',
+    'application/vnd.oci.image.config.v1+json',
+    '',
+  ]) {
     assert.ok(!isLayerMediaType(bad));
     assert.ok(!isNondistributable(bad));
-    assert.throws(() => layerCompression(bad), (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && e.message.startsWith(`unsupported layer media type "${bad}"`));
+    assert.throws(
+      () => layerCompression(bad),
+      (e) => isBerthError(e, 'MANIFEST_UNSUPPORTED') && e.message.startsWith(`unsupported layer media type "${bad}"`),
+    );
   }
   assert.match(String(captured(() => layerCompression('application/vnd.oci.image.layer.v1.tar+gzip+encrypted'))), /encrypted layers are not supported/);
 });
@@ -73,7 +85,11 @@ function captured(fn: () => unknown): unknown {
 
 test('kinds of manifest media types', () => {
   assert.deepEqual(
-    [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest, MediaType.DockerSchema1Manifest].map((m) => [isIndexMediaType(m), isManifestMediaType(m), isSchema1MediaType(m)]),
+    [MediaType.OciIndex, MediaType.DockerManifestList, MediaType.OciManifest, MediaType.DockerManifest, MediaType.DockerSchema1Manifest].map((m) => [
+      isIndexMediaType(m),
+      isManifestMediaType(m),
+      isSchema1MediaType(m),
+    ]),
     [
       [true, false, false],
       [true, false, false],
@@ -83,7 +99,9 @@ test('kinds of manifest media types', () => {
     ],
   );
   assert.ok(isSchema1MediaType(MediaType.DockerSchema1SignedManifest));
-  assert.ok(isImageConfigMediaType(MediaType.OciConfig) && isImageConfigMediaType(MediaType.DockerConfig) && !isImageConfigMediaType('application/octet-stream'));
+  assert.ok(
+    isImageConfigMediaType(MediaType.OciConfig) && isImageConfigMediaType(MediaType.DockerConfig) && !isImageConfigMediaType('application/octet-stream'),
+  );
   assert.equal(mediaTypeFormat(MediaType.OciLayerZstd), 'oci');
   assert.equal(mediaTypeFormat(MediaType.DockerConfig), 'docker');
   assert.equal(mediaTypeFormat('application/octet-stream'), undefined);

@@ -105,7 +105,11 @@ test('selectFromIndex picks what containers/image picks (variants, compression, 
       rows++;
     }
     for (const architecture of unmatched) {
-      assert.throws(() => selectFromIndex(idx, { os: 'linux', architecture }), (e) => isBerthError(e, 'PLATFORM_UNAVAILABLE'), file);
+      assert.throws(
+        () => selectFromIndex(idx, { os: 'linux', architecture }),
+        (e) => isBerthError(e, 'PLATFORM_UNAVAILABLE'),
+        file,
+      );
       rows++;
     }
   }
@@ -124,11 +128,21 @@ test('selectFromIndex: errors list what the index offers; Docker list entries ne
   assert.throws(() => selectFromIndex(list, hostPlatform()), /it offers \(no platform\)$/);
   assert.equal(selectFromIndex({ ...list, mediaType: 'application/vnd.oci.image.index.v1+json' }, hostPlatform()), entry);
   // aliases on either side, amd64 "v1" is plain amd64, the arm64 v8 host takes an entry without variant
-  const aliased: ImageIndex = { schemaVersion: 2, manifests: [{ ...entry, platform: { os: 'Linux', architecture: 'aarch64' } }, { ...entry, digest: d('b'), platform: { os: 'linux', architecture: 'x86_64', variant: 'v1' } }] };
+  const aliased: ImageIndex = {
+    schemaVersion: 2,
+    manifests: [
+      { ...entry, platform: { os: 'Linux', architecture: 'aarch64' } },
+      { ...entry, digest: d('b'), platform: { os: 'linux', architecture: 'x86_64', variant: 'v1' } },
+    ],
+  };
   assert.equal(selectFromIndex(aliased, { os: 'linux', architecture: 'arm64', variant: 'v8' }).digest, d('a'));
   assert.equal(selectFromIndex(aliased, parsePlatform('linux/amd64')).digest, d('b'));
   const zstd = { ...entry, platform: { os: 'linux', architecture: 'amd64' }, annotations: { [ZSTD_INSTANCE_ANNOTATION]: 'true' } };
-  assert.equal(selectFromIndex({ schemaVersion: 2, manifests: [zstd] }, parsePlatform('linux/amd64'), { preferGzip: true }), zstd, 'zstd is still better than nothing');
+  assert.equal(
+    selectFromIndex({ schemaVersion: 2, manifests: [zstd] }, parsePlatform('linux/amd64'), { preferGzip: true }),
+    zstd,
+    'zstd is still better than nothing',
+  );
 });
 
 test('wantedPlatforms: containers/image TestWantedPlatforms', () => {
@@ -167,7 +181,11 @@ test('parsePlatform', () => {
   ];
   for (const [s, want] of cases) assert.deepEqual(parsePlatform(s), want, s);
   for (const s of ['', 'linux/', '/amd64', 'a/b/c/d', 'nonsense', 'linux/amd64(1)', 'linux amd64', 'amd64(1)']) {
-    assert.throws(() => parsePlatform(s), (e) => isBerthError(e, 'USAGE') && e.message.startsWith(`invalid platform "${s}": `), s);
+    assert.throws(
+      () => parsePlatform(s),
+      (e) => isBerthError(e, 'USAGE') && e.message.startsWith(`invalid platform "${s}": `),
+      s,
+    );
   }
 });
 
@@ -189,13 +207,29 @@ test('normalizePlatform: containerd names, default variants filled in', () => {
     ['macos/arm64', 'darwin/arm64/v8'],
   ];
   for (const [s, want] of cases) assert.equal(n(s), want, s);
-  assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'arm64', osFeatures: ['x'] }), { os: 'linux', architecture: 'arm64', variant: 'v8', osFeatures: ['x'] });
-  assert.deepEqual(normalizePlatform(normalizePlatform({ os: 'Linux', architecture: 'aarch64' })), normalizePlatform({ os: 'linux', architecture: 'arm64', variant: 'v8' }));
+  assert.deepEqual(normalizePlatform({ os: 'linux', architecture: 'arm64', osFeatures: ['x'] }), {
+    os: 'linux',
+    architecture: 'arm64',
+    variant: 'v8',
+    osFeatures: ['x'],
+  });
+  assert.deepEqual(
+    normalizePlatform(normalizePlatform({ os: 'Linux', architecture: 'aarch64' })),
+    normalizePlatform({ os: 'linux', architecture: 'arm64', variant: 'v8' }),
+  );
 });
 
 test('hostPlatform speaks GOARCH, platformOf reads index entries', () => {
   const host = hostPlatform();
-  const goarch: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', s390x: 's390x', riscv64: 'riscv64', ppc64: host.architecture };
+  const goarch: Record<string, string> = {
+    x64: 'amd64',
+    ia32: '386',
+    arm64: 'arm64',
+    arm: 'arm',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    ppc64: host.architecture,
+  };
   if (process.arch in goarch) assert.equal(host.architecture, goarch[process.arch]);
   if (process.platform === 'linux') assert.equal(host.os, 'linux');
   if (host.architecture === 'arm64') assert.equal(host.variant, 'v8');

@@ -23,7 +23,24 @@ const ARCH_ALIASES: Readonly<Record<string, readonly [string, string?]>> = {
   armel: ['arm', 'v6'],
 };
 
-const KNOWN_OS = new Set(['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'dragonfly', 'solaris', 'illumos', 'aix', 'plan9', 'android', 'ios', 'js', 'wasip1', 'zos']);
+const KNOWN_OS = new Set([
+  'linux',
+  'windows',
+  'darwin',
+  'freebsd',
+  'netbsd',
+  'openbsd',
+  'dragonfly',
+  'solaris',
+  'illumos',
+  'aix',
+  'plan9',
+  'android',
+  'ios',
+  'js',
+  'wasip1',
+  'zos',
+]);
 const KNOWN_ARCH = new Set(['amd64', '386', 'arm', 'arm64', 'ppc64', 'ppc64le', 's390x', 'riscv64', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'wasm']);
 
 /** Same names for the same thing: lower case, architecture aliases, variant spellings ("7" → "v7", amd64 "v1" → none). */
@@ -100,7 +117,9 @@ export function formatPlatform(p: Platform): string {
 }
 
 /** An index entry's (or image config's) platform fields as a Platform. */
-export function platformOf(p: DescriptorPlatform | { os: string; architecture: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] }): Platform {
+export function platformOf(
+  p: DescriptorPlatform | { os: string; architecture: string; variant?: string; 'os.version'?: string; 'os.features'?: string[] },
+): Platform {
   return {
     os: p.os,
     architecture: p.architecture,
@@ -189,8 +208,7 @@ export function selectFromIndex(index: ImageIndex, want: Platform, opts: SelectO
       continue;
     }
     const zstd = desc.annotations?.[ZSTD_INSTANCE_ANNOTATION] === 'true';
-    const better =
-      best === undefined || rank < best.rank || (rank === best.rank && zstd !== best.zstd && zstd !== (opts.preferGzip ?? false));
+    const better = best === undefined || rank < best.rank || (rank === best.rank && zstd !== best.zstd && zstd !== (opts.preferGzip ?? false));
     if (better) best = { rank, zstd, desc };
   }
   if (best) return best.desc;

@@ -60,8 +60,18 @@ const dist = load('distribution', 'distribution-reference-tests.json');
  * so these distribution rows are skipped; `count` is checked so that a changed fixture cannot hide a skip.
  */
 const DIVERGENCES: { suite: string; table?: string; count: number; why: string; applies(row: Row): boolean }[] = [
-  { suite: 'TestDomainRegexp', count: 4, why: 'IPv6 literal registry "[…]": accepted by distribution, not by the fork', applies: (r) => r.match && r.input.startsWith('[') },
-  { suite: 'TestReferenceParse', count: 8, why: 'IPv6 literal registry "[…]": accepted by distribution, not by the fork', applies: (r) => r.err === null && r.input.startsWith('[') },
+  {
+    suite: 'TestDomainRegexp',
+    count: 4,
+    why: 'IPv6 literal registry "[…]": accepted by distribution, not by the fork',
+    applies: (r) => r.match && r.input.startsWith('['),
+  },
+  {
+    suite: 'TestReferenceParse',
+    count: 8,
+    why: 'IPv6 literal registry "[…]": accepted by distribution, not by the fork',
+    applies: (r) => r.err === null && r.input.startsWith('['),
+  },
   {
     suite: 'TestReferenceParse',
     count: 1,
@@ -158,7 +168,8 @@ function rejects(fn: () => unknown, upstream?: string): void {
   const e = errorOf(fn);
   assert.equal(e.code, 'INVALID_REFERENCE');
   assert.ok(!e.message.includes('\n'), 'message must be one line');
-  if (upstream !== undefined) assert.ok(e.message.endsWith(`: ${upstream}`), `message ${JSON.stringify(e.message)} does not end in ${JSON.stringify(upstream)}`);
+  if (upstream !== undefined)
+    assert.ok(e.message.endsWith(`: ${upstream}`), `message ${JSON.stringify(e.message)} does not end in ${JSON.stringify(upstream)}`);
 }
 
 const opt = (s: string): string | undefined => (s === '' ? undefined : s);

@@ -72,7 +72,11 @@ export const ANCHORED_DIGEST = new RegExp(`^${DIGEST}$`);
 export const ANCHORED_IDENTIFIER = /^[a-f0-9]{64}$/;
 
 /** go-digest's registered algorithms and the hex length each needs. */
-const DIGEST_HEX_LENGTH = new Map([['sha256', 64], ['sha384', 96], ['sha512', 128]]);
+const DIGEST_HEX_LENGTH = new Map([
+  ['sha256', 64],
+  ['sha384', 96],
+  ['sha512', 128],
+]);
 const GO_DIGEST_GRAMMAR = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 function quote(s: string): string {

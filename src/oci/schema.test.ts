@@ -60,9 +60,11 @@ for (const version of ['v1.1.1', 'main']) {
 }
 
 test('image-spec examples from the spec text all validate', () => {
-  const examples = (JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'spec-examples.v1.1.1.json'), 'utf8')) as {
-    examples: { title: string; mediatype: string; document: string }[];
-  }).examples;
+  const examples = (
+    JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'spec-examples.v1.1.1.json'), 'utf8')) as {
+      examples: { title: string; mediatype: string; document: string }[];
+    }
+  ).examples;
   assert.ok(examples.length >= 13);
   for (const e of examples) assert.deepEqual(validateJSON(kindOf(e.mediatype), e.document), [], e.title);
 });
@@ -98,11 +100,23 @@ test('every kind reports where and what is wrong', () => {
     ['descriptor', { mediaType: 'a/b', size: 1, digest, platform: { os: 'linux' } }, ['/platform/architecture']],
     ['manifest', { schemaVersion: 1, layers: {} }, ['/config', '/schemaVersion', '/layers']],
     ['manifest', { schemaVersion: 2, config: { mediaType: 'a/b', size: 1, digest }, layers: [] }, ['/layers']],
-    ['index', { schemaVersion: 2, manifests: [{ mediaType: 'a/b', size: 1, digest, platform: { architecture: 1, os: 'linux' } }] }, ['/manifests/0/platform/architecture']],
+    [
+      'index',
+      { schemaVersion: 2, manifests: [{ mediaType: 'a/b', size: 1, digest, platform: { architecture: 1, os: 'linux' } }] },
+      ['/manifests/0/platform/architecture'],
+    ],
     ['index', { schemaVersion: 2, manifests: [], subject: 'nope', annotations: { a: null } }, ['/subject', '/annotations/a']],
     ['config', { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, created: '2020-02-30T00:00:00Z' }, ['/created']],
-    ['config', { architecture: 'amd64', os: 'linux', rootfs: { type: 'x' }, config: { Env: ['A'], Cmd: 'sh', Volumes: ['/v'], Labels: null, ArgsEscaped: 1 } }, ['/rootfs/diff_ids', '/rootfs/type', '/config/Env/0', '/config/Cmd', '/config/Volumes', '/config/ArgsEscaped']],
-    ['config', { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, history: [{ empty_layer: 'yes', created: 'yesterday' }] }, ['/history/0/empty_layer', '/history/0/created']],
+    [
+      'config',
+      { architecture: 'amd64', os: 'linux', rootfs: { type: 'x' }, config: { Env: ['A'], Cmd: 'sh', Volumes: ['/v'], Labels: null, ArgsEscaped: 1 } },
+      ['/rootfs/diff_ids', '/rootfs/type', '/config/Env/0', '/config/Cmd', '/config/Volumes', '/config/ArgsEscaped'],
+    ],
+    [
+      'config',
+      { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, history: [{ empty_layer: 'yes', created: 'yesterday' }] },
+      ['/history/0/empty_layer', '/history/0/created'],
+    ],
     ['layout', { imageLayoutVersion: '1.1.0' }, ['/imageLayoutVersion']],
   ];
   for (const [kind, doc, paths] of cases) {
@@ -111,7 +125,10 @@ test('every kind reports where and what is wrong', () => {
     assert.deepEqual(got.sort(), [...paths].sort(), `${kind} ${JSON.stringify(doc)}: ${formatIssues(issues, 10)}`);
   }
   assert.deepEqual(validate('manifest', { schemaVersion: 2, config: { mediaType: 'a/b', size: 1, digest }, layers: [] }, { allowEmptyLayers: true }), []);
-  assert.deepEqual(validateJSON('layout', '{"imageLayoutVersion": 1.0.0}').map((i) => i.path), ['']);
+  assert.deepEqual(
+    validateJSON('layout', '{"imageLayoutVersion": 1.0.0}').map((i) => i.path),
+    [''],
+  );
   assert.deepEqual(validateJSON('layout', new Uint8Array([0xff, 0xfe])), [{ path: '', message: 'not valid UTF-8' }]);
   assert.match(formatIssues(validate('descriptor', {})), /^\/mediaType: is required; \/size: is required; \/digest: is required$/);
   assert.match(formatIssues(validate('descriptor', {}), 1), /\(and 2 more\)$/);

@@ -210,7 +210,10 @@ function checkLayout(c: Checker, path: string, v: unknown): void {
   if (!object(c, path, v)) return;
   required(c, path, v, ['imageLayoutVersion']);
   if (has(v, 'imageLayoutVersion') && v.imageLayoutVersion !== '1.0.0') {
-    c.fail('/imageLayoutVersion', `must be "1.0.0", not ${typeof v.imageLayoutVersion === 'string' ? `"${short(v.imageLayoutVersion)}"` : jsonType(v.imageLayoutVersion)}`);
+    c.fail(
+      '/imageLayoutVersion',
+      `must be "1.0.0", not ${typeof v.imageLayoutVersion === 'string' ? `"${short(v.imageLayoutVersion)}"` : jsonType(v.imageLayoutVersion)}`,
+    );
   }
 }
 

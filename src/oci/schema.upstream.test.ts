@@ -40,7 +40,11 @@ const SCHEMA_FILES: Record<SchemaKind, string> = {
 function withoutIds(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutIds);
   if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'id').map(([k, x]) => [k, withoutIds(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => k !== 'id')
+      .map(([k, x]) => [k, withoutIds(x)]),
+  );
 }
 
 function upstream(folder: string): Record<SchemaKind, Validator> {
@@ -56,7 +60,13 @@ function upstream(folder: string): Record<SchemaKind, Validator> {
       return false;
     }
   });
-  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)) && new Date(Date.parse(s.slice(0, 10))).toISOString().startsWith(s.slice(0, 10)));
+  ajv.addFormat(
+    'date-time',
+    (s: string) =>
+      /^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.test(s) &&
+      !Number.isNaN(Date.parse(s)) &&
+      new Date(Date.parse(s.slice(0, 10))).toISOString().startsWith(s.slice(0, 10)),
+  );
   const dir = fixture('schemas', folder);
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   assert.equal(files.length, 7, `${folder} schema files`);
@@ -131,7 +141,15 @@ function fixtureDocuments(): { name: string; kind: SchemaKind; text: string }[] 
     const p = parse(text);
     const doc = p?.doc as Record<string, unknown> | undefined;
     const has = (k: string) => typeof doc === 'object' && doc !== null && k in doc;
-    const byContent = has('rootfs') ? 'config' : has('manifests') ? 'index' : has('imageLayoutVersion') ? 'layout' : has('schemaVersion') ? 'manifest' : undefined;
+    const byContent = has('rootfs')
+      ? 'config'
+      : has('manifests')
+        ? 'index'
+        : has('imageLayoutVersion')
+          ? 'layout'
+          : has('schemaVersion')
+            ? 'manifest'
+            : undefined;
     const guessed: SchemaKind = kind ?? byContent ?? (/config/.test(basename(path)) ? 'config' : 'manifest');
     out.push({ name: path.slice(path.indexOf('containers-image')), kind: guessed, text });
   };
@@ -175,7 +193,10 @@ test('every containers/image manifest, config and OCI layout fixture: berth and 
   }
   t.diagnostic(`${docs.length} documents (${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}), ${valid} valid`);
   assert.ok(valid >= 50, `only ${valid} valid documents`);
-  assert.deepEqual(negativeSizes, ['schema1-to-oci1.json', 'schema1-to-schema2.json'].map((f) => `containers-image/internal/image/fixtures/${f}`));
+  assert.deepEqual(
+    negativeSizes,
+    ['schema1-to-oci1.json', 'schema1-to-schema2.json'].map((f) => `containers-image/internal/image/fixtures/${f}`),
+  );
 });
 
 // ---- mutations ---------------------------------------------------------------------------------------------------
@@ -215,7 +236,9 @@ function berthStricterAt(path: string, version: string): boolean {
 
 test('mutations of valid documents: berth and the upstream schemas agree everywhere it is not knowingly stricter', (t) => {
   const seeds = fixtureDocuments().filter((d) => verdicts('main', d.kind, d.text).berth);
-  const cases = JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'spec-examples.v1.1.1.json'), 'utf8')) as { examples: { mediatype: string; document: string }[] };
+  const cases = JSON.parse(readFileSync(fixture('schemas', 'image-spec-tests', 'spec-examples.v1.1.1.json'), 'utf8')) as {
+    examples: { mediatype: string; document: string }[];
+  };
   for (const e of cases.examples) seeds.push({ name: e.mediatype, kind: schemaKindFor(e.mediatype)!, text: e.document });
   assert.ok(seeds.length >= 60, `only ${seeds.length} seeds`);
   let compared = 0;
@@ -231,7 +254,10 @@ test('mutations of valid documents: berth and the upstream schemas agree everywh
         const ajv = SCHEMAS[version][seed.kind](m.doc);
         compared++;
         if (berth === ajv) continue;
-        assert.ok(!berth && berth !== ajv && berthStricterAt(m.path, version), `${seed.name} (${seed.kind}, ${version}) mutated at ${m.path || '(root)'}: berth=${berth} schema=${ajv}\n${JSON.stringify(m.doc).slice(0, 400)}`);
+        assert.ok(
+          !berth && berth !== ajv && berthStricterAt(m.path, version),
+          `${seed.name} (${seed.kind}, ${version}) mutated at ${m.path || '(root)'}: berth=${berth} schema=${ajv}\n${JSON.stringify(m.doc).slice(0, 400)}`,
+        );
         stricter++;
       }
     }

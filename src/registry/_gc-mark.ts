@@ -58,7 +58,11 @@ async function allTags(storage: RegistryStorage, repository: string): Promise<st
   }
 }
 
-export async function markRepository(storage: RegistryStorage, repository: string, opts: { deleteUntagged: boolean; cutoff: number }): Promise<RepositoryMarks> {
+export async function markRepository(
+  storage: RegistryStorage,
+  repository: string,
+  opts: { deleteUntagged: boolean; cutoff: number },
+): Promise<RepositoryMarks> {
   const entries = new Map((await storage.manifests.list(repository)).map((m) => [m.digest, m]));
   const refs = new Map<string, ManifestRefs>();
   for (const digest of entries.keys()) refs.set(digest, manifestRefs(digest, (await storage.manifests.get(repository, digest))?.bytes));

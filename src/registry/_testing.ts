@@ -30,7 +30,13 @@ export async function uploadBlob(url: string, repo: string, data: string | Uint8
   return digest;
 }
 
-export async function putManifest(url: string, repo: string, ref: string, body: string | Uint8Array, mediaType: string = MediaType.OciManifest): Promise<Response> {
+export async function putManifest(
+  url: string,
+  repo: string,
+  ref: string,
+  body: string | Uint8Array,
+  mediaType: string = MediaType.OciManifest,
+): Promise<Response> {
   return fetch(`${url}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body: body as BodyInit, headers: { 'Content-Type': mediaType } });
 }
 

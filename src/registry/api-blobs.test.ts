@@ -154,7 +154,13 @@ describe('registry API: base and blobs', () => {
       const data = Buffer.alloc(1024 * 1024, 3);
       const digest = digestOf(data);
       await new Promise<void>((done) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: `/v2/r/blobs/uploads/?digest=${digest}`, headers: { 'Content-Length': String(data.length) } });
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/v2/r/blobs/uploads/?digest=${digest}`,
+          headers: { 'Content-Length': String(data.length) },
+        });
         req.on('error', () => done());
         req.on('response', () => done());
         req.write(data.subarray(0, 300 * 1024), () => setTimeout(() => req.destroy(), 50));

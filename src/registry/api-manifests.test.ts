@@ -39,7 +39,11 @@ describe('registry API: manifests', () => {
       const { bytes } = await pushImage(url, 'r', 'v1');
       // a sha512 digest: only ?tag= can tag it, a PUT by tag would name it by sha256
       const d512 = digestOf(bytes, 'sha512');
-      const res = await fetch(`${url}/v2/r/manifests/${d512}?tag=a&tag=b&tag=a`, { method: 'PUT', body: bytes, headers: { 'Content-Type': MediaType.OciManifest } });
+      const res = await fetch(`${url}/v2/r/manifests/${d512}?tag=a&tag=b&tag=a`, {
+        method: 'PUT',
+        body: bytes,
+        headers: { 'Content-Type': MediaType.OciManifest },
+      });
       assert.equal(res.status, 201, await res.clone().text());
       assert.equal(res.headers.get('oci-tag'), 'a, b');
       assert.equal(res.headers.get('docker-content-digest'), d512);
@@ -80,10 +84,13 @@ describe('registry API: manifests', () => {
       const res = await putManifest(url, 'r', 'v1', JSON.stringify(manifest));
       assert.equal(res.status, 400);
       const body = (await res.json()) as { errors: { code: string; detail: { digest: string } }[] };
-      assert.deepEqual(body.errors.map((e) => [e.code, e.detail.digest]), [
-        ['MANIFEST_BLOB_UNKNOWN', config],
-        ['MANIFEST_BLOB_UNKNOWN', digestOf('absent')],
-      ]);
+      assert.deepEqual(
+        body.errors.map((e) => [e.code, e.detail.digest]),
+        [
+          ['MANIFEST_BLOB_UNKNOWN', config],
+          ['MANIFEST_BLOB_UNKNOWN', digestOf('absent')],
+        ],
+      );
     }));
 
   it('refuses invalid, oversized and schema-breaking manifests', () =>
@@ -106,7 +113,12 @@ describe('registry API: manifests', () => {
 
   it('takes an index only once its child manifests are in the repository', () =>
     withRegistry(async ({ url }) => {
-      const child = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: digestOf('{}'), size: 2 }, layers: [] });
+      const child = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: digestOf('{}'), size: 2 },
+        layers: [],
+      });
       const index = JSON.stringify({
         schemaVersion: 2,
         mediaType: MediaType.OciIndex,
@@ -139,7 +151,11 @@ describe('registry API: manifests', () => {
   it('deletes tags and manifests', () =>
     withRegistry(async ({ url }) => {
       const { digest } = await pushImage(url, 'r', 'v1');
-      await fetch(`${url}/v2/r/manifests/v2`, { method: 'PUT', body: await (await fetch(`${url}/v2/r/manifests/v1`)).text(), headers: { 'Content-Type': MediaType.OciManifest } });
+      await fetch(`${url}/v2/r/manifests/v2`, {
+        method: 'PUT',
+        body: await (await fetch(`${url}/v2/r/manifests/v1`)).text(),
+        headers: { 'Content-Type': MediaType.OciManifest },
+      });
       assert.equal((await fetch(`${url}/v2/r/manifests/v1`, { method: 'DELETE' })).status, 202);
       assert.equal((await fetch(`${url}/v2/r/manifests/v1`)).status, 404);
       assert.equal((await fetch(`${url}/v2/r/manifests/${digest}`)).status, 200);
@@ -221,7 +237,10 @@ describe('registry API: listings', () => {
       assert.deepEqual(index, { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: want.sort((a, b) => (a.digest < b.digest ? -1 : 1)) });
       res = await fetch(`${url}/v2/r/referrers/${subject}?artifactType=application/vnd.example.sbom`);
       assert.equal(res.headers.get('oci-filters-applied'), 'artifactType');
-      assert.deepEqual(((await res.json()) as typeof index).manifests.map((d) => d.digest), [digestOf(sbom)]);
+      assert.deepEqual(
+        ((await res.json()) as typeof index).manifests.map((d) => d.digest),
+        [digestOf(sbom)],
+      );
       res = await fetch(`${url}/v2/r/referrers/${digestOf('nothing refers to me')}`);
       assert.equal(res.status, 200);
       assert.deepEqual(((await res.json()) as typeof index).manifests, []);
@@ -229,6 +248,9 @@ describe('registry API: listings', () => {
       assert.equal(res.status, 400);
       assert.equal((await fetch(`${url}/v2/r/manifests/${digestOf(sig)}`, { method: 'DELETE' })).status, 202);
       res = await fetch(`${url}/v2/r/referrers/${subject}`);
-      assert.deepEqual(((await res.json()) as typeof index).manifests.map((d) => d.digest), [digestOf(sbom)]);
+      assert.deepEqual(
+        ((await res.json()) as typeof index).manifests.map((d) => d.digest),
+        [digestOf(sbom)],
+      );
     }));
 });

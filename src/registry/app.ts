@@ -154,4 +154,3 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
 function unsupported(method: string, target: RegistryTarget): RegistryError {
   return new RegistryError('UNSUPPORTED', `${method} is not supported on ${target.kind}`, { headers: {} });
 }
-

@@ -52,7 +52,10 @@ describe('registry garbage collection', () => {
       const young = await uploadBlob(r.url, 'team/a', 'nobody refers to me either, but I am new');
 
       const dry = await collectGarbage(r.storage, { dryRun: true });
-      assert.deepEqual(dry.blobsRemoved.map((b) => b.digest), [garbage]);
+      assert.deepEqual(
+        dry.blobsRemoved.map((b) => b.digest),
+        [garbage],
+      );
       assert.ok(await r.storage.blobs.stat(garbage), 'a dry run removes nothing');
 
       const report = await collectGarbage(r.storage);
@@ -85,7 +88,12 @@ describe('registry garbage collection', () => {
       const index = JSON.stringify({
         schemaVersion: 2,
         mediaType: MediaType.OciIndex,
-        manifests: [d1, d2].map((digest, i) => ({ mediaType: MediaType.OciManifest, digest, size: Buffer.byteLength([child1, child2][i]!), platform: { architecture: i ? 'arm64' : 'amd64', os: 'linux' } })),
+        manifests: [d1, d2].map((digest, i) => ({
+          mediaType: MediaType.OciManifest,
+          digest,
+          size: Buffer.byteLength([child1, child2][i]!),
+          platform: { architecture: i ? 'arm64' : 'amd64', os: 'linux' },
+        })),
       });
       await pushManifest(r.url, repo, 'latest', index, MediaType.OciIndex);
       const oldImage = manifest(config, ['layer old']);
@@ -105,7 +113,10 @@ describe('registry garbage collection', () => {
       assert.deepEqual(new Set(report.blobsRemoved.map((b) => b.digest)), new Set([dOld, dSigOld, digestOf('layer old')]));
       for (const d of [d1, d2, dSig]) assert.equal(await status(r.url, `/v2/${repo}/manifests/${d}`), 200, d);
       const referrers = (await (await fetch(`${r.url}/v2/${repo}/referrers/${d1}`)).json()) as { manifests: { digest: string }[] };
-      assert.deepEqual(referrers.manifests.map((m) => m.digest), [dSig]);
+      assert.deepEqual(
+        referrers.manifests.map((m) => m.digest),
+        [dSig],
+      );
       assert.equal(await status(r.url, `/v2/${repo}/manifests/${dOld}`), 404);
       assert.equal(await status(r.url, `/v2/${repo}/blobs/${digestOf('sig')}`), 200, 'shared by a live referrer');
     }));
@@ -122,8 +133,15 @@ describe('registry garbage collection', () => {
       assert.equal(patch.status, 202);
 
       const report = await collectGarbage(r.storage, { graceMs: 0, uploadMaxAgeMs: HOUR });
-      assert.deepEqual(report.blobsRemoved.map((b) => b.digest), [digest], 'the old copy goes');
-      assert.deepEqual(report.uploadsRemoved.map((u) => `/v2/up/load/blobs/uploads/${u.id}`), [abandoned.headers.get('location')]);
+      assert.deepEqual(
+        report.blobsRemoved.map((b) => b.digest),
+        [digest],
+        'the old copy goes',
+      );
+      assert.deepEqual(
+        report.uploadsRemoved.map((u) => `/v2/up/load/blobs/uploads/${u.id}`),
+        [abandoned.headers.get('location')],
+      );
 
       const put = await fetch(`${r.url}${location}?digest=${digest}`, { method: 'PUT' });
       assert.equal(put.status, 201, await put.text());

@@ -55,7 +55,16 @@ export async function collectGarbage(storage: RegistryStorage, opts: GcOptions =
   const now = opts.now ?? Date.now();
   const cutoff = now - (opts.graceMs ?? DEFAULT_GC_GRACE_MS);
   const dryRun = opts.dryRun ?? false;
-  const report: GcReport = { dryRun, repositories: 0, manifestsRemoved: [], blobsRemoved: [], blobsKept: 0, linksRemoved: 0, uploadsRemoved: [], bytesFreed: 0 };
+  const report: GcReport = {
+    dryRun,
+    repositories: 0,
+    manifestsRemoved: [],
+    blobsRemoved: [],
+    blobsKept: 0,
+    linksRemoved: 0,
+    uploadsRemoved: [],
+    bytesFreed: 0,
+  };
 
   const repositories = await allRepositories(storage);
   report.repositories = repositories.length;

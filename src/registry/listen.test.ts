@@ -38,7 +38,7 @@ describe('registry listen address', { timeout: 30_000 }, () => {
 
   it('resolves a name and calls it loopback only when every address is', async () => {
     const lookup = fakeLookup({
-      'localhost': ['127.0.0.1', '::1'],
+      localhost: ['127.0.0.1', '::1'],
       // Names that the old check (a name starting with "127." or "localhost") let through.
       '127.0.0.1.nip.example': ['203.0.113.7'],
       'localhost.lan': ['192.168.1.20'],
@@ -54,14 +54,21 @@ describe('registry listen address', { timeout: 30_000 }, () => {
     assert.deepEqual(await resolveListenAddress('0.0.0.0', lookup), { address: '0.0.0.0', loopback: false });
     assert.deepEqual(await resolveListenAddress('::', lookup), { address: '::', loopback: false });
     assert.deepEqual(lookup.asked, []);
-    await assert.rejects(resolveListenAddress('nowhere.invalid', lookup), (e) => isBerthError(e, 'USAGE') && /cannot resolve the listen host "nowhere\.invalid"/.test(e.message));
+    await assert.rejects(
+      resolveListenAddress('nowhere.invalid', lookup),
+      (e) => isBerthError(e, 'USAGE') && /cannot resolve the listen host "nowhere\.invalid"/.test(e.message),
+    );
   });
 
   it('refuses, before opening anything, to serve without access control where a name resolves off loopback', () =>
     withDir(async (dir) => {
       const lookup = fakeLookup({ '127.0.0.1.nip.example': ['203.0.113.7'], 'split.example': ['127.0.0.1', '192.168.1.20'] });
       for (const addr of ['127.0.0.1.nip.example:0', 'split.example:0', '0.0.0.0:0', '[::]:0', ':0']) {
-        await assert.rejects(startRegistry({ addr, storage: join(dir, 'storage'), lookup }), (e) => isBerthError(e, 'USAGE') && /^refusing to listen on .* without access control/.test(e.message), addr);
+        await assert.rejects(
+          startRegistry({ addr, storage: join(dir, 'storage'), lookup }),
+          (e) => isBerthError(e, 'USAGE') && /^refusing to listen on .* without access control/.test(e.message),
+          addr,
+        );
       }
       assert.deepEqual(await readdir(dir), [], 'no storage was opened');
     }));
@@ -70,7 +77,12 @@ describe('registry listen address', { timeout: 30_000 }, () => {
     withDir(async (dir) => {
       const lookup = fakeLookup({ 'registry.test': ['127.0.0.3'] });
       // localhost through the system's resolver: 127.0.0.1 or ::1, whichever it gives first.
-      for (const [addr, expected] of [['registry.test:0', '127.0.0.3'], ['localhost:0', undefined], ['127.0.0.1:0', '127.0.0.1'], ['[::1]:0', '::1']] as const) {
+      for (const [addr, expected] of [
+        ['registry.test:0', '127.0.0.3'],
+        ['localhost:0', undefined],
+        ['127.0.0.1:0', '127.0.0.1'],
+        ['[::1]:0', '::1'],
+      ] as const) {
         const r = await startRegistry({ addr, storage: join(dir, 'storage'), ...(addr.startsWith('registry.test') ? { lookup } : {}) });
         try {
           if (expected) assert.equal(r.address, expected, addr);

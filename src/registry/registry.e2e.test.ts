@@ -7,7 +7,12 @@ import { ok, podmanArgs, run, tempDir } from '../testing/cli.js';
 import { oneFileLayer, writeTestLayout } from '../testing/oci-layout.js';
 import { startRegistry, type RunningRegistry } from './server.js';
 
-const writeLayout = (dir: string, tag: string) => writeTestLayout(dir, tag, { text: 'hello from the berth registry\n', config: { Cmd: ['/hello'] }, annotations: { 'org.example.test': 'berth-registry-e2e' } });
+const writeLayout = (dir: string, tag: string) =>
+  writeTestLayout(dir, tag, {
+    text: 'hello from the berth registry\n',
+    config: { Cmd: ['/hello'] },
+    annotations: { 'org.example.test': 'berth-registry-e2e' },
+  });
 
 describe('registry end to end with skopeo and podman', () => {
   const tmp = tempDir('berth-reg-e2e-');

@@ -21,7 +21,10 @@ describe('registry config and server', () => {
   it('loads the TOML config, with paths relative to the file, and flags override it', () =>
     withDir(async (dir) => {
       const file = join(dir, 'registry.toml');
-      await writeFile(file, '[http]\naddr = "0.0.0.0:5001"\n[storage]\npath = "data"\n[limits]\nmanifest_bytes = 1048576\n[tls]\ncert = "c.pem"\nkey = "/abs/k.pem"\n');
+      await writeFile(
+        file,
+        '[http]\naddr = "0.0.0.0:5001"\n[storage]\npath = "data"\n[limits]\nmanifest_bytes = 1048576\n[tls]\ncert = "c.pem"\nkey = "/abs/k.pem"\n',
+      );
       const config = await loadRegistryConfig(file);
       assert.deepEqual(config, { addr: '0.0.0.0:5001', storage: join(dir, 'data'), tlsCert: join(dir, 'c.pem'), tlsKey: '/abs/k.pem', manifestBytes: 1048576 });
       assert.deepEqual(mergeRegistryConfig(config, { addr: '127.0.0.1:0', storage: undefined }), { ...config, addr: '127.0.0.1:0' });

@@ -63,7 +63,10 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   const listen = await resolveListenAddress(host, opts.lookup);
   if (!opts.auth && !listen.loopback) {
     const where = listen.address === host ? addr : `${addr} (${listen.address})`;
-    throw new BerthError('USAGE', `refusing to listen on ${where} without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`);
+    throw new BerthError(
+      'USAGE',
+      `refusing to listen on ${where} without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`,
+    );
   }
   const storage = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
   const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
@@ -99,10 +102,15 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
     ((r: GcReport | Error) => {
       if (r instanceof Error) console.error('registry: garbage collection failed:', r);
       else if (r.blobsRemoved.length + r.manifestsRemoved.length + r.uploadsRemoved.length > 0) {
-        console.error(`registry: gc removed ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs, ${r.uploadsRemoved.length} uploads (${r.bytesFreed} bytes)`);
+        console.error(
+          `registry: gc removed ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs, ${r.uploadsRemoved.length} uploads (${r.bytesFreed} bytes)`,
+        );
       }
     });
-  const timer = g.intervalMs === undefined ? undefined : setInterval(() => void gc.run().then(onGc, (e: unknown) => onGc(e instanceof Error ? e : new Error(String(e)))), g.intervalMs);
+  const timer =
+    g.intervalMs === undefined
+      ? undefined
+      : setInterval(() => void gc.run().then(onGc, (e: unknown) => onGc(e instanceof Error ? e : new Error(String(e)))), g.intervalMs);
   timer?.unref();
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {

@@ -49,7 +49,9 @@ export interface Attachment extends EventEmitter<{ stdout: [Buffer]; stderr: [Bu
 /** Connects to conmon's attach socket, waiting up to `waitMs` for it to appear (0: it must be there). */
 export function attachSocket(socketPath: string, waitMs = 0): Attachment {
   // Connected by a relative name from its directory: a socket's path may not exceed 108 bytes.
-  const child: ChildProcess = spawn('perl', ['-e', BRIDGE, dirname(socketPath), basename(socketPath), String(waitMs / 1000)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('perl', ['-e', BRIDGE, dirname(socketPath), basename(socketPath), String(waitMs / 1000)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const events = new EventEmitter() as Attachment;
   let pending: Buffer = Buffer.alloc(0);
   let errText = '';

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { BerthError, ExitCode } from '../util/errors.js';
 import { findExecutable, type OciRuntime } from './oci-runtime.js';
@@ -36,20 +35,33 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
   if (!conmon) throw new BerthError('USAGE', 'conmon not found: install it (apt install conmon)');
   const [exitCmd, ...exitArgs] = opts.exitCommand;
   const args = [
-    '--api-version', '1',
-    '-c', opts.id,
+    '--api-version',
+    '1',
+    '-c',
+    opts.id,
     // The attach socket's path must fit in 108 bytes; conmon links socketDir/UUID to the bundle.
-    '-u', opts.id.slice(0, 12),
-    '-n', opts.name,
-    '-r', opts.runtime.path,
-    '-b', opts.bundle,
-    '-p', opts.pidFile,
-    '--conmon-pidfile', opts.conmonPidFile,
-    '-l', `k8s-file:${opts.logPath}`,
-    '--exit-dir', opts.exitDir,
-    '--persist-dir', opts.persistDir,
-    '--socket-dir-path', opts.socketDir,
-    '--log-level', 'error',
+    '-u',
+    opts.id.slice(0, 12),
+    '-n',
+    opts.name,
+    '-r',
+    opts.runtime.path,
+    '-b',
+    opts.bundle,
+    '-p',
+    opts.pidFile,
+    '--conmon-pidfile',
+    opts.conmonPidFile,
+    '-l',
+    `k8s-file:${opts.logPath}`,
+    '--exit-dir',
+    opts.exitDir,
+    '--persist-dir',
+    opts.persistDir,
+    '--socket-dir-path',
+    opts.socketDir,
+    '--log-level',
+    'error',
     '--syslog',
     '--full-attach',
     ...opts.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
@@ -109,4 +121,3 @@ export function runtimeCreateError(reason: string): BerthError {
   }
   return new BerthError('INTERNAL', clean || 'the OCI runtime failed to create the container');
 }
-

@@ -32,7 +32,9 @@ export async function resolveDevices(specs: string[]): Promise<ContainerDevice[]
   for (const spec of specs) {
     const d = parseDeviceFlag(spec);
     const st = await stat(d.hostPath).catch((e: Error) => {
-      throw new BerthError('USAGE', `stat ${d.hostPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e.message}`, { cause: e });
+      throw new BerthError('USAGE', `stat ${d.hostPath}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : e.message}`, {
+        cause: e,
+      });
     });
     const nodes = st.isDirectory() ? await hostDevices(d.hostPath) : [toNode(d.hostPath, st)];
     for (const n of nodes) {
@@ -60,7 +62,10 @@ function toNode(path: string, st: Awaited<ReturnType<typeof stat>>): HostDevice 
 }
 
 /** config.json's linux.devices entries and the device cgroup rules that allow them. */
-export function ociDevices(devices: ContainerDevice[]): { nodes: (HostDevice)[]; rules: { allow: boolean; type: string; major: number; minor: number; access: string }[] } {
+export function ociDevices(devices: ContainerDevice[]): {
+  nodes: HostDevice[];
+  rules: { allow: boolean; type: string; major: number; minor: number; access: string }[];
+} {
   return {
     nodes: devices.map((d) => ({ path: d.containerPath, ...d.node })),
     rules: devices.map((d) => ({ allow: true, type: d.node.type, major: d.node.major, minor: d.node.minor, access: d.permissions })),

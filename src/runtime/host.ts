@@ -4,14 +4,27 @@ import { ALL_CAPABILITIES } from './capabilities.js';
 
 /** What this host lets a container have: the rlimits berth itself runs under and its capabilities. */
 
-export interface HostLimit { soft: number; hard: number }
+export interface HostLimit {
+  soft: number;
+  hard: number;
+}
 
 const LIMIT_NAMES: Record<string, string> = {
-  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA',
-  'Max stack size': 'RLIMIT_STACK', 'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS',
-  'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE', 'Max locked memory': 'RLIMIT_MEMLOCK',
-  'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
-  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO',
+  'Max cpu time': 'RLIMIT_CPU',
+  'Max file size': 'RLIMIT_FSIZE',
+  'Max data size': 'RLIMIT_DATA',
+  'Max stack size': 'RLIMIT_STACK',
+  'Max core file size': 'RLIMIT_CORE',
+  'Max resident set': 'RLIMIT_RSS',
+  'Max processes': 'RLIMIT_NPROC',
+  'Max open files': 'RLIMIT_NOFILE',
+  'Max locked memory': 'RLIMIT_MEMLOCK',
+  'Max address space': 'RLIMIT_AS',
+  'Max file locks': 'RLIMIT_LOCKS',
+  'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE',
+  'Max nice priority': 'RLIMIT_NICE',
+  'Max realtime priority': 'RLIMIT_RTPRIO',
   'Max realtime timeout': 'RLIMIT_RTTIME',
 };
 
@@ -45,7 +58,15 @@ export async function hostCapabilities(): Promise<{ effective: string[]; boundin
   return { effective: capabilitySet(status, 'CapEff'), bounding: capabilitySet(status, 'CapBnd') };
 }
 
-export interface HostDevice { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode: number; uid: number; gid: number }
+export interface HostDevice {
+  path: string;
+  type: 'c' | 'b';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
 
 /** Directories under /dev whose nodes a privileged container gets from its own mounts instead. */
 const SKIP_DEV = new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/console', '/dev/ptmx']);

@@ -123,7 +123,16 @@ export class OciRuntime {
 
   /** Runs a process in the container, in the foreground, with the given stdio. */
   execProcess(id: string, processJsonPath: string, opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string }): ChildProcess {
-    const args = [...this.globalArgs, 'exec', '--process', processJsonPath, ...(opts.tty ? ['--tty'] : []), ...(opts.detach ? ['--detach'] : []), ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []), id];
+    const args = [
+      ...this.globalArgs,
+      'exec',
+      '--process',
+      processJsonPath,
+      ...(opts.tty ? ['--tty'] : []),
+      ...(opts.detach ? ['--detach'] : []),
+      ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []),
+      id,
+    ];
     return spawn(this.path, args, { stdio: opts.stdio });
   }
 }

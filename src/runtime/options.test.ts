@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { effectiveCapabilities, parseCapabilities, DEFAULT_CAPABILITIES, ALL_CAPABILITIES } from './capabilities.js';
-import { cpuQuota, parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseSize, parseUlimit, parseUserFlag, parseWorkdirFlag, RLIM_INFINITY } from './options.js';
+import {
+  cpuQuota,
+  parseCpus,
+  parseEnvFile,
+  parseEnvFlag,
+  parseMemory,
+  parsePidsLimit,
+  parseSecurityOpts,
+  parseSize,
+  parseUlimit,
+  parseUserFlag,
+  parseWorkdirFlag,
+  RLIM_INFINITY,
+} from './options.js';
 
 describe('run flag parsers', () => {
   test('sizes and --memory', () => {
@@ -46,7 +59,12 @@ describe('run flag parsers', () => {
 
   test('--security-opt', () => {
     assert.deepEqual(parseSecurityOpts([]), { noNewPrivileges: false, seccomp: 'default', mask: [], unmask: [] });
-    assert.deepEqual(parseSecurityOpts(['no-new-privileges', 'seccomp=unconfined', 'label=disable', 'mask=/a:/b', 'unmask=ALL']), { noNewPrivileges: true, seccomp: 'unconfined', mask: ['/a', '/b'], unmask: ['ALL'] });
+    assert.deepEqual(parseSecurityOpts(['no-new-privileges', 'seccomp=unconfined', 'label=disable', 'mask=/a:/b', 'unmask=ALL']), {
+      noNewPrivileges: true,
+      seccomp: 'unconfined',
+      mask: ['/a', '/b'],
+      unmask: ['ALL'],
+    });
     assert.equal(parseSecurityOpts(['no-new-privileges:true']).noNewPrivileges, true);
     assert.equal(parseSecurityOpts(['seccomp=/etc/p.json']).seccomp, '/etc/p.json');
     assert.throws(() => parseSecurityOpts(['nonsense']), /invalid --security-opt "nonsense"/);
@@ -60,7 +78,10 @@ describe('run flag parsers', () => {
     const dropped = effectiveCapabilities({ privileged: false, capAdd: ['CAP_NET_ADMIN'], capDrop: ['CAP_CHOWN'] });
     assert.ok(dropped.includes('CAP_NET_ADMIN') && !dropped.includes('CAP_CHOWN'));
     assert.deepEqual(effectiveCapabilities({ privileged: false, capAdd: ['CAP_KILL'], capDrop: ['ALL'] }), ['CAP_KILL']);
-    assert.deepEqual(effectiveCapabilities({ privileged: false, capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }), ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_ADMIN'));
+    assert.deepEqual(
+      effectiveCapabilities({ privileged: false, capAdd: ['ALL'], capDrop: ['CAP_SYS_ADMIN'] }),
+      ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_ADMIN'),
+    );
     assert.deepEqual(effectiveCapabilities({ privileged: true, capAdd: [], capDrop: ['CAP_KILL'] }), ALL_CAPABILITIES);
     assert.throws(() => effectiveCapabilities({ privileged: false, capAdd: ['CAP_KILL'], capDrop: ['CAP_KILL'] }), /both added and dropped/);
   });

@@ -36,7 +36,8 @@ export function parseCpus(value: string): number {
 /** -1 (or 0) means no limit, as in podman. */
 export function parsePidsLimit(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < -1 || value.trim() === '') throw new BerthError('USAGE', `invalid --pids-limit "${value}": expected a whole number, -1 for no limit`);
+  if (!Number.isInteger(n) || n < -1 || value.trim() === '')
+    throw new BerthError('USAGE', `invalid --pids-limit "${value}": expected a whole number, -1 for no limit`);
   return n;
 }
 
@@ -87,9 +88,30 @@ export function parseEnvFile(text: string): string[] {
 /** A value the runtime reads as RLIM_INFINITY; written verbatim into config.json (JSON numbers lose it). */
 export const RLIM_INFINITY = 'unlimited';
 export type RlimitValue = number | typeof RLIM_INFINITY;
-export interface Rlimit { type: string; soft: RlimitValue; hard: RlimitValue }
+export interface Rlimit {
+  type: string;
+  soft: RlimitValue;
+  hard: RlimitValue;
+}
 
-const ULIMIT_NAMES = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+const ULIMIT_NAMES = [
+  'as',
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+];
 
 function ulimitValue(v: string, spec: string): RlimitValue {
   if (v === '-1' || v === 'unlimited') return RLIM_INFINITY;

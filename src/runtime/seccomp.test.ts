@@ -21,7 +21,11 @@ describe('convertProfile', () => {
     assert.ok(!allowed.has('bpf') && refused.has('bpf'));
     // arm-only calls are not in an x86-64 filter.
     assert.ok(!allowed.has('arm_fadvise64_64'));
-    for (const s of out.syscalls!) assert.deepEqual(Object.keys(s).filter((k) => !['names', 'action', 'errnoRet', 'args'].includes(k)), []);
+    for (const s of out.syscalls!)
+      assert.deepEqual(
+        Object.keys(s).filter((k) => !['names', 'action', 'errnoRet', 'args'].includes(k)),
+        [],
+      );
   });
 
   test('capability rules follow the container: SYS_ADMIN adds mount-family calls, dropping SYS_CHROOT refuses chroot', () => {
@@ -44,7 +48,11 @@ describe('convertProfile', () => {
       ],
     };
     const old = convertProfile(profile, { capabilities: [], kernel: '6.1.12-amd64' });
-    assert.deepEqual(old, { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+    assert.deepEqual(old, {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    });
     assert.equal(convertProfile(profile, { capabilities: [], kernel: '6.18.44' }).syscalls!.length, 2);
   });
 });

@@ -9,7 +9,12 @@ import { BerthError } from '../util/errors.js';
  * architecture, the kernel version and the container's capabilities.
  */
 
-export interface SeccompArg { index: number; value: number; valueTwo?: number; op: string }
+export interface SeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
 interface ProfileRule {
   name?: string;
   names?: string[];
@@ -59,7 +64,11 @@ export interface SeccompTarget {
 }
 
 function kernelAtLeast(kernel: string, min: string): boolean {
-  const parse = (v: string) => v.split(/[.-]/).slice(0, 2).map((n) => Number.parseInt(n, 10) || 0);
+  const parse = (v: string) =>
+    v
+      .split(/[.-]/)
+      .slice(0, 2)
+      .map((n) => Number.parseInt(n, 10) || 0);
   const [a = 0, b = 0] = parse(kernel);
   const [c = 0, d = 0] = parse(min);
   return a !== c ? a > c : b >= d;
@@ -122,8 +131,12 @@ export async function defaultProfile(): Promise<Profile> {
     try {
       return JSON.parse(await readFile(path, 'utf8')) as Profile;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new BerthError('USAGE', `reading seccomp profile ${path}: ${(e as Error).message}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new BerthError('USAGE', `reading seccomp profile ${path}: ${(e as Error).message}`, { cause: e });
     }
   }
-  throw new BerthError('USAGE', `no default seccomp profile in ${DEFAULT_PROFILE_PATHS.join(' or ')}: install containers-common (apt install golang-github-containers-common) or pass --security-opt seccomp=unconfined`);
+  throw new BerthError(
+    'USAGE',
+    `no default seccomp profile in ${DEFAULT_PROFILE_PATHS.join(' or ')}: install containers-common (apt install golang-github-containers-common) or pass --security-opt seccomp=unconfined`,
+  );
 }

@@ -39,7 +39,12 @@ describe('parseSignal, as podman reads kill -s and --stop-signal', { timeout: 5_
     assert.equal(parseSignal('-1'), 1);
     assert.equal(parseSignal('-SIGHUP'), 1);
     assert.equal(parseSignal('-term'), 15);
-    for (const [s, shown] of [['-0', '0'], ['-SIGBADSIG', 'SIGBADSIG'], ['-SIG', 'SIG'], ['-', '']]) {
+    for (const [s, shown] of [
+      ['-0', '0'],
+      ['-SIGBADSIG', 'SIGBADSIG'],
+      ['-SIG', 'SIG'],
+      ['-', ''],
+    ]) {
       assert.throws(() => parseSignal(s!), { message: `invalid signal: ${shown}` }, s);
     }
   });

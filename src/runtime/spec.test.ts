@@ -70,7 +70,12 @@ function input(over: Partial<SpecInput> = {}): SpecInput {
     etcFiles: { hosts: '/r/hosts', resolvConf: '/r/resolv.conf', hostname: '/r/hostname' },
     cgroupsPath: '/berth/berth-x',
     annotations: {},
-    host: { limits: LIMITS, canRaiseLimits: false, devices: [{ path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 0o660, uid: 0, gid: 0 }], capabilities: ALL_CAPABILITIES },
+    host: {
+      limits: LIMITS,
+      canRaiseLimits: false,
+      devices: [{ path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 0o660, uid: 0, gid: 0 }],
+      capabilities: ALL_CAPABILITIES,
+    },
     ...over,
   };
 }
@@ -107,10 +112,17 @@ describe('buildRuntimeSpec', () => {
     assert.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
     assert.deepEqual(spec.linux.resources.devices[0], { allow: false, access: 'rwm' });
     // No CAP_SYS_RESOURCE: podman's 1048576 open files would fail, the host's hard limit is used.
-    assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 });
-    assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NPROC'), { type: 'RLIMIT_NPROC', soft: 96364, hard: 96364 });
+    assert.deepEqual(
+      spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'),
+      { type: 'RLIMIT_NOFILE', soft: 20000, hard: 20000 },
+    );
+    assert.deepEqual(
+      spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NPROC'),
+      { type: 'RLIMIT_NPROC', soft: 96364, hard: 96364 },
+    );
     const dests = spec.mounts.map((m) => m.destination);
-    for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) assert.ok(dests.includes(d), d);
+    for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
+      assert.ok(dests.includes(d), d);
     assert.ok(dests.indexOf('/dev') < dests.indexOf('/dev/pts'));
     assert.ok(spec.mounts.find((m) => m.destination === '/sys')?.options?.includes('ro'));
     assert.ok(spec.linux.seccomp && spec.linux.seccomp.syscalls!.length > 0);
@@ -123,27 +135,38 @@ describe('buildRuntimeSpec', () => {
     assert.deepEqual(spec.process.capabilities?.bounding, ALL_CAPABILITIES);
     assert.equal(spec.linux.maskedPaths, undefined);
     assert.equal(spec.linux.seccomp, undefined);
-    assert.deepEqual(spec.linux.devices?.map((d) => d.path), ['/dev/kvm']);
+    assert.deepEqual(
+      spec.linux.devices?.map((d) => d.path),
+      ['/dev/kvm'],
+    );
     assert.deepEqual(spec.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
     assert.ok(!spec.mounts.find((m) => m.destination === '/sys')?.options?.includes('ro'));
     // A host that withholds a capability from berth withholds it from privileged containers too.
     const withheld = ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
     const limited = buildRuntimeSpec(input({ privileged: true, host: { ...input().host, capabilities: withheld } }));
     assert.deepEqual(limited.process.capabilities?.bounding, withheld);
-    assert.throws(() => buildRuntimeSpec(input({ capAdd: ['CAP_SYS_RESOURCE'], host: { ...input().host, capabilities: withheld } })), /--cap-add CAP_SYS_RESOURCE: this host does not give berth that capability/);
+    assert.throws(
+      () => buildRuntimeSpec(input({ capAdd: ['CAP_SYS_RESOURCE'], host: { ...input().host, capabilities: withheld } })),
+      /--cap-add CAP_SYS_RESOURCE: this host does not give berth that capability/,
+    );
   });
 
   test('resources, ulimits, read-only, init, user mounts over defaults, host network', () => {
-    const spec = buildRuntimeSpec(input({
-      resources: { memory: 64 * 1024 * 1024, cpus: 1.5, pidsLimit: 50 },
-      ulimits: ['nofile=1024:2048', 'core=-1'],
-      readOnly: true,
-      init: { hostPath: '/usr/bin/catatonit' },
-      security: parseSecurityOpts(['no-new-privileges', 'unmask=/proc/kcore', 'mask=/proc/cpuinfo']),
-      mounts: [{ destination: '/etc/hosts', type: 'bind', source: '/mine', options: ['rbind', 'ro'] }, { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['rw'] }],
-      network: { mode: 'host' },
-      user: { uid: 1000, gid: 1000, additionalGids: [10, 20], home: '/home/u' },
-    }));
+    const spec = buildRuntimeSpec(
+      input({
+        resources: { memory: 64 * 1024 * 1024, cpus: 1.5, pidsLimit: 50 },
+        ulimits: ['nofile=1024:2048', 'core=-1'],
+        readOnly: true,
+        init: { hostPath: '/usr/bin/catatonit' },
+        security: parseSecurityOpts(['no-new-privileges', 'unmask=/proc/kcore', 'mask=/proc/cpuinfo']),
+        mounts: [
+          { destination: '/etc/hosts', type: 'bind', source: '/mine', options: ['rbind', 'ro'] },
+          { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['rw'] },
+        ],
+        network: { mode: 'host' },
+        user: { uid: 1000, gid: 1000, additionalGids: [10, 20], home: '/home/u' },
+      }),
+    );
     const doc = roundTrip(spec);
     assert.ok(valid(doc));
     // As podman: the swap limit defaults to twice the memory.
@@ -152,7 +175,10 @@ describe('buildRuntimeSpec', () => {
     assert.deepEqual(spec.linux.resources.pids, { limit: 50 });
     // --memory=0 is no limit (podman), not a limit of 0 bytes.
     assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources.memory, undefined);
-    assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 });
+    assert.deepEqual(
+      spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'),
+      { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 },
+    );
     assert.match(serializeSpec(spec), /"type": "RLIMIT_CORE",\s*"soft": 18446744073709551615,\s*"hard": 18446744073709551615/);
     assert.equal(spec.root.readonly, true);
     for (const d of ['/tmp', '/var/tmp', '/run']) assert.equal(spec.mounts.find((m) => m.destination === d)?.type, 'tmpfs');
@@ -161,7 +187,10 @@ describe('buildRuntimeSpec', () => {
     assert.equal(spec.process.noNewPrivileges, true);
     assert.ok(!spec.linux.maskedPaths?.includes('/proc/kcore'));
     assert.ok(spec.linux.maskedPaths?.includes('/proc/cpuinfo'));
-    assert.deepEqual(spec.mounts.filter((m) => m.destination === '/etc/hosts'), [{ destination: '/etc/hosts', type: 'bind', source: '/mine', options: ['rbind', 'ro'] }]);
+    assert.deepEqual(
+      spec.mounts.filter((m) => m.destination === '/etc/hosts'),
+      [{ destination: '/etc/hosts', type: 'bind', source: '/mine', options: ['rbind', 'ro'] }],
+    );
     assert.ok(!spec.linux.namespaces.some((n) => n.type === 'network'));
     assert.equal(spec.mounts.find((m) => m.destination === '/sys')?.type, 'bind');
     assert.deepEqual(spec.process.user, { uid: 1000, gid: 1000, umask: 0o022, additionalGids: [10, 20] });
@@ -169,8 +198,13 @@ describe('buildRuntimeSpec', () => {
 
   test('a ulimit above the host hard limit is refused up front without CAP_SYS_RESOURCE', () => {
     assert.throws(() => buildRuntimeSpec(input({ ulimits: ['nofile=30000'] })), /--ulimit nofile=30000: the hard limit is above this host's 20000/);
-    const spec = buildRuntimeSpec(input({ ulimits: ['nofile=30000'], host: { limits: LIMITS, canRaiseLimits: true, devices: [], capabilities: ALL_CAPABILITIES } }));
-    assert.deepEqual(spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 });
+    const spec = buildRuntimeSpec(
+      input({ ulimits: ['nofile=30000'], host: { limits: LIMITS, canRaiseLimits: true, devices: [], capabilities: ALL_CAPABILITIES } }),
+    );
+    assert.deepEqual(
+      spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'),
+      { type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 },
+    );
   });
 });
 
@@ -178,13 +212,36 @@ describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, ()
   const valid = runtimeSpecValidator();
 
   test('cgroup resources, host namespaces, sysctls, umask, OOM score, shm size, devices and personality, schema-valid', () => {
-    const tuning = parseTuning({
-      cpuShares: '512', cpuPeriod: '50000', cpuQuota: '25000', cpusetCpus: '0-1', cpusetMems: '0',
-      memorySwap: '200m', memoryReservation: '50m', memorySwappiness: '10', oomKillDisable: true, oomScoreAdj: '100',
-      shmSize: '32m', umask: '077', pid: 'host', ipc: 'host', sysctl: ['net.ipv4.ip_forward=1'], personality: 'LINUX32',
-      deviceCgroupRule: ['c 13:* rwm'],
-    }, { hostNetwork: false, memory: 100 * 1024 ** 2 });
-    const devices = [{ hostPath: '/dev/kmsg', containerPath: '/dev/mykmsg', permissions: 'r', node: { type: 'c' as const, major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 } }];
+    const tuning = parseTuning(
+      {
+        cpuShares: '512',
+        cpuPeriod: '50000',
+        cpuQuota: '25000',
+        cpusetCpus: '0-1',
+        cpusetMems: '0',
+        memorySwap: '200m',
+        memoryReservation: '50m',
+        memorySwappiness: '10',
+        oomKillDisable: true,
+        oomScoreAdj: '100',
+        shmSize: '32m',
+        umask: '077',
+        pid: 'host',
+        ipc: 'host',
+        sysctl: ['net.ipv4.ip_forward=1'],
+        personality: 'LINUX32',
+        deviceCgroupRule: ['c 13:* rwm'],
+      },
+      { hostNetwork: false, memory: 100 * 1024 ** 2 },
+    );
+    const devices = [
+      {
+        hostPath: '/dev/kmsg',
+        containerPath: '/dev/mykmsg',
+        permissions: 'r',
+        node: { type: 'c' as const, major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 },
+      },
+    ];
     const spec = buildRuntimeSpec(input({ resources: { memory: 100 * 1024 ** 2 }, tuning, devices }));
     assert.ok(valid(roundTrip(spec)));
     assert.deepEqual(spec.linux.resources.memory, { limit: 104857600, swap: 209715200, reservation: 52428800, swappiness: 10, disableOOMKiller: true });
@@ -195,11 +252,14 @@ describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, ()
     assert.equal(spec.process.oomScoreAdj, 100);
     assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=32768k'));
     assert.deepEqual(spec.linux.devices, [{ path: '/dev/mykmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 }]);
-    assert.deepEqual(spec.linux.resources.devices.slice(-2), [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }, { allow: true, type: 'c', major: 13, access: 'rwm' }]);
+    assert.deepEqual(spec.linux.resources.devices.slice(-2), [
+      { allow: true, type: 'c', major: 1, minor: 11, access: 'r' },
+      { allow: true, type: 'c', major: 13, access: 'rwm' },
+    ]);
     assert.deepEqual(spec.linux.personality, { domain: 'LINUX32' });
   });
 
-  test('defaults: swap twice the memory, podman\'s 64m /dev/shm, umask 0022; --memory 0 sets no limit', () => {
+  test("defaults: swap twice the memory, podman's 64m /dev/shm, umask 0022; --memory 0 sets no limit", () => {
     const spec = buildRuntimeSpec(input({ resources: { memory: 64 * 1024 ** 2 } }));
     assert.deepEqual(spec.linux.resources.memory, { limit: 67108864, swap: 134217728 });
     assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=65536k'));

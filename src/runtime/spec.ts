@@ -15,7 +15,12 @@ import { BerthError } from '../util/errors.js';
  * the host (limits, devices, the seccomp profile) comes in as input.
  */
 
-export interface OciMount { destination: string; type: string; source: string; options?: string[] }
+export interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
 
 export interface ProcessSpec {
   terminal?: boolean;
@@ -90,8 +95,17 @@ export interface SpecInput {
 
 /** podman's masked and read-only paths (containers/common pkg/config). */
 export const MASKED_PATHS = [
-  '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
-  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/fs/selinux',
+  '/sys/dev/block',
 ];
 export const READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
@@ -145,12 +159,22 @@ function baseMounts(input: SpecInput): OciMount[] {
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`],
+    },
     // With the host's network, its sysfs is the one that matches: bind it rather than mount a new one.
     input.network.mode === 'host'
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', ...sysOptions, 'rprivate'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOptions },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', input.privileged ? 'rw' : 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', input.privileged ? 'rw' : 'ro'],
+    },
     ...(input.noHosts ? [] : [{ destination: '/etc/hosts', type: 'bind', source: input.etcFiles.hosts, options: ['bind', 'rprivate'] }]),
     { destination: '/etc/resolv.conf', type: 'bind', source: input.etcFiles.resolvConf, options: ['bind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: input.etcFiles.hostname, options: ['bind', 'rprivate'] },
@@ -183,7 +207,8 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const extra: OciMount[] = [];
   if (input.readOnly && input.readOnlyTmpfs !== false) {
     // podman's --read-only-tmpfs default: the places programs expect to write stay writable.
-    for (const dest of ['/tmp', '/var/tmp', '/run']) extra.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev'] });
+    for (const dest of ['/tmp', '/var/tmp', '/run'])
+      extra.push({ destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev'] });
   }
   let args = input.args;
   if (input.init) {
@@ -196,7 +221,9 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     .map((type) => (type === 'network' && input.network.path ? { type, path: input.network.path } : { type }));
   const devices = ociDevices(input.devices ?? []);
   const resources: RuntimeSpec['linux']['resources'] = {
-    devices: input.privileged ? [{ allow: true, access: 'rwm' }] : [...DEFAULT_DEVICE_RULES, ...devices.rules, ...(input.tuning?.deviceRules ?? []).map((r) => ({ allow: true, ...r }))],
+    devices: input.privileged
+      ? [{ allow: true, access: 'rwm' }]
+      : [...DEFAULT_DEVICE_RULES, ...devices.rules, ...(input.tuning?.deviceRules ?? []).map((r) => ({ allow: true, ...r }))],
   };
   // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
   if (input.resources.memory) resources.memory = { limit: input.resources.memory };
@@ -247,6 +274,10 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
 /** config.json text; an unlimited rlimit is the uint64 maximum, which a JS number cannot hold exactly. */
 export function serializeSpec(spec: RuntimeSpec): string {
   const marker = '"__berth_rlim_infinity__"';
-  const text = JSON.stringify(spec, (key, value: unknown) => (value === RLIM_INFINITY && (key === 'soft' || key === 'hard') ? '__berth_rlim_infinity__' : value), 2);
+  const text = JSON.stringify(
+    spec,
+    (key, value: unknown) => (value === RLIM_INFINITY && (key === 'soft' || key === 'hard') ? '__berth_rlim_infinity__' : value),
+    2,
+  );
   return text.split(marker).join('18446744073709551615');
 }

@@ -31,10 +31,19 @@ export interface ContainerTuning {
 }
 
 export type BlkioThrottleKind = 'throttleReadBpsDevice' | 'throttleWriteBpsDevice' | 'throttleReadIOPSDevice' | 'throttleWriteIOPSDevice';
-export interface DeviceRate { major: number; minor: number; rate: number }
+export interface DeviceRate {
+  major: number;
+  minor: number;
+  rate: number;
+}
 
 /** A device cgroup rule; no major or minor means any (`*`). */
-export interface DeviceRule { type: 'a' | 'b' | 'c'; major?: number; minor?: number; access: string }
+export interface DeviceRule {
+  type: 'a' | 'b' | 'c';
+  major?: number;
+  minor?: number;
+  access: string;
+}
 
 /** `--device HOST[:CONTAINER][:PERMISSIONS]`, with the node as it was on the host at create. */
 export interface ContainerDevice {

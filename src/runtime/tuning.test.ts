@@ -16,7 +16,10 @@ describe('run/create tuning flags', { timeout: 10_000 }, () => {
     assert.throws(() => parseSysctl('kernel.msgmax=1', { ...plain, hostIpc: true }), /--ipc host/);
     assert.throws(() => parseSysctl('noequals', plain), /expected KEY=VALUE/);
     // Comma-separated in one flag, as podman's string slice takes it.
-    assert.deepEqual(parseTuning({ sysctl: ['net.ipv4.ip_forward=1,net.core.somaxconn=512'] }, { hostNetwork: false }).sysctls, { 'net.ipv4.ip_forward': '1', 'net.core.somaxconn': '512' });
+    assert.deepEqual(parseTuning({ sysctl: ['net.ipv4.ip_forward=1,net.core.somaxconn=512'] }, { hostNetwork: false }).sysctls, {
+      'net.ipv4.ip_forward': '1',
+      'net.core.somaxconn': '512',
+    });
   });
 
   test('--umask: octal, at most 0777', () => {

@@ -34,7 +34,8 @@ export interface TuningFlags {
 /** `--device-cgroup-rule 'c 1:3 rwm'`, `'a *:* rwm'`, `'c 13:* rwm'`: docker's rule syntax. */
 export function parseDeviceRule(rule: string): DeviceRule {
   const m = /^([abc]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/.exec(rule.trim());
-  if (!m || new Set(m[4]).size !== m[4]!.length) throw new BerthError('USAGE', `invalid device cgroup rule "${rule}": expected "TYPE MAJOR:MINOR ACCESS" such as "c 1:3 rwm"`);
+  if (!m || new Set(m[4]).size !== m[4]!.length)
+    throw new BerthError('USAGE', `invalid device cgroup rule "${rule}": expected "TYPE MAJOR:MINOR ACCESS" such as "c 1:3 rwm"`);
   return {
     type: m[1] as DeviceRule['type'],
     ...(m[2] === '*' ? {} : { major: Number(m[2]) }),
@@ -83,14 +84,18 @@ export function parseSysctl(entry: string, opts: { hostNetwork: boolean; hostIpc
   } else if (key === 'kernel.hostname' || key === 'kernel.domainname') {
     if (opts.hostUts) throw new BerthError('USAGE', `sysctl "${key}" is not allowed with the host's UTS namespace (--uts host)`);
   } else {
-    throw new BerthError('USAGE', `sysctl "${key}" is not allowed: only namespaced sysctls (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*) can be set in a container`);
+    throw new BerthError(
+      'USAGE',
+      `sysctl "${key}" is not allowed: only namespaced sysctls (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*) can be set in a container`,
+    );
   }
   return [key, value];
 }
 
 /** `--umask 077` / `0022`: an octal mask of at most 0777. */
 export function parseUmask(value: string): number {
-  if (!/^[0-7]{1,4}$/.test(value) || parseInt(value, 8) > 0o777) throw new BerthError('USAGE', `invalid umask string ${value}: must be an octal number such as 0022`);
+  if (!/^[0-7]{1,4}$/.test(value) || parseInt(value, 8) > 0o777)
+    throw new BerthError('USAGE', `invalid umask string ${value}: must be an octal number such as 0022`);
   return parseInt(value, 8);
 }
 
@@ -134,7 +139,8 @@ export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean; memory
     cgroup: namespaceMode(f.cgroupns, '--cgroupns', ['private']),
   };
   if (f.personality !== undefined) {
-    if (f.personality !== 'LINUX' && f.personality !== 'LINUX32') throw new BerthError('USAGE', `invalid --personality "${f.personality}": expected LINUX or LINUX32`);
+    if (f.personality !== 'LINUX' && f.personality !== 'LINUX32')
+      throw new BerthError('USAGE', `invalid --personality "${f.personality}": expected LINUX or LINUX32`);
     out.personality = f.personality;
   }
   if (f.deviceCgroupRule?.length) out.deviceRules = f.deviceCgroupRule.map(parseDeviceRule);
@@ -180,6 +186,8 @@ export function tunedResources(t: ContainerTuning, base: OciTunedResources): Oci
   return {
     ...(Object.keys(memory).length ? { memory } : {}),
     ...(Object.keys(cpu).length ? { cpu } : {}),
-    ...(t.blkioWeight !== undefined || t.blkioThrottle ? { blockIO: { ...(t.blkioWeight !== undefined ? { weight: t.blkioWeight } : {}), ...t.blkioThrottle } } : {}),
+    ...(t.blkioWeight !== undefined || t.blkioThrottle
+      ? { blockIO: { ...(t.blkioWeight !== undefined ? { weight: t.blkioWeight } : {}), ...t.blkioThrottle } }
+      : {}),
   };
 }

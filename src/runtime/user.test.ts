@@ -25,14 +25,28 @@ describe('resolveUser', () => {
   });
 
   test('a UID the image does not know runs in group 0; an unknown name is an error', async () => {
-    assert.deepEqual(await resolveUser(read, '4242'), { uid: 4242, gid: 0, additionalGids: [], home: '/', passwdLine: '4242:*:4242:0:container user:/:/bin/sh', groupLine: '4242:x:4242:4242' });
-    assert.deepEqual(await resolveUser(empty, '4242:7'), { uid: 4242, gid: 7, additionalGids: [], home: '/', passwdLine: '4242:*:4242:7:container user:/:/bin/sh', groupLine: '7:x:7:4242' });
+    assert.deepEqual(await resolveUser(read, '4242'), {
+      uid: 4242,
+      gid: 0,
+      additionalGids: [],
+      home: '/',
+      passwdLine: '4242:*:4242:0:container user:/:/bin/sh',
+      groupLine: '4242:x:4242:4242',
+    });
+    assert.deepEqual(await resolveUser(empty, '4242:7'), {
+      uid: 4242,
+      gid: 7,
+      additionalGids: [],
+      home: '/',
+      passwdLine: '4242:*:4242:7:container user:/:/bin/sh',
+      groupLine: '7:x:7:4242',
+    });
     await assert.rejects(resolveUser(read, 'ghost'), /unable to find user ghost: no matching entries in passwd file/);
     await assert.rejects(resolveUser(read, 'app:ghosts'), /unable to find group ghosts/);
     await assert.rejects(resolveUser(empty, 'app'), /unable to find user app/);
   });
 
-  test('podman\'s passwd and group lines for numbers the image does not know; home is the workdir', { timeout: 5_000 }, async () => {
+  test("podman's passwd and group lines for numbers the image does not know; home is the workdir", { timeout: 5_000 }, async () => {
     const lines = async (spec: string) => {
       const u = await resolveUser(read, spec, '/wd');
       return [u.home, u.passwdLine, u.groupLine];
@@ -53,7 +67,7 @@ describe('resolveUser', () => {
   });
 });
 
-test('HOME is the user\'s home unless the environment has one', { timeout: 5_000 }, () => {
+test("HOME is the user's home unless the environment has one", { timeout: 5_000 }, () => {
   assert.deepEqual(withHome(['PATH=/bin'], '/wd'), ['PATH=/bin', 'HOME=/wd']);
   assert.deepEqual(withHome(['HOME=/x', 'PATH=/bin'], '/wd'), ['HOME=/x', 'PATH=/bin']);
 });

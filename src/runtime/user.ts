@@ -15,8 +15,17 @@ export interface ResolvedUser {
   groupLine?: string;
 }
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number; members: string[] }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
 
 const isNumeric = (s: string) => /^\d+$/.test(s);
 
@@ -29,16 +38,21 @@ async function readDatabase(read: (path: string) => Promise<string>, path: strin
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw e;
   }
-  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => l.split(':'));
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 export function parsePasswd(rows: string[][]): PasswdEntry[] {
-  return rows.filter((f) => f.length >= 4 && isNumeric(f[2]!) && isNumeric(f[3]!))
+  return rows
+    .filter((f) => f.length >= 4 && isNumeric(f[2]!) && isNumeric(f[3]!))
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' }));
 }
 
 export function parseGroup(rows: string[][]): GroupEntry[] {
-  return rows.filter((f) => f.length >= 3 && isNumeric(f[2]!))
+  return rows
+    .filter((f) => f.length >= 3 && isNumeric(f[2]!))
     .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
 }
 
@@ -89,9 +103,8 @@ export async function resolveUser(read: (path: string) => Promise<string>, spec:
   // A UID the image does not know runs in group 0, as docker and podman run it.
   gid ??= 0;
   // Supplementary groups come from the passwd name; an explicit group replaces them, as in docker.
-  const additionalGids = name !== undefined && groupPart === undefined
-    ? [...new Set(groups.filter((g) => g.members.includes(name!) && g.gid !== gid).map((g) => g.gid))]
-    : [];
+  const additionalGids =
+    name !== undefined && groupPart === undefined ? [...new Set(groups.filter((g) => g.members.includes(name!) && g.gid !== gid).map((g) => g.gid))] : [];
   const extra = missingEntries(userPart, groupPart, { uid, gid, passwd, groups, workdir });
   return { uid, gid, additionalGids, home: extra.passwdLine ? workdir : home, ...extra };
 }

@@ -13,7 +13,8 @@ function assertWhole(root: string): ImageRecord[] {
   const images = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { images: ImageRecord[] }).images : [];
   for (const i of images) {
     for (const chain of i.layers) assert.ok(existsSync(join(root, 'layers', chain.slice(7), 'layer.json')), `layer ${chain} of ${i.id} missing`);
-    for (const blob of [i.id, i.manifestDigest, ...i.layerBlobs]) assert.ok(existsSync(join(root, 'blobs', 'sha256', blob.slice(7))), `blob ${blob} of ${i.id} missing`);
+    for (const blob of [i.id, i.manifestDigest, ...i.layerBlobs])
+      assert.ok(existsSync(join(root, 'blobs', 'sha256', blob.slice(7))), `blob ${blob} of ${i.id} missing`);
   }
   return images;
 }

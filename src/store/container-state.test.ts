@@ -21,7 +21,7 @@ function record(id: string, state?: StoredContainer['state']): StoredContainer {
 }
 
 describe('container state files', { timeout: 10_000 }, () => {
-  test('the state file wins over a state kept in the record by an older berth; the record\'s is used when there is no file; neither: being removed', () => {
+  test("the state file wins over a state kept in the record by an older berth; the record's is used when there is no file; neither: being removed", () => {
     const legacy = { ...newContainerState(), status: 'exited' as const, exitCode: 7 };
     const file = { ...newContainerState(), status: 'running' as const, pid: 42 };
     assert.equal(withState(record('a', legacy), file).state.pid, 42);
@@ -56,7 +56,13 @@ describe('container state files', { timeout: 10_000 }, () => {
       const store = await Store.open({ root, runRoot: join(root, 'run') });
       try {
         const listed = await store.containers();
-        assert.deepEqual(listed.map((c) => [c.id, c.state.status, c.state.exitCode]), [['old', 'exited', 9], ['new', 'created', 0]]);
+        assert.deepEqual(
+          listed.map((c) => [c.id, c.state.status, c.state.exitCode]),
+          [
+            ['old', 'exited', 9],
+            ['new', 'created', 0],
+          ],
+        );
         await store.updateContainers((all) => {
           all.find((c) => c.id === 'new')!.name = 'renamed';
         });

@@ -174,7 +174,6 @@ export interface ContainerRecord {
  */
 export type StoredContainer = Omit<ContainerRecord, 'state'> & { state?: ContainerState };
 
-
 export function newContainerState(): ContainerState {
   return { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] };
 }

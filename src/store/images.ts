@@ -43,4 +43,3 @@ export function recordNamesHistory(before: ReadonlyMap<string, readonly string[]
     image.namesHistory = [...new Set([...[...image.names].reverse(), ...previous])];
   }
 }
-

@@ -6,7 +6,18 @@ import { findImage, storedName } from './lookup.js';
 
 const hex = (c: string) => c.repeat(64);
 function image(id: string, names: string[], digests: string[] = []): ImageRecord {
-  return { id: `sha256:${id}`, names, digests, manifestDigest: digests[0] ?? `sha256:${hex('0')}`, manifestMediaType: '', layers: [], layerBlobs: [], size: 0, created: '', added: '' };
+  return {
+    id: `sha256:${id}`,
+    names,
+    digests,
+    manifestDigest: digests[0] ?? `sha256:${hex('0')}`,
+    manifestMediaType: '',
+    layers: [],
+    layerBlobs: [],
+    size: 0,
+    created: '',
+    added: '',
+  };
 }
 
 describe('image lookup', () => {
@@ -20,7 +31,10 @@ describe('image lookup', () => {
     assert.equal(storedName('team/x:2'), 'localhost/team/x:2');
     assert.equal(storedName('quay.io/a/b'), 'quay.io/a/b:latest');
     assert.equal(storedName('localhost:5000/a'), 'localhost:5000/a:latest');
-    assert.throws(() => storedName('Busybox'), (e: unknown) => e instanceof BerthError && e.code === 'INVALID_REFERENCE');
+    assert.throws(
+      () => storedName('Busybox'),
+      (e: unknown) => e instanceof BerthError && e.code === 'INVALID_REFERENCE',
+    );
   });
 
   it('finds by full ID, sha256: ID, and unique prefix', () => {

@@ -48,8 +48,10 @@ export function findImage(images: readonly ImageRecord[], input: string): ImageR
   }
   if (ref.digest) {
     const name = referenceName(ref);
-    return images.find((i) => i.digests.includes(ref.digest!) && i.names.some((n) => n.startsWith(`${name}:`) || n.startsWith(`${name}@`)))
-      ?? images.find((i) => i.digests.includes(ref.digest!));
+    return (
+      images.find((i) => i.digests.includes(ref.digest!) && i.names.some((n) => n.startsWith(`${name}:`) || n.startsWith(`${name}@`))) ??
+      images.find((i) => i.digests.includes(ref.digest!))
+    );
   }
   const tagged = formatReference(withDefaultTag(ref));
   const exact = images.find((i) => i.names.includes(tagged));
@@ -59,7 +61,9 @@ export function findImage(images: readonly ImageRecord[], input: string): ImageR
   const local = formatReference(localName(input));
   const viaLocal = images.find((i) => i.names.includes(local));
   if (viaLocal) return viaLocal;
-  const tail = formatReference(withDefaultTag(ref)).slice(ref.domain.length + 1).replace(/^library\//, '');
+  const tail = formatReference(withDefaultTag(ref))
+    .slice(ref.domain.length + 1)
+    .replace(/^library\//, '');
   const suffix = `/${tail}`;
   return images.find((i) => i.names.some((n) => n.endsWith(suffix)));
 }

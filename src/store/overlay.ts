@@ -48,7 +48,12 @@ export { isMounted };
  * disk, and made deleting them after cost seconds. A volatile upper cannot be mounted again after a
  * crash, which a throwaway one never is.
  */
-export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: OverlayDirs, opts: { volatile?: boolean; readOnly?: boolean } = {}): Promise<void> {
+export async function mountOverlay(
+  root: string,
+  lowerDiffDirs: string[],
+  dirs: OverlayDirs,
+  opts: { volatile?: boolean; readOnly?: boolean } = {},
+): Promise<void> {
   if (await isMounted(dirs.merged)) return;
   await Promise.all([makeDirs(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
   const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
@@ -63,7 +68,10 @@ export async function mountOverlay(root: string, lowerDiffDirs: string[], dirs: 
   try {
     if (opts.volatile) {
       // Kernels before 5.10 do not know the option: mount as usual there.
-      const ok = await run('mount', ['-t', 'overlay', 'overlay', '-o', `${options},volatile`, dirs.merged], { cwd: root }).then(() => true, () => false);
+      const ok = await run('mount', ['-t', 'overlay', 'overlay', '-o', `${options},volatile`, dirs.merged], { cwd: root }).then(
+        () => true,
+        () => false,
+      );
       if (ok) return;
     }
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged], { cwd: root });

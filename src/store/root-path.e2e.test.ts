@@ -35,7 +35,11 @@ describe('a store root or run root berth cannot create fails at once with one er
   const cases: [string, string[], RegExp][] = [
     ['--root inside /proc/self', ['--root', '/proc/self/berth-root', 'images'], /^Error: mkdir \/proc\/self\/berth-root: no such file or directory\n$/],
     ['--root under a regular file', ['--root', join(file, 'root'), 'images'], /^Error: mkdir .*a-file\/root\S*: not a directory\n$/],
-    ['--runroot inside /proc/self', ['--root', join(tmp.path, 'root'), '--runroot', '/proc/self/berth-run', 'ps', '-a'], /^Error: mkdir \/proc\/self\/berth-run: no such file or directory\n$/],
+    [
+      '--runroot inside /proc/self',
+      ['--root', join(tmp.path, 'root'), '--runroot', '/proc/self/berth-run', 'ps', '-a'],
+      /^Error: mkdir \/proc\/self\/berth-run: no such file or directory\n$/,
+    ],
   ];
   for (const [what, args, error] of cases) {
     it(what, async () => {

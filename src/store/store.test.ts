@@ -49,7 +49,10 @@ describe('store', () => {
     assert.deepEqual(await store.blobs.read(digest), data);
     // The size is still checked by the store.
     const other = digestOf('other');
-    await assert.rejects(store.blobs.put(source(undefined), { digest: other, size: 3, verifiedBySource: true }), (e: unknown) => e instanceof BerthError && e.code === 'SIZE_MISMATCH');
+    await assert.rejects(
+      store.blobs.put(source(undefined), { digest: other, size: 3, verifiedBySource: true }),
+      (e: unknown) => e instanceof BerthError && e.code === 'SIZE_MISMATCH',
+    );
     assert.equal(await store.blobs.has(other), false);
     await store.close();
     assert.deepEqual(readdirSync(join(tmp.path, 'v', 'tmp')), []);

@@ -143,7 +143,9 @@ export class Store {
    * removed image held; without it, everything unreferenced that is older than `graceMs` goes
    * (so that a concurrent load, which publishes blobs before it records its image, is not robbed).
    */
-  async collectGarbage(opts: { candidates?: { layers: string[]; blobs: string[] }; graceMs?: number } = {}): Promise<{ layers: number; blobs: number; bytes: number }> {
+  async collectGarbage(
+    opts: { candidates?: { layers: string[]; blobs: string[] }; graceMs?: number } = {},
+  ): Promise<{ layers: number; blobs: number; bytes: number }> {
     const result = { layers: 0, blobs: 0, bytes: 0 };
     // Under the lock, what goes is only renamed into the trash (cheap, atomic); the slow part,
     // deleting the files, is left to a detached process at close (store/trash.ts), so no command

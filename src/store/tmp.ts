@@ -33,9 +33,7 @@ export class TempSpace {
     } catch {
       return;
     }
-    await Promise.all(
-      entries.filter((e) => !isTokenAlive(e)).map((e) => rm(join(this.dir, e), { recursive: true, force: true })),
-    );
+    await Promise.all(entries.filter((e) => !isTokenAlive(e)).map((e) => rm(join(this.dir, e), { recursive: true, force: true })));
   }
 
   async cleanMine(): Promise<void> {

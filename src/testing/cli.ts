@@ -104,7 +104,10 @@ export function tempDir(prefix = 'berth-test-'): { path: string; cleanup: () => 
   return {
     path,
     cleanup: () => {
-      spawnSync('sh', ['-c', 'grep -o " $1[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l', 'sh', path], { timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
+      spawnSync('sh', ['-c', 'grep -o " $1[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l', 'sh', path], {
+        timeout: SYNC_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      });
       rmSync(path, { recursive: true, force: true });
     },
   };
@@ -122,11 +125,17 @@ export async function busyboxRootfs(out: string): Promise<void> {
 /** podman with its own throwaway storage, so tests never touch the machine's. */
 export function podmanArgs(dir: string): string[] {
   return [
-    '--root', join(dir, 'podman-root'),
-    '--runroot', join(dir, 'podman-run'),
-    '--storage-driver', 'overlay',
-    '--cgroup-manager', 'cgroupfs',
-    '--events-backend', 'file',
-    '--tmpdir', join(dir, 'podman-tmp'),
+    '--root',
+    join(dir, 'podman-root'),
+    '--runroot',
+    join(dir, 'podman-run'),
+    '--storage-driver',
+    'overlay',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    '--tmpdir',
+    join(dir, 'podman-tmp'),
   ];
 }

@@ -20,10 +20,21 @@ export async function oneFileLayer(text: string): Promise<Buffer> {
  * tagged `tag`, made without berth so that peers' reading of it proves nothing about berth's writer.
  * Returns the manifest's digest.
  */
-export async function writeTestLayout(dir: string, tag: string, opts: { text: string; config?: object; annotations?: Record<string, string> }): Promise<string> {
+export async function writeTestLayout(
+  dir: string,
+  tag: string,
+  opts: { text: string; config?: object; annotations?: Record<string, string> },
+): Promise<string> {
   const raw = await oneFileLayer(opts.text);
   const layer = gzipSync(raw);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', ...(opts.config ? { config: opts.config } : {}), rootfs: { type: 'layers', diff_ids: [digestOf(raw)] } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      ...(opts.config ? { config: opts.config } : {}),
+      rootfs: { type: 'layers', diff_ids: [digestOf(raw)] },
+    }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -36,7 +47,12 @@ export async function writeTestLayout(dir: string, tag: string, opts: { text: st
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   for (const b of [layer, config, manifest]) await writeFile(join(dir, 'blobs', 'sha256', digestOf(b).slice(7)), b);
   await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const entry = { mediaType: MediaType.OciManifest, digest: digestOf(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } };
+  const entry = {
+    mediaType: MediaType.OciManifest,
+    digest: digestOf(manifest),
+    size: manifest.length,
+    annotations: { 'org.opencontainers.image.ref.name': tag },
+  };
   await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] }));
   return digestOf(manifest);
 }

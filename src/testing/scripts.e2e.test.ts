@@ -33,14 +33,20 @@ describe('scripts/test.mjs', { timeout: 120_000 }, () => {
     const root = project(join(t.path, 'no-shared'), { 'dist/lib/a.test.js': "require('node:test').test('x', () => {});\n" }, ['test.mjs']);
     const missing = join(t.path, 'no-shared', 'shared', 'fixtures');
     const given = join(t.path, 'nowhere');
-    for (const [env, path] of [[{ BERTH_FIXTURES: '' }, missing], [{ BERTH_FIXTURES: given }, given]] as const) {
+    for (const [env, path] of [
+      [{ BERTH_FIXTURES: '' }, missing],
+      [{ BERTH_FIXTURES: given }, given],
+    ] as const) {
       for (const args of [[], ['--check-fixtures']]) {
         const started = Date.now();
         const r = await run(process.execPath, ['scripts/test.mjs', ...args], { cwd: root, env, timeoutMs: 10_000 });
         assert.ok(Date.now() - started < 5_000);
         assert.notEqual(r.code, 0);
         assert.equal(r.stdout, '');
-        assert.equal(r.stderr, `Error: test fixtures not found at ${path}: check out the shared repository beside this one as ../shared, or set BERTH_FIXTURES\n`);
+        assert.equal(
+          r.stderr,
+          `Error: test fixtures not found at ${path}: check out the shared repository beside this one as ../shared, or set BERTH_FIXTURES\n`,
+        );
       }
     }
     mkdirSync(missing, { recursive: true });
@@ -61,12 +67,22 @@ test('hangs', async () => {
 `;
 
   for (const [name, env, expect] of [
-    ['a file past its timeout is killed with everything it started, and the others still run', { BERTH_TEST_FILE_TIMEOUT: '2' }, /still running 2 s after its 2 s timeout/],
-    ['the watchdog stops the whole run and everything it started', { BERTH_TEST_DEADLINE: '3' }, /^Error: the tests did not finish in 3 s; stopping dist\/lib\/a\/hang.test.js$/m],
+    [
+      'a file past its timeout is killed with everything it started, and the others still run',
+      { BERTH_TEST_FILE_TIMEOUT: '2' },
+      /still running 2 s after its 2 s timeout/,
+    ],
+    [
+      'the watchdog stops the whole run and everything it started',
+      { BERTH_TEST_DEADLINE: '3' },
+      /^Error: the tests did not finish in 3 s; stopping dist\/lib\/a\/hang.test.js$/m,
+    ],
   ] as const) {
     test(name, async () => {
       const dir = join(t.path, env.BERTH_TEST_DEADLINE ? 'watchdog' : 'file-timeout');
-      const root = project(dir, { 'dist/lib/a/hang.test.js': hanging, 'dist/lib/b/fine.test.js': "require('node:test').test('passes', () => {});\n" }, ['test.mjs']);
+      const root = project(dir, { 'dist/lib/a/hang.test.js': hanging, 'dist/lib/b/fine.test.js': "require('node:test').test('passes', () => {});\n" }, [
+        'test.mjs',
+      ]);
       const pidsFile = join(dir, 'pids');
       const started = Date.now();
       const r = await run(process.execPath, ['scripts/test.mjs'], { cwd: root, env: { ...env, BERTH_FIXTURES: dir, PIDS_FILE: pidsFile }, timeoutMs: 60_000 });
@@ -87,7 +103,16 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
   after(() => t.cleanup());
 
   function tinyProject(dir: string, main: string): string {
-    const root = project(dir, { 'src/cli/main.ts': main, 'tsconfig.json': readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8'), 'dist/cli/berth.mjs': 'old build\n', 'dist/lib/old.txt': 'old\n' }, ['build.mjs']);
+    const root = project(
+      dir,
+      {
+        'src/cli/main.ts': main,
+        'tsconfig.json': readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8'),
+        'dist/cli/berth.mjs': 'old build\n',
+        'dist/lib/old.txt': 'old\n',
+      },
+      ['build.mjs'],
+    );
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
     return root;
   }
@@ -130,7 +155,10 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
     assert.match(readFileSync(entry, 'utf8'), /new build/);
     assert.ok(existsSync(join(root, 'dist', 'lib', 'cli', 'main.js')));
     assert.ok(!existsSync(join(root, 'dist', 'lib', 'old.txt')));
-    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('dist')), ['dist']);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.startsWith('dist')),
+      ['dist'],
+    );
   });
 
   test('a failed build leaves the old dist/ as it was and nothing beside it', async () => {
@@ -140,6 +168,9 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
     assert.match(r.stdout + r.stderr, /TS2322/);
     assert.equal(readFileSync(join(root, 'dist', 'cli', 'berth.mjs'), 'utf8'), 'old build\n');
     assert.ok(existsSync(join(root, 'dist', 'lib', 'old.txt')));
-    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('dist')), ['dist']);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.startsWith('dist')),
+      ['dist'],
+    );
   });
 });

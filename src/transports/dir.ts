@@ -33,7 +33,8 @@ async function readVerified(dir: string, name: string, digest: string, limit?: R
     if (e instanceof BerthError) throw e;
     throw new BerthError(errnoCode(e) === 'ENOENT' ? 'IMAGE_UNKNOWN' : 'IO', `dir:${dir}: ${name}: ${(e as Error).message}`);
   });
-  if (digestOf(bytes, parseDigest(digest).algorithm) !== digest) throw new BerthError('DIGEST_MISMATCH', `dir:${dir}: ${name} does not match its digest ${digest}`);
+  if (digestOf(bytes, parseDigest(digest).algorithm) !== digest)
+    throw new BerthError('DIGEST_MISMATCH', `dir:${dir}: ${name} does not match its digest ${digest}`);
   return bytes;
 }
 
@@ -96,7 +97,13 @@ export async function prepareDir(dir: string): Promise<(name: string, body: Buff
   await writeFileAtomic(join(dir, 'version'), VERSION);
   return async (name, body) => {
     const target = join(dir, name);
-    if (await access(target).then(() => true, () => false)) return;
+    if (
+      await access(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     const tmp = `${target}.tmp-${process.pid}`;
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, gatherChunks(), createWriteStream(tmp));

@@ -31,7 +31,9 @@ export async function isDockerArchive(files: ArchiveFiles): Promise<boolean> {
 export async function readDockerArchive(files: ArchiveFiles): Promise<NamedImage[]> {
   let entries: ArchiveManifestEntry[];
   try {
-    entries = JSON.parse((await files.readFile('manifest.json', { max: MaxBytes.manifest, what: `${files.description}: manifest.json` })).toString('utf8')) as ArchiveManifestEntry[];
+    entries = JSON.parse(
+      (await files.readFile('manifest.json', { max: MaxBytes.manifest, what: `${files.description}: manifest.json` })).toString('utf8'),
+    ) as ArchiveManifestEntry[];
   } catch (e) {
     if (e instanceof BerthError) throw e;
     throw new BerthError('ARCHIVE_INVALID', `${files.description}: manifest.json is not valid JSON`, { cause: e });
@@ -49,7 +51,10 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<NamedImage
     const config = parseImageConfig(configBytes);
     const diffIDs = config.rootfs.diff_ids;
     if (diffIDs.length !== entry.Layers.length) {
-      throw new BerthError('ARCHIVE_INVALID', `${files.description}: ${entry.Config} has ${diffIDs.length} diff IDs but manifest.json lists ${entry.Layers.length} layers`);
+      throw new BerthError(
+        'ARCHIVE_INVALID',
+        `${files.description}: ${entry.Config} has ${diffIDs.length} diff IDs but manifest.json lists ${entry.Layers.length} layers`,
+      );
     }
     const layers: Layer[] = [];
     for (let i = 0; i < entry.Layers.length; i++) {
@@ -154,7 +159,7 @@ async function uncompressedSize(layer: Layer): Promise<number> {
 }
 
 /** Adds one streamed entry to a tar-stream pack and waits until it is fully written. */
-export function addStream(pack: tarStream.Pack, header: Parameters<tarStream.Pack["entry"]>[0], body: Readable): Promise<void> {
+export function addStream(pack: tarStream.Pack, header: Parameters<tarStream.Pack['entry']>[0], body: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
     // Its failure is reported through the callback above; an 'error' event nobody hears would be thrown.

@@ -162,7 +162,10 @@ export async function imageOfBlobFiles(blobs: BlobFiles, manifestBlob: ManifestB
   const configBytes = await blobs.read(manifest.config.digest, { max: MaxBytes.config, what });
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== manifest.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `${blobs.where}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`);
+    throw new BerthError(
+      'MANIFEST_INVALID',
+      `${blobs.where}: manifest ${manifestBlob.digest} has ${manifest.layers.length} layers but its config ${diffIDs.length} diff IDs`,
+    );
   }
   const layers: Layer[] = manifest.layers.map((d, i) => ({
     digest: d.digest,

@@ -37,7 +37,10 @@ async function dockerArchive(dir: string, name: string, layers: Buffer[], opts: 
   writeFileSync(join(root, 'config.json'), JSON.stringify(config));
   const stored = opts.stored ?? layers;
   stored.forEach((l, i) => writeFileSync(join(root, `l${i}.tar`), l));
-  writeFileSync(join(root, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [`localhost/${name}:latest`], Layers: stored.map((_, i) => `l${i}.tar`) }]));
+  writeFileSync(
+    join(root, 'manifest.json'),
+    JSON.stringify([{ Config: 'config.json', RepoTags: [`localhost/${name}:latest`], Layers: stored.map((_, i) => `l${i}.tar`) }]),
+  );
   const archive = join(dir, `${name}.tar`);
   await ok('tar', ['-C', root, '-cf', archive, 'manifest.json', 'config.json', ...stored.map((_, i) => `l${i}.tar`)]);
   return archive;
@@ -69,11 +72,15 @@ describe('a failed load leaves the store as it was', { timeout: 120_000 }, () =>
   after(() => tmp.cleanup());
 
   const corruptions: [string, string, (layer: Buffer) => Buffer][] = [
-    ['a changed byte', 'changed', (layer) => {
-      const c = Buffer.from(layer);
-      c.write('b', c.indexOf('aaaa'));
-      return c;
-    }],
+    [
+      'a changed byte',
+      'changed',
+      (layer) => {
+        const c = Buffer.from(layer);
+        c.write('b', c.indexOf('aaaa'));
+        return c;
+      },
+    ],
     ['not a tar at all', 'garbage', (layer) => randomBytes(layer.length)],
   ];
   for (const [what, label, corrupt] of corruptions) {
@@ -105,19 +112,29 @@ describe('a failed load leaves the store as it was', { timeout: 120_000 }, () =>
       writeFileSync(join(layout, 'blobs', 'sha256', sha256(b).slice(7)), b);
       return sha256(b);
     };
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(small)] }, padding: 'x'.repeat(5 * 1024 * 1024) }));
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(small)] }, padding: 'x'.repeat(5 * 1024 * 1024) }),
+    );
     const configDigest = blob(config);
     const layer = blob(small);
     writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-    for (const [declared, label] of [[config.length, 'honest'], [1000, 'lying']] as const) {
-      const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: declared },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer, size: small.length }],
-      }));
+    for (const [declared, label] of [
+      [config.length, 'honest'],
+      [1000, 'lying'],
+    ] as const) {
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: declared },
+          layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer, size: small.length }],
+        }),
+      );
       const m = blob(manifest);
-      writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: m, size: manifest.length }] }));
+      writeFileSync(
+        join(layout, 'index.json'),
+        JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: m, size: manifest.length }] }),
+      );
       const root = join(tmp.path, `store-layout-${label}`);
       const r = await berth(root, ['load', '-q', '-i', layout]);
       assert.equal(r.code, 125, r.stderr);

@@ -219,7 +219,10 @@ export async function writeOciDir(images: (NamedImage | NamedIndex)[], dir: stri
   const writeEntry = async (e: LayoutEntry): Promise<void> => {
     const target = join(dir, e.path);
     // Present already: a layout's blobs are named by digest (checked by access, never read whole).
-    const exists = await access(target).then(() => true, () => false);
+    const exists = await access(target).then(
+      () => true,
+      () => false,
+    );
     if (exists) return;
     await makeDirs(join(target, '..'));
     const tmp = `${target}.tmp-${process.pid}`;

@@ -42,7 +42,11 @@ export async function readStoreImage(store: Store, record: ImageRecord): Promise
     }),
   );
   const index = record.indexDigest
-    ? { bytes: await store.blobs.read(record.indexDigest), digest: record.indexDigest, mediaType: parseManifest(await store.blobs.read(record.indexDigest)).mediaType }
+    ? {
+        bytes: await store.blobs.read(record.indexDigest),
+        digest: record.indexDigest,
+        mediaType: parseManifest(await store.blobs.read(record.indexDigest)).mediaType,
+      }
     : undefined;
   return {
     manifest: { bytes: manifestBytes, digest: record.manifestDigest, mediaType: parsed.mediaType },
@@ -67,7 +71,10 @@ export async function writeStoreImage(store: Store, { image, names }: NamedImage
   const config = parseImageConfig(image.config.bytes);
   const diffIDs = config.rootfs.diff_ids;
   if (diffIDs.length !== image.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `image ${image.config.digest}: manifest lists ${image.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
+    throw new BerthError(
+      'MANIFEST_INVALID',
+      `image ${image.config.digest}: manifest lists ${image.layers.length} layers but the config has ${diffIDs.length} diff IDs`,
+    );
   }
   const chain = chainIDs(diffIDs);
 
@@ -146,7 +153,14 @@ async function putLayers(store: Store, image: Image, chain: string[], added: Add
  * Puts one layer in place: its blob (verified) and its unpacked tree at `chainID`, each skipped when there
  * already. What it adds goes into `added`. Returns false when both were there (nothing was read).
  */
-export async function putLayer(store: Store, layer: Layer, chainID: string, parentChainID: string | undefined, added: Added, onProgress?: ProgressSink): Promise<boolean> {
+export async function putLayer(
+  store: Store,
+  layer: Layer,
+  chainID: string,
+  parentChainID: string | undefined,
+  added: Added,
+  onProgress?: ProgressSink,
+): Promise<boolean> {
   const haveBlob = await store.blobs.has(layer.digest);
   const haveLayer = (await store.layers.get(chainID)) !== undefined;
   if (haveBlob && haveLayer) {
@@ -229,7 +243,13 @@ export async function layerSize(store: Store, chain: string[]): Promise<number> 
 }
 
 /** Adds or merges an image record and moves `names` onto it. Mutates `images`. */
-export function upsertImage(images: ImageRecord[], image: Pick<Image, 'manifest' | 'index' | 'config'> & { layers: readonly { digest: string }[] }, chain: string[], size: number, names: string[]): ImageRecord {
+export function upsertImage(
+  images: ImageRecord[],
+  image: Pick<Image, 'manifest' | 'index' | 'config'> & { layers: readonly { digest: string }[] },
+  chain: string[],
+  size: number,
+  names: string[],
+): ImageRecord {
   const config = parseImageConfig(image.config.bytes);
   for (const other of images) {
     if (other.id !== image.config.digest) other.names = other.names.filter((n) => !names.includes(n));

@@ -16,7 +16,7 @@ async function inScratch(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 describe('makeDirs', { timeout: 10_000 }, () => {
-  test('fails at once where Node\'s recursive mkdir retries forever (/proc/self) and under a file', () =>
+  test("fails at once where Node's recursive mkdir retries forever (/proc/self) and under a file", () =>
     inScratch(async (dir) => {
       await assert.rejects(makeDirs('/proc/self/berth-x/tmp'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && e.message.includes('/proc/self/berth-x'));
       writeFileSync(join(dir, 'file'), '');

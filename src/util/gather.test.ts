@@ -20,7 +20,10 @@ async function writesOf(pieces: Buffer[], bytes?: number): Promise<Buffer[]> {
 test('small pieces reach the file gathered, every byte in order', async () => {
   const pieces = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1000, i));
   const writes = await writesOf(pieces, 4000);
-  assert.deepEqual(writes.map((b) => b.length), [...Array(12).fill(4000), 2000]);
+  assert.deepEqual(
+    writes.map((b) => b.length),
+    [...Array(12).fill(4000), 2000],
+  );
   assert.ok(Buffer.concat(writes).equals(Buffer.concat(pieces)));
 });
 

@@ -7,7 +7,7 @@ import { DirLock } from './lock.js';
 import { processToken } from './process.js';
 
 describe('DirLock', () => {
-  test('a sweep spares a live process\'s half-made take (no owner file yet) and removes a dead one\'s', async () => {
+  test("a sweep spares a live process's half-made take (no owner file yet) and removes a dead one's", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
     try {
       const lock = new DirLock(join(dir, 'store.lock'));
@@ -24,7 +24,9 @@ describe('DirLock', () => {
     }
   });
 
-  test('tryWith runs only when the lock is free: not while this process or another holds it, and re-enters in the holding flow', { timeout: 10_000 }, async () => {
+  test('tryWith runs only when the lock is free: not while this process or another holds it, and re-enters in the holding flow', {
+    timeout: 10_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-lock-'));
     try {
       const path = join(dir, 'c.lock');
@@ -52,14 +54,18 @@ describe('DirLock', () => {
       let inside = 0;
       let max = 0;
       let nested = 0;
-      await Promise.all(Array.from({ length: 10 }, () => lock.with(async () => {
-        max = Math.max(max, ++inside);
-        await new Promise((r) => setTimeout(r, 2));
-        await lock.with(async () => {
-          nested++;
-        });
-        inside--;
-      })));
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          lock.with(async () => {
+            max = Math.max(max, ++inside);
+            await new Promise((r) => setTimeout(r, 2));
+            await lock.with(async () => {
+              nested++;
+            });
+            inside--;
+          }),
+        ),
+      );
       assert.equal(max, 1);
       assert.equal(nested, 10);
     } finally {
@@ -72,15 +78,17 @@ describe('DirLock', () => {
     try {
       let inside = 0;
       let max = 0;
-      await Promise.all(Array.from({ length: 20 }, async () => {
-        const lock = new DirLock(join(dir, 'store.lock'));
-        await lock.sweepLeftovers();
-        await lock.with(async () => {
-          max = Math.max(max, ++inside);
-          await new Promise((r) => setTimeout(r, 1));
-          inside--;
-        });
-      }));
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const lock = new DirLock(join(dir, 'store.lock'));
+          await lock.sweepLeftovers();
+          await lock.with(async () => {
+            max = Math.max(max, ++inside);
+            await new Promise((r) => setTimeout(r, 1));
+            inside--;
+          });
+        }),
+      );
       assert.equal(max, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -6,5 +6,8 @@ const enabled = Boolean(process.env.BERTH_TRACE);
 const origin = performance.timeOrigin;
 
 export function trace(label: string): void {
-  if (enabled) process.stderr.write(`[berth ${(performance.now()).toFixed(1)}ms since process start, ${new Date(origin + performance.now()).toISOString().slice(17, 23)}] ${label}\n`);
+  if (enabled)
+    process.stderr.write(
+      `[berth ${(performance.now()).toFixed(1)}ms since process start, ${new Date(origin + performance.now()).toISOString().slice(17, 23)}] ${label}\n`,
+    );
 }

@@ -79,10 +79,12 @@ describe('writeUserFile and writeUserFileStream', { timeout: 20_000 }, () => {
       writeFileSync(file, 'old');
       const failing = (out: NodeJS.WritableStream) =>
         pipeline(
-          Readable.from((async function* () {
-            yield 'partial';
-            throw new Error('source broke');
-          })()),
+          Readable.from(
+            (async function* () {
+              yield 'partial';
+              throw new Error('source broke');
+            })(),
+          ),
           out as never,
         );
       await assert.rejects(writeUserFileStream(file, failing), /source broke/);

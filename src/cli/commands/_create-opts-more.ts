@@ -61,8 +61,14 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
   }
   const platform = platformOf(f);
   const proxy = proxyEnv(f);
-  const throttle = ([['throttleReadBpsDevice', f.deviceReadBps], ['throttleWriteBpsDevice', f.deviceWriteBps], ['throttleReadIOPSDevice', f.deviceReadIops], ['throttleWriteIOPSDevice', f.deviceWriteIops]] as const)
-    .filter(([, v]) => v?.length);
+  const throttle = (
+    [
+      ['throttleReadBpsDevice', f.deviceReadBps],
+      ['throttleWriteBpsDevice', f.deviceWriteBps],
+      ['throttleReadIOPSDevice', f.deviceReadIops],
+      ['throttleWriteIOPSDevice', f.deviceWriteIops],
+    ] as const
+  ).filter(([, v]) => v?.length);
   const opt = <K extends keyof CreateOptions>(key: K, value: CreateOptions[K] | undefined) => (value === undefined ? {} : { [key]: value });
   return {
     tuning: f,

@@ -54,7 +54,8 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
   let stopTimeout: number | undefined;
   if (f.stopTimeout !== undefined) {
     stopTimeout = Number(f.stopTimeout);
-    if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new BerthError('USAGE', `invalid --stop-timeout "${f.stopTimeout}": must be a whole number of seconds`);
+    if (!Number.isInteger(stopTimeout) || stopTimeout < 0)
+      throw new BerthError('USAGE', `invalid --stop-timeout "${f.stopTimeout}": must be a whole number of seconds`);
   }
   const opt = <K extends keyof CreateOptions>(key: K, value: CreateOptions[K] | undefined) => (value === undefined ? {} : { [key]: value });
   return {
@@ -97,7 +98,15 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('stopSignal', f.stopSignal),
     ...opt('stopTimeout', stopTimeout),
     ...opt('pull', f.pull),
-    health: { healthCmd: f.healthCmd, healthInterval: f.healthInterval, healthRetries: f.healthRetries, healthStartPeriod: f.healthStartPeriod, healthTimeout: f.healthTimeout, healthOnFailure: f.healthOnFailure, noHealthcheck: f.healthcheck === false },
+    health: {
+      healthCmd: f.healthCmd,
+      healthInterval: f.healthInterval,
+      healthRetries: f.healthRetries,
+      healthStartPeriod: f.healthStartPeriod,
+      healthTimeout: f.healthTimeout,
+      healthOnFailure: f.healthOnFailure,
+      noHealthcheck: f.healthcheck === false,
+    },
     pullOptions: registryOptions(f),
     ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],

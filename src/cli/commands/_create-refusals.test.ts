@@ -13,9 +13,20 @@ describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
     assert.throws(() => refuseUnsupported({ cgroups: 'split' }, []), /--cgroups split is not supported/);
     assert.throws(() => refuseUnsupported({ seccompPolicy: 'image' }, []), /--seccomp-policy image is not supported/);
     for (const ok of [
-      {}, { userns: 'host' }, { userns: '' }, { passwd: 'false' }, { systemd: 'true' }, { systemd: 'false' }, { logDriver: 'k8s-file' },
-      { logDriver: 'json-file' }, { cgroups: 'enabled' }, { seccompPolicy: 'default' }, { sdnotify: 'ignore' }, { publish: [] },
-    ]) refuseUnsupported(ok, ['sh']);
+      {},
+      { userns: 'host' },
+      { userns: '' },
+      { passwd: 'false' },
+      { systemd: 'true' },
+      { systemd: 'false' },
+      { logDriver: 'k8s-file' },
+      { logDriver: 'json-file' },
+      { cgroups: 'enabled' },
+      { seccompPolicy: 'default' },
+      { sdnotify: 'ignore' },
+      { publish: [] },
+    ])
+      refuseUnsupported(ok, ['sh']);
   });
 
   test('--attach: only the streams berth attaches anyway', () => {

@@ -41,7 +41,7 @@ export interface RefusableFlags {
 }
 
 const PODS = 'berth has no pods yet';
-const USERNS = 'user namespaces are not supported yet: containers run with the host\'s user IDs';
+const USERNS = "user namespaces are not supported yet: containers run with the host's user IDs";
 
 /** Whether this host's cgroup v1 blkio controller has the proportional weight file. */
 const hasBlkioWeight = () => existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
@@ -59,14 +59,14 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
   };
   const simple: [keyof RefusableFlags, string, string][] = [
     ['rootfs', '--rootfs', 'berth runs images from its store, not exploded root file systems'],
-    ['passwdEntry', '--passwd-entry', 'berth does not edit the container\'s /etc/passwd'],
-    ['hostuser', '--hostuser', 'berth does not edit the container\'s /etc/passwd'],
+    ['passwdEntry', '--passwd-entry', "berth does not edit the container's /etc/passwd"],
+    ['hostuser', '--hostuser', "berth does not edit the container's /etc/passwd"],
     ['chrootdirs', '--chrootdirs', 'berth does not manage /etc files inside chroots'],
     ['preserveFds', '--preserve-fds', 'berth cannot pass extra file descriptors through conmon yet'],
     ['timeout', '--timeout', 'a time limit on the container is not implemented yet'],
     ['requires', '--requires', 'container dependencies are not implemented yet'],
-    ['pidfile', '--pidfile', 'writing the container\'s PID elsewhere is not implemented yet'],
-    ['conmonPidfile', '--conmon-pidfile', 'writing conmon\'s PID elsewhere is not implemented yet'],
+    ['pidfile', '--pidfile', "writing the container's PID elsewhere is not implemented yet"],
+    ['conmonPidfile', '--conmon-pidfile', "writing conmon's PID elsewhere is not implemented yet"],
     ['uidmap', '--uidmap', USERNS],
     ['gidmap', '--gidmap', USERNS],
     ['subuidname', '--subuidname', USERNS],
@@ -75,15 +75,18 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['cgroupConf', '--cgroup-conf', 'it sets cgroup v2 files, and this host has cgroup v1'],
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],
     ['cpuRtRuntime', '--cpu-rt-runtime', 'this kernel has no real-time group scheduling to give the container'],
-    ['logOpt', '--log-opt', 'berth\'s k8s-file log takes no options yet'],
+    ['logOpt', '--log-opt', "berth's k8s-file log takes no options yet"],
     ['pod', '--pod', PODS],
     ['podIdFile', '--pod-id-file', PODS],
   ];
   for (const [key, flag, why] of simple) if (given(f[key])) no(flag, why);
-  if (f.passwd !== undefined && !/^(false|0|no)$/i.test(String(f.passwd))) no('--passwd', 'berth does not add the user to the container\'s /etc/passwd (only --passwd=false)');
+  if (f.passwd !== undefined && !/^(false|0|no)$/i.test(String(f.passwd)))
+    no('--passwd', "berth does not add the user to the container's /etc/passwd (only --passwd=false)");
   if (f.attach?.length) {
     const streams = new Set(f.attach.flatMap((a) => a.split(',')).map((a) => a.toLowerCase()));
-    for (const s of streams) if (!['stdin', 'stdout', 'stderr'].includes(s)) throw new BerthError('USAGE', `invalid stream "${s}" for --attach - must be one of stdin, stdout, or stderr`);
+    for (const s of streams)
+      if (!['stdin', 'stdout', 'stderr'].includes(s))
+        throw new BerthError('USAGE', `invalid stream "${s}" for --attach - must be one of stdin, stdout, or stderr`);
     const wanted = f.interactive ? ['stdin', 'stdout', 'stderr'] : ['stdout', 'stderr'];
     if (streams.size !== wanted.length || !wanted.every((s) => streams.has(s))) {
       no(`--attach ${[...streams].join(',')}`, `berth attaches ${wanted.join(', ')} together (${f.interactive ? 'with' : 'without'} -i), not a part of them`);
@@ -96,23 +99,30 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
   if (f.systemd !== undefined) {
     if (!['true', 'false', 'always'].includes(f.systemd)) throw new BerthError('USAGE', `invalid --systemd "${f.systemd}": expected true, false or always`);
     // podman's default `true` only changes anything when the command is systemd itself.
-    if (f.systemd === 'always' || (f.systemd === 'true' && isSystemdCommand(command))) no(`--systemd ${f.systemd}`, 'berth cannot run systemd in a container yet');
+    if (f.systemd === 'always' || (f.systemd === 'true' && isSystemdCommand(command)))
+      no(`--systemd ${f.systemd}`, 'berth cannot run systemd in a container yet');
   }
   if (f.sdnotify !== undefined) {
-    if (!['container', 'conmon', 'ignore'].includes(f.sdnotify)) throw new BerthError('USAGE', `invalid --sdnotify "${f.sdnotify}": expected container, conmon or ignore`);
+    if (!['container', 'conmon', 'ignore'].includes(f.sdnotify))
+      throw new BerthError('USAGE', `invalid --sdnotify "${f.sdnotify}": expected container, conmon or ignore`);
     // Without a NOTIFY_SOCKET there is nobody to notify, whatever the mode.
-    if (f.sdnotify !== 'ignore' && process.env['NOTIFY_SOCKET']) no(`--sdnotify ${f.sdnotify}`, 'berth does not pass sd-notify messages on yet (use --sdnotify ignore)');
+    if (f.sdnotify !== 'ignore' && process.env['NOTIFY_SOCKET'])
+      no(`--sdnotify ${f.sdnotify}`, 'berth does not pass sd-notify messages on yet (use --sdnotify ignore)');
   }
   if (f.userns !== undefined && f.userns !== '' && f.userns !== 'host') {
     if (f.userns === 'keep-id') no('--userns keep-id', 'keep-id is only supported in rootless mode');
     no(`--userns ${f.userns}`, USERNS);
   }
   if (f.cgroups !== undefined && f.cgroups !== 'enabled') {
-    if (!['disabled', 'no-conmon', 'split'].includes(f.cgroups)) throw new BerthError('USAGE', `invalid cgroup mode "${f.cgroups}": expected enabled, disabled, no-conmon or split`);
+    if (!['disabled', 'no-conmon', 'split'].includes(f.cgroups))
+      throw new BerthError('USAGE', `invalid cgroup mode "${f.cgroups}": expected enabled, disabled, no-conmon or split`);
     no(`--cgroups ${f.cgroups}`, 'berth always gives the container its own cgroup (enabled)');
   }
   if ((given(f.blkioWeight) || given(f.blkioWeightDevice)) && !hasBlkioWeight()) {
-    no(given(f.blkioWeight) ? '--blkio-weight' : '--blkio-weight-device', 'this kernel\'s blkio cgroup has no weight file (blkio.weight): the weight would be discarded');
+    no(
+      given(f.blkioWeight) ? '--blkio-weight' : '--blkio-weight-device',
+      "this kernel's blkio cgroup has no weight file (blkio.weight): the weight would be discarded",
+    );
   }
   if (given(f.blkioWeightDevice)) no('--blkio-weight-device', 'per-device block IO weights are not implemented yet');
   // podman takes json-file as k8s-file.

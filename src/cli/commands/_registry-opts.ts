@@ -31,7 +31,12 @@ export function parseCreds(v: string | undefined): { username: string; password:
 }
 
 /** RegistryOptions from the flags (only the ones given). */
-export function registryOptions(f: RegistryFlags): { tlsVerify?: boolean; authfile?: string; certDir?: string; creds?: { username: string; password: string } } {
+export function registryOptions(f: RegistryFlags): {
+  tlsVerify?: boolean;
+  authfile?: string;
+  certDir?: string;
+  creds?: { username: string; password: string };
+} {
   const tlsVerify = parseTlsVerify(f.tlsVerify);
   const creds = parseCreds(f.creds);
   return {

@@ -46,7 +46,10 @@ function scalar(v: unknown, blockIndent: string): string {
   if (typeof v !== 'string') return String(v);
   if (v === '' || NOT_A_STRING.test(v)) return JSON.stringify(v);
   if (v.includes('\n')) {
-    const body = v.replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : `${blockIndent}${l}`));
+    const body = v
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => (l === '' ? '' : `${blockIndent}${l}`));
     return `${v.endsWith('\n') ? '|' : '|-'}\n${body.join('\n')}`;
   }
   // eslint-disable-next-line no-control-regex -- control characters need the double-quoted form's escapes

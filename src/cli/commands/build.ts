@@ -56,7 +56,14 @@ function buildJobs(value: string | undefined): number {
   return Number(value) === 0 ? Number.POSITIVE_INFINITY : Number(value);
 }
 
-const PULL_POLICIES: Readonly<Record<string, PullPolicy>> = { always: 'always', true: 'always', missing: 'missing', never: 'never', false: 'never', newer: 'newer' };
+const PULL_POLICIES: Readonly<Record<string, PullPolicy>> = {
+  always: 'always',
+  true: 'always',
+  missing: 'missing',
+  never: 'never',
+  false: 'never',
+  newer: 'newer',
+};
 
 /**
  * podman's `--pull[=policy]` and its aliases. A bare `--pull` may have swallowed the context
@@ -118,12 +125,14 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
   const { policy: pull, context } = pullPolicy(f, contextArg);
   const pullOptions = registryOptions(f);
   // podman checks the credentials file before it builds anything.
-  if (f.authfile !== undefined && !existsSync(f.authfile)) throw new BerthError('USAGE', `credential file is not accessible: stat ${f.authfile}: no such file or directory`);
+  if (f.authfile !== undefined && !existsSync(f.authfile))
+    throw new BerthError('USAGE', `credential file is not accessible: stat ${f.authfile}: no such file or directory`);
   // The files first: a --build-arg given on the command line wins over them.
   const argList = [...(await buildArgFiles(f.buildArgFile ?? [])), ...f.buildArg];
   if (f.format !== 'oci' && f.format !== 'docker') throw new BerthError('USAGE', `unrecognized image type "${f.format}": must be oci or docker`);
   const format = f.format;
-  if (f.network !== undefined && !['none', 'host'].includes(f.network)) throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
+  if (f.network !== undefined && !['none', 'host'].includes(f.network))
+    throw new BerthError('USAGE', `--network ${f.network} is not supported by build yet: use none or host`);
   const timestamp = seconds('--timestamp', f.timestamp);
   // podman takes SOURCE_DATE_EPOCH from the environment when the flag is not given.
   const sourceDateEpoch = seconds('--source-date-epoch', f.sourceDateEpoch ?? process.env['SOURCE_DATE_EPOCH']);
@@ -137,7 +146,8 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
   }
   // BUILDAH_LAYERS=false is podman's environment spelling of --layers=false.
   const layersFlag = f.layers ?? process.env['BUILDAH_LAYERS'];
-  if (layersFlag !== undefined && !['true', 'false', '1', '0'].includes(layersFlag)) throw new BerthError('USAGE', `invalid ${f.layers !== undefined ? '--layers' : 'BUILDAH_LAYERS'} "${layersFlag}": true or false`);
+  if (layersFlag !== undefined && !['true', 'false', '1', '0'].includes(layersFlag))
+    throw new BerthError('USAGE', `invalid ${f.layers !== undefined ? '--layers' : 'BUILDAH_LAYERS'} "${layersFlag}": true or false`);
   const noLayers = layersFlag === 'false' || layersFlag === '0';
   const jobs = buildJobs(f.jobs);
   // `-` as the context or the file: read from stdin into temp space (a tar, or a lone Dockerfile).
@@ -166,48 +176,54 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
   }
 
   async function buildWith(contextDir: string, file: string | undefined): Promise<void> {
-  // Ctrl-C stops the build cleanly: the RUN in progress is killed and its container removed.
-  const aborter = new AbortController();
-  const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  // On a terminal the steps get a live status line; piped, the output is podman's plain lines.
-  // --logfile takes the steps' output (the image ID still goes to stdout, for scripts).
-  const log = f.logfile !== undefined ? createWriteStream(f.logfile) : undefined;
-  const live = !f.quiet && !log && process.stdout.isTTY ? buildProgress(process.stdout) : undefined;
-  await withStore(engineOptions(g), async (store) => {
-    const record = await buildImage(store, {
-      signal: aborter.signal,
-      contextDir,
-      ...(file !== undefined ? { file } : {}),
-      ...(f.ignorefile !== undefined ? { ignoreFile: f.ignorefile } : {}),
-      tags: f.tag,
-      buildArgs: buildArgs(argList),
-      pull,
-      pullOptions,
-      labels: f.label,
-      ...(f.platform !== undefined ? { platform: f.platform } : {}),
-      ...(f.target !== undefined ? { target: f.target } : {}),
-      noCache: f.cache === false || noLayers,
-      squash: f.squash === true || noLayers,
-      secrets,
-      ...(f.output !== undefined ? { output: parseOutput(f.output) } : {}),
-      format,
-      ...(f.network !== undefined ? { network: f.network } : {}),
-      ...(timestamp !== undefined ? { timestamp } : {}),
-      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-      jobs,
-      ...(f.ulimit?.length ? { ulimits: f.ulimit } : {}),
-      ...(f.securityOpt?.length ? { securityOpt: f.securityOpt } : {}),
-      ...(f.quiet ? {} : log ? { out: (text: string) => log.write(text) } : live ? { out: live.out, onStep: live.onStep } : { out: (text: string) => process.stdout.write(text) }),
-    }).finally(() => live?.stop());
-    if (log) await new Promise<void>((resolve, reject) => log.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    const id = record.id.replace(/^sha256:/, '');
-    await imageEvent(store, 'build', record.id, record.names[0]);
-    if (f.iidfile) await writeUserFile(f.iidfile, record.id);
-    process.stdout.write(`${id}\n`);
-  });
-}
+    // Ctrl-C stops the build cleanly: the RUN in progress is killed and its container removed.
+    const aborter = new AbortController();
+    const stop = () => aborter.abort(new BerthError('BUILD_FAILED', 'the build was interrupted', { exitCode: 130 }));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // On a terminal the steps get a live status line; piped, the output is podman's plain lines.
+    // --logfile takes the steps' output (the image ID still goes to stdout, for scripts).
+    const log = f.logfile !== undefined ? createWriteStream(f.logfile) : undefined;
+    const live = !f.quiet && !log && process.stdout.isTTY ? buildProgress(process.stdout) : undefined;
+    await withStore(engineOptions(g), async (store) => {
+      const record = await buildImage(store, {
+        signal: aborter.signal,
+        contextDir,
+        ...(file !== undefined ? { file } : {}),
+        ...(f.ignorefile !== undefined ? { ignoreFile: f.ignorefile } : {}),
+        tags: f.tag,
+        buildArgs: buildArgs(argList),
+        pull,
+        pullOptions,
+        labels: f.label,
+        ...(f.platform !== undefined ? { platform: f.platform } : {}),
+        ...(f.target !== undefined ? { target: f.target } : {}),
+        noCache: f.cache === false || noLayers,
+        squash: f.squash === true || noLayers,
+        secrets,
+        ...(f.output !== undefined ? { output: parseOutput(f.output) } : {}),
+        format,
+        ...(f.network !== undefined ? { network: f.network } : {}),
+        ...(timestamp !== undefined ? { timestamp } : {}),
+        ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+        jobs,
+        ...(f.ulimit?.length ? { ulimits: f.ulimit } : {}),
+        ...(f.securityOpt?.length ? { securityOpt: f.securityOpt } : {}),
+        ...(f.quiet
+          ? {}
+          : log
+            ? { out: (text: string) => log.write(text) }
+            : live
+              ? { out: live.out, onStep: live.onStep }
+              : { out: (text: string) => process.stdout.write(text) }),
+      }).finally(() => live?.stop());
+      if (log) await new Promise<void>((resolve, reject) => log.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      const id = record.id.replace(/^sha256:/, '');
+      await imageEvent(store, 'build', record.id, record.names[0]);
+      if (f.iidfile) await writeUserFile(f.iidfile, record.id);
+      process.stdout.write(`${id}\n`);
+    });
+  }
 }
 
 async function mkdirp(dir: string): Promise<void> {

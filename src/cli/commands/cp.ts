@@ -1,5 +1,16 @@
 import { pipeline } from 'node:stream/promises';
-import { containerChanges, containerPaths, copyFiles, getContainer, latestContainer, mountContainer, parseCopyLocation, tarDirectory, unmountContainer, withRootfs } from '../../engine/containers/index.js';
+import {
+  containerChanges,
+  containerPaths,
+  copyFiles,
+  getContainer,
+  latestContainer,
+  mountContainer,
+  parseCopyLocation,
+  tarDirectory,
+  unmountContainer,
+  withRootfs,
+} from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { writeUserFileStream } from '../../util/user-file.js';
@@ -27,7 +38,12 @@ export async function run(g: GlobalOptions, paths: string[], f: { archive?: bool
   if (args.length !== 2) throw new BerthError('USAGE', `accepts 2 arg(s), received ${args.length}`);
   const [src, dest] = args as [string, string];
   await withStore(engineOptions(g), (store) =>
-    copyFiles(store, parseCopyLocation(src), parseCopyLocation(dest), { archive, overwrite: f.overwrite ?? false, stdin: process.stdin, stdout: process.stdout }),
+    copyFiles(store, parseCopyLocation(src), parseCopyLocation(dest), {
+      archive,
+      overwrite: f.overwrite ?? false,
+      stdin: process.stdin,
+      stdout: process.stdout,
+    }),
   );
 }
 
@@ -66,7 +82,8 @@ export async function runMount(g: GlobalOptions, names: string[], f: { trunc: bo
   if (f.notruncate) f = { ...f, trunc: false };
   await withStore(engineOptions(g), async (store) => {
     if (names.length === 0) {
-      for (const c of await store.containers()) if (c.state.mounted) process.stdout.write(`${f.trunc ? c.id.slice(0, 12) : c.id} ${containerPaths(store, c.id).overlay.merged}\n`);
+      for (const c of await store.containers())
+        if (c.state.mounted) process.stdout.write(`${f.trunc ? c.id.slice(0, 12) : c.id} ${containerPaths(store, c.id).overlay.merged}\n`);
       return;
     }
     for (const n of names) process.stdout.write(`${await mountContainer(store, n)}\n`);
@@ -83,4 +100,3 @@ export async function runUnmount(g: GlobalOptions, names: string[], f: { all?: b
     }
   });
 }
-

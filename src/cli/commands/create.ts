@@ -8,7 +8,9 @@ import { useSelfAsExitCommand } from './_self.js';
 export async function run(g: GlobalOptions, image: string, command: string[], f: CreateFlags): Promise<void> {
   useSelfAsExitCommand();
   await withStore(engineOptions(g), async (store) => {
-    const c = await createContainer(store, createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime }), (id) => removeContainer(store, id, { force: true }).then(() => undefined));
+    const c = await createContainer(store, createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime }), (id) =>
+      removeContainer(store, id, { force: true }).then(() => undefined),
+    );
     process.stdout.write(`${c.id}\n`);
   });
 }

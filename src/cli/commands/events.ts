@@ -27,7 +27,10 @@ function humanLine(e: BerthEvent): string {
   const id = e.ID ?? '';
   switch (e.Type) {
     case 'container': {
-      const labels = Object.keys(e.Attributes ?? {}).sort().map((k) => `, ${k}=${e.Attributes![k]}`).join('');
+      const labels = Object.keys(e.Attributes ?? {})
+        .sort()
+        .map((k) => `, ${k}=${e.Attributes![k]}`)
+        .join('');
       return `${time} ${e.Type} ${e.Status} ${id} (image=${e.Image ?? ''}, name=${e.Name ?? ''}${labels})`;
     }
     case 'image':
@@ -98,7 +101,13 @@ export async function run(g: GlobalOptions, f: EventsFlags): Promise<void> {
   process.once('SIGTERM', stop);
   try {
     await withStore(engineOptions(g), async (store) => {
-      for await (const e of readEvents(store, { filter, stream, signal: abort.signal, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) })) {
+      for await (const e of readEvents(store, {
+        filter,
+        stream,
+        signal: abort.signal,
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
+      })) {
         if (abort.signal.aborted) break;
         process.stdout.write(print(e));
       }

@@ -41,7 +41,15 @@ export async function run(g: GlobalOptions, name: string, opts: HistoryOptions):
         Tags: tags,
       });
       // podman's JSON: whole IDs and commands, the size in bytes, both times, tags when there are any.
-      json.push({ id, created: h.created ?? '', CreatedBy: createdBy, size, comment: h.comment ?? '', ...(tags.length ? { tags } : {}), Created: rfc3339Seconds(created) });
+      json.push({
+        id,
+        created: h.created ?? '',
+        CreatedBy: createdBy,
+        size,
+        comment: h.comment ?? '',
+        ...(tags.length ? { tags } : {}),
+        Created: rfc3339Seconds(created),
+      });
     }
     if (opts.quiet) {
       process.stdout.write(`${rows.map((r) => String(r.ID)).join('\n')}\n`);

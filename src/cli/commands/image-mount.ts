@@ -17,7 +17,12 @@ export async function runMount(g: GlobalOptions, names: string[], f: { all?: boo
     if (f.all) for (const image of images) await mountImage(store, image);
     const mounted = await mountedImages(store);
     if (f.format === 'json') {
-      const json = mounted.map(({ image, mountpoint }) => ({ id: image.id.replace(/^sha256:/, ''), Names: image.digests, Repositories: image.names, mountpoint }));
+      const json = mounted.map(({ image, mountpoint }) => ({
+        id: image.id.replace(/^sha256:/, ''),
+        Names: image.digests,
+        Repositories: image.names,
+        mountpoint,
+      }));
       process.stdout.write(`${JSON.stringify(json, null, 1)}\n`);
       return;
     }

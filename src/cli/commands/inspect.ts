@@ -31,7 +31,11 @@ export async function run(g: GlobalOptions, names: string[], opts: { format?: st
  * The top-level `berth inspect`: each name is looked up as podman does with --type all, first as a
  * container, then an image, then a volume; the objects come out in one JSON array.
  */
-export async function runAny(g: GlobalOptions, names: string[], opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume'; raw?: boolean; config?: boolean; tags?: boolean } & RegistryFlags): Promise<void> {
+export async function runAny(
+  g: GlobalOptions,
+  names: string[],
+  opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume'; raw?: boolean; config?: boolean; tags?: boolean } & RegistryFlags,
+): Promise<void> {
   // With a transport it is skopeo's inspect, of one image in a registry.
   if (/^[a-z][a-z0-9-]*:\/\//.test(names[0] ?? '')) {
     if (names.length > 1) throw new BerthError('USAGE', 'inspect of a docker:// reference takes exactly one name');
@@ -71,7 +75,8 @@ export async function runAny(g: GlobalOptions, names: string[], opts: { format?:
     else process.stdout.write(formatOutput(opts.format, found, { defaultTable: '', headers: {}, name: 'inspect' }));
     if (missing.length > 0) {
       // podman's words for each kind (its `inspect` with no --type quotes the name).
-      const notFound = (m: string) => (opts.type === 'all' ? `no such object: "${m}"` : opts.type === 'image' ? `${m}: image not known` : `no such ${opts.type} ${m}`);
+      const notFound = (m: string) =>
+        opts.type === 'all' ? `no such object: "${m}"` : opts.type === 'image' ? `${m}: image not known` : `no such ${opts.type} ${m}`;
       throw new BerthError(opts.type === 'image' ? 'IMAGE_UNKNOWN' : 'CONTAINER_UNKNOWN', missing.map(notFound).join('\n'));
     }
   });

@@ -1,5 +1,15 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { addToList, annotateList, createList, type EntryAnnotations, inspectList, listExists, pushList, removeFromList, removeLists } from '../../engine/images/index.js';
+import {
+  addToList,
+  annotateList,
+  createList,
+  type EntryAnnotations,
+  inspectList,
+  listExists,
+  pushList,
+  removeFromList,
+  removeLists,
+} from '../../engine/images/index.js';
 import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
@@ -36,7 +46,9 @@ export async function runCreate(g: GlobalOptions, name: string, images: string[]
 
 /** `manifest add LIST IMAGE`: prints the list's ID. */
 export async function runAdd(g: GlobalOptions, name: string, image: string, f: RegistryFlags & AnnotateFlags & { all?: boolean }): Promise<void> {
-  const list = await withStore(engineOptions(g), (store) => addToList(store, name, image, { ...(f.all ? { all: true } : {}), registry: registryOptions(f), annotate: annotations(f) }));
+  const list = await withStore(engineOptions(g), (store) =>
+    addToList(store, name, image, { ...(f.all ? { all: true } : {}), registry: registryOptions(f), annotate: annotations(f) }),
+  );
   process.stdout.write(`${list.id}\n`);
 }
 
@@ -57,7 +69,12 @@ export async function runInspect(g: GlobalOptions, name: string, f: RegistryFlag
   process.stdout.write(`${JSON.stringify(JSON.parse(Buffer.from(blob.bytes).toString('utf8')), null, 4)}\n`);
 }
 
-export async function runPush(g: GlobalOptions, name: string, dest: string | undefined, f: RegistryFlags & { all?: boolean | string; format?: string; rm?: boolean; digestfile?: string; quiet?: boolean }): Promise<void> {
+export async function runPush(
+  g: GlobalOptions,
+  name: string,
+  dest: string | undefined,
+  f: RegistryFlags & { all?: boolean | string; format?: string; rm?: boolean; digestfile?: string; quiet?: boolean },
+): Promise<void> {
   const format = f.format === undefined ? undefined : f.format === 'oci' ? 'oci' : f.format === 'v2s2' || f.format === 'docker' ? 'v2s2' : undefined;
   if (f.format !== undefined && !format) throw new BerthError('USAGE', `unknown manifest format ${JSON.stringify(f.format)}: use oci or v2s2`);
   const all = f.all === undefined ? true : parseBool(f.all, '--all');

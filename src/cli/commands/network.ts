@@ -1,5 +1,17 @@
 import { withStore } from '../../engine/index.js';
-import { connectContainer, containersOn, createNetwork, disconnectContainer, getNetwork, listNetworks, type Network, networkDefinitions, pruneNetworks, reloadNetworks, removeNetwork } from '../../engine/networks/index.js';
+import {
+  connectContainer,
+  containersOn,
+  createNetwork,
+  disconnectContainer,
+  getNetwork,
+  listNetworks,
+  type Network,
+  networkDefinitions,
+  pruneNetworks,
+  reloadNetworks,
+  removeNetwork,
+} from '../../engine/networks/index.js';
 import { latestContainer } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
@@ -29,11 +41,26 @@ function templateRow(n: Network): object {
 /** podman's JSON for a network: its own file's fields, `labels`/`options` only when set. */
 const jsonOf = (n: Network) => n;
 
-export async function runCreate(g: GlobalOptions, name: string | undefined, f: {
-  driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; ipv6?: boolean; internal?: boolean; disableDns?: boolean;
-  interfaceName?: string; label: string[]; opt: string[]; ipamDriver?: string; ignore?: boolean;
-}): Promise<void> {
-  if (f.ipamDriver !== undefined && f.ipamDriver !== 'host-local') throw new BerthError('USAGE', `unsupported ipam driver "${f.ipamDriver}": berth has host-local only`);
+export async function runCreate(
+  g: GlobalOptions,
+  name: string | undefined,
+  f: {
+    driver: string;
+    subnet: string[];
+    gateway: string[];
+    ipRange: string[];
+    ipv6?: boolean;
+    internal?: boolean;
+    disableDns?: boolean;
+    interfaceName?: string;
+    label: string[];
+    opt: string[];
+    ipamDriver?: string;
+    ignore?: boolean;
+  },
+): Promise<void> {
+  if (f.ipamDriver !== undefined && f.ipamDriver !== 'host-local')
+    throw new BerthError('USAGE', `unsupported ipam driver "${f.ipamDriver}": berth has host-local only`);
   const options = parseKeyValues(f.opt);
   await withStore(engineOptions(g), async (store) => {
     const n = await createNetwork(store, {
@@ -108,7 +135,10 @@ function networkFilter(filters: string[], inUse: (n: Network) => boolean): (n: N
   return (n) => [...byKey.values()].every((tests) => tests.some((t) => t(n)));
 }
 
-export async function runList(g: GlobalOptions, f: { filter: string[]; format?: string; trunc?: boolean; noheading?: boolean; quiet?: boolean }): Promise<void> {
+export async function runList(
+  g: GlobalOptions,
+  f: { filter: string[]; format?: string; trunc?: boolean; noheading?: boolean; quiet?: boolean },
+): Promise<void> {
   await withStore(engineOptions(g), async (store) => {
     const containers = await store.containers();
     const keep = networkFilter(f.filter, (n) => containersOn(containers, n.name).length > 0);
@@ -118,13 +148,28 @@ export async function runList(g: GlobalOptions, f: { filter: string[]; format?: 
       return;
     }
     const rows = networks.map((n) => ({ ...templateRow(n), ID: f.trunc === false ? n.id : n.id.slice(0, 12) }));
-    process.stdout.write(formatOutput(f.format, rows, {
-      defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}',
-      headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', NetworkInterface: 'NETWORK INTERFACE', Created: 'CREATED', Subnets: 'SUBNETS', IPv6Enabled: 'IPV6', Internal: 'INTERNAL', DNSEnabled: 'DNS', Labels: 'LABELS', Options: 'OPTIONS', IPAMOptions: 'IPAM OPTIONS' },
-      ...(f.noheading ? { noHeading: true } : {}),
-      json: () => networks.map(jsonOf),
-      name: 'network ls',
-    }));
+    process.stdout.write(
+      formatOutput(f.format, rows, {
+        defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}',
+        headers: {
+          ID: 'NETWORK ID',
+          Name: 'NAME',
+          Driver: 'DRIVER',
+          NetworkInterface: 'NETWORK INTERFACE',
+          Created: 'CREATED',
+          Subnets: 'SUBNETS',
+          IPv6Enabled: 'IPV6',
+          Internal: 'INTERNAL',
+          DNSEnabled: 'DNS',
+          Labels: 'LABELS',
+          Options: 'OPTIONS',
+          IPAMOptions: 'IPAM OPTIONS',
+        },
+        ...(f.noheading ? { noHeading: true } : {}),
+        json: () => networks.map(jsonOf),
+        name: 'network ls',
+      }),
+    );
   });
 }
 
@@ -142,13 +187,15 @@ export async function runInspect(g: GlobalOptions, names: string[], f: { format?
     }
     if (!f.format || f.format === 'json') process.stdout.write(`${JSON.stringify(found.map(jsonOf), null, '     ')}\n`);
     else process.stdout.write(formatOutput(f.format, found.map(templateRow), { defaultTable: '', headers: {}, name: 'network inspect' }));
-    if (missing.length > 0) throw new BerthError('NETWORK_UNKNOWN', missing.map((m) => `network ${m}: unable to find network with name or ID ${m}: network not found`).join('\n'));
+    if (missing.length > 0)
+      throw new BerthError('NETWORK_UNKNOWN', missing.map((m) => `network ${m}: unable to find network with name or ID ${m}: network not found`).join('\n'));
   });
 }
 
 export async function runRemove(g: GlobalOptions, names: string[], f: { force?: boolean; time?: string }): Promise<void> {
   const timeout = f.time === undefined ? undefined : Number(f.time);
-  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid --time "${f.time}": must be a whole number of seconds`);
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0))
+    throw new BerthError('USAGE', `invalid --time "${f.time}": must be a whole number of seconds`);
   await withStore(engineOptions(g), async (store) => {
     const errors: unknown[] = [];
     for (const name of names) {
@@ -169,7 +216,12 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { force?: 
 }
 
 export async function runPrune(g: GlobalOptions, f: { force?: boolean; filter: string[] }): Promise<void> {
-  if (!(await confirm('network prune', 'WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ', { force: f.force === true }))) return;
+  if (
+    !(await confirm('network prune', 'WARNING! This will remove all networks not used by at least one container.\nAre you sure you want to continue? [y/N] ', {
+      force: f.force === true,
+    }))
+  )
+    return;
   await withStore(engineOptions(g), async (store) => {
     const keepFilter = f.filter.length ? networkFilter(f.filter, () => false) : () => true;
     for (const name of await pruneNetworks(store, (n) => !keepFilter(n))) process.stdout.write(`${name}\n`);
@@ -180,7 +232,12 @@ export async function runExists(g: GlobalOptions, name: string): Promise<number>
   return withStore(engineOptions(g), async (store) => ((await networkDefinitions(store).find(name)) ? 0 : 1));
 }
 
-export async function runConnect(g: GlobalOptions, network: string, container: string, f: { alias: string[]; ip?: string; ip6?: string; macAddress?: string }): Promise<void> {
+export async function runConnect(
+  g: GlobalOptions,
+  network: string,
+  container: string,
+  f: { alias: string[]; ip?: string; ip6?: string; macAddress?: string },
+): Promise<void> {
   await withStore(engineOptions(g), (store) =>
     connectContainer(store, network, container, {
       aliases: f.alias.flatMap((a) => a.split(',')),

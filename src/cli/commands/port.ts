@@ -25,13 +25,21 @@ export async function run(g: GlobalOptions, container: string | undefined, port:
       for (const c of running) {
         const ports = publishedPorts(c);
         if (!ports.length) continue;
-        process.stdout.write(portCommandLines(ports, port).map((l) => `${c.id.slice(0, 12)}\t${l}\n`).join(''));
+        process.stdout.write(
+          portCommandLines(ports, port)
+            .map((l) => `${c.id.slice(0, 12)}\t${l}\n`)
+            .join(''),
+        );
       }
       return;
     }
     const c = f.latest ? latestContainer(await store.containers()) : await getContainer(store, container!);
     const current = await getContainer(store, c.id);
     if (current.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `container ${current.id} is not running`);
-    process.stdout.write(portCommandLines(publishedPorts(current), port).map((l) => `${l}\n`).join(''));
+    process.stdout.write(
+      portCommandLines(publishedPorts(current), port)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
   });
 }

@@ -127,7 +127,8 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     let list = (await syncContainers(store)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     // Only a status filter reaches past the running containers without --all, as in podman.
     const byStatus = f.filter.some((x) => x.startsWith('status='));
-    if (!f.all && !f.latest && !f.last && !byStatus) list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
+    if (!f.all && !f.latest && !f.last && !byStatus)
+      list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
     list = filterContainers(list, f.filter);
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
@@ -136,7 +137,11 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
       return;
     }
     // The healthcheck's last verdict, for the STATUS of running containers that have one.
-    const health = new Map(await Promise.all(list.filter((c) => c.config.healthcheck && c.state.status === 'running').map(async (c) => [c.id, (await readHealth(store, c.id)).Status] as const)));
+    const health = new Map(
+      await Promise.all(
+        list.filter((c) => c.config.healthcheck && c.state.status === 'running').map(async (c) => [c.id, (await readHealth(store, c.id)).Status] as const),
+      ),
+    );
     const now = Date.now();
     // Sizes cost a walk of each container's writable layer: only with --size, as podman.
     const sizes = new Map<string, ContainerSize>();
@@ -180,7 +185,19 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     process.stdout.write(
       formatOutput(f.format, rows, {
         defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${f.size ? '\t{{.Size}}' : ''}`,
-        headers: { Size: 'SIZE', ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedHuman: 'CREATED', Created: 'CREATED', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', CreatedAt: 'CREATED AT', RunningFor: 'CREATED' },
+        headers: {
+          Size: 'SIZE',
+          ID: 'CONTAINER ID',
+          Image: 'IMAGE',
+          Command: 'COMMAND',
+          CreatedHuman: 'CREATED',
+          Created: 'CREATED',
+          Status: 'STATUS',
+          Ports: 'PORTS',
+          Names: 'NAMES',
+          CreatedAt: 'CREATED AT',
+          RunningFor: 'CREATED',
+        },
         json: () => list.map((c) => podmanJson(c, sizes.get(c.id), health.get(c.id))),
         ...(f.noheading ? { noHeading: true } : {}),
         name: 'ps',

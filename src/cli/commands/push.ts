@@ -42,7 +42,9 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
       ...registryOptions(opts),
       ...(format ? { format } : {}),
       // Without a format, --compression-level is the level of the default gzip of uncompressed layers.
-      ...(compression || level !== undefined ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } } : {}),
+      ...(compression || level !== undefined
+        ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } }
+        : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
     });
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);

@@ -32,7 +32,11 @@ export async function run(g: GlobalOptions, opts: GcCommandOptions): Promise<voi
       deleteUntagged: opts.deleteUntagged ?? cfg.gc?.deleteUntagged ?? false,
       dryRun: opts.dryRun ?? false,
       ...(opts.grace !== undefined ? { graceMs: duration(opts.grace, '--grace') } : cfg.gc?.graceMs !== undefined ? { graceMs: cfg.gc.graceMs } : {}),
-      ...(opts.uploadMaxAge !== undefined ? { uploadMaxAgeMs: duration(opts.uploadMaxAge, '--upload-max-age') } : cfg.gc?.uploadMaxAgeMs !== undefined ? { uploadMaxAgeMs: cfg.gc.uploadMaxAgeMs } : {}),
+      ...(opts.uploadMaxAge !== undefined
+        ? { uploadMaxAgeMs: duration(opts.uploadMaxAge, '--upload-max-age') }
+        : cfg.gc?.uploadMaxAgeMs !== undefined
+          ? { uploadMaxAgeMs: cfg.gc.uploadMaxAgeMs }
+          : {}),
     });
     process.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatGcReport(report));
   } finally {

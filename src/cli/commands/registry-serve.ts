@@ -39,7 +39,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(cfg.gc ? { gc: cfg.gc } : {}),
   });
   if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
-    process.stderr.write(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`);
+    process.stderr.write(
+      `warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`,
+    );
   }
   process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
   const collect = () => {

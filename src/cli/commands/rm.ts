@@ -27,23 +27,33 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
     if (!f.all && !f.latest && !f.ignore && !f.force) {
       const containers = await store.containers();
       const missing = names.find((n) => !findContainer(containers, n));
-      if (missing !== undefined) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${missing}" found: no such container`, { exitCode: 1 });
+      if (missing !== undefined)
+        throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${missing}" found: no such container`, { exitCode: 1 });
     }
     const failed: unknown[] = [];
     // Several at once, as podman does: most of a removal is waiting (for the process to die, for
     // the runtime, for umount); each container has its own lock and the store lock is held briefly.
     const limit = pLimit(Math.max(2, availableParallelism() * 2));
-    await Promise.all(targets.map((name) => limit(async () => {
-      try {
-        await removeContainer(store, name, { force: f.force ?? false, ...(timeout !== undefined ? { timeout } : {}), ...(f.volumes ? { volumes: true } : {}), warn: (m) => log('warn', m) });
-        process.stdout.write(`${name}\n`);
-      } catch (e) {
-        if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
-        const previous = failed.at(-1);
-        if (previous) process.stderr.write(`Error: ${(previous as Error).message}\n`);
-        failed.push(e);
-      }
-    })));
+    await Promise.all(
+      targets.map((name) =>
+        limit(async () => {
+          try {
+            await removeContainer(store, name, {
+              force: f.force ?? false,
+              ...(timeout !== undefined ? { timeout } : {}),
+              ...(f.volumes ? { volumes: true } : {}),
+              warn: (m) => log('warn', m),
+            });
+            process.stdout.write(`${name}\n`);
+          } catch (e) {
+            if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
+            const previous = failed.at(-1);
+            if (previous) process.stderr.write(`Error: ${(previous as Error).message}\n`);
+            failed.push(e);
+          }
+        }),
+      ),
+    );
     if (failed.length > 0) throw removalError(failed);
   });
 }

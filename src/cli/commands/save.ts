@@ -8,5 +8,7 @@ export async function run(g: GlobalOptions, images: string[], opts: { format: st
   if (!opts.output && process.stdout.isTTY) {
     throw new BerthError('USAGE', 'refusing to save to a terminal: use -o FILE or redirect stdout');
   }
-  await withStore(engineOptions(g), (store) => saveImages(store, images, opts.format as SaveFormat, opts.output ? { path: opts.output } : { stream: process.stdout }));
+  await withStore(engineOptions(g), (store) =>
+    saveImages(store, images, opts.format as SaveFormat, opts.output ? { path: opts.output } : { stream: process.stdout }),
+  );
 }

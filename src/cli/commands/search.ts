@@ -25,13 +25,15 @@ export async function run(_g: GlobalOptions, term: string, f: SearchFlags): Prom
     if (f.filter.length) throw new BerthError('USAGE', 'filters are not applicable to list tags result');
     const found = await searchTags(term, opts);
     const rows = found.Tags.map((Tag) => ({ Name: found.Name, Tag }));
-    process.stdout.write(formatOutput(f.format, rows, {
-      defaultTable: 'table {{.Name}}\t{{.Tag}}',
-      headers: { Name: 'NAME', Tag: 'TAG' },
-      json: () => [found],
-      ...(f.noheading ? { noHeading: true } : {}),
-      name: 'search',
-    }));
+    process.stdout.write(
+      formatOutput(f.format, rows, {
+        defaultTable: 'table {{.Name}}\t{{.Tag}}',
+        headers: { Name: 'NAME', Tag: 'TAG' },
+        json: () => [found],
+        ...(f.noheading ? { noHeading: true } : {}),
+        name: 'search',
+      }),
+    );
     return;
   }
   const results = await searchImages(term, opts);
@@ -39,11 +41,13 @@ export async function run(_g: GlobalOptions, term: string, f: SearchFlags): Prom
   if (results.length === 0 && (f.format === undefined || f.format === 'table')) return;
   // podman cuts descriptions to 44 characters unless --no-trunc.
   const rows = results.map((r) => ({ ...r, Description: f.trunc && r.Description.length > 44 ? `${r.Description.slice(0, 44)}...` : r.Description }));
-  process.stdout.write(formatOutput(f.format, rows, {
-    defaultTable: 'table {{.Name}}\t{{.Description}}',
-    headers: { Index: 'INDEX', Name: 'NAME', Description: 'DESCRIPTION', Stars: 'STARS', Official: 'OFFICIAL', Automated: 'AUTOMATED', Tag: 'TAG' },
-    json: () => results,
-    ...(f.noheading ? { noHeading: true } : {}),
-    name: 'search',
-  }));
+  process.stdout.write(
+    formatOutput(f.format, rows, {
+      defaultTable: 'table {{.Name}}\t{{.Description}}',
+      headers: { Index: 'INDEX', Name: 'NAME', Description: 'DESCRIPTION', Stars: 'STARS', Official: 'OFFICIAL', Automated: 'AUTOMATED', Tag: 'TAG' },
+      json: () => results,
+      ...(f.noheading ? { noHeading: true } : {}),
+      name: 'search',
+    }),
+  );
 }

@@ -25,7 +25,12 @@ async function secretData(source: string, fromEnv: boolean): Promise<Buffer> {
 }
 
 /** `berth secret create NAME FILE|-`: prints the new secret's ID, as podman does. */
-export async function runCreate(g: GlobalOptions, name: string, source: string, f: { driver: string; label: string[]; env?: boolean; replace?: boolean }): Promise<void> {
+export async function runCreate(
+  g: GlobalOptions,
+  name: string,
+  source: string,
+  f: { driver: string; label: string[]; env?: boolean; replace?: boolean },
+): Promise<void> {
   const data = await secretData(source, f.env ?? false);
   await withStore(engineOptions(g), async (store) => {
     const s = await createSecret(store, name, data, { driver: f.driver, labels: parseKeyValues(f.label), ...(f.replace ? { replace: true } : {}) });
@@ -62,19 +67,30 @@ export async function runList(g: GlobalOptions, f: { quiet?: boolean; noheading?
       process.stdout.write(secrets.map((s) => `${s.id}\n`).join(''));
       return;
     }
-    const rows = secrets.map((s) => ({ ID: s.id, Name: s.name, Driver: s.driver, CreatedAt: createdAgo(s.created), UpdatedAt: createdAgo(s.updated), Labels: s.labels }));
-    process.stdout.write(formatOutput(f.format, rows, {
-      defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}',
-      headers: { ID: 'ID', Name: 'NAME', Driver: 'DRIVER', CreatedAt: 'CREATED', UpdatedAt: 'UPDATED' },
-      ...(f.noheading ? { noHeading: true } : {}),
-      name: 'secret ls',
+    const rows = secrets.map((s) => ({
+      ID: s.id,
+      Name: s.name,
+      Driver: s.driver,
+      CreatedAt: createdAgo(s.created),
+      UpdatedAt: createdAgo(s.updated),
+      Labels: s.labels,
     }));
+    process.stdout.write(
+      formatOutput(f.format, rows, {
+        defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.CreatedAt}}\t{{.UpdatedAt}}',
+        headers: { ID: 'ID', Name: 'NAME', Driver: 'DRIVER', CreatedAt: 'CREATED', UpdatedAt: 'UPDATED' },
+        ...(f.noheading ? { noHeading: true } : {}),
+        name: 'secret ls',
+      }),
+    );
   });
 }
 
 /** podman's `secret inspect --pretty` block (its spacing too). */
 function pretty(s: ReturnType<typeof inspectSecret>): string {
-  const labels = Object.entries(s.Spec.Labels).map(([k, v]) => ` - ${k}=${v}\n`).join('');
+  const labels = Object.entries(s.Spec.Labels)
+    .map(([k, v]) => ` - ${k}=${v}\n`)
+    .join('');
   return [
     `ID:              ${s.ID}\n`,
     `Name:              ${s.Spec.Name}\n`,
@@ -98,7 +114,8 @@ export async function runInspect(g: GlobalOptions, names: string[], f: { format?
     if (f.pretty) process.stdout.write(found.map(pretty).join('\n'));
     else if (!f.format || f.format === 'json') process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
     else process.stdout.write(formatOutput(f.format, found, { defaultTable: '', headers: {}, name: 'secret inspect' }));
-    if (missing.length > 0) throw new BerthError('SECRET_UNKNOWN', missing.map((m) => `inspecting secret: no secret with name or id "${m}": no such secret`).join('\n'));
+    if (missing.length > 0)
+      throw new BerthError('SECRET_UNKNOWN', missing.map((m) => `inspecting secret: no secret with name or id "${m}": no such secret`).join('\n'));
   });
 }
 

@@ -1,26 +1,45 @@
-import { processStdio, parseDetachKeys, getContainer, startContainer, requireContainer, attachContainer, startAttached, syncContainers } from '../../engine/containers/index.js';
+import {
+  processStdio,
+  parseDetachKeys,
+  getContainer,
+  startContainer,
+  requireContainer,
+  attachContainer,
+  startAttached,
+  syncContainers,
+} from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
-import { BerthError, isBerthError } from '../../util/errors.js';
+import { BerthError } from '../../util/errors.js';
 import { filterContainers } from '../container-filters.js';
 import { log } from '../log.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { useSelfAsExitCommand } from './_self.js';
 
 /** `berth start [-a] [-i] CONTAINER...`: prints each name as given; with -a stays attached to one. */
-export async function run(g: GlobalOptions, names: string[], f: { attach?: boolean; interactive?: boolean; detachKeys?: string; all?: boolean; filter?: string[] }): Promise<number> {
+export async function run(
+  g: GlobalOptions,
+  names: string[],
+  f: { attach?: boolean; interactive?: boolean; detachKeys?: string; all?: boolean; filter?: string[] },
+): Promise<number> {
   useSelfAsExitCommand();
   const detachKeys = parseDetachKeys(f.detachKeys);
   const filters = f.filter ?? [];
   if (f.all && names.length > 0) throw new BerthError('USAGE', 'either start all containers or the container(s) provided in the arguments');
   if (!f.all && filters.length === 0 && names.length === 0) throw new BerthError('USAGE', 'start requires at least one argument');
-  if ((f.attach || f.interactive) && (names.length > 1 || f.all || filters.length > 0)) throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
+  if ((f.attach || f.interactive) && (names.length > 1 || f.all || filters.length > 0))
+    throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
   return withStore(engineOptions(g), async (store) => {
     if (f.all || filters.length > 0) {
       // podman: the containers that are not running (all of them, or those named), less what the filters leave out;
       // each printed as named, or by full ID when none were named.
       const all = await syncContainers(store);
       const named = names.length ? names.map((n) => ({ as: n, c: requireContainer(all, n) })) : all.map((c) => ({ as: c.id, c }));
-      const kept = new Set(filterContainers(named.map((x) => x.c), filters).map((c) => c.id));
+      const kept = new Set(
+        filterContainers(
+          named.map((x) => x.c),
+          filters,
+        ).map((c) => c.id),
+      );
       names = named.filter((x) => kept.has(x.c.id) && x.c.state.status !== 'running').map((x) => x.as);
     }
     if (!(f.attach || f.interactive)) {
@@ -41,9 +60,11 @@ export async function run(g: GlobalOptions, names: string[], f: { attach?: boole
       return 0;
     }
     const { id } = await getContainer(store, names[0]!);
-    const result = await startAttached(store, id, { io: processStdio(), stdin: Boolean(f.interactive), detachKeys, warn: (m) => log('warn', m) }).catch((e: unknown) => {
-      throw e instanceof BerthError && e.message.endsWith('use attach') ? e : startFailure(id, e);
-    });
+    const result = await startAttached(store, id, { io: processStdio(), stdin: Boolean(f.interactive), detachKeys, warn: (m) => log('warn', m) }).catch(
+      (e: unknown) => {
+        throw e instanceof BerthError && e.message.endsWith('use attach') ? e : startFailure(id, e);
+      },
+    );
     return result.detached ? 0 : result.exitCode;
   });
 }

@@ -36,7 +36,17 @@ const CLEAR_SCREEN = '\x1b[2J\x1b[1;1H';
 
 const DEFAULT_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.UpTime}}\t{{.AvgCPUPerc}}';
 const HEADERS = {
-  ID: 'ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET IO', BlockIO: 'BLOCK IO', PIDs: 'PIDS', UpTime: 'CPU TIME', AvgCPU: 'AVG CPU', AvgCPUPerc: 'AVG CPU %',
+  ID: 'ID',
+  Name: 'NAME',
+  CPUPerc: 'CPU %',
+  MemUsage: 'MEM USAGE / LIMIT',
+  MemPerc: 'MEM %',
+  NetIO: 'NET IO',
+  BlockIO: 'BLOCK IO',
+  PIDs: 'PIDS',
+  UpTime: 'CPU TIME',
+  AvgCPU: 'AVG CPU',
+  AvgCPUPerc: 'AVG CPU %',
 };
 
 async function cgroupFile(c: ContainerRecord, controller: string, file: string): Promise<string | undefined> {
@@ -83,11 +93,14 @@ async function blockCounters(c: ContainerRecord): Promise<[number, number]> {
 
 async function read(c: ContainerRecord, hostMem: number): Promise<Reading> {
   const at = Date.now() * 1e6;
-  if (c.state.status !== 'running' && c.state.status !== 'paused') return { cpuNs: 0, at, mem: 0, limit: 0, pids: 0, netIn: 0, netOut: 0, blockIn: 0, blockOut: 0 };
+  if (c.state.status !== 'running' && c.state.status !== 'paused')
+    return { cpuNs: 0, at, mem: 0, limit: 0, pids: 0, netIn: 0, netOut: 0, blockIn: 0, blockOut: 0 };
   const mem = Number((await cgroupFile(c, 'memory', 'memory.usage_in_bytes')) ?? (await cgroupFile(c, '', 'memory.current')) ?? 0);
   const limitRaw = (await cgroupFile(c, 'memory', 'memory.limit_in_bytes')) ?? (await cgroupFile(c, '', 'memory.max'));
   const limit = !limitRaw || limitRaw === 'max' || Number(limitRaw) > hostMem ? hostMem : Number(limitRaw);
-  const cpuNs = Number((await cgroupFile(c, 'cpuacct', 'cpuacct.usage')) ?? Number(/usage_usec (\d+)/.exec((await cgroupFile(c, '', 'cpu.stat')) ?? '')?.[1] ?? 0) * 1000);
+  const cpuNs = Number(
+    (await cgroupFile(c, 'cpuacct', 'cpuacct.usage')) ?? Number(/usage_usec (\d+)/.exec((await cgroupFile(c, '', 'cpu.stat')) ?? '')?.[1] ?? 0) * 1000,
+  );
   const pids = Number((await cgroupFile(c, 'pids', 'pids.current')) ?? 0);
   const [netIn, netOut] = await netCounters(c.state.pid);
   const [blockIn, blockOut] = await blockCounters(c);
@@ -172,7 +185,8 @@ function render(format: string | undefined, rows: Row[]): string {
 function intervalSeconds(raw: string | undefined): number {
   if (raw === undefined) return 5;
   const n = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim())) throw new BerthError('USAGE', `invalid argument "${raw}" for "-i, --interval" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
+  if (!/^-?\d+$/.test(raw.trim()))
+    throw new BerthError('USAGE', `invalid argument "${raw}" for "-i, --interval" flag: strconv.ParseInt: parsing "${raw}": invalid syntax`);
   if (n <= 0) throw new BerthError('USAGE', 'invalid interval, must be a positive number greater zero');
   return n;
 }
@@ -183,7 +197,11 @@ async function pick(store: Store, names: string[], all: boolean): Promise<Contai
   if (!names.length) return records.filter((c) => all || c.state.status === 'running');
   return names.map((n) => {
     const c = records.find((r) => r.name === n || r.id === n) ?? records.find((r) => r.id.startsWith(n));
-    if (!c) throw new BerthError('CONTAINER_UNKNOWN', `unable to get list of containers: unable to look up container ${n}: no container with name or ID "${n}" found: no such container`);
+    if (!c)
+      throw new BerthError(
+        'CONTAINER_UNKNOWN',
+        `unable to get list of containers: unable to look up container ${n}: no container with name or ID "${n}" found: no such container`,
+      );
     return c;
   });
 }
@@ -199,7 +217,8 @@ export async function run(g: GlobalOptions, names: string[], f: StatsFlags): Pro
   await withStore(engineOptions(g), async (store) => {
     const hostMem = Number(/^MemTotal:\s+(\d+)/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
     const previous = new Map<string, Reading>();
-    const redraw = f.stream && f.reset && process.stdout.isTTY && (f.format === undefined || f.format === '' || f.format === 'table' || f.format.startsWith('table'));
+    const redraw =
+      f.stream && f.reset && process.stdout.isTTY && (f.format === undefined || f.format === '' || f.format === 'table' || f.format.startsWith('table'));
     for (;;) {
       const list = await pick(store, names, Boolean(f.all));
       const rows: Row[] = [];

@@ -1,6 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupContainer, type ContainerRecord, killContainer, pauseContainer, renameContainer, startContainer, stopContainer, syncContainers, unpauseContainer, validateContainerName, waitContainer } from '../../engine/containers/index.js';
+import {
+  cleanupContainer,
+  type ContainerRecord,
+  killContainer,
+  pauseContainer,
+  renameContainer,
+  startContainer,
+  stopContainer,
+  syncContainers,
+  unpauseContainer,
+  validateContainerName,
+  waitContainer,
+} from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import { containerEvent } from '../../engine/system/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';

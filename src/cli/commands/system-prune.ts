@@ -48,7 +48,10 @@ export async function run(g: GlobalOptions, opts: { all?: boolean; volumes?: boo
       ...section('Deleted Containers', containers.removed),
       ...section('Deleted Networks', networks),
       ...section('Deleted Volumes', volumes),
-      ...section('Deleted Images', deletedImages.map((id) => id.slice(7))),
+      ...section(
+        'Deleted Images',
+        deletedImages.map((id) => id.slice(7)),
+      ),
       `Total reclaimed space: ${goHumanSize(containers.reclaimed + volumeBytes + images.reclaimed + cache.reclaimed)}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

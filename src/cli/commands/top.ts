@@ -82,7 +82,8 @@ export async function run(g: GlobalOptions, name: string, descriptors: string[])
   for (const d of wanted) if (!DESCRIPTORS[d]) throw new BerthError('USAGE', `unknown descriptor: ${d}`);
   await withStore(engineOptions(g), async (store) => {
     const c = await getContainer(store, name);
-    if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `top can only be used on running containers: container state improper`);
+    if (c.state.status !== 'running' && c.state.status !== 'paused')
+      throw new BerthError('CONTAINER_STATE', `top can only be used on running containers: container state improper`);
     const pids = await runtimeFor(store, c).pids(c.id);
     const passwd = await readFile(join(containerPaths(store, c.id).overlay.merged, 'etc', 'passwd'), 'utf8').catch(() => '');
     const users = new Map<number, string>();

@@ -15,7 +15,11 @@ function keyValues(list: string[]): Record<string, string> {
 }
 
 /** `berth volume create [NAME]`: prints the name, as podman does. */
-export async function runCreate(g: GlobalOptions, name: string | undefined, f: { label: string[]; opt: string[]; driver?: string; ignore?: boolean }): Promise<void> {
+export async function runCreate(
+  g: GlobalOptions,
+  name: string | undefined,
+  f: { label: string[]; opt: string[]; driver?: string; ignore?: boolean },
+): Promise<void> {
   if (f.driver && f.driver !== 'local') throw new BerthError('USAGE', `volume driver "${f.driver}" is not supported: only local`);
   await withStore(engineOptions(g), async (store) => {
     const v = await createVolume(store, name, { labels: keyValues(f.label), options: keyValues(f.opt), ...(f.ignore ? { ignoreIfExists: true } : {}) });
@@ -69,12 +73,14 @@ export async function runList(g: GlobalOptions, f: { quiet?: boolean; format?: s
       return;
     }
     const rows = volumes.map((v) => inspectVolume(store, v, containers));
-    process.stdout.write(formatOutput(f.format, rows, {
-      defaultTable: 'table {{.Driver}}\t{{.Name}}',
-      headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', CreatedAt: 'CREATED AT' },
-      ...(f.noheading ? { noHeading: true } : {}),
-      name: 'volume ls',
-    }));
+    process.stdout.write(
+      formatOutput(f.format, rows, {
+        defaultTable: 'table {{.Driver}}\t{{.Name}}',
+        headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', CreatedAt: 'CREATED AT' },
+        ...(f.noheading ? { noHeading: true } : {}),
+        name: 'volume ls',
+      }),
+    );
   });
 }
 

@@ -118,7 +118,13 @@ describe('goString (%v of a value)', () => {
     [[null, 'x'], '[<nil> x]'],
     [{}, 'map[]'],
     [{ z: 1, a: ['x'] }, 'map[a:[x] z:1]'],
-    [new Map<string, number>([['b', 2], ['a', 1]]), 'map[a:1 b:2]'],
+    [
+      new Map<string, number>([
+        ['b', 2],
+        ['a', 1],
+      ]),
+      'map[a:1 b:2]',
+    ],
     [new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 500)), '2024-01-02 03:04:05.5 +0000 UTC'],
   ];
   for (const [v, want] of cases) it(`${want}`, () => assert.equal(goString(v), want));

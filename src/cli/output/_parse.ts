@@ -38,11 +38,11 @@ export type Node = { kind: 'text'; text: string } | { kind: 'action'; pipe: Pipe
 export class TemplateSyntaxError extends Error {}
 
 /** A token inside an action; `sp` tells whether space came before it, `raw` is its source text. */
-type Tok = (
-  | { t: 'field' | 'var' | 'ident'; v: string }
-  | { t: 'str' | 'num' | 'char'; v: unknown }
-  | { t: 'dot' | '|' | '(' | ')' | ',' | ':=' | '=' }
-) & { pos: number; sp: boolean; raw?: string };
+type Tok = ({ t: 'field' | 'var' | 'ident'; v: string } | { t: 'str' | 'num' | 'char'; v: unknown } | { t: 'dot' | '|' | '(' | ')' | ',' | ':=' | '=' }) & {
+  pos: number;
+  sp: boolean;
+  raw?: string;
+};
 
 const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'break', 'continue', 'define', 'template', 'block', 'nil', 'true', 'false', '.']);
 

@@ -5,7 +5,15 @@ import { formatOutput } from './format.js';
 import { goHumanSize, humanSize } from './units.js';
 
 const images = [
-  { Repository: 'quay.io/podman/hello', Tag: 'latest', ID: 'e2b3db5d4fdf', CreatedSince: '2 weeks ago', Size: humanSize(1_456_000), Labels: { b: '2', a: '1' }, Names: ['quay.io/podman/hello:latest'] },
+  {
+    Repository: 'quay.io/podman/hello',
+    Tag: 'latest',
+    ID: 'e2b3db5d4fdf',
+    CreatedSince: '2 weeks ago',
+    Size: humanSize(1_456_000),
+    Labels: { b: '2', a: '1' },
+    Names: ['quay.io/podman/hello:latest'],
+  },
   { Repository: 'docker.io/library/alpine', Tag: '3.19', ID: '05455a08881e', CreatedSince: '3 months ago', Size: humanSize(7_667_000), Labels: {}, Names: [] },
 ];
 const imagesOpts = {
@@ -43,7 +51,10 @@ describe('formatOutput', () => {
   });
 
   it('json prints what opts.json returns', () => {
-    assert.equal(formatOutput('json', images, { ...imagesOpts, json: () => [{ Id: 'x', Created: new Date(Date.UTC(2024, 0, 2)) }] }), '[\n    {\n        "Id": "x",\n        "Created": "2024-01-02T00:00:00Z"\n    }\n]\n');
+    assert.equal(
+      formatOutput('json', images, { ...imagesOpts, json: () => [{ Id: 'x', Created: new Date(Date.UTC(2024, 0, 2)) }] }),
+      '[\n    {\n        "Id": "x",\n        "Created": "2024-01-02T00:00:00Z"\n    }\n]\n',
+    );
   });
 
   it('json of no rows is []', () => assert.equal(formatOutput('json', [], imagesOpts), '[]\n'));
@@ -133,9 +144,16 @@ describe('formatOutput', () => {
   it('template errors are USAGE BerthErrors named after the command', () => {
     assert.throws(
       () => formatOutput('{{.Nope}}', images, { ...imagesOpts, name: 'images' }),
-      (e: unknown) => isBerthError(e, 'USAGE') && e.message === 'template: images:1:13: executing "images" at <.Nope>: can\'t evaluate field Nope in type struct',
+      (e: unknown) =>
+        isBerthError(e, 'USAGE') && e.message === 'template: images:1:13: executing "images" at <.Nope>: can\'t evaluate field Nope in type struct',
     );
-    assert.throws(() => formatOutput('table {{.Nope', images, imagesOpts), (e: unknown) => isBerthError(e, 'USAGE') && /unrecognized character in action: U\+007B '\{'/.test(e.message));
-    assert.throws(() => formatOutput('{{.ID', images, imagesOpts), (e: unknown) => isBerthError(e, 'USAGE') && /unclosed action|unrecognized character/.test(e.message));
+    assert.throws(
+      () => formatOutput('table {{.Nope', images, imagesOpts),
+      (e: unknown) => isBerthError(e, 'USAGE') && /unrecognized character in action: U\+007B '\{'/.test(e.message),
+    );
+    assert.throws(
+      () => formatOutput('{{.ID', images, imagesOpts),
+      (e: unknown) => isBerthError(e, 'USAGE') && /unclosed action|unrecognized character/.test(e.message),
+    );
   });
 });

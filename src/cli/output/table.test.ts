@@ -44,7 +44,8 @@ describe('tabwrite (Go text/tabwriter)', () => {
 
   it('podman with Debug and minwidth 8, padding 1', () => {
     const src = 'Identity\tValue\nc061a0839e\tone\nf10fc2e11057\ttwo\n1eb6fab5aa8f4b5cbfd3e66aa35e9b2a\tthree\n';
-    const want = 'Identity                         |Value\nc061a0839e                       |one\nf10fc2e11057                     |two\n1eb6fab5aa8f4b5cbfd3e66aa35e9b2a |three\n';
+    const want =
+      'Identity                         |Value\nc061a0839e                       |one\nf10fc2e11057                     |two\n1eb6fab5aa8f4b5cbfd3e66aa35e9b2a |three\n';
     assert.equal(tabwrite(src, { minWidth: 8, tabWidth: 1, padding: 1, padChar: ' ', debug: true }), want);
   });
 

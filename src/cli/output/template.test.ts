@@ -162,7 +162,15 @@ describe('Go template execution', () => {
   });
 
   it('treats Map values as Go maps', () => {
-    assert.equal(renderTemplate('{{.M.b}}|{{.M.z}}|{{range $k, $v := .M}}{{$k}}{{$v}}{{end}}', { M: new Map([['b', 2], ['a', 1]]) }), '2|<no value>|a1b2');
+    assert.equal(
+      renderTemplate('{{.M.b}}|{{.M.z}}|{{range $k, $v := .M}}{{$k}}{{$v}}{{end}}', {
+        M: new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      }),
+      '2|<no value>|a1b2',
+    );
   });
 
   it('can be parsed once and executed many times', () => {
@@ -235,7 +243,9 @@ describe('Go template errors', () => {
   }
 
   it('names the template as asked', () => {
-    assert.throws(() => renderTemplate('{{.Foo}}', data, { name: 'images' }), { message: 'template: images:1:2: executing "images" at <.Foo>: can\'t evaluate field Foo in type struct' });
+    assert.throws(() => renderTemplate('{{.Foo}}', data, { name: 'images' }), {
+      message: 'template: images:1:2: executing "images" at <.Foo>: can\'t evaluate field Foo in type struct',
+    });
   });
 
   it('counts columns in bytes, as Go does', () => {
@@ -243,7 +253,15 @@ describe('Go template errors', () => {
   });
 
   it('reports a function that throws', () => {
-    assert.throws(() => renderTemplate('{{.Boom}}', { Boom: () => { throw new Error('bad'); } }), { message: /at <\.Boom>: error calling Boom: bad$/ });
+    assert.throws(
+      () =>
+        renderTemplate('{{.Boom}}', {
+          Boom: () => {
+            throw new Error('bad');
+          },
+        }),
+      { message: /at <\.Boom>: error calling Boom: bad$/ },
+    );
   });
 });
 

@@ -11,7 +11,6 @@ import { startRegistry } from '../../testing/registry.js';
 
 const context = buildContext;
 
-
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 
@@ -142,7 +141,10 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
     });
     await env.ok(['build', '-q', '-t', 'bind', dir]);
     assert.equal(
-      await runIn('bind', 'cat /from-stage.txt /from-image.txt /out.txt /ctx-list.txt /rw-saw.txt; ls -A /mnt/data /mnt/rw /t /p.txt /ctx 2>&1 | wc -l; ls /mnt/data /mnt/rw 2>/dev/null | wc -l'),
+      await runIn(
+        'bind',
+        'cat /from-stage.txt /from-image.txt /out.txt /ctx-list.txt /rw-saw.txt; ls -A /mnt/data /mnt/rw /t /p.txt /ctx 2>&1 | wc -l; ls /mnt/data /mnt/rw 2>/dev/null | wc -l',
+      ),
       'tool\nroot:x:0:0:root:/root:/bin/sh\na\nb\nread-only\n.dockerignore\nContainerfile\ndata\nnew\n5\n0\n',
     );
     assert.equal(await runIn('bind', 'test -e /t || test -e /ctx || test -e /p.txt || test -e /mnt/rw/created || echo none'), 'none\n');

@@ -36,7 +36,10 @@ describe('berth build: stdin, outputs, squash and RUN mounts', { timeout: 300_00
     assert.ok(existsSync(join(dest, 'bin', 'busybox')));
     await env.ok(['build', '-q', '-o', `type=tar,dest=${tarFile}`, dir]);
     const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
-    assert.ok(listing.some((l) => l.replace(/^\.?\//, '') === 'out.txt'), listing.slice(0, 5).join(' '));
+    assert.ok(
+      listing.some((l) => l.replace(/^\.?\//, '') === 'out.txt'),
+      listing.slice(0, 5).join(' '),
+    );
     assert.equal(await runIn('output', 'cat /out.txt'), 'out\n');
   });
 
@@ -74,7 +77,9 @@ describe('berth build: stdin, outputs, squash and RUN mounts', { timeout: 300_00
     const x = join(env.dir, 'mounts-x');
     mkdirSync(x);
     spawnSync('tar', ['-xf', archive, '-C', x]);
-    const grep = spawnSync('sh', ['-c', `for f in ${x}/*.tar ${x}/*/layer.tar; do [ -f "$f" ] && tar -xOf "$f" 2>/dev/null; done | grep -c s3cr3t`], { encoding: 'utf8' });
+    const grep = spawnSync('sh', ['-c', `for f in ${x}/*.tar ${x}/*/layer.tar; do [ -f "$f" ] && tar -xOf "$f" 2>/dev/null; done | grep -c s3cr3t`], {
+      encoding: 'utf8',
+    });
     assert.equal(grep.stdout.trim(), '0', 'the secret is in no layer');
   });
 });

@@ -24,7 +24,7 @@ describe('berth build', { timeout: 300_000 }, () => {
     const dir = context(env, 'single', {
       'app.txt': 'from the context\n',
       'conf/a.conf': 'a=1\n',
-      'Containerfile': [
+      Containerfile: [
         'ARG BASE=busybox',
         'FROM $BASE',
         'ARG GREETING=hello',
@@ -51,7 +51,16 @@ describe('berth build', { timeout: 300_000 }, () => {
     assert.match(id, /^[0-9a-f]{64}$/);
 
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'single'])).stdout, 'hi two words\n');
-    const probe = await env.ok(['run', '--rm', '--network', 'none', 'single', 'sh', '-c', 'id -u; pwd; echo "$MODE"; stat -c "%a %u:%g" app.txt; cat app.txt /etc/myconf/a.conf']);
+    const probe = await env.ok([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      'single',
+      'sh',
+      '-c',
+      'id -u; pwd; echo "$MODE"; stat -c "%a %u:%g" app.txt; cat app.txt /etc/myconf/a.conf',
+    ]);
     assert.equal(probe.stdout, '1000\n/srv/app\ntwo words\n640 1000:1000\nfrom the context\na=1\n');
 
     const info = await inspect(env, 'single:v2');
@@ -208,10 +217,15 @@ describe('berth build', { timeout: 300_000 }, () => {
   });
 
   it('runs the base image’s ONBUILD triggers in the child build and does not pass them on', async () => {
-    const base = context(env, 'onbuild-base', { Containerfile: 'FROM busybox\nONBUILD COPY marker.txt /marker.txt\nONBUILD RUN echo triggered > /triggered\n' });
+    const base = context(env, 'onbuild-base', {
+      Containerfile: 'FROM busybox\nONBUILD COPY marker.txt /marker.txt\nONBUILD RUN echo triggered > /triggered\n',
+    });
     await env.ok(['build', '-t', 'onbuild-base', base]);
     assert.deepEqual((await inspect(env, 'onbuild-base'))['Config'].OnBuild, ['COPY marker.txt /marker.txt', 'RUN echo triggered > /triggered']);
-    const child = context(env, 'onbuild-child', { 'marker.txt': 'from the child context\n', Containerfile: 'FROM onbuild-base\nCMD ["cat", "/marker.txt", "/triggered"]\n' });
+    const child = context(env, 'onbuild-child', {
+      'marker.txt': 'from the child context\n',
+      Containerfile: 'FROM onbuild-base\nCMD ["cat", "/marker.txt", "/triggered"]\n',
+    });
     const r = await env.ok(['build', '-t', 'onbuild-child', child]);
     assert.match(r.stdout, /^ONBUILD RUN echo triggered/m);
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'onbuild-child'])).stdout, 'from the child context\ntriggered\n');

@@ -22,12 +22,15 @@ export interface BuildContext {
 export async function loadContext(dir: string, dockerfile: string, ignoreFile?: string): Promise<BuildContext> {
   let patterns: string[] = [];
   // --ignorefile names the one file to read, and it must be there.
-  const candidates = ignoreFile !== undefined ? [ignoreFile] : [
-    join(dirname(dockerfile), `${basename(dockerfile)}.containerignore`),
-    join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`),
-    join(dir, '.containerignore'),
-    join(dir, '.dockerignore'),
-  ];
+  const candidates =
+    ignoreFile !== undefined
+      ? [ignoreFile]
+      : [
+          join(dirname(dockerfile), `${basename(dockerfile)}.containerignore`),
+          join(dirname(dockerfile), `${basename(dockerfile)}.dockerignore`),
+          join(dir, '.containerignore'),
+          join(dir, '.dockerignore'),
+        ];
   for (const candidate of candidates) {
     try {
       patterns = readDockerignore(await readFile(candidate, 'utf8'));
@@ -90,7 +93,10 @@ function globRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 1);
       if (end < 0) out += '\\[';
       else {
-        out += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        out += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else if (ch === '\\' && i + 1 < pattern.length) out += `\\${pattern[++i]}`;
@@ -118,7 +124,8 @@ export function contextSources(ctx: BuildContext, src: string): CopySource[] {
     if (out.length === 0) throw new BerthError('IO', `building: no source files were specified: "${src}" matches nothing in the context`);
     return out.map((p) => ({ path: join(ctx.dir, p), rel: p, isDir: false }));
   }
-  if (!ctx.included.has(rel)) throw new BerthError('IO', `building: checking on sources under "${ctx.dir}": copier: stat: "/${rel}": no such file or directory`);
+  if (!ctx.included.has(rel))
+    throw new BerthError('IO', `building: checking on sources under "${ctx.dir}": copier: stat: "/${rel}": no such file or directory`);
   return [{ path: join(ctx.dir, rel), rel, isDir: false }];
 }
 

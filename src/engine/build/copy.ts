@@ -1,5 +1,26 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, readSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,7 +127,15 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
  * One entry, with synchronous calls: a COPY of a large context is tens of thousands of them, and a
  * thread-pool round trip each would cost more than the calls themselves.
  */
-function copyEntry(from: string, st: Stats, to: string, host: string, owner: { uid: number; gid: number } | undefined, mode: number | undefined, content?: Buffer): void {
+function copyEntry(
+  from: string,
+  st: Stats,
+  to: string,
+  host: string,
+  owner: { uid: number; gid: number } | undefined,
+  mode: number | undefined,
+  content?: Buffer,
+): void {
   const existing = lstatSync(host, { throwIfNoEntry: false });
   const uid = owner?.uid ?? st.uid;
   const gid = owner?.gid ?? st.gid;
@@ -230,7 +259,12 @@ export async function imageSources(root: string, words: string[]): Promise<CopyS
     const base = posix.basename(clean);
     if (/[*?[]/.test(base)) {
       const dir = await resolveInRoot(root, posix.dirname(clean));
-      const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const re = new RegExp(
+        `^${base
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
       const names = (await readdir(dir).catch(() => [])).filter((n) => re.test(n)).sort();
       if (names.length === 0) throw new BerthError('IO', `building: no source files were specified: "${w}" matches nothing`);
       for (const n of names) out.push({ path: join(dir, n), rel: posix.join(posix.dirname(clean), n).slice(1), isDir: false });
@@ -249,15 +283,31 @@ export async function imageSources(root: string, words: string[]): Promise<CopyS
  * read through its own overlay), lets `fill` write into the root, and returns the upperdir: the
  * layer's content.
  */
-export async function copyLayer(store: Store, chain: readonly string[], sourceImage: string | undefined, fill: (root: string, sourceRoot?: string) => Promise<void>): Promise<{ dir: string; upper: string }> {
+export async function copyLayer(
+  store: Store,
+  chain: readonly string[],
+  sourceImage: string | undefined,
+  fill: (root: string, sourceRoot?: string) => Promise<void>,
+): Promise<{ dir: string; upper: string }> {
   const dir = await store.tmp.make('build-copy');
   const sourceLayers = sourceImage ? ((await store.images()).find((i) => i.id === sourceImage)?.layers ?? []) : [];
   const target = { upper: join(dir, 'diff'), work: join(dir, 'work'), merged: join(dir, 'merged') };
   const source = { upper: join(dir, 'src-diff'), work: join(dir, 'src-work'), merged: join(dir, 'src-merged') };
   try {
-    await mountOverlay(store.root, chain.map((c) => store.layers.diffDir(c)), target, { volatile: true });
+    await mountOverlay(
+      store.root,
+      chain.map((c) => store.layers.diffDir(c)),
+      target,
+      { volatile: true },
+    );
     try {
-      if (sourceImage) await mountOverlay(store.root, sourceLayers.map((c) => store.layers.diffDir(c)), source, { volatile: true });
+      if (sourceImage)
+        await mountOverlay(
+          store.root,
+          sourceLayers.map((c) => store.layers.diffDir(c)),
+          source,
+          { volatile: true },
+        );
       await fill(target.merged, sourceImage ? source.merged : undefined);
     } finally {
       if (sourceImage) await unmountOverlay(source);

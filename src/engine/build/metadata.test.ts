@@ -4,7 +4,14 @@ import { parseDockerfile } from '../../dockerfile/index.js';
 import { applyMetadata } from './metadata.js';
 
 const ins = (line: string) => parseDockerfile(`${line}\n`).instructions[0]!;
-const apply = (line: string) => applyMetadata({}, ins(line), (w) => w, (w) => (w === '' ? [] : w.split(' ')), { cmdSet: false });
+const apply = (line: string) =>
+  applyMetadata(
+    {},
+    ins(line),
+    (w) => w,
+    (w) => (w === '' ? [] : w.split(' ')),
+    { cmdSet: false },
+  );
 
 describe('metadata instructions refuse what buildah refuses', { timeout: 5_000 }, () => {
   test('ENV, LABEL, EXPOSE and USER with no arguments', () => {
@@ -18,7 +25,7 @@ describe('metadata instructions refuse what buildah refuses', { timeout: 5_000 }
 
   test('a VOLUME that resolves to the root itself', () => {
     for (const p of ['..', '/..', '/a/..', '/']) assert.throws(() => apply(`VOLUME ${p}`), /VOLUME ".*": destination can't be '\/' \(line 1\)$/);
-    assert.throws(() => apply('VOLUME ["/data", "/x/.."]'), { message: 'VOLUME "/x/..": destination can\'t be \'/\' (line 1)' });
+    assert.throws(() => apply('VOLUME ["/data", "/x/.."]'), { message: "VOLUME \"/x/..\": destination can't be '/' (line 1)" });
     assert.deepEqual(apply('VOLUME /a/../b /data').config.Volumes, { '/a/../b': {}, '/data': {} });
   });
 

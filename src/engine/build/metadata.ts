@@ -6,7 +6,21 @@ import { BerthError } from '../../util/errors.js';
 import { checkFlags, flagValue } from './stages.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 
-const METADATA = new Set(['env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
+const METADATA = new Set([
+  'env',
+  'label',
+  'expose',
+  'volume',
+  'user',
+  'workdir',
+  'cmd',
+  'entrypoint',
+  'shell',
+  'stopsignal',
+  'healthcheck',
+  'onbuild',
+  'maintainer',
+]);
 
 export function isMetadata(keyword: string): boolean {
   return METADATA.has(keyword);
@@ -87,7 +101,8 @@ export function applyMetadata(
       config.Volumes = { ...(config.Volumes ?? {}) };
       for (const p of paths) {
         // `..` or `/a/..` would make every container of the image mount a volume over its root.
-        if (posix.resolve('/', p) === '/') throw new BerthError('DOCKERFILE_INVALID', `VOLUME ${JSON.stringify(p)}: destination can't be '/' (line ${ins.startLine})`);
+        if (posix.resolve('/', p) === '/')
+          throw new BerthError('DOCKERFILE_INVALID', `VOLUME ${JSON.stringify(p)}: destination can't be '/' (line ${ins.startLine})`);
         config.Volumes[p] = {};
       }
       return { config, description: `VOLUME ${JSON.stringify(paths)}` };
@@ -136,7 +151,12 @@ export function applyMetadata(
         const rest = ins.args.slice(1);
         const test = ins.json ? ['CMD', ...rest] : ['CMD-SHELL', rest.join(' ')];
         const hc: Record<string, unknown> = { Test: test };
-        for (const [flag, field] of [['interval', 'Interval'], ['timeout', 'Timeout'], ['start-period', 'StartPeriod'], ['start-interval', 'StartInterval']] as const) {
+        for (const [flag, field] of [
+          ['interval', 'Interval'],
+          ['timeout', 'Timeout'],
+          ['start-period', 'StartPeriod'],
+          ['start-interval', 'StartInterval'],
+        ] as const) {
           const v = flagValue(ins, flag);
           if (v !== undefined) hc[field] = parseDuration(v);
         }
@@ -151,7 +171,8 @@ export function applyMetadata(
     case 'onbuild': {
       const trigger = ins.original.replace(/^\s*onbuild\s+/i, '');
       const sub = ins.subInstruction?.keyword;
-      if (sub === 'onbuild' || sub === 'from' || sub === 'maintainer') throw new BerthError('DOCKERFILE_INVALID', `${sub.toUpperCase()} isn't allowed as an ONBUILD trigger (line ${ins.startLine})`);
+      if (sub === 'onbuild' || sub === 'from' || sub === 'maintainer')
+        throw new BerthError('DOCKERFILE_INVALID', `${sub.toUpperCase()} isn't allowed as an ONBUILD trigger (line ${ins.startLine})`);
       config.OnBuild = [...((config.OnBuild as string[] | null | undefined) ?? []), trigger];
       return { config, description: `ONBUILD ${trigger}` };
     }

@@ -49,7 +49,13 @@ function fieldsOf(spec: string): Map<string, string> {
  * /run/secrets/ID by default), `type=cache,target=DIR[,id=ID]` (a directory kept in the store
  * between builds) and `type=tmpfs,target=DIR`. None of them ends up in the layer.
  */
-export async function runMounts(store: Store, ins: Instruction, expand: (w: string) => string, secrets: ReadonlyMap<string, string>, binds: BindSources): Promise<RunMounts> {
+export async function runMounts(
+  store: Store,
+  ins: Instruction,
+  expand: (w: string) => string,
+  secrets: ReadonlyMap<string, string>,
+  binds: BindSources,
+): Promise<RunMounts> {
   const prepares: (() => Promise<void>)[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const out: RunMounts = {

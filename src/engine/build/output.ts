@@ -21,10 +21,12 @@ export interface BuildOutput {
 /** podman's `--output` value: `type=local,dest=DIR`, `type=tar,dest=FILE`, or a bare directory. */
 export function parseOutput(value: string): BuildOutput {
   if (!value.includes('=')) return { type: 'local', dest: value };
-  const fields = new Map(value.split(',').map((kv) => {
-    const eq = kv.indexOf('=');
-    return [eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1)] as const;
-  }));
+  const fields = new Map(
+    value.split(',').map((kv) => {
+      const eq = kv.indexOf('=');
+      return [eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1)] as const;
+    }),
+  );
   const type = fields.get('type');
   const dest = fields.get('dest');
   if (type !== 'local' && type !== 'tar') throw new BerthError('USAGE', `invalid --output "${value}": type must be local or tar`);

@@ -52,7 +52,15 @@ async function layerEntries(path: string): Promise<Entry[]> {
       const h = createHash('sha256');
       for await (const chunk of e) h.update(chunk as Buffer);
       const hd = e.header;
-      out.push({ name: hd.name.replace(/\/$/, ''), type: hd.type ?? 'file', mode: /(^|\/)\.wh\./.test(hd.name) ? 0 : (hd.mode ?? 0) & 0o7777, uid: hd.uid ?? 0, gid: hd.gid ?? 0, linkname: hd.linkname ?? '', content: hd.type === 'file' ? h.digest('hex') : '' });
+      out.push({
+        name: hd.name.replace(/\/$/, ''),
+        type: hd.type ?? 'file',
+        mode: /(^|\/)\.wh\./.test(hd.name) ? 0 : (hd.mode ?? 0) & 0o7777,
+        uid: hd.uid ?? 0,
+        gid: hd.gid ?? 0,
+        linkname: hd.linkname ?? '',
+        content: hd.type === 'file' ? h.digest('hex') : '',
+      });
     }
   })();
   const raw = readFileSync(path);
@@ -134,7 +142,10 @@ describe('berth build and podman build give the same image', { timeout: 300_000,
     const dir = join(env.dir, 'ctx-squash');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'a.txt'), 'a\n');
-    writeFileSync(join(dir, 'Containerfile'), 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo b > /b.txt && rm /bin/true && mkdir -p /d/e\nRUN rm /a.txt && echo c > /d/e/c\nENV X=1\n');
+    writeFileSync(
+      join(dir, 'Containerfile'),
+      'FROM busybox\nCOPY a.txt /a.txt\nRUN echo b > /b.txt && rm /bin/true && mkdir -p /d/e\nRUN rm /a.txt && echo c > /d/e/c\nENV X=1\n',
+    );
     await env.ok(['build', '-q', '--squash', '-t', 'squashed', dir]);
     await ok('podman', [...podman, 'build', '-q', '--squash', '-t', 'squashed', dir]);
     const berthArchive = join(env.dir, 'berth-squash.tar');

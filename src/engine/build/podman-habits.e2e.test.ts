@@ -18,7 +18,8 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
     const ctx = buildContext(env, 'ffile', { Containerfile1: 'FROM busybox\nRUN echo from-context > /from\n' });
     const cwd = join(env.dir, 'elsewhere');
     mkdirSync(cwd);
-    const build = (tag: string) => run(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'build', '-q', '--network', 'none', '-t', tag, '-f', 'Containerfile1', ctx], { cwd });
+    const build = (tag: string) =>
+      run(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'build', '-q', '--network', 'none', '-t', tag, '-f', 'Containerfile1', ctx], { cwd });
     const fromContext = await build('ffile-ctx');
     assert.equal(fromContext.code, 0, fromContext.stderr);
     assert.equal(await runIn('ffile-ctx', 'cat /from'), 'from-context\n');
@@ -44,11 +45,34 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
   it('excludes as podman does, from .dockerignore or --ignorefile', async () => {
     // podman's own system test's files and patterns: an excluded directory is only walked into
     // when an exception names a path under it, so subdir2/sub1 stays out although !*/sub1* matches it.
-    const files = ['test1', 'test1.txt', 'test2', 'test2.txt', 'subdir1/sub1', 'subdir1/sub1.txt', 'subdir1/sub2', 'subdir1/sub2.txt', 'subdir1/sub3', 'subdir1/sub3.txt', 'subdir2/sub1', 'subdir2/sub1.txt', 'subdir2/sub2', 'subdir2/sub3', 'other', 'foo', 'comment'];
+    const files = [
+      'test1',
+      'test1.txt',
+      'test2',
+      'test2.txt',
+      'subdir1/sub1',
+      'subdir1/sub1.txt',
+      'subdir1/sub2',
+      'subdir1/sub2.txt',
+      'subdir1/sub3',
+      'subdir1/sub3.txt',
+      'subdir2/sub1',
+      'subdir2/sub1.txt',
+      'subdir2/sub2',
+      'subdir2/sub3',
+      'other',
+      'foo',
+      'comment',
+    ];
     const kept = ['comment', 'other', 'subdir1/sub1', 'subdir1/sub1.txt', 'subdir1/sub3', 'subdir1/sub3.txt', 'test2', 'test2.txt'];
     const patterns = '# comment\ntest*\n!test2*\nsubdir1\nsubdir2\n!*/sub1*\n!subdir1/sub3*\n/foo\n';
     const ctx = buildContext(env, 'ignore', Object.fromEntries([...files.map((f) => [f, `${f}\n`]), ['Containerfile', 'FROM busybox\nCOPY ./ /newdir/\n']]));
-    const listed = async (tag: string) => (await runIn(tag, 'cd /newdir && find . -type f | sort')).trim().split('\n').map((l) => l.slice(2)).filter((f) => f !== 'Containerfile' && f !== '.dockerignore');
+    const listed = async (tag: string) =>
+      (await runIn(tag, 'cd /newdir && find . -type f | sort'))
+        .trim()
+        .split('\n')
+        .map((l) => l.slice(2))
+        .filter((f) => f !== 'Containerfile' && f !== '.dockerignore');
     const ignoreFile = join(env.dir, 'my-ignore');
     writeFileSync(ignoreFile, patterns);
     await env.ok(['build', '-q', '--ignorefile', ignoreFile, '-t', 'ign-flag', ctx]);
@@ -62,7 +86,9 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
   });
 
   it('takes --ulimit, --security-opt and --logfile for its RUN steps, as podman build does', async () => {
-    const ctx = buildContext(env, 'limits', { Containerfile: 'FROM busybox\nRUN grep Seccomp: /proc/self/status\nRUN grep "Max open files" /proc/self/limits\n' });
+    const ctx = buildContext(env, 'limits', {
+      Containerfile: 'FROM busybox\nRUN grep Seccomp: /proc/self/status\nRUN grep "Max open files" /proc/self/limits\n',
+    });
     const limited = await env.ok(['build', '--ulimit', 'nofile=101:102', ctx]);
     assert.match(limited.stdout, /^Seccomp:\s+2$/m);
     assert.match(limited.stdout, /^Max open files\s+101\s+102\s/m);
@@ -80,7 +106,11 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
     const pullNever = await env.berth(['build', '--pull-never', base]);
     assert.equal(pullNever.code, 125);
     assert.match(pullNever.stderr, /^Error: creating build container: quay.io\/libpod\/nosuchimage:nosuchtag: image not known$/m);
-    const ignored = buildContext(env, 'ignored', { '.dockerignore': '*\nsubdir\n!*/sub1*\n', 'subdir/x': 'x\n', Containerfile: 'FROM busybox\nCOPY ./ ./\nCOPY subdir ./\n' });
+    const ignored = buildContext(env, 'ignored', {
+      '.dockerignore': '*\nsubdir\n!*/sub1*\n',
+      'subdir/x': 'x\n',
+      Containerfile: 'FROM busybox\nCOPY ./ ./\nCOPY subdir ./\n',
+    });
     const copy = await env.berth(['build', ignored]);
     assert.equal(copy.code, 125);
     assert.match(copy.stderr, /^Error: building at STEP "COPY subdir \.\/": /m);

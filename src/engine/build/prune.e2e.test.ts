@@ -10,7 +10,10 @@ const context = (env: ContainerEnv, name: string, containerfile: string[]) => bu
 const stepIds = (stdout: string) => [...stdout.matchAll(/^--> ([0-9a-f]{11})$/gm)].map((m) => m[1]!);
 
 async function allImages(env: ContainerEnv): Promise<string[]> {
-  return (await env.ok(['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean).map((i) => i.replace(/^sha256:/, ''));
+  return (await env.ok(['images', '-a', '-q', '--no-trunc'])).stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((i) => i.replace(/^sha256:/, ''));
 }
 
 /**
@@ -46,7 +49,11 @@ describe('build cache pruning', { timeout: 300_000 }, () => {
     const deleted = pruned.stdout.split('\n').filter(Boolean);
     assert.deepEqual(deleted.map((d) => d.slice(0, 11)).sort(), [...goneSteps].sort(), 'exactly the untagged build’s two images');
     const left = await allImages(env);
-    assert.deepEqual(left.map((i) => i.slice(0, 11)).sort(), [busybox.slice(0, 11), ...keptSteps].sort(), 'the tagged image, the images it was built on, its base');
+    assert.deepEqual(
+      left.map((i) => i.slice(0, 11)).sort(),
+      [busybox.slice(0, 11), ...keptSteps].sort(),
+      'the tagged image, the images it was built on, its base',
+    );
     await checkStore(env, 'kept', 'one\ntwo\n');
 
     // The pruned build runs its steps again; the tagged one still comes from the cache.
@@ -59,7 +66,11 @@ describe('build cache pruning', { timeout: 300_000 }, () => {
     // -a: every step forgotten, the images a tagged image needs still there.
     await env.ok(['builder', 'prune', '-a', '-f']);
     const afterAll = await allImages(env);
-    for (const step of keptSteps) assert.ok(afterAll.some((i) => i.startsWith(step)), `step image ${step} stays`);
+    for (const step of keptSteps)
+      assert.ok(
+        afterAll.some((i) => i.startsWith(step)),
+        `step image ${step} stays`,
+      );
     assert.ok(!afterAll.some((i) => i.startsWith(stepIds(again.stdout).at(-1)!)));
     await checkStore(env, 'kept', 'one\ntwo\n');
     const rebuilt = await env.ok(['build', '-t', 'kept', context(env, 'kept', KEPT)]);
@@ -78,7 +89,11 @@ describe('build cache pruning', { timeout: 300_000 }, () => {
     const pruned = (await env.ok(['image', 'prune', '-f'])).stdout;
     assert.match(pruned, new RegExp(`^${scrapId}`, 'm'));
     const left = await allImages(env);
-    for (const step of k2Steps) assert.ok(left.some((i) => i.startsWith(step)), `k2's step image ${step} stays`);
+    for (const step of k2Steps)
+      assert.ok(
+        left.some((i) => i.startsWith(step)),
+        `k2's step image ${step} stays`,
+      );
     assert.ok(!left.some((i) => i.startsWith(scrapId)));
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'k2', 'cat', '/one', '/two'])).stdout, 'one\ntwo\n');
     // Its cache entry went with it: the step runs again.

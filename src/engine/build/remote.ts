@@ -57,7 +57,9 @@ export async function downloadUrl(url: string, dir: string, checksum?: string, s
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    throw new BerthError('IO', `ADD ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, { temporary: res.status >= 500 || res.status === 429 });
+    throw new BerthError('IO', `ADD ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, {
+      temporary: res.status >= 500 || res.status === 429,
+    });
   }
   const name = fileNameOf(parsed, res.headers.get('content-disposition'));
   const path = join(dir, `download-${createHash('sha256').update(url).digest('hex').slice(0, 16)}`);

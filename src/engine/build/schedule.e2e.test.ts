@@ -54,7 +54,7 @@ describe('berth build: stages side by side', { timeout: 300_000 }, () => {
     assert.equal(lastLine(r.stdout).length, 64);
   });
 
-  it('with --jobs 1 builds the stages one after the other, in file order, with podman\'s plain lines', async () => {
+  it("with --jobs 1 builds the stages one after the other, in file order, with podman's plain lines", async () => {
     const dir = context(env, 'seq', [
       'FROM busybox AS a',
       meet('a', 'b', 'seq', 2),
@@ -85,7 +85,10 @@ describe('berth build: stages side by side', { timeout: 300_000 }, () => {
     assert.equal(r.code, 7);
     assert.match(r.stdout, /^\[1\/3\] slow-started$/m, 'the slow stage was running when the other failed');
     assert.doesNotMatch(r.stdout, /^\[1\/3\] never$|\[3\/3\]/m);
-    assert.match(r.stderr, /^Error: stage bad \[2\/3\]: building at STEP "RUN --mount=type=cache,id=fail,target=\/sync sh -c .*exit 7'": while running runtime: exit status 7$/m);
+    assert.match(
+      r.stderr,
+      /^Error: stage bad \[2\/3\]: building at STEP "RUN --mount=type=cache,id=fail,target=\/sync sh -c .*exit 7'": while running runtime: exit status 7$/m,
+    );
     // The slow stage's container is gone and no image was recorded.
     assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '');
     assert.equal((await env.ok(['images', '-a', '-q', '--no-trunc'])).stdout, before);

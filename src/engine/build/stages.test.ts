@@ -18,12 +18,27 @@ COPY --from=build /a /a
 
 it('plans stages: global ARGs expand FROM, the target needs only its dependencies', () => {
   const plan = planBuild(DF, { buildArgs: new Map([['TAG', '1.36']]) });
-  assert.deepEqual(plan.stages.map((s) => [s.name, s.base]), [['deps', 'busybox:1.36'], ['unused', 'scratch'], ['build', 'deps'], ['tools', 'busybox'], [undefined, 'busybox']]);
+  assert.deepEqual(
+    plan.stages.map((s) => [s.name, s.base]),
+    [
+      ['deps', 'busybox:1.36'],
+      ['unused', 'scratch'],
+      ['build', 'deps'],
+      ['tools', 'busybox'],
+      [undefined, 'busybox'],
+    ],
+  );
   assert.equal(plan.target.index, 4);
-  assert.deepEqual(plan.needed.map((s) => s.index), [0, 2, 4]);
+  assert.deepEqual(
+    plan.needed.map((s) => s.index),
+    [0, 2, 4],
+  );
   const target = planBuild(DF, { buildArgs: new Map(), target: 'DEPS' });
   assert.equal(target.stages[0]!.base, 'busybox:latest');
-  assert.deepEqual(target.needed.map((s) => s.index), [0]);
+  assert.deepEqual(
+    target.needed.map((s) => s.index),
+    [0],
+  );
   assert.throws(() => planBuild(DF, { buildArgs: new Map(), target: 'nope' }), /target "nope" was not found/);
   assert.throws(() => planBuild('RUN true\nFROM busybox\n', { buildArgs: new Map() }), /before the first FROM/);
   assert.throws(() => planBuild('FROM busybox AS a\nFROM busybox AS A\n', { buildArgs: new Map() }), /duplicate stage name/);
@@ -69,8 +84,15 @@ it('finds what each stage waits for, and whether any two needed stages are indep
     'COPY --from=alpine /w /w',
   ].join('\n');
   const plan = planBuild(df, { buildArgs: new Map() });
-  assert.deepEqual(plan.stages.map((s) => stageDeps(plan.stages, s)), [[], [0], [], [0, 1, 2]]);
-  assert.deepEqual(plan.needed.map((s) => s.index), [0, 1, 2, 3], 'RUN --mount from= makes a stage needed, each stage once');
+  assert.deepEqual(
+    plan.stages.map((s) => stageDeps(plan.stages, s)),
+    [[], [0], [], [0, 1, 2]],
+  );
+  assert.deepEqual(
+    plan.needed.map((s) => s.index),
+    [0, 1, 2, 3],
+    'RUN --mount from= makes a stage needed, each stage once',
+  );
   // c is independent of a and b; a chain is not.
   assert.equal(hasIndependentStages(plan.stages, plan.needed), true);
   const chain = planBuild('FROM busybox AS a\nFROM a AS b\nFROM scratch\nCOPY --from=b /x /x\n', { buildArgs: new Map() });

@@ -25,7 +25,26 @@ export interface BuildPlan {
 }
 
 /** Every instruction; an unknown one fails the build before any step runs. */
-const KNOWN = new Set(['from', 'run', 'copy', 'add', 'arg', 'env', 'label', 'expose', 'volume', 'user', 'workdir', 'cmd', 'entrypoint', 'shell', 'stopsignal', 'healthcheck', 'onbuild', 'maintainer']);
+const KNOWN = new Set([
+  'from',
+  'run',
+  'copy',
+  'add',
+  'arg',
+  'env',
+  'label',
+  'expose',
+  'volume',
+  'user',
+  'workdir',
+  'cmd',
+  'entrypoint',
+  'shell',
+  'stopsignal',
+  'healthcheck',
+  'onbuild',
+  'maintainer',
+]);
 
 /**
  * `--platform` and `FROM --platform=`: berth builds for the host only, so any other platform (each
@@ -100,7 +119,11 @@ export function planBuild(text: string, opts: { buildArgs: ReadonlyMap<string, s
       current.instructions.push(ins);
       continue;
     }
-    if (ins.keyword !== 'arg') throw new BerthError('DOCKERFILE_INVALID', `no build stage in current context: ${ins.keyword.toUpperCase()} before the first FROM (line ${ins.startLine})`);
+    if (ins.keyword !== 'arg')
+      throw new BerthError(
+        'DOCKERFILE_INVALID',
+        `no build stage in current context: ${ins.keyword.toUpperCase()} before the first FROM (line ${ins.startLine})`,
+      );
     for (const word of ins.args) {
       const { name, value } = splitArg(word);
       const given = opts.buildArgs.get(name);

@@ -33,18 +33,23 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
     // A container that never started has no writable layer yet: its changes are none.
     await makeDirs(paths.overlay.upper);
     const base = await baseImage(store, c.image);
-    const image = await commitStep(store, c.image, {
-      config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
-      layer: diffDirectory(paths.overlay.upper),
-      history: {
-        created_by: [...c.config.entrypoint, ...c.config.command].join(' '),
+    const image = await commitStep(
+      store,
+      c.image,
+      {
+        config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
+        layer: diffDirectory(paths.overlay.upper),
+        history: {
+          created_by: [...c.config.entrypoint, ...c.config.command].join(' '),
+          ...(opts.author ? { author: opts.author } : {}),
+          ...(opts.message ? { comment: opts.message } : {}),
+        },
+        format: opts.format ?? 'oci',
+        names,
         ...(opts.author ? { author: opts.author } : {}),
-        ...(opts.message ? { comment: opts.message } : {}),
       },
-      format: opts.format ?? 'oci',
-      names,
-      ...(opts.author ? { author: opts.author } : {}),
-    }, base);
+      base,
+    );
     await containerEvent(store, c, 'commit');
     return image;
   } finally {

@@ -89,7 +89,13 @@ async function withContainer<T>(store: Store, name: string, fn: (side: Container
   const live = (c.state.status === 'running' || c.state.status === 'paused') && c.state.pid > 0;
   if (live) {
     const root = `/proc/${c.state.pid}/root`;
-    if (await stat(root).then(() => true, () => false)) return fn({ name, record: c, view: { root, mounts: [] } });
+    if (
+      await stat(root).then(
+        () => true,
+        () => false,
+      )
+    )
+      return fn({ name, record: c, view: { root, mounts: [] } });
   }
   return withRootfs(store, c.id, async (rootfs) => {
     const mounts: { destination: string; source: string }[] = [];
@@ -137,7 +143,9 @@ async function hostSource(path: string): Promise<Source> {
   const real = await realpath(path);
   const contents = namesContents(path) && st.isDirectory();
   const base = basename(resolveHost(path));
-  return contents ? { dir: real, name: '.', base, isDir: true, contents } : { dir: dirname(real), name: basename(real), base, isDir: st.isDirectory(), contents };
+  return contents
+    ? { dir: real, name: '.', base, isDir: true, contents }
+    : { dir: dirname(real), name: basename(real), base, isDir: st.isDirectory(), contents };
 }
 
 /**
@@ -149,9 +157,13 @@ function tarSource(src: Source, top: string): Readable {
   const transform = src.contents || src.name === top ? [] : [`--transform=s,^${escapeSed(src.name)}\\(/\\|$\\),${escapeSedReplacement(top)}\\1,rhS`];
   // --add-file: a name starting with "-" stays a name.
   const dir = src.fd === undefined ? src.dir : '/proc/self/fd/3';
-  const child = spawn('tar', ['--numeric-owner', '--xattrs', '--warning=no-file-changed', ...transform, '-C', dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`], {
-    stdio: ['ignore', 'pipe', 'pipe', ...(src.fd === undefined ? [] : [src.fd])],
-  }) as ChildProcessByStdio<null, Readable, Readable>;
+  const child = spawn(
+    'tar',
+    ['--numeric-owner', '--xattrs', '--warning=no-file-changed', ...transform, '-C', dir, '-cf', '-', `--add-file=${src.contents ? '.' : src.name}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe', ...(src.fd === undefined ? [] : [src.fd])],
+    },
+  ) as ChildProcessByStdio<null, Readable, Readable>;
   if (src.fd !== undefined) closeSync(src.fd);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));

@@ -20,16 +20,31 @@ describe('create extras', { timeout: 10_000 }, () => {
     assert.throws(() => checkTimezone('/etc/passwd'), /unknown time zone/);
   });
 
-  test('--volumes-from: the other container\'s volumes and binds, ro/rw over their mode, below the user\'s own mounts', () => {
-    const src = { id: 'a'.repeat(64), name: 'src', config: { mountSpecs: [
-      { type: 'volume', name: 'v1', anonymous: true, destination: '/data', options: [], noCopy: false },
-      { type: 'bind', source: '/tmp', destination: '/h', options: ['ro'] },
-      { type: 'tmpfs', destination: '/t', options: [] },
-    ] } } as unknown as ContainerRecord;
+  test("--volumes-from: the other container's volumes and binds, ro/rw over their mode, below the user's own mounts", () => {
+    const src = {
+      id: 'a'.repeat(64),
+      name: 'src',
+      config: {
+        mountSpecs: [
+          { type: 'volume', name: 'v1', anonymous: true, destination: '/data', options: [], noCopy: false },
+          { type: 'bind', source: '/tmp', destination: '/h', options: ['ro'] },
+          { type: 'tmpfs', destination: '/t', options: [] },
+        ],
+      },
+    } as unknown as ContainerRecord;
     const ro = volumesFromMounts([src], ['src:ro']);
-    assert.deepEqual(ro.map((m) => [m.destination, m.options]), [['/data', ['ro']], ['/h', ['ro']]]);
+    assert.deepEqual(
+      ro.map((m) => [m.destination, m.options]),
+      [
+        ['/data', ['ro']],
+        ['/h', ['ro']],
+      ],
+    );
     assert.equal((ro[0] as { anonymous: boolean }).anonymous, false);
-    assert.deepEqual(volumesFromMounts([src], ['src:rw']).map((m) => m.options), [['rw'], ['rw']]);
+    assert.deepEqual(
+      volumesFromMounts([src], ['src:rw']).map((m) => m.options),
+      [['rw'], ['rw']],
+    );
     assert.throws(() => volumesFromMounts([src], ['nope']), /no container with name or ID "nope" found/);
     assert.throws(() => volumesFromMounts([src], ['src:xx']), /invalid options xx/);
     const user = [
@@ -37,7 +52,10 @@ describe('create extras', { timeout: 10_000 }, () => {
       { type: 'volume' as const, name: 'anon', anonymous: true, destination: '/data', options: [], noCopy: false },
     ];
     const merged = withVolumesFrom(user, ro);
-    assert.equal(merged.find((m) => m.destination === '/h')?.type === 'bind' && (merged.find((m) => m.destination === '/h') as { source: string }).source, '/x');
+    assert.equal(
+      merged.find((m) => m.destination === '/h')?.type === 'bind' && (merged.find((m) => m.destination === '/h') as { source: string }).source,
+      '/x',
+    );
     assert.equal((merged.find((m) => m.destination === '/data') as { name: string }).name, 'v1');
   });
 });

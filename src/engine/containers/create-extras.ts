@@ -11,7 +11,10 @@ export const ZONEINFO_DIR = '/usr/share/zoneinfo';
 
 /** podman's --label-file: KEY=VALUE lines, # comments and blank lines skipped. */
 export function parseLabelFile(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export async function readLabelFiles(files: string[]): Promise<string[]> {
@@ -69,7 +72,9 @@ export function applyEnvMerge(env: string[], merges: string[]): string[] {
   for (const m of merges) {
     const eq = m.indexOf('=');
     if (eq <= 0) throw new BerthError('USAGE', `invalid --env-merge "${m}": expected KEY=VALUE`);
-    const value = m.slice(eq + 1).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? '');
+    const value = m
+      .slice(eq + 1)
+      .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? '');
     vars.set(m.slice(0, eq), value);
   }
   return [...vars].map(([k, v]) => `${k}=${v}`);
@@ -85,7 +90,8 @@ export function volumesFromMounts(containers: readonly ContainerRecord[], specs:
   for (const spec of specs) {
     const colon = spec.lastIndexOf(':');
     const mode = colon === -1 ? undefined : spec.slice(colon + 1);
-    if (mode !== undefined && mode !== 'ro' && mode !== 'rw' && mode !== 'z') throw new BerthError('USAGE', `invalid options ${mode}, can only specify 'ro', 'rw', and 'z'`);
+    if (mode !== undefined && mode !== 'ro' && mode !== 'rw' && mode !== 'z')
+      throw new BerthError('USAGE', `invalid options ${mode}, can only specify 'ro', 'rw', and 'z'`);
     const source = requireContainer(containers, mode === undefined ? spec : spec.slice(0, colon));
     for (const m of source.config.mountSpecs) {
       if (m.type === 'tmpfs') continue;

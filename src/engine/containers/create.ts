@@ -4,7 +4,17 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
-import { parseCpus, parseEnvFile, parseEnvFlag, parseMemory, parsePidsLimit, parseSecurityOpts, parseUlimit, parseUserFlag, parseWorkdirFlag } from '../../runtime/options.js';
+import {
+  parseCpus,
+  parseEnvFile,
+  parseEnvFlag,
+  parseMemory,
+  parsePidsLimit,
+  parseSecurityOpts,
+  parseUlimit,
+  parseUserFlag,
+  parseWorkdirFlag,
+} from '../../runtime/options.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { newContainerState, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
@@ -138,7 +148,11 @@ function parseEntrypoint(value: string): string[] {
 }
 
 /** --env-host, --unsetenv and --unsetenv-all: what happens to the defaults before the user's variables. */
-export interface EnvDefaults { envHost?: boolean | undefined; unset?: string[] | undefined; unsetAll?: boolean | undefined }
+export interface EnvDefaults {
+  envHost?: boolean | undefined;
+  unset?: string[] | undefined;
+  unsetAll?: boolean | undefined;
+}
 
 /**
  * The environment: the image's (and the host's with --env-host) less --unsetenv's names, then
@@ -205,9 +219,11 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
     const destination = posix.resolve('/', path);
     if (destination === '/') throw new BerthError('USAGE', `invalid image volume ${JSON.stringify(path)}: destination can't be '/'`);
     if (specs.some((m) => m.destination === destination)) continue;
-    specs.push(opts.imageVolume === 'tmpfs'
-      ? { type: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev'] }
-      : { type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false });
+    specs.push(
+      opts.imageVolume === 'tmpfs'
+        ? { type: 'tmpfs', destination, options: ['rw', 'rprivate', 'nosuid', 'nodev'] }
+        : { type: 'volume', name: anonymousVolumeName(), anonymous: true, destination, options: [], noCopy: false },
+    );
   }
   return specs;
 }
@@ -227,9 +243,14 @@ async function storeFromArchive(store: Store, name: string, opts: PullOptions = 
  * An image of the store by name, pulled when the policy asks (podman's --pull: missing by default,
  * always, never, newer), for run/create and a build's FROM alike.
  */
-export async function findOrPullImage(store: Store, name: string, opts: { pull?: string; pullOptions?: PullOptions; onPull?: (name: string) => void } = {}): Promise<ImageRecord> {
+export async function findOrPullImage(
+  store: Store,
+  name: string,
+  opts: { pull?: string; pullOptions?: PullOptions; onPull?: (name: string) => void } = {},
+): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
-  if (!['missing', 'always', 'never', 'newer'].includes(policy)) throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
+  if (!['missing', 'always', 'never', 'newer'].includes(policy))
+    throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
   if (LOCAL_TRANSPORT.test(name)) return storeFromArchive(store, name, opts.pullOptions);
   let image = findImage(await store.images(), name);
   if ((image && policy !== 'always') || policy === 'never') {
@@ -284,7 +305,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
   const id = randomBytes(32).toString('hex');
   const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
-  if (hostUts && opts.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+  if (hostUts && opts.hostname)
+    throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
   const hostname = opts.hostname || (hostUts ? osHostname() : id.slice(0, 12));
   const tty = opts.tty ?? false;
   const nameResolution = parseNameResolution(opts, networkMode(opts));
@@ -292,7 +314,16 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const spec: ContainerSpecConfig = {
     entrypoint,
     command,
-    env: applyEnvMerge(await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], { tty, hostname, envHost: opts.envHost, unset: opts.unsetEnv, unsetAll: opts.unsetEnvAll }), opts.envMerge ?? []),
+    env: applyEnvMerge(
+      await mergeEnv(config.Env ?? [], opts.envFile ?? [], opts.env ?? [], {
+        tty,
+        hostname,
+        envHost: opts.envHost,
+        unset: opts.unsetEnv,
+        unsetAll: opts.unsetEnvAll,
+      }),
+      opts.envMerge ?? [],
+    ),
     user: opts.user ?? config.User ?? '',
     workdir: opts.workdir || config.WorkingDir || '/',
     ...(opts.workdir && !opts.createWorkdir ? { workdirMustExist: true } : {}),
@@ -352,15 +383,24 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   try {
     // The state file before the record: a record is never without one (but while rm takes its directory).
     const state = newContainerState();
-    await Promise.all([copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle), store.writeContainerState(id, state, !(spec.volatile || spec.autoRemove))]);
+    await Promise.all([
+      copySecretsIntoBundle(store, spec.secrets ?? [], paths.bundle),
+      store.writeContainerState(id, state, !(spec.volatile || spec.autoRemove)),
+    ]);
     const created = await store.updateContainers(async (containers) => {
       const taken = new Set(containers.map((c) => c.name));
       if (wanted && taken.has(wanted)) {
         const holder = containers.find((c) => c.name === wanted)!;
-        throw new BerthError('CONTAINER_EXISTS', `creating container storage: the container name "${wanted}" is already in use by ${holder.id}. You have to remove that container to be able to reuse that name: that name is already in use`);
+        throw new BerthError(
+          'CONTAINER_EXISTS',
+          `creating container storage: the container name "${wanted}" is already in use by ${holder.id}. You have to remove that container to be able to reuse that name: that name is already in use`,
+        );
       }
       // Under the same lock as the record, so a volume cannot be removed before its user exists.
-      await ensureVolumes(store, spec.mountSpecs.flatMap((m) => (m.type === 'volume' ? [{ name: m.name, anonymous: m.anonymous }] : [])));
+      await ensureVolumes(
+        store,
+        spec.mountSpecs.flatMap((m) => (m.type === 'volume' ? [{ name: m.name, anonymous: m.anonymous }] : [])),
+      );
       const record: StoredContainer = {
         id,
         name: wanted ?? generateName(taken),

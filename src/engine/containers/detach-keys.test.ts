@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DetachScanner, parseDetachKeys } from './detach-keys.js';
 
 describe('detach keys', { timeout: 10_000 }, () => {
-  it('parses podman\'s syntax: ctrl-<c> and single characters, comma-separated', () => {
+  it("parses podman's syntax: ctrl-<c> and single characters, comma-separated", () => {
     assert.deepEqual([...parseDetachKeys(undefined)], [0x10, 0x11]);
     assert.deepEqual([...parseDetachKeys('ctrl-x,y')], [0x18, 0x79]);
     assert.deepEqual([...parseDetachKeys('ctrl-@,ctrl-[,ctrl-_,a')], [0, 0x1b, 0x1f, 0x61]);
@@ -12,9 +12,13 @@ describe('detach keys', { timeout: 10_000 }, () => {
 
   it('refuses what podman refuses, with its message', () => {
     for (const bad of ['foo', 'ctrl-1', 'ctrl-A', 'ab', ',', 'ctrl-']) {
-      assert.throws(() => parseDetachKeys(bad), (e: Error) => e.message.startsWith('invalid detach keys: Unknown character: \''), bad);
+      assert.throws(
+        () => parseDetachKeys(bad),
+        (e: Error) => e.message.startsWith("invalid detach keys: Unknown character: '"),
+        bad,
+      );
     }
-    assert.throws(() => parseDetachKeys('ctrl-1'), { message: 'invalid detach keys: Unknown character: \'ctrl-1\'' });
+    assert.throws(() => parseDetachKeys('ctrl-1'), { message: "invalid detach keys: Unknown character: 'ctrl-1'" });
   });
 
   it('detaches on the sequence, split across chunks, and passes everything else on', () => {

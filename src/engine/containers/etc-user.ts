@@ -10,9 +10,17 @@ import { resolveInRoot } from './rootfs-path.js';
  * writable layer); a read-only root gets a copy from the bundle bind mounted over it instead. A
  * file the user mounted, or one the image lacks, is left alone.
  */
-export async function addUserEntries(rootfs: string, bundle: string, user: ResolvedUser, opts: { readOnly: boolean; mountDestinations: readonly string[] }): Promise<OciMount[]> {
+export async function addUserEntries(
+  rootfs: string,
+  bundle: string,
+  user: ResolvedUser,
+  opts: { readOnly: boolean; mountDestinations: readonly string[] },
+): Promise<OciMount[]> {
   const mounts: OciMount[] = [];
-  for (const [file, line] of [['passwd', user.passwdLine], ['group', user.groupLine]] as const) {
+  for (const [file, line] of [
+    ['passwd', user.passwdLine],
+    ['group', user.groupLine],
+  ] as const) {
     if (line === undefined) continue;
     const inContainer = `/etc/${file}`;
     if (opts.mountDestinations.includes(inContainer)) continue;

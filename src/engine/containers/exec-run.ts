@@ -53,7 +53,9 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
       detach: Boolean(f.detach),
       // With -i and detach keys, what is typed goes through us, to watch for the sequence; with a
       // terminal the runtime must have ours itself.
-      stdio: f.detach ? 'ignore' : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && !tty && detachKeys.length ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
+      stdio: f.detach
+        ? 'ignore'
+        : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && !tty && detachKeys.length ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
     });
     // Resolves when the user types the detach keys: the process runs on without us.
     let onDetach: () => void = () => undefined;

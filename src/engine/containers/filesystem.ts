@@ -11,7 +11,11 @@ import { updateContainerState } from './state.js';
 export async function mountContainer(store: Store, nameOrId: string): Promise<string> {
   const c = await getContainer(store, nameOrId);
   const paths = containerPaths(store, c.id);
-  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
+  await mountOverlay(
+    store.root,
+    c.layers.map((l) => store.layers.diffDir(l)),
+    paths.overlay,
+  );
   await updateContainerState(store, c, { mounted: true });
   return paths.overlay.merged;
 }
@@ -30,7 +34,11 @@ export async function withRootfs<T>(store: Store, nameOrId: string, fn: (rootfs:
   const c = await getContainer(store, nameOrId);
   const paths = containerPaths(store, c.id);
   const wasMounted = c.state.mounted || c.state.status === 'running' || c.state.status === 'paused';
-  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay);
+  await mountOverlay(
+    store.root,
+    c.layers.map((l) => store.layers.diffDir(l)),
+    paths.overlay,
+  );
   try {
     return await fn(paths.overlay.merged, c);
   } finally {
@@ -51,14 +59,33 @@ export interface Change {
  * Paths the runtime or berth makes in every container (mount targets for /etc/hosts and the like,
  * the kernel file systems): podman's diff leaves them out, and so does this one.
  */
-const INIT_PATHS = new Set(['/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/proc', '/run', '/run/notify', '/run/.containerenv', '/run/secrets', '/sys', '/etc/mtab']);
+const INIT_PATHS = new Set([
+  '/dev',
+  '/etc/hostname',
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/proc',
+  '/run',
+  '/run/notify',
+  '/run/.containerenv',
+  '/run/secrets',
+  '/sys',
+  '/etc/mtab',
+]);
 
 export async function containerChanges(store: Store, nameOrId: string): Promise<Change[]> {
   const c = await getContainer(store, nameOrId);
   const upper = containerPaths(store, c.id).overlay.upper;
   const lowers = c.layers.map((l) => store.layers.diffDir(l));
   const inLower = async (rel: string) => {
-    for (const l of lowers) if (await lstat(join(l, rel)).then(() => true, () => false)) return true;
+    for (const l of lowers)
+      if (
+        await lstat(join(l, rel)).then(
+          () => true,
+          () => false,
+        )
+      )
+        return true;
     return false;
   };
   const out: Change[] = [];

@@ -2,19 +2,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { healthConfig, parseHealthDuration } from './health.js';
 
-describe('healthConfig: the flags over the image\'s HEALTHCHECK', { timeout: 10_000 }, () => {
-  it('takes a shell command, a JSON array and podman\'s defaults', () => {
+describe("healthConfig: the flags over the image's HEALTHCHECK", { timeout: 10_000 }, () => {
+  it("takes a shell command, a JSON array and podman's defaults", () => {
     assert.deepEqual(healthConfig({ healthCmd: 'curl -f localhost' }, undefined), {
-      Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 30e9, Timeout: 30e9, StartPeriod: 0, Retries: 3, OnFailure: 'none',
+      Test: ['CMD-SHELL', 'curl -f localhost'],
+      Interval: 30e9,
+      Timeout: 30e9,
+      StartPeriod: 0,
+      Retries: 3,
+      OnFailure: 'none',
     });
     assert.deepEqual(healthConfig({ healthCmd: '["CMD", "/bin/check", "--deep"]' }, undefined)?.Test, ['CMD', '/bin/check', '--deep']);
     assert.deepEqual(healthConfig({ healthCmd: '["/bin/check"]' }, undefined)?.Test, ['CMD', '/bin/check']);
   });
 
-  it('keeps the image\'s settings unless a flag changes them', () => {
+  it("keeps the image's settings unless a flag changes them", () => {
     const image = { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Retries: 7 };
     assert.deepEqual(healthConfig({}, image), { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Timeout: 30e9, StartPeriod: 0, Retries: 7, OnFailure: 'none' });
-    const tuned = healthConfig({ healthInterval: '1m30s', healthTimeout: '2s', healthStartPeriod: '500ms', healthRetries: '1', healthOnFailure: 'Restart' }, image);
+    const tuned = healthConfig(
+      { healthInterval: '1m30s', healthTimeout: '2s', healthStartPeriod: '500ms', healthRetries: '1', healthOnFailure: 'Restart' },
+      image,
+    );
     assert.deepEqual(tuned, { Test: ['CMD-SHELL', 'true'], Interval: 90e9, Timeout: 2e9, StartPeriod: 5e8, Retries: 1, OnFailure: 'restart' });
     assert.equal(healthConfig({ healthInterval: 'disable' }, image)?.Interval, 0);
   });
@@ -38,6 +46,7 @@ describe('healthConfig: the flags over the image\'s HEALTHCHECK', { timeout: 10_
     assert.equal(parseHealthDuration('1h2m3s', '--x'), 3723e9);
     assert.equal(parseHealthDuration('1.5s', '--x'), 1.5e9);
     assert.equal(parseHealthDuration('0', '--x'), 0);
-    for (const bad of ['', '5', '1d', 's', '1s ']) assert.throws(() => parseHealthDuration(bad, '--health-timeout'), /invalid argument .* for "--health-timeout" flag/);
+    for (const bad of ['', '5', '1d', 's', '1s '])
+      assert.throws(() => parseHealthDuration(bad, '--health-timeout'), /invalid argument .* for "--health-timeout" flag/);
   });
 });

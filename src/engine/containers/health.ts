@@ -82,14 +82,16 @@ function parseTest(cmd: string): string[] {
 export function healthConfig(flags: HealthFlags, image: unknown): HealthConfig | undefined {
   const tuning = flags.healthInterval ?? flags.healthRetries ?? flags.healthStartPeriod ?? flags.healthTimeout ?? flags.healthOnFailure;
   if (flags.noHealthcheck) {
-    if (flags.healthCmd !== undefined || tuning !== undefined) throw new BerthError('USAGE', 'cannot specify both --no-healthcheck and other health-check options');
+    if (flags.healthCmd !== undefined || tuning !== undefined)
+      throw new BerthError('USAGE', 'cannot specify both --no-healthcheck and other health-check options');
     return undefined;
   }
   const fromImage = (image && typeof image === 'object' ? image : {}) as Partial<HealthConfig>;
   let test = Array.isArray(fromImage.Test) ? fromImage.Test : undefined;
   if (flags.healthCmd !== undefined) test = flags.healthCmd.trim().toLowerCase() === 'none' ? ['NONE'] : parseTest(flags.healthCmd);
   if (!test || test.length === 0 || test[0] === 'NONE') {
-    if (flags.healthCmd === undefined && tuning !== undefined && !test) throw new BerthError('USAGE', 'healthcheck options given without a healthcheck: use --health-cmd (the image has no HEALTHCHECK)');
+    if (flags.healthCmd === undefined && tuning !== undefined && !test)
+      throw new BerthError('USAGE', 'healthcheck options given without a healthcheck: use --health-cmd (the image has no HEALTHCHECK)');
     return undefined;
   }
   if ((test[0] === 'CMD' || test[0] === 'CMD-SHELL') && test.length < 2) throw new BerthError('USAGE', 'healthcheck command is empty');
@@ -120,7 +122,11 @@ export function healthConfig(flags: HealthFlags, image: unknown): HealthConfig |
   }
   if (flags.healthOnFailure !== undefined) {
     const action = flags.healthOnFailure.toLowerCase();
-    if (!(ON_FAILURE as readonly string[]).includes(action)) throw new BerthError('USAGE', `invalid on-failure action "${flags.healthOnFailure}" for health check: supported actions are none, kill, restart and stop`);
+    if (!(ON_FAILURE as readonly string[]).includes(action))
+      throw new BerthError(
+        'USAGE',
+        `invalid on-failure action "${flags.healthOnFailure}" for health check: supported actions are none, kill, restart and stop`,
+      );
     hc.OnFailure = action as HealthConfig['OnFailure'];
   }
   return hc;
@@ -156,33 +162,37 @@ async function runTest(store: Store, c: ContainerRecord, hc: HealthConfig): Prom
   const start = new Date();
   const proc = await execProcessSpec(store, c, testArgv(hc.Test));
   proc.terminal = false;
-  const { code, output } = await withProcessFile(store, c, proc, (file) =>
-    new Promise<{ code: number; output: string }>((resolve, reject) => {
-      const runtime = runtimeFor(store, c);
-      const child = runtime.execProcess(c.id, file, { tty: false, detach: false, stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const keep = (d: Buffer) => {
-        if (size < MAX_OUTPUT) chunks.push(d.subarray(0, MAX_OUTPUT - size));
-        size += d.length;
-      };
-      child.stdout?.on('data', keep);
-      child.stderr?.on('data', keep);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, hc.Timeout / 1e6);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', (status) => {
-        clearTimeout(timer);
-        if (timedOut) resolve({ code: -1, output: `Health check exceeded timeout (${hc.Timeout / 1e9}s)` });
-        else resolve({ code: status ?? -1, output: Buffer.concat(chunks).toString('utf8') });
-      });
-    }),
+  const { code, output } = await withProcessFile(
+    store,
+    c,
+    proc,
+    (file) =>
+      new Promise<{ code: number; output: string }>((resolve, reject) => {
+        const runtime = runtimeFor(store, c);
+        const child = runtime.execProcess(c.id, file, { tty: false, detach: false, stdio: ['ignore', 'pipe', 'pipe'] });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const keep = (d: Buffer) => {
+          if (size < MAX_OUTPUT) chunks.push(d.subarray(0, MAX_OUTPUT - size));
+          size += d.length;
+        };
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, hc.Timeout / 1e6);
+        child.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          if (timedOut) resolve({ code: -1, output: `Health check exceeded timeout (${hc.Timeout / 1e9}s)` });
+          else resolve({ code: status ?? -1, output: Buffer.concat(chunks).toString('utf8') });
+        });
+      }),
   );
   return { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: code, Output: output };
 }
@@ -250,10 +260,14 @@ export function startHealthTimer(berthArgv: string[], store: { root: string; run
   if (!hc || hc.Interval <= 0) return undefined;
   const seconds = String(Math.max(1, Math.round(hc.Interval / 1e9)));
   const script = 'interval=$1; shift; while sleep "$interval"; do "$@" >/dev/null 2>&1; [ $? -eq 125 ] && exit 0; done';
-  const child = spawn('/bin/sh', ['-c', script, 'berth-healthcheck', seconds, ...berthArgv, '--root', store.root, '--runroot', store.runRoot, 'healthcheck', 'run', '--ignore-result', c.id], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', script, 'berth-healthcheck', seconds, ...berthArgv, '--root', store.root, '--runroot', store.runRoot, 'healthcheck', 'run', '--ignore-result', c.id],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   child.unref();
   return child.pid;
 }

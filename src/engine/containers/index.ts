@@ -1,7 +1,21 @@
 // engine/containers: what callers do with containers. The modules behind it are the engine's own;
 // nothing outside engine/ imports them directly.
 export { createContainer, type CreateOptions } from './create.js';
-export { startContainer, stopContainer, killContainer, cleanupContainer, removeContainer, pauseContainer, unpauseContainer, waitContainer, renameContainer, getContainer, runtimeFor, berthCommand, type StartHooks } from './lifecycle.js';
+export {
+  startContainer,
+  stopContainer,
+  killContainer,
+  cleanupContainer,
+  removeContainer,
+  pauseContainer,
+  unpauseContainer,
+  waitContainer,
+  renameContainer,
+  getContainer,
+  runtimeFor,
+  berthCommand,
+  type StartHooks,
+} from './lifecycle.js';
 export { syncContainers, waitForExitFile } from './state.js';
 export { findContainer, requireContainer, latestContainer } from './lookup.js';
 export { validateName as validateContainerName } from './names.js';

@@ -49,19 +49,22 @@ function addresses(c: ContainerRecord, name: string): typeof emptyAddress {
 export function networkSettings(c: ContainerRecord): object {
   const running = c.state.status === 'running' || c.state.status === 'paused';
   const mode = c.config.network.mode;
-  const sandbox = !running || mode === 'host' ? '' : c.state.network?.netns ?? (mode === 'ns' ? c.config.network.path! : `/proc/${c.state.pid}/ns/net`);
+  const sandbox = !running || mode === 'host' ? '' : (c.state.network?.netns ?? (mode === 'ns' ? c.config.network.path! : `/proc/${c.state.pid}/ns/net`));
   const names = Object.keys(c.config.network.networks ?? {});
   const networks = Object.fromEntries(
     names.map((name) => {
       const asked = c.config.network.networks![name]!;
-      return [name, {
-        ...addresses(c, name),
-        NetworkID: name,
-        DriverOpts: null,
-        IPAMConfig: null,
-        Links: null,
-        Aliases: [...asked.aliases, c.id.slice(0, 12)],
-      }];
+      return [
+        name,
+        {
+          ...addresses(c, name),
+          NetworkID: name,
+          DriverOpts: null,
+          IPAMConfig: null,
+          Links: null,
+          Aliases: [...asked.aliases, c.id.slice(0, 12)],
+        },
+      ];
     }),
   );
   const first = names[0] ? addresses(c, names[0]) : emptyAddress;

@@ -71,7 +71,10 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
     GraphDriver: {
       Name: 'overlay',
       Data: {
-        LowerDir: [...c.layers].reverse().map((l) => store.layers.diffDir(l)).join(':'),
+        LowerDir: [...c.layers]
+          .reverse()
+          .map((l) => store.layers.diffDir(l))
+          .join(':'),
         UpperDir: paths.overlay.upper,
         WorkDir: paths.overlay.work,
         ...(c.state.mounted ? { MergedDir: paths.overlay.merged } : {}),
@@ -120,7 +123,12 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
       Umask: umaskText(c),
       ...(c.config.timezone !== undefined ? { Timezone: c.config.timezone } : {}),
       Timeout: 0,
-      ...(hc ? { Healthcheck: { Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries }, HealthcheckOnFailureAction: hc.OnFailure } : {}),
+      ...(hc
+        ? {
+            Healthcheck: { Test: hc.Test, Interval: hc.Interval, Timeout: hc.Timeout, StartPeriod: hc.StartPeriod, Retries: hc.Retries },
+            HealthcheckOnFailureAction: hc.OnFailure,
+          }
+        : {}),
     },
     HostConfig: {
       Binds: c.config.volumes,

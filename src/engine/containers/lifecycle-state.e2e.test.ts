@@ -33,9 +33,11 @@ describe('container state: one file per container, one cleanup owner', { timeout
   const records = () => join(env.root, 'containers.json');
   const stateFile = (id: string) => join(env.root, 'containers', id, 'state.json');
   const events = async (name: string, event: string) =>
-    (await env.ok(['events', '--stream=false', '--filter', `container=${name}`, '--filter', `event=${event}`, '--format', '{{.Status}}'])).stdout.split('\n').filter(Boolean).length;
+    (await env.ok(['events', '--stream=false', '--filter', `container=${name}`, '--filter', `event=${event}`, '--format', '{{.Status}}'])).stdout
+      .split('\n')
+      .filter(Boolean).length;
 
-  it('start, stop and cleanup write the container\'s state.json, never containers.json', async () => {
+  it("start, stop and cleanup write the container's state.json, never containers.json", async () => {
     const id = (await env.ok(['create', '--name', 'still', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
     assert.ok(existsSync(stateFile(id)), 'create writes the state file');
     const before = statSync(records());
@@ -59,7 +61,19 @@ describe('container state: one file per container, one cleanup owner', { timeout
     // As an older berth left it: the state inline in the record, no state file.
     const file = JSON.parse(readFileSync(records(), 'utf8'));
     const rec = file.containers.find((c: { id: string }) => c.id === id);
-    rec.state = { status: 'exited', pid: 0, conmonPid: 0, exitCode: 7, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [], startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z' };
+    rec.state = {
+      status: 'exited',
+      pid: 0,
+      conmonPid: 0,
+      exitCode: 7,
+      oomKilled: false,
+      restartCount: 0,
+      stoppedByUser: false,
+      mounted: false,
+      helpers: [],
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+    };
     writeFileSync(records(), JSON.stringify(file));
     rmSync(stateFile(id));
     assert.equal((await env.ok(['ps', '-a', '--filter', 'name=old', '--format', '{{.Status}}'])).stdout.trim().replace(/ .*/, ''), 'Exited');
@@ -73,7 +87,11 @@ describe('container state: one file per container, one cleanup owner', { timeout
   });
 
   it('a foreground run --rm killed with SIGKILL: its monitor still cleans up and removes the container', async () => {
-    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'run', '--rm', '--name', 'orphan', '--network', 'none', 'busybox', 'sleep', '2'], { stdio: 'ignore' });
+    const child = spawn(
+      berthBin,
+      ['--root', env.root, '--runroot', env.runRoot, 'run', '--rm', '--name', 'orphan', '--network', 'none', 'busybox', 'sleep', '2'],
+      { stdio: 'ignore' },
+    );
     const id = await waitFor('the container to run', async () => {
       const r = await env.berth(['ps', '--filter', 'name=orphan', '-q', '--no-trunc']);
       return r.stdout.trim() || undefined;
@@ -89,7 +107,7 @@ describe('container state: one file per container, one cleanup owner', { timeout
 
   it('a detached container that exits is cleaned up by its monitor, once', async () => {
     const id = (await env.ok(['run', '-d', '--name', 'brief', '--network', 'none', 'busybox', 'sh', '-c', 'exit 4'])).stdout.trim();
-    await waitFor('the monitor\'s cleanup', () => {
+    await waitFor("the monitor's cleanup", () => {
       const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
       return s.status === 'exited' && s.mounted === false ? s : undefined;
     });

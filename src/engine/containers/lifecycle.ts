@@ -205,11 +205,16 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const joined = await network.catch(() => ({}) as NetworkJoin);
       // A setup that failed has undone itself; one that worked is torn down.
       const applied = joined.setup ? await joined.setup.applied.catch(() => undefined) : undefined;
-      await Promise.all([
-        unmountOverlay(paths.overlay).catch(() => undefined),
-        applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
-      ]);
-      await setState(store, c, { status: c.state.status === 'created' ? 'created' : 'exited', pid: 0, conmonPid: 0, mounted: false, helpers: [], network: undefined, error: (e as Error).message });
+      await Promise.all([unmountOverlay(paths.overlay).catch(() => undefined), applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined]);
+      await setState(store, c, {
+        status: c.state.status === 'created' ? 'created' : 'exited',
+        pid: 0,
+        conmonPid: 0,
+        mounted: false,
+        helpers: [],
+        network: undefined,
+        error: (e as Error).message,
+      });
       throw e;
     }
   });
@@ -242,7 +247,8 @@ async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: nu
       opts.warn?.(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
     }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
-    if (!(await awaitExit(store, c, 10_000)) && (await stillRuns(store, c.id))) throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
+    if (!(await awaitExit(store, c, 10_000)) && (await stillRuns(store, c.id)))
+      throw new BerthError('CONTAINER_STATE', `container ${c.id} did not exit after SIGKILL`);
   }
   await containerEvent(store, c, 'stop');
 }
@@ -253,7 +259,11 @@ async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: nu
  * attached to it), which this waits for; only when that owner is gone does stop clean up itself.
  * Stopping one that is not running is not an error.
  */
-export async function stopContainer(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<ContainerRecord> {
+export async function stopContainer(
+  store: Store,
+  nameOrId: string,
+  opts: { timeout?: number; warn?: (message: string) => void } = {},
+): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
   if (!LIVE_STATES.has(c.state.status)) return c;
   await endProcess(store, c, opts);
@@ -383,7 +393,9 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
     if (c.config.autoRemove && !opts.fromStop) return { c, next: 'remove' as const };
     // The process is gone: the runtime's state, the network and the root mount can go at the same time.
     await Promise.all([
-      runtimeFor(store, c).delete(c.id, true).catch(() => undefined),
+      runtimeFor(store, c)
+        .delete(c.id, true)
+        .catch(() => undefined),
       unmountOverlay(paths.overlay),
       c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
     ]);
@@ -395,8 +407,15 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
       !opts.fromStop &&
       !c.state.stoppedByUser &&
       c.state.startedAt !== undefined &&
-      (policy.name === 'always' || policy.name === 'unless-stopped' || (policy.name === 'on-failure' && c.state.exitCode !== 0 && (policy.maxRetries === 0 || c.state.restartCount < policy.maxRetries)));
-    const updated = await setState(store, c, { mounted: false, helpers: [], network: undefined, ...(restart ? { restartCount: c.state.restartCount + 1 } : {}) });
+      (policy.name === 'always' ||
+        policy.name === 'unless-stopped' ||
+        (policy.name === 'on-failure' && c.state.exitCode !== 0 && (policy.maxRetries === 0 || c.state.restartCount < policy.maxRetries)));
+    const updated = await setState(store, c, {
+      mounted: false,
+      helpers: [],
+      network: undefined,
+      ...(restart ? { restartCount: c.state.restartCount + 1 } : {}),
+    });
     if (c.config.autoRemove) return { c: updated, next: 'remove' as const };
     return { c: updated, next: restart ? ('restart' as const) : ('none' as const) };
   });
@@ -413,11 +432,18 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
  * tolerates what an interrupted earlier attempt already did, so a kill -9 at any point leaves a
  * container that rm removes. A running one (with force) is ended first; its removal is its cleanup.
  */
-export async function removeContainer(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {}): Promise<string> {
+export async function removeContainer(
+  store: Store,
+  nameOrId: string,
+  opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {},
+): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
   if (LIVE_STATES.has(c.state.status) && !opts.force) {
-    throw new BerthError('CONTAINER_STATE', `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`);
+    throw new BerthError(
+      'CONTAINER_STATE',
+      `cannot remove container ${c.id} as it is ${c.state.status} - running or paused containers cannot be removed without force: container state improper`,
+    );
   }
   if (LIVE_STATES.has(c.state.status)) {
     await endProcess(store, c, { timeout: opts.timeout ?? 0, removing: true, ...(opts.warn ? { warn: opts.warn } : {}) });
@@ -434,7 +460,11 @@ export async function removeContainer(store: Store, nameOrId: string, opts: { fo
     // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it. A container
     // cleaned up already (or never started) has none: the cleanup deleted it before it unmounted.
     const runtimeKnows = current.state.mounted || LIVE_STATES.has(current.state.status) || current.state.status === 'removing';
-    const runtimeGone = runtimeKnows ? runtimeFor(store, current).delete(c.id, true).catch(() => undefined) : undefined;
+    const runtimeGone = runtimeKnows
+      ? runtimeFor(store, current)
+          .delete(c.id, true)
+          .catch(() => undefined)
+      : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
     await unmountOverlay(paths.overlay);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.

@@ -51,7 +51,14 @@ export function parseVolumeFlag(spec: string, opts: { cwd?: string; anonymousNam
   if (source.startsWith('/') || source.startsWith('.')) {
     return { type: 'bind', source: bindSource(source, opts.cwd ?? process.cwd()), destination: destination(dest, spec), options: kept };
   }
-  return { type: 'volume', name: validateVolumeName(source), anonymous: false, destination: destination(dest, spec), options: kept, noCopy: options.includes('nocopy') };
+  return {
+    type: 'volume',
+    name: validateVolumeName(source),
+    anonymous: false,
+    destination: destination(dest, spec),
+    options: kept,
+    noCopy: options.includes('nocopy'),
+  };
 }
 
 function isTrue(value: string | undefined, spec: string, key: string): boolean {
@@ -122,7 +129,13 @@ function checkKeys(fields: Map<string, string | undefined>, known: Set<string>, 
 export function parseTmpfsFlag(spec: string): MountSpec {
   const colon = spec.indexOf(':');
   const path = colon === -1 ? spec : spec.slice(0, colon);
-  const extra = colon === -1 ? [] : spec.slice(colon + 1).split(',').filter(Boolean);
+  const extra =
+    colon === -1
+      ? []
+      : spec
+          .slice(colon + 1)
+          .split(',')
+          .filter(Boolean);
   return { type: 'tmpfs', destination: destination(path, spec), options: [...TMPFS_DEFAULTS, ...extra] };
 }
 
@@ -130,12 +143,11 @@ export function parseTmpfsFlag(spec: string): MountSpec {
  * Every mount of a container, later flags winning over earlier ones for the same destination as
  * podman resolves them; two different mounts on one destination are an error, the same one twice is one.
  */
-export function parseContainerMounts(flags: { volumes: string[]; mounts: string[]; tmpfs: string[] }, opts: { cwd?: string; anonymousName: () => string }): MountSpec[] {
-  const all = [
-    ...flags.volumes.map((v) => parseVolumeFlag(v, opts)),
-    ...flags.mounts.map((m) => parseMountFlag(m, opts)),
-    ...flags.tmpfs.map(parseTmpfsFlag),
-  ];
+export function parseContainerMounts(
+  flags: { volumes: string[]; mounts: string[]; tmpfs: string[] },
+  opts: { cwd?: string; anonymousName: () => string },
+): MountSpec[] {
+  const all = [...flags.volumes.map((v) => parseVolumeFlag(v, opts)), ...flags.mounts.map((m) => parseMountFlag(m, opts)), ...flags.tmpfs.map(parseTmpfsFlag)];
   // The same mount given twice is one mount (podman takes `-v a:/x -v a:/x`); two different
   // mounts on one destination are an error.
   const seen = new Map<string, string>();

@@ -28,7 +28,8 @@ export async function resolveContainerMounts(store: Store, c: ContainerRecord, p
       try {
         await stat(m.source);
       } catch (e) {
-        if (errnoCode(e) === 'ENOENT') throw new BerthError('USAGE', `bind mount source ${m.source} (for ${m.destination}) does not exist: no such file or directory`);
+        if (errnoCode(e) === 'ENOENT')
+          throw new BerthError('USAGE', `bind mount source ${m.source} (for ${m.destination}) does not exist: no such file or directory`);
         throw e;
       }
       mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: bindOptions(m.options) });

@@ -73,8 +73,14 @@ export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
   if (flags.ip6 !== undefined && isIP(flags.ip6) !== 6) throw new BerthError('USAGE', `${flags.ip6} is not an IPv6 address`);
   if (flags.macAddress !== undefined && !MAC.test(flags.macAddress)) throw new BerthError('USAGE', `invalid MAC address ${flags.macAddress}`);
   if (mode !== 'bridge') {
-    const bridgeOnly: [unknown, string][] = [[flags.ip, '--ip'], [flags.ip6, '--ip6'], [flags.macAddress, '--mac-address'], [flags.networkAlias?.length ? flags.networkAlias : undefined, '--network-alias']];
-    for (const [v, flag] of bridgeOnly) if (v !== undefined) throw new BerthError('USAGE', `${flag} can only be set on bridge networks, not with --network ${mode}`);
+    const bridgeOnly: [unknown, string][] = [
+      [flags.ip, '--ip'],
+      [flags.ip6, '--ip6'],
+      [flags.macAddress, '--mac-address'],
+      [flags.networkAlias?.length ? flags.networkAlias : undefined, '--network-alias'],
+    ];
+    for (const [v, flag] of bridgeOnly)
+      if (v !== undefined) throw new BerthError('USAGE', `${flag} can only be set on bridge networks, not with --network ${mode}`);
     if ((flags.publish?.length || flags.publishAll) && mode !== 'host' && mode !== 'none') {
       throw new BerthError('USAGE', `published ports need a bridge network: --network ${mode} cannot publish ports`);
     }
@@ -87,13 +93,19 @@ export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
  * exposed ports (the image's EXPOSE and `--expose`) kept for `-P`. `warn` gets podman's warning
  * when ports are given with a mode that has no ports to publish.
  */
-export async function networkConfig(store: Store, flags: NetworkFlags, imageExposed: string[], warn?: (message: string) => void): Promise<ContainerNetworkConfig> {
+export async function networkConfig(
+  store: Store,
+  flags: NetworkFlags,
+  imageExposed: string[],
+  warn?: (message: string) => void,
+): Promise<ContainerNetworkConfig> {
   checkNetworkFlagSyntax(flags);
   const mode = networkMode(flags);
   const words = networkWords(flags.network);
   const expose = [...new Set([...imageExposed, ...parseExpose(flags.expose ?? []).map((e: { port: number; protocol: string }) => `${e.port}/${e.protocol}`)])];
   if (mode === 'host' || mode === 'none') {
-    if (flags.publish?.length || flags.publishAll) warn?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    if (flags.publish?.length || flags.publishAll)
+      warn?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mode, ...(expose.length ? { expose } : {}) };
   }
   if (mode === 'slirp4netns') return { mode };
@@ -103,7 +115,8 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
   }
   if (mode === 'ns') {
     const path = words[0]!.slice('ns:'.length);
-    if (!path.startsWith('/') || !existsSync(path)) throw new BerthError('USAGE', `network namespace ${JSON.stringify(path)} does not exist: give an absolute path to a namespace file`);
+    if (!path.startsWith('/') || !existsSync(path))
+      throw new BerthError('USAGE', `network namespace ${JSON.stringify(path)} does not exist: give an absolute path to a namespace file`);
     return { mode, path };
   }
   const requests = networkRequests(words);
@@ -123,7 +136,8 @@ export async function networkConfig(store: Store, flags: NetworkFlags, imageExpo
     const ips = [...request.staticIps, ...(i === 0 ? staticIps : [])];
     // Not made yet (the default network): IPAM checks the address at start.
     for (const ip of net.subnets.length ? ips : []) {
-      if (!net.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
+      if (!net.subnets.some((s) => subnetContains(s.subnet, ip)))
+        throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${net.name}`);
     }
     const mac = request.staticMac ?? (i === 0 ? flags.macAddress : undefined);
     attachments[net.name] = {

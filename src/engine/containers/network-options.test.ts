@@ -16,10 +16,15 @@ describe('--network NAME:OPTIONS as podman 4 reads it', { timeout: 10_000 }, () 
       staticMac: '02:aa:bb:cc:dd:ee',
       interfaceName: 'front',
     });
-    assert.deepEqual(parseNetworkRequest('bridge:ip=10.88.0.10,mac=44:33:22:11:00:99'), { name: 'podman', aliases: [], staticIps: ['10.88.0.10'], staticMac: '44:33:22:11:00:99' });
+    assert.deepEqual(parseNetworkRequest('bridge:ip=10.88.0.10,mac=44:33:22:11:00:99'), {
+      name: 'podman',
+      aliases: [],
+      staticIps: ['10.88.0.10'],
+      staticMac: '44:33:22:11:00:99',
+    });
   });
 
-  test('bad options fail with podman\'s words; the default bridge is not named in them', () => {
+  test("bad options fail with podman's words; the default bridge is not named in them", () => {
     const cases: [string, string][] = [
       ['n:ip=1.2.3', 'invalid option for network n: invalid ip address "1.2.3"'],
       ['n:mac=zz', 'invalid option for network n: address zz: invalid MAC address'],

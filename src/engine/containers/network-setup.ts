@@ -46,7 +46,6 @@ function netavarkOptions(c: ContainerRecord, networks: Record<string, { network:
   return options;
 }
 
-
 /**
  * A bridge network's subnet must be its own bridge's on this host: another engine's bridge, or
  * another berth store's (whose definitions this store cannot see), may have taken it since the
@@ -63,7 +62,10 @@ async function checkSubnetFree(store: Store, defs: NetworkDefinitions, network: 
     return moved;
   }
   const { subnet, iface } = foreign[0]!;
-  throw new BerthError('NETWORK', `the subnet of network ${network.name} is in use on this host by ${iface} (${subnet}): another engine or another berth store took it; recreate the network with another --subnet`);
+  throw new BerthError(
+    'NETWORK',
+    `the subnet of network ${network.name} is in use on this host by ${iface} (${subnet}): another engine or another berth store took it; recreate the network with another --subnet`,
+  );
 }
 
 /** The mappings to publish: `-p` as given, plus with `-P` every exposed port not published yet. */
@@ -134,7 +136,8 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
       const status = await setupInOrder(store, netns, netavarkOptions(c, leased, ports), warn);
       trace('network: netavark setup');
       const state: ContainerNetworkState = { netns, ports, networks: {} };
-      for (const [name, { network, ips }] of Object.entries(leased)) state.networks[name] = { network, ips, status: status[name] ?? planned.networks[name]!.status };
+      for (const [name, { network, ips }] of Object.entries(leased))
+        state.networks[name] = { network, ips, status: status[name] ?? planned.networks[name]!.status };
       return state;
     } catch (e) {
       // netavark undoes a failed setup itself; the namespace and the leases are berth's.
@@ -180,10 +183,17 @@ async function setupInOrder(store: Store, netns: string, options: NetworkOptions
  * by now): netavark's teardown (veth, firewall rules, DNS entries; the bridge with its last
  * container), the namespace, the leases. Every step runs even when one before it failed.
  */
-export async function teardownContainerNetwork(store: Store, c: ContainerRecord, state: ContainerNetworkState, warn?: (message: string) => void): Promise<void> {
+export async function teardownContainerNetwork(
+  store: Store,
+  c: ContainerRecord,
+  state: ContainerNetworkState,
+  warn?: (message: string) => void,
+): Promise<void> {
   const networks = Object.fromEntries(Object.entries(state.networks).map(([name, n]) => [name, { network: n.network, ips: n.ips }]));
   if (Object.keys(networks).length > 0) {
-    await netavark('teardown', state.netns, netavarkOptions(c, networks, state.ports), networkRunDir(store)).catch((e: Error) => warn?.(`tearing down the network of ${c.name}: ${e.message}`));
+    await netavark('teardown', state.netns, netavarkOptions(c, networks, state.ports), networkRunDir(store)).catch((e: Error) =>
+      warn?.(`tearing down the network of ${c.name}: ${e.message}`),
+    );
   }
   await Promise.all([
     removeNetns(state.netns).catch((e: Error) => warn?.(e.message)),
@@ -197,7 +207,13 @@ export async function teardownContainerNetwork(store: Store, c: ContainerRecord,
  * network alone, with the container's published ports, which netavark forwards per network (as
  * podman passes them): the ports keep working when the network that had them is disconnected.
  */
-export async function connectRunning(store: Store, c: ContainerRecord, state: ContainerNetworkState, name: string, network: Network): Promise<ContainerNetworkState> {
+export async function connectRunning(
+  store: Store,
+  c: ContainerRecord,
+  state: ContainerNetworkState,
+  name: string,
+  network: Network,
+): Promise<ContainerNetworkState> {
   const asked = c.config.network.networks?.[name];
   const ips = await allocate(ipamDir(store), network, c.id, asked?.staticIps.length ? asked.staticIps : undefined);
   try {

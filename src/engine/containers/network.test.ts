@@ -8,18 +8,21 @@ import { parseNameResolution, validateHostname, writeEtcFiles } from './network.
 import type { ContainerPaths } from './paths.js';
 
 describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_000 }, () => {
-  test('RFC 1123 names (and underscores) up to the kernel\'s 64 characters pass', () => {
+  test("RFC 1123 names (and underscores) up to the kernel's 64 characters pass", () => {
     for (const ok of ['web', 'A.b-c', 'a_b', 'db-1.example.org', '0abc', 'a'.repeat(64), 'x.y.z']) assert.equal(validateHostname(ok), ok);
   });
 
   test('anything that could add a line or a name to /etc/hosts is refused, on one line', () => {
     const refused = ['a\nb', 'a\rb', 'a b', 'a\tb', 'host\n10.0.0.1 evil', '-ab', 'ab-', 'ab.', '.ab', 'a..b', 'a/b', 'a#b', 'ä'];
     for (const bad of refused) {
-      assert.throws(() => validateHostname(bad), (e: Error) => {
-        assert.match(e.message, /^invalid hostname ".*": must be letters, digits/);
-        assert.ok(!e.message.includes('\n') && !e.message.includes('\r'), `one line: ${JSON.stringify(e.message)}`);
-        return true;
-      });
+      assert.throws(
+        () => validateHostname(bad),
+        (e: Error) => {
+          assert.match(e.message, /^invalid hostname ".*": must be letters, digits/);
+          assert.ok(!e.message.includes('\n') && !e.message.includes('\r'), `one line: ${JSON.stringify(e.message)}`);
+          return true;
+        },
+      );
     }
     assert.throws(() => validateHostname('a'.repeat(65)), { message: `invalid hostname "${'a'.repeat(65)}": must be at most 64 characters` });
   });
@@ -39,14 +42,23 @@ describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_0
     }
   });
 
-  test('--add-host, --dns, --dns-search and --dns-option in podman\'s words', () => {
+  test("--add-host, --dns, --dns-search and --dns-option in podman's words", () => {
     assert.equal(parseNameResolution({}, undefined), undefined);
-    assert.deepEqual(parseNameResolution({ addHosts: ['db:10.0.0.5', 'v6.example:::1'], dns: ['9.9.9.9', '2001:db8::1'], dnsSearch: ['ex.com'], dnsOptions: ['ndots:3', 'a b'] }, undefined), {
-      extraHosts: [{ host: 'db', ip: '10.0.0.5' }, { host: 'v6.example', ip: '::1' }],
-      servers: ['9.9.9.9', '2001:db8::1'],
-      search: ['ex.com'],
-      options: ['ndots:3', 'a b'],
-    });
+    assert.deepEqual(
+      parseNameResolution(
+        { addHosts: ['db:10.0.0.5', 'v6.example:::1'], dns: ['9.9.9.9', '2001:db8::1'], dnsSearch: ['ex.com'], dnsOptions: ['ndots:3', 'a b'] },
+        undefined,
+      ),
+      {
+        extraHosts: [
+          { host: 'db', ip: '10.0.0.5' },
+          { host: 'v6.example', ip: '::1' },
+        ],
+        servers: ['9.9.9.9', '2001:db8::1'],
+        search: ['ex.com'],
+        options: ['ndots:3', 'a b'],
+      },
+    );
     const refusals: [Parameters<typeof parseNameResolution>[0], string][] = [
       [{ addHosts: ['a'] }, 'bad format for add-host: "a"'],
       [{ addHosts: [':1.2.3.4'] }, 'bad format for add-host: ":1.2.3.4"'],
@@ -66,7 +78,7 @@ describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_0
     assert.throws(() => parseNameResolution({ dns: ['1.1.1.1'] }, 'none'), { message: 'conflicting options: dns and the network mode: none' });
   });
 
-  test('extra hosts come first in /etc/hosts; --dns* replace resolv.conf\'s lines', async () => {
+  test("extra hosts come first in /etc/hosts; --dns* replace resolv.conf's lines", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-etc-'));
     try {
       const paths = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') } as ContainerPaths;
@@ -78,8 +90,8 @@ describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_0
       const noSearch = { ...record, config: { ...record.config, nameResolution: parseNameResolution({ dnsSearch: ['.'] }, undefined) } } as ContainerRecord;
       await writeEtcFiles(noSearch, paths);
       const resolv = readFileSync(paths.resolvConf, 'utf8');
-      assert.match(resolv, /^nameserver 10\.0\.2\.3$/m, 'slirp4netns\'s DNS stays');
-      assert.doesNotMatch(resolv, /^search/m, 'and no search line, not even the host\'s');
+      assert.match(resolv, /^nameserver 10\.0\.2\.3$/m, "slirp4netns's DNS stays");
+      assert.doesNotMatch(resolv, /^search/m, "and no search line, not even the host's");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -37,7 +37,10 @@ export function validateHostname(name: string): string {
   const shown = JSON.stringify(name);
   if (name.length > HOSTNAME_MAX) throw new BerthError('USAGE', `invalid hostname ${shown}: must be at most ${HOSTNAME_MAX} characters`);
   if (!HOSTNAME.test(name)) {
-    throw new BerthError('USAGE', `invalid hostname ${shown}: must be letters, digits, '-' and '_' in dot-separated labels that neither start nor end with '-'`);
+    throw new BerthError(
+      'USAGE',
+      `invalid hostname ${shown}: must be letters, digits, '-' and '_' in dot-separated labels that neither start nor end with '-'`,
+    );
   }
   return name;
 }
@@ -90,7 +93,9 @@ function resolvLines(text: string, keyword: string): string[] {
 function resolvConf(hostResolv: string, mode: ContainerNetworkConfig['mode'], r: NameResolution | undefined, net: ContainerNetworkState | undefined): string {
   const hostServers = resolvLines(hostResolv, 'nameserver').filter((l) => mode === 'host' || !/^nameserver\s+127\./.test(l));
   const servers = r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : mode === 'slirp4netns' ? [`nameserver ${SLIRP_DNS}`] : hostServers;
-  const blocks = Object.values(net?.networks ?? {}).filter((n) => n.network.dns_enabled).map((n) => n.status);
+  const blocks = Object.values(net?.networks ?? {})
+    .filter((n) => n.network.dns_enabled)
+    .map((n) => n.status);
   const dnsServers = [...new Set(blocks.flatMap((b) => b.dns_server_ips ?? []))].map((ip) => `nameserver ${ip}`);
   const dnsSearch = [...new Set(blocks.flatMap((b) => b.dns_search_domains ?? []))];
   const hostSearch = resolvLines(hostResolv, 'search').flatMap((l) => l.split(/\s+/).slice(1));
@@ -103,7 +108,9 @@ function resolvConf(hostResolv: string, mode: ContainerNetworkConfig['mode'], r:
 
 /** The container's own addresses on its networks, first network first (for /etc/hosts). */
 function ownAddresses(net: ContainerNetworkState): string[] {
-  return Object.values(net.networks).flatMap((n) => Object.values(n.status.interfaces ?? {}).flatMap((i) => (i.subnets ?? []).map((s) => s.ipnet.split('/')[0]!)));
+  return Object.values(net.networks).flatMap((n) =>
+    Object.values(n.status.interfaces ?? {}).flatMap((i) => (i.subnets ?? []).map((s) => s.ipnet.split('/')[0]!)),
+  );
 }
 
 /** The host as a bridge container reaches it: its first network's gateway (podman's host.containers.internal). */
@@ -131,10 +138,17 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, n
   const resolv = resolvConf(hostResolv, mode, c.config.nameResolution, net);
   // --add-host lines come first, as podman writes them.
   const extra = (c.config.nameResolution?.extraHosts ?? []).map(({ host, ip }) => `${ip}\t${host}\n`).join('');
-  const base = mode === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => '') : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
+  const base =
+    mode === 'host'
+      ? await readFile('/etc/hosts', 'utf8').catch(() => '')
+      : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
   const names = `${c.config.hostname} ${c.name}`;
   const addresses = net ? ownAddresses(net) : [];
-  const own = addresses.length ? addresses.map((ip) => `${ip}\t${names}\n`).join('') : mode === 'slirp4netns' ? `${SLIRP_ADDRESS}\t${names}\n` : `127.0.1.1\t${names}\n`;
+  const own = addresses.length
+    ? addresses.map((ip) => `${ip}\t${names}\n`).join('')
+    : mode === 'slirp4netns'
+      ? `${SLIRP_ADDRESS}\t${names}\n`
+      : `127.0.1.1\t${names}\n`;
   // The host as the container reaches it, under podman's names: the bridge's gateway, its own
   // address through slirp4netns, the loopback when the container shares its network; with none there is no host.
   const hostAddress = net ? bridgeGateway(net) : mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;

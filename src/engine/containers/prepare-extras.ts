@@ -39,8 +39,18 @@ export async function groupIds(names: string[], read: (path: string) => Promise<
       out.push(Number(name));
       continue;
     }
-    if (name === 'keep-groups') throw new BerthError('USAGE', '--group-add keep-groups is only supported in rootless mode (it keeps the caller\'s groups through crun)');
-    table ??= parseGroup(await read('/etc/group').catch(() => '').then((t) => t.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => l.split(':'))));
+    if (name === 'keep-groups')
+      throw new BerthError('USAGE', "--group-add keep-groups is only supported in rootless mode (it keeps the caller's groups through crun)");
+    table ??= parseGroup(
+      await read('/etc/group')
+        .catch(() => '')
+        .then((t) =>
+          t
+            .split('\n')
+            .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+            .map((l) => l.split(':')),
+        ),
+    );
     const entry = table.find((g) => g.name === name);
     if (!entry) throw new BerthError('USAGE', `unable to find group ${name}: no matching entries in group file`);
     out.push(entry.gid);

@@ -41,7 +41,12 @@ async function seccompFor(c: ContainerRecord, security: SecurityOptions, availab
  * as overlay lowerdirs, the container's own upperdir on top), volumes and bind mounts resolved,
  * /etc files written, and the bundle's config.json.
  */
-export async function prepareBundle(store: Store, c: ContainerRecord, paths: ContainerPaths, network: Promise<NetworkJoin> = Promise.resolve({})): Promise<void> {
+export async function prepareBundle(
+  store: Store,
+  c: ContainerRecord,
+  paths: ContainerPaths,
+  network: Promise<NetworkJoin> = Promise.resolve({}),
+): Promise<void> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
   // Only a build's RUN makes a container whose writable layer is thrown away after one run.
@@ -59,7 +64,12 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
   })();
   hostSide.catch(() => undefined);
   // As podman mounts a --rm container's layer: nothing of it has to reach the disk.
-  await mountOverlay(store.root, c.layers.map((l) => store.layers.diffDir(l)), paths.overlay, { volatile: c.config.volatile === true || c.config.autoRemove });
+  await mountOverlay(
+    store.root,
+    c.layers.map((l) => store.layers.diffDir(l)),
+    paths.overlay,
+    { volatile: c.config.volatile === true || c.config.autoRemove },
+  );
   trace('prepare: mounted');
   const rootfs = paths.overlay.merged;
   const [mounts, user, { hostCaps, seccomp, limits, devices, join }] = await Promise.all([
@@ -68,9 +78,16 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
     hostSide,
   ]);
-  await prepareWorkdir(rootfs, c, user, mounts.map((m) => m.destination));
+  await prepareWorkdir(
+    rootfs,
+    c,
+    user,
+    mounts.map((m) => m.destination),
+  );
   // podman's passwd and group lines are libpod's, not buildah's: a build step's layer never takes them.
-  const userMounts = buildStep ? [] : await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
+  const userMounts = buildStep
+    ? []
+    : await addUserEntries(rootfs, paths.bundle, user, { readOnly: c.config.readOnly, mountDestinations: mounts.map((m) => m.destination) });
   trace('prepare: user, seccomp, limits');
   const secrets = await secretMountsAndEnv(c, paths);
   const { mounts: extraMounts, groups, ...extras } = await specExtras(c, rootReader(rootfs));
@@ -96,7 +113,10 @@ export async function prepareBundle(store: Store, c: ContainerRecord, paths: Con
     },
     ulimits: c.config.ulimits,
     ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
-    network: c.config.network.mode === 'none' || c.config.network.mode === 'host' ? { mode: c.config.network.mode } : { mode: 'private', ...(join.path ? { path: join.path } : {}) },
+    network:
+      c.config.network.mode === 'none' || c.config.network.mode === 'host'
+        ? { mode: c.config.network.mode }
+        : { mode: 'private', ...(join.path ? { path: join.path } : {}) },
     etcFiles: { hosts: join.etc?.hosts ?? paths.hosts, resolvConf: join.etc?.resolvConf ?? paths.resolvConf, hostname: paths.hostname },
     cgroupsPath: `/berth/berth-${c.id}`,
     annotations: c.config.annotations,

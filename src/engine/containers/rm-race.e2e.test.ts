@@ -26,7 +26,10 @@ describe('concurrent rm -f of one container', { timeout: 180_000 }, () => {
   async function race(name: string): Promise<void> {
     const results = await Promise.all(Array.from({ length: 8 }, () => env.berth(['rm', '-f', '-t', '0', name])));
     for (const r of results) assertSensible(r, name);
-    assert.ok(results.some((r) => r.stdout === `${name}\n`), 'one of them removed it');
+    assert.ok(
+      results.some((r) => r.stdout === `${name}\n`),
+      'one of them removed it',
+    );
     const ps = await env.ok(['ps', '-a', '--format', '{{.Names}}']);
     assert.doesNotMatch(ps.stdout, new RegExp(`^${name}$`, 'm'));
   }

@@ -39,7 +39,13 @@ describe('resolveInView', () => {
   for (const d of [join(root, 'data', 'mnt'), join(vol, 'mnt'), bind]) mkdirSync(d, { recursive: true });
   symlinkSync('/data/mnt', join(vol, 'abs'));
   symlinkSync('../../../..', join(bind, 'up'));
-  const view = { root, mounts: [{ destination: '/data', source: vol }, { destination: '/data/mnt/', source: bind }] };
+  const view = {
+    root,
+    mounts: [
+      { destination: '/data', source: vol },
+      { destination: '/data/mnt/', source: bind },
+    ],
+  };
 
   it('maps a path to the deepest mount covering it', async () => {
     assert.deepEqual(await resolveInView(view, '/data/x'), { path: '/data/x', host: join(vol, 'x') });

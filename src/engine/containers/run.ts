@@ -67,7 +67,11 @@ export async function startAttached(store: Store, nameOrId: string, run: Attache
   return startAndWait(store, c, { ...run, stdin: run.stdin && c.config.stdin, early: false, removeOnFailure: false });
 }
 
-async function startAndWait(store: Store, c: ContainerRecord, run: AttachedRunOptions & { stdin: boolean; early: boolean; removeOnFailure: boolean }): Promise<RunResult> {
+async function startAndWait(
+  store: Store,
+  c: ContainerRecord,
+  run: AttachedRunOptions & { stdin: boolean; early: boolean; removeOnFailure: boolean },
+): Promise<RunResult> {
   const paths = containerPaths(store, c.id);
   let attached: Attached | undefined;
   // Handlers go in before the container starts: its first output can reach the caller, and the
@@ -92,7 +96,15 @@ async function startAndWait(store: Store, c: ContainerRecord, run: AttachedRunOp
       cleanupOwner: 'caller',
       ...(run.warn ? { warn: run.warn } : {}),
       beforeStart: async () => {
-        attached = await attachStdio({ attachSocket: paths.attachSocket, ...(early ? { attachment: early } : {}), ctl: paths.ctl, stdin: run.stdin, tty: c.config.tty, io: run.io, ...(run.detachKeys ? { detachKeys: run.detachKeys } : {}) });
+        attached = await attachStdio({
+          attachSocket: paths.attachSocket,
+          ...(early ? { attachment: early } : {}),
+          ctl: paths.ctl,
+          stdin: run.stdin,
+          tty: c.config.tty,
+          io: run.io,
+          ...(run.detachKeys ? { detachKeys: run.detachKeys } : {}),
+        });
       },
     });
   } catch (e) {
@@ -132,7 +144,14 @@ export async function attachContainer(store: Store, nameOrId: string, opts: { io
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `you can only attach to running containers: container state improper`);
   const paths = containerPaths(store, c.id);
-  const attached = await attachStdio({ attachSocket: paths.attachSocket, ctl: paths.ctl, stdin: opts.stdin && c.config.stdin, tty: c.config.tty, io: opts.io, ...(opts.detachKeys ? { detachKeys: opts.detachKeys } : {}) });
+  const attached = await attachStdio({
+    attachSocket: paths.attachSocket,
+    ctl: paths.ctl,
+    stdin: opts.stdin && c.config.stdin,
+    tty: c.config.tty,
+    io: opts.io,
+    ...(opts.detachKeys ? { detachKeys: opts.detachKeys } : {}),
+  });
   if ((await attached.done) === 'detached') return { id: c.id, exitCode: 0, detached: true };
   const exitCode = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
   return { id: c.id, exitCode, detached: false };

@@ -24,7 +24,8 @@ export async function prepareWorkdir(rootfs: string, c: ContainerRecord, user: R
     throw e;
   });
   if (st) {
-    if (!st.isDirectory()) throw new BerthError('CONTAINER_STATE', `workdir "${dir}" exists on container ${c.id}, but is not a directory`, { exitCode: ExitCode.cannotInvoke });
+    if (!st.isDirectory())
+      throw new BerthError('CONTAINER_STATE', `workdir "${dir}" exists on container ${c.id}, but is not a directory`, { exitCode: ExitCode.cannotInvoke });
     return;
   }
   if (c.config.workdirMustExist) {

@@ -37,7 +37,11 @@ async function loadOne(store: Store, named: NamedImage, onProgress?: ProgressSin
 }
 
 /** `load`: every image of a docker-archive, oci-archive (gzip or not, file or stdin) or OCI layout directory. */
-export async function loadImages(store: Store, input: string | Readable, opts: { platform?: Platform; onProgress?: ProgressSink } = {}): Promise<ImageRecord[]> {
+export async function loadImages(
+  store: Store,
+  input: string | Readable,
+  opts: { platform?: Platform; onProgress?: ProgressSink } = {},
+): Promise<ImageRecord[]> {
   const isDir = typeof input === 'string' && (await stat(input).catch(() => undefined))?.isDirectory();
   const source = typeof input === 'string' ? input : 'stdin';
   // podman's words for input that is no image at all, which scripts match on.

@@ -2,7 +2,17 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Image, Layer } from '../../image/image.js';
 import { chainIDs, digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
-import { parseImageConfig, parseManifest, toDockerManifest, toOciManifest, type ContainerConfig, type Descriptor, type HistoryEntry, type ImageConfig, type ImageManifest } from '../../oci/manifest.js';
+import {
+  parseImageConfig,
+  parseManifest,
+  toDockerManifest,
+  toOciManifest,
+  type ContainerConfig,
+  type Descriptor,
+  type HistoryEntry,
+  type ImageConfig,
+  type ImageManifest,
+} from '../../oci/manifest.js';
 import { hostPlatform } from '../../oci/platform.js';
 import type { BlobInfo } from '../../store/blobs.js';
 import type { ImageRecord } from '../../store/images.js';
@@ -58,7 +68,14 @@ export async function baseImage(store: Store, id: string | undefined): Promise<B
   if (id === undefined) {
     const p = hostPlatform();
     return {
-      config: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}), config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] },
+      config: {
+        architecture: p.architecture,
+        os: p.os,
+        ...(p.variant ? { variant: p.variant } : {}),
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [] },
+        history: [],
+      },
       layers: [],
       chain: [],
     };
@@ -95,7 +112,11 @@ export async function commitImage(store: Store, base: BaseImage, step: StepResul
     ...(step.author ? { author: step.author } : {}),
     config: step.config,
     rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...(blob ? [blob.digest] : [])] },
-    history: [...(base.config.history ?? []), ...(step.priorHistory ?? []), ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : [])],
+    history: [
+      ...(base.config.history ?? []),
+      ...(step.priorHistory ?? []),
+      ...(step.history ? [{ created, ...step.history, ...(blob ? {} : { empty_layer: true }) }] : []),
+    ],
   };
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDigest = digestOf(configBytes);
@@ -142,7 +163,12 @@ export async function commitImage(store: Store, base: BaseImage, step: StepResul
  * When `previous` (the layer the same step made before) is stored, the tar is likely the same
  * again: it is hashed into its blob alone, and unpacked from the blob only if it is not that layer.
  */
-async function storeLayer(store: Store, tar: Readable, parentChain: string | undefined, previous: string | undefined): Promise<{ blob: BlobInfo; chainID: string }> {
+async function storeLayer(
+  store: Store,
+  tar: Readable,
+  parentChain: string | undefined,
+  previous: string | undefined,
+): Promise<{ blob: BlobInfo; chainID: string }> {
   const chainOf = (digest: string) => (parentChain === undefined ? digest : chainIDs([parentChain, digest]).at(-1)!);
   if (previous !== undefined && (await store.layers.get(previous))) {
     const blob = await store.blobs.put(tar);

@@ -7,7 +7,12 @@ import { digestOf } from '../../oci/digest.js';
 import { CompressedLayers } from './compressed-layers.js';
 
 const layer = (n: number) => digestOf(`layer ${n}`);
-const gz = (n: number, level?: number) => ({ digest: digestOf(`gzip ${n} ${level}`), size: 100 + n, compression: 'gzip' as const, ...(level !== undefined ? { level } : {}) });
+const gz = (n: number, level?: number) => ({
+  digest: digestOf(`gzip ${n} ${level}`),
+  size: 100 + n,
+  compression: 'gzip' as const,
+  ...(level !== undefined ? { level } : {}),
+});
 
 async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'berth-compressed-layers-'));
@@ -49,7 +54,15 @@ describe('compressed layers remembered in the store', { timeout: 30_000 }, () =>
       const file = join(root, 'compressed-layers.json');
       writeFileSync(file, '{"layers": {');
       assert.deepEqual((await CompressedLayers.open(root)).of(layer(1)), []);
-      writeFileSync(file, JSON.stringify({ layers: { [layer(1)]: [gz(1), { digest: 'sha256:nope', size: 1, compression: 'gzip' }, { ...gz(3), compression: 'brotli' }], 'not-a-digest': [gz(2)] } }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          layers: {
+            [layer(1)]: [gz(1), { digest: 'sha256:nope', size: 1, compression: 'gzip' }, { ...gz(3), compression: 'brotli' }],
+            'not-a-digest': [gz(2)],
+          },
+        }),
+      );
       const c = await CompressedLayers.open(root);
       assert.deepEqual(c.of(layer(1)), [gz(1)]);
       assert.deepEqual(c.of('not-a-digest'), []);

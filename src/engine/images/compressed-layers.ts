@@ -18,7 +18,12 @@ type Entries = Map<string, CompressedBlob[]>;
 function isCompressedBlob(b: unknown): b is CompressedBlob {
   const x = b as Partial<CompressedBlob> | null;
   return (
-    typeof x === 'object' && x !== null && typeof x.digest === 'string' && DIGEST.test(x.digest) && Number.isSafeInteger(x.size) && (x.compression === 'gzip' || x.compression === 'zstd') &&
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.digest === 'string' &&
+    DIGEST.test(x.digest) &&
+    Number.isSafeInteger(x.size) &&
+    (x.compression === 'gzip' || x.compression === 'zstd') &&
     (x.level === undefined || Number.isInteger(x.level))
   );
 }

@@ -20,7 +20,9 @@ test('skopeo-style transport references', () => {
 
 test('skopeo sync YAML: all tags, listed tags, tag regexes, per-registry TLS and credentials', async () => {
   const { parseSyncYaml } = await import('./sync.js');
-  const sources = parseSyncYaml('reg.example:5000:\n  tls-verify: false\n  credentials:\n    username: u\n    password: p\n  images:\n    team/app: []\n    base:\n      - "1.0"\n  images-by-tag-regex:\n    team/web: ^v1\\.\n');
+  const sources = parseSyncYaml(
+    'reg.example:5000:\n  tls-verify: false\n  credentials:\n    username: u\n    password: p\n  images:\n    team/app: []\n    base:\n      - "1.0"\n  images-by-tag-regex:\n    team/web: ^v1\\.\n',
+  );
   assert.equal(sources.length, 3);
   assert.equal(sources[0]!.ref.path, 'team/app');
   assert.equal(sources[0]!.tags, undefined);

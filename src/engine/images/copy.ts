@@ -65,7 +65,10 @@ export async function copyImage(store: Store, from: string, to: string, opts: Co
   }
   if (opts.compression) checkCompressionLevel(opts.compression.format, opts.compression.level);
   if (multiArch !== 'system' && (dst.transport === 'docker-archive' || dst.transport === 'berth')) {
-    throw new BerthError('USAGE', `--multi-arch ${multiArch}: ${to}: the ${dst.transport} transport cannot hold an image index; copy one platform (without --all)`);
+    throw new BerthError(
+      'USAGE',
+      `--multi-arch ${multiArch}: ${to}: the ${dst.transport} transport cannot hold an image index; copy one platform (without --all)`,
+    );
   }
   let tmp: Promise<string> | undefined;
   const source = await openSource(store, src, {

@@ -1,6 +1,17 @@
 // engine/images: what callers (the CLI, the library, later the API server) do with images. The
 // modules behind it are the engine's own; nothing outside engine/ imports them directly.
-export { tagImage, untagImage, removeImages, pruneImages, combineErrors, imageConfig, repoAndTag, repoDigests, type RemoveResult, type PruneOptions } from './records.js';
+export {
+  tagImage,
+  untagImage,
+  removeImages,
+  pruneImages,
+  combineErrors,
+  imageConfig,
+  repoAndTag,
+  repoDigests,
+  type RemoveResult,
+  type PruneOptions,
+} from './records.js';
 export { pullImages, registriesConf, type PullOptions } from './pull.js';
 export { pushImage, type PushOptions } from './push.js';
 export { importImage, loadImages, saveImages, type ImportOptions, type SaveFormat } from './archive.js';
@@ -12,7 +23,14 @@ export { syncImages, parseSyncYaml, type SyncOptions, type SyncSource } from './
 export { searchImages, searchTags, type SearchOptions, type SearchResult } from './search.js';
 export { createList, addToList, annotateList, removeFromList, inspectList, pushList, removeLists, listExists, type EntryAnnotations } from './manifests.js';
 // Reading a registry without the store (skopeo inspect, list-tags, delete).
-export { inspectRegistryImage, deleteRegistryImage, listRegistryTags, type PushFormat, type RegistryOptions, type RemoteImageInfo } from '../../transports/docker/index.js';
+export {
+  inspectRegistryImage,
+  deleteRegistryImage,
+  listRegistryTags,
+  type PushFormat,
+  type RegistryOptions,
+  type RemoteImageInfo,
+} from '../../transports/docker/index.js';
 // The records and names callers find images by.
 export { findImage, requireImage } from '../../store/lookup.js';
 export { namesHistory, type ImageRecord } from '../../store/images.js';

@@ -7,7 +7,10 @@ export async function inspectImage(store: Store, image: ImageRecord): Promise<Re
   const config = await imageConfig(store, image);
   const top = image.layers.at(-1);
   const upper = top ? store.layers.diffDir(top) : undefined;
-  const lowers = image.layers.slice(0, -1).reverse().map((c) => store.layers.diffDir(c));
+  const lowers = image.layers
+    .slice(0, -1)
+    .reverse()
+    .map((c) => store.layers.diffDir(c));
   const history = config.history ?? [];
   return {
     Id: image.id.slice(7),

@@ -59,18 +59,30 @@ export function listIndex(list: ManifestListRecord, mediaType = list.mediaType):
 }
 
 /** `manifest create NAME [IMAGE...]`: an empty list under a new name, then each image added. */
-export async function createList(store: Store, name: string, images: string[], opts: { all?: boolean; registry?: RegistryOptions } = {}): Promise<ManifestListRecord> {
+export async function createList(
+  store: Store,
+  name: string,
+  images: string[],
+  opts: { all?: boolean; registry?: RegistryOptions } = {},
+): Promise<ManifestListRecord> {
   const stored = storedName(name);
   const list = await updateManifestLists(store, async (lists) => {
     const holder = lists.find((l) => l.names.includes(stored)) ?? findImage(await store.images(), stored);
     if (holder?.names.includes(stored)) {
       throw new BerthError('USAGE', `image name "${stored}" is already associated with image "${holder.id.replace(/^sha256:/, '')}"`);
     }
-    const record: ManifestListRecord = { id: randomBytes(32).toString('hex'), names: [stored], mediaType: MediaType.DockerManifestList, entries: [], created: new Date().toISOString() };
+    const record: ManifestListRecord = {
+      id: randomBytes(32).toString('hex'),
+      names: [stored],
+      mediaType: MediaType.DockerManifestList,
+      entries: [],
+      created: new Date().toISOString(),
+    };
     lists.push(record);
     return record;
   });
-  for (const image of images) await addToList(store, list.id, image, { ...(opts.all ? { all: true } : {}), ...(opts.registry ? { registry: opts.registry } : {}) });
+  for (const image of images)
+    await addToList(store, list.id, image, { ...(opts.all ? { all: true } : {}), ...(opts.registry ? { registry: opts.registry } : {}) });
   return list;
 }
 
@@ -100,7 +112,12 @@ function platformOfConfig(configBytes: Uint8Array): DescriptorPlatform {
 
 function entryOf(image: Image, source: string): ManifestListEntry {
   return {
-    descriptor: { mediaType: image.manifest.mediaType, size: image.manifest.bytes.length, digest: image.manifest.digest, platform: platformOfConfig(image.config.bytes) },
+    descriptor: {
+      mediaType: image.manifest.mediaType,
+      size: image.manifest.bytes.length,
+      digest: image.manifest.digest,
+      platform: platformOfConfig(image.config.bytes),
+    },
     source,
   };
 }
@@ -135,7 +152,12 @@ async function entriesFor(store: Store, input: string, opts: { all?: boolean; re
 }
 
 /** `manifest add LIST IMAGE`: an entry per image; one already listed (same digest) is replaced, as podman does. */
-export async function addToList(store: Store, listName: string, image: string, opts: { all?: boolean; registry?: RegistryOptions; annotate?: EntryAnnotations } = {}): Promise<ManifestListRecord> {
+export async function addToList(
+  store: Store,
+  listName: string,
+  image: string,
+  opts: { all?: boolean; registry?: RegistryOptions; annotate?: EntryAnnotations } = {},
+): Promise<ManifestListRecord> {
   requireList(await manifestLists(store), listName);
   const entries = await entriesFor(store, image, opts);
   return updateManifestLists(store, (lists) => {
@@ -151,7 +173,12 @@ export async function addToList(store: Store, listName: string, image: string, o
 }
 
 /** `manifest annotate LIST DIGEST`: changes the platform and annotations of one entry. */
-export async function annotateList(store: Store, listName: string, digest: string, annotate: EntryAnnotations & { index?: boolean }): Promise<ManifestListRecord> {
+export async function annotateList(
+  store: Store,
+  listName: string,
+  digest: string,
+  annotate: EntryAnnotations & { index?: boolean },
+): Promise<ManifestListRecord> {
   return updateManifestLists(store, (lists) => {
     const list = requireList(lists, listName);
     if (annotate.index) {
@@ -211,7 +238,12 @@ async function entryImage(store: Store, entry: ManifestListEntry, registry: Regi
  * `manifest push LIST DEST`: every image of the list (with `all`, the default as in podman), then
  * the index, whose digest is returned. `format` pushes it as an OCI index or a Docker list.
  */
-export async function pushList(store: Store, listName: string, dest: string, opts: { all?: boolean; format?: 'oci' | 'v2s2'; registry?: RegistryOptions; rm?: boolean } = {}): Promise<string> {
+export async function pushList(
+  store: Store,
+  listName: string,
+  dest: string,
+  opts: { all?: boolean; format?: 'oci' | 'v2s2'; registry?: RegistryOptions; rm?: boolean } = {},
+): Promise<string> {
   const list = requireList(await manifestLists(store), listName);
   if (list.entries.length === 0) throw new BerthError('USAGE', `manifest list ${list.names[0] ?? list.id} is empty: add images to it first`);
   const mediaType = opts.format === 'oci' ? MediaType.OciIndex : opts.format === 'v2s2' ? MediaType.DockerManifestList : list.mediaType;

@@ -16,7 +16,12 @@ function imageMountDirs(store: Store, image: ImageRecord): OverlayDirs {
 /** Mounts the image (already mounted is fine) and returns where. */
 export async function mountImage(store: Store, image: ImageRecord): Promise<string> {
   const dirs = imageMountDirs(store, image);
-  await mountOverlay(store.root, image.layers.map((l) => store.layers.diffDir(l)), dirs, { readOnly: true });
+  await mountOverlay(
+    store.root,
+    image.layers.map((l) => store.layers.diffDir(l)),
+    dirs,
+    { readOnly: true },
+  );
   return dirs.merged;
 }
 

@@ -92,8 +92,12 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
           continue;
         }
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
-        const names = candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), tmpDir: () => store.tmp.make('pull') });
+        const names =
+          candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
+        const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, {
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          tmpDir: () => store.tmp.make('pull'),
+        });
         trace('pull: image stored');
         return record;
       } finally {

@@ -34,7 +34,12 @@ export interface PushOptions extends RegistryOptions {
  * Pushes a stored image to `dest` (default: the name it was found by). Other repositories of the
  * destination registry the image is named in are offered as mount sources.
  */
-export async function pushImage(store: Store, source: string, dest: string | undefined, opts: PushOptions = {}): Promise<{ digest: string; reference: string }> {
+export async function pushImage(
+  store: Store,
+  source: string,
+  dest: string | undefined,
+  opts: PushOptions = {},
+): Promise<{ digest: string; reference: string }> {
   const record = requireImage(await store.images(), source);
   const destName = stripDockerTransport(dest ?? source);
   let ref: ImageReference;
@@ -56,7 +61,11 @@ export async function pushImage(store: Store, source: string, dest: string | und
     .filter((r): r is ImageReference => r !== undefined && r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
   const stored = await readStoreImage(store, record);
-  const client = await RegistryClient.open(ref.domain, { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) }, `${ref.domain}/${ref.path}`);
+  const client = await RegistryClient.open(
+    ref.domain,
+    { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) },
+    `${ref.domain}/${ref.path}`,
+  );
   try {
     const image = await compressForPush(store, stored, client, ref.path, opts);
     // A manifest recompressed as asked is written as it is: the registry's refusal is not met by converting it.

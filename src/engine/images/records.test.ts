@@ -48,7 +48,10 @@ it('rmi removes what it is told: a name of several is untagged (forced or not), 
   }
   const byId = planRemoval(img, 'abab', false);
   assert.ok('refuse' in byId);
-  assert.equal(byId.refuse.message, `unable to delete image "${'ab'.repeat(32)}" by ID with more than one tag ([localhost/a:1 localhost/b:2 quay.io/x/c:3]): please force removal`);
+  assert.equal(
+    byId.refuse.message,
+    `unable to delete image "${'ab'.repeat(32)}" by ID with more than one tag ([localhost/a:1 localhost/b:2 quay.io/x/c:3]): please force removal`,
+  );
   assert.match((planRemoval(img, `sha256:${'ab'.repeat(32)}`, false) as { refuse: Error }).refuse.message, /by digest with more than one tag/);
   assert.deepEqual(planRemoval(img, 'abab', true), { delete: true });
   assert.deepEqual(planRemoval(img, undefined, false), { delete: true }, 'rmi --all');

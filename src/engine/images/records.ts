@@ -110,7 +110,12 @@ export function planRemoval(image: ImageRecord, input: string | undefined, force
   const byDigest = lowered.startsWith('sha256:');
   if (byId || byDigest) {
     if (force) return { delete: true };
-    return { refuse: new BerthError('IMAGE_IN_USE', `unable to delete image "${image.id.slice(7)}" by ${byId ? 'ID' : 'digest'} with more than one tag ([${image.names.join(' ')}]): please force removal`) };
+    return {
+      refuse: new BerthError(
+        'IMAGE_IN_USE',
+        `unable to delete image "${image.id.slice(7)}" by ${byId ? 'ID' : 'digest'} with more than one tag ([${image.names.join(' ')}]): please force removal`,
+      ),
+    };
   }
   const name = resolveOwnName(image, input);
   if (!name) return { refuse: new BerthError('IMAGE_UNKNOWN', `${input}: tag not known`) };
@@ -122,7 +127,12 @@ export function planRemoval(image: ImageRecord, input: string | undefined, force
  * untags a:1, then deletes the image by its last name). An image to delete that a container in
  * `containers` uses is refused.
  */
-function applyRemovals(images: ImageRecord[], targets: readonly string[], containers: readonly ContainerRecord[], opts: { force?: boolean; ignore?: boolean; all?: boolean }): { reports: RemoveReport[]; removed: ImageRecord[]; failures: BerthError[] } {
+function applyRemovals(
+  images: ImageRecord[],
+  targets: readonly string[],
+  containers: readonly ContainerRecord[],
+  opts: { force?: boolean; ignore?: boolean; all?: boolean },
+): { reports: RemoveReport[]; removed: ImageRecord[]; failures: BerthError[] } {
   const reports: RemoveReport[] = [];
   const removed: ImageRecord[] = [];
   const failures: BerthError[] = [];
@@ -149,7 +159,13 @@ function applyRemovals(images: ImageRecord[], targets: readonly string[], contai
     } else {
       const user = containers.find((c) => c.image === image.id);
       if (user) {
-        failures.push(new BerthError('IMAGE_IN_USE', `image used by ${user.id}: image is in use by a container: consider listing external containers and force-removing image`, { exitCode: IN_USE_EXIT }));
+        failures.push(
+          new BerthError(
+            'IMAGE_IN_USE',
+            `image used by ${user.id}: image is in use by a container: consider listing external containers and force-removing image`,
+            { exitCode: IN_USE_EXIT },
+          ),
+        );
         continue;
       }
       images.splice(images.indexOf(image), 1);
@@ -220,7 +236,8 @@ export interface PruneOptions {
 export function neededImages(images: readonly ImageRecord[], kept: ReadonlySet<string>, parents: ReadonlyMap<string, string> = new Map()): Set<string> {
   const out = new Set(kept);
   const byId = new Map(images.map((i) => [i.id, i]));
-  const prefixOf = (short: readonly string[], long: readonly string[]) => short.length > 0 && short.length < long.length && short.every((l, i) => long[i] === l);
+  const prefixOf = (short: readonly string[], long: readonly string[]) =>
+    short.length > 0 && short.length < long.length && short.every((l, i) => long[i] === l);
   const work = [...kept];
   while (work.length > 0) {
     const id = work.pop()!;

@@ -38,7 +38,8 @@ export function parseSyncYaml(text: string, base: RegistryOptions = {}): SyncSou
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BerthError('USAGE', 'sync YAML: expected a mapping of registries');
   const out: SyncSource[] = [];
   for (const [registry, raw] of Object.entries(doc as Record<string, YamlRegistry>)) {
-    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw new BerthError('USAGE', `sync YAML: ${registry}: expected a mapping (images, images-by-tag-regex, credentials, tls-verify)`);
+    if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw)))
+      throw new BerthError('USAGE', `sync YAML: ${registry}: expected a mapping (images, images-by-tag-regex, credentials, tls-verify)`);
     const conf = raw ?? {};
     const options: RegistryOptions = {
       ...base,
@@ -85,12 +86,18 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
     const repoName = opts.scoped ? `${src.ref.domain}/${src.ref.path}` : src.ref.path.split('/').at(-1)!;
     for (const tag of tags) {
       const from = `docker://${src.ref.domain}/${src.ref.path}:${tag}`;
-      const to = opts.destKind === 'docker'
-        ? `docker://${opts.destination.replace(/\/+$/, '')}/${repoName}:${tag}`
-        : opts.destKind === 'dir'
-          ? `dir:${join(opts.destination, `${repoName}:${tag}`)}`
-          : `oci:${join(opts.destination, repoName)}:${tag}`;
-      await copyImage(store, from, to, { source: src.options, dest: opts.destOptions, ...(opts.preserveDigests ? { preserveDigests: true } : {}), ...(opts.multiArch ? { multiArch: opts.multiArch } : {}) });
+      const to =
+        opts.destKind === 'docker'
+          ? `docker://${opts.destination.replace(/\/+$/, '')}/${repoName}:${tag}`
+          : opts.destKind === 'dir'
+            ? `dir:${join(opts.destination, `${repoName}:${tag}`)}`
+            : `oci:${join(opts.destination, repoName)}:${tag}`;
+      await copyImage(store, from, to, {
+        source: src.options,
+        dest: opts.destOptions,
+        ...(opts.preserveDigests ? { preserveDigests: true } : {}),
+        ...(opts.multiArch ? { multiArch: opts.multiArch } : {}),
+      });
       opts.onImage?.(from, to);
       copied++;
     }

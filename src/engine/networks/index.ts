@@ -1,3 +1,15 @@
 // engine/networks: podman's network verbs.
-export { createNetwork, listNetworks, getNetwork, removeNetwork, pruneNetworks, connectContainer, disconnectContainer, reloadNetworks, containersOn, networkDefinitions, type ConnectOptions } from './networks.js';
+export {
+  createNetwork,
+  listNetworks,
+  getNetwork,
+  removeNetwork,
+  pruneNetworks,
+  connectContainer,
+  disconnectContainer,
+  reloadNetworks,
+  containersOn,
+  networkDefinitions,
+  type ConnectOptions,
+} from './networks.js';
 export type { Network } from '../../network/types.js';

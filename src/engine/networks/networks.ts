@@ -48,14 +48,27 @@ export function getNetwork(store: Store, nameOrId: string): Promise<Network> {
  * Removes a network. Containers on it keep it unless `force`, which removes them first (podman's
  * rule); the default network stays.
  */
-export async function removeNetwork(store: Store, nameOrId: string, opts: { force?: boolean; timeout?: number; warn?: (m: string) => void } = {}): Promise<Network> {
+export async function removeNetwork(
+  store: Store,
+  nameOrId: string,
+  opts: { force?: boolean; timeout?: number; warn?: (m: string) => void } = {},
+): Promise<Network> {
   const network = await getNetwork(store, nameOrId);
   if (network.name === DEFAULT_NETWORK) throw new BerthError('USAGE', `default network ${DEFAULT_NETWORK} cannot be removed`);
   const users = containersOn(await store.containers(), network.name);
   if (users.length && !opts.force) {
-    throw new BerthError('NETWORK_IN_USE', `"${network.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`);
+    throw new BerthError(
+      'NETWORK_IN_USE',
+      `"${network.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`,
+    );
   }
-  for (const c of users) await removeContainer(store, c.id, { force: true, volumes: false, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}), ...(opts.warn ? { warn: opts.warn } : {}) });
+  for (const c of users)
+    await removeContainer(store, c.id, {
+      force: true,
+      volumes: false,
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
+    });
   await networkDefinitions(store).remove(network.name);
   await removeNetworkLeases(join(networkRunDir(store), 'ipam'), network.id).catch(() => undefined);
   await networkEvent(store, 'remove', network);
@@ -92,10 +105,12 @@ export async function connectContainer(store: Store, networkName: string, nameOr
       throw new BerthError('USAGE', `"${c.name}" is not on a bridge network (--network ${c.config.network.mode}): it cannot join another network`);
     }
     const joined = c.config.network.networks ?? {};
-    if (Object.hasOwn(joined, network.name)) throw new BerthError('NETWORK', `container ${c.id} is already connected to network "${network.name}": network is already connected`);
+    if (Object.hasOwn(joined, network.name))
+      throw new BerthError('NETWORK', `container ${c.id} is already connected to network "${network.name}": network is already connected`);
     const staticIps = [opts.ip, opts.ip6].filter((v): v is string => v !== undefined);
     for (const ip of staticIps) {
-      if (!network.subnets.some((s) => subnetContains(s.subnet, ip))) throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${network.name}`);
+      if (!network.subnets.some((s) => subnetContains(s.subnet, ip)))
+        throw new BerthError('USAGE', `requested static ip ${ip} not in any subnet on network ${network.name}`);
     }
     const used = new Set(Object.values(joined).map((a) => a.interfaceName));
     let n = 0;
@@ -121,7 +136,8 @@ export async function disconnectContainer(store: Store, networkName: string, nam
   await withContainerLock(store, found.id, async () => {
     const c = await getContainer(store, found.id);
     const joined = c.config.network.networks ?? {};
-    if (!Object.hasOwn(joined, network.name)) throw new BerthError('NETWORK', `container ${c.id} is not connected to network ${network.name}: network is not connected`);
+    if (!Object.hasOwn(joined, network.name))
+      throw new BerthError('NETWORK', `container ${c.id} is not connected to network ${network.name}: network is not connected`);
     const running = c.state.network && (c.state.status === 'running' || c.state.status === 'paused');
     const state = running ? await disconnectRunning(store, c, c.state.network!, network.name) : c.state.network;
     const { [network.name]: _gone, ...rest } = joined;
@@ -138,7 +154,8 @@ export async function disconnectContainer(store: Store, networkName: string, nam
 
 /** `network reload`: netavark's rules and routes put back for running containers (after a firewall flush). Returns the IDs reloaded. */
 export async function reloadNetworks(store: Store, namesOrIds: string[] | 'all'): Promise<string[]> {
-  const targets = namesOrIds === 'all' ? (await store.containers()).map((c) => c.id) : await Promise.all(namesOrIds.map(async (n) => (await getContainer(store, n)).id));
+  const targets =
+    namesOrIds === 'all' ? (await store.containers()).map((c) => c.id) : await Promise.all(namesOrIds.map(async (n) => (await getContainer(store, n)).id));
   const reloaded: string[] = [];
   for (const id of targets) {
     await withContainerLock(store, id, async () => {
@@ -151,4 +168,3 @@ export async function reloadNetworks(store: Store, namesOrIds: string[] | 'all')
   }
   return reloaded;
 }
-

@@ -15,7 +15,10 @@ const MAX_SECRET_BYTES = 512_000;
 
 export function validateSecretName(name: string): string {
   if (!/^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$/.test(name)) {
-    throw new BerthError('USAGE', `only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]: ${name}: invalid secret name`);
+    throw new BerthError(
+      'USAGE',
+      `only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]: ${name}: invalid secret name`,
+    );
   }
   return name;
 }
@@ -57,7 +60,8 @@ export async function createSecret(store: Store, name: string, data: Uint8Array,
   validateSecretName(name);
   const driver = opts.driver ?? 'file';
   if (driver !== 'file') throw new BerthError('USAGE', `secret driver "${driver}" is not supported: only file`);
-  if (data.length === 0 || data.length >= MAX_SECRET_BYTES) throw new BerthError('USAGE', `secret data must be larger than 0 and less than ${MAX_SECRET_BYTES} bytes`);
+  if (data.length === 0 || data.length >= MAX_SECRET_BYTES)
+    throw new BerthError('USAGE', `secret data must be larger than 0 and less than ${MAX_SECRET_BYTES} bytes`);
   const secrets = new SecretStore(store);
   const id = randomBytes(13).toString('hex').slice(0, 25);
   await secrets.writeData(id, data);
@@ -82,7 +86,11 @@ export async function createSecret(store: Store, name: string, data: Uint8Array,
 }
 
 /** `secret rm`: the records (under the lock), then their data. Returns the removed secrets; names not found are errors after the rest are gone. */
-export async function removeSecrets(store: Store, namesOrIds: readonly string[], opts: { all?: boolean } = {}): Promise<{ removed: SecretRecord[]; errors: BerthError[] }> {
+export async function removeSecrets(
+  store: Store,
+  namesOrIds: readonly string[],
+  opts: { all?: boolean } = {},
+): Promise<{ removed: SecretRecord[]; errors: BerthError[] }> {
   const secrets = new SecretStore(store);
   const errors: BerthError[] = [];
   const removed = await secrets.update((all) => {

@@ -38,7 +38,12 @@ function appender(path: string, writer: number, count: number, bytes: number, ro
   });
 }
 
-const linesOf = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : []);
+const linesOf = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 
 describe('event filters and times', { timeout: 10_000 }, () => {
   test('the same key is ORed, different keys ANDed, as podman does', () => {
@@ -81,72 +86,85 @@ describe('event filters and times', { timeout: 10_000 }, () => {
 });
 
 describe('the event log file', { timeout: 60_000 }, () => {
-  test('concurrent processes appending at once leave only whole lines, none lost', withDir(async (dir) => {
-    const path = join(dir, 'events', 'events.log');
-    // Lines longer than a page, so that anything but one write(2) per line would interleave.
-    const codes = await Promise.all([0, 1, 2, 3, 4, 5].map((w) => appender(path, w, 150, 6000, 1 << 30)));
-    assert.deepEqual(codes, [0, 0, 0, 0, 0, 0]);
-    const lines = linesOf(path);
-    assert.equal(lines.length, 6 * 150);
-    const seen = new Set<string>();
-    for (const l of lines) {
-      const parsed = JSON.parse(l) as { writer: number; i: number; pad: string };
-      assert.equal(parsed.pad.length, 6000);
-      seen.add(`${parsed.writer}:${parsed.i}`);
-    }
-    assert.equal(seen.size, 6 * 150);
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-  }));
-
-  test('rotation under concurrent appends keeps the log bounded, whole, and the newest lines', withDir(async (dir) => {
-    const path = join(dir, 'events.log');
-    const rotateAt = 64 * 1024;
-    const codes = await Promise.all([0, 1, 2, 3].map((w) => appender(path, w, 200, 1000, rotateAt)));
-    assert.deepEqual(codes, [0, 0, 0, 0]);
-    const older = linesOf(previousLog(path));
-    const newer = linesOf(path);
-    assert.ok(older.length > 0, 'the log rotated');
-    for (const l of [...older, ...newer]) assert.equal((JSON.parse(l) as { pad: string }).pad.length, 1000);
-    // Each file is at most one line past the limit (plus lines of appenders racing the rename).
-    for (const p of [path, previousLog(path)]) assert.ok(statSync(p).size <= rotateAt + 8 * 1100, `${p} is bounded`);
-    // Rotation drops only the oldest lines: of each writer, what is kept runs without a gap up to
-    // its last line (a line lost to a rename would leave a hole).
-    const kept = new Map<number, number[]>();
-    for (const l of [...older, ...newer]) {
-      const e = JSON.parse(l) as { writer: number; i: number };
-      kept.set(e.writer, [...(kept.get(e.writer) ?? []), e.i]);
-    }
-    assert.ok(kept.size > 0);
-    for (const [writer, is] of kept) {
-      const sorted = [...is].sort((a, b) => a - b);
-      assert.equal(sorted.at(-1), 199, `writer ${writer} keeps its last line`);
-      assert.deepEqual(sorted, Array.from({ length: sorted.length }, (_, k) => 200 - sorted.length + k), `writer ${writer} has no gap`);
-    }
-    assert.ok(older.length + newer.length >= rotateAt / 1100, 'at least the newer half is kept');
-  }));
-
-  test('a follower reads on across a rotation, in order, and stops when told', withDir(async (dir) => {
-    const path = join(dir, 'events.log');
-    await appendLine(path, 'before', 1 << 30);
-    const abort = new AbortController();
-    const got: string[] = [];
-    const reading = (async () => {
-      for await (const line of tailLines(path, { fromStart: false, follow: true, signal: abort.signal, pollMs: 20 })) {
-        got.push(line);
-        if (got.length === 4) abort.abort();
+  test(
+    'concurrent processes appending at once leave only whole lines, none lost',
+    withDir(async (dir) => {
+      const path = join(dir, 'events', 'events.log');
+      // Lines longer than a page, so that anything but one write(2) per line would interleave.
+      const codes = await Promise.all([0, 1, 2, 3, 4, 5].map((w) => appender(path, w, 150, 6000, 1 << 30)));
+      assert.deepEqual(codes, [0, 0, 0, 0, 0, 0]);
+      const lines = linesOf(path);
+      assert.equal(lines.length, 6 * 150);
+      const seen = new Set<string>();
+      for (const l of lines) {
+        const parsed = JSON.parse(l) as { writer: number; i: number; pad: string };
+        assert.equal(parsed.pad.length, 6000);
+        seen.add(`${parsed.writer}:${parsed.i}`);
       }
-    })();
-    await new Promise((r) => setTimeout(r, 60));
-    await appendLine(path, 'one', 1 << 30);
-    await appendLine(path, 'two-rotates', 10); // past the limit: renamed to events.log.1
-    await new Promise((r) => setTimeout(r, 60));
-    await appendLine(path, 'three', 1 << 30);
-    await appendLine(path, 'four', 1 << 30);
-    await reading;
-    assert.deepEqual(got, ['one', 'two-rotates', 'three', 'four']);
-    // Read from the start, both files, oldest first.
-    const all: string[] = [];
-    for await (const line of tailLines(path, { fromStart: true, follow: false })) all.push(line);
-    assert.deepEqual(all, ['before', 'one', 'two-rotates', 'three', 'four']);
-  }));
+      assert.equal(seen.size, 6 * 150);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+    }),
+  );
+
+  test(
+    'rotation under concurrent appends keeps the log bounded, whole, and the newest lines',
+    withDir(async (dir) => {
+      const path = join(dir, 'events.log');
+      const rotateAt = 64 * 1024;
+      const codes = await Promise.all([0, 1, 2, 3].map((w) => appender(path, w, 200, 1000, rotateAt)));
+      assert.deepEqual(codes, [0, 0, 0, 0]);
+      const older = linesOf(previousLog(path));
+      const newer = linesOf(path);
+      assert.ok(older.length > 0, 'the log rotated');
+      for (const l of [...older, ...newer]) assert.equal((JSON.parse(l) as { pad: string }).pad.length, 1000);
+      // Each file is at most one line past the limit (plus lines of appenders racing the rename).
+      for (const p of [path, previousLog(path)]) assert.ok(statSync(p).size <= rotateAt + 8 * 1100, `${p} is bounded`);
+      // Rotation drops only the oldest lines: of each writer, what is kept runs without a gap up to
+      // its last line (a line lost to a rename would leave a hole).
+      const kept = new Map<number, number[]>();
+      for (const l of [...older, ...newer]) {
+        const e = JSON.parse(l) as { writer: number; i: number };
+        kept.set(e.writer, [...(kept.get(e.writer) ?? []), e.i]);
+      }
+      assert.ok(kept.size > 0);
+      for (const [writer, is] of kept) {
+        const sorted = [...is].sort((a, b) => a - b);
+        assert.equal(sorted.at(-1), 199, `writer ${writer} keeps its last line`);
+        assert.deepEqual(
+          sorted,
+          Array.from({ length: sorted.length }, (_, k) => 200 - sorted.length + k),
+          `writer ${writer} has no gap`,
+        );
+      }
+      assert.ok(older.length + newer.length >= rotateAt / 1100, 'at least the newer half is kept');
+    }),
+  );
+
+  test(
+    'a follower reads on across a rotation, in order, and stops when told',
+    withDir(async (dir) => {
+      const path = join(dir, 'events.log');
+      await appendLine(path, 'before', 1 << 30);
+      const abort = new AbortController();
+      const got: string[] = [];
+      const reading = (async () => {
+        for await (const line of tailLines(path, { fromStart: false, follow: true, signal: abort.signal, pollMs: 20 })) {
+          got.push(line);
+          if (got.length === 4) abort.abort();
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 60));
+      await appendLine(path, 'one', 1 << 30);
+      await appendLine(path, 'two-rotates', 10); // past the limit: renamed to events.log.1
+      await new Promise((r) => setTimeout(r, 60));
+      await appendLine(path, 'three', 1 << 30);
+      await appendLine(path, 'four', 1 << 30);
+      await reading;
+      assert.deepEqual(got, ['one', 'two-rotates', 'three', 'four']);
+      // Read from the start, both files, oldest first.
+      const all: string[] = [];
+      for await (const line of tailLines(path, { fromStart: true, follow: false })) all.push(line);
+      assert.deepEqual(all, ['before', 'one', 'two-rotates', 'three', 'four']);
+    }),
+  );
 });

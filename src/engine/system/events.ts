@@ -107,7 +107,16 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
 export async function containerEvent(store: Store, c: ContainerRecord, status: string, exitCode?: number, health?: string): Promise<void> {
   // A build step's container is the build's own business, as buildah's are to podman.
   if (c.config.volatile) return;
-  return emitEvent(store, { Type: 'container', Status: status, ID: c.id, Image: c.imageName, Name: c.name, Attributes: { ...c.config.labels }, ...(exitCode ? { ContainerExitCode: exitCode } : {}), ...(health ? { HealthStatus: health } : {}) });
+  return emitEvent(store, {
+    Type: 'container',
+    Status: status,
+    ID: c.id,
+    Image: c.imageName,
+    Name: c.name,
+    Attributes: { ...c.config.labels },
+    ...(exitCode ? { ContainerExitCode: exitCode } : {}),
+    ...(health ? { HealthStatus: health } : {}),
+  });
 }
 
 /** An image event: the image's ID (hex, as podman writes it) and the name or path it concerns. */
@@ -128,9 +137,21 @@ export function secretEvent(store: Store, status: string, id: string, name: stri
  * for the `type=` of the human line); connect and disconnect name the container (ID and name) and
  * the network in `Network`.
  */
-export function networkEvent(store: Store, status: string, network: { id: string; name: string; driver: string }, container?: { id: string; name: string }): Promise<void> {
+export function networkEvent(
+  store: Store,
+  status: string,
+  network: { id: string; name: string; driver: string },
+  container?: { id: string; name: string },
+): Promise<void> {
   if (container) return emitEvent(store, { Type: 'network', Status: status, ID: container.id, Name: container.name, Network: network.name, Attributes: null });
-  return emitEvent(store, { Type: 'network', Status: status, ID: network.id, Name: network.name, Network: network.name, Attributes: { driver: network.driver } });
+  return emitEvent(store, {
+    Type: 'network',
+    Status: status,
+    ID: network.id,
+    Name: network.name,
+    Network: network.name,
+    Attributes: { driver: network.driver },
+  });
 }
 
 export type EventPredicate = (e: BerthEvent) => boolean;

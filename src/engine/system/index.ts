@@ -4,7 +4,17 @@ export { systemInfo, type SystemInfo } from './info.js';
 export { diskSummary, type DiskSummary } from './disk-summary.js';
 export { volumeSize } from './disk-usage.js';
 export { resetStore, sweepDanglingLayerLinks } from './reset.js';
-export { readEvents, parseEventFilters, parseEventTime, eventNanos, containerEvent, imageEvent, type BerthEvent, type EventType, type ReadEventsOptions } from './events.js';
+export {
+  readEvents,
+  parseEventFilters,
+  parseEventTime,
+  eventNanos,
+  containerEvent,
+  imageEvent,
+  type BerthEvent,
+  type EventType,
+  type ReadEventsOptions,
+} from './events.js';
 export { checkRegistryLogin } from './login.js';
 export { getCredentials, setCredentials, removeCredentials, listAuthKeys, authFileForWriting, normalizeLoginKey, validateAuthKey } from '../../config/auth.js';
 export { searchRegistries } from '../../config/registries.js';

@@ -29,7 +29,9 @@ export interface SystemInfo {
 
 /** Go's GOARCH for node's process.arch. */
 export function goArch(arch: string = process.arch): string {
-  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  return (
+    ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch
+  );
 }
 
 export async function systemInfo(store: Store, version: Record<string, unknown>): Promise<SystemInfo> {
@@ -122,8 +124,12 @@ async function cgroupInfo(): Promise<{ version: string; controllers: string[] }>
   const v2 = await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => undefined);
   if (v2 !== undefined) return { version: 'v2', controllers: v2.split(/\s+/).filter(Boolean) };
   const table = await readFile('/proc/cgroups', 'utf8').catch(() => '');
-  const controllers = table.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/))
-    .filter(([, hierarchy, , enabled]) => hierarchy !== '0' && enabled === '1').map(([name]) => name!);
+  const controllers = table
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(/\s+/))
+    .filter(([, hierarchy, , enabled]) => hierarchy !== '0' && enabled === '1')
+    .map(([name]) => name!);
   return { version: 'v1', controllers };
 }
 

@@ -19,7 +19,10 @@ export async function resetStore(store: Store): Promise<{ containers: number; vo
   // Every network of this store, the default one too (remade on first use), as podman's reset does.
   const networks = await networkDefinitions(store).list();
   for (const n of networks) await (n.name === DEFAULT_NETWORK ? networkDefinitions(store).remove(n.name) : removeNetwork(store, n.name, { force: true }));
-  const volumes = await removeVolumes(store, (await store.volumes()).map((v) => v.name));
+  const volumes = await removeVolumes(
+    store,
+    (await store.volumes()).map((v) => v.name),
+  );
   const { reports, failures } = await removeImages(store, [], { all: true, force: true });
   if (failures[0]) throw failures[0];
   return { containers: containers.length, volumes: volumes.length, images: reports.filter((r) => r.deleted).length, networks: networks.length };
@@ -32,8 +35,16 @@ export async function resetStore(store: Store): Promise<{ containers: number; vo
 export async function sweepDanglingLayerLinks(store: Store): Promise<void> {
   const dir = join(store.root, 'l');
   const names = await readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.map(async (name) => {
-    const link = join(dir, name);
-    if (!(await stat(link).then(() => true, () => false))) await rm(link, { force: true });
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const link = join(dir, name);
+      if (
+        !(await stat(link).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await rm(link, { force: true });
+    }),
+  );
 }

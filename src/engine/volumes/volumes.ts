@@ -26,7 +26,14 @@ export function volumeUsers<C extends Pick<ContainerRecord, 'id' | 'config'>>(co
 }
 
 function newRecord(name: string, opts: { labels?: Record<string, string>; options?: Record<string, string>; anonymous?: boolean }): VolumeRecord {
-  return { name, created: new Date().toISOString(), labels: opts.labels ?? {}, options: opts.options ?? {}, anonymous: opts.anonymous ?? false, needsCopyUp: true };
+  return {
+    name,
+    created: new Date().toISOString(),
+    labels: opts.labels ?? {},
+    options: opts.options ?? {},
+    anonymous: opts.anonymous ?? false,
+    needsCopyUp: true,
+  };
 }
 
 export interface CreateVolumeOptions {
@@ -110,24 +117,30 @@ export function inspectVolume(store: Store, v: VolumeRecord, containers: readonl
  * kill -9 half way leaves either the volume or nothing that is still named).
  */
 async function dropVolumes(store: Store, names: string[]): Promise<void> {
-  await Promise.all(names.map(async (name) => {
-    const dir = store.volumeDir(name);
-    const doomed = join(store.root, 'volumes', `.removing-${name}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(dir, doomed);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return;
-      throw e;
-    }
-    await rm(doomed, { recursive: true, force: true });
-  }));
+  await Promise.all(
+    names.map(async (name) => {
+      const dir = store.volumeDir(name);
+      const doomed = join(store.root, 'volumes', `.removing-${name}-${randomBytes(4).toString('hex')}`);
+      try {
+        await rename(dir, doomed);
+      } catch (e) {
+        if (errnoCode(e) === 'ENOENT') return;
+        throw e;
+      }
+      await rm(doomed, { recursive: true, force: true });
+    }),
+  );
 }
 
 /**
  * `volume rm`: refuses a volume a container uses unless `force`, which first removes those
  * containers through `removeContainer` (as podman does).
  */
-export async function removeVolumes(store: Store, names: string[], opts: { force?: boolean; removeContainer?: (id: string) => Promise<void> } = {}): Promise<string[]> {
+export async function removeVolumes(
+  store: Store,
+  names: string[],
+  opts: { force?: boolean; removeContainer?: (id: string) => Promise<void> } = {},
+): Promise<string[]> {
   const volumes = await store.volumes();
   names = names.map((name) => {
     const v = findVolume(volumes, name);
@@ -143,7 +156,10 @@ export async function removeVolumes(store: Store, names: string[], opts: { force
     for (const name of names) {
       const users = volumeUsers(containers, name);
       if (users.length > 0) {
-        throw new BerthError('VOLUME_IN_USE', `volume ${name} is being used by the following container(s): ${users.map((c) => c.id).join(', ')}: volume is being used`);
+        throw new BerthError(
+          'VOLUME_IN_USE',
+          `volume ${name} is being used by the following container(s): ${users.map((c) => c.id).join(', ')}: volume is being used`,
+        );
       }
     }
     const doomed = names.filter((n) => all.some((v) => v.name === n));

@@ -63,7 +63,9 @@ export async function withAuthRegistry(opts: { token: boolean; tls?: boolean; ex
     const external = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await writeFile(join(dir, 'token.key'), own.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     await writeFile(join(dir, 'external.pub'), external.publicKey.export({ type: 'spki', format: 'pem' }));
-    const token = opts.token ? '[auth.token]\nservice = "berth-test"\nissuer = "berth-test-issuer"\nkey = "token.key"\npublic_key = "external.pub"\nexpiry = "2m"\n' : '';
+    const token = opts.token
+      ? '[auth.token]\nservice = "berth-test"\nissuer = "berth-test-issuer"\nkey = "token.key"\npublic_key = "external.pub"\nexpiry = "2m"\n'
+      : '';
     const toml = `[storage]\npath = "storage"\n[auth]\nhtpasswd = "users.htpasswd"\ncatalog = ["alice"]\n${token}${RULES}${opts.extra ?? ''}`;
     await writeFile(join(dir, 'registry.toml'), toml);
     const config = await loadRegistryConfig(join(dir, 'registry.toml'));
@@ -71,8 +73,25 @@ export async function withAuthRegistry(opts: { token: boolean; tls?: boolean; ex
     const tls = opts.tls ? { tlsCert: join(certDir, 'ca.crt'), tlsKey: join(dir, 'server.key') } : {};
     if (opts.tls) {
       await mkdir(certDir);
-      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tls.tlsKey!, '-out', tls.tlsCert!]);
+      await promisify(execFile)('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        tls.tlsKey!,
+        '-out',
+        tls.tlsCert!,
+      ]);
     }
     registry = await startRegistry({ addr: '127.0.0.1:0', storage: config.storage!, ...tls, ...(config.auth ? { auth: config.auth } : {}) });
     await fn({ dir, registry, externalKey: external.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, certDir });
@@ -98,7 +117,11 @@ export async function pushImageAs(url: string, repo: string, tag: string, header
     config: { mediaType: MediaType.OciConfig, ...config },
     layers: [{ mediaType: MediaType.OciLayerGzip, ...layer }],
   });
-  const res = await fetch(`${url}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { ...headers, 'Content-Type': MediaType.OciManifest } });
+  const res = await fetch(`${url}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    body: manifest,
+    headers: { ...headers, 'Content-Type': MediaType.OciManifest },
+  });
   if (res.status !== 201) throw new Error(`${res.status} pushing ${repo}:${tag}: ${await res.text()}`);
   return digestOf(manifest);
 }

@@ -76,7 +76,9 @@ export async function createAccessControl(config: AuthConfig): Promise<AccessCon
     });
 
   const denied = (needed: AccessEntry[]): RegistryError =>
-    new RegistryError('DENIED', 'requested access to the resource is denied', { detail: needed.map((e) => ({ Type: e.type, Name: e.name, Action: e.actions.join(',') })) });
+    new RegistryError('DENIED', 'requested access to the resource is denied', {
+      detail: needed.map((e) => ({ Type: e.type, Name: e.name, Action: e.actions.join(',') })),
+    });
 
   /** Who is asking; throws 401 for credentials that do not check out. */
   const identify = async (c: Context, needed: AccessEntry[]): Promise<Identity> => {
@@ -130,7 +132,8 @@ export async function createAccessControl(config: AuthConfig): Promise<AccessCon
   const tokenEndpoint = async (c: Context): Promise<Response> => {
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers } });
-    const fail = (status: number, error: string, description: string, headers?: Record<string, string>) => json(status, { error, error_description: description, errors: [{ code: status === 401 ? 'UNAUTHORIZED' : 'DENIED', message: description }] }, headers);
+    const fail = (status: number, error: string, description: string, headers?: Record<string, string>) =>
+      json(status, { error, error_description: description, errors: [{ code: status === 401 ? 'UNAUTHORIZED' : 'DENIED', message: description }] }, headers);
     let params: URLSearchParams;
     let user: string | undefined;
     if (c.req.method === 'POST') {
@@ -155,7 +158,8 @@ export async function createAccessControl(config: AuthConfig): Promise<AccessCon
       }
     }
     const service = params.get('service');
-    if (service !== null && service !== tokens!.config.service) return fail(400, 'invalid_request', `this issuer serves ${tokens!.config.service}, not ${service}`);
+    if (service !== null && service !== tokens!.config.service)
+      return fail(400, 'invalid_request', `this issuer serves ${tokens!.config.service}, not ${service}`);
     const access = policy.grant(user, parseScopes(params.getAll('scope')));
     const t = await tokens!.issue(user ?? '', access);
     return json(200, { token: t.token, access_token: t.token, expires_in: t.expiresIn, issued_at: t.issuedAt });
@@ -165,7 +169,11 @@ export async function createAccessControl(config: AuthConfig): Promise<AccessCon
     middleware,
     ...(tokens?.canIssue ? { tokenEndpoint } : {}),
     describe: () =>
-      [users ? `htpasswd ${config.htpasswd}` : '', tokens ? `token service ${tokens.config.service}${tokens.canIssue ? ' (built-in issuer at /token)' : ''}` : '', `${config.access.length} access rules`]
+      [
+        users ? `htpasswd ${config.htpasswd}` : '',
+        tokens ? `token service ${tokens.config.service}${tokens.canIssue ? ' (built-in issuer at /token)' : ''}` : '',
+        `${config.access.length} access rules`,
+      ]
         .filter((s) => s !== '')
         .join(', '),
   };

@@ -34,8 +34,7 @@ describe('registry access control end to end', () => {
         assert.notEqual((await inspect('private/img:v1')).code, 0, 'no anonymous pull of a private one');
         assert.notEqual((await inspect('private/img:v1', ['--creds', bob])).code, 0);
         assert.equal(digestOf((await inspect('private/img:v1', ['--creds', alice])).stdout), digest);
-      }),
-    );
+      }));
   }
 
   it('skopeo, podman and berth verify its certificate and log in over TLS', async () => {
@@ -50,7 +49,17 @@ describe('registry access control end to end', () => {
         const untrusted = await run('skopeo', ['copy', '--quiet', '--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/private/tls:v1`]);
         assert.notEqual(untrusted.code, 0);
         assert.match(untrusted.stderr, /certificate/i);
-        await ok('skopeo', ['copy', '--quiet', '--preserve-digests', '--dest-cert-dir', certDir, '--dest-creds', alice, `oci:${src}:v1`, `docker://${host}/private/tls:v1`]);
+        await ok('skopeo', [
+          'copy',
+          '--quiet',
+          '--preserve-digests',
+          '--dest-cert-dir',
+          certDir,
+          '--dest-creds',
+          alice,
+          `oci:${src}:v1`,
+          `docker://${host}/private/tls:v1`,
+        ]);
         const raw = await run('skopeo', ['inspect', '--raw', '--cert-dir', certDir, '--creds', alice, `docker://${host}/private/tls:v1`]);
         assert.equal(raw.code, 0, raw.stderr);
         assert.equal(digestOf(raw.stdout), digest);
@@ -58,7 +67,11 @@ describe('registry access control end to end', () => {
         const podman = (args: string[]) => run('podman', [...podmanArgs(tmp.path), ...args]);
         const pulled = await podman(['pull', '--quiet', '--cert-dir', certDir, '--creds', alice, `${host}/private/tls:v1`]);
         assert.equal(pulled.code, 0, pulled.stderr);
-        assert.equal((await podman(['pull', '--quiet', '--cert-dir', certDir, `${host}/private/tls:v1`])).code === 0, false, 'no anonymous pull of a private repository');
+        assert.equal(
+          (await podman(['pull', '--quiet', '--cert-dir', certDir, `${host}/private/tls:v1`])).code === 0,
+          false,
+          'no anonymous pull of a private repository',
+        );
 
         const store = join(tmp.path, 'berth');
         const authfile = ['--authfile', join(tmp.path, 'auth.json')];

@@ -13,7 +13,11 @@ import { parseScopes } from './tokens.js';
 import { basic, bearer, pushImageAs, USERS, withAuthRegistry } from './_testing.js';
 
 /** A token from the built-in endpoint, as a docker client asks for it. */
-async function getToken(url: string, scopes: string[], creds?: [string, string]): Promise<{ status: number; token?: string; payload?: Record<string, unknown> }> {
+async function getToken(
+  url: string,
+  scopes: string[],
+  creds?: [string, string],
+): Promise<{ status: number; token?: string; payload?: Record<string, unknown> }> {
   const q = new URLSearchParams({ service: 'berth-test' });
   for (const s of scopes) q.append('scope', s);
   const res = await fetch(`${url}/token?${q}`, { headers: creds ? basic(...creds) : {} });
@@ -184,4 +188,3 @@ describe('registry access control: config', () => {
     ]);
   });
 });
-

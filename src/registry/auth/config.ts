@@ -113,7 +113,12 @@ export function parseAuthConfig(doc: Table, file: string): AuthConfig | undefine
     const repository = str(r, 'repository', where);
     if (repository === undefined) throw bad(`[[access]] #${i + 1} needs a repository pattern`);
     if (!PATTERN_RE.test(repository)) throw bad(`${where}.repository "${repository}" is not a repository name pattern`);
-    rules.push({ repository, pull: principals(r, 'pull', where) ?? [], push: principals(r, 'push', where) ?? [], delete: principals(r, 'delete', where) ?? [] });
+    rules.push({
+      repository,
+      pull: principals(r, 'pull', where) ?? [],
+      push: principals(r, 'push', where) ?? [],
+      delete: principals(r, 'delete', where) ?? [],
+    });
   }
 
   const config: AuthConfig = { catalog: principals(a, 'catalog', 'auth') ?? (rules.length === 0 ? [ANY_USER] : []), access: rules };
@@ -127,7 +132,8 @@ export function parseAuthConfig(doc: Table, file: string): AuthConfig | undefine
     if (service === undefined) throw bad('[auth.token] needs a service (the audience of its tokens)');
     const pk = t['public_key'];
     const publicKeys = pk === undefined ? [] : typeof pk === 'string' ? [pk] : pk;
-    if (!Array.isArray(publicKeys) || !publicKeys.every((p) => typeof p === 'string' && p !== '')) throw bad('auth.token.public_key must be a file or a list of files');
+    if (!Array.isArray(publicKeys) || !publicKeys.every((p) => typeof p === 'string' && p !== ''))
+      throw bad('auth.token.public_key must be a file or a list of files');
     const token: TokenConfig = {
       service,
       issuer: str(t, 'issuer', 'auth.token') ?? 'berth-registry',
@@ -164,7 +170,12 @@ export function parseAuthConfig(doc: Table, file: string): AuthConfig | undefine
 export function matchPattern(pattern: string, name: string): boolean {
   const re = pattern
     .split('**')
-    .map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*'))
+    .map((part) =>
+      part
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
     .join('.*');
   return new RegExp(`^${re}$`).test(name);
 }

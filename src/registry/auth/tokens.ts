@@ -163,7 +163,10 @@ export function parseScopes(params: string[]): AccessEntry[] {
     const first = scope.indexOf(':');
     const last = scope.lastIndexOf(':');
     if (first <= 0 || last === first) continue;
-    const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
+    const actions = scope
+      .slice(last + 1)
+      .split(',')
+      .filter((a) => a !== '');
     out.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions });
   }
   return out;

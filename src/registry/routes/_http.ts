@@ -35,7 +35,10 @@ export interface RegistryLimits {
 
 export const DEFAULT_LIMITS: RegistryLimits = { manifestBytes: 4 * 1024 * 1024, maxPage: 10_000 };
 
-export type Handler = (c: RegistryContext, r: { storage: RegistryStorage; limits: RegistryLimits; target: RegistryTarget & { name: string } }) => Promise<Response>;
+export type Handler = (
+  c: RegistryContext,
+  r: { storage: RegistryStorage; limits: RegistryLimits; target: RegistryTarget & { name: string } },
+) => Promise<Response>;
 
 /** The request body as a node stream: the socket itself under @hono/node-server, else the web stream. */
 export function requestBody(c: RegistryContext): Readable {

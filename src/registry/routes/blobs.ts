@@ -60,7 +60,9 @@ export const getBlob: Handler = async (c, { storage, target }) => {
   const { size } = content;
   if (range && range.end >= size) {
     await content.close();
-    throw new RegistryError('RANGE_INVALID', `range bytes=${range.start}-${range.end} is outside the blob (${size} bytes)`, { headers: { 'Content-Range': `bytes */${size}` } });
+    throw new RegistryError('RANGE_INVALID', `range bytes=${range.start}-${range.end} is outside the blob (${size} bytes)`, {
+      headers: { 'Content-Range': `bytes */${size}` },
+    });
   }
   const status = range ? 206 : 200;
   const bodyHeaders = range

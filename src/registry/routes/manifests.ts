@@ -36,7 +36,9 @@ export const getManifest: Handler = async (c, { storage, target }) => {
   const name = target.name;
   const digest = await resolve(storage, name, target.ref!);
   const head = c.req.method === 'HEAD';
-  const found = head ? await storage.manifests.stat(name, digest).then((m) => m && { manifest: m, bytes: undefined }) : await storage.manifests.get(name, digest);
+  const found = head
+    ? await storage.manifests.stat(name, digest).then((m) => m && { manifest: m, bytes: undefined })
+    : await storage.manifests.get(name, digest);
   if (!found) throw unknownManifest(name, target.ref!);
   const m = found.manifest;
   // Every Accept header of c.req.raw, joined: clients may send several.
@@ -67,13 +69,18 @@ async function checkReferences(storage: RegistryStorage, name: string, parsed: R
       if (d.urls && d.urls.length > 0 && isNondistributable(d.mediaType)) continue; // fetched from its urls, not from here
       const info = await storage.links.stat(name, d.digest);
       if (!info) missing.push(d.digest);
-      else if (info.size !== d.size) throw new RegistryError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes, the blob has ${info.size}`, { detail: { digest: d.digest } });
+      else if (info.size !== d.size)
+        throw new RegistryError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes, the blob has ${info.size}`, {
+          detail: { digest: d.digest },
+        });
     }
   } else {
     for (const d of parsed.index.manifests) if (!(await storage.manifests.stat(name, d.digest))) missing.push(d.digest);
   }
   if (missing.length === 0) return;
-  const errors = [...new Set(missing)].map((digest) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { detail: { digest } }));
+  const errors = [...new Set(missing)].map(
+    (digest) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { detail: { digest } }),
+  );
   throw new RegistryError(errors[0]!.code, errors[0]!.message, { detail: errors[0]!.detail, more: errors.slice(1) });
 }
 
@@ -104,7 +111,10 @@ export const putManifest: Handler = async (c, { storage, limits, target }) => {
     const subject = doc.subject.digest;
     // The descriptor needs the digest, which put verifies or computes the same way.
     const probe = { digest: ref.kind === 'digest' ? ref.digest : digestOf(bytes), mediaType: parsed.mediaType, size: bytes.length };
-    stored = await storage.manifests.put(name, bytes, parsed.mediaType, { ...digestOpt, referrer: { subject, descriptor: referrerDescriptor(probe, artifactType, doc.annotations) } });
+    stored = await storage.manifests.put(name, bytes, parsed.mediaType, {
+      ...digestOpt,
+      referrer: { subject, descriptor: referrerDescriptor(probe, artifactType, doc.annotations) },
+    });
   } else {
     stored = await storage.manifests.put(name, bytes, parsed.mediaType, digestOpt);
   }

@@ -14,7 +14,11 @@ const REPO = 'send/blob';
 
 async function push(url: string, data: Buffer): Promise<string> {
   const digest = digestOf(data);
-  const res = await fetch(`${url}/v2/${REPO}/blobs/uploads/?digest=${digest}`, { method: 'POST', body: new Uint8Array(data), headers: { 'Content-Type': 'application/octet-stream' } });
+  const res = await fetch(`${url}/v2/${REPO}/blobs/uploads/?digest=${digest}`, {
+    method: 'POST',
+    body: new Uint8Array(data),
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   assert.equal(res.status, 201, await res.text());
   return digest;
 }

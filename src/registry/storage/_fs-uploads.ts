@@ -130,12 +130,19 @@ export class FsUploads implements UploadStore {
     for (const id of await readdir(this.paths.uploads()).catch(() => [] as string[])) {
       if (!ID_RE.test(id)) continue;
       const dir = this.paths.upload(id);
-      const info = await readFile(join(dir, 'info.json'), 'utf8').then((t) => JSON.parse(t) as { repository?: unknown }).catch(() => undefined);
+      const info = await readFile(join(dir, 'info.json'), 'utf8')
+        .then((t) => JSON.parse(t) as { repository?: unknown })
+        .catch(() => undefined);
       const data = await stat(join(dir, 'data')).catch(() => undefined);
       const modified = data?.mtimeMs ?? (await stat(dir).catch(() => undefined))?.mtimeMs;
       if (modified === undefined) continue;
       // A session being appended to right now counts as fresh, whatever its file says.
-      out.push({ id, repository: typeof info?.repository === 'string' ? info.repository : '', size: data?.size ?? 0, modified: this.busy.has(id) ? Date.now() : modified });
+      out.push({
+        id,
+        repository: typeof info?.repository === 'string' ? info.repository : '',
+        size: data?.size ?? 0,
+        modified: this.busy.has(id) ? Date.now() : modified,
+      });
     }
     return out;
   }

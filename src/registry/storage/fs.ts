@@ -28,7 +28,9 @@ class FsBlobContent implements BlobContent {
 
   stream(range?: ByteRange): Readable {
     if (range && (range.start < 0 || range.end < range.start || range.end >= this.size)) {
-      throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${this.digest} (${this.size} bytes)`, { detail: { size: this.size } });
+      throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${this.digest} (${this.size} bytes)`, {
+        detail: { size: this.size },
+      });
     }
     // 1 MiB reads: Node's default 64 KiB makes a 200 MB blob 3,200 trips through a consumer instead of 200.
     return this.fh.createReadStream({ highWaterMark: BLOB_READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
@@ -118,7 +120,8 @@ class FsLinks implements LinkStore {
     const path = this.paths.link(repository, digest);
     await mkdir(join(path, '..'), { recursive: true });
     await (await open(path, 'a')).close(); // an empty file: it either exists or not
-    if (!(await touchBlob(this.paths.blob(digest)))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
+    if (!(await touchBlob(this.paths.blob(digest))))
+      throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
     return info;
   }
 
@@ -193,7 +196,8 @@ export class FsStorage implements RegistryStorage {
       }
       if (entries.some((e) => e.isDirectory() && (e.name === '_layers' || e.name === '_manifests'))) found.push(prefix);
       for (const e of entries) {
-        if (e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')) await walk(join(dir, e.name), prefix === '' ? e.name : `${prefix}/${e.name}`);
+        if (e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.'))
+          await walk(join(dir, e.name), prefix === '' ? e.name : `${prefix}/${e.name}`);
       }
     };
     await walk(this.paths.repositories(), '');

@@ -40,6 +40,9 @@ run('OCI conformance (OCI_VERSION=1.1+dev)', devConfig('conformance/repo1', 'con
 
 describe('OCI conformance skips', () => {
   it('berth is skipped only where expected', () => {
-    assert.deepEqual(skipped.filter((s) => !EXPECTED_SKIPS.some((re) => re.test(s))), []);
+    assert.deepEqual(
+      skipped.filter((s) => !EXPECTED_SKIPS.some((re) => re.test(s))),
+      [],
+    );
   });
 });

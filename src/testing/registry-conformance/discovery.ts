@@ -4,9 +4,32 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaType } from '../../oci/mediatypes.js';
 import {
-  ANNOTATION_KEY, annotationValues, ARTIFACT_TYPE_A, assert2xx, assertStatus, configs, DUMMY_DIGEST, emptyJSON, layer, manifests, NAME,
-  pushBlob, putManifest, refBlobA, refBlobB, refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact,
-  refsManifestBConfigArtifact, refsManifestBLayerArtifact, refsManifestCLayerArtifact, send, tagsOf, TEST_TAG, type Reply, type WorkflowOptions,
+  ANNOTATION_KEY,
+  annotationValues,
+  ARTIFACT_TYPE_A,
+  assert2xx,
+  assertStatus,
+  configs,
+  DUMMY_DIGEST,
+  emptyJSON,
+  layer,
+  manifests,
+  NAME,
+  pushBlob,
+  putManifest,
+  refBlobA,
+  refBlobB,
+  refsIndexArtifact,
+  refsManifestAConfigArtifact,
+  refsManifestALayerArtifact,
+  refsManifestBConfigArtifact,
+  refsManifestBLayerArtifact,
+  refsManifestCLayerArtifact,
+  send,
+  tagsOf,
+  TEST_TAG,
+  type Reply,
+  type WorkflowOptions,
 } from './setup.js';
 
 interface Index {
@@ -93,7 +116,10 @@ export function discoveryWorkflow(opts: WorkflowOptions): void {
         // The Go suite checks the first page again here; the second page is what `last` is about.
         const second = tagsOf(r);
         assert.ok(second.length <= numResults);
-        assert.ok(second.every((t) => t > first[numResults - 1]!), `${second.join(', ')} after ${first[numResults - 1]}`);
+        assert.ok(
+          second.every((t) => t > first[numResults - 1]!),
+          `${second.join(', ')} after ${first[numResults - 1]}`,
+        );
       });
     });
 
@@ -127,8 +153,14 @@ export function discoveryWorkflow(opts: WorkflowOptions): void {
       const deleteAll = (): void => {
         it('Delete created manifest & associated tags', async () => {
           for (const ref of [
-            refsIndexArtifact.digest, manifests[2]!.digest, manifests[4]!.digest, refsManifestAConfigArtifact.digest,
-            refsManifestALayerArtifact.digest, TEST_TAG, refsManifestBConfigArtifact.digest, refsManifestBLayerArtifact.digest,
+            refsIndexArtifact.digest,
+            manifests[2]!.digest,
+            manifests[4]!.digest,
+            refsManifestAConfigArtifact.digest,
+            refsManifestALayerArtifact.digest,
+            TEST_TAG,
+            refsManifestBConfigArtifact.digest,
+            refsManifestBLayerArtifact.digest,
             refsManifestCLayerArtifact.digest,
           ]) {
             assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref}`), ['2xx', 405, 404]);
@@ -144,7 +176,14 @@ export function discoveryWorkflow(opts: WorkflowOptions): void {
       });
       if (!opts.deleteManifestBeforeBlobs) deleteAll();
       it('References teardown', async () => {
-        const referrers = [refsIndexArtifact, refsManifestAConfigArtifact, refsManifestALayerArtifact, manifests[4]!, refsManifestBConfigArtifact, refsManifestBLayerArtifact];
+        const referrers = [
+          refsIndexArtifact,
+          refsManifestAConfigArtifact,
+          refsManifestALayerArtifact,
+          manifests[4]!,
+          refsManifestBConfigArtifact,
+          refsManifestBLayerArtifact,
+        ];
         const deleteManifests = async (): Promise<void> => {
           for (const ref of referrers) assertStatus(await send('DELETE', `/v2/${NAME}/manifests/${ref.digest}`), ['2xx', 405, 404]);
         };

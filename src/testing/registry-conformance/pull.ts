@@ -3,8 +3,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaType } from '../../oci/mediatypes.js';
 import {
-  assert2xx, assertErrorBody, assertStatus, configs, DUMMY_DIGEST, INVALID_MANIFEST, layer, manifests, NAME, NONEXISTENT_MANIFEST,
-  pushBlob, putManifest, send, TEST_TAG, type WorkflowOptions,
+  assert2xx,
+  assertErrorBody,
+  assertStatus,
+  configs,
+  DUMMY_DIGEST,
+  INVALID_MANIFEST,
+  layer,
+  manifests,
+  NAME,
+  NONEXISTENT_MANIFEST,
+  pushBlob,
+  putManifest,
+  send,
+  TEST_TAG,
+  type WorkflowOptions,
 } from './setup.js';
 
 const accept = { Accept: MediaType.OciManifest };

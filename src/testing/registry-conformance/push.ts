@@ -4,8 +4,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MediaType } from '../../oci/mediatypes.js';
 import {
-  assertStatus, blobA, blobB, blobBChunk1, blobBChunk1Range, blobBChunk2, blobBChunk2Range, configs, CROSSMOUNT_NAME, DUMMY_DIGEST,
-  EMPTY_LAYER_TAG, emptyLayerManifest, layer, manifests, NAME, NONEXISTENT_MANIFEST, putManifest, relativeLocation, send, type Reply, type WorkflowOptions,
+  assertStatus,
+  blobA,
+  blobB,
+  blobBChunk1,
+  blobBChunk1Range,
+  blobBChunk2,
+  blobBChunk2Range,
+  configs,
+  CROSSMOUNT_NAME,
+  DUMMY_DIGEST,
+  EMPTY_LAYER_TAG,
+  emptyLayerManifest,
+  layer,
+  manifests,
+  NAME,
+  NONEXISTENT_MANIFEST,
+  putManifest,
+  relativeLocation,
+  send,
+  type Reply,
+  type WorkflowOptions,
 } from './setup.js';
 
 const octets = { 'Content-Type': 'application/octet-stream' };

@@ -21,9 +21,21 @@ export const ARTIFACT_TYPE_B = 'application/vnd.nba.strawberry.jam.croissant';
 export const ARTIFACT_TYPE_INDEX = 'application/vnd.food.stand';
 
 export const ERROR_CODES = [
-  'BLOB_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN', 'DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'MANIFEST_INVALID',
-  'MANIFEST_UNKNOWN', 'MANIFEST_UNVERIFIED', 'NAME_INVALID', 'NAME_UNKNOWN', 'SIZE_INVALID', 'TAG_INVALID', 'UNAUTHORIZED',
-  'DENIED', 'UNSUPPORTED',
+  'BLOB_UNKNOWN',
+  'BLOB_UPLOAD_INVALID',
+  'BLOB_UPLOAD_UNKNOWN',
+  'DIGEST_INVALID',
+  'MANIFEST_BLOB_UNKNOWN',
+  'MANIFEST_INVALID',
+  'MANIFEST_UNKNOWN',
+  'MANIFEST_UNVERIFIED',
+  'NAME_INVALID',
+  'NAME_UNKNOWN',
+  'SIZE_INVALID',
+  'TAG_INVALID',
+  'UNAUTHORIZED',
+  'DENIED',
+  'UNSUPPORTED',
 ];
 
 export interface TestBlob {
@@ -111,11 +123,25 @@ export const refsManifestBConfigArtifact = referrer(
 );
 /** Artifact type in artifactType, the config the empty JSON. */
 export const refsManifestALayerArtifact = referrer(
-  { schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: ARTIFACT_TYPE_A, config: emptyJSONDescriptor, layers: [descriptor(ARTIFACT_TYPE_A, refBlobA)], subject: subject4 },
+  {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    artifactType: ARTIFACT_TYPE_A,
+    config: emptyJSONDescriptor,
+    layers: [descriptor(ARTIFACT_TYPE_A, refBlobA)],
+    subject: subject4,
+  },
   'test layer a',
 );
 export const refsManifestBLayerArtifact = referrer(
-  { schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: ARTIFACT_TYPE_B, config: emptyJSONDescriptor, layers: [descriptor(ARTIFACT_TYPE_B, refBlobB)], subject: subject4 },
+  {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    artifactType: ARTIFACT_TYPE_B,
+    config: emptyJSONDescriptor,
+    layers: [descriptor(ARTIFACT_TYPE_B, refBlobB)],
+    subject: subject4,
+  },
   'test layer b',
 );
 /** As B, about manifests[3], which is not in the registry when this is pushed. */

@@ -303,7 +303,14 @@ export interface PutResult {
  * PUT of a manifest by `ref`: 201 with a Location serving the same bytes, media type and length;
  * OCI-Subject when it has a subject and referrers are tested; 400 when its digest is wrong.
  */
-export async function manifestPut(repo: string, ref: string, digest: string, td: DataSet, referrers: boolean, opts: Opts & { query?: [string, string][] } = {}): Promise<Reply> {
+export async function manifestPut(
+  repo: string,
+  ref: string,
+  digest: string,
+  td: DataSet,
+  referrers: boolean,
+  opts: Opts & { query?: [string, string][] } = {},
+): Promise<Reply> {
   const body = td.manifests.get(digest);
   assert.ok(body, `no test manifest ${digest}`);
   const mediaType = mediaTypeOf(body);
@@ -349,8 +356,10 @@ async function manifestExists(method: 'GET' | 'HEAD', repo: string, ref: string,
   }
 }
 
-export const manifestGetExists = (repo: string, ref: string, digest: string, td: DataSet, opts: Opts = {}): Promise<void> => manifestExists('GET', repo, ref, digest, td, opts);
-export const manifestHeadExists = (repo: string, ref: string, digest: string, td: DataSet, opts: Opts = {}): Promise<void> => manifestExists('HEAD', repo, ref, digest, td, opts);
+export const manifestGetExists = (repo: string, ref: string, digest: string, td: DataSet, opts: Opts = {}): Promise<void> =>
+  manifestExists('GET', repo, ref, digest, td, opts);
+export const manifestHeadExists = (repo: string, ref: string, digest: string, td: DataSet, opts: Opts = {}): Promise<void> =>
+  manifestExists('HEAD', repo, ref, digest, td, opts);
 
 export function manifestGet(repo: string, ref: string): Promise<Reply> {
   return send('GET', `/v2/${repo}/manifests/${ref}`, { headers: acceptManifests });

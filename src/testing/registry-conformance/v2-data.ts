@@ -123,7 +123,10 @@ function genLayer(td: DataSet, n: number, opts: GenOptions): { digest: string; d
 }
 
 function genConfig(td: DataSet, platform: Platform, diffIds: string[], opts: GenOptions): string {
-  const config = withExtraField({ author: 'OCI Conformance Test', architecture: platform.architecture, os: platform.os, rootfs: { type: 'layers', diff_ids: diffIds } }, opts.extraField);
+  const config = withExtraField(
+    { author: 'OCI Conformance Test', architecture: platform.architecture, os: platform.os, rootfs: { type: 'layers', diff_ids: diffIds } },
+    opts.extraField,
+  );
   const body = Buffer.from(JSON.stringify(config));
   const digest = digestOf(body, opts.algo ?? 'sha256');
   td.blobs.set(digest, body);
@@ -138,7 +141,14 @@ function annotationsOf(opts: GenOptions): Record<string, string> | undefined {
   return { ...opts.annotations, [`org.example.${randomText()}`]: randomText() };
 }
 
-function addManifest(td: DataSet, doc: Record<string, unknown>, mediaType: string, artifactType: string | undefined, annotations: Record<string, string> | undefined, opts: GenOptions): string {
+function addManifest(
+  td: DataSet,
+  doc: Record<string, unknown>,
+  mediaType: string,
+  artifactType: string | undefined,
+  annotations: Record<string, string> | undefined,
+  opts: GenOptions,
+): string {
   const body = Buffer.from(JSON.stringify(withExtraField(doc, opts.extraField)));
   const digest = digestOf(body, opts.algo ?? 'sha256');
   td.manifests.set(digest, body);
@@ -148,7 +158,13 @@ function addManifest(td: DataSet, doc: Record<string, unknown>, mediaType: strin
   td.desc.set(digest, d);
   if (opts.subject) {
     const list = td.referrers.get(opts.subject.digest) ?? [];
-    list.push({ mediaType, digest, size: body.length, ...(artifactType !== undefined ? { artifactType } : {}), ...(annotations !== undefined ? { annotations } : {}) });
+    list.push({
+      mediaType,
+      digest,
+      size: body.length,
+      ...(artifactType !== undefined ? { artifactType } : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
+    });
     td.referrers.set(opts.subject.digest, list);
   }
   if (opts.tag) td.tags.set(opts.tag, digest);
@@ -190,7 +206,12 @@ export function genManifestFull(td: DataSet, opts: GenOptions = {}): string {
     opts.configMediaType === undefined || opts.configMediaType === MediaType.OciConfig
       ? genConfig(td, opts.platform ?? amd64, diffIds, opts)
       : td.addBlob(opts.configBytes ?? Buffer.alloc(0), { ...opts, descriptorMediaType: opts.configMediaType });
-  return genManifest(td, td.desc.get(config)!, layers.map((l) => td.desc.get(l)!), opts);
+  return genManifest(
+    td,
+    td.desc.get(config)!,
+    layers.map((l) => td.desc.get(l)!),
+    opts,
+  );
 }
 
 export function genIndex(td: DataSet, platforms: (Platform | undefined)[], children: string[], opts: GenOptions = {}): string {

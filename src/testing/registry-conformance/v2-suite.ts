@@ -7,9 +7,31 @@ import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { digestOf, type Algorithm } from '../../oci/digest.js';
 import {
-  blobDelete, blobGetExists, blobHeadExists, blobMount, blobPatchChunked, blobPatchStream, blobPostCancel, blobPostOnly, blobPostPut,
-  CHUNK_MIN, expectBody, expectHeader, expectStatus, manifestDelete, manifestGet, manifestGetExists, manifestHead, manifestHeadExists,
-  manifestPut, NotRun, ping, referrersList, tagList, Unsupported, type Opts,
+  blobDelete,
+  blobGetExists,
+  blobHeadExists,
+  blobMount,
+  blobPatchChunked,
+  blobPatchStream,
+  blobPostCancel,
+  blobPostOnly,
+  blobPostPut,
+  CHUNK_MIN,
+  expectBody,
+  expectHeader,
+  expectStatus,
+  manifestDelete,
+  manifestGet,
+  manifestGetExists,
+  manifestHead,
+  manifestHeadExists,
+  manifestPut,
+  NotRun,
+  ping,
+  referrersList,
+  tagList,
+  Unsupported,
+  type Opts,
 } from './v2-api.js';
 import { DataSet, generateDataSets, genManifestFull, type DataConfig, type Desc } from './v2-data.js';
 import { send } from './setup.js';
@@ -35,8 +57,20 @@ export function defaultConfig(repo1: string, repo2: string): SuiteConfig {
     tags: { atomic: true, delete: true, list: true },
     referrer: true,
     data: {
-      index: true, indexList: true, sparse: false, artifact: true, subject: true, subjectMissing: true, artifactList: true, subjectList: true,
-      dataField: true, nondistributable: true, customFields: true, noLayers: true, emptyBlob: true, sha512: true,
+      index: true,
+      indexList: true,
+      sparse: false,
+      artifact: true,
+      subject: true,
+      subjectMissing: true,
+      artifactList: true,
+      subjectList: true,
+      dataField: true,
+      nondistributable: true,
+      customFields: true,
+      noLayers: true,
+      emptyBlob: true,
+      sha512: true,
     },
   };
 }
@@ -120,10 +154,14 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
 
   async function pushTo(r: string, api: BlobApi, digest: string, td: DataSet, opts: Opts): Promise<void> {
     switch (api) {
-      case 'post+put': return blobPostPut(r, digest, td, opts);
-      case 'post only': return blobPostOnly(r, digest, td, opts);
-      case 'stream': return blobPatchStream(r, digest, td, opts);
-      case 'chunked': return blobPatchChunked(r, digest, td, opts);
+      case 'post+put':
+        return blobPostPut(r, digest, td, opts);
+      case 'post only':
+        return blobPostOnly(r, digest, td, opts);
+      case 'stream':
+        return blobPatchStream(r, digest, td, opts);
+      case 'chunked':
+        return blobPatchChunked(r, digest, td, opts);
     }
   }
 
@@ -163,53 +201,77 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       const uploads: [string, () => Promise<string>, boolean][] = [
         ['post only', async () => (await blobPostOnly(repo, digests.get('post only')!, td, blobOpts), digests.get('post only')!), true],
         ['post+put', async () => (await blobPostPut(repo, digests.get('post+put')!, td, blobOpts), digests.get('post+put')!), true],
-        ['chunked single', async () => {
-          const d = digests.get('chunked single')!;
-          await blobPatchChunked(repo, d, td, { ...blobOpts, onMinLength: (v) => (minChunk = Math.max(minChunk, Number(v) || 0)) });
-          return d;
-        }, true],
+        [
+          'chunked single',
+          async () => {
+            const d = digests.get('chunked single')!;
+            await blobPatchChunked(repo, d, td, { ...blobOpts, onMinLength: (v) => (minChunk = Math.max(minChunk, Number(v) || 0)) });
+            return d;
+          },
+          true,
+        ],
         ['stream', async () => (await blobPatchStream(repo, digests.get('stream')!, td, blobOpts), digests.get('stream')!), true],
-        ['mount', async () => {
-          const d = digests.get('mount')!;
-          await pushBlobAny(repo2, d, td);
-          await blobMount(repo, repo2, d, td, blobOpts);
-          return d;
-        }, true],
-        ['mount anonymous', async () => {
-          const d = digests.get('mount anonymous')!;
-          await pushBlobAny(repo2, d, td);
-          await blobMount(repo, '', d, td, blobOpts);
-          return d;
-        }, cfg.blobs.mountAnonymous],
-        ['mount missing', async () => {
-          // a mount from a repository that lacks the blob must not succeed
-          const d = digests.get('mount missing')!;
-          try {
+        [
+          'mount',
+          async () => {
+            const d = digests.get('mount')!;
+            await pushBlobAny(repo2, d, td);
             await blobMount(repo, repo2, d, td, blobOpts);
-          } catch (e) {
-            if (e instanceof Unsupported) return d;
-            throw e;
-          }
-          assert.fail('blob mount of missing blob incorrectly succeeded');
-        }, true],
+            return d;
+          },
+          true,
+        ],
+        [
+          'mount anonymous',
+          async () => {
+            const d = digests.get('mount anonymous')!;
+            await pushBlobAny(repo2, d, td);
+            await blobMount(repo, '', d, td, blobOpts);
+            return d;
+          },
+          cfg.blobs.mountAnonymous,
+        ],
+        [
+          'mount missing',
+          async () => {
+            // a mount from a repository that lacks the blob must not succeed
+            const d = digests.get('mount missing')!;
+            try {
+              await blobMount(repo, repo2, d, td, blobOpts);
+            } catch (e) {
+              if (e instanceof Unsupported) return d;
+              throw e;
+            }
+            assert.fail('blob mount of missing blob incorrectly succeeded');
+          },
+          true,
+        ],
         ['post cancel', async () => (await blobPostCancel(repo), digests.get('post cancel')!), cfg.blobs.uploadCancel],
         ...(['chunked multi', 'chunked multi and put chunk', 'chunked out-of-order', 'chunked out-of-order and put chunk'] as const).map(
-          (name): [string, () => Promise<string>, boolean] => [name, async () => {
-            // large enough for three chunks
-            const d = td.randomBlob(minChunk * 3 - 5, { algo }).digest;
-            digests.set(name, d);
-            await blobPatchChunked(repo, d, td, { ...blobOpts, putLastChunk: name.includes('put chunk'), outOfOrder: name.includes('out-of-order') });
-            return d;
-          }, true],
+          (name): [string, () => Promise<string>, boolean] => [
+            name,
+            async () => {
+              // large enough for three chunks
+              const d = td.randomBlob(minChunk * 3 - 5, { algo }).digest;
+              digests.set(name, d);
+              await blobPatchChunked(repo, d, td, { ...blobOpts, putLastChunk: name.includes('put chunk'), outOfOrder: name.includes('out-of-order') });
+              return d;
+            },
+            true,
+          ],
         ),
       ];
       for (const [name, upload, enabled] of uploads) {
         describe(name, () => {
           let ok = false;
-          check('upload', async () => {
-            await upload();
-            ok = true;
-          }, enabled);
+          check(
+            'upload',
+            async () => {
+              await upload();
+              ok = true;
+            },
+            enabled,
+          );
           if (name !== 'post cancel') {
             const notRun = (): never => {
               throw new NotRun('the upload did not succeed');
@@ -218,7 +280,8 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
             check('blob-get', async () => (ok ? blobGetExists(repo, digests.get(name)!, td, blobOpts) : notRun()));
           }
           check('blob-delete', () => deleteBlob(repo, digests.get(name)!), cfg.blobs.delete);
-          if (name === 'mount' || name === 'mount anonymous') check('blob-delete (source repository)', () => deleteBlob(repo2, digests.get(name)!), cfg.blobs.delete);
+          if (name === 'mount' || name === 'mount anonymous')
+            check('blob-delete (source repository)', () => deleteBlob(repo2, digests.get(name)!), cfg.blobs.delete);
         });
       }
 
@@ -242,7 +305,10 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
             assert.ok(cr === `bytes ${start}-${end}/${len}` || cr === `bytes ${start}-${end}/*`, `Content-Range ${JSON.stringify(cr)}`);
           });
         }
-        for (const [name, range] of [['range 500-0', 'bytes=500-0'], ['range 5000-10000', 'bytes=5000-10000']] as const) {
+        for (const [name, range] of [
+          ['range 500-0', 'bytes=500-0'],
+          ['range 5000-10000', 'bytes=5000-10000'],
+        ] as const) {
           check(name, async () => {
             const r = await rangeGet(repo, digest, range, bytes);
             expectStatus(r, 416);
@@ -297,7 +363,9 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
             }
             const r = await manifestPut(repo, digest, digest, td, cfg.referrer, { ...manOpts, badDigest: badDigest(digest), query });
             if (expectTags.length > 0) {
-              const got = (r.headers['oci-tag'] === undefined ? [] : ([] as string[]).concat(r.headers['oci-tag'])).flatMap((v) => v.split(',').map((s) => s.trim()));
+              const got = (r.headers['oci-tag'] === undefined ? [] : ([] as string[]).concat(r.headers['oci-tag'])).flatMap((v) =>
+                v.split(',').map((s) => s.trim()),
+              );
               const missing = expectTags.filter((t) => !got.includes(t));
               if (missing.length > 0) throw new Unsupported(`header missing OCI-Tag: ${missing.join(', ')}`);
               for (const t of expectTags) td.tagPushed.add(t);
@@ -313,19 +381,23 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
         }
       });
 
-      check('tag-list', async () => {
-        const tags = await tagList(repo);
-        const missing = [...td.tags.keys()].filter((t) => !tags.includes(t));
-        assert.deepEqual(missing, [], 'tags missing from the listing');
-        if (tags.length >= 2) {
-          const sorted = [...tags].sort();
-          const end = Math.floor(sorted.length / 2);
-          const last = sorted[end - 1]!;
-          const partial = await tagList(repo, last);
-          for (const t of sorted.slice(0, end)) assert.ok(!partial.includes(t), `tag ${t} returned when last set to ${last}`);
-          for (const t of sorted.slice(end)) assert.ok(partial.includes(t), `tag ${t} missing when last set to ${last}`);
-        }
-      }, cfg.tags.list);
+      check(
+        'tag-list',
+        async () => {
+          const tags = await tagList(repo);
+          const missing = [...td.tags.keys()].filter((t) => !tags.includes(t));
+          assert.deepEqual(missing, [], 'tags missing from the listing');
+          if (tags.length >= 2) {
+            const sorted = [...tags].sort();
+            const end = Math.floor(sorted.length / 2);
+            const last = sorted[end - 1]!;
+            const partial = await tagList(repo, last);
+            for (const t of sorted.slice(0, end)) assert.ok(!partial.includes(t), `tag ${t} returned when last set to ${last}`);
+            for (const t of sorted.slice(end)) assert.ok(partial.includes(t), `tag ${t} missing when last set to ${last}`);
+          }
+        },
+        cfg.tags.list,
+      );
 
       for (const [verb, byTag, byDigest, blob] of [
         ['head', manifestHeadExists, manifestHeadExists, blobHeadExists],
@@ -346,17 +418,25 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
 
       describe('delete', () => {
         for (const tag of td.tags.keys()) {
-          check(`tag-delete ${tag}`, async () => {
-            if (!td.tagPushed.has(tag)) throw new NotRun('the tag was not pushed');
-            await manifestDelete(repo, tag);
-            if (cfg.tags.atomic) expectStatus(await manifestHead(repo, tag), 404);
-          }, cfg.tags.delete);
+          check(
+            `tag-delete ${tag}`,
+            async () => {
+              if (!td.tagPushed.has(tag)) throw new NotRun('the tag was not pushed');
+              await manifestDelete(repo, tag);
+              if (cfg.tags.atomic) expectStatus(await manifestHead(repo, tag), 404);
+            },
+            cfg.tags.delete,
+          );
         }
         for (const digest of [...td.order].reverse()) {
-          check(`manifest-delete ${digest.slice(0, 19)}`, async () => {
-            await manifestDelete(repo, digest);
-            if (cfg.manifests.atomic) expectStatus(await manifestHead(repo, digest), 404);
-          }, cfg.manifests.delete);
+          check(
+            `manifest-delete ${digest.slice(0, 19)}`,
+            async () => {
+              await manifestDelete(repo, digest);
+              if (cfg.manifests.atomic) expectStatus(await manifestHead(repo, digest), 404);
+            },
+            cfg.manifests.delete,
+          );
         }
         for (const digest of td.blobs.keys()) check(`blob-delete ${digest.slice(0, 19)}`, () => deleteBlob(repo, digest), cfg.blobs.delete);
       });
@@ -367,7 +447,10 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
     const problems: string[] = [];
     let unsupported = '';
     const matches = (got: Desc, want: Desc): boolean =>
-      got.digest === want.digest && got.mediaType === want.mediaType && got.size === want.size && (got.artifactType ?? '') === (want.artifactType ?? '') &&
+      got.digest === want.digest &&
+      got.mediaType === want.mediaType &&
+      got.size === want.size &&
+      (got.artifactType ?? '') === (want.artifactType ?? '') &&
       Object.entries(want.annotations ?? {}).every(([k, v]) => got.annotations?.[k] === v);
     for (const [subject, goals] of td.referrers) {
       const { index } = await referrersList(repo, subject);
@@ -376,7 +459,10 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       }
       for (const at of new Set(goals.map((g) => g.artifactType ?? ''))) {
         const { index: filtered, reply } = await referrersList(repo, subject, at);
-        const applied = reply.header('oci-filters-applied').split(',').some((f) => f.trim() === 'artifactType');
+        const applied = reply
+          .header('oci-filters-applied')
+          .split(',')
+          .some((f) => f.trim() === 'artifactType');
         if (!applied) unsupported = 'registry does not set the expected OCI-Filters-Applied header for the artifactType';
         for (const goal of goals) {
           if ((!applied || (goal.artifactType ?? '') === at) && !filtered.manifests.some((m) => matches(m, goal))) {
@@ -415,10 +501,14 @@ export function conformanceSuite(title: string, cfg: SuiteConfig): void {
       check('manifest-get', async () => expectStatus(await manifestGet(repo, 'sha256:baddigeststring'), 404, 400));
       describe('delete', () => {
         for (const digest of [...td.order].reverse()) {
-          check('manifest-delete', async () => {
-            await manifestDelete(repo, digest);
-            if (cfg.manifests.atomic) expectStatus(await manifestHead(repo, digest), 404);
-          }, cfg.manifests.delete);
+          check(
+            'manifest-delete',
+            async () => {
+              await manifestDelete(repo, digest);
+              if (cfg.manifests.atomic) expectStatus(await manifestHead(repo, digest), 404);
+            },
+            cfg.manifests.delete,
+          );
         }
         for (const digest of td.blobs.keys()) check(`blob-delete ${digest.slice(0, 19)}`, () => deleteBlob(repo, digest), cfg.blobs.delete);
       });

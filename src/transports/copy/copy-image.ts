@@ -105,19 +105,47 @@ interface ImagePlan {
  * The plan for one image, made before any layer moves: the config read (and checked), the layers' compression
  * decided for the destination, the manifest type chosen from the destination's list.
  */
-async function planImage(src: ImageSource, caps: DestinationCapabilities, manifestBlob: ManifestBlob, manifest: ImageManifest, opts: CopyImageOptions, destRef: string): Promise<ImagePlan> {
+async function planImage(
+  src: ImageSource,
+  caps: DestinationCapabilities,
+  manifestBlob: ManifestBlob,
+  manifest: ImageManifest,
+  opts: CopyImageOptions,
+  destRef: string,
+): Promise<ImagePlan> {
   const configInfo: BlobInfo = { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType, kind: 'config' };
-  const configBytes = await readVerified(await src.getBlob(configInfo), configInfo.digest, configInfo.size, MaxBytes.config, `${src.reference}: image config ${configInfo.digest}`);
+  const configBytes = await readVerified(
+    await src.getBlob(configInfo),
+    configInfo.digest,
+    configInfo.size,
+    MaxBytes.config,
+    `${src.reference}: image config ${configInfo.digest}`,
+  );
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== manifest.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `${src.reference}: the manifest lists ${manifest.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
+    throw new BerthError(
+      'MANIFEST_INVALID',
+      `${src.reference}: the manifest lists ${manifest.layers.length} layers but the config has ${diffIDs.length} diff IDs`,
+    );
   }
   const layers: Layer[] = manifest.layers.map((d, i) => {
     const info: BlobInfo = { digest: d.digest, size: d.size, mediaType: d.mediaType, kind: 'layer', diffID: diffIDs[i]!, layerIndex: i };
     const blob = async () => verified(await src.getBlob(info), d.digest, d.size, `${src.reference}: blob ${d.digest}`);
-    return { digest: d.digest, size: d.size, mediaType: d.mediaType, diffID: diffIDs[i]!, blobVerified: true, blob, tar: async () => autoDecompress(await blob()) };
+    return {
+      digest: d.digest,
+      size: d.size,
+      mediaType: d.mediaType,
+      diffID: diffIDs[i]!,
+      blobVerified: true,
+      blob,
+      tar: async () => autoDecompress(await blob()),
+    };
   });
-  const source: Image = { manifest: manifestBlob, config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType }, layers };
+  const source: Image = {
+    manifest: manifestBlob,
+    config: { bytes: configBytes, digest: manifest.config.digest, mediaType: manifest.config.mediaType },
+    layers,
+  };
 
   let image = source;
   if (opts.compression) {
@@ -134,12 +162,18 @@ async function planImage(src: ImageSource, caps: DestinationCapabilities, manife
     image = await recompressImage(image, { compression: 'gzip', onlyUncompressed: true, tmpDir: await opts.tmpDir(), ...opts.recompress });
   }
   if (opts.preserveDigests && image.manifest.digest !== source.manifest.digest) {
-    throw new BerthError('USAGE', `--preserve-digests: recompressing the layers changes the manifest (${image.manifest.digest}, not ${source.manifest.digest})`);
+    throw new BerthError(
+      'USAGE',
+      `--preserve-digests: recompressing the layers changes the manifest (${image.manifest.digest}, not ${source.manifest.digest})`,
+    );
   }
   const format = manifestFormatFor(image, caps, opts.format, image !== source);
   if (format) {
     if (opts.preserveDigests) {
-      throw new BerthError('USAGE', `--preserve-digests: ${destRef} stores ${format === 'oci' ? 'OCI' : 'Docker schema 2'} manifests only, and the source's is ${image.manifest.mediaType} (its digest would change)`);
+      throw new BerthError(
+        'USAGE',
+        `--preserve-digests: ${destRef} stores ${format === 'oci' ? 'OCI' : 'Docker schema 2'} manifests only, and the source's is ${image.manifest.mediaType} (its digest would change)`,
+      );
     }
     image = imageAs(image, format);
   }
@@ -163,7 +197,14 @@ function manifestFormatFor(image: Image, caps: DestinationCapabilities, asked: M
 /** What a layer is at the destination: its blob as described, or (for a destination of uncompressed layers) its tar. */
 function layerInfo(layer: Layer, index: number, uncompressed: boolean): BlobInfo {
   if (!uncompressed) return { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, kind: 'layer', diffID: layer.diffID, layerIndex: index };
-  return { digest: layer.diffID, size: layer.uncompressedSize ?? -1, mediaType: MediaType.DockerLayerUncompressed, kind: 'layer', diffID: layer.diffID, layerIndex: index };
+  return {
+    digest: layer.diffID,
+    size: layer.uncompressedSize ?? -1,
+    mediaType: MediaType.DockerLayerUncompressed,
+    kind: 'layer',
+    diffID: layer.diffID,
+    layerIndex: index,
+  };
 }
 
 async function openLayer(layer: Layer, info: BlobInfo, uncompressed: boolean): Promise<Readable> {
@@ -220,7 +261,13 @@ async function moveBlobs(dest: ImageDestination, plan: ImagePlan, opts: CopyImag
 }
 
 /** Puts a blob; a temporary failure (a 5xx, a broken connection) is tried once more from a fresh stream. */
-async function putRetrying(dest: ImageDestination, info: BlobInfo, open: () => Promise<Readable>, progress: ProgressSink | undefined, shownAs = info.digest): Promise<void> {
+async function putRetrying(
+  dest: ImageDestination,
+  info: BlobInfo,
+  open: () => Promise<Readable>,
+  progress: ProgressSink | undefined,
+  shownAs = info.digest,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const read = reading(await open(), shownAs, progress);
     try {
@@ -277,7 +324,8 @@ function isTemporary(e: unknown): boolean {
  */
 async function copyIndex(src: ImageSource, dest: ImageDestination, top: ManifestBlob, index: ImageIndex, opts: CopyImageOptions): Promise<CopyResult> {
   const caps = dest.capabilities;
-  if (caps.indexTypes.length === 0) throw new BerthError('USAGE', `--multi-arch ${opts.multiArch}: ${dest.reference} cannot hold an image index; copy one platform (without --all)`);
+  if (caps.indexTypes.length === 0)
+    throw new BerthError('USAGE', `--multi-arch ${opts.multiArch}: ${dest.reference} cannot hold an image index; copy one platform (without --all)`);
   const sources: Image[] = [];
   const plans = new Map<Image, ImagePlan>();
   if (opts.multiArch === 'all') {
@@ -291,10 +339,17 @@ async function copyIndex(src: ImageSource, dest: ImageDestination, top: Manifest
       plans.set(placeholder, plan);
     }
   }
-  const indexFormat: ManifestFormat | undefined = caps.indexTypes.includes(top.mediaType) ? undefined : caps.indexTypes[0] === MediaType.DockerManifestList ? 'docker' : 'oci';
+  const indexFormat: ManifestFormat | undefined = caps.indexTypes.includes(top.mediaType)
+    ? undefined
+    : caps.indexTypes[0] === MediaType.DockerManifestList
+      ? 'docker'
+      : 'oci';
   const bundle: ImageIndexBundle = await mapChildren({ index: top, children: sources }, async (c) => plans.get(c)!.image, indexFormat);
   if (opts.preserveDigests && bundle.index.digest !== top.digest) {
-    throw new BerthError('USAGE', `--preserve-digests: the index would be rewritten for ${dest.reference} (${bundle.index.digest}, not ${top.digest}): its children or format change`);
+    throw new BerthError(
+      'USAGE',
+      `--preserve-digests: the index would be rewritten for ${dest.reference} (${bundle.index.digest}, not ${top.digest}): its children or format change`,
+    );
   }
   for (const source of sources) {
     const plan = plans.get(source)!;

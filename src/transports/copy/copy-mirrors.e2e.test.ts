@@ -16,11 +16,16 @@ it('berth copy reads a docker:// source through the mirror registries.conf names
     // mirror.invalid does not resolve: only its mirror, the fault registry, can answer.
     await writeFile(conf, `[[registry]]\nlocation = "mirror.invalid"\n[[registry.mirror]]\nlocation = "${reg.host}"\ninsecure = true\n`);
     const out = join(tmp.path, 'layout');
-    const r = await berth(join(tmp.path, 'root'), ['copy', '-q', 'docker://mirror.invalid/team/app:1', `oci:${out}:app`], { env: { CONTAINERS_REGISTRIES_CONF: conf } });
+    const r = await berth(join(tmp.path, 'root'), ['copy', '-q', 'docker://mirror.invalid/team/app:1', `oci:${out}:app`], {
+      env: { CONTAINERS_REGISTRIES_CONF: conf },
+    });
     assert.equal(r.code, 0, r.stderr);
     const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as ImageIndex;
     assert.equal(index.manifests[0]?.digest, image.manifestDigest);
-    assert.ok(reg.log.some((l) => l.path === `/v2/team/app/manifests/1`), 'the mirror was asked');
+    assert.ok(
+      reg.log.some((l) => l.path === `/v2/team/app/manifests/1`),
+      'the mirror was asked',
+    );
   } finally {
     await reg.stop();
     tmp.cleanup();

@@ -17,11 +17,18 @@ import { imageSource } from './image-source.js';
 import { openDestination, openSource } from './open.js';
 import type { TransportRef } from './reference.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 const EMPTY_CONF = parseRegistriesConf('/dev/null', '');
 
 /** A transport whose references are made from a name in a temp directory, opened through open.ts as `berth copy` does. */
-function fileTransport(refOf: (dir: string, name: string) => TransportRef, visible: (dir: string, name: string) => Promise<boolean>): () => Promise<TransportUnderTest> {
+function fileTransport(
+  refOf: (dir: string, name: string) => TransportRef,
+  visible: (dir: string, name: string) => Promise<boolean>,
+): () => Promise<TransportUnderTest> {
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-copy-t-'));
     const store = await Store.open({ root: join(dir, 'store') });
@@ -91,7 +98,10 @@ copyCases('berth:', async () => {
       const images = await store.images();
       const used = new Set(images.flatMap((i) => [i.id, i.manifestDigest, ...i.layerBlobs, ...(i.indexDigest ? [i.indexDigest] : [])]));
       const blobs = await store.allBlobs();
-      assert.deepEqual(blobs.filter((b) => !used.has(b)), []);
+      assert.deepEqual(
+        blobs.filter((b) => !used.has(b)),
+        [],
+      );
     },
     dispose: async () => {
       await store.close();
@@ -110,7 +120,8 @@ copyCases('docker://', async () => {
   const ref = (name: string): TransportRef => ({ transport: 'docker', ref: parseNormalizedNamed(`${reg.host}/case/${name}:1`) });
   return {
     destination: (name) => openDestination(new Proxy({}, {}) as Store, ref(name), { registry: { registriesConf: EMPTY_CONF } }),
-    source: (name, o = {}) => openSource(new Proxy({}, {}) as Store, ref(name), { registry: { registriesConf: EMPTY_CONF }, ...(o.all ? { allPlatforms: true } : {}) }),
+    source: (name, o = {}) =>
+      openSource(new Proxy({}, {}) as Store, ref(name), { registry: { registriesConf: EMPTY_CONF }, ...(o.all ? { allPlatforms: true } : {}) }),
     visible: async (name) => reg.tags.has(`case/${name}:1`),
     nothingOpen: async () => {
       // Every client was closed: the registry sees its connections go.
@@ -126,15 +137,26 @@ it('a docker:// source is read through the mirror registries.conf names, as pull
   try {
     const image = await caseImage({ texts: ['mirrored'] });
     const conf = parseRegistriesConf('/dev/null', '');
-    const up = await openDestination(new Proxy({}, {}) as Store, { transport: 'docker', ref: parseNormalizedNamed(`${reg.host}/mirror/app:1`) }, { registry: { registriesConf: conf } });
+    const up = await openDestination(
+      new Proxy({}, {}) as Store,
+      { transport: 'docker', ref: parseNormalizedNamed(`${reg.host}/mirror/app:1`) },
+      { registry: { registriesConf: conf } },
+    );
     try {
       await copyImage(imageSource('memory:', image), up, { tmpDir: async () => tmpdir() });
     } finally {
       await up.close();
     }
     // registry.invalid does not resolve: only its mirror can answer.
-    const mirrored = parseRegistriesConf('/dev/null', `[[registry]]\nlocation = "registry.invalid/mirror"\n[[registry.mirror]]\nlocation = "${reg.host}/mirror"\ninsecure = true\n`);
-    const src = await openSource(new Proxy({}, {}) as Store, { transport: 'docker', ref: parseNormalizedNamed('registry.invalid/mirror/app:1') }, { registry: { registriesConf: mirrored } });
+    const mirrored = parseRegistriesConf(
+      '/dev/null',
+      `[[registry]]\nlocation = "registry.invalid/mirror"\n[[registry.mirror]]\nlocation = "${reg.host}/mirror"\ninsecure = true\n`,
+    );
+    const src = await openSource(
+      new Proxy({}, {}) as Store,
+      { transport: 'docker', ref: parseNormalizedNamed('registry.invalid/mirror/app:1') },
+      { registry: { registriesConf: mirrored } },
+    );
     const sink = memoryDestination();
     try {
       assert.equal((await copyImage(src, sink, { tmpDir: async () => tmpdir() })).digest, image.manifest.digest);

@@ -41,7 +41,9 @@ export async function caseImage(opts: { format?: 'oci' | 'docker'; texts?: strin
   const docker = opts.format === 'docker';
   const raws = await Promise.all((opts.texts ?? ['one', 'two']).map((t, i) => tarOf({ [`f${i}.txt`]: `${t}\n` })));
   const blobs = raws.map((r) => gzipSync(r));
-  const config = Buffer.from(JSON.stringify({ architecture: opts.architecture ?? 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: raws.map((r) => digestOf(r)) } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: opts.architecture ?? 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: raws.map((r) => digestOf(r)) } }),
+  );
   const layerType = docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip;
   const configType = docker ? MediaType.DockerConfig : MediaType.OciConfig;
   const manifestType = docker ? MediaType.DockerManifest : MediaType.OciManifest;
@@ -61,7 +63,11 @@ export async function caseImage(opts: { format?: 'oci' | 'docker'; texts?: strin
     blob: async () => Readable.from([b]),
     tar: async () => Readable.from([raws[i]!]),
   }));
-  return { manifest: { bytes, mediaType: manifestType, digest: digestOf(bytes) }, config: { bytes: config, digest: digestOf(config), mediaType: configType }, layers };
+  return {
+    manifest: { bytes, mediaType: manifestType, digest: digestOf(bytes) },
+    config: { bytes: config, digest: digestOf(config), mediaType: configType },
+    layers,
+  };
 }
 
 /** An OCI index of two platforms' images. */
@@ -71,14 +77,24 @@ export async function caseIndex(): Promise<ImageIndexBundle> {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MediaType.OciIndex,
-      manifests: children.map((c) => ({ mediaType: c.manifest.mediaType, digest: c.manifest.digest, size: c.manifest.bytes.length, platform: { os: 'linux', architecture: parseImageConfig(c.config.bytes).architecture } })),
+      manifests: children.map((c) => ({
+        mediaType: c.manifest.mediaType,
+        digest: c.manifest.digest,
+        size: c.manifest.bytes.length,
+        platform: { os: 'linux', architecture: parseImageConfig(c.config.bytes).architecture },
+      })),
     }),
   );
   return { index: { bytes, mediaType: MediaType.OciIndex, digest: digestOf(bytes) }, children };
 }
 
 /** A destination in memory that keeps what it is given (every blob verified by the copy on its way). */
-export function memoryDestination(): ImageDestination & { blobs: Map<string, Buffer>; manifests: Map<string, ManifestBlob>; top: ManifestBlob | undefined; closed: number } {
+export function memoryDestination(): ImageDestination & {
+  blobs: Map<string, Buffer>;
+  manifests: Map<string, ManifestBlob>;
+  top: ManifestBlob | undefined;
+  closed: number;
+} {
   const capabilities: DestinationCapabilities = {
     manifestTypes: 'any',
     indexTypes: [MediaType.OciIndex, MediaType.DockerManifestList],
@@ -195,7 +211,10 @@ export function copyCases(transport: string, factory: () => Promise<TransportUnd
     it('a corrupt blob is refused and nothing half-written is visible', async () => {
       const tt = await open();
       const image = corrupted(await caseImage({ texts: ['good', 'bad'] }), 1);
-      await assert.rejects(copyAndClose(imageSource('memory:', image), await tt.destination('corrupt')), (e) => isBerthError(e, 'DIGEST_MISMATCH') || assert.fail(String(e)));
+      await assert.rejects(
+        copyAndClose(imageSource('memory:', image), await tt.destination('corrupt')),
+        (e) => isBerthError(e, 'DIGEST_MISMATCH') || assert.fail(String(e)),
+      );
       assert.equal(await tt.visible('corrupt'), false);
     });
 

@@ -30,7 +30,9 @@ export function imageSource(
     blobs.set(image.config.digest, async () => Readable.from([config]));
     for (const layer of image.layers) blobs.set(layer.digest, () => layer.blob());
     // A source that can open a layer more cheaply than the image's own reader (unverified: the copy verifies).
-    if (opts.openLayer) for (const layer of image.layers) blobs.set(layer.digest, () => opts.openLayer!({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, kind: 'layer' }));
+    if (opts.openLayer)
+      for (const layer of image.layers)
+        blobs.set(layer.digest, () => opts.openLayer!({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, kind: 'layer' }));
   }
   let closed = false;
   return {

@@ -64,7 +64,11 @@ export async function ociDirDestination(dir: string, name?: string): Promise<Ima
     reference: `oci:${dir}${name ? `:${name}` : ''}`,
     capabilities: CAPABILITIES,
     // A layout's blobs are named by digest: one there is the one asked for.
-    tryReuseBlob: (blob) => access(join(dir, blobPath(blob.digest))).then(() => true, () => false),
+    tryReuseBlob: (blob) =>
+      access(join(dir, blobPath(blob.digest))).then(
+        () => true,
+        () => false,
+      ),
     putBlob: (stream, blob) => writeBlob(blob.digest, stream),
     async putManifest(m, o = {}) {
       await writeBlob(m.digest, m.bytes);

@@ -81,7 +81,9 @@ async function openRegistrySource(ref: ImageReference, opts: OpenSourceOptions):
     );
     let read: Image | ImageIndexBundle;
     try {
-      read = opts.allPlatforms ? await readRegistryIndex(at, { client }) : await readRegistryImage(at, { client, ...(opts.platform ? { platform: opts.platform } : {}) });
+      read = opts.allPlatforms
+        ? await readRegistryIndex(at, { client })
+        : await readRegistryImage(at, { client, ...(opts.platform ? { platform: opts.platform } : {}) });
     } catch (e) {
       client.close();
       errors.push({ ref: formatReference(at), error: e });
@@ -92,7 +94,9 @@ async function openRegistrySource(ref: ImageReference, opts: OpenSourceOptions):
   if (errors.length === 1) throw errors[0]!.error;
   const lines = errors.map(({ ref: r, error }) => `docker://${r}: ${(error as Error).message}`);
   const first = errors[0]?.error;
-  throw new BerthError(isBerthError(first) ? first.code : 'IO', `${errors.length} errors occurred while reading ${formatReference(ref)}: ${lines.join('; ')}`, { cause: first });
+  throw new BerthError(isBerthError(first) ? first.code : 'IO', `${errors.length} errors occurred while reading ${formatReference(ref)}: ${lines.join('; ')}`, {
+    cause: first,
+  });
 }
 
 /**
@@ -118,7 +122,11 @@ export async function openSource(store: Store, ref: TransportRef, opts: OpenSour
       const files = ref.transport === 'oci' ? new DirectoryFiles(ref.path) : await openTarArchive(ref.path, () => store.tmp.path('copy'));
       if (opts.allPlatforms) return imageSource(where, await readOciLayoutIndex(files, ref.name ? { only: ref.name } : {}));
       // The layout reader already keeps only the image whose ref.name is the one asked for.
-      const picked = pick(await readOciLayout(files, { ...(ref.name ? { only: ref.name } : {}), ...platform }), undefined, ref.name ? `${ref.path}:${ref.name}` : ref.path);
+      const picked = pick(
+        await readOciLayout(files, { ...(ref.name ? { only: ref.name } : {}), ...platform }),
+        undefined,
+        ref.name ? `${ref.path}:${ref.name}` : ref.path,
+      );
       return imageSource(where, picked.image, { names: picked.names });
     }
     case 'dir':

@@ -41,7 +41,7 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
   const added: Added = { blobs: [], layers: [] };
   let config: { bytes: Buffer; digest: string; mediaType: string } | undefined;
   let chain: string[] = [];
-  let layerDigests: string[] = [];
+  const layerDigests: string[] = [];
   let manifest: ManifestBlob | undefined;
   let index: ManifestBlob | undefined;
   let record: ImageRecord | undefined;
@@ -90,7 +90,14 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
       layerDigests[info.layerIndex!] = info.digest;
       if (!(await store.blobs.has(info.digest))) return false;
       // The blob is here: the layer is unpacked from it if it is not (no byte comes from the source).
-      await putLayer(store, asLayer(info, async () => store.blobs.open(info.digest)), chainID, parent, added, opts.onProgress);
+      await putLayer(
+        store,
+        asLayer(info, async () => store.blobs.open(info.digest)),
+        chainID,
+        parent,
+        added,
+        opts.onProgress,
+      );
       return true;
     },
     async putBlob(stream, info) {
@@ -103,7 +110,14 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
       }
       const { chainID, parent } = chainOf(info);
       layerDigests[info.layerIndex!] = info.digest;
-      await putLayer(store, asLayer(info, async () => stream), chainID, parent, added, opts.onProgress);
+      await putLayer(
+        store,
+        asLayer(info, async () => stream),
+        chainID,
+        parent,
+        added,
+        opts.onProgress,
+      );
     },
     async putManifest(m, o = {}) {
       if (o.instance !== undefined) throw new BerthError('USAGE', `${reference}: the store holds one image, not an index`);
@@ -145,7 +159,12 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
  * copy found present before the record is written, the copy is made again (at most three times), as
  * writeStoreImage does.
  */
-export async function copyIntoStore(store: Store, source: ImageSource, names: readonly string[], opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string> }): Promise<ImageRecord> {
+export async function copyIntoStore(
+  store: Store,
+  source: ImageSource,
+  names: readonly string[],
+  opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string> },
+): Promise<ImageRecord> {
   for (let attempt = 1; ; attempt++) {
     const dest = storeDestination(store, names, opts.onProgress ? { onProgress: opts.onProgress } : {});
     try {

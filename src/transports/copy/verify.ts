@@ -1,6 +1,6 @@
 /** Verified streaming: the copy's own check of every blob it moves, whatever the source promises. */
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parseDigest } from '../../oci/digest.js';
 import { BerthError } from '../../util/errors.js';
 import { tooLargeError } from '../../util/read-limits.js';

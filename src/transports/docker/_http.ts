@@ -117,7 +117,6 @@ export function makeAgents(tls: TlsSettings, idleTimeoutMs = DEFAULT_IDLE_TIMEOU
   };
 }
 
-
 const MAX_REDIRECTS = 5;
 
 /** Sends one request; GET and HEAD follow redirects (dropping Authorization when the host changes). */
@@ -145,10 +144,14 @@ function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: HttpReq
     if (Buffer.isBuffer(req.body)) headers['Content-Length'] = String(req.body.length);
     else if (req.body === undefined && ['POST', 'PUT', 'PATCH'].includes(req.method)) headers['Content-Length'] = '0';
     const options = { method: req.method, headers, agent: secure ? agents.https : agents.http };
-    const r = (secure ? https : nodeHttp).request(req.url, options, (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }));
+    const r = (secure ? https : nodeHttp).request(req.url, options, (res) =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url }),
+    );
     // A network failure becomes one line naming the request; a body stream's own BerthError passes through.
     r.on('timeout', () => r.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })));
-    r.on('error', (e) => reject(e instanceof BerthError ? e : new BerthError('IO', networkErrorMessage(e, req.method, req.url), { cause: e, temporary: isRetriableError(e) })));
+    r.on('error', (e) =>
+      reject(e instanceof BerthError ? e : new BerthError('IO', networkErrorMessage(e, req.method, req.url), { cause: e, temporary: isRetriableError(e) })),
+    );
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
     else {
@@ -231,7 +234,8 @@ export async function registryError(res: HttpResponse, what: string): Promise<Be
     const first = doc.errors?.[0];
     code = first?.code ?? '';
     if (first) detail = first.message ? first.message : (first.code ?? '').toLowerCase().replace(/_/g, ' ');
-    if (first?.code === 'UNAUTHORIZED' || first?.code === 'DENIED') detail = `${first.code === 'DENIED' ? 'denied' : 'unauthorized'}: ${first.message ?? 'access denied'}`;
+    if (first?.code === 'UNAUTHORIZED' || first?.code === 'DENIED')
+      detail = `${first.code === 'DENIED' ? 'denied' : 'unauthorized'}: ${first.message ?? 'access denied'}`;
   } catch {
     res.body.destroy();
   }

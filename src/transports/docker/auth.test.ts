@@ -8,9 +8,10 @@ import { RegistryClient } from './client.js';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads a Bearer challenge with quoted parameters', () => {
-    assert.deepEqual(parseWWWAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"'), [
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:samalba/my-app:pull,push' } },
-    ]);
+    assert.deepEqual(
+      parseWWWAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:samalba/my-app:pull,push"'),
+      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:samalba/my-app:pull,push' } }],
+    );
   });
 
   it('reads several challenges, spaces, unquoted values and escapes', () => {

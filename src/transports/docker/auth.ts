@@ -74,7 +74,12 @@ export function repositoryScope(repository: string, actions: string[]): string {
 }
 
 /** Sends a token request and gives back status and body: the client supplies its HTTP and TLS. */
-export type TokenFetcher = (req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: Buffer }) => Promise<{ status: number; body: Buffer }>;
+export type TokenFetcher = (req: {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer;
+}) => Promise<{ status: number; body: Buffer }>;
 
 interface CachedToken {
   token: string;
@@ -152,7 +157,12 @@ export class Authenticator {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'berth' });
       if (c.params['service']) form.set('service', c.params['service']);
       if (scopes.length > 0) form.set('scope', scopes.join(' '));
-      res = await this.fetchToken({ method: 'POST', url, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) });
+      res = await this.fetchToken({
+        method: 'POST',
+        url,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from(form.toString()),
+      });
     } else {
       if (c.params['service']) url.searchParams.set('service', c.params['service']);
       for (const s of scopes) url.searchParams.append('scope', s);
@@ -162,9 +172,15 @@ export class Authenticator {
     }
     if (res.status === 401 || res.status === 403) {
       const why = creds && (creds.username !== '' || creds.identityToken !== '') ? 'invalid username/password' : 'authentication required';
-      throw new BerthError('UNAUTHORIZED', `${this.registry}: unable to retrieve auth token: ${why}: unauthorized (status ${res.status} from ${url.origin}${url.pathname})`);
+      throw new BerthError(
+        'UNAUTHORIZED',
+        `${this.registry}: unable to retrieve auth token: ${why}: unauthorized (status ${res.status} from ${url.origin}${url.pathname})`,
+      );
     }
-    if (res.status !== 200) throw new BerthError('UNAUTHORIZED', `${this.registry}: token request to ${url.origin}${url.pathname} failed with status ${res.status}`, { temporary: res.status >= 500 });
+    if (res.status !== 200)
+      throw new BerthError('UNAUTHORIZED', `${this.registry}: token request to ${url.origin}${url.pathname} failed with status ${res.status}`, {
+        temporary: res.status >= 500,
+      });
     let doc: { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
     try {
       doc = JSON.parse(res.body.toString('utf8')) as typeof doc;

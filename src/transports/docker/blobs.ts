@@ -35,7 +35,14 @@ export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
  * reached with a `Range` request (a registry that ignores Range is an error, not a restart). Breaks
  * count against the retry policy's attempts only while under 1 MiB arrives between them.
  */
-export async function openBlob(client: RegistryClient, repository: string, digest: string, size?: number, retry: RetryPolicy = DEFAULT_RETRY, opts: { verify?: boolean } = {}): Promise<Readable> {
+export async function openBlob(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  size?: number,
+  retry: RetryPolicy = DEFAULT_RETRY,
+  opts: { verify?: boolean } = {},
+): Promise<Readable> {
   // `verify: false`: the reader checks the digest itself (transports/copy's copyImage does), so it is hashed once.
   const verify = opts.verify ?? true;
   const what = `reading blob ${digest} in ${client.registry}/${repository}`;
@@ -65,13 +72,17 @@ export async function openBlob(client: RegistryClient, repository: string, diges
         // As containers/image's body reader: a connection that keeps breaking but keeps making progress is resumed again.
         if (offset - lastBreak >= RESUME_PROGRESS) failures = 0;
         lastBreak = offset;
-        if (!isRetriableError(e) || ++failures >= retry.attempts) throw e instanceof BerthError ? e : new BerthError('IO', `${what}: ${(e as Error).message}`, { cause: e });
+        if (!isRetriableError(e) || ++failures >= retry.attempts)
+          throw e instanceof BerthError ? e : new BerthError('IO', `${what}: ${(e as Error).message}`, { cause: e });
         res.body.destroy();
         await sleep(backoff(retry, failures));
         res = await client.request('GET', path, { scopes, headers: { Range: `bytes=${offset}-` }, retry: true });
         if (res.status !== 206) {
           res.body.destroy();
-          throw new BerthError('IO', `${what}: the connection broke at byte ${offset} and the registry cannot resume (status ${res.status} to a Range request)`);
+          throw new BerthError(
+            'IO',
+            `${what}: the connection broke at byte ${offset} and the registry cannot resume (status ${res.status} to a Range request)`,
+          );
         }
         // A 206 from elsewhere than asked (a proxy's idea of the range) would splice wrong bytes in.
         const from = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
@@ -149,12 +160,25 @@ export interface UploadOptions {
  * the whole body (small blobs) or PATCH chunks (each streamed with its Content-Range) and a closing
  * PUT. The registry checks the digest.
  */
-export async function uploadBlob(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, opts: UploadOptions = {}): Promise<void> {
+export async function uploadBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: { digest: string; size: number },
+  source: Readable,
+  opts: UploadOptions = {},
+): Promise<void> {
   const what = `writing blob ${desc.digest} to ${client.registry}/${repository}`;
   return saying(what, () => upload(client, repository, desc, source, what, opts));
 }
 
-async function upload(client: RegistryClient, repository: string, desc: { digest: string; size: number }, source: Readable, what: string, opts: UploadOptions): Promise<void> {
+async function upload(
+  client: RegistryClient,
+  repository: string,
+  desc: { digest: string; size: number },
+  source: Readable,
+  what: string,
+  opts: UploadOptions,
+): Promise<void> {
   const scopes = [client.scope(repository, true)];
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const start = await client.request('POST', `/v2/${repository}/blobs/uploads/`, { scopes });
@@ -164,7 +188,11 @@ async function upload(client: RegistryClient, repository: string, desc: { digest
   const octets = { 'Content-Type': 'application/octet-stream' };
 
   if (desc.size <= chunkSize) {
-    const res = await client.request('PUT', withDigest(location, desc.digest), { scopes, headers: { ...octets, 'Content-Length': String(desc.size) }, stream: () => source });
+    const res = await client.request('PUT', withDigest(location, desc.digest), {
+      scopes,
+      headers: { ...octets, 'Content-Length': String(desc.size) },
+      stream: () => source,
+    });
     if (res.status !== 201) throw await registryError(res, what);
     res.body.resume();
     return;

@@ -204,9 +204,11 @@ describe('uploads', () => {
     });
     after(srv.close);
     const client = await RegistryClient.open(srv.host, { ...fast, push: true });
-    const source = Readable.from((function* () {
-      for (let i = 0; i < blob.length; i += 7000) yield blob.subarray(i, i + 7000);
-    })());
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < blob.length; i += 7000) yield blob.subarray(i, i + 7000);
+      })(),
+    );
     await uploadBlob(client, 'repo', { digest, size: blob.length }, source, { chunkSize: 30_000 });
     assert.deepEqual(ranges, ['0-29999 30000', '30000-59999 30000', '60000-89999 30000', '90000-99999 10000']);
     assert.ok(srv.hits.at(-1)!.startsWith('PUT /v2/repo/blobs/uploads/s1?part=4&digest='));

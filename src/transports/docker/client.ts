@@ -14,7 +14,19 @@ import type { ManifestBlob } from '../../image/image.js';
 import { MaxBytes, tooLargeError } from '../../util/read-limits.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { Authenticator, repositoryScope } from './auth.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_RETRY, makeAgents, nextLink, readBody, registryError, send, withRetry, type HttpResponse, type RetryPolicy, type TlsSettings } from './_http.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_RETRY,
+  makeAgents,
+  nextLink,
+  readBody,
+  registryError,
+  send,
+  withRetry,
+  type HttpResponse,
+  type RetryPolicy,
+  type TlsSettings,
+} from './_http.js';
 
 export interface RegistryOptions {
   /** --tls-verify: false skips certificate checks and allows HTTP; undefined follows registries.conf. */
@@ -88,7 +100,11 @@ export async function loadCertDir(dir: string): Promise<Pick<TlsSettings, 'ca' |
 
 function defaultCertDirs(registry: string, env: Record<string, string | undefined>): string[] {
   const home = env['HOME'] || homedir();
-  return [join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'containers', 'certs.d', registry), join('/etc/containers/certs.d', registry), join('/etc/docker/certs.d', registry)];
+  return [
+    join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'containers', 'certs.d', registry),
+    join('/etc/containers/certs.d', registry),
+    join('/etc/docker/certs.d', registry),
+  ];
 }
 
 /** One registry, as seen by one command: its endpoint, TLS, credentials and tokens. */
@@ -133,7 +149,9 @@ export class RegistryClient {
       agents,
       opts.tlsVerify === false || confInsecure || isLoopback(registry),
       new Authenticator(registry, creds, async (req) => {
-        const res = await withRetry(retry, () => send(agents, req.body ? { ...req, body: req.body } : { method: req.method, url: req.url, headers: req.headers }));
+        const res = await withRetry(retry, () =>
+          send(agents, req.body ? { ...req, body: req.body } : { method: req.method, url: req.url, headers: req.headers }),
+        );
         return { status: res.status, body: await readBody(res, 1024 * 1024) };
       }),
       retry,
@@ -171,7 +189,8 @@ export class RegistryClient {
         const res = await withRetry(this.retryPolicy, () => send(this.agents, { method: 'GET', url }));
         res.body.resume();
         if (res.status === 401) this.auth.setChallenge(res.headers['www-authenticate']);
-        else if (res.status !== 200) throw new BerthError('IO', `pinging container registry ${this.registry}: ${url.href} answered ${res.status}: not a distribution registry`);
+        else if (res.status !== 200)
+          throw new BerthError('IO', `pinging container registry ${this.registry}: ${url.href} answered ${res.status}: not a distribution registry`);
         this.base = new URL(`${scheme}://${host}`);
         return;
       } catch (e) {
@@ -230,7 +249,11 @@ export class RegistryClient {
   /** A manifest or index by tag or digest, exact bytes; a digest reference is verified. */
   async getManifest(repository: string, reference: string): Promise<ManifestBlob> {
     const what = `reading manifest ${reference} in ${this.registry}/${repository}`;
-    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, { scopes: [this.scope(repository)], headers: { Accept: MANIFEST_ACCEPT }, retry: true });
+    const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, {
+      scopes: [this.scope(repository)],
+      headers: { Accept: MANIFEST_ACCEPT },
+      retry: true,
+    });
     if (res.status !== 200) throw await registryError(res, what);
     const declared = Number(res.headers['content-length'] ?? 0);
     if (declared > MaxBytes.manifest) {
@@ -242,23 +265,33 @@ export class RegistryClient {
     let digest: string;
     if (isDigest(reference)) {
       digest = reference;
-      if (digestOf(bytes, parseDigest(reference).algorithm) !== reference) throw new BerthError('DIGEST_MISMATCH', `${what}: the manifest does not match its digest`);
+      if (digestOf(bytes, parseDigest(reference).algorithm) !== reference)
+        throw new BerthError('DIGEST_MISMATCH', `${what}: the manifest does not match its digest`);
     } else {
       digest = digestOf(bytes);
       const said = res.headers['docker-content-digest'];
-      if (typeof said === 'string' && said.startsWith('sha256:') && said !== digest) throw new BerthError('DIGEST_MISMATCH', `${what}: the manifest does not match the digest the registry gave (${said})`);
+      if (typeof said === 'string' && said.startsWith('sha256:') && said !== digest)
+        throw new BerthError('DIGEST_MISMATCH', `${what}: the manifest does not match the digest the registry gave (${said})`);
     }
     return { bytes, mediaType, digest };
   }
 
   /** HEAD of a manifest: its digest and type, or undefined when the registry does not have it. */
   async headManifest(repository: string, reference: string): Promise<{ digest?: string; mediaType: string; size: number } | undefined> {
-    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, { scopes: [this.scope(repository)], headers: { Accept: MANIFEST_ACCEPT }, retry: true });
+    const res = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, {
+      scopes: [this.scope(repository)],
+      headers: { Accept: MANIFEST_ACCEPT },
+      retry: true,
+    });
     res.body.resume();
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await registryError(res, `checking manifest ${reference} in ${this.registry}/${repository}`);
     const d = res.headers['docker-content-digest'];
-    return { ...(typeof d === 'string' ? { digest: d } : {}), mediaType: (res.headers['content-type'] ?? '').split(';')[0]!.trim(), size: Number(res.headers['content-length'] ?? 0) };
+    return {
+      ...(typeof d === 'string' ? { digest: d } : {}),
+      mediaType: (res.headers['content-type'] ?? '').split(';')[0]!.trim(),
+      size: Number(res.headers['content-length'] ?? 0),
+    };
   }
 
   /** PUT of a manifest under a tag or its digest; gives the digest of the bytes sent. */
@@ -269,7 +302,8 @@ export class RegistryClient {
       body: manifest.bytes,
       retry: true,
     });
-    if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await registryError(res, `writing manifest to ${this.registry}/${repository}:${reference}`);
+    if (res.status !== 201 && res.status !== 200 && res.status !== 202)
+      throw await registryError(res, `writing manifest to ${this.registry}/${repository}:${reference}`);
     res.body.resume();
     return digestOf(manifest.bytes);
   }
@@ -291,7 +325,7 @@ export class RegistryClient {
       const doc = JSON.parse((await readBody(res)).toString('utf8')) as { tags?: string[] | null };
       tags.push(...(doc.tags ?? []));
       const link = res.headers.link;
-      url = nextLink(Array.isArray(link) ? link.join(", ") : link, url);
+      url = nextLink(Array.isArray(link) ? link.join(', ') : link, url);
     }
     return tags;
   }

@@ -59,10 +59,7 @@ async function inspectWith(client: RegistryClient, ref: ImageReference, opts: Re
     if (parsed.kind !== 'manifest') throw new BerthError('MANIFEST_UNSUPPORTED', `${ref.domain}/${repo}: nested image indexes are not supported`);
   }
   const m = parsed.manifest;
-  const [config, tags] = await Promise.all([
-    readBlob(client, repo, m.config.digest, m.config.size),
-    opts.noTags ? Promise.resolve([]) : client.listTags(repo),
-  ]);
+  const [config, tags] = await Promise.all([readBlob(client, repo, m.config.digest, m.config.size), opts.noTags ? Promise.resolve([]) : client.listTags(repo)]);
   const c = parseImageConfig(config);
   return {
     topManifest: top.bytes,

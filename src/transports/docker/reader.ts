@@ -66,13 +66,25 @@ async function readChild(client: RegistryClient, ref: ImageReference, desc: Desc
   return imageOf(client, ref, { ...manifest, mediaType: parsed.mediaType }, parsed.manifest, localConfig);
 }
 
-async function imageOf(client: RegistryClient, ref: ImageReference, manifest: ManifestBlob, m: ImageManifest, localConfig?: ReadOptions['localConfig']): Promise<Image> {
+async function imageOf(
+  client: RegistryClient,
+  ref: ImageReference,
+  manifest: ManifestBlob,
+  m: ImageManifest,
+  localConfig?: ReadOptions['localConfig'],
+): Promise<Image> {
   const repo = ref.path;
   const local = await localConfig?.(m.config.digest).catch(() => undefined);
-  const configBytes = local !== undefined && digestOf(local, m.config.digest.startsWith('sha512:') ? 'sha512' : 'sha256') === m.config.digest ? local : await readBlob(client, repo, m.config.digest, m.config.size);
+  const configBytes =
+    local !== undefined && digestOf(local, m.config.digest.startsWith('sha512:') ? 'sha512' : 'sha256') === m.config.digest
+      ? local
+      : await readBlob(client, repo, m.config.digest, m.config.size);
   const diffIDs = parseImageConfig(configBytes).rootfs.diff_ids;
   if (diffIDs.length !== m.layers.length) {
-    throw new BerthError('MANIFEST_INVALID', `${formatReference(ref)}: the manifest lists ${m.layers.length} layers but the config has ${diffIDs.length} diff IDs`);
+    throw new BerthError(
+      'MANIFEST_INVALID',
+      `${formatReference(ref)}: the manifest lists ${m.layers.length} layers but the config has ${diffIDs.length} diff IDs`,
+    );
   }
   const layers: Layer[] = m.layers.map((d, i) => ({
     digest: d.digest,

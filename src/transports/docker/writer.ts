@@ -26,7 +26,6 @@ export interface WriteOptions extends RegistryOptions {
   client?: RegistryClient;
 }
 
-
 /** The image's manifest in `format` (the same bytes when it already is). Config bytes never change. */
 export function manifestAs(image: Image, format: PushFormat): ManifestBlob {
   const want = format === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
@@ -77,6 +76,10 @@ async function push(ref: ImageReference, read: Image | ImageIndexBundle, opts: W
  * format, since a conversion would change its digest and break the index) first, then the index's exact bytes at
  * the tag, so that the registry never holds an index naming a missing manifest.
  */
-export async function writeRegistryIndex(ref: ImageReference, bundle: ImageIndexBundle, opts: WriteOptions = {}): Promise<{ digest: string; mediaType: string }> {
+export async function writeRegistryIndex(
+  ref: ImageReference,
+  bundle: ImageIndexBundle,
+  opts: WriteOptions = {},
+): Promise<{ digest: string; mediaType: string }> {
   return push(ref, bundle, opts);
 }
