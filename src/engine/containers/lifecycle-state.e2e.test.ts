@@ -132,6 +132,44 @@ describe('container state: one file per container, one cleanup owner', { timeout
     await env.ok(['rm', 'stopped']);
   });
 
+  it("stop takes a detached container's cleanup over from its monitor, and does it itself", async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'takeover', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    assert.equal(JSON.parse(readFileSync(stateFile(id), 'utf8')).cleanupOwner, 'monitor');
+    const stop = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'stop', '-t', '0', 'takeover'], { stdio: 'ignore' });
+    const code = await new Promise((resolve) => stop.once('exit', resolve));
+    assert.equal(code, 0);
+    const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+    // The stop recorded itself as the owner before its signal, so conmon's exit command ended at once.
+    assert.equal(s.cleanupOwner, 'caller');
+    assert.match(s.ownerToken, new RegExp(`^${stop.pid}-`));
+    assert.equal(s.status, 'exited');
+    assert.equal(s.mounted, false);
+    await sleep(1000);
+    assert.equal(await events('takeover', 'cleanup'), 1);
+    await env.ok(['rm', 'takeover']);
+  });
+
+  it("a stop killed after it took the cleanup over: conmon's exit command, finding it gone, cleans up", async () => {
+    // busybox as PID 1 ignores SIGTERM: the stop waits out its timeout, and is killed meanwhile.
+    const id = (await env.ok(['run', '-d', '--name', 'stopkilled', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    const stop = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'stop', '-t', '30', 'stopkilled'], { stdio: 'ignore' });
+    const state = await waitFor('the stop to take the cleanup over', () => {
+      const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+      return s.status === 'stopping' && String(s.ownerToken).startsWith(`${stop.pid}-`) ? s : undefined;
+    });
+    stop.kill('SIGKILL');
+    await new Promise((resolve) => stop.once('exit', resolve));
+    // No berth command runs meanwhile (one that looks the container up would clean up too): the
+    // container's process is ended directly, and conmon's exit command alone must do the rest.
+    process.kill(state.pid, 'SIGKILL');
+    await waitFor('the exit command to clean up', () => {
+      const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
+      return s.status === 'exited' && s.mounted === false ? s : undefined;
+    });
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    await env.ok(['rm', 'stopkilled']);
+  });
+
   it('stop of a detached container whose monitor was killed: the owner is gone, stop cleans up itself', async () => {
     const id = (await env.ok(['run', '-d', '--name', 'nomon', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
     const conmon = Number((await env.ok(['container', 'inspect', '--format', '{{.State.ConmonPid}}', 'nomon'])).stdout.trim());

@@ -37,20 +37,23 @@ export type CleanupOwner = 'caller' | 'monitor';
  * What conmon runs when the container exits: berth's cleanup, behind a shell that ends at once when
  * the cleanup is someone else's to do, so that no Node process starts only to find the work done
  * (with `rm -af` of a hundred containers, a hundred of them at once):
- * - the container's caller owns the cleanup and is alive (its PID with its start time, as
- *   util/process.ts names a process): it cleans up; when it was killed, berth's cleanup runs;
+ * - the state file names an owner that is alive (`ownerToken`: its PID with its start time, as
+ *   util/process.ts names a process; a foreground run's caller, or a stop that took the cleanup
+ *   over): it cleans up; when it was killed, berth's cleanup runs;
  * - the state file says `removing`: an rm ended the process and removes the container whole.
  */
-function exitCommand(store: Store, id: string, owner: CleanupOwner): string[] {
+function exitCommand(store: Store, id: string): string[] {
   const cleanup = [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
-  const [pid, start] = owner === 'caller' ? processToken().split('-') : ['0', '0'];
+  // The state file is one line of JSON; the owner is read from it when the container exits, not
+  // fixed at start, so that a stop can take the cleanup over (see endProcess).
   const script = [
-    'alive() { [ "$1" != 0 ] && read -r l < "/proc/$1/stat" || return 1; s=$2; set -- ${l##*) }; [ "${20}" = "$s" ]; }',
-    'alive "$2" "$3" 2>/dev/null && exit 0',
-    'read -r l < "$1"; case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
-    'shift 3; exec "$@"',
+    'alive() { [ -n "$1" ] && read -r p < "/proc/$1/stat" || return 1; s=$2; set -- ${p##*) }; [ "${20}" = "$s" ]; }',
+    'read -r l < "$1"',
+    'case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
+    'case $l in *\'"ownerToken":"\'*) t=${l#*\'"ownerToken":"\'}; t=${t%%\'"\'*}; alive "${t%-*}" "${t#*-}" 2>/dev/null && exit 0 ;; esac',
+    'shift; exec "$@"',
   ].join('; ');
-  return ['/bin/sh', '-c', script, 'berth-exit', stateFilePath(store.containerDir(id)), pid!, start!, ...cleanup];
+  return ['/bin/sh', '-c', script, 'berth-exit', stateFilePath(store.containerDir(id)), ...cleanup];
 }
 
 const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
@@ -155,7 +158,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         socketDir: paths.socketDir,
         tty: c.config.tty,
         stdin: c.config.stdin,
-        exitCommand: exitCommand(store, c.id, owner),
+        exitCommand: exitCommand(store, c.id),
         keepOpen: reserved.fds,
       }).finally(() => reserved.close());
       trace('start: conmon reported the container created');
@@ -232,7 +235,16 @@ async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): P
  */
 async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: number; warn?: (message: string) => void; removing?: boolean }): Promise<void> {
   // `removing`: an rm removes it whole once it has ended, its cleanup included (conmon's call sees it and ends).
-  await setState(store, c, { stoppedByUser: true, status: opts.removing ? 'removing' : c.state.status === 'paused' ? 'paused' : 'stopping' });
+  // A stop takes the cleanup over from the monitor (or from a caller that is gone), recorded before
+  // the signal: conmon's exit command then sees a live owner and ends, so that no second Node
+  // process starts only for this stop to wait on it. Should the stop be killed, the owner is gone and
+  // the exit command, or the next command that finds the container, cleans up.
+  const takeOver = !opts.removing && (c.state.cleanupOwner !== 'caller' || ownerGone(c));
+  await setState(store, c, {
+    stoppedByUser: true,
+    status: opts.removing ? 'removing' : c.state.status === 'paused' ? 'paused' : 'stopping',
+    ...(takeOver ? { cleanupOwner: 'caller' as const, ownerToken: processToken() } : {}),
+  });
   const runtime = runtimeFor(store, c);
   const timeout = opts.timeout ?? c.config.stopTimeout;
   if (c.state.status === 'paused') {
@@ -320,7 +332,10 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
       const mine = owner === 'caller' && now.state.ownerToken === processToken();
       // conmon killed before the exit: it wrote no exit file and will run no exit command.
       const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !pidAlive(c.state.conmonPid);
-      if (mine || monitorGone || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
+      // Taken over by this stop (endProcess): the whole cleanup, --rm included; a restart policy
+      // does not apply to a container stopped by its user.
+      if (mine) return cleanupContainer(store, c.id);
+      if (monitorGone || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
       await new Promise<void>((resolve) => {
         // A slow check behind the watch, should it miss an event (the owner's death makes none).
         const timer = setTimeout(resolve, 250);
