@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../util/errors.js';
 
@@ -114,7 +115,7 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
 
 export class TarReader {
   private readonly it: AsyncIterator<Buffer | string>;
-  private readonly hash: ReturnType<typeof createHash> | undefined;
+  private readonly hash: Hash | undefined;
   private buf: Buffer = EMPTY;
   private remaining = 0;
   private eof = false;
@@ -124,7 +125,7 @@ export class TarReader {
   /** `hash: false` when the caller hashes the same bytes itself. */
   constructor(input: Readable, opts: { hash?: boolean } = {}) {
     this.it = input[Symbol.asyncIterator]();
-    this.hash = opts.hash === false ? undefined : createHash('sha256');
+    this.hash = opts.hash === false ? undefined : nodeCrypto().createHash('sha256');
   }
 
   /** The sha256 of everything read (undefined when not hashing); call after drain(). */

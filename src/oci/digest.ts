@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BerthError } from '../util/errors.js';
 
@@ -35,7 +36,7 @@ export function isDigest(s: string): boolean {
 }
 
 export function digestOf(data: string | Uint8Array, algorithm: Algorithm = 'sha256'): string {
-  return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
+  return `${algorithm}:${nodeCrypto().createHash(algorithm).update(data).digest('hex')}`;
 }
 
 /** A pass-through stream that hashes and counts what flows through it. */
@@ -48,7 +49,7 @@ export class DigestingStream extends Transform {
   constructor(algorithm: Algorithm = 'sha256') {
     super();
     this.algorithm = algorithm;
-    this.hash = createHash(algorithm);
+    this.hash = nodeCrypto().createHash(algorithm);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

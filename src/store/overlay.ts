@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import { execFile } from 'node:child_process';
 import { readlink, rename, symlink } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
@@ -27,7 +27,7 @@ export function overlayDirs(containerDir: string): OverlayDirs {
  * lowerdir entries can be relative.
  */
 async function shortLink(root: string, layerDiffDir: string): Promise<string> {
-  const name = createHash('sha256').update(layerDiffDir).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x');
+  const name = nodeCrypto().createHash('sha256').update(layerDiffDir).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x');
   const link = join(root, 'l', name);
   const target = relative(join(root, 'l'), layerDiffDir);
   const current = await readlink(link).catch(() => undefined);

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { nodeCrypto } from './crypto.js';
+
+const lib = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+describe('node:crypto loaded on first use', { timeout: 30_000 }, () => {
+  it('the modules every container command loads do not load node:crypto until it is used', () => {
+    const modules = [
+      './atomic.js',
+      './lock.js',
+      './user-file.js',
+      '../oci/digest.js',
+      '../store/container-state.js',
+      '../store/overlay.js',
+      '../store/store.js',
+    ];
+    const script = `for (const m of ${JSON.stringify(modules.map(lib))}) await import(m);
+      const before = process.moduleLoadList.some((m) => m === 'NativeModule crypto');
+      const { digestOf } = await import(${JSON.stringify(lib('../oci/digest.js'))});
+      digestOf(Buffer.from('x'));
+      console.log(JSON.stringify([before, process.moduleLoadList.some((m) => m === 'NativeModule crypto')]));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), [false, true]);
+  });
+
+  it('gives the one node:crypto module', async () => {
+    assert.equal(nodeCrypto(), await import('node:crypto').then((m) => m.default));
+  });
+});
