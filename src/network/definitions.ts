@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../util/crypto.js';
+import { randomBytes } from '../util/crypto.js';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -101,7 +101,7 @@ export class NetworkDefinitions {
       const all = await this.list();
       const used = [...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
       const subnet = used.some((u) => subnetsOverlap(u, DEFAULT_SUBNET)) ? freeIPv4Subnet(used) : DEFAULT_SUBNET;
-      const id = nodeCrypto().randomBytes(32).toString('hex');
+      const id = randomBytes(32).toString('hex');
       const network: Network = {
         name: DEFAULT_NETWORK,
         id,
@@ -173,7 +173,7 @@ export class NetworkDefinitions {
         const s = freeIPv6Subnet(used);
         subnets.push({ subnet: s, gateway: defaultGateway(s) });
       }
-      const id = nodeCrypto().randomBytes(32).toString('hex');
+      const id = randomBytes(32).toString('hex');
       const iface = driver === 'macvlan' ? (opts.options?.['parent'] ?? opts.interfaceName ?? '') : (opts.interfaceName ?? bridgeName(id));
       if (driver === 'bridge' && all.some((n) => n.driver === 'bridge' && n.network_interface === iface)) {
         throw new BerthError('USAGE', `bridge name ${iface} already in use`);

@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../util/crypto.js';
+import { randomBytes, randomInt } from '../util/crypto.js';
 import { BerthError } from '../util/errors.js';
 import { formatIp, parseSubnet, subnetsOverlap, tryParseSubnet, type Cidr } from './cidr.js';
 
@@ -20,7 +20,7 @@ const RANDOM_TRIES = 64;
  * stores taking the same next /24 for two bridges would break both; with 42,752 to choose from they
  * rarely meet), else the first free in order. `random` is for tests: a /24's index in the pool.
  */
-export function freeIPv4Subnet(used: string[], random: (n: number) => number = (n) => nodeCrypto().randomInt(n)): string {
+export function freeIPv4Subnet(used: string[], random: (n: number) => number = (n) => randomInt(n)): string {
   const taken = parsedFamily(used, 4);
   const size = Number(((POOL_END.first - POOL_START.first) >> 8n) + 1n);
   for (let i = 0; i < RANDOM_TRIES; i++) {
@@ -47,7 +47,7 @@ function firstFreeIPv4Subnet(taken: Cidr[]): string {
 const IPV6_TRIES = 10_000;
 
 /** A random fd00::/8 /64 that overlaps nothing in `used`. `random` is for tests. */
-export function freeIPv6Subnet(used: string[], random: (n: number) => Uint8Array = (n) => nodeCrypto().randomBytes(n)): string {
+export function freeIPv6Subnet(used: string[], random: (n: number) => Uint8Array = (n) => randomBytes(n)): string {
   const taken = parsedFamily(used, 6);
   for (let i = 0; i < IPV6_TRIES; i++) {
     let prefix = 0xfdn;

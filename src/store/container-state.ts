@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../util/crypto.js';
+import { randomBytes } from '../util/crypto.js';
 import { readFileSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,7 +46,7 @@ export function readStateFileSync(containerDir: string): ContainerState | undefi
 export async function writeStateFile(containerDir: string, state: ContainerState, durable = true): Promise<void> {
   const path = stateFilePath(containerDir);
   if (durable) return writeFileAtomic(path, JSON.stringify(state));
-  const tmp = `${path}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`;
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, JSON.stringify(state));
   await rename(tmp, path).catch(async (e: unknown) => {
     await rm(tmp, { force: true });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/crypto.js';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
@@ -106,7 +106,7 @@ async function firstBytes(s: Readable): Promise<Buffer> {
 }
 
 async function hashStream(s: Readable): Promise<string> {
-  const h = createHash('sha256');
+  const h = nodeCrypto().createHash('sha256');
   for await (const chunk of s) h.update(chunk as Buffer);
   return `sha256:${h.digest('hex')}`;
 }

@@ -1,6 +1,6 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { makeDirs } from './dirs.js';
-import { nodeCrypto } from './crypto.js';
+import { randomBytes } from './crypto.js';
 import { dirname, join, basename } from 'node:path';
 
 /** fsync a directory so that a rename inside it survives a power loss. */
@@ -18,7 +18,7 @@ export async function fsyncDir(dir: string): Promise<void> {
  * a temp file beside it, fsync, rename over, fsync the directory.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);

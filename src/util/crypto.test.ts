@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { nodeCrypto } from './crypto.js';
+import { nodeCrypto, randomBytes, randomInt } from './crypto.js';
 
 const lib = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -28,5 +28,19 @@ describe('node:crypto loaded on first use', { timeout: 30_000 }, () => {
 
   it('gives the one node:crypto module', async () => {
     assert.equal(nodeCrypto(), await import('node:crypto').then((m) => m.default));
+  });
+
+  it('draws random bytes and integers without it: the lengths asked, values that differ, integers in range', () => {
+    assert.equal(randomBytes(32).length, 32);
+    assert.equal(randomBytes(0).length, 0);
+    assert.notDeepEqual(randomBytes(16), randomBytes(16));
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const v = randomInt(7);
+      assert.ok(Number.isInteger(v) && v >= 0 && v < 7, String(v));
+      seen.add(v);
+    }
+    assert.equal(seen.size, 7, 'every value in range turns up in 2000 draws');
+    assert.equal(randomInt(1), 0);
   });
 });

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { nodeCrypto } from './crypto.js';
+import { randomBytes } from './crypto.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, errnoCode } from './errors.js';
 import { isTokenAlive, processToken } from './process.js';
@@ -49,7 +49,7 @@ export class DirLock {
   private async tryTake(): Promise<boolean> {
     // The owner is in the name too: a sweep by another process must know this candidate is live
     // before its owner file exists.
-    const candidate = `${this.path}.take-${processToken()}-${nodeCrypto().randomBytes(6).toString('hex')}`;
+    const candidate = `${this.path}.take-${processToken()}-${randomBytes(6).toString('hex')}`;
     await mkdir(candidate);
     await writeFile(`${candidate}/owner`, processToken());
     try {
@@ -67,7 +67,7 @@ export class DirLock {
   async release(): Promise<void> {
     if (this.held === 0) return;
     if (--this.held > 0) return;
-    const doomed = `${this.path}.released-${nodeCrypto().randomBytes(4).toString('hex')}`;
+    const doomed = `${this.path}.released-${randomBytes(4).toString('hex')}`;
     try {
       await rename(this.path, doomed);
     } catch (e) {
@@ -151,7 +151,7 @@ export class DirLock {
       throw e;
     }
     if (owner !== '' && isTokenAlive(owner)) return;
-    const doomed = `${this.path}.stale-${nodeCrypto().randomBytes(4).toString('hex')}`;
+    const doomed = `${this.path}.stale-${randomBytes(4).toString('hex')}`;
     try {
       await rename(this.path, doomed);
     } catch (e) {

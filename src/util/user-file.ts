@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { chmod, lstat, open, readlink, realpath, rename, rm } from 'node:fs/promises';
-import { nodeCrypto } from './crypto.js';
+import { randomBytes } from './crypto.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -39,7 +39,7 @@ async function targetOf(path: string): Promise<Target> {
 }
 
 function tempBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
 /**

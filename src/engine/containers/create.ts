@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../../util/crypto.js';
+import { randomBytes } from '../../util/crypto.js';
 import { hostname as osHostname } from 'node:os';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -303,7 +303,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
-  const id = nodeCrypto().randomBytes(32).toString('hex');
+  const id = randomBytes(32).toString('hex');
   const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
   if (hostUts && opts.hostname)
     throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');

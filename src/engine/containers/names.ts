@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../../util/crypto.js';
+import { randomInt } from '../../util/crypto.js';
 import { BerthError } from '../../util/errors.js';
 
 // Docker's and podman's grammar for container names.
@@ -78,8 +78,8 @@ const NAMES = [
 /** A readable name like podman's ("brave_turing"), free among `taken`. */
 export function generateName(taken: ReadonlySet<string>): string {
   for (let i = 0; ; i++) {
-    const base = `${ADJECTIVES[nodeCrypto().randomInt(ADJECTIVES.length)]}_${NAMES[nodeCrypto().randomInt(NAMES.length)]}`;
-    const name = i < 20 ? base : `${base}${nodeCrypto().randomInt(1000)}`;
+    const base = `${ADJECTIVES[randomInt(ADJECTIVES.length)]}_${NAMES[randomInt(NAMES.length)]}`;
+    const name = i < 20 ? base : `${base}${randomInt(1000)}`;
     if (!taken.has(name)) return name;
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../util/crypto.js';
 import { digestOf } from '../../oci/digest.js';
 import { parseImageConfig, type Descriptor, type DescriptorPlatform, type ImageIndex } from '../../oci/manifest.js';
 import { MediaType } from '../../oci/mediatypes.js';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../util/crypto.js';
 import { SecretStore, type SecretRecord } from '../../store/secrets.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';

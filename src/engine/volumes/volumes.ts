@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../../util/crypto.js';
+import { randomBytes } from '../../util/crypto.js';
 import { spawn } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { volumeEvent } from '../system/events.js';
 export const volumeDataDir = (store: Store, name: string) => join(store.volumeDir(name), '_data');
 
 export function anonymousVolumeName(): string {
-  return nodeCrypto().randomBytes(32).toString('hex');
+  return randomBytes(32).toString('hex');
 }
 
 /** Containers that mount the volume (any state: a stopped container still owns its volumes). */
@@ -120,7 +120,7 @@ async function dropVolumes(store: Store, names: string[]): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const dir = store.volumeDir(name);
-      const doomed = join(store.root, 'volumes', `.removing-${name}-${nodeCrypto().randomBytes(4).toString('hex')}`);
+      const doomed = join(store.root, 'volumes', `.removing-${name}-${randomBytes(4).toString('hex')}`);
       try {
         await rename(dir, doomed);
       } catch (e) {

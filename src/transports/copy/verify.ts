@@ -1,5 +1,6 @@
 /** Verified streaming: the copy's own check of every blob it moves, whatever the source promises. */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from '../../util/crypto.js';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parseDigest } from '../../oci/digest.js';
 import { BerthError } from '../../util/errors.js';
@@ -22,7 +23,7 @@ export class VerifyingStream extends Transform {
     private readonly what: string,
   ) {
     super();
-    this.hash = createHash(parseDigest(digest).algorithm);
+    this.hash = nodeCrypto().createHash(parseDigest(digest).algorithm);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

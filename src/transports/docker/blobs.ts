@@ -3,7 +3,7 @@
  * connection breaks; uploads that skip what the registry has, mount from a sibling repository, go
  * monolithic (POST then PUT) when small and in streamed PATCH chunks when large.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../util/crypto.js';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../oci/digest.js';
@@ -53,7 +53,7 @@ export async function openBlob(
   const algorithm = parseDigest(digest).algorithm;
 
   async function* body(): AsyncGenerator<Buffer> {
-    const hash = createHash(algorithm);
+    const hash = nodeCrypto().createHash(algorithm);
     let offset = 0;
     let res: HttpResponse = first;
     let failures = 0;
