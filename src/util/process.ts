@@ -30,3 +30,14 @@ export function isTokenAlive(token: string): boolean {
   if (!pid || !start) return false;
   return processStartTime(Number(pid)) === start;
 }
+
+/** Whether a process with this PID exists (EPERM: it does, owned by another user). */
+export function isPidAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

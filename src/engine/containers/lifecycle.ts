@@ -1,5 +1,5 @@
 import { trace } from '../../util/trace.js';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
@@ -10,7 +10,8 @@ import type { ContainerRecord, ContainerState } from '../../store/containers.js'
 import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { isTokenAlive, processToken } from '../../util/process.js';
+import { isPidAlive, isTokenAlive, processToken } from '../../util/process.js';
+import { DirChanges } from '../../util/dir-changes.js';
 import { stateFilePath } from '../../store/container-state.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
@@ -292,16 +293,6 @@ async function stillRuns(store: Store, id: string): Promise<boolean> {
   return (await observedState(store, { ...current, state: { ...current.state, status: 'stopping' } })) === undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** How long a stop waits for the monitor's cleanup call before doing the work itself (the call never came). */
 const MONITOR_CLEANUP_WAIT_MS = 30_000;
 
@@ -313,14 +304,7 @@ const MONITOR_CLEANUP_WAIT_MS = 30_000;
 async function awaitCleanup(store: Store, c: ContainerRecord): Promise<ContainerRecord> {
   const dir = store.containerDir(c.id);
   const deadline = Date.now() + MONITOR_CLEANUP_WAIT_MS;
-  let wake: (() => void) | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dir, () => wake?.());
-    watcher.on('error', () => wake?.());
-  } catch {
-    // the directory is gone already (removed), or no watch: the checks below
-  }
+  const changes = new DirChanges(dir);
   try {
     for (;;) {
       const record = (await store.containerRecords()).find((x) => x.id === c.id);
@@ -331,23 +315,16 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
       const owner = now.state.cleanupOwner ?? 'monitor';
       const mine = owner === 'caller' && now.state.ownerToken === processToken();
       // conmon killed before the exit: it wrote no exit file and will run no exit command.
-      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !pidAlive(c.state.conmonPid);
+      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !isPidAlive(c.state.conmonPid);
       // Taken over by this stop (endProcess): the whole cleanup, --rm included; a restart policy
       // does not apply to a container stopped by its user.
       if (mine) return cleanupContainer(store, c.id);
       if (monitorGone || ownerGone(now) || Date.now() > deadline) return cleanupContainer(store, c.id, { fromStop: true });
-      await new Promise<void>((resolve) => {
-        // A slow check behind the watch, should it miss an event (the owner's death makes none).
-        const timer = setTimeout(resolve, 250);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      // A slow check behind the watch, should it miss an event (the owner's death makes none).
+      await changes.next(250);
     }
   } finally {
-    watcher?.close();
+    changes.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { basename, dirname, join } from 'node:path';
@@ -6,6 +6,8 @@ import type { ContainerRecord, ContainerState, StoredContainer } from '../../sto
 import type { Store } from '../../store/store.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
+import { DirChanges } from '../../util/dir-changes.js';
+import { isPidAlive } from '../../util/process.js';
 import { containerPaths, runRootOf } from './paths.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
@@ -23,16 +25,6 @@ export async function readExitFile(path: string): Promise<{ code: number; at: st
   }
 }
 
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The true state of a container whose record says it runs: conmon's exit file (the container
  * ended, by itself or killed from outside), or neither the container nor its monitor alive (both
@@ -42,7 +34,7 @@ export async function observedState(store: Store, c: ContainerRecord): Promise<C
   if (!LIVE.has(c.state.status)) return undefined;
   const exit = await readExitFile(containerPaths(store, c.id).exitFile);
   if (exit) return { ...c.state, status: 'exited', exitCode: exit.code, finishedAt: exit.at, oomKilled: await oomKilled(store, c), pid: 0, conmonPid: 0 };
-  if (!alive(c.state.pid) && !alive(c.state.conmonPid)) {
+  if (!isPidAlive(c.state.pid) && !isPidAlive(c.state.conmonPid)) {
     return { ...c.state, status: 'exited', exitCode: c.state.exitCode || -1, finishedAt: new Date().toISOString(), pid: 0, conmonPid: 0 };
   }
   return undefined;
@@ -153,32 +145,16 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
  */
 export async function waitForExitFile(path: string, timeoutMs = Infinity): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
-  let wake: (() => void) | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(path), (_event, name) => {
-      if (name === null || name === basename(path)) wake?.();
-    });
-    watcher.on('error', () => undefined);
-  } catch {
-    // no watch (the directory is missing, or inotify is exhausted): polling alone
-  }
+  const changes = new DirChanges(dirname(path), basename(path));
   try {
     for (;;) {
       const exit = await readExitFile(path);
       if (exit) return exit.code;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(100, left));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await changes.next(Math.min(100, left));
     }
   } finally {
-    watcher?.close();
+    changes.close();
   }
 }
