@@ -6,16 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { berthBin, ok, run } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv, inspectContainer as inspect } from '../testing/containers.js';
+import { waitFor as waitUntil } from '../testing/wait.js';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Every wait of this file is bounded at 15,000 ms. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> => waitUntil(what, fn, 15_000);
 
 describe('containers: run, exit codes and output', () => {
   let env: ContainerEnv;

@@ -1,18 +1,9 @@
-import { processStdio, parseDetachKeys, execInContainer } from '../../engine/containers/index.js';
+import { type ExecRunOptions, execInContainer, parseDetachKeys, processStdio } from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
-interface ExecFlags {
-  interactive?: boolean;
-  tty?: boolean;
-  detach?: boolean;
-  env: string[];
-  envFile: string[];
-  user?: string;
-  workdir?: string;
-  privileged?: boolean;
-  detachKeys?: string;
-}
+/** The engine's exec options as commander gives them: the detach keys still a spec, no stdio yet. */
+type ExecFlags = Omit<ExecRunOptions, 'detachKeys' | 'io'> & { detachKeys?: string };
 
 /**
  * `berth exec`: the engine's exec with this process's stdio. Exits with the process's code;

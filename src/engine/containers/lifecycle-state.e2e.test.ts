@@ -6,16 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { berthBin } from '../../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../../testing/containers.js';
+import { waitFor as waitUntil } from '../../testing/wait.js';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Every wait of this file is bounded at 20,000 ms. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> => waitUntil(what, fn, 20_000);
 
 /** Mount points under the store (a container's merged root left mounted shows here). */
 function mountsUnder(root: string): string[] {
