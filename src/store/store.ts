@@ -81,6 +81,12 @@ export class Store {
     return withState(record, await readStateFile(this.containerDir(record.id)));
   }
 
+  /** The container with this full ID and its state, or undefined once it is removed. */
+  async containerById(id: string): Promise<ContainerRecord | undefined> {
+    const record = (await this.containerIndex.read()).find((r) => r.id === id);
+    return record && this.containerWithState(record);
+  }
+
   /** Replaces a container's state file; the caller holds that container's lock. `durable` false: not synced (a volatile container's). */
   writeContainerState(id: string, state: ContainerState, durable = true): Promise<void> {
     return writeStateFile(this.containerDir(id), state, durable);

@@ -59,7 +59,7 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
 }
 
 export async function runExists(g: GlobalOptions, name: string): Promise<number> {
-  return withStore(engineOptions(g), async (store) => (findContainer(await store.containers(), name) ? 0 : 1));
+  return withStore(engineOptions(g), async (store) => (findContainer(await store.containerRecords(), name) ? 0 : 1));
 }
 
 /** podman's --latest: the container created last (none when there is none). */

@@ -375,7 +375,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   }
   const wanted = opts.name === undefined ? undefined : validateName(opts.name);
   if (wanted && opts.replace && removeExisting) {
-    const existing = findContainer(await store.containers(), wanted);
+    const existing = findContainer(await store.containerRecords(), wanted);
     if (existing && existing.name === wanted) await removeExisting(existing.id);
   }
   const paths = containerPaths(store, id);

@@ -65,7 +65,7 @@ export async function getContainer(store: Store, nameOrId: string): Promise<Cont
   if (orphaned(c) && !cleaning.has(c.id)) {
     // Its caller was killed after conmon's exit command had seen it alive: nobody else will clean up.
     await cleanupContainer(store, c.id).catch(() => undefined);
-    return requireContainer(await store.containers(), c.id);
+    return readContainer(store, c.id);
   }
   return c;
 }
@@ -285,9 +285,8 @@ export async function stopContainer(
 
 /** Whether the container is still there and its process or monitor alive (its exit file may be gone with it). */
 async function stillRuns(store: Store, id: string): Promise<boolean> {
-  const record = (await store.containerRecords()).find((x) => x.id === id);
-  if (!record) return false;
-  const current = await store.containerWithState(record);
+  const current = await store.containerById(id);
+  if (!current) return false;
   if (!LIVE_STATES.has(current.state.status) && current.state.status !== 'removing') return false;
   // An rm's `removing` container still runs until its exit is seen, as a stopping one does.
   return (await observedState(store, { ...current, state: { ...current.state, status: 'stopping' } })) === undefined;
@@ -307,9 +306,9 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
   const changes = new DirChanges(dir);
   try {
     for (;;) {
-      const record = (await store.containerRecords()).find((x) => x.id === c.id);
-      if (!record || !existsSync(dir)) return { ...c, state: { ...c.state, status: 'exited', mounted: false } };
-      const now = await syncOne(store, await store.containerWithState(record));
+      const stored = await store.containerById(c.id);
+      if (!stored || !existsSync(dir)) return { ...c, state: { ...c.state, status: 'exited', mounted: false } };
+      const now = await syncOne(store, stored);
       const cleaned = !LIVE_STATES.has(now.state.status) && !now.state.mounted;
       if (cleaned || now.state.status === 'running') return now;
       const owner = now.state.cleanupOwner ?? 'monitor';
@@ -441,9 +440,8 @@ export async function removeContainer(
     await endProcess(store, c, { timeout: opts.timeout ?? 0, removing: true, ...(opts.warn ? { warn: opts.warn } : {}) });
   }
   await withContainerLock(store, c.id, async () => {
-    const record = (await store.containerRecords()).find((x) => x.id === c.id);
-    if (!record) return;
-    const current = await store.containerWithState(record);
+    const current = await store.containerById(c.id);
+    if (!current) return;
     const paths = containerPaths(store, c.id);
     // Not synced: the directory holding it goes next (a power loss meanwhile leaves the state before, which rm handles as well).
     if (existsSync(paths.dir)) await updateContainerState(store, current, { status: 'removing' }, false);

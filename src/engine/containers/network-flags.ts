@@ -110,7 +110,7 @@ export async function networkConfig(
   }
   if (mode === 'slirp4netns') return { mode };
   if (mode === 'container') {
-    const target = requireContainer(await store.containers(), words[0]!.slice('container:'.length));
+    const target = requireContainer(await store.containerRecords(), words[0]!.slice('container:'.length));
     return { mode, container: target.id };
   }
   if (mode === 'ns') {
