@@ -5,11 +5,11 @@ import type { ContainerRecord, NetworkAttachment } from '../../store/containers.
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { networkEvent } from '../system/events.js';
-import { getContainer, removeContainer, withContainerLock } from '../containers/lifecycle.js';
+import { getContainer, removeContainer } from '../containers/lifecycle.js';
 import { writeEtcFiles } from '../containers/network.js';
 import { connectRunning, disconnectRunning, networkRunDir, reloadContainerNetwork } from '../containers/network-setup.js';
 import { containerPaths } from '../containers/paths.js';
-import { updateContainerState } from '../containers/state.js';
+import { updateContainerState, withContainerLock } from '../containers/state.js';
 import { subnetContains } from '../../network/cidr.js';
 import { join } from 'node:path';
 
