@@ -1,6 +1,268 @@
-// The Docker API's /images routes (issue 15: being filled in, one noun at a time).
-import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
+// The Docker API's /images routes: list, inspect, history, tag, remove, prune, search, pull and
+// import (create), push, save (get) and load, each over the engine's image functions. Names may
+// hold slashes (`127.0.0.1:5000/team/app`), hence the `{.+}` parameters.
+import { PassThrough, Readable } from 'node:stream';
+import type { Context } from 'hono';
+import {
+  BuildCache,
+  filterImages,
+  findImage,
+  formatReference,
+  imageConfig,
+  imageEvent,
+  importImage,
+  inspectImage,
+  loadImages,
+  parseNormalizedNamed,
+  parsePlatform,
+  pruneImages,
+  pullImages,
+  pushImage,
+  removeImages,
+  saveImages,
+  searchImages,
+  tagImage,
+  untagImage,
+  withDefaultTag,
+  type ImageRecord,
+  type Store,
+} from '../../engine/index.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
+import type { ApiApp, ApiContext, ApiEnv } from '../context.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import { filterArgs, parseFilters } from '../filters.js';
+import { familiarName, imageHistory, imageInspect, imageSummary } from '../image-json.js';
+import { jsonStream } from '../json-stream.js';
+import { pullProgress, pushProgress } from '../progress-json.js';
+import { decodeRegistryAuth, registryOptionsFor } from '../registry-auth.js';
 
-export function imageRoutes(_app: ApiApp, _ctx: ApiContext): UpgradeRoute[] {
-  return [];
+/** Docker's booleans in a query: 1, true, True. */
+export const queryFlag = (v: string | undefined) => v !== undefined && /^(1|true)$/i.test(v);
+
+/** The image `name` names, or Docker's 404. */
+export async function lookupImage(store: Store, name: string): Promise<ImageRecord> {
+  const image = findImage(await store.images(), name);
+  if (!image) throw notFound(`No such image: ${name}`);
+  return image;
+}
+
+type Ctx = Context<ApiEnv>;
+
+export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
+  const { store } = ctx;
+
+  app.get('/images/json', async (c) => {
+    const q = c.req.query();
+    const filters = parseFilters(q.filters);
+    // `filter=NAME`, the reference filter of clients older than API 1.25.
+    if (q.filter) (filters.reference ??= []).push(q.filter);
+    for (const key of Object.keys(filters)) {
+      if (!['reference', 'dangling', 'label', 'before', 'since'].includes(key)) throw badRequest(`invalid filter '${key}'`);
+    }
+    const configs = new Map<string, Awaited<ReturnType<typeof imageConfig>>>();
+    const configOf = async (i: ImageRecord) => {
+      let cfg = configs.get(i.id);
+      if (!cfg) configs.set(i.id, (cfg = await imageConfig(store, i)));
+      return cfg;
+    };
+    const labelsOf = async (i: ImageRecord) => ((await configOf(i)).config?.Labels as Record<string, string> | undefined) ?? {};
+    let images = await filterImages(await store.images(), filterArgs(filters), labelsOf).catch(asBadRequest);
+    if (!queryFlag(q.all)) {
+      // A build's intermediate images show only with all=1, as dockerd hides them.
+      const parents = await new BuildCache(store).parents();
+      images = images.filter((i) => i.names.length > 0 || !parents.has(i.id));
+    }
+    const out = [];
+    for (const i of images) out.push(imageSummary(i, await configOf(i), c.get('apiVersion')));
+    out.sort((a, b) => (b.Created as number) - (a.Created as number));
+    return c.json(out);
+  });
+
+  app.post('/images/prune', async (c) => {
+    const filters = parseFilters(c.req.query('filters'));
+    for (const key of Object.keys(filters)) if (key !== 'dangling') throw badRequest(`invalid filter '${key}': berth prunes by dangling only`);
+    const all = filters.dangling?.some((v) => /^(0|false)$/i.test(v)) ?? false;
+    const { deleted, reclaimed } = await pruneImages(store, { all });
+    return c.json({ ImagesDeleted: deleted.length ? deleted.map((id) => ({ Deleted: id })) : null, SpaceReclaimed: reclaimed });
+  });
+
+  app.get('/images/search', async (c) => {
+    const q = c.req.query();
+    if (!q.term) throw badRequest('a search term is required (term=)');
+    const limit = q.limit ? Number(q.limit) : undefined;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw badRequest(`invalid limit ${q.limit}`);
+    const host = q.term.includes('/') ? q.term.slice(0, q.term.indexOf('/')) : '';
+    const registry = registryOptionsFor(host, decodeRegistryAuth(c.req.header('x-registry-auth')));
+    const results = await searchImages(q.term, { registry, filters: filterArgs(parseFilters(q.filters)), ...(limit ? { limit } : {}) }).catch(asBadRequest);
+    return c.json(
+      results.map((r) => ({ name: r.Name, description: r.Description, star_count: r.Stars, is_official: r.Official === '[OK]', is_automated: r.Automated === '[OK]' })),
+    );
+  });
+
+  app.post('/images/create', async (c) => {
+    const q = c.req.query();
+    if (q.fromSrc !== undefined) return importFrom(c, store, q);
+    if (!q.fromImage) throw badRequest('fromImage or fromSrc is required');
+    return pullFrom(c, store, q.fromImage, q.tag ?? '', q.platform);
+  });
+
+  app.get('/images/get', async (c) => save(c, store, c.req.queries('names') ?? []));
+  app.get('/images/:name{.+}/get', async (c) => save(c, store, [c.req.param('name')]));
+
+  app.post('/images/load', async (c) => {
+    const quiet = queryFlag(c.req.query('quiet'));
+    return jsonStream(c, async (emit) => {
+      const records = await loadImages(store, c.env.incoming);
+      for (const r of records) {
+        const lines = r.names.length ? r.names.map((n) => `Loaded image: ${familiarName(n)}\n`) : [`Loaded image ID: ${r.id}\n`];
+        for (const stream of lines) emit({ stream });
+      }
+      if (quiet && records.length === 0) emit({ stream: '' });
+    });
+  });
+
+  app.get('/images/:name{.+}/json', async (c) => {
+    const image = await lookupImage(store, c.req.param('name'));
+    const config = await imageConfig(store, image);
+    const graph = (await inspectImage(store, image)).GraphDriver as { Data: Record<string, string> };
+    return c.json(imageInspect(image, config, c.get('apiVersion'), graph.Data));
+  });
+
+  app.get('/images/:name{.+}/history', async (c) => {
+    const image = await lookupImage(store, c.req.param('name'));
+    const config = await imageConfig(store, image);
+    const sizes = new Map<string, number>();
+    for (const chain of image.layers) sizes.set(chain, (await store.layers.get(chain))?.size ?? 0);
+    return c.json(imageHistory(image, config, (chain) => sizes.get(chain) ?? 0));
+  });
+
+  app.post('/images/:name{.+}/tag', async (c) => {
+    const name = c.req.param('name');
+    const repo = c.req.query('repo');
+    const tag = c.req.query('tag') || 'latest';
+    if (!repo) throw badRequest('repository name (repo=) is required');
+    if (tag.startsWith('sha256:')) throw badRequest('refusing to create a tag with a digest reference');
+    const image = await lookupImage(store, name);
+    await tagImage(store, image.id, [`${repo}:${tag}`]).catch(asBadRequest);
+    return c.body(null, 201);
+  });
+
+  app.post('/images/:name{.+}/push', async (c) => {
+    const name = c.req.param('name');
+    const tag = c.req.query('tag') ?? '';
+    const source = tag ? `${name}:${tag}` : name;
+    const image = findImage(await store.images(), source);
+    if (!image) throw notFound(`An image does not exist locally with the tag: ${source}`);
+    const ref = withDefaultTag(parseNormalizedNamed(source));
+    const opts = registryOptionsFor(ref.domain, decodeRegistryAuth(c.req.header('x-registry-auth')));
+    return jsonStream(c, async (emit) => {
+      emit({ status: `The push refers to repository [${familiarName(`${ref.domain}/${ref.path}`)}]` });
+      const { digest } = await pushImage(store, image.id, formatReference(ref), { ...opts, onProgress: pushProgress(emit) });
+      await imageEvent(store, 'push', image.id, formatReference(ref));
+      emit({ status: `${ref.tag ?? 'latest'}: digest: ${digest}` });
+      emit({ progressDetail: {}, aux: { Tag: ref.tag ?? 'latest', Digest: digest } });
+    });
+  });
+
+  app.delete('/images/:name{.+}', async (c) => {
+    const name = c.req.param('name');
+    const force = queryFlag(c.req.query('force'));
+    const image = await lookupImage(store, name);
+    const users = (await store.containers()).filter((ct) => ct.image === image.id);
+    const { reports, failures } = await removeImages(store, [name], { force: force && users.length === 0 });
+    const failure = failures[0];
+    if (failure && isBerthError(failure, 'IMAGE_IN_USE') && users.length > 0) {
+      const user = users[0]!.id.slice(0, 12);
+      // dockerd with force keeps an image a container uses and takes its names; the container stays.
+      if (!force) throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is being used by container ${user}`);
+      const names = image.names;
+      await untagImage(store, image.id, []);
+      return c.json(names.map((n) => ({ Untagged: familiarName(n) })));
+    }
+    if (failure) {
+      if (isBerthError(failure, 'IMAGE_IN_USE')) throw conflict(`conflict: ${failure.message}`);
+      throw failure;
+    }
+    const out: Record<string, string>[] = [];
+    for (const r of reports) {
+      for (const n of r.untagged) out.push({ Untagged: familiarName(n) });
+      if (r.deleted) out.push({ Deleted: r.deleted });
+    }
+    return c.json(out);
+  });
+}
+
+function asBadRequest(e: unknown): never {
+  if (isBerthError(e, 'USAGE')) throw badRequest(e.message);
+  throw e;
+}
+
+/** POST /images/create?fromImage=: a pull with Docker's progress messages. An empty tag with a bare name pulls every tag, as dockerd does. */
+async function pullFrom(c: Ctx, store: Store, fromImage: string, tag: string, platform: string | undefined): Promise<Response> {
+  const input = tag ? `${fromImage}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : fromImage;
+  let ref;
+  try {
+    ref = parseNormalizedNamed(input);
+  } catch (e) {
+    throw badRequest((e as Error).message);
+  }
+  const allTags = ref.tag === undefined && ref.digest === undefined;
+  const shownTag = ref.digest ?? ref.tag ?? 'latest';
+  const opts = registryOptionsFor(ref.domain, decodeRegistryAuth(c.req.header('x-registry-auth')));
+  const platformOpt = platform ? { platform: parsePlatform(platform) } : {};
+  const wanted = allTags ? undefined : formatReference(ref.digest ? ref : withDefaultTag(ref));
+  const before = wanted ? findImage(await store.images(), wanted)?.id : undefined;
+  return jsonStream(c, async (emit) => {
+    let announced = false;
+    const progress = pullProgress(emit);
+    const records = await pullImages(store, input, {
+      ...opts,
+      ...platformOpt,
+      ...(allTags ? { allTags: true } : {}),
+      // dockerd says where it pulls from once the image is found: a missing one is a plain 404.
+      onProgress: (e) => {
+        if (!announced) emit({ status: `Pulling from ${ref.path}`, ...(allTags ? {} : { id: shownTag }) });
+        announced = true;
+        progress(e);
+      },
+    }).catch((e: unknown) => {
+      if (!announced && isBerthError(e) && e.code !== 'UNAUTHORIZED' && /manifest unknown|not found|404/i.test(e.message)) {
+        throw notFound(`manifest for ${familiarName(input)} not found: ${e.message}`);
+      }
+      throw e;
+    });
+    for (const r of records) await imageEvent(store, 'pull', r.id, input);
+    const record = records.at(-1);
+    if (record && !allTags) emit({ status: `Digest: ${record.digests[0] ?? record.manifestDigest}` });
+    const shown = familiarName(allTags ? `${ref.domain}/${ref.path}` : wanted!);
+    const upToDate = record !== undefined && before === record.id;
+    emit({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${shown}` });
+  });
+}
+
+/** POST /images/create?fromSrc=-: the body is a root file system tarball, imported as one layer. */
+async function importFrom(c: Ctx, store: Store, q: Record<string, string>): Promise<Response> {
+  if (q.fromSrc !== '-') throw badRequest('berth imports from the request body only (fromSrc=-)');
+  const name = q.repo ? (q.tag ? `${q.repo}:${q.tag}` : q.repo) : undefined;
+  const changes = c.req.queries('changes') ?? [];
+  return jsonStream(c, async (emit) => {
+    const record = await importImage(store, c.env.incoming, name, {
+      changes,
+      ...(q.message ? { message: q.message } : {}),
+      ...(q.platform ? { platform: parsePlatform(q.platform) } : {}),
+    });
+    emit({ status: record.id });
+  });
+}
+
+/** GET /images/get and /images/{name}/get: a docker-archive of the images, streamed. */
+async function save(c: Ctx, store: Store, names: string[]): Promise<Response> {
+  if (names.length === 0) throw badRequest('no image names given (names=)');
+  for (const n of names) await lookupImage(store, n);
+  const out = new PassThrough();
+  saveImages(store, names, 'docker-archive', { stream: out }).catch((e: unknown) => {
+    console.error(`berth service: saving ${names.join(' ')}: ${(e as Error).message}`);
+    out.destroy(e instanceof BerthError ? e : new Error(String(e)));
+  });
+  return c.body(Readable.toWeb(out) as ReadableStream<Uint8Array>, 200, { 'Content-Type': 'application/x-tar' });
 }
