@@ -73,7 +73,17 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
       images = images.filter((i) => i.names.length > 0 || !parents.has(i.id));
     }
     const out = [];
-    for (const i of images) out.push(imageSummary(i, await configOf(i), c.get('apiVersion')));
+    for (const image of images) {
+      let i = image;
+      // dockerd lists only the tags a reference filter matched, not every name of the image.
+      if (filters.reference?.length) {
+        const args = filters.reference.map((r) => `reference=${r}`);
+        const kept = [];
+        for (const n of i.names) if ((await filterImages([{ ...i, names: [n] }], args, labelsOf)).length > 0) kept.push(n);
+        i = { ...i, names: kept };
+      }
+      out.push(imageSummary(i, await configOf(i), c.get('apiVersion')));
+    }
     out.sort((a, b) => (b.Created as number) - (a.Created as number));
     return c.json(out);
   });

@@ -1,0 +1,224 @@
+// The Docker API's images through the docker CLI (28) against `berth system service`: list,
+// inspect, history, tag, rmi (409 when a container uses the image), pull and push with a local
+// registry (127.0.0.1 is insecure by default, as with dockerd), save | load, the classic builder,
+// prune, system df and login; raw requests where the CLI does not show the shape.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { berthService, type BerthService } from '../testing/berth-service.js';
+import { buildContext } from '../testing/containers.js';
+import { startRegistry, type Registry } from '../testing/registry.js';
+
+/** The JSON lines of a streamed answer. */
+const lines = (body: Buffer) =>
+  body
+    .toString()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, any>);
+
+describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
+  let svc: BerthService;
+  let registry: Registry;
+  let secured: Registry;
+  before(async () => {
+    svc = await berthService();
+    registry = await startRegistry(join(svc.dir, 'registry'));
+    const htpasswd = join(svc.dir, 'htpasswd');
+    writeFileSync(htpasswd, `alice:${bcrypt.hashSync('s3cret', 10)}\n`);
+    secured = await startRegistry(join(svc.dir, 'secured'), { htpasswd });
+  });
+  after(async () => {
+    await registry?.stop();
+    await secured?.stop();
+    await svc?.stop();
+    svc?.cleanup();
+  });
+
+  const docker = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await svc.docker(args, { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_CONFIG: join(svc.dir, 'docker-config'), ...env } });
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\n${svc.log()}`);
+    return r.stdout;
+  };
+
+  test('images, inspect and history in Docker’s shapes', async () => {
+    const list = (await svc.api('GET', '/v1.41/images/json')).json() as Record<string, any>[];
+    const bb = list.find((i) => (i.RepoTags as string[]).includes('localhost/busybox:latest') || (i.RepoTags as string[]).includes('busybox:latest'));
+    assert.ok(bb, JSON.stringify(list));
+    assert.match(bb.Id, /^sha256:[a-f0-9]{64}$/);
+    assert.equal(bb.SharedSize, -1);
+    assert.equal(bb.Containers, -1);
+    assert.equal(typeof bb.Created, 'number');
+    assert.equal(bb.VirtualSize, bb.Size, 'API 1.41 still has VirtualSize');
+    assert.equal((await svc.api('GET', '/v1.44/images/json')).json()[0].VirtualSize, undefined);
+
+    const table = await docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
+    assert.match(table, new RegExp(`busybox:latest ${bb.Id.slice(7, 19)}`));
+
+    const inspect = JSON.parse(await docker(['image', 'inspect', 'busybox']))[0];
+    assert.equal(inspect.Id, bb.Id);
+    assert.deepEqual(inspect.Config.Cmd, ['sh']);
+    assert.equal(inspect.RootFS.Type, 'layers');
+    assert.equal(inspect.RootFS.Layers.length, 1);
+    assert.equal(inspect.Os, 'linux');
+    assert.ok(!Number.isNaN(Date.parse(inspect.Created)));
+    assert.equal(await docker(['inspect', '--format', '{{.Id}}', 'busybox']), `${bb.Id}\n`);
+
+    const history = (await svc.api('GET', '/images/busybox/history')).json() as Record<string, any>[];
+    assert.equal(history[0]!.Id, bb.Id);
+    assert.ok(history[0]!.Size > 0);
+    assert.match(await docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'busybox']), /ADD file:/);
+
+    const missing = await svc.api('GET', '/images/no-such-image/json');
+    assert.equal(missing.status, 404);
+    assert.match(missing.json().message, /No such image: no-such-image/);
+    const r = await svc.docker(['image', 'inspect', 'no-such-image']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /No such image/);
+  });
+
+  test('tag, filters and rmi: untag, 409 while a container uses the image, delete', async () => {
+    await docker(['tag', 'busybox', 'api-img/tagged:v1']);
+    await docker(['tag', 'busybox', 'api-img/other']);
+    const ids = await docker(['images', '--filter', 'reference=api-img/*', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.deepEqual(ids.trim().split('\n').sort(), ['api-img/other:latest', 'api-img/tagged:v1']);
+    // Untagging one of several names keeps the image.
+    assert.match(await docker(['rmi', 'api-img/tagged:v1']), /Untagged: api-img\/tagged:v1/);
+    assert.equal((await svc.api('GET', '/images/api-img/tagged:v1/json')).status, 404);
+
+    // An image of its own (imported), used by a container: 409 without force.
+    const tarball = join(svc.dir, 'busybox.tar');
+    await svc.ok(['import', '--change', 'CMD ["sh"]', tarball, 'api-img/used']);
+    await svc.ok(['create', '--name', 'api-img-user', 'api-img/used', 'true']);
+    const refused = await svc.docker(['rmi', 'api-img/used']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /conflict: unable to delete [a-f0-9]{12} \(must be forced\) - image is being used by container/);
+    const raw = await svc.api('DELETE', '/images/api-img/used');
+    assert.equal(raw.status, 409);
+    await svc.ok(['rm', 'api-img-user']);
+    const removed = await docker(['rmi', 'api-img/used']);
+    assert.match(removed, /Untagged: api-img\/used:latest/);
+    assert.match(removed, /Deleted: sha256:[a-f0-9]{64}/);
+    assert.equal((await svc.api('DELETE', '/images/api-img/used')).status, 404);
+    await docker(['rmi', 'api-img/other']);
+  });
+
+  test('pull and push against a local registry, with Docker’s progress stream', async () => {
+    await docker(['tag', 'busybox', `${registry.host}/api/bb:1`]);
+    const pushed = await docker(['push', `${registry.host}/api/bb:1`]);
+    assert.match(pushed, new RegExp(`The push refers to repository \\[${registry.host.replace(/\./g, '\\.')}/api/bb\\]`));
+    assert.match(pushed, /1: digest: sha256:[a-f0-9]{64}/);
+    await docker(['rmi', `${registry.host}/api/bb:1`]);
+
+    // A raw pull shows the messages a client parses: per layer, then the digest and status.
+    const res = await svc.api('POST', `/images/create?fromImage=${registry.host}/api/bb&tag=1`, undefined, { 'X-Registry-Auth': 'e30=' });
+    assert.equal(res.status, 200, res.body.toString());
+    const messages = lines(res.body);
+    assert.deepEqual(messages[0], { status: 'Pulling from api/bb', id: '1' });
+    const statuses = messages.map((m) => m.status as string);
+    assert.ok(statuses.includes('Already exists') || statuses.includes('Pull complete'), statuses.join('|'));
+    assert.match(statuses.at(-2)!, /^Digest: sha256:[a-f0-9]{64}$/);
+    assert.equal(statuses.at(-1), `Status: Downloaded newer image for ${registry.host}/api/bb:1`);
+
+    // The CLI's pull of the same tag: up to date.
+    assert.match(await docker(['pull', `${registry.host}/api/bb:1`]), /Image is up to date/);
+    // A missing tag is Docker's 404 before any stream.
+    const missing = await svc.api('POST', `/images/create?fromImage=${registry.host}/api/bb&tag=nope`);
+    assert.equal(missing.status, 404, missing.body.toString());
+    const cli = await svc.docker(['pull', `${registry.host}/api/nothing:1`]);
+    assert.notEqual(cli.code, 0);
+    await docker(['rmi', `${registry.host}/api/bb:1`]);
+  });
+
+  test('login against an htpasswd registry, then push and pull with the credentials', async () => {
+    const wrong = await svc.docker(['login', '-u', 'alice', '--password-stdin', secured.host], { input: 'wrong\n' });
+    assert.notEqual(wrong.code, 0);
+    const ok = await svc.docker(['login', '-u', 'alice', '--password-stdin', secured.host], { input: 's3cret\n' });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /Login Succeeded/);
+    await docker(['tag', 'busybox', `${secured.host}/team/bb:1`]);
+    assert.match(await docker(['push', `${secured.host}/team/bb:1`]), /1: digest: sha256:/);
+    await docker(['rmi', `${secured.host}/team/bb:1`]);
+    await docker(['pull', `${secured.host}/team/bb:1`]);
+    await docker(['rmi', `${secured.host}/team/bb:1`]);
+    // Without credentials the registry refuses the pull.
+    const anonymous = await svc.api('POST', `/images/create?fromImage=${secured.host}/team/bb&tag=1`);
+    assert.notEqual(anonymous.status, 200);
+    const auth = await svc.api('POST', '/auth', { username: 'alice', password: 'nope', serveraddress: `http://${secured.host}` });
+    assert.equal(auth.status, 401);
+    const good = await svc.api('POST', '/auth', { username: 'alice', password: 's3cret', serveraddress: secured.host });
+    assert.deepEqual(good.json(), { Status: 'Login Succeeded', IdentityToken: '' });
+  });
+
+  test('docker save | docker load round trip', async () => {
+    const archive = join(svc.dir, 'saved.tar');
+    await docker(['tag', 'busybox', 'api-img/saved:1']);
+    const id = (await docker(['inspect', '--format', '{{.Id}}', 'api-img/saved:1'])).trim();
+    await docker(['save', '-o', archive, 'api-img/saved:1']);
+    await docker(['rmi', 'api-img/saved:1']);
+    const loaded = await docker(['load', '-i', archive]);
+    assert.match(loaded, /Loaded image: api-img\/saved:1/);
+    assert.equal((await docker(['inspect', '--format', '{{.Id}}', 'api-img/saved:1'])).trim(), id);
+    // Piped: docker save writes the stream the API sends.
+    const piped = await new Promise<number>((resolve, reject) => {
+      const env = { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_CONFIG: join(svc.dir, 'docker-config') };
+      const save = spawn('docker', ['save', 'api-img/saved:1'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const load = spawn('docker', ['load', '-q'], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+      save.stdout.pipe(load.stdin);
+      load.on('error', reject);
+      load.on('exit', (code) => resolve(code ?? 1));
+    });
+    assert.equal(piped, 0);
+    await docker(['rmi', 'api-img/saved:1']);
+  });
+
+  test('DOCKER_BUILDKIT=0 docker build: COPY, RUN, --build-arg; the classic builder’s lines; a failed step', async () => {
+    const dir = buildContext(svc, 'ctx', {
+      Dockerfile: 'FROM busybox\nARG GREETING=hi\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING from run" > /run.txt && cat /hello.txt\nLABEL api.test=yes\n',
+      'hello.txt': 'hello from the context\n',
+    });
+    const out = await docker(['build', '-t', 'api-img/built', '--build-arg', 'GREETING=howdy', dir], { DOCKER_BUILDKIT: '0' });
+    assert.match(out, /Step 1\/5 : FROM busybox/);
+    assert.match(out, /Step 4\/5 : RUN echo/);
+    assert.match(out, /hello from the context/);
+    assert.match(out, /Successfully built [a-f0-9]{12}/);
+    assert.match(out, /Successfully tagged api-img\/built:latest/);
+    const run = await svc.ok(['run', '--rm', 'api-img/built', 'cat', '/run.txt', '/hello.txt']);
+    assert.equal(run.stdout, 'howdy from run\nhello from the context\n');
+    const labels = await docker(['inspect', '--format', '{{index .Config.Labels "api.test"}}', 'api-img/built']);
+    assert.equal(labels.trim(), 'yes');
+    // Again: every step from the cache; -q prints only the ID.
+    const quiet = await docker(['build', '-q', '-t', 'api-img/built', dir], { DOCKER_BUILDKIT: '0' });
+    assert.match(quiet.trim(), /^sha256:[a-f0-9]{64}$/);
+
+    const failing = buildContext(svc, 'ctx-fail', { Dockerfile: 'FROM busybox\nRUN exit 3\n' });
+    const failed = await svc.docker(['build', failing], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_BUILDKIT: '0' } });
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr + failed.stdout, /exit 3/);
+    // A BuildKit session is refused with a clear line.
+    const bk = await svc.api('POST', '/build?version=2', Buffer.alloc(1024));
+    assert.equal(bk.status, 400);
+    assert.match(bk.json().message, /DOCKER_BUILDKIT=0/);
+    await docker(['rmi', 'api-img/built']);
+  });
+
+  test('docker image prune -f and docker system df', async () => {
+    const dir = buildContext(svc, 'ctx-dangling', { Dockerfile: 'FROM busybox\nRUN echo one > /one\n' });
+    const id = (await docker(['build', '-q', dir], { DOCKER_BUILDKIT: '0' })).trim();
+    assert.equal((await svc.api('GET', `/images/${id}/json`)).status, 200);
+    const df = await docker(['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']);
+    assert.match(df, /^Images \d+$/m);
+    assert.match(df, /^Containers \d+$/m);
+    assert.match(df, /^Local Volumes \d+$/m);
+    const raw = (await svc.api('GET', '/system/df')).json();
+    assert.equal(typeof raw.LayersSize, 'number');
+    assert.ok(Array.isArray(raw.Images) && raw.Images.every((i: Record<string, unknown>) => typeof i.Containers === 'number' && i.Containers >= 0));
+    const pruned = await docker(['image', 'prune', '-f']);
+    assert.match(pruned, /Total reclaimed space/);
+    assert.equal((await svc.api('GET', `/images/${id}/json`)).status, 404);
+    assert.equal((await svc.api('GET', '/images/busybox/json')).status, 200);
+  });
+});
