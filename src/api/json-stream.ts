@@ -9,7 +9,12 @@ import { errorMessage } from './progress-json.js';
 
 export type Emit = (message: object) => void;
 
-export async function jsonStream(c: Context<ApiEnv>, work: (emit: Emit) => Promise<void>): Promise<Response> {
+/** `exitCode` picks the code a failure's errorDetail carries (a build's failed RUN: its status, which docker build exits with). */
+export async function jsonStream(
+  c: Context<ApiEnv>,
+  work: (emit: Emit) => Promise<void>,
+  exitCode: (e: unknown) => number | undefined = () => undefined,
+): Promise<Response> {
   const encoder = new TextEncoder();
   const queue: Uint8Array[] = [];
   let finished = false;
@@ -47,8 +52,9 @@ export async function jsonStream(c: Context<ApiEnv>, work: (emit: Emit) => Promi
       if (failure) {
         const { status, message } = errorResponse(failure.error);
         if (status >= 500) console.error(`berth service: ${c.req.method} ${c.req.path}: ${(failure.error as Error)?.stack ?? message}`);
+        const line = errorMessage(message, exitCode(failure.error));
         failure = undefined;
-        return controller.enqueue(encoder.encode(`${JSON.stringify(errorMessage(message))}\n`));
+        return controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
       }
       controller.close();
     },

@@ -13,7 +13,7 @@ export interface JsonMessage {
   stream?: string;
   aux?: unknown;
   error?: string;
-  errorDetail?: { message: string };
+  errorDetail?: { message: string; code?: number };
 }
 
 export const shortLayerId = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
@@ -77,5 +77,5 @@ export const pullProgress = (emit: (m: JsonMessage) => void): ProgressSink => la
 /** A push's layer events as Docker's messages. */
 export const pushProgress = (emit: (m: JsonMessage) => void): ProgressSink => layerSink(PUSH, emit);
 
-/** An error in the middle of a stream, as Docker ends one (the CLI prints `error` and exits 1). */
-export const errorMessage = (message: string): JsonMessage => ({ errorDetail: { message }, error: message });
+/** An error in the middle of a stream, as Docker ends one: the CLI prints `error` and exits with `code` (1 without one). */
+export const errorMessage = (message: string, code?: number): JsonMessage => ({ errorDetail: { message, ...(code ? { code } : {}) }, error: message });

@@ -2,6 +2,7 @@
 // engine unpacks it into temp space, builds, and removes it; the steps stream back as Docker's
 // JSON lines. A BuildKit session (version=2) is refused: clients fall back with DOCKER_BUILDKIT=0.
 import { buildFromArchive, imageEvent, type PullPolicy } from '../../engine/index.js';
+import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { buildStream } from '../build-stream.js';
@@ -30,6 +31,9 @@ function jsonMap(name: string, raw: string | undefined): Map<string, string> {
 function networkOf(mode: string | undefined): string | undefined {
   return mode === undefined || mode === '' || mode === 'default' || mode === 'bridge' ? undefined : mode;
 }
+
+/** A failed RUN's exit status, which dockerd's errorDetail carries and `docker build` exits with. */
+const runStatus = (e: unknown) => (isBerthError(e, 'BUILD_FAILED') && e.exitCode > 0 && e.exitCode < 125 ? e.exitCode : undefined);
 
 export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
   const { store } = ctx;
@@ -71,6 +75,6 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
       });
       await imageEvent(store, 'build', record.id, record.names[0]);
       progress.finish(record.id, tags);
-    });
+    }, runStatus);
   });
 }
