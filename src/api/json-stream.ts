@@ -3,6 +3,7 @@
 // is a plain error with its status (404 for an unknown image, 401 for refused credentials); a
 // failure after is the stream's last line, Docker's {"errorDetail":{"message"},"error"}.
 import type { Context } from 'hono';
+import { BerthError } from '../util/errors.js';
 import type { ApiEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { errorMessage } from './progress-json.js';
@@ -51,7 +52,8 @@ export async function jsonStream(
       if (next) return controller.enqueue(next);
       if (failure) {
         const { status, message } = errorResponse(failure.error);
-        if (status >= 500) console.error(`berth service: ${c.req.method} ${c.req.path}: ${(failure.error as Error)?.stack ?? message}`);
+        // A user's failure (a RUN that failed, a registry's refusal) is the client's to show; only the unexpected is logged.
+        if (status >= 500 && !(failure.error instanceof BerthError)) console.error(`berth service: ${c.req.method} ${c.req.path}: ${(failure.error as Error)?.stack ?? message}`);
         const line = errorMessage(message, exitCode(failure.error));
         failure = undefined;
         return controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
