@@ -4,13 +4,27 @@
 // prune, system df and login; raw requests where the CLI does not show the shape.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
+import tar from 'tar-stream';
 import { berthService, type BerthService } from '../testing/berth-service.js';
 import { buildContext } from '../testing/containers.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
+
+/** A tar of `entries` (files, and symlinks as { link }) in memory. */
+async function tarOf(entries: [string, string | { link: string }][]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [name, v] of entries) {
+    if (typeof v === 'string') pack.entry({ name, mode: 0o644 }, v);
+    else pack.entry({ name, type: 'symlink', linkname: v.link });
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
 
 /** The JSON lines of a streamed answer. */
 const lines = (body: Buffer) =>
@@ -204,6 +218,43 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.equal(bk.status, 400);
     assert.match(bk.json().message, /DOCKER_BUILDKIT=0/);
     await docker(['rmi', 'api-img/built']);
+  });
+
+  test('a build context is unpacked inside its directory, the Dockerfile must be in it, and nothing is left after', async () => {
+    const outside = join(svc.dir, 'outside');
+    mkdirSync(outside);
+    const context = await tarOf([
+      ['Dockerfile', 'FROM busybox\nCOPY . /ctx\n'],
+      ['link', { link: outside }],
+      ['link/escaped.txt', 'should stay inside\n'],
+    ]);
+    // An entry under a symlink the archive made is refused (never written through it): the client's error.
+    const res = await svc.api('POST', '/build?t=api-img/ctx-safe&dockerfile=Dockerfile', context);
+    assert.equal(res.status, 400, res.body.toString());
+    assert.match(res.json().message, /unpacking the build context: .*link/);
+    assert.deepEqual(readdirSync(outside), [], 'nothing written through the archive’s symlink');
+    const withLink = await tarOf([
+      ['Dockerfile', 'FROM busybox\nCOPY . /ctx\n'],
+      ['link', { link: outside }],
+      ['file.txt', 'in the context\n'],
+    ]);
+    const built = await svc.api('POST', '/build?t=api-img/ctx-safe&dockerfile=Dockerfile', withLink);
+    assert.equal(built.status, 200, built.body.toString());
+    const messages = lines(built.body);
+    assert.ok(!messages.some((m) => m.error) && messages.some((m) => m.aux?.ID), JSON.stringify(messages));
+    // A path that climbs out is taken inside the context (as a chroot would): no /etc/passwd there.
+    const outOfContext = await svc.api('POST', '/build?dockerfile=../../../etc/passwd', withLink);
+    assert.equal(outOfContext.status, 400);
+    assert.match(outOfContext.json().message, /cannot locate specified Dockerfile/);
+    // …and through a link the archive made that leads out of it.
+    writeFileSync(join(outside, 'Dockerfile'), 'FROM busybox\n');
+    const throughLink = await svc.api('POST', '/build?dockerfile=link/Dockerfile', withLink);
+    assert.equal(throughLink.status, 400);
+    assert.match(throughLink.json().message, /leads out of the build context/);
+    const tmp = join(svc.root, 'tmp');
+    const left = existsSync(tmp) ? readdirSync(tmp).flatMap((d) => readdirSync(join(tmp, d))) : [];
+    assert.deepEqual(left.filter((n) => n.startsWith('build-context')), []);
+    await docker(['rmi', 'api-img/ctx-safe']);
   });
 
   test('docker image prune -f and docker system df', async () => {

@@ -1,6 +1,6 @@
 // A build whose context comes as a tar stream (the Docker API's POST /build, `build -` of a tar):
 // unpacked into the store's temp space with the extractor `cp` uses, built, and removed after.
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractTar, openTarStream } from '../../archive/extract.js';
@@ -19,7 +19,7 @@ export interface ArchiveBuildOptions extends Omit<BuildOptions, 'contextDir' | '
 /**
  * Builds from a (plain, gzip or zstd) tar of the context. Every directory of the archive is opened
  * without following links, so an entry cannot be written through a symlink the archive made
- * earlier; the Dockerfile must lie inside the context and be no link (it is read by path).
+ * earlier; the Dockerfile is looked for inside the context, through links only as far as they stay in it.
  */
 export async function buildFromArchive(store: Store, input: Readable, opts: ArchiveBuildOptions): Promise<ImageRecord> {
   const { stream, isTar } = await openTarStream(input);
@@ -34,18 +34,24 @@ export async function buildFromArchive(store: Store, input: Readable, opts: Arch
     const dirs = dirOpener({ root: contextDir, mounts: [] }, '/');
     try {
       await extractTar(stream, { resolveDir: dirs.open, overwrite: true, display: (rel) => `context:/${rel}` });
+    } catch (e) {
+      // A bad archive is the client's (an entry under a symlink the archive made, a truncated tar), not the service's.
+      if (e instanceof BerthError && e.code === 'INTERNAL') throw e;
+      throw new BerthError('ARCHIVE_INVALID', `unpacking the build context: ${(e as Error).message.replace(/'\/proc\/self\/fd\/\d+\//g, "'")}`, { cause: e });
     } finally {
       dirs.close();
     }
     const { file: given, ...rest } = opts;
     let file: string | undefined;
     if (given !== undefined && given !== '') {
+      // Resolved against the context's root as a chroot would: `../x` cannot climb out of it.
       const rel = posix.normalize(`/${given}`).slice(1);
-      if (rel === '' || rel.startsWith('..')) throw new BerthError('USAGE', `the Dockerfile ${given} is not inside the build context`);
-      file = join(contextDir, rel);
-      const st = await lstat(file).catch(() => undefined);
-      if (!st) throw new BerthError('USAGE', `cannot locate specified Dockerfile: ${given}`);
-      if (!st.isFile()) throw new BerthError('USAGE', `the Dockerfile ${given} is not a regular file in the build context`);
+      // Links the archive made are followed only as far as they stay in the context.
+      const real = await realpath(join(contextDir, rel)).catch(() => undefined);
+      if (!real) throw new BerthError('USAGE', `cannot locate specified Dockerfile: ${given}`);
+      if (!real.startsWith(`${await realpath(contextDir)}/`)) throw new BerthError('USAGE', `the Dockerfile ${given} leads out of the build context`);
+      if (!(await stat(real)).isFile()) throw new BerthError('USAGE', `the Dockerfile ${given} is not a regular file`);
+      file = real;
     }
     return await buildImage(store, { ...rest, contextDir, ...(file !== undefined ? { file } : {}) });
   } finally {
