@@ -137,6 +137,15 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.match(statuses.at(-2)!, /^Digest: sha256:[a-f0-9]{64}$/);
     assert.equal(statuses.at(-1), `Status: Downloaded newer image for ${registry.host}/api/bb:1`);
 
+    // push --all-tags: every local tag of the repository; search finds it in the registry's catalog.
+    await docker(['tag', 'busybox', `${registry.host}/api/multi:a`]);
+    await docker(['tag', 'busybox', `${registry.host}/api/multi:b`]);
+    const all = await docker(['push', '--all-tags', `${registry.host}/api/multi`]);
+    assert.match(all, /a: digest: sha256:/);
+    assert.match(all, /b: digest: sha256:/);
+    assert.match(await docker(['search', `${registry.host}/api/mul`]), new RegExp(`${registry.host.replace(/\./g, '\\.')}/api/multi`));
+    await docker(['rmi', `${registry.host}/api/multi:a`, `${registry.host}/api/multi:b`]);
+
     // The CLI's pull of the same tag: up to date.
     assert.match(await docker(['pull', `${registry.host}/api/bb:1`]), /Image is up to date/);
     // A missing tag is Docker's 404 before any stream.
@@ -165,6 +174,16 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.equal(auth.status, 401);
     const good = await svc.api('POST', '/auth', { username: 'alice', password: 's3cret', serveraddress: secured.host });
     assert.deepEqual(good.json(), { Status: 'Login Succeeded', IdentityToken: '' });
+  });
+
+  test('docker import: a root file system tarball from the request body', async () => {
+    const out = await docker(['import', '--change', 'CMD ["sh"]', '-m', 'from the API', join(svc.dir, 'busybox.tar'), 'api-img/imported:1']);
+    assert.match(out.trim(), /^sha256:[a-f0-9]{64}$/);
+    const inspect = JSON.parse(await docker(['image', 'inspect', 'api-img/imported:1']))[0];
+    assert.equal(inspect.Id, out.trim());
+    assert.deepEqual(inspect.Config.Cmd, ['sh']);
+    assert.equal(inspect.Comment, 'from the API');
+    await docker(['rmi', 'api-img/imported:1']);
   });
 
   test('docker save | docker load round trip', async () => {

@@ -19,12 +19,14 @@ import {
   pullImages,
   pushImage,
   removeImages,
+  repoAndTag,
   saveImages,
   searchImages,
   tagImage,
   untagImage,
   withDefaultTag,
   type ImageRecord,
+  type ImageReference,
   type Store,
 } from '../../engine/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
@@ -72,6 +74,17 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
       const parents = await new BuildCache(store).parents();
       images = images.filter((i) => i.names.length > 0 || !parents.has(i.id));
     }
+    // shared-size=1 (API 1.42): the bytes of each image's layers that other images hold too.
+    let sharedSize: ((i: ImageRecord) => Promise<number>) | undefined;
+    if (queryFlag(q['shared-size'])) {
+      const holders = new Map<string, number>();
+      for (const i of await store.images()) for (const l of i.layers) holders.set(l, (holders.get(l) ?? 0) + 1);
+      sharedSize = async (i) => {
+        let n = 0;
+        for (const l of i.layers) if ((holders.get(l) ?? 0) > 1) n += (await store.layers.get(l))?.size ?? 0;
+        return n;
+      };
+    }
     const out = [];
     for (const image of images) {
       let i = image;
@@ -82,7 +95,7 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
         for (const n of i.names) if ((await filterImages([{ ...i, names: [n] }], args, labelsOf)).length > 0) kept.push(n);
         i = { ...i, names: kept };
       }
-      out.push(imageSummary(i, await configOf(i), c.get('apiVersion')));
+      out.push(imageSummary(i, await configOf(i), c.get('apiVersion'), sharedSize ? { sharedSize: await sharedSize(image) } : {}));
     }
     out.sort((a, b) => (b.Created as number) - (a.Created as number));
     return c.json(out);
@@ -160,17 +173,19 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
   app.post('/images/:name{.+}/push', async (c) => {
     const name = c.req.param('name');
     const tag = c.req.query('tag') ?? '';
-    const source = tag ? `${name}:${tag}` : name;
-    const image = findImage(await store.images(), source);
-    if (!image) throw notFound(`An image does not exist locally with the tag: ${source}`);
-    const ref = withDefaultTag(parseNormalizedNamed(source));
-    const opts = registryOptionsFor(ref.domain, decodeRegistryAuth(c.req.header('x-registry-auth')));
+    const source = tag ? `${name}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : name;
+    const targets = await pushTargets(store, source);
+    const first = targets[0]!.ref;
+    const opts = registryOptionsFor(first.domain, decodeRegistryAuth(c.req.header('x-registry-auth')));
     return jsonStream(c, async (emit) => {
-      emit({ status: `The push refers to repository [${familiarName(`${ref.domain}/${ref.path}`)}]` });
-      const { digest } = await pushImage(store, image.id, formatReference(ref), { ...opts, onProgress: pushProgress(emit) });
-      await imageEvent(store, 'push', image.id, formatReference(ref));
-      emit({ status: `${ref.tag ?? 'latest'}: digest: ${digest}` });
-      emit({ progressDetail: {}, aux: { Tag: ref.tag ?? 'latest', Digest: digest } });
+      emit({ status: `The push refers to repository [${familiarName(`${first.domain}/${first.path}`)}]` });
+      for (const { ref, id } of targets) {
+        const { digest } = await pushImage(store, id, formatReference(ref), { ...opts, onProgress: pushProgress(emit) });
+        await imageEvent(store, 'push', id, formatReference(ref));
+        const shownTag = ref.tag ?? ref.digest ?? 'latest';
+        emit({ status: `${shownTag}: digest: ${digest}` });
+        emit({ progressDetail: {}, aux: { Tag: shownTag, Digest: digest } });
+      }
     });
   });
 
@@ -200,6 +215,28 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     }
     return c.json(out);
   });
+}
+
+/**
+ * What a push sends: the image `source` names, or for a bare repository (no tag: `docker push
+ * --all-tags`) every local tag of that repository, as dockerd pushes them.
+ */
+async function pushTargets(store: Store, source: string): Promise<{ ref: ImageReference; id: string }[]> {
+  let parsed: ImageReference;
+  try {
+    parsed = parseNormalizedNamed(source);
+  } catch (e) {
+    throw badRequest((e as Error).message);
+  }
+  const images = await store.images();
+  if (parsed.tag === undefined && parsed.digest === undefined) {
+    const repo = `${parsed.domain}/${parsed.path}`;
+    const all = images.flatMap((i) => i.names.filter((n) => !n.includes('@') && repoAndTag(n).repository === repo).map((n) => ({ ref: parseNormalizedNamed(n), id: i.id })));
+    if (all.length > 0) return all;
+  }
+  const image = findImage(images, source);
+  if (!image) throw notFound(`An image does not exist locally with the tag: ${source}`);
+  return [{ ref: parsed.digest ? parsed : withDefaultTag(parsed), id: image.id }];
 }
 
 function asBadRequest(e: unknown): never {
