@@ -146,6 +146,11 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.match(await docker(['search', `${registry.host}/api/mul`]), new RegExp(`${registry.host.replace(/\./g, '\\.')}/api/multi`));
     await docker(['rmi', `${registry.host}/api/multi:a`, `${registry.host}/api/multi:b`]);
 
+    // A tag in fromImage and another apart: the one apart wins (dockerode sends both).
+    const both = await svc.api('POST', `/images/create?fromImage=${registry.host}/api/bb:nope&tag=1`);
+    assert.equal(both.status, 200, both.body.toString());
+    assert.match(lines(both.body).at(-1)!.status, /Image is up to date/);
+
     // The CLI's pull of the same tag: up to date.
     assert.match(await docker(['pull', `${registry.host}/api/bb:1`]), /Image is up to date/);
     // A missing tag is Docker's 404 before any stream.

@@ -246,7 +246,8 @@ function asBadRequest(e: unknown): never {
 
 /** POST /images/create?fromImage=: a pull with Docker's progress messages. An empty tag with a bare name pulls every tag, as dockerd does. */
 async function pullFrom(c: Ctx, store: Store, fromImage: string, tag: string, platform: string | undefined): Promise<Response> {
-  const input = tag ? `${fromImage}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : fromImage;
+  // A tag (or digest) given apart replaces one in fromImage, as dockerd's WithTag does (dockerode sends both).
+  const input = tag ? `${repoAndTag(fromImage).repository}${tag.startsWith('sha256:') ? '@' : ':'}${tag}` : fromImage;
   let ref;
   try {
     ref = parseNormalizedNamed(input);
