@@ -48,7 +48,7 @@ export function imageSummary(image: ImageRecord, config: ImageConfig, apiVersion
     Size: image.size,
     SharedSize: extras.sharedSize ?? -1,
     ...(versionAtLeast(apiVersion, '1.44') ? {} : { VirtualSize: image.size }),
-    Labels: config.config?.Labels ?? {},
+    Labels: config.config?.Labels ?? null,
     Containers: extras.containers ?? -1,
   };
 }

@@ -22,6 +22,7 @@ import {
   repoAndTag,
   saveImages,
   searchImages,
+  syncContainers,
   tagImage,
   untagImage,
   withDefaultTag,
@@ -193,13 +194,17 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const name = c.req.param('name');
     const force = queryFlag(c.req.query('force'));
     const image = await lookupImage(store, name);
-    const users = (await store.containers()).filter((ct) => ct.image === image.id);
+    const users = (await syncContainers(store)).filter((ct) => ct.image === image.id);
     const { reports, failures } = await removeImages(store, [name], { force: force && users.length === 0 });
     const failure = failures[0];
     if (failure && isBerthError(failure, 'IMAGE_IN_USE') && users.length > 0) {
       const user = users[0]!.id.slice(0, 12);
       // dockerd with force keeps an image a container uses and takes its names; the container stays.
       if (!force) throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is being used by container ${user}`);
+      const running = users.find((ct) => ct.state.status === 'running' || ct.state.status === 'paused');
+      if (running) {
+        throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+      }
       const names = image.names;
       await untagImage(store, image.id, []);
       return c.json(names.map((n) => ({ Untagged: familiarName(n) })));
