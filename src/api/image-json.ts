@@ -82,12 +82,7 @@ export function dockerImageConfig(config: ImageConfig): Record<string, unknown> 
 }
 
 /** GET /images/{name}/json. `graphDriver` is where the layers lie (overlay's lower and upper directories). */
-export function imageInspect(
-  image: ImageRecord,
-  config: ImageConfig,
-  apiVersion: string,
-  graphDriver: Record<string, string>,
-): Record<string, unknown> {
+export function imageInspect(image: ImageRecord, config: ImageConfig, apiVersion: string, graphDriver: Record<string, string>): Record<string, unknown> {
   const history = config.history ?? [];
   const created = config.created ?? image.created;
   const old = !versionAtLeast(apiVersion, '1.44');

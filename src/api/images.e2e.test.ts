@@ -283,7 +283,10 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.match(throughLink.json().message, /leads out of the build context/);
     const tmp = join(svc.root, 'tmp');
     const left = existsSync(tmp) ? readdirSync(tmp).flatMap((d) => readdirSync(join(tmp, d))) : [];
-    assert.deepEqual(left.filter((n) => n.startsWith('build-context')), []);
+    assert.deepEqual(
+      left.filter((n) => n.startsWith('build-context')),
+      [],
+    );
     await docker(['rmi', 'api-img/ctx-safe']);
   });
 

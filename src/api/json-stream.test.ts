@@ -42,7 +42,10 @@ describe('streamed JSON answers', { timeout: 10_000 }, () => {
       throw new BerthError('BUILD_FAILED', 'exit status 3', { exitCode: 3 });
     }).request('/');
     assert.equal(res.status, 200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines.at(-1), { errorDetail: { message: 'exit status 3', code: 3 }, error: 'exit status 3' });
   });
 });

@@ -53,7 +53,8 @@ export async function jsonStream(
       if (failure) {
         const { status, message } = errorResponse(failure.error);
         // A user's failure (a RUN that failed, a registry's refusal) is the client's to show; only the unexpected is logged.
-        if (status >= 500 && !(failure.error instanceof BerthError)) console.error(`berth service: ${c.req.method} ${c.req.path}: ${(failure.error as Error)?.stack ?? message}`);
+        if (status >= 500 && !(failure.error instanceof BerthError))
+          console.error(`berth service: ${c.req.method} ${c.req.path}: ${(failure.error as Error)?.stack ?? message}`);
         const line = errorMessage(message, exitCode(failure.error));
         failure = undefined;
         return controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));

@@ -15,7 +15,10 @@ describe('registry credentials from Docker clients', { timeout: 10_000 }, () => 
     assert.equal(credsOf(decodeRegistryAuth('e30=')), undefined);
     // Go decodes JSON keys without regard to case.
     assert.deepEqual(decodeRegistryAuth(b64url({ Username: 'bob', Password: 'pw' })), { username: 'bob', password: 'pw' });
-    assert.throws(() => decodeRegistryAuth('%%%not-json'), (e: unknown) => e instanceof ApiError && e.status === 400);
+    assert.throws(
+      () => decodeRegistryAuth('%%%not-json'),
+      (e: unknown) => e instanceof ApiError && e.status === 400,
+    );
   });
 
   test('an identity token wins over a password', () => {

@@ -54,27 +54,31 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
     c.env.outgoing.once('close', () => {
       if (!c.env.outgoing.writableFinished) abort.abort(new Error('the client went away'));
     });
-    return jsonStream(c, async (emit) => {
-      const progress = buildStream(emit, quiet);
-      const record = await buildFromArchive(store, c.env.incoming, {
-        ...(q.dockerfile ? { file: q.dockerfile } : {}),
-        tags,
-        buildArgs,
-        labels,
-        pull,
-        ...(q.target ? { target: q.target } : {}),
-        noCache: queryFlag(q.nocache),
-        ...(queryFlag(q.squash) ? { squash: true } : {}),
-        ...(q.platform ? { platform: q.platform } : {}),
-        ...(network !== undefined ? { network } : {}),
-        // Docker's image format: HEALTHCHECK, ONBUILD and SHELL survive only in it.
-        format: 'docker',
-        signal: abort.signal,
-        out: progress.out,
-        onStep: progress.onStep,
-      });
-      await imageEvent(store, 'build', record.id, record.names[0]);
-      progress.finish(record.id, tags);
-    }, runStatus);
+    return jsonStream(
+      c,
+      async (emit) => {
+        const progress = buildStream(emit, quiet);
+        const record = await buildFromArchive(store, c.env.incoming, {
+          ...(q.dockerfile ? { file: q.dockerfile } : {}),
+          tags,
+          buildArgs,
+          labels,
+          pull,
+          ...(q.target ? { target: q.target } : {}),
+          noCache: queryFlag(q.nocache),
+          ...(queryFlag(q.squash) ? { squash: true } : {}),
+          ...(q.platform ? { platform: q.platform } : {}),
+          ...(network !== undefined ? { network } : {}),
+          // Docker's image format: HEALTHCHECK, ONBUILD and SHELL survive only in it.
+          format: 'docker',
+          signal: abort.signal,
+          out: progress.out,
+          onStep: progress.onStep,
+        });
+        await imageEvent(store, 'build', record.id, record.names[0]);
+        progress.finish(record.id, tags);
+      },
+      runStatus,
+    );
   });
 }

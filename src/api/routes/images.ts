@@ -119,7 +119,13 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const registry = registryOptionsFor(host, decodeRegistryAuth(c.req.header('x-registry-auth')));
     const results = await searchImages(q.term, { registry, filters: filterArgs(parseFilters(q.filters)), ...(limit ? { limit } : {}) }).catch(asBadRequest);
     return c.json(
-      results.map((r) => ({ name: r.Name, description: r.Description, star_count: r.Stars, is_official: r.Official === '[OK]', is_automated: r.Automated === '[OK]' })),
+      results.map((r) => ({
+        name: r.Name,
+        description: r.Description,
+        star_count: r.Stars,
+        is_official: r.Official === '[OK]',
+        is_automated: r.Automated === '[OK]',
+      })),
     );
   });
 
@@ -203,7 +209,9 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
       if (!force) throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (must be forced) - image is being used by container ${user}`);
       const running = users.find((ct) => ct.state.status === 'running' || ct.state.status === 'paused');
       if (running) {
-        throw conflict(`conflict: unable to delete ${image.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`);
+        throw conflict(
+          `conflict: unable to delete ${image.id.slice(7, 19)} (cannot be forced) - image is being used by running container ${running.id.slice(0, 12)}`,
+        );
       }
       const names = image.names;
       await untagImage(store, image.id, []);
@@ -236,7 +244,9 @@ async function pushTargets(store: Store, source: string): Promise<{ ref: ImageRe
   const images = await store.images();
   if (parsed.tag === undefined && parsed.digest === undefined) {
     const repo = `${parsed.domain}/${parsed.path}`;
-    const all = images.flatMap((i) => i.names.filter((n) => !n.includes('@') && repoAndTag(n).repository === repo).map((n) => ({ ref: parseNormalizedNamed(n), id: i.id })));
+    const all = images.flatMap((i) =>
+      i.names.filter((n) => !n.includes('@') && repoAndTag(n).repository === repo).map((n) => ({ ref: parseNormalizedNamed(n), id: i.id })),
+    );
     if (all.length > 0) return all;
   }
   const image = findImage(images, source);

@@ -50,7 +50,8 @@ export function systemDfRoutes(app: ApiApp, ctx: ApiContext): undefined {
     }
     if (types.has('volume')) {
       const out = [];
-      for (const v of volumes) out.push(volumeUsage(v, await volumeMountPoint(store, v.name), await volumeSize(store, v.name), volumeUsers(containers, v.name).length));
+      for (const v of volumes)
+        out.push(volumeUsage(v, await volumeMountPoint(store, v.name), await volumeSize(store, v.name), volumeUsers(containers, v.name).length));
       body.Volumes = out;
     }
     // berth's build cache is its intermediate images, counted with the images above.

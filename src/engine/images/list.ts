@@ -30,7 +30,11 @@ function matchesReference(image: ImageRecord, pattern: string): boolean {
 }
 
 /** The images of `images` that pass every `key=value` filter; `labelsOf` reads an image's labels (only label= asks). */
-export async function filterImages(images: ImageRecord[], filters: string[], labelsOf: (i: ImageRecord) => Promise<Record<string, string>>): Promise<ImageRecord[]> {
+export async function filterImages(
+  images: ImageRecord[],
+  filters: string[],
+  labelsOf: (i: ImageRecord) => Promise<Record<string, string>>,
+): Promise<ImageRecord[]> {
   let out = images;
   for (const f of filters) {
     const eq = f.indexOf('=');
