@@ -60,9 +60,21 @@ describe('network-json: networks in the Docker API', { timeout: 10_000 }, () => 
       ConfigFrom: { Network: '' },
       ConfigOnly: false,
       Containers: { '1': { Name: 'c-1', EndpointID: '', MacAddress: '02:00:00:00:00:01', IPv4Address: '10.213.77.130/24', IPv6Address: 'fd00::5/64' } },
-      Options: { mtu: '1400' },
+      Options: { 'com.docker.network.driver.mtu': '1400' },
       Labels: { team: 'api' },
     });
+  });
+
+  test('options go out under the names a Docker client gave them (compose compares them), the bridge’s name only when one was given', () => {
+    const { options } = networkCreateOptions({
+      Name: 'web',
+      Options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.name': 'br-web' },
+    });
+    const made: Network = { ...network, options: options.options!, network_interface: options.interfaceName! };
+    assert.deepEqual(dockerNetwork(made, []).Options, { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.name': 'br-web' });
+    assert.deepEqual(dockerNetwork({ ...network, options: { isolate: 'true' } }, []).Options, {});
+    const lan: Network = { ...network, driver: 'macvlan', network_interface: 'eth0', options: { mode: 'private' } };
+    assert.deepEqual(dockerNetwork(lan, []).Options, { macvlan_mode: 'private', parent: 'eth0' });
   });
 
   test('the default network is Docker’s bridge both ways; host and none are pseudo-networks with stable IDs per store', () => {

@@ -61,14 +61,34 @@ function endpoint(c: ContainerRecord, networkName: string): DockerEndpoint | und
   return out;
 }
 
+/** berth's own name for a network's bridge (engine's network/definitions.ts): one a client did not choose. */
+const berthBridgeName = (id: string) => `berth${id.slice(0, 10)}`;
+
+/**
+ * The driver options under Docker's names, as a client gave them: docker-compose compares every
+ * option it declared with what inspect shows and stops on a difference. `isolate`, which makes a
+ * Docker-made bridge network apart from the others, dockerd shows no option for (podman hides it too).
+ */
+function dockerOptions(n: Network): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(n.options ?? {})) {
+    if (key === 'isolate') continue;
+    else if (key === 'mtu') out['com.docker.network.driver.mtu'] = value;
+    else if (key === 'mode' && n.driver === 'macvlan') out.macvlan_mode = value;
+    else out[key] = value;
+  }
+  if (n.driver === 'bridge' && n.network_interface !== berthBridgeName(n.id)) out['com.docker.network.bridge.name'] = n.network_interface;
+  if (n.driver === 'macvlan' && n.network_interface !== '') out.parent = n.network_interface;
+  return out;
+}
+
 export function dockerNetwork(n: Network, containers: readonly ContainerRecord[]): DockerNetwork {
   const endpoints: Record<string, DockerEndpoint> = {};
   for (const c of containers) {
     const e = endpoint(c, n.name);
     if (e) endpoints[c.id] = e;
   }
-  // `isolate` is how a Docker-made bridge network is kept from the others; dockerd shows no such option (podman hides it too).
-  const { isolate: _isolate, ...options } = n.options ?? {};
+  const options = dockerOptions(n);
   return {
     Name: dockerNetworkName(n.name),
     Id: n.id,
