@@ -100,7 +100,10 @@ describe('network-json: networks in the Docker API', { timeout: 10_000 }, () => 
       CheckDuplicate: true,
       IPAM: {
         Driver: 'default',
-        Config: [{ Subnet: '10.213.77.0/24', IPRange: '10.213.77.128/25' }, { Subnet: 'fd00:1::/64', Gateway: 'fd00:1::fe' }],
+        Config: [
+          { Subnet: '10.213.77.0/24', IPRange: '10.213.77.128/25' },
+          { Subnet: 'fd00:1::/64', Gateway: 'fd00:1::fe' },
+        ],
       },
       Options: { 'com.docker.network.driver.mtu': '1400', 'com.docker.network.bridge.name': 'br-web', 'com.docker.network.bridge.enable_icc': 'true' },
       Labels: { team: 'api' },

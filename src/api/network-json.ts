@@ -151,7 +151,11 @@ export interface NetworkCreateRequest {
   Ingress?: boolean;
   ConfigOnly?: boolean;
   CheckDuplicate?: boolean;
-  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[] | null } | null;
+  IPAM?: {
+    Driver?: string;
+    Options?: Record<string, string> | null;
+    Config?: { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[] | null;
+  } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
 }

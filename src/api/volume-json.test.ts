@@ -38,7 +38,10 @@ describe('volume-json: volumes in the Docker API', { timeout: 10_000 }, () => {
   });
 
   test('create refuses another driver (404) and the local driver’s mount options (400), naming them', () => {
-    assert.throws(() => volumeCreateOptions({ Name: 'x', Driver: 'nfs' }), (e) => e instanceof ApiError && e.status === 404 && /plugin "nfs" not found/.test(e.message));
+    assert.throws(
+      () => volumeCreateOptions({ Name: 'x', Driver: 'nfs' }),
+      (e) => e instanceof ApiError && e.status === 404 && /plugin "nfs" not found/.test(e.message),
+    );
     assert.throws(
       () => volumeCreateOptions({ Name: 'x', DriverOpts: { type: 'none', device: '/srv' } }),
       (e) => e instanceof ApiError && e.status === 400 && /"type", "device"/.test(e.message),

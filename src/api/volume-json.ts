@@ -45,7 +45,9 @@ export function volumeCreateOptions(body: VolumeCreateRequest): { name: string |
   if (driver !== 'local') throw new ApiError(404, `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
   const opts = Object.keys(body.DriverOpts ?? {});
   if (opts.length) {
-    throw badRequest(`invalid option: ${opts.map((o) => JSON.stringify(o)).join(', ')}: berth's local volumes are plain directories (no type, device or o mounts)`);
+    throw badRequest(
+      `invalid option: ${opts.map((o) => JSON.stringify(o)).join(', ')}: berth's local volumes are plain directories (no type, device or o mounts)`,
+    );
   }
   const name = body.Name ? body.Name : undefined;
   return { name, options: { labels: body.Labels ?? {}, ignoreIfExists: true, ...(name === undefined ? { anonymous: true } : {}) } };

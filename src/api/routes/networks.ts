@@ -75,10 +75,7 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     checkKeys(filters, LIST_FILTERS);
     const [networks, containers] = await Promise.all([listNetworks(ctx.store), ctx.store.containers()]);
     const created = networks.find((n) => n.name === DEFAULT_NETWORK)?.created ?? pseudoCreated();
-    const all = [
-      ...networks.map((n) => dockerNetwork(n, containers)),
-      ...PSEUDO.map((name) => pseudoNetwork(name, pseudoId(name), created)),
-    ];
+    const all = [...networks.map((n) => dockerNetwork(n, containers)), ...PSEUDO.map((name) => pseudoNetwork(name, pseudoId(name), created))];
     // type and scope are Docker's alone (its predefined networks; swarm's scopes); the rest are podman's filters, which the engine reads.
     const { type = [], scope = [], ...rest } = filters;
     for (const t of type) if (t !== 'custom' && t !== 'builtin') throw badRequest(`invalid filter: 'type'='${t}'`);
@@ -132,7 +129,12 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   app.post('/networks/:id/connect', async (c) => {
     const body = await jsonBody<{
       Container?: string;
-      EndpointConfig?: { Aliases?: string[] | null; IPAddress?: string; MacAddress?: string; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null } | null;
+      EndpointConfig?: {
+        Aliases?: string[] | null;
+        IPAddress?: string;
+        MacAddress?: string;
+        IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+      } | null;
     }>(c.req);
     if (!body.Container) throw badRequest('a Container to connect is needed');
     const r = await resolve(c.req.param('id'));

@@ -1,6 +1,16 @@
 // The Docker API's /volumes routes over engine/volumes: list, inspect, create, remove, prune, in
 // Docker's shapes (../volume-json.ts).
-import { createVolume, getVolume, inspectVolume, pruneVolumes, removeVolumes, volumeFilters, volumeSize, volumeUsers, type VolumeRecord } from '../../engine/index.js';
+import {
+  createVolume,
+  getVolume,
+  inspectVolume,
+  pruneVolumes,
+  removeVolumes,
+  volumeFilters,
+  volumeSize,
+  volumeUsers,
+  type VolumeRecord,
+} from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest } from '../errors.js';

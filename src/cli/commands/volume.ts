@@ -1,6 +1,15 @@
 import { removeContainer } from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
-import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, type VolumeRecord, volumeFilters, volumeUsers } from '../../engine/volumes/index.js';
+import {
+  createVolume,
+  findVolume,
+  inspectVolume,
+  pruneVolumes,
+  removeVolumes,
+  type VolumeRecord,
+  volumeFilters,
+  volumeUsers,
+} from '../../engine/volumes/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { ask, assertCanAsk } from '../confirm.js';

@@ -25,7 +25,13 @@ describe('networkFilter (podman’s network filters, for the CLI and the API)', 
     const inUse = (n: FilterableNetwork) => n.name === 'db';
     assert.deepEqual(pick(['dangling=true'], inUse), ['web', 'host']);
     assert.deepEqual(pick(['dangling=0'], inUse), ['db']);
-    assert.throws(() => pick(['dangling=maybe']), (e) => isBerthError(e, 'USAGE'));
-    assert.throws(() => pick(['bogus=1']), (e) => isBerthError(e, 'USAGE'));
+    assert.throws(
+      () => pick(['dangling=maybe']),
+      (e) => isBerthError(e, 'USAGE'),
+    );
+    assert.throws(
+      () => pick(['bogus=1']),
+      (e) => isBerthError(e, 'USAGE'),
+    );
   });
 });

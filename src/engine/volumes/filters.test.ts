@@ -29,8 +29,17 @@ describe('volumeFilters (podman’s volume filters, for the CLI and the API)', {
   });
 
   test('an unknown key or a bad value is a usage error', () => {
-    assert.throws(() => volumeFilters(['bogus=1']), (e) => isBerthError(e, 'USAGE'));
-    assert.throws(() => volumeFilters(['dangling=maybe']), (e) => isBerthError(e, 'USAGE'));
-    assert.throws(() => volumeFilters(['name=(']), (e) => isBerthError(e, 'USAGE'));
+    assert.throws(
+      () => volumeFilters(['bogus=1']),
+      (e) => isBerthError(e, 'USAGE'),
+    );
+    assert.throws(
+      () => volumeFilters(['dangling=maybe']),
+      (e) => isBerthError(e, 'USAGE'),
+    );
+    assert.throws(
+      () => volumeFilters(['name=(']),
+      (e) => isBerthError(e, 'USAGE'),
+    );
   });
 });
