@@ -2,11 +2,12 @@
 // sees of the engine. Each noun's routes have their own tests.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { berthService, type BerthService } from '../testing/berth-service.js';
-import { berthBin, run, tempDir } from '../testing/cli.js';
+import { berthBin, ok, run, tempDir } from '../testing/cli.js';
 import { waitFor } from '../testing/wait.js';
 
 describe('berth system service', { timeout: 5 * 60_000 }, () => {
@@ -111,4 +112,79 @@ describe('berth system service: where it listens', { timeout: 2 * 60_000 }, () =
       t.cleanup();
     }
   });
+
+  test('TCP with TLS: a client with a certificate the CA signed gets in, one without does not', async () => {
+    const t = tempDir();
+    const certs = t.path;
+    const o = (args: string[]) => ok('openssl', args, { cwd: certs });
+    const signed = async (name: string, cn: string, ext: string) => {
+      await o(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+      writeFileSync(join(certs, `${name}.cnf`), ext);
+      await o([
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.cnf`,
+        '-out',
+        `${name}.pem`,
+      ]);
+    };
+    let service: ReturnType<typeof spawn> | undefined;
+    try {
+      await o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=berth test CA', '-keyout', 'ca.key', '-out', 'ca.pem']);
+      await signed('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+      await signed('client', 'client', 'extendedKeyUsage=clientAuth\n');
+      // docker's --tlsverify reads ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH.
+      mkdirSync(join(certs, 'docker'));
+      copyFileSync(join(certs, 'ca.pem'), join(certs, 'docker', 'ca.pem'));
+      copyFileSync(join(certs, 'client.pem'), join(certs, 'docker', 'cert.pem'));
+      copyFileSync(join(certs, 'client.key'), join(certs, 'docker', 'key.pem'));
+      const port = await freePort();
+      const args = ['--root', join(t.path, 'root'), '--runroot', join(t.path, 'run'), 'system', 'service', '--time', '0'];
+      const tls = ['--tls-cert', join(certs, 'server.pem'), '--tls-key', join(certs, 'server.key'), '--tls-ca', join(certs, 'ca.pem')];
+      service = spawn(berthBin, [...args, ...tls, `tcp://127.0.0.1:${port}`], { stdio: 'ignore' });
+      const docker = (env: NodeJS.ProcessEnv) =>
+        run('docker', ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}`, ...env } });
+      const trusted = await waitFor(
+        'the TLS service',
+        async () => {
+          const r = await docker({ DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(certs, 'docker') });
+          return r.code === 0 ? r : undefined;
+        },
+        20_000,
+      );
+      assert.match(trusted.stdout, /^0\.\d+\.\d+\n$/);
+      // With the CA but no client certificate, the handshake fails.
+      const anonymous = await run('curl', ['-sS', '--cacert', join(certs, 'ca.pem'), `https://127.0.0.1:${port}/_ping`]);
+      assert.notEqual(anonymous.code, 0);
+      assert.doesNotMatch(anonymous.stdout, /OK/);
+      // TLS with only some of the three files is refused before anything listens.
+      const partial = await run(berthBin, [...args, '--tls-cert', join(certs, 'server.pem'), `tcp://127.0.0.1:${port}`]);
+      assert.equal(partial.code, 125);
+      assert.match(partial.stderr, /^Error: --tls-cert, --tls-key and --tls-ca go together/);
+    } finally {
+      service?.kill('SIGKILL');
+      t.cleanup();
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
