@@ -305,5 +305,16 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.match(pruned, /Total reclaimed space/);
     assert.equal((await svc.api('GET', `/images/${id}/json`)).status, 404);
     assert.equal((await svc.api('GET', '/images/busybox/json')).status, 200);
+
+    // docker builder prune: what a failed build left in the cache goes; a tagged build and what it was built on stay.
+    const cached = buildContext(svc, 'ctx-cache', { Dockerfile: 'FROM busybox\nRUN echo a > /a\n' });
+    await docker(['build', '-q', '-t', 'api-img/cached', cached], { DOCKER_BUILDKIT: '0' });
+    const failing = buildContext(svc, 'ctx-cache-fail', { Dockerfile: 'FROM busybox\nRUN echo b > /b\nRUN exit 1\n' });
+    assert.notEqual((await svc.docker(['build', failing], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_BUILDKIT: '0' } })).code, 0);
+    const before = (await svc.api('GET', '/images/json?all=1')).json().length;
+    assert.match(await docker(['builder', 'prune', '-f']), /Total/);
+    assert.equal((await svc.api('GET', '/images/json?all=1')).json().length, before - 1);
+    assert.equal((await svc.api('GET', '/images/api-img/cached/json')).status, 200);
+    await docker(['rmi', 'api-img/cached']);
   });
 });

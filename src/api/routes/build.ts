@@ -1,10 +1,11 @@
 // POST /build: the classic (pre-BuildKit) builder's API. The body is the context as a tar; the
 // engine unpacks it into temp space, builds, and removes it; the steps stream back as Docker's
 // JSON lines. A BuildKit session (version=2) is refused: clients fall back with DOCKER_BUILDKIT=0.
-import { buildFromArchive, imageEvent, type PullPolicy } from '../../engine/index.js';
+import { buildFromArchive, imageEvent, pruneBuildCache, type PullPolicy } from '../../engine/index.js';
 import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
+import { parseFilters } from '../filters.js';
 import { buildStream } from '../build-stream.js';
 import { jsonStream } from '../json-stream.js';
 import { queryFlag } from './images.js';
@@ -37,6 +38,14 @@ const runStatus = (e: unknown) => (isBerthError(e, 'BUILD_FAILED') && e.exitCode
 
 export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
   const { store } = ctx;
+  // docker builder prune, and docker system prune, which calls it: berth's build cache is its intermediate images and step records.
+  app.post('/build/prune', async (c) => {
+    const q = c.req.query();
+    for (const key of Object.keys(parseFilters(q.filters))) throw badRequest(`invalid filter '${key}': berth's build cache takes none`);
+    const { deleted, reclaimed } = await pruneBuildCache(store, { all: queryFlag(q.all) });
+    return c.json({ CachesDeleted: deleted, SpaceReclaimed: reclaimed });
+  });
+
   app.post('/build', async (c) => {
     const q = c.req.query();
     if (q.version === '2') {

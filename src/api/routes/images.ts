@@ -15,7 +15,7 @@ import {
   loadImages,
   parseNormalizedNamed,
   parsePlatform,
-  pruneImages,
+  pruneImagesAndCache,
   pullImages,
   pushImage,
   removeImages,
@@ -106,7 +106,8 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const filters = parseFilters(c.req.query('filters'));
     for (const key of Object.keys(filters)) if (key !== 'dangling') throw badRequest(`invalid filter '${key}': berth prunes by dangling only`);
     const all = filters.dangling?.some((v) => /^(0|false)$/i.test(v)) ?? false;
-    const { deleted, reclaimed } = await pruneImages(store, { all });
+    // As `berth image prune`: what kept images were built on stays, and the cache entries of what went go.
+    const { deleted, reclaimed } = await pruneImagesAndCache(store, { all });
     return c.json({ ImagesDeleted: deleted.length ? deleted.map((id) => ({ Deleted: id })) : null, SpaceReclaimed: reclaimed });
   });
 
