@@ -40,6 +40,16 @@ describe('the classic builder’s stream', { timeout: 10_000 }, () => {
     assert.deepEqual(out, [{ aux: { ID: id } }, { stream: `${id}\n` }]);
   });
 
+  test('quiet and failed: the lines held back come out, for the error to follow', () => {
+    const out: JsonMessage[] = [];
+    const s = buildStream((m) => out.push(m), true);
+    s.onStep({ stage: '', step: 1, steps: 1, text: 'RUN exit 3', state: 'running' });
+    s.out('oops\n');
+    assert.deepEqual(out, []);
+    s.failed();
+    assert.deepEqual(out, [{ stream: 'Step 1/1 : RUN exit 3\n' }, { stream: 'oops\n' }]);
+  });
+
   test('names get :latest when they have no tag', () => {
     assert.equal(withLatest('x'), 'x:latest');
     assert.equal(withLatest('reg:5000/x'), 'reg:5000/x:latest');

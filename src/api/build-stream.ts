@@ -16,12 +16,16 @@ export interface BuildStream {
   onStep: (e: StepEvent) => void;
   /** The end of a successful build: the image's ID and the names given (as the client gave them). */
   finish: (id: string, tags: readonly string[]) => void;
+  /** A failed build: a quiet one shows what it held back, as dockerd does, before the error. */
+  failed: () => void;
 }
 
-/** Messages for `emit`; with `quiet` (q=1) only the image's ID, as dockerd's quiet build answers. */
+/** Messages for `emit`; with `quiet` (q=1) only the image's ID, as dockerd's quiet build answers (unless it fails). */
 export function buildStream(emit: (m: JsonMessage) => void, quiet: boolean): BuildStream {
+  const held: string[] = [];
   const stream = (text: string) => {
-    if (!quiet) emit({ stream: text });
+    if (quiet) held.push(text);
+    else emit({ stream: text });
   };
   return {
     out: (text) => {
@@ -37,6 +41,9 @@ export function buildStream(emit: (m: JsonMessage) => void, quiet: boolean): Bui
       if (quiet) return emit({ stream: `${id}\n` });
       stream(`Successfully built ${shortId(id)}\n`);
       for (const t of tags) stream(`Successfully tagged ${withLatest(t)}\n`);
+    },
+    failed: () => {
+      for (const text of held.splice(0)) emit({ stream: text });
     },
   };
 }

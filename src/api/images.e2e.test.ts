@@ -243,6 +243,9 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     // dockerd's errorDetail carries the RUN's status, which the CLI exits with.
     assert.equal(failed.code, 3, failed.stderr);
     assert.match(failed.stderr, /RUN exit 3.*exit status 3/);
+    // Quiet, a failure still streams: the steps held back, then the error and its status.
+    const quietFail = await svc.docker(['build', '-q', failing], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_BUILDKIT: '0' } });
+    assert.equal(quietFail.code, 3, quietFail.stderr);
     // A BuildKit session is refused with a clear line.
     const bk = await svc.api('POST', '/build?version=2', Buffer.alloc(1024));
     assert.equal(bk.status, 400);

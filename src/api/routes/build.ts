@@ -83,6 +83,9 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
           signal: abort.signal,
           out: progress.out,
           onStep: progress.onStep,
+        }).catch((e: unknown) => {
+          progress.failed();
+          throw e;
         });
         await imageEvent(store, 'build', record.id, record.names[0]);
         progress.finish(record.id, tags);
