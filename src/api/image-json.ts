@@ -35,13 +35,15 @@ export interface SummaryExtras {
   containers?: number;
   /** Bytes it shares with other images (-1: not counted). */
   sharedSize?: number;
+  /** The image a build step made it from, as the classic builder records it ('' for pulled and imported images). */
+  parent?: string;
 }
 
 /** One entry of GET /images/json. VirtualSize went away in API 1.44. */
 export function imageSummary(image: ImageRecord, config: ImageConfig, apiVersion: string, extras: SummaryExtras = {}): Record<string, unknown> {
   return {
     Id: image.id,
-    ParentId: '',
+    ParentId: extras.parent ?? '',
     RepoTags: repoTags(image),
     RepoDigests: repoDigestsOf(image),
     Created: seconds(config.created ?? image.created),
@@ -81,8 +83,14 @@ export function dockerImageConfig(config: ImageConfig): Record<string, unknown> 
   };
 }
 
-/** GET /images/{name}/json. `graphDriver` is where the layers lie (overlay's lower and upper directories). */
-export function imageInspect(image: ImageRecord, config: ImageConfig, apiVersion: string, graphDriver: Record<string, string>): Record<string, unknown> {
+/** GET /images/{name}/json. `graphDriver` is where the layers lie (overlay's lower and upper directories); `parent` the image a build step made it from. */
+export function imageInspect(
+  image: ImageRecord,
+  config: ImageConfig,
+  apiVersion: string,
+  graphDriver: Record<string, string>,
+  parent = '',
+): Record<string, unknown> {
   const history = config.history ?? [];
   const created = config.created ?? image.created;
   const old = !versionAtLeast(apiVersion, '1.44');
@@ -90,7 +98,7 @@ export function imageInspect(image: ImageRecord, config: ImageConfig, apiVersion
     Id: image.id,
     RepoTags: repoTags(image),
     RepoDigests: repoDigestsOf(image),
-    Parent: '',
+    Parent: parent,
     Comment: history.at(-1)?.comment ?? '',
     Created: created,
     ...(versionAtLeast(apiVersion, '1.45') ? {} : { Container: '', ContainerConfig: dockerImageConfig({ ...config, config: {} }) }),

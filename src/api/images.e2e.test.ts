@@ -234,6 +234,9 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.equal(run.stdout, 'howdy from run\nhello from the context\n');
     const labels = await docker(['inspect', '--format', '{{index .Config.Labels "api.test"}}', 'api-img/built']);
     assert.equal(labels.trim(), 'yes');
+    // The classic builder's parent chain: the built image's Parent is its last step's; busybox has none.
+    assert.match(await docker(['inspect', '--format', '{{.Parent}}', 'api-img/built']), /^sha256:[a-f0-9]{64}\n$/);
+    assert.equal(await docker(['inspect', '--format', '{{.Parent}}', 'busybox']), '\n');
     // Again: every step from the cache; -q prints only the ID.
     const quiet = await docker(['build', '-q', '-t', 'api-img/built', dir], { DOCKER_BUILDKIT: '0' });
     assert.match(quiet.trim(), /^sha256:[a-f0-9]{64}$/);

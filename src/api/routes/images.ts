@@ -52,9 +52,10 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     };
     const labelsOf = async (i: ImageRecord) => ((await configOf(i)).config?.Labels as Record<string, string> | undefined) ?? {};
     let images = await filterImages(await store.images(), filterArgs(filters), labelsOf).catch(asBadRequest);
+    const parentOf = await buildParents(store);
     if (!queryFlag(q.all)) {
       // A build's intermediate images show only with all=1, as dockerd hides them.
-      const parents = await new BuildCache(store).parents();
+      const parents = new Set(parentOf.values());
       images = images.filter((i) => i.names.length > 0 || !parents.has(i.id));
     }
     // shared-size=1 (API 1.42): the bytes of each image's layers that other images hold too.
@@ -78,7 +79,12 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
         for (const n of i.names) if ((await filterImages([{ ...i, names: [n] }], args, labelsOf)).length > 0) kept.push(n);
         i = { ...i, names: kept };
       }
-      out.push(imageSummary(i, await configOf(i), c.get('apiVersion'), sharedSize ? { sharedSize: await sharedSize(image) } : {}));
+      out.push(
+        imageSummary(i, await configOf(i), c.get('apiVersion'), {
+          ...(sharedSize ? { sharedSize: await sharedSize(image) } : {}),
+          ...(parentOf.has(i.id) ? { parent: parentOf.get(i.id)! } : {}),
+        }),
+      );
     }
     out.sort((a, b) => (b.Created as number) - (a.Created as number));
     return c.json(out);
@@ -116,7 +122,7 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const image = await lookupImage(store, c.req.param('name'));
     const config = await imageConfig(store, image);
     const graph = (await inspectImage(store, image)).GraphDriver as { Data: Record<string, string> };
-    return c.json(imageInspect(image, config, c.get('apiVersion'), graph.Data));
+    return c.json(imageInspect(image, config, c.get('apiVersion'), graph.Data, (await buildParents(store)).get(image.id)));
   });
 
   app.get('/images/:name{.+}/history', async (c) => {
@@ -170,6 +176,13 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     }
     return c.json(out);
   });
+}
+
+/** Each image a build step made to the image it was made from, among the images still here (the build cache's records). */
+async function buildParents(store: Store): Promise<Map<string, string>> {
+  const live = new Set((await store.images()).map((i) => i.id));
+  const links = await new BuildCache(store).links();
+  return new Map([...links].filter(([image, parent]) => live.has(image) && live.has(parent)));
 }
 
 function asBadRequest(e: unknown): never {
