@@ -249,6 +249,11 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     // Quiet, a failure still streams: the steps held back, then the error and its status.
     const quietFail = await svc.docker(['build', '-q', failing], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_BUILDKIT: '0' } });
     assert.equal(quietFail.code, 3, quietFail.stderr);
+    // extrahosts reach RUN's /etc/hosts (docker build --add-host).
+    const hosts = buildContext(svc, 'ctx-hosts', { Dockerfile: 'FROM busybox\nRUN grep api-extra /etc/hosts > /found\n' });
+    await docker(['build', '-q', '--add-host', 'api-extra:10.9.8.7', '-t', 'api-img/hosts', hosts], { DOCKER_BUILDKIT: '0' });
+    assert.match((await svc.ok(['run', '--rm', 'api-img/hosts', 'cat', '/found'])).stdout, /^10\.9\.8\.7\s+api-extra/);
+    await docker(['rmi', 'api-img/hosts']);
     // A BuildKit session is refused with a clear line.
     const bk = await svc.api('POST', '/build?version=2', Buffer.alloc(1024));
     assert.equal(bk.status, 400);

@@ -58,6 +58,11 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const quiet = queryFlag(q.q);
     const pull: PullPolicy = queryFlag(q.pull) ? 'always' : 'missing';
     const network = networkOf(q.networkmode);
+    // `extrahosts`: HOST:IP entries, repeated (the Go client) or comma-separated; Docker's HOST=IP too.
+    const addHosts = (c.req.queries('extrahosts') ?? [])
+      .flatMap((v) => v.split(','))
+      .filter((v) => v !== '')
+      .map((v) => (v.includes('=') && !v.includes(':') ? v.replace('=', ':') : v));
     // The client going away stops the build: the RUN in progress is killed, nothing more starts.
     const abort = new AbortController();
     c.env.outgoing.once('close', () => {
@@ -78,6 +83,7 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
           ...(queryFlag(q.squash) ? { squash: true } : {}),
           ...(q.platform ? { platform: q.platform } : {}),
           ...(network !== undefined ? { network } : {}),
+          ...(addHosts.length ? { addHosts } : {}),
           // Docker's image format: HEALTHCHECK, ONBUILD and SHELL survive only in it.
           format: 'docker',
           signal: abort.signal,

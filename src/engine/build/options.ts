@@ -23,6 +23,8 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: the default bridge network (as buildah's as root), none, host or a network's name. */
   network?: string;
+  /** RUN's extra /etc/hosts entries (`--add-host HOST:IP`, the Docker API's `extrahosts`); not part of a step's cache key, as with Docker. */
+  addHosts?: string[];
   /** RUN's rlimits and security options (`--ulimit`, `--security-opt`), as `run` takes them. */
   ulimits?: string[];
   securityOpt?: string[];
