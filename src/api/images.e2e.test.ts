@@ -178,6 +178,10 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     await docker(['rmi', `${secured.host}/team/bb:1`]);
     await docker(['pull', `${secured.host}/team/bb:1`]);
     await docker(['rmi', `${secured.host}/team/bb:1`]);
+    // A build's FROM pull takes the credentials the CLI sends in X-Registry-Config.
+    const fromPrivate = buildContext(svc, 'ctx-private', { Dockerfile: `FROM ${secured.host}/team/bb:1\nRUN true\n` });
+    await docker(['build', '-q', '-t', 'api-img/private', fromPrivate], { DOCKER_BUILDKIT: '0' });
+    await docker(['rmi', 'api-img/private', `${secured.host}/team/bb:1`]);
     // Without credentials the registry refuses the pull.
     const anonymous = await svc.api('POST', `/images/create?fromImage=${secured.host}/team/bb&tag=1`);
     assert.notEqual(anonymous.status, 200);

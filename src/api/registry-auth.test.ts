@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ApiError } from './errors.js';
-import { credsOf, decodeRegistryAuth, isDockerInsecureByDefault, registryHost, registryOptionsFor } from './registry-auth.js';
+import { credsOf, decodeRegistryAuth, decodeRegistryConfig, isDockerInsecureByDefault, registryHost, registryOptionsFor } from './registry-auth.js';
 
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
@@ -17,6 +17,18 @@ describe('registry credentials from Docker clients', { timeout: 10_000 }, () => 
     assert.deepEqual(decodeRegistryAuth(b64url({ Username: 'bob', Password: 'pw' })), { username: 'bob', password: 'pw' });
     assert.throws(
       () => decodeRegistryAuth('%%%not-json'),
+      (e: unknown) => e instanceof ApiError && e.status === 400,
+    );
+  });
+
+  test('X-Registry-Config: credentials by registry, keyed by host', () => {
+    const header = b64url({ 'https://index.docker.io/v1/': { username: 'hub', password: 'h' }, 'http://127.0.0.1:5000': { username: 'local', password: 'l' } });
+    const config = decodeRegistryConfig(header);
+    assert.deepEqual(config.get('docker.io'), { username: 'hub', password: 'h' });
+    assert.deepEqual(config.get('127.0.0.1:5000'), { username: 'local', password: 'l' });
+    assert.equal(decodeRegistryConfig(undefined).size, 0);
+    assert.throws(
+      () => decodeRegistryConfig('!!'),
       (e: unknown) => e instanceof ApiError && e.status === 400,
     );
   });

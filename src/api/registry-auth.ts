@@ -77,3 +77,23 @@ export function registryOptionsFor(host: string, auth: AuthConfig | undefined): 
   const creds = credsOf(auth);
   return { ...(creds ? { creds } : {}), ...(isDockerInsecureByDefault(host) ? { tlsVerify: false } : {}) };
 }
+
+/**
+ * X-Registry-Config (a build's pulls): base64 JSON of registry address to AuthConfig, the docker
+ * CLI's whole credential store. Keyed here by host, as registryHost names it.
+ */
+export function decodeRegistryConfig(header: string | undefined): Map<string, AuthConfig> {
+  const out = new Map<string, AuthConfig>();
+  if (header === undefined || header.trim() === '') return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(header.trim(), 'base64').toString('utf8'));
+  } catch {
+    throw badRequest('invalid X-Registry-Config header: it is not base64-encoded JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw badRequest('invalid X-Registry-Config header: it is not a JSON object');
+  for (const [address, value] of Object.entries(parsed)) {
+    if (typeof value === 'object' && value !== null) out.set(registryHost(address), authConfig(value as Record<string, unknown>));
+  }
+  return out;
+}

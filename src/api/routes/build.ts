@@ -1,11 +1,12 @@
 // POST /build: the classic (pre-BuildKit) builder's API. The body is the context as a tar; the
 // engine unpacks it into temp space, builds, and removes it; the steps stream back as Docker's
 // JSON lines. A BuildKit session (version=2) is refused: clients fall back with DOCKER_BUILDKIT=0.
-import { buildFromArchive, imageEvent, pruneBuildCache, type PullPolicy } from '../../engine/index.js';
+import { buildFromArchive, imageEvent, parseNormalizedNamed, pruneBuildCache, type PullPolicy } from '../../engine/index.js';
 import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { parseFilters } from '../filters.js';
+import { decodeRegistryConfig, registryOptionsFor } from '../registry-auth.js';
 import { buildStream } from '../build-stream.js';
 import { jsonStream } from '../json-stream.js';
 import { queryFlag } from './images.js';
@@ -58,6 +59,17 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const quiet = queryFlag(q.q);
     const pull: PullPolicy = queryFlag(q.pull) ? 'always' : 'missing';
     const network = networkOf(q.networkmode);
+    // FROM's pulls: the client's credentials for that registry, and 127.0.0.0/8 insecure as for a pull.
+    const registryConfig = decodeRegistryConfig(c.req.header('x-registry-config'));
+    const pullOptionsFor = (name: string) => {
+      let domain: string;
+      try {
+        domain = parseNormalizedNamed(name).domain;
+      } catch {
+        return undefined;
+      }
+      return registryOptionsFor(domain, registryConfig.get(domain));
+    };
     // `extrahosts`: HOST:IP entries, repeated (the Go client) or comma-separated; Docker's HOST=IP too.
     const addHosts = (c.req.queries('extrahosts') ?? [])
       .flatMap((v) => v.split(','))
@@ -84,6 +96,7 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
           ...(q.platform ? { platform: q.platform } : {}),
           ...(network !== undefined ? { network } : {}),
           ...(addHosts.length ? { addHosts } : {}),
+          pullOptionsFor,
           // Docker's image format: HEALTHCHECK, ONBUILD and SHELL survive only in it.
           format: 'docker',
           signal: abort.signal,

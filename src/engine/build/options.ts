@@ -14,6 +14,8 @@ export interface BuildOptions {
   pull?: PullPolicy;
   /** TLS, credentials and the like for those pulls. */
   pullOptions?: PullOptions;
+  /** Per image named in the build, options for its pull instead of `pullOptions` (the Docker API's X-Registry-Config: credentials by registry). */
+  pullOptionsFor?: (name: string) => PullOptions | undefined;
   /** `--platform`: only the host's is accepted (berth does not emulate). */
   platform?: string;
   /** `--label K=V`, set on the final image. */
