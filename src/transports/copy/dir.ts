@@ -15,6 +15,7 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: true,
   parallelBlobs: 6,
+  multipleImages: false,
 };
 
 /**

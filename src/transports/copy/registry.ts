@@ -19,6 +19,7 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: true,
   parallelBlobs: 6,
+  multipleImages: false,
 };
 
 export interface RegistryDestinationOptions extends RegistryOptions {

@@ -21,6 +21,7 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: true,
   // Unpacking is disk and CPU bound (as writeStoreImage's figure).
   parallelBlobs: 2,
+  multipleImages: false,
 };
 
 export interface StoreDestination extends ImageDestination {

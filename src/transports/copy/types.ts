@@ -55,6 +55,11 @@ export interface DestinationCapabilities {
   readonly keepsDigests: boolean;
   /** Blobs it takes at once (a tar is written one entry after another). */
   readonly parallelBlobs: number;
+  /**
+   * It holds several images, all made visible by its one commit() (an archive's manifest.json entries, a layout's
+   * index.json manifests): copyImages() gives it each image in turn, each top manifest with its own `names`.
+   */
+  readonly multipleImages: boolean;
 }
 
 /** Where an image is written. Nothing is visible at the destination until commit(); close() without it takes back what was put. */
@@ -68,8 +73,10 @@ export interface ImageDestination {
   /**
    * Writes a manifest's exact bytes: with `instance`, a child of the index to come (by its digest); without, the top
    * one the reference names. `chosenFrom` is the index a single platform was picked from, for a destination that keeps it.
+   * `names` name this top manifest in a destination of several images (RepoTags, ref.name), instead of the names it
+   * was opened with.
    */
-  putManifest(manifest: ManifestBlob, opts?: { instance?: string; chosenFrom?: ManifestBlob }): Promise<void>;
+  putManifest(manifest: ManifestBlob, opts?: { instance?: string; chosenFrom?: ManifestBlob; names?: readonly string[] }): Promise<void>;
   /** Makes the image visible (index.json, manifest.json, an archive renamed into place, a store record). */
   commit(): Promise<void>;
   /** Frees what it holds; without a commit, removes what was written. Safe to call twice. */
