@@ -81,6 +81,21 @@ export async function copyImages(
   return results;
 }
 
+/**
+ * Puts a layer still being made (a build step's diff, `commit`'s) into `dest` ahead of the image that names it: its
+ * digest, and so the config and the manifest, are known only once it is written (as go-containerregistry's stream
+ * layers go up before their manifest). The image made from that digest then goes through copyImage into the same
+ * destination, which finds the layer there. Only a destination that takes new layers can (`takesNewLayers`: the
+ * store, which unpacks the layer from the same read that writes and hashes it).
+ */
+export async function putNewLayer(dest: ImageDestination, tar: Readable, opts: { likelyChain?: string } = {}): Promise<{ digest: string; size: number }> {
+  if (!dest.capabilities.takesNewLayers || !dest.putNewLayer) {
+    tar.destroy();
+    throw new BerthError('USAGE', `${dest.reference} takes no layer whose digest is not known yet`);
+  }
+  return dest.putNewLayer(tar, opts);
+}
+
 /** One image (or index) into `dest`, everything but the commit; `names` go with its top manifest when given. */
 async function copyUncommitted(src: ImageSource, dest: ImageDestination, opts: CopyImageOptions, names: readonly string[] | undefined): Promise<CopyResult> {
   const top = await src.getManifest();

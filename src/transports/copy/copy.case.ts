@@ -121,6 +121,7 @@ export function memoryDestination(): ImageDestination & {
     keepsDigests: true,
     parallelBlobs: 6,
     multipleImages: false,
+    takesNewLayers: false,
   };
   const dest = {
     reference: 'memory:',

@@ -16,6 +16,7 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: true,
   parallelBlobs: 6,
   multipleImages: false,
+  takesNewLayers: false,
 };
 
 /**

@@ -18,6 +18,7 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: false,
   parallelBlobs: 1,
   multipleImages: true,
+  takesNewLayers: false,
 };
 
 function hex(digest: string): string {

@@ -27,6 +27,7 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: true,
   parallelBlobs: 6,
   multipleImages: true,
+  takesNewLayers: false,
 };
 
 function blobPath(digest: string): string {

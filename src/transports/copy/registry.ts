@@ -20,6 +20,7 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: true,
   parallelBlobs: 6,
   multipleImages: false,
+  takesNewLayers: false,
 };
 
 export interface RegistryDestinationOptions extends RegistryOptions {

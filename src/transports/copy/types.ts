@@ -60,6 +60,12 @@ export interface DestinationCapabilities {
    * index.json manifests): copyImages() gives it each image in turn, each top manifest with its own `names`.
    */
   readonly multipleImages: boolean;
+  /**
+   * It takes a layer whose digest is not known before it is written (a build step's diff, `commit`'s): putNewLayer
+   * hashes it as it writes its blob and, from the same read, unpacks it; the copy of the image made from that digest
+   * then finds the layer present. Only a destination that digests what it writes can (the store).
+   */
+  readonly takesNewLayers: boolean;
 }
 
 /** Where an image is written. Nothing is visible at the destination until commit(); close() without it takes back what was put. */
@@ -77,6 +83,13 @@ export interface ImageDestination {
    * was opened with.
    */
   putManifest(manifest: ManifestBlob, opts?: { instance?: string; chosenFrom?: ManifestBlob; names?: readonly string[] }): Promise<void>;
+  /**
+   * With `capabilities.takesNewLayers`: writes an uncompressed layer tar not digested yet and gives its digest (its
+   * diff ID) and size; it stays out of sight until the copy names it and commits. `likelyChain`: the chain ID it likely
+   * has (the same build step made it before): when that layer is stored, the tar is only hashed into its blob, and
+   * unpacked (from the blob) only if it turns out to be another.
+   */
+  putNewLayer?(tar: Readable, opts?: { likelyChain?: string }): Promise<{ digest: string; size: number }>;
   /** Makes the image visible (index.json, manifest.json, an archive renamed into place, a store record). */
   commit(): Promise<void>;
   /** Frees what it holds; without a commit, removes what was written. Safe to call twice. */
