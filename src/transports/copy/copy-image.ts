@@ -168,11 +168,14 @@ async function planImage(
   const layers: Layer[] = manifest.layers.map((d, i) => {
     const info: BlobInfo = { digest: d.digest, size: d.size, mediaType: d.mediaType, kind: 'layer', diffID: diffIDs[i]!, layerIndex: i };
     const blob = async () => verified(await src.getBlob(info), d.digest, d.size, `${src.reference}: blob ${d.digest}`);
+    // Known without reading: an uncompressed blob is its tar, and the store keeps every tar's size.
+    const tarSize = d.digest === diffIDs[i] ? d.size : src.tarSizes?.get(d.digest);
     return {
       digest: d.digest,
       size: d.size,
       mediaType: d.mediaType,
       diffID: diffIDs[i]!,
+      ...(tarSize !== undefined ? { uncompressedSize: tarSize } : {}),
       blobVerified: true,
       blob,
       tar: async () => autoDecompress(await blob()),

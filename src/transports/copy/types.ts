@@ -26,6 +26,11 @@ export interface ImageSource {
   readonly names: readonly string[];
   /** The index this source picked its one image from (by platform) when it was opened, for a destination that keeps it. */
   readonly chosenFrom?: ManifestBlob;
+  /**
+   * The sizes of layers' uncompressed tars that the source knows without reading them (the store's layer.json), by
+   * blob digest: a destination of tars (docker-archive) must give a tar's size before its bytes.
+   */
+  readonly tarSizes?: ReadonlyMap<string, number>;
   /** The top manifest (an image manifest or an index) without `instance`; with it, the child manifest of that digest. */
   getManifest(instance?: string): Promise<ManifestBlob>;
   /** The blob's bytes exactly as `blob.digest` describes them. The copy checks digest and size as they stream. */
