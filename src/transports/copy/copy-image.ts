@@ -74,6 +74,7 @@ export async function copyImages(
   dest: ImageDestination,
   opts: CopyImageOptions,
 ): Promise<CopyResult[]> {
+  if (images.length === 0) throw new BerthError('USAGE', `no image to copy to ${dest.reference}`);
   if (images.length > 1 && !dest.capabilities.multipleImages) throw new BerthError('USAGE', `${dest.reference} holds one image, not ${images.length}`);
   const results: CopyResult[] = [];
   for (const { source, names } of images) results.push(await copyUncommitted(source, dest, opts, names));
