@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berth, busyboxRootfs, PROGRESS_LINE, tempDir } from '../testing/cli.js';
@@ -98,6 +99,49 @@ describe('image commands (CLI, end to end)', () => {
       assert.equal(load.stdout, 'Loaded image: localhost/busybox:latest\n');
       assert.equal((await berth(other, ['images', '-q', '--no-trunc'])).stdout, `${id}\n`);
     }
+  });
+
+  it('saves several images into one archive or layout, each under its own name, a shared layer once; a bad blob leaves no archive', async () => {
+    const several = join(tmp.path, 'store-several');
+    const ids: string[] = [];
+    for (const [name, cmd] of [
+      ['first', 'CMD ["one"]'],
+      ['second:2', 'CMD ["two"]'],
+    ]) {
+      const r = await berth(several, ['import', '-q', '--change', cmd!, rootfs, name!]);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.stdout.trim());
+    }
+    const listed = `localhost/first:latest ${ids[0]!.slice(7, 19)}\nlocalhost/second:2 ${ids[1]!.slice(7, 19)}\n`;
+    for (const format of ['docker-archive', 'oci-archive', 'oci-dir']) {
+      const out = join(tmp.path, `several-${format}`);
+      const save = await berth(several, ['save', '--format', format, '-o', out, 'first', 'second:2']);
+      assert.equal(save.code, 0, save.stderr);
+      if (format === 'docker-archive') {
+        const listing = spawnSync('tar', ['-tf', out], { encoding: 'utf8' })
+          .stdout.split('\n')
+          .filter((n) => n.endsWith('.tar'));
+        assert.equal(listing.length, 1, 'the layer both images share is written once');
+      }
+      const into = join(tmp.path, `store-several-${format}`);
+      const load = await berth(into, ['load', '-q', '-i', out]);
+      assert.equal(load.code, 0, load.stderr);
+      const images = await berth(into, ['images', '--sort', 'repository', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']);
+      assert.equal(images.stdout, listed, format);
+    }
+    // A layer blob gone bad on disk: the save fails, and neither the archive nor a temp file is left beside it.
+    // An imported layer is stored uncompressed: its blob is named by its diff ID.
+    const diffIDs = JSON.parse((await berth(several, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', 'first'])).stdout) as string[];
+    const blob = join(several, 'blobs', 'sha256', diffIDs[0]!.slice(7));
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 700] = bytes[bytes.length - 700]! ^ 0xff;
+    writeFileSync(blob, bytes);
+    const dir = join(tmp.path, 'bad-save');
+    mkdirSync(dir);
+    const bad = await berth(several, ['save', '-o', join(dir, 'out.tar'), 'first', 'second:2']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^Error: .*does not match its digest/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it('loads from stdin, gzip-compressed', async () => {

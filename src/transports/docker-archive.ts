@@ -1,7 +1,5 @@
 import { nodeCrypto } from '../util/crypto.js';
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import type { Readable } from 'node:stream';
 import { autoDecompress, detectCompression } from '../archive/compression.js';
 import { digestOf } from '../oci/digest.js';
 import { MediaType } from '../oci/mediatypes.js';
@@ -109,67 +107,6 @@ async function hashStream(s: Readable): Promise<string> {
   const h = nodeCrypto().createHash('sha256');
   for await (const chunk of s) h.update(chunk as Buffer);
   return `sha256:${h.digest('hex')}`;
-}
-
-function hex(digest: string): string {
-  return digest.slice(digest.indexOf(':') + 1);
-}
-
-/**
- * Writes images as a docker-archive, the layout podman and docker save: `<config hex>.json`,
- * uncompressed `<diff ID hex>.tar` layers (each once, however many images share it) and
- * manifest.json. Streams layer by layer; nothing is held in memory but metadata.
- */
-export async function writeDockerArchive(images: NamedImage[], out: Writable): Promise<void> {
-  const pack = tarStream.pack();
-  const done = pipeline(pack, out);
-  const manifest: ArchiveManifestEntry[] = [];
-  const written = new Set<string>();
-  const epoch = new Date(0);
-  try {
-    for (const { image, names } of images) {
-      const layerNames: string[] = [];
-      for (const layer of image.layers) {
-        const name = `${hex(layer.diffID)}.tar`;
-        layerNames.push(name);
-        if (written.has(name)) continue;
-        written.add(name);
-        await addStream(pack, { name, size: await uncompressedSize(layer), mode: 0o444, mtime: epoch }, await layer.tar());
-      }
-      const configName = `${hex(image.config.digest)}.json`;
-      if (!written.has(configName)) {
-        written.add(configName);
-        pack.entry({ name: configName, mode: 0o444, mtime: epoch }, image.config.bytes);
-      }
-      manifest.push({ Config: configName, RepoTags: names, Layers: layerNames });
-    }
-    pack.entry({ name: 'manifest.json', mode: 0o444, mtime: epoch }, JSON.stringify(manifest));
-    pack.finalize();
-  } catch (e) {
-    pack.destroy(e as Error);
-  }
-  await done;
-}
-
-async function uncompressedSize(layer: Layer): Promise<number> {
-  if (layer.uncompressedSize !== undefined) return layer.uncompressedSize;
-  let n = 0;
-  for await (const chunk of await layer.tar()) n += (chunk as Buffer).length;
-  return n;
-}
-
-/** Adds one streamed entry to a tar-stream pack and waits until it is fully written. */
-export function addStream(pack: tarStream.Pack, header: Parameters<tarStream.Pack['entry']>[0], body: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    // Its failure is reported through the callback above; an 'error' event nobody hears would be thrown.
-    entry.on('error', () => undefined);
-    body.on('error', (e) => {
-      entry.destroy(e);
-      reject(e);
-    });
-    body.pipe(entry);
-  });
 }
 
 export type { Image };

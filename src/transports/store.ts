@@ -5,6 +5,7 @@ import { chainIDs, digestOf } from '../oci/digest.js';
 import { parseImageConfig, parseManifest } from '../oci/manifest.js';
 import type { Image, Layer, NamedImage } from '../image/image.js';
 import type { ImageRecord } from '../store/images.js';
+import type { BlobInfo } from '../store/blobs.js';
 import type { StagedLayer } from '../store/layers.js';
 import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
@@ -198,13 +199,29 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   const source = await layer.blob();
   const counted = source.pipe(countProgress(layer.digest, onProgress));
   source.on('error', (e) => counted.destroy(e));
+  const expected = { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true };
   if (!unpack) {
-    await store.blobs.put(counted, { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true });
+    await store.blobs.put(counted, expected);
     return undefined;
   }
+  return (await blobAndStagedLayer(store, counted, expected)).staged;
+}
+
+/**
+ * Writes `input` into a blob and, from the same read, unpacks it into a staged layer (not visible until the caller
+ * publishes it): a pull's download (`expected` its digest), or a build step's new layer tar (`tar`: known
+ * uncompressed, its digest learnt here, which is its diff ID). An uncompressed blob is hashed once, for the blob.
+ * On a failure nothing this wrote is left.
+ */
+export async function blobAndStagedLayer(
+  store: Store,
+  input: Readable,
+  expected: { digest?: string; size?: number; verifiedBySource?: boolean } = {},
+  opts: { tar?: boolean } = {},
+): Promise<{ blob: BlobInfo; staged: StagedLayer }> {
   const toBlob = new PassThrough();
   const toTar = new PassThrough();
-  counted.on('error', (e) => {
+  input.on('error', (e) => {
     toBlob.destroy(e);
     toTar.destroy(e);
   });
@@ -212,9 +229,9 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   // (a digest checked at the end of a download) must not be an unhandled 'error' event.
   toBlob.on('error', () => undefined);
   toTar.on('error', () => undefined);
-  counted.pipe(toBlob);
-  counted.pipe(toTar);
-  const blob = store.blobs.put(toBlob, { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true }).catch((e: unknown) => {
+  input.pipe(toBlob);
+  input.pipe(toTar);
+  const blob = store.blobs.put(toBlob, expected).catch((e: unknown) => {
     toTar.destroy(e as Error);
     throw e;
   });
@@ -222,17 +239,18 @@ async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?
   // too: when staging fails first nobody awaits it, and its rejection must not go unhandled.)
   const blobDigest = blob.then((b) => b.digest);
   blobDigest.catch(() => undefined);
-  const staged = detectAndDecompress(toTar)
+  const tar = opts.tar ? Promise.resolve({ stream: toTar as Readable, compression: 'none' as const }) : detectAndDecompress(toTar);
+  const staged = tar
     .then(({ stream, compression }) => store.layers.stage(stream, compression === 'none' ? { diffID: blobDigest } : {}))
     .catch((e: unknown) => {
       toBlob.destroy(e as Error);
       throw e;
     });
   const [b, st] = await Promise.allSettled([blob, staged]);
-  if (b.status === 'fulfilled' && st.status === 'fulfilled') return st.value;
+  if (b.status === 'fulfilled' && st.status === 'fulfilled') return { blob: b.value, staged: st.value };
   if (st.status === 'fulfilled') await store.layers.discard(st.value);
-  if (b.status === 'fulfilled') await store.collectGarbage({ candidates: { layers: [], blobs: [layer.digest] } });
-  // A digest mismatch explains a broken tar too: report it first.
+  if (b.status === 'fulfilled') await store.collectGarbage({ candidates: { layers: [], blobs: [b.value.digest] } });
+  // A digest mismatch explains a broken tar too (and the tar's own failure a broken unpack): report the blob's first.
   throw b.status === 'rejected' ? b.reason : (st as PromiseRejectedResult).reason;
 }
 

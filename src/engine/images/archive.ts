@@ -10,13 +10,22 @@ import type { Image, NamedImage } from '../../image/image.js';
 import type { ImageRecord } from '../../store/images.js';
 import { requireImage, storedName } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
-import { isDockerArchive, readDockerArchive, writeDockerArchive } from '../../transports/docker-archive.js';
+import { isDockerArchive, readDockerArchive } from '../../transports/docker-archive.js';
 import { DirectoryFiles, openTarArchive, type ArchiveFiles } from '../../transports/files.js';
-import { isOciLayout, readOciLayout, writeOciArchive, writeOciDir } from '../../transports/oci-layout.js';
-import { copyImage, imageSource, storeDestination } from '../../transports/copy/index.js';
+import { isOciLayout, readOciLayout } from '../../transports/oci-layout.js';
+import {
+  copyImage,
+  copyImages,
+  dockerArchiveDestination,
+  imageSource,
+  ociArchiveDestination,
+  ociDirDestination,
+  storeDestination,
+  type ImageDestination,
+  type ImageSource,
+} from '../../transports/copy/index.js';
 import { readStoreImage, writeStoreImage } from '../../transports/store.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
-import { writeUserFileStream } from '../../util/user-file.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { goTimestamp } from '../../oci/time.js';
 import { imageEvent } from '../system/events.js';
@@ -64,36 +73,47 @@ export async function loadImages(
   return records;
 }
 
-/** `save`: images (by name or ID) into one archive or layout. */
-export async function saveImages(store: Store, inputs: string[], format: SaveFormat, out: { path?: string; stream?: Writable }): Promise<void> {
-  const records = await store.images();
-  const named: NamedImage[] = [];
-  const ids: string[] = [];
-  const saved = async () => {
-    for (const id of ids) await imageEvent(store, 'save', id, out.path ?? 'stdout');
-  };
-  for (const input of inputs) {
-    const record = requireImage(records, input);
-    ids.push(record.id);
-    const byName = record.names.find((n) => n === storedName(input)) ?? record.names.find((n) => namesMatch(n, input));
-    // Saved by its ID, an image goes without names (no RepoTags), as podman saves it: loaded back it is <none>.
-    const names = byName ? [byName] : isIdOf(record, input) ? [] : [...record.names];
-    named.push({ image: await readStoreImage(store, record), names });
-  }
+/** The destination `save` writes: a file or directory (`-o`), or a stream (stdout) for the archives. */
+async function saveDestination(format: SaveFormat, out: { path?: string; stream?: Writable }): Promise<ImageDestination> {
   if (format === 'oci-dir') {
     if (!out.path) throw new BerthError('USAGE', 'saving an oci-dir needs --output DIR');
-    await writeOciDir(named, out.path);
-    return saved();
+    return ociDirDestination(out.path);
   }
-  const write = format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
-  if (!out.path) {
-    await write(named, out.stream ?? process.stdout);
-    return saved();
+  // A file is written beside and renamed at commit, so a failed save leaves no half archive behind; a device or
+  // FIFO (-o /dev/null, a pipe) is written in place; stdout is streamed to. Missing directories are not made.
+  const target = out.path ?? out.stream ?? process.stdout;
+  return format === 'oci-archive'
+    ? ociArchiveDestination(target, undefined, { makeParents: false })
+    : dockerArchiveDestination(target, [], { makeParents: false });
+}
+
+/**
+ * `save`: images (by name or ID) into one archive or layout, through the copy engine: each stored image is a
+ * source, and the archive or layout one destination that takes them all before its one commit.
+ */
+export async function saveImages(store: Store, inputs: string[], format: SaveFormat, out: { path?: string; stream?: Writable }): Promise<void> {
+  const records = await store.images();
+  const images: { source: ImageSource; names: string[] }[] = [];
+  const ids: string[] = [];
+  try {
+    for (const input of inputs) {
+      const record = requireImage(records, input);
+      ids.push(record.id);
+      const byName = record.names.find((n) => n === storedName(input)) ?? record.names.find((n) => namesMatch(n, input));
+      // Saved by its ID, an image goes without names (no RepoTags), as podman saves it: loaded back it is <none>.
+      const names = byName ? [byName] : isIdOf(record, input) ? [] : [...record.names];
+      images.push({ source: imageSource(`berth:${input}`, await readStoreImage(store, record)), names });
+    }
+    const dest = await saveDestination(format, out);
+    try {
+      await copyImages(images, dest, { tmpDir: () => store.tmp.make('save') });
+    } finally {
+      await dest.close();
+    }
+  } finally {
+    for (const { source } of images) await source.close();
   }
-  // A file is written beside and renamed, so a failed save leaves no half archive behind; a
-  // device or FIFO (-o /dev/null, a pipe) is written in place.
-  await writeUserFileStream(out.path, (stream) => write(named, stream));
-  await saved();
+  for (const id of ids) await imageEvent(store, 'save', id, out.path ?? 'stdout');
 }
 
 function isIdOf(record: ImageRecord, input: string): boolean {

@@ -94,4 +94,24 @@ describe('commitImage', { timeout: 60_000 }, () => {
       await store.close();
     }
   });
+
+  it('takes back its layer, unpacked tree and blobs when the image cannot be recorded', async () => {
+    const store = await Store.open({ root: join(tmp.path, 'failing') });
+    try {
+      const upper = join(tmp.path, 'failing-upper');
+      mkdirSync(upper, { recursive: true });
+      writeFileSync(join(upper, 'file'), 'lost\n');
+      store.updateImages = async () => {
+        throw new Error('no room for the record');
+      };
+      await assert.rejects(
+        commitImage(store, await baseImage(store, undefined), { config: {}, layer: diffDirectory(upper), history: { created_by: 'x' }, format: 'oci' }),
+        /no room for the record/,
+      );
+      assert.deepEqual(await store.allBlobs(), []);
+      assert.deepEqual(await store.layers.list(), []);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -59,29 +59,67 @@ export interface CopyResult {
  * failed copy's close() takes back what the destination was given).
  */
 export async function copyImage(src: ImageSource, dest: ImageDestination, opts: CopyImageOptions): Promise<CopyResult> {
+  const result = await copyUncommitted(src, dest, opts, undefined);
+  await dest.commit();
+  return result;
+}
+
+/**
+ * Copies several images into one destination that holds several (`capabilities.multipleImages`: `save` of many
+ * images into one archive or layout), each top manifest under its own `names`, and commits once: all are visible
+ * together, or none. The caller opens and closes the sources and the destination.
+ */
+export async function copyImages(
+  images: readonly { source: ImageSource; names: readonly string[] }[],
+  dest: ImageDestination,
+  opts: CopyImageOptions,
+): Promise<CopyResult[]> {
+  if (images.length === 0) throw new BerthError('USAGE', `no image to copy to ${dest.reference}`);
+  if (images.length > 1 && !dest.capabilities.multipleImages) throw new BerthError('USAGE', `${dest.reference} holds one image, not ${images.length}`);
+  const results: CopyResult[] = [];
+  for (const { source, names } of images) results.push(await copyUncommitted(source, dest, opts, names));
+  await dest.commit();
+  return results;
+}
+
+/**
+ * Puts a layer still being made (a build step's diff, `commit`'s) into `dest` ahead of the image that names it: its
+ * digest, and so the config and the manifest, are known only once it is written (as go-containerregistry's stream
+ * layers go up before their manifest). The image made from that digest then goes through copyImage into the same
+ * destination, which finds the layer there. Only a destination that takes new layers can (`takesNewLayers`: the
+ * store, which unpacks the layer from the same read that writes and hashes it).
+ */
+export async function putNewLayer(dest: ImageDestination, tar: Readable, opts: { likelyChain?: string } = {}): Promise<{ digest: string; size: number }> {
+  if (!dest.capabilities.takesNewLayers || !dest.putNewLayer) {
+    tar.destroy();
+    throw new BerthError('USAGE', `${dest.reference} takes no layer whose digest is not known yet`);
+  }
+  return dest.putNewLayer(tar, opts);
+}
+
+/** One image (or index) into `dest`, everything but the commit; `names` go with its top manifest when given. */
+async function copyUncommitted(src: ImageSource, dest: ImageDestination, opts: CopyImageOptions, names: readonly string[] | undefined): Promise<CopyResult> {
   const top = await src.getManifest();
   const parsed = parseManifest(top.bytes, top.mediaType);
   const topBlob: ManifestBlob = { ...top, mediaType: parsed.mediaType };
-  let result: CopyResult;
+  const named = names ? { names } : {};
   if (parsed.kind === 'index' && (opts.multiArch ?? 'system') !== 'system') {
-    result = await copyIndex(src, dest, topBlob, parsed.index, opts);
-  } else if (parsed.kind === 'index') {
+    return copyIndex(src, dest, topBlob, parsed.index, opts, named);
+  }
+  if (parsed.kind === 'index') {
     const chosen = selectFromIndex(parsed.index as ImageIndex, opts.platform ?? hostPlatform());
     const child = await childManifest(src, chosen.digest, chosen.mediaType);
     const plan = await planImage(src, dest.capabilities, child.blob, child.manifest, opts, dest.reference);
     await moveBlobs(dest, plan, opts);
     // The index is kept beside the image only while it still names this manifest.
-    await dest.putManifest(plan.image.manifest, plan.image.manifest.digest === child.blob.digest ? { chosenFrom: topBlob } : {});
-    result = { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
-  } else {
-    const plan = await planImage(src, dest.capabilities, topBlob, parsed.manifest, opts, dest.reference);
-    await moveBlobs(dest, plan, opts);
-    const kept = src.chosenFrom && plan.image.manifest.digest === topBlob.digest;
-    await dest.putManifest(plan.image.manifest, kept ? { chosenFrom: src.chosenFrom! } : {});
-    result = { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
+    await dest.putManifest(plan.image.manifest, { ...named, ...(plan.image.manifest.digest === child.blob.digest ? { chosenFrom: topBlob } : {}) });
+    return { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
   }
-  await dest.commit();
-  return result;
+  const plan = await planImage(src, dest.capabilities, topBlob, parsed.manifest, opts, dest.reference);
+  await moveBlobs(dest, plan, opts);
+  const kept = src.chosenFrom && plan.image.manifest.digest === topBlob.digest;
+  await dest.putManifest(plan.image.manifest, { ...named, ...(kept ? { chosenFrom: src.chosenFrom! } : {}) });
+  return { digest: plan.image.manifest.digest, mediaType: plan.image.manifest.mediaType };
 }
 
 async function childManifest(src: ImageSource, digest: string, mediaType: string | undefined): Promise<{ blob: ManifestBlob; manifest: ImageManifest }> {
@@ -131,11 +169,14 @@ async function planImage(
   const layers: Layer[] = manifest.layers.map((d, i) => {
     const info: BlobInfo = { digest: d.digest, size: d.size, mediaType: d.mediaType, kind: 'layer', diffID: diffIDs[i]!, layerIndex: i };
     const blob = async () => verified(await src.getBlob(info), d.digest, d.size, `${src.reference}: blob ${d.digest}`);
+    // Known without reading: an uncompressed blob is its tar, and the store keeps every tar's size.
+    const tarSize = d.digest === diffIDs[i] ? d.size : src.tarSizes?.get(d.digest);
     return {
       digest: d.digest,
       size: d.size,
       mediaType: d.mediaType,
       diffID: diffIDs[i]!,
+      ...(tarSize !== undefined ? { uncompressedSize: tarSize } : {}),
       blobVerified: true,
       blob,
       tar: async () => autoDecompress(await blob()),
@@ -208,7 +249,8 @@ function layerInfo(layer: Layer, index: number, uncompressed: boolean): BlobInfo
 }
 
 async function openLayer(layer: Layer, info: BlobInfo, uncompressed: boolean): Promise<Readable> {
-  if (!uncompressed) return layer.blob();
+  // An uncompressed blob is its tar: the blob's own check (by the same digest) is the tar's.
+  if (!uncompressed || (layer.digest === layer.diffID && layer.size === info.size)) return layer.blob();
   // The tar is checked against the diff ID the destination names it by.
   const tar = await layer.tar();
   return verified(tar, layer.diffID, info.size, `layer ${layer.digest} (uncompressed)`);
@@ -322,7 +364,14 @@ function isTemporary(e: unknown): boolean {
  * already). Children go first, each by its digest, then the index; the index keeps its exact bytes unless a child
  * or the index type had to change for the destination.
  */
-async function copyIndex(src: ImageSource, dest: ImageDestination, top: ManifestBlob, index: ImageIndex, opts: CopyImageOptions): Promise<CopyResult> {
+async function copyIndex(
+  src: ImageSource,
+  dest: ImageDestination,
+  top: ManifestBlob,
+  index: ImageIndex,
+  opts: CopyImageOptions,
+  named: { names?: readonly string[] },
+): Promise<CopyResult> {
   const caps = dest.capabilities;
   if (caps.indexTypes.length === 0)
     throw new BerthError('USAGE', `--multi-arch ${opts.multiArch}: ${dest.reference} cannot hold an image index; copy one platform (without --all)`);
@@ -357,6 +406,6 @@ async function copyIndex(src: ImageSource, dest: ImageDestination, top: Manifest
     await dest.putManifest(plan.image.manifest, { instance: plan.image.manifest.digest });
   }
   opts.onProgress?.({ type: 'manifest' });
-  await dest.putManifest(bundle.index);
+  await dest.putManifest(bundle.index, named);
   return { digest: bundle.index.digest, mediaType: bundle.index.mediaType };
 }

@@ -8,6 +8,7 @@ import type { ImageIndex } from '../../oci/manifest.js';
 import { parseNormalizedNamed } from '../../oci/reference.js';
 import { findImage, storedName } from '../../store/lookup.js';
 import { Store } from '../../store/store.js';
+import { loadImages } from '../../engine/images/index.js';
 import { FaultRegistry } from '../../testing/fault-registry.js';
 import { isBerthError } from '../../util/errors.js';
 import { REF_NAME } from '../oci-layout.js';
@@ -32,10 +33,22 @@ function fileTransport(
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-copy-t-'));
     const store = await Store.open({ root: join(dir, 'store') });
+    let loads = 0;
     return {
       destination: (name) => openDestination(store, refOf(dir, name)),
       source: (name, o = {}) => openSource(store, refOf(dir, name), o.all ? { allPlatforms: true } : {}),
       visible: (name) => visible(dir, name),
+      // `load` of the archive or layout into a store of its own.
+      async loadAll(name) {
+        const ref = refOf(dir, name);
+        if (!('path' in ref)) throw new Error('not a file transport');
+        const into = await Store.open({ root: join(dir, `loaded-${++loads}`) });
+        try {
+          return (await loadImages(into, ref.path)).map((r) => ({ id: r.id, names: r.names }));
+        } finally {
+          await into.close();
+        }
+      },
       dispose: async () => {
         await store.close();
         await rm(dir, { recursive: true, force: true });

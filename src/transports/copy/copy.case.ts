@@ -2,6 +2,8 @@
 // transport's test calls copyCases() with a factory that opens its destination and reads back what it committed;
 // the suite knows nothing of where the bytes go.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -11,8 +13,11 @@ import { digestOf } from '../../oci/digest.js';
 import { parseImageConfig, parseManifest } from '../../oci/manifest.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { isBerthError } from '../../util/errors.js';
-import { copyImage, type CopyImageOptions } from './copy-image.js';
+import { Store } from '../../store/store.js';
+import { readStoreImage } from '../store.js';
+import { copyImage, copyImages, type CopyImageOptions } from './copy-image.js';
 import { imageSource } from './image-source.js';
+import { copyIntoStore } from './store.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 
 export interface TransportUnderTest {
@@ -24,6 +29,11 @@ export interface TransportUnderTest {
   visible(name: string): Promise<boolean>;
   /** Called once the suite's copies closed everything they opened: nothing of theirs may still be held open. */
   nothingOpen?(): Promise<void>;
+  /**
+   * Every image `name` holds, loaded as `load` loads it, with the names each carries: for a destination of several
+   * images (`capabilities.multipleImages`), which must give it.
+   */
+  loadAll?(name: string): Promise<{ id: string; names: string[] }[]>;
   dispose(): Promise<void>;
 }
 
@@ -36,15 +46,21 @@ async function tarOf(files: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A small image made here (gzip layers), in either manifest format, for one platform. */
-export async function caseImage(opts: { format?: 'oci' | 'docker'; texts?: string[]; architecture?: string } = {}): Promise<Image> {
+/** A small image made here (gzip layers, or uncompressed ones as a build makes), in either manifest format, for one platform. */
+export async function caseImage(opts: { format?: 'oci' | 'docker'; texts?: string[]; architecture?: string; uncompressed?: boolean } = {}): Promise<Image> {
   const docker = opts.format === 'docker';
   const raws = await Promise.all((opts.texts ?? ['one', 'two']).map((t, i) => tarOf({ [`f${i}.txt`]: `${t}\n` })));
-  const blobs = raws.map((r) => gzipSync(r));
+  const blobs = opts.uncompressed ? raws : raws.map((r) => gzipSync(r));
   const config = Buffer.from(
     JSON.stringify({ architecture: opts.architecture ?? 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: raws.map((r) => digestOf(r)) } }),
   );
-  const layerType = docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip;
+  const layerType = opts.uncompressed
+    ? docker
+      ? MediaType.DockerLayerUncompressed
+      : MediaType.OciLayer
+    : docker
+      ? MediaType.DockerLayerGzip
+      : MediaType.OciLayerGzip;
   const configType = docker ? MediaType.DockerConfig : MediaType.OciConfig;
   const manifestType = docker ? MediaType.DockerManifest : MediaType.OciManifest;
   const bytes = Buffer.from(
@@ -104,6 +120,8 @@ export function memoryDestination(): ImageDestination & {
     canReuseBlobs: false,
     keepsDigests: true,
     parallelBlobs: 6,
+    multipleImages: false,
+    takesNewLayers: false,
   };
   const dest = {
     reference: 'memory:',
@@ -263,6 +281,100 @@ export function copyCases(transport: string, factory: () => Promise<TransportUnd
       await src.close();
       await src.close();
       await tt.nothingOpen?.();
+    });
+
+    // A stored image as the source, as `save` reads it (and `copy berth:...`): the store of images this suite puts
+    // there is its own, never the destination's.
+    describe('from the store', () => {
+      let store: Store | undefined;
+      const storeOf = async (): Promise<Store> => (store ??= await Store.open({ root: join(await tmpDir(), 'source-store') }));
+      after(async () => {
+        await store?.close();
+      });
+      const stored = async (image: Image, name: string): Promise<ImageSource> => {
+        const s = await storeOf();
+        const record = await copyIntoStore(s, imageSource('memory:', image), [name], { tmpDir });
+        return imageSource(`berth:${name}`, await readStoreImage(s, record));
+      };
+
+      it('a stored image goes out whole: its config, every layer (its tar where the destination takes tars), its digest where kept', async () => {
+        const tt = await open();
+        for (const [i, image] of [await caseImage({ texts: ['stored', 'gz'] }), await caseImage({ texts: ['built'], uncompressed: true })].entries()) {
+          const name = `stored-${i}`;
+          const dest = await tt.destination(name);
+          const caps = dest.capabilities;
+          // Each blob is read once: a destination of tars learns their sizes from the store, not by reading them first.
+          const source = await stored(image, `localhost/${name}:latest`);
+          const opened: string[] = [];
+          const getBlob = source.getBlob.bind(source);
+          source.getBlob = async (blob) => {
+            opened.push(blob.digest);
+            return getBlob(blob);
+          };
+          const digest = await copyAndClose(source, dest);
+          assert.deepEqual([...opened].sort(), [...new Set(opened)].sort(), 'no blob read twice');
+          const back = await readBack(tt, name);
+          const takes = caps.manifestTypes === 'any' || caps.manifestTypes.includes(image.manifest.mediaType);
+          // A destination that wants compressed layers gets a built (uncompressed) one gzipped, as push sends it.
+          const gzipped = caps.prefersCompressed && image.layers.some((l) => l.digest === l.diffID);
+          if (caps.keepsDigests) {
+            assert.equal(back.top!.digest, digest, 'read back under the digest it was written as');
+            if (takes && !gzipped) assert.equal(digest, image.manifest.digest, 'the stored manifest goes as it is');
+          }
+          assert.deepEqual(back.blobs.get(image.config.digest), image.config.bytes);
+          const m = parseManifest(back.top!.bytes, back.top!.mediaType);
+          assert.equal(m.kind, 'manifest');
+          if (m.kind !== 'manifest') return;
+          assert.equal(m.manifest.layers.length, image.layers.length);
+          const want = caps.needsUncompressed ? image.layers.map((l) => l.diffID) : image.layers.map((l) => l.digest);
+          if (!gzipped)
+            assert.deepEqual(
+              m.manifest.layers.map((d) => d.digest),
+              want,
+            );
+          for (const d of m.manifest.layers) assert.ok(back.blobs.has(d.digest), `layer ${d.digest} read back`);
+        }
+      });
+
+      it('a stored blob gone bad is refused, and nothing half-written is visible', async () => {
+        const tt = await open();
+        for (const [i, image] of [await caseImage({ texts: ['disk', 'rot'] }), await caseImage({ texts: ['built', 'rot'], uncompressed: true })].entries()) {
+          const name = `rotten-${i}`;
+          const source = await stored(image, `localhost/${name}:latest`);
+          const path = (await storeOf()).blobs.path(image.layers[1]!.digest);
+          const bytes = await readFile(path);
+          bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+          await writeFile(path, bytes);
+          await assert.rejects(copyAndClose(source, await tt.destination(name)), (e) => isBerthError(e, 'DIGEST_MISMATCH') || assert.fail(String(e)));
+          assert.equal(await tt.visible(name), false);
+        }
+      });
+
+      it('several stored images go into one destination that holds several, each under its own names, and load back so', async () => {
+        const tt = await open();
+        const images = [await caseImage({ texts: ['shared', 'first'] }), await caseImage({ texts: ['shared', 'second'], format: 'docker' })];
+        const names = ['localhost/several-a:latest', 'localhost/several-b:1'];
+        const sources = [await stored(images[0]!, names[0]!), await stored(images[1]!, names[1]!)];
+        const dest = await tt.destination('several');
+        const pairs = sources.map((source, i) => ({ source, names: [names[i]!] }));
+        try {
+          if (!dest.capabilities.multipleImages) {
+            await assert.rejects(copyImages(pairs, dest, OPTS), /holds one image, not 2/);
+            return;
+          }
+          await copyImages(pairs, dest, OPTS);
+        } finally {
+          await dest.close();
+          for (const s of sources) await s.close();
+        }
+        assert.ok(tt.loadAll, 'a destination of several images says how they load back');
+        const loaded = await tt.loadAll('several');
+        for (const [i, image] of images.entries()) {
+          const found = loaded.find((l) => l.id === image.config.digest);
+          assert.ok(found, `image ${i} loaded back`);
+          assert.deepEqual(found.names, [names[i]]);
+        }
+      });
     });
   });
 }

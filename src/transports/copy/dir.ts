@@ -15,6 +15,8 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: true,
   parallelBlobs: 6,
+  multipleImages: false,
+  takesNewLayers: false,
 };
 
 /**

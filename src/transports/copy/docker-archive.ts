@@ -2,9 +2,10 @@
  * `docker-archive:FILE[:NAME]` (docker save's format) as an ImageDestination: uncompressed layers named by diff ID,
  * the config by its digest, and manifest.json (no registry manifest: the archive's digest is not the source's).
  */
+import type { Writable } from 'node:stream';
 import { BerthError } from '../../util/errors.js';
 import { parseImageConfig, parseManifest } from '../../oci/manifest.js';
-import { openTarWriter } from './_tar-writer.js';
+import { openTarWriter, type TarTargetOptions } from './_tar-writer.js';
 import type { DestinationCapabilities, ImageDestination } from './types.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -16,6 +17,8 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: false,
   parallelBlobs: 1,
+  multipleImages: true,
+  takesNewLayers: false,
 };
 
 function hex(digest: string): string {
@@ -28,14 +31,17 @@ interface Entry {
   Layers: string[];
 }
 
-/** `names` go into RepoTags (already in the store's form). */
-export async function dockerArchiveDestination(path: string, names: readonly string[]): Promise<ImageDestination> {
-  const tar = await openTarWriter(path);
+/**
+ * `names` go into RepoTags (already in the store's form), unless an image is given its own (several images in one
+ * archive, `save a b`). `path` is a file (written beside and renamed at commit) or a stream (`save` to stdout).
+ */
+export async function dockerArchiveDestination(path: string | Writable, names: readonly string[], opts: TarTargetOptions = {}): Promise<ImageDestination> {
+  const tar = await openTarWriter(path, opts);
   const written = new Set<string>();
   const configs = new Map<string, Buffer>();
   const entries: Entry[] = [];
   let committed = false;
-  const reference = `docker-archive:${path}`;
+  const reference = `docker-archive:${typeof path === 'string' ? path : 'stdout'}`;
   return {
     reference,
     capabilities: CAPABILITIES,
@@ -59,7 +65,7 @@ export async function dockerArchiveDestination(path: string, names: readonly str
       const config = configs.get(parsed.manifest.config.digest);
       if (!config) throw new BerthError('INTERNAL', `config ${parsed.manifest.config.digest} not written before its manifest`);
       const layers = parseImageConfig(config).rootfs.diff_ids.map((d) => `${hex(d)}.tar`);
-      entries.push({ Config: `${hex(parsed.manifest.config.digest)}.json`, RepoTags: [...names], Layers: layers });
+      entries.push({ Config: `${hex(parsed.manifest.config.digest)}.json`, RepoTags: [...(o.names ?? names)], Layers: layers });
     },
     async commit() {
       const manifest = Buffer.from(JSON.stringify(entries));

@@ -24,7 +24,9 @@ export function imageSource(
   const top: ManifestBlob = isBundle(read) ? read.index : read.manifest;
   const manifests = new Map<string, ManifestBlob>();
   const blobs = new Map<string, () => Promise<Readable>>();
+  const tarSizes = new Map<string, number>();
   for (const image of images) {
+    for (const layer of image.layers) if (layer.uncompressedSize !== undefined) tarSizes.set(layer.digest, layer.uncompressedSize);
     manifests.set(image.manifest.digest, image.manifest);
     const config = image.config.bytes;
     blobs.set(image.config.digest, async () => Readable.from([config]));
@@ -38,6 +40,7 @@ export function imageSource(
   return {
     reference,
     names: opts.names ?? [],
+    tarSizes,
     ...(!isBundle(read) && read.index ? { chosenFrom: read.index } : {}),
     async getManifest(instance?: string) {
       if (instance === undefined) return top;

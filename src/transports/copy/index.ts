@@ -1,6 +1,6 @@
 // One copy engine: copyImage() over an ImageSource/ImageDestination pair, and the pair for every transport.
 export type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
-export { copyImage, MAX_PARALLEL_BLOBS, type CopyImageOptions, type CopyResult } from './copy-image.js';
+export { copyImage, copyImages, MAX_PARALLEL_BLOBS, putNewLayer, type CopyImageOptions, type CopyResult } from './copy-image.js';
 export { imageSource } from './image-source.js';
 export { parseTransportRef, type TransportRef } from './reference.js';
 export { openDestination, openSource, registryImageSource, type OpenDestinationOptions, type OpenSourceOptions } from './open.js';

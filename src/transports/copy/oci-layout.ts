@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ManifestBlob } from '../../image/image.js';
 import { parseDigest } from '../../oci/digest.js';
@@ -11,7 +12,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { makeDirs } from '../../util/dirs.js';
 import { gatherChunks } from '../../util/gather.js';
 import { REF_NAME } from '../oci-layout.js';
-import { openTarWriter } from './_tar-writer.js';
+import { openTarWriter, type TarTargetOptions } from './_tar-writer.js';
 import type { DestinationCapabilities, ImageDestination } from './types.js';
 
 const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
@@ -25,6 +26,8 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: true,
   parallelBlobs: 6,
+  multipleImages: true,
+  takesNewLayers: false,
 };
 
 function blobPath(digest: string): string {
@@ -32,21 +35,29 @@ function blobPath(digest: string): string {
   return `blobs/${d.algorithm}/${d.hex}`;
 }
 
-/** The index.json entries for the top manifest: one per name, or one without a name. */
-function entriesFor(top: ManifestBlob, names: readonly string[]): Descriptor[] {
-  const desc: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
-  return names.length === 0 ? [desc] : names.map((n) => ({ ...desc, annotations: { [REF_NAME]: n } }));
+/** A top manifest given to the layout, with the names its index.json entries carry. */
+interface Top {
+  manifest: ManifestBlob;
+  names: readonly string[];
+}
+
+/** The index.json entries for the top manifests: one per name, or one without a name. */
+function entriesFor(tops: readonly Top[]): Descriptor[] {
+  return tops.flatMap(({ manifest, names }) => {
+    const desc: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
+    return names.length === 0 ? [desc] : names.map((n) => ({ ...desc, annotations: { [REF_NAME]: n } }));
+  });
 }
 
 /**
  * An OCI layout directory, added to (as skopeo does): blobs present are kept, an index.json entry with the same
  * ref.name is replaced. Each blob goes to a temp name renamed into place when whole (and verified); index.json,
- * rewritten at commit, is what makes the image visible.
+ * rewritten at commit, is what makes the images visible (`name`, or each image's own names when several are given).
  */
 export async function ociDirDestination(dir: string, name?: string): Promise<ImageDestination> {
   await makeDirs(join(dir, 'blobs'));
   await writeFile(join(dir, 'oci-layout'), OCI_LAYOUT);
-  let top: ManifestBlob | undefined;
+  const tops: Top[] = [];
   const writeBlob = async (digest: string, body: Buffer | import('node:stream').Readable): Promise<void> => {
     const target = join(dir, blobPath(digest));
     await makeDirs(join(target, '..'));
@@ -72,17 +83,17 @@ export async function ociDirDestination(dir: string, name?: string): Promise<Ima
     putBlob: (stream, blob) => writeBlob(blob.digest, stream),
     async putManifest(m, o = {}) {
       await writeBlob(m.digest, m.bytes);
-      if (o.instance === undefined) top = m;
+      if (o.instance === undefined) tops.push({ manifest: m, names: o.names ?? (name ? [name] : []) });
     },
     async commit() {
-      if (!top) throw new Error('commit before the manifest was given');
+      if (tops.length === 0) throw new Error('commit before the manifest was given');
       let existing: Descriptor[] = [];
       try {
         existing = (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex).manifests ?? [];
       } catch {
         existing = [];
       }
-      const added = entriesFor(top, name ? [name] : []);
+      const added = entriesFor(tops);
       const addedNames = new Set(added.map((d) => d.annotations?.[REF_NAME]).filter(Boolean));
       const kept = existing.filter((d) => !addedNames.has(d.annotations?.[REF_NAME]));
       await writeFileAtomic(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [...kept, ...added] }));
@@ -91,11 +102,14 @@ export async function ociDirDestination(dir: string, name?: string): Promise<Ima
   };
 }
 
-/** A tar of an OCI layout, written entry by entry (one blob at a time) and put in place at commit. */
-export async function ociArchiveDestination(path: string, name?: string): Promise<ImageDestination> {
-  const tar = await openTarWriter(path);
+/**
+ * A tar of an OCI layout, written entry by entry (one blob at a time) and put in place at commit; `path` a file, or
+ * a stream (`save` to stdout).
+ */
+export async function ociArchiveDestination(path: string | Writable, name?: string, opts: TarTargetOptions = {}): Promise<ImageDestination> {
+  const tar = await openTarWriter(path, opts);
   const written = new Set<string>();
-  let top: ManifestBlob | undefined;
+  const tops: Top[] = [];
   let committed = false;
   await tar.add('oci-layout', Buffer.from(OCI_LAYOUT), OCI_LAYOUT.length);
   const put = async (digest: string, body: Buffer | import('node:stream').Readable, size: number): Promise<void> => {
@@ -103,17 +117,17 @@ export async function ociArchiveDestination(path: string, name?: string): Promis
     await tar.add(blobPath(digest), body, size);
   };
   return {
-    reference: `oci-archive:${path}${name ? `:${name}` : ''}`,
+    reference: `oci-archive:${typeof path === 'string' ? path : 'stdout'}${name ? `:${name}` : ''}`,
     capabilities: { ...CAPABILITIES, parallelBlobs: 1 },
     tryReuseBlob: async (blob) => written.has(blob.digest),
     putBlob: (stream, blob) => put(blob.digest, stream, blob.size),
     async putManifest(m, o = {}) {
       if (!written.has(m.digest)) await put(m.digest, m.bytes, m.bytes.length);
-      if (o.instance === undefined) top = m;
+      if (o.instance === undefined) tops.push({ manifest: m, names: o.names ?? (name ? [name] : []) });
     },
     async commit() {
-      if (!top) throw new Error('commit before the manifest was given');
-      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: entriesFor(top, name ? [name] : []) }));
+      if (tops.length === 0) throw new Error('commit before the manifest was given');
+      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: entriesFor(tops) }));
       await tar.add('index.json', index, index.length);
       await tar.finish();
       committed = true;

@@ -19,6 +19,8 @@ const CAPABILITIES: DestinationCapabilities = {
   canReuseBlobs: true,
   keepsDigests: true,
   parallelBlobs: 6,
+  multipleImages: false,
+  takesNewLayers: false,
 };
 
 export interface RegistryDestinationOptions extends RegistryOptions {

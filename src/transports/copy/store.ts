@@ -7,7 +7,8 @@ import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
-import { layerSize, putLayer, putSmallBlob, upsertImage, type Added } from '../store.js';
+import type { StagedLayer } from '../../store/layers.js';
+import { blobAndStagedLayer, layerSize, putLayer, putSmallBlob, upsertImage, type Added } from '../store.js';
 import { copyImage } from './copy-image.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 
@@ -21,6 +22,8 @@ const CAPABILITIES: DestinationCapabilities = {
   keepsDigests: true,
   // Unpacking is disk and CPU bound (as writeStoreImage's figure).
   parallelBlobs: 2,
+  multipleImages: false,
+  takesNewLayers: true,
 };
 
 export interface StoreDestination extends ImageDestination {
@@ -36,7 +39,10 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The store as a destination: blobs verified in, each layer unpacked once, the record written under the lock at commit. */
+/**
+ * The store as a destination: blobs verified in, each layer unpacked once, the record written under the lock at commit.
+ * It takes new layers too (a build step's, `commit`'s: putNewLayer), written and unpacked from one read.
+ */
 export function storeDestination(store: Store, names: readonly string[], opts: { onProgress?: ProgressSink } = {}): StoreDestination {
   const added: Added = { blobs: [], layers: [] };
   let config: { bytes: Buffer; digest: string; mediaType: string } | undefined;
@@ -47,6 +53,8 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
   let record: ImageRecord | undefined;
   let closed = false;
   let lostToRemoval = false;
+  // New layers written and unpacked (putNewLayer), each published when the copy names it under its chain ID.
+  const pending = new Map<string, StagedLayer>();
 
   const takeConfig = (bytes: Buffer, info: BlobInfo): void => {
     config = { bytes, digest: info.digest, mediaType: info.mediaType };
@@ -70,6 +78,20 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
     },
   });
 
+  const publishNew = async (staged: StagedLayer, info: BlobInfo, chainID: string, parent: string | undefined): Promise<void> => {
+    if (staged.diffID !== info.diffID) {
+      await store.layers.discard(staged);
+      throw new BerthError('LAYER_INVALID', `layer ${info.digest} unpacks to ${staged.diffID}, but the image config says ${info.diffID}`);
+    }
+    try {
+      await store.layers.publish(staged, chainID, parent);
+    } catch (e) {
+      await store.layers.discard(staged);
+      throw e;
+    }
+    added.layers.push(chainID);
+  };
+
   const reference = `berth:${names[0] ?? ''}`;
   return {
     reference,
@@ -88,6 +110,12 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
       }
       const { chainID, parent } = chainOf(info);
       layerDigests[info.layerIndex!] = info.digest;
+      const staged = pending.get(info.digest);
+      if (staged) {
+        pending.delete(info.digest);
+        await publishNew(staged, info, chainID, parent);
+        return true;
+      }
       if (!(await store.blobs.has(info.digest))) return false;
       // The blob is here: the layer is unpacked from it if it is not (no byte comes from the source).
       await putLayer(
@@ -119,6 +147,20 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
         opts.onProgress,
       );
     },
+    async putNewLayer(tar, o = {}) {
+      if (o.likelyChain !== undefined && (await store.layers.get(o.likelyChain))) {
+        // Most likely the layer made last time: hashed into its blob alone, unpacked (by tryReuseBlob) only if not.
+        const blob = await store.blobs.put(tar);
+        added.blobs.push(blob.digest);
+        return { digest: blob.digest, size: blob.size };
+      }
+      const { blob, staged } = await blobAndStagedLayer(store, tar, {}, { tar: true });
+      added.blobs.push(blob.digest);
+      const before = pending.get(blob.digest);
+      pending.set(blob.digest, staged);
+      if (before) await store.layers.discard(before);
+      return { digest: blob.digest, size: blob.size };
+    },
     async putManifest(m, o = {}) {
       if (o.instance !== undefined) throw new BerthError('USAGE', `${reference}: the store holds one image, not an index`);
       manifest = m;
@@ -148,6 +190,9 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
     async close() {
       if (closed) return;
       closed = true;
+      // A new layer no copy named is dropped unseen.
+      for (const staged of pending.values()) await store.layers.discard(staged).catch(() => undefined);
+      pending.clear();
       // Take back what this copy added and no image uses: a failed copy leaves the store as it was.
       if (!record) await store.collectGarbage({ candidates: added }).catch(() => undefined);
     },

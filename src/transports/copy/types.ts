@@ -26,6 +26,11 @@ export interface ImageSource {
   readonly names: readonly string[];
   /** The index this source picked its one image from (by platform) when it was opened, for a destination that keeps it. */
   readonly chosenFrom?: ManifestBlob;
+  /**
+   * The sizes of layers' uncompressed tars that the source knows without reading them (the store's layer.json), by
+   * blob digest: a destination of tars (docker-archive) must give a tar's size before its bytes.
+   */
+  readonly tarSizes?: ReadonlyMap<string, number>;
   /** The top manifest (an image manifest or an index) without `instance`; with it, the child manifest of that digest. */
   getManifest(instance?: string): Promise<ManifestBlob>;
   /** The blob's bytes exactly as `blob.digest` describes them. The copy checks digest and size as they stream. */
@@ -55,6 +60,17 @@ export interface DestinationCapabilities {
   readonly keepsDigests: boolean;
   /** Blobs it takes at once (a tar is written one entry after another). */
   readonly parallelBlobs: number;
+  /**
+   * It holds several images, all made visible by its one commit() (an archive's manifest.json entries, a layout's
+   * index.json manifests): copyImages() gives it each image in turn, each top manifest with its own `names`.
+   */
+  readonly multipleImages: boolean;
+  /**
+   * It takes a layer whose digest is not known before it is written (a build step's diff, `commit`'s): putNewLayer
+   * hashes it as it writes its blob and, from the same read, unpacks it; the copy of the image made from that digest
+   * then finds the layer present. Only a destination that digests what it writes can (the store).
+   */
+  readonly takesNewLayers: boolean;
 }
 
 /** Where an image is written. Nothing is visible at the destination until commit(); close() without it takes back what was put. */
@@ -68,8 +84,17 @@ export interface ImageDestination {
   /**
    * Writes a manifest's exact bytes: with `instance`, a child of the index to come (by its digest); without, the top
    * one the reference names. `chosenFrom` is the index a single platform was picked from, for a destination that keeps it.
+   * `names` name this top manifest in a destination of several images (RepoTags, ref.name), instead of the names it
+   * was opened with.
    */
-  putManifest(manifest: ManifestBlob, opts?: { instance?: string; chosenFrom?: ManifestBlob }): Promise<void>;
+  putManifest(manifest: ManifestBlob, opts?: { instance?: string; chosenFrom?: ManifestBlob; names?: readonly string[] }): Promise<void>;
+  /**
+   * With `capabilities.takesNewLayers`: writes an uncompressed layer tar not digested yet and gives its digest (its
+   * diff ID) and size; it stays out of sight until the copy names it and commits. `likelyChain`: the chain ID it likely
+   * has (the same build step made it before): when that layer is stored, the tar is only hashed into its blob, and
+   * unpacked (from the blob) only if it turns out to be another.
+   */
+  putNewLayer?(tar: Readable, opts?: { likelyChain?: string }): Promise<{ digest: string; size: number }>;
   /** Makes the image visible (index.json, manifest.json, an archive renamed into place, a store record). */
   commit(): Promise<void>;
   /** Frees what it holds; without a commit, removes what was written. Safe to call twice. */
