@@ -7,6 +7,12 @@ const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 /** Docker's state word for berth's container status (Docker has no "stopping"). */
 const dockerState = (status: string): string => (status === 'stopping' ? 'running' : status);
 
+/** The Status column's words, without the times the list's own conversion adds. */
+function statusText(c: ContainerRecord): string {
+  const state = dockerState(c.state.status);
+  return state === 'exited' ? `Exited (${c.state.exitCode})` : state === 'running' ? 'Up' : state[0]!.toUpperCase() + state.slice(1);
+}
+
 /** A container as system/df lists it: the list's summary, with SizeRw (its own layer) and SizeRootFs (with the image's). */
 export function containerUsage(c: ContainerRecord, sizeRw: number, imageSize: number): Record<string, unknown> {
   const command = [...(c.config.entrypoint ?? []), ...(c.config.command ?? [])].join(' ');
@@ -22,7 +28,7 @@ export function containerUsage(c: ContainerRecord, sizeRw: number, imageSize: nu
     SizeRootFs: sizeRw + imageSize,
     Labels: c.config.labels ?? {},
     State: dockerState(c.state.status),
-    Status: '',
+    Status: statusText(c),
     HostConfig: { NetworkMode: 'bridge' },
     NetworkSettings: { Networks: {} },
     Mounts: [],
