@@ -313,6 +313,10 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.match(df, /^Images \d+$/m);
     assert.match(df, /^Containers \d+$/m);
     assert.match(df, /^Local Volumes \d+$/m);
+    await svc.ok(['create', '--name', 'api-img-df', 'busybox', 'true']);
+    const verbose = await docker(['system', 'df', '-v']);
+    assert.match(verbose, /api-img-df/);
+    await svc.ok(['rm', 'api-img-df']);
     const raw = (await svc.api('GET', '/system/df')).json();
     assert.equal(typeof raw.LayersSize, 'number');
     assert.ok(Array.isArray(raw.Images) && raw.Images.every((i: Record<string, unknown>) => typeof i.Containers === 'number' && i.Containers >= 0));
