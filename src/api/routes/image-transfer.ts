@@ -117,7 +117,8 @@ async function pullFrom(c: Ctx, store: Store, fromImage: string, tag: string, pl
   return jsonStream(c, async (emit) => {
     let announced = false;
     const progress = pullProgress(emit);
-    const records = await pullImages(store, input, {
+    // Docker's clients mean Docker Hub by a short name, whatever registries.conf searches (podman's compat API normalizes them so too).
+    const records = await pullImages(store, formatReference(ref), {
       ...opts,
       ...platformOpt,
       ...(allTags ? { allTags: true } : {}),
