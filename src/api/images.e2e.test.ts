@@ -12,6 +12,7 @@ import tar from 'tar-stream';
 import { berthService, type BerthService } from '../testing/berth-service.js';
 import { buildContext } from '../testing/containers.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
+import { run } from '../testing/cli.js';
 
 /** A tar of `entries` (files, and symlinks as { link }) in memory. */
 async function tarOf(entries: [string, string | { link: string }][]): Promise<Buffer> {
@@ -263,6 +264,22 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     assert.equal(bk.status, 400);
     assert.match(bk.json().message, /DOCKER_BUILDKIT=0/);
     await docker(['rmi', 'api-img/built']);
+  });
+
+  test('docker-compose 1.29 build: build args, the image named, its HEALTHCHECK kept', { skip: !existsSync('/usr/bin/docker-compose') }, async () => {
+    const dir = buildContext(svc, 'compose-proj', {
+      'web/Dockerfile': 'FROM busybox\nARG MSG=unset\nRUN echo "$MSG" > /msg\nHEALTHCHECK --interval=5s CMD true\n',
+      'docker-compose.yml':
+        'version: "3.8"\nservices:\n  web:\n    build:\n      context: ./web\n      args:\n        MSG: from-compose\n    image: api-img/compose-web:1\n',
+    });
+    const env = { ...process.env, DOCKER_HOST: svc.dockerHost, COMPOSE_DOCKER_CLI_BUILD: '0', DOCKER_BUILDKIT: '0' };
+    const r = await run('docker-compose', ['-p', 'apiimg', 'build'], { cwd: dir, env });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /Successfully tagged api-img\/compose-web:1/);
+    assert.equal((await svc.ok(['run', '--rm', 'api-img/compose-web:1', 'cat', '/msg'])).stdout, 'from-compose\n');
+    const health = await docker(['image', 'inspect', '--format', '{{json .Config.Healthcheck.Test}}', 'api-img/compose-web:1']);
+    assert.equal(health.trim(), '["CMD-SHELL","true"]');
+    await docker(['rmi', 'api-img/compose-web:1']);
   });
 
   test('a build context is unpacked inside its directory, the Dockerfile must be in it, and nothing is left after', async () => {
