@@ -25,7 +25,7 @@ import { familiarName } from '../image-json.js';
 import { jsonStream } from '../json-stream.js';
 import { pullProgress, pushProgress } from '../progress-json.js';
 import { decodeRegistryAuth, registryOptionsFor } from '../registry-auth.js';
-import { lookupImage, queryFlag } from './images.js';
+import { lookupImage } from './images.js';
 
 type Ctx = Context<ApiEnv>;
 
@@ -42,17 +42,16 @@ export function imageTransferRoutes(app: ApiApp, ctx: ApiContext): undefined {
   app.get('/images/get', async (c) => save(c, store, c.req.queries('names') ?? []));
   app.get('/images/:name{.+}/get', async (c) => save(c, store, [c.req.param('name')]));
 
-  app.post('/images/load', async (c) => {
-    const quiet = queryFlag(c.req.query('quiet'));
-    return jsonStream(c, async (emit) => {
+  // quiet= only hides progress bars, which berth's load does not send: the "Loaded image" lines come either way, as from dockerd.
+  app.post('/images/load', async (c) =>
+    jsonStream(c, async (emit) => {
       const records = await loadImages(store, c.env.incoming);
       for (const r of records) {
         const lines = r.names.length ? r.names.map((n) => `Loaded image: ${familiarName(n)}\n`) : [`Loaded image ID: ${r.id}\n`];
         for (const stream of lines) emit({ stream });
       }
-      if (quiet && records.length === 0) emit({ stream: '' });
-    });
-  });
+    }),
+  );
 
   app.post('/images/:name{.+}/push', async (c) => {
     const name = c.req.param('name');
