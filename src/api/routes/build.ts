@@ -1,6 +1,8 @@
 // POST /build: the classic (pre-BuildKit) builder's API. The body is the context as a tar; the
 // engine unpacks it into temp space, builds, and removes it; the steps stream back as Docker's
 // JSON lines. A BuildKit session (version=2) is refused: clients fall back with DOCKER_BUILDKIT=0.
+// rm and forcerm are what berth does anyway (a RUN's container always goes); cachefrom, shmsize and
+// the resource limits are accepted and not applied.
 import { buildFromArchive, imageEvent, parseNormalizedNamed, pruneBuildCache, type PullPolicy } from '../../engine/index.js';
 import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
