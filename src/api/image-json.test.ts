@@ -52,6 +52,8 @@ describe('images in Docker’s shapes', { timeout: 10_000 }, () => {
     assert.equal(s.VirtualSize, 1234);
     assert.deepEqual(s.Labels, { a: 'b' });
     assert.equal(imageSummary(image, { ...config, config: {} }, '1.47').Labels, null, 'Go marshals a nil map as null');
+    const dangling = imageSummary({ ...image, names: [] }, config, '1.47');
+    assert.deepEqual([dangling.RepoTags, dangling.RepoDigests], [['<none>:<none>'], ['<none>@<none>']]);
     const counted = imageSummary(image, config, '1.47', { containers: 2, sharedSize: 10 });
     assert.equal(counted.VirtualSize, undefined);
     assert.equal(counted.Containers, 2);

@@ -44,8 +44,9 @@ export function imageSummary(image: ImageRecord, config: ImageConfig, apiVersion
   return {
     Id: image.id,
     ParentId: extras.parent ?? '',
-    RepoTags: repoTags(image),
-    RepoDigests: repoDigestsOf(image),
+    // A dangling image is listed as dockerd's image store lists it: by the placeholder names.
+    RepoTags: image.names.length ? repoTags(image) : ['<none>:<none>'],
+    RepoDigests: image.names.length ? repoDigestsOf(image) : ['<none>@<none>'],
     Created: seconds(config.created ?? image.created),
     Size: image.size,
     SharedSize: extras.sharedSize ?? -1,
