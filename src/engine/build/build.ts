@@ -60,9 +60,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   const imageIdOf = (name: string): Promise<string> => {
     let p = external.get(name);
     if (!p) {
+      const pullOptions = opts.pullOptionsFor?.(name) ?? opts.pullOptions;
       p = findOrPullImage(store, name, {
         pull: opts.pull ?? 'missing',
-        ...(opts.pullOptions ? { pullOptions: opts.pullOptions } : {}),
+        ...(pullOptions ? { pullOptions } : {}),
         onPull: (n) => out(`Trying to pull ${n}...\n`),
       }).then((r) => r.id);
       external.set(name, p);

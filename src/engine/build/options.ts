@@ -14,6 +14,8 @@ export interface BuildOptions {
   pull?: PullPolicy;
   /** TLS, credentials and the like for those pulls. */
   pullOptions?: PullOptions;
+  /** Per image named in the build, options for its pull instead of `pullOptions` (the Docker API's X-Registry-Config: credentials by registry). */
+  pullOptionsFor?: (name: string) => PullOptions | undefined;
   /** `--platform`: only the host's is accepted (berth does not emulate). */
   platform?: string;
   /** `--label K=V`, set on the final image. */
@@ -23,6 +25,8 @@ export interface BuildOptions {
   format?: ImageFormat;
   /** RUN's network: the default bridge network (as buildah's as root), none, host or a network's name. */
   network?: string;
+  /** RUN's extra /etc/hosts entries (`--add-host HOST:IP`, the Docker API's `extrahosts`); not part of a step's cache key, as with Docker. */
+  addHosts?: string[];
   /** RUN's rlimits and security options (`--ulimit`, `--security-opt`), as `run` takes them. */
   ulimits?: string[];
   securityOpt?: string[];

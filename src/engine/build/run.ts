@@ -30,6 +30,8 @@ export interface RunStep {
   volumes?: string[];
   tmpfs?: string[];
   exclude?: string[];
+  /** `HOST:IP` entries for the container's /etc/hosts. */
+  addHosts?: string[];
   /** `build --ulimit` and `--security-opt`, as `run` takes them. */
   ulimits?: string[];
   securityOpt?: string[];
@@ -62,6 +64,7 @@ export async function runStep<T>(store: Store, step: RunStep, commit: (layer: Re
     ...(step.tmpfs?.length ? { tmpfs: step.tmpfs } : {}),
     ...(step.ulimits?.length ? { ulimits: step.ulimits } : {}),
     ...(step.securityOpt?.length ? { securityOpt: step.securityOpt } : {}),
+    ...(step.addHosts?.length ? { addHosts: step.addHosts } : {}),
   });
   const stubs = new Set([...MOUNT_STUBS, ...(step.exclude ?? [])]);
   const paths = containerPaths(store, c.id);

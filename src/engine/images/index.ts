@@ -12,6 +12,7 @@ export {
   type RemoveResult,
   type PruneOptions,
 } from './records.js';
+export { filterImages } from './list.js';
 export { pullImages, registriesConf, type PullOptions } from './pull.js';
 export { pushImage, type PushOptions } from './push.js';
 export { importImage, loadImages, saveImages, type ImportOptions, type SaveFormat } from './archive.js';

@@ -2,7 +2,7 @@
 // registry logins.
 export { systemInfo, goArch, type SystemInfo } from './info.js';
 export { diskSummary, type DiskSummary } from './disk-summary.js';
-export { volumeSize } from './disk-usage.js';
+export { volumeSize, containerSize } from './disk-usage.js';
 export { resetStore, sweepDanglingLayerLinks } from './reset.js';
 export {
   readEvents,

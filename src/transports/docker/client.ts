@@ -35,8 +35,8 @@ export interface RegistryOptions {
   certDir?: string;
   /** --authfile */
   authfile?: string;
-  /** --creds: used instead of any stored credentials. */
-  creds?: { username: string; password: string };
+  /** --creds: used instead of any stored credentials (an identity token, as the Docker API's X-Registry-Auth carries, for a token server's refresh_token grant). */
+  creds?: { username: string; password: string; identityToken?: string };
   /** registries.conf: insecure registries and credential helpers. */
   registriesConf?: RegistriesConf;
   /** Ask for `pull,push` on the repositories this client touches (one token for a whole push). */
@@ -137,7 +137,7 @@ export class RegistryClient {
     const idle = opts.idleTimeoutMs ?? (Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds * 1000 : DEFAULT_IDLE_TIMEOUT_MS);
     const agents = makeAgents({ verify, ...files }, idle);
     const creds: Credentials | undefined = opts.creds
-      ? { ...opts.creds, identityToken: '' }
+      ? { identityToken: '', ...opts.creds }
       : await getCredentials(credentialKey, {
           env,
           ...(opts.authfile ? { authfile: opts.authfile } : {}),

@@ -48,6 +48,7 @@ export async function handleRun(ins: Instruction, step: StepContext): Promise<vo
           exclude: mounts.stubs,
           ...(opts.ulimits?.length ? { ulimits: opts.ulimits } : {}),
           ...(opts.securityOpt?.length ? { securityOpt: opts.securityOpt } : {}),
+          ...(opts.addHosts?.length ? { addHosts: opts.addHosts } : {}),
           ...(opts.out ? { output: step.say } : {}),
           signal: session.signal,
         },
