@@ -151,6 +151,13 @@ function ulimit(spec: string): object {
   return { Name: name, Soft: n(soft), Hard: n(hard) };
 }
 
+type PortBinding = { HostIp: string; HostPort: string };
+
+/** A `{"80/tcp": [{HostIp, HostPort}] | null}` map with each binding rewritten. */
+function portMap(ports: Record<string, PortBinding[] | null> | undefined, fn: (b: PortBinding) => PortBinding): Record<string, PortBinding[] | null> {
+  return Object.fromEntries(Object.entries(ports ?? {}).map(([k, v]) => [k, v ? v.map(fn) : null]));
+}
+
 const orNull = <T>(list: T[] | undefined): T[] | null => (list && list.length ? list : null);
 
 /** GET /containers/{id}/json, from the record and the engine's inspect (podman's shape). */
@@ -201,7 +208,8 @@ export function inspectBody(c: ContainerRecord, podman: Record<string, any>, def
       // compose reads logs only from the drivers it knows to keep them; berth keeps every container's.
       LogConfig: { Type: 'json-file', Config: {} },
       NetworkMode: dockerNetworkMode(c, defaultNetwork),
-      PortBindings: hc.PortBindings ?? {},
+      // A random host port is asked for as an empty one.
+      PortBindings: portMap(hc.PortBindings, (b) => ({ HostIp: b.HostIp, HostPort: b.HostPort === '0' ? '' : b.HostPort })),
       RestartPolicy: { Name: c.config.restartPolicy.name, MaximumRetryCount: c.config.restartPolicy.maxRetries },
       AutoRemove: c.config.autoRemove,
       VolumeDriver: '',
@@ -299,7 +307,8 @@ export function inspectBody(c: ContainerRecord, podman: Record<string, any>, def
       Bridge: '',
       SandboxID: '',
       SandboxKey: settings.SandboxKey ?? '',
-      Ports: settings.Ports ?? {},
+      // Every address of the host is 0.0.0.0 to Docker's clients (podman leaves it empty).
+      Ports: portMap(settings.Ports, (b) => ({ HostIp: b.HostIp || '0.0.0.0', HostPort: b.HostPort })),
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
