@@ -185,7 +185,8 @@ function mountWord(m: DockerMount): string {
   if (m.TmpfsOptions?.SizeBytes) parts.push(`tmpfs-size=${m.TmpfsOptions.SizeBytes}`);
   if (m.TmpfsOptions?.Mode) parts.push(`tmpfs-mode=${m.TmpfsOptions.Mode.toString(8)}`);
   // A comma inside a value would split it into options of its own.
-  if ([m.Source, m.Target].some((v) => v?.includes(','))) throw badRequest(`HostConfig.Mounts: a path with a comma is not supported: ${m.Source ?? ''} ${m.Target ?? ''}`);
+  if ([m.Source, m.Target].some((v) => v?.includes(',')))
+    throw badRequest(`HostConfig.Mounts: a path with a comma is not supported: ${m.Source ?? ''} ${m.Target ?? ''}`);
   return parts.join(',');
 }
 
@@ -284,7 +285,8 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
   if (h.Isolation && h.Isolation !== 'default') throw badRequest(`HostConfig.Isolation "${h.Isolation}" is not supported on linux`);
   const logType = h.LogConfig?.Type ?? '';
   if (!LOG_DRIVERS.has(logType)) warnings.push(`log driver "${logType}" is not supported by berth: the container's output is kept in its own log (k8s-file)`);
-  else if (!isZero(h.LogConfig?.Config)) warnings.push(`log options ${Object.keys(h.LogConfig?.Config ?? {}).join(', ')} are not supported by berth and were ignored`);
+  else if (!isZero(h.LogConfig?.Config))
+    warnings.push(`log options ${Object.keys(h.LogConfig?.Config ?? {}).join(', ')} are not supported by berth and were ignored`);
   const entrypoint = body.Entrypoint;
   const cmd = body.Cmd;
   const ulimits = (h.Ulimits ?? []).map((u) => `${u.Name ?? ''}=${u.Soft ?? 0}:${u.Hard ?? u.Soft ?? 0}`);

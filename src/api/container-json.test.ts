@@ -70,13 +70,22 @@ describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
     assert.equal(dockerStatus(record(), 'healthy', NOW), 'Up 3 seconds (healthy)');
     assert.equal(dockerStatus(record(), 'starting', NOW), 'Up 3 seconds (health: starting)');
     assert.equal(dockerStatus(record({ state: { status: 'paused' } }), undefined, NOW), 'Up 3 seconds (Paused)');
-    assert.equal(dockerStatus(record({ state: { status: 'exited', exitCode: 3, finishedAt: '2026-01-01T00:00:58Z' } }), undefined, NOW), 'Exited (3) 2 seconds ago');
+    assert.equal(
+      dockerStatus(record({ state: { status: 'exited', exitCode: 3, finishedAt: '2026-01-01T00:00:58Z' } }), undefined, NOW),
+      'Exited (3) 2 seconds ago',
+    );
     assert.equal(dockerStatus(record({ state: { status: 'created' } }), undefined, NOW), 'Created');
   });
 
   test('NetworkMode: bridge for the default network, a user network by name', () => {
     assert.equal(dockerNetworkMode(record(), 'podman'), 'proj_default');
-    assert.equal(dockerNetworkMode(record({ config: { network: { mode: 'bridge', networks: { podman: { aliases: [], staticIps: [], interfaceName: 'eth0' } } } } }), 'podman'), 'bridge');
+    assert.equal(
+      dockerNetworkMode(
+        record({ config: { network: { mode: 'bridge', networks: { podman: { aliases: [], staticIps: [], interfaceName: 'eth0' } } } } }),
+        'podman',
+      ),
+      'bridge',
+    );
     assert.equal(dockerNetworkMode(record({ config: { network: { mode: 'host' } } }), 'podman'), 'host');
     assert.equal(dockerNetworkMode(record({ config: { network: { mode: 'container', container: 'abc' } } }), 'podman'), 'container:abc');
   });
@@ -84,7 +93,14 @@ describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
   test('a list entry', () => {
     const ports = [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' as const }];
     const networks = { proj_default: { IPAddress: '10.89.0.5', Gateway: '10.89.0.1', MacAddress: 'aa', Aliases: ['web', 'aaaaaaaaaaaa'] } };
-    const entry = listEntry(record(), ports, { Networks: networks }, 'podman', { networkIds: new Map([['proj_default', 'f'.repeat(64)]]), volumeDir: (n) => `/vol/${n}` }, NOW) as any;
+    const entry = listEntry(
+      record(),
+      ports,
+      { Networks: networks },
+      'podman',
+      { networkIds: new Map([['proj_default', 'f'.repeat(64)]]), volumeDir: (n) => `/vol/${n}` },
+      NOW,
+    ) as any;
     assert.equal(entry.Id, 'a'.repeat(64));
     assert.deepEqual(entry.Names, ['/web']);
     assert.equal(entry.Image, 'busybox:latest');

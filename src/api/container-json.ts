@@ -75,7 +75,18 @@ export function dockerMounts(c: ContainerRecord, volumeDir: (name: string) => st
     const rw = !m.options.includes('ro');
     const propagation = m.options.find((o) => /^r?(shared|slave|private|unbindable)$/.test(o));
     return m.type === 'volume'
-      ? [{ Type: 'volume', Name: m.name, Source: volumeDir(m.name), Destination: m.destination, Driver: 'local', Mode: m.options.join(','), RW: rw, Propagation: '' }]
+      ? [
+          {
+            Type: 'volume',
+            Name: m.name,
+            Source: volumeDir(m.name),
+            Destination: m.destination,
+            Driver: 'local',
+            Mode: m.options.join(','),
+            RW: rw,
+            Propagation: '',
+          },
+        ]
       : [{ Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.options.join(','), RW: rw, Propagation: propagation ?? 'rprivate' }];
   });
 }
@@ -158,10 +169,55 @@ function portMap(ports: Record<string, PortBinding[] | null> | undefined, fn: (b
   return Object.fromEntries(Object.entries(ports ?? {}).map(([k, v]) => [k, v ? v.map(fn) : null]));
 }
 
-const orNull = <T>(list: T[] | undefined): T[] | null => (list && list.length ? list : null);
+const orNull = <T>(list: T[] | undefined): T[] | null => (list?.length ? list : null);
+
+/** What inspectBody reads of the engine's inspect (podman's shape). */
+export interface EngineInspect {
+  Path?: string;
+  Args?: string[];
+  ResolvConfPath?: string;
+  HostnamePath?: string;
+  HostsPath?: string;
+  GraphDriver?: { Data?: Record<string, string> };
+  HostConfig?: {
+    PortBindings?: Record<string, PortBinding[] | null>;
+    CgroupnsMode?: string;
+    IpcMode?: string;
+    OomScoreAdj?: number;
+    PidMode?: string;
+    UTSMode?: string;
+    Tmpfs?: Record<string, string>;
+    ShmSize?: number;
+    Sysctls?: Record<string, string> | null;
+    CpuShares?: number;
+    BlkioWeight?: number;
+    CpuPeriod?: number;
+    CpuQuota?: number;
+    CpusetCpus?: string;
+    CpusetMems?: string;
+    Devices?: object[];
+    MemoryReservation?: number;
+    MemorySwap?: number;
+    MemorySwappiness?: number;
+    OomKillDisable?: boolean;
+  };
+  NetworkSettings?: {
+    SandboxKey?: string;
+    Ports?: Record<string, PortBinding[] | null>;
+    EndpointID?: string;
+    Gateway?: string;
+    GlobalIPv6Address?: string;
+    GlobalIPv6PrefixLen?: number;
+    IPAddress?: string;
+    IPPrefixLen?: number;
+    IPv6Gateway?: string;
+    MacAddress?: string;
+    Networks?: Record<string, Record<string, unknown>>;
+  };
+}
 
 /** GET /containers/{id}/json, from the record and the engine's inspect (podman's shape). */
-export function inspectBody(c: ContainerRecord, podman: Record<string, any>, defaultNetwork: string, x: ContainerExtras = {}): object {
+export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNetwork: string, x: ContainerExtras = {}): object {
   const hc = podman.HostConfig ?? {};
   const settings = podman.NetworkSettings ?? {};
   const published: PortMapping[] = c.state.network?.ports ?? c.config.network.publish ?? [];

@@ -28,4 +28,3 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
   return `${Math.trunc(Math.trunc(Math.trunc(ms / HOUR) / 24) / 365)} years`;
 }
-

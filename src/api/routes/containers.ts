@@ -42,7 +42,7 @@ import {
 import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { createOptionsFromDocker, imageWithTag, type DockerCreateBody } from '../container-create.js';
-import { inspectBody, listEntry, type ContainerExtras } from '../container-json.js';
+import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../container-json.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
 
@@ -106,12 +106,19 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     for (const x of list) {
       const size = truthy(q.size) ? await containerSizes(store, x) : undefined;
       entries.push(
-        listEntry(x, publishedPorts(x), networkSettings(x) as { Networks?: Record<string, Record<string, unknown>> }, DEFAULT_NETWORK, {
-          health: health.get(x.id),
-          networkIds: ids,
-          volumeDir: (name) => volumeDataDir(store, name),
-          ...(size ? { size } : {}),
-        }, now),
+        listEntry(
+          x,
+          publishedPorts(x),
+          networkSettings(x) as { Networks?: Record<string, Record<string, unknown>> },
+          DEFAULT_NETWORK,
+          {
+            health: health.get(x.id),
+            networkIds: ids,
+            volumeDir: (name) => volumeDataDir(store, name),
+            ...(size ? { size } : {}),
+          },
+          now,
+        ),
       );
     }
     return c.json(entries);
@@ -122,7 +129,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     if (name) {
       try {
         validateContainerName(name.replace(/^\//, ''));
-      } catch (e) {
+      } catch {
         throw badRequest(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
     }
@@ -143,7 +150,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   app.get('/containers/:id/json', async (c) => {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
-    const podman = (await inspectContainer(store, x)) as Record<string, any>;
+    const podman = (await inspectContainer(store, x)) as EngineInspect;
     return c.json(inspectBody(x, podman, DEFAULT_NETWORK, await extras(store, x, await networkIds(store))));
   });
 
@@ -303,6 +310,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
 /** Docker's ps_args are ps(1)'s options; berth's top takes podman's descriptors. `-ef`, `aux` and the like ask for the usual columns. */
 function topDescriptors(psArgs: string | undefined): string[] {
   const words = (psArgs ?? '').split(/[\s,]+/).filter(Boolean);
-  if (words.length === 0 || words.every((w) => /^-?[a-zA-Z]+$/.test(w) && !/^(user|pid|ppid|pcpu|etime|tty|time|args|comm)$/.test(w))) return DEFAULT_TOP_DESCRIPTORS;
+  if (words.length === 0 || words.every((w) => /^-?[a-zA-Z]+$/.test(w) && !/^(user|pid|ppid|pcpu|etime|tty|time|args|comm)$/.test(w)))
+    return DEFAULT_TOP_DESCRIPTORS;
   return words;
 }

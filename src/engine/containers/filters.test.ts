@@ -43,7 +43,18 @@ function record(name: string, created: string, patch: Partial<ContainerRecord['c
       createCommand: [],
       ...patch,
     },
-    state: { status: 'running', pid: 1, conmonPid: 1, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: true, helpers: [], ...state },
+    state: {
+      status: 'running',
+      pid: 1,
+      conmonPid: 1,
+      exitCode: 0,
+      oomKilled: false,
+      restartCount: 0,
+      stoppedByUser: false,
+      mounted: true,
+      helpers: [],
+      ...state,
+    },
   };
 }
 

@@ -110,7 +110,22 @@ export function filterContainers(list: ContainerRecord[], filters: readonly stri
   return list;
 }
 
-const KEYS = new Set(['status', 'name', 'id', 'ancestor', 'label', 'exited', 'restart-policy', 'network', 'health', 'before', 'since', 'volume', 'publish', 'expose']);
+const KEYS = new Set([
+  'status',
+  'name',
+  'id',
+  'ancestor',
+  'label',
+  'exited',
+  'restart-policy',
+  'network',
+  'health',
+  'before',
+  'since',
+  'volume',
+  'publish',
+  'expose',
+]);
 
 function checkFilter(filter: string): void {
   const eq = filter.indexOf('=');

@@ -82,7 +82,11 @@ const TOP_DESCRIPTORS: Record<string, [keyof ProcInfo, string]> = {
 export const DEFAULT_TOP_DESCRIPTORS = ['user', 'pid', 'ppid', 'pcpu', 'etime', 'tty', 'time', 'args'];
 
 /** The titles and one row per process (sorted by PID as the container sees it) for the descriptors given. */
-export async function containerTop(store: Store, nameOrId: string, descriptors: string[] = DEFAULT_TOP_DESCRIPTORS): Promise<{ titles: string[]; processes: string[][] }> {
+export async function containerTop(
+  store: Store,
+  nameOrId: string,
+  descriptors: string[] = DEFAULT_TOP_DESCRIPTORS,
+): Promise<{ titles: string[]; processes: string[][] }> {
   for (const d of descriptors) if (!TOP_DESCRIPTORS[d]) throw new BerthError('USAGE', `unknown descriptor: ${d}`);
   const c = await getContainer(store, nameOrId);
   if (c.state.status !== 'running' && c.state.status !== 'paused')
