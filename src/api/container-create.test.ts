@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createOptionsFromDocker, imageWithTag, isZero } from './container-create.js';
+import { createOptionsFromDocker, imageWithTag, isZero, updateOptionsFromDocker } from './container-create.js';
 import { ApiError } from './errors.js';
 
 const is400 = (field: string) => (e: unknown) => e instanceof ApiError && e.status === 400 && e.message.includes(field);
@@ -194,5 +194,22 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
     assert.equal(imageWithTag('localhost:5000/busybox'), 'localhost:5000/busybox:latest');
     assert.equal(imageWithTag('busybox:1.36'), 'busybox:1.36');
     assert.equal(imageWithTag('busybox@sha256:abc'), 'busybox@sha256:abc');
+  });
+
+  test('an update body: only what is set changes; what berth cannot change is refused', () => {
+    const { options, warnings } = updateOptionsFromDocker({
+      Memory: 128 * 1024 * 1024,
+      NanoCpus: 1e9,
+      CpuShares: 256,
+      PidsLimit: 0,
+      MemorySwappiness: -1,
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+      Devices: [],
+    });
+    assert.deepEqual(options, { memory: String(128 * 1024 * 1024), cpus: '1', restart: 'on-failure:2', tuning: { cpuShares: '256' } });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(updateOptionsFromDocker({ RestartPolicy: { Name: '' } }).options, {});
+    assert.deepEqual(updateOptionsFromDocker({ RestartPolicy: { Name: 'no' } }).options, { restart: 'no' });
+    assert.throws(() => updateOptionsFromDocker({ Ulimits: [{ Name: 'nofile', Soft: 1, Hard: 1 }] }), is400('Ulimits cannot be updated'));
   });
 });

@@ -3,7 +3,7 @@
 // string, a port binding as `-p`'s), so the engine's own parsers check every value. What berth
 // cannot honour is a 400 naming the field where ignoring it would change how the container
 // behaves, and one of Docker's warnings where it would not.
-import type { CreateOptions, HealthFlags, TuningFlags } from '../engine/index.js';
+import type { CreateOptions, HealthFlags, TuningFlags, UpdateOptions, UpdateTuningFlags } from '../engine/index.js';
 import { badRequest } from './errors.js';
 
 /** The parts of Docker's container config a create carries (every field optional, as clients omit or zero them). */
@@ -350,6 +350,49 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
     health: healthFlags(body.Healthcheck, warnings),
     createCommand: [],
     warn: (message: string) => warnings.push(message),
+  };
+  return { options, warnings };
+}
+
+/** Resource fields an update cannot change in berth: a set one is refused. */
+const REFUSED_UPDATE_FIELDS = [
+  ...REFUSED_HOST_FIELDS,
+  'Devices',
+  'DeviceCgroupRules',
+  'Ulimits',
+  'OomKillDisable',
+  'MemorySwappiness',
+  'CgroupParent',
+] as const;
+
+/** The body of POST /containers/{id}/update (Docker's Resources and RestartPolicy) as the engine's update options. */
+export function updateOptionsFromDocker(body: DockerHostConfig): { options: UpdateOptions; warnings: string[] } {
+  const warnings: string[] = [];
+  for (const field of REFUSED_UPDATE_FIELDS) {
+    // MemorySwappiness -1 is "unchanged" to Docker's CLI.
+    if (field === 'MemorySwappiness' && (body.MemorySwappiness === -1 || body.MemorySwappiness === null)) continue;
+    if (!isZero(body[field])) throw badRequest(`${field} cannot be updated by berth`);
+  }
+  for (const field of WARNED_HOST_FIELDS) if (!isZero(body[field])) warnings.push(`${field} is not supported by berth and was ignored`);
+  const tuning: UpdateTuningFlags = {};
+  const num = (key: keyof UpdateTuningFlags, v: number | null | undefined) => {
+    if (v) tuning[key] = String(v);
+  };
+  num('cpuShares', body.CpuShares);
+  num('cpuPeriod', body.CpuPeriod);
+  num('cpuQuota', body.CpuQuota);
+  num('memoryReservation', body.MemoryReservation);
+  num('memorySwap', body.MemorySwap);
+  num('blkioWeight', body.BlkioWeight);
+  if (body.CpusetCpus) tuning.cpusetCpus = body.CpusetCpus;
+  if (body.CpusetMems) tuning.cpusetMems = body.CpusetMems;
+  const restart = body.RestartPolicy?.Name ? (restartWord(body.RestartPolicy) ?? 'no') : undefined;
+  const options: UpdateOptions = {
+    ...(body.Memory ? { memory: String(body.Memory) } : {}),
+    ...(body.NanoCpus ? { cpus: String(body.NanoCpus / 1e9) } : {}),
+    ...(body.PidsLimit ? { pidsLimit: String(body.PidsLimit) } : {}),
+    ...(restart !== undefined ? { restart } : {}),
+    ...(Object.keys(tuning).length ? { tuning } : {}),
   };
   return { options, warnings };
 }

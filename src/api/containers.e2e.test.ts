@@ -122,6 +122,33 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     await docker(['rm', 'sig2']);
   });
 
+  test('update: limits reach a running container’s record and cgroup; the restart policy too, refused with --rm', async () => {
+    await docker(['run', '-d', '--name', 'upd', '--memory', '64m', 'busybox', 'sleep', '300']);
+    await docker(['update', '--memory', '128m', '--cpus', '0.5', '--cpu-shares', '256', '--pids-limit', '40', '--restart', 'on-failure:2', 'upd']);
+    assert.equal(
+      await inspect(
+        'upd',
+        '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}',
+      ),
+      `${128 * 1024 * 1024} 500000000 256 40 on-failure:2`,
+    );
+    // The cgroup the runtime made changed too: the container sees its new PID limit (v1 and v2 both name it pids.max).
+    // (exec through the API is the stream routes' work: the berth CLI execs on the same store.)
+    const pidsMax = (await svc.ok(['exec', 'upd', 'sh', '-c', 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'])).stdout.trim();
+    assert.equal(pidsMax, '40');
+    const refused = await svc.api('POST', '/containers/upd/update', {
+      Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/null', CgroupPermissions: 'rwm' }],
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json().message, 'Devices cannot be updated by berth');
+    await docker(['rm', '-f', 'upd']);
+    await docker(['run', '-d', '--rm', '--name', 'upd-rm', 'busybox', 'sleep', '300']);
+    const rm = await svc.docker(['update', '--restart', 'always', 'upd-rm']);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /restart policy cannot be updated because AutoRemove is enabled/);
+    await docker(['rm', '-f', 'upd-rm']);
+  });
+
   test('changes and export of a container’s file system', async () => {
     await docker(['run', '-d', '--name', 'fs', 'busybox', 'sh', '-c', 'echo hi > /made; rm /bin/true; sleep 300']);
     await waitFor('the file to be made', async () => ((await svc.docker(['diff', 'fs'])).stdout.includes('/made') ? true : undefined), 20_000);

@@ -30,6 +30,7 @@ import {
   syncContainers,
   tarDirectory,
   unpauseContainer,
+  updateContainer,
   validateContainerName,
   volumeDataDir,
   waitForCondition,
@@ -41,7 +42,7 @@ import {
 } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
-import { createOptionsFromDocker, imageWithTag, type DockerCreateBody } from '../container-create.js';
+import { createOptionsFromDocker, imageWithTag, updateOptionsFromDocker, type DockerCreateBody, type DockerHostConfig } from '../container-create.js';
 import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../container-json.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
@@ -133,13 +134,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
         throw badRequest(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
     }
-    const text = await c.req.text();
-    let body: DockerCreateBody;
-    try {
-      body = text.trim() === '' ? {} : (JSON.parse(text) as DockerCreateBody);
-    } catch {
-      throw badRequest('the request body is not JSON');
-    }
+    const body = (await jsonBody(c.req.text())) as DockerCreateBody;
     const { options, warnings } = createOptionsFromDocker(body, name?.replace(/^\//, ''));
     // The client pulls on a 404 with this wording, then creates again.
     if (!findImage(await store.images(), options.image)) throw notFound(`No such image: ${imageWithTag(options.image)}`);
@@ -286,6 +281,14 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     return c.body(Readable.toWeb(tar as Readable) as ReadableStream<Uint8Array>, 200, { 'Content-Type': 'application/x-tar' });
   });
 
+  app.post('/containers/:id/update', async (c) => {
+    const id = c.req.param('id');
+    const body = (await jsonBody(c.req.text())) as DockerHostConfig;
+    const { options, warnings } = updateOptionsFromDocker(body);
+    await onContainer(id, () => updateContainer(store, id, options));
+    return c.json({ Warnings: warnings });
+  });
+
   app.post('/containers/prune', async (c) => {
     const filters = parseFilters(c.req.query('filters'));
     const keep = containerPruneFilter(filterArgs(filters));
@@ -305,6 +308,20 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   return [];
+}
+
+/** A request's JSON body (an empty one is `{}`); anything else is a 400. */
+async function jsonBody(text: Promise<string>): Promise<object> {
+  const raw = await text;
+  if (raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw badRequest('the request body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('the request body must be a JSON object');
+  return parsed;
 }
 
 /** Docker's ps_args are ps(1)'s options; berth's top takes podman's descriptors. `-ef`, `aux` and the like ask for the usual columns. */
