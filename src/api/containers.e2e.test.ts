@@ -81,6 +81,7 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     assert.deepEqual(await names('label=tier'), ['f-done', 'f-web']);
     assert.deepEqual(await names('status=exited'), ['f-done']);
     assert.deepEqual(await names('name=f-w'), ['f-web']);
+    assert.deepEqual(await names('name=^/f-web$'), ['f-web']);
     assert.deepEqual(await names('publish=18081'), ['f-web']);
     assert.deepEqual(await names('expose=80'), ['f-web']);
     assert.deepEqual(await names('exited=0'), ['f-done']);
@@ -120,6 +121,12 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     await docker(['kill', '-s', 'USR1', 'sig2']);
     assert.equal(await docker(['wait', 'sig2']), '7');
     await docker(['rm', 'sig2']);
+    // stop --signal (API 1.42) instead of the container's stop signal: the trap's INT exits 8.
+    await docker(['run', '-d', '--name', 'sig3', 'busybox', 'sh', '-c', 'trap "exit 8" INT; while :; do sleep 0.1; done']);
+    await docker(['stop', '-s', 'SIGINT', '-t', '20', 'sig3']);
+    assert.equal(await inspect('sig3', '{{.State.ExitCode}}'), '8');
+    assert.equal((await svc.api('POST', '/containers/sig3/kill?signal=NOSUCH')).status, 400);
+    await docker(['rm', 'sig3']);
   });
 
   test('update: limits reach a running container’s record and cgroup; the restart policy too, refused with --rm', async () => {

@@ -18,6 +18,7 @@ import {
   killContainer,
   listNetworks,
   networkSettings,
+  parseSignal,
   pauseContainer,
   pruneContainers,
   publishedPorts,
@@ -59,6 +60,22 @@ function seconds(v: string | undefined, name: string): number | undefined {
   if (!Number.isInteger(n)) throw badRequest(`invalid value for ${name}: ${v}`);
   // Docker's -1 is "wait for ever"; berth's stop takes a bound.
   return n < 0 ? 2 ** 31 / 1000 : n;
+}
+
+/** A signal by name or number, as Docker's kill and stop take it; anything else is a 400. */
+function checkSignal(signal: string): void {
+  try {
+    parseSignal(signal);
+  } catch (e) {
+    throw badRequest(`Invalid signal: ${signal} (${(e as Error).message})`);
+  }
+}
+
+/** stop's and restart's `t` (seconds before SIGKILL) and `signal` (API 1.42: instead of the container's stop signal). */
+function stopOptions(t: string | undefined, signal: string | undefined): { timeout?: number; signal?: string } {
+  const timeout = seconds(t, 't');
+  if (signal) checkSignal(signal);
+  return { ...(timeout !== undefined ? { timeout } : {}), ...(signal ? { signal } : {}) };
 }
 
 /** Runs `fn`, giving a container that does not exist Docker's 404 wording. */
@@ -161,16 +178,14 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
     if (!LIVE.has(x.state.status)) return c.body(null, 304);
-    const timeout = seconds(c.req.query('t'), 't');
-    await stopContainer(store, x.id, timeout === undefined ? {} : { timeout });
+    await stopContainer(store, x.id, stopOptions(c.req.query('t'), c.req.query('signal')));
     return c.body(null, 204);
   });
 
   app.post('/containers/:id/restart', async (c) => {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
-    const timeout = seconds(c.req.query('t'), 't');
-    await stopContainer(store, x.id, timeout === undefined ? {} : { timeout });
+    await stopContainer(store, x.id, stopOptions(c.req.query('t'), c.req.query('signal')));
     await startContainer(store, x.id);
     return c.body(null, 204);
   });
@@ -178,8 +193,10 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   app.post('/containers/:id/kill', async (c) => {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
+    const signal = c.req.query('signal') || 'KILL';
+    checkSignal(signal);
     if (!LIVE.has(x.state.status)) throw conflict(`Container ${x.id} is not running`);
-    await killContainer(store, x.id, c.req.query('signal') || 'KILL');
+    await killContainer(store, x.id, signal);
     return c.body(null, 204);
   });
 

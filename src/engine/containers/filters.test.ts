@@ -82,6 +82,9 @@ describe('container filters (ps and the API’s /containers/json)', { timeout: 1
     assert.deepEqual(names(filterContainers(all, ['volume=data'])), ['a1']);
     assert.deepEqual(names(filterContainers(all, ['volume=/data'])), ['a1']);
     assert.throws(() => filterContainers(all, ['before=nosuch']), /no such container nosuch/);
+    // Docker's names begin with a slash.
+    assert.deepEqual(names(filterContainers(all, ['name=^/a1$'])), ['a1']);
+    assert.deepEqual(names(filterContainers(all, ['name=^a1$'])), ['a1']);
   });
 
   test('publish matches host ports, expose the container’s (published or only exposed)', () => {

@@ -48,7 +48,8 @@ function matches(c: ContainerRecord, filter: string, ctx: FilterContext, list: r
       return c.state.status === (value === 'stopped' ? 'exited' : value);
     }
     case 'name':
-      return new RegExp(value).test(c.name);
+      // Docker's names begin with a slash (`^/web$`): either form matches.
+      return new RegExp(value).test(c.name) || new RegExp(value).test(`/${c.name}`);
     case 'id':
       // As podman: hex alone is a prefix (either case), anything else a regular expression.
       return /^[0-9a-f]+$/i.test(value) ? c.id.startsWith(value.toLowerCase()) : new RegExp(value).test(c.id);
