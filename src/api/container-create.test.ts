@@ -17,6 +17,7 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
         User: '1000:1000',
         WorkingDir: '/work',
         Hostname: 'h',
+        Domainname: 'example.com',
         Tty: true,
         OpenStdin: true,
         StopSignal: 'SIGINT',
@@ -37,6 +38,7 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
     assert.equal(options.workdir, '/work');
     assert.equal(options.createWorkdir, true);
     assert.equal(options.hostname, 'h');
+    assert.equal(options.domainname, 'example.com');
     assert.equal(options.tty, true);
     assert.equal(options.stdin, true);
     assert.equal(options.stopSignal, 'SIGINT');
@@ -172,7 +174,6 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
     assert.throws(() => make({ HostConfig: { DeviceRequests: [{ Count: -1 }] } }), is400('HostConfig.DeviceRequests'));
     assert.throws(() => make({ HostConfig: { UsernsMode: 'keep-id' } }), is400('HostConfig.UsernsMode'));
     assert.throws(() => make({ HostConfig: { Mounts: [{ Type: 'npipe', Target: '/x' }] } }), is400('HostConfig.Mounts'));
-    assert.throws(() => make({ Domainname: 'example.com' }), is400('Config.Domainname'));
     assert.throws(() => createOptionsFromDocker({}, undefined), is400('Config.Image'));
     // Zero values are what clients send for "not set".
     assert.deepEqual(make({ HostConfig: { CgroupParent: '', Links: null, DeviceRequests: [], KernelMemory: 0, UsernsMode: '' } }).warnings, []);

@@ -279,7 +279,6 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
   const h: DockerHostConfig = body.HostConfig ?? {};
   for (const field of REFUSED_HOST_FIELDS) if (!isZero(h[field])) throw badRequest(`HostConfig.${field} is not supported by berth`);
   for (const field of WARNED_HOST_FIELDS) if (!isZero(h[field])) warnings.push(`HostConfig.${field} is not supported by berth and was ignored`);
-  if (body.Domainname) throw badRequest('Config.Domainname is not supported by berth');
   if (h.UsernsMode && h.UsernsMode !== 'host') throw badRequest(`HostConfig.UsernsMode "${h.UsernsMode}" is not supported by berth`);
   if (h.VolumeDriver && h.VolumeDriver !== 'local') throw badRequest(`HostConfig.VolumeDriver "${h.VolumeDriver}" is not supported by berth`);
   if (h.Isolation && h.Isolation !== 'default') throw badRequest(`HostConfig.Isolation "${h.Isolation}" is not supported on linux`);
@@ -340,6 +339,7 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
     // Docker makes a missing WORKDIR, as for the image's own.
     ...(body.WorkingDir ? { createWorkdir: true } : {}),
     ...opt('hostname', body.Hostname || undefined),
+    ...opt('domainname', body.Domainname || undefined),
     ...opt('restart', restart),
     ...opt('runtime', h.Runtime || undefined),
     ...opt('memory', h.Memory ? String(h.Memory) : undefined),

@@ -328,7 +328,7 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
     Mounts: dockerMounts(c, x.volumeDir),
     Config: {
       Hostname: c.config.hostname,
-      Domainname: '',
+      Domainname: c.config.domainname ?? '',
       User: c.config.user,
       AttachStdin: false,
       AttachStdout: false,

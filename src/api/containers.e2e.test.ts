@@ -216,6 +216,8 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
         Image: 'busybox',
         Cmd: ['sleep', '300'],
         Env: ['MODE=test'],
+        Hostname: 'web1',
+        Domainname: 'example.com',
         Labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web' },
         ExposedPorts: { '80/tcp': {} },
         Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 1e9, Timeout: 1e9, Retries: 1 },
@@ -239,6 +241,9 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
       await docker(['start', 'compose-web']);
       const c = (await svc.api('GET', '/containers/compose-web/json')).json();
       assert.equal(c.Config.Labels['com.docker.compose.service'], 'web');
+      assert.equal(c.Config.Domainname, 'example.com');
+      // The UTS namespace's names, as the container's process sees them.
+      assert.equal((await svc.ok(['exec', 'compose-web', 'cat', '/proc/sys/kernel/hostname', '/proc/sys/kernel/domainname'])).stdout, 'web1\nexample.com\n');
       assert.equal(c.HostConfig.NetworkMode, 'ctr-net');
       assert.deepEqual(c.HostConfig.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
       assert.equal(c.HostConfig.Memory, 64 * 1024 * 1024);

@@ -39,6 +39,7 @@ export interface RuntimeSpec {
   process: ProcessSpec;
   root: { path: string; readonly: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {
@@ -68,6 +69,7 @@ export interface SpecInput {
   workdir: string;
   terminal: boolean;
   hostname: string;
+  domainname?: string;
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];
@@ -260,7 +262,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
     root: { path: input.rootfs, readonly: input.readOnly },
     // In the host's UTS namespace the name is the host's: the runtime may not set one.
-    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname }),
+    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {
