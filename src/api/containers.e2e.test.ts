@@ -203,6 +203,12 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     assert.equal(refused.json().message, 'HostConfig.CgroupParent is not supported by berth');
     const badName = await svc.api('POST', '/containers/create?name=no%20spaces', { Image: 'busybox' });
     assert.equal(badName.status, 400);
+    // runc's words for a command that is missing or cannot run: the docker CLI's `run` exits 127 or 126 by them.
+    await svc.api('POST', '/containers/create?name=nocmd', { Image: 'busybox', Cmd: ['no-such-command'] });
+    const nocmd = await svc.api('POST', '/containers/nocmd/start');
+    assert.equal(nocmd.status, 400);
+    assert.match(nocmd.json().message, /^exec: "no-such-command": executable file not found in \$PATH/);
+    assert.equal((await svc.api('DELETE', '/containers/nocmd')).status, 204);
     assert.equal((await svc.api('POST', '/containers/nosuch/wait')).status, 404);
     assert.equal((await svc.api('POST', '/containers/nosuch/start')).status, 404);
     assert.equal((await svc.api('DELETE', '/containers/nosuch')).status, 404);

@@ -45,7 +45,8 @@ import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { createOptionsFromDocker, imageWithTag, updateOptionsFromDocker, type DockerCreateBody, type DockerHostConfig } from '../container-create.js';
 import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../container-json.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { ApiError, badRequest, conflict, errorResponse, notFound } from '../errors.js';
+import { dockerStartError } from '../start-errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
@@ -170,7 +171,10 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
     if (LIVE.has(x.state.status) && x.state.status !== 'paused') return c.body(null, 304);
-    await startContainer(store, x.id);
+    await startContainer(store, x.id).catch((e: unknown) => {
+      const { status, message } = errorResponse(e);
+      throw new ApiError(status, dockerStartError(message, [...x.config.entrypoint, ...x.config.command][0]));
+    });
     return c.body(null, 204);
   });
 
