@@ -157,5 +157,28 @@ describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
     assert.equal(exited.State.ExitCode, 2);
     assert.equal(exited.State.Pid, 0);
     assert.equal(exited.State.Health, undefined);
+    // The default network under Docker's name; the host's network as dockerd's pseudo-network.
+    const onDefault = record({ config: { network: { mode: 'bridge', networks: { podman: { aliases: [], staticIps: [], interfaceName: 'eth0' } } } } });
+    const listed = listEntry(
+      onDefault,
+      [],
+      { Networks: { podman: { IPAddress: '10.88.0.2' } } },
+      'podman',
+      { networkIds: new Map([['podman', 'd'.repeat(64)]]) },
+      NOW,
+    ) as any;
+    assert.deepEqual(Object.keys(listed.NetworkSettings.Networks), ['bridge']);
+    assert.equal(listed.NetworkSettings.Networks.bridge.NetworkID, 'd'.repeat(64));
+    assert.equal(listed.HostConfig.NetworkMode, 'bridge');
+    const host = listEntry(
+      record({ config: { network: { mode: 'host' } } }),
+      [],
+      {},
+      'podman',
+      { networkIds: new Map([['host', 'e'.repeat(64)]]) },
+      NOW,
+    ) as any;
+    assert.deepEqual(Object.keys(host.NetworkSettings.Networks), ['host']);
+    assert.equal(host.NetworkSettings.Networks.host.NetworkID, 'e'.repeat(64));
   });
 });

@@ -2,6 +2,7 @@
 // GET /containers/{id}/json, made from the engine's record and its (podman-shaped) inspect.
 import type { ContainerRecord, HealthState, PortMapping } from '../engine/index.js';
 import { humanDuration } from '../util/human-duration.js';
+import { dockerNetworkName } from './network-json.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -9,7 +10,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export interface ContainerExtras {
   /** The healthcheck's state, for a container that has one. */
   health?: HealthState | undefined;
-  /** Network name to its ID (Docker's NetworkID). */
+  /** berth's network name to its ID (Docker's NetworkID); `host` and `none` to their pseudo-networks' IDs. */
   networkIds?: ReadonlyMap<string, string>;
   /** A named volume's directory on the host (Mounts' Source). */
   volumeDir?: (name: string) => string;
@@ -91,16 +92,26 @@ export function dockerMounts(c: ContainerRecord, volumeDir: (name: string) => st
   });
 }
 
-/** NetworkSettings.Networks' endpoints, from the engine's inspect (podman names a network's ID by its name: Docker's ID here). */
+/**
+ * NetworkSettings.Networks' endpoints, from the engine's inspect (podman names a network's ID by
+ * its name: Docker's ID here), under Docker's names (the default network is `bridge`); a container
+ * on the host's network or none has dockerd's endpoint on that pseudo-network.
+ */
 function endpoints(podmanNetworks: Record<string, Record<string, unknown>> | undefined, c: ContainerRecord, x: ContainerExtras): Record<string, object> {
+  const mode = c.config.network.mode;
+  const joined: Record<string, Record<string, unknown>> = podmanNetworks && Object.keys(podmanNetworks).length
+    ? podmanNetworks
+    : mode === 'host' || mode === 'none'
+      ? { [mode]: {} }
+      : {};
   return Object.fromEntries(
-    Object.entries(podmanNetworks ?? {}).map(([name, e]) => {
+    Object.entries(joined).map(([name, e]) => {
       const asked = c.config.network.networks?.[name];
       const ips = asked?.staticIps ?? [];
       const v4 = ips.find((ip) => !ip.includes(':'));
       const v6 = ips.find((ip) => ip.includes(':'));
       return [
-        name,
+        dockerNetworkName(name),
         {
           IPAMConfig: v4 || v6 ? { ...(v4 ? { IPv4Address: v4 } : {}), ...(v6 ? { IPv6Address: v6 } : {}) } : null,
           Links: null,
@@ -326,6 +337,7 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
     },
     GraphDriver: { Name: 'overlay2', Data: podman.GraphDriver?.Data ?? {} },
     Mounts: dockerMounts(c, x.volumeDir),
+    ...(x.size ? { SizeRw: x.size.rw, SizeRootFs: x.size.rootFs } : {}),
     Config: {
       Hostname: c.config.hostname,
       Domainname: c.config.domainname ?? '',

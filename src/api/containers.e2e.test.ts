@@ -30,7 +30,11 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     assert.equal(await docker(['start', 'life']), 'life');
     assert.match(await docker(['ps', '--format', '{{.Names}} {{.Status}} {{.Command}}']), /^life Up (Less than a second|\d+ seconds?) "sleep 300"$/);
     assert.equal(await inspect('life', '{{.State.Running}} {{.State.Status}} {{gt .State.Pid 0}}'), 'true running true');
+    assert.match(await docker(['inspect', '-s', '--format', '{{.SizeRw}} {{.SizeRootFs}}', 'life']), /^\d+ [1-9]\d*$/);
     assert.match((await svc.ok(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout, /^life Up /m);
+    // The default network is Docker's bridge to Docker's clients.
+    assert.equal(await inspect('life', '{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}'), 'bridge bridge');
+    assert.equal(await docker(['ps', '--filter', 'network=bridge', '--format', '{{.Names}} {{.Networks}}']), 'life bridge');
     await svc.ok(['create', '--name', 'from-cli', 'busybox', 'true']);
     assert.match(await docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']), /^from-cli created$/m);
     await svc.ok(['rm', 'from-cli']);

@@ -48,6 +48,7 @@ import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from
 import { ApiError, badRequest, conflict, errorResponse, notFound } from '../errors.js';
 import { dockerStartError } from '../start-errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
+import { engineNetworkName, pseudoNetworkId } from '../network-json.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
 
@@ -98,7 +99,9 @@ async function extras(store: Store, c: ContainerRecord, networkIds: ReadonlyMap<
 }
 
 async function networkIds(store: Store): Promise<Map<string, string>> {
-  return new Map((await listNetworks(store)).map((n) => [n.name, n.id]));
+  const ids = new Map((await listNetworks(store)).map((n) => [n.name, n.id]));
+  for (const pseudo of ['host', 'none'] as const) ids.set(pseudo, pseudoNetworkId(store.root, pseudo));
+  return ids;
 }
 
 export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
@@ -107,6 +110,8 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   app.get('/containers/json', async (c) => {
     const q = c.req.query();
     const filters = parseFilters(q.filters);
+    // Docker's clients know the default network as bridge.
+    if (filters.network) filters.network = filters.network.map(engineNetworkName);
     const limit = q.limit === undefined || q.limit === '' ? -1 : Number(q.limit);
     if (!Number.isInteger(limit)) throw badRequest(`invalid limit: ${q.limit}`);
     const all = (await syncContainers(store)).sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
@@ -164,7 +169,10 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
     const podman = (await inspectContainer(store, x)) as EngineInspect;
-    return c.json(inspectBody(x, podman, DEFAULT_NETWORK, await extras(store, x, await networkIds(store))));
+    const more = await extras(store, x, await networkIds(store));
+    // `size=1` (docker inspect -s): what the writable layer and the whole root hold.
+    if (truthy(c.req.query('size'))) more.size = await containerSizes(store, x);
+    return c.json(inspectBody(x, podman, DEFAULT_NETWORK, more));
   });
 
   app.post('/containers/:id/start', async (c) => {

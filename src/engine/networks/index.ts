@@ -16,4 +16,3 @@ export { networkFilter, type FilterableNetwork } from './filters.js';
 export { leaseRangeCidr } from '../../network/cidr.js';
 export { DEFAULT_NETWORK, type CreateNetworkOptions } from '../../network/definitions.js';
 export type { Network } from '../../network/types.js';
-export { DEFAULT_NETWORK } from '../../network/definitions.js';
