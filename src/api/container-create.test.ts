@@ -47,6 +47,18 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
     assert.deepEqual(options.network, ['bridge']);
   });
 
+  test('Config.Volumes: anonymous volumes, less what a bind, mount or tmpfs covers (docker-py lists them all)', () => {
+    const { options } = createOptionsFromDocker(
+      {
+        Image: 'x',
+        Volumes: { '/data': {}, '/named/': {}, '/anon': {}, '/m': {}, '/t': {} },
+        HostConfig: { Binds: ['/srv/data:/data:rw', 'proj_named:/named'], Mounts: [{ Type: 'volume', Target: '/m' }], Tmpfs: { '/t': '' } },
+      },
+      undefined,
+    );
+    assert.deepEqual(options.volumes, ['/srv/data:/data:rw', 'proj_named:/named', '/anon']);
+  });
+
   test('an empty Entrypoint keeps the image’s, [""] clears it; a null Cmd keeps the image’s', () => {
     assert.equal(createOptionsFromDocker({ Image: 'x', Entrypoint: [] }, undefined).options.entrypoint, undefined);
     assert.equal(createOptionsFromDocker({ Image: 'x', Entrypoint: [''] }, undefined).options.entrypoint, '');

@@ -219,6 +219,23 @@ function networkWords(body: DockerCreateBody): string[] {
   });
 }
 
+/** Where a bind (`SRC:DST[:OPTS]` or `DST`) mounts. */
+const bindTarget = (bind: string) => normalTarget(bind.split(':')[bind.includes(':') ? 1 : 0] ?? '');
+const normalTarget = (path: string) => path.replace(/\/+$/, '') || '/';
+
+/**
+ * Config.Volumes as anonymous volumes (what `-v /path` makes), less the paths a bind, mount or
+ * tmpfs covers: docker-py (docker-compose 1.x) lists every mount's target there, binds included.
+ */
+function anonymousVolumes(body: DockerCreateBody, h: DockerHostConfig): string[] {
+  const covered = new Set([
+    ...strings(h.Binds).map(bindTarget),
+    ...(h.Mounts ?? []).map((m) => normalTarget(m.Target ?? '')),
+    ...Object.keys(h.Tmpfs ?? {}).map(normalTarget),
+  ]);
+  return Object.keys(body.Volumes ?? {}).filter((path) => !covered.has(normalTarget(path)));
+}
+
 function restartWord(p: DockerHostConfig['RestartPolicy']): string | undefined {
   const name = p?.Name ?? '';
   if (name === '' || name === 'no') return undefined;
@@ -307,8 +324,7 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
     env: strings(body.Env),
     labels: keyValues(body.Labels),
     annotations: keyValues(h.Annotations),
-    // Config.Volumes are anonymous volumes, as `-v /path` makes.
-    volumes: [...strings(h.Binds), ...Object.keys(body.Volumes ?? {})],
+    volumes: [...strings(h.Binds), ...anonymousVolumes(body, h)],
     mounts: (h.Mounts ?? []).map(mountWord),
     tmpfs: Object.entries(h.Tmpfs ?? {}).map(([path, o]) => (o ? `${path}:${o}` : path)),
     addHosts: strings(h.ExtraHosts).map((e) => (e.includes('=') && !e.includes(':') ? e.replace('=', ':') : e)),
