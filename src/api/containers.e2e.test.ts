@@ -83,6 +83,9 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
       (await docker(['ps', '-a', ...filters.flatMap((f) => ['--filter', f]), '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();
     assert.deepEqual(await names('label=tier=web'), ['f-web']);
     assert.deepEqual(await names('label=tier'), ['f-done', 'f-web']);
+    // Every label must match (compose tells its one-off containers apart so).
+    assert.deepEqual(await names('label=tier', 'label=tier=web'), ['f-web']);
+    assert.deepEqual(await names('label=tier=web', 'label=oneoff=False'), []);
     assert.deepEqual(await names('status=exited'), ['f-done']);
     assert.deepEqual(await names('name=f-w'), ['f-web']);
     assert.deepEqual(await names('name=^/f-web$'), ['f-web']);

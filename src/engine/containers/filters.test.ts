@@ -104,9 +104,12 @@ describe('container filters (ps and the API’s /containers/json)', { timeout: 1
     assert.throws(() => filterContainers(all, ['isolation=x']), /invalid filter "isolation"/);
   });
 
-  test('keys are ANDed, values of one key ORed', () => {
+  test('keys are ANDed, values of one key ORed, except labels', () => {
     assert.deepEqual(names(filterContainers(all, ['label=tier', 'status=running'])), ['a1', 'c3']);
-    assert.deepEqual(names(filterContainers(all, ['label=tier=web', 'label=tier=db'])), ['a1', 'c3']);
+    // Labels are the exception: every one must match.
+    assert.deepEqual(names(filterContainers(all, ['label=tier=web', 'label=tier=db'])), []);
+    assert.deepEqual(names(filterContainers(all, ['label=tier', 'label=tier=db'])), ['c3']);
+    assert.deepEqual(names(filterContainers(all, ['name=a1', 'name=c3'])), ['a1', 'c3']);
     assert.deepEqual(names(filterContainers(all, ['status=exited', 'exited=1'])), ['b2']);
   });
 

@@ -95,8 +95,8 @@ function matches(c: ContainerRecord, filter: string, ctx: FilterContext, list: r
 }
 
 /**
- * The containers `--filter` keeps (ps, start): as podman, filters on one key match any of their
- * values; different keys must all match.
+ * The containers `--filter` keeps (ps, start, the API's list): as podman, filters on one key match
+ * any of their values, but labels must all match; different keys must all match.
  */
 export function filterContainers(list: ContainerRecord[], filters: readonly string[], ctx: FilterContext = {}): ContainerRecord[] {
   // Every filter is checked up front, even with no container to test it on, as podman refuses them.
@@ -107,7 +107,12 @@ export function filterContainers(list: ContainerRecord[], filters: readonly stri
     byKey.set(key, [...(byKey.get(key) ?? []), x]);
   }
   const all = list;
-  for (const group of byKey.values()) list = list.filter((c) => group.some((filter) => matches(c, filter, ctx, all)));
+  for (const [key, group] of byKey) {
+    // Labels are the exception, in podman and Docker alike: every one given must match (compose
+    // tells its `run` containers apart by com.docker.compose.oneoff=False beside the project's label).
+    const combine = key === 'label' ? 'every' : 'some';
+    list = list.filter((c) => group[combine]((filter) => matches(c, filter, ctx, all)));
+  }
   return list;
 }
 
