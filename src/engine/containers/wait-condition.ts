@@ -3,6 +3,7 @@
 // the start and must learn the exit code even though the container is gone by then.
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import { DirChanges } from '../../util/dir-changes.js';
 import { getContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 import { readExitFile, waitForExitFile } from './state.js';
@@ -34,20 +35,27 @@ export async function waitForCondition(store: Store, nameOrId: string, condition
   const finishedBefore = first.state.status === 'exited' ? first.state.finishedAt : undefined;
   let lastCode = first.state.exitCode;
   let sawExit = false;
-  for (;;) {
-    if (signal?.aborted) throw new BerthError('CONTAINER_STATE', 'the wait was abandoned');
-    const c = await current(store, first.id);
-    if (!c) return sawExit ? lastCode : ((await readExitFile(exitFile))?.code ?? lastCode);
-    const live = LIVE.has(c.state.status);
-    if (!live && c.state.status === 'exited') {
-      lastCode = c.state.exitCode;
-      sawExit = true;
+  // Its state file is replaced at each change (a start, a cleanup, an rm's `removing`), and the
+  // directory goes with the container: watched, with a slow poll behind the watch.
+  const changes = new DirChanges(store.containerDir(first.id));
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new BerthError('CONTAINER_STATE', 'the wait was abandoned');
+      const c = await current(store, first.id);
+      if (!c) return sawExit ? lastCode : ((await readExitFile(exitFile))?.code ?? lastCode);
+      const live = LIVE.has(c.state.status);
+      if (!live && c.state.status === 'exited') {
+        lastCode = c.state.exitCode;
+        sawExit = true;
+      }
+      if (condition === 'not-running' && !live) return c.state.exitCode;
+      if (condition === 'next-exit' && c.state.status === 'exited' && c.state.finishedAt !== finishedBefore) return c.state.exitCode;
+      // A running container's exit shows first in conmon's exit file (watched as well); a removal's
+      // (which keeps that file) in its state and directory.
+      if (live && c.state.status !== 'removing') await waitForExitFile(exitFile, 250);
+      else await changes.next(250);
     }
-    if (condition === 'not-running' && !live) return c.state.exitCode;
-    if (condition === 'next-exit' && c.state.status === 'exited' && c.state.finishedAt !== finishedBefore) return c.state.exitCode;
-    // A running container's exit shows first in conmon's exit file (watched, not polled); anything
-    // else (a created one being started, an exited one being removed) is polled.
-    if (live) await waitForExitFile(exitFile, 500);
-    else await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    changes.close();
   }
 }
