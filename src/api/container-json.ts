@@ -18,6 +18,18 @@ export interface ContainerExtras {
   size?: { rw: number; rootFs: number };
 }
 
+/**
+ * The image's name as Docker shows it: without podman's `localhost/` for a name given without a
+ * registry, and Docker Hub's without `docker.io/library/`. (The image routes' image-json.ts has the
+ * same rule as familiarName: one of the two goes when both branches meet.)
+ */
+export function shownImageName(name: string): string {
+  const prefix = ['docker.io/', 'localhost/'].find((p) => name.startsWith(p));
+  if (!prefix) return name;
+  const rest = name.slice(prefix.length);
+  return rest.startsWith('library/') && !rest.slice('library/'.length).includes('/') ? rest.slice('library/'.length) : rest;
+}
+
 /** Docker's State word: berth's `stopping` is a container still running. */
 export function dockerState(c: ContainerRecord): string {
   return c.state.status === 'stopping' ? 'running' : c.state.status;
@@ -150,7 +162,7 @@ export function listEntry(
   return {
     Id: c.id,
     Names: [`/${c.name}`],
-    Image: c.imageName,
+    Image: shownImageName(c.imageName),
     ImageID: c.image.startsWith('sha256:') ? c.image : `sha256:${c.image}`,
     Command: commandLine(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
@@ -362,7 +374,7 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
             },
           }
         : {}),
-      Image: c.imageName,
+      Image: shownImageName(c.imageName),
       Volumes: anonymous.length ? Object.fromEntries(anonymous.map((d) => [d, {}])) : null,
       WorkingDir: c.config.workdir,
       Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,

@@ -35,6 +35,8 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     // The default network is Docker's bridge to Docker's clients.
     assert.equal(await inspect('life', '{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}'), 'bridge bridge');
     assert.equal(await docker(['ps', '--filter', 'network=bridge', '--format', '{{.Names}} {{.Networks}}']), 'life bridge');
+    // The image by the name the client gave, not podman's localhost/ form of it.
+    assert.match(await docker(['ps', '--format', '{{.Image}}']), /^busybox(:latest)?$/);
     await svc.ok(['create', '--name', 'from-cli', 'busybox', 'true']);
     assert.match(await docker(['ps', '-a', '--format', '{{.Names}} {{.State}}']), /^from-cli created$/m);
     await svc.ok(['rm', 'from-cli']);
