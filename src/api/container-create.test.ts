@@ -187,6 +187,11 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
     assert.throws(() => make({ HostConfig: { UsernsMode: 'keep-id' } }), is400('HostConfig.UsernsMode'));
     assert.throws(() => make({ HostConfig: { Mounts: [{ Type: 'npipe', Target: '/x' }] } }), is400('HostConfig.Mounts'));
     assert.throws(() => createOptionsFromDocker({}, undefined), is400('Config.Image'));
+    // Relative to what? The service's directory is not the client's.
+    assert.throws(() => make({ HostConfig: { Binds: ['./data:/data'] } }), is400('HostConfig.Binds'));
+    assert.throws(() => make({ HostConfig: { Mounts: [{ Type: 'bind', Source: 'data', Target: '/data' }] } }), is400('HostConfig.Mounts'));
+    // A bare NAME would take the service's own environment.
+    assert.deepEqual(make({ Env: ['HOME', 'A=1'] }).options.env, ['A=1']);
     // Zero values are what clients send for "not set".
     assert.deepEqual(make({ HostConfig: { CgroupParent: '', Links: null, DeviceRequests: [], KernelMemory: 0, UsernsMode: '' } }).warnings, []);
     assert.deepEqual(make({ HostConfig: { KernelMemory: 1024 } }).warnings, ['HostConfig.KernelMemory is not supported by berth and was ignored']);

@@ -303,6 +303,12 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
   if (!LOG_DRIVERS.has(logType)) warnings.push(`log driver "${logType}" is not supported by berth: the container's output is kept in its own log (k8s-file)`);
   else if (!isZero(h.LogConfig?.Config))
     warnings.push(`log options ${Object.keys(h.LogConfig?.Config ?? {}).join(', ')} are not supported by berth and were ignored`);
+  // The service's working directory means nothing to a client: a relative source would land there.
+  for (const bind of strings(h.Binds))
+    if (bind.startsWith('.')) throw badRequest(`HostConfig.Binds: invalid mount config: the source of "${bind}" must be an absolute path`);
+  for (const m of h.Mounts ?? [])
+    if ((m.Type ?? 'volume') === 'bind' && !m.Source?.startsWith('/'))
+      throw badRequest(`HostConfig.Mounts: invalid mount config for type "bind": the source "${m.Source ?? ''}" must be an absolute path`);
   const entrypoint = body.Entrypoint;
   const cmd = body.Cmd;
   const ulimits = (h.Ulimits ?? []).map((u) => `${u.Name ?? ''}=${u.Soft ?? 0}:${u.Hard ?? u.Soft ?? 0}`);
@@ -321,7 +327,9 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
     ...(entrypoint === null || entrypoint === undefined || (Array.isArray(entrypoint) && entrypoint.length === 0)
       ? {}
       : { entrypoint: Array.isArray(entrypoint) ? (entrypoint.length === 1 && entrypoint[0] === '' ? '' : JSON.stringify(entrypoint)) : entrypoint }),
-    env: strings(body.Env),
+    // A bare NAME is the client's to resolve (the docker CLI does): the engine would take the
+    // service's own value, which is not the client's to read.
+    env: strings(body.Env).filter((e) => e.includes('=')),
     labels: keyValues(body.Labels),
     annotations: keyValues(h.Annotations),
     volumes: [...strings(h.Binds), ...anonymousVolumes(body, h)],
