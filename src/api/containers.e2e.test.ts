@@ -189,6 +189,10 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     assert.deepEqual(created.json().Warnings, ['HostConfig.KernelMemory is not supported by berth and was ignored']);
     const again = await svc.api('POST', '/containers/create?name=codes', { Image: 'busybox' });
     assert.equal(again.status, 409);
+    assert.equal(
+      again.json().message,
+      `Conflict. The container name "/codes" is already in use by container "${created.json().Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
     assert.equal((await svc.api('POST', '/containers/codes/stop')).status, 304);
     assert.equal((await svc.api('POST', '/containers/codes/kill')).status, 409);
     assert.equal((await svc.api('POST', '/containers/codes/start')).status, 204);

@@ -161,7 +161,16 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const { options, warnings } = createOptionsFromDocker(body, name?.replace(/^\//, ''));
     // The client pulls on a 404 with this wording, then creates again.
     if (!findImage(await store.images(), options.image)) throw notFound(`No such image: ${imageWithTag(options.image)}`);
-    const created = await createContainer(store, options);
+    const created = await createContainer(store, options).catch((e: unknown) => {
+      // dockerd's words, which clients show as they are.
+      if (e instanceof BerthError && e.code === 'CONTAINER_EXISTS') {
+        const holder = /in use by ([0-9a-f]{64})/.exec(e.message)?.[1] ?? '';
+        throw conflict(
+          `Conflict. The container name "/${options.name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      throw e;
+    });
     return c.json({ Id: created.id, Warnings: warnings }, 201);
   });
 
