@@ -50,9 +50,23 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
   test('run -d, then wait gives the exit code; run --rm -d leaves nothing once the container ends', async () => {
     // `docker run` attached (and so `run --rm` without -d) needs the attach route of the API's
     // stream routes: -d keeps to the lifecycle.
+    const since = Math.floor(Date.now() / 1000) - 1;
     await docker(['run', '-d', '--name', 'three', 'busybox', 'sh', '-c', 'exit 3']);
     assert.equal(await docker(['wait', 'three']), '3');
+    // At once, as `docker run` does: the rm may come before conmon's cleanup, and the container still died.
     await docker(['rm', 'three']);
+    const events = await docker([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(Math.ceil(Date.now() / 1000) + 1),
+      '--filter',
+      'container=three',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.exitCode}}',
+    ]);
+    assert.ok(events.split('\n').includes('die 3'), events);
     const id = await docker(['run', '--rm', '-d', 'busybox', 'true']);
     await waitFor('the --rm container to go', async () => ((await svc.ok(['ps', '-a', '-q', '--no-trunc'])).stdout.includes(id) ? undefined : true), 30_000);
     assert.equal(await docker(['ps', '-a', '-q']), '');

@@ -463,9 +463,11 @@ export async function removeContainer(
     await unmountOverlay(paths.overlay);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
-    if (current.state.mounted && LIVE_STATES.has(c.state.status)) {
-      // Ended here and removed whole: conmon's call, should it come, finds nothing left.
-      await containerEvent(store, current, 'died', (await observedState(store, c))?.exitCode ?? current.state.exitCode);
+    if (current.state.mounted) {
+      // Ended here, or ended and not cleaned up yet (an API client's wait saw the exit and its rm
+      // came before conmon's call): removed whole, so the cleanup that would say it died never comes.
+      const code = LIVE_STATES.has(c.state.status) ? ((await observedState(store, c))?.exitCode ?? current.state.exitCode) : c.state.exitCode;
+      await containerEvent(store, current, 'died', code);
     }
     trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');
