@@ -84,6 +84,7 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
             '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
             '443/tcp': [{ HostIp: '::1', HostPort: '8443' }],
             '9000/tcp': null,
+            '7000/tcp': [{ HostPort: '0' }],
           },
           PublishAllPorts: true,
           RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
@@ -122,7 +123,7 @@ describe('a Docker create body as the engine’s create options', { timeout: 10_
       'type=tmpfs,target=/scratch,tmpfs-size=1048576,tmpfs-mode=1777',
     ]);
     assert.deepEqual(options.tmpfs, ['/run:size=1m', '/tmp']);
-    assert.deepEqual(options.publish, ['8080:80/tcp', '127.0.0.1::53/udp', '[::1]:8443:443/tcp']);
+    assert.deepEqual(options.publish, ['8080:80/tcp', '127.0.0.1::53/udp', '[::1]:8443:443/tcp', '7000/tcp']);
     assert.equal(options.publishAll, true);
     assert.deepEqual(options.expose, ['80/tcp', '53/udp']);
     assert.equal(options.restart, 'on-failure:2');

@@ -161,7 +161,8 @@ function publishWords(port: string, bindings: { HostIp?: string; HostPort?: stri
   const spec = port.includes('/') ? port : `${port}/tcp`;
   return (bindings ?? []).map((b) => {
     const ip = b.HostIp ?? '';
-    const host = b.HostPort ?? '';
+    // Port 0, as testcontainers asks, is a random one: what an empty host port means to `-p`.
+    const host = b.HostPort === '0' ? '' : (b.HostPort ?? '');
     if (ip === '') return host === '' ? spec : `${host}:${spec}`;
     return `${ip.includes(':') ? `[${ip}]` : ip}:${host}:${spec}`;
   });
