@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ContainerRecord } from '../engine/index.js';
-import { dockerNetworkMode, dockerStatus, inspectBody, listEntry, shownImageName } from './container-json.js';
+import { dockerNetworkMode, dockerStatus, inspectBody, listEntry } from './container-json.js';
 
 const NOW = Date.parse('2026-01-01T00:01:00Z');
 
@@ -65,13 +65,6 @@ function record(patch: { state?: Partial<ContainerRecord['state']>; config?: Par
 }
 
 describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
-  test('image names as Docker shows them', () => {
-    assert.equal(shownImageName('localhost/busybox:latest'), 'busybox:latest');
-    assert.equal(shownImageName('docker.io/library/alpine:3'), 'alpine:3');
-    assert.equal(shownImageName('docker.io/me/app:1'), 'me/app:1');
-    assert.equal(shownImageName('quay.io/x/y:1'), 'quay.io/x/y:1');
-  });
-
   test('Status in Docker’s words', () => {
     assert.equal(dockerStatus(record(), undefined, NOW), 'Up 3 seconds');
     assert.equal(dockerStatus(record(), 'healthy', NOW), 'Up 3 seconds (healthy)');

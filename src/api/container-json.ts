@@ -2,6 +2,7 @@
 // GET /containers/{id}/json, made from the engine's record and its (podman-shaped) inspect.
 import type { ContainerRecord, HealthState, PortMapping } from '../engine/index.js';
 import { humanDuration } from '../util/human-duration.js';
+import { familiarName } from './image-json.js';
 import { dockerNetworkName } from './network-json.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -16,18 +17,6 @@ export interface ContainerExtras {
   volumeDir?: (name: string) => string;
   /** `size=1`: bytes in the writable layer and in the whole root. */
   size?: { rw: number; rootFs: number };
-}
-
-/**
- * The image's name as Docker shows it: without podman's `localhost/` for a name given without a
- * registry, and Docker Hub's without `docker.io/library/`. (The image routes' image-json.ts has the
- * same rule as familiarName: one of the two goes when both branches meet.)
- */
-export function shownImageName(name: string): string {
-  const prefix = ['docker.io/', 'localhost/'].find((p) => name.startsWith(p));
-  if (!prefix) return name;
-  const rest = name.slice(prefix.length);
-  return rest.startsWith('library/') && !rest.slice('library/'.length).includes('/') ? rest.slice('library/'.length) : rest;
 }
 
 /** Docker's State word: berth's `stopping` is a container still running. */
@@ -162,7 +151,7 @@ export function listEntry(
   return {
     Id: c.id,
     Names: [`/${c.name}`],
-    Image: shownImageName(c.imageName),
+    Image: familiarName(c.imageName),
     ImageID: c.image.startsWith('sha256:') ? c.image : `sha256:${c.image}`,
     Command: commandLine(c),
     Created: Math.floor(Date.parse(c.created) / 1000),
@@ -374,7 +363,7 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
             },
           }
         : {}),
-      Image: shownImageName(c.imageName),
+      Image: familiarName(c.imageName),
       Volumes: anonymous.length ? Object.fromEntries(anonymous.map((d) => [d, {}])) : null,
       WorkingDir: c.config.workdir,
       Entrypoint: c.config.entrypoint.length ? c.config.entrypoint : null,
