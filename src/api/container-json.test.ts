@@ -30,7 +30,7 @@ function record(patch: { state?: Partial<ContainerRecord['state']>; config?: Par
       network: { mode: 'bridge', networks: { proj_default: { aliases: ['web'], staticIps: ['10.89.0.5'], interfaceName: 'eth0' } }, expose: ['9000/tcp'] },
       volumes: ['/srv:/srv:ro'],
       mounts: [],
-      tmpfs: [],
+      tmpfs: ['/run:size=1m'],
       mountSpecs: [
         { type: 'bind', source: '/srv', destination: '/srv', options: ['ro'] },
         { type: 'volume', name: 'data', anonymous: false, destination: '/data', options: [], noCopy: false },
@@ -118,6 +118,8 @@ describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
     assert.equal(net.NetworkID, 'f'.repeat(64));
     assert.equal(net.IPAddress, '10.89.0.5');
     assert.deepEqual(net.IPAMConfig, { IPv4Address: '10.89.0.5' });
+    // dockerd's list carries no aliases (its inspect does).
+    assert.equal(net.Aliases, null);
     assert.deepEqual(entry.Mounts, [
       { Type: 'bind', Source: '/srv', Destination: '/srv', Mode: 'ro', RW: false, Propagation: 'rprivate' },
       { Type: 'volume', Name: 'data', Source: '/vol/data', Destination: '/data', Driver: 'local', Mode: '', RW: true, Propagation: '' },
@@ -150,6 +152,10 @@ describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {
     assert.deepEqual(body.HostConfig.LogConfig, { Type: 'json-file', Config: {} });
     assert.deepEqual(body.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '' }] });
     assert.deepEqual(body.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
+    // As dockerd: the tmpfs options as given, null for lists never given.
+    assert.deepEqual(body.HostConfig.Tmpfs, { '/run': 'size=1m' });
+    assert.equal(body.HostConfig.Dns, null);
+    assert.equal(body.HostConfig.Devices, null);
     assert.deepEqual(body.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '34567' }], '9000/tcp': null });
     assert.equal(body.NetworkSettings.IPAddress, '10.89.0.5');
     const exited = inspectBody(record({ state: { status: 'exited', exitCode: 2, pid: 0 } }), podman, 'podman') as any;

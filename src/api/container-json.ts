@@ -98,7 +98,12 @@ export function dockerMounts(c: ContainerRecord, volumeDir: (name: string) => st
  * its name: Docker's ID here), under Docker's names (the default network is `bridge`); a container
  * on the host's network or none has dockerd's endpoint on that pseudo-network.
  */
-function endpoints(podmanNetworks: Record<string, Record<string, unknown>> | undefined, c: ContainerRecord, x: ContainerExtras): Record<string, object> {
+function endpoints(
+  podmanNetworks: Record<string, Record<string, unknown>> | undefined,
+  c: ContainerRecord,
+  x: ContainerExtras,
+  opts: { aliases: boolean },
+): Record<string, object> {
   const mode = c.config.network.mode;
   const joined: Record<string, Record<string, unknown>> = podmanNetworks && Object.keys(podmanNetworks).length
     ? podmanNetworks
@@ -116,7 +121,8 @@ function endpoints(podmanNetworks: Record<string, Record<string, unknown>> | und
         {
           IPAMConfig: v4 || v6 ? { ...(v4 ? { IPv4Address: v4 } : {}), ...(v6 ? { IPv6Address: v6 } : {}) } : null,
           Links: null,
-          Aliases: e.Aliases ?? null,
+          // dockerd's list leaves them out; its inspect has them.
+          Aliases: opts.aliases ? (e.Aliases ?? null) : null,
           MacAddress: e.MacAddress ?? '',
           DriverOpts: null,
           NetworkID: x.networkIds?.get(name) ?? name,
@@ -161,7 +167,7 @@ export function listEntry(
     State: dockerState(c),
     Status: dockerStatus(c, x.health?.Status, now),
     HostConfig: { NetworkMode: dockerNetworkMode(c, defaultNetwork) },
-    NetworkSettings: { Networks: endpoints(networkSettings.Networks, c, x) },
+    NetworkSettings: { Networks: endpoints(networkSettings.Networks, c, x, { aliases: false }) },
     Mounts: dockerMounts(c, x.volumeDir),
   };
 }
@@ -286,9 +292,10 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
       CapAdd: orNull(c.config.capAdd),
       CapDrop: orNull(c.config.capDrop),
       CgroupnsMode: hc.CgroupnsMode,
-      Dns: names?.servers ?? [],
-      DnsOptions: names?.options ?? [],
-      DnsSearch: names?.search ?? [],
+      // dockerd's null for a list never given (as its inspect shows them).
+      Dns: orNull(names?.servers),
+      DnsOptions: orNull(names?.options),
+      DnsSearch: orNull(names?.search),
       ExtraHosts: orNull(names?.extraHosts.map((h) => `${h.host}:${h.ip}`)),
       GroupAdd: orNull(c.config.groupAdd),
       IpcMode: hc.IpcMode,
@@ -300,7 +307,10 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
       PublishAllPorts: c.config.network.publishAll === true,
       ReadonlyRootfs: c.config.readOnly,
       SecurityOpt: orNull(c.config.securityOpt),
-      Tmpfs: hc.Tmpfs && Object.keys(hc.Tmpfs).length ? hc.Tmpfs : null,
+      // As given (`--tmpfs PATH[:OPTIONS]`), not with the defaults the engine puts before the options.
+      Tmpfs: c.config.tmpfs.length
+        ? Object.fromEntries(c.config.tmpfs.map((t) => [t.split(':')[0]!, t.includes(':') ? t.slice(t.indexOf(':') + 1) : '']))
+        : null,
       UTSMode: hc.UTSMode === 'host' ? 'host' : '',
       UsernsMode: '',
       ShmSize: hc.ShmSize,
@@ -312,18 +322,18 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
       NanoCpus: Math.round((c.config.cpus ?? 0) * 1e9),
       CgroupParent: '',
       BlkioWeight: hc.BlkioWeight ?? 0,
-      BlkioWeightDevice: [],
-      BlkioDeviceReadBps: [],
-      BlkioDeviceWriteBps: [],
-      BlkioDeviceReadIOps: [],
-      BlkioDeviceWriteIOps: [],
+      BlkioWeightDevice: null,
+      BlkioDeviceReadBps: null,
+      BlkioDeviceWriteBps: null,
+      BlkioDeviceReadIOps: null,
+      BlkioDeviceWriteIOps: null,
       CpuPeriod: hc.CpuPeriod ?? 0,
       CpuQuota: hc.CpuQuota ?? 0,
       CpuRealtimePeriod: 0,
       CpuRealtimeRuntime: 0,
       CpusetCpus: hc.CpusetCpus ?? '',
       CpusetMems: hc.CpusetMems ?? '',
-      Devices: hc.Devices ?? [],
+      Devices: orNull(hc.Devices),
       DeviceCgroupRules: null,
       DeviceRequests: null,
       MemoryReservation: hc.MemoryReservation ?? 0,
@@ -391,7 +401,7 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
       IPPrefixLen: settings.IPPrefixLen ?? 0,
       IPv6Gateway: settings.IPv6Gateway ?? '',
       MacAddress: settings.MacAddress ?? '',
-      Networks: endpoints(settings.Networks, c, x),
+      Networks: endpoints(settings.Networks, c, x, { aliases: true }),
     },
   };
 }

@@ -208,7 +208,9 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
       `Conflict. The container name "/codes" is already in use by container "${created.json().Id}". You have to remove (or rename) that container to be able to reuse that name.`,
     );
     assert.equal((await svc.api('POST', '/containers/codes/stop')).status, 304);
-    assert.equal((await svc.api('POST', '/containers/codes/kill')).status, 409);
+    const kill = await svc.api('POST', '/containers/codes/kill');
+    assert.equal(kill.status, 409);
+    assert.equal(kill.json().message, `Cannot kill container: codes: Container ${created.json().Id} is not running`);
     assert.equal((await svc.api('POST', '/containers/codes/start')).status, 204);
     assert.equal((await svc.api('POST', '/containers/codes/start')).status, 304);
     const running = await svc.api('DELETE', '/containers/codes');

@@ -216,7 +216,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const x = await onContainer(id, () => getContainer(store, id));
     const signal = c.req.query('signal') || 'KILL';
     checkSignal(signal);
-    if (!LIVE.has(x.state.status)) throw conflict(`Container ${x.id} is not running`);
+    if (!LIVE.has(x.state.status)) throw conflict(`Cannot kill container: ${id}: Container ${x.id} is not running`);
     await killContainer(store, x.id, signal);
     return c.body(null, 204);
   });
