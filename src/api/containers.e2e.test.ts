@@ -260,6 +260,7 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
           NetworkMode: 'ctr-net',
           PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
           Binds: ['ctr-vol:/data'],
+          ExtraHosts: ['gw:host-gateway'],
           Tmpfs: { '/scratch': 'size=1m' },
           RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
           Memory: 64 * 1024 * 1024,
@@ -277,6 +278,9 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
       const c = (await svc.api('GET', '/containers/compose-web/json')).json();
       assert.equal(c.Config.Labels['com.docker.compose.service'], 'web');
       assert.equal(c.Config.Domainname, 'example.com');
+      // host-gateway (compose files name host.docker.internal so) is the network's gateway.
+      const hosts = (await svc.ok(['exec', 'compose-web', 'cat', '/etc/hosts'])).stdout;
+      assert.match(hosts, /^(\d+\.\d+\.\d+\.1)\tgw\n/);
       // The UTS namespace's names, as the container's process sees them.
       assert.equal((await svc.ok(['exec', 'compose-web', 'cat', '/proc/sys/kernel/hostname', '/proc/sys/kernel/domainname'])).stdout, 'web1\nexample.com\n');
       assert.equal(c.HostConfig.NetworkMode, 'ctr-net');
