@@ -2,6 +2,8 @@
 // by raw requests where the CLI hides the status codes. The service and the berth CLI share one
 // store: what one makes, the other sees.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { berthService, type BerthService } from '../testing/berth-service.js';
 import { waitFor } from '../testing/wait.js';
@@ -316,6 +318,34 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
       await svc.docker(['rm', '-f', 'compose-web']);
       await svc.berth(['network', 'rm', 'ctr-net']);
       await svc.berth(['volume', 'rm', 'ctr-vol']);
+    }
+  });
+});
+
+describe('Docker API: the service cleans up after the containers it starts', { timeout: 4 * 60_000 }, () => {
+  test('in process while it runs; by conmon’s call once it is gone', async () => {
+    const svc = await berthService();
+    try {
+      // Exited and cleaned up: its root unmounted (inspect shows a MergedDir only while mounted).
+      const cleaned = async (name: string) => {
+        const [status, data] = (await svc.ok(['inspect', '--format', '{{.State.Status}}|{{json .GraphDriver.Data}}', name])).stdout.trim().split('|');
+        return status === 'exited' && !data!.includes('MergedDir') ? true : undefined;
+      };
+      assert.equal((await svc.docker(['run', '-d', '--name', 'quick', 'busybox', 'true'])).code, 0);
+      await waitFor('the service’s cleanup', () => cleaned('quick'), 20_000);
+      const later = (await svc.docker(['run', '-d', '--name', 'later', 'busybox', 'sleep', '2'])).stdout.trim();
+      // The service owns the cleanup (conmon's exit command leaves it to a live owner).
+      const state = JSON.parse(readFileSync(join(svc.root, 'containers', later, 'state.json'), 'utf8'));
+      assert.equal(state.cleanupOwner, 'caller');
+      assert.match(state.ownerToken, /^\d+-\d+$/);
+      assert.equal((await svc.docker(['run', '-d', '--rm', '--name', 'later-rm', 'busybox', 'sleep', '2'])).code, 0);
+      // The owner goes before its containers end: conmon's exit command sees it gone and cleans up.
+      await svc.stop();
+      await waitFor('the cleanup after the service', () => cleaned('later'), 30_000);
+      await waitFor('the --rm container to go', async () => ((await svc.berth(['container', 'exists', 'later-rm'])).code === 1 ? true : undefined), 30_000);
+    } finally {
+      await svc.stop();
+      svc.cleanup();
     }
   });
 });

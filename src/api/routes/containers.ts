@@ -28,6 +28,7 @@ import {
   resizeContainerTty,
   startContainer,
   stopContainer,
+  superviseCleanup,
   syncContainers,
   tarDirectory,
   unpauseContainer,
@@ -62,6 +63,16 @@ function seconds(v: string | undefined, name: string): number | undefined {
   if (!Number.isInteger(n)) throw badRequest(`invalid value for ${name}: ${v}`);
   // Docker's -1 is "wait for ever"; berth's stop takes a bound.
   return n < 0 ? 2 ** 31 / 1000 : n;
+}
+
+/**
+ * Starts the container with this service as its cleanup's owner, which cleans up in process when
+ * it exits (conmon's exit command then sees a live owner and starts no berth of its own; once the
+ * service is gone, that command or the next command to find the container does the work).
+ */
+async function startOwned(store: Store, id: string): Promise<void> {
+  const started = await startContainer(store, id, { cleanupOwner: 'caller' });
+  superviseCleanup(store, started.id, started.state.conmonPid);
 }
 
 /** A signal by name or number, as Docker's kill and stop take it; anything else is a 400. */
@@ -188,7 +199,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
     if (LIVE.has(x.state.status) && x.state.status !== 'paused') return c.body(null, 304);
-    await startContainer(store, x.id).catch((e: unknown) => {
+    await startOwned(store, x.id).catch((e: unknown) => {
       const { status, message } = errorResponse(e);
       throw new ApiError(status, dockerStartError(message, [...x.config.entrypoint, ...x.config.command][0]));
     });
@@ -207,7 +218,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     const id = c.req.param('id');
     const x = await onContainer(id, () => getContainer(store, id));
     await stopContainer(store, x.id, stopOptions(c.req.query('t'), c.req.query('signal')));
-    await startContainer(store, x.id);
+    await startOwned(store, x.id);
     return c.body(null, 204);
   });
 

@@ -34,6 +34,7 @@ export { containerTop, DEFAULT_TOP_DESCRIPTORS } from './top.js';
 export { waitForCondition, type WaitCondition } from './wait-condition.js';
 export { resizeContainerTty } from './tty-resize.js';
 export { containerSizes } from './size.js';
+export { superviseCleanup } from './supervise.js';
 export { updateContainer, type UpdateOptions, type UpdateTuningFlags } from './update.js';
 // run, start -a, attach and exec for any caller, with the caller's stdio streams.
 export { runContainer, startAttached, attachContainer, type RunOptions, type AttachedRunOptions, type RunResult, type SignalProxy } from './run.js';
