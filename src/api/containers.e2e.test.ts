@@ -240,6 +240,13 @@ describe('Docker API: containers', { timeout: 8 * 60_000 }, () => {
     assert.equal(nocmd.status, 400);
     assert.match(nocmd.json().message, /^exec: "no-such-command": executable file not found in \$PATH/);
     assert.equal((await svc.api('DELETE', '/containers/nocmd')).status, 204);
+    // An --rm container whose start fails goes, and a client waiting for its removal learns of it (docker run --rm does so).
+    const rmId = (await svc.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['no-such-command'], HostConfig: { AutoRemove: true } })).json()
+      .Id as string;
+    const removed = svc.api('POST', `/containers/${rmId}/wait?condition=removed`);
+    assert.equal((await svc.api('POST', `/containers/${rmId}/start`)).status, 400);
+    assert.equal((await removed).status, 200);
+    assert.equal((await svc.api('GET', `/containers/${rmId}/json`)).status, 404);
     assert.equal((await svc.api('POST', '/containers/nosuch/wait')).status, 404);
     assert.equal((await svc.api('POST', '/containers/nosuch/start')).status, 404);
     assert.equal((await svc.api('DELETE', '/containers/nosuch')).status, 404);

@@ -4,6 +4,7 @@
 // create body's mapping container-create.ts's. Attach, logs, archive, stats and exec are exec.ts's.
 import { Readable } from 'node:stream';
 import {
+  cleanupContainer,
   containerChanges,
   containerPruneFilter,
   containerSizes,
@@ -71,7 +72,15 @@ function seconds(v: string | undefined, name: string): number | undefined {
  * service is gone, that command or the next command to find the container does the work).
  */
 async function startOwned(store: Store, id: string): Promise<void> {
-  const started = await startContainer(store, id, { cleanupOwner: 'caller' });
+  let started: ContainerRecord;
+  try {
+    started = await startContainer(store, id, { cleanupOwner: 'caller' });
+  } catch (e) {
+    // conmon's call for a process that never ran left the work to this owner: an --rm container
+    // goes (a client waiting for its removal learns of it), any other stays as the start left it.
+    await cleanupContainer(store, id).catch(() => undefined);
+    throw e;
+  }
   superviseCleanup(store, started.id, started.state.conmonPid);
 }
 
