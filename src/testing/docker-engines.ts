@@ -100,6 +100,14 @@ function sweepOrphans(): void {
   }
 }
 
+/** The engines that tests (of any process) run now. */
+export function liveEngines(): { kind: EngineKind; dir: string }[] {
+  return records()
+    .map((r) => r.record)
+    .filter((r) => !processGone(r.owner))
+    .map(({ kind, dir }) => ({ kind, dir }));
+}
+
 function otherLiveDockerd(self: string): boolean {
   return records().some(({ record }) => record.kind === 'dockerd' && record.dir !== self && !processGone(record.owner));
 }
@@ -120,7 +128,7 @@ async function freeBlock(): Promise<number> {
   const used = await hostSubnets();
   const taken = new Set(records().map((r) => r.record.block));
   for (let i = 0; i < 200; i++) {
-    const n = 100 + randomBytes(1)[0]! % 150;
+    const n = 100 + (randomBytes(1)[0]! % 150);
     if (taken.has(n)) continue;
     if (!used.some((s) => subnetsOverlap(s, `10.${n}.0.0/16`))) return n;
   }
@@ -471,5 +479,9 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
 /** Whether an engine's leftovers are gone: no process naming its directory, no link in its block. */
 export function engineLeftovers(engine: DockerEngine): string[] {
   const block = engine.subnet(0).split('.').slice(0, 2).join('.');
-  return [...processesMentioning(engine.dir).map((p) => `process ${p}`), ...linksWithAddressIn([`${block}.`]).map((l) => `link ${l}`), ...(existsSync(engine.dir) ? [engine.dir] : [])];
+  return [
+    ...processesMentioning(engine.dir).map((p) => `process ${p}`),
+    ...linksWithAddressIn([`${block}.`]).map((l) => `link ${l}`),
+    ...(existsSync(engine.dir) ? [engine.dir] : []),
+  ];
 }

@@ -135,13 +135,3 @@ export function removeDockerRules(marks: string[], ownChains: boolean): void {
     for (const c of chains) sh('iptables', ['-t', table, '-X', c]);
   }
 }
-
-/** What of dockerd's firewall state names one of `marks`, or any DOCKER chain: empty once all is removed. */
-export function dockerRulesLeft(marks: string[]): string[] {
-  return (['filter', 'nat'] as const).flatMap((t) =>
-    iptablesSave(t)
-      .split('\n')
-      .filter((l) => /^[:-]/.test(l) && (l.includes('DOCKER') || marks.some((m) => l.includes(m))))
-      .map((l) => `${t}: ${l}`),
-  );
-}
