@@ -56,6 +56,8 @@ export interface DockerEngine {
   docker(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Like docker(), failing the test on a non-zero exit. */
   dockerOk(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** The engine's own CLI on the engine's store (`podman`, `berth`; `docker` for dockerd). */
+  cli(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Stops the engine and removes everything it made; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -231,6 +233,8 @@ export function testImageArchive(): Promise<string> {
 
 interface Started {
   socket: string;
+  /** The engine's own CLI on its store. */
+  cli?: (args: string[], opts: RunOptions) => Promise<RunResult>;
   /** Stops the server and removes what it made, other than the engine's directory and record. */
   stop: () => Promise<void>;
 }
@@ -389,6 +393,7 @@ async function startPodman(s: Setup): Promise<Started> {
   await waitForPing('podman', child, socket, log);
   return {
     socket,
+    cli: (args, opts) => run('podman', [...podmanGlobalArgs(dir), ...args], { ...opts, env: { ...env, ...opts.env } }),
     stop: async () => {
       await stopDaemon(child, 10_000);
       // Containers keep running without the service (conmon owns them): reset removes them all, with
@@ -407,6 +412,7 @@ async function startBerth(s: Setup): Promise<Started> {
   await waitForPing('berth', child, socket, log);
   return {
     socket,
+    cli: (args, opts) => run(berthBin, [...globals, ...args], opts),
     stop: async () => {
       await stopDaemon(child, 10_000);
       await run(berthBin, [...globals, 'rm', '-a', '-f', '-t', '0'], { timeoutMs: 120_000 }).catch(() => undefined);
@@ -466,6 +472,7 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
         if (r.code !== 0) throw new Error(`docker ${args.join(' ')} (${kind}) exited ${r.code}\n${r.stderr}\n${r.stdout}`);
         return r;
       },
+      cli: (args, opts = {}) => (started?.cli ?? docker)(args, opts),
       stop,
     };
     await engine.dockerOk(['load', '-i', await testImageArchive()]);
