@@ -46,6 +46,8 @@ export interface DockerEngine {
   /** The engine's private directory. */
   dir: string;
   socket: string;
+  /** The server's process ID. */
+  pid: number;
   /** DOCKER_HOST, and a private DOCKER_CONFIG so the docker CLI writes nothing under $HOME. */
   env: Record<string, string>;
   /** A local registry (host:port on 127.0.0.1) this engine pulls from and pushes to over plain HTTP. */
@@ -233,6 +235,7 @@ export function testImageArchive(): Promise<string> {
 
 interface Started {
   socket: string;
+  pid: number;
   /** The engine's own CLI on its store. */
   cli?: (args: string[], opts: RunOptions) => Promise<RunResult>;
   /** Stops the server and removes what it made, other than the engine's directory and record. */
@@ -299,6 +302,7 @@ async function startDockerd(s: Setup): Promise<Started> {
   await waitForPing('dockerd', child, socket, log);
   return {
     socket,
+    pid: child.pid!,
     stop: async () => {
       // Containers first, through the API, so that their networks and ports go the normal way.
       const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') };
@@ -393,6 +397,7 @@ async function startPodman(s: Setup): Promise<Started> {
   await waitForPing('podman', child, socket, log);
   return {
     socket,
+    pid: child.pid!,
     cli: (args, opts) => run('podman', [...podmanGlobalArgs(dir), ...args], { ...opts, env: { ...env, ...opts.env } }),
     stop: async () => {
       await stopDaemon(child, 10_000);
@@ -412,6 +417,7 @@ async function startBerth(s: Setup): Promise<Started> {
   await waitForPing('berth', child, socket, log);
   return {
     socket,
+    pid: child.pid!,
     cli: (args, opts) => run(berthBin, [...globals, ...args], opts),
     stop: async () => {
       await stopDaemon(child, 10_000);
@@ -460,6 +466,7 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
       kind,
       dir,
       socket: started.socket,
+      pid: started.pid,
       env,
       registry: registry.host,
       subnet: (n) => {
