@@ -60,6 +60,8 @@ export interface DockerEngine {
   dockerOk(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** The engine's own CLI on the engine's store (`podman`, `berth`; `docker` for dockerd). */
   cli(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** That CLI's command line and environment, for a script to run it (bench/docker-api.sh). */
+  cliCommand: CliCommand;
   /** Stops the engine and removes everything it made; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -233,11 +235,17 @@ export function testImageArchive(): Promise<string> {
   return imageArchive;
 }
 
+export interface CliCommand {
+  cmd: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
 interface Started {
   socket: string;
   pid: number;
   /** The engine's own CLI on its store. */
-  cli?: (args: string[], opts: RunOptions) => Promise<RunResult>;
+  cli?: CliCommand;
   /** Stops the server and removes what it made, other than the engine's directory and record. */
   stop: () => Promise<void>;
 }
@@ -398,7 +406,7 @@ async function startPodman(s: Setup): Promise<Started> {
   return {
     socket,
     pid: child.pid!,
-    cli: (args, opts) => run('podman', [...podmanGlobalArgs(dir), ...args], { ...opts, env: { ...env, ...opts.env } }),
+    cli: { cmd: 'podman', args: podmanGlobalArgs(dir), env },
     stop: async () => {
       await stopDaemon(child, 10_000);
       // Containers keep running without the service (conmon owns them): reset removes them all, with
@@ -418,7 +426,7 @@ async function startBerth(s: Setup): Promise<Started> {
   return {
     socket,
     pid: child.pid!,
-    cli: (args, opts) => run(berthBin, [...globals, ...args], opts),
+    cli: { cmd: berthBin, args: globals, env: {} },
     stop: async () => {
       await stopDaemon(child, 10_000);
       await run(berthBin, [...globals, 'rm', '-a', '-f', '-t', '0'], { timeoutMs: 120_000 }).catch(() => undefined);
@@ -461,6 +469,7 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
     registry = await startRegistry(join(dir, 'registry'));
     started = await starters[kind]({ dir, block, registry, record, saveRecord });
     const env = { DOCKER_HOST: `unix://${started.socket}`, DOCKER_CONFIG: join(dir, 'docker-config') };
+    const cliCommand: CliCommand = started.cli ?? { cmd: 'docker', args: [], env };
     const docker = (args: string[], opts: RunOptions = {}) => run('docker', args, { ...opts, env: { ...env, ...opts.env } });
     const engine: DockerEngine = {
       kind,
@@ -479,7 +488,8 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
         if (r.code !== 0) throw new Error(`docker ${args.join(' ')} (${kind}) exited ${r.code}\n${r.stderr}\n${r.stdout}`);
         return r;
       },
-      cli: (args, opts = {}) => (started?.cli ?? docker)(args, opts),
+      cli: (args, opts = {}) => run(cliCommand.cmd, [...cliCommand.args, ...args], { ...opts, env: { ...cliCommand.env, ...opts.env } }),
+      cliCommand,
       stop,
     };
     await engine.dockerOk(['load', '-i', await testImageArchive()]);
