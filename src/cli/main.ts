@@ -8,7 +8,7 @@ import { addNetworkCommands } from './network-commands.js';
 import type { GlobalOptions } from './context.js';
 import { normalizeBooleanFlags } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../util/version.js';
 
 /**
  * The berth command line. Commands are declared here and their code is loaded only when one
@@ -291,6 +291,16 @@ function systemGroup(): Command {
       .option('--volumes', 'also remove volumes no container uses')
       .option('-f, --force', 'do not prompt for confirmation')
       .action(lazy(() => import('./commands/system-prune.js'))),
+  );
+  system.addCommand(
+    new Command('service')
+      .description('Serve the Docker Engine API (docker, docker-compose, dockerode, testcontainers) on a socket')
+      .argument('[uri]', 'unix:///path/to/sock (default unix:///run/berth/berth.sock as root) or tcp://HOST:PORT (TLS client certificates required)')
+      .option('-t, --time <seconds>', 'stop after this many seconds without a request or an open stream; 0: never', '5')
+      .option('--tls-cert <file>', 'tcp://: the server certificate')
+      .option('--tls-key <file>', "tcp://: the server certificate's private key")
+      .option('--tls-ca <file>', 'tcp://: accept only clients with a certificate this CA signed')
+      .action(lazy(() => import('./commands/system-service.js'))),
   );
   system.addCommand(
     new Command('reset')

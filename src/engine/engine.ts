@@ -27,3 +27,8 @@ export async function withStore<T>(opts: EngineOptions, fn: (store: Store) => Pr
     await store.close();
   }
 }
+
+/** Opens the store for a caller that keeps it open (the API service) and closes it itself. */
+export async function openStore(opts: EngineOptions): Promise<Store> {
+  return Store.open(await resolveStorePaths(opts));
+}

@@ -5,6 +5,7 @@ import {
   addressAt,
   defaultGateway,
   isUsableHost,
+  leaseRangeCidr,
   normalizeIp,
   parseSubnet,
   subnetContains,
@@ -160,5 +161,26 @@ describe("validateSubnetOptions (podman 4.3's network create --subnet/--gateway/
 
   test('a used subnet of the other family, or a neighbour, does not conflict', () => {
     assert.equal(validateSubnetOptions({ subnet: '10.89.1.0/24', used: ['10.89.0.0/24', '10.89.2.0/24', 'fd00::/8'] }).subnet, '10.89.1.0/24');
+  });
+});
+
+describe('leaseRangeCidr (the --ip-range a lease range came from)', { timeout: 10_000 }, () => {
+  test('is the inverse of validateSubnetOptions for IPv4 and IPv6 blocks of any size', () => {
+    for (const [subnet, ipRange] of [
+      ['10.89.3.0/24', '10.89.3.128/25'],
+      ['10.89.3.0/24', '10.89.3.0/24'],
+      ['10.89.3.0/24', '10.89.3.7/32'],
+      ['10.89.0.0/16', '10.89.64.0/18'],
+      ['fd00:1::/64', 'fd00:1::/96'],
+    ] as const) {
+      const range = validateSubnetOptions({ subnet, ipRange }).lease_range!;
+      assert.equal(leaseRangeCidr(range), ipRange, JSON.stringify(range));
+    }
+  });
+
+  test('a range that is no block, or half given, has none', () => {
+    assert.equal(leaseRangeCidr({ start_ip: '10.89.3.10', end_ip: '10.89.3.20' }), undefined);
+    assert.equal(leaseRangeCidr({ start_ip: '10.89.3.129' }), undefined);
+    assert.equal(leaseRangeCidr({ start_ip: '10.89.3.129', end_ip: 'fd00::1' }), undefined);
   });
 });

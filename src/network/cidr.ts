@@ -209,3 +209,21 @@ export function validateSubnetOptions(opts: SubnetOptions): Subnet {
   }
   return out;
 }
+
+/**
+ * The `--ip-range` CIDR a lease range was made from (the inverse of validateSubnetOptions: the
+ * range starts at the block's first host and ends at its last address), or undefined when the
+ * range is no such block (a range written by hand in a network file).
+ */
+export function leaseRangeCidr(range: { start_ip?: string; end_ip?: string }): string | undefined {
+  const start = range.start_ip === undefined ? undefined : parseIp(range.start_ip);
+  const end = range.end_ip === undefined ? undefined : parseIp(range.end_ip);
+  if (!start || !end || start.family !== end.family || end.value < start.value) return undefined;
+  for (let prefix = BITS[start.family]; prefix >= 0; prefix--) {
+    const block = parseSubnet(`${formatIp(end.value, end.family)}/${prefix}`);
+    if (block.last !== end.value) continue;
+    if (defaultGateway(block) === formatIp(start.value, start.family)) return block.text;
+    if (block.first < start.value - 1n) return undefined;
+  }
+  return undefined;
+}

@@ -8,6 +8,7 @@ import {
   listNetworks,
   type Network,
   networkDefinitions,
+  networkFilter,
   pruneNetworks,
   reloadNetworks,
   removeNetwork,
@@ -79,60 +80,6 @@ export async function runCreate(
     });
     process.stdout.write(`${n.name}\n`);
   });
-}
-
-/** podman's `network ls` filters: the same key ORed, different keys ANDed. */
-function networkFilter(filters: string[], inUse: (n: Network) => boolean): (n: Network) => boolean {
-  const byKey = new Map<string, ((n: Network) => boolean)[]>();
-  for (const filter of filters) {
-    const eq = filter.indexOf('=');
-    if (eq === -1) throw new BerthError('USAGE', `invalid filter "${filter}": expected KEY=VALUE`);
-    const key = filter.slice(0, eq);
-    const value = filter.slice(eq + 1);
-    const regex = (field: string) => {
-      try {
-        return new RegExp(value).test(field);
-      } catch {
-        return field === value;
-      }
-    };
-    let test: (n: Network) => boolean;
-    switch (key) {
-      case 'name':
-        test = (n) => regex(n.name);
-        break;
-      case 'id':
-        test = (n) => n.id.startsWith(value);
-        break;
-      case 'driver':
-        test = (n) => n.driver === value;
-        break;
-      case 'label': {
-        const [k, v] = value.split('=', 2) as [string, string | undefined];
-        test = (n) => n.labels !== undefined && Object.hasOwn(n.labels, k) && (v === undefined || n.labels[k] === v);
-        break;
-      }
-      case 'label!': {
-        const [k, v] = value.split('=', 2) as [string, string | undefined];
-        test = (n) => !(n.labels !== undefined && Object.hasOwn(n.labels, k) && (v === undefined || n.labels[k] === v));
-        break;
-      }
-      case 'dangling':
-        if (value !== 'true' && value !== 'false') throw new BerthError('USAGE', `invalid dangling filter value "${value}"`);
-        test = (n) => inUse(n) === (value === 'false');
-        break;
-      case 'until': {
-        const limit = Date.parse(value) || (/^\d+$/.test(value) ? Number(value) * 1000 : NaN);
-        if (Number.isNaN(limit)) throw new BerthError('USAGE', `invalid until filter value "${value}"`);
-        test = (n) => Date.parse(n.created) < limit;
-        break;
-      }
-      default:
-        throw new BerthError('USAGE', `invalid filter "${key}"`);
-    }
-    byKey.set(key, [...(byKey.get(key) ?? []), test]);
-  }
-  return (n) => [...byKey.values()].every((tests) => tests.some((t) => t(n)));
 }
 
 export async function runList(

@@ -1,4 +1,4 @@
-import { API_VERSION, VERSION } from '../version.js';
+import { API_VERSION, VERSION } from '../../util/version.js';
 import type { GlobalOptions } from '../context.js';
 
 export function versionInfo(): Record<string, string | number> {

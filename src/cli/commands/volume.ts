@@ -1,6 +1,15 @@
 import { removeContainer } from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
-import { createVolume, findVolume, inspectVolume, pruneVolumes, removeVolumes, type VolumeRecord, volumeUsers } from '../../engine/volumes/index.js';
+import {
+  createVolume,
+  findVolume,
+  inspectVolume,
+  pruneVolumes,
+  removeVolumes,
+  type VolumeRecord,
+  volumeFilters,
+  volumeUsers,
+} from '../../engine/volumes/index.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { ask, assertCanAsk } from '../confirm.js';
@@ -27,44 +36,8 @@ export async function runCreate(
   });
 }
 
-type VolumeFilter = (v: VolumeRecord, inUse: boolean) => boolean;
-
-/** podman's volume filters: name, label, dangling, driver (several filters must all match). */
-function parseFilters(filters: string[]): VolumeFilter[] {
-  return filters.map((filter) => {
-    const eq = filter.indexOf('=');
-    const key = eq === -1 ? filter : filter.slice(0, eq);
-    const value = eq === -1 ? '' : filter.slice(eq + 1);
-    switch (key) {
-      case 'name': {
-        // A regular expression, as podman's name filter takes it.
-        let re: RegExp;
-        try {
-          re = new RegExp(value);
-        } catch {
-          throw new BerthError('USAGE', `invalid name filter "${value}": not a regular expression`);
-        }
-        return (v) => re.test(v.name);
-      }
-      case 'label': {
-        const [k = '', want] = value.split(/=(.*)/s, 2) as [string?, string?];
-        return (v) => k in v.labels && (want === undefined || v.labels[k] === want);
-      }
-      case 'dangling':
-        if (!['true', 'false', '1', '0'].includes(value)) throw new BerthError('USAGE', `invalid dangling filter "${value}": must be true or false`);
-        return (_v, inUse) => inUse === (value === 'false' || value === '0');
-      case 'driver':
-        return () => value === 'local';
-      case 'anonymous':
-        return (v) => v.anonymous === (value === 'true' || value === '1');
-      default:
-        throw new BerthError('USAGE', `invalid volume filter "${key}": supported are name, label, dangling, driver and anonymous`);
-    }
-  });
-}
-
 export async function runList(g: GlobalOptions, f: { quiet?: boolean; format?: string; filter: string[]; noheading?: boolean }): Promise<void> {
-  const filters = parseFilters(f.filter);
+  const filters = volumeFilters(f.filter);
   await withStore(engineOptions(g), async (store) => {
     const containers = await store.containers();
     const volumes = (await store.volumes()).filter((v) => filters.every((fn) => fn(v, volumeUsers(containers, v.name).length > 0)));
@@ -124,7 +97,7 @@ const PRUNE_WARNING = 'WARNING! This will remove all volumes not used by at leas
  * then removes only those it listed, so a volume made while the question was open is not taken.
  */
 export async function runPrune(g: GlobalOptions, f: { filter: string[]; force?: boolean }): Promise<void> {
-  const filters = parseFilters(f.filter);
+  const filters = volumeFilters(f.filter);
   const wanted = (v: VolumeRecord) => filters.every((fn) => fn(v, false));
   if (!f.force) assertCanAsk('volume prune');
   await withStore(engineOptions(g), async (store) => {

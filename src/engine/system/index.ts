@@ -1,6 +1,6 @@
 // engine/system: the store as a whole (info, df, reset), the event log every noun writes to, and
 // registry logins.
-export { systemInfo, type SystemInfo } from './info.js';
+export { systemInfo, goArch, type SystemInfo } from './info.js';
 export { diskSummary, type DiskSummary } from './disk-summary.js';
 export { volumeSize } from './disk-usage.js';
 export { resetStore, sweepDanglingLayerLinks } from './reset.js';

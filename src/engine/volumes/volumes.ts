@@ -41,6 +41,8 @@ export interface CreateVolumeOptions {
   /** `-o` driver options; the local driver takes none that change anything here, they are kept for inspect. */
   options?: Record<string, string>;
   ignoreIfExists?: boolean;
+  /** Docker's `volume create` without a name makes an anonymous volume (one that API 1.42's prune takes by default). */
+  anonymous?: boolean;
 }
 
 export async function createVolume(store: Store, name: string | undefined, opts: CreateVolumeOptions = {}): Promise<VolumeRecord> {

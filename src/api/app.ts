@@ -1,0 +1,39 @@
+// The Docker Engine API as a Hono app: one module of routes per noun, each calling the engine's faces
+// (the same functions the CLI calls), and Docker's error shape for whatever a handler throws.
+import { Hono } from 'hono';
+import type { ApiApp, ApiContext, ApiEnv, RouteModule, UpgradeRoute } from './context.js';
+import { errorResponse } from './errors.js';
+import { MAX_API_VERSION } from './version.js';
+import { systemRoutes } from './routes/system.js';
+import { containerRoutes } from './routes/containers.js';
+import { imageRoutes } from './routes/images.js';
+import { networkRoutes } from './routes/networks.js';
+import { volumeRoutes } from './routes/volumes.js';
+import { execRoutes } from './routes/exec.js';
+
+/** The header the service sets on each request to the version its path asked for (a client's own value is overwritten). */
+export const API_VERSION_HEADER = 'x-berth-api-version';
+
+const MODULES: RouteModule[] = [systemRoutes, containerRoutes, imageRoutes, networkRoutes, volumeRoutes, execRoutes];
+
+export function createApiApp(ctx: ApiContext): { app: ApiApp; upgrades: UpgradeRoute[] } {
+  const app: ApiApp = new Hono<ApiEnv>();
+  app.use(async (c, next) => {
+    c.set('apiVersion', c.req.header(API_VERSION_HEADER) ?? MAX_API_VERSION);
+    await next();
+    // Every Docker response names the API version and the OS; clients read them from _ping to negotiate.
+    c.header('Api-Version', MAX_API_VERSION);
+    c.header('Docker-Experimental', 'false');
+    c.header('Ostype', 'linux');
+    c.header('Server', 'berth (linux)');
+  });
+  app.onError((e, c) => {
+    const { status, message } = errorResponse(e);
+    if (status >= 500) console.error(`berth service: ${c.req.method} ${c.req.path}: ${e.stack ?? e.message}`);
+    return c.json({ message }, status as 500);
+  });
+  app.notFound((c) => c.json({ message: `page not found: ${c.req.method} ${c.req.path}` }, 404));
+  const upgrades: UpgradeRoute[] = [];
+  for (const register of MODULES) upgrades.push(...(register(app, ctx) ?? []));
+  return { app, upgrades };
+}

@@ -1,0 +1,41 @@
+import { defaultServiceSocket, parseServiceUri, startService } from '../../api/index.js';
+import { openStore } from '../../engine/index.js';
+import { BerthError } from '../../util/errors.js';
+import { engineOptions, type GlobalOptions } from '../context.js';
+
+interface ServiceFlags {
+  time: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}
+
+/** `berth system service [URI]`: the Docker Engine API until idle for --time seconds (0: until SIGINT/SIGTERM). */
+export async function run(g: GlobalOptions, uri: string | undefined, flags: ServiceFlags): Promise<void> {
+  const idleSeconds = Number(flags.time);
+  if (!Number.isInteger(idleSeconds) || idleSeconds < 0)
+    throw new BerthError('USAGE', `invalid --time "${flags.time}": expected whole seconds, 0 for no limit`);
+  const address = parseServiceUri(uri ?? `unix://${defaultServiceSocket()}`);
+  const tlsGiven = [flags.tlsCert, flags.tlsKey, flags.tlsCa].filter((f) => f !== undefined).length;
+  if (tlsGiven > 0 && tlsGiven < 3)
+    throw new BerthError('USAGE', '--tls-cert, --tls-key and --tls-ca go together: the service accepts only clients with a certificate the CA signed');
+  if (tlsGiven > 0 && address.kind === 'unix') throw new BerthError('USAGE', 'TLS is for tcp:// addresses; a unix socket is guarded by its file mode');
+  const store = await openStore(engineOptions(g));
+  try {
+    const service = await startService({
+      store,
+      address,
+      idleSeconds,
+      ...(flags.tlsCert && flags.tlsKey && flags.tlsCa ? { tls: { cert: flags.tlsCert, key: flags.tlsKey, ca: flags.tlsCa } } : {}),
+    });
+    process.stderr.write(`berth API service listening on ${service.url}\n`);
+    const stop = () => void service.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await service.done;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  } finally {
+    await store.close();
+  }
+}
