@@ -177,6 +177,17 @@ const scenarios: Record<string, Scenario> = {
     await e.dockerOk(['rmi', ref]);
   },
 
+  'save and load round-trip an image': async (e) => {
+    const archive = join(e.dir, 'saved.tar');
+    await e.dockerOk(['tag', TEST_IMAGE, 'round/trip:1']);
+    await e.dockerOk(['save', '-o', archive, 'round/trip:1']);
+    await e.dockerOk(['rmi', 'round/trip:1']);
+    const loaded = await e.dockerOk(['load', '-i', archive]);
+    assert.match(loaded.stdout, /Loaded image: .*round\/trip:1/);
+    assert.equal((await e.dockerOk(['run', '--rm', 'round/trip:1', 'echo', 'loaded'])).stdout, 'loaded\n');
+    await e.dockerOk(['rmi', 'round/trip:1']);
+  },
+
   'build with the classic builder (DOCKER_BUILDKIT=0)': async (e) => {
     const ctx = join(e.dir, 'build-ctx');
     mkdirSync(ctx, { recursive: true });

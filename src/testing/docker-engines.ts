@@ -33,10 +33,19 @@ import { type Registry, startRegistry } from './registry.js';
 export type EngineKind = 'dockerd' | 'podman' | 'berth';
 
 /**
- * The engines the API tests run against. berth joins once `berth system service` is on main; until
- * then startEngine('berth') is there for trying it by hand.
+ * The engines the API scenarios run against. berth's service is on main but answers only part of
+ * the API yet: it joins this list once its scenarios pass. BERTH_TEST_ENGINES (a comma list, e.g.
+ * `berth` or `dockerd,podman,berth`) runs them against others for a look.
  */
-export const TEST_ENGINES: readonly EngineKind[] = ['dockerd', 'podman'];
+export const TEST_ENGINES: readonly EngineKind[] = enginesFromEnv() ?? ['dockerd', 'podman'];
+
+function enginesFromEnv(): EngineKind[] | undefined {
+  const v = process.env.BERTH_TEST_ENGINES;
+  if (!v) return undefined;
+  const kinds = v.split(',').map((k) => k.trim());
+  for (const k of kinds) if (k !== 'dockerd' && k !== 'podman' && k !== 'berth') throw new Error(`BERTH_TEST_ENGINES: unknown engine ${JSON.stringify(k)}`);
+  return kinds as EngineKind[];
+}
 
 /** The test image every engine has: Debian's busybox-static, CMD sh (its httpd serves the web tests). */
 export const TEST_IMAGE = 'busybox:latest';
@@ -492,7 +501,12 @@ export async function startEngine(kind: EngineKind): Promise<DockerEngine> {
       cliCommand,
       stop,
     };
-    await engine.dockerOk(['load', '-i', await testImageArchive()]);
+    // berth's service shares its store with the CLI, so the CLI loads its image (`docker load`
+    // through the API is a scenario of its own); the anchors load it through their API.
+    if (kind === 'berth') {
+      const r = await engine.cli(['load', '-i', await testImageArchive()]);
+      if (r.code !== 0) throw new Error(`berth load exited ${r.code}\n${r.stderr}`);
+    } else await engine.dockerOk(['load', '-i', await testImageArchive()]);
     return engine;
   } catch (e) {
     await stop();
