@@ -10,7 +10,7 @@ import { subnetsOverlap } from '../network/cidr.js';
 import { berthBin, busyboxRootfs, killGroup, ok, processGone, run, type RunOptions, type RunResult, SYNC_TIMEOUT_MS } from './cli.js';
 import {
   deleteLink,
-  dockerChains,
+  dockerdRunning,
   killProcessesMentioning,
   linksWithAddressIn,
   processesMentioning,
@@ -85,10 +85,9 @@ interface EngineRecord {
   dir: string;
   /** N of 10.N.0.0/16. */
   block: number;
-  /** dockerd: its default bridge, a cgroup parent, and whether the DOCKER chains were there before it. */
+  /** dockerd: its default bridge and cgroup parent. */
   bridge?: string;
   cgroupParent?: string;
-  dockerChainsBefore?: boolean;
 }
 
 function records(): { file: string; record: EngineRecord }[] {
@@ -109,22 +108,20 @@ function sweepOrphans(): void {
   for (const { file, record } of records()) {
     if (!processGone(record.owner)) continue;
     killProcessesMentioning(record.dir);
+    // podman's containers outlive conmon (killed by the test runner): its reset stops them and
+    // undoes their networks.
+    if (record.kind === 'podman' && existsSync(join(record.dir, 'containers.conf'))) {
+      spawnSync('podman', [...podmanGlobalArgs(record.dir), 'system', 'reset', '-f'], {
+        stdio: 'ignore',
+        env: { ...process.env, CONTAINERS_CONF: join(record.dir, 'containers.conf') },
+        timeout: 2 * SYNC_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+      });
+    }
     removeHostState(record);
     removeDir(record.dir);
     rmSync(file, { force: true });
   }
-}
-
-/** The engines that tests (of any process) run now. */
-export function liveEngines(): { kind: EngineKind; dir: string }[] {
-  return records()
-    .map((r) => r.record)
-    .filter((r) => !processGone(r.owner))
-    .map(({ kind, dir }) => ({ kind, dir }));
-}
-
-function otherLiveDockerd(self: string): boolean {
-  return records().some(({ record }) => record.kind === 'dockerd' && record.dir !== self && !processGone(record.owner));
 }
 
 /** Firewall rules, bridges and cgroups an engine left, found by its own names and addresses. */
@@ -132,7 +129,9 @@ function removeHostState(record: EngineRecord): void {
   const prefix = `10.${record.block}.`;
   const links = linksWithAddressIn([prefix]);
   if (record.kind === 'dockerd') {
-    removeDockerRules([prefix, ...links], record.dockerChainsBefore === false && !otherLiveDockerd(record.dir));
+    // The DOCKER chains are every dockerd's: the last one to stop (this one, when no other runs, a
+    // test's or the host's own) takes them away, as dockerd itself leaves them behind.
+    removeDockerRules([prefix, ...links], !dockerdRunning());
     if (record.cgroupParent) removeCgroup(record.cgroupParent);
   }
   for (const link of links) deleteLink(link);
@@ -274,7 +273,6 @@ async function startDockerd(s: Setup): Promise<Started> {
   const cgroupParent = `/berth-test-${bridge}`;
   s.record.bridge = bridge;
   s.record.cgroupParent = cgroupParent;
-  s.record.dockerChainsBefore = dockerChains('filter').length > 0 || dockerChains('nat').length > 0;
   s.saveRecord();
   // dockerd makes only docker0 itself (-b and --bip exclude each other): a bridge of another name
   // must exist, and dockerd takes its address as the default network's gateway and subnet.

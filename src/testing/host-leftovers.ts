@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SYNC_TIMEOUT_MS } from './cli.js';
+import { processGone, SYNC_TIMEOUT_MS } from './cli.js';
 
 /**
  * What a Docker engine started by a test leaves on the host after it stopped, and its removal:
@@ -29,15 +29,30 @@ export function processesMentioning(needle: string): number[] {
   return found;
 }
 
-/** SIGKILL to each process that names `needle` on its command line (shims, aardvark-dns). */
+/** SIGKILL to each process that names `needle` on its command line (shims, aardvark-dns), and up to 10 s for them to go. */
 export function killProcessesMentioning(needle: string): void {
-  for (const pid of processesMentioning(needle)) {
+  const pids = processesMentioning(needle);
+  for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // gone
     }
   }
+  for (let i = 0; i < 200 && pids.some((p) => !processGone(p)); i++) spawnSync('sleep', ['0.05']);
+}
+
+/** Whether any dockerd runs on the host (a test's or the host's own). */
+export function dockerdRunning(): boolean {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'dockerd' && !processGone(Number(name))) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
 }
 
 /** The cgroup v1 hierarchies and the v2 mount, each a directory under /sys/fs/cgroup. */
@@ -112,8 +127,7 @@ function ruleWords(rule: string): string[] {
 
 /**
  * Removes dockerd's firewall state: every rule that names one of `marks` (its bridges, its subnets),
- * and, when `ownChains` (dockerd made them: they were absent when it started and no other dockerd
- * runs), every jump to a DOCKER chain and the chains themselves.
+ * and, when `ownChains` (no dockerd runs any more), every jump to a DOCKER chain and the chains.
  */
 export function removeDockerRules(marks: string[], ownChains: boolean): void {
   for (const table of ['filter', 'nat'] as const) {
