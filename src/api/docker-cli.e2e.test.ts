@@ -247,13 +247,18 @@ const scenarios: Record<string, Scenario> = {
     assert.ok('Local Volumes' in rows, r.stdout);
   },
 
-  'run -it gives the container a terminal': async (e) => {
+  'run -it and exec -it give the container a terminal': async (e) => {
     // script(1) gives the docker CLI a real terminal, as a person's shell would.
     const cmd = `docker run -it --rm ${TEST_IMAGE} sh -c 'tty; exit 5'`;
     const r = await run('script', ['-qec', cmd, '/dev/null'], { env: e.env, timeoutMs: 60_000 });
     assert.match(r.stdout, /\/dev\/pts\/\d+\r\n/);
     // podman 4.3's service: 0, as for every `run --rm` (see above).
     if (!podmanDiffers(e)) assert.equal(r.code, 5);
+    await e.dockerOk(['run', '-d', '--name', 'term', TEST_IMAGE, 'sleep', '300']);
+    const x = await run('script', ['-qec', `docker exec -it term sh -c 'tty; exit 6'`, '/dev/null'], { env: e.env, timeoutMs: 60_000 });
+    assert.match(x.stdout, /\/dev\/pts\/\d+\r\n/);
+    assert.equal(x.code, 6);
+    await e.dockerOk(['rm', '-f', 'term']);
   },
 };
 
