@@ -10,11 +10,12 @@ import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
 import { volumeRoutes } from './routes/volumes.js';
 import { execRoutes } from './routes/exec.js';
+import { containerStreamRoutes } from './routes/container-streams.js';
 
 /** The header the service sets on each request to the version its path asked for (a client's own value is overwritten). */
 export const API_VERSION_HEADER = 'x-berth-api-version';
 
-const MODULES: RouteModule[] = [systemRoutes, containerRoutes, imageRoutes, networkRoutes, volumeRoutes, execRoutes];
+const MODULES: RouteModule[] = [systemRoutes, containerRoutes, imageRoutes, networkRoutes, volumeRoutes, execRoutes, containerStreamRoutes];
 
 export function createApiApp(ctx: ApiContext): { app: ApiApp; upgrades: UpgradeRoute[] } {
   const app: ApiApp = new Hono<ApiEnv>();

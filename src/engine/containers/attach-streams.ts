@@ -1,0 +1,74 @@
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import { attachStdio, sendResize, type AttachEnd, type ContainerStdio } from './attach.js';
+import { getContainer } from './lifecycle.js';
+import { containerPaths } from './paths.js';
+import { onNextStart } from './start-waiters.js';
+
+export interface StreamAttachOptions {
+  io: ContainerStdio;
+  /** Forward io.stdin (only when the container was created with stdin open). */
+  stdin: boolean;
+  detachKeys?: Buffer;
+}
+
+export interface StreamAttach {
+  /** Whether the container has a terminal: its output is one raw stream. */
+  tty: boolean;
+  /** Its output ended (`exited`), the caller typed the detach keys, or gave up before the start (`cancelled`). */
+  done: Promise<AttachEnd | 'cancelled'>;
+  /** Gives up: a pending attach is taken back, a live one closed (the container runs on). */
+  cancel(): void;
+}
+
+/**
+ * An attach for a client that may start the container itself afterwards (the Docker API's attach:
+ * `docker run` attaches to the created container, then asks for the start). A running container
+ * is joined now; any other is joined by its next start in this process, before its process runs,
+ * so no output is missed. Ends when the container's output does.
+ */
+export async function attachStreams(store: Store, nameOrId: string, opts: StreamAttachOptions): Promise<StreamAttach> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status === 'removing') throw new BerthError('CONTAINER_STATE', `container ${c.name} is being removed: container state improper`);
+  const paths = containerPaths(store, c.id);
+  const connect = () =>
+    attachStdio({
+      attachSocket: paths.attachSocket,
+      ctl: paths.ctl,
+      stdin: opts.stdin && c.config.stdin,
+      tty: c.config.tty,
+      io: opts.io,
+      ...(opts.detachKeys ? { detachKeys: opts.detachKeys } : {}),
+    });
+  if (c.state.status === 'running' || c.state.status === 'paused') {
+    const attached = await connect();
+    return { tty: c.config.tty, done: attached.done, cancel: () => attached.detach() };
+  }
+  let settle!: (how: AttachEnd | 'cancelled') => void;
+  const done = new Promise<AttachEnd | 'cancelled'>((resolve) => (settle = resolve));
+  let live: { detach(): void } | undefined;
+  let cancelled = false;
+  const forget = onNextStart(c.id, async () => {
+    if (cancelled) return;
+    const attached = await connect();
+    live = attached;
+    void attached.done.then(settle);
+  });
+  return {
+    tty: c.config.tty,
+    done,
+    cancel: () => {
+      cancelled = true;
+      forget();
+      live?.detach();
+      settle('cancelled');
+    },
+  };
+}
+
+/** The terminal size of a running container with a TTY, through conmon's ctl fifo. */
+export async function resizeContainer(store: Store, nameOrId: string, rows: number, columns: number): Promise<void> {
+  const c = await getContainer(store, nameOrId);
+  if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.name} is not running: container state improper`);
+  sendResize(containerPaths(store, c.id).ctl, rows, columns);
+}
