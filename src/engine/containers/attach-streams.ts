@@ -1,9 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { attachStdio, sendResize, type AttachEnd, type ContainerStdio } from './attach.js';
 import { getContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 import { onNextStart } from './start-waiters.js';
+
+/** How often an attach waiting for a start looks whether another process started the container. */
+const START_POLL_MS = 250;
 
 export interface StreamAttachOptions {
   io: ContainerStdio;
@@ -47,13 +51,32 @@ export async function attachStreams(store: Store, nameOrId: string, opts: Stream
   let settle!: (how: AttachEnd | 'cancelled') => void;
   const done = new Promise<AttachEnd | 'cancelled'>((resolve) => (settle = resolve));
   let live: { detach(): void } | undefined;
+  let joined = false;
   let cancelled = false;
-  const forget = onNextStart(c.id, async () => {
-    if (cancelled) return;
-    const attached = await connect();
+  const join = async () => {
+    if (cancelled || joined) return;
+    joined = true;
+    const attached = await connect().catch((e: unknown) => {
+      settle('exited');
+      throw e;
+    });
     live = attached;
     void attached.done.then(settle);
-  });
+  };
+  const forget = onNextStart(c.id, join);
+  // A start by another process (the CLI's) runs no waiter of ours: joined late, when it is seen running.
+  void (async () => {
+    while (!cancelled && !joined) {
+      await sleep(START_POLL_MS);
+      const now = await getContainer(store, c.id).catch(() => undefined);
+      // Gone, or started and ended between two looks: there is nothing left to join.
+      if (!now || (now.state.startedAt !== c.state.startedAt && now.state.status === 'exited')) return settle('exited');
+      if (now.state.status === 'running' && !joined) {
+        forget();
+        await join().catch(() => settle('exited'));
+      }
+    }
+  })();
   return {
     tty: c.config.tty,
     done,
