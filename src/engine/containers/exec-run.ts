@@ -70,7 +70,7 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
         : [!(f.interactive || f.tty) ? 'ignore' : pty || (f.interactive && !tty && detachKeys.length) ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
     });
     child.stdout?.pipe(io.stdout, { end: false });
-    if (pidFile && f.onPid) void reportPid(pidFile, child, f.onPid);
+    const pidReported = pidFile && f.onPid ? reportPid(pidFile, child, f.onPid) : undefined;
     // Resolves when the user types the detach keys: the process runs on without us.
     let onDetach: () => void = () => undefined;
     const detached = new Promise<'detached'>((resolve) => (onDetach = () => resolve('detached')));
@@ -99,6 +99,8 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
       child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1)));
     });
     const code = await Promise.race([exited, detached]);
+    // Read before the process file's directory goes (a process that ended at once has its PID there still).
+    await pidReported;
     if (code === 'detached') {
       // Our ends of its pipes close as they would when we exit; the runtime's exec is not waited for.
       io.stdin.pause();
@@ -117,9 +119,11 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
 
 /** Reads the PID the runtime writes once the process runs; gives up when the runtime has ended. */
 async function reportPid(pidFile: string, child: ChildProcess, onPid: (pid: number) => void): Promise<void> {
-  for (let delay = 5; child.exitCode === null && child.signalCode === null; delay = Math.min(delay * 2, 100)) {
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const ended = child.exitCode !== null || child.signalCode !== null;
     const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
     if (pid > 0) return onPid(pid);
+    if (ended) return;
     await sleep(delay);
   }
 }
