@@ -84,7 +84,8 @@ export function execRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
         if (tty && s.pendingSize) void resizeProcessTerminal(pid, ...s.pendingSize);
       },
     }).then(
-      (r) => sessions.finished(s, r.exitCode),
+      // Detached by its keys, the process runs on out of our sight: still running, as Docker shows it.
+      (r) => (r.detached ? undefined : sessions.finished(s, r.exitCode)),
       // A process that could not be run at all: Docker's code for "cannot invoke".
       () => sessions.finished(s, 126),
     );
