@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { attachSocket, type Attachment } from '../../runtime/attach.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { attachStdio, sendResize, type AttachEnd, type ContainerStdio } from './attach.js';
@@ -8,6 +9,8 @@ import { onNextStart } from './start-waiters.js';
 
 /** How often an attach waiting for a start looks whether another process started the container. */
 const START_POLL_MS = 250;
+/** How long the early bridge waits for conmon's socket (a client that attaches and never starts costs no more than this). */
+const EARLY_BRIDGE_WAIT_MS = 30_000;
 
 export interface StreamAttachOptions {
   io: ContainerStdio;
@@ -35,9 +38,10 @@ export async function attachStreams(store: Store, nameOrId: string, opts: Stream
   const c = await getContainer(store, nameOrId);
   if (c.state.status === 'removing') throw new BerthError('CONTAINER_STATE', `container ${c.name} is being removed: container state improper`);
   const paths = containerPaths(store, c.id);
-  const connect = () =>
+  const connect = (attachment?: Attachment) =>
     attachStdio({
       attachSocket: paths.attachSocket,
+      ...(attachment ? { attachment } : {}),
       ctl: paths.ctl,
       stdin: opts.stdin && c.config.stdin,
       tty: c.config.tty,
@@ -53,10 +57,17 @@ export async function attachStreams(store: Store, nameOrId: string, opts: Stream
   let live: { detach(): void } | undefined;
   let joined = false;
   let cancelled = false;
+  // The bridge to conmon's socket starts now, as `run`'s does, so that its start-up is not in the
+  // start's path; it connects once the start has made the socket. One that gave up waiting is replaced.
+  const early = attachSocket(paths.attachSocket, EARLY_BRIDGE_WAIT_MS);
+  const earlyReady = early.ready.then(
+    () => true,
+    () => false,
+  );
   const join = async () => {
     if (cancelled || joined) return;
     joined = true;
-    const attached = await connect().catch((e: unknown) => {
+    const attached = await connect((await earlyReady) ? early : undefined).catch((e: unknown) => {
       settle('exited');
       throw e;
     });
@@ -83,6 +94,7 @@ export async function attachStreams(store: Store, nameOrId: string, opts: Stream
     cancel: () => {
       cancelled = true;
       forget();
+      if (!joined) early.close();
       live?.detach();
       settle('cancelled');
     },
