@@ -6,7 +6,15 @@ describe('exec-sessions', { timeout: 10_000 }, () => {
   test('the create body as moby’s ExecConfig; no command is refused', () => {
     assert.equal(parseExecConfig({ Cmd: [] }), 'No exec command specified');
     assert.equal(parseExecConfig({}), 'No exec command specified');
-    const c = parseExecConfig({ Cmd: ['sh', '-c', 'x'], AttachStdout: true, Tty: true, Env: ['A=1'], User: 'nobody', WorkingDir: '/tmp', ConsoleSize: [30, 90] });
+    const c = parseExecConfig({
+      Cmd: ['sh', '-c', 'x'],
+      AttachStdout: true,
+      Tty: true,
+      Env: ['A=1'],
+      User: 'nobody',
+      WorkingDir: '/tmp',
+      ConsoleSize: [30, 90],
+    });
     assert.ok(typeof c !== 'string');
     assert.deepEqual(c, {
       attachStdin: false,

@@ -33,4 +33,5 @@ export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head
 }
 
 /** Docker's booleans in a query: 1, true, True. */
-export const queryFlag = (v: string | null | undefined, fallback = false) => (v === null || v === undefined || v === '' ? fallback : v === '1' || v.toLowerCase() === 'true');
+export const queryFlag = (v: string | null | undefined, fallback = false) =>
+  v === null || v === undefined || v === '' ? fallback : v === '1' || v.toLowerCase() === 'true';

@@ -6,7 +6,11 @@ import type { StatsReading } from '../engine/index.js';
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 function cpuStats(r: StatsReading | undefined) {
-  if (!r) return { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  if (!r)
+    return {
+      cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
+      throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+    };
   return {
     cpu_usage: {
       total_usage: r.cpuNs,

@@ -61,7 +61,10 @@ describe('API streams: attach, exec, logs, archive, stats', { timeout: 10 * 60_0
   });
 
   test('docker run -it in a terminal: a TTY of the client’s size, typed input, the exit code', async () => {
-    const r = await inTerminal(['run', '--rm', '-it', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 0.3; tty; stty -a | head -n 1; read x; echo "got $x"; exit 6'], 'typed\n');
+    const r = await inTerminal(
+      ['run', '--rm', '-it', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 0.3; tty; stty -a | head -n 1; read x; echo "got $x"; exit 6'],
+      'typed\n',
+    );
     assert.equal(r.code, 6, r.stdout);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
     assert.match(r.stdout, /rows 31; columns 97;/);
@@ -95,14 +98,30 @@ describe('API streams: attach, exec, logs, archive, stats', { timeout: 10 * 60_0
 
   test('docker exec: exit code, -e, -u, -w, stderr apart; exec inspect has the code', async () => {
     await svc.ok(['run', '-d', '--name', 'st-exec', '--network', 'none', 'busybox', 'sleep', '1000']);
-    const r = await svc.docker(['exec', '-e', 'FOO=bar', '-u', '1000:1001', '-w', '/tmp', 'st-exec', 'sh', '-c', 'echo "$FOO $(id -u):$(id -g) $PWD"; echo oops >&2; exit 7']);
+    const r = await svc.docker([
+      'exec',
+      '-e',
+      'FOO=bar',
+      '-u',
+      '1000:1001',
+      '-w',
+      '/tmp',
+      'st-exec',
+      'sh',
+      '-c',
+      'echo "$FOO $(id -u):$(id -g) $PWD"; echo oops >&2; exit 7',
+    ]);
     assert.equal(r.code, 7, r.stderr);
     assert.equal(r.stdout, 'bar 1000:1001 /tmp\n');
     assert.equal(r.stderr, 'oops\n');
     const zero = await svc.docker(['exec', 'st-exec', 'true']);
     assert.equal(zero.code, 0, zero.stderr);
     // The raw sequence dockerode uses: create, start without hijack, inspect.
-    const created = await svc.api('POST', '/containers/st-exec/exec', { AttachStdout: true, AttachStderr: true, Cmd: ['sh', '-c', 'echo a; echo b >&2; exit 9'] });
+    const created = await svc.api('POST', '/containers/st-exec/exec', {
+      AttachStdout: true,
+      AttachStderr: true,
+      Cmd: ['sh', '-c', 'echo a; echo b >&2; exit 9'],
+    });
     assert.equal(created.status, 201, created.body.toString());
     const id = created.json().Id as string;
     const before = (await svc.api('GET', `/exec/${id}/json`)).json();

@@ -123,7 +123,11 @@ export class OciRuntime {
   }
 
   /** Runs a process in the container, in the foreground, with the given stdio. */
-  execProcess(id: string, processJsonPath: string, opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string; pty?: boolean }): ChildProcess {
+  execProcess(
+    id: string,
+    processJsonPath: string,
+    opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string; pty?: boolean },
+  ): ChildProcess {
     const args = [
       ...this.globalArgs,
       'exec',

@@ -153,12 +153,17 @@ export function containerStreamRoutes(app: ApiApp, ctx: ApiContext): UpgradeRout
     if (!isGoDir(goFileMode(st.mode)) && !(st.linkTarget && (await statContainerPath(store, id, st.linkTarget).then((t) => t && isGoDir(goFileMode(t.mode))))))
       throw badRequest(`extraction point is not a directory`);
     // Docker's copyUIDGID keeps the archive's owners; without it what lands is the container user's (podman's cp).
-    await copyFiles(store, { stream: true }, { container: id, path: path! }, {
-      archive: !queryFlag(c.req.query('copyUIDGID')),
-      overwrite: !queryFlag(c.req.query('noOverwriteDirNonDir')),
-      stdin: c.env.incoming,
-      stdout: new PassThrough(),
-    });
+    await copyFiles(
+      store,
+      { stream: true },
+      { container: id, path: path! },
+      {
+        archive: !queryFlag(c.req.query('copyUIDGID')),
+        overwrite: !queryFlag(c.req.query('noOverwriteDirNonDir')),
+        stdin: c.env.incoming,
+        stdout: new PassThrough(),
+      },
+    );
     return c.body(null, 200);
   });
 

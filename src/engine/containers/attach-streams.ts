@@ -104,6 +104,7 @@ export async function attachStreams(store: Store, nameOrId: string, opts: Stream
 /** The terminal size of a running container with a TTY, through conmon's ctl fifo. */
 export async function resizeContainer(store: Store, nameOrId: string, rows: number, columns: number): Promise<void> {
   const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'running' && c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.name} is not running: container state improper`);
+  if (c.state.status !== 'running' && c.state.status !== 'paused')
+    throw new BerthError('CONTAINER_STATE', `container ${c.name} is not running: container state improper`);
   sendResize(containerPaths(store, c.id).ctl, rows, columns);
 }

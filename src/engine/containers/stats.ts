@@ -89,10 +89,12 @@ async function blockCounters(c: ContainerRecord): Promise<StatsReading['blkio']>
 /** The host's CPU time in ns from /proc/stat's first line (in clock ticks: 100 a second on Linux). */
 async function hostCpuNs(): Promise<number> {
   const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n', 1)[0] ?? '';
-  return line
-    .split(/\s+/)
-    .slice(1, 9)
-    .reduce((sum, v) => sum + (Number(v) || 0), 0) * 1e7;
+  return (
+    line
+      .split(/\s+/)
+      .slice(1, 9)
+      .reduce((sum, v) => sum + (Number(v) || 0), 0) * 1e7
+  );
 }
 
 function keyValues(text: string | undefined): Record<string, number> {
