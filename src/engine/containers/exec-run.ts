@@ -94,6 +94,8 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
       if (errText.length > 1 << 16) errText = errText.slice(-4096);
       io.stderr.write(d);
     });
+    // In a made terminal the runtime's own error (a command not found) comes out with the output.
+    if (pty) child.stdout?.on('data', (d: Buffer) => (errText = (errText + d.toString('utf8')).slice(-4096)));
     const exited = new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1)));
