@@ -2,7 +2,7 @@
 // the headers, so a JSON body (exec start's `{"Detach":false,"Tty":true}`) is the first bytes of
 // `head` and the socket; whatever follows it is the client's stdin.
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { badRequest } from './errors.js';
 
 /** Reads the request's Content-Length bytes; the rest read meanwhile is put back on the socket. */
@@ -30,6 +30,15 @@ export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head
   }
   if (got.length > length) socket.unshift(got.subarray(length));
   return got.subarray(0, length);
+}
+
+/**
+ * The client's input on a hijacked connection, as a stream a consumer starts by listening for
+ * `data`. The socket itself cannot be handed on: once readUpgradeBody has paused it, a `data`
+ * listener alone no longer starts it, and what the client typed would wait there unread.
+ */
+export function clientInput(socket: Duplex): Readable {
+  return socket.pipe(new PassThrough());
 }
 
 /** Docker's booleans in a query: 1, true, True. */

@@ -20,7 +20,7 @@ import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { logChunk, parseLogTime, parseTail } from '../docker-log.js';
 import { badRequest, notFound } from '../errors.js';
 import { acceptUpgrade, streamContentType } from '../hijack.js';
-import { queryFlag, readUpgradeBody } from '../hijack-body.js';
+import { clientInput, queryFlag, readUpgradeBody } from '../hijack-body.js';
 import { isGoDir, goFileMode, pathStatHeader } from '../path-stat.js';
 import { dockerStats } from '../stats-json.js';
 import { streamStdio } from '../stream-stdio.js';
@@ -75,7 +75,7 @@ export function containerStreamRoutes(app: ApiApp, ctx: ApiContext): UpgradeRout
     async handle(req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>, apiVersion: string) {
       await readUpgradeBody(req, socket, head);
       const q = new URL(req.url ?? '/', 'http://berth').searchParams;
-      await attach(decodeURIComponent(params.id!), q, socket, socket, (tty) => acceptUpgrade(socket, apiVersion, tty));
+      await attach(decodeURIComponent(params.id!), q, socket, clientInput(socket), (tty) => acceptUpgrade(socket, apiVersion, tty));
     },
   };
 

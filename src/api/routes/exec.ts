@@ -8,7 +8,7 @@ import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { ExecSessions, execInspectJson, parseExecConfig, type ExecSession } from '../exec-sessions.js';
 import { acceptUpgrade, streamContentType } from '../hijack.js';
-import { readUpgradeBody } from '../hijack-body.js';
+import { clientInput, readUpgradeBody } from '../hijack-body.js';
 import { streamStdio } from '../stream-stdio.js';
 
 /** What POST /exec/{id}/start says: run detached, and (ignored: the session's own) Tty. */
@@ -145,7 +145,7 @@ export function execRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     async handle(req: IncomingMessage, socket: Duplex, head: Buffer, params: Record<string, string>, apiVersion: string) {
       const body = parseStartBody(await readUpgradeBody(req, socket, head));
       const s = session(decodeURIComponent(params.id!));
-      await start(s, body, socket, socket, (tty) => acceptUpgrade(socket, apiVersion, tty));
+      await start(s, body, socket, clientInput(socket), (tty) => acceptUpgrade(socket, apiVersion, tty));
     },
   };
   return [hijackedStart];
