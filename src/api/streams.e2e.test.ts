@@ -3,6 +3,7 @@
 // forms dockerode uses.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { berthService, type BerthService } from '../testing/berth-service.js';
@@ -77,6 +78,16 @@ describe('API streams: attach, exec, logs, archive, stats', { timeout: 10 * 60_0
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stdout, 'late\n');
     assert.equal(r.stderr, 'lateerr\n');
+    // With stdin: what is piped in reaches the running container's open stdin.
+    await svc.ok(['run', '-d', '-i', '--name', 'st-attach-in', '--network', 'none', 'busybox', 'sh', '-c', 'read line; echo "read $line"; exit 2']);
+    const fed = await svc.docker(['attach', 'st-attach-in'], { input: 'hello\n' });
+    assert.equal(fed.code, 2, fed.stderr);
+    assert.equal(fed.stdout, 'read hello\n');
+    // docker start -a: attached to a created container before the API's start, so no output is missed.
+    await svc.ok(['create', '--name', 'st-start-a', '--network', 'none', 'busybox', 'sh', '-c', 'echo first; exit 6']);
+    const started = await svc.docker(['start', '-a', 'st-start-a']);
+    assert.equal(started.code, 6, started.stderr);
+    assert.equal(started.stdout, 'first\n');
   });
 
   test('docker logs: all, --tail, -t, and -f until the container stops', async () => {
@@ -94,6 +105,11 @@ describe('API streams: attach, exec, logs, archive, stats', { timeout: 10 * 60_0
     const raw = await svc.api('GET', '/v1.47/containers/st-logs/logs?stderr=1');
     assert.equal(raw.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
     assert.deepEqual(demux(raw.body), { stdout: '', stderr: 'two\n' });
+    // since and until in Unix seconds, as the CLI sends them: nothing after the future, everything before it.
+    const future = Math.ceil(Date.now() / 1000) + 60;
+    assert.equal((await svc.api('GET', `/containers/st-logs/logs?stdout=1&since=${future}`)).body.length, 0);
+    assert.deepEqual(demux((await svc.api('GET', `/containers/st-logs/logs?stdout=1&until=${future}.000000000`)).body).stdout, 'one\nthree\nfour\n');
+    assert.equal((await svc.api('GET', '/containers/st-logs/logs')).status, 400);
   });
 
   test('docker exec: exit code, -e, -u, -w, stderr apart; exec inspect has the code', async () => {
@@ -203,6 +219,28 @@ describe('API streams: attach, exec, logs, archive, stats', { timeout: 10 * 60_0
     assert.ok(s.cpu_stats.system_cpu_usage > 0);
     assert.ok(s.memory_stats.usage > 0 && s.memory_stats.limit >= s.memory_stats.usage);
     assert.equal(s.precpu_stats.cpu_usage.total_usage, 0);
+    // Streamed: a sample a second, each with the one before as its precpu.
+    const samples = await new Promise<any[]>((resolve, reject) => {
+      const lines: any[] = [];
+      const req = request({ socketPath: svc.socket, path: '/containers/st-stats/stats' }, (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            lines.push(JSON.parse(buf.slice(0, i)));
+            buf = buf.slice(i + 1);
+          }
+          if (lines.length >= 2) {
+            req.destroy();
+            resolve(lines);
+          }
+        });
+      });
+      req.on('error', (e) => (lines.length >= 2 ? undefined : reject(e)));
+      req.end();
+    });
+    assert.equal(samples[1].precpu_stats.cpu_usage.total_usage, samples[0].cpu_stats.cpu_usage.total_usage);
+    assert.equal(samples[1].preread, samples[0].read);
   });
 
   test('attach without hijack (dockerode’s plain form): output in frames until the container exits', async () => {
