@@ -22,6 +22,7 @@ import { prepareBundle } from './prepare.js';
 import { observedState, refreshAfterReboot, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
+import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
 
 /**
  * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart
@@ -172,10 +173,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         const timer = startHealthTimer(berthCommand.argv, { root: store.root, runRoot: runRootOf(store) }, c);
         if (timer) helpers.push(timer);
       }
-      if (hooks.beforeStart) {
+      if (hooks.beforeStart || hasStartWaiters(c.id)) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
         await setState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState });
-        await hooks.beforeStart(c);
+        await runStartWaiters(c);
+        await hooks.beforeStart?.(c);
       }
       trace('start: attached');
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
