@@ -1,11 +1,9 @@
-import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFileAsync as exec } from '../util/exec-file.js';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join, basename } from 'node:path';
-import { promisify } from 'node:util';
 import { BerthError, ExitCode } from '../util/errors.js';
 import { underPty } from './pty.js';
-
-const exec = promisify(execFile);
 
 export interface RuntimeState {
   id: string;
