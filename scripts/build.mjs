@@ -6,6 +6,7 @@
 // and deleting dist/ first left it without its code for the whole build.
 import { build } from 'esbuild';
 import { flattenFaces } from './flatten-faces.mjs';
+import { lazyBuiltins } from './lazy-builtins.mjs';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 
@@ -70,7 +71,7 @@ try {
     // CJS dependencies bundled into ESM need a require().
     banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
     logLevel: 'warning',
-    plugins: [flattenFaces],
+    plugins: [flattenFaces, lazyBuiltins],
   });
   swapIn();
 } catch (e) {

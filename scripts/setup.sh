@@ -9,19 +9,38 @@ export DEBIAN_FRONTEND=noninteractive
 # bridge networks, slirp4netns, catatonit
 # for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
-# openssl, GNU time, wrk for the registry benchmark).
+# openssl, GNU time, wrk for the registry benchmark), and the Docker Engine API's anchors and clients:
+# dockerd (docker.io; the tests start their own on private roots, sockets and bridges) and docker-compose.
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
   crun runc conmon netavark aardvark-dns slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
+  docker.io docker-compose
   apache2-utils openssl time wrk
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# No package may start its service: docker.io's postinst runs `invoke-rc.d docker start` (sysvinit,
+# whenever a runlevel is known) or `deb-systemd-invoke start docker.service docker.socket` (systemd),
+# which would leave a dockerd on /var/run/docker.sock with docker0 and its iptables rules on the host;
+# docker-registry's would leave a registry on :5000. Both helpers ask /usr/sbin/policy-rc.d first, and
+# exit 101 there means "do not start": one is put in place for the install only, and the machine's own
+# (if any) is put back afterwards. The tests start every daemon they need privately.
+POLICY_RC=/usr/sbin/policy-rc.d
+without_service_starts() {
+  local saved=
+  if [ -e "$POLICY_RC" ]; then saved=$(mktemp) && cp -p "$POLICY_RC" "$saved"; fi
+  printf '#!/bin/sh\n# berth setup: no service starts while it installs packages\nexit 101\n' >"$POLICY_RC"
+  chmod 755 "$POLICY_RC"
+  local rc=0
+  "$@" || rc=$?
+  if [ -n "$saved" ]; then mv -f "$saved" "$POLICY_RC"; else rm -f "$POLICY_RC"; fi
+  return $rc
+}
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  without_service_starts apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # crun 1.8 refuses to run while the cgroup2 "unified" mount of a hybrid cgroup v1 host holds a

@@ -13,6 +13,7 @@ import { execRoutes } from './routes/exec.js';
 import { buildRoutes } from './routes/build.js';
 import { imageTransferRoutes } from './routes/image-transfer.js';
 import { systemDfRoutes } from './routes/system-df.js';
+import { containerStreamRoutes } from './routes/container-streams.js';
 
 /** The header the service sets on each request to the version its path asked for (a client's own value is overwritten). */
 export const API_VERSION_HEADER = 'x-berth-api-version';
@@ -27,6 +28,7 @@ const MODULES: RouteModule[] = [
   imageTransferRoutes,
   buildRoutes,
   systemDfRoutes,
+  containerStreamRoutes,
 ];
 
 export function createApiApp(ctx: ApiContext): { app: ApiApp; upgrades: UpgradeRoute[] } {

@@ -171,7 +171,7 @@ describe("networks: create options, run's address flags, ls/inspect/prune", { ti
       ].join('\n'),
     });
     await env.ok(['build', '-q', '-t', `${tag}-nb`, ctx]);
-    const out = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb`, 'sh', '-c', 'cat /routes /none; grep -c eth0 /host'])).stdout
+    const out = (await env.ok(['run', '--rm', '--network', 'none', `${tag}-nb`, 'sh', '-c', 'cat /routes /none; grep -cx eth0 /host'])).stdout
       .trim()
       .split('\n');
     assert.deepEqual(out.slice(0, 2), ['1', 'lo']);

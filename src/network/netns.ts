@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFileAsync as exec } from '../util/exec-file.js';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { isMounted, unmountAll } from '../util/mounts.js';
-
-const exec = promisify(execFile);
 
 /**
  * A container's network namespace, made before the runtime starts and kept as a bind mount under

@@ -1,10 +1,9 @@
-import { execFile, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFileAsync as exec } from '../util/exec-file.js';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join, basename } from 'node:path';
-import { promisify } from 'node:util';
 import { BerthError, ExitCode } from '../util/errors.js';
-
-const exec = promisify(execFile);
+import { underPty } from './pty.js';
 
 export interface RuntimeState {
   id: string;
@@ -127,7 +126,11 @@ export class OciRuntime {
   }
 
   /** Runs a process in the container, in the foreground, with the given stdio. */
-  execProcess(id: string, processJsonPath: string, opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string }): ChildProcess {
+  execProcess(
+    id: string,
+    processJsonPath: string,
+    opts: { tty: boolean; detach: boolean; stdio: StdioOptions; pidFile?: string; pty?: boolean },
+  ): ChildProcess {
     const args = [
       ...this.globalArgs,
       'exec',
@@ -138,6 +141,11 @@ export class OciRuntime {
       ...(opts.pidFile ? ['--pid-file', opts.pidFile] : []),
       id,
     ];
+    if (opts.pty) {
+      // The process's terminal (terminal: true in its process file) is made by the runtime from the one on its stdin.
+      const wrapped = underPty(this.path, args);
+      return spawn(wrapped.command, wrapped.args, { stdio: opts.stdio, env: wrapped.env });
+    }
     return spawn(this.path, args, { stdio: opts.stdio });
   }
 }

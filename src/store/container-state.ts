@@ -1,6 +1,5 @@
-import { randomBytes } from '../util/crypto.js';
 import { readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { errnoCode } from '../util/errors.js';
@@ -44,14 +43,7 @@ export function readStateFileSync(containerDir: string): ContainerState | undefi
  * RUN) is thrown away with it, and a power loss takes the container's writable layer too.
  */
 export async function writeStateFile(containerDir: string, state: ContainerState, durable = true): Promise<void> {
-  const path = stateFilePath(containerDir);
-  if (durable) return writeFileAtomic(path, JSON.stringify(state));
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(state));
-  await rename(tmp, path).catch(async (e: unknown) => {
-    await rm(tmp, { force: true });
-    throw e;
-  });
+  await writeFileAtomic(stateFilePath(containerDir), JSON.stringify(state), 0o644, durable);
 }
 
 /**

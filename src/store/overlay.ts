@@ -1,13 +1,10 @@
 import { nodeCrypto } from '../util/crypto.js';
-import { execFile } from 'node:child_process';
+import { execFileAsync as run } from '../util/exec-file.js';
 import { readlink, rename, symlink } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { isMounted, unmountAll } from '../util/mounts.js';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { BerthError } from '../util/errors.js';
-
-const run = promisify(execFile);
 
 /** Where a container's copy-on-write root lives: upper (its changes), work (overlay's), merged (the mount). */
 export interface OverlayDirs {

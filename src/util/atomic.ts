@@ -15,14 +15,16 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /**
  * Writes `data` to `path` so that readers see either the old file or the whole new one:
- * a temp file beside it, fsync, rename over, fsync the directory.
+ * a temp file beside it, fsync, rename over, fsync the directory. With `durable` false, no fsync:
+ * a kill -9 still leaves the old file or the new one (the rename does that), but a power loss may
+ * leave the old one; for what a reboot makes stale anyway.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -35,7 +37,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 /**

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFileAsync as exec } from './exec-file.js';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { BerthError, errnoCode } from './errors.js';
-
-const exec = promisify(execFile);
 
 /** Whether something is mounted at `path` in this mount namespace. */
 export async function isMounted(path: string): Promise<boolean> {

@@ -3,7 +3,8 @@
  * profiler (`BERTH_TRACE=1 berth run --rm busybox true`).
  */
 const enabled = Boolean(process.env.BERTH_TRACE);
-const origin = performance.timeOrigin;
+// Read only when tracing: the global `performance` loads node:perf_hooks on first use (~1 ms).
+const origin = enabled ? performance.timeOrigin : 0;
 
 export function trace(label: string): void {
   if (enabled)

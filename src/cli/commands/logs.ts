@@ -1,6 +1,4 @@
-import { open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { containerPaths, getContainer, type LogEntry, parseLogChunk, tailEntries } from '../../engine/containers/index.js';
+import { getContainer, readContainerLog } from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -34,44 +32,10 @@ export async function run(g: GlobalOptions, names: string[], f: LogsFlags): Prom
       const c = await getContainer(store, name);
       // Several containers are told apart by short ID, as podman does; --names puts their names instead.
       const prefix = f.names ? `${c.name} ` : names.length > 1 ? `${c.id.slice(0, 12)} ` : '';
-      const write = (entries: LogEntry[]) => {
-        for (const e of entries) {
-          const t = Date.parse(e.time);
-          if (since !== undefined && t < since) continue;
-          if (until !== undefined && t > until) continue;
-          const line = `${prefix}${f.timestamps ? `${e.time} ` : ''}${e.text}${e.full ? '\n' : ''}`;
-          (e.stream === 'stderr' ? process.stderr : process.stdout).write(line);
-        }
-      };
-      const path = containerPaths(store, c.id).log;
-      const fh = await open(path, 'r').catch(() => undefined);
-      if (!fh) continue; // never started: no log yet
-      try {
-        let pos = 0;
-        let rest = '';
-        const readMore = async (): Promise<LogEntry[]> => {
-          const out: LogEntry[] = [];
-          for (;;) {
-            const buf = Buffer.alloc(1 << 16);
-            const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-            if (bytesRead === 0) return out;
-            pos += bytesRead;
-            const parsed = parseLogChunk(rest + buf.subarray(0, bytesRead).toString('utf8'));
-            rest = parsed.rest;
-            out.push(...parsed.entries);
-          }
-        };
-        write(tailEntries(await readMore(), tail));
-        if (!f.follow) continue;
-        for (;;) {
-          const running = (await getContainer(store, c.id).catch(() => undefined))?.state.status;
-          const more = await readMore();
-          write(more);
-          if (running !== 'running' && running !== 'paused' && running !== 'stopping') break;
-          if (more.length === 0) await sleep(100);
-        }
-      } finally {
-        await fh.close();
+      const opts = { follow: Boolean(f.follow), tail, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
+      for await (const e of readContainerLog(store, c.id, opts)) {
+        const line = `${prefix}${f.timestamps ? `${e.time} ` : ''}${e.text}${e.full ? '\n' : ''}`;
+        (e.stream === 'stderr' ? process.stderr : process.stdout).write(line);
       }
     }
   });

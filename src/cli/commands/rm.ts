@@ -21,11 +21,12 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
   const timeout = f.time === undefined ? undefined : Number(f.time);
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new BerthError('USAGE', `invalid time "${f.time}"`);
   await withStore(engineOptions(g), async (store) => {
-    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : f.latest ? latestOf(await store.containers()) : names;
+    // Names, IDs and creation times are in the records: no container's state file is read for them.
+    const targets = f.all ? (await syncContainers(store)).map((c) => c.id) : f.latest ? latestOf(await store.containerRecords()) : names;
     // podman looks every name up before it removes any: one that is not there fails the command
     // (exit 1) with nothing removed, unless -i or -f.
     if (!f.all && !f.latest && !f.ignore && !f.force) {
-      const containers = await store.containers();
+      const containers = await store.containerRecords();
       const missing = names.find((n) => !findContainer(containers, n));
       if (missing !== undefined)
         throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${missing}" found: no such container`, { exitCode: 1 });

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type ContainerRecord, syncContainers } from '../../engine/containers/index.js';
+import { type ContainerRecord, hostMemory, readContainerStats, syncContainers } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -17,7 +15,7 @@ export interface StatsFlags {
   reset: boolean;
 }
 
-/** One reading of a container's cgroup and network counters. */
+/** One reading as the table needs it: the engine's, with the network and block I/O summed. */
 interface Reading {
   cpuNs: number;
   /** Wall clock of the reading, in ns. */
@@ -49,62 +47,21 @@ const HEADERS = {
   AvgCPUPerc: 'AVG CPU %',
 };
 
-async function cgroupFile(c: ContainerRecord, controller: string, file: string): Promise<string | undefined> {
-  // v1 (each controller its own hierarchy) or v2 (one unified hierarchy); see runtime/spec's cgroupsPath.
-  const candidates = [join('/sys/fs/cgroup', controller, 'berth', `berth-${c.id}`, file), join('/sys/fs/cgroup', 'berth', `berth-${c.id}`, file)];
-  for (const p of candidates) {
-    const v = await readFile(p, 'utf8').catch(() => undefined);
-    if (v !== undefined) return v.trim();
-  }
-  return undefined;
-}
-
-/** Bytes received and sent on the container's interfaces but loopback, from its network namespace. */
-async function netCounters(pid: number): Promise<[number, number]> {
-  const dev = pid > 0 ? await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '') : '';
-  let rx = 0;
-  let tx = 0;
-  for (const line of dev.split('\n').slice(2)) {
-    const [name, rest] = line.split(':');
-    if (!rest || name!.trim() === 'lo') continue;
-    const f = rest.trim().split(/\s+/).map(Number);
-    rx += f[0] ?? 0;
-    tx += f[8] ?? 0;
-  }
-  return [rx, tx];
-}
-
-/** Bytes read and written by the container's block I/O (v1 blkio or v2 io.stat). */
-async function blockCounters(c: ContainerRecord): Promise<[number, number]> {
-  const v1 = await cgroupFile(c, 'blkio', 'blkio.throttle.io_service_bytes');
-  if (v1 !== undefined) {
-    let r = 0;
-    let w = 0;
-    for (const line of v1.split('\n')) {
-      const [, op, n] = line.split(/\s+/);
-      if (op === 'Read') r += Number(n);
-      else if (op === 'Write') w += Number(n);
-    }
-    return [r, w];
-  }
-  const v2 = (await cgroupFile(c, '', 'io.stat')) ?? '';
-  return [Number(/rbytes=(\d+)/.exec(v2)?.[1] ?? 0), Number(/wbytes=(\d+)/.exec(v2)?.[1] ?? 0)];
-}
-
 async function read(c: ContainerRecord, hostMem: number): Promise<Reading> {
-  const at = Date.now() * 1e6;
-  if (c.state.status !== 'running' && c.state.status !== 'paused')
-    return { cpuNs: 0, at, mem: 0, limit: 0, pids: 0, netIn: 0, netOut: 0, blockIn: 0, blockOut: 0 };
-  const mem = Number((await cgroupFile(c, 'memory', 'memory.usage_in_bytes')) ?? (await cgroupFile(c, '', 'memory.current')) ?? 0);
-  const limitRaw = (await cgroupFile(c, 'memory', 'memory.limit_in_bytes')) ?? (await cgroupFile(c, '', 'memory.max'));
-  const limit = !limitRaw || limitRaw === 'max' || Number(limitRaw) > hostMem ? hostMem : Number(limitRaw);
-  const cpuNs = Number(
-    (await cgroupFile(c, 'cpuacct', 'cpuacct.usage')) ?? Number(/usage_usec (\d+)/.exec((await cgroupFile(c, '', 'cpu.stat')) ?? '')?.[1] ?? 0) * 1000,
-  );
-  const pids = Number((await cgroupFile(c, 'pids', 'pids.current')) ?? 0);
-  const [netIn, netOut] = await netCounters(c.state.pid);
-  const [blockIn, blockOut] = await blockCounters(c);
-  return { cpuNs, at, mem, limit, pids, netIn, netOut, blockIn, blockOut };
+  const r = await readContainerStats(c, hostMem);
+  const nets = Object.values(r.networks);
+  const block = (op: string) => r.blkio.filter((b) => b.op === op).reduce((sum, b) => sum + b.value, 0);
+  return {
+    cpuNs: r.cpuNs,
+    at: r.at,
+    mem: r.mem,
+    limit: r.limit,
+    pids: r.pids,
+    netIn: nets.reduce((sum, n) => sum + n.rxBytes, 0),
+    netOut: nets.reduce((sum, n) => sum + n.txBytes, 0),
+    blockIn: block('Read'),
+    blockOut: block('Write'),
+  };
 }
 
 /** Go's time.Duration.String, e.g. `25.66826ms`, `1m2.5s`, `0s`. */
@@ -215,7 +172,7 @@ async function pick(store: Store, names: string[], all: boolean): Promise<Contai
 export async function run(g: GlobalOptions, names: string[], f: StatsFlags): Promise<void> {
   const interval = intervalSeconds(f.interval);
   await withStore(engineOptions(g), async (store) => {
-    const hostMem = Number(/^MemTotal:\s+(\d+)/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+    const hostMem = await hostMemory();
     const previous = new Map<string, Reading>();
     const redraw =
       f.stream && f.reset && process.stdout.isTTY && (f.format === undefined || f.format === '' || f.format === 'table' || f.format.startsWith('table'));

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFileAsync as run } from '../../util/exec-file.js';
 import {
   chmodSync,
   closeSync,
@@ -23,7 +23,6 @@ import {
 } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
-import { promisify } from 'node:util';
 import { resolveInRoot, rootReader } from '../containers/rootfs-path.js';
 import { resolveUser } from '../../runtime/user.js';
 import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
@@ -31,8 +30,6 @@ import type { Store } from '../../store/store.js';
 import { PatternMatcher } from '../../dockerfile/index.js';
 import { BerthError } from '../../util/errors.js';
 import { walkSource, type BuildContext, type CopySource, type WalkedSources } from './context.js';
-
-const run = promisify(execFile);
 
 export interface CopyPlan {
   sources: CopySource[];

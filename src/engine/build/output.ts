@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFileAsync as run } from '../../util/exec-file.js';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { writeUserFileStream } from '../../util/user-file.js';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { tarDirectory } from '../../archive/diff.js';
 import { mountOverlay, unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-
-const run = promisify(execFile);
 
 /** `-o type=local,dest=DIR` or `-o type=tar,dest=FILE`: where the final image's file system goes. */
 export interface BuildOutput {

@@ -305,3 +305,29 @@ async function containerUser(side: ContainerSide): Promise<{ uid: number; gid: n
   const u = await resolveUser(read, side.record.config.user ?? '');
   return { uid: u.uid, gid: u.gid };
 }
+
+/** What a path in a container is, as the Docker API's archive routes report it (`docker cp` reads it first). */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  /** The Unix st_mode (type and permission bits). */
+  mode: number;
+  mtime: Date;
+  /** For a symlink, the path in the container it resolves to; else empty. */
+  linkTarget: string;
+}
+
+/**
+ * Stats a path of a container as seen from inside it (relative paths from its WORKDIR, links
+ * resolved inside it, the last one not followed). Undefined when nothing is there.
+ */
+export async function statContainerPath(store: Store, name: string, path: string): Promise<ContainerPathStat | undefined> {
+  return withContainer(store, name, async (side) => {
+    const abs = containerPath(side, path);
+    const r = await resolveInView(side.view, abs, false);
+    const st = await lstatInView(side.view, r.host);
+    if (!st) return undefined;
+    const linkTarget = st.isSymbolicLink() ? (await resolveInView(side.view, abs, true)).path : '';
+    return { name: posix.basename(r.path) || '/', size: st.size, mode: st.mode, mtime: st.mtime, linkTarget };
+  });
+}

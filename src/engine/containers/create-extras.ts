@@ -85,7 +85,7 @@ export function applyEnvMerge(env: string[], merges: string[]): string[] {
  * places (its tmpfs mounts are its own). `ro`/`rw` overrides each mount's own mode; the volumes
  * stay the other container's (removing this one with -v leaves them).
  */
-export function volumesFromMounts(containers: readonly ContainerRecord[], specs: string[]): MountSpec[] {
+export function volumesFromMounts(containers: readonly Pick<ContainerRecord, 'id' | 'name' | 'config'>[], specs: string[]): MountSpec[] {
   const out: MountSpec[] = [];
   for (const spec of specs) {
     const colon = spec.lastIndexOf(':');

@@ -346,7 +346,12 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     volumes: opts.volumes ?? [],
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],
-    mountSpecs: withVolumesFrom(containerMounts(opts, config.Volumes), await volumesFromMounts(await store.containers(), opts.volumesFrom ?? [])),
+    // --volumes-from's sources from the records (their settings), read only when it is given: a
+    // create read every container's state file for it.
+    mountSpecs: withVolumesFrom(
+      containerMounts(opts, config.Volumes),
+      volumesFromMounts(opts.volumesFrom?.length ? await store.containerRecords() : [], opts.volumesFrom ?? []),
+    ),
     privileged: opts.privileged ?? false,
     capAdd: parseCapabilities(opts.capAdd ?? []),
     capDrop: parseCapabilities(opts.capDrop ?? []),

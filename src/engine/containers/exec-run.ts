@@ -1,3 +1,7 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../../store/store.js';
 import { ExitCode } from '../../util/errors.js';
 import type { ContainerStdio } from './attach.js';
@@ -5,10 +9,10 @@ import { DetachScanner } from './detach-keys.js';
 import { execProcessSpec, withProcessFile } from './exec.js';
 import { getContainer, runtimeFor } from './lifecycle.js';
 
-/** A stream's own descriptor when it has one (the process's stdio, a file): the runtime then uses it directly. */
-function fdOf(stream: ContainerStdio['stdin'] | ContainerStdio['stdout']): number | ContainerStdio['stdin'] | ContainerStdio['stdout'] {
+/** A stream's own descriptor when it has one (the process's stdio, a file): the runtime then uses it directly; else a pipe we copy through. */
+function fdOf(stream: ContainerStdio['stdin'] | ContainerStdio['stdout']): number | 'pipe' {
   const fd = (stream as { fd?: unknown }).fd;
-  return typeof fd === 'number' ? fd : stream;
+  return typeof fd === 'number' ? fd : 'pipe';
 }
 
 export interface ExecOptions {
@@ -22,8 +26,12 @@ export interface ExecOptions {
   privileged?: boolean;
   /** The detach sequence (engine/containers/detach-keys.ts); empty: none. */
   detachKeys?: Buffer;
-  /** The caller's stdio; stdin and stdout are handed to the runtime as they are (a terminal must be). */
+  /** The caller's stdio; stdin and stdout are handed to the runtime as they are (a terminal must be), streams without a descriptor copied through pipes. */
   io: ContainerStdio;
+  /** With `tty` and no terminal on the caller's stdin (the API's exec: the terminal is the client's), make one for the process. */
+  pty?: boolean;
+  /** Told the process's host PID once it runs (the API's exec inspect and resize). */
+  onPid?: (pid: number) => void;
 }
 
 /** How an exec ended: the process's exit code (126/127 when it could not be run or found), or detached. */
@@ -44,23 +52,30 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
   const c = await getContainer(store, nameOrId);
   // The runtime makes the terminal from ours: without one on stdin it fails (tcgetattr), where
   // podman's exec still runs; the process then runs without a terminal.
-  const tty = Boolean(f.tty) && io.stdin.isTTY === true;
+  const pty = Boolean(f.tty && f.pty) && io.stdin.isTTY !== true;
+  const tty = Boolean(f.tty) && (io.stdin.isTTY === true || pty);
   const proc = await execProcessSpec(store, c, command, { ...f, tty });
   return withProcessFile(store, c, proc, async (procFile) => {
     const runtime = runtimeFor(store, c);
+    const pidFile = f.onPid ? join(dirname(procFile), 'exec.pid') : undefined;
     const child = runtime.execProcess(c.id, procFile, {
       tty: false,
       detach: Boolean(f.detach),
+      pty,
+      ...(pidFile ? { pidFile } : {}),
       // With -i and detach keys, what is typed goes through us, to watch for the sequence; with a
       // terminal the runtime must have ours itself.
       stdio: f.detach
         ? 'ignore'
-        : [!(f.interactive || f.tty) ? 'ignore' : f.interactive && !tty && detachKeys.length ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
+        : [!(f.interactive || f.tty) ? 'ignore' : pty || (f.interactive && !tty && detachKeys.length) ? 'pipe' : fdOf(io.stdin), fdOf(io.stdout), 'pipe'],
     });
+    child.stdout?.pipe(io.stdout, { end: false });
+    const pidReported = pidFile && f.onPid ? reportPid(pidFile, child, f.onPid) : undefined;
     // Resolves when the user types the detach keys: the process runs on without us.
     let onDetach: () => void = () => undefined;
     const detached = new Promise<'detached'>((resolve) => (onDetach = () => resolve('detached')));
-    if (child.stdin) {
+    // Without -i a made terminal's input stays open and empty: its end would reach the process as ^D.
+    if (child.stdin && (f.interactive || !pty)) {
       const scanner = new DetachScanner(detachKeys);
       child.stdin.on('error', () => undefined);
       io.stdin.on('data', (chunk: Buffer) => {
@@ -79,11 +94,15 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
       if (errText.length > 1 << 16) errText = errText.slice(-4096);
       io.stderr.write(d);
     });
+    // In a made terminal the runtime's own error (a command not found) comes out with the output.
+    if (pty) child.stdout?.on('data', (d: Buffer) => (errText = (errText + d.toString('utf8')).slice(-4096)));
     const exited = new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1)));
     });
     const code = await Promise.race([exited, detached]);
+    // Read before the process file's directory goes (a process that ended at once has its PID there still).
+    await pidReported;
     if (code === 'detached') {
       // Our ends of its pipes close as they would when we exit; the runtime's exec is not waited for.
       io.stdin.pause();
@@ -98,4 +117,15 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
     }
     return { id: c.id, exitCode: code, detached: false };
   });
+}
+
+/** Reads the PID the runtime writes once the process runs; gives up when the runtime has ended. */
+async function reportPid(pidFile: string, child: ChildProcess, onPid: (pid: number) => void): Promise<void> {
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const ended = child.exitCode !== null || child.signalCode !== null;
+    const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+    if (pid > 0) return onPid(pid);
+    if (ended) return;
+    await sleep(delay);
+  }
 }

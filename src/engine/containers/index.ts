@@ -26,7 +26,7 @@ export { publishedPorts, networkSettings } from './inspect-network.js';
 export type { PortMapping } from '../../network/types.js';
 export { checkHealth, readHealth, type HealthFlags, type HealthState, type HealthStatus } from './health.js';
 export { commitContainer, type CommitOptions } from './commit.js';
-export { copyFiles, parseCopyLocation, type CopyLocation } from './copy-files.js';
+export { copyFiles, parseCopyLocation, statContainerPath, type CopyLocation, type ContainerPathStat } from './copy-files.js';
 export { mountContainer, unmountContainer, withRootfs, containerChanges, type Change } from './filesystem.js';
 export { pruneContainers, containerPruneFilter } from './prune.js';
 export { filterContainers, type FilterContext } from './filters.js';
@@ -49,3 +49,8 @@ export { parseSignal } from '../../runtime/signals.js';
 export type { TuningFlags } from '../../runtime/tuning.js';
 // `cp CONTAINER:PATH -`: a directory as a tar stream.
 export { tarDirectory } from '../../archive/diff.js';
+// The Docker API's streams: attach before a start, resize, the log as entries, stats readings, exec sessions.
+export { attachStreams, resizeContainer, type StreamAttach, type StreamAttachOptions } from './attach-streams.js';
+export { readContainerLog, type LogReadOptions } from './logs.js';
+export { readContainerStats, hostMemory, type StatsReading, type InterfaceCounters } from './stats.js';
+export { setTerminalSize as resizeProcessTerminal } from '../../runtime/pty.js';

@@ -186,4 +186,31 @@ describe('container state: one file per container, one cleanup owner', { timeout
     assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '');
     assert.deepEqual(mountsUnder(env.root), []);
   });
+
+  it("create and rm of one container read no other container's state file", async () => {
+    const other = (await env.ok(['create', '--name', 'bystander', '--network', 'none', 'busybox', 'true'])).stdout.trim();
+    // Unreadable as JSON: a command that reads it fails; create and rm of another container need not.
+    writeFileSync(stateFile(other), '{');
+    try {
+      await env.ok(['create', '--name', 'mine', '--network', 'none', 'busybox', 'true']);
+      await env.ok(['rm', 'mine']);
+      assert.equal((await env.berth(['container', 'exists', 'mine'])).code, 1);
+    } finally {
+      writeFileSync(
+        stateFile(other),
+        JSON.stringify({
+          status: 'created',
+          pid: 0,
+          conmonPid: 0,
+          exitCode: 0,
+          oomKilled: false,
+          restartCount: 0,
+          stoppedByUser: false,
+          mounted: false,
+          helpers: [],
+        }),
+      );
+      await env.ok(['rm', 'bystander']);
+    }
+  });
 });

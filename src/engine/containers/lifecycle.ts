@@ -22,6 +22,7 @@ import { prepareBundle } from './prepare.js';
 import { observedState, refreshAfterReboot, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
+import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
 
 /**
  * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart
@@ -88,9 +89,18 @@ function ownerGone(c: ContainerRecord): boolean {
   return c.state.cleanupOwner === 'caller' && c.state.ownerToken !== undefined && c.state.ownerToken !== processToken() && !isTokenAlive(c.state.ownerToken);
 }
 
-async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>): Promise<ContainerRecord> {
-  return updateContainerState(store, c, patch);
+async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>, durable?: boolean): Promise<ContainerRecord> {
+  // Left undefined: updateContainerState's default (synced unless the container is volatile).
+  return updateContainerState(store, c, patch, durable);
 }
+
+/**
+ * What a start records (mounted, the network planned, PIDs, running) is not synced to disk: a
+ * reboot ends the container and undoes all of it, and the first command after it resets the state
+ * (refreshAfterReboot), whatever the disk kept. A kill -9 leaves the old state or the new one (the
+ * state file is replaced by rename). Two fsyncs of the file and its directory less, twice per start.
+ */
+const START_DURABLE = false;
 
 export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
   return OciRuntime.resolve(c.config.runtime, runRootOf(store));
@@ -140,7 +150,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const { setup } = await network;
       // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
       // network cleanup and rm tear down.
-      await setState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) });
+      await setState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) }, START_DURABLE);
       trace('start: bundle prepared');
       // The published host ports, held by conmon while the container lives (as podman's are).
       const reserved = await reserveHostPorts(setup?.planned.ports ?? []);
@@ -172,28 +182,34 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         const timer = startHealthTimer(berthCommand.argv, { root: store.root, runRoot: runRootOf(store) }, c);
         if (timer) helpers.push(timer);
       }
-      if (hooks.beforeStart) {
+      if (hooks.beforeStart || hasStartWaiters(c.id)) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
-        await setState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState });
-        await hooks.beforeStart(c);
+        await setState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState }, START_DURABLE);
+        await runStartWaiters(c);
+        await hooks.beforeStart?.(c);
       }
       trace('start: attached');
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
       const [started, recorded] = await Promise.allSettled([
         runtime.start(c.id),
-        setState(store, c, {
-          status: 'running',
-          pid,
-          conmonPid,
-          startedAt: new Date().toISOString(),
-          finishedAt: undefined,
-          exitCode: 0,
-          oomKilled: false,
-          stoppedByUser: false,
-          helpers,
-          network: networkState,
-          error: undefined,
-        }),
+        setState(
+          store,
+          c,
+          {
+            status: 'running',
+            pid,
+            conmonPid,
+            startedAt: new Date().toISOString(),
+            finishedAt: undefined,
+            exitCode: 0,
+            oomKilled: false,
+            stoppedByUser: false,
+            helpers,
+            network: networkState,
+            error: undefined,
+          },
+          START_DURABLE,
+        ),
       ]);
       // Both settled before either failure is handled, so the undo below is the last state written.
       if (started.status === 'rejected') throw started.reason;

@@ -124,5 +124,6 @@ export async function prepareBundle(
     ...extras,
     host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE'), devices, capabilities: hostCaps.bounding },
   });
-  await writeFileAtomic(paths.config, serializeSpec(spec));
+  // Not synced: every start writes the bundle anew, and nothing runs from it after a reboot without one.
+  await writeFileAtomic(paths.config, serializeSpec(spec), 0o644, false);
 }

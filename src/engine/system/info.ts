@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFileAsync as exec } from '../../util/exec-file.js';
 import { existsSync } from 'node:fs';
 import { readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { loadRegistriesConf } from '../../config/registries.js';
 import { DEFAULT_CAPABILITIES } from '../../runtime/capabilities.js';
 import { findExecutable } from '../../runtime/oci-runtime.js';
@@ -11,8 +10,6 @@ import { DEFAULT_PROFILE_PATHS } from '../../runtime/seccomp.js';
 import type { Store } from '../../store/store.js';
 import { runRootOf } from '../containers/paths.js';
 import { syncContainers } from '../containers/state.js';
-
-const exec = promisify(execFile);
 
 /**
  * `berth info`: podman's `info` structure under its JSON names (host, store, registries, plugins,
