@@ -89,6 +89,11 @@ export class OciRuntime {
     await this.call(['kill', ...(all ? ['--all'] : []), id, signal]);
   }
 
+  /** Changes a running container's cgroup limits (`update --resources FILE`: linux.resources' JSON). */
+  async update(id: string, resourcesFile: string): Promise<void> {
+    await this.call(['update', '--resources', resourcesFile, id]);
+  }
+
   async pause(id: string): Promise<void> {
     await this.call(['pause', id]);
   }

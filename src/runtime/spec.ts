@@ -39,6 +39,7 @@ export interface RuntimeSpec {
   process: ProcessSpec;
   root: { path: string; readonly: boolean };
   hostname?: string;
+  domainname?: string;
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {
@@ -68,6 +69,7 @@ export interface SpecInput {
   workdir: string;
   terminal: boolean;
   hostname: string;
+  domainname?: string;
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];
@@ -187,6 +189,23 @@ function shmSizeOption(bytes: number | undefined): string {
   return bytes % 1024 === 0 ? `${bytes / 1024}k` : String(bytes);
 }
 
+/**
+ * The limits of config.json's linux.resources (memory, CPU, block I/O, PIDs): what a spec is made
+ * with, and what the runtime's `update` changes on a running container.
+ */
+export function limitResources(
+  limits: SpecInput['resources'],
+  tuning: ContainerTuning,
+): Pick<RuntimeSpec['linux']['resources'], 'memory' | 'cpu' | 'blockIO' | 'pids'> {
+  const resources: Pick<RuntimeSpec['linux']['resources'], 'memory' | 'cpu' | 'blockIO' | 'pids'> = {};
+  // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
+  if (limits.memory) resources.memory = { limit: limits.memory };
+  if (limits.cpus !== undefined) resources.cpu = cpuQuota(limits.cpus);
+  Object.assign(resources, tunedResources(tuning, resources));
+  if (limits.pidsLimit !== undefined && limits.pidsLimit > 0) resources.pids = { limit: limits.pidsLimit };
+  return resources;
+}
+
 /** Later mounts on the same destination replace earlier ones (a user's -v over /etc/hosts wins). */
 function mergeMounts(...lists: OciMount[][]): OciMount[] {
   const byDest = new Map<string, OciMount>();
@@ -225,11 +244,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
       ? [{ allow: true, access: 'rwm' }]
       : [...DEFAULT_DEVICE_RULES, ...devices.rules, ...(input.tuning?.deviceRules ?? []).map((r) => ({ allow: true, ...r }))],
   };
-  // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
-  if (input.resources.memory) resources.memory = { limit: input.resources.memory };
-  if (input.resources.cpus !== undefined) resources.cpu = cpuQuota(input.resources.cpus);
-  Object.assign(resources, tunedResources(input.tuning ?? {}, resources));
-  if (input.resources.pidsLimit !== undefined && input.resources.pidsLimit > 0) resources.pids = { limit: input.resources.pidsLimit };
+  Object.assign(resources, limitResources(input.resources, input.tuning ?? {}));
   const user: ProcessSpec['user'] = { uid: input.user.uid, gid: input.user.gid, umask: input.tuning?.umask ?? 0o022 };
   if (input.user.additionalGids.length > 0) user.additionalGids = input.user.additionalGids;
   const spec: RuntimeSpec = {
@@ -247,7 +262,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
     root: { path: input.rootfs, readonly: input.readOnly },
     // In the host's UTS namespace the name is the host's: the runtime may not set one.
-    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname }),
+    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {

@@ -75,6 +75,8 @@ export interface ContainerSpecConfig {
   tty: boolean;
   stdin: boolean;
   hostname: string;
+  /** The NIS domain name (Docker's `--domainname`): absent when not set. */
+  domainname?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   stopSignal: string;

@@ -2,6 +2,7 @@ import { defaultServiceSocket, parseServiceUri, startService } from '../../api/i
 import { openStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { useSelfAsExitCommand } from './_self.js';
 
 interface ServiceFlags {
   time: string;
@@ -20,6 +21,8 @@ export async function run(g: GlobalOptions, uri: string | undefined, flags: Serv
   if (tlsGiven > 0 && tlsGiven < 3)
     throw new BerthError('USAGE', '--tls-cert, --tls-key and --tls-ca go together: the service accepts only clients with a certificate the CA signed');
   if (tlsGiven > 0 && address.kind === 'unix') throw new BerthError('USAGE', 'TLS is for tcp:// addresses; a unix socket is guarded by its file mode');
+  // conmon calls this berth back when a container the service started exits (cleanup, --rm, restart policies).
+  useSelfAsExitCommand();
   const store = await openStore(engineOptions(g));
   try {
     const service = await startService({

@@ -55,6 +55,8 @@ export interface CreateOptions extends NetworkFlags {
   tty?: boolean;
   stdin?: boolean;
   hostname?: string;
+  /** Docker's `--domainname`: the container's NIS domain name (its UTS namespace's). */
+  domainname?: string;
   /** --add-host HOST:IP, --dns, --dns-search, --dns-option. */
   addHosts?: string[];
   dns?: string[];
@@ -273,6 +275,7 @@ export async function findOrPullImage(
  */
 function checkProcessFlags(opts: CreateOptions): void {
   if (opts.hostname) validateHostname(opts.hostname);
+  if (opts.domainname) validateHostname(opts.domainname);
   checkNetworkFlagSyntax(opts);
   parseNameResolution(opts, networkMode(opts));
   opts.env?.forEach(parseEnvFlag);
@@ -307,6 +310,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
   if (hostUts && opts.hostname)
     throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');
+  if (hostUts && opts.domainname)
+    throw new BerthError('USAGE', 'invalid config provided: cannot set domainname when running in the host UTS namespace: invalid configuration');
   const hostname = opts.hostname || (hostUts ? osHostname() : id.slice(0, 12));
   const tty = opts.tty ?? false;
   const nameResolution = parseNameResolution(opts, networkMode(opts));
@@ -330,6 +335,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     tty,
     stdin: opts.stdin ?? false,
     hostname,
+    ...(opts.domainname ? { domainname: opts.domainname } : {}),
     labels: { ...(config.Labels ?? {}), ...parseKeyValues([...(await readLabelFiles(opts.labelFiles ?? [])), ...(opts.labels ?? [])]) },
     annotations: parseKeyValues(opts.annotations ?? []),
     stopSignal: opts.stopSignal ?? config.StopSignal ?? 'SIGTERM',

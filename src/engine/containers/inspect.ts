@@ -100,7 +100,7 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
     IsService: false,
     Config: {
       Hostname: c.config.hostname,
-      Domainname: '',
+      Domainname: c.config.domainname ?? '',
       User: c.config.user,
       AttachStdin: false,
       AttachStdout: false,

@@ -248,7 +248,11 @@ async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): P
  * Ends a running container's process: its stop signal, then SIGKILL after the timeout, as podman
  * does. Returns once the process has exited (its cleanup is its owner's).
  */
-async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: number; warn?: (message: string) => void; removing?: boolean }): Promise<void> {
+async function endProcess(
+  store: Store,
+  c: ContainerRecord,
+  opts: { timeout?: number; signal?: string; warn?: (message: string) => void; removing?: boolean },
+): Promise<void> {
   // `removing`: an rm removes it whole once it has ended, its cleanup included (conmon's call sees it and ends).
   // A stop takes the cleanup over from the monitor (or from a caller that is gone), recorded before
   // the signal: conmon's exit command then sees a live owner and ends, so that no second Node
@@ -266,12 +270,14 @@ async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: nu
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     await runtime.resume(c.id).catch(() => undefined);
   } else if (timeout > 0) {
-    await runtime.kill(c.id, c.config.stopSignal).catch(() => undefined);
+    await runtime.kill(c.id, opts.signal ?? c.config.stopSignal).catch(() => undefined);
   }
   if (!(await awaitExit(store, c, timeout * 1000))) {
     // podman's warning (a stop with -t 0, or of a paused container, goes straight to SIGKILL).
     if (c.state.status !== 'paused' && timeout > 0) {
-      opts.warn?.(`StopSignal ${signalName(c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`);
+      opts.warn?.(
+        `StopSignal ${signalName(opts.signal ?? c.config.stopSignal)} failed to stop container ${c.name} in ${timeout} seconds, resorting to SIGKILL`,
+      );
     }
     await runtime.kill(c.id, 'KILL', true).catch(() => undefined);
     if (!(await awaitExit(store, c, 10_000)) && (await stillRuns(store, c.id)))
@@ -281,7 +287,7 @@ async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: nu
 }
 
 /**
- * Stops a running container: its stop signal, then SIGKILL after the timeout, as podman does, and
+ * Stops a running container: its stop signal (or `signal`, Docker's `stop --signal`), then SIGKILL after the timeout, as podman does, and
  * returns once it is cleaned up — by its cleanup's owner (conmon's exit command, or the caller
  * attached to it), which this waits for; only when that owner is gone does stop clean up itself.
  * Stopping one that is not running is not an error.
@@ -289,7 +295,7 @@ async function endProcess(store: Store, c: ContainerRecord, opts: { timeout?: nu
 export async function stopContainer(
   store: Store,
   nameOrId: string,
-  opts: { timeout?: number; warn?: (message: string) => void } = {},
+  opts: { timeout?: number; signal?: string; warn?: (message: string) => void } = {},
 ): Promise<ContainerRecord> {
   const c = await getContainer(store, nameOrId);
   if (!LIVE_STATES.has(c.state.status)) return c;
@@ -473,9 +479,11 @@ export async function removeContainer(
     await unmountOverlay(paths.overlay);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
-    if (current.state.mounted && LIVE_STATES.has(c.state.status)) {
-      // Ended here and removed whole: conmon's call, should it come, finds nothing left.
-      await containerEvent(store, current, 'died', (await observedState(store, c))?.exitCode ?? current.state.exitCode);
+    if (current.state.mounted) {
+      // Ended here, or ended and not cleaned up yet (an API client's wait saw the exit and its rm
+      // came before conmon's call): removed whole, so the cleanup that would say it died never comes.
+      const code = LIVE_STATES.has(c.state.status) ? ((await observedState(store, c))?.exitCode ?? current.state.exitCode) : c.state.exitCode;
+      await containerEvent(store, current, 'died', code);
     }
     trace('rm: unmounted');
     const doomed = await store.tmp.path('rm-container');

@@ -96,4 +96,24 @@ describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_0
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('host-gateway names the host as the container reaches it, and is left out where there is none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-etc-'));
+    try {
+      const paths = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') } as ContainerPaths;
+      const nameResolution = parseNameResolution({ addHosts: ['gw:host-gateway', 'db:10.0.0.5'] }, undefined);
+      assert.deepEqual(nameResolution?.extraHosts, [
+        { host: 'gw', ip: 'host-gateway' },
+        { host: 'db', ip: '10.0.0.5' },
+      ]);
+      const onHost = { name: 'c1', config: { hostname: 'h', network: { mode: 'host' }, nameResolution } } as unknown as ContainerRecord;
+      await writeEtcFiles(onHost, paths);
+      assert.match(readFileSync(paths.hosts, 'utf8'), /^127\.0\.0\.1\tgw\n10\.0\.0\.5\tdb\n/);
+      const isolated = { ...onHost, config: { ...onHost.config, network: { mode: 'none' } } } as ContainerRecord;
+      await writeEtcFiles(isolated, paths);
+      assert.match(readFileSync(paths.hosts, 'utf8'), /^10\.0\.0\.5\tdb\n127\.0\.0\.1\tlocalhost/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

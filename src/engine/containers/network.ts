@@ -56,6 +56,9 @@ const DOMAIN = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0
  * words) before they reach /etc/hosts and resolv.conf, where a newline would add lines. Returns
  * undefined when none was given.
  */
+/** `--add-host NAME:host-gateway` names the host's address as the container reaches it. */
+const HOST_GATEWAY = 'host-gateway';
+
 export function parseNameResolution(
   flags: { addHosts?: string[]; dns?: string[]; dnsSearch?: string[]; dnsOptions?: string[] },
   network: string | undefined,
@@ -65,7 +68,8 @@ export function parseNameResolution(
     const host = colon === -1 ? '' : spec.slice(0, colon);
     const ip = spec.slice(colon + 1);
     if (host === '' || !HOSTNAME.test(host) || host.length > 253) throw new BerthError('USAGE', `bad format for add-host: ${JSON.stringify(spec)}`);
-    if (isIP(ip) === 0) throw new BerthError('USAGE', `invalid IP address in add-host: ${JSON.stringify(ip)}`);
+    // `host-gateway`: the host as the container reaches it, known at start (docker's and podman's word).
+    if (ip !== HOST_GATEWAY && isIP(ip) === 0) throw new BerthError('USAGE', `invalid IP address in add-host: ${JSON.stringify(ip)}`);
     return { host, ip };
   });
   const servers = flags.dns ?? [];
@@ -136,8 +140,16 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, n
   const { mode } = c.config.network;
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const resolv = resolvConf(hostResolv, mode, c.config.nameResolution, net);
-  // --add-host lines come first, as podman writes them.
-  const extra = (c.config.nameResolution?.extraHosts ?? []).map(({ host, ip }) => `${ip}\t${host}\n`).join('');
+  // The host as the container reaches it, under podman's names: the bridge's gateway, its own
+  // address through slirp4netns, the loopback when the container shares its network; with none there is no host.
+  const hostAddress = net ? bridgeGateway(net) : mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
+  // --add-host lines come first, as podman writes them (a host-gateway one only where there is a host to reach).
+  const extra = (c.config.nameResolution?.extraHosts ?? [])
+    .flatMap(({ host, ip }) => {
+      const address = ip === HOST_GATEWAY ? hostAddress : ip;
+      return address ? [`${address}\t${host}\n`] : [];
+    })
+    .join('');
   const base =
     mode === 'host'
       ? await readFile('/etc/hosts', 'utf8').catch(() => '')
@@ -149,9 +161,6 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, n
     : mode === 'slirp4netns'
       ? `${SLIRP_ADDRESS}\t${names}\n`
       : `127.0.1.1\t${names}\n`;
-  // The host as the container reaches it, under podman's names: the bridge's gateway, its own
-  // address through slirp4netns, the loopback when the container shares its network; with none there is no host.
-  const hostAddress = net ? bridgeGateway(net) : mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
   const host = hostAddress ? `${hostAddress}\thost.containers.internal host.docker.internal\n` : '';
   await Promise.all([
     writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}${host}`),

@@ -99,6 +99,7 @@ export async function prepareBundle(
     workdir: c.config.workdir,
     terminal: c.config.tty,
     hostname: c.config.hostname,
+    ...(c.config.domainname ? { domainname: c.config.domainname } : {}),
     privileged: c.config.privileged,
     capAdd: c.config.capAdd,
     capDrop: c.config.capDrop,
