@@ -87,6 +87,9 @@ describe('berth system service: where it listens', { timeout: 2 * 60_000 }, () =
       const time = await run(berthBin, [...args, '--time', 'soon', `unix://${join(t.path, 's.sock')}`]);
       assert.equal(time.code, 125);
       assert.match(time.stderr, /invalid --time "soon"/);
+      const group = await run(berthBin, [...args, '--group', 'no-such-group-berth', `unix://${join(t.path, 's.sock')}`]);
+      assert.equal(group.code, 125);
+      assert.match(group.stderr, /^Error: --group no-such-group-berth: no such group in \/etc\/group$/m);
     } finally {
       t.cleanup();
     }

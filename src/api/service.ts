@@ -3,7 +3,7 @@
 // as the CLI's are, so they outlive the service; the CLI and the service share the store through its
 // lock.
 import { existsSync } from 'node:fs';
-import { chmod, lstat, readFile, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
@@ -26,6 +26,8 @@ export interface ServiceOptions {
   /** Seconds without a request or an open stream before the service ends itself; 0: never. */
   idleSeconds: number;
   tls?: { cert: string; key: string; ca: string };
+  /** The Unix socket's group (its members may use the API); root's when undefined. */
+  socketGid?: number;
 }
 
 export interface RunningService {
@@ -93,7 +95,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     return closing;
   };
 
-  if (address.kind === 'unix') await listenUnix(server, address.path);
+  if (address.kind === 'unix') await listenUnix(server, address.path, opts.socketGid);
   else await listen(server, () => server.listen(address.port, address.host));
   idle.arm();
   return { url: formatServiceAddress(address), done, close };
@@ -147,7 +149,7 @@ async function hijack(upgrades: UpgradeRoute[], req: IncomingMessage, socket: Du
  * (two services on one socket would each see half the requests). The socket is made 0660 by the
  * umask in force while it is created, so there is no moment when others could connect.
  */
-async function listenUnix(server: Server, path: string): Promise<void> {
+async function listenUnix(server: Server, path: string, gid: number | undefined): Promise<void> {
   await makeDirs(dirname(path), 0o755);
   if (existsSync(path)) {
     const st = await lstat(path);
@@ -161,6 +163,8 @@ async function listenUnix(server: Server, path: string): Promise<void> {
   } finally {
     process.umask(umask);
   }
+  // The group is given before the mode lets it in (0660 from the umask already, so chown first changes nothing for others).
+  if (gid !== undefined) await chown(path, -1, gid);
   await chmod(path, 0o660);
 }
 

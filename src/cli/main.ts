@@ -300,6 +300,7 @@ function systemGroup(): Command {
       .option('--tls-cert <file>', 'tcp://: the server certificate')
       .option('--tls-key <file>', "tcp://: the server certificate's private key")
       .option('--tls-ca <file>', 'tcp://: accept only clients with a certificate this CA signed')
+      .option('--group <name>', "unix://: the socket's group, whose members may use the API (default: docker where it exists, else root)")
       .action(lazy(() => import('./commands/system-service.js'))),
   );
   system.addCommand(

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { defaultServiceSocket, parseServiceUri, startService } from '../../api/index.js';
 import { openStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
@@ -9,6 +10,7 @@ interface ServiceFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  group?: string;
 }
 
 /** `berth system service [URI]`: the Docker Engine API until idle for --time seconds (0: until SIGINT/SIGTERM). */
@@ -23,12 +25,14 @@ export async function run(g: GlobalOptions, uri: string | undefined, flags: Serv
   if (tlsGiven > 0 && address.kind === 'unix') throw new BerthError('USAGE', 'TLS is for tcp:// addresses; a unix socket is guarded by its file mode');
   // conmon calls this berth back when a container the service started exits (cleanup, --rm, restart policies).
   useSelfAsExitCommand();
+  const socketGid = address.kind === 'unix' ? await socketGroup(flags.group) : undefined;
   const store = await openStore(engineOptions(g));
   try {
     const service = await startService({
       store,
       address,
       idleSeconds,
+      ...(socketGid !== undefined ? { socketGid } : {}),
       ...(flags.tlsCert && flags.tlsKey && flags.tlsCa ? { tls: { cert: flags.tlsCert, key: flags.tlsKey, ca: flags.tlsCa } } : {}),
     });
     process.stderr.write(`berth API service listening on ${service.url}\n`);
@@ -41,4 +45,21 @@ export async function run(g: GlobalOptions, uri: string | undefined, flags: Serv
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The socket's group, as dockerd's --group: given by name, or `docker` where that group exists (so
+ * the users an administrator let use Docker may use berth the same way), else root's alone.
+ */
+async function socketGroup(name: string | undefined): Promise<number | undefined> {
+  const groups = await readFile('/etc/group', 'utf8').catch(() => '');
+  const gidOf = (n: string) => {
+    const line = groups.split('\n').find((l) => l.split(':')[0] === n);
+    return line === undefined ? undefined : Number(line.split(':')[2]);
+  };
+  if (name === undefined) return gidOf('docker');
+  if (/^\d+$/.test(name)) return Number(name);
+  const gid = gidOf(name);
+  if (gid === undefined) throw new BerthError('USAGE', `--group ${name}: no such group in /etc/group`);
+  return gid;
 }
