@@ -33,11 +33,11 @@ import { type Registry, startRegistry } from './registry.js';
 export type EngineKind = 'dockerd' | 'podman' | 'berth';
 
 /**
- * The engines the API scenarios run against. berth's service is on main but answers only part of
- * the API yet: it joins this list once its scenarios pass. BERTH_TEST_ENGINES (a comma list, e.g.
- * `berth` or `dockerd,podman,berth`) runs them against others for a look.
+ * The engines the API scenarios run against: berth's service and the two anchors, dockerd (the
+ * reference where they differ) and podman's service. BERTH_TEST_ENGINES (a comma list, e.g. `berth`)
+ * runs them against fewer.
  */
-export const TEST_ENGINES: readonly EngineKind[] = enginesFromEnv() ?? ['dockerd', 'podman'];
+export const TEST_ENGINES: readonly EngineKind[] = enginesFromEnv() ?? ['berth', 'dockerd', 'podman'];
 
 function enginesFromEnv(): EngineKind[] | undefined {
   const v = process.env.BERTH_TEST_ENGINES;

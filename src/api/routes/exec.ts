@@ -85,7 +85,8 @@ export function execRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
       },
     }).then(
       // Detached by its keys, the process runs on out of our sight: still running, as Docker shows it.
-      (r) => (r.detached ? undefined : sessions.finished(s, r.exitCode)),
+      // A process the runtime could not start is dockerd's 126 whatever the reason (podman's CLI says 127 for not found).
+      (r) => (r.detached ? undefined : sessions.finished(s, r.notStarted ? 126 : r.exitCode)),
       // A process that could not be run at all: Docker's code for "cannot invoke".
       () => sessions.finished(s, 126),
     );

@@ -39,6 +39,8 @@ export interface ExecResult {
   id: string;
   exitCode: number;
   detached: boolean;
+  /** The runtime could not start the process (not found, not executable): podman's 127/126 is then in exitCode, where Docker reports 126 for both. */
+  notStarted?: true;
 }
 
 /**
@@ -112,8 +114,9 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
       return { id: c.id, exitCode: 0, detached: true };
     }
     if (code === 255 || (code === 1 && /runc|exec failed|OCI runtime/.test(errText))) {
-      if (/executable file .* not found|no such file or directory/i.test(errText)) return { id: c.id, exitCode: ExitCode.notFound, detached: false };
-      if (/permission denied/i.test(errText)) return { id: c.id, exitCode: ExitCode.cannotInvoke, detached: false };
+      if (/executable file .* not found|no such file or directory/i.test(errText))
+        return { id: c.id, exitCode: ExitCode.notFound, detached: false, notStarted: true };
+      if (/permission denied/i.test(errText)) return { id: c.id, exitCode: ExitCode.cannotInvoke, detached: false, notStarted: true };
     }
     return { id: c.id, exitCode: code, detached: false };
   });
