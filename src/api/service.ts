@@ -16,7 +16,7 @@ import { BerthError } from '../util/errors.js';
 import { API_VERSION_HEADER, createApiApp } from './app.js';
 import type { UpgradeRoute } from './context.js';
 import { errorResponse } from './errors.js';
-import { isUpgraded } from './hijack.js';
+import { isUpgraded } from './streams/hijack.js';
 import { formatServiceAddress, type ServiceAddress } from './uri.js';
 import { splitApiVersion } from './version.js';
 

@@ -9,8 +9,8 @@ import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { parseFilters } from '../filters.js';
 import { decodeRegistryConfig, registryOptionsFor } from '../registry-auth.js';
-import { buildStream } from '../build-stream.js';
-import { jsonStream } from '../json-stream.js';
+import { buildStream } from '../shapes/build-stream.js';
+import { jsonStream } from '../streams/json-stream.js';
 import { queryFlag } from './images.js';
 
 /** A JSON object parameter (buildargs, labels): string values; a null build arg means "take the default". */

@@ -17,13 +17,13 @@ import {
   type StatsReading,
 } from '../../engine/index.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
-import { logChunk, parseLogTime, parseTail } from '../docker-log.js';
+import { logChunk, parseLogTime, parseTail } from '../shapes/docker-log.js';
 import { badRequest, notFound } from '../errors.js';
-import { acceptUpgrade, streamContentType } from '../hijack.js';
-import { clientInput, queryFlag, readUpgradeBody } from '../hijack-body.js';
-import { isGoDir, goFileMode, pathStatHeader } from '../path-stat.js';
-import { dockerStats } from '../stats-json.js';
-import { streamStdio } from '../stream-stdio.js';
+import { acceptUpgrade, streamContentType } from '../streams/hijack.js';
+import { clientInput, queryFlag, readUpgradeBody } from '../streams/hijack-body.js';
+import { isGoDir, goFileMode, pathStatHeader } from '../shapes/path-stat.js';
+import { dockerStats } from '../shapes/stats-json.js';
+import { streamStdio } from '../streams/stream-stdio.js';
 
 const PATH_STAT_HEADER = 'X-Docker-Container-Path-Stat';
 /** Docker's interval between stats samples, and the gap a non-streamed sample's precpu is taken over. */

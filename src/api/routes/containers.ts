@@ -45,12 +45,12 @@ import {
 } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
-import { createOptionsFromDocker, imageWithTag, updateOptionsFromDocker, type DockerCreateBody, type DockerHostConfig } from '../container-create.js';
-import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../container-json.js';
+import { createOptionsFromDocker, imageWithTag, updateOptionsFromDocker, type DockerCreateBody, type DockerHostConfig } from '../shapes/container-create.js';
+import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../shapes/container-json.js';
 import { ApiError, badRequest, conflict, errorResponse, notFound } from '../errors.js';
-import { dockerStartError } from '../start-errors.js';
+import { dockerStartError } from '../shapes/start-errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
-import { engineNetworkName, pseudoNetworkId } from '../network-json.js';
+import { engineNetworkName, pseudoNetworkId } from '../shapes/network-json.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
 

@@ -6,10 +6,10 @@ import { PassThrough, Readable, Writable, type Duplex } from 'node:stream';
 import { execInContainer, getContainer, parseDetachKeys, resizeProcessTerminal } from '../../engine/index.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { ExecSessions, execInspectJson, parseExecConfig, type ExecSession } from '../exec-sessions.js';
-import { acceptUpgrade, streamContentType } from '../hijack.js';
-import { clientInput, readUpgradeBody } from '../hijack-body.js';
-import { streamStdio } from '../stream-stdio.js';
+import { ExecSessions, execInspectJson, parseExecConfig, type ExecSession } from '../streams/exec-sessions.js';
+import { acceptUpgrade, streamContentType } from '../streams/hijack.js';
+import { clientInput, readUpgradeBody } from '../streams/hijack-body.js';
+import { streamStdio } from '../streams/stream-stdio.js';
 
 /** What POST /exec/{id}/start says: run detached, and (ignored: the session's own) Tty. */
 interface StartBody {

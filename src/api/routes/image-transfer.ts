@@ -21,9 +21,9 @@ import {
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, ApiEnv } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
-import { familiarName } from '../image-json.js';
-import { jsonStream } from '../json-stream.js';
-import { pullProgress, pushProgress } from '../progress-json.js';
+import { familiarName } from '../shapes/image-json.js';
+import { jsonStream } from '../streams/json-stream.js';
+import { pullProgress, pushProgress } from '../shapes/progress-json.js';
 import { decodeRegistryAuth, registryOptionsFor } from '../registry-auth.js';
 import { lookupImage } from './images.js';
 

@@ -20,7 +20,7 @@ import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
-import { familiarName, imageHistory, imageInspect, imageSummary } from '../image-json.js';
+import { familiarName, imageHistory, imageInspect, imageSummary } from '../shapes/image-json.js';
 import { decodeRegistryAuth, registryOptionsFor } from '../registry-auth.js';
 
 /** Docker's booleans in a query: 1, true, True. */

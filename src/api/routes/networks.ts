@@ -31,7 +31,7 @@ import {
   type DockerNetwork,
   type NetworkCreateRequest,
   type PseudoNetwork,
-} from '../network-json.js';
+} from '../shapes/network-json.js';
 
 const PSEUDO: readonly PseudoNetwork[] = ['host', 'none'];
 const LIST_FILTERS = new Set(['name', 'id', 'label', 'driver', 'type', 'dangling', 'scope']);

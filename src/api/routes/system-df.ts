@@ -14,8 +14,8 @@ import {
 import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
-import { containerUsage, volumeUsage } from '../df-json.js';
-import { imageSummary } from '../image-json.js';
+import { containerUsage, volumeUsage } from '../shapes/df-json.js';
+import { imageSummary } from '../shapes/image-json.js';
 import { authConfig, registryHost, registryOptionsFor } from '../registry-auth.js';
 
 export function systemDfRoutes(app: ApiApp, ctx: ApiContext): undefined {

@@ -7,7 +7,7 @@ import type { ApiApp, ApiContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { parseFilters } from '../filters.js';
 import { MAX_API_VERSION, MIN_API_VERSION } from '../version.js';
-import { dockerEvent, podmanEventName } from '../docker-events.js';
+import { dockerEvent, podmanEventName } from '../shapes/docker-events.js';
 
 export function systemRoutes(app: ApiApp, ctx: ApiContext): undefined {
   const ping = (c: { header(k: string, v: string): void; text(t: string): Response }) => {

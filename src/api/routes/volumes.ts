@@ -16,7 +16,7 @@ import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest } from '../errors.js';
 import { filterArgs, parseFilters, type Filters } from '../filters.js';
 import { versionAtLeast } from '../version.js';
-import { dockerVolume, volumeCreateOptions, type VolumeCreateRequest } from '../volume-json.js';
+import { dockerVolume, volumeCreateOptions, type VolumeCreateRequest } from '../shapes/volume-json.js';
 
 const LIST_FILTERS = new Set(['name', 'label', 'dangling', 'driver']);
 const PRUNE_FILTERS = new Set(['label', 'label!', 'all']);

@@ -1,7 +1,7 @@
 // The engine's build progress as the classic builder's JSON stream: "Step 1/3 : FROM busybox",
 // " ---> <id>" after each step (" ---> Using cache" first when reused), the RUN output as it comes,
 // then {"aux":{"ID"}}, "Successfully built <short id>" and "Successfully tagged <name>".
-import type { StepEvent } from '../engine/index.js';
+import type { StepEvent } from '../../engine/index.js';
 import type { JsonMessage } from './progress-json.js';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);

@@ -3,10 +3,10 @@
 // is a plain error with its status (404 for an unknown image, 401 for refused credentials); a
 // failure after is the stream's last line, Docker's {"errorDetail":{"message"},"error"}.
 import type { Context } from 'hono';
-import { BerthError } from '../util/errors.js';
-import type { ApiEnv } from './context.js';
-import { errorResponse } from './errors.js';
-import { errorMessage } from './progress-json.js';
+import { BerthError } from '../../util/errors.js';
+import type { ApiEnv } from '../context.js';
+import { errorResponse } from '../errors.js';
+import { errorMessage } from '../shapes/progress-json.js';
 
 export type Emit = (message: object) => void;
 

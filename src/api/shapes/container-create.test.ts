@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createOptionsFromDocker, imageWithTag, isZero, updateOptionsFromDocker } from './container-create.js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 
 const is400 = (field: string) => (e: unknown) => e instanceof ApiError && e.status === 400 && e.message.includes(field);
 

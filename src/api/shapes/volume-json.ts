@@ -1,8 +1,8 @@
 // Volumes as the Docker API shows and takes them: berth's volumes are the local driver's, so a
 // request for another driver, or for the local driver's mount options (which berth's volumes do
 // not act on), is refused rather than answered with a plain directory.
-import type { CreateVolumeOptions, inspectVolume } from '../engine/index.js';
-import { ApiError, badRequest } from './errors.js';
+import type { CreateVolumeOptions, inspectVolume } from '../../engine/index.js';
+import { ApiError, badRequest } from '../errors.js';
 
 export interface DockerVolume {
   CreatedAt: string;

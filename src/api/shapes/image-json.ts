@@ -1,7 +1,7 @@
 // Images in the Docker Engine API's shapes: the list's ImageSummary, inspect's ImageInspect and the
 // history entries, from berth's image records and image configs.
-import { repoAndTag, type ImageRecord, type imageConfig } from '../engine/index.js';
-import { versionAtLeast } from './version.js';
+import { repoAndTag, type ImageRecord, type imageConfig } from '../../engine/index.js';
+import { versionAtLeast } from '../version.js';
 
 export type ImageConfig = Awaited<ReturnType<typeof imageConfig>>;
 

@@ -2,7 +2,7 @@
 // client raw when it has a terminal, else in Docker's 8-byte frames that keep stdout and stderr
 // apart; its input read from the client's side of the connection.
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import type { ContainerStdio } from '../engine/index.js';
+import type { ContainerStdio } from '../../engine/index.js';
 import { muxFrame, STDERR, STDOUT } from './hijack.js';
 
 export interface StreamStdioOptions {

@@ -2,7 +2,7 @@
 // the connection over, and the 8-byte frame header that multiplexes stdout and stderr when the
 // container has no terminal.
 import type { Duplex } from 'node:stream';
-import { versionAtLeast } from './version.js';
+import { versionAtLeast } from '../version.js';
 
 const upgraded = new WeakSet<Duplex>();
 

@@ -1,7 +1,7 @@
 // Containers in the Docker Engine API's shapes: an entry of GET /containers/json and the body of
 // GET /containers/{id}/json, made from the engine's record and its (podman-shaped) inspect.
-import type { ContainerRecord, HealthState, PortMapping } from '../engine/index.js';
-import { humanDuration } from '../util/human-duration.js';
+import type { ContainerRecord, HealthState, PortMapping } from '../../engine/index.js';
+import { humanDuration } from '../../util/human-duration.js';
 import { familiarName } from './image-json.js';
 import { dockerNetworkName } from './network-json.js';
 

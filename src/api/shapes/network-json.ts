@@ -4,8 +4,8 @@
 // "bridge" names it coming in; "podman" still does, for berth's own users), and host and none are
 // listed as the two pseudo-networks they are in Docker: network modes, not definitions.
 import { createHash } from 'node:crypto';
-import { DEFAULT_NETWORK, leaseRangeCidr, type ContainerRecord, type CreateNetworkOptions, type Network } from '../engine/index.js';
-import { ApiError, badRequest } from './errors.js';
+import { DEFAULT_NETWORK, leaseRangeCidr, type ContainerRecord, type CreateNetworkOptions, type Network } from '../../engine/index.js';
+import { ApiError, badRequest } from '../errors.js';
 
 /** dockerd's predefined networks: listed always, never created or removed by a client. */
 export const PREDEFINED_NETWORKS = ['bridge', 'host', 'none'] as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ContainerRecord, Network } from '../engine/index.js';
-import { ApiError } from './errors.js';
+import type { ContainerRecord, Network } from '../../engine/index.js';
+import { ApiError } from '../errors.js';
 import { dockerNetwork, dockerNetworkName, engineNetworkName, networkCreateOptions, pseudoNetwork, pseudoNetworkId } from './network-json.js';
 
 const network: Network = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ImageRecord } from '../engine/index.js';
+import type { ImageRecord } from '../../engine/index.js';
 import { familiarName, imageHistory, imageInspect, imageSummary, repoDigestsOf, type ImageConfig } from './image-json.js';
 
 const hex = (c: string) => c.repeat(64);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Hono } from 'hono';
-import { BerthError } from '../util/errors.js';
-import type { ApiEnv } from './context.js';
-import { errorResponse } from './errors.js';
+import { BerthError } from '../../util/errors.js';
+import type { ApiEnv } from '../context.js';
+import { errorResponse } from '../errors.js';
 import { jsonStream } from './json-stream.js';
 
 function app(work: (emit: (m: object) => void) => Promise<void>) {

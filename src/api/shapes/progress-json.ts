@@ -2,7 +2,7 @@
 // pull and push: per layer, by the first 12 hex digits of its digest, "Pulling fs layer",
 // "Downloading" with {current,total}, "Pull complete" or "Already exists" (push: "Preparing",
 // "Pushing", "Pushed", "Layer already exists"). docker's CLI draws its bars from progressDetail.
-import type { ProgressEvent, ProgressSink } from '../util/progress.js';
+import type { ProgressEvent, ProgressSink } from '../../util/progress.js';
 
 /** One line of a Docker progress stream (jsonmessage.JSONMessage). */
 export interface JsonMessage {

@@ -3,8 +3,8 @@
 // string, a port binding as `-p`'s), so the engine's own parsers check every value. What berth
 // cannot honour is a 400 naming the field where ignoring it would change how the container
 // behaves, and one of Docker's warnings where it would not.
-import type { CreateOptions, HealthFlags, TuningFlags, UpdateOptions, UpdateTuningFlags } from '../engine/index.js';
-import { badRequest } from './errors.js';
+import type { CreateOptions, HealthFlags, TuningFlags, UpdateOptions, UpdateTuningFlags } from '../../engine/index.js';
+import { badRequest } from '../errors.js';
 
 /** The parts of Docker's container config a create carries (every field optional, as clients omit or zero them). */
 export interface DockerCreateBody {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 import { dockerVolume, volumeCreateOptions } from './volume-json.js';
 
 describe('volume-json: volumes in the Docker API', { timeout: 10_000 }, () => {

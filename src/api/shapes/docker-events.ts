@@ -1,6 +1,6 @@
 // berth's event log is podman's (file backend); the Docker API speaks of the same happenings with
 // its own names and shape, as podman's compat API translates them.
-import type { BerthEvent } from '../engine/index.js';
+import type { BerthEvent } from '../../engine/index.js';
 
 const TO_DOCKER: Record<string, string> = { died: 'die', remove: 'destroy', exec_died: 'exec_die' };
 const TO_PODMAN: Record<string, string> = { die: 'died', destroy: 'remove', exec_die: 'exec_died' };

@@ -1,8 +1,8 @@
 // Container log entries as the Docker API's logs (and attach with logs=1) send them: each chunk
 // in a frame of its stream (raw with a terminal), with an RFC 3339 UTC timestamp if asked for.
-import type { LogEntry } from '../engine/index.js';
-import { badRequest } from './errors.js';
-import { muxFrame, STDERR, STDOUT } from './hijack.js';
+import type { LogEntry } from '../../engine/index.js';
+import { badRequest } from '../errors.js';
+import { muxFrame, STDERR, STDOUT } from '../streams/hijack.js';
 
 /** conmon's time (RFC 3339 with nanoseconds and an offset) as Docker prints it: UTC, `Z`, the nanoseconds kept. */
 export function dockerLogTime(time: string): string {

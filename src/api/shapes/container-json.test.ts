@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ContainerRecord } from '../engine/index.js';
+import type { ContainerRecord } from '../../engine/index.js';
 import { dockerNetworkMode, dockerStatus, inspectBody, listEntry } from './container-json.js';
 
 const NOW = Date.parse('2026-01-01T00:01:00Z');

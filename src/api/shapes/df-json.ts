@@ -1,6 +1,6 @@
 // GET /system/df's entries in Docker's shapes: containers with their sizes, volumes with their
 // UsageData (image entries are image-json.ts's summaries with SharedSize and Containers counted).
-import type { ContainerRecord, VolumeRecord } from '../engine/index.js';
+import type { ContainerRecord, VolumeRecord } from '../../engine/index.js';
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) || 0;
 

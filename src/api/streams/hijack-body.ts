@@ -3,7 +3,7 @@
 // `head` and the socket; whatever follows it is the client's stdin.
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
-import { badRequest } from './errors.js';
+import { badRequest } from '../errors.js';
 
 /** Reads the request's Content-Length bytes; the rest read meanwhile is put back on the socket. */
 export async function readUpgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {

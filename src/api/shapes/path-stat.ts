@@ -2,7 +2,7 @@
 // as base64 JSON of Go's container.PathStat (its mode in Go's os.FileMode bits, which `docker cp`
 // tests with IsDir and the like).
 import { constants } from 'node:fs';
-import type { ContainerPathStat } from '../engine/index.js';
+import type { ContainerPathStat } from '../../engine/index.js';
 
 /** Go's os.FileMode type bits (they sit above the permission bits, unlike Unix's st_mode). */
 const GO_MODE = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { StatsReading } from '../engine/index.js';
+import type { StatsReading } from '../../engine/index.js';
 import { dockerStats } from './stats-json.js';
 
 const reading = (over: Partial<StatsReading> = {}): StatsReading => ({

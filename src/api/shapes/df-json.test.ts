@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ContainerRecord, VolumeRecord } from '../engine/index.js';
+import type { ContainerRecord, VolumeRecord } from '../../engine/index.js';
 import { containerUsage, volumeUsage } from './df-json.js';
 
 const container = {

@@ -1,7 +1,7 @@
 // GET /containers/{id}/stats in Docker's shape (moby's types.StatsJSON) from the engine's
 // readings: the docker CLI takes the CPU share from the change of cpu_stats against
 // precpu_stats, the memory from usage less the inactive file cache, and sums networks and blkio.
-import type { StatsReading } from '../engine/index.js';
+import type { StatsReading } from '../../engine/index.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
