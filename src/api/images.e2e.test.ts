@@ -263,6 +263,10 @@ describe('the Docker API: images', { timeout: 10 * 60_000 }, () => {
     const bk = await svc.api('POST', '/build?version=2', Buffer.alloc(1024));
     assert.equal(bk.status, 400);
     assert.match(bk.json().message, /DOCKER_BUILDKIT=0/);
+    // A RUN resource limit berth cannot apply is refused, not ignored; the CLI's zeros pass.
+    const limited = await svc.docker(['build', '-q', '--memory', '64m', hosts], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, DOCKER_BUILDKIT: '0' } });
+    assert.notEqual(limited.code, 0);
+    assert.match(limited.stderr, /memory=67108864: berth's build runs its steps without resource limits/);
     await docker(['rmi', 'api-img/built']);
   });
 

@@ -1,8 +1,9 @@
 // POST /build: the classic (pre-BuildKit) builder's API. The body is the context as a tar; the
 // engine unpacks it into temp space, builds, and removes it; the steps stream back as Docker's
 // JSON lines. A BuildKit session (version=2) is refused: clients fall back with DOCKER_BUILDKIT=0.
-// rm and forcerm are what berth does anyway (a RUN's container always goes); cachefrom, shmsize and
-// the resource limits are accepted and not applied.
+// rm and forcerm are what berth does anyway (a RUN's container always goes); cachefrom is a hint
+// berth's cache has no use for; RUN resource limits and shm size are refused when set, since berth's
+// build has none to apply (the docker CLI sends them as 0 unless asked).
 import { buildFromArchive, imageEvent, parseNormalizedNamed, pruneBuildCache, type PullPolicy } from '../../engine/index.js';
 import { isBerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext } from '../context.js';
@@ -12,6 +13,9 @@ import { decodeRegistryConfig, registryOptionsFor } from '../registry-auth.js';
 import { buildStream } from '../shapes/build-stream.js';
 import { jsonStream } from '../streams/json-stream.js';
 import { queryFlag } from './images.js';
+
+/** Resource parameters of a build's RUN steps that berth's builder cannot apply. */
+const UNAPPLIED_LIMITS = ['memory', 'memswap', 'cpushares', 'cpusetcpus', 'cpusetmems', 'cpuperiod', 'cpuquota', 'shmsize'] as const;
 
 /** A JSON object parameter (buildargs, labels): string values; a null build arg means "take the default". */
 function jsonMap(name: string, raw: string | undefined): Map<string, string> {
@@ -55,6 +59,11 @@ export function buildRoutes(app: ApiApp, ctx: ApiContext): undefined {
       throw badRequest('berth has no BuildKit: the classic builder only (version=1; set DOCKER_BUILDKIT=0 for the docker CLI)');
     }
     if (q.remote) throw badRequest('berth builds from an uploaded context only (remote= is not supported)');
+    for (const key of UNAPPLIED_LIMITS) {
+      const v = q[key];
+      if (v !== undefined && v !== '' && v !== '0' && !(key === 'memswap' && v === '-1'))
+        throw badRequest(`${key}=${v}: berth's build runs its steps without resource limits`);
+    }
     const tags = c.req.queries('t') ?? [];
     const buildArgs = jsonMap('buildargs', q.buildargs);
     const labels = [...jsonMap('labels', q.labels)].map(([k, v]) => `${k}=${v}`);
