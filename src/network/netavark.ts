@@ -6,7 +6,7 @@ import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
-import type { NetworkOptions, StatusBlock } from './types.js';
+import type { Network, NetworkOptions, StatusBlock } from './types.js';
 
 /** Where Debian, Fedora and a local build put podman's network helpers. */
 const HELPER_DIRS = ['/usr/local/libexec/podman', '/usr/local/lib/podman', '/usr/libexec/podman', '/usr/lib/podman'];
@@ -97,7 +97,37 @@ export async function netavark(
   await makeDirs(configDir);
   // netavark does not serialise itself: two setups of one new network at once both try to make its
   // firewall chains ("Chain already exists"). One call at a time per run root, as podman locks its own.
-  return new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, options, configDir, aardvark, env));
+  const named = underNetavarkNames(options);
+  const status = await new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, named.options, configDir, aardvark, env));
+  return Object.fromEntries(Object.entries(status).map(([name, block]) => [named.berthName.get(name) ?? name, block]));
+}
+
+/**
+ * The name netavark knows a network by. netavark names a network's firewall chains after a hash of
+ * its name (`NETAVARK-<hash>`), so under their own names every store's default network "podman",
+ * podman's own default network and any two networks called alike would share chains on this host,
+ * and one's last teardown would delete the chain the other's containers still go through. A name
+ * made from the network's ID is the host's alone.
+ */
+export const netavarkName = (network: Network) => `berth-${network.id.slice(0, 20)}`;
+
+export function underNetavarkNames(options: NetworkOptions): { options: NetworkOptions; berthName: Map<string, string> } {
+  const berthName = new Map<string, string>();
+  const renamed = (name: string) => {
+    const network = options.network_info[name];
+    if (!network) return name;
+    const n = netavarkName(network);
+    berthName.set(n, name);
+    return n;
+  };
+  return {
+    options: {
+      ...options,
+      networks: Object.fromEntries(Object.entries(options.networks).map(([name, o]) => [renamed(name), o])),
+      network_info: Object.fromEntries(Object.entries(options.network_info).map(([name, n]) => [renamed(name), { ...n, name: netavarkName(n) }])),
+    },
+    berthName,
+  };
 }
 
 async function runNetavark(

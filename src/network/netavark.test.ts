@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { netavarkName, underNetavarkNames } from './netavark.js';
+import type { Network } from './types.js';
+
+const network = (name: string, id: string): Network => ({
+  name,
+  id,
+  driver: 'bridge',
+  network_interface: 'berth0',
+  created: '2026-12-03T00:00:00Z',
+  subnets: [{ subnet: '10.90.0.0/24', gateway: '10.90.0.1' }],
+  ipv6_enabled: false,
+  internal: false,
+  dns_enabled: true,
+});
+
+describe('networks as netavark knows them', { timeout: 10_000 }, () => {
+  test('two stores’ default networks, both "podman", reach netavark under different names (its chains are named after them)', () => {
+    const a = network('podman', 'a'.repeat(64));
+    const b = network('podman', 'b'.repeat(64));
+    assert.notEqual(netavarkName(a), netavarkName(b));
+    assert.equal(netavarkName(a), `berth-${'a'.repeat(20)}`);
+  });
+
+  test('the input is renamed throughout and the status maps back to berth’s names', () => {
+    const app = network('app', 'c'.repeat(64));
+    const { options, berthName } = underNetavarkNames({
+      container_id: 'x',
+      container_name: 'web',
+      networks: { app: { interface_name: 'eth0', aliases: ['db'] } },
+      network_info: { app },
+    });
+    const n = netavarkName(app);
+    assert.deepEqual(Object.keys(options.networks), [n]);
+    assert.deepEqual(options.networks[n], { interface_name: 'eth0', aliases: ['db'] });
+    assert.equal(options.network_info[n]!.name, n);
+    assert.equal(options.network_info[n]!.id, app.id);
+    assert.equal(berthName.get(n), 'app');
+  });
+});
