@@ -21,7 +21,7 @@ CONTAINERS=${CONTAINERS:-500}
 IMAGES=${IMAGES:-100}
 COMPOSE_RUNS=${COMPOSE_RUNS:-3}
 PS_CLIENTS=${PS_CLIENTS:-50}
-ENGINES=(dockerd podman berth)
+ENGINES=(berth dockerd podman)
 [ -f "$REPO_DIR/dist/lib/testing/docker-engines.js" ] || { log "build first (npm run build)"; exit 1; }
 
 # Each engine's starter runs in the background with a FIFO as its stdin: closing it (or SIGTERM)
