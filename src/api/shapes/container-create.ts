@@ -248,10 +248,11 @@ function namespaceWord(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function tuningFlags(h: DockerHostConfig): TuningFlags {
-  const t: TuningFlags = {};
-  const num = (key: keyof TuningFlags, v: number | null | undefined) => {
-    if (v) (t as Record<string, string>)[key] = String(v);
+/** The cgroup limits a create sets and an update changes, in the words of their flags (0 or absent: not given). */
+function cgroupTuning(h: DockerHostConfig): UpdateTuningFlags {
+  const t: UpdateTuningFlags = {};
+  const num = (key: Exclude<keyof UpdateTuningFlags, 'cpusetCpus' | 'cpusetMems'>, v: number | null | undefined) => {
+    if (v) t[key] = String(v);
   };
   num('cpuShares', h.CpuShares);
   num('cpuPeriod', h.CpuPeriod);
@@ -259,12 +260,17 @@ function tuningFlags(h: DockerHostConfig): TuningFlags {
   num('memoryReservation', h.MemoryReservation);
   num('memorySwap', h.MemorySwap);
   num('blkioWeight', h.BlkioWeight);
-  num('oomScoreAdj', h.OomScoreAdj);
-  num('shmSize', h.ShmSize);
-  // -1 (and null) is "the kernel's default".
-  if (h.MemorySwappiness !== undefined && h.MemorySwappiness !== null && h.MemorySwappiness >= 0) t.memorySwappiness = String(h.MemorySwappiness);
   if (h.CpusetCpus) t.cpusetCpus = h.CpusetCpus;
   if (h.CpusetMems) t.cpusetMems = h.CpusetMems;
+  return t;
+}
+
+function tuningFlags(h: DockerHostConfig): TuningFlags {
+  const t: TuningFlags = cgroupTuning(h);
+  if (h.OomScoreAdj) t.oomScoreAdj = String(h.OomScoreAdj);
+  if (h.ShmSize) t.shmSize = String(h.ShmSize);
+  // -1 (and null) is "the kernel's default".
+  if (h.MemorySwappiness !== undefined && h.MemorySwappiness !== null && h.MemorySwappiness >= 0) t.memorySwappiness = String(h.MemorySwappiness);
   if (h.OomKillDisable) t.oomKillDisable = true;
   const sysctls = keyValues(h.Sysctls);
   if (sysctls.length) t.sysctl = sysctls;
@@ -399,18 +405,7 @@ export function updateOptionsFromDocker(body: DockerHostConfig): { options: Upda
     if (!isZero(body[field])) throw badRequest(`${field} cannot be updated by berth`);
   }
   for (const field of WARNED_HOST_FIELDS) if (!isZero(body[field])) warnings.push(`${field} is not supported by berth and was ignored`);
-  const tuning: UpdateTuningFlags = {};
-  const num = (key: keyof UpdateTuningFlags, v: number | null | undefined) => {
-    if (v) tuning[key] = String(v);
-  };
-  num('cpuShares', body.CpuShares);
-  num('cpuPeriod', body.CpuPeriod);
-  num('cpuQuota', body.CpuQuota);
-  num('memoryReservation', body.MemoryReservation);
-  num('memorySwap', body.MemorySwap);
-  num('blkioWeight', body.BlkioWeight);
-  if (body.CpusetCpus) tuning.cpusetCpus = body.CpusetCpus;
-  if (body.CpusetMems) tuning.cpusetMems = body.CpusetMems;
+  const tuning = cgroupTuning(body);
   const restart = body.RestartPolicy?.Name ? (restartWord(body.RestartPolicy) ?? 'no') : undefined;
   const options: UpdateOptions = {
     ...(body.Memory ? { memory: String(body.Memory) } : {}),
