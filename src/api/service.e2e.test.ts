@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { berthService, type BerthService } from '../testing/berth-service.js';
 import { berthBin, ok, run, tempDir } from '../testing/cli.js';
+import { freePort } from '../testing/registry.js';
 import { waitFor } from '../testing/wait.js';
 
 describe('berth system service', { timeout: 5 * 60_000 }, () => {
@@ -180,14 +180,3 @@ describe('berth system service: where it listens', { timeout: 2 * 60_000 }, () =
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -48,6 +48,7 @@ import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { createOptionsFromDocker, imageWithTag, updateOptionsFromDocker, type DockerCreateBody, type DockerHostConfig } from '../shapes/container-create.js';
 import { inspectBody, listEntry, type ContainerExtras, type EngineInspect } from '../shapes/container-json.js';
 import { ApiError, badRequest, conflict, errorResponse, notFound } from '../errors.js';
+import { jsonObject } from '../json-body.js';
 import { dockerStartError } from '../shapes/start-errors.js';
 import { filterArgs, parseFilters } from '../filters.js';
 import { engineNetworkName, pseudoNetworkId } from '../shapes/network-json.js';
@@ -177,7 +178,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
         throw badRequest(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
     }
-    const body = (await jsonBody(c.req.text())) as DockerCreateBody;
+    const body = jsonObject(await c.req.text()) as DockerCreateBody;
     const { options, warnings } = createOptionsFromDocker(body, name?.replace(/^\//, ''));
     // The client pulls on a 404 with this wording, then creates again.
     if (!findImage(await store.images(), options.image)) throw notFound(`No such image: ${imageWithTag(options.image)}`);
@@ -341,7 +342,7 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
 
   app.post('/containers/:id/update', async (c) => {
     const id = c.req.param('id');
-    const body = (await jsonBody(c.req.text())) as DockerHostConfig;
+    const body = jsonObject(await c.req.text()) as DockerHostConfig;
     const { options, warnings } = updateOptionsFromDocker(body);
     await onContainer(id, () => updateContainer(store, id, options));
     return c.json({ Warnings: warnings });
@@ -366,20 +367,6 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   return [];
-}
-
-/** A request's JSON body (an empty one is `{}`); anything else is a 400. */
-async function jsonBody(text: Promise<string>): Promise<object> {
-  const raw = await text;
-  if (raw.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw badRequest('the request body is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('the request body must be a JSON object');
-  return parsed;
 }
 
 /** Docker's ps_args are ps(1)'s options; berth's top takes podman's descriptors. `-ef`, `aux` and the like ask for the usual columns. */

@@ -6,6 +6,7 @@ import { PassThrough, Readable, Writable, type Duplex } from 'node:stream';
 import { execInContainer, getContainer, parseDetachKeys, resizeProcessTerminal } from '../../engine/index.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest, conflict, notFound } from '../errors.js';
+import { jsonObject } from '../json-body.js';
 import { ExecSessions, execInspectJson, parseExecConfig, type ExecSession } from '../streams/exec-sessions.js';
 import { acceptUpgrade, streamContentType } from '../streams/hijack.js';
 import { clientInput, readUpgradeBody } from '../streams/hijack-body.js';
@@ -19,13 +20,7 @@ interface StartBody {
 }
 
 function parseStartBody(raw: Buffer | string): StartBody {
-  const text = raw.toString().trim();
-  if (!text) return {};
-  try {
-    return JSON.parse(text) as StartBody;
-  } catch {
-    throw badRequest('invalid JSON in the exec start body');
-  }
+  return jsonObject(raw.toString(), 'the exec start body') as StartBody;
 }
 
 const discard = () => new Writable({ write: (_c, _e, done) => done() });
@@ -101,9 +96,7 @@ export function execRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
 
   app.post('/containers/:id/exec', async (c) => {
     const ctr = await getContainer(store, c.req.param('id'));
-    const body: unknown = await c.req.json().catch(() => {
-      throw badRequest('invalid JSON in the exec body');
-    });
+    const body = jsonObject(await c.req.text(), 'the exec body');
     const config = parseExecConfig(body);
     if (typeof config === 'string') throw badRequest(config);
     parseDetachKeys(config.detachKeys || undefined);

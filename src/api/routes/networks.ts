@@ -20,6 +20,7 @@ import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
 import { filterArgs, parseFilters, type Filters } from '../filters.js';
+import { jsonObject } from '../json-body.js';
 import {
   dockerNetwork,
   dockerNetworkName,
@@ -36,17 +37,6 @@ import {
 const PSEUDO: readonly PseudoNetwork[] = ['host', 'none'];
 const LIST_FILTERS = new Set(['name', 'id', 'label', 'driver', 'type', 'dangling', 'scope']);
 const PRUNE_FILTERS = new Set(['until', 'label', 'label!']);
-
-/** A JSON body, or Docker's 400 for one that is not. */
-async function jsonBody<T>(req: { text(): Promise<string> }): Promise<T> {
-  const text = await req.text();
-  if (text.trim() === '') return {} as T;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw badRequest('invalid JSON in the request body');
-  }
-}
 
 function checkKeys(filters: Filters, allowed: Set<string>): void {
   for (const key of Object.keys(filters)) if (!allowed.has(key)) throw badRequest(`Invalid filter '${key}'`);
@@ -99,7 +89,7 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   app.post('/networks/create', async (c) => {
-    const { options, warnings } = networkCreateOptions(await jsonBody<NetworkCreateRequest>(c.req));
+    const { options, warnings } = networkCreateOptions(jsonObject(await c.req.text()) as NetworkCreateRequest);
     let network: Network;
     try {
       network = await createNetwork(ctx.store, options);
@@ -127,7 +117,7 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   app.post('/networks/:id/connect', async (c) => {
-    const body = await jsonBody<{
+    const body = jsonObject(await c.req.text()) as {
       Container?: string;
       EndpointConfig?: {
         Aliases?: string[] | null;
@@ -135,7 +125,7 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
         MacAddress?: string;
         IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
       } | null;
-    }>(c.req);
+    };
     if (!body.Container) throw badRequest('a Container to connect is needed');
     const r = await resolve(c.req.param('id'));
     if (r.kind === 'pseudo') throw badRequest(`container cannot be disconnected from ${r.name} network or connected to ${r.name} network`);
@@ -158,7 +148,7 @@ export function networkRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   app.post('/networks/:id/disconnect', async (c) => {
-    const body = await jsonBody<{ Container?: string; Force?: boolean }>(c.req);
+    const body = jsonObject(await c.req.text()) as { Container?: string; Force?: boolean };
     if (!body.Container) throw badRequest('a Container to disconnect is needed');
     const r = await resolve(c.req.param('id'));
     if (r.kind === 'pseudo') throw badRequest(`container cannot be disconnected from ${r.name} network or connected to ${r.name} network`);

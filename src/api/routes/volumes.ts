@@ -14,6 +14,7 @@ import {
 import { BerthError } from '../../util/errors.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { badRequest } from '../errors.js';
+import { jsonObject } from '../json-body.js';
 import { filterArgs, parseFilters, type Filters } from '../filters.js';
 import { versionAtLeast } from '../version.js';
 import { dockerVolume, volumeCreateOptions, type VolumeCreateRequest } from '../shapes/volume-json.js';
@@ -46,13 +47,7 @@ export function volumeRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
   });
 
   app.post('/volumes/create', async (c) => {
-    const text = await c.req.text();
-    let body: VolumeCreateRequest;
-    try {
-      body = text.trim() === '' ? {} : (JSON.parse(text) as VolumeCreateRequest);
-    } catch {
-      throw badRequest('invalid JSON in the request body');
-    }
+    const body = jsonObject(await c.req.text()) as VolumeCreateRequest;
     const { name, options } = volumeCreateOptions(body);
     const v = await createVolume(ctx.store, name, options);
     return c.json(dockerVolume(inspectVolume(ctx.store, v, await ctx.store.containers())), 201);

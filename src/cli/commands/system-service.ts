@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { defaultServiceSocket, parseServiceUri, startService } from '../../api/index.js';
-import { openStore } from '../../engine/index.js';
+import { openStore, parseGroup } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { useSelfAsExitCommand } from './_self.js';
@@ -52,11 +52,8 @@ export async function run(g: GlobalOptions, uri: string | undefined, flags: Serv
  * the users an administrator let use Docker may use berth the same way), else root's alone.
  */
 async function socketGroup(name: string | undefined): Promise<number | undefined> {
-  const groups = await readFile('/etc/group', 'utf8').catch(() => '');
-  const gidOf = (n: string) => {
-    const line = groups.split('\n').find((l) => l.split(':')[0] === n);
-    return line === undefined ? undefined : Number(line.split(':')[2]);
-  };
+  const groups = parseGroup((await readFile('/etc/group', 'utf8').catch(() => '')).split('\n').map((l) => l.split(':')));
+  const gidOf = (n: string) => groups.find((g) => g.name === n)?.gid;
   if (name === undefined) return gidOf('docker');
   if (/^\d+$/.test(name)) return Number(name);
   const gid = gidOf(name);

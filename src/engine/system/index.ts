@@ -20,3 +20,5 @@ export { getCredentials, setCredentials, removeCredentials, listAuthKeys, authFi
 export { searchRegistries } from '../../config/registries.js';
 // Times as Go prints them (podman's JSON output).
 export { goTimestamp } from '../../oci/time.js';
+// The host's group file, read as a container's is (the API socket's group).
+export { parseGroup } from '../../runtime/user.js';
