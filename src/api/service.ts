@@ -66,8 +66,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     idle.enter();
     res.once('close', () => {
       idle.leave();
-      // What a removal put in the trash is deleted now, not at the service's end.
-      void opts.store.trash.empty().catch(() => {});
+      // What a removal put in the trash is deleted now, not at the service's end; a GET or HEAD removes nothing.
+      if (req.method !== 'GET' && req.method !== 'HEAD') void opts.store.trash.empty().catch(() => {});
     });
     void listener(req, res);
   });
