@@ -141,21 +141,35 @@ async function runNetavark(
 ): Promise<Record<string, StatusBlock>> {
   const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit, not for the pipes to close.
+    // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
+    // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout
+    // chunk is read (seen under load), so the result is taken only once stdout has ended too; a
+    // grace period covers a stdout some child of netavark might hold open.
     const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
+    let exitCode: number | null | undefined;
+    let stdoutEnded = false;
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ code: exitCode ?? null, stdout: out, stderr: err });
+    };
     child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stdout.once('end', () => {
+      stdoutEnded = true;
+      if (exitCode !== undefined) settle();
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => (err.length < 8192 ? (err += s) : undefined));
     child.stdin.on('error', () => undefined);
     child.once('error', (e) => reject(new BerthError('IO', `running netavark: ${e.message}`, { cause: e })));
-    child.once('exit', (exitCode) => {
-      // What it wrote before exiting is already in the pipe: one turn of the loop reads it.
-      setImmediate(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        resolve({ code: exitCode, stdout: out, stderr: err });
-      });
+    child.once('exit', (code) => {
+      exitCode = code;
+      if (stdoutEnded) settle();
+      else setTimeout(settle, 2000);
     });
     child.stdin.end(JSON.stringify(options));
   });
