@@ -9,6 +9,7 @@ import type { GlobalOptions } from './context.js';
 import { normalizeBooleanFlags } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
 import { VERSION } from '../util/version.js';
+import { enterUserNamespace } from '../engine/system/index.js';
 
 /**
  * The berth command line. Commands are declared here and their code is loaded only when one
@@ -40,6 +41,17 @@ function commandWord(argv: string[]): string | undefined {
     else if (!a.startsWith('-')) return a;
   }
   return undefined;
+}
+
+/**
+ * Whether the command works on the store or containers, so a rootless user's berth must run it
+ * inside the user namespace: everything but help and the version.
+ */
+function needsUserNamespace(argv: string[]): boolean {
+  const word = commandWord(argv);
+  if (word === undefined || word === 'help' || word === 'version') return false;
+  const globals = argv.slice(0, argv.indexOf(word));
+  return !globals.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
 }
 
 function declare(argv: string[]): void {
@@ -304,6 +316,11 @@ function systemGroup(): Command {
       .action(lazy(() => import('./commands/system-service.js'))),
   );
   system.addCommand(
+    new Command('migrate')
+      .description('Rootless: stop running containers and make the user namespace anew, so a changed /etc/subuid or /etc/subgid takes effect')
+      .action(lazy(() => import('./commands/system-migrate.js'))),
+  );
+  system.addCommand(
     new Command('reset')
       .description('Remove every container (stopping it), image, volume and the build cache of this store')
       .option('-f, --force', 'do not prompt for confirmation')
@@ -534,6 +551,13 @@ command('login', () =>
     .option('-v, --verbose', 'accepted for podman compatibility')
     .action(lazy(() => import('./commands/login.js'))),
 );
+command('unshare', () =>
+  new Command('unshare')
+    .description("Run a command (default: your shell) inside berth's rootless user namespace")
+    .argument('[command...]')
+    .passThroughOptions()
+    .action(lazy(() => import('./commands/unshare.js'))),
+);
 command('logout', () =>
   new Command('logout')
     .description('Log out of a container registry')
@@ -551,6 +575,7 @@ addNetworkCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {
+    if (process.getuid?.() !== 0 && needsUserNamespace(process.argv.slice(2))) await enterUserNamespace(process.argv.slice(2));
     declare(process.argv.slice(2));
     reportUsageErrorsAsPodman(program, process.argv.slice(2));
     await program.parseAsync(process.argv);

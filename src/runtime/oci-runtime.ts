@@ -1,3 +1,4 @@
+import { cgroupsDisabled } from './rootless-cgroups.js';
 import { execFileAsync as exec } from '../util/exec-file.js';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -59,7 +60,9 @@ export class OciRuntime {
 
   /** Arguments that go before the subcommand (conmon passes them as --runtime-arg). */
   get globalArgs(): string[] {
-    return ['--root', this.stateRoot, ...invocationFlags];
+    // Rootless without delegated cgroups, crun must not try to make one (runc gives up on its own).
+    const noCgroups = this.name === 'crun' && cgroupsDisabled() ? ['--cgroup-manager=disabled'] : [];
+    return ['--root', this.stateRoot, ...noCgroups, ...invocationFlags];
   }
 
   private async call(args: string[]): Promise<string> {
@@ -86,7 +89,9 @@ export class OciRuntime {
 
   /** Sends a signal to the container's init process (or, with all, to every process in it). */
   async kill(id: string, signal: string, all = false): Promise<void> {
-    await this.call(['kill', ...(all ? ['--all'] : []), id, signal]);
+    // --all finds the processes through the container's cgroup: without one (rootless on cgroup v1)
+    // it fails, where the init process alone takes its PID namespace down with it.
+    await this.call(['kill', ...(all && !cgroupsDisabled() ? ['--all'] : []), id, signal]);
   }
 
   /** Changes a running container's cgroup limits (`update --resources FILE`: linux.resources' JSON). */

@@ -35,6 +35,8 @@ import { checkNetworkFlagSyntax, networkConfig, networkMode, type NetworkFlags }
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
+import type { ContainerTuning } from '../../runtime/tuning-types.js';
+import { refuseLimitsWithoutCgroups } from '../../runtime/rootless-cgroups.js';
 import type { BlkioThrottleKind } from '../../store/container-tuning.js';
 import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
@@ -285,6 +287,28 @@ function checkProcessFlags(opts: CreateOptions): void {
   if (opts.tz !== undefined) checkTimezone(opts.tz);
 }
 
+/** The resource limits a create asks for, by podman's flag names: each needs a cgroup. */
+function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
+  const flags: [string, unknown][] = [
+    ['--memory', opts.memory],
+    ['--cpus', opts.cpus],
+    ['--pids-limit', opts.pidsLimit],
+    ['--cpu-shares', tuning.cpuShares],
+    ['--cpu-period', tuning.cpuPeriod],
+    ['--cpu-quota', tuning.cpuQuota],
+    ['--cpuset-cpus', tuning.cpusetCpus],
+    ['--cpuset-mems', tuning.cpusetMems],
+    ['--memory-swap', tuning.memorySwap],
+    ['--memory-reservation', tuning.memoryReservation],
+    ['--memory-swappiness', tuning.memorySwappiness],
+    ['--oom-kill-disable', tuning.oomKillDisable || undefined],
+    ['--blkio-weight', tuning.blkioWeight],
+    ['--device-cgroup-rule', tuning.deviceRules?.length || undefined],
+    ['--device-read-bps and the other throttles', Object.keys(tuning.blkioThrottle ?? {}).length || undefined],
+  ];
+  return flags.filter(([, v]) => v !== undefined).map(([name]) => name);
+}
+
 /**
  * Creates a container: its record (name reserved under the store lock, so two creates with one
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
@@ -293,6 +317,7 @@ function checkProcessFlags(opts: CreateOptions): void {
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
+  refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
   if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);
   if (opts.tz !== undefined) await timezoneFile(opts.tz);
   if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');

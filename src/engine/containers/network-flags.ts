@@ -1,3 +1,4 @@
+import { isRootless } from '../../util/rootless.js';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
@@ -37,9 +38,9 @@ function networkWords(value: NetworkFlags['network']): string[] {
 /** Whether a word picks a mode rather than naming a network (`bridge:OPTIONS` names the default one). */
 const isModeWord = (w: string) => (MODES.has(w) && w !== 'bridge') || w.startsWith('container:') || w.startsWith('ns:') || w.startsWith('slirp4netns:');
 
-/** As root the default bridge network, as podman; without root slirp4netns (rootless networks are another issue's work). */
+/** As root the default bridge network, as podman; rootless slirp4netns, as podman 4. */
 function defaultMode(): 'bridge' | 'slirp4netns' {
-  return process.getuid?.() === 0 ? 'bridge' : 'slirp4netns';
+  return isRootless() ? 'slirp4netns' : 'bridge';
 }
 
 /**

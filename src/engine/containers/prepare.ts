@@ -1,3 +1,4 @@
+import { isRootless } from '../../util/rootless.js';
 import { trace } from '../../util/trace.js';
 import { mkdir } from 'node:fs/promises';
 import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js';
@@ -122,7 +123,8 @@ export async function prepareBundle(
     cgroupsPath: `/berth/berth-${c.id}`,
     annotations: c.config.annotations,
     ...extras,
-    host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE'), devices, capabilities: hostCaps.bounding },
+    // Rootless, the namespace's CAP_SYS_RESOURCE does not lift the host's hard limits.
+    host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE') && !isRootless(), devices, capabilities: hostCaps.bounding },
   });
   // Not synced: every start writes the bundle anew, and nothing runs from it after a reboot without one.
   await writeFileAtomic(paths.config, serializeSpec(spec), 0o644, false);

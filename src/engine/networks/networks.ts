@@ -1,3 +1,4 @@
+import { isRootless } from '../../util/rootless.js';
 import { DEFAULT_NETWORK, NetworkDefinitions, type CreateNetworkOptions } from '../../network/definitions.js';
 import { removeNetworkLeases } from '../../network/ipam.js';
 import type { Network } from '../../network/types.js';
@@ -36,7 +37,7 @@ export async function createNetwork(store: Store, opts: CreateNetworkOptions): P
 export async function listNetworks(store: Store): Promise<Network[]> {
   const defs = networkDefinitions(store);
   const all = await defs.list();
-  if (!all.some((n) => n.name === DEFAULT_NETWORK) && process.getuid?.() === 0) all.push(await defs.ensureDefault());
+  if (!all.some((n) => n.name === DEFAULT_NETWORK) && !isRootless()) all.push(await defs.ensureDefault());
   return all.sort((a, b) => a.name.localeCompare(b.name));
 }
 

@@ -16,6 +16,8 @@ export {
   type ReadEventsOptions,
 } from './events.js';
 export { checkRegistryLogin } from './login.js';
+export { enterUserNamespace, endUserNamespace } from './userns.js';
+export { isRootless, rootlessIds } from '../../util/rootless.js';
 export { getCredentials, setCredentials, removeCredentials, listAuthKeys, authFileForWriting, normalizeLoginKey, validateAuthKey } from '../../config/auth.js';
 export { searchRegistries } from '../../config/registries.js';
 // Times as Go prints them (podman's JSON output).

@@ -1,3 +1,4 @@
+import { isRootless } from '../../util/rootless.js';
 import { execFileAsync as exec } from '../../util/exec-file.js';
 import { existsSync } from 'node:fs';
 import { readFile, statfs } from 'node:fs/promises';
@@ -80,7 +81,7 @@ async function hostInfo(): Promise<Record<string, unknown>> {
     slirpPath ? versionOf(slirpPath) : undefined,
   ]);
   const memKb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0) * 1024;
-  const rootless = process.getuid?.() !== 0;
+  const rootless = isRootless();
   const seccompProfile = DEFAULT_PROFILE_PATHS.find((p) => existsSync(p));
   return {
     arch: goArch(),
@@ -92,7 +93,7 @@ async function hostInfo(): Promise<Record<string, unknown>> {
     cpus: cpus().length,
     ...(distribution ? { distribution } : {}),
     hostname: hostname(),
-    ...(rootless ? {} : { idMappings: { gidmap: null, uidmap: null } }),
+    idMappings: rootless ? { gidmap: await idMap('gid_map'), uidmap: await idMap('uid_map') } : { gidmap: null, uidmap: null },
     kernel: release(),
     logDriver: 'k8s-file',
     memFree: freemem(),
@@ -114,6 +115,16 @@ async function hostInfo(): Promise<Record<string, unknown>> {
     swapTotal: memKb('SwapTotal'),
     ...(uptime ? { uptime } : {}),
   };
+}
+
+/** Rootless: the user namespace's map as podman's info shows it (the user as 0, its subordinate ranges after). */
+async function idMap(file: 'uid_map' | 'gid_map'): Promise<{ container_id: number; host_id: number; size: number }[]> {
+  const text = await readFile(`/proc/self/${file}`, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f.every(Number.isInteger))
+    .map(([container_id, host_id, size]) => ({ container_id: container_id!, host_id: host_id!, size: size! }));
 }
 
 /** cgroup v2 lists its controllers in one file; on v1 they are the mounted hierarchies of /proc/cgroups. */
