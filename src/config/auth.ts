@@ -3,6 +3,7 @@
  * in what order, which entry answers a registry or repository, credential helpers, and the writes of
  * login/logout. Every path comes from `AuthOptions` (env, home, uid), so callers and tests choose.
  */
+import { rootlessIds } from '../util/rootless.js';
 import { readFile } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { homedir } from 'node:os';
@@ -49,7 +50,7 @@ export function authFileForWriting(opts: AuthOptions = {}): { path: string; user
   if (specified) return { path: specified, userSpecified: true };
   const runtimeDir = env['XDG_RUNTIME_DIR'];
   if (runtimeDir) return { path: join(runtimeDir, 'containers', 'auth.json'), userSpecified: false };
-  const uid = opts.uid ?? process.getuid?.() ?? 0;
+  const uid = opts.uid ?? rootlessIds()?.uid ?? process.getuid?.() ?? 0;
   return { path: `/run/containers/${uid}/auth.json`, userSpecified: false };
 }
 

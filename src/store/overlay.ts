@@ -1,6 +1,9 @@
 import { nodeCrypto } from '../util/crypto.js';
 import { execFileAsync as run } from '../util/exec-file.js';
-import { readlink, rename, symlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readlink, rename, symlink } from 'node:fs/promises';
+import { findExecutable } from '../runtime/oci-runtime.js';
+import { isRootless } from '../util/rootless.js';
 import { makeDirs } from '../util/dirs.js';
 import { isMounted, unmountAll } from '../util/mounts.js';
 import { join, relative } from 'node:path';
@@ -62,6 +65,8 @@ export async function mountOverlay(
   }
   // `readOnly` (an image's mount) keeps an upper dir, which `ro` leaves empty: without one, overlayfs wants two lowers.
   const options = `${opts.readOnly ? 'ro,' : ''}lowerdir=${lowers.join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
+  const program = process.env.BERTH_MOUNT_PROGRAM;
+  if (program) return mountWithProgram(program, root, options, dirs.merged);
   try {
     if (opts.volatile) {
       // Kernels before 5.10 do not know the option: mount as usual there.
@@ -73,8 +78,32 @@ export async function mountOverlay(
     }
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged], { cwd: root });
   } catch (e) {
+    const stderr = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
+    // A kernel that refuses overlayfs to a user namespace: fuse-overlayfs, as rootless podman falls back.
+    const fuse = isRootless() ? findExecutable('fuse-overlayfs') : undefined;
+    if (fuse) return mountWithProgram(fuse, root, options, dirs.merged, stderr);
+    throw new BerthError('IO', `mounting the container's root file system: ${stderr}${isRootless() ? ' (rootless: install fuse-overlayfs to mount without the kernel\'s overlayfs)' : ''}`, { cause: e });
+  }
+}
+
+/**
+ * The overlay through a FUSE program (fuse-overlayfs, or `BERTH_MOUNT_PROGRAM`, podman's
+ * `mount_program`), which takes overlayfs's own options and needs /dev/fuse.
+ */
+async function mountWithProgram(program: string, root: string, options: string, merged: string, kernelRefused?: string): Promise<void> {
+  try {
+    await access('/dev/fuse', constants.R_OK | constants.W_OK);
+  } catch {
+    throw new BerthError(
+      'IO',
+      `${kernelRefused ? `the kernel refused overlayfs (${kernelRefused}) and ` : ''}${program} cannot open /dev/fuse: it must be readable and writable by you (chmod 0666 /dev/fuse, as Debian ships it)`,
+    );
+  }
+  try {
+    await run(program, ['-o', options, merged], { cwd: root });
+  } catch (e) {
     const stderr = (e as { stderr?: string }).stderr?.trim();
-    throw new BerthError('IO', `mounting the container's root file system: ${stderr || (e as Error).message}`, { cause: e });
+    throw new BerthError('IO', `mounting the container's root file system with ${program}: ${stderr || (e as Error).message}`, { cause: e });
   }
 }
 
