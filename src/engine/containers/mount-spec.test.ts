@@ -7,6 +7,8 @@ const opts = { cwd: '/home/u', anonymousName: () => 'anon1' };
 describe('mount flags', () => {
   test('-v: bind mounts, named volumes, anonymous volumes, options', () => {
     assert.deepEqual(parseVolumeFlag('/srv/data:/data:ro,z', opts), { type: 'bind', source: '/srv/data', destination: '/data', options: ['ro'] });
+    // U (the source given to the container's user) is kept for the start to carry out; Z is SELinux's.
+    assert.deepEqual(parseVolumeFlag('/srv/data:/data:U,Z', opts), { type: 'bind', source: '/srv/data', destination: '/data', options: ['U'] });
     assert.deepEqual(parseVolumeFlag('./rel:/data', opts), { type: 'bind', source: '/home/u/rel', destination: '/data', options: [] });
     assert.deepEqual(parseVolumeFlag('cache:/var/cache/', opts), {
       type: 'volume',

@@ -13,8 +13,8 @@ export type MountSpec = ContainerMount;
 /** Names a volume must have: docker's rule. */
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'unbindable', 'runbindable'];
-/** Options podman takes on -v; SELinux relabelling (z, Z) has nothing to do on this host. */
-const VOLUME_OPTIONS = ['ro', 'rw', 'z', 'Z', 'nocopy', 'copy', 'bind', 'rbind', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', ...PROPAGATION];
+/** Options podman takes on -v; SELinux relabelling (z, Z) has nothing to do on this host; U gives the source to the container's user. */
+const VOLUME_OPTIONS = ['ro', 'rw', 'z', 'Z', 'U', 'nocopy', 'copy', 'bind', 'rbind', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', ...PROPAGATION];
 const TMPFS_DEFAULTS = ['rw', 'noexec', 'nosuid', 'nodev'];
 
 export function validateVolumeName(name: string): string {

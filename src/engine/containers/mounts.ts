@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { lchown, lstat, opendir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { OciMount } from '../../runtime/spec.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -9,7 +10,9 @@ import { resolveInRoot } from './rootfs-path.js';
 
 /** Bind mounts are recursive and private unless the user asked for another propagation. */
 function bindOptions(options: string[]): string[] {
-  const out = options.includes('bind') ? [...options] : ['rbind', ...options];
+  // `U` is berth's to carry out (chownMountSources), not the runtime's.
+  const kept = options.filter((o) => o !== 'U');
+  const out = kept.includes('bind') ? kept : ['rbind', ...kept];
   if (!options.some((o) => /^r?(shared|slave|private|unbindable)$/.test(o))) out.push('rprivate');
   return out;
 }
@@ -49,4 +52,28 @@ export async function resolveContainerMounts(store: Store, c: ContainerRecord, p
   }
   await markCopiedUp(store, copied);
   return mounts;
+}
+
+/**
+ * `-v SRC:DST:U`: the source's files given to the container's user, as podman does at each start,
+ * so a rootless container's user (a subordinate UID on the host) can write to a directory of the
+ * user's. Links are changed themselves, never followed.
+ */
+export async function chownMountSources(store: Store, c: ContainerRecord, owner: { uid: number; gid: number }): Promise<void> {
+  for (const m of c.config.mountSpecs ?? []) {
+    if (m.type === 'tmpfs' || !m.options.includes('U')) continue;
+    // The mount follows a link given as the source; so does the change of owner, there only.
+    await chownTree(await realpath(m.type === 'bind' ? m.source : volumeDataDir(store, m.name)), owner);
+  }
+}
+
+async function chownTree(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  await lchown(path, owner.uid, owner.gid);
+  if (!(await lstat(path)).isDirectory()) return;
+  const dir = await opendir(path);
+  for await (const entry of dir) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await chownTree(child, owner);
+    else await lchown(child, owner.uid, owner.gid);
+  }
 }

@@ -16,7 +16,7 @@ import { BerthError } from '../../util/errors.js';
 import { writeEtcFiles } from './network.js';
 import type { NetworkJoin } from './network-setup.js';
 import type { ContainerPaths } from './paths.js';
-import { resolveContainerMounts } from './mounts.js';
+import { chownMountSources, resolveContainerMounts } from './mounts.js';
 import { rootReader } from './rootfs-path.js';
 import { prepareWorkdir } from './workdir.js';
 import { addUserEntries } from './etc-user.js';
@@ -79,6 +79,7 @@ export async function prepareBundle(
     resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
     hostSide,
   ]);
+  await chownMountSources(store, c, user);
   await prepareWorkdir(
     rootfs,
     c,
