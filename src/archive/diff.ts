@@ -16,6 +16,11 @@ export interface TarOptions {
   mtime?: number;
   /** Leave out the entry at this relative path (no leading slash) and, for a directory, all below it. */
   exclude?: (path: string) => boolean;
+  /**
+   * The owners written for those on disk: a container with its own user namespace keeps its
+   * files under the IDs berth's namespace sees, and its layer must say the container's.
+   */
+  owner?: (uid: number, gid: number) => { uid: number; gid: number };
 }
 
 /**
@@ -84,7 +89,8 @@ function devNumbers(rdev: bigint): { devmajor: number; devminor: number } {
 async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buffer> {
   const seconds = Number(st.mtimeNs / 1_000_000_000n);
   const mtime = w.opts.mtime ?? (w.opts.timestamp !== undefined ? Math.min(seconds, w.opts.timestamp) : seconds);
-  const base = { name: rel, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime };
+  const owner = w.opts.owner?.(Number(st.uid), Number(st.gid)) ?? { uid: Number(st.uid), gid: Number(st.gid) };
+  const base = { name: rel, mode: Number(st.mode & 0o7777n), uid: owner.uid, gid: owner.gid, size: 0, mtime };
   const all = w.xattrs.get(rel);
   if (w.whiteouts && all) {
     for (const k of ['metacopy', 'redirect']) {

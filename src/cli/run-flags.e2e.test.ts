@@ -266,8 +266,8 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
   it('a flag berth cannot honour here fails with one Error line naming it, and nothing is created', async () => {
     const refused: [string[], RegExp][] = [
       [['--pod', 'p'], /^Error: --pod is not supported: berth has no pods yet/],
-      [['--userns', 'keep-id'], /^Error: --userns keep-id is not supported: keep-id is only supported in rootless mode/],
-      [['--uidmap', '0:100000:5000'], /^Error: --uidmap is not supported: user namespaces/],
+      [['--userns', 'keep-id'], /^Error: keep-id is only supported in rootless mode/],
+      [['--uidmap', '0:100000'], /^Error: invalid --uidmap "0:100000": expected CONTAINER_ID:HOST_ID:SIZE/],
       [['--log-driver', 'journald'], /^Error: --log-driver journald is not supported/],
       [['--cgroup-conf', 'memory.high=1'], /^Error: --cgroup-conf is not supported: .*cgroup v1/],
       [['--cpu-rt-runtime', '100'], /^Error: --cpu-rt-runtime is not supported/],

@@ -1,3 +1,4 @@
+import type { IdMap } from './id-mappings.js';
 import type { ContainerDevice, ContainerTuning } from './tuning-types.js';
 import { effectiveCapabilities } from './capabilities.js';
 import { ociDevices } from './devices.js';
@@ -45,6 +46,8 @@ export interface RuntimeSpec {
   linux: {
     cgroupsPath: string;
     namespaces: { type: string; path?: string }[];
+    uidMappings?: IdMap[];
+    gidMappings?: IdMap[];
     resources: {
       devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
       memory?: NonNullable<OciTunedResources['memory']>;
@@ -92,6 +95,8 @@ export interface SpecInput {
   readOnlyTmpfs?: boolean;
   /** --no-hosts: the image's /etc/hosts stays. */
   noHosts?: boolean;
+  /** A user namespace of the container's own, with these maps (`--userns`, `--uidmap`). */
+  idMappings?: { uidMappings: IdMap[]; gidMappings: IdMap[] };
   host: { limits: Map<string, HostLimit>; canRaiseLimits: boolean; devices: HostDevice[]; capabilities: readonly string[] };
 }
 
@@ -168,7 +173,9 @@ function baseMounts(input: SpecInput): OciMount[] {
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`],
     },
     // With the host's network, its sysfs is the one that matches: bind it rather than mount a new one.
-    input.network.mode === 'host'
+    // So too in a user namespace of its own joining a network namespace made outside it, which the
+    // kernel does not let it mount a sysfs for.
+    input.network.mode === 'host' || (input.idMappings && input.network.path)
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', ...sysOptions, 'rprivate'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOptions },
     {
@@ -238,6 +245,10 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const namespaces: { type: string; path?: string }[] = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])]
     .filter((ns) => !hostNamespaces.includes(ns))
     .map((type) => (type === 'network' && input.network.path ? { type, path: input.network.path } : { type }));
+  if (input.idMappings) namespaces.push({ type: 'user' });
+  // Unprivileged ping for the container's root, in a network namespace of its own: one made outside
+  // a user namespace of its own is not the container's to tune.
+  const pingGroups = input.network.mode !== 'host' && !(input.idMappings && input.network.path);
   const devices = ociDevices(input.devices ?? []);
   const resources: RuntimeSpec['linux']['resources'] = {
     devices: input.privileged
@@ -268,10 +279,9 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     linux: {
       cgroupsPath: input.cgroupsPath,
       namespaces,
+      ...(input.idMappings ? { uidMappings: input.idMappings.uidMappings, gidMappings: input.idMappings.gidMappings } : {}),
       resources,
-      ...(input.network.mode !== 'host' || input.tuning?.sysctls
-        ? { sysctl: { ...(input.network.mode !== 'host' ? { 'net.ipv4.ping_group_range': '0 0' } : {}), ...input.tuning?.sysctls } }
-        : {}),
+      ...(pingGroups || input.tuning?.sysctls ? { sysctl: { ...(pingGroups ? { 'net.ipv4.ping_group_range': '0 0' } : {}), ...input.tuning?.sysctls } } : {}),
     },
   };
   if (input.privileged) {

@@ -1,6 +1,7 @@
 import type { Network, PortMapping, StatusBlock } from '../network/types.js';
 import type { ContainerDevice, ContainerTuning } from './container-tuning.js';
 import type { ContainerSecret } from './secrets.js';
+import type { ContainerIdMappings } from '../runtime/id-mappings.js';
 
 /** Podman's container states, as `ps` and `inspect` print them. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing';
@@ -101,6 +102,11 @@ export interface ContainerSpecConfig {
   pidsLimit?: number;
   ulimits: string[];
   autoRemove: boolean;
+  /**
+   * Its own user namespace (`--userns=keep-id|nomap|auto`, `--uidmap`); absent, it runs in berth's
+   * own. The root's files are given these owners at the first start (`rootOwnersShifted`).
+   */
+  userNamespace?: ContainerIdMappings;
   /** The writable layer is thrown away after one run (`--rm`, a build's RUN): mounted volatile, never synced. */
   volatile?: boolean;
   restartPolicy: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };

@@ -82,7 +82,11 @@ export async function mountOverlay(
     // A kernel that refuses overlayfs to a user namespace: fuse-overlayfs, as rootless podman falls back.
     const fuse = isRootless() ? findExecutable('fuse-overlayfs') : undefined;
     if (fuse) return mountWithProgram(fuse, root, options, dirs.merged, stderr);
-    throw new BerthError('IO', `mounting the container's root file system: ${stderr}${isRootless() ? ' (rootless: install fuse-overlayfs to mount without the kernel\'s overlayfs)' : ''}`, { cause: e });
+    throw new BerthError(
+      'IO',
+      `mounting the container's root file system: ${stderr}${isRootless() ? " (rootless: install fuse-overlayfs to mount without the kernel's overlayfs)" : ''}`,
+      { cause: e },
+    );
   }
 }
 

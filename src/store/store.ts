@@ -49,6 +49,9 @@ export class Store {
 
   static async open(opts: StoreOptions): Promise<Store> {
     const store = new Store(opts.root, opts.runRoot);
+    // Others may pass through the root (to reach a container's root file system as the container's
+    // own root user, a subordinate ID, with `--userns`), never list it; its work space is private.
+    await makeDirs(opts.root, 0o711);
     await makeDirs(join(opts.root, 'tmp'), 0o700);
     await store.tmp.cleanStale();
     await store.lock.sweepLeftovers();

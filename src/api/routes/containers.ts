@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import {
   cleanupContainer,
   containerChanges,
+  containerTarOptions,
   containerPruneFilter,
   containerSizes,
   containerTop,
@@ -327,8 +328,8 @@ export function containerRoutes(app: ApiApp, ctx: ApiContext): UpgradeRoute[] {
     let release!: () => void;
     const done = new Promise<void>((resolve) => (release = resolve));
     const ready = new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-      withRootfs(store, x.id, async (rootfs) => {
-        const tar = tarDirectory(rootfs);
+      withRootfs(store, x.id, async (rootfs, c) => {
+        const tar = tarDirectory(rootfs, containerTarOptions(c));
         tar.once('close', release);
         tar.once('end', release);
         tar.once('error', release);

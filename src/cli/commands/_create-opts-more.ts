@@ -36,6 +36,11 @@ export interface MoreCreateFlags extends TuningFlags, PlatformFlags, RefusableFl
   publish?: string[];
   publishAll?: boolean;
   expose?: string[];
+  userns?: string;
+  uidmap?: string[];
+  gidmap?: string[];
+  subuidname?: string;
+  subgidname?: string;
 }
 
 /** The proxy variables podman passes from the host unless --http-proxy=false. */
@@ -90,6 +95,17 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
     ...(f.publish?.length ? { publish: f.publish.flatMap((v) => v.split(',')) } : {}),
     ...(f.publishAll ? { publishAll: true } : {}),
     ...(f.expose?.length ? { expose: f.expose } : {}),
+    ...(f.userns || f.uidmap?.length || f.gidmap?.length || f.subuidname || f.subgidname
+      ? {
+          userNamespace: {
+            ...(f.userns !== undefined ? { userns: f.userns } : {}),
+            uidmap: f.uidmap ?? [],
+            gidmap: f.gidmap ?? [],
+            ...(f.subuidname !== undefined ? { subuidname: f.subuidname } : {}),
+            ...(f.subgidname !== undefined ? { subgidname: f.subgidname } : {}),
+          },
+        }
+      : {}),
     ...opt('ip', f.ip),
     ...opt('ip6', f.ip6),
     ...opt('macAddress', f.macAddress),

@@ -4,7 +4,6 @@ import { refuseUnsupported } from './_create-refusals.js';
 
 describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
   test('each fails in one line naming the flag; their harmless values pass', () => {
-    assert.throws(() => refuseUnsupported({ userns: 'auto' }, []), /--userns auto is not supported: user namespaces/);
     assert.throws(() => refuseUnsupported({ passwd: true }, []), /--passwd is not supported/);
     assert.throws(() => refuseUnsupported({ systemd: 'true' }, ['/sbin/init']), /--systemd true is not supported/);
     assert.throws(() => refuseUnsupported({ systemd: 'maybe' }, []), /invalid --systemd "maybe"/);
@@ -14,8 +13,6 @@ describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
     assert.throws(() => refuseUnsupported({ seccompPolicy: 'image' }, []), /--seccomp-policy image is not supported/);
     for (const ok of [
       {},
-      { userns: 'host' },
-      { userns: '' },
       { passwd: 'false' },
       { systemd: 'true' },
       { systemd: 'false' },

@@ -22,11 +22,6 @@ export interface RefusableFlags {
   requires?: string[];
   pidfile?: string;
   conmonPidfile?: string;
-  userns?: string;
-  uidmap?: string[];
-  gidmap?: string[];
-  subuidname?: string;
-  subgidname?: string;
   cgroups?: string;
   cgroupParent?: string;
   cgroupConf?: string[];
@@ -41,7 +36,6 @@ export interface RefusableFlags {
 }
 
 const PODS = 'berth has no pods yet';
-const USERNS = "user namespaces are not supported yet: containers run with the host's user IDs";
 
 /** Whether this host's cgroup v1 blkio controller has the proportional weight file. */
 const hasBlkioWeight = () => existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
@@ -67,10 +61,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['requires', '--requires', 'container dependencies are not implemented yet'],
     ['pidfile', '--pidfile', "writing the container's PID elsewhere is not implemented yet"],
     ['conmonPidfile', '--conmon-pidfile', "writing conmon's PID elsewhere is not implemented yet"],
-    ['uidmap', '--uidmap', USERNS],
-    ['gidmap', '--gidmap', USERNS],
-    ['subuidname', '--subuidname', USERNS],
-    ['subgidname', '--subgidname', USERNS],
     ['cgroupParent', '--cgroup-parent', 'berth places every container under its own /berth cgroup'],
     ['cgroupConf', '--cgroup-conf', 'it sets cgroup v2 files, and this host has cgroup v1'],
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],
@@ -108,10 +98,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     // Without a NOTIFY_SOCKET there is nobody to notify, whatever the mode.
     if (f.sdnotify !== 'ignore' && process.env['NOTIFY_SOCKET'])
       no(`--sdnotify ${f.sdnotify}`, 'berth does not pass sd-notify messages on yet (use --sdnotify ignore)');
-  }
-  if (f.userns !== undefined && f.userns !== '' && f.userns !== 'host') {
-    if (f.userns === 'keep-id') no('--userns keep-id', 'keep-id is only supported in rootless mode');
-    no(`--userns ${f.userns}`, USERNS);
   }
   if (f.cgroups !== undefined && f.cgroups !== 'enabled') {
     if (!['disabled', 'no-conmon', 'split'].includes(f.cgroups))

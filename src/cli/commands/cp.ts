@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import {
   containerChanges,
+  containerTarOptions,
   containerPaths,
   copyFiles,
   getContainer,
@@ -51,9 +52,10 @@ export async function run(g: GlobalOptions, paths: string[], f: { archive?: bool
 export async function runExport(g: GlobalOptions, name: string, f: { output?: string }): Promise<void> {
   if (!f.output && process.stdout.isTTY) throw new BerthError('USAGE', 'refusing to export to terminal. Use -o flag or redirect');
   await withStore(engineOptions(g), async (store) => {
-    await withRootfs(store, name, async (rootfs) => {
-      if (f.output) await writeUserFileStream(f.output, (out) => pipeline(tarDirectory(rootfs), out));
-      else await pipeline(tarDirectory(rootfs), process.stdout);
+    await withRootfs(store, name, async (rootfs, c) => {
+      const tar = () => tarDirectory(rootfs, containerTarOptions(c));
+      if (f.output) await writeUserFileStream(f.output, (out) => pipeline(tar(), out));
+      else await pipeline(tar(), process.stdout);
     });
   });
 }

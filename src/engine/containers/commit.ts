@@ -8,6 +8,7 @@ import { containerEvent } from '../system/events.js';
 import { getContainer, pauseContainer, unpauseContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 import { makeDirs } from '../../util/dirs.js';
+import { containerTarOptions } from './userns.js';
 
 export interface CommitOptions {
   changes?: string[];
@@ -38,7 +39,7 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
       c.image,
       {
         config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
-        layer: diffDirectory(paths.overlay.upper),
+        layer: diffDirectory(paths.overlay.upper, containerTarOptions(c)),
         history: {
           created_by: [...c.config.entrypoint, ...c.config.command].join(' '),
           ...(opts.author ? { author: opts.author } : {}),

@@ -37,6 +37,7 @@ import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
 import type { ContainerTuning } from '../../runtime/tuning-types.js';
 import { refuseLimitsWithoutCgroups } from '../../runtime/rootless-cgroups.js';
+import { allocateUserNamespace, parseUserNamespace, type UserNamespaceFlags } from './userns.js';
 import type { BlkioThrottleKind } from '../../store/container-tuning.js';
 import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
@@ -51,6 +52,8 @@ export interface CreateOptions extends NetworkFlags {
   env?: string[];
   envFile?: string[];
   user?: string;
+  /** `--userns`, `--uidmap`, `--gidmap`, `--subuidname`, `--subgidname`. */
+  userNamespace?: UserNamespaceFlags;
   workdir?: string;
   /** A missing `workdir` is made at start, as the image's WORKDIR is (a build step's); else it must exist. */
   createWorkdir?: boolean;
@@ -318,6 +321,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
+  const userns = parseUserNamespace(opts.userNamespace ?? {});
   if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);
   if (opts.tz !== undefined) await timezoneFile(opts.tz);
   if (opts.noHosts && opts.addHosts?.length) throw new BerthError('USAGE', '--no-hosts and --add-host cannot be set together');
@@ -354,7 +358,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
       }),
       opts.envMerge ?? [],
     ),
-    user: opts.user ?? config.User ?? '',
+    user: opts.user ?? (userns?.kind === 'fixed' ? userns.user : undefined) ?? config.User ?? '',
     workdir: opts.workdir || config.WorkingDir || '/',
     ...(opts.workdir && !opts.createWorkdir ? { workdirMustExist: true } : {}),
     tty,
@@ -445,7 +449,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
         imageName: image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id.replace(/^sha256:/, '') : opts.image),
         layers: image.layers,
         created: new Date().toISOString(),
-        config: spec,
+        config: userns ? { ...spec, userNamespace: await allocateUserNamespace(userns, containers) } : spec,
       };
       containers.push(record);
       return { ...record, state } satisfies ContainerRecord;

@@ -49,6 +49,7 @@ export { parseSignal } from '../../runtime/signals.js';
 export type { TuningFlags } from '../../runtime/tuning.js';
 // `cp CONTAINER:PATH -`: a directory as a tar stream.
 export { tarDirectory } from '../../archive/diff.js';
+export { containerTarOptions } from './userns.js';
 // The Docker API's streams: attach before a start, resize, the log as entries, stats readings, exec sessions.
 export { attachStreams, resizeContainer, type StreamAttach, type StreamAttachOptions } from './attach-streams.js';
 export { readContainerLog, type LogReadOptions } from './logs.js';

@@ -1,6 +1,8 @@
 import { isRootless } from '../../util/rootless.js';
 import { trace } from '../../util/trace.js';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerIdMappings } from '../../runtime/id-mappings.js';
 import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js';
 import { findExecutable } from '../../runtime/oci-runtime.js';
 import { parseSecurityOpts, type SecurityOptions } from '../../runtime/options.js';
@@ -17,6 +19,7 @@ import { writeEtcFiles } from './network.js';
 import type { NetworkJoin } from './network-setup.js';
 import type { ContainerPaths } from './paths.js';
 import { chownMountSources, resolveContainerMounts } from './mounts.js';
+import { ensureRootReachable, shiftRootOwners } from './userns.js';
 import { rootReader } from './rootfs-path.js';
 import { prepareWorkdir } from './workdir.js';
 import { addUserEntries } from './etc-user.js';
@@ -73,6 +76,15 @@ export async function prepareBundle(
   );
   trace('prepare: mounted');
   const rootfs = paths.overlay.merged;
+  // keep-id maps the user itself, whose directories they are: its root gets through as it is.
+  if (c.config.userNamespace && c.config.userNamespace.mode !== 'keep-id') await ensureRootReachable(store.root, rootfs);
+  if (c.config.userNamespace)
+    await shiftOwnersOnce(
+      rootfs,
+      paths.dir,
+      c.config.userNamespace,
+      c.layers.map((l) => store.layers.diffDir(l)),
+    );
   const [mounts, user, { hostCaps, seccomp, limits, devices, join }] = await Promise.all([
     resolveContainerMounts(store, c, paths),
     // A build step's user unknown to the image gets HOME=/ as in buildah, whatever its workdir.
@@ -122,6 +134,7 @@ export async function prepareBundle(
         : { mode: 'private', ...(join.path ? { path: join.path } : {}) },
     etcFiles: { hosts: join.etc?.hosts ?? paths.hosts, resolvConf: join.etc?.resolvConf ?? paths.resolvConf, hostname: paths.hostname },
     cgroupsPath: `/berth/berth-${c.id}`,
+    ...(c.config.userNamespace ? { idMappings: c.config.userNamespace } : {}),
     annotations: c.config.annotations,
     ...extras,
     // Rootless, the namespace's CAP_SYS_RESOURCE does not lift the host's hard limits.
@@ -129,4 +142,26 @@ export async function prepareBundle(
   });
   // Not synced: every start writes the bundle anew, and nothing runs from it after a reboot without one.
   await writeFileAtomic(paths.config, serializeSpec(spec), 0o644, false);
+}
+
+/**
+ * The root's owners moved into the container's user namespace at its first start. Moving is not
+ * idempotent (keep-id maps 0 to 1 and 1 to 2), so a start killed half way leaves a mark, and the
+ * next one takes each owner from the image's layers instead of from the half-moved tree.
+ */
+async function shiftOwnersOnce(rootfs: string, containerDir: string, m: ContainerIdMappings, lowerDirs: string[]): Promise<void> {
+  const done = join(containerDir, 'root-owners-shifted');
+  const started = join(containerDir, 'root-owners-shifting');
+  const exists = (p: string) =>
+    access(p).then(
+      () => true,
+      () => false,
+    );
+  if (await exists(done)) return;
+  const recovering = await exists(started);
+  await writeFile(started, '');
+  await shiftRootOwners(rootfs, m, recovering ? [...lowerDirs].reverse() : undefined);
+  await writeFileAtomic(done, `${JSON.stringify(m)}\n`, 0o644, false);
+  await rm(started, { force: true });
+  trace('prepare: owners shifted');
 }
