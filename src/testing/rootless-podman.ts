@@ -12,9 +12,12 @@ import type { AsOptions, RootlessUser } from './rootless-user.js';
 export const ROOTLESS_PODMAN_ARGS = ['--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
 
 /**
- * containers.conf for it. The rlimits podman sets for a container by default are above this
- * machine's hard limits (nofile 20000), and crun then fails with "setrlimit ...: Operation not
- * permitted": capped as ../shared/podman-bats configures root podman here.
+ * containers.conf for it, the only one podman reads when CONTAINERS_CONF names it (nothing of
+ * /etc/containers or the host's settings). Its default rlimits are capped at this machine's hard
+ * limits (nofile 20000) as ../shared/podman-bats configures root podman here, where podman's own
+ * defaults make crun fail with "setrlimit ...: Operation not permitted". Rootless podman 4.3 caps
+ * them at the hard limits itself (measured: the same 20000 and 32768 without this file); the
+ * explicit values keep the containers' limits equal to the root baseline's whatever the host has.
  */
 export const ROOTLESS_CONTAINERS_CONF = `[containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
