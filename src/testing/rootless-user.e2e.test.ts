@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { berth, busyboxRootfs, hasCommand, ok, processGone, tempDir } from './cli.js';
@@ -130,6 +130,35 @@ describe('rootlessUser', { timeout: 180_000 }, () => {
     assertGone(a);
     assertGone(b);
     assertDevicesRestored(original);
+  });
+
+  test('a new user does not inherit what an earlier account with the same uid left in /run/user and /tmp', (t) => {
+    const a = made();
+    a.cleanup();
+    // What an account removed without this harness leaves: a podman runtime dir, a berth run root.
+    const stale = [join(a.runtimeDir, 'libpod', 'tmp', 'pause.pid'), `/tmp/berth-rl-stale-${a.uid}`];
+    for (const f of stale) {
+      mkdirSync(join(f, '..'), { recursive: true });
+      writeFileSync(f, '1\n');
+    }
+    chownSync(a.runtimeDir, a.uid, a.gid);
+    chownSync(stale[1]!, a.uid, a.gid);
+    try {
+      const b = made();
+      // useradd gives the lowest free uid above the highest in use: a.uid again, unless another
+      // test file made a user in between.
+      if (b.uid !== a.uid) return t.skip(`uid ${a.uid} was not reused (got ${b.uid})`);
+      assert.ok(!existsSync(stale[0]!), `${stale[0]} survived`);
+      assert.ok(!existsSync(stale[1]!), `${stale[1]} survived`);
+      assert.deepEqual(readdirSync(b.runtimeDir), []);
+      b.cleanup();
+    } finally {
+      // Left only when the uid went to another test file's user: then the files are its, not this test's.
+      const uidInUse = readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .some((l) => l.split(':')[2] === String(a.uid));
+      if (!uidInUse) for (const f of [a.runtimeDir, stale[1]!]) rmSync(f, { recursive: true, force: true });
+    }
   });
 
   test('a user whose owning process was killed is swept, with its processes and device hold', async () => {

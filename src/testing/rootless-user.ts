@@ -326,6 +326,10 @@ export function rootlessUser(opts: RootlessUserOptions = {}): RootlessUser {
     });
     user.subuid = range;
     user.subgid = { ...range };
+    // The uid is new to this user, so whatever it owns already was left by an earlier account with
+    // the same uid (a podman pause.pid, a /tmp/berth-UID run root) and would mislead the tools.
+    rmSync(user.runtimeDir, { recursive: true, force: true });
+    for (const p of tempEntriesOf(entry.uid)) rmSync(p, { recursive: true, force: true });
     userDir(user.runtimeDir, entry.uid, entry.gid, 0o700);
     openDevices(name, owner);
     return user;
