@@ -34,10 +34,8 @@ export async function findPause(runRoot: string): Promise<number | undefined> {
     return undefined;
   }
   const [pid, start] = text.trim().split(/\s+/);
-  if (!pid || !/^\d+$/.test(pid) || processStartTime(Number(pid)) !== start) return undefined;
-  // Its user namespace must not be the one this process is in: a PID that is not the pause.
-  const [theirs, ours] = await Promise.all([readlink(`/proc/${pid}/ns/user`).catch(() => ''), readlink('/proc/self/ns/user').catch(() => '')]);
-  return theirs && theirs !== ours ? Number(pid) : undefined;
+  // The start time too: a PID reused by another process is not the pause.
+  return pid && /^\d+$/.test(pid) && processStartTime(Number(pid)) === start ? Number(pid) : undefined;
 }
 
 /**
