@@ -252,6 +252,23 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     assert.notEqual(readFileSync(pauseFile, 'utf8').split(' ')[0], before);
   });
 
+  test('the namespace ends by itself once nothing is in it (no process, no mount) for two checks', async () => {
+    await bOk(['system', 'migrate']);
+    const pauseFile = join(user.runtimeDir, 'berth', 'pause.pid');
+    // Checks every second here (a minute by default); the variable reaches the pause as the namespace is made.
+    const env = { BERTH_PAUSE_CHECK_SECONDS: '1' };
+    const r = await user.as([berthBin, 'run', '-d', '--network', 'none', image, 'sleep', '3'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const pause = Number(readFileSync(pauseFile, 'utf8').split(' ')[0]);
+    await new Promise((res) => setTimeout(res, 2000));
+    assert.ok(!ended(pause), 'the pause lives while the container runs');
+    for (let i = 0; i < 100 && !ended(pause); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(ended(pause), 'the pause ends after the container has gone');
+    const ps = await bOk(['ps', '-a', '--format', '{{.Status}}']);
+    assert.match(ps.stdout, /^Exited \(0\)/);
+    await bOk(['rm', '-a']);
+  });
+
   test('without a subordinate range: one line saying what to add, exit 125', async () => {
     // A user of its own, with no range at all (useradd would give one).
     const name = `berth-rl-nosub${process.pid}`;

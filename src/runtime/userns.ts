@@ -25,6 +25,42 @@ export interface UserNamespaceMaps {
 
 const pauseFile = (runRoot: string) => join(runRoot, 'pause.pid');
 
+/**
+ * The pause process: it holds the namespace while anything needs it and ends once nothing has for
+ * two checks in a row: no other process in its user namespace (containers, conmon, a berth
+ * command, the rootless network's helpers) and no mount made in its mount namespace since it
+ * began (a container's root, an `image mount`, a pinned network namespace), whose mount IDs are
+ * above the highest it started with. sh builtins only, but the sleep between checks: `-ef`
+ * compares the namespaces' inodes, and mountinfo is read line by line.
+ */
+const PAUSE_SCRIPT = `
+every=$1 file=$2 base=0 idle=0
+while read -r id rest; do [ "$id" -gt "$base" ] && base=$id; done < /proc/self/mountinfo
+while :; do
+  sleep "$every"
+  busy=
+  for p in /proc/[0-9]*; do
+    [ "$p" = "/proc/$$" ] && continue
+    if [ "$p/ns/user" -ef "/proc/$$/ns/user" ] 2>/dev/null; then busy=1; break; fi
+  done
+  if [ -z "$busy" ]; then
+    while read -r id rest; do if [ "$id" -gt "$base" ]; then busy=1; break; fi; done < /proc/$$/mountinfo
+  fi
+  [ -n "$busy" ] && idle=0 && continue
+  idle=$((idle + 1))
+  if [ "$idle" -ge 2 ]; then
+    # Unnamed first (if it is still the one named), so a command does not try to join it as it ends.
+    read -r pid rest < "$file" && [ "$pid" = "$$" ] && : > "$file"
+    exit 0
+  fi
+done`;
+
+/** Seconds between the pause's checks: BERTH_PAUSE_CHECK_SECONDS (for tests), else a minute. */
+function pauseIdleSeconds(): number {
+  const n = Number(process.env.BERTH_PAUSE_CHECK_SECONDS);
+  return Number.isInteger(n) && n > 0 ? n : 60;
+}
+
 /** The live pause process of this run root, if any. */
 export async function findPause(runRoot: string): Promise<number | undefined> {
   let text: string;
@@ -34,8 +70,11 @@ export async function findPause(runRoot: string): Promise<number | undefined> {
     return undefined;
   }
   const [pid, start] = text.trim().split(/\s+/);
-  // The start time too: a PID reused by another process is not the pause.
-  return pid && /^\d+$/.test(pid) && processStartTime(Number(pid)) === start ? Number(pid) : undefined;
+  // The start time too: a PID reused by another process is not the pause; nor is one that ended
+  // and waits to be reaped (its namespaces are gone).
+  if (!pid || !/^\d+$/.test(pid) || processStartTime(Number(pid)) !== start) return undefined;
+  const state = await readFile(`/proc/${pid}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'X');
+  return state === 'Z' || state === 'X' ? undefined : Number(pid);
 }
 
 /**
@@ -86,8 +125,7 @@ async function startPause(runRoot: string, ids: RootlessIds): Promise<number> {
     throw new BerthError('USAGE', 'newuidmap and newgidmap are needed to run rootless: install the uidmap package (apt install uidmap)');
   const unshare = findExecutable('unshare');
   if (!unshare) throw new BerthError('USAGE', 'unshare (util-linux) is needed to run rootless');
-  const pause = findExecutable('catatonit');
-  const pauseArgv = pause ? [pause, '-P'] : ['sleep', 'infinity'];
+  const pauseArgv = ['/bin/sh', '-c', PAUSE_SCRIPT, 'berth-pause', String(pauseIdleSeconds()), pauseFile(runRoot)];
   // Detached and in its own session: it outlives this command, and a terminal's signals don't reach it.
   const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', ...pauseArgv], { detached: true, stdio: 'ignore' });
   const pid = await new Promise<number>((resolve, reject) => {
