@@ -247,6 +247,14 @@ describe('user-mode network: slirp4netns options and lifetime', {
     assert.match(r.stderr, /^Error: --network slirp4netns publishes ports on IPv4 host addresses only, not ::1$/m);
   });
 
+  it('a slirp4netns that fails says why in one line, and the failed start leaves nothing', async () => {
+    const r = await env.berth(['run', '--rm', '--network', 'slirp4netns:outbound_addr=nosuch0', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: slirp4netns failed (exit 1): outbound-addr has to be valid ipv4 address or interface name.\n');
+    assert.deepEqual(forwardersOf(env.runRoot), []);
+    assert.deepEqual(leftovers(env.runRoot), []);
+  });
+
   it('ends with the container monitor: a kill -9 of conmon takes slirp4netns with it', async () => {
     await env.ok(['run', '-d', '--name', 'orphan', '--network', 'slirp4netns', 'busybox', 'sleep', '300']);
     assert.equal(forwardersOf(env.runRoot).length, 1);

@@ -34,13 +34,18 @@ export interface StartingForwarder {
   ready: Promise<ForwarderState>;
 }
 
-/** One line of a forwarder's complaint: its last non-empty line, less pasta's syslog noise. */
+/**
+ * One line of a forwarder's complaint: its last non-empty line, less pasta's syslog noise and
+ * slirp4netns's warnings (written to stdout, buffered, so they reach a shared log after the error).
+ */
 export function lastLine(text: string): string {
+  // slirp4netns ends some errors without a newline: a warning flushed after one joins its line.
   const lines = text
+    .replace(/WARNING:/g, '\nWARNING:')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^Failed to send \d+ bytes to syslog$/.test(l));
-  return lines.at(-1) ?? '';
+  return lines.filter((l) => !l.startsWith('WARNING:')).at(-1) ?? lines.at(-1) ?? '';
 }
 
 /** Whether a PID is a running process (a zombie, which no init here may reap, counts as gone). */

@@ -63,7 +63,11 @@ describe('pasta', { timeout: 10_000 }, () => {
     assert.deepEqual(parsePastaOptions(['-a', '10.0.2.5']), ['-a', '10.0.2.5']);
   });
 
-  test("a failure's message is its last line, less the syslog noise pasta prints without a syslog", () => {
+  test("a failure's message is its last line, less the syslog noise pasta prints without a syslog and slirp4netns's warnings", () => {
+    assert.equal(
+      lastLine('outbound-addr has to be valid ipv4 address or interface name.WARNING: Support for seccomp is experimental\n'),
+      'outbound-addr has to be valid ipv4 address or interface name.',
+    );
     assert.equal(
       lastLine("Failed to send 47 bytes to syslog\nFailed to bind any port for '-t 1', exiting\nFailed to send 9 bytes to syslog\n"),
       "Failed to bind any port for '-t 1', exiting",
