@@ -35,6 +35,12 @@ export interface StartingForwarder {
 }
 
 /**
+ * How long a forwarder may take to set the namespace up: it either reports or exits at once, so
+ * this bounds only a hang, which would otherwise hold a start (and its undo) forever.
+ */
+export const FORWARDER_READY_MS = 30_000;
+
+/**
  * One line of a forwarder's complaint: its last non-empty line, less pasta's syslog noise and
  * slirp4netns's warnings (written to stdout, buffered, so they reach a shared log after the error).
  */

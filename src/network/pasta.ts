@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
-import { checkForwardedProtocols, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
+import { checkForwardedProtocols, FORWARDER_READY_MS, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
 import type { PortMapping } from './types.js';
 
 /**
@@ -138,10 +138,13 @@ export async function startPasta(opts: {
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     // 'exit', not 'close': the daemon it forks may hold the pipe a moment longer.
+    let timer: NodeJS.Timeout | undefined;
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', (e) => reject(new BerthError('IO', `starting pasta: ${e.message}`, { cause: e })));
       child.once('exit', (c, s) => resolve([c, s]));
-    });
+      // Killed, it exits by the signal and is reported as failed below.
+      timer = setTimeout(() => child.kill('SIGKILL'), FORWARDER_READY_MS);
+    }).finally(() => clearTimeout(timer));
     child.stderr!.destroy();
     const pid = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
     state.pid = Number.isNaN(pid) ? 0 : pid;

@@ -8,7 +8,7 @@ import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { execFileAsync } from '../util/exec-file.js';
-import { checkForwardedProtocols, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
+import { checkForwardedProtocols, FORWARDER_READY_MS, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
 import { slirpAddresses, slirpOptionArgs, type SlirpOptions } from './slirp4netns-options.js';
 import type { PortMapping } from './types.js';
 
@@ -70,6 +70,7 @@ async function apiRequest(socket: string, request: object): Promise<{ return?: u
     conn.on('data', (c: Buffer) => chunks.push(c));
     conn.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     conn.on('error', reject);
+    conn.setTimeout(FORWARDER_READY_MS, () => conn.destroy(new Error('no answer')));
   });
   try {
     return JSON.parse(answer) as { return?: unknown; error?: { desc?: string } };
@@ -97,15 +98,23 @@ async function addHostForwards(socket: string, ports: readonly PortMapping[], gu
 /** Waits for slirp4netns's "1" on its ready descriptor, or its early exit (with its log's last line). */
 function readyOrExit(child: ReturnType<typeof spawn>, log: string): Promise<void> {
   const ready = child.stdio[4] as Readable;
+  let timer: NodeJS.Timeout | undefined;
   return new Promise<void>((resolve, reject) => {
     ready.once('data', () => resolve());
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new BerthError('IO', `slirp4netns did not set the network up within ${FORWARDER_READY_MS / 1000} s`));
+    }, FORWARDER_READY_MS);
     child.once('error', (e) => reject(new BerthError('IO', `starting slirp4netns: ${e.message}`, { cause: e })));
     child.once('exit', (code, signal) => {
       void readFile(log, 'utf8')
         .catch(() => '')
         .then((text) => reject(new BerthError('IO', `slirp4netns failed (${signal ?? `exit ${code}`}): ${lastLine(text) || 'no message'}`)));
     });
-  }).finally(() => ready.destroy());
+  }).finally(() => {
+    clearTimeout(timer);
+    ready.destroy();
+  });
 }
 
 /**
