@@ -6,14 +6,14 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 # What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, netavark and aardvark-dns for
-# bridge networks, slirp4netns, catatonit
+# bridge networks, slirp4netns and pasta (passt) for user-mode networks, catatonit
 # for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
 # openssl, GNU time, wrk for the registry benchmark), and the Docker Engine API's anchors and clients:
 # dockerd (docker.io; the tests start their own on private roots, sockets and bridges) and docker-compose.
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
-  crun runc conmon netavark aardvark-dns slirp4netns catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
+  crun runc conmon netavark aardvark-dns slirp4netns passt catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
   docker.io docker-compose
   apache2-utils openssl time wrk
 )

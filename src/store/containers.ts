@@ -1,4 +1,5 @@
 import type { Network, PortMapping, StatusBlock } from '../network/types.js';
+import type { ForwarderState } from '../network/forwarder.js';
 import type { ContainerDevice, ContainerTuning } from './container-tuning.js';
 import type { ContainerSecret } from './secrets.js';
 import type { ContainerIdMappings } from '../runtime/id-mappings.js';
@@ -36,10 +37,13 @@ export interface NetworkAttachment {
 
 /**
  * The container's network: its own namespace on bridge networks (netavark), none (loopback only),
- * the host's, slirp4netns, another container's (`container:ID`) or a given namespace (`ns:PATH`).
+ * the host's, a user-mode forwarder's (slirp4netns, pasta), another container's (`container:ID`)
+ * or a given namespace (`ns:PATH`).
  */
 export interface ContainerNetworkConfig {
-  mode: 'bridge' | 'none' | 'host' | 'slirp4netns' | 'container' | 'ns';
+  mode: 'bridge' | 'none' | 'host' | 'slirp4netns' | 'pasta' | 'container' | 'ns';
+  /** slirp4netns, pasta: the words of `MODE:OPTIONS`, as given (checked at create). */
+  options?: string[];
   /** bridge: network name to what the container asks of it, in the order given. */
   networks?: Record<string, NetworkAttachment>;
   /** container: the ID of the container whose namespace it joins. */
@@ -54,13 +58,15 @@ export interface ContainerNetworkConfig {
   expose?: string[];
 }
 
-/** What netavark set up for a running container: enough for teardown without anything else. */
+/** What netavark, or a user-mode forwarder, set up for a running container: enough for teardown without anything else. */
 export interface ContainerNetworkState {
   netns: string;
   /** The published ports with their host ports resolved. */
   ports: PortMapping[];
   /** Per network name: its definition when set up (teardown needs it even after `network rm`), the addresses leased, netavark's result. */
   networks: Record<string, { network: Network; ips: string[]; status: StatusBlock }>;
+  /** slirp4netns, pasta: the forwarder serving the namespace, ended and its files removed at teardown. */
+  forwarder?: ForwarderState;
 }
 
 /** How a container runs: fixed when it is created (a rename changes only the record's name). */
@@ -147,7 +153,7 @@ export interface ContainerState {
   stoppedByUser: boolean;
   /** The rootfs overlay is mounted (counted by berth mount / running). */
   mounted: boolean;
-  /** Helper processes of the running container (slirp4netns). */
+  /** Helper processes of the running container (its health timer). */
   helpers: number[];
   /** Set while netavark has set the container up (bridge networks): what teardown must undo. */
   network?: ContainerNetworkState | undefined;

@@ -15,7 +15,7 @@ import { DirChanges } from '../../util/dir-changes.js';
 import { stateFilePath } from '../../store/container-state.js';
 import { readHealth, resetHealth, startHealthTimer } from './health.js';
 import { requireContainer } from './lookup.js';
-import { startSlirp, stopHelpers } from './network.js';
+import { stopHelpers } from './network.js';
 import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
@@ -147,13 +147,14 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);
-      const { setup } = await network;
+      const { setup, forwarder } = await network;
       // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
       // network cleanup and rm tear down.
       await setState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) }, START_DURABLE);
       trace('start: bundle prepared');
-      // The published host ports, held by conmon while the container lives (as podman's are).
-      const reserved = await reserveHostPorts(setup?.planned.ports ?? []);
+      // The published host ports, held by conmon while the container lives (as podman's are); a
+      // user-mode forwarder binds them itself, and conmon holds its exit descriptor instead.
+      const reserved = await reserveHostPorts(forwarder ? [] : (setup?.planned.ports ?? []));
       const { pid } = await startMonitor({
         id: c.id,
         name: c.name,
@@ -168,14 +169,16 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         tty: c.config.tty,
         stdin: c.config.stdin,
         exitCommand: exitCommand(store, c.id),
-        keepOpen: reserved.fds,
-      }).finally(() => reserved.close());
+        keepOpen: [...reserved.fds, ...(forwarder?.exitFd !== undefined ? [forwarder.exitFd] : [])],
+      }).finally(() => {
+        reserved.close();
+        forwarder?.release();
+      });
       trace('start: conmon reported the container created');
       // netavark has been setting the namespace up meanwhile: done before the process starts.
       const networkState = setup ? await setup.applied : undefined;
       await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
-      if (c.config.network.mode === 'slirp4netns') helpers.push(await startSlirp(pid));
       // A (re)start begins its health over; the timer is a helper, so stop and cleanup end it.
       if (c.config.healthcheck) {
         await resetHealth(store, c.id);
@@ -221,8 +224,16 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       stopHelpers(helpers);
       await runtime.delete(c.id, true).catch(() => undefined);
       const joined = await network.catch(() => ({}) as NetworkJoin);
+      joined.forwarder?.release();
       // A setup that failed has undone itself; one that worked is torn down.
-      const applied = joined.setup ? await joined.setup.applied.catch(() => undefined) : undefined;
+      // A network that failed is the cause when the runtime failed too: its undo took the namespace the runtime was to join.
+      let cause = e;
+      const applied = joined.setup
+        ? await joined.setup.applied.catch((failed: unknown) => {
+            cause = failed;
+            return undefined;
+          })
+        : undefined;
       await Promise.all([unmountOverlay(paths.overlay).catch(() => undefined), applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined]);
       await setState(store, c, {
         status: c.state.status === 'created' ? 'created' : 'exited',
@@ -231,9 +242,9 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         mounted: false,
         helpers: [],
         network: undefined,
-        error: (e as Error).message,
+        error: (cause as Error).message,
       });
-      throw e;
+      throw cause;
     }
   });
 }

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
 import { subnetContains } from '../../network/cidr.js';
+import { checkPastaPorts, parsePastaOptions } from '../../network/pasta.js';
 import { assignHostPorts, checkConflicts, exposedFromImage, parseExpose, parsePublish, type ExposedPort } from '../../network/ports.js';
+import { checkSlirpPorts } from '../../network/slirp4netns.js';
+import { parseSlirpOptions } from '../../network/slirp4netns-options.js';
 import type { Network, PortMapping } from '../../network/types.js';
 import type { ContainerNetworkConfig, ContainerRecord, NetworkAttachment } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
@@ -24,7 +27,12 @@ export interface NetworkFlags {
   expose?: string[];
 }
 
-const MODES = new Set(['none', 'host', 'slirp4netns', 'bridge', 'private', 'default']);
+const MODES = new Set(['none', 'host', 'slirp4netns', 'pasta', 'bridge', 'private', 'default']);
+
+/** The user-mode forwarders, which take options after a colon (`slirp4netns:mtu=1500`, `pasta:-a,10.0.2.5`). */
+const FORWARDERS = ['slirp4netns', 'pasta'] as const;
+type ForwarderMode = (typeof FORWARDERS)[number];
+const forwarderOf = (w: string): ForwarderMode | undefined => FORWARDERS.find((f) => w === f || w.startsWith(`${f}:`));
 
 /**
  * The words of --network, split: `a,b` and `--network a --network b` both name two networks; a
@@ -36,7 +44,7 @@ function networkWords(value: NetworkFlags['network']): string[] {
 }
 
 /** Whether a word picks a mode rather than naming a network (`bridge:OPTIONS` names the default one). */
-const isModeWord = (w: string) => (MODES.has(w) && w !== 'bridge') || w.startsWith('container:') || w.startsWith('ns:') || w.startsWith('slirp4netns:');
+const isModeWord = (w: string) => (MODES.has(w) && w !== 'bridge') || w.startsWith('container:') || w.startsWith('ns:') || forwarderOf(w) !== undefined;
 
 /** As root the default bridge network, as podman; rootless slirp4netns, as podman 4. */
 function defaultMode(): 'bridge' | 'slirp4netns' {
@@ -53,9 +61,21 @@ export function networkMode(flags: NetworkFlags): ContainerNetworkConfig['mode']
   if (first === undefined || first === 'bridge' || first.startsWith('bridge:') || first === 'private' || first === 'default') return defaultMode();
   if (first.startsWith('container:')) return 'container';
   if (first.startsWith('ns:')) return 'ns';
-  if (first === 'none' || first === 'host' || first === 'slirp4netns') return first;
-  if (first.startsWith('slirp4netns:')) throw new BerthError('USAGE', '--network slirp4netns takes no options in berth yet');
-  return 'bridge';
+  if (first === 'none' || first === 'host') return first;
+  return forwarderOf(first) ?? 'bridge';
+}
+
+/** The options of `slirp4netns:OPTIONS` or `pasta:OPTIONS`, split at commas, each checked (none: []). */
+function forwarderOptions(mode: ForwarderMode, word: string | undefined): string[] {
+  const options = word?.includes(':')
+    ? word
+        .slice(word.indexOf(':') + 1)
+        .split(',')
+        .filter((o) => o !== '')
+    : [];
+  if (mode === 'slirp4netns') parseSlirpOptions(options);
+  else parsePastaOptions(options);
+  return options;
 }
 
 /** Syntax checks of the port and address flags, before an image is pulled. */
@@ -68,7 +88,12 @@ export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
     throw new BerthError('USAGE', `can only set extra network names, selected mode ${words.find(conflicting)!.split(':')[0]} conflicts with bridge`);
   }
   if (mode === 'bridge') networkRequests(words);
-  for (const spec of flags.publish ?? []) parsePublish(spec);
+  const published = (flags.publish ?? []).flatMap(parsePublish);
+  if (mode === 'slirp4netns' || mode === 'pasta') {
+    forwarderOptions(mode, words[0]);
+    if (mode === 'slirp4netns') checkSlirpPorts(published);
+    else checkPastaPorts(published);
+  }
   parseExpose(flags.expose ?? []);
   if (flags.ip !== undefined && isIP(flags.ip) !== 4) throw new BerthError('USAGE', `${flags.ip} is not an IPv4 address`);
   if (flags.ip6 !== undefined && isIP(flags.ip6) !== 6) throw new BerthError('USAGE', `${flags.ip6} is not an IPv6 address`);
@@ -82,8 +107,11 @@ export function checkNetworkFlagSyntax(flags: NetworkFlags): void {
     ];
     for (const [v, flag] of bridgeOnly)
       if (v !== undefined) throw new BerthError('USAGE', `${flag} can only be set on bridge networks, not with --network ${mode}`);
-    if ((flags.publish?.length || flags.publishAll) && mode !== 'host' && mode !== 'none') {
-      throw new BerthError('USAGE', `published ports need a bridge network: --network ${mode} cannot publish ports`);
+    if ((flags.publish?.length || flags.publishAll) && (mode === 'container' || mode === 'ns')) {
+      throw new BerthError(
+        'USAGE',
+        `published ports need a network namespace of the container's own (bridge, slirp4netns or pasta): --network ${mode} cannot publish ports`,
+      );
     }
   }
 }
@@ -109,7 +137,10 @@ export async function networkConfig(
       warn?.('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     return { mode, ...(expose.length ? { expose } : {}) };
   }
-  if (mode === 'slirp4netns') return { mode };
+  if (mode === 'slirp4netns' || mode === 'pasta') {
+    const options = forwarderOptions(mode, words[0]);
+    return { mode, ...(options.length ? { options } : {}), ...(await publishedPorts(store, flags)), ...(expose.length ? { expose } : {}) };
+  }
   if (mode === 'container') {
     const target = requireContainer(await store.containerRecords(), words[0]!.slice('container:'.length));
     return { mode, container: target.id };
@@ -151,6 +182,11 @@ export async function networkConfig(
   if (flags.networkAlias?.length && networks.every((n) => !n.dns_enabled)) {
     warn?.(`network aliases are ignored on ${names.join(', ')}: DNS is disabled there`);
   }
+  return { mode, networks: attachments, ...(await publishedPorts(store, flags)), ...(expose.length ? { expose } : {}) };
+}
+
+/** `-p` and `-P` as the config keeps them: the mappings checked for conflicts, and given host ports for being free. */
+async function publishedPorts(store: Store, flags: NetworkFlags): Promise<Pick<ContainerNetworkConfig, 'publish' | 'publishAll'>> {
   // Repeats merged and neighbours joined into ranges, as podman keeps them.
   const publish: PortMapping[] = checkConflicts((flags.publish ?? []).flatMap(parsePublish));
   // A host port taken now fails here, before anything is made (start checks again: it may be taken by then).
@@ -158,13 +194,7 @@ export async function networkConfig(
   if (given.length) {
     await assignHostPorts(given, await portsInUse(store));
   }
-  return {
-    mode,
-    networks: attachments,
-    ...(publish.length ? { publish } : {}),
-    ...(flags.publishAll ? { publishAll: true } : {}),
-    ...(expose.length ? { expose } : {}),
-  };
+  return { ...(publish.length ? { publish } : {}), ...(flags.publishAll ? { publishAll: true } : {}) };
 }
 
 /**

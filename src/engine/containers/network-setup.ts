@@ -3,6 +3,7 @@ import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.j
 import { hostRoutes } from '../../network/host-subnets.js';
 import { BerthError } from '../../util/errors.js';
 import { allocate, release } from '../../network/ipam.js';
+import { stopForwarder, type StartingForwarder } from '../../network/forwarder.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
 import { assignHostPorts, publishAllMappings } from '../../network/ports.js';
@@ -14,6 +15,7 @@ import { trace } from '../../util/trace.js';
 import { exposedPortsOf, networkOwner, portsInUse } from './network-flags.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { syncContainers } from './state.js';
+import { setupForwardedNetwork } from './user-network.js';
 
 /**
  * A container's bridge networks: its pinned namespace, addresses leased from berth's IPAM, host
@@ -181,7 +183,8 @@ async function setupInOrder(store: Store, netns: string, options: NetworkOptions
 /**
  * Undoes setupContainerNetwork from what the state recorded (the network definitions may be gone
  * by now): netavark's teardown (veth, firewall rules, DNS entries; the bridge with its last
- * container), the namespace, the leases. Every step runs even when one before it failed.
+ * container) or the user-mode forwarder, the namespace, the leases. Every step runs even when one
+ * before it failed.
  */
 export async function teardownContainerNetwork(
   store: Store,
@@ -195,6 +198,8 @@ export async function teardownContainerNetwork(
       warn?.(`tearing down the network of ${c.name}: ${e.message}`),
     );
   }
+  // A forwarder first: pasta holds the namespace file open, which keeps it from being unmounted.
+  if (state.forwarder) await stopForwarder(state.forwarder).catch((e: Error) => warn?.(`stopping the ${state.forwarder!.program} of ${c.name}: ${e.message}`));
   await Promise.all([
     removeNetns(state.netns).catch((e: Error) => warn?.(e.message)),
     ...Object.values(state.networks).map((n) => release(ipamDir(store), n.network.id, c.id).catch(() => undefined)),
@@ -261,11 +266,14 @@ export interface NetworkJoin {
   path?: string;
   /** container:ID: the other container's /etc/hosts and resolv.conf, shared as podman shares them. */
   etc?: { hosts: string; resolvConf: string };
+  /** slirp4netns, pasta: the forwarder being started (its exit descriptor goes to the monitor). */
+  forwarder?: StartingForwarder;
 }
 
 /**
  * The network part of a start, begun before the root is mounted so the two overlap: a bridge
- * container's netavark setup (a leftover from a start that died is torn down first), another
+ * container's netavark setup, a slirp4netns or pasta container's forwarder (a leftover from a
+ * start that died is torn down first in both cases), another
  * container's namespace for `container:ID`, the given one for `ns:PATH`.
  */
 export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (message: string) => void): Promise<NetworkJoin> {
@@ -274,6 +282,12 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
     if (c.state.network) await teardownContainerNetwork(store, c, c.state.network, warn);
     const setup = await setupContainerNetwork(store, c, warn);
     return setup ? { setup, path: setup.planned.netns } : {};
+  }
+  if (mode === 'slirp4netns' || mode === 'pasta') {
+    if (c.state.network) await teardownContainerNetwork(store, c, c.state.network, warn);
+    const ports = await assignHostPorts(requestedPorts(c), await portsInUse(store, c.id));
+    const { setup, forwarder } = await setupForwardedNetwork(store, c, ports);
+    return { setup, path: setup.planned.netns, forwarder };
   }
   if (mode === 'ns') return { path: c.config.network.path! };
   if (mode === 'container') {

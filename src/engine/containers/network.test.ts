@@ -97,6 +97,38 @@ describe('host names written into /etc/hosts and /etc/hostname', { timeout: 10_0
     }
   });
 
+  test("slirp4netns's subnet gives the container's own address, its DNS and, with the host's loopback allowed, the host", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-etc-'));
+    try {
+      const paths = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') } as ContainerPaths;
+      const network = { mode: 'slirp4netns', options: ['cidr=10.0.3.0/24', 'allow_host_loopback=true'] };
+      const record = { name: 'c1', config: { hostname: 'h', network, nameResolution: parseNameResolution({ addHosts: ['gw:host-gateway'] }, undefined) } };
+      await writeEtcFiles(record as unknown as ContainerRecord, paths);
+      const hosts = readFileSync(paths.hosts, 'utf8');
+      assert.match(hosts, /^10\.0\.3\.2\tgw\n/);
+      assert.match(hosts, /^10\.0\.3\.100\th c1\n10\.0\.3\.2\thost\.containers\.internal host\.docker\.internal\n$/m);
+      assert.match(readFileSync(paths.resolvConf, 'utf8'), /^nameserver 10\.0\.3\.3\n/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('pasta: no host name unless --map-gw maps the gateway to the host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-etc-'));
+    try {
+      const paths = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') } as ContainerPaths;
+      const record = (options: string[]) => ({ name: 'c1', config: { hostname: 'h', network: { mode: 'pasta', options } } }) as unknown as ContainerRecord;
+      await writeEtcFiles(record(['-a', '10.9.9.9']), paths);
+      const hosts = readFileSync(paths.hosts, 'utf8');
+      assert.match(hosts, /^10\.9\.9\.9\th c1$/m);
+      assert.doesNotMatch(hosts, /host\.containers\.internal/);
+      await writeEtcFiles(record(['--map-gw', '-g', '10.9.9.1']), paths);
+      assert.match(readFileSync(paths.hosts, 'utf8'), /^10\.9\.9\.1\thost\.containers\.internal host\.docker\.internal$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('host-gateway names the host as the container reaches it, and is left out where there is none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'berth-etc-'));
     try {

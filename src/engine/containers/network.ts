@@ -1,27 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { Readable } from 'node:stream';
-import { findExecutable } from '../../runtime/oci-runtime.js';
 import type { ContainerNetworkConfig, ContainerNetworkState, ContainerRecord, NameResolution } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import type { ContainerPaths } from './paths.js';
-import { networkInterfaces } from 'node:os';
-
-/** slirp4netns's fixed addresses, as podman uses them. */
-const SLIRP_ADDRESS = '10.0.2.100';
-const SLIRP_DNS = '10.0.2.3';
-
-/**
- * The host's own address as a slirp4netns container reaches it: slirp runs with
- * --disable-host-loopback, so as podman does, the host's first non-loopback IPv4 address.
- */
-function hostAddressForSlirp(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
-}
+import { forwardedAddresses } from './user-network.js';
 
 /** The kernel's HOST_NAME_MAX: sethostname refuses a longer name. */
 const HOSTNAME_MAX = 64;
@@ -90,13 +72,19 @@ function resolvLines(text: string, keyword: string): string[] {
 }
 
 /**
- * resolv.conf: the host's (slirp4netns's DNS with slirp; aardvark-dns first on a network with
- * DNS, as podman 4 writes it, with its `dns.podman` search domain), with --dns, --dns-search and
- * --dns-option replacing the nameserver, search and options lines as podman replaces them.
+ * resolv.conf: the host's (slirp4netns's DNS forwarder before them with slirp, as podman 4 writes
+ * it; aardvark-dns first on a network with DNS, with its `dns.podman` search domain), with --dns,
+ * --dns-search and --dns-option replacing the nameserver, search and options lines as podman replaces them.
  */
-function resolvConf(hostResolv: string, mode: ContainerNetworkConfig['mode'], r: NameResolution | undefined, net: ContainerNetworkState | undefined): string {
+function resolvConf(
+  hostResolv: string,
+  mode: ContainerNetworkConfig['mode'],
+  r: NameResolution | undefined,
+  net: ContainerNetworkState | undefined,
+  first: string[],
+): string {
   const hostServers = resolvLines(hostResolv, 'nameserver').filter((l) => mode === 'host' || !/^nameserver\s+127\./.test(l));
-  const servers = r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : mode === 'slirp4netns' ? [`nameserver ${SLIRP_DNS}`] : hostServers;
+  const servers = r?.servers.length ? r.servers.map((ip) => `nameserver ${ip}`) : [...first.map((ip) => `nameserver ${ip}`), ...hostServers];
   const blocks = Object.values(net?.networks ?? {})
     .filter((n) => n.network.dns_enabled)
     .map((n) => n.status);
@@ -138,11 +126,12 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, n
     return;
   }
   const { mode } = c.config.network;
+  const forwarded = mode === 'slirp4netns' || mode === 'pasta' ? forwardedAddresses(c.config.network) : undefined;
   const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const resolv = resolvConf(hostResolv, mode, c.config.nameResolution, net);
-  // The host as the container reaches it, under podman's names: the bridge's gateway, its own
-  // address through slirp4netns, the loopback when the container shares its network; with none there is no host.
-  const hostAddress = net ? bridgeGateway(net) : mode === 'slirp4netns' ? hostAddressForSlirp() : mode === 'host' ? '127.0.0.1' : undefined;
+  const resolv = resolvConf(hostResolv, mode, c.config.nameResolution, net, forwarded?.dns ?? []);
+  // The host as the container reaches it, under podman's names: the bridge's gateway, as a
+  // user-mode forwarder shows it, the loopback when the container shares its network; with none there is no host.
+  const hostAddress = forwarded ? forwarded.host : net ? bridgeGateway(net) : mode === 'host' ? '127.0.0.1' : undefined;
   // --add-host lines come first, as podman writes them (a host-gateway one only where there is a host to reach).
   const extra = (c.config.nameResolution?.extraHosts ?? [])
     .flatMap(({ host, ip }) => {
@@ -155,44 +144,14 @@ export async function writeEtcFiles(c: ContainerRecord, paths: ContainerPaths, n
       ? await readFile('/etc/hosts', 'utf8').catch(() => '')
       : '127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain\n';
   const names = `${c.config.hostname} ${c.name}`;
-  const addresses = net ? ownAddresses(net) : [];
-  const own = addresses.length
-    ? addresses.map((ip) => `${ip}\t${names}\n`).join('')
-    : mode === 'slirp4netns'
-      ? `${SLIRP_ADDRESS}\t${names}\n`
-      : `127.0.1.1\t${names}\n`;
+  const addresses = forwarded?.container ? [forwarded.container] : net ? ownAddresses(net) : [];
+  const own = addresses.length ? addresses.map((ip) => `${ip}\t${names}\n`).join('') : `127.0.1.1\t${names}\n`;
   const host = hostAddress ? `${hostAddress}\thost.containers.internal host.docker.internal\n` : '';
   await Promise.all([
     writeFile(paths.hosts, `${extra}${base.trimEnd()}\n${own}${host}`),
     writeFile(paths.resolvConf, resolv),
     writeFile(paths.hostname, `${c.config.hostname}\n`),
   ]);
-}
-
-/**
- * Gives a container in its own network namespace outbound access through slirp4netns (user-mode
- * networking: a tap device in the namespace, NAT in a process outside). Returns that process's
- * PID, which cleanup stops when the container ends.
- */
-export async function startSlirp(pid: number): Promise<number> {
-  const bin = findExecutable('slirp4netns');
-  if (!bin) throw new BerthError('USAGE', 'slirp4netns not found: install it (apt install slirp4netns) or use --network none|host');
-  const child = spawn(bin, ['--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', String(pid), 'tap0'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const ready = child.stdio[3] as Readable;
-  await new Promise<void>((resolve, reject) => {
-    ready.once('data', () => resolve());
-    child.once('exit', (code) => reject(new BerthError('IO', `slirp4netns exited ${code}: ${stderr.trim()}`)));
-    child.once('error', (e) => reject(new BerthError('IO', `starting slirp4netns: ${e.message}`, { cause: e })));
-  });
-  ready.destroy();
-  child.stderr!.destroy();
-  child.unref();
-  return child.pid!;
 }
 
 export function stopHelpers(pids: number[]): void {
