@@ -6,6 +6,8 @@ import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
+import { isRootless } from '../util/rootless.js';
+import { rootlessNetnsPath } from './rootless-netns.js';
 import type { Network, NetworkOptions, StatusBlock } from './types.js';
 
 /** Where Debian, Fedora and a local build put podman's network helpers. */
@@ -97,7 +99,7 @@ export async function netavark(
   await makeDirs(configDir);
   // netavark does not serialise itself: two setups of one new network at once both try to make its
   // firewall chains ("Chain already exists"). One call at a time per run root, as podman locks its own.
-  const named = underNetavarkNames(options);
+  const named = underNetavarkNames(isRootless() ? insideRootlessNetns(options) : options);
   const status = await new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, named.options, configDir, aardvark, env));
   return Object.fromEntries(Object.entries(status).map(([name, block]) => [named.berthName.get(name) ?? name, block]));
 }
@@ -130,6 +132,29 @@ export function underNetavarkNames(options: NetworkOptions): { options: NetworkO
   };
 }
 
+/**
+ * Rootless, a published port reaches netavark's rules as slirp4netns's forward to the rootless
+ * netns's own address (rootless-netns.ts), whatever host address it was published on: netavark
+ * must match the port on any address there, not the host address it would match as root.
+ */
+export function insideRootlessNetns(options: NetworkOptions): NetworkOptions {
+  if (!options.port_mappings?.length) return options;
+  return { ...options, port_mappings: options.port_mappings.map((m) => ({ ...m, host_ip: '' })) };
+}
+
+/**
+ * netavark's argv: as root on the host's namespace; rootless inside the user's rootless netns
+ * (nsenter joins it: berth owns it, being 0 of the user namespace that made it), with
+ * `--rootless true` as podman passes it.
+ */
+export function netavarkArgv(bin: string, command: 'setup' | 'teardown', netns: string, configDir: string, aardvark: string | undefined, rootless: boolean): string[] {
+  const args = ['--config', configDir, '--rootless', String(rootless), ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
+  if (!rootless) return [bin, ...args];
+  const nsenter = findExecutable('nsenter');
+  if (!nsenter) throw new BerthError('USAGE', 'nsenter (util-linux) is needed for rootless bridge networks');
+  return [nsenter, `--net=${rootlessNetnsPath(configDir)}`, '--', bin, ...args];
+}
+
 async function runNetavark(
   bin: string,
   command: 'setup' | 'teardown',
@@ -139,13 +164,13 @@ async function runNetavark(
   aardvark: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, StatusBlock>> {
-  const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
+  const [file, ...args] = netavarkArgv(bin, command, netns, configDir, aardvark, isRootless());
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
     // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout
     // chunk is read (seen under load), so the result is taken only once stdout has ended too; a
     // grace period covers a stdout some child of netavark might hold open.
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     let exitCode: number | null | undefined;
