@@ -133,9 +133,15 @@ async function takeDown(f: Files): Promise<void> {
   const inside = await processesInNetns(f);
   for (const pid of [...(slirp ? [slirp] : []), ...inside]) signal(pid, 'SIGTERM');
   await removeNetns(f.netns);
-  await Promise.all([f.socket, f.pid, f.log].map((p) => rm(p, { force: true })));
+  // aardvark-dns's PID file too: no aardvark-dns outlives the namespace, and netavark, finding a
+  // PID there that is not yet reaped (a zombie answers kill 0), would signal it instead of starting
+  // one for the next namespace's first network, and no name would resolve.
+  await Promise.all([f.socket, f.pid, f.log, aardvarkPidFile(f)].map((p) => rm(p, { force: true })));
   for (const pid of [...(slirp ? [slirp] : []), ...inside]) await untilGone(pid);
 }
+
+/** Where netavark keeps the PID of the aardvark-dns it started (netavark's config directory). */
+const aardvarkPidFile = (f: Files) => join(f.dir, '..', 'aardvark-dns', 'aardvark.pid');
 
 /**
  * aardvark-dns of this config directory, when it still runs inside the namespace being ended:
@@ -147,7 +153,7 @@ async function processesInNetns(f: Files): Promise<number[]> {
     () => undefined,
   );
   if (ino === undefined || !(await isMounted(f.netns))) return [];
-  const pid = Number((await readFile(join(f.dir, '..', 'aardvark-dns', 'aardvark.pid'), 'utf8').catch(() => '')).trim());
+  const pid = Number((await readFile(aardvarkPidFile(f), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 0) return [];
   const ns = await readlink(`/proc/${pid}/ns/net`).catch(() => '');
   return ns === `net:[${ino}]` ? [pid] : [];
