@@ -169,6 +169,12 @@ describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ?
     assert.equal(await httpGet(port), 'ECONNREFUSED');
   });
 
+  test('slirp4netns’s own subnet in the rootless netns is not given to a network', async () => {
+    const r = await user.berth(['network', 'create', '--subnet', '10.0.2.0/24', 'clash']);
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /subnet 10\.0\.2\.0\/24 is already used/);
+  });
+
   test('a container started again makes the rootless netns anew; system migrate leaves nothing of it', async () => {
     await serve('web2');
     assert.equal(await httpGet(port), '200 hello-from-web');
