@@ -59,6 +59,17 @@ describe('networks as netavark knows them', { timeout: 10_000 }, () => {
     ]);
   });
 
+  test('rootless with a resolv.conf of its own, netavark runs in a mount namespace where it is /etc/resolv.conf (the path an argument, not the script)', () => {
+    const argv = netavarkArgv('/nv', 'setup', '/run/ns/c', '/cfg', undefined, true, '/cfg/rootless-netns/resolv.conf');
+    assert.match(argv[0]!, /unshare$/);
+    const sh = argv.indexOf('sh');
+    assert.deepEqual(argv.slice(1, sh), ['--mount', '--propagation', 'private', '--']);
+    assert.equal(argv[sh + 1], '-c');
+    assert.doesNotMatch(argv[sh + 2]!, /\/cfg/);
+    assert.deepEqual(argv.slice(sh + 3, sh + 5), ['sh', '/cfg/rootless-netns/resolv.conf']);
+    assert.deepEqual(argv.slice(sh + 6), ['--net=/cfg/rootless-netns/netns', '--', '/nv', '--config', '/cfg', '--rootless', 'true', 'setup', '/run/ns/c']);
+  });
+
   test('rootless, netavark forwards a published port from any address of the rootless netns (slirp4netns delivers it there)', () => {
     const options = {
       container_id: 'x',

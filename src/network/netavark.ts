@@ -7,7 +7,7 @@ import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { isRootless } from '../util/rootless.js';
-import { rootlessNetnsPath } from './rootless-netns.js';
+import { rootlessNetnsPath, rootlessResolvConfPath } from './rootless-netns.js';
 import type { Network, NetworkOptions, StatusBlock } from './types.js';
 
 /** Where Debian, Fedora and a local build put podman's network helpers. */
@@ -145,14 +145,28 @@ export function insideRootlessNetns(options: NetworkOptions): NetworkOptions {
 /**
  * netavark's argv: as root on the host's namespace; rootless inside the user's rootless netns
  * (nsenter joins it: berth owns it, being 0 of the user namespace that made it), with
- * `--rootless true` as podman passes it.
+ * `--rootless true` as podman passes it. `resolvConf`, when given, is mounted over /etc/resolv.conf
+ * in a mount namespace of netavark's own, which the aardvark-dns it starts keeps: the upstream
+ * servers it forwards to (rootless-netns.ts says when the host's will not do).
  */
-export function netavarkArgv(bin: string, command: 'setup' | 'teardown', netns: string, configDir: string, aardvark: string | undefined, rootless: boolean): string[] {
+export function netavarkArgv(
+  bin: string,
+  command: 'setup' | 'teardown',
+  netns: string,
+  configDir: string,
+  aardvark: string | undefined,
+  rootless: boolean,
+  resolvConf?: string,
+): string[] {
   const args = ['--config', configDir, '--rootless', String(rootless), ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
   if (!rootless) return [bin, ...args];
   const nsenter = findExecutable('nsenter');
-  if (!nsenter) throw new BerthError('USAGE', 'nsenter (util-linux) is needed for rootless bridge networks');
-  return [nsenter, `--net=${rootlessNetnsPath(configDir)}`, '--', bin, ...args];
+  const unshare = findExecutable('unshare');
+  if (!nsenter || !unshare) throw new BerthError('USAGE', 'nsenter and unshare (util-linux) are needed for rootless bridge networks');
+  const inside = [nsenter, `--net=${rootlessNetnsPath(configDir)}`, '--', bin, ...args];
+  if (!resolvConf) return inside;
+  // The paths are the script's arguments, never part of its text.
+  return [unshare, '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'sh', resolvConf, ...inside];
 }
 
 async function runNetavark(
@@ -164,7 +178,9 @@ async function runNetavark(
   aardvark: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, StatusBlock>> {
-  const [file, ...args] = netavarkArgv(bin, command, netns, configDir, aardvark, isRootless());
+  const rootless = isRootless();
+  const resolvConf = rootless && existsSync(rootlessResolvConfPath(configDir)) ? rootlessResolvConfPath(configDir) : undefined;
+  const [file, ...args] = netavarkArgv(bin, command, netns, configDir, aardvark, rootless, resolvConf);
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
     // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createSocket, type Socket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,7 +28,11 @@ interface User {
   uid: number;
   home: string;
   runtimeDir: string;
+  /** The argv that runs berth with these arguments as the user. */
+  argv(args: string[]): string[];
   berth(args: string[]): Promise<RunResult>;
+  /** Kills every process of the user (its pause process with them: the next command makes its namespace anew). */
+  killAll(): void;
   cleanup(): void;
 }
 
@@ -77,20 +83,25 @@ function makeUser(): User {
   const modes = DEVICES.map((d) => [d, statSync(d).mode & 0o777] as const);
   for (const d of DEVICES) chmodSync(d, 0o666);
   const env = [`HOME=${home}`, `USER=${name}`, `XDG_RUNTIME_DIR=${runtimeDir}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
+  const argv = (args: string[]) => ['/usr/bin/env', '-i', ...env, '/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--init-groups', '--', berthBin, ...args];
+  const killAll = () => {
+    for (let i = 0; i < 50; i++) {
+      const left = processesOf(uid, [start, size]);
+      if (left.length === 0) break;
+      for (const p of left) sh('kill', ['-9', String(p.pid)]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  };
   return {
     name,
     uid,
     home,
     runtimeDir,
-    berth: (args) =>
-      run('/usr/bin/env', ['-i', ...env, '/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--init-groups', '--', berthBin, ...args], { cwd: home }),
+    argv,
+    berth: (args) => run(argv(args)[0]!, argv(args).slice(1), { cwd: home }),
+    killAll,
     cleanup: () => {
-      for (let i = 0; i < 50; i++) {
-        const left = processesOf(uid, [start, size]);
-        if (left.length === 0) break;
-        for (const p of left) sh('kill', ['-9', String(p.pid)]);
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-      }
+      killAll();
       sh('usermod', ['--del-subuids', rangeArg, '--del-subgids', rangeArg, name]);
       sh('userdel', ['-r', '-f', name]);
       rmSync(runtimeDir, { recursive: true, force: true });
@@ -110,6 +121,26 @@ function httpGet(port: number): Promise<string> {
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+/**
+ * A stand-in for a resolver on the host's loopback (systemd-resolved's 127.0.0.53): every query
+ * answered with one A record, 192.0.2.7.
+ */
+function loopbackResolver(): Promise<Socket> {
+  const s = createSocket('udp4');
+  s.on('message', (msg, peer) => {
+    let end = 12;
+    while (end < msg.length && msg[end] !== 0) end += msg[end]! + 1;
+    const question = msg.subarray(12, end + 5);
+    const header = Buffer.from([msg[0]!, msg[1]!, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7]);
+    s.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+  });
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(53, '127.0.0.53', () => resolve(s));
   });
 }
 
@@ -182,5 +213,26 @@ describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ?
     assert.deepEqual(await leftovers(), []);
     assert.equal(await httpGet(port), 'ECONNREFUSED');
     await ok(['rm', '-f', '-t', '0', 'web2']);
+  });
+
+  test('a host resolver on the loopback (127.0.0.53) is reached from the rootless netns through slirp4netns', async (t) => {
+    const resolver = await loopbackResolver().catch(() => undefined);
+    if (!resolver) return t.skip('127.0.0.53:53 is taken on this host');
+    try {
+      // The user's namespace made anew where /etc/resolv.conf names the loopback resolver, as on a
+      // host with systemd-resolved: its later commands, slirp4netns and aardvark-dns all see it.
+      user.killAll();
+      // A killed pause may stay a zombie a while, which berth's pause file would still name.
+      rmSync(join(user.runtimeDir, 'berth', 'pause.pid'), { force: true });
+      const fake = join(user.home, 'resolv.conf');
+      writeFileSync(fake, 'nameserver 127.0.0.53\n', { mode: 0o644 });
+      const first = user.argv(['ps']);
+      const made = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'sh', fake, ...first]);
+      assert.equal(made.code, 0, made.stderr);
+      const r = await ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'nslookup', 'upstream.example']);
+      assert.match(r.stdout, /Name:\s+upstream\.example\s+Address: 192\.0\.2\.7/);
+    } finally {
+      resolver.close();
+    }
   });
 });

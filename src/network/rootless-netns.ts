@@ -29,6 +29,8 @@ import type { PortMapping } from './types.js';
 export const ROOTLESS_NETNS_ADDRESS = '10.0.2.100';
 /** slirp4netns's subnet inside the rootless netns: no bridge network may take it there. */
 export const ROOTLESS_NETNS_SUBNET = '10.0.2.0/24';
+/** slirp4netns's DNS forwarder, as the rootless netns reaches it. */
+export const ROOTLESS_NETNS_DNS = '10.0.2.3';
 
 interface Files {
   dir: string;
@@ -37,6 +39,7 @@ interface Files {
   pid: string;
   log: string;
   users: string;
+  resolvConf: string;
   lock: DirLock;
 }
 
@@ -50,12 +53,35 @@ function filesOf(configDir: string): Files {
     pid: join(dir, 'slirp4netns.pid'),
     log: join(dir, 'slirp4netns.log'),
     users: join(dir, 'users'),
+    resolvConf: join(dir, 'resolv.conf'),
     lock: new DirLock(join(configDir, 'rootless-netns.lock')),
   };
 }
 
 /** The pinned rootless netns of this config directory, where netavark runs. */
 export const rootlessNetnsPath = (configDir: string): string => filesOf(configDir).netns;
+
+/**
+ * The resolv.conf aardvark-dns is given in the rootless netns (netavark.ts mounts it over
+ * /etc/resolv.conf for netavark, whose aardvark-dns reads its upstream servers there), when there
+ * is one: the namespace is up and the host's own would not do.
+ */
+export const rootlessResolvConfPath = (configDir: string): string => filesOf(configDir).resolvConf;
+
+/**
+ * What aardvark-dns must see instead of the host's resolv.conf in the rootless netns, or undefined
+ * when the host's serves as it is: a nameserver on the host's loopback (systemd-resolved's
+ * 127.0.0.53, a local dnsmasq), or none at all (which means the loopback), is not there inside the
+ * namespace, so, as podman does, slirp4netns's DNS stands in for it, forwarding from the host.
+ */
+export function rootlessResolvConf(hostResolv: string): string | undefined {
+  const loopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
+  const servers = [...hostResolv.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
+  if (servers.length > 0 && !servers.some(loopback)) return undefined;
+  const others = hostResolv.split('\n').filter((l) => l.trim() !== '' && !/^\s*nameserver\s/.test(l));
+  const kept = [...new Set(servers.map((ip) => (loopback(ip) ? ROOTLESS_NETNS_DNS : ip)))];
+  return `${[...others, ...(kept.length ? kept : [ROOTLESS_NETNS_DNS]).map((ip) => `nameserver ${ip}`)].join('\n')}\n`;
+}
 
 /** The running slirp4netns of the rootless netns (PID and start time match its file), if any. */
 async function liveSlirp(f: Files): Promise<number | undefined> {
@@ -74,6 +100,8 @@ async function ensureUp(f: Files): Promise<void> {
   await takeDown(f);
   await createNetns(f.netns);
   try {
+    const resolv = rootlessResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    if (resolv) await writeFile(f.resolvConf, resolv, { mode: 0o644 });
     await startSlirp(f);
   } catch (e) {
     await removeNetns(f.netns).catch(() => undefined);
@@ -136,7 +164,7 @@ async function takeDown(f: Files): Promise<void> {
   // aardvark-dns's PID file too: no aardvark-dns outlives the namespace, and netavark, finding a
   // PID there that is not yet reaped (a zombie answers kill 0), would signal it instead of starting
   // one for the next namespace's first network, and no name would resolve.
-  await Promise.all([f.socket, f.pid, f.log, aardvarkPidFile(f)].map((p) => rm(p, { force: true })));
+  await Promise.all([f.socket, f.pid, f.log, f.resolvConf, aardvarkPidFile(f)].map((p) => rm(p, { force: true })));
   for (const pid of [...(slirp ? [slirp] : []), ...inside]) await untilGone(pid);
 }
 
