@@ -166,7 +166,19 @@ export function netavarkArgv(
   const inside = [nsenter, `--net=${rootlessNetnsPath(configDir)}`, '--', bin, ...args];
   if (!resolvConf) return inside;
   // The paths are the script's arguments, never part of its text.
-  return [unshare, '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'sh', resolvConf, ...inside];
+  return [
+    unshare,
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
+    'sh',
+    resolvConf,
+    ...inside,
+  ];
 }
 
 async function runNetavark(

@@ -58,7 +58,8 @@ function processesOf(uid: number, range: [number, number]): { pid: number; cmd: 
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       if (/^State:\s+Z/m.test(status)) continue;
       const id = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (id === uid || (id >= range[0] && id < range[0] + range[1])) out.push({ pid: Number(pid), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+      if (id === uid || (id >= range[0] && id < range[0] + range[1]))
+        out.push({ pid: Number(pid), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') });
     } catch {
       // gone
     }
@@ -83,7 +84,18 @@ function makeUser(): User {
   const modes = DEVICES.map((d) => [d, statSync(d).mode & 0o777] as const);
   for (const d of DEVICES) chmodSync(d, 0o666);
   const env = [`HOME=${home}`, `USER=${name}`, `XDG_RUNTIME_DIR=${runtimeDir}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
-  const argv = (args: string[]) => ['/usr/bin/env', '-i', ...env, '/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--init-groups', '--', berthBin, ...args];
+  const argv = (args: string[]) => [
+    '/usr/bin/env',
+    '-i',
+    ...env,
+    '/usr/bin/setpriv',
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
+    '--init-groups',
+    '--',
+    berthBin,
+    ...args,
+  ];
   const killAll = () => {
     for (let i = 0; i < 50; i++) {
       const left = processesOf(uid, [start, size]);
@@ -147,7 +159,10 @@ function loopbackResolver(): Promise<Socket> {
 const isRoot = process.getuid?.() === 0;
 const canRun = isRoot && existsSync('/usr/bin/setpriv') && existsSync('/usr/bin/slirp4netns') && existsSync('/usr/bin/newuidmap');
 
-describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ? false : 'needs root (to make a user), setpriv, slirp4netns, newuidmap' }, () => {
+describe('rootless user-defined networks', {
+  timeout: 6 * 60_000,
+  skip: canRun ? false : 'needs root (to make a user), setpriv, slirp4netns, newuidmap',
+}, () => {
   let user: User;
   let port: number;
   const ok = async (args: string[]) => {
@@ -167,7 +182,20 @@ describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ?
     return [...procs, ...mounts];
   };
   const serve = (name: string) =>
-    ok(['run', '-d', '--name', name, '--network', 'rlnet', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www']);
+    ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'rlnet',
+      '-p',
+      `127.0.0.1:${port}:80`,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /www && echo hello-from-web > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
 
   before(async () => {
     user = makeUser();
@@ -190,8 +218,14 @@ describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ?
     assert.equal(await httpGet(port), '200 hello-from-web');
     // Everything of the network runs as the user, in the user's rootless netns (slirp4netns attached to it).
     const procs = processesOf(user.uid, [0, 0]).map((p) => p.cmd);
-    assert.ok(procs.some((c) => c.includes('slirp4netns') && c.includes('rootless-netns')), procs.join('\n'));
-    assert.ok(procs.some((c) => c.includes('aardvark-dns')), procs.join('\n'));
+    assert.ok(
+      procs.some((c) => c.includes('slirp4netns') && c.includes('rootless-netns')),
+      procs.join('\n'),
+    );
+    assert.ok(
+      procs.some((c) => c.includes('aardvark-dns')),
+      procs.join('\n'),
+    );
   });
 
   test('the last container off the network ends slirp4netns, aardvark-dns and the namespace; the port is closed', async () => {
@@ -227,7 +261,17 @@ describe('rootless user-defined networks', { timeout: 6 * 60_000, skip: canRun ?
       const fake = join(user.home, 'resolv.conf');
       writeFileSync(fake, 'nameserver 127.0.0.53\n', { mode: 0o644 });
       const first = user.argv(['ps']);
-      const made = await run('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', 'sh', fake, ...first]);
+      const made = await run('unshare', [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
+        'sh',
+        fake,
+        ...first,
+      ]);
       assert.equal(made.code, 0, made.stderr);
       const r = await ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'nslookup', 'upstream.example']);
       assert.match(r.stdout, /Name:\s+upstream\.example\s+Address: 192\.0\.2\.7/);
