@@ -249,6 +249,17 @@ describe('rootless user-defined networks', {
     await ok(['rm', '-f', '-t', '0', 'web2']);
   });
 
+  test('a rootless netns whose slirp4netns was killed is made anew by the next container', async () => {
+    await ok(['run', '-d', '--name', 'idle', '--network', 'rlnet', 'busybox', 'sleep', '300']);
+    const slirp = processesOf(user.uid, [0, 0]).filter((p) => p.cmd.includes('slirp4netns') && p.cmd.includes('rootless-netns'));
+    assert.equal(slirp.length, 1);
+    process.kill(slirp[0]!.pid, 'SIGKILL');
+    await serve('web3');
+    assert.equal(await httpGet(port), '200 hello-from-web');
+    await ok(['rm', '-f', '-t', '0', 'idle', 'web3']);
+    assert.deepEqual(await leftovers(), []);
+  });
+
   test('a host resolver on the loopback (127.0.0.53) is reached from the rootless netns through slirp4netns', async (t) => {
     const resolver = await loopbackResolver().catch(() => undefined);
     if (!resolver) return t.skip('127.0.0.53:53 is taken on this host');

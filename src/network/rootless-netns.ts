@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -83,10 +83,25 @@ export function rootlessResolvConf(hostResolv: string): string | undefined {
   return `${[...others, ...(kept.length ? kept : [ROOTLESS_NETNS_DNS]).map((ip) => `nameserver ${ip}`)].join('\n')}\n`;
 }
 
+/**
+ * Whether the process is still running: its start time matches, and it is not a zombie. A process
+ * that ended is reaped by whoever inherited it (its berth is long gone), which may take a while
+ * (seconds on this machine kind), and until then it would pass for alive.
+ */
+function running(pid: number, start: string | undefined): boolean {
+  if (start === undefined || processStartTime(pid) !== start) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** The running slirp4netns of the rootless netns (PID and start time match its file), if any. */
 async function liveSlirp(f: Files): Promise<number | undefined> {
   const [pid, start] = (await readFile(f.pid, 'utf8').catch(() => '')).trim().split(/\s+/);
-  if (!pid || !/^\d+$/.test(pid) || processStartTime(Number(pid)) !== start) return undefined;
+  if (!pid || !/^\d+$/.test(pid) || !running(Number(pid), start)) return undefined;
   return Number(pid);
 }
 
@@ -197,8 +212,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 async function untilGone(pid: number): Promise<void> {
   const start = processStartTime(pid);
-  for (let i = 0; start !== undefined && processStartTime(pid) === start && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
-  if (start !== undefined && processStartTime(pid) === start) signal(pid, 'SIGKILL');
+  for (let i = 0; running(pid, start) && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+  if (running(pid, start)) signal(pid, 'SIGKILL');
 }
 
 /** The containers listed as using the namespace whose own namespace is still pinned; the others' entries are dropped. */
