@@ -211,7 +211,7 @@ export async function teardownContainerNetwork(
 
 /** Rootless, the container leaves the rootless netns (its forwards gone; the namespace with its last container). */
 async function leaveRootless(store: Store, c: ContainerRecord, ports: PortMapping[]): Promise<void> {
-  if (isRootless()) await leaveRootlessNetns(networkRunDir(store), c.id, ports);
+  if (isRootless() && c.config.network.mode === 'bridge') await leaveRootlessNetns(networkRunDir(store), c.id, ports);
 }
 
 /**
