@@ -156,6 +156,19 @@ function loopbackResolver(): Promise<Socket> {
   });
 }
 
+/**
+ * The page once the container serves it: `run -d` returns before httpd listens, and until then
+ * slirp4netns takes the connection and the container resets it. Up to 10 s.
+ */
+async function servedPage(port: number): Promise<string> {
+  let seen = '';
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    seen = await httpGet(port);
+    if (seen.startsWith('200 ')) break;
+  }
+  return seen;
+}
+
 const isRoot = process.getuid?.() === 0;
 const canRun = isRoot && existsSync('/usr/bin/setpriv') && existsSync('/usr/bin/slirp4netns') && existsSync('/usr/bin/newuidmap');
 
@@ -215,7 +228,7 @@ describe('rootless user-defined networks', {
     const [resolver, body] = client.stdout.trim().split('\n');
     assert.match(resolver!, /^search dns\.podman/);
     assert.equal(body, 'hello-from-web');
-    assert.equal(await httpGet(port), '200 hello-from-web');
+    assert.equal(await servedPage(port), '200 hello-from-web');
     // Everything of the network runs as the user, in the user's rootless netns (slirp4netns attached to it).
     const procs = processesOf(user.uid, [0, 0]).map((p) => p.cmd);
     assert.ok(
@@ -240,9 +253,20 @@ describe('rootless user-defined networks', {
     assert.match(r.stderr, /subnet 10\.0\.2\.0\/24 is already used/);
   });
 
+  test('a privileged host port is refused in one line that says what to do, and nothing is left', async (t) => {
+    if (Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) <= 80) return t.skip('port 80 is unprivileged here');
+    const r = await user.berth(['run', '--rm', '--network', 'rlnet', '-p', '127.0.0.1:80:80', 'busybox', 'true']);
+    assert.equal(r.code, 126, r.stderr);
+    assert.match(
+      r.stderr,
+      /^Error: rootless berth cannot expose privileged port 80, you can add 'net\.ipv4\.ip_unprivileged_port_start=80' to \/etc\/sysctl\.conf/,
+    );
+    assert.deepEqual(await leftovers(), []);
+  });
+
   test('a container started again makes the rootless netns anew; system migrate leaves nothing of it', async () => {
     await serve('web2');
-    assert.equal(await httpGet(port), '200 hello-from-web');
+    assert.equal(await servedPage(port), '200 hello-from-web');
     await ok(['system', 'migrate']);
     assert.deepEqual(await leftovers(), []);
     assert.equal(await httpGet(port), 'ECONNREFUSED');
@@ -255,7 +279,7 @@ describe('rootless user-defined networks', {
     assert.equal(slirp.length, 1);
     process.kill(slirp[0]!.pid, 'SIGKILL');
     await serve('web3');
-    assert.equal(await httpGet(port), '200 hello-from-web');
+    assert.equal(await servedPage(port), '200 hello-from-web');
     await ok(['rm', '-f', '-t', '0', 'idle', 'web3']);
     assert.deepEqual(await leftovers(), []);
   });

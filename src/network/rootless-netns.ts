@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,6 +9,7 @@ import { DirLock } from '../util/lock.js';
 import { isMounted } from '../util/mounts.js';
 import { processStartTime } from '../util/process.js';
 import { createNetns, removeNetns } from './netns.js';
+import { privilegedPortLine, unprivilegedPortStart } from './ports.js';
 import { addHostForward, forwardsOf, listHostForwards, removeHostForward } from './slirp-api.js';
 import type { PortMapping } from './types.js';
 
@@ -229,11 +230,22 @@ async function liveUsers(f: Files): Promise<string[]> {
 }
 
 /**
+ * The host ports a user may publish: slirp4netns binds them as the user, in the host's network
+ * namespace, where a port below net.ipv4.ip_unprivileged_port_start needs a privilege the user has
+ * not. `create` checked them already; the setting may have changed since.
+ */
+export function checkUnprivilegedPorts(ports: readonly PortMapping[], start = unprivilegedPortStart()): void {
+  const low = ports.find((m) => m.host_port < start);
+  if (low) throw new BerthError('USAGE', privilegedPortLine(low.host_port, start));
+}
+
+/**
  * A container joins the rootless netns before netavark sets it up: the namespace is made if need
  * be, the container listed (with its own pinned namespace, so an entry whose container died
  * without leaving is known for one), and its published ports forwarded from the host.
  */
 export async function joinRootlessNetns(configDir: string, containerId: string, containerNetns: string, ports: readonly PortMapping[]): Promise<void> {
+  checkUnprivilegedPorts(ports);
   const f = filesOf(configDir);
   await mkdir(f.users, { recursive: true, mode: 0o700 });
   await f.lock.with(async () => {
@@ -274,6 +286,7 @@ export async function leaveRootlessNetns(configDir: string, containerId: string,
  */
 export async function endRootlessNetns(configDir: string): Promise<boolean> {
   const f = filesOf(configDir);
+  if (!existsSync(f.dir)) return false;
   return f.lock.with(async () => {
     const was = (await liveSlirp(f)) !== undefined || (await isMounted(f.netns));
     await takeDown(f);
