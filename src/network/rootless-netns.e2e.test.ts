@@ -1,126 +1,30 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { createSocket, type Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { berthBin, busyboxRootfs, run, SYNC_TIMEOUT_MS, type RunResult } from '../testing/cli.js';
+import { berthBin, busyboxRootfs } from '../testing/cli.js';
 import { freePort } from '../testing/registry.js';
+import { processesOf, rootlessUser, type RootlessUser } from '../testing/rootless-user.js';
 
 /**
  * Rootless user-defined networks end to end, as an ordinary user the test makes: two containers on
  * one network, one serving HTTP, the other reaching it by name through aardvark-dns in the user's
  * rootless netns; the served port published on 127.0.0.1 and reached from the host; nothing left
  * (slirp4netns, aardvark-dns, mounts) after rm and after `system migrate`.
- *
- * The user is made by a small local harness: testing/rootless-user.ts (another branch) is not on
- * main yet; this one should give way to it once it is.
  */
 
-const DEVICES = ['/dev/net/tun'];
-const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
-
-interface User {
-  name: string;
-  uid: number;
-  home: string;
-  runtimeDir: string;
-  /** The argv that runs berth with these arguments as the user. */
-  argv(args: string[]): string[];
-  berth(args: string[]): Promise<RunResult>;
-  /** Kills every process of the user (its pause process with them: the next command makes its namespace anew). */
-  killAll(): void;
-  cleanup(): void;
-}
-
-/** A start for a subordinate range no line of /etc/subuid or /etc/subgid touches. */
-function freeRange(size: number): number {
-  const taken = ['/etc/subuid', '/etc/subgid'].flatMap((f) =>
-    (existsSync(f) ? readFileSync(f, 'utf8') : '')
-      .split('\n')
-      .map((l) => l.split(':').map(Number))
-      .filter((p) => p.length === 3),
-  );
-  for (;;) {
-    const start = 1_500_000_000 + randomInt(5000) * size;
-    if (!taken.some(([, s, n]) => start < s! + n! && s! < start + size)) return start;
-  }
-}
-
-/** The user's live processes (its own UID, or one of its range: a container's). */
-function processesOf(uid: number, range: [number, number]): { pid: number; cmd: string }[] {
-  const out: { pid: number; cmd: string }[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+/** The command lines of the user's live processes. */
+function commandsOf(user: RootlessUser): string[] {
+  return processesOf(user.uid).flatMap((pid) => {
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (/^State:\s+Z/m.test(status)) continue;
-      const id = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (id === uid || (id >= range[0] && id < range[0] + range[1]))
-        out.push({ pid: Number(pid), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+      return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')];
     } catch {
-      // gone
+      return []; // gone
     }
-  }
-  return out;
-}
-
-function makeUser(): User {
-  const name = `berth-rn-${randomInt(1e6).toString(36)}`;
-  const size = 65536;
-  const start = freeRange(size);
-  const made = sh('useradd', ['-m', '-U', '-s', '/usr/sbin/nologin', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', name]);
-  assert.equal(made.status, 0, made.stderr);
-  const rangeArg = `${start}-${start + size - 1}`;
-  sh('usermod', ['--add-subuids', rangeArg, '--add-subgids', rangeArg, name]);
-  const uid = Number(sh('id', ['-u', name]).stdout.trim());
-  const home = `/home/${name}`;
-  const runtimeDir = `/run/user/${uid}`;
-  mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
-  chownSync(runtimeDir, uid, uid);
-  // This machine kind has /dev/net/tun 0600 (stock Debian 0666): opened for the test, put back after.
-  const modes = DEVICES.map((d) => [d, statSync(d).mode & 0o777] as const);
-  for (const d of DEVICES) chmodSync(d, 0o666);
-  const env = [`HOME=${home}`, `USER=${name}`, `XDG_RUNTIME_DIR=${runtimeDir}`, 'PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'];
-  const argv = (args: string[]) => [
-    '/usr/bin/env',
-    '-i',
-    ...env,
-    '/usr/bin/setpriv',
-    `--reuid=${uid}`,
-    `--regid=${uid}`,
-    '--init-groups',
-    '--',
-    berthBin,
-    ...args,
-  ];
-  const killAll = () => {
-    for (let i = 0; i < 50; i++) {
-      const left = processesOf(uid, [start, size]);
-      if (left.length === 0) break;
-      for (const p of left) sh('kill', ['-9', String(p.pid)]);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  };
-  return {
-    name,
-    uid,
-    home,
-    runtimeDir,
-    argv,
-    berth: (args) => run(argv(args)[0]!, argv(args).slice(1), { cwd: home }),
-    killAll,
-    cleanup: () => {
-      killAll();
-      sh('usermod', ['--del-subuids', rangeArg, '--del-subgids', rangeArg, name]);
-      sh('userdel', ['-r', '-f', name]);
-      rmSync(runtimeDir, { recursive: true, force: true });
-      rmSync(home, { recursive: true, force: true });
-      for (const [d, mode] of modes) chmodSync(d, mode);
-    },
-  };
+  });
 }
 
 /** GET http://127.0.0.1:PORT/ from the host: status and body, or the error's code. */
@@ -176,19 +80,16 @@ describe('rootless user-defined networks', {
   timeout: 6 * 60_000,
   skip: canRun ? false : 'needs root (to make a user), setpriv, slirp4netns, newuidmap',
 }, () => {
-  let user: User;
+  let user: RootlessUser;
   let port: number;
-  const ok = async (args: string[]) => {
-    const r = await user.berth(args);
-    assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
+  const berth = (args: string[]) => user.as([berthBin, ...args]);
+  const ok = (args: string[]) => user.ok([berthBin, ...args]);
   /** What of the rootless netns is still there: its processes, and the namespaces pinned in the user's mount namespace. */
   const leftovers = async () => {
-    const procs = processesOf(user.uid, [0, 0])
-      .filter((p) => /slirp4netns|aardvark-dns|conmon/.test(p.cmd))
-      .map((p) => p.cmd.split(' ')[0]!);
-    const mounts = (await user.berth(['unshare', 'cat', '/proc/self/mountinfo'])).stdout
+    const procs = commandsOf(user)
+      .filter((c) => /slirp4netns|aardvark-dns|conmon/.test(c))
+      .map((c) => c.split(' ')[0]!);
+    const mounts = (await berth(['unshare', 'cat', '/proc/self/mountinfo'])).stdout
       .split('\n')
       .map((l) => l.split(' ')[4] ?? '')
       .filter((m) => m.startsWith(user.runtimeDir) && /netns/.test(m));
@@ -211,7 +112,7 @@ describe('rootless user-defined networks', {
     ]);
 
   before(async () => {
-    user = makeUser();
+    user = rootlessUser();
     port = await freePort();
     const tarball = join(user.home, 'busybox.tar');
     await busyboxRootfs(tarball);
@@ -230,7 +131,7 @@ describe('rootless user-defined networks', {
     assert.equal(body, 'hello-from-web');
     assert.equal(await servedPage(port), '200 hello-from-web');
     // Everything of the network runs as the user, in the user's rootless netns (slirp4netns attached to it).
-    const procs = processesOf(user.uid, [0, 0]).map((p) => p.cmd);
+    const procs = commandsOf(user);
     assert.ok(
       procs.some((c) => c.includes('slirp4netns') && c.includes('rootless-netns')),
       procs.join('\n'),
@@ -248,14 +149,14 @@ describe('rootless user-defined networks', {
   });
 
   test('slirp4netns’s own subnet in the rootless netns is not given to a network', async () => {
-    const r = await user.berth(['network', 'create', '--subnet', '10.0.2.0/24', 'clash']);
+    const r = await berth(['network', 'create', '--subnet', '10.0.2.0/24', 'clash']);
     assert.equal(r.code, 125, r.stderr);
     assert.match(r.stderr, /subnet 10\.0\.2\.0\/24 is already used/);
   });
 
   test('a privileged host port is refused in one line that says what to do, and nothing is left', async (t) => {
     if (Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) <= 80) return t.skip('port 80 is unprivileged here');
-    const r = await user.berth(['run', '--rm', '--network', 'rlnet', '-p', '127.0.0.1:80:80', 'busybox', 'true']);
+    const r = await berth(['run', '--rm', '--network', 'rlnet', '-p', '127.0.0.1:80:80', 'busybox', 'true']);
     assert.equal(r.code, 126, r.stderr);
     assert.match(
       r.stderr,
@@ -275,9 +176,9 @@ describe('rootless user-defined networks', {
 
   test('a rootless netns whose slirp4netns was killed is made anew by the next container', async () => {
     await ok(['run', '-d', '--name', 'idle', '--network', 'rlnet', 'busybox', 'sleep', '300']);
-    const slirp = processesOf(user.uid, [0, 0]).filter((p) => p.cmd.includes('slirp4netns') && p.cmd.includes('rootless-netns'));
+    const slirp = processesOf(user.uid).filter((pid) => /slirp4netns.*rootless-netns/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')));
     assert.equal(slirp.length, 1);
-    process.kill(slirp[0]!.pid, 'SIGKILL');
+    process.kill(slirp[0]!, 'SIGKILL');
     await serve('web3');
     assert.equal(await servedPage(port), '200 hello-from-web');
     await ok(['rm', '-f', '-t', '0', 'idle', 'web3']);
@@ -288,26 +189,13 @@ describe('rootless user-defined networks', {
     const resolver = await loopbackResolver().catch(() => undefined);
     if (!resolver) return t.skip('127.0.0.53:53 is taken on this host');
     try {
-      // The user's namespace made anew where /etc/resolv.conf names the loopback resolver, as on a
-      // host with systemd-resolved: its later commands, slirp4netns and aardvark-dns all see it.
-      user.killAll();
-      // A killed pause may stay a zombie a while, which berth's pause file would still name.
-      rmSync(join(user.runtimeDir, 'berth', 'pause.pid'), { force: true });
+      // /etc/resolv.conf names the loopback resolver in the user's namespace, as on a host with
+      // systemd-resolved: the commands from now on, and the rootless netns made by the next
+      // container (none is up), see it.
       const fake = join(user.home, 'resolv.conf');
       writeFileSync(fake, 'nameserver 127.0.0.53\n', { mode: 0o644 });
-      const first = user.argv(['ps']);
-      const made = await run('unshare', [
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
-        'sh',
-        fake,
-        ...first,
-      ]);
-      assert.equal(made.code, 0, made.stderr);
+      await ok(['unshare', 'mount', '--bind', fake, '/etc/resolv.conf']);
+      assert.deepEqual(await leftovers(), []);
       const r = await ok(['run', '--rm', '--network', 'rlnet', 'busybox', 'nslookup', 'upstream.example']);
       assert.match(r.stdout, /Name:\s+upstream\.example\s+Address: 192\.0\.2\.7/);
     } finally {
