@@ -9,6 +9,8 @@ import { goTimestamp } from '../oci/time.js';
 import { defaultGateway, subnetsOverlap, validateSubnetOptions } from './cidr.js';
 import { freeIPv4Subnet, freeIPv6Subnet } from './subnet-pool.js';
 import { hostSubnets } from './host-subnets.js';
+import { ROOTLESS_NETNS_SUBNET } from './rootless-netns.js';
+import { isRootless } from '../util/rootless.js';
 import type { Network, Subnet } from './types.js';
 
 /**
@@ -49,6 +51,15 @@ export interface CreateNetworkOptions {
 /** Every network interface on the host (up or down, with or without an address). */
 async function hostInterfaces(): Promise<string[]> {
   return readdir('/sys/class/net').catch(() => []);
+}
+
+/**
+ * The subnets a new network must not take: the host's (podman checks them rootless too, as a
+ * container could no longer reach that part of the host's network), and rootless also
+ * slirp4netns's own inside the rootless netns, where the bridges live.
+ */
+async function subnetsInUse(): Promise<string[]> {
+  return [...(await hostSubnets()), ...(isRootless() ? [ROOTLESS_NETNS_SUBNET] : [])];
 }
 
 export class NetworkDefinitions {
@@ -99,7 +110,7 @@ export class NetworkDefinitions {
       const again = await this.read(this.file(DEFAULT_NETWORK));
       if (again) return again;
       const all = await this.list();
-      const used = [...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
+      const used = [...(await subnetsInUse()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
       const subnet = used.some((u) => subnetsOverlap(u, DEFAULT_SUBNET)) ? freeIPv4Subnet(used) : DEFAULT_SUBNET;
       const id = randomBytes(32).toString('hex');
       const network: Network = {
@@ -153,7 +164,7 @@ export class NetworkDefinitions {
         throw new BerthError('NETWORK_EXISTS', `network name ${opts.name} already used: network already exists`);
       }
       const name = opts.name ?? freeNetworkName(all);
-      const used = [...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
+      const used = [...(await subnetsInUse()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
       for (const s of requested) {
         // A subnet the host or another network already has would make two routes for one prefix.
         const clash = used.find((u) => subnetsOverlap(u, s));
@@ -222,7 +233,7 @@ export class NetworkDefinitions {
       const current = await this.read(this.file(DEFAULT_NETWORK));
       if (!current) throw new BerthError('NETWORK_UNKNOWN', `unable to find network with name or ID ${DEFAULT_NETWORK}: network not found`);
       const all = await this.list();
-      const used = [...taken, ...(await hostSubnets()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
+      const used = [...taken, ...(await subnetsInUse()), ...all.flatMap((n) => n.subnets.map((s) => s.subnet))];
       const subnet = freeIPv4Subnet(used);
       const moved: Network = { ...current, subnets: [{ subnet, gateway: defaultGateway(subnet) }] };
       await this.write(moved);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { netavarkName, underNetavarkNames } from './netavark.js';
+import { insideRootlessNetns, netavarkArgv, netavarkName, underNetavarkNames } from './netavark.js';
 import type { Network } from './types.js';
 
 const network = (name: string, id: string): Network => ({
@@ -37,5 +37,48 @@ describe('networks as netavark knows them', { timeout: 10_000 }, () => {
     assert.equal(options.network_info[n]!.name, n);
     assert.equal(options.network_info[n]!.id, app.id);
     assert.equal(berthName.get(n), 'app');
+  });
+
+  test('rootless, netavark runs inside the rootless netns under the config directory, told it is rootless', () => {
+    const root = netavarkArgv('/usr/lib/podman/netavark', 'setup', '/run/ns/c', '/run/berth/networks', undefined, false);
+    assert.deepEqual(root, ['/usr/lib/podman/netavark', '--config', '/run/berth/networks', '--rootless', 'false', 'setup', '/run/ns/c']);
+    const rootless = netavarkArgv('/usr/lib/podman/netavark', 'teardown', '/run/ns/c', '/run/user/9/berth/networks', '/a', true);
+    assert.match(rootless[0]!, /nsenter$/);
+    assert.deepEqual(rootless.slice(1), [
+      '--net=/run/user/9/berth/networks/rootless-netns/netns',
+      '--',
+      '/usr/lib/podman/netavark',
+      '--config',
+      '/run/user/9/berth/networks',
+      '--rootless',
+      'true',
+      '--aardvark-binary',
+      '/a',
+      'teardown',
+      '/run/ns/c',
+    ]);
+  });
+
+  test('rootless with a resolv.conf of its own, netavark runs in a mount namespace where it is /etc/resolv.conf (the path an argument, not the script)', () => {
+    const argv = netavarkArgv('/nv', 'setup', '/run/ns/c', '/cfg', undefined, true, '/cfg/rootless-netns/resolv.conf');
+    assert.match(argv[0]!, /unshare$/);
+    const sh = argv.indexOf('sh');
+    assert.deepEqual(argv.slice(1, sh), ['--mount', '--propagation', 'private', '--']);
+    assert.equal(argv[sh + 1], '-c');
+    assert.doesNotMatch(argv[sh + 2]!, /\/cfg/);
+    assert.deepEqual(argv.slice(sh + 3, sh + 5), ['sh', '/cfg/rootless-netns/resolv.conf']);
+    assert.deepEqual(argv.slice(sh + 6), ['--net=/cfg/rootless-netns/netns', '--', '/nv', '--config', '/cfg', '--rootless', 'true', 'setup', '/run/ns/c']);
+  });
+
+  test('rootless, netavark forwards a published port from any address of the rootless netns (slirp4netns delivers it there)', () => {
+    const options = {
+      container_id: 'x',
+      container_name: 'web',
+      port_mappings: [{ host_ip: '127.0.0.1', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' as const }],
+      networks: {},
+      network_info: {},
+    };
+    assert.deepEqual(insideRootlessNetns(options).port_mappings, [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]);
+    assert.equal(options.port_mappings[0]!.host_ip, '127.0.0.1');
   });
 });

@@ -6,6 +6,8 @@ import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
+import { isRootless } from '../util/rootless.js';
+import { rootlessNetnsPath, rootlessResolvConfPath } from './rootless-netns.js';
 import type { Network, NetworkOptions, StatusBlock } from './types.js';
 
 /** Where Debian, Fedora and a local build put podman's network helpers. */
@@ -97,7 +99,7 @@ export async function netavark(
   await makeDirs(configDir);
   // netavark does not serialise itself: two setups of one new network at once both try to make its
   // firewall chains ("Chain already exists"). One call at a time per run root, as podman locks its own.
-  const named = underNetavarkNames(options);
+  const named = underNetavarkNames(isRootless() ? insideRootlessNetns(options) : options);
   const status = await new DirLock(join(configDir, 'netavark.lock')).with(() => runNetavark(bin, command, netns, named.options, configDir, aardvark, env));
   return Object.fromEntries(Object.entries(status).map(([name, block]) => [named.berthName.get(name) ?? name, block]));
 }
@@ -130,6 +132,55 @@ export function underNetavarkNames(options: NetworkOptions): { options: NetworkO
   };
 }
 
+/**
+ * Rootless, a published port reaches netavark's rules as slirp4netns's forward to the rootless
+ * netns's own address (rootless-netns.ts), whatever host address it was published on: netavark
+ * must match the port on any address there, not the host address it would match as root.
+ */
+export function insideRootlessNetns(options: NetworkOptions): NetworkOptions {
+  if (!options.port_mappings?.length) return options;
+  return { ...options, port_mappings: options.port_mappings.map((m) => ({ ...m, host_ip: '' })) };
+}
+
+/**
+ * netavark's argv: as root on the host's namespace; rootless inside the user's rootless netns
+ * (nsenter joins it: berth owns it, being 0 of the user namespace that made it), with
+ * `--rootless true` as podman passes it. `resolvConf`, when given, is mounted over /etc/resolv.conf
+ * in a mount namespace of netavark's own, which the aardvark-dns it starts keeps: the upstream
+ * servers it forwards to (rootless-netns.ts says when the host's will not do).
+ */
+export function netavarkArgv(
+  bin: string,
+  command: 'setup' | 'teardown',
+  netns: string,
+  configDir: string,
+  aardvark: string | undefined,
+  rootless: boolean,
+  resolvConf?: string,
+): string[] {
+  const args = ['--config', configDir, '--rootless', String(rootless), ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
+  if (!rootless) return [bin, ...args];
+  const nsenter = findExecutable('nsenter');
+  const unshare = findExecutable('unshare');
+  if (!nsenter || !unshare) throw new BerthError('USAGE', 'nsenter and unshare (util-linux) are needed for rootless bridge networks');
+  const inside = [nsenter, `--net=${rootlessNetnsPath(configDir)}`, '--', bin, ...args];
+  if (!resolvConf) return inside;
+  // The paths are the script's arguments, never part of its text.
+  return [
+    unshare,
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
+    'sh',
+    resolvConf,
+    ...inside,
+  ];
+}
+
 async function runNetavark(
   bin: string,
   command: 'setup' | 'teardown',
@@ -139,13 +190,15 @@ async function runNetavark(
   aardvark: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<Record<string, StatusBlock>> {
-  const args = ['--config', configDir, '--rootless', 'false', ...(aardvark ? ['--aardvark-binary', aardvark] : []), command, netns];
+  const rootless = isRootless();
+  const resolvConf = rootless && existsSync(rootlessResolvConfPath(configDir)) ? rootlessResolvConfPath(configDir) : undefined;
+  const [file, ...args] = netavarkArgv(bin, command, netns, configDir, aardvark, rootless, resolvConf);
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
     // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout
     // chunk is read (seen under load), so the result is taken only once stdout has ended too; a
     // grace period covers a stdout some child of netavark might hold open.
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     let exitCode: number | null | undefined;

@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type Server } from 'node:net';
 import { BerthError, errnoCode, ExitCode } from '../util/errors.js';
+import { isRootless } from '../util/rootless.js';
 import type { PortMapping } from './types.js';
 
 /**
@@ -81,6 +82,9 @@ async function hold(protocol: 'tcp' | 'udp', hostIp: string, port: number): Prom
 
 /** Binds every host port of the mappings (host ports already picked); all or none. */
 export async function reserveHostPorts(mappings: readonly PortMapping[]): Promise<PortReservation> {
+  // Rootless, a user-mode forwarder (slirp4netns for the rootless netns) binds the host ports
+  // itself, before this: holding them too would only collide with it.
+  if (isRootless()) return { fds: [], close: () => undefined };
   const held: Held[] = [];
   try {
     for (const m of mappings) {

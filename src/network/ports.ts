@@ -9,7 +9,9 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { BerthError, errnoCode, ExitCode } from '../util/errors.js';
+import { isRootless } from '../util/rootless.js';
 import type { PortMapping } from './types.js';
 
 export type PortProtocol = PortMapping['protocol'];
@@ -355,6 +357,20 @@ const ERRNO_TEXT: Record<string, string> = {
   EAFNOSUPPORT: 'address family not supported by protocol',
 };
 
+/** The lowest port a user without privileges may bind: net.ipv4.ip_unprivileged_port_start (1024 unless lowered). */
+export function unprivilegedPortStart(file = '/proc/sys/net/ipv4/ip_unprivileged_port_start'): number {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    return 1024;
+  }
+}
+
+/** What to do about a privileged port, rootless, in rootless podman's words (its rootlessport's). */
+export function privilegedPortLine(port: number, start: number): string {
+  return `rootless berth cannot expose privileged port ${port}, you can add 'net.ipv4.ip_unprivileged_port_start=${port}' to /etc/sysctl.conf (currently ${start}), or choose a larger port number (>= ${start})`;
+}
+
 /**
  * podman's line for a port it cannot reserve, e.g. `cannot listen on the TCP port: listen tcp4
  * 127.0.0.1:8080: bind: address already in use`; Go writes '' as nothing and IPv6 in brackets.
@@ -364,6 +380,10 @@ function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: 
   const net = `${protocol}${v6 ? 6 : 4}`;
   const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
   const why = ERRNO_TEXT[errno] ?? errno.toLowerCase();
+  const start = errno === 'EACCES' && isRootless() ? unprivilegedPortStart() : 0;
+  if (port > 0 && port < start) {
+    return new BerthError('IO', `${privilegedPortLine(port, start)}: listen ${net} ${addr}: bind: ${why}`, { cause, exitCode: ExitCode.cannotInvoke });
+  }
   // 126 as podman's `run` exits when the port cannot be bound (`start` wraps it and exits 125, as podman's).
   return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, {
     cause,

@@ -6,6 +6,8 @@ import { allocate, release } from '../../network/ipam.js';
 import { stopForwarder, type StartingForwarder } from '../../network/forwarder.js';
 import { netavark } from '../../network/netavark.js';
 import { createNetns, netnsPath, removeNetns } from '../../network/netns.js';
+import { joinRootlessNetns, leaveRootlessNetns } from '../../network/rootless-netns.js';
+import { isRootless } from '../../util/rootless.js';
 import { assignHostPorts, publishAllMappings } from '../../network/ports.js';
 import type { Network, NetworkOptions, PortMapping, StatusBlock } from '../../network/types.js';
 import { subnetContains, subnetsOverlap } from '../../network/cidr.js';
@@ -55,7 +57,8 @@ function netavarkOptions(c: ContainerRecord, networks: Record<string, { network:
  * container of this store is on it, moves to a free subnet; any other network is refused.
  */
 async function checkSubnetFree(store: Store, defs: NetworkDefinitions, network: Network, self: string): Promise<Network> {
-  if (network.driver !== 'bridge') return network;
+  // Rootless, the bridges live in the user's rootless netns, where no host route is: none can clash.
+  if (network.driver !== 'bridge' || isRootless()) return network;
   const foreign = (await hostRoutes()).filter((r) => r.iface !== network.network_interface && network.subnets.some((s) => subnetsOverlap(s.subnet, r.subnet)));
   if (foreign.length === 0) return network;
   const inUse = (await store.containers()).some((x) => x.id !== self && x.state.network?.networks[network.name]);
@@ -117,9 +120,12 @@ export async function setupContainerNetwork(store: Store, c: ContainerRecord, wa
   const undo = async () => {
     await Promise.all(Object.values(leased).map(({ network }) => release(ipamDir(store), network.id, c.id).catch(() => undefined)));
     await removeNetns(netns).catch(() => undefined);
+    await leaveRootless(store, c, ports).catch(() => undefined);
   };
   await createNetns(netns);
   try {
+    // Rootless, netavark works inside the user's rootless netns: joined first (made if need be).
+    if (isRootless()) await joinRootlessNetns(networkRunDir(store), c.id, netns, ports);
     for (const [i, network] of networks.entries()) {
       const asked = c.config.network.networks![names[i]!]!;
       leased[names[i]!] = { network, ips: await allocate(ipamDir(store), network, c.id, asked.staticIps.length ? asked.staticIps : undefined) };
@@ -204,7 +210,13 @@ export async function teardownContainerNetwork(
     removeNetns(state.netns).catch((e: Error) => warn?.(e.message)),
     ...Object.values(state.networks).map((n) => release(ipamDir(store), n.network.id, c.id).catch(() => undefined)),
   ]);
+  await leaveRootless(store, c, state.ports).catch((e: Error) => warn?.(e.message));
   trace('network: torn down');
+}
+
+/** Rootless, the container leaves the rootless netns (its forwards gone; the namespace with its last container). */
+async function leaveRootless(store: Store, c: ContainerRecord, ports: PortMapping[]): Promise<void> {
+  if (isRootless() && c.config.network.mode === 'bridge') await leaveRootlessNetns(networkRunDir(store), c.id, ports);
 }
 
 /**

@@ -26,5 +26,9 @@ export async function endUserNamespace(): Promise<boolean> {
   const ids = rootlessIds();
   if (!ids) return false;
   const { endPause } = await import('../../runtime/userns.js');
+  // The rootless netns's slirp4netns would keep the old namespaces alive: what a killed start left
+  // of it goes too (its containers' stops have ended it otherwise).
+  const { endRootlessNetns } = await import('../../network/rootless-netns.js');
+  await endRootlessNetns(`${rootlessRunRoot(ids)}/networks`).catch(() => false);
   return endPause(rootlessRunRoot(ids));
 }
