@@ -42,14 +42,18 @@ export interface HostForward {
   guest_port: number;
 }
 
-/** The forwards of one mapping, one per port of its range: host address and port to the same port at `guest`. */
-export function forwardsOf(m: PortMapping, guest: string): Omit<HostForward, 'id'>[] {
+/**
+ * The forwards of one mapping, one per port of its range, from the host address and port to
+ * `guest`: at the container's port (a container on slirp4netns itself), or at the same port as the
+ * host's (the rootless netns, where netavark's rules carry it on to the container).
+ */
+export function forwardsOf(m: PortMapping, guest: string, to: 'container-port' | 'host-port' = 'host-port'): Omit<HostForward, 'id'>[] {
   return Array.from({ length: m.range }, (_, i) => ({
     proto: m.protocol,
     host_addr: m.host_ip || '0.0.0.0',
     host_port: m.host_port + i,
     guest_addr: guest,
-    guest_port: m.host_port + i,
+    guest_port: (to === 'container-port' ? m.container_port : m.host_port) + i,
   }));
 }
 

@@ -1,7 +1,8 @@
+import { addHostForward, forwardsOf } from './slirp-api.js';
 import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { lstat, readFile, realpath, rm } from 'node:fs/promises';
-import { connect, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { findExecutable } from '../runtime/oci-runtime.js';
@@ -61,38 +62,9 @@ async function exitPipe(path: string): Promise<{ read: number; write: number }> 
   }
 }
 
-/** One request to slirp4netns's API socket: JSON written, the write side shut (its protocol), the JSON answer read. */
-async function apiRequest(socket: string, request: object): Promise<{ return?: unknown; error?: { desc?: string } }> {
-  const answer = await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const conn = connect(socket);
-    conn.on('connect', () => conn.end(JSON.stringify(request)));
-    conn.on('data', (c: Buffer) => chunks.push(c));
-    conn.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    conn.on('error', reject);
-    conn.setTimeout(FORWARDER_READY_MS, () => conn.destroy(new Error('no answer')));
-  });
-  try {
-    return JSON.parse(answer) as { return?: unknown; error?: { desc?: string } };
-  } catch {
-    return { error: { desc: `unexpected answer ${JSON.stringify(answer.slice(0, 200))}` } };
-  }
-}
-
 /** Publishes every host port of the mappings through the API socket, one `add_hostfwd` per port. */
 async function addHostForwards(socket: string, ports: readonly PortMapping[], guest: string): Promise<void> {
-  for (const m of ports) {
-    for (let i = 0; i < m.range; i++) {
-      const answer = await apiRequest(socket, {
-        execute: 'add_hostfwd',
-        arguments: { proto: m.protocol, host_addr: m.host_ip || '0.0.0.0', host_port: m.host_port + i, guest_addr: guest, guest_port: m.container_port + i },
-      });
-      if (answer.error || answer.return === undefined) {
-        const why = answer.error?.desc ?? 'no answer';
-        throw new BerthError('IO', `failed to expose port ${m.host_ip || '0.0.0.0'}:${m.host_port + i}/${m.protocol} via slirp4netns: ${why}`);
-      }
-    }
-  }
+  for (const m of ports) for (const f of forwardsOf(m, guest, 'container-port')) await addHostForward(socket, f);
 }
 
 /** Waits for slirp4netns's "1" on its ready descriptor, or its early exit (with its log's last line). */

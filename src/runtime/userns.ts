@@ -73,7 +73,10 @@ export async function findPause(runRoot: string): Promise<number | undefined> {
   // The start time too: a PID reused by another process is not the pause; nor is one that ended
   // and waits to be reaped (its namespaces are gone).
   if (!pid || !/^\d+$/.test(pid) || processStartTime(Number(pid)) !== start) return undefined;
-  const state = await readFile(`/proc/${pid}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'X');
+  const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
+    (t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3),
+    () => 'X',
+  );
   return state === 'Z' || state === 'X' ? undefined : Number(pid);
 }
 
