@@ -132,6 +132,36 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     assert.deepEqual(auto.stdout.trim().split(/\s+/).map(Number), [0, 1, 2000]);
   });
 
+  test('-p on the default network (slirp4netns) is reached from the host', async () => {
+    const port = await freePort();
+    const id = (
+      await bOk([
+        'run',
+        '-d',
+        '-p',
+        `127.0.0.1:${port}:80`,
+        image,
+        'sh',
+        '-c',
+        'mkdir /www && echo from-rootless > /www/index.html && exec httpd -f -p 80 -h /www',
+      ])
+    ).stdout.trim();
+    try {
+      let body = '';
+      for (let i = 0; i < 100 && body !== 'from-rootless\n'; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (body !== 'from-rootless\n') await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(body, 'from-rootless\n');
+      assert.match((await bOk(['port', id])).stdout, new RegExp(`^80/tcp -> 127\\.0\\.0\\.1:${port}$`, 'm'));
+    } finally {
+      await bOk(['rm', '-f', '-t', '0', id]);
+    }
+  });
+
   test('a build with RUN, COPY and --chown makes the same image as root’s with the same --timestamp', async () => {
     const ctx = userDir('ctx');
     userFile(join(ctx, 'Containerfile'), `FROM ${image}\nRUN echo built > /built && chown 7:8 /built\nCOPY --chown=5:6 file /file\n`);
@@ -257,10 +287,10 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     const pauseFile = join(user.runtimeDir, 'berth', 'pause.pid');
     // Checks every second here (a minute by default); the variable reaches the pause as the namespace is made.
     const env = { BERTH_PAUSE_CHECK_SECONDS: '1' };
-    const r = await user.as([berthBin, 'run', '-d', '--network', 'none', image, 'sleep', '3'], { env });
+    const r = await user.as([berthBin, 'run', '-d', '--network', 'none', image, 'sleep', '5'], { env });
     assert.equal(r.code, 0, r.stderr);
     const pause = Number(readFileSync(pauseFile, 'utf8').split(' ')[0]);
-    await new Promise((res) => setTimeout(res, 2000));
+    await new Promise((res) => setTimeout(res, 2500));
     assert.ok(!ended(pause), 'the pause lives while the container runs');
     for (let i = 0; i < 100 && !ended(pause); i++) await new Promise((res) => setTimeout(res, 100));
     assert.ok(ended(pause), 'the pause ends after the container has gone');

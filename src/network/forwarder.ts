@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { access, rm } from 'node:fs/promises';
+import { isRootless } from '../util/rootless.js';
 import { BerthError } from '../util/errors.js';
 import type { PortMapping } from './types.js';
 
@@ -84,4 +85,20 @@ export async function stopForwarder(state: ForwarderState, waitMs = 2000): Promi
 export function checkForwardedProtocols(program: ForwarderProgram, ports: readonly PortMapping[]): void {
   const sctp = ports.find((p) => p.protocol === 'sctp');
   if (sctp) throw new BerthError('USAGE', `--network ${program} cannot publish SCTP ports (${sctp.container_port}/sctp): use tcp or udp, or a bridge network`);
+}
+
+/**
+ * Rootless, slirp4netns and pasta open /dev/net/tun as the user: where the device is closed to
+ * users (this machine kind has it 0600; Debian ships 0666), one line says so before either starts.
+ */
+export async function requireTunForUsers(program: ForwarderProgram): Promise<void> {
+  if (!isRootless()) return;
+  try {
+    await access('/dev/net/tun', constants.R_OK | constants.W_OK);
+  } catch {
+    throw new BerthError(
+      'USAGE',
+      `/dev/net/tun is not accessible: rootless ${program} needs it open to users (mode 0666, as Debian ships it: chmod 0666 /dev/net/tun), or use --network none`,
+    );
+  }
 }

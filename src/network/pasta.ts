@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
-import { checkForwardedProtocols, FORWARDER_READY_MS, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
+import {
+  checkForwardedProtocols,
+  FORWARDER_READY_MS,
+  lastLine,
+  requireTunForUsers,
+  stopForwarder,
+  type ForwarderState,
+  type StartingForwarder,
+} from './forwarder.js';
 import type { PortMapping } from './types.js';
 
 /**
@@ -129,6 +137,7 @@ export async function startPasta(opts: {
 }): Promise<StartingForwarder> {
   const bin = findExecutable('pasta');
   if (!bin) throw new BerthError('USAGE', 'pasta not found: install it (apt install passt) or use --network slirp4netns|none|host');
+  await requireTunForUsers('pasta');
   await makeDirs(opts.dir);
   const pidFile = join(opts.dir, `${opts.name}.pid`);
   await rm(pidFile, { force: true });

@@ -9,7 +9,15 @@ import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { execFileAsync } from '../util/exec-file.js';
-import { checkForwardedProtocols, FORWARDER_READY_MS, lastLine, stopForwarder, type ForwarderState, type StartingForwarder } from './forwarder.js';
+import {
+  checkForwardedProtocols,
+  FORWARDER_READY_MS,
+  lastLine,
+  requireTunForUsers,
+  stopForwarder,
+  type ForwarderState,
+  type StartingForwarder,
+} from './forwarder.js';
 import { slirpAddresses, slirpOptionArgs, type SlirpOptions } from './slirp4netns-options.js';
 import type { PortMapping } from './types.js';
 
@@ -103,6 +111,7 @@ export async function startSlirp4netns(opts: {
 }): Promise<StartingForwarder> {
   const bin = findExecutable('slirp4netns');
   if (!bin) throw new BerthError('USAGE', 'slirp4netns not found: install it (apt install slirp4netns) or use --network none|host|pasta');
+  await requireTunForUsers('slirp4netns');
   await makeDirs(opts.dir);
   const apiSocket = join(opts.dir, `${opts.name}.sock`);
   const log = join(opts.dir, `${opts.name}.log`);
