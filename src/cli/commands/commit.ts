@@ -18,7 +18,8 @@ export async function run(g: GlobalOptions, container: string, image: string | u
     const record = await commitContainer(store, container, image, {
       changes: f.change,
       format: f.format,
-      pause: f.pause !== false && f.pause !== 'false',
+      // Unsaid, the engine's default: pause where the container has a cgroup to freeze.
+      ...(f.pause === undefined ? {} : { pause: f.pause !== false && f.pause !== 'false' }),
       ...(f.message ? { message: f.message } : {}),
       ...(f.author ? { author: f.author } : {}),
     });

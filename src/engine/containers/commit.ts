@@ -9,6 +9,7 @@ import { getContainer, pauseContainer, unpauseContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 import { makeDirs } from '../../util/dirs.js';
 import { containerTarOptions } from './userns.js';
+import { cgroupsDisabled } from '../../runtime/rootless-cgroups.js';
 
 export interface CommitOptions {
   changes?: string[];
@@ -28,7 +29,8 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
   const names = name ? [storedName(name)] : [];
   const c = await getContainer(store, nameOrId);
   const paths = containerPaths(store, c.id);
-  const pause = (opts.pause ?? true) && c.state.status === 'running';
+  // Rootless without cgroups there is no freezer: commit as podman does by default, unpaused.
+  const pause = (opts.pause ?? !cgroupsDisabled()) && c.state.status === 'running';
   if (pause) await pauseContainer(store, c.id);
   try {
     // A container that never started has no writable layer yet: its changes are none.
