@@ -282,6 +282,48 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     assert.notEqual(readFileSync(pauseFile, 'utf8').split(' ')[0], before);
   });
 
+  test('a run --rm killed with -9 leaves a store that works, and its monitor removes the container', async () => {
+    const child = spawn(
+      'setpriv',
+      [
+        '--reuid',
+        String(user.uid),
+        '--regid',
+        String(user.gid),
+        '--init-groups',
+        '--',
+        'env',
+        '-i',
+        ...Object.entries(user.env).map(([k, v]) => `${k}=${v}`),
+        berthBin,
+        'run',
+        '--rm',
+        '--name',
+        'killed',
+        '--network',
+        'none',
+        image,
+        'sleep',
+        '2',
+      ],
+      {
+        stdio: 'ignore',
+        cwd: user.home,
+      },
+    );
+    const exited = new Promise((r) => child.once('exit', r));
+    for (let i = 0; i < 100 && !(await b(['ps', '-q', '--filter', 'name=killed'])).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    await exited;
+    let left = 'killed';
+    for (let i = 0; i < 100 && left; i++) {
+      left = (await bOk(['ps', '-aq', '--filter', 'name=killed'])).stdout.trim();
+      if (left) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(left, '', 'the container is removed by its monitor');
+    assert.equal((await bOk(['run', '--rm', '--network', 'none', image, 'echo', 'works'])).stdout, 'works\n');
+  });
+
   test('the namespace ends by itself once nothing is in it (no process, no mount) for two checks', async () => {
     await bOk(['system', 'migrate']);
     const pauseFile = join(user.runtimeDir, 'berth', 'pause.pid');
