@@ -28,7 +28,10 @@ export async function withStore<T>(opts: EngineOptions, fn: (store: Store) => Pr
   }
 }
 
-/** Opens the store for a caller that keeps it open (the API service) and closes it itself. */
+/**
+ * Opens the store for a caller that keeps it open (the API service) and closes it itself. It reads
+ * the same records on every request, so the store keeps them in memory while they are unchanged.
+ */
 export async function openStore(opts: EngineOptions): Promise<Store> {
-  return Store.open(await resolveStorePaths(opts));
+  return Store.open({ ...(await resolveStorePaths(opts)), cacheReads: true });
 }

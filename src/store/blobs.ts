@@ -18,6 +18,12 @@ const WRITE_HIGH_WATER = 256 * 1024;
  */
 const READ_HIGH_WATER = 1024 * 1024;
 
+/**
+ * Bounds of the small blobs kept in memory (readSmall): image configs are a few kB, so hundreds of
+ * images fit; a blob above the per-blob bound is read each time.
+ */
+const KEPT_BLOBS = { count: 512, bytes: 8 * 1024 * 1024, each: 256 * 1024 };
+
 /** Passes bytes through, counting them. */
 export class CountingStream extends Transform {
   size = 0;
@@ -38,9 +44,15 @@ export interface BlobInfo {
  * wrong blob, and identical content is stored once.
  */
 export class BlobStore {
+  /** readSmall's blobs, least recently read first, and their bytes in all. */
+  private readonly kept = new Map<string, Buffer>();
+  private keptBytes = 0;
+
   constructor(
     readonly dir: string,
     private readonly tmp: TempSpace,
+    /** Whether readSmall keeps what it reads (a long-lived process). */
+    private readonly keep = false,
   ) {}
 
   path(digest: string): string {
@@ -73,6 +85,31 @@ export class BlobStore {
       if (errnoCode(e) === 'ENOENT') throw new BerthError('IO', `blob ${digest} is missing from the store`, { cause: e });
       throw e;
     }
+  }
+
+  /**
+   * A small blob read often (an image config, which every image list and inspect reads), kept in
+   * memory with `keep`: a blob's bytes never change, as its name is their digest, so nothing needs
+   * checking again. The least recently read go first beyond KEPT_BLOBS. The bytes are shared: not to be changed.
+   */
+  async readSmall(digest: string): Promise<Buffer> {
+    const kept = this.kept.get(digest);
+    if (kept) {
+      this.kept.delete(digest);
+      this.kept.set(digest, kept);
+      return kept;
+    }
+    const bytes = await this.read(digest);
+    if (this.keep && bytes.length <= KEPT_BLOBS.each) {
+      this.kept.set(digest, bytes);
+      this.keptBytes += bytes.length;
+      for (const [d, b] of this.kept) {
+        if (this.kept.size <= KEPT_BLOBS.count && this.keptBytes <= KEPT_BLOBS.bytes) break;
+        this.kept.delete(d);
+        this.keptBytes -= b.length;
+      }
+    }
+    return bytes;
   }
 
   /**

@@ -15,13 +15,19 @@ export class RecordFile<T> {
 
   async read(): Promise<T[]> {
     try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as Record<string, unknown>;
-      return (parsed[this.key] as T[] | undefined) ?? [];
+      return this.parse(await readFile(this.path, 'utf8'));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return [];
       throw e;
     }
   }
+
+  /** The records in the file's text (none when there is no file); one function, so that a FileCache keeps what it made. */
+  readonly parse = (text: string | undefined): T[] => {
+    if (text === undefined) return [];
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    return (parsed[this.key] as T[] | undefined) ?? [];
+  };
 
   /** Caller holds the store lock. */
   async write(records: T[]): Promise<void> {

@@ -1,10 +1,12 @@
 import { readdir, rename, stat } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
+import { copyJson } from '../util/json-copy.js';
 import { DirLock } from '../util/lock.js';
 import { BlobStore } from './blobs.js';
 import type { ContainerRecord, ContainerState, StoredContainer } from './containers.js';
 import { readStateFile, readStateFileSync, withState, writeStateFile } from './container-state.js';
+import { FileCache } from './file-cache.js';
 import { recordNamesHistory, type ImageRecord } from './images.js';
 import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
@@ -15,6 +17,13 @@ import { Trash } from './trash.js';
 export interface StoreOptions {
   root: string;
   runRoot?: string;
+  /**
+   * Keep what is read often in memory while it is unchanged: the image records and the build
+   * cache's index (revalidated by one stat per read, see file-cache.ts) and image configs (by
+   * digest, immutable). For a process that keeps the store open and reads it on every request
+   * (the API service); a command reads each once.
+   */
+  cacheReads?: boolean;
 }
 
 /**
@@ -29,6 +38,8 @@ export class Store {
   readonly tmp: TempSpace;
   readonly trash: Trash;
   readonly lock: DirLock;
+  /** Parsed store files, kept in memory between reads with `cacheReads`. */
+  readonly files: FileCache;
   private readonly index: RecordFile<ImageRecord>;
   private readonly containerIndex: RecordFile<StoredContainer>;
   private readonly volumeIndex: RecordFile<VolumeRecord>;
@@ -36,10 +47,12 @@ export class Store {
   private constructor(
     readonly root: string,
     readonly runRoot: string | undefined,
+    cacheReads: boolean,
   ) {
     this.tmp = new TempSpace(join(root, 'tmp'));
     this.trash = new Trash(join(root, 'trash'));
-    this.blobs = new BlobStore(join(root, 'blobs'), this.tmp);
+    this.files = new FileCache(cacheReads);
+    this.blobs = new BlobStore(join(root, 'blobs'), this.tmp, cacheReads);
     this.layers = new LayerStore(join(root, 'layers'), this.tmp);
     this.lock = new DirLock(join(root, 'store.lock'));
     this.index = new RecordFile<ImageRecord>(join(root, 'images.json'), 'images');
@@ -48,7 +61,7 @@ export class Store {
   }
 
   static async open(opts: StoreOptions): Promise<Store> {
-    const store = new Store(opts.root, opts.runRoot);
+    const store = new Store(opts.root, opts.runRoot, opts.cacheReads ?? false);
     // Others may pass through the root (to reach a container's root file system as the container's
     // own root user, a subordinate ID, with `--userns`), never list it; its work space is private.
     await makeDirs(opts.root, 0o711);
@@ -60,12 +73,16 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.files.close();
     await this.tmp.cleanMine();
     await this.trash.empty();
   }
 
-  images(): Promise<ImageRecord[]> {
-    return this.index.read();
+  /** Every image record: the caller's own copy, to change as it likes (only updateImages writes them back). */
+  async images(): Promise<ImageRecord[]> {
+    const records = await this.files.read(this.index.path, this.index.parse);
+    // A cached list is shared by every reader; a plain read is this caller's alone already.
+    return this.files.enabled ? copyJson(records) : records;
   }
 
   /** Every container with its state (each from its own state file). */

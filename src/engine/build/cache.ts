@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../store/store.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { errnoCode } from '../../util/errors.js';
 
 /** One cached step: the image it made and the image it started from. */
 export interface CacheEntry {
@@ -55,27 +54,14 @@ export class BuildCache {
 
   /** Every entry, the legacy file's first, then the log's in order; and how many lines the log has. */
   private async read(): Promise<{ entries: Map<string, CacheEntry>; lines: number; legacy: boolean }> {
-    const entries = new Map<string, CacheEntry>();
-    const legacyText = await readIfExists(this.legacyPath);
-    if (legacyText !== undefined) {
-      const legacy = JSON.parse(legacyText) as LegacyCacheFile;
-      for (const [k, v] of Object.entries(legacy.entries ?? {})) if (isEntry(v)) entries.set(k, { image: v.image, parent: v.parent });
-    }
-    let lines = 0;
-    for (const line of ((await readIfExists(this.logPath)) ?? '').split('\n')) {
-      if (line === '') continue;
-      lines++;
-      // A line cut short by a crash mid-write is skipped: it was never a complete record.
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const l = parsed as LogLine;
-      if (isEntry(l) && typeof l.key === 'string') entries.set(l.key, { image: l.image, parent: l.parent });
-    }
-    return { entries, lines, legacy: legacyText !== undefined };
+    // Through the store's file cache: the service reads the log on every image list (for the
+    // intermediate images it hides), and a long log is many lines to parse.
+    const legacy = await this.store.files.read(this.legacyPath, parseLegacy);
+    const log = await this.store.files.read(this.logPath, parseLog);
+    // A map of our own: the parsed files may be shared, and index()'s map is added to.
+    const entries = new Map<string, CacheEntry>(legacy ?? []);
+    for (const [key, entry] of log.entries) entries.set(key, entry);
+    return { entries, lines: log.lines, legacy: legacy !== undefined };
   }
 
   /** Loads the index for lookups, compacting it first when it has grown too long. */
@@ -162,11 +148,29 @@ function isEntry(v: unknown): v is CacheEntry {
   return typeof v === 'object' && v !== null && typeof (v as CacheEntry).image === 'string' && typeof (v as CacheEntry).parent === 'string';
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw e;
+/** The legacy file's entries in its order, or undefined when there is none. */
+function parseLegacy(text: string | undefined): [string, CacheEntry][] | undefined {
+  if (text === undefined) return undefined;
+  const legacy = JSON.parse(text) as LegacyCacheFile;
+  return Object.entries(legacy.entries ?? {}).flatMap(([k, v]) => (isEntry(v) ? [[k, { image: v.image, parent: v.parent }] as [string, CacheEntry]] : []));
+}
+
+/** The log's entries in order (a later one for a key wins), and how many lines it has. */
+function parseLog(text: string | undefined): { entries: [string, CacheEntry][]; lines: number } {
+  const entries: [string, CacheEntry][] = [];
+  let lines = 0;
+  for (const line of (text ?? '').split('\n')) {
+    if (line === '') continue;
+    lines++;
+    // A line cut short by a crash mid-write is skipped: it was never a complete record.
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const l = parsed as LogLine;
+    if (isEntry(l) && typeof l.key === 'string') entries.push([l.key, { image: l.image, parent: l.parent }]);
   }
+  return { entries, lines };
 }

@@ -21,7 +21,8 @@ export function repoDigests(image: ImageRecord): string[] {
 }
 
 export async function imageConfig(store: Store, image: ImageRecord): Promise<ImageConfig> {
-  return parseImageConfig(await store.blobs.read(image.id));
+  // Parsed anew each time from bytes the store may keep: every caller gets a config of its own.
+  return parseImageConfig(await store.blobs.readSmall(image.id));
 }
 
 /** Adds names to an image; a name held by another image moves here. */
