@@ -91,10 +91,12 @@ describe('rootless berth', { timeout: 600_000 }, () => {
 
   test('info says rootless with the maps; unshare runs a command as 0 inside; limits are refused in one line', async () => {
     const info = JSON.parse((await bOk(['info', '--format', 'json'])).stdout) as {
-      host: { security: { rootless: boolean }; idMappings: { uidmap: { container_id: number; host_id: number; size: number }[] } };
-      store: { graphRoot: string };
+      host: { security: { rootless: boolean }; rootlessNetworkCmd: string; idMappings: { uidmap: { container_id: number; host_id: number; size: number }[] } };
+      store: { graphRoot: string; graphDriverName: string };
     };
     assert.equal(info.host.security.rootless, true);
+    assert.equal(info.host.rootlessNetworkCmd, 'slirp4netns');
+    assert.equal(info.store.graphDriverName, 'overlay');
     assert.deepEqual(info.host.idMappings.uidmap, [
       { container_id: 0, host_id: user.uid, size: 1 },
       { container_id: 1, host_id: user.subuid.start, size: 65536 },

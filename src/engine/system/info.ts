@@ -98,6 +98,8 @@ async function hostInfo(): Promise<Record<string, unknown>> {
     logDriver: 'k8s-file',
     memFree: freemem(),
     networkBackend: 'netavark',
+    // podman 4.4's name for what a rootless container's default network is made with.
+    ...(rootless ? { rootlessNetworkCmd: 'slirp4netns' } : {}),
     memTotal: totalmem(),
     ...(runtimePath ? { ociRuntime: { name: runtimePath.split('/').pop(), path: runtimePath, version: runtimeVersion ?? '' } } : {}),
     os: process.platform,
