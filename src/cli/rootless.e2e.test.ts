@@ -109,6 +109,19 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     assert.match(limited.stderr.trim(), /^Error: --memory: resource limits are not available rootless here: this host has cgroup v1/);
   });
 
+  test('runc as well as crun; top lists the processes, stats refuses in podman’s words (no cgroup on v1)', async () => {
+    assert.equal((await bOk(['run', '--rm', '--runtime', 'runc', '--network', 'none', image, 'id', '-u'])).stdout, '0\n');
+    const id = (await bOk(['run', '-d', '--network', 'none', image, 'sleep', '60'])).stdout.trim();
+    try {
+      assert.match((await bOk(['top', id])).stdout, /sleep 60/);
+      const stats = await b(['stats', '--no-stream', id]);
+      assert.equal(stats.code, 125);
+      assert.equal(stats.stderr.trim(), 'Error: stats is not supported in rootless mode without cgroups v2');
+    } finally {
+      await bOk(['rm', '-f', '-t', '0', id]);
+    }
+  });
+
   test('--userns=keep-id runs as the user’s own UID, and what it writes to a bind mount is the user’s', async () => {
     const shared = userDir('shared');
     const r = await bOk([

@@ -2,6 +2,7 @@ import { cgroupsDisabled } from './rootless-cgroups.js';
 import { execFileAsync as exec } from '../util/exec-file.js';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 import { delimiter, join, basename } from 'node:path';
 import { BerthError, ExitCode } from '../util/errors.js';
 import { underPty } from './pty.js';
@@ -60,8 +61,9 @@ export class OciRuntime {
 
   /** Arguments that go before the subcommand (conmon passes them as --runtime-arg). */
   get globalArgs(): string[] {
-    // Rootless without delegated cgroups, crun must not try to make one (runc gives up on its own).
-    const noCgroups = this.name === 'crun' && cgroupsDisabled() ? ['--cgroup-manager=disabled'] : [];
+    // Rootless without delegated cgroups, the runtime must not need one: crun makes none, runc
+    // ignores the permission errors of making one (its `--rootless true`).
+    const noCgroups = !cgroupsDisabled() ? [] : this.name === 'crun' ? ['--cgroup-manager=disabled'] : this.name === 'runc' ? ['--rootless=true'] : [];
     return ['--root', this.stateRoot, ...noCgroups, ...invocationFlags];
   }
 
@@ -126,6 +128,8 @@ export class OciRuntime {
 
   /** PIDs of every process in the container (runtime `ps`). */
   async pids(id: string): Promise<number[]> {
+    // `ps` reads the container's cgroup; without one (rootless on cgroup v1), its PID namespace says.
+    if (cgroupsDisabled()) return pidsInNamespaceOf((await this.state(id))?.pid ?? 0);
     const out = await this.call(['ps', '--format', 'json', id]);
     return (JSON.parse(out) as number[] | null) ?? [];
   }
@@ -161,4 +165,16 @@ function lastLine(s: string): string {
   // runc logs as logfmt (level=error msg="..."), crun as plain text.
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(line);
   return m ? m[1]!.replace(/\\"/g, '"') : line;
+}
+
+/** The processes in the PID namespace of `pid` (the container's init), found through /proc. */
+async function pidsInNamespaceOf(pid: number): Promise<number[]> {
+  const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
+  if (!ns) return [];
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if ((await readlink(`/proc/${entry}/ns/pid`).catch(() => undefined)) === ns) pids.push(Number(entry));
+  }
+  return pids.sort((a, b) => a - b);
 }

@@ -110,7 +110,7 @@ describe('buildRuntimeSpec', () => {
     assert.deepEqual(spec.linux.maskedPaths, MASKED_PATHS);
     assert.deepEqual(spec.linux.readonlyPaths, READONLY_PATHS);
     assert.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
-    assert.deepEqual(spec.linux.resources.devices[0], { allow: false, access: 'rwm' });
+    assert.deepEqual(spec.linux.resources?.devices[0], { allow: false, access: 'rwm' });
     // No CAP_SYS_RESOURCE: podman's 1048576 open files would fail, the host's hard limit is used.
     assert.deepEqual(
       spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'),
@@ -139,7 +139,7 @@ describe('buildRuntimeSpec', () => {
       spec.linux.devices?.map((d) => d.path),
       ['/dev/kvm'],
     );
-    assert.deepEqual(spec.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
+    assert.deepEqual(spec.linux.resources?.devices, [{ allow: true, access: 'rwm' }]);
     assert.ok(!spec.mounts.find((m) => m.destination === '/sys')?.options?.includes('ro'));
     // A host that withholds a capability from berth withholds it from privileged containers too.
     const withheld = ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
@@ -170,11 +170,11 @@ describe('buildRuntimeSpec', () => {
     const doc = roundTrip(spec);
     assert.ok(valid(doc));
     // As podman: the swap limit defaults to twice the memory.
-    assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 });
-    assert.deepEqual(spec.linux.resources.cpu, { quota: 150000, period: 100000 });
-    assert.deepEqual(spec.linux.resources.pids, { limit: 50 });
+    assert.deepEqual(spec.linux.resources?.memory, { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 });
+    assert.deepEqual(spec.linux.resources?.cpu, { quota: 150000, period: 100000 });
+    assert.deepEqual(spec.linux.resources?.pids, { limit: 50 });
     // --memory=0 is no limit (podman), not a limit of 0 bytes.
-    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources.memory, undefined);
+    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources?.memory, undefined);
     assert.deepEqual(
       spec.process.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE'),
       { type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 },
@@ -244,15 +244,15 @@ describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, ()
     ];
     const spec = buildRuntimeSpec(input({ resources: { memory: 100 * 1024 ** 2 }, tuning, devices }));
     assert.ok(valid(roundTrip(spec)));
-    assert.deepEqual(spec.linux.resources.memory, { limit: 104857600, swap: 209715200, reservation: 52428800, swappiness: 10, disableOOMKiller: true });
-    assert.deepEqual(spec.linux.resources.cpu, { shares: 512, period: 50000, quota: 25000, cpus: '0-1', mems: '0' });
+    assert.deepEqual(spec.linux.resources?.memory, { limit: 104857600, swap: 209715200, reservation: 52428800, swappiness: 10, disableOOMKiller: true });
+    assert.deepEqual(spec.linux.resources?.cpu, { shares: 512, period: 50000, quota: 25000, cpus: '0-1', mems: '0' });
     assert.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['cgroup', 'mount', 'network', 'uts']);
     assert.deepEqual(spec.linux.sysctl, { 'net.ipv4.ping_group_range': '0 0', 'net.ipv4.ip_forward': '1' });
     assert.equal(spec.process.user.umask, 0o077);
     assert.equal(spec.process.oomScoreAdj, 100);
     assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=32768k'));
     assert.deepEqual(spec.linux.devices, [{ path: '/dev/mykmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 }]);
-    assert.deepEqual(spec.linux.resources.devices.slice(-2), [
+    assert.deepEqual(spec.linux.resources?.devices.slice(-2), [
       { allow: true, type: 'c', major: 1, minor: 11, access: 'r' },
       { allow: true, type: 'c', major: 13, access: 'rwm' },
     ]);
@@ -261,10 +261,10 @@ describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, ()
 
   test("defaults: swap twice the memory, podman's 64m /dev/shm, umask 0022; --memory 0 sets no limit", () => {
     const spec = buildRuntimeSpec(input({ resources: { memory: 64 * 1024 ** 2 } }));
-    assert.deepEqual(spec.linux.resources.memory, { limit: 67108864, swap: 134217728 });
+    assert.deepEqual(spec.linux.resources?.memory, { limit: 67108864, swap: 134217728 });
     assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')?.options?.includes('size=65536k'));
     assert.equal(spec.process.user.umask, 0o022);
-    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources.memory, undefined);
+    assert.equal(buildRuntimeSpec(input({ resources: { memory: 0 } })).linux.resources?.memory, undefined);
   });
 
   test('--no-hosts drops the /etc/hosts bind; --read-only-tmpfs=false drops the tmpfs mounts of --read-only', () => {

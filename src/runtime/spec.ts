@@ -1,3 +1,4 @@
+import { cgroupsDisabled } from './rootless-cgroups.js';
 import type { IdMap } from './id-mappings.js';
 import type { ContainerDevice, ContainerTuning } from './tuning-types.js';
 import { effectiveCapabilities } from './capabilities.js';
@@ -44,11 +45,11 @@ export interface RuntimeSpec {
   mounts: OciMount[];
   annotations?: Record<string, string>;
   linux: {
-    cgroupsPath: string;
+    cgroupsPath?: string;
     namespaces: { type: string; path?: string }[];
     uidMappings?: IdMap[];
     gidMappings?: IdMap[];
-    resources: {
+    resources?: {
       devices: { allow: boolean; type?: string; major?: number; minor?: number; access?: string }[];
       memory?: NonNullable<OciTunedResources['memory']>;
       cpu?: NonNullable<OciTunedResources['cpu']>;
@@ -203,8 +204,8 @@ function shmSizeOption(bytes: number | undefined): string {
 export function limitResources(
   limits: SpecInput['resources'],
   tuning: ContainerTuning,
-): Pick<RuntimeSpec['linux']['resources'], 'memory' | 'cpu' | 'blockIO' | 'pids'> {
-  const resources: Pick<RuntimeSpec['linux']['resources'], 'memory' | 'cpu' | 'blockIO' | 'pids'> = {};
+): Pick<NonNullable<RuntimeSpec['linux']['resources']>, 'memory' | 'cpu' | 'blockIO' | 'pids'> {
+  const resources: Pick<NonNullable<RuntimeSpec['linux']['resources']>, 'memory' | 'cpu' | 'blockIO' | 'pids'> = {};
   // 0 is no limit, as podman reads it: the runtime would take it as a limit of nothing.
   if (limits.memory) resources.memory = { limit: limits.memory };
   if (limits.cpus !== undefined) resources.cpu = cpuQuota(limits.cpus);
@@ -277,10 +278,12 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {
-      cgroupsPath: input.cgroupsPath,
+      // Without a cgroup to have (rootless on v1), none is named and no resources asked: runc then
+      // makes none instead of failing on the host's hierarchy.
+      ...(cgroupsDisabled() ? {} : { cgroupsPath: input.cgroupsPath }),
       namespaces,
       ...(input.idMappings ? { uidMappings: input.idMappings.uidMappings, gidMappings: input.idMappings.gidMappings } : {}),
-      resources,
+      ...(cgroupsDisabled() ? {} : { resources }),
       ...(pingGroups || input.tuning?.sysctls ? { sysctl: { ...(pingGroups ? { 'net.ipv4.ping_group_range': '0 0' } : {}), ...input.tuning?.sysctls } } : {}),
     },
   };

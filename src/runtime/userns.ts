@@ -29,13 +29,13 @@ const pauseFile = (runRoot: string) => join(runRoot, 'pause.pid');
  * The pause process: it holds the namespace while anything needs it and ends once nothing has for
  * two checks in a row: no other process in its user namespace (containers, conmon, a berth
  * command, the rootless network's helpers) and no mount made in its mount namespace since it
- * began (a container's root, an `image mount`, a pinned network namespace), whose mount IDs are
- * above the highest it started with. sh builtins only, but the sleep between checks: `-ef`
- * compares the namespaces' inodes, and mountinfo is read line by line.
+ * began (a container's root, an `image mount`, a pinned network namespace: more lines in its
+ * mountinfo than it started with; mount IDs are reused, so a new mount's may be lower than the
+ * old ones'). sh builtins only, but the sleep between checks: `-ef` compares the namespaces' inodes.
  */
 const PAUSE_SCRIPT = `
 every=$1 file=$2 base=0 idle=0
-while read -r id rest; do [ "$id" -gt "$base" ] && base=$id; done < /proc/self/mountinfo
+while read -r line; do base=$((base + 1)); done < /proc/self/mountinfo
 while :; do
   sleep "$every"
   busy=
@@ -44,7 +44,9 @@ while :; do
     if [ "$p/ns/user" -ef "/proc/$$/ns/user" ] 2>/dev/null; then busy=1; break; fi
   done
   if [ -z "$busy" ]; then
-    while read -r id rest; do if [ "$id" -gt "$base" ]; then busy=1; break; fi; done < /proc/$$/mountinfo
+    n=0
+    while read -r line; do n=$((n + 1)); done < /proc/$$/mountinfo
+    [ "$n" -gt "$base" ] && busy=1
   fi
   [ -n "$busy" ] && idle=0 && continue
   idle=$((idle + 1))
@@ -54,6 +56,14 @@ while :; do
     exit 0
   fi
 done`;
+
+/**
+ * unshare runs this first: it waits for berth's word that the maps are written, then becomes the
+ * pause. Started before the maps, a program would run as the overflow ID without capabilities in
+ * its own namespace (and could not look at the processes in it); started after, it is its root.
+ * Without the word (berth gone), it ends.
+ */
+const AFTER_MAPS = 'read -r go || exit 1; exec /bin/sh -c "$0" berth-pause "$1" "$2"';
 
 /** Seconds between the pause's checks: BERTH_PAUSE_CHECK_SECONDS (for tests), else a minute. */
 function pauseIdleSeconds(): number {
@@ -128,9 +138,10 @@ async function startPause(runRoot: string, ids: RootlessIds): Promise<number> {
     throw new BerthError('USAGE', 'newuidmap and newgidmap are needed to run rootless: install the uidmap package (apt install uidmap)');
   const unshare = findExecutable('unshare');
   if (!unshare) throw new BerthError('USAGE', 'unshare (util-linux) is needed to run rootless');
-  const pauseArgv = ['/bin/sh', '-c', PAUSE_SCRIPT, 'berth-pause', String(pauseIdleSeconds()), pauseFile(runRoot)];
+  const pauseArgv = ['/bin/sh', '-c', AFTER_MAPS, PAUSE_SCRIPT, String(pauseIdleSeconds()), pauseFile(runRoot)];
   // Detached and in its own session: it outlives this command, and a terminal's signals don't reach it.
-  const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', ...pauseArgv], { detached: true, stdio: 'ignore' });
+  const child = spawn(unshare, ['--user', '--mount', '--propagation', 'private', '--', ...pauseArgv], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin?.on('error', () => undefined);
   const pid = await new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new BerthError('IO', `starting the user namespace: ${e.message}`, { cause: e })));
     child.once('spawn', () => resolve(child.pid!));
@@ -140,6 +151,7 @@ async function startPause(runRoot: string, ids: RootlessIds): Promise<number> {
     await untilUnshared(pid);
     await mapIds(newuidmap, pid, ids.uid, maps.uids);
     await mapIds(newgidmap, pid, ids.gid, maps.gids);
+    child.stdin?.end('go\n');
     const start = processStartTime(pid);
     if (!start) throw new BerthError('IO', 'the user namespace ended as it was made');
     await writeFileAtomic(pauseFile(runRoot), `${pid} ${start}\n`, 0o600, false);

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerRecord } from '../../store/containers.js';
+import { BerthError } from '../../util/errors.js';
+import { cgroupsDisabled } from '../../runtime/rootless-cgroups.js';
 
 /** One interface's counters, as /proc/net/dev has them. */
 export interface InterfaceCounters {
@@ -113,6 +115,8 @@ export async function hostMemory(): Promise<number> {
 
 /** Reads a container's counters now, for `stats` and the API's stats. */
 export async function readContainerStats(c: ContainerRecord, hostMem: number): Promise<StatsReading> {
+  // Its counters are its cgroup's, which a rootless container on cgroup v1 does not have (podman's words).
+  if (cgroupsDisabled()) throw new BerthError('USAGE', 'stats is not supported in rootless mode without cgroups v2');
   const at = Date.now() * 1e6;
   const [systemCpuNs, onlineCpus] = [await hostCpuNs(), cpus().length];
   if (c.state.status !== 'running' && c.state.status !== 'paused')
