@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'PLATFORM_UNAVAILABLE'
   | 'LOCKED'
   | 'UNAUTHORIZED'
+  | 'POLICY_DENIED'
   | 'USAGE'
   | 'DOCKERFILE_INVALID'
   | 'BUILD_FAILED'

@@ -46,6 +46,12 @@ export interface CopyImageOptions {
   /** Push's memory of layers it compressed before (see transports/docker/compressed-layers.ts). */
   recompress?: Pick<RecompressOptions, 'reuse' | 'onCompressed' | 'keep'>;
   onProgress?: ProgressSink;
+  /**
+   * Asked once the source's top manifest (an index, or the image) is read and before anything is
+   * written: a trust policy's decision on the image, which throws to refuse it (so a refused image
+   * leaves nothing at the destination, and no layer is read).
+   */
+  admit?: (top: { digest: string; mediaType: string }) => Promise<void>;
 }
 
 export interface CopyResult {
@@ -101,6 +107,7 @@ export async function putNewLayer(dest: ImageDestination, tar: Readable, opts: {
 async function copyUncommitted(src: ImageSource, dest: ImageDestination, opts: CopyImageOptions, names: readonly string[] | undefined): Promise<CopyResult> {
   const top = await src.getManifest();
   const parsed = parseManifest(top.bytes, top.mediaType);
+  if (opts.admit) await opts.admit({ digest: top.digest, mediaType: parsed.mediaType });
   const topBlob: ManifestBlob = { ...top, mediaType: parsed.mediaType };
   const named = names ? { names } : {};
   if (parsed.kind === 'index' && (opts.multiArch ?? 'system') !== 'system') {
