@@ -175,7 +175,9 @@ function removeDir(path: string): void {
     .sort()
     .reverse();
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  rmSync(path, { recursive: true, force: true });
+  // berth's store hands its trash to a detached `rm` after each command: one still renaming or
+  // deleting in there as the tree goes makes a directory not empty for a moment; try again then.
+  rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
 
 /** GET /_ping over the socket: true once the engine answers OK. */

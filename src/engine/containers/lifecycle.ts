@@ -40,7 +40,8 @@ export type CleanupOwner = 'caller' | 'monitor';
  * - the state file names an owner that is alive (`ownerToken`: its PID with its start time, as
  *   util/process.ts names a process; a foreground run's caller, or a stop that took the cleanup
  *   over): it cleans up; when it was killed, berth's cleanup runs;
- * - the state file says `removing`: an rm ended the process and removes the container whole.
+ * - the state file says `removing`: an rm ended the process and removes the container whole;
+ * - there is no state file: an rm has removed the container already.
  */
 function exitCommand(store: Store, id: string): string[] {
   const cleanup = [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
@@ -48,6 +49,9 @@ function exitCommand(store: Store, id: string): string[] {
   // fixed at start, so that a stop can take the cleanup over (see endProcess).
   const script = [
     'alive() { [ -n "$1" ] && read -r p < "/proc/$1/stat" || return 1; s=$2; set -- ${p##*) }; [ "${20}" = "$s" ]; }',
+    // No state file: an rm took the container's directory, and did its cleanup (nor is a store
+    // removed meanwhile made anew by the cleanup's opening it).
+    '[ -e "$1" ] || exit 0',
     'read -r l < "$1"',
     'case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
     'case $l in *\'"ownerToken":"\'*) t=${l#*\'"ownerToken":"\'}; t=${t%%\'"\'*}; alive "${t%-*}" "${t#*-}" 2>/dev/null && exit 0 ;; esac',
