@@ -41,7 +41,8 @@ describe('signedIdentity matchers (policy-expectations.json)', { timeout: 30_000
     }
     it('accepts every matchExact match and refuses every matchRepository mismatch', () => {
       for (const c of expectations.matchExact.cases) if (c.result) assert.equal(match('matchRepoDigestOrExact', c.refA, c.refB), true, `${c.refA} ${c.refB}`);
-      for (const c of expectations.matchRepository.cases) if (!c.result) assert.equal(match('matchRepoDigestOrExact', c.refA, c.refB), false, `${c.refA} ${c.refB}`);
+      for (const c of expectations.matchRepository.cases)
+        if (!c.result) assert.equal(match('matchRepoDigestOrExact', c.refA, c.refB), false, `${c.refA} ${c.refB}`);
     });
   });
 
@@ -85,6 +86,7 @@ describe('signedIdentity matchers (policy-expectations.json)', { timeout: 30_000
 
   it('remap prefixes: a registry, or a repository that starts with one', () => {
     for (const ok of ['example.com', 'example.com:5000', 'example.com/ns', 'localhost/x', 'docker.io/library']) assert.equal(isValidRemapPrefix(ok), true, ok);
-    for (const bad of ['', 'example.com/', 'Example.com/NS', 'http://example.com', 'example.com/ns:tag', 'example.com/ns@sha256:0']) assert.equal(isValidRemapPrefix(bad), false, bad);
+    for (const bad of ['', 'example.com/', 'Example.com/NS', 'http://example.com', 'example.com/ns:tag', 'example.com/ns@sha256:0'])
+      assert.equal(isValidRemapPrefix(bad), false, bad);
   });
 });

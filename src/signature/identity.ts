@@ -4,15 +4,7 @@
  * berth's own parser, as ParseNormalizedNamed does: `busybox` is `docker.io/library/busybox`.
  * Every matcher is false, never an error, when either reference does not parse.
  */
-import {
-  ANCHORED_DOMAIN,
-  ANCHORED_NAME,
-  formatReference,
-  parseNamed,
-  parseNormalizedNamed,
-  referenceName,
-  type ImageReference,
-} from '../oci/reference.js';
+import { ANCHORED_DOMAIN, ANCHORED_NAME, formatReference, parseNamed, parseNormalizedNamed, referenceName, type ImageReference } from '../oci/reference.js';
 
 export type SignedIdentity =
   /** The signature names exactly the image's reference (tag or digest included). */

@@ -52,7 +52,12 @@ class FakeVerifiers implements Verifiers {
 
 const policyWith = (reqs: unknown[], defaults: unknown[] = [{ type: 'reject' }]) =>
   parsePolicy(JSON.stringify({ default: defaults, transports: { docker: { 'registry.example/team': reqs } } }), '/etc/containers/policy.json');
-const signedBy = (key: string, signedIdentity?: unknown) => ({ type: 'signedBy', keyType: 'GPGKeys', keyPath: key, ...(signedIdentity ? { signedIdentity } : {}) });
+const signedBy = (key: string, signedIdentity?: unknown) => ({
+  type: 'signedBy',
+  keyType: 'GPGKeys',
+  keyPath: key,
+  ...(signedIdentity ? { signedIdentity } : {}),
+});
 const WHERE = 'transports.docker["registry.example/team"] in /etc/containers/policy.json';
 
 async function decide(reqs: unknown[], sigs: UnverifiedSignature[], img = image) {
@@ -85,7 +90,12 @@ describe('evaluate()', { timeout: 30_000 }, () => {
 
   it('the default section applies outside every scope', async () => {
     const verifiers = new FakeVerifiers();
-    const d = await evaluate(policyWith([{ type: 'insecureAcceptAnything' }]), { ...image, scope: 'quay.io/x:1', dockerReference: 'quay.io/x:1' }, async () => [], verifiers);
+    const d = await evaluate(
+      policyWith([{ type: 'insecureAcceptAnything' }]),
+      { ...image, scope: 'quay.io/x:1', dockerReference: 'quay.io/x:1' },
+      async () => [],
+      verifiers,
+    );
     assert.deepEqual(d, { accepted: false, reason: 'docker://quay.io/x:1: rejected by the policy (reject for default in /etc/containers/policy.json)' });
   });
 
@@ -108,7 +118,10 @@ describe('evaluate()', { timeout: 30_000 }, () => {
 
   it("signedBy: an unknown key, with the verifier's own words", async () => {
     const r = await decide([signedBy('/keys/good')], [gpg('/keys/other')]);
-    assert.deepEqual(r.decision, { accepted: false, reason: `docker://registry.example/team/app:1: signed by an unknown key (/keys/other) (signedBy for ${WHERE})` });
+    assert.deepEqual(r.decision, {
+      accepted: false,
+      reason: `docker://registry.example/team/app:1: signed by an unknown key (/keys/other) (signedBy for ${WHERE})`,
+    });
   });
 
   it('signedBy: a signature for another identity', async () => {
@@ -140,7 +153,10 @@ describe('evaluate()', { timeout: 30_000 }, () => {
   it('signedBy: one good signature among bad ones is enough; all bad lists every reason', async () => {
     assert.deepEqual((await decide([signedBy('/keys/good')], [gpg('/keys/other'), gpg('/keys/good')])).decision, { accepted: true });
     const r = await decide([signedBy('/keys/good')], [gpg('/keys/other'), gpg('/keys/good', image.dockerReference, OTHER_DIGEST)]);
-    assert.match((r.decision as { reason: string }).reason, /: none of the 2 signatures is accepted: signed by an unknown key \(\/keys\/other\); the signature is for another manifest/);
+    assert.match(
+      (r.decision as { reason: string }).reason,
+      /: none of the 2 signatures is accepted: signed by an unknown key \(\/keys\/other\); the signature is for another manifest/,
+    );
   });
 
   it('two requirements: both must accept, and signatures are fetched once', async () => {
@@ -149,7 +165,10 @@ describe('evaluate()', { timeout: 30_000 }, () => {
     assert.deepEqual(r1.decision, { accepted: true });
     assert.equal(r1.fetches, 1);
     const r2 = await decide(both, [gpg('/keys/a')]);
-    assert.deepEqual(r2.decision, { accepted: false, reason: `docker://registry.example/team/app:1: signed by an unknown key (/keys/a) (signedBy for ${WHERE})` });
+    assert.deepEqual(r2.decision, {
+      accepted: false,
+      reason: `docker://registry.example/team/app:1: signed by an unknown key (/keys/a) (signedBy for ${WHERE})`,
+    });
     const r3 = await decide([{ type: 'insecureAcceptAnything' }, { type: 'reject' }], []);
     assert.equal(r3.decision.accepted, false);
   });
@@ -185,12 +204,20 @@ describe('evaluate()', { timeout: 30_000 }, () => {
     const policy = parsePolicy(
       JSON.stringify({
         default: [{ type: 'reject' }],
-        transports: { dir: { '/srv': [signedBy('/keys/good')], '/srv/img': [signedBy('/keys/good', { type: 'exactReference', dockerReference: 'registry.example/team/app:1' })] } },
+        transports: {
+          dir: {
+            '/srv': [signedBy('/keys/good')],
+            '/srv/img': [signedBy('/keys/good', { type: 'exactReference', dockerReference: 'registry.example/team/app:1' })],
+          },
+        },
       }),
       'p.json',
     );
     assert.deepEqual(await evaluate(policy, dirImage, async () => [gpg('/keys/good')], verifiers), { accepted: true });
     const d = await evaluate(policy, { ...dirImage, scope: '/srv/other' }, async () => [gpg('/keys/good')], verifiers);
-    assert.match((d as { reason: string }).reason, /^dir:\/srv\/other: signature for identity registry\.example\/team\/app:1 is not accepted for an image with no docker reference/);
+    assert.match(
+      (d as { reason: string }).reason,
+      /^dir:\/srv\/other: signature for identity registry\.example\/team\/app:1 is not accepted for an image with no docker reference/,
+    );
   });
 });

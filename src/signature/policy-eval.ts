@@ -68,7 +68,12 @@ function unsupported(r: SignatureRequirement): Verdict {
   return undefined;
 }
 
-async function checkSignatures(r: SignatureRequirement, image: ImageUnderPolicy, signatures: () => Promise<UnverifiedSignature[]>, verifiers: Verifiers): Promise<Verdict> {
+async function checkSignatures(
+  r: SignatureRequirement,
+  image: ImageUnderPolicy,
+  signatures: () => Promise<UnverifiedSignature[]>,
+  verifiers: Verifiers,
+): Promise<Verdict> {
   const refused = unsupported(r);
   if (refused) return refused;
   const wanted = r.type === 'signedBy' ? 'simple-signing' : 'sigstore';

@@ -33,8 +33,18 @@ describe('policy.json scope lookup (policy-expectations.json)', { timeout: 30_00
   }
 
   it('docker namespaces: repository, parents, host, then wildcard domains (port dropped)', () => {
-    assert.deepEqual(policyNamespaces('docker', 'example.com:8443/ns/repo:tag'), ['example.com:8443/ns/repo', 'example.com:8443/ns', 'example.com:8443', '*.com']);
-    assert.deepEqual(policyNamespaces('docker', 'docker.io/library/busybox@sha256:' + 'a'.repeat(64)), ['docker.io/library/busybox', 'docker.io/library', 'docker.io', '*.io']);
+    assert.deepEqual(policyNamespaces('docker', 'example.com:8443/ns/repo:tag'), [
+      'example.com:8443/ns/repo',
+      'example.com:8443/ns',
+      'example.com:8443',
+      '*.com',
+    ]);
+    assert.deepEqual(policyNamespaces('docker', 'docker.io/library/busybox@sha256:' + 'a'.repeat(64)), [
+      'docker.io/library/busybox',
+      'docker.io/library',
+      'docker.io',
+      '*.io',
+    ]);
     // A reference with no tag or digest is its repository: not listed twice.
     assert.deepEqual(policyNamespaces('docker', 'quay.io/x'), ['quay.io', '*.io']);
   });
@@ -93,7 +103,10 @@ describe('policy.json parsing', { timeout: 30_000 }, () => {
       hardened.map((r) => r.type),
       ['signedBy', 'signedBy', 'signedBaseLayer'],
     );
-    assert.deepEqual(hardened[2], { type: 'signedBaseLayer', baseLayerIdentity: { type: 'exactRepository', dockerRepository: 'registry.access.redhat.com/rhel7/rhel' } });
+    assert.deepEqual(hardened[2], {
+      type: 'signedBaseLayer',
+      baseLayerIdentity: { type: 'exactRepository', dockerRepository: 'registry.access.redhat.com/rhel7/rhel' },
+    });
     assert.deepEqual(docker.get('registry.redhat.io/beta'), [
       {
         type: 'signedBy',
@@ -110,7 +123,9 @@ describe('policy.json parsing', { timeout: 30_000 }, () => {
     });
     const keyData = docker.get('bogus/key-data-example')![0] as { keyData: Uint8Array };
     assert.equal(Buffer.from(keyData.keyData).toString(), 'nonsense');
-    assert.deepEqual(docker.get('example.com/sigstore/key-path-example'), [{ type: 'sigstoreSigned', keyPath: '/keys/public-key', signedIdentity: { type: 'matchRepository' } }]);
+    assert.deepEqual(docker.get('example.com/sigstore/key-path-example'), [
+      { type: 'sigstoreSigned', keyPath: '/keys/public-key', signedIdentity: { type: 'matchRepository' } },
+    ]);
   });
 
   it('parses sigstoreSigned with fulcio, rekor and pki (evaluation refuses them later)', () => {
@@ -119,7 +134,13 @@ describe('policy.json parsing', { timeout: 30_000 }, () => {
         default: [{ type: 'reject' }],
         transports: {
           docker: {
-            a: [{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', oidcIssuer: 'https://issuer', subjectEmail: 'me@example.com' }, rekorPublicKeyPath: '/rekor.pub' }],
+            a: [
+              {
+                type: 'sigstoreSigned',
+                fulcio: { caPath: '/ca', oidcIssuer: 'https://issuer', subjectEmail: 'me@example.com' },
+                rekorPublicKeyPath: '/rekor.pub',
+              },
+            ],
             b: [{ type: 'sigstoreSigned', pki: { caRootsPath: '/roots', subjectHostname: 'example.com' } }],
             c: [{ type: 'sigstoreSigned', keyDatas: ['bm9uc2Vuc2U='], rekorPublicKeyData: 'bm9uc2Vuc2U=' }],
           },
@@ -139,33 +160,99 @@ describe('policy.json parsing', { timeout: 30_000 }, () => {
     ['empty default', '{"default":[]}', /^p\.json: default: must not be empty/],
     ['unknown top-level field', '{"default":[{"type":"reject"}],"transport":{}}', /^p\.json: transport: unknown field$/],
     ['duplicate key', '{"default":[{"type":"reject"}],"default":[{"type":"reject"}]}', /^p\.json: default: duplicate key "default"/],
-    ['duplicate scope', '{"default":[{"type":"reject"}],"transports":{"docker":{"a":[{"type":"reject"}],"a":[{"type":"reject"}]}}}', /^p\.json: transports\.docker\.a: duplicate key "a"/],
-    ['unknown requirement type', base([{ type: 'acceptAnything' }]), /^p\.json: transports\.docker\["example\.com"\]\[0\]\.type: unknown requirement type "acceptAnything"$/],
+    [
+      'duplicate scope',
+      '{"default":[{"type":"reject"}],"transports":{"docker":{"a":[{"type":"reject"}],"a":[{"type":"reject"}]}}}',
+      /^p\.json: transports\.docker\.a: duplicate key "a"/,
+    ],
+    [
+      'unknown requirement type',
+      base([{ type: 'acceptAnything' }]),
+      /^p\.json: transports\.docker\["example\.com"\]\[0\]\.type: unknown requirement type "acceptAnything"$/,
+    ],
     ['type not a string', base([{ type: 1 }]), /\[0\]\.type: must be a string$/],
     ['extra field on reject', base([{ type: 'reject', keyPath: '/k' }]), /\[0\]\.keyPath: unknown field$/],
     ['signedBy without keyType', base([{ type: 'signedBy', keyPath: '/k' }]), /\[0\]\.keyType: missing$/],
     ['signedBy with an unknown keyType', base([{ type: 'signedBy', keyType: 'PGP', keyPath: '/k' }]), /\[0\]\.keyType: unknown keyType "PGP"/],
     ['signedBy without a key', base([{ type: 'signedBy', keyType: 'GPGKeys' }]), /\["example\.com"\]\[0\]: one of keyPath, keyPaths or keyData is required$/],
-    ['signedBy with two keys', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', keyData: 'AAAA' }]), /\[0\]: only one of keyPath, keyData may be given$/],
+    [
+      'signedBy with two keys',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', keyData: 'AAAA' }]),
+      /\[0\]: only one of keyPath, keyData may be given$/,
+    ],
     ['keyPath of the wrong type', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: ['/k'] }]), /\[0\]\.keyPath: must be a string$/],
     ['keyPaths empty', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPaths: [] }]), /\[0\]\.keyPaths: must not be empty$/],
     ['keyData not base64', base([{ type: 'signedBy', keyType: 'GPGKeys', keyData: 'not base64!' }]), /\[0\]\.keyData: is not valid base64$/],
-    ['signedIdentity unknown', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'matchAll' } }]), /\[0\]\.signedIdentity\.type: unknown signedIdentity type "matchAll"$/],
-    ['exactReference without tag', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactReference', dockerReference: 'busybox' } }]), /signedIdentity\.dockerReference: "busybox" contains neither a tag nor a digest$/],
-    ['exactReference invalid', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactReference', dockerReference: 'UPPER:1' } }]), /signedIdentity\.dockerReference: invalid reference/],
-    ['exactRepository missing field', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactRepository' } }]), /signedIdentity\.dockerRepository: missing$/],
-    ['remapIdentity bad prefix', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'remapIdentity', prefix: 'http://x', signedPrefix: 'example.com' } }]), /signedIdentity\.prefix: "http:\/\/x" is not a registry/],
-    ['matchExact with extra field', base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'matchExact', x: 1 } }]), /signedIdentity\.x: unknown field$/],
+    [
+      'signedIdentity unknown',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'matchAll' } }]),
+      /\[0\]\.signedIdentity\.type: unknown signedIdentity type "matchAll"$/,
+    ],
+    [
+      'exactReference without tag',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactReference', dockerReference: 'busybox' } }]),
+      /signedIdentity\.dockerReference: "busybox" contains neither a tag nor a digest$/,
+    ],
+    [
+      'exactReference invalid',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactReference', dockerReference: 'UPPER:1' } }]),
+      /signedIdentity\.dockerReference: invalid reference/,
+    ],
+    [
+      'exactRepository missing field',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'exactRepository' } }]),
+      /signedIdentity\.dockerRepository: missing$/,
+    ],
+    [
+      'remapIdentity bad prefix',
+      base([
+        { type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'remapIdentity', prefix: 'http://x', signedPrefix: 'example.com' } },
+      ]),
+      /signedIdentity\.prefix: "http:\/\/x" is not a registry/,
+    ],
+    [
+      'matchExact with extra field',
+      base([{ type: 'signedBy', keyType: 'GPGKeys', keyPath: '/k', signedIdentity: { type: 'matchExact', x: 1 } }]),
+      /signedIdentity\.x: unknown field$/,
+    ],
     ['sigstoreSigned without a key', base([{ type: 'sigstoreSigned' }]), /\[0\]: one of keyPath, keyPaths, keyData, keyDatas, fulcio or pki is required$/],
-    ['fulcio without rekor', base([{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', oidcIssuer: 'i', subjectEmail: 'e' } }]), /\[0\]\.fulcio: needs one of rekorPublicKeyPath/],
-    ['fulcio without issuer', base([{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', subjectEmail: 'e' }, rekorPublicKeyPath: '/r' }]), /\[0\]\.fulcio\.oidcIssuer: missing$/],
-    ['pki with rekor', base([{ type: 'sigstoreSigned', pki: { caRootsPath: '/r', subjectEmail: 'e' }, rekorPublicKeyPath: '/r' }]), /\[0\]\.rekorPublicKeyPath: is not supported with pki$/],
+    [
+      'fulcio without rekor',
+      base([{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', oidcIssuer: 'i', subjectEmail: 'e' } }]),
+      /\[0\]\.fulcio: needs one of rekorPublicKeyPath/,
+    ],
+    [
+      'fulcio without issuer',
+      base([{ type: 'sigstoreSigned', fulcio: { caPath: '/ca', subjectEmail: 'e' }, rekorPublicKeyPath: '/r' }]),
+      /\[0\]\.fulcio\.oidcIssuer: missing$/,
+    ],
+    [
+      'pki with rekor',
+      base([{ type: 'sigstoreSigned', pki: { caRootsPath: '/r', subjectEmail: 'e' }, rekorPublicKeyPath: '/r' }]),
+      /\[0\]\.rekorPublicKeyPath: is not supported with pki$/,
+    ],
     ['empty requirement list', base([]), /\["example\.com"\]: must not be empty/],
     ['requirements not a list', base({ type: 'reject' }), /\["example\.com"\]: must be an array of requirements$/],
-    ['relative dir scope', '{"default":[{"type":"reject"}],"transports":{"dir":{"rel/path":[{"type":"reject"}]}}}', /^p\.json: transports\.dir\["rel\/path"\]: invalid scope: must be an absolute path$/],
-    ['"/" as an oci scope', '{"default":[{"type":"reject"}],"transports":{"oci":{"/":[{"type":"reject"}]}}}', /transports\.oci\["\/"\]: invalid scope: use the transport's default scope ""/],
-    ['unclean dir scope', '{"default":[{"type":"reject"}],"transports":{"dir":{"/a/../b":[{"type":"reject"}]}}}', /invalid scope: not in canonical form, perhaps \/b$/],
-    ['docker-archive scope', '{"default":[{"type":"reject"}],"transports":{"docker-archive":{"/a.tar":[{"type":"reject"}]}}}', /invalid scope: docker-archive: does not support any scope/],
+    [
+      'relative dir scope',
+      '{"default":[{"type":"reject"}],"transports":{"dir":{"rel/path":[{"type":"reject"}]}}}',
+      /^p\.json: transports\.dir\["rel\/path"\]: invalid scope: must be an absolute path$/,
+    ],
+    [
+      '"/" as an oci scope',
+      '{"default":[{"type":"reject"}],"transports":{"oci":{"/":[{"type":"reject"}]}}}',
+      /transports\.oci\["\/"\]: invalid scope: use the transport's default scope ""/,
+    ],
+    [
+      'unclean dir scope',
+      '{"default":[{"type":"reject"}],"transports":{"dir":{"/a/../b":[{"type":"reject"}]}}}',
+      /invalid scope: not in canonical form, perhaps \/b$/,
+    ],
+    [
+      'docker-archive scope',
+      '{"default":[{"type":"reject"}],"transports":{"docker-archive":{"/a.tar":[{"type":"reject"}]}}}',
+      /invalid scope: docker-archive: does not support any scope/,
+    ],
   ];
   for (const [name, text, message] of invalid) {
     it(`refuses: ${name}`, () => {

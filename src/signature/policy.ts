@@ -173,7 +173,8 @@ class PolicyReader {
         const o = this.members(v, where, ['type', 'dockerReference'], ['dockerReference']);
         const s = this.string(o, 'dockerReference', where)!;
         const ref = this.reference(s, memberPath(where, 'dockerReference'));
-        if (ref.tag === undefined && ref.digest === undefined) this.fail(memberPath(where, 'dockerReference'), `${JSON.stringify(s)} contains neither a tag nor a digest`);
+        if (ref.tag === undefined && ref.digest === undefined)
+          this.fail(memberPath(where, 'dockerReference'), `${JSON.stringify(s)} contains neither a tag nor a digest`);
         return { type, dockerReference: s };
       }
       case 'exactRepository': {
@@ -229,7 +230,8 @@ class PolicyReader {
       case 'signedBy': {
         const o = this.members(v, where, ['type', 'keyType', 'keyPath', 'keyPaths', 'keyData', 'signedIdentity'], ['keyType']);
         const keyType = this.string(o, 'keyType', where) as SignedByKeyType;
-        if (!KEY_TYPES.includes(keyType)) this.fail(memberPath(where, 'keyType'), `unknown keyType ${JSON.stringify(keyType)} (GPGKeys is the one berth implements)`);
+        if (!KEY_TYPES.includes(keyType))
+          this.fail(memberPath(where, 'keyType'), `unknown keyType ${JSON.stringify(keyType)} (GPGKeys is the one berth implements)`);
         this.exactlyOne(o, ['keyPath', 'keyPaths', 'keyData'], where);
         const keyPath = this.nonEmptyString(o, 'keyPath', where);
         const keyPaths = this.strings(o, 'keyPaths', where);
@@ -261,7 +263,8 @@ class PolicyReader {
     this.exactlyOne(o, keys, where);
     const rekorGiven = rekor.filter((k) => k in o);
     if (rekorGiven.length > 1) this.fail(where, `only one of ${rekorGiven.join(', ')} may be given`);
-    if ('fulcio' in o && rekorGiven.length === 0) this.fail(memberPath(where, 'fulcio'), 'needs one of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas');
+    if ('fulcio' in o && rekorGiven.length === 0)
+      this.fail(memberPath(where, 'fulcio'), 'needs one of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas');
     if ('pki' in o && rekorGiven.length > 0) this.fail(memberPath(where, rekorGiven[0]!), 'is not supported with pki');
     const r: Extract<PolicyRequirement, { type: 'sigstoreSigned' }> = { type: 'sigstoreSigned', signedIdentity: this.signedIdentity(o, where) };
     const keyPath = this.nonEmptyString(o, 'keyPath', where);
