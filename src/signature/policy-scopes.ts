@@ -8,6 +8,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { formatReference, parseReference, referenceName, type ImageReference } from '../oci/reference.js';
+import type { ImageUnderPolicy } from './types.js';
 
 /** Transports whose scope is a file or directory path: `dir:`, `oci:` and friends. */
 const PATH_TRANSPORTS = new Set(['dir', 'oci', 'oci-archive', 'sif']);
@@ -108,4 +109,17 @@ export function pathPolicyScope(path: string): string {
   if (existsSync(abs)) return realpathSync(abs);
   const parent = dirname(abs);
   return join(existsSync(parent) ? realpathSync(parent) : parent, basename(abs));
+}
+
+/** A `docker://` image as the policy sees it: scope and identity from its reference. */
+export function dockerImageUnderPolicy(ref: ImageReference, manifestDigest: string): ImageUnderPolicy {
+  return { transport: 'docker', scope: dockerPolicyScope(ref), dockerReference: formatReference(ref), manifestDigest };
+}
+
+/**
+ * A path-named image (`dir:`, `oci:`, `oci-archive:`) as the policy sees it: scoped by its resolved
+ * path; its docker reference is the name it carries, if any (an OCI layout's ref.name usually is none).
+ */
+export function pathImageUnderPolicy(transport: string, path: string, manifestDigest: string, dockerReference?: string): ImageUnderPolicy {
+  return { transport, scope: pathPolicyScope(path), manifestDigest, ...(dockerReference !== undefined ? { dockerReference } : {}) };
 }

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { parseNormalizedNamed } from '../oci/reference.js';
 import { fixture } from '../testing/fixtures.js';
 import { describeScope, findPolicyFile, loadPolicy, parsePolicy, requirementsFor, type Policy, type PolicyRequirement } from './policy.js';
-import { dockerPolicyScope, pathPolicyScope, policyNamespaces } from './policy-scopes.js';
+import { dockerImageUnderPolicy, dockerPolicyScope, pathImageUnderPolicy, pathPolicyScope, policyNamespaces } from './policy-scopes.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const expectations = JSON.parse(readFileSync(fixture('containers-image', 'policy-expectations.json'), 'utf8'));
@@ -62,6 +62,17 @@ describe('policy.json scope lookup (policy-expectations.json)', { timeout: 30_00
     assert.equal(dockerPolicyScope(parseNormalizedNamed('busybox:1')), 'docker.io/library/busybox:1');
     const d = 'sha256:' + 'b'.repeat(64);
     assert.equal(dockerPolicyScope(parseNormalizedNamed(`quay.io/a/b:1@${d}`)), `quay.io/a/b@${d}`);
+  });
+
+  it('images under policy: a docker reference keeps its tag as identity; a path image is scoped by its resolved path', () => {
+    const d = `sha256:${'c'.repeat(64)}`;
+    assert.deepEqual(dockerImageUnderPolicy(parseNormalizedNamed('busybox'), d), {
+      transport: 'docker',
+      scope: 'docker.io/library/busybox',
+      dockerReference: 'docker.io/library/busybox',
+      manifestDigest: d,
+    });
+    assert.deepEqual(pathImageUnderPolicy('oci', '/nonexistent-xyz/layout', d), { transport: 'oci', scope: '/nonexistent-xyz/layout', manifestDigest: d });
   });
 
   it('describeScope names the section as policy.json spells it', () => {
