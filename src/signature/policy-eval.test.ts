@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BerthError } from '../util/errors.js';
 import { parsePolicy } from './policy.js';
-import { evaluate } from './policy-eval.js';
+import { evaluate, rejectedOutright } from './policy-eval.js';
 import type { GpgKeys, ImageUnderPolicy, SignedClaim, SigstoreKey, UnverifiedSignature, Verifiers } from './types.js';
 
 const DIGEST = `sha256:${'1'.repeat(64)}`;
@@ -86,6 +86,20 @@ describe('evaluate()', { timeout: 30_000 }, () => {
     const r = await decide([{ type: 'reject' }], [gpg('/keys/good')]);
     assert.deepEqual(r.decision, { accepted: false, reason: `docker://registry.example/team/app:1: rejected by the policy (reject for ${WHERE})` });
     assert.equal(r.fetches, 0);
+  });
+
+  it('rejectedOutright: a reject in the section refuses before the manifest is known', () => {
+    const { manifestDigest: _, ...named } = image;
+    assert.deepEqual(rejectedOutright(policyWith([signedBy('/keys/a'), { type: 'reject' }]), named), {
+      accepted: false,
+      reason: `docker://registry.example/team/app:1: rejected by the policy (reject for ${WHERE})`,
+    });
+    assert.equal(rejectedOutright(policyWith([signedBy('/keys/a')]), named), undefined);
+    assert.equal(
+      rejectedOutright(policyWith([{ type: 'insecureAcceptAnything' }]), { ...named, scope: 'quay.io/x:1' })?.accepted,
+      false,
+      'the default rejects',
+    );
   });
 
   it('the default section applies outside every scope', async () => {

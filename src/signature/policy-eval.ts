@@ -150,3 +150,17 @@ export async function evaluate(
   }
   return { accepted: true };
 }
+
+/**
+ * The refusal the policy makes before anything of the image is known: its section holds a `reject`.
+ * A caller checks this first, so that a rejected image costs no request at all (not even for its
+ * manifest); undefined means the full evaluate() is needed.
+ */
+export function rejectedOutright(policy: Policy, image: Omit<ImageUnderPolicy, 'manifestDigest'>): PolicyDecision | undefined {
+  const match = requirementsFor(policy, image);
+  if (!match.requirements.some((r) => r.type === 'reject')) return undefined;
+  return {
+    accepted: false,
+    reason: `${imageName({ ...image, manifestDigest: '' })}: rejected by the policy (reject for ${describeScope(match)} in ${policy.source})`,
+  };
+}
