@@ -137,7 +137,7 @@ async function keyDataIds(base64: string): Promise<string[]> {
 
 const TYPE_DESCRIPTION: Record<string, string> = { insecureAcceptAnything: 'accept', signedBy: 'signed', sigstoreSigned: 'sigstoreSigned', reject: 'reject' };
 
-async function describe(reqs: unknown, template: Pick<TrustEntry, 'transport' | 'name' | 'repo_name'>, store: string | undefined): Promise<TrustEntry[]> {
+async function requirementRows(reqs: unknown, template: Pick<TrustEntry, 'transport' | 'name' | 'repo_name'>, store: string | undefined): Promise<TrustEntry[]> {
   const out: TrustEntry[] = [];
   for (const r of Array.isArray(reqs) ? reqs : []) {
     const req = isObject(r) ? r : {};
@@ -183,7 +183,7 @@ export async function showTrust(opts: TrustShowOptions = {}): Promise<TrustShow>
   const entries: TrustEntry[] = [];
   const wanted = (scope: string) => opts.scope === undefined || opts.scope === scope;
   if (Array.isArray(doc.default) && doc.default.length > 0 && wanted('default')) {
-    entries.push(...(await describe(doc.default, { transport: 'all', name: '* (default)', repo_name: 'default' }, lookasideFor(lookaside, ''))));
+    entries.push(...(await requirementRows(doc.default, { transport: 'all', name: '* (default)', repo_name: 'default' }, lookasideFor(lookaside, ''))));
   }
   const transports = isObject(doc.transports) ? doc.transports : {};
   for (const transport of Object.keys(transports).sort()) {
@@ -191,7 +191,7 @@ export async function showTrust(opts: TrustShowOptions = {}): Promise<TrustShow>
     for (const scope of Object.keys(scopes).sort()) {
       if (!wanted(scope)) continue;
       const shown = transport === 'docker' ? 'repository' : transport;
-      entries.push(...(await describe(scopes[scope], { transport: shown, name: scope, repo_name: scope }, lookasideFor(lookaside, scope))));
+      entries.push(...(await requirementRows(scopes[scope], { transport: shown, name: scope, repo_name: scope }, lookasideFor(lookaside, scope))));
     }
   }
   return { path, raw, entries };
