@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fixture } from '../testing/fixtures.js';
 import { BerthError } from '../util/errors.js';
 import { parsePolicy } from './policy.js';
 import { evaluate, rejectedOutright } from './policy-eval.js';
@@ -210,6 +212,24 @@ describe('evaluate()', { timeout: 30_000 }, () => {
     assert.match((r.decision as { reason: string }).reason, /keyType signedByGPGKeys is not implemented/);
     const base = await decide([{ type: 'signedBaseLayer', baseLayerIdentity: { type: 'matchRepository' } }], []);
     assert.match((base.decision as { reason: string }).reason, /signedBaseLayer is not implemented/);
+  });
+
+  it("the containers/image fixture policy.json: each image meets its section's rule", async () => {
+    const path = fixture('containers-image', 'signature', 'fixtures', 'policy.json');
+    const policy = parsePolicy(readFileSync(path, 'utf8'), path);
+    const verifiers = new FakeVerifiers();
+    const at = (ref: string, transport = 'docker') =>
+      evaluate(policy, { transport, scope: ref, dockerReference: ref, manifestDigest: DIGEST }, async () => [], verifiers);
+    assert.deepEqual(await at('example.com/playground/app:1'), { accepted: true });
+    assert.deepEqual(await at('/any/dir', 'dir'), { accepted: true });
+    // quay.io matches no scope of the docker section (which has no "" scope either): the default rejects.
+    assert.match(((await at('quay.io/x:1')) as { reason: string }).reason, /^docker:\/\/quay\.io\/x:1: rejected by the policy \(reject for default in /);
+    assert.match(
+      ((await at('example.com/production/app:1')) as { reason: string }).reason,
+      /: no signature \(signedBy for transports\.docker\["example\.com\/production"\]/,
+    );
+    assert.match(((await at('registry.access.redhat.com/rhel7:1')) as { reason: string }).reason, /keyType signedByGPGKeys is not implemented/);
+    assert.match(((await at('docker.io/library/busybox:1')) as { reason: string }).reason, /rejected by the policy \(reject for default in /);
   });
 
   it('an image with no docker reference passes only identity rules that do not need one', async () => {

@@ -137,7 +137,11 @@ async function keyDataIds(base64: string): Promise<string[]> {
 
 const TYPE_DESCRIPTION: Record<string, string> = { insecureAcceptAnything: 'accept', signedBy: 'signed', sigstoreSigned: 'sigstoreSigned', reject: 'reject' };
 
-async function requirementRows(reqs: unknown, template: Pick<TrustEntry, 'transport' | 'name' | 'repo_name'>, store: string | undefined): Promise<TrustEntry[]> {
+async function requirementRows(
+  reqs: unknown,
+  template: Pick<TrustEntry, 'transport' | 'name' | 'repo_name'>,
+  store: string | undefined,
+): Promise<TrustEntry[]> {
   const out: TrustEntry[] = [];
   for (const r of Array.isArray(reqs) ? reqs : []) {
     const req = isObject(r) ? r : {};
