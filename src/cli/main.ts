@@ -271,7 +271,34 @@ function imageGroup(): Command {
       .option('--whatrequires', 'show all child images and layers of the specified image')
       .action(lazy(() => import('./commands/image-tree.js'))),
   );
+  image.addCommand(imageTrustGroup());
   return image;
+}
+
+/** `image trust show|set`: policy.json described and edited as podman does (--policypath and --registrypath hidden, as there). */
+function imageTrustGroup(): Command {
+  const trust = new Command('trust').description('Manage container image trust policy');
+  trust.addCommand(
+    new Command('show')
+      .description('Display trust policy for the system')
+      .argument('[registry]', 'only the rows of this scope (default for the default policy)')
+      .option('-j, --json', 'output as json')
+      .option('--raw', 'output raw policy file')
+      .option('-n, --noheading', 'do not print column headings')
+      .addOption(new Option('--policypath <path>').hideHelp())
+      .addOption(new Option('--registrypath <dir>').hideHelp())
+      .action(lazy(async () => ({ run: (await import('./commands/image-trust.js')).runShow }))),
+  );
+  trust.addCommand(
+    new Command('set')
+      .description('Set default trust policy or a new trust policy for a registry')
+      .argument('<registry>', 'a registry, repository or namespace (a docker scope), or default')
+      .option('-f, --pubkeysfile <file>', 'public key file to trust for REGISTRY (repeatable; stored as an absolute path)', collect, [])
+      .option('-t, --type <type>', 'trust type: signedBy (default), accept, reject or sigstoreSigned', 'signedBy')
+      .addOption(new Option('--policypath <path>').hideHelp())
+      .action(lazy(async () => ({ run: (await import('./commands/image-trust.js')).runSet }))),
+  );
+  return trust;
 }
 
 function builderGroup(): Command {

@@ -22,6 +22,17 @@ export { mountImage, unmountImage, mountedImages } from './mount.js';
 export { copyImage, parseMultiArch, type MultiArch } from './copy.js';
 export { syncImages, parseSyncYaml, type SyncOptions, type SyncSource } from './sync.js';
 export { searchImages, searchTags, type SearchOptions, type SearchResult } from './search.js';
+export {
+  showTrust,
+  setTrust,
+  trustPolicyPath,
+  TRUST_TYPES,
+  type TrustEntry,
+  type TrustShow,
+  type TrustShowOptions,
+  type TrustSetOptions,
+  type TrustType,
+} from './trust.js';
 export { createList, addToList, annotateList, removeFromList, inspectList, pushList, removeLists, listExists, type EntryAnnotations } from './manifests.js';
 // Reading a registry without the store (skopeo inspect, list-tags, delete).
 export {
