@@ -31,7 +31,7 @@ describe('GPG simple-signing verification (containers/image fixtures)', { timeou
     assert.equal(both.dockerReference, 'testing/manifest');
   });
 
-  it('verifies a signature made by a subkey of a requirement's key', async () => {
+  it("verifies a signature made by a subkey of a requirement's key", async () => {
     const v = await verifySimpleSigning(sig('subkey.signature'), { keyPaths: [fx('public-key-with-subkey.gpg')] });
     assert.match(v.payload.manifestDigest, /^sha256:/);
   });

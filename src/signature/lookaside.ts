@@ -28,7 +28,10 @@ export function lookasideFolderURL(base: string, ref: ImageReference, digest: st
     throw new BerthError('USAGE', `signature storage URL ${JSON.stringify(base)}: unsupported scheme ${url.protocol.replace(/:$/, '')}`);
   }
   const d = parseDigest(digest);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${ref.path}@${d.algorithm}=${d.hex}`;
+  // Appended as containers/image appends it, without cleaning: a base ending in '/' gives '//'. A
+  // bare `https://host` has the empty path there (WHATWG URLs say '/'), so no doubled slash.
+  const basePath = url.pathname === '/' && !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\//i.test(base) ? '' : url.pathname;
+  url.pathname = `${basePath}/${ref.path}@${d.algorithm}=${d.hex}`;
   return url;
 }
 
