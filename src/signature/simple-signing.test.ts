@@ -40,6 +40,16 @@ describe('simple-signing payload', { timeout: 10_000 }, () => {
     ['a fractional timestamp', (d) => ({ ...d, optional: { timestamp: 1.5 } }), /timestamp is not an integer/],
     ['a creator that is not a string', (d) => ({ ...d, optional: { creator: 3 } }), /creator is not a string/],
   ];
+  it('refuses a field given twice where containers/image decodes strictly, and not inside an unknown optional field', () => {
+    const text = JSON.stringify(valid());
+    const twiceRef = text.replace('"docker-reference":"docker.io/library/busybox:latest"', '"docker-reference":"a","docker-reference":"docker.io/library/busybox:latest"');
+    assert.throws(() => parsePayload(enc(twiceRef)), /duplicate field "critical\/identity\/docker-reference"/);
+    const twiceCritical = text.replace('"optional":', '"critical":{},"optional":');
+    assert.throws(() => parsePayload(enc(twiceCritical)), /duplicate field "critical"/);
+    const lenient = text.replace('"creator":', '"extra":{"a":1,"a":[{"b":"}","b":2}]},"creator":');
+    assert.equal(parsePayload(enc(lenient)).creator, 'someone');
+  });
+
   for (const [what, make, message] of bad) {
     it(`refuses ${what}`, () => {
       assert.throws(() => parsePayload(enc(make(valid()))), (e: Error) => message.test(e.message) && /^invalid signature payload: /.test(e.message));

@@ -56,14 +56,55 @@ function stringField(o: Record<string, unknown>, key: string, what: string): str
   return v;
 }
 
+/** The objects containers/image decodes field by field, refusing a key given twice; the rest it decodes leniently. */
+const STRICT_OBJECTS = new Set(['', '/critical', '/optional', '/critical/image', '/critical/identity']);
+
+/**
+ * The first key given twice in one of STRICT_OBJECTS of `text` (valid JSON), if any. JSON.parse
+ * keeps the last of two equal keys silently; containers/image refuses the payload, so berth does.
+ */
+function duplicateKey(text: string): string | undefined {
+  const stack: { path: string; keys?: Set<string>; wantKey: boolean; lastKey?: string }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const top = stack.at(-1);
+      if (top?.keys && top.wantKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (STRICT_OBJECTS.has(top.path) && top.keys.has(key)) return `${top.path}/${key}`;
+        top.keys.add(key);
+        top.lastKey = key;
+        top.wantKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      const parent = stack.at(-1);
+      const path = parent === undefined ? '' : `${parent.path}/${parent.keys ? (parent.lastKey ?? '') : '[]'}`;
+      stack.push(c === '{' ? { path, keys: new Set(), wantKey: true } : { path, wantKey: false });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      const top = stack.at(-1);
+      if (top?.keys) top.wantKey = true;
+    }
+  }
+  return undefined;
+}
+
 /** Parses a verified payload; throws BerthError('SIGNATURE_INVALID') naming what is wrong. */
 export function parsePayload(bytes: Uint8Array): ParsedPayload {
   let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    doc = JSON.parse(text);
   } catch {
     throw invalid('not JSON');
   }
+  const twice = duplicateKey(text);
+  if (twice !== undefined) throw invalid(`duplicate field ${JSON.stringify(twice.slice(1))}`);
   const top = objectOf(doc, 'the payload');
   exactFields(top, 'the payload', ['critical', 'optional']);
   const optional = objectOf(top.optional, 'optional');
