@@ -45,17 +45,42 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     mkdirSync(join(tmp.path, 'out'));
     writeFileSync(passFile, 'correct horse battery\n');
     await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'berth plain <plain@berth.test>', 'default', 'default', 'never']);
-    await gpg(['--pinentry-mode', 'loopback', '--passphrase-file', passFile, '--quick-gen-key', 'berth guarded <guarded@berth.test>', 'default', 'default', 'never']);
+    await gpg([
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase-file',
+      passFile,
+      '--quick-gen-key',
+      'berth guarded <guarded@berth.test>',
+      'default',
+      'default',
+      'never',
+    ]);
     const fprs = (await gpg(['--with-colons', '--list-secret-keys'])).stdout
       .split('\n')
       .filter((l) => l.startsWith('fpr:'))
       .map((l) => l.split(':')[9]!);
     // Each key's primary fingerprint comes first after its sec line; subkeys follow.
     const listing = (await gpg(['--with-colons', '--list-secret-keys', 'plain@berth.test'])).stdout;
-    plain = listing.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+    plain = listing
+      .split('\n')
+      .find((l) => l.startsWith('fpr:'))!
+      .split(':')[9]!;
     guarded = fprs.find((f) => f !== plain && !listing.includes(f))!;
     assert.ok(plain && guarded, 'two keys made');
-    await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2" && gpg --batch --export "$3" > "$4"', 'sh', plain, join(tmp.path, 'plain.gpg'), guarded, join(tmp.path, 'guarded.gpg')], { env });
+    await ok(
+      'sh',
+      [
+        '-c',
+        'gpg --batch --export "$1" > "$2" && gpg --batch --export "$3" > "$4"',
+        'sh',
+        plain,
+        join(tmp.path, 'plain.gpg'),
+        guarded,
+        join(tmp.path, 'guarded.gpg'),
+      ],
+      { env },
+    );
     writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
     registry = await startRegistry(join(tmp.path, 'registry'));
     host = registry.host;
@@ -71,7 +96,11 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
 
   it('push --sign-by writes a signature skopeo accepts under signedBy, and skopeo refuses the unsigned image', async () => {
     const digestFile = join(tmp.path, 'signed.digest');
-    const pushed = await berth(root, ['push', '-q', '--tls-verify=false', '--sign-by', plain, '--registries.d', regD, '--digestfile', digestFile, 'bb', `${host}/signed:1`], { env });
+    const pushed = await berth(
+      root,
+      ['push', '-q', '--tls-verify=false', '--sign-by', plain, '--registries.d', regD, '--digestfile', digestFile, 'bb', `${host}/signed:1`],
+      { env },
+    );
     assert.equal(pushed.code, 0, pushed.stderr);
     const digest = readFileSync(digestFile, 'utf8').trim();
     // containers/image's layout: <lookaside>/<path>@sha256=<hex>/signature-1
@@ -90,7 +119,9 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     assert.notEqual(other.code, 0);
 
     // image sign signs what the registry holds: the unsigned image is accepted afterwards.
-    const signed = await berth(root, ['image', 'sign', '--tls-verify=false', '--sign-by', plain, '--registries.d', regD, `docker://${host}/unsigned:1`], { env });
+    const signed = await berth(root, ['image', 'sign', '--tls-verify=false', '--sign-by', plain, '--registries.d', regD, `docker://${host}/unsigned:1`], {
+      env,
+    });
     assert.equal(signed.code, 0, signed.stderr);
     assert.equal((await skopeoPull(policy, 'unsigned:1')).code, 0);
   });
@@ -107,20 +138,51 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     assert.equal(accepted.code, 0, accepted.stderr);
     // The agent remembers the passphrase it was just given: forget it, so the wrong one is asked about.
     await ok('gpgconf', ['--reload', 'gpg-agent'], { env });
-    const wrong = await berth(root, ['push', '-q', '--tls-verify=false', '--sign-by', guarded, '--sign-passphrase-file', join(tmp.path, 'plain.gpg'), '--registries.d', regD, 'bb', `${host}/wrong:1`], { env });
+    const wrong = await berth(
+      root,
+      [
+        'push',
+        '-q',
+        '--tls-verify=false',
+        '--sign-by',
+        guarded,
+        '--sign-passphrase-file',
+        join(tmp.path, 'plain.gpg'),
+        '--registries.d',
+        regD,
+        'bb',
+        `${host}/wrong:1`,
+      ],
+      { env },
+    );
     assert.equal(wrong.code, 125);
     assert.match(wrong.stderr, /^Error: signing with key /m);
 
     const copied = await berth(
       root,
-      ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', plain, '--registries.d', regD, `docker://${host}/unsigned:1`, `docker://${host}/copied:1`],
+      [
+        'copy',
+        '-q',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        '--sign-by',
+        plain,
+        '--registries.d',
+        regD,
+        `docker://${host}/unsigned:1`,
+        `docker://${host}/copied:1`,
+      ],
       { env },
     );
     assert.equal(copied.code, 0, copied.stderr);
     const policy = policyFile('plain-copied.json', { [`${host}/copied`]: signedBy(join(tmp.path, 'plain.gpg')) });
     assert.equal((await skopeoPull(policy, 'copied:1')).code, 0);
     // Signing needs a docker:// destination: refused before anything is copied.
-    const toDir = await berth(root, ['copy', '-q', '--src-tls-verify=false', '--sign-by', plain, `docker://${host}/unsigned:1`, `dir:${join(tmp.path, 'dir-out')}`], { env });
+    const toDir = await berth(
+      root,
+      ['copy', '-q', '--src-tls-verify=false', '--sign-by', plain, `docker://${host}/unsigned:1`, `dir:${join(tmp.path, 'dir-out')}`],
+      { env },
+    );
     assert.equal(toDir.code, 125);
     assert.ok(!existsSync(join(tmp.path, 'dir-out')));
   });
@@ -130,8 +192,17 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     writeFileSync(accept, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
     const digestFile = join(tmp.path, 'skopeo.digest');
     const r = await skopeo([
-      '--policy', accept, 'copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--sign-by', plain, '--digestfile', digestFile,
-      `docker://${host}/signed:1`, `docker://${host}/by-skopeo:2`,
+      '--policy',
+      accept,
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--sign-by',
+      plain,
+      '--digestfile',
+      digestFile,
+      `docker://${host}/signed:1`,
+      `docker://${host}/by-skopeo:2`,
     ]);
     assert.equal(r.code, 0, r.stderr);
     const digest = readFileSync(digestFile, 'utf8').trim();

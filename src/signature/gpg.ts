@@ -88,7 +88,12 @@ async function withTempGnupgHome<T>(use: (home: string) => Promise<T>): Promise<
     return await use(home);
   } finally {
     // gpg starts an agent on some inputs (an encrypted message); it would outlive the folder.
-    if (await stat(join(home, 'S.gpg-agent')).then(() => true, () => false)) {
+    if (
+      await stat(join(home, 'S.gpg-agent')).then(
+        () => true,
+        () => false,
+      )
+    ) {
       await new Promise<void>((resolve) => {
         const k = spawn('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
         k.on('error', () => resolve());

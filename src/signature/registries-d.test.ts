@@ -48,7 +48,10 @@ describe('registries.d', { timeout: 10_000 }, () => {
   it('refuses a scope or default-docker defined twice, reads the old sigstore names and use-sigstore-attachments', async () => {
     const d = mkdtempSync(join(tmpdir(), 'berth-regd-'));
     try {
-      writeFileSync(join(d, 'a.yaml'), 'default-docker:\n  sigstore: file:///old\ndocker:\n  example.com:\n    sigstore-staging: file:///stage\n    use-sigstore-attachments: true\n  "*.example.org":\n    lookaside: https://wild\n');
+      writeFileSync(
+        join(d, 'a.yaml'),
+        'default-docker:\n  sigstore: file:///old\ndocker:\n  example.com:\n    sigstore-staging: file:///stage\n    use-sigstore-attachments: true\n  "*.example.org":\n    lookaside: https://wild\n',
+      );
       const c = await loadRegistriesD(d);
       assert.equal(lookasideTopLevel(c, ref('example.com/x'), true), 'file:///stage');
       assert.equal(lookasideTopLevel(c, ref('example.com/x'), false), 'file:///old');

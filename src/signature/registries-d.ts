@@ -35,7 +35,13 @@ export const SYSTEM_REGISTRIES_D = '/etc/containers/registries.d';
 export async function registriesDirPath(explicit?: string): Promise<string> {
   if (explicit !== undefined && explicit !== '') return explicit;
   const user = join(process.env.HOME ?? homedir(), '.config', 'containers', 'registries.d');
-  if (await stat(user).then(() => true, () => false)) return user;
+  if (
+    await stat(user).then(
+      () => true,
+      () => false,
+    )
+  )
+    return user;
   return SYSTEM_REGISTRIES_D;
 }
 

@@ -5,18 +5,30 @@ import { makePayload, parsePayload } from './simple-signing.js';
 const DIGEST = 'sha256:20bf21ed457b390829cdbeec8795a7bea1626991fda603e0d01b4e7f60427e55';
 const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const valid = () => ({
-  critical: { identity: { 'docker-reference': 'docker.io/library/busybox:latest' }, image: { 'docker-manifest-digest': DIGEST }, type: 'atomic container signature' },
+  critical: {
+    identity: { 'docker-reference': 'docker.io/library/busybox:latest' },
+    image: { 'docker-manifest-digest': DIGEST },
+    type: 'atomic container signature',
+  },
   optional: { creator: 'someone', timestamp: 1458239713 },
 });
 
 describe('simple-signing payload', { timeout: 10_000 }, () => {
-  it("is written as containers/image writes it (key order, creator, integer timestamp)", () => {
-    const bytes = makePayload({ dockerReference: 'docker.io/library/busybox:latest', manifestDigest: DIGEST }, { creator: 'berth 0.1.0', timestamp: 1700000000.7 });
+  it('is written as containers/image writes it (key order, creator, integer timestamp)', () => {
+    const bytes = makePayload(
+      { dockerReference: 'docker.io/library/busybox:latest', manifestDigest: DIGEST },
+      { creator: 'berth 0.1.0', timestamp: 1700000000.7 },
+    );
     assert.equal(
       new TextDecoder().decode(bytes),
       `{"critical":{"identity":{"docker-reference":"docker.io/library/busybox:latest"},"image":{"docker-manifest-digest":"${DIGEST}"},"type":"atomic container signature"},"optional":{"creator":"berth 0.1.0","timestamp":1700000000}}`,
     );
-    assert.deepEqual(parsePayload(bytes), { dockerReference: 'docker.io/library/busybox:latest', manifestDigest: DIGEST, creator: 'berth 0.1.0', timestamp: 1700000000 });
+    assert.deepEqual(parsePayload(bytes), {
+      dockerReference: 'docker.io/library/busybox:latest',
+      manifestDigest: DIGEST,
+      creator: 'berth 0.1.0',
+      timestamp: 1700000000,
+    });
   });
 
   it('parses a valid payload and tolerates unknown optional fields and an empty optional', () => {
@@ -42,7 +54,10 @@ describe('simple-signing payload', { timeout: 10_000 }, () => {
   ];
   it('refuses a field given twice where containers/image decodes strictly, and not inside an unknown optional field', () => {
     const text = JSON.stringify(valid());
-    const twiceRef = text.replace('"docker-reference":"docker.io/library/busybox:latest"', '"docker-reference":"a","docker-reference":"docker.io/library/busybox:latest"');
+    const twiceRef = text.replace(
+      '"docker-reference":"docker.io/library/busybox:latest"',
+      '"docker-reference":"a","docker-reference":"docker.io/library/busybox:latest"',
+    );
     assert.throws(() => parsePayload(enc(twiceRef)), /duplicate field "critical\/identity\/docker-reference"/);
     const twiceCritical = text.replace('"optional":', '"critical":{},"optional":');
     assert.throws(() => parsePayload(enc(twiceCritical)), /duplicate field "critical"/);
@@ -52,7 +67,10 @@ describe('simple-signing payload', { timeout: 10_000 }, () => {
 
   for (const [what, make, message] of bad) {
     it(`refuses ${what}`, () => {
-      assert.throws(() => parsePayload(enc(make(valid()))), (e: Error) => message.test(e.message) && /^invalid signature payload: /.test(e.message));
+      assert.throws(
+        () => parsePayload(enc(make(valid()))),
+        (e: Error) => message.test(e.message) && /^invalid signature payload: /.test(e.message),
+      );
     });
   }
 });
