@@ -124,6 +124,17 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     });
     assert.equal(signed.code, 0, signed.stderr);
     assert.equal((await skopeoPull(policy, 'unsigned:1')).code, 0);
+
+    // --directory: podman's layout under that folder, instead of the lookaside; the signature verifies.
+    const dir = join(tmp.path, 'sign-dir');
+    const inDir = await berth(root, ['image', 'sign', '--tls-verify=false', '--sign-by', plain, '--directory', dir, `${host}/signed:1`], { env });
+    assert.equal(inDir.code, 0, inDir.stderr);
+    const [one] = await readLookasideSignatures(pathToFileURL(dir).href, parseDockerRef(`${host}/signed:1`), digest);
+    assert.deepEqual(await simpleSigningVerifier(one!, { keyPaths: [join(tmp.path, 'plain.gpg')] }), {
+      dockerReference: `${host}/signed:1`,
+      manifestDigest: digest,
+    });
+    assert.ok(existsSync(join(dir, `signed@${digest.replace(':', '=')}`, 'signature-1')));
   });
 
   it('push --sign-by with a passphrase file, and copy --sign-by, sign what the destination holds', async () => {
