@@ -198,6 +198,50 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     assert.ok(!existsSync(join(tmp.path, 'dir-out')));
   });
 
+  it('image sign --all signs an index and every image it lists', async () => {
+    const b = async (args: string[]) => {
+      const r = await berth(root, args, { env });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
+    await b(['manifest', 'create', 'siglist']);
+    await b(['manifest', 'add', '--tls-verify=false', 'siglist', `docker://${host}/signed:1`]);
+    const listDigestFile = join(tmp.path, 'list.digest');
+    await b(['manifest', 'push', '--tls-verify=false', '--digestfile', listDigestFile, 'siglist', `docker://${host}/listed:1`]);
+    const listDigest = readFileSync(listDigestFile, 'utf8').trim();
+    const index = JSON.parse(
+      await (
+        await fetch(`http://${host}/v2/listed/manifests/${listDigest}`, {
+          headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+        })
+      ).text(),
+    ) as {
+      manifests: { digest: string }[];
+    };
+    assert.equal(index.manifests.length, 1);
+    await b(['image', 'sign', '--all', '--tls-verify=false', '--sign-by', plain, '--registries.d', regD, `${host}/listed:1`]);
+    const keys = { keyPaths: [join(tmp.path, 'plain.gpg')] };
+    const ref = parseDockerRef(`${host}/listed:1`);
+    for (const digest of [listDigest, index.manifests[0]!.digest]) {
+      const found = await readLookasideSignatures(pathToFileURL(sigs).href, ref, digest);
+      assert.equal(found.length, 1, digest);
+      assert.deepEqual(await simpleSigningVerifier(found[0]!, keys), { dockerReference: `${host}/listed:1`, manifestDigest: digest });
+    }
+    // skopeo verifies the index's signature when it copies the list whole.
+    const policy = policyFile('plain-listed.json', { [`${host}/listed`]: signedBy(join(tmp.path, 'plain.gpg')) });
+    const all = await skopeo([
+      '--policy',
+      policy,
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${host}/listed:1`,
+      `dir:${join(tmp.path, 'out', 'listed')}`,
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+    await b(['manifest', 'rm', 'siglist']);
+  });
+
   it("berth's verifier accepts the signature skopeo copy --sign-by wrote", async () => {
     const accept = join(tmp.path, 'accept.json');
     writeFileSync(accept, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
