@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseDockerRef } from '../oci/reference.js';
-import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { berth, busyboxRootfs, ok, podmanArgs, run, tempDir } from '../testing/cli.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
 import { simpleSigningVerifier } from './gpg.js';
 import { readLookasideSignatures } from './lookaside.js';
@@ -135,6 +135,26 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
       manifestDigest: digest,
     });
     assert.ok(existsSync(join(dir, `signed@${digest.replace(':', '=')}`, 'signature-1')));
+  });
+
+  it("podman pull --signature-policy accepts berth's signature and refuses an unsigned image", async () => {
+    // podman has no --registries.d: as containers/image does, it reads ~/.config/containers/registries.d when that exists.
+    const home = join(tmp.path, 'podman-home');
+    mkdirSync(join(home, '.config', 'containers'), { recursive: true });
+    await ok('cp', ['-r', regD, join(home, '.config', 'containers', 'registries.d')]);
+    const pushed = await berth(root, ['push', '-q', '--tls-verify=false', 'bb', `${host}/never-signed:1`], { env });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const policy = policyFile('podman-policy.json', { [host]: signedBy(join(tmp.path, 'plain.gpg')) });
+    const podman = (args: string[]) => run('podman', [...podmanArgs(tmp.path), ...args], { env: { ...env, HOME: home } });
+    try {
+      const accepted = await podman(['pull', '-q', '--tls-verify=false', '--signature-policy', policy, `${host}/signed:1`]);
+      assert.equal(accepted.code, 0, accepted.stderr);
+      const refused = await podman(['pull', '-q', '--tls-verify=false', '--signature-policy', policy, `${host}/never-signed:1`]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /signature/i);
+    } finally {
+      await podman(['system', 'reset', '-f']);
+    }
   });
 
   it('push --sign-by with a passphrase file, and copy --sign-by, sign what the destination holds', async () => {
