@@ -1,8 +1,8 @@
 /**
  * GPG simple signing both ways against skopeo (issue 17): berth signs (push, copy, image sign) with
  * keys of a GnuPG home made here, the signatures land in a file:// lookaside registries.d names, and
- * skopeo's signedBy policy accepts the images and refuses an unsigned one; skopeo signs, and berth's
- * verifier accepts what it wrote. The registry is the CNCF distribution registry on 127.0.0.1.
+ * skopeo's (and podman pull's) signedBy policy accepts the images and refuses an unsigned one;
+ * skopeo signs, and berth's verifier accepts what it wrote. The registry is the CNCF distribution registry on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,17 +56,14 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
       'default',
       'never',
     ]);
-    const fprs = (await gpg(['--with-colons', '--list-secret-keys'])).stdout
-      .split('\n')
-      .filter((l) => l.startsWith('fpr:'))
-      .map((l) => l.split(':')[9]!);
-    // Each key's primary fingerprint comes first after its sec line; subkeys follow.
-    const listing = (await gpg(['--with-colons', '--list-secret-keys', 'plain@berth.test'])).stdout;
-    plain = listing
-      .split('\n')
-      .find((l) => l.startsWith('fpr:'))!
-      .split(':')[9]!;
-    guarded = fprs.find((f) => f !== plain && !listing.includes(f))!;
+    // A key's primary fingerprint is the first fpr line of its listing; its subkeys' follow.
+    const primary = async (uid: string) =>
+      (await gpg(['--with-colons', '--list-secret-keys', uid])).stdout
+        .split('\n')
+        .find((l) => l.startsWith('fpr:'))
+        ?.split(':')[9] ?? '';
+    plain = await primary('plain@berth.test');
+    guarded = await primary('guarded@berth.test');
     assert.ok(plain && guarded, 'two keys made');
     await ok(
       'sh',
