@@ -272,6 +272,20 @@ function imageGroup(): Command {
       .action(lazy(() => import('./commands/image-tree.js'))),
   );
   image.addCommand(imageTrustGroup());
+  image.addCommand(
+    new Command('sign')
+      .description("Sign images in a registry with GPG (podman's image sign): the signatures go to the lookaside registries.d names, or --directory")
+      .argument('<images...>')
+      .requiredOption('--sign-by <fingerprint>', "the GPG key (fingerprint) to sign with, from the user's keyring (GNUPGHOME honoured)")
+      .option('--sign-passphrase-file <file>', "a file holding the key's passphrase")
+      .option('-d, --directory <dir>', 'write the signatures under this folder instead of the lookaside')
+      .option('-a, --all', 'sign every image an image index lists, besides the index')
+      .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
+      .option('--authfile <path>', 'path of the authentication file')
+      .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+      .addOption(new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)'))
+      .action(lazy(() => import('./commands/image-sign.js'))),
+  );
   return image;
 }
 
@@ -451,6 +465,9 @@ command('copy', () =>
     .option('--dest-compress-level <n>', 'compression level: gzip 0-9, zstd 1-19')
     .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
     .option('-q, --quiet', 'suppress the progress lines')
+    .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (docker:// destinations; the signature goes to the lookaside)')
+    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
     .action(lazy(() => import('./commands/copy.js'))),
 );
 command('sync', () =>
@@ -558,6 +575,9 @@ command('push', () =>
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
     .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
+    .option('--sign-by <fingerprint>', 'sign the pushed image with this GPG key; the signature goes to the lookaside registries.d names')
+    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
     .addOption(tlsVerifyOption())
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')

@@ -1,11 +1,12 @@
 import { writeUserFile } from '../../util/user-file.js';
-import { copyImage, hostPlatform, type MultiArch, parseMultiArch, type Platform } from '../../engine/images/index.js';
+import { copyImage, hostPlatform, signableDestination, signPushedImage, type MultiArch, parseMultiArch, type Platform } from '../../engine/images/index.js';
 import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { gpgSigning, type SigningFlags } from './_sign-opts.js';
 import { compressionFormat, compressionLevel, endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
 
-interface CopyFlags extends TwoEndedRegistryFlags {
+interface CopyFlags extends TwoEndedRegistryFlags, SigningFlags {
   preserveDigests?: boolean;
   all?: boolean;
   multiArch?: string;
@@ -42,6 +43,9 @@ export async function run(g: GlobalOptions, from: string, to: string, f: CopyFla
   const format = compressionFormat(f.destCompressFormat, '--dest-compress-format');
   const level = compressionLevel(f.destCompressLevel, '--dest-compress-level');
   if (level !== undefined && !format) throw new BerthError('USAGE', '--dest-compress-level needs --dest-compress-format');
+  const signing = gpgSigning(f);
+  // Refused before copying: a copy done only to fail at signing would leave an unsigned image behind.
+  if (signing) signableDestination(to);
   await withStore(engineOptions(g), async (store) => {
     if (!f.quiet) process.stderr.write('Getting image source signatures\n');
     const digest = await copyImage(store, from, to, {
@@ -52,6 +56,11 @@ export async function run(g: GlobalOptions, from: string, to: string, f: CopyFla
       ...(platform ? { platform } : {}),
       ...(format ? { compression: { format, ...(level !== undefined ? { level } : {}) } } : {}),
     });
+    if (signing) {
+      // The digest the destination ended with (after any conversion) is the one signed.
+      if (!f.quiet) process.stderr.write('Signing manifest using simple signing\n');
+      await signPushedImage(to, digest, signing);
+    }
     if (!f.quiet) process.stderr.write('Writing manifest to image destination\n');
     if (f.digestfile) await writeUserFile(f.digestfile, digest);
   });

@@ -1,13 +1,14 @@
 import { writeUserFile } from '../../util/user-file.js';
 import { withStore } from '../../engine/index.js';
 import { imageEvent } from '../../engine/system/index.js';
-import { findImage, type PushFormat, pushImage } from '../../engine/images/index.js';
+import { findImage, type PushFormat, pushImage, signPushedImage } from '../../engine/images/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
+import { gpgSigning, type SigningFlags } from './_sign-opts.js';
 import { compressionFormat, compressionLevel, parseBool, registryOptions, type RegistryFlags } from './_registry-opts.js';
 
-export interface PushFlags extends RegistryFlags {
+export interface PushFlags extends RegistryFlags, SigningFlags {
   format?: string;
   digestfile?: string;
   quiet?: boolean;
@@ -35,9 +36,10 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
   if (compression === 'zstd' && format === 'v2s2') {
     throw new BerthError('USAGE', '--compression-format zstd needs an OCI manifest: Docker schema 2 (v2s2) has no zstd layer type');
   }
+  const signing = gpgSigning(opts);
   const progress = await progressReporter(opts.quiet);
   if (!opts.quiet) process.stderr.write('Getting image source signatures\n');
-  const { digest } = await withStore(engineOptions(g), async (store) => {
+  const { digest, reference } = await withStore(engineOptions(g), async (store) => {
     const pushed = await pushImage(store, image, dest, {
       ...registryOptions(opts),
       ...(format ? { format } : {}),
@@ -50,5 +52,10 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;
   }).finally(progress.stop);
+  if (signing) {
+    // Signed after the upload: the digest is the one the registry holds, whatever the push converted.
+    if (!opts.quiet) process.stderr.write('Signing manifest using simple signing\n');
+    await signPushedImage(reference, digest, signing);
+  }
   if (opts.digestfile) await writeUserFile(opts.digestfile, digest);
 }

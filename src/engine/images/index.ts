@@ -49,3 +49,5 @@ export { namesHistory, type ImageRecord } from '../../store/images.js';
 export type { Image, Layer, ManifestBlob, NamedImage } from '../../image/image.js';
 export { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 export { parseReference, parseNormalizedNamed, formatReference, withDefaultTag, type ImageReference } from '../../oci/reference.js';
+// GPG signing (issue 17): `image sign`, and `push`/`copy --sign-by` after the upload.
+export { signImages, signPushedImage, signableDestination, type GpgSigningOptions, type SignImagesOptions, type SignedManifest } from './sign.js';
