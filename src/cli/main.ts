@@ -531,11 +531,20 @@ command('push', () =>
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
     .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
+    .option('--sign-by-sigstore-private-key <file>', "sign the pushed image with this cosign private key (attached as the registry's sha256-<digest>.sig tag)")
+    .option('--sign-passphrase-file <file>', 'read the passphrase of the signing key from the first line of this file')
     .addOption(tlsVerifyOption())
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
     .action(lazy(() => import('./commands/push.js'))),
+);
+command('generate-sigstore-key', () =>
+  new Command('generate-sigstore-key')
+    .description('Generate a sigstore (cosign) public/private key pair')
+    .option('--output-prefix <prefix>', 'write the keys to PREFIX.pub and PREFIX.private')
+    .option('--passphrase-file <path>', 'read a passphrase for the private key from the first line of this file')
+    .action(lazy(() => import('./commands/generate-sigstore-key.js'))),
 );
 command('login', () =>
   new Command('login')

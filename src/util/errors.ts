@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'DOCKERFILE_INVALID'
   | 'BUILD_FAILED'
   | 'IO'
+  | 'SIGNATURE_INVALID'
   | 'INTERNAL';
 
 /**

@@ -5,6 +5,7 @@ import { findImage, type PushFormat, pushImage } from '../../engine/images/index
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
+import { promptPassphrase, readPassphraseFile } from './_passphrase.js';
 import { compressionFormat, compressionLevel, parseBool, registryOptions, type RegistryFlags } from './_registry-opts.js';
 
 export interface PushFlags extends RegistryFlags {
@@ -15,6 +16,8 @@ export interface PushFlags extends RegistryFlags {
   compressionFormat?: string;
   compressionLevel?: string;
   forceCompression?: boolean | string;
+  signBySigstorePrivateKey?: string;
+  signPassphraseFile?: string;
 }
 
 function pushFormat(f: string | undefined): PushFormat | undefined {
@@ -35,6 +38,12 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
   if (compression === 'zstd' && format === 'v2s2') {
     throw new BerthError('USAGE', '--compression-format zstd needs an OCI manifest: Docker schema 2 (v2s2) has no zstd layer type');
   }
+  const signBySigstore = opts.signBySigstorePrivateKey
+    ? {
+        path: opts.signBySigstorePrivateKey,
+        passphrase: opts.signPassphraseFile ? await readPassphraseFile(opts.signPassphraseFile) : await promptPassphrase(opts.signBySigstorePrivateKey),
+      }
+    : undefined;
   const progress = await progressReporter(opts.quiet);
   if (!opts.quiet) process.stderr.write('Getting image source signatures\n');
   const { digest } = await withStore(engineOptions(g), async (store) => {
@@ -46,6 +55,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
         ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } }
         : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
+      ...(signBySigstore ? { signBySigstorePrivateKey: signBySigstore } : {}),
     });
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;
