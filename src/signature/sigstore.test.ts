@@ -260,8 +260,8 @@ describe('sigstore signatures', { timeout: 30_000 }, () => {
         validFor: () => true,
       }));
     const offline = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
-    // biome-ignore lint/suspicious/noExplicitAny: the bundle type is protobuf-specs', not a dependency of berth's
-    const entity = (payload: Uint8Array) => toSignedEntity(bundle(payload) as any, Buffer.from(payload));
+    // The bundle's type is protobuf-specs' (not a dependency of berth): the literal above has its shape.
+    const entity = (payload: Uint8Array) => toSignedEntity(bundle(payload) as unknown as Parameters<typeof toSignedEntity>[0], Buffer.from(payload));
     const signer = new Verifier(trust(publicKey), offline).verify(entity(sig.payload));
     assert.equal(pem(signer.key).toString(), pem(publicKey).toString());
     const other = Buffer.from(Buffer.from(sig.payload).toString().replace('app:1', 'app:2'));
