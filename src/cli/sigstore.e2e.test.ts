@@ -113,6 +113,10 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
         `${host}/berth/signed:1`,
       ]);
       assert.equal(push.code, 0, `${name}: ${push.stderr}`);
+      assert.match(
+        push.stderr,
+        /Writing manifest to image destination\n.*Creating signature: Signing image using a sigstore signature\nStoring signatures\n$/s,
+      );
       const digest = readFileSync(digestFile, 'utf8');
 
       const { layers, config } = await readAttachment(host, 'berth/signed', digest);

@@ -60,5 +60,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;
   }).finally(progress.stop);
+  // podman's lines for the signature made after the manifest was written.
+  if (signBySigstore && !opts.quiet) process.stderr.write('Creating signature: Signing image using a sigstore signature\nStoring signatures\n');
   if (opts.digestfile) await writeUserFile(opts.digestfile, digest);
 }
