@@ -12,7 +12,7 @@ import { nodeCrypto } from '../util/crypto.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { parseJsonNoDuplicateKeys } from './_strict-json.js';
 import { readSigstorePublicKey } from './sigstore-keys.js';
-import type { SignedClaim, SigstoreKey } from './types.js';
+import type { SignedClaim, SigstoreKey, Verifiers } from './types.js';
 
 /** The media type of a signature's payload layer (any other layer of an attachment is not a signature). */
 export const SIGSTORE_SIGNATURE_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -78,6 +78,9 @@ export async function verifySigstoreSignature(signature: SigstoreSignature, key:
   const { dockerReference, manifestDigest } = parseSigstorePayload(signature.payload);
   return { dockerReference, manifestDigest };
 }
+
+/** The sigstore half of the Verifiers the policy evaluates with (simple signing is gpg.ts's). */
+export const sigstoreVerifier: Verifiers['sigstore'] = verifySigstoreSignature;
 
 /**
  * The payload parsed as containers/image does: exactly `critical` and `optional` at the top, exactly
