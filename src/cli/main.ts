@@ -576,13 +576,21 @@ command('push', () =>
     .option('-q, --quiet', 'suppress progress output')
     .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
     .option('--sign-by <fingerprint>', 'sign the pushed image with this GPG key; the signature goes to the lookaside registries.d names')
-    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
+    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
+    .option('--sign-by-sigstore-private-key <file>', "sign the pushed image with this cosign private key (attached as the registry's sha256-<digest>.sig tag)")
     .addOption(tlsVerifyOption())
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
     .action(lazy(() => import('./commands/push.js'))),
+);
+command('generate-sigstore-key', () =>
+  new Command('generate-sigstore-key')
+    .description('Generate a sigstore (cosign) public/private key pair')
+    .option('--output-prefix <prefix>', 'write the keys to PREFIX.pub and PREFIX.private')
+    .option('--passphrase-file <path>', 'read a passphrase for the private key from the first line of this file')
+    .action(lazy(() => import('./commands/generate-sigstore-key.js'))),
 );
 command('login', () =>
   new Command('login')

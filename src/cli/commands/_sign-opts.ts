@@ -8,10 +8,14 @@ export interface SigningFlags {
   'registries.d'?: string;
 }
 
-/** --sign-by's options for the engine, or undefined without --sign-by (a passphrase file alone is a usage error). */
-export function gpgSigning(f: SigningFlags): GpgSigningOptions | undefined {
+/**
+ * --sign-by's options for the engine, or undefined without --sign-by (a passphrase file alone is a
+ * usage error, unless `otherKey`: push's sigstore key takes it too).
+ */
+export function gpgSigning(f: SigningFlags, otherKey = false): GpgSigningOptions | undefined {
   if (f.signBy === undefined) {
-    if (f.signPassphraseFile !== undefined) throw new BerthError('USAGE', '--sign-passphrase-file needs --sign-by');
+    if (f.signPassphraseFile !== undefined && !otherKey)
+      throw new BerthError('USAGE', '--sign-passphrase-file needs --sign-by or --sign-by-sigstore-private-key');
     return undefined;
   }
   if (f.signBy === '') throw new BerthError('USAGE', '--sign-by needs a key fingerprint');

@@ -6,6 +6,7 @@ import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { progressReporter } from '../progress.js';
 import { gpgSigning, type SigningFlags } from './_sign-opts.js';
+import { promptPassphrase, readPassphraseFile } from './_passphrase.js';
 import { compressionFormat, compressionLevel, parseBool, registryOptions, type RegistryFlags } from './_registry-opts.js';
 
 export interface PushFlags extends RegistryFlags, SigningFlags {
@@ -16,6 +17,8 @@ export interface PushFlags extends RegistryFlags, SigningFlags {
   compressionFormat?: string;
   compressionLevel?: string;
   forceCompression?: boolean | string;
+  signBySigstorePrivateKey?: string;
+  signPassphraseFile?: string;
 }
 
 function pushFormat(f: string | undefined): PushFormat | undefined {
@@ -36,7 +39,13 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
   if (compression === 'zstd' && format === 'v2s2') {
     throw new BerthError('USAGE', '--compression-format zstd needs an OCI manifest: Docker schema 2 (v2s2) has no zstd layer type');
   }
-  const signing = gpgSigning(opts);
+  const signing = gpgSigning(opts, opts.signBySigstorePrivateKey !== undefined);
+  const signBySigstore = opts.signBySigstorePrivateKey
+    ? {
+        path: opts.signBySigstorePrivateKey,
+        passphrase: opts.signPassphraseFile ? await readPassphraseFile(opts.signPassphraseFile) : await promptPassphrase(opts.signBySigstorePrivateKey),
+      }
+    : undefined;
   const progress = await progressReporter(opts.quiet);
   if (!opts.quiet) process.stderr.write('Getting image source signatures\n');
   const { digest, reference } = await withStore(engineOptions(g), async (store) => {
@@ -48,6 +57,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
         ? { compression: { ...(compression ? { format: compression, force } : {}), ...(level !== undefined ? { level } : {}) } }
         : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
+      ...(signBySigstore ? { signBySigstorePrivateKey: signBySigstore } : {}),
     });
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;
@@ -57,5 +67,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
     if (!opts.quiet) process.stderr.write('Signing manifest using simple signing\n');
     await signPushedImage(reference, digest, signing);
   }
+  // podman's lines for the signature made after the manifest was written.
+  if (signBySigstore && !opts.quiet) process.stderr.write('Creating signature: Signing image using a sigstore signature\nStoring signatures\n');
   if (opts.digestfile) await writeUserFile(opts.digestfile, digest);
 }

@@ -15,6 +15,7 @@ export {
 export { filterImages } from './list.js';
 export { pullImages, registriesConf, type PullOptions } from './pull.js';
 export { pushImage, type PushOptions } from './push.js';
+export { generateSigstoreKey, registrySigstoreSignatures } from './sigstore.js';
 export { importImage, loadImages, saveImages, type ImportOptions, type SaveFormat } from './archive.js';
 export { inspectImage } from './inspect.js';
 export type { ImageFormat } from './commit.js';

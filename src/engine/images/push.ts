@@ -15,6 +15,7 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { CompressedLayers } from './compressed-layers.js';
 import { registriesConf, stripDockerTransport } from './pull.js';
+import { attachSigstoreSignature, loadSigstorePrivateKey } from './sigstore.js';
 
 export interface PushOptions extends RegistryOptions {
   format?: PushFormat;
@@ -28,6 +29,8 @@ export interface PushOptions extends RegistryOptions {
   concurrency?: number;
   chunkSize?: number;
   onProgress?: ProgressSink;
+  /** `--sign-by-sigstore-private-key` (with `--sign-passphrase-file`'s passphrase): sign the pushed manifest's digest, attached as cosign does. */
+  signBySigstorePrivateKey?: { path: string; passphrase: Uint8Array };
 }
 
 /**
@@ -60,6 +63,9 @@ export async function pushImage(
     })
     .filter((r): r is ImageReference => r !== undefined && r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
+  const sigstoreKey = opts.signBySigstorePrivateKey
+    ? await loadSigstorePrivateKey(opts.signBySigstorePrivateKey.path, opts.signBySigstorePrivateKey.passphrase)
+    : undefined;
   const stored = await readStoreImage(store, record);
   const client = await RegistryClient.open(
     ref.domain,
@@ -71,6 +77,8 @@ export async function pushImage(
     // A manifest recompressed as asked is written as it is: the registry's refusal is not met by converting it.
     const format: PushFormat | undefined = opts.format ?? (opts.compression?.format && image !== stored ? formatOf(image.manifest.mediaType) : undefined);
     const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
+    // Signed only now: the digest is the one the registry holds, after any conversion the push made.
+    if (sigstoreKey) await attachSigstoreSignature(client, ref.path, sigstoreKey, { dockerReference: formatReference(ref), manifestDigest: digest });
     return { digest, reference: formatReference(ref) };
   } finally {
     client.close();

@@ -6,3 +6,4 @@ export { readRegistryImage, readRegistryIndex, listRegistryTags, manifestReferen
 export { deleteRegistryImage, inspectRegistryImage, type RemoteImage, type RemoteImageInfo, type RemoteInspectOptions } from './inspect.js';
 export { writeRegistryImage, writeRegistryIndex, manifestAs, formatOf, type WriteOptions, type PushFormat } from './writer.js';
 export { nextLink } from './_http.js';
+export { readSigstoreSignatures, writeSigstoreSignature } from './sigstore.js';
