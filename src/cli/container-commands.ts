@@ -70,7 +70,9 @@ function withCreateFlags(cmd: Command): Command {
       .option('--tls-verify [bool]', 'require HTTPS and verify certificates when pulling')
       .option('--authfile <path>', 'path of the authentication file')
       .option('--cert-dir <dir>', 'certificates for the registry')
-      .option('--creds <user:password>', 'credentials for the registry'),
+      .option('--creds <user:password>', 'credentials for the registry')
+      .option('--signature-policy <file>', "the trust policy (policy.json) to pull a missing image under, instead of the user's or the system's")
+      .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found'),
   );
 }
 

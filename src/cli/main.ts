@@ -112,6 +112,8 @@ function buildCommand(name: string) {
     .option('--authfile <path>', 'path of the authentication file for pulls')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
+    .option('--signature-policy <file>', "the trust policy (policy.json) to pull base images under, instead of the user's or the system's")
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
     .option('--label <key=value>', 'set a label on the image (repeatable)', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('--ignorefile <file>', "exclusions to use instead of the context's .containerignore or .dockerignore")
@@ -558,6 +560,8 @@ command('pull', () =>
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
     .option('--creds <user:password>', 'credentials to use with the registry')
+    .option('--signature-policy <file>', "the trust policy (policy.json) to pull under, instead of the user's or the system's")
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
     .action(lazy(() => import('./commands/pull.js'))),
 );
 command('push', () =>

@@ -8,6 +8,9 @@ export interface RegistryFlags {
   certDir?: string;
   /** `--creds user[:password]` */
   creds?: string;
+  /** `--signature-policy FILE`, `--registries.d DIR`: the trust policy where images enter (pull, run, create, build). */
+  signaturePolicy?: string;
+  'registries.d'?: string;
 }
 
 export function parseTlsVerify(v: boolean | string | undefined): boolean | undefined {
@@ -36,6 +39,8 @@ export function registryOptions(f: RegistryFlags): {
   authfile?: string;
   certDir?: string;
   creds?: { username: string; password: string };
+  signaturePolicy?: string;
+  registriesDir?: string;
 } {
   const tlsVerify = parseTlsVerify(f.tlsVerify);
   const creds = parseCreds(f.creds);
@@ -44,6 +49,8 @@ export function registryOptions(f: RegistryFlags): {
     ...(f.authfile ? { authfile: f.authfile } : {}),
     ...(f.certDir ? { certDir: f.certDir } : {}),
     ...(creds ? { creds } : {}),
+    ...(f.signaturePolicy !== undefined ? { signaturePolicy: f.signaturePolicy } : {}),
+    ...(f['registries.d'] !== undefined ? { registriesDir: f['registries.d'] } : {}),
   };
 }
 

@@ -13,9 +13,10 @@ import { BerthError, isBerthError, type ErrorCode } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { copyIntoStore, registryImageSource } from '../../transports/copy/index.js';
+import { refuseIfRejectedOutright, registryAdmission, type TrustOptions } from './admission.js';
 import { readRegistryImage, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
 
-export interface PullOptions extends RegistryOptions {
+export interface PullOptions extends RegistryOptions, TrustOptions {
   platform?: Platform;
   /** Every tag of the repository (the name must carry no tag or digest). */
   allTags?: boolean;
@@ -73,6 +74,8 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
   for (const candidate of candidates) {
     const shown = formatReference(candidate);
     opts.onTrying?.(shown);
+    // The policy judges the name asked for, whichever mirror serves it; a scope it rejects costs no request.
+    refuseIfRejectedOutright(candidate, opts);
     for (const source of pullSources(conf, candidate)) {
       const ref = source.reference;
       const client = await RegistryClient.open(
@@ -94,8 +97,10 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names =
           candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
+        const admit = registryAdmission(candidate, opts, client, ref.path);
         const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, {
           ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          ...(admit ? { admit } : {}),
           tmpDir: () => store.tmp.make('pull'),
         });
         trace('pull: image stored');

@@ -9,7 +9,7 @@ import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import type { StagedLayer } from '../../store/layers.js';
 import { blobAndStagedLayer, layerSize, putLayer, putSmallBlob, upsertImage, type Added } from '../store.js';
-import { copyImage } from './copy-image.js';
+import { copyImage, type CopyImageOptions } from './copy-image.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -208,12 +208,12 @@ export async function copyIntoStore(
   store: Store,
   source: ImageSource,
   names: readonly string[],
-  opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string> },
+  opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string>; admit?: CopyImageOptions['admit'] },
 ): Promise<ImageRecord> {
   for (let attempt = 1; ; attempt++) {
     const dest = storeDestination(store, names, opts.onProgress ? { onProgress: opts.onProgress } : {});
     try {
-      await copyImage(source, dest, { tmpDir: opts.tmpDir });
+      await copyImage(source, dest, { tmpDir: opts.tmpDir, ...(opts.admit ? { admit: opts.admit } : {}) });
       return dest.record!;
     } catch (e) {
       if (attempt >= 3 || !dest.lostToRemoval) throw e;

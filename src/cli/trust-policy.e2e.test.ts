@@ -1,0 +1,163 @@
+/**
+ * The trust policy where images enter berth (issue 17): pull, run of a missing image, build FROM,
+ * under a `signedBy` policy with GPG signatures in a file:// lookaside, against the CNCF
+ * distribution registry on 127.0.0.1. Signed by berth and by skopeo; refused for no signature,
+ * another key, another identity, a tampered signature and a `reject` scope, each in one line and
+ * with nothing stored.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { type Registry, startRegistry } from '../testing/registry.js';
+
+describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
+  const tmp = tempDir('berth-trust-e2e-');
+  const source = join(tmp.path, 'source-store');
+  const gnupg = join(tmp.path, 'gnupg');
+  const sigs = join(tmp.path, 'sigs');
+  const regD = join(tmp.path, 'registries.d');
+  const env = { GNUPGHOME: gnupg };
+  let registry: Registry;
+  let host = '';
+  const keys: Record<'mine' | 'other', { fpr: string; file: string }> = { mine: { fpr: '', file: '' }, other: { fpr: '', file: '' } };
+  let policy = '';
+  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
+  /** A store of its own per check, so "nothing stored" is its image list staying empty. */
+  let stores = 0;
+  const freshStore = () => join(tmp.path, `store-${++stores}`);
+  const trusted = (store: string, args: string[]) =>
+    berth(store, [...args.slice(0, 1), '--signature-policy', policy, '--registries.d', regD, ...args.slice(1)], { env });
+  const imagesIn = async (store: string) => (await berth(store, ['images', '-q'])).stdout.trim();
+  const sign = async (key: string, name: string) => {
+    const pushed = await berth(source, ['push', '-q', '--tls-verify=false', '--sign-by', key, '--registries.d', regD, 'bb', `${host}/${name}`], { env });
+    assert.equal(pushed.code, 0, pushed.stderr);
+  };
+  /** The lookaside folder of `repo`'s one signed manifest. */
+  const sigFolder = (repo: string) => {
+    const found = readdirSync(sigs).find((d) => d.startsWith(`${repo}@`));
+    assert.ok(found, `a signature folder for ${repo}`);
+    return join(sigs, found);
+  };
+
+  before(async () => {
+    mkdirSync(gnupg, { mode: 0o700 });
+    mkdirSync(regD);
+    for (const who of ['mine', 'other'] as const) {
+      await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `berth ${who} <${who}@berth.test>`, 'default', 'default', 'never']);
+      const listing = (await gpg(['--with-colons', '--list-secret-keys', `${who}@berth.test`])).stdout;
+      keys[who].fpr =
+        listing
+          .split('\n')
+          .find((l) => l.startsWith('fpr:'))
+          ?.split(':')[9] ?? '';
+      keys[who].file = join(tmp.path, `${who}.gpg`);
+      await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2"', 'sh', keys[who].fpr, keys[who].file], { env });
+    }
+    writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
+    registry = await startRegistry(join(tmp.path, 'registry'));
+    host = registry.host;
+    policy = join(tmp.path, 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        default: [{ type: 'insecureAcceptAnything' }],
+        transports: {
+          docker: {
+            [host]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keys.mine.file }],
+            [`${host}/blocked`]: [{ type: 'reject' }],
+          },
+        },
+      }),
+    );
+    const rootfs = join(tmp.path, 'busybox.tar');
+    await busyboxRootfs(rootfs);
+    assert.equal((await berth(source, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
+    await sign(keys.mine.fpr, 'signed:1');
+    await sign(keys.other.fpr, 'by-other:1');
+    assert.equal((await berth(source, ['push', '-q', '--tls-verify=false', 'bb', `${host}/unsigned:1`])).code, 0);
+  });
+  after(async () => {
+    await registry?.stop();
+    await run('gpgconf', ['--kill', 'all'], { env });
+    tmp.cleanup();
+  });
+
+  it('pulls, runs and builds FROM an image signed by the policy’s key', async () => {
+    const store = freshStore();
+    const pulled = await trusted(store, ['pull', '-q', '--tls-verify=false', `${host}/signed:1`]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const ran = await trusted(freshStore(), ['run', '--rm', '--tls-verify=false', '--network', 'none', `${host}/signed:1`, 'echo', 'trusted']);
+    assert.equal(ran.stdout, 'trusted\n', ran.stderr);
+    const ctx = join(tmp.path, 'ctx');
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, 'Containerfile'), `FROM ${host}/signed:1\nRUN echo built > /built\n`);
+    const built = await trusted(freshStore(), ['build', '-q', '--tls-verify=false', ctx]);
+    assert.equal(built.code, 0, built.stderr);
+  });
+
+  it('an image skopeo signed pulls under the same policy', async () => {
+    const dir = join(tmp.path, 'skopeo-src');
+    assert.equal((await berth(source, ['copy', 'berth:bb', `dir:${dir}`])).code, 0);
+    const copied = await run(
+      'skopeo',
+      ['--registries.d', regD, 'copy', '--dest-tls-verify=false', '--sign-by', keys.mine.fpr, `dir:${dir}`, `docker://${host}/by-skopeo:1`],
+      { env },
+    );
+    assert.equal(copied.code, 0, copied.stderr);
+    const pulled = await trusted(freshStore(), ['pull', '-q', '--tls-verify=false', `${host}/by-skopeo:1`]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+  });
+
+  it('refuses, in one line and storing nothing: no signature, another key, another identity, a tampered signature', async () => {
+    // The signature of signed:1, copied beside an image that is the same manifest under another name.
+    assert.equal((await berth(source, ['push', '-q', '--tls-verify=false', 'bb', `${host}/renamed:1`])).code, 0);
+    const renamedDir = join(sigs, `renamed@${sigFolder('signed').split('@')[1]}`);
+    mkdirSync(renamedDir, { recursive: true });
+    copyFileSync(join(sigFolder('signed'), 'signature-1'), join(renamedDir, 'signature-1'));
+    // And a tampered copy of it for another name.
+    assert.equal((await berth(source, ['push', '-q', '--tls-verify=false', 'bb', `${host}/tampered:1`])).code, 0);
+    const tamperedDir = join(sigs, `tampered@${sigFolder('signed').split('@')[1]}`);
+    mkdirSync(tamperedDir, { recursive: true });
+    const bytes = readFileSync(join(sigFolder('signed'), 'signature-1'));
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 8) ^ 0xff, bytes.length - 8);
+    writeFileSync(join(tamperedDir, 'signature-1'), bytes);
+    const cases: [string, RegExp][] = [
+      ['unsigned:1', /no signature|signature.*required|not signed/i],
+      ['by-other:1', /unknown key/],
+      ['renamed:1', /identity|does not match|not accepted/i],
+      // A byte flipped in gpg's (compressed) message leaves no readable signature in it.
+      ['tampered:1', /invalid signature|not signed|no signature in the message/],
+    ];
+    for (const [name, why] of cases) {
+      const store = freshStore();
+      const r = await trusted(store, ['pull', '-q', '--tls-verify=false', `${host}/${name}`]);
+      assert.equal(r.code, 125, `${name}: ${r.stderr}`);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, new RegExp(`^Error: Source image rejected: docker://${host.replace(/\./g, '\\.')}/${name.replace(':', ':')}`));
+      assert.match(lines[0]!, why, name);
+      assert.match(lines[0]!, /signedBy for transports\.docker/);
+      assert.equal(await imagesIn(store), '', `${name}: nothing stored`);
+    }
+  });
+
+  it('a scope the policy rejects stops run before any request is made', async () => {
+    // Nothing listens on port 1: a request would fail with a connection error, not the policy's line.
+    const store = freshStore();
+    writeFileSync(
+      policy,
+      JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { docker: { '127.0.0.1:1/blocked': [{ type: 'reject' }] } } }),
+    );
+    const r = await trusted(store, ['run', '--rm', '--tls-verify=false', '127.0.0.1:1/blocked/busybox:1', 'true']);
+    assert.equal(r.code, 125, r.stderr);
+    // run's own line before the pull ("Resolving …"), then the policy's.
+    assert.match(
+      r.stderr.trim().split('\n').at(-1)!,
+      /^Error: Source image rejected: docker:\/\/127\.0\.0\.1:1\/blocked\/busybox:1: rejected by the policy \(reject for transports\.docker\["127\.0\.0\.1:1\/blocked"\]/,
+    );
+    assert.equal(await imagesIn(store), '');
+  });
+});

@@ -1,0 +1,88 @@
+import type { ImageReference } from '../../oci/reference.js';
+import { simpleSigningVerifier } from '../../signature/gpg.js';
+import { readLookasideSignatures } from '../../signature/lookaside.js';
+import { loadPolicy, type Policy } from '../../signature/policy.js';
+import { evaluate, rejectedOutright } from '../../signature/policy-eval.js';
+import { dockerImageUnderPolicy, dockerPolicyScope, pathImageUnderPolicy, pathPolicyScope } from '../../signature/policy-scopes.js';
+import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
+import { sigstoreVerifier } from '../../signature/sigstore.js';
+import { parseSigstoreSignatureBlob } from '../../signature/sigstore-blob.js';
+import type { UnverifiedSignature, Verifiers } from '../../signature/types.js';
+import type { RegistryClient } from '../../transports/docker/index.js';
+import { readSigstoreSignatures } from '../../transports/docker/index.js';
+import { BerthError } from '../../util/errors.js';
+
+/**
+ * The trust policy where an image enters berth (issue 17): pull (and so run, create and build of a
+ * missing image), copy and sync from their source, load. The policy is asked twice: before any
+ * request, for a scope that rejects outright, and once the source's top manifest is read, before
+ * anything is written (copyImage's `admit`). A refusal is one line naming the image, why, and the
+ * rule; nothing is stored.
+ */
+export interface TrustOptions {
+  /** `--signature-policy FILE`. */
+  signaturePolicy?: string;
+  /** `--registries.d DIR`. */
+  registriesDir?: string;
+}
+
+export const VERIFIERS: Verifiers = { simpleSigning: simpleSigningVerifier, sigstore: sigstoreVerifier };
+
+type Admit = (top: { digest: string }) => Promise<void>;
+
+function refuse(reason: string): never {
+  throw new BerthError('POLICY_DENIED', `Source image rejected: ${reason}`);
+}
+
+/** Throws when the policy rejects `ref`'s scope outright: before any request for it. */
+export function refuseIfRejectedOutright(ref: ImageReference, opts: TrustOptions): void {
+  const policy = policyOf(opts);
+  const early = policy && rejectedOutright(policy, { transport: 'docker', scope: dockerPolicyScope(ref) });
+  if (early && !early.accepted) refuse(early.reason);
+}
+
+/**
+ * The policy's check of a registry image named `ref` (the name asked for, which the policy and the
+ * lookaside know it by) served by `client` from `repository` (a mirror's, maybe), to run on its
+ * top manifest; undefined when no policy file exists. Signatures come from the lookaside
+ * registries.d names for `ref`, and from the registry's attachments where it says to use them.
+ */
+export function registryAdmission(ref: ImageReference, opts: TrustOptions, client: RegistryClient, repository: string): Admit | undefined {
+  const policy = policyOf(opts);
+  if (!policy) return undefined;
+  return async (top) => {
+    const signatures = async (): Promise<UnverifiedSignature[]> => {
+      const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
+      const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
+      const found = (await readLookasideSignatures(base, ref, top.digest)).map(asUnverified);
+      if (useSigstoreAttachments(config, ref)) found.push(...(await readSigstoreSignatures(client, repository, top.digest)));
+      return found;
+    };
+    const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), signatures, VERIFIERS);
+    if (!decision.accepted) refuse(decision.reason);
+  };
+}
+
+const policyOf = (opts: TrustOptions): Policy | undefined => loadPolicy(opts.signaturePolicy !== undefined ? { signaturePolicy: opts.signaturePolicy } : {});
+
+/**
+ * The gate for an image read from a path (`load`, `copy` from `oci:`, `docker-archive:`, `dir:`…):
+ * those transports have path scopes and no lookaside; a signature they carry is not read (berth
+ * reads none from archives yet), so only a policy that needs none lets them in.
+ */
+export function pathAdmission(transport: string, path: string, opts: TrustOptions): Admit | undefined {
+  const policy = policyOf(opts);
+  if (!policy) return undefined;
+  const early = rejectedOutright(policy, { transport, scope: pathPolicyScope(path) });
+  if (early && !early.accepted) refuse(early.reason);
+  return async (top) => {
+    const decision = await evaluate(policy, pathImageUnderPolicy(transport, path, top.digest), async () => [], VERIFIERS);
+    if (!decision.accepted) refuse(decision.reason);
+  };
+}
+
+/** A lookaside file: a GPG signed message, or containers/image's `sigstore-json` blob. */
+function asUnverified(bytes: Uint8Array): UnverifiedSignature {
+  const sigstore = parseSigstoreSignatureBlob(bytes);
+  return sigstore ? { kind: 'sigstore', payload: sigstore.payload, annotations: sigstore.annotations } : { kind: 'simple-signing', bytes };
+}
