@@ -469,7 +469,9 @@ command('copy', () =>
     .option('-q, --quiet', 'suppress the progress lines')
     .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (docker:// destinations; the signature goes to the lookaside)')
     .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
-    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored and found')
+    .option('--policy <file>', "the trust policy (policy.json) the source is checked against, instead of the user's or the system's")
+    .addOption(new Option('--signature-policy <file>', 'the same as --policy').hideHelp())
     .action(lazy(() => import('./commands/copy.js'))),
 );
 command('sync', () =>

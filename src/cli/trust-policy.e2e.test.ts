@@ -6,7 +6,7 @@
  * with nothing stored.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -142,6 +142,17 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
       assert.match(lines[0]!, /signedBy for transports\.docker/);
       assert.equal(await imagesIn(store), '', `${name}: nothing stored`);
     }
+  });
+
+  it('copy checks its source against --policy: a signed one copies, an unsigned one is refused with nothing written', async () => {
+    const out = join(tmp.path, 'copied');
+    const policyFlags = ['--policy', policy, '--registries.d', regD, '--src-tls-verify=false'];
+    const good = await berth(freshStore(), ['copy', '-q', ...policyFlags, `docker://${host}/signed:1`, `oci:${out}:signed`], { env });
+    assert.equal(good.code, 0, good.stderr);
+    const bad = await berth(freshStore(), ['copy', '-q', ...policyFlags, `docker://${host}/unsigned:1`, `oci:${out}-bad:unsigned`], { env });
+    assert.equal(bad.code, 125, bad.stderr);
+    assert.match(bad.stderr.trim(), /^Error: Source image rejected: docker:\/\/.*unsigned:1: /);
+    assert.equal(existsSync(`${out}-bad`), false, 'nothing written');
   });
 
   it('a scope the policy rejects stops run before any request is made', async () => {

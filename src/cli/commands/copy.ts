@@ -17,6 +17,9 @@ interface CopyFlags extends TwoEndedRegistryFlags, SigningFlags {
   destCompressLevel?: string;
   digestfile?: string;
   quiet?: boolean;
+  /** skopeo's --policy (its global flag; berth takes it on copy), or podman's name for it. */
+  policy?: string;
+  signaturePolicy?: string;
 }
 
 /** skopeo's --override-os/--override-arch/--override-variant over the host's platform; undefined when none is given. */
@@ -55,6 +58,10 @@ export async function run(g: GlobalOptions, from: string, to: string, f: CopyFla
       ...(multiArch ? { multiArch } : {}),
       ...(platform ? { platform } : {}),
       ...(format ? { compression: { format, ...(level !== undefined ? { level } : {}) } } : {}),
+      trust: {
+        ...((f.policy ?? f.signaturePolicy) !== undefined ? { signaturePolicy: (f.policy ?? f.signaturePolicy)! } : {}),
+        ...(f['registries.d'] !== undefined ? { registriesDir: f['registries.d'] } : {}),
+      },
     });
     if (signing) {
       // The digest the destination ended with (after any conversion) is the one signed.

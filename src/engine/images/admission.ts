@@ -8,8 +8,7 @@ import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath
 import { sigstoreVerifier } from '../../signature/sigstore.js';
 import { parseSigstoreSignatureBlob } from '../../signature/sigstore-blob.js';
 import type { UnverifiedSignature, Verifiers } from '../../signature/types.js';
-import type { RegistryClient } from '../../transports/docker/index.js';
-import { readSigstoreSignatures } from '../../transports/docker/index.js';
+import type { TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
 
 /**
@@ -43,11 +42,12 @@ export function refuseIfRejectedOutright(ref: ImageReference, opts: TrustOptions
 
 /**
  * The policy's check of a registry image named `ref` (the name asked for, which the policy and the
- * lookaside know it by) served by `client` from `repository` (a mirror's, maybe), to run on its
- * top manifest; undefined when no policy file exists. Signatures come from the lookaside
- * registries.d names for `ref`, and from the registry's attachments where it says to use them.
+ * lookaside know it by), to run on its top manifest; undefined when no policy file exists.
+ * Signatures come from the lookaside registries.d names for `ref`, and from the registry's
+ * attachments where it says to use them (`attachments`: read from where the image comes from, a
+ * mirror maybe).
  */
-export function registryAdmission(ref: ImageReference, opts: TrustOptions, client: RegistryClient, repository: string): Admit | undefined {
+export function registryAdmission(ref: ImageReference, opts: TrustOptions, attachments: (digest: string) => Promise<UnverifiedSignature[]>): Admit | undefined {
   const policy = policyOf(opts);
   if (!policy) return undefined;
   return async (top) => {
@@ -55,7 +55,7 @@ export function registryAdmission(ref: ImageReference, opts: TrustOptions, clien
       const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
       const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
       const found = (await readLookasideSignatures(base, ref, top.digest)).map(asUnverified);
-      if (useSigstoreAttachments(config, ref)) found.push(...(await readSigstoreSignatures(client, repository, top.digest)));
+      if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(top.digest)));
       return found;
     };
     const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), signatures, VERIFIERS);
@@ -85,4 +85,18 @@ export function pathAdmission(transport: string, path: string, opts: TrustOption
 function asUnverified(bytes: Uint8Array): UnverifiedSignature {
   const sigstore = parseSigstoreSignatureBlob(bytes);
   return sigstore ? { kind: 'sigstore', payload: sigstore.payload, annotations: sigstore.annotations } : { kind: 'simple-signing', bytes };
+}
+
+/**
+ * The policy's gate for a copy's source (skopeo copy and sync check theirs): a registry image as
+ * pull's, a path-named one by its path scope, berth's own store not at all (what is in it was
+ * admitted when it came in).
+ */
+export function sourceAdmission(src: TransportRef, opts: TrustOptions, attachments: (digest: string) => Promise<UnverifiedSignature[]>): Admit | undefined {
+  if (src.transport === 'docker') {
+    refuseIfRejectedOutright(src.ref, opts);
+    return registryAdmission(src.ref, opts, attachments);
+  }
+  if (src.transport === 'berth') return undefined;
+  return pathAdmission(src.transport, src.path, opts);
 }

@@ -5,6 +5,9 @@ import type { Store } from '../../store/store.js';
 import type { RegistryOptions } from '../../transports/docker/index.js';
 import { copyImage as copyBetween, openDestination, openSource, parseTransportRef, storeDestination, type TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
+import { formatReference } from '../../oci/reference.js';
+import { sourceAdmission, type TrustOptions } from './admission.js';
+import { registrySigstoreSignatures } from './sigstore.js';
 import type { ProgressSink } from '../../util/progress.js';
 
 /** skopeo's transport names (docker://, oci:, oci-archive:, docker-archive:, dir:, berth:): see transports/copy/reference.ts. */
@@ -12,6 +15,8 @@ export { parseTransportRef, type TransportRef };
 
 export interface CopyOptions {
   source?: RegistryOptions;
+  /** The trust policy the source is checked against (skopeo's --policy, --registries.d). */
+  trust?: TrustOptions;
   dest?: RegistryOptions;
   /** Fail rather than write a manifest with other bytes than the source's (a format conversion). */
   preserveDigests?: boolean;
@@ -71,12 +76,17 @@ export async function copyImage(store: Store, from: string, to: string, opts: Co
     );
   }
   let tmp: Promise<string> | undefined;
+  const admit = sourceAdmission(src, opts.trust ?? {}, (digest) =>
+    src.transport === 'docker' ? registrySigstoreSignatures(formatReference(src.ref), digest, opts.source ?? {}) : Promise.resolve([]),
+  );
   const source = await openSource(store, src, {
     ...(opts.source ? { registry: opts.source } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(multiArch !== 'system' ? { allPlatforms: true } : {}),
   });
   try {
+    // Judged before the destination is opened, which would make a layout or archive to leave behind.
+    if (admit) await admit(await source.getManifest());
     const dest = await openDestination(store, dst, { registry: opts.dest ?? {} });
     try {
       const result = await copyBetween(source, dest, {

@@ -14,7 +14,7 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { copyIntoStore, registryImageSource } from '../../transports/copy/index.js';
 import { refuseIfRejectedOutright, registryAdmission, type TrustOptions } from './admission.js';
-import { readRegistryImage, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
+import { readRegistryImage, readSigstoreSignatures, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
 
 export interface PullOptions extends RegistryOptions, TrustOptions {
   platform?: Platform;
@@ -97,7 +97,7 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names =
           candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        const admit = registryAdmission(candidate, opts, client, ref.path);
+        const admit = registryAdmission(candidate, opts, (digest) => readSigstoreSignatures(client, ref.path, digest));
         const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, {
           ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           ...(admit ? { admit } : {}),
