@@ -176,8 +176,14 @@ function removeDir(path: string): void {
     .reverse();
   for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
   // berth's store hands its trash to a detached `rm` after each command: one still renaming or
-  // deleting in there as the tree goes makes a directory not empty for a moment; try again then.
-  rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  // deleting in there as the tree goes makes a directory not empty for a moment; try again then,
+  // and again if a straggler of the engine's last command wrote into it after it went (CI saw the
+  // store's records back a moment after the removal).
+  for (let attempt = 0; attempt < 20; attempt++) {
+    rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    spawnSync('sleep', ['0.1']);
+    if (!existsSync(path)) return;
+  }
 }
 
 /** GET /_ping over the socket: true once the engine answers OK. */
