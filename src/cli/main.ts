@@ -493,6 +493,8 @@ command('sync', () =>
     .option('--preserve-digests', 'fail rather than change a manifest')
     .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
     .option('-q, --quiet', 'no progress lines')
+    .option('--policy <file>', "the trust policy (policy.json) each source image is checked against, instead of the user's or the system's")
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
     .action(lazy(() => import('./commands/sync.js'))),
 );
 command('delete', () =>

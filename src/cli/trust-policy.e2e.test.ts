@@ -155,6 +155,35 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
     assert.equal(existsSync(`${out}-bad`), false, 'nothing written');
   });
 
+  it('sync checks each source image, and load an archive by its path', async () => {
+    const out = join(tmp.path, 'synced');
+    const policyFlags = ['--policy', policy, '--registries.d', regD, '--src-tls-verify=false'];
+    const good = await berth(freshStore(), ['sync', '-q', ...policyFlags, '--src', 'docker', '--dest', 'oci', `${host}/signed:1`, out], { env });
+    assert.equal(good.code, 0, good.stderr);
+    const bad = await berth(freshStore(), ['sync', '-q', ...policyFlags, '--src', 'docker', '--dest', 'oci', `${host}/unsigned:1`, `${out}-bad`], { env });
+    assert.equal(bad.code, 125, bad.stderr);
+    assert.match(bad.stderr, /Error: Source image rejected: docker:\/\/.*unsigned:1: /);
+    // load reads the user's or the system's policy: one in a HOME of its own rejects docker-archives under this folder.
+    const archive = join(tmp.path, 'archives', 'bb.tar');
+    mkdirSync(join(tmp.path, 'archives'), { recursive: true });
+    assert.equal((await berth(source, ['save', '-o', archive, 'bb'])).code, 0);
+    const home = join(tmp.path, 'home');
+    mkdirSync(join(home, '.config', 'containers'), { recursive: true });
+    writeFileSync(
+      join(home, '.config', 'containers', 'policy.json'),
+      JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: { 'docker-archive': { '': [{ type: 'reject' }] } } }),
+    );
+    const store = freshStore();
+    const refused = await berth(store, ['load', '-q', '-i', archive], { env: { HOME: home } });
+    assert.equal(refused.code, 125, refused.stderr);
+    assert.match(
+      refused.stderr.trim(),
+      /^Error: Source image rejected: .*: rejected by the policy \(reject for transports(\.docker-archive|\["docker-archive"\])\[""\]/,
+    );
+    assert.equal(await imagesIn(store), '');
+    assert.equal((await berth(freshStore(), ['load', '-q', '-i', archive])).code, 0, 'loads under the system policy');
+  });
+
   it('a scope the policy rejects stops run before any request is made', async () => {
     // Nothing listens on port 1: a request would fail with a connection error, not the policy's line.
     const store = freshStore();

@@ -6,6 +6,8 @@ import { engineOptions, type GlobalOptions } from '../context.js';
 import { endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
 
 interface SyncFlags extends TwoEndedRegistryFlags {
+  policy?: string;
+  'registries.d'?: string;
   src: string;
   dest: string;
   scoped?: boolean;
@@ -44,6 +46,10 @@ export async function run(g: GlobalOptions, source: string, destination: string,
       ...(f.scoped ? { scoped: true } : {}),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
       ...(f.all ? { multiArch: 'all' as const } : {}),
+      trust: {
+        ...(f.policy !== undefined ? { signaturePolicy: f.policy } : {}),
+        ...(f['registries.d'] !== undefined ? { registriesDir: f['registries.d'] } : {}),
+      },
       ...(f.quiet ? {} : { onImage: (from: string, to: string) => process.stderr.write(`Copied ${from} to ${to}\n`) }),
     });
     if (!f.quiet) process.stderr.write(`Synced ${count} image${count === 1 ? '' : 's'}\n`);

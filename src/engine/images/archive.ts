@@ -1,3 +1,4 @@
+import { pathAdmission } from './admission.js';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
@@ -23,6 +24,7 @@ import {
   storeDestination,
   type ImageDestination,
   type ImageSource,
+  type CopyImageOptions,
 } from '../../transports/copy/index.js';
 import { readStoreImage, writeStoreImage } from '../../transports/store.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
@@ -33,11 +35,11 @@ import { imageEvent } from '../system/events.js';
 export type SaveFormat = 'docker-archive' | 'oci-archive' | 'oci-dir';
 
 /** One image of an archive into the store, through the copy engine (a failed one leaves the store as it was). */
-async function loadOne(store: Store, named: NamedImage, onProgress?: ProgressSink): Promise<ImageRecord> {
+async function loadOne(store: Store, named: NamedImage, onProgress?: ProgressSink, admit?: CopyImageOptions['admit']): Promise<ImageRecord> {
   const source = imageSource('load', named.image);
   const dest = storeDestination(store, named.names, onProgress ? { onProgress } : {});
   try {
-    await copyImage(source, dest, { tmpDir: () => store.tmp.make('load') });
+    await copyImage(source, dest, { tmpDir: () => store.tmp.make('load'), ...(admit ? { admit } : {}) });
     return dest.record!;
   } finally {
     await dest.close();
@@ -67,8 +69,11 @@ export async function loadImages(
   if (await isDockerArchive(files)) images = await readDockerArchive(files);
   else if (await isOciLayout(files)) images = await readOciLayout(files, opts.platform ? { platform: opts.platform } : {});
   else throw unknown('neither a docker-archive nor an oci-archive (no manifest.json, no index.json)');
+  // The trust policy's word on what the archive is, by its path (stdin: by the transport alone).
+  const transport = (await isDockerArchive(files)) ? 'docker-archive' : isDir ? 'oci' : 'oci-archive';
+  const admit = pathAdmission(transport, typeof input === 'string' ? input : '', {});
   const records: ImageRecord[] = [];
-  for (const named of images) records.push(await loadOne(store, named, opts.onProgress));
+  for (const named of images) records.push(await loadOne(store, named, opts.onProgress, admit));
   for (const r of records) await imageEvent(store, 'load', r.id, r.names[0] ?? (typeof input === 'string' ? input : undefined));
   return records;
 }

@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import { listRegistryTags, type RegistryOptions } from '../../transports/docker/index.js';
 import { BerthError } from '../../util/errors.js';
 import { copyImage, type MultiArch } from './copy.js';
+import type { TrustOptions } from './admission.js';
 
 /**
  * skopeo sync: every tag of repositories (or the tags a YAML file lists) copied to a registry or,
@@ -75,6 +76,8 @@ export interface SyncOptions {
   /** skopeo sync's --all (or --multi-arch): copy indexes whole. */
   multiArch?: MultiArch;
   onImage?: (from: string, to: string) => void;
+  /** The trust policy each source image is checked against (skopeo's --policy, --registries.d). */
+  trust?: TrustOptions;
 }
 
 /** Copies every source image; returns how many images were copied. */
@@ -97,6 +100,7 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
         dest: opts.destOptions,
         ...(opts.preserveDigests ? { preserveDigests: true } : {}),
         ...(opts.multiArch ? { multiArch: opts.multiArch } : {}),
+        ...(opts.trust ? { trust: opts.trust } : {}),
       });
       opts.onImage?.(from, to);
       copied++;
