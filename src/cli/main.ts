@@ -275,6 +275,19 @@ function imageGroup(): Command {
   );
   image.addCommand(imageTrustGroup());
   image.addCommand(
+    new Command('verify')
+      .description("Show a registry image's signatures and whether the trust policy accepts it (exit 1 when it does not)")
+      .argument('<image>')
+      .option('--format <format>', 'json for the report as JSON')
+      .option('--signature-policy <file>', "the trust policy (policy.json), instead of the user's or the system's")
+      .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
+      .addOption(new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)'))
+      .option('--authfile <path>', 'path of the authentication file')
+      .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
+      .option('--creds <user:password>', 'credentials to use with the registry')
+      .action(lazy(() => import('./commands/image-verify.js'))),
+  );
+  image.addCommand(
     new Command('sign')
       .description("Sign images in a registry with GPG (podman's image sign): the signatures go to the lookaside registries.d names, or --directory")
       .argument('<images...>')

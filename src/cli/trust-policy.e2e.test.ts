@@ -184,6 +184,29 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
     assert.equal((await berth(freshStore(), ['load', '-q', '-i', archive])).code, 0, 'loads under the system policy');
   });
 
+  it('image verify reports the signatures found and the policy’s decision, with its exit code', async () => {
+    const store = freshStore();
+    const verify = (args: string[]) =>
+      berth(store, ['image', 'verify', '--signature-policy', policy, '--registries.d', regD, '--tls-verify=false', ...args], { env });
+    const signed = await verify(['--format', 'json', `${host}/signed:1`]);
+    assert.equal(signed.code, 0, signed.stderr);
+    const report = JSON.parse(signed.stdout) as {
+      signatures: { kind: string; verified: boolean; claim?: { dockerReference: string } }[];
+      policy: { accepted: boolean };
+    };
+    assert.equal(report.policy.accepted, true);
+    assert.deepEqual(
+      report.signatures.map((x) => [x.kind, x.verified, x.claim?.dockerReference]),
+      [['simple-signing', true, `${host}/signed:1`]],
+    );
+    const other = await verify([`${host}/by-other:1`]);
+    assert.equal(other.code, 1, other.stderr);
+    assert.match(other.stdout, /^Signatures: 1$/m);
+    assert.match(other.stdout, /1\. simple-signing: not verified: .*unknown key/);
+    assert.match(other.stdout, /^Policy: rejected: /m);
+    assert.equal(await imagesIn(store), '', 'nothing pulled');
+  });
+
   it('a scope the policy rejects stops run before any request is made', async () => {
     // Nothing listens on port 1: a request would fail with a connection error, not the policy's line.
     const store = freshStore();

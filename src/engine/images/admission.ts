@@ -1,13 +1,13 @@
-import type { ImageReference } from '../../oci/reference.js';
+import { formatReference, type ImageReference } from '../../oci/reference.js';
 import { simpleSigningVerifier } from '../../signature/gpg.js';
 import { readLookasideSignatures } from '../../signature/lookaside.js';
-import { loadPolicy, type Policy } from '../../signature/policy.js';
+import { loadPolicy, type Policy, type PolicyRequirement, requirementsFor } from '../../signature/policy.js';
 import { evaluate, rejectedOutright } from '../../signature/policy-eval.js';
 import { dockerImageUnderPolicy, dockerPolicyScope, pathImageUnderPolicy, pathPolicyScope } from '../../signature/policy-scopes.js';
 import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
 import { sigstoreVerifier } from '../../signature/sigstore.js';
 import { parseSigstoreSignatureBlob } from '../../signature/sigstore-blob.js';
-import type { UnverifiedSignature, Verifiers } from '../../signature/types.js';
+import type { PolicyDecision, SignedClaim, UnverifiedSignature, Verifiers } from '../../signature/types.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
 
@@ -99,4 +99,63 @@ export function sourceAdmission(src: TransportRef, opts: TrustOptions, attachmen
   }
   if (src.transport === 'berth') return undefined;
   return pathAdmission(src.transport, src.path, opts);
+}
+
+/** One signature of an image as `image verify` reports it. */
+export interface SignatureReport {
+  kind: UnverifiedSignature['kind'];
+  /** What it claims, when some key the policy names verifies it. */
+  claim?: SignedClaim;
+  /** Why no key the policy names verifies it. */
+  error?: string;
+}
+
+export interface VerifyReport {
+  image: string;
+  digest: string;
+  signatures: SignatureReport[];
+  /** The policy's decision; `undefined` when no policy file exists (berth then accepts anything). */
+  decision: PolicyDecision | undefined;
+}
+
+/**
+ * `image verify`: the signatures a registry image has (lookaside and, where registries.d says,
+ * attachments), each checked with the keys the policy's section names, and the policy's decision.
+ */
+export async function verifyRegistryImage(
+  ref: ImageReference,
+  digest: string,
+  opts: TrustOptions,
+  attachments: (digest: string) => Promise<UnverifiedSignature[]>,
+): Promise<VerifyReport> {
+  const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
+  const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
+  const found = (await readLookasideSignatures(base, ref, digest)).map(asUnverified);
+  if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(digest)));
+  const policy = policyOf(opts);
+  const image = dockerImageUnderPolicy(ref, digest);
+  const requirements = policy ? requirementsFor(policy, image).requirements : [];
+  const signatures: SignatureReport[] = [];
+  for (const sig of found) signatures.push(await checkWithAnyKey(sig, requirements));
+  const decision = policy ? await evaluate(policy, image, async () => found, VERIFIERS) : undefined;
+  return { image: formatReference(ref), digest, signatures, decision };
+}
+
+async function checkWithAnyKey(sig: UnverifiedSignature, requirements: PolicyRequirement[]): Promise<SignatureReport> {
+  let error = 'no key of the policy applies to it';
+  for (const r of requirements) {
+    try {
+      if (sig.kind === 'simple-signing' && r.type === 'signedBy') {
+        const keys = { ...(r.keyPaths ? { keyPaths: r.keyPaths } : r.keyPath ? { keyPaths: [r.keyPath] } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
+        return { kind: sig.kind, claim: await VERIFIERS.simpleSigning(sig.bytes, keys) };
+      }
+      if (sig.kind === 'sigstore' && r.type === 'sigstoreSigned') {
+        const key = { ...(r.keyPath ? { keyPath: r.keyPath } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
+        return { kind: sig.kind, claim: await VERIFIERS.sigstore({ payload: sig.payload, annotations: sig.annotations }, key) };
+      }
+    } catch (e) {
+      error = (e as Error).message;
+    }
+  }
+  return { kind: sig.kind, error };
 }

@@ -52,3 +52,5 @@ export { hostPlatform, parsePlatform, type Platform } from '../../oci/platform.j
 export { parseReference, parseNormalizedNamed, formatReference, withDefaultTag, type ImageReference } from '../../oci/reference.js';
 // GPG signing (issue 17): `image sign`, and `push`/`copy --sign-by` after the upload.
 export { signImages, signPushedImage, signableDestination, type GpgSigningOptions, type SignImagesOptions, type SignedManifest } from './sign.js';
+export { verifyImage } from './verify.js';
+export type { VerifyReport, SignatureReport } from './admission.js';
