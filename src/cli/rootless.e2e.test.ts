@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -193,29 +192,7 @@ describe('rootless berth', { timeout: 600_000 }, () => {
 
   test('registry serve on a high port takes a push from the same user', async () => {
     const port = await freePort();
-    const server = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(user.uid),
-        '--regid',
-        String(user.gid),
-        '--init-groups',
-        '--',
-        'env',
-        '-i',
-        ...Object.entries(user.env).map(([k, v]) => `${k}=${v}`),
-        berthBin,
-        'registry',
-        'serve',
-        '--addr',
-        `127.0.0.1:${port}`,
-      ],
-      {
-        stdio: 'ignore',
-        cwd: user.home,
-      },
-    );
+    const server = user.start([berthBin, 'registry', 'serve', '--addr', `127.0.0.1:${port}`]);
     try {
       let pushed = false;
       for (let i = 0; i < 100 && !pushed; i++) {
@@ -253,29 +230,7 @@ describe('rootless berth', { timeout: 600_000 }, () => {
   test('a pull killed with -9 leaves a store that opens and works', async () => {
     await bOk(['rmi', '-af']);
     for (const delay of [30, 120, 300]) {
-      const child = spawn(
-        'setpriv',
-        [
-          '--reuid',
-          String(user.uid),
-          '--regid',
-          String(user.gid),
-          '--init-groups',
-          '--',
-          'env',
-          '-i',
-          ...Object.entries(user.env).map(([k, v]) => `${k}=${v}`),
-          berthBin,
-          'pull',
-          '-q',
-          '--tls-verify=false',
-          image,
-        ],
-        {
-          stdio: 'ignore',
-          cwd: user.home,
-        },
-      );
+      const child = user.start([berthBin, 'pull', '-q', '--tls-verify=false', image]);
       const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delay));
       // The berth that setpriv became, and the one it re-executed in the namespace, are one process.
@@ -298,34 +253,7 @@ describe('rootless berth', { timeout: 600_000 }, () => {
   });
 
   test('a run --rm killed with -9 leaves a store that works, and its monitor removes the container', async () => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(user.uid),
-        '--regid',
-        String(user.gid),
-        '--init-groups',
-        '--',
-        'env',
-        '-i',
-        ...Object.entries(user.env).map(([k, v]) => `${k}=${v}`),
-        berthBin,
-        'run',
-        '--rm',
-        '--name',
-        'killed',
-        '--network',
-        'none',
-        image,
-        'sleep',
-        '2',
-      ],
-      {
-        stdio: 'ignore',
-        cwd: user.home,
-      },
-    );
+    const child = user.start([berthBin, 'run', '--rm', '--name', 'killed', '--network', 'none', image, 'sleep', '2']);
     const exited = new Promise((r) => child.once('exit', r));
     for (let i = 0; i < 100 && !(await b(['ps', '-q', '--filter', 'name=killed'])).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGKILL');

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +51,8 @@ export interface RootlessUser {
   as(argv: string[], opts?: AsOptions): Promise<RunResult>;
   /** Like as(), failing with the command's output when it exits non-zero. */
   ok(argv: string[], opts?: AsOptions): Promise<RunResult>;
+  /** Starts argv as the user the way as() runs it, without waiting (stdio ignored): a server, or a command to kill midway. Its PID is the command's own. */
+  start(argv: string[], opts?: AsOptions): ChildProcess;
   /** Kills every process of the user, removes it, its home, ranges and runtime directory, closes the devices; throws if anything is left. */
   cleanup(): void;
 }
@@ -294,6 +296,7 @@ function handle(entry: PasswdEntry, subuid: IdRange, subgid: IdRange): RootlessU
     env,
     as: (cmd, opts = {}) => run('/usr/bin/env', argv(cmd, opts), runOpts(opts)),
     ok: (cmd, opts = {}) => runOk('/usr/bin/env', argv(cmd, opts), runOpts(opts)),
+    start: (cmd, opts = {}) => spawn('/usr/bin/env', argv(cmd, opts), { stdio: 'ignore', cwd: opts.cwd ?? entry.home }),
     cleanup: () => {
       if (removed) return;
       removed = true;
