@@ -51,16 +51,26 @@ export function registryAdmission(ref: ImageReference, opts: TrustOptions, attac
   const policy = policyOf(opts);
   if (!policy) return undefined;
   return async (top) => {
-    const signatures = async (): Promise<UnverifiedSignature[]> => {
-      const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
-      const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
-      const found = (await readLookasideSignatures(base, ref, top.digest)).map(asUnverified);
-      if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(top.digest)));
-      return found;
-    };
-    const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), signatures, VERIFIERS);
+    const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), () => signaturesOf(ref, top.digest, opts, attachments), VERIFIERS);
     if (!decision.accepted) refuse(decision.reason);
   };
+}
+
+/**
+ * The signatures of `ref`'s manifest `digest`: those in the lookaside registries.d names for it,
+ * and the registry's attachments where registries.d says to use them.
+ */
+async function signaturesOf(
+  ref: ImageReference,
+  digest: string,
+  opts: TrustOptions,
+  attachments: (digest: string) => Promise<UnverifiedSignature[]>,
+): Promise<UnverifiedSignature[]> {
+  const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
+  const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
+  const found = (await readLookasideSignatures(base, ref, digest)).map(asUnverified);
+  if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(digest)));
+  return found;
 }
 
 const policyOf = (opts: TrustOptions): Policy | undefined => loadPolicy(opts.signaturePolicy !== undefined ? { signaturePolicy: opts.signaturePolicy } : {});
@@ -128,10 +138,7 @@ export async function verifyRegistryImage(
   opts: TrustOptions,
   attachments: (digest: string) => Promise<UnverifiedSignature[]>,
 ): Promise<VerifyReport> {
-  const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
-  const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
-  const found = (await readLookasideSignatures(base, ref, digest)).map(asUnverified);
-  if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(digest)));
+  const found = await signaturesOf(ref, digest, opts, attachments);
   const policy = policyOf(opts);
   const image = dockerImageUnderPolicy(ref, digest);
   const requirements = policy ? requirementsFor(policy, image).requirements : [];
