@@ -32,8 +32,13 @@ export interface CephRgw {
 const DIR_PREFIX = 'berth-ceph-';
 const DAEMONS = ['/usr/bin/ceph-mon', '/usr/bin/ceph-osd', '/usr/bin/radosgw'];
 
+export interface CephRgwOptions {
+  /** Addresses radosgw listens on besides 127.0.0.1 (a test LAN's gateway, for replicas in namespaces); same port. */
+  alsoListenOn?: string[];
+}
+
 /** Starts a cluster (about 10 s); throws, naming the package, when Ceph is not installed. */
-export async function startCephRgw(): Promise<CephRgw> {
+export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> {
   const missing = DAEMONS.filter((d) => !existsSync(d));
   if (missing.length > 0) throw new Error(`Ceph RGW is not installed (${missing.join(', ')}): scripts/setup.sh installs radosgw, ceph-mon and ceph-osd`);
   sweepDeadClusters();
@@ -50,7 +55,7 @@ export async function startCephRgw(): Promise<CephRgw> {
   try {
     const [monPort, rgwPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'ceph.conf');
-    await writeFile(conf, cephConf(dir, randomUUID(), monPort, rgwPort));
+    await writeFile(conf, cephConf(dir, randomUUID(), monPort, ['127.0.0.1', ...(opts.alsoListenOn ?? [])], rgwPort));
     const c = ['-c', conf];
     const ceph = (...args: string[]) => run('ceph', [...c, ...args], { timeout: 30_000 });
     await run('ceph-authtool', ['--create-keyring', join(dir, 'mon.keyring'), '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *']);
@@ -125,7 +130,7 @@ function daemon(dir: string, cmd: string, args: string[]): ChildProcess {
   return child;
 }
 
-function cephConf(dir: string, fsid: string, monPort: number, rgwPort: number): string {
+function cephConf(dir: string, fsid: string, monPort: number, rgwAddresses: string[], rgwPort: number): string {
   return `[global]
 fsid = ${fsid}
 mon host = v2:127.0.0.1:${monPort}
@@ -156,7 +161,7 @@ osd data = ${dir}/osd/$name
 memstore device bytes = 4294967296
 [client.rgw]
 keyring = ${dir}/rgw.keyring
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
+rgw frontends = beast ${rgwAddresses.map((a) => `endpoint=${a}:${rgwPort}`).join(' ')}
 rgw data = ${dir}/rgw
 `;
 }
