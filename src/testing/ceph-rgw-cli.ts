@@ -1,0 +1,16 @@
+// A private Ceph RGW for scripts (bench/registry-s3.sh): prints `endpoint accessKey secretKey` on one
+// line once it serves, then runs until stdin closes or SIGTERM/SIGINT, and takes the cluster down.
+import { startCephRgw } from './ceph-rgw.js';
+
+const rgw = await startCephRgw();
+process.stdout.write(`${rgw.endpoint} ${rgw.accessKey} ${rgw.secretKey}\n`);
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void rgw.stop().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
