@@ -2,7 +2,7 @@ import { formatReference, type ImageReference } from '../../oci/reference.js';
 import { simpleSigningVerifier } from '../../signature/gpg.js';
 import { readLookasideSignatures } from '../../signature/lookaside.js';
 import { loadPolicy, type Policy, type PolicyRequirement, requirementsFor } from '../../signature/policy.js';
-import { evaluate, rejectedOutright } from '../../signature/policy-eval.js';
+import { evaluate, gpgKeys, rejectedOutright, sigstoreKeys } from '../../signature/policy-eval.js';
 import { dockerImageUnderPolicy, dockerPolicyScope, pathImageUnderPolicy, pathPolicyScope } from '../../signature/policy-scopes.js';
 import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
 import { sigstoreVerifier } from '../../signature/sigstore.js';
@@ -142,27 +142,48 @@ export async function verifyRegistryImage(
   const policy = policyOf(opts);
   const image = dockerImageUnderPolicy(ref, digest);
   const requirements = policy ? requirementsFor(policy, image).requirements : [];
+  const verifiers = rememberingVerifiers(VERIFIERS);
   const signatures: SignatureReport[] = [];
-  for (const sig of found) signatures.push(await checkWithAnyKey(sig, requirements));
-  const decision = policy ? await evaluate(policy, image, async () => found, VERIFIERS) : undefined;
+  for (const sig of found) signatures.push(await checkWithAnyKey(sig, requirements, verifiers));
+  const decision = policy ? await evaluate(policy, image, async () => found, verifiers) : undefined;
   return { image: formatReference(ref), digest, signatures, decision };
 }
 
-async function checkWithAnyKey(sig: UnverifiedSignature, requirements: PolicyRequirement[]): Promise<SignatureReport> {
+async function checkWithAnyKey(sig: UnverifiedSignature, requirements: PolicyRequirement[], verifiers: Verifiers): Promise<SignatureReport> {
   let error = 'no key of the policy applies to it';
   for (const r of requirements) {
-    try {
-      if (sig.kind === 'simple-signing' && r.type === 'signedBy') {
-        const keys = { ...(r.keyPaths ? { keyPaths: r.keyPaths } : r.keyPath ? { keyPaths: [r.keyPath] } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
-        return { kind: sig.kind, claim: await VERIFIERS.simpleSigning(sig.bytes, keys) };
+    const attempts: (() => Promise<SignedClaim>)[] = [];
+    if (sig.kind === 'simple-signing' && r.type === 'signedBy') attempts.push(() => verifiers.simpleSigning(sig.bytes, gpgKeys(r)));
+    if (sig.kind === 'sigstore' && r.type === 'sigstoreSigned') {
+      for (const key of sigstoreKeys(r)) attempts.push(() => verifiers.sigstore({ payload: sig.payload, annotations: sig.annotations }, key));
+    }
+    for (const attempt of attempts) {
+      try {
+        return { kind: sig.kind, claim: await attempt() };
+      } catch (e) {
+        error = (e as Error).message;
       }
-      if (sig.kind === 'sigstore' && r.type === 'sigstoreSigned') {
-        const key = { ...(r.keyPath ? { keyPath: r.keyPath } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
-        return { kind: sig.kind, claim: await VERIFIERS.sigstore({ payload: sig.payload, annotations: sig.annotations }, key) };
-      }
-    } catch (e) {
-      error = (e as Error).message;
     }
   }
   return { kind: sig.kind, error };
+}
+
+/**
+ * Verifiers that remember each answer by signature and key, so that `image verify` checks a
+ * signature once (a gpg run each) for both its report and the policy's decision.
+ */
+export function rememberingVerifiers(v: Verifiers): Verifiers {
+  const seen = new WeakMap<object, Map<string, Promise<SignedClaim>>>();
+  const once = (signature: object, key: object, check: () => Promise<SignedClaim>): Promise<SignedClaim> => {
+    let byKey = seen.get(signature);
+    if (!byKey) seen.set(signature, (byKey = new Map()));
+    const k = JSON.stringify(key);
+    let answer = byKey.get(k);
+    if (!answer) byKey.set(k, (answer = check()));
+    return answer;
+  };
+  return {
+    simpleSigning: (bytes, keys) => once(bytes, keys, () => v.simpleSigning(bytes, keys)),
+    sigstore: (sig, key) => once(sig.payload, key, () => v.sigstore(sig, key)),
+  };
 }
