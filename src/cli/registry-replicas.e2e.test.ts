@@ -235,16 +235,16 @@ ${extra}`,
         else assert.equal(r.status, 400, await r.text());
       }
     })();
-    const collections: { blobsRemoved: string[] }[] = [];
+    const collections: { blobsRemoved: { digest: string }[] }[] = [];
     for (let i = 0; i < 4; i++) {
       const gc = await berth(join(tmp.path, 'gc-store'), ['registry', 'gc', '--config', b.config, '--grace', '0', '--format', 'json']);
       assert.equal(gc.code, 0, gc.stderr);
-      collections.push(JSON.parse(gc.stdout) as { blobsRemoved: string[] });
+      collections.push(JSON.parse(gc.stdout) as { blobsRemoved: { digest: string }[] });
     }
     pushing = false;
     await pusher;
     assert.ok(
-      collections.some((c) => c.blobsRemoved.includes(orphan)),
+      collections.some((c) => c.blobsRemoved.some((b) => b.digest === orphan)),
       'the orphan blob was not collected',
     );
     assert.ok(pushed.length >= 5);
