@@ -68,8 +68,8 @@ populate() {
   for t in "${TAGS[@]}"; do
     curl -fsS -o /dev/null -X PUT -H "Content-Type: $OCI_MANIFEST" --data-binary "@$MANIFEST" "http://127.0.0.1:$port/v2/$REPO/manifests/$t"
   done
-  [ "sha256:$(curl -fsS "http://127.0.0.1:$port/v2/$REPO/blobs/$SMALL_D" | sha256sum | cut -d' ' -f1)" = "$SMALL_D" ] || { log "1 MB blob mismatch on port $port"; return 1; }
-  [ "sha256:$(curl -fsS "http://127.0.0.1:$port/v2/$REPO/blobs/$BIG_D" | sha256sum | cut -d' ' -f1)" = "$BIG_D" ] || { log "big blob mismatch on port $port"; return 1; }
+  [ "sha256:$(curl -fsSL "http://127.0.0.1:$port/v2/$REPO/blobs/$SMALL_D" | sha256sum | cut -d' ' -f1)" = "$SMALL_D" ] || { log "1 MB blob mismatch on port $port"; return 1; }
+  [ "sha256:$(curl -fsSL "http://127.0.0.1:$port/v2/$REPO/blobs/$BIG_D" | sha256sum | cut -d' ' -f1)" = "$BIG_D" ] || { log "big blob mismatch on port $port"; return 1; }
   [ "sha256:$(curl -fsS -H "Accept: $OCI_MANIFEST" "http://127.0.0.1:$port/v2/$REPO/manifests/v1" | sha256sum | cut -d' ' -f1)" = "$MANIFEST_D" ] || { log "manifest mismatch on port $port"; return 1; }
   curl -fsS "http://127.0.0.1:$port/v2/$REPO/tags/list" | grep -q '"latest"' || { log "tags list on port $port lacks latest"; return 1; }
 }

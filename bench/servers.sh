@@ -51,8 +51,10 @@ start_server() {
     "$BERTH" --root "$BENCH_TMP/berth-root" --runroot "$BENCH_TMP/berth-run" registry serve \
       --addr "127.0.0.1:$PORT" --storage "$storage" >"$BENCH_TMP/$kind.$PORT.log" 2>&1 &
   elif [ -n "$bucket" ]; then
-    printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  s3:\n    accesskey: %s\n    secretkey: %s\n    region: us-east-1\n    regionendpoint: %s\n    bucket: %s\n    secure: false\n    v4auth: true\n  cache:\n    blobdescriptor: inmemory\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
-      "$S3_ACCESS_KEY" "$S3_SECRET_KEY" "$S3_ENDPOINT" "$bucket" "$PORT" >"$BENCH_TMP/config.$PORT.yml"
+    # distribution redirects blob GETs to presigned URLs unless told not to: it does so here exactly
+    # when berth does (S3_REDIRECT), so that both either stream the bytes or answer 307.
+    printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  s3:\n    accesskey: %s\n    secretkey: %s\n    region: us-east-1\n    regionendpoint: %s\n    bucket: %s\n    secure: false\n    v4auth: true\n  cache:\n    blobdescriptor: inmemory\n  delete:\n    enabled: true\n  redirect:\n    disable: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+      "$S3_ACCESS_KEY" "$S3_SECRET_KEY" "$S3_ENDPOINT" "$bucket" "$([ "${S3_REDIRECT:-false}" = true ] && echo false || echo true)" "$PORT" >"$BENCH_TMP/config.$PORT.yml"
     env -u AWS_CA_BUNDLE "$DISTRIBUTION" serve "$BENCH_TMP/config.$PORT.yml" >"$BENCH_TMP/$kind.$PORT.log" 2>&1 &
   else
     printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
