@@ -481,7 +481,15 @@ command('copy', () =>
     .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
     .option('-q, --quiet', 'suppress the progress lines')
     .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (docker:// destinations; the signature goes to the lookaside)')
-    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
+    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
+    .option(
+      '--sign-by-sigstore-private-key <file>',
+      'sign the copied image with this cosign private key (docker:// destinations where registries.d sets use-sigstore-attachments)',
+    )
+    .option(
+      '--remove-signatures',
+      "do not copy the source's signatures (without it they go with the image: docker:// and dir: keep them, oci: and archives cannot; berth: keeps none)",
+    )
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored and found')
     .option('--policy <file>', "the trust policy (policy.json) the source is checked against, instead of the user's or the system's")
     .addOption(new Option('--signature-policy <file>', 'the same as --policy').hideHelp())
@@ -504,6 +512,7 @@ command('sync', () =>
     .option('--src-cert-dir <dir>', 'certificates for the source registry')
     .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
     .option('--preserve-digests', 'fail rather than change a manifest')
+    .option('--remove-signatures', "do not copy the images' signatures (without it they go with each image, as copy's)")
     .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
     .option('-q, --quiet', 'no progress lines')
     .option('--policy <file>', "the trust policy (policy.json) each source image is checked against, instead of the user's or the system's")
