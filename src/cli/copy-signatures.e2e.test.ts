@@ -139,6 +139,19 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     ]);
     assert.equal(notPulled.code, 125);
     assert.match(notPulled.stderr, /^Error: Source image rejected: .*signature/m);
+    // pull --remove-signatures keeps none (berth's store keeps none anyway), and the policy still checks them.
+    const removedPull = await b([
+      'pull',
+      '-q',
+      '--remove-signatures',
+      '--tls-verify=false',
+      '--signature-policy',
+      join(tmp.path, 'bare.json'),
+      '--registries.d',
+      regD,
+      `${host}/bare:1`,
+    ]);
+    assert.equal(removedPull.code, 125);
   });
 
   it('copies signatures to dir: as signature-N files and from dir: back to a registry', async () => {
