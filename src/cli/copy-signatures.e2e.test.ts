@@ -268,6 +268,53 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     assert.equal(removed.code, 0, removed.stderr);
   });
 
+  it("copy --all carries an index's signatures and each child's (dir: keeps a child's as <hex>.signature-N)", async () => {
+    const ok0 = async (args: string[]) => {
+      const r = await b(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    };
+    await ok0(['manifest', 'create', 'sigcopy-list']);
+    await ok0(['manifest', 'add', '--tls-verify=false', 'sigcopy-list', `docker://${host}/orig:1`]);
+    const listDigestFile = join(tmp.path, 'list.digest');
+    await ok0(['manifest', 'push', '--tls-verify=false', '--digestfile', listDigestFile, 'sigcopy-list', `docker://${host}/list:1`]);
+    await ok0(['manifest', 'rm', 'sigcopy-list']);
+    const listDigest = readFileSync(listDigestFile, 'utf8').trim();
+    await ok0(['image', 'sign', '--all', '--tls-verify=false', '--sign-by', fpr, '--registries.d', regD, `${host}/list:1`]);
+    const signatureOf = (repo: string, d: string) => readFileSync(join(dstSigs, `${repo}@${d.replace(':', '=')}`, 'signature-1'));
+
+    const dir = join(tmp.path, 'dir-list');
+    await ok0(['copy', '-q', '--all', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/list:1`, `dir:${dir}`]);
+    assert.deepEqual(readFileSync(join(dir, 'signature-1')), signatureOf('list', listDigest));
+    assert.deepEqual(readFileSync(join(dir, `${digest.slice('sha256:'.length)}.signature-1`)), signatureOf('list', digest));
+    // And from there to another repository: both land in its lookaside, under the same digests.
+    await ok0(['copy', '-q', '--all', '--dest-tls-verify=false', '--registries.d', regD, `dir:${dir}`, `docker://${host}/list2:1`]);
+    assert.deepEqual(signatureOf('list2', listDigest), signatureOf('list', listDigest));
+    assert.deepEqual(signatureOf('list2', digest), signatureOf('list', digest));
+    // skopeo verifies the index's signature when it copies the list whole from the copy.
+    const policy = policyFile('list2.json', {
+      docker: {
+        [`${host}/list2`]: [
+          {
+            type: 'signedBy',
+            keyType: 'GPGKeys',
+            keyPath: pubKey(),
+            signedIdentity: { type: 'remapIdentity', prefix: `${host}/list2`, signedPrefix: `${host}/list` },
+          },
+        ],
+      },
+    });
+    const all = await skopeo([
+      '--policy',
+      policy,
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${host}/list2:1`,
+      `dir:${join(tmp.path, 'out', 'list2')}`,
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+  });
+
   it('copy --sign-by-sigstore-private-key adds a sigstore signature to those copied; sigstore signatures travel as attachments and sigstore-json files', async () => {
     const sign = ['--sign-by-sigstore-private-key', `${keyPrefix}.private`, '--sign-passphrase-file', passFile];
     const copied = await b(['copy', '-q', ...tls, ...sign, '--registries.d', regD, `docker://${host}/orig:1`, `docker://${host}/sig:1`]);
