@@ -7,7 +7,7 @@ import { sigstoreVerifier } from '../../signature/sigstore.js';
 import type { PolicyDecision, SignedClaim, UnverifiedSignature, Verifiers } from '../../signature/types.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
-import { dirSignatures, registrySignatures } from './copy-signatures.js';
+import { dirSignatures, registrySignatures } from './image-signatures.js';
 
 /**
  * The trust policy where an image enters berth (issue 17): pull (and so run, create and build of a

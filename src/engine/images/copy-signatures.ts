@@ -9,14 +9,15 @@
  * refuses to store any there); berth's own store keeps none (pull stores none either).
  */
 import { formatReference, withDefaultTag, type ImageReference } from '../../oci/reference.js';
-import { lookasideFolderURL, putLookasideSignatures, readLookasideSignatures } from '../../signature/lookaside.js';
-import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
-import { blobOfSignature, signatureFromBlob } from '../../signature/sigstore-blob.js';
+import { lookasideFolderURL, putLookasideSignatures } from '../../signature/lookaside.js';
+import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath } from '../../signature/registries-d.js';
+import { blobOfSignature } from '../../signature/sigstore-blob.js';
 import type { UnverifiedSignature } from '../../signature/types.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import type { RegistryOptions } from '../../transports/docker/index.js';
-import { dirSignaturesOf, writeDirSignatures } from '../../transports/dir.js';
+import { writeDirSignatures } from '../../transports/dir.js';
 import { BerthError } from '../../util/errors.js';
+import { dirSignatures, registrySignatures } from './image-signatures.js';
 import { attachSigstoreSignatures, registrySigstoreSignatures, requireSigstoreAttachments } from './sigstore.js';
 
 export interface SignatureStoreOptions {
@@ -24,29 +25,6 @@ export interface SignatureStoreOptions {
   registriesDir?: string | undefined;
   /** The registry options of the end read from or written to (its attachments). */
   registry?: RegistryOptions;
-}
-
-/**
- * The signatures of `ref`'s manifest `digest`: those in the lookaside registries.d names for it, and
- * the registry's attachments where registries.d says to use them (`attachments`: read from where the
- * image comes from, a mirror maybe).
- */
-export async function registrySignatures(
-  ref: ImageReference,
-  digest: string,
-  registriesDir: string | undefined,
-  attachments: (digest: string) => Promise<UnverifiedSignature[]>,
-): Promise<UnverifiedSignature[]> {
-  const config = await loadRegistriesD(await registriesDirPath(registriesDir));
-  const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
-  const found = (await readLookasideSignatures(base, ref, digest)).map((b) => signatureFromBlob(b, `signature of ${formatReference(ref)}`));
-  if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(digest)));
-  return found;
-}
-
-/** The signature files of the manifest `digest` in a `dir:` image. */
-export async function dirSignatures(dir: string, digest: string): Promise<UnverifiedSignature[]> {
-  return (await dirSignaturesOf(dir, digest)).map((b) => signatureFromBlob(b, `dir:${dir}: signature of ${digest}`));
 }
 
 /** The signatures `src` holds for its manifest `digest` (none for transports that keep none). */
