@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { registrySigstoreSignatures } from '../engine/images/index.js';
+import { parseDockerRef } from '../oci/reference.js';
+import { simpleSigningVerifier } from '../signature/gpg.js';
+import { readLookasideSignatures } from '../signature/lookaside.js';
 import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
 
@@ -120,6 +123,15 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     // Copied again: the set is replaced, not appended to (containers/image's lookaside writes).
     assert.equal((await b(['copy', '-q', ...tls, '--registries.d', regD, `docker://${host}/orig:1`, `docker://${host}/mirror:2`])).code, 0);
     assert.ok(!existsSync(join(folder(dstSigs, 'mirror'), 'signature-2')));
+
+    // --sign-by adds berth's signature after the copied one; each verifies, for its own identity.
+    const resigned = await b(['copy', '-q', ...tls, '--sign-by', fpr, '--registries.d', regD, `docker://${host}/orig:1`, `docker://${host}/resigned:1`]);
+    assert.equal(resigned.code, 0, resigned.stderr);
+    const [first, second, third] = await readLookasideSignatures(pathToFileURL(dstSigs).href, parseDockerRef(`${host}/resigned:1`), digest);
+    assert.equal(third, undefined);
+    const keys = { keyPaths: [pubKey()] };
+    assert.deepEqual(await simpleSigningVerifier(first!, keys), { dockerReference: `${host}/orig:1`, manifestDigest: digest });
+    assert.deepEqual(await simpleSigningVerifier(second!, keys), { dockerReference: `${host}/resigned:1`, manifestDigest: digest });
 
     const bare = await b(['copy', '-q', ...tls, '--remove-signatures', '--registries.d', regD, `docker://${host}/orig:1`, `docker://${host}/bare:1`]);
     assert.equal(bare.code, 0, bare.stderr);
