@@ -516,7 +516,7 @@ command('sync', () =>
     .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
     .option('-q, --quiet', 'no progress lines')
     .option('--policy <file>', "the trust policy (policy.json) each source image is checked against, instead of the user's or the system's")
-    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found and written')
     .action(lazy(() => import('./commands/sync.js'))),
 );
 command('delete', () =>
