@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { digestOf } from '../oci/digest.js';
+import { loadRegistryConfig } from './config.js';
 import { createRegistryLog } from './log.js';
 import { requestIdFrom, routeKindOf } from './_observe.js';
 import { pushImage, uploadBlob, withRegistry } from './_testing.js';
@@ -181,6 +182,43 @@ describe('registry operations', { timeout: 60_000 }, () => {
         await made.arrayBuffer();
       }
     }, { log: createRegistryLog({ level: 'silent' }) });
+  });
+
+  it('reads [log], [metrics] and [http] drain_timeout from the config, refusing bad values', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-ops-'));
+    try {
+      const file = join(dir, 'r.toml');
+      await writeFile(file, '[http]\ndrain_timeout = "45s"\n[log]\nlevel = "warn"\nformat = "json"\n[metrics]\nenabled = false\n');
+      assert.deepEqual(await loadRegistryConfig(file), { drainTimeoutMs: 45_000, log: { level: 'warn', format: 'json' }, metrics: false });
+      for (const [text, why] of [
+        ['[log]\nformat = "xml"\n', /log\.format must be "json" or "text"/],
+        ['[log]\nlevel = "loud"\n', /log\.level must be one of trace, debug, info/],
+        ['[log]\ncolour = true\n', /unknown key "colour" in \[log\]/],
+        ['[metrics]\nenabled = "yes"\n', /metrics\.enabled must be true or false/],
+        ['[http]\ndrain_timeout = "soon"\n', /http\.drain_timeout must be a duration/],
+      ] as const) {
+        await writeFile(file, text);
+        await assert.rejects(loadRegistryConfig(file), why, text);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the text log as before: no line per request, errors with their stack', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const log = createRegistryLog({ destination: out });
+    log.request({ requestId: 'x', method: 'GET', path: '/v2/', route: 'base', status: 200, bytesIn: 1, bytesOut: 1, durationMs: 1 });
+    log.info('registry: hello');
+    log.error('registry: internal error', new Error('boom'));
+    assert.match(text, /^registry: hello\nregistry: internal error: Error: boom\n    at /);
+    const quiet = createRegistryLog({ destination: out, level: 'error' });
+    text = '';
+    quiet.info('not shown');
+    quiet.warn('not shown either');
+    assert.equal(text, '');
   });
 
   it('labels routes by kind', () => {
