@@ -1,13 +1,13 @@
 // Every request as node:http sees it, before Hono: its request id (the client's X-Request-Id when it is
 // usable, else a new one, echoed in the response), its route kind, and when the response is done or the
 // client gone, its metrics and its log line. Watching the node response rather than Hono's covers blobs
-// sent straight into the socket and bodies still streaming after a handler returned. It also knows which
-// requests are in flight, for a graceful shutdown.
+// sent straight into the socket and bodies still streaming after a handler returned. While the server
+// shuts down, it has every response close its connection.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Context } from 'hono';
-import { resolveTarget } from './app.js';
+import type { Context, MiddlewareHandler } from 'hono';
+import { resolveTarget, type RegistryEnv } from './app.js';
 import type { RegistryLog } from './log.js';
 import type { RegistryMetrics, RouteKind } from './_metrics.js';
 
@@ -60,7 +60,6 @@ function socketBytes(socket: Socket | null): { bytesIn: number; bytesOut: number
 
 export class RequestObserver {
   private readonly inFlight = new Set<ServerResponse>();
-  private idleWaiters: (() => void)[] = [];
   private drainingSince: number | undefined;
 
   constructor(
@@ -102,7 +101,6 @@ export class RequestObserver {
         ...(record.user !== undefined ? { user: record.user } : {}),
         ...(res.writableFinished ? {} : { aborted: true }),
       });
-      if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     });
   };
 
@@ -119,10 +117,15 @@ export class RequestObserver {
     this.drainingSince ??= Date.now();
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
   }
-
-  /** Resolves once no request is in flight. */
-  idle(): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
 }
+
+/** Put ahead of access control: who it found asking goes into the request's log line (also when it refused the request). */
+export const noteUser: MiddlewareHandler<RegistryEnv> = async (c, next) => {
+  try {
+    await next();
+  } finally {
+    const user = c.get('user');
+    const record = requestRecordOf(c);
+    if (record && user !== undefined) record.user = user;
+  }
+};

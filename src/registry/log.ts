@@ -3,6 +3,7 @@
 // object per line, a line per request among them, for log collectors (journald, Kubernetes, Loki...).
 import { format as formatText } from 'node:util';
 import { pino, type Logger } from 'pino';
+import type { GcReport } from './gc.js';
 
 export type LogFormat = 'json' | 'text';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -129,4 +130,31 @@ class JsonLog implements RegistryLog {
       // Not ready yet (nothing written) or stderr gone: nothing to save.
     }
   }
+}
+
+/**
+ * A collection's outcome in the log: failures always; a report in the text log only when something was removed
+ * (as before), in the JSON log always (a collector counts runs).
+ */
+export function logGcReport(log: RegistryLog, r: GcReport | Error): void {
+  if (r instanceof Error) {
+    log.error('registry: garbage collection failed', r);
+    return;
+  }
+  const removed = r.blobsRemoved.length + r.manifestsRemoved.length + r.uploadsRemoved.length;
+  if (removed === 0 && log.format === 'text') return;
+  log.info(
+    `registry: gc removed ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs, ${r.uploadsRemoved.length} uploads (${r.bytesFreed} bytes)`,
+    {
+      gc: {
+        dryRun: r.dryRun,
+        repositories: r.repositories,
+        manifestsRemoved: r.manifestsRemoved.length,
+        blobsRemoved: r.blobsRemoved.length,
+        blobsKept: r.blobsKept,
+        uploadsRemoved: r.uploadsRemoved.length,
+        bytesFreed: r.bytesFreed,
+      },
+    },
+  );
 }

@@ -12,11 +12,11 @@ import type { AuthConfig } from './auth/config.js';
 import { parseAddr, type GcConfig } from './config.js';
 import { GcRunner, type GcOptions, type GcReport } from './gc.js';
 import { resolveListenAddress, type LookupAll } from './listen.js';
-import { createRegistryLog, type RegistryLog } from './log.js';
+import { createRegistryLog, logGcReport, type RegistryLog } from './log.js';
 import { opsRoutes } from './_health.js';
 import { instrumentStorage } from './_instrument-storage.js';
 import { RegistryMetrics } from './_metrics.js';
-import { RequestObserver, requestRecordOf } from './_observe.js';
+import { noteUser, RequestObserver, requestRecordOf } from './_observe.js';
 import { openFsStorage } from './storage/fs.js';
 import type { RegistryStorage } from './storage/types.js';
 
@@ -39,7 +39,7 @@ export interface RegistryServerOptions {
   lookup?: LookupAll;
   /** Online garbage collection: periodic with intervalMs, else only when gc() is called. */
   gc?: GcConfig;
-  /** Where to report internal errors (default: console.error). */
+  /** Where to report internal errors (default: the log, with the request id). */
   onInternalError?: (e: unknown) => void;
   /** Told about each periodic collection (default: a summary line on stderr when something was removed). */
   onGc?: (report: GcReport | Error) => void;
@@ -189,40 +189,3 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   };
 }
 
-/** Access control's verdict on who asks, for the request's log line (also when it refused the request). */
-const noteUser: MiddlewareHandler<RegistryEnv> = async (c, next) => {
-  try {
-    await next();
-  } finally {
-    const user = c.get('user');
-    const record = requestRecordOf(c);
-    if (record && user !== undefined) record.user = user;
-  }
-};
-
-/**
- * A collection's outcome in the log: failures always; a report in the text log only when something was removed
- * (as before), in the JSON log always (a collector counts runs).
- */
-export function logGcReport(log: RegistryLog, r: GcReport | Error): void {
-  if (r instanceof Error) {
-    log.error('registry: garbage collection failed', r);
-    return;
-  }
-  const removed = r.blobsRemoved.length + r.manifestsRemoved.length + r.uploadsRemoved.length;
-  if (removed === 0 && log.format === 'text') return;
-  log.info(
-    `registry: gc removed ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs, ${r.uploadsRemoved.length} uploads (${r.bytesFreed} bytes)`,
-    {
-      gc: {
-        dryRun: r.dryRun,
-        repositories: r.repositories,
-        manifestsRemoved: r.manifestsRemoved.length,
-        blobsRemoved: r.blobsRemoved.length,
-        blobsKept: r.blobsKept,
-        uploadsRemoved: r.uploadsRemoved.length,
-        bytesFreed: r.bytesFreed,
-      },
-    },
-  );
-}
