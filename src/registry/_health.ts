@@ -1,7 +1,9 @@
-// Routes for operators and load balancers beside /v2/, on the registry's own address and without access
-// control: /healthz (the process serves), /readyz (the storage answers, and the server is not shutting
-// down) and /metrics (Prometheus text).
-import type { Context } from 'hono';
+// Routes for operators and load balancers beside /v2/, on the registry's own address: /healthz (the
+// process serves) and /readyz (the storage answers, and the server is not shutting down), open to all as
+// load balancers call them; /metrics (Prometheus text), which access control, when there is one, treats as
+// the catalog: whoever may list the catalog ([auth] catalog) may read the metrics.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { RegistryEnv } from './app.js';
 import { errnoCode } from '../util/errors.js';
 import type { RegistryLog } from './log.js';
 import { json } from './routes/_http.js';
@@ -25,7 +27,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function opsRoutes(opts: { storage: RegistryStorage; metrics?: RegistryMetrics | undefined; draining: () => boolean; log: RegistryLog }): OpsRoute[] {
+export interface OpsRoutesOptions {
+  storage: RegistryStorage;
+  metrics?: RegistryMetrics | undefined;
+  draining: () => boolean;
+  log: RegistryLog;
+  /** Access control's middleware: it throws the 401 or 403 for a request it refuses. */
+  access?: MiddlewareHandler<RegistryEnv> | undefined;
+}
+
+export function opsRoutes(opts: OpsRoutesOptions): OpsRoute[] {
   const { storage, metrics } = opts;
   const routes: OpsRoute[] = [
     { path: '/healthz', methods: ['GET', 'HEAD'], handler: () => json(200, { status: 'ok' }) },
@@ -50,7 +61,12 @@ export function opsRoutes(opts: { storage: RegistryStorage; metrics?: RegistryMe
     routes.push({
       path: '/metrics',
       methods: ['GET'],
-      handler: async () => {
+      handler: async (c) => {
+        if (opts.access) {
+          const guarded = c as Context<RegistryEnv>;
+          guarded.set('target', { kind: 'catalog', action: 'catalog' });
+          await opts.access(guarded, async () => {});
+        }
         const { text, contentType } = await metrics.render();
         return new Response(text, { status: 200, headers: { 'Content-Type': contentType } });
       },

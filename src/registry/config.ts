@@ -26,7 +26,7 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
  * level = "info"           # trace, debug, info, warn, error, fatal or silent
  * format = "text"          # text: human lines, none per request (the default); json: a JSON line per request and event
  * [metrics]
- * enabled = true           # Prometheus metrics on /metrics (default true)
+ * enabled = true           # Prometheus metrics on /metrics (default true); with [auth], for whoever may list the catalog
  * ```
  * and [http] drain_timeout = "30s": how long SIGTERM/SIGINT lets requests in flight finish.
  * and [auth], [auth.token], [[access]] as auth/config.ts describes.

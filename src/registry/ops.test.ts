@@ -133,7 +133,7 @@ describe('registry operations', { timeout: 60_000 }, () => {
     }
   });
 
-  it('keeps /healthz and /readyz open when access control is on, and /v2/ protected', async () => {
+  it('keeps /healthz and /readyz open when access control is on, /v2/ protected, and /metrics to who may list the catalog', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-ops-'));
     const htpasswd = join(dir, 'users');
     await writeFile(htpasswd, `alice:${bcrypt.hashSync('pw', 4)}\n`);
@@ -153,6 +153,12 @@ describe('registry operations', { timeout: 60_000 }, () => {
       assert.equal(denied.status, 401);
       const refusedLine = await eventually(() => lines().find((l) => l['requestId'] === 'bad-pw'), 'the 401 line');
       assert.equal(refusedLine['user'], undefined);
+      const anonymous = await fetch(`${r.url}/metrics`);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get('www-authenticate'), 'Basic realm="berth-registry"');
+      const scrape = await fetch(`${r.url}/metrics`, { headers: auth });
+      assert.equal(scrape.status, 200);
+      assert.ok(sample(await scrape.text(), 'berth_registry_http_requests_total', { route: 'base', code: '401' }) >= 1);
     } finally {
       await r.close();
       await rm(dir, { recursive: true, force: true });

@@ -94,7 +94,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
     limits: opts.limits,
     middleware: [noteUser, ...(access ? [access.middleware] : []), ...(opts.middleware ?? [])],
     routes: [
-      ...opsRoutes({ storage, metrics, draining: () => observer.draining, log }),
+      ...opsRoutes({ storage, metrics, draining: () => observer.draining, log, access: access?.middleware }),
       ...(access?.tokenEndpoint ? [{ path: '/token', methods: ['GET', 'POST'], handler: access.tokenEndpoint }] : []),
     ],
     onInternalError:
