@@ -153,10 +153,14 @@ describe('berth registry serve: health, metrics, logs and shutdown', { timeout: 
       let signalled = false;
       // The body goes out in 20 parts 100 ms apart; SIGTERM arrives after the second.
       const status = new Promise<number>((resolve, reject) => {
-        const req = request(target, { method: 'PUT', headers: { 'Content-Length': String(data.length), 'Content-Type': 'application/octet-stream' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          target,
+          { method: 'PUT', headers: { 'Content-Length': String(data.length), 'Content-Type': 'application/octet-stream' } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         let i = 0;
         const next = () => {

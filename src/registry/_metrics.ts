@@ -71,7 +71,12 @@ export class RegistryMetrics {
       help: 'Upload sessions this process started that have not ended yet (abandoned ones count until GC removes them)',
       registers,
     });
-    this.gcRuns = new Counter({ name: `${PREFIX}gc_runs_total`, help: 'Online garbage collections, by result (ok or error)', labelNames: ['result'], registers });
+    this.gcRuns = new Counter({
+      name: `${PREFIX}gc_runs_total`,
+      help: 'Online garbage collections, by result (ok or error)',
+      labelNames: ['result'],
+      registers,
+    });
     this.gcFreed = new Counter({ name: `${PREFIX}gc_freed_bytes_total`, help: 'Bytes of blobs and upload sessions garbage collection removed', registers });
     this.gcRemoved = new Counter({
       name: `${PREFIX}gc_removed_total`,

@@ -107,18 +107,21 @@ async function refused(url: string): Promise<boolean> {
 
 describe('registry operations', { timeout: 60_000 }, () => {
   it('answers /healthz always and /readyz only while the storage answers', () =>
-    withRegistry(async (r) => {
-      for (const path of ['/healthz', '/readyz']) {
-        const res = await fetch(`${r.url}${path}`);
-        assert.equal(res.status, 200, path);
-        assert.equal(((await res.json()) as { status: string }).status, 'ok');
-      }
-      await rm(join(r.dir, 'storage'), { recursive: true, force: true });
-      const ready = await fetch(`${r.url}/readyz`);
-      assert.equal(ready.status, 503);
-      assert.deepEqual(await ready.json(), { status: 'unavailable', checks: { storage: 'ENOENT' } });
-      assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
-    }, { log: createRegistryLog({ level: 'silent' }) }));
+    withRegistry(
+      async (r) => {
+        for (const path of ['/healthz', '/readyz']) {
+          const res = await fetch(`${r.url}${path}`);
+          assert.equal(res.status, 200, path);
+          assert.equal(((await res.json()) as { status: string }).status, 'ok');
+        }
+        await rm(join(r.dir, 'storage'), { recursive: true, force: true });
+        const ready = await fetch(`${r.url}/readyz`);
+        assert.equal(ready.status, 503);
+        assert.deepEqual(await ready.json(), { status: 'unavailable', checks: { storage: 'ENOENT' } });
+        assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
+      },
+      { log: createRegistryLog({ level: 'silent' }) },
+    ));
 
   it('checks the filesystem storage is there and writable', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-ops-'));
@@ -149,7 +152,9 @@ describe('registry operations', { timeout: 60_000 }, () => {
       const line = await eventually(() => lines().find((l) => l['requestId'] === 'alice-probe'), 'the log line');
       assert.equal(line['user'], 'alice');
       assert.equal(line['status'], 200);
-      const denied = await fetch(`${r.url}/v2/`, { headers: { Authorization: `Basic ${Buffer.from('alice:wrong').toString('base64')}`, 'X-Request-Id': 'bad-pw' } });
+      const denied = await fetch(`${r.url}/v2/`, {
+        headers: { Authorization: `Basic ${Buffer.from('alice:wrong').toString('base64')}`, 'X-Request-Id': 'bad-pw' },
+      });
       assert.equal(denied.status, 401);
       const refusedLine = await eventually(() => lines().find((l) => l['requestId'] === 'bad-pw'), 'the 401 line');
       assert.equal(refusedLine['user'], undefined);
@@ -170,24 +175,27 @@ describe('registry operations', { timeout: 60_000 }, () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     for (const bad of [undefined, '', 'has space', 'x'.repeat(129), 'tab\there', 'é']) assert.match(requestIdFrom(bad), uuid, String(bad));
     assert.equal(requestIdFrom(['first', 'second']), 'first');
-    await withRegistry(async (r) => {
-      const digest = await uploadBlob(r.url, 'ids/repo', 'some bytes');
-      // A blob GET goes straight into the socket, a 404 through Hono's notFound, a 400 through its onError.
-      for (const [path, status] of [
-        [`/v2/ids/repo/blobs/${digest}`, 200],
-        ['/nothing/here', 404],
-        ['/v2/Bad_Name/tags/list', 400],
-        ['/healthz', 200],
-      ] as const) {
-        const given = await fetch(`${r.url}${path}`, { headers: { 'X-Request-Id': 'client-id-1' } });
-        assert.equal(given.status, status, path);
-        assert.equal(given.headers.get('x-request-id'), 'client-id-1', path);
-        const made = await fetch(`${r.url}${path}`, { headers: { 'X-Request-Id': 'not usable' } });
-        assert.match(made.headers.get('x-request-id') ?? '', uuid, path);
-        await given.arrayBuffer();
-        await made.arrayBuffer();
-      }
-    }, { log: createRegistryLog({ level: 'silent' }) });
+    await withRegistry(
+      async (r) => {
+        const digest = await uploadBlob(r.url, 'ids/repo', 'some bytes');
+        // A blob GET goes straight into the socket, a 404 through Hono's notFound, a 400 through its onError.
+        for (const [path, status] of [
+          [`/v2/ids/repo/blobs/${digest}`, 200],
+          ['/nothing/here', 404],
+          ['/v2/Bad_Name/tags/list', 400],
+          ['/healthz', 200],
+        ] as const) {
+          const given = await fetch(`${r.url}${path}`, { headers: { 'X-Request-Id': 'client-id-1' } });
+          assert.equal(given.status, status, path);
+          assert.equal(given.headers.get('x-request-id'), 'client-id-1', path);
+          const made = await fetch(`${r.url}${path}`, { headers: { 'X-Request-Id': 'not usable' } });
+          assert.match(made.headers.get('x-request-id') ?? '', uuid, path);
+          await given.arrayBuffer();
+          await made.arrayBuffer();
+        }
+      },
+      { log: createRegistryLog({ level: 'silent' }) },
+    );
   });
 
   it('reads [log], [metrics] and [http] drain_timeout from the config, refusing bad values', async () => {
@@ -242,68 +250,77 @@ describe('registry operations', { timeout: 60_000 }, () => {
 
   it('counts requests, bytes, upload sessions, GC and storage latency, per server', async () => {
     const { log } = capturedLog();
-    await withRegistry(async (other) => {
-      await withRegistry(async (r) => {
-        const { digest: manifest } = await pushImage(r.url, 'm/repo', 'v1');
-        const blob = randomBytes(300_000);
-        const blobDigest = await uploadBlob(r.url, 'm/repo', blob);
-        // A chunked upload, and one cancelled.
-        const location = await startUpload(r.url, 'm/repo');
-        const chunk = await fetch(new URL(location, r.url), { method: 'PATCH', body: new Uint8Array(Buffer.from('abc')) });
-        assert.equal(chunk.status, 202);
-        const done = await fetch(new URL(`${chunk.headers.get('location')!}?digest=${digestOf('abc')}`, r.url), { method: 'PUT' });
-        assert.equal(done.status, 201);
-        const cancelled = await startUpload(r.url, 'm/repo');
-        assert.equal((await fetch(new URL(cancelled, r.url), { method: 'DELETE' })).status, 204);
-        await startUpload(r.url, 'm/repo'); // left open
-        const got = await fetch(`${r.url}/v2/m/repo/blobs/${blobDigest}`);
-        assert.equal((await got.arrayBuffer()).byteLength, blob.length);
-        const m = await fetch(`${r.url}/v2/m/repo/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
-        assert.equal(m.headers.get('docker-content-digest'), manifest);
-        await m.arrayBuffer();
-        assert.equal((await fetch(`${r.url}/v2/m/repo/manifests/v2`)).status, 404);
-        await (await fetch(`${r.url}/v2/m/repo/tags/list`)).arrayBuffer();
-        await (await fetch(`${r.url}/v2/_catalog`)).arrayBuffer();
-        // The blob pushed alone is held by nothing: GC frees it.
-        const report = await r.gc({ graceMs: 0 });
-        assert.ok(report.bytesFreed >= blob.length);
+    await withRegistry(
+      async (other) => {
+        await withRegistry(
+          async (r) => {
+            const { digest: manifest } = await pushImage(r.url, 'm/repo', 'v1');
+            const blob = randomBytes(300_000);
+            const blobDigest = await uploadBlob(r.url, 'm/repo', blob);
+            // A chunked upload, and one cancelled.
+            const location = await startUpload(r.url, 'm/repo');
+            const chunk = await fetch(new URL(location, r.url), { method: 'PATCH', body: new Uint8Array(Buffer.from('abc')) });
+            assert.equal(chunk.status, 202);
+            const done = await fetch(new URL(`${chunk.headers.get('location')!}?digest=${digestOf('abc')}`, r.url), { method: 'PUT' });
+            assert.equal(done.status, 201);
+            const cancelled = await startUpload(r.url, 'm/repo');
+            assert.equal((await fetch(new URL(cancelled, r.url), { method: 'DELETE' })).status, 204);
+            await startUpload(r.url, 'm/repo'); // left open
+            const got = await fetch(`${r.url}/v2/m/repo/blobs/${blobDigest}`);
+            assert.equal((await got.arrayBuffer()).byteLength, blob.length);
+            const m = await fetch(`${r.url}/v2/m/repo/manifests/v1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+            assert.equal(m.headers.get('docker-content-digest'), manifest);
+            await m.arrayBuffer();
+            assert.equal((await fetch(`${r.url}/v2/m/repo/manifests/v2`)).status, 404);
+            await (await fetch(`${r.url}/v2/m/repo/tags/list`)).arrayBuffer();
+            await (await fetch(`${r.url}/v2/_catalog`)).arrayBuffer();
+            // The blob pushed alone is held by nothing: GC frees it.
+            const report = await r.gc({ graceMs: 0 });
+            assert.ok(report.bytesFreed >= blob.length);
 
-        const text = await metrics(r.url);
-        const q = (name: string, labels?: Record<string, string>) => sample(text, `berth_registry_${name}`, labels);
-        assert.equal(q('http_requests_total', { route: 'blob', method: 'GET', code: '200' }), 1);
-        assert.equal(q('http_requests_total', { route: 'manifest', method: 'PUT', code: '201' }), 1);
-        assert.equal(q('http_requests_total', { route: 'manifest', method: 'GET', code: '200' }), 1);
-        assert.equal(q('http_requests_total', { route: 'manifest', method: 'GET', code: '404' }), 1);
-        assert.equal(q('http_requests_total', { route: 'upload', method: 'POST', code: '201' }), 3); // monolithic: 2 of pushImage, 1 more
-        assert.equal(q('http_requests_total', { route: 'upload', method: 'PATCH', code: '202' }), 1);
-        assert.equal(q('http_requests_total', { route: 'tags', method: 'GET', code: '200' }), 1);
-        assert.equal(q('http_requests_total', { route: 'catalog', method: 'GET', code: '200' }), 1);
-        assert.equal(q('http_request_duration_seconds_count', { route: 'blob', method: 'GET', code: '200' }), 1);
-        assert.ok(q('http_sent_bytes_total', { route: 'blob' }) > blob.length);
-        assert.ok(q('http_received_bytes_total', { route: 'upload' }) > blob.length);
-        assert.equal(q('http_requests_in_flight'), 1); // this scrape
-        assert.equal(q('upload_sessions_started_total'), 6);
-        assert.equal(q('upload_sessions_finished_total', { result: 'completed' }), 4);
-        assert.equal(q('upload_sessions_finished_total', { result: 'cancelled' }), 1);
-        assert.equal(q('upload_sessions_in_flight'), 1);
-        assert.equal(q('gc_runs_total', { result: 'ok' }), 1);
-        assert.equal(q('gc_freed_bytes_total'), report.bytesFreed);
-        assert.equal(q('gc_removed_total', { kind: 'blob' }), report.blobsRemoved.length);
-        assert.ok(q('storage_operation_duration_seconds_count', { operation: 'uploads.finish', result: 'ok' }) >= 4);
-        assert.ok(q('storage_operation_duration_seconds_count', { operation: 'blobs.list', result: 'ok' }) >= 1);
-        assert.ok(q('storage_operation_duration_seconds_count', { operation: 'manifests.get' }) >= 1);
-        assert.ok(sample(text, 'process_resident_memory_bytes') > 0);
-        // The other server in this process counted only its own.
-        assert.equal(sample(await metrics(other.url), 'berth_registry_http_requests_total', { route: 'blob' }), 0);
-      }, { log });
-    }, { log });
+            const text = await metrics(r.url);
+            const q = (name: string, labels?: Record<string, string>) => sample(text, `berth_registry_${name}`, labels);
+            assert.equal(q('http_requests_total', { route: 'blob', method: 'GET', code: '200' }), 1);
+            assert.equal(q('http_requests_total', { route: 'manifest', method: 'PUT', code: '201' }), 1);
+            assert.equal(q('http_requests_total', { route: 'manifest', method: 'GET', code: '200' }), 1);
+            assert.equal(q('http_requests_total', { route: 'manifest', method: 'GET', code: '404' }), 1);
+            assert.equal(q('http_requests_total', { route: 'upload', method: 'POST', code: '201' }), 3); // monolithic: 2 of pushImage, 1 more
+            assert.equal(q('http_requests_total', { route: 'upload', method: 'PATCH', code: '202' }), 1);
+            assert.equal(q('http_requests_total', { route: 'tags', method: 'GET', code: '200' }), 1);
+            assert.equal(q('http_requests_total', { route: 'catalog', method: 'GET', code: '200' }), 1);
+            assert.equal(q('http_request_duration_seconds_count', { route: 'blob', method: 'GET', code: '200' }), 1);
+            assert.ok(q('http_sent_bytes_total', { route: 'blob' }) > blob.length);
+            assert.ok(q('http_received_bytes_total', { route: 'upload' }) > blob.length);
+            assert.equal(q('http_requests_in_flight'), 1); // this scrape
+            assert.equal(q('upload_sessions_started_total'), 6);
+            assert.equal(q('upload_sessions_finished_total', { result: 'completed' }), 4);
+            assert.equal(q('upload_sessions_finished_total', { result: 'cancelled' }), 1);
+            assert.equal(q('upload_sessions_in_flight'), 1);
+            assert.equal(q('gc_runs_total', { result: 'ok' }), 1);
+            assert.equal(q('gc_freed_bytes_total'), report.bytesFreed);
+            assert.equal(q('gc_removed_total', { kind: 'blob' }), report.blobsRemoved.length);
+            assert.ok(q('storage_operation_duration_seconds_count', { operation: 'uploads.finish', result: 'ok' }) >= 4);
+            assert.ok(q('storage_operation_duration_seconds_count', { operation: 'blobs.list', result: 'ok' }) >= 1);
+            assert.ok(q('storage_operation_duration_seconds_count', { operation: 'manifests.get' }) >= 1);
+            assert.ok(sample(text, 'process_resident_memory_bytes') > 0);
+            // The other server in this process counted only its own.
+            assert.equal(sample(await metrics(other.url), 'berth_registry_http_requests_total', { route: 'blob' }), 0);
+          },
+          { log },
+        );
+      },
+      { log },
+    );
   });
 
   it('serves no /metrics when told not to', () =>
-    withRegistry(async (r) => {
-      assert.equal((await fetch(`${r.url}/metrics`)).status, 404);
-      assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
-    }, { metrics: false, log: createRegistryLog({ level: 'silent' }) }));
+    withRegistry(
+      async (r) => {
+        assert.equal((await fetch(`${r.url}/metrics`)).status, 404);
+        assert.equal((await fetch(`${r.url}/healthz`)).status, 200);
+      },
+      { metrics: false, log: createRegistryLog({ level: 'silent' }) },
+    ));
 
   it('logs a JSON line per request, and internal errors with the request id', async () => {
     const { log, lines } = capturedLog();
@@ -349,51 +366,63 @@ describe('registry operations', { timeout: 60_000 }, () => {
 
   it('logs the reports of periodic GC as JSON, and counts them', async () => {
     const { log, lines } = capturedLog();
-    await withRegistry(async (r) => {
-      await uploadBlob(r.url, 'gc/repo', 'unreferenced');
-      const line = await eventually(() => lines().find((l) => (l['gc'] as { blobsRemoved?: number } | undefined)?.blobsRemoved === 1), 'a GC line');
-      assert.equal((line['gc'] as { bytesFreed: number }).bytesFreed, 'unreferenced'.length);
-      assert.ok(sample(await metrics(r.url), 'berth_registry_gc_runs_total', { result: 'ok' }) >= 1);
-    }, { log, gc: { intervalMs: 100, graceMs: 0 } });
+    await withRegistry(
+      async (r) => {
+        await uploadBlob(r.url, 'gc/repo', 'unreferenced');
+        const line = await eventually(() => lines().find((l) => (l['gc'] as { blobsRemoved?: number } | undefined)?.blobsRemoved === 1), 'a GC line');
+        assert.equal((line['gc'] as { bytesFreed: number }).bytesFreed, 'unreferenced'.length);
+        assert.ok(sample(await metrics(r.url), 'berth_registry_gc_runs_total', { result: 'ok' }) >= 1);
+      },
+      { log, gc: { intervalMs: 100, graceMs: 0 } },
+    );
   });
 
   it('finishes an upload in flight on shutdown, and refuses new connections meanwhile', () =>
-    withRegistry(async (r) => {
-      const data = randomBytes(2 * 1024 * 1024);
-      const location = await startUpload(r.url, 'drain/repo');
-      let stopping: Promise<void> | undefined;
-      const status = slowPut(r.url, location, data, 10, 100, () => {
-        stopping = r.shutdown(10_000);
-      });
-      // While the upload streams in, the listener is closed.
-      await eventually(() => stopping, 'shutdown');
-      assert.equal(await refused(r.url), true);
-      assert.equal(await status, 201);
-      await stopping;
-      const storage = await openFsStorage(join(r.dir, 'storage'));
-      assert.deepEqual(await storage.blobs.stat(digestOf(data)), { digest: digestOf(data), size: data.length });
-    }, { log: createRegistryLog({ level: 'silent' }) }));
+    withRegistry(
+      async (r) => {
+        const data = randomBytes(2 * 1024 * 1024);
+        const location = await startUpload(r.url, 'drain/repo');
+        let stopping: Promise<void> | undefined;
+        const status = slowPut(r.url, location, data, 10, 100, () => {
+          stopping = r.shutdown(10_000);
+        });
+        // While the upload streams in, the listener is closed.
+        await eventually(() => stopping, 'shutdown');
+        assert.equal(await refused(r.url), true);
+        assert.equal(await status, 201);
+        await stopping;
+        const storage = await openFsStorage(join(r.dir, 'storage'));
+        assert.deepEqual(await storage.blobs.stat(digestOf(data)), { digest: digestOf(data), size: data.length });
+      },
+      { log: createRegistryLog({ level: 'silent' }) },
+    ));
 
   it('gives up on requests still in flight when the drain time is over', () =>
-    withRegistry(async (r) => {
-      const location = await startUpload(r.url, 'drain/stuck');
-      let stopping: Promise<void> | undefined;
-      const started = Date.now();
-      const status = slowPut(r.url, location, randomBytes(1024 * 1024), 100, 200, () => {
-        stopping = r.shutdown(500);
-      }).catch((e: unknown) => e);
-      await eventually(() => stopping, 'shutdown');
-      await stopping;
-      assert.ok(Date.now() - started < 5000);
-      assert.ok((await status) instanceof Error, 'the stalled upload was cut off');
-    }, { log: createRegistryLog({ level: 'silent' }) }));
+    withRegistry(
+      async (r) => {
+        const location = await startUpload(r.url, 'drain/stuck');
+        let stopping: Promise<void> | undefined;
+        const started = Date.now();
+        const status = slowPut(r.url, location, randomBytes(1024 * 1024), 100, 200, () => {
+          stopping = r.shutdown(500);
+        }).catch((e: unknown) => e);
+        await eventually(() => stopping, 'shutdown');
+        await stopping;
+        assert.ok(Date.now() - started < 5000);
+        assert.ok((await status) instanceof Error, 'the stalled upload was cut off');
+      },
+      { log: createRegistryLog({ level: 'silent' }) },
+    ));
 
   it('leaves nothing of the storage check behind', () =>
-    withRegistry(async (r) => {
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${r.url}/readyz`)).status, 200);
-      const tmp = await stat(join(r.dir, 'storage', 'tmp'));
-      assert.ok(tmp.isDirectory());
-      const { readdir } = await import('node:fs/promises');
-      assert.deepEqual(await readdir(join(r.dir, 'storage', 'tmp')), []);
-    }, { log: createRegistryLog({ level: 'silent' }) }));
+    withRegistry(
+      async (r) => {
+        for (let i = 0; i < 3; i++) assert.equal((await fetch(`${r.url}/readyz`)).status, 200);
+        const tmp = await stat(join(r.dir, 'storage', 'tmp'));
+        assert.ok(tmp.isDirectory());
+        const { readdir } = await import('node:fs/promises');
+        assert.deepEqual(await readdir(join(r.dir, 'storage', 'tmp')), []);
+      },
+      { log: createRegistryLog({ level: 'silent' }) },
+    ));
 });

@@ -142,10 +142,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
       throw error;
     }
   };
-  const timer =
-    g.intervalMs === undefined
-      ? undefined
-      : setInterval(() => void collect().then(onGc, (e: Error) => onGc(e)), g.intervalMs);
+  const timer = g.intervalMs === undefined ? undefined : setInterval(() => void collect().then(onGc, (e: Error) => onGc(e)), g.intervalMs);
   timer?.unref();
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
@@ -188,4 +185,3 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
     },
   };
 }
-

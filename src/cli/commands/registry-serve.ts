@@ -67,7 +67,8 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   const collect = () => {
     server.gc().then(
       (r) => (log.format === 'json' ? logGcReport(log, r) : process.stderr.write(formatGcReport(r))),
-      (e: unknown) => (log.format === 'json' ? logGcReport(log, e as Error) : process.stderr.write(`registry: garbage collection failed: ${(e as Error).message}\n`)),
+      (e: unknown) =>
+        log.format === 'json' ? logGcReport(log, e as Error) : process.stderr.write(`registry: garbage collection failed: ${(e as Error).message}\n`),
     );
   };
   process.on('SIGUSR1', collect);
