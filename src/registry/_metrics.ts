@@ -35,7 +35,7 @@ export class RegistryMetrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: `${PREFIX}http_requests_total`,
-      help: 'HTTP requests answered, by route kind, method and status code',
+      help: 'HTTP requests answered, by route kind, method and status code (499: the client left before the response began)',
       labelNames: ['route', 'method', 'code'],
       registers,
     });

@@ -13,6 +13,9 @@ import type { RegistryMetrics, RouteKind } from './_metrics.js';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
+/** The status of a request whose client went away before the response began (as nginx logs it). */
+export const CLIENT_CLOSED = 499;
+
 /** Printable ASCII without spaces, at most 128 characters: enough for a UUID or a trace id, safe in a header and a log. */
 const USABLE_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -85,7 +88,9 @@ export class RequestObserver {
       this.inFlight.delete(res);
       const seconds = (performance.now() - start) / 1000;
       const { bytesIn, bytesOut } = socketBytes(socket);
-      this.metrics?.requestEnded(route, method, res.statusCode, seconds, bytesIn, bytesOut);
+      // A client that left before any answer: nginx's 499, not the 200 a response starts with.
+      const status = res.headersSent ? res.statusCode : CLIENT_CLOSED;
+      this.metrics?.requestEnded(route, method, status, seconds, bytesIn, bytesOut);
       const q = url.indexOf('?');
       this.log.request({
         requestId: record.id,
@@ -93,7 +98,7 @@ export class RequestObserver {
         path: q < 0 ? url : url.slice(0, q),
         ...(q < 0 ? {} : { query: url.slice(q + 1) }),
         route,
-        status: res.statusCode,
+        status,
         bytesIn,
         bytesOut,
         durationMs: Math.round(seconds * 1e6) / 1000,

@@ -313,6 +313,27 @@ describe('registry operations', { timeout: 60_000 }, () => {
     );
   });
 
+  it('counts and logs a request whose client left before the answer as 499', async () => {
+    const { log, lines } = capturedLog();
+    await withRegistry(
+      async (r) => {
+        const target = new URL(await startUpload(r.url, 'gone/repo'), r.url);
+        target.searchParams.set('digest', digestOf('x'));
+        await new Promise<void>((resolve) => {
+          const req = request(target, { method: 'PUT', headers: { 'Content-Length': '1000000', 'X-Request-Id': 'gone' } });
+          req.on('error', () => resolve());
+          req.write(Buffer.alloc(1000));
+          setTimeout(() => req.destroy(), 100);
+        });
+        const line = await eventually(() => lines().find((l) => l['requestId'] === 'gone'), 'the line');
+        assert.equal(line['status'], 499);
+        assert.equal(line['aborted'], true);
+        assert.equal(sample(await metrics(r.url), 'berth_registry_http_requests_total', { route: 'upload', method: 'PUT', code: '499' }), 1);
+      },
+      { log },
+    );
+  });
+
   it('serves no /metrics when told not to', () =>
     withRegistry(
       async (r) => {
