@@ -96,13 +96,18 @@ async function startUpload(url: string, repo: string): Promise<string> {
   return res.headers.get('location')!;
 }
 
+/** A new connection is refused (tried a few times: the first try may go to a pooled connection the server just closed). */
 async function refused(url: string): Promise<boolean> {
-  try {
-    await fetch(`${url}/healthz`);
-    return false;
-  } catch (e) {
-    return /ECONNREFUSED/.test(String((e as { cause?: unknown }).cause ?? e));
+  for (let i = 0; i < 10; i++) {
+    try {
+      await fetch(`${url}/healthz`);
+      return false;
+    } catch (e) {
+      if (/ECONNREFUSED/.test(String((e as { cause?: unknown }).cause ?? e))) return true;
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
+  return false;
 }
 
 describe('registry operations', { timeout: 60_000 }, () => {
