@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { resolveStorePaths } from '../../engine/index.js';
-import { formatGcReport, holdYoungGeneration, loadRegistryConfig, mergeRegistryConfig, startRegistry, type AuthConfig } from '../../registry/index.js';
+import {
+  createRegistryLog,
+  formatGcReport,
+  holdYoungGeneration,
+  loadRegistryConfig,
+  logGcReport,
+  mergeRegistryConfig,
+  startRegistry,
+  type AuthConfig,
+} from '../../registry/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
 interface ServeOptions {
@@ -13,7 +22,13 @@ interface ServeOptions {
   htpasswd?: string;
 }
 
-/** `berth registry serve`: runs until SIGINT/SIGTERM; SIGUSR1 collects garbage now. */
+/** How long SIGTERM/SIGINT lets requests in flight finish, without [http] drain_timeout. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * `berth registry serve`: runs until SIGINT/SIGTERM, then stops accepting connections and lets the requests
+ * in flight finish ([http] drain_timeout; a second signal stops at once); SIGUSR1 collects garbage now.
+ */
 export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   const file = opts.config ? await loadRegistryConfig(opts.config) : {};
   const cfg = mergeRegistryConfig(file, {
@@ -27,6 +42,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   if (opts.htpasswd) auth = { catalog: auth?.catalog ?? ['*'], access: auth?.access ?? [], ...auth, htpasswd: opts.htpasswd };
   const addr = cfg.addr ?? '127.0.0.1:5000';
   const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
+  const log = createRegistryLog(cfg.log ?? {});
   holdYoungGeneration();
   // startRegistry refuses an address other machines reach (resolved, as bound) unless there is access control.
   const server = await startRegistry({
@@ -37,25 +53,36 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(cfg.manifestBytes ? { limits: { manifestBytes: cfg.manifestBytes } } : {}),
     ...(auth ? { auth } : {}),
     ...(cfg.gc ? { gc: cfg.gc } : {}),
+    ...(cfg.metrics !== undefined ? { metrics: cfg.metrics } : {}),
+    log,
   });
   if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
-    process.stderr.write(
-      `warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`,
-    );
+    log.warn(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key`);
   }
-  process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
+  log.info(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})`, {
+    url: server.url,
+    storage,
+    accessControl: auth !== undefined,
+  });
   const collect = () => {
     server.gc().then(
-      (r) => process.stderr.write(formatGcReport(r)),
-      (e: unknown) => process.stderr.write(`registry: garbage collection failed: ${(e as Error).message}\n`),
+      (r) => (log.format === 'json' ? logGcReport(log, r) : process.stderr.write(formatGcReport(r))),
+      (e: unknown) =>
+        log.format === 'json' ? logGcReport(log, e as Error) : process.stderr.write(`registry: garbage collection failed: ${(e as Error).message}\n`),
     );
   };
   process.on('SIGUSR1', collect);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   process.off('SIGUSR1', collect);
-  await server.close();
+  const drainMs = cfg.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  log.info(`registry: ${signal}: finishing the requests in flight (up to ${drainMs} ms; signal again to stop now)`, { signal, drainTimeoutMs: drainMs });
+  const now = () => void server.close();
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  await server.shutdown(drainMs);
+  process.off('SIGINT', now);
+  process.off('SIGTERM', now);
 }
