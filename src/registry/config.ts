@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { BerthError } from '../util/errors.js';
 import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.js';
+import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.js';
 
 /**
  * ```toml
@@ -22,7 +23,7 @@ import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.j
  * upload_max_age = "24h"   # remove upload sessions idle this long
  * delete_untagged = false  # also remove manifests no tag, index or live subject holds
  * ```
- * and [auth], [auth.token], [[access]] as auth/config.ts describes.
+ * and [auth], [auth.token], [[access]] as auth/config.ts describes, [proxy] as proxy/config.ts does.
  */
 export interface RegistryConfig {
   addr?: string;
@@ -32,6 +33,7 @@ export interface RegistryConfig {
   manifestBytes?: number;
   auth?: AuthConfig;
   gc?: GcConfig;
+  proxy?: ProxyConfig;
 }
 
 export interface GcConfig {
@@ -47,6 +49,7 @@ const SECTIONS: Record<string, string[]> = {
   limits: ['manifest_bytes'],
   tls: ['cert', 'key'],
   gc: ['interval', 'grace', 'upload_max_age', 'delete_untagged'],
+  proxy: PROXY_KEYS,
 };
 /** Sections parsed elsewhere (auth/config.ts), with their own checks. */
 const OTHER_SECTIONS = ['auth', 'access'];
@@ -124,6 +127,7 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
     }
     config.gc = g;
   }
+  if (doc['proxy']) config.proxy = parseProxyConfig(doc['proxy'] as Record<string, unknown>, file);
   return config;
 }
 

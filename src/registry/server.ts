@@ -12,6 +12,7 @@ import type { AuthConfig } from './auth/config.js';
 import { parseAddr, type GcConfig } from './config.js';
 import { GcRunner, type GcOptions, type GcReport } from './gc.js';
 import { resolveListenAddress, type LookupAll } from './listen.js';
+import { createProxy, type ProxyOptions } from './proxy/index.js';
 import { openFsStorage } from './storage/fs.js';
 import type { RegistryStorage } from './storage/types.js';
 
@@ -38,6 +39,8 @@ export interface RegistryServerOptions {
   onInternalError?: (e: unknown) => void;
   /** Told about each periodic collection (default: a summary line on stderr when something was removed). */
   onGc?: (report: GcReport | Error) => void;
+  /** Serve an upstream registry's repositories as a pull-through cache (pushes and deletes refused). */
+  proxy?: ProxyOptions;
 }
 
 export interface RunningRegistry {
@@ -70,7 +73,9 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   }
   const storage = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
   const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
+  const proxy = opts.proxy ? await createProxy(storage, opts.proxy) : undefined;
   const app = createRegistryApp({
+    ...(proxy ? { handlers: proxy.handlers } : {}),
     storage,
     limits: opts.limits,
     middleware: [...(access ? [access.middleware] : []), ...(opts.middleware ?? [])],
@@ -128,6 +133,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
         server.closeAllConnections();
       });
       await gc.idle();
+      proxy?.close();
       await storage.close();
     },
   };

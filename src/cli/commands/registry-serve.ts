@@ -37,6 +37,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(cfg.manifestBytes ? { limits: { manifestBytes: cfg.manifestBytes } } : {}),
     ...(auth ? { auth } : {}),
     ...(cfg.gc ? { gc: cfg.gc } : {}),
+    ...(cfg.proxy ? { proxy: cfg.proxy } : {}),
   });
   if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
     process.stderr.write(
@@ -44,6 +45,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     );
   }
   process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
+  if (cfg.proxy) process.stderr.write(`berth registry: a pull-through cache of ${cfg.proxy.remote} (tags refreshed after ${cfg.proxy.ttlMs / 1000}s)\n`);
   const collect = () => {
     server.gc().then(
       (r) => process.stderr.write(formatGcReport(r)),
