@@ -199,8 +199,9 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** The error for an upstream that could not be reached at all. */
+/** The error for an upstream that could not be reached at all (or the registry error a token request ended in). */
 export function unreachable(what: string, e: unknown): RegistryError {
+  if (e instanceof RegistryError) return e;
   const code = errnoCode(e);
   const why = e instanceof Error ? e.message : String(e);
   return new RegistryError('UNAVAILABLE', `${what} is unreachable: ${code && !why.includes(code) ? `${code} ` : ''}${why}`, { cause: e });
