@@ -164,6 +164,43 @@ describe('registry pull-through cache ([proxy])', { timeout: 120_000 }, () => {
     });
   });
 
+  it('streams a blob to its first client while storing it, and publishes it only once whole', { timeout: 30_000 }, () => {
+    const data = randomBytes(1 << 20);
+    const digest = digestOf(data);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The upstream sends the first half in small pieces, then waits for the test.
+    const trickle: MiddlewareHandler<RegistryEnv> = async (c, next) => {
+      if (c.req.method !== 'GET' || c.var.target.ref !== digest) return next();
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          for (let at = 0; at < data.length / 2; at += 16 << 10) controller.enqueue(data.subarray(at, at + (16 << 10)));
+          await gate;
+          controller.enqueue(data.subarray(data.length / 2));
+          controller.close();
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'Content-Length': String(data.length), 'Docker-Content-Digest': digest } });
+    };
+    return withProxy({ upstreamMiddleware: [trickle] }, async ({ upstream, proxy }) => {
+      assert.equal(await uploadBlob(upstream.url, 'lib/app', data), digest);
+      const res = await fetch(`${proxy.url}/v2/lib/app/blobs/${digest}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-length'), String(data.length));
+      const reader = res.body!.getReader();
+      const chunks: Uint8Array[] = [];
+      let first = await reader.read();
+      chunks.push(first.value!);
+      assert.ok(first.value!.length > 0);
+      // Bytes arrived while the upstream still holds back half: nothing is published yet.
+      assert.equal(await proxy.storage.blobs.stat(digest), undefined);
+      release();
+      for (first = await reader.read(); !first.done; first = await reader.read()) chunks.push(first.value);
+      assert.equal(digestOf(Buffer.concat(chunks)), digest);
+      assert.deepEqual(await proxy.storage.links.stat('lib/app', digest), { digest, size: data.length });
+    });
+  });
+
   it('serves cached tags while the upstream is down, and fails for what it does not hold', { timeout: 30_000 }, () =>
     withProxy({ proxy: { ttlMs: 0 } }, async ({ upstream, proxy, warnings, stopUpstream }) => {
       const image = await pushed(upstream.url, 'lib/app', 'v1');
