@@ -41,6 +41,12 @@ function blobHeaders(digest: string): Record<string, string> {
   };
 }
 
+/**
+ * How long a streaming client may take no bytes before it is dropped: the fetch waits for it (so that a slow
+ * client does not make the registry buffer the blob), but must not stall for the others waiting on it.
+ */
+const STALL_MS = 10_000;
+
 /** A sink writing to a Node response, one chunk behind: the last one goes out only with end(). */
 export function responseSink(out: ServerResponse, digest: string): BlobSink {
   let held: Buffer | undefined;
@@ -55,7 +61,12 @@ export function responseSink(out: ServerResponse, digest: string): BlobSink {
       held = chunk;
       if (previous === undefined || gone || out.write(previous)) return Promise.resolve();
       return new Promise((resolve) => {
+        const stalled = setTimeout(() => {
+          gone = true;
+          out.destroy();
+        }, STALL_MS);
         const go = () => {
+          clearTimeout(stalled);
           out.off('drain', go);
           out.off('close', go);
           resolve();
@@ -83,14 +94,15 @@ export class BlobFetcher {
   ) {}
 
   /**
-   * Stores `digest` from the upstream, linked into `repository`. If a fetch of it is running already,
-   * this joins it (`joined`, the sink unused); else it starts one that streams to `sink`. `opened`
-   * settles when the upstream has answered: resolved if the blob is coming (and the sink opened).
+   * Stores `digest` from the upstream, linked into `repository`. If a fetch of it for that repository is
+   * running already, this joins it (`joined`, the sink unused); else it starts one that streams to `sink`.
+   * `opened` settles when the upstream has answered: resolved if the blob is coming (and the sink opened).
+   * (Per repository: that the upstream serves a blob in one repository says nothing of another.)
    */
   fetch(repository: string, digest: string, sink?: BlobSink): { joined: boolean; opened: Promise<void>; done: Promise<void> } {
     let opened!: () => void;
     const openedPromise = new Promise<void>((resolve) => (opened = resolve));
-    const { joined, result } = this.flights.run(`blob ${digest}`, () => this.fetchOnce(repository, digest, sink, opened));
+    const { joined, result } = this.flights.run(`blob ${repository}@${digest}`, () => this.fetchOnce(repository, digest, sink, opened));
     if (joined) return { joined, opened: result, done: result };
     // Settled by whichever comes first: the upstream's answer, or the failure before it.
     return { joined, opened: Promise.race([openedPromise, result]), done: result };
@@ -141,15 +153,24 @@ export class BlobFetcher {
   }
 }
 
-/** GET and HEAD of a blob: the storage's, else the upstream's (a HEAD only asks it, a GET fetches and keeps it). */
+/**
+ * GET and HEAD of a blob: the storage's, else the upstream's (a HEAD only asks it, a GET fetches and keeps
+ * it). A blob stored for another repository is linked once the upstream says this repository has it too,
+ * so that knowing a digest gives no one a blob of a repository they cannot read upstream.
+ */
 export function proxyGetBlob(fetcher: BlobFetcher, upstream: Upstream): Handler {
   return async (c, r) => {
     const { storage, target } = r;
     const digest = checkDigest(target.ref!);
     if (!(await storage.links.stat(target.name, digest))) {
-      if (await storage.blobs.stat(digest)) await storage.links.link(target.name, digest);
-      else if (c.req.method === 'HEAD') return headUpstream(upstream, target.name, digest);
-      else {
+      if (await storage.blobs.stat(digest)) {
+        await statUpstream(upstream, target.name, digest);
+        await storage.links.link(target.name, digest);
+      } else if (c.req.method === 'HEAD') {
+        const length = await statUpstream(upstream, target.name, digest);
+        const { 'Docker-Distribution-API-Version': _version, ...headers } = blobHeaders(digest);
+        return new Response(null, { status: 200, headers: { ...headers, ...(length === undefined ? {} : { 'Content-Length': length }) } });
+      } else {
         // A ranged GET waits for the whole blob and is then answered from the storage.
         const outgoing = c.req.header('range') === undefined ? (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing : undefined;
         const fetch = fetcher.fetch(target.name, digest, outgoing && responseSink(outgoing, digest));
@@ -166,7 +187,8 @@ export function proxyGetBlob(fetcher: BlobFetcher, upstream: Upstream): Handler 
   };
 }
 
-async function headUpstream(upstream: Upstream, repository: string, digest: string): Promise<Response> {
+/** The blob's size as the upstream gives it, after a HEAD that must find it in the repository. */
+async function statUpstream(upstream: Upstream, repository: string, digest: string): Promise<string | undefined> {
   let res;
   try {
     res = await upstream.request('HEAD', repository, `${repository}/blobs/${digest}`);
@@ -175,7 +197,5 @@ async function headUpstream(upstream: Upstream, repository: string, digest: stri
   }
   if (res.status !== 200) throw await upstreamError(upstream.origin, res, unknownBlob(digest));
   res.body.resume();
-  const { 'Docker-Distribution-API-Version': _version, ...headers } = blobHeaders(digest);
-  const length = res.headers['content-length'];
-  return new Response(null, { status: 200, headers: { ...headers, ...(length === undefined ? {} : { 'Content-Length': length }) } });
+  return res.headers['content-length'];
 }

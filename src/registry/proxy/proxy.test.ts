@@ -117,6 +117,15 @@ describe('registry pull-through cache ([proxy])', { timeout: 120_000 }, () => {
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('content-length'), String(Buffer.byteLength('layer of lib/other:v1')));
       assert.equal(await proxy.storage.blobs.stat(other.blobs[1]!), undefined);
+      // A blob held for lib/app is served for lib/other once the upstream confirms lib/other has it (a HEAD, no GET),
+      // and not for a repository whose upstream lacks it.
+      seen.length = 0;
+      const shared = image.blobs[0]!; // the config: pushImage's is the same for every image
+      assert.equal(other.blobs[0], shared);
+      const linked = await fetch(`${proxy.url}/v2/lib/other/blobs/${shared}`);
+      assert.equal(digestOf(new Uint8Array(await linked.arrayBuffer())), shared);
+      assert.deepEqual([...seen], [`HEAD blob ${shared}`]);
+      assert.equal((await fetch(`${proxy.url}/v2/lib/secret/blobs/${shared}`)).status, 404);
       // Unknown upstream: the spec's errors.
       assert.equal((await fetch(`${proxy.url}/v2/lib/app/manifests/nope`)).status, 404);
       const missing = await fetch(`${proxy.url}/v2/lib/app/blobs/${digestOf('not there')}`);
