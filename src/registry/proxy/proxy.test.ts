@@ -3,15 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
 import { digestOf } from '../../oci/digest.js';
+import { MediaType } from '../../oci/mediatypes.js';
 import type { RegistryEnv } from '../app.js';
 import { basic, bearer, pushImageAs, USERS, withAuthRegistry } from '../auth/_testing.js';
 import { loadRegistryConfig } from '../config.js';
 import { errorCode, pushImage, uploadBlob } from '../_testing.js';
 import { startRegistry, type RegistryServerOptions, type RunningRegistry } from '../server.js';
+import type { RegistryStorage } from '../storage/types.js';
 import type { ProxyOptions } from './index.js';
 
 interface Pair {
@@ -344,6 +347,25 @@ describe('registry pull-through cache ([proxy])', { timeout: 120_000 }, () => {
     }),
   );
 
+  it('trusts an upstream over TLS through proxy.ca', { timeout: 60_000 }, () =>
+    withAuthRegistry({ token: false, tls: true }, async ({ dir, registry: upstream, certDir }) => {
+      assert.match(upstream.url, /^https:/);
+      const ca = join(certDir, 'ca.crt');
+      // Node's fetch does not know the test CA: the image goes straight into the upstream's storage.
+      const digest = await storeImage(upstream.storage, 'public/app', 'v1');
+      await withPlainProxy(dir, { remote: upstream.url, ca }, async (proxy) => {
+        const res = await fetch(`${proxy.url}/v2/public/app/manifests/v1`);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('docker-content-digest'), digest);
+      });
+      await withPlainProxy(dir, { remote: upstream.url }, async (proxy) => {
+        const res = await fetch(`${proxy.url}/v2/public/app/manifests/v1`);
+        assert.equal(res.status, 503);
+        assert.match(((await res.json()) as { errors: { message: string }[] }).errors[0]!.message, /certificate/);
+      });
+    }),
+  );
+
   it('pulls from an upstream with a token server (Bearer), fetching a token with the credentials', { timeout: 60_000 }, () =>
     withAuthRegistry({ token: true }, async ({ dir, registry: upstream }) => {
       const q = new URLSearchParams({ service: 'berth-test', scope: 'repository:private/app:pull,push' });
@@ -406,4 +428,24 @@ async function withPlainProxy(dir: string, opts: Omit<ProxyOptions, 'ttlMs'>, fn
     await proxy.close();
     await rm(storage, { recursive: true, force: true });
   }
+}
+
+/** Puts a config, a layer and a manifest naming them into a registry's storage; the manifest's digest. */
+async function storeImage(storage: RegistryStorage, repo: string, tag: string): Promise<string> {
+  const blob = async (text: string) => {
+    const session = await storage.uploads.create(repo);
+    await storage.uploads.append(repo, session.id, 0, Readable.from([Buffer.from(text)]));
+    return storage.uploads.finish(repo, session.id, digestOf(text));
+  };
+  const config = await blob('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  const layer = await blob(`layer of ${repo}:${tag}`);
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, ...config },
+    layers: [{ mediaType: MediaType.OciLayerGzip, ...layer }],
+  });
+  const stored = await storage.manifests.put(repo, Buffer.from(manifest), MediaType.OciManifest);
+  await storage.tags.set(repo, tag, stored.digest);
+  return stored.digest;
 }
