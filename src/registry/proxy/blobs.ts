@@ -96,19 +96,22 @@ export class BlobFetcher {
   /**
    * Stores `digest` from the upstream, linked into `repository`. If a fetch of it for that repository is
    * running already, this joins it (`joined`, the sink unused); else it starts one that streams to `sink`.
-   * `opened` settles when the upstream has answered: resolved if the blob is coming (and the sink opened).
+   * `streaming` settles when the upstream has answered: true once the sink is open and the blob coming,
+   * false without a sink or when the blob was stored meanwhile (by a fetch that ended just before),
+   * rejected on failure.
    * (Per repository: that the upstream serves a blob in one repository says nothing of another.)
    */
-  fetch(repository: string, digest: string, sink?: BlobSink): { joined: boolean; opened: Promise<void>; done: Promise<void> } {
+  fetch(repository: string, digest: string, sink?: BlobSink): { joined: boolean; streaming: Promise<boolean>; done: Promise<void> } {
     let opened!: () => void;
-    const openedPromise = new Promise<void>((resolve) => (opened = resolve));
+    const openedPromise = new Promise<boolean>((resolve) => (opened = () => resolve(true)));
     const { joined, result } = this.flights.run(`blob ${repository}@${digest}`, () => this.fetchOnce(repository, digest, sink, opened));
-    if (joined) return { joined, opened: result, done: result };
-    // Settled by whichever comes first: the upstream's answer, or the failure before it.
-    return { joined, opened: Promise.race([openedPromise, result]), done: result };
+    // Settled by whichever comes first: the upstream's answer, or the end of the fetch.
+    const streaming = sink && !joined ? Promise.race([openedPromise, result.then(() => false)]) : Promise.resolve(false);
+    return { joined, streaming, done: result };
   }
 
   private async fetchOnce(repository: string, digest: string, sink: BlobSink | undefined, opened: () => void): Promise<void> {
+    if (await this.storage.links.stat(repository, digest)) return;
     const origin = this.upstream.origin;
     let res;
     try {
@@ -174,8 +177,7 @@ export function proxyGetBlob(fetcher: BlobFetcher, upstream: Upstream): Handler 
         // A ranged GET waits for the whole blob and is then answered from the storage.
         const outgoing = c.req.header('range') === undefined ? (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing : undefined;
         const fetch = fetcher.fetch(target.name, digest, outgoing && responseSink(outgoing, digest));
-        if (outgoing && !fetch.joined) {
-          await fetch.opened;
+        if (await fetch.streaming) {
           fetch.done.catch(() => undefined); // the response carries a failure from here on
           return RESPONSE_ALREADY_SENT;
         }

@@ -52,7 +52,11 @@ export class ManifestFetcher {
   /** Makes the storage hold the manifest `digest` of `name`. */
   async ensureDigest(name: string, digest: string, maxBytes: number): Promise<void> {
     if (await this.storage.manifests.stat(name, digest)) return;
-    await this.flights.run(`manifest ${name}@${digest}`, () => this.fetch(name, digest, maxBytes)).result;
+    const task = async () => {
+      // Checked again: a fetch that ended between the check above and this run has stored it.
+      if (!(await this.storage.manifests.stat(name, digest))) await this.fetch(name, digest, maxBytes);
+    };
+    await this.flights.run(`manifest ${name}@${digest}`, task).result;
   }
 
   private async refreshTag(name: string, tag: string, maxBytes: number): Promise<void> {
