@@ -16,6 +16,7 @@ import { errorCode, pushImage, uploadBlob } from '../_testing.js';
 import { startRegistry, type RegistryServerOptions, type RunningRegistry } from '../server.js';
 import type { RegistryStorage } from '../storage/types.js';
 import type { ProxyOptions } from './index.js';
+import { parseChallenge } from './upstream.js';
 
 interface Pair {
   upstream: RunningRegistry;
@@ -385,6 +386,22 @@ describe('registry pull-through cache ([proxy])', { timeout: 120_000 }, () => {
       });
     }),
   );
+
+  it('reads the challenge of a 401: Bearer before Basic, quoted parameters', { timeout: 10_000 }, () => {
+    assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"'), {
+      scheme: 'bearer',
+      realm: 'https://auth.example/token',
+      service: 'registry.example',
+    });
+    assert.deepEqual(parseChallenge('Basic realm="berth-registry"'), { scheme: 'basic', realm: 'berth-registry' });
+    assert.deepEqual(parseChallenge('Basic realm="x", Bearer realm="https://t.example/a\\"b",service=s'), {
+      scheme: 'bearer',
+      realm: 'https://t.example/a"b',
+      service: 's',
+    });
+    assert.equal(parseChallenge('Negotiate abc=='), undefined);
+    assert.equal(parseChallenge(undefined), undefined);
+  });
 
   it('reads [proxy] from the config file, and refuses a bad one', { timeout: 10_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-proxy-cfg-'));

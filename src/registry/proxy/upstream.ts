@@ -32,6 +32,8 @@ interface Challenge {
 }
 
 const MAX_REDIRECTS = 5;
+/** Tokens kept (one per repository pulled); the oldest goes first. */
+const MAX_TOKENS = 1024;
 /** A token the issuer gives no lifetime for is good this long (the spec's minimum). */
 const DEFAULT_TOKEN_SECONDS = 60;
 
@@ -62,7 +64,7 @@ export async function readBody(res: UpstreamResponse, limit: number): Promise<Bu
     total += (chunk as Buffer).length;
     if (total > limit) {
       res.body.destroy();
-      throw new Error(`the upstream's answer is larger than ${limit} bytes`);
+      throw new RegistryError('UNAVAILABLE', `the upstream's answer is larger than ${limit} bytes`);
     }
     chunks.push(chunk as Buffer);
   }
@@ -121,6 +123,7 @@ export class Upstream {
     const cached = this.tokens.get(scope);
     if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
     const token = await this.fetchToken(c, scope);
+    if (this.tokens.size >= MAX_TOKENS) this.tokens.delete(this.tokens.keys().next().value!);
     this.tokens.set(scope, token);
     return `Bearer ${token.token}`;
   }
