@@ -133,7 +133,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
         server.closeAllConnections();
       });
       await gc.idle();
-      proxy?.close();
+      await proxy?.close();
       await storage.close();
     },
   };

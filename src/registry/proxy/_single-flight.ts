@@ -11,4 +11,9 @@ export class SingleFlight {
     this.running.set(key, result);
     return { joined: false, result };
   }
+
+  /** Resolves once every run going now has ended, however it ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
 }

@@ -23,8 +23,8 @@ export interface ProxyOptions extends ProxyConfig {
 export interface Proxy {
   /** By `kind METHOD`, as the app's handler table. */
   handlers: Record<string, Handler>;
-  /** Drops the upstream's idle connections. */
-  close(): void;
+  /** Drops the upstream's connections, failing the fetches still running, and waits for them to clean up. */
+  close(): Promise<void>;
 }
 
 const WRITES = ['blob DELETE', 'uploads POST', 'upload PATCH', 'upload PUT', 'upload GET', 'upload DELETE', 'manifest PUT', 'manifest DELETE'];
@@ -54,6 +54,9 @@ export async function createProxy(storage: RegistryStorage, opts: ProxyOptions):
       'tags GET': proxyListTags(upstream, warn),
       ...Object.fromEntries(WRITES.map((w) => [w, refuse])),
     },
-    close: () => upstream.close(),
+    async close() {
+      upstream.close();
+      await flights.idle();
+    },
   };
 }

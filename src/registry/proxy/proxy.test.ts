@@ -214,6 +214,56 @@ describe('registry pull-through cache ([proxy])', { timeout: 120_000 }, () => {
     });
   });
 
+  it('finishes storing a blob whose client left, and stops a fetch cleanly when the proxy closes', { timeout: 30_000 }, () => {
+    const held = new Map<string, { data: Buffer; gate: Promise<void>; release: () => void }>();
+    const hold = (data: Buffer) => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      held.set(digestOf(data), { data, gate, release });
+      return digestOf(data);
+    };
+    // Half of each held blob, then nothing until it is released.
+    const trickle: MiddlewareHandler<RegistryEnv> = async (c, next) => {
+      const h = c.req.method === 'GET' ? held.get(c.var.target.ref ?? '') : undefined;
+      if (!h) return next();
+      const half = h.data.length / 2;
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          for (let at = 0; at < half; at += 16 << 10) controller.enqueue(h.data.subarray(at, at + (16 << 10)));
+          await h.gate;
+          controller.enqueue(h.data.subarray(half));
+          controller.close();
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'Content-Length': String(h.data.length) } });
+    };
+    return withProxy({ upstreamMiddleware: [trickle] }, async ({ upstream, proxy }) => {
+      const left = randomBytes(1 << 20);
+      await uploadBlob(upstream.url, 'lib/app', left);
+      const leftDigest = hold(left);
+      const abort = new AbortController();
+      const res = await fetch(`${proxy.url}/v2/lib/app/blobs/${leftDigest}`, { signal: abort.signal });
+      await res.body!.getReader().read();
+      abort.abort();
+      held.get(leftDigest)!.release();
+      for (let i = 0; i < 100 && !(await proxy.storage.links.stat('lib/app', leftDigest)); i++) await sleep(50);
+      assert.deepEqual(await proxy.storage.links.stat('lib/app', leftDigest), { digest: leftDigest, size: left.length });
+
+      const stuck = randomBytes(1 << 20);
+      await uploadBlob(upstream.url, 'lib/app', stuck);
+      const stuckDigest = hold(stuck);
+      const pending = fetch(`${proxy.url}/v2/lib/app/blobs/${stuckDigest}`).then((r) => r.arrayBuffer());
+      pending.catch(() => undefined);
+      while ((await proxy.storage.uploads.list()).length === 0) await sleep(20);
+      // close() ends the fetch (its upload session dropped) before it closes the storage.
+      await proxy.close();
+      await assert.rejects(pending);
+      held.get(stuckDigest)!.release();
+      assert.equal(await proxy.storage.blobs.stat(stuckDigest), undefined);
+      assert.deepEqual(await proxy.storage.uploads.list(), []);
+    });
+  });
+
   it('serves cached tags while the upstream is down, and fails for what it does not hold', { timeout: 30_000 }, () =>
     withProxy({ proxy: { ttlMs: 0 } }, async ({ upstream, proxy, warnings, stopUpstream }) => {
       const image = await pushed(upstream.url, 'lib/app', 'v1');
