@@ -20,7 +20,7 @@ export interface ProxyOptions extends ProxyConfig {
   timeoutMs?: number;
 }
 
-export interface Proxy {
+export interface PullThroughCache {
   /** By `kind METHOD`, as the app's handler table. */
   handlers: Record<string, Handler>;
   /** Drops the upstream's connections, failing the fetches still running, and waits for them to clean up. */
@@ -29,7 +29,7 @@ export interface Proxy {
 
 const WRITES = ['blob DELETE', 'uploads POST', 'upload PATCH', 'upload PUT', 'upload GET', 'upload DELETE', 'manifest PUT', 'manifest DELETE'];
 
-export async function createProxy(storage: RegistryStorage, opts: ProxyOptions): Promise<Proxy> {
+export async function createProxy(storage: RegistryStorage, opts: ProxyOptions): Promise<PullThroughCache> {
   const upstream = new Upstream({
     remote: opts.remote,
     username: opts.username,
