@@ -22,6 +22,8 @@ export interface RegistryAppOptions {
   routes?: { path: string; methods: string[]; handler: (c: Context) => Response | Promise<Response> }[];
   /** Told about errors that are not the client's (500s), with the request's context. */
   onInternalError?: (e: unknown, c: Context) => void;
+  /** Handlers by `kind METHOD` taking the place of the built-in ones (a pull-through cache's). */
+  handlers?: Record<string, Handler>;
 }
 
 const ROUTES: [RegExp, RegistryTarget['kind']][] = [
@@ -144,7 +146,7 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
       if (c.req.method !== 'GET') throw unsupported(c.req.method, target);
       return listCatalog(c, storage, limits);
     }
-    const handler = HANDLERS[`${target.kind} ${c.req.method}`];
+    const handler = opts.handlers?.[`${target.kind} ${c.req.method}`] ?? HANDLERS[`${target.kind} ${c.req.method}`];
     if (!handler) throw unsupported(c.req.method, target);
     return handler(c, { storage, limits, target: target as RegistryTarget & { name: string } });
   });

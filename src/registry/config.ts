@@ -5,6 +5,7 @@ import { parse } from 'smol-toml';
 import { BerthError } from '../util/errors.js';
 import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.js';
 
 /**
  * ```toml
@@ -29,7 +30,7 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
  * enabled = true           # Prometheus metrics on /metrics (default true); with [auth], for whoever may list the catalog
  * ```
  * and [http] drain_timeout = "30s": how long SIGTERM/SIGINT lets requests in flight finish.
- * and [auth], [auth.token], [[access]] as auth/config.ts describes.
+ * and [auth], [auth.token], [[access]] as auth/config.ts describes, [proxy] as proxy/config.ts does.
  */
 export interface RegistryConfig {
   addr?: string;
@@ -42,6 +43,7 @@ export interface RegistryConfig {
   log?: { level?: LogLevel; format?: LogFormat };
   metrics?: boolean;
   drainTimeoutMs?: number;
+  proxy?: ProxyConfig;
 }
 
 export interface GcConfig {
@@ -59,6 +61,7 @@ const SECTIONS: Record<string, string[]> = {
   gc: ['interval', 'grace', 'upload_max_age', 'delete_untagged'],
   log: ['level', 'format'],
   metrics: ['enabled'],
+  proxy: PROXY_KEYS,
 };
 /** Sections parsed elsewhere (auth/config.ts), with their own checks. */
 const OTHER_SECTIONS = ['auth', 'access'];
@@ -156,6 +159,7 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
     if (typeof metrics !== 'boolean') throw bad(file, 'metrics.enabled must be true or false');
     config.metrics = metrics;
   }
+  if (doc['proxy']) config.proxy = parseProxyConfig(doc['proxy'] as Record<string, unknown>, file);
   return config;
 }
 

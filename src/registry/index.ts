@@ -15,6 +15,7 @@ export {
   type RegistryLogOptions,
   type RequestLogEntry,
 } from './log.js';
+export type { ProxyConfig, ProxyOptions } from './proxy/index.js';
 export { isLoopbackAddress, resolveListenAddress, type ListenAddress, type LookupAll } from './listen.js';
 export { holdYoungGeneration } from './_release-buffers.js';
 export { openFsStorage, FsStorage } from './storage/fs.js';

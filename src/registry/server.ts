@@ -17,6 +17,7 @@ import { opsRoutes } from './_health.js';
 import { instrumentStorage } from './_instrument-storage.js';
 import { RegistryMetrics } from './_metrics.js';
 import { noteUser, RequestObserver, requestRecordOf } from './_observe.js';
+import { createProxy, type ProxyOptions } from './proxy/index.js';
 import { openFsStorage } from './storage/fs.js';
 import type { RegistryStorage } from './storage/types.js';
 
@@ -47,6 +48,8 @@ export interface RegistryServerOptions {
   log?: RegistryLog;
   /** Serve Prometheus metrics on /metrics (default true). */
   metrics?: boolean;
+  /** Serve an upstream registry's repositories as a pull-through cache (pushes and deletes refused). */
+  proxy?: ProxyOptions;
 }
 
 export interface RunningRegistry {
@@ -89,7 +92,9 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
   const storage = metrics ? instrumentStorage(opened, metrics) : opened;
   const observer = new RequestObserver(log, metrics);
   const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
+  const proxy = opts.proxy ? await createProxy(storage, opts.proxy) : undefined;
   const app = createRegistryApp({
+    ...(proxy ? { handlers: proxy.handlers } : {}),
     storage,
     limits: opts.limits,
     middleware: [noteUser, ...(access ? [access.middleware] : []), ...(opts.middleware ?? [])],
@@ -160,6 +165,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
         server.closeAllConnections();
       });
       await gc.idle();
+      await proxy?.close();
       await storage.close();
       log.flush();
     },
@@ -180,6 +186,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
         await closed;
       }
       await gc.idle();
+      await proxy?.close();
       await storage.close();
       log.flush();
     },

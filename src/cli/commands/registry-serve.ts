@@ -55,6 +55,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     ...(cfg.gc ? { gc: cfg.gc } : {}),
     ...(cfg.metrics !== undefined ? { metrics: cfg.metrics } : {}),
     log,
+    ...(cfg.proxy ? { proxy: cfg.proxy } : {}),
   });
   if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
     log.warn(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key`);
@@ -64,6 +65,8 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
     storage,
     accessControl: auth !== undefined,
   });
+  if (cfg.proxy)
+    log.info(`berth registry: a pull-through cache of ${cfg.proxy.remote} (tags refreshed after ${cfg.proxy.ttlMs / 1000}s)`, { remote: cfg.proxy.remote });
   const collect = () => {
     server.gc().then(
       (r) => (log.format === 'json' ? logGcReport(log, r) : process.stderr.write(formatGcReport(r))),
