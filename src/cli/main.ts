@@ -397,7 +397,10 @@ function registryGroup(): Command {
   registry.addCommand(
     new Command('serve')
       .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
-      .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc], [log], [metrics], [proxy])')
+      .option(
+        '--config <file>',
+        'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc], [log], [metrics], [proxy])',
+      )
       .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
       .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
       .option('--storage <dir>', 'storage directory (default <root>/registry)')

@@ -47,7 +47,11 @@ async function pushBlob(base: string, repo: string, data: Buffer): Promise<strin
   const digest = sha256(data);
   const path = await startUpload(base, repo);
   const sep = path.includes('?') ? '&' : '?';
-  const r = await api(`${base}${path}${sep}digest=${digest}`, { method: 'PUT', body: new Uint8Array(data), headers: { 'Content-Type': 'application/octet-stream' } });
+  const r = await api(`${base}${path}${sep}digest=${digest}`, {
+    method: 'PUT',
+    body: new Uint8Array(data),
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   assert.equal(r.status, 201, await r.text());
   return digest;
 }
