@@ -488,7 +488,7 @@ command('copy', () =>
     )
     .option(
       '--remove-signatures',
-      "do not copy the source's signatures (without it they go with the image: docker:// and dir: keep them, oci: and archives cannot; berth: keeps none)",
+      "do not copy the source's signatures (without it they go with the image: docker://, dir: and berth: keep them, oci: and archives cannot)",
     )
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored and found')
     .option('--policy <file>', "the trust policy (policy.json) the source is checked against, instead of the user's or the system's")
