@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
@@ -95,8 +95,11 @@ describe('image signatures file', { timeout: 60_000 }, () => {
       }
     });
     assert.ok(whole, 'the whole old set or the whole new one');
-    // What the kill left is a temp file beside it at most, which no reader takes for the file.
+    // What the kill left is a temp file beside it at most, which no reader takes for the file; the next write sweeps it.
     for (const f of readdirSync(join(root, 'signatures'))) assert.ok(f === `${'a'.repeat(64)}.json` || f.startsWith('.'), f);
     JSON.parse(readFileSync(signaturesPath(root, ID), 'utf8'));
+    writeFileSync(join(root, 'signatures', `.${'a'.repeat(64)}.json.tmp-1-dead`), 'half');
+    await writeImageSignatures(root, ID, { [D2]: [sigstore] });
+    assert.deepEqual(readdirSync(join(root, 'signatures')), [`${'a'.repeat(64)}.json`]);
   });
 });

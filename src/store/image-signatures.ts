@@ -6,7 +6,7 @@
  * the store lock (a kill -9 leaves the old set or the new one); an image without the file has none,
  * so a store written before this file existed reads as it did.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UnverifiedSignature } from '../signature/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -73,6 +73,8 @@ export async function writeImageSignatures(root: string, id: string, byDigest: S
   for (const [digest, list] of Object.entries(byDigest)) if (list.length > 0) manifests[digest] = list.map(toStored);
   if (Object.keys(manifests).length === 0) return removeImageSignatures(root, id);
   await makeDirs(signaturesDir(root), 0o700);
+  // Every write holds the store lock: a temp file here is one a killed writer left (writeFileAtomic's `.NAME.tmp-…`).
+  for (const name of await readdir(signaturesDir(root))) if (name.startsWith('.')) await rm(join(signaturesDir(root), name), { force: true });
   const file: SignaturesFile = { version: 1, manifests };
   await writeFileAtomic(signaturesPath(root, id), JSON.stringify(file), 0o600);
 }
