@@ -605,7 +605,10 @@ command('push', () =>
     .option('--compression-level <n>', 'compression level: gzip 0-9, zstd 1-19')
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
-    .option('--remove-signatures', "do not push the image's stored signatures (podman's; without it they go with the image, and a push that would change its digest is refused)")
+    .option(
+      '--remove-signatures',
+      "do not push the image's stored signatures (podman's; without it they go with the image, and a push that would change its digest is refused)",
+    )
     .option('--sign-by <fingerprint>', 'sign the pushed image with this GPG key; the signature goes to the lookaside registries.d names')
     .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')

@@ -68,7 +68,14 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     host = registry.host;
     writeFileSync(
       join(regD, 'default.yaml'),
-      ['default-docker:', `  lookaside: ${pathToFileURL(dstSigs).href}`, 'docker:', `  ${host}/orig:`, `    lookaside: ${pathToFileURL(srcSigs).href}`, ''].join('\n'),
+      [
+        'default-docker:',
+        `  lookaside: ${pathToFileURL(dstSigs).href}`,
+        'docker:',
+        `  ${host}/orig:`,
+        `    lookaside: ${pathToFileURL(srcSigs).href}`,
+        '',
+      ].join('\n'),
     );
     // The image is made and pushed from another store: the store under test starts empty.
     const maker = join(tmp.path, 'maker');
@@ -160,9 +167,13 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     assert.equal(back.code, 0, back.stderr);
     assert.deepEqual(readFileSync(join(folder(dstSigs, 'fromcopy'), 'signature-1')), origSignature());
     assert.equal((await berth(other, ['rmi', 'in'], { env })).code, 0);
-    const bare = await berth(other, ['copy', '-q', '--remove-signatures', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/orig:1`, 'berth:in'], {
-      env,
-    });
+    const bare = await berth(
+      other,
+      ['copy', '-q', '--remove-signatures', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/orig:1`, 'berth:in'],
+      {
+        env,
+      },
+    );
     assert.equal(bare.code, 0, bare.stderr);
     assert.deepEqual(readdirSync(join(other, 'signatures')), []);
     // A dir: image's signature files are kept too.

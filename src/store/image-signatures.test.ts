@@ -84,7 +84,8 @@ describe('image signatures file', { timeout: 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGKILL');
     await exited;
-    const texts = (set: SignaturesByDigest) => Object.entries(set).map(([d, list]) => [d, list.map((sig) => (sig.kind === 'simple-signing' ? Buffer.from(sig.bytes).toString() : ''))]);
+    const texts = (set: SignaturesByDigest) =>
+      Object.entries(set).map(([d, list]) => [d, list.map((sig) => (sig.kind === 'simple-signing' ? Buffer.from(sig.bytes).toString() : ''))]);
     const found = texts(await readImageSignatures(root, ID));
     const whole = [texts(big('A')), texts(big('B'))].some((set) => {
       try {

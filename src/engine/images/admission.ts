@@ -45,7 +45,11 @@ export function refuseIfRejectedOutright(ref: ImageReference, opts: TrustOptions
  * for `ref`, and the registry's attachments where it says to use them), read only if the policy
  * needs them.
  */
-export function registryAdmission(ref: ImageReference, opts: TrustOptions, signaturesOf: (digest: string) => Promise<UnverifiedSignature[]>): Admit | undefined {
+export function registryAdmission(
+  ref: ImageReference,
+  opts: TrustOptions,
+  signaturesOf: (digest: string) => Promise<UnverifiedSignature[]>,
+): Admit | undefined {
   const policy = policyOf(opts);
   if (!policy) return undefined;
   return async (top) => {

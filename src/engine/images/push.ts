@@ -102,7 +102,10 @@ export async function pushImage(
     const format: PushFormat | undefined = opts.format ?? (opts.compression?.format && image !== stored ? formatOf(image.manifest.mediaType) : undefined);
     const written = format ? manifestAs(image, format) : image.manifest;
     if (signatures.length > 0 && written.digest !== stored.manifest.digest) {
-      throw wouldInvalidate(signatures.length, `the pushed manifest would be ${written.digest}, not the signed ${stored.manifest.digest} (its layers recompressed)`);
+      throw wouldInvalidate(
+        signatures.length,
+        `the pushed manifest would be ${written.digest}, not the signed ${stored.manifest.digest} (its layers recompressed)`,
+      );
     }
     const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
     // The stored signatures name this very digest (checked above); written once the manifest is there.
