@@ -151,7 +151,7 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     ]);
     assert.equal(notPulled.code, 125);
     assert.match(notPulled.stderr, /^Error: Source image rejected: .*signature/m);
-    // pull --remove-signatures keeps none (berth's store keeps none anyway), and the policy still checks them.
+    // pull --remove-signatures keeps none in the store, and the policy still checks them.
     const removedPull = await b([
       'pull',
       '-q',
@@ -250,7 +250,7 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
       `docker://${host}/zstd:1`,
     ]);
     assert.equal(zstdBare.code, 0, zstdBare.stderr);
-    // berth's store keeps no signatures, as pull keeps none: a signed image is copied into it as it is.
+    // berth's store keeps signatures (beside the image's record): a signed image is copied into it with them.
     assert.equal((await b(['copy', '-q', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/orig:1`, 'berth:copied-in'])).code, 0);
   });
 

@@ -491,7 +491,7 @@ command('copy', () =>
     )
     .option(
       '--remove-signatures',
-      "do not copy the source's signatures (without it they go with the image: docker:// and dir: keep them, oci: and archives cannot; berth: keeps none)",
+      "do not copy the source's signatures (without it they go with the image: docker://, dir: and berth: keep them, oci: and archives cannot)",
     )
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored and found')
     .option('--policy <file>', "the trust policy (policy.json) the source is checked against, instead of the user's or the system's")
@@ -591,7 +591,7 @@ command('pull', () =>
     .option('--creds <user:password>', 'credentials to use with the registry')
     .option('--signature-policy <file>', "the trust policy (policy.json) to pull under, instead of the user's or the system's")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
-    .option('--remove-signatures', "do not keep the image's signatures (podman's; berth's store keeps none, with or without it: the policy still checks them)")
+    .option('--remove-signatures', "do not keep the image's signatures in the store (podman's; the policy still checks them)")
     .action(lazy(() => import('./commands/pull.js'))),
 );
 command('push', () =>
@@ -608,7 +608,10 @@ command('push', () =>
     .option('--compression-level <n>', 'compression level: gzip 0-9, zstd 1-19')
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
-    .option('--remove-signatures', "do not push the image's stored signatures (podman's; berth's store keeps none, so a push carries none with or without it)")
+    .option(
+      '--remove-signatures',
+      "do not push the image's stored signatures (podman's; without it they go with the image, and a push that would change its digest is refused)",
+    )
     .option('--sign-by <fingerprint>', 'sign the pushed image with this GPG key; the signature goes to the lookaside registries.d names')
     .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')

@@ -8,6 +8,7 @@ import type { ContainerRecord, ContainerState, StoredContainer } from './contain
 import { readStateFile, readStateFileSync, withState, writeStateFile } from './container-state.js';
 import { FileCache } from './file-cache.js';
 import { recordNamesHistory, type ImageRecord } from './images.js';
+import { readImageSignatures, removeImageSignatures, writeImageSignatures, type SignaturesByDigest } from './image-signatures.js';
 import { RecordFile } from './record-file.js';
 import type { VolumeRecord } from './volumes.js';
 import { LayerStore } from './layers.js';
@@ -152,7 +153,11 @@ export class Store {
     });
   }
 
-  /** Read-modify-write of the image records under the store lock. */
+  /**
+   * Read-modify-write of the image records under the store lock. An image the change removes loses
+   * its signature file with it (after the records are written: a kill -9 between leaves a file no
+   * record names, which the next store of that image replaces).
+   */
   async updateImages<T>(fn: (images: ImageRecord[]) => Promise<T> | T): Promise<T> {
     return this.lock.with(async () => {
       const images = await this.index.read();
@@ -160,8 +165,29 @@ export class Store {
       const result = await fn(images);
       recordNamesHistory(names, images);
       await this.index.write(images);
+      const kept = new Set(images.map((i) => i.id));
+      for (const id of names.keys()) if (!kept.has(id)) await removeImageSignatures(this.root, id);
       return result;
     });
+  }
+
+  /** The signatures kept for the image `id`, by manifest digest (none for most images). */
+  imageSignatures(id: string): Promise<SignaturesByDigest> {
+    return readImageSignatures(this.root, id);
+  }
+
+  /**
+   * Keeps `byDigest` as the image's signatures of those manifest digests, as containers-storage
+   * does at a copy's commit: a digest given some replaces what it had, the others keep theirs. For
+   * an image just added (`added`), the file is exactly `byDigest`: whatever a killed removal left
+   * under its ID is not its. Called inside updateImages, so it and the record change under one lock.
+   */
+  async keepImageSignatures(id: string, byDigest: SignaturesByDigest, added: boolean): Promise<void> {
+    const given = Object.entries(byDigest).filter(([, list]) => list.length > 0);
+    if (!added && given.length === 0) return;
+    const next = added ? {} : await readImageSignatures(this.root, id);
+    for (const [digest, list] of given) next[digest] = list;
+    await writeImageSignatures(this.root, id, next);
   }
 
   /**

@@ -15,6 +15,7 @@ export interface PullFlags extends RegistryFlags {
   variant?: string;
   allTags?: boolean;
   quiet?: boolean;
+  removeSignatures?: boolean;
 }
 
 /** `berth pull NAME...`: podman's lines on stderr, the image ID (hex, as podman prints it) on stdout. */
@@ -40,6 +41,7 @@ export async function run(g: GlobalOptions, names: string[], opts: PullFlags): P
         ...registryOptions(opts),
         ...(platform ? { platform } : {}),
         ...(opts.allTags ? { allTags: true } : {}),
+        ...(opts.removeSignatures ? { removeSignatures: true } : {}),
         ...(sink ? { onProgress: sink } : {}),
         onTrying: (ref) => {
           started = false;

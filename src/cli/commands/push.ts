@@ -59,6 +59,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
       ...(progress.sink ? { onProgress: progress.sink } : {}),
       ...(signBySigstore ? { signBySigstorePrivateKey: signBySigstore } : {}),
       ...(opts['registries.d'] !== undefined ? { registriesDir: opts['registries.d'] } : {}),
+      ...(opts.removeSignatures ? { removeSignatures: true } : {}),
     });
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;

@@ -7,7 +7,7 @@ import { sigstoreVerifier } from '../../signature/sigstore.js';
 import type { PolicyDecision, SignedClaim, UnverifiedSignature, Verifiers } from '../../signature/types.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
-import { dirSignatures, registrySignatures } from './image-signatures.js';
+import { dirSignatures, registrySignatureReader, registrySignatures } from './image-signatures.js';
 
 /**
  * The trust policy where an image enters berth (issue 17): pull (and so run, create and build of a
@@ -41,20 +41,19 @@ export function refuseIfRejectedOutright(ref: ImageReference, opts: TrustOptions
 /**
  * The policy's check of a registry image named `ref` (the name asked for, which the policy and the
  * lookaside know it by), to run on its top manifest; undefined when no policy file exists.
- * Signatures come from the lookaside registries.d names for `ref`, and from the registry's
- * attachments where it says to use them (`attachments`: read from where the image comes from, a
- * mirror maybe).
+ * Signatures come from `signaturesOf` (registrySignatureReader: the lookaside registries.d names
+ * for `ref`, and the registry's attachments where it says to use them), read only if the policy
+ * needs them.
  */
-export function registryAdmission(ref: ImageReference, opts: TrustOptions, attachments: (digest: string) => Promise<UnverifiedSignature[]>): Admit | undefined {
+export function registryAdmission(
+  ref: ImageReference,
+  opts: TrustOptions,
+  signaturesOf: (digest: string) => Promise<UnverifiedSignature[]>,
+): Admit | undefined {
   const policy = policyOf(opts);
   if (!policy) return undefined;
   return async (top) => {
-    const decision = await evaluate(
-      policy,
-      dockerImageUnderPolicy(ref, top.digest),
-      () => registrySignatures(ref, top.digest, opts.registriesDir, attachments),
-      VERIFIERS,
-    );
+    const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), () => signaturesOf(top.digest), VERIFIERS);
     if (!decision.accepted) refuse(decision.reason);
   };
 }
@@ -87,7 +86,7 @@ export function pathAdmission(transport: string, path: string, opts: TrustOption
 export function sourceAdmission(src: TransportRef, opts: TrustOptions, attachments: (digest: string) => Promise<UnverifiedSignature[]>): Admit | undefined {
   if (src.transport === 'docker') {
     refuseIfRejectedOutright(src.ref, opts);
-    return registryAdmission(src.ref, opts, attachments);
+    return registryAdmission(src.ref, opts, registrySignatureReader(src.ref, opts.registriesDir, attachments));
   }
   if (src.transport === 'berth') return undefined;
   return pathAdmission(src.transport, src.path, opts);

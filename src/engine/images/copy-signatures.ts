@@ -6,13 +6,17 @@
  * digest the destination ended with: `docker://` GPG signatures to the lookaside (its staging one
  * when set) and sigstore ones as attachments (only where registries.d enables them); `dir:` as
  * `signature-N` files. `oci:`, `oci-archive:` and `docker-archive:` hold none (containers/image
- * refuses to store any there); berth's own store keeps none (pull stores none either).
+ * refuses to store any there). berth's own store keeps them beside the image's record, per manifest
+ * digest, as containers-storage does: read from there, and written by the store destination's commit
+ * with the record (its `keepSignatures`), not after it.
  */
 import { formatReference, withDefaultTag, type ImageReference } from '../../oci/reference.js';
 import { lookasideFolderURL, putLookasideSignatures } from '../../signature/lookaside.js';
 import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath } from '../../signature/registries-d.js';
 import { blobOfSignature } from '../../signature/sigstore-blob.js';
 import type { UnverifiedSignature } from '../../signature/types.js';
+import type { Store } from '../../store/store.js';
+import { findImage } from '../../store/lookup.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import type { RegistryOptions } from '../../transports/docker/index.js';
 import { writeDirSignatures } from '../../transports/dir.js';
@@ -25,6 +29,8 @@ export interface SignatureStoreOptions {
   registriesDir?: string | undefined;
   /** The registry options of the end read from or written to (its attachments). */
   registry?: RegistryOptions;
+  /** The store a `berth:` source is read from. */
+  store?: Store;
 }
 
 /** The signatures `src` holds for its manifest `digest` (none for transports that keep none). */
@@ -34,14 +40,19 @@ export async function sourceSignatures(src: TransportRef, digest: string, opts: 
       return registrySignatures(src.ref, digest, opts.registriesDir, (d) => registrySigstoreSignatures(formatReference(src.ref), d, opts.registry ?? {}));
     case 'dir':
       return dirSignatures(src.path, digest);
+    case 'berth':
+      return storedSignatures(opts.store, src.name, digest);
     default:
       return [];
   }
 }
 
-/** Whether signatures copied to `dst` are kept: berth's store keeps none, as pull keeps none. */
-export function keepsSignatures(dst: TransportRef): boolean {
-  return dst.transport !== 'berth';
+/** The signatures the store keeps for the manifest `digest` of the image `name` names. */
+export async function storedSignatures(store: Store | undefined, name: string, digest: string): Promise<UnverifiedSignature[]> {
+  if (!store) return [];
+  const record = findImage(await store.images(), name);
+  if (!record) return [];
+  return (await store.imageSignatures(record.id))[digest] ?? [];
 }
 
 const dockerRefOf = (ref: ImageReference): ImageReference => (ref.digest === undefined ? withDefaultTag(ref) : ref);
@@ -93,8 +104,11 @@ export async function putSignatures(
   signatures: readonly UnverifiedSignature[],
   opts: SignatureStoreOptions & { instance?: boolean },
 ): Promise<void> {
-  if (signatures.length === 0 || !keepsSignatures(dst)) return;
+  if (signatures.length === 0) return;
   switch (dst.transport) {
+    case 'berth':
+      // Kept by the store destination's commit, with the image's record (keepSignatures).
+      return;
     case 'docker': {
       const ref = dockerRefOf(dst.ref);
       const gpg = signatures.filter((s) => s.kind === 'simple-signing').map((s) => s.bytes);

@@ -12,7 +12,7 @@ import { createSigstoreSignature } from '../../signature/sigstore.js';
 import type { UnverifiedSignature } from '../../signature/types.js';
 import { VERSION } from '../../util/version.js';
 import { sourceAdmission, type TrustOptions } from './admission.js';
-import { checkSignaturesStorable, keepsSignatures, putSignatures, sourceSignatures, type SignatureStoreOptions } from './copy-signatures.js';
+import { checkSignaturesStorable, putSignatures, sourceSignatures, type SignatureStoreOptions } from './copy-signatures.js';
 import { signableDestination } from './sign.js';
 import { attachSigstoreSignatures, loadSigstorePrivateKey, registrySigstoreSignatures, requireSigstoreAttachments } from './sigstore.js';
 import type { ProgressSink } from '../../util/progress.js';
@@ -61,7 +61,9 @@ export async function storeFromTransport(store: Store, input: string, onProgress
   try {
     const dest = storeDestination(store, source.names, onProgress ? { onProgress } : {});
     try {
-      await copyBetween(source, dest, { tmpDir: () => store.tmp.make('copy') });
+      // A `dir:` image's signature files are kept with it, as a copy into the store keeps them.
+      const keep = async (top: { digest: string }) => dest.keepSignatures(top.digest, await sourceSignatures(src, top.digest, {}));
+      await copyBetween(source, dest, { tmpDir: () => store.tmp.make('copy'), admit: keep });
       return dest.record!;
     } finally {
       await dest.close();
@@ -107,11 +109,13 @@ export async function copyImage(store: Store, from: string, to: string, opts: Co
     // Judged before the destination is opened, which would make a layout or archive to leave behind.
     const top = await source.getManifest();
     if (admit) await admit(top);
-    const carried =
-      opts.removeSignatures || !keepsSignatures(dst) ? [] : await signaturesToCarry(src, top, multiArch, { registriesDir, registry: opts.source ?? {} });
+    const carried = opts.removeSignatures ? [] : await signaturesToCarry(src, top, multiArch, { registriesDir, registry: opts.source ?? {}, store });
     const all = carried.flatMap((c) => c.signatures);
     await checkSignaturesStorable(dst, to, all, { registriesDir });
     const dest = await openDestination(store, dst, { registry: opts.dest ?? {} });
+    // The store keeps them with the image's record, at its commit; other destinations take them once it is done.
+    const keptByCommit = dest.keepSignatures !== undefined;
+    for (const c of carried) dest.keepSignatures?.(c.digest, c.signatures);
     let digest: string;
     try {
       const result = await copyBetween(source, dest, {
@@ -129,7 +133,7 @@ export async function copyImage(store: Store, from: string, to: string, opts: Co
     }
     // Written once the destination holds the image under its final digest; a failure here fails the copy.
     const writeTo = { registriesDir, registry: opts.dest ?? {} };
-    for (const c of carried) await putSignatures(dst, c.digest, c.signatures, { ...writeTo, instance: c.instance });
+    if (!keptByCommit) for (const c of carried) await putSignatures(dst, c.digest, c.signatures, { ...writeTo, instance: c.instance });
     if (sigstoreKey) {
       const ref = signableDestination(to);
       const signature = createSigstoreSignature(

@@ -29,6 +29,23 @@ export async function registrySignatures(
   return found;
 }
 
+/**
+ * `registrySignatures` of `ref` read once per digest: what the policy reads to judge an image is
+ * what the store keeps of it (pull), without a second read.
+ */
+export function registrySignatureReader(
+  ref: ImageReference,
+  registriesDir: string | undefined,
+  attachments: (digest: string) => Promise<UnverifiedSignature[]>,
+): (digest: string) => Promise<UnverifiedSignature[]> {
+  const read = new Map<string, Promise<UnverifiedSignature[]>>();
+  return (digest) => {
+    let found = read.get(digest);
+    if (!found) read.set(digest, (found = registrySignatures(ref, digest, registriesDir, attachments)));
+    return found;
+  };
+}
+
 /** The signature files of the manifest `digest` in a `dir:` image. */
 export async function dirSignatures(dir: string, digest: string): Promise<UnverifiedSignature[]> {
   return (await dirSignaturesOf(dir, digest)).map((b) => signatureFromBlob(b, `dir:${dir}: signature of ${digest}`));

@@ -14,6 +14,7 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { copyIntoStore, registryImageSource } from '../../transports/copy/index.js';
 import { refuseIfRejectedOutright, registryAdmission, type TrustOptions } from './admission.js';
+import { registrySignatureReader } from './image-signatures.js';
 import { readRegistryImage, readSigstoreSignatures, RegistryClient, type RegistryOptions } from '../../transports/docker/index.js';
 
 export interface PullOptions extends RegistryOptions, TrustOptions {
@@ -23,6 +24,8 @@ export interface PullOptions extends RegistryOptions, TrustOptions {
   onProgress?: ProgressSink;
   /** Told each reference before it is tried ("Trying to pull …"). */
   onTrying?: (reference: string) => void;
+  /** podman's --remove-signatures: the store keeps none of the image's signatures (the policy still reads them). */
+  removeSignatures?: boolean;
 }
 
 /** registries.conf as podman finds it ($CONTAINERS_REGISTRIES_CONF replaces the default files). */
@@ -97,10 +100,13 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         // Once the image is found, a failure while copying it is the answer (a bad blob is not retried elsewhere).
         const names =
           candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
-        const admit = registryAdmission(candidate, opts, (digest) => readSigstoreSignatures(client, ref.path, digest));
+        // Read once: what the policy judged is what the store keeps (containers-storage keeps an image's signatures).
+        const signaturesOf = registrySignatureReader(candidate, opts.registriesDir, (digest) => readSigstoreSignatures(client, ref.path, digest));
+        const admit = registryAdmission(candidate, opts, signaturesOf);
         const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, {
           ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           ...(admit ? { admit } : {}),
+          ...(opts.removeSignatures ? {} : { signatures: (top: { digest: string }) => signaturesOf(top.digest) }),
           tmpDir: () => store.tmp.make('pull'),
         });
         trace('pull: image stored');

@@ -8,12 +8,13 @@ import { recompressImage, type CompressedBlob } from '../../image/recompress.js'
 import { formatReference, parseNormalizedNamed, withDefaultTag, type ImageReference } from '../../oci/reference.js';
 import { requireImage } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
-import { blobExists, formatOf, RegistryClient, writeRegistryImage, type PushFormat, type RegistryOptions } from '../../transports/docker/index.js';
+import { blobExists, formatOf, manifestAs, RegistryClient, writeRegistryImage, type PushFormat, type RegistryOptions } from '../../transports/docker/index.js';
 import { readStoreImage } from '../../transports/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { CompressedLayers } from './compressed-layers.js';
+import { checkSignaturesStorable, putSignatures } from './copy-signatures.js';
 import { registriesConf, stripDockerTransport } from './pull.js';
 import { attachSigstoreSignature, loadSigstorePrivateKey, requireSigstoreAttachments } from './sigstore.js';
 
@@ -31,8 +32,18 @@ export interface PushOptions extends RegistryOptions {
   onProgress?: ProgressSink;
   /** `--sign-by-sigstore-private-key` (with `--sign-passphrase-file`'s passphrase): sign the pushed manifest's digest, attached as cosign does. */
   signBySigstorePrivateKey?: { path: string; passphrase: Uint8Array };
-  /** `--registries.d`: where registries.d says whether the destination takes sigstore attachments. */
+  /** `--registries.d`: where the image's stored signatures are written, and whether the destination takes sigstore attachments. */
   registriesDir?: string;
+  /** podman's --remove-signatures: push none of the signatures the store keeps for the image (without it they go with it). */
+  removeSignatures?: boolean;
+}
+
+/** containers/image's refusal of a push that would change a signed manifest, naming the way out. */
+function wouldInvalidate(count: number, why: string): BerthError {
+  return new BerthError(
+    'USAGE',
+    `Would invalidate signatures: ${why} (push with --remove-signatures to leave the image's ${count} signature${count === 1 ? '' : 's'} behind)`,
+  );
 }
 
 /**
@@ -72,6 +83,14 @@ export async function pushImage(
     ? await loadSigstorePrivateKey(opts.signBySigstorePrivateKey.path, opts.signBySigstorePrivateKey.passphrase)
     : undefined;
   const stored = await readStoreImage(store, record);
+  // The signatures the store keeps for the manifest pushed go with it, as podman pushes them (refused before the
+  // push where the destination cannot take them, or where the push would convert the manifest they name).
+  const signatures = opts.removeSignatures ? [] : ((await store.imageSignatures(record.id))[stored.manifest.digest] ?? []);
+  const dst = { transport: 'docker' as const, ref };
+  await checkSignaturesStorable(dst, `docker://${formatReference(ref)}`, signatures, { registriesDir: opts.registriesDir });
+  if (signatures.length > 0 && opts.format && opts.format !== formatOf(stored.manifest.mediaType)) {
+    throw wouldInvalidate(signatures.length, `--format ${opts.format} converts the manifest (${stored.manifest.mediaType})`);
+  }
   const client = await RegistryClient.open(
     ref.domain,
     { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) },
@@ -81,7 +100,16 @@ export async function pushImage(
     const image = await compressForPush(store, stored, client, ref.path, opts);
     // A manifest recompressed as asked is written as it is: the registry's refusal is not met by converting it.
     const format: PushFormat | undefined = opts.format ?? (opts.compression?.format && image !== stored ? formatOf(image.manifest.mediaType) : undefined);
+    const written = format ? manifestAs(image, format) : image.manifest;
+    if (signatures.length > 0 && written.digest !== stored.manifest.digest) {
+      throw wouldInvalidate(
+        signatures.length,
+        `the pushed manifest would be ${written.digest}, not the signed ${stored.manifest.digest} (its layers recompressed)`,
+      );
+    }
     const { digest } = await writeRegistryImage(ref, image, { ...opts, ...(format ? { format } : {}), client, mountFrom: [...new Set(mountFrom)] });
+    // The stored signatures name this very digest (checked above); written once the manifest is there.
+    await putSignatures(dst, digest, signatures, { registriesDir: opts.registriesDir, registry: opts });
     // Signed only now: the digest is the one the registry holds, after any conversion the push made.
     if (sigstoreKey) await attachSigstoreSignature(client, ref.path, sigstoreKey, { dockerReference: formatReference(ref), manifestDigest: digest });
     return { digest, reference: formatReference(ref) };

@@ -4,6 +4,8 @@ import type { ManifestBlob } from '../../image/image.js';
 import { chainIDs, digestOf } from '../../oci/digest.js';
 import { parseImageConfig } from '../../oci/manifest.js';
 import type { ImageRecord } from '../../store/images.js';
+import type { SignaturesByDigest } from '../../store/image-signatures.js';
+import type { UnverifiedSignature } from '../../signature/types.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
@@ -27,6 +29,7 @@ const CAPABILITIES: DestinationCapabilities = {
 };
 
 export interface StoreDestination extends ImageDestination {
+  keepSignatures(digest: string, signatures: readonly UnverifiedSignature[]): void;
   /** The record written by commit(). */
   readonly record: ImageRecord | undefined;
   /** commit() found a layer or blob gone that the copy had found present (a concurrent rmi): a new copy may do. */
@@ -55,6 +58,8 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
   let lostToRemoval = false;
   // New layers written and unpacked (putNewLayer), each published when the copy names it under its chain ID.
   const pending = new Map<string, StagedLayer>();
+  // The signatures the copy carries (keepSignatures), written with the record.
+  const signatures: SignaturesByDigest = {};
 
   const takeConfig = (bytes: Buffer, info: BlobInfo): void => {
     config = { bytes, digest: info.digest, mediaType: info.mediaType };
@@ -166,6 +171,9 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
       manifest = m;
       if (o.chosenFrom) index = o.chosenFrom;
     },
+    keepSignatures(digest, list) {
+      signatures[digest] = [...list];
+    },
     async commit() {
       if (!config || !manifest) throw new BerthError('INTERNAL', 'commit before the config and manifest were given');
       // Told here, after the layers, as writeStoreImage tells it (the config was taken first, to unpack the layers).
@@ -182,7 +190,10 @@ export function storeDestination(store: Store, names: readonly string[], opts: {
           if (!(await store.layers.get(chain[i]!)) || !(await store.blobs.has(layerDigests[i]!))) return undefined;
         }
         for (const blob of small) if (!(await store.blobs.has(blob.digest))) return undefined;
-        return upsertImage(images, image, chain, size, [...names]);
+        const added = !images.some((i) => i.id === config!.digest);
+        const upserted = upsertImage(images, image, chain, size, [...names]);
+        await store.keepImageSignatures(upserted.id, signatures, added);
+        return upserted;
       });
       lostToRemoval = record === undefined;
       if (!record) throw new BerthError('IO', 'layers disappeared while the image was stored (concurrent removal); try again', { temporary: true });
@@ -208,12 +219,26 @@ export async function copyIntoStore(
   store: Store,
   source: ImageSource,
   names: readonly string[],
-  opts: { onProgress?: ProgressSink; tmpDir: () => Promise<string>; admit?: CopyImageOptions['admit'] },
+  opts: {
+    onProgress?: ProgressSink;
+    tmpDir: () => Promise<string>;
+    admit?: CopyImageOptions['admit'];
+    /** The signatures to keep with the image, asked once its top manifest is read and admitted (none: keep none). */
+    signatures?: (top: { digest: string }) => Promise<readonly UnverifiedSignature[]>;
+  },
 ): Promise<ImageRecord> {
   for (let attempt = 1; ; attempt++) {
     const dest = storeDestination(store, names, opts.onProgress ? { onProgress: opts.onProgress } : {});
+    const { admit, signatures } = opts;
+    const admitAndKeep: CopyImageOptions['admit'] =
+      admit || signatures
+        ? async (top) => {
+            await admit?.(top);
+            if (signatures) dest.keepSignatures(top.digest, await signatures(top));
+          }
+        : undefined;
     try {
-      await copyImage(source, dest, { tmpDir: opts.tmpDir, ...(opts.admit ? { admit: opts.admit } : {}) });
+      await copyImage(source, dest, { tmpDir: opts.tmpDir, ...(admitAndKeep ? { admit: admitAndKeep } : {}) });
       return dest.record!;
     } catch (e) {
       if (attempt >= 3 || !dest.lostToRemoval) throw e;

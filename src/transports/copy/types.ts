@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ManifestBlob } from '../../image/image.js';
+import type { UnverifiedSignature } from '../../signature/types.js';
 
 /** A blob as a manifest describes it, and what the copy knows about it besides. */
 export interface BlobInfo {
@@ -95,6 +96,12 @@ export interface ImageDestination {
    * unpacked (from the blob) only if it turns out to be another.
    */
   putNewLayer?(tar: Readable, opts?: { likelyChain?: string }): Promise<{ digest: string; size: number }>;
+  /**
+   * Keeps `signatures` of the manifest `digest` with the image, written by commit() together with it: the store's
+   * way, which keeps them beside the image's record. Destinations without it take signatures after the commit
+   * (engine/images/copy-signatures.ts) or hold none.
+   */
+  keepSignatures?(digest: string, signatures: readonly UnverifiedSignature[]): void;
   /** Makes the image visible (index.json, manifest.json, an archive renamed into place, a store record). */
   commit(): Promise<void>;
   /** Frees what it holds; without a commit, removes what was written. Safe to call twice. */

@@ -1,0 +1,192 @@
+/**
+ * berth's store keeps an image's signatures, as containers-storage does (issue 17): skopeo signs an
+ * image in a CNCF distribution registry (file:// lookaside), `berth pull` takes it under a signedBy
+ * policy and keeps the signature beside the image's record, `berth push` carries it to another
+ * repository's lookaside, where skopeo's signedBy policy accepts it; `--remove-signatures` leaves it
+ * behind (skopeo then refuses the image as unsigned), a push that would convert the signed manifest
+ * is refused naming --remove-signatures, `copy` into and out of `berth:` keeps and carries it, and
+ * `rmi` removes the signatures file with the image.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { startRegistry, type Registry } from '../testing/registry.js';
+
+describe('the store keeps signatures', { timeout: 600_000 }, () => {
+  const tmp = tempDir('berth-storesig-e2e-');
+  const root = join(tmp.path, 'store');
+  const gnupg = join(tmp.path, 'gnupg');
+  const srcSigs = join(tmp.path, 'src-sigs'); // HOST/orig's lookaside, where skopeo signs
+  const dstSigs = join(tmp.path, 'dst-sigs'); // every other repository's
+  const regD = join(tmp.path, 'registries.d');
+  const env = { GNUPGHOME: gnupg };
+  let registry: Registry;
+  let host = '';
+  let fpr = '';
+  let digest = '';
+  let mediaType = '';
+  const pubKey = join(tmp.path, 'pub.gpg');
+  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
+  const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
+  const b = (args: string[]) => berth(root, args, { env });
+  const folder = (base: string, repo: string) => join(base, `${repo}@${digest.replace(':', '=')}`);
+  const origSignature = () => readFileSync(join(folder(srcSigs, 'orig'), 'signature-1'));
+  const signaturesDir = join(root, 'signatures');
+  const tagsOf = async (repo: string) => (await fetch(`http://${host}/v2/${repo}/tags/list`)).status;
+  /** A policy whose HOST/<repo> needs the key's signature of an image signed as HOST/orig:1. */
+  const policyFor = (repo: string): string => {
+    const p = join(tmp.path, `${repo}.json`);
+    const requirement = {
+      type: 'signedBy',
+      keyType: 'GPGKeys',
+      keyPath: pubKey,
+      signedIdentity: { type: 'remapIdentity', prefix: `${host}/${repo}`, signedPrefix: `${host}/orig` },
+    };
+    writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [`${host}/${repo}`]: [requirement] } } }));
+    return p;
+  };
+  const skopeoPull = (repo: string) =>
+    skopeo(['--policy', policyFor(repo), 'copy', '--src-tls-verify=false', `docker://${host}/${repo}:1`, `dir:${join(tmp.path, 'out', repo)}`]);
+  const push = (args: string[]) => b(['push', '-q', '--tls-verify=false', '--registries.d', regD, ...args]);
+
+  before(async () => {
+    mkdirSync(gnupg, { mode: 0o700 });
+    mkdirSync(regD);
+    mkdirSync(join(tmp.path, 'out'));
+    await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'berth storesig <storesig@berth.test>', 'default', 'default', 'never']);
+    fpr =
+      (await gpg(['--with-colons', '--list-secret-keys', 'storesig@berth.test'])).stdout
+        .split('\n')
+        .find((l) => l.startsWith('fpr:'))
+        ?.split(':')[9] ?? '';
+    assert.ok(fpr, 'a key made');
+    await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2"', 'sh', fpr, pubKey], { env });
+    registry = await startRegistry(join(tmp.path, 'registry'));
+    host = registry.host;
+    writeFileSync(
+      join(regD, 'default.yaml'),
+      [
+        'default-docker:',
+        `  lookaside: ${pathToFileURL(dstSigs).href}`,
+        'docker:',
+        `  ${host}/orig:`,
+        `    lookaside: ${pathToFileURL(srcSigs).href}`,
+        '',
+      ].join('\n'),
+    );
+    // The image is made and pushed from another store: the store under test starts empty.
+    const maker = join(tmp.path, 'maker');
+    const rootfs = join(tmp.path, 'busybox.tar');
+    await busyboxRootfs(rootfs);
+    assert.equal((await berth(maker, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
+    const digestFile = join(tmp.path, 'orig.digest');
+    const pushed = await berth(maker, ['push', '-q', '--tls-verify=false', '--digestfile', digestFile, 'bb', `${host}/orig:1`]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    digest = readFileSync(digestFile, 'utf8').trim();
+    const accept = join(tmp.path, 'accept.json');
+    writeFileSync(accept, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
+    const tls = ['--src-tls-verify=false', '--dest-tls-verify=false'];
+    const signed = await skopeo(['--policy', accept, 'copy', ...tls, '--sign-by', fpr, `docker://${host}/orig:1`, `docker://${host}/orig:1`]);
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.ok(existsSync(join(folder(srcSigs, 'orig'), 'signature-1')));
+    const head = await fetch(`http://${host}/v2/orig/manifests/1`, {
+      method: 'HEAD',
+      headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    mediaType = head.headers.get('content-type') ?? '';
+    assert.equal(head.headers.get('docker-content-digest'), digest);
+  });
+  after(async () => {
+    await registry?.stop();
+    await run('gpgconf', ['--kill', 'all'], { env });
+    tmp.cleanup();
+  });
+
+  it('pull keeps the signature it verified; push carries it to the destination, where skopeo accepts it', async () => {
+    const pulled = await b(['pull', '-q', '--tls-verify=false', '--signature-policy', policyFor('orig'), '--registries.d', regD, `${host}/orig:1`]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const files = readdirSync(signaturesDir);
+    assert.deepEqual(files, [`${pulled.stdout.trim()}.json`]);
+    const kept = JSON.parse(readFileSync(join(signaturesDir, files[0]!), 'utf8')) as { manifests: Record<string, { kind: string; bytes: string }[]> };
+    assert.deepEqual(Object.keys(kept.manifests), [digest]);
+    assert.equal(kept.manifests[digest]!.length, 1);
+    assert.deepEqual(Buffer.from(kept.manifests[digest]![0]!.bytes, 'base64'), origSignature());
+
+    const pushed = await push([`${host}/orig:1`, `${host}/pushed:1`]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.deepEqual(readFileSync(join(folder(dstSigs, 'pushed'), 'signature-1')), origSignature());
+    const accepted = await skopeoPull('pushed');
+    assert.equal(accepted.code, 0, accepted.stderr);
+  });
+
+  it('push --remove-signatures leaves them behind: skopeo refuses the destination as unsigned', async () => {
+    const pushed = await push(['--remove-signatures', `${host}/orig:1`, `${host}/bare:1`]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.ok(!existsSync(folder(dstSigs, 'bare')));
+    const refused = await skopeoPull('bare');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /signature/i);
+  });
+
+  it('refuses a push that would convert the signed manifest, naming --remove-signatures', async () => {
+    const other = mediaType === 'application/vnd.docker.distribution.manifest.v2+json' ? 'oci' : 'v2s2';
+    const converted = await push(['--format', other, `${host}/orig:1`, `${host}/converted:1`]);
+    assert.equal(converted.code, 125);
+    assert.match(converted.stderr, /^Error: Would invalidate signatures: --format .*--remove-signatures/m);
+    assert.equal(await tagsOf('converted'), 404);
+    const recompressed = await push(['--compression-format', 'zstd', `${host}/orig:1`, `${host}/converted:1`]);
+    assert.equal(recompressed.code, 125);
+    assert.match(recompressed.stderr, /^Error: Would invalidate signatures: .*--remove-signatures/m);
+    assert.equal(await tagsOf('converted'), 404);
+    const bare = await push(['--remove-signatures', '--format', other, `${host}/orig:1`, `${host}/converted:1`]);
+    assert.equal(bare.code, 0, bare.stderr);
+    // The same format as stored is no conversion: the signature goes with it.
+    const same = await push(['--format', other === 'oci' ? 'v2s2' : 'oci', `${host}/orig:1`, `${host}/same:1`]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.deepEqual(readFileSync(join(folder(dstSigs, 'same'), 'signature-1')), origSignature());
+  });
+
+  it('copy out of berth: carries them, copy into berth: keeps them, and rmi removes the file with the image', async () => {
+    const out = await b(['copy', '-q', '--dest-tls-verify=false', '--registries.d', regD, `berth:${host}/orig:1`, `docker://${host}/copied:1`]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(readFileSync(join(folder(dstSigs, 'copied'), 'signature-1')), origSignature());
+    assert.equal((await skopeoPull('copied')).code, 0);
+    const dir = join(tmp.path, 'dir-out');
+    assert.equal((await b(['copy', '-q', `berth:${host}/orig:1`, `dir:${dir}`])).code, 0);
+    assert.deepEqual(readFileSync(join(dir, 'signature-1')), origSignature());
+
+    // A second store: copy docker:// → berth: keeps the signature, as pull does; --remove-signatures keeps none.
+    const other = join(tmp.path, 'store2');
+    const copied = await berth(other, ['copy', '-q', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/orig:1`, 'berth:in'], { env });
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal(readdirSync(join(other, 'signatures')).length, 1);
+    const back = await berth(other, ['push', '-q', '--tls-verify=false', '--registries.d', regD, 'in', `${host}/fromcopy:1`], { env });
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(readFileSync(join(folder(dstSigs, 'fromcopy'), 'signature-1')), origSignature());
+    assert.equal((await berth(other, ['rmi', 'in'], { env })).code, 0);
+    const bare = await berth(
+      other,
+      ['copy', '-q', '--remove-signatures', '--src-tls-verify=false', '--registries.d', regD, `docker://${host}/orig:1`, 'berth:in'],
+      {
+        env,
+      },
+    );
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.deepEqual(readdirSync(join(other, 'signatures')), []);
+    // A dir: image's signature files are kept too.
+    const fromDir = await berth(other, ['copy', '-q', `dir:${dir}`, 'berth:fromdir'], { env });
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    assert.equal(readdirSync(join(other, 'signatures')).length, 1);
+    assert.equal((await berth(other, ['rmi', '-a', '-f'], { env })).code, 0);
+    assert.deepEqual(readdirSync(join(other, 'signatures')), []);
+
+    // rmi of the pulled image: its signatures file goes with it.
+    assert.equal(readdirSync(signaturesDir).length, 1);
+    const removed = await b(['rmi', '-f', `${host}/orig:1`]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(readdirSync(signaturesDir), []);
+  });
+});
