@@ -81,5 +81,7 @@ export async function writeImageSignatures(root: string, id: string, byDigest: S
 
 /** Removes the image's signature file, if any (rmi; the caller holds the store lock). */
 export async function removeImageSignatures(root: string, id: string): Promise<void> {
+  // A record whose ID is not a digest (a test's, a hand-edited store's) never had a file: nothing to remove.
+  if (!/^[0-9a-f]{32,128}$/.test(id.slice(id.indexOf(':') + 1))) return;
   await rm(signaturesPath(root, id), { force: true });
 }
