@@ -10,11 +10,14 @@ export DEBIAN_FRONTEND=noninteractive
 # for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
 # openssl, GNU time, wrk for the registry benchmark), and the Docker Engine API's anchors and clients:
-# dockerd (docker.io; the tests start their own on private roots, sockets and bridges) and docker-compose.
+# dockerd (docker.io; the tests start their own on private roots, sockets and bridges) and docker-compose;
+# and the S3 server the registry's object storage is tested on: Ceph's RADOS Gateway with one monitor
+# and one OSD (the tests start a private cluster each, src/testing/ceph-rgw.ts).
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
   crun runc conmon netavark aardvark-dns slirp4netns passt catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
   docker.io docker-compose
+  radosgw ceph-mon ceph-osd
   apache2-utils openssl time wrk
 )
 missing=()
