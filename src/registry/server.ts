@@ -12,14 +12,15 @@ import type { AuthConfig } from './auth/config.js';
 import { parseAddr, type GcConfig } from './config.js';
 import { GcRunner, type GcOptions, type GcReport } from './gc.js';
 import { resolveListenAddress, type LookupAll } from './listen.js';
-import { openFsStorage } from './storage/fs.js';
+import { openStorage } from './storage/open.js';
+import type { S3StorageConfig } from './storage/s3.js';
 import type { RegistryStorage } from './storage/types.js';
 
 export interface RegistryServerOptions {
   /** host:port to listen on; port 0 picks a free one. Default 127.0.0.1:5000. */
   addr?: string;
-  /** A directory for the filesystem backend, or an opened storage. */
-  storage: string | RegistryStorage;
+  /** A directory for the filesystem backend, `{ s3 }` for a bucket (`[storage.s3]`), or an opened storage. */
+  storage: string | RegistryStorage | { s3: S3StorageConfig };
   /** PEM files; both or neither. */
   tlsCert?: string;
   tlsKey?: string;
@@ -68,7 +69,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
       `refusing to listen on ${where} without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`,
     );
   }
-  const storage = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
+  const storage = typeof opts.storage === 'string' || 's3' in opts.storage ? await openStorage(opts.storage) : opts.storage;
   const access = opts.auth ? await createAccessControl(opts.auth) : undefined;
   const app = createRegistryApp({
     storage,

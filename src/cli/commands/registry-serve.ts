@@ -26,7 +26,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   let auth: AuthConfig | undefined = cfg.auth;
   if (opts.htpasswd) auth = { catalog: auth?.catalog ?? ['*'], access: auth?.access ?? [], ...auth, htpasswd: opts.htpasswd };
   const addr = cfg.addr ?? '127.0.0.1:5000';
-  const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
+  // [storage.s3] unless --storage names a directory.
+  const s3 = opts.storage ? undefined : cfg.s3;
+  const storage = s3 ? { s3 } : (cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry'));
   holdYoungGeneration();
   // startRegistry refuses an address other machines reach (resolved, as bound) unless there is access control.
   const server = await startRegistry({
@@ -43,7 +45,7 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
       `warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`,
     );
   }
-  process.stderr.write(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})\n`);
+  process.stderr.write(`berth registry listening on ${server.url} (storage ${s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : storage}${auth ? '' : ', no access control'})\n`);
   const collect = () => {
     server.gc().then(
       (r) => process.stderr.write(formatGcReport(r)),
