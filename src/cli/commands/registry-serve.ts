@@ -45,7 +45,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
       `warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key\n`,
     );
   }
-  process.stderr.write(`berth registry listening on ${server.url} (storage ${s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : storage}${auth ? '' : ', no access control'})\n`);
+  process.stderr.write(
+    `berth registry listening on ${server.url} (storage ${s3 ? `s3://${s3.bucket}/${s3.prefix ?? ''}` : storage}${auth ? '' : ', no access control'})\n`,
+  );
   const collect = () => {
     server.gc().then(
       (r) => process.stderr.write(formatGcReport(r)),

@@ -138,7 +138,9 @@ export async function assemble(
           );
           return { PartNumber, ETag: out.CopyPartResult?.ETag };
         }
-        const out = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: gather(bucket, ranges), ContentLength: bytesOf(ranges) }));
+        const out = await client.send(
+          new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: gather(bucket, ranges), ContentLength: bytesOf(ranges) }),
+        );
         return { PartNumber, ETag: out.ETag };
       },
     );

@@ -167,7 +167,8 @@ export class S3Uploads implements UploadStore {
     try {
       const { algorithm } = parseDigest(digest);
       const running = this.running.get(id);
-      const actual = algorithm === 'sha256' && running?.size === s.size ? `sha256:${running.hash.copy().digest('hex')}` : await this.hash(s.segments, algorithm);
+      const actual =
+        algorithm === 'sha256' && running?.size === s.size ? `sha256:${running.hash.copy().digest('hex')}` : await this.hash(s.segments, algorithm);
       if (actual !== digest) {
         await this.drop(id);
         throw new RegistryError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${digest}`, { detail: { digest } });
@@ -277,11 +278,9 @@ export class S3Uploads implements UploadStore {
     await mapLimit(keys, 8, (k) => this.bucket.delete(k));
     const r = await this.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket.bucket, Prefix: this.bucket.key(layout.upload(id)) }));
     for (const u of r.Uploads ?? []) {
-      await this.bucket.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket.bucket, Key: u.Key!, UploadId: u.UploadId! }))
-        .catch((e: unknown) => {
-          if (!isNotFound(e)) throw e;
-        });
+      await this.bucket.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket.bucket, Key: u.Key!, UploadId: u.UploadId! })).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
     }
   }
 }

@@ -236,9 +236,7 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
       try {
         const d = await putBlob(s, 'r', 'to be collected');
         // A collector's tombstone (as S3Blobs.delete writes one) holds a link back until it is gone.
-        await admin!.send(
-          new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_deleting/sha256/${d.slice(7)}`, Body: '', ContentLength: 0 }),
-        );
+        await admin!.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_deleting/sha256/${d.slice(7)}`, Body: '', ContentLength: 0 }));
         const linking = s.links.link('other', d);
         let settled = false;
         void linking.then(
