@@ -146,7 +146,9 @@ export class S3Uploads implements UploadStore {
     );
     const upload = new Upload({
       client: this.bucket.client,
-      params: { Bucket: this.bucket.bucket, Key: this.bucket.key(layout.segment(id, offset)), Body: body },
+      // Created only if absent: of two replicas appending at one offset, one wins and the other answers 416.
+      // (RGW 16 ignores this on a multipart completion; the digest check at finish still guards the blob.)
+      params: { Bucket: this.bucket.bucket, Key: this.bucket.key(layout.segment(id, offset)), Body: body, IfNoneMatch: '*' },
       partSize: Math.max(this.opts.partBytes, 5 << 20),
       queueSize: this.opts.concurrency,
     });
@@ -155,6 +157,9 @@ export class S3Uploads implements UploadStore {
     } catch (e) {
       body.destroy();
       await source.return?.().catch(() => undefined);
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412) {
+        throw new RegistryError('RANGE_INVALID', `another append to upload ${id} at offset ${offset} came first`, { detail: { size: offset } });
+      }
       throw e;
     }
     return written;

@@ -144,6 +144,29 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
       }
     });
 
+    it('lets one of two replicas appending at the same offset win, the other answering RANGE_INVALID', async () => {
+      const prefix = `replicas-${randomUUID()}`;
+      const a = await openS3Storage(config(prefix));
+      const b = await openS3Storage(config(prefix));
+      try {
+        for (let round = 0; round < 3; round++) {
+          const u = await a.uploads.create('r');
+          const results = await Promise.allSettled([
+            a.uploads.append('r', u.id, 0, Readable.from([Buffer.from('from a')])),
+            b.uploads.append('r', u.id, 0, Readable.from([Buffer.from('from b, longer')])),
+          ]);
+          const won = results.filter((r) => r.status === 'fulfilled');
+          assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
+          for (const r of results) if (r.status === 'rejected') assert.ok(isRegistryError(r.reason, 'RANGE_INVALID'), String(r.reason));
+          assert.equal((await b.uploads.status('r', u.id)).size, won[0]!.value.size);
+          await a.uploads.cancel('r', u.id);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     it('shows a manifest, tag and repository put through one replica at once through another', async () => {
       const prefix = `replicas-${randomUUID()}`;
       const a = await openS3Storage(config(prefix));
