@@ -17,6 +17,38 @@ const TOMBSTONE_STALE_MS = 60_000;
 const TOMBSTONE_WAIT_MS = 10_000;
 /** How long a presigned URL stays good (as distribution's redirect). */
 const PRESIGN_SECONDS = 20 * 60;
+/**
+ * How long a link this process found or made is taken as still there without asking the bucket. A blob
+ * GET then makes one request (the GET) instead of four, and RGW serves a few hundred a second in all.
+ * Another replica's unlink or collection is seen within this long (this process's own at once).
+ */
+const RECENT_LINK_MS = 3_000;
+const RECENT_LINKS_MAX = 10_000;
+
+/** Links found or made within RECENT_LINK_MS, by blob and repository. */
+export class RecentLinks {
+  private readonly byBlob = new Map<string, Map<string, { size: number; at: number }>>();
+
+  get(repository: string, digest: string): BlobInfo | undefined {
+    const hit = this.byBlob.get(digest)?.get(repository);
+    return hit && Date.now() - hit.at < RECENT_LINK_MS ? { digest, size: hit.size } : undefined;
+  }
+
+  set(repository: string, digest: string, size: number): void {
+    if (this.byBlob.size >= RECENT_LINKS_MAX && !this.byBlob.has(digest)) this.byBlob.delete(this.byBlob.keys().next().value!);
+    let repos = this.byBlob.get(digest);
+    if (!repos) this.byBlob.set(digest, (repos = new Map()));
+    repos.set(repository, { size, at: Date.now() });
+  }
+
+  forget(repository: string, digest: string): void {
+    this.byBlob.get(digest)?.delete(repository);
+  }
+
+  forgetBlob(digest: string): void {
+    this.byBlob.delete(digest);
+  }
+}
 
 function unknown(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
@@ -111,6 +143,8 @@ class S3BlobContent implements BlobContent {
 }
 
 export class S3Blobs implements BlobStore {
+  readonly recent = new RecentLinks();
+
   constructor(
     private readonly bucket: S3Bucket,
     private readonly redirect: boolean,
@@ -167,11 +201,13 @@ export class S3Blobs implements BlobStore {
       const [blob, used] = await Promise.all([this.bucket.head(layout.blob(digest)), this.bucket.head(layout.used(digest))]);
       return blob && Math.max(blob.modified, used?.modified ?? 0);
     };
+    this.recent.forgetBlob(digest);
     const before = await times();
     if (before === undefined) return false;
     if (since === undefined) {
       await this.bucket.delete(layout.blob(digest));
       await this.bucket.delete(layout.used(digest));
+      this.recent.forgetBlob(digest);
       return true;
     }
     if (before >= since) return false;
@@ -183,6 +219,7 @@ export class S3Blobs implements BlobStore {
       if (after === undefined || after >= since || Date.now() - started > TOMBSTONE_STALE_MS / 2) return false;
       await this.bucket.delete(layout.blob(digest));
       await this.bucket.delete(layout.used(digest));
+      this.recent.forgetBlob(digest);
       return true;
     } finally {
       await this.bucket.delete(layout.deleting(digest));
@@ -222,10 +259,20 @@ export class S3Links implements LinkStore {
     if (!info) throw unknown(digest);
     await this.ensureRepository(repository);
     await this.bucket.put(layout.link(repository, digest), '');
+    this.blobs.recent.set(repository, digest, info.size);
     return info;
   }
 
   async stat(repository: string, digest: string): Promise<BlobInfo | undefined> {
+    // Found within the last seconds, when its `_used` mark was also fresh: nothing to check or touch.
+    const recent = this.blobs.recent.get(repository, digest);
+    if (recent) return recent;
+    const info = await this.check(repository, digest);
+    if (info) this.blobs.recent.set(repository, digest, info.size);
+    return info;
+  }
+
+  private async check(repository: string, digest: string): Promise<BlobInfo | undefined> {
     const [link, blob, used] = await Promise.all([
       this.bucket.head(layout.link(repository, digest)),
       this.bucket.head(layout.blob(digest)),
@@ -240,6 +287,7 @@ export class S3Links implements LinkStore {
 
   async unlink(repository: string, digest: string): Promise<boolean> {
     const key = layout.link(repository, digest);
+    this.blobs.recent.forget(repository, digest);
     if (!(await this.bucket.head(key))) return false;
     await this.bucket.delete(key);
     return true;
