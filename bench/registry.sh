@@ -13,6 +13,7 @@
 #
 #   bash bench/registry.sh                 # RUNS=3 wrk runs / pushes per server, DURATION=5s each
 #   RUNS=5 DURATION=10s bash bench/registry.sh
+#   (bench/registry-s3.sh runs it with both servers on the same Ceph RGW, S3_ENDPOINT set)
 #
 # wrk runs alternate between the servers (berth, distribution, berth, ...), so load from other work
 # on the machine falls on both alike. wrk, the server and (for Go) its threads share the machine's
@@ -40,13 +41,10 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 # --- deterministic content -----------------------------------------------------------------------
-keystream() { # MB PASS -> stdout
-  { openssl enc -aes-256-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null || true; } | head -c $(($1 * 1024 * 1024))
-}
 SMALL=$BENCH_TMP/blob-1m.bin
 BIG=$BENCH_TMP/blob-big.bin
-keystream 1 berth-registry-small >"$SMALL"
-keystream "$BIG_MB" berth-registry-big >"$BIG"
+keystream_mb 1 berth-registry-small >"$SMALL"
+keystream_mb "$BIG_MB" berth-registry-big >"$BIG"
 SMALL_D=sha256:$(sha256sum "$SMALL" | cut -d' ' -f1)
 BIG_D=sha256:$(sha256sum "$BIG" | cut -d' ' -f1)
 CONFIG=$BENCH_TMP/config.json
@@ -60,29 +58,18 @@ MANIFEST_D=sha256:$(sha256sum "$MANIFEST" | cut -d' ' -f1)
 REPO=bench/blobs
 TAGS=(v1 v2 v3 v4 v5 v6 v7 v8 v9 v10 latest)
 
-# upload_blob PORT FILE DIGEST: POST an upload, then PUT the whole body with ?digest= (both servers
-# take this two-step monolithic upload).
-upload_blob() {
-  local loc
-  loc=$(curl -fsS -o /dev/null -D - -X POST "http://127.0.0.1:$1/v2/$REPO/blobs/uploads/" | awk 'tolower($1) == "location:" { sub(/\r$/, "", $2); print $2 }')
-  [ -n "$loc" ] || { log "no upload location from port $1"; return 1; }
-  case $loc in http*) ;; *) loc=http://127.0.0.1:$1$loc ;; esac
-  case $loc in *\?*) loc=$loc\&digest=$3 ;; *) loc=$loc\?digest=$3 ;; esac
-  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" "$loc"
-}
-
 # populate PORT: the three blobs, the manifest under every tag, and a check that both blobs and the
 # manifest come back byte for byte.
 populate() {
   local port=$1 t
-  upload_blob "$port" "$CONFIG" "$CONFIG_D"
-  upload_blob "$port" "$SMALL" "$SMALL_D"
-  upload_blob "$port" "$BIG" "$BIG_D"
+  upload_blob "$port" "$REPO" "$CONFIG" "$CONFIG_D"
+  upload_blob "$port" "$REPO" "$SMALL" "$SMALL_D"
+  upload_blob "$port" "$REPO" "$BIG" "$BIG_D"
   for t in "${TAGS[@]}"; do
     curl -fsS -o /dev/null -X PUT -H "Content-Type: $OCI_MANIFEST" --data-binary "@$MANIFEST" "http://127.0.0.1:$port/v2/$REPO/manifests/$t"
   done
-  [ "sha256:$(curl -fsS "http://127.0.0.1:$port/v2/$REPO/blobs/$SMALL_D" | sha256sum | cut -d' ' -f1)" = "$SMALL_D" ] || { log "1 MB blob mismatch on port $port"; return 1; }
-  [ "sha256:$(curl -fsS "http://127.0.0.1:$port/v2/$REPO/blobs/$BIG_D" | sha256sum | cut -d' ' -f1)" = "$BIG_D" ] || { log "big blob mismatch on port $port"; return 1; }
+  [ "sha256:$(curl -fsSL "http://127.0.0.1:$port/v2/$REPO/blobs/$SMALL_D" | sha256sum | cut -d' ' -f1)" = "$SMALL_D" ] || { log "1 MB blob mismatch on port $port"; return 1; }
+  [ "sha256:$(curl -fsSL "http://127.0.0.1:$port/v2/$REPO/blobs/$BIG_D" | sha256sum | cut -d' ' -f1)" = "$BIG_D" ] || { log "big blob mismatch on port $port"; return 1; }
   [ "sha256:$(curl -fsS -H "Accept: $OCI_MANIFEST" "http://127.0.0.1:$port/v2/$REPO/manifests/v1" | sha256sum | cut -d' ' -f1)" = "$MANIFEST_D" ] || { log "manifest mismatch on port $port"; return 1; }
   curl -fsS "http://127.0.0.1:$port/v2/$REPO/tags/list" | grep -q '"latest"' || { log "tags list on port $port lacks latest"; return 1; }
 }
@@ -235,7 +222,7 @@ push_runs archive "docker-archive:$ARCHIVE"
 push_runs layout "oci:$LAYOUT:big"
 
 # --- report --------------------------------------------------------------------------------------
-echo "== registry: berth registry serve vs distribution ($("$DISTRIBUTION" --version 2>/dev/null | awk '{ print $NF }' || echo '?')), loopback, wrk -t$WRK_THREADS -d$DURATION, n=$RUNS per server (load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== registry: berth registry serve vs distribution ($("$DISTRIBUTION" --version 2>/dev/null | awk '{ print $NF }' || echo '?')), loopback, storage ${S3_ENDPOINT:+S3 on Ceph RGW ($S3_ENDPOINT), }${S3_ENDPOINT:-the filesystem,} wrk -t$WRK_THREADS -d$DURATION, n=$RUNS per server (load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "-- blob GET, ${BLOB_CONNS} connections, 1 MB blob (MB/s; higher is better)"
 rate_lines blob1 MB/s "blob GET 1 MB"
 echo "-- blob GET, ${BIG_CONNS} connections, ${BIG_MB} MB blob (MB/s; higher is better)"

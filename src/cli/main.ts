@@ -397,7 +397,10 @@ function registryGroup(): Command {
   registry.addCommand(
     new Command('serve')
       .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
-      .option('--config <file>', 'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc])')
+      .option(
+        '--config <file>',
+        'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc], [log], [metrics], [proxy])',
+      )
       .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
       .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
       .option('--storage <dir>', 'storage directory (default <root>/registry)')
@@ -481,7 +484,15 @@ command('copy', () =>
     .option('--digestfile <file>', 'write the digest of the copied manifest to this file')
     .option('-q, --quiet', 'suppress the progress lines')
     .option('--sign-by <fingerprint>', 'sign the copied image with this GPG key (docker:// destinations; the signature goes to the lookaside)')
-    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase")
+    .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
+    .option(
+      '--sign-by-sigstore-private-key <file>',
+      'sign the copied image with this cosign private key (docker:// destinations where registries.d sets use-sigstore-attachments)',
+    )
+    .option(
+      '--remove-signatures',
+      "do not copy the source's signatures (without it they go with the image: docker:// and dir: keep them, oci: and archives cannot; berth: keeps none)",
+    )
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored and found')
     .option('--policy <file>', "the trust policy (policy.json) the source is checked against, instead of the user's or the system's")
     .addOption(new Option('--signature-policy <file>', 'the same as --policy').hideHelp())
@@ -504,10 +515,11 @@ command('sync', () =>
     .option('--src-cert-dir <dir>', 'certificates for the source registry')
     .option('--dest-cert-dir <dir>', 'certificates for the destination registry')
     .option('--preserve-digests', 'fail rather than change a manifest')
+    .option('--remove-signatures', "do not copy the images' signatures (without it they go with each image, as copy's)")
     .option('-a, --all', 'copy image indexes (manifest lists) with every image they list')
     .option('-q, --quiet', 'no progress lines')
     .option('--policy <file>', "the trust policy (policy.json) each source image is checked against, instead of the user's or the system's")
-    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
+    .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found and written')
     .action(lazy(() => import('./commands/sync.js'))),
 );
 command('delete', () =>
@@ -579,6 +591,7 @@ command('pull', () =>
     .option('--creds <user:password>', 'credentials to use with the registry')
     .option('--signature-policy <file>', "the trust policy (policy.json) to pull under, instead of the user's or the system's")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
+    .option('--remove-signatures', "do not keep the image's signatures (podman's; berth's store keeps none, with or without it: the policy still checks them)")
     .action(lazy(() => import('./commands/pull.js'))),
 );
 command('push', () =>
@@ -595,11 +608,14 @@ command('push', () =>
     .option('--compression-level <n>', 'compression level: gzip 0-9, zstd 1-19')
     .option('--force-compression [bool]', 'recompress even a layer the registry already has (default true with --compression-format)')
     .option('-q, --quiet', 'suppress progress output')
-    .option('--remove-signatures', 'accepted for podman compatibility (berth pushes no signatures)')
+    .option('--remove-signatures', "do not push the image's stored signatures (podman's; berth's store keeps none, so a push carries none with or without it)")
     .option('--sign-by <fingerprint>', 'sign the pushed image with this GPG key; the signature goes to the lookaside registries.d names')
     .option('--sign-passphrase-file <file>', "a file holding the signing key's passphrase (GPG or sigstore), its first line")
     .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
-    .option('--sign-by-sigstore-private-key <file>', "sign the pushed image with this cosign private key (attached as the registry's sha256-<digest>.sig tag)")
+    .option(
+      '--sign-by-sigstore-private-key <file>',
+      "sign the pushed image with this cosign private key (attached as the registry's sha256-<digest>.sig tag, where registries.d sets use-sigstore-attachments)",
+    )
     .addOption(tlsVerifyOption())
     .option('--authfile <path>', 'path of the authentication file')
     .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registrySigstoreSignatures } from '../engine/images/index.js';
@@ -68,6 +68,8 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
   const root = join(tmp.path, 'store');
   const keyPrefix = join(tmp.path, 'signer');
   const passFile = join(tmp.path, 'passphrase');
+  // containers/image writes sigstore signatures only where registries.d enables attachments.
+  const regD = join(tmp.path, 'registries.d');
   const registries: { name: string; host: string; stop: () => Promise<void> }[] = [];
 
   before(async () => {
@@ -75,6 +77,8 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
     await busyboxRootfs(rootfs);
     assert.equal((await berth(root, ['import', '-q', rootfs, 'bb'])).code, 0);
     writeFileSync(passFile, 'correct horse\nsecond line is not the passphrase\n');
+    mkdirSync(regD);
+    writeFileSync(join(regD, 'attachments.yaml'), 'default-docker:\n  use-sigstore-attachments: true\n');
     const gen = await berth(root, ['generate-sigstore-key', '--output-prefix', keyPrefix, '--passphrase-file', passFile]);
     assert.equal(gen.code, 0, gen.stderr);
     assert.equal(gen.stdout, `Key written to "${keyPrefix}.private" and "${keyPrefix}.pub"\n`);
@@ -107,6 +111,8 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
         `${keyPrefix}.private`,
         '--sign-passphrase-file',
         passFile,
+        '--registries.d',
+        regD,
         '--digestfile',
         digestFile,
         'bb',
@@ -147,6 +153,8 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
         `${keyPrefix}.private`,
         '--sign-passphrase-file',
         passFile,
+        '--registries.d',
+        regD,
         'bb',
         `${host}/berth/signed:2`,
       ]);
@@ -169,12 +177,32 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
       `${keyPrefix}.private`,
       '--sign-passphrase-file',
       join(tmp.path, 'wrong'),
+      '--registries.d',
+      regD,
       'bb',
       `${host}/berth/wrong:1`,
     ]);
     assert.equal(push.code, 125);
     assert.match(push.stderr, /^Error: sigstore private key .*signer\.private: decryption failed \(wrong passphrase\?\)\n$/m);
     assert.equal((await fetch(`http://${host}/v2/berth/wrong/tags/list`)).status, 404);
+    // Where registries.d enables no attachments, containers/image refuses to write the signature: so does berth, before the push.
+    const noAttachments = await berth(root, [
+      'push',
+      '--sign-by-sigstore-private-key',
+      `${keyPrefix}.private`,
+      '--sign-passphrase-file',
+      passFile,
+      '--registries.d',
+      join(tmp.path, 'no-registries.d'),
+      'bb',
+      `${host}/berth/not-attached:1`,
+    ]);
+    assert.equal(noAttachments.code, 125);
+    assert.match(
+      noAttachments.stderr,
+      /^Error: writing signatures: writing sigstore attachments is disabled by configuration: set use-sigstore-attachments: true for /m,
+    );
+    assert.equal((await fetch(`http://${host}/v2/berth/not-attached/tags/list`)).status, 404);
     const plain = await berth(root, ['push', '-q', '--digestfile', join(tmp.path, 'plain-digest'), 'bb', `${host}/berth/unsigned:1`]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.deepEqual(

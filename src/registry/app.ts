@@ -20,8 +20,10 @@ export interface RegistryAppOptions {
   middleware?: MiddlewareHandler<RegistryEnv>[];
   /** Routes outside /v2/, such as the built-in token endpoint. */
   routes?: { path: string; methods: string[]; handler: (c: Context) => Response | Promise<Response> }[];
-  /** Told about errors that are not the client's (500s). */
-  onInternalError?: (e: unknown) => void;
+  /** Told about errors that are not the client's (500s), with the request's context. */
+  onInternalError?: (e: unknown, c: Context) => void;
+  /** Handlers by `kind METHOD` taking the place of the built-in ones (a pull-through cache's). */
+  handlers?: Record<string, Handler>;
 }
 
 const ROUTES: [RegExp, RegistryTarget['kind']][] = [
@@ -111,14 +113,14 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
   const { storage } = opts;
   const app = new Hono<RegistryEnv>();
 
-  app.onError((e) => {
+  app.onError((e, c) => {
     if (isRegistryError(e)) return errorResponse(e);
     if (isBerthError(e, 'DIGEST_INVALID')) return errorResponse(new RegistryError('DIGEST_INVALID', e.message));
     // The client went away mid-body: nobody reads the answer, and it is not the server's fault.
     if (['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED'].includes(errnoCode(e) ?? '')) {
       return errorResponse(new RegistryError('BLOB_UPLOAD_INVALID', 'the request body was cut off'));
     }
-    opts.onInternalError?.(e);
+    opts.onInternalError?.(e, c);
     return json(500, { errors: [{ code: 'UNKNOWN', message: 'internal server error' }] });
   });
   app.notFound(() => json(404, { errors: [{ code: 'NOT_FOUND', message: 'no such API endpoint' }] }));
@@ -144,7 +146,7 @@ export function createRegistryApp(opts: RegistryAppOptions): Hono<RegistryEnv> {
       if (c.req.method !== 'GET') throw unsupported(c.req.method, target);
       return listCatalog(c, storage, limits);
     }
-    const handler = HANDLERS[`${target.kind} ${c.req.method}`];
+    const handler = opts.handlers?.[`${target.kind} ${c.req.method}`] ?? HANDLERS[`${target.kind} ${c.req.method}`];
     if (!handler) throw unsupported(c.req.method, target);
     return handler(c, { storage, limits, target: target as RegistryTarget & { name: string } });
   });

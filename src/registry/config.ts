@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { BerthError } from '../util/errors.js';
 import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.js';
 import type { S3StorageConfig } from './storage/s3.js';
 
 /**
@@ -34,8 +36,14 @@ import type { S3StorageConfig } from './storage/s3.js';
  * grace = "1h"             # keep blobs and manifests used this recently (default 1h)
  * upload_max_age = "24h"   # remove upload sessions idle this long
  * delete_untagged = false  # also remove manifests no tag, index or live subject holds
+ * [log]
+ * level = "info"           # trace, debug, info, warn, error, fatal or silent
+ * format = "text"          # text: human lines, none per request (the default); json: a JSON line per request and event
+ * [metrics]
+ * enabled = true           # Prometheus metrics on /metrics (default true); with [auth], for whoever may list the catalog
  * ```
- * and [auth], [auth.token], [[access]] as auth/config.ts describes.
+ * and [http] drain_timeout = "30s": how long SIGTERM/SIGINT lets requests in flight finish.
+ * and [auth], [auth.token], [[access]] as auth/config.ts describes, [proxy] as proxy/config.ts does.
  */
 export interface RegistryConfig {
   addr?: string;
@@ -47,6 +55,10 @@ export interface RegistryConfig {
   manifestBytes?: number;
   auth?: AuthConfig;
   gc?: GcConfig;
+  log?: { level?: LogLevel; format?: LogFormat };
+  metrics?: boolean;
+  drainTimeoutMs?: number;
+  proxy?: ProxyConfig;
 }
 
 export interface GcConfig {
@@ -57,11 +69,14 @@ export interface GcConfig {
 }
 
 const SECTIONS: Record<string, string[]> = {
-  http: ['addr'],
+  http: ['addr', 'drain_timeout'],
   storage: ['path', 's3'],
   limits: ['manifest_bytes'],
   tls: ['cert', 'key'],
   gc: ['interval', 'grace', 'upload_max_age', 'delete_untagged'],
+  log: ['level', 'format'],
+  metrics: ['enabled'],
+  proxy: PROXY_KEYS,
 };
 /** Sections parsed elsewhere (auth/config.ts), with their own checks. */
 const OTHER_SECTIONS = ['auth', 'access'];
@@ -144,6 +159,27 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
     }
     config.gc = g;
   }
+  const drain = get('http', 'drain_timeout');
+  if (drain !== undefined) {
+    try {
+      config.drainTimeoutMs = parseDuration(drain, 'http.drain_timeout');
+    } catch (e) {
+      throw bad(file, (e as Error).message);
+    }
+  }
+  const level = str('log', 'level');
+  const format = str('log', 'format');
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) throw bad(file, `log.level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (format !== undefined && format !== 'json' && format !== 'text') throw bad(file, 'log.format must be "json" or "text"');
+  if (level !== undefined || format !== undefined) {
+    config.log = { ...(level !== undefined ? { level: level as LogLevel } : {}), ...(format !== undefined ? { format: format as LogFormat } : {}) };
+  }
+  const metrics = get('metrics', 'enabled');
+  if (metrics !== undefined) {
+    if (typeof metrics !== 'boolean') throw bad(file, 'metrics.enabled must be true or false');
+    config.metrics = metrics;
+  }
+  if (doc['proxy']) config.proxy = parseProxyConfig(doc['proxy'] as Record<string, unknown>, file);
   return config;
 }
 

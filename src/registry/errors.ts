@@ -3,8 +3,8 @@
 // only has to let them through.
 
 /**
- * The error codes of the OCI distribution spec (v1.1), plus the reference registry's PAGINATION_NUMBER_INVALID
- * and RANGE_INVALID for 416 answers.
+ * The error codes of the OCI distribution spec (v1.1), plus the reference registry's PAGINATION_NUMBER_INVALID,
+ * RANGE_INVALID for 416 answers and UNAVAILABLE (503: a pull-through cache's upstream cannot be reached).
  */
 export type RegistryErrorCode =
   | 'BLOB_UNKNOWN'
@@ -21,6 +21,7 @@ export type RegistryErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
+  | 'UNAVAILABLE'
   | 'PAGINATION_NUMBER_INVALID'
   | 'RANGE_INVALID';
 
@@ -39,6 +40,7 @@ const STATUS: Record<RegistryErrorCode, number> = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
+  UNAVAILABLE: 503,
   PAGINATION_NUMBER_INVALID: 400,
   RANGE_INVALID: 416,
 };

@@ -5,6 +5,17 @@ export { collectGarbage, formatGcReport, GcRunner, type GcOptions, type GcReport
 export * from './auth/index.js';
 export { RegistryError, isRegistryError, type RegistryErrorCode } from './errors.js';
 export { startRegistry, type RegistryServerOptions, type RunningRegistry } from './server.js';
+export {
+  createRegistryLog,
+  logGcReport,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  type RegistryLog,
+  type RegistryLogOptions,
+  type RequestLogEntry,
+} from './log.js';
+export type { ProxyConfig, ProxyOptions } from './proxy/index.js';
 export { isLoopbackAddress, resolveListenAddress, type ListenAddress, type LookupAll } from './listen.js';
 export { holdYoungGeneration } from './_release-buffers.js';
 export { openFsStorage, FsStorage } from './storage/fs.js';

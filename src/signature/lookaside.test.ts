@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { parseDockerRef } from '../oci/reference.js';
-import { addLookasideSignature, lookasideSignatureURL, readLookasideSignatures } from './lookaside.js';
+import { addLookasideSignature, lookasideSignatureURL, putLookasideSignatures, readLookasideSignatures } from './lookaside.js';
 
 const HEX = '20bf21ed457b390829cdbeec8795a7bea1626991fda603e0d01b4e7f60427e55';
 const DIGEST = `sha256:${HEX}`;
@@ -48,6 +48,27 @@ describe('lookaside signature storage', { timeout: 20_000 }, () => {
       await Promise.all([3, 4, 5].map((n) => addLookasideSignature(base, r, DIGEST, new Uint8Array([n]))));
       assert.equal((await readLookasideSignatures(base, r, DIGEST)).length, 5);
       await assert.rejects(addLookasideSignature('https://x.example/', r, DIGEST, new Uint8Array([1])), /file:\/\/ lookaside-staging/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it("puts a copied image's signatures as the whole set: those there replaced, higher numbers removed", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'berth-lookaside-'));
+    try {
+      const base = pathToFileURL(d).href;
+      const r = parseDockerRef('127.0.0.1:5000/mirror:1');
+      for (const n of [7, 8, 9]) await addLookasideSignature(base, r, DIGEST, new Uint8Array([n]));
+      await putLookasideSignatures(base, r, DIGEST, [new Uint8Array([1]), new Uint8Array([2])]);
+      assert.deepEqual(
+        (await readLookasideSignatures(base, r, DIGEST)).map((s) => [...s]),
+        [[1], [2]],
+      );
+      assert.deepEqual(readdirSync(join(d, `mirror@sha256=${HEX}`)).sort(), ['signature-1', 'signature-2']);
+      // The same set put again changes nothing (a copy repeated adds no duplicates).
+      await putLookasideSignatures(base, r, DIGEST, [new Uint8Array([1]), new Uint8Array([2])]);
+      assert.equal((await readLookasideSignatures(base, r, DIGEST)).length, 2);
+      await assert.rejects(putLookasideSignatures('https://x.example/', r, DIGEST, [new Uint8Array([1])]), /file:\/\/ lookaside-staging/);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -4,12 +4,12 @@
  * holding `signature-1`, `signature-2`, … (the first missing number ends the list). Read from
  * `file://` and `http(s)://`; written only to `file://` (a staging folder a web server then serves).
  */
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDigest } from '../oci/digest.js';
 import type { ImageReference } from '../oci/reference.js';
-import { fsyncDir } from '../util/atomic.js';
+import { fsyncDir, writeFileAtomic } from '../util/atomic.js';
 import { randomBytes } from '../util/crypto.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 
@@ -128,4 +128,29 @@ export async function addLookasideSignature(base: string, ref: ImageReference, d
     throw new BerthError('USAGE', `writing signatures to ${base} is not supported: set a file:// lookaside-staging in registries.d`);
   }
   return addNextSignature(fileURLToPath(folderURL), signature);
+}
+
+/**
+ * Makes `signatures` the signatures of `digest` in the `file://` lookaside at `base`, as
+ * containers/image writes a copied image's: `signature-1`… in order (each replaced whole, through a
+ * temp file and a rename), then any higher-numbered ones left from before removed up to the first
+ * gap (a reader stops at the first missing number anyway).
+ */
+export async function putLookasideSignatures(base: string, ref: ImageReference, digest: string, signatures: readonly Uint8Array[]): Promise<void> {
+  const folderURL = lookasideFolderURL(base, ref, digest);
+  if (folderURL.protocol !== 'file:') {
+    throw new BerthError('USAGE', `writing signatures to ${base} is not supported: set a file:// lookaside-staging in registries.d`);
+  }
+  const folder = fileURLToPath(folderURL);
+  await mkdir(folder, { recursive: true });
+  for (const [i, signature] of signatures.entries()) await writeFileAtomic(join(folder, `signature-${i + 1}`), signature);
+  for (let n = signatures.length + 1; ; n++) {
+    try {
+      await unlink(join(folder, `signature-${n}`));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') break;
+      throw e;
+    }
+  }
+  await fsyncDir(folder);
 }

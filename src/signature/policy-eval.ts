@@ -41,12 +41,14 @@ function summarise(reasons: string[], kind: string, otherKinds: number): string 
   return `none of the ${reasons.length} signatures is accepted: ${reasons.join('; ')}`;
 }
 
-function gpgKeys(r: Extract<PolicyRequirement, { type: 'signedBy' }>): GpgKeys {
+/** The GPG keys a signedBy requirement names. */
+export function gpgKeys(r: Extract<PolicyRequirement, { type: 'signedBy' }>): GpgKeys {
   if (r.keyData) return { keyData: r.keyData };
   return { keyPaths: r.keyPaths ?? (r.keyPath !== undefined ? [r.keyPath] : []) };
 }
 
-function sigstoreKeys(r: Extract<PolicyRequirement, { type: 'sigstoreSigned' }>): SigstoreKey[] {
+/** The keys a sigstoreSigned requirement names, each of which may have made a signature. */
+export function sigstoreKeys(r: Extract<PolicyRequirement, { type: 'sigstoreSigned' }>): SigstoreKey[] {
   return [
     ...(r.keyPath !== undefined ? [{ keyPath: r.keyPath }] : []),
     ...(r.keyPaths ?? []).map((keyPath) => ({ keyPath })),

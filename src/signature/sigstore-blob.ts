@@ -5,6 +5,7 @@
  */
 import { BerthError } from '../util/errors.js';
 import { SIGSTORE_SIGNATURE_MEDIA_TYPE, type SigstoreSignature } from './sigstore.js';
+import type { UnverifiedSignature } from './types.js';
 
 const PREFIX = Buffer.from('\0sigstore-json\n');
 
@@ -36,4 +37,18 @@ export function parseSigstoreSignatureBlob(blob: Uint8Array, what = 'signature')
   )
     throw new BerthError('SIGNATURE_INVALID', `${what}: invalid sigstore-json: expected mimeType, payload and annotations`);
   return { mimeType: doc.mimeType, payload: Buffer.from(doc.payload, 'base64'), annotations: annotations as Record<string, string> };
+}
+
+/**
+ * A signature file as found (a lookaside's or a `dir:` image's `signature-N`): containers/image's
+ * `sigstore-json` blob, or else a GPG signed message.
+ */
+export function signatureFromBlob(bytes: Uint8Array, what = 'signature'): UnverifiedSignature {
+  const sigstore = parseSigstoreSignatureBlob(bytes, what);
+  return sigstore ? { kind: 'sigstore', payload: sigstore.payload, annotations: sigstore.annotations } : { kind: 'simple-signing', bytes };
+}
+
+/** The file a signature is stored as, the reverse of signatureFromBlob. */
+export function blobOfSignature(signature: UnverifiedSignature): Uint8Array {
+  return signature.kind === 'sigstore' ? sigstoreSignatureBlob({ payload: signature.payload, annotations: signature.annotations }) : signature.bytes;
 }

@@ -35,6 +35,8 @@ const DAEMONS = ['/usr/bin/ceph-mon', '/usr/bin/ceph-osd', '/usr/bin/radosgw'];
 export interface CephRgwOptions {
   /** Addresses radosgw listens on besides 127.0.0.1 (a test LAN's gateway, for replicas in namespaces); same port. */
   alsoListenOn?: string[];
+  /** The OSD's capacity (it is memory): default 4 GiB. */
+  memstoreBytes?: number;
 }
 
 /** Starts a cluster (about 10 s); throws, naming the package, when Ceph is not installed. */
@@ -55,7 +57,7 @@ export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> 
   try {
     const [monPort, rgwPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'ceph.conf');
-    await writeFile(conf, cephConf(dir, randomUUID(), monPort, ['127.0.0.1', ...(opts.alsoListenOn ?? [])], rgwPort));
+    await writeFile(conf, cephConf(dir, randomUUID(), monPort, ['127.0.0.1', ...(opts.alsoListenOn ?? [])], rgwPort, opts.memstoreBytes ?? 4 * 1024 ** 3));
     const c = ['-c', conf];
     const ceph = (...args: string[]) => run('ceph', [...c, ...args], { timeout: 30_000 });
     await run('ceph-authtool', ['--create-keyring', join(dir, 'mon.keyring'), '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *']);
@@ -130,7 +132,7 @@ function daemon(dir: string, cmd: string, args: string[]): ChildProcess {
   return child;
 }
 
-function cephConf(dir: string, fsid: string, monPort: number, rgwAddresses: string[], rgwPort: number): string {
+function cephConf(dir: string, fsid: string, monPort: number, rgwAddresses: string[], rgwPort: number, memstoreBytes: number): string {
   return `[global]
 fsid = ${fsid}
 mon host = v2:127.0.0.1:${monPort}
@@ -158,7 +160,7 @@ mon data = ${dir}/mon/$name
 keyring = ${dir}/osd/$name/keyring
 osd objectstore = memstore
 osd data = ${dir}/osd/$name
-memstore device bytes = 4294967296
+memstore device bytes = ${memstoreBytes}
 [client.rgw]
 keyring = ${dir}/rgw.keyring
 rgw frontends = beast ${rgwAddresses.map((a) => `endpoint=${a}:${rgwPort}`).join(' ')}

@@ -114,3 +114,48 @@ export async function prepareDir(dir: string): Promise<(name: string, body: Buff
     }
   };
 }
+
+/** containers/image's limit on one signature file. */
+const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
+
+/** A signature's file name: `signature-N` of the top manifest, `<hex>.signature-N` of an index's instance (containers/image's dir layout). */
+function signatureName(n: number, instance?: string): string {
+  return instance === undefined ? `signature-${n}` : `${parseDigest(instance).hex}.signature-${n}`;
+}
+
+/**
+ * The signature files of a `dir:` image, in order (the first missing number ends the list): of its
+ * top manifest, or with `instance` of that child of its index. Their bytes as they are: a GPG
+ * signed message or containers/image's `sigstore-json` blob.
+ */
+export async function readDirSignatures(dir: string, instance?: string): Promise<Buffer[]> {
+  const found: Buffer[] = [];
+  for (let n = 1; ; n++) {
+    const name = signatureName(n, instance);
+    try {
+      found.push(await readFileAtMost(join(dir, name), MAX_SIGNATURE_BYTES, `dir:${dir}: ${name}`));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return found;
+      throw e;
+    }
+  }
+}
+
+/** Writes `signatures` as the signature files of a `dir:` image (of its top manifest, or with `instance` of that child), replacing any there. */
+export async function writeDirSignatures(dir: string, signatures: readonly Uint8Array[], instance?: string): Promise<void> {
+  for (const [i, signature] of signatures.entries()) await writeFileAtomic(join(dir, signatureName(i + 1, instance)), signature);
+  for (let n = signatures.length + 1; ; n++) {
+    try {
+      await rm(join(dir, signatureName(n, instance)));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return;
+      throw e;
+    }
+  }
+}
+
+/** The signature files of the manifest `digest` in a `dir:` image: its top manifest's, or an index child's. */
+export async function dirSignaturesOf(dir: string, digest: string): Promise<Buffer[]> {
+  const top = await readTop(dir);
+  return readDirSignatures(dir, top.digest === digest ? undefined : digest);
+}

@@ -3,6 +3,7 @@ import { copyImage, hostPlatform, signableDestination, signPushedImage, type Mul
 import { withStore } from '../../engine/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
+import { promptPassphrase, readPassphraseFile } from './_passphrase.js';
 import { gpgSigning, type SigningFlags } from './_sign-opts.js';
 import { compressionFormat, compressionLevel, endRegistryOptions, type TwoEndedRegistryFlags } from './_registry-opts.js';
 
@@ -20,6 +21,8 @@ interface CopyFlags extends TwoEndedRegistryFlags, SigningFlags {
   /** skopeo's --policy (its global flag; berth takes it on copy), or podman's name for it. */
   policy?: string;
   signaturePolicy?: string;
+  removeSignatures?: boolean;
+  signBySigstorePrivateKey?: string;
 }
 
 /** skopeo's --override-os/--override-arch/--override-variant over the host's platform; undefined when none is given. */
@@ -46,15 +49,23 @@ export async function run(g: GlobalOptions, from: string, to: string, f: CopyFla
   const format = compressionFormat(f.destCompressFormat, '--dest-compress-format');
   const level = compressionLevel(f.destCompressLevel, '--dest-compress-level');
   if (level !== undefined && !format) throw new BerthError('USAGE', '--dest-compress-level needs --dest-compress-format');
-  const signing = gpgSigning(f);
+  const signing = gpgSigning(f, f.signBySigstorePrivateKey !== undefined);
   // Refused before copying: a copy done only to fail at signing would leave an unsigned image behind.
   if (signing) signableDestination(to);
+  const signBySigstore = f.signBySigstorePrivateKey
+    ? {
+        path: f.signBySigstorePrivateKey,
+        passphrase: f.signPassphraseFile ? await readPassphraseFile(f.signPassphraseFile) : await promptPassphrase(f.signBySigstorePrivateKey),
+      }
+    : undefined;
   await withStore(engineOptions(g), async (store) => {
     if (!f.quiet) process.stderr.write('Getting image source signatures\n');
     const digest = await copyImage(store, from, to, {
       source: endRegistryOptions(f, 'src'),
       dest: endRegistryOptions(f, 'dest'),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(f.removeSignatures ? { removeSignatures: true } : {}),
+      ...(signBySigstore ? { signBySigstorePrivateKey: signBySigstore } : {}),
       ...(multiArch ? { multiArch } : {}),
       ...(platform ? { platform } : {}),
       ...(format ? { compression: { format, ...(level !== undefined ? { level } : {}) } } : {}),

@@ -58,6 +58,7 @@ export async function run(g: GlobalOptions, image: string, dest: string | undefi
         : {}),
       ...(progress.sink ? { onProgress: progress.sink } : {}),
       ...(signBySigstore ? { signBySigstorePrivateKey: signBySigstore } : {}),
+      ...(opts['registries.d'] !== undefined ? { registriesDir: opts['registries.d'] } : {}),
     });
     await imageEvent(store, 'push', findImage(await store.images(), image)?.id, pushed.reference);
     return pushed;

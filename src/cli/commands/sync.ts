@@ -12,6 +12,7 @@ interface SyncFlags extends TwoEndedRegistryFlags {
   dest: string;
   scoped?: boolean;
   preserveDigests?: boolean;
+  removeSignatures?: boolean;
   all?: boolean;
   quiet?: boolean;
 }
@@ -45,6 +46,7 @@ export async function run(g: GlobalOptions, source: string, destination: string,
       destOptions,
       ...(f.scoped ? { scoped: true } : {}),
       ...(f.preserveDigests ? { preserveDigests: true } : {}),
+      ...(f.removeSignatures ? { removeSignatures: true } : {}),
       ...(f.all ? { multiArch: 'all' as const } : {}),
       trust: {
         ...(f.policy !== undefined ? { signaturePolicy: f.policy } : {}),

@@ -1,15 +1,13 @@
 import { formatReference, type ImageReference } from '../../oci/reference.js';
 import { simpleSigningVerifier } from '../../signature/gpg.js';
-import { readLookasideSignatures } from '../../signature/lookaside.js';
 import { loadPolicy, type Policy, type PolicyRequirement, requirementsFor } from '../../signature/policy.js';
-import { evaluate, rejectedOutright } from '../../signature/policy-eval.js';
+import { evaluate, gpgKeys, rejectedOutright, sigstoreKeys } from '../../signature/policy-eval.js';
 import { dockerImageUnderPolicy, dockerPolicyScope, pathImageUnderPolicy, pathPolicyScope } from '../../signature/policy-scopes.js';
-import { builtinLookaside, loadRegistriesD, lookasideTopLevel, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
 import { sigstoreVerifier } from '../../signature/sigstore.js';
-import { parseSigstoreSignatureBlob } from '../../signature/sigstore-blob.js';
 import type { PolicyDecision, SignedClaim, UnverifiedSignature, Verifiers } from '../../signature/types.js';
 import type { TransportRef } from '../../transports/copy/index.js';
 import { BerthError } from '../../util/errors.js';
+import { dirSignatures, registrySignatures } from './image-signatures.js';
 
 /**
  * The trust policy where an image enters berth (issue 17): pull (and so run, create and build of a
@@ -51,34 +49,23 @@ export function registryAdmission(ref: ImageReference, opts: TrustOptions, attac
   const policy = policyOf(opts);
   if (!policy) return undefined;
   return async (top) => {
-    const decision = await evaluate(policy, dockerImageUnderPolicy(ref, top.digest), () => signaturesOf(ref, top.digest, opts, attachments), VERIFIERS);
+    const decision = await evaluate(
+      policy,
+      dockerImageUnderPolicy(ref, top.digest),
+      () => registrySignatures(ref, top.digest, opts.registriesDir, attachments),
+      VERIFIERS,
+    );
     if (!decision.accepted) refuse(decision.reason);
   };
-}
-
-/**
- * The signatures of `ref`'s manifest `digest`: those in the lookaside registries.d names for it,
- * and the registry's attachments where registries.d says to use them.
- */
-async function signaturesOf(
-  ref: ImageReference,
-  digest: string,
-  opts: TrustOptions,
-  attachments: (digest: string) => Promise<UnverifiedSignature[]>,
-): Promise<UnverifiedSignature[]> {
-  const config = await loadRegistriesD(await registriesDirPath(opts.registriesDir));
-  const base = lookasideTopLevel(config, ref, false) ?? builtinLookaside();
-  const found = (await readLookasideSignatures(base, ref, digest)).map(asUnverified);
-  if (useSigstoreAttachments(config, ref)) found.push(...(await attachments(digest)));
-  return found;
 }
 
 const policyOf = (opts: TrustOptions): Policy | undefined => loadPolicy(opts.signaturePolicy !== undefined ? { signaturePolicy: opts.signaturePolicy } : {});
 
 /**
  * The gate for an image read from a path (`load`, `copy` from `oci:`, `docker-archive:`, `dir:`…):
- * those transports have path scopes and no lookaside; a signature they carry is not read (berth
- * reads none from archives yet), so only a policy that needs none lets them in.
+ * those transports have path scopes and no lookaside. A `dir:` image's signatures are its
+ * `signature-N` files; OCI layouts and archives carry none (containers/image reads none from them),
+ * so there only a policy that needs no signature lets an image in.
  */
 export function pathAdmission(transport: string, path: string, opts: TrustOptions): Admit | undefined {
   const policy = policyOf(opts);
@@ -86,15 +73,10 @@ export function pathAdmission(transport: string, path: string, opts: TrustOption
   const early = rejectedOutright(policy, { transport, scope: pathPolicyScope(path) });
   if (early && !early.accepted) refuse(early.reason);
   return async (top) => {
-    const decision = await evaluate(policy, pathImageUnderPolicy(transport, path, top.digest), async () => [], VERIFIERS);
+    const signatures = async () => (transport === 'dir' ? dirSignatures(path, top.digest) : []);
+    const decision = await evaluate(policy, pathImageUnderPolicy(transport, path, top.digest), signatures, VERIFIERS);
     if (!decision.accepted) refuse(decision.reason);
   };
-}
-
-/** A lookaside file: a GPG signed message, or containers/image's `sigstore-json` blob. */
-function asUnverified(bytes: Uint8Array): UnverifiedSignature {
-  const sigstore = parseSigstoreSignatureBlob(bytes);
-  return sigstore ? { kind: 'sigstore', payload: sigstore.payload, annotations: sigstore.annotations } : { kind: 'simple-signing', bytes };
 }
 
 /**
@@ -138,31 +120,52 @@ export async function verifyRegistryImage(
   opts: TrustOptions,
   attachments: (digest: string) => Promise<UnverifiedSignature[]>,
 ): Promise<VerifyReport> {
-  const found = await signaturesOf(ref, digest, opts, attachments);
+  const found = await registrySignatures(ref, digest, opts.registriesDir, attachments);
   const policy = policyOf(opts);
   const image = dockerImageUnderPolicy(ref, digest);
   const requirements = policy ? requirementsFor(policy, image).requirements : [];
+  const verifiers = rememberingVerifiers(VERIFIERS);
   const signatures: SignatureReport[] = [];
-  for (const sig of found) signatures.push(await checkWithAnyKey(sig, requirements));
-  const decision = policy ? await evaluate(policy, image, async () => found, VERIFIERS) : undefined;
+  for (const sig of found) signatures.push(await checkWithAnyKey(sig, requirements, verifiers));
+  const decision = policy ? await evaluate(policy, image, async () => found, verifiers) : undefined;
   return { image: formatReference(ref), digest, signatures, decision };
 }
 
-async function checkWithAnyKey(sig: UnverifiedSignature, requirements: PolicyRequirement[]): Promise<SignatureReport> {
+async function checkWithAnyKey(sig: UnverifiedSignature, requirements: PolicyRequirement[], verifiers: Verifiers): Promise<SignatureReport> {
   let error = 'no key of the policy applies to it';
   for (const r of requirements) {
-    try {
-      if (sig.kind === 'simple-signing' && r.type === 'signedBy') {
-        const keys = { ...(r.keyPaths ? { keyPaths: r.keyPaths } : r.keyPath ? { keyPaths: [r.keyPath] } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
-        return { kind: sig.kind, claim: await VERIFIERS.simpleSigning(sig.bytes, keys) };
+    const attempts: (() => Promise<SignedClaim>)[] = [];
+    if (sig.kind === 'simple-signing' && r.type === 'signedBy') attempts.push(() => verifiers.simpleSigning(sig.bytes, gpgKeys(r)));
+    if (sig.kind === 'sigstore' && r.type === 'sigstoreSigned') {
+      for (const key of sigstoreKeys(r)) attempts.push(() => verifiers.sigstore({ payload: sig.payload, annotations: sig.annotations }, key));
+    }
+    for (const attempt of attempts) {
+      try {
+        return { kind: sig.kind, claim: await attempt() };
+      } catch (e) {
+        error = (e as Error).message;
       }
-      if (sig.kind === 'sigstore' && r.type === 'sigstoreSigned') {
-        const key = { ...(r.keyPath ? { keyPath: r.keyPath } : {}), ...(r.keyData ? { keyData: r.keyData } : {}) };
-        return { kind: sig.kind, claim: await VERIFIERS.sigstore({ payload: sig.payload, annotations: sig.annotations }, key) };
-      }
-    } catch (e) {
-      error = (e as Error).message;
     }
   }
   return { kind: sig.kind, error };
+}
+
+/**
+ * Verifiers that remember each answer by signature and key, so that `image verify` checks a
+ * signature once (a gpg run each) for both its report and the policy's decision.
+ */
+export function rememberingVerifiers(v: Verifiers): Verifiers {
+  const seen = new WeakMap<object, Map<string, Promise<SignedClaim>>>();
+  const once = (signature: object, key: object, check: () => Promise<SignedClaim>): Promise<SignedClaim> => {
+    let byKey = seen.get(signature);
+    if (!byKey) seen.set(signature, (byKey = new Map()));
+    const k = JSON.stringify(key);
+    let answer = byKey.get(k);
+    if (!answer) byKey.set(k, (answer = check()));
+    return answer;
+  };
+  return {
+    simpleSigning: (bytes, keys) => once(bytes, keys, () => v.simpleSigning(bytes, keys)),
+    sigstore: (sig, key) => once(sig.payload, key, () => v.sigstore(sig, key)),
+  };
 }

@@ -15,7 +15,7 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { CompressedLayers } from './compressed-layers.js';
 import { registriesConf, stripDockerTransport } from './pull.js';
-import { attachSigstoreSignature, loadSigstorePrivateKey } from './sigstore.js';
+import { attachSigstoreSignature, loadSigstorePrivateKey, requireSigstoreAttachments } from './sigstore.js';
 
 export interface PushOptions extends RegistryOptions {
   format?: PushFormat;
@@ -31,6 +31,8 @@ export interface PushOptions extends RegistryOptions {
   onProgress?: ProgressSink;
   /** `--sign-by-sigstore-private-key` (with `--sign-passphrase-file`'s passphrase): sign the pushed manifest's digest, attached as cosign does. */
   signBySigstorePrivateKey?: { path: string; passphrase: Uint8Array };
+  /** `--registries.d`: where registries.d says whether the destination takes sigstore attachments. */
+  registriesDir?: string;
 }
 
 /**
@@ -63,6 +65,9 @@ export async function pushImage(
     })
     .filter((r): r is ImageReference => r !== undefined && r.domain === ref.domain && r.path !== ref.path)
     .map((r) => r.path);
+  // containers/image writes a sigstore signature only as an attachment, and only where registries.d enables
+  // them; refused before the push, not after it.
+  if (opts.signBySigstorePrivateKey) await requireSigstoreAttachments(ref, opts.registriesDir);
   const sigstoreKey = opts.signBySigstorePrivateKey
     ? await loadSigstorePrivateKey(opts.signBySigstorePrivateKey.path, opts.signBySigstorePrivateKey.passphrase)
     : undefined;

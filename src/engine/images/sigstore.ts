@@ -4,10 +4,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
-import { createSigstoreSignature } from '../../signature/sigstore.js';
+import { loadRegistriesD, registriesDirPath, useSigstoreAttachments } from '../../signature/registries-d.js';
+import { createSigstoreSignature, type SigstoreSignature } from '../../signature/sigstore.js';
 import { decryptSigstorePrivateKey, generateSigstoreKeyPair } from '../../signature/sigstore-keys.js';
 import type { SignedClaim, UnverifiedSignature } from '../../signature/types.js';
-import { parseNormalizedNamed } from '../../oci/reference.js';
+import { formatReference, parseNormalizedNamed, type ImageReference } from '../../oci/reference.js';
 import { readSigstoreSignatures, RegistryClient, writeSigstoreSignature, type RegistryOptions } from '../../transports/docker/index.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { VERSION } from '../../util/version.js';
@@ -80,6 +81,40 @@ export async function registrySigstoreSignatures(name: string, manifestDigest: s
   );
   try {
     return await readSigstoreSignatures(client, ref.path, manifestDigest);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Refuses, before anything is pushed or copied, a sigstore signature for `ref` where registries.d does
+ * not say to use attachments for it: containers/image then refuses to write one ("writing sigstore
+ * attachments is disabled by configuration"), and writes no sigstore signature to a lookaside either.
+ */
+export async function requireSigstoreAttachments(ref: ImageReference, registriesDir: string | undefined): Promise<void> {
+  const dir = await registriesDirPath(registriesDir);
+  if (useSigstoreAttachments(await loadRegistriesD(dir), ref)) return;
+  throw new BerthError(
+    'USAGE',
+    `writing signatures: writing sigstore attachments is disabled by configuration: set use-sigstore-attachments: true for ${formatReference(ref)} (or a scope above it) in ${dir}`,
+  );
+}
+
+/** Attaches `signatures` to `manifestDigest` in `ref`'s repository (those already attached kept, none twice). */
+export async function attachSigstoreSignatures(
+  ref: ImageReference,
+  manifestDigest: string,
+  signatures: readonly SigstoreSignature[],
+  opts: RegistryOptions = {},
+): Promise<void> {
+  if (signatures.length === 0) return;
+  const client = await RegistryClient.open(
+    ref.domain,
+    { ...opts, push: true, registriesConf: opts.registriesConf ?? (await registriesConf(opts.env)) },
+    `${ref.domain}/${ref.path}`,
+  );
+  try {
+    for (const signature of signatures) await writeSigstoreSignature(client, ref.path, manifestDigest, signature);
   } finally {
     client.close();
   }

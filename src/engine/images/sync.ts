@@ -73,6 +73,8 @@ export interface SyncOptions {
   /** Keep the source's whole repository path under the destination (skopeo's --scoped), not only its last part. */
   scoped?: boolean;
   preserveDigests?: boolean;
+  /** skopeo sync's --remove-signatures: leave each image's signatures behind (without it they go with it, as copy's). */
+  removeSignatures?: boolean;
   /** skopeo sync's --all (or --multi-arch): copy indexes whole. */
   multiArch?: MultiArch;
   onImage?: (from: string, to: string) => void;
@@ -99,6 +101,7 @@ export async function syncImages(store: Store, sources: SyncSource[], opts: Sync
         source: src.options,
         dest: opts.destOptions,
         ...(opts.preserveDigests ? { preserveDigests: true } : {}),
+        ...(opts.removeSignatures ? { removeSignatures: true } : {}),
         ...(opts.multiArch ? { multiArch: opts.multiArch } : {}),
         ...(opts.trust ? { trust: opts.trust } : {}),
       });

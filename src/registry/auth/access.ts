@@ -106,6 +106,8 @@ export async function createAccessControl(config: AuthConfig): Promise<AccessCon
   const middleware: MiddlewareHandler<RegistryEnv> = async (c, next) => {
     const needed = requiredAccess(c.var.target, (k) => c.req.query(k));
     const who = await identify(c, needed);
+    if (who.kind === 'user') c.set('user', who.user);
+    else if (who.kind === 'token' && who.claims.subject !== '') c.set('user', who.claims.subject);
     if (c.var.target.kind === 'base') {
       // Clients probe /v2/ to learn how to authenticate; anyone with valid credentials passes.
       if (who.kind === 'anonymous' && canAuthenticate) throw unauthorized(c, [], 'authentication required');

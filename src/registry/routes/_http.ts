@@ -23,7 +23,13 @@ export interface RegistryTarget {
   invalid?: RegistryError;
 }
 
-export type RegistryEnv = { Variables: { target: RegistryTarget } };
+export type RegistryEnv = {
+  Variables: {
+    target: RegistryTarget;
+    /** Who access control found asking (a Basic user, a token's subject), for the request's log line. */
+    user?: string;
+  };
+};
 export type RegistryContext = Context<RegistryEnv>;
 
 export interface RegistryLimits {

@@ -53,7 +53,7 @@ export const getManifest: Handler = async (c, { storage, target }) => {
 };
 
 /** The entry of a referrers list for a manifest: its artifactType, else (for an image manifest) its config's type. */
-function referrerDescriptor(m: StoredManifest, artifactType: string | undefined, annotations: Record<string, string> | undefined): Descriptor {
+export function referrerDescriptor(m: StoredManifest, artifactType: string | undefined, annotations: Record<string, string> | undefined): Descriptor {
   const d: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.size };
   if (artifactType !== undefined) d.artifactType = artifactType;
   if (annotations !== undefined && Object.keys(annotations).length > 0) d.annotations = annotations;

@@ -5,6 +5,7 @@
 // _used/<alg>/<hex>                                      empty; its time is when the blob was last written, linked or
 //                                                        checked for a manifest (GC's grace counts from the later of the two)
 // _deleting/<alg>/<hex>                                  empty; GC is removing the blob (see S3Blobs.delete)
+// _ready/<uuid>                                          written and removed by a readiness check
 // uploads/<id>/info                                      {"repository"}: the upload session exists
 // uploads/<id>/data/<offset, 16 digits>                  the session's bytes from that offset, one object per append
 // catalog/<name>                                         empty; the repository exists (the catalog is a listing of these)

@@ -1,5 +1,6 @@
 // The filesystem storage backend: one directory holds the whole registry (layout in _fs-paths.ts).
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from '../errors.js';
 import { FsManifests, FsTags } from './_fs-manifests.js';
@@ -202,6 +203,17 @@ export class FsStorage implements RegistryStorage {
     };
     await walk(this.paths.repositories(), '');
     return paginate(found.filter((n) => n !== '').sort(byCodeUnit), page);
+  }
+
+  /** The root and its directories are there, and a file can be written and removed in tmp/. */
+  async check(): Promise<void> {
+    for (const dir of [this.paths.root, this.paths.tmp(), this.paths.uploads(), this.paths.repositories(), join(this.paths.root, 'blobs')]) {
+      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+    }
+    // Not tmpFile(): it would create tmp/ again when it went missing.
+    const probe = join(this.paths.tmp(), `${Date.now()}-${randomBytes(8).toString('hex')}-ready`);
+    await writeFile(probe, '', { flag: 'wx' });
+    await rm(probe, { force: true });
   }
 
   async close(): Promise<void> {}

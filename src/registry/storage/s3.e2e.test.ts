@@ -167,6 +167,21 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
       }
     });
 
+    it('is ready while the bucket takes writes; refuses to open with keys the server refuses', async () => {
+      const prefix = `ready-${randomUUID()}`;
+      const s = await openS3Storage(config(prefix));
+      try {
+        await s.check();
+        assert.deepEqual(await keys(prefix), [], 'the probe is removed');
+      } finally {
+        await s.close();
+      }
+      const bad = await openS3Storage({ ...config(`ready-${randomUUID()}`), secretKey: 'wrong' }).catch((e: unknown) => e);
+      assert.ok(bad instanceof Error);
+      assert.match(bad.message, /^S3 storage: bucket berth-registry at http:\/\/127\.0\.0\.1:\d+: /);
+      assert.ok(!bad.message.includes('\n'));
+    });
+
     it('shows a manifest, tag and repository put through one replica at once through another', async () => {
       const prefix = `replicas-${randomUUID()}`;
       const a = await openS3Storage(config(prefix));

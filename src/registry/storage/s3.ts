@@ -2,6 +2,7 @@
 // Nothing lives in the process but accelerators (a running hash, the repositories whose catalog entry
 // exists), so any number of registry processes serve one bucket, and S3's (and RGW's) strong
 // read-after-write consistency makes a PUT that returned visible to all of them.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -100,6 +101,13 @@ export class S3Storage implements RegistryStorage {
 
   repositories(page?: PageRequest): Promise<Page<string>> {
     return pageOfNames(this.bucket, layout.catalog, page);
+  }
+
+  /** The bucket takes a write and a delete under the prefix (for /readyz). */
+  async check(): Promise<void> {
+    const probe = `_ready/${randomUUID()}`;
+    await this.bucket.put(probe, '');
+    await this.bucket.delete(probe);
   }
 
   async close(): Promise<void> {

@@ -160,5 +160,10 @@ export interface RegistryStorage {
   repositories(page?: PageRequest): Promise<Page<string>>;
   /** True once anything (a blob link, a manifest) was stored in the repository. */
   hasRepository(repository: string): Promise<boolean>;
+  /**
+   * Resolves when the storage can serve (for /readyz): its directory or bucket is there and writable.
+   * Optional: a backend without it is taken to be ready.
+   */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -33,6 +33,11 @@ export interface CopyImageOptions {
   /** Fail rather than write a manifest (or index) with other bytes than the source's. */
   preserveDigests?: boolean;
   /**
+   * The same refusal for another reason, which starts its message: the source's signatures travel with the image,
+   * and a new digest would invalidate them (containers/image's "Would invalidate signatures").
+   */
+  keepDigestsFor?: string;
+  /**
    * Send the layers as the source has them: no gzip of uncompressed layers for a destination that prefers them
    * compressed (the caller compressed them already, as push does, or an index's children must keep their digests).
    */
@@ -205,27 +210,30 @@ async function planImage(
       tmpDir: await opts.tmpDir(),
       ...opts.recompress,
     });
-  } else if (caps.prefersCompressed && !opts.preserveDigests && !opts.keepLayers) {
+  } else if (caps.prefersCompressed && !digestsFixedBy(opts) && !opts.keepLayers) {
     // A registry gets layers compressed, as podman and skopeo send them: those stored uncompressed are gzipped.
     image = await recompressImage(image, { compression: 'gzip', onlyUncompressed: true, tmpDir: await opts.tmpDir(), ...opts.recompress });
   }
-  if (opts.preserveDigests && image.manifest.digest !== source.manifest.digest) {
-    throw new BerthError(
-      'USAGE',
-      `--preserve-digests: recompressing the layers changes the manifest (${image.manifest.digest}, not ${source.manifest.digest})`,
-    );
+  const fixedBy = digestsFixedBy(opts);
+  if (fixedBy && image.manifest.digest !== source.manifest.digest) {
+    throw new BerthError('USAGE', `${fixedBy}: recompressing the layers changes the manifest (${image.manifest.digest}, not ${source.manifest.digest})`);
   }
   const format = manifestFormatFor(image, caps, opts.format, image !== source);
   if (format) {
-    if (opts.preserveDigests) {
+    if (fixedBy) {
       throw new BerthError(
         'USAGE',
-        `--preserve-digests: ${destRef} stores ${format === 'oci' ? 'OCI' : 'Docker schema 2'} manifests only, and the source's is ${image.manifest.mediaType} (its digest would change)`,
+        `${fixedBy}: ${destRef} stores ${format === 'oci' ? 'OCI' : 'Docker schema 2'} manifests only, and the source's is ${image.manifest.mediaType} (its digest would change)`,
       );
     }
     image = imageAs(image, format);
   }
   return { image, uncompressed: caps.needsUncompressed };
+}
+
+/** Why no manifest may change, as a refusal's first words; undefined when one may. */
+function digestsFixedBy(opts: CopyImageOptions): string | undefined {
+  return opts.preserveDigests ? '--preserve-digests' : opts.keepDigestsFor;
 }
 
 /** The format the manifest must be converted to for the destination, or undefined to keep it. */
@@ -401,10 +409,11 @@ async function copyIndex(
       ? 'docker'
       : 'oci';
   const bundle: ImageIndexBundle = await mapChildren({ index: top, children: sources }, async (c) => plans.get(c)!.image, indexFormat);
-  if (opts.preserveDigests && bundle.index.digest !== top.digest) {
+  const fixedBy = digestsFixedBy(opts);
+  if (fixedBy && bundle.index.digest !== top.digest) {
     throw new BerthError(
       'USAGE',
-      `--preserve-digests: the index would be rewritten for ${dest.reference} (${bundle.index.digest}, not ${top.digest}): its children or format change`,
+      `${fixedBy}: the index would be rewritten for ${dest.reference} (${bundle.index.digest}, not ${top.digest}): its children or format change`,
     );
   }
   for (const source of sources) {
