@@ -38,7 +38,26 @@ export class S3Manifests implements ManifestStore {
         contentType: 'application/json',
       });
     }
+    await this.holdBlobs(repository, digest, bytes, opts);
     return { digest, mediaType, size: bytes.length };
+  }
+
+  /**
+   * A collection on another replica whose mark phase read this repository before the revision existed may be
+   * sweeping the blobs checked before it was written. Marked used again now, they are kept by any sweep
+   * that looks at them after this; one that looked before has its tombstone up or the blob gone, which
+   * statLive sees: the manifest's own bytes are written again, and a missing blob withdraws the manifest.
+   */
+  private async holdBlobs(repository: string, digest: string, bytes: Uint8Array, opts: PutManifestOptions): Promise<void> {
+    const held = [...new Set(opts.blobs ?? [])].filter((d) => d !== digest);
+    await mapLimit([digest, ...held], 8, (d) => this.blobs.touch(d));
+    if ((await this.blobs.statLive(digest))?.size !== bytes.length) await this.bucket.put(layout.blob(digest), bytes);
+    const gone = (await mapLimit(held, 8, async (d) => ((await this.blobs.statLive(d)) ? undefined : d))).filter((d): d is string => d !== undefined);
+    if (gone.length === 0) return;
+    if (opts.referrer) await this.bucket.delete(layout.referrer(repository, opts.referrer.subject, digest));
+    await this.bucket.delete(layout.manifest(repository, digest));
+    const errors = gone.map((d) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${d} is unknown to repository ${repository}`, { detail: { digest: d } }));
+    throw new RegistryError(errors[0]!.code, errors[0]!.message, { detail: errors[0]!.detail, more: errors.slice(1) });
   }
 
   async stat(repository: string, digest: string): Promise<StoredManifest | undefined> {

@@ -299,6 +299,35 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
     });
   });
 
+  describe('s3 storage: a manifest put against a collection on another replica', () => {
+    it('withdraws a manifest whose blob a collection took after it was checked, and rewrites its own bytes', async () => {
+      const prefix = `hold-${randomUUID()}`;
+      const pusher = await openS3Storage(config(prefix));
+      const collector = await openS3Storage(config(prefix));
+      try {
+        const cfg = await putBlob(pusher, 'r', '{}');
+        const layer = await putBlob(pusher, 'r', 'layer');
+        assert.ok(await pusher.links.stat('r', layer), 'checked (and remembered) by the pusher');
+        // The collector's mark phase saw no manifest: it sweeps the layer, as one with no grace period would.
+        assert.equal(await collector.blobs.delete(layer, { unusedSince: Date.now() + 60_000 }), true);
+        const bytes = imageManifest(cfg, 2, [[layer, 5]]);
+        await assert.rejects(pusher.manifests.put('r', bytes, MediaType.OciManifest, { blobs: [cfg, layer] }), (e) =>
+          isRegistryError(e, 'MANIFEST_BLOB_UNKNOWN'),
+        );
+        assert.equal(await collector.manifests.stat('r', digestOf(bytes)), undefined, 'no manifest without its blobs');
+        // The manifest's own bytes taken meanwhile are simply written again.
+        const ok = imageManifest(cfg, 2, []);
+        await pusher.manifests.put('r', ok, MediaType.OciManifest);
+        assert.equal(await collector.blobs.delete(digestOf(ok), { unusedSince: Date.now() + 60_000 }), true);
+        await pusher.manifests.put('r', ok, MediaType.OciManifest, { blobs: [cfg] });
+        assert.deepEqual(await collector.blobs.stat(digestOf(ok)), { digest: digestOf(ok), size: ok.length });
+      } finally {
+        await pusher.close();
+        await collector.close();
+      }
+    });
+  });
+
   describe('s3 storage: served by the registry', () => {
     for (const redirect of [true, false]) {
       it(`answers blob GETs ${redirect ? 'with a 307 to a presigned URL' : 'itself'}, Range included; HEAD itself`, async () => {

@@ -126,6 +126,12 @@ export interface PutManifestOptions {
   digest?: string;
   /** For a manifest with a `subject`: the subject's digest and this manifest's descriptor in the referrers list. */
   referrer?: { subject: string; descriptor: Descriptor };
+  /**
+   * The blobs the manifest holds, which the caller found linked. A backend whose garbage collection may run
+   * on another process while this put runs (S3) checks them again once the manifest is stored, and fails
+   * with MANIFEST_BLOB_UNKNOWN, leaving no manifest, if a collection took one meanwhile.
+   */
+  blobs?: string[];
 }
 
 /** Manifests of a repository, kept as the exact bytes received, with their media type. */
