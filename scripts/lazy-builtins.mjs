@@ -49,6 +49,8 @@ const DIRECT = [
   'util',
 ];
 
+const AWS_SDK = /[\\/]node_modules[\\/]@(?:aws-sdk|smithy|aws-crypto)[\\/]/;
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /** A LAZY builtin as CommonJS: a getter per export, the builtin loaded on first use. */
@@ -94,6 +96,9 @@ export const lazyBuiltins = {
     }));
     build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
+      // The AWS SDK (the registry's S3 backend, loaded only with one) imports getters such as fs's
+      // ReadStream: its chunk binds Node's own modules.
+      if (AWS_SDK.test(args.importer) && isBuiltin(name)) return { path: `node:${name}`, external: true };
       if (LAZY.includes(name)) return { path: name, namespace: 'lazy-builtin' };
       if (args.kind === 'import-statement' && isBuiltin(name)) return { path: name, namespace: 'direct-builtin' };
       return undefined;

@@ -399,7 +399,7 @@ function registryGroup(): Command {
       .description('Serve an OCI distribution registry (loopback only unless access control is configured)')
       .option(
         '--config <file>',
-        'registry config file (TOML: [http] addr, [storage] path, [limits], [tls], [auth], [auth.token], [[access]], [gc], [log], [metrics], [proxy])',
+        'registry config file (TOML: [http] addr, [storage] path or [storage.s3], [limits], [tls], [auth], [auth.token], [[access]], [gc], [log], [metrics], [proxy])',
       )
       .option('--htpasswd <file>', 'require these htpasswd (bcrypt) users; with no [[access]] rules every user may pull, push and delete')
       .option('--addr <host:port>', 'listen address (default 127.0.0.1:5000)')
@@ -412,7 +412,7 @@ function registryGroup(): Command {
   registry.addCommand(
     new Command('gc')
       .description('Remove blobs no manifest references (and with --delete-untagged, untagged manifests) and abandoned uploads')
-      .option('--config <file>', 'registry config file (its [storage] path and [gc] settings)')
+      .option('--config <file>', 'registry config file (its [storage] path or [storage.s3] bucket, and [gc] settings)')
       .option('--storage <dir>', 'storage directory (default <root>/registry)')
       .option('--delete-untagged', 'also remove manifests no tag, index or live subject holds')
       .option('--dry-run', 'report what would be removed, remove nothing')

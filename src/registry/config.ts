@@ -6,6 +6,7 @@ import { BerthError } from '../util/errors.js';
 import { parseAuthConfig, parseDuration, type AuthConfig } from './auth/config.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.js';
+import type { S3StorageConfig } from './storage/s3.js';
 
 /**
  * ```toml
@@ -13,6 +14,18 @@ import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.j
  * addr = "127.0.0.1:5000"
  * [storage]
  * path = "/var/lib/berth/registry"   # relative paths are relative to the config file
+ * [storage.s3]             # instead of path: the registry in an S3 bucket (storage/s3.ts)
+ * endpoint = "http://127.0.0.1:7480"
+ * region = "us-east-1"
+ * bucket = "registry"
+ * prefix = "berth"         # keys under this prefix (default: the bucket's root)
+ * path_style = true
+ * access_key = "..."       # with secret_key; else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or credential files
+ * secret_key = "..."
+ * ca = "ca.pem"            # CAs for an https endpoint (relative to the config file)
+ * part_size = 8388608      # bytes per multipart part (at least 5 MiB)
+ * concurrency = 4          # parts of one upload in flight
+ * redirect = false         # blob GETs answered with a 307 to a presigned URL
  * [limits]
  * manifest_bytes = 4194304
  * [tls]
@@ -35,6 +48,8 @@ import { parseProxyConfig, PROXY_KEYS, type ProxyConfig } from './proxy/config.j
 export interface RegistryConfig {
   addr?: string;
   storage?: string | undefined;
+  /** `[storage.s3]`: the S3 backend instead of a directory. */
+  s3?: S3StorageConfig;
   tlsCert?: string;
   tlsKey?: string;
   manifestBytes?: number;
@@ -55,7 +70,7 @@ export interface GcConfig {
 
 const SECTIONS: Record<string, string[]> = {
   http: ['addr', 'drain_timeout'],
-  storage: ['path'],
+  storage: ['path', 's3'],
   limits: ['manifest_bytes'],
   tls: ['cert', 'key'],
   gc: ['interval', 'grace', 'upload_max_age', 'delete_untagged'],
@@ -101,6 +116,11 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
   if (addr !== undefined) config.addr = addr;
   const storage = path('storage', 'path');
   if (storage !== undefined) config.storage = storage;
+  const s3 = (doc['storage'] as Record<string, unknown> | undefined)?.['s3'];
+  if (s3 !== undefined) {
+    if (storage !== undefined) throw bad(file, '[storage] path and [storage.s3] are mutually exclusive: choose one');
+    config.s3 = parseS3Config(s3, file);
+  }
   const cert = path('tls', 'cert');
   const key = path('tls', 'key');
   if ((cert === undefined) !== (key === undefined)) throw bad(file, '[tls] needs both cert and key');
@@ -161,6 +181,56 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
   }
   if (doc['proxy']) config.proxy = parseProxyConfig(doc['proxy'] as Record<string, unknown>, file);
   return config;
+}
+
+const S3_KEYS = ['endpoint', 'region', 'bucket', 'prefix', 'path_style', 'access_key', 'secret_key', 'ca', 'part_size', 'concurrency', 'redirect'];
+
+/** `[storage.s3]`, checked key by key. */
+function parseS3Config(value: unknown, file: string): S3StorageConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(file, '[storage.s3] must be a table');
+  const t = value as Record<string, unknown>;
+  for (const key of Object.keys(t)) if (!S3_KEYS.includes(key)) throw bad(file, `unknown key "${key}" in [storage.s3]`);
+  const str = (key: string, empty = false): string | undefined => {
+    const v = t[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || (v === '' && !empty)) throw bad(file, `storage.s3.${key} must be a non-empty string`);
+    return v;
+  };
+  const bool = (key: string): boolean | undefined => {
+    if (t[key] !== undefined && typeof t[key] !== 'boolean') throw bad(file, `storage.s3.${key} must be true or false`);
+    return t[key] as boolean | undefined;
+  };
+  const int = (key: string, min: number): number | undefined => {
+    const v = typeof t[key] === 'bigint' ? Number(t[key]) : t[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw bad(file, `storage.s3.${key} must be an integer of at least ${min}`);
+    return v;
+  };
+  const bucket = str('bucket');
+  if (bucket === undefined) throw bad(file, '[storage.s3] needs a bucket');
+  const out: S3StorageConfig = { bucket };
+  const endpoint = str('endpoint');
+  if (endpoint !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(endpoint)) throw bad(file, `storage.s3.endpoint must be an http:// or https:// URL, not "${endpoint}"`);
+    out.endpoint = endpoint;
+  }
+  const accessKey = str('access_key');
+  const secretKey = str('secret_key');
+  if ((accessKey === undefined) !== (secretKey === undefined)) throw bad(file, '[storage.s3] needs both access_key and secret_key, or neither');
+  const ca = str('ca');
+  const fields: Record<string, unknown> = {
+    region: str('region'),
+    prefix: str('prefix', true),
+    pathStyle: bool('path_style'),
+    accessKey,
+    secretKey,
+    ca: ca === undefined ? undefined : resolve(dirname(file), ca),
+    partSize: int('part_size', 5 * 1024 * 1024),
+    concurrency: int('concurrency', 1),
+    redirect: bool('redirect'),
+  };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) Object.assign(out, { [k]: v });
+  return out;
 }
 
 /** The config file's settings with every flag that was given taking precedence. */

@@ -33,6 +33,8 @@ export interface GcReport {
   blobsKept: number;
   linksRemoved: number;
   uploadsRemoved: { id: string; repository: string; size: number }[];
+  /** Partial uploads of the backend itself (S3 multipart uploads) that no session held, aborted. */
+  partialUploadsAborted?: string[];
   /** Bytes of the blobs and upload sessions actually removed (or that would be, in a dry run). */
   bytesFreed: number;
 }
@@ -113,6 +115,8 @@ export async function collectGarbage(storage: RegistryStorage, opts: GcOptions =
     report.uploadsRemoved.push({ id: u.id, repository: u.repository, size: u.size });
     report.bytesFreed += u.size;
   }
+  // What a replica that died mid-append (or mid-publish) left at the backend, past the grace period.
+  if (!dryRun && storage.uploads.abortAbandoned) report.partialUploadsAborted = await storage.uploads.abortAbandoned(cutoff);
   return report;
 }
 
@@ -134,6 +138,7 @@ export function formatGcReport(r: GcReport): string {
   for (const m of r.manifestsRemoved) lines.push(`${verb} manifest ${m.repository}@${m.digest}`);
   for (const b of r.blobsRemoved) lines.push(`${verb} blob ${b.digest} (${b.size} bytes)`);
   for (const u of r.uploadsRemoved) lines.push(`${verb} upload ${u.id} of ${u.repository} (${u.size} bytes)`);
+  for (const key of r.partialUploadsAborted ?? []) lines.push(`aborted abandoned multipart upload of ${key}`);
   lines.push(
     `${r.repositories} repositories, ${r.manifestsRemoved.length} manifests, ${r.blobsRemoved.length} blobs (${r.blobsKept} kept), ` +
       `${r.linksRemoved} links and ${r.uploadsRemoved.length} uploads ${verb}; ${r.bytesFreed} bytes ${r.dryRun ? 'would be ' : ''}freed`,

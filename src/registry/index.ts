@@ -19,4 +19,6 @@ export type { ProxyConfig, ProxyOptions } from './proxy/index.js';
 export { isLoopbackAddress, resolveListenAddress, type ListenAddress, type LookupAll } from './listen.js';
 export { holdYoungGeneration } from './_release-buffers.js';
 export { openFsStorage, FsStorage } from './storage/fs.js';
+export { openStorage, type StorageLocation } from './storage/open.js';
+export type { S3StorageConfig } from './storage/s3.js';
 export type * from './storage/types.js';

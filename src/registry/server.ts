@@ -18,14 +18,15 @@ import { instrumentStorage } from './_instrument-storage.js';
 import { RegistryMetrics } from './_metrics.js';
 import { noteUser, RequestObserver, requestRecordOf } from './_observe.js';
 import { createProxy, type ProxyOptions } from './proxy/index.js';
-import { openFsStorage } from './storage/fs.js';
+import { openStorage } from './storage/open.js';
+import type { S3StorageConfig } from './storage/s3.js';
 import type { RegistryStorage } from './storage/types.js';
 
 export interface RegistryServerOptions {
   /** host:port to listen on; port 0 picks a free one. Default 127.0.0.1:5000. */
   addr?: string;
-  /** A directory for the filesystem backend, or an opened storage. */
-  storage: string | RegistryStorage;
+  /** A directory for the filesystem backend, `{ s3 }` for a bucket (`[storage.s3]`), or an opened storage. */
+  storage: string | RegistryStorage | { s3: S3StorageConfig };
   /** PEM files; both or neither. */
   tlsCert?: string;
   tlsKey?: string;
@@ -85,7 +86,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Runnin
       `refusing to listen on ${where} without access control: it is not a loopback address; configure [auth] or [[access]] rules (or --htpasswd), or listen on a loopback address`,
     );
   }
-  const opened = typeof opts.storage === 'string' ? await openFsStorage(opts.storage) : opts.storage;
+  const opened = typeof opts.storage === 'string' || 's3' in opts.storage ? await openStorage(opts.storage) : opts.storage;
   const log = opts.log ?? createRegistryLog();
   const metrics = opts.metrics === false ? undefined : new RegistryMetrics();
   // Timed for /metrics; GC goes through it too.

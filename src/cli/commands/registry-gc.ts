@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { resolveStorePaths } from '../../engine/index.js';
-import { collectGarbage, formatGcReport, loadRegistryConfig, openFsStorage, parseDuration } from '../../registry/index.js';
+import { collectGarbage, formatGcReport, loadRegistryConfig, openStorage, parseDuration } from '../../registry/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 
@@ -25,8 +25,10 @@ function duration(text: string, flag: string): number {
 /** `berth registry gc`: collects a registry's garbage offline (or alongside a server, within the grace period's safety). */
 export async function run(g: GlobalOptions, opts: GcCommandOptions): Promise<void> {
   const cfg = opts.config ? await loadRegistryConfig(opts.config) : {};
-  const dir = opts.storage ?? cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
-  const storage = await openFsStorage(dir);
+  // The config's [storage.s3] bucket unless --storage names a directory.
+  const storage = await openStorage(
+    cfg.s3 && opts.storage === undefined ? { s3: cfg.s3 } : (opts.storage ?? cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry')),
+  );
   try {
     const report = await collectGarbage(storage, {
       deleteUntagged: opts.deleteUntagged ?? cfg.gc?.deleteUntagged ?? false,

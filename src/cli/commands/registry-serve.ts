@@ -41,7 +41,9 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   let auth: AuthConfig | undefined = cfg.auth;
   if (opts.htpasswd) auth = { catalog: auth?.catalog ?? ['*'], access: auth?.access ?? [], ...auth, htpasswd: opts.htpasswd };
   const addr = cfg.addr ?? '127.0.0.1:5000';
-  const storage = cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry');
+  // [storage.s3] unless --storage names a directory.
+  const s3 = opts.storage ? undefined : cfg.s3;
+  const storage = s3 ? { s3 } : (cfg.storage ?? join((await resolveStorePaths(engineOptions(g))).root, 'registry'));
   const log = createRegistryLog(cfg.log ?? {});
   holdYoungGeneration();
   // startRegistry refuses an address other machines reach (resolved, as bound) unless there is access control.
@@ -60,9 +62,10 @@ export async function run(g: GlobalOptions, opts: ServeOptions): Promise<void> {
   if (auth && (auth.htpasswd || auth.token) && !server.loopback && !cfg.tlsCert) {
     log.warn(`warning: serving credentials over plain HTTP on ${addr}: passwords and tokens can be read on the network; configure [tls] cert and key`);
   }
-  log.info(`berth registry listening on ${server.url} (storage ${storage}${auth ? '' : ', no access control'})`, {
+  const where = typeof storage === 'string' ? storage : `s3://${storage.s3.bucket}/${storage.s3.prefix ?? ''}`;
+  log.info(`berth registry listening on ${server.url} (storage ${where}${auth ? '' : ', no access control'})`, {
     url: server.url,
-    storage,
+    storage: where,
     accessControl: auth !== undefined,
   });
   if (cfg.proxy)

@@ -49,6 +49,9 @@ export const getBlob: Handler = async (c, { storage, target }) => {
     'Cache-Control': 'max-age=31536000',
   };
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(info.size) } });
+  // The object store serves the bytes (and any Range) itself: the registry only checked the repository's link.
+  const redirect = await storage.blobs.presign?.(digest);
+  if (redirect !== undefined) return empty(307, { Location: redirect, 'Docker-Content-Digest': digest });
   let range: ByteRange | undefined;
   try {
     range = parseRangeHeader(c.req.header('range'), info.size);

@@ -60,14 +60,19 @@ export function referrerDescriptor(m: StoredManifest, artifactType: string | und
   return d;
 }
 
-/** MANIFEST_BLOB_UNKNOWN (one error per digest) for what the manifest names that the repository lacks. */
-async function checkReferences(storage: RegistryStorage, name: string, parsed: ReturnType<typeof parseManifest>): Promise<void> {
+/**
+ * MANIFEST_BLOB_UNKNOWN (one error per digest) for what the manifest names that the repository lacks; else
+ * the blobs checked, for the storage to hold on to while it stores the manifest (PutManifestOptions.blobs).
+ */
+async function checkReferences(storage: RegistryStorage, name: string, parsed: ReturnType<typeof parseManifest>): Promise<string[]> {
   const missing: string[] = [];
+  const held: string[] = [];
   if (parsed.kind === 'manifest') {
     const m = parsed.manifest;
     for (const d of [m.config, ...m.layers]) {
       if (d.urls && d.urls.length > 0 && isNondistributable(d.mediaType)) continue; // fetched from its urls, not from here
       const info = await storage.links.stat(name, d.digest);
+      held.push(d.digest);
       if (!info) missing.push(d.digest);
       else if (info.size !== d.size)
         throw new RegistryError('MANIFEST_INVALID', `descriptor of ${d.digest} says ${d.size} bytes, the blob has ${info.size}`, {
@@ -77,7 +82,7 @@ async function checkReferences(storage: RegistryStorage, name: string, parsed: R
   } else {
     for (const d of parsed.index.manifests) if (!(await storage.manifests.stat(name, d.digest))) missing.push(d.digest);
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) return held;
   const errors = [...new Set(missing)].map(
     (digest) => new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob ${digest} is unknown to repository ${name}`, { detail: { digest } }),
   );
@@ -102,10 +107,10 @@ export const putManifest: Handler = async (c, { storage, limits, target }) => {
     if (isBerthError(e)) throw new RegistryError('MANIFEST_INVALID', e.message, { cause: e });
     throw e;
   }
-  await checkReferences(storage, name, parsed);
+  const blobs = await checkReferences(storage, name, parsed);
   const doc = parsed.kind === 'manifest' ? parsed.manifest : parsed.index;
   const artifactType = doc.artifactType ?? (parsed.kind === 'manifest' ? parsed.manifest.config.mediaType : undefined);
-  const digestOpt = ref.kind === 'digest' ? { digest: ref.digest } : {};
+  const digestOpt = ref.kind === 'digest' ? { digest: ref.digest, blobs } : { blobs };
   let stored: StoredManifest;
   if (doc.subject) {
     const subject = doc.subject.digest;

@@ -56,6 +56,11 @@ export interface BlobStore {
    * a blob that nothing wrote, linked or checked since then is removed, atomically with respect to those.
    */
   delete(digest: string, opts?: { unusedSince?: number }): Promise<boolean>;
+  /**
+   * A URL from which a client may GET the blob itself (Range included), for a 307 instead of streaming it
+   * through the registry; undefined when the backend cannot or is not configured to (S3's `redirect`).
+   */
+  presign?(digest: string): Promise<string | undefined>;
 }
 
 export interface UploadStatus {
@@ -84,6 +89,11 @@ export interface UploadStore {
   cancel(repository: string, id: string): Promise<void>;
   /** Every upload session, with when it last received data (ms since the epoch). */
   list(): Promise<(UploadStatus & { modified: number })[]>;
+  /**
+   * For a backend whose appends use the store's own partial uploads (S3 multipart uploads): aborts those
+   * begun before `olderThan` that belong to no session (a process died mid-append or mid-publish). What went.
+   */
+  abortAbandoned?(olderThan: number): Promise<string[]>;
 }
 
 /** Which registry blobs a repository may serve. */
@@ -116,6 +126,12 @@ export interface PutManifestOptions {
   digest?: string;
   /** For a manifest with a `subject`: the subject's digest and this manifest's descriptor in the referrers list. */
   referrer?: { subject: string; descriptor: Descriptor };
+  /**
+   * The blobs the manifest holds, which the caller found linked. A backend whose garbage collection may run
+   * on another process while this put runs (S3) checks them again once the manifest is stored, and fails
+   * with MANIFEST_BLOB_UNKNOWN, leaving no manifest, if a collection took one meanwhile.
+   */
+  blobs?: string[];
 }
 
 /** Manifests of a repository, kept as the exact bytes received, with their media type. */

@@ -1,0 +1,305 @@
+// Blobs and repository links on S3. An object's time cannot be touched without rewriting it, so each
+// blob has a small `_used` marker that links, puts and manifest checks rewrite, and GC's delete works
+// against it with a `_deleting` tombstone (see delete). Reads are one GET per response.
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { PassThrough, type Readable } from 'node:stream';
+import { RegistryError } from '../errors.js';
+import type { S3Bucket } from './_s3-bucket.js';
+import { digestOfKey, layout } from './_s3-layout.js';
+import type { BlobContent, BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore } from './types.js';
+
+/** Markers written within this long are not rewritten by a mere check (a pull must not write on every GET). */
+const TOUCH_AFTER_MS = 10_000;
+/** A `_deleting` tombstone older than this was left by a collector that died: it no longer holds anyone up. */
+const TOMBSTONE_STALE_MS = 60_000;
+/** How long a link waits for a collector to finish deciding about the blob it wants. */
+const TOMBSTONE_WAIT_MS = 10_000;
+/** How long a presigned URL stays good (as distribution's redirect). */
+const PRESIGN_SECONDS = 20 * 60;
+/**
+ * How long a link this process found or made is taken as still there without asking the bucket. A blob
+ * GET then makes one request (the GET) instead of four, and RGW serves a few hundred a second in all.
+ * Another replica's unlink or collection is seen within this long (this process's own at once).
+ */
+const RECENT_LINK_MS = 3_000;
+const RECENT_LINKS_MAX = 10_000;
+
+/** Links found or made within RECENT_LINK_MS, by blob and repository. */
+export class RecentLinks {
+  private readonly byBlob = new Map<string, Map<string, { size: number; at: number }>>();
+
+  get(repository: string, digest: string): BlobInfo | undefined {
+    const hit = this.byBlob.get(digest)?.get(repository);
+    return hit && Date.now() - hit.at < RECENT_LINK_MS ? { digest, size: hit.size } : undefined;
+  }
+
+  set(repository: string, digest: string, size: number): void {
+    if (this.byBlob.size >= RECENT_LINKS_MAX && !this.byBlob.has(digest)) this.byBlob.delete(this.byBlob.keys().next().value!);
+    let repos = this.byBlob.get(digest);
+    if (!repos) this.byBlob.set(digest, (repos = new Map()));
+    repos.set(repository, { size, at: Date.now() });
+  }
+
+  forget(repository: string, digest: string): void {
+    this.byBlob.get(digest)?.delete(repository);
+  }
+
+  forgetBlob(digest: string): void {
+    this.byBlob.delete(digest);
+  }
+}
+
+function unknown(digest: string): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is unknown to the registry`, { detail: { digest } });
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/**
+ * An open blob: one GET of the whole object, made by open(), is read in order by read() and stream();
+ * a read elsewhere (a Range request) replaces it with a GET from there to the end. So a response makes
+ * one request whatever size its reads are.
+ */
+class S3BlobContent implements BlobContent {
+  private body: Readable | undefined;
+  private iterator: AsyncIterator<Buffer> | undefined;
+  private rest: Buffer | undefined;
+  private position = 0;
+
+  constructor(
+    private readonly bucket: S3Bucket,
+    private readonly digest: string,
+    body: Readable,
+    readonly size: number,
+  ) {
+    this.body = body;
+  }
+
+  async read(buffer: Buffer, position: number): Promise<number> {
+    if (position >= this.size) return 0;
+    if (!this.body || position !== this.position) {
+      this.drop();
+      const got = await this.bucket.stream(layout.blob(this.digest), { start: position });
+      if (!got) throw unknown(this.digest);
+      this.body = got.body;
+      this.position = position;
+    }
+    this.iterator ??= this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let n = 0;
+    while (n < buffer.length && this.position < this.size) {
+      if (!this.rest || this.rest.length === 0) {
+        const r = await this.iterator.next();
+        if (r.done) break;
+        this.rest = r.value;
+      }
+      const k = Math.min(this.rest.length, buffer.length - n);
+      this.rest.copy(buffer, n, 0, k);
+      this.rest = this.rest.subarray(k);
+      n += k;
+      this.position += k;
+    }
+    return n;
+  }
+
+  stream(range?: ByteRange): Readable {
+    if (range && (range.start < 0 || range.end < range.start || range.end >= this.size)) {
+      throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${this.digest} (${this.size} bytes)`, {
+        detail: { size: this.size },
+      });
+    }
+    if (!range && this.body && this.position === 0 && !this.iterator) {
+      // The GET open() made is the whole blob: hand it over.
+      const body = this.body;
+      this.body = undefined;
+      return body;
+    }
+    this.drop();
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
+    this.bucket.stream(layout.blob(this.digest), range ? { start: range.start, end: range.end } : undefined).then(
+      (got) => {
+        if (!got) out.destroy(unknown(this.digest));
+        else {
+          got.body.on('error', (e) => out.destroy(e));
+          out.on('close', () => got.body.destroy());
+          got.body.pipe(out);
+        }
+      },
+      (e: unknown) => out.destroy(e as Error),
+    );
+    return out;
+  }
+
+  private drop(): void {
+    this.body?.destroy();
+    this.body = undefined;
+    this.iterator = undefined;
+    this.rest = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+  }
+}
+
+export class S3Blobs implements BlobStore {
+  readonly recent = new RecentLinks();
+
+  constructor(
+    private readonly bucket: S3Bucket,
+    private readonly redirect: boolean,
+  ) {}
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const h = await this.bucket.head(layout.blob(digest));
+    return h ? { digest, size: h.size } : undefined;
+  }
+
+  /** The blob, unless it is gone or being removed: waits while a collector decides about it. */
+  async statLive(digest: string): Promise<BlobInfo | undefined> {
+    for (const deadline = Date.now() + TOMBSTONE_WAIT_MS; ; ) {
+      const [blob, tomb] = await Promise.all([this.bucket.head(layout.blob(digest)), this.bucket.head(layout.deleting(digest))]);
+      if (!blob) return undefined;
+      if (!tomb || tomb.modified < Date.now() - TOMBSTONE_STALE_MS || Date.now() > deadline) return { digest, size: blob.size };
+      await sleep(100);
+    }
+  }
+
+  /** Marks the blob used now (GC's grace counts from here). */
+  async touch(digest: string): Promise<void> {
+    await this.bucket.put(layout.used(digest), '');
+  }
+
+  async open(digest: string): Promise<BlobContent> {
+    const got = await this.bucket.stream(layout.blob(digest));
+    if (!got) throw unknown(digest);
+    return new S3BlobContent(this.bucket, digest, got.body, got.size);
+  }
+
+  async *list(): AsyncIterable<BlobEntry> {
+    const used = new Map<string, number>();
+    for await (const o of this.bucket.list(layout.usedAll)) {
+      const d = digestOfKey(o.key, layout.usedAll);
+      if (d) used.set(d, o.modified);
+    }
+    for await (const o of this.bucket.list(layout.blobs)) {
+      const digest = digestOfKey(o.key, layout.blobs);
+      if (digest) yield { digest, size: o.size, modified: Math.max(o.modified, used.get(digest) ?? 0) };
+    }
+  }
+
+  /**
+   * With `unusedSince`, the S3 form of the filesystem's rename-then-recheck: a `_deleting` tombstone is
+   * written, then the blob's times are read again, and the blob removed only if still unused. A link
+   * writes `_used` first and checks blob and tombstone after (statLive): if its mark came before the
+   * re-read, the collector keeps the blob; if after, the link finds the tombstone (and waits) or the
+   * blob gone, and fails instead of linking what is being removed.
+   */
+  async delete(digest: string, opts: { unusedSince?: number } = {}): Promise<boolean> {
+    const since = opts.unusedSince;
+    const times = async () => {
+      const [blob, used] = await Promise.all([this.bucket.head(layout.blob(digest)), this.bucket.head(layout.used(digest))]);
+      return blob && Math.max(blob.modified, used?.modified ?? 0);
+    };
+    this.recent.forgetBlob(digest);
+    const before = await times();
+    if (before === undefined) return false;
+    if (since === undefined) {
+      await this.bucket.delete(layout.blob(digest));
+      await this.bucket.delete(layout.used(digest));
+      this.recent.forgetBlob(digest);
+      return true;
+    }
+    if (before >= since) return false;
+    const started = Date.now();
+    await this.bucket.put(layout.deleting(digest), '');
+    try {
+      const after = await times();
+      // A collector that took this long may have a stale tombstone: linkers no longer wait for it.
+      if (after === undefined || after >= since || Date.now() - started > TOMBSTONE_STALE_MS / 2) return false;
+      await this.bucket.delete(layout.blob(digest));
+      await this.bucket.delete(layout.used(digest));
+      this.recent.forgetBlob(digest);
+      return true;
+    } finally {
+      await this.bucket.delete(layout.deleting(digest));
+    }
+  }
+
+  /** A URL the client may GET the blob from directly, when redirects are configured. */
+  async presign(digest: string): Promise<string | undefined> {
+    if (!this.redirect) return undefined;
+    return getSignedUrl(this.bucket.client, new GetObjectCommand({ Bucket: this.bucket.bucket, Key: this.bucket.key(layout.blob(digest)) }), {
+      expiresIn: PRESIGN_SECONDS,
+    });
+  }
+}
+
+/** Repository links, and the catalog entry a repository gets with its first link or manifest. */
+export class S3Links implements LinkStore {
+  /** Repositories whose catalog entry this process wrote or saw: entries are never removed, so this only saves a PUT. */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly bucket: S3Bucket,
+    private readonly blobs: S3Blobs,
+  ) {}
+
+  async ensureRepository(repository: string): Promise<void> {
+    if (this.known.has(repository)) return;
+    await this.bucket.put(layout.catalogEntry(repository), '');
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.add(repository);
+  }
+
+  async link(repository: string, digest: string): Promise<BlobInfo> {
+    if (!(await this.blobs.stat(digest))) throw unknown(digest);
+    await this.blobs.touch(digest);
+    const info = await this.blobs.statLive(digest);
+    if (!info) throw unknown(digest);
+    await this.ensureRepository(repository);
+    await this.bucket.put(layout.link(repository, digest), '');
+    this.blobs.recent.set(repository, digest, info.size);
+    return info;
+  }
+
+  async stat(repository: string, digest: string): Promise<BlobInfo | undefined> {
+    // Found within the last seconds, when its `_used` mark was also fresh: nothing to check or touch.
+    const recent = this.blobs.recent.get(repository, digest);
+    if (recent) return recent;
+    const info = await this.check(repository, digest);
+    if (info) this.blobs.recent.set(repository, digest, info.size);
+    return info;
+  }
+
+  private async check(repository: string, digest: string): Promise<BlobInfo | undefined> {
+    const [link, blob, used] = await Promise.all([
+      this.bucket.head(layout.link(repository, digest)),
+      this.bucket.head(layout.blob(digest)),
+      this.bucket.head(layout.used(digest)),
+    ]);
+    if (!link || !blob) return undefined;
+    // A manifest push checks its blobs this way: they must outlive the grace period from now.
+    if (used && Date.now() - used.modified < TOUCH_AFTER_MS) return { digest, size: blob.size };
+    await this.blobs.touch(digest);
+    return this.blobs.statLive(digest);
+  }
+
+  async unlink(repository: string, digest: string): Promise<boolean> {
+    const key = layout.link(repository, digest);
+    this.blobs.recent.forget(repository, digest);
+    if (!(await this.bucket.head(key))) return false;
+    await this.bucket.delete(key);
+    return true;
+  }
+
+  async list(repository: string): Promise<string[]> {
+    const under = layout.links(repository);
+    const out: string[] = [];
+    for await (const o of this.bucket.list(under)) {
+      const d = digestOfKey(o.key, under);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+}
