@@ -1,6 +1,7 @@
 // The few object operations the S3 backend is made of, over one bucket and key prefix: every key the
 // backend names is relative to the prefix (see _s3-layout.ts), and "absent" is undefined, not an error.
 import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -136,15 +137,6 @@ export class S3Bucket {
 }
 
 /** Runs `fn` over `items`, at most `limit` at once; the results in order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+export function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  return pLimit(limit).map(items, fn);
 }
