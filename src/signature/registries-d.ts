@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatReference, type ImageReference, referenceName } from '../oci/reference.js';
 import { BerthError, errnoCode } from '../util/errors.js';
+import { isRootless } from '../util/rootless.js';
 
 /** One scope's settings (containers/image's registryNamespace). */
 export interface RegistryNamespace {
@@ -176,7 +177,7 @@ export function useSigstoreAttachments(config: RegistriesD, ref: ImageReference)
  * one for root and one in the user's data home otherwise.
  */
 export function builtinLookaside(): string {
-  const uid = process.geteuid?.() ?? 0;
-  if (uid === 0) return 'file:///var/lib/containers/sigstore';
+  // Inside a rootless user's namespace berth is UID 0, but the lookaside is still that user's.
+  if (!isRootless()) return 'file:///var/lib/containers/sigstore';
   return `file://${join(process.env.HOME ?? homedir(), '.local', 'share', 'containers', 'sigstore')}`;
 }
