@@ -16,7 +16,7 @@ import {
   parseWorkdirFlag,
 } from '../../runtime/options.js';
 import { parseSignal } from '../../runtime/signals.js';
-import { newContainerState, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
+import { newContainerState, type ContainerPodMembership, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
@@ -125,7 +125,16 @@ export interface CreateOptions extends NetworkFlags {
   warn?: (message: string) => void;
   /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all. */
   imageVolume?: 'bind' | 'tmpfs' | 'ignore';
+  /** `--pod NAME|ID` or `--pod new:NAME`: the container joins that pod's namespaces. */
+  pod?: string;
+  /** Set by the pods noun: the pod this container belongs to (a member or its infra). */
+  podMembership?: ContainerPodMembership;
+  /** A pod's infra container: no image, an empty root with this host binary bind-mounted read-only as /catatonit. */
+  infraInit?: string;
 }
+
+/** What an infra container is made from: no image, an empty root (overlay's empty lower). */
+const NO_IMAGE: ImageRecord = { id: '', names: [], digests: [], manifestDigest: '', manifestMediaType: '', layers: [], layerBlobs: [], size: 0 } as unknown as ImageRecord;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -317,7 +326,9 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
-export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+export async function createContainer(store: Store, givenOpts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+  // A pod's member takes the pod's network, hostname and namespaces (the pods noun knows them).
+  const opts = givenOpts.pod !== undefined ? await (await import('../pods/index.js')).podMemberOptions(store, givenOpts) : givenOpts;
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
@@ -328,8 +339,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const devices = await resolveDevices(opts.devices ?? []);
   const throttles = await resolveThrottles(opts.blkioThrottle ?? {});
   if (Object.keys(throttles).length) tuning.blkioThrottle = throttles;
-  const image = await findOrPullImage(store, opts.image, opts);
-  const config = (await imageConfig(store, image)).config ?? {};
+  const image = opts.infraInit ? NO_IMAGE : await findOrPullImage(store, opts.image, opts);
+  const config = opts.infraInit ? ({ Entrypoint: ['/catatonit', '-P'] } as ContainerConfig) : ((await imageConfig(store, image)).config ?? {});
   const { entrypoint, command } = processArgs(config, opts);
   if (entrypoint.length + command.length === 0) {
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
@@ -372,13 +383,13 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     runtime: opts.runtime ?? 'crun',
     network,
     ...(nameResolution ? { nameResolution } : {}),
-    volumes: opts.volumes ?? [],
+    volumes: opts.infraInit ? [`${opts.infraInit}:/catatonit:ro`] : (opts.volumes ?? []),
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],
     // --volumes-from's sources from the records (their settings), read only when it is given: a
     // create read every container's state file for it.
     mountSpecs: withVolumesFrom(
-      containerMounts(opts, config.Volumes),
+      containerMounts(opts.infraInit ? { ...opts, volumes: [`${opts.infraInit}:/catatonit:ro`] } : opts, config.Volumes),
       volumesFromMounts(opts.volumesFrom?.length ? await store.containerRecords() : [], opts.volumesFrom ?? []),
     ),
     privileged: opts.privileged ?? false,
@@ -405,6 +416,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),
     ...(opts.cidFile !== undefined ? { cidFile: opts.cidFile } : {}),
     ...(opts.initPath !== undefined ? { initPath: opts.initPath } : {}),
+    ...(opts.podMembership ? { pod: opts.podMembership } : {}),
   };
   // Fail now, at create, on what start would refuse later.
   parseSecurityOpts(spec.securityOpt);
