@@ -474,7 +474,8 @@ export async function removeContainer(
   if (c.config.pod?.infra && !opts.removingPod) {
     const podId = c.config.pod.id;
     if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
-      throw new BerthError('CONTAINER_STATE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
+      // podman's exit code for it is 125, not rm's 2 for a container's state.
+      throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
   }
   if (LIVE_STATES.has(c.state.status) && !opts.force) {
     throw new BerthError(
