@@ -79,8 +79,8 @@ export async function unpausePod(store: Store, nameOrId: string): Promise<PodRec
 }
 
 /**
- * `pod rm`: its containers (running ones only with `force`, as podman refuses otherwise), the
- * members before the infra, then the record.
+ * `pod rm`: its containers (running ones only with `force`, as podman refuses otherwise), then
+ * the record.
  */
 export async function removePod(
   store: Store,
@@ -95,8 +95,9 @@ export async function removePod(
       `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${running[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
     );
   const rmOpts = { force: true, removingPod: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
-  await each(containers.filter((c) => !isInfra(c)), (c) => removeContainer(store, c.id, rmOpts));
-  await each(containers.filter(isInfra), (c) => removeContainer(store, c.id, rmOpts));
+  // All at once, the infra too: its namespace is pinned by a mount (and by the members' processes
+  // while they live), so ending it first takes nothing from them, and the pod goes in one round.
+  await each(containers, (c) => removeContainer(store, c.id, rmOpts));
   await dropPodRecord(store, pod.id);
   return pod;
 }
