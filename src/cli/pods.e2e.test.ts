@@ -149,4 +149,14 @@ describe('pods', { timeout: 600_000 }, () => {
     assert.equal((await env.ok(['pod', 'ps', '-q', '--filter', 'name=^made$', '--filter', 'name=^pids$'])).stdout, '');
     assert.equal((await env.ok(['ps', '-aq', '--filter', 'name=member'])).stdout, '');
   });
+
+  it('rm -a takes the pods’ containers, the infra among them, and so the pods, as podman’s does', async () => {
+    await env.ok(['pod', 'create', '--name', 'byrm']);
+    await env.ok(['run', '-d', '--pod', 'byrm', '--name', 'byrm-member', 'busybox', 'sleep', '600']);
+    const infra = (await env.ok(['pod', 'inspect', 'byrm', '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    await env.ok(['rm', '-a', '-f', '-t', '0']);
+    assert.equal((await env.berth(['pod', 'exists', 'byrm'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(leftovers(infra), []);
+  });
 });
