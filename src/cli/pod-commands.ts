@@ -34,7 +34,7 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .option('--dns-option <option>', 'DNS option', collect, [])
         .option('-l, --label <key=value>', 'set a label', collect, [])
         .option('--userns <mode>', 'user namespace (host only)')
-        .action(lazy(verb('runCreate'))),
+        .action(lazy(async () => ({ run: (await import('./commands/pod-create.js')).runCreate }))),
     );
     pod.addCommand(
       new Command('ps')
@@ -57,9 +57,16 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .option('-f, --format <format>', 'Go template or json')
         .action(lazy(verb('runInspect'))),
     );
-    pod.addCommand(new Command('exists').description('Exit 0 when a pod exists, 1 when not').argument('<pod>').action(lazy(verb('runExists'))));
+    pod.addCommand(
+      new Command('exists')
+        .description('Exit 0 when a pod exists, 1 when not')
+        .argument('<pod>')
+        .action(lazy(verb('runExists'))),
+    );
     pod.addCommand(podsVerb('start', 'Start pods: the infra, then the containers', 'runStart', lazy));
-    pod.addCommand(podsVerb('stop', 'Stop pods: the containers, then the infra', 'runStop', lazy).option('-t, --time <seconds>', 'seconds to wait before killing'));
+    pod.addCommand(
+      podsVerb('stop', 'Stop pods: the containers, then the infra', 'runStop', lazy).option('-t, --time <seconds>', 'seconds to wait before killing'),
+    );
     pod.addCommand(podsVerb('restart', 'Restart pods', 'runRestart', lazy).option('-t, --time <seconds>', 'seconds to wait before killing'));
     pod.addCommand(podsVerb('kill', "Send a signal to pods' running containers", 'runKill', lazy).option('-s, --signal <signal>', 'signal to send', 'KILL'));
     pod.addCommand(podsVerb('pause', "Pause pods' running containers", 'runPause', lazy));

@@ -77,11 +77,25 @@ describe('pods', { timeout: 600_000 }, () => {
       ownPort.stderr,
       'Error: invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod\n',
     );
-    assert.match((await env.berth(['create', '--pod', 'web', '--network', 'none', 'busybox', 'true'])).stderr, /networks must be defined when the pod is created/);
+    assert.match(
+      (await env.berth(['create', '--pod', 'web', '--network', 'none', 'busybox', 'true'])).stderr,
+      /networks must be defined when the pod is created/,
+    );
     assert.match((await env.berth(['create', '--pod', 'nope', 'busybox', 'true'])).stderr, /no pod with name or ID nope found: no such pod/);
 
     // The infra is not running yet: the first member's start starts it.
-    await env.ok(['run', '-d', '--pod', 'web', '--name', 'httpd', 'busybox', 'sh', '-c', 'mkdir -p /www && echo hello-pod > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await env.ok([
+      'run',
+      '-d',
+      '--pod',
+      'web',
+      '--name',
+      'httpd',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /www && echo hello-pod > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
     const sidecar = await env.ok(['run', '--rm', '--pod', 'web', 'busybox', 'sh', '-c', `sleep 0.5; ${GET('/')}; hostname`]);
     assert.match(sidecar.stdout, /hello-pod\n/);
     assert.match(sidecar.stdout, /\nweb\n$/, "the pod's hostname");
@@ -90,7 +104,10 @@ describe('pods', { timeout: 600_000 }, () => {
 
     const infraId = ((await inspectContainer(env, `${podId.slice(0, 12)}-infra`)) as { Id: string }).Id;
     const ps = (await env.ok(['ps', '--pod', '--filter', 'pod=web', '--format', '{{.Names}} {{.Pod}} {{.PodName}}'])).stdout;
-    assert.equal(ps.split('\n').filter(Boolean).sort().join('\n'), [`${podId.slice(0, 12)}-infra ${podId.slice(0, 12)} web`, `httpd ${podId.slice(0, 12)} web`].join('\n'));
+    assert.equal(
+      ps.split('\n').filter(Boolean).sort().join('\n'),
+      [`${podId.slice(0, 12)}-infra ${podId.slice(0, 12)} web`, `httpd ${podId.slice(0, 12)} web`].join('\n'),
+    );
     assert.match((await env.ok(['ps', '--pod'])).stdout.split('\n')[0]!, /POD ID\s+PODNAME$/);
     // The member shares the infra's network, IPC and UTS namespaces.
     const ns = (name: string) => env.ok(['exec', name, 'sh', '-c', 'for t in net ipc uts; do readlink /proc/self/ns/$t; done']);

@@ -1,7 +1,6 @@
 import { containerTop, DEFAULT_TOP_DESCRIPTORS } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import {
-  createPod,
   inspectPod,
   killPod,
   listPodRecords,
@@ -28,75 +27,7 @@ import { createdAgo, goTime } from '../output/units.js';
 
 const warn = (message: string) => log('warn', message);
 
-/** `--infra`, `--infra=false`: pflag's boolean. */
-function infraFlag(v: string | boolean | undefined): boolean {
-  if (v === undefined || v === true) return true;
-  if (v === false) return false;
-  if (/^(true|1)$/i.test(v)) return true;
-  if (/^(false|0)$/i.test(v)) return false;
-  throw new BerthError('USAGE', `invalid argument "${v}" for "--infra" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
-}
-
-/** `--infra-command`: a JSON array, or words split at spaces, as podman takes it. */
-function infraCommand(v: string | undefined): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (v.startsWith('[')) {
-    try {
-      const parsed = JSON.parse(v) as unknown;
-      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
-    } catch {
-      // words, as below
-    }
-  }
-  return v.split(' ').filter((w) => w !== '');
-}
-
-export async function runCreate(
-  g: GlobalOptions,
-  nameArg: string | undefined,
-  f: {
-    name?: string;
-    publish: string[];
-    network: string[];
-    share?: string;
-    infra?: string | boolean;
-    infraCommand?: string;
-    infraName?: string;
-    hostname?: string;
-    addHost: string[];
-    dns: string[];
-    dnsSearch: string[];
-    dnsOption: string[];
-    label: string[];
-    userns?: string;
-  },
-): Promise<void> {
-  if (nameArg !== undefined && f.name !== undefined && nameArg !== f.name)
-    throw new BerthError('USAGE', 'cannot specify --name and a pod name as an argument at the same time');
-  const name = f.name ?? nameArg;
-  const command = infraCommand(f.infraCommand);
-  await withStore(engineOptions(g), async (store) => {
-    const pod = await createPod(store, {
-      ...(name !== undefined ? { name } : {}),
-      publish: f.publish.flatMap((p) => p.split(',')),
-      network: f.network,
-      ...(f.share !== undefined ? { share: f.share } : {}),
-      infra: infraFlag(f.infra),
-      ...(command ? { infraCommand: command } : {}),
-      ...(f.infraName !== undefined ? { infraName: f.infraName } : {}),
-      ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
-      addHosts: f.addHost.flatMap((v) => v.split(',')),
-      dns: f.dns.flatMap((v) => v.split(',')),
-      dnsSearch: f.dnsSearch.flatMap((v) => v.split(',')),
-      dnsOptions: f.dnsOption.flatMap((v) => v.split(',')),
-      labels: f.label,
-      ...(f.userns !== undefined ? { userns: f.userns } : {}),
-      createCommand: ['berth', ...process.argv.slice(2)],
-      warn,
-    });
-    process.stdout.write(`${pod.id}\n`);
-  });
-}
+// `pod create` is its own chunk (commands/pod-create.ts): it loads only what a create needs.
 
 const POD_STATUSES = new Set(['created', 'running', 'stopped', 'paused', 'exited', 'dead', 'degraded', 'error']);
 
@@ -206,7 +137,9 @@ export async function runList(
       Object.defineProperty(row, 'Label', { value: (key: string) => v.pod.labels[key] ?? '', enumerable: false });
       return row;
     });
-    const ctrColumns = [f.ctrIds ? '{{.ContainerIds}}' : '', f.ctrNames ? '{{.ContainerNames}}' : '', f.ctrStatus ? '{{.ContainerStatuses}}' : ''].filter(Boolean);
+    const ctrColumns = [f.ctrIds ? '{{.ContainerIds}}' : '', f.ctrNames ? '{{.ContainerNames}}' : '', f.ctrStatus ? '{{.ContainerStatuses}}' : ''].filter(
+      Boolean,
+    );
     process.stdout.write(
       formatOutput(f.format, rows, {
         defaultTable: `table {{.ID}}\t{{.Name}}\t{{.Status}}\t{{.Created}}\t{{.InfraID}}\t${ctrColumns.length ? ctrColumns.join('\t') : '{{.NumberOfContainers}}'}`,
@@ -317,7 +250,9 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { all?: bo
 }
 
 export async function runPrune(g: GlobalOptions, f: { force?: boolean }): Promise<void> {
-  if (!(await confirm('pod prune', 'WARNING! This will remove all stopped/exited pods..\nAre you sure you want to continue? [y/N] ', { force: f.force === true })))
+  if (
+    !(await confirm('pod prune', 'WARNING! This will remove all stopped/exited pods..\nAre you sure you want to continue? [y/N] ', { force: f.force === true }))
+  )
     return;
   await withStore(engineOptions(g), async (store) => {
     for (const pod of await prunePods(store)) process.stdout.write(`${pod.id}\n`);
@@ -344,7 +279,8 @@ async function podContainers(g: GlobalOptions, names: string[], all?: boolean, o
     const pods = all ? await listPodRecords(store) : await Promise.all(names.map((n) => requirePod(store, n)));
     const views = await podViews(store, pods);
     const ids = views.flatMap((v) => v.containers.filter((c) => only === undefined || c.name === only || c.id.startsWith(only)).map((c) => c.id));
-    if (only !== undefined && !ids.length) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${only}" found in the pod: no such container`);
+    if (only !== undefined && !ids.length)
+      throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${only}" found in the pod: no such container`);
     return ids;
   });
 }

@@ -16,7 +16,13 @@ import {
   parseWorkdirFlag,
 } from '../../runtime/options.js';
 import { parseSignal } from '../../runtime/signals.js';
-import { newContainerState, type ContainerPodMembership, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
+import {
+  newContainerState,
+  type ContainerPodMembership,
+  type ContainerRecord,
+  type ContainerSpecConfig,
+  type StoredContainer,
+} from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
@@ -134,7 +140,16 @@ export interface CreateOptions extends NetworkFlags {
 }
 
 /** What an infra container is made from: no image, an empty root (overlay's empty lower). */
-const NO_IMAGE: ImageRecord = { id: '', names: [], digests: [], manifestDigest: '', manifestMediaType: '', layers: [], layerBlobs: [], size: 0 } as unknown as ImageRecord;
+const NO_IMAGE: ImageRecord = {
+  id: '',
+  names: [],
+  digests: [],
+  manifestDigest: '',
+  manifestMediaType: '',
+  layers: [],
+  layerBlobs: [],
+  size: 0,
+} as unknown as ImageRecord;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 

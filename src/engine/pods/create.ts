@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from '../../util/crypto.js';
+import { trace } from '../../util/trace.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import type { Store } from '../../store/store.js';
@@ -39,9 +40,9 @@ export function parseShare(value: string | undefined): SharedNamespace[] {
   const words = (extend ? value.slice(1) : value).split(',').filter((w) => w !== '');
   if (words.length === 1 && words[0] === 'none') return [];
   for (const w of words) {
-    if (w === 'cgroup' || w === 'user')
-      throw new BerthError('USAGE', `--share ${w} is not supported: berth's pods share the net, ipc, uts and pid namespaces`);
-    if (!SHAREABLE.includes(w as SharedNamespace)) throw new BerthError('USAGE', `invalid kernel namespace to share: ${w}. Options are: cgroup, ipc, net, pid, uts or none`);
+    if (w === 'cgroup' || w === 'user') throw new BerthError('USAGE', `--share ${w} is not supported: berth's pods share the net, ipc, uts and pid namespaces`);
+    if (!SHAREABLE.includes(w as SharedNamespace))
+      throw new BerthError('USAGE', `invalid kernel namespace to share: ${w}. Options are: cgroup, ipc, net, pid, uts or none`);
   }
   const wanted = new Set([...(extend ? DEFAULT_SHARE : []), ...(words as SharedNamespace[])]);
   const share = SHAREABLE.filter((ns) => wanted.has(ns));
@@ -77,13 +78,15 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       [opts.dns?.length, '--dns'],
       [opts.addHosts?.length, '--add-host'],
     ];
-    for (const [v, flag] of infraOnly) if (v) throw new BerthError('USAGE', `cannot set ${flag} without an infra container: ${flag} is set on the infra container`);
+    for (const [v, flag] of infraOnly)
+      if (v) throw new BerthError('USAGE', `cannot set ${flag} without an infra container: ${flag} is set on the infra container`);
   }
   if (opts.userns !== undefined && opts.userns !== '' && opts.userns !== 'host')
     throw new BerthError('USAGE', `--userns ${opts.userns} is not supported for pods: a pod's containers run in berth's own user namespace (host)`);
   const name = opts.name === undefined || opts.name === '' ? undefined : validateContainerName(opts.name);
   const init = infra && !opts.infraCommand?.length ? catatonitPath() : undefined;
   const id = randomBytes(32).toString('hex');
+  trace('pod create: begin');
   const pod = await updatePods(store, (pods) => {
     if (name && pods.some((p) => p.name === name)) throw new BerthError('POD_EXISTS', `${name}: pod already exists`);
     const record: PodRecord = {
@@ -116,7 +119,9 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       podMembership: { id, infra: true },
       ...(opts.warn ? { warn: opts.warn } : {}),
     };
+    trace('pod create: record written');
     const c = await createContainer(store, infraOpts);
+    trace('pod create: infra created');
     return await updatePods(store, (pods) => {
       const record = pods.find((p) => p.id === id)!;
       record.infraId = c.id;

@@ -38,12 +38,10 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
   }
   // Nothing shared (`--share none`, `--infra=false`): a member only in name.
   if (!pod.infraId || !pod.share.includes('net')) return { ...member, podMembership: { id: pod.id } };
-  {
-    if (member.publish?.length || member.publishAll || member.expose?.length)
-      throw new BerthError('USAGE', `invalid config provided: published or exposed ports must be defined when the pod is created: ${SHARED_NETWORK}`);
-    if (networks.length && !wanted.startsWith('new:'))
-      throw new BerthError('USAGE', `invalid config provided: networks must be defined when the pod is created: ${SHARED_NETWORK}`);
-  }
+  if (member.publish?.length || member.publishAll || member.expose?.length)
+    throw new BerthError('USAGE', `invalid config provided: published or exposed ports must be defined when the pod is created: ${SHARED_NETWORK}`);
+  if (networks.length && !wanted.startsWith('new:'))
+    throw new BerthError('USAGE', `invalid config provided: networks must be defined when the pod is created: ${SHARED_NETWORK}`);
   const sharesUts = pod.share.includes('uts');
   if (sharesUts && member.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when joining the pod UTS namespace');
   return {

@@ -1,14 +1,6 @@
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import {
-  killContainer,
-  pauseContainer,
-  removeContainer,
-  startContainer,
-  stopContainer,
-  unpauseContainer,
-  type ContainerRecord,
-} from '../containers/index.js';
+import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer, type ContainerRecord } from '../containers/index.js';
 import { dropPodRecord } from './create.js';
 import { listPodRecords, requirePod, type PodRecord } from './records.js';
 import { podViews, type PodView } from './state.js';
@@ -43,8 +35,14 @@ export async function startPod(store: Store, nameOrId: string, warn?: (message: 
 /** `pod stop`: the containers first (in parallel), the infra last, so nothing loses its namespaces while it runs. */
 export async function stopPod(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<PodRecord> {
   const { pod, containers } = await view(store, nameOrId);
-  await each(containers.filter((c) => !isInfra(c) && live(c)), (c) => stopContainer(store, c.id, opts));
-  await each(containers.filter((c) => isInfra(c) && live(c)), (c) => stopContainer(store, c.id, opts));
+  await each(
+    containers.filter((c) => !isInfra(c) && live(c)),
+    (c) => stopContainer(store, c.id, opts),
+  );
+  await each(
+    containers.filter((c) => isInfra(c) && live(c)),
+    (c) => stopContainer(store, c.id, opts),
+  );
   return pod;
 }
 

@@ -25,7 +25,10 @@ describe('pods: state, --share, lookup', { timeout: 10_000 }, () => {
     assert.deepEqual(parseShare('+pid'), ['net', 'ipc', 'uts', 'pid']);
     assert.deepEqual(parseShare('net,pid'), ['net', 'pid']);
     assert.deepEqual(parseShare('none'), []);
-    assert.throws(() => parseShare('bogus'), (e) => isBerthError(e, 'USAGE') && /invalid kernel namespace to share: bogus/.test(e.message));
+    assert.throws(
+      () => parseShare('bogus'),
+      (e) => isBerthError(e, 'USAGE') && /invalid kernel namespace to share: bogus/.test(e.message),
+    );
     assert.throws(() => parseShare('cgroup'), /--share cgroup is not supported/);
     assert.throws(() => parseShare('ipc'), /add net/);
   });
