@@ -343,7 +343,7 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
  */
 export async function createContainer(store: Store, givenOpts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   // A pod's member takes the pod's network, hostname and namespaces (the pods noun knows them).
-  const opts = givenOpts.pod !== undefined ? await (await import('../pods/index.js')).podMemberOptions(store, givenOpts) : givenOpts;
+  const opts = givenOpts.pod !== undefined ? await (await import('../pods/join.js')).podMemberOptions(store, givenOpts) : givenOpts;
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));

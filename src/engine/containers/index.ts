@@ -18,7 +18,7 @@ export {
 } from './lifecycle.js';
 export { syncContainers, waitForExitFile } from './state.js';
 export { findContainer, requireContainer, latestContainer } from './lookup.js';
-export { validateName as validateContainerName, generateName as generateContainerName } from './names.js';
+export { validateName as validateContainerName } from './names.js';
 export { containerPaths, type ContainerPaths } from './paths.js';
 export { execProcessSpec, withProcessFile, type ExecOptions, type ProcessSpec } from './exec.js';
 export { inspectContainer } from './inspect.js';

@@ -531,7 +531,7 @@ export async function removeContainer(
   // The lock directory went with its release. Removing it here as well would take it from a
   // concurrent rm that has acquired it meanwhile (and fail that one's release).
   // A pod is gone with its infra container (`rm -a` removes both, as podman's does).
-  if (c.config.pod?.infra) await (await import('../pods/index.js')).forgetPod(store, c.config.pod.id);
+  if (c.config.pod?.infra) await (await import('../pods/create.js')).dropPodRecord(store, c.config.pod.id);
   trace('rm: done');
   return c.id;
 }

@@ -4,7 +4,9 @@ import { trace } from '../../util/trace.js';
 import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import type { Store } from '../../store/store.js';
-import { createContainer, generateContainerName, validateContainerName, type CreateOptions } from '../containers/index.js';
+// Other nouns' modules directly, as engine/networks does: a face imported inside the engine is loaded whole by the bundle.
+import { createContainer, type CreateOptions } from '../containers/create.js';
+import { generateName as generateContainerName, validateName as validateContainerName } from '../containers/names.js';
 import { findPod, listPodRecords, updatePods, type PodRecord, type SharedNamespace } from './records.js';
 
 /** `pod create`'s flags, as podman names them. */

@@ -1,4 +1,5 @@
-import { publishedPorts, type ContainerRecord } from '../containers/index.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { publishedPorts } from '../containers/inspect-network.js';
 import type { PodView } from './state.js';
 
 /** podman's PortBindings: `80/tcp` to the host addresses and ports, a range one entry per port. */

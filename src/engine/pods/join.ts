@@ -1,6 +1,6 @@
 import { BerthError } from '../../util/errors.js';
 import type { Store } from '../../store/store.js';
-import type { CreateOptions } from '../containers/index.js';
+import type { CreateOptions } from '../containers/create.js';
 import { createPod } from './create.js';
 import { findPod, listPodRecords, type PodRecord } from './records.js';
 

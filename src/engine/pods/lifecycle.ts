@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer, type ContainerRecord } from '../containers/index.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
 import { dropPodRecord } from './create.js';
 import { listPodRecords, requirePod, type PodRecord } from './records.js';
 import { podViews, type PodView } from './state.js';

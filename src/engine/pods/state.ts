@@ -1,5 +1,6 @@
 import type { Store } from '../../store/store.js';
-import { syncContainers, type ContainerRecord } from '../containers/index.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { syncContainers } from '../containers/state.js';
 import type { PodRecord } from './records.js';
 
 /** A pod's state, by podman's names. */
