@@ -176,4 +176,15 @@ describe('pods', { timeout: 600_000 }, () => {
     assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
     assert.deepEqual(leftovers(infra), []);
   });
+
+  it('container prune leaves a pod’s infra to pod prune; system reset takes pods too', async () => {
+    await env.ok(['pod', 'create', '--name', 'kept']);
+    await env.ok(['create', '--pod', 'kept', '--name', 'kept-member', 'busybox', 'true']);
+    await env.ok(['container', 'prune', '-f']);
+    assert.equal((await env.ok(['ps', '-a', '--format', '{{.Names}}', '--filter', 'pod=kept'])).stdout.trim().endsWith('-infra'), true);
+    await env.ok(['create', '--pod', 'kept', 'busybox', 'true']);
+    await env.ok(['system', 'reset', '-f']);
+    assert.equal((await env.berth(['pod', 'exists', 'kept'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+  });
 });
