@@ -177,6 +177,17 @@ describe('pods', { timeout: 600_000 }, () => {
     assert.deepEqual(leftovers(infra), []);
   });
 
+  it('network rm -f takes a pod on that network, as podman’s "containers and pods"', async () => {
+    await env.ok(['network', 'create', `podnet${process.pid}`]);
+    await env.ok(['pod', 'create', '--name', 'onnet', '--network', `podnet${process.pid}`]);
+    await env.ok(['run', '-d', '--pod', 'onnet', 'busybox', 'sleep', '600']);
+    const infra = (await env.ok(['pod', 'inspect', 'onnet', '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    await env.ok(['network', 'rm', '-f', '-t', '0', `podnet${process.pid}`]);
+    assert.equal((await env.berth(['pod', 'exists', 'onnet'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(leftovers(infra), []);
+  });
+
   it('container prune leaves a pod’s infra to pod prune; system reset takes pods too', async () => {
     await env.ok(['pod', 'create', '--name', 'kept']);
     await env.ok(['create', '--pod', 'kept', '--name', 'kept-member', 'busybox', 'true']);
