@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { hasCommand, run, type RunResult } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv, inspectContainer } from '../testing/containers.js';
 import { freePort } from '../testing/registry.js';
 
@@ -23,6 +25,32 @@ function leftovers(id: string): string[] {
   return found;
 }
 
+/** podman 4.3 on a throwaway vfs store in the test's directory (only creates: nothing runs, nothing is mounted). */
+function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
+  const p = join(env.dir, 'podman');
+  // Capped default rlimits, without which podman refuses containers on this host.
+  const conf = '/work/shared/podman-bats/bin/podman-containers.conf.example';
+  return run(
+    'podman',
+    [
+      '--root',
+      join(p, 'root'),
+      '--runroot',
+      join(p, 'run'),
+      '--tmpdir',
+      join(p, 'tmp'),
+      '--storage-driver',
+      'vfs',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
+      ...args,
+    ],
+    { env: { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) }, timeoutMs: 120_000 },
+  );
+}
+
 /** The inode of a container's network namespace, read from inside it. */
 async function netnsOf(env: ContainerEnv, name: string): Promise<string> {
   return (await env.ok(['exec', name, 'readlink', '/proc/self/ns/net'])).stdout.trim();
@@ -36,6 +64,42 @@ describe('pods', { timeout: 600_000 }, () => {
   after(async () => {
     await env?.berth(['pod', 'rm', '-a', '-f', '-t', '0']);
     env?.cleanup();
+  });
+
+  it('beside podman: pod ps --format json and pod inspect have podman’s fields; the same refusals', { skip: !hasCommand('podman') }, async () => {
+    await podman(env, ['pod', 'create', '--name', 'cmp', '--label', 'a=b']);
+    await env.ok(['pod', 'create', '--name', 'cmp', '--label', 'a=b']);
+    try {
+      const keys = (r: RunResult) => Object.keys((JSON.parse(r.stdout) as object[])[0]!).sort();
+      const ps = ['pod', 'ps', '--format', 'json'];
+      assert.deepEqual(keys(await env.ok(ps)), keys(await podman(env, ps)));
+      const inspectKeys = async (r: Promise<RunResult>) => Object.keys(JSON.parse((await r).stdout) as object);
+      const ours = await inspectKeys(env.ok(['pod', 'inspect', 'cmp']));
+      const theirs = await inspectKeys(podman(env, ['pod', 'inspect', 'cmp']));
+      // berth has no pod cgroup (CgroupParent, CgroupPath) and no pod-level limits or devices.
+      const missing = theirs.filter(
+        (k) => !ours.includes(k) && !/^(Cgroup|Lock|Blkio|Cpu|Memory|Devices|Mounts|SecurityOpts|VolumesFrom|Infra(ContainerID)?$)/.test(k),
+      );
+      assert.deepEqual(missing, []);
+      for (const args of [
+        ['pod', 'create', '--name', 'cmp'],
+        ['pod', 'rm', 'nope'],
+        ['pod', 'create', '--share', 'bogus'],
+      ]) {
+        const [b, p] = [await env.berth(args), await podman(env, args)];
+        assert.equal(b.code, p.code, args.join(' '));
+      }
+      const image = (await podman(env, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n')[0]!;
+      const [b, p] = [
+        await env.berth(['create', '--pod', 'cmp', '-p', '8080:80', 'busybox', 'true']),
+        await podman(env, ['create', '--pod', 'cmp', '-p', '8080:80', image, 'true']),
+      ];
+      assert.equal(b.stderr, p.stderr);
+      assert.equal(b.code, p.code);
+    } finally {
+      await podman(env, ['pod', 'rm', '-f', 'cmp']);
+      await env.berth(['pod', 'rm', '-f', 'cmp']);
+    }
   });
 
   it('pod create, ps (table, json, filters, -q), inspect in podman’s shape, exists', async () => {

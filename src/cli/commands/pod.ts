@@ -243,8 +243,10 @@ export async function runRemove(g: GlobalOptions, names: string[], f: { all?: bo
     try {
       return await removePod(s, p, { force: f.force === true, ...(timeout !== undefined ? { timeout } : {}), warn });
     } catch (e) {
-      if (f.ignore && e instanceof BerthError && e.code === 'POD_UNKNOWN') return { id: '' } as PodRecord;
-      throw e;
+      if (!(e instanceof BerthError && e.code === 'POD_UNKNOWN')) throw e;
+      if (f.ignore) return { id: '' } as PodRecord;
+      // podman's exit code for a pod that is not there, as rm's for a container.
+      throw new BerthError(e.code, e.message, { exitCode: 1 });
     }
   });
 }
