@@ -219,9 +219,23 @@ describe('pods', { timeout: 600_000 }, () => {
     await env.ok(['pod', 'kill', 'made']);
     assert.equal((await env.ok(['pod', 'ps', '--filter', 'name=made', '--format', '{{.Status}}'])).stdout, 'Exited\n');
 
-    await env.ok(['pod', 'create', '--name', 'pids', '--share', '+pid']);
-    const top = await env.ok(['run', '--rm', '--pod', 'pids', 'busybox', 'ps', '-o', 'pid,args']);
+    await env.ok(['pod', 'create', '--name', 'pids', '--share', '+pid', '--hostname', 'myhost', '--add-host', 'db.local:10.1.2.3', '--dns', '9.9.9.9']);
+    const top = await env.ok([
+      'run',
+      '--rm',
+      '--pod',
+      'pids',
+      'busybox',
+      'sh',
+      '-c',
+      'ps -o pid,args; hostname; grep db.local /etc/hosts; grep nameserver /etc/resolv.conf',
+    ]);
     assert.match(top.stdout, /^\s*1\s+\/catatonit -P$/m, "the infra's catatonit is the pod's PID 1");
+    assert.match(top.stdout, /\nmyhost\n10\.1\.2\.3\s+db\.local\nnameserver 9\.9\.9\.9\n$/, "the pod's hostname, hosts and DNS");
+    assert.equal(
+      (await env.ok(['pod', 'inspect', 'pids', '--format', '{{.Hostname}} {{.InfraConfig.DNSServer}} {{.InfraConfig.HostAdd}} {{.SharedNamespaces}}'])).stdout,
+      'myhost [9.9.9.9] [db.local:10.1.2.3] [net ipc uts pid]\n',
+    );
     await env.ok(['pod', 'stop', '-t', '0', 'pids']);
     const ids = (await env.ok(['pod', 'ps', '-q', '--no-trunc', '--filter', 'name=^made$', '--filter', 'name=^pids$'])).stdout.trim().split('\n').sort();
     assert.equal(ids.length, 2);
