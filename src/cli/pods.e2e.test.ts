@@ -51,6 +51,9 @@ function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
   );
 }
 
+/** The infra container's name podman gives it, from `pod inspect`'s ID output. */
+const expectInfraName = (r: RunResult) => `${r.stdout.trim().slice(0, 12)}-infra`;
+
 /** The inode of a container's network namespace, read from inside it. */
 async function netnsOf(env: ContainerEnv, name: string): Promise<string> {
   return (await env.ok(['exec', name, 'readlink', '/proc/self/ns/net'])).stdout.trim();
@@ -243,6 +246,22 @@ describe('pods', { timeout: 600_000 }, () => {
     assert.deepEqual(pruned, ids);
     assert.equal((await env.ok(['pod', 'ps', '-q', '--filter', 'name=^made$', '--filter', 'name=^pids$'])).stdout, '');
     assert.equal((await env.ok(['ps', '-aq', '--filter', 'name=member'])).stdout, '');
+  });
+
+  it('pod top, logs, stats and restart over the pod’s containers', async () => {
+    await env.ok(['pod', 'create', '--name', 'watched']);
+    await env.ok(['run', '-d', '--pod', 'watched', '--name', 'talker', 'busybox', 'sh', '-c', 'echo said-it; exec sleep 600']);
+    const top = (await env.ok(['pod', 'top', 'watched', 'pid', 'args'])).stdout;
+    assert.match(top, /^PID\s+COMMAND\n/);
+    assert.match(top, /\/catatonit -P/);
+    assert.match(top, /sleep 600/);
+    assert.equal((await env.ok(['pod', 'logs', 'watched'])).stdout, 'talker said-it\n');
+    assert.equal((await env.ok(['pod', 'logs', '-c', 'talker', 'watched'])).stdout, 'said-it\n');
+    const stats = (await env.ok(['pod', 'stats', '--no-stream', '--format', '{{.Name}}', 'watched'])).stdout.trim().split('\n').sort();
+    assert.deepEqual(stats, [expectInfraName(await env.ok(['pod', 'inspect', 'watched', '--format', '{{.Id}}'])), 'talker'].sort());
+    await env.ok(['pod', 'restart', '-t', '0', 'watched']);
+    assert.equal((await env.ok(['pod', 'ps', '--filter', 'name=^watched$', '--format', '{{.Status}}'])).stdout, 'Running\n');
+    await env.ok(['pod', 'rm', '-f', '-t', '0', 'watched']);
   });
 
   it('rm -a takes the pods’ containers, the infra among them, and so the pods, as podman’s does', async () => {
