@@ -43,7 +43,8 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
   if (networks.length && !wanted.startsWith('new:'))
     throw new BerthError('USAGE', `invalid config provided: networks must be defined when the pod is created: ${SHARED_NETWORK}`);
   const sharesUts = pod.share.includes('uts');
-  if (sharesUts && member.hostname) throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
+  if (sharesUts && member.hostname)
+    throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
   return {
     ...member,
     network: `container:${pod.infraId}`,
