@@ -211,6 +211,10 @@ describe('pods', { timeout: 600_000 }, () => {
 
   it('--pod new:NAME makes the pod with the container’s ports; --share +pid puts catatonit at PID 1; pause, kill, prune', async () => {
     const port = await freePort();
+    // A container that cannot be made takes its new pod with it.
+    assert.equal((await env.berth(['create', '--pod', 'new:made', '--pull', 'never', 'no-such-image', 'true'])).code, 125);
+    assert.equal((await env.berth(['create', '--pod', 'new:made', '--user', 'a:b:c', 'busybox', 'true'])).code, 125);
+    assert.equal((await env.berth(['pod', 'exists', 'made'])).code, 1);
     await env.ok(['create', '--pod', 'new:made', '-p', `${port}:80`, '--name', 'member', 'busybox', 'sleep', '600']);
     const inspected = JSON.parse((await env.ok(['pod', 'inspect', 'made'])).stdout) as Record<string, any>;
     assert.deepEqual(inspected['InfraConfig'].PortBindings, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });

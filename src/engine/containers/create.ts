@@ -341,9 +341,20 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
-export async function createContainer(store: Store, givenOpts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
   // A pod's member takes the pod's network, hostname and namespaces (the pods noun knows them).
-  const opts = givenOpts.pod !== undefined ? await (await import('../pods/join.js')).podMemberOptions(store, givenOpts) : givenOpts;
+  if (opts.pod !== undefined) {
+    const member = await (await import('../pods/join.js')).podMemberOptions(store, opts);
+    if (!opts.pod.startsWith('new:')) return createContainer(store, member, removeExisting);
+    // `--pod new:NAME`: the pod made for this container goes again if the container cannot be made.
+    try {
+      return await createContainer(store, member, removeExisting);
+    } catch (e) {
+      const { removePod } = await import('../pods/lifecycle.js');
+      await removePod(store, member.podMembership!.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
