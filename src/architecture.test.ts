@@ -19,6 +19,7 @@ const FACES = [
   'engine/containers',
   'engine/volumes',
   'engine/networks',
+  'engine/pods',
   'engine/secrets',
   'engine/system',
   'engine/settings',

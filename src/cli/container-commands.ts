@@ -89,6 +89,7 @@ function psCommand(name: string, lazy: Lazy) {
       .option('-s, --size', "show the containers' sizes")
       .option('-f, --filter <filter>', 'filter output (status=, name=, id=, ancestor=, label=, exited=, restart-policy=)', collect, [])
       .option('--format <format>', 'pretty-print with a Go template, or json')
+      .option('-p, --pod', 'show the pod ID and name of each container')
       .option('--sort <field>', 'sort by command, created, id, image, names, runningfor, size or status', 'created')
       // podman lists buildah's containers with it; berth's builds leave none behind, so the list is the same.
       .option('--external', 'also list containers made outside run and create (builds leave none)')

@@ -94,9 +94,8 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('-p, --publish <spec>', 'publish a port: [ip:][hostPort[-end]:]containerPort[-end][/tcp|udp|sctp]', collect, [])
       .option('-P, --publish-all', 'publish every exposed port on a random host port')
       .option('--expose <port>', 'expose a port or range (published by -P)', collect, [])
-      // Pods, which berth does not have yet.
-      .option('--pod <name>', 'run in a pod (pods are not supported yet)')
-      .option('--pod-id-file <file>', 'run in the pod named in this file (pods are not supported yet)')
+      .option('--pod <name>', "run in a pod (NAME or ID), sharing its infra container's namespaces; new:NAME makes the pod")
+      .option('--pod-id-file <file>', 'run in the pod named in this file (not supported: give --pod)')
   );
 }
 

@@ -5,6 +5,7 @@ import { addManifestCommands } from './manifest-commands.js';
 import { addVolumeCommands } from './volume-commands.js';
 import { addSecretCommands } from './secret-commands.js';
 import { addNetworkCommands } from './network-commands.js';
+import { addPodCommands } from './pod-commands.js';
 import type { GlobalOptions } from './context.js';
 import { normalizeBooleanFlags } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
@@ -667,6 +668,7 @@ addVolumeCommands(command, lazy);
 addManifestCommands(command, lazy);
 addSecretCommands(command, lazy);
 addNetworkCommands(command, lazy);
+addPodCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {

@@ -265,7 +265,7 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
 
   it('a flag berth cannot honour here fails with one Error line naming it, and nothing is created', async () => {
     const refused: [string[], RegExp][] = [
-      [['--pod', 'p'], /^Error: --pod is not supported: berth has no pods yet/],
+      [['--pod', 'p'], /^Error: no pod with name or ID p found: no such pod$/],
       [['--userns', 'keep-id'], /^Error: keep-id is only supported in rootless mode/],
       [['--uidmap', '0:100000'], /^Error: invalid --uidmap "0:100000": expected CONTAINER_ID:HOST_ID:SIZE/],
       [['--log-driver', 'journald'], /^Error: --log-driver journald is not supported/],

@@ -7,6 +7,7 @@ export * from './images/index.js';
 export * from './containers/index.js';
 export * from './volumes/index.js';
 export * from './networks/index.js';
+export * from './pods/index.js';
 export * from './secrets/index.js';
 export * from './system/index.js';
 export * from './settings/index.js';

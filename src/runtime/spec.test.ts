@@ -276,3 +276,15 @@ describe('buildRuntimeSpec: the newer run/create flags', { timeout: 30_000 }, ()
     assert.ok(withTmpfs.includes('/tmp') && withTmpfs.includes('/var/tmp') && withTmpfs.includes('/run'));
   });
 });
+
+describe("buildRuntimeSpec: a pod's member", { timeout: 10_000 }, () => {
+  test("joins the infra's IPC, UTS and PID namespaces by path, and sets no hostname in a UTS namespace it joined", () => {
+    const spec = buildRuntimeSpec(
+      input({ network: { mode: 'private', path: '/proc/42/ns/net' }, joinNamespaces: { ipc: '/proc/42/ns/ipc', uts: '/proc/42/ns/uts' } }),
+    );
+    const ns = Object.fromEntries(spec.linux.namespaces.map((n) => [n.type, n.path]));
+    assert.deepEqual(ns, { pid: undefined, ipc: '/proc/42/ns/ipc', uts: '/proc/42/ns/uts', mount: undefined, cgroup: undefined, network: '/proc/42/ns/net' });
+    assert.equal(spec.hostname, undefined);
+    assert.equal(buildRuntimeSpec(input({ joinNamespaces: { ipc: '/proc/42/ns/ipc' } })).hostname, input().hostname);
+  });
+});

@@ -85,6 +85,8 @@ export interface SpecInput {
   resources: { memory?: number; cpus?: number; pidsLimit?: number };
   ulimits: string[];
   init?: { hostPath: string };
+  /** Another container's namespaces joined instead of making them (a pod's infra's): type to the namespace file. */
+  joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;
   /** `path`: join that namespace (a pinned one netavark set up, another container's) instead of making one. */
   network: { mode: 'host' | 'private' | 'none'; path?: string };
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
@@ -245,7 +247,13 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
   const hostNamespaces: string[] = input.tuning?.hostNamespaces ?? [];
   const namespaces: { type: string; path?: string }[] = ['pid', 'ipc', 'uts', 'mount', 'cgroup', ...(input.network.mode === 'host' ? [] : ['network'])]
     .filter((ns) => !hostNamespaces.includes(ns))
-    .map((type) => (type === 'network' && input.network.path ? { type, path: input.network.path } : { type }));
+    .map((type) => {
+      if (type === 'network' && input.network.path) return { type, path: input.network.path };
+      const joined = input.joinNamespaces?.[type as 'ipc' | 'uts' | 'pid'];
+      return joined ? { type, path: joined } : { type };
+    });
+  // A joined UTS namespace's name is its owner's: the runtime may not set one there.
+  const ownUts = !hostNamespaces.includes('uts') && !input.joinNamespaces?.uts;
   if (input.idMappings) namespaces.push({ type: 'user' });
   // Unprivileged ping for the container's root, in a network namespace of its own: one made outside
   // a user namespace of its own is not the container's to tune.
@@ -274,7 +282,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     },
     root: { path: input.rootfs, readonly: input.readOnly },
     // In the host's UTS namespace the name is the host's: the runtime may not set one.
-    ...(hostNamespaces.includes('uts') ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
+    ...(!ownUts ? {} : { hostname: input.hostname, ...(input.domainname ? { domainname: input.domainname } : {}) }),
     mounts: mergeMounts(baseMounts(input), extra, input.mounts),
     ...(Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
     linux: {

@@ -7,6 +7,18 @@ import type { ContainerIdMappings } from '../runtime/id-mappings.js';
 /** Podman's container states, as `ps` and `inspect` print them. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopping' | 'exited' | 'removing';
 
+/**
+ * What a container of a pod keeps of it: the pod's ID, whether it is the infra container (which
+ * holds the namespaces), and for a member the infra's ID and the namespaces besides the network
+ * it joins (the network through `network.mode` `container`).
+ */
+export interface ContainerPodMembership {
+  id: string;
+  infra?: boolean;
+  infraId?: string;
+  joins?: ('ipc' | 'uts' | 'pid')[];
+}
+
 /** A mount besides the root, parsed from -v, --mount, --tmpfs and the image's VOLUMEs. */
 export type ContainerMount =
   | { type: 'bind'; source: string; destination: string; options: string[] }
@@ -138,6 +150,8 @@ export interface ContainerSpecConfig {
   cidFile?: string;
   /** `--init-path`: the init binary for --init. */
   initPath?: string;
+  /** A pod's member (`--pod`) or its infra container: the namespaces it shares are the infra's. */
+  pod?: ContainerPodMembership;
 }
 
 export interface ContainerState {

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'VOLUME_UNKNOWN'
   | 'VOLUME_EXISTS'
   | 'VOLUME_IN_USE'
+  | 'POD_UNKNOWN'
+  | 'POD_EXISTS'
   | 'SECRET_UNKNOWN'
   | 'SECRET_EXISTS'
   | 'NETWORK_UNKNOWN'

@@ -48,6 +48,7 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   pull?: string;
   quiet?: boolean;
   secret?: string[];
+  pod?: string;
 }
 
 export function createOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
@@ -98,6 +99,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('stopSignal', f.stopSignal),
     ...opt('stopTimeout', stopTimeout),
     ...opt('pull', f.pull),
+    ...opt('pod', f.pod),
     health: {
       healthCmd: f.healthCmd,
       healthInterval: f.healthInterval,

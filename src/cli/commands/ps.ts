@@ -2,6 +2,7 @@ import { containerPaths, type ContainerRecord, formatPortsForPs, publishedPorts,
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Store, withStore } from '../../engine/index.js';
+import { listPodRecords } from '../../engine/pods/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
@@ -19,7 +20,11 @@ interface PsFlags {
   filter: string[];
   format?: string;
   sort?: string;
+  pod?: boolean;
 }
+
+/** A container's pod, by ID and name ('' for none), from the pods' records. */
+type PodOf = (c: ContainerRecord) => { id: string; name: string };
 
 /** podman's STATUS column. */
 export function statusText(c: ContainerRecord, now = Date.now(), health?: string): string {
@@ -91,7 +96,7 @@ function unixTime(iso: string | undefined): number {
 }
 
 /** podman ps --format json's shape. */
-function podmanJson(c: ContainerRecord, size: ContainerSize | undefined, health?: string): object {
+function podmanJson(c: ContainerRecord, size: ContainerSize | undefined, podOf: PodOf, health?: string): object {
   const command = [...c.config.entrypoint, ...c.config.command];
   return {
     AutoRemove: c.config.autoRemove,
@@ -103,15 +108,15 @@ function podmanJson(c: ContainerRecord, size: ContainerSize | undefined, health?
     Id: c.id,
     Image: c.imageName,
     ImageID: c.image.replace(/^sha256:/, ''),
-    IsInfra: false,
+    IsInfra: c.config.pod?.infra === true,
     Labels: Object.keys(c.config.labels).length ? c.config.labels : null,
     Mounts: [],
     Names: [c.name],
     Namespaces: {},
     Networks: Object.keys(c.config.network.networks ?? {}),
     Pid: c.state.pid,
-    Pod: '',
-    PodName: '',
+    Pod: podOf(c).id,
+    PodName: podOf(c).name,
     Ports: publishedPorts(c).length ? publishedPorts(c) : null,
     Restarts: c.state.restartCount,
     Size: size ?? null,
@@ -129,7 +134,12 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     const byStatus = f.filter.some((x) => x.startsWith('status='));
     if (!f.all && !f.latest && !f.last && !byStatus)
       list = list.filter((c) => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'stopping');
-    list = filterContainers(list, f.filter);
+    const pods = list.some((c) => c.config.pod) ? await listPodRecords(store) : [];
+    const podOf: PodOf = (c) => {
+      const pod = c.config.pod ? pods.find((p) => p.id === c.config.pod!.id) : undefined;
+      return { id: pod?.id ?? c.config.pod?.id ?? '', name: pod?.name ?? '' };
+    };
+    list = filterContainers(list, f.filter, { pods });
     if (f.latest) list = list.slice(0, 1);
     if (f.last !== undefined) list = list.slice(0, Number(f.last));
     if (f.quiet) {
@@ -173,9 +183,9 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
         RunningFor: createdAgo(c.created, now),
         StartedAt: unixTime(c.state.startedAt),
         ExitedAt: unixTime(c.state.finishedAt),
-        IsInfra: false,
-        Pod: '',
-        PodName: '',
+        IsInfra: c.config.pod?.infra === true,
+        Pod: f.trunc ? podOf(c).id.slice(0, 12) : podOf(c).id,
+        PodName: podOf(c).name,
         Size: sizeText(sizes.get(c.id)),
       };
       // podman's `{{.Label "key"}}`: a method, so not a column of its own.
@@ -184,7 +194,7 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
     });
     process.stdout.write(
       formatOutput(f.format, rows, {
-        defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${f.size ? '\t{{.Size}}' : ''}`,
+        defaultTable: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${f.size ? '\t{{.Size}}' : ''}${f.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`,
         headers: {
           Size: 'SIZE',
           ID: 'CONTAINER ID',
@@ -197,8 +207,10 @@ export async function run(g: GlobalOptions, f: PsFlags): Promise<void> {
           Names: 'NAMES',
           CreatedAt: 'CREATED AT',
           RunningFor: 'CREATED',
+          Pod: 'POD ID',
+          PodName: 'PODNAME',
         },
-        json: () => list.map((c) => podmanJson(c, sizes.get(c.id), health.get(c.id))),
+        json: () => list.map((c) => podmanJson(c, sizes.get(c.id), podOf, health.get(c.id))),
         ...(f.noheading ? { noHeading: true } : {}),
         name: 'ps',
       }),

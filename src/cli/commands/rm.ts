@@ -43,6 +43,8 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
               force: f.force ?? false,
               ...(timeout !== undefined ? { timeout } : {}),
               ...(f.volumes ? { volumes: true } : {}),
+              // Every container goes, so a pod's infra may go with its members (and the pod with it).
+              ...(f.all ? { removingPod: true } : {}),
               warn: (m) => log('warn', m),
             });
             process.stdout.write(`${name}\n`);

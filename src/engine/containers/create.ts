@@ -16,7 +16,13 @@ import {
   parseWorkdirFlag,
 } from '../../runtime/options.js';
 import { parseSignal } from '../../runtime/signals.js';
-import { newContainerState, type ContainerRecord, type ContainerSpecConfig, type StoredContainer } from '../../store/containers.js';
+import {
+  newContainerState,
+  type ContainerPodMembership,
+  type ContainerRecord,
+  type ContainerSpecConfig,
+  type StoredContainer,
+} from '../../store/containers.js';
 import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
@@ -125,7 +131,25 @@ export interface CreateOptions extends NetworkFlags {
   warn?: (message: string) => void;
   /** --image-volume: the image's VOLUMEs as anonymous volumes (bind, the default), tmpfs, or not at all. */
   imageVolume?: 'bind' | 'tmpfs' | 'ignore';
+  /** `--pod NAME|ID` or `--pod new:NAME`: the container joins that pod's namespaces. */
+  pod?: string;
+  /** Set by the pods noun: the pod this container belongs to (a member or its infra). */
+  podMembership?: ContainerPodMembership;
+  /** A pod's infra container: no image, an empty root with this host binary bind-mounted read-only as /catatonit. */
+  infraInit?: string;
 }
+
+/** What an infra container is made from: no image, an empty root (overlay's empty lower). */
+const NO_IMAGE: ImageRecord = {
+  id: '',
+  names: [],
+  digests: [],
+  manifestDigest: '',
+  manifestMediaType: '',
+  layers: [],
+  layerBlobs: [],
+  size: 0,
+} as unknown as ImageRecord;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -318,6 +342,19 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
  * start's work, so a create killed half way leaves a record that rm can always remove.
  */
 export async function createContainer(store: Store, opts: CreateOptions, removeExisting?: (id: string) => Promise<void>): Promise<ContainerRecord> {
+  // A pod's member takes the pod's network, hostname and namespaces (the pods noun knows them).
+  if (opts.pod !== undefined) {
+    const member = await (await import('../pods/join.js')).podMemberOptions(store, opts);
+    if (!opts.pod.startsWith('new:')) return createContainer(store, member, removeExisting);
+    // `--pod new:NAME`: the pod made for this container goes again if the container cannot be made.
+    try {
+      return await createContainer(store, member, removeExisting);
+    } catch (e) {
+      const { removePod } = await import('../pods/lifecycle.js');
+      await removePod(store, member.podMembership!.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
@@ -328,8 +365,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   const devices = await resolveDevices(opts.devices ?? []);
   const throttles = await resolveThrottles(opts.blkioThrottle ?? {});
   if (Object.keys(throttles).length) tuning.blkioThrottle = throttles;
-  const image = await findOrPullImage(store, opts.image, opts);
-  const config = (await imageConfig(store, image)).config ?? {};
+  const image = opts.infraInit ? NO_IMAGE : await findOrPullImage(store, opts.image, opts);
+  const config = opts.infraInit ? ({ Entrypoint: ['/catatonit', '-P'] } as ContainerConfig) : ((await imageConfig(store, image)).config ?? {});
   const { entrypoint, command } = processArgs(config, opts);
   if (entrypoint.length + command.length === 0) {
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
@@ -372,13 +409,13 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     runtime: opts.runtime ?? 'crun',
     network,
     ...(nameResolution ? { nameResolution } : {}),
-    volumes: opts.volumes ?? [],
+    volumes: opts.infraInit ? [`${opts.infraInit}:/catatonit:ro`] : (opts.volumes ?? []),
     mounts: opts.mounts ?? [],
     tmpfs: opts.tmpfs ?? [],
     // --volumes-from's sources from the records (their settings), read only when it is given: a
     // create read every container's state file for it.
     mountSpecs: withVolumesFrom(
-      containerMounts(opts, config.Volumes),
+      containerMounts(opts.infraInit ? { ...opts, volumes: [`${opts.infraInit}:/catatonit:ro`] } : opts, config.Volumes),
       volumesFromMounts(opts.volumesFrom?.length ? await store.containerRecords() : [], opts.volumesFrom ?? []),
     ),
     privileged: opts.privileged ?? false,
@@ -405,6 +442,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),
     ...(opts.cidFile !== undefined ? { cidFile: opts.cidFile } : {}),
     ...(opts.initPath !== undefined ? { initPath: opts.initPath } : {}),
+    ...(opts.podMembership ? { pod: opts.podMembership } : {}),
   };
   // Fail now, at create, on what start would refuse later.
   parseSecurityOpts(spec.securityOpt);

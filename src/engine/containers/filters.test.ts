@@ -113,6 +113,15 @@ describe('container filters (ps and the API’s /containers/json)', { timeout: 1
     assert.deepEqual(names(filterContainers(all, ['status=exited', 'exited=1'])), ['b2']);
   });
 
+  test('pod=: a member by its pod’s name, ID or ID prefix; a container of no pod never', () => {
+    const member = record('m1', '2026-01-01T00:00:00Z', { pod: { id: 'feed'.padEnd(64, '0') } });
+    const list = [member, ...all];
+    const pods = [{ id: 'feed'.padEnd(64, '0'), name: 'web' }];
+    assert.deepEqual(names(filterContainers(list, ['pod=web'], { pods })), ['m1']);
+    assert.deepEqual(names(filterContainers(list, ['pod=feed'], { pods })), ['m1']);
+    assert.deepEqual(names(filterContainers(list, ['pod=other'], { pods })), []);
+  });
+
   test('prune’s filters: label, label! and until (a time or a Go duration before now)', () => {
     assert.deepEqual(names(all.filter(containerPruneFilter(['label!=tier']))), ['b2']);
     assert.deepEqual(names(all.filter(containerPruneFilter(['label=tier=db']))), ['c3']);

@@ -11,6 +11,8 @@ import { findContainer } from './lookup.js';
 export interface FilterContext {
   /** The healthcheck's last verdict of a running container that has one (starting, healthy, unhealthy). */
   health?: (c: ContainerRecord) => string | undefined;
+  /** `pod=`: the pods by ID and name (without them a pod is matched by its ID or a prefix of it). */
+  pods?: readonly { id: string; name: string }[];
   /** Where `before=` and `since=` find the container they name (default: the list filtered). */
   all?: readonly ContainerRecord[];
 }
@@ -85,6 +87,12 @@ function matches(c: ContainerRecord, filter: string, ctx: FilterContext, list: r
       return (c.config.mountSpecs ?? []).some(
         (m) => m.destination === value || (m.type === 'volume' && m.name === value) || (m.type === 'bind' && m.source === value),
       );
+    case 'pod': {
+      const podId = c.config.pod?.id;
+      if (!podId) return false;
+      const name = ctx.pods?.find((p) => p.id === podId)?.name;
+      return name === value || podId.startsWith(value);
+    }
     case 'publish':
       return portMatches(value, mappedPorts(c, 'host'));
     case 'expose':
@@ -131,6 +139,7 @@ const KEYS = new Set([
   'volume',
   'publish',
   'expose',
+  'pod',
 ]);
 
 function checkFilter(filter: string): void {

@@ -130,6 +130,12 @@ export interface StartHooks {
  */
 export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
   const found = await getContainer(store, nameOrId);
+  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it.
+  const infraId = found.config.pod?.infraId;
+  if (infraId && found.state.status !== 'running') {
+    const infra = await getContainer(store, infraId);
+    if (infra.state.status !== 'running' && infra.state.status !== 'paused') await startContainer(store, infraId, hooks.warn ? { warn: hooks.warn } : {});
+  }
   return withContainerLock(store, found.id, async () => {
     const c = await readContainer(store, found.id);
     if (c.state.status === 'running') return c;
@@ -461,10 +467,16 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
 export async function removeContainer(
   store: Store,
   nameOrId: string,
-  opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void } = {},
+  opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void; removingPod?: boolean } = {},
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
+  if (c.config.pod?.infra && !opts.removingPod) {
+    const podId = c.config.pod.id;
+    if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
+      // podman's exit code for it is 125, not rm's 2 for a container's state.
+      throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
+  }
   if (LIVE_STATES.has(c.state.status) && !opts.force) {
     throw new BerthError(
       'CONTAINER_STATE',
@@ -518,6 +530,8 @@ export async function removeContainer(
   });
   // The lock directory went with its release. Removing it here as well would take it from a
   // concurrent rm that has acquired it meanwhile (and fail that one's release).
+  // A pod is gone with its infra container (`rm -a` removes both, as podman's does).
+  if (c.config.pod?.infra) await (await import('../pods/create.js')).dropPodRecord(store, c.config.pod.id);
   trace('rm: done');
   return c.id;
 }

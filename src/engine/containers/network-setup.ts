@@ -278,6 +278,8 @@ export interface NetworkJoin {
   path?: string;
   /** container:ID: the other container's /etc/hosts and resolv.conf, shared as podman shares them. */
   etc?: { hosts: string; resolvConf: string };
+  /** A pod's member: the infra container's IPC, UTS and PID namespaces it shares. */
+  namespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;
   /** slirp4netns, pasta: the forwarder being started (its exit descriptor goes to the monitor). */
   forwarder?: StartingForwarder;
 }
@@ -306,9 +308,11 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
     const all = await syncContainers(store, (x) => x.id === c.config.network.container);
     const owner = networkOwner(all, c);
     const ownerPaths = containerPaths(store, owner.id);
+    const joins = c.config.pod?.infraId === owner.id ? (c.config.pod.joins ?? []) : [];
     return {
       path: owner.state.network?.netns ?? `/proc/${owner.state.pid}/ns/net`,
       etc: { hosts: ownerPaths.hosts, resolvConf: ownerPaths.resolvConf },
+      ...(joins.length ? { namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${owner.state.pid}/ns/${ns}`])) } : {}),
     };
   }
   return {};

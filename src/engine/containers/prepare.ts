@@ -128,6 +128,7 @@ export async function prepareBundle(
     },
     ulimits: c.config.ulimits,
     ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
+    ...(join.namespaces ? { joinNamespaces: join.namespaces } : {}),
     network:
       c.config.network.mode === 'none' || c.config.network.mode === 'host'
         ? { mode: c.config.network.mode }

@@ -38,7 +38,8 @@ const STOPPED = new Set(['created', 'exited']);
  * fresh first, and `removeContainer` without force refuses one that started in the meantime.
  */
 export async function pruneContainers(store: Store, keep: (c: ContainerRecord) => boolean = () => true): Promise<{ removed: string[]; reclaimed: number }> {
-  const candidates = (await syncContainers(store)).filter((c) => STOPPED.has(c.state.status) && keep(c));
+  // A pod's infra goes with its pod (`pod prune`), as podman's container prune leaves it.
+  const candidates = (await syncContainers(store)).filter((c) => STOPPED.has(c.state.status) && !c.config.pod?.infra && keep(c));
   const removed: string[] = [];
   let reclaimed = 0;
   for (const c of candidates) {

@@ -4,7 +4,7 @@ import { removeNetworkLeases } from '../../network/ipam.js';
 import type { Network } from '../../network/types.js';
 import type { ContainerRecord, NetworkAttachment } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
-import { BerthError } from '../../util/errors.js';
+import { BerthError, isBerthError } from '../../util/errors.js';
 import { networkEvent } from '../system/events.js';
 import { getContainer, removeContainer } from '../containers/lifecycle.js';
 import { writeEtcFiles } from '../containers/network.js';
@@ -63,13 +63,22 @@ export async function removeNetwork(
       `"${network.name}" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used`,
     );
   }
-  for (const c of users)
+  for (const c of users) {
+    // "forcibly delete containers and pods": a pod's infra on the network takes its pod with it.
+    if (c.config.pod?.infra) {
+      const { removePod } = await import('../pods/lifecycle.js');
+      await removePod(store, c.config.pod.id, { force: true, ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}) }).catch((e: unknown) => {
+        if (!isBerthError(e, 'POD_UNKNOWN')) throw e;
+      });
+      continue;
+    }
     await removeContainer(store, c.id, {
       force: true,
       volumes: false,
       ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
       ...(opts.warn ? { warn: opts.warn } : {}),
     });
+  }
   await networkDefinitions(store).remove(network.name);
   await removeNetworkLeases(join(networkRunDir(store), 'ipam'), network.id).catch(() => undefined);
   await networkEvent(store, 'remove', network);

@@ -15,7 +15,8 @@ import { DEFAULT_NETWORK } from '../../network/definitions.js';
  */
 export async function resetStore(store: Store): Promise<{ containers: number; volumes: number; images: number; networks: number }> {
   const containers = await syncContainers(store);
-  for (const c of containers) await removeContainer(store, c.id, { force: true });
+  // Every container goes, so a pod's infra may go before its members (and its pod with it).
+  for (const c of containers) await removeContainer(store, c.id, { force: true, removingPod: true });
   // Every network of this store, the default one too (remade on first use), as podman's reset does.
   const networks = await networkDefinitions(store).list();
   for (const n of networks) await (n.name === DEFAULT_NETWORK ? networkDefinitions(store).remove(n.name) : removeNetwork(store, n.name, { force: true }));

@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { hasCommand, run, type RunResult } from '../testing/cli.js';
+import { containerEnv, type ContainerEnv, inspectContainer } from '../testing/containers.js';
+import { freePort } from '../testing/registry.js';
+
+/**
+ * Pods through the real runtime and netavark: an infra container holding the namespaces, members
+ * reaching each other on localhost, ports published on the pod, the lifecycle, and nothing left
+ * on the host after `pod rm -f`.
+ */
+
+/** A GET by hand through busybox nc (busybox wget crashes on this host). */
+const GET = (path: string, port = 80) => `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc localhost ${port}`;
+
+/** What of a container is left on the host: firewall rules naming it, its netns mount. */
+function leftovers(id: string): string[] {
+  const found: string[] = [];
+  const rules = spawnSync('sh', ['-c', 'iptables-save; ip6tables-save'], { encoding: 'utf8', timeout: 30_000 }).stdout;
+  if (rules.includes(id)) found.push('iptables rule');
+  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(`berth-${id.slice(0, 32)}`)) found.push('netns mount');
+  return found;
+}
+
+/** podman 4.3 on a throwaway vfs store in the test's directory (only creates: nothing runs, nothing is mounted). */
+function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
+  const p = join(env.dir, 'podman');
+  // Capped default rlimits, without which podman refuses containers on this host.
+  const conf = '/work/shared/podman-bats/bin/podman-containers.conf.example';
+  return run(
+    'podman',
+    [
+      '--root',
+      join(p, 'root'),
+      '--runroot',
+      join(p, 'run'),
+      '--tmpdir',
+      join(p, 'tmp'),
+      '--storage-driver',
+      'vfs',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
+      ...args,
+    ],
+    { env: { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) }, timeoutMs: 120_000 },
+  );
+}
+
+/** The infra container's name podman gives it, from `pod inspect`'s ID output. */
+const expectInfraName = (r: RunResult) => `${r.stdout.trim().slice(0, 12)}-infra`;
+
+/** The inode of a container's network namespace, read from inside it. */
+async function netnsOf(env: ContainerEnv, name: string): Promise<string> {
+  return (await env.ok(['exec', name, 'readlink', '/proc/self/ns/net'])).stdout.trim();
+}
+
+describe('pods', { timeout: 600_000 }, () => {
+  let env: ContainerEnv;
+  before(async () => {
+    env = await containerEnv();
+  });
+  after(async () => {
+    await env?.berth(['pod', 'rm', '-a', '-f', '-t', '0']);
+    env?.cleanup();
+  });
+
+  it('beside podman: pod ps --format json and pod inspect have podman’s fields; the same refusals', { skip: !hasCommand('podman') }, async () => {
+    await podman(env, ['pod', 'create', '--name', 'cmp', '--label', 'a=b']);
+    await env.ok(['pod', 'create', '--name', 'cmp', '--label', 'a=b']);
+    try {
+      const keys = (r: RunResult) => Object.keys((JSON.parse(r.stdout) as object[])[0]!).sort();
+      const ps = ['pod', 'ps', '--format', 'json'];
+      assert.deepEqual(keys(await env.ok(ps)), keys(await podman(env, ps)));
+      const inspectKeys = async (r: Promise<RunResult>) => Object.keys(JSON.parse((await r).stdout) as object);
+      const ours = await inspectKeys(env.ok(['pod', 'inspect', 'cmp']));
+      const theirs = await inspectKeys(podman(env, ['pod', 'inspect', 'cmp']));
+      // berth has no pod cgroup (CgroupParent, CgroupPath) and no pod-level limits or devices.
+      const missing = theirs.filter(
+        (k) => !ours.includes(k) && !/^(Cgroup|Lock|Blkio|Cpu|Memory|Devices|Mounts|SecurityOpts|VolumesFrom|Infra(ContainerID)?$)/.test(k),
+      );
+      assert.deepEqual(missing, []);
+      for (const args of [
+        ['pod', 'create', '--name', 'cmp'],
+        ['pod', 'rm', 'nope'],
+        ['pod', 'create', '--share', 'bogus'],
+      ]) {
+        const [b, p] = [await env.berth(args), await podman(env, args)];
+        assert.equal(b.code, p.code, args.join(' '));
+      }
+      const image = (await podman(env, ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n')[0]!;
+      const [b, p] = [
+        await env.berth(['create', '--pod', 'cmp', '-p', '8080:80', 'busybox', 'true']),
+        await podman(env, ['create', '--pod', 'cmp', '-p', '8080:80', image, 'true']),
+      ];
+      assert.equal(b.stderr, p.stderr);
+      assert.equal(b.code, p.code);
+    } finally {
+      await podman(env, ['pod', 'rm', '-f', 'cmp']);
+      await env.berth(['pod', 'rm', '-f', 'cmp']);
+    }
+  });
+
+  it('pod create, ps (table, json, filters, -q), inspect in podman’s shape, exists', async () => {
+    const id = (await env.ok(['pod', 'create', '--name', 'listed', '--label', 'team=web'])).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal((await env.berth(['pod', 'exists', 'listed'])).code, 0);
+    assert.equal((await env.berth(['pod', 'exists', 'nope'])).code, 1);
+    const table = (await env.ok(['pod', 'ps'])).stdout;
+    assert.match(table, /^POD ID\s+NAME\s+STATUS\s+CREATED\s+INFRA ID\s+# OF CONTAINERS\n/);
+    assert.match(table, new RegExp(`${id.slice(0, 12)}\\s+listed\\s+Created\\s.*\\s1\\n`));
+    const [json] = JSON.parse((await env.ok(['pod', 'ps', '--format', 'json', '--filter', 'name=^list'])).stdout) as Record<string, any>[];
+    assert.equal(json!['Id'], id);
+    assert.equal(json!['Status'], 'Created');
+    assert.deepEqual(json!['Labels'], { team: 'web' });
+    assert.equal(json!['Containers'][0].Names, `${id.slice(0, 12)}-infra`);
+    assert.equal((await env.ok(['pod', 'ps', '-q', '--no-trunc', '--filter', 'label=team=web'])).stdout, `${id}\n`);
+    assert.equal((await env.ok(['pod', 'ps', '-q', '--filter', 'status=running'])).stdout, '');
+    assert.equal((await env.ok(['pod', 'ps', '--format', '{{.Name}} {{.NumberOfContainers}} {{.ContainerStatuses}}'])).stdout, 'listed 1 created\n');
+    const inspected = JSON.parse((await env.ok(['pod', 'inspect', 'listed'])).stdout) as Record<string, any>;
+    assert.equal(inspected['Name'], 'listed');
+    assert.equal(inspected['State'], 'Created');
+    assert.deepEqual(inspected['SharedNamespaces'], ['net', 'ipc', 'uts']);
+    assert.equal(inspected['InfraContainerID'], json!['InfraId']);
+    assert.equal(inspected['NumContainers'], 1);
+    const again = await env.berth(['pod', 'create', '--name', 'listed']);
+    assert.equal(again.code, 125);
+    assert.equal(again.stderr, 'Error: listed: pod already exists\n');
+    await env.ok(['pod', 'rm', 'listed']);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '', 'the infra went with the pod');
+  });
+
+  it('a pod with an httpd and a sidecar: localhost between them, -p from the host, lifecycle, and nothing left after pod rm -f', async () => {
+    const port = await freePort();
+    const podId = (await env.ok(['pod', 'create', '--name', 'web', '-p', `${port}:80`])).stdout.trim();
+    // The app's own -p or --network is the pod's to give: podman's refusals.
+    const ownPort = await env.berth(['create', '--pod', 'web', '-p', '8080:80', 'busybox', 'true']);
+    assert.equal(ownPort.code, 125);
+    assert.equal(
+      ownPort.stderr,
+      'Error: invalid config provided: published or exposed ports must be defined when the pod is created: network cannot be configured when it is shared with a pod\n',
+    );
+    assert.match(
+      (await env.berth(['create', '--pod', 'web', '--network', 'none', 'busybox', 'true'])).stderr,
+      /networks must be defined when the pod is created/,
+    );
+    assert.match((await env.berth(['create', '--pod', 'nope', 'busybox', 'true'])).stderr, /no pod with name or ID nope found: no such pod/);
+
+    // The infra is not running yet: the first member's start starts it.
+    await env.ok([
+      'run',
+      '-d',
+      '--pod',
+      'web',
+      '--name',
+      'httpd',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /www && echo hello-pod > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
+    const sidecar = await env.ok(['run', '--rm', '--pod', 'web', 'busybox', 'sh', '-c', `sleep 0.5; ${GET('/')}; hostname`]);
+    assert.match(sidecar.stdout, /hello-pod\n/);
+    assert.match(sidecar.stdout, /\nweb\n$/, "the pod's hostname");
+    const fromHost = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal((await fromHost.text()).trim(), 'hello-pod');
+
+    const infraId = ((await inspectContainer(env, `${podId.slice(0, 12)}-infra`)) as { Id: string }).Id;
+    const ps = (await env.ok(['ps', '--pod', '--filter', 'pod=web', '--format', '{{.Names}} {{.Pod}} {{.PodName}}'])).stdout;
+    assert.equal(
+      ps.split('\n').filter(Boolean).sort().join('\n'),
+      [`${podId.slice(0, 12)}-infra ${podId.slice(0, 12)} web`, `httpd ${podId.slice(0, 12)} web`].join('\n'),
+    );
+    assert.match((await env.ok(['ps', '--pod'])).stdout.split('\n')[0]!, /POD ID\s+PODNAME$/);
+    // The member shares the infra's network, IPC and UTS namespaces.
+    const ns = (name: string) => env.ok(['exec', name, 'sh', '-c', 'for t in net ipc uts; do readlink /proc/self/ns/$t; done']);
+    const infraPid = (await inspectContainer(env, infraId))['State'].Pid as number;
+    const infraNs = ['net', 'ipc', 'uts'].map((t) => spawnSync('readlink', [`/proc/${infraPid}/ns/${t}`], { encoding: 'utf8' }).stdout.trim());
+    assert.deepEqual((await ns('httpd')).stdout.trim().split('\n'), infraNs);
+
+    const refused = await env.berth(['rm', '-f', infraId]);
+    assert.equal(refused.code, 125);
+    assert.equal(refused.stderr, `Error: container ${infraId} is the infra container of pod ${podId} and cannot be removed without removing the pod\n`);
+
+    // The app restarted: the infra kept the namespace, so it comes back in the same one.
+    const before = await netnsOf(env, 'httpd');
+    await env.ok(['restart', '-t', '0', 'httpd']);
+    assert.equal(await netnsOf(env, 'httpd'), before);
+    await env.ok(['stop', '-t', '0', 'httpd']);
+    assert.match((await env.ok(['pod', 'ps', '--format', '{{.Status}}'])).stdout, /^Degraded\n$/);
+
+    await env.ok(['pod', 'stop', '-t', '0', 'web']);
+    assert.equal((await env.ok(['pod', 'ps', '--format', '{{.Status}} {{.ContainerStatuses}}'])).stdout, 'Exited exited,exited\n');
+    await env.ok(['pod', 'start', 'web']);
+    assert.equal((await env.ok(['pod', 'ps', '--format', '{{.Status}}'])).stdout, 'Running\n');
+    assert.equal((await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim(), 'hello-pod');
+
+    const notForced = await env.berth(['pod', 'rm', 'web']);
+    assert.equal(notForced.code, 125);
+    assert.match(notForced.stderr, /cannot be removed without force/);
+    await env.ok(['pod', 'rm', '-f', '-t', '0', 'web']);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+    assert.equal((await env.ok(['pod', 'ps', '-q'])).stdout, '');
+    assert.deepEqual(leftovers(infraId), []);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }));
+  });
+
+  it('--pod new:NAME makes the pod with the container’s ports; --share +pid puts catatonit at PID 1; pause, kill, prune', async () => {
+    const port = await freePort();
+    // A container that cannot be made takes its new pod with it.
+    assert.equal((await env.berth(['create', '--pod', 'new:made', '--pull', 'never', 'no-such-image', 'true'])).code, 125);
+    assert.equal((await env.berth(['create', '--pod', 'new:made', '--user', 'a:b:c', 'busybox', 'true'])).code, 125);
+    assert.equal((await env.berth(['pod', 'exists', 'made'])).code, 1);
+    await env.ok(['create', '--pod', 'new:made', '-p', `${port}:80`, '--name', 'member', 'busybox', 'sleep', '600']);
+    const inspected = JSON.parse((await env.ok(['pod', 'inspect', 'made'])).stdout) as Record<string, any>;
+    assert.deepEqual(inspected['InfraConfig'].PortBindings, { '80/tcp': [{ HostIp: '', HostPort: String(port) }] });
+    assert.equal(inspected['NumContainers'], 2);
+    await env.ok(['pod', 'start', 'made']);
+    await env.ok(['pod', 'pause', 'made']);
+    assert.equal((await env.ok(['pod', 'ps', '--filter', 'name=made', '--format', '{{.Status}}'])).stdout, 'Paused\n');
+    await env.ok(['pod', 'unpause', 'made']);
+    await env.ok(['pod', 'kill', 'made']);
+    assert.equal((await env.ok(['pod', 'ps', '--filter', 'name=made', '--format', '{{.Status}}'])).stdout, 'Exited\n');
+
+    await env.ok(['pod', 'create', '--name', 'pids', '--share', '+pid', '--hostname', 'myhost', '--add-host', 'db.local:10.1.2.3', '--dns', '9.9.9.9']);
+    const top = await env.ok([
+      'run',
+      '--rm',
+      '--pod',
+      'pids',
+      'busybox',
+      'sh',
+      '-c',
+      'ps -o pid,args; hostname; grep db.local /etc/hosts; grep nameserver /etc/resolv.conf',
+    ]);
+    assert.match(top.stdout, /^\s*1\s+\/catatonit -P$/m, "the infra's catatonit is the pod's PID 1");
+    assert.match(top.stdout, /\nmyhost\n10\.1\.2\.3\s+db\.local\nnameserver 9\.9\.9\.9\n$/, "the pod's hostname, hosts and DNS");
+    assert.equal(
+      (await env.ok(['pod', 'inspect', 'pids', '--format', '{{.Hostname}} {{.InfraConfig.DNSServer}} {{.InfraConfig.HostAdd}} {{.SharedNamespaces}}'])).stdout,
+      'myhost [9.9.9.9] [db.local:10.1.2.3] [net ipc uts pid]\n',
+    );
+    await env.ok(['pod', 'stop', '-t', '0', 'pids']);
+    const ids = (await env.ok(['pod', 'ps', '-q', '--no-trunc', '--filter', 'name=^made$', '--filter', 'name=^pids$'])).stdout.trim().split('\n').sort();
+    assert.equal(ids.length, 2);
+    const pruned = (await env.ok(['pod', 'prune', '-f'])).stdout.trim().split('\n').sort();
+    assert.deepEqual(pruned, ids);
+    assert.equal((await env.ok(['pod', 'ps', '-q', '--filter', 'name=^made$', '--filter', 'name=^pids$'])).stdout, '');
+    assert.equal((await env.ok(['ps', '-aq', '--filter', 'name=member'])).stdout, '');
+  });
+
+  it('pod top, logs, stats and restart over the pod’s containers', async () => {
+    await env.ok(['pod', 'create', '--name', 'watched']);
+    await env.ok(['run', '-d', '--pod', 'watched', '--name', 'talker', 'busybox', 'sh', '-c', 'echo said-it; exec sleep 600']);
+    const top = (await env.ok(['pod', 'top', 'watched', 'pid', 'args'])).stdout;
+    assert.match(top, /^PID\s+COMMAND\n/);
+    assert.match(top, /\/catatonit -P/);
+    assert.match(top, /sleep 600/);
+    assert.equal((await env.ok(['pod', 'logs', 'watched'])).stdout, 'talker said-it\n');
+    assert.equal((await env.ok(['pod', 'logs', '-c', 'talker', 'watched'])).stdout, 'said-it\n');
+    const stats = (await env.ok(['pod', 'stats', '--no-stream', '--format', '{{.Name}}', 'watched'])).stdout.trim().split('\n').sort();
+    assert.deepEqual(stats, [expectInfraName(await env.ok(['pod', 'inspect', 'watched', '--format', '{{.Id}}'])), 'talker'].sort());
+    await env.ok(['pod', 'restart', '-t', '0', 'watched']);
+    assert.equal((await env.ok(['pod', 'ps', '--filter', 'name=^watched$', '--format', '{{.Status}}'])).stdout, 'Running\n');
+    await env.ok(['pod', 'rm', '-f', '-t', '0', 'watched']);
+  });
+
+  it('rm -a takes the pods’ containers, the infra among them, and so the pods, as podman’s does', async () => {
+    await env.ok(['pod', 'create', '--name', 'byrm']);
+    await env.ok(['run', '-d', '--pod', 'byrm', '--name', 'byrm-member', 'busybox', 'sleep', '600']);
+    const infra = (await env.ok(['pod', 'inspect', 'byrm', '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    await env.ok(['rm', '-a', '-f', '-t', '0']);
+    assert.equal((await env.berth(['pod', 'exists', 'byrm'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(leftovers(infra), []);
+  });
+
+  it('network rm -f takes a pod on that network, as podman’s "containers and pods"', async () => {
+    await env.ok(['network', 'create', `podnet${process.pid}`]);
+    await env.ok(['pod', 'create', '--name', 'onnet', '--network', `podnet${process.pid}`]);
+    await env.ok(['run', '-d', '--pod', 'onnet', 'busybox', 'sleep', '600']);
+    const infra = (await env.ok(['pod', 'inspect', 'onnet', '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    await env.ok(['network', 'rm', '-f', '-t', '0', `podnet${process.pid}`]);
+    assert.equal((await env.berth(['pod', 'exists', 'onnet'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+    assert.deepEqual(leftovers(infra), []);
+  });
+
+  it('container prune leaves a pod’s infra to pod prune; system reset takes pods too', async () => {
+    await env.ok(['pod', 'create', '--name', 'kept']);
+    await env.ok(['create', '--pod', 'kept', '--name', 'kept-member', 'busybox', 'true']);
+    await env.ok(['container', 'prune', '-f']);
+    assert.equal((await env.ok(['ps', '-a', '--format', '{{.Names}}', '--filter', 'pod=kept'])).stdout.trim().endsWith('-infra'), true);
+    await env.ok(['create', '--pod', 'kept', 'busybox', 'true']);
+    await env.ok(['system', 'reset', '-f']);
+    assert.equal((await env.berth(['pod', 'exists', 'kept'])).code, 1);
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
+  });
+});

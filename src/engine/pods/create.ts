@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { randomBytes } from '../../util/crypto.js';
+import { trace } from '../../util/trace.js';
+import { BerthError } from '../../util/errors.js';
+import { parseKeyValues } from '../../util/key-values.js';
+import type { Store } from '../../store/store.js';
+// Other nouns' modules directly, as engine/networks does: a face imported inside the engine is loaded whole by the bundle.
+import { createContainer, type CreateOptions } from '../containers/create.js';
+import { generateName as generateContainerName, validateName as validateContainerName } from '../containers/names.js';
+import { findPod, listPodRecords, updatePods, type PodRecord, type SharedNamespace } from './records.js';
+
+/** `pod create`'s flags, as podman names them. */
+export interface PodCreateOptions {
+  name?: string;
+  publish?: string[];
+  network?: string[];
+  /** `--share`: podman's default is net, ipc and uts. */
+  share?: string;
+  /** `--infra=false`: no infra container, nothing shared. */
+  infra?: boolean;
+  /** Replaces `catatonit -P` as the infra's command. */
+  infraCommand?: string[];
+  infraName?: string;
+  hostname?: string;
+  addHosts?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  labels?: string[];
+  userns?: string;
+  createCommand?: string[];
+  warn?: (message: string) => void;
+}
+
+const SHAREABLE: readonly SharedNamespace[] = ['net', 'ipc', 'uts', 'pid'];
+const DEFAULT_SHARE: SharedNamespace[] = ['net', 'ipc', 'uts'];
+
+/** `--share net,ipc` (or `+pid`: the defaults and pid), checked against the namespaces berth can share. */
+export function parseShare(value: string | undefined): SharedNamespace[] {
+  if (value === undefined) return DEFAULT_SHARE;
+  const extend = value.startsWith('+');
+  const words = (extend ? value.slice(1) : value).split(',').filter((w) => w !== '');
+  if (words.length === 1 && words[0] === 'none') return [];
+  for (const w of words) {
+    if (w === 'cgroup' || w === 'user') throw new BerthError('USAGE', `--share ${w} is not supported: berth's pods share the net, ipc, uts and pid namespaces`);
+    if (!SHAREABLE.includes(w as SharedNamespace))
+      throw new BerthError('USAGE', `invalid kernel namespace to share: ${w}. Options are: cgroup, ipc, net, pid, uts or none`);
+  }
+  const wanted = new Set([...(extend ? DEFAULT_SHARE : []), ...(words as SharedNamespace[])]);
+  const share = SHAREABLE.filter((ns) => wanted.has(ns));
+  // The infra holds the others through its network namespace's members: without it they would
+  // need a namespace join of their own, which berth does only for a pod's network members.
+  if (share.length && !share.includes('net'))
+    throw new BerthError('USAGE', `--share ${value} is not supported: berth's pods share the network namespace with the others (add net)`);
+  return share;
+}
+
+/** The pause process the infra runs: podman's catatonit, from the host's package. */
+export function catatonitPath(): string {
+  const found = ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit', '/usr/local/bin/catatonit'].find((p) => existsSync(p));
+  if (!found) throw new BerthError('USAGE', "a pod's infra container runs catatonit: install it (apt install catatonit), or use --infra=false");
+  return found;
+}
+
+/**
+ * Creates a pod: its record (the name reserved under the store lock) and, unless `--infra=false`,
+ * its infra container, which holds the shared namespaces and publishes the pod's ports. The infra
+ * has no image: an empty root with the host's catatonit bind-mounted read-only, as podman builds
+ * its pause container when no infra image is given. A failure after the record removes both.
+ */
+export async function createPod(store: Store, opts: PodCreateOptions): Promise<PodRecord> {
+  const infra = opts.infra !== false;
+  const share = infra ? parseShare(opts.share) : [];
+  if (!infra) {
+    const infraOnly: [unknown, string][] = [
+      [opts.publish?.length, '-p'],
+      [opts.network?.length, '--network'],
+      [opts.infraCommand?.length, '--infra-command'],
+      [opts.share, '--share'],
+      [opts.dns?.length, '--dns'],
+      [opts.addHosts?.length, '--add-host'],
+    ];
+    for (const [v, flag] of infraOnly)
+      if (v) throw new BerthError('USAGE', `cannot set ${flag} without an infra container: ${flag} is set on the infra container`);
+  }
+  if (opts.userns !== undefined && opts.userns !== '' && opts.userns !== 'host')
+    throw new BerthError('USAGE', `--userns ${opts.userns} is not supported for pods: a pod's containers run in berth's own user namespace (host)`);
+  const name = opts.name === undefined || opts.name === '' ? undefined : validateContainerName(opts.name);
+  const init = infra && !opts.infraCommand?.length ? catatonitPath() : undefined;
+  const id = randomBytes(32).toString('hex');
+  trace('pod create: begin');
+  const pod = await updatePods(store, (pods) => {
+    if (name && pods.some((p) => p.name === name)) throw new BerthError('POD_EXISTS', `${name}: pod already exists`);
+    const record: PodRecord = {
+      id,
+      name: name ?? generateContainerName(new Set(pods.map((p) => p.name))),
+      created: new Date().toISOString(),
+      labels: parseKeyValues(opts.labels ?? []),
+      hostname: opts.hostname ?? '',
+      share,
+      createCommand: opts.createCommand ?? [],
+    };
+    pods.push(record);
+    return record;
+  });
+  if (!infra) return pod;
+  try {
+    const infraOpts: CreateOptions = {
+      image: '',
+      name: opts.infraName ?? `${id.slice(0, 12)}-infra`,
+      infraInit: init ?? catatonitPath(),
+      ...(opts.infraCommand?.length ? { entrypoint: JSON.stringify(opts.infraCommand) } : {}),
+      hostname: pod.hostname || pod.name,
+      ...(opts.publish?.length ? { publish: opts.publish } : {}),
+      ...(opts.network?.length ? { network: opts.network } : {}),
+      addHosts: opts.addHosts ?? [],
+      dns: opts.dns ?? [],
+      dnsSearch: opts.dnsSearch ?? [],
+      dnsOptions: opts.dnsOptions ?? [],
+      createCommand: opts.createCommand ?? [],
+      podMembership: { id, infra: true },
+      ...(opts.warn ? { warn: opts.warn } : {}),
+    };
+    trace('pod create: record written');
+    const c = await createContainer(store, infraOpts);
+    trace('pod create: infra created');
+    return await updatePods(store, (pods) => {
+      const record = pods.find((p) => p.id === id)!;
+      record.infraId = c.id;
+      return { ...record };
+    });
+  } catch (e) {
+    await dropPodRecord(store, id);
+    throw e;
+  }
+}
+
+/** The record goes; its containers are the caller's to remove first. */
+export async function dropPodRecord(store: Store, id: string): Promise<void> {
+  await updatePods(store, (pods) => {
+    const i = pods.findIndex((p) => p.id === id);
+    if (i !== -1) pods.splice(i, 1);
+  });
+}
+
+/** `pod exists`. */
+export async function podExists(store: Store, nameOrId: string): Promise<boolean> {
+  return findPod(await listPodRecords(store), nameOrId) !== undefined;
+}

@@ -1,0 +1,114 @@
+import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
+import { dropPodRecord } from './create.js';
+import { listPodRecords, requirePod, type PodRecord } from './records.js';
+import { podViews, type PodView } from './state.js';
+
+const live = (c: ContainerRecord) => c.state.status === 'running' || c.state.status === 'paused';
+const isInfra = (c: ContainerRecord) => c.config.pod?.infra === true;
+
+async function view(store: Store, nameOrId: string): Promise<PodView> {
+  return (await podViews(store, [await requirePod(store, nameOrId)]))[0]!;
+}
+
+/** Runs `op` on each container, all of them even when one fails; the first error is thrown after. */
+async function each(containers: readonly ContainerRecord[], op: (c: ContainerRecord) => Promise<unknown>): Promise<void> {
+  const results = await Promise.allSettled(containers.map(op));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** `pod start`: the infra first (it holds the namespaces the others join), then the others together. */
+export async function startPod(store: Store, nameOrId: string, warn?: (message: string) => void): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  const hooks = warn ? { warn } : {};
+  const infra = containers.find(isInfra);
+  if (infra && !live(infra)) await startContainer(store, infra.id, hooks);
+  await each(
+    containers.filter((c) => !isInfra(c) && c.state.status !== 'running'),
+    (c) => (c.state.status === 'paused' ? unpauseContainer(store, c.id) : startContainer(store, c.id, hooks)),
+  );
+  return pod;
+}
+
+/** `pod stop`: the containers first (in parallel), the infra last, so nothing loses its namespaces while it runs. */
+export async function stopPod(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  await each(
+    containers.filter((c) => !isInfra(c) && live(c)),
+    (c) => stopContainer(store, c.id, opts),
+  );
+  await each(
+    containers.filter((c) => isInfra(c) && live(c)),
+    (c) => stopContainer(store, c.id, opts),
+  );
+  return pod;
+}
+
+export async function restartPod(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<PodRecord> {
+  await stopPod(store, nameOrId, opts);
+  return startPod(store, nameOrId, opts.warn);
+}
+
+/** `pod kill`: the signal to every running container; an error when none runs, as podman's. */
+export async function killPod(store: Store, nameOrId: string, signal = 'KILL'): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  const running = containers.filter((c) => c.state.status === 'running');
+  if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
+  await each(running, (c) => killContainer(store, c.id, signal));
+  return pod;
+}
+
+export async function pausePod(store: Store, nameOrId: string): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  const running = containers.filter((c) => c.state.status === 'running');
+  if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
+  await each(running, (c) => pauseContainer(store, c.id));
+  return pod;
+}
+
+export async function unpausePod(store: Store, nameOrId: string): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  const paused = containers.filter((c) => c.state.status === 'paused');
+  if (!paused.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are paused: container state improper`);
+  await each(paused, (c) => unpauseContainer(store, c.id));
+  return pod;
+}
+
+/**
+ * `pod rm`: its containers (running ones only with `force`, as podman refuses otherwise), then
+ * the record.
+ */
+export async function removePod(
+  store: Store,
+  nameOrId: string,
+  opts: { force?: boolean; timeout?: number; warn?: (message: string) => void } = {},
+): Promise<PodRecord> {
+  const { pod, containers } = await view(store, nameOrId);
+  const running = containers.filter(live);
+  if (running.length && !opts.force)
+    throw new BerthError(
+      'CONTAINER_STATE',
+      `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${running[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
+    );
+  const rmOpts = { force: true, removingPod: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
+  // All at once, the infra too: its namespace is pinned by a mount (and by the members' processes
+  // while they live), so ending it first takes nothing from them, and the pod goes in one round.
+  await each(containers, (c) => removeContainer(store, c.id, rmOpts));
+  await dropPodRecord(store, pod.id);
+  return pod;
+}
+
+/** `pod prune`: every pod whose containers all are stopped (none running or paused). */
+export async function prunePods(store: Store): Promise<PodRecord[]> {
+  const views = await podViews(store, await listPodRecords(store));
+  const removed: PodRecord[] = [];
+  for (const v of views) {
+    if (v.containers.some(live)) continue;
+    await removePod(store, v.pod.id, { force: true });
+    removed.push(v.pod);
+  }
+  return removed;
+}
