@@ -9,7 +9,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { BerthError } from '../../util/errors.js';
 import { S3Bucket } from './_s3-bucket.js';
-import { S3Blobs, S3Links } from './_s3-blobs.js';
+import { S3Blobs, S3Links, type CachedBytes } from './_s3-blobs.js';
+import { ByteCache, DEFAULT_CACHE_BYTES } from './_s3-cache.js';
 import { pageOfNames, S3Manifests, S3Tags } from './_s3-manifests.js';
 import { S3Uploads } from './_s3-uploads.js';
 import { layout } from './_s3-layout.js';
@@ -37,6 +38,8 @@ export interface S3StorageConfig {
   concurrency?: number;
   /** Answer blob GETs with a 307 to a presigned URL of the object instead of streaming it. */
   redirect?: boolean;
+  /** Bytes of small blobs and manifests kept in memory (_s3-cache.ts); default 64 MiB, 0 keeps none. */
+  cacheBytes?: number;
 }
 
 export const DEFAULT_PART_SIZE = 8 << 20;
@@ -84,8 +87,11 @@ export class S3Storage implements RegistryStorage {
     private readonly bucket: S3Bucket,
     config: S3StorageConfig,
     private readonly onClose: () => void = () => {},
+    /** The clock existence windows are measured with (tests move it). */
+    now: () => number = Date.now,
   ) {
-    this.blobs = new S3Blobs(bucket, config.redirect ?? false);
+    const cache = new ByteCache<CachedBytes>(config.cacheBytes ?? DEFAULT_CACHE_BYTES, now);
+    this.blobs = new S3Blobs(bucket, config.redirect ?? false, cache);
     this.links = new S3Links(bucket, this.blobs);
     this.uploads = new S3Uploads(bucket, this.blobs, this.links, {
       partBytes: Math.max(config.partSize ?? DEFAULT_PART_SIZE, 5 << 20),
@@ -96,7 +102,11 @@ export class S3Storage implements RegistryStorage {
   }
 
   async hasRepository(repository: string): Promise<boolean> {
-    return (await this.bucket.head(layout.catalogEntry(repository))) !== undefined;
+    // Catalog entries are never removed: one seen stays true.
+    if (this.links.isKnown(repository)) return true;
+    const found = (await this.bucket.head(layout.catalogEntry(repository))) !== undefined;
+    if (found) this.links.remember(repository);
+    return found;
   }
 
   repositories(page?: PageRequest): Promise<Page<string>> {
