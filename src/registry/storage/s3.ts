@@ -9,6 +9,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { BerthError } from '../../util/errors.js';
 import { S3Bucket } from './_s3-bucket.js';
+import { LeanS3 } from './_s3-lean.js';
 import { S3Blobs, S3Links, type CachedBytes } from './_s3-blobs.js';
 import { ByteCache, DEFAULT_CACHE_BYTES } from './_s3-cache.js';
 import { pageOfNames, S3Manifests, S3Tags } from './_s3-manifests.js';
@@ -46,7 +47,7 @@ export const DEFAULT_PART_SIZE = 8 << 20;
 export const DEFAULT_CONCURRENCY = 4;
 
 /** An S3 client for the config: our CA (if any) on the HTTPS agent, keep-alive, no flexible checksums. */
-export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: () => void } {
+export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: () => void; agent: HttpAgent | HttpsAgent } {
   const ca = config.ca === undefined ? undefined : readFileSync(config.ca);
   // Sockets kept for the next request: a registry makes a few small requests for each of its own.
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
@@ -67,6 +68,7 @@ export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: 
   const client = new S3Client(options);
   return {
     client,
+    agent: config.endpoint?.startsWith('https:') ? httpsAgent : httpAgent,
     destroy: () => {
       client.destroy();
       httpAgent.destroy();
@@ -127,7 +129,7 @@ export class S3Storage implements RegistryStorage {
 
 /** Opens the registry in the configured bucket, which must exist and be reachable with the credentials. */
 export async function openS3Storage(config: S3StorageConfig): Promise<S3Storage> {
-  const { client, destroy } = s3Client(config);
+  const { client, destroy, agent } = s3Client(config);
   try {
     await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
   } catch (e) {
@@ -136,5 +138,10 @@ export async function openS3Storage(config: S3StorageConfig): Promise<S3Storage>
     const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied' : (e as Error).message || (e as Error).name;
     throw new BerthError('IO', `S3 storage: bucket ${config.bucket}${config.endpoint ? ` at ${config.endpoint}` : ''}: ${why}`, { cause: e });
   }
-  return new S3Storage(new S3Bucket(client, config.bucket, config.prefix), config, destroy);
+  // The SDK's own endpoint resolution and credential chain are kept for any other case.
+  const lean =
+    config.endpoint !== undefined && config.pathStyle && config.accessKey !== undefined && config.secretKey !== undefined
+      ? new LeanS3(config.endpoint, config.bucket, config.region ?? 'us-east-1', config.accessKey, config.secretKey, agent)
+      : undefined;
+  return new S3Storage(new S3Bucket(client, config.bucket, config.prefix, lean), config, destroy);
 }
