@@ -184,7 +184,20 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
   return config;
 }
 
-const S3_KEYS = ['endpoint', 'region', 'bucket', 'prefix', 'path_style', 'access_key', 'secret_key', 'ca', 'part_size', 'concurrency', 'redirect', 'cache_bytes'];
+const S3_KEYS = [
+  'endpoint',
+  'region',
+  'bucket',
+  'prefix',
+  'path_style',
+  'access_key',
+  'secret_key',
+  'ca',
+  'part_size',
+  'concurrency',
+  'redirect',
+  'cache_bytes',
+];
 
 /** `[storage.s3]`, checked key by key. */
 function parseS3Config(value: unknown, file: string): S3StorageConfig {

@@ -56,7 +56,9 @@ export class LeanS3 {
     const day = amzDate.slice(0, 8);
     const host = this.url.host;
     const signed = 'host;x-amz-content-sha256;x-amz-date';
-    const canonical = [method, path, '', `host:${host}`, 'x-amz-content-sha256:UNSIGNED-PAYLOAD', `x-amz-date:${amzDate}`, '', signed, 'UNSIGNED-PAYLOAD'].join('\n');
+    const canonical = [method, path, '', `host:${host}`, 'x-amz-content-sha256:UNSIGNED-PAYLOAD', `x-amz-date:${amzDate}`, '', signed, 'UNSIGNED-PAYLOAD'].join(
+      '\n',
+    );
     const scope = `${day}/${this.region}/s3/aws4_request`;
     const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonical)].join('\n');
     const signature = createHmac('sha256', this.key(day)).update(toSign).digest('hex');

@@ -4,14 +4,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { digestOf } from '../../oci/digest.js';
 import { MediaType } from '../../oci/mediatypes.js';
 import { isRegistryError } from '../errors.js';
@@ -95,7 +88,12 @@ class MemoryS3 {
 /** A replica over `s3` whose clock is `clock.now`. */
 function replica(s3: MemoryS3, clock: { now: number }, cacheBytes?: number): S3Storage {
   const bucket = new S3Bucket(s3 as unknown as S3Client, 'b', 'p');
-  return new S3Storage(bucket, { bucket: 'b', ...(cacheBytes !== undefined ? { cacheBytes } : {}) }, () => {}, () => clock.now);
+  return new S3Storage(
+    bucket,
+    { bucket: 'b', ...(cacheBytes !== undefined ? { cacheBytes } : {}) },
+    () => {},
+    () => clock.now,
+  );
 }
 
 /** A blob in the bucket, linked into `repo` through `s`. */
