@@ -26,6 +26,7 @@ import type { S3StorageConfig } from './storage/s3.js';
  * part_size = 8388608      # bytes per multipart part (at least 5 MiB)
  * concurrency = 4          # parts of one upload in flight
  * redirect = false         # blob GETs answered with a 307 to a presigned URL
+ * cache_bytes = 67108864   # blobs up to 4 MiB and manifests kept in memory (0: none)
  * [limits]
  * manifest_bytes = 4194304
  * [tls]
@@ -183,7 +184,20 @@ export async function loadRegistryConfig(file: string): Promise<RegistryConfig> 
   return config;
 }
 
-const S3_KEYS = ['endpoint', 'region', 'bucket', 'prefix', 'path_style', 'access_key', 'secret_key', 'ca', 'part_size', 'concurrency', 'redirect'];
+const S3_KEYS = [
+  'endpoint',
+  'region',
+  'bucket',
+  'prefix',
+  'path_style',
+  'access_key',
+  'secret_key',
+  'ca',
+  'part_size',
+  'concurrency',
+  'redirect',
+  'cache_bytes',
+];
 
 /** `[storage.s3]`, checked key by key. */
 function parseS3Config(value: unknown, file: string): S3StorageConfig {
@@ -228,6 +242,7 @@ function parseS3Config(value: unknown, file: string): S3StorageConfig {
     partSize: int('part_size', 5 * 1024 * 1024),
     concurrency: int('concurrency', 1),
     redirect: bool('redirect'),
+    cacheBytes: int('cache_bytes', 0),
   };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) Object.assign(out, { [k]: v });
   return out;

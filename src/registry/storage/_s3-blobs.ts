@@ -1,13 +1,22 @@
 // Blobs and repository links on S3. An object's time cannot be touched without rewriting it, so each
 // blob has a small `_used` marker that links, puts and manifest checks rewrite, and GC's delete works
-// against it with a `_deleting` tombstone (see delete). Reads are one GET per response.
+// against it with a `_deleting` tombstone (see delete). Reads are one GET per response, or none for a
+// small blob whose bytes this process holds (_s3-cache.ts) while its existence is recent.
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
 import type { S3Bucket } from './_s3-bucket.js';
+import { ByteCache, EXISTENCE_MS } from './_s3-cache.js';
 import { digestOfKey, layout } from './_s3-layout.js';
 import type { BlobContent, BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore } from './types.js';
+
+/** What the cache holds: a blob's bytes, or a manifest's with its media type and subject. */
+export interface CachedBytes {
+  bytes: Buffer;
+  mediaType?: string;
+  subject?: string;
+}
 
 /** Markers written within this long are not rewritten by a mere check (a pull must not write on every GET). */
 const TOUCH_AFTER_MS = 10_000;
@@ -22,23 +31,25 @@ const PRESIGN_SECONDS = 20 * 60;
  * GET then makes one request (the GET) instead of four, and RGW serves a few hundred a second in all.
  * Another replica's unlink or collection is seen within this long (this process's own at once).
  */
-const RECENT_LINK_MS = 3_000;
+const RECENT_LINK_MS = EXISTENCE_MS;
 const RECENT_LINKS_MAX = 10_000;
 
 /** Links found or made within RECENT_LINK_MS, by blob and repository. */
 export class RecentLinks {
   private readonly byBlob = new Map<string, Map<string, { size: number; at: number }>>();
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   get(repository: string, digest: string): BlobInfo | undefined {
     const hit = this.byBlob.get(digest)?.get(repository);
-    return hit && Date.now() - hit.at < RECENT_LINK_MS ? { digest, size: hit.size } : undefined;
+    return hit && this.now() - hit.at < RECENT_LINK_MS ? { digest, size: hit.size } : undefined;
   }
 
   set(repository: string, digest: string, size: number): void {
     if (this.byBlob.size >= RECENT_LINKS_MAX && !this.byBlob.has(digest)) this.byBlob.delete(this.byBlob.keys().next().value!);
     let repos = this.byBlob.get(digest);
     if (!repos) this.byBlob.set(digest, (repos = new Map()));
-    repos.set(repository, { size, at: Date.now() });
+    repos.set(repository, { size, at: this.now() });
   }
 
   forget(repository: string, digest: string): void {
@@ -142,13 +153,61 @@ class S3BlobContent implements BlobContent {
   }
 }
 
+/** A blob whose bytes are in memory: reads and streams cost no request. */
+class CachedBlobContent implements BlobContent {
+  readonly size: number;
+
+  constructor(
+    private readonly digest: string,
+    private readonly bytes: Buffer,
+  ) {
+    this.size = bytes.length;
+  }
+
+  async read(buffer: Buffer, position: number): Promise<number> {
+    if (position >= this.size) return 0;
+    return this.bytes.copy(buffer, 0, position, Math.min(this.size, position + buffer.length));
+  }
+
+  stream(range?: ByteRange): Readable {
+    if (range && (range.start < 0 || range.end < range.start || range.end >= this.size)) {
+      throw new RegistryError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${this.digest} (${this.size} bytes)`, {
+        detail: { size: this.size },
+      });
+    }
+    const out = new PassThrough();
+    out.end(range ? this.bytes.subarray(range.start, range.end + 1) : this.bytes);
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The whole of a body of `size` bytes, or undefined if it ended short (the object changed under us). */
+async function gather(body: Readable, size: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    n += (chunk as Buffer).length;
+  }
+  return n === size ? Buffer.concat(chunks, n) : undefined;
+}
+
+/** The cache key of a blob's bytes (manifests' are keyed by repository too, see _s3-manifests.ts). */
+export const blobCacheKey = (digest: string) => `blob ${digest}`;
+
 export class S3Blobs implements BlobStore {
-  readonly recent = new RecentLinks();
+  readonly recent: RecentLinks;
 
   constructor(
     private readonly bucket: S3Bucket,
     private readonly redirect: boolean,
-  ) {}
+    /** Small blobs' (and manifests') bytes; capacity 0 keeps none. */
+    readonly cache: ByteCache<CachedBytes> = new ByteCache(0),
+  ) {
+    this.recent = new RecentLinks(cache.now);
+  }
 
   async stat(digest: string): Promise<BlobInfo | undefined> {
     const h = await this.bucket.head(layout.blob(digest));
@@ -170,10 +229,38 @@ export class S3Blobs implements BlobStore {
     await this.bucket.put(layout.used(digest), '');
   }
 
+  /**
+   * The blob's bytes: from memory while a GET or a link check confirmed it within the existence window,
+   * else one GET, which a small blob is read whole from (and kept).
+   */
   async open(digest: string): Promise<BlobContent> {
+    const key = blobCacheKey(digest);
+    const cached = this.cache.get(key);
+    if (cached) return new CachedBlobContent(digest, cached.bytes);
     const got = await this.bucket.stream(layout.blob(digest));
     if (!got) throw unknown(digest);
+    if (this.cache.fits(got.size)) {
+      const bytes = await gather(got.body, got.size);
+      if (bytes) {
+        this.cache.set(key, { bytes }, bytes.length);
+        return new CachedBlobContent(digest, bytes);
+      }
+      const again = await this.bucket.stream(layout.blob(digest));
+      if (!again) throw unknown(digest);
+      return new S3BlobContent(this.bucket, digest, again.body, again.size);
+    }
     return new S3BlobContent(this.bucket, digest, got.body, got.size);
+  }
+
+  /** The bucket just said the blob exists (a link check): its cached bytes may be served a while longer. */
+  confirm(digest: string): void {
+    this.cache.confirm(blobCacheKey(digest));
+  }
+
+  /** This process removes the blob: its bytes are served no more. */
+  private forget(digest: string): void {
+    this.recent.forgetBlob(digest);
+    this.cache.delete(blobCacheKey(digest));
   }
 
   async *list(): AsyncIterable<BlobEntry> {
@@ -201,13 +288,13 @@ export class S3Blobs implements BlobStore {
       const [blob, used] = await Promise.all([this.bucket.head(layout.blob(digest)), this.bucket.head(layout.used(digest))]);
       return blob && Math.max(blob.modified, used?.modified ?? 0);
     };
-    this.recent.forgetBlob(digest);
+    this.forget(digest);
     const before = await times();
     if (before === undefined) return false;
     if (since === undefined) {
       await this.bucket.delete(layout.blob(digest));
       await this.bucket.delete(layout.used(digest));
-      this.recent.forgetBlob(digest);
+      this.forget(digest);
       return true;
     }
     if (before >= since) return false;
@@ -219,7 +306,7 @@ export class S3Blobs implements BlobStore {
       if (after === undefined || after >= since || Date.now() - started > TOMBSTONE_STALE_MS / 2) return false;
       await this.bucket.delete(layout.blob(digest));
       await this.bucket.delete(layout.used(digest));
-      this.recent.forgetBlob(digest);
+      this.forget(digest);
       return true;
     } finally {
       await this.bucket.delete(layout.deleting(digest));
@@ -245,11 +332,21 @@ export class S3Links implements LinkStore {
     private readonly blobs: S3Blobs,
   ) {}
 
+  /** Whether this process wrote or saw the repository's catalog entry (so it exists: entries are never removed). */
+  isKnown(repository: string): boolean {
+    return this.known.has(repository);
+  }
+
+  /** The bucket said the catalog entry exists. */
+  remember(repository: string): void {
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.add(repository);
+  }
+
   async ensureRepository(repository: string): Promise<void> {
     if (this.known.has(repository)) return;
     await this.bucket.put(layout.catalogEntry(repository), '');
-    if (this.known.size >= 10_000) this.known.clear();
-    this.known.add(repository);
+    this.remember(repository);
   }
 
   async link(repository: string, digest: string): Promise<BlobInfo> {
@@ -260,6 +357,7 @@ export class S3Links implements LinkStore {
     await this.ensureRepository(repository);
     await this.bucket.put(layout.link(repository, digest), '');
     this.blobs.recent.set(repository, digest, info.size);
+    this.blobs.confirm(digest);
     return info;
   }
 
@@ -268,7 +366,10 @@ export class S3Links implements LinkStore {
     const recent = this.blobs.recent.get(repository, digest);
     if (recent) return recent;
     const info = await this.check(repository, digest);
-    if (info) this.blobs.recent.set(repository, digest, info.size);
+    if (info) {
+      this.blobs.recent.set(repository, digest, info.size);
+      this.blobs.confirm(digest);
+    }
     return info;
   }
 
@@ -288,6 +389,7 @@ export class S3Links implements LinkStore {
   async unlink(repository: string, digest: string): Promise<boolean> {
     const key = layout.link(repository, digest);
     this.blobs.recent.forget(repository, digest);
+    this.blobs.cache.delete(blobCacheKey(digest));
     if (!(await this.bucket.head(key))) return false;
     await this.bucket.delete(key);
     return true;

@@ -11,6 +11,7 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { metadataOf, type LeanObject, type LeanS3 } from './_s3-lean.js';
 
 export interface ObjectHead {
   size: number;
@@ -39,6 +40,8 @@ export class S3Bucket {
     readonly client: S3Client,
     readonly bucket: string,
     prefix: string | undefined,
+    /** HEADs and small GETs without the SDK, where the config allows (see _s3-lean.ts). */
+    private readonly lean?: LeanS3,
   ) {
     const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.prefix = p === '' ? '' : `${p}/`;
@@ -48,7 +51,27 @@ export class S3Bucket {
     return this.prefix + rel;
   }
 
+  /** The lean path's answer: a 2xx or a 404 (null); undefined (the SDK is to try) for anything else. */
+  private async leanSend(method: 'HEAD' | 'GET', rel: string): Promise<LeanObject | null | undefined> {
+    if (!this.lean) return undefined;
+    try {
+      const r = await this.lean.send(method, this.key(rel));
+      if (r.status === 404) return null;
+      return r.status >= 200 && r.status < 300 ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private static leanHead(r: LeanObject, size: number): ObjectHead {
+    const modified = Date.parse(String(r.headers['last-modified'] ?? ''));
+    return { size, modified: Number.isNaN(modified) ? 0 : modified, metadata: metadataOf(r.headers) };
+  }
+
   async head(rel: string): Promise<ObjectHead | undefined> {
+    const lean = await this.leanSend('HEAD', rel);
+    if (lean === null) return undefined;
+    if (lean) return S3Bucket.leanHead(lean, Number(lean.headers['content-length'] ?? 0));
     try {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
       return { size: r.ContentLength ?? 0, modified: r.LastModified?.getTime() ?? 0, metadata: r.Metadata ?? {} };
@@ -60,6 +83,9 @@ export class S3Bucket {
 
   /** The whole object, for small ones (metadata documents, manifests). */
   async get(rel: string): Promise<{ body: Buffer; head: ObjectHead } | undefined> {
+    const lean = await this.leanSend('GET', rel);
+    if (lean === null) return undefined;
+    if (lean) return { body: lean.body, head: S3Bucket.leanHead(lean, lean.body.length) };
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
       const body = Buffer.from(await r.Body!.transformToByteArray());

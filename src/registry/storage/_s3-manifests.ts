@@ -2,16 +2,21 @@
 // (so GC and blob GETs see them), and also the body of the repository's revision object, whose metadata
 // holds the media type and subject: a manifest GET is one request. Tags are one object each, so a tag
 // listing is a listing of one prefix, paged with StartAfter, and a PUT is atomic (the last writer wins).
+// A revision this process put or read is kept in memory (_s3-cache.ts): a GET by digest makes no request
+// while its existence is recent, and one by tag makes exactly one, the tag's, which also confirms it.
 import { digestOf, parseDigest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { RegistryError } from '../errors.js';
 import { mapLimit, type S3Bucket } from './_s3-bucket.js';
-import type { S3Blobs, S3Links } from './_s3-blobs.js';
+import type { CachedBytes, S3Blobs, S3Links } from './_s3-blobs.js';
 import { digestOfKey, layout } from './_s3-layout.js';
 import type { ManifestEntry, ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
 
 const MEDIA_TYPE = 'media-type';
 const SUBJECT = 'subject';
+
+/** A revision's cache key: its media type is the repository's (the bytes alone do not say it for sure). */
+const revisionKey = (repository: string, digest: string) => `manifest ${repository}@${digest}`;
 
 export class S3Manifests implements ManifestStore {
   constructor(
@@ -39,6 +44,7 @@ export class S3Manifests implements ManifestStore {
       });
     }
     await this.holdBlobs(repository, digest, bytes, opts);
+    this.remember(repository, digest, { bytes: Buffer.from(bytes), mediaType, ...(opts.referrer ? { subject: opts.referrer.subject } : {}) });
     return { digest, mediaType, size: bytes.length };
   }
 
@@ -60,20 +66,42 @@ export class S3Manifests implements ManifestStore {
     throw new RegistryError(errors[0]!.code, errors[0]!.message, { detail: errors[0]!.detail, more: errors.slice(1) });
   }
 
-  async stat(repository: string, digest: string): Promise<StoredManifest | undefined> {
+  private remember(repository: string, digest: string, cached: CachedBytes): void {
+    this.blobs.cache.set(revisionKey(repository, digest), cached, cached.bytes.length);
+  }
+
+  /**
+   * A tag of the repository was just read naming the revision, so it exists: a delete removes the tags
+   * naming a revision before the revision, and a tag is set only on a revision that exists.
+   */
+  confirm(repository: string, digest: string): void {
+    this.blobs.cache.confirm(revisionKey(repository, digest));
+  }
+
+  /** `fresh`: ask the bucket whatever the cache says (before a write that relies on the answer). */
+  async stat(repository: string, digest: string, opts: { fresh?: boolean } = {}): Promise<StoredManifest | undefined> {
+    const cached = opts.fresh ? undefined : this.blobs.cache.get(revisionKey(repository, digest));
+    if (cached) return { digest, mediaType: cached.mediaType!, size: cached.bytes.length };
     const h = await this.bucket.head(layout.manifest(repository, digest));
     const mediaType = h?.metadata[MEDIA_TYPE];
-    return h && mediaType !== undefined ? { digest, mediaType, size: h.size } : undefined;
+    if (!h || mediaType === undefined) return undefined;
+    if (this.blobs.cache.peek(revisionKey(repository, digest))?.mediaType === mediaType) this.confirm(repository, digest);
+    return { digest, mediaType, size: h.size };
   }
 
   async get(repository: string, digest: string): Promise<{ manifest: StoredManifest; bytes: Buffer } | undefined> {
+    const cached = this.blobs.cache.get(revisionKey(repository, digest));
+    if (cached) return { manifest: { digest, mediaType: cached.mediaType!, size: cached.bytes.length }, bytes: cached.bytes };
     const got = await this.bucket.get(layout.manifest(repository, digest));
     const mediaType = got?.head.metadata[MEDIA_TYPE];
     if (!got || mediaType === undefined) return undefined;
+    const subject = got.head.metadata[SUBJECT];
+    this.remember(repository, digest, { bytes: got.body, mediaType, ...(subject ? { subject } : {}) });
     return { manifest: { digest, mediaType, size: got.body.length }, bytes: got.body };
   }
 
   async delete(repository: string, digest: string): Promise<boolean> {
+    this.blobs.cache.delete(revisionKey(repository, digest));
     const key = layout.manifest(repository, digest);
     const h = await this.bucket.head(key);
     if (!h) return false;
@@ -134,20 +162,24 @@ export async function pageOfNames(bucket: S3Bucket, under: string, page: PageReq
 export class S3Tags implements TagStore {
   constructor(
     private readonly bucket: S3Bucket,
-    private readonly manifests: ManifestStore,
+    private readonly manifests: S3Manifests,
     private readonly repositoryExists: (name: string) => Promise<boolean>,
   ) {}
 
   async set(repository: string, tag: string, digest: string): Promise<void> {
-    if (!(await this.manifests.stat(repository, digest))) {
+    // Asked of the bucket: a tag naming a revision gone meanwhile would keep confirming its cached bytes.
+    if (!(await this.manifests.stat(repository, digest, { fresh: true }))) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
     }
     await this.bucket.put(layout.tag(repository, tag), digest, { contentType: 'text/plain' });
   }
 
   async get(repository: string, tag: string): Promise<string | undefined> {
+    // Never cached: a tag moved through another replica is seen at once.
     const digest = (await this.bucket.get(layout.tag(repository, tag)))?.body.toString('utf8').trim();
-    return digest === '' ? undefined : digest;
+    if (digest === '' || digest === undefined) return undefined;
+    this.manifests.confirm(repository, digest);
+    return digest;
   }
 
   async delete(repository: string, tag: string): Promise<boolean> {
@@ -157,8 +189,10 @@ export class S3Tags implements TagStore {
     return true;
   }
 
+  /** One LIST; the repository's existence is asked only when it finds nothing (an empty repository or none). */
   async list(repository: string, page?: PageRequest): Promise<Page<string> | undefined> {
-    if (!(await this.repositoryExists(repository))) return undefined;
-    return pageOfNames(this.bucket, layout.tags(repository), page);
+    const found = await pageOfNames(this.bucket, layout.tags(repository), page);
+    if (found.items.length === 0 && !(await this.repositoryExists(repository))) return undefined;
+    return found;
   }
 }

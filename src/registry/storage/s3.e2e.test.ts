@@ -4,6 +4,7 @@
 // blob GETs redirected to presigned URLs with Range.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent } from 'node:http';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -22,6 +23,7 @@ import { isRegistryError } from '../errors.js';
 import { collectGarbage } from '../gc.js';
 import { startRegistry } from '../server.js';
 import { openS3Storage, type S3StorageConfig } from './s3.js';
+import { LeanS3, metadataOf } from './_s3-lean.js';
 import { failingStream, imageManifest, putBlob, storageSuite } from './storage.case.js';
 
 const BUCKET = 'berth-registry';
@@ -180,6 +182,20 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
       assert.ok(bad instanceof Error);
       assert.match(bad.message, /^S3 storage: bucket berth-registry at http:\/\/127\.0\.0\.1:\d+: /);
       assert.ok(!bad.message.includes('\n'));
+    });
+
+    it('signs its own HEADs and GETs so that RGW takes them, keys with any character included', async () => {
+      const c = config(`lean-${randomUUID()}`);
+      const lean = new LeanS3(c.endpoint!, BUCKET, c.region!, c.accessKey!, c.secretKey!, new Agent({ keepAlive: true }));
+      const key = `${c.prefix}/a b/t@x:y+z~(1)!*`;
+      await admin!.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'hello', Metadata: { 'media-type': 'application/x' } }));
+      const got = await lean.send('GET', key);
+      assert.equal(got.status, 200, 'the signature is accepted: no fallback to the SDK');
+      assert.equal(got.body.toString(), 'hello');
+      assert.deepEqual(metadataOf(got.headers), { 'media-type': 'application/x' });
+      assert.equal((await lean.send('HEAD', key)).status, 200);
+      assert.equal((await lean.send('HEAD', `${key}-absent`)).status, 404);
+      await admin!.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     });
 
     it('shows a manifest, tag and repository put through one replica at once through another', async () => {

@@ -109,6 +109,7 @@ ca = "ca.pem"
 part_size = 16777216
 concurrency = 2
 redirect = true
+cache_bytes = 0
 `,
       async (file) => {
         assert.deepEqual((await loadRegistryConfig(file)).s3, {
@@ -123,6 +124,7 @@ redirect = true
           partSize: 16 * MiB,
           concurrency: 2,
           redirect: true,
+          cacheBytes: 0,
         });
       },
     );
@@ -136,6 +138,7 @@ redirect = true
       ['[storage.s3]\nbucket = "b"\npart_size = 1024\n', /part_size must be an integer of at least 5242880/],
       ['[storage.s3]\nregion = "x"\n', /needs a bucket/],
       ['[storage.s3]\nbucket = "b"\nendpoint = "127.0.0.1:80"\n', /http:\/\/ or https:\/\//],
+      ['[storage.s3]\nbucket = "b"\ncache_bytes = -1\n', /cache_bytes must be an integer of at least 0/],
     ];
     for (const [toml, re] of cases) {
       await withConfig(toml, async (file) => {

@@ -9,7 +9,9 @@ import { Agent as HttpsAgent } from 'node:https';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { BerthError } from '../../util/errors.js';
 import { S3Bucket } from './_s3-bucket.js';
-import { S3Blobs, S3Links } from './_s3-blobs.js';
+import { LeanS3 } from './_s3-lean.js';
+import { S3Blobs, S3Links, type CachedBytes } from './_s3-blobs.js';
+import { ByteCache, DEFAULT_CACHE_BYTES } from './_s3-cache.js';
 import { pageOfNames, S3Manifests, S3Tags } from './_s3-manifests.js';
 import { S3Uploads } from './_s3-uploads.js';
 import { layout } from './_s3-layout.js';
@@ -37,13 +39,15 @@ export interface S3StorageConfig {
   concurrency?: number;
   /** Answer blob GETs with a 307 to a presigned URL of the object instead of streaming it. */
   redirect?: boolean;
+  /** Bytes of small blobs and manifests kept in memory (_s3-cache.ts); default 64 MiB, 0 keeps none. */
+  cacheBytes?: number;
 }
 
 export const DEFAULT_PART_SIZE = 8 << 20;
 export const DEFAULT_CONCURRENCY = 4;
 
 /** An S3 client for the config: our CA (if any) on the HTTPS agent, keep-alive, no flexible checksums. */
-export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: () => void } {
+export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: () => void; agent: HttpAgent | HttpsAgent } {
   const ca = config.ca === undefined ? undefined : readFileSync(config.ca);
   // Sockets kept for the next request: a registry makes a few small requests for each of its own.
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
@@ -64,6 +68,7 @@ export function s3Client(config: S3StorageConfig): { client: S3Client; destroy: 
   const client = new S3Client(options);
   return {
     client,
+    agent: config.endpoint?.startsWith('https:') ? httpsAgent : httpAgent,
     destroy: () => {
       client.destroy();
       httpAgent.destroy();
@@ -84,8 +89,11 @@ export class S3Storage implements RegistryStorage {
     private readonly bucket: S3Bucket,
     config: S3StorageConfig,
     private readonly onClose: () => void = () => {},
+    /** The clock existence windows are measured with (tests move it). */
+    now: () => number = Date.now,
   ) {
-    this.blobs = new S3Blobs(bucket, config.redirect ?? false);
+    const cache = new ByteCache<CachedBytes>(config.cacheBytes ?? DEFAULT_CACHE_BYTES, now);
+    this.blobs = new S3Blobs(bucket, config.redirect ?? false, cache);
     this.links = new S3Links(bucket, this.blobs);
     this.uploads = new S3Uploads(bucket, this.blobs, this.links, {
       partBytes: Math.max(config.partSize ?? DEFAULT_PART_SIZE, 5 << 20),
@@ -96,7 +104,11 @@ export class S3Storage implements RegistryStorage {
   }
 
   async hasRepository(repository: string): Promise<boolean> {
-    return (await this.bucket.head(layout.catalogEntry(repository))) !== undefined;
+    // Catalog entries are never removed: one seen stays true.
+    if (this.links.isKnown(repository)) return true;
+    const found = (await this.bucket.head(layout.catalogEntry(repository))) !== undefined;
+    if (found) this.links.remember(repository);
+    return found;
   }
 
   repositories(page?: PageRequest): Promise<Page<string>> {
@@ -117,7 +129,7 @@ export class S3Storage implements RegistryStorage {
 
 /** Opens the registry in the configured bucket, which must exist and be reachable with the credentials. */
 export async function openS3Storage(config: S3StorageConfig): Promise<S3Storage> {
-  const { client, destroy } = s3Client(config);
+  const { client, destroy, agent } = s3Client(config);
   try {
     await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
   } catch (e) {
@@ -126,5 +138,10 @@ export async function openS3Storage(config: S3StorageConfig): Promise<S3Storage>
     const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied' : (e as Error).message || (e as Error).name;
     throw new BerthError('IO', `S3 storage: bucket ${config.bucket}${config.endpoint ? ` at ${config.endpoint}` : ''}: ${why}`, { cause: e });
   }
-  return new S3Storage(new S3Bucket(client, config.bucket, config.prefix), config, destroy);
+  // The SDK's own endpoint resolution and credential chain are kept for any other case.
+  const lean =
+    config.endpoint !== undefined && config.pathStyle && config.accessKey !== undefined && config.secretKey !== undefined
+      ? new LeanS3(config.endpoint, config.bucket, config.region ?? 'us-east-1', config.accessKey, config.secretKey, agent)
+      : undefined;
+  return new S3Storage(new S3Bucket(client, config.bucket, config.prefix, lean), config, destroy);
 }
