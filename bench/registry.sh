@@ -222,7 +222,7 @@ push_runs archive "docker-archive:$ARCHIVE"
 push_runs layout "oci:$LAYOUT:big"
 
 # --- report --------------------------------------------------------------------------------------
-echo "== registry: berth registry serve vs distribution ($("$DISTRIBUTION" --version 2>/dev/null | awk '{ print $NF }' || echo '?')), loopback, storage ${S3_ENDPOINT:+S3 on Ceph RGW ($S3_ENDPOINT), }${S3_ENDPOINT:-the filesystem,} wrk -t$WRK_THREADS -d$DURATION, n=$RUNS per server (load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== registry: berth registry serve vs distribution ($("$DISTRIBUTION" --version 2>/dev/null | awk '{ print $NF }' || echo '?')), loopback, storage $([ -n "${S3_ENDPOINT:-}" ] && echo "S3 on Ceph RGW ($S3_ENDPOINT)" || echo 'the filesystem'), wrk -t$WRK_THREADS -d$DURATION, n=$RUNS per server (load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "-- blob GET, ${BLOB_CONNS} connections, 1 MB blob (MB/s; higher is better)"
 rate_lines blob1 MB/s "blob GET 1 MB"
 echo "-- blob GET, ${BIG_CONNS} connections, ${BIG_MB} MB blob (MB/s; higher is better)"
