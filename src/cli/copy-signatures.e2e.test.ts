@@ -16,8 +16,9 @@ import { registrySigstoreSignatures } from '../engine/images/index.js';
 import { parseDockerRef } from '../oci/reference.js';
 import { simpleSigningVerifier } from '../signature/gpg.js';
 import { readLookasideSignatures } from '../signature/lookaside.js';
-import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
+import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
 
 describe('copy carries signatures', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-sigcopy-e2e-');
@@ -34,7 +35,6 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
   let fpr = '';
   let digest = '';
   const pubKey = () => join(tmp.path, 'plain.gpg');
-  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
   const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
   const b = (args: string[]) => berth(root, args, { env });
   const tls = ['--src-tls-verify=false', '--dest-tls-verify=false'];
@@ -63,14 +63,8 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     mkdirSync(regD);
     mkdirSync(join(tmp.path, 'out'));
     writeFileSync(passFile, 'correct horse\n');
-    await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'berth sigcopy <sigcopy@berth.test>', 'default', 'default', 'never']);
-    fpr =
-      (await gpg(['--with-colons', '--list-secret-keys', 'sigcopy@berth.test'])).stdout
-        .split('\n')
-        .find((l) => l.startsWith('fpr:'))
-        ?.split(':')[9] ?? '';
-    assert.ok(fpr, 'a key made');
-    await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2"', 'sh', fpr, pubKey()], { env });
+    fpr = await makeGpgKey(gnupg, 'sigcopy');
+    await exportGpgKey(gnupg, fpr, pubKey());
     registry = await startRegistry(join(tmp.path, 'registry'));
     host = registry.host;
     writeFileSync(

@@ -12,8 +12,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
 import { startRegistry, type Registry } from '../testing/registry.js';
+import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
 
 describe('the store keeps signatures', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-storesig-e2e-');
@@ -29,7 +30,6 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
   let digest = '';
   let mediaType = '';
   const pubKey = join(tmp.path, 'pub.gpg');
-  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
   const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
   const b = (args: string[]) => berth(root, args, { env });
   const folder = (base: string, repo: string) => join(base, `${repo}@${digest.replace(':', '=')}`);
@@ -56,14 +56,8 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     mkdirSync(gnupg, { mode: 0o700 });
     mkdirSync(regD);
     mkdirSync(join(tmp.path, 'out'));
-    await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'berth storesig <storesig@berth.test>', 'default', 'default', 'never']);
-    fpr =
-      (await gpg(['--with-colons', '--list-secret-keys', 'storesig@berth.test'])).stdout
-        .split('\n')
-        .find((l) => l.startsWith('fpr:'))
-        ?.split(':')[9] ?? '';
-    assert.ok(fpr, 'a key made');
-    await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2"', 'sh', fpr, pubKey], { env });
+    fpr = await makeGpgKey(gnupg, 'storesig');
+    await exportGpgKey(gnupg, fpr, pubKey);
     registry = await startRegistry(join(tmp.path, 'registry'));
     host = registry.host;
     writeFileSync(

@@ -10,8 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { berth, busyboxRootfs, ok, run, tempDir } from '../testing/cli.js';
+import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
 import { type Registry, startRegistry } from '../testing/registry.js';
+import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
 
 describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-trust-e2e-');
@@ -24,7 +25,6 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
   let host = '';
   const keys: Record<'mine' | 'other', { fpr: string; file: string }> = { mine: { fpr: '', file: '' }, other: { fpr: '', file: '' } };
   let policy = '';
-  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
   /** A store of its own per check, so "nothing stored" is its image list staying empty. */
   let stores = 0;
   const freshStore = () => join(tmp.path, `store-${++stores}`);
@@ -46,15 +46,9 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
     mkdirSync(gnupg, { mode: 0o700 });
     mkdirSync(regD);
     for (const who of ['mine', 'other'] as const) {
-      await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', `berth ${who} <${who}@berth.test>`, 'default', 'default', 'never']);
-      const listing = (await gpg(['--with-colons', '--list-secret-keys', `${who}@berth.test`])).stdout;
-      keys[who].fpr =
-        listing
-          .split('\n')
-          .find((l) => l.startsWith('fpr:'))
-          ?.split(':')[9] ?? '';
+      keys[who].fpr = await makeGpgKey(gnupg, who);
       keys[who].file = join(tmp.path, `${who}.gpg`);
-      await ok('sh', ['-c', 'gpg --batch --export "$1" > "$2"', 'sh', keys[who].fpr, keys[who].file], { env });
+      await exportGpgKey(gnupg, keys[who].fpr, keys[who].file);
     }
     writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
     registry = await startRegistry(join(tmp.path, 'registry'));

@@ -14,6 +14,7 @@ import { berth, busyboxRootfs, ok, podmanArgs, run, tempDir } from '../testing/c
 import { startRegistry, type Registry } from '../testing/registry.js';
 import { simpleSigningVerifier } from './gpg.js';
 import { readLookasideSignatures } from './lookaside.js';
+import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
 
 describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-gpg-e2e-');
@@ -27,7 +28,6 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
   let host = '';
   let plain = ''; // fingerprint of the key without a passphrase
   let guarded = ''; // and of the one with
-  const gpg = (args: string[]) => ok('gpg', ['--batch', '--no-tty', ...args], { env });
   const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
   const policyFile = (name: string, docker: Record<string, unknown>): string => {
     const p = join(tmp.path, name);
@@ -44,40 +44,10 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     mkdirSync(regD);
     mkdirSync(join(tmp.path, 'out'));
     writeFileSync(passFile, 'correct horse battery\n');
-    await gpg(['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'berth plain <plain@berth.test>', 'default', 'default', 'never']);
-    await gpg([
-      '--pinentry-mode',
-      'loopback',
-      '--passphrase-file',
-      passFile,
-      '--quick-gen-key',
-      'berth guarded <guarded@berth.test>',
-      'default',
-      'default',
-      'never',
-    ]);
-    // A key's primary fingerprint is the first fpr line of its listing; its subkeys' follow.
-    const primary = async (uid: string) =>
-      (await gpg(['--with-colons', '--list-secret-keys', uid])).stdout
-        .split('\n')
-        .find((l) => l.startsWith('fpr:'))
-        ?.split(':')[9] ?? '';
-    plain = await primary('plain@berth.test');
-    guarded = await primary('guarded@berth.test');
-    assert.ok(plain && guarded, 'two keys made');
-    await ok(
-      'sh',
-      [
-        '-c',
-        'gpg --batch --export "$1" > "$2" && gpg --batch --export "$3" > "$4"',
-        'sh',
-        plain,
-        join(tmp.path, 'plain.gpg'),
-        guarded,
-        join(tmp.path, 'guarded.gpg'),
-      ],
-      { env },
-    );
+    plain = await makeGpgKey(gnupg, 'plain');
+    guarded = await makeGpgKey(gnupg, 'guarded', { passphraseFile: passFile });
+    await exportGpgKey(gnupg, plain, join(tmp.path, 'plain.gpg'));
+    await exportGpgKey(gnupg, guarded, join(tmp.path, 'guarded.gpg'));
     writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
     registry = await startRegistry(join(tmp.path, 'registry'));
     host = registry.host;
