@@ -4,10 +4,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type CephRgw, startCephRgw } from '../testing/ceph-rgw.js';
 import { berth, berthBin, busyboxRootfs, ok, podmanArgs, tempDir } from '../testing/cli.js';
 import { type NetnsHost, type NetnsLan, netnsLan } from '../testing/netns-lan.js';
+import { createBucket } from '../testing/s3-registry.js';
 import { waitFor } from '../testing/wait.js';
 
 /**
@@ -118,14 +118,7 @@ ${extra}`,
   before(async () => {
     lan = await netnsLan();
     rgw = await startCephRgw({ alsoListenOn: [lan.gateway] });
-    const s3 = new S3Client({
-      endpoint: rgw.endpoint,
-      region: rgw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    s3.destroy();
+    await createBucket(rgw, bucket);
     writeFileSync(join(tmp.path, 'users.htpasswd'), (await ok('htpasswd', ['-Bbn', USER, PASSWORD])).stdout);
     for (let i = 0; i < 3; i++) replicas.push(await startReplica(i, await lan.addHost()));
   });
