@@ -155,8 +155,11 @@ function runFile(file, timeoutMs, buffered) {
         await Promise.race([Promise.all([closed(child.stdout), closed(child.stderr)]), sleep(5_000)]);
         process.stdout.write(Buffer.concat(chunks));
       }
-      tally(Buffer.concat(counts).toString('utf8'));
-      resolvePassed(code === 0 && !overran);
+      const output = Buffer.concat(counts).toString('utf8');
+      tally(output);
+      const passed = code === 0 && !overran;
+      if (!passed) failures.set(file, whyFailed(output));
+      resolvePassed(passed);
     });
   });
 }
@@ -168,6 +171,29 @@ function tally(output) {
     const m = new RegExp(`^\\u2139 ${key} (\\d+)$`, 'm').exec(output);
     if (m) totals[key] += Number(m[1]);
   }
+}
+
+/** Each failed file's failing tests with the first lines of their errors (not the stacks), by file. */
+const failures = new Map();
+
+/**
+ * The spec reporter's "failing tests" section, cut to what says why: the test's name and the error's
+ * first lines. Repeated at the end of the run, where a CI log that keeps only its tail still shows it.
+ */
+function whyFailed(output) {
+  const at = output.lastIndexOf('\u2716 failing tests:');
+  if (at < 0) return ['(no failing tests reported: the file crashed or was killed; see its output above)'];
+  const lines = [];
+  let errorLines = 0;
+  for (const line of output.slice(at).split('\n').slice(1)) {
+    if (line.startsWith('\u2716 ')) {
+      lines.push(line);
+      errorLines = 0;
+    } else if (/^\s+at /.test(line) || line.trim() === '' || line.startsWith('test at ')) continue;
+    else if (errorLines++ < 8) lines.push(line);
+    if (lines.length >= 60) break;
+  }
+  return lines;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -217,6 +243,7 @@ const failedTests = Math.max(totals.fail + totals.cancelled, failed.length);
 if (failed.length > 0) {
   console.error(`\n${failed.length} of ${files.length} test files failed (${took} s):`);
   for (const f of failed) console.error(`  ${f}`);
+  for (const f of failed) console.error(`\nWhy ${f} failed:\n${(failures.get(f) ?? []).join('\n')}`);
 } else console.log(`\n${files.length} test files passed (${took} s)`);
 // The closing line CI reads.
 console.log(`${totals.pass} passed, ${failedTests} failed, ${totals.skipped + totals.todo} skipped`);

@@ -96,6 +96,18 @@ test('hangs', async () => {
       await waitGone(readFileSync(pidsFile, 'utf8').split(' ').map(Number));
     });
   }
+
+  test("repeats why each failed test failed at the end, without the stacks, where a log's tail shows it", async () => {
+    const dir = join(t.path, 'why');
+    const failing = "const { test } = require('node:test');\nconst assert = require('node:assert');\ntest('counts three', () => { assert.equal(2, 3, 'two is not three'); });\n";
+    const root = project(dir, { 'dist/lib/a/failing.test.js': failing, 'dist/lib/b/fine.test.js': "require('node:test').test('passes', () => {});\n" }, ['test.mjs']);
+    const r = await run(process.execPath, ['scripts/test.mjs'], { cwd: root, env: { BERTH_FIXTURES: dir }, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    const why = r.stderr.slice(r.stderr.indexOf('Why dist/lib/a/failing.test.js failed:'));
+    assert.match(why, /^Why dist\/lib\/a\/failing\.test\.js failed:\n\u2716 counts three .*\n {2}AssertionError \[ERR_ASSERTION\]: two is not three\n/);
+    assert.doesNotMatch(why, /^\s+at /m);
+    assert.match(r.stdout, /1 passed, 1 failed, 0 skipped\n$/);
+  });
 });
 
 describe('scripts/build.mjs', { timeout: 180_000 }, () => {

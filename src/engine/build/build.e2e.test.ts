@@ -109,7 +109,7 @@ describe('berth build', { timeout: 300_000 }, () => {
         'ENV STAGE=cache',
         'RUN echo first > /first',
         'COPY one.txt /one.txt',
-        'RUN cat /one.txt > /copied && date +%s%N > /stamp',
+        'RUN cat /one.txt > /copied && cat /proc/sys/kernel/random/uuid > /stamp',
         'COPY two.txt /two.txt',
         'CMD ["cat", "/copied"]',
         '',
