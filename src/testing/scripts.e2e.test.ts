@@ -99,8 +99,11 @@ test('hangs', async () => {
 
   test("repeats why each failed test failed at the end, without the stacks, where a log's tail shows it", async () => {
     const dir = join(t.path, 'why');
-    const failing = "const { test } = require('node:test');\nconst assert = require('node:assert');\ntest('counts three', () => { assert.equal(2, 3, 'two is not three'); });\n";
-    const root = project(dir, { 'dist/lib/a/failing.test.js': failing, 'dist/lib/b/fine.test.js': "require('node:test').test('passes', () => {});\n" }, ['test.mjs']);
+    const failing =
+      "const { test } = require('node:test');\nconst assert = require('node:assert');\ntest('counts three', () => { assert.equal(2, 3, 'two is not three'); });\n";
+    const root = project(dir, { 'dist/lib/a/failing.test.js': failing, 'dist/lib/b/fine.test.js': "require('node:test').test('passes', () => {});\n" }, [
+      'test.mjs',
+    ]);
     const r = await run(process.execPath, ['scripts/test.mjs'], { cwd: root, env: { BERTH_FIXTURES: dir }, timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stderr);
     const why = r.stderr.slice(r.stderr.indexOf('Why dist/lib/a/failing.test.js failed:'));
