@@ -285,15 +285,7 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
         ],
       },
     });
-    const all = await skopeo([
-      '--policy',
-      policy,
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      `docker://${host}/list2:1`,
-      `dir:${join(tmp.path, 'out', 'list2')}`,
-    ]);
+    const all = await skopeoPull(policy, 'list2:1', ['--all']);
     assert.equal(all.code, 0, all.stderr);
   });
 

@@ -198,15 +198,7 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     }
     // skopeo verifies the index's signature when it copies the list whole.
     const policy = policyFile('plain-listed.json', { [`${host}/listed`]: signedBy(join(tmp.path, 'plain.gpg')) });
-    const all = await skopeo([
-      '--policy',
-      policy,
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      `docker://${host}/listed:1`,
-      `dir:${join(tmp.path, 'out', 'listed')}`,
-    ]);
+    const all = await skopeoPull(policy, 'listed:1', ['--all']);
     assert.equal(all.code, 0, all.stderr);
     await b(['manifest', 'rm', 'siglist']);
   });

@@ -24,8 +24,8 @@ export interface GpgSigning {
   importBusybox(store: string): Promise<void>;
   /** skopeo with the test's registries.d and keyring. */
   skopeo(args: string[]): Promise<RunResult>;
-  /** skopeo copies docker://HOST/<ref> out to a directory under `<dir>/out`, judged by `policy`; its result. */
-  skopeoPull(policy: string, ref: string): Promise<RunResult>;
+  /** skopeo copies docker://HOST/<ref> out to a directory under `<dir>/out`, judged by `policy` (`flags` such as --all before the names); its result. */
+  skopeoPull(policy: string, ref: string, flags?: string[]): Promise<RunResult>;
   /** Writes `<dir>/<name>`, a policy that rejects by default and has these transports; its path. */
   policyFile(name: string, transports: Record<string, unknown>): string;
   /**
@@ -78,8 +78,8 @@ export function gpgSigning(dir: string): GpgSigning {
       assert.equal((await berth(store, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
     },
     skopeo,
-    skopeoPull: (policy, ref) =>
-      skopeo(['--policy', policy, 'copy', '--src-tls-verify=false', `docker://${host}/${ref}`, `dir:${join(dir, 'out', ref.replace(/[:/]/g, '_'))}`]),
+    skopeoPull: (policy, ref, flags = []) =>
+      skopeo(['--policy', policy, 'copy', ...flags, '--src-tls-verify=false', `docker://${host}/${ref}`, `dir:${join(dir, 'out', ref.replace(/[:/]/g, '_'))}`]),
     policyFile(name, transports) {
       const p = join(dir, name);
       writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports }));
