@@ -11,22 +11,6 @@ TEXT_MB=${TEXT_MB:-40}
 SMALL_MB=${SMALL_MB:-20}
 
 LAYOUT=$BENCH_TMP/layout
-keystream() { # BYTES PASS -> stdout (head closes the pipe: openssl's SIGPIPE is expected)
-  { openssl enc -aes-256-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null || true; } | head -c "$1"
-}
-text_bytes() { # BYTES SEED -> stdout
-  { awk -v bytes="$1" -v seed="$2" 'BEGIN {
-      n = split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu container layer image registry manifest digest overlay storage engine podman berth", w, " ")
-      srand(seed); total = 0
-      while (total < bytes) {
-        k = 4 + int(rand() * 9); line = ""
-        for (i = 0; i < k; i++) line = line w[1 + int(rand() * n)] " "
-        line = line int(rand() * 100000)
-        print line; total += length(line) + 1
-      }
-    }' || true; } | head -c "$1"
-}
-
 TAR_OPTS=(--sort=name --owner=0 --group=0 --numeric-owner --mtime=@1700000000 --format=gnu)
 declare -A LAYER_DIGEST LAYER_SIZE LAYER_DIFFID
 # add_layer NAME DIR: tars DIR's content, gzips it into the layout's blobs, records its descriptor.

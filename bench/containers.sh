@@ -13,19 +13,8 @@ PS_CONTAINERS=${PS_CONTAINERS:-500}
 RUNNING=${RUNNING:-100}
 prepare_berth
 
-TARBALL=$BENCH_TMP/busybox.tar
-bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
-# podman here needs the rlimits it sets for containers brought under the hard limit.
-PODMAN_LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
-
-bd=$(bt_new)
-bt "$bd" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_new
-pm "$PM_DIR" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_argv "$PM_DIR"
-B=("$BERTH" --root "$bd/root" --runroot "$bd/run")
-# berth's containers go too, whatever happens (a failed step leaves them running otherwise).
-trap '"${B[@]}" rm -af -t 0 >/dev/null 2>&1 || true; pkill -9 -f -- "$bd/" || true; bench_cleanup' EXIT
+busybox_stores
+trap containers_cleanup EXIT
 
 # Untimed first use (cgroup parents, lazy directories).
 "${B[@]}" run --rm --network none busybox true
@@ -68,16 +57,16 @@ p_rows=$("${PM[@]}" ps -aq | wc -l)
 # 3. RUNNING containers at once.
 t0=$EPOCHREALTIME
 for i in $(seq 1 "$RUNNING"); do "${B[@]}" run -d --network none busybox sleep 600 >/dev/null; done
-b_start=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) }')
+b_start=$(elapsed_s "$t0")
 t0=$EPOCHREALTIME
 for i in $(seq 1 "$RUNNING"); do "${PM[@]}" run -d --network none "${PODMAN_LIMITS[@]}" busybox sleep 600 >/dev/null; done
-p_start=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) }')
+p_start=$(elapsed_s "$t0")
 b_running=$("${B[@]}" ps -q | wc -l)
 p_running=$("${PM[@]}" ps -q | wc -l)
 b_psrun=$(time_ms "${B[@]}" ps)
 p_psrun=$(time_ms "${PM[@]}" ps)
-mapfile -t b_mon < <("${B[@]}" ps -q --no-trunc | xargs "${B[@]}" container inspect --format '{{.State.ConmonPid}}')
-mapfile -t p_mon < <("${PM[@]}" ps -q --no-trunc | xargs "${PM[@]}" container inspect --format '{{.State.ConmonPid}}')
+mapfile -t b_mon < <(conmon_pids "${B[@]}")
+mapfile -t p_mon < <(conmon_pids "${PM[@]}")
 read -r b_rss b_pss < <(monitor_kb "${b_mon[@]}")
 read -r p_rss p_pss < <(monitor_kb "${p_mon[@]}")
 b_rm=$(time_ms "${B[@]}" rm -af -t 0)

@@ -85,6 +85,40 @@ bt() {
 
 bt_new() { mktemp -d "$BENCH_TMP/berth.XXXXXX"; }
 
+# For the benchmarks that run containers: podman here needs the rlimits it sets for containers
+# brought under the hard limit.
+PODMAN_LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
+
+# busybox_stores: after prepare_berth, the busybox image (scripts/make-busybox-rootfs.sh, imported
+# with CMD sh as `busybox`) in a new berth store and a new podman store. Sets TARBALL, bd (berth's
+# store directory) and B (berth's command line on it), PM_DIR and PM (podman's).
+busybox_stores() {
+  TARBALL=$BENCH_TMP/busybox.tar
+  bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
+  bd=$(bt_new)
+  B=("$BERTH" --root "$bd/root" --runroot "$bd/run")
+  pm_new
+  pm_argv "$PM_DIR"
+  "${B[@]}" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
+  "${PM[@]}" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
+}
+
+# The EXIT trap of a benchmark on busybox_stores: berth's pods and containers go (a failed step
+# leaves them running otherwise), any process still naming berth's store, podman's pods, then the
+# stores (bench_cleanup; podman's `system reset` takes its containers).
+containers_cleanup() {
+  if [ -n "${bd:-}" ]; then
+    "${B[@]}" pod rm -af -t 0 >/dev/null 2>&1 || true
+    "${B[@]}" rm -af -t 0 >/dev/null 2>&1 || true
+    pkill -9 -f -- "$bd/" || true
+  fi
+  if [ -n "${PM_DIR:-}" ]; then "${PM[@]}" pod rm -af -t 0 >/dev/null 2>&1 || true; fi
+  bench_cleanup
+}
+
+# conmon_pids ENGINE...: the conmon PID of every running container of ENGINE ("${B[@]}" or "${PM[@]}"), one a line.
+conmon_pids() { "$@" ps -q --no-trunc | xargs -r "$@" container inspect --format '{{.State.ConmonPid}}'; }
+
 # Waits for dist/ to be built by the other engineers (bin/berth fails with module-not-found while
 # they rebuild), then, unless BERTH was given or BERTH_SNAPSHOT=0, copies bin/berth and dist/cli
 # (the self-contained esbuild bundle the CLI runs) into the scratch directory and benchmarks that
@@ -125,6 +159,11 @@ prepare_berth() {
   return 1
 }
 
+# elapsed_ms T0 [T1]: the milliseconds from T0 to T1 (both $EPOCHREALTIME; T1 now if not given).
+elapsed_ms() { awk -v a="$1" -v b="${2:-$EPOCHREALTIME}" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'; }
+# elapsed_s T0: the seconds since T0 (an $EPOCHREALTIME).
+elapsed_s() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f\n", b - a }'; }
+
 # time_ms CMD...: runs CMD (stdout/stderr to $BENCH_TMP/last.out/.err), prints its wall time in ms.
 # A failing command aborts the benchmark with its stderr.
 time_ms() {
@@ -137,7 +176,7 @@ time_ms() {
     cat "$BENCH_TMP/last.err" >&2
     return "$rc"
   fi
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'
+  elapsed_ms "$t0" "$t1"
 }
 
 # peak_rss_kb FILE: reads what `/usr/bin/time -f %M -o FILE` wrote.
@@ -180,6 +219,24 @@ machine_info() {
   echo "berth:   $("$BERTH" version --format '{{.Version}}' 2>/dev/null || echo '?') ($(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo '?'), dist/cli built ${BERTH_BUILT:-$(date -u -r "$REPO_DIR/dist/cli/berth.mjs" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo '?')})"
 }
 
+# Deterministic bytes for test images (head closes the pipe early: the writer's SIGPIPE is
+# expected, hence the `|| true`s).
+keystream() { # BYTES PASS -> stdout: incompressible (an AES-256-CTR keystream from PASS)
+  { openssl enc -aes-256-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null || true; } | head -c "$1"
+}
+text_bytes() { # BYTES SEED -> stdout: lines of words from a fixed list, chosen by a PRNG seeded with SEED
+  { awk -v bytes="$1" -v seed="$2" 'BEGIN {
+      n = split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu container layer image registry manifest digest overlay storage engine podman berth", w, " ")
+      srand(seed); total = 0
+      while (total < bytes) {
+        k = 4 + int(rand() * 9); line = ""
+        for (i = 0; i < k; i++) line = line w[1 + int(rand() * n)] " "
+        line = line int(rand() * 100000)
+        print line; total += length(line) + 1
+      }
+    }' || true; } | head -c "$1"
+}
+
 # A deterministic ~SIZE_MB docker-archive at PATH with two layers: SIZE_MB/2 of incompressible
 # bytes (AES-256-CTR keystream from a fixed key) and SIZE_MB/2 of text (lines of words from a
 # fixed list, chosen by a seeded PRNG). Tagged localhost/bench:latest. Same bytes every time.
@@ -188,19 +245,8 @@ make_big_archive() {
   local half=$((size_mb / 2))
   work=$(mktemp -d "$BENCH_TMP/archive.XXXXXX")
   mkdir -p "$work/l1/data" "$work/l2/text" "$work/out"
-  # (head closes the pipe early: the writer's SIGPIPE is expected, hence the `|| true`s)
-  { openssl enc -aes-256-ctr -nosalt -pass pass:berth-bench -pbkdf2 -in /dev/zero 2>/dev/null || true; } |
-    head -c $((half * 1024 * 1024)) >"$work/l1/data/random.bin"
-  { awk -v bytes=$((half * 1024 * 1024)) 'BEGIN {
-      n = split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu container layer image registry manifest digest overlay storage engine podman berth", w, " ")
-      srand(42); total = 0
-      while (total < bytes) {
-        k = 4 + int(rand() * 9); line = ""
-        for (i = 0; i < k; i++) line = line w[1 + int(rand() * n)] " "
-        line = line int(rand() * 100000)
-        print line; total += length(line) + 1
-      }
-    }' || true; } | head -c $((half * 1024 * 1024)) >"$work/l2/text/words.txt"
+  keystream $((half * 1024 * 1024)) berth-bench >"$work/l1/data/random.bin"
+  text_bytes $((half * 1024 * 1024)) 42 >"$work/l2/text/words.txt"
   touch -d @1700000000 "$work/l1/data/random.bin" "$work/l2/text/words.txt" "$work/l1/data" "$work/l2/text"
   local tar_opts=(--sort=name --owner=0 --group=0 --numeric-owner --mtime=@1700000000 --format=gnu)
   tar "${tar_opts[@]}" -C "$work/l1" -cf "$work/layer1.tar" data

@@ -93,12 +93,7 @@ EOF
 
 # --- stores and cleanup ------------------------------------------------------------------------
 prepare_berth
-TARBALL=$BENCH_TMP/busybox.tar
-bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
-bd=$(bt_new)
-B=("$BERTH" --root "$bd/root" --runroot "$bd/run")
-pm_new
-pm_argv "$PM_DIR"
+busybox_stores
 # Containers go first (their teardown takes the veths, netns and rules with it), then podman's
 # network (its IPAM part), then the stores.
 network_cleanup() {
@@ -107,8 +102,6 @@ network_cleanup() {
   bench_cleanup
 }
 trap network_cleanup EXIT
-"${B[@]}" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-"${PM[@]}" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
 
 backend=$("${PM[@]}" info --format '{{.Host.NetworkBackend}}')
 [ "$backend" = netavark ] || { log "podman's network backend is $backend, not netavark"; exit 1; }

@@ -9,21 +9,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${RUNS:-10}
 prepare_berth
 
-TARBALL=$BENCH_TMP/busybox.tar
-bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
-# podman here needs the rlimits it sets for containers brought under the hard limit.
-PODMAN_LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 # The infra container takes no --ulimit: podman's default rlimits capped by a containers.conf instead.
 PM_CONF=/work/shared/podman-bats/bin/podman-containers.conf.example
 [ -z "${CONTAINERS_CONF:-}" ] && [ -f "$PM_CONF" ] && export CONTAINERS_CONF=$PM_CONF
 
-bd=$(bt_new)
-bt "$bd" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_new
-pm "$PM_DIR" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_argv "$PM_DIR"
-B=("$BERTH" --root "$bd/root" --runroot "$bd/run")
-trap '"${B[@]}" pod rm -af -t 0 >/dev/null 2>&1 || true; "${PM[@]}" pod rm -af -t 0 >/dev/null 2>&1 || true; pkill -9 -f -- "$bd/" || true; bench_cleanup' EXIT
+busybox_stores
+trap containers_cleanup EXIT
 
 # Untimed first use (cgroup parents, podman's pause image, lazy directories).
 "${B[@]}" pod create --name warm >/dev/null && "${B[@]}" run -d --pod warm busybox sleep 600 >/dev/null && "${B[@]}" pod rm -f -t 0 warm >/dev/null
@@ -37,14 +28,14 @@ for i in $(seq 1 "$RUNS"); do
   br+=("$(time_ms "${B[@]}" run -d --pod "b$i" busybox sleep 600)")
   br+=("$(time_ms "${B[@]}" run -d --pod "b$i" busybox sleep 600)")
   brm+=("$(time_ms "${B[@]}" pod rm -f -t 0 "b$i")")
-  bt_+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+  bt_+=("$(elapsed_ms "$t0")")
   port=$(free_port)
   t0=$EPOCHREALTIME
   pc+=("$(time_ms "${PM[@]}" pod create --name "p$i" -p "$port:80")")
   pr+=("$(time_ms "${PM[@]}" run -d --pod "p$i" "${PODMAN_LIMITS[@]}" busybox sleep 600)")
   pr+=("$(time_ms "${PM[@]}" run -d --pod "p$i" "${PODMAN_LIMITS[@]}" busybox sleep 600)")
   prm+=("$(time_ms "${PM[@]}" pod rm -f -t 0 "p$i")")
-  pt+=("$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+  pt+=("$(elapsed_ms "$t0")")
   log "pod round $i/$RUNS: berth ${bt_[-1]} ms, podman ${pt[-1]} ms"
 done
 

@@ -12,37 +12,30 @@ RUNS=${RUNS:-10}
 CONTAINERS=${CONTAINERS:-10}
 prepare_berth
 
-TARBALL=$BENCH_TMP/busybox.tar
-bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
-# podman here needs the rlimits it sets for containers brought under the hard limit.
-PODMAN_RUN=(run --rm --network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
-
-bd=$(bt_new)
-bt "$bd" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_new
-pm "$PM_DIR" import -q --change 'CMD ["sh"]' "$TARBALL" busybox >/dev/null
-pm_argv "$PM_DIR"
+busybox_stores
+trap containers_cleanup EXIT
+PODMAN_RUN=(run --rm --network none "${PODMAN_LIMITS[@]}")
 
 # One untimed run each, so that first-use work (cgroup parents, lazy dirs) is not measured.
-"$BERTH" --root "$bd/root" --runroot "$bd/run" run --rm --network none busybox true
+"${B[@]}" run --rm --network none busybox true
 "${PM[@]}" "${PODMAN_RUN[@]}" busybox true
 
 berth_ms=() podman_ms=()
 for i in $(seq 1 "$RUNS"); do
-  berth_ms+=("$(time_ms "$BERTH" --root "$bd/root" --runroot "$bd/run" run --rm --network none busybox true)")
+  berth_ms+=("$(time_ms "${B[@]}" run --rm --network none busybox true)")
   podman_ms+=("$(time_ms "${PM[@]}" "${PODMAN_RUN[@]}" busybox true)")
   log "run $i/$RUNS: berth ${berth_ms[-1]} ms, podman ${podman_ms[-1]} ms"
 done
 
 for i in $(seq 1 "$CONTAINERS"); do
-  "$BERTH" --root "$bd/root" --runroot "$bd/run" run -d --network none busybox sleep 600 >/dev/null
-  "${PM[@]}" run -d --network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 busybox sleep 600 >/dev/null
+  "${B[@]}" run -d --network none busybox sleep 600 >/dev/null
+  "${PM[@]}" run -d --network none "${PODMAN_LIMITS[@]}" busybox sleep 600 >/dev/null
 done
-mapfile -t berth_conmons < <("$BERTH" --root "$bd/root" --runroot "$bd/run" ps --format '{{.ID}}' --no-trunc | while read -r id; do "$BERTH" --root "$bd/root" --runroot "$bd/run" container inspect --format '{{.State.ConmonPid}}' "$id"; done)
-mapfile -t podman_conmons < <("${PM[@]}" ps -q --no-trunc | while read -r id; do "${PM[@]}" container inspect --format '{{.State.ConmonPid}}' "$id"; done)
+mapfile -t berth_conmons < <(conmon_pids "${B[@]}")
+mapfile -t podman_conmons < <(conmon_pids "${PM[@]}")
 read -r b_rss b_pss < <(monitor_kb "${berth_conmons[@]}")
 read -r p_rss p_pss < <(monitor_kb "${podman_conmons[@]}")
-"$BERTH" --root "$bd/root" --runroot "$bd/run" rm -af -t 0 >/dev/null
+"${B[@]}" rm -af -t 0 >/dev/null
 "${PM[@]}" rm -af -t 0 >/dev/null
 
 b=$(median "${berth_ms[@]}")

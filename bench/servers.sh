@@ -75,9 +75,7 @@ stop_server() {
 }
 
 # keystream_mb MB PASS: MB megabytes of reproducible incompressible bytes on stdout.
-keystream_mb() {
-  { openssl enc -aes-256-ctr -nosalt -pass "pass:$2" -pbkdf2 -in /dev/zero 2>/dev/null || true; } | head -c $(($1 * 1024 * 1024))
-}
+keystream_mb() { keystream $(($1 * 1024 * 1024)) "$2"; }
 
 # upload_blob PORT REPO FILE DIGEST: POST an upload, then PUT the whole body with ?digest= (both
 # servers take this two-step monolithic upload).

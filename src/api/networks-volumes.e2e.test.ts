@@ -1,27 +1,13 @@
 // /networks and /volumes through the docker CLI and raw requests against `berth system service`,
 // with containers made by the berth CLI on the same store: what docker makes, berth sees, and back.
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { subnetsOverlap } from '../network/cidr.js';
-import { hostSubnets } from '../network/host-subnets.js';
 import { berthService, type BerthService } from '../testing/berth-service.js';
 import { inspectContainer } from '../testing/containers.js';
+import { freeSubnet } from '../testing/free-subnet.js';
 import { waitFor } from '../testing/wait.js';
-
-/** A /24 in 10.200-249.x.0 that nothing on the host routes, different from those already taken by this test. */
-async function freeSubnet(taken: string[]): Promise<string> {
-  const used = [...(await hostSubnets()), ...taken];
-  for (;;) {
-    const candidate = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
-    if (!used.some((u) => subnetsOverlap(u, candidate))) {
-      taken.push(candidate);
-      return candidate;
-    }
-  }
-}
 
 const names = (stdout: string) => stdout.trim().split('\n').filter(Boolean).sort();
 

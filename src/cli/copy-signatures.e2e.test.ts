@@ -8,7 +8,7 @@
  * as attachments where registries.d enables them and as `sigstore-json` files in `dir:`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -16,29 +16,26 @@ import { registrySigstoreSignatures } from '../engine/images/index.js';
 import { parseDockerRef } from '../oci/reference.js';
 import { simpleSigningVerifier } from '../signature/gpg.js';
 import { readLookasideSignatures } from '../signature/lookaside.js';
-import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
-import { startRegistry, type Registry } from '../testing/registry.js';
-import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
+import { berth, tempDir } from '../testing/cli.js';
+import { gpgSigning, lookasideFolder } from '../testing/gpg-signing.js';
 
 describe('copy carries signatures', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-sigcopy-e2e-');
   const root = join(tmp.path, 'store');
-  const gnupg = join(tmp.path, 'gnupg');
+  const signing = gpgSigning(tmp.path);
+  const { env, regD, skopeo, skopeoPull } = signing;
   const srcSigs = join(tmp.path, 'src-sigs'); // the lookaside skopeo signs into (HOST/orig)
   const dstSigs = join(tmp.path, 'dst-sigs'); // every other repository's
-  const regD = join(tmp.path, 'registries.d');
   const passFile = join(tmp.path, 'passphrase');
   const keyPrefix = join(tmp.path, 'cosign');
-  const env = { GNUPGHOME: gnupg };
-  let registry: Registry;
   let host = '';
   let fpr = '';
   let digest = '';
-  const pubKey = () => join(tmp.path, 'plain.gpg');
-  const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
+  let pubKeyFile = '';
+  const pubKey = () => pubKeyFile;
   const b = (args: string[]) => berth(root, args, { env });
   const tls = ['--src-tls-verify=false', '--dest-tls-verify=false'];
-  const folder = (base: string, repo: string) => join(base, `${repo}@${digest.replace(':', '=')}`);
+  const folder = (base: string, repo: string) => lookasideFolder(base, repo, digest);
   /** A signedBy requirement for images signed as HOST/orig and copied to HOST/<repo> (a mirror's remapIdentity). */
   const signedAsOrig = (repo: string) => ({
     type: 'signedBy',
@@ -46,27 +43,16 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
     keyPath: pubKey(),
     signedIdentity: { type: 'remapIdentity', prefix: `${host}/${repo}`, signedPrefix: `${host}/orig` },
   });
-  const policyFile = (name: string, transports: Record<string, unknown>): string => {
-    const p = join(tmp.path, name);
-    writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { dir: { '': [{ type: 'insecureAcceptAnything' }] }, ...transports } }));
-    return p;
-  };
+  const policyFile = (name: string, transports: Record<string, unknown>): string =>
+    signing.policyFile(name, { dir: { '': [{ type: 'insecureAcceptAnything' }] }, ...transports });
   const dockerPolicy = (name: string, repo: string, extra: unknown[] = []) =>
     policyFile(name, { docker: { [`${host}/${repo}`]: [signedAsOrig(repo), ...extra] } });
-  /** skopeo copies docker://HOST/<ref> out under `policy`. */
-  const skopeoPull = (policy: string, ref: string) =>
-    skopeo(['--policy', policy, 'copy', '--src-tls-verify=false', `docker://${host}/${ref}`, `dir:${join(tmp.path, 'out', ref.replace(/[:/]/g, '_'))}`]);
   const tagsOf = async (repo: string) => (await fetch(`http://${host}/v2/${repo}/tags/list`)).status;
 
   before(async () => {
-    mkdirSync(gnupg, { mode: 0o700 });
-    mkdirSync(regD);
-    mkdirSync(join(tmp.path, 'out'));
+    host = await signing.start();
     writeFileSync(passFile, 'correct horse\n');
-    fpr = await makeGpgKey(gnupg, 'sigcopy');
-    await exportGpgKey(gnupg, fpr, pubKey());
-    registry = await startRegistry(join(tmp.path, 'registry'));
-    host = registry.host;
+    ({ fpr, pubKey: pubKeyFile } = await signing.key('sigcopy'));
     writeFileSync(
       join(regD, 'default.yaml'),
       [
@@ -82,25 +68,15 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
         '',
       ].join('\n'),
     );
-    const rootfs = join(tmp.path, 'busybox.tar');
-    await busyboxRootfs(rootfs);
-    assert.equal((await b(['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
-    const digestFile = join(tmp.path, 'orig.digest');
-    const pushed = await b(['push', '-q', '--tls-verify=false', '--digestfile', digestFile, 'bb', `${host}/orig:1`]);
-    assert.equal(pushed.code, 0, pushed.stderr);
-    digest = readFileSync(digestFile, 'utf8').trim();
+    await signing.importBusybox(root);
     // skopeo signs what the registry holds, into HOST/orig's lookaside.
-    const accept = join(tmp.path, 'accept.json');
-    writeFileSync(accept, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
-    const signed = await skopeo(['--policy', accept, 'copy', ...tls, '--sign-by', fpr, `docker://${host}/orig:1`, `docker://${host}/orig:1`]);
-    assert.equal(signed.code, 0, signed.stderr);
+    digest = await signing.pushSignedBySkopeo(root, 'bb', 'orig:1', fpr);
     assert.ok(existsSync(join(folder(srcSigs, 'orig'), 'signature-1')));
     const gen = await b(['generate-sigstore-key', '--output-prefix', keyPrefix, '--passphrase-file', passFile]);
     assert.equal(gen.code, 0, gen.stderr);
   });
   after(async () => {
-    await registry?.stop();
-    await run('gpgconf', ['--kill', 'all'], { env });
+    await signing.stop();
     tmp.cleanup();
   });
 
@@ -309,15 +285,7 @@ describe('copy carries signatures', { timeout: 600_000 }, () => {
         ],
       },
     });
-    const all = await skopeo([
-      '--policy',
-      policy,
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      `docker://${host}/list2:1`,
-      `dir:${join(tmp.path, 'out', 'list2')}`,
-    ]);
+    const all = await skopeoPull(policy, 'list2:1', ['--all']);
     assert.equal(all.code, 0, all.stderr);
   });
 

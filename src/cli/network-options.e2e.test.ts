@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { hostSubnets } from '../network/host-subnets.js';
-import { subnetsOverlap } from '../network/cidr.js';
 import { buildContext, containerEnv, type ContainerEnv } from '../testing/containers.js';
+import { freeSubnet } from '../testing/free-subnet.js';
 import { readdirSync } from 'node:fs';
-
-/** A /24 in 10.200-249.x.0 that nothing on the host routes or has an address in. */
-async function freeSubnet(): Promise<string> {
-  const used = await hostSubnets();
-  for (;;) {
-    const candidate = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
-    if (!used.some((u) => subnetsOverlap(u, candidate))) return candidate;
-  }
-}
 
 /** `network create`'s options and run's address flags, seen from inside the container and in podman's output. */
 describe("networks: create options, run's address flags, ls/inspect/prune", { timeout: 300_000 }, () => {

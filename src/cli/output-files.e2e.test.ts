@@ -4,6 +4,7 @@ import { linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { berth, berthBin, ok, run, tempDir, type RunResult } from '../testing/cli.js';
+import { mkfifo } from '../testing/scratch.js';
 
 /**
  * A reader of a FIFO in a process of its own: a berth that never opens the FIFO cannot hang the
@@ -22,11 +23,6 @@ function fifoReader(path: string): { bytes(): Promise<Buffer> } {
       return Buffer.concat(chunks);
     },
   };
-}
-
-function mkfifo(path: string): void {
-  const r = spawnSync('mkfifo', [path]);
-  assert.equal(r.status, 0, String(r.stderr));
 }
 
 /** Runs berth writing into the FIFO at `fifo` while a reader drains it; gives berth's result and what was read. */

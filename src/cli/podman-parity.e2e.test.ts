@@ -2,29 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hasCommand, run, type RunResult } from '../testing/cli.js';
+import { hasCommand, podmanArgs, run, type RunResult } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 
 const NONE = ['--network', 'none'];
 
 /** podman 4.3 on a throwaway vfs store inside the test's directory, to compare words and exit codes. */
 function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
-  const p = join(env.dir, 'podman');
-  return run('podman', [
-    '--root',
-    join(p, 'root'),
-    '--runroot',
-    join(p, 'run'),
-    '--tmpdir',
-    join(p, 'tmp'),
-    '--storage-driver',
-    'vfs',
-    '--cgroup-manager',
-    'cgroupfs',
-    '--events-backend',
-    'file',
-    ...args,
-  ]);
+  return run('podman', [...podmanArgs(env.dir, 'vfs'), ...args]);
 }
 
 /** The one `Error:` line of a refusal, with podman's engine exit code. */

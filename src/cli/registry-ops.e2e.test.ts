@@ -1,46 +1,18 @@
 // `berth registry serve` as an operator runs it: health and readiness probes, Prometheus metrics, JSON
 // request logs on stderr, and SIGTERM letting an upload in flight finish.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { berthBin, tempDir } from '../testing/cli.js';
-import { freePort } from '../testing/registry.js';
+import { serveBerthRegistry } from '../testing/berth-registry.js';
+import { tempDir } from '../testing/cli.js';
 
 const sha256 = (data: string | Uint8Array): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/** Starts `registry serve` with a config file; resolves once /healthz answers. */
-async function serve(root: string, config: string): Promise<Served> {
-  const port = await freePort();
-  const child = spawn(berthBin, ['--root', root, 'registry', 'serve', '--config', config, '--addr', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (up) return { child, url, exited, stderr: () => stderr };
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`registry serve did not come up: ${stderr}`);
-}
+/** Starts `registry serve` with a config file, on a port the kernel picks. */
+const serve = (root: string, config: string) => serveBerthRegistry(root, ['--config', config, '--addr', '127.0.0.1:0']);
 
 function logLines(stderr: string): Record<string, unknown>[] {
   return stderr

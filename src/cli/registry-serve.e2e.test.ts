@@ -1,50 +1,38 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { berth, berthBin, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
-import { freePort } from '../testing/registry.js';
+import { serveBerthRegistry } from '../testing/berth-registry.js';
+import { berth, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
 
-describe('berth registry serve (CLI)', () => {
+describe('berth registry serve (CLI)', { timeout: 180_000 }, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
   it('serves on loopback, takes an image from skopeo, and stops on SIGTERM', async () => {
-    const port = await freePort();
-    const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const s = await serveBerthRegistry(join(tmp.path, 'store'), ['--addr', '127.0.0.1:0']);
+    const host = s.host;
     try {
-      let ready = false;
-      for (let i = 0; i < 50 && !ready; i++) {
-        ready = await fetch(`http://127.0.0.1:${port}/v2/`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (!ready) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(ready, 'registry did not come up');
+      assert.ok((await fetch(`${s.url}/v2/`)).ok, 'registry did not come up');
       const rootfs = join(tmp.path, 'busybox.tar');
       await busyboxRootfs(rootfs);
       assert.equal((await berth(join(tmp.path, 'store'), ['import', '-q', rootfs, 'bb'])).code, 0);
       const layout = join(tmp.path, 'layout');
       assert.equal((await berth(join(tmp.path, 'store'), ['save', '--format', 'oci-dir', '-o', layout, 'bb'])).code, 0);
-      await ok('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:localhost/bb:latest`, `docker://127.0.0.1:${port}/team/bb:1`]);
-      const tags = (await (await fetch(`http://127.0.0.1:${port}/v2/team/bb/tags/list`)).json()) as { tags: string[] };
+      await ok('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:localhost/bb:latest`, `docker://${host}/team/bb:1`]);
+      const tags = (await (await fetch(`http://${host}/v2/team/bb/tags/list`)).json()) as { tags: string[] };
       assert.deepEqual(tags.tags, ['1']);
       // Delete the manifest, leaving its blobs unreferenced for gc below.
-      const head = await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/1`, {
+      const head = await fetch(`http://${host}/v2/team/bb/manifests/1`, {
         method: 'HEAD',
         headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
       });
       const digest = head.headers.get('docker-content-digest');
       assert.match(digest ?? '', /^sha256:/);
-      assert.equal((await fetch(`http://127.0.0.1:${port}/v2/team/bb/manifests/${digest}`, { method: 'DELETE' })).status, 202);
+      assert.equal((await fetch(`http://${host}/v2/team/bb/manifests/${digest}`, { method: 'DELETE' })).status, 202);
     } finally {
-      child.kill('SIGTERM');
+      s.child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0);
+    assert.equal(await s.exited, 0);
     const storage = join(tmp.path, 'store', 'registry');
     const dry = await berth(join(tmp.path, 'store'), ['registry', 'gc', '--storage', storage, '--grace', '0', '--dry-run', '--format', 'json']);
     assert.equal(dry.code, 0, dry.stderr);
@@ -74,23 +62,13 @@ describe('berth registry serve (CLI)', () => {
 
   it('serves without access control on loopback names and addresses', async () => {
     for (const addr of ['localhost:0', '[::1]:0', '127.0.0.1:0']) {
-      const child = spawn(berthBin, ['--root', join(tmp.path, 'store'), 'registry', 'serve', '--addr', addr], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const s = await serveBerthRegistry(join(tmp.path, 'store'), ['--addr', addr]);
       try {
-        let stderr = '';
-        const url = await new Promise<string>((resolve, reject) => {
-          child.stderr!.on('data', (c: Buffer) => {
-            stderr += c.toString();
-            const m = /listening on (\S+) /.exec(stderr);
-            if (m) resolve(m[1]!);
-          });
-          child.on('exit', () => reject(new Error(`registry serve --addr ${addr} exited: ${stderr}`)));
-        });
-        assert.equal((await fetch(`${url}/v2/`)).status, 200, addr);
+        assert.equal((await fetch(`${s.url}/v2/`)).status, 200, addr);
       } finally {
-        child.kill('SIGTERM');
+        s.child.kill('SIGTERM');
       }
-      assert.equal(await exited, 0, addr);
+      assert.equal(await s.exited, 0, addr);
     }
   });
 });

@@ -1,44 +1,19 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registrySigstoreSignatures } from '../engine/images/index.js';
 import { digestOf } from '../oci/digest.js';
 import { parseSigstorePayload, SIGSTORE_SIGNATURE_ANNOTATION, verifySigstoreSignature } from '../signature/sigstore.js';
-import { berth, berthBin, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
-import { freePort, startRegistry, type Registry } from '../testing/registry.js';
+import { berth, busyboxRootfs, ok, tempDir } from '../testing/cli.js';
+import { serveBerthRegistry } from '../testing/berth-registry.js';
+import { startRegistry, type Registry } from '../testing/registry.js';
 
 /**
  * `generate-sigstore-key` and `push --sign-by-sigstore-private-key` against `berth registry serve` and
  * the CNCF distribution registry (attachments by tag only: it has no referrers API), the attachment then
  * read back over plain HTTP and checked with berth's verifier and, with the public key alone, openssl.
  */
-
-async function startBerthRegistry(dir: string): Promise<{ host: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(berthBin, ['--root', dir, 'registry', 'serve', '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error('berth registry serve did not come up');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host: `127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 /** The attachment of `digest` in `repo`, read as any client would: the manifest at the `.sig` tag and its layers' blobs. */
 async function readAttachment(host: string, repo: string, digest: string) {
@@ -84,8 +59,8 @@ describe('sigstore signing through a registry', { timeout: 600_000 }, () => {
     assert.equal(gen.stdout, `Key written to "${keyPrefix}.private" and "${keyPrefix}.pub"\n`);
     const distribution: Registry = await startRegistry(join(tmp.path, 'distribution'));
     registries.push({ name: 'the CNCF distribution registry', host: distribution.host, stop: distribution.stop });
-    const own = await startBerthRegistry(join(tmp.path, 'berth-registry'));
-    registries.push({ name: 'berth registry serve', ...own });
+    const own = await serveBerthRegistry(join(tmp.path, 'berth-registry'), ['--addr', '127.0.0.1:0']);
+    registries.push({ name: 'berth registry serve', host: own.host, stop: own.stop });
   });
   after(async () => {
     for (const r of registries) await r.stop();

@@ -8,58 +8,46 @@
  * `rmi` removes the signatures file with the image.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
-import { startRegistry, type Registry } from '../testing/registry.js';
-import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
+import { berth, tempDir } from '../testing/cli.js';
+import { gpgSigning, lookasideFolder } from '../testing/gpg-signing.js';
 
 describe('the store keeps signatures', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-storesig-e2e-');
   const root = join(tmp.path, 'store');
-  const gnupg = join(tmp.path, 'gnupg');
+  const signing = gpgSigning(tmp.path);
+  const { env, regD } = signing;
   const srcSigs = join(tmp.path, 'src-sigs'); // HOST/orig's lookaside, where skopeo signs
   const dstSigs = join(tmp.path, 'dst-sigs'); // every other repository's
-  const regD = join(tmp.path, 'registries.d');
-  const env = { GNUPGHOME: gnupg };
-  let registry: Registry;
   let host = '';
   let fpr = '';
   let digest = '';
   let mediaType = '';
-  const pubKey = join(tmp.path, 'pub.gpg');
-  const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
+  let pubKey = '';
   const b = (args: string[]) => berth(root, args, { env });
-  const folder = (base: string, repo: string) => join(base, `${repo}@${digest.replace(':', '=')}`);
+  const folder = (base: string, repo: string) => lookasideFolder(base, repo, digest);
   const origSignature = () => readFileSync(join(folder(srcSigs, 'orig'), 'signature-1'));
   const signaturesDir = join(root, 'signatures');
   const tagsOf = async (repo: string) => (await fetch(`http://${host}/v2/${repo}/tags/list`)).status;
   /** A policy whose HOST/<repo> needs the key's signature of an image signed as HOST/orig:1. */
   const policyFor = (repo: string): string => {
-    const p = join(tmp.path, `${repo}.json`);
     const requirement = {
       type: 'signedBy',
       keyType: 'GPGKeys',
       keyPath: pubKey,
       signedIdentity: { type: 'remapIdentity', prefix: `${host}/${repo}`, signedPrefix: `${host}/orig` },
     };
-    writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [`${host}/${repo}`]: [requirement] } } }));
-    return p;
+    return signing.policyFile(`${repo}.json`, { docker: { [`${host}/${repo}`]: [requirement] } });
   };
-  const skopeoPull = (repo: string) =>
-    skopeo(['--policy', policyFor(repo), 'copy', '--src-tls-verify=false', `docker://${host}/${repo}:1`, `dir:${join(tmp.path, 'out', repo)}`]);
+  const skopeoPull = (repo: string) => signing.skopeoPull(policyFor(repo), `${repo}:1`);
   const push = (args: string[]) => b(['push', '-q', '--tls-verify=false', '--registries.d', regD, ...args]);
 
   before(async () => {
-    mkdirSync(gnupg, { mode: 0o700 });
-    mkdirSync(regD);
-    mkdirSync(join(tmp.path, 'out'));
-    fpr = await makeGpgKey(gnupg, 'storesig');
-    await exportGpgKey(gnupg, fpr, pubKey);
-    registry = await startRegistry(join(tmp.path, 'registry'));
-    host = registry.host;
+    host = await signing.start();
+    ({ fpr, pubKey } = await signing.key('storesig'));
     writeFileSync(
       join(regD, 'default.yaml'),
       [
@@ -73,18 +61,8 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     );
     // The image is made and pushed from another store: the store under test starts empty.
     const maker = join(tmp.path, 'maker');
-    const rootfs = join(tmp.path, 'busybox.tar');
-    await busyboxRootfs(rootfs);
-    assert.equal((await berth(maker, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
-    const digestFile = join(tmp.path, 'orig.digest');
-    const pushed = await berth(maker, ['push', '-q', '--tls-verify=false', '--digestfile', digestFile, 'bb', `${host}/orig:1`]);
-    assert.equal(pushed.code, 0, pushed.stderr);
-    digest = readFileSync(digestFile, 'utf8').trim();
-    const accept = join(tmp.path, 'accept.json');
-    writeFileSync(accept, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
-    const tls = ['--src-tls-verify=false', '--dest-tls-verify=false'];
-    const signed = await skopeo(['--policy', accept, 'copy', ...tls, '--sign-by', fpr, `docker://${host}/orig:1`, `docker://${host}/orig:1`]);
-    assert.equal(signed.code, 0, signed.stderr);
+    await signing.importBusybox(maker);
+    digest = await signing.pushSignedBySkopeo(maker, 'bb', 'orig:1', fpr);
     assert.ok(existsSync(join(folder(srcSigs, 'orig'), 'signature-1')));
     const head = await fetch(`http://${host}/v2/orig/manifests/1`, {
       method: 'HEAD',
@@ -94,8 +72,7 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     assert.equal(head.headers.get('docker-content-digest'), digest);
   });
   after(async () => {
-    await registry?.stop();
-    await run('gpgconf', ['--kill', 'all'], { env });
+    await signing.stop();
     tmp.cleanup();
   });
 

@@ -10,20 +10,17 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { berth, busyboxRootfs, run, tempDir } from '../testing/cli.js';
-import { type Registry, startRegistry } from '../testing/registry.js';
-import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
+import { berth, tempDir } from '../testing/cli.js';
+import { type GpgKey, gpgSigning } from '../testing/gpg-signing.js';
 
 describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-trust-e2e-');
   const source = join(tmp.path, 'source-store');
-  const gnupg = join(tmp.path, 'gnupg');
+  const signing = gpgSigning(tmp.path);
+  const { env, regD } = signing;
   const sigs = join(tmp.path, 'sigs');
-  const regD = join(tmp.path, 'registries.d');
-  const env = { GNUPGHOME: gnupg };
-  let registry: Registry;
   let host = '';
-  const keys: Record<'mine' | 'other', { fpr: string; file: string }> = { mine: { fpr: '', file: '' }, other: { fpr: '', file: '' } };
+  const keys: Record<'mine' | 'other', GpgKey> = { mine: { fpr: '', pubKey: '' }, other: { fpr: '', pubKey: '' } };
   let policy = '';
   /** A store of its own per check, so "nothing stored" is its image list staying empty. */
   let stores = 0;
@@ -43,16 +40,9 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    mkdirSync(gnupg, { mode: 0o700 });
-    mkdirSync(regD);
-    for (const who of ['mine', 'other'] as const) {
-      keys[who].fpr = await makeGpgKey(gnupg, who);
-      keys[who].file = join(tmp.path, `${who}.gpg`);
-      await exportGpgKey(gnupg, keys[who].fpr, keys[who].file);
-    }
+    host = await signing.start();
+    for (const who of ['mine', 'other'] as const) keys[who] = await signing.key(who);
     writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
-    registry = await startRegistry(join(tmp.path, 'registry'));
-    host = registry.host;
     policy = join(tmp.path, 'policy.json');
     writeFileSync(
       policy,
@@ -60,22 +50,19 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
         default: [{ type: 'insecureAcceptAnything' }],
         transports: {
           docker: {
-            [host]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keys.mine.file }],
+            [host]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: keys.mine.pubKey }],
             [`${host}/blocked`]: [{ type: 'reject' }],
           },
         },
       }),
     );
-    const rootfs = join(tmp.path, 'busybox.tar');
-    await busyboxRootfs(rootfs);
-    assert.equal((await berth(source, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
+    await signing.importBusybox(source);
     await sign(keys.mine.fpr, 'signed:1');
     await sign(keys.other.fpr, 'by-other:1');
     assert.equal((await berth(source, ['push', '-q', '--tls-verify=false', 'bb', `${host}/unsigned:1`])).code, 0);
   });
   after(async () => {
-    await registry?.stop();
-    await run('gpgconf', ['--kill', 'all'], { env });
+    await signing.stop();
     tmp.cleanup();
   });
 
@@ -95,11 +82,7 @@ describe('trust policy on pull, run and build', { timeout: 600_000 }, () => {
   it('an image skopeo signed pulls under the same policy', async () => {
     const dir = join(tmp.path, 'skopeo-src');
     assert.equal((await berth(source, ['copy', 'berth:bb', `dir:${dir}`])).code, 0);
-    const copied = await run(
-      'skopeo',
-      ['--registries.d', regD, 'copy', '--dest-tls-verify=false', '--sign-by', keys.mine.fpr, `dir:${dir}`, `docker://${host}/by-skopeo:1`],
-      { env },
-    );
+    const copied = await signing.skopeo(['copy', '--dest-tls-verify=false', '--sign-by', keys.mine.fpr, `dir:${dir}`, `docker://${host}/by-skopeo:1`]);
     assert.equal(copied.code, 0, copied.stderr);
     const pulled = await trusted(freshStore(), ['pull', '-q', '--tls-verify=false', `${host}/by-skopeo:1`]);
     assert.equal(pulled.code, 0, pulled.stderr);

@@ -10,54 +10,36 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseDockerRef } from '../oci/reference.js';
-import { berth, busyboxRootfs, ok, podmanArgs, run, tempDir } from '../testing/cli.js';
-import { startRegistry, type Registry } from '../testing/registry.js';
+import { berth, ok, podmanArgs, run, tempDir } from '../testing/cli.js';
+import { gpgSigning } from '../testing/gpg-signing.js';
 import { simpleSigningVerifier } from './gpg.js';
 import { readLookasideSignatures } from './lookaside.js';
-import { exportGpgKey, makeGpgKey } from '../testing/gpg-keys.js';
 
 describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
   const tmp = tempDir('berth-gpg-e2e-');
   const root = join(tmp.path, 'store');
-  const gnupg = join(tmp.path, 'gnupg');
+  const signing = gpgSigning(tmp.path);
+  const { env, regD, skopeo, skopeoPull } = signing;
   const sigs = join(tmp.path, 'sigs');
-  const regD = join(tmp.path, 'registries.d');
   const passFile = join(tmp.path, 'passphrase');
-  const env = { GNUPGHOME: gnupg };
-  let registry: Registry;
   let host = '';
   let plain = ''; // fingerprint of the key without a passphrase
   let guarded = ''; // and of the one with
-  const skopeo = (args: string[]) => run('skopeo', ['--registries.d', regD, ...args], { env });
-  const policyFile = (name: string, docker: Record<string, unknown>): string => {
-    const p = join(tmp.path, name);
-    writeFileSync(p, JSON.stringify({ default: [{ type: 'reject' }], transports: { docker, dir: { '': [{ type: 'insecureAcceptAnything' }] } } }));
-    return p;
-  };
+  const policyFile = (name: string, docker: Record<string, unknown>): string =>
+    signing.policyFile(name, { docker, dir: { '': [{ type: 'insecureAcceptAnything' }] } });
   const signedBy = (key: string) => [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: key }];
-  /** skopeo copies docker://HOST/<name> out under `policy`; its result. */
-  const skopeoPull = (policy: string, name: string) =>
-    skopeo(['--policy', policy, 'copy', '--src-tls-verify=false', `docker://${host}/${name}`, `dir:${join(tmp.path, 'out', name.replace(/[:/]/g, '_'))}`]);
 
   before(async () => {
-    mkdirSync(gnupg, { mode: 0o700 });
-    mkdirSync(regD);
-    mkdirSync(join(tmp.path, 'out'));
+    host = await signing.start();
     writeFileSync(passFile, 'correct horse battery\n');
-    plain = await makeGpgKey(gnupg, 'plain');
-    guarded = await makeGpgKey(gnupg, 'guarded', { passphraseFile: passFile });
-    await exportGpgKey(gnupg, plain, join(tmp.path, 'plain.gpg'));
-    await exportGpgKey(gnupg, guarded, join(tmp.path, 'guarded.gpg'));
+    // Exported to plain.gpg and guarded.gpg.
+    plain = (await signing.key('plain')).fpr;
+    guarded = (await signing.key('guarded', { passphraseFile: passFile })).fpr;
     writeFileSync(join(regD, 'default.yaml'), `default-docker:\n  lookaside: ${pathToFileURL(sigs).href}\n`);
-    registry = await startRegistry(join(tmp.path, 'registry'));
-    host = registry.host;
-    const rootfs = join(tmp.path, 'busybox.tar');
-    await busyboxRootfs(rootfs);
-    assert.equal((await berth(root, ['import', '-q', '--change', 'CMD ["/bin/sh"]', rootfs, 'bb'])).code, 0);
+    await signing.importBusybox(root);
   });
   after(async () => {
-    await registry?.stop();
-    await run('gpgconf', ['--kill', 'all'], { env });
+    await signing.stop();
     tmp.cleanup();
   });
 
@@ -216,15 +198,7 @@ describe('GPG simple signing with skopeo', { timeout: 600_000 }, () => {
     }
     // skopeo verifies the index's signature when it copies the list whole.
     const policy = policyFile('plain-listed.json', { [`${host}/listed`]: signedBy(join(tmp.path, 'plain.gpg')) });
-    const all = await skopeo([
-      '--policy',
-      policy,
-      'copy',
-      '--all',
-      '--src-tls-verify=false',
-      `docker://${host}/listed:1`,
-      `dir:${join(tmp.path, 'out', 'listed')}`,
-    ]);
+    const all = await skopeoPull(policy, 'listed:1', ['--all']);
     assert.equal(all.code, 0, all.stderr);
     await b(['manifest', 'rm', 'siglist']);
   });

@@ -122,15 +122,18 @@ export async function busyboxRootfs(out: string): Promise<void> {
   await ok('bash', [join(repoRoot, 'scripts', 'make-busybox-rootfs.sh'), out]);
 }
 
-/** podman with its own throwaway storage, so tests never touch the machine's. */
-export function podmanArgs(dir: string): string[] {
+/**
+ * podman with its own throwaway storage, so tests never touch the machine's; `vfs` for a podman that
+ * only creates and inspects (nothing to mount, nothing left mounted).
+ */
+export function podmanArgs(dir: string, storageDriver: 'overlay' | 'vfs' = 'overlay'): string[] {
   return [
     '--root',
     join(dir, 'podman-root'),
     '--runroot',
     join(dir, 'podman-run'),
     '--storage-driver',
-    'overlay',
+    storageDriver,
     '--cgroup-manager',
     'cgroupfs',
     '--events-backend',

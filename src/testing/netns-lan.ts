@@ -2,9 +2,9 @@ import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:chil
 import { randomInt } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { addressAt, subnetsOverlap } from '../network/cidr.js';
-import { hostSubnets } from '../network/host-subnets.js';
+import { addressAt } from '../network/cidr.js';
 import { processGone } from './cli.js';
+import { freeSubnet } from './free-subnet.js';
 
 const run = promisify(execFile);
 
@@ -33,14 +33,6 @@ export interface NetnsHost {
 }
 
 const PREFIX = 'bt';
-
-async function freeSubnet(): Promise<string> {
-  const used = await hostSubnets();
-  for (;;) {
-    const candidate = `10.${randomInt(200, 250)}.${randomInt(0, 256)}.0/24`;
-    if (!used.some((u) => subnetsOverlap(u, candidate))) return candidate;
-  }
-}
 
 export async function netnsLan(): Promise<NetnsLan> {
   sweepDeadLans();

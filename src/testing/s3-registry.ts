@@ -1,12 +1,11 @@
 // `berth registry serve` on an S3 bucket of a test's Ceph RGW: the config file written, the CLI
 // started as a child (with AWS_CA_BUNDLE set unless told otherwise, as this machine sets it), its
 // address read from its first line, and stopped with SIGTERM.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CephRgw } from './ceph-rgw.js';
-import { berthBin } from './cli.js';
+import { serveBerthRegistry } from './berth-registry.js';
 
 /** Makes a bucket on the RGW (with its owner's keys). */
 export async function createBucket(rgw: CephRgw, bucket: string): Promise<void> {
@@ -52,33 +51,13 @@ export interface ServedRegistry {
 export async function serveWithConfig(dir: string, toml: string, env: Record<string, string> = {}): Promise<ServedRegistry> {
   const config = join(dir, 'registry.toml');
   await writeFile(config, `[http]\naddr = "127.0.0.1:0"\n${toml}`);
-  const child = spawn(berthBin, ['--root', join(dir, 'store'), 'registry', 'serve', '--config', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
-  let stderr = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`registry serve did not start in 30 s: ${stderr}`)), 30_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on (\S+) /.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      fail(new Error(`registry serve exited with ${code}: ${stderr}`));
-    });
-  });
+  const served = await serveBerthRegistry(join(dir, 'store'), ['--config', config], { env });
   return {
-    url,
+    url: served.url,
     config,
     async stop() {
-      child.kill('SIGTERM');
-      return exited;
+      served.child.kill('SIGTERM');
+      return served.exited;
     },
   };
 }

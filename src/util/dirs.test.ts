@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { makeDirs } from './dirs.js';
-
-/** Runs fn in a fresh temp directory, removed after. */
-async function inScratch(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-dirs-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { inScratch } from '../testing/scratch.js';
 
 describe('makeDirs', { timeout: 10_000 }, () => {
   test("fails at once where Node's recursive mkdir retries forever (/proc/self) and under a file", () =>

@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readFileAtMost } from './read-limits.js';
 import { writeUserFile } from './user-file.js';
-
-/** Runs fn in a fresh temp directory, removed after. */
-async function inScratch(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-limits-'));
-  try {
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function mkfifo(path: string): void {
-  const r = spawnSync('mkfifo', [path]);
-  assert.equal(r.status, 0, String(r.stderr));
-}
+import { inScratch, mkfifo } from '../testing/scratch.js';
 
 describe('readFileAtMost', { timeout: 10_000 }, () => {
   test('reads a file up to the limit and refuses a larger one before reading, with one line naming it', () =>

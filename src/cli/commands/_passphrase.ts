@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { BerthError, errnoCode } from '../../util/errors.js';
+import { askOnTerminal } from './_terminal-prompt.js';
 
 /** A passphrase file's first line, as gpg and containers/image read it (an empty file is the empty passphrase). */
 export async function readPassphraseFile(path: string): Promise<Uint8Array> {
@@ -18,22 +17,5 @@ export async function readPassphraseFile(path: string): Promise<Uint8Array> {
 /** Asks for the passphrase of `keyFile` on the terminal, unechoed, as skopeo; refuses without one. */
 export async function promptPassphrase(keyFile: string): Promise<Uint8Array> {
   if (!process.stdin.isTTY) throw new BerthError('USAGE', `Cannot prompt for a passphrase for key ${keyFile}, standard input is not a TTY`);
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (!muted) process.stderr.write(chunk);
-      cb();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  try {
-    const answer = await new Promise<string>((resolve) => {
-      rl.question(`Passphrase for key ${keyFile}: `, resolve);
-      muted = true;
-    });
-    return Buffer.from(answer);
-  } finally {
-    rl.close();
-    process.stderr.write('\n');
-  }
+  return Buffer.from(await askOnTerminal(`Passphrase for key ${keyFile}: `, true));
 }

@@ -1,11 +1,10 @@
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import { registriesConf } from '../../engine/images/index.js';
 import { checkRegistryLogin, getCredentials, normalizeLoginKey, searchRegistries, setCredentials, validateAuthKey } from '../../engine/system/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { parseTlsVerify } from './_registry-opts.js';
 import { readStdin } from './_stdin.js';
+import { askOnTerminal } from './_terminal-prompt.js';
 
 export interface LoginFlags {
   username?: string;
@@ -21,27 +20,6 @@ export interface LoginFlags {
 /** A password from stdin, without its last line break. */
 async function readPassword(): Promise<string> {
   return (await readStdin()).toString('utf8').replace(/\r?\n$/, '');
-}
-
-/** Asks on the terminal; `secret` keeps the answer from being echoed. */
-async function prompt(question: string, secret: boolean): Promise<string> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (!muted) process.stderr.write(chunk);
-      cb();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  try {
-    return await new Promise<string>((resolve) => {
-      rl.question(question, resolve);
-      muted = secret;
-    });
-  } finally {
-    rl.close();
-    if (secret) process.stderr.write('\n');
-  }
 }
 
 /** The registry to log into: the argument, else the first unqualified-search registry (as podman). */
@@ -87,14 +65,14 @@ export async function run(_g: GlobalOptions, registry: string | undefined, opts:
   let username = opts.username;
   if (username === undefined) {
     if (!tty || opts.passwordStdin) throw new BerthError('USAGE', 'a username is needed: use --username (there is no terminal to ask on)');
-    username = (await prompt('Username: ', false)).trim();
+    username = (await askOnTerminal('Username: ', false)).trim();
   }
   if (username === '') throw new BerthError('USAGE', 'the username must not be empty');
   let password = opts.password;
   if (opts.passwordStdin) password = await readPassword();
   if (password === undefined) {
     if (!tty) throw new BerthError('USAGE', 'a password is needed: use --password-stdin (there is no terminal to ask on)');
-    password = await prompt('Password: ', true);
+    password = await askOnTerminal('Password: ', true);
   }
   if (password === '') throw new BerthError('USAGE', 'the password must not be empty');
 

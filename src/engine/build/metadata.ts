@@ -3,27 +3,11 @@ import type { Instruction } from '../../dockerfile/index.js';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import { parseSignal } from '../../runtime/signals.js';
 import { BerthError } from '../../util/errors.js';
-import { checkFlags, flagValue } from './stages.js';
+import { checkFlags, flagValue, METADATA_INSTRUCTIONS } from './stages.js';
 import { parseGoDuration } from '../../util/go-duration.js';
 
-const METADATA = new Set([
-  'env',
-  'label',
-  'expose',
-  'volume',
-  'user',
-  'workdir',
-  'cmd',
-  'entrypoint',
-  'shell',
-  'stopsignal',
-  'healthcheck',
-  'onbuild',
-  'maintainer',
-]);
-
 export function isMetadata(keyword: string): boolean {
-  return METADATA.has(keyword);
+  return METADATA_INSTRUCTIONS.has(keyword);
 }
 
 /** A HEALTHCHECK duration (`30s`, `1m30s`, `500ms`), in nanoseconds. */

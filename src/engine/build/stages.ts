@@ -24,13 +24,8 @@ export interface BuildPlan {
   escapeToken: string;
 }
 
-/** Every instruction; an unknown one fails the build before any step runs. */
-const KNOWN = new Set([
-  'from',
-  'run',
-  'copy',
-  'add',
-  'arg',
+/** The instructions that only change the image's config: no container runs, no layer is made. */
+export const METADATA_INSTRUCTIONS: ReadonlySet<string> = new Set([
   'env',
   'label',
   'expose',
@@ -45,6 +40,9 @@ const KNOWN = new Set([
   'onbuild',
   'maintainer',
 ]);
+
+/** Every instruction; an unknown one fails the build before any step runs. */
+const KNOWN = new Set(['from', 'run', 'copy', 'add', 'arg', ...METADATA_INSTRUCTIONS]);
 
 /**
  * `--platform` and `FROM --platform=`: berth builds for the host only, so any other platform (each

@@ -2,7 +2,7 @@ import { randomBytes } from '../../util/crypto.js';
 import { spawn } from 'node:child_process';
 import { chmod, chown, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerRecord } from '../../store/containers.js';
+import type { ContainerRecord, StoredContainer } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
@@ -154,7 +154,7 @@ export async function removeVolumes(
     const users = new Set(names.flatMap((n) => volumeUsers(containers, n).map((c) => c.id)));
     for (const id of users) await opts.removeContainer(id);
   }
-  const removed = await store.updateVolumes((all, containers) => {
+  return removeWhere(store, (all, containers) => {
     for (const name of names) {
       const users = volumeUsers(containers, name);
       if (users.length > 0) {
@@ -164,20 +164,22 @@ export async function removeVolumes(
         );
       }
     }
-    const doomed = names.filter((n) => all.some((v) => v.name === n));
-    const keep = all.filter((v) => !doomed.includes(v.name));
-    all.splice(0, all.length, ...keep);
-    return doomed;
+    return names.filter((n) => all.some((v) => v.name === n));
   });
-  await dropVolumes(store, removed);
-  for (const name of removed) await volumeEvent(store, 'remove', name);
-  return removed;
 }
 
 /** `volume prune`: every volume no container uses (podman prunes named and anonymous alike). */
 export async function pruneVolumes(store: Store, filter: (v: VolumeRecord) => boolean = () => true): Promise<string[]> {
+  return removeWhere(store, (all, containers) => all.filter((v) => filter(v) && volumeUsers(containers, v.name).length === 0).map((v) => v.name));
+}
+
+/**
+ * Takes the volumes `pick` names (chosen under the lock, from every volume and container record;
+ * it may throw to remove none) out of the records, then removes their data and logs their removal; their names.
+ */
+async function removeWhere(store: Store, pick: (all: VolumeRecord[], containers: readonly StoredContainer[]) => string[]): Promise<string[]> {
   const removed = await store.updateVolumes((all, containers) => {
-    const doomed = all.filter((v) => filter(v) && volumeUsers(containers, v.name).length === 0).map((v) => v.name);
+    const doomed = pick(all, containers);
     const keep = all.filter((v) => !doomed.includes(v.name));
     all.splice(0, all.length, ...keep);
     return doomed;

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { MiddlewareHandler } from 'hono';
 import { digestOf } from '../../oci/digest.js';
-import { berth, berthBin, ok, run, tempDir } from '../../testing/cli.js';
+import { serveBerthRegistry } from '../../testing/berth-registry.js';
+import { berth, ok, run, tempDir } from '../../testing/cli.js';
 import { writeTestLayout } from '../../testing/oci-layout.js';
-import { freePort, startRegistry as startDistribution } from '../../testing/registry.js';
+import { waitFor } from '../../testing/wait.js';
+import { startRegistry as startDistribution } from '../../testing/registry.js';
 import type { RegistryEnv } from '../app.js';
 import { startRegistry } from '../server.js';
 
@@ -16,20 +17,6 @@ import { startRegistry } from '../server.js';
 async function layoutDigest(dir: string): Promise<string> {
   const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   return index.manifests[0]!.digest;
-}
-
-async function waitUp(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${url}/v2/`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 describe('registry serve as a pull-through cache, with berth, skopeo and the CNCF registry', { timeout: 300_000 }, () => {
@@ -43,17 +30,15 @@ describe('registry serve as a pull-through cache, with berth, skopeo and the CNC
       await next();
     };
     const upstream = await startRegistry({ addr: '127.0.0.1:0', storage: join(tmp.path, 'upstream'), middleware: [count] });
-    const port = await freePort();
     const config = join(tmp.path, 'proxy.toml');
-    await writeFile(config, `[http]\naddr = "127.0.0.1:${port}"\n[storage]\npath = "proxy-storage"\n[proxy]\nremote = "${upstream.url}"\nttl = "10m"\n`);
-    const child = spawn(berthBin, ['--root', join(tmp.path, 'proxy-root'), 'registry', 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await writeFile(config, `[http]\naddr = "127.0.0.1:0"\n[storage]\npath = "proxy-storage"\n[proxy]\nremote = "${upstream.url}"\nttl = "10m"\n`);
+    const served = await serveBerthRegistry(join(tmp.path, 'proxy-root'), ['--config', config]);
     try {
-      const proxy = `127.0.0.1:${port}`;
-      await waitUp(`http://${proxy}`);
-      assert.match(log, new RegExp(`a pull-through cache of ${upstream.url.replace(/[.]/g, '\\.')}`));
+      const proxy = served.host;
+      assert.ok((await fetch(`${served.url}/v2/`)).ok);
+      // Logged just after the address the helper waits for: it may come in a later chunk.
+      await waitFor('the proxy line in the log', () => (/pull-through cache/.test(served.stderr()) ? true : undefined), 10_000);
+      assert.match(served.stderr(), new RegExp(`a pull-through cache of ${upstream.url.replace(/[.]/g, '\\.')}`));
       const layout = join(tmp.path, 'layout');
       const digest = await writeTestLayout(layout, 'v1', { text: 'hello through the proxy\n', config: { Cmd: ['/hello'] } });
       await ok('skopeo', [
@@ -86,13 +71,12 @@ describe('registry serve as a pull-through cache, with berth, skopeo and the CNC
       assert.notEqual(push.code, 0);
       assert.match(push.stderr, /405|UNSUPPORTED|not supported/i);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await served.stop();
       await upstream.close();
       await berth(join(tmp.path, 'store-1'), ['system', 'reset', '-f']).catch(() => undefined);
       await berth(join(tmp.path, 'store-2'), ['system', 'reset', '-f']).catch(() => undefined);
     }
-    assert.doesNotMatch(log, /internal error/);
+    assert.doesNotMatch(served.stderr(), /internal error/);
   });
 
   it('proxies the CNCF distribution registry behind htpasswd (Basic) with the configured credentials', { timeout: 120_000 }, async () => {
