@@ -1,7 +1,8 @@
 // Manifests, tags and referrers of a repository on S3. A manifest's bytes are a blob like any other
 // (so GC and blob GETs see them), and also the body of the repository's revision object, whose metadata
 // holds the media type and subject: a manifest GET is one request. Tags are one object each, so a tag
-// listing is a listing of one prefix, paged with StartAfter, and a PUT is atomic (the last writer wins).
+// listing is a listing of one prefix, paged with StartAfter, and a PUT is atomic (the last writer wins);
+// a replica keeps the listing, checked by one HEAD (_s3-tag-listings.ts).
 // A revision this process put or read is kept in memory (_s3-cache.ts): a GET by digest makes no request
 // while its existence is recent, and one by tag makes exactly one, the tag's, which also confirms it.
 import { digestOf, parseDigest } from '../../oci/digest.js';
@@ -10,6 +11,7 @@ import { RegistryError } from '../errors.js';
 import { mapLimit, type S3Bucket } from './_s3-bucket.js';
 import type { CachedBytes, S3Blobs, S3Links } from './_s3-blobs.js';
 import { digestOfKey, layout } from './_s3-layout.js';
+import type { TagListings } from './_s3-tag-listings.js';
 import type { ManifestEntry, ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
 
 const MEDIA_TYPE = 'media-type';
@@ -23,6 +25,7 @@ export class S3Manifests implements ManifestStore {
     private readonly bucket: S3Bucket,
     private readonly blobs: S3Blobs,
     private readonly links: S3Links,
+    private readonly listings: TagListings,
   ) {}
 
   async put(repository: string, bytes: Uint8Array, mediaType: string, opts: PutManifestOptions = {}): Promise<StoredManifest> {
@@ -110,9 +113,12 @@ export class S3Manifests implements ManifestStore {
     const under = layout.tags(repository);
     const tags: string[] = [];
     for await (const o of this.bucket.list(under)) tags.push(o.key);
-    await mapLimit(tags, 8, async (k) => {
-      if ((await this.bucket.get(k))?.body.toString('utf8') === digest) await this.bucket.delete(k);
+    const removed = await mapLimit(tags, 8, async (k) => {
+      if ((await this.bucket.get(k))?.body.toString('utf8') !== digest) return false;
+      await this.bucket.delete(k);
+      return true;
     });
+    if (removed.includes(true)) await this.listings.changed(repository);
     await this.bucket.delete(key);
     return true;
   }
@@ -163,6 +169,7 @@ export class S3Tags implements TagStore {
   constructor(
     private readonly bucket: S3Bucket,
     private readonly manifests: S3Manifests,
+    private readonly listings: TagListings,
     private readonly repositoryExists: (name: string) => Promise<boolean>,
   ) {}
 
@@ -172,6 +179,7 @@ export class S3Tags implements TagStore {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
     }
     await this.bucket.put(layout.tag(repository, tag), digest, { contentType: 'text/plain' });
+    await this.listings.changed(repository);
   }
 
   async get(repository: string, tag: string): Promise<string | undefined> {
@@ -186,13 +194,31 @@ export class S3Tags implements TagStore {
     const key = layout.tag(repository, tag);
     if (!(await this.bucket.head(key))) return false;
     await this.bucket.delete(key);
+    await this.listings.changed(repository);
     return true;
   }
 
-  /** One LIST; the repository's existence is asked only when it finds nothing (an empty repository or none). */
-  async list(repository: string, page?: PageRequest): Promise<Page<string> | undefined> {
-    const found = await pageOfNames(this.bucket, layout.tags(repository), page);
+  /**
+   * One HEAD while this replica's listing holds, else a HEAD and a LIST (_s3-tag-listings.ts); a repository
+   * of more tags than one LIST gives is paged from the bucket. The repository's existence is asked only
+   * when there is no tag (an empty repository or none).
+   */
+  async list(repository: string, page: PageRequest = {}): Promise<Page<string> | undefined> {
+    if (page.n === 0) return (await this.repositoryExists(repository)) ? { items: [] } : undefined;
+    const names = await this.listings.names(repository);
+    const found = names === undefined ? await pageOfNames(this.bucket, layout.tags(repository), page) : pageOf(names, page);
     if (found.items.length === 0 && !(await this.repositoryExists(repository))) return undefined;
     return found;
   }
+}
+
+/** The page of `names` (sorted) that the request asks for. */
+function pageOf(names: string[], page: PageRequest): Page<string> {
+  const last = page.last;
+  let from = 0;
+  if (last !== undefined) while (from < names.length && names[from]! <= last) from++;
+  const rest = from === 0 ? names : names.slice(from);
+  if (page.n === undefined || rest.length <= page.n) return { items: rest.slice() };
+  const items = rest.slice(0, page.n);
+  return { items, next: items[items.length - 1]! };
 }

@@ -210,6 +210,14 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
         assert.deepEqual((await b.manifests.get('x/y', m.digest))?.manifest, m);
         assert.deepEqual(await b.repositories(), { items: ['x/y'] });
         assert.deepEqual(await b.tags.list('x/y'), { items: ['v1'] });
+        // B keeps its listing (checked by the tag set's ETag): every change through A shows at once.
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v1'] });
+        await a.tags.set('x/y', 'v2', m.digest);
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v1', 'v2'] });
+        assert.equal(await a.tags.delete('x/y', 'v1'), true);
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v2'] });
+        assert.equal(await a.manifests.delete('x/y', m.digest), true);
+        assert.deepEqual(await b.tags.list('x/y'), { items: [] });
       } finally {
         await a.close();
         await b.close();
