@@ -110,17 +110,26 @@ export class S3Manifests implements ManifestStore {
     if (!h) return false;
     const subject = h.metadata[SUBJECT];
     if (subject) await this.bucket.delete(layout.referrer(repository, subject, digest));
-    const under = layout.tags(repository);
-    const tags: string[] = [];
-    for await (const o of this.bucket.list(under)) tags.push(o.key);
-    const removed = await mapLimit(tags, 8, async (k) => {
+    // Tags go before the revision (a tag read confirms a revision, see confirm), and once more after it:
+    // a tag set meanwhile checked the revision before this removed it, and was written either before the
+    // second pass lists the tags (which removes it) or after the revision went, which S3Tags.set sees when
+    // it checks again after its write (and removes its tag). So no tag outlives its revision.
+    await this.untag(repository, digest);
+    await this.bucket.delete(key);
+    await this.untag(repository, digest);
+    return true;
+  }
+
+  /** Removes the repository's tags that name the revision (each read, then removed if it still names it). */
+  async untag(repository: string, digest: string, tags?: string[]): Promise<void> {
+    const keys = tags?.map((t) => layout.tag(repository, t)) ?? [];
+    if (!tags) for await (const o of this.bucket.list(layout.tags(repository))) keys.push(o.key);
+    const removed = await mapLimit(keys, 8, async (k) => {
       if ((await this.bucket.get(k))?.body.toString('utf8') !== digest) return false;
       await this.bucket.delete(k);
       return true;
     });
     if (removed.includes(true)) await this.listings.changed(repository);
-    await this.bucket.delete(key);
-    return true;
   }
 
   async list(repository: string): Promise<ManifestEntry[]> {
@@ -179,6 +188,12 @@ export class S3Tags implements TagStore {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
     }
     await this.bucket.put(layout.tag(repository, tag), digest, { contentType: 'text/plain' });
+    // A delete of the revision may have listed the tags before this write and removed the revision after
+    // the check above (see S3Manifests.delete): asked again, a revision gone takes this tag with it.
+    if (!(await this.manifests.stat(repository, digest, { fresh: true }))) {
+      await this.manifests.untag(repository, digest, [tag]);
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
+    }
     await this.listings.changed(repository);
   }
 

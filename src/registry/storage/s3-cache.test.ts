@@ -32,11 +32,14 @@ function notFound(): Error {
 class MemoryS3 {
   readonly objects = new Map<string, StoredObject>();
   readonly sent: string[] = [];
+  /** Runs before a request is served (a test interleaves another replica's work there). */
+  before: ((request: string, key: string) => Promise<void>) | undefined;
 
   async send(command: { input: Record<string, unknown> }): Promise<unknown> {
     const input = command.input;
     const key = input['Key'] as string;
     this.sent.push(command.constructor.name.replace(/Command$/, ''));
+    await this.before?.(command.constructor.name.replace(/Command$/, ''), key);
     if (command instanceof HeadObjectCommand) {
       const o = this.objects.get(key);
       if (!o) throw notFound();
@@ -320,5 +323,45 @@ describe('S3 storage: a replica keeps its tags listing, checked by one HEAD', { 
     s3.take();
     assert.deepEqual((await a.tags.list('r'))?.items, ['v1', 'v2']);
     assert.deepEqual(s3.take(), ['HeadObject', 'ListObjectsV2']);
+  });
+});
+
+describe('S3 storage: a tag set while its manifest is deleted on another replica', { timeout: 10_000 }, () => {
+  /** Replicas A and B over one bucket, with a manifest in repository r. */
+  async function setup() {
+    const s3 = new MemoryS3();
+    const clock = { now: 1_000_000 };
+    const a = replica(s3, clock);
+    const b = replica(s3, clock);
+    const cfg = await linkedBlob(s3, a, 'r', Buffer.from('{}'));
+    const m = await a.manifests.put('r', imageManifest(cfg, 2, []), MediaType.OciManifest, { blobs: [cfg] });
+    return { s3, a, b, digest: m.digest };
+  }
+
+  /** Runs `fn` once, just before the first request of that name for that key. */
+  function once(s3: MemoryS3, request: string, key: string, fn: () => Promise<unknown>): void {
+    s3.before = async (r, k) => {
+      if (r !== request || k !== `p/${key}`) return;
+      s3.before = undefined;
+      await fn();
+    };
+  }
+
+  it('fails the tag (and leaves none) when the whole delete ran between its check and its write', async () => {
+    const { s3, a, b, digest } = await setup();
+    once(s3, 'PutObject', layout.tag('r', 'v1'), () => b.manifests.delete('r', digest));
+    await assert.rejects(a.tags.set('r', 'v1', digest), (e) => isRegistryError(e, 'MANIFEST_UNKNOWN'));
+    assert.equal(await b.tags.get('r', 'v1'), undefined);
+    assert.deepEqual(await b.tags.list('r'), { items: [] });
+  });
+
+  it('removes a tag set after the delete listed the tags and before it removed the manifest', async () => {
+    const { s3, a, b, digest } = await setup();
+    await a.tags.set('r', 'old', digest);
+    once(s3, 'DeleteObject', layout.manifest('r', digest), () => a.tags.set('r', 'v1', digest));
+    assert.equal(await b.manifests.delete('r', digest), true);
+    assert.equal(await a.tags.get('r', 'v1'), undefined, 'no tag names the manifest deleted');
+    assert.equal(await a.tags.get('r', 'old'), undefined);
+    assert.deepEqual(await a.tags.list('r'), { items: [] });
   });
 });
