@@ -35,6 +35,8 @@ export interface GcReport {
   uploadsRemoved: { id: string; repository: string; size: number }[];
   /** Partial uploads of the backend itself (S3 multipart uploads) that no session held, aborted. */
   partialUploadsAborted?: string[];
+  /** Marks the backend keeps beside blobs (S3's `_used`) whose blob was gone, removed. */
+  marksRemoved?: number;
   /** Bytes of the blobs and upload sessions actually removed (or that would be, in a dry run). */
   bytesFreed: number;
 }
@@ -115,6 +117,8 @@ export async function collectGarbage(storage: RegistryStorage, opts: GcOptions =
     report.uploadsRemoved.push({ id: u.id, repository: u.repository, size: u.size });
     report.bytesFreed += u.size;
   }
+  // Marks of blobs gone (this sweep's are removed with them; races and crashes leave others), past the grace period.
+  if (!dryRun && storage.blobs.sweepMarks) report.marksRemoved = (await storage.blobs.sweepMarks(cutoff)).length;
   // What a replica that died mid-append (or mid-publish) left at the backend, past the grace period.
   if (!dryRun && storage.uploads.abortAbandoned) report.partialUploadsAborted = await storage.uploads.abortAbandoned(cutoff);
   return report;

@@ -6,7 +6,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError } from '../errors.js';
-import type { S3Bucket } from './_s3-bucket.js';
+import { mapLimit, type S3Bucket } from './_s3-bucket.js';
 import { ByteCache, EXISTENCE_MS } from './_s3-cache.js';
 import { digestOfKey, layout } from './_s3-layout.js';
 import type { BlobContent, BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore } from './types.js';
@@ -311,6 +311,41 @@ export class S3Blobs implements BlobStore {
     } finally {
       await this.bucket.delete(layout.deleting(digest));
     }
+  }
+
+  /**
+   * Removes the `_used` marks, written before `olderThan`, of blobs that are gone (what a link or a manifest
+   * put that touched a blob a collection was taking, or a collector that died between its two deletes, left).
+   * What a mark protects is a blob's time: GC's grace counts from the later of the blob's and its mark's. A
+   * mark is removed only after a HEAD found no blob, and a link or check touches a mark only of a blob it
+   * found, so a touch lost to the delete was made by a push re-creating the blob (which marks, then writes
+   * it) or by a link to a blob re-created meanwhile. So the blob is looked for again after the delete: if it
+   * is there, the mark is written anew (later than any touch lost); if not, the blob's own time when it
+   * is written will be later than the lost touch. Either way no blob's time goes back. The digests cleared.
+   */
+  async sweepMarks(olderThan: number): Promise<string[]> {
+    const marks: { digest: string; modified: number }[] = [];
+    for await (const o of this.bucket.list(layout.usedAll)) {
+      const digest = digestOfKey(o.key, layout.usedAll);
+      if (digest && o.modified < olderThan) marks.push({ digest, modified: o.modified });
+    }
+    const blobs = new Set<string>();
+    for await (const o of this.bucket.list(layout.blobs)) {
+      const digest = digestOfKey(o.key, layout.blobs);
+      if (digest) blobs.add(digest);
+    }
+    const cleared = await mapLimit(
+      marks.filter((m) => !blobs.has(m.digest)),
+      8,
+      async ({ digest }) => {
+        if (await this.bucket.head(layout.blob(digest))) return undefined;
+        await this.bucket.delete(layout.used(digest));
+        if (!(await this.bucket.head(layout.blob(digest)))) return digest;
+        await this.touch(digest);
+        return undefined;
+      },
+    );
+    return cleared.filter((d): d is string => d !== undefined);
   }
 
   /** A URL the client may GET the blob from directly, when redirects are configured. */

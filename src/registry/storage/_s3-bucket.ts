@@ -18,6 +18,8 @@ export interface ObjectHead {
   /** Last-Modified, ms since the epoch (the server's clock). */
   modified: number;
   metadata: Record<string, string>;
+  /** The object's ETag as the server sends it (quotes included): a new one with every write of new bytes. */
+  etag?: string;
 }
 
 export interface ListedObject {
@@ -65,7 +67,9 @@ export class S3Bucket {
 
   private static leanHead(r: LeanObject, size: number): ObjectHead {
     const modified = Date.parse(String(r.headers['last-modified'] ?? ''));
-    return { size, modified: Number.isNaN(modified) ? 0 : modified, metadata: metadataOf(r.headers) };
+    const head: ObjectHead = { size, modified: Number.isNaN(modified) ? 0 : modified, metadata: metadataOf(r.headers) };
+    if (typeof r.headers.etag === 'string') head.etag = r.headers.etag;
+    return head;
   }
 
   async head(rel: string): Promise<ObjectHead | undefined> {
@@ -74,7 +78,7 @@ export class S3Bucket {
     if (lean) return S3Bucket.leanHead(lean, Number(lean.headers['content-length'] ?? 0));
     try {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }));
-      return { size: r.ContentLength ?? 0, modified: r.LastModified?.getTime() ?? 0, metadata: r.Metadata ?? {} };
+      return { size: r.ContentLength ?? 0, modified: r.LastModified?.getTime() ?? 0, metadata: r.Metadata ?? {}, ...(r.ETag ? { etag: r.ETag } : {}) };
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;

@@ -12,6 +12,8 @@
 // repositories/<name>/_layers/<alg>/<hex>                empty; the blob is linked into the repository
 // repositories/<name>/_manifests/<alg>/<hex>             the manifest's exact bytes; metadata: its media type and subject
 // repositories/<name>/_tags/<tag>                        the digest the tag points at
+// repositories/<name>/_tagset                            a random id, rewritten after every change to the tags
+//                                                        (so a replica's tags listing is checked by one HEAD)
 // repositories/<name>/_referrers/<alg>/<hex>/<alg>-<hex> a referrer's descriptor (JSON), by subject
 //
 // Listing a prefix gives keys in byte order, which for repository names and tags is the code-unit order
@@ -46,6 +48,7 @@ export const layout = {
   manifests: (name: string) => `repositories/${name}/_manifests/`,
   tag: (name: string, tag: string) => `repositories/${name}/_tags/${tag}`,
   tags: (name: string) => `repositories/${name}/_tags/`,
+  tagSet: (name: string) => `repositories/${name}/_tagset`,
   referrers: (name: string, subject: string) => `repositories/${name}/_referrers/${digestPath(subject)}/`,
   referrer: (name: string, subject: string, digest: string) => `repositories/${name}/_referrers/${digestPath(subject)}/${digest.replace(':', '-')}`,
 };

@@ -1,7 +1,8 @@
 // Manifests, tags and referrers of a repository on S3. A manifest's bytes are a blob like any other
 // (so GC and blob GETs see them), and also the body of the repository's revision object, whose metadata
 // holds the media type and subject: a manifest GET is one request. Tags are one object each, so a tag
-// listing is a listing of one prefix, paged with StartAfter, and a PUT is atomic (the last writer wins).
+// listing is a listing of one prefix, paged with StartAfter, and a PUT is atomic (the last writer wins);
+// a replica keeps the listing, checked by one HEAD (_s3-tag-listings.ts).
 // A revision this process put or read is kept in memory (_s3-cache.ts): a GET by digest makes no request
 // while its existence is recent, and one by tag makes exactly one, the tag's, which also confirms it.
 import { digestOf, parseDigest } from '../../oci/digest.js';
@@ -10,6 +11,7 @@ import { RegistryError } from '../errors.js';
 import { mapLimit, type S3Bucket } from './_s3-bucket.js';
 import type { CachedBytes, S3Blobs, S3Links } from './_s3-blobs.js';
 import { digestOfKey, layout } from './_s3-layout.js';
+import type { TagListings } from './_s3-tag-listings.js';
 import type { ManifestEntry, ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
 
 const MEDIA_TYPE = 'media-type';
@@ -23,6 +25,7 @@ export class S3Manifests implements ManifestStore {
     private readonly bucket: S3Bucket,
     private readonly blobs: S3Blobs,
     private readonly links: S3Links,
+    private readonly listings: TagListings,
   ) {}
 
   async put(repository: string, bytes: Uint8Array, mediaType: string, opts: PutManifestOptions = {}): Promise<StoredManifest> {
@@ -107,14 +110,26 @@ export class S3Manifests implements ManifestStore {
     if (!h) return false;
     const subject = h.metadata[SUBJECT];
     if (subject) await this.bucket.delete(layout.referrer(repository, subject, digest));
-    const under = layout.tags(repository);
-    const tags: string[] = [];
-    for await (const o of this.bucket.list(under)) tags.push(o.key);
-    await mapLimit(tags, 8, async (k) => {
-      if ((await this.bucket.get(k))?.body.toString('utf8') === digest) await this.bucket.delete(k);
-    });
+    // Tags go before the revision (a tag read confirms a revision, see confirm), and once more after it:
+    // a tag set meanwhile checked the revision before this removed it, and was written either before the
+    // second pass lists the tags (which removes it) or after the revision went, which S3Tags.set sees when
+    // it checks again after its write (and removes its tag). So no tag outlives its revision.
+    await this.untag(repository, digest);
     await this.bucket.delete(key);
+    await this.untag(repository, digest);
     return true;
+  }
+
+  /** Removes the repository's tags that name the revision (each read, then removed if it still names it). */
+  async untag(repository: string, digest: string, tags?: string[]): Promise<void> {
+    const keys = tags?.map((t) => layout.tag(repository, t)) ?? [];
+    if (!tags) for await (const o of this.bucket.list(layout.tags(repository))) keys.push(o.key);
+    const removed = await mapLimit(keys, 8, async (k) => {
+      if ((await this.bucket.get(k))?.body.toString('utf8') !== digest) return false;
+      await this.bucket.delete(k);
+      return true;
+    });
+    if (removed.includes(true)) await this.listings.changed(repository);
   }
 
   async list(repository: string): Promise<ManifestEntry[]> {
@@ -163,6 +178,7 @@ export class S3Tags implements TagStore {
   constructor(
     private readonly bucket: S3Bucket,
     private readonly manifests: S3Manifests,
+    private readonly listings: TagListings,
     private readonly repositoryExists: (name: string) => Promise<boolean>,
   ) {}
 
@@ -172,6 +188,13 @@ export class S3Tags implements TagStore {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
     }
     await this.bucket.put(layout.tag(repository, tag), digest, { contentType: 'text/plain' });
+    // A delete of the revision may have listed the tags before this write and removed the revision after
+    // the check above (see S3Manifests.delete): asked again, a revision gone takes this tag with it.
+    if (!(await this.manifests.stat(repository, digest, { fresh: true }))) {
+      await this.manifests.untag(repository, digest, [tag]);
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${digest} is unknown to repository ${repository}`, { detail: { digest } });
+    }
+    await this.listings.changed(repository);
   }
 
   async get(repository: string, tag: string): Promise<string | undefined> {
@@ -186,13 +209,31 @@ export class S3Tags implements TagStore {
     const key = layout.tag(repository, tag);
     if (!(await this.bucket.head(key))) return false;
     await this.bucket.delete(key);
+    await this.listings.changed(repository);
     return true;
   }
 
-  /** One LIST; the repository's existence is asked only when it finds nothing (an empty repository or none). */
-  async list(repository: string, page?: PageRequest): Promise<Page<string> | undefined> {
-    const found = await pageOfNames(this.bucket, layout.tags(repository), page);
+  /**
+   * One HEAD while this replica's listing holds, else a HEAD and a LIST (_s3-tag-listings.ts); a repository
+   * of more tags than one LIST gives is paged from the bucket. The repository's existence is asked only
+   * when there is no tag (an empty repository or none).
+   */
+  async list(repository: string, page: PageRequest = {}): Promise<Page<string> | undefined> {
+    if (page.n === 0) return (await this.repositoryExists(repository)) ? { items: [] } : undefined;
+    const names = await this.listings.names(repository);
+    const found = names === undefined ? await pageOfNames(this.bucket, layout.tags(repository), page) : pageOf(names, page);
     if (found.items.length === 0 && !(await this.repositoryExists(repository))) return undefined;
     return found;
   }
+}
+
+/** The page of `names` (sorted) that the request asks for. */
+function pageOf(names: string[], page: PageRequest): Page<string> {
+  const last = page.last;
+  let from = 0;
+  if (last !== undefined) while (from < names.length && names[from]! <= last) from++;
+  const rest = from === 0 ? names : names.slice(from);
+  if (page.n === undefined || rest.length <= page.n) return { items: rest.slice() };
+  const items = rest.slice(0, page.n);
+  return { items, next: items[items.length - 1]! };
 }

@@ -2,6 +2,7 @@
 // counts the requests it is sent (request counts are stable where timings are not). Two S3Storage over
 // one bucket are two replicas; the clock is the test's, so existence windows pass without waiting.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +12,7 @@ import { isRegistryError } from '../errors.js';
 import { S3Bucket } from './_s3-bucket.js';
 import { ByteCache, EXISTENCE_MS } from './_s3-cache.js';
 import { layout } from './_s3-layout.js';
+import { MAX_AGE_MS } from './_s3-tag-listings.js';
 import { S3Storage } from './s3.js';
 import { imageManifest } from './storage.case.js';
 
@@ -30,15 +32,18 @@ function notFound(): Error {
 class MemoryS3 {
   readonly objects = new Map<string, StoredObject>();
   readonly sent: string[] = [];
+  /** Runs before a request is served (a test interleaves another replica's work there). */
+  before: ((request: string, key: string) => Promise<void>) | undefined;
 
   async send(command: { input: Record<string, unknown> }): Promise<unknown> {
     const input = command.input;
     const key = input['Key'] as string;
     this.sent.push(command.constructor.name.replace(/Command$/, ''));
+    await this.before?.(command.constructor.name.replace(/Command$/, ''), key);
     if (command instanceof HeadObjectCommand) {
       const o = this.objects.get(key);
       if (!o) throw notFound();
-      return { ContentLength: o.body.length, LastModified: o.modified, Metadata: o.metadata };
+      return { ContentLength: o.body.length, LastModified: o.modified, Metadata: o.metadata, ETag: `"${createHash('md5').update(o.body).digest('hex')}"` };
     }
     if (command instanceof GetObjectCommand) {
       const o = this.objects.get(key);
@@ -240,9 +245,11 @@ describe('S3 storage: requests of reads', { timeout: 10_000 }, () => {
     assert.deepEqual(s3.take(), [], 'by digest within the window: from memory');
 
     assert.deepEqual((await b.tags.list('r'))?.items, ['v1']);
-    assert.deepEqual(s3.take(), ['ListObjectsV2']);
+    assert.deepEqual(s3.take(), ['HeadObject', 'ListObjectsV2'], 'first time on this replica: the tag set and the listing');
+    assert.deepEqual((await b.tags.list('r'))?.items, ['v1']);
+    assert.deepEqual(s3.take(), ['HeadObject'], 'then the tag set only');
     assert.equal(await b.tags.list('nothing'), undefined);
-    assert.deepEqual(s3.take(), ['ListObjectsV2', 'HeadObject'], 'an empty listing asks whether the repository exists');
+    assert.deepEqual(s3.take(), ['HeadObject', 'ListObjectsV2', 'HeadObject'], 'an empty listing asks whether the repository exists');
 
     // A tag moved or a revision deleted through another replica.
     const bytes2 = imageManifest(cfg, 2, [], undefined).toString().replace('{', '{"annotations":{"v":"2"},');
@@ -257,5 +264,104 @@ describe('S3 storage: requests of reads', { timeout: 10_000 }, () => {
     assert.equal(await b.manifests.stat('r', m.digest).then((x) => x?.digest), m.digest);
     assert.equal(await a.manifests.delete('r', m.digest), true);
     assert.equal(await a.manifests.get('r', m.digest), undefined, "this replica's delete: gone here at once");
+  });
+});
+
+describe('S3 storage: a replica keeps its tags listing, checked by one HEAD', { timeout: 10_000 }, () => {
+  it('shows every tag set or deleted through another replica in the next listing', async () => {
+    const s3 = new MemoryS3();
+    const clock = { now: 1_000_000 };
+    const a = replica(s3, clock);
+    const b = replica(s3, clock);
+    const cfg = await linkedBlob(s3, a, 'r', Buffer.from('{}'));
+    const m = await a.manifests.put('r', imageManifest(cfg, 2, []), MediaType.OciManifest, { blobs: [cfg] });
+    const m2 = await a.manifests.put('r', Buffer.from(imageManifest(cfg, 2, []).toString().replace('{', '{"annotations":{"v":"2"},')), MediaType.OciManifest);
+    await a.tags.set('r', 'v1', m.digest);
+    assert.deepEqual((await b.tags.list('r'))?.items, ['v1']);
+    assert.deepEqual((await b.tags.list('r'))?.items, ['v1'], 'kept');
+    await a.tags.set('r', 'v2', m2.digest);
+    await a.tags.set('r', 'latest', m2.digest);
+    s3.take();
+    assert.deepEqual((await b.tags.list('r'))?.items, ['latest', 'v1', 'v2'], 'tags set through A, at once');
+    assert.deepEqual(s3.take(), ['HeadObject', 'ListObjectsV2']);
+    // Pages come from the kept listing too.
+    assert.deepEqual(await b.tags.list('r', { n: 2 }), { items: ['latest', 'v1'], next: 'v1' });
+    assert.deepEqual(await b.tags.list('r', { n: 2, last: 'v1' }), { items: ['v2'] });
+    assert.deepEqual(await b.tags.list('r', { last: 'latest' }), { items: ['v1', 'v2'] });
+    assert.deepEqual(await b.tags.list('r', { n: 0 }), { items: [] });
+    assert.deepEqual(s3.take(), ['HeadObject', 'HeadObject', 'HeadObject', 'HeadObject'], 'the tag set each time (the repository, for none)');
+    assert.equal(await a.tags.delete('r', 'v1'), true);
+    assert.deepEqual((await b.tags.list('r'))?.items, ['latest', 'v2'], 'a tag deleted through A, at once');
+    assert.equal(await a.manifests.delete('r', m2.digest), true);
+    assert.deepEqual(await b.tags.list('r'), { items: [] }, 'the tags of a manifest deleted through A, at once');
+    await a.tags.set('r', 'v1', m.digest);
+    assert.deepEqual((await b.tags.list('r'))?.items, ['v1']);
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1'], "A's own change");
+  });
+
+  it('lists again after MAX_AGE_MS a tag written without the tag set (a replica that died between the two)', async () => {
+    const s3 = new MemoryS3();
+    const clock = { now: 1_000_000 };
+    const a = replica(s3, clock);
+    const cfg = await linkedBlob(s3, a, 'r', Buffer.from('{}'));
+    const m = await a.manifests.put('r', imageManifest(cfg, 2, []), MediaType.OciManifest, { blobs: [cfg] });
+    await a.tags.set('r', 'v1', m.digest);
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1']);
+    s3.objects.set(`p/${layout.tag('r', 'v2')}`, { body: Buffer.from(m.digest), metadata: {}, modified: new Date() });
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1'], 'the tag set did not change: the kept listing');
+    clock.now += MAX_AGE_MS;
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1', 'v2']);
+  });
+
+  it('lists every time a repository whose tags came without a tag set (an older berth)', async () => {
+    const s3 = new MemoryS3();
+    const a = replica(s3, { now: 1_000_000 });
+    s3.objects.set(`p/${layout.catalogEntry('r')}`, { body: Buffer.alloc(0), metadata: {}, modified: new Date() });
+    s3.objects.set(`p/${layout.tag('r', 'v1')}`, { body: Buffer.from('sha256:x'), metadata: {}, modified: new Date() });
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1']);
+    s3.objects.set(`p/${layout.tag('r', 'v2')}`, { body: Buffer.from('sha256:x'), metadata: {}, modified: new Date() });
+    s3.take();
+    assert.deepEqual((await a.tags.list('r'))?.items, ['v1', 'v2']);
+    assert.deepEqual(s3.take(), ['HeadObject', 'ListObjectsV2']);
+  });
+});
+
+describe('S3 storage: a tag set while its manifest is deleted on another replica', { timeout: 10_000 }, () => {
+  /** Replicas A and B over one bucket, with a manifest in repository r. */
+  async function setup() {
+    const s3 = new MemoryS3();
+    const clock = { now: 1_000_000 };
+    const a = replica(s3, clock);
+    const b = replica(s3, clock);
+    const cfg = await linkedBlob(s3, a, 'r', Buffer.from('{}'));
+    const m = await a.manifests.put('r', imageManifest(cfg, 2, []), MediaType.OciManifest, { blobs: [cfg] });
+    return { s3, a, b, digest: m.digest };
+  }
+
+  /** Runs `fn` once, just before the first request of that name for that key. */
+  function once(s3: MemoryS3, request: string, key: string, fn: () => Promise<unknown>): void {
+    s3.before = async (r, k) => {
+      if (r !== request || k !== `p/${key}`) return;
+      s3.before = undefined;
+      await fn();
+    };
+  }
+
+  it('fails the tag (and leaves none) when the whole delete ran between its check and its write', async () => {
+    const { s3, a, b, digest } = await setup();
+    once(s3, 'PutObject', layout.tag('r', 'v1'), () => b.manifests.delete('r', digest));
+    await assert.rejects(a.tags.set('r', 'v1', digest), (e) => isRegistryError(e, 'MANIFEST_UNKNOWN'));
+    assert.equal(await b.tags.get('r', 'v1'), undefined);
+    assert.deepEqual(await b.tags.list('r'), { items: [] });
+  });
+
+  it('removes a tag set after the delete listed the tags and before it removed the manifest', async () => {
+    const { s3, a, b, digest } = await setup();
+    await a.tags.set('r', 'old', digest);
+    once(s3, 'DeleteObject', layout.manifest('r', digest), () => a.tags.set('r', 'v1', digest));
+    assert.equal(await b.manifests.delete('r', digest), true);
+    assert.equal(await a.tags.get('r', 'v1'), undefined, 'no tag names the manifest deleted');
+    assert.equal(await a.tags.get('r', 'old'), undefined);
+    assert.deepEqual(await a.tags.list('r'), { items: [] });
   });
 });

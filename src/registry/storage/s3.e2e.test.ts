@@ -210,6 +210,14 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
         assert.deepEqual((await b.manifests.get('x/y', m.digest))?.manifest, m);
         assert.deepEqual(await b.repositories(), { items: ['x/y'] });
         assert.deepEqual(await b.tags.list('x/y'), { items: ['v1'] });
+        // B keeps its listing (checked by the tag set's ETag): every change through A shows at once.
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v1'] });
+        await a.tags.set('x/y', 'v2', m.digest);
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v1', 'v2'] });
+        assert.equal(await a.tags.delete('x/y', 'v1'), true);
+        assert.deepEqual(await b.tags.list('x/y'), { items: ['v2'] });
+        assert.equal(await a.manifests.delete('x/y', m.digest), true);
+        assert.deepEqual(await b.tags.list('x/y'), { items: [] });
       } finally {
         await a.close();
         await b.close();
@@ -311,6 +319,68 @@ describe('S3 storage on Ceph RGW', { timeout: 15 * 60_000 }, () => {
         );
       } finally {
         await s.close();
+      }
+    });
+  });
+
+  describe('s3 storage: GC and the `_used` marks', () => {
+    it('removes the marks of blobs that are gone, keeps those of blobs that stay, and a push of the same blob during GC ends readable', async () => {
+      const prefix = `marks-${randomUUID()}`;
+      const collector = await openS3Storage(config(prefix));
+      const pusher = await openS3Storage(config(prefix));
+      try {
+        const hex = (d: string) => d.slice('sha256:'.length);
+        const content = randomBytes(3000);
+        // Unreferenced: GC takes it (and its mark). Referenced by a tag: it and its mark stay.
+        const loose = await putBlob(pusher, 'r', content);
+        const cfg = await putBlob(pusher, 'kept', '{}');
+        const m = await pusher.manifests.put('kept', imageManifest(cfg, 2, []), MediaType.OciManifest, { blobs: [cfg] });
+        await pusher.tags.set('kept', 'v1', m.digest);
+        // What a link racing a collection leaves: a mark whose blob is gone.
+        const gone = digestOf('collected long ago');
+        await admin!.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/_used/sha256/${hex(gone)}`, Body: '', ContentLength: 0 }));
+        assert.ok((await keys(prefix)).includes(`_used/sha256/${hex(loose)}`));
+        // Marks and blobs older than a 1 s grace (RGW's times have whole seconds).
+        await new Promise((ok) => setTimeout(ok, 2_200));
+
+        // The same blob pushed again and again, into other repositories, while GC runs on another replica.
+        const gc = collectGarbage(collector, { graceMs: 1_000 });
+        let done = false;
+        void gc.finally(() => (done = true)).catch(() => undefined);
+        const pushed: string[] = [];
+        for (let i = 0; !done || i < 2; i++) {
+          assert.equal(await putBlob(pusher, `again-${i}`, content), loose);
+          pushed.push(`again-${i}`);
+        }
+        const report = await gc;
+        assert.ok((report.marksRemoved ?? 0) >= 1, JSON.stringify(report));
+        for (const repository of pushed) {
+          assert.deepEqual(await collector.links.stat(repository, loose), { digest: loose, size: content.length }, repository);
+        }
+        assert.ok((await readAll((await collector.blobs.open(loose)).stream())).equals(content), 'the blob pushed during GC reads back whole');
+
+        const after = await keys(prefix);
+        const blobs = new Set(after.filter((k) => k.startsWith('blobs/')).map((k) => k.slice('blobs/'.length)));
+        const marks = after.filter((k) => k.startsWith('_used/')).map((k) => k.slice('_used/'.length));
+        assert.deepEqual(
+          marks.filter((k) => !blobs.has(k)),
+          [],
+          'no mark without its blob',
+        );
+        assert.ok(!marks.includes(`sha256/${hex(gone)}`));
+        assert.ok(marks.includes(`sha256/${hex(cfg)}`) && marks.includes(`sha256/${hex(m.digest)}`), 'the marks of blobs kept stay');
+        assert.deepEqual(
+          after.filter((k) => k.startsWith('_deleting/')),
+          [],
+        );
+        // A second collection, with nothing pushed: the loose blob (unreferenced again once old) goes with its mark.
+        await new Promise((ok) => setTimeout(ok, 2_200));
+        await collectGarbage(collector, { graceMs: 1_000 });
+        const last = await keys(prefix);
+        assert.ok(!last.includes(`blobs/sha256/${hex(loose)}`) && !last.includes(`_used/sha256/${hex(loose)}`), last.join(' '));
+      } finally {
+        await collector.close();
+        await pusher.close();
       }
     });
   });

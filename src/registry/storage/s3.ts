@@ -13,6 +13,7 @@ import { LeanS3 } from './_s3-lean.js';
 import { S3Blobs, S3Links, type CachedBytes } from './_s3-blobs.js';
 import { ByteCache, DEFAULT_CACHE_BYTES } from './_s3-cache.js';
 import { pageOfNames, S3Manifests, S3Tags } from './_s3-manifests.js';
+import { TagListings } from './_s3-tag-listings.js';
 import { S3Uploads } from './_s3-uploads.js';
 import { layout } from './_s3-layout.js';
 import type { Page, PageRequest, RegistryStorage } from './types.js';
@@ -99,8 +100,9 @@ export class S3Storage implements RegistryStorage {
       partBytes: Math.max(config.partSize ?? DEFAULT_PART_SIZE, 5 << 20),
       concurrency: Math.max(config.concurrency ?? DEFAULT_CONCURRENCY, 1),
     });
-    this.manifests = new S3Manifests(bucket, this.blobs, this.links);
-    this.tags = new S3Tags(bucket, this.manifests, (name) => this.hasRepository(name));
+    const listings = new TagListings(bucket, now);
+    this.manifests = new S3Manifests(bucket, this.blobs, this.links, listings);
+    this.tags = new S3Tags(bucket, this.manifests, listings, (name) => this.hasRepository(name));
   }
 
   async hasRepository(repository: string): Promise<boolean> {

@@ -61,6 +61,11 @@ export interface BlobStore {
    * through the registry; undefined when the backend cannot or is not configured to (S3's `redirect`).
    */
   presign?(digest: string): Promise<string | undefined>;
+  /**
+   * For a backend that keeps a mark beside each blob (S3's `_used`): removes the marks, older than
+   * `olderThan`, of blobs that are gone, without ever making a present blob look older. The digests cleared.
+   */
+  sweepMarks?(olderThan: number): Promise<string[]>;
 }
 
 export interface UploadStatus {
