@@ -467,7 +467,16 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
 export async function removeContainer(
   store: Store,
   nameOrId: string,
-  opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void; removingPod?: boolean } = {},
+  opts: {
+    force?: boolean;
+    timeout?: number;
+    keepExitFile?: boolean;
+    volumes?: boolean;
+    warn?: (message: string) => void;
+    removingPod?: boolean;
+    /** `pod rm`: the pod's record, cgroup and event are its own, done once every container is gone. */
+    podRemovesItself?: boolean;
+  } = {},
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
@@ -531,7 +540,7 @@ export async function removeContainer(
   // The lock directory went with its release. Removing it here as well would take it from a
   // concurrent rm that has acquired it meanwhile (and fail that one's release).
   // A pod is gone with its infra container (`rm -a` removes both, as podman's does).
-  if (c.config.pod?.infra) await (await import('../pods/create.js')).dropPodRecord(store, c.config.pod.id);
+  if (c.config.pod?.infra && !opts.podRemovesItself) await (await import('../pods/create.js')).forgetPod(store, c.config.pod.id);
   trace('rm: done');
   return c.id;
 }

@@ -2,7 +2,8 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
-import { dropPodRecord } from './create.js';
+import { podEvent } from '../system/events.js';
+import { forgetPod } from './create.js';
 import { listPodRecords, requirePod, type PodRecord } from './records.js';
 import { podViews, type PodView } from './state.js';
 
@@ -30,6 +31,7 @@ export async function startPod(store: Store, nameOrId: string, warn?: (message: 
     containers.filter((c) => !isInfra(c) && c.state.status !== 'running'),
     (c) => (c.state.status === 'paused' ? unpauseContainer(store, c.id) : startContainer(store, c.id, hooks)),
   );
+  await podEvent(store, 'start', pod);
   return pod;
 }
 
@@ -44,6 +46,7 @@ export async function stopPod(store: Store, nameOrId: string, opts: { timeout?: 
     containers.filter((c) => isInfra(c) && live(c)),
     (c) => stopContainer(store, c.id, opts),
   );
+  await podEvent(store, 'stop', pod);
   return pod;
 }
 
@@ -58,6 +61,7 @@ export async function killPod(store: Store, nameOrId: string, signal = 'KILL'): 
   const running = containers.filter((c) => c.state.status === 'running');
   if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
   await each(running, (c) => killContainer(store, c.id, signal));
+  await podEvent(store, 'kill', pod);
   return pod;
 }
 
@@ -66,6 +70,7 @@ export async function pausePod(store: Store, nameOrId: string): Promise<PodRecor
   const running = containers.filter((c) => c.state.status === 'running');
   if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
   await each(running, (c) => pauseContainer(store, c.id));
+  await podEvent(store, 'pause', pod);
   return pod;
 }
 
@@ -74,6 +79,7 @@ export async function unpausePod(store: Store, nameOrId: string): Promise<PodRec
   const paused = containers.filter((c) => c.state.status === 'paused');
   if (!paused.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are paused: container state improper`);
   await each(paused, (c) => unpauseContainer(store, c.id));
+  await podEvent(store, 'unpause', pod);
   return pod;
 }
 
@@ -93,11 +99,11 @@ export async function removePod(
       'CONTAINER_STATE',
       `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${running[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
     );
-  const rmOpts = { force: true, removingPod: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
+  const rmOpts = { force: true, removingPod: true, podRemovesItself: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
   // All at once, the infra too: its namespace is pinned by a mount (and by the members' processes
   // while they live), so ending it first takes nothing from them, and the pod goes in one round.
   await each(containers, (c) => removeContainer(store, c.id, rmOpts));
-  await dropPodRecord(store, pod.id);
+  await forgetPod(store, pod.id);
   return pod;
 }
 
