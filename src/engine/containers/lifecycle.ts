@@ -130,15 +130,28 @@ export interface StartHooks {
  */
 export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
   const found = await getContainer(store, nameOrId);
-  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it.
+  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it. Its
+  // start overlaps the member's own mount and bundle; only the namespaces' join waits for it.
   const infraId = found.config.pod?.infraId;
-  if (infraId && found.state.status !== 'running') {
-    const infra = await getContainer(store, infraId);
-    if (infra.state.status !== 'running' && infra.state.status !== 'paused') await startContainer(store, infraId, hooks.warn ? { warn: hooks.warn } : {});
-  }
+  const infraRunning =
+    infraId && found.state.status !== 'running'
+      ? (async () => {
+          const infra = await getContainer(store, infraId);
+          if (infra.state.status !== 'running' && infra.state.status !== 'paused') await startContainer(store, infraId, hooks.warn ? { warn: hooks.warn } : {});
+        })()
+      : undefined;
+  infraRunning?.catch(() => undefined);
+  // Whatever the member's start comes to, the infra's has ended before it returns.
+  const settled = () => infraRunning?.then(
+    () => undefined,
+    () => undefined,
+  );
   return withContainerLock(store, found.id, async () => {
     const c = await readContainer(store, found.id);
-    if (c.state.status === 'running') return c;
+    if (c.state.status === 'running') {
+      await infraRunning;
+      return c;
+    }
     if (c.state.status === 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.id} is paused: unpause it instead: container state improper`);
     const paths = containerPaths(store, c.id);
     const runtime = runtimeFor(store, c);
@@ -153,7 +166,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
     // on every path, so a failed start never leaves a namespace or a lease behind.
-    const network = joinNetwork(store, c, hooks.warn);
+    const network = infraRunning ? infraRunning.then(() => joinNetwork(store, c, hooks.warn)) : joinNetwork(store, c, hooks.warn);
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);
@@ -256,7 +269,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       });
       throw cause;
     }
-  });
+  }).finally(settled);
 }
 
 /** Waits (on conmon's exit file) until the container's process has ended. */

@@ -21,14 +21,15 @@ async function each(containers: readonly ContainerRecord[], op: (c: ContainerRec
   if (failed) throw failed.reason;
 }
 
-/** `pod start`: the infra first (it holds the namespaces the others join), then the others together. */
+/**
+ * `pod start`: every container at once. The infra holds the namespaces the others join: a member's
+ * start starts it first (under its lock, so once), mounting the member's root meanwhile.
+ */
 export async function startPod(store: Store, nameOrId: string, warn?: (message: string) => void): Promise<PodRecord> {
   const { pod, containers } = await view(store, nameOrId);
   const hooks = warn ? { warn } : {};
-  const infra = containers.find(isInfra);
-  if (infra && !live(infra)) await startContainer(store, infra.id, hooks);
   await each(
-    containers.filter((c) => !isInfra(c) && c.state.status !== 'running'),
+    containers.filter((c) => c.state.status !== 'running' && !(isInfra(c) && c.state.status === 'paused')),
     (c) => (c.state.status === 'paused' ? unpauseContainer(store, c.id) : startContainer(store, c.id, hooks)),
   );
   await podEvent(store, 'start', pod);
