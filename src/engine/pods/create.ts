@@ -93,6 +93,8 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
   const init = infra && !opts.infraCommand?.length ? catatonitPath() : undefined;
   const resources = parsePodResources(opts.resources ?? {});
   const id = randomBytes(32).toString('hex');
+  // Chosen now, so that the pod's record is written once, naming it.
+  const infraId = infra ? randomBytes(32).toString('hex') : undefined;
   const cgroupPath = podCgroupPath(id);
   trace('pod create: begin');
   const pod = await updatePods(store, (pods) => {
@@ -105,6 +107,7 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       hostname: opts.hostname ?? '',
       share,
       createCommand: opts.createCommand ?? [],
+      ...(infraId ? { infraId } : {}),
       ...(cgroupPath ? { cgroupPath } : {}),
       ...(Object.keys(resources).length ? { resources } : {}),
     };
@@ -132,18 +135,14 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       dnsOptions: opts.dnsOptions ?? [],
       createCommand: opts.createCommand ?? [],
       podMembership: { id, infra: true, ...(cgroupPath ? { cgroupParent: cgroupPath } : {}) },
+      presetId: infraId!,
       ...(opts.warn ? { warn: opts.warn } : {}),
     };
     trace('pod create: record written');
-    const c = await createContainer(store, infraOpts);
+    await createContainer(store, infraOpts);
     trace('pod create: infra created');
-    const done = await updatePods(store, (pods) => {
-      const record = pods.find((p) => p.id === id)!;
-      record.infraId = c.id;
-      return { ...record };
-    });
-    await podEvent(store, 'create', done);
-    return done;
+    await podEvent(store, 'create', pod);
+    return pod;
   } catch (e) {
     if (cgroupPath) await removePodCgroup(cgroupPath).catch(() => undefined);
     await dropPodRecord(store, id);
