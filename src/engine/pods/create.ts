@@ -162,12 +162,20 @@ export async function dropPodRecord(store: Store, id: string): Promise<PodRecord
  * A pod is gone (its containers removed): its record, its cgroup and podman's `remove` event. The
  * cgroup's removal does not fail the caller: a member still leaving keeps it, as nothing else would.
  */
-export async function forgetPod(store: Store, id: string): Promise<PodRecord | undefined> {
+export async function forgetPod(store: Store, id: string, known?: PodRecord): Promise<PodRecord | undefined> {
+  // The cgroup's path is known from the record read before: its removal (slow on cgroup v1) overlaps the record's.
+  const cgroupGone = removeCgroupOf(known);
   const pod = await dropPodRecord(store, id);
-  if (!pod) return undefined;
-  if (pod.cgroupPath) await removePodCgroup(pod.cgroupPath).catch((e: unknown) => trace(`pod rm: cgroup ${pod.cgroupPath} left: ${(e as Error).message}`));
-  await podEvent(store, 'remove', pod);
+  if (pod && !known) await removeCgroupOf(pod);
+  await cgroupGone;
+  if (pod) await podEvent(store, 'remove', pod);
   return pod;
+}
+
+async function removeCgroupOf(pod: PodRecord | undefined): Promise<void> {
+  if (!pod?.cgroupPath) return;
+  await removePodCgroup(pod.cgroupPath).catch((e: unknown) => trace(`pod rm: cgroup ${pod.cgroupPath} left: ${(e as Error).message}`));
+  trace('pod rm: cgroup removed');
 }
 
 /** `pod exists`. */

@@ -1,5 +1,6 @@
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
 import { podEvent } from '../system/events.js';
@@ -103,8 +104,11 @@ export async function removePod(
   const rmOpts = { force: true, removingPod: true, podRemovesItself: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
   // All at once, the infra too: its namespace is pinned by a mount (and by the members' processes
   // while they live), so ending it first takes nothing from them, and the pod goes in one round.
+  trace('pod rm: begin');
   await each(containers, (c) => removeContainer(store, c.id, rmOpts));
-  await forgetPod(store, pod.id);
+  trace('pod rm: containers removed');
+  await forgetPod(store, pod.id, pod);
+  trace('pod rm: record, cgroup, event');
   return pod;
 }
 
