@@ -80,10 +80,14 @@ describe('pod resources, events, id files', { timeout: 120_000 }, () => {
       ['create', 'pause', 'unpause', 'kill', 'start', 'stop', 'remove'].map((s) => `pod ${s} ${id} limited`),
     );
     // The members' events name their pod, as podman's do.
-    const memberEvent = (await env.ok(['events', '--stream=false', '--filter', 'container=limited-member', '--filter', 'event=start', '--format', 'json'])).stdout;
+    const memberEvent = (await env.ok(['events', '--stream=false', '--filter', 'container=limited-member', '--filter', 'event=start', '--format', 'json']))
+      .stdout;
     assert.equal((JSON.parse(memberEvent.split('\n')[0]!) as { PodID?: string }).PodID, id);
     // The file outlives the pod (podman leaves it too); reading one that is gone fails in podman's words, -i ignores it.
-    assert.match((await env.berth(['pod', 'rm', '--pod-id-file', join(env.dir, 'gone')])).stderr, /reading pod ID file: open .*gone: no such file or directory/);
+    assert.match(
+      (await env.berth(['pod', 'rm', '--pod-id-file', join(env.dir, 'gone')])).stderr,
+      /reading pod ID file: open .*gone: no such file or directory/,
+    );
     assert.equal((await env.berth(['pod', 'rm', '-i', '--pod-id-file', join(env.dir, 'gone')])).code, 0);
   });
 
@@ -94,7 +98,12 @@ describe('pod resources, events, id files', { timeout: 120_000 }, () => {
     if (!hasCommand('podman')) return;
     const p = join(env.dir, 'podman');
     const conf = join(env.dir, 'containers.conf');
-    writeFileSync(conf, existsSync('/work/shared/podman-bats/bin/podman-containers.conf.example') ? readFileSync('/work/shared/podman-bats/bin/podman-containers.conf.example') : '');
+    writeFileSync(
+      conf,
+      existsSync('/work/shared/podman-bats/bin/podman-containers.conf.example')
+        ? readFileSync('/work/shared/podman-bats/bin/podman-containers.conf.example')
+        : '',
+    );
     const podman = (args: string[]) =>
       run('podman', ['--root', join(p, 'root'), '--runroot', join(p, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], {
         env: { ...process.env, CONTAINERS_CONF: conf },

@@ -206,7 +206,10 @@ async function podIdsFromFiles(files: readonly string[], ignore = false): Promis
       ids.push((await readFile(file, 'utf8')).trim());
     } catch (e) {
       if (ignore && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new BerthError('USAGE', `reading pod ID file: open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw new BerthError(
+        'USAGE',
+        `reading pod ID file: open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      );
     }
   }
   return ids;

@@ -142,10 +142,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       : undefined;
   infraRunning?.catch(() => undefined);
   // Whatever the member's start comes to, the infra's has ended before it returns.
-  const settled = () => infraRunning?.then(
-    () => undefined,
-    () => undefined,
-  );
+  const settled = () =>
+    infraRunning?.then(
+      () => undefined,
+      () => undefined,
+    );
   return withContainerLock(store, found.id, async () => {
     const c = await readContainer(store, found.id);
     if (c.state.status === 'running') {

@@ -18,7 +18,10 @@ describe('pods: --cpus, --memory, --cpu-shares, --cpuset-cpus', { timeout: 10_00
     assert.deepEqual(parsePodResources({ memory: '0' }), {});
   });
   test('a wrong value is refused in one line, before anything is made', () => {
-    assert.throws(() => parsePodResources({ memory: '1k' }), (e) => isBerthError(e, 'USAGE') && /minimum memory limit/.test(e.message));
+    assert.throws(
+      () => parsePodResources({ memory: '1k' }),
+      (e) => isBerthError(e, 'USAGE') && /minimum memory limit/.test(e.message),
+    );
     assert.throws(() => parsePodResources({ cpus: 'x' }), /invalid --cpus "x"/);
     assert.throws(() => parsePodResources({ cpuShares: '1' }), /invalid --cpu-shares "1"/);
     assert.throws(() => parsePodResources({ cpusetCpus: '3-1' }), /runs backwards/);

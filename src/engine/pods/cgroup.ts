@@ -119,7 +119,8 @@ async function writeV2(path: string, r: PodResources): Promise<void> {
   }
   if (r.memory !== undefined) {
     await writeFile(join(dir, 'memory.max'), String(r.memory));
-    if (r.memorySwap !== undefined && (await exists(join(dir, 'memory.swap.max')))) await writeFile(join(dir, 'memory.swap.max'), String(r.memorySwap - r.memory));
+    if (r.memorySwap !== undefined && (await exists(join(dir, 'memory.swap.max'))))
+      await writeFile(join(dir, 'memory.swap.max'), String(r.memorySwap - r.memory));
   }
   if (r.cpuQuota !== undefined) await writeFile(join(dir, 'cpu.max'), `${r.cpuQuota} ${r.cpuPeriod ?? CPU_PERIOD}`);
   // cgroup v2's weight from v1's shares, the conversion crun and runc use.

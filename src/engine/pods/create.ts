@@ -160,7 +160,7 @@ export async function dropPodRecord(store: Store, id: string): Promise<PodRecord
 
 /**
  * A pod is gone (its containers removed): its record, its cgroup and podman's `remove` event. The
- * cgroup's removal does not fail the caller: a member still leaving keeps it, as nothing else would.
+ * cgroup a container still holds stays (traced): its removal never fails the caller.
  */
 export async function forgetPod(store: Store, id: string, known?: PodRecord): Promise<PodRecord | undefined> {
   // The cgroup's path is known from the record read before: its removal (slow on cgroup v1) overlaps the record's.
