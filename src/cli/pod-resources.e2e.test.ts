@@ -126,4 +126,14 @@ describe('pod resources, events, id files', { timeout: 120_000 }, () => {
       await env.ok(['pod', 'rm', '-f', 'cmp-limits']);
     }
   });
+  // Last: system reset takes the store's image too.
+  it('system reset takes a limited pod’s cgroup too, with the last of its containers (the infra goes first)', async () => {
+    const id = (await env.ok(['pod', 'create', '--name', 'reset-limited', '--memory', '32m'])).stdout.trim();
+    await env.ok(['run', '-d', '--pod', 'reset-limited', 'busybox', 'sleep', '600']);
+    await env.ok(['run', '-d', '--pod', 'reset-limited', 'busybox', 'sleep', '600']);
+    assert.notDeepEqual(cgroupDirs(`berth/${id}`), []);
+    await env.ok(['system', 'reset', '-f']);
+    assert.equal((await env.berth(['pod', 'exists', 'reset-limited'])).code, 1);
+    assert.deepEqual(cgroupDirs(`berth/${id}`), []);
+  });
 });

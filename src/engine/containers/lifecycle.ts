@@ -555,6 +555,7 @@ export async function removeContainer(
   // concurrent rm that has acquired it meanwhile (and fail that one's release).
   // A pod is gone with its infra container (`rm -a` removes both, as podman's does).
   if (c.config.pod?.infra && !opts.podRemovesItself) await (await import('../pods/create.js')).forgetPod(store, c.config.pod.id);
+  else if (c.config.pod?.cgroupParent && !opts.podRemovesItself) await (await import('../pods/create.js')).podMemberRemoved(store, c.config.pod);
   trace('rm: done');
   return c.id;
 }

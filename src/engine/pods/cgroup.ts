@@ -142,7 +142,18 @@ export async function createPodCgroup(path: string, r: PodResources): Promise<vo
   }
 }
 
-/** Removes a cgroup directory and any (empty) children the runtime left, deepest first. */
+/** Whether processes are in the cgroup (a container of the pod still runs). */
+const holdsProcesses = (dir: string) =>
+  readFile(join(dir, 'cgroup.procs'), 'utf8').then(
+    (procs) => procs.trim() !== '',
+    () => false,
+  );
+
+/**
+ * Removes a cgroup directory and any (empty) children the runtime left, deepest first. One that
+ * still holds processes fails at once; an empty one that is still busy (a killed process leaving
+ * it) is tried again for a while.
+ */
 async function removeTree(dir: string): Promise<void> {
   const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
   await Promise.all(children.filter((d) => d.isDirectory()).map((d) => removeTree(join(dir, d.name))));
@@ -153,8 +164,7 @@ async function removeTree(dir: string): Promise<void> {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
-      // A process that was just killed may still be leaving the cgroup.
-      if (code !== 'EBUSY' || attempt >= 20) throw e;
+      if (code !== 'EBUSY' || attempt >= 20 || (await holdsProcesses(dir))) throw e;
       await new Promise((r) => setTimeout(r, 25));
     }
   }

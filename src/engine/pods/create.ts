@@ -164,18 +164,29 @@ export async function dropPodRecord(store: Store, id: string): Promise<PodRecord
  */
 export async function forgetPod(store: Store, id: string, known?: PodRecord): Promise<PodRecord | undefined> {
   // The cgroup's path is known from the record read before: its removal (slow on cgroup v1) overlaps the record's.
-  const cgroupGone = removeCgroupOf(known);
+  const cgroupGone = removeCgroupAt(known?.cgroupPath);
   const pod = await dropPodRecord(store, id);
-  if (pod && !known) await removeCgroupOf(pod);
+  if (pod && !known) await removeCgroupAt(pod.cgroupPath);
   await cgroupGone;
   if (pod) await podEvent(store, 'remove', pod);
   return pod;
 }
 
-async function removeCgroupOf(pod: PodRecord | undefined): Promise<void> {
-  if (!pod?.cgroupPath) return;
-  await removePodCgroup(pod.cgroupPath).catch((e: unknown) => trace(`pod rm: cgroup ${pod.cgroupPath} left: ${(e as Error).message}`));
-  trace('pod rm: cgroup removed');
+/**
+ * A member removed on its own (`rm -a`, `system reset`: every container goes, the infra maybe
+ * first): once its pod is gone, the pod's cgroup goes with the last of its containers.
+ */
+export async function podMemberRemoved(store: Store, membership: { id: string; cgroupParent?: string }): Promise<void> {
+  if (!membership.cgroupParent || findPod(await listPodRecords(store), membership.id)) return;
+  await removeCgroupAt(membership.cgroupParent);
+}
+
+async function removeCgroupAt(path: string | undefined): Promise<void> {
+  if (!path) return;
+  await removePodCgroup(path).then(
+    () => trace('pod rm: cgroup removed'),
+    (e: unknown) => trace(`pod rm: cgroup ${path} left for now: ${(e as Error).message}`),
+  );
 }
 
 /** `pod exists`. */
