@@ -95,7 +95,7 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('-P, --publish-all', 'publish every exposed port on a random host port')
       .option('--expose <port>', 'expose a port or range (published by -P)', collect, [])
       .option('--pod <name>', "run in a pod (NAME or ID), sharing its infra container's namespaces; new:NAME makes the pod")
-      .option('--pod-id-file <file>', 'run in the pod named in this file (not supported: give --pod)')
+      .option('--pod-id-file <file>', 'run in the pod whose ID is in this file (pod create --pod-id-file)')
   );
 }
 

@@ -3,6 +3,9 @@ import { collect, type Define, type Lazy } from './container-commands.js';
 
 const verb = (name: keyof typeof import('./commands/pod.js')) => async () => ({ run: (await import('./commands/pod.js'))[name] });
 
+/** `--pod-id-file`, repeatable: the pods named by files `pod create --pod-id-file` wrote. */
+const POD_ID_FILE = ['--pod-id-file <file>', "the pod whose ID is in this file (pod create's --pod-id-file)", collect, [] as string[]] as const;
+
 /** The pod verbs that act on named pods or all of them (`-a`), as podman's. */
 function podsVerb(name: string, description: string, run: Parameters<typeof verb>[0], lazy: Lazy): Command {
   return new Command(name)
@@ -34,6 +37,11 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .option('--dns-option <option>', 'DNS option', collect, [])
         .option('-l, --label <key=value>', 'set a label', collect, [])
         .option('--userns <mode>', 'user namespace (host only)')
+        .option('--cpus <n>', "the pod's CPUs (a CFS quota on the pod's cgroup, shared by its containers)")
+        .option('-m, --memory <size>', "the pod's memory limit (on the pod's cgroup, shared by its containers)")
+        .option('--cpu-shares <n>', "the pod's CPU shares (relative weight)")
+        .option('--cpuset-cpus <cpus>', 'CPUs the pod may run on (0-3, 0,1)')
+        .option('--pod-id-file <file>', "write the pod's ID to this file")
         .action(lazy(async () => ({ run: (await import('./commands/pod-create.js')).runCreate }))),
     );
     pod.addCommand(
@@ -63,9 +71,11 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .argument('<pod>')
         .action(lazy(verb('runExists'))),
     );
-    pod.addCommand(podsVerb('start', 'Start pods: the infra, then the containers', 'runStart', lazy));
+    pod.addCommand(podsVerb('start', 'Start pods: the infra, then the containers', 'runStart', lazy).option(...POD_ID_FILE));
     pod.addCommand(
-      podsVerb('stop', 'Stop pods: the containers, then the infra', 'runStop', lazy).option('-t, --time <seconds>', 'seconds to wait before killing'),
+      podsVerb('stop', 'Stop pods: the containers, then the infra', 'runStop', lazy)
+        .option('-t, --time <seconds>', 'seconds to wait before killing')
+        .option(...POD_ID_FILE),
     );
     pod.addCommand(podsVerb('restart', 'Restart pods', 'runRestart', lazy).option('-t, --time <seconds>', 'seconds to wait before killing'));
     pod.addCommand(podsVerb('kill', "Send a signal to pods' running containers", 'runKill', lazy).option('-s, --signal <signal>', 'signal to send', 'KILL'));
@@ -76,7 +86,8 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .alias('remove')
         .option('-f, --force', 'stop and remove running containers')
         .option('-i, --ignore', 'ignore pods that do not exist')
-        .option('-t, --time <seconds>', 'seconds to wait before killing'),
+        .option('-t, --time <seconds>', 'seconds to wait before killing')
+        .option(...POD_ID_FILE),
     );
     pod.addCommand(
       new Command('prune')

@@ -17,6 +17,13 @@ export interface ContainerPodMembership {
   infra?: boolean;
   infraId?: string;
   joins?: ('ipc' | 'uts' | 'pid')[];
+  /** The pod's cgroup (`/berth/<pod ID>`), the parent of this container's; absent for pods made before pods had one. */
+  cgroupParent?: string;
+}
+
+/** A container's cgroup path: under its pod's cgroup when it has one, else under berth's own. */
+export function containerCgroupPath(c: { id: string; config: { pod?: ContainerPodMembership } }): string {
+  return `${c.config.pod?.cgroupParent ?? '/berth'}/berth-${c.id}`;
 }
 
 /** A mount besides the root, parsed from -v, --mount, --tmpfs and the image's VOLUMEs. */

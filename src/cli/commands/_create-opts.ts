@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CreateOptions, HealthFlags } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { log } from '../log.js';
@@ -51,6 +52,17 @@ export interface CreateFlags extends RegistryFlags, Omit<HealthFlags, 'noHealthc
   pod?: string;
 }
 
+/** `--pod-id-file`: the pod `pod create --pod-id-file` wrote there (`--pod` wins, as in podman). */
+function podFromIdFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message;
+    throw new BerthError('USAGE', `reading pod ID file: open ${file}: ${why}`);
+  }
+}
+
 export function createOptions(image: string, command: string[], f: CreateFlags): CreateOptions {
   let stopTimeout: number | undefined;
   if (f.stopTimeout !== undefined) {
@@ -99,7 +111,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     ...opt('stopSignal', f.stopSignal),
     ...opt('stopTimeout', stopTimeout),
     ...opt('pull', f.pull),
-    ...opt('pod', f.pod),
+    ...opt('pod', f.pod ?? podFromIdFile(f.podIdFile)),
     health: {
       healthCmd: f.healthCmd,
       healthInterval: f.healthInterval,

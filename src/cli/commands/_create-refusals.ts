@@ -34,8 +34,6 @@ export interface RefusableFlags {
   podIdFile?: string;
 }
 
-const PODS = 'give the pod with --pod NAME';
-
 /** Whether this host's cgroup v1 blkio controller has the proportional weight file. */
 const hasBlkioWeight = () => existsSync('/sys/fs/cgroup/blkio/blkio.weight') || existsSync('/sys/fs/cgroup/blkio/blkio.bfq.weight');
 
@@ -65,7 +63,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],
     ['cpuRtRuntime', '--cpu-rt-runtime', 'this kernel has no real-time group scheduling to give the container'],
     ['logOpt', '--log-opt', "berth's k8s-file log takes no options yet"],
-    ['podIdFile', '--pod-id-file', PODS],
   ];
   for (const [key, flag, why] of simple) if (given(f[key])) no(flag, why);
   if (f.passwd !== undefined && !/^(false|0|no)$/i.test(String(f.passwd)))

@@ -44,6 +44,8 @@ function humanLine(e: BerthEvent): string {
       if (e.Status === 'create' || e.Status === 'remove') return `${time} ${e.Type} ${e.Status} ${id} (name=${network}${driver ? `, type=${driver}` : ''})`;
       return `${time} ${e.Type} ${e.Status} ${id} (container=${id}, name=${network})`;
     }
+    case 'pod':
+      return `${time} ${e.Type} ${e.Status} ${id} (image=${e.Image ?? ''}, name=${e.Name ?? ''})`;
     case 'system':
       return e.Name ? `${time} ${e.Type} ${e.Status} ${e.Name}` : `${time} ${e.Type} ${e.Status}`;
     default:
@@ -57,6 +59,7 @@ function templateRow(e: BerthEvent): object {
   const ns = eventNanos(e);
   const row = {
     ContainerExitCode: e.ContainerExitCode ?? 0,
+    PodID: e.PodID ?? '',
     ID: e.ID ?? '',
     Image: e.Image ?? '',
     Name: e.Name ?? '',

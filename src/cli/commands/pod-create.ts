@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { withStore } from '../../engine/index.js';
 import { createPod } from '../../engine/pods/index.js';
 import { BerthError } from '../../util/errors.js';
@@ -47,12 +49,26 @@ export async function runCreate(
     dnsOption: string[];
     label: string[];
     userns?: string;
+    cpus?: string;
+    memory?: string;
+    cpuShares?: string;
+    cpusetCpus?: string;
+    podIdFile?: string;
   },
 ): Promise<void> {
   if (nameArg !== undefined && f.name !== undefined && nameArg !== f.name)
     throw new BerthError('USAGE', 'cannot specify --name and a pod name as an argument at the same time');
   const name = f.name ?? nameArg;
   const command = infraCommand(f.infraCommand);
+  // podman's refusal: another pod may be using the file.
+  if (f.podIdFile !== undefined && existsSync(f.podIdFile))
+    throw new BerthError('USAGE', `pod id file exists. Ensure another pod is not using it or delete ${f.podIdFile}`);
+  const resources = {
+    ...(f.cpus !== undefined ? { cpus: f.cpus } : {}),
+    ...(f.memory !== undefined ? { memory: f.memory } : {}),
+    ...(f.cpuShares !== undefined ? { cpuShares: f.cpuShares } : {}),
+    ...(f.cpusetCpus !== undefined ? { cpusetCpus: f.cpusetCpus } : {}),
+  };
   await withStore(engineOptions(g), async (store) => {
     const pod = await createPod(store, {
       ...(name !== undefined ? { name } : {}),
@@ -70,8 +86,10 @@ export async function runCreate(
       labels: f.label,
       ...(f.userns !== undefined ? { userns: f.userns } : {}),
       createCommand: ['berth', ...process.argv.slice(2)],
+      resources,
       warn,
     });
+    if (f.podIdFile !== undefined) await writeFile(f.podIdFile, pod.id, { flag: 'wx' });
     process.stdout.write(`${pod.id}\n`);
   });
 }

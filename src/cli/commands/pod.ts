@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { containerTop, DEFAULT_TOP_DESCRIPTORS } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import {
@@ -8,6 +9,7 @@ import {
   podExists,
   podNetworks,
   podViews,
+  POD_CGROUP_PARENT,
   prunePods,
   removePod,
   requirePod,
@@ -82,7 +84,7 @@ function podFilter(filters: readonly string[]): (v: PodView) => boolean {
 function podJson(v: PodView): object {
   const infra = v.containers.find((c) => c.config.pod?.infra);
   return {
-    Cgroup: '',
+    Cgroup: v.pod.cgroupPath ? POD_CGROUP_PARENT : '',
     Containers: v.containers.map((c) => ({ Id: c.id, Names: c.name, Status: c.state.status })),
     Created: v.pod.created,
     Id: v.pod.id,
@@ -132,7 +134,7 @@ export async function runList(
         ContainerStatuses: v.containers.map((c) => c.state.status).join(','),
         Labels: v.pod.labels,
         Networks: podNetworks(infra).join(','),
-        Cgroup: '',
+        Cgroup: v.pod.cgroupPath ? POD_CGROUP_PARENT : '',
       };
       Object.defineProperty(row, 'Label', { value: (key: string) => v.pod.labels[key] ?? '', enumerable: false });
       return row;
@@ -193,7 +195,27 @@ export async function runExists(g: GlobalOptions, name: string): Promise<number>
   return withStore(engineOptions(g), async (store) => ((await podExists(store, name)) ? 0 : 1));
 }
 
-/** The pods a verb acts on: those named, or every one with `-a`. */
+/**
+ * The pods named in `--pod-id-file`s, as podman reads them (one ID, surrounding space trimmed);
+ * with `ignore` (`pod rm -i`) a file that is not there names none.
+ */
+async function podIdsFromFiles(files: readonly string[], ignore = false): Promise<string[]> {
+  const ids: string[] = [];
+  for (const file of files) {
+    try {
+      ids.push((await readFile(file, 'utf8')).trim());
+    } catch (e) {
+      if (ignore && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new BerthError(
+        'USAGE',
+        `reading pod ID file: open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      );
+    }
+  }
+  return ids;
+}
+
+/** The pods a verb acts on: those named (by argument or `--pod-id-file`), or every one with `-a`. */
 async function targets(store: Store, names: string[], all?: boolean): Promise<string[]> {
   if (all && names.length) throw new BerthError('USAGE', '--all and pod names cannot be used together');
   if (!all && !names.length) throw new BerthError('USAGE', 'you must provide at least one pod name or id');
@@ -224,10 +246,12 @@ function seconds(v: string | undefined): number | undefined {
   return n;
 }
 
-export const runStart = (g: GlobalOptions, names: string[], f: { all?: boolean }) => eachPod(g, names, f.all, (s, p) => startPod(s, p, warn));
-export const runStop = (g: GlobalOptions, names: string[], f: { all?: boolean; time?: string }) => {
+export const runStart = async (g: GlobalOptions, names: string[], f: { all?: boolean; podIdFile?: string[] }) =>
+  eachPod(g, [...names, ...(await podIdsFromFiles(f.podIdFile ?? []))], f.all, (s, p) => startPod(s, p, warn));
+export const runStop = async (g: GlobalOptions, names: string[], f: { all?: boolean; time?: string; podIdFile?: string[] }) => {
   const timeout = seconds(f.time);
-  return eachPod(g, names, f.all, (s, p) => stopPod(s, p, { ...(timeout !== undefined ? { timeout } : {}), warn }));
+  const pods = [...names, ...(await podIdsFromFiles(f.podIdFile ?? []))];
+  return eachPod(g, pods, f.all, (s, p) => stopPod(s, p, { ...(timeout !== undefined ? { timeout } : {}), warn }));
 };
 export const runRestart = (g: GlobalOptions, names: string[], f: { all?: boolean; time?: string }) => {
   const timeout = seconds(f.time);
@@ -237,9 +261,16 @@ export const runKill = (g: GlobalOptions, names: string[], f: { all?: boolean; s
 export const runPause = (g: GlobalOptions, names: string[], f: { all?: boolean }) => eachPod(g, names, f.all, pausePod);
 export const runUnpause = (g: GlobalOptions, names: string[], f: { all?: boolean }) => eachPod(g, names, f.all, unpausePod);
 
-export async function runRemove(g: GlobalOptions, names: string[], f: { all?: boolean; force?: boolean; ignore?: boolean; time?: string }): Promise<void> {
+export async function runRemove(
+  g: GlobalOptions,
+  names: string[],
+  f: { all?: boolean; force?: boolean; ignore?: boolean; time?: string; podIdFile?: string[] },
+): Promise<void> {
   const timeout = seconds(f.time);
-  await eachPod(g, names, f.all, async (s, p) => {
+  const fromFiles = await podIdsFromFiles(f.podIdFile ?? [], f.ignore === true);
+  // `-i` with every file gone: nothing to remove, as podman's.
+  if (!names.length && f.podIdFile?.length && !fromFiles.length) return;
+  await eachPod(g, [...names, ...fromFiles], f.all, async (s, p) => {
     try {
       return await removePod(s, p, { force: f.force === true, ...(timeout !== undefined ? { timeout } : {}), warn });
     } catch (e) {

@@ -137,6 +137,8 @@ export interface CreateOptions extends NetworkFlags {
   podMembership?: ContainerPodMembership;
   /** A pod's infra container: no image, an empty root with this host binary bind-mounted read-only as /catatonit. */
   infraInit?: string;
+  /** Set by the pods noun for an infra: the ID its pod's record already names, so that record is written once. */
+  presetId?: string;
 }
 
 /** What an infra container is made from: no image, an empty root (overlay's empty lower). */
@@ -372,7 +374,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     throw new BerthError('USAGE', 'no command or entrypoint provided, and no CMD or ENTRYPOINT from image');
   }
   const healthcheck = healthConfig(opts.health ?? {}, config.Healthcheck);
-  const id = randomBytes(32).toString('hex');
+  const id = opts.presetId ?? randomBytes(32).toString('hex');
   const hostUts = tuning.hostNamespaces?.includes('uts') ?? false;
   if (hostUts && opts.hostname)
     throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when running in the host UTS namespace: invalid configuration');

@@ -130,15 +130,29 @@ export interface StartHooks {
  */
 export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
   const found = await getContainer(store, nameOrId);
-  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it.
+  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it. Its
+  // start overlaps the member's own mount and bundle; only the namespaces' join waits for it.
   const infraId = found.config.pod?.infraId;
-  if (infraId && found.state.status !== 'running') {
-    const infra = await getContainer(store, infraId);
-    if (infra.state.status !== 'running' && infra.state.status !== 'paused') await startContainer(store, infraId, hooks.warn ? { warn: hooks.warn } : {});
-  }
+  const infraRunning =
+    infraId && found.state.status !== 'running'
+      ? (async () => {
+          const infra = await getContainer(store, infraId);
+          if (infra.state.status !== 'running' && infra.state.status !== 'paused') await startContainer(store, infraId, hooks.warn ? { warn: hooks.warn } : {});
+        })()
+      : undefined;
+  infraRunning?.catch(() => undefined);
+  // Whatever the member's start comes to, the infra's has ended before it returns.
+  const settled = () =>
+    infraRunning?.then(
+      () => undefined,
+      () => undefined,
+    );
   return withContainerLock(store, found.id, async () => {
     const c = await readContainer(store, found.id);
-    if (c.state.status === 'running') return c;
+    if (c.state.status === 'running') {
+      await infraRunning;
+      return c;
+    }
     if (c.state.status === 'paused') throw new BerthError('CONTAINER_STATE', `container ${c.id} is paused: unpause it instead: container state improper`);
     const paths = containerPaths(store, c.id);
     const runtime = runtimeFor(store, c);
@@ -153,7 +167,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
     // on every path, so a failed start never leaves a namespace or a lease behind.
-    const network = joinNetwork(store, c, hooks.warn);
+    const network = infraRunning ? infraRunning.then(() => joinNetwork(store, c, hooks.warn)) : joinNetwork(store, c, hooks.warn);
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);
@@ -256,7 +270,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       });
       throw cause;
     }
-  });
+  }).finally(settled);
 }
 
 /** Waits (on conmon's exit file) until the container's process has ended. */
@@ -467,7 +481,16 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
 export async function removeContainer(
   store: Store,
   nameOrId: string,
-  opts: { force?: boolean; timeout?: number; keepExitFile?: boolean; volumes?: boolean; warn?: (message: string) => void; removingPod?: boolean } = {},
+  opts: {
+    force?: boolean;
+    timeout?: number;
+    keepExitFile?: boolean;
+    volumes?: boolean;
+    warn?: (message: string) => void;
+    removingPod?: boolean;
+    /** `pod rm`: the pod's record, cgroup and event are its own, done once every container is gone. */
+    podRemovesItself?: boolean;
+  } = {},
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
@@ -531,7 +554,8 @@ export async function removeContainer(
   // The lock directory went with its release. Removing it here as well would take it from a
   // concurrent rm that has acquired it meanwhile (and fail that one's release).
   // A pod is gone with its infra container (`rm -a` removes both, as podman's does).
-  if (c.config.pod?.infra) await (await import('../pods/create.js')).dropPodRecord(store, c.config.pod.id);
+  if (c.config.pod?.infra && !opts.podRemovesItself) await (await import('../pods/create.js')).forgetPod(store, c.config.pod.id);
+  else if (c.config.pod?.cgroupParent && !opts.podRemovesItself) await (await import('../pods/create.js')).podMemberRemoved(store, c.config.pod);
   trace('rm: done');
   return c.id;
 }

@@ -10,7 +10,7 @@ import { convertProfile, defaultProfile, loadProfile, type OciSeccomp } from '..
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import { buildRuntimeSpec, serializeSpec } from '../../runtime/spec.js';
 import { resolveUser, withHome } from '../../runtime/user.js';
-import type { ContainerRecord } from '../../store/containers.js';
+import { containerCgroupPath, type ContainerRecord } from '../../store/containers.js';
 import { mountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -134,7 +134,7 @@ export async function prepareBundle(
         ? { mode: c.config.network.mode }
         : { mode: 'private', ...(join.path ? { path: join.path } : {}) },
     etcFiles: { hosts: join.etc?.hosts ?? paths.hosts, resolvConf: join.etc?.resolvConf ?? paths.resolvConf, hostname: paths.hostname },
-    cgroupsPath: `/berth/berth-${c.id}`,
+    cgroupsPath: containerCgroupPath(c),
     ...(c.config.userNamespace ? { idMappings: c.config.userNamespace } : {}),
     annotations: c.config.annotations,
     ...extras,

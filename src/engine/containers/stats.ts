@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerRecord } from '../../store/containers.js';
+import { containerCgroupPath, type ContainerRecord } from '../../store/containers.js';
 import { BerthError } from '../../util/errors.js';
 import { cgroupsDisabled } from '../../runtime/rootless-cgroups.js';
 
@@ -44,7 +44,8 @@ export interface StatsReading {
 
 async function cgroupFile(c: ContainerRecord, controller: string, file: string): Promise<string | undefined> {
   // v1 (each controller its own hierarchy) or v2 (one unified hierarchy); see runtime/spec's cgroupsPath.
-  const candidates = [join('/sys/fs/cgroup', controller, 'berth', `berth-${c.id}`, file), join('/sys/fs/cgroup', 'berth', `berth-${c.id}`, file)];
+  const path = containerCgroupPath(c);
+  const candidates = [join('/sys/fs/cgroup', controller, path, file), join('/sys/fs/cgroup', path, file)];
   for (const p of candidates) {
     const v = await readFile(p, 'utf8').catch(() => undefined);
     if (v !== undefined) return v.trim();

@@ -7,6 +7,8 @@ import type { Store } from '../../store/store.js';
 // Other nouns' modules directly, as engine/networks does: a face imported inside the engine is loaded whole by the bundle.
 import { createContainer, type CreateOptions } from '../containers/create.js';
 import { generateName as generateContainerName, validateName as validateContainerName } from '../containers/names.js';
+import { podEvent } from '../system/events.js';
+import { createPodCgroup, parsePodResources, podCgroupPath, removePodCgroup, type PodResourceFlags } from './cgroup.js';
 import { findPod, listPodRecords, updatePods, type PodRecord, type SharedNamespace } from './records.js';
 
 /** `pod create`'s flags, as podman names them. */
@@ -29,6 +31,8 @@ export interface PodCreateOptions {
   labels?: string[];
   userns?: string;
   createCommand?: string[];
+  /** The pod's limits, on its cgroup (`--cpus`, `--memory`, `--cpu-shares`, `--cpuset-cpus`). */
+  resources?: PodResourceFlags;
   warn?: (message: string) => void;
 }
 
@@ -87,7 +91,11 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
     throw new BerthError('USAGE', `--userns ${opts.userns} is not supported for pods: a pod's containers run in berth's own user namespace (host)`);
   const name = opts.name === undefined || opts.name === '' ? undefined : validateContainerName(opts.name);
   const init = infra && !opts.infraCommand?.length ? catatonitPath() : undefined;
+  const resources = parsePodResources(opts.resources ?? {});
   const id = randomBytes(32).toString('hex');
+  // Chosen now, so that the pod's record is written once, naming it.
+  const infraId = infra ? randomBytes(32).toString('hex') : undefined;
+  const cgroupPath = podCgroupPath(id);
   trace('pod create: begin');
   const pod = await updatePods(store, (pods) => {
     if (name && pods.some((p) => p.name === name)) throw new BerthError('POD_EXISTS', `${name}: pod already exists`);
@@ -99,12 +107,20 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       hostname: opts.hostname ?? '',
       share,
       createCommand: opts.createCommand ?? [],
+      ...(infraId ? { infraId } : {}),
+      ...(cgroupPath ? { cgroupPath } : {}),
+      ...(Object.keys(resources).length ? { resources } : {}),
     };
     pods.push(record);
     return record;
   });
-  if (!infra) return pod;
   try {
+    // Before any container: the limits hold from the first process of the pod on.
+    if (cgroupPath) await createPodCgroup(cgroupPath, resources);
+    if (!infra) {
+      await podEvent(store, 'create', pod);
+      return pod;
+    }
     const infraOpts: CreateOptions = {
       image: '',
       name: opts.infraName ?? `${id.slice(0, 12)}-infra`,
@@ -118,29 +134,59 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       dnsSearch: opts.dnsSearch ?? [],
       dnsOptions: opts.dnsOptions ?? [],
       createCommand: opts.createCommand ?? [],
-      podMembership: { id, infra: true },
+      podMembership: { id, infra: true, ...(cgroupPath ? { cgroupParent: cgroupPath } : {}) },
+      presetId: infraId!,
       ...(opts.warn ? { warn: opts.warn } : {}),
     };
     trace('pod create: record written');
-    const c = await createContainer(store, infraOpts);
+    await createContainer(store, infraOpts);
     trace('pod create: infra created');
-    return await updatePods(store, (pods) => {
-      const record = pods.find((p) => p.id === id)!;
-      record.infraId = c.id;
-      return { ...record };
-    });
+    await podEvent(store, 'create', pod);
+    return pod;
   } catch (e) {
+    if (cgroupPath) await removePodCgroup(cgroupPath).catch(() => undefined);
     await dropPodRecord(store, id);
     throw e;
   }
 }
 
-/** The record goes; its containers are the caller's to remove first. */
-export async function dropPodRecord(store: Store, id: string): Promise<void> {
-  await updatePods(store, (pods) => {
+/** The record goes; its containers are the caller's to remove first. The record removed, if it was there. */
+export async function dropPodRecord(store: Store, id: string): Promise<PodRecord | undefined> {
+  return updatePods(store, (pods) => {
     const i = pods.findIndex((p) => p.id === id);
-    if (i !== -1) pods.splice(i, 1);
+    return i === -1 ? undefined : pods.splice(i, 1)[0];
   });
+}
+
+/**
+ * A pod is gone (its containers removed): its record, its cgroup and podman's `remove` event. The
+ * cgroup a container still holds stays (traced): its removal never fails the caller.
+ */
+export async function forgetPod(store: Store, id: string, known?: PodRecord): Promise<PodRecord | undefined> {
+  // The cgroup's path is known from the record read before: its removal (slow on cgroup v1) overlaps the record's.
+  const cgroupGone = removeCgroupAt(known?.cgroupPath);
+  const pod = await dropPodRecord(store, id);
+  if (pod && !known) await removeCgroupAt(pod.cgroupPath);
+  await cgroupGone;
+  if (pod) await podEvent(store, 'remove', pod);
+  return pod;
+}
+
+/**
+ * A member removed on its own (`rm -a`, `system reset`: every container goes, the infra maybe
+ * first): once its pod is gone, the pod's cgroup goes with the last of its containers.
+ */
+export async function podMemberRemoved(store: Store, membership: { id: string; cgroupParent?: string }): Promise<void> {
+  if (!membership.cgroupParent || findPod(await listPodRecords(store), membership.id)) return;
+  await removeCgroupAt(membership.cgroupParent);
+}
+
+async function removeCgroupAt(path: string | undefined): Promise<void> {
+  if (!path) return;
+  await removePodCgroup(path).then(
+    () => trace('pod rm: cgroup removed'),
+    (e: unknown) => trace(`pod rm: cgroup ${path} left for now: ${(e as Error).message}`),
+  );
 }
 
 /** `pod exists`. */

@@ -6,3 +6,4 @@ export { listPodRecords, findPod, requirePod, type PodRecord, type SharedNamespa
 export { podState, podViews, type PodState, type PodView } from './state.js';
 export { startPod, stopPod, restartPod, killPod, pausePod, unpausePod, removePod, prunePods } from './lifecycle.js';
 export { inspectPod, podNetworks } from './inspect.js';
+export { POD_CGROUP_PARENT } from './cgroup.js';

@@ -37,7 +37,8 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
     if (!pod) throw new BerthError('POD_UNKNOWN', `no pod with name or ID ${wanted} found: no such pod`);
   }
   // Nothing shared (`--share none`, `--infra=false`): a member only in name.
-  if (!pod.infraId || !pod.share.includes('net')) return { ...member, podMembership: { id: pod.id } };
+  const cgroup = pod.cgroupPath ? { cgroupParent: pod.cgroupPath } : {};
+  if (!pod.infraId || !pod.share.includes('net')) return { ...member, podMembership: { id: pod.id, ...cgroup } };
   if (member.publish?.length || member.publishAll || member.expose?.length)
     throw new BerthError('USAGE', `invalid config provided: published or exposed ports must be defined when the pod is created: ${SHARED_NETWORK}`);
   if (networks.length && !wanted.startsWith('new:'))
@@ -53,6 +54,7 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
       id: pod.id,
       infraId: pod.infraId,
       joins: pod.share.filter((ns): ns is 'ipc' | 'uts' | 'pid' => ns !== 'net'),
+      ...cgroup,
     },
   };
 }

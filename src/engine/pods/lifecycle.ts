@@ -1,8 +1,10 @@
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
-import { dropPodRecord } from './create.js';
+import { podEvent } from '../system/events.js';
+import { forgetPod } from './create.js';
 import { listPodRecords, requirePod, type PodRecord } from './records.js';
 import { podViews, type PodView } from './state.js';
 
@@ -20,16 +22,18 @@ async function each(containers: readonly ContainerRecord[], op: (c: ContainerRec
   if (failed) throw failed.reason;
 }
 
-/** `pod start`: the infra first (it holds the namespaces the others join), then the others together. */
+/**
+ * `pod start`: every container at once. The infra holds the namespaces the others join: a member's
+ * start starts it first (under its lock, so once), mounting the member's root meanwhile.
+ */
 export async function startPod(store: Store, nameOrId: string, warn?: (message: string) => void): Promise<PodRecord> {
   const { pod, containers } = await view(store, nameOrId);
   const hooks = warn ? { warn } : {};
-  const infra = containers.find(isInfra);
-  if (infra && !live(infra)) await startContainer(store, infra.id, hooks);
   await each(
-    containers.filter((c) => !isInfra(c) && c.state.status !== 'running'),
+    containers.filter((c) => c.state.status !== 'running' && !(isInfra(c) && c.state.status === 'paused')),
     (c) => (c.state.status === 'paused' ? unpauseContainer(store, c.id) : startContainer(store, c.id, hooks)),
   );
+  await podEvent(store, 'start', pod);
   return pod;
 }
 
@@ -44,6 +48,7 @@ export async function stopPod(store: Store, nameOrId: string, opts: { timeout?: 
     containers.filter((c) => isInfra(c) && live(c)),
     (c) => stopContainer(store, c.id, opts),
   );
+  await podEvent(store, 'stop', pod);
   return pod;
 }
 
@@ -58,6 +63,7 @@ export async function killPod(store: Store, nameOrId: string, signal = 'KILL'): 
   const running = containers.filter((c) => c.state.status === 'running');
   if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
   await each(running, (c) => killContainer(store, c.id, signal));
+  await podEvent(store, 'kill', pod);
   return pod;
 }
 
@@ -66,6 +72,7 @@ export async function pausePod(store: Store, nameOrId: string): Promise<PodRecor
   const running = containers.filter((c) => c.state.status === 'running');
   if (!running.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are running: container state improper`);
   await each(running, (c) => pauseContainer(store, c.id));
+  await podEvent(store, 'pause', pod);
   return pod;
 }
 
@@ -74,6 +81,7 @@ export async function unpausePod(store: Store, nameOrId: string): Promise<PodRec
   const paused = containers.filter((c) => c.state.status === 'paused');
   if (!paused.length) throw new BerthError('CONTAINER_STATE', `no containers in pod ${pod.id} are paused: container state improper`);
   await each(paused, (c) => unpauseContainer(store, c.id));
+  await podEvent(store, 'unpause', pod);
   return pod;
 }
 
@@ -93,11 +101,14 @@ export async function removePod(
       'CONTAINER_STATE',
       `pod ${pod.id} has containers that are not ready to be removed: cannot remove container ${running[0]!.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
     );
-  const rmOpts = { force: true, removingPod: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
+  const rmOpts = { force: true, removingPod: true, podRemovesItself: true, timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
   // All at once, the infra too: its namespace is pinned by a mount (and by the members' processes
   // while they live), so ending it first takes nothing from them, and the pod goes in one round.
+  trace('pod rm: begin');
   await each(containers, (c) => removeContainer(store, c.id, rmOpts));
-  await dropPodRecord(store, pod.id);
+  trace('pod rm: containers removed');
+  await forgetPod(store, pod.id, pod);
+  trace('pod rm: record, cgroup, event');
   return pod;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RecordFile } from '../../store/record-file.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import type { PodResources } from './cgroup.js';
 
 /** The namespaces a pod's containers may share, by podman's `--share` names. */
 export type SharedNamespace = 'net' | 'ipc' | 'uts' | 'pid';
@@ -22,6 +23,10 @@ export interface PodRecord {
   /** The infra container (absent with `--infra=false`). */
   infraId?: string;
   createCommand: string[];
+  /** The pod's cgroup (`/berth/<ID>`), its containers' parent; absent for older pods and rootless on cgroup v1. */
+  cgroupPath?: string;
+  /** `--cpus`, `--memory`, `--cpu-shares`, `--cpuset-cpus`: the limits on that cgroup. */
+  resources?: PodResources;
 }
 
 const file = (store: Store) => new RecordFile<PodRecord>(join(store.root, 'pods', 'pods.json'), 'pods');

@@ -14,7 +14,7 @@ import { parseGoDuration } from '../../util/go-duration.js';
  * and, later, the Docker API's `/events`.
  */
 
-export type EventType = 'container' | 'image' | 'volume' | 'secret' | 'network' | 'system';
+export type EventType = 'container' | 'image' | 'volume' | 'secret' | 'network' | 'pod' | 'system';
 
 /** One event, with podman's field names (its JSON lines are these objects). */
 export interface BerthEvent {
@@ -32,6 +32,8 @@ export interface BerthEvent {
   /** RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
   Time: string;
   Type: EventType;
+  /** A pod member's pod (podman writes it on container events, after Type). */
+  PodID?: string;
   /** A container's labels; null for other types, as podman writes it. */
   Attributes: Record<string, string> | null;
 }
@@ -101,6 +103,7 @@ export async function emitEvent(store: Store, e: Omit<BerthEvent, 'Time' | 'Attr
     Status: e.Status,
     Time: rfc3339Nano(nowNanos()),
     Type: e.Type,
+    ...(e.PodID ? { PodID: e.PodID } : {}),
     Attributes: e.Attributes ?? null,
   };
   try {
@@ -121,6 +124,7 @@ export async function containerEvent(store: Store, c: ContainerRecord, status: s
     Image: c.imageName,
     Name: c.name,
     Attributes: { ...c.config.labels },
+    ...(c.config.pod ? { PodID: c.config.pod.id } : {}),
     ...(exitCode ? { ContainerExitCode: exitCode } : {}),
     ...(health ? { HealthStatus: health } : {}),
   });
@@ -133,6 +137,11 @@ export function imageEvent(store: Store, status: string, id: string | undefined,
 
 export function volumeEvent(store: Store, status: string, name: string): Promise<void> {
   return emitEvent(store, { Type: 'volume', Status: status, Name: name });
+}
+
+/** A pod event as podman writes it: the pod's ID and name, no attributes. */
+export function podEvent(store: Store, status: string, pod: { id: string; name: string }): Promise<void> {
+  return emitEvent(store, { Type: 'pod', Status: status, ID: pod.id, Name: pod.name });
 }
 
 export function secretEvent(store: Store, status: string, id: string, name: string): Promise<void> {
@@ -172,6 +181,9 @@ function eventFilter(key: string, value: string): EventPredicate {
       return (e) => e.Type === 'image' && (e.Name === value || (e.ID ?? '').startsWith(value));
     case 'volume':
       return (e) => e.Type === 'volume' && (e.Name ?? '').startsWith(value);
+    case 'pod':
+      // podman's: a pod's own events, by name or ID prefix (its members' events are the container filter's).
+      return (e) => e.Type === 'pod' && (e.Name === value || (e.ID ?? '').startsWith(value));
     case 'secret':
       return (e) => e.Type === 'secret' && (e.Name === value || (e.ID ?? '').startsWith(value));
     case 'network':
