@@ -35,7 +35,8 @@ export async function downKube(store: Store, source: KubeSource, opts: { timeout
     }
     return [pod];
   });
-  const hooks = { timeout: opts.timeout ?? 10, ...(opts.warn ? { warn: opts.warn } : {}) };
+  // podman 4.3's kube down stops with a zero timeout: the pods are going anyway.
+  const hooks = { timeout: opts.timeout ?? 0, ...(opts.warn ? { warn: opts.warn } : {}) };
   for (const pod of found) {
     await stopPod(store, pod.id, hooks);
     report.stopped.push(pod.id);

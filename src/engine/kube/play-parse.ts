@@ -55,17 +55,14 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** The objects of a YAML stream: a syntax error names the document and its line. */
 export function parseKubeYaml(text: string, label = ''): { index: number; object: Record<string, unknown> }[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
+  // prettyErrors: each message ends with the line and column (`... at line 3, column 5:`).
+  const docs = parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(docs)) return [];
   const out: { index: number; object: Record<string, unknown> }[] = [];
   docs.forEach((doc, index) => {
     const prefix = `kube play: ${label}${docLabel(index)}`;
     const err = doc.errors[0];
-    if (err) {
-      const line = err.linePos?.[0];
-      const pos = line ? `line ${line.line}, column ${line.col}: ` : '';
-      throw new BerthError('USAGE', `${prefix}: invalid YAML: ${pos}${err.message.split('\n')[0]}`);
-    }
+    if (err) throw new BerthError('USAGE', `${prefix}: invalid YAML: ${err.message.split('\n')[0]!.replace(/:$/, '')}`);
     const object = doc.toJS({ maxAliasCount: 100 }) as unknown;
     if (object === null || object === undefined) return; // an empty document (a trailing `---`)
     if (!isMap(object)) throw new BerthError('USAGE', `${prefix}: expected a Kubernetes object (a map with kind and apiVersion), got ${Array.isArray(object) ? 'a list' : typeof object}`);
