@@ -55,8 +55,9 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** The objects of a YAML stream: a syntax error names the document and its line. */
 export function parseKubeYaml(text: string, label = ''): { index: number; object: Record<string, unknown> }[] {
-  // prettyErrors: each message ends with the line and column (`... at line 3, column 5:`).
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  // YAML 1.1, as Kubernetes' and podman's go-yaml reads it (`mode: 0600` is octal there); prettyErrors:
+  // each message ends with the line and column (`... at line 3, column 5:`).
+  const docs = parseAllDocuments(text, { version: '1.1', prettyErrors: true });
   if (!Array.isArray(docs)) return [];
   const out: { index: number; object: Record<string, unknown> }[] = [];
   docs.forEach((doc, index) => {
