@@ -152,7 +152,10 @@ describe('kube play and kube down', { timeout: 300_000 }, () => {
     assert.equal((await env.ok(['exec', 'web-httpd', 'cat', '/config/GREETING'])).stdout, 'hello');
     const refused = await env.berth(['exec', 'web-httpd', 'sh', '-c', 'echo x > /config/new']);
     assert.notEqual(refused.code, 0, 'the ConfigMap is mounted read-only');
-    assert.deepEqual(JSON.parse((await env.ok(['secret', 'ls', '--format', 'json'])).stdout).map((s: { Name: string }) => s.Name), ['web-secret']);
+    assert.deepEqual(
+      JSON.parse((await env.ok(['secret', 'ls', '--format', 'json'])).stdout).map((s: { Name: string }) => s.Name),
+      ['web-secret'],
+    );
 
     const down = await env.ok(['kube', 'down', file]);
     assert.match(down.stdout, new RegExp(`^Pods stopped:\n${podId}\nPods removed:\n${podId}\nSecrets removed:\n[0-9a-f]+\nVolumes removed:\nweb-config\n$`));
@@ -203,12 +206,36 @@ describe('kube play and kube down', { timeout: 300_000 }, () => {
     const port = await freePort();
     const tar = join(env.dir, 'busybox.tar');
     if (!existsSync(tar)) await busyboxRootfs(tar);
-    if ((await podman(env, ['image', 'exists', 'localhost/busybox:latest'])).code !== 0) await podmanOk(env, ['import', '--change', 'CMD ["sh"]', tar, 'localhost/busybox:latest']);
+    if ((await podman(env, ['image', 'exists', 'localhost/busybox:latest'])).code !== 0)
+      await podmanOk(env, ['import', '--change', 'CMD ["sh"]', tar, 'localhost/busybox:latest']);
     const host = join(env.dir, 'site');
     mkdirSync(host);
     writeFileSync(join(host, 'index.html'), 'generated');
     await podmanOk(env, ['pod', 'create', '--name', 'gen', '-p', `${port}:80`]);
-    await podmanOk(env, ['create', '--pod', 'gen', '--name', 'srv', '-e', 'A=b', '-v', `${host}:/www:ro`, '-v', 'genvol:/data', '--memory', '64m', '-w', '/www', 'localhost/busybox:latest', 'httpd', '-f', '-p', '80', '-h', '/www']);
+    await podmanOk(env, [
+      'create',
+      '--pod',
+      'gen',
+      '--name',
+      'srv',
+      '-e',
+      'A=b',
+      '-v',
+      `${host}:/www:ro`,
+      '-v',
+      'genvol:/data',
+      '--memory',
+      '64m',
+      '-w',
+      '/www',
+      'localhost/busybox:latest',
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+      '-h',
+      '/www',
+    ]);
     const yaml = (await podmanOk(env, ['kube', 'generate', 'gen'])).stdout;
     await podmanOk(env, ['pod', 'rm', '-f', 'gen']);
     const r = await env.berth(['kube', 'play', '-'], { input: yaml });

@@ -14,18 +14,37 @@ export async function readKubeFile(file: string, label?: string): Promise<KubeSo
     const text = file === '-' ? (await readStdin()).toString('utf8') : await readFile(file, 'utf8');
     return { text, ...(label ? { label } : {}) };
   } catch (e) {
-    throw new BerthError('USAGE', `kube play: reading ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { cause: e });
+    throw new BerthError(
+      'USAGE',
+      `kube play: reading ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
 export async function runPlay(
   g: GlobalOptions,
   file: string,
-  f: { build?: boolean; contextDir?: string; network: string[]; replace?: boolean; start?: boolean; configmap: string[]; logDriver?: string; quiet?: boolean; down?: boolean },
+  f: {
+    build?: boolean;
+    contextDir?: string;
+    network: string[];
+    replace?: boolean;
+    start?: boolean;
+    configmap: string[];
+    logDriver?: string;
+    quiet?: boolean;
+    down?: boolean;
+  },
 ): Promise<void> {
   if (f.down) return (await import('./kube-down.js')).runDown(g, file);
   const source = await readKubeFile(file);
-  const configMapFiles = await Promise.all(f.configmap.flatMap((v) => v.split(',')).filter((v) => v).map((p) => readKubeFile(p, p)));
+  const configMapFiles = await Promise.all(
+    f.configmap
+      .flatMap((v) => v.split(','))
+      .filter((v) => v)
+      .map((p) => readKubeFile(p, p)),
+  );
   await withStore(engineOptions(g), async (store) => {
     const r = await playKube(store, source, {
       ...(f.build ? { build: true } : {}),

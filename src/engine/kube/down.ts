@@ -52,7 +52,9 @@ export async function downKube(store: Store, source: KubeSource, opts: { timeout
   }
   const podNames = new Set(plan.pods.map((p) => p.name));
   const sourceVolumes = new Set(
-    plan.pods.flatMap((p) => (p.spec.volumes ?? []).flatMap((v) => (v.configMap?.name ? [v.configMap.name] : v.secret?.secretName ? [v.secret.secretName] : []))),
+    plan.pods.flatMap((p) =>
+      (p.spec.volumes ?? []).flatMap((v) => (v.configMap?.name ? [v.configMap.name] : v.secret?.secretName ? [v.secret.secretName] : [])),
+    ),
   );
   report.volumes = await pruneVolumes(
     store,

@@ -74,7 +74,13 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
     assert.equal(c.memory, `${64 * 1024 * 1024}`);
     assert.equal(c.cpus, '0.5');
     assert.deepEqual([c.capAdd, c.capDrop, c.user, c.privileged, c.readOnly, c.tty], [['NET_ADMIN'], ['MKNOD'], '1000:100', true, true, true]);
-    assert.deepEqual(c.health, { healthCmd: '["CMD","cat","/tmp/ok"]', healthInterval: '5s', healthTimeout: '2s', healthRetries: '4', healthStartPeriod: '1s' });
+    assert.deepEqual(c.health, {
+      healthCmd: '["CMD","cat","/tmp/ok"]',
+      healthInterval: '5s',
+      healthTimeout: '2s',
+      healthRetries: '4',
+      healthStartPeriod: '1s',
+    });
     // Kubernetes' default restart policy is Always, as podman plays it.
     assert.equal(mapped('  containers: [{name: c, image: i}]\n').containers[0]!.restart, 'always');
     assert.equal(mapped('  containers: [{name: c, image: i, args: [x]}]\n').containers[0]!.entrypoint, undefined);
@@ -93,14 +99,36 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
     - {name: P, valueFrom: {secretKeyRef: {name: sec, key: PASSWORD}}}
     - {name: O, valueFrom: {secretKeyRef: {name: sec, key: missing, optional: true}}}
 `);
-    assert.deepEqual(m.containers[0]!.env, ['CM_GREETING=hello', 'CM_index.html=<h1>hi</h1>', 'PASSWORD=s3cr3t', 'TOKEN=tok', 'PLAIN=v', 'EMPTY=', 'TOKEN=mine', 'G=hello', 'P=s3cr3t']);
+    assert.deepEqual(m.containers[0]!.env, [
+      'CM_GREETING=hello',
+      'CM_index.html=<h1>hi</h1>',
+      'PASSWORD=s3cr3t',
+      'TOKEN=tok',
+      'PLAIN=v',
+      'EMPTY=',
+      'TOKEN=mine',
+      'G=hello',
+      'P=s3cr3t',
+    ]);
   });
 
   test('env naming what is not there: the field path', () => {
-    error('  containers:\n  - {name: c, image: i, env: [{name: X, valueFrom: {configMapKeyRef: {name: other, key: K}}}]}\n', /spec\.containers\[0\]\.env\[0\]\.valueFrom\.configMapKeyRef\.name: no ConfigMap named "other"$/);
-    error('  containers:\n  - {name: c, image: i, env: [{name: X, valueFrom: {secretKeyRef: {name: sec, key: K}}}]}\n', /spec\.containers\[0\]\.env\[0\]\.valueFrom\.secretKeyRef\.key: no key "K" in Secret "sec"$/);
-    error('  containers:\n  - {name: c, image: i, envFrom: [{secretRef: {name: nope}}]}\n', /spec\.containers\[0\]\.envFrom\[0\]\.secretRef\.name: no Secret named "nope"$/);
-    error('  containers:\n  - {name: c, image: i, resources: {limits: {memory: lots}}}\n', /spec\.containers\[0\]\.resources\.limits\.memory: invalid quantity: lots$/);
+    error(
+      '  containers:\n  - {name: c, image: i, env: [{name: X, valueFrom: {configMapKeyRef: {name: other, key: K}}}]}\n',
+      /spec\.containers\[0\]\.env\[0\]\.valueFrom\.configMapKeyRef\.name: no ConfigMap named "other"$/,
+    );
+    error(
+      '  containers:\n  - {name: c, image: i, env: [{name: X, valueFrom: {secretKeyRef: {name: sec, key: K}}}]}\n',
+      /spec\.containers\[0\]\.env\[0\]\.valueFrom\.secretKeyRef\.key: no key "K" in Secret "sec"$/,
+    );
+    error(
+      '  containers:\n  - {name: c, image: i, envFrom: [{secretRef: {name: nope}}]}\n',
+      /spec\.containers\[0\]\.envFrom\[0\]\.secretRef\.name: no Secret named "nope"$/,
+    );
+    error(
+      '  containers:\n  - {name: c, image: i, resources: {limits: {memory: lots}}}\n',
+      /spec\.containers\[0\]\.resources\.limits\.memory: invalid quantity: lots$/,
+    );
   });
 
   test('volumes: claim → named volume, hostPath → bind, configMap and secret → named volumes of their files, read-only; emptyDir → a shared anonymous volume or a tmpfs', () => {
@@ -165,7 +193,10 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
     const one = (vol: string) => `  containers: [{name: c, image: i, volumeMounts: [{name: v, mountPath: /v}]}]\n  volumes: [${vol}]\n`;
     error(one('{name: v, configMap: {name: other}}'), /spec\.volumes\[0\]\.configMap\.name: no ConfigMap named "other" in the file or --configmap$/);
     error(one('{name: v, secret: {secretName: other}}'), /spec\.volumes\[0\]\.secret\.secretName: no Secret named "other" in the file or the store$/);
-    error(one('{name: v, configMap: {name: cfg, items: [{key: nope, path: x}]}}'), /spec\.volumes\[0\]\.configMap\.items\[0\]\.key: no key "nope" in ConfigMap "cfg"$/);
+    error(
+      one('{name: v, configMap: {name: cfg, items: [{key: nope, path: x}]}}'),
+      /spec\.volumes\[0\]\.configMap\.items\[0\]\.key: no key "nope" in ConfigMap "cfg"$/,
+    );
     error(one('{name: v, configMap: {name: cfg, items: [{key: GREETING, path: ../x}]}}'), /items\[0\]\.path: must be a relative path inside the volume/);
     error(one('{name: v, configMap: {name: cfg, defaultMode: 4096}}'), /configMap\.defaultMode: file mode out of range/);
     error(one('{name: v, hostPath: {path: relative}}'), /spec\.volumes\[0\]\.hostPath\.path: must be an absolute path: relative$/);

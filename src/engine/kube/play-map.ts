@@ -92,7 +92,11 @@ function volumeFiles(
   const defaultMode = mode === -1 ? fallbackMode : mode;
   if (!data) {
     if (src.optional) return {};
-    throw fieldError(ctx.where, `${ctx.at}.${ctx.what === 'ConfigMap' ? 'name' : 'secretName'}`, `no ${ctx.what} named "${ctx.name}" in the file${ctx.what === 'ConfigMap' ? ' or --configmap' : ' or the store'}`);
+    throw fieldError(
+      ctx.where,
+      `${ctx.at}.${ctx.what === 'ConfigMap' ? 'name' : 'secretName'}`,
+      `no ${ctx.what} named "${ctx.name}" in the file${ctx.what === 'ConfigMap' ? ' or --configmap' : ' or the store'}`,
+    );
   }
   const files: Record<string, { data: Buffer; mode: number }> = {};
   if (!src.items?.length) {
@@ -106,7 +110,8 @@ function volumeFiles(
       throw fieldError(ctx.where, `${ctx.at}.items[${i}].key`, `no key "${item.key}" in ${ctx.what} "${ctx.name}"`);
     }
     const path = posix.normalize(item.path);
-    if (path.startsWith('/') || path.startsWith('..')) throw fieldError(ctx.where, `${ctx.at}.items[${i}].path`, `must be a relative path inside the volume: ${item.path}`);
+    if (path.startsWith('/') || path.startsWith('..'))
+      throw fieldError(ctx.where, `${ctx.at}.items[${i}].path`, `must be a relative path inside the volume: ${item.path}`);
     const m = modeOf(item.mode, ctx.where, `${ctx.at}.items[${i}].mode`);
     files[path] = { data: bytes, mode: m === -1 ? defaultMode : m };
   });
@@ -123,7 +128,9 @@ function containerEnv(c: Container, ctx: MapContext, where: string, at: string):
   const env: string[] = [];
   const lookup = (kind: 'ConfigMap' | 'Secret', name: string) => (kind === 'ConfigMap' ? ctx.configMaps : ctx.secrets).get(name);
   (c.envFrom ?? []).forEach((from, i) => {
-    const [kind, ref, field] = from.configMapRef ? (['ConfigMap', from.configMapRef, 'configMapRef'] as const) : (['Secret', from.secretRef, 'secretRef'] as const);
+    const [kind, ref, field] = from.configMapRef
+      ? (['ConfigMap', from.configMapRef, 'configMapRef'] as const)
+      : (['Secret', from.secretRef, 'secretRef'] as const);
     if (!ref) return;
     const data = lookup(kind, ref.name!);
     if (!data) {
@@ -144,7 +151,9 @@ function containerEnv(c: Container, ctx: MapContext, where: string, at: string):
     if (value === undefined) {
       if (ref.optional) return;
       const path = `${at}.env[${i}].valueFrom.${field}`;
-      throw data ? fieldError(where, `${path}.key`, `no key "${ref.key}" in ${kind} "${ref.name}"`) : fieldError(where, `${path}.name`, `no ${kind} named "${ref.name}"`);
+      throw data
+        ? fieldError(where, `${path}.key`, `no key "${ref.key}" in ${kind} "${ref.name}"`)
+        : fieldError(where, `${path}.name`, `no ${kind} named "${ref.name}"`);
     }
     env.push(`${e.name}=${value.toString('utf8')}`);
   });
@@ -178,7 +187,8 @@ function resourceFlags(c: Container, where: string, at: string): Pick<CreateOpti
 function securityFlags(c: Container): Partial<CreateOptions> {
   const s = c.securityContext;
   if (!s) return {};
-  const user = s.runAsUser !== undefined || s.runAsGroup !== undefined ? `${s.runAsUser ?? 0}${s.runAsGroup !== undefined ? `:${s.runAsGroup}` : ''}` : undefined;
+  const user =
+    s.runAsUser !== undefined || s.runAsGroup !== undefined ? `${s.runAsUser ?? 0}${s.runAsGroup !== undefined ? `:${s.runAsGroup}` : ''}` : undefined;
   return {
     ...(s.capabilities?.add?.length ? { capAdd: s.capabilities.add } : {}),
     ...(s.capabilities?.drop?.length ? { capDrop: s.capabilities.drop } : {}),
@@ -189,7 +199,11 @@ function securityFlags(c: Container): Partial<CreateOptions> {
 }
 
 /** The pod's volumes as berth mounts them, by volume name: a `-v` source or a tmpfs. */
-function podVolumes(pod: PlannedPod, ctx: MapContext, out: MappedPod): Map<string, { source?: string; tmpfs?: string; readOnly: boolean; volume?: NeededVolume }> {
+function podVolumes(
+  pod: PlannedPod,
+  ctx: MapContext,
+  out: MappedPod,
+): Map<string, { source?: string; tmpfs?: string; readOnly: boolean; volume?: NeededVolume }> {
   const byName = new Map<string, { source?: string; tmpfs?: string; readOnly: boolean; volume?: NeededVolume }>();
   const need = (v: NeededVolume) => {
     const known = out.volumes.find((x) => x.name === v.name && x.kind === v.kind);
@@ -210,7 +224,8 @@ function podVolumes(pod: PlannedPod, ctx: MapContext, out: MappedPod): Map<strin
     } else if (v.emptyDir) {
       if (v.emptyDir.medium === 'Memory') {
         const size = v.emptyDir.sizeLimit === undefined ? undefined : parseQuantity(v.emptyDir.sizeLimit as string | number);
-        if (size === undefined && v.emptyDir.sizeLimit !== undefined) throw fieldError(pod.where, `${at}.emptyDir.sizeLimit`, `invalid quantity: ${v.emptyDir.sizeLimit}`);
+        if (size === undefined && v.emptyDir.sizeLimit !== undefined)
+          throw fieldError(pod.where, `${at}.emptyDir.sizeLimit`, `invalid quantity: ${v.emptyDir.sizeLimit}`);
         byName.set(v.name, { tmpfs: size === undefined ? '' : `size=${Math.ceil(size)}`, readOnly: false });
       } else {
         // An anonymous volume the pod's containers share, gone with the pod (kube down, pod rm's prune).
@@ -218,12 +233,22 @@ function podVolumes(pod: PlannedPod, ctx: MapContext, out: MappedPod): Map<strin
         byName.set(v.name, { source: volume.name, readOnly: false, volume });
       }
     } else if (v.configMap) {
-      const files = volumeFiles(ctx.configMaps.get(v.configMap.name!), v.configMap as never, 0o644, { where: pod.where, at: `${at}.configMap`, what: 'ConfigMap', name: v.configMap.name! });
+      const files = volumeFiles(ctx.configMaps.get(v.configMap.name!), v.configMap as never, 0o644, {
+        where: pod.where,
+        at: `${at}.configMap`,
+        what: 'ConfigMap',
+        name: v.configMap.name!,
+      });
       // podman's rule: a named volume of the ConfigMap's name, holding its files, mounted read-only.
       const volume = need({ name: v.configMap.name!, kind: 'configMap', files });
       byName.set(v.name, { source: volume.name, readOnly: true, volume });
     } else if (v.secret) {
-      const files = volumeFiles(ctx.secrets.get(v.secret.secretName!), v.secret as never, 0o400, { where: pod.where, at: `${at}.secret`, what: 'Secret', name: v.secret.secretName! });
+      const files = volumeFiles(ctx.secrets.get(v.secret.secretName!), v.secret as never, 0o400, {
+        where: pod.where,
+        at: `${at}.secret`,
+        what: 'Secret',
+        name: v.secret.secretName!,
+      });
       const volume = need({ name: v.secret.secretName!, kind: 'secret', files });
       byName.set(v.name, { source: volume.name, readOnly: true, volume });
     }

@@ -28,7 +28,11 @@ spec:
 
 function plan(text: string, extra: string[] = []) {
   const warnings: string[] = [];
-  const p = planKube({ text }, extra.map((t, i) => ({ text: t, label: `cm${i}.yaml` })), (m) => warnings.push(m));
+  const p = planKube(
+    { text },
+    extra.map((t, i) => ({ text: t, label: `cm${i}.yaml` })),
+    (m) => warnings.push(m),
+  );
   return { plan: p, warnings };
 }
 
@@ -86,7 +90,7 @@ ${POD}---
     assert.equal(p.pods[0]!.where, 'document 4 (Pod "web")');
   });
 
-  test("a Deployment plays every replica as podman 4.3 does (<name>-pod-<i>); a DaemonSet one pod", () => {
+  test('a Deployment plays every replica as podman 4.3 does (<name>-pod-<i>); a DaemonSet one pod', () => {
     const template = `  template:
     metadata: {labels: {app: d}}
     spec:
@@ -180,17 +184,29 @@ status: {}
     error(POD.replace('command: [httpd, -f]', 'command: httpd -f'), /spec\.containers\[0\]\.command: expected a list, got a string$/);
     error(POD.replace('readOnly: true', 'readOnly: "yes"'), /spec\.containers\[0\]\.volumeMounts\[0\]\.readOnly: expected a boolean, got a string$/);
     error(POD.replace('labels: {app: web}', 'labels: [app]'), /metadata\.labels: expected a map, got a list$/);
-    error(POD.replace('restartPolicy: Never', 'restartPolicy: Sometimes'), /spec\.restartPolicy: unsupported value "Sometimes": one of Always, OnFailure, Never$/);
+    error(
+      POD.replace('restartPolicy: Never', 'restartPolicy: Sometimes'),
+      /spec\.restartPolicy: unsupported value "Sometimes": one of Always, OnFailure, Never$/,
+    );
     error(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {A: "not base64!"}\n`, /\(Secret "s"\): data\.A: illegal base64 data$/);
   });
 
   test('references inside a pod: a mount of no volume, a volume of no source, two containers of one name', () => {
-    error(POD.replace('name: site, mountPath', 'name: other, mountPath'), /spec\.containers\[0\]\.volumeMounts\[0\]\.name: no volume named "other" in spec\.volumes$/);
+    error(
+      POD.replace('name: site, mountPath', 'name: other, mountPath'),
+      /spec\.containers\[0\]\.volumeMounts\[0\]\.name: no volume named "other" in spec\.volumes$/,
+    );
     error(POD.replace('    configMap: {name: cfg}\n', '    nfs: {server: x, path: /}\n'), /spec\.volumes\[0\]: volume "site" has no source berth supports/);
-    error(POD.replace('    configMap: {name: cfg}\n', '    configMap: {name: cfg}\n    emptyDir: {}\n'), /spec\.volumes\[0\]: volume "site" has more than one source: emptyDir, configMap$/);
+    error(
+      POD.replace('    configMap: {name: cfg}\n', '    configMap: {name: cfg}\n    emptyDir: {}\n'),
+      /spec\.volumes\[0\]: volume "site" has more than one source: emptyDir, configMap$/,
+    );
     error(POD.replace('mountPath: /www', 'mountPath: www'), /volumeMounts\[0\]\.mountPath: must be an absolute path: www$/);
     error(POD.replace('hostPort: 8080', 'hostPort: 70000'), /ports\[0\]\.hostPort: port out of range: 70000$/);
-    error(POD.replace('  volumes:\n', '  - {name: httpd, image: busybox}\n  volumes:\n'), /containers\[1\]\.name: a container named "httpd" is already in the pod$/);
+    error(
+      POD.replace('  volumes:\n', '  - {name: httpd, image: busybox}\n  volumes:\n'),
+      /containers\[1\]\.name: a container named "httpd" is already in the pod$/,
+    );
     error(`${POD}---\n${POD}`, /^kube play: document 2 \(Pod "web"\): metadata\.name: a pod named "web" is already in the file$/);
   });
 

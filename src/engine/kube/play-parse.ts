@@ -66,7 +66,11 @@ export function parseKubeYaml(text: string, label = ''): { index: number; object
     if (err) throw new BerthError('USAGE', `${prefix}: invalid YAML: ${err.message.split('\n')[0]!.replace(/:$/, '')}`);
     const object = doc.toJS({ maxAliasCount: 100 }) as unknown;
     if (object === null || object === undefined) return; // an empty document (a trailing `---`)
-    if (!isMap(object)) throw new BerthError('USAGE', `${prefix}: expected a Kubernetes object (a map with kind and apiVersion), got ${Array.isArray(object) ? 'a list' : typeof object}`);
+    if (!isMap(object))
+      throw new BerthError(
+        'USAGE',
+        `${prefix}: expected a Kubernetes object (a map with kind and apiVersion), got ${Array.isArray(object) ? 'a list' : typeof object}`,
+      );
     out.push({ index, object });
   });
   return out;
@@ -93,7 +97,8 @@ export function planKube(main: KubeSource, configMapFiles: readonly KubeSource[]
       const name = typeof meta.name === 'string' ? meta.name : undefined;
       const where = `${label}${docLabel(index, kind, name)}`;
       if (!kind) throw fieldError(where, 'kind', 'required field missing');
-      if (typeof object.apiVersion !== 'string') throw fieldError(where, 'apiVersion', object.apiVersion === undefined ? 'required field missing' : 'expected a string');
+      if (typeof object.apiVersion !== 'string')
+        throw fieldError(where, 'apiVersion', object.apiVersion === undefined ? 'required field missing' : 'expected a string');
       const fields = KINDS[kind];
       if (!fields || (source.extra && kind !== 'ConfigMap')) {
         warn(`${where}: kind ${kind} is not supported${source.extra ? ' in a --configmap file' : ''}: ignored`);
@@ -109,6 +114,7 @@ export function planKube(main: KubeSource, configMapFiles: readonly KubeSource[]
   return plan;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the document passed play-schema's check, which is what types its fields
 function addToPlan(plan: KubePlan, kind: string, name: string, object: Record<string, any>, where: string): void {
   const labels = (object.metadata.labels ?? {}) as Record<string, string>;
   const annotations = (object.metadata.annotations ?? {}) as Record<string, string>;
@@ -148,7 +154,8 @@ function addToPlan(plan: KubePlan, kind: string, name: string, object: Record<st
     case 'ConfigMap': {
       const data: Record<string, Buffer> = {};
       for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>)) data[k] = Buffer.from(v ?? '');
-      for (const [k, v] of Object.entries((object.binaryData ?? {}) as Record<string, string | null>)) data[k] = decodeBase64(v ?? '', where, `binaryData.${k}`);
+      for (const [k, v] of Object.entries((object.binaryData ?? {}) as Record<string, string | null>))
+        data[k] = decodeBase64(v ?? '', where, `binaryData.${k}`);
       plan.configMaps.set(name, data);
       return;
     }
@@ -184,8 +191,14 @@ function checkReferences(plan: KubePlan): void {
     const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
     (pod.spec.volumes ?? []).forEach((v, i) => {
       const sources = (['hostPath', 'persistentVolumeClaim', 'emptyDir', 'configMap', 'secret'] as const).filter((s) => v[s] !== undefined && v[s] !== null);
-      if (sources.length === 0) throw fieldError(pod.where, `${pod.specPath}.volumes[${i}]`, `volume "${v.name}" has no source berth supports (hostPath, persistentVolumeClaim, emptyDir, configMap, secret)`);
-      if (sources.length > 1) throw fieldError(pod.where, `${pod.specPath}.volumes[${i}]`, `volume "${v.name}" has more than one source: ${sources.join(', ')}`);
+      if (sources.length === 0)
+        throw fieldError(
+          pod.where,
+          `${pod.specPath}.volumes[${i}]`,
+          `volume "${v.name}" has no source berth supports (hostPath, persistentVolumeClaim, emptyDir, configMap, secret)`,
+        );
+      if (sources.length > 1)
+        throw fieldError(pod.where, `${pod.specPath}.volumes[${i}]`, `volume "${v.name}" has more than one source: ${sources.join(', ')}`);
     });
     const names = new Set<string>();
     pod.spec.containers.forEach((c, ci) => {

@@ -159,7 +159,17 @@ export const KINDS: Record<string, Record<string, Field>> = {
   Pod: { metadata: req(METADATA), spec: req(POD_SPEC) },
   Deployment: {
     metadata: req(METADATA),
-    spec: req(obj({ replicas: f('int'), template: req(TEMPLATE), selector: quiet, strategy: quiet, revisionHistoryLimit: quiet, progressDeadlineSeconds: quiet, minReadySeconds: quiet })),
+    spec: req(
+      obj({
+        replicas: f('int'),
+        template: req(TEMPLATE),
+        selector: quiet,
+        strategy: quiet,
+        revisionHistoryLimit: quiet,
+        progressDeadlineSeconds: quiet,
+        minReadySeconds: quiet,
+      }),
+    ),
   },
   DaemonSet: {
     metadata: req(METADATA),

@@ -64,9 +64,16 @@ export function storedSecretData(bytes: Buffer): Record<string, Buffer> | undefi
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   const obj = parsed as Record<string, unknown>;
   const b64 = (m: unknown) =>
-    typeof m === 'object' && m !== null ? Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'string').map(([k, v]) => [k, Buffer.from(v as string, 'base64')])) : {};
+    typeof m === 'object' && m !== null
+      ? Object.fromEntries(
+          Object.entries(m)
+            .filter(([, v]) => typeof v === 'string')
+            .map(([k, v]) => [k, Buffer.from(v as string, 'base64')]),
+        )
+      : {};
   if (obj.kind === 'Secret') {
-    const strings = typeof obj.stringData === 'object' && obj.stringData !== null ? Object.entries(obj.stringData).map(([k, v]) => [k, Buffer.from(String(v))] as const) : [];
+    const strings =
+      typeof obj.stringData === 'object' && obj.stringData !== null ? Object.entries(obj.stringData).map(([k, v]) => [k, Buffer.from(String(v))] as const) : [];
     return { ...b64(obj.data), ...Object.fromEntries(strings) };
   }
   return b64(obj);
@@ -182,7 +189,9 @@ async function checkNames(store: Store, plan: KubePlan, mapped: readonly MappedP
   }
   if (!replace) {
     const secrets = await listSecrets(store);
-    for (const s of plan.secrets) if (secrets.some((r) => r.name === s.name)) throw new BerthError('SECRET_EXISTS', `kube play: ${s.name}: secret name in use (use --replace, or kube down first)`);
+    for (const s of plan.secrets)
+      if (secrets.some((r) => r.name === s.name))
+        throw new BerthError('SECRET_EXISTS', `kube play: ${s.name}: secret name in use (use --replace, or kube down first)`);
   }
 }
 
@@ -238,7 +247,12 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
     const ensure = async (name: string, labels: Record<string, string>, o: { anonymous?: boolean; driver?: string; options?: Record<string, string> } = {}) => {
       if (volumeNames.has(name)) return;
       if (o.driver && o.driver !== 'local') throw new BerthError('USAGE', `kube play: volume driver "${o.driver}" is not supported: only local`);
-      await createVolume(store, name, { labels, ignoreIfExists: true, ...(o.anonymous ? { anonymous: true } : {}), ...(o.options ? { options: o.options } : {}) });
+      await createVolume(store, name, {
+        labels,
+        ignoreIfExists: true,
+        ...(o.anonymous ? { anonymous: true } : {}),
+        ...(o.options ? { options: o.options } : {}),
+      });
       volumeNames.add(name);
       made.volumes.push(name);
     };
