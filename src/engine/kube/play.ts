@@ -230,6 +230,9 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       const existing = findPod(pods, m.pod.name);
       if (existing?.name === m.pod.name) await removePod(store, existing.id, { force: true, timeout: 0, warn });
     }
+    // The replaced pods' emptyDirs go with them, as kube down takes them.
+    const names = new Set(mapped.map((m) => m.pod.name));
+    await pruneVolumes(store, (v) => v.labels[KUBE_VOLUME_LABEL] === 'emptyDir' && names.has(v.labels[KUBE_POD_LABEL] ?? ''));
   }
 
   const report: KubePlayReport = { volumes: [], pods: [], secrets: [] };
