@@ -56,12 +56,14 @@ export async function downKube(store: Store, source: KubeSource, opts: { timeout
       (p.spec.volumes ?? []).flatMap((v) => (v.configMap?.name ? [v.configMap.name] : v.secret?.secretName ? [v.secret.secretName] : [])),
     ),
   );
-  report.volumes = await pruneVolumes(
-    store,
-    (v) =>
-      (v.labels[KUBE_VOLUME_LABEL] === 'emptyDir' && podNames.has(v.labels[KUBE_POD_LABEL] ?? '')) ||
-      ((v.labels[KUBE_VOLUME_LABEL] === 'configMap' || v.labels[KUBE_VOLUME_LABEL] === 'secret') && sourceVolumes.has(v.name)),
-  );
+  report.volumes = (
+    await pruneVolumes(
+      store,
+      (v) =>
+        (v.labels[KUBE_VOLUME_LABEL] === 'emptyDir' && podNames.has(v.labels[KUBE_POD_LABEL] ?? '')) ||
+        ((v.labels[KUBE_VOLUME_LABEL] === 'configMap' || v.labels[KUBE_VOLUME_LABEL] === 'secret') && sourceVolumes.has(v.name)),
+    )
+  ).sort();
   if (missing.length) {
     const err = new BerthError('POD_UNKNOWN', `no pod with name or ID ${missing[0]} found: no such pod`);
     if (!found.length) throw err;

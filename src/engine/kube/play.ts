@@ -109,7 +109,7 @@ async function secretLookup(store: Store, plan: KubePlan): Promise<Map<string, R
 }
 
 /** hostPath's `type`, checked (and the *OrCreate made) as the kubelet and podman do. */
-async function checkHostPath(check: MappedPod['hostPaths'][number], create: boolean): Promise<void> {
+export async function checkHostPath(check: MappedPod['hostPaths'][number], create: boolean): Promise<void> {
   const st = await stat(check.path).catch(() => undefined);
   const fail = (msg: string) => fieldError(check.where, `${check.field}.type`, msg);
   switch (check.type) {
