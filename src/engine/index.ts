@@ -8,6 +8,7 @@ export * from './containers/index.js';
 export * from './volumes/index.js';
 export * from './networks/index.js';
 export * from './pods/index.js';
+export * from './kube/index.js';
 export * from './secrets/index.js';
 export * from './system/index.js';
 export * from './settings/index.js';
