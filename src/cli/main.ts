@@ -6,6 +6,7 @@ import { addVolumeCommands } from './volume-commands.js';
 import { addSecretCommands } from './secret-commands.js';
 import { addNetworkCommands } from './network-commands.js';
 import { addPodCommands } from './pod-commands.js';
+import { addKubeCommands } from './kube-commands.js';
 import type { GlobalOptions } from './context.js';
 import { normalizeBooleanFlags } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
@@ -669,6 +670,7 @@ addManifestCommands(command, lazy);
 addSecretCommands(command, lazy);
 addNetworkCommands(command, lazy);
 addPodCommands(command, lazy);
+addKubeCommands(command, lazy);
 
 async function main(): Promise<void> {
   try {
