@@ -77,10 +77,12 @@ function podVolumes(members: KubeContainer[]): Volume[] {
 function dnsConfig(all: (NameResolution | undefined)[]): PodDNSConfig | undefined {
   const nameservers = [...new Set(all.flatMap((n) => n?.servers ?? []))];
   const searches = [...new Set(all.flatMap((n) => (n?.search ?? []).filter((s) => s !== '.')))];
-  const options = all.flatMap((n) => n?.options ?? []).map((o) => {
-    const colon = o.indexOf(':');
-    return colon === -1 ? { name: o } : { name: o.slice(0, colon), value: o.slice(colon + 1) };
-  });
+  const options = all
+    .flatMap((n) => n?.options ?? [])
+    .map((o) => {
+      const colon = o.indexOf(':');
+      return colon === -1 ? { name: o } : { name: o.slice(0, colon), value: o.slice(colon + 1) };
+    });
   if (!nameservers.length && !searches.length && !options.length) return undefined;
   return { ...(nameservers.length ? { nameservers } : {}), ...(searches.length ? { searches } : {}), ...(options.length ? { options } : {}) };
 }

@@ -10,11 +10,8 @@ import { VERSION } from '../../util/version.js';
 const OPTIONS = { version: '1.1', sortMapEntries: true, indentSeq: false, lineWidth: 0 } as const;
 
 export function kubeYaml(objects: readonly object[]): string {
-  const header = [
-    '# Save the output of this file and use kubectl create -f to import',
-    '# it into Kubernetes.',
-    '#',
-    `# Created with berth-${VERSION}`,
-  ].join('\n');
+  const header = ['# Save the output of this file and use kubectl create -f to import', '# it into Kubernetes.', '#', `# Created with berth-${VERSION}`].join(
+    '\n',
+  );
   return `${header}\n${objects.map((o) => new Document(o, OPTIONS).toString(OPTIONS)).join('---\n')}`;
 }
