@@ -359,6 +359,9 @@ describe('kube generate: records to Kubernetes objects', { timeout: 30_000 }, ()
     const three = kubeDeployment(p, 3);
     validate(Deployment, three);
     assert.equal(three.spec?.replicas, 3);
+    const text = kubeYaml([three]);
+    assert.doesNotMatch(text, /[&*]a\d/, 'the labels it shares with its template are written out, not aliased');
+    assert.deepEqual(parseAllDocuments(text)[0]?.toJS(), three);
     const never = kubeDeployment(kubePod({ containers: [source(record('n'))] }, ctx), 1);
     validate(Deployment, never);
     assert.equal(never.spec?.template.spec?.restartPolicy, undefined);
