@@ -73,7 +73,7 @@ describe('kube generate', { timeout: 300_000 }, () => {
     assert.equal(pod!['metadata'].name, 'web');
     const [app, side] = pod!['spec'].containers as Record<string, any>[];
     assert.deepEqual(app!['ports'], [{ containerPort: 80, hostPort: port }]);
-    assert.deepEqual(app!['livenessProbe'].exec.command, ['/bin/sh', '-c', 'nc -z localhost 80']);
+    assert.deepEqual(app!['livenessProbe'].exec.command, ['nc', '-z', 'localhost', '80']);
     assert.equal(app!['livenessProbe'].periodSeconds, 15);
     assert.deepEqual(app!['securityContext'], { capabilities: { add: ['CAP_NET_ADMIN'] }, runAsUser: 1000 });
     assert.equal(side!['name'], 'side');
@@ -93,6 +93,8 @@ describe('kube generate', { timeout: 300_000 }, () => {
       assert.ok(played!['Config'].Env.includes('GREETING=hello world'), played!['Config'].Env.join(' '));
       assert.ok(!played!['Config'].Env.some((e: string) => e.startsWith('container=berth')));
       assert.equal(played!['Config'].User, '1000');
+      // podman runs the probe's words through a shell: the same command as berth's healthcheck
+      assert.match(played!['Config'].Healthcheck.Test.slice(1).join(' '), /^nc -z localhost 80 \|\| /);
       assert.equal(played!['HostConfig'].RestartPolicy.Name, 'always');
       assert.deepEqual(played!['HostConfig'].CapAdd, ['CAP_NET_ADMIN']);
       const mounts = (played!['Mounts'] as Record<string, any>[]).map((m) => ({

@@ -125,14 +125,54 @@ export function securityContext(record: ContainerRecord, image: ContainerConfig 
 /** Whole seconds, at least `min`: Kubernetes' probe fields take no fractions. */
 const seconds = (ns: number, min: number) => Math.max(min, Math.ceil(ns / 1e9));
 
+/** A shell command of plain words only: no quotes, expansions, operators or redirections, no leading VAR=value. */
+const PLAIN_WORDS = /^[A-Za-z0-9_\-.,/:@%+]+( +[A-Za-z0-9_\-.,/:=@%+]+)*$/;
+
+/** Words only a shell runs (its builtins), which no exec could find as a program. */
+const SHELL_ONLY = new Set([
+  'exit',
+  'cd',
+  'export',
+  'set',
+  'unset',
+  'source',
+  '.',
+  'eval',
+  'exec',
+  'return',
+  'shift',
+  'trap',
+  'wait',
+  'ulimit',
+  'umask',
+  'alias',
+  'read',
+  'command',
+  'type',
+  'local',
+]);
+
 /**
- * The healthcheck as a liveness probe: `CMD` words run as they are, `CMD-SHELL` through /bin/sh -c
- * (as Docker runs it); interval, timeout, retries and start period become the probe's timing.
+ * The probe's command for a `CMD-SHELL` healthcheck. A command of plain words is written as those
+ * words: Kubernetes runs them directly, and podman's `kube play`, which joins the words with spaces
+ * and runs the result through a shell, gets the same command back. Anything else needs the shell:
+ * `/bin/sh -c COMMAND`, as Docker runs it (podman's play reads that back as a shell running just the
+ * first word of COMMAND: no words can say it to both).
+ */
+function shellProbeCommand(command: string): string[] {
+  const words = command.trim().split(/ +/);
+  const plain = PLAIN_WORDS.test(command.trim()) && !SHELL_ONLY.has(words[0]!);
+  return plain ? words : ['/bin/sh', '-c', command];
+}
+
+/**
+ * The healthcheck as a liveness probe: `CMD` words run as they are, `CMD-SHELL` as above; interval,
+ * timeout, retries and start period become the probe's timing.
  */
 export function livenessProbe(hc: HealthConfig | undefined): Probe | undefined {
   if (!hc || hc.Test.length < 2) return undefined;
   const [kind, ...rest] = hc.Test;
-  const command = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : undefined;
+  const command = kind === 'CMD-SHELL' ? shellProbeCommand(rest.join(' ')) : kind === 'CMD' ? rest : undefined;
   if (!command) return undefined;
   const probe: Probe = { exec: { command }, timeoutSeconds: seconds(hc.Timeout, 1), failureThreshold: hc.Retries };
   // An interval of 0 is podman's "no timer"; Kubernetes has no such probe, so its default period stands.

@@ -159,7 +159,7 @@ describe('kube generate: records to Kubernetes objects', { timeout: 30_000 }, ()
     assert.deepEqual(first!.resources, { limits: { memory: '64Mi', cpu: '500m' } });
     assert.deepEqual(first!.securityContext, { capabilities: { add: ['CAP_NET_ADMIN'], drop: ['CAP_CHOWN'] }, runAsUser: 1000 });
     assert.deepEqual(first!.livenessProbe, {
-      exec: { command: ['/bin/sh', '-c', 'nc -z localhost 80'] },
+      exec: { command: ['nc', '-z', 'localhost', '80'] },
       periodSeconds: 10,
       timeoutSeconds: 3,
       failureThreshold: 2,
@@ -267,11 +267,20 @@ describe('kube generate: records to Kubernetes objects', { timeout: 30_000 }, ()
     ]);
   });
 
-  test('healthchecks: CMD words as they are, no probe for NONE; capabilities: ALL dropped and the defaults named', () => {
+  test('healthchecks: CMD words as they are, a shell command of plain words as its words, else through sh -c, no probe for NONE; capabilities: ALL dropped and the defaults named', () => {
     const cmd = kubeContainer(
       source(record('h', { healthcheck: { Test: ['CMD', 'true'], Interval: 0, Timeout: 1.5e9, StartPeriod: 0, Retries: 3, OnFailure: 'none' } })),
     ).container;
     assert.deepEqual(cmd.livenessProbe, { exec: { command: ['true'] }, timeoutSeconds: 2, failureThreshold: 3 });
+    const shell = (cmd: string) =>
+      kubeContainer(
+        source(record('sh', { healthcheck: { Test: ['CMD-SHELL', cmd], Interval: 30e9, Timeout: 30e9, StartPeriod: 0, Retries: 3, OnFailure: 'none' } })),
+      ).container.livenessProbe?.exec?.command;
+    assert.deepEqual(shell('  wget -q -O- http://localhost:8080/health '), ['wget', '-q', '-O-', 'http://localhost:8080/health']);
+    assert.deepEqual(shell('test -f /ready && echo ok'), ['/bin/sh', '-c', 'test -f /ready && echo ok']);
+    assert.deepEqual(shell('curl "$URL"'), ['/bin/sh', '-c', 'curl "$URL"']);
+    assert.deepEqual(shell('DEBUG=1 check'), ['/bin/sh', '-c', 'DEBUG=1 check']);
+    assert.deepEqual(shell('exit 0'), ['/bin/sh', '-c', 'exit 0']);
     const none = kubeContainer(
       source(record('n', { healthcheck: { Test: ['NONE'], Interval: 0, Timeout: 0, StartPeriod: 0, Retries: 0, OnFailure: 'none' } })),
     );
