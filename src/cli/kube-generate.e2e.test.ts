@@ -139,6 +139,9 @@ describe('kube generate', { timeout: 300_000 }, () => {
     const again = await env.berth(['generate', 'kube', '-f', file, 'lone']);
     assert.equal(again.code, 125);
     assert.equal(again.stderr, `Error: cannot write to ${JSON.stringify(file)}; file exists\n`);
+    const nowhere = join(env.dir, 'nowhere', 'x.yaml');
+    const unwritable = await env.berth(['kube', 'generate', '-f', nowhere, 'lone']);
+    assert.equal(unwritable.stderr, `Error: cannot write to ${JSON.stringify(nowhere)}: open ${nowhere}: no such file or directory\n`);
     await env.ok(['create', '--pod', 'new:solo', '--name', 'member', 'busybox', 'true']);
     const member = await env.berth(['kube', 'generate', 'member']);
     assert.equal(member.code, 125);

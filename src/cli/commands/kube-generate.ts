@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { withStore } from '../../engine/index.js';
 import { generateKube } from '../../engine/kube/index.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
-import { engineOptions, type GlobalOptions } from '../context.js';
+import { engineOptions, systemErrorText, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
 
 /** `--replicas N`: pflag's int32, with its words for what is not one. */
@@ -36,7 +36,8 @@ export async function run(g: GlobalOptions, names: string[], f: { service?: bool
   try {
     await writeFile(f.filename, yaml, { flag: 'wx', mode: 0o644 });
   } catch (e) {
-    if (errnoCode(e) === 'EEXIST') throw new BerthError('USAGE', `cannot write to ${JSON.stringify(f.filename)}; file exists`, { cause: e });
-    throw e;
+    const where = `cannot write to ${JSON.stringify(f.filename)}`;
+    if (errnoCode(e) === 'EEXIST') throw new BerthError('USAGE', `${where}; file exists`, { cause: e });
+    throw new BerthError('USAGE', `${where}: ${systemErrorText(e as NodeJS.ErrnoException)}`, { cause: e });
   }
 }
