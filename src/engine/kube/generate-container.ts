@@ -26,7 +26,7 @@ export interface KubeContainer {
   annotations: Record<string, string>;
 }
 
-/** The variables every berth container gets, which a Kubernetes runtime sets itself (podman leaves its own out too). */
+/** The PATH every berth container gets unless its image says otherwise, as a Kubernetes runtime gives it (podman leaves its own out too). */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const sameArgs = (a: readonly string[] | null | undefined, b: readonly string[] | null | undefined) =>
@@ -66,7 +66,7 @@ export function envFields(record: ContainerRecord, image: ContainerConfig | unde
     const name = entry.slice(0, eq);
     const value = entry.slice(eq + 1);
     if (fromImage.get(name) === value) continue;
-    if (name === 'PATH' && value === DEFAULT_PATH) continue;
+    if (name === 'PATH' && value === DEFAULT_PATH && !fromImage.has('PATH')) continue;
     if (name === 'container' && value === 'berth') continue;
     if (name === 'TERM' && value === 'xterm' && record.config.tty) continue;
     // The pod's hostname is its own field; the runtime sets HOSTNAME from it.
