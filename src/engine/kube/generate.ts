@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
+import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
 import { findContainer } from '../containers/lookup.js';
@@ -40,7 +41,7 @@ async function hostPaths(record: ContainerRecord): Promise<Record<string, HostPa
 interface Targets {
   pods: PodRecord[];
   containers: ContainerRecord[];
-  volumes: string[];
+  volumes: VolumeRecord[];
 }
 
 async function resolveTargets(store: Store, names: string[], containers: ContainerRecord[]): Promise<Targets> {
@@ -61,7 +62,7 @@ async function resolveTargets(store: Store, names: string[], containers: Contain
     }
     const volume = findVolume(volumes, name);
     if (volume) {
-      out.volumes.push(volume.name);
+      out.volumes.push(volume);
       continue;
     }
     throw new BerthError('USAGE', `name or ID "${name}" not found`);
@@ -108,8 +109,7 @@ export async function generateKube(store: Store, names: string[], opts: KubeGene
 
   const ctx: GenerateContext = { now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ...(opts.warn ? { warn: opts.warn } : {}) };
   const pods = podSources.map((s) => kubePod(s, ctx));
-  const volumes = await store.volumes();
-  const claims = targets.volumes.map((name) => kubeVolumeClaim(volumes.find((v) => v.name === name)!, ctx));
+  const claims = targets.volumes.map((v) => kubeVolumeClaim(v, ctx));
   const services = opts.service ? pods.map((p) => kubeService(p, randomNodePort)) : [];
   const workloads = type === 'deployment' ? pods.map((p) => kubeDeployment(p, replicas)) : pods;
   return kubeYaml([...claims, ...services, ...workloads]);
