@@ -20,6 +20,7 @@ const FACES = [
   'engine/volumes',
   'engine/networks',
   'engine/pods',
+  'engine/kube',
   'engine/secrets',
   'engine/system',
   'engine/settings',
