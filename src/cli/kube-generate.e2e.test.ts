@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Pod, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { hasCommand, run, type RunResult } from '../testing/cli.js';
+import { hasCommand, podmanArgs, podmanEnv, run, type RunResult } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 import { freePort } from '../testing/registry.js';
 
@@ -16,10 +16,8 @@ import { freePort } from '../testing/registry.js';
 /** podman on a throwaway vfs store in the test's directory, with the capped rlimits this host needs. */
 function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
   const p = join(env.dir, 'podman');
-  const conf = '/work/shared/podman-bats/bin/podman-containers.conf.example';
-  const store = ['--root', join(p, 'root'), '--runroot', join(p, 'run'), '--tmpdir', join(p, 'tmp'), '--storage-driver', 'vfs'];
-  return run('podman', [...store, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args], {
-    env: { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) },
+  return run('podman', [...podmanArgs(p, 'vfs'), ...args], {
+    env: podmanEnv(p),
     timeoutMs: 120_000,
   });
 }
@@ -121,6 +119,59 @@ describe('kube generate', { timeout: 300_000 }, () => {
       await podman(env, ['volume', 'rm', '-f', 'webdata']);
     }
     assert.equal((await podmanOk(env, ['ps', '-aq'])).stdout, '', 'kube down left nothing');
+  });
+
+  it('a round trip in berth: generate, remove the pod, play the YAML: the same images, commands, env, ports and mounts', async () => {
+    const port = await freePort();
+    const site = join(env.dir, 'trip-site');
+    mkdirSync(site);
+    await env.ok(['pod', 'create', '--name', 'trip', '-p', `${port}:8080`]);
+    await env.ok([
+      'create',
+      '--pod',
+      'trip',
+      '--name',
+      'trip-web',
+      '-e',
+      'MODE=round trip',
+      '-v',
+      'tripdata:/data',
+      '-v',
+      `${site}:/srv:ro`,
+      'busybox',
+      'httpd',
+      '-f',
+      '-p',
+      '8080',
+      '-h',
+      '/srv',
+    ]);
+    await env.ok(['create', '--pod', 'trip', '--name', 'trip-side', '--entrypoint', '/bin/sh', 'busybox', '-c', 'sleep 1000']);
+    /** What a round trip must keep of a container (its name aside: kube play names it `<pod>-<container>`). */
+    const kept = async (name: string) => {
+      const [c] = JSON.parse((await env.ok(['container', 'inspect', name])).stdout) as Record<string, any>[];
+      return {
+        image: c!['ImageName'],
+        process: [c!['Path'], ...(c!['Args'] ?? [])],
+        env: (c!['Config'].Env as string[]).filter((e) => !e.startsWith('HOSTNAME=')).sort(),
+        mounts: (c!['Mounts'] as Record<string, any>[])
+          .map((m) => ({ type: m['Type'], name: m['Name'], source: m['Type'] === 'bind' ? m['Source'] : undefined, dest: m['Destination'], rw: m['RW'] }))
+          .sort((a, b) => a.dest.localeCompare(b.dest)),
+      };
+    };
+    const ports = async () => (await env.ok(['pod', 'inspect', 'trip', '--format', '{{json .InfraConfig.PortBindings}}'])).stdout;
+    const before = { web: await kept('trip-web'), side: await kept('trip-side'), ports: await ports() };
+    const file = join(env.dir, 'trip.yaml');
+    await env.ok(['kube', 'generate', '-f', file, 'trip']);
+    documents(readFileSync(file, 'utf8'));
+    await env.ok(['pod', 'rm', '-f', 'trip']);
+    await env.ok(['kube', 'play', '--start=false', file]);
+    // The generated YAML names the containers as they were; kube play prefixes the pod's name.
+    const after = { web: await kept('trip-trip-web'), side: await kept('trip-trip-side'), ports: await ports() };
+    assert.deepEqual(after, before);
+    assert.equal(before.web.mounts.find((m) => m.dest === '/data')?.name, 'tripdata');
+    await env.ok(['kube', 'down', file]);
+    assert.equal((await env.berth(['pod', 'exists', 'trip'])).code, 1);
   });
 
   it('a lone container with --service into a new file (never over one), and podman’s refusals', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { busyboxRootfs, hasCommand, run, type RunResult } from '../testing/cli.js';
+import { busyboxRootfs, hasCommand, podmanArgs, podmanEnv, run, type RunResult } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 import { freePort } from '../testing/registry.js';
 import { waitFor } from '../testing/wait.js';
@@ -102,11 +102,8 @@ const podEnv = (r: RunResult) =>
 /** podman 4.3 on a throwaway vfs store in the test's directory; what it runs is removed in after(). */
 function podman(env: ContainerEnv, args: string[], input?: string): Promise<RunResult> {
   const p = join(env.dir, 'podman');
-  // Capped default rlimits, without which podman refuses containers on this host.
-  const conf = '/work/shared/podman-bats/bin/podman-containers.conf.example';
-  const base = ['--root', join(p, 'root'), '--runroot', join(p, 'run'), '--tmpdir', join(p, 'tmp'), '--storage-driver', 'vfs'];
-  return run('podman', [...base, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args], {
-    env: { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) },
+  return run('podman', [...podmanArgs(p, 'vfs'), ...args], {
+    env: podmanEnv(p),
     timeoutMs: 120_000,
     ...(input !== undefined ? { input } : {}),
   });

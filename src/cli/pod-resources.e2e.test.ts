@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hasCommand, run } from '../testing/cli.js';
+import { hasCommand, podmanArgs, podmanEnv, run } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../testing/containers.js';
 
 /**
@@ -97,18 +97,7 @@ describe('pod resources, events, id files', { timeout: 120_000 }, () => {
     assert.equal((await env.berth(['pod', 'exists', 'bad'])).code, 1);
     if (!hasCommand('podman')) return;
     const p = join(env.dir, 'podman');
-    const conf = join(env.dir, 'containers.conf');
-    writeFileSync(
-      conf,
-      existsSync('/work/shared/podman-bats/bin/podman-containers.conf.example')
-        ? readFileSync('/work/shared/podman-bats/bin/podman-containers.conf.example')
-        : '',
-    );
-    const podman = (args: string[]) =>
-      run('podman', ['--root', join(p, 'root'), '--runroot', join(p, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', ...args], {
-        env: { ...process.env, CONTAINERS_CONF: conf },
-        timeoutMs: 60_000,
-      });
+    const podman = (args: string[]) => run('podman', [...podmanArgs(p, 'vfs'), ...args], { env: podmanEnv(p), timeoutMs: 60_000 });
     const args = ['pod', 'create', '--name', 'cmp-limits', '--memory', '64m', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0'];
     await env.ok(args);
     const made = await podman(args);

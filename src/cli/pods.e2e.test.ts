@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hasCommand, run, type RunResult } from '../testing/cli.js';
+import { hasCommand, podmanArgs, podmanEnv, run, type RunResult } from '../testing/cli.js';
 import { containerEnv, type ContainerEnv, inspectContainer } from '../testing/containers.js';
 import { freePort } from '../testing/registry.js';
 
@@ -28,27 +28,7 @@ function leftovers(id: string): string[] {
 /** podman 4.3 on a throwaway vfs store in the test's directory (only creates: nothing runs, nothing is mounted). */
 function podman(env: ContainerEnv, args: string[]): Promise<RunResult> {
   const p = join(env.dir, 'podman');
-  // Capped default rlimits, without which podman refuses containers on this host.
-  const conf = '/work/shared/podman-bats/bin/podman-containers.conf.example';
-  return run(
-    'podman',
-    [
-      '--root',
-      join(p, 'root'),
-      '--runroot',
-      join(p, 'run'),
-      '--tmpdir',
-      join(p, 'tmp'),
-      '--storage-driver',
-      'vfs',
-      '--cgroup-manager',
-      'cgroupfs',
-      '--events-backend',
-      'file',
-      ...args,
-    ],
-    { env: { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) }, timeoutMs: 120_000 },
-  );
+  return run('podman', [...podmanArgs(p, 'vfs'), ...args], { env: podmanEnv(p), timeoutMs: 120_000 });
 }
 
 /** The infra container's name podman gives it, from `pod inspect`'s ID output. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './fixtures.js';
@@ -120,6 +120,25 @@ export function hasCommand(name: string): boolean {
 /** Makes the busybox rootfs tarball the demo and tests import (scripts/make-busybox-rootfs.sh). */
 export async function busyboxRootfs(out: string): Promise<void> {
   await ok('bash', [join(repoRoot, 'scripts', 'make-busybox-rootfs.sh'), out]);
+}
+
+/**
+ * The environment for podman on this host: a containers.conf in `dir` whose default rlimits stay
+ * under the hard limits (podman's defaults are above them, and without CAP_SYS_RESOURCE its runtime
+ * then fails on setrlimit; the runtime under conmon sees at most nofile 20000 and nproc 32768 here),
+ * named by CONTAINERS_CONF.
+ */
+export function podmanEnv(dir: string): NodeJS.ProcessEnv {
+  const hard = (name: string, fallback: number) => {
+    const m = new RegExp(`^Max ${name}\\s+\\S+\\s+(\\d+)`, 'm').exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Math.min(Number(m[1]), fallback) : fallback;
+  };
+  const nofile = hard('open files', 20000);
+  const nproc = hard('processes', 32768);
+  const conf = join(dir, 'podman-containers.conf');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(conf, `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]\n`);
+  return { ...process.env, CONTAINERS_CONF: conf };
 }
 
 /**

@@ -81,6 +81,8 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
       healthRetries: '4',
       healthStartPeriod: '1s',
     });
+    const shellProbe = mapped("  containers: [{name: c, image: i, livenessProbe: {exec: {command: [/bin/sh, -c, 'test -f /ok || exit 1']}}}]\n");
+    assert.equal(shellProbe.containers[0]!.health?.healthCmd, '["CMD-SHELL","test -f /ok || exit 1"]');
     // Kubernetes' default restart policy is Always, as podman plays it.
     assert.equal(mapped('  containers: [{name: c, image: i}]\n').containers[0]!.restart, 'always');
     assert.equal(mapped('  containers: [{name: c, image: i, args: [x]}]\n').containers[0]!.entrypoint, undefined);

@@ -163,8 +163,11 @@ function containerEnv(c: Container, ctx: MapContext, where: string, at: string):
 function healthFlags(c: Container): CreateOptions['health'] | undefined {
   const probe = c.livenessProbe;
   if (!probe?.exec?.command?.length) return undefined;
+  const words = probe.exec.command;
+  // `kube generate` writes a shell healthcheck as `/bin/sh -c CMD`: read back as the shell form it was.
+  const shell = words.length === 3 && ['/bin/sh', 'sh'].includes(words[0]!) && words[1] === '-c';
   return {
-    healthCmd: JSON.stringify(['CMD', ...probe.exec.command]),
+    healthCmd: JSON.stringify(shell ? ['CMD-SHELL', words[2]] : ['CMD', ...words]),
     ...(probe.periodSeconds !== undefined ? { healthInterval: `${probe.periodSeconds}s` } : {}),
     ...(probe.timeoutSeconds !== undefined ? { healthTimeout: `${probe.timeoutSeconds}s` } : {}),
     ...(probe.failureThreshold !== undefined ? { healthRetries: `${probe.failureThreshold}` } : {}),
