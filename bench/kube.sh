@@ -14,9 +14,8 @@ prepare_berth
 
 TARBALL=$BENCH_TMP/busybox.tar
 bash "$REPO_DIR/scripts/make-busybox-rootfs.sh" "$TARBALL"
-# podman's containers need their rlimits under this host's hard limits.
-PM_CONF=/work/shared/podman-bats/bin/podman-containers.conf.example
-[ -z "${CONTAINERS_CONF:-}" ] && [ -f "$PM_CONF" ] && export CONTAINERS_CONF=$PM_CONF
+# podman's containers need their rlimits under this host's hard limits (kube play and a pod's infra take no --ulimit).
+podman_limits_conf
 # podman's kube play gives no default PATH to an image without one.
 IMPORT=(import -q --change 'CMD ["sh"]' --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' "$TARBALL" localhost/busybox:latest)
 

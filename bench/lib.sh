@@ -89,6 +89,14 @@ bt_new() { mktemp -d "$BENCH_TMP/berth.XXXXXX"; }
 # brought under the hard limit.
 PODMAN_LIMITS=(--ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
 
+# podman_limits_conf: for what takes no --ulimit (a pod's infra, kube play), a containers.conf in
+# BENCH_TMP with the same capped defaults, exported as CONTAINERS_CONF unless one is set already.
+podman_limits_conf() {
+  [ -n "${CONTAINERS_CONF:-}" ] && return 0
+  printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n' >"$BENCH_TMP/podman-containers.conf"
+  export CONTAINERS_CONF=$BENCH_TMP/podman-containers.conf
+}
+
 # busybox_stores: after prepare_berth, the busybox image (scripts/make-busybox-rootfs.sh, imported
 # with CMD sh as `busybox`) in a new berth store and a new podman store. Sets TARBALL, bd (berth's
 # store directory) and B (berth's command line on it), PM_DIR and PM (podman's).

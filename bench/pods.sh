@@ -9,9 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${RUNS:-10}
 prepare_berth
 
-# The infra container takes no --ulimit: podman's default rlimits capped by a containers.conf instead.
-PM_CONF=/work/shared/podman-bats/bin/podman-containers.conf.example
-[ -z "${CONTAINERS_CONF:-}" ] && [ -f "$PM_CONF" ] && export CONTAINERS_CONF=$PM_CONF
+# podman's containers need their rlimits under this host's hard limits (kube play and a pod's infra take no --ulimit).
+podman_limits_conf
 
 busybox_stores
 trap containers_cleanup EXIT
