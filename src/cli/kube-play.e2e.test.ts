@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxRootfs, hasCommand, podmanArgs, podmanEnv, run, type RunResult } from '../testing/cli.js';
@@ -183,6 +183,25 @@ describe('kube play and kube down', { timeout: 300_000 }, () => {
     assert.equal((await env.ok(['secret', 'ls', '-q'])).stdout, '');
     assert.equal((await env.ok(['volume', 'ls', '-q'])).stdout, '');
     assert.equal((await env.ok(['pod', 'ps', '-q'])).stdout, '');
+  });
+
+  it('a ConfigMap volume whose name is a volume with a link inside: refused, nothing written where the link points', async () => {
+    await env.ok(['volume', 'create', 'linked']);
+    const data = (await env.ok(['volume', 'inspect', '--format', '{{.Mountpoint}}', 'linked'])).stdout.trim();
+    const outside = join(env.dir, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, join(data, 'sub'));
+    const file = [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: linked}\ndata: {f: x}\n---',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: linkpod}\nspec:\n  containers: [{name: c, image: localhost/busybox:latest, command: ["true"], volumeMounts: [{name: v, mountPath: /v}]}]',
+      '  volumes: [{name: v, configMap: {name: linked, items: [{key: f, path: sub/f}]}}]\n',
+    ].join('\n');
+    const r = await env.berth(['kube', 'play', '--start=false', '-'], { input: file });
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /^Error: kube play: volume linked: sub leads out of the volume/);
+    assert.deepEqual(readdirSync(outside), []);
+    assert.equal((await env.ok(['pod', 'ps', '-q'])).stdout, '');
+    await env.ok(['volume', 'rm', 'linked']);
   });
 
   it('the same pod in podman 4.3 serves the same page with the same environment', { skip: !hasCommand('podman') }, async () => {

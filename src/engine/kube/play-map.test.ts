@@ -200,6 +200,12 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
       /spec\.volumes\[0\]\.configMap\.items\[0\]\.key: no key "nope" in ConfigMap "cfg"$/,
     );
     error(one('{name: v, configMap: {name: cfg, items: [{key: GREETING, path: ../x}]}}'), /items\[0\]\.path: must be a relative path inside the volume/);
+    error(one('{name: v, configMap: {name: cfg, items: [{key: GREETING, path: a/../../x}]}}'), /items\[0\]\.path: must be a relative path inside the volume/);
+    error(one('{name: v, configMap: {name: cfg, items: [{key: GREETING, path: /etc/x}]}}'), /items\[0\]\.path: must be a relative path inside the volume/);
+    error(
+      `  containers: [{name: c, image: i, volumeMounts: [{name: v, mountPath: /v, subPath: ../../etc}]}]\n  volumes: [{name: v, persistentVolumeClaim: {claimName: d}}]\n`,
+      /volumeMounts\[0\]\.subPath: must be a relative path inside the volume.*: \.\.\/\.\.\/etc$/,
+    );
     error(one('{name: v, configMap: {name: cfg, defaultMode: 4096}}'), /configMap\.defaultMode: file mode out of range/);
     error(one('{name: v, hostPath: {path: relative}}'), /spec\.volumes\[0\]\.hostPath\.path: must be an absolute path: relative$/);
     error(one('{name: v, hostPath: {path: "/a:b"}}'), /hostPath\.path: a path with a colon cannot be mounted/);

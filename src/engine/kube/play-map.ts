@@ -100,7 +100,9 @@ function volumeFiles(
   }
   const files: Record<string, { data: Buffer; mode: number }> = {};
   if (!src.items?.length) {
-    for (const [key, bytes] of Object.entries(data)) files[key] = { data: bytes, mode: defaultMode };
+    // A stored secret's keys were never checked as the file's are: a key that is no plain name is no file.
+    for (const [key, bytes] of Object.entries(data))
+      files[insideVolume(key, ctx.where, `${ctx.at}.${ctx.what === 'ConfigMap' ? 'name' : 'secretName'}`)] = { data: bytes, mode: defaultMode };
     return files;
   }
   src.items.forEach((item, i) => {
@@ -109,13 +111,19 @@ function volumeFiles(
       if (src.optional) return;
       throw fieldError(ctx.where, `${ctx.at}.items[${i}].key`, `no key "${item.key}" in ${ctx.what} "${ctx.name}"`);
     }
-    const path = posix.normalize(item.path);
-    if (path.startsWith('/') || path.startsWith('..'))
-      throw fieldError(ctx.where, `${ctx.at}.items[${i}].path`, `must be a relative path inside the volume: ${item.path}`);
+    const path = insideVolume(item.path, ctx.where, `${ctx.at}.items[${i}].path`);
     const m = modeOf(item.mode, ctx.where, `${ctx.at}.items[${i}].mode`);
     files[path] = { data: bytes, mode: m === -1 ? defaultMode : m };
   });
   return files;
+}
+
+/** A path inside a volume (an item's file, a subPath): relative, and never up out of it, as Kubernetes requires. */
+function insideVolume(path: string, where: string, field: string): string {
+  const normal = posix.normalize(path);
+  if (path === '' || normal.startsWith('/') || normal === '.' || normal === '..' || normal.startsWith('../'))
+    throw fieldError(where, field, `must be a relative path inside the volume, without '..': ${path}`);
+  return normal;
 }
 
 /** `-v`'s words cannot hold a colon in a path. */
@@ -302,7 +310,7 @@ export function mapPod(pod: PlannedPod, ctx: MapContext): MappedPod {
       let source = v.source!;
       if (m.subPath) {
         // A subPath mounts a part of the volume: a bind of that path (a named volume's inside its data directory).
-        const sub = posix.normalize(m.subPath);
+        const sub = insideVolume(m.subPath, pod.where, `${at}.volumeMounts[${mi}].subPath`);
         source = noColon(v.volume ? posix.join(ctx.volumeDir(v.volume.name), sub) : posix.join(source, sub), pod.where, `${at}.volumeMounts[${mi}].subPath`);
         if (v.volume && (v.volume.kind === 'claim' || v.volume.kind === 'emptyDir')) out.subPaths.push({ volume: v.volume.name, path: sub });
       }

@@ -189,6 +189,12 @@ status: {}
       /spec\.restartPolicy: unsupported value "Sometimes": one of Always, OnFailure, Never$/,
     );
     error(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {A: "not base64!"}\n`, /\(Secret "s"\): data\.A: illegal base64 data$/);
+    // A key is a file's name in a volume: never a path.
+    error(
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {"../../etc/passwd": x}\n`,
+      /\(ConfigMap "c"\): data\.\.\.\/\.\.\/etc\/passwd: a valid key must consist of/,
+    );
+    error(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {"..": x}\n`, /\(Secret "s"\): stringData\.\.\.: a valid key/);
   });
 
   test('references inside a pod: a mount of no volume, a volume of no source, two containers of one name', () => {

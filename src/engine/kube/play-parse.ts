@@ -53,6 +53,15 @@ export interface KubeSource {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * A ConfigMap's or Secret's key, as Kubernetes allows it (letters, digits, `-`, `_`, `.`; not `.` or
+ * `..`): each key becomes a file's name in a volume, so it must not name a path.
+ */
+function dataKey(key: string, where: string, field: string): string {
+  if (!/^[-._a-zA-Z0-9]+$/.test(key) || key === '.' || key === '..' || key.length > 253)
+    throw fieldError(where, `${field}.${key}`, "a valid key must consist of alphanumeric characters, '-', '_' or '.' (and be neither '.' nor '..')");
+  return key;
+}
 /** The objects of a YAML stream: a syntax error names the document and its line. */
 export function parseKubeYaml(text: string, label = ''): { index: number; object: Record<string, unknown> }[] {
   // YAML 1.1, as Kubernetes' and podman's go-yaml reads it (`mode: 0600` is octal there); prettyErrors:
@@ -153,16 +162,18 @@ function addToPlan(plan: KubePlan, kind: string, name: string, object: Record<st
     }
     case 'ConfigMap': {
       const data: Record<string, Buffer> = {};
-      for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>)) data[k] = Buffer.from(v ?? '');
+      for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>)) data[dataKey(k, where, 'data')] = Buffer.from(v ?? '');
       for (const [k, v] of Object.entries((object.binaryData ?? {}) as Record<string, string | null>))
-        data[k] = decodeBase64(v ?? '', where, `binaryData.${k}`);
+        data[dataKey(k, where, 'binaryData')] = decodeBase64(v ?? '', where, `binaryData.${k}`);
       plan.configMaps.set(name, data);
       return;
     }
     case 'Secret': {
       const data: Record<string, Buffer> = {};
-      for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>)) data[k] = decodeBase64(v ?? '', where, `data.${k}`);
-      for (const [k, v] of Object.entries((object.stringData ?? {}) as Record<string, string | null>)) data[k] = Buffer.from(v ?? '');
+      for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>))
+        data[dataKey(k, where, 'data')] = decodeBase64(v ?? '', where, `data.${k}`);
+      for (const [k, v] of Object.entries((object.stringData ?? {}) as Record<string, string | null>))
+        data[dataKey(k, where, 'stringData')] = Buffer.from(v ?? '');
       if (plan.secrets.some((s) => s.name === name)) throw fieldError(where, 'metadata.name', `a Secret named "${name}" is already in the file`);
       plan.secrets.push({ name, data, object: { apiVersion: 'v1', kind: 'Secret', ...object } });
       return;

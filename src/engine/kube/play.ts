@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { parse as parseYaml } from 'yaml';
@@ -198,9 +198,18 @@ async function checkNames(store: Store, plan: KubePlan, mapped: readonly MappedP
 /** Writes a configMap's or secret's files into its volume (at each play: the file's data wins). */
 async function fillVolume(store: Store, name: string, files: Record<string, { data: Buffer; mode: number }>): Promise<void> {
   const dir = volumeDataDir(store, name);
+  const root = await realpath(dir);
   for (const [path, { data, mode }] of Object.entries(files)) {
     const target = join(dir, path);
     await mkdir(dirname(target), { recursive: true });
+    // The volume may be one a container wrote (a name taken before): a directory it made a link
+    // would lead the write out of the volume.
+    const parent = await realpath(dirname(target));
+    if (parent !== root && !parent.startsWith(`${root}/`))
+      throw new BerthError(
+        'USAGE',
+        `kube play: volume ${name}: ${dirname(path)} leads out of the volume (a symbolic link): remove the volume or rename the ConfigMap or Secret`,
+      );
     // A link left where a file goes would be followed out of the volume: replace it.
     if ((await lstat(target).catch(() => undefined))?.isSymbolicLink()) await rm(target);
     await writeFile(target, data, { mode });
