@@ -5,10 +5,12 @@
  * repository's lookaside, where skopeo's signedBy policy accepts it; `--remove-signatures` leaves it
  * behind (skopeo then refuses the image as unsigned), a push that would convert the signed manifest
  * is refused naming --remove-signatures, `copy` into and out of `berth:` keeps and carries it, and
- * `rmi` removes the signatures file with the image.
+ * `rmi` removes the signatures file with the image. Out of a multi-platform index (skopeo `copy --all
+ * --sign-by` signs it and each child), `pull --platform` judges and keeps the child's own signature,
+ * which push and copy carry.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -32,13 +34,13 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
   const origSignature = () => readFileSync(join(folder(srcSigs, 'orig'), 'signature-1'));
   const signaturesDir = join(root, 'signatures');
   const tagsOf = async (repo: string) => (await fetch(`http://${host}/v2/${repo}/tags/list`)).status;
-  /** A policy whose HOST/<repo> needs the key's signature of an image signed as HOST/orig:1. */
-  const policyFor = (repo: string): string => {
+  /** A policy whose HOST/<repo> needs the key's signature of an image signed as HOST/<signedAs> (orig:1 unless told). */
+  const policyFor = (repo: string, signedAs = 'orig'): string => {
     const requirement = {
       type: 'signedBy',
       keyType: 'GPGKeys',
       keyPath: pubKey,
-      signedIdentity: { type: 'remapIdentity', prefix: `${host}/${repo}`, signedPrefix: `${host}/orig` },
+      signedIdentity: { type: 'remapIdentity', prefix: `${host}/${repo}`, signedPrefix: `${host}/${signedAs}` },
     };
     return signing.policyFile(`${repo}.json`, { docker: { [`${host}/${repo}`]: [requirement] } });
   };
@@ -159,5 +161,84 @@ describe('the store keeps signatures', { timeout: 600_000 }, () => {
     const removed = await b(['rmi', '-f', `${host}/orig:1`]);
     assert.equal(removed.code, 0, removed.stderr);
     assert.deepEqual(readdirSync(signaturesDir), []);
+  });
+
+  it("pull --platform of an index's child keeps the child's own signature; push carries it, skopeo accepts it", async () => {
+    const maker = join(tmp.path, 'maker');
+    const inMaker = async (args: string[]) => {
+      const r = await berth(maker, args, { env });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    // A two-platform index: the busybox image as amd64 and as arm64 (other configs, so other manifests).
+    await inMaker(['import', '-q', '--arch', 'arm64', '--change', 'CMD ["/bin/sh"]', join(tmp.path, 'busybox.tar'), 'bb-arm64']);
+    await inMaker(['push', '-q', '--tls-verify=false', 'bb', `${host}/plat:amd64`]);
+    await inMaker(['push', '-q', '--tls-verify=false', 'bb-arm64', `${host}/plat:arm64`]);
+    await inMaker(['manifest', 'create', 'plat-list']);
+    await inMaker(['manifest', 'add', '--tls-verify=false', 'plat-list', `docker://${host}/plat:amd64`]);
+    await inMaker(['manifest', 'add', '--tls-verify=false', 'plat-list', `docker://${host}/plat:arm64`]);
+    const listDigestFile = join(tmp.path, 'plat-list.digest');
+    await inMaker(['manifest', 'push', '--tls-verify=false', '--digestfile', listDigestFile, 'plat-list', `docker://${host}/plat:1`]);
+    // skopeo signs the index and each child, under its own digest, in HOST/plat's lookaside.
+    const accept = signing.policyFile('plat-accept.json', { docker: { '': [{ type: 'insecureAcceptAnything' }] } });
+    const signed = await signing.skopeo([
+      '--policy',
+      accept,
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--sign-by',
+      fpr,
+      `docker://${host}/plat:1`,
+      `docker://${host}/plat:1`,
+    ]);
+    assert.equal(signed.code, 0, signed.stderr);
+    const armDigest = (await fetch(`http://${host}/v2/plat/manifests/arm64`, { method: 'HEAD', headers: { Accept: mediaType } })).headers.get(
+      'docker-content-digest',
+    )!;
+    const armSignature = readFileSync(join(lookasideFolder(dstSigs, 'plat', armDigest), 'signature-1'));
+    // The policy judges the manifest pulled, not the index (containers/image's copy of one instance): without the
+    // index's signature the child's own lets it in.
+    const listFolder = lookasideFolder(dstSigs, 'plat', readFileSync(listDigestFile, 'utf8').trim());
+    assert.ok(existsSync(join(listFolder, 'signature-1')));
+    rmSync(listFolder, { recursive: true });
+
+    const store = join(tmp.path, 'store-plat');
+    const inStore = (args: string[]) => berth(store, args, { env });
+    const pulled = await inStore([
+      'pull',
+      '-q',
+      '--platform',
+      'linux/arm64',
+      '--tls-verify=false',
+      '--signature-policy',
+      policyFor('plat', 'plat'),
+      '--registries.d',
+      regD,
+      `${host}/plat:1`,
+    ]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const kept = JSON.parse(readFileSync(join(store, 'signatures', `${pulled.stdout.trim()}.json`), 'utf8')) as {
+      manifests: Record<string, { bytes: string }[]>;
+    };
+    assert.deepEqual(Object.keys(kept.manifests), [armDigest]);
+    assert.deepEqual(Buffer.from(kept.manifests[armDigest]![0]!.bytes, 'base64'), armSignature);
+
+    const pushed = await inStore(['push', '-q', '--tls-verify=false', '--registries.d', regD, `${host}/plat:1`, `${host}/plat-pushed:1`]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.deepEqual(readFileSync(join(lookasideFolder(dstSigs, 'plat-pushed', armDigest), 'signature-1')), armSignature);
+    const accepted = await signing.skopeoPull(policyFor('plat-pushed', 'plat'), 'plat-pushed:1');
+    assert.equal(accepted.code, 0, accepted.stderr);
+
+    const copied = await inStore(['copy', '-q', '--dest-tls-verify=false', '--registries.d', regD, `berth:${host}/plat:1`, `docker://${host}/plat-copied:1`]);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.deepEqual(readFileSync(join(lookasideFolder(dstSigs, 'plat-copied', armDigest), 'signature-1')), armSignature);
+
+    const bare = await inStore(['push', '-q', '--tls-verify=false', '--remove-signatures', '--registries.d', regD, `${host}/plat:1`, `${host}/plat-bare:1`]);
+    assert.equal(bare.code, 0, bare.stderr);
+    const refused = await signing.skopeoPull(policyFor('plat-bare', 'plat'), 'plat-bare:1');
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /signature/i);
   });
 });

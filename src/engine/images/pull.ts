@@ -101,6 +101,8 @@ async function pullOne(store: Store, candidates: ImageReference[], conf: Registr
         const names =
           candidate.tag !== undefined ? [formatReference(withDefaultTag({ domain: candidate.domain, path: candidate.path, tag: candidate.tag }))] : [];
         // Read once: what the policy judged is what the store keeps (containers-storage keeps an image's signatures).
+        // Out of an index that is the platform's own manifest (readRegistryImage picked it), not the index: containers/image
+        // judges the instance it copies, and keeps that instance's signatures under its digest, which a push then writes.
         const signaturesOf = registrySignatureReader(candidate, opts.registriesDir, (digest) => readSigstoreSignatures(client, ref.path, digest));
         const admit = registryAdmission(candidate, opts, signaturesOf);
         const record = await copyIntoStore(store, registryImageSource(client, ref, image), names, {
