@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { collect, type Define, type Lazy } from './container-commands.js';
 
+// Most image commands are declared twice, at the top and under `image` (`images` and `image list`,
+// `rmi` and `image rm`), so each is made from its name.
 function imagesCommand(name: string, lazy: Lazy) {
   return new Command(name)
     .description('List images in local storage')
