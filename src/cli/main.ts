@@ -31,7 +31,7 @@ const program = declareGlobalOptions(new Command('berth').description('A daemonl
 /**
  * Each top-level command's declaration, made only when needed: building commander's whole tree
  * took ~20 ms of every start. The command being run is declared alone; help, an alias or a
- * mistyped name declares them all (in `listed()`'s order) so commander lists and suggests as before.
+ * mistyped name declares them all (in `listed()`'s order) so commander lists and suggests them.
  */
 const declarations = new Map<string, () => Command>();
 function command(name: string, make: () => Command, aliases: string[] = []): void {
@@ -39,24 +39,11 @@ function command(name: string, make: () => Command, aliases: string[] = []): voi
 }
 
 /**
- * The image, registry and system commands in the order `berth --help` has always listed them (they
- * were declared here, mixed, before each noun had its file); every other command follows them in the
- * order declared.
+ * Every declaration once (an alias names the same one), by name: `berth --help` lists the commands
+ * alphabetically, as podman's help does, whichever file declares them.
  */
-const LISTED_FIRST = (
-  'images image build builder rmi tag untag inspect list-tags copy sync delete search history events import save load ' +
-  'system registry info version pull push generate-sigstore-key login unshare logout'
-).split(' ');
-
-/** Every declaration once (an alias names the same one), in the order help lists them. */
 function listed(): Set<() => Command> {
-  const rank = (name: string) => {
-    const i = LISTED_FIRST.indexOf(name);
-    return i === -1 ? LISTED_FIRST.length : i;
-  };
-  // Array.prototype.sort is stable: names of one rank keep their declaration order.
-  const names = [...declarations.keys()].sort((a, b) => rank(a) - rank(b));
-  return new Set(names.map((name) => declarations.get(name)!));
+  return new Set([...declarations.keys()].sort().map((name) => declarations.get(name)!));
 }
 
 /** The first word that is not a global option or its value: the command's name. */
