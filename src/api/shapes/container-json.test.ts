@@ -1,67 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ContainerRecord } from '../../engine/index.js';
+import { containerRecord } from '../../testing/container-record.js';
 import { dockerNetworkMode, dockerStatus, inspectBody, listEntry } from './container-json.js';
 
 const NOW = Date.parse('2026-01-01T00:01:00Z');
 
 function record(patch: { state?: Partial<ContainerRecord['state']>; config?: Partial<ContainerRecord['config']> } = {}): ContainerRecord {
-  return {
-    id: 'a'.repeat(64),
-    name: 'web',
-    image: 'sha256:' + 'b'.repeat(64),
-    imageName: 'localhost/busybox:latest',
-    layers: [],
-    created: '2026-01-01T00:00:00Z',
+  return containerRecord({
     config: {
       entrypoint: ['sh'],
       command: ['-c', 'sleep 1'],
       env: ['A=1'],
-      user: '',
-      workdir: '/',
-      tty: false,
-      stdin: false,
-      hostname: 'aaaaaaaaaaaa',
       labels: { 'com.docker.compose.service': 'web' },
-      annotations: {},
-      stopSignal: 'SIGTERM',
-      stopTimeout: 10,
-      runtime: 'crun',
       network: { mode: 'bridge', networks: { proj_default: { aliases: ['web'], staticIps: ['10.89.0.5'], interfaceName: 'eth0' } }, expose: ['9000/tcp'] },
       volumes: ['/srv:/srv:ro'],
-      mounts: [],
       tmpfs: ['/run:size=1m'],
       mountSpecs: [
         { type: 'bind', source: '/srv', destination: '/srv', options: ['ro'] },
         { type: 'volume', name: 'data', anonymous: false, destination: '/data', options: [], noCopy: false },
         { type: 'tmpfs', destination: '/run', options: ['rw'] },
       ],
-      privileged: false,
-      capAdd: [],
-      capDrop: [],
-      securityOpt: [],
-      readOnly: false,
-      init: false,
       ulimits: ['nofile=1024:2048'],
-      autoRemove: false,
-      restartPolicy: { name: 'no', maxRetries: 0 },
-      createCommand: [],
       ...patch.config,
     },
-    state: {
-      status: 'running',
-      pid: 42,
-      conmonPid: 41,
-      exitCode: 0,
-      oomKilled: false,
-      restartCount: 0,
-      stoppedByUser: false,
-      mounted: true,
-      helpers: [],
-      startedAt: '2026-01-01T00:00:57Z',
-      ...patch.state,
-    },
-  };
+    state: { status: 'running', pid: 42, conmonPid: 41, mounted: true, startedAt: '2026-01-01T00:00:57Z', ...patch.state },
+  });
 }
 
 describe('containers in Docker’s shapes', { timeout: 10_000 }, () => {

@@ -1,61 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ContainerRecord } from '../../store/containers.js';
+import { containerRecord } from '../../testing/container-record.js';
 import { filterContainers } from './filters.js';
 import { containerPruneFilter } from './prune.js';
 
 function record(name: string, created: string, patch: Partial<ContainerRecord['config']> = {}, state: Partial<ContainerRecord['state']> = {}): ContainerRecord {
-  return {
-    id: name.padEnd(64, '0'),
+  const id = name.padEnd(64, '0');
+  return containerRecord({
+    id,
     name,
-    image: 'sha256:' + 'b'.repeat(64),
-    imageName: 'localhost/busybox:latest',
-    layers: [],
     created,
-    config: {
-      entrypoint: [],
-      command: ['sh'],
-      env: [],
-      user: '',
-      workdir: '/',
-      tty: false,
-      stdin: false,
-      hostname: name,
-      labels: {},
-      annotations: {},
-      stopSignal: 'SIGTERM',
-      stopTimeout: 10,
-      runtime: 'crun',
-      network: { mode: 'bridge', networks: { podman: { aliases: [], staticIps: [], interfaceName: 'eth0' } } },
-      volumes: [],
-      mounts: [],
-      tmpfs: [],
-      mountSpecs: [],
-      privileged: false,
-      capAdd: [],
-      capDrop: [],
-      securityOpt: [],
-      readOnly: false,
-      init: false,
-      ulimits: [],
-      autoRemove: false,
-      restartPolicy: { name: 'no', maxRetries: 0 },
-      createCommand: [],
-      ...patch,
-    },
-    state: {
-      status: 'running',
-      pid: 1,
-      conmonPid: 1,
-      exitCode: 0,
-      oomKilled: false,
-      restartCount: 0,
-      stoppedByUser: false,
-      mounted: true,
-      helpers: [],
-      ...state,
-    },
-  };
+    config: { hostname: name, ...patch },
+    state: { status: 'running', pid: 1, conmonPid: 1, mounted: true, ...state },
+  });
 }
 
 const a = record('a1', '2026-01-01T00:00:00Z', {

@@ -5,6 +5,7 @@ import { PersistentVolumeClaim, Pod, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import type { ContainerRecord } from '../../store/containers.js';
+import { containerRecord } from '../../testing/container-record.js';
 import type { PodRecord } from '../pods/records.js';
 import { kubeContainer, processFields, type ContainerSource } from './generate-container.js';
 import { kubeDeployment, kubePod, kubeService, kubeVolumeClaim, randomNodePort, type GenerateContext } from './generate-pod.js';
@@ -22,44 +23,12 @@ const validate = (Model: new (data: never) => { validate(): void }, obj: object)
 function record(name: string, patch: Partial<ContainerRecord['config']> = {}, extra: Partial<ContainerRecord> = {}): ContainerRecord {
   const id = `${name.replace(/[^a-f0-9]/g, '')}`.padEnd(64, 'a');
   return {
-    id,
-    name,
-    image: `sha256:${'b'.repeat(64)}`,
-    imageName: 'localhost/busybox:latest',
-    layers: [],
-    created: '2026-12-03T11:00:00.000Z',
-    config: {
-      entrypoint: [],
-      command: ['sh'],
-      env: [DEFAULT_PATH, 'container=berth', `HOSTNAME=${id.slice(0, 12)}`],
-      user: '',
-      workdir: '/',
-      tty: false,
-      stdin: false,
-      hostname: id.slice(0, 12),
-      labels: {},
-      annotations: {},
-      stopSignal: 'SIGTERM',
-      stopTimeout: 10,
-      runtime: 'crun',
-      network: { mode: 'bridge', networks: { podman: { aliases: [], staticIps: [], interfaceName: 'eth0' } } },
-      volumes: [],
-      mounts: [],
-      tmpfs: [],
-      mountSpecs: [],
-      privileged: false,
-      capAdd: [],
-      capDrop: [],
-      securityOpt: [],
-      readOnly: false,
-      init: false,
-      ulimits: [],
-      autoRemove: false,
-      restartPolicy: { name: 'no', maxRetries: 0 },
-      createCommand: [],
-      ...patch,
-    },
-    state: { status: 'created', pid: 0, conmonPid: 0, exitCode: 0, oomKilled: false, restartCount: 0, stoppedByUser: false, mounted: false, helpers: [] },
+    ...containerRecord({
+      id,
+      name,
+      created: '2026-12-03T11:00:00.000Z',
+      config: { env: [DEFAULT_PATH, 'container=berth', `HOSTNAME=${id.slice(0, 12)}`], ...patch },
+    }),
     ...extra,
   };
 }
