@@ -21,6 +21,7 @@ import {
   type PodView,
 } from '../../engine/pods/index.js';
 import { BerthError } from '../../util/errors.js';
+import { nameFilterRegExp } from '../../util/name-filter.js';
 import { confirm } from '../confirm.js';
 import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
@@ -42,12 +43,7 @@ function podFilter(filters: readonly string[]): (v: PodView) => boolean {
     const value = filter.slice(eq + 1);
     switch (key) {
       case 'name': {
-        let re: RegExp;
-        try {
-          re = new RegExp(value);
-        } catch {
-          throw new BerthError('USAGE', `invalid name filter "${value}": not a regular expression`);
-        }
+        const re = nameFilterRegExp(value);
         return { key, test: (v: PodView) => re.test(v.pod.name) };
       }
       case 'id':

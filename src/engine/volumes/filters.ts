@@ -1,5 +1,6 @@
 import type { VolumeRecord } from '../../store/volumes.js';
 import { BerthError } from '../../util/errors.js';
+import { nameFilterRegExp } from '../../util/name-filter.js';
 
 /** One volume filter: the volume and whether a container uses it. */
 export type VolumeFilter = (v: VolumeRecord, inUse: boolean) => boolean;
@@ -12,12 +13,7 @@ export function volumeFilters(filters: readonly string[]): VolumeFilter[] {
     const value = eq === -1 ? '' : filter.slice(eq + 1);
     switch (key) {
       case 'name': {
-        let re: RegExp;
-        try {
-          re = new RegExp(value);
-        } catch {
-          throw new BerthError('USAGE', `invalid name filter "${value}": not a regular expression`);
-        }
+        const re = nameFilterRegExp(value);
         return (v) => re.test(v.name);
       }
       case 'label': {
