@@ -127,6 +127,18 @@ export function planKube(main: KubeSource, configMapFiles: readonly KubeSource[]
 function addToPlan(plan: KubePlan, kind: string, name: string, object: Record<string, any>, where: string): void {
   const labels = (object.metadata.labels ?? {}) as Record<string, string>;
   const annotations = (object.metadata.annotations ?? {}) as Record<string, string>;
+  /** A pod of a Deployment's or DaemonSet's template: its own labels, or the object's; both's annotations. */
+  const templatePod = (podName: string): PlannedPod => {
+    const template = object.spec.template;
+    return {
+      name: podName,
+      labels: template.metadata?.labels ?? labels,
+      annotations: { ...annotations, ...(template.metadata?.annotations ?? {}) },
+      spec: template.spec as PodSpec,
+      where,
+      specPath: 'spec.template.spec',
+    };
+  };
   switch (kind) {
     case 'Pod':
       plan.pods.push({ name, labels, annotations, spec: object.spec as PodSpec, where, specPath: 'spec' });
@@ -135,31 +147,13 @@ function addToPlan(plan: KubePlan, kind: string, name: string, object: Record<st
       // podman 4.3 plays every replica, each a pod named <name>-pod-<i> (later versions play one).
       const replicas = (object.spec.replicas as number | undefined) ?? 1;
       if (replicas < 0) throw fieldError(where, 'spec.replicas', 'must not be negative');
-      const template = object.spec.template;
-      for (let i = 0; i < replicas; i++)
-        plan.pods.push({
-          name: `${name}-pod-${i}`,
-          labels: template.metadata?.labels ?? labels,
-          annotations: { ...annotations, ...(template.metadata?.annotations ?? {}) },
-          spec: template.spec as PodSpec,
-          where,
-          specPath: 'spec.template.spec',
-        });
+      for (let i = 0; i < replicas; i++) plan.pods.push(templatePod(`${name}-pod-${i}`));
       return;
     }
-    case 'DaemonSet': {
+    case 'DaemonSet':
       // One node here: one pod, named as podman names a DaemonSet's.
-      const template = object.spec.template;
-      plan.pods.push({
-        name: `${name}-pod`,
-        labels: template.metadata?.labels ?? labels,
-        annotations: { ...annotations, ...(template.metadata?.annotations ?? {}) },
-        spec: template.spec as PodSpec,
-        where,
-        specPath: 'spec.template.spec',
-      });
+      plan.pods.push(templatePod(`${name}-pod`));
       return;
-    }
     case 'ConfigMap': {
       const data: Record<string, Buffer> = {};
       for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string | null>)) data[dataKey(k, where, 'data')] = Buffer.from(v ?? '');
