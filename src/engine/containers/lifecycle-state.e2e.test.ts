@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { berthBin } from '../../testing/cli.js';
 import { containerEnv, type ContainerEnv } from '../../testing/containers.js';
 import { waitFor as waitUntil } from '../../testing/wait.js';
+import { containerRecord } from '../../testing/container-record.js';
 
 /** Every wait of this file is bounded at 20,000 ms. */
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> => waitUntil(what, fn, 20_000);
@@ -196,20 +197,8 @@ describe('container state: one file per container, one cleanup owner', { timeout
       await env.ok(['rm', 'mine']);
       assert.equal((await env.berth(['container', 'exists', 'mine'])).code, 1);
     } finally {
-      writeFileSync(
-        stateFile(other),
-        JSON.stringify({
-          status: 'created',
-          pid: 0,
-          conmonPid: 0,
-          exitCode: 0,
-          oomKilled: false,
-          restartCount: 0,
-          stoppedByUser: false,
-          mounted: false,
-          helpers: [],
-        }),
-      );
+      // Back to a created container's state, so that rm takes it.
+      writeFileSync(stateFile(other), JSON.stringify(containerRecord().state));
       await env.ok(['rm', 'bystander']);
     }
   });
