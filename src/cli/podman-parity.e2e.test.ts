@@ -22,7 +22,16 @@ function assertRefused(r: RunResult, message: RegExp, code = 125): void {
 
 describe('podman parity', { timeout: 240_000 }, () => {
   let env: ContainerEnv;
-  before(async () => (env = await containerEnv()), { timeout: 60_000 });
+  before(
+    async () => {
+      env = await containerEnv();
+      // podman's first command on a new store picks its network backend, listing the host's CNI
+      // networks on the way: with Debian's 87-podman-bridge.conflist and no CNI plugins that prints
+      // a warning into the first compared stderr. Pick it here.
+      if (hasCommand('podman')) await podman(env, ['images', '-q']);
+    },
+    { timeout: 60_000 },
+  );
   after(() => env?.cleanup());
 
   describe('global options', () => {

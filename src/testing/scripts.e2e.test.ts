@@ -122,6 +122,8 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
       dir,
       {
         'src/cli/main.ts': main,
+        'src/cli/entry.ts': readFileSync(join(repoRoot, 'src/cli/entry.ts'), 'utf8'),
+        'package.json': '{ "type": "module" }\n',
         'tsconfig.json': readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8'),
         'dist/cli/berth.mjs': 'old build\n',
         'dist/lib/old.txt': 'old\n',
@@ -167,7 +169,10 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
     assert.deepEqual(seen.at(0) === 'old' ? seen : ['old', ...seen], ['old', 'new']);
     // Before the swap, dist/ was deleted first and missing for the whole build (seconds).
     assert.ok(longestMissingMs < 250, `dist/cli/berth.mjs was missing for ${longestMissingMs} ms`);
-    assert.match(readFileSync(entry, 'utf8'), /new build/);
+    // The entry loads main.mjs, the bundle of src/cli/main.ts.
+    assert.match(readFileSync(join(root, 'dist', 'cli', 'main.mjs'), 'utf8'), /new build/);
+    const started = await run(process.execPath, [entry], { cwd: root, timeoutMs: 30_000 });
+    assert.equal(started.stdout, 'new build\n', started.stderr);
     assert.ok(existsSync(join(root, 'dist', 'lib', 'cli', 'main.js')));
     assert.ok(!existsSync(join(root, 'dist', 'lib', 'old.txt')));
     assert.deepEqual(

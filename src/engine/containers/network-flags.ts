@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { DEFAULT_NETWORK, NetworkDefinitions } from '../../network/definitions.js';
 import { subnetContains } from '../../network/cidr.js';
 import { checkPastaPorts, parsePastaOptions } from '../../network/pasta.js';
-import { assignHostPorts, checkConflicts, exposedFromImage, parseExpose, parsePublish, type ExposedPort } from '../../network/ports.js';
+import { checkConflicts, exposedFromImage, parseExpose, parsePublish, type ExposedPort } from '../../network/ports.js';
 import { checkSlirpPorts } from '../../network/slirp4netns.js';
 import { parseSlirpOptions } from '../../network/slirp4netns-options.js';
 import type { Network, PortMapping } from '../../network/types.js';
@@ -139,7 +139,7 @@ export async function networkConfig(
   }
   if (mode === 'slirp4netns' || mode === 'pasta') {
     const options = forwarderOptions(mode, words[0]);
-    return { mode, ...(options.length ? { options } : {}), ...(await publishedPorts(store, flags)), ...(expose.length ? { expose } : {}) };
+    return { mode, ...(options.length ? { options } : {}), ...publishedPorts(flags), ...(expose.length ? { expose } : {}) };
   }
   if (mode === 'container') {
     const target = requireContainer(await store.containerRecords(), words[0]!.slice('container:'.length));
@@ -182,18 +182,19 @@ export async function networkConfig(
   if (flags.networkAlias?.length && networks.every((n) => !n.dns_enabled)) {
     warn?.(`network aliases are ignored on ${names.join(', ')}: DNS is disabled there`);
   }
-  return { mode, networks: attachments, ...(await publishedPorts(store, flags)), ...(expose.length ? { expose } : {}) };
+  return { mode, networks: attachments, ...publishedPorts(flags), ...(expose.length ? { expose } : {}) };
 }
 
-/** `-p` and `-P` as the config keeps them: the mappings checked for conflicts, and given host ports for being free. */
-async function publishedPorts(store: Store, flags: NetworkFlags): Promise<Pick<ContainerNetworkConfig, 'publish' | 'publishAll'>> {
+/**
+ * `-p` and `-P` as the config keeps them: the mappings checked for conflicts among themselves. Whether
+ * a host port is free is checked when the container starts, as podman does (its `create` of a port
+ * another process holds succeeds, its start fails): a check here too cost every `create -p` and
+ * `pod create -p` the loading of Node's socket and resolver code, ~10 ms, for an answer that can be
+ * stale by the start.
+ */
+function publishedPorts(flags: NetworkFlags): Pick<ContainerNetworkConfig, 'publish' | 'publishAll'> {
   // Repeats merged and neighbours joined into ranges, as podman keeps them.
   const publish: PortMapping[] = checkConflicts((flags.publish ?? []).flatMap(parsePublish));
-  // A host port taken now fails here, before anything is made (start checks again: it may be taken by then).
-  const given = publish.filter((p) => p.host_port !== 0);
-  if (given.length) {
-    await assignHostPorts(given, await portsInUse(store));
-  }
   return { ...(publish.length ? { publish } : {}), ...(flags.publishAll ? { publishAll: true } : {}) };
 }
 
