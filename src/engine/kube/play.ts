@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
 import { createContainer, findOrPullImage } from '../containers/create.js';
+import { startContainer } from '../containers/lifecycle.js';
 import { createPod } from '../pods/create.js';
 import { findPod, listPodRecords } from '../pods/records.js';
 import { removePod, startPod } from '../pods/lifecycle.js';
@@ -246,6 +247,11 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
 
   const report: KubePlayReport = { volumes: [], pods: [], secrets: [] };
   const made = { pods: [] as string[], secrets: [] as string[], volumes: [] as string[] };
+  // Each pod's infra starts as soon as it exists: its mount, namespaces and network overlap the
+  // making of the pod's volumes and containers. Its outcome is not awaited here: the pods' start
+  // below starts whatever is not running (under each container's lock, so never twice), and says
+  // why one cannot start.
+  const infraStarts: Promise<unknown>[] = [];
   try {
     for (const s of plan.secrets) {
       // Stored as the Secret object (its data base64, stringData folded in), as later podman keeps it.
@@ -276,6 +282,7 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       for (const check of m.hostPaths) await checkHostPath(check, true);
       const pod = await createPod(store, { ...m.pod, warn });
       made.pods.push(pod.id);
+      if (opts.start !== false && pod.infraId) infraStarts.push(startContainer(store, pod.infraId, { warn }).catch(() => undefined));
       for (const v of m.volumes) {
         if (v.kind === 'claim') await ensure(v.name, {});
         else if (v.kind === 'emptyDir') await ensure(v.name, { [KUBE_VOLUME_LABEL]: 'emptyDir', [KUBE_POD_LABEL]: pod.name }, { anonymous: true });
@@ -283,20 +290,26 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
         if (v.files) await fillVolume(store, v.name, v.files);
       }
       for (const sub of m.subPaths) await mkdir(join(volumeDataDir(store, sub.volume), sub.path), { recursive: true });
-      const ids: string[] = [];
-      for (const c of m.containers) {
-        const { pull: _p, ...create } = c;
-        ids.push((await createContainer(store, { ...create, pull: 'never', pod: pod.id, warn })).id);
-      }
+      // The pod's containers are made side by side (their records still one at a time, under the
+      // store lock): all settled before a failure is handled, so the undo below finds every one made.
+      const created = await Promise.allSettled(
+        m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, warn })),
+      );
+      const failed = created.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const ids = created.map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id);
       report.pods.push({ id: pod.id, name: pod.name, containers: ids });
     }
   } catch (e) {
     // Nothing half made stays: the pods (their containers with them), the secrets and volumes this play made.
+    await Promise.all(infraStarts);
     for (const id of made.pods) await removePod(store, id, { force: true, timeout: 0 }).catch(() => undefined);
     if (made.secrets.length) await removeSecrets(store, made.secrets).catch(() => undefined);
     if (made.volumes.length) await pruneVolumes(store, (v) => made.volumes.includes(v.name)).catch(() => undefined);
     throw e;
   }
+  // Not awaited first: the members' start mounts their roots while the infra's start finishes.
   if (opts.start !== false) for (const p of report.pods) await startPod(store, p.id, warn);
+  await Promise.all(infraStarts);
   return report;
 }
