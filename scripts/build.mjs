@@ -77,11 +77,9 @@ sweepLeftovers();
 try {
   // --outDir overrides tsconfig.json's dist/lib; the depth is the same, so source maps still point at src/.
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', `${out}/lib`], { stdio: 'inherit' });
-  await build({
-    entryPoints: { main: 'src/cli/main.ts' },
+  // What both CLI builds share: ES modules for this Node, minified, with linked source maps.
+  const cli = {
     outdir: `${out}/cli`,
-    bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node24',
@@ -89,22 +87,12 @@ try {
     sourcemap: 'linked',
     minify: true,
     logLevel: 'warning',
-    plugins: [flattenFaces, lazyBuiltins],
-  });
+  };
+  await build({ ...cli, entryPoints: { main: 'src/cli/main.ts' }, bundle: true, splitting: true, plugins: [flattenFaces, lazyBuiltins] });
   defineRequireWhereUsed(`${out}/cli`);
-  // The entry (dist/cli/berth.mjs, what bin/berth starts): the chunks' resolver, then main.mjs. Not
-  // bundled: it must run before main.mjs and its chunks are resolved.
-  await build({
-    entryPoints: { berth: 'src/cli/entry.ts' },
-    outdir: `${out}/cli`,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    outExtension: { '.js': '.mjs' },
-    sourcemap: 'linked',
-    minify: true,
-    logLevel: 'warning',
-  });
+  // The entry (dist/cli/berth.mjs, what bin/berth starts): the chunks' resolver, then main.mjs. A
+  // bundle of its own: it must run before main.mjs and its chunks are resolved.
+  await build({ ...cli, entryPoints: { berth: 'src/cli/entry.ts' }, bundle: true });
   swapIn();
 } catch (e) {
   rmSync(out, { recursive: true, force: true });

@@ -9,21 +9,17 @@
  * checking and caching every file; only the lookup is skipped. The hooks are in-thread and
  * synchronous (`module.registerHooks`, Node 22.15+); without them, Node resolves as before.
  */
+import { siblingChunkUrl } from './sibling-chunks.js';
+
 const here = new URL('./', import.meta.url).href;
 // Taken from process, not imported: an ES import of a builtin builds its whole facade first.
 const { registerHooks } = process.getBuiltinModule('node:module');
 
-/** `./NAME.mjs`, NAME without a directory or URL syntax: how esbuild names one chunk from another. */
-const SIBLING = /^\.\/[\w.-]+\.mjs$/;
-
 if (typeof registerHooks === 'function') {
   registerHooks({
     resolve(specifier, context, nextResolve) {
-      const parent = context.parentURL;
-      if (parent !== undefined && parent.slice(0, parent.lastIndexOf('/') + 1) === here && SIBLING.test(specifier)) {
-        return { url: here + specifier.slice(2), format: 'module', shortCircuit: true };
-      }
-      return nextResolve(specifier, context);
+      const url = siblingChunkUrl(specifier, context.parentURL, here);
+      return url === undefined ? nextResolve(specifier, context) : { url, format: 'module', shortCircuit: true };
     },
   });
 }

@@ -123,6 +123,7 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
       {
         'src/cli/main.ts': main,
         'src/cli/entry.ts': readFileSync(join(repoRoot, 'src/cli/entry.ts'), 'utf8'),
+        'src/cli/sibling-chunks.ts': readFileSync(join(repoRoot, 'src/cli/sibling-chunks.ts'), 'utf8'),
         'package.json': '{ "type": "module" }\n',
         'tsconfig.json': readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8'),
         'dist/cli/berth.mjs': 'old build\n',
