@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { processGone } from './cli.js';
 import { killProcessesMentioning } from './host-leftovers.js';
+import { deleteQuickAckRoute, quickAckLoopback } from './quickack-loopback.js';
 import { freePort } from './registry.js';
 import { waitFor } from './wait.js';
 
@@ -19,7 +20,7 @@ const run = promisify(execFile);
  * /tmp/berth-ceph-XXXX; a cluster whose test died is swept by the next start.
  */
 export interface CephRgw {
-  /** http://127.0.0.1:PORT, path-style addressing. */
+  /** http://ADDRESS:PORT, path-style addressing: a loopback address of the cluster's own (quickack-loopback.ts), else 127.0.0.1. */
   endpoint: string;
   region: string;
   accessKey: string;
@@ -37,7 +38,12 @@ export interface CephRgwOptions {
   alsoListenOn?: string[];
   /** The OSD's capacity (it is memory): default 4 GiB. */
   memstoreBytes?: number;
+  /** false: clients reach radosgw on 127.0.0.1 with the kernel's delayed ACKs, as anywhere else (benchmarks). */
+  quickAck?: boolean;
 }
+
+/** Where a cluster's directory names its quickack address, so that a sweep can delete the route of a test that died. */
+const QUICKACK_FILE = 'quickack-address';
 
 /** Starts a cluster (about 10 s); throws, naming the package, when Ceph is not installed. */
 export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> {
@@ -48,16 +54,30 @@ export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> 
   await writeFile(join(dir, 'owner.pid'), String(process.pid));
   for (const sub of ['run', 'log', 'mon', 'osd', 'rgw']) await mkdir(join(dir, sub));
   const children: ChildProcess[] = [];
+  const fast = opts.quickAck === false ? undefined : quickAckLoopback();
+  if (fast) await writeFile(join(dir, QUICKACK_FILE), fast.address);
+  const host = fast?.address ?? '127.0.0.1';
   const stop = async () => {
     for (const c of children) c.kill('SIGKILL');
     await waitFor('the Ceph daemons to end', () => children.every((c) => c.pid === undefined || processGone(c.pid)) || undefined, 10_000);
     killProcessesMentioning(dir);
+    fast?.release();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const [monPort, rgwPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'ceph.conf');
-    await writeFile(conf, cephConf(dir, randomUUID(), monPort, ['127.0.0.1', ...(opts.alsoListenOn ?? [])], rgwPort, opts.memstoreBytes ?? 4 * 1024 ** 3));
+    await writeFile(
+      conf,
+      cephConf(
+        dir,
+        randomUUID(),
+        monPort,
+        ['127.0.0.1', ...(fast ? [fast.address] : []), ...(opts.alsoListenOn ?? [])],
+        rgwPort,
+        opts.memstoreBytes ?? 4 * 1024 ** 3,
+      ),
+    );
     const c = ['-c', conf];
     const ceph = (...args: string[]) => run('ceph', [...c, ...args], { timeout: 30_000 });
     await run('ceph-authtool', ['--create-keyring', join(dir, 'mon.keyring'), '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *']);
@@ -96,7 +116,7 @@ export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> 
 
     await ceph('auth', 'get-or-create', 'client.rgw', 'mon', 'allow rw', 'osd', 'allow rwx', 'mgr', 'allow rw', '-o', join(dir, 'rgw.keyring'));
     children.push(daemon(dir, 'radosgw', [...c, '-f', '-n', 'client.rgw']));
-    const endpoint = `http://127.0.0.1:${rgwPort}`;
+    const endpoint = `http://${host}:${rgwPort}`;
     // radosgw answers once it has made its pools, which needs the OSD up.
     await waitFor(
       'radosgw to answer',
@@ -183,6 +203,7 @@ function sweepDeadClusters(): void {
     }
     if (owner > 0 && !processGone(owner)) continue;
     killProcessesMentioning(dir);
+    if (existsSync(join(dir, QUICKACK_FILE))) deleteQuickAckRoute(readFileSync(join(dir, QUICKACK_FILE), 'utf8').trim());
     void rm(dir, { recursive: true, force: true });
   }
 }
