@@ -283,7 +283,11 @@ export class S3Blobs implements BlobStore {
    * blob gone, and fails instead of linking what is being removed.
    */
   async delete(digest: string, opts: { unusedSince?: number } = {}): Promise<boolean> {
-    const since = opts.unusedSince;
+    // The bucket gives an object's time to the second (Last-Modified): a mark written in the second
+    // the collection's cutoff falls in reads as older than the cutoff. Compared with the cutoff's
+    // whole second, such a mark keeps the blob (a grace of 0 lost a blob a manifest had just been
+    // accepted with, its mark written after the collection began, in the same second).
+    const since = opts.unusedSince === undefined ? undefined : Math.floor(opts.unusedSince / 1000) * 1000;
     const times = async () => {
       const [blob, used] = await Promise.all([this.bucket.head(layout.blob(digest)), this.bucket.head(layout.used(digest))]);
       return blob && Math.max(blob.modified, used?.modified ?? 0);

@@ -1,5 +1,5 @@
 // The parts of the S3 backend that need no server: how segments become multipart parts, key names,
-// and the `[storage.s3]` config. The backend itself runs against Ceph RGW in s3.e2e.test.ts.
+// a collection's delete against the bucket's whole-second times, and the `[storage.s3]` config. The backend itself runs against Ceph RGW in s3.e2e.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { digestOf } from '../../oci/digest.js';
 import { isBerthError } from '../../util/errors.js';
 import { loadRegistryConfig } from '../config.js';
 import { isCopyPart, MIN_PART_BYTES, planParts, type Segment } from './_s3-assemble.js';
+import { S3Blobs } from './_s3-blobs.js';
 import { S3Bucket } from './_s3-bucket.js';
 import { digestOfKey, layout, parseUploadKey } from './_s3-layout.js';
 
@@ -81,6 +82,38 @@ describe('S3 storage: keys', { timeout: 10_000 }, () => {
     assert.equal(parseUploadKey('uploads/u/other'), undefined);
     // Nested repositories do not see each other's keys.
     assert.ok(!layout.tag('a/b', 'x').startsWith(layout.tags('a')));
+  });
+});
+
+describe('S3 storage: a collection deletes only blobs unused since its cutoff', { timeout: 10_000 }, () => {
+  /** The bucket's side as RGW gives it: HEAD times (Last-Modified) to the second. */
+  function secondsBucket(clock: { now: number }) {
+    const objects = new Map<string, number>();
+    const bucket = {
+      head: async (key: string) => (objects.has(key) ? { size: 1, modified: Math.floor(objects.get(key)! / 1000) * 1000, metadata: {} } : undefined),
+      put: async (key: string) => void objects.set(key, clock.now),
+      delete: async (key: string) => void objects.delete(key),
+    };
+    return { objects, bucket: bucket as unknown as S3Bucket };
+  }
+
+  it('keeps a blob marked after the cutoff in the same second, and deletes one unused since before it', async () => {
+    // 100 ms into a second: a collection with no grace period begins, its cutoff now.
+    const clock = { now: 1_700_000_000_000 + 100 };
+    const { objects, bucket } = secondsBucket(clock);
+    const blobs = new S3Blobs(bucket, false);
+    const [held, unused] = [`sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`];
+    objects.set(layout.blob(held), clock.now - 60_000);
+    objects.set(layout.blob(unused), clock.now - 60_000);
+    const cutoff = clock.now;
+    // 200 ms later a manifest's put marks the blob it names (the bucket says: this same second).
+    clock.now += 200;
+    await blobs.touch(held);
+    assert.equal(await blobs.delete(held, { unusedSince: cutoff }), false);
+    assert.ok(objects.has(layout.blob(held)), 'the blob of an accepted manifest was taken');
+    assert.equal(await blobs.delete(unused, { unusedSince: cutoff }), true);
+    assert.ok(!objects.has(layout.blob(unused)));
+    assert.ok(!objects.has(layout.deleting(unused)), 'the tombstone is removed');
   });
 });
 
