@@ -70,6 +70,10 @@ export async function netnsLan(): Promise<NetnsLan> {
       await ip('-n', netns, 'addr', 'add', `${address}/24`, 'dev', `${id}n${n}`);
       await ip('-n', netns, 'link', 'set', `${id}n${n}`, 'up');
       await ip('-n', netns, 'route', 'add', 'default', 'via', gateway);
+      // ACKs at once on the LAN (the namespace's own route): Ceph RGW, the S3 server these hosts
+      // reach at the gateway, sends headers and body apart without tcp_nodelay, and each response
+      // with a body otherwise waited for this side's delayed ACK (see quickack-loopback.ts).
+      await ip('-n', netns, 'route', 'replace', subnet, 'dev', `${id}n${n}`, 'proto', 'kernel', 'scope', 'link', 'src', address, 'quickack', '1');
       return {
         netns,
         address,
