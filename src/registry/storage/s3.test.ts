@@ -1,5 +1,6 @@
 // The parts of the S3 backend that need no server: how segments become multipart parts, key names,
-// a collection's delete against the bucket's whole-second times, and the `[storage.s3]` config. The backend itself runs against Ceph RGW in s3.e2e.test.ts.
+// a collection's delete against the bucket's whole-second times, and the `[storage.s3]` config. The
+// backend itself runs against Ceph RGW in s3.e2e.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
