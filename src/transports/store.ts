@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { BerthError } from '../util/errors.js';
 import { countProgress, type ProgressSink } from '../util/progress.js';
 import { trace } from '../util/trace.js';
+import { settleAll } from '../util/settle-all.js';
 
 /** How many layers a local copy unpacks at once: unpacking is disk and CPU bound (2 cores here). */
 const LOCAL_LAYER_CONCURRENCY = 2;
@@ -135,7 +136,7 @@ export interface Added {
 async function putLayers(store: Store, image: Image, chain: string[], added: Added, onProgress?: ProgressSink): Promise<void> {
   const limit = pLimit(LOCAL_LAYER_CONCURRENCY);
   let failed = false;
-  const results = await Promise.allSettled(
+  await settleAll(
     image.layers.map((layer, i) =>
       limit(async () => {
         if (failed) return;
@@ -146,8 +147,6 @@ async function putLayers(store: Store, image: Image, chain: string[], added: Add
       }),
     ),
   );
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import { parse as parseYaml } from 'yaml';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import { settleAll } from '../../util/settle-all.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
 import { createContainer, findOrPullImage } from '../containers/create.js';
 import { startContainer } from '../containers/lifecycle.js';
@@ -292,12 +293,8 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       for (const sub of m.subPaths) await mkdir(join(volumeDataDir(store, sub.volume), sub.path), { recursive: true });
       // The pod's containers are made side by side (their records still one at a time, under the
       // store lock): all settled before a failure is handled, so the undo below finds every one made.
-      const created = await Promise.allSettled(
-        m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, warn })),
-      );
-      const failed = created.find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      const ids = created.map((r) => (r as PromiseFulfilledResult<{ id: string }>).value.id);
+      const created = await settleAll(m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, warn })));
+      const ids = created.map((c) => c.id);
       report.pods.push({ id: pod.id, name: pod.name, containers: ids });
     }
   } catch (e) {

@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { trace } from '../../util/trace.js';
+import { settleAll } from '../../util/settle-all.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { killContainer, pauseContainer, removeContainer, startContainer, stopContainer, unpauseContainer } from '../containers/lifecycle.js';
 import { podEvent } from '../system/events.js';
@@ -17,9 +18,7 @@ async function view(store: Store, nameOrId: string): Promise<PodView> {
 
 /** Runs `op` on each container, all of them even when one fails; the first error is thrown after. */
 async function each(containers: readonly ContainerRecord[], op: (c: ContainerRecord) => Promise<unknown>): Promise<void> {
-  const results = await Promise.allSettled(containers.map(op));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  await settleAll(containers.map(op));
 }
 
 /**

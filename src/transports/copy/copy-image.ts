@@ -18,6 +18,7 @@ import { hostPlatform, selectFromIndex, type Platform } from '../../oci/platform
 import { BerthError, isBerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { MaxBytes } from '../../util/read-limits.js';
+import { settleAll } from '../../util/settle-all.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 import { readVerified, verified } from './verify.js';
 
@@ -291,7 +292,7 @@ async function moveBlobs(dest: ImageDestination, plan: ImagePlan, opts: CopyImag
 
   const limit = pLimit(Math.max(1, Math.min(opts.parallelBlobs ?? MAX_PARALLEL_BLOBS, dest.capabilities.parallelBlobs)));
   let failed = false;
-  const results = await Promise.allSettled(
+  await settleAll(
     image.layers.map((layer, i) =>
       limit(async () => {
         if (failed) return;
@@ -310,8 +311,6 @@ async function moveBlobs(dest: ImageDestination, plan: ImagePlan, opts: CopyImag
       }),
     ),
   );
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
   // Told after the layers, as a push shows it (a destination that unpacks layers has taken the config first).
   progress?.({ type: 'config', digest: image.config.digest });
   progress?.({ type: 'manifest' });
