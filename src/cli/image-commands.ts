@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { collect, type Define, type Lazy } from './container-commands.js';
+import { tlsVerifyOption } from './registry-commands.js';
 
 // Most image commands are declared twice, at the top and under `image` (`images` and `image list`,
 // `rmi` and `image rm`), so each is made from its name.
@@ -202,7 +203,7 @@ function imageGroup(lazy: Lazy): Command {
       .option('--format <format>', 'json for the report as JSON')
       .option('--signature-policy <file>', "the trust policy (policy.json), instead of the user's or the system's")
       .option('--registries.d <dir>', 'the registries.d folder saying where signatures are found')
-      .addOption(new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)'))
+      .addOption(tlsVerifyOption())
       .option('--authfile <path>', 'path of the authentication file')
       .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
       .option('--creds <user:password>', 'credentials to use with the registry')
@@ -219,7 +220,7 @@ function imageGroup(lazy: Lazy): Command {
       .option('--registries.d <dir>', 'the registries.d folder saying where signatures are stored')
       .option('--authfile <path>', 'path of the authentication file')
       .option('--cert-dir <dir>', 'certificates (ca.crt, client.cert, client.key) for the registry')
-      .addOption(new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)'))
+      .addOption(tlsVerifyOption())
       .action(lazy(() => import('./commands/image-sign.js'))),
   );
   return image;

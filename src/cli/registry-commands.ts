@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { collect, type Define, type Lazy } from './container-commands.js';
 
-/** The registry client commands' `--tls-verify`: their registry flags are podman's. */
-const tlsVerifyOption = () => new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)');
+/** The registry client commands' `--tls-verify` (and `image sign`'s and `image verify`'s): their registry flags are podman's. */
+export const tlsVerifyOption = () => new Option('--tls-verify [bool]', 'require HTTPS and verify certificates when contacting registries (default true)');
 
 function registryGroup(lazy: Lazy): Command {
   const registry = new Command('registry').description('Run and manage a registry of your own');
