@@ -55,7 +55,6 @@ export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> 
   for (const sub of ['run', 'log', 'mon', 'osd', 'rgw']) await mkdir(join(dir, sub));
   const children: ChildProcess[] = [];
   const fast = opts.quickAck === false ? undefined : quickAckLoopback();
-  if (fast) await writeFile(join(dir, QUICKACK_FILE), fast.address);
   const host = fast?.address ?? '127.0.0.1';
   const stop = async () => {
     for (const c of children) c.kill('SIGKILL');
@@ -65,6 +64,8 @@ export async function startCephRgw(opts: CephRgwOptions = {}): Promise<CephRgw> 
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    // Inside the try: a failure here still reaches stop(), which deletes the route.
+    if (fast) await writeFile(join(dir, QUICKACK_FILE), fast.address);
     const [monPort, rgwPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'ceph.conf');
     await writeFile(
