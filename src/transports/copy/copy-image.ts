@@ -19,6 +19,7 @@ import { BerthError, isBerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { MaxBytes } from '../../util/read-limits.js';
 import { settleAll } from '../../util/settle-all.js';
+import { BULK_STREAMING_MIN, duringBulkStreaming } from '../../util/bulk-streaming.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 import { readVerified, verified } from './verify.js';
 
@@ -303,7 +304,8 @@ async function moveBlobs(dest: ImageDestination, plan: ImagePlan, opts: CopyImag
         }
         if (info.size < 0) info = { ...info, size: await tarSize(layer) };
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'start' });
-        await putRetrying(dest, info, () => openLayer(layer, info, uncompressed), progress, layer.digest);
+        const put = () => putRetrying(dest, info, () => openLayer(layer, info, uncompressed), progress, layer.digest);
+        await (info.size >= BULK_STREAMING_MIN ? duringBulkStreaming(put) : put());
         progress?.({ type: 'blob', digest: layer.digest, size: layer.size, state: 'done' });
       }).catch((e: unknown) => {
         failed = true;
