@@ -246,8 +246,14 @@ describe('containers: lifecycle', () => {
     const top = await env.ok(['top', 'host1']);
     assert.match(top.stdout, /^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND$/m);
     assert.match(top.stdout, /^root\s+1\s+0\s+.*sleep 300$/m);
+    const notPaused = await env.berth(['unpause', 'host1']);
+    assert.equal(notPaused.code, 125);
+    assert.equal(notPaused.stderr, 'Error: "host1" is not paused, can\'t unpause: container state improper\n');
     await env.ok(['pause', 'host1']);
     assert.equal((await inspect(env, 'host1')).State.Status, 'paused');
+    const notRunning = await env.berth(['pause', 'host1']);
+    assert.equal(notRunning.code, 125);
+    assert.equal(notRunning.stderr, 'Error: "host1" is not running, can\'t pause: container state improper\n');
     await env.ok(['unpause', 'host1']);
     assert.equal((await inspect(env, 'host1')).State.Status, 'running');
     await env.ok(['rm', '-f', 'host1']);

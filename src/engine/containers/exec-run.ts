@@ -7,7 +7,8 @@ import { ExitCode } from '../../util/errors.js';
 import type { ContainerStdio } from './attach.js';
 import { DetachScanner } from './detach-keys.js';
 import { execProcessSpec, withProcessFile } from './exec.js';
-import { getContainer, runtimeFor } from './lifecycle.js';
+import { getContainer } from './lifecycle.js';
+import { runtimeFor } from './current.js';
 
 /** A stream's own descriptor when it has one (the process's stdio, a file): the runtime then uses it directly; else a pipe we copy through. */
 function fdOf(stream: ContainerStdio['stdin'] | ContainerStdio['stdout']): number | 'pipe' {

@@ -1,21 +1,13 @@
 // engine/containers: what callers do with containers. The modules behind it are the engine's own;
 // nothing outside engine/ imports them directly.
 export { createContainer, type CreateOptions } from './create.js';
-export {
-  startContainer,
-  stopContainer,
-  killContainer,
-  cleanupContainer,
-  removeContainer,
-  pauseContainer,
-  unpauseContainer,
-  waitContainer,
-  renameContainer,
-  getContainer,
-  runtimeFor,
-  berthCommand,
-  type StartHooks,
-} from './lifecycle.js';
+export { startContainer, stopContainer, cleanupContainer, removeContainer, getContainer, type StartHooks } from './lifecycle.js';
+export { killContainer } from './kill.js';
+export { pauseContainer, unpauseContainer } from './pause.js';
+export { waitContainer } from './wait.js';
+export { renameContainer } from './rename.js';
+export { runtimeFor } from './current.js';
+export { berthCommand } from './exit-command.js';
 export { syncContainers, waitForExitFile } from './state.js';
 export { findContainer, requireContainer, latestContainer } from './lookup.js';
 export { validateName as validateContainerName } from './names.js';

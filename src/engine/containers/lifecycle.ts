@@ -1,66 +1,37 @@
+/**
+ * A container's start, stop, cleanup and removal. One module because each calls the others: a
+ * cleanup restarts (restart policy) or removes (`--rm`) its container, a stop cleans up what its
+ * owner left, a removal ends the process first, and any lookup cleans up an orphan. The verbs that
+ * call none of them back (kill, pause, wait, rename) and what they all share (`current.ts`) are
+ * modules of their own.
+ */
 import { trace } from '../../util/trace.js';
 import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
 import { reserveHostPorts } from '../../network/port-reservation.js';
-import { OciRuntime } from '../../runtime/oci-runtime.js';
 import { signalName } from '../../runtime/signals.js';
-import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { ContainerRecord } from '../../store/containers.js';
 import { unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { isPidAlive, isTokenAlive, processToken } from '../../util/process.js';
+import { isPidAlive, processToken } from '../../util/process.js';
 import { DirChanges } from '../../util/dir-changes.js';
-import { stateFilePath } from '../../store/container-state.js';
-import { readHealth, resetHealth, startHealthTimer } from './health.js';
-import { requireContainer } from './lookup.js';
+import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
 import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
-import { observedState, refreshAfterReboot, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
+import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
 import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
-
-/**
- * How conmon calls berth back when a container exits (records the exit, unmounts, --rm, restart
- * policy). The CLI sets it to itself; a library user may point it at the berth CLI.
- */
-export const berthCommand: { argv: string[] } = { argv: ['berth'] };
+import { LIVE_STATES, ownerGone, readContainer, runtimeFor, setState } from './current.js';
+import { berthCommand, exitCommand } from './exit-command.js';
 
 /** Who cleans up after a container's process: see ContainerState.cleanupOwner. */
 export type CleanupOwner = 'caller' | 'monitor';
-
-/**
- * What conmon runs when the container exits: berth's cleanup, behind a shell that ends at once when
- * the cleanup is someone else's to do, so that no Node process starts only to find the work done
- * (with `rm -af` of a hundred containers, a hundred of them at once):
- * - the state file names an owner that is alive (`ownerToken`: its PID with its start time, as
- *   util/process.ts names a process; a foreground run's caller, or a stop that took the cleanup
- *   over): it cleans up; when it was killed, berth's cleanup runs;
- * - the state file says `removing`: an rm ended the process and removes the container whole;
- * - there is no state file: an rm has removed the container already.
- */
-function exitCommand(store: Store, id: string): string[] {
-  const cleanup = [...berthCommand.argv, '--root', store.root, '--runroot', runRootOf(store), 'container', 'cleanup', id];
-  // The state file is one line of JSON; the owner is read from it when the container exits, not
-  // fixed at start, so that a stop can take the cleanup over (see endProcess).
-  const script = [
-    'alive() { [ -n "$1" ] && read -r p < "/proc/$1/stat" || return 1; s=$2; set -- ${p##*) }; [ "${20}" = "$s" ]; }',
-    // No state file: an rm took the container's directory, and did its cleanup (nor is a store
-    // removed meanwhile made anew by the cleanup's opening it).
-    '[ -e "$1" ] || exit 0',
-    'read -r l < "$1"',
-    'case $l in *\'"status":"removing"\'*) exit 0 ;; esac',
-    'case $l in *\'"ownerToken":"\'*) t=${l#*\'"ownerToken":"\'}; t=${t%%\'"\'*}; alive "${t%-*}" "${t#*-}" 2>/dev/null && exit 0 ;; esac',
-    'shift; exec "$@"',
-  ].join('; ');
-  return ['/bin/sh', '-c', script, 'berth-exit', stateFilePath(store.containerDir(id)), ...cleanup];
-}
-
-const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
 
 /** The container's record, with its state checked against conmon's exit file. */
 export async function getContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
@@ -73,29 +44,12 @@ export async function getContainer(store: Store, nameOrId: string): Promise<Cont
   return c;
 }
 
-/** The container's record and its state as observed, and nothing more. */
-async function readContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
-  await refreshAfterReboot(store);
-  // One record's state is read and checked: a store with hundreds of containers costs nothing more.
-  const record = requireContainer(await store.containerRecords(), nameOrId);
-  return syncOne(store, await store.containerWithState(record));
-}
-
 /** Containers this process is cleaning up: their removal must not find them orphaned again. */
 const cleaning = new Set<string>();
 
 /** Exited, not cleaned up, and its cleanup's owner (a caller) is gone. */
 function orphaned(c: ContainerRecord): boolean {
   return !LIVE_STATES.has(c.state.status) && c.state.status !== 'removing' && c.state.mounted && ownerGone(c);
-}
-
-function ownerGone(c: ContainerRecord): boolean {
-  return c.state.cleanupOwner === 'caller' && c.state.ownerToken !== undefined && c.state.ownerToken !== processToken() && !isTokenAlive(c.state.ownerToken);
-}
-
-async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>, durable?: boolean): Promise<ContainerRecord> {
-  // Left undefined: updateContainerState's default (synced unless the container is volatile).
-  return updateContainerState(store, c, patch, durable);
 }
 
 /**
@@ -105,10 +59,6 @@ async function setState(store: Store, c: ContainerRecord, patch: Partial<Contain
  * state file is replaced by rename). Two fsyncs of the file and its directory less, twice per start.
  */
 const START_DURABLE = false;
-
-export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
-  return OciRuntime.resolve(c.config.runtime, runRootOf(store));
-}
 
 export interface StartHooks {
   /** Runs after the container exists and before its process starts: where an attach connects, so no output is missed. */
@@ -382,24 +332,6 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
   }
 }
 
-/** Sends a signal to a running container's main process. */
-export async function killContainer(store: Store, nameOrId: string, signal = 'KILL'): Promise<ContainerRecord> {
-  const c = await getContainer(store, nameOrId);
-  // A container being stopped is still running: podman kills it (its stop then sees it gone).
-  if (!LIVE_STATES.has(c.state.status)) {
-    throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
-  }
-  await setState(store, c, { stoppedByUser: true });
-  await runtimeFor(store, c).kill(c.id, normalizeSignal(signal));
-  await containerEvent(store, c, 'kill');
-  return c;
-}
-
-/** `sigterm`, `SIGTERM` and `TERM` all name TERM for the runtime; a number stays a number. */
-export function normalizeSignal(signal: string): string {
-  return signal.toUpperCase().replace(/^SIG/, '');
-}
-
 /** Who asks for a cleanup: conmon's exit command, or a stop (whose owner is gone); else the owner. */
 export interface CleanupOptions {
   /** conmon's exit command: a no-op while the caller that owns the cleanup lives. */
@@ -558,49 +490,4 @@ export async function removeContainer(
   else if (c.config.pod?.cgroupParent && !opts.podRemovesItself) await (await import('../pods/create.js')).podMemberRemoved(store, c.config.pod);
   trace('rm: done');
   return c.id;
-}
-
-export async function pauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
-  const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'running') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not running, can't pause: container state improper`);
-  await runtimeFor(store, c).pause(c.id);
-  await containerEvent(store, c, 'pause');
-  return setState(store, c, { status: 'paused' });
-}
-
-export async function unpauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
-  const c = await getContainer(store, nameOrId);
-  if (c.state.status !== 'paused') throw new BerthError('CONTAINER_STATE', `"${c.name}" is not paused, can't unpause: container state improper`);
-  await runtimeFor(store, c).resume(c.id);
-  await containerEvent(store, c, 'unpause');
-  return setState(store, c, { status: 'running' });
-}
-
-/** Waits until the container reaches one of the states (default: not running) and returns its exit code. */
-export async function waitContainer(store: Store, nameOrId: string, conditions: string[] = ['stopped', 'exited']): Promise<number> {
-  const first = await getContainer(store, nameOrId);
-  const wanted = new Set(conditions.map((s) => (s === 'stopped' ? 'exited' : s)));
-  let delay = 20;
-  for (;;) {
-    // The one container's record and state, not the whole store's, each time round.
-    const c = await readContainer(store, first.id);
-    if (wanted.has(c.state.status)) return c.state.exitCode;
-    // healthy/unhealthy: the healthcheck's verdict, while the container runs.
-    if ((wanted.has('healthy') || wanted.has('unhealthy')) && c.state.status === 'running' && c.config.healthcheck) {
-      if (wanted.has((await readHealth(store, c.id)).Status)) return c.state.exitCode;
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
-  }
-}
-
-export async function renameContainer(store: Store, nameOrId: string, newName: string): Promise<void> {
-  const c = await getContainer(store, nameOrId);
-  await store.updateContainers((all) => {
-    if (all.some((x) => x.name === newName && x.id !== c.id)) {
-      throw new BerthError('CONTAINER_EXISTS', `the container name "${newName}" is already in use by another container: that name is already in use`);
-    }
-    const rec = all.find((x) => x.id === c.id);
-    if (rec) rec.name = newName;
-  });
 }

@@ -6,7 +6,8 @@ import { BerthError, isBerthError } from '../../util/errors.js';
 import { trace } from '../../util/trace.js';
 import { attachStdio, type Attached, type ContainerStdio } from './attach.js';
 import { createContainer, type CreateOptions } from './create.js';
-import { cleanupContainer, getContainer, killContainer, removeContainer, startContainer } from './lifecycle.js';
+import { cleanupContainer, getContainer, removeContainer, startContainer } from './lifecycle.js';
+import { killContainer } from './kill.js';
 import { containerPaths } from './paths.js';
 import { waitForExitFile } from './state.js';
 

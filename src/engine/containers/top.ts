@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { getContainer, runtimeFor } from './lifecycle.js';
+import { getContainer } from './lifecycle.js';
+import { runtimeFor } from './current.js';
 import { containerPaths } from './paths.js';
 
 const CLK_TCK = 100;

@@ -10,7 +10,8 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { parseRestartPolicy } from './create.js';
 import { containerEvent } from '../system/events.js';
-import { getContainer, runtimeFor } from './lifecycle.js';
+import { getContainer } from './lifecycle.js';
+import { runtimeFor } from './current.js';
 import { syncOne, withContainerLock } from './state.js';
 
 /** The tuning flags an update may change: the cgroup's limits, not the namespaces or the process. */

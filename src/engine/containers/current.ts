@@ -1,0 +1,38 @@
+/**
+ * A container as the lifecycle's verbs find it (its record with its true state), the runtime it
+ * runs on and the state they record: what start, stop, kill, pause, wait and remove share.
+ */
+import { OciRuntime } from '../../runtime/oci-runtime.js';
+import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { Store } from '../../store/store.js';
+import { isTokenAlive, processToken } from '../../util/process.js';
+import { requireContainer } from './lookup.js';
+import { runRootOf } from './paths.js';
+import { refreshAfterReboot, syncOne, updateContainerState } from './state.js';
+
+/** The states in which a container's process may still run. */
+export const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
+
+/** The container's record and its state as observed, and nothing more. */
+export async function readContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
+  await refreshAfterReboot(store);
+  // One record's state is read and checked: a store with hundreds of containers costs nothing more.
+  const record = requireContainer(await store.containerRecords(), nameOrId);
+  return syncOne(store, await store.containerWithState(record));
+}
+
+/** The caller that owns the container's cleanup was killed (another process's cleanup is its own). */
+export function ownerGone(c: ContainerRecord): boolean {
+  return c.state.cleanupOwner === 'caller' && c.state.ownerToken !== undefined && c.state.ownerToken !== processToken() && !isTokenAlive(c.state.ownerToken);
+}
+
+/** Records a change of the container's state (in its own state file, under the caller's lock). */
+export async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>, durable?: boolean): Promise<ContainerRecord> {
+  // Left undefined: updateContainerState's default (synced unless the container is volatile).
+  return updateContainerState(store, c, patch, durable);
+}
+
+/** The OCI runtime the container was created with. */
+export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
+  return OciRuntime.resolve(c.config.runtime, runRootOf(store));
+}
