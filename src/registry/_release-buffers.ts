@@ -5,9 +5,7 @@
 // (routes/_send-blob.ts) but still make garbage per request, which one collection clears once idle.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-type Gc = (opts?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
+import { collector } from '../util/gc.js';
 
 /** Bytes between collections of the young generation while an upload runs (about 1 ms each): every 16 MiB left RSS ~4 MB higher. */
 const MINOR_EVERY_BYTES = 4 << 20;
@@ -19,24 +17,9 @@ const MINOR_MIN_INTERVAL_MS = 25;
 /** Quiet time after the last transfer before one full collection (a few ms with the registry's small heap). */
 const IDLE_MS = 250;
 
-let gc: Gc | null | undefined;
 let sinceMinor = 0;
 let lastMinor = 0;
 let idleTimer: NodeJS.Timeout | undefined;
-
-function collector(): Gc | null {
-  if (gc === undefined) {
-    try {
-      // V8 reads --expose-gc when it makes a context, so one made after setting it has `gc`. Node warns
-      // that flags set at run time may misbehave; if this one does not take, nothing is collected early.
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as Gc;
-    } catch {
-      gc = null;
-    }
-  }
-  return gc;
-}
 
 /**
  * Where V8's young generation stops growing, for a process that serves a registry. Under a stream of

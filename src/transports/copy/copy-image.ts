@@ -19,7 +19,7 @@ import { BerthError, isBerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { MaxBytes } from '../../util/read-limits.js';
 import { settleAll } from '../../util/settle-all.js';
-import { BULK_STREAMING_MIN, duringBulkStreaming } from '../../util/bulk-streaming.js';
+import { BULK_STREAMING_MIN, bulkStreamed, duringBulkStreaming } from '../../util/bulk-streaming.js';
 import type { BlobInfo, DestinationCapabilities, ImageDestination, ImageSource } from './types.js';
 import { readVerified, verified } from './verify.js';
 
@@ -352,6 +352,7 @@ function reading(source: Readable, digest: string, progress: ProgressSink | unde
     try {
       for await (const chunk of source) {
         bytes += (chunk as Buffer).length;
+        bulkStreamed((chunk as Buffer).length);
         const now = Date.now();
         if (progress && now - last >= 100) {
           last = now;
