@@ -196,8 +196,9 @@ export async function putLayer(
  */
 async function copyBlob(store: Store, layer: Layer, unpack: boolean, onProgress?: ProgressSink): Promise<StagedLayer | undefined> {
   const source = await layer.blob();
-  const counted = source.pipe(countProgress(layer.digest, onProgress));
-  source.on('error', (e) => counted.destroy(e));
+  // Counted only for a progress sink: a stage less for every chunk of a quiet pull.
+  const counted = onProgress ? source.pipe(countProgress(layer.digest, onProgress)) : source;
+  if (counted !== source) source.on('error', (e) => counted.destroy(e));
   const expected = { digest: layer.digest, size: layer.size, verifiedBySource: layer.blobVerified === true };
   if (!unpack) {
     await store.blobs.put(counted, expected);
