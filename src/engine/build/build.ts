@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { findOrPullImage } from '../containers/create.js';
+import { findOrPullImage } from '../containers/create-image.js';
 import { baseImage, commitImage } from '../images/commit.js';
 import { tagImage } from '../images/records.js';
 import type { ImageRecord } from '../../store/images.js';

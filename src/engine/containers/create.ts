@@ -1,12 +1,11 @@
 import { randomBytes } from '../../util/crypto.js';
 import { hostname as osHostname } from 'node:os';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import { effectiveCapabilities, parseCapabilities } from '../../runtime/capabilities.js';
 import {
   parseCpus,
-  parseEnvFile,
   parseEnvFlag,
   parseMemory,
   parsePidsLimit,
@@ -23,7 +22,6 @@ import {
   type ContainerSpecConfig,
   type StoredContainer,
 } from '../../store/containers.js';
-import { findImage } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
 import type { Store } from '../../store/store.js';
 import type { PullOptions } from '../images/pull.js';
@@ -31,7 +29,7 @@ import { BerthError } from '../../util/errors.js';
 import { parseKeyValues } from '../../util/key-values.js';
 import { imageConfig } from '../images/records.js';
 import { anonymousVolumeName, ensureVolumes } from '../volumes/volumes.js';
-import { containerEvent, imageEvent } from '../system/events.js';
+import { containerEvent } from '../system/events.js';
 import { healthConfig, type HealthFlags } from './health.js';
 import { findContainer } from './lookup.js';
 import { parseContainerMounts, type MountSpec } from './mount-spec.js';
@@ -46,6 +44,8 @@ import { refuseLimitsWithoutCgroups } from '../../runtime/rootless-cgroups.js';
 import { allocateUserNamespace, parseUserNamespace, type UserNamespaceFlags } from './userns.js';
 import type { BlkioThrottleKind } from '../../store/container-tuning.js';
 import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
+import { findOrPullImage, LOCAL_TRANSPORT } from './create-image.js';
+import { mergeEnv, parseRestartPolicy, processArgs } from './process-config.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
 
 export interface CreateOptions extends NetworkFlags {
@@ -153,91 +153,6 @@ const NO_IMAGE: ImageRecord = {
   size: 0,
 } as unknown as ImageRecord;
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Docker's rules for the process: --entrypoint replaces Entrypoint and clears Cmd; a command replaces Cmd. */
-export function processArgs(image: ContainerConfig, opts: { entrypoint?: string; command?: string[] }): { entrypoint: string[]; command: string[] } {
-  let entrypoint = image.Entrypoint ?? [];
-  let command = image.Cmd ?? [];
-  if (opts.entrypoint !== undefined) {
-    entrypoint = parseEntrypoint(opts.entrypoint);
-    command = [];
-  }
-  if (opts.command && opts.command.length > 0) command = opts.command;
-  return { entrypoint, command };
-}
-
-function parseEntrypoint(value: string): string[] {
-  if (value === '') return [];
-  if (value.startsWith('[')) {
-    try {
-      const parsed = JSON.parse(value) as unknown;
-      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string')) return parsed;
-    } catch {
-      // not JSON: one word, as docker takes it
-    }
-  }
-  return [value];
-}
-
-/** --env-host, --unsetenv and --unsetenv-all: what happens to the defaults before the user's variables. */
-export interface EnvDefaults {
-  envHost?: boolean | undefined;
-  unset?: string[] | undefined;
-  unsetAll?: boolean | undefined;
-}
-
-/**
- * The environment: the image's (and the host's with --env-host) less --unsetenv's names, then
- * --env-file, then -e; a bare KEY takes the caller's value.
- */
-export async function mergeEnv(image: string[], envFiles: string[], env: string[], opts: { tty: boolean; hostname: string } & EnvDefaults): Promise<string[]> {
-  const out = new Map<string, string>();
-  const put = (entry: string) => {
-    const eq = entry.indexOf('=');
-    if (eq === -1) {
-      const host = process.env[entry];
-      if (host !== undefined) out.set(entry, host);
-      return;
-    }
-    out.set(entry.slice(0, eq), entry.slice(eq + 1));
-  };
-  if (!opts.unsetAll) {
-    put(DEFAULT_PATH);
-    image.forEach(put);
-  }
-  if (opts.envHost) for (const [k, v] of Object.entries(process.env)) if (v !== undefined) out.set(k, v);
-  for (const name of opts.unset ?? []) out.delete(name);
-  for (const file of envFiles) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (e) {
-      throw new BerthError('USAGE', `reading env file ${file}: ${(e as Error).message}`, { cause: e });
-    }
-    parseEnvFile(text).forEach(put);
-  }
-  env.map(parseEnvFlag).forEach(put);
-  const unset = (k: string) => opts.unsetAll || opts.unset?.includes(k);
-  if (!out.has('container') && !unset('container')) out.set('container', 'berth');
-  if (opts.tty && !out.has('TERM') && !unset('TERM')) out.set('TERM', 'xterm');
-  // podman sets HOSTNAME whatever --unsetenv says.
-  if (!out.has('HOSTNAME')) out.set('HOSTNAME', opts.hostname);
-  return [...out].map(([k, v]) => `${k}=${v}`);
-}
-
-export function parseRestartPolicy(value: string | undefined): ContainerSpecConfig['restartPolicy'] {
-  if (!value || value === 'no') return { name: 'no', maxRetries: 0 };
-  const [name, count] = value.split(':');
-  if (name === 'on-failure') {
-    const n = count === undefined ? 0 : Number(count);
-    if (!Number.isInteger(n) || n < 0) throw new BerthError('USAGE', `invalid restart policy retry count "${count}": must be a non-negative integer`);
-    return { name, maxRetries: n };
-  }
-  if ((name === 'always' || name === 'unless-stopped') && count === undefined) return { name, maxRetries: 0 };
-  throw new BerthError('USAGE', `invalid restart policy "${value}": must be no, on-failure[:max-retries], always or unless-stopped`);
-}
-
 /**
  * The container's mounts: the user's, then an anonymous volume for each of the image's VOLUMEs
  * that the user did not mount over (as docker and podman do).
@@ -259,45 +174,6 @@ function containerMounts(opts: CreateOptions, imageVolumes: Record<string, unkno
     );
   }
   return specs;
-}
-
-/** References to images in files (archives, layouts, skopeo directories) that run and create take, as podman does. */
-const LOCAL_TRANSPORT = /^(docker-archive|oci-archive|oci|dir):/;
-
-/** podman's run of `docker-archive:FILE` and the like: the image is stored first (with the names it carries), then run. */
-async function storeFromArchive(store: Store, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  const { storeFromTransport } = await import('../images/copy.js');
-  const image = await storeFromTransport(store, name, opts.onProgress);
-  await imageEvent(store, 'pull', image.id, name);
-  return image;
-}
-
-/**
- * An image of the store by name, pulled when the policy asks (podman's --pull: missing by default,
- * always, never, newer), for run/create and a build's FROM alike.
- */
-export async function findOrPullImage(
-  store: Store,
-  name: string,
-  opts: { pull?: string; pullOptions?: PullOptions; onPull?: (name: string) => void } = {},
-): Promise<ImageRecord> {
-  const policy = opts.pull ?? 'missing';
-  if (!['missing', 'always', 'never', 'newer'].includes(policy))
-    throw new BerthError('USAGE', `invalid pull policy "${policy}": must be missing, always, never or newer`);
-  if (LOCAL_TRANSPORT.test(name)) return storeFromArchive(store, name, opts.pullOptions);
-  let image = findImage(await store.images(), name);
-  if ((image && policy !== 'always') || policy === 'never') {
-    if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
-    return image;
-  }
-  opts.onPull?.(name);
-  // The registry client loads only when a pull is needed: most runs find the image here.
-  const { pullImages } = await import('../images/pull.js');
-  const pulled = await pullImages(store, name, opts.pullOptions ?? {});
-  image = pulled[0];
-  if (!image) throw new BerthError('IMAGE_UNKNOWN', `${name}: image not known`);
-  await imageEvent(store, 'pull', image.id, name);
-  return image;
 }
 
 /**

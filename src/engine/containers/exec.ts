@@ -5,7 +5,7 @@ import type { Store } from '../../store/store.js';
 import { hostCapabilities } from '../../runtime/host.js';
 import { resolveUser } from '../../runtime/user.js';
 import { BerthError } from '../../util/errors.js';
-import { mergeEnv } from './create.js';
+import { mergeEnv } from './process-config.js';
 import { containerPaths } from './paths.js';
 import { rootReader } from './rootfs-path.js';
 

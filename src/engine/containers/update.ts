@@ -8,7 +8,7 @@ import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
 import type { ContainerRecord, ContainerSpecConfig } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { parseRestartPolicy } from './create.js';
+import { parseRestartPolicy } from './process-config.js';
 import { containerEvent } from '../system/events.js';
 import { getContainer } from './lifecycle.js';
 import { runtimeFor } from './current.js';

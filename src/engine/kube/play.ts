@@ -7,7 +7,8 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { settleAll } from '../../util/settle-all.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
-import { createContainer, findOrPullImage } from '../containers/create.js';
+import { createContainer } from '../containers/create.js';
+import { findOrPullImage } from '../containers/create-image.js';
 import { startContainer } from '../containers/lifecycle.js';
 import { createPod } from '../pods/create.js';
 import { findPod, listPodRecords } from '../pods/records.js';
