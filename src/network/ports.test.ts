@@ -2,17 +2,9 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, describe, test } from 'node:test';
-import {
-  assignHostPorts,
-  checkConflicts,
-  exposedFromImage,
-  formatPortsForPs,
-  inspectPorts,
-  parseExpose,
-  parsePublish,
-  portCommandLines,
-  publishAllMappings,
-} from './ports.js';
+import { assignHostPorts } from './port-assignment.js';
+import { formatPortsForPs, inspectPorts, portCommandLines } from './port-output.js';
+import { checkConflicts, exposedFromImage, parseExpose, parsePublish, publishAllMappings } from './ports.js';
 import type { PortMapping } from './types.js';
 
 /** A mapping with podman's defaults for what is not given. */

@@ -1,17 +1,14 @@
 /**
- * Published ports as podman 4 (4.3) takes and shows them: `-p/--publish`, `--expose`, the image's
- * EXPOSE and `-P` turned into netavark's port mappings; conflicts between them; host ports checked
- * free and random ones picked; and the three ways they are printed (`ps`' PORTS, inspect's
- * NetworkSettings.Ports, `port`). Error lines are podman's words (Go's lower-case style).
+ * Published ports as podman 4 (4.3) takes them: `-p/--publish`, `--expose`, the image's EXPOSE and
+ * `-P` turned into netavark's port mappings, and the conflicts between them. Host ports are
+ * checked and picked at start (`port-assignment.ts`) and printed by `port-output.ts`. Error lines
+ * are podman's words (Go's lower-case style).
  *
  * Nothing here knows containers or the store: the caller passes the mappings of other running
  * containers (`taken`) where they matter.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIP, type AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { BerthError, errnoCode, ExitCode } from '../util/errors.js';
-import { isRootless } from '../util/rootless.js';
+import { isIP } from 'node:net';
+import { BerthError } from '../util/errors.js';
 import type { PortMapping } from './types.js';
 
 export type PortProtocol = PortMapping['protocol'];
@@ -28,14 +25,14 @@ export interface InspectHostPort {
   HostPort: string;
 }
 
-const MAX_PORT = 65535;
+export const MAX_PORT = 65535;
 
-function usage(message: string): BerthError {
+export function usage(message: string): BerthError {
   return new BerthError('USAGE', message);
 }
 
 /** Go's `%q` for the ASCII a port spec is made of. */
-function quote(s: string): string {
+export function quote(s: string): string {
   return JSON.stringify(s);
 }
 
@@ -255,7 +252,7 @@ function hostPortsOverlap(a: PortMapping, b: PortMapping): boolean {
 }
 
 /** Two mappings that hold a host port in common: same protocol, addresses and ports overlapping. */
-function clash(a: PortMapping, b: PortMapping): boolean {
+export function clash(a: PortMapping, b: PortMapping): boolean {
   return a.protocol === b.protocol && addressesOverlap(a.host_ip, b.host_ip) && hostPortsOverlap(a, b);
 }
 
@@ -308,250 +305,4 @@ function joinRuns(sorted: readonly PortMapping[], joins: (prev: PortMapping, m: 
 
 function conflict(hostPort: number, protocol: PortProtocol): BerthError {
   return usage(`conflicting port mappings for host port ${hostPort} (protocol ${protocol})`);
-}
-
-// ---- host ports ------------------------------------------------------------------------------
-
-/** How a bind of one port went: the port bound, or Node's error. */
-type Probe = { port: number } | { error: NodeJS.ErrnoException };
-
-/**
- * Binds one port (0: the kernel picks) on the mapping's address as podman reserves it ('' is every
- * IPv4 address, as podman binds tcp4/udp4 there), reads the port and closes again.
- */
-async function probe(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<Probe> {
-  const v6 = isIP(hostIp) === 6;
-  const address = hostIp === '' ? '0.0.0.0' : hostIp;
-  if (protocol === 'tcp') {
-    const server = createServer();
-    return new Promise<Probe>((resolve) => {
-      server.once('error', (error: NodeJS.ErrnoException) => resolve({ error }));
-      server.listen({ host: address, port, exclusive: true, ipv6Only: v6 }, () => {
-        const bound = (server.address() as AddressInfo).port;
-        server.close(() => resolve({ port: bound }));
-      });
-    });
-  }
-  const socket: UdpSocket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
-  return new Promise<Probe>((resolve) => {
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      try {
-        socket.close();
-      } catch {
-        // already closed by the failed bind
-      }
-      resolve({ error });
-    });
-    socket.bind({ address, port, exclusive: true }, () => {
-      const bound = socket.address().port;
-      socket.close(() => resolve({ port: bound }));
-    });
-  });
-}
-
-/** Go's text for the errors a bind gives. */
-const ERRNO_TEXT: Record<string, string> = {
-  EADDRINUSE: 'address already in use',
-  EADDRNOTAVAIL: 'cannot assign requested address',
-  EACCES: 'permission denied',
-  EAFNOSUPPORT: 'address family not supported by protocol',
-};
-
-/** The lowest port a user without privileges may bind: net.ipv4.ip_unprivileged_port_start (1024 unless lowered). */
-export function unprivilegedPortStart(file = '/proc/sys/net/ipv4/ip_unprivileged_port_start'): number {
-  try {
-    return Number(readFileSync(file, 'utf8').trim()) || 0;
-  } catch {
-    return 1024;
-  }
-}
-
-/** What to do about a privileged port, rootless, in rootless podman's words (its rootlessport's). */
-export function privilegedPortLine(port: number, start: number): string {
-  return `rootless berth cannot expose privileged port ${port}, you can add 'net.ipv4.ip_unprivileged_port_start=${port}' to /etc/sysctl.conf (currently ${start}), or choose a larger port number (>= ${start})`;
-}
-
-/**
- * podman's line for a port it cannot reserve, e.g. `cannot listen on the TCP port: listen tcp4
- * 127.0.0.1:8080: bind: address already in use`; Go writes '' as nothing and IPv6 in brackets.
- */
-function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: string, cause?: unknown): BerthError {
-  const v6 = isIP(hostIp) === 6;
-  const net = `${protocol}${v6 ? 6 : 4}`;
-  const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
-  const why = ERRNO_TEXT[errno] ?? errno.toLowerCase();
-  const start = errno === 'EACCES' && isRootless() ? unprivilegedPortStart() : 0;
-  if (port > 0 && port < start) {
-    return new BerthError('IO', `${privilegedPortLine(port, start)}: listen ${net} ${addr}: bind: ${why}`, { cause, exitCode: ExitCode.cannotInvoke });
-  }
-  // 126 as podman's `run` exits when the port cannot be bound (`start` wraps it and exits 125, as podman's).
-  return new BerthError('IO', `cannot listen on the ${protocol.toUpperCase()} port: listen ${net} ${addr}: bind: ${why}`, {
-    cause,
-    exitCode: ExitCode.cannotInvoke,
-  });
-}
-
-/** Whether host port `port` of `protocol` on `hostIp` is held by one of `held`. */
-function heldBy(held: readonly PortMapping[], protocol: PortProtocol, hostIp: string, port: number): boolean {
-  return held.some((h) => h.host_port !== 0 && clash(h, { host_ip: hostIp, protocol, host_port: port, range: 1, container_port: 0 }));
-}
-
-/**
- * Checks ports `start`..`start+range-1` free: not held by `held`, and (tcp, udp) bindable now.
- * SCTP is not bound: podman does not reserve it either. Returns the error of the first that is not.
- */
-async function checkFree(m: PortMapping, start: number, held: readonly PortMapping[]): Promise<BerthError | undefined> {
-  for (let port = start; port < start + m.range; port++) {
-    if (heldBy(held, m.protocol, m.host_ip, port)) return bindError(m.protocol, m.host_ip, port, 'EADDRINUSE');
-    if (m.protocol === 'sctp') continue;
-    const r = await probe(m.protocol, m.host_ip, port);
-    if ('error' in r) return bindError(m.protocol, m.host_ip, port, errnoCode(r.error) ?? r.error.message, r.error);
-  }
-  return undefined;
-}
-
-/** How often a random start is drawn for a mapping before giving up (podman: 15). */
-const RANDOM_TRIES = 20;
-
-/** A random free start for the mapping's range: the kernel's pick for the first, the rest checked. */
-async function randomStart(m: PortMapping, held: readonly PortMapping[]): Promise<number> {
-  for (let i = 0; i < RANDOM_TRIES; i++) {
-    // SCTP cannot be bound from Node; the kernel's free TCP port on that address stands in for it.
-    const r = await probe(m.protocol === 'udp' ? 'udp' : 'tcp', m.host_ip, 0);
-    if ('error' in r) throw bindError(m.protocol, m.host_ip, 0, errnoCode(r.error) ?? r.error.message, r.error);
-    if (r.port + m.range - 1 > MAX_PORT) continue;
-    if ((await checkFree(m, r.port, held)) === undefined) return r.port;
-  }
-  const range = m.range > 1 ? `with range ${m.range} ` : '';
-  throw new BerthError('IO', `failed to find an open port to expose container port ${m.container_port} ${range}on the host`);
-}
-
-/**
- * The mappings with every host_port 0 replaced by a free port (for a range, the first of that many
- * consecutive free ports), after checking that every given host port is free: bindable now on its
- * address and protocol, and not in `taken` (the mappings of other running containers, which
- * netavark forwards without holding a socket). Ports are bound and closed again at once: the
- * caller hands them to netavark right after. Order is kept.
- */
-export async function assignHostPorts(mappings: readonly PortMapping[], taken: readonly PortMapping[] = []): Promise<PortMapping[]> {
-  const held: PortMapping[] = [...taken];
-  for (const m of mappings) {
-    if (m.host_port === 0) continue;
-    if (m.host_port < 0 || m.host_port + m.range - 1 > MAX_PORT) throw usage('host port range exceeds maximum allowable port number');
-    const error = await checkFree(m, m.host_port, held);
-    if (error) throw error;
-  }
-  // Fixed ports first, so that no random one lands on a port this container asks for.
-  held.push(...mappings.filter((m) => m.host_port !== 0));
-  const out: PortMapping[] = [];
-  for (const m of mappings) {
-    if (m.host_port !== 0) {
-      out.push({ ...m });
-      continue;
-    }
-    const assigned = { ...m, host_port: await randomStart(m, held) };
-    held.push(assigned);
-    out.push(assigned);
-  }
-  return out;
-}
-
-// ---- output ----------------------------------------------------------------------------------
-
-/** The host address as podman prints it: '' is 0.0.0.0; IPv6 without brackets, as podman 4.3. */
-function shownIp(hostIp: string): string {
-  return hostIp === '' ? '0.0.0.0' : hostIp;
-}
-
-/**
- * The PORTS column of `ps`: `0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->9000-9001/udp`. Mappings
- * that continue one another (same address, protocol and offset) show as one range, as podman shows
- * them after joining them at create.
- */
-export function formatPortsForPs(mappings: readonly PortMapping[]): string {
-  const joined = joinForDisplay(mappings);
-  return joined
-    .map((m) => {
-      const ip = shownIp(m.host_ip);
-      if (m.range > 1) {
-        return `${ip}:${m.host_port}-${m.host_port + m.range - 1}->${m.container_port}-${m.container_port + m.range - 1}/${m.protocol}`;
-      }
-      return `${ip}:${m.host_port}->${m.container_port}/${m.protocol}`;
-    })
-    .join(', ');
-}
-
-/** Like checkConflicts' joining, but never failing: output must show whatever is stored. */
-function joinForDisplay(mappings: readonly PortMapping[]): PortMapping[] {
-  try {
-    return checkConflicts(mappings);
-  } catch {
-    return mappings.map((m) => ({ ...m }));
-  }
-}
-
-/**
- * inspect's `NetworkSettings.Ports`: one key per container port and protocol (`80/tcp`; every
- * port of a range its own), each with its host bindings (`HostIp` '' when published on every
- * address, as podman 4.3 prints it); an exposed port with no binding maps to null. Keys are in
- * Go's order for a JSON map (sorted as strings).
- */
-export function inspectPorts(mappings: readonly PortMapping[], exposed: readonly ExposedPort[] = []): Record<string, InspectHostPort[] | null> {
-  const ports = new Map<string, InspectHostPort[] | null>();
-  for (const m of mappings) {
-    for (let i = 0; i < Math.max(1, m.range); i++) {
-      const key = `${m.container_port + i}/${m.protocol}`;
-      const list = ports.get(key) ?? [];
-      list.push({ HostIp: m.host_ip, HostPort: String(m.host_port + i) });
-      ports.set(key, list);
-    }
-  }
-  for (const e of exposed) {
-    const key = `${e.port}/${e.protocol}`;
-    if (!ports.has(key)) ports.set(key, null);
-  }
-  const out: Record<string, InspectHostPort[] | null> = {};
-  for (const key of [...ports.keys()].sort(compareBytes)) out[key] = ports.get(key)!;
-  return out;
-}
-
-function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** strconv.ParseUint(s, 10, 16) as Go reports its failures. */
-function goParseUint16(s: string): number {
-  if (!/^[0-9]+$/.test(s)) throw usage(`strconv.ParseUint: parsing ${quote(s)}: invalid syntax`);
-  const n = Number(s);
-  if (n > MAX_PORT) throw usage(`strconv.ParseUint: parsing ${quote(s)}: value out of range`);
-  return n;
-}
-
-/**
- * The lines `port CONTAINER [PORT]` prints. Without a filter, one per published port:
- * `80/tcp -> 0.0.0.0:8080` (ranges spelled out). With `80` or `80/udp` (tcp when not given), the
- * host side of each mapping that publishes it: `0.0.0.0:8080`; none is podman's error
- * `failed to find published port "80/udp"`.
- */
-export function portCommandLines(mappings: readonly PortMapping[], filter?: string): string[] {
-  const lines: string[] = [];
-  if (filter === undefined || filter === '') {
-    for (const m of mappings) {
-      for (let i = 0; i < m.range; i++) {
-        lines.push(`${m.container_port + i}/${m.protocol} -> ${shownIp(m.host_ip)}:${m.host_port + i}`);
-      }
-    }
-    return lines;
-  }
-  const fields = filter.split('/');
-  if (fields.length > 2) throw usage(`port formats are port/protocol. '${filter}' is invalid`);
-  const port = goParseUint16(fields[0]!);
-  const protocol = fields[1] ?? 'tcp';
-  for (const m of mappings) {
-    if (m.protocol === protocol && m.container_port <= port && port < m.container_port + m.range) {
-      lines.push(`${shownIp(m.host_ip)}:${m.host_port + port - m.container_port}`);
-    }
-  }
-  if (lines.length === 0) throw usage(`failed to find published port ${quote(filter)}`);
-  return lines;
 }

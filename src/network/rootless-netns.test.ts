@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { unprivilegedPortStart } from './ports.js';
+import { unprivilegedPortStart } from './port-assignment.js';
 import { checkUnprivilegedPorts, rootlessResolvConf } from './rootless-netns.js';
 import type { PortMapping } from './types.js';
 

@@ -9,7 +9,7 @@ import { DirLock } from '../util/lock.js';
 import { isMounted } from '../util/mounts.js';
 import { processStartTime } from '../util/process.js';
 import { createNetns, removeNetns } from './netns.js';
-import { privilegedPortLine, unprivilegedPortStart } from './ports.js';
+import { privilegedPortLine, unprivilegedPortStart } from './port-assignment.js';
 import { addHostForward, forwardsOf, listHostForwards, removeHostForward } from './slirp-api.js';
 import type { PortMapping } from './types.js';
 

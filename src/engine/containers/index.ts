@@ -36,7 +36,7 @@ export { parseDetachKeys, DEFAULT_DETACH_KEYS } from './detach-keys.js';
 export type { ContainerRecord } from '../../store/containers.js';
 // What the CLI shows of a container: its log, its ports, signals by name, the tuning flags.
 export { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';
-export { formatPortsForPs, portCommandLines } from '../../network/ports.js';
+export { formatPortsForPs, portCommandLines } from '../../network/port-output.js';
 export { parseSignal } from '../../runtime/signals.js';
 export type { TuningFlags } from '../../runtime/tuning.js';
 // `cp CONTAINER:PATH -`: a directory as a tar stream.

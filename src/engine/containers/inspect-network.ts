@@ -1,4 +1,4 @@
-import { inspectPorts } from '../../network/ports.js';
+import { inspectPorts } from '../../network/port-output.js';
 import { exposedPortsOf } from './network-flags.js';
 import type { PortMapping } from '../../network/types.js';
 import type { ContainerRecord } from '../../store/containers.js';
