@@ -1,13 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hostSubnets } from '../network/host-subnets.js';
 import { subnetsOverlap } from '../network/cidr.js';
-import { berthBin, busyboxRootfs, killGroup, ok, processGone, run, type RunOptions, type RunResult, SYNC_TIMEOUT_MS } from './cli.js';
+import { berthBin, busyboxRootfs, ok, processGone, run, type RunOptions, type RunResult, SYNC_TIMEOUT_MS } from './cli.js';
 import {
   deleteLink,
   dockerdRunning,
@@ -18,6 +16,7 @@ import {
   removeDockerRules,
 } from './host-leftovers.js';
 import { type Registry, startRegistry } from './registry.js';
+import { hardNofile, hardNproc, ping, removeDir, startDaemon, stopDaemon, waitForPing } from './daemons.js';
 
 /**
  * Docker Engine API servers for end-to-end tests, each started privately and removed whole: the
@@ -147,87 +146,6 @@ async function freeBlock(): Promise<number> {
     if (!used.some((s) => subnetsOverlap(s, `10.${n}.0.0/16`))) return n;
   }
   throw new Error('no free 10.N.0.0/16 for a test engine');
-}
-
-/** The hard RLIMIT_NOFILE of this process: an engine's containers may not be given more without CAP_SYS_RESOURCE. */
-function hardNofile(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max open files'));
-  const hard = line?.trim().split(/\s+/)[4];
-  return hard && /^\d+$/.test(hard) ? Number(hard) : 1024;
-}
-
-function hardNproc(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max processes'));
-  const hard = line?.trim().split(/\s+/)[3];
-  return hard && /^\d+$/.test(hard) ? Number(hard) : 4096;
-}
-
-/** Unmounts everything under `path` (dockerd binds its data root onto itself), then deletes it. */
-function removeDir(path: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m === path || m.startsWith(`${path}/`))
-    .sort()
-    .reverse();
-  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
-  // berth's store hands its trash to a detached `rm` after each command: one still renaming or
-  // deleting in there as the tree goes makes a directory not empty for a moment; try again then,
-  // and again if a straggler of the engine's last command wrote into it after it went (CI saw the
-  // store's records back a moment after the removal).
-  for (let attempt = 0; attempt < 20; attempt++) {
-    rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    spawnSync('sleep', ['0.1']);
-    if (!existsSync(path)) return;
-  }
-}
-
-/** GET /_ping over the socket: true once the engine answers OK. */
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping', method: 'GET', timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
-/** Starts a server process in a process group of its own, its output to `log`. */
-function startDaemon(cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const fd = openSync(log, 'a');
-  try {
-    return spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...env } });
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function waitForPing(kind: EngineKind, child: ChildProcess, socket: string, log: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ping(socket))) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-30).join('\n') : '';
-      throw new Error(`${kind} did not answer /_ping on ${socket}${child.exitCode !== null ? ` (exited ${child.exitCode})` : ''}:\n${tail}`);
-    }
-    await sleep(100);
-  }
-}
-
-/** SIGTERM, up to `graceMs` for it to exit, then SIGKILL to its whole group. */
-async function stopDaemon(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(graceMs)]);
-  }
-  killGroup(child.pid);
 }
 
 let imageArchive: Promise<string> | undefined;
