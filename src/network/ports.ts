@@ -25,8 +25,10 @@ export interface InspectHostPort {
   HostPort: string;
 }
 
+/** The highest TCP/UDP port. */
 export const MAX_PORT = 65535;
 
+/** A port flag's error: podman's line, exit 125. */
 export function usage(message: string): BerthError {
   return new BerthError('USAGE', message);
 }
