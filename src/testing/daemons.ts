@@ -10,21 +10,27 @@ import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killGroup, SYNC_TIMEOUT_MS } from './cli.js';
 
-/** The hard RLIMIT_NOFILE of this process: an engine's containers may not be given more without CAP_SYS_RESOURCE. */
-export function hardNofile(): number {
+/**
+ * A hard limit of this process from /proc/self/limits (`Max open files`, `Max processes`): an
+ * engine's containers may not be given more without CAP_SYS_RESOURCE. `fallback` where unreadable.
+ */
+function hardLimit(name: string, fallback: number): number {
   const line = readFileSync('/proc/self/limits', 'utf8')
     .split('\n')
-    .find((l) => l.startsWith('Max open files'));
-  const hard = line?.trim().split(/\s+/)[4];
-  return hard && /^\d+$/.test(hard) ? Number(hard) : 1024;
+    .find((l) => l.startsWith(name));
+  // After the name: the soft limit, the hard one, the units.
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  return hard && /^\d+$/.test(hard) ? Number(hard) : fallback;
 }
 
+/** The hard RLIMIT_NOFILE. */
+export function hardNofile(): number {
+  return hardLimit('Max open files', 1024);
+}
+
+/** The hard RLIMIT_NPROC. */
 export function hardNproc(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('Max processes'));
-  const hard = line?.trim().split(/\s+/)[3];
-  return hard && /^\d+$/.test(hard) ? Number(hard) : 4096;
+  return hardLimit('Max processes', 4096);
 }
 
 /** Unmounts everything under `path` (dockerd binds its data root onto itself), then deletes it. */
