@@ -98,16 +98,24 @@ export async function ok(cmd: string, args: string[], opts: RunOptions = {}): Pr
 /** How long a helper's synchronous command (an unmount, a lookup) may block the test's process. */
 export const SYNC_TIMEOUT_MS = 60_000;
 
+/** Lazily unmounts whatever the host sees mounted at or under `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort()
+    .reverse();
+  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
+}
+
 /** A temp directory removed (with any mounts under it unmounted) when the test ends. */
 export function tempDir(prefix = 'berth-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return {
     path,
     cleanup: () => {
-      spawnSync('sh', ['-c', 'grep -o " $1[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l', 'sh', path], {
-        timeout: SYNC_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-      });
+      unmountUnder(path);
       rmSync(path, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { killGroup, SYNC_TIMEOUT_MS } from './cli.js';
+import { killGroup, unmountUnder } from './cli.js';
 
 /**
  * A hard limit of this process from /proc/self/limits (`Max open files`, `Max processes`): an
@@ -35,13 +35,7 @@ export function hardNproc(): number {
 
 /** Unmounts everything under `path` (dockerd binds its data root onto itself), then deletes it. */
 export function removeDir(path: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m === path || m.startsWith(`${path}/`))
-    .sort()
-    .reverse();
-  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  unmountUnder(path);
   // berth's store hands its trash to a detached `rm` after each command: one still renaming or
   // deleting in there as the tree goes makes a directory not empty for a moment; try again then,
   // and again if a straggler of the engine's last command wrote into it after it went (CI saw the

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok as runOk, run, SYNC_TIMEOUT_MS, type RunOptions, type RunResult } from './cli.js';
+import { ok as runOk, run, SYNC_TIMEOUT_MS, unmountUnder, type RunOptions, type RunResult } from './cli.js';
 import { openDevices, processStamp, releaseDevices, restoreDevicesIfUnheld, stampAlive, withStateLock } from './rootless-devices.js';
 
 /**
@@ -158,17 +158,6 @@ function killAll(uid: number, ranges: IdRange[]): number[] {
     }
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
-}
-
-/** Lazily unmounts whatever the host sees mounted under `dir` (deepest first). */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => m === dir || m.startsWith(`${dir}/`))
-    .sort()
-    .reverse();
-  for (const m of mounts) sh('umount', ['-l', m]);
 }
 
 /** Top-level entries of the shared temp directories owned by `uid` (podman's /tmp/podman-run-UID, berth's /tmp/berth-UID, ...). */
