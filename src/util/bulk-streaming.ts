@@ -20,7 +20,7 @@ import { collector } from './gc.js';
  * every command lost it (`version` 48 → 58 ms). Set only while a transfer runs and reset after
  * it, the command's code is loaded and cached as always.
  */
-export const BULK_GC_FLAG = 'external-memory-accounted-in-global-limit';
+const BULK_GC_FLAG = 'external-memory-accounted-in-global-limit';
 
 /** Transfers at least this big are worth it (a few small layers never start a collection). */
 export const BULK_STREAMING_MIN = 16 * 1024 * 1024;

@@ -1,14 +1,14 @@
 /**
  * A container as the lifecycle's verbs find it (its record with its true state), the runtime it
- * runs on and the state they record: what start, stop, kill, pause, wait and remove share.
+ * runs on: what start, stop, kill, pause, wait and remove share.
  */
 import { OciRuntime } from '../../runtime/oci-runtime.js';
-import type { ContainerRecord, ContainerState } from '../../store/containers.js';
+import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { isTokenAlive, processToken } from '../../util/process.js';
 import { requireContainer } from './lookup.js';
 import { runRootOf } from './paths.js';
-import { refreshAfterReboot, syncOne, updateContainerState } from './state.js';
+import { refreshAfterReboot, syncOne } from './state.js';
 
 /** The states in which a container's process may still run. */
 export const LIVE_STATES = new Set(['running', 'paused', 'stopping']);
@@ -24,12 +24,6 @@ export async function readContainer(store: Store, nameOrId: string): Promise<Con
 /** The caller that owns the container's cleanup was killed (another process's cleanup is its own). */
 export function ownerGone(c: ContainerRecord): boolean {
   return c.state.cleanupOwner === 'caller' && c.state.ownerToken !== undefined && c.state.ownerToken !== processToken() && !isTokenAlive(c.state.ownerToken);
-}
-
-/** Records a change of the container's state (in its own state file, under the caller's lock). */
-export async function setState(store: Store, c: ContainerRecord, patch: Partial<ContainerState>, durable?: boolean): Promise<ContainerRecord> {
-  // Left undefined: updateContainerState's default (synced unless the container is volatile).
-  return updateContainerState(store, c, patch, durable);
 }
 
 /** The OCI runtime the container was created with. */

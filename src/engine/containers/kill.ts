@@ -2,7 +2,8 @@ import { containerEvent } from '../system/events.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { LIVE_STATES, runtimeFor, setState } from './current.js';
+import { LIVE_STATES, runtimeFor } from './current.js';
+import { updateContainerState } from './state.js';
 import { getContainer } from './lifecycle.js';
 
 /** Sends a signal to a running container's main process. */
@@ -12,7 +13,7 @@ export async function killContainer(store: Store, nameOrId: string, signal = 'KI
   if (!LIVE_STATES.has(c.state.status)) {
     throw new BerthError('CONTAINER_STATE', `can only kill running containers. ${c.id} is in state ${c.state.status}: container state improper`);
   }
-  await setState(store, c, { stoppedByUser: true });
+  await updateContainerState(store, c, { stoppedByUser: true });
   await runtimeFor(store, c).kill(c.id, normalizeSignal(signal));
   await containerEvent(store, c, 'kill');
   return c;

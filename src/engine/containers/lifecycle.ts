@@ -27,7 +27,7 @@ import { observedState, syncOne, updateContainerState, waitForExitFile, withCont
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
 import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
-import { LIVE_STATES, ownerGone, readContainer, runtimeFor, setState } from './current.js';
+import { LIVE_STATES, ownerGone, readContainer, runtimeFor } from './current.js';
 import { berthCommand, exitCommand } from './exit-command.js';
 
 /** Who cleans up after a container's process: see ContainerState.cleanupOwner. */
@@ -124,7 +124,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const { setup, forwarder } = await network;
       // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
       // network cleanup and rm tear down.
-      await setState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) }, START_DURABLE);
+      await updateContainerState(store, c, { mounted: true, ...ownership, ...(setup ? { network: setup.planned } : {}) }, START_DURABLE);
       trace('start: bundle prepared');
       // The published host ports, held by conmon while the container lives (as podman's are); a
       // user-mode forwarder binds them itself, and conmon holds its exit descriptor instead.
@@ -161,7 +161,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       }
       if (hooks.beforeStart || hasStartWaiters(c.id)) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
-        await setState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState }, START_DURABLE);
+        await updateContainerState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState }, START_DURABLE);
         await runStartWaiters(c);
         await hooks.beforeStart?.(c);
       }
@@ -169,7 +169,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
       const [started, recorded] = await Promise.allSettled([
         runtime.start(c.id),
-        setState(
+        updateContainerState(
           store,
           c,
           {
@@ -209,7 +209,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
           })
         : undefined;
       await Promise.all([unmountOverlay(paths.overlay).catch(() => undefined), applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined]);
-      await setState(store, c, {
+      await updateContainerState(store, c, {
         status: c.state.status === 'created' ? 'created' : 'exited',
         pid: 0,
         conmonPid: 0,
@@ -244,7 +244,7 @@ async function endProcess(
   // process starts only for this stop to wait on it. Should the stop be killed, the owner is gone and
   // the exit command, or the next command that finds the container, cleans up.
   const takeOver = !opts.removing && (c.state.cleanupOwner !== 'caller' || ownerGone(c));
-  await setState(store, c, {
+  await updateContainerState(store, c, {
     stoppedByUser: true,
     status: opts.removing ? 'removing' : c.state.status === 'paused' ? 'paused' : 'stopping',
     ...(takeOver ? { cleanupOwner: 'caller' as const, ownerToken: processToken() } : {}),
@@ -388,7 +388,7 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
       (policy.name === 'always' ||
         policy.name === 'unless-stopped' ||
         (policy.name === 'on-failure' && c.state.exitCode !== 0 && (policy.maxRetries === 0 || c.state.restartCount < policy.maxRetries)));
-    const updated = await setState(store, c, {
+    const updated = await updateContainerState(store, c, {
       mounted: false,
       helpers: [],
       network: undefined,

@@ -3,7 +3,8 @@ import { containerEvent } from '../system/events.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { runtimeFor, setState } from './current.js';
+import { runtimeFor } from './current.js';
+import { updateContainerState } from './state.js';
 import { getContainer } from './lifecycle.js';
 
 export function pauseContainer(store: Store, nameOrId: string): Promise<ContainerRecord> {
@@ -21,5 +22,5 @@ async function setPaused(store: Store, nameOrId: string, paused: boolean): Promi
   const runtime = runtimeFor(store, c);
   await (paused ? runtime.pause(c.id) : runtime.resume(c.id));
   await containerEvent(store, c, verb);
-  return setState(store, c, { status: paused ? 'paused' : 'running' });
+  return updateContainerState(store, c, { status: paused ? 'paused' : 'running' });
 }
