@@ -75,6 +75,17 @@ const scenarios: Record<string, Scenario> = {
     await e.dockerOk(['rm', 'talker']);
   },
 
+  'run --log-driver none: the output through the attach, no log to read': async (e) => {
+    const r = await e.dockerOk(['run', '--name', 'quiet', '--log-driver', 'none', TEST_IMAGE, 'echo', 'attached']);
+    assert.equal(r.stdout, 'attached\n');
+    assert.equal((await e.dockerOk(['inspect', '--format', '{{.HostConfig.LogConfig.Type}}', 'quiet'])).stdout.trim(), 'none');
+    const logs = await e.docker(['logs', 'quiet']);
+    assert.notEqual(logs.code, 0);
+    // podman 4.3's service words it its own way ("this container is using the 'none' log driver").
+    if (!podmanDiffers(e)) assert.match(logs.stderr, /configured logging driver does not support reading/);
+    await e.dockerOk(['rm', 'quiet']);
+  },
+
   'exec runs in the container with its env, workdir and exit code': async (e) => {
     await e.dockerOk(['run', '-d', '--name', 'box', '-e', 'FROM_RUN=1', TEST_IMAGE, 'sleep', '300']);
     const r = await e.docker(['exec', '-e', 'FROM_EXEC=2', '-w', '/tmp', 'box', 'sh', '-c', 'echo $FROM_RUN $FROM_EXEC $(pwd); exit 4']);

@@ -292,6 +292,31 @@ describe('containers: lifecycle', () => {
     await env.ok(['rm', 'talker']);
   });
 
+  it('--log-driver none: the output still reaches the caller, no log is kept, logs refuses as podman does', async () => {
+    const r = await env.ok(['run', '--name', 'quiet', '--log-driver', 'none', '--network', 'none', 'busybox', 'sh', '-c', 'echo attached; echo err >&2']);
+    assert.equal(r.stdout, 'attached\n');
+    assert.equal(r.stderr, 'err\n');
+    const c = await inspect(env, 'quiet');
+    assert.equal(c.HostConfig.LogConfig.Type, 'none');
+    assert.equal(existsSync(join(env.root, 'containers', c.Id, 'userdata', 'ctr.log')), false);
+    // podman 4.3's line and exit code, checked by hand.
+    const logs = await env.berth(['logs', 'quiet']);
+    assert.equal(logs.code, 125);
+    assert.equal(logs.stderr, "Error: this container is using the 'none' log driver, cannot read logs: this container is not logging output\n");
+    await env.ok(['rm', 'quiet']);
+    // A detached one: nothing logged, and an attach still gets its output.
+    await env.ok(['run', '-d', '--name', 'quiet-bg', '--log-driver', 'none', '--network', 'none', 'busybox', 'sh', '-c', 'sleep 1; echo late']);
+    assert.equal((await env.ok(['attach', 'quiet-bg'])).stdout, 'late\n');
+    await env.ok(['rm', 'quiet-bg']);
+    // json-file is podman's alias for k8s-file; others are refused before anything is made.
+    assert.equal((await env.ok(['run', '--rm', '--log-driver', 'json-file', '--network', 'none', 'busybox', 'echo', 'kept'])).stdout, 'kept\n');
+    const before = (await env.ok(['ps', '-aq'])).stdout;
+    const bogus = await env.berth(['run', '--rm', '--log-driver', 'bogus', 'busybox', 'true']);
+    assert.equal(bogus.code, 125);
+    assert.equal(bogus.stderr, 'Error: invalid log driver: bogus\n');
+    assert.equal((await env.ok(['ps', '-aq'])).stdout, before);
+  });
+
   it('notices a restart of the machine: running containers become exited', async () => {
     await env.ok(['run', '-d', '--name', 'survivor', '--network', 'none', 'busybox', 'sleep', '300']);
     const { State } = await inspect(env, 'survivor');

@@ -84,7 +84,7 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('--device-read-iops <device:rate>', 'limit reads from a device (IO per second)', collect, [])
       .option('--device-write-iops <device:rate>', 'limit writes to a device (IO per second)', collect, [])
       // Logging.
-      .option('--log-driver <driver>', 'logging driver: k8s-file (default); others are not supported yet')
+      .option('--log-driver <driver>', 'logging driver: k8s-file (default; json-file is its alias) or none')
       .option('--log-opt <opt>', 'logging driver options (not supported yet)', collect, [])
       // Networks.
       .option('--ip <address>', 'a static IPv4 address on the (one) network')

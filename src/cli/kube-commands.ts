@@ -15,7 +15,7 @@ function playCommand(name: string, lazy: Lazy, withDown: boolean): Command {
     .option('--replace', 'remove the pods and secrets the file describes first, then play it')
     .option('--start', 'start the pods after creating them (default true; --start=false to create only)')
     .option('--configmap <file>', 'a YAML file of ConfigMaps the pods may use (repeatable, or comma-separated)', collect, [])
-    .option('--log-driver <driver>', 'logging driver of the containers (k8s-file)')
+    .option('--log-driver <driver>', 'logging driver of the containers: k8s-file (default) or none')
     .option('-q, --quiet', 'print no pull progress');
   if (withDown) cmd.option('--down', 'remove what the file describes (kube down)');
   return cmd.action(lazy(play));

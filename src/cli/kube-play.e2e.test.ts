@@ -185,6 +185,19 @@ describe('kube play and kube down', { timeout: 300_000 }, () => {
     assert.equal((await env.ok(['pod', 'ps', '-q'])).stdout, '');
   });
 
+  it('--log-driver none reaches every container of the pod; an unknown driver is refused before anything is made', async () => {
+    const file = 'apiVersion: v1\nkind: Pod\nmetadata: {name: quiet}\nspec:\n  containers: [{name: c, image: localhost/busybox:latest, command: ["true"]}]\n';
+    const bogus = await env.berth(['kube', 'play', '--log-driver', 'bogus', '-'], { input: file });
+    assert.equal(bogus.code, 125);
+    assert.equal(bogus.stderr, 'Error: invalid log driver: bogus\n');
+    assert.equal((await env.ok(['pod', 'ps', '-q'])).stdout, '');
+    await env.ok(['kube', 'play', '--start=false', '--log-driver', 'none', '-'], { input: file });
+    const names = (await env.ok(['ps', '-a', '--filter', 'pod=quiet', '--format', '{{.Names}}'])).stdout.trim().split('\n');
+    const app = names.find((n) => !n.endsWith('-infra'))!;
+    assert.equal((await env.ok(['inspect', '--format', '{{.HostConfig.LogConfig.Type}}', app])).stdout.trim(), 'none');
+    await env.ok(['kube', 'down', '-'], { input: file });
+  });
+
   it('a ConfigMap volume whose name is a volume with a link inside: refused, nothing written where the link points', async () => {
     await env.ok(['volume', 'create', 'linked']);
     const data = (await env.ok(['volume', 'inspect', '--format', '{{.Mountpoint}}', 'linked'])).stdout.trim();

@@ -11,7 +11,8 @@ export interface MonitorOptions {
   bundle: string;
   pidFile: string;
   conmonPidFile: string;
-  logPath: string;
+  /** Where conmon writes the container's output as a k8s-file log; undefined: no log (`--log-driver none`). */
+  logPath: string | undefined;
   /** conmon writes a file named after the container with its exit code here. */
   exitDir: string;
   persistDir: string;
@@ -53,7 +54,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     '--conmon-pidfile',
     opts.conmonPidFile,
     '-l',
-    `k8s-file:${opts.logPath}`,
+    opts.logPath === undefined ? 'none' : `k8s-file:${opts.logPath}`,
     '--exit-dir',
     opts.exitDir,
     '--persist-dir',

@@ -127,6 +127,8 @@ export interface ContainerSpecConfig {
   pidsLimit?: number;
   ulimits: string[];
   autoRemove: boolean;
+  /** `--log-driver none`: conmon keeps no log (`logs` refuses, attach still works); absent: k8s-file. */
+  logDriver?: 'none';
   /**
    * Its own user namespace (`--userns=keep-id|nomap|auto`, `--uidmap`); absent, it runs in berth's
    * own. The root's files are given these owners at the first start (`rootOwnersShifted`).

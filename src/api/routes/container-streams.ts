@@ -18,7 +18,7 @@ import {
 } from '../../engine/index.js';
 import type { ApiApp, ApiContext, UpgradeRoute } from '../context.js';
 import { logChunk, parseLogTime, parseTail } from '../shapes/docker-log.js';
-import { badRequest, notFound } from '../errors.js';
+import { ApiError, badRequest, notFound } from '../errors.js';
 import { acceptUpgrade, streamContentType } from '../streams/hijack.js';
 import { clientInput, queryFlag, readUpgradeBody } from '../streams/hijack-body.js';
 import { isGoDir, goFileMode, pathStatHeader } from '../shapes/path-stat.js';
@@ -47,7 +47,8 @@ export function containerStreamRoutes(app: ApiApp, ctx: ApiContext): UpgradeRout
     const attached = stream ? await attachStreams(store, c.id, { io, stdin: want.stdin, detachKeys }) : undefined;
     ready(tty);
     out.once('close', () => attached?.cancel());
-    if (queryFlag(q.get('logs'))) {
+    // A container without a log (`none`) has nothing to replay: the attach goes on without it.
+    if (queryFlag(q.get('logs')) && c.config.logDriver !== 'none') {
       for await (const e of readContainerLog(store, c.id)) {
         if (e.stream === 'stdout' ? want.stdout : want.stderr) out.write(logChunk(e, { timestamps: false, tty }));
       }
@@ -90,6 +91,8 @@ export function containerStreamRoutes(app: ApiApp, ctx: ApiContext): UpgradeRout
   app.get('/containers/:id/logs', async (c) => {
     const q = c.req.query();
     const ctr = await getContainer(store, c.req.param('id'));
+    // dockerd's answer for a driver it cannot read back.
+    if (ctr.config.logDriver === 'none') throw new ApiError(501, 'configured logging driver does not support reading');
     const want = { stdout: queryFlag(q.stdout), stderr: queryFlag(q.stderr) };
     if (!want.stdout && !want.stderr) throw badRequest('Bad parameters: you must choose at least one stream');
     const since = parseLogTime(q.since, 'since');

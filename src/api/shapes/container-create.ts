@@ -130,7 +130,7 @@ const REFUSED_HOST_FIELDS = [
 const WARNED_HOST_FIELDS = ['KernelMemory', 'KernelMemoryTCP', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth'] as const;
 
 /** Log drivers whose absence changes nothing a client sees: berth keeps every container's log (k8s-file), which the logs route reads. */
-const LOG_DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local', 'journald']);
+const LOG_DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local', 'journald', 'none']);
 
 const strings = (v: string[] | null | undefined): string[] => v ?? [];
 const keyValues = (v: Record<string, string> | null | undefined): string[] => Object.entries(v ?? {}).map(([k, x]) => `${k}=${x}`);
@@ -353,6 +353,7 @@ export function createOptionsFromDocker(body: DockerCreateBody, name: string | u
     tty: body.Tty ?? false,
     stdin: body.OpenStdin ?? false,
     autoRemove: h.AutoRemove ?? false,
+    ...(logType === 'none' ? { logDriver: 'none' } : {}),
     privileged: h.Privileged ?? false,
     readOnly: h.ReadonlyRootfs ?? false,
     init: h.Init ?? false,

@@ -279,8 +279,8 @@ export function inspectBody(c: ContainerRecord, podman: EngineInspect, defaultNe
     HostConfig: {
       Binds: orNull(c.config.volumes),
       ContainerIDFile: '',
-      // compose reads logs only from the drivers it knows to keep them; berth keeps every container's.
-      LogConfig: { Type: 'json-file', Config: {} },
+      // compose reads logs only from the drivers it knows to keep them (berth's k8s-file keeps them; none, not).
+      LogConfig: { Type: c.config.logDriver ?? 'json-file', Config: {} },
       NetworkMode: dockerNetworkMode(c, defaultNetwork),
       // A random host port is asked for as an empty one.
       PortBindings: portMap(hc.PortBindings, (b) => ({ HostIp: b.HostIp, HostPort: b.HostPort === '0' ? '' : b.HostPort })),

@@ -93,6 +93,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
     tty: f.tty ?? false,
     stdin: f.interactive ?? false,
     autoRemove: f.rm ?? false,
+    ...(f.logDriver !== undefined ? { logDriver: f.logDriver } : {}),
     privileged: f.privileged ?? false,
     readOnly: f.readOnly ?? false,
     init: f.init ?? false,

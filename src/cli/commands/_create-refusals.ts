@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { logDriverOf } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 
 /**
@@ -106,9 +107,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     );
   }
   if (given(f.blkioWeightDevice)) no('--blkio-weight-device', 'per-device block IO weights are not implemented yet');
-  // podman takes json-file as k8s-file.
-  if (f.logDriver !== undefined && f.logDriver !== 'k8s-file' && f.logDriver !== 'json-file') {
-    if (!['none', 'passthrough', 'journald'].includes(f.logDriver)) throw new BerthError('USAGE', `invalid log driver: ${f.logDriver}`);
-    no(`--log-driver ${f.logDriver}`, 'berth logs through conmon to a k8s-file log only');
-  }
+  // k8s-file (json-file its alias, as podman has it) and none; the others refused with why.
+  logDriverOf(f.logDriver);
 }

@@ -45,7 +45,7 @@ import { allocateUserNamespace, parseUserNamespace, type UserNamespaceFlags } fr
 import type { BlkioThrottleKind } from '../../store/container-tuning.js';
 import { resolveDevices, resolveThrottles } from '../../runtime/devices.js';
 import { findOrPullImage, LOCAL_TRANSPORT } from './create-image.js';
-import { mergeEnv, parseRestartPolicy, processArgs } from './process-config.js';
+import { logDriverOf, mergeEnv, parseRestartPolicy, processArgs } from './process-config.js';
 import { applyEnvMerge, checkCidFile, checkTimezone, readLabelFiles, timezoneFile, volumesFromMounts, withVolumesFrom, writeCidFile } from './create-extras.js';
 
 export interface CreateOptions extends NetworkFlags {
@@ -76,6 +76,8 @@ export interface CreateOptions extends NetworkFlags {
   labels?: string[];
   annotations?: string[];
   autoRemove?: boolean;
+  /** `--log-driver`: k8s-file (the default; json-file is its alias, as in podman) or none. */
+  logDriver?: string;
   /** A build step's container: its upper is read once, then removed. */
   volatile?: boolean;
   restart?: string;
@@ -307,6 +309,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.pidsLimit !== undefined ? { pidsLimit: parsePidsLimit(opts.pidsLimit) } : {}),
     ulimits: opts.ulimits ?? [],
     autoRemove: opts.autoRemove ?? false,
+    ...(logDriverOf(opts.logDriver) === 'none' ? { logDriver: 'none' as const } : {}),
     ...(opts.volatile ? { volatile: true } : {}),
     restartPolicy: parseRestartPolicy(opts.restart),
     ...(healthcheck ? { healthcheck } : {}),

@@ -1,6 +1,7 @@
 // engine/containers: what callers do with containers. The modules behind it are the engine's own;
 // nothing outside engine/ imports them directly.
 export { createContainer, type CreateOptions } from './create.js';
+export { logDriverOf } from './process-config.js';
 export { startContainer, stopContainer, cleanupContainer, removeContainer, getContainer, type StartHooks } from './lifecycle.js';
 export { killContainer } from './kill.js';
 export { pauseContainer, unpauseContainer } from './pause.js';

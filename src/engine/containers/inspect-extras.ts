@@ -31,6 +31,6 @@ export function tuningHostConfig(c: ContainerRecord): Record<string, unknown> {
     CgroupnsMode: hostNs('cgroup', 'private'),
     Devices: (c.config.devices ?? []).map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.containerPath, CgroupPermissions: d.permissions })),
     ContainerIDFile: c.config.cidFile ?? '',
-    LogConfig: { Type: 'k8s-file', Config: null, Path: '', Tag: '', Size: '0B' },
+    LogConfig: { Type: c.config.logDriver ?? 'k8s-file', Config: null, Path: '', Tag: '', Size: '0B' },
   };
 }

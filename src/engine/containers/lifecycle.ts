@@ -136,7 +136,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         bundle: paths.bundle,
         pidFile: paths.pidFile,
         conmonPidFile: paths.conmonPidFile,
-        logPath: paths.log,
+        logPath: c.config.logDriver === 'none' ? undefined : paths.log,
         exitDir: paths.exitDir,
         persistDir: paths.persist,
         socketDir: paths.socketDir,

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseLogChunk, tailEntries, type LogEntry } from '../../runtime/k8s-log.js';
 import type { Store } from '../../store/store.js';
+import { BerthError } from '../../util/errors.js';
 import { getContainer } from './lifecycle.js';
 import { containerPaths } from './paths.js';
 
@@ -26,6 +27,10 @@ const FOLLOW_POLL_MS = 100;
  */
 export async function* readContainerLog(store: Store, nameOrId: string, opts: LogReadOptions = {}): AsyncGenerator<LogEntry> {
   const c = await getContainer(store, nameOrId);
+  if (c.config.logDriver === 'none') {
+    // podman's words for it.
+    throw new BerthError('CONTAINER_STATE', "this container is using the 'none' log driver, cannot read logs: this container is not logging output");
+  }
   const fh = await open(containerPaths(store, c.id).log, 'r').catch(() => undefined);
   if (!fh) return;
   const wanted = (e: LogEntry) => {

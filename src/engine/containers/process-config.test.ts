@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { mergeEnv, parseRestartPolicy, processArgs } from './process-config.js';
+import { BerthError } from '../../util/errors.js';
+import { logDriverOf, mergeEnv, parseRestartPolicy, processArgs } from './process-config.js';
 
 describe('Docker rules for a container process', { timeout: 10_000 }, () => {
   const image = { Entrypoint: ['/entry'], Cmd: ['default', 'args'] };
@@ -48,5 +49,17 @@ describe('Docker rules for a container process', { timeout: 10_000 }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('--log-driver: k8s-file (json-file its alias) or none; passthrough and journald refused with why', () => {
+    for (const v of [undefined, '', 'k8s-file', 'json-file']) assert.equal(logDriverOf(v), 'k8s-file');
+    assert.equal(logDriverOf('none'), 'none');
+    for (const v of ['passthrough', 'journald']) {
+      assert.throws(
+        () => logDriverOf(v),
+        (e: unknown) => e instanceof BerthError && e.code === 'USAGE' && e.message.startsWith(`--log-driver ${v} is not supported by berth`),
+      );
+    }
+    assert.throws(() => logDriverOf('syslog'), { message: 'invalid log driver: syslog' });
   });
 });

@@ -94,3 +94,17 @@ export function parseRestartPolicy(value: string | undefined): ContainerSpecConf
   if ((name === 'always' || name === 'unless-stopped') && count === undefined) return { name, maxRetries: 0 };
   throw new BerthError('USAGE', `invalid restart policy "${value}": must be no, on-failure[:max-retries], always or unless-stopped`);
 }
+
+/**
+ * `--log-driver`: k8s-file, the default (json-file is its alias, as podman has it), or none (no log
+ * kept; the output still reaches an attached caller). passthrough and journald are podman's too but
+ * not berth's (USAGE naming why); anything else is invalid, with podman's words.
+ */
+export function logDriverOf(value: string | undefined): 'k8s-file' | 'none' {
+  if (value === undefined || value === '' || value === 'k8s-file' || value === 'json-file') return 'k8s-file';
+  if (value === 'none') return 'none';
+  if (value === 'passthrough' || value === 'journald') {
+    throw new BerthError('USAGE', `--log-driver ${value} is not supported by berth: its containers log to a k8s-file log, or with none to nothing`);
+  }
+  throw new BerthError('USAGE', `invalid log driver: ${value}`);
+}

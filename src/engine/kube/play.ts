@@ -8,6 +8,7 @@ import { BerthError } from '../../util/errors.js';
 import { settleAll } from '../../util/settle-all.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
 import { createContainer } from '../containers/create.js';
+import { logDriverOf } from '../containers/process-config.js';
 import { findOrPullImage } from '../containers/create-image.js';
 import { startContainer } from '../containers/lifecycle.js';
 import { createPod } from '../pods/create.js';
@@ -41,7 +42,7 @@ export interface KubePlayOptions {
   /** `--start=false`: create only. */
   start?: boolean;
   configMapFiles?: KubeSource[];
-  /** `--log-driver`: berth's containers log to k8s-file only. */
+  /** `--log-driver` of every container it creates: k8s-file (the default) or none. */
   logDriver?: string;
   createCommand?: string[];
   warn?: (message: string) => void;
@@ -222,8 +223,7 @@ async function fillVolume(store: Store, name: string, files: Record<string, { da
 
 export async function playKube(store: Store, source: KubeSource, opts: KubePlayOptions = {}): Promise<KubePlayReport> {
   const warn = opts.warn ?? (() => undefined);
-  if (opts.logDriver !== undefined && opts.logDriver !== 'k8s-file' && opts.logDriver !== '')
-    throw new BerthError('USAGE', `kube play: log driver "${opts.logDriver}" is not supported: berth's containers log to k8s-file`);
+  const logDriver = logDriverOf(opts.logDriver);
   const plan = planKube(source, opts.configMapFiles ?? [], warn);
   const ctx = {
     configMaps: plan.configMaps,
@@ -294,7 +294,9 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       for (const sub of m.subPaths) await mkdir(join(volumeDataDir(store, sub.volume), sub.path), { recursive: true });
       // The pod's containers are made side by side (their records still one at a time, under the
       // store lock): all settled before a failure is handled, so the undo below finds every one made.
-      const created = await settleAll(m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, warn })));
+      const created = await settleAll(
+        m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, logDriver, warn })),
+      );
       const ids = created.map((c) => c.id);
       report.pods.push({ id: pod.id, name: pod.name, containers: ids });
     }
