@@ -75,6 +75,17 @@ const scenarios: Record<string, Scenario> = {
     await e.dockerOk(['rm', 'talker']);
   },
 
+  'run --rm: one die event, then the container is gone': async (e) => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await e.dockerOk(['run', '--rm', '--name', 'once', TEST_IMAGE, 'true']);
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const events = await e.dockerOk(['events', '--since', String(since), '--until', String(until), '--filter', 'container=once', '--format', '{{.Action}}']);
+    const actions = events.stdout.trim().split('\n');
+    assert.equal(actions.filter((a) => a === 'die').length, 1, events.stdout);
+    assert.ok(actions.includes('start'), events.stdout);
+    assert.notEqual((await e.docker(['inspect', 'once'])).code, 0);
+  },
+
   'run --log-driver none: the output through the attach, no log to read': async (e) => {
     const r = await e.dockerOk(['run', '--name', 'quiet', '--log-driver', 'none', TEST_IMAGE, 'echo', 'attached']);
     assert.equal(r.stdout, 'attached\n');

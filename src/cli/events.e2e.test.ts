@@ -166,6 +166,26 @@ describe('berth events', { timeout: 300_000 }, () => {
     await env.ok(['rm', id]);
   });
 
+  it("--rm, start -a and a foreground run: podman 4.3's sequences, died once", async () => {
+    const statuses = async (name: string) =>
+      (await env.ok(['events', '--stream=false', '--filter', `container=${name}`, '--format', '{{.Status}}'])).stdout.trim().split('\n');
+    // podman's own, checked by hand: `run --rm` create init start attach died remove; `run -d --rm`
+    // the same without attach; `start -a` of a created one ... attach died cleanup.
+    await env.ok(['run', '--rm', '--name', 'fg-rm', ...NONE, 'busybox', 'true']);
+    assert.deepEqual(await statuses('fg-rm'), ['create', 'init', 'start', 'attach', 'died', 'remove']);
+    await env.ok(['run', '-d', '--rm', '--name', 'bg-rm', ...NONE, 'busybox', 'true']);
+    let bg: string[] = [];
+    for (let i = 0; i < 100 && !bg.includes('remove'); i++) {
+      bg = await statuses('bg-rm');
+      if (!bg.includes('remove')) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(bg, ['create', 'init', 'start', 'died', 'remove']);
+    await env.ok(['create', '--name', 'started', ...NONE, 'busybox', 'true']);
+    await env.ok(['start', '-a', 'started']);
+    assert.deepEqual(await statuses('started'), ['create', 'init', 'start', 'attach', 'died', 'cleanup']);
+    await env.ok(['rm', 'started']);
+  });
+
   it('berth processes recording at once each leave one whole line', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `concurrent${i}`);
     await Promise.all(names.map((n) => env.ok(['volume', 'create', n])));

@@ -363,12 +363,12 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
     if (opts.asMonitor && c.state.cleanupOwner === 'caller' && !ownerGone(c) && c.state.ownerToken !== processToken()) return { c, next: 'none' as const };
     // Mounted since its start: the first cleanup after the exit (a second one finds it unmounted).
     if (!c.state.mounted && !c.state.network && c.state.helpers.length === 0 && !c.config.autoRemove) return { c, next: 'none' as const };
-    if (c.state.mounted) await containerEvent(store, c, 'died', c.state.exitCode);
     const paths = containerPaths(store, c.id);
     stopHelpers(c.state.helpers);
     // An --rm container goes whole: removal releases the runtime state and the mount itself,
-    // overlapping them with the rest of its work.
+    // overlapping them with the rest of its work, and says that it died (once: it finds it mounted).
     if (c.config.autoRemove && !opts.fromStop) return { c, next: 'remove' as const };
+    if (c.state.mounted) await containerEvent(store, c, 'died', c.state.exitCode);
     // The process is gone: the runtime's state, the network and the root mount can go at the same time.
     await Promise.all([
       runtimeFor(store, c)

@@ -4,6 +4,7 @@ import type { ContainerRecord } from '../../store/containers.js';
 import type { Store } from '../../store/store.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { trace } from '../../util/trace.js';
+import { containerEvent } from '../system/events.js';
 import { attachStdio, type Attached, type ContainerStdio } from './attach.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { cleanupContainer, getContainer, removeContainer, startContainer } from './lifecycle.js';
@@ -122,6 +123,8 @@ async function startAndWait(
     unproxy();
     throw new BerthError('CONTAINER_STATE', `container ${c.name} is already running; use attach`);
   }
+  // podman's event for a caller joining the container's stdio, after its start.
+  await containerEvent(store, c, 'attach');
   if ((await attached.done) === 'detached') {
     // The container runs on without us; when it exits, conmon's call finds its caller gone and cleans up.
     unproxy();
@@ -153,6 +156,7 @@ export async function attachContainer(store: Store, nameOrId: string, opts: { io
     io: opts.io,
     ...(opts.detachKeys ? { detachKeys: opts.detachKeys } : {}),
   });
+  await containerEvent(store, c, 'attach');
   if ((await attached.done) === 'detached') return { id: c.id, exitCode: 0, detached: true };
   const exitCode = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
   return { id: c.id, exitCode, detached: false };

@@ -32,6 +32,9 @@ export function superviseCleanup(store: Store, id: string, conmonPid: number): v
     if (done) return;
     const exited = (await readExitFile(exitFile)) !== undefined;
     const stored = await store.containerById(id).catch(() => undefined);
+    // conmon's exit file makes two events (created, then written): the check they both started
+    // ends here for the second, or both would clean up, one after the other under the lock.
+    if (done) return;
     // Gone, or cleaned up by someone else (a stop in this process cleans up itself).
     if (!stored || (!stored.state.mounted && stored.state.status !== 'running')) return finish();
     // conmon killed before the exit: there is no exit file to wait for; the next command cleans up.
