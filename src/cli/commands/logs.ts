@@ -17,7 +17,8 @@ export function parseTime(v: string, now = Date.now()): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const dur = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(v);
   if (dur && v !== '') return now - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000 - Number(dur[4] ?? 0);
-  const t = Date.parse(v);
+  // A comma before the fraction, as ISO 8601 allows and `date --iso-8601=ns` writes: Go reads it, Date does not.
+  const t = Date.parse(v.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d),/, '$1.'));
   if (Number.isNaN(t)) throw new BerthError('USAGE', `invalid time "${v}": use RFC 3339, Unix seconds or a duration like 10m`);
   return t;
 }

@@ -75,6 +75,8 @@ describe('event filters and times', { timeout: 10_000 }, () => {
     assert.equal(rfc3339Nano(1_700_000_000_000_000_000n), '2023-11-14T22:13:20Z');
     assert.equal(parseRfc3339('2026-12-03T07:32:17+01:00'), parseRfc3339('2026-12-03T06:32:17Z'));
     assert.equal(parseRfc3339('2026-12-03'), parseRfc3339('2026-12-03T00:00:00Z'));
+    // `date --iso-8601=ns`, which podman's system tests pass to --since and --until.
+    assert.equal(parseRfc3339('2026-12-04T13:16:19,511754483+00:00'), parseRfc3339('2026-12-04T13:16:19.511754483Z'));
     const now = 2_000_000_000_000_000_000n;
     assert.equal(parseEventTime('1m', true, now), now - 60_000_000_000n);
     assert.equal(parseEventTime('1h30m', false, now), now + 5_400_000_000_000n);

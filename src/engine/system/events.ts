@@ -59,9 +59,12 @@ export function rfc3339Nano(ns: bigint): string {
   return `${new Date(Number(ms)).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
-/** An RFC 3339 time (any precision, any offset) in nanoseconds since the epoch, or undefined. */
+/**
+ * An RFC 3339 time (any precision, any offset) in nanoseconds since the epoch, or undefined. The
+ * fraction may follow a comma as ISO 8601 allows (`date --iso-8601=ns` writes one); Go reads it.
+ */
 export function parseRfc3339(s: string): bigint | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(s);
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(s);
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${m[4] && m[4].toUpperCase() !== 'Z' ? m[4] : 'Z'}`);
   if (Number.isNaN(ms)) return undefined;
