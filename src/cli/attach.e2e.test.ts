@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,12 +21,12 @@ interface Session {
   exit(timeoutMs?: number): Promise<number | null>;
 }
 
-function inTerminal(env: ContainerEnv, args: string[], stdio: 'script' | 'pipe' = 'script'): Session {
+function inTerminal(env: ContainerEnv, args: string[], stdio: 'script' | 'pipe' = 'script', setup = ''): Session {
   const argv = [berthBin, '--root', env.root, '--runroot', env.runRoot, ...args];
   // A session of its own, so that a timeout can kill it and whatever it started.
   const child: ChildProcess =
     stdio === 'script'
-      ? spawn('script', ['-qec', argv.map(shellQuote).join(' '), '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      ? spawn('script', ['-qec', `${setup}${argv.map(shellQuote).join(' ')}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
       : spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
@@ -111,16 +112,34 @@ describe('attach: detach keys', { timeout: 300_000 }, () => {
     await env.ok(['rm', '-f', '-t', '0', 'startai']);
   });
 
-  it('exec -i detaches from the process with the keys on its stdin', async () => {
+  it('exec -i detaches from the process with the keys typed on its terminal', async () => {
     await env.ok(['run', '-d', '--name', 'execd', ...NONE, 'busybox', 'sleep', '100']);
-    const s = inTerminal(env, ['exec', '-i', 'execd', 'sh', '-c', 'echo ready; sleep 60'], 'pipe');
+    // Without -t the terminal stays in its line mode: what is typed arrives with the Enter, and
+    // ctrl-q reaches a program only where the terminal does not take it for flow control.
+    const s = inTerminal(env, ['exec', '-i', 'execd', 'sh', '-c', 'echo ready; sleep 60'], 'script', 'stty -ixon; ');
     await s.waitFor('ready');
     const t0 = Date.now();
-    s.type('\x10\x11');
+    s.type('\x10\x11\r');
     assert.equal(await s.exit(), 0, s.output());
     assert.ok(Date.now() - t0 < 10_000, 'exec left on the detach keys, not when its process ended');
     assert.equal(await status(env, 'execd'), 'running');
     await env.ok(['rm', '-f', '-t', '0', 'execd']);
+  });
+
+  it('bytes piped into run -i and exec -i pass untouched: a ctrl-p ctrl-q in them is data, as with podman', async () => {
+    // 64 KiB holding the default sequence many times over, and a NUL.
+    const data = Buffer.concat(Array.from({ length: 4096 }, (_, i) => Buffer.from([0x10, 0x11, i & 0xff, 0, 0x71, 0x10, 0x0a, 0x11, 1, 2, 3, 4, 5, 6, 7, 8])));
+    const sum = createHash('sha256').update(data).digest('hex');
+    const run = await env.berth(['run', '-i', '--rm', ...NONE, 'busybox', 'sh', '-c', 'sha256sum; echo end >&2'], { input: data });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${sum}  -\n`);
+    assert.equal(run.stderr, 'end\n');
+    await env.ok(['run', '-d', '--name', 'piped', ...NONE, 'busybox', 'sleep', '100']);
+    const exec = await env.berth(['exec', '-i', 'piped', 'sh', '-c', 'sha256sum; echo end >&2'], { input: data });
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout, `${sum}  -\n`);
+    assert.equal(exec.stderr, 'end\n');
+    await env.ok(['rm', '-f', '-t', '0', 'piped']);
   });
 
   it("refuses invalid detach keys with podman's message, before doing anything", async () => {

@@ -196,6 +196,9 @@ describe('usage errors and bad values are refused as podman refuses them, before
     await refused(['kill', '-s', '-SIGBADSIG', 'nothere'], /^Error: invalid signal: SIGBADSIG$/);
     await refused(['kill', '-s', '-65', 'nothere'], /^Error: valid signals are 1 through 64$/);
     await refused(['create', '--stop-signal=99', 'busybox'], /^Error: valid signals are 1 through 64$/);
+    // pod kill too, before looking for the pod.
+    await refused(['pod', 'kill', '-s', '0', 'nosuchpod'], /^Error: invalid signal: 0$/);
+    await refused(['pod', 'kill', '-s', 'FOO', 'nosuchpod'], /^Error: invalid signal: FOO$/);
     // A good signal gets as far as the lookup.
     await refused(['kill', '-s', 'sigrtmin+3', 'nothere'], /no container with name or ID "nothere" found/);
   });

@@ -107,6 +107,7 @@ function rmCommand(name: string, lazy: Lazy) {
     .option('-v, --volumes', 'remove the anonymous volumes of the container')
     .option('-t, --time <seconds>', 'seconds to wait for a running container to stop before killing it')
     .option('-l, --latest', 'remove the container created last')
+    .option('--depend', 'first remove the containers that depend on it (--network container:)')
     .action(lazy(() => import('./commands/rm.js')));
 }
 

@@ -224,6 +224,24 @@ describe('containers: lifecycle', () => {
     assert.equal((await env.berth(['container', 'exists', 'busy'])).code, 1);
   });
 
+  it('refuses to remove a container others use the namespaces of, -f too; --depend removes them first, as podman 4.3', async () => {
+    const base = (await env.ok(['create', '--name', 'base', '--network', 'none', 'busybox'])).stdout.trim();
+    const mid = (await env.ok(['create', '--name', 'mid', '--network', 'container:base', 'busybox'])).stdout.trim();
+    const leaf = (await env.ok(['create', '--name', 'leaf', '--network', 'container:mid', 'busybox'])).stdout.trim();
+    // podman's line and exit code, checked by hand.
+    for (const args of [
+      ['rm', 'base'],
+      ['rm', '-f', 'base'],
+    ]) {
+      const r = await env.berth(args);
+      assert.equal(r.code, 125);
+      assert.equal(r.stderr, `Error: container ${base} has dependent containers which must be removed before it: ${mid}: container already exists\n`);
+    }
+    const r = await env.ok(['rm', '--depend', 'base']);
+    assert.equal(r.stdout, `${leaf}\n${mid}\nbase\n`);
+    assert.equal((await env.ok(['ps', '-a', '--filter', 'name=base', '--filter', 'name=mid', '--filter', 'name=leaf', '-q'])).stdout, '');
+  });
+
   it('sees a container killed from outside as exited', async () => {
     await env.ok(['run', '-d', '--name', 'victim', '--network', 'none', 'busybox', 'sleep', '300']);
     const { State } = await inspect(env, 'victim');
@@ -251,6 +269,8 @@ describe('containers: lifecycle', () => {
     assert.equal(notPaused.stderr, 'Error: "host1" is not paused, can\'t unpause: container state improper\n');
     await env.ok(['pause', 'host1']);
     assert.equal((await inspect(env, 'host1')).State.Status, 'paused');
+    // podman 4.3's STATUS for it.
+    assert.equal((await env.ok(['ps', '-a', '--filter', 'name=host1', '--format', '{{.Status}}'])).stdout, 'Paused\n');
     const notRunning = await env.berth(['pause', 'host1']);
     assert.equal(notRunning.code, 125);
     assert.equal(notRunning.stderr, 'Error: "host1" is not running, can\'t pause: container state improper\n');

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { containerTop, DEFAULT_TOP_DESCRIPTORS } from '../../engine/containers/index.js';
+import { containerTop, DEFAULT_TOP_DESCRIPTORS, parseSignal } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
 import {
   inspectPod,
@@ -253,7 +253,11 @@ export const runRestart = (g: GlobalOptions, names: string[], f: { all?: boolean
   const timeout = seconds(f.time);
   return eachPod(g, names, f.all, (s, p) => restartPod(s, p, { ...(timeout !== undefined ? { timeout } : {}), warn }));
 };
-export const runKill = (g: GlobalOptions, names: string[], f: { all?: boolean; signal: string }) => eachPod(g, names, f.all, (s, p) => killPod(s, p, f.signal));
+export const runKill = (g: GlobalOptions, names: string[], f: { all?: boolean; signal: string }) => {
+  // The signal is checked before any pod is looked up, as podman does: `-s 0 nosuchpod` names the signal.
+  const signal = String(parseSignal(f.signal));
+  return eachPod(g, names, f.all, (s, p) => killPod(s, p, signal));
+};
 export const runPause = (g: GlobalOptions, names: string[], f: { all?: boolean }) => eachPod(g, names, f.all, pausePod);
 export const runUnpause = (g: GlobalOptions, names: string[], f: { all?: boolean }) => eachPod(g, names, f.all, unpausePod);
 

@@ -32,7 +32,8 @@ export function statusText(c: ContainerRecord, now = Date.now(), health?: string
     case 'running':
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))}${health ? ` (${health})` : ''}`;
     case 'paused':
-      return `Up ${humanDuration(now - Date.parse(c.state.startedAt ?? c.created))} (paused)`;
+      // podman 4.3's word for it (docker's "Up 3 minutes (Paused)" is the API's).
+      return 'Paused';
     case 'stopping':
       return 'Stopping';
     case 'removing':

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
-import { findContainer, removeContainer, syncContainers } from '../../engine/containers/index.js';
-import { withStore } from '../../engine/index.js';
+import { dependentContainers, findContainer, removeContainer, syncContainers } from '../../engine/containers/index.js';
+import { type Store, withStore } from '../../engine/index.js';
 import { BerthError, isBerthError } from '../../util/errors.js';
 import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
@@ -13,6 +13,7 @@ interface RmFlags {
   volumes?: boolean;
   time?: string;
   latest?: boolean;
+  depend?: boolean;
 }
 
 /** `berth rm`: prints what it removed, as podman does (the name as given, or the ID with --all). */
@@ -39,14 +40,23 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
       targets.map((name) =>
         limit(async () => {
           try {
-            await removeContainer(store, name, {
+            const opts = {
               force: f.force ?? false,
               ...(timeout !== undefined ? { timeout } : {}),
               ...(f.volumes ? { volumes: true } : {}),
-              // Every container goes, so a pod's infra may go with its members (and the pod with it).
-              ...(f.all ? { removingPod: true } : {}),
-              warn: (m) => log('warn', m),
-            });
+              // Every container goes, so a pod's infra may go with its members (and the pod with it),
+              // and a container with those that use its namespaces.
+              ...(f.all ? { removingPod: true } : { refuseDependents: true }),
+              warn: (m: string) => log('warn', m),
+            };
+            // --depend: those that use its namespaces first, theirs before them (podman prints their IDs).
+            if (f.depend && !f.all) {
+              for (const id of await dependentsFirst(store, name)) {
+                await removeContainer(store, id, opts);
+                process.stdout.write(`${id}\n`);
+              }
+            }
+            await removeContainer(store, name, opts);
             process.stdout.write(`${name}\n`);
           } catch (e) {
             if ((f.ignore || (f.force && !f.all)) && isBerthError(e, 'CONTAINER_UNKNOWN')) return;
@@ -63,6 +73,23 @@ export async function run(g: GlobalOptions, names: string[], f: RmFlags): Promis
 
 export async function runExists(g: GlobalOptions, name: string): Promise<number> {
   return withStore(engineOptions(g), async (store) => (findContainer(await store.containerRecords(), name) ? 0 : 1));
+}
+
+/** The containers that depend on `name`, each after those that depend on it in turn. */
+async function dependentsFirst(store: Store, name: string): Promise<string[]> {
+  const containers = await store.containerRecords();
+  const target = findContainer(containers, name);
+  if (!target) return [];
+  const order: string[] = [];
+  const visit = (id: string): void => {
+    for (const d of dependentContainers(containers, id)) {
+      if (order.includes(d.id)) continue;
+      visit(d.id);
+      order.push(d.id);
+    }
+  };
+  visit(target.id);
+  return order;
 }
 
 /** podman's --latest: the container created last (none when there is none). */

@@ -2,7 +2,7 @@
 // nothing outside engine/ imports them directly.
 export { createContainer, type CreateOptions } from './create.js';
 export { logDriverOf } from './process-config.js';
-export { startContainer, stopContainer, cleanupContainer, removeContainer, getContainer, type StartHooks } from './lifecycle.js';
+export { startContainer, stopContainer, cleanupContainer, removeContainer, dependentContainers, getContainer, type StartHooks } from './lifecycle.js';
 export { killContainer } from './kill.js';
 export { pauseContainer, unpauseContainer } from './pause.js';
 export { waitContainer } from './wait.js';

@@ -422,10 +422,21 @@ export async function removeContainer(
     removingPod?: boolean;
     /** `pod rm`: the pod's record, cgroup and event are its own, done once every container is gone. */
     podRemovesItself?: boolean;
+    /** `rm`: refused while other containers use its namespaces (`--network container:`), as podman's is. */
+    refuseDependents?: boolean;
   } = {},
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
+  if (opts.refuseDependents) {
+    const dependents = dependentContainers(await store.containerRecords(), c.id);
+    if (dependents.length > 0) {
+      throw new BerthError(
+        'CONTAINER_EXISTS',
+        `container ${c.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}: container already exists`,
+      );
+    }
+  }
   if (c.config.pod?.infra && !opts.removingPod) {
     const podId = c.config.pod.id;
     if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
@@ -490,4 +501,9 @@ export async function removeContainer(
   else if (c.config.pod?.cgroupParent && !opts.podRemovesItself) await (await import('../pods/create.js')).podMemberRemoved(store, c.config.pod);
   trace('rm: done');
   return c.id;
+}
+
+/** The containers that use `id`'s namespaces (`--network container:ID`): they cannot run without it. */
+export function dependentContainers<T extends Pick<ContainerRecord, 'id' | 'config'>>(containers: readonly T[], id: string): T[] {
+  return containers.filter((x) => x.config.network.mode === 'container' && x.config.network.container === id);
 }
