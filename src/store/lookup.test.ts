@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BerthError } from '../util/errors.js';
 import type { ImageRecord } from './images.js';
-import { findImage, storedName } from './lookup.js';
+import { findImage, matchedName, storedName } from './lookup.js';
 
 const hex = (c: string) => c.repeat(64);
 function image(id: string, names: string[], digests: string[] = []): ImageRecord {
@@ -54,6 +54,16 @@ describe('image lookup', () => {
     assert.equal(findImage(images, 'quay.io/team/tool:1.0'), b);
     assert.equal(findImage(images, 'quay.io/team/tool'), undefined);
     assert.equal(findImage(images, 'nothing'), undefined);
+  });
+
+  it("tells which of its names a name found the image by (what podman shows as the container's image)", () => {
+    assert.equal(matchedName(a, 'busybox'), 'localhost/busybox:latest');
+    assert.equal(matchedName(a, 'alpine:3'), 'docker.io/library/alpine:3');
+    assert.equal(matchedName(a, 'docker.io/alpine:3'), 'docker.io/library/alpine:3');
+    assert.equal(matchedName(b, 'team/tool:1.0'), 'quay.io/team/tool:1.0');
+    assert.equal(matchedName(a, hex('a')), undefined);
+    assert.equal(matchedName(a, `busybox@sha256:${hex('d')}`), undefined);
+    assert.equal(matchedName(a, 'quay.io/busybox'), undefined);
   });
 
   it('finds by digest and name@digest', () => {

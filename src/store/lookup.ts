@@ -68,6 +68,28 @@ export function findImage(images: readonly ImageRecord[], input: string): ImageR
   return images.find((i) => i.names.some((n) => n.endsWith(suffix)));
 }
 
+/**
+ * Which of `image`'s names `input` (a name as a user gives it) finds it by, with findImage's rules;
+ * undefined when it is an ID, a digest or no name of this image. podman shows a container's image
+ * by the name it was created from (a second tag of the image, too).
+ */
+export function matchedName(image: ImageRecord, input: string): string | undefined {
+  let ref: ImageReference;
+  try {
+    ref = parseNormalizedNamed(input);
+  } catch {
+    return undefined;
+  }
+  if (ref.digest) return undefined;
+  const tagged = formatReference(withDefaultTag(ref));
+  if (image.names.includes(tagged)) return tagged;
+  if (isFullyQualified(input)) return undefined;
+  const local = formatReference(localName(input));
+  if (image.names.includes(local)) return local;
+  const tail = tagged.slice(ref.domain.length + 1).replace(/^library\//, '');
+  return image.names.find((n) => n.endsWith(`/${tail}`));
+}
+
 export function requireImage(images: readonly ImageRecord[], input: string): ImageRecord {
   const found = findImage(images, input);
   if (!found) throw new BerthError('IMAGE_UNKNOWN', `${input}: image not known`);

@@ -23,6 +23,7 @@ import {
   type StoredContainer,
 } from '../../store/containers.js';
 import type { ImageRecord } from '../../store/images.js';
+import { matchedName } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
 import type { PullOptions } from '../images/pull.js';
 import { BerthError } from '../../util/errors.js';
@@ -364,8 +365,9 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
         id,
         name: wanted ?? generateName(taken),
         image: image.id,
-        // podman names a container of an unnamed image from an archive by the image's ID.
-        imageName: image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id.replace(/^sha256:/, '') : opts.image),
+        // podman names it by the name it was created from, else the image's first; a container of an
+        // unnamed image from an archive by the image's ID.
+        imageName: matchedName(image, opts.image) ?? image.names[0] ?? (LOCAL_TRANSPORT.test(opts.image) ? image.id.replace(/^sha256:/, '') : opts.image),
         layers: image.layers,
         created: new Date().toISOString(),
         config: userns ? { ...spec, userNamespace: await allocateUserNamespace(userns, containers) } : spec,
