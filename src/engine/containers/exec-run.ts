@@ -51,14 +51,14 @@ export interface ExecResult {
  */
 export async function execInContainer(store: Store, nameOrId: string, command: string[], f: ExecOptions): Promise<ExecResult> {
   const { io } = f;
-  // Detach keys are typed, on a terminal (the process's or the caller's), as with docker and podman:
-  // bytes piped in (`exec -i ctr dd of=F < F`) pass untouched, whatever they hold.
-  const detachKeys = (f.tty || io.stdin.isTTY === true) && f.detachKeys ? f.detachKeys : Buffer.alloc(0);
   const c = await getContainer(store, nameOrId);
   // The runtime makes the terminal from ours: without one on stdin it fails (tcgetattr), where
   // podman's exec still runs; the process then runs without a terminal.
   const pty = Boolean(f.tty && f.pty) && io.stdin.isTTY !== true;
   const tty = Boolean(f.tty) && (io.stdin.isTTY === true || pty);
+  // Detach keys are typed, on a terminal (the process's or the caller's), as with docker and podman:
+  // bytes piped in (`exec -i ctr dd of=F < F`) pass untouched, whatever they hold.
+  const detachKeys = (tty || io.stdin.isTTY === true) && f.detachKeys ? f.detachKeys : Buffer.alloc(0);
   const proc = await execProcessSpec(store, c, command, { ...f, tty });
   return withProcessFile(store, c, proc, async (procFile) => {
     const runtime = runtimeFor(store, c);
