@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fixture } from '../testing/fixtures.js';
 import {
   authFilePaths,
@@ -19,7 +19,16 @@ import { loadRegistriesConf } from './registries.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const expectations = JSON.parse(readFileSync(fixture('containers-image', 'docker-auth-expectations.json'), 'utf8'));
 const base = fixture('containers-image', 'pkg', 'docker', 'config');
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'berth-auth-'));
+/** Scratch directories, removed when the file's tests end. */
+const made: string[] = [];
+const tmp = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-auth-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 /**

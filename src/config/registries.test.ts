@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { formatReference, parseNamed, referenceName } from '../oci/reference.js';
 import { fixture } from '../testing/fixtures.js';
 import { refMatchingPrefix, refMatchingSubdomainPrefix, rewriteReference } from './_prefix.js';
@@ -173,9 +173,20 @@ describe('registries.conf loading (sysregistriesv2-expectations.json)', () => {
   });
 });
 
+/** Scratch directories, removed when the file's tests end. */
+const made: string[] = [];
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-regconf-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 describe('registries.conf sources', () => {
   it('reads paths, then drop-in dirs, skipping missing files and non-.conf drop-ins', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-regconf-'));
+    const dir = scratch();
     writeFileSync(join(dir, 'main.conf'), 'unqualified-search-registries = ["a.example"]\n[[registry]]\nlocation = "x.example"\n');
     writeFileSync(join(dir, 'user.conf'), '[registries.search]\nregistries = ["v1.example"]\n');
     mkdirSync(join(dir, 'd'));
@@ -197,7 +208,7 @@ describe('registries.conf sources', () => {
   });
 
   it('drop-ins must be v2; an explicit file must exist; defaults tolerate absence', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-regconf-'));
+    const dir = scratch();
     mkdirSync(join(dir, 'd'));
     writeFileSync(join(dir, 'd', 'v1.conf'), '[registries.block]\nregistries = ["b.example"]\n');
     await assert.rejects(loadRegistriesConf({ dropInDirs: [join(dir, 'd')] }), /v1\.conf: registry must be in v2 format but is in v1/);
@@ -207,7 +218,7 @@ describe('registries.conf sources', () => {
   });
 
   it('reports wrong types and bad wildcard prefixes as one-line USAGE errors', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-regconf-'));
+    const dir = scratch();
     const write = (text: string): string => {
       const p = join(dir, `c${Math.random().toString(36).slice(2)}.conf`);
       writeFileSync(p, text);
