@@ -325,9 +325,12 @@ describe('cp: refusals as podman words them', TIMEOUT, () => {
       { args: ['-', join(src, 'dir')], input: tar },
       { args: [join(src, 'file'), 'c:/tmp', 'extra'] },
     ];
+    // podman copies a failed stdin into a file of TMPDIR (else /var/tmp) that it leaves there: ours.
+    const podmanTmp = join(env.dir, 'podman-tmpdir');
+    mkdirSync(podmanTmp, { recursive: true });
     for (const c of cases) {
       const opts = c.input ? { input: c.input } : {};
-      const theirs = await run('podman', [...pArgs, 'cp', ...c.args], opts);
+      const theirs = await run('podman', [...pArgs, 'cp', ...c.args], { ...opts, env: { ...process.env, TMPDIR: podmanTmp } });
       const ours = await env.berth(['cp', ...c.args], opts);
       assert.deepEqual({ code: ours.code, stderr: ours.stderr.trim() }, { code: theirs.code, stderr: theirs.stderr.trim() }, c.args.join(' '));
     }
