@@ -7,7 +7,7 @@ describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
     assert.throws(() => refuseUnsupported({ passwd: true }, []), /--passwd is not supported/);
     assert.throws(() => refuseUnsupported({ systemd: 'true' }, ['/sbin/init']), /--systemd true is not supported/);
     assert.throws(() => refuseUnsupported({ systemd: 'maybe' }, []), /invalid --systemd "maybe"/);
-    assert.throws(() => refuseUnsupported({ logDriver: 'none' }, []), /--log-driver none is not supported/);
+    assert.throws(() => refuseUnsupported({ logDriver: 'passthrough' }, []), /--log-driver passthrough is not supported/);
     assert.throws(() => refuseUnsupported({ logDriver: 'bogus' }, []), /invalid log driver: bogus/);
     assert.throws(() => refuseUnsupported({ cgroups: 'split' }, []), /--cgroups split is not supported/);
     assert.throws(() => refuseUnsupported({ seccompPolicy: 'image' }, []), /--seccomp-policy image is not supported/);
@@ -18,6 +18,7 @@ describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
       { systemd: 'false' },
       { logDriver: 'k8s-file' },
       { logDriver: 'json-file' },
+      { logDriver: 'none' },
       { cgroups: 'enabled' },
       { seccompPolicy: 'default' },
       { sdnotify: 'ignore' },

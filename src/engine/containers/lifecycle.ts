@@ -428,6 +428,12 @@ export async function removeContainer(
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
+  if (c.config.pod?.infra && !opts.removingPod) {
+    const podId = c.config.pod.id;
+    if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
+      // podman's exit code for it is 125, not rm's 2 for a container's state.
+      throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
+  }
   if (opts.refuseDependents) {
     const dependents = dependentContainers(await store.containerRecords(), c.id);
     if (dependents.length > 0) {
@@ -436,12 +442,6 @@ export async function removeContainer(
         `container ${c.id} has dependent containers which must be removed before it: ${dependents.map((d) => d.id).join(', ')}: container already exists`,
       );
     }
-  }
-  if (c.config.pod?.infra && !opts.removingPod) {
-    const podId = c.config.pod.id;
-    if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
-      // podman's exit code for it is 125, not rm's 2 for a container's state.
-      throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
   }
   if (LIVE_STATES.has(c.state.status) && !opts.force) {
     throw new BerthError(
