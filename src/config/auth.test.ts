@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { tempDir } from '../testing/cli.js';
 import { fixture } from '../testing/fixtures.js';
 import {
   authFilePaths,
@@ -19,16 +19,10 @@ import { loadRegistriesConf } from './registries.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const expectations = JSON.parse(readFileSync(fixture('containers-image', 'docker-auth-expectations.json'), 'utf8'));
 const base = fixture('containers-image', 'pkg', 'docker', 'config');
-/** Scratch directories, removed when the file's tests end. */
-const made: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-auth-'));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+/** A fresh scratch directory per call, all under one removed when the file's tests end. */
+const scratch = tempDir('berth-auth-');
+after(() => scratch.cleanup());
+const tmp = (): string => mkdtempSync(join(scratch.path, 'd-'));
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 /**

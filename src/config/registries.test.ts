@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { formatReference, parseNamed, referenceName } from '../oci/reference.js';
+import { tempDir } from '../testing/cli.js';
 import { fixture } from '../testing/fixtures.js';
 import { refMatchingPrefix, refMatchingSubdomainPrefix, rewriteReference } from './_prefix.js';
 import {
@@ -173,16 +173,10 @@ describe('registries.conf loading (sysregistriesv2-expectations.json)', () => {
   });
 });
 
-/** Scratch directories, removed when the file's tests end. */
-const made: string[] = [];
-const scratch = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-regconf-'));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+/** A fresh scratch directory per call, all under one removed when the file's tests end. */
+const scratchRoot = tempDir('berth-regconf-');
+after(() => scratchRoot.cleanup());
+const scratch = (): string => mkdtempSync(join(scratchRoot.path, 'd-'));
 
 describe('registries.conf sources', () => {
   it('reads paths, then drop-in dirs, skipping missing files and non-.conf drop-ins', async () => {
