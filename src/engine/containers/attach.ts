@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { openSync, writeSync, closeSync, constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { attachSocket, type Attachment } from '../../runtime/attach.js';
-import { DetachScanner } from './detach-keys.js';
+import { DetachScanner, typedDetachKeys } from './detach-keys.js';
 
 /**
  * The caller's side of an attached container: where its output goes and where its input comes
@@ -81,11 +81,8 @@ export async function attachStdio(opts: AttachOptions): Promise<Attached> {
   a.once('end', () => finish('exited'));
   if (opts.stdin) {
     // conmon knows nothing of detach keys: we watch what is typed, and on the sequence close our
-    // end of the attach socket, which leaves the container running. Typed: on a terminal (the
-    // container's or the caller's), as docker and podman have it. Bytes piped in (`run -i < file`)
-    // pass untouched: a ctrl-p ctrl-q pair in them is data, not a request to leave.
-    const typed = opts.tty || stdin.isTTY === true;
-    const scanner = new DetachScanner(typed ? (opts.detachKeys ?? Buffer.alloc(0)) : Buffer.alloc(0));
+    // end of the attach socket, which leaves the container running.
+    const scanner = new DetachScanner(typedDetachKeys(opts.detachKeys, opts.tty || stdin.isTTY === true));
     const onData = (chunk: Buffer) => {
       const { pass, detach } = scanner.feed(chunk);
       // Backpressure as pipe() has it: a large piped input is not held in memory.

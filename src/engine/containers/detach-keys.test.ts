@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DetachScanner, parseDetachKeys } from './detach-keys.js';
+import { DetachScanner, parseDetachKeys, typedDetachKeys } from './detach-keys.js';
 
 describe('detach keys', { timeout: 10_000 }, () => {
   it("parses podman's syntax: ctrl-<c> and single characters, comma-separated", () => {
@@ -37,5 +37,12 @@ describe('detach keys', { timeout: 10_000 }, () => {
   it('passes everything when detaching is off', () => {
     const s = new DetachScanner(parseDetachKeys(''));
     assert.deepEqual(s.feed(Buffer.from('\x10\x11')), { pass: Buffer.from('\x10\x11'), detach: false });
+  });
+
+  it('watches for them only on a terminal: piped bytes are data', () => {
+    const keys = parseDetachKeys(undefined);
+    assert.deepEqual(typedDetachKeys(keys, true), Buffer.from([0x10, 0x11]));
+    assert.deepEqual(typedDetachKeys(keys, false), Buffer.alloc(0));
+    assert.deepEqual(typedDetachKeys(undefined, true), Buffer.alloc(0));
   });
 });

@@ -23,6 +23,15 @@ export function parseDetachKeys(spec: string | undefined): Buffer {
 }
 
 /**
+ * The detach sequence to watch for: only what is typed on a terminal (the process's own, or the
+ * caller's) counts, as docker and podman have it. Bytes piped in (`run -i < file`, `exec -i ctr dd
+ * of=F < F`) pass untouched: a ctrl-p ctrl-q pair in them is data, not a request to leave.
+ */
+export function typedDetachKeys(keys: Buffer | undefined, onTerminal: boolean): Buffer {
+  return onTerminal && keys ? keys : Buffer.alloc(0);
+}
+
+/**
  * Watches the bytes typed for the detach sequence. What could begin the sequence is held back
  * until the next bytes show whether it does; anything else passes through unchanged.
  */

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../../store/store.js';
 import { ExitCode } from '../../util/errors.js';
 import type { ContainerStdio } from './attach.js';
-import { DetachScanner } from './detach-keys.js';
+import { DetachScanner, typedDetachKeys } from './detach-keys.js';
 import { execProcessSpec, withProcessFile } from './exec.js';
 import { getContainer } from './lifecycle.js';
 import { runtimeFor } from './current.js';
@@ -56,9 +56,7 @@ export async function execInContainer(store: Store, nameOrId: string, command: s
   // podman's exec still runs; the process then runs without a terminal.
   const pty = Boolean(f.tty && f.pty) && io.stdin.isTTY !== true;
   const tty = Boolean(f.tty) && (io.stdin.isTTY === true || pty);
-  // Detach keys are typed, on a terminal (the process's or the caller's), as with docker and podman:
-  // bytes piped in (`exec -i ctr dd of=F < F`) pass untouched, whatever they hold.
-  const detachKeys = (tty || io.stdin.isTTY === true) && f.detachKeys ? f.detachKeys : Buffer.alloc(0);
+  const detachKeys = typedDetachKeys(f.detachKeys, tty || io.stdin.isTTY === true);
   const proc = await execProcessSpec(store, c, command, { ...f, tty });
   return withProcessFile(store, c, proc, async (procFile) => {
     const runtime = runtimeFor(store, c);
