@@ -428,14 +428,15 @@ export async function removeContainer(
 ): Promise<string> {
   // Its removal is its cleanup: no orphan's cleanup first.
   const c = await readContainer(store, nameOrId);
-  if (c.config.pod?.infra && !opts.removingPod) {
-    const podId = c.config.pod.id;
-    if ((await store.containerRecords()).some((x) => x.id !== c.id && x.config.pod?.id === podId))
-      // podman's exit code for it is 125, not rm's 2 for a container's state.
-      throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${podId} and cannot be removed without removing the pod`);
+  const infraOfPod = c.config.pod?.infra && !opts.removingPod ? c.config.pod.id : undefined;
+  // The other records, read once for both refusals below.
+  const records = infraOfPod !== undefined || opts.refuseDependents ? await store.containerRecords() : [];
+  if (infraOfPod !== undefined && records.some((x) => x.id !== c.id && x.config.pod?.id === infraOfPod)) {
+    // podman's exit code for it is 125, not rm's 2 for a container's state.
+    throw new BerthError('USAGE', `container ${c.id} is the infra container of pod ${infraOfPod} and cannot be removed without removing the pod`);
   }
   if (opts.refuseDependents) {
-    const dependents = dependentContainers(await store.containerRecords(), c.id);
+    const dependents = dependentContainers(records, c.id);
     if (dependents.length > 0) {
       throw new BerthError(
         'CONTAINER_EXISTS',
