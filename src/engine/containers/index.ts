@@ -2,7 +2,7 @@
 // nothing outside engine/ imports them directly.
 export { createContainer, type CreateOptions } from './create.js';
 export { logDriverOf } from './process-config.js';
-export { startContainer, stopContainer, cleanupContainer, removeContainer, dependentContainers, getContainer, type StartHooks } from './lifecycle.js';
+export { startContainer, stopContainer, cleanupContainer, removeContainer, getContainer, type StartHooks } from './lifecycle.js';
 export { killContainer } from './kill.js';
 export { pauseContainer, unpauseContainer } from './pause.js';
 export { waitContainer } from './wait.js';
@@ -10,7 +10,7 @@ export { renameContainer } from './rename.js';
 export { runtimeFor } from './current.js';
 export { berthCommand } from './exit-command.js';
 export { syncContainers, waitForExitFile } from './state.js';
-export { findContainer, requireContainer, latestContainer } from './lookup.js';
+export { dependentContainers, findContainer, requireContainer, latestContainer } from './lookup.js';
 export { validateName as validateContainerName } from './names.js';
 export { containerPaths, type ContainerPaths } from './paths.js';
 export { execProcessSpec, withProcessFile, type ExecOptions, type ProcessSpec } from './exec.js';

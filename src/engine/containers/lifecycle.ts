@@ -26,6 +26,7 @@ import { prepareBundle } from './prepare.js';
 import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
+import { dependentContainers } from './lookup.js';
 import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
 import { LIVE_STATES, ownerGone, readContainer, runtimeFor } from './current.js';
 import { berthCommand, exitCommand } from './exit-command.js';
@@ -502,9 +503,4 @@ export async function removeContainer(
   else if (c.config.pod?.cgroupParent && !opts.podRemovesItself) await (await import('../pods/create.js')).podMemberRemoved(store, c.config.pod);
   trace('rm: done');
   return c.id;
-}
-
-/** The containers that use `id`'s namespaces (`--network container:ID`): they cannot run without it. */
-export function dependentContainers<T extends Pick<ContainerRecord, 'id' | 'config'>>(containers: readonly T[], id: string): T[] {
-  return containers.filter((x) => x.config.network.mode === 'container' && x.config.network.container === id);
 }

@@ -12,6 +12,11 @@ export function findContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(co
   return matches[0];
 }
 
+/** The containers that use `id`'s namespaces (`--network container:ID`): they cannot run without it. */
+export function dependentContainers<C extends Pick<ContainerRecord, 'id' | 'config'>>(containers: readonly C[], id: string): C[] {
+  return containers.filter((x) => x.config.network.mode === 'container' && x.config.network.container === id);
+}
+
 export function requireContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(containers: readonly C[], input: string): C {
   const c = findContainer(containers, input);
   if (!c) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${input}" found: no such container`);
