@@ -7,8 +7,9 @@
 import { build } from 'esbuild';
 import { flattenFaces } from './flatten-faces.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
+import { buildNative } from './build-native.mjs';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 const out = `dist.new-${process.pid}`;
 
@@ -93,6 +94,10 @@ try {
   // The entry (dist/cli/berth.mjs, what bin/berth starts): the chunks' resolver, then main.mjs. A
   // bundle of its own: it must run before main.mjs and its chunks are resolved.
   await build({ ...cli, entryPoints: { berth: 'src/cli/entry.ts' }, bundle: true });
+  // The addon beside the modules that load it (src/util/native.ts asks for ./berth-native.node):
+  // the bundle's chunks and the library's util/.
+  const addon = buildNative();
+  if (addon) for (const dir of [`${out}/cli`, `${out}/lib/util`]) copyFileSync(addon, `${dir}/berth-native.node`);
   swapIn();
 } catch (e) {
   rmSync(out, { recursive: true, force: true });

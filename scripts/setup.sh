@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # What berth runs (zstd, attr's setfattr/getfattr, the OCI runtimes, conmon, netavark and aardvark-dns for
 # bridge networks, slirp4netns and pasta (passt) for user-mode networks, catatonit
-# for --init, perl for the attach socket bridge, containers-common's default seccomp profile) and what its tests
+# for --init, perl for the attach socket bridge where berth's native addon is not built, containers-common's
+# default seccomp profile), what builds that addon from source (make, g++ and python3 for node-gyp), and what its tests
 # and benchmarks drive or measure against (podman, skopeo, buildah, the CNCF registry, htpasswd,
 # openssl, GNU time, wrk for the registry benchmark), and the Docker Engine API's anchors and clients:
 # dockerd (docker.io; the tests start their own on private roots, sockets and bridges) and docker-compose;
@@ -15,6 +16,7 @@ export DEBIAN_FRONTEND=noninteractive
 # and one OSD (the tests start a private cluster each, src/testing/ceph-rgw.ts).
 PACKAGES=(
   busybox-static zstd attr uidmap fuse-overlayfs iptables tar
+  make g++ python3
   crun runc conmon netavark aardvark-dns slirp4netns passt catatonit perl golang-github-containers-common podman skopeo buildah docker-registry
   docker.io docker-compose
   radosgw ceph-mon ceph-osd

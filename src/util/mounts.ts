@@ -1,6 +1,7 @@
 import { execFileAsync as exec } from './exec-file.js';
 import { readFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from './errors.js';
+import { MNT_DETACH, nativeCalls } from './native.js';
 
 /** Whether something is mounted at `path` in this mount namespace. */
 export async function isMounted(path: string): Promise<boolean> {
@@ -16,9 +17,17 @@ export async function isMounted(path: string): Promise<boolean> {
 export async function unmountAll(path: string, what = path): Promise<void> {
   for (let attempt = 0; await isMounted(path); attempt++) {
     try {
-      await exec('umount', attempt < 3 ? [path] : ['-l', path]);
+      const lazy = attempt >= 3;
+      // The system call where the addon is built: no `umount` child (a fork of the whole process).
+      const native = nativeCalls();
+      if (native) await native.umount(path, lazy ? MNT_DETACH : 0);
+      else await exec('umount', lazy ? ['-l', path] : [path]);
     } catch (e) {
-      if (attempt >= 5) throw new BerthError('IO', `unmounting ${what}: ${(e as { stderr?: string }).stderr?.trim() ?? errnoCode(e)}`, { cause: e });
+      if (attempt >= 5) {
+        // The program's stderr, or the system call's `umount2: <reason>`.
+        const reason = (e as { stderr?: string }).stderr?.trim() || (e as Error).message || errnoCode(e);
+        throw new BerthError('IO', `unmounting ${what}: ${reason}`, { cause: e });
+      }
       await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
     }
   }

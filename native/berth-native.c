@@ -1,0 +1,434 @@
+// berth's few system calls that Node has no API for, so that the hot paths of a container's life
+// need no child process: mount(2) and umount2(2) for a container's overlay root (the `mount` and
+// `umount` programs each cost a fork of the whole Node process and their own start-up, 5-15 ms a
+// call), and a client of conmon's attach socket, which is SOCK_SEQPACKET (libuv opens only stream
+// and datagram sockets; berth bridged it through a perl child).
+//
+// N-API only (no V8 or libuv ABI beyond uv_poll, which N-API hands out the loop for), so one build
+// serves every Node of the same N-API version. Built from source by scripts/build-native.mjs;
+// src/util/native.ts loads it and falls back to the programs where it is missing.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define CHECK(env, call)                                                                            \
+  do {                                                                                              \
+    if ((call) != napi_ok) {                                                                        \
+      napi_throw_error((env), NULL, "berth-native: " #call " failed");                              \
+      return NULL;                                                                                  \
+    }                                                                                               \
+  } while (0)
+
+/** A copy of a JS string argument (NULL for null/undefined), to be freed by the caller. */
+static char *string_arg(napi_env env, napi_value value) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type == napi_null || type == napi_undefined) return NULL;
+  size_t len;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) return NULL;
+  char *s = malloc(len + 1);
+  if (s == NULL) return NULL;
+  napi_get_value_string_utf8(env, value, s, len + 1, &len);
+  return s;
+}
+
+/** An Error with `code` set to the errno's name (as Node's own: ENOENT, EBUSY...) and `errno`. */
+static napi_value errno_error(napi_env env, int err, const char *syscall) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
+  napi_value msg, error, code, num;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &error);
+  const char *name = strerrorname_np(err);
+  napi_create_string_utf8(env, name ? name : "EIO", NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, error, "code", code);
+  napi_create_int32(env, err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_value sc;
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "syscall", sc);
+  return error;
+}
+
+// ---- mount and umount, on the thread pool (an unmount syncs the upper file system) ----
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int is_umount;
+  char *source, *target, *fstype, *data;
+  unsigned long flags;
+  int err;
+} mount_job;
+
+static void mount_execute(napi_env env, void *arg) {
+  (void)env;
+  mount_job *job = arg;
+  int rc = job->is_umount ? umount2(job->target, (int)job->flags) : mount(job->source, job->target, job->fstype, job->flags, job->data);
+  job->err = rc == 0 ? 0 : errno;
+}
+
+static void mount_complete(napi_env env, napi_status status, void *arg) {
+  mount_job *job = arg;
+  if (status == napi_ok && job->err == 0) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
+    napi_reject_deferred(env, job->deferred, errno_error(env, job->err ? job->err : EIO, job->is_umount ? "umount2" : "mount"));
+  }
+  napi_delete_async_work(env, job->work);
+  free(job->source);
+  free(job->target);
+  free(job->fstype);
+  free(job->data);
+  free(job);
+}
+
+static napi_value queue_mount_job(napi_env env, mount_job *job, const char *name) {
+  napi_value promise, resource_name;
+  CHECK(env, napi_create_promise(env, &job->deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name));
+  CHECK(env, napi_create_async_work(env, NULL, resource_name, mount_execute, mount_complete, job, &job->work));
+  CHECK(env, napi_queue_async_work(env, job->work));
+  return promise;
+}
+
+/** mount(source, target, fstype, flags, data): a promise of the call's end. */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "mount(source, target, fstype, flags, data)");
+    return NULL;
+  }
+  mount_job *job = calloc(1, sizeof *job);
+  if (job == NULL) return NULL;
+  job->source = string_arg(env, argv[0]);
+  job->target = string_arg(env, argv[1]);
+  job->fstype = string_arg(env, argv[2]);
+  double flags = 0;
+  napi_get_value_double(env, argv[3], &flags);
+  job->flags = (unsigned long)flags;
+  job->data = string_arg(env, argv[4]);
+  if (job->target == NULL) {
+    free(job->source);
+    free(job->fstype);
+    free(job->data);
+    free(job);
+    napi_throw_type_error(env, NULL, "mount: the target must be a string");
+    return NULL;
+  }
+  return queue_mount_job(env, job, "berth.mount");
+}
+
+/** umount(target, flags): a promise of the call's end. */
+static napi_value js_umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  mount_job *job = calloc(1, sizeof *job);
+  if (job == NULL) return NULL;
+  job->is_umount = 1;
+  job->target = argc > 0 ? string_arg(env, argv[0]) : NULL;
+  int32_t flags = 0;
+  if (argc > 1) napi_get_value_int32(env, argv[1], &flags);
+  job->flags = (unsigned long)flags;
+  if (job->target == NULL) {
+    free(job);
+    napi_throw_type_error(env, NULL, "umount: the target must be a string");
+    return NULL;
+  }
+  return queue_mount_job(env, job, "berth.umount");
+}
+
+// ---- a SOCK_SEQPACKET client, polled on Node's own loop ----
+
+#define PACKET_MAX 65536
+
+typedef struct {
+  napi_env env;
+  napi_ref self;       // held while the socket is open, so that polling keeps the object alive
+  napi_ref on_packet;  // (data: Buffer | null, errno: number) => void; null data: the end (errno 0) or an error
+  napi_ref on_writable;
+  napi_async_context context;
+  uv_poll_t poll;
+  int fd;
+  int events;
+  int reading;
+  int closed;
+} seqpacket;
+
+static void seqpacket_call(seqpacket *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv;
+  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == NULL) return;
+  napi_get_reference_value(env, s->self, &recv);
+  // make_callback, not call_function: the microtasks the callback queues run after it, as for any
+  // I/O callback of Node's own.
+  napi_value result;
+  if (napi_make_callback(env, s->context, recv, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value exception;
+    napi_get_and_clear_last_exception(env, &exception);
+    napi_fatal_exception(env, exception);
+  }
+}
+
+static void seqpacket_update_poll(seqpacket *s);
+
+static void seqpacket_on_poll(uv_poll_t *handle, int status, int events) {
+  seqpacket *s = handle->data;
+  if (s->closed) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  if (status < 0) {
+    // The loop's own error (EBADF and the like): the end of the socket as far as we can tell.
+    s->reading = 0;
+    seqpacket_update_poll(s);
+    napi_value argv[2];
+    napi_get_null(env, &argv[0]);
+    napi_create_int32(env, -status, &argv[1]);
+    seqpacket_call(s, s->on_packet, 2, argv);
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+  if ((events & UV_WRITABLE) && !s->closed) {
+    s->events &= ~UV_WRITABLE;
+    seqpacket_update_poll(s);
+    seqpacket_call(s, s->on_writable, 0, NULL);
+  }
+  if ((events & (UV_READABLE | UV_DISCONNECT)) && s->reading && !s->closed) {
+    static char buf[PACKET_MAX];
+    // A few packets per wake-up, then back to the loop so that one busy container cannot starve it.
+    for (int i = 0; i < 16 && s->reading && !s->closed; i++) {
+      ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0 && errno == EINTR) continue;
+      napi_value argv[2];
+      if (n <= 0) {
+        int err = n < 0 ? errno : 0;
+        s->reading = 0;
+        seqpacket_update_poll(s);
+        napi_get_null(env, &argv[0]);
+        napi_create_int32(env, err, &argv[1]);
+      } else {
+        napi_create_buffer_copy(env, (size_t)n, buf, NULL, &argv[0]);
+        napi_create_int32(env, 0, &argv[1]);
+      }
+      seqpacket_call(s, s->on_packet, 2, argv);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void seqpacket_update_poll(seqpacket *s) {
+  if (s->closed) return;
+  int events = (s->reading ? UV_READABLE | UV_DISCONNECT : 0) | (s->events & UV_WRITABLE);
+  if (events == 0) uv_poll_stop(&s->poll);
+  else uv_poll_start(&s->poll, events, seqpacket_on_poll);
+}
+
+static void seqpacket_closed(uv_handle_t *handle) {
+  seqpacket *s = handle->data;
+  close(s->fd);
+  s->fd = -1;
+  napi_env env = s->env;
+  napi_delete_reference(env, s->on_packet);
+  napi_delete_reference(env, s->on_writable);
+  napi_async_destroy(env, s->context);
+  // The object may be collected now; its finalizer frees the struct.
+  napi_reference_unref(env, s->self, NULL);
+}
+
+static void seqpacket_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  seqpacket *s = data;
+  napi_delete_reference(env, s->self);
+  free(s);
+}
+
+static seqpacket *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_error(env, NULL, "berth-native: not a seqpacket socket");
+    return NULL;
+  }
+  return data;
+}
+
+/**
+ * Connects to the SOCK_SEQPACKET socket at dir/name. The socket is reached through
+ * /proc/self/fd/N/name so that a path longer than sun_path's 108 bytes still connects. Returns the
+ * socket's fd, or throws the connect's errno (ENOENT and ECONNREFUSED while the server is not up).
+ */
+static int seqpacket_connect(napi_env env, const char *dir, const char *name) {
+  int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) {
+    napi_throw(env, errno_error(env, errno, "open"));
+    return -1;
+  }
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  int len = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, name);
+  if (len < 0 || (size_t)len >= sizeof addr.sun_path) {
+    close(dirfd);
+    napi_throw(env, errno_error(env, ENAMETOOLONG, "connect"));
+    return -1;
+  }
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    int err = errno;
+    close(dirfd);
+    napi_throw(env, errno_error(env, err, "socket"));
+    return -1;
+  }
+  int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+  int err = errno;
+  close(dirfd);
+  // A Unix socket's connect completes at once or fails; EAGAIN is a full backlog.
+  if (rc < 0) {
+    close(fd);
+    napi_throw(env, errno_error(env, err, "connect"));
+    return -1;
+  }
+  return fd;
+}
+
+/** new SeqpacketSocket(dir, name, onPacket, onWritable): connected and reading at once. */
+static napi_value seqpacket_new(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], self;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "new SeqpacketSocket(dir, name, onPacket, onWritable)");
+    return NULL;
+  }
+  char *dir = string_arg(env, argv[0]);
+  char *name = string_arg(env, argv[1]);
+  if (dir == NULL || name == NULL) {
+    free(dir);
+    free(name);
+    napi_throw_type_error(env, NULL, "SeqpacketSocket: dir and name must be strings");
+    return NULL;
+  }
+  int fd = seqpacket_connect(env, dir, name);
+  free(dir);
+  free(name);
+  if (fd < 0) return NULL;
+  uv_loop_t *loop;
+  seqpacket *s = calloc(1, sizeof *s);
+  if (s == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    close(fd);
+    free(s);
+    napi_throw_error(env, NULL, "berth-native: out of memory");
+    return NULL;
+  }
+  s->env = env;
+  s->fd = fd;
+  s->reading = 1;
+  int rc = uv_poll_init(loop, &s->poll, fd);
+  if (rc < 0) {
+    close(fd);
+    free(s);
+    napi_throw(env, errno_error(env, -rc, "uv_poll_init"));
+    return NULL;
+  }
+  s->poll.data = s;
+  napi_value resource_name;
+  napi_create_string_utf8(env, "berth.SeqpacketSocket", NAPI_AUTO_LENGTH, &resource_name);
+  napi_async_init(env, self, resource_name, &s->context);
+  napi_create_reference(env, argv[2], 1, &s->on_packet);
+  napi_create_reference(env, argv[3], 1, &s->on_writable);
+  napi_wrap(env, self, s, seqpacket_finalize, NULL, &s->self);
+  napi_reference_ref(env, s->self, NULL);
+  seqpacket_update_poll(s);
+  return self;
+}
+
+/** send(data): the bytes sent (one packet, all of it), or -errno (-EAGAIN when the socket is full). */
+static napi_value seqpacket_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  seqpacket *s = unwrap(env, info, &argc, argv);
+  if (s == NULL) return NULL;
+  void *data;
+  size_t len;
+  if (argc < 1 || napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "send(buffer)");
+    return NULL;
+  }
+  ssize_t n;
+  if (s->closed) n = -EBADF;
+  else {
+    do n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) n = -errno;
+  }
+  napi_create_double(env, (double)n, &result);
+  return result;
+}
+
+/** awaitWritable(): onWritable is called once the socket takes a packet again. */
+static napi_value seqpacket_await_writable(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  seqpacket *s = unwrap(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  if (!s->closed) {
+    s->events |= UV_WRITABLE;
+    seqpacket_update_poll(s);
+  }
+  return NULL;
+}
+
+/** shutdownWrite(): the end of what we send (the container's stdin closes). */
+static napi_value seqpacket_shutdown_write(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  seqpacket *s = unwrap(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  if (!s->closed) shutdown(s->fd, SHUT_WR);
+  return NULL;
+}
+
+/** close(): no more callbacks; the fd is closed once the loop lets go of it. */
+static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  seqpacket *s = unwrap(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  if (!s->closed) {
+    s->closed = 1;
+    uv_close((uv_handle_t *)&s->poll, seqpacket_closed);
+  }
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  CHECK(env, napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "mount", fn));
+  CHECK(env, napi_create_function(env, "umount", NAPI_AUTO_LENGTH, js_umount, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "umount", fn));
+  napi_property_descriptor methods[] = {
+    {"send", NULL, seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
+    {"awaitWritable", NULL, seqpacket_await_writable, NULL, NULL, NULL, napi_default, NULL},
+    {"shutdownWrite", NULL, seqpacket_shutdown_write, NULL, NULL, NULL, napi_default, NULL},
+    {"close", NULL, seqpacket_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value cls;
+  CHECK(env, napi_define_class(env, "SeqpacketSocket", NAPI_AUTO_LENGTH, seqpacket_new, NULL, sizeof methods / sizeof methods[0], methods, &cls));
+  CHECK(env, napi_set_named_property(env, exports, "SeqpacketSocket", cls));
+  return exports;
+}

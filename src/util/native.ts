@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+
+/**
+ * berth's native addon (`native/berth-native.c`, built from source by `scripts/build-native.mjs`
+ * and copied beside the modules that load it): the system calls Node has no API for, so that a
+ * container's start and cleanup need no `mount`, `umount` or attach-bridge child. Each caller
+ * keeps its child-process way for when the addon is missing (a build machine without a C
+ * compiler, `BERTH_NO_NATIVE=1`), and says nothing about it: the behaviour is the same.
+ */
+export interface NativeCalls {
+  /** mount(2) on the thread pool: an Error with `code` (EINVAL, EPERM...) when it fails. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
+  /** umount2(2) on the thread pool (an unmount may sync the upper file system). */
+  umount(target: string, flags: number): Promise<void>;
+  /** A connected SOCK_SEQPACKET client of `dir/name`, read on Node's own loop. Throws the connect's error. */
+  SeqpacketSocket: new (
+    dir: string,
+    name: string,
+    onPacket: (data: Buffer | null, errno: number) => void,
+    onWritable: () => void,
+  ) => SeqpacketSocket;
+}
+
+export interface SeqpacketSocket {
+  /** Sends one packet: its length, or -errno (-EAGAIN while the socket is full). */
+  send(data: Buffer): number;
+  /** The next onWritable comes once the socket takes a packet again. */
+  awaitWritable(): void;
+  shutdownWrite(): void;
+  close(): void;
+}
+
+export const MS_RDONLY = 1;
+export const MNT_DETACH = 2;
+export const EAGAIN = 11;
+
+let loaded: NativeCalls | null | undefined;
+
+/** The addon, loaded at the first call; undefined where it was not built or is turned off. */
+export function nativeCalls(): NativeCalls | undefined {
+  if (loaded === undefined) {
+    loaded = null;
+    if (process.env.BERTH_NO_NATIVE !== '1') {
+      try {
+        loaded = createRequire(import.meta.url)(new URL('./berth-native.node', import.meta.url).pathname) as NativeCalls;
+      } catch {
+        // not built here: the programs do the work
+      }
+    }
+  }
+  return loaded ?? undefined;
+}
