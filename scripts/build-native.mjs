@@ -15,6 +15,8 @@ export const NATIVE_ADDON = 'native/build/Release/berth_native.node';
 
 /** The addon's path once built (or already up to date), undefined where it cannot be built here. */
 export function buildNative() {
+  // A checkout without the addon's sources (a trimmed copy) builds without it.
+  if (!SOURCES.every((f) => existsSync(f))) return undefined;
   const newest = Math.max(...SOURCES.map((f) => statSync(f).mtimeMs));
   if (existsSync(NATIVE_ADDON) && statSync(NATIVE_ADDON).mtimeMs >= newest) return NATIVE_ADDON;
   const nodeDir = dirname(dirname(process.execPath));

@@ -9,7 +9,7 @@ import { flattenFaces } from './flatten-faces.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 import { buildNative } from './build-native.mjs';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 const out = `dist.new-${process.pid}`;
 
@@ -97,7 +97,7 @@ try {
   // The addon beside the modules that load it (src/util/native.ts asks for ./berth-native.node):
   // the bundle's chunks and the library's util/.
   const addon = buildNative();
-  if (addon) for (const dir of [`${out}/cli`, `${out}/lib/util`]) copyFileSync(addon, `${dir}/berth-native.node`);
+  if (addon) for (const dir of [`${out}/cli`, `${out}/lib/util`]) if (existsSync(dir)) copyFileSync(addon, `${dir}/berth-native.node`);
   swapIn();
 } catch (e) {
   rmSync(out, { recursive: true, force: true });

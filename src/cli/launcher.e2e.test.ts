@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -78,5 +80,35 @@ describe('the berth launcher', { timeout: 300_000 }, () => {
     }
     await env.ok(['rm', '-f', '-t', '0', id]);
     assertPayloadNeverRan();
+  });
+
+  test('kube play and pod start have conmon call back the same berth too, not whichever is on PATH', async () => {
+    const exitCommandOf = async (name: string) => {
+      const pid = Number((await env.ok(['inspect', '--format', '{{.State.ConmonPid}}', name])).stdout.trim());
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return cmdline.flatMap((a, i) => (cmdline[i - 1] === '--exit-command-arg' ? [a] : []));
+    };
+    const yaml = join(env.dir, 'sleeper.yaml');
+    writeFileSync(
+      yaml,
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: sleeper\nspec:\n  containers:\n  - name: ctr\n    image: busybox\n    command: ["sleep", "600"]\n',
+    );
+    await env.ok(['kube', 'play', yaml]);
+    assert.ok((await exitCommandOf('sleeper-ctr')).includes(realpathSync(berthBin)));
+    await env.ok(['pod', 'stop', '-t', '0', 'sleeper']);
+    await env.ok(['pod', 'start', 'sleeper']);
+    assert.ok((await exitCommandOf('sleeper-ctr')).includes(realpathSync(berthBin)));
+    await env.ok(['pod', 'rm', '-f', '-t', '0', 'sleeper']);
+  });
+
+  test('a reader that stops early ends berth quietly with the SIGPIPE status (141), not a Node stack trace', async () => {
+    const child = spawn(berthBin, ['--root', env.root, '--runroot', env.runRoot, 'images'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Our end of its stdout closed before it writes (its start takes far longer): its first write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 141);
+    assert.equal(stderr, '');
   });
 });

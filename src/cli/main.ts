@@ -122,4 +122,13 @@ async function main(): Promise<void> {
   }
 }
 
+// A reader that stops early (`berth ps | head -1`) closes the pipe: berth stops there quietly, with
+// the status a Go program killed by SIGPIPE leaves (128 + 13), not with Node's unhandled EPIPE trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(128 + 13);
+    throw e;
+  });
+}
+
 await main();

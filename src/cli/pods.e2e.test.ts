@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCommand, podmanArgs, podmanEnv, run, type RunResult } from '../testing/cli.js';
@@ -267,6 +267,65 @@ describe('pods', { timeout: 600_000 }, () => {
     assert.equal((await env.berth(['pod', 'exists', 'onnet'])).code, 1);
     assert.equal((await env.ok(['ps', '-aq'])).stdout, '');
     assert.deepEqual(leftovers(infra), []);
+  });
+
+  it('the members share the pod’s /dev/shm (POSIX shared memory), the infra’s tmpfs, gone with the pod', async () => {
+    await env.ok(['pod', 'create', '--name', 'shm']);
+    await env.ok(['run', '--rm', '--pod', 'shm', 'busybox', 'sh', '-c', 'echo shared > /dev/shm/seg']);
+    assert.equal((await env.ok(['run', '--rm', '--pod', 'shm', 'busybox', 'cat', '/dev/shm/seg'])).stdout, 'shared\n');
+    // Still a tmpfs of podman's size and flags, not a directory of the host's disk.
+    const mount = (await env.ok(['run', '--rm', '--pod', 'shm', 'busybox', 'grep', ' /dev/shm ', '/proc/mounts'])).stdout;
+    assert.match(mount, /^tmpfs \/dev\/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k/);
+    const infra = (await env.ok(['pod', 'inspect', 'shm', '--format', '{{.InfraContainerID}}'])).stdout.trim();
+    // A container of its own keeps its own.
+    assert.equal((await env.berth(['run', '--rm', 'busybox', 'cat', '/dev/shm/seg'])).code, 1);
+    // Only the infra is running now: pod rm needs no -f for it, as podman's.
+    await env.ok(['pod', 'rm', 'shm']);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(`${infra}/userdata/shm`), 'the infra’s /dev/shm is unmounted');
+  });
+
+  it('--pod new:NAME --hostname names the new pod’s host; without it the pod’s name is the hostname', async () => {
+    assert.equal((await env.ok(['run', '--rm', '--pod', 'new:hostpod', '--hostname', 'foobar', 'busybox', 'hostname'])).stdout, 'foobar\n');
+    assert.equal((await env.ok(['pod', 'inspect', 'hostpod', '--format', '{{.Hostname}}'])).stdout, 'foobar\n');
+    await env.ok(['pod', 'rm', 'hostpod']);
+    assert.equal((await env.ok(['run', '--rm', '--pod', 'new:hostpod', 'busybox', 'hostname'])).stdout, 'hostpod\n');
+    await env.ok(['pod', 'rm', 'hostpod']);
+    // Joining an existing pod that shares its UTS namespace, the hostname is still refused.
+    await env.ok(['pod', 'create', '--name', 'hostpod']);
+    const r = await env.berth(['run', '--rm', '--pod', 'hostpod', '--hostname', 'x', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /cannot set hostname when joining the pod UTS namespace/);
+    await env.ok(['pod', 'rm', 'hostpod']);
+  });
+
+  it('--exit-policy stop ends the pod with its last container, continue keeps the infra up; kube play’s pods stop', async () => {
+    const bad = await env.berth(['pod', 'create', '--exit-policy', 'invalid']);
+    assert.equal(bad.code, 125);
+    assert.equal(bad.stderr, 'Error: running pod create option: invalid pod exit policy: "invalid"\n');
+    const stateOf = async (pod: string) => (await env.ok(['pod', 'inspect', pod, '--format', '{{.ExitPolicy}} {{.State}}'])).stdout.trim();
+    await env.ok(['pod', 'create', '--exit-policy', 'stop', '--name', 'stops']);
+    await env.ok(['run', '-d', '--pod', 'stops', '--name', 'stops-long', 'busybox', 'sleep', '600']);
+    await env.ok(['run', '--pod', 'stops', 'busybox', 'true']);
+    // Another container still runs: the pod stays.
+    assert.equal(await stateOf('stops'), 'stop Degraded');
+    await env.ok(['stop', '-t', '0', 'stops-long']);
+    assert.equal(await stateOf('stops'), 'stop Exited');
+    await env.ok(['pod', 'create', '--name', 'continues']);
+    await env.ok(['run', '--pod', 'continues', 'busybox', 'true']);
+    assert.equal(await stateOf('continues'), 'continue Degraded');
+    const yaml = join(env.dir, 'exits.yaml');
+    writeFileSync(
+      yaml,
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: exits\nspec:\n  containers:\n  - name: ctr\n    image: busybox\n    command: ["true"]\n  restartPolicy: OnFailure\n',
+    );
+    await env.ok(['kube', 'play', yaml]);
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'stop Exited'; i++) {
+      state = await stateOf('exits');
+      if (state !== 'stop Exited') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(state, 'stop Exited');
+    await env.ok(['pod', 'rm', '-f', 'stops', 'continues', 'exits']);
   });
 
   it('container prune leaves a pod’s infra to pod prune; system reset takes pods too', async () => {

@@ -85,6 +85,11 @@ export interface SpecInput {
   resources: { memory?: number; cpus?: number; pidsLimit?: number };
   ulimits: string[];
   init?: { hostPath: string };
+  /**
+   * A host directory bound at /dev/shm instead of a tmpfs of the container's own: a pod's, shared by
+   * the containers that share its IPC namespace (POSIX shared memory lives in /dev/shm's files).
+   */
+  shm?: string;
   /** Another container's namespaces joined instead of making them (a pod's infra's): type to the namespace file. */
   joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;
   /** `path`: join that namespace (a pinned one netavark set up, another container's) instead of making one. */
@@ -169,12 +174,14 @@ function baseMounts(input: SpecInput): OciMount[] {
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    {
-      destination: '/dev/shm',
-      type: 'tmpfs',
-      source: 'shm',
-      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`],
-    },
+    input.shm
+      ? { destination: '/dev/shm', type: 'bind', source: input.shm, options: ['bind', 'rprivate', 'nosuid', 'noexec', 'nodev'] }
+      : {
+          destination: '/dev/shm',
+          type: 'tmpfs',
+          source: 'shm',
+          options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSizeOption(input.tuning?.shmSize)}`],
+        },
     // With the host's network, its sysfs is the one that matches: bind it rather than mount a new one.
     // So too in a user namespace of its own joining a network namespace made outside it, which the
     // kernel does not let it mount a sysfs for.
@@ -194,7 +201,7 @@ function baseMounts(input: SpecInput): OciMount[] {
 }
 
 /** tmpfs's size= for /dev/shm: podman's 64m by default, else the bytes asked for (in k when whole). */
-function shmSizeOption(bytes: number | undefined): string {
+export function shmSizeOption(bytes: number | undefined): string {
   if (bytes === undefined) return '65536k';
   return bytes % 1024 === 0 ? `${bytes / 1024}k` : String(bytes);
 }

@@ -129,7 +129,7 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
         'dist/cli/berth.mjs': 'old build\n',
         'dist/lib/old.txt': 'old\n',
       },
-      ['build.mjs', 'flatten-faces.mjs', 'lazy-builtins.mjs'],
+      ['build.mjs', 'build-native.mjs', 'flatten-faces.mjs', 'lazy-builtins.mjs'],
     );
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
     return root;

@@ -1,7 +1,8 @@
 import { execFileAsync as exec } from './exec-file.js';
 import { readFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from './errors.js';
-import { MNT_DETACH, nativeCalls } from './native.js';
+import { makeDirs } from './dirs.js';
+import { MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, nativeCalls } from './native.js';
 
 /** Whether something is mounted at `path` in this mount namespace. */
 export async function isMounted(path: string): Promise<boolean> {
@@ -31,4 +32,16 @@ export async function unmountAll(path: string, what = path): Promise<void> {
       await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
     }
   }
+}
+
+/**
+ * A tmpfs at `path` (made if missing; one mounted there already is kept), nosuid, nodev and noexec,
+ * with tmpfs's own `options` (`mode=1777,size=65536k`).
+ */
+export async function mountTmpfs(path: string, options: string): Promise<void> {
+  if (await isMounted(path)) return;
+  await makeDirs(path);
+  const native = nativeCalls();
+  if (native) await native.mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, options);
+  else await exec('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,${options}`, 'tmpfs', path]);
 }

@@ -31,6 +31,9 @@ export interface SeqpacketSocket {
 }
 
 export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
 export const MNT_DETACH = 2;
 export const EAGAIN = 11;
 

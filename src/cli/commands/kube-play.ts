@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { playKube, withStore, type KubeSource } from '../../engine/index.js';
+import { useSelfAsExitCommand } from './_self.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { readStdin } from './_stdin.js';
@@ -38,6 +39,8 @@ export async function runPlay(
   },
 ): Promise<void> {
   if (f.down) return (await import('./kube-down.js')).runDown(g, file);
+  // The containers it starts are cleaned up by a call back to this same berth (not the one on PATH).
+  useSelfAsExitCommand();
   const source = await readKubeFile(file);
   const configMapFiles = await Promise.all(
     f.configmap

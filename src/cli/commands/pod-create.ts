@@ -54,6 +54,7 @@ export async function runCreate(
     cpuShares?: string;
     cpusetCpus?: string;
     podIdFile?: string;
+    exitPolicy?: string;
   },
 ): Promise<void> {
   if (nameArg !== undefined && f.name !== undefined && nameArg !== f.name)
@@ -87,6 +88,7 @@ export async function runCreate(
       ...(f.userns !== undefined ? { userns: f.userns } : {}),
       createCommand: ['berth', ...process.argv.slice(2)],
       resources,
+      ...(f.exitPolicy !== undefined ? { exitPolicy: f.exitPolicy } : {}),
       warn,
     });
     if (f.podIdFile !== undefined) await writeFile(f.podIdFile, pod.id, { flag: 'wx' });

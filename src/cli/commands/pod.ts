@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { containerTop, DEFAULT_TOP_DESCRIPTORS, parseSignal } from '../../engine/containers/index.js';
 import { type Store, withStore } from '../../engine/index.js';
+import { useSelfAsExitCommand } from './_self.js';
 import {
   inspectPod,
   killPod,
@@ -242,14 +243,18 @@ function seconds(v: string | undefined): number | undefined {
   return n;
 }
 
-export const runStart = async (g: GlobalOptions, names: string[], f: { all?: boolean; podIdFile?: string[] }) =>
-  eachPod(g, [...names, ...(await podIdsFromFiles(f.podIdFile ?? []))], f.all, (s, p) => startPod(s, p, warn));
+// The pods' containers started here are cleaned up by a call back to this same berth (not the one on PATH).
+export const runStart = async (g: GlobalOptions, names: string[], f: { all?: boolean; podIdFile?: string[] }) => {
+  useSelfAsExitCommand();
+  return eachPod(g, [...names, ...(await podIdsFromFiles(f.podIdFile ?? []))], f.all, (s, p) => startPod(s, p, warn));
+};
 export const runStop = async (g: GlobalOptions, names: string[], f: { all?: boolean; time?: string; podIdFile?: string[] }) => {
   const timeout = seconds(f.time);
   const pods = [...names, ...(await podIdsFromFiles(f.podIdFile ?? []))];
   return eachPod(g, pods, f.all, (s, p) => stopPod(s, p, { ...(timeout !== undefined ? { timeout } : {}), warn }));
 };
 export const runRestart = (g: GlobalOptions, names: string[], f: { all?: boolean; time?: string }) => {
+  useSelfAsExitCommand();
   const timeout = seconds(f.time);
   return eachPod(g, names, f.all, (s, p) => restartPod(s, p, { ...(timeout !== undefined ? { timeout } : {}), warn }));
 };

@@ -14,6 +14,7 @@ import { reserveHostPorts } from '../../network/port-reservation.js';
 import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { unmountOverlay } from '../../store/overlay.js';
+import { unmountInfraShm } from './shm.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { isPidAlive, processToken } from '../../util/process.js';
@@ -209,7 +210,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
             return undefined;
           })
         : undefined;
-      await Promise.all([unmountOverlay(paths.overlay).catch(() => undefined), applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined]);
+      await Promise.all([
+        unmountOverlay(paths.overlay).catch(() => undefined),
+        unmountInfraShm(c, paths).catch(() => undefined),
+        applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
+      ]);
       await updateContainerState(store, c, {
         status: c.state.status === 'created' ? 'created' : 'exited',
         pid: 0,
@@ -348,11 +353,17 @@ export interface CleanupOptions {
  */
 export async function cleanupContainer(store: Store, id: string, opts: CleanupOptions = {}): Promise<ContainerRecord> {
   cleaning.add(id);
+  let c: ContainerRecord;
   try {
-    return await cleanupOnce(store, id, opts);
+    c = await cleanupOnce(store, id, opts);
   } finally {
     cleaning.delete(id);
   }
+  // A pod member's exit may end its pod (`--exit-policy stop`): never this cleanup's failure.
+  if (c.config.pod && !c.config.pod.infra && !LIVE_STATES.has(c.state.status)) {
+    await (await import('../pods/exit-policy.js')).stopPodIfOnlyInfraRemains(store, c).catch((e: unknown) => trace(`pod exit policy: ${(e as Error).message}`));
+  }
+  return c;
 }
 
 async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Promise<ContainerRecord> {
@@ -376,6 +387,7 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
         .delete(c.id, true)
         .catch(() => undefined),
       unmountOverlay(paths.overlay),
+      unmountInfraShm(c, paths),
       c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
     ]);
     trace('cleanup: runtime state deleted, network torn down, unmounted');
@@ -471,7 +483,7 @@ export async function removeContainer(
           .catch(() => undefined)
       : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
-    await unmountOverlay(paths.overlay);
+    await Promise.all([unmountOverlay(paths.overlay), unmountInfraShm(current, paths)]);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
     if (current.state.mounted) {

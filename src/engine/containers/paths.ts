@@ -15,6 +15,8 @@ export interface ContainerPaths {
   hosts: string;
   resolvConf: string;
   hostname: string;
+  /** A pod infra's /dev/shm, a tmpfs mounted here while it runs, which the members that share its IPC bind too. */
+  shm: string;
   run: string;
   pidFile: string;
   conmonPidFile: string;
@@ -45,6 +47,7 @@ export function containerPaths(store: Store, id: string): ContainerPaths {
     hosts: join(bundle, 'hosts'),
     resolvConf: join(bundle, 'resolv.conf'),
     hostname: join(bundle, 'hostname'),
+    shm: join(bundle, 'shm'),
     run,
     pidFile: join(run, 'pidfile'),
     conmonPidFile: join(run, 'conmon.pid'),

@@ -1,4 +1,5 @@
 import { isRootless } from '../../util/rootless.js';
+import { mountInfraShm, sharedShmDir } from './shm.js';
 import { trace } from '../../util/trace.js';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,6 +56,7 @@ export async function prepareBundle(
   const security = parseSecurityOpts(c.config.securityOpt);
   // Only a build's RUN makes a container whose writable layer is thrown away after one run.
   const buildStep = c.config.volatile === true;
+  const shm = sharedShmDir(store, c);
   // What does not need the root mounted is read while mount runs.
   const hostSide = (async () => {
     const hostCaps = await hostCapabilities();
@@ -74,6 +76,7 @@ export async function prepareBundle(
     paths.overlay,
     { volatile: c.config.volatile === true || c.config.autoRemove },
   );
+  await mountInfraShm(c, paths);
   trace('prepare: mounted');
   const rootfs = paths.overlay.merged;
   // keep-id maps the user itself, whose directories they are: its root gets through as it is.
@@ -129,6 +132,7 @@ export async function prepareBundle(
     ulimits: c.config.ulimits,
     ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
     ...(join.namespaces ? { joinNamespaces: join.namespaces } : {}),
+    ...(shm ? { shm } : {}),
     network:
       c.config.network.mode === 'none' || c.config.network.mode === 'host'
         ? { mode: c.config.network.mode }

@@ -35,6 +35,7 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
 `);
     assert.deepEqual(m.pod, {
       name: 'web',
+      exitPolicy: 'stop',
       publish: ['8080:80', '127.0.0.1:5353:53/udp'],
       hostname: 'h',
       addHosts: ['a:10.0.0.1', 'b:10.0.0.1'],

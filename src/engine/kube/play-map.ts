@@ -283,6 +283,8 @@ export function mapPod(pod: PlannedPod, ctx: MapContext): MappedPod {
   const network = hostNetwork ? ['host'] : (ctx.network ?? []);
   out.pod = {
     name: pod.name,
+    // As podman's kube play: the pod stops once its containers have all exited.
+    exitPolicy: 'stop',
     ...(publish.length && !hostNetwork ? { publish } : {}),
     ...(network.length ? { network } : {}),
     ...(spec.hostname ? { hostname: spec.hostname } : {}),

@@ -8,6 +8,7 @@ import type { Store } from '../../store/store.js';
 import { createContainer, type CreateOptions } from '../containers/create.js';
 import { generateName as generateContainerName, validateName as validateContainerName } from '../containers/names.js';
 import { podEvent } from '../system/events.js';
+import { parseExitPolicy } from './exit-policy.js';
 import { createPodCgroup, parsePodResources, podCgroupPath, removePodCgroup, type PodResourceFlags } from './cgroup.js';
 import { findPod, listPodRecords, updatePods, type PodRecord, type SharedNamespace } from './records.js';
 
@@ -33,6 +34,8 @@ export interface PodCreateOptions {
   createCommand?: string[];
   /** The pod's limits, on its cgroup (`--cpus`, `--memory`, `--cpu-shares`, `--cpuset-cpus`). */
   resources?: PodResourceFlags;
+  /** `--exit-policy`: `continue` (the default) or `stop` when the last container exits. */
+  exitPolicy?: string;
   warn?: (message: string) => void;
 }
 
@@ -92,6 +95,7 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
   const name = opts.name === undefined || opts.name === '' ? undefined : validateContainerName(opts.name);
   const init = infra && !opts.infraCommand?.length ? catatonitPath() : undefined;
   const resources = parsePodResources(opts.resources ?? {});
+  const exitPolicy = parseExitPolicy(opts.exitPolicy);
   const id = randomBytes(32).toString('hex');
   // Chosen now, so that the pod's record is written once, naming it.
   const infraId = infra ? randomBytes(32).toString('hex') : undefined;
@@ -110,6 +114,7 @@ export async function createPod(store: Store, opts: PodCreateOptions): Promise<P
       ...(infraId ? { infraId } : {}),
       ...(cgroupPath ? { cgroupPath } : {}),
       ...(Object.keys(resources).length ? { resources } : {}),
+      ...(exitPolicy === 'stop' ? { exitPolicy } : {}),
     };
     pods.push(record);
     return record;

@@ -42,7 +42,7 @@ export function inspectPod(v: PodView): object {
     Name: pod.name,
     Created: pod.created,
     CreateCommand: pod.createCommand,
-    ExitPolicy: 'continue',
+    ExitPolicy: pod.exitPolicy ?? 'continue',
     State: state,
     Hostname: pod.hostname,
     Labels: pod.labels,

@@ -12,7 +12,7 @@ const SHARED_NETWORK = 'network cannot be configured when it is shared with a po
  * infra's network namespace (berth's `container:ID`, which shares its /etc/hosts and resolv.conf)
  * and the other shared ones, takes the pod's hostname, and may not have ports or networks of its
  * own (they are the pod's, given at `pod create`). `new:NAME` makes the pod first, with the
- * container's ports and networks, as podman does.
+ * container's ports, networks and hostname, as podman does.
  */
 export async function podMemberOptions(store: Store, opts: CreateOptions): Promise<CreateOptions> {
   const wanted = opts.pod!;
@@ -23,14 +23,16 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
   if (wanted.startsWith('new:')) {
     const name = wanted.slice('new:'.length);
     if (findPod(await listPodRecords(store), name)) throw new BerthError('POD_EXISTS', `${name}: pod already exists`);
+    // The container's --hostname names the new pod's host, whose UTS namespace it then joins, as podman's new: does.
     pod = await createPod(store, {
       name,
+      ...(opts.hostname ? { hostname: opts.hostname } : {}),
       ...(opts.publish?.length ? { publish: opts.publish } : {}),
       ...(networks.length ? { network: networks } : {}),
       ...(opts.createCommand ? { createCommand: opts.createCommand } : {}),
       ...(opts.warn ? { warn: opts.warn } : {}),
     });
-    const { publish: _p, network: _n, ...others } = member;
+    const { publish: _p, network: _n, hostname: _h, ...others } = member;
     member = others;
   } else {
     pod = findPod(await listPodRecords(store), wanted);

@@ -87,8 +87,8 @@ export async function unpausePod(store: Store, nameOrId: string): Promise<PodRec
 }
 
 /**
- * `pod rm`: its containers (running ones only with `force`, as podman refuses otherwise), then
- * the record.
+ * `pod rm`: its containers (running ones only with `force`, as podman refuses otherwise; the infra
+ * running alone is no reason to refuse, as in podman: it is stopped), then the record.
  */
 export async function removePod(
   store: Store,
@@ -96,7 +96,7 @@ export async function removePod(
   opts: { force?: boolean; timeout?: number; warn?: (message: string) => void } = {},
 ): Promise<PodRecord> {
   const { pod, containers } = await view(store, nameOrId);
-  const running = containers.filter(live);
+  const running = containers.filter((c) => live(c) && c.id !== pod.infraId);
   if (running.length && !opts.force)
     throw new BerthError(
       'CONTAINER_STATE',

@@ -5,6 +5,9 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { PodResources } from './cgroup.js';
 
+/** What a pod does when its last container (the infra aside) exits: stay up, or stop. */
+export type PodExitPolicy = 'continue' | 'stop';
+
 /** The namespaces a pod's containers may share, by podman's `--share` names. */
 export type SharedNamespace = 'net' | 'ipc' | 'uts' | 'pid';
 
@@ -27,6 +30,8 @@ export interface PodRecord {
   cgroupPath?: string;
   /** `--cpus`, `--memory`, `--cpu-shares`, `--cpuset-cpus`: the limits on that cgroup. */
   resources?: PodResources;
+  /** `--exit-policy stop` (kube play's pods); absent: continue. */
+  exitPolicy?: 'stop';
 }
 
 const file = (store: Store) => new RecordFile<PodRecord>(join(store.root, 'pods', 'pods.json'), 'pods');
