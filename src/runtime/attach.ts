@@ -56,8 +56,12 @@ export function attachSocket(socketPath: string, waitMs = 0): Attachment {
 
 /** conmon reads what it forwards to the container's stdin a packet at a time, into 32 KiB. */
 const STDIN_PACKET_MAX = 32768;
-/** How often a connect is tried again while the socket is not there yet. */
-const CONNECT_RETRY_MS = 2;
+/**
+ * How soon a connect is tried again while the socket is not there yet: at once at first (a run's
+ * start makes it within tens of milliseconds, and waits on this connection), then less often, for
+ * a connection made long before its container starts (the API's attach to a created container).
+ */
+const CONNECT_RETRY_MS = { first: 2, max: 10 };
 
 /**
  * The socket opened by berth's addon and read on Node's own loop: no child at all. The same
@@ -89,7 +93,7 @@ function nativeAttachment(native: NativeCalls, socketPath: string, waitMs: numbe
   };
   events.ready = (async () => {
     const deadline = Date.now() + waitMs;
-    for (;;) {
+    for (let retry = CONNECT_RETRY_MS.first; ; retry = Math.min(retry * 1.5, CONNECT_RETRY_MS.max)) {
       if (closed) throw new BerthError('IO', 'attaching to the container: closed before it connected');
       try {
         socket = new native.SeqpacketSocket(dirname(socketPath), basename(socketPath), onPacket, wake);
@@ -100,7 +104,7 @@ function nativeAttachment(native: NativeCalls, socketPath: string, waitMs: numbe
         if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() >= deadline) {
           throw new BerthError('IO', `attaching to the container: connect ${socketPath}: ${(e as Error).message}`, { cause: e });
         }
-        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+        await new Promise((r) => setTimeout(r, retry));
       }
     }
     events.emit('connected');
