@@ -21,7 +21,8 @@ import { isPidAlive, processToken } from '../../util/process.js';
 import { DirChanges } from '../../util/dir-changes.js';
 import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
-import { joinNetwork, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
+import { joinNetwork, joinOwner, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
+import { infraCreated, infraJoinable } from './infra-created.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
@@ -82,8 +83,9 @@ export interface StartHooks {
  */
 export async function startContainer(store: Store, nameOrId: string, hooks: StartHooks = {}): Promise<ContainerRecord> {
   const found = await getContainer(store, nameOrId);
-  // A pod's member joins the infra's namespaces: the infra runs first, as podman starts it. Its
-  // start overlaps the member's own mount and bundle; only the namespaces' join waits for it.
+  // A pod's member joins the infra's namespaces: the infra's start overlaps the member's own mount
+  // and bundle; the member's runtime create waits for the infra's (whose namespaces it joins), and
+  // its process starts once the infra runs, as podman starts the infra first.
   const infraId = found.config.pod?.infraId;
   const infraRunning =
     infraId && found.state.status !== 'running'
@@ -119,7 +121,12 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
     // on every path, so a failed start never leaves a namespace or a lease behind.
-    const network = infraRunning ? infraRunning.then(() => joinNetwork(store, c, hooks.warn)) : joinNetwork(store, c, hooks.warn);
+    const network =
+      infraId && infraRunning
+        ? infraJoinable(infraId, infraRunning).then((created) =>
+            created ? joinOwner(store, c, { id: infraId, ...created }) : joinNetwork(store, c, hooks.warn),
+          )
+        : joinNetwork(store, c, hooks.warn);
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);
@@ -151,6 +158,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         forwarder?.release();
       });
       trace('start: conmon reported the container created');
+      if (c.config.pod?.infra) infraCreated(c.id, { pid, ...(setup?.planned.netns ? { netns: setup.planned.netns } : {}) });
       // netavark has been setting the namespace up meanwhile: done before the process starts.
       const networkState = setup ? await setup.applied : undefined;
       await containerEvent(store, c, 'init');
@@ -168,6 +176,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         await hooks.beforeStart?.(c);
       }
       trace('start: attached');
+      // A member's process starts only once its infra runs (network set up, its own process started).
+      await infraRunning;
       // Recorded while the runtime starts it (a failed start is undone below): the two are independent.
       const [started, recorded] = await Promise.allSettled([
         runtime.start(c.id),

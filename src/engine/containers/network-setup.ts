@@ -308,13 +308,22 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
   if (mode === 'container') {
     const all = await syncContainers(store, (x) => x.id === c.config.network.container);
     const owner = networkOwner(all, c);
-    const ownerPaths = containerPaths(store, owner.id);
-    const joins = c.config.pod?.infraId === owner.id ? (c.config.pod.joins ?? []) : [];
-    return {
-      path: owner.state.network?.netns ?? `/proc/${owner.state.pid}/ns/net`,
-      etc: { hosts: ownerPaths.hosts, resolvConf: ownerPaths.resolvConf },
-      ...(joins.length ? { namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${owner.state.pid}/ns/${ns}`])) } : {}),
-    };
+    return joinOwner(store, c, { id: owner.id, pid: owner.state.pid, ...(owner.state.network?.netns ? { netns: owner.state.network.netns } : {}) });
   }
   return {};
+}
+
+/**
+ * `container:ID`'s namespaces, from the owner's process (and its pinned network namespace, where
+ * it has one), with its /etc/hosts and resolv.conf; a pod's member also joins the infra's IPC,
+ * UTS and PID namespaces as the pod shares them.
+ */
+export function joinOwner(store: Store, c: ContainerRecord, owner: { id: string; pid: number; netns?: string }): NetworkJoin {
+  const ownerPaths = containerPaths(store, owner.id);
+  const joins = c.config.pod?.infraId === owner.id ? (c.config.pod.joins ?? []) : [];
+  return {
+    path: owner.netns ?? `/proc/${owner.pid}/ns/net`,
+    etc: { hosts: ownerPaths.hosts, resolvConf: ownerPaths.resolvConf },
+    ...(joins.length ? { namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${owner.pid}/ns/${ns}`])) } : {}),
+  };
 }
