@@ -204,9 +204,12 @@ async function runNetavark(
     let exitCode: number | null | undefined;
     let stdoutEnded = false;
     let settled = false;
+    let grace: NodeJS.Timeout | undefined;
     const settle = () => {
       if (settled) return;
       settled = true;
+      // A grace timer left running kept the whole process alive for its 2 s after the work was done.
+      clearTimeout(grace);
       child.stdout.destroy();
       child.stderr.destroy();
       resolve({ code: exitCode ?? null, stdout: out, stderr: err });
@@ -222,7 +225,7 @@ async function runNetavark(
     child.once('exit', (code) => {
       exitCode = code;
       if (stdoutEnded) settle();
-      else setTimeout(settle, 2000);
+      else grace = setTimeout(settle, 2000);
     });
     child.stdin.end(JSON.stringify(options));
   });
