@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { insideRootlessNetns, netavarkArgv, netavarkName, underNetavarkNames } from './netavark.js';
+import { insideRootlessNetns, netavarkArgv, netavarkName, runForOutput, underNetavarkNames } from './netavark.js';
 import type { Network } from './types.js';
 
 const network = (name: string, id: string): Network => ({
@@ -80,5 +80,17 @@ describe('networks as netavark knows them', { timeout: 10_000 }, () => {
     };
     assert.deepEqual(insideRootlessNetns(options).port_mappings, [{ host_ip: '', container_port: 80, host_port: 8080, range: 1, protocol: 'tcp' }]);
     assert.equal(options.port_mappings[0]!.host_ip, '127.0.0.1');
+  });
+});
+
+describe('runForOutput', () => {
+  test('a stdout that ends after the program exited (a child holding it) is read whole, and no timer is left behind', { timeout: 10_000 }, async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    // The shell exits at once; its background child writes and closes stdout 200 ms later.
+    const r = await runForOutput('sh', ['-c', 'cat >/dev/null; (sleep 0.2; echo late) & exit 0'], process.env, '{}');
+    assert.deepEqual(r, { code: 0, stdout: 'late\n', stderr: '' });
+    // A grace timer still pending here held the CLI's process 2 s after its work was done.
+    assert.equal(timers(), before);
   });
 });

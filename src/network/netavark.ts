@@ -193,12 +193,32 @@ async function runNetavark(
   const rootless = isRootless();
   const resolvConf = rootless && existsSync(rootlessResolvConfPath(configDir)) ? rootlessResolvConfPath(configDir) : undefined;
   const [file, ...args] = netavarkArgv(bin, command, netns, configDir, aardvark, rootless, resolvConf);
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+  const { code, stdout, stderr } = await runForOutput(file!, args, env, JSON.stringify(options));
+  if (code !== 0) throw new BerthError('NETWORK', `netavark ${command}: ${netavarkError(stdout, stderr)}`);
+  if (command === 'teardown') return {};
+  try {
+    return JSON.parse(stdout) as Record<string, StatusBlock>;
+  } catch {
+    throw new BerthError('NETWORK', `netavark setup printed no result: ${stderr.trim().split('\n').at(-1) ?? ''}`);
+  }
+}
+
+/**
+ * Runs netavark with `input` on its stdin: its exit code, stdout and (the first 8 KiB of) stderr.
+ * Exported for its test.
+ */
+export function runForOutput(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
     // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout
     // chunk is read (seen under load), so the result is taken only once stdout has ended too; a
     // grace period covers a stdout some child of netavark might hold open.
-    const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     let exitCode: number | null | undefined;
@@ -227,15 +247,8 @@ async function runNetavark(
       if (stdoutEnded) settle();
       else grace = setTimeout(settle, 2000);
     });
-    child.stdin.end(JSON.stringify(options));
+    child.stdin.end(input);
   });
-  if (code !== 0) throw new BerthError('NETWORK', `netavark ${command}: ${netavarkError(stdout, stderr)}`);
-  if (command === 'teardown') return {};
-  try {
-    return JSON.parse(stdout) as Record<string, StatusBlock>;
-  } catch {
-    throw new BerthError('NETWORK', `netavark setup printed no result: ${stderr.trim().split('\n').at(-1) ?? ''}`);
-  }
 }
 
 /** netavark reports failures as `{"error": "..."}` on stdout; older builds print to stderr. */
