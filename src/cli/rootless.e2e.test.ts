@@ -146,6 +146,15 @@ describe('rootless berth', { timeout: 600_000 }, () => {
     assert.deepEqual(auto.stdout.trim().split(/\s+/).map(Number), [0, 1, 2000]);
   });
 
+  test('a pod as the user: its members share the infra’s /dev/shm and namespaces, and pod rm takes it all', async () => {
+    await bOk(['pod', 'create', '--name', 'upod', '--network', 'none']);
+    await bOk(['run', '--rm', '--pod', 'upod', image, 'sh', '-c', 'echo shared > /dev/shm/seg']);
+    const r = await bOk(['run', '--rm', '--pod', 'upod', image, 'sh', '-c', 'cat /dev/shm/seg; hostname']);
+    assert.equal(r.stdout, 'shared\nupod\n');
+    await bOk(['pod', 'rm', '-f', '-t', '0', 'upod']);
+    assert.equal((await b(['pod', 'exists', 'upod'])).code, 1);
+  });
+
   test('-p on the default network (slirp4netns) is reached from the host', async () => {
     const port = await freePort();
     const id = (
