@@ -200,6 +200,7 @@ export async function run(g: GlobalOptions, contextArg: string | undefined, f: B
         ...(f.target !== undefined ? { target: f.target } : {}),
         noCache: f.cache === false || noLayers,
         squash: f.squash === true || noLayers,
+        ...(noLayers ? { dropIntermediates: true } : {}),
         secrets,
         ...(f.output !== undefined ? { output: parseOutput(f.output) } : {}),
         format,

@@ -2,7 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { findOrPullImage } from '../containers/create-image.js';
 import { baseImage, commitImage } from '../images/commit.js';
-import { tagImage } from '../images/records.js';
+import { removeImages, tagImage } from '../images/records.js';
 import type { ImageRecord } from '../../store/images.js';
 import { storedName } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
@@ -91,7 +91,10 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
     out,
     signal: aborter.signal,
     commitLine: undefined,
+    made: new Set(),
   };
+  // What was in the store before: an image a step makes again (the same ID) is never removed below.
+  const existed = opts.dropIntermediates ? new Set((await store.images()).map((i) => i.id)) : undefined;
 
   const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
   const parallel = jobs > 1 && hasIndependentStages(plan.stages, plan.needed);
@@ -117,10 +120,21 @@ export async function buildImage(store: Store, opts: BuildOptions): Promise<Imag
   if (unused.length) out(`[Warning] one or more build args were not consumed: [${unused.join(' ')}]\n`);
   if (opts.tags?.length) await tagImage(store, last, opts.tags);
   if (opts.output) await exportImage(store, last, opts.output);
+  if (existed) await dropIntermediates(store, session.made, existed, last);
   const record = (await store.images()).find((i) => i.id === last);
   if (!record) throw new BerthError('IO', `the built image ${last} disappeared from the store`);
   for (const t of opts.tags ?? []) out(`Successfully tagged ${storedName(t)}\n`);
   return record;
+}
+
+/**
+ * `--layers=false`: the images the steps made in this build, unnamed and new to the store, go, with
+ * their layers; the final image and anything that was there before stay.
+ */
+async function dropIntermediates(store: Store, made: ReadonlySet<string>, existed: ReadonlySet<string>, final: string): Promise<void> {
+  const images = await store.images();
+  const doomed = images.filter((i) => made.has(i.id) && i.id !== final && !existed.has(i.id) && i.names.length === 0).map((i) => i.id);
+  if (doomed.length) await removeImages(store, doomed, { ignore: true });
 }
 
 /** `--label K=V`: one more image over the target's, with the labels set, through the cache. */

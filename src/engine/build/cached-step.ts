@@ -56,6 +56,7 @@ export async function throughCache(
   const reproducible = session.timesKey !== '' && previous !== undefined;
   const made = await make(reproducible ? (await session.store.images()).find((i) => i.id === previous)?.layers.at(-1) : undefined);
   await session.cache.record(k, made.id, parent);
+  session.made.add(made.id);
   printCommit(session);
   if (live) Object.assign(outcome, { id: made.id, cached: false });
   else say(`--> ${short(made.id)}\n`);

@@ -39,6 +39,11 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   /** `--squash` / `--layers=false`: the final stage's own steps become one layer over its base. */
   squash?: boolean;
+  /**
+   * `--layers=false`: no step's image outlives the build, only the final one, as buildah keeps no
+   * intermediate image then (the images the steps made are removed; ones that were there before stay).
+   */
+  dropIntermediates?: boolean;
   /** `-o`: also write the final image's file system here. */
   output?: BuildOutput;
   /** `--secret id=ID,src=FILE`: ID to the file a `RUN --mount=type=secret,id=ID` sees. */

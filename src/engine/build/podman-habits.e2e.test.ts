@@ -118,10 +118,16 @@ describe('berth build as podman builds', { timeout: 300_000 }, () => {
 
   it('takes BUILDAH_LAYERS=false as --layers=false', async () => {
     const ctx = buildContext(env, 'layers', { 'a.txt': 'a\n', Containerfile: 'FROM busybox\nCOPY a.txt /a.txt\nRUN echo b > /b.txt\n' });
+    const all = async () => (await env.ok(['images', '-a', '-q', '--no-trunc'])).stdout.trim().split('\n').sort();
+    const before = await all();
     const r = await env.berth(['build', '-q', '-t', 'nolayers', ctx], { env: { BUILDAH_LAYERS: 'false' } });
     assert.equal(r.code, 0, r.stderr);
     const layers = JSON.parse((await env.ok(['image', 'inspect', 'nolayers'])).stdout)[0].RootFS.Layers as string[];
     assert.equal(layers.length, 2, 'the base and one layer for the build');
+    // As buildah keeps no intermediate image without layers: the build leaves its image and nothing else.
+    assert.deepEqual(await all(), [...before, `sha256:${r.stdout.trim()}`].sort());
+    await env.ok(['rmi', 'nolayers']);
+    assert.deepEqual(await all(), before);
     const bad = await env.berth(['build', '-q', ctx], { env: { BUILDAH_LAYERS: 'maybe' } });
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /^Error: invalid BUILDAH_LAYERS "maybe"/m);

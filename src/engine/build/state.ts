@@ -38,6 +38,8 @@ export interface BuildSession {
   signal: AbortSignal;
   /** podman's `COMMIT name` line, printed once the last step has run, before its image ID. */
   commitLine: string | undefined;
+  /** The images this build's steps made (not found in the cache): with `--layers=false`, removed after it. */
+  made: Set<string>;
 }
 
 /**
