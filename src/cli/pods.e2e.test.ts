@@ -328,6 +328,16 @@ describe('pods', { timeout: 600_000 }, () => {
     await env.ok(['pod', 'rm', '-f', 'stops', 'continues', 'exits']);
   });
 
+  it('pod rm of a pod that is not there: exit 1 and podman’s line; with -f or -i, exit 0 and nothing printed', async () => {
+    const plain = await env.berth(['pod', 'rm', 'nosuchpod']);
+    assert.equal(plain.code, 1);
+    assert.equal(plain.stderr, 'Error: no pod with name or ID nosuchpod found: no such pod\n');
+    for (const flag of ['-f', '-i']) {
+      const r = await env.berth(['pod', 'rm', flag, 'nosuchpod']);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', ''], flag);
+    }
+  });
+
   it('container prune leaves a pod’s infra to pod prune; system reset takes pods too', async () => {
     await env.ok(['pod', 'create', '--name', 'kept']);
     await env.ok(['create', '--pod', 'kept', '--name', 'kept-member', 'busybox', 'true']);

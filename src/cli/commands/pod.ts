@@ -226,7 +226,7 @@ async function eachPod(g: GlobalOptions, names: string[], all: boolean | undefin
     for (const name of await targets(store, names, all)) {
       try {
         const pod = await op(store, name);
-        process.stdout.write(`${pod.id}\n`);
+        if (pod.id) process.stdout.write(`${pod.id}\n`);
       } catch (e) {
         errors.push(e);
         if (names.length > 1 || all) log('error', (e as Error).message);
@@ -280,7 +280,8 @@ export async function runRemove(
       return await removePod(s, p, { force: f.force === true, ...(timeout !== undefined ? { timeout } : {}), warn });
     } catch (e) {
       if (!(e instanceof BerthError && e.code === 'POD_UNKNOWN')) throw e;
-      if (f.ignore) return { id: '' } as PodRecord;
+      // Nothing printed for a pod that is not there, with -i or -f, as podman's (rm -f of a container too).
+      if (f.ignore || f.force) return { id: '' } as PodRecord;
       // podman's exit code for a pod that is not there, as rm's for a container.
       throw new BerthError(e.code, e.message, { exitCode: 1 });
     }

@@ -211,6 +211,14 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
     error(one('{name: v, hostPath: {path: relative}}'), /spec\.volumes\[0\]\.hostPath\.path: must be an absolute path: relative$/);
     error(one('{name: v, hostPath: {path: "/a:b"}}'), /hostPath\.path: a path with a colon cannot be mounted/);
     assert.deepEqual(mapped(one('{name: v, configMap: {name: other, optional: true}}')).volumes[0]!.files, {});
+    // podman reads `-v` options after a colon in a mountPath; a second colon or an unknown option is refused.
+    const withPath = (path: string, readOnly = false) =>
+      `  containers: [{name: c, image: i, volumeMounts: [{name: v, mountPath: "${path}"${readOnly ? ', readOnly: true' : ''}}]}]\n  volumes: [{name: v, hostPath: {path: /srv}}]\n`;
+    assert.deepEqual(mapped(withPath('/testdir:z')).containers[0]!.volumes, ['/srv:/testdir:z']);
+    assert.deepEqual(mapped(withPath('/d:ro,Z')).containers[0]!.volumes, ['/srv:/d:Z,ro']);
+    assert.deepEqual(mapped(withPath('/d:rw', true)).containers[0]!.volumes, ['/srv:/d:ro']);
+    error(withPath('/a:b:c'), /volumeMounts\[0\]\.mountPath: "\/a:b:c" incorrect volume format, should be ctr-dir\[:option\]$/);
+    error(withPath('/a:bogus'), /volumeMounts\[0\]\.mountPath: invalid option "bogus" in "\/a:bogus"$/);
   });
 
   test('quantities as Kubernetes writes them', () => {

@@ -126,6 +126,38 @@ function insideVolume(path: string, where: string, field: string): string {
   return normal;
 }
 
+/** The options a mountPath may carry after a colon, as podman's kube play takes them (`/data:z`, `/data:ro,Z`). */
+const MOUNT_PATH_OPTIONS = new Set([
+  'ro',
+  'rw',
+  'z',
+  'Z',
+  'U',
+  'exec',
+  'noexec',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'private',
+  'rprivate',
+  'shared',
+  'rshared',
+  'slave',
+  'rslave',
+  'bind',
+  'rbind',
+]);
+
+/** A volumeMount's mountPath: the path in the container, and the `-v` options podman reads after a colon in it. */
+function mountPathAndOptions(mountPath: string, where: string, field: string): { dest: string; options: string[] } {
+  const parts = mountPath.split(':');
+  if (parts.length > 2) throw fieldError(where, field, `"${mountPath}" incorrect volume format, should be ctr-dir[:option]`);
+  const options = parts.length === 2 ? parts[1]!.split(',').filter((o) => o !== '') : [];
+  for (const o of options) if (!MOUNT_PATH_OPTIONS.has(o)) throw fieldError(where, field, `invalid option "${o}" in "${mountPath}"`);
+  return { dest: posix.normalize(parts[0]!), options };
+}
+
 /** `-v`'s words cannot hold a colon in a path. */
 function noColon(path: string, where: string, field: string): string {
   if (path.includes(':')) throw fieldError(where, field, `a path with a colon cannot be mounted: ${path}`);
@@ -303,9 +335,10 @@ export function mapPod(pod: PlannedPod, ctx: MapContext): MappedPod {
     const tmpfs: string[] = [];
     (c.volumeMounts ?? []).forEach((m, mi) => {
       const v = volumes.get(m.name)!;
-      const dest = noColon(posix.normalize(m.mountPath), pod.where, `${at}.volumeMounts[${mi}].mountPath`);
+      const { dest, options } = mountPathAndOptions(m.mountPath, pod.where, `${at}.volumeMounts[${mi}].mountPath`);
+      const readOnly = m.readOnly || options.includes('ro');
       if (v.tmpfs !== undefined) {
-        const opts = [...(v.tmpfs ? [v.tmpfs] : []), ...(m.readOnly ? ['ro'] : [])].join(',');
+        const opts = [...(v.tmpfs ? [v.tmpfs] : []), ...(readOnly ? ['ro'] : [])].join(',');
         tmpfs.push(opts ? `${dest}:${opts}` : dest);
         return;
       }
@@ -316,7 +349,9 @@ export function mapPod(pod: PlannedPod, ctx: MapContext): MappedPod {
         source = noColon(v.volume ? posix.join(ctx.volumeDir(v.volume.name), sub) : posix.join(source, sub), pod.where, `${at}.volumeMounts[${mi}].subPath`);
         if (v.volume && (v.volume.kind === 'claim' || v.volume.kind === 'emptyDir')) out.subPaths.push({ volume: v.volume.name, path: sub });
       }
-      binds.push(`${source}:${dest}${m.readOnly || v.readOnly ? ':ro' : ''}`);
+      // A readOnly mount or volume wins over an `rw` in the path's options.
+      const bindOptions = [...options.filter((o) => o !== 'ro' && (o !== 'rw' || !(readOnly || v.readOnly))), ...(readOnly || v.readOnly ? ['ro'] : [])];
+      binds.push(`${source}:${dest}${bindOptions.length ? `:${bindOptions.join(',')}` : ''}`);
     });
     const health = healthFlags(c);
     const opts: CreateOptions & { name: string } = {
