@@ -217,6 +217,15 @@ describe('kube play and kube down', { timeout: 300_000 }, () => {
     await env.ok(['volume', 'rm', 'linked']);
   });
 
+  it('a pod of that name already there: podman’s words, exit 125, the pod untouched', async () => {
+    const file = 'apiVersion: v1\nkind: Pod\nmetadata: {name: twice}\nspec:\n  containers: [{name: c, image: localhost/busybox:latest, command: ["true"]}]\n';
+    await env.ok(['kube', 'play', '--start=false', '-'], { input: file });
+    const r = await env.berth(['kube', 'play', '--start=false', '-'], { input: file });
+    assert.equal(r.code, 125);
+    assert.equal(r.stderr, 'Error: kube play: name "twice" is in use: pod already exists (use --replace, or kube down first)\n');
+    await env.ok(['pod', 'rm', '-f', 'twice']);
+  });
+
   it('the same pod in podman 4.3 serves the same page with the same environment', { skip: !hasCommand('podman') }, async () => {
     usedPodman = true;
     const tar = join(env.dir, 'busybox.tar');

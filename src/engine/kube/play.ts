@@ -182,7 +182,7 @@ async function checkNames(store: Store, plan: KubePlan, mapped: readonly MappedP
   for (const m of mapped) {
     const existing = findPod(pods, m.pod.name);
     if (existing?.name !== m.pod.name) continue;
-    if (!replace) throw new BerthError('POD_EXISTS', `kube play: ${m.pod.name}: pod already exists (use --replace, or kube down first)`);
+    if (!replace) throw new BerthError('POD_EXISTS', `kube play: name "${m.pod.name}" is in use: pod already exists (use --replace, or kube down first)`);
     replaced.add(existing.id);
   }
   const containers = await store.containerRecords();
