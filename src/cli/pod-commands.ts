@@ -43,6 +43,7 @@ export function addPodCommands(define: Define, lazy: Lazy): void {
         .option('--cpuset-cpus <cpus>', 'CPUs the pod may run on (0-3, 0,1)')
         .option('--pod-id-file <file>', "write the pod's ID to this file")
         .option('--exit-policy <policy>', 'when the last container exits: continue, or stop the pod (default continue)')
+        .option('--replace', 'replace a pod of the same name (its containers removed with it)')
         .action(lazy(async () => ({ run: (await import('./commands/pod-create.js')).runCreate }))),
     );
     pod.addCommand(

@@ -328,6 +328,20 @@ describe('pods', { timeout: 600_000 }, () => {
     await env.ok(['pod', 'rm', '-f', 'stops', 'continues', 'exits']);
   });
 
+  it('pod create --replace takes the pod of that name with its containers, and only that one', async () => {
+    const first = (await env.ok(['pod', 'create', '--name', 'again'])).stdout.trim();
+    await env.ok(['create', '--pod', 'again', '--name', 'again-member', 'busybox', 'true']);
+    const other = (await env.ok(['pod', 'create', '--name', 'bystander'])).stdout.trim();
+    const second = (await env.ok(['pod', 'create', '--replace', '--name', 'again'])).stdout.trim();
+    assert.notEqual(second, first);
+    assert.equal((await env.berth(['container', 'exists', 'again-member'])).code, 1);
+    // A name that is a prefix of another pod's ID replaces no pod but its own.
+    const prefix = other.slice(0, 6);
+    await env.ok(['pod', 'create', '--replace', '--name', prefix]);
+    assert.equal((await env.berth(['pod', 'exists', other])).code, 0);
+    await env.ok(['pod', 'rm', '-f', 'again', 'bystander', prefix]);
+  });
+
   it('pod rm of a pod that is not there: exit 1 and podman’s line; with -f or -i, exit 0 and nothing printed', async () => {
     const plain = await env.berth(['pod', 'rm', 'nosuchpod']);
     assert.equal(plain.code, 1);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { withStore } from '../../engine/index.js';
-import { createPod } from '../../engine/pods/index.js';
+import { createPod, listPodRecords, removePod } from '../../engine/pods/index.js';
 import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
@@ -55,6 +55,7 @@ export async function runCreate(
     cpusetCpus?: string;
     podIdFile?: string;
     exitPolicy?: string;
+    replace?: boolean;
   },
 ): Promise<void> {
   if (nameArg !== undefined && f.name !== undefined && nameArg !== f.name)
@@ -71,6 +72,9 @@ export async function runCreate(
     ...(f.cpusetCpus !== undefined ? { cpusetCpus: f.cpusetCpus } : {}),
   };
   await withStore(engineOptions(g), async (store) => {
+    // --replace: the pod of exactly that name (never one whose ID merely starts so) goes first, with its containers, as podman's does.
+    const replaced = f.replace && name !== undefined ? (await listPodRecords(store)).find((p) => p.name === name) : undefined;
+    if (replaced) await removePod(store, replaced.id, { force: true, timeout: 0, warn });
     const pod = await createPod(store, {
       ...(name !== undefined ? { name } : {}),
       publish: f.publish.flatMap((p) => p.split(',')),
