@@ -328,6 +328,24 @@ describe('pods', { timeout: 600_000 }, () => {
     await env.ok(['pod', 'rm', '-f', 'stops', 'continues', 'exits']);
   });
 
+  it('--share ipc: the members keep networks and hostnames of their own, and share the pod’s IPC and /dev/shm', async () => {
+    await env.ok(['pod', 'create', '--share', 'ipc', '--name', 'ipconly']);
+    assert.equal((await env.ok(['pod', 'inspect', 'ipconly', '--format', '{{.SharedNamespaces}}'])).stdout, '[ipc]\n');
+    const ns = 'echo x > /dev/shm/seg; hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net; ip -4 addr show eth0 | grep -c inet';
+    await env.ok(['run', '-d', '--pod', 'ipconly', '--name', 'ipc-a', 'busybox', 'sleep', '600']);
+    const [hostname, ipc, net, addresses] = (await env.ok(['run', '--rm', '--pod', 'ipconly', '--hostname', 'foobar', 'busybox', 'sh', '-c', ns])).stdout
+      .trim()
+      .split('\n');
+    assert.equal(hostname, 'foobar');
+    assert.equal(addresses, '1', 'an address of its own on the default network');
+    const other = (await env.ok(['exec', 'ipc-a', 'sh', '-c', 'cat /dev/shm/seg; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net'])).stdout
+      .trim()
+      .split('\n');
+    assert.deepEqual(other.slice(0, 2), ['x', ipc]);
+    assert.notEqual(other[2], net);
+    await env.ok(['pod', 'rm', '-f', '-t', '0', 'ipconly']);
+  });
+
   it('pod create --replace takes the pod of that name with its containers, and only that one', async () => {
     const first = (await env.ok(['pod', 'create', '--name', 'again'])).stdout.trim();
     await env.ok(['create', '--pod', 'again', '--name', 'again-member', 'busybox', 'true']);

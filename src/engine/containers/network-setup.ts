@@ -314,6 +314,42 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
 }
 
 /**
+ * A pod member with a network of its own (a pod that does not share `net`): that network, set up
+ * at once, and the infra's IPC, UTS and PID namespaces as the pod shares them, from the infra
+ * `created` names (its runtime create, in this process) or else from its record once it runs. A
+ * failure to reach the infra undoes the member's own network, so nothing is left behind.
+ */
+export async function joinBesideInfra(
+  store: Store,
+  c: ContainerRecord,
+  created: Promise<{ pid: number } | undefined>,
+  warn?: (message: string) => void,
+): Promise<NetworkJoin> {
+  const own = joinNetwork(store, c, warn);
+  own.catch(() => undefined);
+  const infraId = c.config.pod!.infraId!;
+  let pid: number;
+  try {
+    pid = (await created)?.pid ?? (await runningInfraPid(store, infraId));
+  } catch (e) {
+    const n = await own.catch(() => undefined);
+    n?.forwarder?.release();
+    const applied = n?.setup ? await n.setup.applied.catch(() => undefined) : undefined;
+    if (applied) await teardownContainerNetwork(store, c, applied, warn).catch(() => undefined);
+    throw e;
+  }
+  const joins = c.config.pod?.joins ?? [];
+  return { ...(await own), namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${pid}/ns/${ns}`])) };
+}
+
+async function runningInfraPid(store: Store, infraId: string): Promise<number> {
+  const infra = (await syncContainers(store, (x) => x.id === infraId)).find((x) => x.id === infraId);
+  if (infra?.state.status !== 'running' && infra?.state.status !== 'paused')
+    throw new BerthError('CONTAINER_STATE', `cannot join the namespaces of the pod's infra container ${infraId}: it is not running: container state improper`);
+  return infra.state.pid;
+}
+
+/**
  * `container:ID`'s namespaces, from the owner's process (and its pinned network namespace, where
  * it has one), with its /etc/hosts and resolv.conf; a pod's member also joins the infra's IPC,
  * UTS and PID namespaces as the pod shares them.

@@ -54,12 +54,7 @@ export function parseShare(value: string | undefined): SharedNamespace[] {
       throw new BerthError('USAGE', `invalid kernel namespace to share: ${w}. Options are: cgroup, ipc, net, pid, uts or none`);
   }
   const wanted = new Set([...(extend ? DEFAULT_SHARE : []), ...(words as SharedNamespace[])]);
-  const share = SHAREABLE.filter((ns) => wanted.has(ns));
-  // The infra holds the others through its network namespace's members: without it they would
-  // need a namespace join of their own, which berth does only for a pod's network members.
-  if (share.length && !share.includes('net'))
-    throw new BerthError('USAGE', `--share ${value} is not supported: berth's pods share the network namespace with the others (add net)`);
-  return share;
+  return SHAREABLE.filter((ns) => wanted.has(ns));
 }
 
 /** The pause process the infra runs: podman's catatonit, from the host's package. */

@@ -40,23 +40,19 @@ export async function podMemberOptions(store: Store, opts: CreateOptions): Promi
   }
   // Nothing shared (`--share none`, `--infra=false`): a member only in name.
   const cgroup = pod.cgroupPath ? { cgroupParent: pod.cgroupPath } : {};
-  if (!pod.infraId || !pod.share.includes('net')) return { ...member, podMembership: { id: pod.id, ...cgroup } };
+  if (!pod.infraId || pod.share.length === 0) return { ...member, podMembership: { id: pod.id, ...cgroup } };
+  const sharesUts = pod.share.includes('uts');
+  if (sharesUts && member.hostname)
+    throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
+  const joins = pod.share.filter((ns): ns is 'ipc' | 'uts' | 'pid' => ns !== 'net');
+  const membership = { id: pod.id, infraId: pod.infraId, joins, ...cgroup };
+  const hostname = sharesUts ? { hostname: pod.hostname || pod.name } : {};
+  // The network not shared (`--share ipc`): the member's own, with its own ports and networks; the
+  // other namespaces are still the infra's.
+  if (!pod.share.includes('net')) return { ...member, ...hostname, podMembership: membership };
   if (member.publish?.length || member.publishAll || member.expose?.length)
     throw new BerthError('USAGE', `invalid config provided: published or exposed ports must be defined when the pod is created: ${SHARED_NETWORK}`);
   if (networks.length && !wanted.startsWith('new:'))
     throw new BerthError('USAGE', `invalid config provided: networks must be defined when the pod is created: ${SHARED_NETWORK}`);
-  const sharesUts = pod.share.includes('uts');
-  if (sharesUts && member.hostname)
-    throw new BerthError('USAGE', 'invalid config provided: cannot set hostname when joining the pod UTS namespace: invalid configuration');
-  return {
-    ...member,
-    network: `container:${pod.infraId}`,
-    ...(sharesUts ? { hostname: pod.hostname || pod.name } : {}),
-    podMembership: {
-      id: pod.id,
-      infraId: pod.infraId,
-      joins: pod.share.filter((ns): ns is 'ipc' | 'uts' | 'pid' => ns !== 'net'),
-      ...cgroup,
-    },
-  };
+  return { ...member, network: `container:${pod.infraId}`, ...hostname, podMembership: membership };
 }

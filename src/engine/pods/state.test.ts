@@ -30,7 +30,8 @@ describe('pods: state, --share, lookup', { timeout: 10_000 }, () => {
       (e) => isBerthError(e, 'USAGE') && /invalid kernel namespace to share: bogus/.test(e.message),
     );
     assert.throws(() => parseShare('cgroup'), /--share cgroup is not supported/);
-    assert.throws(() => parseShare('ipc'), /add net/);
+    assert.deepEqual(parseShare('ipc'), ['ipc']);
+    assert.deepEqual(parseShare('uts,pid'), ['uts', 'pid']);
   });
 
   test('a pod is found by name, full ID or a unique prefix', () => {
