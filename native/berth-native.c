@@ -382,12 +382,17 @@ static napi_value seqpacket_send(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/** awaitWritable(): onWritable is called once the socket takes a packet again. */
-static napi_value seqpacket_await_writable(napi_env env, napi_callback_info info) {
+/** The socket behind `this` while it is open; NULL once closed (or with the exception of a bad `this`). */
+static seqpacket *open_socket(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   seqpacket *s = unwrap(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  if (!s->closed) {
+  return s != NULL && !s->closed ? s : NULL;
+}
+
+/** awaitWritable(): onWritable is called once the socket takes a packet again. */
+static napi_value seqpacket_await_writable(napi_env env, napi_callback_info info) {
+  seqpacket *s = open_socket(env, info);
+  if (s != NULL) {
     s->events |= UV_WRITABLE;
     seqpacket_update_poll(s);
   }
@@ -396,19 +401,15 @@ static napi_value seqpacket_await_writable(napi_env env, napi_callback_info info
 
 /** shutdownWrite(): the end of what we send (the container's stdin closes). */
 static napi_value seqpacket_shutdown_write(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  seqpacket *s = unwrap(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  if (!s->closed) shutdown(s->fd, SHUT_WR);
+  seqpacket *s = open_socket(env, info);
+  if (s != NULL) shutdown(s->fd, SHUT_WR);
   return NULL;
 }
 
 /** close(): no more callbacks; the fd is closed once the loop lets go of it. */
 static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  seqpacket *s = unwrap(env, info, &argc, NULL);
-  if (s == NULL) return NULL;
-  if (!s->closed) {
+  seqpacket *s = open_socket(env, info);
+  if (s != NULL) {
     s->closed = 1;
     uv_close((uv_handle_t *)&s->poll, seqpacket_closed);
   }

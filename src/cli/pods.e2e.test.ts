@@ -343,6 +343,21 @@ describe('pods', { timeout: 600_000 }, () => {
       .split('\n');
     assert.deepEqual(other.slice(0, 2), ['x', ipc]);
     assert.notEqual(other[2], net);
+    // Another container's network: that one's, with the pod's IPC still.
+    const owner = (await env.ok(['exec', 'ipc-a', 'readlink', '/proc/self/ns/net'])).stdout;
+    const joined = await env.ok([
+      'run',
+      '--rm',
+      '--pod',
+      'ipconly',
+      '--network',
+      'container:ipc-a',
+      'busybox',
+      'sh',
+      '-c',
+      'readlink /proc/self/ns/net; cat /dev/shm/seg',
+    ]);
+    assert.equal(joined.stdout, `${owner}x\n`);
     await env.ok(['pod', 'rm', '-f', '-t', '0', 'ipconly']);
   });
 

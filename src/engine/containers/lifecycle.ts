@@ -123,7 +123,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     // on every path, so a failed start never leaves a namespace or a lease behind.
     const infraCreation = infraId && infraRunning ? infraJoinable(infraId, infraRunning) : Promise.resolve(undefined);
     const network =
-      infraId && c.config.network.mode !== 'container' && (c.config.pod?.joins?.length ?? 0) > 0
+      // A network of its own (or another container's) beside the infra's other namespaces; else the infra's network too.
+      infraId && c.config.network.container !== infraId && (c.config.pod?.joins?.length ?? 0) > 0
         ? joinBesideInfra(store, c, infraCreation, hooks.warn)
         : infraId && infraRunning
           ? infraCreation.then((created) => (created ? joinOwner(store, c, { id: infraId, ...created }) : joinNetwork(store, c, hooks.warn)))
