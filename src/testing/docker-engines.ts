@@ -325,7 +325,11 @@ function podmanEnv(dir: string, block: number, registry: string): Record<string,
   );
   const registries = join(dir, 'registries.conf');
   writeFileSync(registries, `unqualified-search-registries = []\n\n[[registry]]\nlocation = "${registry}"\ninsecure = true\n`);
-  return { CONTAINERS_CONF: conf, CONTAINERS_REGISTRIES_CONF: registries };
+  // podman puts its temporary files in /var/tmp when TMPDIR is unset, and its service's push
+  // leaves one there (`digest.txt<N>`) per image pushed: they go in this engine's directory instead.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  return { CONTAINERS_CONF: conf, CONTAINERS_REGISTRIES_CONF: registries, TMPDIR: tmp };
 }
 
 async function startPodman(s: Setup): Promise<Started> {
