@@ -122,13 +122,35 @@ async function main(): Promise<void> {
   }
 }
 
-// A reader that stops early (`berth ps | head -1`) closes the pipe: berth stops there quietly, with
-// the status a Go program killed by SIGPIPE leaves (128 + 13), not with Node's unhandled EPIPE trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
+/**
+ * A reader that stops early (`berth ps | head -1`) closes the pipe: berth stops there quietly, with
+ * the status a Go program killed by SIGPIPE leaves (128 + 13), not with Node's unhandled EPIPE
+ * trace. Attached when the command first uses the stream, not at start: making a stream on a pipe
+ * cost a command that prints nothing (`container exists`, conmon's cleanup call) 2-4 ms.
+ */
+function exitQuietlyOnClosedPipe(name: 'stdout' | 'stderr'): void {
+  const onError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(128 + 13);
     throw e;
+  };
+  const nodes = Object.getOwnPropertyDescriptor(process, name);
+  if (!nodes?.get || !nodes.configurable) {
+    process[name].on('error', onError);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: nodes.enumerable ?? true,
+    get() {
+      const stream = nodes.get!.call(process) as NodeJS.WriteStream;
+      // Node's own getter back: it keeps the stream it made.
+      Object.defineProperty(process, name, nodes);
+      stream.on('error', onError);
+      return stream;
+    },
   });
 }
+exitQuietlyOnClosedPipe('stdout');
+exitQuietlyOnClosedPipe('stderr');
 
 await main();
