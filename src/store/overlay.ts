@@ -42,8 +42,8 @@ async function shortLink(root: string, layerDiffDir: string): Promise<string> {
 
 export { isMounted };
 
-/** Mounts the overlay: lower layers top first, as overlayfs wants them. Already mounted is fine. */
 /**
+ * Mounts the overlay: lower layers top first, as overlayfs wants them. Already mounted is fine.
  * `volatile`: for an upper that is read once and thrown away (a build step's). overlayfs then skips
  * syncing the upper's file system at unmount; that sync forced every file of a 10,000-file COPY to
  * disk, and made deleting them after cost seconds. A volatile upper cannot be mounted again after a
@@ -69,16 +69,16 @@ export async function mountOverlay(
   const program = process.env.BERTH_MOUNT_PROGRAM;
   if (program) return mountWithProgram(program, root, options, dirs.merged);
   try {
-    if (await mountBySyscall(root, lowers, dirs, opts)) return;
+    const mount = kernelOverlayMount(root, lowers, dirs, opts.readOnly === true, options);
     if (opts.volatile) {
       // Kernels before 5.10 do not know the option: mount as usual there.
-      const ok = await run('mount', ['-t', 'overlay', 'overlay', '-o', `${options},volatile`, dirs.merged], { cwd: root }).then(
+      const ok = await mount(',volatile').then(
         () => true,
         () => false,
       );
       if (ok) return;
     }
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, dirs.merged], { cwd: root });
+    await mount('');
   } catch (e) {
     // The program's stderr, or the system call's `mount: <reason>`.
     const stderr = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
@@ -94,28 +94,20 @@ export async function mountOverlay(
 }
 
 /**
- * The overlay mounted by the system call itself (no `mount` child: a fork of the whole process and
- * the program's own start, 5-15 ms). Its lowerdirs are absolute, as the call cannot be given
- * ROOT as a working directory the way a child is: false where they would not fit in the page the
- * kernel takes (the relative names of the `mount` child fit several times more layers) or where
- * the addon is missing, and the program mounts it.
+ * One mount of the kernel's overlayfs with `extra` options after `options`. By the system call
+ * itself where the addon is built (no `mount` child: a fork of the whole process and the program's
+ * own start, 5-15 ms): its lowerdirs are absolute, as the call cannot be given ROOT as a working
+ * directory the way a child is, and `ro` is a flag. Else, or where those absolute lowerdirs would
+ * not fit in the page the kernel takes (the relative names fit several times more layers), by the
+ * `mount` program run in ROOT.
  */
-async function mountBySyscall(root: string, lowers: string[], dirs: OverlayDirs, opts: { volatile?: boolean; readOnly?: boolean }): Promise<boolean> {
+function kernelOverlayMount(root: string, lowers: string[], dirs: OverlayDirs, readOnly: boolean, options: string): (extra: string) => Promise<unknown> {
   const native = nativeCalls();
-  if (!native) return false;
   const data = `lowerdir=${lowers.map((l) => join(root, l)).join(':')},upperdir=${dirs.upper},workdir=${dirs.work}`;
-  if (Buffer.byteLength(data) + ',volatile'.length >= MOUNT_DATA_MAX) return false;
-  const flags = opts.readOnly ? MS_RDONLY : 0;
-  if (opts.volatile) {
-    // Kernels before 5.10 do not know the option: mount as usual there.
-    const ok = await native.mount('overlay', dirs.merged, 'overlay', flags, `${data},volatile`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return true;
+  if (native && Buffer.byteLength(data) + ',volatile'.length < MOUNT_DATA_MAX) {
+    return (extra) => native.mount('overlay', dirs.merged, 'overlay', readOnly ? MS_RDONLY : 0, data + extra);
   }
-  await native.mount('overlay', dirs.merged, 'overlay', flags, data);
-  return true;
+  return (extra) => run('mount', ['-t', 'overlay', 'overlay', '-o', options + extra, dirs.merged], { cwd: root });
 }
 
 /** The kernel copies at most one page of mount data, its last byte the terminating NUL. */
