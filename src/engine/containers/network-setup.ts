@@ -338,8 +338,12 @@ export async function joinBesideInfra(
     if (applied) await teardownContainerNetwork(store, c, applied, warn).catch(() => undefined);
     throw e;
   }
-  const joins = c.config.pod?.joins ?? [];
-  return { ...(await own), namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${pid}/ns/${ns}`])) };
+  return { ...(await own), namespaces: namespacesOf(pid, c.config.pod?.joins ?? []) };
+}
+
+/** The namespace files of process `pid` for the namespaces a pod's member joins. */
+function namespacesOf(pid: number, joins: readonly ('ipc' | 'uts' | 'pid')[]): NonNullable<NetworkJoin['namespaces']> {
+  return Object.fromEntries(joins.map((ns) => [ns, `/proc/${pid}/ns/${ns}`]));
 }
 
 async function runningInfraPid(store: Store, infraId: string): Promise<number> {
@@ -360,6 +364,6 @@ export function joinOwner(store: Store, c: ContainerRecord, owner: { id: string;
   return {
     path: owner.netns ?? `/proc/${owner.pid}/ns/net`,
     etc: { hosts: ownerPaths.hosts, resolvConf: ownerPaths.resolvConf },
-    ...(joins.length ? { namespaces: Object.fromEntries(joins.map((ns) => [ns, `/proc/${owner.pid}/ns/${ns}`])) } : {}),
+    ...(joins.length ? { namespaces: namespacesOf(owner.pid, joins) } : {}),
   };
 }
