@@ -54,17 +54,22 @@ describe('attachSocket, on the native addon', { timeout: 30_000 }, () => {
   after(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+  /** A server in a new directory (see SERVER), and an attachment connected to it. */
+  const connected = async (hold = false) => {
+    const dir = newDir();
+    const srv = await server(dir, hold);
+    const a = attachSocket(join(dir, 'attach'));
+    const seen = collect(a);
+    await a.ready;
+    return { dir, srv, a, seen };
+  };
 
   test('the addon is built in this checkout (CI runs the native path, not the fallback)', () => {
     assert.ok(nativeCalls(), 'dist/lib/util/berth-native.node was not built: see scripts/build-native.mjs');
   });
 
   test("each packet's first byte picks its stream; stdin goes as packets conmon takes whole (32 KiB), in order; end shuts our side", async () => {
-    const dir = newDir();
-    const srv = await server(dir);
-    const a = attachSocket(join(dir, 'attach'));
-    const seen = collect(a);
-    await a.ready;
+    const { dir, srv, a, seen } = await connected();
     const input = Buffer.alloc(100_000);
     for (let i = 0; i < input.length; i++) input[i] = (i * 7919) % 251;
     a.stdin.write(input.subarray(0, 5));
@@ -79,11 +84,7 @@ describe('attachSocket, on the native addon', { timeout: 30_000 }, () => {
   });
 
   test('a full socket makes the writer wait for room, and nothing is lost', async () => {
-    const dir = newDir();
-    const srv = await server(dir, true);
-    const a = attachSocket(join(dir, 'attach'));
-    const seen = collect(a);
-    await a.ready;
+    const { dir, srv, a, seen } = await connected(true);
     // Far more than a Unix socket buffers (~200 KiB): sends meet EAGAIN while the server sleeps.
     const input = Buffer.alloc(4 << 20);
     for (let i = 0; i < input.length; i += 4096) input.writeUInt32BE(i, i);
@@ -110,11 +111,7 @@ describe('attachSocket, on the native addon', { timeout: 30_000 }, () => {
   });
 
   test('close ends it from our side: end comes, the server sees our side go, later writes are dropped', async () => {
-    const dir = newDir();
-    const srv = await server(dir);
-    const a = attachSocket(join(dir, 'attach'));
-    const seen = collect(a);
-    await a.ready;
+    const { dir, srv, a, seen } = await connected();
     a.stdin.write(Buffer.from('before'));
     await new Promise((r) => setTimeout(r, 50));
     a.close();
