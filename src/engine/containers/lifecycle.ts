@@ -21,8 +21,8 @@ import { isPidAlive, processToken } from '../../util/process.js';
 import { DirChanges } from '../../util/dir-changes.js';
 import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
-import { joinBesideInfra, joinNetwork, joinOwner, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
-import { infraCreated, infraJoinable } from './infra-created.js';
+import { joinForStart, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
+import { infraCreated } from './infra-created.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
@@ -121,14 +121,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const helpers: number[] = [];
     // Begun now so that netavark's work overlaps mounting the root; its outcome is awaited below
     // on every path, so a failed start never leaves a namespace or a lease behind.
-    const infraCreation = infraId && infraRunning ? infraJoinable(infraId, infraRunning) : Promise.resolve(undefined);
-    const network =
-      // A network of its own (or another container's) beside the infra's other namespaces; else the infra's network too.
-      infraId && c.config.network.container !== infraId && (c.config.pod?.joins?.length ?? 0) > 0
-        ? joinBesideInfra(store, c, infraCreation, hooks.warn)
-        : infraId && infraRunning
-          ? infraCreation.then((created) => (created ? joinOwner(store, c, { id: infraId, ...created }) : joinNetwork(store, c, hooks.warn)))
-          : joinNetwork(store, c, hooks.warn);
+    const network = joinForStart(store, c, infraRunning, hooks.warn);
     network.catch(() => undefined);
     try {
       await prepareBundle(store, c, paths, network);

@@ -18,6 +18,7 @@ import { trace } from '../../util/trace.js';
 import { exposedPortsOf, networkOwner, portsInUse } from './network-flags.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { syncContainers } from './state.js';
+import { infraJoinable } from './infra-created.js';
 import { setupForwardedNetwork } from './user-network.js';
 
 /**
@@ -311,6 +312,26 @@ export async function joinNetwork(store: Store, c: ContainerRecord, warn?: (mess
     return joinOwner(store, c, { id: owner.id, pid: owner.state.pid, ...(owner.state.network?.netns ? { netns: owner.state.network.netns } : {}) });
   }
   return {};
+}
+
+/**
+ * The namespaces a start joins. A pod's member whose infra this start is starting (`infraRunning`)
+ * joins the infra once its runtime has created it (in this process) or once it runs: the infra's
+ * network as `container:` when the pod shares it, else a network of its own (or another
+ * container's) beside the infra's other namespaces. Any other container: `joinNetwork`.
+ */
+export function joinForStart(
+  store: Store,
+  c: ContainerRecord,
+  infraRunning: Promise<void> | undefined,
+  warn?: (message: string) => void,
+): Promise<NetworkJoin> {
+  const infraId = c.config.pod?.infraId;
+  if (!infraId) return joinNetwork(store, c, warn);
+  const created = infraRunning ? infraJoinable(infraId, infraRunning) : Promise.resolve(undefined);
+  if (c.config.network.container !== infraId && (c.config.pod?.joins?.length ?? 0) > 0) return joinBesideInfra(store, c, created, warn);
+  if (!infraRunning) return joinNetwork(store, c, warn);
+  return created.then((infra) => (infra ? joinOwner(store, c, { id: infraId, ...infra }) : joinNetwork(store, c, warn)));
 }
 
 /**
