@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { infraCreated, infraJoinable } from './infra-created.js';
+import { infraCreated, infraJoinable, infraStartEnded } from './infra-created.js';
 
 describe('infraJoinable', () => {
   const never = new Promise<never>(() => undefined);
@@ -22,8 +22,17 @@ describe('infraJoinable', () => {
     assert.equal(await infraJoinable('c', Promise.resolve()), undefined);
   });
 
+  test('a member that asks after the creation, while the infra still starts, gets it at once', async () => {
+    infraCreated('e', { pid: 9, netns: '/run/netns/e' });
+    assert.deepEqual(await infraJoinable('e', never), { pid: 9, netns: '/run/netns/e' });
+    assert.deepEqual(await infraJoinable('e', never), { pid: 9, netns: '/run/netns/e' });
+    infraStartEnded('e');
+    assert.equal(await infraJoinable('e', Promise.resolve()), undefined);
+  });
+
   test('a creation signalled for an earlier start is not taken for the next one', async () => {
     infraCreated('d', { pid: 1 });
+    infraStartEnded('d');
     let resolveRunning!: () => void;
     const running = new Promise<void>((r) => (resolveRunning = r));
     const joinable = infraJoinable('d', running);

@@ -14,6 +14,7 @@ export interface CreatedInfra {
 interface Signal {
   promise: Promise<CreatedInfra>;
   resolve: (v: CreatedInfra) => void;
+  created: boolean;
 }
 
 const signals = new Map<string, Signal>();
@@ -23,15 +24,25 @@ function signalFor(id: string): Signal {
   if (!s) {
     let resolve!: (v: CreatedInfra) => void;
     const promise = new Promise<CreatedInfra>((r) => (resolve = r));
-    signals.set(id, (s = { promise, resolve }));
+    signals.set(id, (s = { promise, resolve, created: false }));
   }
   return s;
 }
 
-/** The infra's start says its runtime has created it. */
+/**
+ * The infra's start says its runtime has created it. Kept until that start ends: a member whose
+ * start asks after this moment (its record made meanwhile, as `kube play` makes them while the
+ * infra starts) joins it at once too, instead of waiting for the infra to run.
+ */
 export function infraCreated(id: string, created: CreatedInfra): void {
-  signalFor(id).resolve(created);
-  signals.delete(id);
+  const s = signalFor(id);
+  s.created = true;
+  s.resolve(created);
+}
+
+/** The infra's start has ended (running, or failed and undone): a member now joins it as any running container. */
+export function infraStartEnded(id: string): void {
+  if (signals.get(id)?.created) signals.delete(id);
 }
 
 /**
@@ -41,6 +52,8 @@ export function infraCreated(id: string, created: CreatedInfra): void {
 export function infraJoinable(id: string, running: Promise<unknown>): Promise<CreatedInfra | undefined> {
   const s = signalFor(id);
   return Promise.race([s.promise, running.then(() => undefined)]).finally(() => {
-    if (signals.get(id) === s) signals.delete(id);
+    // A signal no start in this process answered goes with its last waiter; an answered one stays
+    // for the members still to come, until the infra's start ends.
+    if (!s.created && signals.get(id) === s) signals.delete(id);
   });
 }

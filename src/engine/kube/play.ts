@@ -5,6 +5,7 @@ import type { Container } from 'kubernetes-types/core/v1.js';
 import { parse as parseYaml } from 'yaml';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
 import { settleAll } from '../../util/settle-all.js';
 // Other nouns' modules directly, as engine/pods does: a face imported inside the engine is loaded whole by the bundle.
 import { createContainer } from '../containers/create.js';
@@ -222,9 +223,11 @@ async function fillVolume(store: Store, name: string, files: Record<string, { da
 }
 
 export async function playKube(store: Store, source: KubeSource, opts: KubePlayOptions = {}): Promise<KubePlayReport> {
+  trace('kube play: begin');
   const warn = opts.warn ?? (() => undefined);
   const logDriver = logDriverOf(opts.logDriver);
   const plan = planKube(source, opts.configMapFiles ?? [], warn);
+  trace('kube play: planned');
   const ctx = {
     configMaps: plan.configMaps,
     secrets: await secretLookup(store, plan),
@@ -236,6 +239,7 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
   for (const check of mapped.flatMap((m) => m.hostPaths)) await checkHostPath(check, false);
   await checkNames(store, plan, mapped, opts.replace ?? false);
   await prepareImages(store, mapped, opts);
+  trace('kube play: images found');
   if (opts.replace) {
     const pods = await listPodRecords(store);
     for (const m of mapped) {
@@ -285,18 +289,21 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       const pod = await createPod(store, { ...m.pod, warn });
       made.pods.push(pod.id);
       if (opts.start !== false && pod.infraId) infraStarts.push(startContainer(store, pod.infraId, { warn }).catch(() => undefined));
+      trace('kube play: pod created, infra starting');
       for (const v of m.volumes) {
         if (v.kind === 'claim') await ensure(v.name, {});
         else if (v.kind === 'emptyDir') await ensure(v.name, { [KUBE_VOLUME_LABEL]: 'emptyDir', [KUBE_POD_LABEL]: pod.name }, { anonymous: true });
         else await ensure(v.name, { [KUBE_VOLUME_LABEL]: v.kind });
         if (v.files) await fillVolume(store, v.name, v.files);
       }
+      trace('kube play: volumes made');
       for (const sub of m.subPaths) await mkdir(join(volumeDataDir(store, sub.volume), sub.path), { recursive: true });
       // The pod's containers are made side by side (their records still one at a time, under the
       // store lock): all settled before a failure is handled, so the undo below finds every one made.
       const created = await settleAll(
         m.containers.map(({ pull: _p, ...create }) => createContainer(store, { ...create, pull: 'never', pod: pod.id, logDriver, warn })),
       );
+      trace('kube play: members created');
       const ids = created.map((c) => c.id);
       report.pods.push({ id: pod.id, name: pod.name, containers: ids });
     }
