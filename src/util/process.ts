@@ -31,6 +31,21 @@ export function isTokenAlive(token: string): boolean {
   return processStartTime(Number(pid)) === start;
 }
 
+/**
+ * Whether the process runs: it exists and has not ended. An ended process stays a zombie until its
+ * parent reaps it; one whose parent (conmon) was killed waits for init, which may take a while.
+ */
+export function isPidRunning(pid: number): boolean {
+  if (!isPidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, the state, follows the command name's closing parenthesis.
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
 /** Whether a process with this PID exists (EPERM: it does, owned by another user). */
 export function isPidAlive(pid: number): boolean {
   if (pid <= 0) return false;

@@ -171,14 +171,31 @@ describe('container state: one file per container, one cleanup owner', { timeout
     process.kill(conmon, 'SIGKILL');
     const t0 = Date.now();
     await env.ok(['stop', '-t', '0', 'nomon']);
-    // Without an exit file stop waits 10 s for the process's end; it must not then wait the 30 s
-    // it gives a monitor's cleanup call that will never come.
+    // No exit file comes: stop sees the end by the two PIDs (the killed conmon a zombie until init
+    // reaps it, which counts as ended), and must not then wait the 30 s it gives a monitor's
+    // cleanup call that will never come.
     assert.ok(Date.now() - t0 < 25_000, `stop took ${Date.now() - t0} ms`);
     const s = JSON.parse(readFileSync(stateFile(id), 'utf8'));
     assert.equal(s.status, 'exited');
     assert.equal(s.mounted, false);
     assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
     await env.ok(['rm', 'nomon']);
+  });
+
+  it('rm -f of a container whose monitor was killed: its process ended and everything of it removed', async () => {
+    const id = (await env.ok(['run', '-d', '--name', 'nomon-rm', '--network', 'none', 'busybox', 'sleep', '60'])).stdout.trim();
+    const [conmon, pid] = (await env.ok(['container', 'inspect', '--format', '{{.State.ConmonPid}} {{.State.Pid}}', 'nomon-rm'])).stdout
+      .trim()
+      .split(' ')
+      .map(Number);
+    process.kill(conmon!, 'SIGKILL');
+    assert.equal((await env.ok(['rm', '-f', '-t', '0', 'nomon-rm'])).stdout.trim(), 'nomon-rm');
+    assert.equal((await env.berth(['container', 'exists', 'nomon-rm'])).code, 1);
+    assert.equal(existsSync(join(env.root, 'containers', id)), false);
+    assert.deepEqual(mountsUnder(join(env.root, 'containers', id)), []);
+    // Ended, not merely orphaned: gone, or a zombie waiting for init.
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    assert.ok(stat === '' || stat[stat.lastIndexOf(')') + 2] === 'Z', `the container's process ${pid} still runs`);
   });
 
   it('a foreground run --rm cleans up itself before it returns', async () => {

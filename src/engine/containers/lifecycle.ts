@@ -17,12 +17,12 @@ import { unmountOverlay } from '../../store/overlay.js';
 import { unmountInfraShm } from './shm.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
-import { isPidAlive, processToken } from '../../util/process.js';
+import { isPidRunning, processToken } from '../../util/process.js';
 import { DirChanges } from '../../util/dir-changes.js';
 import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
 import { joinForStart, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
-import { infraCreated } from './infra-created.js';
+import { infraCreated, infraStartEnded } from './infra-created.js';
 import { containerPaths, runRootOf } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
@@ -231,13 +231,20 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       });
       throw cause;
     }
-  }).finally(settled);
+  }).finally(() => {
+    if (found.config.pod?.infra) infraStartEnded(found.id);
+    return settled();
+  });
 }
 
-/** Waits (on conmon's exit file) until the container's process has ended. */
+/**
+ * Waits (on conmon's exit file) until the container's process has ended. A monitor that was
+ * killed (kill -9, the OOM killer) never writes the file: the end is then seen by the two PIDs.
+ */
 async function awaitExit(store: Store, c: ContainerRecord, timeoutMs: number): Promise<boolean> {
   if (timeoutMs <= 0) return (await observedState(store, c)) !== undefined;
-  return (await waitForExitFile(containerPaths(store, c.id).exitFile, timeoutMs)) !== undefined;
+  const bothGone = () => !isPidRunning(c.state.conmonPid) && !isPidRunning(c.state.pid);
+  return (await waitForExitFile(containerPaths(store, c.id).exitFile, timeoutMs, bothGone)) !== undefined;
 }
 
 /**
@@ -330,7 +337,7 @@ async function awaitCleanup(store: Store, c: ContainerRecord): Promise<Container
       const owner = now.state.cleanupOwner ?? 'monitor';
       const mine = owner === 'caller' && now.state.ownerToken === processToken();
       // conmon killed before the exit: it wrote no exit file and will run no exit command.
-      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !isPidAlive(c.state.conmonPid);
+      const monitorGone = owner === 'monitor' && !existsSync(containerPaths(store, c.id).exitFile) && !isPidRunning(c.state.conmonPid);
       // Taken over by this stop (endProcess): the whole cleanup, --rm included; a restart policy
       // does not apply to a container stopped by its user.
       if (mine) return cleanupContainer(store, c.id);

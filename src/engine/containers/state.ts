@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { DirLock } from '../../util/lock.js';
 import { DirChanges } from '../../util/dir-changes.js';
-import { isPidAlive } from '../../util/process.js';
+import { isPidRunning } from '../../util/process.js';
 import { containerPaths, runRootOf } from './paths.js';
 
 const LIVE = new Set(['running', 'paused', 'stopping']);
@@ -34,7 +34,8 @@ export async function observedState(store: Store, c: ContainerRecord): Promise<C
   if (!LIVE.has(c.state.status)) return undefined;
   const exit = await readExitFile(containerPaths(store, c.id).exitFile);
   if (exit) return { ...c.state, status: 'exited', exitCode: exit.code, finishedAt: exit.at, oomKilled: await oomKilled(store, c), pid: 0, conmonPid: 0 };
-  if (!isPidAlive(c.state.pid) && !isPidAlive(c.state.conmonPid)) {
+  // Running, not merely there: a killed conmon and its container stay zombies until init reaps them.
+  if (!isPidRunning(c.state.pid) && !isPidRunning(c.state.conmonPid)) {
     return { ...c.state, status: 'exited', exitCode: c.state.exitCode || -1, finishedAt: new Date().toISOString(), pid: 0, conmonPid: 0 };
   }
   return undefined;
@@ -141,15 +142,18 @@ export async function refreshAfterReboot(store: Store): Promise<void> {
 /**
  * Waits for conmon's exit file; resolves with the code, or undefined at the deadline. Woken by
  * inotify on the exits directory (a foreground run's exit is seen at once), with a slow poll
- * behind it in case the watch cannot be set or misses the rename.
+ * behind it in case the watch cannot be set or misses the rename. `endedWithout`, asked at each
+ * wake: the process ended where no file will come (its monitor killed); then -1, the code
+ * observedState gives such an end.
  */
-export async function waitForExitFile(path: string, timeoutMs = Infinity): Promise<number | undefined> {
+export async function waitForExitFile(path: string, timeoutMs = Infinity, endedWithout?: () => boolean): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
   const changes = new DirChanges(dirname(path), basename(path));
   try {
     for (;;) {
       const exit = await readExitFile(path);
       if (exit) return exit.code;
+      if (endedWithout?.()) return -1;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await changes.next(Math.min(100, left));
