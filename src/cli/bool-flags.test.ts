@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
-import { normalizeBooleanFlags } from './bool-flags.js';
+import { normalizePflagSyntax } from './bool-flags.js';
 
 /** A program shaped like berth's: global flags, a command with booleans, a pass-through `run`. */
 function program(): Command {
@@ -35,14 +35,14 @@ function parsed(args: string[]): { cmd: Command; opts: Record<string, unknown>; 
     c.action(capture(c));
     for (const s of c.commands) s.action(capture(s));
   }
-  p.parse(normalizeBooleanFlags(p, args), { from: 'user' });
+  p.parse(normalizePflagSyntax(p, args), { from: 'user' });
   return result!;
 }
 
-describe('normalizeBooleanFlags', { timeout: 10_000 }, () => {
+describe('normalizePflagSyntax', { timeout: 10_000 }, () => {
   it('turns --x=true into --x and --x=false into --no-x', () => {
     const p = program();
-    assert.deepEqual(normalizeBooleanFlags(p, ['images', '--noheading=true', '--quiet=false']), ['images', '--noheading', '--no-quiet']);
+    assert.deepEqual(normalizePflagSyntax(p, ['images', '--noheading=true', '--quiet=false']), ['images', '--noheading', '--no-quiet']);
   });
 
   it('gives the value pflag gives, the last flag winning', () => {
@@ -78,12 +78,12 @@ describe('normalizeBooleanFlags', { timeout: 10_000 }, () => {
 
   it('reads global flags before the command', () => {
     const p = program();
-    assert.deepEqual(normalizeBooleanFlags(p, ['--root', '/r', '--noout=true', 'images']), ['--root', '/r', '--noout', 'images']);
+    assert.deepEqual(normalizePflagSyntax(p, ['--root', '/r', '--noout=true', 'images']), ['--root', '/r', '--noout', 'images']);
   });
 
   it('leaves the container command, values, flags with values of their own and unknown flags alone', () => {
     const p = program();
-    assert.deepEqual(normalizeBooleanFlags(p, ['run', '--rm=true', 'img', 'echo', '--rm=false', '-i=false']), [
+    assert.deepEqual(normalizePflagSyntax(p, ['run', '--rm=true', 'img', 'echo', '--rm=false', '-i=false']), [
       'run',
       '--rm',
       'img',
@@ -91,15 +91,24 @@ describe('normalizeBooleanFlags', { timeout: 10_000 }, () => {
       '--rm=false',
       '-i=false',
     ]);
-    assert.deepEqual(normalizeBooleanFlags(p, ['run', '--name', '--rm=false', 'img']), ['run', '--name', '--rm=false', 'img']);
-    assert.deepEqual(normalizeBooleanFlags(p, ['run', '--tls-verify=false', 'img']), ['run', '--tls-verify=false', 'img']);
-    assert.deepEqual(normalizeBooleanFlags(p, ['images', '--format=false', '--bogus=false', '--', '-n=true']), [
+    assert.deepEqual(normalizePflagSyntax(p, ['run', '--name', '--rm=false', 'img']), ['run', '--name', '--rm=false', 'img']);
+    assert.deepEqual(normalizePflagSyntax(p, ['run', '--tls-verify=false', 'img']), ['run', '--tls-verify=false', 'img']);
+    assert.deepEqual(normalizePflagSyntax(p, ['images', '--format=false', '--bogus=false', '--', '-n=true']), [
       'images',
       '--format=false',
       '--bogus=false',
       '--',
       '-n=true',
     ]);
-    assert.deepEqual(normalizeBooleanFlags(p, ['images', '--noheading=maybe']), ['images', '--noheading=maybe']);
+    assert.deepEqual(normalizePflagSyntax(p, ['images', '--noheading=maybe']), ['images', '--noheading=maybe']);
+  });
+
+  it("splits a short flag's -s=VALUE as pflag reads it (kill -s=TERM), and leaves the container's alone", () => {
+    const p = program();
+    p.addCommand(new Command('kill').argument('<name>').option('-s, --signal <signal>'));
+    assert.deepEqual(normalizePflagSyntax(p, ['kill', '-s=TERM', 'c']), ['kill', '-s', 'TERM', 'c']);
+    assert.deepEqual(normalizePflagSyntax(p, ['kill', '-s=', 'c']), ['kill', '-s', '', 'c']);
+    assert.deepEqual(normalizePflagSyntax(p, ['kill', '--signal=TERM', 'c']), ['kill', '--signal=TERM', 'c']);
+    assert.deepEqual(normalizePflagSyntax(p, ['run', 'img', 'kill', '-s=TERM']), ['run', 'img', 'kill', '-s=TERM']);
   });
 });

@@ -5,11 +5,11 @@ import { Option, type Command } from 'commander';
  * `--tty=true`, `-i=false`. commander takes `--rm` and `--no-rm` only. This rewrites the
  * command line for commander before it parses: `--x=true` becomes `--x`, `--x=false` becomes
  * `--no-x` (declared, hidden, on the command when it is missing, so that the last of several
- * flags still wins, as in pflag). Only the boolean flags of the command the words select are
+ * flags still wins, as in pflag), and a short flag's `-s=VALUE` becomes `-s VALUE`. Only the flags of the command the words select are
  * touched; a flag's value word and everything after `--`, or after the image of a command that
  * passes its own flags through (`run IMAGE CMD...`), are left as they are.
  */
-export function normalizeBooleanFlags(program: Command, args: readonly string[]): string[] {
+export function normalizePflagSyntax(program: Command, args: readonly string[]): string[] {
   const out: string[] = [];
   let cmd = program;
   let optionsEnded = false;
@@ -27,6 +27,11 @@ export function normalizeBooleanFlags(program: Command, args: readonly string[])
       const value = eq > 0 ? word.slice(eq + 1) : undefined;
       if (option && takesNoValue(option) && (value === 'true' || value === 'false')) {
         out.push(...explicitBoolean(cmd, option, value === 'true'));
+        continue;
+      }
+      // pflag's `-s=TERM` is `-s TERM`; commander would take `=TERM` for the value.
+      if (option && value !== undefined && flag === option.short && (option.required || option.optional)) {
+        out.push(flag, value);
         continue;
       }
       out.push(word);

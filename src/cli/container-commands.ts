@@ -313,7 +313,9 @@ export function addContainerCommands(define: Define, lazy: Lazy): void {
       new Command(n)
         .description('Display the running processes of a container')
         .argument('<container>')
-        .argument('[descriptors...]')
+        .argument('[descriptors...]', "podman's descriptors, or ps(1)'s own options (-eo pid,comm), run with the container's ps")
+        // `top CTR -eo pid,comm`: the words after the container are ps's, not ours.
+        .passThroughOptions()
         .action(lazy(async () => ({ run: (await import('./commands/top.js')).run }))),
     'top',
   );

@@ -264,6 +264,12 @@ describe('containers: lifecycle', () => {
     const top = await env.ok(['top', 'host1']);
     assert.match(top.stdout, /^USER\s+PID\s+PPID\s+%CPU\s+ELAPSED\s+TTY\s+TIME\s+COMMAND$/m);
     assert.match(top.stdout, /^root\s+1\s+0\s+.*sleep 300$/m);
+    const picked = await env.ok(['top', 'host1', 'pid,comm']);
+    assert.match(picked.stdout, /^PID\s+COMMAND\n1\s+sleep\n$/);
+    // ps(1)'s own options: the container's ps runs with them, as in podman.
+    const ps = await env.ok(['top', 'host1', '-eo', 'pid,comm']);
+    assert.match(ps.stdout, /^\s*PID\s+COMMAND\n\s*1\s+sleep\n/);
+    assert.match((await env.ok(['top', 'host1', '-o', 'pid,comm'])).stdout, /^\s*1\s+sleep$/m);
     const notPaused = await env.berth(['unpause', 'host1']);
     assert.equal(notPaused.code, 125);
     assert.equal(notPaused.stderr, 'Error: "host1" is not paused, can\'t unpause: container state improper\n');

@@ -11,7 +11,7 @@ import { addImageCommands } from './image-commands.js';
 import { addRegistryCommands } from './registry-commands.js';
 import { addSystemCommands } from './system-commands.js';
 import type { GlobalOptions } from './context.js';
-import { normalizeBooleanFlags } from './bool-flags.js';
+import { normalizePflagSyntax } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
 import { VERSION } from '../util/version.js';
 import { enterUserNamespace } from '../engine/system/index.js';
@@ -74,7 +74,7 @@ function declare(argv: string[]): void {
   if (only) program.addCommand(only());
   else for (const make of listed()) program.addCommand(make());
   // pflag's `--flag=false`, rewritten in place for commander now that the command is declared.
-  process.argv.splice(2, Infinity, ...normalizeBooleanFlags(program, argv));
+  process.argv.splice(2, Infinity, ...normalizePflagSyntax(program, argv));
 }
 
 // The global options are checked, and stdout and the runtime flags set, before any command runs.

@@ -23,7 +23,7 @@ export { copyFiles, parseCopyLocation, statContainerPath, type CopyLocation, typ
 export { mountContainer, unmountContainer, withRootfs, containerChanges, type Change } from './filesystem.js';
 export { pruneContainers, containerPruneFilter } from './prune.js';
 export { filterContainers, type FilterContext } from './filters.js';
-export { containerTop, DEFAULT_TOP_DESCRIPTORS } from './top.js';
+export { containerTop, DEFAULT_TOP_DESCRIPTORS, isTopDescriptorList } from './top.js';
 export { waitForCondition, type WaitCondition } from './wait-condition.js';
 export { resizeContainerTty } from './tty-resize.js';
 export { containerSizes } from './size.js';

@@ -79,6 +79,14 @@ const TOP_DESCRIPTORS: Record<string, [keyof ProcInfo, string]> = {
   comm: ['comm', 'COMMAND'],
 };
 
+/**
+ * Whether `top`'s arguments are podman's descriptors, which berth reads from /proc, rather than
+ * ps(1)'s own options (`-eo pid,comm`), which podman hands to ps run inside the container.
+ */
+export function isTopDescriptorList(args: readonly string[]): boolean {
+  return args.every((a) => !a.startsWith('-') && a.split(',').every((d) => d === '' || TOP_DESCRIPTORS[d] !== undefined));
+}
+
 /** What `top` prints by default. */
 export const DEFAULT_TOP_DESCRIPTORS = ['user', 'pid', 'ppid', 'pcpu', 'etime', 'tty', 'time', 'args'];
 
