@@ -1,7 +1,8 @@
 // berth's few system calls that Node has no API for, so that the hot paths of a container's life
 // need no child process: mount(2) and umount2(2) for a container's overlay root (the `mount` and
 // `umount` programs each cost a fork of the whole Node process and their own start-up, 5-15 ms a
-// call), and a client of conmon's attach socket, which is SOCK_SEQPACKET (libuv opens only stream
+// call), a container's new network namespace (unshare(2) and a bind mount, as `unshare --net=PATH`
+// does, on the critical path of every bridge start), and a client of conmon's attach socket, which is SOCK_SEQPACKET (libuv opens only stream
 // and datagram sockets; berth bridged it through a perl child).
 //
 // N-API only (no V8 or libuv ABI beyond uv_poll, which N-API hands out the loop for), so one build
@@ -12,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,22 +62,54 @@ static napi_value errno_error(napi_env env, int err, const char *syscall) {
   return error;
 }
 
-// ---- mount and umount, on the thread pool (an unmount syncs the upper file system) ----
+// ---- mount, umount and a new network namespace, on the thread pool (an unmount syncs the upper file system) ----
+
+enum mount_kind { DO_MOUNT, DO_UMOUNT, DO_NETNS };
 
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
-  int is_umount;
+  enum mount_kind kind;
   char *source, *target, *fstype, *data;
   unsigned long flags;
   int err;
+  const char *failed;
 } mount_job;
+
+/**
+ * Runs on a thread of its own, made for this and ended after: the network namespace it enters
+ * is pinned at the target by a bind mount, and leaves with the thread. The thread pool's threads
+ * (where getaddrinfo and file calls run) never change namespace.
+ */
+static void *netns_thread(void *arg) {
+  mount_job *job = arg;
+  if (unshare(CLONE_NEWNET) != 0) {
+    job->err = errno;
+    job->failed = "unshare";
+  } else if (mount("/proc/thread-self/ns/net", job->target, "none", MS_BIND, NULL) != 0) {
+    job->err = errno;
+    job->failed = "mount";
+  }
+  return NULL;
+}
 
 static void mount_execute(napi_env env, void *arg) {
   (void)env;
   mount_job *job = arg;
-  int rc = job->is_umount ? umount2(job->target, (int)job->flags) : mount(job->source, job->target, job->fstype, job->flags, job->data);
+  if (job->kind == DO_NETNS) {
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, netns_thread, job);
+    if (rc != 0) {
+      job->err = rc;
+      job->failed = "pthread_create";
+    } else {
+      pthread_join(thread, NULL);
+    }
+    return;
+  }
+  int rc = job->kind == DO_UMOUNT ? umount2(job->target, (int)job->flags) : mount(job->source, job->target, job->fstype, job->flags, job->data);
   job->err = rc == 0 ? 0 : errno;
+  job->failed = job->kind == DO_UMOUNT ? "umount2" : "mount";
 }
 
 static void mount_complete(napi_env env, napi_status status, void *arg) {
@@ -84,7 +119,7 @@ static void mount_complete(napi_env env, napi_status status, void *arg) {
     napi_get_undefined(env, &undefined);
     napi_resolve_deferred(env, job->deferred, undefined);
   } else {
-    napi_reject_deferred(env, job->deferred, errno_error(env, job->err ? job->err : EIO, job->is_umount ? "umount2" : "mount"));
+    napi_reject_deferred(env, job->deferred, errno_error(env, job->err ? job->err : EIO, job->failed ? job->failed : "mount"));
   }
   napi_delete_async_work(env, job->work);
   free(job->source);
@@ -139,7 +174,7 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   mount_job *job = calloc(1, sizeof *job);
   if (job == NULL) return NULL;
-  job->is_umount = 1;
+  job->kind = DO_UMOUNT;
   job->target = argc > 0 ? string_arg(env, argv[0]) : NULL;
   int32_t flags = 0;
   if (argc > 1) napi_get_value_int32(env, argv[1], &flags);
@@ -150,6 +185,23 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return queue_mount_job(env, job, "berth.umount");
+}
+
+/** netns(target): a new, empty network namespace pinned at target (an existing file) by a bind mount. */
+static napi_value js_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  mount_job *job = calloc(1, sizeof *job);
+  if (job == NULL) return NULL;
+  job->kind = DO_NETNS;
+  job->target = argc > 0 ? string_arg(env, argv[0]) : NULL;
+  if (job->target == NULL) {
+    free(job);
+    napi_throw_type_error(env, NULL, "netns: the target must be a string");
+    return NULL;
+  }
+  return queue_mount_job(env, job, "berth.netns");
 }
 
 // ---- a SOCK_SEQPACKET client, polled on Node's own loop ----
@@ -422,6 +474,8 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "mount", fn));
   CHECK(env, napi_create_function(env, "umount", NAPI_AUTO_LENGTH, js_umount, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "umount", fn));
+  CHECK(env, napi_create_function(env, "netns", NAPI_AUTO_LENGTH, js_netns, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "netns", fn));
   napi_property_descriptor methods[] = {
     {"send", NULL, seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
     {"awaitWritable", NULL, seqpacket_await_writable, NULL, NULL, NULL, napi_default, NULL},

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
 import { isMounted, unmountAll } from '../util/mounts.js';
+import { nativeCalls } from '../util/native.js';
 
 /**
  * A container's network namespace, made before the runtime starts and kept as a bind mount under
@@ -14,13 +15,19 @@ export function netnsPath(runRoot: string, containerId: string): string {
   return join(runRoot, 'netns', `berth-${containerId.slice(0, 32)}`);
 }
 
-/** Makes a new, empty network namespace pinned at `path` (util-linux unshare's persistent namespace). */
+/**
+ * Makes a new, empty network namespace pinned at `path`, as util-linux unshare's persistent
+ * namespace: by berth's native addon where it is built (no `unshare` child, a fork of the whole
+ * process on the way to every bridge start's netavark), else by that program.
+ */
 export async function createNetns(path: string): Promise<void> {
   await makeDirs(join(path, '..'));
   if (await isMounted(path)) return;
   await writeFile(path, '', { mode: 0o644 });
   try {
-    await exec('unshare', [`--net=${path}`, 'true']);
+    const native = nativeCalls();
+    if (native) await native.netns(path);
+    else await exec('unshare', [`--net=${path}`, 'true']);
   } catch (e) {
     await rm(path, { force: true });
     const stderr = (e as { stderr?: string }).stderr?.trim();

@@ -12,6 +12,11 @@ export interface NativeCalls {
   mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
   /** umount2(2) on the thread pool (an unmount may sync the upper file system). */
   umount(target: string, flags: number): Promise<void>;
+  /**
+   * A new, empty network namespace pinned at `target` (an existing file) by a bind mount: made on
+   * a thread of its own that ends after, so no other thread of the process changes namespace.
+   */
+  netns(target: string): Promise<void>;
   /** A connected SOCK_SEQPACKET client of `dir/name`, read on Node's own loop. Throws the connect's error. */
   SeqpacketSocket: new (
     dir: string,

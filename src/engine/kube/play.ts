@@ -13,7 +13,7 @@ import { logDriverOf } from '../containers/process-config.js';
 import { findOrPullImage } from '../containers/create-image.js';
 import { startContainer } from '../containers/lifecycle.js';
 import { createPod } from '../pods/create.js';
-import { findPod, listPodRecords } from '../pods/records.js';
+import { findPod, listPodRecords, type PodRecord } from '../pods/records.js';
 import { removePod, startPod } from '../pods/lifecycle.js';
 import { createSecret, findSecret, listSecrets, readSecretData, removeSecrets } from '../secrets/secrets.js';
 import { createVolume, pruneVolumes, volumeDataDir } from '../volumes/volumes.js';
@@ -253,12 +253,21 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
 
   const report: KubePlayReport = { volumes: [], pods: [], secrets: [] };
   const made = { pods: [] as string[], secrets: [] as string[], volumes: [] as string[] };
-  // Each pod's infra starts as soon as it exists: its mount, namespaces and network overlap the
-  // making of the pod's volumes and containers. Its outcome is not awaited here: the pods' start
-  // below starts whatever is not running (under each container's lock, so never twice), and says
-  // why one cannot start.
+  // Each pod's infra starts as soon as it exists, before anything else is made: its mount,
+  // namespaces and network overlap the making of the secrets, volumes and containers, which the
+  // infra does not use. Its outcome is not awaited here: the pods' start below starts whatever is
+  // not running (under each container's lock, so never twice), and says why one cannot start.
   const infraStarts: Promise<unknown>[] = [];
   try {
+    const pods: PodRecord[] = [];
+    for (const m of mapped) {
+      for (const check of m.hostPaths) await checkHostPath(check, true);
+      const pod = await createPod(store, { ...m.pod, warn });
+      made.pods.push(pod.id);
+      pods.push(pod);
+      if (opts.start !== false && pod.infraId) infraStarts.push(startContainer(store, pod.infraId, { warn }).catch(() => undefined));
+      trace('kube play: pod created, infra starting');
+    }
     for (const s of plan.secrets) {
       // Stored as the Secret object (its data base64, stringData folded in), as later podman keeps it.
       const data = Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, v.toString('base64')]));
@@ -284,12 +293,8 @@ export async function playKube(store: Store, source: KubeSource, opts: KubePlayO
       await ensure(claim.name, claim.labels, { ...(claim.driver ? { driver: claim.driver } : {}), options: claim.options });
       report.volumes.push(claim.name);
     }
-    for (const m of mapped) {
-      for (const check of m.hostPaths) await checkHostPath(check, true);
-      const pod = await createPod(store, { ...m.pod, warn });
-      made.pods.push(pod.id);
-      if (opts.start !== false && pod.infraId) infraStarts.push(startContainer(store, pod.infraId, { warn }).catch(() => undefined));
-      trace('kube play: pod created, infra starting');
+    for (const [i, m] of mapped.entries()) {
+      const pod = pods[i]!;
       for (const v of m.volumes) {
         if (v.kind === 'claim') await ensure(v.name, {});
         else if (v.kind === 'emptyDir') await ensure(v.name, { [KUBE_VOLUME_LABEL]: 'emptyDir', [KUBE_POD_LABEL]: pod.name }, { anonymous: true });
