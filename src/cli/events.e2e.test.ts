@@ -45,6 +45,9 @@ describe('berth events', { timeout: 300_000 }, () => {
   it('--since with --stream=false, a filter and a template: the names of the containers started', async () => {
     const r = await env.ok(['events', '--since', '1m', '--stream=false', '--filter', 'event=start', '--format', '{{.Name}}']);
     assert.equal(r.stdout, 'web\nbad\n');
+    // `system events` is the same command, as in podman.
+    const system = await env.ok(['system', 'events', '--since', '1m', '--stream=false', '--filter', 'event=start', '--format', '{{.Name}}']);
+    assert.equal(system.stdout, r.stdout);
   });
 
   it("the lifecycle in order, in podman's line format, with the labels", async () => {

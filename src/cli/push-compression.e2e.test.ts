@@ -189,4 +189,18 @@ describe('push compresses uncompressed layers', { timeout: 600_000 }, () => {
     assert.notEqual(fast.m.layers[0]!.digest, best.m.layers[0]!.digest, 'level 1 compresses differently from the default');
     for (const l of fast.m.layers) assert.equal(digestOf(await blobOf('gz/level1', l.digest)), l.digest);
   });
+
+  it('pushes to a directory, an OCI layout and a docker-archive as podman does; skopeo reads each with the same config', async () => {
+    const dests = [`dir:${join(tmp.path, 'out-dir')}`, `oci:${join(tmp.path, 'out-oci')}:built`, `docker-archive:${join(tmp.path, 'out.tar')}:built:1`];
+    for (const dest of dests) {
+      const pushed = await push(root, '-q', 'built', dest);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const config = JSON.parse((await ok('skopeo', ['inspect', '--config', dest.replace(/:built:1$/, '')])).stdout) as { rootfs: { diff_ids: string[] } };
+      assert.deepEqual(config.rootfs.diff_ids, diffIDs, dest);
+    }
+    const events = await berth(root, ['events', '--stream=false', '--filter', 'event=push', '--format', '{{.Name}}']);
+    for (const dest of dests) assert.match(events.stdout, new RegExp(`^${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const unknown = await push(root, 'built', 'nosuch:/x');
+    assert.equal(unknown.code, 125);
+  });
 });

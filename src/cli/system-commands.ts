@@ -1,6 +1,19 @@
 import { Command } from 'commander';
 import { collect, type Define, type Lazy } from './container-commands.js';
 
+/** `events`, and the same as `system events`. */
+function eventsCommand(lazy: Lazy): Command {
+  return new Command('events')
+    .description('Show berth events (by default, follow new ones until interrupted)')
+    .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
+    .option('--format <format>', 'format the output using a Go template, or json')
+    .option('--since <time>', 'show events since a timestamp, Unix time or duration (e.g. 10m)')
+    .option('--until <time>', 'show events until a timestamp, Unix time or duration')
+    .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
+    .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
+    .action(lazy(() => import('./commands/events.js')));
+}
+
 function systemGroup(lazy: Lazy): Command {
   const system = new Command('system').description('Manage berth');
   system.addCommand(
@@ -11,6 +24,7 @@ function systemGroup(lazy: Lazy): Command {
       .action(lazy(() => import('./commands/df.js'))),
   );
   system.addCommand(infoCommand('info', lazy));
+  system.addCommand(eventsCommand(lazy));
   system.addCommand(
     new Command('prune')
       .description('Remove unused data: stopped containers, dangling images, build cache (and unused volumes with --volumes)')
@@ -51,19 +65,9 @@ function infoCommand(name: string, lazy: Lazy) {
     .action(lazy(() => import('./commands/info.js')));
 }
 
-/** berth itself: `system …` (df, info, prune, service, migrate, reset), `info`, `version`, `events` and `unshare`. */
+/** berth itself: `system …` (df, info, events, prune, service, migrate, reset), `info`, `version`, `events` and `unshare`. */
 export function addSystemCommands(define: Define, lazy: Lazy): void {
-  define('events', () =>
-    new Command('events')
-      .description('Show berth events (by default, follow new ones until interrupted)')
-      .option('-f, --filter <filter>', 'container=, image=, volume=, secret=, event=, type=, label= (same key ORed, different keys ANDed)', collect, [])
-      .option('--format <format>', 'format the output using a Go template, or json')
-      .option('--since <time>', 'show events since a timestamp, Unix time or duration (e.g. 10m)')
-      .option('--until <time>', 'show events until a timestamp, Unix time or duration')
-      .option('--stream [bool]', 'follow new events (default true; --stream=false prints the logged ones and exits)')
-      .option('--no-trunc', 'accepted for podman compatibility: IDs are never truncated')
-      .action(lazy(() => import('./commands/events.js'))),
-  );
+  define('events', () => eventsCommand(lazy));
   define('system', () => systemGroup(lazy));
   define('info', () => infoCommand('info', lazy));
   define('version', () =>

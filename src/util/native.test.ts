@@ -19,8 +19,13 @@ describe('the native addon: mount, umount and network namespaces', { timeout: 30
       await native.netns(pin);
       assert.ok(await isMounted(pin));
       // Empty: only its loopback, which a new namespace starts with.
-      const links = execFileSync('nsenter', [`--net=${pin}`, 'ip', '-o', 'link'], { encoding: 'utf8' }).trim().split('\n');
-      assert.deepEqual(links.map((l) => l.split(':')[1]?.trim()), ['lo']);
+      const links = execFileSync('nsenter', [`--net=${pin}`, 'ip', '-o', 'link'], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      assert.deepEqual(
+        links.map((l) => l.split(':')[1]?.trim()),
+        ['lo'],
+      );
       assert.notEqual(execFileSync('nsenter', [`--net=${pin}`, 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim(), own);
       for (const task of readdirSync('/proc/self/task')) assert.equal(readlinkSync(`/proc/self/task/${task}/ns/net`), own, `thread ${task}`);
       await assert.rejects(native.netns(join(dir, 'missing')), { code: 'ENOENT', syscall: 'mount' });

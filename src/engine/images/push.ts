@@ -14,6 +14,7 @@ import { BerthError } from '../../util/errors.js';
 import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { CompressedLayers } from './compressed-layers.js';
+import { copyImage } from './copy.js';
 import { checkSignaturesStorable, putSignatures } from './copy-signatures.js';
 import { registriesConf, stripDockerTransport } from './pull.js';
 import { attachSigstoreSignature, loadSigstorePrivateKey, requireSigstoreAttachments } from './sigstore.js';
@@ -48,7 +49,8 @@ function wouldInvalidate(count: number, why: string): BerthError {
 
 /**
  * Pushes a stored image to `dest` (default: the name it was found by). Other repositories of the
- * destination registry the image is named in are offered as mount sources.
+ * destination registry the image is named in are offered as mount sources. A `dir:`, `oci:`,
+ * `oci-archive:` or `docker-archive:` destination gets a copy out of the store instead.
  */
 export async function pushImage(
   store: Store,
@@ -57,6 +59,9 @@ export async function pushImage(
   opts: PushOptions = {},
 ): Promise<{ digest: string; reference: string }> {
   const record = requireImage(await store.images(), source);
+  // podman pushes to the other transports too (`push IMAGE dir:DIR`, `oci:`, `oci-archive:`,
+  // `docker-archive:`): a copy out of the store, as `copy berth:IMAGE DEST` makes it.
+  if (dest !== undefined && LOCAL_TRANSPORT.test(dest)) return pushToLocalTransport(store, record.id, dest, opts);
   const destName = stripDockerTransport(dest ?? source);
   let ref: ImageReference;
   try {
@@ -116,6 +121,19 @@ export async function pushImage(
   } finally {
     client.close();
   }
+}
+
+/** A destination that is a directory, layout or archive here, not a registry. */
+const LOCAL_TRANSPORT = /^(dir|oci|oci-archive|docker-archive):/;
+
+async function pushToLocalTransport(store: Store, id: string, dest: string, opts: PushOptions): Promise<{ digest: string; reference: string }> {
+  if (opts.signBySigstorePrivateKey) throw new BerthError('USAGE', `${dest}: a sigstore signature is attached in a registry only`);
+  const c = opts.compression ?? {};
+  const digest = await copyImage(store, `berth:${id}`, dest, {
+    ...(c.format ? { compression: { format: c.format, ...(c.level !== undefined ? { level: c.level } : {}) } } : {}),
+    ...(opts.removeSignatures ? { removeSignatures: true } : {}),
+  });
+  return { digest, reference: dest };
 }
 
 /**
