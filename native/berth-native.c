@@ -1,9 +1,10 @@
 // berth's few system calls that Node has no API for, so that the hot paths of a container's life
 // need no child process: mount(2) and umount2(2) for a container's overlay root (the `mount` and
 // `umount` programs each cost a fork of the whole Node process and their own start-up, 5-15 ms a
-// call), a container's new network namespace (unshare(2) and a bind mount, as `unshare --net=PATH`
-// does, on the critical path of every bridge start), and a client of conmon's attach socket, which is SOCK_SEQPACKET (libuv opens only stream
-// and datagram sockets; berth bridged it through a perl child).
+// call), a container's new network namespace (unshare(2) and a bind mount, as `unshare
+// --net=PATH` does, on the way to every bridge start's netavark), and a client of conmon's attach
+// socket, which is SOCK_SEQPACKET (libuv opens only stream and datagram sockets; berth bridged it
+// through a perl child).
 //
 // N-API only (no V8 or libuv ABI beyond uv_poll, which N-API hands out the loop for), so one build
 // serves every Node of the same N-API version. Built from source by scripts/build-native.mjs;
@@ -62,7 +63,7 @@ static napi_value errno_error(napi_env env, int err, const char *syscall) {
   return error;
 }
 
-// ---- mount, umount and a new network namespace, on the thread pool (an unmount syncs the upper file system) ----
+// ---- mount, umount and a new network namespace, on the thread pool (an unmount syncs the upper fs) ----
 
 enum mount_kind { DO_MOUNT, DO_UMOUNT, DO_NETNS };
 

@@ -38,17 +38,23 @@ export async function startPod(store: Store, nameOrId: string, warn?: (message: 
   return pod;
 }
 
-/** `pod stop`: the containers first (in parallel), the infra last, so nothing loses its namespaces while it runs. */
+/**
+ * `pod stop`: the containers first (in parallel), the infra last, so that nothing loses its
+ * network while it shuts down. With a zero timeout (`kube down`'s) every process is killed at
+ * once and none shuts down: the infra goes with the others, its network's teardown overlapping
+ * their ends.
+ */
 export async function stopPod(store: Store, nameOrId: string, opts: { timeout?: number; warn?: (message: string) => void } = {}): Promise<PodRecord> {
   const { pod, containers } = await view(store, nameOrId);
-  await each(
-    containers.filter((c) => !isInfra(c) && live(c)),
-    (c) => stopContainer(store, c.id, opts),
-  );
-  await each(
-    containers.filter((c) => isInfra(c) && live(c)),
-    (c) => stopContainer(store, c.id, opts),
-  );
+  const members = containers.filter((c) => !isInfra(c) && live(c));
+  const infra = containers.filter((c) => isInfra(c) && live(c));
+  const stop = (c: ContainerRecord) => stopContainer(store, c.id, opts);
+  if (opts.timeout === 0) {
+    await each([...members, ...infra], stop);
+  } else {
+    await each(members, stop);
+    await each(infra, stop);
+  }
   await podEvent(store, 'stop', pod);
   return pod;
 }
