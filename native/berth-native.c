@@ -168,41 +168,41 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   return queue_mount_job(env, job, "berth.mount");
 }
 
-/** umount(target, flags): a promise of the call's end. */
-static napi_value js_umount(napi_env env, napi_callback_info info) {
+/**
+ * The calls that take a target and an optional number, `call(target[, flags])`: a job of `kind`
+ * queued on the thread pool, or a TypeError when the target is not a string.
+ */
+static napi_value queue_target_job(napi_env env, napi_callback_info info, enum mount_kind kind, const char *name) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   mount_job *job = calloc(1, sizeof *job);
   if (job == NULL) return NULL;
-  job->kind = DO_UMOUNT;
+  job->kind = kind;
   job->target = argc > 0 ? string_arg(env, argv[0]) : NULL;
   int32_t flags = 0;
   if (argc > 1) napi_get_value_int32(env, argv[1], &flags);
   job->flags = (unsigned long)flags;
   if (job->target == NULL) {
     free(job);
-    napi_throw_type_error(env, NULL, "umount: the target must be a string");
+    char message[64];
+    snprintf(message, sizeof message, "%s: the target must be a string", name);
+    napi_throw_type_error(env, NULL, message);
     return NULL;
   }
-  return queue_mount_job(env, job, "berth.umount");
+  char resource[64];
+  snprintf(resource, sizeof resource, "berth.%s", name);
+  return queue_mount_job(env, job, resource);
+}
+
+/** umount(target, flags): a promise of the call's end. */
+static napi_value js_umount(napi_env env, napi_callback_info info) {
+  return queue_target_job(env, info, DO_UMOUNT, "umount");
 }
 
 /** netns(target): a new, empty network namespace pinned at target (an existing file) by a bind mount. */
 static napi_value js_netns(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  mount_job *job = calloc(1, sizeof *job);
-  if (job == NULL) return NULL;
-  job->kind = DO_NETNS;
-  job->target = argc > 0 ? string_arg(env, argv[0]) : NULL;
-  if (job->target == NULL) {
-    free(job);
-    napi_throw_type_error(env, NULL, "netns: the target must be a string");
-    return NULL;
-  }
-  return queue_mount_job(env, job, "berth.netns");
+  return queue_target_job(env, info, DO_NETNS, "netns");
 }
 
 // ---- a SOCK_SEQPACKET client, polled on Node's own loop ----
