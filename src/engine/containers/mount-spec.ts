@@ -15,6 +15,11 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const PROPAGATION = ['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate', 'unbindable', 'runbindable'];
 /** Options podman takes on -v; SELinux relabelling (z, Z) has nothing to do on this host; U gives the source to the container's user. */
 const VOLUME_OPTIONS = ['ro', 'rw', 'z', 'Z', 'U', 'nocopy', 'copy', 'bind', 'rbind', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', ...PROPAGATION];
+
+/** Whether `-v` takes this option (kube play reads the same after a colon in a mountPath, as podman's does). */
+export function isVolumeOption(o: string): boolean {
+  return VOLUME_OPTIONS.includes(o);
+}
 const TMPFS_DEFAULTS = ['rw', 'noexec', 'nosuid', 'nodev'];
 
 export function validateVolumeName(name: string): string {

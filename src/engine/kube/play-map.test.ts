@@ -217,6 +217,8 @@ describe('kube play: a pod in berth’s words', { timeout: 10_000 }, () => {
     assert.deepEqual(mapped(withPath('/testdir:z')).containers[0]!.volumes, ['/srv:/testdir:z']);
     assert.deepEqual(mapped(withPath('/d:ro,Z')).containers[0]!.volumes, ['/srv:/d:Z,ro']);
     assert.deepEqual(mapped(withPath('/d:rw', true)).containers[0]!.volumes, ['/srv:/d:ro']);
+    // Every option `-v` takes, as podman validates both with one list.
+    assert.deepEqual(mapped(withPath('/d:runbindable')).containers[0]!.volumes, ['/srv:/d:runbindable']);
     error(withPath('/a:b:c'), /volumeMounts\[0\]\.mountPath: "\/a:b:c" incorrect volume format, should be ctr-dir\[:option\]$/);
     error(withPath('/a:bogus'), /volumeMounts\[0\]\.mountPath: invalid option "bogus" in "\/a:bogus"$/);
   });

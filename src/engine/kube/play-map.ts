@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Container, PodSpec, Volume } from 'kubernetes-types/core/v1.js';
 import type { CreateOptions } from '../containers/create.js';
+import { isVolumeOption } from '../containers/mount-spec.js';
 import type { PodCreateOptions } from '../pods/create.js';
 import { anonymousVolumeName } from '../volumes/volumes.js';
 import { fieldError } from './play-schema.js';
@@ -126,35 +127,12 @@ function insideVolume(path: string, where: string, field: string): string {
   return normal;
 }
 
-/** The options a mountPath may carry after a colon, as podman's kube play takes them (`/data:z`, `/data:ro,Z`). */
-const MOUNT_PATH_OPTIONS = new Set([
-  'ro',
-  'rw',
-  'z',
-  'Z',
-  'U',
-  'exec',
-  'noexec',
-  'suid',
-  'nosuid',
-  'dev',
-  'nodev',
-  'private',
-  'rprivate',
-  'shared',
-  'rshared',
-  'slave',
-  'rslave',
-  'bind',
-  'rbind',
-]);
-
-/** A volumeMount's mountPath: the path in the container, and the `-v` options podman reads after a colon in it. */
+/** A volumeMount's mountPath: the path in the container, and the `-v` options podman reads after a colon in it (`/data:z`, `/data:ro,Z`). */
 function mountPathAndOptions(mountPath: string, where: string, field: string): { dest: string; options: string[] } {
   const parts = mountPath.split(':');
   if (parts.length > 2) throw fieldError(where, field, `"${mountPath}" incorrect volume format, should be ctr-dir[:option]`);
   const options = parts.length === 2 ? parts[1]!.split(',').filter((o) => o !== '') : [];
-  for (const o of options) if (!MOUNT_PATH_OPTIONS.has(o)) throw fieldError(where, field, `invalid option "${o}" in "${mountPath}"`);
+  for (const o of options) if (!isVolumeOption(o)) throw fieldError(where, field, `invalid option "${o}" in "${mountPath}"`);
   return { dest: posix.normalize(parts[0]!), options };
 }
 
