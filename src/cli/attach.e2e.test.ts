@@ -195,3 +195,38 @@ describe('attach: -t and -i without a terminal', { timeout: 120_000 }, () => {
     await env.ok(['rm', '-f', '-t', '0', 'ex']);
   });
 });
+
+describe('attach: --attach names the streams a run shows', { timeout: 120_000 }, () => {
+  let env: ContainerEnv;
+  before(async () => (env = await containerEnv()));
+  after(() => env?.cleanup());
+
+  const both = ['sh', '-c', 'echo out; echo err >&2'];
+
+  it('-a stderr shows only stderr, -a stdout only stdout; the log keeps both', async () => {
+    const err = await env.berth(['run', '--name', 'erronly', '-a', 'stderr', ...NONE, 'busybox', ...both]);
+    assert.equal(err.code, 0, err.stderr);
+    assert.equal(err.stdout, '');
+    assert.equal(err.stderr, 'err\n');
+    const logs = await env.ok(['logs', 'erronly']);
+    assert.equal(logs.stdout, 'out\n');
+    assert.equal(logs.stderr, 'err\n');
+    const out = await env.berth(['run', '--rm', '--attach=STDOUT', ...NONE, 'busybox', ...both]);
+    assert.equal(out.stdout, 'out\n');
+    assert.equal(out.stderr, '');
+    await env.ok(['rm', 'erronly']);
+  });
+
+  it('-i with -a stdin -a stdout sends the input and shows the output; create takes only the set start -a attaches', async () => {
+    const r = await env.berth(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', ...NONE, 'busybox', 'cat'], { input: 'through\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'through\n');
+    const refused = await env.berth(['create', '-a', 'stdout', ...NONE, 'busybox', 'true']);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /^Error: --attach stdout is not supported by create: /);
+    const bad = await env.berth(['run', '--rm', '-a', 'stdnone', ...NONE, 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid stream "stdnone" for --attach/);
+    assert.equal((await env.ok(['ps', '-a', '-q'])).stdout, '', 'nothing was made');
+  });
+});

@@ -34,7 +34,7 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('--passwd-entry <entry>', 'a line for /etc/passwd (not supported)')
       .option('--hostuser <user>', 'add a host user to /etc/passwd (not supported)', collect, [])
       .option('--chrootdirs <dir>', 'chroot directories inside the container (not supported)', collect, [])
-      .option('-a, --attach <stream>', 'attach STDIN, STDOUT or STDERR (only the default set is supported)', collect, [])
+      .option('-a, --attach <stream>', 'attach STDIN, STDOUT or STDERR (run: any of them; create: the set start -a attaches)', collect, [])
       .option('--seccomp-policy <policy>', 'seccomp profile choice: default (image is not supported)')
       .option('--systemd <mode>', 'systemd mode: true (default; only when the command is systemd or init), false, always')
       .option('--sdnotify <mode>', 'sd-notify: container (default), conmon or ignore')

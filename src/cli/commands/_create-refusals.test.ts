@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refuseUnsupported } from './_create-refusals.js';
+import { attachedStreams, refuseCreateAttach, refuseUnsupported } from './_create-refusals.js';
 
 describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
   test('each fails in one line naming the flag; their harmless values pass', () => {
@@ -27,10 +27,18 @@ describe('run/create: flags berth cannot honour', { timeout: 10_000 }, () => {
       refuseUnsupported(ok, ['sh']);
   });
 
-  test('--attach: only the streams berth attaches anyway', () => {
-    refuseUnsupported({ attach: ['stdout', 'stderr'] }, []);
-    refuseUnsupported({ attach: ['STDIN,stdout', 'stderr'], interactive: true }, []);
-    assert.throws(() => refuseUnsupported({ attach: ['stdout'] }, []), /--attach stdout is not supported/);
+  test('--attach: the streams named, any of the three, in any case and comma-separated', () => {
+    assert.equal(attachedStreams({}), undefined);
+    assert.deepEqual([...attachedStreams({ attach: ['STDIN,stdout', 'stderr'] })!].sort(), ['stderr', 'stdin', 'stdout']);
+    assert.deepEqual([...attachedStreams({ attach: ['stderr'] })!], ['stderr']);
+    refuseUnsupported({ attach: ['stderr'] }, []);
     assert.throws(() => refuseUnsupported({ attach: ['stdnone'] }, []), /invalid stream "stdnone" for --attach/);
+  });
+
+  test('create --attach: only the set start -a attaches', () => {
+    refuseCreateAttach({});
+    refuseCreateAttach({ attach: ['stdout', 'stderr'] });
+    refuseCreateAttach({ attach: ['STDIN,stdout', 'stderr'], interactive: true });
+    assert.throws(() => refuseCreateAttach({ attach: ['stdout'] }), /--attach stdout is not supported by create/);
   });
 });

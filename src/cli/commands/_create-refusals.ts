@@ -68,16 +68,7 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
   for (const [key, flag, why] of simple) if (given(f[key])) no(flag, why);
   if (f.passwd !== undefined && !/^(false|0|no)$/i.test(String(f.passwd)))
     no('--passwd', "berth does not add the user to the container's /etc/passwd (only --passwd=false)");
-  if (f.attach?.length) {
-    const streams = new Set(f.attach.flatMap((a) => a.split(',')).map((a) => a.toLowerCase()));
-    for (const s of streams)
-      if (!['stdin', 'stdout', 'stderr'].includes(s))
-        throw new BerthError('USAGE', `invalid stream "${s}" for --attach - must be one of stdin, stdout, or stderr`);
-    const wanted = f.interactive ? ['stdin', 'stdout', 'stderr'] : ['stdout', 'stderr'];
-    if (streams.size !== wanted.length || !wanted.every((s) => streams.has(s))) {
-      no(`--attach ${[...streams].join(',')}`, `berth attaches ${wanted.join(', ')} together (${f.interactive ? 'with' : 'without'} -i), not a part of them`);
-    }
-  }
+  attachedStreams(f);
   if (f.seccompPolicy !== undefined && f.seccompPolicy !== 'default') {
     if (f.seccompPolicy === 'image') no('--seccomp-policy image', 'berth does not read seccomp profiles from image annotations');
     throw new BerthError('USAGE', `invalid seccomp policy "${f.seccompPolicy}": valid policies are default and image`);
@@ -109,4 +100,35 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
   if (given(f.blkioWeightDevice)) no('--blkio-weight-device', 'per-device block IO weights are not implemented yet');
   // k8s-file (json-file its alias, as podman has it) and none; the others refused with why.
   logDriverOf(f.logDriver);
+}
+
+export type Stream = 'stdin' | 'stdout' | 'stderr';
+
+/**
+ * The streams `--attach` names (`-a stdout -a stderr`, `-a stdin,stdout`), checked: undefined
+ * without the flag, when a foreground run attaches its output (and its input with -i).
+ */
+export function attachedStreams(f: { attach?: string[] }): Set<Stream> | undefined {
+  if (!f.attach?.length) return undefined;
+  const streams = new Set(f.attach.flatMap((a) => a.split(',')).map((a) => a.toLowerCase()));
+  for (const s of streams)
+    if (s !== 'stdin' && s !== 'stdout' && s !== 'stderr')
+      throw new BerthError('USAGE', `invalid stream "${s}" for --attach - must be one of stdin, stdout, or stderr`);
+  return streams as Set<Stream>;
+}
+
+/**
+ * `create --attach`: podman keeps the streams for a later `start -a`; berth's `start -a` attaches
+ * the default set, so a container is made only with that set (all three with -i, else the output).
+ */
+export function refuseCreateAttach(f: { attach?: string[]; interactive?: boolean }): void {
+  const streams = attachedStreams(f);
+  if (!streams) return;
+  const wanted: Stream[] = f.interactive ? ['stdin', 'stdout', 'stderr'] : ['stdout', 'stderr'];
+  if (streams.size !== wanted.length || !wanted.every((s) => streams.has(s))) {
+    throw new BerthError(
+      'USAGE',
+      `--attach ${[...streams].join(',')} is not supported by create: berth's start -a attaches ${wanted.join(', ')} together (${f.interactive ? 'with' : 'without'} -i), not a part of them`,
+    );
+  }
 }

@@ -1,4 +1,5 @@
-import { processStdio, parseDetachKeys, runContainer } from '../../engine/containers/index.js';
+import { Readable, Writable } from 'node:stream';
+import { type ContainerStdio, processStdio, parseDetachKeys, runContainer } from '../../engine/containers/index.js';
 import { withStore } from '../../engine/index.js';
 import { trace } from '../../util/trace.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
@@ -6,6 +7,7 @@ import { createOptions, type CreateFlags } from './_create-opts.js';
 import { log } from '../log.js';
 import { useSelfAsExitCommand } from './_self.js';
 import { removeImageAfterRun } from './_run-rmi.js';
+import { attachedStreams, type Stream } from './_create-refusals.js';
 
 interface RunFlags extends CreateFlags {
   detach?: boolean;
@@ -25,6 +27,22 @@ function warnNotATerminal(): void {
 const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /**
+ * This process's stdio for the streams `--attach` names: the container's output on a stream not
+ * named is left to its log, and input not named is not sent (with -i its stdin stays open,
+ * unread by us, as docker and podman leave it).
+ */
+function attachedStdio(streams: Set<Stream> | undefined): ContainerStdio {
+  const io = processStdio();
+  if (!streams) return io;
+  const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+  return {
+    stdin: streams.has('stdin') ? io.stdin : new Readable({ read: () => undefined }),
+    stdout: streams.has('stdout') ? io.stdout : discard(),
+    stderr: streams.has('stderr') ? io.stderr : discard(),
+  };
+}
+
+/**
  * `berth run`: the flags parsed, then the engine's run (create, start, and without -d attached
  * until the container exits), leaving with the container's exit code.
  */
@@ -37,7 +55,7 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
     const opts = createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime });
     const sigProxy = f.sigProxy !== false && f.sigProxy !== 'false';
     const result = await runContainer(store, opts, {
-      io: processStdio(),
+      io: attachedStdio(attachedStreams(f)),
       detachKeys,
       // Node's own SIGUSR1 action would open a debugger: berth's handler, passing it on, replaces it.
       ...(sigProxy ? { proxy: { source: process, signals: PROXIED } } : {}),
