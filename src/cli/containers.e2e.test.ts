@@ -259,6 +259,8 @@ describe('containers: lifecycle', () => {
     assert.equal(r.stdout, '1y\n');
     const missing = await env.berth(['exec', 'host1', 'nosuchcmd']);
     assert.equal(missing.code, 127);
+    // The container's `/` is r-xr-xr-x, as podman's, whatever the image's tar says (busybox's gives 0700).
+    assert.equal((await env.ok(['exec', 'host1', 'stat', '-c', '%a', '/'])).stdout, '555\n');
     const piped = await env.ok(['exec', '-i', 'host1', 'cat'], { input: 'through\n' });
     assert.equal(piped.stdout, 'through\n');
     const top = await env.ok(['top', 'host1']);

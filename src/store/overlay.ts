@@ -1,7 +1,7 @@
 import { nodeCrypto } from '../util/crypto.js';
 import { execFileAsync as run } from '../util/exec-file.js';
-import { constants } from 'node:fs';
-import { access, readlink, rename, symlink } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, chmod, readlink, rename, symlink } from 'node:fs/promises';
 import { findExecutable } from '../runtime/oci-runtime.js';
 import { isRootless } from '../util/rootless.js';
 import { makeDirs } from '../util/dirs.js';
@@ -40,6 +40,9 @@ async function shortLink(root: string, layerDiffDir: string): Promise<string> {
   return join('l', name);
 }
 
+/** The mode of a container's `/`, as podman gives it. */
+const UPPER_ROOT_MODE = 0o555;
+
 /** A layer's directory: `layers/<chain ID>/diff`, the chain ID a SHA-256 in hex. */
 const LAYER_DIFF_DIR = /\/([0-9a-f]{64})\/diff$/;
 
@@ -71,7 +74,11 @@ export async function mountOverlay(
   opts: { volatile?: boolean; readOnly?: boolean } = {},
 ): Promise<void> {
   if (await isMounted(dirs.merged)) return;
+  const freshUpper = !existsSync(dirs.upper);
   await Promise.all([makeDirs(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
+  // The container's `/` is the upper's root: r-xr-xr-x, as podman's (containers/storage makes each
+  // layer's root so, and a container's upper as its parent's), whatever mode an image's tar gave.
+  if (freshUpper) await chmod(dirs.upper, UPPER_ROOT_MODE);
   const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
   if (lowers.length === 0) {
     // overlay needs a lower layer; an image with no layers (FROM scratch, nothing added) gets an empty one.
