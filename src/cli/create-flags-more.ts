@@ -40,8 +40,8 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('--sdnotify <mode>', 'sd-notify: container (default), conmon or ignore')
       .option('--timeout <seconds>', 'kill the container after this long (not supported yet)')
       .option('--requires <container>', 'containers to start first (not supported yet)', collect, [])
-      .option('--pidfile <path>', "write the container's PID to a file (not supported yet)")
-      .option('--conmon-pidfile <path>', "write conmon's PID to a file (not supported yet)")
+      .option('--pidfile <path>', "write the container's PID to this file at each start")
+      .option('--conmon-pidfile <path>', "write the PID of the container's monitor (conmon) to this file at each start")
       .option('--cidfile <path>', 'write the container ID to this file')
       // /etc files.
       .option('--no-hosts', "leave the image's /etc/hosts as it is")

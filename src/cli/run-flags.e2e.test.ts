@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { containerEnv, type ContainerEnv, inspectContainer as inspect } from '../testing/containers.js';
@@ -150,6 +150,25 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal(again.code, 125);
     assert.equal(again.stderr.trim(), `Error: container id file exists. Ensure another container is not using it or delete ${cidfile}`);
     await env.ok(['rm', 'cid1']);
+  });
+
+  it('--pidfile and --conmon-pidfile get the PIDs inspect gives, at each start', async () => {
+    const pidfile = join(env.dir, 'ctr.pid');
+    const conmonfile = join(env.dir, 'conmon.pid');
+    await env.ok(['run', '-d', '--name', 'pids', '--network', 'none', '--pidfile', pidfile, '--conmon-pidfile', conmonfile, 'busybox', 'sleep', '100']);
+    const check = async () => {
+      const state = (await inspect(env, 'pids'))['State'] as { Pid: number; ConmonPid: number };
+      assert.equal(readFileSync(pidfile, 'utf8'), String(state.Pid));
+      assert.equal(readFileSync(conmonfile, 'utf8'), String(state.ConmonPid));
+      assert.match(readlinkSync(`/proc/${state.ConmonPid}/exe`), /\/conmon$/);
+    };
+    await check();
+    const c = await inspect(env, 'pids');
+    assert.equal(c['PidFile'], pidfile);
+    assert.equal(c['ConmonPidFile'], conmonfile);
+    await env.ok(['restart', '-t', '0', 'pids']);
+    await check();
+    await env.ok(['rm', '-f', '-t', '0', 'pids']);
   });
 
   it("--volumes-from mounts the other container's volumes, ro when asked", async () => {

@@ -157,6 +157,10 @@ export interface ContainerSpecConfig {
   readOnlyTmpfs?: boolean;
   /** `--cidfile`: where the ID was written at create (for inspect's ContainerIDFile). */
   cidFile?: string;
+  /** `--pidfile`: where each start writes the container's PID (absolute). */
+  pidFile?: string;
+  /** `--conmon-pidfile`: where each start writes its monitor's PID (absolute). */
+  conmonPidFile?: string;
   /** `--init-path`: the init binary for --init. */
   initPath?: string;
   /** A pod's member (`--pod`) or its infra container: the namespaces it shares are the infra's. */

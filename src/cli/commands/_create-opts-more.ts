@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CreateOptions, TuningFlags } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { platformOf, type PlatformFlags } from './_platform-opts.js';
@@ -20,6 +21,8 @@ export interface MoreCreateFlags extends TuningFlags, PlatformFlags, RefusableFl
   tz?: string;
   initPath?: string;
   cidfile?: string;
+  pidfile?: string;
+  conmonPidfile?: string;
   /** False with --no-hosts (commander's negated flag). */
   hosts?: boolean;
   readOnlyTmpfs?: boolean | string;
@@ -111,6 +114,9 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
     ...opt('macAddress', f.macAddress),
     ...opt('tz', f.tz),
     ...opt('cidFile', f.cidfile),
+    // Absolute: a start may come from another directory (or from the API's service).
+    ...opt('pidFile', f.pidfile === undefined ? undefined : resolve(f.pidfile)),
+    ...opt('conmonPidFile', f.conmonPidfile === undefined ? undefined : resolve(f.conmonPidfile)),
     ...opt('initPath', f.initPath),
     ...opt('imageVolume', f.imageVolume as 'bind' | 'tmpfs' | 'ignore' | undefined),
   };

@@ -21,8 +21,6 @@ export interface RefusableFlags {
   sdnotify?: string;
   timeout?: string;
   requires?: string[];
-  pidfile?: string;
-  conmonPidfile?: string;
   cgroups?: string;
   cgroupParent?: string;
   cgroupConf?: string[];
@@ -57,8 +55,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['preserveFds', '--preserve-fds', 'berth cannot pass extra file descriptors through conmon yet'],
     ['timeout', '--timeout', 'a time limit on the container is not implemented yet'],
     ['requires', '--requires', 'container dependencies are not implemented yet'],
-    ['pidfile', '--pidfile', "writing the container's PID elsewhere is not implemented yet"],
-    ['conmonPidfile', '--conmon-pidfile', "writing conmon's PID elsewhere is not implemented yet"],
     ['cgroupParent', '--cgroup-parent', 'berth places every container under its own /berth cgroup'],
     ['cgroupConf', '--cgroup-conf', 'it sets cgroup v2 files, and this host has cgroup v1'],
     ['cpuRtPeriod', '--cpu-rt-period', 'this kernel has no real-time group scheduling to give the container'],

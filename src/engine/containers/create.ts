@@ -118,6 +118,9 @@ export interface CreateOptions extends NetworkFlags {
   noHosts?: boolean;
   readOnlyTmpfs?: boolean;
   cidFile?: string;
+  /** `--pidfile`, `--conmon-pidfile`: absolute paths where each start writes the container's and its monitor's PID. */
+  pidFile?: string;
+  conmonPidFile?: string;
   initPath?: string;
   /** --env-host, --unsetenv, --unsetenv-all. */
   envHost?: boolean;
@@ -323,6 +326,8 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.noHosts ? { noHosts: true } : {}),
     ...(opts.readOnlyTmpfs === false ? { readOnlyTmpfs: false } : {}),
     ...(opts.cidFile !== undefined ? { cidFile: opts.cidFile } : {}),
+    ...(opts.pidFile !== undefined ? { pidFile: opts.pidFile } : {}),
+    ...(opts.conmonPidFile !== undefined ? { conmonPidFile: opts.conmonPidFile } : {}),
     ...(opts.initPath !== undefined ? { initPath: opts.initPath } : {}),
     ...(opts.podMembership ? { pod: opts.podMembership } : {}),
   };

@@ -19,6 +19,7 @@ import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { isPidRunning, processToken } from '../../util/process.js';
 import { DirChanges } from '../../util/dir-changes.js';
+import { writeUserFile } from '../../util/user-file.js';
 import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
 import { joinForStart, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
@@ -158,6 +159,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       const networkState = setup ? await setup.applied : undefined;
       await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
+      await writePidFiles(c, pid, conmonPid);
       // A (re)start begins its health over; the timer is a helper, so stop and cleanup end it.
       if (c.config.healthcheck) {
         await resetHealth(store, c.id);
@@ -235,6 +237,14 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     if (found.config.pod?.infra) infraStartEnded(found.id);
     return settled();
   });
+}
+
+/** `--pidfile` and `--conmon-pidfile`: the PIDs written where the user named, as conmon writes its own (no newline). */
+async function writePidFiles(c: ContainerRecord, pid: number, conmonPid: number): Promise<void> {
+  await Promise.all([
+    c.config.pidFile ? writeUserFile(c.config.pidFile, String(pid)) : undefined,
+    c.config.conmonPidFile ? writeUserFile(c.config.conmonPidFile, String(conmonPid)) : undefined,
+  ]);
 }
 
 /**
