@@ -38,7 +38,7 @@ export function withMoreCreateFlags(cmd: Command): Command {
       .option('--seccomp-policy <policy>', 'seccomp profile choice: default (image is not supported)')
       .option('--systemd <mode>', 'systemd mode: true (default; only when the command is systemd or init), false, always')
       .option('--sdnotify <mode>', 'sd-notify: container (default), conmon or ignore')
-      .option('--timeout <seconds>', 'kill the container after this long (not supported yet)')
+      .option('--timeout <seconds>', 'kill the container after it has run this many seconds (its exit code then -1)')
       .option('--requires <container>', 'containers to start first (not supported yet)', collect, [])
       .option('--pidfile <path>', "write the container's PID to this file at each start")
       .option('--conmon-pidfile <path>', "write the PID of the container's monitor (conmon) to this file at each start")

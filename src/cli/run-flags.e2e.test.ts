@@ -171,6 +171,17 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     await env.ok(['rm', '-f', '-t', '0', 'pids']);
   });
 
+  it('--timeout: the monitor kills the container after it, the run exits 255 and the exit code is -1, as podman', async () => {
+    const r = await env.berth(['run', '--name', 'limited', '--timeout', '1', '--network', 'none', 'busybox', 'sleep', '60']);
+    assert.equal(r.code, 255, r.stderr);
+    const state = (await inspect(env, 'limited'))['State'] as { Status: string; ExitCode: number };
+    assert.deepEqual([state.Status, state.ExitCode], ['exited', -1]);
+    await env.ok(['rm', 'limited']);
+    const bad = await env.berth(['run', '--rm', '--timeout', '-1', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid argument "-1" for "--timeout" flag/);
+  });
+
   it("--volumes-from mounts the other container's volumes, ro when asked", async () => {
     await env.ok(['run', '--name', 'vsrc', '--network', 'none', '-v', 'flagvol:/data', 'busybox', 'sh', '-c', 'echo hi > /data/f']);
     assert.equal(await sh(['--volumes-from', 'vsrc'], 'cat /data/f'), 'hi\n');

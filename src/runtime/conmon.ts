@@ -23,6 +23,8 @@ export interface MonitorOptions {
   exitCommand: string[];
   /** Descriptors conmon inherits and holds while it lives: the published ports' sockets, as podman's conmon holds them. */
   keepOpen?: number[];
+  /** `--timeout`: conmon kills the container after this many seconds, and records the exit as -1. */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     ...opts.runtime.globalArgs.flatMap((a) => ['--runtime-arg', a]),
     ...(opts.tty ? ['-t'] : []),
     ...(opts.stdin ? ['-i'] : []),
+    ...(opts.timeoutSeconds ? ['--timeout', String(opts.timeoutSeconds)] : []),
     ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', '0'] : []),
   ];
   const child = spawn(conmon, args, {

@@ -161,6 +161,8 @@ export interface ContainerSpecConfig {
   pidFile?: string;
   /** `--conmon-pidfile`: where each start writes its monitor's PID (absolute). */
   conmonPidFile?: string;
+  /** `--timeout`: seconds the container may run before its monitor kills it (at each start). */
+  timeoutSeconds?: number;
   /** `--init-path`: the init binary for --init. */
   initPath?: string;
   /** A pod's member (`--pod`) or its infra container: the namespaces it shares are the infra's. */

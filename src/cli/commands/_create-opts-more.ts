@@ -23,6 +23,7 @@ export interface MoreCreateFlags extends TuningFlags, PlatformFlags, RefusableFl
   cidfile?: string;
   pidfile?: string;
   conmonPidfile?: string;
+  timeout?: string;
   /** False with --no-hosts (commander's negated flag). */
   hosts?: boolean;
   readOnlyTmpfs?: boolean | string;
@@ -57,6 +58,14 @@ function proxyEnv(f: MoreCreateFlags): string[] {
     throw new BerthError('USAGE', `invalid --http-proxy value ${JSON.stringify(f.httpProxy)}: expected true or false`);
   }
   return PROXY_VARS.flatMap((k) => [k, k.toUpperCase()]).flatMap((k) => (process.env[k] !== undefined ? [`${k}=${process.env[k]}`] : []));
+}
+
+/** `--timeout SECONDS`: podman's unsigned seconds; 0 is no limit. */
+function runTimeout(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > 2 ** 32 - 1)
+    throw new BerthError('USAGE', `invalid argument "${v}" for "--timeout" flag: strconv.ParseUint: parsing "${v}": invalid syntax`);
+  return Number(v) || undefined;
 }
 
 /** The CreateOptions of the newer flags; a flag berth cannot honour fails here, before anything is made. */
@@ -114,6 +123,7 @@ export function moreCreateOptions(f: MoreCreateFlags, command: string[]): Partia
     ...opt('macAddress', f.macAddress),
     ...opt('tz', f.tz),
     ...opt('cidFile', f.cidfile),
+    ...opt('timeoutSeconds', runTimeout(f.timeout)),
     // Absolute: a start may come from another directory (or from the API's service).
     ...opt('pidFile', f.pidfile === undefined ? undefined : resolve(f.pidfile)),
     ...opt('conmonPidFile', f.conmonPidfile === undefined ? undefined : resolve(f.conmonPidfile)),

@@ -19,7 +19,6 @@ export interface RefusableFlags {
   seccompPolicy?: string;
   systemd?: string;
   sdnotify?: string;
-  timeout?: string;
   requires?: string[];
   cgroups?: string;
   cgroupParent?: string;
@@ -53,7 +52,6 @@ export function refuseUnsupported(f: RefusableFlags, command: string[]): void {
     ['hostuser', '--hostuser', "berth does not edit the container's /etc/passwd"],
     ['chrootdirs', '--chrootdirs', 'berth does not manage /etc files inside chroots'],
     ['preserveFds', '--preserve-fds', 'berth cannot pass extra file descriptors through conmon yet'],
-    ['timeout', '--timeout', 'a time limit on the container is not implemented yet'],
     ['requires', '--requires', 'container dependencies are not implemented yet'],
     ['cgroupParent', '--cgroup-parent', 'berth places every container under its own /berth cgroup'],
     ['cgroupConf', '--cgroup-conf', 'it sets cgroup v2 files, and this host has cgroup v1'],

@@ -121,6 +121,8 @@ export interface CreateOptions extends NetworkFlags {
   /** `--pidfile`, `--conmon-pidfile`: absolute paths where each start writes the container's and its monitor's PID. */
   pidFile?: string;
   conmonPidFile?: string;
+  /** `--timeout`: seconds the container may run before its monitor kills it. */
+  timeoutSeconds?: number;
   initPath?: string;
   /** --env-host, --unsetenv, --unsetenv-all. */
   envHost?: boolean;
@@ -328,6 +330,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     ...(opts.cidFile !== undefined ? { cidFile: opts.cidFile } : {}),
     ...(opts.pidFile !== undefined ? { pidFile: opts.pidFile } : {}),
     ...(opts.conmonPidFile !== undefined ? { conmonPidFile: opts.conmonPidFile } : {}),
+    ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}),
     ...(opts.initPath !== undefined ? { initPath: opts.initPath } : {}),
     ...(opts.podMembership ? { pod: opts.podMembership } : {}),
   };

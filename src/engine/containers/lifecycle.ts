@@ -149,6 +149,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         stdin: c.config.stdin,
         exitCommand: exitCommand(store, c.id),
         keepOpen: [...reserved.fds, ...(forwarder?.exitFd !== undefined ? [forwarder.exitFd] : [])],
+        ...(c.config.timeoutSeconds ? { timeoutSeconds: c.config.timeoutSeconds } : {}),
       }).finally(() => {
         reserved.close();
         forwarder?.release();
