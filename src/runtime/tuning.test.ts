@@ -66,6 +66,12 @@ describe('run/create tuning flags', { timeout: 10_000 }, () => {
     assert.throws(() => parseDeviceFlag('/dev/null:dev/x'), /container path must be absolute/);
     assert.deepEqual(parseDeviceRule('c 1:3 rwm'), { type: 'c', major: 1, minor: 3, access: 'rwm' });
     assert.deepEqual(parseDeviceRule('a *:* m'), { type: 'a', access: 'm' });
-    assert.throws(() => parseDeviceRule('x 1:3 rwm'), /invalid device cgroup rule/);
+    // podman's rules: a major alone means all its minors; its messages for each part refused.
+    assert.deepEqual(parseDeviceRule('a 7 rmw'), { type: 'a', major: 7, access: 'rmw' });
+    assert.deepEqual(parseDeviceRule('b 7:* rmw'), { type: 'b', major: 7, access: 'rmw' });
+    assert.throws(() => parseDeviceRule('x 1:3 rwm'), /^BerthError: invalid device type in device-access-add: x$/);
+    assert.throws(() => parseDeviceRule('b 7:* rmX'), /^BerthError: invalid device access in device-access-add: X$/);
+    assert.throws(() => parseDeviceRule('b 7:2'), /^BerthError: invalid device cgroup rule requires type, major:Minor, and access rules: "b 7:2"$/);
+    assert.throws(() => parseDeviceRule('a a:* rmw'), /^BerthError: strconv\.ParseUint: parsing "a": invalid syntax$/);
   });
 });

@@ -31,16 +31,27 @@ export interface TuningFlags {
   deviceCgroupRule?: string[];
 }
 
-/** `--device-cgroup-rule 'c 1:3 rwm'`, `'a *:* rwm'`, `'c 13:* rwm'`: docker's rule syntax. */
+/**
+ * `--device-cgroup-rule 'c 1:3 rwm'`, `'a *:* rwm'`, `'c 13:* rwm'`, `'a 7 rwm'` (no minor: all of
+ * them): docker's rule syntax, with podman's messages for what it refuses.
+ */
 export function parseDeviceRule(rule: string): DeviceRule {
-  const m = /^([abc]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$/.exec(rule.trim());
-  if (!m || new Set(m[4]).size !== m[4]!.length)
-    throw new BerthError('USAGE', `invalid device cgroup rule "${rule}": expected "TYPE MAJOR:MINOR ACCESS" such as "c 1:3 rwm"`);
+  const fields = rule.split(' ');
+  if (fields.length !== 3) throw new BerthError('USAGE', `invalid device cgroup rule requires type, major:Minor, and access rules: ${JSON.stringify(rule)}`);
+  const [type, numbers, access] = fields as [string, string, string];
+  if (type !== 'a' && type !== 'b' && type !== 'c') throw new BerthError('USAGE', `invalid device type in device-access-add: ${type}`);
+  const [major, minor] = numbers.split(':', 2) as [string, string | undefined];
+  const number = (v: string) => {
+    if (!/^\d+$/.test(v)) throw new BerthError('USAGE', `strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  };
+  for (const c of access) if (c !== 'r' && c !== 'w' && c !== 'm') throw new BerthError('USAGE', `invalid device access in device-access-add: ${c}`);
+  if (access === '') throw new BerthError('USAGE', `invalid device cgroup rule requires type, major:Minor, and access rules: ${JSON.stringify(rule)}`);
   return {
-    type: m[1] as DeviceRule['type'],
-    ...(m[2] === '*' ? {} : { major: Number(m[2]) }),
-    ...(m[3] === '*' ? {} : { minor: Number(m[3]) }),
-    access: m[4]!,
+    type,
+    ...(major === '*' ? {} : { major: number(major) }),
+    ...(minor === undefined || minor === '*' ? {} : { minor: number(minor) }),
+    access: [...new Set(access)].join(''),
   };
 }
 
