@@ -224,6 +224,10 @@ describe('attach: --attach names the streams a run shows', { timeout: 120_000 },
     const refused = await env.berth(['create', '-a', 'stdout', ...NONE, 'busybox', 'true']);
     assert.equal(refused.code, 125);
     assert.match(refused.stderr, /^Error: --attach stdout is not supported by create: /);
+    // Attached to no output, the run prints the container's ID, as podman's.
+    const idOnly = await env.ok(['run', '--name', 'inonly', '-a', 'stdin', ...NONE, 'busybox', 'echo', 'hello']);
+    assert.equal(idOnly.stdout, `${(await env.ok(['inspect', '--format', '{{.Id}}', 'inonly'])).stdout.trim()}\n`);
+    await env.ok(['rm', 'inonly']);
     const bad = await env.berth(['run', '--rm', '-a', 'stdnone', ...NONE, 'busybox', 'true']);
     assert.equal(bad.code, 125);
     assert.match(bad.stderr, /invalid stream "stdnone" for --attach/);

@@ -54,8 +54,11 @@ export async function run(g: GlobalOptions, image: string, command: string[], f:
   return withStore(engineOptions(g), async (store) => {
     const opts = createOptions(image, command, { ...f, runtime: f.runtime ?? g.runtime });
     const sigProxy = f.sigProxy !== false && f.sigProxy !== 'false';
+    const streams = attachedStreams(f);
     const result = await runContainer(store, opts, {
-      io: attachedStdio(attachedStreams(f)),
+      io: attachedStdio(streams),
+      // Attached to no output (`-a stdin`), the run prints the container's ID, as docker and podman do.
+      ...(streams && !streams.has('stdout') && !streams.has('stderr') && !f.detach ? { onCreated: (id: string) => process.stdout.write(`${id}\n`) } : {}),
       detachKeys,
       // Node's own SIGUSR1 action would open a debugger: berth's handler, passing it on, replaces it.
       ...(sigProxy ? { proxy: { source: process, signals: PROXIED } } : {}),

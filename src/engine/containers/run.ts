@@ -30,6 +30,8 @@ export interface AttachedRunOptions {
 export interface RunOptions extends AttachedRunOptions {
   /** Start and return at once, leaving the cleanup to the monitor. */
   detach?: boolean;
+  /** Told the new container's ID once it is made, before it starts. */
+  onCreated?: (id: string) => void;
 }
 
 /** How a run or an attached start ended: the container's exit code, or detached (it runs on). */
@@ -48,6 +50,7 @@ export interface RunResult {
 export async function runContainer(store: Store, opts: CreateOptions, run: RunOptions): Promise<RunResult> {
   const created = await createContainer(store, opts, (id) => removeContainer(store, id, { force: true }).then(() => undefined));
   trace('run: created');
+  run.onCreated?.(created.id);
   if (run.detach) {
     try {
       await startContainer(store, created.id, { ...(run.warn ? { warn: run.warn } : {}) });
