@@ -190,6 +190,12 @@ describe('podman behaviours: run, stop, kill, rm, save, load', { timeout: 600_00
     for (const ref of [`docker-archive:${docker}`, `oci-archive:${oci}`]) {
       const r = await env.ok(['run', '--rm', ...NONE, ref, 'echo', 'hi']);
       assert.equal(r.stdout, 'hi\n', ref);
+      // podman's lines for the copy into the store, on stderr.
+      assert.match(
+        r.stderr,
+        /^Getting image source signatures\n(Copying blob [0-9a-f]{12}.*\n)+Copying config [0-9a-f]{12}\nWriting manifest to image destination\n/,
+        ref,
+      );
       assert.equal((await env.ok(['images', '-q', 'archived/one'])).stdout.length > 0, true, ref);
       await env.ok(['rmi', 'archived/one']);
     }

@@ -64,6 +64,20 @@ export async function progressReporter(quiet: boolean | undefined): Promise<{ si
   return { sink, stop: () => (active.size > 0 ? bars.stop() : undefined) };
 }
 
+/**
+ * podman's plain lines for a pull a run or create makes (`run docker-archive:FILE`, an image not
+ * in the store): "Getting image source signatures" first, then a line per blob, config and
+ * manifest, on stderr.
+ */
+export function pullLines(): ProgressSink {
+  let started = false;
+  return (e) => {
+    if (!started) process.stderr.write('Getting image source signatures\n');
+    started = true;
+    plainLines(e);
+  };
+}
+
 function plainLines(e: ProgressEvent): void {
   switch (e.type) {
     case 'blob':

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CreateOptions, HealthFlags } from '../../engine/containers/index.js';
 import { BerthError } from '../../util/errors.js';
 import { log } from '../log.js';
+import { pullLines } from '../progress.js';
 import { registryOptions, type RegistryFlags } from './_registry-opts.js';
 import { moreCreateOptions, type MoreCreateFlags } from './_create-opts-more.js';
 
@@ -122,7 +123,7 @@ export function createOptions(image: string, command: string[], f: CreateFlags):
       healthOnFailure: f.healthOnFailure,
       noHealthcheck: f.healthcheck === false,
     },
-    pullOptions: registryOptions(f),
+    pullOptions: { ...registryOptions(f), ...(f.quiet ? {} : { onProgress: pullLines() }) },
     ...(f.secret?.length ? { secrets: f.secret } : {}),
     createCommand: ['berth', ...process.argv.slice(2)],
     warn: (message: string) => log('warn', message),
