@@ -171,6 +171,31 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     await env.ok(['rm', '-f', '-t', '0', 'pids']);
   });
 
+  it("--pid, --ipc, --uts and --cgroupns container:NAME join that container's namespaces; it is not removed while they depend on it", async () => {
+    for (const [flag, ns] of [
+      ['--pid', 'pid'],
+      ['--ipc', 'ipc'],
+      ['--uts', 'uts'],
+      ['--cgroupns', 'cgroup'],
+    ] as const) {
+      await env.ok(['run', '-d', '--name', `owner-${ns}`, '--network', 'none', 'busybox', 'sleep', '100']);
+      const own = (await env.ok(['exec', `owner-${ns}`, 'readlink', `/proc/self/ns/${ns}`])).stdout;
+      assert.equal(await sh([flag, `container:owner-${ns}`], `readlink /proc/self/ns/${ns}`), own, flag);
+      assert.notEqual(own, `${readlinkSync(`/proc/self/ns/${ns}`)}\n`, `${flag}: the owner's own, not the host's`);
+    }
+    const ownerId = (await env.ok(['inspect', '--format', '{{.Id}}', 'owner-ipc'])).stdout.trim();
+    await env.ok(['create', '--name', 'joiner', '--ipc', 'container:owner-ipc', '--network', 'none', 'busybox', 'true']);
+    assert.equal((await inspect(env, 'joiner'))['HostConfig'].IpcMode, `container:${ownerId}`);
+    const refused = await env.berth(['rm', '-f', 'owner-ipc']);
+    assert.equal(refused.code, 125);
+    assert.match(refused.stderr, /has dependent containers which must be removed before it/);
+    const missing = await env.berth(['create', '--pid', 'container:nosuch', 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /no container with name or ID "nosuch" found/);
+    await env.ok(['rm', 'joiner']);
+    for (const ns of ['pid', 'ipc', 'uts', 'cgroup']) await env.ok(['rm', '-f', '-t', '0', `owner-${ns}`]);
+  });
+
   it('--timeout: the monitor kills the container after it, the run exits 255 and the exit code is -1, as podman', async () => {
     const r = await env.berth(['run', '--name', 'limited', '--timeout', '1', '--network', 'none', 'busybox', 'sleep', '60']);
     assert.equal(r.code, 255, r.stderr);

@@ -91,7 +91,7 @@ export interface SpecInput {
    */
   shm?: string;
   /** Another container's namespaces joined instead of making them (a pod's infra's): type to the namespace file. */
-  joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid', string>>;
+  joinNamespaces?: Partial<Record<'ipc' | 'uts' | 'pid' | 'cgroup', string>>;
   /** `path`: join that namespace (a pinned one netavark set up, another container's) instead of making one. */
   network: { mode: 'host' | 'private' | 'none'; path?: string };
   etcFiles: { hosts: string; resolvConf: string; hostname: string };
@@ -256,7 +256,7 @@ export function buildRuntimeSpec(input: SpecInput): RuntimeSpec {
     .filter((ns) => !hostNamespaces.includes(ns))
     .map((type) => {
       if (type === 'network' && input.network.path) return { type, path: input.network.path };
-      const joined = input.joinNamespaces?.[type as 'ipc' | 'uts' | 'pid'];
+      const joined = input.joinNamespaces?.[type as 'ipc' | 'uts' | 'pid' | 'cgroup'];
       return joined ? { type, path: joined } : { type };
     });
   // A joined UTS namespace's name is its owner's: the runtime may not set one there.

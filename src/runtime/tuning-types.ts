@@ -22,6 +22,11 @@ export interface ContainerTuning {
   umask?: number;
   /** Namespaces shared with the host rather than the container's own. */
   hostNamespaces?: ('pid' | 'ipc' | 'uts' | 'cgroup')[];
+  /**
+   * `--pid container:ID`, `--ipc ns:PATH`...: namespaces joined, another container's (by ID; its
+   * process's at each start, so it must be running) or a path's.
+   */
+  joinNamespaces?: Partial<Record<JoinableNamespace, NamespaceJoin>>;
   /** `--personality`: the execution domain. */
   personality?: 'LINUX' | 'LINUX32';
   /** `--device-cgroup-rule`s: more devices the device cgroup allows (no node is made). */
@@ -29,6 +34,9 @@ export interface ContainerTuning {
   /** `--device-read-bps` and friends: per block device limits, in bytes or operations per second. */
   blkioThrottle?: Partial<Record<BlkioThrottleKind, DeviceRate[]>>;
 }
+
+export type JoinableNamespace = 'pid' | 'ipc' | 'uts' | 'cgroup';
+export type NamespaceJoin = { container: string } | { path: string };
 
 export type BlkioThrottleKind = 'throttleReadBpsDevice' | 'throttleWriteBpsDevice' | 'throttleReadIOPSDevice' | 'throttleWriteIOPSDevice';
 export interface DeviceRate {

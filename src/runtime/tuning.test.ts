@@ -52,9 +52,13 @@ describe('run/create tuning flags', { timeout: 10_000 }, () => {
     assert.deepEqual(tunedResources({ memorySwap: -1 }, { memory: { limit: 10 } }).memory, { limit: 10, swap: -1 });
   });
 
-  test('namespace modes: host, private names, and container:/ns: refused in one line', () => {
+  test("namespace modes: host, private names, another container's (container:NAME) or a path's (ns:PATH)", () => {
     assert.deepEqual(parseTuning({ pid: 'host', ipc: 'shareable', uts: 'host', cgroupns: 'private' }, { hostNetwork: false }).hostNamespaces, ['pid', 'uts']);
-    assert.throws(() => parseTuning({ pid: 'container:x' }, { hostNetwork: false }), /^BerthError: --pid container:x: joining another container's/);
+    const joined = parseTuning({ pid: 'container:x', ipc: 'container:y', uts: 'ns:/run/ns/uts', cgroupns: 'host' }, { hostNetwork: false });
+    assert.deepEqual(joined.joinNamespaces, { pid: { container: 'x' }, ipc: { container: 'y' }, uts: { path: '/run/ns/uts' } });
+    assert.deepEqual(joined.hostNamespaces, ['cgroup']);
+    assert.throws(() => parseTuning({ uts: 'ns:relative' }, { hostNetwork: false }), /invalid --uts "ns:relative": the namespace path must be absolute/);
+    assert.throws(() => parseTuning({ pid: 'container:' }, { hostNetwork: false }), /invalid --pid "container:"/);
     assert.throws(() => parseTuning({ ipc: 'bogus' }, { hostNetwork: false }), /invalid --ipc "bogus"/);
   });
 

@@ -1,5 +1,5 @@
 import { BerthError } from '../util/errors.js';
-import type { ContainerTuning, DeviceRule } from './tuning-types.js';
+import type { ContainerTuning, DeviceRule, NamespaceJoin } from './tuning-types.js';
 import { parseSize } from './options.js';
 
 /**
@@ -110,15 +110,21 @@ export function parseUmask(value: string): number {
   return parseInt(value, 8);
 }
 
-/** `--pid`/`--ipc`/`--uts`/`--cgroupns`: the host's or the container's own. */
-function namespaceMode(value: string | undefined, flag: string, privateNames: string[]): 'host' | 'private' | undefined {
+/**
+ * `--pid`/`--ipc`/`--uts`/`--cgroupns`: the host's, the container's own, another container's
+ * (`container:NAME`, resolved to its ID at create) or a path's (`ns:PATH`).
+ */
+function namespaceMode(value: string | undefined, flag: string, privateNames: string[]): 'host' | 'private' | NamespaceJoin | undefined {
   if (value === undefined) return undefined;
   if (value === 'host') return 'host';
   if (privateNames.includes(value)) return 'private';
-  if (value.startsWith('container:') || value.startsWith('ns:')) {
-    throw new BerthError('USAGE', `${flag} ${value}: joining another container's or a path's namespace is not supported yet; use host or private`);
+  if (value.startsWith('container:') && value.length > 'container:'.length) return { container: value.slice('container:'.length) };
+  if (value.startsWith('ns:')) {
+    const path = value.slice('ns:'.length);
+    if (!path.startsWith('/')) throw new BerthError('USAGE', `invalid ${flag} "${value}": the namespace path must be absolute`);
+    return { path };
   }
-  throw new BerthError('USAGE', `invalid ${flag} "${value}": expected host or ${privateNames.join(' or ')}`);
+  throw new BerthError('USAGE', `invalid ${flag} "${value}": expected host, ${privateNames.join(', ')}, container:NAME or ns:PATH`);
 }
 
 export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean; memory?: number }): ContainerTuning {
@@ -157,6 +163,11 @@ export function parseTuning(f: TuningFlags, opts: { hostNetwork: boolean; memory
   if (f.deviceCgroupRule?.length) out.deviceRules = f.deviceCgroupRule.map(parseDeviceRule);
   const hostNamespaces = (['pid', 'ipc', 'uts', 'cgroup'] as const).filter((ns) => modes[ns] === 'host');
   if (hostNamespaces.length) out.hostNamespaces = hostNamespaces;
+  const joins = (['pid', 'ipc', 'uts', 'cgroup'] as const).flatMap((ns) => {
+    const m = modes[ns];
+    return typeof m === 'object' ? [[ns, m] as const] : [];
+  });
+  if (joins.length) out.joinNamespaces = Object.fromEntries(joins);
   if (f.sysctl?.length) {
     const ctx = { hostNetwork: opts.hostNetwork, hostIpc: modes.ipc === 'host', hostUts: modes.uts === 'host' };
     out.sysctls = Object.fromEntries(f.sysctl.flatMap((v) => v.split(',')).map((e) => parseSysctl(e, ctx)));

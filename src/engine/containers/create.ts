@@ -40,7 +40,7 @@ import { checkNetworkFlagSyntax, networkConfig, networkMode, type NetworkFlags }
 import { containerPaths } from './paths.js';
 import { copySecretsIntoBundle, resolveContainerSecrets } from './secrets.js';
 import { parseTuning, type TuningFlags } from '../../runtime/tuning.js';
-import type { ContainerTuning } from '../../runtime/tuning-types.js';
+import type { ContainerTuning, NamespaceJoin } from '../../runtime/tuning-types.js';
 import { refuseLimitsWithoutCgroups } from '../../runtime/rootless-cgroups.js';
 import { allocateUserNamespace, parseUserNamespace, type UserNamespaceFlags } from './userns.js';
 import type { BlkioThrottleKind } from '../../store/container-tuning.js';
@@ -222,6 +222,22 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
   return flags.filter(([, v]) => v !== undefined).map(([name]) => name);
 }
 
+/** `--ipc container:NAME` and the like: the container named, by its ID, as podman keeps it. */
+async function namespaceOwners(store: Store, joins: NonNullable<ContainerTuning['joinNamespaces']>): Promise<NonNullable<ContainerTuning['joinNamespaces']>> {
+  const records = await store.containerRecords();
+  const out: NonNullable<ContainerTuning['joinNamespaces']> = {};
+  for (const [ns, join] of Object.entries(joins) as [keyof typeof joins, NamespaceJoin][]) {
+    if (!('container' in join)) {
+      out[ns] = join;
+      continue;
+    }
+    const owner = findContainer(records, join.container);
+    if (!owner) throw new BerthError('CONTAINER_UNKNOWN', `no container with name or ID "${join.container}" found: no such container`);
+    out[ns] = { container: owner.id };
+  }
+  return out;
+}
+
 /**
  * Creates a container: its record (name reserved under the store lock, so two creates with one
  * name cannot both win) and its directories. Nothing runs yet and nothing is mounted: that is
@@ -243,6 +259,7 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
   }
   checkProcessFlags(opts);
   const tuning = parseTuning(opts.tuning ?? {}, { hostNetwork: networkMode(opts) === 'host', ...(opts.memory ? { memory: parseMemory(opts.memory) } : {}) });
+  if (tuning.joinNamespaces) tuning.joinNamespaces = await namespaceOwners(store, tuning.joinNamespaces);
   refuseLimitsWithoutCgroups(limitFlags(opts, tuning));
   const userns = parseUserNamespace(opts.userNamespace ?? {});
   if (opts.cidFile !== undefined) await checkCidFile(opts.cidFile);

@@ -8,7 +8,12 @@ export function umaskText(c: ContainerRecord): string {
 /** The HostConfig fields of the newer `run`/`create` flags, with podman's values when unset. */
 export function tuningHostConfig(c: ContainerRecord): Record<string, unknown> {
   const t = c.config.tuning ?? {};
-  const hostNs = (ns: 'pid' | 'ipc' | 'uts' | 'cgroup', own: string) => (t.hostNamespaces?.includes(ns) ? 'host' : own);
+  const hostNs = (ns: 'pid' | 'ipc' | 'uts' | 'cgroup', own: string) => {
+    if (t.hostNamespaces?.includes(ns)) return 'host';
+    const join = t.joinNamespaces?.[ns];
+    if (join) return 'container' in join ? `container:${join.container}` : `ns:${join.path}`;
+    return own;
+  };
   const memory = c.config.memory ?? 0;
   return {
     CpuShares: t.cpuShares ?? 0,

@@ -12,9 +12,13 @@ export function findContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(co
   return matches[0];
 }
 
-/** The containers that use `id`'s namespaces (`--network container:ID`): they cannot run without it. */
+/** The containers that use `id`'s namespaces (`--network`, `--pid`, `--ipc`, `--uts` or `--cgroupns container:ID`): they cannot run without it. */
 export function dependentContainers<C extends Pick<ContainerRecord, 'id' | 'config'>>(containers: readonly C[], id: string): C[] {
-  return containers.filter((x) => x.config.network.mode === 'container' && x.config.network.container === id);
+  return containers.filter(
+    (x) =>
+      (x.config.network.mode === 'container' && x.config.network.container === id) ||
+      Object.values(x.config.tuning?.joinNamespaces ?? {}).some((j) => 'container' in j && j.container === id),
+  );
 }
 
 export function requireContainer<C extends Pick<ContainerRecord, 'id' | 'name'>>(containers: readonly C[], input: string): C {

@@ -22,6 +22,7 @@ import type { ContainerPaths } from './paths.js';
 import { chownMountSources, resolveContainerMounts } from './mounts.js';
 import { ensureRootReachable, shiftRootOwners } from './userns.js';
 import { rootReader } from './rootfs-path.js';
+import { namespaceJoinPaths } from './namespace-joins.js';
 import { prepareWorkdir } from './workdir.js';
 import { addUserEntries } from './etc-user.js';
 import { secretMountsAndEnv } from './secrets.js';
@@ -88,11 +89,12 @@ export async function prepareBundle(
       c.config.userNamespace,
       c.layers.map((l) => store.layers.diffDir(l)),
     );
-  const [mounts, user, { hostCaps, seccomp, limits, devices, join }] = await Promise.all([
+  const [mounts, user, { hostCaps, seccomp, limits, devices, join }, flagJoins] = await Promise.all([
     resolveContainerMounts(store, c, paths),
     // A build step's user unknown to the image gets HOME=/ as in buildah, whatever its workdir.
     resolveUser(rootReader(rootfs), c.config.user, buildStep ? '/' : c.config.workdir),
     hostSide,
+    namespaceJoinPaths(store, c),
   ]);
   await chownMountSources(store, c, user);
   await prepareWorkdir(
@@ -131,7 +133,7 @@ export async function prepareBundle(
     },
     ulimits: c.config.ulimits,
     ...(c.config.init ? { init: { hostPath: c.config.initPath ?? initBinary() } } : {}),
-    ...(join.namespaces ? { joinNamespaces: join.namespaces } : {}),
+    ...(join.namespaces || Object.keys(flagJoins).length ? { joinNamespaces: { ...join.namespaces, ...flagJoins } } : {}),
     ...(shm ? { shm } : {}),
     network:
       c.config.network.mode === 'none' || c.config.network.mode === 'host'
