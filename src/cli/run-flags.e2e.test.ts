@@ -196,6 +196,35 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     for (const ns of ['pid', 'ipc', 'uts', 'cgroup']) await env.ok(['rm', '-f', '-t', '0', `owner-${ns}`]);
   });
 
+  it("--mount type=image: the image's root, read-only unless rw=true; inspect names it; rmi refuses it while mounted; nothing stays mounted", async () => {
+    await env.ok(['tag', 'busybox', 'mounted/img:1']);
+    const id = (
+      await env.ok(['run', '-d', '--network', 'none', '--mount', 'type=image,src=mounted/img:1,dst=/image-mount,rw=true', 'busybox', 'sleep', '100'])
+    ).stdout.trim();
+    const [m] = (await inspect(env, id))['Mounts'] as { Type: string; Source: string; Destination: string; RW: boolean }[];
+    assert.deepEqual([m!.Type, m!.Source, m!.Destination, m!.RW], ['image', 'mounted/img:1', '/image-mount', true]);
+    assert.equal(
+      (await env.ok(['exec', id, 'sh', '-c', 'test -x /image-mount/bin/busybox && touch /image-mount/new && ls /image-mount/new'])).stdout,
+      '/image-mount/new\n',
+    );
+    const imageId = (await env.ok(['image', 'inspect', '--format', '{{.Id}}', 'mounted/img:1'])).stdout.trim();
+    await env.ok(['untag', 'busybox', 'mounted/img:1']);
+    const refused = await env.berth(['rmi', imageId]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /image is in use by a container/);
+    await env.ok(['rm', '-f', '-t', '0', id]);
+    const ro = await env.berth(['run', '--rm', '--network', 'none', '--mount', 'type=image,source=busybox,destination=/ro', 'busybox', 'touch', '/ro/x']);
+    assert.equal(ro.code, 1);
+    assert.match(ro.stderr, /Read-only file system/);
+    const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(env.root) && l.includes('image-mounts'));
+    assert.deepEqual(mounted, []);
+    const missing = await env.berth(['create', '--mount', 'type=image,src=nosuch,dst=/x', 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /nosuch: image not known/);
+  });
+
   it('--timeout: the monitor kills the container after it, the run exits 255 and the exit code is -1, as podman', async () => {
     const r = await env.berth(['run', '--name', 'limited', '--timeout', '1', '--network', 'none', 'busybox', 'sleep', '60']);
     assert.equal(r.code, 255, r.stderr);

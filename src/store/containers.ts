@@ -30,7 +30,9 @@ export function containerCgroupPath(c: { id: string; config: { pod?: ContainerPo
 export type ContainerMount =
   | { type: 'bind'; source: string; destination: string; options: string[] }
   | { type: 'volume'; name: string; anonymous: boolean; destination: string; options: string[]; noCopy: boolean }
-  | { type: 'tmpfs'; destination: string; options: string[] };
+  | { type: 'tmpfs'; destination: string; options: string[] }
+  /** `--mount type=image`: an image's root (`source` as named, `imageId` the image it named at create), read-only unless `readWrite`. */
+  | { type: 'image'; source: string; imageId: string; destination: string; options: string[]; readWrite: boolean };
 
 /** A container's healthcheck, in the image config's shape (durations in nanoseconds), plus podman's on-failure action. */
 export interface HealthConfig {

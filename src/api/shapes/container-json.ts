@@ -89,7 +89,7 @@ export function dockerMounts(c: ContainerRecord, volumeDir: (name: string) => st
             Propagation: '',
           },
         ]
-      : [{ Type: 'bind', Source: m.source, Destination: m.destination, Mode: m.options.join(','), RW: rw, Propagation: propagation ?? 'rprivate' }];
+      : [{ Type: m.type as string, Source: m.source, Destination: m.destination, Mode: m.options.join(','), RW: rw, Propagation: propagation ?? 'rprivate' }];
   });
 }
 

@@ -23,7 +23,7 @@ import {
   type StoredContainer,
 } from '../../store/containers.js';
 import type { ImageRecord } from '../../store/images.js';
-import { matchedName } from '../../store/lookup.js';
+import { findImage, matchedName } from '../../store/lookup.js';
 import type { Store } from '../../store/store.js';
 import type { PullOptions } from '../images/pull.js';
 import { BerthError } from '../../util/errors.js';
@@ -222,6 +222,18 @@ function limitFlags(opts: CreateOptions, tuning: ContainerTuning): string[] {
   return flags.filter(([, v]) => v !== undefined).map(([name]) => name);
 }
 
+/** `--mount type=image,source=NAME`: the image named, found in the store now (podman does not pull it either). */
+async function withMountedImages(store: Store, mounts: MountSpec[]): Promise<MountSpec[]> {
+  if (!mounts.some((m) => m.type === 'image' && !m.imageId)) return mounts;
+  const images = await store.images();
+  return mounts.map((m) => {
+    if (m.type !== 'image' || m.imageId) return m;
+    const image = findImage(images, m.source);
+    if (!image) throw new BerthError('IMAGE_UNKNOWN', `${m.source}: image not known`);
+    return { ...m, imageId: image.id };
+  });
+}
+
 /** `--ipc container:NAME` and the like: the container named, by its ID, as podman keeps it. */
 async function namespaceOwners(store: Store, joins: NonNullable<ContainerTuning['joinNamespaces']>): Promise<NonNullable<ContainerTuning['joinNamespaces']>> {
   const records = await store.containerRecords();
@@ -317,9 +329,12 @@ export async function createContainer(store: Store, opts: CreateOptions, removeE
     tmpfs: opts.tmpfs ?? [],
     // --volumes-from's sources from the records (their settings), read only when it is given: a
     // create read every container's state file for it.
-    mountSpecs: withVolumesFrom(
-      containerMounts(opts.infraInit ? { ...opts, volumes: [`${opts.infraInit}:/catatonit:ro`] } : opts, config.Volumes),
-      volumesFromMounts(opts.volumesFrom?.length ? await store.containerRecords() : [], opts.volumesFrom ?? []),
+    mountSpecs: await withMountedImages(
+      store,
+      withVolumesFrom(
+        containerMounts(opts.infraInit ? { ...opts, volumes: [`${opts.infraInit}:/catatonit:ro`] } : opts, config.Volumes),
+        volumesFromMounts(opts.volumesFrom?.length ? await store.containerRecords() : [], opts.volumesFrom ?? []),
+      ),
     ),
     privileged: opts.privileged ?? false,
     capAdd: parseCapabilities(opts.capAdd ?? []),

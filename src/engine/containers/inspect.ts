@@ -89,9 +89,10 @@ export async function inspectContainer(store: Store, c: ContainerRecord): Promis
         RW: !m.options.includes('ro'),
         Propagation: m.options.find((o) => /^r?(shared|slave|private|unbindable)$/.test(o)) ?? 'rprivate',
       };
-      return m.type === 'volume'
-        ? [{ Type: 'volume', Name: m.name, Source: volumeDataDir(store, m.name), Driver: 'local', ...common }]
-        : [{ Type: 'bind', Source: m.source, Driver: '', ...common }];
+      if (m.type === 'volume') return [{ Type: 'volume', Name: m.name, Source: volumeDataDir(store, m.name), Driver: 'local', ...common }];
+      // podman names the image as the user did.
+      if (m.type === 'image') return [{ Type: 'image', Source: m.source, Driver: '', ...common }];
+      return [{ Type: 'bind', Source: m.source, Driver: '', ...common }];
     }),
     Dependencies: [],
     NetworkSettings: networkSettings(c),

@@ -15,6 +15,7 @@ import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { unmountOverlay } from '../../store/overlay.js';
 import { unmountInfraShm } from './shm.js';
+import { unmountImageMounts } from './mounts.js';
 import type { Store } from '../../store/store.js';
 import { BerthError } from '../../util/errors.js';
 import { isPidRunning, processToken } from '../../util/process.js';
@@ -221,6 +222,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       await Promise.all([
         unmountOverlay(paths.overlay).catch(() => undefined),
         unmountInfraShm(c, paths).catch(() => undefined),
+        unmountImageMounts(paths).catch(() => undefined),
         applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
       ]);
       await updateContainerState(store, c, {
@@ -411,6 +413,7 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
         .catch(() => undefined),
       unmountOverlay(paths.overlay),
       unmountInfraShm(c, paths),
+      unmountImageMounts(paths),
       c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
     ]);
     trace('cleanup: runtime state deleted, network torn down, unmounted');
@@ -506,7 +509,7 @@ export async function removeContainer(
           .catch(() => undefined)
       : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
-    await Promise.all([unmountOverlay(paths.overlay), unmountInfraShm(current, paths)]);
+    await Promise.all([unmountOverlay(paths.overlay), unmountInfraShm(current, paths), unmountImageMounts(paths)]);
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
     if (current.state.mounted) {

@@ -75,6 +75,24 @@ describe('mount flags', () => {
       destination: '/t',
       options: ['rw', 'noexec', 'nosuid', 'nodev', 'size=1048576', 'mode=1777'],
     });
+    // An image's root: read-only unless rw=true; the image is found at create.
+    assert.deepEqual(parseMountFlag('type=image,src=busybox,dst=/im', opts), {
+      type: 'image',
+      source: 'busybox',
+      imageId: '',
+      destination: '/im',
+      options: ['ro'],
+      readWrite: false,
+    });
+    assert.deepEqual(parseMountFlag('type=image,source=busybox,target=/im,rw=true', opts), {
+      type: 'image',
+      source: 'busybox',
+      imageId: '',
+      destination: '/im',
+      options: [],
+      readWrite: true,
+    });
+    assert.throws(() => parseMountFlag('type=image,dst=/im', opts), /an image mount needs source=/);
     assert.throws(() => parseMountFlag('type=bind,target=/x', opts), /a bind mount needs source=/);
     assert.throws(() => parseMountFlag('type=nfs,target=/x', opts), /type "nfs" is not supported/);
     assert.throws(() => parseMountFlag('type=bind,src=/a,dst=/x,colour=red', opts), /unknown option "colour"/);

@@ -72,7 +72,7 @@ function isTrue(value: string | undefined, spec: string, key: string): boolean {
   throw new BerthError('USAGE', `invalid --mount "${spec}": ${key} takes true or false`);
 }
 
-/** `--mount type=bind|volume|tmpfs,source=,destination=,readonly,...` (docker's and podman's keys). */
+/** `--mount type=bind|volume|tmpfs|image,source=,destination=,readonly,...` (docker's and podman's keys). */
 export function parseMountFlag(spec: string, opts: { cwd?: string; anonymousName: () => string }): MountSpec {
   const fields = new Map<string, string | undefined>();
   for (const part of spec.split(',')) {
@@ -121,7 +121,15 @@ export function parseMountFlag(spec: string, opts: { cwd?: string; anonymousName
     checkKeys(fields, known, spec);
     return { type: 'tmpfs', destination: destination(dst, spec), options: tmpfs };
   }
-  throw new BerthError('USAGE', `invalid --mount "${spec}": type "${type}" is not supported: use bind, volume or tmpfs`);
+  if (type === 'image') {
+    if (!src) throw new BerthError('USAGE', `invalid --mount "${spec}": an image mount needs source=`);
+    known.add('readwrite');
+    const readWrite = ['rw', 'readwrite'].some((k) => fields.has(k) && isTrue(fields.get(k), spec, k)) && !readOnly;
+    checkKeys(fields, known, spec);
+    // The image is named here; create finds it in the store.
+    return { type: 'image', source: src, imageId: '', destination: destination(dst, spec), options: readWrite ? [] : ['ro'], readWrite };
+  }
+  throw new BerthError('USAGE', `invalid --mount "${spec}": type "${type}" is not supported: use bind, volume, tmpfs or image`);
 }
 
 function checkKeys(fields: Map<string, string | undefined>, known: Set<string>, spec: string): void {

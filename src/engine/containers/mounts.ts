@@ -1,7 +1,8 @@
-import { lchown, lstat, opendir, realpath, stat } from 'node:fs/promises';
+import { lchown, lstat, opendir, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OciMount } from '../../runtime/spec.js';
-import type { ContainerRecord } from '../../store/containers.js';
+import type { ContainerMount, ContainerRecord } from '../../store/containers.js';
+import { mountOverlay, overlayDirs, unmountOverlay } from '../../store/overlay.js';
 import type { Store } from '../../store/store.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { copyUpVolume, markCopiedUp, volumeDataDir } from '../volumes/volumes.js';
@@ -44,6 +45,13 @@ export async function resolveContainerMounts(store: Store, c: ContainerRecord, p
         copied.push(m.name);
       }
       mounts.push({ destination: m.destination, type: 'bind', source: volumeDataDir(store, m.name), options: bindOptions(m.options) });
+    } else if (m.type === 'image') {
+      mounts.push({
+        destination: m.destination,
+        type: 'bind',
+        source: await mountImageForContainer(store, m, paths, specs.indexOf(m)),
+        options: bindOptions(m.options),
+      });
     } else {
       // podman's default: the tmpfs starts with what the image (or `cp` into a stopped container) put under it.
       const copyUp = m.options.includes('notmpcopyup') ? [] : ['tmpcopyup'];
@@ -61,7 +69,7 @@ export async function resolveContainerMounts(store: Store, c: ContainerRecord, p
  */
 export async function chownMountSources(store: Store, c: ContainerRecord, owner: { uid: number; gid: number }): Promise<void> {
   for (const m of c.config.mountSpecs ?? []) {
-    if (m.type === 'tmpfs' || !m.options.includes('U')) continue;
+    if (m.type === 'tmpfs' || m.type === 'image' || !m.options.includes('U')) continue;
     // The mount follows a link given as the source; so does the change of owner, there only.
     await chownTree(await realpath(m.type === 'bind' ? m.source : volumeDataDir(store, m.name)), owner);
   }
@@ -76,4 +84,33 @@ async function chownTree(path: string, owner: { uid: number; gid: number }): Pro
     if (entry.isDirectory()) await chownTree(child, owner);
     else await lchown(child, owner.uid, owner.gid);
   }
+}
+
+/** Where a container's `--mount type=image` mounts are: one overlay each, in its own directory. */
+function imageMountsDir(paths: ContainerPaths): string {
+  return join(paths.dir, 'image-mounts');
+}
+
+/**
+ * `--mount type=image`: the image's layers as an overlay of their own under the container's
+ * directory, read-only unless `rw=true` (then its writes go to an upper of this container's,
+ * which goes with it), bound where the user asked.
+ */
+async function mountImageForContainer(store: Store, m: Extract<ContainerMount, { type: 'image' }>, paths: ContainerPaths, index: number): Promise<string> {
+  const image = (await store.images()).find((i) => i.id === m.imageId);
+  if (!image) throw new BerthError('IMAGE_UNKNOWN', `${m.source}: the image mounted on ${m.destination} is no longer in the store: image not known`);
+  const dirs = overlayDirs(join(imageMountsDir(paths), String(index)));
+  await mountOverlay(
+    store.root,
+    image.layers.map((l) => store.layers.diffDir(l)),
+    dirs,
+    { readOnly: !m.readWrite },
+  );
+  return dirs.merged;
+}
+
+/** Unmounts a container's image mounts (none mounted, or none at all, is fine). */
+export async function unmountImageMounts(paths: ContainerPaths): Promise<void> {
+  const names = await readdir(imageMountsDir(paths)).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => unmountOverlay(overlayDirs(join(imageMountsDir(paths), n)))));
 }

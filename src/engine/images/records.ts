@@ -158,7 +158,7 @@ function applyRemovals(
       image.names = image.names.filter((n) => n !== removal.untag);
       reports.push({ untagged: [removal.untag], image: image.id });
     } else {
-      const user = containers.find((c) => c.image === image.id);
+      const user = containers.find((c) => imagesUsedBy(c).includes(image.id));
       if (user) {
         failures.push(
           new BerthError(
@@ -177,6 +177,11 @@ function applyRemovals(
   return { reports, removed, failures };
 }
 
+/** The images a container uses: its own, and those `--mount type=image` mounts in it. */
+function imagesUsedBy(c: ContainerRecord): string[] {
+  return [c.image, ...(c.config.mountSpecs ?? []).flatMap((m) => (m.type === 'image' ? [m.imageId] : []))];
+}
+
 /**
  * `rmi`: see planRemoval. With force, the containers of every image that will be deleted are
  * removed first (as podman does), and only those: untagging one name touches no container.
@@ -191,7 +196,7 @@ export async function removeImages(store: Store, inputs: string[], opts: { force
     const doomed = new Set(applyRemovals(copy, targetsOf(copy), [], opts).removed.map((i) => i.id));
     if (doomed.size > 0) {
       const { removeContainer } = await import('../containers/lifecycle.js');
-      for (const c of await store.containers()) if (doomed.has(c.image)) await removeContainer(store, c.id, { force: true });
+      for (const c of await store.containers()) if (imagesUsedBy(c).some((id) => doomed.has(id))) await removeContainer(store, c.id, { force: true });
     }
   }
   const containers = await store.containers();
@@ -261,7 +266,7 @@ export function neededImages(images: readonly ImageRecord[], kept: ReadonlySet<s
  */
 export async function pruneImages(store: Store, opts: PruneOptions = {}): Promise<{ deleted: string[]; reclaimed: number }> {
   const removed: ImageRecord[] = [];
-  const inUse = new Set((await store.containers()).map((c) => c.image));
+  const inUse = new Set((await store.containers()).flatMap(imagesUsedBy));
   await store.updateImages((images) => {
     const kept = new Set(images.filter((i) => inUse.has(i.id) || (opts.only ? !opts.only.has(i.id) : !opts.all && i.names.length > 0)).map((i) => i.id));
     const needed = neededImages(images, kept, opts.parents);

@@ -201,6 +201,8 @@ export function volumeFields(src: ContainerSource): { mounts: VolumeMount[]; vol
       continue;
     }
     if (m.type === 'volume' && imageVolumes.has(m.destination)) continue;
+    // An image mount has no Kubernetes volume before 1.31's `image`, which podman 4 does not write.
+    if (m.type === 'image') continue;
     const n = index++;
     let volume: Volume;
     if (m.type === 'bind') volume = { name: hostVolumeName(m.source, n), hostPath: { path: m.source, type: src.hostPaths[m.source] ?? 'DirectoryOrCreate' } };
