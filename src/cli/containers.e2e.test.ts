@@ -208,6 +208,33 @@ describe('containers: lifecycle', () => {
     assert.match(commit.stdout, /^[0-9a-f]{64}\n$/);
     assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'committed'])).stdout, 'kept\nfrom host\n');
     await env.ok(['rm', 'writer']);
+    // Without changes the image runs what the container ran, with its environment and working
+    // directory, as podman's and docker's commit make it.
+    await env.ok([
+      'run',
+      '--name',
+      'echoer',
+      '--network',
+      'none',
+      '-e',
+      'GREETING=hi',
+      '-w',
+      '/tmp',
+      '--entrypoint',
+      '["/bin/sh","-c","echo $GREETING from $PWD"]',
+      'busybox',
+    ]);
+    await env.ok(['commit', '-q', 'echoer', 'echo-image']);
+    assert.equal((await env.ok(['run', '--rm', '--network', 'none', 'echo-image'])).stdout, 'hi from /tmp\n');
+    const committed = JSON.parse((await env.ok(['image', 'inspect', '--format', '{{json .Config}}', 'echo-image'])).stdout) as {
+      Env: string[];
+      Cmd?: string[];
+    };
+    assert.ok(committed.Env.includes('GREETING=hi'));
+    assert.ok(!committed.Env.some((e) => /^(HOSTNAME|container)=/.test(e)), 'what each start sets is not kept');
+    assert.equal(committed.Cmd, undefined);
+    await env.ok(['rm', 'echoer']);
+    await env.ok(['rmi', 'echo-image']);
     const fresh = await env.berth(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/data.txt']);
     assert.equal(fresh.code, 1);
   });

@@ -2,6 +2,8 @@ import { diffDirectory } from '../../archive/diff.js';
 import { applyChanges } from '../../image/changes.js';
 import { storedName } from '../../store/lookup.js';
 import type { ImageRecord } from '../../store/images.js';
+import type { ContainerRecord } from '../../store/containers.js';
+import type { ContainerConfig } from '../../oci/manifest.js';
 import type { Store } from '../../store/store.js';
 import { baseImage, commitStep } from '../images/commit.js';
 import { containerEvent } from '../system/events.js';
@@ -18,6 +20,24 @@ export interface CommitOptions {
   author?: string;
   pause?: boolean;
   format?: 'oci' | 'docker';
+}
+
+/**
+ * What the committed image runs: the container's own settings over its image's, as podman and
+ * docker commit them (its --entrypoint, command, environment, user, working directory and
+ * labels); the HOSTNAME and `container` variables every start sets are left out.
+ */
+function containerRunConfig(c: ContainerRecord, image: ContainerConfig): ContainerConfig {
+  const env = c.config.env.filter((e) => !/^(HOSTNAME|container)=/.test(e));
+  const config: ContainerConfig = { ...image, Env: env };
+  if (c.config.entrypoint.length) config.Entrypoint = c.config.entrypoint;
+  else delete config.Entrypoint;
+  if (c.config.command.length) config.Cmd = c.config.command;
+  else delete config.Cmd;
+  if (c.config.user) config.User = c.config.user;
+  if (c.config.workdir) config.WorkingDir = c.config.workdir;
+  if (Object.keys(c.config.labels).length) config.Labels = { ...image.Labels, ...c.config.labels };
+  return config;
 }
 
 /**
@@ -41,7 +61,7 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
       store,
       c.image,
       {
-        config: applyChanges({ ...(base.config.config ?? {}) }, opts.changes ?? []),
+        config: applyChanges(containerRunConfig(c, base.config.config ?? {}), opts.changes ?? []),
         layer: diffDirectory(paths.overlay.upper, containerTarOptions(c)),
         history: {
           created_by: [...c.config.entrypoint, ...c.config.command].join(' '),
