@@ -115,9 +115,10 @@ function inspectContainerCommand(name: string, lazy: Lazy) {
   return (
     new Command(name)
       .description('Display the configuration of a container')
-      .argument('<containers...>')
+      .argument('[containers...]')
       .option('-f, --format <format>', 'format the output using a Go template, or json')
       .option('-s, --size', "show the container's size")
+      .option('-l, --latest', 'the container created last')
       // The top-level inspect, narrowed to containers (the same output and errors).
       .action(
         lazy(async () => {

@@ -277,8 +277,9 @@ export function addImageCommands(define: Define, lazy: Lazy): void {
   define('inspect', () =>
     new Command('inspect')
       .description('Display the configuration of containers, images or volumes; of a registry image with docker://REF (as skopeo)')
-      .argument('<names...>')
+      .argument('[names...]')
       .option('-f, --format <format>', 'format the output using a Go template, or json')
+      .option('-l, --latest', 'the container created last')
       .addOption(new Option('-t, --type <type>', 'the kind of object to look for').choices(['all', 'container', 'image', 'volume']).default('all'))
       .option('--raw', 'docker://: the manifest or index exactly as the registry serves it')
       .option('--config', 'docker://: the image config')

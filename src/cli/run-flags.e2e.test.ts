@@ -168,6 +168,9 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
     assert.equal(c['ConmonPidFile'], conmonfile);
     await env.ok(['restart', '-t', '0', 'pids']);
     await check();
+    // The container created last, as podman's inspect -l finds it.
+    assert.equal((await env.ok(['inspect', '-l', '--format', '{{.Name}}'])).stdout, 'pids\n');
+    assert.equal((await env.ok(['container', 'inspect', '--latest', '--format', '{{.Name}}'])).stdout, 'pids\n');
     await env.ok(['rm', '-f', '-t', '0', 'pids']);
   });
 

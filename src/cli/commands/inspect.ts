@@ -34,8 +34,16 @@ export async function run(g: GlobalOptions, names: string[], opts: { format?: st
 export async function runAny(
   g: GlobalOptions,
   names: string[],
-  opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume'; raw?: boolean; config?: boolean; tags?: boolean } & RegistryFlags,
+  opts: { format?: string; type: 'all' | 'container' | 'image' | 'volume'; raw?: boolean; config?: boolean; tags?: boolean; latest?: boolean } & RegistryFlags,
 ): Promise<void> {
+  if (opts.latest) {
+    // podman's --latest: the container created last, and nothing else named.
+    if (names.length > 0) throw new BerthError('USAGE', '--latest and containers cannot be used together');
+    const { latestContainer } = await import('./_inspect-any.js');
+    const latest = await withStore(engineOptions(g), async (store) => latestContainer(await store.containers()).id);
+    return runAny(g, [latest], { ...opts, latest: false, type: 'container' });
+  }
+  if (names.length === 0) throw new BerthError('USAGE', 'inspect requires at least 1 argument');
   // With a transport it is skopeo's inspect, of one image in a registry.
   if (/^[a-z][a-z0-9-]*:\/\//.test(names[0] ?? '')) {
     if (names.length > 1) throw new BerthError('USAGE', 'inspect of a docker:// reference takes exactly one name');
