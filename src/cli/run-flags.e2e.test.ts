@@ -359,7 +359,7 @@ describe('run/create: the newer flags take effect in the container', { timeout: 
       [['--cgroup-conf', 'memory.high=1'], /^Error: --cgroup-conf is not supported: .*cgroup v1/],
       [['--cpu-rt-runtime', '100'], /^Error: --cpu-rt-runtime is not supported/],
       [['--systemd', 'always'], /^Error: --systemd always is not supported/],
-      [['--timeout', '4'], /^Error: --timeout is not supported/],
+      [['--preserve-fds', '1'], /^Error: --preserve-fds is not supported/],
       [['--sysctl', 'kernel.panic=1'], /^Error: sysctl "kernel.panic" is not allowed/],
       [['--tz', 'No/Such_Zone'], /^Error: finding timezone: unknown time zone No\/Such_Zone/],
       [['--device', '/dev/no-such-device'], /^Error: stat \/dev\/no-such-device: no such file or directory/],
