@@ -6,6 +6,7 @@ import {
   filterImages,
   findImage,
   imageConfig,
+  imagesUsedBy,
   inspectImage,
   pruneImagesAndCache,
   removeImages,
@@ -148,7 +149,7 @@ export function imageRoutes(app: ApiApp, ctx: ApiContext): undefined {
     const name = c.req.param('name');
     const force = queryFlag(c.req.query('force'));
     const image = await lookupImage(store, name);
-    const users = (await syncContainers(store)).filter((ct) => ct.image === image.id);
+    const users = (await syncContainers(store)).filter((ct) => imagesUsedBy(ct).includes(image.id));
     const { reports, failures } = await removeImages(store, [name], { force: force && users.length === 0 });
     const failure = failures[0];
     if (failure && isBerthError(failure, 'IMAGE_IN_USE') && users.length > 0) {

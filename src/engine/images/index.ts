@@ -9,6 +9,7 @@ export {
   imageConfig,
   repoAndTag,
   repoDigests,
+  imagesUsedBy,
   type RemoveResult,
   type PruneOptions,
 } from './records.js';

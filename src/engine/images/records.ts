@@ -177,8 +177,8 @@ function applyRemovals(
   return { reports, removed, failures };
 }
 
-/** The images a container uses: its own, and those `--mount type=image` mounts in it. */
-function imagesUsedBy(c: ContainerRecord): string[] {
+/** The images a container uses: its own, and those `--mount type=image` mounts in it (what rmi refuses, prune keeps and `system df` counts active). */
+export function imagesUsedBy(c: Pick<ContainerRecord, 'image' | 'config'>): string[] {
   return [c.image, ...(c.config.mountSpecs ?? []).flatMap((m) => (m.type === 'image' ? [m.imageId] : []))];
 }
 

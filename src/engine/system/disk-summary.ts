@@ -1,5 +1,6 @@
 import type { Store } from '../../store/store.js';
 import { syncContainers } from '../containers/state.js';
+import { imagesUsedBy } from '../images/records.js';
 import { containerSize, volumeSize } from './disk-usage.js';
 import { volumeUsers } from '../volumes/volumes.js';
 
@@ -20,7 +21,7 @@ export interface DiskSummary {
 export async function diskSummary(store: Store): Promise<{ images: DiskSummary; containers: DiskSummary; volumes: DiskSummary }> {
   const [images, containers, volumes] = await Promise.all([store.images(), syncContainers(store), store.volumes()]);
 
-  const inUse = new Set(containers.map((c) => c.image));
+  const inUse = new Set(containers.flatMap(imagesUsedBy));
   const layerSizes = new Map<string, number>();
   for (const chain of new Set(images.flatMap((i) => i.layers))) layerSizes.set(chain, (await store.layers.get(chain))?.size ?? 0);
   const heldByUsed = new Set(images.filter((i) => inUse.has(i.id)).flatMap((i) => i.layers));
