@@ -25,7 +25,7 @@ import { resetHealth, startHealthTimer } from './health.js';
 import { stopHelpers } from './network.js';
 import { joinForStart, teardownContainerNetwork, type NetworkJoin } from './network-setup.js';
 import { infraCreated, infraStartEnded } from './infra-created.js';
-import { containerPaths, runRootOf } from './paths.js';
+import { containerPaths, runRootOf, type ContainerPaths } from './paths.js';
 import { prepareBundle } from './prepare.js';
 import { observedState, syncOne, updateContainerState, waitForExitFile, withContainerLock } from './state.js';
 import { removeAnonymousVolumes } from '../volumes/volumes.js';
@@ -220,9 +220,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
           })
         : undefined;
       await Promise.all([
-        unmountOverlay(paths.overlay).catch(() => undefined),
-        unmountInfraShm(c, paths).catch(() => undefined),
-        unmountImageMounts(paths).catch(() => undefined),
+        ...unmountContainer(c, paths).map((p) => p.catch(() => undefined)),
         applied ? teardownContainerNetwork(store, c, applied, hooks.warn) : undefined,
       ]);
       await updateContainerState(store, c, {
@@ -240,6 +238,11 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     if (found.config.pod?.infra) infraStartEnded(found.id);
     return settled();
   });
+}
+
+/** What a start mounted for the container, unmounted at once: its root, a pod infra's /dev/shm, its image mounts. */
+function unmountContainer(c: ContainerRecord, paths: ContainerPaths): Promise<void>[] {
+  return [unmountOverlay(paths.overlay), unmountInfraShm(c, paths), unmountImageMounts(c, paths)];
 }
 
 /** `--pidfile` and `--conmon-pidfile`: the PIDs written where the user named, as conmon writes its own (no newline). */
@@ -411,9 +414,7 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
       runtimeFor(store, c)
         .delete(c.id, true)
         .catch(() => undefined),
-      unmountOverlay(paths.overlay),
-      unmountInfraShm(c, paths),
-      unmountImageMounts(paths),
+      ...unmountContainer(c, paths),
       c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
     ]);
     trace('cleanup: runtime state deleted, network torn down, unmounted');
@@ -509,7 +510,7 @@ export async function removeContainer(
           .catch(() => undefined)
       : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
-    await Promise.all([unmountOverlay(paths.overlay), unmountInfraShm(current, paths), unmountImageMounts(paths)]);
+    await Promise.all(unmountContainer(current, paths));
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.
     await networkGone;
     if (current.state.mounted) {

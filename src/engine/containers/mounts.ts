@@ -109,8 +109,9 @@ async function mountImageForContainer(store: Store, m: Extract<ContainerMount, {
   return dirs.merged;
 }
 
-/** Unmounts a container's image mounts (none mounted, or none at all, is fine). */
-export async function unmountImageMounts(paths: ContainerPaths): Promise<void> {
+/** Unmounts a container's image mounts (none mounted is fine); one without any reads nothing. */
+export async function unmountImageMounts(c: ContainerRecord, paths: ContainerPaths): Promise<void> {
+  if (!c.config.mountSpecs?.some((m) => m.type === 'image')) return;
   const names = await readdir(imageMountsDir(paths)).catch(() => [] as string[]);
   await Promise.all(names.map((n) => unmountOverlay(overlayDirs(join(imageMountsDir(paths), n)))));
 }
