@@ -288,6 +288,13 @@ describe('containers: lifecycle', () => {
     assert.equal(missing.code, 127);
     // The container's `/` is r-xr-xr-x, as podman's, whatever the image's tar says (busybox's gives 0700).
     assert.equal((await env.ok(['exec', 'host1', 'stat', '-c', '%a', '/'])).stdout, '555\n');
+    // The same for a container committed before its first start (the commit makes its upper).
+    await env.ok(['create', '--name', 'early-commit', '--network', 'none', 'busybox', 'sleep', '100']);
+    await env.ok(['commit', '-q', 'early-commit', 'early-commit-image']);
+    await env.ok(['start', 'early-commit']);
+    assert.equal((await env.ok(['exec', 'early-commit', 'stat', '-c', '%a', '/'])).stdout, '555\n');
+    await env.ok(['rm', '-f', '-t', '0', 'early-commit']);
+    await env.ok(['rmi', 'early-commit-image']);
     const piped = await env.ok(['exec', '-i', 'host1', 'cat'], { input: 'through\n' });
     assert.equal(piped.stdout, 'through\n');
     const top = await env.ok(['top', 'host1']);

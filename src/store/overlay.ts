@@ -43,6 +43,18 @@ async function shortLink(root: string, layerDiffDir: string): Promise<string> {
 /** The mode of a container's `/`, as podman gives it. */
 const UPPER_ROOT_MODE = 0o555;
 
+/**
+ * A container's upper directory, made where it is missing: the container's `/` is its root, so it
+ * gets r-xr-xr-x, as podman's does (containers/storage makes each layer's root so, and a
+ * container's upper as its parent's), whatever mode an image's tar gave. Every maker of an upper
+ * (a mount, a commit of a container never started) comes here, so `/` is the same for all.
+ */
+export async function makeUpperDir(upper: string): Promise<void> {
+  if (existsSync(upper)) return;
+  await makeDirs(upper);
+  await chmod(upper, UPPER_ROOT_MODE);
+}
+
 /** A layer's directory: `layers/<chain ID>/diff`, the chain ID a SHA-256 in hex. */
 const LAYER_DIFF_DIR = /\/([0-9a-f]{64})\/diff$/;
 
@@ -74,11 +86,7 @@ export async function mountOverlay(
   opts: { volatile?: boolean; readOnly?: boolean } = {},
 ): Promise<void> {
   if (await isMounted(dirs.merged)) return;
-  const freshUpper = !existsSync(dirs.upper);
-  await Promise.all([makeDirs(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
-  // The container's `/` is the upper's root: r-xr-xr-x, as podman's (containers/storage makes each
-  // layer's root so, and a container's upper as its parent's), whatever mode an image's tar gave.
-  if (freshUpper) await chmod(dirs.upper, UPPER_ROOT_MODE);
+  await Promise.all([makeUpperDir(dirs.upper), makeDirs(dirs.work), makeDirs(dirs.merged)]);
   const lowers = await Promise.all([...lowerDiffDirs].reverse().map((d) => shortLink(root, d)));
   if (lowers.length === 0) {
     // overlay needs a lower layer; an image with no layers (FROM scratch, nothing added) gets an empty one.

@@ -6,11 +6,11 @@ import type { ContainerRecord } from '../../store/containers.js';
 import type { ContainerConfig } from '../../oci/manifest.js';
 import type { Store } from '../../store/store.js';
 import { baseImage, commitStep } from '../images/commit.js';
+import { makeUpperDir } from '../../store/overlay.js';
 import { containerEvent } from '../system/events.js';
 import { getContainer } from './lifecycle.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { containerPaths } from './paths.js';
-import { makeDirs } from '../../util/dirs.js';
 import { containerTarOptions } from './userns.js';
 import { cgroupsDisabled } from '../../runtime/rootless-cgroups.js';
 
@@ -55,7 +55,7 @@ export async function commitContainer(store: Store, nameOrId: string, name: stri
   if (pause) await pauseContainer(store, c.id);
   try {
     // A container that never started has no writable layer yet: its changes are none.
-    await makeDirs(paths.overlay.upper);
+    await makeUpperDir(paths.overlay.upper);
     const base = await baseImage(store, c.image);
     const image = await commitStep(
       store,
