@@ -133,18 +133,18 @@ function exitQuietlyOnClosedPipe(name: 'stdout' | 'stderr'): void {
     if (e.code === 'EPIPE') process.exit(128 + 13);
     throw e;
   };
-  const nodes = Object.getOwnPropertyDescriptor(process, name);
-  if (!nodes?.get || !nodes.configurable) {
+  const nodeGetter = Object.getOwnPropertyDescriptor(process, name);
+  if (!nodeGetter?.get || !nodeGetter.configurable) {
     process[name].on('error', onError);
     return;
   }
   Object.defineProperty(process, name, {
     configurable: true,
-    enumerable: nodes.enumerable ?? true,
+    enumerable: nodeGetter.enumerable ?? true,
     get() {
-      const stream = nodes.get!.call(process) as NodeJS.WriteStream;
+      const stream = nodeGetter.get!.call(process) as NodeJS.WriteStream;
       // Node's own getter back: it keeps the stream it made.
-      Object.defineProperty(process, name, nodes);
+      Object.defineProperty(process, name, nodeGetter);
       stream.on('error', onError);
       return stream;
     },
