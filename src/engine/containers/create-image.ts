@@ -6,7 +6,7 @@ import { BerthError } from '../../util/errors.js';
 import type { PullOptions } from '../images/pull.js';
 import { imageEvent } from '../system/events.js';
 
-/** References to images in files (archives, layouts, skopeo directories) that run and create take, as podman does. */
+/** References to images in files (archives, layouts, skopeo directories) that run and create take, and push writes, as podman does. */
 export const LOCAL_TRANSPORT = /^(docker-archive|oci-archive|oci|dir):/;
 
 /** podman's run of `docker-archive:FILE` and the like: the image is stored first (with the names it carries), then run. */

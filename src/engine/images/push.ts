@@ -15,6 +15,7 @@ import type { ProgressSink } from '../../util/progress.js';
 import { trace } from '../../util/trace.js';
 import { CompressedLayers } from './compressed-layers.js';
 import { copyImage } from './copy.js';
+import { LOCAL_TRANSPORT } from '../containers/create-image.js';
 import { checkSignaturesStorable, putSignatures } from './copy-signatures.js';
 import { registriesConf, stripDockerTransport } from './pull.js';
 import { attachSigstoreSignature, loadSigstorePrivateKey, requireSigstoreAttachments } from './sigstore.js';
@@ -122,9 +123,6 @@ export async function pushImage(
     client.close();
   }
 }
-
-/** A destination that is a directory, layout or archive here, not a registry. */
-const LOCAL_TRANSPORT = /^(dir|oci|oci-archive|docker-archive):/;
 
 async function pushToLocalTransport(store: Store, id: string, dest: string, opts: PushOptions): Promise<{ digest: string; reference: string }> {
   if (opts.signBySigstorePrivateKey) throw new BerthError('USAGE', `${dest}: a sigstore signature is attached in a registry only`);
