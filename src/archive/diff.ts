@@ -5,6 +5,7 @@ import { BerthError } from '../util/errors.js';
 import { printable } from './_paths.js';
 import { encodeHeader, END_OF_ARCHIVE, padding, type WriteHeader } from './_tar-writer.js';
 import { isOverlayXattr, readXattrs, type XattrTable } from './_xattrs.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface TarOptions {
   /**
@@ -99,7 +100,7 @@ async function* entry(w: Walk, rel: string, st: BigIntStats): AsyncGenerator<Buf
       }
     }
   }
-  const xattrs = new Map([...(all ?? [])].filter(([k]) => !isOverlayXattr(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const xattrs = new Map([...(all ?? [])].filter(([k]) => !isOverlayXattr(k)).sort(([a], [b]) => compareStrings(a, b)));
   const h: WriteHeader = { ...base, type: 'file', xattrs };
 
   if (st.isDirectory()) {

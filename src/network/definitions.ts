@@ -12,6 +12,7 @@ import { hostSubnets } from './host-subnets.js';
 import { ROOTLESS_NETNS_SUBNET } from './rootless-netns.js';
 import { isRootless } from '../util/rootless.js';
 import type { Network, Subnet } from './types.js';
+import { compareStrings } from '../util/compare.js';
 
 /**
  * Network definitions: one JSON file per network in podman's format under `<root>/networks/`,
@@ -73,7 +74,7 @@ export class NetworkDefinitions {
   async list(): Promise<Network[]> {
     const names = await readdirIfExists(this.dir);
     const found = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(join(this.dir, n))));
-    return found.filter((n): n is Network => n !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+    return found.filter((n): n is Network => n !== undefined).sort((a, b) => compareStrings(a.name, b.name));
   }
 
   private async read(path: string): Promise<Network | undefined> {

@@ -4,6 +4,7 @@
  */
 import { checkConflicts, MAX_PORT, quote, usage, type ExposedPort, type InspectHostPort } from './ports.js';
 import type { PortMapping } from './types.js';
+import { compareStrings } from '../util/compare.js';
 
 /** The host address as podman prints it: '' is 0.0.0.0; IPv6 without brackets, as podman 4.3. */
 function shownIp(hostIp: string): string {
@@ -58,12 +59,8 @@ export function inspectPorts(mappings: readonly PortMapping[], exposed: readonly
     if (!ports.has(key)) ports.set(key, null);
   }
   const out: Record<string, InspectHostPort[] | null> = {};
-  for (const key of [...ports.keys()].sort(compareBytes)) out[key] = ports.get(key)!;
+  for (const key of [...ports.keys()].sort(compareStrings)) out[key] = ports.get(key)!;
   return out;
-}
-
-function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** strconv.ParseUint(s, 10, 16) as Go reports its failures. */

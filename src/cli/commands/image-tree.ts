@@ -2,6 +2,7 @@ import { type Store, withStore } from '../../engine/index.js';
 import { type ImageRecord, requireImage } from '../../engine/images/index.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { humanSizeWithPrecision } from '../output/units.js';
+import { compareStrings } from '../../util/compare.js';
 
 /** A layer of the store's layer graph: which images it tops, and the layers stacked on it. */
 interface LayerNode {
@@ -29,7 +30,7 @@ const goList = (xs: readonly string[]) => `[${xs.join(' ')}]`;
  */
 async function layerGraph(store: Store, images: readonly ImageRecord[]): Promise<Map<string, LayerNode>> {
   const nodes = new Map<string, LayerNode>();
-  const sorted = [...images].sort((a, b) => a.added.localeCompare(b.added));
+  const sorted = [...images].sort((a, b) => compareStrings(a.added, b.added));
   for (const image of sorted) {
     let parent: LayerNode | undefined;
     for (const chainID of image.layers) {

@@ -5,6 +5,7 @@ import { BerthError } from '../../util/errors.js';
 import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime, humanSize } from '../output/units.js';
+import { compareStrings } from '../../util/compare.js';
 
 interface ImagesOptions {
   all?: boolean;
@@ -107,8 +108,7 @@ export async function run(g: GlobalOptions, name: string | undefined, opts: Imag
     }
     // podman sorts the rows (one per name) by repository or tag, not the images by their first name.
     if (opts.sort === 'repository' || opts.sort === 'tag') {
-      const byte = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-      rows.sort((a, b) => (opts.sort === 'tag' ? byte(a.Tag, b.Tag) : byte(a.Repository, b.Repository) || byte(a.Tag, b.Tag)));
+      rows.sort((a, b) => (opts.sort === 'tag' ? compareStrings(a.Tag, b.Tag) : compareStrings(a.Repository, b.Repository) || compareStrings(a.Tag, b.Tag)));
     }
     if (opts.quiet) {
       const ids = [...new Set(images.map((i) => (opts.trunc ? i.id.slice(7, 19) : i.id)))];
@@ -132,10 +132,10 @@ function sortImages(images: ImageRecord[], by: string): ImageRecord[] {
     case 'created':
       return sorted.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     case 'id':
-      return sorted.sort((a, b) => a.id.localeCompare(b.id));
+      return sorted.sort((a, b) => compareStrings(a.id, b.id));
     case 'repository':
     case 'tag':
-      return sorted.sort((a, b) => (a.names[0] ?? '~').localeCompare(b.names[0] ?? '~'));
+      return sorted.sort((a, b) => compareStrings(a.names[0] ?? '~', b.names[0] ?? '~'));
     case 'size':
       return sorted.sort((a, b) => a.size - b.size);
     default:

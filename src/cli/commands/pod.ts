@@ -28,6 +28,7 @@ import { engineOptions, removalError, type GlobalOptions } from '../context.js';
 import { log } from '../log.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime } from '../output/units.js';
+import { compareStrings } from '../../util/compare.js';
 
 const warn = (message: string) => log('warn', message);
 
@@ -109,7 +110,7 @@ export async function runList(
 ): Promise<void> {
   const keep = podFilter(f.filter);
   await withStore(engineOptions(g), async (store) => {
-    const views = (await podViews(store, await listPodRecords(store))).filter(keep).sort((a, b) => b.pod.created.localeCompare(a.pod.created));
+    const views = (await podViews(store, await listPodRecords(store))).filter(keep).sort((a, b) => compareStrings(b.pod.created, a.pod.created));
     const id = (s: string) => (f.trunc ? s.slice(0, 12) : s);
     if (f.quiet) {
       process.stdout.write(views.map((v) => `${id(v.pod.id)}\n`).join(''));

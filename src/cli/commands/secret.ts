@@ -7,6 +7,7 @@ import { engineOptions, type GlobalOptions } from '../context.js';
 import { formatOutput } from '../output/format.js';
 import { createdAgo, goTime } from '../output/units.js';
 import { readStdin } from './_stdin.js';
+import { compareStrings } from '../../util/compare.js';
 
 /** The secret's bytes: a file, stdin (`-`), or with --env an environment variable. */
 async function secretData(source: string, fromEnv: boolean): Promise<Buffer> {
@@ -62,7 +63,7 @@ function secretFilter(filters: string[]): (s: SecretRecord) => boolean {
 export async function runList(g: GlobalOptions, f: { quiet?: boolean; noheading?: boolean; filter: string[]; format?: string }): Promise<void> {
   const keep = secretFilter(f.filter);
   await withStore(engineOptions(g), async (store) => {
-    const secrets = (await listSecrets(store)).filter(keep).sort((a, b) => b.created.localeCompare(a.created));
+    const secrets = (await listSecrets(store)).filter(keep).sort((a, b) => compareStrings(b.created, a.created));
     if (f.quiet) {
       process.stdout.write(secrets.map((s) => `${s.id}\n`).join(''));
       return;

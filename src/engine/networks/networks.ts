@@ -13,6 +13,7 @@ import { containerPaths } from '../containers/paths.js';
 import { updateContainerState, withContainerLock } from '../containers/state.js';
 import { subnetContains } from '../../network/cidr.js';
 import { join } from 'node:path';
+import { compareStrings } from '../../util/compare.js';
 
 /**
  * podman's `network` verbs over berth's network definitions and its containers: create, ls,
@@ -38,7 +39,7 @@ export async function listNetworks(store: Store): Promise<Network[]> {
   const defs = networkDefinitions(store);
   const all = await defs.list();
   if (!all.some((n) => n.name === DEFAULT_NETWORK) && !isRootless()) all.push(await defs.ensureDefault());
-  return all.sort((a, b) => a.name.localeCompare(b.name));
+  return all.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 export function getNetwork(store: Store, nameOrId: string): Promise<Network> {

@@ -2,6 +2,7 @@ import type { Store } from '../../store/store.js';
 import type { ContainerRecord } from '../../store/containers.js';
 import { syncContainers } from '../containers/state.js';
 import type { PodRecord } from './records.js';
+import { compareStrings } from '../../util/compare.js';
 
 /** A pod's state, by podman's names. */
 export type PodState = 'Created' | 'Running' | 'Degraded' | 'Paused' | 'Exited' | 'Stopped' | 'Error';
@@ -46,7 +47,7 @@ export async function podViews(store: Store, pods: readonly PodRecord[]): Promis
   return pods.map((pod) => {
     const containers = all
       .filter((c) => c.config.pod?.id === pod.id)
-      .sort((a, b) => Number(b.config.pod?.infra === true) - Number(a.config.pod?.infra === true) || a.created.localeCompare(b.created));
+      .sort((a, b) => Number(b.config.pod?.infra === true) - Number(a.config.pod?.infra === true) || compareStrings(a.created, b.created));
     return { pod, containers, state: podState(containers) };
   });
 }

@@ -8,8 +8,9 @@ import type { Descriptor } from '../../oci/manifest.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { errnoCode } from '../../util/errors.js';
 import { RegistryError } from '../errors.js';
-import { byCodeUnit, exists, fileSize, paginate, publish, touchBlob, type FsPaths } from './_fs-paths.js';
+import { exists, fileSize, paginate, publish, touchBlob, type FsPaths } from './_fs-paths.js';
 import type { ManifestEntry, ManifestStore, Page, PageRequest, PutManifestOptions, StoredManifest, TagStore } from './types.js';
+import { compareStrings } from '../../util/compare.js';
 
 interface Revision {
   mediaType: string;
@@ -116,7 +117,7 @@ export class FsManifests implements ManifestStore {
   async referrers(repository: string, subject: string): Promise<Descriptor[]> {
     const dir = this.paths.referrers(repository, subject);
     const out: Descriptor[] = [];
-    for (const name of (await list(dir)).filter((n) => n.endsWith('.json')).sort(byCodeUnit)) {
+    for (const name of (await list(dir)).filter((n) => n.endsWith('.json')).sort(compareStrings)) {
       const d = await readJSON<Descriptor>(join(dir, name));
       if (d && (await this.stat(repository, d.digest))) out.push(d);
     }
@@ -157,6 +158,6 @@ export class FsTags implements TagStore {
 
   async list(repository: string, page?: PageRequest): Promise<Page<string> | undefined> {
     if (!(await this.repositoryExists(repository))) return undefined;
-    return paginate((await list(this.paths.tags(repository))).sort(byCodeUnit), page);
+    return paginate((await list(this.paths.tags(repository))).sort(compareStrings), page);
   }
 }

@@ -114,10 +114,6 @@ export function paginate(sorted: string[], page: PageRequest = {}): Page<string>
   return items.length === 0 ? { items } : { items, next: items[items.length - 1]! };
 }
 
-export function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Blobs touched within this long are not touched again by a mere check (a pull must not write on every GET). */
 export const TOUCH_AFTER_MS = 10_000;
 

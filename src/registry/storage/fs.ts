@@ -4,12 +4,13 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } fr
 import { join } from 'node:path';
 import { RegistryError } from '../errors.js';
 import { FsManifests, FsTags } from './_fs-manifests.js';
-import { byCodeUnit, exists, fileSize, FsPaths, names, paginate, touchBlob, TOUCH_AFTER_MS } from './_fs-paths.js';
+import { exists, fileSize, FsPaths, names, paginate, touchBlob, TOUCH_AFTER_MS } from './_fs-paths.js';
 import { FsUploads } from './_fs-uploads.js';
 import type { BlobContent, BlobEntry, BlobInfo, BlobStore, ByteRange, LinkStore, Page, PageRequest, RegistryStorage } from './types.js';
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../../util/errors.js';
 import { makeDirs } from '../../util/dirs.js';
+import { compareStrings } from '../../util/compare.js';
 
 const BLOB_READ_CHUNK = 1 << 20;
 
@@ -202,7 +203,7 @@ export class FsStorage implements RegistryStorage {
       }
     };
     await walk(this.paths.repositories(), '');
-    return paginate(found.filter((n) => n !== '').sort(byCodeUnit), page);
+    return paginate(found.filter((n) => n !== '').sort(compareStrings), page);
   }
 
   /** The root and its directories are there, and a file can be written and removed in tmp/. */
