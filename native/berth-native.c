@@ -4,15 +4,18 @@
 // call), a container's new network namespace (unshare(2) and a bind mount, as `unshare
 // --net=PATH` does, on the way to every bridge start's netavark), and a client of conmon's attach
 // socket, which is SOCK_SEQPACKET (libuv opens only stream and datagram sockets; berth bridged it
-// through a perl child).
+// through a perl child), and a container's published host ports bound (Node's net.Server
+// loads its cluster and dns modules and compiles its IPv6 pattern for a listen on an address).
 //
 // N-API only (no V8 or libuv ABI beyond uv_poll, which N-API hands out the loop for), so one build
 // serves every Node of the same N-API version. Built from source by scripts/build-native.mjs;
 // src/util/native.ts loads it and falls back to the programs where it is missing.
 
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <sched.h>
@@ -469,6 +472,73 @@ static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- a host port bound, as podman reserves one ----
+
+/**
+ * bindPort(address, port, udp): [fd, port]. A socket bound to the IPv4 or IPv6 literal `address`
+ * (IPv6 only, never both families) and `port` (0: the kernel picks), listening when it is TCP,
+ * as Node's net.Server does it: SO_REUSEADDR, so that a port whose connections linger in
+ * TIME_WAIT counts as free. The descriptor is close-on-exec (a child gets it only when handed it,
+ * as conmon is); the caller closes it. Throws the failing call's errno (EADDRINUSE...).
+ */
+static napi_value js_bind_port(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t port = 0;
+  bool udp = false;
+  char *address = argc == 3 ? string_arg(env, argv[0]) : NULL;
+  if (address == NULL || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535 || napi_get_value_bool(env, argv[2], &udp) != napi_ok) {
+    free(address);
+    napi_throw_type_error(env, NULL, "bindPort(address: string, port: number, udp: boolean)");
+    return NULL;
+  }
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  int family;
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+  if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+    family = v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+    family = v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    len = sizeof *v6;
+  } else {
+    free(address);
+    napi_throw(env, errno_error(env, EINVAL, "inet_pton"));
+    return NULL;
+  }
+  free(address);
+  const char *failed = "socket";
+  int fd = socket(family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0) {
+    if (!udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) failed = "setsockopt";
+    else if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) failed = "setsockopt";
+    else if (bind(fd, (struct sockaddr *)&ss, len) < 0) failed = "bind";
+    else if (!udp && listen(fd, 511) < 0) failed = "listen";
+    else if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) failed = "getsockname";
+    else failed = NULL;
+  }
+  if (failed != NULL) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    napi_throw(env, errno_error(env, err, failed));
+    return NULL;
+  }
+  napi_value result, fd_value, port_value;
+  CHECK(env, napi_create_array_with_length(env, 2, &result));
+  CHECK(env, napi_create_int32(env, fd, &fd_value));
+  CHECK(env, napi_create_uint32(env, ntohs(family == AF_INET ? v4->sin_port : v6->sin6_port), &port_value));
+  CHECK(env, napi_set_element(env, result, 0, fd_value));
+  CHECK(env, napi_set_element(env, result, 1, port_value));
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   CHECK(env, napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn));
@@ -477,6 +547,8 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "umount", fn));
   CHECK(env, napi_create_function(env, "netns", NAPI_AUTO_LENGTH, js_netns, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "netns", fn));
+  CHECK(env, napi_create_function(env, "bindPort", NAPI_AUTO_LENGTH, js_bind_port, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "bindPort", fn));
   napi_property_descriptor methods[] = {
     {"send", NULL, seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
     {"awaitWritable", NULL, seqpacket_await_writable, NULL, NULL, NULL, napi_default, NULL},

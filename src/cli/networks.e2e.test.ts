@@ -187,6 +187,14 @@ describe('networks: bridge networks through netavark', { timeout: 600_000 }, () 
     assert.equal((await env.ok(['port', name, '9999/udp'])).stdout, `0.0.0.0:${p3}\n`);
     const ps = (await env.ok(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}}'])).stdout;
     assert.match(ps, new RegExp(`127\\.0\\.0\\.1:${p1}->80/tcp`));
+    // Held while the container runs, as podman's conmon holds them: no other program can take them.
+    const holders = (await run('ss', ['-Hltunp'])).stdout.split('\n');
+    for (const port of [`127.0.0.1:${p1}`, `0.0.0.0:${p2}`, `0.0.0.0:${p3}`]) {
+      assert.ok(
+        holders.some((l) => l.includes(` ${port} `) && l.includes('"conmon"')),
+        `${port} not held by conmon:\n${holders.join('\n')}`,
+      );
+    }
 
     const all = `${tag}-all`;
     await env.ok([

@@ -4,49 +4,25 @@
  * the caller passes as `taken`), random ones picked for a `-p CONTAINER_PORT`, and the line a
  * rootless user gets for a port below `ip_unprivileged_port_start`.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer, isIP, type AddressInfo } from 'node:net';
 import { BerthError, errnoCode, ExitCode } from '../util/errors.js';
 import { isRootless } from '../util/rootless.js';
-import { clash, MAX_PORT, usage, type PortProtocol } from './ports.js';
+import { bindHostPort } from './port-bind.js';
+import { clash, isIPv6Mapping, MAX_PORT, usage, type PortProtocol } from './ports.js';
 import type { PortMapping } from './types.js';
 
-/** How a bind of one port went: the port bound, or Node's error. */
+/** How a bind of one port went: the port bound, or the bind's error. */
 type Probe = { port: number } | { error: NodeJS.ErrnoException };
 
-/**
- * Binds one port (0: the kernel picks) on the mapping's address as podman reserves it ('' is every
- * IPv4 address, as podman binds tcp4/udp4 there), reads the port and closes again.
- */
+/** Binds one port (0: the kernel picks) on the mapping's address as podman reserves it, reads the port and closes again. */
 async function probe(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<Probe> {
-  const v6 = isIP(hostIp) === 6;
-  const address = hostIp === '' ? '0.0.0.0' : hostIp;
-  if (protocol === 'tcp') {
-    const server = createServer();
-    return new Promise<Probe>((resolve) => {
-      server.once('error', (error: NodeJS.ErrnoException) => resolve({ error }));
-      server.listen({ host: address, port, exclusive: true, ipv6Only: v6 }, () => {
-        const bound = (server.address() as AddressInfo).port;
-        server.close(() => resolve({ port: bound }));
-      });
-    });
+  try {
+    const bound = await bindHostPort(protocol, hostIp, port);
+    bound.close();
+    return { port: bound.port };
+  } catch (e) {
+    return { error: e as NodeJS.ErrnoException };
   }
-  const socket: UdpSocket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
-  return new Promise<Probe>((resolve) => {
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      try {
-        socket.close();
-      } catch {
-        // already closed by the failed bind
-      }
-      resolve({ error });
-    });
-    socket.bind({ address, port, exclusive: true }, () => {
-      const bound = socket.address().port;
-      socket.close(() => resolve({ port: bound }));
-    });
-  });
 }
 
 /** Go's text for the errors a bind gives. */
@@ -75,8 +51,8 @@ export function privilegedPortLine(port: number, start: number): string {
  * podman's line for a port it cannot reserve, e.g. `cannot listen on the TCP port: listen tcp4
  * 127.0.0.1:8080: bind: address already in use`; Go writes '' as nothing and IPv6 in brackets.
  */
-function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: string, cause?: unknown): BerthError {
-  const v6 = isIP(hostIp) === 6;
+export function bindError(protocol: PortProtocol, hostIp: string, port: number, errno: string, cause?: unknown): BerthError {
+  const v6 = isIPv6Mapping(hostIp);
   const net = `${protocol}${v6 ? 6 : 4}`;
   const addr = v6 ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
   const why = ERRNO_TEXT[errno] ?? errno.toLowerCase();

@@ -17,6 +17,12 @@ export interface NativeCalls {
    * a thread of its own that ends after, so no other thread of the process changes namespace.
    */
   netns(target: string): Promise<void>;
+  /**
+   * A socket bound to `address` (an IPv4 or IPv6 literal; IPv6 only) and `port` (0: any),
+   * listening when TCP (SO_REUSEADDR, as Node's servers), close-on-exec: its descriptor and the
+   * port bound. Throws the errno's error (`code` EADDRINUSE...), `syscall` naming the call.
+   */
+  bindPort(address: string, port: number, udp: boolean): [fd: number, port: number];
   /** A connected SOCK_SEQPACKET client of `dir/name`, read on Node's own loop. Throws the connect's error. */
   SeqpacketSocket: new (
     dir: string,
