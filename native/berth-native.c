@@ -4,7 +4,9 @@
 // call), a container's new network namespace (unshare(2) and a bind mount, as `unshare
 // --net=PATH` does, on the way to every bridge start's netavark), and a client of conmon's attach
 // socket, which is SOCK_SEQPACKET (libuv opens only stream and datagram sockets; berth bridged it
-// through a perl child), and a container's published host ports bound (Node's net.Server
+// through a perl child), a program run for its output without forking Node (posix_spawn: no
+// copy of the whole process's page tables, 2-4 ms of Node's main thread a child), and a
+// container's published host ports bound (Node's net.Server
 // loads its cluster and dns modules and compiles its IPv6 pattern for a listen on an address).
 //
 // N-API only (no V8 or libuv ABI beyond uv_poll, which N-API hands out the loop for), so one build
@@ -17,14 +19,18 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -472,6 +478,234 @@ static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- a program run for its output: posix_spawn, its pipes read and its exit reaped on a thread ----
+
+extern char **environ;
+
+typedef struct {
+  char *data;
+  size_t len, cap;
+} out_buffer;
+
+typedef struct {
+  napi_deferred deferred;
+  napi_threadsafe_function tsfn;
+  char *file;
+  char **args, **envp;
+  size_t max;  // bytes kept of each stream; the rest is read and dropped
+  int spawn_err;  // posix_spawn's error: nothing ran
+  out_buffer out[2];
+  int status;
+} run_job;
+
+static void out_append(out_buffer *b, const char *data, size_t len, size_t max) {
+  if (b->len >= max) return;
+  if (len > max - b->len) len = max - b->len;
+  if (b->len + len > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + len) cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (grown == NULL) return;
+    b->data = grown;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+}
+
+static void free_vector(char **v) {
+  if (v == NULL) return;
+  for (char **p = v; *p != NULL; p++) free(*p);
+  free(v);
+}
+
+/**
+ * The child made with posix_spawn (glibc's is a vfork: no copy of Node's page tables), stdin from
+ * /dev/null, stdout and stderr to pipes: the read ends in fds, or the error.
+ */
+static int run_spawn(run_job *job, pid_t *pid, int fds[2]) {
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int rc = 0;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) rc = errno;
+  if (rc == 0) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    posix_spawnattr_init(&attr);
+    // As Node's children start: every signal's default action (Node ignores SIGPIPE), none
+    // blocked. glibc's own two internal signals stay ignored; each glibc program sets them up.
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawnp(pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  if (out_pipe[1] >= 0) close(out_pipe[1]);
+  if (err_pipe[1] >= 0) close(err_pipe[1]);
+  if (rc != 0) {
+    if (out_pipe[0] >= 0) close(out_pipe[0]);
+    if (err_pipe[0] >= 0) close(err_pipe[0]);
+    return rc;
+  }
+  fds[0] = out_pipe[0];
+  fds[1] = err_pipe[0];
+  return 0;
+}
+
+/**
+ * On a thread of its own: the spawn, then both pipes read until they close (as Node's execFile
+ * waits for 'close'), then the exit reaped; then the result back to Node's thread.
+ */
+static void *run_thread(void *arg) {
+  run_job *job = arg;
+  pid_t pid;
+  int fds[2];
+  job->spawn_err = run_spawn(job, &pid, fds);
+  if (job->spawn_err == 0) {
+    struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+      if (poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; i++) {
+        if (p[i].fd < 0 || p[i].revents == 0) continue;
+        ssize_t n = read(p[i].fd, buf, sizeof buf);
+        if (n > 0) {
+          out_append(&job->out[i], buf, (size_t)n, job->max);
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          close(p[i].fd);
+          p[i].fd = -1;
+          open_fds--;
+        }
+      }
+    }
+    for (int i = 0; i < 2; i++)
+      if (p[i].fd >= 0) close(p[i].fd);
+    // Only this pid: libuv reaps only the children it made itself, so nothing else takes this one.
+    while (waitpid(pid, &job->status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  // Taken before the call: Node's thread frees the job once it has the result.
+  napi_threadsafe_function tsfn = job->tsfn;
+  napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void run_free(run_job *job) {
+  free(job->file);
+  free_vector(job->args);
+  free_vector(job->envp);
+  free(job->out[0].data);
+  free(job->out[1].data);
+  free(job);
+}
+
+/** On Node's thread: [exit status or -1, signal number or 0, stdout, stderr], or the spawn's error. */
+static void run_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  run_job *job = data;
+  if (env != NULL && job->spawn_err != 0) {
+    napi_reject_deferred(env, job->deferred, errno_error(env, job->spawn_err, "spawn"));
+  } else if (env != NULL) {
+    napi_value result, code, sig, out, err;
+    int exited = WIFEXITED(job->status);
+    napi_create_array_with_length(env, 4, &result);
+    napi_create_int32(env, exited ? WEXITSTATUS(job->status) : -1, &code);
+    napi_create_int32(env, WIFSIGNALED(job->status) ? WTERMSIG(job->status) : 0, &sig);
+    napi_create_buffer_copy(env, job->out[0].len, job->out[0].data ? job->out[0].data : "", NULL, &out);
+    napi_create_buffer_copy(env, job->out[1].len, job->out[1].data ? job->out[1].data : "", NULL, &err);
+    napi_set_element(env, result, 0, code);
+    napi_set_element(env, result, 1, sig);
+    napi_set_element(env, result, 2, out);
+    napi_set_element(env, result, 3, err);
+    napi_resolve_deferred(env, job->deferred, result);
+  }
+  run_free(job);
+}
+
+/** A JS array of strings as a NULL-terminated vector (NULL for null/undefined); *ok = 0 on a bad value. */
+static char **string_vector(napi_env env, napi_value value, int *ok) {
+  napi_valuetype type;
+  *ok = 1;
+  if (napi_typeof(env, value, &type) != napi_ok || type == napi_null || type == napi_undefined) return NULL;
+  bool is_array = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, value, &is_array) != napi_ok || !is_array || napi_get_array_length(env, value, &n) != napi_ok) {
+    *ok = 0;
+    return NULL;
+  }
+  char **v = calloc(n + 1, sizeof *v);
+  if (v == NULL) {
+    *ok = 0;
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    if (napi_get_element(env, value, i, &item) != napi_ok || (v[i] = string_arg(env, item)) == NULL) *ok = 0;
+  }
+  return v;
+}
+
+/**
+ * run(file, argv, env, maxBytes): a promise of [status, signal, stdout, stderr]. `file` is looked
+ * up in PATH when it has no slash; argv includes argv[0]; env is ["K=V", ...] or null for berth's
+ * own. Node's thread only copies the arguments and starts the job's thread. A program that cannot
+ * be run rejects with the errno's error (ENOENT...), `syscall` "spawn".
+ */
+static napi_value js_run(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  run_job *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "run: out of memory");
+    return NULL;
+  }
+  int ok_args = 0, ok_env = 0;
+  double max = 0;
+  if (argc == 4) {
+    job->file = string_arg(env, argv[0]);
+    job->args = string_vector(env, argv[1], &ok_args);
+    job->envp = string_vector(env, argv[2], &ok_env);
+  }
+  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || napi_get_value_double(env, argv[3], &max) != napi_ok || max < 0) {
+    run_free(job);
+    napi_throw_type_error(env, NULL, "run(file: string, argv: string[], env: string[] | null, maxBytes: number)");
+    return NULL;
+  }
+  job->max = (size_t)max;
+  napi_value promise, name;
+  CHECK(env, napi_create_promise(env, &job->deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, "berth.run", NAPI_AUTO_LENGTH, &name));
+  // Keeps Node's loop alive until the result is back, as a child process does.
+  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, run_complete, &job->tsfn));
+  pthread_t thread;
+  pthread_attr_t tattr;
+  pthread_attr_init(&tattr);
+  pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&tattr, 256 * 1024);
+  int rc = pthread_create(&thread, &tattr, run_thread, job);
+  pthread_attr_destroy(&tattr);
+  if (rc != 0) {
+    napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
+    napi_reject_deferred(env, job->deferred, errno_error(env, rc, "pthread_create"));
+    run_free(job);
+  }
+  return promise;
+}
+
 // ---- a host port bound, as podman reserves one ----
 
 /**
@@ -547,6 +781,8 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "umount", fn));
   CHECK(env, napi_create_function(env, "netns", NAPI_AUTO_LENGTH, js_netns, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "netns", fn));
+  CHECK(env, napi_create_function(env, "run", NAPI_AUTO_LENGTH, js_run, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "run", fn));
   CHECK(env, napi_create_function(env, "bindPort", NAPI_AUTO_LENGTH, js_bind_port, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "bindPort", fn));
   napi_property_descriptor methods[] = {

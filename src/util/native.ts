@@ -18,6 +18,13 @@ export interface NativeCalls {
    */
   netns(target: string): Promise<void>;
   /**
+   * Runs `file` (looked up in PATH without a slash) with `argv` (argv[0] included) and `env`
+   * ("K=V" strings; null: berth's own), stdin from /dev/null: [exit status or -1, the signal that
+   * ended it or 0, stdout, stderr], each kept to `maxBytes`. Rejects with the errno's error
+   * (`syscall` "spawn") when the program cannot be run.
+   */
+  run(file: string, argv: string[], env: string[] | null, maxBytes: number): Promise<[status: number, signal: number, stdout: Buffer, stderr: Buffer]>;
+  /**
    * A socket bound to `address` (an IPv4 or IPv6 literal; IPv6 only) and `port` (0: any),
    * listening when TCP (SO_REUSEADDR, as Node's servers), close-on-exec: its descriptor and the
    * port bound. Throws the errno's error (`code` EADDRINUSE...), `syscall` naming the call.
