@@ -43,4 +43,17 @@ describe('node:crypto loaded on first use', { timeout: 30_000 }, () => {
     assert.equal(seen.size, 7, 'every value in range turns up in 2000 draws');
     assert.equal(randomInt(1), 0);
   });
+
+  it('serves them from a pool read ahead, past its end and beyond its size, never the same bytes twice', () => {
+    // 4 KiB pools: draws that cross a pool's end, and one larger than a pool.
+    const draws = Array.from({ length: 300 }, () => randomBytes(32).toString('hex'));
+    assert.equal(new Set(draws).size, draws.length);
+    const big = randomBytes(10_000);
+    assert.equal(big.length, 10_000);
+    assert.ok(big.some((b) => b !== 0));
+    // A caller's change to its bytes reaches no later draw.
+    const mine = randomBytes(8);
+    mine.fill(0);
+    assert.notDeepEqual(randomBytes(8), mine);
+  });
 });
