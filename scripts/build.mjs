@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { flattenFaces } from './flatten-faces.mjs';
 import { lazyBuiltins } from './lazy-builtins.mjs';
 import { buildNative } from './build-native.mjs';
+import { buildVendored, vendoredPlugin } from './vendored.mjs';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -89,8 +90,10 @@ try {
     minify: true,
     logLevel: 'warning',
   };
-  await build({ ...cli, entryPoints: { main: 'src/cli/main.ts' }, bundle: true, splitting: true, plugins: [flattenFaces, lazyBuiltins] });
+  await build({ ...cli, entryPoints: { main: 'src/cli/main.ts' }, bundle: true, splitting: true, plugins: [flattenFaces, lazyBuiltins, vendoredPlugin] });
   defineRequireWhereUsed(`${out}/cli`);
+  // The dependencies the bundle loads with a code cache made after they ran (yaml).
+  await buildVendored(`${out}/cli`, `${out}/lib/cli/vendored.js`);
   // The entry (dist/cli/berth.mjs, what bin/berth starts): the chunks' resolver, then main.mjs. A
   // bundle of its own: it must run before main.mjs and its chunks are resolved.
   await build({ ...cli, entryPoints: { berth: 'src/cli/entry.ts' }, bundle: true });
