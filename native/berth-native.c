@@ -30,7 +30,9 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -493,6 +495,9 @@ typedef struct {
   char *file;
   char **args, **envp;
   size_t max;  // bytes kept of each stream; the rest is read and dropped
+  char *input;  // written to the child's stdin (a pipe) when not NULL; /dev/null otherwise
+  size_t input_len;
+  int until_exit;  // done at the exit and stdout's end: stderr may be held open by a grandchild
   int spawn_err;  // posix_spawn's error: nothing ran
   out_buffer out[2];
   int status;
@@ -523,15 +528,18 @@ static void free_vector(char **v) {
  * The child made with posix_spawn (glibc's is a vfork: no copy of Node's page tables), stdin from
  * /dev/null, stdout and stderr to pipes: the read ends in fds, or the error.
  */
-static int run_spawn(run_job *job, pid_t *pid, int fds[2]) {
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+static int run_spawn(run_job *job, pid_t *pid, int fds[3]) {
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
   int rc = 0;
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) rc = errno;
+  // The write end non-blocking: the thread writes the input as the child takes it, between reads.
+  if (rc == 0 && job->input != NULL && (pipe2(in_pipe, O_CLOEXEC) != 0 || fcntl(in_pipe[1], F_SETFL, O_NONBLOCK) != 0)) rc = errno;
   if (rc == 0) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (job->input != NULL) posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+    else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     posix_spawnattr_init(&attr);
@@ -549,13 +557,16 @@ static int run_spawn(run_job *job, pid_t *pid, int fds[2]) {
   }
   if (out_pipe[1] >= 0) close(out_pipe[1]);
   if (err_pipe[1] >= 0) close(err_pipe[1]);
+  if (in_pipe[0] >= 0) close(in_pipe[0]);
   if (rc != 0) {
     if (out_pipe[0] >= 0) close(out_pipe[0]);
     if (err_pipe[0] >= 0) close(err_pipe[0]);
+    if (in_pipe[1] >= 0) close(in_pipe[1]);
     return rc;
   }
   fds[0] = out_pipe[0];
   fds[1] = err_pipe[0];
+  fds[2] = in_pipe[1];
   return 0;
 }
 
@@ -566,17 +577,33 @@ static int run_spawn(run_job *job, pid_t *pid, int fds[2]) {
 static void *run_thread(void *arg) {
   run_job *job = arg;
   pid_t pid;
-  int fds[2];
+  int fds[3] = {-1, -1, -1};
   job->spawn_err = run_spawn(job, &pid, fds);
   if (job->spawn_err == 0) {
-    struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-    int open_fds = 2;
+    // stdout, stderr, stdin's write end, and (until_exit) a pidfd that turns readable at the exit.
+    int pidfd = job->until_exit ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    struct pollfd p[4] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}, {fds[2], POLLOUT, 0}, {pidfd, POLLIN, 0}};
+    size_t written = 0;
+    int exited = 0;
+    struct timespec exit_time = {0, 0};
     char buf[65536];
-    while (open_fds > 0) {
-      if (poll(p, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
+    for (;;) {
+      if (!job->until_exit && p[0].fd < 0 && p[1].fd < 0) break;
+      // Without a pidfd (a kernel before 5.3), stdout's end stands for the exit, reaped below.
+      if (job->until_exit && pidfd < 0 && p[0].fd < 0) break;
+      // Done at the exit and stdout's end; a stdout some grandchild holds is given 2 s more.
+      int timeout = -1;
+      if (job->until_exit && exited) {
+        if (p[0].fd < 0) break;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent = (now.tv_sec - exit_time.tv_sec) * 1000 + (now.tv_nsec - exit_time.tv_nsec) / 1000000;
+        if (spent >= 2000) break;
+        timeout = (int)(2000 - spent);
       }
+      int ready = poll(p, 4, timeout);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) break;
       for (int i = 0; i < 2; i++) {
         if (p[i].fd < 0 || p[i].revents == 0) continue;
         ssize_t n = read(p[i].fd, buf, sizeof buf);
@@ -585,14 +612,37 @@ static void *run_thread(void *arg) {
         } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
           close(p[i].fd);
           p[i].fd = -1;
-          open_fds--;
         }
       }
+      if (p[2].fd >= 0 && p[2].revents != 0) {
+        ssize_t n = written < job->input_len ? write(p[2].fd, job->input + written, job->input_len - written) : 0;
+        if (n > 0) written += (size_t)n;
+        // All written, or the child stopped reading (EPIPE: Node ignores SIGPIPE): stdin ends.
+        if (written >= job->input_len || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+          close(p[2].fd);
+          p[2].fd = -1;
+        }
+      }
+      if (p[3].fd >= 0 && p[3].revents != 0) {
+        while (waitpid(pid, &job->status, 0) < 0 && errno == EINTR) {
+        }
+        exited = 1;
+        clock_gettime(CLOCK_MONOTONIC, &exit_time);
+        close(p[3].fd);
+        p[3].fd = -1;
+      }
     }
-    for (int i = 0; i < 2; i++)
+    // What stderr holds already, when it is left open (a grandchild such as aardvark-dns keeps it).
+    struct pollfd last = {p[1].fd, POLLIN, 0};
+    while (last.fd >= 0 && poll(&last, 1, 0) > 0 && (last.revents & POLLIN)) {
+      ssize_t n = read(last.fd, buf, sizeof buf);
+      if (n <= 0) break;
+      out_append(&job->out[1], buf, (size_t)n, job->max);
+    }
+    for (int i = 0; i < 4; i++)
       if (p[i].fd >= 0) close(p[i].fd);
     // Only this pid: libuv reaps only the children it made itself, so nothing else takes this one.
-    while (waitpid(pid, &job->status, 0) < 0 && errno == EINTR) {
+    while (!exited && waitpid(pid, &job->status, 0) < 0 && errno == EINTR) {
     }
   }
   // Taken before the call: Node's thread frees the job once it has the result.
@@ -603,6 +653,7 @@ static void *run_thread(void *arg) {
 }
 
 static void run_free(run_job *job) {
+  free(job->input);
   free(job->file);
   free_vector(job->args);
   free_vector(job->envp);
@@ -659,14 +710,17 @@ static char **string_vector(napi_env env, napi_value value, int *ok) {
 }
 
 /**
- * run(file, argv, env, maxBytes): a promise of [status, signal, stdout, stderr]. `file` is looked
- * up in PATH when it has no slash; argv includes argv[0]; env is ["K=V", ...] or null for berth's
- * own. Node's thread only copies the arguments and starts the job's thread. A program that cannot
+ * run(file, argv, env, maxBytes[, input, untilExit]): a promise of [status, signal, stdout,
+ * stderr]. `file` is looked up in PATH when it has no slash; argv includes argv[0]; env is
+ * ["K=V", ...] or null for berth's own; `input` (a Buffer) is the child's stdin, /dev/null
+ * without; with `untilExit` it is done once the child exited and its stdout ended (netavark's
+ * stderr stays open in the aardvark-dns it starts), else once both pipes closed, as execFile.
+ * Node's thread only copies the arguments and starts the job's thread. A program that cannot
  * be run rejects with the errno's error (ENOENT...), `syscall` "spawn".
  */
 static napi_value js_run(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   run_job *job = calloc(1, sizeof *job);
   if (job == NULL) {
@@ -675,14 +729,32 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
   }
   int ok_args = 0, ok_env = 0;
   double max = 0;
-  if (argc == 4) {
+  int ok_input = 1;
+  if (argc >= 4) {
     job->file = string_arg(env, argv[0]);
     job->args = string_vector(env, argv[1], &ok_args);
     job->envp = string_vector(env, argv[2], &ok_env);
   }
-  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || napi_get_value_double(env, argv[3], &max) != napi_ok || max < 0) {
+  if (argc >= 5) {
+    napi_valuetype type;
+    bool is_buffer = false;
+    napi_typeof(env, argv[4], &type);
+    if (type != napi_null && type != napi_undefined) {
+      void *data = NULL;
+      size_t len = 0;
+      if (napi_is_buffer(env, argv[4], &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, argv[4], &data, &len) != napi_ok) ok_input = 0;
+      else if ((job->input = malloc(len + 1)) != NULL) {
+        memcpy(job->input, data, len);
+        job->input_len = len;
+      } else ok_input = 0;
+    }
+  }
+  bool until_exit = false;
+  if (argc >= 6 && napi_get_value_bool(env, argv[5], &until_exit) != napi_ok) ok_input = 0;
+  job->until_exit = until_exit;
+  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || !ok_input || napi_get_value_double(env, argv[3], &max) != napi_ok || max < 0) {
     run_free(job);
-    napi_throw_type_error(env, NULL, "run(file: string, argv: string[], env: string[] | null, maxBytes: number)");
+    napi_throw_type_error(env, NULL, "run(file: string, argv: string[], env: string[] | null, maxBytes: number, input?: Buffer | null, untilExit?: boolean)");
     return NULL;
   }
   job->max = (size_t)max;
@@ -702,6 +774,209 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
     napi_reject_deferred(env, job->deferred, errno_error(env, rc, "pthread_create"));
     run_free(job);
+  }
+  return promise;
+}
+
+// ---- conmon started: posix_spawn into its own session, its sync pipe read on a thread ----
+
+typedef struct {
+  napi_deferred deferred;
+  napi_threadsafe_function tsfn;
+  char *file, *cwd;
+  char **args, **envp;
+  int *keep;  // descriptors the child gets as 4, 5, ...
+  uint32_t nkeep;
+  int spawn_err;
+  pid_t pid;
+  out_buffer out[2];  // the sync pipe's report, stderr
+} monitor_job;
+
+static void monitor_free(monitor_job *job) {
+  free(job->file);
+  free(job->cwd);
+  free_vector(job->args);
+  free_vector(job->envp);
+  free(job->keep);
+  free(job->out[0].data);
+  free(job->out[1].data);
+  free(job);
+}
+
+/**
+ * The child's descriptors: 0 and 1 /dev/null, 2 stderr's pipe, 3 the sync pipe, 4... the kept
+ * ones. Each source goes first to a number above every source and target, then to its target, so
+ * that no dup2 overwrites a source a later one reads.
+ */
+static int monitor_spawn(monitor_job *job, int err_pipe, int sync_pipe) {
+  uint32_t n = 2 + job->nkeep;
+  int *src = calloc(n, sizeof *src);
+  if (src == NULL) return ENOMEM;
+  src[0] = err_pipe;
+  src[1] = sync_pipe;
+  int top = (int)(3 + n);
+  for (uint32_t i = 0; i < job->nkeep; i++) src[2 + i] = job->keep[i];
+  for (uint32_t i = 0; i < n; i++)
+    if (src[i] > top) top = src[i];
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  for (uint32_t i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&actions, src[i], top + 1 + (int)i);
+  for (uint32_t i = 0; i < n; i++) {
+    posix_spawn_file_actions_adddup2(&actions, top + 1 + (int)i, 2 + (int)i);
+    posix_spawn_file_actions_addclose(&actions, top + 1 + (int)i);
+  }
+  if (job->cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, job->cwd);
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  // Its own session, as Node's `detached: true`: a signal to berth's process group spares it.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+  int rc = posix_spawnp(&job->pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  free(src);
+  return rc;
+}
+
+/**
+ * On a thread of its own: the spawn; then the sync pipe read until its report is whole (a `}`) or
+ * it closes, stderr read beside it (conmon keeps stderr open while it lives: only what came by
+ * then is kept); then the first conmon reaped (it exits once it has forked the monitor that
+ * stays); then the result back to Node's thread.
+ */
+static void *monitor_thread(void *arg) {
+  monitor_job *job = arg;
+  int err_pipe[2] = {-1, -1}, sync_pipe[2] = {-1, -1};
+  if (pipe2(err_pipe, O_CLOEXEC) != 0 || pipe2(sync_pipe, O_CLOEXEC) != 0) job->spawn_err = errno;
+  if (job->spawn_err == 0) job->spawn_err = monitor_spawn(job, err_pipe[1], sync_pipe[1]);
+  if (err_pipe[1] >= 0) close(err_pipe[1]);
+  if (sync_pipe[1] >= 0) close(sync_pipe[1]);
+  if (job->spawn_err == 0) {
+    struct pollfd p[2] = {{sync_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    char buf[4096];
+    int done = 0;
+    while (!done) {
+      if (poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; i++) {
+        if (p[i].fd < 0 || p[i].revents == 0) continue;
+        ssize_t n = read(p[i].fd, buf, sizeof buf);
+        if (n > 0) {
+          out_append(&job->out[i], buf, (size_t)n, 65536);
+          if (i == 0 && memchr(job->out[0].data, '}', job->out[0].len) != NULL) done = 1;
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+          p[i].fd = -1;
+          if (i == 0) done = 1;
+        }
+      }
+      if (p[0].fd < 0 && p[1].fd < 0) done = 1;
+    }
+    // What stderr holds already (a failed start's reason comes just before the sync pipe closes).
+    struct pollfd last = {err_pipe[0], POLLIN, 0};
+    while (p[1].fd >= 0 && poll(&last, 1, 0) > 0 && (last.revents & POLLIN)) {
+      ssize_t n = read(err_pipe[0], buf, sizeof buf);
+      if (n <= 0) break;
+      out_append(&job->out[1], buf, (size_t)n, 65536);
+    }
+  }
+  if (err_pipe[0] >= 0) close(err_pipe[0]);
+  if (sync_pipe[0] >= 0) close(sync_pipe[0]);
+  // The first conmon is reaped before the result goes back: berth may exit right after, and an
+  // orphan that ended is left to PID 1, which does not reap everywhere (a container's init may
+  // not). It has exited by now (it forks the monitor that stays before the runtime's create); one
+  // that lingers past a second is reaped after the result instead, delaying nothing longer.
+  pid_t pid = job->spawn_err == 0 ? job->pid : 0;
+  for (int waited = 0; pid > 0 && waited < 1000; waited++) {
+    pid_t r = waitpid(pid, NULL, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) pid = 0;
+    else if (r == 0) usleep(1000);
+  }
+  // Taken before the call: Node's thread frees the job once it has the result.
+  napi_threadsafe_function tsfn = job->tsfn;
+  napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return NULL;
+}
+
+/** On Node's thread: [pid, the sync pipe's text, stderr's], or the spawn's error. */
+static void monitor_complete(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  (void)context;
+  monitor_job *job = data;
+  if (env != NULL && job->spawn_err != 0) {
+    napi_reject_deferred(env, job->deferred, errno_error(env, job->spawn_err, "spawn"));
+  } else if (env != NULL) {
+    napi_value result, pid, sync, err;
+    napi_create_array_with_length(env, 3, &result);
+    napi_create_int32(env, job->pid, &pid);
+    napi_create_string_utf8(env, job->out[0].data ? job->out[0].data : "", job->out[0].len, &sync);
+    napi_create_string_utf8(env, job->out[1].data ? job->out[1].data : "", job->out[1].len, &err);
+    napi_set_element(env, result, 0, pid);
+    napi_set_element(env, result, 1, sync);
+    napi_set_element(env, result, 2, err);
+    napi_resolve_deferred(env, job->deferred, result);
+  }
+  monitor_free(job);
+}
+
+/**
+ * startMonitor(file, argv, env, cwd, keep): a promise of [pid, sync report, stderr so far]. conmon
+ * as podman starts it: stdin and stdout /dev/null, stderr and fd 3 (its _OCI_SYNCPIPE) pipes, the
+ * descriptors in `keep` (held ports) as 4, 5..., in `cwd`, in a session of its own.
+ */
+static napi_value js_start_monitor(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  monitor_job *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "startMonitor: out of memory");
+    return NULL;
+  }
+  int ok_args = 0, ok_env = 0, ok_keep = argc == 5;
+  bool is_array = false;
+  if (argc == 5) {
+    job->file = string_arg(env, argv[0]);
+    job->args = string_vector(env, argv[1], &ok_args);
+    job->envp = string_vector(env, argv[2], &ok_env);
+    job->cwd = string_arg(env, argv[3]);
+    if (napi_is_array(env, argv[4], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[4], &job->nkeep) != napi_ok) ok_keep = 0;
+    job->keep = ok_keep ? calloc(job->nkeep + 1, sizeof *job->keep) : NULL;
+    for (uint32_t i = 0; ok_keep && i < job->nkeep; i++) {
+      napi_value item;
+      if (napi_get_element(env, argv[4], i, &item) != napi_ok || napi_get_value_int32(env, item, &job->keep[i]) != napi_ok || job->keep[i] < 0) ok_keep = 0;
+    }
+  }
+  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || !ok_keep || job->keep == NULL) {
+    monitor_free(job);
+    napi_throw_type_error(env, NULL, "startMonitor(file: string, argv: string[], env: string[] | null, cwd: string | null, keep: number[])");
+    return NULL;
+  }
+  napi_value promise, name;
+  CHECK(env, napi_create_promise(env, &job->deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, "berth.startMonitor", NAPI_AUTO_LENGTH, &name));
+  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, monitor_complete, &job->tsfn));
+  pthread_t thread;
+  pthread_attr_t tattr;
+  pthread_attr_init(&tattr);
+  pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&tattr, 256 * 1024);
+  int rc = pthread_create(&thread, &tattr, monitor_thread, job);
+  pthread_attr_destroy(&tattr);
+  if (rc != 0) {
+    napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
+    napi_reject_deferred(env, job->deferred, errno_error(env, rc, "pthread_create"));
+    monitor_free(job);
   }
   return promise;
 }
@@ -783,6 +1058,8 @@ NAPI_MODULE_INIT() {
   CHECK(env, napi_set_named_property(env, exports, "netns", fn));
   CHECK(env, napi_create_function(env, "run", NAPI_AUTO_LENGTH, js_run, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "run", fn));
+  CHECK(env, napi_create_function(env, "startMonitor", NAPI_AUTO_LENGTH, js_start_monitor, NULL, &fn));
+  CHECK(env, napi_set_named_property(env, exports, "startMonitor", fn));
   CHECK(env, napi_create_function(env, "bindPort", NAPI_AUTO_LENGTH, js_bind_port, NULL, &fn));
   CHECK(env, napi_set_named_property(env, exports, "bindPort", fn));
   napi_property_descriptor methods[] = {

@@ -93,4 +93,15 @@ describe('runForOutput', () => {
     // A grace timer still pending here held the CLI's process 2 s after its work was done.
     assert.equal(timers(), before);
   });
+
+  test('gives the input on stdin, and is done at the exit though a child keeps stderr open (as aardvark-dns does)', { timeout: 10_000 }, async () => {
+    const started = Date.now();
+    const r = await runForOutput('sh', ['-c', 'cat; echo said >&2; sleep 5 >/dev/null & exit 3'], process.env, '{"in":1}');
+    assert.deepEqual(r, { code: 3, stdout: '{"in":1}', stderr: 'said\n' });
+    assert.ok(Date.now() - started < 2000, `waited ${Date.now() - started} ms for the child holding stderr`);
+  });
+
+  test('a program that cannot be run is an error naming it', { timeout: 10_000 }, async () => {
+    await assert.rejects(runForOutput('/nonexistent/netavark', [], process.env, '{}'), /running netavark: spawn \/nonexistent\/netavark ENOENT/);
+  });
 });

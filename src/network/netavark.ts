@@ -4,6 +4,7 @@ import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
+import { nativeCalls } from '../util/native.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { isRootless } from '../util/rootless.js';
@@ -213,6 +214,20 @@ export function runForOutput(
   env: NodeJS.ProcessEnv,
   input: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // With berth's native addon, netavark is made with posix_spawn and its pipes read off Node's
+  // thread (Node's spawn forks the whole process), with the same ends: its exit and stdout's.
+  const native = nativeCalls();
+  if (native) {
+    const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    return native.run(file, [file, ...args], envList, 64 << 20, Buffer.from(input), true).then(
+      ([status, signal, stdout, stderr]) => ({
+        code: signal ? null : status,
+        stdout: stdout.toString('utf8'),
+        stderr: stderr.subarray(0, 8192).toString('utf8'),
+      }),
+      (e: Error) => Promise.reject(new BerthError('IO', `running netavark: spawn ${file} ${(e as NodeJS.ErrnoException).code}`, { cause: e })),
+    );
+  }
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     // stderr is a pipe aardvark-dns inherits and keeps open while it runs: wait for netavark's exit
     // and the end of its stdout, not for stderr to close. 'exit' can come before the last stdout

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { BerthError, ExitCode } from '../util/errors.js';
+import { nativeCalls } from '../util/native.js';
 import { findExecutable, type OciRuntime } from './oci-runtime.js';
 
 export interface MonitorOptions {
@@ -73,13 +74,41 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
     ...(opts.timeoutSeconds ? ['--timeout', String(opts.timeoutSeconds)] : []),
     ...(exitCmd ? ['--exit-command', exitCmd, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]), '--exit-delay', '0'] : []),
   ];
-  const child = spawn(conmon, args, {
-    // conmon writes some files (an `oom` marker) relative to where it runs: the bundle, as podman has it.
-    cwd: opts.bundle,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(opts.keepOpen ?? [])],
-    env: { ...process.env, _OCI_SYNCPIPE: '3' },
-    detached: true,
-  });
+  const { sync: text, stderr } = await spawnMonitor(conmon, args, opts);
+  let msg: { data?: number; message?: string };
+  try {
+    msg = JSON.parse(text.slice(0, text.indexOf('}') + 1)) as { data?: number; message?: string };
+  } catch {
+    throw new BerthError('INTERNAL', `conmon failed: ${stderr.trim() || 'no report on its sync pipe'}`);
+  }
+  if (!msg.data || msg.data < 0) {
+    const reason = (msg.message ?? stderr).trim();
+    throw runtimeCreateError(reason);
+  }
+  return { pid: msg.data };
+}
+
+/**
+ * conmon started in `opts.bundle` (it writes some files, an `oom` marker, relative to where it
+ * runs, as podman has it), in a session of its own, with the held ports' sockets: what it reported
+ * on its sync pipe (fd 3, `_OCI_SYNCPIPE`) and what it wrote on stderr by then. With berth's native
+ * addon, conmon is made with posix_spawn and the pipes read off Node's thread: Node's spawn forks
+ * the whole process, ~4 ms of its main thread per container start.
+ */
+async function spawnMonitor(conmon: string, args: string[], opts: MonitorOptions): Promise<{ sync: string; stderr: string }> {
+  const env = { ...process.env, _OCI_SYNCPIPE: '3' };
+  const native = nativeCalls();
+  if (native) {
+    const [, sync, stderr] = await native.startMonitor(
+      conmon,
+      [conmon, ...args],
+      Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+      opts.bundle,
+      opts.keepOpen ?? [],
+    );
+    return { sync, stderr };
+  }
+  const child = spawn(conmon, args, { cwd: opts.bundle, stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(opts.keepOpen ?? [])], env, detached: true });
   const stderr: Buffer[] = [];
   child.stderr!.on('data', (c: Buffer) => stderr.push(c));
   const sync = child.stdio[3] as Readable;
@@ -96,17 +125,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<{ pid: number 
   sync.destroy();
   child.stderr!.destroy();
   child.unref();
-  let msg: { data?: number; message?: string };
-  try {
-    msg = JSON.parse(text.slice(0, text.indexOf('}') + 1)) as { data?: number; message?: string };
-  } catch {
-    throw new BerthError('INTERNAL', `conmon failed: ${Buffer.concat(stderr).toString('utf8').trim() || 'no report on its sync pipe'}`);
-  }
-  if (!msg.data || msg.data < 0) {
-    const reason = (msg.message ?? Buffer.concat(stderr).toString('utf8')).trim();
-    throw runtimeCreateError(reason);
-  }
-  return { pid: msg.data };
+  return { sync: text, stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
 /** A runtime's create error, with podman's exit codes: 127 for a missing command, 126 when it cannot be run. */

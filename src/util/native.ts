@@ -19,11 +19,26 @@ export interface NativeCalls {
   netns(target: string): Promise<void>;
   /**
    * Runs `file` (looked up in PATH without a slash) with `argv` (argv[0] included) and `env`
-   * ("K=V" strings; null: berth's own), stdin from /dev/null: [exit status or -1, the signal that
-   * ended it or 0, stdout, stderr], each kept to `maxBytes`. Rejects with the errno's error
-   * (`syscall` "spawn") when the program cannot be run.
+   * ("K=V" strings; null: berth's own), `input` on its stdin (/dev/null without): [exit status
+   * or -1, the signal that ended it or 0, stdout, stderr], each kept to `maxBytes`. Done when
+   * both pipes closed, or with `untilExit` when it exited and its stdout ended (a grandchild may
+   * hold stderr). Rejects with the errno's error (`syscall` "spawn") when it cannot be run.
    */
-  run(file: string, argv: string[], env: string[] | null, maxBytes: number): Promise<[status: number, signal: number, stdout: Buffer, stderr: Buffer]>;
+  run(
+    file: string,
+    argv: string[],
+    env: string[] | null,
+    maxBytes: number,
+    input?: Buffer | null,
+    untilExit?: boolean,
+  ): Promise<[status: number, signal: number, stdout: Buffer, stderr: Buffer]>;
+  /**
+   * conmon started as podman starts it: stdin and stdout /dev/null, stderr and fd 3 (its sync
+   * pipe) pipes, `keep`'s descriptors as 4, 5..., in `cwd`, in a session of its own. Resolves
+   * with its PID, what it reported on the sync pipe (once the report is whole or the pipe closed)
+   * and what it wrote on stderr by then; rejects when it cannot be run (`syscall` "spawn").
+   */
+  startMonitor(file: string, argv: string[], env: string[] | null, cwd: string | null, keep: number[]): Promise<[pid: number, sync: string, stderr: string]>;
   /**
    * A socket bound to `address` (an IPv4 or IPv6 literal; IPv6 only) and `port` (0: any),
    * listening when TCP (SO_REUSEADDR, as Node's servers), close-on-exec: its descriptor and the
