@@ -1,15 +1,21 @@
+import { closeSync, fsync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { makeDirs } from './dirs.js';
 import { randomBytes } from './crypto.js';
 import { dirname, join, basename } from 'node:path';
 
+/** fsync(2) of a descriptor, on the thread pool: the one step here that waits on the disk. */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
 /** fsync a directory so that a rename inside it survives a power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -18,23 +24,27 @@ export async function fsyncDir(dir: string): Promise<void> {
  * a temp file beside it, fsync, rename over, fsync the directory. With `durable` false, no fsync:
  * a kill -9 still leaves the old file or the new one (the rename does that), but a power loss may
  * leave the old one; for what a reboot makes stale anyway.
+ *
+ * Only the fsyncs go through the thread pool: the open, write, close and rename of a record (a
+ * few kB into the page cache) are synchronous calls of microseconds, where each through the pool
+ * cost a round trip, and a command writes its records several times.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'w', mode);
+  const fd = openSync(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
+    writeFileSync(fd, data);
+    if (durable) await fsyncFd(fd);
   } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
+    closeSync(fd);
+    rmSync(tmp, { force: true });
     throw e;
   }
-  await fh.close();
+  closeSync(fd);
   try {
-    await rename(tmp, path);
+    renameSync(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw e;
   }
   if (durable) await fsyncDir(dirname(path));

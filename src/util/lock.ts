@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from './crypto.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,22 +46,26 @@ export class DirLock {
   /**
    * The lock directory is made complete (owner file inside) under a private name and renamed into
    * place, so that nobody ever sees a lock without its owner and mistakes it for a dead one.
+   *
+   * Taking and releasing are synchronous calls: each is a few metadata operations on a local
+   * directory (microseconds), where the same calls through the thread pool cost a round trip each,
+   * ~0.7 ms a take and release, and a command takes the store's and its containers' locks many
+   * times. Nothing here waits on the disk (no fsync).
    */
   private async tryTake(): Promise<boolean> {
     // The owner is in the name too: a sweep by another process must know this candidate is live
     // before its owner file exists.
     const candidate = `${this.path}.take-${processToken()}-${randomBytes(6).toString('hex')}`;
-    await mkdir(candidate);
-    await writeFile(`${candidate}/owner`, processToken());
+    mkdirSync(candidate);
     try {
-      await rename(candidate, this.path);
+      writeFileSync(`${candidate}/owner`, processToken());
+      renameSync(candidate, this.path);
       return true;
     } catch (e) {
+      rmSync(candidate, { recursive: true, force: true });
       const code = errnoCode(e);
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
       return false;
-    } finally {
-      await rm(candidate, { recursive: true, force: true });
     }
   }
 
@@ -69,14 +74,20 @@ export class DirLock {
     if (--this.held > 0) return;
     const doomed = `${this.path}.released-${randomBytes(4).toString('hex')}`;
     try {
-      await rename(this.path, doomed);
+      renameSync(this.path, doomed);
     } catch (e) {
       // Gone already (removed by hand, or by an older berth that deleted a container's lock
       // after rm): there is nothing left to release.
       if (errnoCode(e) === 'ENOENT') return;
       throw e;
     }
-    await rm(doomed, { recursive: true, force: true });
+    try {
+      unlinkSync(`${doomed}/owner`);
+      rmdirSync(doomed);
+    } catch {
+      // Something more inside (or the owner file already gone): removed whole.
+      rmSync(doomed, { recursive: true, force: true });
+    }
   }
 
   /** Removes what a process killed mid-take or mid-release left beside the lock. */
