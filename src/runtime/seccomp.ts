@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { BerthError } from '../util/errors.js';
@@ -129,7 +130,8 @@ export async function loadProfile(path: string): Promise<Profile> {
 export async function defaultProfile(): Promise<Profile> {
   for (const path of DEFAULT_PROFILE_PATHS) {
     try {
-      return JSON.parse(await readFile(path, 'utf8')) as Profile;
+      // One synchronous read of a local file, read at every container's start.
+      return JSON.parse(readFileSync(path, 'utf8')) as Profile;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
         throw new BerthError('USAGE', `reading seccomp profile ${path}: ${(e as Error).message}`, { cause: e });

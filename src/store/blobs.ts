@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -82,9 +82,12 @@ export class BlobStore {
     try {
       return await readFile(this.path(digest));
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') throw new BerthError('IO', `blob ${digest} is missing from the store`, { cause: e });
-      throw e;
+      throw this.readError(digest, e);
     }
+  }
+
+  private readError(digest: string, e: unknown): unknown {
+    return errnoCode(e) === 'ENOENT' ? new BerthError('IO', `blob ${digest} is missing from the store`, { cause: e }) : e;
   }
 
   /**
@@ -99,7 +102,13 @@ export class BlobStore {
       this.kept.set(digest, kept);
       return kept;
     }
-    const bytes = await this.read(digest);
+    // One synchronous read: a config is a few kB, the pool's readFile four round trips.
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.path(digest));
+    } catch (e) {
+      throw this.readError(digest, e);
+    }
     if (this.keep && bytes.length <= KEPT_BLOBS.each) {
       this.kept.set(digest, bytes);
       this.keptBytes += bytes.length;

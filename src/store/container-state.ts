@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { errnoCode } from '../util/errors.js';
@@ -14,20 +13,16 @@ export function stateFilePath(containerDir: string): string {
   return join(containerDir, 'state.json');
 }
 
-/** The state file's content, or undefined when there is none (an older record, or a container being removed). */
+/**
+ * The state file's content, or undefined when there is none (an older record, or a container being
+ * removed): readStateFileSync's, for callers on the async path. One synchronous read of a small
+ * file costs less than the thread pool's readFile, four round trips.
+ */
 export async function readStateFile(containerDir: string): Promise<ContainerState | undefined> {
-  try {
-    return JSON.parse(await readFile(stateFilePath(containerDir), 'utf8')) as ContainerState;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-    throw e;
-  }
+  return readStateFileSync(containerDir);
 }
 
-/**
- * The same, read synchronously: for listing every container, hundreds of small reads done in one
- * go cost a fraction of as many round trips through the thread pool.
- */
+/** The state file's content, read synchronously (a listing reads hundreds at once). */
 export function readStateFileSync(containerDir: string): ContainerState | undefined {
   try {
     return JSON.parse(readFileSync(stateFilePath(containerDir), 'utf8')) as ContainerState;

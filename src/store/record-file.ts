@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { errnoCode } from '../util/errors.js';
 
@@ -13,9 +13,13 @@ export class RecordFile<T> {
     private readonly key: string,
   ) {}
 
+  /**
+   * Read with one synchronous call: a record file is a few kB, where the thread pool's readFile
+   * costs four round trips (open, fstat, read, close), and a command reads its records often.
+   */
   async read(): Promise<T[]> {
     try {
-      return this.parse(await readFile(this.path, 'utf8'));
+      return this.parse(readFileSync(this.path, 'utf8'));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return [];
       throw e;

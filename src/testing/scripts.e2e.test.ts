@@ -124,12 +124,13 @@ describe('scripts/build.mjs', { timeout: 180_000 }, () => {
         'src/cli/main.ts': main,
         'src/cli/entry.ts': readFileSync(join(repoRoot, 'src/cli/entry.ts'), 'utf8'),
         'src/cli/sibling-chunks.ts': readFileSync(join(repoRoot, 'src/cli/sibling-chunks.ts'), 'utf8'),
+        'src/cli/vendored.ts': readFileSync(join(repoRoot, 'src/cli/vendored.ts'), 'utf8'),
         'package.json': '{ "type": "module" }\n',
         'tsconfig.json': readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8'),
         'dist/cli/berth.mjs': 'old build\n',
         'dist/lib/old.txt': 'old\n',
       },
-      ['build.mjs', 'build-native.mjs', 'flatten-faces.mjs', 'lazy-builtins.mjs'],
+      ['build.mjs', 'build-native.mjs', 'flatten-faces.mjs', 'lazy-builtins.mjs', 'vendored.mjs', 'vendored-warm.mjs'],
     );
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
     return root;
