@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import ipaddr from 'ipaddr.js';
 import { describe, test } from 'node:test';
 import { isBerthError } from '../util/errors.js';
 import {
@@ -110,6 +111,62 @@ describe('subnet arithmetic', { timeout: 10_000 }, () => {
     assert.equal(isUsableHost('fd00::/64', 'fd00::'), false);
     assert.equal(isUsableHost('fd00::/64', 'fd00::ffff:ffff:ffff:ffff'), true);
     assert.equal(isUsableHost('fd00::/64', '10.0.0.1'), false);
+  });
+
+  test('parseIp and formatIp agree with ipaddr.js (the parser they replaced) on addresses of every shape', () => {
+    // A fixed sequence (a linear congruential generator), so that every run checks the same addresses.
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const hex = (n: number) => Math.floor(random() * 16 ** n).toString(16);
+    const samples = [
+      '::',
+      '::1',
+      '1::',
+      'fd00::1',
+      'FD00:0:0:0:0:0:0:1',
+      '2001:db8:0:0:1:0:0:1',
+      '2001:db8::1:0:0:1',
+      '::ffff:10.0.0.1',
+      '::ffff:a00:1',
+      '64:ff9b::1.2.3.4',
+      'fe80::1:2',
+    ];
+    // And what neither takes.
+    samples.push(
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      ':1',
+      '1:',
+      '12345::',
+      'g::1',
+      '::1.2.3',
+      '::1.2.3.256',
+      '1.2.3.4.5',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '1:2',
+      '[::1]',
+      '::1/64',
+      'fe80::1%eth0',
+      '1.2.3',
+      '',
+    );
+    for (let i = 0; i < 300; i++) {
+      const groups = Array.from({ length: 8 }, () => (random() < 0.4 ? '0' : hex(1 + Math.floor(random() * 4))));
+      samples.push(groups.join(':'));
+      samples.push(`${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}`);
+    }
+    const reference = (text: string): string | undefined => {
+      if (ipaddr.IPv4.isValidFourPartDecimal(text))
+        return text.split('.').some((o) => o.length > 1 && o.startsWith('0')) ? undefined : ipaddr.IPv4.parse(text).toString();
+      if (text.includes('%') || !text.includes(':') || !ipaddr.IPv6.isValid(text)) return undefined;
+      const v6 = ipaddr.IPv6.parse(text);
+      return v6.isIPv4MappedAddress() ? v6.toIPv4Address().toString() : v6.toRFC5952String();
+    };
+    for (const s of samples) assert.equal(normalizeIp(s), reference(s), s);
   });
 
   test('normalizeIp writes addresses as Go does and refuses what Go refuses', () => {
