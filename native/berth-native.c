@@ -480,6 +480,32 @@ static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/**
+ * A promise, settled by `complete` on Node's thread once `body` has run `job` on a thread of its
+ * own (detached) and handed it back through the threadsafe function made here, which keeps Node's
+ * loop alive until then, as a child process does. `free_job` frees it where no thread starts.
+ */
+static napi_value start_job_thread(napi_env env, const char *name, napi_deferred *deferred, napi_threadsafe_function *tsfn,
+                                   napi_threadsafe_function_call_js complete, void *(*body)(void *), void *job, void (*free_job)(void *)) {
+  napi_value promise, resource;
+  CHECK(env, napi_create_promise(env, deferred, &promise));
+  CHECK(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource));
+  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, resource, 0, 1, NULL, NULL, NULL, complete, tsfn));
+  pthread_t thread;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  int rc = pthread_create(&thread, &attr, body, job);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    napi_release_threadsafe_function(*tsfn, napi_tsfn_release);
+    napi_reject_deferred(env, *deferred, errno_error(env, rc, "pthread_create"));
+    free_job(job);
+  }
+  return promise;
+}
+
 // ---- a program run for its output: posix_spawn, its pipes read and its exit reaped on a thread ----
 
 extern char **environ;
@@ -758,24 +784,7 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job->max = (size_t)max;
-  napi_value promise, name;
-  CHECK(env, napi_create_promise(env, &job->deferred, &promise));
-  CHECK(env, napi_create_string_utf8(env, "berth.run", NAPI_AUTO_LENGTH, &name));
-  // Keeps Node's loop alive until the result is back, as a child process does.
-  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, run_complete, &job->tsfn));
-  pthread_t thread;
-  pthread_attr_t tattr;
-  pthread_attr_init(&tattr);
-  pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&tattr, 256 * 1024);
-  int rc = pthread_create(&thread, &tattr, run_thread, job);
-  pthread_attr_destroy(&tattr);
-  if (rc != 0) {
-    napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
-    napi_reject_deferred(env, job->deferred, errno_error(env, rc, "pthread_create"));
-    run_free(job);
-  }
-  return promise;
+  return start_job_thread(env, "berth.run", &job->deferred, &job->tsfn, run_complete, run_thread, job, (void (*)(void *))run_free);
 }
 
 // ---- conmon started: posix_spawn into its own session, its sync pipe read on a thread ----
@@ -962,23 +971,7 @@ static napi_value js_start_monitor(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "startMonitor(file: string, argv: string[], env: string[] | null, cwd: string | null, keep: number[])");
     return NULL;
   }
-  napi_value promise, name;
-  CHECK(env, napi_create_promise(env, &job->deferred, &promise));
-  CHECK(env, napi_create_string_utf8(env, "berth.startMonitor", NAPI_AUTO_LENGTH, &name));
-  CHECK(env, napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, monitor_complete, &job->tsfn));
-  pthread_t thread;
-  pthread_attr_t tattr;
-  pthread_attr_init(&tattr);
-  pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&tattr, 256 * 1024);
-  int rc = pthread_create(&thread, &tattr, monitor_thread, job);
-  pthread_attr_destroy(&tattr);
-  if (rc != 0) {
-    napi_release_threadsafe_function(job->tsfn, napi_tsfn_release);
-    napi_reject_deferred(env, job->deferred, errno_error(env, rc, "pthread_create"));
-    monitor_free(job);
-  }
-  return promise;
+  return start_job_thread(env, "berth.startMonitor", &job->deferred, &job->tsfn, monitor_complete, monitor_thread, job, (void (*)(void *))monitor_free);
 }
 
 // ---- a host port bound, as podman reserves one ----
