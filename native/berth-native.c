@@ -551,6 +551,21 @@ static void free_vector(char **v) {
 }
 
 /**
+ * A child's start as Node's children start: every signal's default action (Node ignores SIGPIPE),
+ * none blocked, and `flags` besides. glibc's own two internal signals stay ignored; each glibc
+ * program sets them up again.
+ */
+static void child_attr(posix_spawnattr_t *attr, short flags) {
+  sigset_t none, all;
+  posix_spawnattr_init(attr);
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags);
+}
+
+/**
  * The child made with posix_spawn (glibc's is a vfork: no copy of Node's page tables), stdin from
  * /dev/null, stdout and stderr to pipes: the read ends in fds, or the error.
  */
@@ -568,15 +583,7 @@ static int run_spawn(run_job *job, pid_t *pid, int fds[3]) {
     else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    posix_spawnattr_init(&attr);
-    // As Node's children start: every signal's default action (Node ignores SIGPIPE), none
-    // blocked. glibc's own two internal signals stay ignored; each glibc program sets them up.
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    child_attr(&attr, 0);
     rc = posix_spawnp(pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
@@ -838,14 +845,8 @@ static int monitor_spawn(monitor_job *job, int err_pipe, int sync_pipe) {
     posix_spawn_file_actions_addclose(&actions, top + 1 + (int)i);
   }
   if (job->cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, job->cwd);
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
   // Its own session, as Node's `detached: true`: a signal to berth's process group spares it.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+  child_attr(&attr, POSIX_SPAWN_SETSID);
   int rc = posix_spawnp(&job->pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
