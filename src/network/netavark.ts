@@ -4,7 +4,7 @@ import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findExecutable } from '../runtime/oci-runtime.js';
 import { makeDirs } from '../util/dirs.js';
-import { nativeCalls } from '../util/native.js';
+import { envList, nativeCalls } from '../util/native.js';
 import { BerthError } from '../util/errors.js';
 import { DirLock } from '../util/lock.js';
 import { isRootless } from '../util/rootless.js';
@@ -218,8 +218,7 @@ export function runForOutput(
   // thread (Node's spawn forks the whole process), with the same ends: its exit and stdout's.
   const native = nativeCalls();
   if (native) {
-    const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-    return native.run(file, [file, ...args], envList, 64 << 20, Buffer.from(input), true).then(
+    return native.run(file, [file, ...args], envList(env), 64 << 20, Buffer.from(input), true).then(
       ([status, signal, stdout, stderr]) => ({
         code: signal ? null : status,
         stdout: stdout.toString('utf8'),

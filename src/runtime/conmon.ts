@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { BerthError, ExitCode } from '../util/errors.js';
-import { nativeCalls } from '../util/native.js';
+import { envList, nativeCalls } from '../util/native.js';
 import { findExecutable, type OciRuntime } from './oci-runtime.js';
 
 export interface MonitorOptions {
@@ -99,13 +99,7 @@ async function spawnMonitor(conmon: string, args: string[], opts: MonitorOptions
   const env = { ...process.env, _OCI_SYNCPIPE: '3' };
   const native = nativeCalls();
   if (native) {
-    const [, sync, stderr] = await native.startMonitor(
-      conmon,
-      [conmon, ...args],
-      Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
-      opts.bundle,
-      opts.keepOpen ?? [],
-    );
+    const [, sync, stderr] = await native.startMonitor(conmon, [conmon, ...args], envList(env), opts.bundle, opts.keepOpen ?? []);
     return { sync, stderr };
   }
   const child = spawn(conmon, args, { cwd: opts.bundle, stdio: ['ignore', 'ignore', 'pipe', 'pipe', ...(opts.keepOpen ?? [])], env, detached: true });

@@ -1,7 +1,7 @@
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { promisify } from 'node:util';
 import { constants } from 'node:os';
-import { nativeCalls } from './native.js';
+import { envList, nativeCalls } from './native.js';
 
 const promised = () => promisify(execFile);
 let loaded: ReturnType<typeof promised> | undefined;
@@ -23,8 +23,8 @@ const MAX_BUFFER = 1024 * 1024;
 /**
  * Runs a program and gives what it printed, as `promisify(execFile)` does: the same result, and
  * on failure the same error (`code` the exit status or the errno's name, `signal`, `stdout`,
- * `stderr`, `cmd`). With berth's native addon the child is made with posix_spawn on the calling
- * thread and waited for on a thread of its own: Node's own spawn forks the whole process, 2-4 ms
+ * `stderr`, `cmd`). With berth's native addon the child is made with posix_spawn, and waited
+ * for, on a thread of its own: Node's own spawn forks the whole process, 2-4 ms
  * of its main thread a child, and a container's start or removal runs several (the runtime's
  * `start`, `kill`, `delete`). Node's execFile does it where the addon is missing or the options
  * ask for more (a timeout, a cwd, buffers).
@@ -44,7 +44,7 @@ type NativeRun = NonNullable<ReturnType<typeof nativeCalls>>['run'];
 
 async function runNative(run: NativeRun, file: string, args: readonly string[], opts: NativeOptions): Promise<ProgramOutput> {
   const maxBuffer = opts.maxBuffer ?? MAX_BUFFER;
-  const env = opts.env ? Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])) : null;
+  const env = opts.env ? envList(opts.env) : null;
   const cmd = [file, ...args].join(' ');
   let result: [number, number, Buffer, Buffer];
   try {

@@ -86,3 +86,8 @@ export function nativeCalls(): NativeCalls | undefined {
   }
   return loaded ?? undefined;
 }
+
+/** An environment as the addon's calls take it: `KEY=VALUE` strings, unset values left out. */
+export function envList(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
