@@ -43,7 +43,8 @@ describe('berth build: ADD URL, COPY --parents/--exclude, RUN bind mounts, --pla
 
   it('ADD <url> downloads into a directory or to a file name, 0600, Last-Modified as mtime, never extracted, --chown/--chmod applied', async () => {
     served.set('/files/hello.txt', { body: Buffer.from('hello remote\n'), headers: { 'last-modified': LAST_MODIFIED } });
-    const tgz = spawnSync('sh', ['-c', 'cd "$(mktemp -d)" && echo x > x && tar -czf - x'], { maxBuffer: 1 << 20 }).stdout;
+    // Made in a directory of its own, removed after: a test leaves nothing in /tmp.
+    const tgz = spawnSync('sh', ['-c', 'd=$(mktemp -d) && cd "$d" && echo x > x && tar -czf - x; rm -rf "$d"'], { maxBuffer: 1 << 20 }).stdout;
     served.set('/arch.tar.gz', { body: tgz });
     const dir = context(env, 'add-url', {
       Containerfile: [
