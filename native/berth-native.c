@@ -515,11 +515,16 @@ typedef struct {
   size_t len, cap;
 } out_buffer;
 
+/** A child to start: the program (looked up in PATH without a slash), its argv, its environment (NULL: berth's). */
+typedef struct {
+  char *file;
+  char **args, **envp;
+} program;
+
 typedef struct {
   napi_deferred deferred;
   napi_threadsafe_function tsfn;
-  char *file;
-  char **args, **envp;
+  program prog;
   size_t max;  // bytes kept of each stream; the rest is read and dropped
   char *input;  // written to the child's stdin (a pipe) when not NULL; /dev/null otherwise
   size_t input_len;
@@ -544,30 +549,116 @@ static void out_append(out_buffer *b, const char *data, size_t len, size_t max) 
   b->len += len;
 }
 
+
+/** A JS array of strings as a NULL-terminated vector (NULL for null/undefined); *ok = 0 on a bad value. */
+static char **string_vector(napi_env env, napi_value value, int *ok) {
+  napi_valuetype type;
+  *ok = 1;
+  if (napi_typeof(env, value, &type) != napi_ok || type == napi_null || type == napi_undefined) return NULL;
+  bool is_array = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, value, &is_array) != napi_ok || !is_array || napi_get_array_length(env, value, &n) != napi_ok) {
+    *ok = 0;
+    return NULL;
+  }
+  char **v = calloc(n + 1, sizeof *v);
+  if (v == NULL) {
+    *ok = 0;
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    if (napi_get_element(env, value, i, &item) != napi_ok || (v[i] = string_arg(env, item)) == NULL) *ok = 0;
+  }
+  return v;
+}
+
 static void free_vector(char **v) {
   if (v == NULL) return;
   for (char **p = v; *p != NULL; p++) free(*p);
   free(v);
 }
 
-/**
- * A child's start as Node's children start: every signal's default action (Node ignores SIGPIPE),
- * none blocked, and `flags` besides. glibc's own two internal signals stay ignored; each glibc
- * program sets them up again.
- */
-static void child_attr(posix_spawnattr_t *attr, short flags) {
-  sigset_t none, all;
-  posix_spawnattr_init(attr);
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(attr, &none);
-  posix_spawnattr_setsigdefault(attr, &all);
-  posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags);
+/** A JS call's (file, argv, env) as a program: 0 when one of them is not what it must be. */
+static int program_from_js(napi_env env, const napi_value *argv, program *prog) {
+  int ok_args = 0, ok_env = 0;
+  prog->file = string_arg(env, argv[0]);
+  prog->args = string_vector(env, argv[1], &ok_args);
+  prog->envp = string_vector(env, argv[2], &ok_env);
+  return prog->file != NULL && prog->args != NULL && ok_args && prog->args[0] != NULL && ok_env;
+}
+
+static void program_free(program *prog) {
+  free(prog->file);
+  free_vector(prog->args);
+  free_vector(prog->envp);
 }
 
 /**
- * The child made with posix_spawn (glibc's is a vfork: no copy of Node's page tables), stdin from
- * /dev/null, stdout and stderr to pipes: the read ends in fds, or the error.
+ * A child's start as Node's children start: every signal's default action (Node ignores SIGPIPE),
+ * none blocked, and `flags` besides; made with posix_spawn (glibc's is a vfork: no copy of Node's
+ * page tables). glibc's own two internal signals stay ignored; each glibc program sets them up again.
+ */
+static int program_spawn(const program *prog, const posix_spawn_file_actions_t *actions, short flags, pid_t *pid) {
+  sigset_t none, all;
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags);
+  int rc = posix_spawnp(pid, prog->file, actions, &attr, prog->args, prog->envp != NULL ? prog->envp : environ);
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
+/**
+ * One read of a pipe `poll` found ready, into `b` (kept to `max`). At its end, or on an error, the
+ * descriptor is closed and taken out of the poll (fd -1). The bytes read; 0 when it ended.
+ */
+static ssize_t read_polled(struct pollfd *p, out_buffer *b, size_t max) {
+  char buf[65536];
+  ssize_t n = read(p->fd, buf, sizeof buf);
+  if (n > 0) {
+    out_append(b, buf, (size_t)n, max);
+    return n;
+  }
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return -1;
+  close(p->fd);
+  p->fd = -1;
+  return 0;
+}
+
+/** What a pipe another process keeps open (aardvark-dns, the monitor that stays) holds already, read without waiting. */
+static void read_ready(int fd, out_buffer *b, size_t max) {
+  char buf[4096];
+  struct pollfd p = {fd, POLLIN, 0};
+  while (fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out_append(b, buf, (size_t)n, max);
+  }
+}
+
+/** Settles a job's promise with the array of `values`. */
+static void resolve_with_array(napi_env env, napi_deferred deferred, const napi_value *values, uint32_t n) {
+  napi_value result;
+  napi_create_array_with_length(env, n, &result);
+  for (uint32_t i = 0; i < n; i++) napi_set_element(env, result, i, values[i]);
+  napi_resolve_deferred(env, deferred, result);
+}
+
+/** The job back to Node's thread, which frees it once it has the result: nothing of it is touched after. */
+static void hand_back(napi_threadsafe_function tsfn, void *job) {
+  napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+}
+
+/**
+ * The child started with stdout and stderr to pipes, stdin from a pipe when there is input (its
+ * write end non-blocking) and /dev/null otherwise: the read ends and stdin's write end in fds, or
+ * the error.
  */
 static int run_spawn(run_job *job, pid_t *pid, int fds[3]) {
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
@@ -577,16 +668,13 @@ static int run_spawn(run_job *job, pid_t *pid, int fds[3]) {
   if (rc == 0 && job->input != NULL && (pipe2(in_pipe, O_CLOEXEC) != 0 || fcntl(in_pipe[1], F_SETFL, O_NONBLOCK) != 0)) rc = errno;
   if (rc == 0) {
     posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);
     if (job->input != NULL) posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
     else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    child_attr(&attr, 0);
-    rc = posix_spawnp(pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
+    rc = program_spawn(&job->prog, &actions, 0, pid);
     posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
   }
   if (out_pipe[1] >= 0) close(out_pipe[1]);
   if (err_pipe[1] >= 0) close(err_pipe[1]);
@@ -619,7 +707,6 @@ static void *run_thread(void *arg) {
     size_t written = 0;
     int exited = 0;
     struct timespec exit_time = {0, 0};
-    char buf[65536];
     for (;;) {
       if (!job->until_exit && p[0].fd < 0 && p[1].fd < 0) break;
       // Without a pidfd (a kernel before 5.3), stdout's end stands for the exit, reaped below.
@@ -637,16 +724,8 @@ static void *run_thread(void *arg) {
       int ready = poll(p, 4, timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready <= 0) break;
-      for (int i = 0; i < 2; i++) {
-        if (p[i].fd < 0 || p[i].revents == 0) continue;
-        ssize_t n = read(p[i].fd, buf, sizeof buf);
-        if (n > 0) {
-          out_append(&job->out[i], buf, (size_t)n, job->max);
-        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-          close(p[i].fd);
-          p[i].fd = -1;
-        }
-      }
+      for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0 && p[i].revents != 0) read_polled(&p[i], &job->out[i], job->max);
       if (p[2].fd >= 0 && p[2].revents != 0) {
         ssize_t n = written < job->input_len ? write(p[2].fd, job->input + written, job->input_len - written) : 0;
         if (n > 0) written += (size_t)n;
@@ -666,30 +745,20 @@ static void *run_thread(void *arg) {
       }
     }
     // What stderr holds already, when it is left open (a grandchild such as aardvark-dns keeps it).
-    struct pollfd last = {p[1].fd, POLLIN, 0};
-    while (last.fd >= 0 && poll(&last, 1, 0) > 0 && (last.revents & POLLIN)) {
-      ssize_t n = read(last.fd, buf, sizeof buf);
-      if (n <= 0) break;
-      out_append(&job->out[1], buf, (size_t)n, job->max);
-    }
+    read_ready(p[1].fd, &job->out[1], job->max);
     for (int i = 0; i < 4; i++)
       if (p[i].fd >= 0) close(p[i].fd);
     // Only this pid: libuv reaps only the children it made itself, so nothing else takes this one.
     while (!exited && waitpid(pid, &job->status, 0) < 0 && errno == EINTR) {
     }
   }
-  // Taken before the call: Node's thread frees the job once it has the result.
-  napi_threadsafe_function tsfn = job->tsfn;
-  napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  hand_back(job->tsfn, job);
   return NULL;
 }
 
 static void run_free(run_job *job) {
   free(job->input);
-  free(job->file);
-  free_vector(job->args);
-  free_vector(job->envp);
+  program_free(&job->prog);
   free(job->out[0].data);
   free(job->out[1].data);
   free(job);
@@ -703,43 +772,14 @@ static void run_complete(napi_env env, napi_value js_cb, void *context, void *da
   if (env != NULL && job->spawn_err != 0) {
     napi_reject_deferred(env, job->deferred, errno_error(env, job->spawn_err, "spawn"));
   } else if (env != NULL) {
-    napi_value result, code, sig, out, err;
-    int exited = WIFEXITED(job->status);
-    napi_create_array_with_length(env, 4, &result);
-    napi_create_int32(env, exited ? WEXITSTATUS(job->status) : -1, &code);
-    napi_create_int32(env, WIFSIGNALED(job->status) ? WTERMSIG(job->status) : 0, &sig);
-    napi_create_buffer_copy(env, job->out[0].len, job->out[0].data ? job->out[0].data : "", NULL, &out);
-    napi_create_buffer_copy(env, job->out[1].len, job->out[1].data ? job->out[1].data : "", NULL, &err);
-    napi_set_element(env, result, 0, code);
-    napi_set_element(env, result, 1, sig);
-    napi_set_element(env, result, 2, out);
-    napi_set_element(env, result, 3, err);
-    napi_resolve_deferred(env, job->deferred, result);
+    napi_value v[4];
+    napi_create_int32(env, WIFEXITED(job->status) ? WEXITSTATUS(job->status) : -1, &v[0]);
+    napi_create_int32(env, WIFSIGNALED(job->status) ? WTERMSIG(job->status) : 0, &v[1]);
+    napi_create_buffer_copy(env, job->out[0].len, job->out[0].data ? job->out[0].data : "", NULL, &v[2]);
+    napi_create_buffer_copy(env, job->out[1].len, job->out[1].data ? job->out[1].data : "", NULL, &v[3]);
+    resolve_with_array(env, job->deferred, v, 4);
   }
   run_free(job);
-}
-
-/** A JS array of strings as a NULL-terminated vector (NULL for null/undefined); *ok = 0 on a bad value. */
-static char **string_vector(napi_env env, napi_value value, int *ok) {
-  napi_valuetype type;
-  *ok = 1;
-  if (napi_typeof(env, value, &type) != napi_ok || type == napi_null || type == napi_undefined) return NULL;
-  bool is_array = false;
-  uint32_t n = 0;
-  if (napi_is_array(env, value, &is_array) != napi_ok || !is_array || napi_get_array_length(env, value, &n) != napi_ok) {
-    *ok = 0;
-    return NULL;
-  }
-  char **v = calloc(n + 1, sizeof *v);
-  if (v == NULL) {
-    *ok = 0;
-    return NULL;
-  }
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value item;
-    if (napi_get_element(env, value, i, &item) != napi_ok || (v[i] = string_arg(env, item)) == NULL) *ok = 0;
-  }
-  return v;
 }
 
 /**
@@ -760,14 +800,9 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "run: out of memory");
     return NULL;
   }
-  int ok_args = 0, ok_env = 0;
   double max = 0;
+  int ok_program = argc >= 4 && program_from_js(env, argv, &job->prog);
   int ok_input = 1;
-  if (argc >= 4) {
-    job->file = string_arg(env, argv[0]);
-    job->args = string_vector(env, argv[1], &ok_args);
-    job->envp = string_vector(env, argv[2], &ok_env);
-  }
   if (argc >= 5) {
     napi_valuetype type;
     bool is_buffer = false;
@@ -785,7 +820,7 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
   bool until_exit = false;
   if (argc >= 6 && napi_get_value_bool(env, argv[5], &until_exit) != napi_ok) ok_input = 0;
   job->until_exit = until_exit;
-  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || !ok_input || napi_get_value_double(env, argv[3], &max) != napi_ok || max < 0) {
+  if (!ok_program || !ok_input || napi_get_value_double(env, argv[3], &max) != napi_ok || max < 0) {
     run_free(job);
     napi_throw_type_error(env, NULL, "run(file: string, argv: string[], env: string[] | null, maxBytes: number, input?: Buffer | null, untilExit?: boolean)");
     return NULL;
@@ -799,8 +834,8 @@ static napi_value js_run(napi_env env, napi_callback_info info) {
 typedef struct {
   napi_deferred deferred;
   napi_threadsafe_function tsfn;
-  char *file, *cwd;
-  char **args, **envp;
+  program prog;
+  char *cwd;
   int *keep;  // descriptors the child gets as 4, 5, ...
   uint32_t nkeep;
   int spawn_err;
@@ -808,11 +843,12 @@ typedef struct {
   out_buffer out[2];  // the sync pipe's report, stderr
 } monitor_job;
 
+/** What is kept of conmon's report and stderr: a report is a line of JSON, stderr its reason at most. */
+#define MONITOR_OUTPUT_MAX 65536
+
 static void monitor_free(monitor_job *job) {
-  free(job->file);
+  program_free(&job->prog);
   free(job->cwd);
-  free_vector(job->args);
-  free_vector(job->envp);
   free(job->keep);
   free(job->out[0].data);
   free(job->out[1].data);
@@ -835,7 +871,6 @@ static int monitor_spawn(monitor_job *job, int err_pipe, int sync_pipe) {
   for (uint32_t i = 0; i < n; i++)
     if (src[i] > top) top = src[i];
   posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -846,10 +881,8 @@ static int monitor_spawn(monitor_job *job, int err_pipe, int sync_pipe) {
   }
   if (job->cwd != NULL) posix_spawn_file_actions_addchdir_np(&actions, job->cwd);
   // Its own session, as Node's `detached: true`: a signal to berth's process group spares it.
-  child_attr(&attr, POSIX_SPAWN_SETSID);
-  int rc = posix_spawnp(&job->pid, job->file, &actions, &attr, job->args, job->envp != NULL ? job->envp : environ);
+  int rc = program_spawn(&job->prog, &actions, POSIX_SPAWN_SETSID, &job->pid);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   free(src);
   return rc;
 }
@@ -867,38 +900,22 @@ static void *monitor_thread(void *arg) {
   if (job->spawn_err == 0) job->spawn_err = monitor_spawn(job, err_pipe[1], sync_pipe[1]);
   if (err_pipe[1] >= 0) close(err_pipe[1]);
   if (sync_pipe[1] >= 0) close(sync_pipe[1]);
+  struct pollfd p[2] = {{sync_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   if (job->spawn_err == 0) {
-    struct pollfd p[2] = {{sync_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-    char buf[4096];
-    int done = 0;
-    while (!done) {
+    // Until the report is whole (its `}`), or the sync pipe closed with all it will say.
+    while (p[0].fd >= 0 && !(job->out[0].len > 0 && memchr(job->out[0].data, '}', job->out[0].len) != NULL)) {
       if (poll(p, 2, -1) < 0) {
         if (errno == EINTR) continue;
         break;
       }
-      for (int i = 0; i < 2; i++) {
-        if (p[i].fd < 0 || p[i].revents == 0) continue;
-        ssize_t n = read(p[i].fd, buf, sizeof buf);
-        if (n > 0) {
-          out_append(&job->out[i], buf, (size_t)n, 65536);
-          if (i == 0 && memchr(job->out[0].data, '}', job->out[0].len) != NULL) done = 1;
-        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-          p[i].fd = -1;
-          if (i == 0) done = 1;
-        }
-      }
-      if (p[0].fd < 0 && p[1].fd < 0) done = 1;
+      for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0 && p[i].revents != 0) read_polled(&p[i], &job->out[i], MONITOR_OUTPUT_MAX);
     }
     // What stderr holds already (a failed start's reason comes just before the sync pipe closes).
-    struct pollfd last = {err_pipe[0], POLLIN, 0};
-    while (p[1].fd >= 0 && poll(&last, 1, 0) > 0 && (last.revents & POLLIN)) {
-      ssize_t n = read(err_pipe[0], buf, sizeof buf);
-      if (n <= 0) break;
-      out_append(&job->out[1], buf, (size_t)n, 65536);
-    }
+    read_ready(p[1].fd, &job->out[1], MONITOR_OUTPUT_MAX);
   }
-  if (err_pipe[0] >= 0) close(err_pipe[0]);
-  if (sync_pipe[0] >= 0) close(sync_pipe[0]);
+  for (int i = 0; i < 2; i++)
+    if (p[i].fd >= 0) close(p[i].fd);
   // The first conmon is reaped before the result goes back: berth may exit right after, and an
   // orphan that ended is left to PID 1, which does not reap everywhere (a container's init may
   // not). It has exited by now (it forks the monitor that stays before the runtime's create); one
@@ -909,10 +926,7 @@ static void *monitor_thread(void *arg) {
     if (r == pid || (r < 0 && errno != EINTR)) pid = 0;
     else if (r == 0) usleep(1000);
   }
-  // Taken before the call: Node's thread frees the job once it has the result.
-  napi_threadsafe_function tsfn = job->tsfn;
-  napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  hand_back(job->tsfn, job);
   while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
   return NULL;
@@ -926,15 +940,11 @@ static void monitor_complete(napi_env env, napi_value js_cb, void *context, void
   if (env != NULL && job->spawn_err != 0) {
     napi_reject_deferred(env, job->deferred, errno_error(env, job->spawn_err, "spawn"));
   } else if (env != NULL) {
-    napi_value result, pid, sync, err;
-    napi_create_array_with_length(env, 3, &result);
-    napi_create_int32(env, job->pid, &pid);
-    napi_create_string_utf8(env, job->out[0].data ? job->out[0].data : "", job->out[0].len, &sync);
-    napi_create_string_utf8(env, job->out[1].data ? job->out[1].data : "", job->out[1].len, &err);
-    napi_set_element(env, result, 0, pid);
-    napi_set_element(env, result, 1, sync);
-    napi_set_element(env, result, 2, err);
-    napi_resolve_deferred(env, job->deferred, result);
+    napi_value v[3];
+    napi_create_int32(env, job->pid, &v[0]);
+    napi_create_string_utf8(env, job->out[0].data ? job->out[0].data : "", job->out[0].len, &v[1]);
+    napi_create_string_utf8(env, job->out[1].data ? job->out[1].data : "", job->out[1].len, &v[2]);
+    resolve_with_array(env, job->deferred, v, 3);
   }
   monitor_free(job);
 }
@@ -953,12 +963,9 @@ static napi_value js_start_monitor(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "startMonitor: out of memory");
     return NULL;
   }
-  int ok_args = 0, ok_env = 0, ok_keep = argc == 5;
+  int ok_program = argc == 5 && program_from_js(env, argv, &job->prog), ok_keep = argc == 5;
   bool is_array = false;
   if (argc == 5) {
-    job->file = string_arg(env, argv[0]);
-    job->args = string_vector(env, argv[1], &ok_args);
-    job->envp = string_vector(env, argv[2], &ok_env);
     job->cwd = string_arg(env, argv[3]);
     if (napi_is_array(env, argv[4], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[4], &job->nkeep) != napi_ok) ok_keep = 0;
     job->keep = ok_keep ? calloc(job->nkeep + 1, sizeof *job->keep) : NULL;
@@ -967,7 +974,7 @@ static napi_value js_start_monitor(napi_env env, napi_callback_info info) {
       if (napi_get_element(env, argv[4], i, &item) != napi_ok || napi_get_value_int32(env, item, &job->keep[i]) != napi_ok || job->keep[i] < 0) ok_keep = 0;
     }
   }
-  if (job->file == NULL || job->args == NULL || !ok_args || job->args[0] == NULL || !ok_env || !ok_keep || job->keep == NULL) {
+  if (!ok_program || !ok_keep || job->keep == NULL) {
     monitor_free(job);
     napi_throw_type_error(env, NULL, "startMonitor(file: string, argv: string[], env: string[] | null, cwd: string | null, keep: number[])");
     return NULL;
