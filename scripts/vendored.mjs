@@ -4,7 +4,8 @@
 // in every process. `yaml`: a kube file's parse took 11.5 ms without this, 3.7 ms with it.
 //
 // - vendoredPlugin: in the CLI bundle, `import … from 'yaml'` becomes a small module that loads
-//   dist/cli/vendor/yaml.cjs through loadVendored and exports its names.
+//   dist/cli/vendor/yaml.cjs through loadVendored at the first use of one of its names (a pull
+//   imports the YAML reader of registries.d, which it needs only where such files exist).
 // - buildVendored(cliDir): writes vendor/NAME.cjs (the dependency bundled by esbuild, wrapped as a
 //   function of exports, require, module, __filename, __dirname) and, by running
 //   scripts/vendored-warm.mjs in a new Node of the same binary and flags, vendor/NAME.cjs.cache.
@@ -32,12 +33,21 @@ export const vendoredPlugin = {
     b.onLoad({ filter: /.*/, namespace: 'vendored' }, (args) => {
       // The export names are the package's own, as this build's Node loads it.
       const exportNames = Object.keys(require(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
+      // Each name stands for the export through a Proxy over a function (so that it can be called and
+      // constructed), which loads the file at its first use; `instanceof` reads the real prototype.
       return {
         contents: [
           `import { loadVendored } from ${JSON.stringify(LOADER)};`,
-          `const m = loadVendored(${JSON.stringify(args.path)});`,
-          'export default m;',
-          `export const { ${exportNames.join(', ')} } = m;`,
+          'let m;',
+          `const load = () => (m ??= loadVendored(${JSON.stringify(args.path)}));`,
+          'const lazy = (name) => new Proxy(function () {}, {',
+          '  get: (_, k) => Reflect.get(load()[name], k),',
+          '  has: (_, k) => Reflect.has(load()[name], k),',
+          '  apply: (_, self, args) => Reflect.apply(load()[name], self, args),',
+          '  construct: (_, args) => Reflect.construct(load()[name], args),',
+          '});',
+          'export default new Proxy({}, { get: (_, k) => Reflect.get(load(), k), has: (_, k) => Reflect.has(load(), k), ownKeys: () => Reflect.ownKeys(load()), getOwnPropertyDescriptor: (_, k) => ({ ...Reflect.getOwnPropertyDescriptor(load(), k), configurable: true }) });',
+          ...exportNames.map((n) => `export const ${n} = lazy(${JSON.stringify(n)});`),
         ].join('\n'),
         resolveDir: fileURLToPath(new URL('.', import.meta.url)),
         loader: 'js',

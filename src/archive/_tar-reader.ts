@@ -1,5 +1,4 @@
-import type { Hash } from 'node:crypto';
-import { nodeCrypto } from '../util/crypto.js';
+import { createStreamHash, type StreamHash } from '../util/hash.js';
 import type { Readable } from 'node:stream';
 import { BerthError } from '../util/errors.js';
 
@@ -115,7 +114,7 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
 
 export class TarReader {
   private readonly it: AsyncIterator<Buffer | string>;
-  private readonly hash: Hash | undefined;
+  private readonly hash: StreamHash | undefined;
   private buf: Buffer = EMPTY;
   private remaining = 0;
   private eof = false;
@@ -125,12 +124,12 @@ export class TarReader {
   /** `hash: false` when the caller hashes the same bytes itself. */
   constructor(input: Readable, opts: { hash?: boolean } = {}) {
     this.it = input[Symbol.asyncIterator]();
-    this.hash = opts.hash === false ? undefined : nodeCrypto().createHash('sha256');
+    this.hash = opts.hash === false ? undefined : createStreamHash('sha256');
   }
 
   /** The sha256 of everything read (undefined when not hashing); call after drain(). */
   digest(): string | undefined {
-    return this.hash ? `sha256:${this.hash.digest('hex')}` : undefined;
+    return this.hash ? `sha256:${this.hash.hex()}` : undefined;
   }
 
   /** Stops reading and destroys the input (which kills any process feeding it). */

@@ -1,5 +1,4 @@
-import type { Hash } from 'node:crypto';
-import { nodeCrypto } from '../util/crypto.js';
+import { createStreamHash, hashHex, type StreamHash } from '../util/hash.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BerthError } from '../util/errors.js';
 
@@ -36,12 +35,12 @@ export function isDigest(s: string): boolean {
 }
 
 export function digestOf(data: string | Uint8Array, algorithm: Algorithm = 'sha256'): string {
-  return `${algorithm}:${nodeCrypto().createHash(algorithm).update(data).digest('hex')}`;
+  return `${algorithm}:${hashHex(algorithm, data)}`;
 }
 
 /** A pass-through stream that hashes and counts what flows through it. */
 export class DigestingStream extends Transform {
-  private readonly hash: Hash;
+  private readonly hash: StreamHash;
   private readonly algorithm: Algorithm;
   private result: string | undefined;
   size = 0;
@@ -49,7 +48,7 @@ export class DigestingStream extends Transform {
   constructor(algorithm: Algorithm = 'sha256') {
     super();
     this.algorithm = algorithm;
-    this.hash = nodeCrypto().createHash(algorithm);
+    this.hash = createStreamHash(algorithm);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -59,7 +58,7 @@ export class DigestingStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+    this.result = `${this.algorithm}:${this.hash.hex()}`;
     cb();
   }
 

@@ -6,7 +6,6 @@
  * `ENCRYPTED COSIGN PRIVATE KEY`, is read too). An empty passphrase is a passphrase, as cosign allows.
  */
 import type { KeyObject } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { nodeCrypto } from '../util/crypto.js';
 import { BerthError } from '../util/errors.js';
 
@@ -23,8 +22,17 @@ type ScryptParams = (typeof SCRYPT_PARAMS)[number];
 /** cosign writes the legacy strength, which every cosign and containers/image release reads. */
 const WRITE_PARAMS: ScryptParams = SCRYPT_PARAMS[0];
 const SALT_BYTES = 32;
-const KEY_BYTES = nacl.secretbox.keyLength;
-const NONCE_BYTES = nacl.secretbox.nonceLength;
+/** secretbox's key and nonce (XSalsa20-Poly1305: fixed sizes, tweetnacl's keyLength and nonceLength). */
+const KEY_BYTES = 32;
+const NONCE_BYTES = 24;
+
+/**
+ * tweetnacl, loaded by the two calls that seal and open a key: at its load it loads node:crypto
+ * (~5 ms), and every pull imports this module for the policy's public keys, which need neither.
+ */
+async function secretbox(): Promise<typeof import('tweetnacl').secretbox> {
+  return (await import('tweetnacl')).default.secretbox;
+}
 
 /** The encrypted key's JSON, in the field order Go's encoding/json writes it. */
 interface EncryptedKey {
@@ -59,7 +67,7 @@ export async function encryptSigstorePrivateKey(pkcs8Der: Uint8Array, passphrase
   const doc: EncryptedKey = {
     kdf: { name: 'scrypt', params: { N: params.N, r: params.r, p: params.p }, salt: salt.toString('base64') },
     cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
-    ciphertext: Buffer.from(nacl.secretbox(pkcs8Der, nonce, key)).toString('base64'),
+    ciphertext: Buffer.from((await secretbox())(pkcs8Der, nonce, key)).toString('base64'),
   };
   return pemEncode(SIGSTORE_PRIVATE_KEY_PEM_TYPE, Buffer.from(JSON.stringify(doc)));
 }
@@ -80,7 +88,7 @@ export async function decryptSigstorePrivateKey(pem: string | Uint8Array, passph
   const nonce = base64Field(doc.cipher.nonce, 'cipher.nonce', what);
   if (nonce.length !== NONCE_BYTES) throw new BerthError('USAGE', `${what}: incorrect nonce size`);
   const sealed = base64Field(doc.ciphertext, 'ciphertext', what);
-  const der = nacl.secretbox.open(sealed, nonce, await scrypt(passphrase, salt, params));
+  const der = (await secretbox()).open(sealed, nonce, await scrypt(passphrase, salt, params));
   if (!der) throw new BerthError('USAGE', `${what}: decryption failed (wrong passphrase?)`);
   let key: KeyObject;
   try {

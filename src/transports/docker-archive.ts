@@ -1,4 +1,4 @@
-import { nodeCrypto } from '../util/crypto.js';
+import { createStreamHash } from '../util/hash.js';
 import type { Readable } from 'node:stream';
 import { autoDecompress, detectCompression } from '../archive/compression.js';
 import { digestOf } from '../oci/digest.js';
@@ -104,9 +104,9 @@ async function firstBytes(s: Readable): Promise<Buffer> {
 }
 
 async function hashStream(s: Readable): Promise<string> {
-  const h = nodeCrypto().createHash('sha256');
+  const h = createStreamHash('sha256');
   for await (const chunk of s) h.update(chunk as Buffer);
-  return `sha256:${h.digest('hex')}`;
+  return `sha256:${h.hex()}`;
 }
 
 export type { Image };

@@ -45,6 +45,13 @@ export interface NativeCalls {
    * port bound. Throws the errno's error (`code` EADDRINUSE...), `syscall` naming the call.
    */
   bindPort(address: string, port: number, udp: boolean): [fd: number, port: number];
+  /**
+   * A running hash (sha256 or sha512) on the OpenSSL Node carries, as createHash's, without
+   * loading node:crypto; throws where Node exports no OpenSSL. hashDigest gives the hex digest.
+   */
+  hashStart(algorithm: string): NativeHash;
+  hashUpdate(hash: NativeHash, data: Uint8Array): void;
+  hashDigest(hash: NativeHash): string;
   /** A connected SOCK_SEQPACKET client of `dir/name`, read on Node's own loop. Throws the connect's error. */
   SeqpacketSocket: new (
     dir: string,
@@ -62,6 +69,9 @@ export interface SeqpacketSocket {
   shutdownWrite(): void;
   close(): void;
 }
+
+/** A hash in the addon (an N-API external). */
+export type NativeHash = { readonly __nativeHash: unique symbol };
 
 export const MS_RDONLY = 1;
 export const MS_NOSUID = 2;

@@ -1,6 +1,5 @@
 /** Verified streaming: the copy's own check of every blob it moves, whatever the source promises. */
-import type { Hash } from 'node:crypto';
-import { nodeCrypto } from '../../util/crypto.js';
+import { createStreamHash, type StreamHash } from '../../util/hash.js';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parseDigest } from '../../oci/digest.js';
 import { BerthError } from '../../util/errors.js';
@@ -13,7 +12,7 @@ import { tooLargeError } from '../../util/read-limits.js';
  * the digest error before the broken end of the data.
  */
 export class VerifyingStream extends Transform {
-  private readonly hash: Hash;
+  private readonly hash: StreamHash;
   private seen = 0;
   private held: Buffer | undefined;
 
@@ -23,7 +22,7 @@ export class VerifyingStream extends Transform {
     private readonly what: string,
   ) {
     super();
-    this.hash = nodeCrypto().createHash(parseDigest(digest).algorithm);
+    this.hash = createStreamHash(parseDigest(digest).algorithm);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -43,7 +42,7 @@ export class VerifyingStream extends Transform {
       cb(new BerthError('SIZE_MISMATCH', `${this.what}: ${this.seen} bytes, not the ${this.size} its descriptor gives`));
       return;
     }
-    const got = `${parseDigest(this.digest).algorithm}:${this.hash.digest('hex')}`;
+    const got = `${parseDigest(this.digest).algorithm}:${this.hash.hex()}`;
     if (got !== this.digest) {
       // The store's words for it (store/blobs.ts), whichever transport the bytes came from.
       cb(new BerthError('DIGEST_MISMATCH', `content does not match its digest: expected ${this.digest}, got ${got}`));

@@ -3,7 +3,7 @@
  * connection breaks; uploads that skip what the registry has, mount from a sibling repository, go
  * monolithic (POST then PUT) when small and in streamed PATCH chunks when large.
  */
-import { nodeCrypto } from '../../util/crypto.js';
+import { createStreamHash } from '../../util/hash.js';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDigest } from '../../oci/digest.js';
@@ -53,7 +53,7 @@ export async function openBlob(
   const algorithm = parseDigest(digest).algorithm;
 
   async function* body(): AsyncGenerator<Buffer> {
-    const hash = nodeCrypto().createHash(algorithm);
+    const hash = createStreamHash(algorithm);
     let offset = 0;
     let res: HttpResponse = first;
     let failures = 0;
@@ -93,7 +93,7 @@ export async function openBlob(
       }
     }
     if (!verify) return;
-    const got = `${algorithm}:${hash.digest('hex')}`;
+    const got = `${algorithm}:${hash.hex()}`;
     if (got !== digest) throw new BerthError('DIGEST_MISMATCH', `${what}: the blob does not match its digest (got ${got})`);
   }
   return Readable.from(body(), { objectMode: false });
