@@ -157,6 +157,59 @@ describe('containers: isolation', () => {
     assert.match(bad.stderr, /reading seccomp profile .*missing\.json/);
   });
 
+  it("crun's compiled filter is kept per profile and given to the next create of that profile only", async () => {
+    const profileFile = (errnoRet: number) => {
+      const file = join(env.dir, `no-mkdir-${errnoRet}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          defaultAction: 'SCMP_ACT_ALLOW',
+          archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86', 'SCMP_ARCH_X32'] }],
+          // Not the profile of the test above, so that no create has compiled it yet.
+          syscalls: [{ names: ['mkdir', 'mkdirat', 'rmdir'], action: 'SCMP_ACT_ERRNO', errnoRet }],
+        }),
+      );
+      return file;
+    };
+    const eperm = profileFile(1);
+    const eacces = profileFile(13);
+    const configOf = async (name: string) => {
+      const path = (await env.ok(['inspect', '--format', '{{.OCIConfigPath}}', name])).stdout.trim();
+      return JSON.parse(readFileSync(path, 'utf8')) as { annotations?: Record<string, string> };
+    };
+    const kept = join(env.runRoot, 'runtime', 'seccomp-bpf');
+    const keptFiles = () => {
+      try {
+        return readdirSync(kept).filter((f) => f.endsWith('.bpf'));
+      } catch {
+        return [];
+      }
+    };
+    const before = keptFiles().length;
+    // The first create of a profile compiles it; the second is given crun's program and compiles nothing.
+    for (const name of ['perm1', 'perm2']) {
+      const r = await env.berth(['run', '--name', name, ...NONE, '--security-opt', `seccomp=${eperm}`, 'busybox', 'mkdir', '/newdir']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Operation not permitted/);
+    }
+    assert.equal((await configOf('perm1')).annotations?.['run.oci.seccomp_bpf_data'], undefined);
+    const given = (await configOf('perm2')).annotations?.['run.oci.seccomp_bpf_data'];
+    assert.ok(given, 'the second create was not given the compiled filter');
+    assert.equal(keptFiles().length, before + 1);
+    // What it was given is what crun compiled for the first, and the kernel enforces it in the second.
+    assert.ok(keptFiles().some((f) => readFileSync(join(kept, f)).toString('base64') === given));
+    // Another profile is another program: the first one's is not used for it.
+    const r = await env.berth(['run', '--rm', ...NONE, '--security-opt', `seccomp=${eacces}`, 'busybox', 'mkdir', '/newdir']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Permission denied/);
+    assert.equal(keptFiles().length, before + 2);
+    // Unconfined: no filter, nothing given.
+    const free = await env.ok(['run', '--name', 'free', ...NONE, '--security-opt', 'seccomp=unconfined', 'busybox', 'grep', 'Seccomp:', '/proc/self/status']);
+    assert.equal(status(free.stdout, 'Seccomp'), '0');
+    assert.equal((await configOf('free')).annotations?.['run.oci.seccomp_bpf_data'], undefined);
+    await env.ok(['rm', 'perm1', 'perm2', 'free']);
+  });
+
   it('--read-only keeps the root read-only and /tmp, /run writable', async () => {
     const r = await env.berth(['run', '--rm', ...NONE, '--read-only', 'busybox', 'sh', '-c', 'touch /tmp/a /run/b && echo tmp-ok; touch /etc/x']);
     assert.equal(r.code, 1);

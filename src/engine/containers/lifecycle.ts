@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { makeDirs } from '../../util/dirs.js';
 import { startMonitor } from '../../runtime/conmon.js';
+import { keepCompiledSeccomp } from '../../runtime/seccomp-bpf-cache.js';
 import { reserveHostPorts } from '../../network/port-reservation.js';
 import { signalName } from '../../runtime/signals.js';
 import type { ContainerRecord } from '../../store/containers.js';
@@ -126,7 +127,7 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
     const network = joinForStart(store, c, infraRunning, hooks.warn);
     network.catch(() => undefined);
     try {
-      await prepareBundle(store, c, paths, network);
+      const seccomp = await prepareBundle(store, c, paths, network, runtime);
       const { setup, forwarder } = await network;
       // Recorded as planned while netavark works: a kill -9 from here on leaves a record whose
       // network cleanup and rm tear down.
@@ -156,6 +157,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
         forwarder?.release();
       });
       trace('start: conmon reported the container created');
+      // crun compiled the profile: its program is kept for the next create of the same one.
+      if (seccomp && !seccomp.program) await keepCompiledSeccomp(runtime, c.id, seccomp.key);
       if (c.config.pod?.infra) infraCreated(c.id, { pid, ...(setup?.planned.netns ? { netns: setup.planned.netns } : {}) });
       // netavark has been setting the namespace up meanwhile: done before the process starts.
       const networkState = setup ? await setup.applied : undefined;

@@ -8,6 +8,8 @@ import { hostCapabilities, hostDevices, hostLimits } from '../../runtime/host.js
 import { findExecutable } from '../../runtime/oci-runtime.js';
 import { parseSecurityOpts, type SecurityOptions } from '../../runtime/options.js';
 import { convertProfile, defaultProfile, loadProfile, type OciSeccomp } from '../../runtime/seccomp.js';
+import { compiledSeccomp, SECCOMP_BPF_ANNOTATION, type CompiledSeccomp } from '../../runtime/seccomp-bpf-cache.js';
+import type { OciRuntime } from '../../runtime/oci-runtime.js';
 import { effectiveCapabilities } from '../../runtime/capabilities.js';
 import { buildRuntimeSpec, serializeSpec } from '../../runtime/spec.js';
 import { resolveUser, withHome } from '../../runtime/user.js';
@@ -52,7 +54,8 @@ export async function prepareBundle(
   c: ContainerRecord,
   paths: ContainerPaths,
   network: Promise<NetworkJoin> = Promise.resolve({}),
-): Promise<void> {
+  runtime?: OciRuntime,
+): Promise<CompiledSeccomp | undefined> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
   // Only a build's RUN makes a container whose writable layer is thrown away after one run.
@@ -147,8 +150,13 @@ export async function prepareBundle(
     // Rootless, the namespace's CAP_SYS_RESOURCE does not lift the host's hard limits.
     host: { limits, canRaiseLimits: hostCaps.effective.includes('CAP_SYS_RESOURCE') && !isRootless(), devices, capabilities: hostCaps.bounding },
   });
+  // crun's compiled filter for this profile, when an earlier create left one: this create then
+  // compiles nothing. The record's annotations stay the user's; only config.json carries it.
+  const compiled = runtime ? compiledSeccomp(runtime, spec.linux.seccomp, spec.annotations ?? {}) : undefined;
+  if (compiled?.program) spec.annotations = { ...spec.annotations, [SECCOMP_BPF_ANNOTATION]: compiled.program };
   // Not synced: every start writes the bundle anew, and nothing runs from it after a reboot without one.
   await writeFileAtomic(paths.config, serializeSpec(spec), 0o644, false);
+  return compiled;
 }
 
 /**
