@@ -9,12 +9,13 @@ import type { OciSeccomp } from './seccomp.js';
 /**
  * crun compiles a container's seccomp profile into a BPF program at every `create`, through
  * libseccomp: 15-18 ms of a ~28 ms create here, for the same default profile every time (podman
- * pays it too). crun can keep the programs it compiled (its `.cache/seccomp`), but only when built
- * with libgcrypt's checksum, which Debian 12's crun 1.8.1 is not. What it does take is the program
- * itself, in the `run.oci.seccomp_bpf_data` annotation: then it compiles nothing (a create with
- * the program given: ~10 ms). So berth keeps, beside the runtime's state, the program crun wrote
- * for a profile (`seccomp.bpf` in the container's state directory after its create), and gives it
- * to the next create of the same profile.
+ * pays it too). crun can keep the programs it compiled (its `.cache/seccomp`), but Debian 12's
+ * crun 1.8.1 never looks there (strace: no lookup, no cache written; the checksum that keys it is
+ * not computed in this build). What it does take is the program itself, in the
+ * `run.oci.seccomp_bpf_data` annotation: then it compiles nothing (a create with the program
+ * given: ~10 ms). So berth keeps, beside the runtime's state, the program crun wrote for a profile
+ * (`seccomp.bpf` in the container's state directory after its create), and gives it to the next
+ * create of the same profile.
  *
  * The program is crun's own output for that exact profile, and the key it is kept under covers
  * everything crun's compile depends on: the profile, crun's `seccomp_fail_unknown_syscall`
