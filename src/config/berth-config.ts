@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../util/errors.js';
 
@@ -41,7 +41,7 @@ export async function loadBerthConfig(dirs: readonly string[]): Promise<BerthCon
     const path = join(dir, 'berth.toml');
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') continue;
       throw e;

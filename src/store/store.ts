@@ -1,5 +1,5 @@
 import { readdir, rename, stat } from 'node:fs/promises';
-import { makeDirs } from '../util/dirs.js';
+import { makeDirsSync } from '../util/dirs.js';
 import { join } from 'node:path';
 import { copyJson } from '../util/json-copy.js';
 import { DirLock } from '../util/lock.js';
@@ -65,8 +65,9 @@ export class Store {
     const store = new Store(opts.root, opts.runRoot, opts.cacheReads ?? false);
     // Others may pass through the root (to reach a container's root file system as the container's
     // own root user, a subordinate ID, with `--userns`), never list it; its work space is private.
-    await makeDirs(opts.root, 0o711);
-    await makeDirs(join(opts.root, 'tmp'), 0o700);
+    // Synchronous: every command opens the store, and these are calls of microseconds each.
+    makeDirsSync(opts.root, 0o711);
+    makeDirsSync(join(opts.root, 'tmp'), 0o700);
     await store.tmp.cleanStale();
     await store.lock.sweepLeftovers();
     await store.trash.sweep();

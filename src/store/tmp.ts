@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { makeDirs } from '../util/dirs.js';
 import { join } from 'node:path';
 import { isTokenAlive, processToken } from '../util/process.js';
@@ -29,14 +30,16 @@ export class TempSpace {
   async cleanStale(): Promise<void> {
     let entries: string[];
     try {
-      entries = await readdir(this.dir);
+      entries = readdirSync(this.dir);
     } catch {
       return;
     }
-    await Promise.all(entries.filter((e) => !isTokenAlive(e)).map((e) => rm(join(this.dir, e), { recursive: true, force: true })));
+    const stale = entries.filter((e) => !isTokenAlive(e));
+    if (stale.length > 0) await Promise.all(stale.map((e) => rm(join(this.dir, e), { recursive: true, force: true })));
   }
 
   async cleanMine(): Promise<void> {
-    await rm(this.mine, { recursive: true, force: true });
+    // Most commands made none: a stat, not a round trip through the thread pool.
+    if (existsSync(this.mine)) await rm(this.mine, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirs } from '../util/dirs.js';
@@ -33,18 +34,20 @@ export class Trash {
 
   /** Hands this process's entries to a detached `rm`, without waiting for it. */
   async empty(): Promise<void> {
-    await this.handOff(this.mine);
+    // Most commands moved nothing here: a stat, not a round trip through the thread pool.
+    if (existsSync(this.mine)) await this.handOff(this.mine);
   }
 
   /** Hands on what processes that are gone left here (killed before or while deleting it). */
   async sweep(): Promise<void> {
     let owners: string[];
     try {
-      owners = await readdir(this.dir);
+      owners = readdirSync(this.dir);
     } catch {
       return;
     }
-    await Promise.all(owners.filter((t) => !isTokenAlive(t)).map((t) => this.handOff(join(this.dir, t))));
+    const gone = owners.filter((t) => !isTokenAlive(t));
+    if (gone.length > 0) await Promise.all(gone.map((t) => this.handOff(join(this.dir, t))));
   }
 
   private async handOff(dir: string): Promise<void> {

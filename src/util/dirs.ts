@@ -1,3 +1,4 @@
+import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errnoCode } from './errors.js';
@@ -26,6 +27,33 @@ export async function makeDirs(path: string, mode?: number): Promise<void> {
     if (errnoCode(e) === 'EEXIST' && (await isDirectory(path))) return; // made meanwhile by someone else
     throw e;
   }
+}
+
+/**
+ * makeDirs in synchronous calls: for the few directories every command makes sure of (the store's
+ * root and temp space), where each call is microseconds and a thread-pool round trip costs more.
+ */
+export function makeDirsSync(path: string, mode?: number): void {
+  try {
+    mkdirSync(path, mode === undefined ? undefined : { mode });
+    return;
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST' && isDirectorySync(path)) return;
+    if (errnoCode(e) !== 'ENOENT') throw e;
+    const parent = dirname(path);
+    if (parent === path) throw e;
+    makeDirsSync(parent, mode);
+  }
+  try {
+    mkdirSync(path, mode === undefined ? undefined : { mode });
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST' && isDirectorySync(path)) return;
+    throw e;
+  }
+}
+
+function isDirectorySync(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from './crypto.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,7 +94,13 @@ export class DirLock {
   async sweepLeftovers(): Promise<void> {
     const dir = dirname(this.path);
     const prefix = `${basename(this.path)}.`;
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
       if (!name.startsWith(prefix)) continue;
       const rest = name.slice(prefix.length);
       if (rest.startsWith('take-')) {

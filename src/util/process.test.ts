@@ -13,8 +13,9 @@ describe('isPidRunning', { timeout: 20_000 }, () => {
   });
 
   it('is false for a zombie, which isPidAlive still sees', async () => {
-    // The shell's background child ends at once; its parent, the shell exec'd into `sleep`, never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The shell's background child ends after the shell has exec'd into `sleep`, which never reaps
+    // it. (A child that ended before the exec could be reaped by the shell first: it was, once.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const [line] = (await once(parent.stdout, 'data')) as [Buffer];
       const zombie = Number(line.toString().trim());
