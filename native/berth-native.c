@@ -1131,9 +1131,12 @@ static napi_value js_hash_start(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static hasher *hash_arg(napi_env env, napi_value value) {
+/** The hash a call names as its first of `argc` arguments (all put in argv); NULL once it has thrown. */
+static hasher *hash_call(napi_env env, napi_callback_info info, size_t argc, napi_value *argv) {
+  size_t got = argc;
   void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+  if (napi_get_cb_info(env, info, &got, argv, NULL, NULL) != napi_ok || got < argc || napi_get_value_external(env, argv[0], &data) != napi_ok ||
+      data == NULL) {
     napi_throw_type_error(env, NULL, "not a hash");
     return NULL;
   }
@@ -1146,10 +1149,8 @@ static hasher *hash_arg(napi_env env, napi_value value) {
 }
 
 static napi_value js_hash_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  hasher *h = argc == 2 ? hash_arg(env, argv[0]) : NULL;
+  hasher *h = hash_call(env, info, 2, argv);
   if (h == NULL) return NULL;
   void *data;
   size_t n;
@@ -1162,10 +1163,8 @@ static napi_value js_hash_update(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_hash_digest(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  hasher *h = argc == 1 ? hash_arg(env, argv[0]) : NULL;
+  hasher *h = hash_call(env, info, 1, argv);
   if (h == NULL) return NULL;
   h->finished = 1;
   unsigned char md[64];
@@ -1186,25 +1185,25 @@ static napi_value js_hash_digest(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  CHECK(env, napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "mount", fn));
-  CHECK(env, napi_create_function(env, "umount", NAPI_AUTO_LENGTH, js_umount, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "umount", fn));
-  CHECK(env, napi_create_function(env, "netns", NAPI_AUTO_LENGTH, js_netns, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "netns", fn));
-  CHECK(env, napi_create_function(env, "run", NAPI_AUTO_LENGTH, js_run, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "run", fn));
-  CHECK(env, napi_create_function(env, "startMonitor", NAPI_AUTO_LENGTH, js_start_monitor, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "startMonitor", fn));
-  CHECK(env, napi_create_function(env, "bindPort", NAPI_AUTO_LENGTH, js_bind_port, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "bindPort", fn));
-  CHECK(env, napi_create_function(env, "hashStart", NAPI_AUTO_LENGTH, js_hash_start, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "hashStart", fn));
-  CHECK(env, napi_create_function(env, "hashUpdate", NAPI_AUTO_LENGTH, js_hash_update, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "hashUpdate", fn));
-  CHECK(env, napi_create_function(env, "hashDigest", NAPI_AUTO_LENGTH, js_hash_digest, NULL, &fn));
-  CHECK(env, napi_set_named_property(env, exports, "hashDigest", fn));
+  static const struct {
+    const char *name;
+    napi_callback call;
+  } functions[] = {
+    {"mount", js_mount},
+    {"umount", js_umount},
+    {"netns", js_netns},
+    {"run", js_run},
+    {"startMonitor", js_start_monitor},
+    {"bindPort", js_bind_port},
+    {"hashStart", js_hash_start},
+    {"hashUpdate", js_hash_update},
+    {"hashDigest", js_hash_digest},
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    napi_value fn;
+    CHECK(env, napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].call, NULL, &fn));
+    CHECK(env, napi_set_named_property(env, exports, functions[i].name, fn));
+  }
   napi_property_descriptor methods[] = {
     {"send", NULL, seqpacket_send, NULL, NULL, NULL, napi_default, NULL},
     {"awaitWritable", NULL, seqpacket_await_writable, NULL, NULL, NULL, napi_default, NULL},
