@@ -53,8 +53,8 @@ export async function prepareBundle(
   store: Store,
   c: ContainerRecord,
   paths: ContainerPaths,
-  network: Promise<NetworkJoin> = Promise.resolve({}),
-  runtime?: OciRuntime,
+  network: Promise<NetworkJoin>,
+  runtime: OciRuntime,
 ): Promise<CompiledSeccomp | undefined> {
   await mkdir(paths.bundle, { recursive: true });
   const security = parseSecurityOpts(c.config.securityOpt);
@@ -152,7 +152,7 @@ export async function prepareBundle(
   });
   // crun's compiled filter for this profile, when an earlier create left one: this create then
   // compiles nothing. The record's annotations stay the user's; only config.json carries it.
-  const compiled = runtime ? compiledSeccomp(runtime, spec.linux.seccomp, spec.annotations ?? {}) : undefined;
+  const compiled = compiledSeccomp(runtime, spec.linux.seccomp, spec.annotations ?? {});
   if (compiled?.program) spec.annotations = { ...spec.annotations, [SECCOMP_BPF_ANNOTATION]: compiled.program };
   // Not synced: every start writes the bundle anew, and nothing runs from it after a reboot without one.
   await writeFileAtomic(paths.config, serializeSpec(spec), 0o644, false);
