@@ -23,9 +23,11 @@ export function findExecutable(name: string): string | undefined {
   if (known !== undefined) return known;
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/libexec/podman'];
   for (const dir of dirs) {
-    if (dir && canRun(join(dir, name))) {
-      found.set(name, join(dir, name));
-      return join(dir, name);
+    if (!dir) continue;
+    const path = join(dir, name);
+    if (canRun(path)) {
+      found.set(name, path);
+      return path;
     }
   }
   return undefined;
