@@ -32,6 +32,8 @@ export async function makeDirs(path: string, mode?: number): Promise<void> {
 /**
  * makeDirs in synchronous calls: for the few directories every command makes sure of (the store's
  * root and temp space), where each call is microseconds and a thread-pool round trip costs more.
+ * The same steps as makeDirs, kept apart from it: makeDirs also serves paths a user names (bind
+ * sources, volumes), where a slow file system must not stall the API service's other requests.
  */
 export function makeDirsSync(path: string, mode?: number): void {
   try {
