@@ -30,3 +30,24 @@ export function ownerGone(c: ContainerRecord): boolean {
 export function runtimeFor(store: Store, c: ContainerRecord): OciRuntime {
   return OciRuntime.resolve(c.config.runtime, runRootOf(store));
 }
+
+/** Runtime deletes under way in this process, by container ID. */
+const forgetting = new Map<string, Promise<void>>();
+
+/**
+ * The runtime forgets an ended container (its state, and its cgroups: slow on cgroup v1), once per
+ * process at a time: a foreground run starts it as soon as it reads the exit, so that it overlaps
+ * the cleanup's reads and locks, and the cleanup or removal after waits for that same call rather
+ * than starting a second one. Never fails (a runtime that no longer knows the container is fine).
+ */
+export function forgetInRuntime(store: Store, c: ContainerRecord): Promise<void> {
+  let deleting = forgetting.get(c.id);
+  if (!deleting) {
+    deleting = runtimeFor(store, c)
+      .delete(c.id, true)
+      .catch(() => undefined)
+      .finally(() => forgetting.delete(c.id));
+    forgetting.set(c.id, deleting);
+  }
+  return deleting;
+}

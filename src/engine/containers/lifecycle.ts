@@ -33,7 +33,7 @@ import { removeAnonymousVolumes } from '../volumes/volumes.js';
 import { containerEvent } from '../system/events.js';
 import { dependentContainers } from './lookup.js';
 import { hasStartWaiters, runStartWaiters } from './start-waiters.js';
-import { LIVE_STATES, ownerGone, readContainer, runtimeFor } from './current.js';
+import { LIVE_STATES, forgetInRuntime, ownerGone, readContainer, runtimeFor } from './current.js';
 import { berthCommand, exitCommand } from './exit-command.js';
 
 /** Who cleans up after a container's process: see ContainerState.cleanupOwner. */
@@ -414,9 +414,7 @@ async function cleanupOnce(store: Store, id: string, opts: CleanupOptions): Prom
     if (c.state.mounted) await containerEvent(store, c, 'died', c.state.exitCode);
     // The process is gone: the runtime's state, the network and the root mount can go at the same time.
     await Promise.all([
-      runtimeFor(store, c)
-        .delete(c.id, true)
-        .catch(() => undefined),
+      forgetInRuntime(store, c),
       ...unmountContainer(c, paths),
       c.state.network ? teardownContainerNetwork(store, c, c.state.network) : undefined,
     ]);
@@ -507,11 +505,7 @@ export async function removeContainer(
     // cgroups it removes, slow on cgroup v1) is independent of the rest and overlaps it. A container
     // cleaned up already (or never started) has none: the cleanup deleted it before it unmounted.
     const runtimeKnows = current.state.mounted || LIVE_STATES.has(current.state.status) || current.state.status === 'removing';
-    const runtimeGone = runtimeKnows
-      ? runtimeFor(store, current)
-          .delete(c.id, true)
-          .catch(() => undefined)
-      : undefined;
+    const runtimeGone = runtimeKnows ? forgetInRuntime(store, current) : undefined;
     const networkGone = current.state.network ? teardownContainerNetwork(store, current, current.state.network, opts.warn) : undefined;
     await Promise.all(unmountContainer(current, paths));
     // Before the record goes: a kill -9 after this point must not leave a namespace nobody knows of.

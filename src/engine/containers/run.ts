@@ -9,6 +9,7 @@ import { attachStdio, type Attached, type ContainerStdio } from './attach.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { cleanupContainer, getContainer, removeContainer, startContainer } from './lifecycle.js';
 import { killContainer } from './kill.js';
+import { forgetInRuntime } from './current.js';
 import { containerPaths } from './paths.js';
 import { waitForExitFile } from './state.js';
 
@@ -134,8 +135,12 @@ async function startAndWait(
     return { id: c.id, exitCode: 0, detached: true };
   }
   trace('run: output ended');
-  const exitCode = (await waitForExitFile(paths.exitFile, 30_000)) ?? (await getContainer(store, c.id)).state.exitCode;
+  const exited = await waitForExitFile(paths.exitFile, 30_000);
   trace('run: exit code read');
+  // conmon saw its process end: the runtime can forget it while the cleanup reads and locks. (Not
+  // without the exit file: a process that closed its output may run on, and a delete would kill it.)
+  if (exited !== undefined) void forgetInRuntime(store, c);
+  const exitCode = exited ?? (await getContainer(store, c.id)).state.exitCode;
   unproxy();
   // This caller owns the cleanup (unmount, --rm, restart policy): done before it returns.
   await cleanupContainer(store, c.id).catch((e: unknown) => {
