@@ -18,6 +18,18 @@ import { containerStreamRoutes } from './routes/container-streams.js';
 /** The header the service sets on each request to the version its path asked for (a client's own value is overwritten). */
 export const API_VERSION_HEADER = 'x-berth-api-version';
 
+/**
+ * What every Docker response says of the engine (clients read them from `_ping` to negotiate). The
+ * service sets them on the Node response before the app answers: set through hono after a handler,
+ * they made it build every response a second time.
+ */
+export const ENGINE_HEADERS: Readonly<Record<string, string>> = {
+  'Api-Version': MAX_API_VERSION,
+  'Docker-Experimental': 'false',
+  Ostype: 'linux',
+  Server: 'berth (linux)',
+};
+
 const MODULES: RouteModule[] = [
   systemRoutes,
   containerRoutes,
@@ -36,11 +48,6 @@ export function createApiApp(ctx: ApiContext): { app: ApiApp; upgrades: UpgradeR
   app.use(async (c, next) => {
     c.set('apiVersion', c.req.header(API_VERSION_HEADER) ?? MAX_API_VERSION);
     await next();
-    // Every Docker response names the API version and the OS; clients read them from _ping to negotiate.
-    c.header('Api-Version', MAX_API_VERSION);
-    c.header('Docker-Experimental', 'false');
-    c.header('Ostype', 'linux');
-    c.header('Server', 'berth (linux)');
   });
   app.onError((e, c) => {
     const { status, message } = errorResponse(e);

@@ -13,7 +13,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Store } from '../engine/index.js';
 import { makeDirs } from '../util/dirs.js';
 import { BerthError } from '../util/errors.js';
-import { API_VERSION_HEADER, createApiApp } from './app.js';
+import { API_VERSION_HEADER, createApiApp, ENGINE_HEADERS } from './app.js';
 import type { UpgradeRoute } from './context.js';
 import { errorResponse } from './errors.js';
 import { isUpgraded } from './streams/hijack.js';
@@ -62,6 +62,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   const idle = new IdleTimer(opts.idleSeconds, () => void close());
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    for (const [name, value] of Object.entries(ENGINE_HEADERS)) res.setHeader(name, value);
     if (!versionRoute(req, res)) return;
     idle.enter();
     res.once('close', () => {
