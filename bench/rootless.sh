@@ -23,54 +23,23 @@ RUNS=${RUNS:-10}
 PULL_RUNS=${PULL_RUNS:-3}
 DISTRIBUTION=${DISTRIBUTION:-/usr/bin/docker-registry}
 SKOPEO=${SKOPEO:-skopeo}
-RL_CLI=$REPO_DIR/dist/lib/testing/rootless-user-cli.js
 prepare_berth
 for t in "$SKOPEO" "$PODMAN" "$DISTRIBUTION" setpriv newuidmap curl gzip openssl; do
   command -v "$t" >/dev/null || { log "rootless: $t is not installed"; exit 1; }
 done
-[ -f "$RL_CLI" ] || { log "rootless: $RL_CLI not found: build first (npm run build)"; exit 1; }
-[ "$(id -u)" = 0 ] || { log "rootless: run as root (it makes a user)"; exit 1; }
 
 # --- registries: bench/servers.sh; the user goes on exit too -----------------------------------------
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
-RL_NAME=''
+source "$(dirname "${BASH_SOURCE[0]}")/rootless-user.sh"
 rootless_cleanup() {
-  if [ -n "$RL_NAME" ]; then node "$RL_CLI" remove "$RL_NAME" || log "rootless: removing $RL_NAME failed (the next harness run sweeps it)"; fi
+  rootless_user_remove
   servers_cleanup
 }
 trap rootless_cleanup EXIT
 
 # --- the user ----------------------------------------------------------------------------------------
-# Owned by this shell: if the script is killed, the next harness run (a test or this script) sweeps it.
-read -r RL_NAME RL_UID RL_GID RL_HOME RL_RUNTIME < <(node "$RL_CLI" create --owner $$) || true
-[ -n "$RL_NAME" ] || { log "rootless: making the user failed"; exit 1; }
-RL_CONF=$(node "$RL_CLI" podman-conf "$RL_NAME")
-RL_RANGE=$(awk -F: -v u="$RL_NAME" '$1 == u { print $2 "+" $3 }' /etc/subuid)
-log "rootless: user $RL_NAME (uid $RL_UID, subordinate ids $RL_RANGE)"
-RL_ENV=(HOME="$RL_HOME" USER="$RL_NAME" LOGNAME="$RL_NAME" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin XDG_RUNTIME_DIR="$RL_RUNTIME")
-# The user reads berth's snapshot, the busybox tarball and the layout under the scratch directory.
-chmod 755 "$BENCH_TMP"
+rootless_user_make || exit 1
 
-# as_user [VAR=VALUE...] -- CMD...: CMD as the user, in its home, with only RL_ENV and the VARs.
-as_user() {
-  local vars=()
-  while [ "$1" != -- ]; do vars+=("$1") && shift; done
-  shift
-  env -i -C "$RL_HOME" "${RL_ENV[@]}" "${vars[@]+"${vars[@]}"}" setpriv --reuid="$RL_UID" --regid="$RL_GID" --init-groups -- "$@"
-}
-# pm_rl NAME ARGS...: rootless podman on the store NAME (as src/testing/rootless-podman.ts).
-pm_rl() {
-  local n=$1
-  shift
-  as_user CONTAINERS_CONF="$RL_CONF" -- "$PODMAN" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file \
-    --root "$RL_HOME/$n/root" --runroot "$RL_RUNTIME/$n" "$@"
-}
-# bt_rl NAME ARGS...: berth as the user on the store NAME.
-bt_rl() {
-  local n=$1
-  shift
-  as_user -- "$BERTH" --root "$RL_HOME/$n/root" --runroot "$RL_RUNTIME/$n" "$@"
-}
 # first_error: the first line of the last failed command's stderr that is not progress.
 first_error() { { grep -v -e '^Copying' -e '^Getting' -e '^Writing' -e '^Storing' -e '^Trying' "$BENCH_TMP/last.err" || true; } | head -n 1; }
 # last ARRAY-NAME: its last element, or n/a when it is empty.

@@ -12,7 +12,7 @@ echo "== machine"
 machine_info
 # All of them run the same snapshot of the build (BERTH given: they take none of their own).
 status=0
-for b in startup images load rmi run containers pods kube network registry pull-push; do
+for b in startup floor images load rmi run containers pods kube network registry pull-push; do
   echo
   BERTH=$BERTH BENCH_TMPBASE=$BENCH_TMPBASE bash "$BENCH_DIR/$b.sh" || { status=$?; echo "!! $b failed (exit $status)"; }
 done
