@@ -15,6 +15,7 @@ import { normalizePflagSyntax } from './bool-flags.js';
 import { GLOBAL_OPTIONS_WITH_VALUE, applyGlobalOptions, declareGlobalOptions } from './global-options.js';
 import { VERSION } from '../util/version.js';
 import { enterUserNamespace } from '../engine/system/index.js';
+import { lightStdio } from './light-stdio.js';
 
 /**
  * The berth command line. Commands are declared by noun in the `*-commands.ts` beside this file and
@@ -123,12 +124,15 @@ async function main(): Promise<void> {
 }
 
 /**
+ * stdout and stderr, made when the command first uses them (not at start: making a stream on a
+ * pipe cost a command that prints nothing, like `container exists` or conmon's cleanup call, 2-4
+ * ms), and for a file or a pipe lighter than Node's own (light-stdio.ts).
+ *
  * A reader that stops early (`berth ps | head -1`) closes the pipe: berth stops there quietly, with
  * the status a Go program killed by SIGPIPE leaves (128 + 13), not with Node's unhandled EPIPE
- * trace. Attached when the command first uses the stream, not at start: making a stream on a pipe
- * cost a command that prints nothing (`container exists`, conmon's cleanup call) 2-4 ms.
+ * trace.
  */
-function exitQuietlyOnClosedPipe(name: 'stdout' | 'stderr'): void {
+function lazyStdio(name: 'stdout' | 'stderr', fd: 1 | 2): void {
   const onError = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(128 + 13);
     throw e;
@@ -138,19 +142,22 @@ function exitQuietlyOnClosedPipe(name: 'stdout' | 'stderr'): void {
     process[name].on('error', onError);
     return;
   }
+  const nodeStream = () => nodeGetter.get!.call(process) as NodeJS.WriteStream;
   Object.defineProperty(process, name, {
     configurable: true,
     enumerable: nodeGetter.enumerable ?? true,
     get() {
-      const stream = nodeGetter.get!.call(process) as NodeJS.WriteStream;
-      // Node's own getter back: it keeps the stream it made.
-      Object.defineProperty(process, name, nodeGetter);
+      const light = lightStdio(fd, nodeStream);
+      // Node's own getter back when Node's stream is the one (it keeps the stream it made).
+      if (light) Object.defineProperty(process, name, { configurable: true, enumerable: nodeGetter.enumerable ?? true, get: () => light });
+      else Object.defineProperty(process, name, nodeGetter);
+      const stream = light ?? nodeStream();
       stream.on('error', onError);
       return stream;
     },
   });
 }
-exitQuietlyOnClosedPipe('stdout');
-exitQuietlyOnClosedPipe('stderr');
+lazyStdio('stdout', 1);
+lazyStdio('stderr', 2);
 
 await main();
