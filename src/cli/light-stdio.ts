@@ -12,10 +12,10 @@ const PIPE_BUDGET = 4096;
 
 /**
  * process.stdout and process.stderr for a regular file or a pipe, lighter than Node's own. Node
- * makes a pipe's stream a net.Socket (node:net, its pipe handle and the stream base loaded and
- * built for it: 3-5 ms of a command that prints one line into a pipe) and a file's a
- * SyncWriteStream (~1.5 ms). This one writes each chunk at once with write(2), as Node's own do
- * when the file or the pipe takes it.
+ * makes a pipe's stream a net.Socket: node:net, the stream base and the perf hooks loaded and a
+ * pipe handle built for one line of output (`berth version | cat` 43.6 -> 41.9 ms without them);
+ * a file's a SyncWriteStream (~0.5 ms). This one writes each chunk at once with write(2), as
+ * Node's own do when the file or the pipe takes it.
  *
  * Node's own stream takes over, for the rest of that chunk and every chunk after it (so the order
  * stays as written), when a pipe has had its budget (above), or is non-blocking (another process
