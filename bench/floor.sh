@@ -84,10 +84,9 @@ bundle_config "$config" "$BUNDLE"
 "${B[@]}" rm -f -t 0 "$id" >/dev/null
 CRUN_ROOT=$BENCH_TMP/crun
 mkdir -p "$CRUN_ROOT"
-runtime_cycle() {
-  sh -c 'r="$1 --root $2"; $r create --bundle "$3" "$4" && $r start "$4" && $r delete -f "$4"' \
-    runtime-cycle "$CRUN" "$CRUN_ROOT" "$BUNDLE" "floor-$1"
-}
+# The runtime's three calls on a bundle, from one sh: CYCLE CRUN ROOT BUNDLE ID.
+CYCLE=(sh -c 'r="$1 --root $2"; $r create --bundle "$3" "$4" && $r start "$4" && $r delete -f "$4"' runtime-cycle)
+runtime_cycle() { "${CYCLE[@]}" "$CRUN" "$CRUN_ROOT" "$BUNDLE" "floor-$1"; }
 runtime_cycle warmup >/dev/null
 
 # --- times ---------------------------------------------------------------------------------------------
@@ -133,10 +132,7 @@ if [ "$ROOTLESS" = 1 ]; then
   # in_userns CMD...: CMD as the user inside berth's user namespace, joined as berth's launcher joins it.
   in_userns() { as_user -- nsenter --target="$PAUSE" --user --mount -- "$@"; }
   in_userns sh -c 'mkdir "$1" && tar -xf "$2" -C "$1"' unpack "$RL_BUNDLE/rootfs" "$TARBALL"
-  rl_runtime_cycle() {
-    in_userns sh -c 'r="$1 --root $2"; $r create --bundle "$3" "$4" && $r start "$4" && $r delete -f "$4"' \
-      runtime-cycle "$CRUN" "$RL_RUNTIME/crun-floor" "$RL_BUNDLE" "floor-$1"
-  }
+  rl_runtime_cycle() { in_userns "${CYCLE[@]}" "$CRUN" "$RL_RUNTIME/crun-floor" "$RL_BUNDLE" "floor-$1"; }
   rl_runtime_cycle warmup
   for i in $(seq 1 "$RUNS"); do
     rl_version+=("$(time_ms bt_rl bt version)")
@@ -161,7 +157,7 @@ idle_rss() {
   [ -S "$sock" ] || { log "floor: $name did not listen on $sock"; cat "$BENCH_TMP/$name.log" >&2; exit 1; }
   curl -sf --unix-socket "$sock" http://d/_ping >/dev/null || true
   sleep 3
-  rss=$(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup")
+  read -r rss _ < <(monitor_kb "$pid")
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   echo "$rss"
