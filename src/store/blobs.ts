@@ -1,15 +1,13 @@
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DigestingStream, digestOf, parseDigest, type Algorithm } from '../oci/digest.js';
+import { digestOf, parseDigest, type Algorithm } from '../oci/digest.js';
 import { publishFile } from '../util/atomic.js';
+import { createStreamHash } from '../util/hash.js';
+import { receiveInto } from '../util/receive-into.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import type { TempSpace } from './tmp.js';
-
-/** Bytes buffered before a blob's temp file write waits: fewer, larger writes. */
-const WRITE_HIGH_WATER = 256 * 1024;
 
 /**
  * Read size of a blob opened as a stream. Node's default (64 KiB) made a 150 MB push ~2,400 reads,
@@ -131,12 +129,19 @@ export class BlobStore {
     const algo = algorithm ?? (expected?.digest ? parseDigest(expected.digest).algorithm : 'sha256');
     const tmpPath = await this.tmp.path('blob');
     const trusted = expected?.verifiedBySource === true && expected.digest !== undefined ? expected.digest : undefined;
-    const hasher = trusted ? new CountingStream() : new DigestingStream(algo);
-    const out = createWriteStream(tmpPath, { highWaterMark: WRITE_HIGH_WATER });
+    const hash = trusted ? undefined : createStreamHash(algo);
+    let fh: FileHandle | undefined;
     try {
-      await pipeline(input, hasher, out);
-      return await this.publish(tmpPath, trusted ?? (hasher as DigestingStream).digest, hasher.size, expected);
+      fh = await open(tmpPath, 'wx');
+      // In 1 MiB writes with the kernel asked to write back as it goes: the fsync that makes the blob
+      // durable then waits on the last few MiB, not on the whole layer after its last byte.
+      const size = await receiveInto(input, fh, 0, (chunk) => hash?.update(chunk));
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      return await this.publish(tmpPath, trusted ?? `${algo}:${hash!.hex()}`, size, expected, true);
     } finally {
+      await fh?.close().catch(() => undefined);
       await rm(tmpPath, { force: true });
     }
   }

@@ -189,6 +189,13 @@ export async function putLayer(
 }
 
 /**
+ * Bytes each branch of blobAndStagedLayer's tee holds before the input waits: a few socket reads,
+ * so that a short stall of one branch (a write, an inflate on the thread pool) does not pause the
+ * other at once. Node's default is one read (64 KiB).
+ */
+const TEE_BUFFER = 256 * 1024;
+
+/**
  * Streams a layer blob into the store and, when `unpack`, into a staged layer at the same time:
  * one read of the source, the writing and the unpacking overlapping. Nothing becomes visible
  * unless the blob matches its digest; the staged layer is published by the caller after its diff
@@ -219,8 +226,8 @@ export async function blobAndStagedLayer(
   expected: { digest?: string; size?: number; verifiedBySource?: boolean } = {},
   opts: { tar?: boolean } = {},
 ): Promise<{ blob: BlobInfo; staged: StagedLayer }> {
-  const toBlob = new PassThrough();
-  const toTar = new PassThrough();
+  const toBlob = new PassThrough({ highWaterMark: TEE_BUFFER });
+  const toTar = new PassThrough({ highWaterMark: TEE_BUFFER });
   input.on('error', (e) => {
     toBlob.destroy(e);
     toTar.destroy(e);

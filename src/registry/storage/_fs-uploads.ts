@@ -9,7 +9,7 @@ import { parseDigest, type Algorithm } from '../../oci/digest.js';
 import { errnoCode } from '../../util/errors.js';
 import { RegistryError } from '../errors.js';
 import { fileSize, publish, type FsPaths } from './_fs-paths.js';
-import { receiveInto } from './_fs-write.js';
+import { receiveInto } from '../../util/receive-into.js';
 import { releaseTransferred } from '../_release-buffers.js';
 import type { BlobInfo, LinkStore, UploadStatus, UploadStore } from './types.js';
 

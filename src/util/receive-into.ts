@@ -1,5 +1,5 @@
-// Receiving an upload's bytes into its file: the request body goes straight to the hash and the file,
-// in large writes, with a bounded amount in memory.
+// Receiving a stream's bytes into a file (a registry upload's request body, a blob the store takes):
+// straight to the hash and the file, in large writes, with a bounded amount in memory.
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
