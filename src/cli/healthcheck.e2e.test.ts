@@ -89,6 +89,17 @@ describe("healthchecks: --health-* flags, healthcheck run, the timer, the image'
     await env.ok(['rm', '-f', '-t', '0', 'hc-manual']);
   });
 
+  it("checks once as the container starts, as podman's timer does, not an interval later", async () => {
+    await env.ok(['run', '-d', '--name', 'hc-first', '--network', 'none', '--health-cmd', CHECK, '--health-interval', '1h', 'busybox', 'sleep', '1000']);
+    // An hour's interval: only the check the start runs can make it healthy within the test.
+    let h = await health(env, 'hc-first');
+    for (const deadline = Date.now() + 30_000; h.Status !== 'healthy' && Date.now() < deadline; h = await health(env, 'hc-first')) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual([h.Status, h.Log.length, h.Log[0]?.ExitCode], ['healthy', 1, 0]);
+    await env.ok(['rm', '-f', '-t', '0', 'hc-first']);
+  });
+
   it('runs the check every interval by itself, and wait --condition sees the verdict', async () => {
     await env.ok([
       'run',

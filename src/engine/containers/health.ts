@@ -251,17 +251,20 @@ export async function checkHealth(store: Store, c: ContainerRecord): Promise<{ s
 }
 
 /**
- * The timer of a container's healthcheck: a small shell loop, started with the container and
+ * The timer of a container's healthcheck: a small shell loop, started once the container runs and
  * kept among its helper processes (so stop and cleanup end it), that asks berth to run the check
- * every interval. berth has no daemon, and this host no systemd timers, so this takes their place.
- * The loop ends by itself once berth says the container is gone or stopped (exit code 125).
- * Nothing the user gave reaches the shell's text: the command comes in as arguments.
+ * at once, then an interval after each check ends. That is podman's schedule: it starts the
+ * check's systemd service as the container starts, and its timer fires an interval after the
+ * service was last inactive (dockerd waits an interval before its first check). berth has no
+ * daemon, and this host no systemd timers, so this takes their place. The loop ends by itself once
+ * berth says the container is gone or stopped (exit code 125). Nothing the user gave reaches the
+ * shell's text: the command comes in as arguments.
  */
 export function startHealthTimer(berthArgv: string[], store: { root: string; runRoot: string }, c: ContainerRecord): number | undefined {
   const hc = c.config.healthcheck;
   if (!hc || hc.Interval <= 0) return undefined;
   const seconds = String(Math.max(1, Math.round(hc.Interval / 1e9)));
-  const script = 'interval=$1; shift; while sleep "$interval"; do "$@" >/dev/null 2>&1; [ $? -eq 125 ] && exit 0; done';
+  const script = 'interval=$1; shift; while :; do "$@" >/dev/null 2>&1; [ $? -eq 125 ] && exit 0; sleep "$interval"; done';
   const child = spawn(
     '/bin/sh',
     ['-c', script, 'berth-healthcheck', seconds, ...berthArgv, '--root', store.root, '--runroot', store.runRoot, 'healthcheck', 'run', '--ignore-result', c.id],

@@ -165,12 +165,8 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       await containerEvent(store, c, 'init');
       const conmonPid = Number.parseInt(await readFile(paths.conmonPidFile, 'utf8').catch(() => '0'), 10) || 0;
       await writePidFiles(c, pid, conmonPid);
-      // A (re)start begins its health over; the timer is a helper, so stop and cleanup end it.
-      if (c.config.healthcheck) {
-        await resetHealth(store, c.id);
-        const timer = startHealthTimer(berthCommand.argv, { root: store.root, runRoot: runRootOf(store) }, c);
-        if (timer) helpers.push(timer);
-      }
+      // A (re)start begins its health over; its timer starts once the container runs (below).
+      if (c.config.healthcheck) await resetHealth(store, c.id);
       if (hooks.beforeStart || hasStartWaiters(c.id)) {
         // Recorded before an attach connects, so that a failure there leaves a container rm can clean up.
         await updateContainerState(store, c, { status: 'created', pid, conmonPid, helpers, network: networkState }, START_DURABLE);
@@ -206,8 +202,16 @@ export async function startContainer(store: Store, nameOrId: string, hooks: Star
       if (started.status === 'rejected') throw started.reason;
       if (recorded.status === 'rejected') throw recorded.reason;
       trace('start: runtime started');
-      await containerEvent(store, recorded.value, 'start');
-      return recorded.value;
+      let running = recorded.value;
+      // The health timer checks at once: started only now, so that its first check finds the
+      // container running. It is a helper, so stop and cleanup end it.
+      const timer = c.config.healthcheck ? startHealthTimer(berthCommand.argv, { root: store.root, runRoot: runRootOf(store) }, c) : undefined;
+      if (timer) {
+        helpers.push(timer);
+        running = await updateContainerState(store, running, { helpers: [...helpers] }, START_DURABLE);
+      }
+      await containerEvent(store, running, 'start');
+      return running;
     } catch (e) {
       stopHelpers(helpers);
       await runtime.delete(c.id, true).catch(() => undefined);
