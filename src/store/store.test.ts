@@ -30,6 +30,21 @@ describe('store', () => {
     assert.deepEqual(readdirSync(join(tmp.path, 'a', 'tmp')), []);
   });
 
+  it('stores a blob of many MiB and of text chunks byte for byte', async () => {
+    const store = await Store.open({ root: join(tmp.path, 'big') });
+    // Past receiveInto's 1 MiB writes and its 32 MiB background sync, in uneven pieces.
+    const pieces = Array.from({ length: 70 }, (_, i) => Buffer.alloc(500_000 + i * 7, i));
+    const whole = Buffer.concat(pieces);
+    const digest = digestOf(whole);
+    assert.deepEqual(await store.blobs.put(Readable.from(pieces), { digest }), { digest, size: whole.length });
+    assert.ok((await store.blobs.read(digest)).equals(whole));
+    // An object-mode stream of strings (Readable.from of text) is stored as their UTF-8 bytes.
+    const text = digestOf('héllo wörld');
+    assert.deepEqual(await store.blobs.put(Readable.from(['héllo ', 'wörld'])), { digest: text, size: Buffer.byteLength('héllo wörld') });
+    await store.close();
+    assert.deepEqual(readdirSync(join(tmp.path, 'big', 'tmp')), []);
+  });
+
   it('trusts a verifying source for the digest, but keeps nothing when that source fails at its end', async () => {
     const store = await Store.open({ root: join(tmp.path, 'v') });
     const data = Buffer.from('downloaded layer bytes');

@@ -44,7 +44,7 @@ export async function receiveInto(data: Readable, fh: FileHandle, position: numb
   };
   try {
     for await (const chunk of data) {
-      const b = chunk as Buffer;
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       onChunk(b);
       batch.push(b);
       batchBytes += b.length;
