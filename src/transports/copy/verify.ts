@@ -9,7 +9,7 @@ import { tooLargeError } from '../../util/read-limits.js';
  * Bytes a VerifyingStream takes in ahead of its reader. Node's default (64 KiB, one socket read)
  * paused a download at every stall of the writes and the unpacking behind it, and each resume waited
  * on the sender: a 150 MB layer streamed at ~160 MB/s. With a MiB of slack the socket keeps being
- * read and a pull of the benchmark image takes ~15 % less time (BENCHMARKS.md, pull-push).
+ * read and a pull of the benchmark image takes ~20 % less time (BENCHMARKS.md, pull-push).
  */
 const READ_AHEAD = 1 << 20;
 
